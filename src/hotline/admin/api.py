@@ -1,0 +1,182 @@
+"""Routes for sign-in, the own account, users and roles, API tokens and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from hotline.admin import service
+from hotline.admin.models import User
+from hotline.admin.schemas import (
+    AuditEntryOut,
+    AuditFilter,
+    AuditVerifyOut,
+    LoginIn,
+    Me,
+    MeUpdate,
+    PasswordChange,
+    PasswordReset,
+    RoleOut,
+    RolesSet,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserFilter,
+    UserOut,
+    UserUpdate,
+)
+from hotline.api.deps import SESSION_COOKIE, public, requires, signed_in
+from hotline.core.context import Context
+from hotline.core.permissions import Permission, Role, permissions_for
+from hotline.core.schemas import Page
+
+router = APIRouter(prefix="/api")
+P = Permission
+
+
+def _me(user: User) -> Me:
+    return Me(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=user.roles,
+        permissions=sorted(p.value for p in permissions_for(user.roles)),
+        locale=user.locale,  # type: ignore[arg-type]
+        work_number=user.work_number,
+    )
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@router.post("/auth/login", tags=["auth"])
+async def login(
+    body: LoginIn, request: Request, response: Response, ctx: Annotated[Context, Depends(public)]
+) -> Me:
+    result = await service.login(
+        ctx, body.username, body.password, user_agent=request.headers.get("user-agent")
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.secret,
+        max_age=ctx.settings.session_max_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+        path="/",
+    )
+    return _me(result.user)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+async def logout(request: Request, response: Response, ctx: Annotated[Context, Depends(signed_in)]) -> None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        await service.logout(ctx, secret)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/auth/me", tags=["auth"])
+async def me(ctx: Annotated[Context, Depends(signed_in)]) -> Me:
+    return _me(await service.get_me(ctx))
+
+
+@router.patch("/auth/me", tags=["auth"])
+async def update_me(body: MeUpdate, ctx: Annotated[Context, Depends(signed_in)]) -> Me:
+    return _me(await service.update_me(ctx, body))
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+async def change_password(body: PasswordChange, ctx: Annotated[Context, Depends(signed_in)]) -> None:
+    await service.change_password(ctx, body)
+
+
+# ---------------------------------------------------------------- users and roles
+
+
+@router.get("/users", tags=["users"])
+async def list_users(
+    query: Annotated[UserFilter, Query()], ctx: Annotated[Context, Depends(requires(P.USERS_READ))]
+) -> Page[UserOut]:
+    rows, total = await service.list_users(ctx, query)
+    items = [UserOut.model_validate(row.user).model_copy(update={"locked_until": row.locked_until}) for row in rows]
+    return Page[UserOut](items=items, total=total)
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, tags=["users"])
+async def create_user(body: UserCreate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]) -> UserOut:
+    return UserOut.model_validate(await service.create_user(ctx, body))
+
+
+@router.get("/users/{user_id}", tags=["users"])
+async def get_user(user_id: int, ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> UserOut:
+    return UserOut.model_validate(await service.get_user(ctx, user_id))
+
+
+@router.patch("/users/{user_id}", tags=["users"])
+async def update_user(
+    user_id: int, body: UserUpdate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+) -> UserOut:
+    return UserOut.model_validate(await service.update_user(ctx, user_id, body))
+
+
+@router.put("/users/{user_id}/roles", tags=["users"])
+async def set_roles(
+    user_id: int, body: RolesSet, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+) -> UserOut:
+    return UserOut.model_validate(await service.set_roles(ctx, user_id, body.roles))
+
+
+@router.post("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])
+async def reset_password(
+    user_id: int, body: PasswordReset, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+) -> None:
+    await service.reset_password(ctx, user_id, body.new_password)
+
+
+@router.get("/roles", tags=["users"])
+async def list_roles(ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> list[RoleOut]:
+    return [RoleOut(code=code, permissions=perms) for code, perms in service.list_roles()]
+
+
+@router.get("/permissions", tags=["users"])
+async def list_permissions(ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> list[str]:
+    return sorted(p.value for p in permissions_for([r.value for r in Role]))
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+@router.get("/tokens", tags=["auth"])
+async def list_tokens(ctx: Annotated[Context, Depends(signed_in)]) -> list[TokenOut]:
+    return [TokenOut.model_validate(t) for t in await service.list_tokens(ctx)]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["auth"])
+async def create_token(body: TokenCreate, ctx: Annotated[Context, Depends(signed_in)]) -> TokenCreated:
+    token, secret = await service.create_token(ctx, body)
+    return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=secret)
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+async def revoke_token(token_id: int, ctx: Annotated[Context, Depends(signed_in)]) -> None:
+    await service.revoke_token(ctx, token_id)
+
+
+# ---------------------------------------------------------------- audit log
+
+
+@router.get("/audit", tags=["audit"])
+async def list_audit(
+    query: Annotated[AuditFilter, Query()], ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]
+) -> Page[AuditEntryOut]:
+    entries, total = await service.list_audit(ctx, query)
+    return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(e) for e in entries], total=total)
+
+
+@router.get("/audit/verify", tags=["audit"])
+async def verify_audit(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]) -> AuditVerifyOut:
+    result = await service.verify_audit(ctx)
+    return AuditVerifyOut(ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq, reason=result.reason)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from hotline.core.schemas import Input, Output, Paging
+
+Locale = Literal["zh-CN", "en"]
+Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+WorkNumber = Field(default=None, min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")
+
+
+class LoginIn(Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(Output):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    permissions: list[str]
+    locale: Locale
+    work_number: str | None
+
+
+class MeUpdate(Input):
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    locale: Locale | None = None
+
+
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordReset(Input):
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(Output):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    is_active: bool
+    work_number: str | None
+    locale: Locale
+    created_at: datetime
+    last_login_at: datetime | None
+    locked_until: datetime | None = None
+
+
+class UserCreate(Input):
+    username: str = Username
+    display_name: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=256)
+    roles: list[str] = Field(default_factory=list, max_length=16)
+    work_number: str | None = WorkNumber
+
+
+class UserUpdate(Input):
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    is_active: bool | None = None
+    work_number: str | None = WorkNumber
+
+
+class RolesSet(Input):
+    roles: list[str] = Field(max_length=16)
+
+
+class UserFilter(Paging):
+    q: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=32)
+    active: bool | None = None
+
+
+class RoleOut(Output):
+    code: str
+    permissions: list[str]
+
+
+class TokenCreate(Input):
+    name: str = Field(min_length=1, max_length=80)
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class TokenOut(Output):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret; shown once, store it now.")
+
+
+class AuditFilter(Paging):
+    actor_id: int | None = None
+    entity_type: str | None = Field(default=None, max_length=60)
+    entity_id: str | None = Field(default=None, max_length=120)
+    action: str | None = Field(default=None, max_length=60)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditEntryOut(Output):
+    seq: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip: str | None
+    request_id: str | None
+
+
+class AuditVerifyOut(Output):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    reason: str | None

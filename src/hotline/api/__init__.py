@@ -1,0 +1,1 @@
+"""HTTP API: the app factory, problem details, auth dependencies, middleware."""

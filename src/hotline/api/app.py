@@ -1,0 +1,113 @@
+"""The app factory: one FastAPI app per process, wired to the database, bus and scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from hotline import __version__, domains
+from hotline.admin.service import Authenticator
+from hotline.api import problems
+from hotline.api.deps import AppState, public
+from hotline.api.middleware import RequestContextMiddleware
+from hotline.core.config import Settings, get_settings
+from hotline.core.context import Actor, Context
+from hotline.core.db import Database
+from hotline.core.events import create_bus
+from hotline.core.jobs import JobScheduler, schedule_cron
+from hotline.core.logging import configure_logging
+
+_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
+<p>The web UI has not been built. Run <code>make run</code> (or <code>npm run build</code> in
+<code>frontend/</code>). The API is at <a href="/docs">/docs</a>.</p>"""
+
+
+class SPAFiles(StaticFiles):
+    """Serves the built Vue app; unknown paths get index.html so client-side routes work."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path == "api" or path.startswith("api/"):
+            raise StarletteHTTPException(404, f"No API route {scope['path']}")
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404 or "." in Path(path).name:
+                raise
+            return await super().get_response("index.html", scope)
+
+
+def system_context(state: AppState, name: str = "system") -> Context:
+    return Context(state.settings, state.db, state.bus, Actor.system(name))
+
+
+async def ensure_builtin_jobs(ctx: Context) -> None:
+    async with ctx.db.write() as session:
+        for job in domains.builtin_jobs():
+            await schedule_cron(session, job.key, job.handler, job.cron, timezone=ctx.settings.default_timezone)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    domains.load_models()
+    domains.load_job_handlers()
+    db = Database(settings.database_url)
+    bus = create_bus(settings.redis_url)
+    state = AppState(settings, db, bus, Authenticator(settings, db, bus))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bus.start()
+        if "jobs" in settings.roles:
+            ctx = system_context(state, "system:jobs")
+            await ensure_builtin_jobs(ctx)
+            state.scheduler = JobScheduler(
+                ctx,
+                node_id=settings.node_id,
+                poll_seconds=settings.jobs_poll_seconds,
+                lease_seconds=settings.jobs_lease_seconds,
+            )
+            await state.scheduler.start()
+        try:
+            yield
+        finally:
+            if state.scheduler is not None:
+                await state.scheduler.stop()
+            await bus.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Hotline",
+        version=__version__,
+        summary="Contact-center platform for hotel chains and travel agencies",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    app.state.hotline = state
+    problems.install(app)
+    for router in domains.routers():
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+
+    dist = settings.frontend_dist
+    if (dist / "index.html").is_file():
+        app.mount("/", SPAFiles(directory=dist, html=True), name="web")
+    else:
+
+        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+        async def not_built(ctx: Annotated[Context, Depends(public)]) -> str:
+            return _NOT_BUILT
+    return app

@@ -1,0 +1,153 @@
+"""The one place where errors become RFC 9457 problem details.
+
+Every error answer has `type`, `title`, `status`, `detail`, a stable `code`, the
+`instance` path and the `request_id`; validation errors add `errors`, a list of
+`{field, message, type}` naming each offending field (e.g. `body.username`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hotline.core.errors import HotlineError
+from hotline.core.i18n import translate
+
+log = structlog.get_logger(__name__)
+PROBLEM_TYPE = "https://hotline.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+    retry_after: int | None = None
+
+
+def _status_title(status: int) -> tuple[str, str]:
+    return {
+        400: ("bad-request", "Bad request"),
+        401: ("not-authenticated", "Authentication required"),
+        403: ("permission-denied", "You do not have permission to do this"),
+        404: ("not-found", "Not found"),
+        405: ("method-not-allowed", "Method not allowed"),
+        406: ("not-acceptable", "Not acceptable"),
+        413: ("payload-too-large", "Request body too large"),
+        415: ("unsupported-media-type", "Unsupported media type"),
+        429: ("rate-limited", "Too many requests"),
+    }.get(status, ("http-error", "HTTP error"))
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    locale = request.headers.get("accept-language", "")
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": translate(f"errors.{code}", locale, default=title),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": request.scope.get("state", {}).get("request_id"),
+        "errors": errors or [],
+    }
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HotlineError)
+    errors = [{"field": exc.field, "message": exc.detail, "type": exc.code}] if exc.field else []
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    if exc.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="hotline"'}
+    return problem_response(
+        request, exc.status, exc.code, exc.title, exc.detail,
+        errors=errors, extra=exc.extra, headers=headers,
+    )  # fmt: skip
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(err.get("type") == "json_invalid" for err in raw):
+        return problem_response(
+            request, 400, "malformed-json", "Malformed JSON", "The request body is not valid JSON",
+            errors=[{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
+        )  # fmt: skip
+    errors = [
+        {"field": _field_name(err.get("loc", ())), "message": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+        for err in raw
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return problem_response(
+        request, 422, "validation-failed", "Invalid request", f"Invalid value for: {fields}", errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _status_title(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(request, exc.status_code, code, title, detail, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", path=request.url.path)
+    return problem_response(
+        request, 500, "internal-error", "Internal error", "An unexpected error occurred; it has been logged"
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HotlineError, _hotline_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _problem_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem, "content": {MEDIA_TYPE: {}}}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_doc("Malformed request"),
+    401: _problem_doc("Not signed in, or the session expired"),
+    403: _problem_doc("Signed in, but not allowed"),
+    404: _problem_doc("Not found"),
+    409: _problem_doc("Conflicts with the current state"),
+    413: _problem_doc("Request body too large"),
+    422: _problem_doc("Invalid input; `errors` names each field"),
+    429: _problem_doc("Too many attempts; see `retry_after`"),
+}

@@ -1,0 +1,206 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from hotline.core.config import get_settings
+from hotline.core.errors import HotlineError
+
+app = typer.Typer(help="Hotline contact center.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine; domain errors become a clear message and exit status 1."""
+    try:
+        return asyncio.run(make())
+    except HotlineError as exc:
+        fail(f"{exc.detail}" + (f" ({exc.field})" if exc.field else ""))
+        raise  # unreachable: fail() exits
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+        raise
+
+
+async def _with_context(work: Callable[[Any], Awaitable[T]], actor_name: str = "cli") -> T:
+    from hotline import domains
+    from hotline.core.context import Actor, Context
+    from hotline.core.db import Database
+    from hotline.core.events import InProcessBus
+
+    settings = get_settings()
+    domains.load_models()
+    db = Database(settings.database_url)
+    bus = InProcessBus()
+    try:
+        return await work(Context(settings, db, bus, Actor.system(actor_name)))
+    finally:
+        await bus.stop()
+        await db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
+    roles: Annotated[
+        str | None, typer.Option(help="Comma-separated node roles: api,voice,jobs.")
+    ] = None,
+    migrate: Annotated[bool, typer.Option(help="Upgrade the schema before starting.")] = True,
+) -> None:
+    """Start the server (web UI, API, voice plane, jobs)."""
+    import os
+
+    import uvicorn
+
+    if roles:
+        wanted = [r.strip() for r in roles.split(",") if r.strip()]
+        bad = [r for r in wanted if r not in {"api", "voice", "jobs"}]
+        if bad or not wanted:
+            fail(f"unknown role(s): {', '.join(bad) or '(none)'}; use api, voice, jobs")
+        os.environ["HOTLINE_ROLES"] = json.dumps(wanted)
+        get_settings.cache_clear()
+    settings = get_settings()
+    if migrate:
+        db_upgrade()
+    uvicorn.run(
+        "hotline.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+    )
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document (used to generate the web UI's API client)."""
+    from hotline.api.app import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), ensure_ascii=False, indent=2))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from hotline.core import migrate
+    from hotline.core.db import Database
+
+    async def work() -> None:
+        db = Database(get_settings().database_url)
+        try:
+            await migrate.upgrade(db, revision)
+        finally:
+            await db.dispose()
+
+    try:
+        run(work)
+    except Exception as exc:  # alembic raises plain errors for unknown revisions
+        if isinstance(exc, typer.Exit | SystemExit):
+            raise
+        fail(f"migration failed: {exc}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrated schema differ (a migration is missing)."""
+    from hotline.core import migrate
+    from hotline.core.db import Database
+
+    async def work() -> list[object]:
+        db = Database(get_settings().database_url)
+        try:
+            return await migrate.drift(db)
+        finally:
+            await db.dispose()
+
+    diff = run(work)
+    if diff:
+        for change in diff:
+            typer.echo(f"  {change}", err=True)
+        fail("models and migrations differ; generate a migration")
+    typer.echo("schema matches the models")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    display_name: Annotated[str, typer.Option("--name", help="Display name.")],
+    role: Annotated[list[str], typer.Option("--role", help="Role code; repeat for several.")],
+    work_number: Annotated[str | None, typer.Option(help="工号 (agents).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user. The password is prompted for, or read from stdin."""
+    from pydantic import ValidationError
+
+    from hotline.admin import service
+    from hotline.admin.schemas import UserCreate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(
+            username=username, display_name=display_name, password=password,
+            roles=role, work_number=work_number,
+        )  # fmt: skip
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        return
+    user = run(lambda: _with_context(lambda ctx: service.create_user(ctx, data)))
+    typer.echo(f"created user {user.username} (id {user.id}) with roles {', '.join(user.roles) or 'none'}")
+
+
+@app.command("demo-data")
+def demo_data() -> None:
+    """Load the demo organisation, logins and sample data (idempotent)."""
+    from hotline import demo
+
+    created = run(lambda: _with_context(demo.load, "cli:demo-data"))
+    typer.echo(f"demo data loaded; {len(created)} new login(s)" + (f": {', '.join(created)}" if created else ""))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 if any entry was altered or removed."""
+    from hotline.core.audit import verify_chain
+
+    async def work(ctx: Any) -> Any:
+        async with ctx.read() as session:
+            return await verify_chain(session)
+
+    result = run(lambda: _with_context(work))
+    if not result.ok:
+        fail(f"audit chain broken at entry {result.first_bad_seq}: {result.reason} "
+             f"({result.checked} entries verified before it)")  # fmt: skip
+    typer.echo(f"audit log intact: {result.checked} entries verified")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Shared plumbing: configuration, database, auth, audit, events, jobs, errors."""

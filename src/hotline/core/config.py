@@ -1,0 +1,97 @@
+"""Settings from `HOTLINE_*` environment variables and an optional `hotline.toml`.
+
+Defaults are the embedded mode of `make run`: one process, SQLite under `var/`,
+in-process events and jobs, web on 127.0.0.1:8000, SIP on 127.0.0.1:5060.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+"""The project checkout (holds `var/`, `frontend/dist`)."""
+
+NodeRole = Literal["api", "voice", "jobs"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_",
+        toml_file=os.environ.get("HOTLINE_CONFIG", "hotline.toml"),
+        extra="forbid",
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'hotline.db'}"
+    redis_url: str | None = None
+    """When set, domain events travel over Redis pub/sub to every node."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    roles: list[NodeRole] = ["api", "voice", "jobs"]
+    node_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+
+    frontend_dist: Path = ROOT / "frontend" / "dist"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    # Sessions and login protection (SPEC X5).
+    session_cookie: str = "hotline_session"
+    cookie_secure: bool = False
+    session_idle_minutes: int = Field(default=8 * 60, ge=1)
+    session_max_hours: int = Field(default=14, ge=1)
+    session_cache_seconds: float = Field(default=5.0, ge=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    jobs_poll_seconds: float = Field(default=1.0, gt=0)
+    jobs_lease_seconds: int = Field(default=300, ge=5)
+    default_timezone: str = "Asia/Shanghai"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments win, then the environment, then hotline.toml.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,160 @@
+"""Domain events and the event bus.
+
+Services queue events on their transaction; they are published only once it has
+committed (see `Context.write`). The bus fans events out to subscribers on every
+node: in-process by default, over Redis pub/sub when `HOTLINE_REDIS_URL` is set.
+The bus is for fan-out (desktop, wallboard, timeline refresh); work that must
+happen exactly once goes through jobs or an outbox, not through a subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline.core.clock import utcnow
+
+log = structlog.get_logger(__name__)
+
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+class Event(BaseModel):
+    """A fact that happened. Subclasses set `name` (`<domain>.<what_happened>`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: ClassVar[str]
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        existing = _EVENT_TYPES.get(cls.name)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise TypeError(f"event name {cls.name!r} is used by {existing.__qualname__}")
+        _EVENT_TYPES[cls.name] = cls
+
+    def to_json(self) -> str:
+        return json.dumps({"name": self.name, "data": self.model_dump(mode="json")})
+
+    @staticmethod
+    def from_json(raw: str | bytes) -> Event:
+        message = json.loads(raw)
+        event_type = _EVENT_TYPES.get(message["name"])
+        if event_type is None:
+            raise ValueError(f"unknown event {message['name']!r}")
+        return event_type.model_validate(message["data"])
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    def subscribe(self, event_type: type[Event] | None, handler: Handler) -> None: ...
+    async def publish(self, event: Event) -> None: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def drain(self) -> None: ...
+
+
+class LocalDispatcher:
+    """Runs subscribers as owned tasks so a slow or failing one never blocks the publisher."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str | None, list[Handler]] = defaultdict(list)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def subscribe(self, event_type: type[Event] | None, handler: Handler) -> None:
+        self._handlers[None if event_type is None else event_type.name].append(handler)
+
+    def dispatch(self, event: Event) -> None:
+        for handler in [*self._handlers.get(event.name, ()), *self._handlers.get(None, ())]:
+            task = asyncio.create_task(self._run(handler, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _run(handler: Handler, event: Event) -> None:
+        try:
+            await handler(event)
+        except Exception:
+            log.exception("event handler failed", event=event.name, handler=repr(handler))
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class InProcessBus(LocalDispatcher):
+    async def publish(self, event: Event) -> None:
+        self.dispatch(event)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.drain()
+
+
+class RedisBus(LocalDispatcher):
+    """Publishes to a Redis channel; every node (this one too) dispatches what it receives."""
+
+    CHANNEL = "hotline:events"
+
+    def __init__(self, url: str, *, channel: str = CHANNEL) -> None:
+        super().__init__()
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+        self._channel = channel
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen())
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self._channel)
+        self._ready.set()
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                try:
+                    event = Event.from_json(message["data"])
+                except (ValueError, KeyError, TypeError):
+                    log.warning("dropped undecodable event", raw=message.get("data"))
+                    continue
+                self.dispatch(event)
+        finally:
+            await pubsub.aclose()
+
+    async def publish(self, event: Event) -> None:
+        await self._redis.publish(self._channel, event.to_json())
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        await self.drain()
+        await self._redis.aclose()
+
+
+def create_bus(redis_url: str | None) -> EventBus:
+    return RedisBus(redis_url) if redis_url else InProcessBus()
