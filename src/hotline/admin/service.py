@@ -394,7 +394,7 @@ async def list_users(ctx: Context, data: UserFilter) -> tuple[list[UserRow], int
                         LoginThrottle.locked_until > now,
                     )
                 )
-            ).tuples()
+            ).all()
             if until is not None
         }
     return [UserRow(u, locks.get(u.username)) for u in users], int(total or 0)

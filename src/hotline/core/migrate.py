@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("prepend_sys_path", ".")
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
 

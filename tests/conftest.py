@@ -1,0 +1,171 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when
+HOTLINE_TEST_DATABASE_URL is set), the app, HTTP clients signed in as the demo users.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from hotline import demo, domains
+from hotline.api.app import create_app
+from hotline.core import migrate
+from hotline.core.config import Settings
+from hotline.core.context import Actor, Context
+from hotline.core.db import Base, Database
+from hotline.core.events import InProcessBus
+
+PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL")
+DEMO_PASSWORD = demo.DEMO_PASSWORD
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "roles": ["api"],
+        "frontend_dist": Path("/nonexistent"),
+        # Argon2 at full cost makes a suite of hundreds of logins slow; the
+        # algorithm is the same, only the work factor is lowered.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "log_level": "WARNING",
+        "session_cache_seconds": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run; each test then starts from this empty, migrated schema."""
+    import asyncio
+
+    domains.load_models()
+    if PG_URL:
+        url = PG_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
+
+    async def build() -> None:
+        db = Database(url)
+        try:
+            if PG_URL:
+                async with db.engine.begin() as conn:
+                    await conn.execute(text("DROP SCHEMA public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+            await migrate.upgrade(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(build())
+    return url
+
+
+@pytest.fixture
+def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    if not PG_URL:
+        path = tmp_path / "hotline.db"
+        shutil.copy(_template.split(":///", 1)[1], path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    yield PG_URL
+    import asyncio
+
+    async def truncate() -> None:
+        db = Database(PG_URL)
+        try:
+            async with db.engine.begin() as conn:
+                tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(truncate())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def ctx(settings: Settings) -> AsyncIterator[Context]:
+    """A system context for arranging data through the services."""
+    db = Database(settings.database_url)
+    bus = InProcessBus()
+    try:
+        yield Context(settings, db, bus, Actor.system("test"))
+    finally:
+        await bus.stop()
+        await db.dispose()
+
+
+@pytest.fixture
+async def seeded(ctx: Context) -> Context:
+    """The demo organisation and one login per role (ARCHITECTURE.md demo conventions)."""
+    await demo.load(ctx)
+    return ctx
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as http:
+        yield http
+
+
+class Users:
+    """Clients signed in as the named demo users: `await users("agent1")`."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+        self._clients: list[httpx.AsyncClient] = []
+
+    async def __call__(self, username: str, password: str = DEMO_PASSWORD) -> httpx.AsyncClient:
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),  # type: ignore[arg-type]
+            base_url="http://hotline.test",
+        )
+        self._clients.append(http)
+        response = await http.post("/api/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return http
+
+    async def close(self) -> None:
+        for http in self._clients:
+            await http.aclose()
+
+
+@pytest.fixture
+async def users(app: object, seeded: Context) -> AsyncIterator[Users]:
+    pool = Users(app)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def assert_problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code, body
+    assert body["status"] == status
+    if field is not None:
+        assert field in [e["field"] for e in body["errors"]], body
+    return body  # type: ignore[no-any-return]
