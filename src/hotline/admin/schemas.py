@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from hotline.core.schemas import Input, Output, Paging
+from hotline.core.schemas import Input, Output, Paging, Text
 
 Locale = Literal["zh-CN", "en"]
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
+"""Passwords are taken exactly as typed: no trimming."""
+Name = Text(120)
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 WorkNumber = Field(default=None, min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")
 
 
 class LoginIn(Input):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    password: Password
 
 
 class Me(Output):
@@ -28,17 +31,17 @@ class Me(Output):
 
 
 class MeUpdate(Input):
-    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    display_name: Name | None = None
     locale: Locale | None = None
 
 
 class PasswordChange(Input):
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
+    current_password: Password
+    new_password: Password
 
 
 class PasswordReset(Input):
-    new_password: str = Field(min_length=1, max_length=256)
+    new_password: Password
 
 
 class UserOut(Output):
@@ -56,14 +59,14 @@ class UserOut(Output):
 
 class UserCreate(Input):
     username: str = Username
-    display_name: str = Field(min_length=1, max_length=120)
-    password: str = Field(min_length=1, max_length=256)
+    display_name: Name
+    password: Password
     roles: list[str] = Field(default_factory=list, max_length=16)
     work_number: str | None = WorkNumber
 
 
 class UserUpdate(Input):
-    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    display_name: Name | None = None
     is_active: bool | None = None
     work_number: str | None = WorkNumber
 
@@ -84,7 +87,7 @@ class RoleOut(Output):
 
 
 class TokenCreate(Input):
-    name: str = Field(min_length=1, max_length=80)
+    name: Text(80)  # type: ignore[valid-type]
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
 

@@ -28,7 +28,6 @@ NodeRole = Literal["api", "voice", "jobs"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
-        toml_file=os.environ.get("HOTLINE_CONFIG", "hotline.toml"),
         extra="forbid",
     )
 
@@ -89,7 +88,8 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit arguments win, then the environment, then hotline.toml.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        toml_file = Path(os.environ.get("HOTLINE_CONFIG", "hotline.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
 
 @lru_cache(maxsize=1)

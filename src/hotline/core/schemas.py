@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Request bodies and query models: unknown fields are refused, nothing is silently altered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def Text(max_length: int, *, min_length: int = 1) -> Any:  # noqa: N802 - reads as a type
+    """A string that must hold something other than spaces (the OpenAPI spec says so too)."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=r"\S")]
 
 
 class Output(BaseModel):

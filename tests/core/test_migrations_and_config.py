@@ -1,0 +1,49 @@
+"""Schema migrations match the models on both engines; settings come from env and hotline.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from hotline.core import migrate
+from hotline.core.config import Settings
+from hotline.core.context import Context
+
+
+async def test_migrated_schema_matches_the_models(ctx: Context) -> None:
+    assert await migrate.drift(ctx.db) == []
+    assert await migrate.current_revision(ctx.db) is not None
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(ctx: Context) -> None:
+    if not ctx.db.is_sqlite:
+        pytest.skip("SQLite pragmas")
+    async with ctx.db.read() as session:
+        assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await session.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+def test_settings_read_env_over_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "hotline.toml"
+    config.write_text('port = 9000\nsip_port = 5070\nredis_url = "redis://127.0.0.1:6379/1"\n')
+    monkeypatch.setenv("HOTLINE_CONFIG", str(config))
+    monkeypatch.setenv("HOTLINE_PORT", "9100")
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", "postgresql://hotline@db/hotline")
+    settings = Settings()
+    assert settings.port == 9100 and settings.sip_port == 5070
+    assert settings.redis_url == "redis://127.0.0.1:6379/1"
+    assert settings.database_url == "postgresql+asyncpg://hotline@db/hotline" and not settings.is_sqlite
+
+
+def test_embedded_defaults_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("HOTLINE_PORT", "HOTLINE_DATABASE_URL", "HOTLINE_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    settings = Settings()
+    assert (settings.host, settings.port, settings.sip_host, settings.sip_port) == ("127.0.0.1", 8000, "127.0.0.1", 5060)
+    assert settings.is_sqlite and settings.database_url.endswith("var/hotline.db")
+    monkeypatch.setenv("HOTLINE_PORT", "99999")
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
