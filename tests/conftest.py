@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -69,15 +69,11 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture
-def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
-    if not PG_URL:
-        path = tmp_path / "hotline.db"
-        shutil.copy(_template.split(":///", 1)[1], path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    yield PG_URL
+def reset_postgres() -> None:
+    """Empty every table, so each test starts from the migrated, empty schema."""
     import asyncio
+
+    assert PG_URL
 
     async def truncate() -> None:
         db = Database(PG_URL)
@@ -89,6 +85,16 @@ def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
             await db.dispose()
 
     asyncio.run(truncate())
+
+
+@pytest.fixture
+def database_url(_template: str, tmp_path: Path) -> str:
+    if PG_URL:
+        reset_postgres()
+        return PG_URL
+    path = tmp_path / "hotline.db"
+    shutil.copy(_template.split(":///", 1)[1], path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ from tests.conftest import make_settings
 def api(tmp_path_factory: pytest.TempPathFactory, _template: str) -> Iterator[tuple[object, str]]:
     import shutil
 
-    from tests.conftest import PG_URL
+    from tests.conftest import PG_URL, reset_postgres
 
     if PG_URL:
+        reset_postgres()
         url = PG_URL
     else:
         path = tmp_path_factory.mktemp("schemathesis") / "hotline.db"

@@ -27,7 +27,7 @@ from hotline.admin.schemas import (
     UserOut,
     UserUpdate,
 )
-from hotline.api.deps import SESSION_COOKIE, public, requires, signed_in
+from hotline.api.deps import SESSION_COOKIE, IdPath, public, requires, signed_in
 from hotline.core.context import Context
 from hotline.core.permissions import Permission, Role, permissions_for
 from hotline.core.schemas import Page
@@ -111,27 +111,27 @@ async def create_user(body: UserCreate, ctx: Annotated[Context, Depends(requires
 
 
 @router.get("/users/{user_id}", tags=["users"])
-async def get_user(user_id: int, ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> UserOut:
+async def get_user(user_id: IdPath, ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> UserOut:
     return UserOut.model_validate(await service.get_user(ctx, user_id))
 
 
 @router.patch("/users/{user_id}", tags=["users"])
 async def update_user(
-    user_id: int, body: UserUpdate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+    user_id: IdPath, body: UserUpdate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> UserOut:
     return UserOut.model_validate(await service.update_user(ctx, user_id, body))
 
 
 @router.put("/users/{user_id}/roles", tags=["users"])
 async def set_roles(
-    user_id: int, body: RolesSet, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+    user_id: IdPath, body: RolesSet, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> UserOut:
     return UserOut.model_validate(await service.set_roles(ctx, user_id, body.roles))
 
 
 @router.post("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])
 async def reset_password(
-    user_id: int, body: PasswordReset, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
+    user_id: IdPath, body: PasswordReset, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> None:
     await service.reset_password(ctx, user_id, body.new_password)
 
@@ -161,7 +161,7 @@ async def create_token(body: TokenCreate, ctx: Annotated[Context, Depends(signed
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-async def revoke_token(token_id: int, ctx: Annotated[Context, Depends(signed_in)]) -> None:
+async def revoke_token(token_id: IdPath, ctx: Annotated[Context, Depends(signed_in)]) -> None:
     await service.revoke_token(ctx, token_id)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from hotline.core.schemas import Input, Output, Paging, Text
+from hotline.core.schemas import DbId, Input, Output, Paging, Text
 
 Locale = Literal["zh-CN", "en"]
 Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
@@ -105,7 +105,7 @@ class TokenCreated(TokenOut):
 
 
 class AuditFilter(Paging):
-    actor_id: int | None = None
+    actor_id: DbId | None = None
     entity_type: str | None = Field(default=None, max_length=60)
     entity_id: str | None = Field(default=None, max_length=120)
     action: str | None = Field(default=None, max_length=60)

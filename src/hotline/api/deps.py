@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline.admin.service import Authenticator
@@ -23,8 +23,10 @@ from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.jobs import JobScheduler
 from hotline.core.permissions import Permission
+from hotline.core.schemas import MAX_ID
 
 SESSION_COOKIE = "hotline_session"
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id")]
 
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Web UI session")
 _bearer = HTTPBearer(auto_error=False, description="API token (`hl_…`) for integrations")

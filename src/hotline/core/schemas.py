@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 T = TypeVar("T")
 
 
+MAX_ID = 2_147_483_647
+"""Row ids are 32-bit integers on PostgreSQL; larger numbers are refused, never sent to the database."""
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class Input(BaseModel):
     """Request bodies and query models: unknown fields are refused, nothing is silently altered."""
 
