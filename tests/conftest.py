@@ -49,10 +49,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
     import asyncio
 
     domains.load_models()
-    if PG_URL:
-        url = PG_URL
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
+    url = PG_URL or f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
 
     async def build() -> None:
         db = Database(url)
@@ -166,7 +163,9 @@ async def users(app: object, seeded: Context) -> AsyncIterator[Users]:
         await pool.close()
 
 
-def assert_problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, object]:
+def assert_problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None
+) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()

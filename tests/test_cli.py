@@ -9,30 +9,93 @@ from hotline.core.context import Context
 
 
 def hotline(ctx: Context, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOTLINE_DATABASE_URL": ctx.settings.database_url,
-           "HOTLINE_ARGON2_TIME_COST": "1", "HOTLINE_ARGON2_MEMORY_KIB": "1024"}  # fmt: skip
-    return subprocess.run(["hotline", *args], env=env, input=stdin, capture_output=True, text=True, check=False, timeout=120)
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": ctx.settings.database_url,
+        "HOTLINE_ARGON2_TIME_COST": "1",
+        "HOTLINE_ARGON2_MEMORY_KIB": "1024",
+    }
+    return subprocess.run(
+        ["hotline", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 async def test_user_create_and_its_refusals(ctx: Context) -> None:
-    ok = hotline(ctx, "user", "create", "nightaudit", "--name", "夜审", "--role", "finance", "--password-stdin",
-                 stdin="Moon-river-2026\n")  # fmt: skip
+    ok = hotline(
+        ctx,
+        "user",
+        "create",
+        "nightaudit",
+        "--name",
+        "夜审",
+        "--role",
+        "finance",
+        "--password-stdin",
+        stdin="Moon-river-2026\n",
+    )
     assert ok.returncode == 0, ok.stderr
     assert "created user nightaudit" in ok.stdout
 
-    again = hotline(ctx, "user", "create", "nightaudit", "--name", "x", "--role", "agent", "--password-stdin",
-                    stdin="Moon-river-2026\n")  # fmt: skip
+    again = hotline(
+        ctx,
+        "user",
+        "create",
+        "nightaudit",
+        "--name",
+        "x",
+        "--role",
+        "agent",
+        "--password-stdin",
+        stdin="Moon-river-2026\n",
+    )
     assert again.returncode == 1 and "is taken" in again.stderr
 
-    weak = hotline(ctx, "user", "create", "newbie", "--name", "x", "--role", "agent", "--password-stdin", stdin="abc\n")
+    weak = hotline(
+        ctx,
+        "user",
+        "create",
+        "newbie",
+        "--name",
+        "x",
+        "--role",
+        "agent",
+        "--password-stdin",
+        stdin="abc\n",
+    )
     assert weak.returncode == 1 and "password" in weak.stderr
 
-    role = hotline(ctx, "user", "create", "newbie", "--name", "x", "--role", "wizard", "--password-stdin",
-                   stdin="Moon-river-2026\n")  # fmt: skip
+    role = hotline(
+        ctx,
+        "user",
+        "create",
+        "newbie",
+        "--name",
+        "x",
+        "--role",
+        "wizard",
+        "--password-stdin",
+        stdin="Moon-river-2026\n",
+    )
     assert role.returncode == 1 and "wizard" in role.stderr
 
-    name = hotline(ctx, "user", "create", "bad name", "--name", "x", "--role", "agent", "--password-stdin",
-                   stdin="Moon-river-2026\n")  # fmt: skip
+    name = hotline(
+        ctx,
+        "user",
+        "create",
+        "bad name",
+        "--name",
+        "x",
+        "--role",
+        "agent",
+        "--password-stdin",
+        stdin="Moon-river-2026\n",
+    )
     assert name.returncode == 1 and "username" in name.stderr
 
 
@@ -45,10 +108,15 @@ async def test_demo_data_is_idempotent(ctx: Context) -> None:
 
 def test_bad_commands_exit_non_zero() -> None:
     assert subprocess.run(["hotline", "no-such"], capture_output=True, check=False).returncode == 2
-    bad_roles = subprocess.run(["hotline", "serve", "--roles", "api,dance"], capture_output=True, text=True, check=False)
+    bad_roles = subprocess.run(
+        ["hotline", "serve", "--roles", "api,dance"], capture_output=True, text=True, check=False
+    )
     assert bad_roles.returncode == 1 and "dance" in bad_roles.stderr
     bad_db = subprocess.run(
-        ["hotline", "audit", "verify"], capture_output=True, text=True, check=False,
+        ["hotline", "audit", "verify"],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "HOTLINE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
-    )  # fmt: skip
+    )
     assert bad_db.returncode == 1 and "database" in bad_db.stderr

@@ -62,9 +62,7 @@ async def _with_context(work: Callable[[Any], Awaitable[T]], actor_name: str = "
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
-    roles: Annotated[
-        str | None, typer.Option(help="Comma-separated node roles: api,voice,jobs.")
-    ] = None,
+    roles: Annotated[str | None, typer.Option(help="Comma-separated node roles: api,voice,jobs.")] = None,
     migrate: Annotated[bool, typer.Option(help="Upgrade the schema before starting.")] = True,
 ) -> None:
     """Start the server (web UI, API, voice plane, jobs)."""
@@ -166,9 +164,12 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         data = UserCreate(
-            username=username, display_name=display_name, password=password,
-            roles=role, work_number=work_number,
-        )  # fmt: skip
+            username=username,
+            display_name=display_name,
+            password=password,
+            roles=role,
+            work_number=work_number,
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
@@ -183,7 +184,9 @@ def demo_data() -> None:
     from hotline import demo
 
     created = run(lambda: _with_context(demo.load, "cli:demo-data"))
-    typer.echo(f"demo data loaded; {len(created)} new login(s)" + (f": {', '.join(created)}" if created else ""))
+    typer.echo(
+        f"demo data loaded; {len(created)} new login(s)" + (f": {', '.join(created)}" if created else "")
+    )
 
 
 @audit_app.command("verify")
@@ -197,8 +200,10 @@ def audit_verify() -> None:
 
     result = run(lambda: _with_context(work))
     if not result.ok:
-        fail(f"audit chain broken at entry {result.first_bad_seq}: {result.reason} "
-             f"({result.checked} entries verified before it)")  # fmt: skip
+        fail(
+            f"audit chain broken at entry {result.first_bad_seq}: {result.reason} "
+            f"({result.checked} entries verified before it)"
+        )
     typer.echo(f"audit log intact: {result.checked} entries verified")
 
 

@@ -57,9 +57,7 @@ def load_job_handlers() -> None:
 
 
 def routers() -> list[APIRouter]:
-    return [
-        importlib.import_module(domain.api).router for domain in DOMAINS if domain.api is not None
-    ]
+    return [importlib.import_module(domain.api).router for domain in DOMAINS if domain.api is not None]
 
 
 def builtin_jobs() -> list[BuiltinJob]:

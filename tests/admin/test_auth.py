@@ -43,7 +43,9 @@ async def test_given_a_stolen_cookie_when_user_logged_out_then_it_no_longer_work
     agent = await users("agent2")
     stolen = agent.cookies["hotline_session"]
     await agent.post("/api/auth/logout")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hotline.test") as thief:  # type: ignore[arg-type]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hotline.test"
+    ) as thief:  # type: ignore[arg-type]
         thief.cookies.set("hotline_session", stolen)
         assert_problem(await thief.get("/api/auth/me"), 401, "session-expired")
 
@@ -55,7 +57,9 @@ async def test_given_idle_session_past_timeout_when_used_then_401_session_expire
     assert (await agent.get("/api/auth/me")).status_code == 200
     async with seeded.db.write() as session:
         await session.execute(
-            update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=seeded.settings.session_idle_minutes + 1))
+            update(UserSession).values(
+                last_seen_at=utcnow() - timedelta(minutes=seeded.settings.session_idle_minutes + 1)
+            )
         )
     assert_problem(await agent.get("/api/auth/me"), 401, "session-expired")
 
@@ -77,7 +81,9 @@ async def test_given_repeated_wrong_passwords_then_account_locks_even_for_right_
     actions = await audit_actions(seeded)
     assert actions.count("auth.login_failed") == limit and "auth.login_locked" in actions
     # Another user on the same machine is not locked out.
-    assert (await client.post("/api/auth/login", json={"username": "agent4", "password": DEMO_PASSWORD})).status_code == 200
+    assert (
+        await client.post("/api/auth/login", json={"username": "agent4", "password": DEMO_PASSWORD})
+    ).status_code == 200
 
 
 async def test_given_unknown_user_when_signing_in_then_same_answer_as_wrong_password(
@@ -87,7 +93,9 @@ async def test_given_unknown_user_when_signing_in_then_same_answer_as_wrong_pass
     assert_problem(response, 401, "invalid-credentials")
 
 
-async def test_given_disabled_account_then_sign_in_refused_and_open_sessions_end(users: Users) -> None:
+async def test_given_disabled_account_then_sign_in_refused_and_open_sessions_end(
+    users: Users,
+) -> None:
     admin = await users("admin")
     agent = await users("agent5")
     agent_id = (await agent.get("/api/auth/me")).json()["id"]
@@ -97,18 +105,32 @@ async def test_given_disabled_account_then_sign_in_refused_and_open_sessions_end
     assert_problem(response, 403, "account-disabled")
 
 
-async def test_password_change_enforces_policy_and_signs_out_everywhere(users: Users, client: httpx.AsyncClient) -> None:
+async def test_password_change_enforces_policy_and_signs_out_everywhere(
+    users: Users, client: httpx.AsyncClient
+) -> None:
     agent = await users("agent1")
-    wrong = await agent.post("/api/auth/password", json={"current_password": "nope-nope-1", "new_password": "Lotus-garden-77"})
+    wrong = await agent.post(
+        "/api/auth/password",
+        json={"current_password": "nope-nope-1", "new_password": "Lotus-garden-77"},
+    )
     assert_problem(wrong, 422, "wrong-password", field="body.current_password")
     for weak in ("short1", "onlyletterslong", "agent1-is-me-2024", "password123"):
-        response = await agent.post("/api/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": weak})
+        response = await agent.post(
+            "/api/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": weak}
+        )
         assert_problem(response, 422, "password-policy", field="body.new_password")
-    ok = await agent.post("/api/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": "Lotus-garden-77"})
+    ok = await agent.post(
+        "/api/auth/password",
+        json={"current_password": DEMO_PASSWORD, "new_password": "Lotus-garden-77"},
+    )
     assert ok.status_code == 204
     assert_problem(await agent.get("/api/auth/me"), 401, "session-expired")
-    assert (await client.post("/api/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD})).status_code == 401
-    assert (await client.post("/api/auth/login", json={"username": "agent1", "password": "Lotus-garden-77"})).status_code == 200
+    assert (
+        await client.post("/api/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD})
+    ).status_code == 401
+    assert (
+        await client.post("/api/auth/login", json={"username": "agent1", "password": "Lotus-garden-77"})
+    ).status_code == 200
 
 
 async def test_api_token_acts_as_its_user_until_revoked(users: Users, app: object, seeded: Context) -> None:
@@ -117,15 +139,21 @@ async def test_api_token_acts_as_its_user_until_revoked(users: Users, app: objec
     assert created.status_code == 201
     token = created.json()["token"]
     assert token.startswith("hl_") and created.json()["prefix"] == token[:10]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hotline.test") as integration:  # type: ignore[arg-type]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hotline.test"
+    ) as integration:  # type: ignore[arg-type]
         headers = {"Authorization": f"Bearer {token}"}
         assert (await integration.get("/api/auth/me", headers=headers)).json()["username"] == "supervisor"
         assert_problem(await integration.get("/api/users", headers=headers), 403, "permission-denied")
         assert_problem(
-            await integration.get("/api/auth/me", headers={"Authorization": "Bearer hl_forged"}), 401, "not-authenticated"
+            await integration.get("/api/auth/me", headers={"Authorization": "Bearer hl_forged"}),
+            401,
+            "not-authenticated",
         )
         assert_problem(
-            await integration.get("/api/auth/me", headers={"Authorization": "Bearer nonsense"}), 401, "not-authenticated"
+            await integration.get("/api/auth/me", headers={"Authorization": "Bearer nonsense"}),
+            401,
+            "not-authenticated",
         )
         listed = (await supervisor.get("/api/tokens")).json()
         assert [t["name"] for t in listed] == ["wallboard"] and "token" not in listed[0]
@@ -133,6 +161,8 @@ async def test_api_token_acts_as_its_user_until_revoked(users: Users, app: objec
         assert_problem(await integration.get("/api/auth/me", headers=headers), 401, "session-expired")
     async with seeded.read() as session:
         secrets_in_audit = await session.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.after["token_hash"].as_string() != "***")
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.after["token_hash"].as_string() != "***")
         )
     assert secrets_in_audit == 0

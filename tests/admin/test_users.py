@@ -17,19 +17,32 @@ async def count(ctx: Context, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_admin_creates_user_with_several_roles_and_the_change_is_audited(users: Users, seeded: Context) -> None:
+async def test_admin_creates_user_with_several_roles_and_the_change_is_audited(
+    users: Users, seeded: Context
+) -> None:
     admin = await users("admin")
     response = await admin.post(
         "/api/users",
-        json={"username": "Agent6", "display_name": "许静", "password": "Orchid-lane-42",
-              "roles": ["agent", "qa"], "work_number": "006"},
+        json={
+            "username": "Agent6",
+            "display_name": "许静",
+            "password": "Orchid-lane-42",
+            "roles": ["agent", "qa"],
+            "work_number": "006",
+        },
     )
     assert response.status_code == 201, response.text
     user = response.json()
     assert user["username"] == "agent6" and user["roles"] == ["agent", "qa"]
 
     async with seeded.read() as session:
-        entries = (await session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "users", AuditEntry.entity_id == str(user["id"])))).all()
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.entity_type == "users", AuditEntry.entity_id == str(user["id"])
+                )
+            )
+        ).all()
     created = next(e for e in entries if e.action == "users.create")
     assert created.actor_name == "admin" and created.after is not None
     assert created.after["password_hash"] == "***" and created.after["display_name"] == "许静"
@@ -37,7 +50,9 @@ async def test_admin_creates_user_with_several_roles_and_the_change_is_audited(u
     renamed = await admin.patch(f"/api/users/{user['id']}", json={"display_name": "许静怡"})
     assert renamed.json()["display_name"] == "许静怡"
     async with seeded.read() as session:
-        update = await session.scalar(select(AuditEntry).where(AuditEntry.action == "users.update").order_by(AuditEntry.seq.desc()))
+        update = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "users.update").order_by(AuditEntry.seq.desc())
+        )
     assert update is not None and update.before is not None and update.after is not None
     assert (update.before["display_name"], update.after["display_name"]) == ("许静", "许静怡")
 
@@ -47,27 +62,83 @@ async def test_admin_creates_user_with_several_roles_and_the_change_is_audited(u
     assert "orders.assign" in (await signed_in.get("/api/auth/me")).json()["permissions"]
 
 
-async def test_given_agent_when_creating_user_then_403_and_nothing_changes(users: Users, seeded: Context) -> None:
+async def test_given_agent_when_creating_user_then_403_and_nothing_changes(
+    users: Users, seeded: Context
+) -> None:
     agent = await users("agent1")
     before_users, before_audit = await count(seeded, User), await count(seeded, AuditEntry)
     response = await agent.post(
-        "/api/users", json={"username": "mole", "display_name": "x", "password": "Orchid-lane-42", "roles": ["admin"]}
+        "/api/users",
+        json={
+            "username": "mole",
+            "display_name": "x",
+            "password": "Orchid-lane-42",
+            "roles": ["admin"],
+        },
     )
     assert_problem(response, 403, "permission-denied")
-    assert (await count(seeded, User), await count(seeded, AuditEntry)) == (before_users, before_audit)
+    assert (await count(seeded, User), await count(seeded, AuditEntry)) == (
+        before_users,
+        before_audit,
+    )
 
 
 async def test_bad_user_input_names_the_field_and_changes_nothing(users: Users, seeded: Context) -> None:
     admin = await users("admin")
     before = await count(seeded, User)
     cases = [
-        ({"username": "x1", "display_name": "x", "password": "Orchid-lane-42", "roles": ["wizard"]}, 422, "unknown-role", "body.roles"),
-        ({"username": "agent1", "display_name": "x", "password": "Orchid-lane-42"}, 409, "username-taken", "body.username"),
-        ({"username": "x2", "display_name": "x", "password": "Orchid-lane-42", "work_number": "001"}, 409, "work-number-taken", "body.work_number"),
-        ({"username": "x3", "display_name": "x", "password": "short"}, 422, "password-policy", "body.password"),
-        ({"username": "x 4", "display_name": "x", "password": "Orchid-lane-42"}, 422, "validation-failed", "body.username"),
-        ({"username": "x5", "display_name": "x", "password": "Orchid-lane-42", "roles": "agent"}, 422, "validation-failed", "body.roles"),
-        ({"username": "x6", "display_name": "x", "password": "Orchid-lane-42", "is_admin": True}, 422, "validation-failed", "body.is_admin"),
+        (
+            {
+                "username": "x1",
+                "display_name": "x",
+                "password": "Orchid-lane-42",
+                "roles": ["wizard"],
+            },
+            422,
+            "unknown-role",
+            "body.roles",
+        ),
+        (
+            {"username": "agent1", "display_name": "x", "password": "Orchid-lane-42"},
+            409,
+            "username-taken",
+            "body.username",
+        ),
+        (
+            {
+                "username": "x2",
+                "display_name": "x",
+                "password": "Orchid-lane-42",
+                "work_number": "001",
+            },
+            409,
+            "work-number-taken",
+            "body.work_number",
+        ),
+        (
+            {"username": "x3", "display_name": "x", "password": "short"},
+            422,
+            "password-policy",
+            "body.password",
+        ),
+        (
+            {"username": "x 4", "display_name": "x", "password": "Orchid-lane-42"},
+            422,
+            "validation-failed",
+            "body.username",
+        ),
+        (
+            {"username": "x5", "display_name": "x", "password": "Orchid-lane-42", "roles": "agent"},
+            422,
+            "validation-failed",
+            "body.roles",
+        ),
+        (
+            {"username": "x6", "display_name": "x", "password": "Orchid-lane-42", "is_admin": True},
+            422,
+            "validation-failed",
+            "body.is_admin",
+        ),
     ]
     for body, status, code, field in cases:
         assert_problem(await admin.post("/api/users", json=body), status, code, field=field)
@@ -81,22 +152,38 @@ async def test_the_last_active_admin_cannot_be_disabled_or_demoted(users: Users)
     admin = await users("admin")
     admin_id = (await admin.get("/api/auth/me")).json()["id"]
     assert_problem(await admin.patch(f"/api/users/{admin_id}", json={"is_active": False}), 409, "last-admin")
-    assert_problem(await admin.put(f"/api/users/{admin_id}/roles", json={"roles": ["agent"]}), 409, "last-admin")
+    assert_problem(
+        await admin.put(f"/api/users/{admin_id}/roles", json={"roles": ["agent"]}),
+        409,
+        "last-admin",
+    )
     assert (await admin.get("/api/auth/me")).json()["roles"] == ["admin"]
 
 
 async def test_user_list_filters_by_role_text_and_state(users: Users) -> None:
     admin = await users("admin")
     agents = (await admin.get("/api/users", params={"role": "agent"})).json()
-    assert agents["total"] == 5 and {u["username"] for u in agents["items"]} == {f"agent{i}" for i in range(1, 6)}
-    assert [u["username"] for u in (await admin.get("/api/users", params={"q": "003"})).json()["items"]] == ["agent3"]
+    assert agents["total"] == 5 and {u["username"] for u in agents["items"]} == {
+        f"agent{i}" for i in range(1, 6)
+    }
+    assert [u["username"] for u in (await admin.get("/api/users", params={"q": "003"})).json()["items"]] == [
+        "agent3"
+    ]
     page = (await admin.get("/api/users", params={"limit": 2, "offset": 2})).json()
     assert page["total"] == 13 and len(page["items"]) == 2
 
 
 def test_permission_matrix_matches_spec_roles() -> None:
     assert {r.value for r in Role} == {
-        "agent", "team_lead", "planner", "front_desk", "finance", "qa", "supervisor", "admin", "dept_staff"
+        "agent",
+        "team_lead",
+        "planner",
+        "front_desk",
+        "finance",
+        "qa",
+        "supervisor",
+        "admin",
+        "dept_staff",
     }
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
     assert Permission.CUSTOMERS_READ_PII not in ROLE_PERMISSIONS[Role.AGENT]

@@ -15,23 +15,50 @@ async def audit_count(ctx: Context) -> int:
         return int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
-async def test_malformed_and_mistyped_bodies_are_refused_without_side_effects(users: Users, seeded: Context) -> None:
+async def test_malformed_and_mistyped_bodies_are_refused_without_side_effects(
+    users: Users, seeded: Context
+) -> None:
     admin = await users("admin")
     before = await audit_count(seeded)
     headers = {"content-type": "application/json"}
-    assert_problem(await admin.post("/api/users", content=b'{"username": "a",', headers=headers), 400, "malformed-json")
-    assert_problem(await admin.post("/api/users", content=b"\xff\xfe", headers=headers), 400, "malformed-json")
-    assert_problem(await admin.post("/api/users", json=["not", "an", "object"]), 422, "validation-failed", field="body")
     assert_problem(
-        await admin.patch("/api/users/1", json={"is_active": "maybe"}), 422, "validation-failed", field="body.is_active"
+        await admin.post("/api/users", content=b'{"username": "a",', headers=headers),
+        400,
+        "malformed-json",
     )
     assert_problem(
-        await admin.patch("/api/auth/me", json={"locale": "fr"}), 422, "validation-failed", field="body.locale"
+        await admin.post("/api/users", content=b"\xff\xfe", headers=headers), 400, "malformed-json"
     )
     assert_problem(
-        await admin.get("/api/audit", params={"since": "yesterday"}), 422, "validation-failed", field="query.since"
+        await admin.post("/api/users", json=["not", "an", "object"]),
+        422,
+        "validation-failed",
+        field="body",
     )
-    assert_problem(await admin.get("/api/users", params={"colour": "red"}), 422, "validation-failed", field="query.colour")
+    assert_problem(
+        await admin.patch("/api/users/1", json={"is_active": "maybe"}),
+        422,
+        "validation-failed",
+        field="body.is_active",
+    )
+    assert_problem(
+        await admin.patch("/api/auth/me", json={"locale": "fr"}),
+        422,
+        "validation-failed",
+        field="body.locale",
+    )
+    assert_problem(
+        await admin.get("/api/audit", params={"since": "yesterday"}),
+        422,
+        "validation-failed",
+        field="query.since",
+    )
+    assert_problem(
+        await admin.get("/api/users", params={"colour": "red"}),
+        422,
+        "validation-failed",
+        field="query.colour",
+    )
     assert_problem(await admin.delete("/api/users/1"), 405, "method-not-allowed")
     assert_problem(await admin.get("/api/no-such-thing"), 404, "not-found")
     assert await audit_count(seeded) == before
@@ -48,7 +75,9 @@ async def test_oversized_bodies_get_413_whether_declared_or_streamed(users: User
         for _ in range(3):
             yield b"x" * (limit // 2 + 1)
 
-    streamed = await admin.patch("/api/auth/me", content=stream(), headers={"content-type": "application/json"})  # type: ignore[arg-type]
+    streamed = await admin.patch(
+        "/api/auth/me", content=stream(), headers={"content-type": "application/json"}
+    )  # type: ignore[arg-type]
     assert_problem(streamed, 413, "payload-too-large")
     assert (await admin.get("/api/auth/me")).json()["display_name"] == "系统管理员"
 
@@ -58,15 +87,26 @@ async def test_bad_credentials_and_tokens_get_401(client: httpx.AsyncClient, see
     client.cookies.set("hotline_session", "forged-session-id")
     assert_problem(await client.get("/api/users"), 401, "not-authenticated")
     assert_problem(
-        await client.get("/api/users", headers={"Authorization": "Basic YWRtaW46aG90bGluZQ=="}), 401, "not-authenticated"
+        await client.get("/api/users", headers={"Authorization": "Basic YWRtaW46aG90bGluZQ=="}),
+        401,
+        "not-authenticated",
     )
-    assert_problem(await client.post("/api/auth/login", json={"username": "admin"}), 422, "validation-failed", field="body.password")
+    assert_problem(
+        await client.post("/api/auth/login", json={"username": "admin"}),
+        422,
+        "validation-failed",
+        field="body.password",
+    )
 
 
-async def test_problems_are_translated_for_chinese_clients(client: httpx.AsyncClient, seeded: Context) -> None:
+async def test_problems_are_translated_for_chinese_clients(
+    client: httpx.AsyncClient, seeded: Context
+) -> None:
     response = await client.get("/api/auth/me", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert response.json()["title"] == "请先登录"
-    assert (await client.get("/api/auth/me", headers={"Accept-Language": "en"})).json()["title"] == "Authentication required"
+    assert (await client.get("/api/auth/me", headers={"Accept-Language": "en"})).json()[
+        "title"
+    ] == "Authentication required"
 
 
 async def test_request_ids_are_echoed_and_generated(client: httpx.AsyncClient) -> None:

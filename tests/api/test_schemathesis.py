@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -22,7 +21,7 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, _template: str) -> Iterator[tuple[object, str]]:
+def api(tmp_path_factory: pytest.TempPathFactory, _template: str) -> tuple[object, str]:
     import shutil
 
     from tests.conftest import PG_URL, reset_postgres
@@ -47,12 +46,14 @@ def api(tmp_path_factory: pytest.TempPathFactory, _template: str) -> Iterator[tu
         async with db.read() as session:
             admin = await session.scalar(select(User).where(User.username == "supervisor"))
         assert admin is not None
-        _, token = await service.create_token(ctx.as_actor(service.actor_of(admin, "cli")), TokenCreate(name="fuzz"))
+        _, token = await service.create_token(
+            ctx.as_actor(service.actor_of(admin, "cli")), TokenCreate(name="fuzz")
+        )
         await db.dispose()
         return token
 
     token = asyncio.run(arrange())
-    yield create_app(settings_), token
+    return create_app(settings_), token
 
 
 def test_api_never_errors_and_matches_its_schema(api: tuple[object, str]) -> None:

@@ -21,7 +21,9 @@ async def chain(ctx: Context) -> tuple[bool, int | None]:
     return result.ok, result.first_bad_seq
 
 
-async def test_writes_are_captured_with_before_and_after_and_the_chain_verifies(ctx: Context) -> None:
+async def test_writes_are_captured_with_before_and_after_and_the_chain_verifies(
+    ctx: Context,
+) -> None:
     async with ctx.write() as tx:
         tx.session.add(Department(code="spa", name="水疗中心", kind="department"))
     async with ctx.write() as tx:
@@ -32,7 +34,11 @@ async def test_writes_are_captured_with_before_and_after_and_the_chain_verifies(
         await tx.session.delete(department)
     async with ctx.read() as session:
         entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all()
-    assert [e.action for e in entries] == ["departments.create", "departments.update", "departments.delete"]
+    assert [e.action for e in entries] == [
+        "departments.create",
+        "departments.update",
+        "departments.delete",
+    ]
     assert entries[0].before is None and entries[0].after["name"] == "水疗中心"  # type: ignore[index]
     assert entries[1].before["name"] == "水疗中心" and entries[1].after["name"] == "康体中心"  # type: ignore[index]
     assert entries[2].after is None and entries[2].actor_name == "test"
@@ -70,7 +76,9 @@ async def test_cli_verify_exits_non_zero_on_a_tampered_log(ctx: Context) -> None
     async with ctx.write() as tx:
         tx.session.add(Department(code="x", name="x", kind="department"))
     env = {**os.environ, "HOTLINE_DATABASE_URL": ctx.settings.database_url}
-    good = subprocess.run(["hotline", "audit", "verify"], env=env, capture_output=True, text=True, check=False)
+    good = subprocess.run(
+        ["hotline", "audit", "verify"], env=env, capture_output=True, text=True, check=False
+    )
     assert good.returncode == 0 and "1 entries verified" in good.stdout
     async with ctx.db.write() as session:
         await session.execute(update(AuditEntry).values(after={"name": "forged"}))
@@ -81,7 +89,13 @@ async def test_cli_verify_exits_non_zero_on_a_tampered_log(ctx: Context) -> None
 async def test_concurrent_writers_keep_one_unbroken_chain(ctx: Context) -> None:
     async def create(i: int) -> None:
         await service.create_user(
-            ctx, UserCreate(username=f"clerk{i}", display_name=f"Clerk {i}", password="Orchid-lane-42", roles=["agent"])
+            ctx,
+            UserCreate(
+                username=f"clerk{i}",
+                display_name=f"Clerk {i}",
+                password="Orchid-lane-42",
+                roles=["agent"],
+            ),
         )
 
     await asyncio.gather(*(create(i) for i in range(12)))

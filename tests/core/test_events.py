@@ -37,10 +37,13 @@ async def test_events_are_published_only_after_commit(ctx: Context) -> None:
     await ctx.bus.drain()
     assert [e.room for e in seen] == ["801"]  # type: ignore[attr-defined]
 
-    with pytest.raises(RuntimeError):
+    async def publish_then_fail() -> None:
         async with ctx.write() as tx:
             tx.publish(RoomHeld(room="802"))
             raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await publish_then_fail()
     await ctx.bus.drain()
     assert [e.room for e in seen] == ["801"]  # type: ignore[attr-defined]
 

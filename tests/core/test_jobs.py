@@ -61,13 +61,17 @@ def test_workday_jobs_follow_china_holidays_and_make_up_days() -> None:
     after = datetime(2025, 9, 30, 12, 0, tzinfo=SHANGHAI)
     fired = next_occurrence("0 9 * * *", "Asia/Shanghai", DayFilter.WORKDAYS, after)
     assert fired.astimezone(SHANGHAI) == datetime(2025, 10, 9, 9, 0, tzinfo=SHANGHAI)
-    holiday = next_occurrence("0 9 * * *", "Asia/Shanghai", DayFilter.HOLIDAYS, datetime(2025, 9, 26, tzinfo=SHANGHAI))
+    holiday = next_occurrence(
+        "0 9 * * *", "Asia/Shanghai", DayFilter.HOLIDAYS, datetime(2025, 9, 26, tzinfo=SHANGHAI)
+    )
     assert holiday.astimezone(SHANGHAI).date() == date(2025, 9, 27)  # Saturday, not the make-up Sunday
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    after=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)),
+    after=st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)
+    ),
     minute=st.integers(0, 59),
     hour=st.integers(0, 23),
     days=st.sampled_from(list(DayFilter)),
@@ -86,7 +90,11 @@ def test_next_occurrence_is_later_matches_the_day_filter_and_the_clock(
 
 @pytest.mark.parametrize(
     ("cron", "tz", "field"),
-    [("61 * * * *", "Asia/Shanghai", "cron"), ("every day", "Asia/Shanghai", "cron"), ("0 9 * * *", "Mars/Olympus", "timezone")],
+    [
+        ("61 * * * *", "Asia/Shanghai", "cron"),
+        ("every day", "Asia/Shanghai", "cron"),
+        ("0 9 * * *", "Mars/Olympus", "timezone"),
+    ],
 )
 def test_bad_schedules_are_refused_with_the_field(cron: str, tz: str, field: str) -> None:
     with pytest.raises(InvalidSchedule) as error:
@@ -94,10 +102,14 @@ def test_bad_schedules_are_refused_with_the_field(cron: str, tz: str, field: str
     assert error.value.field == field
 
 
-async def test_a_one_off_job_runs_once_and_a_recurring_job_moves_to_its_next_time(ctx: Context) -> None:
+async def test_a_one_off_job_runs_once_and_a_recurring_job_moves_to_its_next_time(
+    ctx: Context,
+) -> None:
     calls.clear()
     async with ctx.db.write() as session:
-        await schedule_once(session, "remind:R1", "test.note", utcnow() - timedelta(seconds=1), payload={"r": 1})
+        await schedule_once(
+            session, "remind:R1", "test.note", utcnow() - timedelta(seconds=1), payload={"r": 1}
+        )
         recurring = await schedule_cron(session, "daily", "test.note", "0 17 * * *", payload={"r": 2})
         recurring.next_run_at = utcnow() - timedelta(seconds=1)
     scheduler = JobScheduler(ctx, node_id="n1")
@@ -114,14 +126,20 @@ async def test_a_one_off_job_runs_once_and_a_recurring_job_moves_to_its_next_tim
 async def test_a_failing_one_off_job_is_retried_with_backoff_then_given_up(ctx: Context) -> None:
     calls.clear()
     async with ctx.db.write() as session:
-        job = await schedule_once(session, "sms:42", "test.flaky", utcnow(), payload={"n": 42}, max_attempts=2)
+        job = await schedule_once(
+            session, "sms:42", "test.flaky", utcnow(), payload={"n": 42}, max_attempts=2
+        )
         job_id = job.id
     scheduler = JobScheduler(ctx, node_id="n1")
     assert await scheduler.run_due() == 1
     async with ctx.read() as session:
         job = await session.get(ScheduledJob, job_id)
     assert job is not None and job.attempts == 1 and job.last_status == "failed"
-    assert "gateway down" in (job.last_error or "") and job.next_run_at is not None and job.next_run_at > utcnow()
+    assert (
+        "gateway down" in (job.last_error or "")
+        and job.next_run_at is not None
+        and job.next_run_at > utcnow()
+    )
     async with ctx.db.write() as session:
         (await session.get(ScheduledJob, job_id)).next_run_at = utcnow()  # type: ignore[union-attr]
     assert await scheduler.run_due() == 1
@@ -151,7 +169,16 @@ async def test_two_processes_on_postgres_run_each_due_job_exactly_once(ctx: Cont
             )
     out = tmp_path / "runs.txt"
     workers = [
-        subprocess.Popen([sys.executable, "-m", "tests.core.jobs_worker", ctx.settings.database_url, "4", str(out)])
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.core.jobs_worker",
+                ctx.settings.database_url,
+                "4",
+                str(out),
+            ]
+        )
         for _ in range(2)
     ]
     for worker in workers:

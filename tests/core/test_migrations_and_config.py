@@ -42,7 +42,12 @@ def test_embedded_defaults_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> No
     for key in ("HOTLINE_PORT", "HOTLINE_DATABASE_URL", "HOTLINE_CONFIG"):
         monkeypatch.delenv(key, raising=False)
     settings = Settings()
-    assert (settings.host, settings.port, settings.sip_host, settings.sip_port) == ("127.0.0.1", 8000, "127.0.0.1", 5060)
+    assert (settings.host, settings.port, settings.sip_host, settings.sip_port) == (
+        "127.0.0.1",
+        8000,
+        "127.0.0.1",
+        5060,
+    )
     assert settings.is_sqlite and settings.database_url.endswith("var/hotline.db")
     monkeypatch.setenv("HOTLINE_PORT", "99999")
     with pytest.raises(ValidationError, match="port"):

@@ -43,7 +43,7 @@ def _me(user: User) -> Me:
         display_name=user.display_name,
         roles=user.roles,
         permissions=sorted(p.value for p in permissions_for(user.roles)),
-        locale=user.locale,  # type: ignore[arg-type]
+        locale=user.locale,
         work_number=user.work_number,
     )
 
@@ -101,7 +101,9 @@ async def list_users(
     query: Annotated[UserFilter, Query()], ctx: Annotated[Context, Depends(requires(P.USERS_READ))]
 ) -> Page[UserOut]:
     rows, total = await service.list_users(ctx, query)
-    items = [UserOut.model_validate(row.user).model_copy(update={"locked_until": row.locked_until}) for row in rows]
+    items = [
+        UserOut.model_validate(row.user).model_copy(update={"locked_until": row.locked_until}) for row in rows
+    ]
     return Page[UserOut](items=items, total=total)
 
 
@@ -179,4 +181,9 @@ async def list_audit(
 @router.get("/audit/verify", tags=["audit"])
 async def verify_audit(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]) -> AuditVerifyOut:
     result = await service.verify_audit(ctx)
-    return AuditVerifyOut(ok=result.ok, checked=result.checked, first_bad_seq=result.first_bad_seq, reason=result.reason)
+    return AuditVerifyOut(
+        ok=result.ok,
+        checked=result.checked,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+    )

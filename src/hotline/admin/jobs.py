@@ -21,9 +21,7 @@ async def purge_sessions(ctx: Context, payload: dict[str, Any]) -> None:
     cutoff = utcnow() - timedelta(days=1)
     async with ctx.db.write() as session:
         await session.execute(
-            delete(UserSession).where(
-                or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
-            )
+            delete(UserSession).where(or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
         )
         await session.execute(
             delete(LoginThrottle).where(

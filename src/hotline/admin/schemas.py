@@ -5,12 +5,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from hotline.core.schemas import DbId, Input, Output, Paging, Text
+from hotline.core.schemas import NON_BLANK, DbId, Input, Output, Paging
 
 Locale = Literal["zh-CN", "en"]
 Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
 """Passwords are taken exactly as typed: no trimming."""
-Name = Text(120)
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=NON_BLANK)]
 Username = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
 WorkNumber = Field(default=None, min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")
 
@@ -87,7 +87,7 @@ class RoleOut(Output):
 
 
 class TokenCreate(Input):
-    name: Text(80)  # type: ignore[valid-type]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK)]
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
 

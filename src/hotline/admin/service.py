@@ -9,6 +9,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ from hotline.core.errors import NotAuthenticated, SessionExpired
 from hotline.core.events import Event, EventBus
 from hotline.core.permissions import ROLE_CODES, Permission, Role, permissions_for
 
-TOKEN_PREFIX = "hl_"
+TOKEN_PREFIX = "hl_"  # noqa: S105 - a marker, not a secret
 
 # ---------------------------------------------------------------- passwords
 
@@ -107,9 +108,7 @@ class LoginResult:
     expires_at: datetime
 
 
-async def login(
-    ctx: Context, username: str, password: str, *, user_agent: str | None = None
-) -> LoginResult:
+async def login(ctx: Context, username: str, password: str, *, user_agent: str | None = None) -> LoginResult:
     settings, now = ctx.settings, utcnow()
     keys = _throttle_keys(username, ctx.ip)
     async with ctx.read() as session:
@@ -122,10 +121,19 @@ async def login(
     if user is None or not valid:
         async with ctx.write() as tx:
             locked = await _count_failure(tx.session, settings, keys, now)
-            tx.audit("auth.login_failed", "users", user.id if user else None, after={"username": username})
+            tx.audit(
+                "auth.login_failed",
+                "users",
+                user.id if user else None,
+                after={"username": username},
+            )
             if locked:
-                tx.audit("auth.login_locked", "users", user.id if user else None,
-                         after={"username": username, "until": locked.isoformat()})  # fmt: skip
+                tx.audit(
+                    "auth.login_locked",
+                    "users",
+                    user.id if user else None,
+                    after={"username": username, "until": locked.isoformat()},
+                )
         raise errors.InvalidCredentials()
     if not user.is_active:
         raise errors.AccountDisabled()
@@ -144,9 +152,7 @@ async def login(
                 user_agent=(user_agent or "")[:255] or None,
             )
         )
-        await tx.session.execute(
-            update(User).where(User.id == user.id).values(last_login_at=now)
-        )
+        await tx.session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
         throttle = await tx.session.get(LoginThrottle, keys[0][0])
         if throttle is not None:
             await tx.session.delete(throttle)
@@ -193,12 +199,12 @@ class Authenticator:
         bus.subscribe(UserAccessChanged, self._on_access_changed)
 
     async def _on_revoked(self, event: Event) -> None:
-        assert isinstance(event, SessionRevoked)
-        self._cache.pop(event.token_hash, None)
+        if isinstance(event, SessionRevoked):
+            self._cache.pop(event.token_hash, None)
 
     async def _on_access_changed(self, event: Event) -> None:
-        assert isinstance(event, UserAccessChanged)
-        self.forget_user(event.user_id)
+        if isinstance(event, UserAccessChanged):
+            self.forget_user(event.user_id)
 
     def forget_user(self, user_id: int) -> None:
         for key in [k for k, (_, actor, _) in self._cache.items() if actor.user_id == user_id]:
@@ -352,7 +358,7 @@ async def _load_user(session: AsyncSession, user_id: int) -> User:
     return user
 
 
-def _filtered(query: Select[tuple[User]], data: UserFilter) -> Select[tuple[User]]:
+def _filtered(query: Select[Any], data: UserFilter) -> Select[Any]:
     if data.q:
         pattern = f"%{data.q.lower()}%"
         query = query.where(
@@ -379,7 +385,7 @@ async def list_users(ctx: Context, data: UserFilter) -> tuple[list[UserRow], int
     ctx.require(Permission.USERS_READ)
     now = utcnow()
     async with ctx.read() as session:
-        total = await session.scalar(_filtered(select(func.count(User.id)), data))  # type: ignore[arg-type]
+        total = await session.scalar(_filtered(select(func.count(User.id)), data))
         users = (
             await session.scalars(
                 _filtered(select(User), data).order_by(User.username).limit(data.limit).offset(data.offset)
@@ -547,7 +553,7 @@ async def revoke_token(ctx: Context, token_id: int) -> None:
 # ---------------------------------------------------------------- audit log
 
 
-def _audit_filtered(query: Select[tuple[AuditEntry]], data: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _audit_filtered(query: Select[Any], data: AuditFilter) -> Select[Any]:
     if data.actor_id is not None:
         query = query.where(AuditEntry.actor_id == data.actor_id)
     if data.entity_type:
@@ -566,7 +572,7 @@ def _audit_filtered(query: Select[tuple[AuditEntry]], data: AuditFilter) -> Sele
 async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry], int]:
     ctx.require(Permission.AUDIT_READ)
     async with ctx.read() as session:
-        total = await session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), data))  # type: ignore[arg-type]
+        total = await session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), data))
         entries = (
             await session.scalars(
                 _audit_filtered(select(AuditEntry), data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -53,7 +52,9 @@ def system_context(state: AppState, name: str = "system") -> Context:
 async def ensure_builtin_jobs(ctx: Context) -> None:
     async with ctx.db.write() as session:
         for job in domains.builtin_jobs():
-            await schedule_cron(session, job.key, job.handler, job.cron, timezone=ctx.settings.default_timezone)
+            await schedule_cron(
+                session, job.key, job.handler, job.cron, timezone=ctx.settings.default_timezone
+            )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,4 +111,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         @app.get("/", include_in_schema=False, response_class=HTMLResponse)
         async def not_built(ctx: Annotated[Context, Depends(public)]) -> str:
             return _NOT_BUILT
+
     return app

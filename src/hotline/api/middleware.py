@@ -27,9 +27,16 @@ def _problem(status: int, code: str, title: str, detail: str, request_id: str) -
     import json
 
     return json.dumps(
-        {"type": f"https://hotline.dev/problems/{code}", "title": title, "status": status,
-         "detail": detail, "code": code, "request_id": request_id, "errors": []}
-    ).encode()  # fmt: skip
+        {
+            "type": f"https://hotline.dev/problems/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+            "request_id": request_id,
+            "errors": [],
+        }
+    ).encode()
 
 
 class RequestContextMiddleware:
@@ -59,9 +66,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            receive = await self._limited(headers, receive, send, request_id)
-            if receive is not None:
-                await self.app(scope, receive, send_wrapper)
+            limited = await self._limited(headers, receive, send, request_id)
+            if limited is not None:
+                await self.app(scope, limited, send_wrapper)
             else:
                 status = 413
         finally:
@@ -70,7 +77,13 @@ class RequestContextMiddleware:
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
-            log.info("request", method=method, path=scope["path"], status=status, ms=round(elapsed * 1000, 1))
+            log.info(
+                "request",
+                method=method,
+                path=scope["path"],
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
 
     async def _limited(
         self, headers: dict[bytes, bytes], receive: Receive, send: Send, request_id: str
@@ -110,9 +123,12 @@ class RequestContextMiddleware:
 
     async def _reject(self, send: Send, request_id: str) -> None:
         body = _problem(
-            413, "payload-too-large", "Request body too large",
-            f"The request body exceeds {self.max_body_bytes} bytes", request_id,
-        )  # fmt: skip
+            413,
+            "payload-too-large",
+            "Request body too large",
+            f"The request body exceeds {self.max_body_bytes} bytes",
+            request_id,
+        )
         headers: list[Any] = [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),

@@ -7,7 +7,7 @@ Every error answer has `type`, `title`, `status`, `detail`, a stable `code`, the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request
@@ -87,46 +87,70 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HotlineError)
+    exc = cast(HotlineError, exc)
     errors = [{"field": exc.field, "message": exc.detail, "type": exc.code}] if exc.field else []
     headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
     if exc.status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="hotline"'}
     return problem_response(
-        request, exc.status, exc.code, exc.title, exc.detail,
-        errors=errors, extra=exc.extra, headers=headers,
-    )  # fmt: skip
+        request,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        errors=errors,
+        extra=exc.extra,
+        headers=headers,
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    exc = cast(RequestValidationError, exc)
     raw = exc.errors()
     if any(err.get("type") == "json_invalid" for err in raw):
         return problem_response(
-            request, 400, "malformed-json", "Malformed JSON", "The request body is not valid JSON",
+            request,
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            "The request body is not valid JSON",
             errors=[{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
-        )  # fmt: skip
+        )
     errors = [
-        {"field": _field_name(err.get("loc", ())), "message": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+        {
+            "field": _field_name(err.get("loc", ())),
+            "message": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
         for err in raw
     ]
     fields = ", ".join(e["field"] for e in errors)
     return problem_response(
-        request, 422, "validation-failed", "Invalid request", f"Invalid value for: {fields}", errors=errors
+        request,
+        422,
+        "validation-failed",
+        "Invalid request",
+        f"Invalid value for: {fields}",
+        errors=errors,
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)
     code, title = _status_title(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(request, exc.status_code, code, title, detail, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
     return problem_response(
-        request, 500, "internal-error", "Internal error", "An unexpected error occurred; it has been logged"
+        request,
+        500,
+        "internal-error",
+        "Internal error",
+        "An unexpected error occurred; it has been logged",
     )
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from hotline import __version__
 from hotline.api.deps import public, requires
-from hotline.core.context import Context
 from hotline.core import jobs
+from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Output
 
@@ -63,6 +63,8 @@ async def metrics(ctx: Annotated[Context, Depends(public)]) -> Response:
 
 
 @router.get("/api/jobs", tags=["system"])
-async def list_jobs(ctx: Annotated[Context, Depends(requires(Permission.JOBS_READ))]) -> list[JobOut]:
+async def list_jobs(
+    ctx: Annotated[Context, Depends(requires(Permission.JOBS_READ))],
+) -> list[JobOut]:
     ctx.require(Permission.JOBS_READ)
     return [JobOut.model_validate(job) for job in await jobs.list_jobs(ctx)]

@@ -19,9 +19,9 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import Index, String, event, func, select, text
+from sqlalchemy import inspect as orm_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy import inspect as orm_inspect
 
 from hotline.core.clock import as_utc, utcnow
 from hotline.core.db import Base
@@ -80,8 +80,8 @@ class AuditBuffer:
     """Changes captured during one transaction, written just before it commits."""
 
     changes: dict[int, _Pending] = field(default_factory=dict)
-    explicit: list[tuple[str, str, str | None, dict[str, Any] | None, dict[str, Any] | None]] = (
-        field(default_factory=list)
+    explicit: list[tuple[str, str, str | None, dict[str, Any] | None, dict[str, Any] | None]] = field(
+        default_factory=list
     )
 
 
@@ -104,7 +104,7 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: Any, *, before: bool = False) -> dict[str, Any]:
     """Column values of `obj`; with `before=True`, the values as loaded, ignoring pending edits."""
     state = orm_inspect(obj)
-    redact = getattr(type(obj), "__audit_redact__", frozenset())
+    redact: frozenset[str] = getattr(type(obj), "__audit_redact__", frozenset())
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -132,7 +132,7 @@ def buffer_of(session: Session) -> AuditBuffer:
     buffer = session.info.get("audit")
     if buffer is None:
         buffer = session.info["audit"] = AuditBuffer()
-    return buffer  # type: ignore[no-any-return]
+    return buffer
 
 
 @event.listens_for(Session, "before_flush")
@@ -193,10 +193,12 @@ async def flush_audit(session: AsyncSession, origin: Origin) -> int:
     if not rows:
         return 0
 
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
     last = (
-        await session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1))
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
     ).first()
     seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
     now = utcnow()

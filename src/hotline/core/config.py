@@ -89,7 +89,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Explicit arguments win, then the environment, then hotline.toml.
         toml_file = Path(os.environ.get("HOTLINE_CONFIG", "hotline.toml"))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -55,9 +54,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         return None if value is None else as_utc(value)
 
 
@@ -103,14 +100,8 @@ class Database:
             return
         async with self._write_lock, self.engine.connect() as conn:
             conn = await conn.execution_options(hotline_begin="BEGIN IMMEDIATE")
-            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-                async with session.begin():
-                    yield session
-
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

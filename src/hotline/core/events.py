@@ -142,7 +142,7 @@ class RedisBus(LocalDispatcher):
                     continue
                 self.dispatch(event)
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def publish(self, event: Event) -> None:
         await self._redis.publish(self._channel, event.to_json())

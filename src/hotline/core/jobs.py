@@ -13,6 +13,7 @@ China's working days or public holidays, make-up workdays included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -246,10 +247,8 @@ class JobScheduler:
             if ran:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def run_due(self) -> int:
         """Claim and run what is due now; returns how many occurrences this node ran."""
@@ -266,7 +265,12 @@ class JobScheduler:
         async with self.db.write() as session:
             due = (
                 await session.execute(
-                    select(ScheduledJob.id, ScheduledJob.next_run_at, ScheduledJob.handler, ScheduledJob.payload)
+                    select(
+                        ScheduledJob.id,
+                        ScheduledJob.next_run_at,
+                        ScheduledJob.handler,
+                        ScheduledJob.payload,
+                    )
                     .where(ScheduledJob.enabled.is_(True), ScheduledJob.next_run_at <= now, free)
                     .order_by(ScheduledJob.next_run_at)
                     .limit(self.batch)
@@ -285,16 +289,31 @@ class JobScheduler:
                     select(JobRun).where(JobRun.job_id == job_id, JobRun.scheduled_for == scheduled_for)
                 )
                 if run is None:
-                    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, node=self.node_id, started_at=now)
+                    run = JobRun(
+                        job_id=job_id,
+                        scheduled_for=scheduled_for,
+                        node=self.node_id,
+                        started_at=now,
+                    )
                     session.add(run)
                 else:  # a previous node died holding the lease: this is a retry
-                    run.node, run.attempt, run.started_at, run.status = self.node_id, run.attempt + 1, now, "running"
+                    run.node, run.attempt, run.started_at, run.status = (
+                        self.node_id,
+                        run.attempt + 1,
+                        now,
+                        "running",
+                    )
                 await session.flush()
                 claimed.append((job_id, scheduled_for, handler, dict(payload or {}), run.id))
         return claimed
 
     async def _run(
-        self, job_id: int, scheduled_for: datetime, handler_name: str, payload: dict[str, Any], run_id: int
+        self,
+        job_id: int,
+        scheduled_for: datetime,
+        handler_name: str,
+        payload: dict[str, Any],
+        run_id: int,
     ) -> None:
         handler = _HANDLERS.get(handler_name)
         error: str | None = None

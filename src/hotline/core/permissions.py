@@ -81,58 +81,115 @@ class Role(StrEnum):
 P = Permission
 
 _AGENT = {
-    P.CUSTOMERS_READ, P.CUSTOMERS_WRITE, P.CALLS_READ, P.CALLS_HANDLE,
-    P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.ORDERS_READ, P.ORDERS_WRITE,
-    P.TICKETS_READ, P.TICKETS_WRITE, P.MESSAGES_SEND, P.KNOWLEDGE_READ,
+    P.CUSTOMERS_READ,
+    P.CUSTOMERS_WRITE,
+    P.CALLS_READ,
+    P.CALLS_HANDLE,
+    P.BOOKINGS_READ,
+    P.BOOKINGS_WRITE,
+    P.ORDERS_READ,
+    P.ORDERS_WRITE,
+    P.TICKETS_READ,
+    P.TICKETS_WRITE,
+    P.MESSAGES_SEND,
+    P.KNOWLEDGE_READ,
     P.CAMPAIGNS_READ,
-}  # fmt: skip
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_AGENT),
     Role.TEAM_LEAD: frozenset(
         _AGENT
         | {
-            P.ORDERS_ASSIGN, P.TICKETS_DISPATCH, P.AGENTS_READ, P.CAMPAIGNS_WRITE,
-            P.REPORTS_READ, P.CUSTOMERS_READ_PII, P.RECORDINGS_LISTEN,
+            P.ORDERS_ASSIGN,
+            P.TICKETS_DISPATCH,
+            P.AGENTS_READ,
+            P.CAMPAIGNS_WRITE,
+            P.REPORTS_READ,
+            P.CUSTOMERS_READ_PII,
+            P.RECORDINGS_LISTEN,
         }
-    ),  # fmt: skip
+    ),
     Role.PLANNER: frozenset(
         {
-            P.CUSTOMERS_READ, P.CUSTOMERS_READ_PII, P.ORDERS_READ, P.ORDERS_WRITE,
-            P.ORDERS_ASSIGN, P.CATALOGUE_WRITE, P.FINANCE_WRITE, P.MESSAGES_SEND,
-            P.TICKETS_READ, P.KNOWLEDGE_READ, P.BOOKINGS_READ,
+            P.CUSTOMERS_READ,
+            P.CUSTOMERS_READ_PII,
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+            P.ORDERS_ASSIGN,
+            P.CATALOGUE_WRITE,
+            P.FINANCE_WRITE,
+            P.MESSAGES_SEND,
+            P.TICKETS_READ,
+            P.KNOWLEDGE_READ,
+            P.BOOKINGS_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.FRONT_DESK: frozenset(
         {
-            P.CUSTOMERS_READ, P.CUSTOMERS_READ_PII, P.CUSTOMERS_WRITE, P.ORDERS_READ,
-            P.ORDERS_WRITE, P.ORDERS_SIGN, P.BOOKINGS_READ, P.BOOKINGS_WRITE,
-            P.PAYMENTS_WRITE, P.MESSAGES_SEND, P.KNOWLEDGE_READ, P.TICKETS_READ,
+            P.CUSTOMERS_READ,
+            P.CUSTOMERS_READ_PII,
+            P.CUSTOMERS_WRITE,
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+            P.ORDERS_SIGN,
+            P.BOOKINGS_READ,
+            P.BOOKINGS_WRITE,
+            P.PAYMENTS_WRITE,
+            P.MESSAGES_SEND,
+            P.KNOWLEDGE_READ,
+            P.TICKETS_READ,
             P.TICKETS_WRITE,
         }
-    ),  # fmt: skip
+    ),
     Role.FINANCE: frozenset(
         {
-            P.CUSTOMERS_READ, P.ORDERS_READ, P.FINANCE_REVIEW, P.FINANCE_WRITE,
-            P.PAYMENTS_WRITE, P.BOOKINGS_READ, P.REPORTS_READ,
+            P.CUSTOMERS_READ,
+            P.ORDERS_READ,
+            P.FINANCE_REVIEW,
+            P.FINANCE_WRITE,
+            P.PAYMENTS_WRITE,
+            P.BOOKINGS_READ,
+            P.REPORTS_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.QA: frozenset(
         {
-            P.CALLS_READ, P.RECORDINGS_LISTEN, P.QA_READ, P.QA_EVALUATE, P.CUSTOMERS_READ,
-            P.AGENTS_READ, P.REPORTS_READ, P.KNOWLEDGE_READ,
+            P.CALLS_READ,
+            P.RECORDINGS_LISTEN,
+            P.QA_READ,
+            P.QA_EVALUATE,
+            P.CUSTOMERS_READ,
+            P.AGENTS_READ,
+            P.REPORTS_READ,
+            P.KNOWLEDGE_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.SUPERVISOR: frozenset(
         _AGENT
         | {
-            P.CUSTOMERS_READ_PII, P.CUSTOMERS_MERGE, P.CUSTOMERS_EXPORT, P.CALLS_MONITOR,
-            P.RECORDINGS_LISTEN, P.RECORDINGS_DOWNLOAD, P.AGENTS_READ, P.ROUTING_WRITE,
-            P.ORDERS_ASSIGN, P.TICKETS_DISPATCH, P.TICKETS_AUDIT, P.TEMPLATES_WRITE,
-            P.TEMPLATES_APPROVE, P.CAMPAIGNS_WRITE, P.QA_READ, P.REPORTS_READ,
-            P.REPORTS_WRITE, P.KNOWLEDGE_WRITE, P.HOTELS_WRITE, P.JOBS_READ,
+            P.CUSTOMERS_READ_PII,
+            P.CUSTOMERS_MERGE,
+            P.CUSTOMERS_EXPORT,
+            P.CALLS_MONITOR,
+            P.RECORDINGS_LISTEN,
+            P.RECORDINGS_DOWNLOAD,
+            P.AGENTS_READ,
+            P.ROUTING_WRITE,
+            P.ORDERS_ASSIGN,
+            P.TICKETS_DISPATCH,
+            P.TICKETS_AUDIT,
+            P.TEMPLATES_WRITE,
+            P.TEMPLATES_APPROVE,
+            P.CAMPAIGNS_WRITE,
+            P.QA_READ,
+            P.REPORTS_READ,
+            P.REPORTS_WRITE,
+            P.KNOWLEDGE_WRITE,
+            P.HOTELS_WRITE,
+            P.JOBS_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.ADMIN: frozenset(Permission),
     Role.DEPT_STAFF: frozenset(
         {P.TICKETS_READ, P.TICKETS_PROCESS, P.CUSTOMERS_READ, P.BOOKINGS_READ, P.KNOWLEDGE_READ}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -20,9 +20,8 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def Text(max_length: int, *, min_length: int = 1) -> Any:  # noqa: N802 - reads as a type
-    """A string that must hold something other than spaces (the OpenAPI spec says so too)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=r"\S")]
+NON_BLANK = r"\S"
+"""Pattern for text that must hold something other than spaces (stated in the OpenAPI spec too)."""
 
 
 class Output(BaseModel):

@@ -13,11 +13,24 @@ from argon2.exceptions import InvalidHashError, VerificationError
 # length and character rules do the rest (NIST 800-63B favours length over composition).
 _COMMON = frozenset(
     {
-        "password", "password1", "password123", "1234567890", "12345678910", "qwertyuiop",
-        "1q2w3e4r5t", "iloveyou123", "admin12345", "administrator", "hotline123",
-        "hotline1234", "changeme123", "welcome123", "abcdefghij", "a1234567890",
+        "password",
+        "password1",
+        "password123",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "iloveyou123",
+        "admin12345",
+        "administrator",
+        "hotline123",
+        "hotline1234",
+        "changeme123",
+        "welcome123",
+        "abcdefghij",
+        "a1234567890",
     }
-)  # fmt: skip
+)
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,104 @@
+# Hotline — `make run` starts everything, `make test` runs every test. `make help` lists the rest.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+UV := $(shell command -v uv 2>/dev/null || echo uv)
+STAMP := .make
+APT_TEST_PACKAGES := postgresql redis-server chromium
+export UV_LINK_MODE := copy
+
+.PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite \
+        test-postgres test-frontend test-e2e check-api-client api-client bench system-test-deps clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+# ------------------------------------------------------------------ install
+
+$(STAMP):
+	@mkdir -p $(STAMP)
+
+uv-bin:
+	@command -v uv >/dev/null 2>&1 || { echo "installing uv"; python3 -m pip install --quiet uv; }
+
+python-deps: uv-bin ## Install Python and its packages (uv sync from uv.lock)
+	@uv sync --frozen --quiet
+
+$(STAMP)/npm: frontend/package-lock.json | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend-deps: $(STAMP)/npm ## Install the web UI's npm packages
+
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/package.json -type f 2>/dev/null)
+frontend/dist/index.html: $(STAMP)/npm $(FRONTEND_SOURCES)
+	cd frontend && npm run --silent build
+	@touch $@
+
+frontend: frontend/dist/index.html ## Build the web UI (Vue) into frontend/dist
+
+install: python-deps frontend ## Everything `make run` needs
+
+system-test-deps: | $(STAMP) ## Debian packages the tests use: PostgreSQL, Redis, Chromium
+	@missing=""; \
+	for pkg in $(APT_TEST_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# ------------------------------------------------------------------ run
+
+run: install ## Install, migrate, load demo data and start Hotline on http://127.0.0.1:8000
+	@uv run --frozen hotline db upgrade
+	@uv run --frozen hotline demo-data
+	@echo ""
+	@echo "  Hotline is starting on http://127.0.0.1:8000   (API docs: /docs)"
+	@echo "  Logins (password hotline-demo): admin supervisor teamlead agent1..agent5 planner frontdesk finance qa dept1"
+	@echo "  SIP: 127.0.0.1:5060, extensions 1001-1010 (password sip<ext>); Ctrl-C to stop"
+	@echo ""
+	@uv run --frozen hotline serve --no-migrate
+
+# ------------------------------------------------------------------ test
+
+test: python-deps frontend-deps system-test-deps ## Install what the tests need and run them all (lint, types, SQLite, PostgreSQL, vitest, browser)
+	@$(MAKE) lint typecheck check-api-client
+	@eval "$$(scripts/services.sh start)"; trap 'scripts/services.sh stop' EXIT; \
+	  $(MAKE) test-sqlite && $(MAKE) test-postgres && $(MAKE) test-frontend && $(MAKE) test-e2e
+
+lint: python-deps ## ruff format check and lint
+	uv run --frozen ruff format --check src tests benchmarks
+	uv run --frozen ruff check src tests benchmarks
+
+typecheck: python-deps ## mypy --strict on src/
+	uv run --frozen mypy
+
+test-sqlite: python-deps ## pytest on SQLite (HOTLINE_TEST_REDIS_URL enables the Redis tests)
+	env -u HOTLINE_TEST_DATABASE_URL uv run --frozen pytest -q -m "not e2e" tests
+
+test-postgres: python-deps ## pytest on PostgreSQL (needs HOTLINE_TEST_DATABASE_URL; `make test` starts one)
+	@test -n "$${HOTLINE_TEST_DATABASE_URL:-}" || { echo "HOTLINE_TEST_DATABASE_URL is not set"; exit 1; }
+	uv run --frozen pytest -q -m "not e2e" tests
+
+test-frontend: frontend-deps ## vitest unit tests of the web UI
+	cd frontend && npm test --silent
+
+test-e2e: python-deps frontend ## Playwright (Debian chromium) against a real server
+	env -u HOTLINE_TEST_DATABASE_URL uv run --frozen pytest -q -m e2e tests/e2e
+
+api-client: python-deps frontend-deps ## Regenerate frontend/openapi.json and the TypeScript API types
+	uv run --frozen hotline openapi > frontend/openapi.json
+	cd frontend && npm run --silent gen:api
+
+check-api-client: api-client ## Fail if the checked-in API client is stale
+	@git diff --exit-code --stat -- frontend/openapi.json frontend/src/api/schema.d.ts \
+	  || { echo "the API client is stale: run 'make api-client' and commit"; exit 1; }
+
+bench: python-deps ## Run the benchmarks (see benchmarks/README.md)
+	uv run --frozen python benchmarks/api_throughput.py
+
+clean: ## Remove build output, caches and the embedded database
+	rm -rf $(STAMP) frontend/dist var .pytest_cache .mypy_cache .ruff_cache
