@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { ProblemError, toProblem } from '../api/client'
+import en from '../locales/en'
+import zhCN from '../locales/zh-CN'
+import { MENU, visibleMenu } from '../menu'
+
+function keys(tree: object, prefix = ''): string[] {
+  return Object.entries(tree).flatMap(([key, value]) =>
+    typeof value === 'object' && value !== null ? keys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  )
+}
+
+describe('menu by permission', () => {
+  it('shows an agent only the workspace and profile', () => {
+    const agent = ['customers.read', 'bookings.write', 'calls.handle']
+    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'profile'])
+  })
+
+  it('shows an administrator the admin pages too', () => {
+    const admin = ['users.read', 'users.write', 'audit.read']
+    expect(visibleMenu(MENU, admin).map((item) => item.name)).toEqual(['home', 'users', 'roles', 'audit', 'profile'])
+  })
+
+  it('never shows an item whose permission is missing', () => {
+    for (const item of visibleMenu(MENU, ['users.read'])) {
+      expect(item.permission === undefined || item.permission === 'users.read').toBe(true)
+    }
+  })
+})
+
+describe('translations', () => {
+  it('have the same keys in Chinese and English', () => {
+    expect(keys(en).sort()).toEqual(keys(zhCN).sort())
+  })
+
+  it('label every menu item in both languages', () => {
+    for (const item of MENU) {
+      const [group, key] = item.label.split('.')
+      expect((zhCN as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
+      expect((en as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
+    }
+  })
+})
+
+describe('problem details', () => {
+  it('maps field errors to form fields', () => {
+    const problem = toProblem(422, {
+      code: 'validation-failed',
+      detail: 'Invalid value for: body.username, body.password',
+      errors: [
+        { field: 'body.username', message: 'too short', type: 'string_too_short' },
+        { field: 'body.password', message: 'too common', type: 'password-policy' },
+      ],
+    })
+    expect(problem).toBeInstanceOf(ProblemError)
+    expect(problem.fieldErrors()).toEqual({ username: 'too short', password: 'too common' })
+  })
+
+  it('keeps the lock-out wait and survives a body that is not a problem', () => {
+    expect(toProblem(429, { code: 'login-locked', detail: 'later', retry_after: 840 }).retryAfter).toBe(840)
+    const odd = toProblem(502, 'Bad Gateway')
+    expect([odd.code, odd.status]).toEqual(['http-error', 502])
+  })
+})

@@ -1,0 +1,76 @@
+// The API client is generated from the backend's OpenAPI spec (`make api-client`);
+// this file only adds the problem-details handling every screen shares.
+import createClient from 'openapi-fetch'
+import type { components, paths } from './schema'
+
+export type Schemas = components['schemas']
+export type Me = Schemas['Me']
+export type User = Schemas['UserOut']
+export type AuditEntry = Schemas['AuditEntryOut']
+
+export interface FieldError {
+  field: string
+  message: string
+  type: string
+}
+
+/** An RFC 9457 problem-details answer from the API. */
+export class ProblemError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    public detail: string,
+    public errors: FieldError[] = [],
+    public retryAfter: number | null = null,
+  ) {
+    super(detail)
+  }
+
+  /** Field errors keyed by form field: `body.username` → `username`. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const error of this.errors) {
+      const parts = error.field.split('.')
+      const name = parts.length > 1 ? parts.slice(1).join('.') : parts[0]
+      if (name && !(name in out)) out[name] = error.message
+    }
+    return out
+  }
+}
+
+export function toProblem(status: number, body: unknown): ProblemError {
+  const problem = (body ?? {}) as Partial<{
+    code: string
+    detail: string
+    title: string
+    errors: FieldError[]
+    retry_after: number
+  }>
+  return new ProblemError(
+    status,
+    problem.code ?? 'http-error',
+    problem.detail ?? problem.title ?? `HTTP ${status}`,
+    problem.errors ?? [],
+    problem.retry_after ?? null,
+  )
+}
+
+type UnauthorizedListener = () => void
+let onUnauthorized: UnauthorizedListener = () => {}
+export function setUnauthorizedHandler(listener: UnauthorizedListener): void {
+  onUnauthorized = listener
+}
+
+export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
+
+/** Unwrap an openapi-fetch result: the data, or a thrown `ProblemError`. */
+export async function call<T>(
+  request: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  const { data, error, response } = await request
+  if (!response.ok) {
+    if (response.status === 401 && !response.url.endsWith('/api/auth/login')) onUnauthorized()
+    throw toProblem(response.status, error)
+  }
+  return data as T
+}

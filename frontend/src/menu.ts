@@ -1,0 +1,21 @@
+// One menu for everyone, filtered by the signed-in user's permissions.
+export interface MenuItem {
+  name: string // route name, also used in data-testid="nav-<name>"
+  path: string
+  label: string // i18n key
+  icon: string // Element Plus icon component name
+  permission?: string
+}
+
+export const MENU: MenuItem[] = [
+  { name: 'home', path: '/', label: 'menu.home', icon: 'HomeFilled' },
+  { name: 'users', path: '/admin/users', label: 'menu.users', icon: 'User', permission: 'users.read' },
+  { name: 'roles', path: '/admin/roles', label: 'menu.roles', icon: 'Lock', permission: 'users.read' },
+  { name: 'audit', path: '/admin/audit', label: 'menu.audit', icon: 'Document', permission: 'audit.read' },
+  { name: 'profile', path: '/profile', label: 'menu.profile', icon: 'Setting' },
+]
+
+export function visibleMenu(items: MenuItem[], permissions: readonly string[]): MenuItem[] {
+  const granted = new Set(permissions)
+  return items.filter((item) => !item.permission || granted.has(item.permission))
+}

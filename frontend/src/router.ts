@@ -1,0 +1,37 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSession } from './stores/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    permission?: string
+    public?: boolean
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('./layouts/MainLayout.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('./views/HomeView.vue') },
+      { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { permission: 'users.read' } },
+      { path: 'admin/roles', name: 'roles', component: () => import('./views/RolesView.vue'), meta: { permission: 'users.read' } },
+      { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { permission: 'audit.read' } },
+      { path: 'profile', name: 'profile', component: () => import('./views/ProfileView.vue') },
+      { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory('/'), routes })
+
+router.beforeEach(async (to) => {
+  const session = useSession()
+  if (!session.loaded) await session.load()
+  if (to.meta.public) return session.me && to.name === 'login' ? { name: 'home' } : true
+  if (!session.me) return { name: 'login', query: { next: to.fullPath } }
+  if (!session.can(to.meta.permission)) return { name: 'forbidden', query: { from: to.fullPath } }
+  return true
+})

@@ -1,0 +1,26 @@
+import vue from '@vitejs/plugin-vue'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  plugins: [vue()],
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:8000',
+      '/healthz': 'http://127.0.0.1:8000',
+    },
+  },
+  build: {
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      output: {
+        manualChunks(id: string) {
+          if (id.includes('element-plus')) return 'element-plus'
+          if (id.includes('node_modules')) return 'vendor'
+        },
+      },
+    },
+  },
+  test: {
+    environment: 'happy-dom',
+  },
+})
