@@ -6,7 +6,7 @@ MAKEFLAGS += --no-print-directory
 
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
-APT_TEST_PACKAGES := postgresql redis-server chromium
+APT_TEST_PACKAGES := postgresql redis-server chromium fonts-wqy-microhei
 export UV_LINK_MODE := copy
 
 .PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite \

@@ -1,0 +1,62 @@
+"""The web shell in a real browser: sign-in, the menu by role, a refused page, the language switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def menu_items(page: Page) -> list[str]:
+    return [
+        item.get_attribute("data-testid") or ""
+        for item in page.get_by_test_id("nav-menu").locator("[data-testid^=nav-]").all()
+    ]
+
+
+def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
+    sign_in(page, "admin")
+    assert menu_items(page) == ["nav-home", "nav-users", "nav-roles", "nav-audit", "nav-profile"]
+    expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
+    page.get_by_test_id("nav-users").click()
+    table = page.get_by_test_id("users-table")
+    expect(table).to_contain_text("agent1")
+    expect(table.get_by_text("座席组长")).to_be_visible()
+    page.screenshot(path=str(Path(ROOT, "docs", "screenshot.png")))
+
+
+def test_agent_sees_only_its_menu_and_is_refused_the_admin_pages(page: Page) -> None:
+    sign_in(page, "agent1")
+    assert menu_items(page) == ["nav-home", "nav-profile"]
+    expect(page.get_by_test_id("home-role")).to_have_text("坐席")
+    page.goto("/admin/users")
+    expect(page.get_by_test_id("forbidden-page")).to_contain_text("无权访问")
+
+
+def test_wrong_password_is_shown_and_the_audit_log_records_the_sign_ins(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill("supervisor")
+    page.get_by_test_id("login-password").fill("not-the-password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
+
+    sign_in(page, "admin")
+    page.get_by_test_id("nav-audit").click()
+    expect(page.get_by_test_id("audit-table")).to_contain_text("auth.login_failed")
+    page.get_by_test_id("audit-verify").click()
+    expect(page.locator(".el-message--success")).to_contain_text("审计日志完整")
+
+
+def test_switching_to_english_translates_the_shell(page: Page) -> None:
+    sign_in(page, "teamlead")
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_test_id("lang-en").click()
+    expect(page.get_by_test_id("nav-home")).to_have_text("Workspace")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-submit")).to_have_text("Sign in")
