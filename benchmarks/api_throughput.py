@@ -1,0 +1,127 @@
+"""Authenticated read throughput of one uvicorn worker, measured with wrk on loopback.
+
+    uv run python benchmarks/api_throughput.py [--runs 5] [--seconds 10] [--connections 100]
+
+Starts `hotline serve` (one process, uvloop + httptools) on a fresh SQLite file and, when
+HOTLINE_TEST_DATABASE_URL is set (scripts/services.sh start prints it), on PostgreSQL;
+signs in as the demo supervisor and drives GET endpoints with wrk's cookie header.
+Prints the median of the runs as a Markdown table (benchmarks/README.md holds the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+ENDPOINTS = {
+    "/api/auth/me": "session + user and roles read from the database",
+    "/api/roles": "session only (no query beyond the cached session)",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Cookie: hotline_session={cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} error responses:\n{out}")
+    return rps, p50, p99
+
+
+def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, str, float, float, float]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "HOTLINE_DATABASE_URL": url,
+        "HOTLINE_PORT": str(port),
+        "HOTLINE_LOG_LEVEL": "WARNING",
+        "HOTLINE_ROLES": '["api"]',
+    }
+    subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)
+    subprocess.run(["hotline", "demo-data"], env=env, check=True, cwd=ROOT, capture_output=True)
+    server = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        login = httpx.post(
+            f"{base}/api/auth/login", json={"username": "supervisor", "password": "hotline-demo"}
+        )
+        login.raise_for_status()
+        cookie = login.cookies["hotline_session"]
+        rows = []
+        for path, what in ENDPOINTS.items():
+            wrk(base + path, cookie, 2, args.connections)  # warm-up
+            runs = [wrk(base + path, cookie, args.seconds, args.connections) for _ in range(args.runs)]
+            rows.append((database, path, *(statistics.median(run[i] for run in runs) for i in range(3))))
+            print(f"{database} {path} {what}: runs {runs}", file=sys.stderr)
+        return rows
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=100)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
+    if os.environ.get("HOTLINE_TEST_DATABASE_URL"):
+        rows += bench("PostgreSQL", os.environ["HOTLINE_TEST_DATABASE_URL"], args)
+    print(f"\n{args.runs} runs of {args.seconds} s, {args.connections} connections, median of the runs\n")
+    print("| database | endpoint | requests/s | p50 ms | p99 ms |\n|---|---|---:|---:|---:|")
+    for database, path, rps, p50, p99 in rows:
+        print(f"| {database} | `GET {path}` | {rps:,.0f} | {p50:.1f} | {p99:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
