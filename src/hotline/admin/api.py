@@ -80,7 +80,17 @@ async def logout(request: Request, response: Response, ctx: Annotated[Context, D
 
 @router.get("/auth/me", tags=["auth"])
 async def me(ctx: Annotated[Context, Depends(signed_in)]) -> Me:
-    return _me(await service.get_me(ctx))
+    """Who is signed in, served from the session (no database read)."""
+    actor = ctx.actor
+    return Me(
+        id=actor.user_id or 0,
+        username=actor.username,
+        display_name=actor.display_name,
+        roles=sorted(actor.roles),
+        permissions=sorted(p.value for p in actor.permissions),
+        locale=actor.locale,
+        work_number=actor.work_number,
+    )
 
 
 @router.patch("/auth/me", tags=["auth"])

@@ -11,10 +11,10 @@ class UserCreated(Event):
     username: str
 
 
-class UserAccessChanged(Event):
-    """Roles, active flag or password changed: cached sessions of this user must be dropped."""
+class UserChanged(Event):
+    """Roles, state, password or profile changed: every node drops its cached sessions of the user."""
 
-    name: ClassVar[str] = "admin.user_access_changed"
+    name: ClassVar[str] = "admin.user_changed"
     user_id: int
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import errors
-from hotline.admin.events import SessionRevoked, UserAccessChanged, UserCreated
+from hotline.admin.events import SessionRevoked, UserChanged, UserCreated
 from hotline.admin.models import ApiToken, LoginThrottle, User, UserRole, UserSession
 from hotline.admin.schemas import (
     AuditFilter,
@@ -181,6 +182,8 @@ def actor_of(user: User, via: str) -> Actor:
         permissions=permissions_for(user.roles),
         display_name=user.display_name,
         via=via,
+        locale=user.locale,
+        work_number=user.work_number,
     )
 
 
@@ -195,15 +198,16 @@ class Authenticator:
     def __init__(self, settings: Settings, db: Database, bus: EventBus) -> None:
         self.settings, self.db = settings, db
         self._cache: dict[str, tuple[float, Actor, datetime]] = {}
+        self._loading: dict[str, asyncio.Future[Actor]] = {}
         bus.subscribe(SessionRevoked, self._on_revoked)
-        bus.subscribe(UserAccessChanged, self._on_access_changed)
+        bus.subscribe(UserChanged, self._on_access_changed)
 
     async def _on_revoked(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
             self._cache.pop(event.token_hash, None)
 
     async def _on_access_changed(self, event: Event) -> None:
-        if isinstance(event, UserAccessChanged):
+        if isinstance(event, UserChanged):
             self.forget_user(event.user_id)
 
     def forget_user(self, user_id: int) -> None:
@@ -220,11 +224,37 @@ class Authenticator:
             return None
         return actor
 
-    async def session_actor(self, secret: str) -> Actor:
-        key = security.digest(secret)
+    async def _resolve(self, key: str, load: Callable[[str], Awaitable[Actor]]) -> Actor:
+        """From the cache, or loaded once however many requests ask at the same moment."""
         actor = self._cached(key)
         if actor is not None:
             return actor
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            actor = await load(key)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unwaited failure is not reported twice
+            raise
+        else:
+            future.set_result(actor)
+            return actor
+        finally:
+            del self._loading[key]
+
+    async def session_actor(self, secret: str) -> Actor:
+        return await self._resolve(security.digest(secret), self._load_session)
+
+    async def token_actor(self, token: str) -> Actor:
+        if not token.startswith(TOKEN_PREFIX):
+            raise NotAuthenticated("Malformed API token")
+        return await self._resolve(security.digest(token), self._load_token)
+
+    async def _load_session(self, key: str) -> Actor:
         now = utcnow()
         idle = timedelta(minutes=self.settings.session_idle_minutes)
         async with self.db.read() as session:
@@ -256,13 +286,7 @@ class Authenticator:
         self._cache[key] = (time.monotonic(), actor, expires)
         return actor
 
-    async def token_actor(self, token: str) -> Actor:
-        if not token.startswith(TOKEN_PREFIX):
-            raise NotAuthenticated("Malformed API token")
-        key = security.digest(token)
-        actor = self._cached(key)
-        if actor is not None:
-            return actor
+    async def _load_token(self, key: str) -> Actor:
         now = utcnow()
         async with self.db.read() as session:
             row = (
@@ -312,6 +336,7 @@ async def update_me(ctx: Context, data: MeUpdate) -> User:
             user.display_name = data.display_name
         if data.locale is not None:
             user.locale = data.locale
+        tx.publish(UserChanged(user_id=user.id))
     return user
 
 
@@ -325,7 +350,7 @@ async def change_password(ctx: Context, data: PasswordChange) -> None:
         user = await _load_user(tx.session, user.id)
         user.password_hash, user.password_changed_at = new_hash, utcnow()
         await _revoke_sessions(tx.session, user.id)
-        tx.publish(UserAccessChanged(user_id=user.id))
+        tx.publish(UserChanged(user_id=user.id))
 
 
 async def _revoke_sessions(session: AsyncSession, user_id: int) -> None:
@@ -468,7 +493,7 @@ async def update_user(ctx: Context, user_id: int, data: UserUpdate) -> User:
                 setattr(user, key, value)
         if changes.get("is_active") is False:
             await _revoke_sessions(tx.session, user.id)
-        tx.publish(UserAccessChanged(user_id=user.id))
+        tx.publish(UserChanged(user_id=user.id))
     return user
 
 
@@ -483,7 +508,7 @@ async def set_roles(ctx: Context, user_id: int, roles: list[str]) -> User:
             *(link for link in user.role_links if link.role in wanted),
             *(UserRole(role=role) for role in wanted if role not in user.roles),
         ]
-        tx.publish(UserAccessChanged(user_id=user.id))
+        tx.publish(UserChanged(user_id=user.id))
     async with ctx.read() as session:
         return await _load_user(session, user_id)
 
@@ -500,7 +525,7 @@ async def reset_password(ctx: Context, user_id: int, new_password: str) -> None:
         throttle = await tx.session.get(LoginThrottle, f"user:{user.username}")
         if throttle is not None:
             await tx.session.delete(throttle)
-        tx.publish(UserAccessChanged(user_id=user.id))
+        tx.publish(UserChanged(user_id=user.id))
 
 
 def list_roles() -> list[tuple[str, list[str]]]:

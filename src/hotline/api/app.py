@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,9 +12,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from hotline import __version__, domains
 from hotline.admin.service import Authenticator
@@ -31,20 +32,6 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 <code>frontend/</code>). The API is at <a href="/docs">/docs</a>.</p>"""
 
 
-class SPAFiles(StaticFiles):
-    """Serves the built Vue app; unknown paths get index.html so client-side routes work."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        if path == "api" or path.startswith("api/"):
-            raise StarletteHTTPException(404, f"No API route {scope['path']}")
-        try:
-            return await super().get_response(path, scope)
-        except StarletteHTTPException as exc:
-            if exc.status_code != 404 or "." in Path(path).name:
-                raise
-            return await super().get_response("index.html", scope)
-
-
 def system_context(state: AppState, name: str = "system") -> Context:
     return Context(state.settings, state.db, state.bus, Actor.system(name))
 
@@ -57,9 +44,35 @@ async def ensure_builtin_jobs(ctx: Context) -> None:
             )
 
 
+def _serve_web_ui(app: FastAPI, dist: Path) -> None:
+    """The built Vue app: hashed assets under /assets, index.html for every client-side route.
+
+    Unknown paths under /api stay 404 problems; any other unknown path is a client-side route.
+    """
+    index = dist / "index.html"
+    built = index.is_file()
+    top_level = {p.name: p for p in dist.iterdir() if p.is_file()} if built else {}
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False, response_model=None)
+    async def web_ui(path: str, ctx: Annotated[Context, Depends(public)]) -> Response:
+        if path == "api" or path.startswith("api/"):
+            raise StarletteHTTPException(404, f"No API route /{path}")
+        if not built:
+            return HTMLResponse(_NOT_BUILT)
+        if path in top_level:
+            return FileResponse(top_level[path])
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    if settings.is_sqlite:
+        # aiosqlite hands every query to a worker thread and back; with the default 5 ms GIL
+        # switch interval each hand-off can wait that long. 0.5 ms keeps reads quick.
+        sys.setswitchinterval(0.0005)
     domains.load_models()
     domains.load_job_handlers()
     db = Database(settings.database_url)
@@ -79,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 lease_seconds=settings.jobs_lease_seconds,
             )
             await state.scheduler.start()
+        # Everything loaded so far lives for the whole process: keep it out of the cyclic
+        # collector's generations so collections stay short (fewer latency spikes).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -103,13 +120,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
-    dist = settings.frontend_dist
-    if (dist / "index.html").is_file():
-        app.mount("/", SPAFiles(directory=dist, html=True), name="web")
-    else:
-
-        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-        async def not_built(ctx: Annotated[Context, Depends(public)]) -> str:
-            return _NOT_BUILT
+    _serve_web_ui(app, settings.frontend_dist)
 
     return app

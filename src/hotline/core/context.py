@@ -32,6 +32,8 @@ class Actor:
     permissions: frozenset[Permission] = frozenset()
     display_name: str = ""
     via: str = "session"  # session | token | system | cli
+    locale: str = "zh-CN"
+    work_number: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

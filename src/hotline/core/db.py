@@ -71,12 +71,16 @@ class Base(DeclarativeBase):
 class Database:
     """Owns the engine; hands out read sessions and serialised write sessions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
-            kwargs |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        if self.is_sqlite:
+            # aiosqlite runs each connection on its own thread; a few connections serve many
+            # concurrent requests faster than many threads fighting over the GIL.
+            kwargs |= {"pool_size": pool_size or 4, "max_overflow": 0, "pool_timeout": 60}
+        else:
+            kwargs |= {"pool_size": pool_size or 10, "max_overflow": 20, "pool_pre_ping": True}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
