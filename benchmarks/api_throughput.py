@@ -4,7 +4,7 @@
 
 Starts `hotline serve` (one process, uvloop + httptools) on a fresh SQLite file and, when
 HOTLINE_TEST_DATABASE_URL is set (scripts/services.sh start prints it), on PostgreSQL;
-signs in as the demo supervisor and drives GET endpoints with wrk's cookie header.
+signs in as the demo admin and drives GET endpoints with wrk's cookie header.
 Prints the median of the runs as a Markdown table (benchmarks/README.md holds the figures).
 """
 
@@ -26,8 +26,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {
-    "/api/auth/me": "session + user and roles read from the database",
-    "/api/roles": "session only (no query beyond the cached session)",
+    "/api/auth/me": "who am I: answered from the cached session, no query",
+    "/api/users?limit=20": "a page of users: three queries (count, page, lock-outs)",
 }
 
 
@@ -88,7 +88,7 @@ def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, 
             except httpx.HTTPError:
                 time.sleep(0.1)
         login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "supervisor", "password": "hotline-demo"}
+            f"{base}/api/auth/login", json={"username": "admin", "password": "hotline-demo"}
         )
         login.raise_for_status()
         cookie = login.cookies["hotline_session"]

@@ -166,3 +166,23 @@ async def test_api_token_acts_as_its_user_until_revoked(users: Users, app: objec
             .where(AuditEntry.after["token_hash"].as_string() != "***")
         )
     assert secrets_in_audit == 0
+
+
+async def test_a_session_revoked_on_another_node_stops_working_here_at_once(
+    users: Users, seeded: Context, app: object
+) -> None:
+    """The session cache serves a known session without a query, but never past a revocation."""
+    from hotline.admin.events import SessionRevoked
+    from hotline.core import security
+
+    state = app.state.hotline  # type: ignore[attr-defined]
+    state.settings.session_cache_seconds = 60
+    agent = await users("agent2")
+    assert (await agent.get("/api/auth/me")).status_code == 200
+    secret = agent.cookies["hotline_session"]
+    async with seeded.db.write() as session:  # the other node's logout, as its database write
+        await session.execute(update(UserSession).values(revoked_at=utcnow()))
+    assert (await agent.get("/api/auth/me")).status_code == 200  # cached: no query
+    await state.bus.publish(SessionRevoked(token_hash=security.digest(secret)))  # its event
+    await state.bus.drain()
+    assert_problem(await agent.get("/api/auth/me"), 401, "session-expired")

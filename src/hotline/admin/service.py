@@ -6,6 +6,7 @@ Check first (permission, input, state), then change data in one transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -199,6 +200,7 @@ class Authenticator:
         self.settings, self.db = settings, db
         self._cache: dict[str, tuple[float, Actor, datetime]] = {}
         self._loading: dict[str, asyncio.Future[Actor]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
         bus.subscribe(SessionRevoked, self._on_revoked)
         bus.subscribe(UserChanged, self._on_access_changed)
 
@@ -214,29 +216,44 @@ class Authenticator:
         for key in [k for k, (_, actor, _) in self._cache.items() if actor.user_id == user_id]:
             self._cache.pop(key, None)
 
-    def _cached(self, key: str) -> Actor | None:
+    # An entry older than the cache time is still served while one background task reloads it,
+    # so requests never wait on the database for a known session; past this many cache times
+    # it is no longer trusted and the request waits for the reload.
+    STALE_FACTOR = 6
+
+    def _fresh(self, key: str) -> tuple[Actor | None, bool]:
+        """The cached actor (None if absent or too old) and whether it should be reloaded."""
         hit = self._cache.get(key)
         if hit is None:
-            return None
+            return None, True
         fetched, actor, expires_at = hit
-        if time.monotonic() - fetched > self.settings.session_cache_seconds or utcnow() >= expires_at:
+        age, ttl = time.monotonic() - fetched, self.settings.session_cache_seconds
+        if utcnow() >= expires_at or age > ttl * self.STALE_FACTOR:
             self._cache.pop(key, None)
-            return None
-        return actor
+            return None, True
+        return actor, age > ttl
 
     async def _resolve(self, key: str, load: Callable[[str], Awaitable[Actor]]) -> Actor:
         """From the cache, or loaded once however many requests ask at the same moment."""
-        actor = self._cached(key)
+        actor, stale = self._fresh(key)
         if actor is not None:
+            if stale and key not in self._loading:
+                task = asyncio.create_task(self._refresh(key, load))
+                self._refreshing.add(task)
+                task.add_done_callback(self._refreshing.discard)
             return actor
         pending = self._loading.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
+        return await self._reload(key, load)
+
+    async def _reload(self, key: str, load: Callable[[str], Awaitable[Actor]]) -> Actor:
         future: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         try:
             actor = await load(key)
         except BaseException as exc:
+            self._cache.pop(key, None)
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unwaited failure is not reported twice
             raise
@@ -245,6 +262,17 @@ class Authenticator:
             return actor
         finally:
             del self._loading[key]
+
+    async def _refresh(self, key: str, load: Callable[[str], Awaitable[Actor]]) -> None:
+        # A failed reload (session revoked, user disabled, database away) has dropped the entry;
+        # the next request for it goes to the database and gets the real answer.
+        with contextlib.suppress(Exception):
+            await self._reload(key, load)
+
+    async def close(self) -> None:
+        for task in list(self._refreshing):
+            task.cancel()
+        await asyncio.gather(*self._refreshing, return_exceptions=True)
 
     async def session_actor(self, secret: str) -> Actor:
         return await self._resolve(security.digest(secret), self._load_session)

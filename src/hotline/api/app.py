@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if state.scheduler is not None:
                 await state.scheduler.stop()
+            await state.auth.close()
             await bus.stop()
             await db.dispose()
 
