@@ -38,8 +38,11 @@ def free_port() -> int:
 
 
 def to_ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {value!r}")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, float, float]:
@@ -59,8 +62,8 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, f
         check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{errors.group(1)} error responses:\n{out}")
@@ -95,7 +98,10 @@ def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, 
         rows = []
         for path, what in ENDPOINTS.items():
             wrk(base + path, cookie, 2, args.connections)  # warm-up
-            runs = [wrk(base + path, cookie, args.seconds, args.connections) for _ in range(args.runs)]
+            runs = []
+            for _ in range(args.runs):
+                time.sleep(3)  # let the server finish with the previous run's connections
+                runs.append(wrk(base + path, cookie, args.seconds, args.connections))
             rows.append((database, path, *(statistics.median(run[i] for run in runs) for i in range(3))))
             print(f"{database} {path} {what}: runs {runs}", file=sys.stderr)
         return rows
