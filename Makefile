@@ -58,7 +58,6 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 	@echo ""
 	@echo "  Hotline is starting on http://127.0.0.1:8000   (API docs: /docs)"
 	@echo "  Logins (password hotline-demo): admin supervisor teamlead agent1..agent5 planner frontdesk finance qa dept1"
-	@echo "  SIP: 127.0.0.1:5060, extensions 1001-1010 (password sip<ext>); Ctrl-C to stop"
 	@echo ""
 	@uv run --frozen hotline serve --no-migrate
 

@@ -90,9 +90,7 @@ def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, 
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        login = httpx.post(
-            f"{base}/api/auth/login", json={"username": "admin", "password": "hotline-demo"}
-        )
+        login = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": "hotline-demo"})
         login.raise_for_status()
         cookie = login.cookies["hotline_session"]
         rows = []

@@ -29,7 +29,9 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     expect(table).to_contain_text("agent1")
     expect(table.get_by_text("座席组长")).to_be_visible()
     # `HOTLINE_UPDATE_SCREENSHOT=1 make test-e2e` refreshes the README's picture.
-    target = "docs/screenshot.png" if os.environ.get("HOTLINE_UPDATE_SCREENSHOT") else "test-results/users.png"
+    target = (
+        "docs/screenshot.png" if os.environ.get("HOTLINE_UPDATE_SCREENSHOT") else "test-results/users.png"
+    )
     page.screenshot(path=str(Path(ROOT, target)))
 
 

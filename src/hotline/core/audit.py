@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -205,7 +206,6 @@ async def flush_audit(session: AsyncSession, origin: Origin) -> int:
     for action, entity_type, entity_id, before, after in rows:
         seq += 1
         entry = AuditEntry(
-            seq=seq,
             at=now,
             actor_id=origin.actor_id,
             actor_name=origin.actor_name,
@@ -216,10 +216,8 @@ async def flush_audit(session: AsyncSession, origin: Origin) -> int:
             after=after,
             ip=origin.ip,
             request_id=origin.request_id,
-            prev_hash=prev_hash,
         )
-        entry.hash = entry_hash(prev_hash, _hashed_fields(entry))
-        prev_hash = entry.hash
+        prev_hash = link(entry, seq, prev_hash)
         session.add(entry)
     await session.flush()
     return len(rows)
@@ -233,25 +231,60 @@ class VerifyResult:
     reason: str | None = None
 
 
+def link(entry: AuditEntry, seq: int, prev_hash: str) -> str:
+    """Give `entry` its place in the chain; returns its hash, the next entry's `prev_hash`."""
+    entry.seq, entry.prev_hash = seq, prev_hash
+    entry.hash = entry_hash(prev_hash, _hashed_fields(entry))
+    return entry.hash
+
+
+class ChainCheck:
+    """Checks entries fed in order; stops at the first one missing or not matching."""
+
+    def __init__(self) -> None:
+        self.prev_hash, self.expected_seq, self.checked = GENESIS, 1, 0
+        self.failure: tuple[int, str] | None = None
+
+    def add(self, entry: AuditEntry) -> bool:
+        if entry.seq != self.expected_seq:
+            self.failure = (self.expected_seq, "entry missing")
+        elif entry.prev_hash != self.prev_hash:
+            self.failure = (entry.seq, "link to previous entry broken")
+        elif entry_hash(self.prev_hash, _hashed_fields(entry)) != entry.hash:
+            self.failure = (entry.seq, "entry altered")
+        else:
+            self.prev_hash, self.expected_seq, self.checked = entry.hash, entry.seq + 1, self.checked + 1
+        return self.failure is None
+
+    def result(self) -> VerifyResult:
+        if self.failure is None:
+            return VerifyResult(True, self.checked, None)
+        return VerifyResult(False, self.checked, self.failure[0], self.failure[1])
+
+
+def verify_entries(entries: Iterable[AuditEntry]) -> VerifyResult:
+    check = ChainCheck()
+    for entry in entries:
+        if not check.add(entry):
+            break
+    return check.result()
+
+
 async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> VerifyResult:
-    """Recompute every hash in order; report the first entry that does not match."""
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    """Verify the whole log, reading it in batches."""
+    check, after = ChainCheck(), 0
     while True:
-        entries = (
+        rows = (
             await session.scalars(
-                select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch)
+                select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
             )
         ).all()
-        if not entries:
-            return VerifyResult(True, checked, None)
-        for entry in entries:
-            if entry.seq != expected_seq:
-                return VerifyResult(False, checked, expected_seq, "entry missing")
-            if entry.prev_hash != prev_hash:
-                return VerifyResult(False, checked, entry.seq, "link to previous entry broken")
-            if entry_hash(prev_hash, _hashed_fields(entry)) != entry.hash:
-                return VerifyResult(False, checked, entry.seq, "entry altered")
-            prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+        for row in rows:
+            if not check.add(row):
+                return check.result()
+        if len(rows) < batch:
+            return check.result()
+        after = rows[-1].seq
 
 
 async def count_entries(session: AsyncSession) -> int:
