@@ -122,7 +122,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description Who is signed in, served from the session (no database read).
+         */
         get: operations["me_api_auth_me_get"];
         put?: never;
         post?: never;
