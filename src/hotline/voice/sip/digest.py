@@ -1,0 +1,143 @@
+"""Digest authentication for SIP (RFC 3261 §22, RFC 7616 algorithms MD5 and SHA-256, RFC 8760).
+
+Nonces are stateless: a timestamp and an HMAC over it with the server's secret, so any node
+of a cluster can check a nonce another node issued, and a stale nonce is told apart from a
+forged one (the phone retries a stale nonce without asking its user).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Algorithm(StrEnum):
+    MD5 = "MD5"
+    SHA256 = "SHA-256"
+
+
+def _h(algorithm: Algorithm, text: str) -> str:
+    name = "md5" if algorithm is Algorithm.MD5 else "sha256"
+    return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
+
+
+def response(
+    algorithm: Algorithm,
+    *,
+    username: str,
+    realm: str,
+    password: str,
+    method: str,
+    uri: str,
+    nonce: str,
+    qop: str | None = None,
+    nc: str | None = None,
+    cnonce: str | None = None,
+) -> str:
+    """The `response` value a client sends (RFC 7616 §3.4.1; without qop, RFC 2069 style)."""
+    ha1 = _h(algorithm, f"{username}:{realm}:{password}")
+    ha2 = _h(algorithm, f"{method}:{uri}")
+    if qop:
+        return _h(algorithm, f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+    return _h(algorithm, f"{ha1}:{nonce}:{ha2}")
+
+
+_PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]+)\s*(?:,|$)')
+
+
+def parse_credentials(value: str) -> tuple[str, dict[str, str]]:
+    """Split `Digest username="…", realm="…", …` into its scheme and parameters."""
+    scheme, _, rest = value.strip().partition(" ")
+    params: dict[str, str] = {}
+    position = 0
+    rest = rest.strip()
+    while position < len(rest):
+        match = _PARAM.match(rest, position)
+        if match is None:
+            raise ValueError(f"malformed authentication parameters at {rest[position : position + 20]!r}")
+        name, raw = match.groups()
+        params[name.lower()] = raw[1:-1].replace('\\"', '"') if raw.startswith('"') else raw
+        position = match.end()
+    return scheme, params
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    stale: bool = False
+    reason: str = ""
+
+
+class DigestAuthority:
+    """Issues challenges and checks credentials for one realm."""
+
+    def __init__(self, realm: str, secret: bytes | None = None, *, nonce_ttl: int = 300) -> None:
+        self.realm = realm
+        self._secret = secret or secrets.token_bytes(32)
+        self.nonce_ttl = nonce_ttl
+
+    def nonce(self, now: float | None = None) -> str:
+        stamp = f"{int(now if now is not None else time.time()):x}"
+        mac = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{stamp}.{mac}"
+
+    def challenge(self, algorithm: Algorithm, *, stale: bool = False, now: float | None = None) -> str:
+        value = (
+            f'Digest realm="{self.realm}", nonce="{self.nonce(now)}", algorithm={algorithm.value}, qop="auth"'
+        )
+        return value + (", stale=true" if stale else "")
+
+    def challenges(self, *, stale: bool = False) -> list[str]:
+        """SHA-256 first, MD5 for older phones (RFC 8760 §2.4 ordering)."""
+        return [self.challenge(Algorithm.SHA256, stale=stale), self.challenge(Algorithm.MD5, stale=stale)]
+
+    def _nonce_state(self, nonce: str, now: float) -> str:
+        stamp, _, mac = nonce.partition(".")
+        expected = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+        if not mac or not hmac.compare_digest(mac, expected):
+            return "forged"
+        try:
+            issued = int(stamp, 16)
+        except ValueError:
+            return "forged"
+        return "fresh" if 0 <= now - issued <= self.nonce_ttl else "stale"
+
+    def check(
+        self, header: str, *, method: str, password_for: dict[str, str], now: float | None = None
+    ) -> tuple[str | None, Verdict]:
+        """Check an Authorization header; returns the username it claims and the verdict."""
+        try:
+            scheme, params = parse_credentials(header)
+        except ValueError as exc:
+            return None, Verdict(False, reason=str(exc))
+        username = params.get("username")
+        if scheme.lower() != "digest" or not username:
+            return username, Verdict(False, reason="not digest credentials")
+        if params.get("realm") != self.realm:
+            return username, Verdict(False, reason="wrong realm")
+        try:
+            algorithm = Algorithm(params.get("algorithm", "MD5").upper().replace("SHA256", "SHA-256"))
+        except ValueError:
+            return username, Verdict(False, reason="unsupported algorithm")
+        password = password_for.get(username)
+        state = self._nonce_state(params.get("nonce", ""), now if now is not None else time.time())
+        if state == "forged" or password is None:
+            return username, Verdict(False, reason="unknown user or nonce")
+        qop = params.get("qop")
+        if qop not in (None, "auth"):
+            return username, Verdict(False, reason="unsupported qop")
+        expected = response(
+            algorithm, username=username, realm=self.realm, password=password, method=method,
+            uri=params.get("uri", ""), nonce=params["nonce"], qop=qop, nc=params.get("nc"),
+            cnonce=params.get("cnonce"),
+        )  # fmt: skip
+        if not hmac.compare_digest(expected, params.get("response", "")):
+            return username, Verdict(False, reason="wrong password")
+        if state == "stale":
+            return username, Verdict(False, stale=True, reason="stale nonce")
+        return username, Verdict(True)
