@@ -123,3 +123,16 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     metrics = (await client.get("/metrics")).text
     assert 'hotline_http_requests_total{method="GET",route="/api/auth/me",status="401"}' in metrics
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "Hotline"
+
+
+async def test_a_blocked_event_loop_shows_in_the_metrics(client: httpx.AsyncClient, app: object) -> None:
+    import asyncio
+    import time
+
+    monitor = app.state.hotline.monitor  # type: ignore[attr-defined]
+    await asyncio.sleep(monitor.interval * 1.5)  # let the sampler take a normal reading first
+    time.sleep(0.6)  # noqa: ASYNC251 - a handler that blocks the loop, as a bug would
+    await asyncio.sleep(monitor.interval * 1.5)
+    assert monitor.worst >= 0.6 - monitor.interval
+    metrics = (await client.get("/metrics")).text
+    assert "hotline_event_loop_lag_seconds_bucket" in metrics

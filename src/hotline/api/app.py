@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
+        await state.monitor.start()
         if "jobs" in settings.roles:
             ctx = system_context(state, "system:jobs")
             await ensure_builtin_jobs(ctx)
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if state.scheduler is not None:
                 await state.scheduler.stop()
             await state.auth.close()
+            await state.monitor.stop()
             await bus.stop()
             await db.dispose()
 

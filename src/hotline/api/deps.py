@@ -8,7 +8,7 @@ tests/api/test_route_permissions.py fails for any route without one.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated
 
@@ -22,6 +22,7 @@ from hotline.core.db import Database
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.jobs import JobScheduler
+from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
 
@@ -38,6 +39,7 @@ class AppState:
     db: Database
     bus: EventBus
     auth: Authenticator
+    monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
 
 
