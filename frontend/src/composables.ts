@@ -1,5 +1,5 @@
 import { ElMessage } from 'element-plus'
-import { ref } from 'vue'
+import { computed, reactive, ref } from 'vue'
 import { ProblemError } from './api/client'
 import { problemMessage } from './i18n'
 
@@ -24,4 +24,21 @@ export function useAction() {
   }
 
   return { busy, fieldErrors, run }
+}
+
+/** Offset paging for a server-side list: `search()` starts over, `goto(n)` opens page n. */
+export function usePaging(limit: number, load: () => Promise<void>) {
+  const page = reactive({ limit, offset: 0 })
+  const current = computed(() => page.offset / page.limit + 1)
+
+  function goto(pageNumber: number): void {
+    page.offset = (pageNumber - 1) * page.limit
+    void load()
+  }
+
+  function search(): void {
+    goto(1)
+  }
+
+  return { page, current, goto, search }
 }
