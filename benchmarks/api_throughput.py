@@ -45,7 +45,16 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, float, float]:
+def tcp_retransmits() -> int:
+    """The kernel's count of retransmitted TCP segments (all loopback here)."""
+    lines = [
+        line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Tcp:")
+    ]
+    return int(lines[1][lines[0].index("RetransSegs")])
+
+
+def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, float, float, int]:
+    before = tcp_retransmits()
     out = subprocess.run(
         [
             "wrk",
@@ -67,10 +76,13 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, f
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{errors.group(1)} error responses:\n{out}")
-    return rps, p50, p99
+    return rps, p50, p99, tcp_retransmits() - before
 
 
-def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, str, float, float, float]]:
+Row = tuple[str, str, float, float, float, list[tuple[float, float, float, int]]]
+
+
+def bench(database: str, url: str, args: argparse.Namespace) -> list[Row]:
     port = free_port()
     env = {
         **os.environ,
@@ -81,7 +93,8 @@ def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, 
     }
     subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)
     subprocess.run(["hotline", "demo-data"], env=env, check=True, cwd=ROOT, capture_output=True)
-    server = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT)
+    server_log = tempfile.NamedTemporaryFile("w+", suffix=".log")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT, stderr=server_log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -100,12 +113,20 @@ def bench(database: str, url: str, args: argparse.Namespace) -> list[tuple[str, 
             for _ in range(args.runs):
                 time.sleep(3)  # let the server finish with the previous run's connections
                 runs.append(wrk(base + path, cookie, args.seconds, args.connections))
-            rows.append((database, path, *(statistics.median(run[i] for run in runs) for i in range(3))))
+            rows.append(
+                (database, path, *(statistics.median(run[i] for run in runs) for i in range(3)), runs)
+            )
             print(f"{database} {path} {what}: runs {runs}", file=sys.stderr)
         return rows
     finally:
         server.terminate()
         server.wait(timeout=10)
+        server_log.seek(0)
+        stalls = server_log.read().count("event loop was blocked")
+        print(
+            f"{database}: event-loop stalls of 100 ms or more logged by the server: {stalls}", file=sys.stderr
+        )
+        server_log.close()
 
 
 def main() -> None:
@@ -116,15 +137,17 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
-    rows = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args)
     if os.environ.get("HOTLINE_TEST_DATABASE_URL"):
         rows += bench("PostgreSQL", os.environ["HOTLINE_TEST_DATABASE_URL"], args)
     print(f"\n{args.runs} runs of {args.seconds} s, {args.connections} connections, median of the runs\n")
-    print("| database | endpoint | requests/s | p50 ms | p99 ms |\n|---|---|---:|---:|---:|")
-    for database, path, rps, p50, p99 in rows:
-        print(f"| {database} | `GET {path}` | {rps:,.0f} | {p50:.1f} | {p99:.1f} |")
+    print("| database | endpoint | requests/s | p50 ms | p99 ms | p99 per run (TCP retransmits) |")
+    print("|---|---|---:|---:|---:|---|")
+    for database, path, rps, p50, p99, runs in rows:
+        per_run = ", ".join(f"{run[2]:.0f} ({run[3]})" for run in runs)
+        print(f"| {database} | `GET {path}` | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {per_run} |")
 
 
 if __name__ == "__main__":
