@@ -1,0 +1,155 @@
+"""Registrar for agent extensions (RFC 3261 §10) with digest authentication and scanner blocking."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hotline.voice.sip.digest import DigestAuthority
+from hotline.voice.sip.message import SipRequest, SipResponse
+from hotline.voice.sip.transport import Peer
+
+_URI_IN_BRACKETS = re.compile(r"<([^>]+)>")
+_EXT_IN_URI = re.compile(r"sips?:([^@;>]+)@")
+
+
+def response_to(request: SipRequest, status: int, reason: str, *, to_tag: str | None = None) -> SipResponse:
+    """A response carrying the request's Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6)."""
+    response = SipResponse(status=status, reason=reason)
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for value in request.headers.get_all(name) if name == "Via" else [request.headers.get(name) or ""]:
+            response.headers.add(name, value)
+    to = request.headers.get("To") or ""
+    if status > 100 and ";tag=" not in to:
+        response.headers.set("To", f"{to};tag={to_tag or secrets.token_hex(5)}")
+    return response
+
+
+def extension_of(header: str) -> str | None:
+    """The user part of the URI in a To/From header: the extension being registered."""
+    match = _EXT_IN_URI.search(header)
+    return match.group(1) if match else None
+
+
+@dataclass
+class Binding:
+    contact: str
+    expires_at: float
+    peer: Peer
+    call_id: str
+
+
+@dataclass
+class FailureGuard:
+    """Blocks an address after repeated authentication failures (SIP scanners, toll fraud)."""
+
+    max_failures: int = 10
+    window: float = 60.0
+    block_for: float = 600.0
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _blocked_until: dict[str, float] = field(default_factory=dict)
+    refused: int = 0
+
+    def blocked(self, host: str) -> bool:
+        until = self._blocked_until.get(host)
+        if until is None:
+            return False
+        if self.clock() >= until:
+            del self._blocked_until[host]
+            return False
+        return True
+
+    def failed(self, host: str) -> None:
+        now = self.clock()
+        recent = [t for t in self._failures.get(host, []) if now - t < self.window] + [now]
+        self._failures[host] = recent
+        self.refused += 1
+        if len(recent) >= self.max_failures:
+            self._blocked_until[host] = now + self.block_for
+            self._failures.pop(host, None)
+
+    def succeeded(self, host: str) -> None:
+        self._failures.pop(host, None)
+
+
+class Registrar:
+    def __init__(
+        self,
+        authority: DigestAuthority,
+        passwords: dict[str, str],
+        guard: FailureGuard,
+        *,
+        min_expires: int = 60,
+        max_expires: int = 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.authority, self.passwords, self.guard = authority, passwords, guard
+        self.min_expires, self.max_expires, self.clock = min_expires, max_expires, clock
+        self._bindings: dict[str, dict[str, Binding]] = {}
+
+    def contacts(self, extension: str) -> list[Binding]:
+        now = self.clock()
+        live = {c: b for c, b in self._bindings.get(extension, {}).items() if b.expires_at > now}
+        self._bindings[extension] = live
+        return list(live.values())
+
+    def authenticate(self, request: SipRequest, peer: Peer) -> SipResponse | str:
+        """The extension that signed the request, or the 401/403 to send back."""
+        header = request.headers.get("Authorization")
+        if not header:
+            return self._challenge(request)
+        username, verdict = self.authority.check(header, method=request.method, password_for=self.passwords)
+        if verdict.ok and username is not None:
+            self.guard.succeeded(peer.host)
+            return username
+        if verdict.stale:
+            return self._challenge(request, stale=True)
+        self.guard.failed(peer.host)
+        return self._challenge(request)
+
+    def _challenge(self, request: SipRequest, *, stale: bool = False) -> SipResponse:
+        response = response_to(request, 401, "Unauthorized")
+        for value in self.authority.challenges(stale=stale):
+            response.headers.add("WWW-Authenticate", value)
+        return response
+
+    def register(self, request: SipRequest, peer: Peer) -> SipResponse:
+        signed = self.authenticate(request, peer)
+        if isinstance(signed, SipResponse):
+            return signed
+        extension = extension_of(request.headers.get("To") or "")
+        if extension != signed:
+            self.guard.failed(peer.host)
+            return response_to(request, 403, "Forbidden")
+        expires_header = (request.headers.get("Expires") or "").strip()
+        default = int(expires_header) if expires_header.isdigit() else self.max_expires
+        contacts = request.headers.get_all("Contact")
+        if contacts == ["*"]:
+            if default != 0:
+                return response_to(request, 400, "Bad Request")
+            self._bindings.pop(extension, None)
+            return response_to(request, 200, "OK")
+        now = self.clock()
+        current = self._bindings.setdefault(extension, {})
+        for value in contacts:
+            match = _URI_IN_BRACKETS.search(value)
+            uri = match.group(1) if match else value.split(";")[0].strip()
+            param = re.search(r";\s*expires=(\d+)", value[match.end() :] if match else value)
+            expires = min(int(param.group(1)) if param else default, self.max_expires)
+            if expires == 0:
+                current.pop(uri, None)
+                continue
+            if expires < self.min_expires:
+                response = response_to(request, 423, "Interval Too Brief")
+                response.headers.add("Min-Expires", str(self.min_expires))
+                return response
+            current[uri] = Binding(uri, now + expires, peer, request.call_id)
+        response = response_to(request, 200, "OK")
+        for binding in self.contacts(extension):
+            left = max(0, int(binding.expires_at - now))
+            response.headers.add("Contact", f"<{binding.contact}>;expires={left}")
+        return response

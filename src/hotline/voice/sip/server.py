@@ -1,0 +1,105 @@
+"""The SIP server of the voice plane: transports, server transactions, registrar, OPTIONS.
+
+Requests are matched to server transactions by the RFC 3261 §17.2.3 key (Via branch,
+sent-by, method), so a retransmitted request gets the stored response again and is never
+processed twice. Calls (INVITE) are refused with 480 until the media engine takes them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from hotline.voice.sip.digest import DigestAuthority
+from hotline.voice.sip.message import SipRequest, SipResponse
+from hotline.voice.sip.registrar import FailureGuard, Registrar, response_to
+from hotline.voice.sip.transport import Peer, SipTransports
+
+log = structlog.get_logger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
+TRANSACTION_LINGER = 32.0  # Timer J for unreliable transports (64 × T1)
+
+
+@dataclass
+class SipServerStats:
+    requests: int = 0
+    retransmissions: int = 0
+    dropped_blocked: int = 0
+
+
+@dataclass
+class SipServer:
+    host: str
+    port: int
+    realm: str
+    passwords: dict[str, str]
+    secret: bytes | None = None
+    clock: Callable[[], float] = time.monotonic
+    guard: FailureGuard = field(default_factory=FailureGuard)
+    stats: SipServerStats = field(default_factory=SipServerStats)
+
+    def __post_init__(self) -> None:
+        self.registrar = Registrar(
+            DigestAuthority(self.realm, self.secret), self.passwords, self.guard, clock=self.clock
+        )
+        self.transports = SipTransports(self.host, self.port, self.on_message)
+        self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+
+    async def start(self) -> None:
+        await self.transports.start()
+        self.port = self.transports.port
+        log.info("SIP listening", host=self.host, port=self.port)
+
+    async def stop(self) -> None:
+        await self.transports.stop()
+
+    def on_message(self, message: SipRequest | SipResponse, peer: Peer) -> None:
+        if isinstance(message, SipResponse):
+            return  # no client transactions yet
+        if self.guard.blocked(peer.host):
+            self.stats.dropped_blocked += 1
+            return  # silence costs a scanner more than an answer
+        self.stats.requests += 1
+        key = self._key(message)
+        now = self.clock()
+        self._transactions = {k: v for k, v in self._transactions.items() if v[0] > now}
+        if key in self._transactions:
+            self.stats.retransmissions += 1
+            self.transports.send(self._transactions[key][1], peer)
+            return
+        if message.method == "ACK":
+            return
+        response = self.handle(message, peer)
+        wire = bytes(response)
+        self._transactions[key] = (now + TRANSACTION_LINGER, wire)
+        self.transports.send(wire, peer)
+
+    @staticmethod
+    def _key(request: SipRequest) -> tuple[str, str, str]:
+        via = request.vias[0]
+        sent_by = f"{via.host}:{via.port or 5060}"
+        method = "INVITE" if request.method == "ACK" else request.method
+        return (via.branch or f"{request.call_id}/{request.cseq[0]}", sent_by, method)
+
+    def handle(self, request: SipRequest, peer: Peer) -> SipResponse:
+        if request.method == "REGISTER":
+            return self.registrar.register(request, peer)
+        if request.method == "OPTIONS":
+            response = response_to(request, 200, "OK")
+            response.headers.add("Allow", ALLOW)
+            response.headers.add("Accept", "application/sdp")
+            return response
+        if request.method == "INVITE":
+            signed = self.registrar.authenticate(request, peer)
+            if isinstance(signed, SipResponse):
+                return signed
+            return response_to(request, 480, "Temporarily Unavailable")
+        if request.method in ("BYE", "CANCEL", "INFO", "REFER", "NOTIFY"):
+            return response_to(request, 481, "Call/Transaction Does Not Exist")
+        response = response_to(request, 405, "Method Not Allowed")
+        response.headers.add("Allow", ALLOW)
+        return response
