@@ -6,7 +6,7 @@ MAKEFLAGS += --no-print-directory
 
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
-APT_TEST_PACKAGES := postgresql redis-server chromium fonts-wqy-microhei
+APT_TEST_PACKAGES := postgresql redis-server chromium fonts-wqy-microhei sip-tester
 export UV_LINK_MODE := copy
 
 .PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite \
@@ -58,8 +58,9 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 	@echo ""
 	@echo "  Hotline is starting on http://127.0.0.1:8000   (API docs: /docs)"
 	@echo "  Logins (password hotline-demo): admin supervisor teamlead agent1..agent5 planner frontdesk finance qa dept1"
+	@echo "  SIP registrar: 127.0.0.1:5060 UDP/TCP, extensions 1001-1010, password sip<ext> (calls are not taken yet)"
 	@echo ""
-	@uv run --frozen hotline serve --no-migrate
+	@HOTLINE_SIP_DEMO_EXTENSIONS=true uv run --frozen hotline serve --no-migrate
 
 # ------------------------------------------------------------------ test
 

@@ -17,6 +17,8 @@ from hotline.admin.schemas import UserCreate
 from hotline.core.context import Context
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
+SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
+"""Demo SIP extensions and their passwords (ARCHITECTURE.md); used only with HOTLINE_SIP_DEMO_EXTENSIONS."""
 
 
 @dataclass(frozen=True)

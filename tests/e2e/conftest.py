@@ -32,6 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}",
         "HOTLINE_PORT": str(port),
+        "HOTLINE_SIP_PORT": str(free_port()),
         "HOTLINE_LOG_LEVEL": "WARNING",
     }
     env.pop("HOTLINE_TEST_DATABASE_URL", None)

@@ -78,9 +78,10 @@ def test_registrar_accepts_the_right_password_and_refuses_others(algorithm: Algo
     )[1].ok
 
 
-def test_challenges_offer_sha256_first_then_md5() -> None:
+def test_challenges_offer_md5_first_for_old_phones_unless_configured() -> None:
     first, second = DigestAuthority("hotline").challenges()
-    assert "algorithm=SHA-256" in first and "algorithm=MD5" in second
+    assert "algorithm=MD5" in first and "algorithm=SHA-256" in second
+    assert DigestAuthority("hotline", algorithms=(Algorithm.SHA256,)).challenges()[0].count("SHA-256") == 1
     scheme, params = parse_credentials(first)
     assert scheme == "Digest" and params["realm"] == "hotline" and params["qop"] == "auth"
 

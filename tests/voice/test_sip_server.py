@@ -113,7 +113,7 @@ async def test_an_extension_registers_with_its_password_and_is_refused_with_anot
     challenge = await phone.ask(register(phone.port, "r1"), server.port)
     assert challenge.status == 401
     offered = challenge.headers.get_all("WWW-Authenticate")
-    assert [parse_credentials(c)[1]["algorithm"] for c in offered] == ["SHA-256", "MD5"]
+    assert [parse_credentials(c)[1]["algorithm"] for c in offered] == ["MD5", "SHA-256"]
     chosen = next(c for c in offered if f"algorithm={algorithm}" in c)
 
     wrong = await phone.ask(

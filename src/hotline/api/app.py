@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from hotline import __version__, domains
+from hotline import __version__, demo, domains
 from hotline.admin.service import Authenticator
 from hotline.api import problems
 from hotline.api.deps import AppState, public
@@ -26,6 +26,7 @@ from hotline.core.db import Database
 from hotline.core.events import create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 <p>The web UI has not been built. Run <code>make run</code> (or <code>npm run build</code> in
@@ -93,6 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 lease_seconds=settings.jobs_lease_seconds,
             )
             await state.scheduler.start()
+        if "voice" in settings.roles:
+            state.sip = SipServer(
+                settings.sip_host,
+                settings.sip_port,
+                settings.sip_realm,
+                dict(demo.SIP_EXTENSIONS) if settings.sip_demo_extensions else {},
+            )
+            await state.sip.start()
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()
@@ -103,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if state.scheduler is not None:
                 await state.scheduler.stop()
             await state.auth.close()
+            if state.sip is not None:
+                await state.sip.stop()
             await state.monitor.stop()
             await bus.stop()
             await db.dispose()

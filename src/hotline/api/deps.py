@@ -25,6 +25,7 @@ from hotline.core.jobs import JobScheduler
 from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
+from hotline.voice.sip.server import SipServer
 
 SESSION_COOKIE = "hotline_session"
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id")]
@@ -41,6 +42,7 @@ class AppState:
     auth: Authenticator
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
+    sip: SipServer | None = None
 
 
 def app_state(request: Request) -> AppState:

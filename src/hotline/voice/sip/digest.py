@@ -76,8 +76,15 @@ class Verdict:
 class DigestAuthority:
     """Issues challenges and checks credentials for one realm."""
 
-    def __init__(self, realm: str, secret: bytes | None = None, *, nonce_ttl: int = 300) -> None:
-        self.realm = realm
+    def __init__(
+        self,
+        realm: str,
+        secret: bytes | None = None,
+        *,
+        nonce_ttl: int = 300,
+        algorithms: tuple[Algorithm, ...] = (Algorithm.MD5, Algorithm.SHA256),
+    ) -> None:
+        self.realm, self.algorithms = realm, algorithms
         self._secret = secret or secrets.token_bytes(32)
         self.nonce_ttl = nonce_ttl
 
@@ -93,8 +100,13 @@ class DigestAuthority:
         return value + (", stale=true" if stale else "")
 
     def challenges(self, *, stale: bool = False) -> list[str]:
-        """SHA-256 first, MD5 for older phones (RFC 8760 §2.4 ordering)."""
-        return [self.challenge(Algorithm.SHA256, stale=stale), self.challenge(Algorithm.MD5, stale=stale)]
+        """One challenge per algorithm, in `self.algorithms` order.
+
+        RFC 8760 wants the preferred (SHA-256) first, but many deployed phones and SIPp 3.6 read
+        only the first challenge and cannot do SHA-256, so the default puts MD5 first; a site whose
+        phones all do SHA-256 sets `algorithms=(Algorithm.SHA256,)` (docs/decisions/0002).
+        """
+        return [self.challenge(algorithm, stale=stale) for algorithm in self.algorithms]
 
     def _nonce_state(self, nonce: str, now: float) -> str:
         stamp, _, mac = nonce.partition(".")

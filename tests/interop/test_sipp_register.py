@@ -1,0 +1,78 @@
+"""Real SIP peers on loopback: SIPp (Debian's sip-tester) registers an extension with digest auth."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hotline.voice.sip.server import SipServer
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+pytestmark = pytest.mark.skipif(
+    shutil.which("sipp") is None, reason="needs sipp (make test installs sip-tester)"
+)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SipServer]:
+    sip = SipServer("127.0.0.1", 0, "hotline", {"1001": "sip1001"})
+    await sip.start()
+    yield sip
+    await sip.stop()
+
+
+async def sipp(server: SipServer, scenario: str, *args: str, tmp_path: Path) -> int:
+    process = await asyncio.create_subprocess_exec(
+        "sipp", f"127.0.0.1:{server.port}", "-sf", str(SCENARIOS / scenario), "-m", "1",
+        "-i", "127.0.0.1", "-p", str(free_udp_port()), "-nostdin", "-timeout", "10s", "-timeout_error",
+        *args, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await asyncio.wait_for(process.wait(), 20)
+
+
+async def test_sipp_registers_extension_1001_with_its_password(server: SipServer, tmp_path: Path) -> None:
+    code = await sipp(
+        server, "register_auth.xml", "-s", "1001", "-au", "1001", "-ap", "sip1001", tmp_path=tmp_path
+    )
+    assert code == 0
+    assert [b.contact.split("@")[0] for b in server.registrar.contacts("1001")] == ["sip:1001"]
+
+
+async def test_sipp_with_a_wrong_password_is_refused(server: SipServer, tmp_path: Path) -> None:
+    code = await sipp(
+        server, "register_auth.xml", "-s", "1001", "-au", "1001", "-ap", "not-it", tmp_path=tmp_path
+    )
+    assert code != 0
+    assert server.registrar.contacts("1001") == [] and server.guard.refused == 1
+
+
+async def test_the_app_with_the_voice_role_registers_demo_extensions(
+    settings: object, tmp_path: Path
+) -> None:
+    from hotline.api.app import create_app
+    from tests.conftest import make_settings
+
+    port = free_udp_port()
+    config = make_settings(
+        settings.database_url, roles=["api", "voice"], sip_port=port, sip_demo_extensions=True
+    )  # type: ignore[attr-defined]
+    app = create_app(config)
+    async with app.router.lifespan_context(app):
+        server = app.state.hotline.sip
+        assert server is not None and server.port == port
+        code = await sipp(
+            server, "register_auth.xml", "-s", "1005", "-au", "1005", "-ap", "sip1005", tmp_path=tmp_path
+        )
+        assert code == 0
+        assert len(server.registrar.contacts("1005")) == 1
