@@ -1,0 +1,1 @@
+"""Media: G.711, tones and prompts."""

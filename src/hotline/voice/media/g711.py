@@ -1,0 +1,45 @@
+"""G.711 μ-law and A-law (ITU-T G.711), 16-bit linear PCM in and out."""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterable
+
+_BIAS, _CLIP = 0x84, 32635
+
+
+def _ulaw_encode_sample(sample: int) -> int:
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), _CLIP) + _BIAS
+    exponent = max(0, magnitude.bit_length() - 8)
+    exponent = min(exponent, 7)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def _ulaw_decode_byte(byte: int) -> int:
+    byte = ~byte & 0xFF
+    magnitude = (((byte & 0x0F) << 3) + _BIAS) << ((byte >> 4) & 0x07)
+    return (_BIAS - magnitude) if byte & 0x80 else (magnitude - _BIAS)
+
+
+_ULAW_DECODE = [_ulaw_decode_byte(b) for b in range(256)]
+
+
+def ulaw_encode(samples: Iterable[int]) -> bytes:
+    return bytes(_ulaw_encode_sample(s) for s in samples)
+
+
+def ulaw_decode(data: bytes) -> list[int]:
+    return [_ULAW_DECODE[b] for b in data]
+
+
+def pcm16_to_samples(data: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2]))
+
+
+def tone(frequency: float, milliseconds: int, *, rate: int = 8000, amplitude: int = 8000) -> list[int]:
+    """A sine tone as 16-bit samples (test signals, ring-back, beeps)."""
+    count = rate * milliseconds // 1000
+    return [round(amplitude * math.sin(2 * math.pi * frequency * n / rate)) for n in range(count)]

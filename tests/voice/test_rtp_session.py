@@ -1,0 +1,131 @@
+"""RTP on loopback: paced prompts, RFC 4733 digits, symmetric RTP, port allocation, G.711."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+from collections.abc import AsyncIterator
+from itertools import pairwise
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hotline.voice.media.g711 import tone, ulaw_decode, ulaw_encode
+from hotline.voice.rtp.packet import RtpPacket, TelephoneEvent
+from hotline.voice.rtp.session import NoFreePort, RtpSession, allocate_port
+
+
+class Peer(asyncio.DatagramProtocol):
+    """The phone's side: records what arrives and when."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, RtpPacket]] = []
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.arrivals.append((time.perf_counter(), RtpPacket.parse(data)))
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.transport is not None
+        host, port = self.transport.get_extra_info("sockname")[:2]
+        return str(host), int(port)
+
+
+async def open_peer() -> Peer:
+    _, peer = await asyncio.get_running_loop().create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
+    return peer
+
+
+@pytest.fixture
+async def call() -> AsyncIterator[tuple[RtpSession, Peer]]:
+    peer = await open_peer()
+    session = RtpSession("127.0.0.1", peer.address)
+    await session.start()
+    yield session, peer
+    session.close()
+    assert peer.transport is not None
+    peer.transport.close()
+
+
+async def test_a_prompt_is_sent_in_20_ms_frames_paced_by_the_media_clock(
+    call: tuple[RtpSession, Peer],
+) -> None:
+    session, peer = call
+    prompt = ulaw_encode(tone(440, 1000))
+    assert await session.play(prompt) is True
+    await asyncio.sleep(0.05)
+    packets = [p for _, p in peer.arrivals]
+    assert len(packets) == 50 and packets[0].marker and not any(p.marker for p in packets[1:])
+    assert [(b.sequence - a.sequence) & 0xFFFF for a, b in pairwise(packets)] == [1] * 49
+    assert {(b.timestamp - a.timestamp) & 0xFFFFFFFF for a, b in pairwise(packets)} == {160}
+    gaps = [b - a for (a, _), (b, _) in pairwise(peer.arrivals)]
+    assert abs(statistics.mean(gaps) - 0.020) < 0.001  # the issue's pacing criterion: 20 ms ± 1 ms
+    assert b"".join(p.payload for p in packets) == prompt
+
+
+def dtmf_packets(digit: str, timestamp: int, sequence: int) -> list[bytes]:
+    """How a phone sends one key: start, updates, then the end packet three times."""
+    event = "0123456789*#".index(digit)
+    packets = [TelephoneEvent(event, False, 10, d) for d in (160, 320, 480)]
+    packets += [TelephoneEvent(event, True, 10, 640)] * 3
+    return [
+        bytes(RtpPacket(101, sequence + i, timestamp, 1234, bytes(e), marker=i == 0))
+        for i, e in enumerate(packets)
+    ]
+
+
+async def test_digits_are_collected_once_each_up_to_the_hash_key(call: tuple[RtpSession, Peer]) -> None:
+    session, peer = call
+    assert peer.transport is not None
+    for n, digit in enumerate("8800#9"):
+        for wire in dtmf_packets(digit, 1000 + 800 * n, 10 * n):
+            peer.transport.sendto(wire, ("127.0.0.1", session.port))
+    assert await session.collect(max_digits=12, first_timeout=2, next_timeout=1) == "8800"
+    assert await session.collect(max_digits=1, first_timeout=1) == "9"  # what came after the #
+    assert await session.collect(max_digits=1, first_timeout=0.2) == ""  # nothing more: timeout
+
+
+async def test_media_is_sent_back_where_it_really_comes_from(call: tuple[RtpSession, Peer]) -> None:
+    session, peer = call
+    natted = await open_peer()  # the phone's media leaves from another port than its SDP said
+    assert natted.transport is not None
+    natted.transport.sendto(bytes(RtpPacket(0, 1, 160, 99, b"\xff" * 160)), ("127.0.0.1", session.port))
+    await asyncio.sleep(0.05)
+    session.send_frame(b"\xff" * 160)
+    await asyncio.sleep(0.05)
+    assert len(natted.arrivals) == 1 and peer.arrivals == []
+    natted.transport.close()
+
+
+async def test_a_prompt_stops_when_the_caller_presses_a_key(call: tuple[RtpSession, Peer]) -> None:
+    session, _ = call
+    pressed = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.1, pressed.set)
+    assert await session.play(ulaw_encode(tone(440, 2000)), interrupt=pressed) is False
+
+
+def test_ports_are_even_distinct_and_run_out_cleanly() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1] // 2 * 2 + 1000
+    first = allocate_port("127.0.0.1", base, base + 4)
+    second = allocate_port("127.0.0.1", base, base + 4)
+    ports = {first.getsockname()[1], second.getsockname()[1]}
+    assert ports == {base, base + 2}
+    with pytest.raises(NoFreePort):
+        allocate_port("127.0.0.1", base, base + 4)
+    first.close()
+    second.close()
+
+
+@given(st.lists(st.integers(-32768, 32767), max_size=200))
+def test_mu_law_round_trip_stays_within_its_quantisation_step(samples: list[int]) -> None:
+    decoded = ulaw_decode(ulaw_encode(samples))
+    assert all(abs(a - b) <= max(8, abs(a) // 16) for a, b in zip(samples, decoded, strict=True))
