@@ -58,9 +58,9 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 	@echo ""
 	@echo "  Hotline is starting on http://127.0.0.1:8000   (API docs: /docs)"
 	@echo "  Logins (password hotline-demo): admin supervisor teamlead agent1..agent5 planner frontdesk finance qa dept1"
-	@echo "  SIP registrar: 127.0.0.1:5060 UDP/TCP, extensions 1001-1010, password sip<ext> (calls are not taken yet)"
+	@echo "  SIP: 127.0.0.1:5060 UDP/TCP, extensions 1001-1010 (password sip<ext>); call 4008001000 or 4008002000"
 	@echo ""
-	@HOTLINE_SIP_DEMO_EXTENSIONS=true uv run --frozen hotline serve --no-migrate
+	@HOTLINE_SIP_DEMO=true uv run --frozen hotline serve --no-migrate
 
 # ------------------------------------------------------------------ test
 

@@ -18,7 +18,9 @@ from hotline.core.context import Context
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
 SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
-"""Demo SIP extensions and their passwords (ARCHITECTURE.md); used only with HOTLINE_SIP_DEMO_EXTENSIONS."""
+"""Demo SIP extensions and their passwords (ARCHITECTURE.md); used only with HOTLINE_SIP_DEMO."""
+SIP_TRUNKS = {"127.0.0.1": {"4008001000", "4008002000"}}
+"""The demo trunk: the numbers a local SIP peer may call without authentication."""
 
 
 @dataclass(frozen=True)

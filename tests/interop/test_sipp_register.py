@@ -64,9 +64,7 @@ async def test_the_app_with_the_voice_role_registers_demo_extensions(
     from tests.conftest import make_settings
 
     port = free_udp_port()
-    config = make_settings(
-        settings.database_url, roles=["api", "voice"], sip_port=port, sip_demo_extensions=True
-    )  # type: ignore[attr-defined]
+    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=port, sip_demo=True)  # type: ignore[attr-defined]
     app = create_app(config)
     async with app.router.lifespan_context(app):
         server = app.state.hotline.sip
@@ -76,3 +74,58 @@ async def test_the_app_with_the_voice_role_registers_demo_extensions(
         )
         assert code == 0
         assert len(server.registrar.contacts("1005")) == 1
+
+
+async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_path: Path) -> None:
+    """SIPp calls 4008001000 through the demo trunk and presses 8, 1, # from RFC 4733 pcaps."""
+    finished: list[list[str]] = []
+
+    async def application(call: object) -> None:
+        from hotline.voice.calls import prompt_and_collect
+
+        await prompt_and_collect(call)  # type: ignore[arg-type]
+        finished.append(list(call.digits))  # type: ignore[attr-defined]
+
+    sip = SipServer(
+        "127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=application
+    )
+    await sip.start()
+    try:
+        code = await sipp(
+            sip, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
+        )
+        assert code == 0
+        assert finished == [["8", "1"]]
+    finally:
+        await sip.stop()
+
+
+async def test_a_call_to_an_unknown_number_from_an_unknown_source_is_challenged(tmp_path: Path) -> None:
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}})
+    await sip.start()
+    try:
+        code = await sipp(sip, "call_dtmf.xml", "-s", "4009999999", tmp_path=tmp_path)
+        assert code != 0  # a 401 instead of the 200 the scenario wants
+        assert sip.calls.calls == {}
+    finally:
+        await sip.stop()
+
+
+async def test_make_run_mode_takes_a_call_to_the_hotel_number(settings: object, tmp_path: Path) -> None:
+    """`hotline serve` with HOTLINE_SIP_DEMO: the demo trunk reaches 4008001000 (ARCHITECTURE.md)."""
+    from hotline.api.app import create_app
+    from tests.conftest import make_settings
+
+    config = make_settings(
+        settings.database_url,
+        roles=["api", "voice"],
+        sip_port=free_udp_port(),
+        sip_demo=True,  # type: ignore[attr-defined]
+    )
+    app = create_app(config)
+    async with app.router.lifespan_context(app):
+        server = app.state.hotline.sip
+        code = await sipp(
+            server, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
+        )
+        assert code == 0

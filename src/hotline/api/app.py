@@ -99,7 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.sip_host,
                 settings.sip_port,
                 settings.sip_realm,
-                dict(demo.SIP_EXTENSIONS) if settings.sip_demo_extensions else {},
+                dict(demo.SIP_EXTENSIONS) if settings.sip_demo else {},
+                trunks={host: set(numbers) for host, numbers in demo.SIP_TRUNKS.items()}
+                if settings.sip_demo
+                else {},
             )
             await state.sip.start()
         # Everything loaded so far lives for the whole process: keep it out of the cyclic

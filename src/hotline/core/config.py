@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = Field(default=5060, ge=1, le=65535)
     sip_realm: str = "hotline"
-    sip_demo_extensions: bool = False
-    """Accept the demo extensions 1001–1010 (password sip<ext>). `make run` turns this on."""
+    sip_demo: bool = False
+    """Accept the demo extensions 1001–1010 (password sip<ext>) and the demo trunk (127.0.0.1 may
+    call 4008001000 and 4008002000 without authentication). `make run` turns this on."""
     roles: list[NodeRole] = ["api", "voice", "jobs"]
     node_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from hotline.voice.calls import CallApplication, CallHandler, prompt_and_collect
 from hotline.voice.sip.digest import DigestAuthority
 from hotline.voice.sip.message import SipRequest, SipResponse
-from hotline.voice.sip.registrar import FailureGuard, Registrar, response_to
+from hotline.voice.sip.registrar import FailureGuard, Registrar, extension_of, response_to
 from hotline.voice.sip.transport import Peer, SipTransports
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,10 @@ class SipServer:
     passwords: dict[str, str]
     secret: bytes | None = None
     clock: Callable[[], float] = time.monotonic
+    trunks: dict[str, set[str]] = field(default_factory=dict)
+    """Trunk addresses and the numbers (DIDs) each may call without authentication."""
+    application: CallApplication = prompt_and_collect
+    max_calls: int = 200
     guard: FailureGuard = field(default_factory=FailureGuard)
     stats: SipServerStats = field(default_factory=SipServerStats)
 
@@ -47,6 +52,10 @@ class SipServer:
             DigestAuthority(self.realm, self.secret), self.passwords, self.guard, clock=self.clock
         )
         self.transports = SipTransports(self.host, self.port, self.on_message)
+        self.calls = CallHandler(
+            host=self.host, send=self.transports.send, trunks=self.trunks,
+            application=self.application, max_calls=self.max_calls,
+        )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
 
     async def start(self) -> None:
@@ -55,6 +64,7 @@ class SipServer:
         log.info("SIP listening", host=self.host, port=self.port)
 
     async def stop(self) -> None:
+        await self.calls.stop()
         await self.transports.stop()
 
     def on_message(self, message: SipRequest | SipResponse, peer: Peer) -> None:
@@ -71,9 +81,11 @@ class SipServer:
             self.stats.retransmissions += 1
             self.transports.send(self._transactions[key][1], peer)
             return
-        if message.method == "ACK":
-            return
+        if message.method == "ACK" and message.call_id not in self.calls.calls:
+            return  # the ACK of a non-2xx final response ends its own transaction
         response = self.handle(message, peer)
+        if response is None:
+            return
         wire = bytes(response)
         self._transactions[key] = (now + TRANSACTION_LINGER, wire)
         self.transports.send(wire, peer)
@@ -85,7 +97,10 @@ class SipServer:
         method = "INVITE" if request.method == "ACK" else request.method
         return (via.branch or f"{request.call_id}/{request.cseq[0]}", sent_by, method)
 
-    def handle(self, request: SipRequest, peer: Peer) -> SipResponse:
+    def handle(self, request: SipRequest, peer: Peer) -> SipResponse | None:
+        in_dialog = ";tag=" in (request.headers.get("To") or "")
+        if (in_dialog and request.method != "INVITE") or request.method in ("ACK", "CANCEL"):
+            return self.calls.in_dialog(request, peer)
         if request.method == "REGISTER":
             return self.registrar.register(request, peer)
         if request.method == "OPTIONS":
@@ -94,12 +109,16 @@ class SipServer:
             response.headers.add("Accept", "application/sdp")
             return response
         if request.method == "INVITE":
+            if in_dialog:
+                return self.calls.invite(request, peer, caller="")
+            number = extension_of(request.uri) or ""
+            if self.calls.trunk_allows(peer, number):
+                caller = extension_of(request.headers.get("From") or "") or "anonymous"
+                return self.calls.invite(request, peer, caller)
             signed = self.registrar.authenticate(request, peer)
             if isinstance(signed, SipResponse):
                 return signed
-            return response_to(request, 480, "Temporarily Unavailable")
-        if request.method in ("BYE", "CANCEL", "INFO", "REFER", "NOTIFY"):
-            return response_to(request, 481, "Call/Transaction Does Not Exist")
+            return self.calls.invite(request, peer, signed)
         response = response_to(request, 405, "Method Not Allowed")
         response.headers.add("Allow", ALLOW)
         return response
