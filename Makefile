@@ -6,10 +6,11 @@ MAKEFLAGS += --no-print-directory
 
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
-APT_TEST_PACKAGES := postgresql redis-server chromium fonts-wqy-microhei sip-tester
+APT_RUN_PACKAGES := espeak-ng sox
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium fonts-wqy-microhei sip-tester
 export UV_LINK_MODE := copy
 
-.PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite \
+.PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
         test-postgres test-frontend test-e2e check-api-client api-client bench system-test-deps clean
 
 help: ## Show this help
@@ -40,15 +41,23 @@ frontend/dist/index.html: $(STAMP)/npm $(FRONTEND_SOURCES)
 
 frontend: frontend/dist/index.html ## Build the web UI (Vue) into frontend/dist
 
-install: python-deps frontend ## Everything `make run` needs
+install: python-deps frontend system-run-deps ## Everything `make run` needs
 
-system-test-deps: | $(STAMP) ## Debian packages the tests use: PostgreSQL, Redis, Chromium
+# Installs the Debian packages in $(1) that are missing (idempotent; one apt-get run at most).
+define apt_install
 	@missing=""; \
-	for pkg in $(APT_TEST_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	for pkg in $(1); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+system-run-deps: ## Debian packages `make run` uses: espeak-ng and sox (spoken prompts)
+	$(call apt_install,$(APT_RUN_PACKAGES))
+
+system-test-deps: ## Debian packages the tests use: the above, PostgreSQL, Redis, Chromium, SIPp
+	$(call apt_install,$(APT_TEST_PACKAGES))
 
 # ------------------------------------------------------------------ run
 

@@ -83,7 +83,7 @@ async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_pat
     async def application(call: object) -> None:
         from hotline.voice.calls import prompt_and_collect
 
-        await prompt_and_collect(call)  # type: ignore[arg-type]
+        await prompt_and_collect()(call)  # type: ignore[arg-type]
         finished.append(list(call.digits))  # type: ignore[attr-defined]
 
     sip = SipServer(

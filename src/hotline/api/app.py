@@ -26,6 +26,8 @@ from hotline.core.db import Database
 from hotline.core.events import create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.voice.calls import prompt_and_collect
+from hotline.voice.media.tts import PromptCache
 from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 trunks={host: set(numbers) for host, numbers in demo.SIP_TRUNKS.items()}
                 if settings.sip_demo
                 else {},
+                application=prompt_and_collect(PromptCache(settings.prompt_cache)),
             )
             await state.sip.start()
         # Everything loaded so far lives for the whole process: keep it out of the cyclic

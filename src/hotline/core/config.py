@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     node_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
     frontend_dist: Path = ROOT / "frontend" / "dist"
+    prompt_cache: Path = ROOT / "var" / "prompts"
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from hotline.voice.media.g711 import tone, ulaw_encode
+from hotline.voice.media.tts import PromptCache, TtsUnavailable
 from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.sdp import SdpError, SessionDescription, answer
 from hotline.voice.sip.message import SipRequest, SipResponse
@@ -207,11 +209,26 @@ class CallHandler:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def prompt_and_collect(call: Call) -> None:
-    """Until the IVR takes over (issue 4): a short prompt, then up to 16 digits ending with #."""
-    from hotline.voice.media.g711 import tone, ulaw_encode
+WELCOME = "您好，欢迎致电英冠酒店集团。请输入您的会员号，以井号键结束。"
 
-    await call.rtp.play(ulaw_encode(tone(440, 400) + [0] * 800 + tone(660, 400)))
-    digits = await call.rtp.collect(max_digits=16, first_timeout=10, next_timeout=5)
-    call.digits.extend(digits)
-    log.info("caller entered digits", call_id=call.call_id, number=call.number, digits=digits)
+
+def prompt_and_collect(prompts: PromptCache | None = None) -> CallApplication:
+    """Until the IVR takes over (issue 4): a spoken welcome, then up to 16 digits ending with #.
+
+    Without espeak-ng and sox the welcome is a two-tone beep, so a call still works.
+    """
+
+    async def application(call: Call) -> None:
+        try:
+            audio = await prompts.mulaw(WELCOME) if prompts is not None else None
+        except TtsUnavailable as exc:
+            log.warning("spoken prompt unavailable; playing a tone", reason=str(exc))
+            audio = None
+        if audio is None:
+            audio = ulaw_encode(tone(440, 400) + [0] * 800 + tone(660, 400))
+        await call.rtp.play(audio, interrupt=call.rtp.key_pressed)
+        digits = await call.rtp.collect(max_digits=16, first_timeout=10, next_timeout=5)
+        call.digits.extend(digits)
+        log.info("caller entered digits", call_id=call.call_id, number=call.number, digits=digits)
+
+    return application

@@ -99,11 +99,17 @@ class RtpSession:
         self.sequence = random.getrandbits(16)
         self.timestamp = random.getrandbits(32)
         self.digits: asyncio.Queue[str] = asyncio.Queue()
-        self.dtmf = DtmfDetector(self.digits.put_nowait)
+        self.key_pressed = asyncio.Event()
+        """Set at the first key; prompts given it as `interrupt` stop there (barge-in)."""
+        self.dtmf = DtmfDetector(self._digit)
         self.on_audio: Callable[[RtpPacket], None] | None = None
         self.received_packets = 0
         self._transport: asyncio.DatagramTransport | None = None
         self._latched = False
+
+    def _digit(self, digit: str) -> None:
+        self.key_pressed.set()
+        self.digits.put_nowait(digit)
 
     @property
     def port(self) -> int:

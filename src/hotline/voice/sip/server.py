@@ -42,7 +42,7 @@ class SipServer:
     clock: Callable[[], float] = time.monotonic
     trunks: dict[str, set[str]] = field(default_factory=dict)
     """Trunk addresses and the numbers (DIDs) each may call without authentication."""
-    application: CallApplication = prompt_and_collect
+    application: CallApplication = field(default_factory=prompt_and_collect)
     max_calls: int = 200
     guard: FailureGuard = field(default_factory=FailureGuard)
     stats: SipServerStats = field(default_factory=SipServerStats)

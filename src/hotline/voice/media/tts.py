@@ -1,0 +1,63 @@
+"""Spoken prompts: `espeak-ng -v cmn` rendered to 8 kHz μ-law and cached by a hash of the text.
+
+Rendering runs in subprocesses (espeak-ng, then sox to resample), never on the event loop; the
+cache file is written under a temporary name and renamed, so two calls asking for the same new
+prompt at once both get a whole file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+
+class TtsUnavailable(RuntimeError):
+    """espeak-ng or sox is not installed, or rendering failed."""
+
+
+class PromptCache:
+    def __init__(self, directory: Path, *, voice: str = "cmn", speed: int = 150) -> None:
+        self.directory, self.voice, self.speed = directory, voice, speed
+        self._loaded: dict[Path, bytes] = {}  # prompts are small (8 KB a second) and reused all day
+
+    def path_for(self, text: str) -> Path:
+        key = hashlib.sha256(f"{self.voice}:{self.speed}:{text}".encode()).hexdigest()[:24]
+        return self.directory / f"{key}.ul"
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
+
+    async def mulaw(self, text: str) -> bytes:
+        """The prompt as 8 kHz μ-law, rendered on first use."""
+        path = self.path_for(text)
+        if path in self._loaded:
+            return self._loaded[path]
+        if path.is_file():
+            self._loaded[path] = path.read_bytes()
+            return self._loaded[path]
+        if not self.available():
+            raise TtsUnavailable("espeak-ng and sox are needed for spoken prompts")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{id(text)}.tmp")
+        speak = await asyncio.create_subprocess_exec(
+            "espeak-ng", "-v", self.voice, "-s", str(self.speed), "--stdout", text,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        wav, _ = await speak.communicate()
+        if speak.returncode != 0 or not wav:
+            raise TtsUnavailable(f"espeak-ng failed for {text!r}")
+        convert = await asyncio.create_subprocess_exec(
+            "sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(partial),
+            stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await convert.communicate(wav)
+        if convert.returncode != 0 or not partial.is_file():
+            partial.unlink(missing_ok=True)
+            raise TtsUnavailable("sox could not convert the prompt to 8 kHz μ-law")
+        partial.replace(path)
+        self._loaded[path] = path.read_bytes()
+        return self._loaded[path]

@@ -1,0 +1,34 @@
+"""Spoken prompts with espeak-ng (Mandarin) and sox, cached by text."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hotline.voice.media.tts import PromptCache, TtsUnavailable
+
+needs_tts = pytest.mark.skipif(
+    not PromptCache.available(), reason="needs espeak-ng and sox (make test installs them)"
+)
+
+
+@needs_tts
+async def test_a_mandarin_prompt_is_rendered_once_to_8khz_mu_law(tmp_path: Path) -> None:
+    prompts = PromptCache(tmp_path)
+    audio = await prompts.mulaw("下面由003号服务员为您服务")
+    assert 1.0 < len(audio) / 8000 < 10.0  # seconds of 8 kHz, one byte a sample
+    assert len(set(audio)) > 50  # speech, not silence
+    cached = prompts.path_for("下面由003号服务员为您服务")
+    stamp = cached.stat().st_mtime_ns
+    assert await prompts.mulaw("下面由003号服务员为您服务") == audio
+    assert cached.stat().st_mtime_ns == stamp and list(tmp_path.iterdir()) == [cached]
+
+
+async def test_without_espeak_the_prompt_reports_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(TtsUnavailable):
+        await PromptCache(tmp_path).mulaw("您好")
