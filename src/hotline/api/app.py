@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.sip_demo
                 else {},
                 application=prompt_and_collect(PromptCache(settings.prompt_cache)),
+                max_calls=settings.sip_max_calls,
             )
             await state.sip.start()
         # Everything loaded so far lives for the whole process: keep it out of the cyclic

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = Field(default=5060, ge=1, le=65535)
     sip_realm: str = "hotline"
+    sip_max_calls: int = Field(default=200, ge=1)
+    """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
     sip_demo: bool = False
     """Accept the demo extensions 1001–1010 (password sip<ext>) and the demo trunk (127.0.0.1 may
     call 4008001000 and 4008002000 without authentication). `make run` turns this on."""

@@ -9,6 +9,7 @@ application (the IVR, later) as an owned task with the call's RTP session.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -51,6 +52,20 @@ class Call:
 
 
 CallApplication = Callable[[Call], Coroutine[Any, Any, None]]
+
+_INFO_SIGNAL = re.compile(r"^Signal\s*=\s*([0-9*#A-Da-d])\s*$", re.M)
+
+
+def info_digit(request: SipRequest) -> str | None:
+    """The key in a SIP INFO body (application/dtmf-relay `Signal=5`, or application/dtmf `5`)."""
+    kind = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    text = request.body.decode("ascii", "replace").strip()
+    if kind == "application/dtmf-relay":
+        match = _INFO_SIGNAL.search(text)
+        return match.group(1).upper() if match else None
+    if kind == "application/dtmf" and len(text) == 1 and text in "0123456789*#ABCDabcd":
+        return text.upper()
+    return None
 
 
 class CallHandler:
@@ -183,6 +198,10 @@ class CallHandler:
         if request.method in ("BYE", "CANCEL"):
             call.ended.set()
             return response_to(request, 200, "OK", to_tag=call.local_tag)
+        if request.method == "INFO":
+            digit = info_digit(request)
+            if digit is not None:  # SIP INFO DTMF, for phones that do not send RFC 4733
+                call.rtp.dtmf.on_digit(digit)
         return response_to(request, 200, "OK", to_tag=call.local_tag)
 
     def hang_up(self, call: Call) -> None:
