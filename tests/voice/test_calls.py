@@ -9,7 +9,7 @@ import pytest
 
 from hotline.voice.calls import Call
 from hotline.voice.sdp import SessionDescription
-from hotline.voice.sip.message import SipResponse
+from hotline.voice.sip.message import SipRequest, SipResponse
 from hotline.voice.sip.server import SipServer
 from tests.voice.conftest import Phone
 
@@ -165,3 +165,32 @@ async def test_a_call_without_a_common_codec_gets_488(
     g722 = OFFER.format(port=40000, pts="9", extra="a=rtpmap:9 G722/8000\r\n")
     assert (await final(phone, invite(phone, "c5", branch="i5", sdp=g722), sip.port)).status == 488
     assert sip.calls.calls == {}
+
+
+async def test_hotline_hangs_up_with_a_bye_it_resends_until_answered(phone: Phone) -> None:
+    async def short(call: Call) -> None:
+        await asyncio.sleep(0.05)  # the application ends: Hotline hangs up
+
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=short)
+    await sip.start()
+    try:
+        ok = await final(phone, invite(phone, "c6", branch="i6"), sip.port)
+        await ack(phone, sip, "c6", tag_of(ok))
+        first = parse_request(await asyncio.wait_for(phone.inbox.get(), 2))
+        again = parse_request(await asyncio.wait_for(phone.inbox.get(), 2))  # not answered: re-sent after T1
+        assert (first.method, again.method) == ("BYE", "BYE") and bytes(first) == bytes(again)
+        assert phone.transport is not None
+        reply = SipResponse(first.headers.copy(), b"", 200, "OK")
+        phone.transport.sendto(bytes(reply), ("127.0.0.1", sip.port))
+        with pytest.raises(TimeoutError):  # answered: no more BYEs
+            await asyncio.wait_for(phone.inbox.get(), 1.5)
+    finally:
+        await sip.stop()
+
+
+def parse_request(data: bytes) -> SipRequest:
+    from hotline.voice.sip.message import parse
+
+    request = parse(data)
+    assert isinstance(request, SipRequest)
+    return request

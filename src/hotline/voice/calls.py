@@ -84,6 +84,7 @@ class CallHandler:
         self.application, self.max_calls = application, max_calls
         self.calls: dict[str, Call] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._client: dict[str, asyncio.Event] = {}
         self.refused = 0
 
     def trunk_allows(self, peer: Peer, number: str) -> bool:
@@ -205,9 +206,10 @@ class CallHandler:
         return response_to(request, 200, "OK", to_tag=call.local_tag)
 
     def hang_up(self, call: Call) -> None:
-        """Send BYE (a few times over UDP, as a client transaction would) and end the call."""
+        """End the call and send BYE as a non-INVITE client transaction (RFC 3261 §17.1.2)."""
         call.local_cseq += 1
-        via = f"SIP/2.0/{call.peer.transport} {self.host};branch=z9hG4bK{secrets.token_hex(8)}"
+        branch = f"z9hG4bK{secrets.token_hex(8)}"
+        via = f"SIP/2.0/{call.peer.transport} {self.host};branch={branch}"
         bye = SipRequest(method="BYE", uri=call.remote_target)
         bye.headers.add("Via", via)
         bye.headers.add("Max-Forwards", "70")
@@ -215,10 +217,36 @@ class CallHandler:
         bye.headers.add("To", call.invite.headers.get("From") or "")
         bye.headers.add("Call-ID", call.call_id)
         bye.headers.add("CSeq", f"{call.local_cseq} BYE")
-        wire = bytes(bye)
-        for delay in (0.0, T1, 2 * T1):
-            asyncio.get_running_loop().call_later(delay, self.send, wire, call.peer)
+        answered = asyncio.Event()
+        self._client[branch] = answered
+        task = asyncio.create_task(self._retransmit(bytes(bye), call.peer, branch, answered))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         call.ended.set()
+
+    async def _retransmit(self, wire: bytes, peer: Peer, branch: str, answered: asyncio.Event) -> None:
+        """Timer E: re-send at T1, 2·T1… capped at T2 until any response, give up after 64·T1."""
+        delay, waited = T1, 0.0
+        try:
+            while waited < 64 * T1:
+                self.send(wire, peer)
+                if peer.transport != "UDP":
+                    delay = 64 * T1  # reliable transports need no retransmission
+                try:
+                    await asyncio.wait_for(answered.wait(), delay)
+                    return
+                except TimeoutError:
+                    waited += delay
+                    delay = min(delay * 2, T2)
+        finally:
+            self._client.pop(branch, None)
+
+    def response(self, response: SipResponse) -> None:
+        """A response to one of our requests (a BYE, so far): stop re-sending it."""
+        vias = response.vias
+        pending = self._client.get(vias[0].branch or "") if vias else None
+        if pending is not None:
+            pending.set()
 
     async def stop(self) -> None:
         for call in list(self.calls.values()):

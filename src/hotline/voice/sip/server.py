@@ -69,7 +69,8 @@ class SipServer:
 
     def on_message(self, message: SipRequest | SipResponse, peer: Peer) -> None:
         if isinstance(message, SipResponse):
-            return  # no client transactions yet
+            self.calls.response(message)
+            return
         if self.guard.blocked(peer.host):
             self.stats.dropped_blocked += 1
             return  # silence costs a scanner more than an answer
