@@ -7,10 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hotline.voice.sip.digest import Algorithm, parse_credentials, response
 from hotline.voice.sip.server import SipServer
 from tests.voice.conftest import Phone
+from tests.voice.test_sip_message import messages
 
 PASSWORDS = {"1001": "sip1001", "1002": "sip1002"}
 
@@ -160,3 +163,15 @@ async def test_registration_over_tcp(server: SipServer) -> None:
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
     assert head.startswith(b"SIP/2.0 401 Unauthorized")
     writer.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=messages(), source_port=st.integers(1024, 65535))
+async def test_no_parsed_message_makes_the_server_raise(
+    server: SipServer, message: object, source_port: int
+) -> None:
+    """Whatever a peer sends that parses, the server answers or ignores it; nothing escapes."""
+    from hotline.voice.sip.transport import Peer
+
+    server.on_message(message, Peer("UDP", "127.0.0.1", source_port))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
