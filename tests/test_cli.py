@@ -120,3 +120,18 @@ def test_bad_commands_exit_non_zero() -> None:
         env={**os.environ, "HOTLINE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
     )
     assert bad_db.returncode == 1 and "database" in bad_db.stderr
+
+
+def test_serve_refuses_to_start_when_the_sip_port_is_taken(tmp_path: object) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            ["hotline", "serve", "--no-migrate"],
+            capture_output=True, text=True, check=False, timeout=60,
+            env={**os.environ, "HOTLINE_SIP_PORT": str(port), "HOTLINE_DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"cannot listen for SIP on 127.0.0.1:{port}" in result.stderr

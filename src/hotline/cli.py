@@ -78,6 +78,8 @@ def serve(
         os.environ["HOTLINE_ROLES"] = json.dumps(wanted)
         get_settings.cache_clear()
     settings = get_settings()
+    if "voice" in settings.roles:
+        _check_sip_port(settings.sip_host, settings.sip_port)
     if migrate:
         db_upgrade()
     uvicorn.run(
@@ -90,6 +92,24 @@ def serve(
         access_log=False,
         log_level="warning",
     )
+
+
+def _check_sip_port(host: str, port: int) -> None:
+    """Fail before starting anything when another program holds the SIP port."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(family, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                fail(
+                    f"cannot listen for SIP on {host}:{port} ({exc.strerror}): another SIP server runs "
+                    "there; stop it, or set HOTLINE_SIP_PORT (or HOTLINE_ROLES without voice)"
+                )
 
 
 @app.command()

@@ -108,7 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 application=prompt_and_collect(PromptCache(settings.prompt_cache)),
                 max_calls=settings.sip_max_calls,
             )
-            await state.sip.start()
+            try:
+                await state.sip.start()
+            except OSError as exc:
+                where = f"{settings.sip_host}:{settings.sip_port}"
+                raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()
