@@ -150,6 +150,6 @@ class Registrar:
             current[uri] = Binding(uri, now + expires, peer, request.call_id)
         response = response_to(request, 200, "OK")
         for binding in self.contacts(extension):
-            left = max(0, int(binding.expires_at - now))
+            left = max(0, round(binding.expires_at - now))
             response.headers.add("Contact", f"<{binding.contact}>;expires={left}")
         return response
