@@ -21,8 +21,7 @@ from hotline.voice.media.g711 import tone, ulaw_encode
 from hotline.voice.media.tts import PromptCache, TtsUnavailable
 from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.sdp import SdpError, SessionDescription, answer
-from hotline.voice.sip.message import SipRequest, SipResponse
-from hotline.voice.sip.registrar import extension_of, response_to
+from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.transport import Peer
 
 log = structlog.get_logger(__name__)

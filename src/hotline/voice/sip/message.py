@@ -9,6 +9,7 @@ the transport answers it with 400 when a response is possible.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -329,3 +330,24 @@ class StreamFramer:
                 return messages
             messages.append(bytes(self._buffer[:total]))
             del self._buffer[:total]
+
+
+_EXT_IN_URI = re.compile(r"sips?:([^@;>]+)@")
+
+
+def response_to(request: SipRequest, status: int, reason: str, *, to_tag: str | None = None) -> SipResponse:
+    """A response carrying the request's Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6)."""
+    response = SipResponse(status=status, reason=reason)
+    for name in ("Via", "From", "To", "Call-ID", "CSeq"):
+        for value in request.headers.get_all(name) if name == "Via" else [request.headers.get(name) or ""]:
+            response.headers.add(name, value)
+    to = request.headers.get("To") or ""
+    if status > 100 and ";tag=" not in to:
+        response.headers.set("To", f"{to};tag={to_tag or secrets.token_hex(5)}")
+    return response
+
+
+def extension_of(header: str) -> str | None:
+    """The user part of the URI in a To/From header: the extension being registered."""
+    match = _EXT_IN_URI.search(header)
+    return match.group(1) if match else None

@@ -15,8 +15,8 @@ import structlog
 
 from hotline.voice.calls import CallApplication, CallHandler, prompt_and_collect
 from hotline.voice.sip.digest import DigestAuthority
-from hotline.voice.sip.message import SipRequest, SipResponse
-from hotline.voice.sip.registrar import FailureGuard, Registrar, extension_of, response_to
+from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
+from hotline.voice.sip.registrar import FailureGuard, Registrar
 from hotline.voice.sip.transport import Peer, SipTransports
 
 log = structlog.get_logger(__name__)
