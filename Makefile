@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
 APT_RUN_PACKAGES := espeak-ng sox
-APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium fonts-wqy-microhei sip-tester
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium fonts-wqy-microhei sip-tester baresip-core
 export UV_LINK_MODE := copy
 
 .PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
@@ -56,7 +56,7 @@ endef
 system-run-deps: ## Debian packages `make run` uses: espeak-ng and sox (spoken prompts)
 	$(call apt_install,$(APT_RUN_PACKAGES))
 
-system-test-deps: ## Debian packages the tests use: the above, PostgreSQL, Redis, Chromium, SIPp
+system-test-deps: ## Debian packages the tests use: the above, PostgreSQL, Redis, Chromium, SIPp, baresip
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
 # ------------------------------------------------------------------ run

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hotline.voice.apps import prompt_and_collect
+from hotline.voice.control import Leg
 from hotline.voice.sip.server import SipServer
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -80,11 +82,9 @@ async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_pat
     """SIPp calls 4008001000 through the demo trunk and presses 8, 1, # from RFC 4733 pcaps."""
     finished: list[list[str]] = []
 
-    async def application(call: object) -> None:
-        from hotline.voice.calls import prompt_and_collect
-
-        await prompt_and_collect()(call)  # type: ignore[arg-type]
-        finished.append(list(call.digits))  # type: ignore[attr-defined]
+    async def application(leg: Leg) -> None:
+        await prompt_and_collect()(leg)
+        finished.append(list(leg.variables["digits"]))
 
     sip = SipServer(
         "127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=application
@@ -106,7 +106,7 @@ async def test_a_call_to_an_unknown_number_from_an_unknown_source_is_challenged(
     try:
         code = await sipp(sip, "call_dtmf.xml", "-s", "4009999999", tmp_path=tmp_path)
         assert code != 0  # a 401 instead of the 200 the scenario wants
-        assert sip.calls.calls == {}
+        assert sip.engine.legs == {}
     finally:
         await sip.stop()
 

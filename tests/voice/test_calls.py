@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hotline.voice.calls import Call
+from hotline.voice.control import Leg
 from hotline.voice.sdp import SessionDescription
 from hotline.voice.sip.message import SipRequest, SipResponse
 from hotline.voice.sip.server import SipServer
@@ -68,12 +68,13 @@ def tag_of(reply: SipResponse) -> str:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[tuple[SipServer, list[Call]]]:
-    answered: list[Call] = []
+async def server() -> AsyncIterator[tuple[SipServer, list[Leg]]]:
+    answered: list[Leg] = []
 
-    async def hold_the_line(call: Call) -> None:
-        answered.append(call)
-        call.digits.extend(await call.rtp.collect(max_digits=4, first_timeout=5, next_timeout=2))
+    async def hold_the_line(leg: Leg) -> None:
+        await leg.answer()
+        answered.append(leg)
+        leg.variables["digits"] = await leg.collect(max_digits=4, first_timeout=5, next_timeout=2)
 
     sip = SipServer(
         "127.0.0.1",
@@ -99,7 +100,7 @@ async def ack(phone: Phone, sip: SipServer, call_id: str, to_tag: str) -> None:
 
 
 async def test_a_retransmitted_invite_makes_one_call_and_the_caller_can_hang_up(
-    server: tuple[SipServer, list[Call]], phone: Phone
+    server: tuple[SipServer, list[Leg]], phone: Phone
 ) -> None:
     sip, answered = server
     ok = await final(phone, invite(phone, "c1", branch="i1"), sip.port)
@@ -109,27 +110,27 @@ async def test_a_retransmitted_invite_makes_one_call_and_the_caller_can_hang_up(
         invite(phone, "c1", branch="i1"), ("127.0.0.1", sip.port)
     )  # lost-200 retransmission
     await ack(phone, sip, "c1", tag_of(ok))
-    assert len(sip.calls.calls) == 1 and len(answered) == 1
+    assert len(sip.engine.legs) == 1 and len(answered) == 1
     bye = await phone.ask(in_dialog(phone, "BYE", "c1", tag_of(ok), cseq=2), sip.port)
     while bye.status != 200 or bye.cseq[1] != "BYE":
         bye = parse_next(await asyncio.wait_for(phone.inbox.get(), 2))
     await asyncio.sleep(0.1)
-    assert sip.calls.calls == {}
+    assert sip.engine.legs == {}
 
 
 async def test_beyond_the_call_limit_new_calls_get_503(
-    server: tuple[SipServer, list[Call]], phone: Phone
+    server: tuple[SipServer, list[Leg]], phone: Phone
 ) -> None:
     sip, _ = server
     for n in range(2):
         assert (await final(phone, invite(phone, f"full{n}", branch=f"f{n}"), sip.port)).status == 200
     refused = await final(phone, invite(phone, "full2", branch="f2"), sip.port)
     assert refused.status == 503 and refused.headers.get("Retry-After") == "5"
-    assert len(sip.calls.calls) == 2
+    assert len(sip.engine.legs) == 2
 
 
 async def test_keys_sent_by_sip_info_are_collected(
-    server: tuple[SipServer, list[Call]], phone: Phone
+    server: tuple[SipServer, list[Leg]], phone: Phone
 ) -> None:
     sip, answered = server
     ok = await final(phone, invite(phone, "c3", branch="i3"), sip.port)
@@ -142,11 +143,11 @@ async def test_keys_sent_by_sip_info_are_collected(
         )
         assert reply.status == 200
     await asyncio.sleep(0.1)
-    assert answered[0].digits == ["1", "2"]
+    assert answered[0].variables["digits"] == "12"
 
 
 async def test_hold_by_re_invite_is_answered_recvonly(
-    server: tuple[SipServer, list[Call]], phone: Phone
+    server: tuple[SipServer, list[Leg]], phone: Phone
 ) -> None:
     sip, _ = server
     ok = await final(phone, invite(phone, "c4", branch="i4"), sip.port)
@@ -159,16 +160,17 @@ async def test_hold_by_re_invite_is_answered_recvonly(
 
 
 async def test_a_call_without_a_common_codec_gets_488(
-    server: tuple[SipServer, list[Call]], phone: Phone
+    server: tuple[SipServer, list[Leg]], phone: Phone
 ) -> None:
     sip, _ = server
     g722 = OFFER.format(port=40000, pts="9", extra="a=rtpmap:9 G722/8000\r\n")
     assert (await final(phone, invite(phone, "c5", branch="i5", sdp=g722), sip.port)).status == 488
-    assert sip.calls.calls == {}
+    assert sip.engine.legs == {}
 
 
 async def test_hotline_hangs_up_with_a_bye_it_resends_until_answered(phone: Phone) -> None:
-    async def short(call: Call) -> None:
+    async def short(leg: Leg) -> None:
+        await leg.answer()
         await asyncio.sleep(0.05)  # the application ends: Hotline hangs up
 
     sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=short)

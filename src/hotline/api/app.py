@@ -26,7 +26,7 @@ from hotline.core.db import Database
 from hotline.core.events import create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
-from hotline.voice.calls import prompt_and_collect
+from hotline.voice.apps import prompt_and_collect
 from hotline.voice.media.tts import PromptCache
 from hotline.voice.sip.server import SipServer
 

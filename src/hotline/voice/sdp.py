@@ -193,3 +193,15 @@ def answer(offer: SessionDescription, *, address: str, port: int, session_id: in
     return SessionDescription(
         f"hotline {session_id} {session_id} IN {_family(address)} {address}", address, [chosen], "Hotline"
     )
+
+
+def offer(*, address: str, port: int, session_id: int) -> SessionDescription:
+    """Hotline's offer when it calls out: PCMU, PCMA and telephone-event 101."""
+    media = Media(
+        "audio", port, "RTP/AVP", [0, 8, 101], None,
+        {0: ("PCMU", 8000), 8: ("PCMA", 8000), 101: ("telephone-event", 8000)}, {101: "0-16"},
+        Direction.SENDRECV, 20,
+    )  # fmt: skip
+    return SessionDescription(
+        f"hotline {session_id} {session_id} IN {_family(address)} {address}", address, [media], "Hotline"
+    )

@@ -43,3 +43,33 @@ def tone(frequency: float, milliseconds: int, *, rate: int = 8000, amplitude: in
     """A sine tone as 16-bit samples (test signals, ring-back, beeps)."""
     count = rate * milliseconds // 1000
     return [round(amplitude * math.sin(2 * math.pi * frequency * n / rate)) for n in range(count)]
+
+
+def _alaw_encode_sample(sample: int) -> int:
+    sign = 0x80 if sample >= 0 else 0
+    magnitude = min(abs(sample), 32767) >> 3  # A-law works on 13-bit magnitudes
+    if magnitude < 32:
+        code = magnitude >> 1
+    else:
+        exponent = magnitude.bit_length() - 5
+        code = (exponent << 4) | ((magnitude >> exponent) & 0x0F)
+    return (sign | code) ^ 0x55
+
+
+def _alaw_decode_byte(byte: int) -> int:
+    byte ^= 0x55
+    exponent, mantissa = (byte >> 4) & 0x07, byte & 0x0F
+    magnitude = (mantissa << 4) + 8 if exponent == 0 else ((mantissa << 4) + 0x108) << (exponent - 1)
+    return magnitude if byte & 0x80 else -magnitude
+
+
+_ALAW_DECODE = [_alaw_decode_byte(b) for b in range(256)]
+
+ULAW_TO_ALAW = bytes(_alaw_encode_sample(_ULAW_DECODE[b]) for b in range(256))
+"""`payload.translate(ULAW_TO_ALAW)` re-codes a frame byte by byte, without decoding to PCM."""
+ALAW_TO_ULAW = bytes(_ulaw_encode_sample(_ALAW_DECODE[b]) for b in range(256))
+ULAW_SILENCE = 0xFF
+
+
+def alaw_decode(data: bytes) -> list[int]:
+    return [_ALAW_DECODE[b] for b in data]

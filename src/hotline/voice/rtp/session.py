@@ -12,11 +12,12 @@ import socket
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
-from hotline.voice.rtp.packet import RtpPacket, TelephoneEvent
+from hotline.voice.media.g711 import ALAW_TO_ULAW, ULAW_TO_ALAW
+from hotline.voice.rtp.packet import DTMF_EVENTS, RtpPacket, TelephoneEvent
 
 FRAME_MS = 20
 SAMPLES_PER_FRAME = 160  # 8 kHz × 20 ms
-PCMU = 0
+PCMU, PCMA = 0, 8
 
 
 class NoFreePort(RuntimeError):
@@ -83,6 +84,13 @@ class _Protocol(asyncio.DatagramProtocol):
 
 
 class RtpSession:
+    """One RTP stream: Hotline's end of a leg's media.
+
+    What arrives goes to the DTMF detector (telephone-events), to the bridged session if any
+    (`relay_to`, raw packets, never decoded) and to the taps (the recorder). What Hotline sends
+    is G.711 μ-law internally, re-coded byte by byte to A-law when the leg chose PCMA.
+    """
+
     def __init__(
         self,
         host: str,
@@ -98,18 +106,20 @@ class RtpSession:
         self.ssrc = random.getrandbits(32)
         self.sequence = random.getrandbits(16)
         self.timestamp = random.getrandbits(32)
-        self.digits: asyncio.Queue[str] = asyncio.Queue()
-        self.key_pressed = asyncio.Event()
-        """Set at the first key; prompts given it as `interrupt` stop there (barge-in)."""
-        self.dtmf = DtmfDetector(self._digit)
-        self.on_audio: Callable[[RtpPacket], None] | None = None
+        self.on_digit: Callable[[str], None] = lambda digit: None
+        self.dtmf = DtmfDetector(lambda digit: self.on_digit(digit))
+        self.relay_to: RtpSession | None = None
+        self.taps: list[Callable[[RtpPacket], None]] = []
         self.received_packets = 0
+        self.sent_packets = 0
         self._transport: asyncio.DatagramTransport | None = None
         self._latched = False
+        self._relayed_source: int | None = None
+        self._offsets = (0, 0)
 
-    def _digit(self, digit: str) -> None:
-        self.key_pressed.set()
-        self.digits.put_nowait(digit)
+    @property
+    def alaw(self) -> bool:
+        return self.payload_type == PCMA
 
     @property
     def port(self) -> int:
@@ -141,46 +151,95 @@ class RtpSession:
         self._latched = True
         if packet.payload_type == self.event_payload_type:
             self.dtmf.packet(packet)
-        elif self.on_audio is not None:
-            self.on_audio(packet)
+            if self.relay_to is not None:
+                self.relay_to.relay(packet, event=True)
+            return
+        if self.alaw:  # taps and bridges see μ-law, the engine's one internal format
+            packet.payload = packet.payload.translate(ALAW_TO_ULAW)
+        if self.relay_to is not None:
+            self.relay_to.relay(packet)
+        for tap in self.taps:
+            tap(packet)
+
+    def relay(self, packet: RtpPacket, *, event: bool = False) -> None:
+        """Forward a packet from the bridged leg as part of this stream: our SSRC, and sequence
+        numbers and timestamps that carry on from what this stream sent before (RFC 3550 §8.3
+        would otherwise make the phone drop the new source)."""
+        if packet.ssrc != self._relayed_source:
+            self._relayed_source = packet.ssrc
+            self._offsets = ((self.sequence - packet.sequence) & 0xFFFF, (self.timestamp - packet.timestamp))
+            packet.marker = True
+        sequence = (packet.sequence + self._offsets[0]) & 0xFFFF
+        timestamp = (packet.timestamp + self._offsets[1]) & 0xFFFFFFFF
+        if event:
+            if self.event_payload_type is None:
+                return
+            payload_type, payload = self.event_payload_type, packet.payload
+        else:
+            payload_type = self.payload_type
+            payload = packet.payload.translate(ULAW_TO_ALAW) if self.alaw else packet.payload
+        out = RtpPacket(payload_type, sequence, timestamp, self.ssrc, payload, packet.marker)
+        if self._transport is not None:
+            self._transport.sendto(bytes(out), self.remote)
+        self.sent_packets += 1
+        self.sequence = (sequence + 1) & 0xFFFF
+        self.timestamp = (timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
     def send_frame(self, payload: bytes, *, marker: bool = False) -> None:
+        """Send one 20 ms μ-law frame from Hotline (a prompt, music on hold)."""
+        self._relayed_source = None  # the next relayed packet starts a new source again
+        if self.alaw:
+            payload = payload.translate(ULAW_TO_ALAW)
         packet = RtpPacket(self.payload_type, self.sequence, self.timestamp, self.ssrc, payload, marker)
         if self._transport is not None:
             self._transport.sendto(bytes(packet), self.remote)
+        self.sent_packets += 1
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
-    async def play(self, audio: bytes, *, interrupt: asyncio.Event | None = None) -> bool:
-        """Send G.711 `audio` in 20 ms frames on the media clock; False if interrupted."""
+    async def play(self, audio: bytes, *, interrupt: tuple[asyncio.Event, ...] = (), loop: bool = False) -> bool:
+        """Send G.711 μ-law `audio` in 20 ms frames on the media clock; False once any of the
+        `interrupt` events is set. With `loop`, start again at the end until interrupted."""
         frames = [audio[i : i + SAMPLES_PER_FRAME] for i in range(0, len(audio), SAMPLES_PER_FRAME)]
         if frames and len(frames[-1]) < SAMPLES_PER_FRAME:
             frames[-1] = frames[-1].ljust(SAMPLES_PER_FRAME, b"\xff")  # μ-law silence
+        if not frames:
+            return True
         clock = media_clock()
         try:
             async for number in clock:
-                if number >= len(frames):
+                if number >= len(frames) and not loop:
                     return True
-                if interrupt is not None and interrupt.is_set():
+                if any(event.is_set() for event in interrupt):
                     return False
-                self.send_frame(frames[number], marker=number == 0)
+                self.send_frame(frames[number % len(frames)], marker=number == 0)
         finally:
             await clock.aclose()
         return True
 
-    async def collect(
-        self, *, max_digits: int, terminator: str = "#", first_timeout: float = 5.0, next_timeout: float = 3.0
-    ) -> str:
-        """Digits until `max_digits`, the terminator (not included) or a timeout."""
-        digits = ""
-        while len(digits) < max_digits:
-            try:
-                digit = await asyncio.wait_for(
-                    self.digits.get(), first_timeout if not digits else next_timeout
-                )
-            except TimeoutError:
-                break
-            if digit == terminator:
-                break
-            digits += digit
-        return digits
+    async def send_digits(self, digits: str, *, tone_ms: int = 100, gap_ms: int = 60) -> None:
+        """RFC 4733 events paced like a phone: one packet per 20 ms with growing duration, the end
+        packet three times, one timestamp per key; audio silence fills the gaps between keys."""
+        if self.event_payload_type is None:
+            raise ValueError("the far end did not offer telephone-event")
+        clock = media_clock()
+        try:
+            ticks = aiter(clock)
+            for digit in digits:
+                event = DTMF_EVENTS.index(digit.upper())
+                start, steps = self.timestamp, max(1, tone_ms // FRAME_MS)
+                for step in range(1, steps + 4):
+                    await anext(ticks)
+                    end = step >= steps
+                    duration = min(step, steps) * SAMPLES_PER_FRAME
+                    body = bytes(TelephoneEvent(event, end, 10, duration))
+                    packet = RtpPacket(self.event_payload_type, self.sequence, start, self.ssrc, body, step == 1)
+                    if self._transport is not None:
+                        self._transport.sendto(bytes(packet), self.remote)
+                    self.sequence = (self.sequence + 1) & 0xFFFF
+                self.timestamp = (start + (steps + 3) * SAMPLES_PER_FRAME) & 0xFFFFFFFF
+                for _ in range(max(1, gap_ms // FRAME_MS)):
+                    await anext(ticks)
+                    self.send_frame(b"\xff" * SAMPLES_PER_FRAME)
+        finally:
+            await clock.aclose()

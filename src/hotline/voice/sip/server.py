@@ -2,7 +2,7 @@
 
 Requests are matched to server transactions by the RFC 3261 §17.2.3 key (Via branch,
 sent-by, method), so a retransmitted request gets the stored response again and is never
-processed twice. Calls (INVITE) are refused with 480 until the media engine takes them.
+processed twice. Calls (INVITE) go to the voice engine once the caller is allowed in.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from hotline.voice.calls import CallApplication, CallHandler, prompt_and_collect
+from hotline.voice.apps import prompt_and_collect
+from hotline.voice.control import Application
+from hotline.voice.engine import Engine
 from hotline.voice.sip.digest import DigestAuthority
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.registrar import FailureGuard, Registrar
@@ -42,8 +44,9 @@ class SipServer:
     clock: Callable[[], float] = time.monotonic
     trunks: dict[str, set[str]] = field(default_factory=dict)
     """Trunk addresses and the numbers (DIDs) each may call without authentication."""
-    application: CallApplication = field(default_factory=prompt_and_collect)
+    application: Application = field(default_factory=prompt_and_collect)
     max_calls: int = 200
+    rtp_ports: tuple[int, int] = (20000, 30000)
     guard: FailureGuard = field(default_factory=FailureGuard)
     stats: SipServerStats = field(default_factory=SipServerStats)
 
@@ -52,9 +55,10 @@ class SipServer:
             DigestAuthority(self.realm, self.secret), self.passwords, self.guard, clock=self.clock
         )
         self.transports = SipTransports(self.host, self.port, self.on_message)
-        self.calls = CallHandler(
-            host=self.host, send=self.transports.send, trunks=self.trunks,
-            application=self.application, max_calls=self.max_calls,
+        self.engine = Engine(
+            host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
+            application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
+            rtp_ports=self.rtp_ports,
         )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
 
@@ -64,12 +68,12 @@ class SipServer:
         log.info("SIP listening", host=self.host, port=self.port)
 
     async def stop(self) -> None:
-        await self.calls.stop()
+        await self.engine.stop()
         await self.transports.stop()
 
     def on_message(self, message: SipRequest | SipResponse, peer: Peer) -> None:
         if isinstance(message, SipResponse):
-            self.calls.response(message)
+            self.engine.response(message)
             return
         if self.guard.blocked(peer.host):
             self.stats.dropped_blocked += 1
@@ -82,7 +86,7 @@ class SipServer:
             self.stats.retransmissions += 1
             self.transports.send(self._transactions[key][1], peer)
             return
-        if message.method == "ACK" and message.call_id not in self.calls.calls:
+        if message.method == "ACK" and message.call_id not in self.engine.legs:
             return  # the ACK of a non-2xx final response ends its own transaction
         response = self.handle(message, peer)
         if response is None:
@@ -101,7 +105,7 @@ class SipServer:
     def handle(self, request: SipRequest, peer: Peer) -> SipResponse | None:
         in_dialog = ";tag=" in (request.headers.get("To") or "")
         if (in_dialog and request.method != "INVITE") or request.method in ("ACK", "CANCEL"):
-            return self.calls.in_dialog(request, peer)
+            return self.engine.in_dialog(request, peer)
         if request.method == "REGISTER":
             return self.registrar.register(request, peer)
         if request.method == "OPTIONS":
@@ -111,15 +115,17 @@ class SipServer:
             return response
         if request.method == "INVITE":
             if in_dialog:
-                return self.calls.invite(request, peer, caller="")
+                return self.engine.invite(request, peer, caller="")
             number = extension_of(request.uri) or ""
-            if self.calls.trunk_allows(peer, number):
+            if self.engine.trunk_allows(peer, number):
                 caller = extension_of(request.headers.get("From") or "") or "anonymous"
-                return self.calls.invite(request, peer, caller)
+                return self.engine.invite(request, peer, caller)
+            if self.engine.is_retransmission(request):
+                return self.engine.invite(request, peer, caller="")
             signed = self.registrar.authenticate(request, peer)
             if isinstance(signed, SipResponse):
                 return signed
-            return self.calls.invite(request, peer, signed)
+            return self.engine.invite(request, peer, signed)
         response = response_to(request, 405, "Method Not Allowed")
         response.headers.add("Allow", ALLOW)
         return response

@@ -1,0 +1,261 @@
+"""The call-control interface: what the routing layer (IVR, queues, desktop) may do with a call.
+
+A *leg* is one party's connection to Hotline: a caller who dialled in, or an agent's phone
+Hotline rang. Operations on a leg are coroutines (answer, play, collect, hang up); whatever
+happens to a leg is also published as a `LegEvent`, and each leg keeps the timestamps of its
+phases (`Cdr`) for call records and statistics.
+
+Two implementations share this contract: the built-in SIP/RTP engine (`voice.engine`) and a
+simulated driver on virtual time (`voice.simulated`) for tests and the staffing simulator.
+Code above this layer must not know which one it talks to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class LegState(StrEnum):
+    OFFERED = "offered"  # an inbound call waiting for answer
+    RINGING = "ringing"  # an outbound call ringing the far end
+    ANSWERED = "answered"
+    HELD = "held"  # the far end put Hotline on hold (re-INVITE sendonly/inactive)
+    ENDED = "ended"
+
+
+class EndReason(StrEnum):
+    CALLER_HUNG_UP = "caller-hung-up"  # the far end sent BYE
+    HOTLINE_HUNG_UP = "hotline-hung-up"
+    CANCELLED = "cancelled"  # the caller gave up before answer (CANCEL)
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    REJECTED = "rejected"  # any other final refusal from the far end
+    UNREACHABLE = "unreachable"  # not registered, or no response at all
+    NOT_ACKNOWLEDGED = "not-acknowledged"  # our 200 OK never got its ACK
+    TRANSFERRED = "transferred"
+    SHUTDOWN = "shutdown"
+
+
+class OriginateFailed(Exception):
+    """An outbound leg was not answered; `reason` says why (busy, no answer, unreachable…)."""
+
+    def __init__(self, reason: EndReason, detail: str = "") -> None:
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+        self.reason, self.detail = reason, detail
+
+
+class LegEnded(Exception):
+    """The operation could not finish because the leg hung up."""
+
+
+@dataclass(frozen=True)
+class LegEvent:
+    kind: str  # offered, ringing, answered, held, resumed, dtmf, bridged, unbridged, transfer, ended
+    leg_id: str
+    at: float  # wall-clock seconds (time.time()), for records
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Cdr:
+    """When each phase of a leg began, in wall-clock seconds; None for phases it never reached."""
+
+    leg_id: str
+    direction: Direction
+    caller: str
+    number: str
+    offered_at: float | None = None
+    ringing_at: float | None = None
+    answered_at: float | None = None
+    bridged_at: float | None = None
+    ended_at: float | None = None
+    end_reason: EndReason | None = None
+
+    @property
+    def talk_seconds(self) -> float:
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        return max(0.0, self.ended_at - self.answered_at)
+
+
+EventSink = Callable[[LegEvent], None]
+_ids = itertools.count(1)
+
+
+class Leg(ABC):
+    """One party of a call. Digits and state are shared logic; media and signalling are the
+    implementation's."""
+
+    def __init__(self, *, direction: Direction, caller: str, number: str, emit: EventSink) -> None:
+        self.id = f"leg-{next(_ids)}"
+        self.direction, self.caller, self.number = direction, caller, number
+        self.state = LegState.OFFERED if direction is Direction.INBOUND else LegState.RINGING
+        self.cdr = Cdr(self.id, direction, caller, number)
+        self.digits: asyncio.Queue[str] = asyncio.Queue()
+        self.key_pressed = asyncio.Event()
+        """Set at each key press; `play(interrupt=leg.key_pressed)` stops a prompt (barge-in)."""
+        self.ended = asyncio.Event()
+        self.answered = asyncio.Event()
+        self.variables: dict[str, Any] = {}
+        self._emit = emit
+        now = time.time()
+        if direction is Direction.INBOUND:
+            self.cdr.offered_at = now
+        else:
+            self.cdr.ringing_at = now
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.direction} {self.caller}→{self.number} {self.state}>"
+
+    # ---------------------------------------------------------------- state, shared
+
+    def publish(self, kind: str, **detail: Any) -> None:
+        self._emit(LegEvent(kind, self.id, time.time(), detail))
+
+    def mark_answered(self) -> None:
+        if self.state in (LegState.OFFERED, LegState.RINGING):
+            self.state = LegState.ANSWERED
+            self.cdr.answered_at = time.time()
+            self.answered.set()
+            self.publish("answered")
+
+    def mark_ringing(self) -> None:
+        if self.state is LegState.RINGING and not self.cdr.ringing_at:
+            self.cdr.ringing_at = time.time()
+        self.publish("ringing")
+
+    def mark_held(self, held: bool) -> None:
+        if self.state is LegState.ENDED:
+            return
+        was = self.state
+        self.state = LegState.HELD if held else LegState.ANSWERED
+        if was != self.state:
+            self.publish("held" if held else "resumed")
+
+    def mark_ended(self, reason: EndReason) -> bool:
+        """Record the end once; False if the leg had already ended."""
+        if self.state is LegState.ENDED:
+            return False
+        self.state = LegState.ENDED
+        self.cdr.ended_at = time.time()
+        self.cdr.end_reason = reason
+        self.ended.set()
+        self.publish("ended", reason=reason.value)
+        return True
+
+    def key(self, digit: str) -> None:
+        """A key the far end pressed (RFC 4733, SIP INFO, or the simulator)."""
+        self.key_pressed.set()
+        self.digits.put_nowait(digit)
+        self.publish("dtmf", digit=digit)
+
+    # ---------------------------------------------------------------- operations, shared
+
+    async def collect(
+        self, *, max_digits: int, terminator: str = "#", first_timeout: float = 5.0, next_timeout: float = 3.0
+    ) -> str:
+        """Digits until `max_digits`, the terminator (not included) or a timeout; keys pressed during
+        a prompt count (type-ahead)."""
+        digits = ""
+        while len(digits) < max_digits and not self.ended.is_set():
+            try:
+                digit = await asyncio.wait_for(self.digits.get(), first_timeout if not digits else next_timeout)
+            except TimeoutError:
+                break
+            if digit == terminator:
+                break
+            digits += digit
+        self.key_pressed.clear()
+        return digits
+
+    # ---------------------------------------------------------------- operations, per implementation
+
+    @abstractmethod
+    async def answer(self) -> None:
+        """Answer an inbound leg; returns once the far end confirmed (ACK). Raises LegEnded."""
+
+    @abstractmethod
+    async def play(self, audio: bytes, *, loop: bool = False, interrupt: asyncio.Event | None = None) -> bool:
+        """Play G.711 μ-law audio at 8 kHz (or until `interrupt` is set); False if interrupted or
+        the leg ended. With `loop`, repeat until interrupted (music on hold)."""
+
+    @abstractmethod
+    async def send_digits(self, digits: str) -> None:
+        """Send keys to the far end as RFC 4733 events, correctly paced."""
+
+    @abstractmethod
+    async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
+        """End the leg: BYE when answered, CANCEL when ringing, a final refusal when offered."""
+
+
+class Bridge(ABC):
+    """Two legs talking to each other, optionally recorded."""
+
+    def __init__(self, a: Leg, b: Leg) -> None:
+        self.a, self.b = a, b
+        self.recording: Recording | None = None
+
+    async def wait(self) -> Leg:
+        """Until either leg ends; returns the leg that ended."""
+        a, b = asyncio.ensure_future(self.a.ended.wait()), asyncio.ensure_future(self.b.ended.wait())
+        try:
+            await asyncio.wait({a, b}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            a.cancel()
+            b.cancel()
+        return self.a if self.a.ended.is_set() else self.b
+
+    @abstractmethod
+    async def stop(self) -> Recording | None:
+        """Stop forwarding (each leg stays up); returns the finished recording, if any."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Files of a recorded bridge: what each leg said, and both as a stereo mix (a left, b right)."""
+
+    leg_a: Path
+    leg_b: Path
+    mix: Path
+    seconds: float
+
+
+Application = Callable[[Leg], Awaitable[None]]
+"""Runs for each inbound leg (the IVR); when it returns, Hotline hangs up what is still up."""
+
+
+class CallControl(ABC):
+    """A voice engine, seen from the routing layer."""
+
+    def __init__(self) -> None:
+        self.listeners: list[EventSink] = []
+
+    def emit(self, event: LegEvent) -> None:
+        for listener in list(self.listeners):
+            listener(event)
+
+    @abstractmethod
+    async def originate(self, target: str, *, caller: str = "", timeout: float = 30.0) -> Leg:
+        """Ring `target` (an extension, or a number through the trunk) and return the answered leg;
+        raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL)."""
+
+    @abstractmethod
+    def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
+        """Connect two answered legs; with `record_to`, record both sides into that folder."""
+
+    @abstractmethod
+    def reachable(self, target: str) -> bool:
+        """Whether `target` can be rung now (a registered extension, or a number with a trunk)."""

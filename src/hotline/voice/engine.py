@@ -1,0 +1,586 @@
+"""The built-in voice engine: the call-control interface on Hotline's own SIP and RTP stacks.
+
+Inbound: an INVITE from a trunk (to a known DID) or from an authenticated extension becomes an
+offered `SipLeg`; Hotline sends 100 Trying, opens the leg's RTP port and runs the application
+(the IVR) with it. `answer()` sends the 200 OK and re-sends it until the ACK (RFC 3261
+§13.3.1.4). A CANCEL before that gets the INVITE a 487.
+
+Outbound: `originate()` rings every registered contact of an extension at once (parallel
+forking); the first to answer wins and the others are cancelled. Ring timeout, busy and
+unreachable end as `OriginateFailed` with the reason.
+
+Bridging forwards raw RTP between two legs (`RtpSession.relay`), with a recorder tap on each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import structlog
+
+from hotline.voice.control import (
+    Application,
+    Bridge,
+    CallControl,
+    Direction,
+    EndReason,
+    Leg,
+    LegEnded,
+    LegState,
+    OriginateFailed,
+    Recording,
+)
+from hotline.voice.media.recorder import CallRecorder
+from hotline.voice.rtp.session import NoFreePort, RtpSession
+from hotline.voice.sdp import Direction as SdpDirection
+from hotline.voice.sdp import Media, SdpError, SessionDescription, answer, offer
+from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, new_branch, tag_of, uri_of
+from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
+from hotline.voice.sip.registrar import Binding
+from hotline.voice.sip.transport import Peer
+
+log = structlog.get_logger(__name__)
+
+TIMER_H = 64 * T1
+_INFO_SIGNAL = re.compile(r"^Signal\s*=\s*([0-9*#A-Da-d])\s*$", re.M)
+_FAILURES = {486: EndReason.BUSY, 600: EndReason.BUSY, 408: EndReason.NO_ANSWER, 480: EndReason.NO_ANSWER}
+
+
+def info_digit(request: SipRequest) -> str | None:
+    """The key in a SIP INFO body (application/dtmf-relay `Signal=5`, or application/dtmf `5`)."""
+    kind = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    text = request.body.decode("ascii", "replace").strip()
+    if kind == "application/dtmf-relay":
+        match = _INFO_SIGNAL.search(text)
+        return match.group(1).upper() if match else None
+    if kind == "application/dtmf" and len(text) == 1 and text in "0123456789*#ABCDabcd":
+        return text.upper()
+    return None
+
+
+def _configure_media(rtp: RtpSession, media: Media) -> None:
+    """Take the codec and telephone-event payload type of an answer (ours or theirs)."""
+    audio = [pt for pt in media.formats if (media.codec(pt) or ("",))[0].upper() in ("PCMU", "PCMA")]
+    events = [pt for pt in media.formats if (media.codec(pt) or ("",))[0].lower() == "telephone-event"]
+    if not audio:
+        raise SdpError("no common codec: Hotline speaks PCMU and PCMA")
+    codec = (media.codec(audio[0]) or ("PCMU",))[0].upper()
+    rtp.payload_type = 8 if codec == "PCMA" else 0
+    rtp.event_payload_type = events[0] if events else None
+
+
+class SipLeg(Leg):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        direction: Direction,
+        caller: str,
+        number: str,
+        rtp: RtpSession,
+        peer: Peer,
+        call_id: str,
+    ) -> None:
+        super().__init__(direction=direction, caller=caller, number=number, emit=engine.emit)
+        self.engine, self.rtp, self.peer, self.call_id = engine, rtp, peer, call_id
+        self.rtp.on_digit = self.key
+        self.dialog: Dialog | None = None
+        self.invite: SipRequest | None = None  # inbound: the caller's INVITE
+        self.local_sdp: SessionDescription | None = None
+        self.last_invite_response: bytes | None = None
+        self.ack_wire: bytes | None = None  # outbound: our ACK, re-sent when the 200 is
+        self.acked = asyncio.Event()
+        self.transfer_target: str | None = None
+
+    # ------------------------------------------------------------------ operations
+
+    async def answer(self) -> None:
+        if self.state is not LegState.OFFERED:
+            if self.state is LegState.ENDED:
+                raise LegEnded(self.id)
+            return
+        assert self.invite is not None and self.dialog is not None and self.local_sdp is not None
+        ok = bytes(self.engine.ok(self, self.invite, self.local_sdp))
+        self.last_invite_response = ok
+        delay, waited = T1, 0.0
+        self.engine.send(ok, self.peer)
+        while not self.acked.is_set() and not self.ended.is_set() and waited < TIMER_H:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.acked.wait(), delay)
+            if self.acked.is_set() or self.ended.is_set():
+                break
+            waited += delay
+            delay = min(delay * 2, T2)
+            if self.peer.transport == "UDP":
+                self.engine.send(ok, self.peer)
+        if self.ended.is_set():
+            raise LegEnded(self.id)
+        if not self.acked.is_set():
+            self.engine.bye(self, EndReason.NOT_ACKNOWLEDGED)
+            raise LegEnded(self.id)
+        self.mark_answered()
+
+    async def play(self, audio: bytes, *, loop: bool = False, interrupt: asyncio.Event | None = None) -> bool:
+        if self.state is LegState.ENDED:
+            return False
+        stops = (self.ended,) if interrupt is None else (self.ended, interrupt)
+        return await self.rtp.play(audio, interrupt=stops, loop=loop) and not self.ended.is_set()
+
+    async def send_digits(self, digits: str) -> None:
+        if self.state is not LegState.ENDED:
+            await self.rtp.send_digits(digits)
+
+    async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
+        if self.state is LegState.OFFERED and self.invite is not None:
+            refusal = response_to(self.invite, 480, "Temporarily Unavailable", to_tag=tag_of(self.dialog.local if self.dialog else ""))
+            self.last_invite_response = bytes(refusal)
+            self.engine.send(self.last_invite_response, self.peer)
+            self.engine.finish(self, reason)
+        elif self.state in (LegState.ANSWERED, LegState.HELD):
+            self.engine.bye(self, reason)
+        elif self.state is LegState.RINGING:
+            self.engine.finish(self, reason)
+
+    def notify_transfer(self, status: int, reason: str) -> None:
+        """Report a REFER's outcome to the phone that asked (RFC 3515 NOTIFY with a sipfrag)."""
+        if self.dialog is None or self.state is LegState.ENDED:
+            return
+        notify = self.dialog.request("NOTIFY")
+        notify.headers.add("Event", "refer")
+        notify.headers.add("Subscription-State", "terminated;reason=noresource")
+        notify.headers.add("Content-Type", "message/sipfrag;version=2.0")
+        notify.body = f"SIP/2.0 {status} {reason}\r\n".encode()
+        self.engine.spawn(self.engine.transactions.request(notify, self.peer))
+
+
+class SipBridge(Bridge):
+    def __init__(self, a: SipLeg, b: SipLeg, record_to: Path | None) -> None:
+        super().__init__(a, b)
+        self.legs = (a, b)
+        a.rtp.relay_to, b.rtp.relay_to = b.rtp, a.rtp
+        self.recorder = CallRecorder(record_to) if record_to is not None else None
+        if self.recorder is not None:
+            a.rtp.taps.append(self.recorder.a.packet)
+            b.rtp.taps.append(self.recorder.b.packet)
+        for leg, other in ((a, b), (b, a)):
+            leg.cdr.bridged_at = leg.cdr.bridged_at or time.time()
+            leg.publish("bridged", to=other.id)
+
+    async def stop(self) -> Recording | None:
+        a, b = self.legs
+        if a.rtp.relay_to is b.rtp:
+            a.rtp.relay_to = None
+        if b.rtp.relay_to is a.rtp:
+            b.rtp.relay_to = None
+        if self.recorder is not None:
+            with contextlib.suppress(ValueError):
+                a.rtp.taps.remove(self.recorder.a.packet)
+            with contextlib.suppress(ValueError):
+                b.rtp.taps.remove(self.recorder.b.packet)
+            leg_a, leg_b, mix, seconds = await self.recorder.finish()
+            self.recording = Recording(leg_a, leg_b, mix, seconds)
+            self.recorder = None
+        for leg, other in ((a, b), (b, a)):
+            if leg.state is not LegState.ENDED:
+                leg.publish("unbridged", to=other.id)
+        return self.recording
+
+
+class Engine(CallControl):
+    """Owns every leg of one SIP server."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: Callable[[], int],
+        send: Callable[[bytes, Peer], None],
+        trunks: dict[str, set[str]],
+        application: Application,
+        locate: Callable[[str], Sequence[Binding]] = lambda extension: (),
+        max_calls: int = 200,
+        rtp_ports: tuple[int, int] = (20000, 30000),
+    ) -> None:
+        super().__init__()
+        self.host, self._port, self.send, self.trunks = host, port, send, trunks
+        self.application, self.locate, self.max_calls, self.rtp_ports = application, locate, max_calls, rtp_ports
+        self.legs: dict[str, SipLeg] = {}
+        self.transactions = ClientTransactions(send)
+        self.transactions.stray = self._stray
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.refused = 0
+
+    @property
+    def via_host(self) -> str:
+        return f"{self.host}:{self._port()}"
+
+    @property
+    def contact(self) -> str:
+        return f"<sip:hotline@{self.via_host}>"
+
+    def spawn(self, coroutine: object) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def trunk_allows(self, peer: Peer, number: str) -> bool:
+        return number in self.trunks.get(peer.host, set())
+
+    def reachable(self, target: str) -> bool:
+        return bool(self.locate(target))
+
+    # ------------------------------------------------------------------ inbound
+
+    def is_retransmission(self, request: SipRequest) -> bool:
+        leg = self.legs.get(request.call_id)
+        return leg is not None and leg.invite is not None and leg.invite.cseq == request.cseq
+
+    def invite(self, request: SipRequest, peer: Peer, caller: str) -> SipResponse | None:
+        """A new INVITE or a re-INVITE; returns a response to send at once, if any."""
+        leg = self.legs.get(request.call_id)
+        if leg is not None and self.is_retransmission(request):
+            if leg.last_invite_response is not None:  # a retransmission: say again what we said
+                self.send(leg.last_invite_response, peer)
+            return None
+        if leg is not None:
+            return self._reinvite(leg, request)
+        if ";tag=" in (request.headers.get("To") or ""):
+            return response_to(request, 481, "Call/Transaction Does Not Exist")
+        number = extension_of(request.uri) or request.uri
+        if len(self.legs) >= self.max_calls:
+            self.refused += 1
+            response = response_to(request, 503, "Service Unavailable")
+            response.headers.add("Retry-After", "5")
+            return response
+        try:
+            their_offer = SessionDescription.parse(request.body)
+            media = their_offer.audio
+            our_answer = answer(their_offer, address=self.host, port=0, session_id=secrets.randbelow(2**31))
+        except (SdpError, UnicodeDecodeError):
+            return response_to(request, 488, "Not Acceptable Here")
+        rtp = RtpSession(self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports)
+        _configure_media(rtp, our_answer.media[0])
+        leg = SipLeg(
+            self, direction=Direction.INBOUND, caller=caller, number=number, rtp=rtp, peer=peer,
+            call_id=request.call_id,
+        )  # fmt: skip
+        leg.invite, leg.local_sdp = request, our_answer
+        contact = request.headers.get_all("Contact")
+        local_tag = secrets.token_hex(6)
+        leg.dialog = Dialog(
+            call_id=request.call_id,
+            local=f"{request.headers.get('To')};tag={local_tag}",
+            remote=request.headers.get("From") or "",
+            remote_target=uri_of(contact[0]) if contact else uri_of(request.headers.get("From") or ""),
+            peer=peer,
+            via_host=self.via_host,
+            route_set=request.headers.get_all("Record-Route"),
+            contact=self.contact,
+        )
+        self.legs[request.call_id] = leg
+        trying = bytes(response_to(request, 100, "Trying"))
+        leg.last_invite_response = trying
+        self.send(trying, peer)
+        self.spawn(self._run(leg))
+        return None
+
+    def ok(self, leg: SipLeg, request: SipRequest, sdp: SessionDescription) -> SipResponse:
+        assert leg.dialog is not None
+        response = response_to(request, 200, "OK", to_tag=tag_of(leg.dialog.local))
+        for route in request.headers.get_all("Record-Route"):
+            response.headers.add("Record-Route", route)
+        response.headers.add("Contact", self.contact)
+        response.headers.add("Content-Type", "application/sdp")
+        response.body = bytes(sdp)
+        return response
+
+    def _reinvite(self, leg: SipLeg, request: SipRequest) -> SipResponse:
+        """Hold and resume (RFC 3264 §8.4): answer with the mirrored direction, same port."""
+        local_tag = tag_of(leg.dialog.local) if leg.dialog else None
+        try:
+            their_offer = SessionDescription.parse(request.body)
+            reply = answer(their_offer, address=self.host, port=leg.rtp.port, session_id=1)
+        except (SdpError, UnicodeDecodeError, RuntimeError):
+            return response_to(request, 488, "Not Acceptable Here", to_tag=local_tag)
+        direction = their_offer.audio.direction
+        leg.mark_held(direction in (SdpDirection.SENDONLY, SdpDirection.INACTIVE))
+        return self.ok(leg, request, reply)
+
+    async def _run(self, leg: SipLeg) -> None:
+        try:
+            await leg.rtp.start()
+        except NoFreePort:
+            assert leg.invite is not None
+            self.send(bytes(response_to(leg.invite, 503, "Service Unavailable")), leg.peer)
+            self.finish(leg, EndReason.REJECTED)
+            return
+        if leg.ended.is_set():  # cancelled while the port was being opened
+            leg.rtp.close()
+            return
+        assert leg.local_sdp is not None
+        leg.local_sdp.media[0].port = leg.rtp.port
+        leg.publish("offered", caller=leg.caller, number=leg.number)
+        app = asyncio.ensure_future(self.application(leg))
+        ended = asyncio.ensure_future(leg.ended.wait())
+        await asyncio.wait({app, ended}, return_when=asyncio.FIRST_COMPLETED)
+        if not app.done():
+            app.cancel()
+        ended.cancel()
+        for outcome in await asyncio.gather(app, ended, return_exceptions=True):
+            if isinstance(outcome, Exception) and not isinstance(outcome, LegEnded | asyncio.CancelledError):
+                log.error("call application failed", leg=leg.id, error=repr(outcome))
+        if leg.state is not LegState.ENDED:
+            await leg.hang_up()
+        self.finish(leg, EndReason.HOTLINE_HUNG_UP)
+
+    def in_dialog(self, request: SipRequest, peer: Peer) -> SipResponse | None:
+        leg = self.legs.get(request.call_id)
+        if leg is None:
+            return None if request.method == "ACK" else response_to(request, 481, "Call/Transaction Does Not Exist")
+        local_tag = tag_of(leg.dialog.local) if leg.dialog else None
+        if request.method == "ACK":
+            leg.acked.set()
+            return None
+        if request.method == "CANCEL":
+            if leg.state is LegState.OFFERED and leg.invite is not None:
+                terminated = bytes(response_to(leg.invite, 487, "Request Terminated", to_tag=local_tag))
+                leg.last_invite_response = terminated
+                self.send(terminated, leg.peer)
+                self.finish(leg, EndReason.CANCELLED)
+            return response_to(request, 200, "OK", to_tag=local_tag)
+        if request.method == "BYE":
+            self.finish(leg, EndReason.CALLER_HUNG_UP)
+            return response_to(request, 200, "OK", to_tag=local_tag)
+        if request.method == "INFO":
+            digit = info_digit(request)
+            if digit is not None:  # SIP INFO DTMF, for phones that do not send RFC 4733
+                leg.key(digit)
+        if request.method == "REFER":  # the phone transfers the other party (RFC 3515)
+            target = request.headers.get("Refer-To")
+            if not target:
+                return response_to(request, 400, "Bad Request", to_tag=local_tag)
+            uri = uri_of(target)
+            leg.transfer_target = extension_of(f"<{uri}>") or uri
+            leg.publish("transfer", target=leg.transfer_target)
+            return response_to(request, 202, "Accepted", to_tag=local_tag)
+        return response_to(request, 200, "OK", to_tag=local_tag)
+
+    def bye(self, leg: SipLeg, reason: EndReason) -> None:
+        """Send BYE as a non-INVITE client transaction (re-sent on Timer E until answered)."""
+        if leg.dialog is not None and leg.state is not LegState.ENDED:
+            self.spawn(self.transactions.request(leg.dialog.request("BYE"), leg.peer))
+        self.finish(leg, reason)
+
+    def finish(self, leg: SipLeg, reason: EndReason, *, keep_media: bool = False) -> None:
+        leg.mark_ended(reason)
+        if not keep_media:
+            leg.rtp.close()
+        if self.legs.get(leg.call_id) is leg:
+            del self.legs[leg.call_id]
+
+    def response(self, response: SipResponse) -> None:
+        self.transactions.response(response)
+
+    def _stray(self, response: SipResponse) -> None:
+        """A 200 to our INVITE arriving again: its ACK was lost, send it again (§13.2.2.4)."""
+        if response.cseq[1] != "INVITE" or not 200 <= response.status < 300:
+            return
+        leg = self.legs.get(response.call_id)
+        if leg is not None and leg.ack_wire is not None:
+            self.send(leg.ack_wire, leg.peer)
+
+    # ------------------------------------------------------------------ outbound
+
+    async def originate(self, target: str, *, caller: str = "", timeout: float = 30.0) -> Leg:
+        bindings = list(self.locate(target))
+        if not bindings:
+            raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")
+        if len(self.legs) >= self.max_calls:
+            raise OriginateFailed(EndReason.REJECTED, "call limit reached")
+        rtp = RtpSession(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
+        try:
+            await rtp.start()
+        except NoFreePort as exc:
+            raise OriginateFailed(EndReason.REJECTED, str(exc)) from exc
+        sdp = offer(address=self.host, port=rtp.port, session_id=secrets.randbelow(2**31))
+        attempts = [self._attempt(binding, target, caller, rtp, sdp) for binding in bindings]
+        ringing = [asyncio.ensure_future(attempt) for attempt in attempts]
+        try:
+            winner = await asyncio.wait_for(self._first_answer(ringing), timeout)
+        except TimeoutError:
+            winner = None
+            failure = OriginateFailed(EndReason.NO_ANSWER, f"{target} did not answer in {timeout:g} s")
+        except OriginateFailed as exc:
+            winner, failure = None, exc
+        except asyncio.CancelledError:
+            for task in ringing:
+                task.cancel()
+            await asyncio.gather(*ringing, return_exceptions=True)
+            rtp.close()
+            raise
+        for task in ringing:
+            task.cancel()
+        outcomes = await asyncio.gather(*ringing, return_exceptions=True)
+        for outcome in outcomes:  # answered by two contacts at once: keep one, hang up the other
+            if isinstance(outcome, SipLeg) and outcome is not winner:
+                self.bye(outcome, EndReason.HOTLINE_HUNG_UP)
+        if winner is None:
+            rtp.close()
+            raise failure
+        return winner
+
+    @staticmethod
+    async def _first_answer(ringing: list[asyncio.Future[SipLeg]]) -> SipLeg:
+        pending = set(ringing)
+        failure: OriginateFailed | None = None
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.exception() is None:
+                    return task.result()
+                error = task.exception()
+                if isinstance(error, OriginateFailed) and (failure is None or error.reason is EndReason.BUSY):
+                    failure = error
+        raise failure or OriginateFailed(EndReason.UNREACHABLE)
+
+    async def _attempt(
+        self, binding: Binding, target: str, caller: str, rtp: RtpSession, sdp: SessionDescription
+    ) -> SipLeg:
+        call_id = f"{secrets.token_hex(10)}@{self.host}"
+        local_tag = secrets.token_hex(6)
+        display = f'"{caller}" ' if caller else ""
+        local = f"{display}<sip:{caller or 'hotline'}@{self.host}>;tag={local_tag}"
+        remote = f"<sip:{target}@{self.host}>"
+        branch = new_branch()
+        invite = SipRequest(method="INVITE", uri=binding.contact)
+        invite.headers.add("Via", f"SIP/2.0/{binding.peer.transport} {self.via_host};rport;branch={branch}")
+        invite.headers.add("Max-Forwards", "70")
+        invite.headers.add("From", local)
+        invite.headers.add("To", remote)
+        invite.headers.add("Call-ID", call_id)
+        invite.headers.add("CSeq", "1 INVITE")
+        invite.headers.add("Contact", self.contact)
+        invite.headers.add("Content-Type", "application/sdp")
+        invite.body = bytes(sdp)
+        leg = SipLeg(
+            self, direction=Direction.OUTBOUND, caller=caller, number=target, rtp=rtp, peer=binding.peer,
+            call_id=call_id,
+        )  # fmt: skip
+        self.legs[call_id] = leg
+        provisional = asyncio.Event()
+
+        def on_provisional(response: SipResponse) -> None:
+            if response.status in (180, 183) and not provisional.is_set():
+                leg.mark_ringing()
+            provisional.set()
+
+        request = asyncio.ensure_future(
+            self.transactions.request(invite, binding.peer, provisional=on_provisional)
+        )
+        try:
+            final = await asyncio.shield(request)
+        except asyncio.CancelledError:  # another contact answered, the caller left, or no answer
+            self.finish(leg, EndReason.CANCELLED, keep_media=True)
+            self.spawn(self._cancel(leg, invite, provisional, request))
+            raise
+        if final is None:
+            self.finish(leg, EndReason.UNREACHABLE, keep_media=True)
+            raise OriginateFailed(EndReason.UNREACHABLE, f"no response from {binding.contact}")
+        if not 200 <= final.status < 300:
+            self.send(bytes(self._ack_failure(invite, final)), binding.peer)
+            reason = _FAILURES.get(final.status, EndReason.REJECTED)
+            self.finish(leg, reason, keep_media=True)
+            raise OriginateFailed(reason, f"{final.status} {final.reason}")
+        try:
+            their_answer = SessionDescription.parse(final.body)
+            _configure_media(rtp, their_answer.audio)
+            rtp.remote = (their_answer.audio.address or their_answer.address, their_answer.audio.port)
+        except (SdpError, UnicodeDecodeError) as exc:
+            self._confirm(leg, invite, final)
+            self.bye(leg, EndReason.REJECTED)
+            raise OriginateFailed(EndReason.REJECTED, f"unusable SDP answer: {exc}") from exc
+        self._confirm(leg, invite, final)
+        leg.mark_answered()
+        return leg
+
+    def _confirm(self, leg: SipLeg, invite: SipRequest, ok: SipResponse) -> None:
+        """Build the dialog from a 2xx and send its ACK (a new transaction, §13.2.2.4)."""
+        contact = ok.headers.get_all("Contact")
+        leg.dialog = Dialog(
+            call_id=invite.call_id,
+            local=invite.headers.get("From") or "",
+            remote=ok.headers.get("To") or "",
+            remote_target=uri_of(contact[0]) if contact else invite.uri,
+            peer=leg.peer,
+            via_host=self.via_host,
+            route_set=list(reversed(ok.headers.get_all("Record-Route"))),
+            contact=self.contact,
+        )
+        ack = leg.dialog.request("ACK", cseq=1)
+        leg.ack_wire = bytes(ack)
+        leg.acked.set()
+        self.send(leg.ack_wire, leg.peer)
+
+    @staticmethod
+    def _ack_failure(invite: SipRequest, final: SipResponse) -> SipRequest:
+        """The ACK of a non-2xx final response: part of the INVITE transaction (§17.1.1.3)."""
+        ack = SipRequest(method="ACK", uri=invite.uri)
+        ack.headers.add("Via", invite.headers.get("Via") or "")
+        ack.headers.add("Max-Forwards", "70")
+        ack.headers.add("From", invite.headers.get("From") or "")
+        ack.headers.add("To", final.headers.get("To") or "")
+        ack.headers.add("Call-ID", invite.call_id)
+        ack.headers.add("CSeq", f"{invite.cseq[0]} ACK")
+        return ack
+
+    async def _cancel(
+        self, leg: SipLeg, invite: SipRequest, provisional: asyncio.Event, request: asyncio.Future[SipResponse | None]
+    ) -> None:
+        """CANCEL a ringing INVITE (§9.1) once it had a provisional response, ACK the 487 that
+        ends it, and if the phone answered just as we cancelled, ACK and then BYE it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(provisional.wait(), 4 * T1)
+        if provisional.is_set() and not request.done():
+            cancel = SipRequest(method="CANCEL", uri=invite.uri)
+            cancel.headers.add("Via", invite.headers.get("Via") or "")
+            cancel.headers.add("Max-Forwards", "70")
+            for name in ("From", "To", "Call-ID"):
+                cancel.headers.add(name, invite.headers.get(name) or "")
+            cancel.headers.add("CSeq", f"{invite.cseq[0]} CANCEL")
+            self.spawn(self.transactions.request(cancel, leg.peer))
+        try:
+            final = await asyncio.wait_for(request, 64 * T1)
+        except TimeoutError:
+            return
+        if final is None:
+            return
+        if 200 <= final.status < 300:
+            self._confirm(leg, invite, final)
+            if leg.dialog is not None:
+                await self.transactions.request(leg.dialog.request("BYE"), leg.peer)
+        else:
+            self.send(bytes(self._ack_failure(invite, final)), leg.peer)
+
+    # ------------------------------------------------------------------ bridging
+
+    def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
+        if not isinstance(a, SipLeg) or not isinstance(b, SipLeg):
+            raise TypeError("the built-in engine bridges its own legs")
+        return SipBridge(a, b, record_to)
+
+    async def stop(self) -> None:
+        for leg in list(self.legs.values()):
+            if leg.state in (LegState.ANSWERED, LegState.HELD):
+                self.bye(leg, EndReason.SHUTDOWN)
+            self.finish(leg, EndReason.SHUTDOWN)
+        await asyncio.sleep(0)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

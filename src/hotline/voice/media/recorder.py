@@ -1,0 +1,83 @@
+"""Call recording: each leg's received audio placed by RTP timestamp, written as WAV, mixed to stereo.
+
+The recorder is a tap on a leg's RTP stream: it copies μ-law payloads into a buffer at the
+offset their timestamp gives, so lost or late packets leave silence of the right length and
+the recording keeps the call's real duration. Decoding to 16-bit PCM happens once, when the
+files are written after the call (off the event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+import wave
+from pathlib import Path
+
+from hotline.voice.media.g711 import ULAW_SILENCE, ulaw_decode
+from hotline.voice.rtp.packet import RtpPacket
+
+RATE = 8000
+MAX_SECONDS = 4 * 3600  # a runaway timestamp must not allocate gigabytes
+
+
+class LegRecorder:
+    """What one leg said, as μ-law samples from the moment the recording began."""
+
+    def __init__(self, clock: float) -> None:
+        self.started = clock
+        self.buffer = bytearray()
+        self._source: int | None = None
+        self._base = 0  # RTP timestamp that corresponds to sample 0 of the buffer
+
+    def packet(self, packet: RtpPacket, now: float | None = None) -> None:
+        if packet.ssrc != self._source:  # a new source: place it by its arrival time
+            self._source = packet.ssrc
+            arrived = int(((time.monotonic() if now is None else now) - self.started) * RATE)
+            self._base = (packet.timestamp - max(0, arrived)) & 0xFFFFFFFF
+        offset = (packet.timestamp - self._base) & 0xFFFFFFFF
+        if offset >= MAX_SECONDS * RATE:
+            return
+        end = offset + len(packet.payload)
+        if end > len(self.buffer):
+            self.buffer.extend(bytes([ULAW_SILENCE]) * (end - len(self.buffer)))
+        self.buffer[offset:end] = packet.payload
+
+    def samples(self, length: int) -> bytes:
+        data = bytes(self.buffer[:length])
+        return data + bytes([ULAW_SILENCE]) * (length - len(data))
+
+
+class CallRecorder:
+    """Records two legs (a and b) of a bridge into a folder: a.wav, b.wav and mix.wav (a left)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started = time.monotonic()
+        self.a, self.b = LegRecorder(self.started), LegRecorder(self.started)
+
+    async def finish(self) -> tuple[Path, Path, Path, float]:
+        seconds = time.monotonic() - self.started
+        length = max(int(seconds * RATE), len(self.a.buffer), len(self.b.buffer))
+        a, b = self.a.samples(length), self.b.samples(length)
+        paths = await asyncio.to_thread(_write, self.folder, a, b)
+        return (*paths, length / RATE)
+
+
+def _write(folder: Path, a: bytes, b: bytes) -> tuple[Path, Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    left, right = ulaw_decode(a), ulaw_decode(b)
+    paths = folder / "a.wav", folder / "b.wav", folder / "mix.wav"
+    for path, samples in ((paths[0], left), (paths[1], right)):
+        _wav(path, 1, struct.pack(f"<{len(samples)}h", *samples))
+    interleaved = [s for pair in zip(left, right, strict=True) for s in pair]
+    _wav(paths[2], 2, struct.pack(f"<{len(interleaved)}h", *interleaved))
+    return paths
+
+
+def _wav(path: Path, channels: int, frames: bytes) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(frames)
