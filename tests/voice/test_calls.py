@@ -129,9 +129,7 @@ async def test_beyond_the_call_limit_new_calls_get_503(
     assert len(sip.engine.legs) == 2
 
 
-async def test_keys_sent_by_sip_info_are_collected(
-    server: tuple[SipServer, list[Leg]], phone: Phone
-) -> None:
+async def test_keys_sent_by_sip_info_are_collected(server: tuple[SipServer, list[Leg]], phone: Phone) -> None:
     sip, answered = server
     ok = await final(phone, invite(phone, "c3", branch="i3"), sip.port)
     await ack(phone, sip, "c3", tag_of(ok))

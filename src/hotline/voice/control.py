@@ -172,7 +172,9 @@ class Leg(ABC):
         digits = ""
         while len(digits) < max_digits and not self.ended.is_set():
             try:
-                digit = await asyncio.wait_for(self.digits.get(), first_timeout if not digits else next_timeout)
+                digit = await asyncio.wait_for(
+                    self.digits.get(), first_timeout if not digits else next_timeout
+                )
             except TimeoutError:
                 break
             if digit == terminator:
@@ -234,7 +236,9 @@ class Recording:
 
 
 Application = Callable[[Leg], Awaitable[None]]
-"""Runs for each inbound leg (the IVR); when it returns, Hotline hangs up what is still up."""
+"""Runs for each inbound leg (the IVR). When it returns, Hotline hangs the leg up; when the caller
+hangs up first, the application is cancelled, so it releases what it holds (agent legs, bridges)
+in `finally` blocks."""
 
 
 class CallControl(ABC):
@@ -248,7 +252,7 @@ class CallControl(ABC):
             listener(event)
 
     @abstractmethod
-    async def originate(self, target: str, *, caller: str = "", timeout: float = 30.0) -> Leg:
+    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
         """Ring `target` (an extension, or a number through the trunk) and return the answered leg;
         raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL)."""
 

@@ -19,8 +19,9 @@ import contextlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -105,8 +106,8 @@ class SipLeg(Leg):
             if self.state is LegState.ENDED:
                 raise LegEnded(self.id)
             return
-        assert self.invite is not None and self.dialog is not None and self.local_sdp is not None
-        ok = bytes(self.engine.ok(self, self.invite, self.local_sdp))
+        invite, sdp = self.inbound()
+        ok = bytes(self.engine.ok(self, invite, sdp))
         self.last_invite_response = ok
         delay, waited = T1, 0.0
         self.engine.send(ok, self.peer)
@@ -126,6 +127,11 @@ class SipLeg(Leg):
             raise LegEnded(self.id)
         self.mark_answered()
 
+    def inbound(self) -> tuple[SipRequest, SessionDescription]:
+        if self.invite is None or self.dialog is None or self.local_sdp is None:
+            raise RuntimeError(f"{self.id} is not an inbound call")
+        return self.invite, self.local_sdp
+
     async def play(self, audio: bytes, *, loop: bool = False, interrupt: asyncio.Event | None = None) -> bool:
         if self.state is LegState.ENDED:
             return False
@@ -138,7 +144,12 @@ class SipLeg(Leg):
 
     async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
         if self.state is LegState.OFFERED and self.invite is not None:
-            refusal = response_to(self.invite, 480, "Temporarily Unavailable", to_tag=tag_of(self.dialog.local if self.dialog else ""))
+            refusal = response_to(
+                self.invite,
+                480,
+                "Temporarily Unavailable",
+                to_tag=tag_of(self.dialog.local if self.dialog else ""),
+            )
             self.last_invite_response = bytes(refusal)
             self.engine.send(self.last_invite_response, self.peer)
             self.engine.finish(self, reason)
@@ -209,7 +220,12 @@ class Engine(CallControl):
     ) -> None:
         super().__init__()
         self.host, self._port, self.send, self.trunks = host, port, send, trunks
-        self.application, self.locate, self.max_calls, self.rtp_ports = application, locate, max_calls, rtp_ports
+        self.application, self.locate, self.max_calls, self.rtp_ports = (
+            application,
+            locate,
+            max_calls,
+            rtp_ports,
+        )
         self.legs: dict[str, SipLeg] = {}
         self.transactions = ClientTransactions(send)
         self.transactions.stray = self._stray
@@ -224,8 +240,8 @@ class Engine(CallControl):
     def contact(self) -> str:
         return f"<sip:hotline@{self.via_host}>"
 
-    def spawn(self, coroutine: object) -> asyncio.Task[object]:
-        task: asyncio.Task[object] = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+    def spawn(self, coroutine: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -265,7 +281,9 @@ class Engine(CallControl):
             our_answer = answer(their_offer, address=self.host, port=0, session_id=secrets.randbelow(2**31))
         except (SdpError, UnicodeDecodeError):
             return response_to(request, 488, "Not Acceptable Here")
-        rtp = RtpSession(self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports)
+        rtp = RtpSession(
+            self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports
+        )
         _configure_media(rtp, our_answer.media[0])
         leg = SipLeg(
             self, direction=Direction.INBOUND, caller=caller, number=number, rtp=rtp, peer=peer,
@@ -292,8 +310,7 @@ class Engine(CallControl):
         return None
 
     def ok(self, leg: SipLeg, request: SipRequest, sdp: SessionDescription) -> SipResponse:
-        assert leg.dialog is not None
-        response = response_to(request, 200, "OK", to_tag=tag_of(leg.dialog.local))
+        response = response_to(request, 200, "OK", to_tag=tag_of(leg.dialog.local if leg.dialog else None))
         for route in request.headers.get_all("Record-Route"):
             response.headers.add("Record-Route", route)
         response.headers.add("Contact", self.contact)
@@ -314,18 +331,17 @@ class Engine(CallControl):
         return self.ok(leg, request, reply)
 
     async def _run(self, leg: SipLeg) -> None:
+        invite, sdp = leg.inbound()
         try:
             await leg.rtp.start()
         except NoFreePort:
-            assert leg.invite is not None
-            self.send(bytes(response_to(leg.invite, 503, "Service Unavailable")), leg.peer)
+            self.send(bytes(response_to(invite, 503, "Service Unavailable")), leg.peer)
             self.finish(leg, EndReason.REJECTED)
             return
         if leg.ended.is_set():  # cancelled while the port was being opened
             leg.rtp.close()
             return
-        assert leg.local_sdp is not None
-        leg.local_sdp.media[0].port = leg.rtp.port
+        sdp.media[0].port = leg.rtp.port
         leg.publish("offered", caller=leg.caller, number=leg.number)
         app = asyncio.ensure_future(self.application(leg))
         ended = asyncio.ensure_future(leg.ended.wait())
@@ -343,7 +359,11 @@ class Engine(CallControl):
     def in_dialog(self, request: SipRequest, peer: Peer) -> SipResponse | None:
         leg = self.legs.get(request.call_id)
         if leg is None:
-            return None if request.method == "ACK" else response_to(request, 481, "Call/Transaction Does Not Exist")
+            return (
+                None
+                if request.method == "ACK"
+                else response_to(request, 481, "Call/Transaction Does Not Exist")
+            )
         local_tag = tag_of(leg.dialog.local) if leg.dialog else None
         if request.method == "ACK":
             leg.acked.set()
@@ -398,7 +418,7 @@ class Engine(CallControl):
 
     # ------------------------------------------------------------------ outbound
 
-    async def originate(self, target: str, *, caller: str = "", timeout: float = 30.0) -> Leg:
+    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
         bindings = list(self.locate(target))
         if not bindings:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")
@@ -413,10 +433,10 @@ class Engine(CallControl):
         attempts = [self._attempt(binding, target, caller, rtp, sdp) for binding in bindings]
         ringing = [asyncio.ensure_future(attempt) for attempt in attempts]
         try:
-            winner = await asyncio.wait_for(self._first_answer(ringing), timeout)
+            winner = await asyncio.wait_for(self._first_answer(ringing), ring_for)
         except TimeoutError:
             winner = None
-            failure = OriginateFailed(EndReason.NO_ANSWER, f"{target} did not answer in {timeout:g} s")
+            failure = OriginateFailed(EndReason.NO_ANSWER, f"{target} did not answer in {ring_for:g} s")
         except OriginateFailed as exc:
             winner, failure = None, exc
         except asyncio.CancelledError:
@@ -437,7 +457,7 @@ class Engine(CallControl):
         return winner
 
     @staticmethod
-    async def _first_answer(ringing: list[asyncio.Future[SipLeg]]) -> SipLeg:
+    async def _first_answer(ringing: Sequence[asyncio.Future[SipLeg]]) -> SipLeg:
         pending = set(ringing)
         failure: OriginateFailed | None = None
         while pending:
@@ -477,7 +497,8 @@ class Engine(CallControl):
         provisional = asyncio.Event()
 
         def on_provisional(response: SipResponse) -> None:
-            if response.status in (180, 183) and not provisional.is_set():
+            if response.status in (180, 183) and "ringing" not in leg.variables:
+                leg.variables["ringing"] = True
                 leg.mark_ringing()
             provisional.set()
 
@@ -541,7 +562,11 @@ class Engine(CallControl):
         return ack
 
     async def _cancel(
-        self, leg: SipLeg, invite: SipRequest, provisional: asyncio.Event, request: asyncio.Future[SipResponse | None]
+        self,
+        leg: SipLeg,
+        invite: SipRequest,
+        provisional: asyncio.Event,
+        request: asyncio.Future[SipResponse | None],
     ) -> None:
         """CANCEL a ringing INVITE (§9.1) once it had a provisional response, ACK the 487 that
         ends it, and if the phone answered just as we cancelled, ACK and then BYE it."""

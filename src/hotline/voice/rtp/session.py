@@ -197,7 +197,9 @@ class RtpSession:
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
-    async def play(self, audio: bytes, *, interrupt: tuple[asyncio.Event, ...] = (), loop: bool = False) -> bool:
+    async def play(
+        self, audio: bytes, *, interrupt: tuple[asyncio.Event, ...] = (), loop: bool = False
+    ) -> bool:
         """Send G.711 μ-law `audio` in 20 ms frames on the media clock; False once any of the
         `interrupt` events is set. With `loop`, start again at the end until interrupted."""
         frames = [audio[i : i + SAMPLES_PER_FRAME] for i in range(0, len(audio), SAMPLES_PER_FRAME)]
@@ -233,7 +235,9 @@ class RtpSession:
                     end = step >= steps
                     duration = min(step, steps) * SAMPLES_PER_FRAME
                     body = bytes(TelephoneEvent(event, end, 10, duration))
-                    packet = RtpPacket(self.event_payload_type, self.sequence, start, self.ssrc, body, step == 1)
+                    packet = RtpPacket(
+                        self.event_payload_type, self.sequence, start, self.ssrc, body, step == 1
+                    )
                     if self._transport is not None:
                         self._transport.sendto(bytes(packet), self.remote)
                     self.sequence = (self.sequence + 1) & 0xFFFF

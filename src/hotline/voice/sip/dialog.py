@@ -55,7 +55,9 @@ class Dialog:
             self.local_cseq += 1
             cseq = self.local_cseq
         request = SipRequest(method=method, uri=self.remote_target)
-        request.headers.add("Via", f"SIP/2.0/{self.peer.transport} {self.via_host};rport;branch={branch or new_branch()}")
+        request.headers.add(
+            "Via", f"SIP/2.0/{self.peer.transport} {self.via_host};rport;branch={branch or new_branch()}"
+        )
         request.headers.add("Max-Forwards", "70")
         for route in self.route_set:
             request.headers.add("Route", route)
@@ -80,7 +82,7 @@ class ClientTransactions:
 
     def __init__(self, send: Callable[[bytes, Peer], None]) -> None:
         self.send = send
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[tuple[str, str], _Pending] = {}
         self.stray: Callable[[SipResponse], None] | None = None
         """Gets responses no transaction waits for: retransmitted 2xx to an INVITE (re-ACK them)."""
 
@@ -90,23 +92,25 @@ class ClientTransactions:
         peer: Peer,
         *,
         provisional: Callable[[SipResponse], None] | None = None,
-        timeout: float = 64 * T1,
+        give_up_after: float = 64 * T1,
     ) -> SipResponse | None:
         """Send and wait for the final response; None on timeout (no answer at all)."""
-        branch = request.vias[0].branch or ""
+        key = (request.vias[0].branch or "", request.method)  # a CANCEL shares its INVITE's branch
         loop = asyncio.get_running_loop()
         pending = _Pending(loop.create_future(), provisional)
-        self._pending[branch] = pending
-        task = asyncio.create_task(self._retransmit(bytes(request), peer, pending, invite=request.method == "INVITE"))
+        self._pending[key] = pending
+        task = asyncio.create_task(
+            self._retransmit(bytes(request), peer, pending, invite=request.method == "INVITE")
+        )
         try:
             if request.method == "INVITE":  # a ringing phone may take longer than Timer B
                 return await asyncio.wait_for(pending.final, None)
-            return await asyncio.wait_for(pending.final, timeout)
+            return await asyncio.wait_for(pending.final, give_up_after)
         except TimeoutError:
             return None
         finally:
             task.cancel()
-            self._pending.pop(branch, None)
+            self._pending.pop(key, None)
 
     async def _retransmit(self, wire: bytes, peer: Peer, pending: _Pending, *, invite: bool) -> None:
         delay, waited = T1, 0.0
@@ -125,7 +129,7 @@ class ClientTransactions:
 
     def response(self, response: SipResponse) -> bool:
         vias = response.vias
-        pending = self._pending.get((vias[0].branch or "") if vias else "")
+        pending = self._pending.get(((vias[0].branch or "") if vias else "", response.cseq[1]))
         if pending is None:
             if self.stray is not None:
                 self.stray(response)

@@ -153,3 +153,37 @@ class DigestAuthority:
         if state == "stale":
             return username, Verdict(False, stale=True, reason="stale nonce")
         return username, Verdict(True)
+
+
+def answer_challenges(
+    challenges: list[str], *, username: str, password: str, method: str, uri: str, nc: int = 1
+) -> str | None:
+    """The Authorization value a client sends for the best challenge it can answer (SHA-256 over
+    MD5); None when no challenge is a digest one it can do."""
+    offers: list[tuple[Algorithm, dict[str, str]]] = []
+    for value in challenges:
+        try:
+            scheme, params = parse_credentials(value)
+        except ValueError:
+            continue
+        name = params.get("algorithm", "MD5").upper().replace("SHA256", "SHA-256")
+        if scheme.lower() == "digest" and name in Algorithm.__members__.values() and "nonce" in params:
+            offers.append((Algorithm(name), params))
+    if not offers:
+        return None
+    algorithm, params = max(offers, key=lambda offer: offer[0] is Algorithm.SHA256)
+    qop = "auth" if "auth" in [q.strip() for q in params.get("qop", "").split(",")] else None
+    cnonce, count = secrets.token_hex(8), f"{nc:08x}"
+    digest = response(
+        algorithm, username=username, realm=params.get("realm", ""), password=password, method=method,
+        uri=uri, nonce=params["nonce"], qop=qop, nc=count if qop else None, cnonce=cnonce if qop else None,
+    )  # fmt: skip
+    fields = [
+        f'username="{username}"', f'realm="{params.get("realm", "")}"', f'nonce="{params["nonce"]}"',
+        f'uri="{uri}"', f'response="{digest}"', f"algorithm={algorithm.value}",
+    ]  # fmt: skip
+    if "opaque" in params:
+        fields.append(f'opaque="{params["opaque"]}"')
+    if qop:
+        fields += [f"qop={qop}", f"nc={count}", f'cnonce="{cnonce}"']
+    return "Digest " + ", ".join(fields)

@@ -1,0 +1,195 @@
+"""A small scripted SIP phone over UDP for engine tests: registers with digest auth, rings, answers
+(or is busy, or never answers), takes CANCEL and BYE, and sends and keeps RTP."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+from hotline.voice.media.g711 import tone, ulaw_encode
+from hotline.voice.rtp.packet import RtpPacket
+from hotline.voice.sip.digest import answer_challenges
+from hotline.voice.sip.message import SipRequest, SipResponse, parse, response_to
+
+SDP = (
+    "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+)
+
+
+class _Rtp(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.packets: list[tuple[float, RtpPacket]] = []
+        self.transport: asyncio.DatagramTransport | None = None
+        self.source: tuple[str, int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.source = (str(addr[0]), int(addr[1]))
+        self.packets.append((time.monotonic(), RtpPacket.parse(data)))
+
+
+class Softphone(asyncio.DatagramProtocol):
+    def __init__(self, extension: str, password: str, server_port: int, *, mode: str = "answer") -> None:
+        self.extension, self.password, self.server_port = extension, password, server_port
+        self.mode = mode  # answer | busy | ring
+        self.codec = 0
+        self.transport: asyncio.DatagramTransport | None = None
+        self.responses: asyncio.Queue[SipResponse] = asyncio.Queue()
+        self.requests: list[SipRequest] = []
+        self.rtp = _Rtp()
+        self.remote_media: tuple[str, int] | None = None
+        self.invite: SipRequest | None = None
+        self.answered = asyncio.Event()
+        self.cancelled = asyncio.Event()
+        self.hung_up = asyncio.Event()
+        self.ack_count = 0
+
+    @classmethod
+    async def open(cls, extension: str, password: str, server_port: int, **kwargs: str) -> Softphone:
+        loop = asyncio.get_running_loop()
+        _, phone = await loop.create_datagram_endpoint(
+            lambda: cls(extension, password, server_port, **kwargs), local_addr=("127.0.0.1", 0)
+        )
+        await loop.create_datagram_endpoint(lambda: phone.rtp, local_addr=("127.0.0.1", 0))
+        return phone
+
+    def close(self) -> None:
+        for transport in (self.transport, self.rtp.transport):
+            if transport is not None:
+                transport.close()
+
+    @property
+    def port(self) -> int:
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("sockname")[1])
+
+    @property
+    def rtp_port(self) -> int:
+        assert self.rtp.transport is not None
+        return int(self.rtp.transport.get_extra_info("sockname")[1])
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, message: SipRequest | SipResponse) -> None:
+        assert self.transport is not None
+        self.transport.sendto(bytes(message), ("127.0.0.1", self.server_port))
+
+    async def register(self, *, password: str | None = None, expires: int = 600) -> int:
+        """REGISTER, answering the digest challenge; returns the final status."""
+        call_id, uri = secrets.token_hex(8), "sip:127.0.0.1"
+        reply = SipResponse(status=0)
+        for cseq in (1, 2):
+            request = SipRequest(method="REGISTER", uri=uri)
+            request.headers.add(
+                "Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)}"
+            )
+            request.headers.add("From", f"<sip:{self.extension}@127.0.0.1>;tag=reg")
+            request.headers.add("To", f"<sip:{self.extension}@127.0.0.1>")
+            request.headers.add("Call-ID", call_id)
+            request.headers.add("CSeq", f"{cseq} REGISTER")
+            request.headers.add("Contact", f"<sip:{self.extension}@127.0.0.1:{self.port}>")
+            request.headers.add("Expires", str(expires))
+            if cseq == 2:
+                authorization = answer_challenges(
+                    reply.headers.get_all("WWW-Authenticate"), username=self.extension,
+                    password=password or self.password, method="REGISTER", uri=uri,
+                )  # fmt: skip
+                assert authorization is not None
+                request.headers.add("Authorization", authorization)
+            self.send(request)
+            reply = await asyncio.wait_for(self.responses.get(), 3)
+            if reply.status != 401:
+                return reply.status
+        return reply.status
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        message = parse(data)
+        if isinstance(message, SipResponse):
+            self.responses.put_nowait(message)
+            return
+        self.requests.append(message)
+        method = message.method
+        if method == "INVITE" and self.invite is not None and message.call_id == self.invite.call_id:
+            return  # a retransmission
+        if method == "INVITE":
+            self.invite = message
+            self.send(response_to(message, 100, "Trying"))
+            self.send(response_to(message, 180, "Ringing", to_tag="phone"))
+            if self.mode == "busy":
+                self.send(response_to(message, 486, "Busy Here", to_tag="phone"))
+            elif self.mode == "answer":
+                self._answer(message)
+        elif method == "CANCEL":
+            self.send(response_to(message, 200, "OK", to_tag="phone"))
+            if self.invite is not None:
+                self.send(response_to(self.invite, 487, "Request Terminated", to_tag="phone"))
+            self.cancelled.set()
+        elif method == "ACK":
+            self.ack_count += 1
+        elif method == "BYE":
+            self.send(response_to(message, 200, "OK"))
+            self.hung_up.set()
+        else:
+            self.send(response_to(message, 200, "OK"))
+
+    def _answer(self, invite: SipRequest) -> None:
+        from hotline.voice.sdp import SessionDescription
+
+        offer = SessionDescription.parse(invite.body)
+        self.remote_media = (offer.audio.address or offer.address, offer.audio.port)
+        ok = response_to(invite, 200, "OK", to_tag="phone")
+        ok.headers.add("Contact", f"<sip:{self.extension}@127.0.0.1:{self.port}>")
+        ok.headers.add("Content-Type", "application/sdp")
+        ok.body = SDP.format(port=self.rtp_port, codec=self.codec).encode()
+        self.send(ok)
+        self.answered.set()
+
+    async def send_tone(self, frequency: float, milliseconds: int, *, drop_every: int = 0) -> None:
+        """Send a tone as paced 20 ms PCMU frames to the engine; `drop_every` n-th frame is lost."""
+        assert self.remote_media is not None and self.rtp.transport is not None
+        audio = ulaw_encode(tone(frequency, milliseconds))
+        ssrc, start = secrets.randbits(32), time.monotonic()
+        for n in range(len(audio) // 160):
+            if not drop_every or (n + 1) % drop_every:
+                packet = RtpPacket(0, n, 160 * n, ssrc, audio[160 * n : 160 * (n + 1)], n == 0)
+                self.rtp.transport.sendto(bytes(packet), self.remote_media)
+            await asyncio.sleep(max(0.0, start + 0.02 * (n + 1) - time.monotonic()))
+
+    async def dial(self, number: str, *, call_id: str | None = None) -> SipResponse:
+        """Call `number` from a trunk address (no auth): INVITE, wait for the final response, ACK a 200."""
+        from hotline.voice.sdp import SessionDescription
+
+        invite = SipRequest(method="INVITE", uri=f"sip:{number}@127.0.0.1")
+        invite.headers.add("Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)}")
+        invite.headers.add("From", f"<sip:{self.extension}@127.0.0.1>;tag=caller")
+        invite.headers.add("To", f"<sip:{number}@127.0.0.1>")
+        invite.headers.add("Call-ID", call_id or secrets.token_hex(8))
+        invite.headers.add("CSeq", "1 INVITE")
+        invite.headers.add("Contact", f"<sip:{self.extension}@127.0.0.1:{self.port}>")
+        invite.headers.add("Content-Type", "application/sdp")
+        invite.body = SDP.format(port=self.rtp_port, codec=self.codec).encode()
+        self.invite = invite
+        self.send(invite)
+        while (reply := await asyncio.wait_for(self.responses.get(), 5)).status < 200:
+            pass
+        if reply.status == 200:
+            answer = SessionDescription.parse(reply.body)
+            self.remote_media = (answer.audio.address or answer.address, answer.audio.port)
+            self.dialog_to = reply.headers.get("To") or ""
+            self.send(self.in_dialog("ACK", cseq=1))
+        return reply
+
+    def in_dialog(self, method: str, *, cseq: int) -> SipRequest:
+        assert self.invite is not None
+        request = SipRequest(method=method, uri="sip:hotline@127.0.0.1")
+        request.headers.add("Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)}")
+        request.headers.add("From", self.invite.headers.get("From") or "")
+        request.headers.add("To", getattr(self, "dialog_to", "") or self.invite.headers.get("To") or "")
+        request.headers.add("Call-ID", self.invite.call_id)
+        request.headers.add("CSeq", f"{cseq} {method}")
+        return request
