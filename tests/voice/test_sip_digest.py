@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.voice.sip.digest import Algorithm, DigestAuthority, parse_credentials, response
+from hotline.voice.sip.digest import (
+    Algorithm,
+    DigestAuthority,
+    answer_challenges,
+    parse_credentials,
+    response,
+)
 
 RFC7616 = {
     "username": "Mufasa",
@@ -78,10 +84,11 @@ def test_registrar_accepts_the_right_password_and_refuses_others(algorithm: Algo
     )[1].ok
 
 
-def test_challenges_offer_md5_first_for_old_phones_unless_configured() -> None:
-    first, second = DigestAuthority("hotline").challenges()
-    assert "algorithm=MD5" in first and "algorithm=SHA-256" in second
-    assert DigestAuthority("hotline", algorithms=(Algorithm.SHA256,)).challenges()[0].count("SHA-256") == 1
+def test_challenges_are_md5_alone_for_old_phones_unless_configured() -> None:
+    (first,) = DigestAuthority("hotline").challenges()
+    assert "algorithm=MD5" in first
+    strong, weak = DigestAuthority("hotline", algorithms=(Algorithm.SHA256, Algorithm.MD5)).challenges()
+    assert "algorithm=SHA-256" in strong and "algorithm=MD5" in weak
     scheme, params = parse_credentials(first)
     assert scheme == "Digest" and params["realm"] == "hotline" and params["qop"] == "auth"
 
@@ -90,3 +97,20 @@ def test_malformed_credentials_are_refused_not_raised() -> None:
     authority = DigestAuthority("hotline")
     for header in ("", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", 'Digest username="1001", nonce', 'Digest realm="x"'):
         assert not authority.check(header, method="REGISTER", password_for={"1001": "sip1001"})[1].ok
+
+
+@pytest.mark.parametrize(
+    "offered", [(Algorithm.MD5,), (Algorithm.SHA256, Algorithm.MD5), (Algorithm.SHA256,)]
+)
+def test_hotlines_own_client_answers_the_strongest_challenge_its_server_accepts(
+    offered: tuple[Algorithm, ...],
+) -> None:
+    """The UAC side (trunk registration, test phones) and the registrar agree on every algorithm."""
+    authority = DigestAuthority("hotline", algorithms=offered)
+    header = answer_challenges(
+        authority.challenges(), username="1001", password="sip1001", method="REGISTER", uri="sip:hotline"
+    )
+    assert header is not None and f"algorithm={offered[0].value}" in header
+    assert authority.check(header, method="REGISTER", password_for={"1001": "sip1001"})[1].ok
+    assert not authority.check(header, method="REGISTER", password_for={"1001": "wrong"})[1].ok
+    assert answer_challenges(['Basic realm="x"'], username="a", password="b", method="X", uri="y") is None

@@ -28,6 +28,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.media.tts import PromptCache
+from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 else {},
                 application=prompt_and_collect(PromptCache(settings.prompt_cache)),
                 max_calls=settings.sip_max_calls,
+                rtp_ports=settings.rtp_ports,
+                algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
             )
             try:
                 await state.sip.start()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     sip_port: int = Field(default=5060, ge=1, le=65535)
     sip_realm: str = "hotline"
     sip_max_calls: int = Field(default=200, ge=1)
+    sip_digest_algorithms: list[Literal["MD5", "SHA-256"]] = Field(default=["MD5"], min_length=1)
+    """Challenges the registrar sends, in order (docs/decisions/0002: MD5 alone by default)."""
+    rtp_ports: tuple[int, int] = (20000, 30000)
     """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
     sip_demo: bool = False
     """Accept the demo extensions 1001–1010 (password sip<ext>) and the demo trunk (127.0.0.1 may

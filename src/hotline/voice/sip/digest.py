@@ -82,7 +82,7 @@ class DigestAuthority:
         secret: bytes | None = None,
         *,
         nonce_ttl: int = 300,
-        algorithms: tuple[Algorithm, ...] = (Algorithm.MD5, Algorithm.SHA256),
+        algorithms: tuple[Algorithm, ...] = (Algorithm.MD5,),
     ) -> None:
         self.realm, self.algorithms = realm, algorithms
         self._secret = secret or secrets.token_bytes(32)
@@ -102,9 +102,9 @@ class DigestAuthority:
     def challenges(self, *, stale: bool = False) -> list[str]:
         """One challenge per algorithm, in `self.algorithms` order.
 
-        RFC 8760 wants the preferred (SHA-256) first, but many deployed phones and SIPp 3.6 read
-        only the first challenge and cannot do SHA-256, so the default puts MD5 first; a site whose
-        phones all do SHA-256 sets `algorithms=(Algorithm.SHA256,)` (docs/decisions/0002).
+        RFC 8760 wants the preferred (SHA-256) first, but SIPp 3.6 reads only the first challenge
+        and baresip 1.0 gives up when any challenge is SHA-256, so the default is MD5 alone; a site
+        whose phones all do SHA-256 configures it (docs/decisions/0002).
         """
         return [self.challenge(algorithm, stale=stale) for algorithm in self.algorithms]
 

@@ -55,6 +55,11 @@ class FailureGuard:
     def succeeded(self, host: str) -> None:
         self._failures.pop(host, None)
 
+    def unblock(self, host: str) -> None:
+        """An operator lets an address in again (a phone with a mistyped password, fixed)."""
+        self._blocked_until.pop(host, None)
+        self._failures.pop(host, None)
+
 
 class Registrar:
     def __init__(

@@ -16,7 +16,7 @@ import structlog
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Application
 from hotline.voice.engine import Engine
-from hotline.voice.sip.digest import DigestAuthority
+from hotline.voice.sip.digest import Algorithm, DigestAuthority
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.registrar import FailureGuard, Registrar
 from hotline.voice.sip.transport import Peer, SipTransports
@@ -47,12 +47,16 @@ class SipServer:
     application: Application = field(default_factory=prompt_and_collect)
     max_calls: int = 200
     rtp_ports: tuple[int, int] = (20000, 30000)
+    algorithms: tuple[Algorithm, ...] = (Algorithm.MD5,)
     guard: FailureGuard = field(default_factory=FailureGuard)
     stats: SipServerStats = field(default_factory=SipServerStats)
 
     def __post_init__(self) -> None:
         self.registrar = Registrar(
-            DigestAuthority(self.realm, self.secret), self.passwords, self.guard, clock=self.clock
+            DigestAuthority(self.realm, self.secret, algorithms=self.algorithms),
+            self.passwords,
+            self.guard,
+            clock=self.clock,
         )
         self.transports = SipTransports(self.host, self.port, self.on_message)
         self.engine = Engine(
