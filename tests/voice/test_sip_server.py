@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.voice.sip.digest import Algorithm, parse_credentials, response
+from hotline.voice.sip.digest import Algorithm, answer_challenges, parse_credentials
 from hotline.voice.sip.server import SipServer
 from tests.voice.conftest import Phone
 from tests.voice.test_sip_message import messages
@@ -44,22 +44,18 @@ def register(
 
 
 def answer_challenge(challenge: str, password: str, *, ext: str = "1001") -> str:
-    _, params = parse_credentials(challenge)
-    algorithm = Algorithm(params["algorithm"])
-    digest = response(
-        algorithm, username=ext, realm=params["realm"], password=password, method="REGISTER",
-        uri="sip:127.0.0.1", nonce=params["nonce"], qop="auth", nc="00000001", cnonce="c0ffee",
-    )  # fmt: skip
-    return (
-        f'Digest username="{ext}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
-        'uri="sip:127.0.0.1", '
-        f'response="{digest}", algorithm={algorithm.value}, qop=auth, nc=00000001, cnonce="c0ffee"'
+    header = answer_challenges(
+        [challenge], username=ext, password=password, method="REGISTER", uri="sip:127.0.0.1"
     )
+    assert header is not None
+    return header
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[SipServer]:
-    sip = SipServer("127.0.0.1", 0, "hotline", PASSWORDS, secret=b"s" * 32)
+    sip = SipServer(
+        "127.0.0.1", 0, "hotline", PASSWORDS, secret=b"s" * 32, algorithms=(Algorithm.MD5, Algorithm.SHA256)
+    )
     await sip.start()
     yield sip
     await sip.stop()
