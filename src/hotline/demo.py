@@ -15,12 +15,13 @@ from hotline.admin import service as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.context import Context
+from hotline.voice.sip.trunk import Trunk
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
 SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
 """Demo SIP extensions and their passwords (ARCHITECTURE.md); used only with HOTLINE_SIP_DEMO."""
-SIP_TRUNKS = {"127.0.0.1": {"4008001000", "4008002000"}}
-"""The demo trunk: the numbers a local SIP peer may call without authentication."""
+SIP_TRUNK = Trunk("demo", "127.0.0.1", dids={"4008001000": "hotel", "4008002000": "travel"}, outbound=False)
+"""The demo trunk: a local SIP peer may call the hotel and travel numbers without authentication."""
 
 
 @dataclass(frozen=True)

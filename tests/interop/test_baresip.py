@@ -17,7 +17,7 @@ from hotline.voice.control import Bridge, Leg
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.sip.server import SipServer
 from tests.voice.audio import tone_share, wav_samples
-from tests.voice.softphone import Softphone
+from tests.voice.softphone import TEST_TRUNK, Softphone
 
 pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is installed by make test")
 
@@ -70,7 +70,7 @@ async def registered(sip: SipServer, extension: str, seconds: float) -> bool:
 
 @pytest.fixture
 async def sip() -> AsyncIterator[SipServer]:
-    server = SipServer("127.0.0.1", 0, "hotline", {"1001": "sip1001"}, trunks={"127.0.0.1": {"4008001000"}})
+    server = SipServer("127.0.0.1", 0, "hotline", {"1001": "sip1001"}, trunks=[TEST_TRUNK])
     await server.start()
     yield server
     await server.stop()

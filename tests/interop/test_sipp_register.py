@@ -12,7 +12,10 @@ import pytest
 
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Leg
+from hotline.voice.media.g711 import tone, ulaw_encode
 from hotline.voice.sip.server import SipServer
+from hotline.voice.sip.trunk import Trunk
+from tests.voice.softphone import TEST_TRUNK
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 pytestmark = pytest.mark.skipif(
@@ -86,9 +89,7 @@ async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_pat
         await prompt_and_collect()(leg)
         finished.append(list(leg.variables["digits"]))
 
-    sip = SipServer(
-        "127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=application
-    )
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[TEST_TRUNK], application=application)
     await sip.start()
     try:
         code = await sipp(
@@ -101,7 +102,7 @@ async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_pat
 
 
 async def test_a_call_to_an_unknown_number_from_an_unknown_source_is_challenged(tmp_path: Path) -> None:
-    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}})
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[TEST_TRUNK])
     await sip.start()
     try:
         code = await sipp(sip, "call_dtmf.xml", "-s", "4009999999", tmp_path=tmp_path)
@@ -129,3 +130,63 @@ async def test_make_run_mode_takes_a_call_to_the_hotel_number(settings: object, 
             server, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
         )
         assert code == 0
+
+
+async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_path: Path) -> None:
+    """SIPp as the carrier: REGISTER and INVITE challenged with 401, both checked by
+    SIPp's verifyauth; the carrier answers in PCMA and echoes the media back."""
+    carrier_port = free_udp_port()
+    carrier = await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(SCENARIOS / "carrier.xml"), "-i", "127.0.0.1", "-p", str(carrier_port), "-m", "2",
+        "-mp", str(free_udp_port()), "-rtp_echo", "-nostdin", "-timeout", "20s", "-timeout_error",
+        cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(0.5)  # SIPp binds its port
+    trunk = Trunk(
+        "carrier", "127.0.0.1", port=carrier_port, username="hotline", password="trunk-secret",
+        register=True, caller_id="4008001000",
+    )  # fmt: skip
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[trunk])
+    await sip.start()
+    try:
+        (registration,) = sip.registrations
+        await asyncio.wait_for(registration.registered.wait(), 10)
+        assert registration.state.registered and registration.state.expires_in == 600
+        leg = await sip.engine.originate("13800138000", ring_for=10)
+        assert leg.rtp.payload_type == 8  # the carrier chose PCMA
+        await leg.play(ulaw_encode(tone(800, 600)))
+        await asyncio.sleep(0.2)
+        await leg.hang_up()
+        assert await asyncio.wait_for(carrier.wait(), 20) == 0
+        assert leg.rtp.received_packets >= 20  # our audio came back from the carrier's echo
+    finally:
+        if carrier.returncode is None:
+            carrier.kill()
+        await sip.stop()
+
+
+async def test_a_carrier_that_refuses_the_credentials_leaves_the_trunk_unregistered(tmp_path: Path) -> None:
+    carrier_port = free_udp_port()
+    carrier = await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(SCENARIOS / "carrier.xml"), "-i", "127.0.0.1", "-p", str(carrier_port), "-m", "1",
+        "-nostdin", "-timeout", "5s", cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(0.5)
+    trunk = Trunk(
+        "carrier", "127.0.0.1", port=carrier_port, username="hotline", password="wrong", register=True
+    )
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[trunk])
+    await sip.start()
+    try:
+        (registration,) = sip.registrations
+        for _ in range(50):
+            if registration.state.last_status == 403:
+                break
+            await asyncio.sleep(0.1)
+        assert registration.state.last_status == 403 and not registration.state.registered
+        assert registration.state.last_error == "403 Forbidden"
+    finally:
+        carrier.kill()
+        await carrier.wait()
+        await sip.stop()

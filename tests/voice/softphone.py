@@ -11,6 +11,10 @@ from hotline.voice.media.g711 import tone, ulaw_encode
 from hotline.voice.rtp.packet import RtpPacket
 from hotline.voice.sip.digest import answer_challenges
 from hotline.voice.sip.message import SipRequest, SipResponse, parse, response_to
+from hotline.voice.sip.trunk import Trunk
+
+TEST_TRUNK = Trunk("test", "127.0.0.1", dids={"4008001000": "hotel"}, outbound=False)
+"""Calls from loopback to 4008001000 come in like calls from a carrier."""
 
 SDP = (
     "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

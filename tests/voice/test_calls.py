@@ -12,6 +12,7 @@ from hotline.voice.sdp import SessionDescription
 from hotline.voice.sip.message import SipRequest, SipResponse
 from hotline.voice.sip.server import SipServer
 from tests.voice.conftest import Phone
+from tests.voice.softphone import TEST_TRUNK
 
 OFFER = (
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
@@ -81,7 +82,7 @@ async def server() -> AsyncIterator[tuple[SipServer, list[Leg]]]:
         0,
         "hotline",
         {},
-        trunks={"127.0.0.1": {"4008001000"}},
+        trunks=[TEST_TRUNK],
         application=hold_the_line,
         max_calls=2,
     )
@@ -171,7 +172,7 @@ async def test_hotline_hangs_up_with_a_bye_it_resends_until_answered(phone: Phon
         await leg.answer()
         await asyncio.sleep(0.05)  # the application ends: Hotline hangs up
 
-    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks={"127.0.0.1": {"4008001000"}}, application=short)
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[TEST_TRUNK], application=short)
     await sip.start()
     try:
         ok = await final(phone, invite(phone, "c6", branch="i6"), sip.port)

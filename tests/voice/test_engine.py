@@ -14,7 +14,7 @@ from hotline.voice.control import Bridge, EndReason, Leg, LegEvent, LegState, Or
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.sip.server import SipServer
 from tests.voice.audio import tone_share, wav_samples
-from tests.voice.softphone import Softphone
+from tests.voice.softphone import TEST_TRUNK, Softphone
 
 PASSWORDS = {"1001": "sip1001", "1002": "sip1002"}
 
@@ -25,7 +25,7 @@ class Harness:
         self.application: Callable[[Leg], Awaitable[None]] = self._idle
         self.phones: list[Softphone] = []
         self.sip = SipServer(
-            "127.0.0.1", 0, "hotline", PASSWORDS, trunks={"127.0.0.1": {"4008001000"}},
+            "127.0.0.1", 0, "hotline", PASSWORDS, trunks=[TEST_TRUNK],
             application=lambda leg: self.application(leg),
         )  # fmt: skip
         self.sip.engine.listeners.append(self.events.append)

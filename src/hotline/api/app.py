@@ -103,9 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.sip_port,
                 settings.sip_realm,
                 dict(demo.SIP_EXTENSIONS) if settings.sip_demo else {},
-                trunks={host: set(numbers) for host, numbers in demo.SIP_TRUNKS.items()}
-                if settings.sip_demo
-                else {},
+                trunks=[demo.SIP_TRUNK] if settings.sip_demo else [],
                 application=prompt_and_collect(PromptCache(settings.prompt_cache)),
                 max_calls=settings.sip_max_calls,
                 rtp_ports=settings.rtp_ports,

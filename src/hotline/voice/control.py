@@ -110,6 +110,8 @@ class Leg(ABC):
         self.ended = asyncio.Event()
         self.answered = asyncio.Event()
         self.variables: dict[str, Any] = {}
+        self.entry = ""
+        """For inbound calls: the entry point (IVR flow) of the number dialled, from its DID."""
         self._emit = emit
         now = time.time()
         if direction is Direction.INBOUND:

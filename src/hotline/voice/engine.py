@@ -20,6 +20,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,11 @@ from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.sdp import Direction as SdpDirection
 from hotline.voice.sdp import Media, SdpError, SessionDescription, answer, offer
 from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, new_branch, tag_of, uri_of
+from hotline.voice.sip.digest import answer_challenges
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.registrar import Binding
 from hotline.voice.sip.transport import Peer
+from hotline.voice.sip.trunk import Trunk
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +77,15 @@ def _configure_media(rtp: RtpSession, media: Media) -> None:
     codec = (media.codec(audio[0]) or ("PCMU",))[0].upper()
     rtp.payload_type = 8 if codec == "PCMA" else 0
     rtp.event_payload_type = events[0] if events else None
+
+
+@dataclass(frozen=True)
+class _Destination:
+    uri: str  # the Request-URI
+    peer: Peer  # where the INVITE goes
+    to: str
+    credentials: tuple[str, str] | None  # for a trunk's 401/407
+    caller_id: str = ""
 
 
 class SipLeg(Leg):
@@ -212,20 +224,17 @@ class Engine(CallControl):
         host: str,
         port: Callable[[], int],
         send: Callable[[bytes, Peer], None],
-        trunks: dict[str, set[str]],
+        trunks: Sequence[Trunk],
         application: Application,
         locate: Callable[[str], Sequence[Binding]] = lambda extension: (),
+        is_extension: Callable[[str], bool] = lambda target: False,
         max_calls: int = 200,
         rtp_ports: tuple[int, int] = (20000, 30000),
     ) -> None:
         super().__init__()
         self.host, self._port, self.send, self.trunks = host, port, send, trunks
-        self.application, self.locate, self.max_calls, self.rtp_ports = (
-            application,
-            locate,
-            max_calls,
-            rtp_ports,
-        )
+        self.application, self.locate, self.is_extension = application, locate, is_extension
+        self.max_calls, self.rtp_ports = max_calls, rtp_ports
         self.legs: dict[str, SipLeg] = {}
         self.transactions = ClientTransactions(send)
         self.transactions.stray = self._stray
@@ -246,11 +255,27 @@ class Engine(CallControl):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def trunk_allows(self, peer: Peer, number: str) -> bool:
-        return number in self.trunks.get(peer.host, set())
+    def trunk_for(self, peer: Peer, number: str) -> Trunk | None:
+        """The trunk this call came in on, if it came from a trunk's address to one of its DIDs."""
+        return next((t for t in self.trunks if t.host == peer.host and number in t.dids), None)
 
     def reachable(self, target: str) -> bool:
-        return bool(self.locate(target))
+        return bool(self._destinations(target))
+
+    def _destinations(self, target: str) -> list[_Destination]:
+        """Where to send an INVITE for `target`: every registered contact of an extension, or the
+        first outbound trunk for any other number."""
+        if self.is_extension(target) or self.locate(target):
+            return [
+                _Destination(b.contact, b.peer, f"<sip:{target}@{self.host}>", None)
+                for b in self.locate(target)
+            ]
+        trunk = next((t for t in self.trunks if t.outbound), None)
+        if trunk is None:
+            return []
+        credentials = (trunk.username, trunk.password) if trunk.username else None
+        uri = f"sip:{target}@{trunk.domain}"
+        return [_Destination(uri, trunk.peer, f"<{uri}>", credentials, trunk.caller_id)]
 
     # ------------------------------------------------------------------ inbound
 
@@ -258,7 +283,7 @@ class Engine(CallControl):
         leg = self.legs.get(request.call_id)
         return leg is not None and leg.invite is not None and leg.invite.cseq == request.cseq
 
-    def invite(self, request: SipRequest, peer: Peer, caller: str) -> SipResponse | None:
+    def invite(self, request: SipRequest, peer: Peer, caller: str, *, entry: str = "") -> SipResponse | None:
         """A new INVITE or a re-INVITE; returns a response to send at once, if any."""
         leg = self.legs.get(request.call_id)
         if leg is not None and self.is_retransmission(request):
@@ -289,7 +314,7 @@ class Engine(CallControl):
             self, direction=Direction.INBOUND, caller=caller, number=number, rtp=rtp, peer=peer,
             call_id=request.call_id,
         )  # fmt: skip
-        leg.invite, leg.local_sdp = request, our_answer
+        leg.invite, leg.local_sdp, leg.entry = request, our_answer, entry
         contact = request.headers.get_all("Contact")
         local_tag = secrets.token_hex(6)
         leg.dialog = Dialog(
@@ -419,9 +444,9 @@ class Engine(CallControl):
     # ------------------------------------------------------------------ outbound
 
     async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
-        bindings = list(self.locate(target))
-        if not bindings:
-            raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")
+        destinations = self._destinations(target)
+        if not destinations:
+            raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered and no trunk calls out")
         if len(self.legs) >= self.max_calls:
             raise OriginateFailed(EndReason.REJECTED, "call limit reached")
         rtp = RtpSession(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
@@ -430,7 +455,7 @@ class Engine(CallControl):
         except NoFreePort as exc:
             raise OriginateFailed(EndReason.REJECTED, str(exc)) from exc
         sdp = offer(address=self.host, port=rtp.port, session_id=secrets.randbelow(2**31))
-        attempts = [self._attempt(binding, target, caller, rtp, sdp) for binding in bindings]
+        attempts = [self._attempt(where, target, caller, rtp, sdp) for where in destinations]
         ringing = [asyncio.ensure_future(attempt) for attempt in attempts]
         try:
             winner = await asyncio.wait_for(self._first_answer(ringing), ring_for)
@@ -471,26 +496,25 @@ class Engine(CallControl):
         raise failure or OriginateFailed(EndReason.UNREACHABLE)
 
     async def _attempt(
-        self, binding: Binding, target: str, caller: str, rtp: RtpSession, sdp: SessionDescription
+        self, where: _Destination, target: str, caller: str, rtp: RtpSession, sdp: SessionDescription
     ) -> SipLeg:
         call_id = f"{secrets.token_hex(10)}@{self.host}"
-        local_tag = secrets.token_hex(6)
+        shown = where.caller_id or caller or "hotline"
         display = f'"{caller}" ' if caller else ""
-        local = f"{display}<sip:{caller or 'hotline'}@{self.host}>;tag={local_tag}"
-        remote = f"<sip:{target}@{self.host}>"
-        branch = new_branch()
-        invite = SipRequest(method="INVITE", uri=binding.contact)
-        invite.headers.add("Via", f"SIP/2.0/{binding.peer.transport} {self.via_host};rport;branch={branch}")
+        invite = SipRequest(method="INVITE", uri=where.uri)
+        invite.headers.add(
+            "Via", f"SIP/2.0/{where.peer.transport} {self.via_host};rport;branch={new_branch()}"
+        )
         invite.headers.add("Max-Forwards", "70")
-        invite.headers.add("From", local)
-        invite.headers.add("To", remote)
+        invite.headers.add("From", f"{display}<sip:{shown}@{self.host}>;tag={secrets.token_hex(6)}")
+        invite.headers.add("To", where.to)
         invite.headers.add("Call-ID", call_id)
         invite.headers.add("CSeq", "1 INVITE")
         invite.headers.add("Contact", self.contact)
         invite.headers.add("Content-Type", "application/sdp")
         invite.body = bytes(sdp)
         leg = SipLeg(
-            self, direction=Direction.OUTBOUND, caller=caller, number=target, rtp=rtp, peer=binding.peer,
+            self, direction=Direction.OUTBOUND, caller=caller, number=target, rtp=rtp, peer=where.peer,
             call_id=call_id,
         )  # fmt: skip
         self.legs[call_id] = leg
@@ -502,20 +526,28 @@ class Engine(CallControl):
                 leg.mark_ringing()
             provisional.set()
 
-        request = asyncio.ensure_future(
-            self.transactions.request(invite, binding.peer, provisional=on_provisional)
-        )
-        try:
-            final = await asyncio.shield(request)
-        except asyncio.CancelledError:  # another contact answered, the caller left, or no answer
-            self.finish(leg, EndReason.CANCELLED, keep_media=True)
-            self.spawn(self._cancel(leg, invite, provisional, request))
-            raise
-        if final is None:
-            self.finish(leg, EndReason.UNREACHABLE, keep_media=True)
-            raise OriginateFailed(EndReason.UNREACHABLE, f"no response from {binding.contact}")
+        challenged = False
+        while True:
+            request = asyncio.ensure_future(
+                self.transactions.request(invite, where.peer, provisional=on_provisional)
+            )
+            try:
+                final = await asyncio.shield(request)
+            except asyncio.CancelledError:  # another contact answered, the caller left, or no answer
+                self.finish(leg, EndReason.CANCELLED, keep_media=True)
+                self.spawn(self._cancel(leg, invite, provisional, request))
+                raise
+            if final is None:
+                self.finish(leg, EndReason.UNREACHABLE, keep_media=True)
+                raise OriginateFailed(EndReason.UNREACHABLE, f"no response from {where.uri}")
+            if final.status in (401, 407) and where.credentials is not None and not challenged:
+                self.send(bytes(self._ack_failure(invite, final)), where.peer)
+                invite = self._authorized(invite, final, *where.credentials)
+                challenged = True
+                continue
+            break
         if not 200 <= final.status < 300:
-            self.send(bytes(self._ack_failure(invite, final)), binding.peer)
+            self.send(bytes(self._ack_failure(invite, final)), where.peer)
             reason = _FAILURES.get(final.status, EndReason.REJECTED)
             self.finish(leg, reason, keep_media=True)
             raise OriginateFailed(reason, f"{final.status} {final.reason}")
@@ -548,6 +580,23 @@ class Engine(CallControl):
         leg.ack_wire = bytes(ack)
         leg.acked.set()
         self.send(leg.ack_wire, leg.peer)
+
+    @staticmethod
+    def _authorized(invite: SipRequest, challenge: SipResponse, username: str, password: str) -> SipRequest:
+        """The INVITE again, with credentials for the trunk's challenge (new branch, next CSeq)."""
+        proxy = challenge.status == 407
+        value = answer_challenges(
+            challenge.headers.get_all("Proxy-Authenticate" if proxy else "WWW-Authenticate"),
+            username=username, password=password, method="INVITE", uri=invite.uri,
+        )  # fmt: skip
+        again = SipRequest(invite.headers.copy(), invite.body, "INVITE", invite.uri)
+        via = invite.vias[0]
+        via.params["branch"] = new_branch()
+        again.headers.set("Via", str(via))
+        again.headers.set("CSeq", f"{invite.cseq[0] + 1} INVITE")
+        if value is not None:
+            again.headers.add("Proxy-Authorization" if proxy else "Authorization", value)
+        return again
 
     @staticmethod
     def _ack_failure(invite: SipRequest, final: SipResponse) -> SipRequest:

@@ -20,6 +20,7 @@ from hotline.voice.sip.digest import Algorithm, DigestAuthority
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.registrar import FailureGuard, Registrar
 from hotline.voice.sip.transport import Peer, SipTransports
+from hotline.voice.sip.trunk import Trunk, TrunkRegistration
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +43,8 @@ class SipServer:
     passwords: dict[str, str]
     secret: bytes | None = None
     clock: Callable[[], float] = time.monotonic
-    trunks: dict[str, set[str]] = field(default_factory=dict)
-    """Trunk addresses and the numbers (DIDs) each may call without authentication."""
+    trunks: list[Trunk] = field(default_factory=list)
+    """Carriers: their addresses may call their numbers (DIDs) without authentication."""
     application: Application = field(default_factory=prompt_and_collect)
     max_calls: int = 200
     rtp_ports: tuple[int, int] = (20000, 30000)
@@ -62,16 +63,31 @@ class SipServer:
         self.engine = Engine(
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
+            is_extension=lambda target: target in self.passwords,
             rtp_ports=self.rtp_ports,
         )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+
+        self.registrations = [
+            TrunkRegistration(trunk, self.engine.transactions, via_host=lambda: self.engine.via_host)
+            for trunk in self.trunks
+            if trunk.register
+        ]
+
+    def entry_for(self, number: str) -> str:
+        """The entry point (IVR flow) a dialled number starts; "" for numbers without one."""
+        return next((t.dids[number] for t in self.trunks if number in t.dids), "")
 
     async def start(self) -> None:
         await self.transports.start()
         self.port = self.transports.port
         log.info("SIP listening", host=self.host, port=self.port)
+        for registration in self.registrations:
+            registration.start()
 
     async def stop(self) -> None:
+        for registration in self.registrations:
+            await registration.stop()
         await self.engine.stop()
         await self.transports.stop()
 
@@ -121,15 +137,15 @@ class SipServer:
             if in_dialog:
                 return self.engine.invite(request, peer, caller="")
             number = extension_of(request.uri) or ""
-            if self.engine.trunk_allows(peer, number):
+            if self.engine.trunk_for(peer, number) is not None:
                 caller = extension_of(request.headers.get("From") or "") or "anonymous"
-                return self.engine.invite(request, peer, caller)
+                return self.engine.invite(request, peer, caller, entry=self.entry_for(number))
             if self.engine.is_retransmission(request):
                 return self.engine.invite(request, peer, caller="")
             signed = self.registrar.authenticate(request, peer)
             if isinstance(signed, SipResponse):
                 return signed
-            return self.engine.invite(request, peer, signed)
+            return self.engine.invite(request, peer, signed, entry=self.entry_for(number))
         response = response_to(request, 405, "Method Not Allowed")
         response.headers.add("Allow", ALLOW)
         return response
