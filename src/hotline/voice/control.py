@@ -22,6 +22,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import structlog
+
+log = structlog.get_logger(__name__)
+
 
 class Direction(StrEnum):
     INBOUND = "inbound"
@@ -109,11 +113,13 @@ class Leg(ABC):
         """Set at each key press; `play(interrupt=leg.key_pressed)` stops a prompt (barge-in)."""
         self.ended = asyncio.Event()
         self.answered = asyncio.Event()
+        self.connected = asyncio.Event()
+        """Set once the leg has been bridged to another (a caller reached an agent)."""
         self.variables: dict[str, Any] = {}
         self.entry = ""
         """For inbound calls: the entry point (IVR flow) of the number dialled, from its DID."""
         self._emit = emit
-        now = time.time()
+        now = self.now()
         if direction is Direction.INBOUND:
             self.cdr.offered_at = now
         else:
@@ -124,19 +130,23 @@ class Leg(ABC):
 
     # ---------------------------------------------------------------- state, shared
 
+    def now(self) -> float:
+        """The clock of records and events: wall-clock seconds (virtual ones in a simulation)."""
+        return time.time()
+
     def publish(self, kind: str, **detail: Any) -> None:
-        self._emit(LegEvent(kind, self.id, time.time(), detail))
+        self._emit(LegEvent(kind, self.id, self.now(), detail))
 
     def mark_answered(self) -> None:
         if self.state in (LegState.OFFERED, LegState.RINGING):
             self.state = LegState.ANSWERED
-            self.cdr.answered_at = time.time()
+            self.cdr.answered_at = self.now()
             self.answered.set()
             self.publish("answered")
 
     def mark_ringing(self) -> None:
         if self.state is LegState.RINGING and not self.cdr.ringing_at:
-            self.cdr.ringing_at = time.time()
+            self.cdr.ringing_at = self.now()
         self.publish("ringing")
 
     def mark_held(self, held: bool) -> None:
@@ -152,7 +162,7 @@ class Leg(ABC):
         if self.state is LegState.ENDED:
             return False
         self.state = LegState.ENDED
-        self.cdr.ended_at = time.time()
+        self.cdr.ended_at = self.now()
         self.cdr.end_reason = reason
         self.ended.set()
         self.publish("ended", reason=reason.value)
@@ -211,6 +221,15 @@ class Bridge(ABC):
     def __init__(self, a: Leg, b: Leg) -> None:
         self.a, self.b = a, b
         self.recording: Recording | None = None
+        for leg, other in ((a, b), (b, a)):
+            leg.cdr.bridged_at = leg.cdr.bridged_at or leg.now()
+            leg.connected.set()
+            leg.publish("bridged", to=other.id)
+
+    def _unbridged(self) -> None:
+        for leg, other in ((self.a, self.b), (self.b, self.a)):
+            if leg.state is not LegState.ENDED:
+                leg.publish("unbridged", to=other.id)
 
     async def wait(self) -> Leg:
         """Until either leg ends; returns the leg that ended."""
@@ -241,6 +260,22 @@ Application = Callable[[Leg], Awaitable[None]]
 """Runs for each inbound leg (the IVR). When it returns, Hotline hangs the leg up; when the caller
 hangs up first, the application is cancelled, so it releases what it holds (agent legs, bridges)
 in `finally` blocks."""
+
+
+async def run_application(application: Application, leg: Leg) -> None:
+    """Run the application of an inbound leg: cancel it when the caller hangs up, hang up when it
+    returns, and log (never raise) what it failed with. The same for every implementation."""
+    app = asyncio.ensure_future(application(leg))
+    ended = asyncio.ensure_future(leg.ended.wait())
+    await asyncio.wait({app, ended}, return_when=asyncio.FIRST_COMPLETED)
+    if not app.done():
+        app.cancel()
+    ended.cancel()
+    for outcome in await asyncio.gather(app, ended, return_exceptions=True):
+        if isinstance(outcome, Exception) and not isinstance(outcome, LegEnded | asyncio.CancelledError):
+            log.error("call application failed", leg=leg.id, error=repr(outcome))
+    if leg.state is not LegState.ENDED:
+        await leg.hang_up()
 
 
 class CallControl(ABC):

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import re
 import secrets
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from hotline.voice.control import (
     LegState,
     OriginateFailed,
     Recording,
+    run_application,
 )
 from hotline.voice.media.recorder import CallRecorder
 from hotline.voice.rtp.session import NoFreePort, RtpSession
@@ -191,9 +191,6 @@ class SipBridge(Bridge):
         if self.recorder is not None:
             a.rtp.taps.append(self.recorder.a.packet)
             b.rtp.taps.append(self.recorder.b.packet)
-        for leg, other in ((a, b), (b, a)):
-            leg.cdr.bridged_at = leg.cdr.bridged_at or time.time()
-            leg.publish("bridged", to=other.id)
 
     async def stop(self) -> Recording | None:
         a, b = self.legs
@@ -209,9 +206,7 @@ class SipBridge(Bridge):
             leg_a, leg_b, mix, seconds = await self.recorder.finish()
             self.recording = Recording(leg_a, leg_b, mix, seconds)
             self.recorder = None
-        for leg, other in ((a, b), (b, a)):
-            if leg.state is not LegState.ENDED:
-                leg.publish("unbridged", to=other.id)
+        self._unbridged()
         return self.recording
 
 
@@ -368,17 +363,7 @@ class Engine(CallControl):
             return
         sdp.media[0].port = leg.rtp.port
         leg.publish("offered", caller=leg.caller, number=leg.number)
-        app = asyncio.ensure_future(self.application(leg))
-        ended = asyncio.ensure_future(leg.ended.wait())
-        await asyncio.wait({app, ended}, return_when=asyncio.FIRST_COMPLETED)
-        if not app.done():
-            app.cancel()
-        ended.cancel()
-        for outcome in await asyncio.gather(app, ended, return_exceptions=True):
-            if isinstance(outcome, Exception) and not isinstance(outcome, LegEnded | asyncio.CancelledError):
-                log.error("call application failed", leg=leg.id, error=repr(outcome))
-        if leg.state is not LegState.ENDED:
-            await leg.hang_up()
+        await run_application(self.application, leg)
         self.finish(leg, EndReason.HOTLINE_HUNG_UP)
 
     def in_dialog(self, request: SipRequest, peer: Peer) -> SipResponse | None:

@@ -1,0 +1,233 @@
+"""The simulated voice driver: the call-control interface without SIP or RTP, on virtual time.
+
+Callers are scripted (`call_in`: which number, which keys when, how long they are willing to
+wait) and so are agents' phones (`SimPhone`: answer after n seconds, busy, never). Prompts take
+as long as their audio, ring timeouts expire, wrap-up timers run out, all on a virtual clock:
+`VirtualTimeLoop` jumps straight to the next timer whenever nothing is ready to run, so an hour
+of a busy call center is simulated in seconds. Routing code runs unchanged on it, because it
+only ever uses `asyncio` time (`asyncio.sleep`, `wait_for`, `loop.time()`).
+
+Virtual time is for in-memory work: a database call made through a thread pool would see the
+clock jump while it waits, so simulations keep their state in memory and write results after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hotline.voice.control import (
+    Application,
+    Bridge,
+    CallControl,
+    Direction,
+    EndReason,
+    Leg,
+    LegEnded,
+    LegEvent,
+    LegState,
+    OriginateFailed,
+    Recording,
+    run_application,
+)
+
+T = TypeVar("T")
+SAMPLE_RATE = 8000
+
+
+class _VirtualSelector(selectors.DefaultSelector):
+    def __init__(self, loop: VirtualTimeLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)  # real I/O (the loop's self-pipe, sockets) is still served
+        if not ready and timeout is not None and timeout > 0:
+            self._loop.advance(timeout)  # nothing to do until the next timer: go there at once
+        return ready
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock only moves when every task is waiting on a timer."""
+
+    def __init__(self) -> None:
+        self._virtual_now = 0.0
+        super().__init__(_VirtualSelector(self))
+
+    def time(self) -> float:
+        return self._virtual_now
+
+    def advance(self, seconds: float) -> None:
+        self._virtual_now += seconds
+
+
+def run_virtual(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on virtual time (a simulation, or a test)."""
+    loop = VirtualTimeLoop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+@dataclass
+class SimPhone:
+    """An agent's phone in a simulation: how it reacts when rung."""
+
+    answer_after: float | None = 2.0  # seconds of ringing before answer; None never answers
+    busy: bool = False
+    registered: bool = True
+    rung: int = 0
+
+
+class SimLeg(Leg):
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()  # virtual seconds since the simulation began
+
+    async def answer(self) -> None:
+        if self.state is LegState.ENDED:
+            raise LegEnded(self.id)
+        if self.state is LegState.OFFERED:
+            self.mark_answered()
+
+    async def play(self, audio: bytes, *, loop: bool = False, interrupt: asyncio.Event | None = None) -> bool:
+        if self.state is LegState.ENDED:
+            return False
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self.ended.wait())]
+        if interrupt is not None:
+            waits.append(asyncio.ensure_future(interrupt.wait()))
+        if not loop:
+            waits.append(asyncio.ensure_future(asyncio.sleep(len(audio) / SAMPLE_RATE)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        return not self.ended.is_set() and not (interrupt is not None and interrupt.is_set())
+
+    async def send_digits(self, digits: str) -> None:
+        await asyncio.sleep(0.16 * len(digits))
+
+    async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
+        self.mark_ended(reason)
+
+
+class SimBridge(Bridge):
+    async def stop(self) -> Recording | None:
+        self._unbridged()
+        return None
+
+
+@dataclass
+class SimulatedVoice(CallControl):
+    application: Application
+    phones: dict[str, SimPhone] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self.legs: dict[str, SimLeg] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _leg(self, direction: Direction, caller: str, number: str) -> SimLeg:
+        leg = SimLeg(direction=direction, caller=caller, number=number, emit=self.emit)
+        self.legs[leg.id] = leg
+        return leg
+
+    def call_in(
+        self,
+        caller: str,
+        number: str,
+        *,
+        entry: str = "",
+        keys: str = "",
+        key_after: float = 1.0,
+        key_gap: float = 0.5,
+        gives_up_after: float | None = None,
+        talks_for: float | None = None,
+    ) -> SimLeg:
+        """A scripted caller: presses `keys` from `key_after` seconds on, hangs up unanswered by an
+        agent after `gives_up_after` seconds, and hangs up `talks_for` seconds after being bridged."""
+        leg = self._leg(Direction.INBOUND, caller, number)
+        leg.entry = entry
+        leg.publish("offered", caller=caller, number=number)
+        self._spawn(run_application(self.application, leg))
+        if keys:
+            self._spawn(self._press(leg, keys, key_after, key_gap))
+        if gives_up_after is not None:
+            self._spawn(self._give_up(leg, gives_up_after))
+        if talks_for is not None:
+            self._spawn(self._talk(leg, talks_for))
+        return leg
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def emit(self, event: LegEvent) -> None:
+        if event.kind == "ended":
+            self.legs.pop(event.leg_id, None)
+        super().emit(event)
+
+    @staticmethod
+    async def _press(leg: SimLeg, keys: str, after: float, gap: float) -> None:
+        await asyncio.sleep(after)
+        for key in keys:
+            if leg.state is LegState.ENDED:
+                return
+            leg.key(key)
+            await asyncio.sleep(gap)
+
+    @staticmethod
+    async def _give_up(leg: SimLeg, after: float) -> None:
+        await asyncio.sleep(after)
+        if leg.cdr.bridged_at is None:
+            leg.mark_ended(EndReason.CALLER_HUNG_UP)
+
+    @staticmethod
+    async def _talk(leg: SimLeg, seconds: float) -> None:
+        await leg.connected.wait()
+        await asyncio.sleep(seconds)
+        leg.mark_ended(EndReason.CALLER_HUNG_UP)
+
+    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+        phone = self.phones.get(target)
+        if phone is None or not phone.registered:
+            raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")
+        phone.rung += 1
+        if phone.busy:
+            raise OriginateFailed(EndReason.BUSY, "486 Busy Here")
+        leg = self._leg(Direction.OUTBOUND, caller, target)
+        leg.mark_ringing()
+        if phone.answer_after is None or phone.answer_after > ring_for:
+            await asyncio.sleep(ring_for)
+            leg.mark_ended(EndReason.NO_ANSWER)
+            self.legs.pop(leg.id, None)
+            raise OriginateFailed(EndReason.NO_ANSWER, f"{target} did not answer in {ring_for:g} s")
+        try:
+            await asyncio.sleep(phone.answer_after)
+        except asyncio.CancelledError:
+            leg.mark_ended(EndReason.CANCELLED)
+            self.legs.pop(leg.id, None)
+            raise
+        leg.mark_answered()
+        return leg
+
+    def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
+        return SimBridge(a, b)
+
+    def reachable(self, target: str) -> bool:
+        phone = self.phones.get(target)
+        return phone is not None and phone.registered and not phone.busy
+
+    async def stop(self) -> None:
+        for leg in list(self.legs.values()):
+            leg.mark_ended(EndReason.SHUTDOWN)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
