@@ -15,6 +15,7 @@ import pytest
 
 from hotline.voice.control import Bridge, Leg
 from hotline.voice.media.g711 import ulaw_decode
+from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import TEST_TRUNK, Softphone
@@ -70,7 +71,7 @@ async def registered(sip: SipServer, extension: str, seconds: float) -> bool:
 
 @pytest.fixture
 async def sip() -> AsyncIterator[SipServer]:
-    server = SipServer("127.0.0.1", 0, "hotline", {"1001": "sip1001"}, trunks=[TEST_TRUNK])
+    server = SipServer("127.0.0.1", 0, "hotline", hashed({"1001": "sip1001"}), trunks=[TEST_TRUNK])
     await server.start()
     yield server
     await server.stop()

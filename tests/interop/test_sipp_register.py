@@ -13,6 +13,7 @@ import pytest
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Leg
 from hotline.voice.media.g711 import tone, ulaw_encode
+from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
 from hotline.voice.sip.trunk import Trunk
 from tests.voice.softphone import TEST_TRUNK
@@ -31,7 +32,7 @@ def free_udp_port() -> int:
 
 @pytest.fixture
 async def server() -> AsyncIterator[SipServer]:
-    sip = SipServer("127.0.0.1", 0, "hotline", {"1001": "sip1001"})
+    sip = SipServer("127.0.0.1", 0, "hotline", hashed({"1001": "sip1001"}))
     await sip.start()
     yield sip
     await sip.stop()

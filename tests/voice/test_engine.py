@@ -12,6 +12,7 @@ import pytest
 
 from hotline.voice.control import Bridge, EndReason, Leg, LegEvent, LegState, OriginateFailed
 from hotline.voice.media.g711 import ulaw_decode
+from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import TEST_TRUNK, Softphone
@@ -25,7 +26,7 @@ class Harness:
         self.application: Callable[[Leg], Awaitable[None]] = self._idle
         self.phones: list[Softphone] = []
         self.sip = SipServer(
-            "127.0.0.1", 0, "hotline", PASSWORDS, trunks=[TEST_TRUNK],
+            "127.0.0.1", 0, "hotline", hashed(PASSWORDS), trunks=[TEST_TRUNK],
             application=lambda leg: self.application(leg),
         )  # fmt: skip
         self.sip.engine.listeners.append(self.events.append)

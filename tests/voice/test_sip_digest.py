@@ -8,6 +8,7 @@ from hotline.voice.sip.digest import (
     Algorithm,
     DigestAuthority,
     answer_challenges,
+    hashed,
     parse_credentials,
     response,
 )
@@ -54,33 +55,33 @@ def credentials(
 @pytest.mark.parametrize("algorithm", list(Algorithm))
 def test_registrar_accepts_the_right_password_and_refuses_others(algorithm: Algorithm) -> None:
     authority = DigestAuthority("hotline", b"k" * 32)
-    users = {"1001": "sip1001"}
+    users = hashed({"1001": "sip1001"})
     nonce = authority.nonce(now=1000)
     ok = authority.check(
-        credentials(authority, algorithm, "sip1001", nonce), method="REGISTER", password_for=users, now=1010
+        credentials(authority, algorithm, "sip1001", nonce), method="REGISTER", secrets=users, now=1010
     )
     assert ok == ("1001", ok[1]) and ok[1].ok
     wrong = authority.check(
-        credentials(authority, algorithm, "guess", nonce), method="REGISTER", password_for=users, now=1010
+        credentials(authority, algorithm, "guess", nonce), method="REGISTER", secrets=users, now=1010
     )
     assert not wrong[1].ok and wrong[1].reason == "wrong password"
     stale = authority.check(
         credentials(authority, algorithm, "sip1001", nonce),
         method="REGISTER",
-        password_for=users,
+        secrets=users,
         now=1000 + 301,
     )
     assert not stale[1].ok and stale[1].stale
     forged = authority.check(
         credentials(authority, algorithm, "sip1001", "64.deadbeef"),
         method="REGISTER",
-        password_for=users,
+        secrets=users,
         now=1010,
     )
     assert not forged[1].ok and not forged[1].stale
     other_node = DigestAuthority("hotline", b"k" * 32)  # same secret: a nonce from any node is good
     assert other_node.check(
-        credentials(authority, algorithm, "sip1001", nonce), method="REGISTER", password_for=users, now=1010
+        credentials(authority, algorithm, "sip1001", nonce), method="REGISTER", secrets=users, now=1010
     )[1].ok
 
 
@@ -96,7 +97,7 @@ def test_challenges_are_md5_alone_for_old_phones_unless_configured() -> None:
 def test_malformed_credentials_are_refused_not_raised() -> None:
     authority = DigestAuthority("hotline")
     for header in ("", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", 'Digest username="1001", nonce', 'Digest realm="x"'):
-        assert not authority.check(header, method="REGISTER", password_for={"1001": "sip1001"})[1].ok
+        assert not authority.check(header, method="REGISTER", secrets=hashed({"1001": "sip1001"}))[1].ok
 
 
 @pytest.mark.parametrize(
@@ -111,6 +112,6 @@ def test_hotlines_own_client_answers_the_strongest_challenge_its_server_accepts(
         authority.challenges(), username="1001", password="sip1001", method="REGISTER", uri="sip:hotline"
     )
     assert header is not None and f"algorithm={offered[0].value}" in header
-    assert authority.check(header, method="REGISTER", password_for={"1001": "sip1001"})[1].ok
-    assert not authority.check(header, method="REGISTER", password_for={"1001": "wrong"})[1].ok
+    assert authority.check(header, method="REGISTER", secrets=hashed({"1001": "sip1001"}))[1].ok
+    assert not authority.check(header, method="REGISTER", secrets=hashed({"1001": "wrong"}))[1].ok
     assert answer_challenges(['Basic realm="x"'], username="a", password="b", method="X", uri="y") is None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.voice.sip.digest import Algorithm, answer_challenges, parse_credentials
+from hotline.voice.sip.digest import Algorithm, answer_challenges, hashed, parse_credentials
 from hotline.voice.sip.server import SipServer
 from tests.voice.conftest import Phone
 from tests.voice.test_sip_message import messages
@@ -54,7 +54,12 @@ def answer_challenge(challenge: str, password: str, *, ext: str = "1001") -> str
 @pytest.fixture
 async def server() -> AsyncIterator[SipServer]:
     sip = SipServer(
-        "127.0.0.1", 0, "hotline", PASSWORDS, secret=b"s" * 32, algorithms=(Algorithm.MD5, Algorithm.SHA256)
+        "127.0.0.1",
+        0,
+        "hotline",
+        hashed(PASSWORDS),
+        secret=b"s" * 32,
+        algorithms=(Algorithm.MD5, Algorithm.SHA256),
     )
     await sip.start()
     yield sip

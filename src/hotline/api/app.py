@@ -28,7 +28,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.media.tts import PromptCache
-from hotline.voice.sip.digest import Algorithm
+from hotline.voice.sip.digest import Algorithm, hashed
 from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.sip_host,
                 settings.sip_port,
                 settings.sip_realm,
-                dict(demo.SIP_EXTENSIONS) if settings.sip_demo else {},
+                hashed(demo.SIP_EXTENSIONS, settings.sip_realm) if settings.sip_demo else {},
                 trunks=[demo.SIP_TRUNK] if settings.sip_demo else [],
                 application=prompt_and_collect(PromptCache(settings.prompt_cache)),
                 max_calls=settings.sip_max_calls,

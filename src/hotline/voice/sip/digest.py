@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,12 +27,35 @@ def _h(algorithm: Algorithm, text: str) -> str:
     return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
 
 
+@dataclass(frozen=True)
+class DigestSecret:
+    """What the registrar keeps of an extension's password: HA1 = H(user:realm:password) per
+    algorithm (RFC 7616 §3.4.2), so the password itself is never stored."""
+
+    md5: str
+    sha256: str
+
+    @classmethod
+    def from_password(cls, username: str, realm: str, password: str) -> DigestSecret:
+        text = f"{username}:{realm}:{password}"
+        return cls(_h(Algorithm.MD5, text), _h(Algorithm.SHA256, text))
+
+    def ha1(self, algorithm: Algorithm) -> str:
+        return self.md5 if algorithm is Algorithm.MD5 else self.sha256
+
+
+def hashed(passwords: dict[str, str], realm: str = "hotline") -> dict[str, DigestSecret]:
+    """Extension → DigestSecret for a realm, from plain passwords (demo data and tests)."""
+    return {user: DigestSecret.from_password(user, realm, password) for user, password in passwords.items()}
+
+
 def response(
     algorithm: Algorithm,
     *,
     username: str,
     realm: str,
-    password: str,
+    password: str = "",
+    ha1: str | None = None,
     method: str,
     uri: str,
     nonce: str,
@@ -40,7 +64,7 @@ def response(
     cnonce: str | None = None,
 ) -> str:
     """The `response` value a client sends (RFC 7616 §3.4.1; without qop, RFC 2069 style)."""
-    ha1 = _h(algorithm, f"{username}:{realm}:{password}")
+    ha1 = ha1 or _h(algorithm, f"{username}:{realm}:{password}")
     ha2 = _h(algorithm, f"{method}:{uri}")
     if qop:
         return _h(algorithm, f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
@@ -120,7 +144,7 @@ class DigestAuthority:
         return "fresh" if 0 <= now - issued <= self.nonce_ttl else "stale"
 
     def check(
-        self, header: str, *, method: str, password_for: dict[str, str], now: float | None = None
+        self, header: str, *, method: str, secrets: Mapping[str, DigestSecret], now: float | None = None
     ) -> tuple[str | None, Verdict]:
         """Check an Authorization header; returns the username it claims and the verdict."""
         try:
@@ -136,15 +160,15 @@ class DigestAuthority:
             algorithm = Algorithm(params.get("algorithm", "MD5").upper().replace("SHA256", "SHA-256"))
         except ValueError:
             return username, Verdict(False, reason="unsupported algorithm")
-        password = password_for.get(username)
+        secret = secrets.get(username)
         state = self._nonce_state(params.get("nonce", ""), now if now is not None else time.time())
-        if state == "forged" or password is None:
+        if state == "forged" or secret is None:
             return username, Verdict(False, reason="unknown user or nonce")
         qop = params.get("qop")
         if qop not in (None, "auth"):
             return username, Verdict(False, reason="unsupported qop")
         expected = response(
-            algorithm, username=username, realm=self.realm, password=password, method=method,
+            algorithm, username=username, realm=self.realm, ha1=secret.ha1(algorithm), method=method,
             uri=params.get("uri", ""), nonce=params["nonce"], qop=qop, nc=params.get("nc"),
             cnonce=params.get("cnonce"),
         )  # fmt: skip

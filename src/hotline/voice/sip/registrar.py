@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from hotline.voice.sip.digest import DigestAuthority
+from hotline.voice.sip.digest import DigestAuthority, DigestSecret
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.transport import Peer
 
@@ -65,14 +65,14 @@ class Registrar:
     def __init__(
         self,
         authority: DigestAuthority,
-        passwords: dict[str, str],
+        extensions: Mapping[str, DigestSecret],
         guard: FailureGuard,
         *,
         min_expires: int = 60,
         max_expires: int = 3600,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.authority, self.passwords, self.guard = authority, passwords, guard
+        self.authority, self.extensions, self.guard = authority, extensions, guard
         self.min_expires, self.max_expires, self.clock = min_expires, max_expires, clock
         self._bindings: dict[str, dict[str, Binding]] = {}
 
@@ -87,7 +87,7 @@ class Registrar:
         header = request.headers.get("Authorization")
         if not header:
             return self._challenge(request)
-        username, verdict = self.authority.check(header, method=request.method, password_for=self.passwords)
+        username, verdict = self.authority.check(header, method=request.method, secrets=self.extensions)
         if verdict.ok and username is not None:
             self.guard.succeeded(peer.host)
             return username

@@ -16,7 +16,7 @@ import structlog
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Application
 from hotline.voice.engine import Engine
-from hotline.voice.sip.digest import Algorithm, DigestAuthority
+from hotline.voice.sip.digest import Algorithm, DigestAuthority, DigestSecret
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.registrar import FailureGuard, Registrar
 from hotline.voice.sip.transport import Peer, SipTransports
@@ -40,7 +40,8 @@ class SipServer:
     host: str
     port: int
     realm: str
-    passwords: dict[str, str]
+    extensions: dict[str, DigestSecret]
+    """Agent extensions and their digest secrets (`hashed({...})` from plain passwords)."""
     secret: bytes | None = None
     clock: Callable[[], float] = time.monotonic
     trunks: list[Trunk] = field(default_factory=list)
@@ -55,7 +56,7 @@ class SipServer:
     def __post_init__(self) -> None:
         self.registrar = Registrar(
             DigestAuthority(self.realm, self.secret, algorithms=self.algorithms),
-            self.passwords,
+            self.extensions,
             self.guard,
             clock=self.clock,
         )
@@ -63,7 +64,7 @@ class SipServer:
         self.engine = Engine(
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
-            is_extension=lambda target: target in self.passwords,
+            is_extension=lambda target: target in self.extensions,
             rtp_ports=self.rtp_ports,
         )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
