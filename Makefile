@@ -69,7 +69,7 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 	@echo "  Logins (password hotline-demo): admin supervisor teamlead agent1..agent5 planner frontdesk finance qa dept1"
 	@echo "  SIP: 127.0.0.1:5060 UDP/TCP, extensions 1001-1010 (password sip<ext>); call 4008001000 or 4008002000"
 	@echo ""
-	@HOTLINE_SIP_DEMO=true uv run --frozen hotline serve --no-migrate
+	@uv run --frozen hotline serve --no-migrate
 
 # ------------------------------------------------------------------ test
 

@@ -15,13 +15,15 @@ from hotline.admin import service as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.context import Context
-from hotline.voice.sip.trunk import Trunk
+from hotline.telephony import service as telephony
+from hotline.telephony.models import Extension, Trunk
+from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
 SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
-"""Demo SIP extensions and their passwords (ARCHITECTURE.md); used only with HOTLINE_SIP_DEMO."""
-SIP_TRUNK = Trunk("demo", "127.0.0.1", dids={"4008001000": "hotel", "4008002000": "travel"}, outbound=False)
-"""The demo trunk: a local SIP peer may call the hotel and travel numbers without authentication."""
+"""Demo SIP extensions and their passwords (ARCHITECTURE.md); agent1…agent5 sit at 1001…1005."""
+DEMO_DIDS = {"4008001000": ("hotel", "酒店预订热线"), "4008002000": ("travel", "旅游服务热线")}
+"""The demo trunk (127.0.0.1, no authentication) delivers the hotel and the travel number."""
 
 
 @dataclass(frozen=True)
@@ -97,4 +99,27 @@ async def load(ctx: Context) -> list[str]:
             if row is not None:
                 row.department_id = existing[demo.department].id
         created.append(demo.username)
+    await _load_telephony(ctx)
     return created
+
+
+async def _load_telephony(ctx: Context) -> None:
+    async with ctx.read() as session:
+        have = set((await session.scalars(select(Extension.number))).all())
+        agents = {row[0]: row[1] for row in await session.execute(select(User.username, User.id))}
+        trunk_id = await session.scalar(select(Trunk.id).where(Trunk.name == "demo"))
+    for number, password in SIP_EXTENSIONS.items():
+        if number in have:
+            continue
+        seat = int(number) - 1000
+        user_id = agents.get(f"agent{seat}") if seat <= 5 else None
+        name = next((u.display_name for u in USERS if u.username == f"agent{seat}"), f"坐席 {number}")
+        await telephony.create_extension(
+            ctx, ExtensionCreate(number=number, display_name=name, password=password, user_id=user_id)
+        )
+    if trunk_id is None:
+        trunk = await telephony.create_trunk(ctx, TrunkCreate(name="demo", host="127.0.0.1", outbound=False))
+        for did, (entry, description) in DEMO_DIDS.items():
+            await telephony.create_did(
+                ctx, DidCreate(number=did, trunk_id=trunk.id, entry_point=entry, description=description)
+            )

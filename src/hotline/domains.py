@@ -41,6 +41,7 @@ DOMAINS: tuple[Domain, ...] = (
         jobs_module="hotline.admin.jobs",
         builtin_jobs=(BuiltinJob("admin.purge_sessions", "admin.purge_sessions", "17 * * * *"),),
     ),
+    Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
 )
 
 

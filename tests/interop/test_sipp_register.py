@@ -64,13 +64,17 @@ async def test_sipp_with_a_wrong_password_is_refused(server: SipServer, tmp_path
 
 
 async def test_the_app_with_the_voice_role_registers_demo_extensions(
-    settings: object, tmp_path: Path
+    seeded: object, settings: object, tmp_path: Path
 ) -> None:
     from hotline.api.app import create_app
     from tests.conftest import make_settings
 
     port = free_udp_port()
-    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=port, sip_demo=True)  # type: ignore[attr-defined]
+    config = make_settings(
+        settings.database_url,
+        roles=["api", "voice"],
+        sip_port=port,
+    )
     app = create_app(config)
     async with app.router.lifespan_context(app):
         server = app.state.hotline.sip
@@ -113,8 +117,10 @@ async def test_a_call_to_an_unknown_number_from_an_unknown_source_is_challenged(
         await sip.stop()
 
 
-async def test_make_run_mode_takes_a_call_to_the_hotel_number(settings: object, tmp_path: Path) -> None:
-    """`hotline serve` with HOTLINE_SIP_DEMO: the demo trunk reaches 4008001000 (ARCHITECTURE.md)."""
+async def test_make_run_mode_takes_a_call_to_the_hotel_number(
+    seeded: object, settings: object, tmp_path: Path
+) -> None:
+    """`hotline serve` on the demo data: the demo trunk reaches 4008001000 (ARCHITECTURE.md)."""
     from hotline.api.app import create_app
     from tests.conftest import make_settings
 
@@ -122,7 +128,6 @@ async def test_make_run_mode_takes_a_call_to_the_hotel_number(settings: object, 
         settings.database_url,
         roles=["api", "voice"],
         sip_port=free_udp_port(),
-        sip_demo=True,  # type: ignore[attr-defined]
     )
     app = create_app(config)
     async with app.router.lifespan_context(app):

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -22,6 +22,21 @@ const en: typeof zh = {
     active: 'Status', enabled: 'Active', disabled: 'Disabled', lastLogin: 'Last sign-in', locked: 'Locked',
     createTitle: 'New user', editTitle: 'Edit user', password: 'Initial password', resetPassword: 'Reset password',
     newPassword: 'New password', searchPlaceholder: 'Username / name / work no.', passwordReset: 'Password reset',
+  },
+  telephony: {
+    title: 'Telephony', status: 'Status', extensions: 'Extensions', trunks: 'Trunks', numbers: 'Numbers',
+    engine: 'Voice engine', running: 'Running', stopped: 'Not running', activeCalls: 'Active calls', refused: 'Refused',
+    refusedDetail: '{calls} over the call limit · {auth} failed authentications', blocked: 'Blocked addresses (repeated authentication failures)',
+    noneBlocked: 'No address is blocked', unblock: 'Unblock', number: 'Extension', displayName: 'Name',
+    registered: 'Registered phones', offline: 'Not registered', expiresIn: 'expires in {s} s', enabled: 'Enabled', updated: 'Updated',
+    delete: 'Delete', confirmDelete: 'Delete {name}?', extensionsHint: "Agents' phones register here with the extension and its SIP password (digest authentication).",
+    trunksHint: 'Carrier trunks: calls are accepted only from a trunk address to its numbers; trunks that register are registered and renewed automatically.',
+    numbersHint: 'The number a caller dials (DID) decides which IVR flow the call starts in.', trunkName: 'Name', address: 'Address',
+    registration: 'Registration', ipAuth: 'By IP address', registeredOk: 'Registered', notRegistered: 'Not registered', pending: 'Registering',
+    outbound: 'Outbound calls', didNumber: 'Number', entryPoint: 'Entry flow', trunk: 'Trunk', description: 'Description',
+    newExtension: 'New extension', editExtension: 'Edit extension', sipPassword: 'SIP password', keepPassword: 'Leave empty to keep it',
+    newTrunk: 'New trunk', editTrunk: 'Edit trunk', host: 'Host', port: 'Port', registers: 'Register with the carrier',
+    account: 'Account', trunkPassword: 'Password', callerId: 'Caller ID', newNumber: 'New number', editNumber: 'Edit number',
   },
   rolesPage: { title: 'Roles', role: 'Role', permissions: 'Permissions' },
   audit: {
@@ -60,6 +75,7 @@ const en: typeof zh = {
     templates_approve: 'Approve templates', campaigns_read: 'View campaigns', campaigns_write: 'Manage campaigns',
     qa_read: 'View QA', qa_evaluate: 'Score calls', reports_read: 'View reports', reports_write: 'Design reports',
     knowledge_read: 'Read knowledge base', knowledge_write: 'Edit knowledge base',
+    telephony_read: 'View telephony settings', telephony_write: 'Manage extensions and trunks',
   },
   errors: {
     'invalid-credentials': 'Wrong username or password', 'login-locked': 'Too many failed sign-ins; try again later',
@@ -72,6 +88,9 @@ const en: typeof zh = {
     'payload-too-large': 'Too much data submitted', 'rate-limited': 'Too many requests',
     'token-not-found': 'API token not found', 'malformed-json': 'Malformed request',
     'internal-error': 'Internal error; please contact the administrator', 'network': 'Cannot reach the server',
+    'extension-taken': 'That extension exists', 'user-has-extension': 'That user already has an extension',
+    'trunk-name-taken': 'A trunk with that name exists', 'did-taken': 'That number is already configured',
+    'weak-sip-password': 'That SIP password is too easy to guess', 'registration-needs-credentials': 'A trunk that registers needs an account and a password',
   },
 }
 

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -20,6 +20,21 @@ export default {
     active: '状态', enabled: '启用', disabled: '停用', lastLogin: '最近登录', locked: '已锁定',
     createTitle: '新建用户', editTitle: '编辑用户', password: '初始密码', resetPassword: '重置密码',
     newPassword: '新密码', searchPlaceholder: '用户名 / 姓名 / 工号', passwordReset: '密码已重置',
+  },
+  telephony: {
+    title: '语音设置', status: '运行状态', extensions: '分机', trunks: '中继线路', numbers: '接入号码',
+    engine: '语音引擎', running: '运行中', stopped: '未启动', activeCalls: '当前通话', refused: '拒绝',
+    refusedDetail: '超限呼叫 {calls} 次 · 认证失败 {auth} 次', blocked: '已封禁地址（多次认证失败）',
+    noneBlocked: '没有被封禁的地址', unblock: '解除封禁', number: '分机号', displayName: '名称',
+    registered: '注册的话机', offline: '未注册', expiresIn: '{s} 秒后过期', enabled: '启用', updated: '更新时间',
+    delete: '删除', confirmDelete: '确定删除 {name}？', extensionsHint: '坐席话机用分机号和 SIP 密码注册到本系统（摘要认证）。',
+    trunksHint: '运营商中继：来电只接受中继地址呼入的号码；需要注册的中继由系统自动注册并续期。',
+    numbersHint: '来电号码（DID）决定呼叫进入哪个 IVR 流程。', trunkName: '名称', address: '地址',
+    registration: '注册', ipAuth: '按 IP 认证', registeredOk: '已注册', notRegistered: '未注册', pending: '正在注册',
+    outbound: '允许外呼', didNumber: '号码', entryPoint: '入口流程', trunk: '中继', description: '说明',
+    newExtension: '新建分机', editExtension: '编辑分机', sipPassword: 'SIP 密码', keepPassword: '留空则不修改',
+    newTrunk: '新建中继', editTrunk: '编辑中继', host: '主机', port: '端口', registers: '向运营商注册',
+    account: '账号', trunkPassword: '密码', callerId: '外显号码', newNumber: '新建号码', editNumber: '编辑号码',
   },
   rolesPage: { title: '角色权限', role: '角色', permissions: '权限' },
   audit: {
@@ -56,6 +71,7 @@ export default {
     messages_send: '发送短信/邮件', templates_write: '编辑模板', templates_approve: '审批模板',
     campaigns_read: '查看外呼任务', campaigns_write: '管理外呼任务', qa_read: '查看质检', qa_evaluate: '质检评分',
     reports_read: '查看报表', reports_write: '定制报表', knowledge_read: '查看知识库', knowledge_write: '维护知识库',
+    telephony_read: '查看语音设置', telephony_write: '管理分机与中继',
   },
   errors: {
     'invalid-credentials': '用户名或密码错误', 'login-locked': '登录失败次数过多，请稍后再试',
@@ -66,5 +82,8 @@ export default {
     'last-admin': '不能停用或移除最后一位管理员', 'not-found': '未找到', 'payload-too-large': '提交的内容过大',
     'rate-limited': '请求过于频繁', 'token-not-found': 'API 令牌不存在', 'malformed-json': '请求格式错误',
     'internal-error': '系统内部错误，请联系管理员', 'network': '无法连接服务器',
+    'extension-taken': '分机号已存在', 'user-has-extension': '该用户已有分机', 'trunk-name-taken': '中继名称已存在',
+    'did-taken': '该号码已配置', 'weak-sip-password': 'SIP 密码太容易被猜到，请换一个',
+    'registration-needs-credentials': '需要注册的中继必须填写账号和密码',
   },
 }

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from hotline import __version__, demo, domains
+from hotline import __version__, domains
 from hotline.admin.service import Authenticator
 from hotline.api import problems
 from hotline.api.deps import AppState, public
@@ -23,12 +23,14 @@ from hotline.api.middleware import RequestContextMiddleware
 from hotline.core.config import Settings, get_settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
-from hotline.core.events import create_bus
+from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.telephony import service as telephony
+from hotline.telephony.events import TelephonyChanged
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.media.tts import PromptCache
-from hotline.voice.sip.digest import Algorithm, hashed
+from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
@@ -38,6 +40,36 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 
 def system_context(state: AppState, name: str = "system") -> Context:
     return Context(state.settings, state.db, state.bus, Actor.system(name))
+
+
+async def start_voice(state: AppState) -> None:
+    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change."""
+    settings = state.settings
+    ctx = system_context(state, "system:voice")
+    config = await telephony.load_config(ctx)
+    sip = SipServer(
+        settings.sip_host,
+        settings.sip_port,
+        settings.sip_realm,
+        config.extensions,
+        trunks=config.trunks,
+        application=prompt_and_collect(PromptCache(settings.prompt_cache)),
+        max_calls=settings.sip_max_calls,
+        rtp_ports=settings.rtp_ports,
+        algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
+    )
+    try:
+        await sip.start()
+    except OSError as exc:
+        where = f"{settings.sip_host}:{settings.sip_port}"
+        raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
+    state.sip = sip
+
+    async def reload(event: Event) -> None:
+        changed = await telephony.load_config(ctx)
+        await sip.reconfigure(changed.extensions, changed.trunks)
+
+    state.bus.subscribe(TelephonyChanged, reload)
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:
@@ -98,22 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             await state.scheduler.start()
         if "voice" in settings.roles:
-            state.sip = SipServer(
-                settings.sip_host,
-                settings.sip_port,
-                settings.sip_realm,
-                hashed(demo.SIP_EXTENSIONS, settings.sip_realm) if settings.sip_demo else {},
-                trunks=[demo.SIP_TRUNK] if settings.sip_demo else [],
-                application=prompt_and_collect(PromptCache(settings.prompt_cache)),
-                max_calls=settings.sip_max_calls,
-                rtp_ports=settings.rtp_ports,
-                algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
-            )
-            try:
-                await state.sip.start()
-            except OSError as exc:
-                where = f"{settings.sip_host}:{settings.sip_port}"
-                raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
+            await start_voice(state)
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()

@@ -46,9 +46,6 @@ class Settings(BaseSettings):
     """Challenges the registrar sends, in order (docs/decisions/0002: MD5 alone by default)."""
     rtp_ports: tuple[int, int] = (20000, 30000)
     """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
-    sip_demo: bool = False
-    """Accept the demo extensions 1001–1010 (password sip<ext>) and the demo trunk (127.0.0.1 may
-    call 4008001000 and 4008002000 without authentication). `make run` turns this on."""
     roles: list[NodeRole] = ["api", "voice", "jobs"]
     node_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 

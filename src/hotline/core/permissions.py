@@ -64,6 +64,8 @@ class Permission(StrEnum):
     REPORTS_WRITE = "reports.write"
     KNOWLEDGE_READ = "knowledge.read"
     KNOWLEDGE_WRITE = "knowledge.write"
+    TELEPHONY_READ = "telephony.read"
+    TELEPHONY_WRITE = "telephony.write"
 
 
 class Role(StrEnum):
@@ -188,6 +190,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.KNOWLEDGE_WRITE,
             P.HOTELS_WRITE,
             P.JOBS_READ,
+            P.TELEPHONY_READ,
         }
     ),
     Role.ADMIN: frozenset(Permission),

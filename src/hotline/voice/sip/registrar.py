@@ -55,6 +55,9 @@ class FailureGuard:
     def succeeded(self, host: str) -> None:
         self._failures.pop(host, None)
 
+    def blocked_hosts(self) -> list[str]:
+        return sorted(host for host in list(self._blocked_until) if self.blocked(host))
+
     def unblock(self, host: str) -> None:
         """An operator lets an address in again (a phone with a mistyped password, fixed)."""
         self._blocked_until.pop(host, None)

@@ -75,6 +75,25 @@ class SipServer:
             if trunk.register
         ]
 
+    async def reconfigure(self, extensions: dict[str, DigestSecret], trunks: list[Trunk]) -> None:
+        """Take a new configuration while calls go on: registrations of unchanged trunks carry on,
+        removed ones unregister, new ones start; calls in progress are not touched."""
+        self.extensions.clear()
+        self.extensions.update(extensions)  # the registrar and engine read this same mapping
+        self.trunks[:] = trunks
+        self.engine.trunks = self.trunks
+        keep = [t for t in trunks if t.register]
+        for registration in [r for r in self.registrations if r.trunk not in keep]:
+            await registration.stop()
+            self.registrations.remove(registration)
+        running = [r.trunk for r in self.registrations]
+        for trunk in [t for t in keep if t not in running]:
+            registration = TrunkRegistration(
+                trunk, self.engine.transactions, via_host=lambda: self.engine.via_host
+            )
+            self.registrations.append(registration)
+            registration.start()
+
     def entry_for(self, number: str) -> str:
         """The entry point (IVR flow) a dialled number starts; "" for numbers without one."""
         return next((t.dids[number] for t in self.trunks if number in t.dids), "")

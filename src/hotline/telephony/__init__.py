@@ -1,0 +1,1 @@
+"""Telephony configuration: agent extensions, carrier trunks and the numbers (DIDs) callers dial."""

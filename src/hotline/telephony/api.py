@@ -1,0 +1,107 @@
+"""Routes for telephony settings (extensions, trunks, numbers) and the live voice status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+
+from hotline.api.deps import IdPath, requires
+from hotline.core.context import Context
+from hotline.core.permissions import Permission
+from hotline.telephony import service
+from hotline.telephony.models import Trunk
+from hotline.telephony.schemas import (
+    DidCreate,
+    DidOut,
+    DidUpdate,
+    ExtensionCreate,
+    ExtensionOut,
+    ExtensionUpdate,
+    TrunkCreate,
+    TrunkOut,
+    TrunkUpdate,
+    VoiceStatus,
+)
+
+router = APIRouter(prefix="/api/telephony", tags=["telephony"])
+READ = Annotated[Context, Depends(requires(Permission.TELEPHONY_READ))]
+WRITE = Annotated[Context, Depends(requires(Permission.TELEPHONY_WRITE))]
+
+
+def _trunk_out(trunk: Trunk) -> TrunkOut:
+    return TrunkOut(
+        id=trunk.id, name=trunk.name, host=trunk.host, port=trunk.port, transport=trunk.transport,
+        username=trunk.username, has_password=bool(trunk.password), registers=trunk.registers,
+        expires=trunk.expires, outbound=trunk.outbound, caller_id=trunk.caller_id, enabled=trunk.enabled,
+        dids=[DidOut.model_validate(did) for did in trunk.dids], created_at=trunk.created_at,
+        updated_at=trunk.updated_at,
+    )  # fmt: skip
+
+
+@router.get("/extensions")
+async def list_extensions(ctx: READ) -> list[ExtensionOut]:
+    return [ExtensionOut.model_validate(e) for e in await service.list_extensions(ctx)]
+
+
+@router.post("/extensions", status_code=status.HTTP_201_CREATED)
+async def create_extension(body: ExtensionCreate, ctx: WRITE) -> ExtensionOut:
+    return ExtensionOut.model_validate(await service.create_extension(ctx, body))
+
+
+@router.patch("/extensions/{extension_id}")
+async def update_extension(extension_id: IdPath, body: ExtensionUpdate, ctx: WRITE) -> ExtensionOut:
+    return ExtensionOut.model_validate(await service.update_extension(ctx, extension_id, body))
+
+
+@router.delete("/extensions/{extension_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_extension(extension_id: IdPath, ctx: WRITE) -> None:
+    await service.delete_extension(ctx, extension_id)
+
+
+@router.get("/trunks")
+async def list_trunks(ctx: READ) -> list[TrunkOut]:
+    return [_trunk_out(t) for t in await service.list_trunks(ctx)]
+
+
+@router.post("/trunks", status_code=status.HTTP_201_CREATED)
+async def create_trunk(body: TrunkCreate, ctx: WRITE) -> TrunkOut:
+    return _trunk_out(await service.create_trunk(ctx, body))
+
+
+@router.patch("/trunks/{trunk_id}")
+async def update_trunk(trunk_id: IdPath, body: TrunkUpdate, ctx: WRITE) -> TrunkOut:
+    return _trunk_out(await service.update_trunk(ctx, trunk_id, body))
+
+
+@router.delete("/trunks/{trunk_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_trunk(trunk_id: IdPath, ctx: WRITE) -> None:
+    await service.delete_trunk(ctx, trunk_id)
+
+
+@router.post("/dids", status_code=status.HTTP_201_CREATED)
+async def create_did(body: DidCreate, ctx: WRITE) -> DidOut:
+    return DidOut.model_validate(await service.create_did(ctx, body))
+
+
+@router.patch("/dids/{did_id}")
+async def update_did(did_id: IdPath, body: DidUpdate, ctx: WRITE) -> DidOut:
+    return DidOut.model_validate(await service.update_did(ctx, did_id, body))
+
+
+@router.delete("/dids/{did_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_did(did_id: IdPath, ctx: WRITE) -> None:
+    await service.delete_did(ctx, did_id)
+
+
+@router.get("/status")
+async def voice_status(request: Request, ctx: READ) -> VoiceStatus:
+    """This node's voice engine: registered phones, trunk registrations, calls, blocked addresses."""
+    return service.status(ctx, request.app.state.hotline.sip)
+
+
+@router.post("/blocked/{host}/unblock", status_code=status.HTTP_204_NO_CONTENT)
+async def unblock(
+    request: Request, host: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Fa-f.:]+$")], ctx: WRITE
+) -> None:
+    await service.unblock(ctx, request.app.state.hotline.sip, host)
