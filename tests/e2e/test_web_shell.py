@@ -22,7 +22,9 @@ def menu_items(page: Page) -> list[str]:
 
 def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     sign_in(page, "admin")
-    assert menu_items(page) == ["nav-home", "nav-users", "nav-roles", "nav-audit", "nav-profile"]
+    assert menu_items(page) == [
+        "nav-home", "nav-users", "nav-roles", "nav-telephony", "nav-audit", "nav-profile"
+    ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()
     table = page.get_by_test_id("users-table")
@@ -65,3 +67,22 @@ def test_switching_to_english_translates_the_shell(page: Page) -> None:
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("logout").click()
     expect(page.get_by_test_id("login-submit")).to_have_text("Sign in")
+
+
+def test_admin_adds_an_extension_and_a_weak_password_is_refused_at_its_field(page: Page) -> None:
+    sign_in(page, "admin")
+    page.get_by_test_id("nav-telephony").click()
+    expect(page.get_by_test_id("voice-status")).to_contain_text("运行中")
+    page.get_by_role("tab", name="分机").click()
+    table = page.get_by_test_id("extensions-table")
+    expect(table).to_contain_text("陈晓")  # the demo extension 1001 belongs to agent1
+    page.get_by_test_id("extension-create").click()
+    page.get_by_test_id("extension-form-number").fill("1088")
+    page.get_by_test_id("extension-form-name").fill("大堂副理")
+    page.get_by_test_id("extension-form-password").fill("1088")
+    page.get_by_test_id("extension-form-save").click()
+    expect(page.locator(".el-form-item__error")).to_be_visible()  # shown at the password field
+    page.get_by_test_id("extension-form-password").fill("Lobby-88x")
+    page.get_by_test_id("extension-form-save").click()
+    expect(table).to_contain_text("大堂副理")
+    page.screenshot(path=str(Path(ROOT, "test-results/telephony.png")))
