@@ -1,0 +1,273 @@
+"""Voice-engine benchmarks with SIPp on loopback: bridged+recorded calls, call setup rate, prompt
+playing (IVR) load with pacing lateness, and DTMF detection over many calls.
+
+    uv run python benchmarks/voice.py bridge [--calls 200] [--seconds 20] [--uvloop]
+    uv run python benchmarks/voice.py setup  [--rate 100] [--seconds 60] [--uvloop]
+    uv run python benchmarks/voice.py ivr    [--calls 300] [--seconds 20] [--uvloop]
+    uv run python benchmarks/voice.py dtmf   [--calls 1000] [--uvloop]
+
+The engine runs alone in a process pinned to CPU 0 (`taskset -c 0`); SIPp runs on CPU 1. The
+engine's CPU time comes from /proc/<pid>/stat over a steady window; the engine process counts what
+it did (packets relayed, frames sent and their lateness, digits collected) and reports it as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "benchmarks" / "scenarios"
+TESTS = ROOT / "tests" / "interop" / "scenarios"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ---------------------------------------------------------------- the engine process
+
+
+def serve(mode: str, port: int, far_port: int, stats_path: Path, record_to: Path, use_uvloop: bool) -> None:
+    from hotline.voice import engine as engine_module
+    from hotline.voice.control import Leg
+    from hotline.voice.media.g711 import tone, ulaw_encode
+    from hotline.voice.rtp import session as rtp_session
+    from hotline.voice.sip.server import SipServer
+    from hotline.voice.sip.trunk import Trunk
+
+    stats: dict[str, Any] = {"relayed": 0, "frames": 0, "lateness": [], "digits_ok": 0, "digits_bad": 0,
+                             "answered": 0, "failed": 0}  # fmt: skip
+    relay = rtp_session.RtpSession.relay
+
+    def counting_relay(self: Any, packet: Any, *, event: bool = False) -> None:
+        stats["relayed"] += 1
+        relay(self, packet, event=event)
+
+    rtp_session.RtpSession.relay = counting_relay  # type: ignore[method-assign]
+    clock = rtp_session.media_clock
+
+    async def measured_clock(interval: float = 0.02) -> Any:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        async for frame in clock(interval):
+            late = loop.time() - (start + frame * interval)
+            stats["frames"] += 1
+            if len(stats["lateness"]) < 2_000_000:
+                stats["lateness"].append(late)
+            yield frame
+
+    rtp_session.media_clock = measured_clock  # type: ignore[assignment]
+    prompt = ulaw_encode(tone(440, 1000) + tone(660, 1000))
+    calls = [0]
+
+    async def application(leg: Leg) -> None:
+        await leg.answer()
+        stats["answered"] += 1
+        if mode == "bridge":
+            calls[0] += 1
+            try:
+                far = await server.engine.originate("7000", ring_for=10)
+            except Exception:
+                stats["failed"] += 1
+                raise
+            bridge = server.engine.bridge(leg, far, record_to=record_to / str(calls[0]))
+            try:
+                await bridge.wait()
+            finally:
+                await bridge.stop()
+                await far.hang_up()
+        elif mode == "ivr":
+            await leg.play(prompt, loop=True)
+        elif mode == "dtmf":
+            digits = await leg.collect(max_digits=8, first_timeout=10, next_timeout=5)
+            stats["digits_ok" if digits == "81" else "digits_bad"] += 1
+        else:
+            await leg.ended.wait()
+
+    trunks = [Trunk("load", "127.0.0.1", dids={"5000": mode})]
+    if mode == "bridge":
+        trunks.append(Trunk("far", "127.0.0.1", port=far_port, dids={}, outbound=True))
+    server = SipServer("127.0.0.1", port, "hotline", {}, trunks=trunks, application=application, max_calls=5000)
+    engine_module.log.debug("benchmark engine")
+
+    async def main() -> None:
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        while not stop.is_set():
+            snapshot = {k: v for k, v in stats.items() if k != "lateness"} | {"legs": len(server.engine.legs)}
+            stats_path.write_text(json.dumps(snapshot))
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+        lateness = sorted(stats.pop("lateness"))
+        if lateness:
+            stats["lateness_p50_ms"] = lateness[len(lateness) // 2] * 1000
+            stats["lateness_p99_ms"] = lateness[int(len(lateness) * 0.99)] * 1000
+            stats["lateness_max_ms"] = lateness[-1] * 1000
+        stats["legs"] = len(server.engine.legs)
+        stats_path.write_text(json.dumps(stats))
+        await server.stop()
+
+    if use_uvloop:
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
+
+
+# ---------------------------------------------------------------- the orchestrator
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def read_stats(path: Path) -> dict[str, Any]:
+    for _ in range(20):
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError):
+            time.sleep(0.05)
+    return {}
+
+
+def sipp(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["taskset", "-c", "1", "sipp", *args, "-nostdin", "-i", "127.0.0.1"],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{kind}-"))
+    port, far_port = free_port(), free_port()
+    stats_path = work / "stats.json"
+    env = {**os.environ, "HOTLINE_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, __file__, "serve", "--mode", kind, "--port", str(port), "--far-port", str(far_port),
+               "--stats", str(stats_path), "--record-to", str(work / "rec")]  # fmt: skip
+    if args.uvloop:
+        command.append("--uvloop")
+    engine = subprocess.Popen(["taskset", "-c", "0", *command], env=env)
+    helpers: list[subprocess.Popen[bytes]] = []
+    try:
+        time.sleep(1.5)
+        stream = work / "tone.ulaw"
+        from hotline.voice.media.g711 import tone, ulaw_encode
+
+        stream.write_bytes(ulaw_encode(tone(1000, 2000)))
+        hold = (SCENARIOS / "uac_hold.xml").read_text().replace("@STREAM@", f"{stream},-1,0")
+        (work / "uac_hold.xml").write_text(hold)
+        target = f"127.0.0.1:{port}"
+        result: dict[str, Any] = {"kind": kind, "uvloop": args.uvloop}
+        if kind in ("bridge", "ivr"):
+            if kind == "bridge":
+                helpers.append(sipp("-sf", str(SCENARIOS / "uas_answer.xml"), "-p", str(far_port),
+                                    "-mp", str(free_port()), "-rtp_echo", cwd=work))  # fmt: skip
+            ramp = max(1, args.calls // 10)
+            hold_ms = int((args.calls / ramp + args.seconds + 15) * 1000)
+            caller = sipp(target, "-sf", str(work / "uac_hold.xml"), "-s", "5000", "-r", str(ramp),
+                          "-m", str(args.calls), "-l", str(args.calls), "-d", str(hold_ms),
+                          "-p", str(free_port()), "-mp", str(free_port()), cwd=work)  # fmt: skip
+            helpers.append(caller)
+            time.sleep(args.calls / ramp + 5)  # all calls up, media flowing
+            before, cpu0, t0 = read_stats(stats_path), cpu_seconds(engine.pid), time.monotonic()
+            time.sleep(args.seconds)
+            after, cpu1, t1 = read_stats(stats_path), cpu_seconds(engine.pid), time.monotonic()
+            busy = (cpu1 - cpu0) / (t1 - t0)
+            result |= {"calls_up": after.get("legs"), "cpu_share": busy}
+            if kind == "bridge":
+                relayed = after["relayed"] - before["relayed"]
+                result |= {"relayed_per_s": relayed / (t1 - t0), "us_per_packet": (cpu1 - cpu0) / relayed * 1e6,
+                           "calls_at_80pct": 0.8 / ((cpu1 - cpu0) / relayed * 100)}  # fmt: skip
+            else:
+                frames = after["frames"] - before["frames"]
+                result |= {"frames_per_s": frames / (t1 - t0), "us_per_frame": (cpu1 - cpu0) / frames * 1e6,
+                           "calls_at_80pct": 0.8 / ((cpu1 - cpu0) / frames * 50)}  # fmt: skip
+        elif kind == "setup":
+            total = args.rate * args.seconds
+            caller = sipp(target, "-sf", str(work / "uac_hold.xml"), "-s", "5000", "-r", str(args.rate),
+                          "-m", str(total), "-d", "1000", "-p", str(free_port()), "-mp", str(free_port()),
+                          "-trace_stat", "-fd", "1", cwd=work)  # fmt: skip
+            cpu0, t0 = cpu_seconds(engine.pid), time.monotonic()
+            code = caller.wait(timeout=args.seconds * 3 + 60)
+            cpu1, t1 = cpu_seconds(engine.pid), time.monotonic()
+            stat_files = list(work.glob("*_.csv"))
+            failed = _last_stat(stat_files[0], "FailedCall(C)") if stat_files else -1
+            ok = _last_stat(stat_files[0], "SuccessfulCall(C)") if stat_files else -1
+            result |= {"sipp_exit": code, "calls": total, "successful": ok, "failed": failed,
+                       "seconds": t1 - t0, "cpu_share": (cpu1 - cpu0) / (t1 - t0)}  # fmt: skip
+        elif kind == "dtmf":
+            caller = sipp(target, "-sf", str(TESTS / "call_dtmf.xml"), "-s", "5000", "-r", "20", "-l", "200",
+                          "-m", str(args.calls), "-p", str(free_port()), "-mp", str(free_port()), cwd=work)  # fmt: skip
+            code = caller.wait(timeout=args.calls / 20 * 3 + 120)
+            time.sleep(1)
+            after = read_stats(stats_path)
+            result |= {"sipp_exit": code, "calls": args.calls, "digits_ok": after.get("digits_ok"),
+                       "digits_bad": after.get("digits_bad")}  # fmt: skip
+        for helper in helpers:
+            helper.terminate()
+        engine.send_signal(signal.SIGTERM)
+        engine.wait(timeout=60)
+        final = read_stats(stats_path)
+        for key in ("lateness_p50_ms", "lateness_p99_ms", "lateness_max_ms", "failed"):
+            if key in final:
+                result[key if key != "failed" else "originate_failed"] = final[key]
+        return result
+    finally:
+        for process in (*helpers, engine):
+            if process.poll() is None:
+                process.kill()
+
+
+def _last_stat(path: Path, column: str) -> int:
+    lines = [line.split(";") for line in path.read_text().splitlines() if line.strip()]
+    index = lines[0].index(column)
+    return int(lines[-1][index])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=["bridge", "setup", "ivr", "dtmf", "serve"])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--mode", default="setup")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--far-port", type=int, default=0)
+    parser.add_argument("--stats", type=Path)
+    parser.add_argument("--record-to", type=Path)
+    args = parser.parse_args()
+    if args.kind == "serve":
+        serve(args.mode, args.port, args.far_port, args.stats, args.record_to, args.uvloop)
+        return
+    results = [run(args.kind, args) for _ in range(args.runs)]
+    for result in results:
+        print(json.dumps(result))
+    numeric = {k for k, v in results[0].items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    print("median:", json.dumps({k: statistics.median(r[k] for r in results if k in r) for k in sorted(numeric)}))
+
+
+if __name__ == "__main__":
+    main()
