@@ -15,10 +15,10 @@ import wave
 from pathlib import Path
 
 from hotline.voice.media.g711 import ULAW_SILENCE, ulaw_decode
-from hotline.voice.rtp.packet import RtpPacket
 
 RATE = 8000
 MAX_SECONDS = 4 * 3600  # a runaway timestamp must not allocate gigabytes
+_SILENCE = bytes([ULAW_SILENCE])
 
 
 class LegRecorder:
@@ -30,18 +30,18 @@ class LegRecorder:
         self._source: int | None = None
         self._base = 0  # RTP timestamp that corresponds to sample 0 of the buffer
 
-    def packet(self, packet: RtpPacket, now: float | None = None) -> None:
-        if packet.ssrc != self._source:  # a new source: place it by its arrival time
-            self._source = packet.ssrc
-            arrived = int(((time.monotonic() if now is None else now) - self.started) * RATE)
-            self._base = (packet.timestamp - max(0, arrived)) & 0xFFFFFFFF
-        offset = (packet.timestamp - self._base) & 0xFFFFFFFF
+    def packet(self, timestamp: int, ssrc: int, payload: bytes) -> None:
+        if ssrc != self._source:  # a new source: place it by its arrival time
+            self._source = ssrc
+            arrived = int((time.monotonic() - self.started) * RATE)
+            self._base = (timestamp - max(0, arrived)) & 0xFFFFFFFF
+        offset = (timestamp - self._base) & 0xFFFFFFFF
         if offset >= MAX_SECONDS * RATE:
             return
-        end = offset + len(packet.payload)
+        end = offset + len(payload)
         if end > len(self.buffer):
-            self.buffer.extend(bytes([ULAW_SILENCE]) * (end - len(self.buffer)))
-        self.buffer[offset:end] = packet.payload
+            self.buffer.extend(_SILENCE * (end - len(self.buffer)))
+        self.buffer[offset:end] = payload
 
     def samples(self, length: int) -> bytes:
         data = bytes(self.buffer[:length])
