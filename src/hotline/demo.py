@@ -7,6 +7,7 @@ numbers 001…005 and extensions 1001…1005. Later domains extend this module.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from hotline.core.context import Context
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
+from hotline.voice.media.g711 import tone, ulaw_encode
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
 SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
@@ -103,6 +105,18 @@ async def load(ctx: Context) -> list[str]:
     return created
 
 
+@functools.cache
+def hold_music() -> bytes:
+    """A soft 16-second chime melody in 8 kHz μ-law, made here so the demo needs no audio files."""
+    notes = [523, 659, 784, 659, 587, 698, 880, 698, 523, 659, 784, 1047, 784, 659, 587, 523]
+    samples: list[int] = []
+    for frequency in notes:
+        tone_samples = tone(frequency, 1000, amplitude=3000)
+        fade = len(tone_samples)
+        samples += [round(s * (1 - n / fade) ** 2) for n, s in enumerate(tone_samples)]
+    return ulaw_encode(samples)
+
+
 async def _load_telephony(ctx: Context) -> None:
     async with ctx.read() as session:
         have = set((await session.scalars(select(Extension.number))).all())
@@ -116,6 +130,10 @@ async def _load_telephony(ctx: Context) -> None:
         name = next((u.display_name for u in USERS if u.username == f"agent{seat}"), f"坐席 {number}")
         await telephony.create_extension(
             ctx, ExtensionCreate(number=number, display_name=name, password=password, user_id=user_id)
+        )
+    if not await telephony.prompt_audio(ctx, "hold-music"):
+        await telephony.store_prompt(
+            ctx, "hold-music", hold_music(), source="upload", description="等待音乐（演示：钟声旋律）"
         )
     if trunk_id is None:
         trunk = await telephony.create_trunk(ctx, TrunkCreate(name="demo", host="127.0.0.1", outbound=False))

@@ -4,12 +4,17 @@ admin pages registers at once, a disabled one is refused, and secrets never come
 from __future__ import annotations
 
 import asyncio
+import io
+import math
 import socket
+import struct
+import wave
 
 import pytest
 
 from hotline.core.config import Settings
 from hotline.core.context import Context
+from hotline.telephony.service import prompt_audio
 from tests.conftest import Users, assert_problem, make_settings
 from tests.voice.softphone import Softphone
 
@@ -118,3 +123,45 @@ async def test_a_trunk_password_is_kept_but_never_shown(seeded: Context, users: 
     assert renamed.json()["has_password"] is True  # an omitted password stays as it was
     audit = await admin.get("/api/audit", params={"entity_type": "trunks"})
     assert "s3cret-Trunk" not in audit.text
+
+
+def wav_file(seconds: float, *, rate: int = 16000, channels: int = 2) -> bytes:
+    """A WAV as a recording studio would deliver it: 16 kHz stereo, not the 8 kHz mono Hotline plays."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        samples = [round(8000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(int(rate * seconds))]
+        out.writeframes(
+            struct.pack(f"<{len(samples) * channels}h", *[s for s in samples for _ in range(channels)])
+        )
+    return buffer.getvalue()
+
+
+async def test_an_uploaded_recording_becomes_an_8khz_prompt_and_bad_files_are_refused(
+    seeded: Context, users: Users, ctx: Context
+) -> None:
+    admin = await users("admin")
+    stored = await admin.put(
+        "/api/telephony/prompts/hold-music", content=wav_file(2.0), headers={"content-type": "audio/wav"},
+        params={"description": "等待音乐"},
+    )  # fmt: skip
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["source"] == "upload" and abs(stored.json()["duration_ms"] - 2000) <= 20
+    audio = await prompt_audio(ctx, "hold-music")
+    assert audio is not None and abs(len(audio) - 16000) <= 160  # 8 kHz μ-law: 8,000 bytes a second
+    listened = await admin.get(f"/api/telephony/prompts/{stored.json()['id']}/audio")
+    assert listened.headers["content-type"] == "audio/wav" and listened.content[:4] == b"RIFF"
+
+    for body in (b"not audio at all", b"RIFF\x00\x00\x00\x00WAVEjunk"):
+        refused = await admin.put("/api/telephony/prompts/other", content=body)
+        assert_problem(refused, 422, "unreadable-audio", "body")
+    assert_problem(
+        await admin.put("/api/telephony/prompts/Bad Name", content=wav_file(0.1)), 422, "validation-failed"
+    )
+    agent = await users("agent1")
+    assert_problem(
+        await agent.put("/api/telephony/prompts/x", content=wav_file(0.1)), 403, "permission-denied"
+    )
+    assert [p["name"] for p in (await admin.get("/api/telephony/prompts")).json()] == ["hold-music"]

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from hotline.voice.control import Bridge, EndReason, Leg, LegEvent, LegState, OriginateFailed
+from hotline.voice.control import (
+    Bridge,
+    EndReason,
+    Leg,
+    LegEvent,
+    LegState,
+    MonitorMode,
+    OriginateFailed,
+    monitor_hearing,
+)
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
@@ -199,3 +208,56 @@ async def test_a_phone_asking_to_transfer_gets_202_and_the_router_hears_the_targ
     assert reply.status == 202
     transfers = [event for event in harness.events if event.kind == "transfer"]
     assert [event.detail["target"] for event in transfers] == ["1002"]
+
+
+async def test_a_supervisor_listens_then_whispers_and_the_caller_never_hears_the_supervisor(
+    harness: Harness,
+) -> None:
+    agent = await harness.phone("1001")
+    supervisor = await harness.phone("1002")
+    legs: dict[str, Leg] = {}
+
+    async def connect(caller: Leg) -> None:
+        await caller.answer()
+        agent_leg = await harness.sip.engine.originate("1001", ring_for=5)
+        bridge = harness.sip.engine.bridge(caller, agent_leg)
+        legs.update(caller=caller, agent=agent_leg)
+        try:
+            await bridge.wait()
+        finally:
+            await bridge.stop()
+            await agent_leg.hang_up()
+
+    harness.application = connect
+    caller = await Softphone.open("13800138000", "", harness.sip.port)
+    harness.phones.append(caller)
+    assert (await caller.dial("4008001000")).status == 200
+    await asyncio.wait_for(agent.answered.wait(), 3)
+    watching = await harness.sip.engine.originate("1002", ring_for=5)
+    phones = {"caller": caller, "agent": agent, "supervisor": supervisor}
+
+    async def talk() -> dict[str, list[int]]:
+        marks = {name: len(phone.rtp.packets) for name, phone in phones.items()}
+        await asyncio.gather(
+            caller.send_tone(1000, 800), agent.send_tone(600, 800), supervisor.send_tone(400, 800)
+        )
+        await asyncio.sleep(0.1)
+        return {
+            name: ulaw_decode(b"".join(p.payload for _, p in phone.rtp.packets[marks[name] :]))
+            for name, phone in phones.items()
+        }
+
+    conference = harness.sip.engine.conference(
+        monitor_hearing(legs["caller"], legs["agent"], watching, MonitorMode.LISTEN)
+    )
+    listening = await talk()
+    conference.set_hearing(monitor_hearing(legs["caller"], legs["agent"], watching, MonitorMode.WHISPER))
+    whispering = await talk()
+    await conference.stop()
+    await watching.hang_up()
+
+    assert tone_share(listening["supervisor"], 1000) > 0.2 and tone_share(listening["supervisor"], 600) > 0.2
+    assert tone_share(listening["caller"], 600) > 0.8 and tone_share(listening["agent"], 1000) > 0.8
+    assert tone_share(whispering["agent"], 400) > 0.2 and tone_share(whispering["agent"], 1000) > 0.2
+    for heard in (listening["caller"], listening["agent"], whispering["caller"]):
+        assert tone_share(heard, 400) < 0.02  # the supervisor is heard only where allowed

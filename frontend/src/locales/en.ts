@@ -24,6 +24,9 @@ const en: typeof zh = {
     newPassword: 'New password', searchPlaceholder: 'Username / name / work no.', passwordReset: 'Password reset',
   },
   telephony: {
+    prompts: 'Prompts', promptsHint: 'Recordings or Mandarin text-to-speech, stored at 8 kHz for the IVR and hold music.', speak: 'Text to speech',
+    upload: 'Upload recording', promptName: 'Name', source: 'Source', source_upload: 'Recording', source_tts: 'Speech', duration: 'Length',
+    listen: 'Listen', text: 'Text to speak', wavFile: 'WAV file',
     title: 'Telephony', status: 'Status', extensions: 'Extensions', trunks: 'Trunks', numbers: 'Numbers',
     engine: 'Voice engine', running: 'Running', stopped: 'Not running', activeCalls: 'Active calls', refused: 'Refused',
     refusedDetail: '{calls} over the call limit · {auth} failed authentications', blocked: 'Blocked addresses (repeated authentication failures)',
@@ -91,6 +94,8 @@ const en: typeof zh = {
     'extension-taken': 'That extension exists', 'user-has-extension': 'That user already has an extension',
     'trunk-name-taken': 'A trunk with that name exists', 'did-taken': 'That number is already configured',
     'weak-sip-password': 'That SIP password is too easy to guess', 'registration-needs-credentials': 'A trunk that registers needs an account and a password',
+    'unreadable-audio': 'The recording cannot be read; upload a WAV file', 'prompt-too-long': 'Prompts can be at most 10 minutes long',
+    'speech-unavailable': 'Text-to-speech (espeak-ng, sox) is not installed on the server',
   },
 }
 

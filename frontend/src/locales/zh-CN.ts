@@ -22,6 +22,9 @@ export default {
     newPassword: '新密码', searchPlaceholder: '用户名 / 姓名 / 工号', passwordReset: '密码已重置',
   },
   telephony: {
+    prompts: '提示音', promptsHint: '录音或文字转语音（普通话），以 8 kHz 存储，供 IVR 与等待音乐使用。', speak: '文字转语音',
+    upload: '上传录音', promptName: '名称', source: '来源', source_upload: '录音', source_tts: '合成语音', duration: '时长',
+    listen: '试听', text: '播报文字', wavFile: 'WAV 文件',
     title: '语音设置', status: '运行状态', extensions: '分机', trunks: '中继线路', numbers: '接入号码',
     engine: '语音引擎', running: '运行中', stopped: '未启动', activeCalls: '当前通话', refused: '拒绝',
     refusedDetail: '超限呼叫 {calls} 次 · 认证失败 {auth} 次', blocked: '已封禁地址（多次认证失败）',
@@ -85,5 +88,7 @@ export default {
     'extension-taken': '分机号已存在', 'user-has-extension': '该用户已有分机', 'trunk-name-taken': '中继名称已存在',
     'did-taken': '该号码已配置', 'weak-sip-password': 'SIP 密码太容易被猜到，请换一个',
     'registration-needs-credentials': '需要注册的中继必须填写账号和密码',
+    'unreadable-audio': '无法读取该录音，请上传 WAV 文件', 'prompt-too-long': '提示音最长 10 分钟',
+    'speech-unavailable': '服务器未安装语音合成（espeak-ng、sox）',
   },
 }

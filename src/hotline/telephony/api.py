@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
@@ -18,6 +18,9 @@ from hotline.telephony.schemas import (
     ExtensionCreate,
     ExtensionOut,
     ExtensionUpdate,
+    PromptName,
+    PromptOut,
+    PromptSpeak,
     TrunkCreate,
     TrunkOut,
     TrunkUpdate,
@@ -105,3 +108,47 @@ async def unblock(
     request: Request, host: Annotated[str, Path(max_length=64, pattern=r"^[0-9A-Fa-f.:]+$")], ctx: WRITE
 ) -> None:
     await service.unblock(ctx, request.app.state.hotline.sip, host)
+
+
+@router.get("/prompts")
+async def list_prompts(ctx: READ) -> list[PromptOut]:
+    return [PromptOut.model_validate(p) for p in await service.list_prompts(ctx)]
+
+
+@router.put(
+    "/prompts/{name}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def upload_prompt(
+    name: Annotated[PromptName, Path()],
+    request: Request,
+    ctx: WRITE,
+    description: Annotated[str, Query(max_length=200)] = "",
+) -> PromptOut:
+    """Upload a WAV recording as the prompt `name` (replacing it); stored as 8 kHz μ-law."""
+    return PromptOut.model_validate(
+        await service.upload_prompt(ctx, name, await request.body(), description=description)
+    )
+
+
+@router.post("/prompts/{name}/speak")
+async def speak_prompt(name: Annotated[PromptName, Path()], body: PromptSpeak, ctx: WRITE) -> PromptOut:
+    """Make the prompt `name` from text, spoken in Mandarin."""
+    return PromptOut.model_validate(await service.speak_prompt(ctx, name, body))
+
+
+@router.get(
+    "/prompts/{prompt_id}/audio", response_class=Response, responses={200: {"content": {"audio/wav": {}}}}
+)
+async def prompt_audio(prompt_id: IdPath, ctx: READ) -> Response:
+    return Response(await service.prompt_wav(ctx, prompt_id), media_type="audio/wav")
+
+
+@router.delete("/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_prompt(prompt_id: IdPath, ctx: WRITE) -> None:
+    await service.delete_prompt(ctx, prompt_id)

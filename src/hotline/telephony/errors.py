@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hotline.core.errors import Conflict, InvalidInput
+from hotline.core.errors import Conflict, HotlineError, InvalidInput
 
 
 class ExtensionTaken(Conflict):
@@ -31,3 +31,19 @@ class WeakSipPassword(InvalidInput):
 class RegistrationNeedsCredentials(InvalidInput):
     code = "registration-needs-credentials"
     title = "A trunk that registers needs a username and a password"
+
+
+class UnreadableAudio(InvalidInput):
+    code = "unreadable-audio"
+    title = "The file is not a WAV recording that can be played"
+
+
+class PromptTooLong(InvalidInput):
+    code = "prompt-too-long"
+    title = "Prompts can be at most 10 minutes long"
+
+
+class SpeechUnavailable(HotlineError):
+    code = "speech-unavailable"
+    status = 503
+    title = "Text-to-speech (espeak-ng and sox) is not installed on this server"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.audit import Audited
@@ -70,3 +70,22 @@ class Did(Audited, Base):
     description: Mapped[str] = mapped_column(String(120), default="")
 
     trunk: Mapped[Trunk] = relationship(back_populates="dids")
+
+
+class Prompt(Audited, Base):
+    """A recorded or spoken announcement (welcome, hold music, closing notice), stored as 8 kHz
+    μ-law so every voice node plays it without converting."""
+
+    __tablename__ = "prompts"
+    __audit_redact__ = frozenset({"audio"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(8))
+    """upload | tts"""
+    text: Mapped[str | None] = mapped_column(Text)
+    audio: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    duration_ms: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

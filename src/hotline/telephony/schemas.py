@@ -140,3 +140,21 @@ class VoiceStatus(Output):
     blocked: list[str]
     extensions: list[ExtensionStatus]
     trunks: list[TrunkStatus]
+
+
+PromptName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+
+
+class PromptOut(Output):
+    id: int
+    name: str
+    description: str
+    source: Literal["upload", "tts"]
+    text: str | None
+    duration_ms: int
+    updated_at: datetime
+
+
+class PromptSpeak(Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NON_BLANK)]
+    description: Annotated[str, StringConstraints(max_length=200)] = ""

@@ -19,7 +19,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.telephony import errors
 from hotline.telephony.events import TelephonyChanged
-from hotline.telephony.models import Did, Extension, Trunk
+from hotline.telephony.models import Did, Extension, Prompt, Trunk
 from hotline.telephony.schemas import (
     ContactOut,
     DidCreate,
@@ -27,11 +27,14 @@ from hotline.telephony.schemas import (
     ExtensionCreate,
     ExtensionStatus,
     ExtensionUpdate,
+    PromptSpeak,
     TrunkCreate,
     TrunkStatus,
     TrunkUpdate,
     VoiceStatus,
 )
+from hotline.voice.media.g711 import ulaw_to_wav
+from hotline.voice.media.tts import AudioUnreadable, PromptCache, TtsUnavailable, wav_to_mulaw
 from hotline.voice.sip import trunk as sip_trunk
 from hotline.voice.sip.digest import DigestSecret
 
@@ -223,6 +226,87 @@ async def delete_did(ctx: Context, did_id: int) -> None:
     async with ctx.write() as tx:
         await tx.session.delete(await _did(tx.session, did_id))
         tx.publish(TelephonyChanged(what="dids"))
+
+
+# ---------------------------------------------------------------- prompts
+
+MAX_PROMPT_MS = 10 * 60 * 1000
+
+
+async def list_prompts(ctx: Context) -> list[Prompt]:
+    ctx.require(Permission.TELEPHONY_READ)
+    async with ctx.read() as session:
+        return list((await session.scalars(select(Prompt).order_by(Prompt.name))).all())
+
+
+async def store_prompt(
+    ctx: Context, name: str, audio: bytes, *, source: str, description: str, text: str | None = None
+) -> Prompt:
+    """Store 8 kHz μ-law audio as the prompt `name`, replacing one of that name."""
+    ctx.require(Permission.TELEPHONY_WRITE)
+    duration_ms = len(audio) // 8
+    if duration_ms > MAX_PROMPT_MS:
+        raise errors.PromptTooLong(field="body")
+    async with ctx.write() as tx:
+        prompt = await tx.session.scalar(select(Prompt).where(Prompt.name == name))
+        if prompt is None:
+            prompt = Prompt(name=name)
+            tx.session.add(prompt)
+        prompt.audio, prompt.duration_ms, prompt.source = audio, duration_ms, source
+        prompt.description, prompt.text = description, text
+        await tx.session.flush()
+        tx.publish(TelephonyChanged(what="prompts"))
+    return prompt
+
+
+async def upload_prompt(ctx: Context, name: str, wav: bytes, *, description: str = "") -> Prompt:
+    """Store a recording under `name` (replacing one of that name), converted to 8 kHz μ-law."""
+    ctx.require(Permission.TELEPHONY_WRITE)
+    if wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
+        raise errors.UnreadableAudio("Upload a WAV file (RIFF/WAVE)", field="body")
+    try:
+        audio = await wav_to_mulaw(wav)
+    except AudioUnreadable as exc:
+        raise errors.UnreadableAudio(f"The WAV file cannot be read: {exc}", field="body") from exc
+    except TtsUnavailable as exc:
+        raise errors.SpeechUnavailable(str(exc)) from exc
+    return await store_prompt(ctx, name, audio, source="upload", description=description, text=None)
+
+
+async def speak_prompt(ctx: Context, name: str, data: PromptSpeak) -> Prompt:
+    """Store `text` spoken in Mandarin (espeak-ng) under `name`."""
+    ctx.require(Permission.TELEPHONY_WRITE)
+    try:
+        audio = await PromptCache(ctx.settings.prompt_cache).mulaw(data.text)
+    except TtsUnavailable as exc:
+        raise errors.SpeechUnavailable(str(exc)) from exc
+    return await store_prompt(ctx, name, audio, source="tts", description=data.description, text=data.text)
+
+
+async def prompt_audio(ctx: Context, name: str) -> bytes | None:
+    """A prompt's 8 kHz μ-law audio for the voice engine (a system read); None if there is none."""
+    async with ctx.read() as session:
+        return await session.scalar(select(Prompt.audio).where(Prompt.name == name))
+
+
+async def prompt_wav(ctx: Context, prompt_id: int) -> bytes:
+    """The prompt as a 16-bit WAV file, for listening to it in the browser."""
+    ctx.require(Permission.TELEPHONY_READ)
+    async with ctx.read() as session:
+        audio = await session.scalar(select(Prompt.audio).where(Prompt.id == prompt_id))
+    if audio is None:
+        raise NotFound(f"Prompt {prompt_id} does not exist")
+    return ulaw_to_wav(audio)
+
+
+async def delete_prompt(ctx: Context, prompt_id: int) -> None:
+    ctx.require(Permission.TELEPHONY_WRITE)
+    async with ctx.write() as tx:
+        prompt = await tx.session.get(Prompt, prompt_id)
+        if prompt is None:
+            raise NotFound(f"Prompt {prompt_id} does not exist")
+        await tx.session.delete(prompt)
+        tx.publish(TelephonyChanged(what="prompts"))
 
 
 # ---------------------------------------------------------------- what the engine runs on

@@ -117,6 +117,7 @@ class Leg(ABC):
         """Set once the leg has been bridged to another (a caller reached an agent)."""
         self.variables: dict[str, Any] = {}
         self.entry = ""
+        self.muted = False
         """For inbound calls: the entry point (IVR flow) of the number dialled, from its DID."""
         self._emit = emit
         now = self.now()
@@ -210,6 +211,11 @@ class Leg(ABC):
     async def send_digits(self, digits: str) -> None:
         """Send keys to the far end as RFC 4733 events, correctly paced."""
 
+    def mute(self, muted: bool) -> None:
+        """Stop (or resume) passing this party's voice to the others; they hear silence."""
+        self.muted = muted
+        self.publish("muted" if muted else "unmuted")
+
     @abstractmethod
     async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
         """End the leg: BYE when answered, CANCEL when ringing, a final refusal when offered."""
@@ -244,6 +250,38 @@ class Bridge(ABC):
     @abstractmethod
     async def stop(self) -> Recording | None:
         """Stop forwarding (each leg stays up); returns the finished recording, if any."""
+
+
+class MonitorMode(StrEnum):
+    LISTEN = "listen"  # the supervisor hears both; nobody hears the supervisor
+    WHISPER = "whisper"  # the agent hears the supervisor too; the caller does not
+    BARGE = "barge"  # everyone hears everyone (also a 3-way call)
+
+
+def monitor_hearing(caller: Leg, agent: Leg, supervisor: Leg, mode: MonitorMode) -> dict[Leg, set[Leg]]:
+    """Who hears whom when a supervisor joins a caller–agent call."""
+    return {
+        supervisor: {caller, agent},
+        agent: {caller, supervisor} if mode in (MonitorMode.WHISPER, MonitorMode.BARGE) else {caller},
+        caller: {agent, supervisor} if mode is MonitorMode.BARGE else {agent},
+    }
+
+
+class Conference(ABC):
+    """Three or more legs mixed, each hearing only the legs it is set to hear."""
+
+    def __init__(self, hears: dict[Leg, set[Leg]]) -> None:
+        self.hears = hears
+        for leg in hears:
+            leg.publish("conference", hears=sorted(other.id for other in hears[leg]))
+
+    @abstractmethod
+    def set_hearing(self, hears: dict[Leg, set[Leg]]) -> None:
+        """Change who hears whom (listen → whisper → barge) without interrupting anyone."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop mixing; two legs that were bridged go back to their direct bridge."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +334,10 @@ class CallControl(ABC):
     @abstractmethod
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
         """Connect two answered legs; with `record_to`, record both sides into that folder."""
+
+    @abstractmethod
+    def conference(self, hears: dict[Leg, set[Leg]]) -> Conference:
+        """Mix answered legs; `monitor_hearing()` gives the table for listen, whisper and barge."""
 
     @abstractmethod
     def reachable(self, target: str) -> bool:

@@ -29,6 +29,7 @@ from hotline.voice.control import (
     Application,
     Bridge,
     CallControl,
+    Conference,
     Direction,
     EndReason,
     Leg,
@@ -38,8 +39,9 @@ from hotline.voice.control import (
     Recording,
     run_application,
 )
+from hotline.voice.media.mixer import Mixer
 from hotline.voice.media.recorder import CallRecorder
-from hotline.voice.rtp.session import NoFreePort, RtpSession
+from hotline.voice.rtp.session import NoFreePort, RtpSession, media_clock
 from hotline.voice.sdp import Direction as SdpDirection
 from hotline.voice.sdp import Media, SdpError, SessionDescription, answer, offer
 from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, new_branch, tag_of, uri_of
@@ -170,6 +172,10 @@ class SipLeg(Leg):
         elif self.state is LegState.RINGING:
             self.engine.finish(self, reason)
 
+    def mute(self, muted: bool) -> None:
+        self.rtp.muted = muted
+        super().mute(muted)
+
     def notify_transfer(self, status: int, reason: str) -> None:
         """Report a REFER's outcome to the phone that asked (RFC 3515 NOTIFY with a sipfrag)."""
         if self.dialog is None or self.state is LegState.ENDED:
@@ -208,6 +214,59 @@ class SipBridge(Bridge):
             self.recorder = None
         self._unbridged()
         return self.recording
+
+
+class SipConference(Conference):
+    """Mixes its legs on a 20 ms media clock; their direct relays are paused meanwhile."""
+
+    def __init__(self, hears: dict[Leg, set[Leg]]) -> None:
+        legs = [leg for leg in hears if isinstance(leg, SipLeg)]
+        if len(legs) != len(hears):
+            raise TypeError("the built-in engine mixes its own legs")
+        super().__init__(hears)
+        self.legs: list[SipLeg] = legs
+        self.mixer = Mixer()
+        self._relays = {leg: leg.rtp.relay_to for leg in legs}
+        self._taps: dict[SipLeg, Callable[[int, int, bytes], None]] = {}
+        for leg in legs:
+            leg.rtp.relay_to = None
+            self._taps[leg] = self._tap(leg)
+            leg.rtp.taps.append(self._taps[leg])
+        self.set_hearing(hears)
+        self._task = asyncio.ensure_future(self._run())
+
+    def _tap(self, leg: SipLeg) -> Callable[[int, int, bytes], None]:
+        def tap(timestamp: int, ssrc: int, payload: bytes) -> None:
+            if not leg.muted:
+                self.mixer.push(leg, payload)
+
+        return tap
+
+    def set_hearing(self, hears: dict[Leg, set[Leg]]) -> None:
+        self.hears = hears
+        self.mixer.set_hearing(dict(hears))  # type: ignore[arg-type]
+
+    async def _run(self) -> None:
+        clock = media_clock()
+        try:
+            async for _ in clock:
+                for listener, frame in self.mixer.tick().items():
+                    assert isinstance(listener, SipLeg)  # noqa: S101 - the mixer holds only our legs
+                    if listener.state is not LegState.ENDED:
+                        listener.rtp.send_frame(frame)
+        finally:
+            await clock.aclose()
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        for leg in self.legs:
+            with contextlib.suppress(ValueError):
+                leg.rtp.taps.remove(self._taps[leg])
+            relay = self._relays[leg]
+            if relay is not None and leg.state is not LegState.ENDED:
+                leg.rtp.relay_to = relay
+            leg.publish("conference-ended")
 
 
 class Engine(CallControl):
@@ -633,6 +692,9 @@ class Engine(CallControl):
         if not isinstance(a, SipLeg) or not isinstance(b, SipLeg):
             raise TypeError("the built-in engine bridges its own legs")
         return SipBridge(a, b, record_to)
+
+    def conference(self, hears: dict[Leg, set[Leg]]) -> Conference:
+        return SipConference(hears)
 
     async def stop(self) -> None:
         for leg in list(self.legs.values()):

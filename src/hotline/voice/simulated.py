@@ -24,6 +24,7 @@ from hotline.voice.control import (
     Application,
     Bridge,
     CallControl,
+    Conference,
     Direction,
     EndReason,
     Leg,
@@ -123,6 +124,15 @@ class SimBridge(Bridge):
         return None
 
 
+class SimConference(Conference):
+    def set_hearing(self, hears: dict[Leg, set[Leg]]) -> None:
+        self.hears = hears
+
+    async def stop(self) -> None:
+        for leg in self.hears:
+            leg.publish("conference-ended")
+
+
 @dataclass
 class SimulatedVoice(CallControl):
     application: Application
@@ -220,6 +230,9 @@ class SimulatedVoice(CallControl):
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
         return SimBridge(a, b)
+
+    def conference(self, hears: dict[Leg, set[Leg]]) -> Conference:
+        return SimConference(hears)
 
     def reachable(self, target: str) -> bool:
         phone = self.phones.get(target)

@@ -9,12 +9,11 @@ files are written after the call (off the event loop).
 from __future__ import annotations
 
 import asyncio
-import struct
 import time
 import wave
 from pathlib import Path
 
-from hotline.voice.media.g711 import ULAW_SILENCE, ulaw_decode
+from hotline.voice.media.g711 import ULAW_SILENCE, ulaw_to_pcm16
 
 RATE = 8000
 MAX_SECONDS = 4 * 3600  # a runaway timestamp must not allocate gigabytes
@@ -66,12 +65,10 @@ class CallRecorder:
 
 def _write(folder: Path, a: bytes, b: bytes) -> tuple[Path, Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    left, right = ulaw_decode(a), ulaw_decode(b)
     paths = folder / "a.wav", folder / "b.wav", folder / "mix.wav"
-    for path, samples in ((paths[0], left), (paths[1], right)):
-        _wav(path, 1, struct.pack(f"<{len(samples)}h", *samples))
-    interleaved = [s for pair in zip(left, right, strict=True) for s in pair]
-    _wav(paths[2], 2, struct.pack(f"<{len(interleaved)}h", *interleaved))
+    _wav(paths[0], 1, ulaw_to_pcm16(a))
+    _wav(paths[1], 1, ulaw_to_pcm16(b))
+    _wav(paths[2], 2, ulaw_to_pcm16(a, b))
     return paths
 
 

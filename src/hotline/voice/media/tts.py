@@ -18,6 +18,25 @@ class TtsUnavailable(RuntimeError):
     """espeak-ng or sox is not installed, or rendering failed."""
 
 
+class AudioUnreadable(ValueError):
+    """The uploaded file is not audio sox can read."""
+
+
+async def wav_to_mulaw(wav: bytes) -> bytes:
+    """Any WAV file (any rate, width or channel count) → 8 kHz mono μ-law, with sox."""
+    if shutil.which("sox") is None:
+        raise TtsUnavailable("sox is needed to convert audio")
+    convert = await asyncio.create_subprocess_exec(
+        "sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", "-",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    audio, error = await convert.communicate(wav)
+    if convert.returncode != 0 or not audio:
+        reason = error.decode("utf-8", "replace").strip().splitlines()
+        raise AudioUnreadable(reason[-1][:200] if reason else "sox could not read the audio")
+    return audio
+
+
 class PromptCache:
     def __init__(self, directory: Path, *, voice: str = "cmn", speed: int = 150) -> None:
         self.directory, self.voice, self.speed = directory, voice, speed
@@ -42,7 +61,6 @@ class PromptCache:
         if not self.available():
             raise TtsUnavailable("espeak-ng and sox are needed for spoken prompts")
         self.directory.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.{id(text)}.tmp")
         speak = await asyncio.create_subprocess_exec(
             "espeak-ng", "-v", self.voice, "-s", str(self.speed), "--stdout", text,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
@@ -50,14 +68,12 @@ class PromptCache:
         wav, _ = await speak.communicate()
         if speak.returncode != 0 or not wav:
             raise TtsUnavailable(f"espeak-ng failed for {text!r}")
-        convert = await asyncio.create_subprocess_exec(
-            "sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", str(partial),
-            stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        await convert.communicate(wav)
-        if convert.returncode != 0 or not partial.is_file():
-            partial.unlink(missing_ok=True)
-            raise TtsUnavailable("sox could not convert the prompt to 8 kHz μ-law")
+        try:
+            audio = await wav_to_mulaw(wav)
+        except AudioUnreadable as exc:
+            raise TtsUnavailable(f"sox could not convert the prompt to 8 kHz μ-law: {exc}") from exc
+        partial = path.with_suffix(f".{os.getpid()}.{id(text)}.tmp")
+        partial.write_bytes(audio)
         partial.replace(path)
-        self._loaded[path] = path.read_bytes()
-        return self._loaded[path]
+        self._loaded[path] = audio
+        return audio

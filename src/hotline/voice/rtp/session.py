@@ -111,6 +111,7 @@ class RtpSession:
         self.on_digit: Callable[[str], None] = lambda digit: None
         self.dtmf = DtmfDetector(lambda digit: self.on_digit(digit))
         self.relay_to: RtpSession | None = None
+        self.muted = False  # audio from the far end is not passed on (taps still see it)
         self.taps: list[Callable[[int, int, bytes], None]] = []
         """Called with (timestamp, ssrc, μ-law payload) of each audio packet (the recorder)."""
         self.received_packets = 0
@@ -178,7 +179,7 @@ class RtpSession:
         if self.alaw:  # taps and bridges see μ-law, the engine's one internal format
             payload = payload.translate(ALAW_TO_ULAW)
         relay_to = self.relay_to
-        if relay_to is not None:
+        if relay_to is not None and not self.muted:
             relay_to.relay(sequence, timestamp, ssrc, payload, marker)
         for tap in self.taps:
             tap(timestamp, ssrc, payload)
