@@ -11,7 +11,7 @@ APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium fonts-
 export UV_LINK_MODE := copy
 
 .PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
-        test-postgres test-frontend test-e2e check-api-client api-client bench system-test-deps clean
+        test-postgres test-frontend test-e2e check-api-client api-client bench bench-voice system-test-deps clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -106,8 +106,14 @@ check-api-client: api-client ## Fail if the checked-in API client is stale
 	@git diff --exit-code --stat -- frontend/openapi.json frontend/src/api/schema.d.ts \
 	  || { echo "the API client is stale: run 'make api-client' and commit"; exit 1; }
 
-bench: python-deps ## Run the benchmarks (see benchmarks/README.md)
+bench: python-deps ## Run the API benchmark (see benchmarks/README.md)
 	uv run --frozen python benchmarks/api_throughput.py
+
+bench-voice: python-deps system-test-deps ## Run the voice benchmarks with SIPp (several minutes)
+	uv run --frozen python benchmarks/voice.py bridge --calls 400 --seconds 20 --uvloop --runs 3
+	uv run --frozen python benchmarks/voice.py ivr --calls 400 --seconds 20 --uvloop --runs 3
+	uv run --frozen python benchmarks/voice.py setup --rate 100 --seconds 60 --uvloop --runs 3
+	uv run --frozen python benchmarks/voice.py dtmf --calls 1000 --uvloop
 
 clean: ## Remove build output, caches and the embedded database
 	rm -rf $(STAMP) frontend/dist var .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,9 @@ def free_port() -> int:
 # ---------------------------------------------------------------- the engine process
 
 
-def serve(mode: str, port: int, far_port: int, stats_path: Path, record_to: Path, use_uvloop: bool) -> None:
+def serve(
+    mode: str, port: int, far_port: int, stats_path: Path, record_to: Path | None, use_uvloop: bool
+) -> None:
     from hotline.voice.control import Leg
     from hotline.voice.media.g711 import tone, ulaw_encode
     from hotline.voice.rtp import session as rtp_session
@@ -78,7 +80,9 @@ def serve(mode: str, port: int, far_port: int, stats_path: Path, record_to: Path
             except Exception:
                 stats["failed"] += 1
                 raise
-            bridge = server.engine.bridge(leg, far, record_to=record_to / str(calls[0]))
+            bridge = server.engine.bridge(
+                leg, far, record_to=record_to / str(calls[0]) if record_to else None
+            )
             try:
                 await bridge.wait()
             finally:
@@ -159,8 +163,10 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "HOTLINE_LOG_LEVEL": "WARNING"}
     command = [
         sys.executable, __file__, "serve", "--mode", kind, "--port", str(port), "--far-port", str(far_port),
-        "--stats", str(stats_path), "--record-to", str(work / "rec"),
+        "--stats", str(stats_path),
     ]  # fmt: skip
+    if not args.no_record:
+        command += ["--record-to", str(work / "rec")]
     if args.uvloop:
         command.append("--uvloop")
     engine = subprocess.Popen(["taskset", "-c", "0", *command], env=env)
@@ -174,7 +180,7 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         hold = (SCENARIOS / "uac_hold.xml").read_text().replace("@STREAM@", f"{stream},-1,0")
         (work / "uac_hold.xml").write_text(hold)
         target = f"127.0.0.1:{port}"
-        result: dict[str, Any] = {"kind": kind, "uvloop": args.uvloop}
+        result: dict[str, Any] = {"kind": kind, "uvloop": args.uvloop, "recorded": not args.no_record}
         if kind in ("bridge", "ivr"):
             if kind == "bridge":
                 far = ("-sf", str(SCENARIOS / "uas_answer.xml"), "-p", str(far_port), "-mp", str(free_port()))
@@ -262,6 +268,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--uvloop", action="store_true")
+    parser.add_argument("--no-record", action="store_true", help="bridge without recording")
     parser.add_argument("--mode", default="setup")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--far-port", type=int, default=0)

@@ -119,12 +119,12 @@ def test_ports_are_even_distinct_and_run_out_cleanly() -> None:
         base = probe.getsockname()[1] // 2 * 2 + 1000
     first = allocate_port("127.0.0.1", base, base + 4)
     second = allocate_port("127.0.0.1", base, base + 4)
-    ports = {first.getsockname()[1], second.getsockname()[1]}
-    assert ports == {base, base + 2}
+    ports = {sock.getsockname()[1] for pair in (first, second) for sock in pair}
+    assert ports == {base, base + 1, base + 2, base + 3}  # even RTP ports, RTCP on the odd port above
     with pytest.raises(NoFreePort):
         allocate_port("127.0.0.1", base, base + 4)
-    first.close()
-    second.close()
+    for sock in (*first, *second):
+        sock.close()
 
 
 @given(st.lists(st.integers(-32768, 32767), max_size=200))
@@ -140,3 +140,32 @@ def test_fast_pcm_decoding_matches_the_reference_decoder(left: bytes, right: byt
     stereo = struct.unpack(f"<{2 * len(left)}h", ulaw_to_pcm16(left, right))
     assert list(stereo[0::2]) == ulaw_decode(left) and list(stereo[1::2]) == ulaw_decode(right)
     assert struct.unpack(f"<{len(left)}h", ulaw_to_pcm16(left)) == tuple(ulaw_decode(left))
+
+
+async def test_rtcp_reports_carry_loss_jitter_and_the_round_trip_time() -> None:
+    """Hotline's two ends talk: one sends 50 paced frames losing every tenth, then each reports."""
+    sender, receiver = RtpSession("127.0.0.1", ("127.0.0.1", 9)), RtpSession("127.0.0.1", ("127.0.0.1", 9))
+    await sender.start()
+    await receiver.start()
+    try:
+        sender.remote, receiver.remote = ("127.0.0.1", receiver.port), ("127.0.0.1", sender.port)
+        for n in range(50):
+            if n % 10 == 4:  # lost on the way
+                sender.sequence, sender.timestamp = sender.sequence + 1, sender.timestamp + 160
+            else:
+                sender.send_frame(b"\xff" * 160)
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        sender.send_report()  # an SR: it sent media
+        await asyncio.sleep(0.05)
+        receiver.send_report()  # an RR about the sender's stream, echoing the SR's time
+        await asyncio.sleep(0.05)
+        assert (receiver.stats.received, receiver.stats.lost) == (45, 5)
+        heard = receiver.quality()
+        assert heard["packets_lost"] == 5 and heard["jitter_ms"] is not None and heard["jitter_ms"] < 5
+        reported = sender.quality()
+        assert reported["far_end_fraction_lost"] == round(25 / 256, 4)  # 5 of 50, in 1/256ths
+        assert reported["rtt_ms"] is not None and 0 <= reported["rtt_ms"] < 200
+    finally:
+        sender.close()
+        receiver.close()

@@ -87,6 +87,8 @@ class Cdr:
     bridged_at: float | None = None
     ended_at: float | None = None
     end_reason: EndReason | None = None
+    quality: dict[str, float | int | None] | None = None
+    """Media figures at the end (packets received and lost, jitter, far-end loss, round trip)."""
 
     @property
     def talk_seconds(self) -> float:

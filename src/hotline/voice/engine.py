@@ -468,6 +468,8 @@ class Engine(CallControl):
         self.finish(leg, reason)
 
     def finish(self, leg: SipLeg, reason: EndReason, *, keep_media: bool = False) -> None:
+        if leg.state is not LegState.ENDED and leg.rtp.received_packets:
+            leg.cdr.quality = leg.rtp.quality()
         leg.mark_ended(reason)
         if not keep_media:
             leg.rtp.close()

@@ -10,11 +10,14 @@ import asyncio
 import random
 import socket
 import struct
+import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hotline.voice.media.g711 import ALAW_TO_ULAW, ULAW_TO_ALAW
 from hotline.voice.rtp.packet import DTMF_EVENTS, RtpPacket, TelephoneEvent
+from hotline.voice.rtp.rtcp import FarEndReport, ReceiverStats, build_report, read_compound
 
 FRAME_MS = 20
 SAMPLES_PER_FRAME = 160  # 8 kHz × 20 ms
@@ -26,21 +29,25 @@ class NoFreePort(RuntimeError):
     """Every RTP port in the configured range is taken: the call gets 503."""
 
 
-def allocate_port(host: str, low: int = 20000, high: int = 30000) -> socket.socket:
-    """Bind a UDP socket on a free even port in [low, high). The bind is the reservation, so two
-    sessions (or two processes) can never get the same port."""
-    even = list(range(low + low % 2, high, 2))
-    start = random.randrange(len(even))  # noqa: S311 - spreading ports, not security
+def allocate_port(host: str, low: int = 20000, high: int = 30000) -> tuple[socket.socket, socket.socket]:
+    """Bind UDP sockets on a free even port in [low, high) for RTP and the odd port above it for
+    RTCP. The bind is the reservation, so two sessions (or two processes) never share a port."""
+    even = list(range(low + low % 2, high - 1, 2))
+    start = random.randrange(len(even)) if even else 0  # noqa: S311 - spreading ports, not security
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for port in even[start:] + even[:start]:
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        rtp, rtcp = socket.socket(family, socket.SOCK_DGRAM), socket.socket(family, socket.SOCK_DGRAM)
         try:
-            sock.bind((host, port))
+            rtp.bind((host, port))
+            rtcp.bind((host, port + 1))
         except OSError:
-            sock.close()
+            rtp.close()
+            rtcp.close()
             continue
-        sock.setblocking(False)
-        return sock
-    raise NoFreePort(f"no free RTP port in {low}-{high} on {host}")
+        rtp.setblocking(False)
+        rtcp.setblocking(False)
+        return rtp, rtcp
+    raise NoFreePort(f"no free RTP port pair in {low}-{high} on {host}")
 
 
 async def media_clock(interval: float = FRAME_MS / 1000) -> AsyncGenerator[int, None]:
@@ -77,15 +84,18 @@ class DtmfDetector:
             self.on_digit(event.digit)
 
 
-class _Protocol(asyncio.DatagramProtocol):
+class _RtcpProtocol(asyncio.DatagramProtocol):
     def __init__(self, session: RtpSession) -> None:
         self.session = session
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.session.received(data, addr)
+        self.session.rtcp_received(data, addr)
 
 
-class RtpSession:
+REPORT_INTERVAL = 5.0
+
+
+class RtpSession(asyncio.DatagramProtocol):
     """One RTP stream: Hotline's end of a leg's media.
 
     What arrives goes to the DTMF detector (telephone-events), to the bridged session if any
@@ -116,7 +126,14 @@ class RtpSession:
         """Called with (timestamp, ssrc, μ-law payload) of each audio packet (the recorder)."""
         self.received_packets = 0
         self.sent_packets = 0
+        self.sent_octets = 0
+        self.stats = ReceiverStats()
+        self.far_end = FarEndReport()
+        self.cname = f"hotline@{host}"
         self._transport: asyncio.DatagramTransport | None = None
+        self._rtcp: asyncio.DatagramTransport | None = None
+        self._rtcp_remote: tuple[str, int] | None = None
+        self._reporter: asyncio.Task[None] | None = None
         self._latched = False
         self._relayed_source: int | None = None
         self._offsets = (0, 0)
@@ -137,17 +154,58 @@ class RtpSession:
         return int(self._transport.get_extra_info("sockname")[1])
 
     async def start(self) -> None:
-        sock = allocate_port(self.host, *self.port_range)
-        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            lambda: _Protocol(self), sock=sock
-        )
-        self._transport = transport
+        rtp, rtcp = allocate_port(self.host, *self.port_range)
+        loop = asyncio.get_running_loop()
+        try:
+            self._transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=rtp)
+            self._rtcp, _ = await loop.create_datagram_endpoint(lambda: _RtcpProtocol(self), sock=rtcp)
+        except BaseException:
+            rtp.close()
+            rtcp.close()
+            raise
+        self._reporter = asyncio.ensure_future(self._report())
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        if self._reporter is not None:
+            self._reporter.cancel()
+        for transport in (self._transport, self._rtcp):
+            if transport is not None:
+                transport.close()
 
-    def received(self, data: bytes, source: tuple[str, int]) -> None:
+    async def _report(self) -> None:
+        """A compound SR/RR about every 5 s (randomised ±50 %, RFC 3550 §6.2)."""
+        while True:
+            await asyncio.sleep(REPORT_INTERVAL * random.uniform(0.5, 1.5))  # noqa: S311
+            self.send_report()
+
+    def send_report(self) -> None:
+        if self._rtcp is None:
+            return
+        sender = (self.sent_packets, self.sent_octets, self.timestamp) if self.sent_packets else None
+        block = (
+            self.stats.report_block(self.far_end.last_sr, self.far_end.last_sr_at)
+            if self.stats.received
+            else None
+        )
+        target = self._rtcp_remote or (self.remote[0], self.remote[1] + 1)
+        self._rtcp.sendto(build_report(self.ssrc, self.cname, sender=sender, block=block), target)
+
+    def rtcp_received(self, data: bytes, source: tuple[str, int]) -> None:
+        if read_compound(data, self.ssrc, self.far_end) and self._rtcp_remote is None:
+            self._rtcp_remote = (str(source[0]), int(source[1]))  # symmetric RTCP, as for RTP
+
+    def quality(self) -> dict[str, float | int | None]:
+        """Call-quality figures of this leg: what we received, and what the far end reports."""
+        return {
+            "packets_received": self.stats.received,
+            "packets_lost": self.stats.lost,
+            "jitter_ms": round(self.stats.jitter / 8, 2),
+            "far_end_fraction_lost": round(self.far_end.fraction_lost, 4),
+            "far_end_jitter_ms": round(self.far_end.jitter_ms, 2),
+            "rtt_ms": None if self.far_end.rtt_ms is None else round(self.far_end.rtt_ms, 1),
+        }
+
+    def received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         """One datagram from the far end. The common case (RTP v2, no CSRC, extension or padding:
         first byte 0x80) is read in place, without building a packet object; it runs 50 times a
         second per leg, so its cost is what a bridged call costs."""
@@ -165,12 +223,13 @@ class RtpSession:
             _, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
             marker, payload = second > 0x7F, data[12:]
         self.received_packets += 1
+        self.stats.packet(ssrc, sequence, timestamp, time.monotonic())
         if not self._latched:
             # Symmetric RTP: behind NAT the phone's media comes from another address than its SDP
             # says; send where it really comes from (only once, so a stray packet cannot hijack).
             self._latched = True
-            if tuple(source[:2]) != self.remote:
-                self.remote = (str(source[0]), int(source[1]))
+            if tuple(addr[:2]) != self.remote:
+                self.remote = (str(addr[0]), int(addr[1]))
         if data[1] & 0x7F == self.event_payload_type:
             self.dtmf.packet(RtpPacket(data[1] & 0x7F, sequence, timestamp, ssrc, payload, marker))
             if self.relay_to is not None:
@@ -183,6 +242,8 @@ class RtpSession:
             relay_to.relay(sequence, timestamp, ssrc, payload, marker)
         for tap in self.taps:
             tap(timestamp, ssrc, payload)
+
+    datagram_received = received  # the session is its socket's protocol: one call less per packet
 
     def relay(
         self, sequence: int, timestamp: int, ssrc: int, payload: bytes, marker: bool, *, event: bool = False
@@ -210,6 +271,7 @@ class RtpSession:
             )
             self._transport.sendto(header + payload, self.remote)
         self.sent_packets += 1
+        self.sent_octets += len(payload)
         self.sequence = (sequence + 1) & 0xFFFF
         self.timestamp = (timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
@@ -222,6 +284,7 @@ class RtpSession:
         if self._transport is not None:
             self._transport.sendto(bytes(packet), self.remote)
         self.sent_packets += 1
+        self.sent_octets += len(payload)
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.timestamp = (self.timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
 
