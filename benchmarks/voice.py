@@ -135,9 +135,15 @@ def serve(
 # ---------------------------------------------------------------- the orchestrator
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process (system time includes the loopback delivery of the
+    packets it sends, which the kernel does in the sender's context)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def read_stats(path: Path) -> dict[str, Any]:
@@ -192,11 +198,13 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                           "-p", str(free_port()), "-mp", str(free_port()), cwd=work)  # fmt: skip
             helpers.append(caller)
             time.sleep(args.calls / ramp + 5)  # all calls up, media flowing
-            before, cpu0, t0 = read_stats(stats_path), cpu_seconds(engine.pid), time.monotonic()
+            before, times0, t0 = read_stats(stats_path), cpu_times(engine.pid), time.monotonic()
             time.sleep(args.seconds)
-            after, cpu1, t1 = read_stats(stats_path), cpu_seconds(engine.pid), time.monotonic()
+            after, times1, t1 = read_stats(stats_path), cpu_times(engine.pid), time.monotonic()
+            cpu0, cpu1 = sum(times0), sum(times1)
             busy = (cpu1 - cpu0) / (t1 - t0)
-            result |= {"calls_up": after.get("legs"), "cpu_share": busy}
+            result |= {"calls_up": after.get("legs"), "cpu_share": busy,
+                       "user_share": (times1[0] - times0[0]) / (t1 - t0)}  # fmt: skip
             if kind == "bridge":
                 relayed = after["relayed"] - before["relayed"]
                 cost = (cpu1 - cpu0) / relayed  # seconds of CPU per relayed packet; a call relays 100/s

@@ -18,6 +18,7 @@ from hotline.voice.media.g711 import ULAW_SILENCE, ulaw_to_pcm16
 RATE = 8000
 MAX_SECONDS = 4 * 3600  # a runaway timestamp must not allocate gigabytes
 _SILENCE = bytes([ULAW_SILENCE])
+_GROW = 60 * RATE
 
 
 class LegRecorder:
@@ -26,6 +27,7 @@ class LegRecorder:
     def __init__(self, clock: float) -> None:
         self.started = clock
         self.buffer = bytearray()
+        self.length = 0  # samples recorded so far; the buffer grows ahead of it a minute at a time
         self._source: int | None = None
         self._base = 0  # RTP timestamp that corresponds to sample 0 of the buffer
 
@@ -38,12 +40,14 @@ class LegRecorder:
         if offset >= MAX_SECONDS * RATE:
             return
         end = offset + len(payload)
-        if end > len(self.buffer):
-            self.buffer.extend(_SILENCE * (end - len(self.buffer)))
+        if end > self.length:
+            if end > len(self.buffer):  # grow in large steps: no reallocation every packet
+                self.buffer.extend(_SILENCE * max(end - len(self.buffer), _GROW))
+            self.length = end
         self.buffer[offset:end] = payload
 
     def samples(self, length: int) -> bytes:
-        data = bytes(self.buffer[:length])
+        data = bytes(self.buffer[: min(length, self.length)])
         return data + bytes([ULAW_SILENCE]) * (length - len(data))
 
 
@@ -57,7 +61,7 @@ class CallRecorder:
 
     async def finish(self) -> tuple[Path, Path, Path, float]:
         seconds = time.monotonic() - self.started
-        length = max(int(seconds * RATE), len(self.a.buffer), len(self.b.buffer))
+        length = max(int(seconds * RATE), self.a.length, self.b.length)
         a, b = self.a.samples(length), self.b.samples(length)
         paths = await asyncio.to_thread(_write, self.folder, a, b)
         return (*paths, length / RATE)
