@@ -8,6 +8,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 from schemathesis.specs.openapi.schemas import OpenApiSchema as BaseOpenAPISchema
 
@@ -19,6 +20,13 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
 from tests.conftest import make_settings
+
+# Prompt uploads take a raw WAV body: let the fuzzer send real (tiny) WAV files and random bytes.
+_WAV = (
+    b"RIFF\x2c\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00"
+    b"\x02\x00\x10\x00data\x08\x00\x00\x00" + b"\x00\x10" * 4
+)
+schemathesis.openapi.media_type("audio/wav", st.one_of(st.just(_WAV), st.binary(max_size=64)))
 
 
 @pytest.fixture(scope="module")
