@@ -135,3 +135,25 @@ def test_serve_refuses_to_start_when_the_sip_port_is_taken(tmp_path: object) -> 
         )  # fmt: skip
     assert result.returncode == 1
     assert f"cannot listen for SIP on 127.0.0.1:{port}" in result.stderr
+
+
+async def test_ivr_dry_run_walks_the_hotel_flow_and_check_points_at_bad_nodes(
+    ctx: Context, tmp_path: object
+) -> None:
+    walked = hotline(ctx, "ivr", "dry-run", "hotel", "--keys", "2")
+    assert walked.returncode == 0, walked.stderr
+    assert (
+        " 1. welcome [menu] 欢迎词" in walked.stdout and " 2. to_agent [transfer] 人工服务" in walked.stdout
+    )
+    assert "下面由001号服务员为您服务" in walked.stdout and "answered by agent 001" in walked.stdout
+    assert hotline(ctx, "ivr", "dry-run", "hotel", "--keys", "12a").returncode == 1
+
+    from pathlib import Path
+
+    broken = Path(str(tmp_path)) / "broken.yaml"
+    broken.write_text("name: broken\nstart: hi\nnodes:\n  hi: {type: play, say: {text: 你好}, next: gone}\n")
+    checked = hotline(ctx, "ivr", "check", str(broken))
+    assert (
+        checked.returncode == 1 and "node hi (next): goes to 'gone', which does not exist" in checked.stderr
+    )
+    assert hotline(ctx, "ivr", "check", "travel").returncode == 0

@@ -20,6 +20,8 @@ audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+ivr_app = typer.Typer(help="IVR flows.", no_args_is_help=True)
+app.add_typer(ivr_app, name="ivr")
 
 T = TypeVar("T")
 
@@ -225,6 +227,63 @@ def audit_verify() -> None:
             f"({result.checked} entries verified before it)"
         )
     typer.echo(f"audit log intact: {result.checked} entries verified")
+
+
+def _flow(name_or_file: str) -> Any:
+    from pathlib import Path
+
+    import yaml
+
+    from hotline.routing.flow import SHIPPED, parse
+
+    path = Path(name_or_file)
+    if not path.is_file():
+        path = SHIPPED / f"{name_or_file}.yaml"
+    if not path.is_file():
+        fail(f"no flow file {name_or_file!r} and no shipped flow of that name (hotel, travel)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        fail(f"{path} is not YAML: {exc}")
+    flow, problems = parse(data)
+    for problem in problems:
+        where = f"node {problem.node}" if problem.node else "flow"
+        typer.secho(f"{where}{f' ({problem.field})' if problem.field else ''}: {problem.message}", err=True)
+    if flow is None or problems:
+        fail(f"{path}: {len(problems)} problem(s)")
+    return flow
+
+
+@ivr_app.command("check")
+def ivr_check(flow: Annotated[str, typer.Argument(help="A flow file, or a shipped flow's name")]) -> None:
+    """Validate a flow; every problem is printed with its node, exit 1 if there are any."""
+    checked = _flow(flow)
+    typer.echo(f"{checked.name}: {len(checked.nodes)} nodes, no problems")
+
+
+@ivr_app.command("dry-run")
+def ivr_dry_run(
+    flow: Annotated[str, typer.Argument(help="A flow file, or a shipped flow's name")],
+    keys: Annotated[str, typer.Option(help="The keys the caller presses, in order, e.g. 18800123#2")] = "",
+    no_agent: Annotated[bool, typer.Option(help="No agent answers transfers")] = False,
+) -> None:
+    """Walk a flow as a caller pressing KEYS (simulated, in virtual time) and print the path."""
+    import re
+
+    from hotline.routing.app import LOOKUPS
+    from hotline.routing.transfer import dry_run
+
+    if not re.fullmatch(r"[0-9*#]*", keys):
+        fail("--keys takes only 0-9, * and #")
+    checked = _flow(flow)
+    result = dry_run(checked, keys, agent_answers=not no_agent, lookups=LOOKUPS)
+    for step, node_id in enumerate(result.path, 1):
+        node = checked.nodes[node_id]
+        typer.echo(f"{step:>2}. {node_id} [{node.type}] {node.label}")
+    typer.echo("said:")
+    for line in result.said:
+        typer.echo(f"    {line}")
+    typer.echo(f"outcome: {result.outcome}")
 
 
 def main() -> None:

@@ -117,25 +117,30 @@ async def test_a_call_to_an_unknown_number_from_an_unknown_source_is_challenged(
         await sip.stop()
 
 
-async def test_make_run_mode_takes_a_call_to_the_hotel_number(
+async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
     seeded: object, settings: object, tmp_path: Path
 ) -> None:
-    """`hotline serve` on the demo data: the demo trunk reaches 4008001000 (ARCHITECTURE.md)."""
+    """`hotline serve` on the demo data: the demo trunk reaches 4008001000, whose entry point is
+    the hotel flow; SIPp presses 1 (order enquiry), enters member number 88 with #, hears that
+    there is no order, and hangs up as the prompt tells it to."""
     from hotline.api.app import create_app
     from tests.conftest import make_settings
 
-    config = make_settings(
-        settings.database_url,
-        roles=["api", "voice"],
-        sip_port=free_udp_port(),
-    )
+    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_udp_port())  # type: ignore[attr-defined]
     app = create_app(config)
     async with app.router.lifespan_context(app):
-        server = app.state.hotline.sip
+        server, router = app.state.hotline.sip, app.state.hotline.router
         code = await sipp(
-            server, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
+            server, "call_enquiry.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
         )
         assert code == 0
+        for _ in range(50):
+            if router.visits.get(("hotel", "no_order")):
+                break
+            await asyncio.sleep(0.1)
+        visited = {node for flow, node in router.visits if flow == "hotel"}
+        assert {"welcome", "ask_member", "find_order", "no_order"} <= visited
+        assert "to_agent" not in visited
 
 
 async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_path: Path) -> None:

@@ -26,9 +26,9 @@ from hotline.core.db import Database
 from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.routing.app import CallRouter
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
-from hotline.voice.apps import prompt_and_collect
 from hotline.voice.media.tts import PromptCache
 from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.server import SipServer
@@ -47,13 +47,15 @@ async def start_voice(state: AppState) -> None:
     settings = state.settings
     ctx = system_context(state, "system:voice")
     config = await telephony.load_config(ctx)
+    router = CallRouter(ctx, PromptCache(settings.prompt_cache))
+    await router.reload()
     sip = SipServer(
         settings.sip_host,
         settings.sip_port,
         settings.sip_realm,
         config.extensions,
         trunks=config.trunks,
-        application=prompt_and_collect(PromptCache(settings.prompt_cache)),
+        application=router,
         max_calls=settings.sip_max_calls,
         rtp_ports=settings.rtp_ports,
         algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
@@ -63,11 +65,13 @@ async def start_voice(state: AppState) -> None:
     except OSError as exc:
         where = f"{settings.sip_host}:{settings.sip_port}"
         raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
-    state.sip = sip
+    router.control = sip.engine
+    state.sip, state.router = sip, router
 
     async def reload(event: Event) -> None:
         changed = await telephony.load_config(ctx)
         await sip.reconfigure(changed.extensions, changed.trunks)
+        await router.reload()
 
     state.bus.subscribe(TelephonyChanged, reload)
 

@@ -25,6 +25,7 @@ from hotline.core.jobs import JobScheduler
 from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
+from hotline.routing.app import CallRouter
 from hotline.voice.sip.server import SipServer
 
 SESSION_COOKIE = "hotline_session"
@@ -43,6 +44,7 @@ class AppState:
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
     sip: SipServer | None = None
+    router: CallRouter | None = None
 
 
 def app_state(request: Request) -> AppState:

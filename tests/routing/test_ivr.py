@@ -1,0 +1,166 @@
+"""IVR flows: the shipped flows are valid, bad flows are refused node by node, and the hotel flow
+of seed 000 runs end to end on the simulated driver (virtual time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotline.routing.flow import Speech, load_shipped, parse
+from hotline.routing.ivr import FlowServices, PacedSilence, render, run_flow, spoken
+from hotline.routing.transfer import Agent, RingGroups
+from hotline.voice.control import EndReason, Leg
+from hotline.voice.simulated import SimPhone, SimulatedVoice, run_virtual
+
+
+class Transcript(PacedSilence):
+    """Keeps what the caller was told."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    async def audio(self, speech: Speech, variables: Mapping[str, Any]) -> bytes:
+        self.said.append(render(speech.text or "", variables))
+        return await super().audio(speech, variables)
+
+
+def test_the_shipped_flows_are_valid() -> None:
+    hotel, travel = load_shipped("hotel"), load_shipped("travel")
+    assert hotel.nodes["welcome"].say.text == "您好，欢迎致电英冠酒店集团，查询订单请按1，人工服务请按2。"  # type: ignore[union-attr]
+    assert "{agent.work_number}号服务员" in (hotel.nodes["to_agent"].announce.text or "")  # type: ignore[union-attr]
+    assert set(travel.nodes["main"].options) == {"1", "2", "3", "4", "5", "6", "9", "0"}  # type: ignore[union-attr]
+
+
+def test_a_bad_flow_gets_every_problem_at_its_node() -> None:
+    flow, problems = parse(
+        {
+            "name": "broken",
+            "start": "hello",
+            "nodes": {
+                "hello": {
+                    "type": "menu",
+                    "say": {"text": "按1"},
+                    "options": {"1": "nowhere"},
+                    "on_fail": "bye",
+                },
+                "bye": {"type": "hangup"},
+                "lonely": {"type": "play", "say": {"text": "{bad name}"}, "next": "bye"},
+                "oops": {"type": "teleport"},
+            },
+        }
+    )
+    assert flow is None and [p.node for p in problems] == ["oops"]  # the unknown type first
+    flow, problems = parse(
+        {
+            "name": "broken",
+            "start": "hello",
+            "nodes": {
+                "hello": {
+                    "type": "menu",
+                    "say": {"text": "按1"},
+                    "options": {"1": "nowhere"},
+                    "on_fail": "bye",
+                },
+                "bye": {"type": "hangup"},
+                "lonely": {"type": "play", "say": {"text": "{bad name}"}, "next": "bye"},
+                "look": {
+                    "type": "lookup",
+                    "function": "no.such",
+                    "result": "x",
+                    "next": "bye",
+                    "on_empty": "bye",
+                },
+            },
+        },
+        functions=frozenset({"orders.latest_for_member"}),
+    )
+    found = {(p.node, p.field) for p in problems}
+    assert ("hello", "options.1") in found  # goes to a node that does not exist
+    assert ("lonely", "say") in found and ("lonely", None) in found  # bad template, unreachable
+    assert ("look", "function") in found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_the_flow_parser_never_raises(data: object) -> None:
+    flow, problems = parse(data)
+    assert flow is not None or problems
+
+
+def test_values_are_read_out_the_chinese_way() -> None:
+    assert spoken("8800123", "digits") == "八八零零一二三"
+    assert spoken("268.50", "money") == "268元5角"
+    assert spoken(date(2026, 12, 24)) == "2026年12月24日"
+    assert render(
+        "会员{member_number|digits}，{order.status}", {"member_number": "12", "order": {"status": "已确认"}}
+    ) == ("会员一二，已确认")
+
+
+def test_the_hotel_flow_reads_the_order_then_reaches_agent_003_who_is_announced() -> None:
+    async def latest_order(variables: Mapping[str, Any]) -> dict[str, str] | None:
+        if variables.get("member_number") == "8800123":
+            return {"hotel": "英冠酒店上海外滩店", "arrival": "2026年12月24日", "status": "已确认"}
+        return None
+
+    transcript = Transcript()
+    voice: SimulatedVoice
+
+    async def application(leg: Leg) -> None:
+        services = FlowServices(
+            voice=transcript,
+            transfers=RingGroups(voice, transcript, {"hotel": [Agent("1001", "001"), Agent("1003", "003")]}),
+            lookups={"orders.latest_for_member": latest_order},
+        )
+        await run_flow(load_shipped("hotel"), leg, services)
+
+    voice = SimulatedVoice(application, phones={"1003": SimPhone(answer_after=3)})  # 1001 is not logged in
+
+    async def scenario() -> Leg:
+        caller = voice.call_in("13800138000", "4008001000", entry="hotel", keys="18800123#2", talks_for=60)
+        await caller.ended.wait()
+        await asyncio.sleep(1)
+        return caller
+
+    caller = run_virtual(scenario())
+    run = caller.variables["flow_run"]
+    assert run.path == ["welcome", "ask_member", "find_order", "read_order", "after_enquiry", "to_agent"]
+    assert "您最近的订单，英冠酒店上海外滩店，入住日期2026年12月24日，订单状态：已确认。" in transcript.said
+    assert transcript.said[-1].endswith("下面由003号服务员为您服务。")
+    assert voice.phones["1003"].rung == 1  # 1001 is not logged in: skipped
+    assert caller.cdr.bridged_at is not None and caller.cdr.end_reason is EndReason.CALLER_HUNG_UP
+
+
+def test_an_unknown_member_hears_so_and_nobody_free_means_a_voicemail_offer() -> None:
+    transcript = Transcript()
+
+    async def application(leg: Leg) -> None:
+        services = FlowServices(
+            voice=transcript,
+            transfers=RingGroups(voice, transcript, {"hotel": [Agent("1001", "001")]}),
+            lookups={"orders.latest_for_member": lambda variables: asyncio.sleep(0, result=None)},
+        )
+        await run_flow(load_shipped("hotel"), leg, services)
+
+    voice = SimulatedVoice(application, phones={"1001": SimPhone(busy=True)})
+
+    async def scenario() -> Leg:
+        caller = voice.call_in("13800138000", "4008001000", keys="1123#2")
+        await caller.ended.wait()
+        return caller
+
+    caller = run_virtual(scenario())
+    run = caller.variables["flow_run"]
+    expected = ["welcome", "ask_member", "find_order", "no_order", "after_enquiry", "to_agent", "all_busy"]
+    assert run.path == [*expected, "goodbye"]
+    assert "会员号码一二三没有查到订单。" in transcript.said
