@@ -57,8 +57,8 @@ class RingGroups:
     ) -> bool:
         """Ring the agents in turn; bridge the caller to the first who answers, until either hangs up."""
         for agent in agents:
-            if not self.control.reachable(agent.extension):
-                continue
+            if agent.extension == leg.caller or not self.control.reachable(agent.extension):
+                continue  # never ring the caller's own phone
             try:
                 far = await self.control.originate(agent.extension, caller=leg.caller, ring_for=self.ring_for)
             except OriginateFailed:
