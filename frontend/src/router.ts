@@ -17,6 +17,7 @@ const routes: RouteRecordRaw[] = [
       { path: '', name: 'home', component: () => import('./views/HomeView.vue') },
       { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { permission: 'users.read' } },
       { path: 'admin/roles', name: 'roles', component: () => import('./views/RolesView.vue'), meta: { permission: 'users.read' } },
+      { path: 'admin/flows', name: 'flows', component: () => import('./views/FlowsView.vue'), meta: { permission: 'routing.read' } },
       { path: 'admin/telephony', name: 'telephony', component: () => import('./views/TelephonyView.vue'), meta: { permission: 'telephony.read' } },
       { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { permission: 'audit.read' } },
       { path: 'profile', name: 'profile', component: () => import('./views/ProfileView.vue') },

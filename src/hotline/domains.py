@@ -42,6 +42,7 @@ DOMAINS: tuple[Domain, ...] = (
         builtin_jobs=(BuiltinJob("admin.purge_sessions", "admin.purge_sessions", "17 * * * *"),),
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
+    Domain("routing", models=("hotline.routing.models",), api="hotline.routing.api"),
 )
 
 

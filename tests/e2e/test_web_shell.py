@@ -23,7 +23,7 @@ def menu_items(page: Page) -> list[str]:
 def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     sign_in(page, "admin")
     assert menu_items(page) == [
-        "nav-home", "nav-users", "nav-roles", "nav-telephony", "nav-audit", "nav-profile"
+        "nav-home", "nav-users", "nav-roles", "nav-flows", "nav-telephony", "nav-audit", "nav-profile"
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()
@@ -86,3 +86,19 @@ def test_admin_adds_an_extension_and_a_weak_password_is_refused_at_its_field(pag
     page.get_by_test_id("extension-form-save").click()
     expect(table).to_contain_text("大堂副理")
     page.screenshot(path=str(Path(ROOT, "test-results/telephony.png")))
+
+
+def test_the_supervisor_sees_the_hotel_flow_as_a_tree_and_a_broken_edit_is_marked_at_its_node(
+    page: Page,
+) -> None:
+    sign_in(page, "supervisor")
+    page.get_by_test_id("nav-flows").click()
+    tree = page.get_by_test_id("flow-tree")
+    expect(tree).to_contain_text("欢迎词")
+    expect(tree).to_contain_text("查询订单请按1，人工服务请按2")
+    page.screenshot(path=str(Path(ROOT, "test-results/flows.png")))
+    page.get_by_test_id("flow-edit").click()
+    editor = page.get_by_test_id("flow-editor")
+    editor.fill(editor.input_value().replace('"1": "ask_member"', '"1": "nowhere"'))
+    page.get_by_test_id("flow-save").click()
+    expect(page.get_by_test_id("flow-problems")).to_contain_text("nodes.welcome.options.1")

@@ -36,8 +36,8 @@ describe('translations', () => {
   it('label every menu item in both languages', () => {
     for (const item of MENU) {
       const [group, key] = item.label.split('.')
-      expect((zhCN as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
-      expect((en as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
+      expect((zhCN as unknown as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
+      expect((en as unknown as Record<string, Record<string, string>>)[group][key]).toBeTruthy()
     }
   })
 })

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -22,6 +22,17 @@ const en: typeof zh = {
     active: 'Status', enabled: 'Active', disabled: 'Disabled', lastLogin: 'Last sign-in', locked: 'Locked',
     createTitle: 'New user', editTitle: 'Edit user', password: 'Initial password', resetPassword: 'Reset password',
     newPassword: 'New password', searchPlaceholder: 'Username / name / work no.', passwordReset: 'Password reset',
+  },
+  flows: {
+    title: 'IVR flows', name: 'Key', flowTitle: 'Name', live: 'Live', shipped: 'Shipped', hint: "The dialled number's entry flow decides what callers hear. Edits are saved as drafts, publishing makes them live for new calls, and any older version can be restored.",
+    liveVersion: 'Live v{v}', draftVersion: 'Draft v{v}', publish: 'Publish', rollback: 'Roll back to this', versions: 'Versions',
+    status: 'Status', note: 'Note', publishedAt: 'Published', editTitle: 'Edit flow {name}', saveDraft: 'Save draft',
+    editHint: 'The flow’s nodes and where each goes (JSON, the same structure as the shipped YAML files). Saving checks every node and marks problems where they are.',
+    notePlaceholder: 'What changed (optional)', draftSaved: 'Draft saved', hasProblems: 'The flow has {n} problem(s); not saved', published: 'Published: new calls use this version',
+    rolledBack: 'Rolled back to v{v}', start: 'Start', seeAbove: 'see above', visits: '{n} visits', press: 'Press {key}',
+    edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
+    type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
+    statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
   },
   telephony: {
     prompts: 'Prompts', promptsHint: 'Recordings or Mandarin text-to-speech, stored at 8 kHz for the IVR and hold music.', speak: 'Text to speech',
@@ -78,7 +89,7 @@ const en: typeof zh = {
     templates_approve: 'Approve templates', campaigns_read: 'View campaigns', campaigns_write: 'Manage campaigns',
     qa_read: 'View QA', qa_evaluate: 'Score calls', reports_read: 'View reports', reports_write: 'Design reports',
     knowledge_read: 'Read knowledge base', knowledge_write: 'Edit knowledge base',
-    telephony_read: 'View telephony settings', telephony_write: 'Manage extensions and trunks',
+    routing_read: 'View IVR flows', telephony_read: 'View telephony settings', telephony_write: 'Manage extensions and trunks',
   },
   errors: {
     'invalid-credentials': 'Wrong username or password', 'login-locked': 'Too many failed sign-ins; try again later',
@@ -94,7 +105,8 @@ const en: typeof zh = {
     'extension-taken': 'That extension exists', 'user-has-extension': 'That user already has an extension',
     'trunk-name-taken': 'A trunk with that name exists', 'did-taken': 'That number is already configured',
     'weak-sip-password': 'That SIP password is too easy to guess', 'registration-needs-credentials': 'A trunk that registers needs an account and a password',
-    'unreadable-audio': 'The recording cannot be read; upload a WAV file', 'prompt-too-long': 'Prompts can be at most 10 minutes long',
+    'unreadable-audio': 'The recording cannot be read; upload a WAV file',
+    'flow-invalid': 'The flow has problems, marked at their nodes', 'flow-name-mismatch': 'The flow name differs from the address', 'nothing-to-publish': 'There is no draft to publish', 'prompt-too-long': 'Prompts can be at most 10 minutes long',
     'speech-unavailable': 'Text-to-speech (espeak-ng, sox) is not installed on the server',
   },
 }

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -20,6 +20,17 @@ export default {
     active: '状态', enabled: '启用', disabled: '停用', lastLogin: '最近登录', locked: '已锁定',
     createTitle: '新建用户', editTitle: '编辑用户', password: '初始密码', resetPassword: '重置密码',
     newPassword: '新密码', searchPlaceholder: '用户名 / 姓名 / 工号', passwordReset: '密码已重置',
+  },
+  flows: {
+    title: 'IVR 流程', name: '编号', flowTitle: '名称', live: '生效', shipped: '内置', hint: '来电号码的入口流程决定来电听到什么。编辑保存为草稿，发布后对新来电生效，可随时回滚到旧版本。',
+    liveVersion: '生效版本 v{v}', draftVersion: '草稿 v{v}', publish: '发布', rollback: '回滚到此版本', versions: '版本',
+    status: '状态', note: '说明', publishedAt: '发布时间', editTitle: '编辑流程 {name}', saveDraft: '保存草稿',
+    editHint: '流程的节点与去向（JSON，与内置 YAML 文件结构相同）。保存时逐个节点检查，问题会标在节点上。',
+    notePlaceholder: '这次修改了什么（可选）', draftSaved: '草稿已保存', hasProblems: '流程有 {n} 处问题，未保存', published: '已发布，新来电使用此版本',
+    rolledBack: '已回滚到 v{v}', start: '开始', seeAbove: '见上文', visits: '经过 {n} 次', press: '按 {key}',
+    edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
+    type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
+    statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
   },
   telephony: {
     prompts: '提示音', promptsHint: '录音或文字转语音（普通话），以 8 kHz 存储，供 IVR 与等待音乐使用。', speak: '文字转语音',
@@ -74,7 +85,7 @@ export default {
     messages_send: '发送短信/邮件', templates_write: '编辑模板', templates_approve: '审批模板',
     campaigns_read: '查看外呼任务', campaigns_write: '管理外呼任务', qa_read: '查看质检', qa_evaluate: '质检评分',
     reports_read: '查看报表', reports_write: '定制报表', knowledge_read: '查看知识库', knowledge_write: '维护知识库',
-    telephony_read: '查看语音设置', telephony_write: '管理分机与中继',
+    routing_read: '查看 IVR 流程', telephony_read: '查看语音设置', telephony_write: '管理分机与中继',
   },
   errors: {
     'invalid-credentials': '用户名或密码错误', 'login-locked': '登录失败次数过多，请稍后再试',
@@ -88,7 +99,8 @@ export default {
     'extension-taken': '分机号已存在', 'user-has-extension': '该用户已有分机', 'trunk-name-taken': '中继名称已存在',
     'did-taken': '该号码已配置', 'weak-sip-password': 'SIP 密码太容易被猜到，请换一个',
     'registration-needs-credentials': '需要注册的中继必须填写账号和密码',
-    'unreadable-audio': '无法读取该录音，请上传 WAV 文件', 'prompt-too-long': '提示音最长 10 分钟',
+    'unreadable-audio': '无法读取该录音，请上传 WAV 文件',
+    'flow-invalid': '流程有问题，已在节点上标出', 'flow-name-mismatch': '流程编号与地址不一致', 'nothing-to-publish': '没有可发布的草稿', 'prompt-too-long': '提示音最长 10 分钟',
     'speech-unavailable': '服务器未安装语音合成（espeak-ng、sox）',
   },
 }

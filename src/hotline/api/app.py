@@ -27,6 +27,7 @@ from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.routing.app import CallRouter
+from hotline.routing.events import FlowPublished
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
@@ -74,6 +75,7 @@ async def start_voice(state: AppState) -> None:
         await router.reload()
 
     state.bus.subscribe(TelephonyChanged, reload)
+    state.bus.subscribe(FlowPublished, reload)
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:

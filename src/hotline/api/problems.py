@@ -88,8 +88,11 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(HotlineError, exc)
-    errors = [{"field": exc.field, "message": exc.detail, "type": exc.code}] if exc.field else []
-    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    extra = dict(exc.extra)
+    errors = extra.pop("errors", None) or (
+        [{"field": exc.field, "message": exc.detail, "type": exc.code}] if exc.field else []
+    )  # an error may name several fields (a flow with problems in several nodes)
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     if exc.status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="hotline"'}
     return problem_response(
@@ -99,7 +102,7 @@ async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
         exc.title,
         exc.detail,
         errors=errors,
-        extra=exc.extra,
+        extra=extra,
         headers=headers,
     )
 

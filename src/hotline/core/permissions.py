@@ -31,6 +31,7 @@ class Permission(StrEnum):
     RECORDINGS_LISTEN = "recordings.listen"
     RECORDINGS_DOWNLOAD = "recordings.download"
     AGENTS_READ = "agents.read"
+    ROUTING_READ = "routing.read"
     ROUTING_WRITE = "routing.write"
 
     HOTELS_WRITE = "hotels.write"
@@ -110,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REPORTS_READ,
             P.CUSTOMERS_READ_PII,
             P.RECORDINGS_LISTEN,
+            P.ROUTING_READ,
         }
     ),
     Role.PLANNER: frozenset(
@@ -177,6 +179,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RECORDINGS_LISTEN,
             P.RECORDINGS_DOWNLOAD,
             P.AGENTS_READ,
+            P.ROUTING_READ,
             P.ROUTING_WRITE,
             P.ORDERS_ASSIGN,
             P.TICKETS_DISPATCH,

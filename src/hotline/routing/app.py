@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from hotline.admin.models import User
 from hotline.core.context import Context
-from hotline.routing.flow import Flow, load_shipped
+from hotline.routing.flow import SHIPPED_NAMES, Flow, load_shipped
 from hotline.routing.ivr import FlowServices, Lookup, SpokenVoice, run_flow
+from hotline.routing.service import live_flows
 from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension
@@ -26,7 +27,6 @@ from hotline.voice.control import CallControl, Leg
 from hotline.voice.media.tts import PromptCache
 
 log = structlog.get_logger(__name__)
-SHIPPED_FLOWS = ("hotel", "travel")
 
 
 async def _no_orders_yet(variables: Mapping[str, Any]) -> None:
@@ -40,7 +40,7 @@ LOOKUPS: dict[str, Lookup] = {"orders.latest_for_member": _no_orders_yet}
 class CallRouter:
     def __init__(self, ctx: Context, prompts: PromptCache) -> None:
         self.ctx = ctx
-        self.flows: dict[str, Flow] = {name: load_shipped(name) for name in SHIPPED_FLOWS}
+        self.flows: dict[str, Flow] = {name: load_shipped(name) for name in SHIPPED_NAMES}
         self.voice = SpokenVoice(prompts, lambda name: telephony.prompt_audio(ctx, name))
         self.agents: list[Agent] = []
         self.control: CallControl | None = None
@@ -48,7 +48,9 @@ class CallRouter:
         self._fallback = prompt_and_collect(prompts)
 
     async def reload(self) -> None:
-        """Agents with an extension, in extension order (the ring order until the ACD)."""
+        """The published flows, and the agents with an extension in extension order (the ring
+        order until the ACD)."""
+        self.flows = await live_flows(self.ctx)
         async with self.ctx.read() as session:
             rows = await session.execute(
                 select(Extension.number, User.work_number, User.display_name)

@@ -261,6 +261,7 @@ def check(flow: Flow, *, functions: frozenset[str] | None = None) -> list[FlowPr
 
 
 SHIPPED = Path(__file__).parent / "flows"
+SHIPPED_NAMES = ("hotel", "travel")
 
 
 def load_shipped(name: str) -> Flow:
@@ -269,3 +270,8 @@ def load_shipped(name: str) -> Flow:
     if flow is None or problems:
         raise ValueError(f"shipped flow {name} is invalid: {problems}")
     return flow
+
+
+def to_data(flow: Flow) -> dict[str, object]:
+    """The flow as plain data (what is stored and edited), without defaults spelled out."""
+    return flow.model_dump(mode="json", exclude_defaults=True)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from hotline.core.errors import Conflict, InvalidInput
+
+
+class FlowInvalid(InvalidInput):
+    code = "flow-invalid"
+    title = "The flow has problems; each is named at its node"
+
+
+class FlowNameMismatch(InvalidInput):
+    code = "flow-name-mismatch"
+    title = "The flow's name must be the one in the address"
+
+
+class NothingToPublish(Conflict):
+    code = "nothing-to-publish"
+    title = "There is no draft of this flow to publish"

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hotline.core.events import Event
+
+
+class FlowPublished(Event):
+    """A flow version went live (publish or roll back): voice nodes load it for new calls."""
+
+    name: ClassVar[str] = "routing.flow_published"
+    flow: str
+    version: int
