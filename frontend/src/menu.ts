@@ -12,6 +12,7 @@ export const MENU: MenuItem[] = [
   { name: 'users', path: '/admin/users', label: 'menu.users', icon: 'User', permission: 'users.read' },
   { name: 'roles', path: '/admin/roles', label: 'menu.roles', icon: 'Lock', permission: 'users.read' },
   { name: 'flows', path: '/admin/flows', label: 'menu.flows', icon: 'Share', permission: 'routing.read' },
+  { name: 'staffing', path: '/staffing', label: 'menu.staffing', icon: 'DataAnalysis', permission: 'routing.read' },
   { name: 'telephony', path: '/admin/telephony', label: 'menu.telephony', icon: 'Phone', permission: 'telephony.read' },
   { name: 'audit', path: '/admin/audit', label: 'menu.audit', icon: 'Document', permission: 'audit.read' },
   { name: 'profile', path: '/profile', label: 'menu.profile', icon: 'Setting' },

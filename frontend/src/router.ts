@@ -18,6 +18,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { permission: 'users.read' } },
       { path: 'admin/roles', name: 'roles', component: () => import('./views/RolesView.vue'), meta: { permission: 'users.read' } },
       { path: 'admin/flows', name: 'flows', component: () => import('./views/FlowsView.vue'), meta: { permission: 'routing.read' } },
+      { path: 'staffing', name: 'staffing', component: () => import('./views/StaffingView.vue'), meta: { permission: 'routing.read' } },
       { path: 'admin/telephony', name: 'telephony', component: () => import('./views/TelephonyView.vue'), meta: { permission: 'telephony.read' } },
       { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { permission: 'audit.read' } },
       { path: 'profile', name: 'profile', component: () => import('./views/ProfileView.vue') },

@@ -23,7 +23,8 @@ def menu_items(page: Page) -> list[str]:
 def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     sign_in(page, "admin")
     assert menu_items(page) == [
-        "nav-home", "nav-users", "nav-roles", "nav-flows", "nav-telephony", "nav-audit", "nav-profile"
+        "nav-home", "nav-users", "nav-roles", "nav-flows", "nav-staffing", "nav-telephony", "nav-audit",
+        "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()
@@ -102,3 +103,11 @@ def test_the_supervisor_sees_the_hotel_flow_as_a_tree_and_a_broken_edit_is_marke
     editor.fill(editor.input_value().replace('"1": "ask_member"', '"1": "nowhere"'))
     page.get_by_test_id("flow-save").click()
     expect(page.get_by_test_id("flow-problems")).to_contain_text("nodes.welcome.options.1")
+
+
+def test_a_team_lead_computes_how_many_agents_a_queue_needs(page: Page) -> None:
+    sign_in(page, "teamlead")
+    page.get_by_test_id("nav-staffing").click()
+    page.get_by_test_id("staffing-calls").locator("input").fill("600")
+    page.get_by_test_id("staffing-compute").click()
+    expect(page.get_by_test_id("staffing-needed")).to_contain_text("35")  # 600 calls/h × 180 s = 30 Erlangs

@@ -692,6 +692,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/staffing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Staffing
+         * @description Agents needed for a service level: Erlang C, or Erlang A when callers' patience is given.
+         */
+        post: operations["staffing_api_routing_staffing_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1071,6 +1091,68 @@ export interface components {
         RollbackIn: {
             /** Version */
             version: number;
+        };
+        /** StaffingIn */
+        StaffingIn: {
+            /** Calls Per Hour */
+            calls_per_hour: number;
+            /**
+             * Handle Seconds
+             * @description Average handle time: talk, hold and wrap-up
+             */
+            handle_seconds: number;
+            /**
+             * Service Level
+             * @default 0.8
+             */
+            service_level: number;
+            /**
+             * Target Seconds
+             * @default 20
+             */
+            target_seconds: number;
+            /**
+             * Patience Seconds
+             * @description Mean caller patience (Erlang A)
+             */
+            patience_seconds?: number | null;
+            /**
+             * Shrinkage
+             * @description Share of paid time not on the phones
+             * @default 0.3
+             */
+            shrinkage: number;
+        };
+        /** StaffingOut */
+        StaffingOut: {
+            /**
+             * Model
+             * @enum {string}
+             */
+            model: "erlang-c" | "erlang-a";
+            /** Traffic */
+            traffic: number;
+            /** Agents Needed */
+            agents_needed: number;
+            /** Agents Scheduled */
+            agents_scheduled: number;
+            /** Rows */
+            rows: components["schemas"]["StaffingRow"][];
+        };
+        /** StaffingRow */
+        StaffingRow: {
+            /** Agents */
+            agents: number;
+            /** Service Level */
+            service_level: number;
+            /** Wait Probability */
+            wait_probability: number;
+            /** Average Speed Of Answer */
+            average_speed_of_answer: number;
+            /** Occupancy */
+            occupancy: number;
+            /** Abandon Rate */
+            abandon_rate: number;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -6090,6 +6172,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitCount"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    staffing_api_routing_staffing_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffingOut"];
                 };
             };
             /** @description Malformed request */

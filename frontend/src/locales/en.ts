@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -33,6 +33,13 @@ const en: typeof zh = {
     edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
     type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
+  },
+  staffing: {
+    title: 'Staffing (Erlang)', calls: 'Calls per hour', aht: 'Average handle time (s)', level: 'Service level target (%)', within: 'Answered within (s)',
+    patience: 'Mean caller patience (s, 0 = nobody gives up)', shrinkage: 'Shrinkage (%)', compute: 'Compute',
+    hint: 'Agents on the phones needed for the service level, by Erlang C (nobody gives up) or Erlang A (callers who wait too long hang up); the schedule adds breaks, training and other time off the phones.',
+    traffic: 'Traffic (Erlangs)', needed: 'Agents on the phones', scheduled: 'Agents to schedule', model: 'Model', agents: 'Agents',
+    serviceLevel: 'Service level', waitProbability: 'Callers who wait', asa: 'Average speed of answer', occupancy: 'Occupancy', abandon: 'Abandoned',
   },
   telephony: {
     prompts: 'Prompts', promptsHint: 'Recordings or Mandarin text-to-speech, stored at 8 kHz for the IVR and hold music.', speak: 'Text to speech',

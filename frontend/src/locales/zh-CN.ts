@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -31,6 +31,13 @@ export default {
     edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
     type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
     statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
+  },
+  staffing: {
+    title: '排班测算（Erlang）', calls: '每小时来电', aht: '平均处理时长（秒）', level: '服务水平目标（%）', within: '在多少秒内接听',
+    patience: '平均等待耐心（秒，0 = 不计放弃）', shrinkage: '非接听时间占比（%）', compute: '测算',
+    hint: '按 Erlang C（不计放弃）或 Erlang A（计入客户等不及挂断）测算达到服务水平所需的在线坐席数；排班人数再计入休息、培训等非接听时间。',
+    traffic: '话务量（Erlang）', needed: '需要在线坐席', scheduled: '需要排班人数', model: '模型', agents: '坐席数',
+    serviceLevel: '服务水平', waitProbability: '需要等待的比例', asa: '平均应答速度', occupancy: '坐席占用率', abandon: '放弃率',
   },
   telephony: {
     prompts: '提示音', promptsHint: '录音或文字转语音（普通话），以 8 kHz 存储，供 IVR 与等待音乐使用。', speak: '文字转语音',

@@ -10,7 +10,16 @@ from hotline.api.deps import requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.routing import service
-from hotline.routing.schemas import DraftIn, FlowName, FlowSummary, FlowVersionOut, RollbackIn, VisitCount
+from hotline.routing.schemas import (
+    DraftIn,
+    FlowName,
+    FlowSummary,
+    FlowVersionOut,
+    RollbackIn,
+    StaffingIn,
+    StaffingOut,
+    VisitCount,
+)
 
 router = APIRouter(prefix="/api/routing", tags=["routing"])
 READ = Annotated[Context, Depends(requires(Permission.ROUTING_READ))]
@@ -55,3 +64,9 @@ async def rollback(name: NamePath, body: RollbackIn, ctx: WRITE) -> FlowVersionO
 async def visits(name: NamePath, request: Request, ctx: READ) -> list[VisitCount]:
     """How often each node was visited on this node since it started (reports keep the totals)."""
     return service.visit_counts(ctx, request.app.state.hotline.router, name)
+
+
+@router.post("/staffing")
+async def staffing(body: StaffingIn, ctx: READ) -> StaffingOut:
+    """Agents needed for a service level: Erlang C, or Erlang A when callers' patience is given."""
+    return service.staffing(ctx, body)

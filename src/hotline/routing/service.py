@@ -7,6 +7,7 @@ reload on `FlowPublished`; flows nobody has published yet run as shipped.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -14,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.core.errors import NotFound
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
-from hotline.routing import errors
+from hotline.routing import erlang, errors
 from hotline.routing.events import FlowPublished
 from hotline.routing.flow import SHIPPED_NAMES, Flow, load_shipped, parse, to_data
 from hotline.routing.models import FlowVersion
-from hotline.routing.schemas import DraftIn, FlowSummary, VisitCount
+from hotline.routing.schemas import DraftIn, FlowSummary, StaffingIn, StaffingOut, StaffingRow, VisitCount
 
 if TYPE_CHECKING:
     from hotline.routing.app import CallRouter
@@ -176,3 +177,42 @@ def visit_counts(ctx: Context, router: CallRouter | None, name: str) -> list[Vis
         return []
     counts = [VisitCount(node=node, visits=n) for (flow, node), n in router.visits.items() if flow == name]
     return sorted(counts, key=lambda count: -count.visits)
+
+
+def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
+    """How many agents a queue needs for a service level (R6), with the figures around it."""
+    ctx.require(Permission.ROUTING_READ)
+    try:
+        needed = erlang.agents_needed(
+            data.calls_per_hour, data.handle_seconds, service_level=data.service_level,
+            target_seconds=data.target_seconds, patience_seconds=data.patience_seconds,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="body.calls_per_hour") from exc
+    rows = []
+    for agents in range(max(1, needed.agents - 2), needed.agents + 4):
+        figures = (
+            erlang.erlang_c_staffing(agents, data.calls_per_hour, data.handle_seconds, data.target_seconds)
+            if data.patience_seconds is None
+            else erlang.erlang_a_staffing(
+                agents, data.calls_per_hour, data.handle_seconds, data.patience_seconds, data.target_seconds
+            )
+        )
+        speed = figures.average_speed_of_answer
+        rows.append(
+            StaffingRow(
+                agents=agents,
+                service_level=round(figures.service_level or 0.0, 4),
+                wait_probability=round(figures.wait_probability, 4),
+                average_speed_of_answer=round(speed, 1) if math.isfinite(speed) else -1.0,
+                occupancy=round(figures.occupancy, 4),
+                abandon_rate=round(figures.abandon_rate, 4),
+            )
+        )
+    return StaffingOut(
+        model="erlang-c" if data.patience_seconds is None else "erlang-a",
+        traffic=round(needed.traffic, 3),
+        agents_needed=needed.agents,
+        agents_scheduled=math.ceil(needed.agents / (1 - data.shrinkage)),
+        rows=rows,
+    )
