@@ -32,9 +32,11 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def baresip(folder: Path, server_port: int, password: str) -> AsyncIterator[Path]:
-    """baresip as extension 1001: auto-answer, a 600 Hz sine as its microphone, and its sndfile
-    module writing what it hears to `folder`."""
+async def baresip(
+    folder: Path, server_port: int, password: str, extension: str = "1001"
+) -> AsyncIterator[Path]:
+    """baresip as an extension (1001 unless told): auto-answer, a 600 Hz sine as its microphone,
+    and its sndfile module writing what it hears to `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config").write_text(
         f"sip_listen 127.0.0.1:{free_port()}\n"
@@ -44,7 +46,7 @@ async def baresip(folder: Path, server_port: int, password: str) -> AsyncIterato
         f"module sndfile.so\nsnd_path {folder}\nmodule_app account.so\nmodule_app menu.so\n"
     )
     (folder / "accounts").write_text(
-        f"<sip:1001@127.0.0.1:{server_port}>;auth_pass={password};answermode=auto;regint=600\n"
+        f"<sip:{extension}@127.0.0.1:{server_port}>;auth_pass={password};answermode=auto;regint=600\n"
     )
     process = await asyncio.create_subprocess_exec(
         "baresip", "-4", "-s", "-f", str(folder), stdin=subprocess.DEVNULL,
@@ -142,3 +144,36 @@ async def test_a_caller_bridged_to_baresip_hears_it_and_is_heard_and_both_sides_
         rate = wav.getframerate()
     heard_by_agent, _ = wav_samples(heard_file)
     assert tone_share(heard_by_agent, CALLER_TONE, rate) > 0.5
+
+
+async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announced(
+    seeded: object, settings: object, tmp_path: Path
+) -> None:
+    """`make run` as it ships: SIPp calls 4008001000 and presses 2; the hotel flow rings the agents'
+    phones in turn, skips those not registered, and baresip as 1003 (agent3, work number 003)
+    answers; the caller hears 「…下面由003号服务员为您服务」 and is connected."""
+    from hotline.api.app import create_app
+    from tests.conftest import make_settings
+    from tests.interop.test_sipp_register import SCENARIOS, free_udp_port
+
+    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_udp_port())  # type: ignore[attr-defined]
+    app = create_app(config)
+    async with app.router.lifespan_context(app):
+        server, router = app.state.hotline.sip, app.state.hotline.router
+        async with baresip(tmp_path / "agent3", server.port, "sip1003", extension="1003"):
+            assert await registered(server, "1003", 10)
+            caller = await asyncio.create_subprocess_exec(
+                "sipp", f"127.0.0.1:{server.port}", "-sf", str(SCENARIOS / "call_agent.xml"),
+                "-s", "4008001000",
+                "-m", "1", "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port()),
+                "-nostdin", "-timeout", "40s", "-timeout_error", cwd=tmp_path,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            assert await asyncio.wait_for(caller.wait(), 60) == 0
+            for _ in range(50):
+                if router.recent:
+                    break
+                await asyncio.sleep(0.1)
+    (run,) = list(router.recent)
+    assert run.path == ["welcome", "to_agent"]
+    assert run.variables["agent"]["work_number"] == "003" and run.variables["agent"]["extension"] == "1003"

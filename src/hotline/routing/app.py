@@ -8,6 +8,7 @@ agents who have an extension.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from hotline.admin.models import User
 from hotline.core.context import Context
 from hotline.routing.flow import SHIPPED_NAMES, Flow, load_shipped
-from hotline.routing.ivr import FlowServices, Lookup, SpokenVoice, run_flow
+from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, run_flow
 from hotline.routing.service import live_flows
 from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
@@ -45,6 +46,8 @@ class CallRouter:
         self.agents: list[Agent] = []
         self.control: CallControl | None = None
         self.visits: dict[tuple[str, str], int] = {}
+        self.recent: deque[FlowRun] = deque(maxlen=200)
+        """The latest calls' paths and variables on this node (the live view reads them)."""
         self._fallback = prompt_and_collect(prompts)
 
     async def reload(self) -> None:
@@ -77,4 +80,8 @@ class CallRouter:
             await self._fallback(leg)
             return
         services = FlowServices(voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited)
-        await run_flow(flow, leg, services)
+        try:
+            await run_flow(flow, leg, services)
+        finally:  # also when the caller hung up and the flow was cancelled
+            if isinstance(run := leg.variables.get("flow_run"), FlowRun):
+                self.recent.append(run)
