@@ -90,3 +90,40 @@ def test_no_agent_gets_two_calls_and_no_call_two_agents(
     assert len(decisions) == min(
         len(entries), len(skilled)
     )  # after the sticky step anyone skilled may take any
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.floats(0, 100), st.sampled_from([None, 1, 2])), max_size=25),
+    st.integers(1, 5),
+    st.sampled_from([1, 2]),
+    st.floats(100, 200),
+)
+def test_the_incremental_router_decides_like_the_reference_when_an_agent_comes_free(
+    calls: list[tuple[int, float, int | None]], level: int, agent_id: int, now: float
+) -> None:
+    from hotline.routing.acd import Router
+
+    entries = [
+        Entry(f"c{n}", "hotel", at, priority, last_agent=last) for n, (priority, at, last) in enumerate(calls)
+    ]
+    router = Router({"hotel": HOTEL})
+    for entry in sorted(entries, key=lambda e: e.entered_at):
+        assert router.call_arrived(entry, entry.entered_at) is None  # nobody free yet
+    agent = FreeAgent(agent_id, str(agent_id), {"hotel": level}, idle_since=now - 10)
+    expected = dispatch(entries, [agent], {"hotel": HOTEL}, now)
+    decided = router.agent_free(agent, now)
+    assert (decided.call_id if decided else None) == (expected[0].call_id if expected else None)
+
+
+def test_a_call_arriving_goes_to_the_longest_idle_free_agent_with_the_level_its_step_needs() -> None:
+    from hotline.routing.acd import Router
+
+    router = Router({"hotel": HOTEL})
+    for agent in agents():
+        assert router.agent_free(agent, 90) is None  # nothing waiting: they wait in the pool
+    sticky = router.call_arrived(Entry("c1", "hotel", 100, last_agent=5), 100)
+    assert sticky is not None and sticky.agent_id == 5  # the customer's last agent, while free
+    late = router.call_arrived(Entry("c2", "hotel", 60, last_agent=9), 100)  # waited 40 s: step 2, level ≥ 3
+    assert late is not None and late.agent_id == 3
+    assert router.call_arrived(Entry("c3", "hotel", 100, last_agent=9), 100) is None  # sticky to someone busy

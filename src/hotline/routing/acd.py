@@ -15,6 +15,8 @@ agent through the call-control interface and logs the decision with the call.
 
 from __future__ import annotations
 
+import heapq
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -136,3 +138,122 @@ def _pick(config: QueueConfig, candidates: list[FreeAgent], now: float) -> tuple
         return agent, "next in turn"
     agent = min(candidates, key=lambda a: (a.idle_since, a.agent_id))
     return agent, f"idle {now - agent.idle_since:.0f} s"
+
+
+class Router:
+    """The same rules as `dispatch`, kept incrementally for a busy center: a call arriving or an
+    agent coming free costs a few index look-ups, not a scan of every waiting call.
+
+    Waiting calls sit in per-queue, per-priority FIFOs: within one priority an older call is never
+    less eligible than a newer one (its steps only widen with time), so only each FIFO's head needs
+    a look. Free agents sit in a per-skill heap ordered by the queue strategy's key (longest idle
+    here; the other strategies use `dispatch`), with stale heap items skipped lazily.
+    """
+
+    def __init__(self, queues: dict[str, QueueConfig]) -> None:
+        self.queues = queues
+        self.waiting: dict[str, dict[int, deque[Entry]]] = {name: {} for name in queues}
+        self.alive: dict[str, Entry] = {}
+        self.sticky: dict[int, set[str]] = {}  # agent id → calls whose sticky step waits for them
+        self.free: dict[int, FreeAgent] = {}
+        self._heaps: dict[str, list[tuple[float, int]]] = {}
+        self._by_skill: dict[str, list[str]] = {}
+        for name, config in queues.items():
+            self._by_skill.setdefault(config.skill, []).append(name)
+
+    # ---------------------------------------------------------------- calls
+
+    def call_arrived(self, entry: Entry, now: float) -> Decision | None:
+        config = self.queues[entry.queue]
+        number, step = _step_of(config, now - entry.entered_at)
+        agent = self._agent_for(entry, config, step)
+        if agent is not None:
+            return self._decide(entry, agent, config, number, step, now)
+        self.alive[entry.call_id] = entry
+        self.waiting[entry.queue].setdefault(entry.priority, deque()).append(entry)
+        if entry.last_agent is not None:
+            self.sticky.setdefault(entry.last_agent, set()).add(entry.call_id)
+        return None
+
+    def call_left(self, call_id: str) -> None:
+        """Answered elsewhere, abandoned or transferred: forget it (its FIFO slot is skipped)."""
+        entry = self.alive.pop(call_id, None)
+        if entry is not None and entry.last_agent is not None:
+            self.sticky.get(entry.last_agent, set()).discard(call_id)
+
+    def _agent_for(self, entry: Entry, config: QueueConfig, step: Step) -> FreeAgent | None:
+        if step.sticky:
+            agent = self.free.get(entry.last_agent) if entry.last_agent is not None else None
+            return (
+                agent if agent is not None and agent.skills.get(config.skill, 0) >= step.min_level else None
+            )
+        heap = self._heaps.get(config.skill, [])
+        skipped: list[tuple[float, int]] = []
+        found: FreeAgent | None = None
+        while heap:
+            key, agent_id = heap[0]
+            agent = self.free.get(agent_id)
+            if agent is None or key != agent.idle_since:
+                heapq.heappop(heap)  # stale: busy now, or back with a newer idle time
+                continue
+            if agent.skills.get(config.skill, 0) >= step.min_level:
+                found = agent
+                break
+            skipped.append(heapq.heappop(heap))
+        for item in skipped:
+            heapq.heappush(heap, item)
+        return found
+
+    # ---------------------------------------------------------------- agents
+
+    def agent_free(self, agent: FreeAgent, now: float) -> Decision | None:
+        """An agent is ready: the best call it may take now, else it waits in the free pool."""
+        best: tuple[tuple[int, float], Entry, int, Step] | None = None
+        for call_id in list(self.sticky.get(agent.agent_id, ())):
+            entry = self.alive.get(call_id)
+            if entry is None:
+                continue
+            number, step = _step_of(self.queues[entry.queue], now - entry.entered_at)
+            rank = (-entry.priority, entry.entered_at)
+            if step.sticky and (best is None or rank < best[0]):
+                best = (rank, entry, number, step)
+        for skill, level in agent.skills.items():
+            for name in self._by_skill.get(skill, ()):
+                config = self.queues[name]
+                for priority, fifo in self.waiting[name].items():
+                    while fifo and fifo[0].call_id not in self.alive:
+                        fifo.popleft()
+                    if not fifo:
+                        continue
+                    head = fifo[0]
+                    number, step = _step_of(config, now - head.entered_at)
+                    if step.sticky or level < step.min_level:
+                        continue  # the oldest of this priority cannot be ours yet: none newer can
+                    rank = (-priority, head.entered_at)
+                    if best is None or rank < best[0]:
+                        best = (rank, head, number, step)
+        if best is None:
+            self.free[agent.agent_id] = agent
+            for skill in agent.skills:
+                heapq.heappush(self._heaps.setdefault(skill, []), (agent.idle_since, agent.agent_id))
+            return None
+        _, entry, number, step = best
+        self.call_left(entry.call_id)
+        return self._decide(entry, agent, self.queues[entry.queue], number, step, now)
+
+    def agent_busy(self, agent_id: int) -> None:
+        self.free.pop(agent_id, None)
+
+    def _decide(
+        self, entry: Entry, agent: FreeAgent, config: QueueConfig, number: int, step: Step, now: float
+    ) -> Decision:
+        self.free.pop(agent.agent_id, None)
+        why = f"idle {now - agent.idle_since:.0f} s"
+        if step.sticky:
+            why = f"last agent of this customer, {why}"
+        elif step.min_level > 1:
+            why = f"skill {config.skill} ≥ {step.min_level}, {why}"
+        where = f"step {number}, {_window(config, number)}, waited {now - entry.entered_at:.0f} s"
+        return Decision(
+            entry.call_id, agent.agent_id, entry.queue, number, f"offered to {agent.label}: {why} ({where})"
+        )
