@@ -257,3 +257,17 @@ class Router:
         return Decision(
             entry.call_id, agent.agent_id, entry.queue, number, f"offered to {agent.label}: {why} ({where})"
         )
+
+    def recheck(self, call_id: str, now: float) -> Decision | None:
+        """A waiting call's routing step changed (e.g. its sticky step expired): try the free pool
+        again with its original entry, so it keeps its place and entry time."""
+        entry = self.alive.get(call_id)
+        if entry is None:
+            return None
+        config = self.queues[entry.queue]
+        number, step = _step_of(config, now - entry.entered_at)
+        agent = self._agent_for(entry, config, step)
+        if agent is None:
+            return None
+        self.call_left(call_id)
+        return self._decide(entry, agent, config, number, step, now)

@@ -1,0 +1,58 @@
+"""The simulator against queueing theory (issue 4's benchmark), and a simulated day's wall time.
+
+    uv run python benchmarks/simulator.py [--calls 150000]
+
+With FIFO, one skill, N identical agents, Poisson arrivals, exponential handle times and nobody
+giving up, the routing code on the simulated driver must reproduce Erlang C: the share of calls
+that wait and the service level (answered within 20 s) within ±0.01 of the formula. Then a
+simulated day: 200 agents, 30,000 calls, timed on the wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from hotline.routing.erlang import erlang_c_staffing
+from hotline.routing.simulate import Scenario, simulate
+
+POINTS = [(12, 10.0), (5, 4.0), (30, 27.0)]  # (agents, offered Erlangs)
+HANDLE = 180.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=150_000)
+    args = parser.parse_args()
+    print(
+        "| agents | Erlangs | calls | P(wait) simulated | Erlang C | SL(20 s) simulated | Erlang C | wall s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for agents, erlangs in POINTS:
+        calls_per_hour = erlangs * 3600 / HANDLE
+        theory = erlang_c_staffing(agents, calls_per_hour, HANDLE, 20)
+        started = time.perf_counter()
+        outcome = simulate(Scenario(agents, calls_per_hour, HANDLE, args.calls, seed=agents))
+        wall = time.perf_counter() - started
+        level = outcome.metrics.service_level or 0.0
+        print(
+            f"| {agents} | {erlangs:g} | {args.calls:,} | {outcome.waited:.4f} "
+            f"| {theory.wait_probability:.4f} | {level:.4f} | {theory.service_level:.4f} | {wall:.1f} |"
+        )
+    started = time.perf_counter()
+    day = simulate(
+        Scenario(200, 30_000 / 10, 300.0, 30_000, patience_seconds=120.0, wrap_seconds=30.0, seed=7)
+    )
+    wall = time.perf_counter() - started
+    m = day.metrics
+    print(
+        f"\nsimulated day: 200 agents, 30,000 calls over {day.simulated_hours:.1f} h in {wall:.1f} s wall "
+        f"time; SL {m.service_level or 0:.3f}, abandon {m.abandon_rate or 0:.3f}, "
+        f"ASA {m.average_speed_of_answer or 0:.1f} s, occupancy {m.occupancy or 0:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
