@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_memory_kib": 1024,
         "log_level": "WARNING",
         "session_cache_seconds": 0,
+        "recordings_dir": Path(tempfile.gettempdir()) / "hotline-test-recordings",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -15,7 +15,11 @@ from sqlalchemy import select
 from hotline.admin import service as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.routing import center
+from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
+from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -102,7 +106,61 @@ async def load(ctx: Context) -> list[str]:
                 row.department_id = existing[demo.department].id
         created.append(demo.username)
     await _load_telephony(ctx)
+    await _load_routing(ctx)
     return created
+
+
+DEMO_QUEUES = {
+    "hotel": QueueIn(
+        title="酒店预订", skill="hotel", strategy="longest-idle",
+        steps=[StepIn(until=20, sticky=True), StepIn(until=60, min_level=3), StepIn()],
+        max_wait_seconds=300, hold_prompt="hold-music",
+    ),
+    "travel": QueueIn(
+        title="旅游咨询", skill="travel", strategy="round-robin",
+        steps=[StepIn(until=20, sticky=True), StepIn()], max_wait_seconds=300, hold_prompt="hold-music",
+    ),
+    "emergency": QueueIn(
+        title="紧急救援", skill="emergency", strategy="longest-idle", steps=[StepIn()],
+        wrap_seconds=0, max_wait_seconds=60, overflow_to="travel", hold_prompt="hold-music",
+        announce_seconds=0, offer_callback=False, join_when_empty=True,
+    ),
+}  # fmt: skip
+DEMO_SKILLS = {
+    "agent1": {"hotel": 5, "travel": 2},
+    "agent2": {"hotel": 4},
+    "agent3": {"hotel": 3, "emergency": 3},
+    "agent4": {"travel": 5, "emergency": 4},
+    "agent5": {"travel": 3, "hotel": 2},
+}
+
+
+async def _load_routing(ctx: Context) -> None:
+    """Queues for the shipped flows, agents' skills, and agent1–5 logged in and ready (as the
+    event log records it, so the voice node starts with them ready)."""
+    async with ctx.read() as session:
+        queues = set((await session.scalars(select(QueueDef.name))).all())
+        users = {row[0]: row[1] for row in await session.execute(select(User.username, User.id))}
+        profiled = set((await session.scalars(select(AgentProfile.user_id))).all())
+        logged = set(
+            (await session.scalars(select(ContactEvent.agent_id).where(ContactEvent.kind == "agent"))).all()
+        )
+    for name in ("travel", "hotel", "emergency"):  # emergency overflows to travel: travel first
+        if name not in queues:
+            await center.save_queue(ctx, name, DEMO_QUEUES[name])
+    for username, skills in DEMO_SKILLS.items():
+        user_id = users.get(username)
+        if user_id is not None and user_id not in profiled:
+            await center.save_profile(ctx, user_id, AgentProfileIn(skills=skills))
+    async with ctx.write() as tx:
+        for username in DEMO_SKILLS:
+            user_id = users.get(username)
+            if user_id is not None and user_id not in logged:
+                tx.session.add(
+                    ContactEvent(
+                        at=utcnow(), kind="agent", agent_id=user_id, state="ready", detail="demo: ready"
+                    )
+                )
 
 
 @functools.cache

@@ -123,7 +123,9 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
     """`hotline serve` on the demo data: the demo trunk reaches 4008001000, whose entry point is
     the hotel flow; SIPp presses 1 (order enquiry), enters member number 88 with #, hears that
     there is no order, and hangs up as the prompt tells it to."""
-    from hotline.api.app import create_app
+    from hotline.api.app import create_app, system_context
+    from hotline.routing.center import recent_calls
+    from hotline.routing.service import visit_counts
     from tests.conftest import make_settings
 
     config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_udp_port())  # type: ignore[attr-defined]
@@ -134,13 +136,17 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
             server, "call_enquiry.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
         )
         assert code == 0
+        ctx = system_context(app.state.hotline)
+        visited: set[str] = set()
         for _ in range(50):
-            if router.visits.get(("hotel", "no_order")):
+            visited = {count.node for count in await visit_counts(ctx, router, "hotel")}
+            if "no_order" in visited:
                 break
             await asyncio.sleep(0.1)
-        visited = {node for flow, node in router.visits if flow == "hotel"}
         assert {"welcome", "ask_member", "find_order", "no_order"} <= visited
         assert "to_agent" not in visited
+        calls = await recent_calls(ctx, router)
+        assert calls[0].flow == "hotel" and calls[0].path[:2] == ["welcome", "ask_member"]
 
 
 async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_path: Path) -> None:

@@ -35,9 +35,9 @@ def test_the_customers_last_agent_is_waited_for_then_another_agent_takes_the_cal
 
         async def caller(leg: Leg) -> None:
             await leg.answer()
-            agent_leg, seat = await runner.wait_for_agent(leg, "hotel", last_agent=1)
-            answered.append((asyncio.get_running_loop().time(), seat.agent_id))
-            await agent_leg.hang_up()
+            got = await runner.wait_for_agent(leg, "hotel", last_agent=1)
+            answered.append((asyncio.get_running_loop().time(), got.seat.agent_id))
+            await got.agent_leg.hang_up()
 
         voice = SimulatedVoice(
             caller, phones={"1001": SimPhone(answer_after=0), "1002": SimPhone(answer_after=0)}
@@ -47,11 +47,15 @@ def test_the_customers_last_agent_is_waited_for_then_another_agent_takes_the_cal
             1: Seat(1, "1001", "1001 (001)", {"hotel": 3}),
             2: Seat(2, "1002", "1002 (002)", {"hotel": 3}),
         }
-        runner.agent_ready(2)  # agent 1 is busy elsewhere
+        for agent in (1, 2):
+            runner.agent(agent, "login")
+        runner.agent(2, "ready")  # agent 1 is busy elsewhere
         leg = voice.call_in("13800138000", "4008001000")
         await leg.ended.wait()
         return runner, answered
 
     runner, answered = run_virtual(scenario())
     assert answered == [(20.0, 2)]
-    assert [e.kind for e in runner.call_log] == ["queued", "answered"]
+    assert [e.kind for e in runner.call_log] == ["queued", "offered", "answered"]
+    offered = runner.call_log[1]
+    assert offered.detail == "offered to 1002 (002): idle 20 s (step 2, after 20 s, waited 20 s)"

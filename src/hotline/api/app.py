@@ -27,7 +27,7 @@ from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.routing.app import CallRouter
-from hotline.routing.events import FlowPublished
+from hotline.routing.events import FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
@@ -48,8 +48,7 @@ async def start_voice(state: AppState) -> None:
     settings = state.settings
     ctx = system_context(state, "system:voice")
     config = await telephony.load_config(ctx)
-    router = CallRouter(ctx, PromptCache(settings.prompt_cache))
-    await router.reload()
+    router = CallRouter(ctx, PromptCache(settings.prompt_cache), record_to=settings.recordings_dir)
     sip = SipServer(
         settings.sip_host,
         settings.sip_port,
@@ -66,7 +65,8 @@ async def start_voice(state: AppState) -> None:
     except OSError as exc:
         where = f"{settings.sip_host}:{settings.sip_port}"
         raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
-    router.control = sip.engine
+    await router.start(sip.engine)
+    sip.registrar.listeners.append(router.phone_registered)
     state.sip, state.router = sip, router
 
     async def reload(event: Event) -> None:
@@ -76,6 +76,7 @@ async def start_voice(state: AppState) -> None:
 
     state.bus.subscribe(TelephonyChanged, reload)
     state.bus.subscribe(FlowPublished, reload)
+    state.bus.subscribe(QueuesChanged, reload)
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.auth.close()
             if state.sip is not None:
                 await state.sip.stop()
+            if state.router is not None:
+                await state.router.stop()
             await state.monitor.stop()
             await bus.stop()
             await db.dispose()

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
 
     frontend_dist: Path = ROOT / "frontend" / "dist"
     prompt_cache: Path = ROOT / "var" / "prompts"
+    recordings_dir: Path = ROOT / "var" / "recordings"
+    """Where calls answered by agents are recorded (a folder per call: a.wav, b.wav, mix.wav)."""
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     RECORDINGS_LISTEN = "recordings.listen"
     RECORDINGS_DOWNLOAD = "recordings.download"
     AGENTS_READ = "agents.read"
+    AGENTS_WRITE = "agents.write"
     ROUTING_READ = "routing.read"
     ROUTING_WRITE = "routing.write"
 
@@ -107,6 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_ASSIGN,
             P.TICKETS_DISPATCH,
             P.AGENTS_READ,
+            P.AGENTS_WRITE,
             P.CAMPAIGNS_WRITE,
             P.REPORTS_READ,
             P.CUSTOMERS_READ_PII,
@@ -179,6 +181,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RECORDINGS_LISTEN,
             P.RECORDINGS_DOWNLOAD,
             P.AGENTS_READ,
+            P.AGENTS_WRITE,
             P.ROUTING_READ,
             P.ROUTING_WRITE,
             P.ORDERS_ASSIGN,

@@ -26,6 +26,9 @@ class Strategy(StrEnum):
     ROUND_ROBIN = "round-robin"
     FEWEST_CALLS = "fewest-calls"
     SKILL_LEVEL_FIRST = "skill-level-first"
+    RING_ALL = "ring-all"
+    """Every free agent the step allows rings at once; the first to answer takes the call (the
+    queue runner rings the others; the router picks the longest idle as the one it logs)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,11 @@ class Decision:
     reason: str
 
 
-def _step_of(config: QueueConfig, waited: float) -> tuple[int, Step]:
+def _step_of(config: QueueConfig, waited: float, entry: Entry) -> tuple[int, Step]:
+    """The routing step the entry is in; a sticky step is skipped for a caller with no last agent."""
     for number, step in enumerate(config.steps, 1):
+        if step.sticky and entry.last_agent is None:
+            continue
         if step.until is None or waited < step.until:
             return number, step
     return len(config.steps), config.steps[-1]
@@ -102,7 +108,7 @@ def dispatch(
         if config is None:
             continue
         waited = now - entry.entered_at
-        number, step = _step_of(config, waited)
+        number, step = _step_of(config, waited, entry)
         candidates = [
             a
             for a in by_skill.get(config.skill, ())
@@ -124,7 +130,9 @@ def dispatch(
     return decisions
 
 
-def _pick(config: QueueConfig, candidates: list[FreeAgent], now: float) -> tuple[FreeAgent, str]:
+def _pick(
+    config: QueueConfig, candidates: list[FreeAgent], now: float, *, commit: bool = True
+) -> tuple[FreeAgent, str]:
     if config.strategy is Strategy.FEWEST_CALLS:
         agent = min(candidates, key=lambda a: (a.calls_taken, a.idle_since, a.agent_id))
         return agent, f"fewest calls ({agent.calls_taken})"
@@ -134,7 +142,8 @@ def _pick(config: QueueConfig, candidates: list[FreeAgent], now: float) -> tuple
     if config.strategy is Strategy.ROUND_ROBIN:
         ordered = sorted(candidates, key=lambda a: a.agent_id)
         agent = next((a for a in ordered if a.agent_id > config.rotation), ordered[0])
-        config.rotation = agent.agent_id
+        if commit:
+            config.rotation = agent.agent_id
         return agent, "next in turn"
     agent = min(candidates, key=lambda a: (a.idle_since, a.agent_id))
     return agent, f"idle {now - agent.idle_since:.0f} s"
@@ -144,19 +153,28 @@ class Router:
     """The same rules as `dispatch`, kept incrementally for a busy center: a call arriving or an
     agent coming free costs a few index look-ups, not a scan of every waiting call.
 
-    Waiting calls sit in per-queue, per-priority FIFOs: within one priority an older call is never
-    less eligible than a newer one (its steps only widen with time), so only each FIFO's head needs
-    a look. Free agents sit in a per-skill heap ordered by the queue strategy's key (longest idle
-    here; the other strategies use `dispatch`), with stale heap items skipped lazily.
+    Waiting calls sit in FIFOs per queue, priority and whether the caller has a last agent (sticky
+    steps apply only to those): within one FIFO an older call is never less eligible than a newer
+    one (its steps only widen with time), so only each FIFO's head needs a look. Free agents sit in
+    a per-skill heap by idle time (longest idle first), with stale items skipped lazily; the other
+    strategies scan the free agents, who are few whenever calls wait.
     """
 
     def __init__(self, queues: dict[str, QueueConfig]) -> None:
-        self.queues = queues
-        self.waiting: dict[str, dict[int, deque[Entry]]] = {name: {} for name in queues}
+        self.waiting: dict[str, dict[tuple[int, bool], deque[Entry]]] = {}
+        """Per queue, a FIFO per (priority, has a last agent): within one, an older call is never
+        less eligible than a newer one."""
         self.alive: dict[str, Entry] = {}
         self.sticky: dict[int, set[str]] = {}  # agent id → calls whose sticky step waits for them
         self.free: dict[int, FreeAgent] = {}
         self._heaps: dict[str, list[tuple[float, int]]] = {}
+        self.configure(queues)
+
+    def configure(self, queues: dict[str, QueueConfig]) -> None:
+        """New queue settings (an admin edited them); waiting calls keep their places."""
+        self.queues = queues
+        for name in queues:
+            self.waiting.setdefault(name, {})
         self._by_skill: dict[str, list[str]] = {}
         for name, config in queues.items():
             self._by_skill.setdefault(config.skill, []).append(name)
@@ -165,12 +183,18 @@ class Router:
 
     def call_arrived(self, entry: Entry, now: float) -> Decision | None:
         config = self.queues[entry.queue]
-        number, step = _step_of(config, now - entry.entered_at)
+        number, step = _step_of(config, now - entry.entered_at, entry)
         agent = self._agent_for(entry, config, step)
         if agent is not None:
             return self._decide(entry, agent, config, number, step, now)
         self.alive[entry.call_id] = entry
-        self.waiting[entry.queue].setdefault(entry.priority, deque()).append(entry)
+        fifo = self.waiting[entry.queue].setdefault((entry.priority, entry.last_agent is not None), deque())
+        if fifo and fifo[-1].entered_at > entry.entered_at:
+            # back after a missed offer or an overflow: its original place, not the end of the line
+            place = next(i for i, other in enumerate(fifo) if other.entered_at > entry.entered_at)
+            fifo.insert(place, entry)
+        else:
+            fifo.append(entry)
         if entry.last_agent is not None:
             self.sticky.setdefault(entry.last_agent, set()).add(entry.call_id)
         return None
@@ -182,6 +206,11 @@ class Router:
             self.sticky.get(entry.last_agent, set()).discard(call_id)
 
     def _agent_for(self, entry: Entry, config: QueueConfig, step: Step) -> FreeAgent | None:
+        if config.strategy not in (Strategy.LONGEST_IDLE, Strategy.RING_ALL) and not step.sticky:
+            allowed = [
+                a for a in self.free.values() if a.skills.get(config.skill, 0) >= step.min_level
+            ]  # a scan of the free agents: few while calls wait, which is when it matters
+            return _pick(config, allowed, 0.0, commit=False)[0] if allowed else None
         if step.sticky:
             agent = self.free.get(entry.last_agent) if entry.last_agent is not None else None
             return (
@@ -213,20 +242,20 @@ class Router:
             entry = self.alive.get(call_id)
             if entry is None:
                 continue
-            number, step = _step_of(self.queues[entry.queue], now - entry.entered_at)
+            number, step = _step_of(self.queues[entry.queue], now - entry.entered_at, entry)
             rank = (-entry.priority, entry.entered_at)
             if step.sticky and (best is None or rank < best[0]):
                 best = (rank, entry, number, step)
         for skill, level in agent.skills.items():
             for name in self._by_skill.get(skill, ()):
                 config = self.queues[name]
-                for priority, fifo in self.waiting[name].items():
+                for (priority, _), fifo in self.waiting[name].items():
                     while fifo and fifo[0].call_id not in self.alive:
                         fifo.popleft()
                     if not fifo:
                         continue
                     head = fifo[0]
-                    number, step = _step_of(config, now - head.entered_at)
+                    number, step = _step_of(config, now - head.entered_at, head)
                     if step.sticky or level < step.min_level:
                         continue  # the oldest of this priority cannot be ours yet: none newer can
                     rank = (-priority, head.entered_at)
@@ -248,7 +277,10 @@ class Router:
         self, entry: Entry, agent: FreeAgent, config: QueueConfig, number: int, step: Step, now: float
     ) -> Decision:
         self.free.pop(agent.agent_id, None)
-        why = f"idle {now - agent.idle_since:.0f} s"
+        if config.strategy in (Strategy.LONGEST_IDLE, Strategy.RING_ALL) or step.sticky:
+            why = f"idle {now - agent.idle_since:.0f} s"
+        else:
+            why = _pick(config, [agent], now)[1]
         if step.sticky:
             why = f"last agent of this customer, {why}"
         elif step.min_level > 1:
@@ -265,7 +297,7 @@ class Router:
         if entry is None:
             return None
         config = self.queues[entry.queue]
-        number, step = _step_of(config, now - entry.entered_at)
+        number, step = _step_of(config, now - entry.entered_at, entry)
         agent = self._agent_for(entry, config, step)
         if agent is None:
             return None

@@ -1,20 +1,30 @@
-"""Routes for IVR flows: list, versions, save a draft, publish, roll back, node visit counts."""
+"""Routes for routing: IVR flows (versions, drafts, publish, roll back, visit counts), queues,
+agents (state, skills), the call and agent event log, and the staffing calculator."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
-from hotline.api.deps import requires
+from hotline.api.deps import IdPath, app_state, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.routing import service
+from hotline.routing import center, service
 from hotline.routing.schemas import (
+    AgentOut,
+    AgentProfileIn,
+    AgentStateIn,
+    CallSummary,
+    ContactEventOut,
     DraftIn,
     FlowName,
     FlowSummary,
     FlowVersionOut,
+    QueueFigures,
+    QueueIn,
+    QueueName,
+    QueueOut,
     RollbackIn,
     StaffingIn,
     StaffingOut,
@@ -62,11 +72,94 @@ async def rollback(name: NamePath, body: RollbackIn, ctx: WRITE) -> FlowVersionO
 
 @router.get("/flows/{name}/visits")
 async def visits(name: NamePath, request: Request, ctx: READ) -> list[VisitCount]:
-    """How often each node was visited on this node since it started (reports keep the totals)."""
-    return service.visit_counts(ctx, request.app.state.hotline.router, name)
+    """How often each node of the flow was visited, from the event log."""
+    return await service.visit_counts(ctx, request.app.state.hotline.router, name)
 
 
 @router.post("/staffing")
 async def staffing(body: StaffingIn, ctx: READ) -> StaffingOut:
     """Agents needed for a service level: Erlang C, or Erlang A when callers' patience is given."""
     return service.staffing(ctx, body)
+
+
+QueuePath = Annotated[QueueName, Path()]
+CallIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+@router.get("/queues")
+async def list_queues(request: Request, ctx: READ) -> list[QueueOut]:
+    """Every queue with its routing set-up and, on a voice node, what is waiting and who is in."""
+    return await center.list_queues(ctx, app_state(request).router)
+
+
+@router.put("/queues/{name}")
+async def save_queue(name: QueuePath, body: QueueIn, ctx: WRITE) -> QueueOut:
+    """Create or change a queue; voice nodes apply it at once, waiting callers keep their places."""
+    return await center.save_queue(ctx, name, body)
+
+
+@router.get("/agents")
+async def list_agents(
+    request: Request, ctx: Annotated[Context, Depends(requires(Permission.AGENTS_READ))]
+) -> list[AgentOut]:
+    """Agents with their phone, skills, state and time in state."""
+    return await center.list_agents(ctx, app_state(request).router)
+
+
+@router.get("/me")
+async def my_state(
+    request: Request, ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+) -> AgentOut:
+    """The signed-in agent's own state."""
+    return await center.my_state(ctx, app_state(request).router)
+
+
+@router.put("/me/state")
+async def set_my_state(
+    body: AgentStateIn, request: Request, ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+) -> AgentOut:
+    """Log in (to all queues, or the ones listed), ready, not ready with a reason, log out."""
+    return await center.set_agent_state(ctx, app_state(request).router, ctx.actor.user_id or 0, body)
+
+
+@router.put("/agents/{user_id}/state")
+async def set_agent_state(
+    user_id: IdPath,
+    body: AgentStateIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.AGENTS_WRITE))],
+) -> AgentOut:
+    """A supervisor changes an agent's state; the reason is required and the change audited."""
+    return await center.set_agent_state(ctx, app_state(request).router, user_id, body)
+
+
+@router.put("/agents/{user_id}/profile", status_code=204)
+async def save_profile(user_id: IdPath, body: AgentProfileIn, ctx: WRITE) -> None:
+    """An agent's skills with levels (1–5) and own wrap-up time."""
+    await center.save_profile(ctx, user_id, body)
+
+
+CALLS = Annotated[Context, Depends(requires(Permission.CALLS_READ))]
+
+
+@router.get("/calls")
+async def recent_calls(
+    request: Request, ctx: CALLS, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[CallSummary]:
+    """The latest calls, newest first: IVR path, queue, wait, who answered and why."""
+    return await center.recent_calls(ctx, app_state(request).router, limit=limit)
+
+
+@router.get("/calls/{call_id}/events")
+async def call_events(call_id: CallIdPath, request: Request, ctx: CALLS) -> list[ContactEventOut]:
+    """One call's events, with every routing decision and its reason."""
+    return await center.call_events(ctx, app_state(request).router, call_id)
+
+
+@router.get("/figures")
+async def figures(
+    ctx: Annotated[Context, Depends(requires(Permission.AGENTS_READ))],
+    hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24,
+) -> list[QueueFigures]:
+    """Per queue over the last hours: offered, answered, abandoned, service level, ASA, AHT."""
+    return await center.queue_figures(ctx, hours=hours)

@@ -1,28 +1,33 @@
-"""What the voice engine runs for each inbound call: the IVR flow of the number dialled.
+"""What the voice engine runs for each inbound call: the IVR flow of the number dialled, and the
+queues its transfer nodes send callers to.
 
-Flows come from the shipped YAML files (versioned flows edited in the admin UI come next in
-issue 4); the DID's entry point picks the flow. A call from an extension straight to another
-extension rings it. Until the ACD lands, each queue named by a flow is a ring group of the
-agents who have an extension.
+The DID's entry point picks the published flow. A transfer to a queue waits in the `QueueRunner`
+(hold music, position and estimated-wait announcements, "press 1 for a callback"), rings the
+agent the router chose, says the agent's work number and bridges and records the call. A call
+from an extension straight to another extension rings it. Every step goes to the stored event
+log (`StoredJournal`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 
-from hotline.admin.models import User
 from hotline.core.context import Context
-from hotline.routing.flow import SHIPPED_NAMES, Flow, load_shipped
-from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, run_flow
+from hotline.routing import center
+from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
+from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
+from hotline.routing.journal import StoredJournal
+from hotline.routing.queue import Answered, NoAgent, QueueRunner
 from hotline.routing.service import live_flows
 from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
-from hotline.telephony.models import Extension
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import CallControl, Leg
 from hotline.voice.media.tts import PromptCache
@@ -37,51 +42,198 @@ async def _no_orders_yet(variables: Mapping[str, Any]) -> None:
 
 LOOKUPS: dict[str, Lookup] = {"orders.latest_for_member": _no_orders_yet}
 
+POSITION = Speech(text="您前面还有{position}位客户，预计等待{minutes}分钟。")
+CALLBACK_OFFER = Speech(text="如需我们稍后回电，请按1。")
+CALLBACK_TAKEN = Speech(text="好的，我们会保留您的排队位置，轮到您时给您回电。再见。")
+
+
+class QueueTransfers:
+    """The flows' transfer node: queues through the runner; agents, extensions and outside
+    numbers rung directly."""
+
+    def __init__(self, router: CallRouter, control: CallControl, runner: QueueRunner) -> None:
+        self.router, self.control, self.runner = router, control, runner
+        self.direct = RingGroups(control, router.voice, {"": router.agents}, record_to=router.record_to)
+
+    async def transfer(self, leg: Leg, node: TransferNode, run: FlowRun) -> bool:
+        if node.to != "queue":
+            return await self.direct.transfer(leg, node, run)
+        variables = run.variables
+        waiting = asyncio.ensure_future(
+            self.runner.wait_for_agent(
+                leg, node.target, priority=int(variables.get("priority") or 0),
+                last_agent=variables.get("last_agent"), customer=variables.get("customer_id"),
+            )
+        )  # fmt: skip
+        hold = asyncio.ensure_future(self._hold(leg, node.target, variables))
+        try:
+            answered = await waiting
+        except NoAgent:
+            return False
+        finally:
+            hold.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await hold
+        await self._connect(leg, answered, node.announce, variables)
+        return True
+
+    async def _connect(
+        self, leg: Leg, answered: Answered, announce: Speech | None, variables: dict[str, Any]
+    ) -> None:
+        seat = answered.seat
+        variables["agent"] = {"extension": seat.extension, "work_number": seat.work_number, "name": seat.name}
+        variables["routing_reason"] = answered.decision.reason
+        try:
+            if announce is not None:
+                await leg.play(await self.router.voice.audio(announce, variables))
+            folder = self.router.record_to / leg.id if self.router.record_to is not None else None
+            bridge = self.control.bridge(leg, answered.agent_leg, record_to=folder)
+            try:
+                await bridge.wait()
+            finally:
+                recording = await bridge.stop()
+                if recording is not None:
+                    variables["recording"] = str(recording.mix)
+        finally:
+            with contextlib.suppress(Exception):
+                await answered.agent_leg.hang_up()
+            self.runner.call_ended(leg.id, seat, answered.queue)
+
+    async def _hold(self, leg: Leg, queue: str, variables: dict[str, Any]) -> None:
+        """Music (or product ads) on hold; every so often the caller's position and estimated
+        wait, and the callback offer."""
+        settings = self.router.hold.get(queue)
+        music = await self.router.hold_audio(settings.prompt if settings else None)
+        every = settings.announce_seconds if settings else 0
+        offer_callback = settings.offer_callback if settings else False
+        leg.key_pressed.clear()
+        while not leg.ended.is_set():
+            if every > 0:
+                place = self.runner.position(leg.id)
+                if place is not None:
+                    position, wait = place
+                    words = {"position": position, "minutes": max(1, round(wait / 60))}
+                    await leg.play(await self.router.voice.audio(POSITION, words))
+                if offer_callback:
+                    await leg.play(await self.router.voice.audio(CALLBACK_OFFER, variables))
+            pressed = asyncio.Event()
+            music_task = asyncio.ensure_future(leg.play(music, loop=True, interrupt=pressed))
+            try:
+                while True:
+                    try:
+                        key = await asyncio.wait_for(leg.digits.get(), every if every > 0 else None)
+                    except TimeoutError:
+                        break
+                    if key == "1" and offer_callback and self.runner.request_callback(leg.id):
+                        pressed.set()
+                        await music_task
+                        await leg.play(await self.router.voice.audio(CALLBACK_TAKEN, variables))
+                        await leg.hang_up()
+                        return
+            finally:
+                pressed.set()
+                with contextlib.suppress(Exception):
+                    await music_task
+
 
 class CallRouter:
-    def __init__(self, ctx: Context, prompts: PromptCache) -> None:
+    def __init__(self, ctx: Context, prompts: PromptCache, *, record_to: Path | None = None) -> None:
         self.ctx = ctx
         self.flows: dict[str, Flow] = {name: load_shipped(name) for name in SHIPPED_NAMES}
-        self.voice = SpokenVoice(prompts, lambda name: telephony.prompt_audio(ctx, name))
+        self.voice: Voice = SpokenVoice(prompts, lambda name: telephony.prompt_audio(ctx, name))
         self.agents: list[Agent] = []
         self.control: CallControl | None = None
-        self.visits: dict[tuple[str, str], int] = {}
+        self.runner: QueueRunner | None = None
+        self.journal = StoredJournal(ctx)
+        self.hold: dict[str, center.HoldSettings] = {}
+        self.record_to = record_to
         self.recent: deque[FlowRun] = deque(maxlen=200)
-        """The latest calls' paths and variables on this node (the live view reads them)."""
+        """The latest calls' paths and variables on this node."""
         self._fallback = prompt_and_collect(prompts)
+        self._music: dict[str | None, bytes] = {}
+        self._upkeep: asyncio.Task[None] | None = None
+
+    async def start(self, control: CallControl, *, upkeep_seconds: float = 5.0) -> None:
+        """Attach to the engine, load queues and agents, and restore agents' states from the log."""
+        self.control = control
+        self.journal.start()
+        self.runner = QueueRunner(control, {}, sink=self.journal, keep_log=False)
+        await self.reload()
+        await center.restore_presence(self.ctx, self.runner)
+        self._upkeep = asyncio.create_task(self._keep_up(upkeep_seconds), name="routing-upkeep")
+
+    async def stop(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._upkeep
+        await self.journal.stop()
+
+    async def _keep_up(self, every: float) -> None:
+        """Phones that registered since, leave-when-empty, and the reconciler."""
+        while True:
+            await asyncio.sleep(every)
+            if self.runner is not None:
+                try:
+                    self.runner.tick()
+                    self.runner.reconcile()
+                except Exception as exc:  # never let upkeep die
+                    log.error("routing upkeep failed", error=repr(exc))
 
     async def reload(self) -> None:
-        """The published flows, and the agents with an extension in extension order (the ring
-        order until the ACD)."""
+        """The published flows, the queues, and the agents with an extension."""
         self.flows = await live_flows(self.ctx)
-        async with self.ctx.read() as session:
-            rows = await session.execute(
-                select(Extension.number, User.work_number, User.display_name)
-                .join(User, User.id == Extension.user_id)
-                .where(Extension.enabled.is_(True), User.is_active.is_(True))
-                .order_by(Extension.number)
-            )
-            self.agents = [Agent(number, work or "", name) for number, work, name in rows]
+        setup = await center.load_setup(self.ctx)
+        self.agents = setup.agents
+        self.hold = setup.hold
+        self._music.clear()
+        if self.runner is not None:
+            self.runner.router.configure(setup.queues)
+            self.runner.queues = setup.queues
+            self.runner.rules = setup.rules
+            for agent_id, seat in setup.seats.items():
+                old = self.runner.seats.get(agent_id)
+                if old is not None:
+                    seat.calls_taken = old.calls_taken
+            self.runner.seats = setup.seats
 
-    def _visited(self, flow: str, node: str) -> None:
-        self.visits[(flow, node)] = self.visits.get((flow, node), 0) + 1
+    async def hold_audio(self, prompt: str | None) -> bytes:
+        if prompt not in self._music:
+            audio = await telephony.prompt_audio(self.ctx, prompt) if prompt else None
+            self._music[prompt] = audio or bytes([0xFF]) * 8000  # a second of silence
+        return self._music[prompt]
+
+    def phone_registered(self, extension: str) -> None:
+        """A phone registered: if its agent is ready, it can take calls now."""
+        if self.runner is not None and self.runner.unreachable:
+            self.runner.tick()
+
+    def _visited(self, flow: str, node: str, leg_id: str) -> None:
+        self.journal.call(leg_id, "ivr", queue=flow, detail=node)
 
     async def __call__(self, leg: Leg) -> None:
-        if self.control is None:
+        if self.control is None or self.runner is None:
             raise RuntimeError("the router has no voice engine")
-        groups = {name: self.agents for name in ("hotel", "travel", "emergency")}
-        transfers = RingGroups(self.control, self.voice, groups)
+        transfers = QueueTransfers(self, self.control, self.runner)
         flow = self.flows.get(leg.entry)
-        if flow is None and self.control.reachable(leg.number):  # extension to extension
-            await leg.answer()
-            await transfers.connect(leg, [Agent(leg.number)], announce=None, variables=leg.variables)
-            return
-        if flow is None:
-            await self._fallback(leg)
-            return
-        services = FlowServices(voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited)
+        self.journal.call(leg.id, "arrived", queue=leg.entry, detail=f"{leg.caller} → {leg.number}")
         try:
+            if flow is None and self.control.reachable(leg.number):  # extension to extension
+                await leg.answer()
+                await transfers.direct.connect(
+                    leg, [Agent(leg.number)], announce=None, variables=leg.variables
+                )
+                return
+            if flow is None:
+                await self._fallback(leg)
+                return
+            services = FlowServices(
+                voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited
+            )
             await run_flow(flow, leg, services)
         finally:  # also when the caller hung up and the flow was cancelled
-            if isinstance(run := leg.variables.get("flow_run"), FlowRun):
+            run = leg.variables.get("flow_run")
+            outcome = run.outcome if isinstance(run, FlowRun) else ""
+            self.journal.call(leg.id, "finished", detail=outcome or "caller-hung-up")
+            if isinstance(run, FlowRun):
                 self.recent.append(run)

@@ -11,3 +11,10 @@ class FlowPublished(Event):
     name: ClassVar[str] = "routing.flow_published"
     flow: str
     version: int
+
+
+class QueuesChanged(Event):
+    """Queues or agents' skills changed: voice nodes reload their routing set-up."""
+
+    name: ClassVar[str] = "routing.queues_changed"
+    queue: str

@@ -100,7 +100,7 @@ class FlowServices:
     transfers: Transfers
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
     now: Callable[[], datetime] = datetime.now
-    visited: Callable[[str, str], None] = lambda flow, node: None
+    visited: Callable[[str, str, str], None] = lambda flow, node, leg_id: None
     """Called at every node visit (the per-node counters of T4 reports)."""
 
 
@@ -123,7 +123,7 @@ async def run_flow(
     node_id: str | None = flow.start
     while node_id is not None and len(run.path) < MAX_STEPS and not leg.ended.is_set():
         run.path.append(node_id)
-        services.visited(flow.name, node_id)
+        services.visited(flow.name, node_id, leg.id)
         node_id = await _step(flow.nodes[node_id], leg, services, run)
     if leg.ended.is_set() and not run.outcome:
         run.outcome = "caller-hung-up"

@@ -17,9 +17,10 @@ class CallEvent:
 
     at: float
     call_id: str
-    kind: str  # queued | answered | abandoned | callback | ended
+    kind: str  # queued | offered | missed | answered | overflowed | callback | abandoned | refused | ended …
     queue: str = ""
     agent_id: int | None = None
+    detail: str = ""  # words for people: the routing reason, the IVR node, why it ended
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class AgentEvent:
     at: float
     agent_id: int
     state: str  # logged_out | not_ready | ready | ringing | on_call | wrap_up
+    reason: str = ""
+    call_id: str | None = None
+    queues: str = ""  # the queues the agent is logged in to, comma-separated (empty: all)
 
 
 @dataclass

@@ -30,3 +30,63 @@ class FlowVersion(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None]
+
+
+class QueueDef(Audited, Base):
+    """A queue callers wait in, and how it routes (acd.QueueConfig is its runtime form)."""
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    """What flows' transfer nodes name (`to: queue, target: hotel`)."""
+    title: Mapped[str] = mapped_column(String(120))
+    skill: Mapped[str] = mapped_column(String(64))
+    strategy: Mapped[str] = mapped_column(String(24), default="longest-idle")
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """[{"until": 20, "sticky": true}, {"until": 60, "min_level": 3}, {"until": null}]"""
+    ring_seconds: Mapped[int] = mapped_column(default=15)
+    wrap_seconds: Mapped[int] = mapped_column(default=10)
+    max_wait_seconds: Mapped[int | None]
+    overflow_to: Mapped[str | None] = mapped_column(String(64))
+    hold_prompt: Mapped[str | None] = mapped_column(String(64))
+    announce_seconds: Mapped[int] = mapped_column(default=30)
+    """Every so often the caller hears their position and the estimated wait (0: never)."""
+    offer_callback: Mapped[bool] = mapped_column(default=True)
+    join_when_empty: Mapped[bool] = mapped_column(default=False)
+    leave_when_empty: Mapped[bool] = mapped_column(default=True)
+    service_seconds: Mapped[int] = mapped_column(default=20)
+    """The service-level threshold: answered within this many seconds counts as in time."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AgentProfile(Audited, Base):
+    """What routing knows of an agent beyond the user: skills with levels and own wrap-up time."""
+
+    __tablename__ = "agent_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    wrap_seconds: Mapped[int | None]
+    """Overrides the queue's wrap-up time for this agent (None: the queue's)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ContactEvent(Base):
+    """The one append-only event log of calls and agents (docs/metrics.md). CDRs, the wallboard
+    and statistics are derived from it; nothing updates or deletes a row."""
+
+    __tablename__ = "contact_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    """Calls: arrived, ivr, queued, offered, missed, answered, overflowed, callback, abandoned,
+    refused, ended. Agents: agent (the state entered is in `state`)."""
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent_id: Mapped[int | None] = mapped_column(index=True)
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), default="")
+    detail: Mapped[str] = mapped_column(String(400), default="")
+    """Words for people: the routing reason, the IVR node, why the state changed."""

@@ -134,6 +134,13 @@ class Presence:
             return replace(agent, state=AgentState.NOT_READY, reason="missed offer", call_id=None)
         return replace(agent, state=AgentState.READY, call_id=None)
 
+    def _withdrawn(self, agent: Agent, at: float) -> Agent:
+        """The caller hung up (or was served elsewhere) while this agent's phone rang: not the
+        agent's fault, so back to ready."""
+        if agent.state is not AgentState.RINGING:
+            raise self._refuse(agent, "have an offer withdrawn")
+        return replace(agent, state=AgentState.READY, call_id=None)
+
     def _hung_up(self, agent: Agent, at: float, wrap_seconds: float = 0.0) -> Agent:
         if agent.state is not AgentState.ON_CALL:
             raise self._refuse(agent, "end a call")

@@ -1,143 +1,444 @@
 """Queues on the call-control interface: callers wait, the router picks agents, agents are rung.
 
 `QueueRunner.wait_for_agent()` is what a flow's transfer-to-queue does: it enters the caller in
-the queue, waits for the router's decision (re-checked when a routing step expires), rings the
-chosen agent and returns the answered agent leg; a missed offer puts the agent in not-ready and
-the caller back in line with its original entry. The caller hanging up cancels the wait and
-leaves the queue (an abandon). Every step is appended to the in-memory event log the metrics
-read (docs/metrics.md); the stored event log comes next.
+the queue, waits for the router's decision (re-checked whenever a routing step expires), rings
+the chosen agent and returns the answered agent leg.
+
+- Agents' states live in `Presence` (the state machine of presence.py); every change and every
+  call step goes to the event log through `sink` (the database in production, lists in the
+  simulator), with the routing reason of each offer.
+- A missed offer puts the agent in not-ready (configurable) and the caller back in line with its
+  original entry; a caller hanging up while an agent's phone rings withdraws the offer (the agent
+  stays ready). A ready agent whose phone is not registered is not offered calls until it is.
+- Max wait: the call moves to the overflow queue keeping its entry time, or the flow's fail
+  branch takes it. A queue with nobody logged in refuses callers unless it lets them join empty,
+  and sends them on if everybody leaves while they wait.
+- "Press 1 for a callback": the entry stays in the queue with its place and entry time; when its
+  turn comes the agent is rung first, then the customer is called back and the two are bridged.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import contextlib
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import structlog
+
+from hotline.core.errors import InvalidTransition
 from hotline.routing.acd import Decision, Entry, FreeAgent, QueueConfig, Router
 from hotline.routing.metrics import AgentEvent, CallEvent
-from hotline.voice.control import CallControl, Leg, OriginateFailed
+from hotline.routing.presence import Agent as PresenceAgent
+from hotline.routing.presence import AgentChange, AgentState, Presence
+from hotline.voice.control import CallControl, EndReason, Leg, OriginateFailed
+
+log = structlog.get_logger(__name__)
+
+Sink = Callable[[CallEvent | AgentEvent], None]
+MAX_OVERFLOWS = 3
 
 
 @dataclass
 class Seat:
+    """An agent as routing sees it: phone, how to name them in reasons, skills."""
+
     agent_id: int
     extension: str
-    label: str
+    label: str  # "1003 (003)": extension and work number
     skills: dict[str, int]
+    wrap_seconds: float | None = None  # overrides the queue's
     calls_taken: int = 0
-    ready: bool = False
+    work_number: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    """What the runner needs of a queue beyond the router's steps and strategy."""
+
+    ring_seconds: float = 15.0
+    wrap_seconds: float = 0.0
+    max_wait: float | None = None
+    overflow_to: str | None = None
+    join_when_empty: bool = True
+    leave_when_empty: bool = False
+
+
+class NoAgent(Exception):
+    """Nobody will take this call here: the queue is empty, or the caller waited too long."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Answered:
+    agent_leg: Leg
+    seat: Seat
+    queue: str
+    decision: Decision
+
+
+@dataclass
+class _Wait:
+    entry: Entry
+    future: asyncio.Future[Decision]
+    caller: str
+    callback: bool = False
+    overflows: int = 0
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
 
 
 @dataclass
 class QueueRunner:
     control: CallControl
     queues: dict[str, QueueConfig]
+    rules: dict[str, QueueRules] = field(default_factory=dict)
     seats: dict[int, Seat] = field(default_factory=dict)
-    ring_for: float = 15.0
-    call_log: list[CallEvent] = field(default_factory=list)
-    agent_log: list[AgentEvent] = field(default_factory=list)
+    sink: Sink | None = None
+    keep_log: bool = True
+    """Keep every event in `call_log`/`agent_log` (the simulator and tests read them)."""
+    missed_offer_not_ready: bool = True
 
     def __post_init__(self) -> None:
         self.router = Router(self.queues)
-        self._waiting: dict[str, asyncio.Future[Decision]] = {}
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.presence = Presence(missed_offer_not_ready=self.missed_offer_not_ready)
+        self.call_log: list[CallEvent] = []
+        self.agent_log: list[AgentEvent] = []
+        self.active: dict[str, int] = {}
+        """Calls now with an agent (caller leg id → agent id): what the reconciler checks against."""
+        self.unreachable: set[int] = set()
+        self._waits: dict[str, _Wait] = {}
+        self._handled: dict[str, deque[float]] = {}  # recent handle times per queue
+        self._answered_at: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
+    def _log(self, event: CallEvent | AgentEvent) -> None:
+        if self.keep_log:
+            if isinstance(event, CallEvent):
+                self.call_log.append(event)
+            else:
+                self.agent_log.append(event)
+        if self.sink is not None:
+            self.sink(event)
+
+    def _call(
+        self, call_id: str, kind: str, queue: str = "", agent_id: int | None = None, detail: str = ""
+    ) -> None:
+        self._log(CallEvent(self._now(), call_id, kind, queue, agent_id, detail))
+
     # ---------------------------------------------------------------- agents
 
-    def agent_ready(self, agent_id: int) -> None:
-        seat = self.seats[agent_id]
-        seat.ready = True
+    def agent(self, agent_id: int, event: str, **detail: object) -> AgentChange:
+        """Apply a presence event (login, ready, not_ready, logout, …): the state machine decides,
+        the change is logged, and a ready agent is offered the best waiting call at once.
+        Raises InvalidTransition (nothing changes) when the state does not allow it."""
         now = self._now()
-        self.agent_log.append(AgentEvent(now, agent_id, "ready"))
-        free = FreeAgent(agent_id, seat.label, seat.skills, idle_since=now, calls_taken=seat.calls_taken)
+        change = self.presence.apply(agent_id, event, now, **detail)
+        if change.after is not change.before or event in ("not_ready", "reconcile"):
+            queues = ",".join(sorted(self.presence.agent(agent_id).queues))
+            self._log(AgentEvent(now, agent_id, change.after.value, change.reason, change.call_id, queues))
+        if change.after is AgentState.READY:
+            self._free(agent_id, now)
+        else:
+            self.router.agent_busy(agent_id)
+            self.unreachable.discard(agent_id)
+        return change
+
+    def restore(self, agent: PresenceAgent) -> None:
+        """An agent's state as the event log last recorded it (a restart); a ready agent is
+        offered calls at once."""
+        self.presence.agents[agent.agent_id] = agent
+        if agent.state is AgentState.READY:
+            self._free(agent.agent_id, self._now())
+
+    def is_callback(self, call_id: str) -> bool:
+        wait = self._waits.get(call_id)
+        return wait is not None and wait.callback
+
+    def _free(self, agent_id: int, now: float) -> None:
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            return
+        if not self.control.reachable(seat.extension):
+            self.unreachable.add(agent_id)  # ready, but the phone is not registered: wait for it
+            self.router.agent_busy(agent_id)
+            return
+        self.unreachable.discard(agent_id)
+        state = self.presence.agent(agent_id)
+        skills = seat.skills
+        if state.queues:
+            allowed = {self.queues[q].skill for q in state.queues if q in self.queues}
+            skills = {s: level for s, level in seat.skills.items() if s in allowed}
+        free = FreeAgent(agent_id, seat.label, skills, idle_since=state.since, calls_taken=seat.calls_taken)
         decision = self.router.agent_free(free, now)
         if decision is not None:
             self._decided(decision)
 
-    def agent_not_ready(self, agent_id: int, reason: str = "") -> None:
-        self.seats[agent_id].ready = False
-        self.router.agent_busy(agent_id)
-        self.agent_log.append(AgentEvent(self._now(), agent_id, "not_ready"))
+    def tick(self) -> None:
+        """Offer calls to ready agents whose phones have registered since."""
+        now = self._now()
+        for agent_id in list(self.unreachable):
+            if self.presence.agent(agent_id).state is AgentState.READY:
+                self._free(agent_id, now)
+            else:
+                self.unreachable.discard(agent_id)
+        for wait in list(self._waits.values()):
+            rules = self.rules.get(wait.entry.queue, QueueRules())
+            if rules.leave_when_empty and not wait.callback and not self.staffed(wait.entry.queue):
+                self._leave(wait, "everybody left the queue")
+
+    def reconcile(self, live_calls: set[str] | None = None) -> list[AgentChange]:
+        """Clear agents ringing or on a call that no longer exists (a lost hang-up, a restart);
+        each clearing is logged with why."""
+        live = set(self.active) | set(self._waits) if live_calls is None else live_calls
+        changes = []
+        for agent in list(self.presence.agents.values()):
+            if agent.state in (AgentState.RINGING, AgentState.ON_CALL) and agent.call_id not in live:
+                changes.append(self.agent(agent.agent_id, "reconcile", live_calls=frozenset(live)))
+        return changes
+
+    def staffed(self, queue: str) -> bool:
+        """Is anybody logged in who could take this queue's calls?"""
+        skill = self.queues[queue].skill
+        for agent in self.presence.agents.values():
+            seat = self.seats.get(agent.agent_id)
+            if agent.state is AgentState.LOGGED_OUT or seat is None or skill not in seat.skills:
+                continue
+            if not agent.queues or queue in agent.queues:
+                return True
+        return False
 
     def _decided(self, decision: Decision) -> None:
-        self.seats[decision.agent_id].ready = False
-        self.agent_log.append(AgentEvent(self._now(), decision.agent_id, "ringing"))
-        waiting = self._waiting.get(decision.call_id)
-        if waiting is not None and not waiting.done():
-            waiting.set_result(decision)
+        wait = self._waits.get(decision.call_id)
+        if wait is None or wait.future.done():  # cannot happen: the router forgot it first
+            self._free(decision.agent_id, self._now())
+            return
+        self.agent(decision.agent_id, "offer", call_id=decision.call_id)
+        self._call(decision.call_id, "offered", decision.queue, decision.agent_id, decision.reason)
+        wait.future.set_result(decision)
 
     # ---------------------------------------------------------------- callers
 
+    def position(self, call_id: str) -> tuple[int, float] | None:
+        """The caller's place in line (1 = next) and the estimated wait in seconds."""
+        wait = self._waits.get(call_id)
+        if wait is None:
+            return None
+        me = wait.entry
+        ahead = sum(
+            1
+            for other in self._waits.values()
+            if other.entry.queue == me.queue
+            and other is not wait
+            and not other.future.done()
+            and (-other.entry.priority, other.entry.entered_at) < (-me.priority, me.entered_at)
+        )
+        handled = self._handled.get(me.queue)
+        handle = sum(handled) / len(handled) if handled else 180.0
+        skill = self.queues[me.queue].skill
+        serving = sum(
+            1
+            for a in self.presence.agents.values()
+            if a.state is not AgentState.LOGGED_OUT and skill in self.seats.get(a.agent_id, _NOBODY).skills
+        )
+        return ahead + 1, (ahead + 1) * handle / max(1, serving)
+
+    def waiting(self, queue: str | None = None) -> list[Entry]:
+        return [w.entry for w in self._waits.values() if queue is None or w.entry.queue == queue]
+
     async def wait_for_agent(
-        self, caller: Leg, queue: str, *, priority: int = 0, last_agent: int | None = None
-    ) -> tuple[Leg, Seat]:
+        self,
+        caller: Leg,
+        queue: str,
+        *,
+        priority: int = 0,
+        last_agent: int | None = None,
+        customer: str | None = None,
+    ) -> Answered:
+        """Wait in `queue` until an agent answers. Raises NoAgent (the flow's fail branch) when
+        the queue is empty or the caller waited too long with nowhere to overflow."""
         now = self._now()
-        entry = Entry(caller.id, queue, now, priority, last_agent=last_agent)
-        self.call_log.append(CallEvent(now, caller.id, "queued", queue))
-        decision = self.router.call_arrived(entry, now)
-        if decision is not None:
-            self._decided(decision)
-        self._schedule_rechecks(entry)
+        if queue not in self.queues:
+            raise NoAgent(f"no queue {queue!r}")
+        rules = self.rules.get(queue, QueueRules())
+        if not rules.join_when_empty and not self.staffed(queue):
+            self._call(caller.id, "refused", queue, detail="nobody is logged in to the queue")
+            raise NoAgent("empty")
+        entry = Entry(caller.id, queue, now, priority, customer, last_agent)
+        wait = _Wait(entry, asyncio.get_running_loop().create_future(), caller.caller)
+        self._waits[caller.id] = wait
+        self._call(caller.id, "queued", queue, detail=f"priority {priority}" if priority else "")
+        self._enter(wait)
+        handed_over = False
         try:
-            while True:
-                if decision is None:
-                    waiting = asyncio.get_running_loop().create_future()
-                    self._waiting[caller.id] = waiting
-                    decision = await waiting
-                seat = self.seats[decision.agent_id]
-                try:
-                    agent_leg = await self.control.originate(
-                        seat.extension, caller=caller.caller, ring_for=self.ring_for
-                    )
-                except OriginateFailed:
-                    self.agent_not_ready(seat.agent_id, "missed offer")  # and the caller keeps its place:
-                    decision = self.router.call_arrived(entry, self._now())
-                    if decision is not None:
-                        self._decided(decision)
-                    continue
-                seat.calls_taken += 1
-                self.call_log.append(CallEvent(self._now(), caller.id, "answered", queue, seat.agent_id))
-                self.agent_log.append(AgentEvent(self._now(), seat.agent_id, "on_call"))
-                return agent_leg, seat
+            answered = await self._until_answered(wait, caller.caller)
+            self.active[caller.id] = answered.seat.agent_id
+            return answered
         except asyncio.CancelledError:
-            self.call_log.append(CallEvent(self._now(), caller.id, "abandoned", queue))
+            if wait.callback:
+                handed_over = True
+                self._spawn(self._call_back(wait))
+            else:
+                self._call(caller.id, "abandoned", wait.entry.queue)
             raise
         finally:
-            self._waiting.pop(caller.id, None)
-            self.router.call_left(caller.id)
-            timer = self._timers.pop(caller.id, None)
-            if timer is not None:
-                timer.cancel()
+            if not handed_over:
+                self._forget(wait)
 
-    def _schedule_rechecks(self, entry: Entry) -> None:
-        """When the entry's next routing step begins, look at the free agents again."""
-        config = self.queues[entry.queue]
-        ends = [step.until for step in config.steps if step.until is not None]
-        if not ends:
-            return
-        loop = asyncio.get_running_loop()
+    def _forget(self, wait: _Wait) -> None:
+        wait.cancel_timers()
+        self._waits.pop(wait.entry.call_id, None)
+        self.router.call_left(wait.entry.call_id)
 
-        def recheck(index: int) -> None:
-            decision = self.router.recheck(entry.call_id, self._now())
-            if decision is not None:
-                self._decided(decision)
-            if index + 1 < len(ends):
-                self._timers[entry.call_id] = loop.call_at(
-                    entry.entered_at + ends[index + 1], recheck, index + 1
+    async def _until_answered(self, wait: _Wait, caller: str) -> Answered:
+        while True:
+            decision = await wait.future
+            seat = self.seats[decision.agent_id]
+            rules = self.rules.get(wait.entry.queue, QueueRules())
+            try:
+                agent_leg = await self.control.originate(
+                    seat.extension, caller=caller, ring_for=rules.ring_seconds
                 )
+            except OriginateFailed as exc:
+                self._call(wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, exc.reason.value)
+                self._agent_if(seat.agent_id, "missed")
+                wait.future = asyncio.get_running_loop().create_future()
+                self._enter(wait, again=True)
+                continue
+            except asyncio.CancelledError:
+                self._agent_if(seat.agent_id, "withdrawn")
+                raise
+            seat.calls_taken += 1
+            self._answered_at[wait.entry.call_id] = self._now()
+            self._agent_if(seat.agent_id, "answer")
+            self._call(wait.entry.call_id, "answered", wait.entry.queue, seat.agent_id)
+            return Answered(agent_leg, seat, wait.entry.queue, decision)
 
-        self._timers[entry.call_id] = loop.call_at(entry.entered_at + ends[0], recheck, 0)
+    def _agent_if(self, agent_id: int, event: str, **detail: object) -> None:
+        """A presence event the runner itself causes; if the agent changed state meanwhile (a
+        supervisor logged them out), the state machine's refusal is logged and ignored."""
+        try:
+            self.agent(agent_id, event, **detail)
+        except InvalidTransition as exc:
+            log.info("agent event refused", agent=agent_id, event_name=event, reason=str(exc))
 
-    def call_ended(self, caller: Leg, seat: Seat, *, wrap_seconds: float = 0.0) -> None:
-        """The agent's call is over: wrap-up, then ready for the next."""
+    def _enter(self, wait: _Wait, *, again: bool = False) -> None:
+        """Put the entry in the router (its original place if it is back) and set its timers."""
         now = self._now()
-        self.call_log.append(CallEvent(now, caller.id, "ended"))
-        if wrap_seconds > 0:
-            self.agent_log.append(AgentEvent(now, seat.agent_id, "wrap_up"))
-            asyncio.get_running_loop().call_later(wrap_seconds, self.agent_ready, seat.agent_id)
-        else:
-            self.agent_ready(seat.agent_id)
+        decision = self.router.call_arrived(wait.entry, now)
+        if decision is not None:
+            self._decided(decision)
+        if again:
+            return
+        wait.cancel_timers()
+        loop = asyncio.get_running_loop()
+        config = self.queues[wait.entry.queue]
+        for step in config.steps:  # when the next routing step begins, look at free agents again
+            if step.until is not None and wait.entry.entered_at + step.until > now:
+                wait.timers.append(loop.call_at(wait.entry.entered_at + step.until, self._recheck, wait))
+        rules = self.rules.get(wait.entry.queue, QueueRules())
+        if rules.max_wait is not None:
+            wait.timers.append(loop.call_later(rules.max_wait, self._waited_too_long, wait))
+
+    def _recheck(self, wait: _Wait) -> None:
+        if wait.future.done():
+            return
+        decision = self.router.recheck(wait.entry.call_id, self._now())
+        if decision is not None:
+            self._decided(decision)
+
+    def _waited_too_long(self, wait: _Wait) -> None:
+        if wait.future.done() or self._waits.get(wait.entry.call_id) is not wait:
+            return
+        rules = self.rules.get(wait.entry.queue, QueueRules())
+        if rules.overflow_to in self.queues and wait.overflows < MAX_OVERFLOWS:
+            self.router.call_left(wait.entry.call_id)
+            self._call(wait.entry.call_id, "overflowed", wait.entry.queue, detail=f"to {rules.overflow_to}")
+            wait.entry = replace(wait.entry, queue=rules.overflow_to)  # keeps its entry time
+            wait.overflows += 1
+            self._enter(wait)
+            return
+        self._leave(wait, "waited too long")
+
+    def _leave(self, wait: _Wait, why: str) -> None:
+        self.router.call_left(wait.entry.call_id)
+        self._call(wait.entry.call_id, "timed_out", wait.entry.queue, detail=why)
+        wait.future.set_exception(NoAgent(why))
+
+    def request_callback(self, call_id: str) -> bool:
+        """The caller pressed 1 for a callback: keep the entry (place, entry time) and call them
+        back when it is their turn. The caller's leg may hang up now; it is not an abandon."""
+        wait = self._waits.get(call_id)
+        if wait is None or wait.future.done() or wait.callback:
+            return False
+        wait.callback = True
+        self._call(call_id, "callback", wait.entry.queue, detail=wait.caller)
+        return True
+
+    async def _call_back(self, wait: _Wait) -> None:
+        """The callback keeps waiting as the same entry; then agent first, then the customer."""
+        call_id, queue = wait.entry.call_id, wait.entry.queue
+        try:
+            with contextlib.suppress(NoAgent):
+                answered = await self._until_answered(wait, wait.caller)
+                self.active[call_id] = answered.seat.agent_id
+                try:
+                    customer = await self.control.originate(wait.caller, ring_for=30.0)
+                except OriginateFailed as exc:
+                    self._call(call_id, "callback_failed", queue, answered.seat.agent_id, exc.reason.value)
+                    await answered.agent_leg.hang_up()
+                    self.call_ended(call_id, answered.seat, queue)
+                    return
+                bridge = self.control.bridge(customer, answered.agent_leg)
+                try:
+                    await bridge.wait()
+                finally:
+                    await bridge.stop()
+                    for leg in (customer, answered.agent_leg):
+                        with contextlib.suppress(Exception):
+                            await leg.hang_up(EndReason.HOTLINE_HUNG_UP)
+                    self.call_ended(call_id, answered.seat, queue)
+        finally:
+            self._forget(wait)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def call_ended(self, call_id: str, seat: Seat, queue: str) -> None:
+        """The agent's call is over: wrap-up (the agent's own time, else the queue's), then ready."""
+        now = self._now()
+        answered_at = self._answered_at.pop(call_id, None)
+        self.active.pop(call_id, None)
+        self._call(call_id, "ended", queue, seat.agent_id)
+        if answered_at is not None:
+            self._handled.setdefault(queue, deque(maxlen=50)).append(now - answered_at)
+        rules = self.rules.get(queue, QueueRules())
+        wrap = seat.wrap_seconds if seat.wrap_seconds is not None else rules.wrap_seconds
+        if self.presence.agent(seat.agent_id).state is not AgentState.ON_CALL:
+            return  # the reconciler or a supervisor got there first
+        self.agent(seat.agent_id, "hung_up", wrap_seconds=wrap)
+        if wrap > 0:
+            asyncio.get_running_loop().call_later(wrap, self._wrap_over, seat.agent_id)
+
+    def _wrap_over(self, agent_id: int) -> None:
+        if self.presence.agent(agent_id).state is AgentState.WRAP_UP:
+            self.agent(agent_id, "wrap_over")
+
+
+_NOBODY = Seat(0, "", "", {})

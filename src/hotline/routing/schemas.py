@@ -73,3 +73,117 @@ class StaffingOut(Output):
     agents_scheduled: int
     """Agents to put on the schedule so that `agents_needed` are on the phones after shrinkage."""
     rows: list[StaffingRow]
+
+
+QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+SkillName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+
+
+class StepIn(Input):
+    until: int | None = Field(
+        default=None, ge=1, le=86_400, description="Seconds of waiting this step lasts (null: to the end)"
+    )
+    sticky: bool = Field(default=False, description="Only the customer's last agent")
+    min_level: int = Field(default=1, ge=1, le=5, description="Lowest skill level allowed")
+
+
+class QueueIn(Input):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    skill: SkillName
+    strategy: Literal["longest-idle", "round-robin", "fewest-calls", "ring-all", "skill-level-first"]
+    steps: list[StepIn] = Field(min_length=1, max_length=10)
+    ring_seconds: int = Field(default=15, ge=5, le=120)
+    wrap_seconds: int = Field(default=10, ge=0, le=3600)
+    max_wait_seconds: int | None = Field(default=None, ge=10, le=7200)
+    overflow_to: QueueName | None = None
+    hold_prompt: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    announce_seconds: int = Field(default=30, ge=0, le=600)
+    offer_callback: bool = True
+    join_when_empty: bool = False
+    leave_when_empty: bool = True
+    service_seconds: int = Field(default=20, ge=1, le=600)
+
+
+class QueueLive(Output):
+    waiting: int
+    callbacks: int
+    longest_wait: float
+    agents: dict[str, int]
+    """Agents who could take this queue's calls, by state."""
+
+
+class QueueOut(QueueIn, Output):
+    id: int
+    name: str
+    live: QueueLive | None = None
+
+
+class AgentOut(Output):
+    user_id: int
+    username: str
+    display_name: str
+    work_number: str
+    extension: str | None
+    phone_registered: bool
+    skills: dict[str, int]
+    wrap_seconds: int | None
+    state: str
+    reason: str
+    seconds_in_state: float
+    call_id: str | None
+    queues: list[str]
+
+
+class AgentStateIn(Input):
+    state: Literal["logged_out", "not_ready", "ready"]
+    reason: Annotated[str, StringConstraints(max_length=60)] = Field(
+        default="",
+        description="Why not ready (break, meeting, training, …); required for a supervisor's change",
+    )
+    queues: list[QueueName] | None = Field(
+        default=None, max_length=50, description="On log-in: the queues to take calls from (none: all)"
+    )
+
+
+class AgentProfileIn(Input):
+    skills: dict[SkillName, Annotated[int, Field(ge=1, le=5)]] = Field(max_length=50)
+    wrap_seconds: int | None = Field(default=None, ge=0, le=3600)
+
+
+class ContactEventOut(Output):
+    id: int
+    at: datetime
+    kind: str
+    call_id: str | None
+    agent_id: int | None
+    queue: str
+    state: str
+    detail: str
+
+
+class CallSummary(Output):
+    call_id: str
+    arrived_at: datetime
+    caller: str
+    number: str
+    flow: str
+    path: list[str]
+    queue: str
+    agent_id: int | None
+    waited: float | None
+    outcome: str
+    reason: str
+    """Why the call went to the agent who answered (the routing decision's words)."""
+
+
+class QueueFigures(Output):
+    queue: str
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    callbacks: int
+    service_level: float | None
+    abandon_rate: float | None
+    average_speed_of_answer: float | None
+    average_handle_time: float | None

@@ -20,7 +20,7 @@ from hotline.core.permissions import Permission
 from hotline.routing import erlang, errors
 from hotline.routing.events import FlowPublished
 from hotline.routing.flow import SHIPPED_NAMES, Flow, load_shipped, parse, to_data
-from hotline.routing.models import FlowVersion
+from hotline.routing.models import ContactEvent, FlowVersion
 from hotline.routing.schemas import DraftIn, FlowSummary, StaffingIn, StaffingOut, StaffingRow, VisitCount
 
 if TYPE_CHECKING:
@@ -171,12 +171,19 @@ def shipped_definition(ctx: Context, name: str) -> dict[str, object]:
     return to_data(load_shipped(name))
 
 
-def visit_counts(ctx: Context, router: CallRouter | None, name: str) -> list[VisitCount]:
+async def visit_counts(ctx: Context, router: CallRouter | None, name: str) -> list[VisitCount]:
+    """How often each node of the flow was visited, from the event log (every node, every call)."""
     ctx.require(Permission.ROUTING_READ)
-    if router is None:
-        return []
-    counts = [VisitCount(node=node, visits=n) for (flow, node), n in router.visits.items() if flow == name]
-    return sorted(counts, key=lambda count: -count.visits)
+    if router is not None:
+        await router.journal.flush()
+    async with ctx.read() as session:
+        rows = await session.execute(
+            select(ContactEvent.detail, func.count(ContactEvent.id))
+            .where(ContactEvent.kind == "ivr", ContactEvent.queue == name)
+            .group_by(ContactEvent.detail)
+        )
+        counts = [VisitCount(node=node, visits=n) for node, n in rows]
+    return sorted(counts, key=lambda count: (-count.visits, count.node))
 
 
 def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:

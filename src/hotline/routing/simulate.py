@@ -8,9 +8,9 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from hotline.routing.acd import QueueConfig
+from hotline.routing.acd import QueueConfig, Strategy
 from hotline.routing.metrics import Metrics, compute
-from hotline.routing.queue import QueueRunner, Seat
+from hotline.routing.queue import QueueRules, QueueRunner, Seat
 from hotline.voice.control import Leg
 from hotline.voice.simulated import SimPhone, SimulatedVoice, run_virtual
 
@@ -25,6 +25,7 @@ class Scenario:
     wrap_seconds: float = 0.0
     service_seconds: float = 20.0
     seed: int = 1
+    strategy: Strategy = Strategy.LONGEST_IDLE
 
 
 @dataclass(frozen=True)
@@ -43,21 +44,26 @@ def simulate(scenario: Scenario) -> Outcome:
 
         async def caller(leg: Leg) -> None:
             await leg.answer()
-            agent_leg, seat = await runner.wait_for_agent(leg, "main")
-            bridge = voice.bridge(leg, agent_leg)
+            answered = await runner.wait_for_agent(leg, "main")
+            bridge = voice.bridge(leg, answered.agent_leg)
             try:
                 await bridge.wait()
             finally:
                 await bridge.stop()
-                await agent_leg.hang_up()
-                runner.call_ended(leg, seat, wrap_seconds=scenario.wrap_seconds)
+                await answered.agent_leg.hang_up()
+                runner.call_ended(leg.id, answered.seat, "main")
 
         phones = {str(1000 + n): SimPhone(answer_after=0.0) for n in range(scenario.agents)}
         voice = SimulatedVoice(caller, phones=phones)
-        runner = QueueRunner(voice, {"main": QueueConfig("main", "main")})
+        runner = QueueRunner(
+            voice,
+            {"main": QueueConfig("main", "main", strategy=scenario.strategy)},
+            {"main": QueueRules(ring_seconds=30.0, wrap_seconds=scenario.wrap_seconds)},
+        )
         for n in range(scenario.agents):
-            runner.seats[n] = Seat(n, str(1000 + n), str(1000 + n), {"main": 1})
-            runner.agent_ready(n)
+            runner.seats[n] = Seat(n, str(1000 + n), str(1000 + n), {"main": 1 + n % 5})
+            runner.agent(n, "login")
+            runner.agent(n, "ready")
         legs = []
         rate = scenario.calls_per_hour / 3600
         for _ in range(scenario.calls):

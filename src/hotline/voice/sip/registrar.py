@@ -78,6 +78,8 @@ class Registrar:
         self.authority, self.extensions, self.guard = authority, extensions, guard
         self.min_expires, self.max_expires, self.clock = min_expires, max_expires, clock
         self._bindings: dict[str, dict[str, Binding]] = {}
+        self.listeners: list[Callable[[str], None]] = []
+        """Told the extension after each successful registration (routing offers its agent calls)."""
 
     def contacts(self, extension: str) -> list[Binding]:
         now = self.clock()
@@ -140,4 +142,6 @@ class Registrar:
         for binding in self.contacts(extension):
             left = max(0, round(binding.expires_at - now))
             response.headers.add("Contact", f"<{binding.contact}>;expires={left}")
+        for listener in self.listeners:
+            listener(extension)
         return response

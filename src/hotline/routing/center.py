@@ -1,0 +1,439 @@
+"""The contact center's live side as services: queues, agents (skills, presence) and the event
+log of calls and agents.
+
+Agents' states live in the voice node's `QueueRunner` (the state machine decides every change)
+and every change is appended to `contact_events`; on start the node restores each agent's last
+state from that log and the reconciler clears calls that no longer exist. State changes through
+the API reach the runner of this process; a node without the voice role answers 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from hotline.admin.models import User
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
+from hotline.core.permissions import Permission
+from hotline.routing.acd import QueueConfig, Step, Strategy
+from hotline.routing.events import QueuesChanged
+from hotline.routing.metrics import CallEvent, compute
+from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
+from hotline.routing.presence import Agent as Presence
+from hotline.routing.presence import AgentState
+from hotline.routing.queue import QueueRules, QueueRunner, Seat
+from hotline.routing.schemas import (
+    AgentOut,
+    AgentProfileIn,
+    AgentStateIn,
+    CallSummary,
+    ContactEventOut,
+    QueueFigures,
+    QueueIn,
+    QueueLive,
+    QueueOut,
+)
+from hotline.routing.transfer import Agent
+from hotline.telephony.models import Extension
+
+if TYPE_CHECKING:
+    from hotline.routing.app import CallRouter
+
+
+class VoiceNodeUnavailable(HotlineError):
+    status = 503
+    code = "voice-node-unavailable"
+    title = "Agent states live on the voice node; this node does not run the voice role"
+
+
+@dataclass(frozen=True)
+class HoldSettings:
+    prompt: str | None
+    announce_seconds: int
+    offer_callback: bool
+
+
+@dataclass
+class Setup:
+    queues: dict[str, QueueConfig] = field(default_factory=dict)
+    rules: dict[str, QueueRules] = field(default_factory=dict)
+    hold: dict[str, HoldSettings] = field(default_factory=dict)
+    seats: dict[int, Seat] = field(default_factory=dict)
+    agents: list[Agent] = field(default_factory=list)
+
+
+def _config(row: QueueDef) -> tuple[QueueConfig, QueueRules, HoldSettings]:
+    steps = tuple(
+        Step(s.get("until"), bool(s.get("sticky")), int(s.get("min_level") or 1)) for s in row.steps
+    )
+    return (
+        QueueConfig(row.name, row.skill, steps or (Step(None),), Strategy(row.strategy)),
+        QueueRules(
+            ring_seconds=row.ring_seconds,
+            wrap_seconds=row.wrap_seconds,
+            max_wait=row.max_wait_seconds,
+            overflow_to=row.overflow_to,
+            join_when_empty=row.join_when_empty,
+            leave_when_empty=row.leave_when_empty,
+        ),
+        HoldSettings(row.hold_prompt, row.announce_seconds, row.offer_callback),
+    )
+
+
+async def load_setup(ctx: Context) -> Setup:
+    """Queues, and agents with an enabled extension (their skills from their profiles)."""
+    setup = Setup()
+    async with ctx.read() as session:
+        for row in (await session.scalars(select(QueueDef).order_by(QueueDef.name))).all():
+            setup.queues[row.name], setup.rules[row.name], setup.hold[row.name] = _config(row)
+        rows = await session.execute(
+            select(User.id, User.work_number, User.display_name, Extension.number, AgentProfile)
+            .join(Extension, Extension.user_id == User.id)
+            .outerjoin(AgentProfile, AgentProfile.user_id == User.id)
+            .where(Extension.enabled.is_(True), User.is_active.is_(True))
+            .order_by(Extension.number)
+        )
+        for user_id, work, name, number, profile in rows:
+            label = f"{number} ({work})" if work else number
+            skills = dict(profile.skills) if profile is not None else {}
+            wrap = profile.wrap_seconds if profile is not None else None
+            setup.seats[user_id] = Seat(
+                user_id, number, label, skills, wrap, work_number=work or "", name=name
+            )
+            setup.agents.append(Agent(number, work or "", name))
+    return setup
+
+
+async def restore_presence(ctx: Context, runner: QueueRunner) -> None:
+    """Each agent's last state from the event log; then clear calls that did not survive."""
+    async with ctx.read() as session:
+        last = (
+            select(func.max(ContactEvent.id))
+            .where(ContactEvent.kind == "agent", ContactEvent.agent_id.is_not(None))
+            .group_by(ContactEvent.agent_id)
+        )
+        rows = (await session.scalars(select(ContactEvent).where(ContactEvent.id.in_(last)))).all()
+    now = asyncio.get_running_loop().time()
+    for row in rows:
+        if row.agent_id is None or row.agent_id not in runner.seats:
+            continue
+        state = AgentState(row.state)
+        if state is AgentState.LOGGED_OUT:
+            continue
+        since = now - max(0.0, (utcnow() - row.at).total_seconds())
+        queues = frozenset(q for q in row.queue.split(",") if q)
+        runner.restore(Presence(row.agent_id, state, row.detail, row.call_id, since, None, queues))
+    runner.reconcile(live_calls=set())
+
+
+# ---------------------------------------------------------------- queues
+
+
+def _queue_out(row: QueueDef, router: CallRouter | None) -> QueueOut:
+    out = QueueOut.model_validate(row)
+    runner = router.runner if router is not None else None
+    if runner is not None and row.name in runner.queues:
+        now = asyncio.get_running_loop().time()
+        entries = runner.waiting(row.name)
+        states: dict[str, int] = defaultdict(int)
+        for agent in runner.presence.agents.values():
+            seat = runner.seats.get(agent.agent_id)
+            if seat is None or row.skill not in seat.skills or agent.state is AgentState.LOGGED_OUT:
+                continue
+            if not agent.queues or row.name in agent.queues:
+                states[agent.state.value] += 1
+        out.live = QueueLive(
+            waiting=len(entries),
+            callbacks=sum(1 for e in entries if runner.is_callback(e.call_id)),
+            longest_wait=round(max((now - e.entered_at for e in entries), default=0.0), 1),
+            agents=dict(states),
+        )
+    return out
+
+
+async def list_queues(ctx: Context, router: CallRouter | None) -> list[QueueOut]:
+    ctx.require(Permission.ROUTING_READ)
+    async with ctx.read() as session:
+        rows = (await session.scalars(select(QueueDef).order_by(QueueDef.name))).all()
+    return [_queue_out(row, router) for row in rows]
+
+
+async def save_queue(ctx: Context, name: str, data: QueueIn) -> QueueOut:
+    """Create the queue, or change it; waiting callers keep their places."""
+    ctx.require(Permission.ROUTING_WRITE)
+    if data.overflow_to == name:
+        raise InvalidInput("A queue cannot overflow to itself", field="body.overflow_to")
+    if any(step.until is None for step in data.steps[:-1]):
+        raise InvalidInput("Only the last step may last until the end", field="body.steps")
+    if data.steps[-1].sticky:
+        raise InvalidInput("The last step must let other agents than the last one answer", field="body.steps")
+    ends = [step.until for step in data.steps if step.until is not None]
+    if ends != sorted(set(ends)):
+        raise InvalidInput("Steps must end later and later", field="body.steps")
+    async with ctx.write() as tx:
+        row = await tx.session.scalar(select(QueueDef).where(QueueDef.name == name))
+        if data.overflow_to is not None:
+            target = await tx.session.scalar(select(QueueDef.id).where(QueueDef.name == data.overflow_to))
+            if target is None:
+                raise InvalidInput(f"No queue {data.overflow_to!r} to overflow to", field="body.overflow_to")
+        values = data.model_dump()
+        values["steps"] = [step.model_dump() for step in data.steps]
+        if row is None:
+            row = QueueDef(name=name, **values)
+            tx.session.add(row)
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        await tx.session.flush()
+        tx.publish(QueuesChanged(queue=name))
+        return QueueOut.model_validate(row)
+
+
+# ---------------------------------------------------------------- agents
+
+
+def _runner(router: CallRouter | None) -> QueueRunner:
+    if router is None or router.runner is None:
+        raise VoiceNodeUnavailable()
+    return router.runner
+
+
+async def list_agents(ctx: Context, router: CallRouter | None) -> list[AgentOut]:
+    ctx.require(Permission.AGENTS_READ)
+    return await _agents(ctx, router)
+
+
+async def my_state(ctx: Context, router: CallRouter | None) -> AgentOut:
+    ctx.require(Permission.CALLS_HANDLE)
+    return await _agent(ctx, router, ctx.actor.user_id or 0)
+
+
+async def _agent(ctx: Context, router: CallRouter | None, user_id: int) -> AgentOut:
+    found = await _agents(ctx, router, user_id)
+    if not found:
+        raise NotFound("This user has no extension to take calls on", field="user_id")
+    return found[0]
+
+
+async def _agents(ctx: Context, router: CallRouter | None, user_id: int | None = None) -> list[AgentOut]:
+    query = (
+        select(User, Extension.number, AgentProfile)
+        .outerjoin(Extension, Extension.user_id == User.id)
+        .outerjoin(AgentProfile, AgentProfile.user_id == User.id)
+        .where(User.is_active.is_(True), (Extension.id.is_not(None)) | (AgentProfile.id.is_not(None)))
+        .order_by(User.work_number, User.username)
+    )
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    async with ctx.read() as session:
+        agents = list(await session.execute(query))
+    runner = router.runner if router is not None else None
+    control = router.control if router is not None else None
+    now = asyncio.get_running_loop().time()
+    out = []
+    for user, number, profile in agents:
+        state = runner.presence.agent(user.id) if runner is not None else Presence(user.id)
+        out.append(
+            AgentOut(
+                user_id=user.id, username=user.username, display_name=user.display_name,
+                work_number=user.work_number or "", extension=number,
+                phone_registered=bool(number and control is not None and control.reachable(number)),
+                skills=dict(profile.skills) if profile else {},
+                wrap_seconds=profile.wrap_seconds if profile else None,
+                state=state.state.value, reason=state.reason,
+                seconds_in_state=round(now - state.since, 1) if state.since else 0.0,
+                call_id=state.call_id, queues=sorted(state.queues),
+            )
+        )  # fmt: skip
+    return out
+
+
+async def set_agent_state(
+    ctx: Context, router: CallRouter | None, agent_id: int, data: AgentStateIn
+) -> AgentOut:
+    """An agent changes their own state (calls.handle), or a supervisor changes an agent's
+    (agents.write, with a reason, audited). The state machine refuses what the state does not
+    allow (409, nothing changes)."""
+    own = ctx.actor.user_id == agent_id
+    ctx.require(Permission.CALLS_HANDLE if own else Permission.AGENTS_WRITE)
+    if not own and not data.reason.strip():
+        raise InvalidInput("Say why you change another agent's state", field="body.reason")
+    runner = _runner(router)
+    if agent_id not in runner.seats:
+        raise NotFound("This user has no extension to take calls on", field="user_id")
+    unknown = [q for q in data.queues or () if q not in runner.queues]
+    if unknown:
+        raise InvalidInput(f"No queue {unknown[0]!r}", field="body.queues")
+    current = runner.presence.agent(agent_id)
+    reason = data.reason.strip()
+    if not own:
+        reason = f"{reason} (by {ctx.actor.username})"
+    if data.state == "logged_out":
+        runner.agent(agent_id, "logout")
+    else:
+        if current.state is AgentState.LOGGED_OUT:
+            runner.agent(agent_id, "login", queues=frozenset(data.queues or ()))
+        elif data.queues is not None and frozenset(data.queues) != current.queues:
+            raise InvalidTransition("Log out first to change the queues you take calls from")
+        if data.state == "ready":
+            runner.agent(agent_id, "ready")
+        else:
+            runner.agent(agent_id, "not_ready", reason=reason or "not ready")
+    if not own:
+        async with ctx.write() as tx:
+            tx.audit("agent.state_changed", "user", agent_id, before={"state": current.state.value},
+                     after={"state": data.state, "reason": reason})  # fmt: skip
+    return await _agent(ctx, router, agent_id)
+
+
+async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None:
+    ctx.require(Permission.ROUTING_WRITE)
+    async with ctx.write() as tx:
+        if await tx.session.get(User, user_id) is None:
+            raise NotFound(f"No user {user_id}", field="user_id")
+        row = await tx.session.scalar(select(AgentProfile).where(AgentProfile.user_id == user_id))
+        if row is None:
+            tx.session.add(
+                AgentProfile(user_id=user_id, skills=dict(data.skills), wrap_seconds=data.wrap_seconds)
+            )
+        else:
+            row.skills, row.wrap_seconds = dict(data.skills), data.wrap_seconds
+        tx.publish(QueuesChanged(queue=""))
+
+
+# ---------------------------------------------------------------- the event log
+
+
+def _mask(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+async def call_events(ctx: Context, router: CallRouter | None, call_id: str) -> list[ContactEventOut]:
+    """Everything the log holds of one call: arrival, IVR nodes, queue, each routing decision with
+    its reason, answer, end."""
+    ctx.require(Permission.CALLS_READ)
+    if router is not None:
+        await router.journal.flush()
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(ContactEvent).where(ContactEvent.call_id == call_id).order_by(ContactEvent.id)
+            )
+        ).all()
+    if not rows:
+        raise NotFound(f"No call {call_id!r} in the log", field="call_id")
+    out = [ContactEventOut.model_validate(row) for row in rows]
+    if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
+        for event in out:
+            if event.kind == "arrived":
+                caller, _, number = event.detail.partition(" → ")
+                event.detail = f"{_mask(caller)} → {number}"
+            elif event.kind == "callback":
+                event.detail = _mask(event.detail)
+    return out
+
+
+async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 50) -> list[CallSummary]:
+    """The latest calls, newest first, each summed up from its events."""
+    ctx.require(Permission.CALLS_READ)
+    if router is not None:
+        await router.journal.flush()
+    async with ctx.read() as session:
+        arrived = (
+            await session.scalars(
+                select(ContactEvent)
+                .where(ContactEvent.kind == "arrived")
+                .order_by(ContactEvent.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        ids = [row.call_id for row in arrived]
+        events = (
+            await session.scalars(
+                select(ContactEvent).where(ContactEvent.call_id.in_(ids)).order_by(ContactEvent.id)
+            )
+        ).all()
+    by_call: dict[str, list[ContactEvent]] = defaultdict(list)
+    for event in events:
+        by_call[event.call_id or ""].append(event)
+    pii = ctx.actor.can(Permission.CUSTOMERS_READ_PII)
+    out = []
+    for first in arrived:
+        call = by_call[first.call_id or ""]
+        caller, _, number = first.detail.partition(" → ")
+        queued = next((e for e in call if e.kind == "queued"), None)
+        answered = next((e for e in call if e.kind == "answered"), None)
+        offered = [e for e in call if e.kind == "offered" and answered and e.agent_id == answered.agent_id]
+        ends = [e for e in call if e.kind in ("finished", "abandoned", "timed_out", "refused", "callback")]
+        out.append(
+            CallSummary(
+                call_id=first.call_id or "", arrived_at=first.at,
+                caller=caller if pii else _mask(caller), number=number, flow=first.queue,
+                path=[e.detail for e in call if e.kind == "ivr"],
+                queue=(queued.queue if queued else ""),
+                agent_id=answered.agent_id if answered else None,
+                waited=round((answered.at - queued.at).total_seconds(), 1) if answered and queued else None,
+                outcome=_outcome(call, ends),
+                reason=offered[-1].detail if offered else "",
+            )
+        )  # fmt: skip
+    return out
+
+
+def _outcome(call: list[ContactEvent], ends: list[ContactEvent]) -> str:
+    kinds = [e.kind for e in call]
+    if "answered" in kinds:
+        return "answered"
+    for kind in ("callback", "abandoned", "timed_out", "refused"):
+        if kind in kinds:
+            return kind
+    if "finished" in kinds:
+        return next(e.detail for e in ends if e.kind == "finished") or "finished"
+    return "in-progress"
+
+
+async def queue_figures(ctx: Context, *, hours: float = 24.0) -> list[QueueFigures]:
+    """Today's figures per queue from the event log, by the definitions of docs/metrics.md."""
+    ctx.require(Permission.AGENTS_READ)
+    since = utcnow() - timedelta(hours=hours)
+    async with ctx.read() as session:
+        rows = (
+            await session.execute(
+                select(ContactEvent, QueueDef.service_seconds)
+                .outerjoin(QueueDef, QueueDef.name == ContactEvent.queue)
+                .where(ContactEvent.at >= since, ContactEvent.kind != "agent", ContactEvent.kind != "ivr")
+                .order_by(ContactEvent.id)
+            )
+        ).all()
+    by_queue: dict[str, list[CallEvent]] = defaultdict(list)
+    threshold: dict[str, int] = {}
+    for row, service_seconds in rows:
+        if not row.queue or service_seconds is None:
+            continue
+        threshold[row.queue] = service_seconds
+        by_queue[row.queue].append(
+            CallEvent(_seconds(row.at), row.call_id or "", row.kind, row.queue, row.agent_id)
+        )
+    out = []
+    for queue, events in sorted(by_queue.items()):
+        m = compute(events, service_seconds=threshold[queue])
+        out.append(
+            QueueFigures(
+                queue=queue, offered=m.offered, answered=m.answered, abandoned=m.abandoned,
+                short_abandoned=m.short_abandoned, callbacks=m.callbacks, service_level=m.service_level,
+                abandon_rate=m.abandon_rate, average_speed_of_answer=m.average_speed_of_answer,
+                average_handle_time=m.average_handle_time,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _seconds(at: datetime) -> float:
+    return at.timestamp()
