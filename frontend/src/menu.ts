@@ -9,6 +9,9 @@ export interface MenuItem {
 
 export const MENU: MenuItem[] = [
   { name: 'home', path: '/', label: 'menu.home', icon: 'HomeFilled' },
+  { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
+  { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },
+  { name: 'queues', path: '/admin/queues', label: 'menu.queues', icon: 'Operation', permission: 'routing.read' },
   { name: 'users', path: '/admin/users', label: 'menu.users', icon: 'User', permission: 'users.read' },
   { name: 'roles', path: '/admin/roles', label: 'menu.roles', icon: 'Lock', permission: 'users.read' },
   { name: 'flows', path: '/admin/flows', label: 'menu.flows', icon: 'Share', permission: 'routing.read' },

@@ -24,7 +24,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sip_port() -> int:
+    """Where the server's SIP listens (UDP and TCP), for tests that call it with SIPp and baresip."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[str]:
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("the web UI is not built: run `make frontend`")
     port = free_port()
@@ -32,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}",
         "HOTLINE_PORT": str(port),
-        "HOTLINE_SIP_PORT": str(free_port()),
+        "HOTLINE_SIP_PORT": str(sip_port),
         "HOTLINE_LOG_LEVEL": "WARNING",
     }
     env.pop("HOTLINE_TEST_DATABASE_URL", None)

@@ -31,12 +31,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextlib.asynccontextmanager
-async def baresip(
-    folder: Path, server_port: int, password: str, extension: str = "1001"
-) -> AsyncIterator[Path]:
-    """baresip as an extension (1001 unless told): auto-answer, a 600 Hz sine as its microphone,
-    and its sndfile module writing what it hears to `folder`."""
+def baresip_command(folder: Path, server_port: int, password: str, extension: str = "1001") -> list[str]:
+    """Write baresip's configuration for an extension into `folder`: auto-answer, a 600 Hz sine as
+    its microphone, and its sndfile module writing what it hears there. Returns the command."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config").write_text(
         f"sip_listen 127.0.0.1:{free_port()}\n"
@@ -48,10 +45,21 @@ async def baresip(
     (folder / "accounts").write_text(
         f"<sip:{extension}@127.0.0.1:{server_port}>;auth_pass={password};answermode=auto;regint=600\n"
     )
+    return ["baresip", "-4", "-s", "-f", str(folder)]
+
+
+@contextlib.asynccontextmanager
+async def baresip(
+    folder: Path, server_port: int, password: str, extension: str = "1001"
+) -> AsyncIterator[Path]:
+    """baresip as an extension (1001 unless told), running while the block runs."""
+    command = baresip_command(folder, server_port, password, extension)
     process = await asyncio.create_subprocess_exec(
-        "baresip", "-4", "-s", "-f", str(folder), stdin=subprocess.DEVNULL,
-        stdout=(folder / "baresip.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        *command,
+        stdin=subprocess.DEVNULL,
+        stdout=(folder / "baresip.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield folder
     finally:

@@ -14,7 +14,18 @@ from hotline.routing.presence import AgentState, Presence
 
 AGENTS = st.integers(1, 4)
 CALLS = st.sampled_from(["c1", "c2", "c3"])
-EVENTS = ["login", "logout", "ready", "not_ready", "offer", "answer", "missed", "hung_up", "wrap_over"]
+EVENTS = [
+    "login",
+    "logout",
+    "ready",
+    "not_ready",
+    "offer",
+    "answer",
+    "missed",
+    "withdrawn",
+    "hung_up",
+    "wrap_over",
+]
 
 
 class PresenceMachine(RuleBasedStateMachine):

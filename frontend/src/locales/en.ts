@@ -2,11 +2,11 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
-    saved: 'Saved', copy: 'Copy', copied: 'Copied', language: 'Language', none: 'None', total: '{n} in total',
+    saved: 'Saved', delete: 'Delete', copy: 'Copy', copied: 'Copied', language: 'Language', none: 'None', total: '{n} in total',
   },
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in',
@@ -33,6 +33,34 @@ const en: typeof zh = {
     edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
     type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
+  },
+  agents: {
+    title: 'Agents', workNumber: 'No.', name: 'Name', extension: 'Extension', online: 'online', offline: 'offline', skills: 'Skills',
+    stateColumn: 'State', reason: 'Reason', queues: 'Queues', allQueues: 'all queues', changeState: 'Change state', editSkills: 'Skills',
+    changeStateOf: 'Change the state of {name}', reasonPlaceholder: 'e.g. forgot to log out, helping another team', skillsOf: 'Skills of {name}',
+    skill: 'Skill (e.g. hotel)', addSkill: 'Add a skill', wrap: 'Wrap-up (seconds, empty: the queue\'s)',
+    skillsHint: 'Levels 1–5: a routing step can allow only agents at or above a level.', phoneOffline: 'Phone not registered: no calls are offered',
+    setReady: 'Ready (take calls)', setNotReady: 'Not ready', logOut: 'Log out',
+    state: { logged_out: 'Logged out', not_ready: 'Not ready', ready: 'Ready', ringing: 'Ringing', on_call: 'On a call', wrap_up: 'Wrap-up' },
+    reasons: { break: 'Break', meal: 'Meal', meeting: 'Meeting', training: 'Training', after_call: 'Follow-up work' },
+  },
+  queues: {
+    title: 'Queues', hint: 'Callers wait by priority and arrival; each routing step allows only the agents it names until it expires, then the next step applies.',
+    queue: 'Queue', waiting: 'Waiting', callbacks: '{n} callbacks', longest: 'longest {s} s', agents: 'Agents', today: 'Last 24 hours',
+    figures: 'offered {offered} · answered {answered} · abandoned {abandoned}', sl: 'Service level', routing: 'Routing', rules: 'Rules',
+    sticky: 'the customer\'s last agent', minLevel: 'skill level ≥ {n}', anyone: 'anyone with the skill', until: 'for {s} s', toEnd: 'until answered',
+    ringWrap: 'ring {ring} s · wrap-up {wrap} s', maxWait: 'max wait {s} s', callbackOn: 'press 1 for a callback',
+    announceEvery: 'position every {s} s', editTitle: 'Edit queue: {name}', titleField: 'Name', skill: 'Skill',
+    strategyField: 'Strategy', steps: 'Routing steps', addStep: 'Add a step', ring: 'Ring time (s)', wrap: 'Wrap-up (s)',
+    maxWaitField: 'Max wait (s)', overflow: 'Overflow to', hold: 'Hold music (prompt name)', announce: 'Position announcement every (s, 0: never)',
+    service: 'Service level threshold (s)', offerCallback: 'Offer press 1 for a callback', joinEmpty: 'Callers may join with nobody logged in', leaveEmpty: 'Callers leave when everybody logs out',
+    strategy: { 'longest-idle': 'Longest idle', 'round-robin': 'Round robin', 'fewest-calls': 'Fewest calls', 'ring-all': 'Ring all', 'skill-level-first': 'Highest skill level' },
+  },
+  calls: {
+    title: 'Calls', at: 'Arrived', caller: 'Caller', number: 'Number', path: 'IVR path', queue: 'Queue', waited: 'Waited',
+    outcomeColumn: 'Outcome', reason: 'Why this agent', story: 'Call {id}', agentState: 'Agent {n}',
+    outcome: { answered: 'Answered', callback: 'Callback', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Nobody in', 'in-progress': 'In progress', completed: 'Completed', 'caller-hung-up': 'Caller hung up', voicemail: 'Voicemail' },
+    kind: { arrived: 'Arrived', ivr: 'IVR node', queued: 'Queued', offered: 'Offered', missed: 'Missed', answered: 'Answered', overflowed: 'Overflowed', callback: 'Callback requested', callback_failed: 'Callback not answered', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Refused', ended: 'Call ended', finished: 'Hung up' },
   },
   staffing: {
     title: 'Staffing (Erlang)', calls: 'Calls per hour', aht: 'Average handle time (s)', level: 'Service level target (%)', within: 'Answered within (s)',
@@ -86,7 +114,7 @@ const en: typeof zh = {
     customers_read_pii: 'View personal data', customers_write: 'Edit customers', customers_merge: 'Merge customers',
     customers_export: 'Export customers', calls_read: 'View calls', calls_handle: 'Take and place calls',
     calls_monitor: 'Listen / whisper / barge', recordings_listen: 'Listen to recordings',
-    recordings_download: 'Download recordings', agents_read: 'View agent states', routing_write: 'Configure routing / IVR',
+    recordings_download: 'Download recordings', agents_read: 'View agent states', agents_write: 'Change agents\' states', routing_write: 'Configure routing / IVR',
     hotels_write: 'Manage hotel inventory', bookings_read: 'View bookings', bookings_write: 'Make bookings',
     payments_write: 'Payments and refunds', orders_read: 'View travel orders', orders_write: 'Edit travel orders',
     orders_assign: 'Assign orders', orders_sign: 'Sign contracts', finance_review: 'Finance review',

@@ -85,8 +85,9 @@ def _step_of(config: QueueConfig, waited: float, entry: Entry) -> tuple[int, Ste
     return len(config.steps), config.steps[-1]
 
 
-def _window(config: QueueConfig, number: int) -> str:
-    start = config.steps[number - 2].until if number > 1 else 0
+def _window(config: QueueConfig, number: int, entry: Entry) -> str:
+    earlier = [s for s in config.steps[: number - 1] if not (s.sticky and entry.last_agent is None)]
+    start = earlier[-1].until if earlier else 0  # a skipped sticky step takes no time
     end = config.steps[number - 1].until
     return f"{start:g}–{end:g} s" if end is not None else f"after {start:g} s"
 
@@ -123,7 +124,7 @@ def dispatch(
             why = f"last agent of this customer, {why}"
         elif step.min_level > 1:
             why = f"skill {config.skill} ≥ {step.min_level}, {why}"
-        where = f"step {number}, {_window(config, number)}, waited {waited:.0f} s"
+        where = f"step {number}, {_window(config, number, entry)}, waited {waited:.0f} s"
         reason = f"offered to {agent.label}: {why} ({where})"
         decisions.append(Decision(entry.call_id, agent.agent_id, entry.queue, number, reason))
         del free[agent.agent_id]
@@ -285,7 +286,7 @@ class Router:
             why = f"last agent of this customer, {why}"
         elif step.min_level > 1:
             why = f"skill {config.skill} ≥ {step.min_level}, {why}"
-        where = f"step {number}, {_window(config, number)}, waited {now - entry.entered_at:.0f} s"
+        where = f"step {number}, {_window(config, number, entry)}, waited {now - entry.entered_at:.0f} s"
         return Decision(
             entry.call_id, agent.agent_id, entry.queue, number, f"offered to {agent.label}: {why} ({where})"
         )

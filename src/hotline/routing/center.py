@@ -327,9 +327,18 @@ async def call_events(ctx: Context, router: CallRouter | None, call_id: str) -> 
                 select(ContactEvent).where(ContactEvent.call_id == call_id).order_by(ContactEvent.id)
             )
         ).all()
-    if not rows:
-        raise NotFound(f"No call {call_id!r} in the log", field="call_id")
+        if not rows:
+            raise NotFound(f"No call {call_id!r} in the log", field="call_id")
+        ids = {row.agent_id for row in rows if row.agent_id is not None}
+        names = {
+            user_id: f"{work or ''} {name}".strip()
+            for user_id, work, name in await session.execute(
+                select(User.id, User.work_number, User.display_name).where(User.id.in_(ids))
+            )
+        }
     out = [ContactEventOut.model_validate(row) for row in rows]
+    for event in out:
+        event.agent = names.get(event.agent_id, "") if event.agent_id is not None else ""
     if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
         for event in out:
             if event.kind == "arrived":

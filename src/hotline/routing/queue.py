@@ -161,6 +161,8 @@ class QueueRunner:
     def restore(self, agent: PresenceAgent) -> None:
         """An agent's state as the event log last recorded it (a restart); a ready agent is
         offered calls at once."""
+        if agent.state is AgentState.READY:
+            agent = replace(agent, reason="")
         self.presence.agents[agent.agent_id] = agent
         if agent.state is AgentState.READY:
             self._free(agent.agent_id, self._now())
@@ -291,6 +293,8 @@ class QueueRunner:
         except asyncio.CancelledError:
             if wait.callback:
                 handed_over = True
+                if wait.future.cancelled():  # it was cancelled with the caller's task
+                    wait.future = asyncio.get_running_loop().create_future()
                 self._spawn(self._call_back(wait))
             else:
                 self._call(caller.id, "abandoned", wait.entry.queue)

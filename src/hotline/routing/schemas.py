@@ -156,6 +156,8 @@ class ContactEventOut(Output):
     kind: str
     call_id: str | None
     agent_id: int | None
+    agent: str = ""
+    """The agent's work number and name, for people."""
     queue: str
     state: str
     detail: str

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,8 @@ class Cdr:
 
 EventSink = Callable[[LegEvent], None]
 _ids = itertools.count(1)
+_PROCESS = f"{int(time.time()):x}{secrets.token_hex(2)}"
+"""Leg ids are unique across restarts and nodes (the event log keys calls by them)."""
 
 
 class Leg(ABC):
@@ -106,7 +109,7 @@ class Leg(ABC):
     implementation's."""
 
     def __init__(self, *, direction: Direction, caller: str, number: str, emit: EventSink) -> None:
-        self.id = f"leg-{next(_ids)}"
+        self.id = f"{_PROCESS}-{next(_ids)}"
         self.direction, self.caller, self.number = direction, caller, number
         self.state = LegState.OFFERED if direction is Direction.INBOUND else LegState.RINGING
         self.cdr = Cdr(self.id, direction, caller, number)

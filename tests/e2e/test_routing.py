@@ -1,0 +1,74 @@
+"""Routing in the browser: a real call through the demo number reaches agent 003's softphone, and
+the calls page says which agent answered and why; agents set their own state in the header."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, free_port, sign_in
+from tests.interop.test_baresip import baresip_command
+from tests.interop.test_sipp_register import SCENARIOS
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which("baresip") is None or shutil.which("sipp") is None, reason="make test installs them"
+    ),
+]
+
+
+def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_why(
+    page: Page, sip_port: int, tmp_path: Path
+) -> None:
+    folder = tmp_path / "agent3"
+    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
+    with (folder / "baresip.log").open("wb") as log:
+        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        sign_in(page, "supervisor")
+        page.get_by_test_id("nav-agents").click()
+        row = page.get_by_test_id("agents-table").locator("tr", has_text="1003")
+        expect(row).to_contain_text("在线", timeout=15_000)  # baresip registered
+        expect(page.get_by_test_id("agent-state-agent3")).to_have_text("就绪")
+
+        caller = subprocess.run(
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIOS / "call_agent.xml"), "-s", "4008001000",
+             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+             "-nostdin", "-timeout", "40s", "-timeout_error"],
+            cwd=tmp_path, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert caller.returncode == 0, caller.stdout[-2000:]
+
+        page.get_by_test_id("nav-calls").click()
+        table = page.get_by_test_id("calls-table")
+        expect(table).to_contain_text("offered to 1003 (003)")
+        expect(table).to_contain_text("welcome → to_agent")
+        expect(table).to_contain_text(
+            "13800138000"
+        )  # a supervisor may see callers' numbers; agents see 138****8000
+        table.locator("tr", has_text="offered to 1003").first.click()
+        story = page.get_by_test_id("call-events")
+        expect(story).to_contain_text("分配")
+        expect(story).to_contain_text("接通")
+        page.screenshot(path=str(Path(ROOT, "test-results/calls.png")))
+    finally:
+        phone.terminate()
+        phone.wait(timeout=10)
+
+
+def test_an_agent_takes_a_break_from_the_header(page: Page) -> None:
+    sign_in(page, "agent2")
+    tag = page.get_by_test_id("agent-state-tag")
+    expect(tag).to_have_text("就绪")  # the demo agents start ready
+    page.get_by_test_id("agent-state").click()
+    page.get_by_test_id("agent-not-ready-break").click()
+    expect(tag).to_have_text("示忙")
+    expect(page.get_by_test_id("agent-state")).to_contain_text("小休")
+    page.get_by_test_id("agent-state").click()
+    page.get_by_test_id("agent-ready").click()
+    expect(tag).to_have_text("就绪")
