@@ -181,7 +181,7 @@ def test_a_missed_offer_sets_the_agent_not_ready_and_the_caller_keeps_its_place(
     )  # fmt: skip
     assert floor.runner.presence.agent(1).state is AgentState.NOT_READY
     assert floor.runner.presence.agent(1).reason == "missed offer"
-    assert [(caller, agent) for caller, agent, _ in floor.served][0] == ("13800000001", 2)
+    assert floor.served[0][:2] == ("13800000001", 2)
     first = floor.runner.call_log[0].call_id
     assert floor.events(first)[:4] == ["queued", "offered", "missed", "offered"]
 
