@@ -111,3 +111,39 @@ async def test_queue_settings_are_checked_field_by_field_and_applied_live(
 
     agent = await users("agent1")
     assert (await agent.put("/api/routing/queues/hotel", json=body)).status_code == 403
+
+
+async def test_unanswered_callers_become_one_callback_task_per_number(
+    seeded: Context, users: Users, app: object
+) -> None:
+    """R5: what the queue runner reports as abandoned, timed out or refused opens a task for the
+    number; a second miss counts on the open task; agents see the number masked."""
+    from hotline.routing.center import missed_call
+    from hotline.routing.metrics import CallEvent
+
+    await missed_call(seeded, CallEvent(1.0, "c-1", "abandoned", "hotel", caller="13800000001"))
+    await missed_call(seeded, CallEvent(2.0, "c-2", "timed_out", "hotel", caller="13800000001"))
+    await missed_call(seeded, CallEvent(3.0, "c-3", "refused", "travel", caller="13900000002"))
+    await missed_call(seeded, CallEvent(4.0, "c-4", "abandoned", "hotel", caller=""))  # a misdial
+    await missed_call(seeded, CallEvent(5.0, "c-5", "answered", "hotel", caller="13700000003"))
+
+    supervisor = await users("supervisor")
+    agent = await users("agent1")
+    tasks = (await supervisor.get("/api/routing/callbacks")).json()
+    assert [(t["phone"], t["reason"], t["misses"], t["call_id"]) for t in tasks] == [
+        ("13800000001", "abandoned", 2, "c-1"),
+        ("13900000002", "refused", 1, "c-3"),
+    ]
+    masked = (await agent.get("/api/routing/callbacks")).json()
+    assert [t["phone"] for t in masked] == ["138****0001", "139****0002"]
+
+    done = await agent.post(
+        f"/api/routing/callbacks/{tasks[0]['id']}/done", json={"note": "已回电，客户已预订"}
+    )
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    again = await agent.post(f"/api/routing/callbacks/{tasks[0]['id']}/done", json={"note": ""})
+    assert_problem(again, 409, "invalid-transition")
+    assert [t["phone"] for t in (await supervisor.get("/api/routing/callbacks")).json()] == ["13900000002"]
+    closed = (await supervisor.get("/api/routing/callbacks", params={"status": "done"})).json()
+    assert closed[0]["note"] == "已回电，客户已预订"
+    assert (await supervisor.post("/api/routing/callbacks/999999/done", json={})).status_code == 404

@@ -164,3 +164,33 @@ def test_an_unknown_member_hears_so_and_nobody_free_means_a_voicemail_offer() ->
     expected = ["welcome", "ask_member", "find_order", "no_order", "after_enquiry", "to_agent", "all_busy"]
     assert run.path == [*expected, "goodbye"]
     assert "会员号码一二三没有查到订单。" in transcript.said
+
+
+def test_when_the_agent_hangs_up_first_the_caller_rates_the_call() -> None:
+    """T8: the agent ends the call; the caller stays, hears the survey, presses 4, and the score
+    is handed over with the agent who took the call."""
+    transcript = Transcript()
+    voice: SimulatedVoice
+    scores: list[tuple[int | None, str]] = []
+
+    async def application(leg: Leg) -> None:
+        services = FlowServices(
+            voice=transcript,
+            transfers=RingGroups(voice, transcript, {"hotel": [Agent("1003", "003")]}),
+            surveyed=lambda leg_id, score, variables: scores.append(
+                (score, variables["agent"]["work_number"])
+            ),
+        )
+        await run_flow(load_shipped("hotel"), leg, services)
+
+    voice = SimulatedVoice(application, phones={"1003": SimPhone(answer_after=2, hangs_up_after=40)})
+
+    async def scenario() -> Leg:
+        caller = voice.call_in("13800138000", "4008001000", entry="hotel", keys="24", key_gap=1)
+        await caller.ended.wait()
+        return caller
+
+    caller = run_virtual(scenario())
+    assert caller.variables["flow_run"].path == ["welcome", "to_agent", "survey", "thanks"]
+    assert scores == [(4, "003")]
+    assert transcript.said[-1] == "感谢您的评价，再见。"

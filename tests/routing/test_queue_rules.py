@@ -195,6 +195,16 @@ def test_a_caller_hanging_up_while_the_agent_rings_leaves_the_agent_ready() -> N
     assert floor.runner.presence.agent(1).state is AgentState.READY
     assert [e.state for e in floor.runner.agent_log][-2:] == ["ringing", "ready"]
     assert floor.events(floor.runner.call_log[0].call_id) == ["queued", "offered", "abandoned"]
+    assert floor.runner.call_log[-1].caller == ""  # gone within 5 s: a misdial, nobody to ring back
+
+
+def test_a_caller_who_gives_up_after_waiting_is_named_for_a_callback_task() -> None:
+    async def script(floor: Floor) -> None:
+        floor.voice.call_in("13800000001", "4008001000", entry="hotel", gives_up_after=40)
+
+    floor = run_floor(HOTEL, {}, {1: {"hotel": 3}}, script)
+    (abandoned,) = [e for e in floor.runner.call_log if e.kind == "abandoned"]
+    assert (abandoned.caller, abandoned.detail) == ("13800000001", "after 40 s")
 
 
 def test_the_reconciler_clears_an_agent_whose_call_is_gone_and_says_so() -> None:

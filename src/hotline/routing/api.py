@@ -3,7 +3,7 @@ agents (state, skills), the call and agent event log, and the staffing calculato
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
@@ -15,6 +15,8 @@ from hotline.routing.schemas import (
     AgentOut,
     AgentProfileIn,
     AgentStateIn,
+    CallbackDoneIn,
+    CallbackOut,
     CallSummary,
     ContactEventOut,
     DraftIn,
@@ -163,3 +165,19 @@ async def figures(
 ) -> list[QueueFigures]:
     """Per queue over the last hours: offered, answered, abandoned, service level, ASA, AHT."""
     return await center.queue_figures(ctx, hours=hours)
+
+
+@router.get("/callbacks")
+async def callbacks(
+    ctx: CALLS, status: Annotated[Literal["open", "done"], Query()] = "open"
+) -> list[CallbackOut]:
+    """Callers to ring back: abandoned, timed out, refused, or a callback that found nobody."""
+    return await center.list_callbacks(ctx, status=status)
+
+
+@router.post("/callbacks/{task_id}/done")
+async def callback_done(
+    task_id: IdPath, body: CallbackDoneIn, ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+) -> CallbackOut:
+    """The caller was called back (the note says how it went)."""
+    return await center.finish_callback(ctx, task_id, body.note)

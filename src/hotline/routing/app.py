@@ -24,6 +24,7 @@ from hotline.routing import center
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
 from hotline.routing.journal import StoredJournal
+from hotline.routing.metrics import AgentEvent, CallEvent
 from hotline.routing.queue import Answered, NoAgent, QueueRunner
 from hotline.routing.service import live_flows
 from hotline.routing.transfer import Agent, RingGroups
@@ -81,7 +82,10 @@ class QueueTransfers:
         self, leg: Leg, answered: Answered, announce: Speech | None, variables: dict[str, Any]
     ) -> None:
         seat = answered.seat
-        variables["agent"] = {"extension": seat.extension, "work_number": seat.work_number, "name": seat.name}
+        variables["agent"] = {
+            "user_id": seat.agent_id, "extension": seat.extension,
+            "work_number": seat.work_number, "name": seat.name,
+        }  # fmt: skip
         variables["routing_reason"] = answered.decision.reason
         try:
             if announce is not None:
@@ -94,6 +98,9 @@ class QueueTransfers:
                 recording = await bridge.stop()
                 if recording is not None:
                     variables["recording"] = str(recording.mix)
+                    self.router.journal.call(
+                        leg.id, "recorded", queue=answered.queue, detail=str(recording.mix)
+                    )
         finally:
             with contextlib.suppress(Exception):
                 await answered.agent_leg.hang_up()
@@ -152,12 +159,13 @@ class CallRouter:
         self._fallback = prompt_and_collect(prompts)
         self._music: dict[str | None, bytes] = {}
         self._upkeep: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, control: CallControl, *, upkeep_seconds: float = 5.0) -> None:
         """Attach to the engine, load queues and agents, and restore agents' states from the log."""
         self.control = control
         self.journal.start()
-        self.runner = QueueRunner(control, {}, sink=self.journal, keep_log=False)
+        self.runner = QueueRunner(control, {}, sink=self._record, keep_log=False)
         await self.reload()
         await center.restore_presence(self.ctx, self.runner)
         self._upkeep = asyncio.create_task(self._keep_up(upkeep_seconds), name="routing-upkeep")
@@ -208,6 +216,22 @@ class CallRouter:
         if self.runner is not None and self.runner.unreachable:
             self.runner.tick()
 
+    def _record(self, event: CallEvent | AgentEvent) -> None:
+        """The runner's events: to the log; a caller left unanswered becomes a callback task."""
+        self.journal(event)
+        if isinstance(event, CallEvent) and event.kind in center.MISSED and event.caller:
+            task = asyncio.ensure_future(center.missed_call(self.ctx, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _surveyed(self, leg_id: str, score: int | None, variables: dict[str, Any]) -> None:
+        """The post-call survey's score, kept with the call and the agent who took it (T8)."""
+        agent = variables.get("agent") or {}
+        self.journal(
+            CallEvent(asyncio.get_running_loop().time(), leg_id, "survey", "", agent.get("user_id"),
+                      "" if score is None else str(score))
+        )  # fmt: skip
+
     def _visited(self, flow: str, node: str, leg_id: str) -> None:
         self.journal.call(leg_id, "ivr", queue=flow, detail=node)
 
@@ -228,8 +252,9 @@ class CallRouter:
                 await self._fallback(leg)
                 return
             services = FlowServices(
-                voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited
-            )
+                voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited,
+                surveyed=self._surveyed,
+            )  # fmt: skip
             await run_flow(flow, leg, services)
         finally:  # also when the caller hung up and the flow was cancelled
             run = leg.variables.get("flow_run")

@@ -25,7 +25,7 @@ from hotline.core.permissions import Permission
 from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.events import QueuesChanged
 from hotline.routing.metrics import CallEvent, compute
-from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
+from hotline.routing.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.routing.presence import Agent as Presence
 from hotline.routing.presence import AgentState
 from hotline.routing.queue import QueueRules, QueueRunner, Seat
@@ -33,6 +33,7 @@ from hotline.routing.schemas import (
     AgentOut,
     AgentProfileIn,
     AgentStateIn,
+    CallbackOut,
     CallSummary,
     ContactEventOut,
     QueueFigures,
@@ -446,3 +447,64 @@ async def queue_figures(ctx: Context, *, hours: float = 24.0) -> list[QueueFigur
 
 def _seconds(at: datetime) -> float:
     return at.timestamp()
+
+
+# ---------------------------------------------------------------- callback tasks (R5)
+
+MISSED = frozenset({"abandoned", "timed_out", "refused", "callback_failed"})
+
+
+async def missed_call(ctx: Context, event: CallEvent) -> None:
+    """A caller left a queue unanswered: open a callback task for the number, or count the miss
+    on the open one. (The runner names no caller on abandons shorter than the short-abandon
+    threshold: those are misdials, not tasks.)"""
+    if event.kind not in MISSED or not event.caller:
+        return
+    async with ctx.write() as tx:
+        task = await tx.session.scalar(
+            select(CallbackTask).where(CallbackTask.phone == event.caller, CallbackTask.status == "open")
+        )
+        if task is None:
+            tx.session.add(
+                CallbackTask(phone=event.caller, call_id=event.call_id, queue=event.queue, reason=event.kind)
+            )
+        else:
+            task.misses += 1
+            task.last_missed_at = utcnow()
+
+
+async def list_callbacks(ctx: Context, *, status: str = "open", limit: int = 100) -> list[CallbackOut]:
+    ctx.require(Permission.CALLS_READ)
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(CallbackTask)
+                .where(CallbackTask.status == status)
+                .order_by(CallbackTask.created_at)
+                .limit(limit)
+            )
+        ).all()
+    pii = ctx.actor.can(Permission.CUSTOMERS_READ_PII)
+    out = []
+    for row in rows:
+        item = CallbackOut.model_validate(row)
+        if not pii:
+            item.phone = _mask(item.phone)
+        out.append(item)
+    return out
+
+
+async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
+    ctx.require(Permission.CALLS_HANDLE)
+    async with ctx.write() as tx:
+        task = await tx.session.get(CallbackTask, task_id)
+        if task is None:
+            raise NotFound(f"No callback task {task_id}", field="task_id")
+        if task.status == "done":
+            raise InvalidTransition("This callback is done already")
+        task.status, task.note, task.done_at, task.done_by = "done", note, utcnow(), ctx.actor.user_id
+        await tx.session.flush()
+        item = CallbackOut.model_validate(task)
+    if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
+        item.phone = _mask(item.phone)
+    return item

@@ -120,6 +120,8 @@ class TransferNode(_Node):
     """Said to the caller once an agent answers; `{agent.work_number}` names the agent."""
     on_fail: NodeId
     """Where the call goes when nobody could take it (busy, no answer, queue closed)."""
+    after: NodeId | None = None
+    """Where the caller goes when the agent hangs up first (the post-call survey, T8)."""
 
 
 class VoicemailNode(_Node):
@@ -168,7 +170,7 @@ class FlowProblem(BaseModel):
 def targets(node: _Node) -> dict[str, str]:
     """The node's outgoing edges: {field name: node id}."""
     found: dict[str, str] = {}
-    for name in ("next", "on_fail", "on_empty", "default", "is_open", "is_closed"):
+    for name in ("next", "on_fail", "on_empty", "default", "is_open", "is_closed", "after"):
         value = getattr(node, name, None)
         if isinstance(value, str):
             found[name] = value

@@ -102,6 +102,8 @@ class FlowServices:
     now: Callable[[], datetime] = datetime.now
     visited: Callable[[str, str, str], None] = lambda flow, node, leg_id: None
     """Called at every node visit (the per-node counters of T4 reports)."""
+    surveyed: Callable[[str, int | None, dict[str, Any]], None] = lambda leg_id, score, variables: None
+    """Called with the caller's survey score (None: no valid key) and the call's variables."""
 
 
 @dataclass
@@ -194,7 +196,7 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
         case TransferNode():
             if await services.transfers.transfer(leg, node, run):
                 run.outcome = f"transferred:{node.to}:{node.target}"
-                return None
+                return node.after if node.after and not leg.ended.is_set() else None
             return node.on_fail
         case VoicemailNode():
             await _say(leg, services, node.say, run)
@@ -205,7 +207,9 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
         case SurveyNode():
             await _say(leg, services, node.say, run)
             key = await leg.collect(max_digits=1, terminator="", first_timeout=10)
-            run.variables[node.variable] = int(key) if key in "12345" and key else None
+            score = int(key) if key in "12345" and key else None
+            run.variables[node.variable] = score
+            services.surveyed(leg.id, score, run.variables)
             return node.next
         case HangupNode():
             if node.say is not None:

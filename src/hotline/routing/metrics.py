@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+SHORT_ABANDON_SECONDS = 5.0
+"""Callers who hang up sooner than this were probably misdials: not counted as abandoned."""
+
 
 @dataclass(frozen=True)
 class CallEvent:
@@ -21,6 +24,7 @@ class CallEvent:
     queue: str = ""
     agent_id: int | None = None
     detail: str = ""  # words for people: the routing reason, the IVR node, why it ended
+    caller: str = ""  # the caller's number, on the lines that leave a call unanswered (callback tasks)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def compute(
     agents: Iterable[AgentEvent] = (),
     *,
     service_seconds: float = 20.0,
-    short_abandon_seconds: float = 5.0,
+    short_abandon_seconds: float = SHORT_ABANDON_SECONDS,
     until: float | None = None,
 ) -> Metrics:
     """The figures of docs/metrics.md over the given events (one queue's, or all)."""

@@ -90,3 +90,26 @@ class ContactEvent(Base):
     state: Mapped[str] = mapped_column(String(16), default="")
     detail: Mapped[str] = mapped_column(String(400), default="")
     """Words for people: the routing reason, the IVR node, why the state changed."""
+
+
+class CallbackTask(Audited, Base):
+    """A caller to ring back (R5): abandoned in a queue, timed out, refused by an empty queue, or
+    a requested callback that found nobody. One open task per number: more misses count up."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    """The (first) call this task comes from."""
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(24))
+    """abandoned | timed_out | refused | callback_failed"""
+    misses: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    """open | done"""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_missed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(500), default="")

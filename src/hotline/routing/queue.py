@@ -30,7 +30,7 @@ import structlog
 
 from hotline.core.errors import InvalidTransition
 from hotline.routing.acd import Decision, Entry, FreeAgent, QueueConfig, Router
-from hotline.routing.metrics import AgentEvent, CallEvent
+from hotline.routing.metrics import SHORT_ABANDON_SECONDS, AgentEvent, CallEvent
 from hotline.routing.presence import Agent as PresenceAgent
 from hotline.routing.presence import AgentChange, AgentState, Presence
 from hotline.voice.control import CallControl, EndReason, Leg, OriginateFailed
@@ -136,9 +136,10 @@ class QueueRunner:
             self.sink(event)
 
     def _call(
-        self, call_id: str, kind: str, queue: str = "", agent_id: int | None = None, detail: str = ""
-    ) -> None:
-        self._log(CallEvent(self._now(), call_id, kind, queue, agent_id, detail))
+        self, call_id: str, kind: str, queue: str = "", agent_id: int | None = None, detail: str = "",
+        caller: str = "",
+    ) -> None:  # fmt: skip
+        self._log(CallEvent(self._now(), call_id, kind, queue, agent_id, detail, caller))
 
     # ---------------------------------------------------------------- agents
 
@@ -278,7 +279,9 @@ class QueueRunner:
             raise NoAgent(f"no queue {queue!r}")
         rules = self.rules.get(queue, QueueRules())
         if not rules.join_when_empty and not self.staffed(queue):
-            self._call(caller.id, "refused", queue, detail="nobody is logged in to the queue")
+            self._call(
+                caller.id, "refused", queue, detail="nobody is logged in to the queue", caller=caller.caller
+            )
             raise NoAgent("empty")
         entry = Entry(caller.id, queue, now, priority, customer, last_agent)
         wait = _Wait(entry, asyncio.get_running_loop().create_future(), caller.caller)
@@ -297,7 +300,11 @@ class QueueRunner:
                     wait.future = asyncio.get_running_loop().create_future()
                 self._spawn(self._call_back(wait))
             else:
-                self._call(caller.id, "abandoned", wait.entry.queue)
+                waited = self._now() - wait.entry.entered_at
+                ring_back = wait.caller if waited >= SHORT_ABANDON_SECONDS else ""  # not a misdial
+                self._call(
+                    caller.id, "abandoned", wait.entry.queue, detail=f"after {waited:.0f} s", caller=ring_back
+                )
             raise
         finally:
             if not handed_over:
@@ -380,7 +387,7 @@ class QueueRunner:
 
     def _leave(self, wait: _Wait, why: str) -> None:
         self.router.call_left(wait.entry.call_id)
-        self._call(wait.entry.call_id, "timed_out", wait.entry.queue, detail=why)
+        self._call(wait.entry.call_id, "timed_out", wait.entry.queue, detail=why, caller=wait.caller)
         wait.future.set_exception(NoAgent(why))
 
     def request_callback(self, call_id: str) -> bool:
@@ -403,7 +410,14 @@ class QueueRunner:
                 try:
                     customer = await self.control.originate(wait.caller, ring_for=30.0)
                 except OriginateFailed as exc:
-                    self._call(call_id, "callback_failed", queue, answered.seat.agent_id, exc.reason.value)
+                    self._call(
+                        call_id,
+                        "callback_failed",
+                        queue,
+                        answered.seat.agent_id,
+                        exc.reason.value,
+                        wait.caller,
+                    )
                     await answered.agent_leg.hang_up()
                     self.call_ended(call_id, answered.seat, queue)
                     return

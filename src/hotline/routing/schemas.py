@@ -189,3 +189,21 @@ class QueueFigures(Output):
     abandon_rate: float | None
     average_speed_of_answer: float | None
     average_handle_time: float | None
+
+
+class CallbackOut(Output):
+    id: int
+    phone: str
+    call_id: str
+    queue: str
+    reason: str
+    misses: int
+    status: str
+    created_at: datetime
+    last_missed_at: datetime
+    done_at: datetime | None
+    note: str
+
+
+class CallbackDoneIn(Input):
+    note: Annotated[str, StringConstraints(max_length=500)] = ""

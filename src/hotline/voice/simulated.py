@@ -83,6 +83,7 @@ class SimPhone:
     answer_after: float | None = 2.0  # seconds of ringing before answer; None never answers
     busy: bool = False
     registered: bool = True
+    hangs_up_after: float | None = None  # seconds after answering; None: the other side ends the call
     rung: int = 0
 
 
@@ -226,7 +227,14 @@ class SimulatedVoice(CallControl):
             self.legs.pop(leg.id, None)
             raise
         leg.mark_answered()
+        if phone.hangs_up_after is not None:
+            self._spawn(self._hang_up_later(leg, phone.hangs_up_after))
         return leg
+
+    @staticmethod
+    async def _hang_up_later(leg: SimLeg, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        leg.mark_ended(EndReason.CALLER_HUNG_UP)  # the far end (the agent) hung up
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
         return SimBridge(a, b)
