@@ -157,3 +157,15 @@ async def test_ivr_dry_run_walks_the_hotel_flow_and_check_points_at_bad_nodes(
         checked.returncode == 1 and "node hi (next): goes to 'gone', which does not exist" in checked.stderr
     )
     assert hotline(ctx, "ivr", "check", "travel").returncode == 0
+
+
+async def test_simulate_prints_the_figures_and_refuses_bad_options(ctx: Context) -> None:
+    ran = hotline(ctx, "simulate", "--agents", "12", "--calls-per-hour", "200", "--calls", "3000")
+    assert ran.returncode == 0, ran.stderr
+    assert "service level (20 s)" in ran.stdout and "Erlang C: service level 64.0%" in ran.stdout
+    bad = hotline(ctx, "simulate", "--strategy", "random")
+    assert bad.returncode == 1 and "--strategy must be one of" in bad.stderr
+    empty_day = hotline(ctx, "simulate", "--replay", "2026-01-01")
+    assert empty_day.returncode == 1 and "no queued calls on 2026-01-01" in empty_day.stderr
+    not_a_date = hotline(ctx, "simulate", "--replay", "yesterday")
+    assert not_a_date.returncode == 1 and "YYYY-MM-DD" in not_a_date.stderr

@@ -286,5 +286,89 @@ def ivr_dry_run(
     typer.echo(f"outcome: {result.outcome}")
 
 
+@app.command("simulate")
+def simulate(
+    agents: Annotated[int, typer.Option(min=1, max=5000, help="Agents on duty")] = 12,
+    calls_per_hour: Annotated[float, typer.Option(min=0.1, max=1_000_000)] = 200.0,
+    handle: Annotated[float, typer.Option(min=1, max=36_000, help="Mean handle time, seconds")] = 180.0,
+    calls: Annotated[int, typer.Option(min=1, max=10_000_000)] = 20_000,
+    patience: Annotated[float, typer.Option(min=0, help="Mean patience, seconds (0: nobody gives up)")] = 0.0,
+    wrap: Annotated[float, typer.Option(min=0, max=3600, help="Wrap-up after each call, seconds")] = 0.0,
+    strategy: Annotated[
+        str, typer.Option(help="longest-idle, round-robin, fewest-calls, skill-level-first")
+    ] = ("longest-idle"),
+    seed: Annotated[int, typer.Option()] = 1,
+    replay_day: Annotated[
+        str, typer.Option("--replay", help="Replay this day (YYYY-MM-DD) of the event log instead")
+    ] = "",
+) -> None:
+    """Run the real routing code on simulated calls in virtual time and print service level, ASA,
+    abandon rate and occupancy; with --replay, a recorded day as it was and under --strategy."""
+    import datetime as dt
+
+    from hotline.routing import erlang
+    from hotline.routing.acd import Strategy
+    from hotline.routing.simulate import Scenario
+    from hotline.routing.simulate import simulate as simulate_scenario
+
+    try:
+        chosen = Strategy(strategy)
+    except ValueError:
+        fail(f"--strategy must be one of {', '.join(s.value for s in Strategy)}")
+    if replay_day:
+        try:
+            day = dt.date.fromisoformat(replay_day)
+        except ValueError:
+            fail("--replay takes a date as YYYY-MM-DD")
+        _replay(day, chosen)
+        return
+    scenario = Scenario(
+        agents, calls_per_hour, handle, calls, patience or None, wrap, seed=seed, strategy=chosen
+    )
+    result = simulate_scenario(scenario)
+    m = result.metrics
+    typer.echo(
+        f"{calls:,} calls over {result.simulated_hours:.1f} simulated hours, {agents} agents, {chosen}"
+    )
+    typer.echo(f"  service level (20 s)  {_pct(m.service_level)}")
+    typer.echo(f"  waited at all         {result.waited:.1%}")
+    typer.echo(f"  ASA                   {m.average_speed_of_answer or 0:.1f} s")
+    typer.echo(f"  abandon rate          {_pct(m.abandon_rate)}")
+    typer.echo(f"  occupancy             {_pct(m.occupancy)}")
+    if not patience and not wrap:
+        theory = erlang.erlang_c_staffing(agents, calls_per_hour, handle, 20)
+        typer.echo(
+            f"  Erlang C: service level {_pct(theory.service_level)}, waited {theory.wait_probability:.1%}"
+        )
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _replay(day: Any, strategy: Any) -> None:
+    from hotline.routing import center
+    from hotline.routing.simulate import replay
+
+    recorded = run(lambda: _with_context(lambda ctx: center.recorded_day(ctx, day)))
+    if not recorded.calls:
+        fail(f"the event log has no queued calls on {day}")
+    as_was = replay(recorded)
+    other = replay(recorded, strategy=strategy)
+    typer.echo(f"{day}: {len(recorded.calls)} queued calls, {len(recorded.agents)} agents")
+    typer.echo(f"{'queue':<12}{'':<14}{'offered':>8}{'SL':>8}{'ASA s':>8}{'abandon':>9}")
+    for queue, actual in recorded.actual.items():
+        rows = (
+            ("recorded", actual),
+            ("simulated", as_was.by_queue[queue]),
+            (str(strategy), other.by_queue[queue]),
+        )
+        for label, m in rows:
+            typer.echo(
+                f"{queue:<12}{label:<14}{m.offered:>8}{_pct(m.service_level):>8}"
+                f"{(m.average_speed_of_answer or 0):>8.1f}{_pct(m.abandon_rate):>9}"
+            )
+
+
 def main() -> None:
     app()

@@ -16,6 +16,7 @@ agent through the call-control interface and logs the decision with the call.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
@@ -169,6 +170,8 @@ class Router:
         self.sticky: dict[int, set[str]] = {}  # agent id → calls whose sticky step waits for them
         self.free: dict[int, FreeAgent] = {}
         self._heaps: dict[str, list[tuple[float, int]]] = {}
+        self._arrival: dict[str, int] = {}
+        self._arrivals = itertools.count()
         self.configure(queues)
 
     def configure(self, queues: dict[str, QueueConfig]) -> None:
@@ -189,6 +192,7 @@ class Router:
         if agent is not None:
             return self._decide(entry, agent, config, number, step, now)
         self.alive[entry.call_id] = entry
+        self._arrival[entry.call_id] = next(self._arrivals)  # ties on entry time: first come first
         fifo = self.waiting[entry.queue].setdefault((entry.priority, entry.last_agent is not None), deque())
         if fifo and fifo[-1].entered_at > entry.entered_at:
             # back after a missed offer or an overflow: its original place, not the end of the line
@@ -203,6 +207,7 @@ class Router:
     def call_left(self, call_id: str) -> None:
         """Answered elsewhere, abandoned or transferred: forget it (its FIFO slot is skipped)."""
         entry = self.alive.pop(call_id, None)
+        self._arrival.pop(call_id, None)
         if entry is not None and entry.last_agent is not None:
             self.sticky.get(entry.last_agent, set()).discard(call_id)
 
@@ -238,13 +243,13 @@ class Router:
 
     def agent_free(self, agent: FreeAgent, now: float) -> Decision | None:
         """An agent is ready: the best call it may take now, else it waits in the free pool."""
-        best: tuple[tuple[int, float], Entry, int, Step] | None = None
+        best: tuple[tuple[int, float, int], Entry, int, Step] | None = None
         for call_id in list(self.sticky.get(agent.agent_id, ())):
             entry = self.alive.get(call_id)
             if entry is None:
                 continue
             number, step = _step_of(self.queues[entry.queue], now - entry.entered_at, entry)
-            rank = (-entry.priority, entry.entered_at)
+            rank = (-entry.priority, entry.entered_at, self._arrival[entry.call_id])
             if step.sticky and (best is None or rank < best[0]):
                 best = (rank, entry, number, step)
         for skill, level in agent.skills.items():
@@ -259,7 +264,7 @@ class Router:
                     number, step = _step_of(config, now - head.entered_at, head)
                     if step.sticky or level < step.min_level:
                         continue  # the oldest of this priority cannot be ours yet: none newer can
-                    rank = (-priority, head.entered_at)
+                    rank = (-priority, head.entered_at, self._arrival[head.call_id])
                     if best is None or rank < best[0]:
                         best = (rank, head, number, step)
         if best is None:

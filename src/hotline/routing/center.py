@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -22,9 +23,10 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.events import QueuesChanged
-from hotline.routing.metrics import CallEvent, compute
+from hotline.routing.metrics import AgentEvent, CallEvent, compute
 from hotline.routing.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.routing.presence import Agent as Presence
 from hotline.routing.presence import AgentState
@@ -41,6 +43,7 @@ from hotline.routing.schemas import (
     QueueLive,
     QueueOut,
 )
+from hotline.routing.simulate import RecordedDay
 from hotline.routing.transfer import Agent
 from hotline.telephony.models import Extension
 
@@ -508,3 +511,34 @@ async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
     if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
         item.phone = _mask(item.phone)
     return item
+
+
+# ---------------------------------------------------------------- the simulator's input
+
+
+async def recorded_day(ctx: Context, day: date) -> RecordedDay:
+    """A day of the event log (in the center's time zone) with today's queues and skills, as
+    input for `simulate.replay`."""
+    zone = ZoneInfo(ctx.settings.default_timezone)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(ContactEvent)
+                .where(ContactEvent.at >= start, ContactEvent.at < start + timedelta(days=1))
+                .order_by(ContactEvent.id)
+            )
+        ).all()
+    setup = await load_setup(ctx)
+    calls = [
+        CallEvent(row.at.timestamp(), row.call_id or "", row.kind, row.queue, row.agent_id)
+        for row in rows
+        if row.kind not in ("agent", "ivr")
+    ]
+    agents = [
+        AgentEvent(row.at.timestamp(), row.agent_id, row.state)
+        for row in rows
+        if row.kind == "agent" and row.agent_id is not None
+    ]
+    skills = {agent_id: seat.skills for agent_id, seat in setup.seats.items()}
+    return simulate.recorded_day(calls, agents, skills, setup.queues, setup.rules)
