@@ -66,9 +66,9 @@ class PresenceMachine(RuleBasedStateMachine):
         for agent in self.presence.agents.values():
             busy = agent.state in (AgentState.RINGING, AgentState.ON_CALL)
             assert busy == (agent.call_id is not None)  # a call exactly when ringing or talking
-            if agent.call_id is not None:
-                assert agent.call_id not in holders  # never two agents on one call
-                holders[agent.call_id] = agent.agent_id
+            if agent.state is AgentState.ON_CALL:
+                assert agent.call_id not in holders  # never two agents on one call (several may ring)
+                holders[agent.call_id or ""] = agent.agent_id
             if agent.state is AgentState.LOGGED_OUT:
                 assert not agent.queues and agent.reason == ""
             assert (agent.state is AgentState.WRAP_UP) == (agent.wrap_until is not None)

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from hotline.routing.acd import QueueConfig, Step
+from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.metrics import compute
 from hotline.routing.presence import AgentState
 from hotline.routing.queue import NoAgent, QueueRules, QueueRunner, Seat
@@ -242,3 +242,25 @@ def test_sticky_steps_apply_only_to_callers_with_a_last_agent() -> None:
 
     floor = run_floor(queues, {}, {1: {"hotel": 3}}, script)
     assert floor.served[0][2] < 2  # offered at once (then a second of ringing)
+
+
+def test_ring_all_rings_every_allowed_agent_and_the_first_to_answer_takes_the_call() -> None:
+    queues = {"hotel": QueueConfig("hotel", "hotel", strategy=Strategy.RING_ALL)}
+
+    async def script(floor: Floor) -> None:
+        for agent in (1, 2, 3):
+            floor.runner.agent(agent, "ready")
+        floor.voice.call_in("13800000001", "4008001000", entry="hotel", talks_for=30)
+
+    phones = {
+        "1001": SimPhone(answer_after=6),
+        "1002": SimPhone(answer_after=2),
+        "1003": SimPhone(answer_after=None),
+    }
+    floor = run_floor(queues, {}, {1: {"hotel": 3}, 2: {"hotel": 3}, 3: {"hotel": 3}}, script, phones=phones)
+    assert [(caller, agent) for caller, agent, _ in floor.served] == [("13800000001", 2)]
+    offered = [e.agent_id for e in floor.runner.call_log if e.kind == "offered"]
+    assert sorted(offered) == [1, 2, 3]
+    assert "missed" not in floor.events(floor.runner.call_log[0].call_id)  # the others stopped ringing
+    assert floor.runner.presence.agent(1).state is AgentState.READY
+    assert floor.runner.presence.agent(3).state is AgentState.READY

@@ -29,7 +29,7 @@ class Strategy(StrEnum):
     SKILL_LEVEL_FIRST = "skill-level-first"
     RING_ALL = "ring-all"
     """Every free agent the step allows rings at once; the first to answer takes the call (the
-    queue runner rings the others; the router picks the longest idle as the one it logs)."""
+    router picks the longest idle, the queue runner rings the others with it)."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +295,18 @@ class Router:
         return Decision(
             entry.call_id, agent.agent_id, entry.queue, number, f"offered to {agent.label}: {why} ({where})"
         )
+
+    def also_allowed(self, entry: Entry, now: float) -> list[FreeAgent]:
+        """Ring-all: take every other free agent the entry's current step allows out of the free
+        pool (they ring too; the first to answer takes the call)."""
+        config = self.queues[entry.queue]
+        _, step = _step_of(config, now - entry.entered_at, entry)
+        if step.sticky:
+            return []
+        taken = [a for a in self.free.values() if a.skills.get(config.skill, 0) >= step.min_level]
+        for agent in taken:
+            del self.free[agent.agent_id]
+        return taken
 
     def recheck(self, call_id: str, now: float) -> Decision | None:
         """A waiting call's routing step changed (e.g. its sticky step expired): try the free pool

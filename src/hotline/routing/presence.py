@@ -9,7 +9,8 @@
 
 Every change goes through `Presence.apply`, which refuses what the current state does not allow
 (`InvalidTransition`, nothing changes) and returns the `AgentChange` to append to the event log.
-An agent holds at most one call; `reconcile` clears a ringing or on-call state whose call no
+An agent holds at most one call and a call at most one agent (several may ring for it in a
+ring-all queue, one answers); `reconcile` clears a ringing or on-call state whose call no
 longer exists (a lost BYE, a crashed node) and says so in the change it records.
 """
 
@@ -66,7 +67,10 @@ class Presence:
         return self.agents.get(agent_id) or Agent(agent_id)
 
     def holding(self, call_id: str) -> list[int]:
-        return [a.agent_id for a in self.agents.values() if a.call_id == call_id]
+        """Agents on this call (ringing agents of a ring-all queue are not on it yet)."""
+        return [
+            a.agent_id for a in self.agents.values() if a.call_id == call_id and a.state is AgentState.ON_CALL
+        ]
 
     def apply(self, agent_id: int, event: str, at: float, **detail: object) -> AgentChange:
         current = self.agent(agent_id)
@@ -120,11 +124,13 @@ class Presence:
             raise self._refuse(agent, "be offered a call")
         if not call_id or self.holding(call_id):
             raise InvalidTransition(f"call {call_id!r} is already with an agent")
-        return replace(agent, state=AgentState.RINGING, call_id=call_id)
+        return replace(agent, state=AgentState.RINGING, call_id=call_id)  # several may ring (ring-all)
 
     def _answer(self, agent: Agent, at: float) -> Agent:
         if agent.state is not AgentState.RINGING:
             raise self._refuse(agent, "answer")
+        if agent.call_id is not None and self.holding(agent.call_id):
+            raise InvalidTransition(f"call {agent.call_id!r} was answered by another agent")
         return replace(agent, state=AgentState.ON_CALL)
 
     def _missed(self, agent: Agent, at: float) -> Agent:

@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 
 from hotline.core.errors import InvalidTransition
-from hotline.routing.acd import Decision, Entry, FreeAgent, QueueConfig, Router
+from hotline.routing.acd import Decision, Entry, FreeAgent, QueueConfig, Router, Strategy
 from hotline.routing.metrics import SHORT_ABANDON_SECONDS, AgentEvent, CallEvent
 from hotline.routing.presence import Agent as PresenceAgent
 from hotline.routing.presence import AgentChange, AgentState, Presence
@@ -318,26 +318,71 @@ class QueueRunner:
     async def _until_answered(self, wait: _Wait, caller: str) -> Answered:
         while True:
             decision = await wait.future
-            seat = self.seats[decision.agent_id]
+            seats = [self.seats[decision.agent_id]]
+            if self.queues[wait.entry.queue].strategy is Strategy.RING_ALL:
+                seats += self._ring_all_others(wait, decision)
             rules = self.rules.get(wait.entry.queue, QueueRules())
-            try:
-                agent_leg = await self.control.originate(
-                    seat.extension, caller=caller, ring_for=rules.ring_seconds
-                )
-            except OriginateFailed as exc:
-                self._call(wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, exc.reason.value)
-                self._agent_if(seat.agent_id, "missed")
+            answered = await self._ring(wait, seats, caller, rules.ring_seconds)
+            if answered is None:  # nobody answered: back in line with the original entry
                 wait.future = asyncio.get_running_loop().create_future()
                 self._enter(wait, again=True)
                 continue
-            except asyncio.CancelledError:
-                self._agent_if(seat.agent_id, "withdrawn")
-                raise
+            agent_leg, seat = answered
             seat.calls_taken += 1
             self._answered_at[wait.entry.call_id] = self._now()
             self._agent_if(seat.agent_id, "answer")
             self._call(wait.entry.call_id, "answered", wait.entry.queue, seat.agent_id)
             return Answered(agent_leg, seat, wait.entry.queue, decision)
+
+    def _ring_all_others(self, wait: _Wait, decision: Decision) -> list[Seat]:
+        others = []
+        for free in self.router.also_allowed(wait.entry, self._now()):
+            self.agent(free.agent_id, "offer", call_id=wait.entry.call_id)
+            with_whom = self.seats[decision.agent_id].label
+            reason = f"offered to {free.label}: ring-all, with {with_whom}"
+            self._call(wait.entry.call_id, "offered", wait.entry.queue, free.agent_id, reason)
+            others.append(self.seats[free.agent_id])
+        return others
+
+    async def _ring(
+        self, wait: _Wait, seats: list[Seat], caller: str, ring_for: float
+    ) -> tuple[Leg, Seat] | None:
+        """Ring the agents' phones at once; the first to answer takes the call, the others stop
+        ringing (their offer withdrawn). Each that could not be reached missed its offer."""
+        calls = {
+            asyncio.ensure_future(
+                self.control.originate(seat.extension, caller=caller, ring_for=ring_for)
+            ): seat
+            for seat in seats
+        }
+        pending = set(calls)
+        winner: tuple[Leg, Seat] | None = None
+        try:
+            while pending and winner is None:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    seat = calls[task]
+                    failure = task.exception()
+                    if failure is None and winner is None:
+                        winner = (task.result(), seat)
+                    elif failure is None:  # answered a moment too late
+                        with contextlib.suppress(Exception):
+                            await task.result().hang_up()
+                        self._agent_if(seat.agent_id, "withdrawn")
+                    else:
+                        reason = (
+                            failure.reason.value if isinstance(failure, OriginateFailed) else repr(failure)
+                        )
+                        self._call(wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, reason)
+                        self._agent_if(seat.agent_id, "missed")
+        finally:  # answered elsewhere, or the caller hung up (cancelled): stop the others ringing
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(BaseException):
+                    await task
+                self._agent_if(calls[task].agent_id, "withdrawn")
+        return winner
 
     def _agent_if(self, agent_id: int, event: str, **detail: object) -> None:
         """A presence event the runner itself causes; if the agent changed state meanwhile (a
