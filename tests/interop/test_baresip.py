@@ -157,10 +157,12 @@ async def test_a_caller_bridged_to_baresip_hears_it_and_is_heard_and_both_sides_
 async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announced(
     seeded: object, settings: object, tmp_path: Path
 ) -> None:
-    """`make run` as it ships: SIPp calls 4008001000 and presses 2; the hotel flow rings the agents'
-    phones in turn, skips those not registered, and baresip as 1003 (agent3, work number 003)
-    answers; the caller hears 「…下面由003号服务员为您服务」 and is connected."""
-    from hotline.api.app import create_app
+    """`make run` as it ships: SIPp calls 4008001000 and presses 2; the hotel flow queues the call,
+    the router offers it to the one ready agent whose phone is registered — baresip as 1003
+    (agent3, work number 003) — who answers; the caller hears 「…下面由003号服务员为您服务」, is
+    connected and recorded, and the call's record says why 003 took it."""
+    from hotline.api.app import create_app, system_context
+    from hotline.routing.center import recent_calls
     from tests.conftest import make_settings
     from tests.interop.test_sipp_register import SCENARIOS, free_udp_port
 
@@ -182,6 +184,11 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
                 if router.recent:
                     break
                 await asyncio.sleep(0.1)
+            # the call's record, from the event log: why 003, how long, recorded
+            (call,) = await recent_calls(system_context(app.state.hotline), router)
+            assert call.reason.startswith("offered to 1003 (003): skill hotel ≥ 3"), call.reason
+            assert (call.queue, call.outcome, call.recorded) == ("hotel", "answered", True)
+            assert call.talk is not None and call.talk > 5
     (run,) = list(router.recent)
     assert run.path == ["welcome", "to_agent"]
     assert run.variables["agent"]["work_number"] == "003" and run.variables["agent"]["extension"] == "1003"

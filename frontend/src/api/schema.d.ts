@@ -1085,6 +1085,15 @@ export interface components {
             outcome: string;
             /** Reason */
             reason: string;
+            /** Talk */
+            talk?: number | null;
+            /**
+             * Recorded
+             * @default false
+             */
+            recorded: boolean;
+            /** Survey */
+            survey?: number | null;
         };
         /** CallbackDoneIn */
         CallbackDoneIn: {

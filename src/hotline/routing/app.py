@@ -27,10 +27,10 @@ from hotline.routing.journal import StoredJournal
 from hotline.routing.metrics import AgentEvent, CallEvent
 from hotline.routing.queue import Answered, NoAgent, QueueRunner
 from hotline.routing.service import live_flows
-from hotline.routing.transfer import Agent, RingGroups
+from hotline.routing.transfer import Agent, RingGroups, settle
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
-from hotline.voice.control import CallControl, Leg
+from hotline.voice.control import Bridge, CallControl, Leg
 from hotline.voice.media.tts import PromptCache
 
 log = structlog.get_logger(__name__)
@@ -87,24 +87,29 @@ class QueueTransfers:
             "work_number": seat.work_number, "name": seat.name,
         }  # fmt: skip
         variables["routing_reason"] = answered.decision.reason
+        if isinstance(run := leg.variables.get("flow_run"), FlowRun):
+            run.outcome = f"transferred:queue:{answered.queue}"
+        bridge: Bridge | None = None
         try:
             if announce is not None:
                 await leg.play(await self.router.voice.audio(announce, variables))
             folder = self.router.record_to / leg.id if self.router.record_to is not None else None
             bridge = self.control.bridge(leg, answered.agent_leg, record_to=folder)
-            try:
-                await bridge.wait()
-            finally:
-                recording = await bridge.stop()
-                if recording is not None:
-                    variables["recording"] = str(recording.mix)
-                    self.router.journal.call(
-                        leg.id, "recorded", queue=answered.queue, detail=str(recording.mix)
-                    )
-        finally:
-            with contextlib.suppress(Exception):
-                await answered.agent_leg.hang_up()
-            self.runner.call_ended(leg.id, seat, answered.queue)
+            await bridge.wait()
+        finally:  # also when the caller hangs up: the recording and the agent's wrap-up still happen
+            await settle(self._close(leg, answered, bridge, variables))
+
+    async def _close(
+        self, leg: Leg, answered: Answered, bridge: Bridge | None, variables: dict[str, Any]
+    ) -> None:
+        if bridge is not None:
+            recording = await bridge.stop()
+            if recording is not None:
+                variables["recording"] = str(recording.mix)
+                self.router.journal.call(leg.id, "recorded", queue=answered.queue, detail=str(recording.mix))
+        with contextlib.suppress(Exception):
+            await answered.agent_leg.hang_up()
+        self.runner.call_ended(leg.id, answered.seat, answered.queue)
 
     async def _hold(self, leg: Leg, queue: str, variables: dict[str, Any]) -> None:
         """Music (or product ads) on hold; every so often the caller's position and estimated

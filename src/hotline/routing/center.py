@@ -385,6 +385,8 @@ async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 
         answered = next((e for e in call if e.kind == "answered"), None)
         offered = [e for e in call if e.kind == "offered" and answered and e.agent_id == answered.agent_id]
         ends = [e for e in call if e.kind in ("finished", "abandoned", "timed_out", "refused", "callback")]
+        ended = next((e for e in call if e.kind == "ended"), None)
+        survey = next((e for e in call if e.kind == "survey"), None)
         out.append(
             CallSummary(
                 call_id=first.call_id or "", arrived_at=first.at,
@@ -395,6 +397,9 @@ async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 
                 waited=round((answered.at - queued.at).total_seconds(), 1) if answered and queued else None,
                 outcome=_outcome(call, ends),
                 reason=offered[-1].detail if offered else "",
+                talk=round((ended.at - answered.at).total_seconds(), 1) if answered and ended else None,
+                recorded=any(e.kind == "recorded" for e in call),
+                survey=int(survey.detail) if survey is not None and survey.detail.isdigit() else None,
             )
         )  # fmt: skip
     return out

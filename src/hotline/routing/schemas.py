@@ -176,6 +176,11 @@ class CallSummary(Output):
     outcome: str
     reason: str
     """Why the call went to the agent who answered (the routing decision's words)."""
+    talk: float | None = None
+    """Seconds from the agent's answer to the end of their conversation."""
+    recorded: bool = False
+    survey: int | None = None
+    """The caller's post-call rating, 1–5."""
 
 
 class QueueFigures(Output):
