@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -194,3 +195,37 @@ def test_when_the_agent_hangs_up_first_the_caller_rates_the_call() -> None:
     assert caller.variables["flow_run"].path == ["welcome", "to_agent", "survey", "thanks"]
     assert scores == [(4, "003")]
     assert transcript.said[-1] == "感谢您的评价，再见。"
+
+
+def test_a_voicemail_is_recorded_until_the_caller_presses_hash_and_handed_over(tmp_path: Path) -> None:
+    """Nobody free: the caller leaves a message, ends it with #, and hears goodbye; the message
+    (its file and length) is handed over for the callback task and, later, the ticket."""
+    transcript = Transcript()
+    messages: list[tuple[str, Path, float]] = []
+
+    async def application(leg: Leg) -> None:
+        services = FlowServices(
+            voice=transcript,
+            transfers=RingGroups(voice, transcript, {"hotel": [Agent("1001", "001")]}),
+            record_to=tmp_path,
+            voicemail=lambda leg, path, seconds: messages.append((leg.caller, path, seconds)),
+        )
+        await run_flow(load_shipped("hotel"), leg, services)
+
+    voice = SimulatedVoice(application, phones={"1001": SimPhone(busy=True)})
+
+    async def scenario() -> tuple[Leg, float]:
+        caller = voice.call_in("13800138000", "4008001000", keys="2")
+        await asyncio.sleep(25)  # the offer of a message, then speaking
+        started = asyncio.get_running_loop().time()
+        caller.key("#")
+        await caller.ended.wait()
+        return caller, started
+
+    caller, _ = run_virtual(scenario())
+    assert caller.variables["flow_run"].path == ["welcome", "to_agent", "all_busy", "goodbye"]
+    ((who, path, seconds),) = messages
+    assert (who, path) == ("13800138000", tmp_path / caller.id / "voicemail.wav")
+    assert 5 < seconds < 25
+    assert caller.variables["flow_run"].variables["voicemail"] == str(path)
+    assert transcript.said[-1] == "谢谢您的来电，再见。"

@@ -19,6 +19,7 @@ from hotline.voice.control import (
     MonitorMode,
     OriginateFailed,
     monitor_hearing,
+    settle,
 )
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.sip.digest import hashed
@@ -261,3 +262,35 @@ async def test_a_supervisor_listens_then_whispers_and_the_caller_never_hears_the
     assert tone_share(whispering["agent"], 400) > 0.2 and tone_share(whispering["agent"], 1000) > 0.2
     for heard in (listening["caller"], listening["agent"], whispering["caller"]):
         assert tone_share(heard, 400) < 0.02  # the supervisor is heard only where allowed
+
+
+async def test_a_voicemail_message_records_what_the_caller_says(harness: Harness, tmp_path: Path) -> None:
+    """One leg recorded on its own (the IVR's voicemail node): the caller's tone, one second long."""
+    kept: list[tuple[Path, float] | None] = []
+
+    async def voicemail(caller: Leg) -> None:
+        await caller.answer()
+        recording = caller.record(tmp_path / "vm" / "voicemail.wav")
+
+        async def keep() -> None:
+            kept.append(await recording.stop())
+
+        try:
+            await caller.ended.wait()
+        finally:  # the hang-up cancels the application: settle lets the file be written and kept
+            await settle(keep())
+
+    harness.application = voicemail
+    caller = await Softphone.open("13800138000", "", harness.sip.port)
+    harness.phones.append(caller)
+    assert (await caller.dial("4008001000")).status == 200
+    await caller.send_tone(1000, 1000)
+    caller.send(caller.in_dialog("BYE", cseq=2))
+    for _ in range(50):
+        if kept:
+            break
+        await asyncio.sleep(0.05)
+    ((path, seconds),) = [k for k in kept if k is not None]
+    assert path == tmp_path / "vm" / "voicemail.wav" and 0.9 < seconds < 2.0
+    samples, channels = wav_samples(path)
+    assert channels == 1 and tone_share(samples, 1000) > 0.8

@@ -60,7 +60,7 @@ const en: typeof zh = {
     title: 'Calls', at: 'Arrived', caller: 'Caller', number: 'Number', path: 'IVR path', queue: 'Queue', waited: 'Waited',
     outcomeColumn: 'Outcome', reason: 'Why this agent', story: 'Call {id}', agentState: 'Agent {n}', talk: 'Talk', recorded: 'Recorded', survey: 'Rating', callbacks: 'To call back', missedAt: 'Last missed', why: 'Why', misses: 'Misses', firstCall: 'First call', done: 'Called back', doneNote: 'How did it go?', doneNotePlaceholder: 'e.g. called back, customer booked',
     outcome: { answered: 'Answered', callback: 'Callback', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Nobody in', 'in-progress': 'In progress', completed: 'Completed', 'caller-hung-up': 'Caller hung up', voicemail: 'Voicemail' },
-    kind: { arrived: 'Arrived', ivr: 'IVR node', queued: 'Queued', offered: 'Offered', missed: 'Missed', answered: 'Answered', overflowed: 'Overflowed', callback: 'Callback requested', callback_failed: 'Callback not answered', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Refused', ended: 'Call ended', finished: 'Hung up' },
+    kind: { arrived: 'Arrived', ivr: 'IVR node', queued: 'Queued', offered: 'Offered', missed: 'Missed', answered: 'Answered', overflowed: 'Overflowed', callback: 'Callback requested', callback_failed: 'Callback not answered', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Refused', ended: 'Call ended', finished: 'Hung up', recorded: 'Recorded', survey: 'Rating', voicemail: 'Voicemail' },
   },
   staffing: {
     title: 'Staffing (Erlang)', calls: 'Calls per hour', aht: 'Average handle time (s)', level: 'Service level target (%)', within: 'Answered within (s)',

@@ -27,10 +27,10 @@ from hotline.routing.journal import StoredJournal
 from hotline.routing.metrics import AgentEvent, CallEvent
 from hotline.routing.queue import Answered, NoAgent, QueueRunner
 from hotline.routing.service import live_flows
-from hotline.routing.transfer import Agent, RingGroups, settle
+from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
-from hotline.voice.control import Bridge, CallControl, Leg
+from hotline.voice.control import Bridge, CallControl, Leg, settle
 from hotline.voice.media.tts import PromptCache
 
 log = structlog.get_logger(__name__)
@@ -229,6 +229,20 @@ class CallRouter:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def _voicemail(self, leg: Leg, path: Path, seconds: float) -> None:
+        """A message left: in the call's log, and a callback task for the number (tickets take
+        voicemail from the log once they exist)."""
+        event = CallEvent(
+            asyncio.get_running_loop().time(),
+            leg.id,
+            "voicemail",
+            "",
+            None,
+            f"{seconds:.0f} s: {path}",
+            leg.caller,
+        )
+        self._record(event)
+
     def _surveyed(self, leg_id: str, score: int | None, variables: dict[str, Any]) -> None:
         """The post-call survey's score, kept with the call and the agent who took it (T8)."""
         agent = variables.get("agent") or {}
@@ -258,7 +272,7 @@ class CallRouter:
                 return
             services = FlowServices(
                 voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited,
-                surveyed=self._surveyed,
+                surveyed=self._surveyed, record_to=self.record_to, voicemail=self._voicemail,
             )  # fmt: skip
             await run_flow(flow, leg, services)
         finally:  # also when the caller hung up and the flow was cancelled

@@ -409,7 +409,7 @@ def _outcome(call: list[ContactEvent], ends: list[ContactEvent]) -> str:
     kinds = [e.kind for e in call]
     if "answered" in kinds:
         return "answered"
-    for kind in ("callback", "abandoned", "timed_out", "refused"):
+    for kind in ("voicemail", "callback", "abandoned", "timed_out", "refused"):
         if kind in kinds:
             return kind
     if "finished" in kinds:
@@ -459,7 +459,7 @@ def _seconds(at: datetime) -> float:
 
 # ---------------------------------------------------------------- callback tasks (R5)
 
-MISSED = frozenset({"abandoned", "timed_out", "refused", "callback_failed"})
+MISSED = frozenset({"abandoned", "timed_out", "refused", "callback_failed", "voicemail"})
 
 
 async def missed_call(ctx: Context, event: CallEvent) -> None:

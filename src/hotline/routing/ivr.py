@@ -9,12 +9,12 @@ functions, and how to transfer a call.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -36,7 +36,7 @@ from hotline.routing.flow import (
     TransferNode,
     VoicemailNode,
 )
-from hotline.voice.control import Leg
+from hotline.voice.control import Leg, LegRecording, settle
 from hotline.voice.media.g711 import tone, ulaw_encode
 from hotline.voice.media.tts import PromptCache, TtsUnavailable
 
@@ -102,6 +102,10 @@ class FlowServices:
     now: Callable[[], datetime] = datetime.now
     visited: Callable[[str, str, str], None] = lambda flow, node, leg_id: None
     """Called at every node visit (the per-node counters of T4 reports)."""
+    record_to: Path | None = None
+    """Where voicemail messages are kept (a folder per call); None: not recorded."""
+    voicemail: Callable[[Leg, Path, float], None] = lambda leg, path, seconds: None
+    """Called with each voicemail message left (the file and its length)."""
     surveyed: Callable[[str, int | None, dict[str, Any]], None] = lambda leg_id, score, variables: None
     """Called with the caller's survey score (None: no valid key) and the call's variables."""
 
@@ -202,7 +206,14 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
             await _say(leg, services, node.say, run)
             run.variables["voicemail_requested"] = True
             run.outcome = "voicemail"
-            await _wait(leg, node.max_seconds)
+            recording = (
+                leg.record(services.record_to / leg.id / "voicemail.wav") if services.record_to else None
+            )
+            try:
+                await _message(leg, node.max_seconds)
+            finally:  # also when the caller hangs up, which is how most messages end
+                if recording is not None:
+                    await settle(_keep_message(recording, leg, services, run))
             return node.next
         case SurveyNode():
             await _say(leg, services, node.say, run)
@@ -220,9 +231,31 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
     raise TypeError(f"unknown node {node!r}")
 
 
-async def _wait(leg: Leg, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(leg.ended.wait(), seconds)
+async def _message(leg: Leg, seconds: float) -> None:
+    """The caller speaks until they hang up, press #, or the time is up."""
+    leg.key_pressed.clear()
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not leg.ended.is_set():
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            return
+        ended = asyncio.ensure_future(leg.ended.wait())
+        key = asyncio.ensure_future(leg.digits.get())
+        try:
+            done, _ = await asyncio.wait({ended, key}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+            key.cancel()
+        if not done or (key in done and not key.cancelled() and key.result() == "#"):
+            return
+
+
+async def _keep_message(recording: LegRecording, leg: Leg, services: FlowServices, run: FlowRun) -> None:
+    kept = await recording.stop()
+    if kept is not None:
+        path, seconds = kept
+        run.variables["voicemail"] = str(path)
+        services.voicemail(leg, path, seconds)
 
 
 class PacedSilence:

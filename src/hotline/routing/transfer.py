@@ -10,29 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from hotline.routing.flow import Flow, Speech, TransferNode
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, PacedSilence, Voice, render, run_flow
-from hotline.voice.control import CallControl, Leg, OriginateFailed
-
-T = TypeVar("T")
-
-
-async def settle(work: Awaitable[T]) -> T:
-    """Run `work` to its end even if the call's task is cancelled meanwhile (the caller hangs up
-    just as the conversation ends, while the recording is being written): a cancellation is
-    raised again once the work is done."""
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await task
-        raise
+from hotline.voice.control import CallControl, Leg, OriginateFailed, settle
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Code above this layer must not know which one it talks to.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import time
@@ -21,9 +22,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
+
+T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
 
@@ -225,6 +228,16 @@ class Leg(ABC):
     async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
         """End the leg: BYE when answered, CANCEL when ringing, a final refusal when offered."""
 
+    @abstractmethod
+    def record(self, path: Path) -> LegRecording:
+        """Start recording what this party says (a voicemail) into the WAV file `path`."""
+
+
+class LegRecording(ABC):
+    @abstractmethod
+    async def stop(self) -> tuple[Path, float] | None:
+        """Stop and write the file: its path and length in seconds (None: nothing was recorded)."""
+
 
 class Bridge(ABC):
     """Two legs talking to each other, optionally recorded."""
@@ -319,6 +332,19 @@ async def run_application(application: Application, leg: Leg) -> None:
             log.error("call application failed", leg=leg.id, error=repr(outcome))
     if leg.state is not LegState.ENDED:
         await leg.hang_up()
+
+
+async def settle(work: Awaitable[T]) -> T:
+    """Run `work` to its end even if the call's task is cancelled meanwhile (the caller hangs up
+    just as a conversation or a message ends, while its recording is being written): the
+    cancellation is raised again once the work is done."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 class CallControl(ABC):

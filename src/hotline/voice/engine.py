@@ -34,13 +34,14 @@ from hotline.voice.control import (
     EndReason,
     Leg,
     LegEnded,
+    LegRecording,
     LegState,
     OriginateFailed,
     Recording,
     run_application,
 )
 from hotline.voice.media.mixer import Mixer
-from hotline.voice.media.recorder import CallRecorder
+from hotline.voice.media.recorder import CallRecorder, MessageRecorder
 from hotline.voice.rtp.session import NoFreePort, RtpSession, media_clock
 from hotline.voice.sdp import Direction as SdpDirection
 from hotline.voice.sdp import Media, SdpError, SessionDescription, answer, offer
@@ -176,6 +177,9 @@ class SipLeg(Leg):
         self.rtp.muted = muted
         super().mute(muted)
 
+    def record(self, path: Path) -> LegRecording:
+        return SipLegRecording(self, path)
+
     def notify_transfer(self, status: int, reason: str) -> None:
         """Report a REFER's outcome to the phone that asked (RFC 3515 NOTIFY with a sipfrag)."""
         if self.dialog is None or self.state is LegState.ENDED:
@@ -186,6 +190,17 @@ class SipLeg(Leg):
         notify.headers.add("Content-Type", "message/sipfrag;version=2.0")
         notify.body = f"SIP/2.0 {status} {reason}\r\n".encode()
         self.engine.spawn(self.engine.transactions.request(notify, self.peer))
+
+
+class SipLegRecording(LegRecording):
+    def __init__(self, leg: SipLeg, path: Path) -> None:
+        self.leg, self.recorder = leg, MessageRecorder(path)
+        leg.rtp.taps.append(self.recorder.leg.packet)
+
+    async def stop(self) -> tuple[Path, float] | None:
+        with contextlib.suppress(ValueError):
+            self.leg.rtp.taps.remove(self.recorder.leg.packet)
+        return await self.recorder.finish()
 
 
 class SipBridge(Bridge):

@@ -30,6 +30,7 @@ from hotline.voice.control import (
     Leg,
     LegEnded,
     LegEvent,
+    LegRecording,
     LegState,
     OriginateFailed,
     Recording,
@@ -117,6 +118,21 @@ class SimLeg(Leg):
 
     async def hang_up(self, reason: EndReason = EndReason.HOTLINE_HUNG_UP) -> None:
         self.mark_ended(reason)
+
+    def record(self, path: Path) -> LegRecording:
+        return SimRecording(self, path)
+
+
+class SimRecording(LegRecording):
+    """A simulated caller says nothing: the message is as long as they stayed, and no file is
+    written (simulations run thousands of calls)."""
+
+    def __init__(self, leg: SimLeg, path: Path) -> None:
+        self.path, self.started = path, leg.now()
+        self.leg = leg
+
+    async def stop(self) -> tuple[Path, float] | None:
+        return self.path, self.leg.now() - self.started
 
 
 class SimBridge(Bridge):

@@ -82,3 +82,24 @@ def _wav(path: Path, channels: int, frames: bytes) -> None:
         out.setsampwidth(2)
         out.setframerate(RATE)
         out.writeframes(frames)
+
+
+class MessageRecorder:
+    """Records what one leg says (a voicemail) into `path` as 8 kHz mono WAV."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.monotonic()
+        self.leg = LegRecorder(self.started)
+
+    async def finish(self) -> tuple[Path, float]:
+        seconds = time.monotonic() - self.started
+        length = max(int(seconds * RATE), self.leg.length)
+        samples = self.leg.samples(length)
+
+        def write() -> Path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _wav(self.path, 1, ulaw_to_pcm16(samples))
+            return self.path
+
+        return await asyncio.to_thread(write), length / RATE
