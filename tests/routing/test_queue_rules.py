@@ -264,3 +264,28 @@ def test_ring_all_rings_every_allowed_agent_and_the_first_to_answer_takes_the_ca
     assert "missed" not in floor.events(floor.runner.call_log[0].call_id)  # the others stopped ringing
     assert floor.runner.presence.agent(1).state is AgentState.READY
     assert floor.runner.presence.agent(3).state is AgentState.READY
+
+
+def test_a_callback_asked_for_just_as_an_agent_is_offered_the_call_still_happens() -> None:
+    """The caller presses 1; while they hear the goodbye, an agent comes free and is rung for
+    them; they hang up as planned. The offer is withdrawn and the callback keeps its entry: the
+    agent is rung again and the customer called back."""
+
+    async def script(floor: Floor) -> None:
+        a = floor.voice.call_in("13800000001", "4008001000", entry="hotel")
+        await asyncio.sleep(10)
+        assert floor.runner.request_callback(a.id)
+        floor.runner.agent(1, "ready")  # rung for the caller, who is still on the line
+        await asyncio.sleep(1)
+        a.mark_ended(EndReason.CALLER_HUNG_UP)
+        await asyncio.sleep(30)
+        (called_back,) = [leg for leg in floor.voice.legs.values() if leg.number == "13800000001"]
+        called_back.mark_ended(EndReason.CALLER_HUNG_UP)
+
+    customer = SimPhone(answer_after=2.0)
+    phones = {"13800000001": customer, "1001": SimPhone(answer_after=3.0)}
+    floor = run_floor(HOTEL, {}, {1: {"hotel": 3}}, script, phones=phones)
+    a_id = floor.runner.call_log[0].call_id
+    assert customer.rung == 1
+    assert floor.events(a_id) == ["queued", "callback", "offered", "offered", "answered", "ended"]
+    assert floor.runner.presence.agent(1).state is AgentState.READY

@@ -296,8 +296,11 @@ class QueueRunner:
         except asyncio.CancelledError:
             if wait.callback:
                 handed_over = True
-                if wait.future.cancelled():  # it was cancelled with the caller's task
+                if wait.future.cancelled():  # it was cancelled with the caller's task: still queued
                     wait.future = asyncio.get_running_loop().create_future()
+                elif wait.future.done():  # an agent was being rung for the leaving caller: back in line
+                    wait.future = asyncio.get_running_loop().create_future()
+                    self._enter(wait, again=True)
                 self._spawn(self._call_back(wait))
             else:
                 waited = self._now() - wait.entry.entered_at
