@@ -43,6 +43,7 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
     Domain("routing", models=("hotline.routing.models",), api="hotline.routing.api"),
+    Domain("crm", models=("hotline.crm.models",), api="hotline.crm.api"),
 )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from hotline.core.context import Context
+from hotline.crm import service as crm
 from hotline.routing import center
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
@@ -89,6 +90,8 @@ class QueueTransfers:
         variables["routing_reason"] = answered.decision.reason
         if isinstance(run := leg.variables.get("flow_run"), FlowRun):
             run.outcome = f"transferred:queue:{answered.queue}"
+        if isinstance(customer_id := variables.get("customer_id"), int):  # the next call prefers this agent
+            self.router.spawn(crm.served_by(self.router.ctx, customer_id, seat.agent_id))
         bridge: Bridge | None = None
         try:
             if announce is not None:
@@ -225,9 +228,37 @@ class CallRouter:
         """The runner's events: to the log; a caller left unanswered becomes a callback task."""
         self.journal(event)
         if isinstance(event, CallEvent) and event.kind in center.MISSED and event.caller:
-            task = asyncio.ensure_future(center.missed_call(self.ctx, event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(center.missed_call(self.ctx, event))
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Database work a call causes, off the call's path (kept until done, errors logged)."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as exc:
+                log.error("routing side work failed", error=repr(exc))
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _caller(self, leg: Leg) -> dict[str, Any]:
+        """Who is calling (R4), for the flow and the queues: the caller's class, the customer,
+        their last agent (sticky routing) and their tier's priority. A failure here never
+        stops the call: the caller is then unknown."""
+        try:
+            found = await crm.identify_caller(self.ctx, leg.caller)
+        except Exception as exc:
+            log.error("caller identification failed", error=repr(exc))
+            return {"caller_class": "unknown"}
+        variables: dict[str, Any] = {"caller_class": found.caller_class, "priority": found.priority}
+        if found.caller_class == "known":
+            customer = found.customers[0]
+            about = {"name": customer.name, "title": customer.title, "member_number": customer.member_number}
+            variables |= {"customer_id": customer.id, "last_agent": found.last_agent_id, "customer": about}
+        self.journal.call(leg.id, "identified", detail=found.caller_class)
+        return variables
 
     def _voicemail(self, leg: Leg, path: Path, seconds: float) -> None:
         """A message left: in the call's log, and a callback task for the number (tickets take
@@ -274,7 +305,7 @@ class CallRouter:
                 voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited,
                 surveyed=self._surveyed, record_to=self.record_to, voicemail=self._voicemail,
             )  # fmt: skip
-            await run_flow(flow, leg, services)
+            await run_flow(flow, leg, services, variables=await self._caller(leg))
         finally:  # also when the caller hung up and the flow was cancelled
             run = leg.variables.get("flow_run")
             outcome = run.outcome if isinstance(run, FlowRun) else ""

@@ -1,0 +1,86 @@
+"""Routes for customers: search, files, phones, revealing personal data, caller identification."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hotline.api.deps import IdPath, requires
+from hotline.core.context import Context
+from hotline.core.permissions import Permission
+from hotline.crm import service
+from hotline.crm.schemas import (
+    CallerIdentity,
+    CustomerHit,
+    CustomerIn,
+    CustomerOut,
+    CustomerUpdate,
+    PhoneIn,
+    Revealed,
+    RevealIn,
+)
+
+router = APIRouter(prefix="/api/customers", tags=["customers"])
+READ = Annotated[Context, Depends(requires(Permission.CUSTOMERS_READ))]
+WRITE = Annotated[Context, Depends(requires(Permission.CUSTOMERS_WRITE))]
+
+
+@router.get("")
+async def search(
+    ctx: READ,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=60, description="Phone, name, pinyin, member number, ID number or e-mail"
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[CustomerHit]:
+    """One search box; people of the same name come with hints (birth year, city, last digits)."""
+    return await service.search(ctx, q, limit=limit)
+
+
+@router.get("/identify")
+async def identify(
+    ctx: READ, phone: Annotated[str, Query(min_length=1, max_length=32, description="The caller ID")]
+) -> CallerIdentity:
+    """Who is calling (R4): unknown, a known customer, or a number several customers share."""
+    return await service.identify_caller(ctx, phone)
+
+
+@router.post("", status_code=201)
+async def create(body: CustomerIn, ctx: WRITE) -> CustomerOut:
+    return await service.create(ctx, body)
+
+
+@router.get("/{customer_id}")
+async def get(customer_id: IdPath, ctx: READ) -> CustomerOut:
+    """The file, with personal data masked (reveal a field with POST …/reveal)."""
+    return await service.get(ctx, customer_id)
+
+
+@router.patch("/{customer_id}")
+async def update(customer_id: IdPath, body: CustomerUpdate, ctx: WRITE) -> CustomerOut:
+    return await service.update(ctx, customer_id, body)
+
+
+@router.post("/{customer_id}/phones")
+async def add_phone(customer_id: IdPath, body: PhoneIn, ctx: WRITE) -> CustomerOut:
+    """Add a number (also "register this new number" for a known customer on a new phone)."""
+    return await service.add_phone(ctx, customer_id, body)
+
+
+@router.delete("/{customer_id}/phones/{phone_id}")
+async def remove_phone(customer_id: IdPath, phone_id: IdPath, ctx: WRITE) -> CustomerOut:
+    return await service.remove_phone(ctx, customer_id, phone_id)
+
+
+@router.post("/{customer_id}/reveal")
+async def reveal(
+    customer_id: IdPath,
+    body: RevealIn,
+    ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_READ_PII))],
+) -> Revealed:
+    """One field unmasked, for roles with customers.read_pii; every reveal is audited."""
+    return await service.reveal(ctx, customer_id, body.field)

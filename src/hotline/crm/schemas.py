@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from hotline.core.schemas import NON_BLANK, Input, Output
+
+CustomerName = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+]
+Title = Literal["", "先生", "女士", "小姐"]
+Tier = Literal["standard", "silver", "gold", "platinum"]
+IdType = Literal["resident", "passport", "other", "none"]
+Text = Annotated[str, StringConstraints(max_length=200)]
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", to_lower=True)
+]
+
+
+class PhoneIn(Input):
+    number: Annotated[str, StringConstraints(min_length=3, max_length=32)]
+    label: Annotated[str, StringConstraints(max_length=20)] = ""
+    preferred: bool = False
+    recognise: bool = Field(
+        default=True, description="The customer agreed that calls from this number open their file"
+    )
+
+
+class CustomerIn(Input):
+    name: CustomerName
+    title: Title = ""
+    gender: Literal["M", "F"] | None = None
+    id_type: IdType = "none"
+    id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    birthday: date | None = None
+    email: Email | None = None
+    address: Text = ""
+    city: Annotated[str, StringConstraints(max_length=40)] = ""
+    tier: Tier = "standard"
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=20
+    )
+    preferences: dict[str, Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=dict, max_length=20,
+        description="room, bed, smoking, diet, travel interests…",
+    )  # fmt: skip
+    source: Annotated[str, StringConstraints(max_length=20)] = "phone"
+    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
+
+
+class CustomerUpdate(Input):
+    name: CustomerName | None = None
+    title: Title | None = None
+    gender: Literal["M", "F"] | None = None
+    id_type: IdType | None = None
+    id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    birthday: date | None = None
+    email: Email | None = None
+    address: Text | None = None
+    city: Annotated[str, StringConstraints(max_length=40)] | None = None
+    tier: Tier | None = None
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] | None = Field(
+        default=None, max_length=20
+    )
+    preferences: dict[str, Annotated[str, StringConstraints(max_length=100)]] | None = Field(
+        default=None, max_length=20
+    )
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class PhoneOut(Output):
+    id: int
+    number: str
+    """Masked (138****8000) unless revealed."""
+    label: str
+    preferred: bool
+    recognise: bool
+
+
+class CustomerOut(Output):
+    id: int
+    member_number: str
+    name: str
+    title: str
+    gender: str | None
+    id_type: str
+    id_number: str | None
+    """Masked (only the last 4 characters) unless revealed."""
+    birthday: str | None
+    """Masked to the year (1985-**-**) unless revealed."""
+    email: str | None
+    address: str
+    city: str
+    tier: str
+    points: int
+    tags: list[Any]
+    preferences: dict[str, Any]
+    source: str
+    notes: str
+    phones: list[PhoneOut]
+    last_agent_id: int | None
+    last_contact_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    masked: bool = True
+
+
+class CustomerHit(Output):
+    """A search result, with what an agent can ask to tell people of the same name apart."""
+
+    id: int
+    member_number: str
+    name: str
+    title: str
+    tier: str
+    hint: str
+    """e.g. 1985年生 · 上海 · 尾号8000"""
+    matched_by: str
+    """member_number | phone | id_number | email | name | pinyin"""
+
+
+class RevealIn(Input):
+    field: Literal["id_number", "phones", "birthday", "email", "address"]
+
+
+class Revealed(Output):
+    field: str
+    value: str | list[str] | None
+
+
+class CallerIdentity(Output):
+    """R4: who is calling, from the caller ID."""
+
+    caller_class: Literal["unknown", "known", "shared"]
+    """unknown: no customer recognises this number (a new caller, or a known one on a new phone —
+    the agent finds the file by member number or name and may register the number);
+    known: one customer; shared: several customers recognise it (a family or office line)."""
+    phone: str | None
+    customers: list[CustomerHit]
+    last_agent_id: int | None = None
+    priority: int = 0
