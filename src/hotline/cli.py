@@ -201,13 +201,20 @@ def user_create(
 
 
 @app.command("demo-data")
-def demo_data() -> None:
+def demo_data(
+    customers: Annotated[int, typer.Option(min=0, max=100_000, help="Made-up customers besides 张伟")] = 2000,
+) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
 
-    created = run(lambda: _with_context(demo.load, "cli:demo-data"))
+    async def load(ctx: Any) -> tuple[list[str], int]:
+        return await demo.load(ctx), await demo.load_customers(ctx, customers)
+
+    created, crowd = run(lambda: _with_context(load, "cli:demo-data"))
     typer.echo(
-        f"demo data loaded; {len(created)} new login(s)" + (f": {', '.join(created)}" if created else "")
+        f"demo data loaded; {len(created)} new login(s)"
+        + (f": {', '.join(created)}" if created else "")
+        + (f"; {crowd} customers" if crowd else "")
     )
 
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.admin import service as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.crm import fake
+from hotline.crm import service as crm
+from hotline.crm.models import Customer
+from hotline.crm.schemas import CustomerIn
 from hotline.routing import center
 from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
 from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
@@ -107,7 +111,36 @@ async def load(ctx: Context) -> list[str]:
         created.append(demo.username)
     await _load_telephony(ctx)
     await _load_routing(ctx)
+    await _load_demo_customer(ctx)
     return created
+
+
+async def _load_demo_customer(ctx: Context) -> None:
+    """张伟, 13800138000, member number 88000001 (ARCHITECTURE.md's demo customer), served last by
+    agent3 so that his calls go to 003 first."""
+    async with ctx.read() as session:
+        if await session.scalar(select(Customer.id).where(Customer.member_number == "88000001")):
+            return
+        agent3 = await session.scalar(select(User.id).where(User.username == "agent3"))
+    data = {k: v for k, v in fake.DEMO_CUSTOMER.items() if k != "points"}
+    created = await crm.create(ctx, CustomerIn.model_validate(data | {"phones": [{"number": "13800138000"}]}))
+    async with ctx.write() as tx:
+        customer = await tx.session.get(Customer, created.id)
+        if customer is not None:
+            customer.points = int(fake.DEMO_CUSTOMER["points"])  # type: ignore[call-overload]
+            customer.last_agent_id = agent3
+
+
+async def load_customers(ctx: Context, count: int = 2000) -> int:
+    """The demo's crowd of customers (same-name pairs, second phones), in bulk; once."""
+    async with ctx.read() as session:
+        have = int(await session.scalar(select(func.count(Customer.id))) or 0)
+    if have > 1:
+        return 0
+    async with ctx.write() as tx:
+        inserted = await fake.insert_customers(tx.session, count)
+        tx.audit("demo.customers_loaded", "customer", None, after={"count": inserted})
+    return inserted
 
 
 DEMO_QUEUES = {

@@ -16,7 +16,7 @@ from tests.conftest import Users, assert_problem
 ZHANG = {
     "name": "张伟", "title": "先生", "gender": "M", "id_type": "resident", "id_number": "110101199003074477",
     "email": "zhang.wei@example.cn", "address": "上海市黄浦区中山东一路1号", "city": "上海", "tier": "gold",
-    "phones": [{"number": "138 0013 8000"}, {"number": "021-5555 1234", "label": "办公"}],
+    "phones": [{"number": "139 0000 8000"}, {"number": "021-5555 1234", "label": "办公"}],
     "preferences": {"bed": "大床", "smoking": "无烟"},
 }  # fmt: skip
 
@@ -36,12 +36,12 @@ async def test_an_agent_creates_a_file_and_sees_it_masked_a_supervisor_reveals_w
     assert len(file["member_number"]) == 8
     assert file["id_number"] == "**************4477"
     assert file["birthday"] == "1990-**-**"  # read from the ID number
-    assert [p["number"] for p in file["phones"]] == ["138****8000", "215****1234"]
+    assert [p["number"] for p in file["phones"]] == ["139****8000", "215****1234"]
     assert file["phones"][0]["preferred"] is True
     assert file["email"] == "z***@example.cn" and file["address"] == "上海 ****"
 
     again = (await agent.get(f"/api/customers/{file['id']}")).json()
-    assert "110101199003074477" not in str(again) and "13800138000" not in str(again)
+    assert "110101199003074477" not in str(again) and "13900008000" not in str(again)
     denied = await agent.post(f"/api/customers/{file['id']}/reveal", json={"field": "id_number"})
     assert denied.status_code == 403
 
@@ -49,7 +49,7 @@ async def test_an_agent_creates_a_file_and_sees_it_masked_a_supervisor_reveals_w
     shown = await supervisor.post(f"/api/customers/{file['id']}/reveal", json={"field": "id_number"})
     assert shown.json() == {"field": "id_number", "value": "110101199003074477"}
     phones = await supervisor.post(f"/api/customers/{file['id']}/reveal", json={"field": "phones"})
-    assert phones.json()["value"] == ["+8613800138000", "+862155551234"]
+    assert phones.json()["value"] == ["+8613900008000", "+862155551234"]
     async with seeded.read() as session:
         reveals = (
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "customer.revealed"))
@@ -108,19 +108,21 @@ async def test_one_search_box_and_same_name_hints(seeded: Context, users: Users)
     def found(q: str) -> Any:
         return agent.get("/api/customers", params={"q": q})
 
-    by_name = (await found("张伟")).json()
-    assert [h["name"] for h in by_name] == ["张伟", "张伟", "张伟明"]  # the start of a name finds more
+    by_name = (await found("张伟")).json()  # the demo customer 张伟 (88000001) is one of them
+    assert [h["name"] for h in by_name] == ["张伟", "张伟", "张伟", "张伟明"]  # a name's start finds more
     hints = {h["id"]: h["hint"] for h in by_name}
-    assert (
-        hints[one["id"]] == "1990年生 · 上海 · 尾号8000" and hints[two["id"]] == "1978年生 · 北京 · 尾号2222"
-    )
-    assert [h["id"] for h in (await found("zhangwei")).json()][:2] == [one["id"], two["id"]]
+    assert hints[one["id"]] == "1990年生 · 上海 · 尾号8000"
+    assert hints[two["id"]] == "1978年生 · 北京 · 尾号2222"
+    assert len(set(hints.values())) == 4  # every 张伟 can be told apart
+    assert [h["member_number"] for h in (await found("88000001")).json()] == ["88000001"]
+    assert [h["id"] for h in (await found("zhangwei")).json()][1:3] == [one["id"], two["id"]]
     assert {h["name"] for h in (await found("zw")).json()} == {"张伟"}  # initials match whole names
     assert [h["id"] for h in (await found(one["member_number"])).json()] == [one["id"]]
     assert [h["id"] for h in (await found("139 1111 2222")).json()] == [two["id"]]
     assert [h["id"] for h in (await found("110101199003074477")).json()] == [one["id"]]
     assert [h["id"] for h in (await found("ZHANG.WEI@example.cn")).json()] == [one["id"]]
     assert (await found("13800000000")).json() == []
+    assert [h["member_number"] for h in (await found("13800138000")).json()] == ["88000001"]
     assert (await agent.get("/api/customers", params={"q": ""})).status_code == 422
 
 
@@ -133,9 +135,11 @@ async def test_callers_are_identified_in_the_three_classes_and_a_new_phone_can_b
     async def who(phone: str) -> Any:
         return (await agent.get("/api/customers/identify", params={"phone": phone})).json()
 
-    known = await who("13800138000")
+    known = await who("13900008000")
     assert known["caller_class"] == "known" and known["customers"][0]["id"] == zhang["id"]
     assert known["priority"] == 2  # gold customers are answered first
+    demo = await who("13800138000")  # the demo customer, served last by agent3 (sticky routing)
+    assert demo["customers"][0]["member_number"] == "88000001" and demo["last_agent_id"] is not None
     unknown = await who("13312345678")  # a new caller — or Zhang on a new phone
     assert unknown["caller_class"] == "unknown" and unknown["customers"] == []
     # the agent finds Zhang by member number and registers the new number (R4, class 3)

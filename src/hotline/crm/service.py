@@ -13,6 +13,7 @@ import re
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
@@ -129,11 +130,9 @@ async def _id_free(session: AsyncSession, number: str | None, customer_id: int |
         raise errors.IdNumberTaken("Another customer has this ID number", field="body.id_number")
 
 
-async def _unique_member_number(session: AsyncSession) -> str:
-    while True:
-        number = identity.new_member_number()
-        if await session.scalar(select(Customer.id).where(Customer.member_number == number)) is None:
-            return number
+async def _next_member_number(session: AsyncSession) -> str:
+    highest = await session.scalar(select(func.max(Customer.member_number)))
+    return str(max(identity.FIRST_MEMBER_NUMBER, int(highest) + 1 if highest else 0))
 
 
 def _phones(phones: list[PhoneIn], field: str = "body.phones") -> list[CustomerPhone]:
@@ -166,10 +165,24 @@ async def create(ctx: Context, data: CustomerIn) -> CustomerOut:
         birthday = identity.resident_id_birthday(id_number)
     phones = _phones(data.phones)
     joined, initials = identity.pinyin(data.name)
+    for attempt in range(5):  # two agents creating files at once may draw the same member number
+        try:
+            return await _insert(ctx, data, id_number, birthday, phones, joined, initials)
+        except IntegrityError as exc:
+            if "member_number" not in str(exc) or attempt == 4:
+                raise
+            phones = _phones(data.phones)
+    raise AssertionError("unreachable")
+
+
+async def _insert(
+    ctx: Context, data: CustomerIn, id_number: str | None, birthday: date | None,
+    phones: list[CustomerPhone], joined: str, initials: str,
+) -> CustomerOut:  # fmt: skip
     async with ctx.write() as tx:
         await _id_free(tx.session, id_number)
         customer = Customer(
-            member_number=await _unique_member_number(tx.session), name=data.name, name_pinyin=joined,
+            member_number=await _next_member_number(tx.session), name=data.name, name_pinyin=joined,
             name_initials=initials, title=data.title, gender=data.gender,
             id_type=data.id_type if id_number else "none", id_number=id_number, birthday=birthday,
             email=data.email, address=data.address, city=data.city,
