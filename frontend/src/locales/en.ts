@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -33,6 +33,19 @@ const en: typeof zh = {
     edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
     type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
+  },
+  customers: {
+    title: 'Customers', searchPlaceholder: 'Phone / name or pinyin / member number / ID number / e-mail', create: 'New customer', memberNumber: 'Member no.',
+    name: 'Name', tier: 'Tier', hint: 'To tell apart', matchedBy: 'Matched by', none: 'No customer found: create a file', hintText: 'Type the caller\'s number, a name (or pinyin initials), a member number or an ID number; people of the same name show birth year, city and last digits to check with the caller.',
+    phones: 'Phones', phonePlaceholder: 'Mobile, or landline with area code', recognise: 'Recognise on incoming calls', addPhone: 'Add another number', idNumber: 'ID number',
+    gender: 'Gender', male: 'Male', female: 'Female', birthday: 'Birthday', email: 'E-mail', city: 'City', address: 'Address', notes: 'Notes',
+    points: 'Points', source: 'Source', preferences: 'Preferences', reveal: 'Show', preferred: 'preferred', notRecognised: 'not recognised',
+    newPhone: 'New number', registerPhone: 'Register number', phonesHint: 'When a customer calls from a new number, check who they are and register it: the next call opens their file.',
+    tiers: { standard: 'Member', silver: 'Silver', gold: 'Gold', platinum: 'Platinum' },
+    idTypes: { resident: 'Resident ID', passport: 'Passport', other: 'Other', none: 'None' },
+    by: { member_number: 'member no.', phone: 'phone', id_number: 'ID number', email: 'e-mail', name: 'name', pinyin: 'pinyin' },
+    sources: { phone: 'Phone', web: 'Web', 'walk-in': 'Walk-in', import: 'Import' },
+    prefs: { bed: 'Bed', room: 'Room', smoking: 'Smoking', diet: 'Diet', interests: 'Travel interests' },
   },
   agents: {
     title: 'Agents', workNumber: 'No.', name: 'Name', extension: 'Extension', online: 'online', offline: 'offline', skills: 'Skills',

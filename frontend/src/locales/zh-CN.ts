@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -31,6 +31,19 @@ export default {
     edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
     type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
     statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
+  },
+  customers: {
+    title: '客户', searchPlaceholder: '手机号 / 姓名或拼音 / 会员号 / 证件号 / 邮箱', create: '新建客户', memberNumber: '会员号',
+    name: '姓名', tier: '等级', hint: '辨认提示', matchedBy: '匹配', none: '没有找到客户：可以新建档案', hintText: '输入来电号码、姓名（或拼音首字母）、会员号或证件号查找客户；同名客户会显示出生年份、城市和尾号，便于向客人核对。',
+    phones: '电话', phonePlaceholder: '手机或带区号的固话', recognise: '来电时自动识别', addPhone: '再加一个号码', idNumber: '证件号码',
+    gender: '性别', male: '男', female: '女', birthday: '生日', email: '邮箱', city: '城市', address: '地址', notes: '备注',
+    points: '积分', source: '来源', preferences: '偏好', reveal: '查看', preferred: '首选', notRecognised: '不自动识别',
+    newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
+    tiers: { standard: '普通会员', silver: '银卡', gold: '金卡', platinum: '白金卡' },
+    idTypes: { resident: '身份证', passport: '护照', other: '其他证件', none: '无' },
+    by: { member_number: '会员号', phone: '电话', id_number: '证件号', email: '邮箱', name: '姓名', pinyin: '拼音' },
+    sources: { phone: '电话', web: '网站', 'walk-in': '到店', import: '导入' },
+    prefs: { bed: '床型', room: '房间', smoking: '吸烟', diet: '饮食', interests: '旅游兴趣' },
   },
   agents: {
     title: '坐席状态', workNumber: '工号', name: '姓名', extension: '分机', online: '在线', offline: '离线', skills: '技能',

@@ -1,0 +1,56 @@
+"""Customers in the browser: an agent finds the demo customer by name among people of the same
+name, sees his file masked; a supervisor reveals the ID number (audited); a wrong ID number is
+shown at its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_agent_finds_zhang_wei_and_sees_his_file_masked(page: Page) -> None:
+    sign_in(page, "agent1")
+    page.get_by_test_id("nav-customers").click()
+    page.get_by_test_id("customer-search").fill("张伟")
+    page.get_by_test_id("customer-search-go").click()
+    hits = page.get_by_test_id("customer-hits")
+    expect(hits).to_contain_text("88000001")
+    expect(hits).to_contain_text("1985年生 · 上海 · 尾号8000")
+    hits.locator("tr", has_text="88000001").click()
+    expect(page.get_by_test_id("customer-title")).to_contain_text("张伟 先生")
+    expect(page.get_by_test_id("customer-id-value")).to_have_text("**************1235")
+    expect(page.get_by_test_id("customer-phone").first).to_contain_text("138****8000")
+    expect(page.get_by_test_id("reveal-id_number")).to_have_count(0)  # an agent cannot reveal
+    page.screenshot(path=str(Path(ROOT, "test-results/customer.png")))
+
+
+def test_a_supervisor_reveals_the_id_number_and_the_audit_log_shows_it(page: Page) -> None:
+    sign_in(page, "supervisor")
+    page.goto("/customers?q=88000001")
+    page.get_by_test_id("customer-hits").locator("tr", has_text="88000001").click()
+    page.get_by_test_id("reveal-id_number").click()
+    expect(page.get_by_test_id("customer-id-value")).to_have_text("310104198503121235")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("logout").click()
+    sign_in(page, "admin")
+    page.get_by_test_id("nav-audit").click()
+    expect(page.get_by_test_id("audit-table")).to_contain_text("customer.revealed")
+
+
+def test_a_wrong_id_number_is_shown_at_its_field(page: Page) -> None:
+    sign_in(page, "agent2")
+    page.get_by_test_id("nav-customers").click()
+    page.get_by_test_id("customer-create").click()
+    page.get_by_test_id("customer-name").fill("测试客户")
+    page.get_by_test_id("customer-phone-0").fill("13912345678")
+    page.get_by_role("dialog").locator(".el-select").first.click()
+    page.get_by_role("option", name="身份证").click()
+    page.get_by_test_id("customer-id-number").fill("110101199003074478")
+    page.get_by_test_id("customer-save").click()
+    expect(page.locator(".el-form-item__error")).to_contain_text("check digit")
