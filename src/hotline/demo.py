@@ -19,7 +19,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import fake
 from hotline.crm import service as crm
-from hotline.crm.models import Customer
+from hotline.crm.models import Customer, PointsEntry
 from hotline.crm.schemas import CustomerIn
 from hotline.routing import center
 from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
@@ -124,10 +124,12 @@ async def _load_demo_customer(ctx: Context) -> None:
         agent3 = await session.scalar(select(User.id).where(User.username == "agent3"))
     data = {k: v for k, v in fake.DEMO_CUSTOMER.items() if k != "points"}
     created = await crm.create(ctx, CustomerIn.model_validate(data | {"phones": [{"number": "13800138000"}]}))
+    points = int(str(fake.DEMO_CUSTOMER["points"]))
     async with ctx.write() as tx:
         customer = await tx.session.get(Customer, created.id)
         if customer is not None:
-            customer.points = int(fake.DEMO_CUSTOMER["points"])  # type: ignore[call-overload]
+            tx.session.add(PointsEntry(**fake.opening(customer.id, points, utcnow())))
+            customer.points = points  # the ledger's sum: the opening line
             customer.last_agent_id = agent3
 
 

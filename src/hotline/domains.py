@@ -43,7 +43,13 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
     Domain("routing", models=("hotline.routing.models",), api="hotline.routing.api"),
-    Domain("crm", models=("hotline.crm.models",), api="hotline.crm.api"),
+    Domain(
+        "crm",
+        models=("hotline.crm.models",),
+        api="hotline.crm.api",
+        jobs_module="hotline.crm.jobs",
+        builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
+    ),
 )
 
 

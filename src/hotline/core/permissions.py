@@ -24,6 +24,7 @@ class Permission(StrEnum):
     CUSTOMERS_WRITE = "customers.write"
     CUSTOMERS_MERGE = "customers.merge"
     CUSTOMERS_EXPORT = "customers.export"
+    LOYALTY_ADJUST = "loyalty.adjust"
 
     CALLS_READ = "calls.read"
     CALLS_HANDLE = "calls.handle"
@@ -177,6 +178,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CUSTOMERS_READ_PII,
             P.CUSTOMERS_MERGE,
             P.CUSTOMERS_EXPORT,
+            P.LOYALTY_ADJUST,
             P.CALLS_MONITOR,
             P.RECORDINGS_LISTEN,
             P.RECORDINGS_DOWNLOAD,

@@ -9,14 +9,19 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.crm import service
+from hotline.crm import loyalty, service
 from hotline.crm.schemas import (
+    AdjustIn,
     CallerIdentity,
     CustomerHit,
     CustomerIn,
     CustomerOut,
     CustomerUpdate,
+    EarnIn,
+    LoyaltyOut,
     PhoneIn,
+    PointsEntryOut,
+    RedeemIn,
     Revealed,
     RevealIn,
 )
@@ -84,3 +89,33 @@ async def reveal(
 ) -> Revealed:
     """One field unmasked, for roles with customers.read_pii; every reveal is audited."""
     return await service.reveal(ctx, customer_id, body.field)
+
+
+@router.get("/{customer_id}/loyalty")
+async def get_loyalty(customer_id: IdPath, ctx: READ) -> LoyaltyOut:
+    """Points (the ledger's sum), tier, what the next tier needs, benefits, ledger, tier history."""
+    return LoyaltyOut.model_validate(await loyalty.summary(ctx, customer_id))
+
+
+@router.post("/{customer_id}/loyalty/earn", status_code=201)
+async def earn(customer_id: IdPath, body: EarnIn, ctx: WRITE) -> PointsEntryOut:
+    """Points for money spent, by the earning rule (a point per yuan times the tier's multiplier)."""
+    entry = await loyalty.earn(ctx, customer_id, body.amount, reason=body.reason, ref=body.ref)
+    return PointsEntryOut.model_validate(entry)
+
+
+@router.post("/{customer_id}/loyalty/redeem", status_code=201)
+async def redeem(customer_id: IdPath, body: RedeemIn, ctx: WRITE) -> PointsEntryOut:
+    return PointsEntryOut.model_validate(
+        await loyalty.redeem(ctx, customer_id, body.points, reason=body.reason)
+    )
+
+
+@router.post("/{customer_id}/loyalty/adjust", status_code=201)
+async def adjust(
+    customer_id: IdPath, body: AdjustIn, ctx: Annotated[Context, Depends(requires(Permission.LOYALTY_ADJUST))]
+) -> PointsEntryOut:
+    """A supervisor's correction, with its reason (audited)."""
+    return PointsEntryOut.model_validate(
+        await loyalty.adjust(ctx, customer_id, body.points, reason=body.reason)
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,8 +15,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
-from hotline.crm import identity
-from hotline.crm.models import Customer, CustomerPhone
+from hotline.crm import identity, loyalty
+from hotline.crm.models import Customer, CustomerPhone, PointsEntry
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -173,7 +173,13 @@ def customers(count: int, *, seed: int = 2026) -> Iterator[tuple[dict[str, Any],
         joined, initials = _pinyin(name)
         tier = rng.choice(TIERS)
         email = f"{joined}{rng.randrange(1000)}@example.cn" if rng.random() < 0.3 else None
-        points = {"standard": 0, "silver": 3000, "gold": 9000, "platinum": 30000}[tier] + rng.randrange(3000)
+        low, high = {
+            "standard": (0, 3000),
+            "silver": (3000, 10000),
+            "gold": (10000, 30000),
+            "platinum": (30000, 40000),
+        }[tier]
+        points = rng.randrange(low, high)  # the tier its last 12 months' points give
         likes = {"bed": rng.choice(BEDS), "room": rng.choice(ROOMS), "interests": rng.choice(INTERESTS)}
         row: dict[str, Any] = {
             "name": name, "name_pinyin": joined, "name_initials": initials,
@@ -198,6 +204,7 @@ async def insert_customers(session: AsyncSession, count: int, *, seed: int = 202
     now, done = utcnow(), 0
     rows: list[dict[str, Any]] = []
     phones: list[dict[str, Any]] = []
+    ledger: list[dict[str, Any]] = []
     for n, (row, numbers) in enumerate(customers(count, seed=seed)):
         customer_id = highest_id + n + 1
         stamp = {"created_at": now, "updated_at": now, "anonymised": False}
@@ -207,16 +214,33 @@ async def insert_customers(session: AsyncSession, count: int, *, seed: int = 202
              "recognise": True, "created_at": now}
             for i, number in enumerate(numbers)
         ]  # fmt: skip
+        if row["points"]:  # the balance is the ledger's sum: one opening line
+            ledger.append(opening(customer_id, row["points"], now))
         if len(rows) >= batch:
-            done += await _flush(session, rows, phones)
-    return done + await _flush(session, rows, phones)
+            done += await _flush(session, rows, phones, ledger)
+    return done + await _flush(session, rows, phones, ledger)
 
 
-async def _flush(session: AsyncSession, rows: list[dict[str, Any]], phones: list[dict[str, Any]]) -> int:
+def opening(customer_id: int, points: int, now: datetime) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id, "at": now, "kind": "adjust", "points": points, "remaining": points,
+        "expires_at": now + loyalty.VALID_FOR, "reason": "开户积分（导入）", "ref": "",
+    }  # fmt: skip
+
+
+async def _flush(
+    session: AsyncSession,
+    rows: list[dict[str, Any]],
+    phones: list[dict[str, Any]],
+    ledger: list[dict[str, Any]],
+) -> int:
     count = len(rows)
     if rows:
         await session.execute(insert(Customer), rows)
         await session.execute(insert(CustomerPhone), phones)
+    if ledger:
+        await session.execute(insert(PointsEntry), ledger)
     rows.clear()
     phones.clear()
+    ledger.clear()
     return count

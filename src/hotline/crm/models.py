@@ -80,3 +80,37 @@ class CustomerPhone(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class PointsEntry(Base):
+    """One line of a member's points ledger (C4). The balance is the sum of the ledger, always;
+    `Customer.points` is that sum kept in the same transaction. Earned points carry what is left
+    of them (`remaining`): redemptions use the oldest first, and what is left expires after two
+    years as an `expire` line. Lines are never changed except `remaining`."""
+
+    __tablename__ = "points_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(8))
+    """earn | redeem | expire | adjust"""
+    points: Mapped[int]
+    """Signed: + earned or added, − redeemed, expired or taken off."""
+    remaining: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    """What it is for, e.g. reservation:123 (one earn per reference)."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class TierChange(Base):
+    __tablename__ = "tier_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    before: Mapped[str] = mapped_column(String(12))
+    after: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(200), default="")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -142,3 +143,51 @@ class CallerIdentity(Output):
     customers: list[CustomerHit]
     last_agent_id: int | None = None
     priority: int = 0
+
+
+class PointsEntryOut(Output):
+    id: int
+    at: datetime
+    kind: str
+    points: int
+    remaining: int
+    expires_at: datetime | None
+    reason: str
+    ref: str
+
+
+class TierChangeOut(Output):
+    at: datetime
+    before: str
+    after: str
+    reason: str
+
+
+class LoyaltyOut(Output):
+    points: int
+    """The balance: always the sum of the ledger."""
+    tier: str
+    earned_last_12_months: int
+    next_tier: str | None
+    points_to_next_tier: int | None
+    benefits: list[str]
+    ledger: list[PointsEntryOut]
+    tiers: list[TierChangeOut]
+
+
+class EarnIn(Input):
+    amount: Decimal = Field(gt=0, le=10_000_000, max_digits=12, decimal_places=2, description="Yuan spent")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    ref: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="What was paid for, e.g. reservation:123 (points are earned once per reference)"
+    )
+
+
+class RedeemIn(Input):
+    points: int = Field(gt=0, le=10_000_000)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class AdjustIn(Input):
+    points: int = Field(ge=-10_000_000, le=10_000_000, description="Signed: + adds, − takes off")
+    reason: Annotated[str, StringConstraints(max_length=200)]
