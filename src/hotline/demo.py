@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -17,7 +18,7 @@ from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.crm import fake
+from hotline.crm import fake, timeline
 from hotline.crm import service as crm
 from hotline.crm.models import Customer, PointsEntry
 from hotline.crm.schemas import CustomerIn
@@ -115,6 +116,19 @@ async def load(ctx: Context) -> list[str]:
     return created
 
 
+DEMO_TIMELINE = (
+    (45, "visit", "到访 上海外滩店：咨询会议室", "为公司年会看场地，留下联系方式。"),
+    (30, "call", "来电 4008001000 · 酒店预订热线 · 003号 赵磊接听", "预订外滩店 2 晚大床房 · 通话 4 分钟"),
+    (12, "loyalty", "积分 +1,650：外滩店 2 晚", "金卡 ×1.5"),
+    (
+        3,
+        "call",
+        "来电 4008001000 · 酒店预订热线 · 003号 赵磊接听",
+        "确认入住时间与发票抬头 · 通话 2 分钟 · 已录音",
+    ),
+)
+
+
 async def _load_demo_customer(ctx: Context) -> None:
     """张伟, 13800138000, member number 88000001 (ARCHITECTURE.md's demo customer), served last by
     agent3 so that his calls go to 003 first."""
@@ -131,6 +145,10 @@ async def _load_demo_customer(ctx: Context) -> None:
             tx.session.add(PointsEntry(**fake.opening(customer.id, points, utcnow())))
             customer.points = points  # the ledger's sum: the opening line
             customer.last_agent_id = agent3
+    now = utcnow()
+    for days, kind, title, detail in DEMO_TIMELINE:
+        await timeline.add(ctx, created.id, kind, title, ref=f"demo:{kind}:{days}", detail=detail,
+                           at=now - timedelta(days=days), by=agent3)  # fmt: skip
 
 
 async def load_customers(ctx: Context, count: int = 2000) -> int:

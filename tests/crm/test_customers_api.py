@@ -157,3 +157,27 @@ async def test_callers_are_identified_in_the_three_classes_and_a_new_phone_can_b
     await agent.post("/api/customers", json=quiet)
     assert (await who("13600000000"))["caller_class"] == "unknown"
     assert (await who("1003"))["caller_class"] == "unknown"  # an extension is nobody's phone
+
+
+async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_data(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
+    before = (await agent.get(f"/api/customers/{zhang['id']}/timeline")).json()
+    assert before["total"] == 4 and before["items"][0]["kind"] == "call"  # the demo's history
+    visit = await agent.post(
+        f"/api/customers/{zhang['id']}/visits",
+        json={"place": "上海外滩店", "purpose": "取发票", "note": "已取"},
+    )
+    assert visit.status_code == 201
+    after = (await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2})).json()
+    assert after["total"] == 5 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
+    second = (
+        await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2, "offset": 2})
+    ).json()
+    assert len(second["items"]) == 2 and second["items"][0]["id"] not in {e["id"] for e in after["items"]}
+    everything = str(before) + str(after) + str(second)
+    assert "310104198503121235" not in everything and "13800138000" not in everything
+    missing = await agent.post("/api/customers/999999/visits", json={"place": "x", "purpose": "y"})
+    assert missing.status_code == 404

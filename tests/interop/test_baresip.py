@@ -162,6 +162,7 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
     (agent3, work number 003) — who answers; the caller hears 「…下面由003号服务员为您服务」, is
     connected and recorded, and the call's record says why 003 took it."""
     from hotline.api.app import create_app, system_context
+    from hotline.crm import timeline
     from hotline.routing.center import recent_calls
     from tests.conftest import make_settings
     from tests.interop.test_sipp_register import SCENARIOS, free_udp_port
@@ -186,7 +187,14 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
                 await asyncio.sleep(0.1)
             # the call's record, from the event log: why 003, how long, recorded
             (call,) = await recent_calls(system_context(app.state.hotline), router)
-            assert call.reason.startswith("offered to 1003 (003): skill hotel ≥ 3"), call.reason
+            # SIPp calls from 13800138000: the demo customer 张伟, whom 003 served last (sticky, R3)
+            assert call.reason.startswith("offered to 1003 (003): last agent of this customer"), call.reason
+            for _ in range(50):
+                entries, _ = await timeline.page(system_context(app.state.hotline), 1, limit=1, offset=0)
+                if entries and entries[0].ref == f"call:{call.call_id}":
+                    break
+                await asyncio.sleep(0.1)
+            assert entries[0].title == "来电 4008001000 · 酒店预订热线 · 003号 赵磊接听", entries[0].title
             assert (call.queue, call.outcome, call.recorded) == ("hotel", "answered", True)
             assert call.talk is not None and call.talk > 5
     (run,) = list(router.recent)

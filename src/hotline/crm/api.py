@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.crm import loyalty, service
+from hotline.core.schemas import Page
+from hotline.crm import loyalty, service, timeline
 from hotline.crm.schemas import (
     AdjustIn,
     CallerIdentity,
@@ -24,6 +25,8 @@ from hotline.crm.schemas import (
     RedeemIn,
     Revealed,
     RevealIn,
+    TimelineEntryOut,
+    VisitIn,
 )
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
@@ -119,3 +122,23 @@ async def adjust(
     return PointsEntryOut.model_validate(
         await loyalty.adjust(ctx, customer_id, body.points, reason=body.reason)
     )
+
+
+@router.get("/{customer_id}/timeline")
+async def get_timeline(
+    customer_id: IdPath,
+    ctx: READ,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[TimelineEntryOut]:
+    """Every contact across domains (calls, bookings, orders, tickets, messages, surveys, visits),
+    newest first."""
+    rows, total = await timeline.page(ctx, customer_id, limit=limit, offset=offset)
+    return Page[TimelineEntryOut](items=[TimelineEntryOut.model_validate(r) for r in rows], total=total)
+
+
+@router.post("/{customer_id}/visits", status_code=201)
+async def log_visit(customer_id: IdPath, body: VisitIn, ctx: WRITE) -> TimelineEntryOut:
+    """A walk-in visit (C7), on the customer's timeline."""
+    entry = await timeline.log_visit(ctx, customer_id, body.place, body.purpose, body.note)
+    return TimelineEntryOut.model_validate(entry)

@@ -114,3 +114,23 @@ class TierChange(Base):
     before: Mapped[str] = mapped_column(String(12))
     after: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TimelineEntry(Base):
+    """One contact with a customer, from any domain (C3): a call, a booking, an order, a ticket,
+    a message, a survey, a walk-in visit. Domains add entries through `crm.timeline.add`; the
+    text is written for agents and holds no personal data."""
+
+    __tablename__ = "customer_timeline"
+    __table_args__ = (Index("ix_customer_timeline_customer_at", "customer_id", "at"), UniqueConstraint("ref"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(12))
+    """call | booking | order | ticket | message | survey | visit | loyalty"""
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    ref: Mapped[str] = mapped_column(String(80))
+    """Where it comes from, unique (call:<id>, reservation:<id>, visit:<n>…): added once."""
+    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

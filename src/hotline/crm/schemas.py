@@ -191,3 +191,21 @@ class RedeemIn(Input):
 class AdjustIn(Input):
     points: int = Field(ge=-10_000_000, le=10_000_000, description="Signed: + adds, − takes off")
     reason: Annotated[str, StringConstraints(max_length=200)]
+
+
+class TimelineEntryOut(Output):
+    id: int
+    at: datetime
+    kind: str
+    title: str
+    detail: str
+    ref: str
+    by: int | None
+
+
+class VisitIn(Input):
+    place: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        description="Branch or desk"
+    )
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    note: Annotated[str, StringConstraints(max_length=1000)] = ""

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Coroutine, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import structlog
 
 from hotline.core.context import Context
 from hotline.crm import service as crm
+from hotline.crm import timeline
 from hotline.routing import center
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
@@ -312,3 +315,22 @@ class CallRouter:
             self.journal.call(leg.id, "finished", detail=outcome or "caller-hung-up")
             if isinstance(run, FlowRun):
                 self.recent.append(run)
+                if isinstance(customer_id := run.variables.get("customer_id"), int):
+                    self.spawn(self._on_timeline(leg, customer_id, run))
+
+    async def _on_timeline(self, leg: Leg, customer_id: int, run: FlowRun) -> None:
+        """The call on the customer's timeline (C3), once."""
+        agent = run.variables.get("agent") or {}
+        talk = (leg.cdr.ended_at or time.time()) - leg.cdr.bridged_at if leg.cdr.bridged_at else 0.0
+        if agent:
+            who = f"{agent.get('work_number', '')}号 {agent.get('name', '')}"
+            title = f"来电 {leg.number} · {run.flow.title} · {who}接听"
+            detail = f"通话 {talk / 60:.0f} 分钟" + (" · 已录音" if run.variables.get("recording") else "")
+        elif run.variables.get("voicemail"):
+            title, detail = f"来电 {leg.number} · {run.flow.title} · 留言", ""
+        else:
+            title, detail = f"来电 {leg.number} · {run.flow.title} · 未接通", " → ".join(run.path)
+        started = datetime.fromtimestamp(leg.cdr.offered_at or time.time(), UTC)
+        await timeline.add(
+            self.ctx, customer_id, "call", title, ref=f"call:{leg.id}", detail=detail, at=started
+        )
