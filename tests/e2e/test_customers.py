@@ -4,6 +4,7 @@ shown at its field."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,14 @@ def test_an_agent_finds_zhang_wei_and_sees_his_file_masked(page: Page) -> None:
     expect(page.get_by_test_id("customer-id-value")).to_have_text("**************1235")
     expect(page.get_by_test_id("customer-phone").first).to_contain_text("138****8000")
     expect(page.get_by_test_id("reveal-id_number")).to_have_count(0)  # an agent cannot reveal
-    page.screenshot(path=str(Path(ROOT, "test-results/customer.png")))
+    expect(page.get_by_test_id("customer-loyalty")).to_contain_text("12,800")
+    expect(page.get_by_test_id("customer-timeline")).to_contain_text("到访 上海外滩店：咨询会议室")
+    expect(page.get_by_test_id("customer-timeline")).to_contain_text("003号 赵磊接听")
+    # `HOTLINE_UPDATE_SCREENSHOT=1 make test-e2e` refreshes the README's picture.
+    target = (
+        "docs/screenshot.png" if os.environ.get("HOTLINE_UPDATE_SCREENSHOT") else "test-results/customer.png"
+    )
+    page.screenshot(path=str(Path(ROOT, target)))
 
 
 def test_a_supervisor_reveals_the_id_number_and_the_audit_log_shows_it(page: Page) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -31,11 +30,7 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     table = page.get_by_test_id("users-table")
     expect(table).to_contain_text("agent1")
     expect(table.get_by_text("座席组长")).to_be_visible()
-    # `HOTLINE_UPDATE_SCREENSHOT=1 make test-e2e` refreshes the README's picture.
-    target = (
-        "docs/screenshot.png" if os.environ.get("HOTLINE_UPDATE_SCREENSHOT") else "test-results/users.png"
-    )
-    page.screenshot(path=str(Path(ROOT, target)))
+    page.screenshot(path=str(Path(ROOT, "test-results/users.png")))
 
 
 def test_agent_sees_only_its_menu_and_is_refused_the_admin_pages(page: Page) -> None:

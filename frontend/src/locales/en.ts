@@ -40,7 +40,7 @@ const en: typeof zh = {
     phones: 'Phones', phonePlaceholder: 'Mobile, or landline with area code', recognise: 'Recognise on incoming calls', addPhone: 'Add another number', idNumber: 'ID number',
     gender: 'Gender', male: 'Male', female: 'Female', birthday: 'Birthday', email: 'E-mail', city: 'City', address: 'Address', notes: 'Notes',
     points: 'Points', source: 'Source', preferences: 'Preferences', reveal: 'Show', preferred: 'preferred', notRecognised: 'not recognised',
-    newPhone: 'New number', registerPhone: 'Register number', phonesHint: 'When a customer calls from a new number, check who they are and register it: the next call opens their file.',
+    loyalty: 'Loyalty', pointsUnit: 'points', toNextTier: '{n} more points in 12 months for {tier}', when: 'Date', why: 'Why', timeline: 'Contacts', logVisit: 'Log a visit', more: 'More', noContacts: 'No contacts yet', place: 'Place', placeHint: 'Branch or desk', purpose: 'Purpose', newPhone: 'New number', registerPhone: 'Register number', phonesHint: 'When a customer calls from a new number, check who they are and register it: the next call opens their file.',
     tiers: { standard: 'Member', silver: 'Silver', gold: 'Gold', platinum: 'Platinum' },
     idTypes: { resident: 'Resident ID', passport: 'Passport', other: 'Other', none: 'None' },
     by: { member_number: 'member no.', phone: 'phone', id_number: 'ID number', email: 'e-mail', name: 'name', pinyin: 'pinyin' },

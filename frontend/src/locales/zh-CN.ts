@@ -38,7 +38,7 @@ export default {
     phones: '电话', phonePlaceholder: '手机或带区号的固话', recognise: '来电时自动识别', addPhone: '再加一个号码', idNumber: '证件号码',
     gender: '性别', male: '男', female: '女', birthday: '生日', email: '邮箱', city: '城市', address: '地址', notes: '备注',
     points: '积分', source: '来源', preferences: '偏好', reveal: '查看', preferred: '首选', notRecognised: '不自动识别',
-    newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
+    loyalty: '会员积分', pointsUnit: '积分', toNextTier: '近 12 个月再积 {n} 分升级为{tier}', when: '日期', why: '原因', timeline: '客户往来', logVisit: '登记到访', more: '更多', noContacts: '还没有往来记录', place: '地点', placeHint: '门店或服务台', purpose: '来意', newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
     tiers: { standard: '普通会员', silver: '银卡', gold: '金卡', platinum: '白金卡' },
     idTypes: { resident: '身份证', passport: '护照', other: '其他证件', none: '无' },
     by: { member_number: '会员号', phone: '电话', id_number: '证件号', email: '邮箱', name: '姓名', pinyin: '拼音' },
