@@ -125,7 +125,7 @@ const en: typeof zh = {
     users_read: 'View users', users_write: 'Manage users', audit_read: 'View audit log', settings_write: 'System settings',
     jobs_read: 'View jobs', jobs_write: 'Manage jobs', customers_read: 'View customers',
     customers_read_pii: 'View personal data', customers_write: 'Edit customers', customers_merge: 'Merge customers',
-    customers_export: 'Export customers', loyalty_adjust: 'Adjust loyalty points', calls_read: 'View calls', calls_handle: 'Take and place calls',
+    customers_export: 'Export customers', loyalty_adjust: 'Adjust loyalty points', customers_delete: 'Forget customers (anonymise)', calls_read: 'View calls', calls_handle: 'Take and place calls',
     calls_monitor: 'Listen / whisper / barge', recordings_listen: 'Listen to recordings',
     recordings_download: 'Download recordings', agents_read: 'View agent states', agents_write: 'Change agents\' states', routing_write: 'Configure routing / IVR',
     hotels_write: 'Manage hotel inventory', bookings_read: 'View bookings', bookings_write: 'Make bookings',

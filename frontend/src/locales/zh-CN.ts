@@ -123,7 +123,7 @@ export default {
     users_read: '查看用户', users_write: '管理用户', audit_read: '查看审计日志', settings_write: '系统设置',
     jobs_read: '查看定时任务', jobs_write: '管理定时任务', customers_read: '查看客户',
     customers_read_pii: '查看客户敏感信息', customers_write: '编辑客户', customers_merge: '合并客户',
-    customers_export: '导出客户', loyalty_adjust: '调整积分', calls_read: '查看通话', calls_handle: '接打电话', calls_monitor: '监听/强插',
+    customers_export: '导出客户', loyalty_adjust: '调整积分', customers_delete: '删除客户（匿名化）', calls_read: '查看通话', calls_handle: '接打电话', calls_monitor: '监听/强插',
     recordings_listen: '收听录音', recordings_download: '下载录音', agents_read: '查看坐席状态', agents_write: '更改坐席状态',
     routing_write: '配置路由/IVR', hotels_write: '管理酒店房态', bookings_read: '查看预订',
     bookings_write: '办理预订', payments_write: '收退款', orders_read: '查看旅游订单',

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     CUSTOMERS_WRITE = "customers.write"
     CUSTOMERS_MERGE = "customers.merge"
     CUSTOMERS_EXPORT = "customers.export"
+    CUSTOMERS_DELETE = "customers.delete"
     LOYALTY_ADJUST = "loyalty.adjust"
 
     CALLS_READ = "calls.read"
@@ -178,6 +179,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CUSTOMERS_READ_PII,
             P.CUSTOMERS_MERGE,
             P.CUSTOMERS_EXPORT,
+            P.CUSTOMERS_DELETE,
             P.LOYALTY_ADJUST,
             P.CALLS_MONITOR,
             P.RECORDINGS_LISTEN,

@@ -10,7 +10,7 @@ from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Page
-from hotline.crm import loyalty, service, timeline
+from hotline.crm import loyalty, merge, service, timeline
 from hotline.crm.schemas import (
     AdjustIn,
     CallerIdentity,
@@ -20,6 +20,7 @@ from hotline.crm.schemas import (
     CustomerUpdate,
     EarnIn,
     LoyaltyOut,
+    MergeIn,
     PhoneIn,
     PointsEntryOut,
     RedeemIn,
@@ -142,3 +143,26 @@ async def log_visit(customer_id: IdPath, body: VisitIn, ctx: WRITE) -> TimelineE
     """A walk-in visit (C7), on the customer's timeline."""
     entry = await timeline.log_visit(ctx, customer_id, body.place, body.purpose, body.note)
     return TimelineEntryOut.model_validate(entry)
+
+
+@router.get("/{customer_id}/duplicates")
+async def duplicates(customer_id: IdPath, ctx: READ) -> list[CustomerHit]:
+    """Files that may be the same person: a shared phone, ID number or e-mail, or the same name
+    and birthday."""
+    return await merge.candidates(ctx, customer_id)
+
+
+@router.post("/{customer_id}/merge")
+async def merge_into(
+    customer_id: IdPath, body: MergeIn, ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_MERGE))]
+) -> CustomerOut:
+    """Move everything of the duplicate (phones, points, timeline) onto this file; audited."""
+    return await merge.merge(ctx, customer_id, body.merge_id)
+
+
+@router.delete("/{customer_id}", status_code=204)
+async def forget(
+    customer_id: IdPath, ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_DELETE))]
+) -> None:
+    """Anonymise the file: personal data goes, bookings and statistics stay; audited."""
+    await merge.delete(ctx, customer_id)

@@ -86,7 +86,7 @@ async def _earned_lately(session: AsyncSession, customer_id: int, now: datetime)
     return int(total or 0)
 
 
-async def _settle(session: AsyncSession, customer: Customer, now: datetime, reason: str) -> None:
+async def settle(session: AsyncSession, customer: Customer, now: datetime, reason: str) -> None:
     """Balance from the ledger; tier from the last 12 months' earnings."""
     balance = await session.scalar(
         select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.customer_id == customer.id)
@@ -119,7 +119,7 @@ async def earn(ctx: Context, customer_id: int, amount: Decimal, *, reason: str, 
         )  # fmt: skip
         tx.session.add(entry)
         await tx.session.flush()
-        await _settle(tx.session, customer, now, f"earned {points}: {reason}")
+        await settle(tx.session, customer, now, f"earned {points}: {reason}")
         return entry
 
 
@@ -153,7 +153,7 @@ async def redeem(ctx: Context, customer_id: int, points: int, *, reason: str) ->
                             created_by=ctx.actor.user_id)  # fmt: skip
         tx.session.add(entry)
         await tx.session.flush()
-        await _settle(tx.session, customer, now, f"redeemed {points}: {reason}")
+        await settle(tx.session, customer, now, f"redeemed {points}: {reason}")
         return entry
 
 
@@ -178,7 +178,7 @@ async def adjust(ctx: Context, customer_id: int, points: int, *, reason: str) ->
         tx.session.add(entry)
         tx.audit("loyalty.adjusted", "customer", customer_id, after={"points": points, "reason": reason})
         await tx.session.flush()
-        await _settle(tx.session, customer, now, f"adjusted {points:+d}: {reason}")
+        await settle(tx.session, customer, now, f"adjusted {points:+d}: {reason}")
         return entry
 
 
@@ -204,7 +204,7 @@ async def expire(ctx: Context, *, now: datetime | None = None) -> int:
             await tx.session.flush()
             customer = await tx.session.get(Customer, customer_id)
             if customer is not None:
-                await _settle(tx.session, customer, now, "points expired")
+                await settle(tx.session, customer, now, "points expired")
             expired += 1
     return expired
 

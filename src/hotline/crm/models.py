@@ -53,6 +53,8 @@ class Customer(Audited, Base):
     """The agent who served the customer last (sticky routing, R3)."""
     last_contact_at: Mapped[datetime | None]
     anonymised: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    """Set when this file was merged into another (it is then anonymised; references follow it)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

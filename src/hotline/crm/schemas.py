@@ -209,3 +209,7 @@ class VisitIn(Input):
     )
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     note: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class MergeIn(Input):
+    merge_id: int = Field(ge=1, le=2_147_483_647, description="The duplicate to merge into this file")
