@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import Response
 
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
+from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Page
-from hotline.crm import loyalty, merge, service, timeline
+from hotline.crm import loyalty, merge, service, timeline, transfer
 from hotline.crm.schemas import (
     AdjustIn,
     CallerIdentity,
@@ -19,6 +21,7 @@ from hotline.crm.schemas import (
     CustomerOut,
     CustomerUpdate,
     EarnIn,
+    ImportReport,
     LoyaltyOut,
     MergeIn,
     PhoneIn,
@@ -48,6 +51,40 @@ async def search(
 ) -> list[CustomerHit]:
     """One search box; people of the same name come with hints (birth year, city, last digits)."""
     return await service.search(ctx, q, limit=limit)
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+async def export(
+    ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_EXPORT))],
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+    include_pii: Annotated[
+        bool, Query(description="Unmasked personal data (needs customers.read_pii)")
+    ] = False,
+    tier: Annotated[Literal["standard", "silver", "gold", "platinum"] | None, Query()] = None,
+    city: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Customers as CSV or XLSX; audited."""
+    data, media_type = await transfer.export_customers(
+        ctx, format, include_pii=include_pii, tier=tier, city=city
+    )
+    filename = f"customers.{format}"
+    return Response(
+        data, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.post("/import")
+async def import_file(
+    file: UploadFile,
+    ctx: WRITE,
+    dry_run: Annotated[bool, Query(description="Check only: report problems, write nothing")] = True,
+) -> ImportReport:
+    """CSV or XLSX with a header row (English or Chinese column names). Every problem comes back as
+    (row, field, message); a file with any problem writes nothing."""
+    data = await file.read(8 * 1024 * 1024 + 1)
+    if len(data) > 8 * 1024 * 1024:
+        raise InvalidInput("Files of at most 8 MB", field="file")
+    return await transfer.import_customers(ctx, data, file.filename or "customers.csv", dry_run=dry_run)
 
 
 @router.get("/identify")

@@ -213,3 +213,18 @@ class VisitIn(Input):
 
 class MergeIn(Input):
     merge_id: int = Field(ge=1, le=2_147_483_647, description="The duplicate to merge into this file")
+
+
+class ImportProblem(Output):
+    row: int
+    """The row in the file (1 is the header)."""
+    field: str
+    message: str
+
+
+class ImportReport(Output):
+    rows: int
+    valid: int
+    problems: list[ImportProblem]
+    """Every problem (the first 500); a file with any problem writes nothing."""
+    created: int = 0

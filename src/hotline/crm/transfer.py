@@ -1,0 +1,231 @@
+"""Customers in and out as CSV or XLSX (issue 5, item 7).
+
+Import checks every row with the same rules as the forms (ID numbers, phones, e-mail, tier…) and
+reports each problem as (row, field, message). A file with any problem writes nothing — also when
+it was not a dry run — and a good file is written in one transaction: all rows or none.
+Export needs `customers.export` and is audited; personal data is masked unless the exporter also
+holds `customers.read_pii` and asks for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from hotline.core.context import Context
+from hotline.core.errors import HotlineError, InvalidInput
+from hotline.core.permissions import Permission
+from hotline.crm import identity
+from hotline.crm.models import Customer, CustomerPhone
+from hotline.crm.schemas import CustomerIn, ImportProblem, ImportReport, PhoneIn
+from hotline.crm.service import _checked_id, _phones, mask_email, mask_id, mask_phone
+
+COLUMNS = (
+    "member_number", "name", "title", "gender", "id_type", "id_number", "birthday", "phones", "email",
+    "city", "address", "tier", "points", "tags", "source", "notes",
+)  # fmt: skip
+ALIASES = {
+    "会员号": "member_number", "姓名": "name", "称呼": "title", "性别": "gender", "证件类型": "id_type",
+    "证件号码": "id_number", "生日": "birthday", "电话": "phones", "手机": "phones", "邮箱": "email",
+    "城市": "city", "地址": "address", "等级": "tier", "积分": "points", "标签": "tags", "来源": "source",
+    "备注": "notes",
+}  # fmt: skip
+GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "M": "M", "F": "F"}
+ID_TYPES = {"身份证": "resident", "护照": "passport", "其他": "other", "": "none"}
+MAX_ROWS = 50_000
+MAX_EXPORT = 200_000
+
+
+def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
+    """The file's rows as {column: text}; the header may use English or Chinese column names."""
+    if filename.lower().endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+            raise InvalidInput(f"Not an XLSX workbook: {exc}", field="file") from exc
+        table = [
+            ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("gb18030")  # what Excel in China saves CSV as
+            except UnicodeDecodeError as exc:
+                raise InvalidInput("The CSV file is neither UTF-8 nor GB18030 text", field="file") from exc
+        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    if not table:
+        raise InvalidInput("The file is empty", field="file")
+    header = [ALIASES.get(name, name).strip().lower() for name in table[0]]
+    unknown = [name for name in header if name and name not in COLUMNS]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown column {unknown[0]!r}; the columns are {', '.join(COLUMNS)}", field="file"
+        )
+    if "name" not in header:
+        raise InvalidInput("The file needs a name column (姓名)", field="file")
+    rows = [dict(zip(header, row, strict=False)) for row in table[1:] if any(row)]
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(f"At most {MAX_ROWS:,} rows per file", field="file")
+    return rows
+
+
+def _customer(row: dict[str, str]) -> CustomerIn:
+    id_type = ID_TYPES.get(row.get("id_type", ""), row.get("id_type", ""))
+    if id_type == "none" and row.get("id_number"):
+        id_type = "resident"
+    tags = [t.strip() for t in row.get("tags", "").replace("，", ",").split(",") if t.strip()]
+    phones = [p.strip() for p in row.get("phones", "").replace("；", ";").split(";") if p.strip()]
+    return CustomerIn.model_validate(
+        {
+            "name": row.get("name", ""), "title": row.get("title", ""),
+            "gender": GENDERS.get(row.get("gender", "")) if row.get("gender") else None,
+            "id_type": id_type, "id_number": row.get("id_number") or None,
+            "birthday": row.get("birthday") or None, "email": row.get("email") or None,
+            "city": row.get("city", ""), "address": row.get("address", ""),
+            "tier": row.get("tier") or "standard", "tags": tags, "source": row.get("source") or "import",
+            "notes": row.get("notes", ""), "phones": [PhoneIn(number=p) for p in phones],
+        }
+    )  # fmt: skip
+
+
+async def import_customers(ctx: Context, data: bytes, filename: str, *, dry_run: bool) -> ImportReport:
+    ctx.require(Permission.CUSTOMERS_WRITE)
+    rows = _rows(data, filename)
+    problems: list[ImportProblem] = []
+    ready: list[tuple[CustomerIn, str | None, list[CustomerPhone]]] = []
+    seen_ids: dict[str, int] = {}
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        try:
+            customer = _customer(row)
+            if customer.birthday is not None and not (date(1900, 1, 1) <= customer.birthday <= date.today()):  # noqa: DTZ011
+                raise InvalidInput(
+                    "The birthday cannot be in the future or before 1900", field="body.birthday"
+                )
+            id_number = _checked_id(customer.id_type, customer.id_number, customer.birthday, customer.gender)
+            phones = _phones(customer.phones)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(part) for part in error["loc"])
+                problems.append(ImportProblem(row=number, field=where.split(".")[0], message=error["msg"]))
+            for raw in row.get("phones", "").replace("；", ";").split(";"):  # every problem of the row
+                try:
+                    if raw.strip():
+                        identity.normalise_phone(raw)
+                except InvalidInput as bad:
+                    problems.append(ImportProblem(row=number, field="phones", message=str(bad.detail)))
+                    break
+            continue
+        except HotlineError as exc:
+            field = (exc.field or "").removeprefix("body.").split(".")[0]
+            problems.append(ImportProblem(row=number, field=field, message=str(exc.detail)))
+            continue
+        if id_number is not None:
+            if id_number in seen_ids:
+                twice = f"The same ID number as row {seen_ids[id_number]}"
+                problems.append(ImportProblem(row=number, field="id_number", message=twice))
+                continue
+            seen_ids[id_number] = number
+        ready.append((customer, id_number, phones))
+    async with ctx.read() as session:
+        taken = set(
+            (
+                await session.scalars(
+                    select(Customer.id_number).where(Customer.id_number.in_(list(seen_ids)))
+                )
+            ).all()
+        )
+    problems += [
+        ImportProblem(row=seen_ids[n], field="id_number", message="Another customer has this ID number")
+        for n in taken
+        if n is not None
+    ]
+    problems.sort(key=lambda p: (p.row, p.field))
+    report = ImportReport(
+        rows=len(rows), valid=len(rows) - len({p.row for p in problems}), problems=problems[:500]
+    )
+    if problems or dry_run:
+        return report
+    async with ctx.write() as tx:
+        highest = await tx.session.scalar(select(func.max(Customer.member_number)))
+        next_number = max(identity.FIRST_MEMBER_NUMBER, int(highest) + 1 if highest else 0)
+        for n, (customer, id_number, phones) in enumerate(ready):
+            joined, initials = identity.pinyin(customer.name)
+            birthday = customer.birthday
+            if id_number and customer.id_type == "resident" and birthday is None:
+                birthday = identity.resident_id_birthday(id_number)
+            tx.session.add(
+                Customer(
+                    member_number=str(next_number + n), name=customer.name, name_pinyin=joined,
+                    name_initials=initials, title=customer.title, gender=customer.gender,
+                    id_type=customer.id_type if id_number else "none", id_number=id_number, birthday=birthday,
+                    email=customer.email, address=customer.address, city=customer.city, tier=customer.tier,
+                    tags=list(customer.tags), source=customer.source, notes=customer.notes, phones=phones,
+                    created_by=ctx.actor.user_id, updated_by=ctx.actor.user_id,
+                )
+            )  # fmt: skip
+        tx.audit("customers.imported", "customer", None, after={"file": filename, "rows": len(ready)})
+    return report.model_copy(update={"created": len(ready)})
+
+
+async def export_customers(
+    ctx: Context, fmt: str, *, include_pii: bool = False, tier: str | None = None, city: str | None = None
+) -> tuple[bytes, str]:
+    """The customers (optionally of one tier or city) as CSV (UTF-8 with BOM, for Excel) or XLSX."""
+    ctx.require(Permission.CUSTOMERS_EXPORT)
+    if include_pii:
+        ctx.require(Permission.CUSTOMERS_READ_PII)
+    query = select(Customer).where(Customer.anonymised.is_(False)).order_by(Customer.member_number)
+    if tier:
+        query = query.where(Customer.tier == tier)
+    if city:
+        query = query.where(Customer.city == city)
+    async with ctx.read() as session:
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        if total > MAX_EXPORT:
+            raise InvalidInput(
+                f"{total:,} customers: narrow the export to at most {MAX_EXPORT:,}", field="tier"
+            )
+        customers = (await session.scalars(query)).all()
+        table = [_export_row(c, include_pii) for c in customers]
+    async with ctx.write() as tx:
+        what = {"rows": len(table), "format": fmt, "pii": include_pii, "tier": tier, "city": city}
+        tx.audit("customers.exported", "customer", None, after=what)
+    if fmt == "xlsx":
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("customers")
+        sheet.append(list(COLUMNS))
+        for row in table:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    writer.writerows(table)
+    return ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+
+
+def _cell(value: Any) -> Any:
+    """No cell may start a spreadsheet formula (CSV injection): such text gets a leading '."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _export_row(c: Customer, pii: bool) -> list[Any]:
+    phones = [p.number.removeprefix("+86") if p.number.startswith("+86") else p.number for p in c.phones]
+    return [_cell(v) for v in [
+        c.member_number, c.name, c.title, c.gender or "", c.id_type,
+        (c.id_number if pii else mask_id(c.id_number)) or "",
+        (c.birthday.isoformat() if pii else f"{c.birthday.year}-**-**") if c.birthday else "",
+        ";".join(phones if pii else [mask_phone(p) for p in phones]),
+        (c.email if pii else mask_email(c.email)) or "", c.city, c.address if pii else "",
+        c.tier, c.points, ",".join(str(t) for t in c.tags), c.source, c.notes,
+    ]]  # fmt: skip
