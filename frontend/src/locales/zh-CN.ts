@@ -38,7 +38,7 @@ export default {
     phones: '电话', phonePlaceholder: '手机或带区号的固话', recognise: '来电时自动识别', addPhone: '再加一个号码', idNumber: '证件号码',
     gender: '性别', male: '男', female: '女', birthday: '生日', email: '邮箱', city: '城市', address: '地址', notes: '备注',
     points: '积分', source: '来源', preferences: '偏好', reveal: '查看', preferred: '首选', notRecognised: '不自动识别',
-    loyalty: '会员积分', pointsUnit: '积分', toNextTier: '近 12 个月再积 {n} 分升级为{tier}', when: '日期', why: '原因', timeline: '客户往来', logVisit: '登记到访', more: '更多', noContacts: '还没有往来记录', place: '地点', placeHint: '门店或服务台', purpose: '来意', newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
+    loyalty: '会员积分', pointsUnit: '积分', toNextTier: '近 12 个月再积 {n} 分升级为{tier}', when: '日期', why: '原因', timeline: '客户往来', logVisit: '登记到访', more: '更多', noContacts: '还没有往来记录', place: '地点', placeHint: '门店或服务台', purpose: '来意', duplicates: '可能重复的档案', mergeHere: '合并到本档案', merge: '合并档案', mergeConfirm: '把 {other} 的电话、积分和往来记录全部并入 {keep}？被合并的档案将删除个人信息，不能撤销。', import: '导入', export: '导出', importHint: 'CSV（UTF-8 或 GB18030）或 Excel，第一行为列名：姓名、称呼、性别、证件号码、电话（多个用 ; 分隔）、邮箱、城市、地址、等级、标签、备注。先检查，没有问题再导入；有任何问题时不写入任何数据。', importResult: '共 {rows} 行，{valid} 行无误，已导入 {created} 行', row: '行', field: '字段', problem: '问题', check: '检查', importNow: '导入', newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
     tiers: { standard: '普通会员', silver: '银卡', gold: '金卡', platinum: '白金卡' },
     idTypes: { resident: '身份证', passport: '护照', other: '其他证件', none: '无' },
     by: { member_number: '会员号', phone: '电话', id_number: '证件号', email: '邮箱', name: '姓名', pinyin: '拼音' },
