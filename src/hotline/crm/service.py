@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -281,9 +282,9 @@ async def reveal(ctx: Context, customer_id: int, field: str, *, why: str = "") -
 # ---------------------------------------------------------------- finding
 
 
-def _prefix(column: object, text: str) -> object:
+def _prefix(column: InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
     """`column LIKE 'text%'` as a range, so the B-tree index serves it on SQLite and PostgreSQL."""
-    return (column >= text) & (column < text + "\uffff")  # type: ignore[operator]
+    return and_(column >= text, column < text + "\uffff")
 
 
 async def search(ctx: Context, q: str, *, limit: int = 20) -> list[CustomerHit]:
@@ -314,17 +315,23 @@ async def search(ctx: Context, q: str, *, limit: int = 20) -> list[CustomerHit]:
             found = (await session.scalars(base.where(Customer.email == text.lower()).limit(limit))).all()
             return [_hit(c, "email") for c in found]
         if re.search(r"[\u4e00-\u9fff]", text):
-            query = base.where(_prefix(Customer.name, text)).order_by(Customer.name, Customer.id).limit(limit)  # type: ignore[arg-type]
+            query = base.where(_prefix(Customer.name, text)).order_by(Customer.name, Customer.id).limit(limit)
             return [_hit(c, "name") for c in (await session.scalars(query)).all()]
         letters = re.sub(r"[^a-z]", "", text.lower())
         if not letters:
             return []
-        query = (
-            base.where(or_(_prefix(Customer.name_pinyin, letters), Customer.name_initials == letters))  # type: ignore[arg-type]
-            .order_by(Customer.name_pinyin, Customer.id)
-            .limit(limit)
+        # two index lookups, not one OR (which PostgreSQL answers by walking the whole index)
+        spelled = base.where(_prefix(Customer.name_pinyin, letters)).order_by(
+            Customer.name_pinyin, Customer.id
         )
-        return [_hit(c, "pinyin") for c in (await session.scalars(query)).all()]
+        found = list((await session.scalars(spelled.limit(limit))).all())
+        if len(found) < limit:
+            seen = {c.id for c in found}
+            initials = base.where(Customer.name_initials == letters).order_by(Customer.id).limit(limit)
+            found += [c for c in (await session.scalars(initials)).all() if c.id not in seen][
+                : limit - len(found)
+            ]
+        return [_hit(c, "pinyin") for c in found]
 
 
 async def identify_caller(ctx: Context, caller_id: str) -> CallerIdentity:
