@@ -53,7 +53,10 @@ async def search(
     return await service.search(ctx, q, limit=limit)
 
 
-@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 async def export(
     ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_EXPORT))],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
