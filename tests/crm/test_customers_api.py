@@ -181,3 +181,23 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     assert "310104198503121235" not in everything and "13800138000" not in everything
     missing = await agent.post("/api/customers/999999/visits", json={"place": "x", "purpose": "y"})
     assert missing.status_code == 404
+
+
+async def test_edits_are_checked_like_new_files_and_a_refused_edit_changes_nothing(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    zhang = (await agent.post("/api/customers", json=ZHANG)).json()
+    url = f"/api/customers/{zhang['id']}"
+    wrong_gender = await agent.patch(url, json={"gender": "F"})  # the ID number says a man
+    assert_problem(wrong_gender, 422, "invalid-input", "body.id_number")
+    future = await agent.patch(url, json={"birthday": "2999-01-01"})
+    assert_problem(future, 422, "invalid-input", "body.birthday")
+    taken = await agent.patch(url, json={"id_number": "310104198503121235", "birthday": "1985-03-12"})
+    assert_problem(taken, 409, "id-number-taken", "body.id_number")
+    assert (await agent.get(url)).json() == (await agent.get(url)).json() | {"gender": "M", "tier": "gold"}
+    renamed = (await agent.patch(url, json={"name": "张卫", "tier": "platinum"})).json()
+    assert (renamed["name"], renamed["tier"]) == ("张卫", "platinum")
+    assert [h["id"] for h in (await agent.get("/api/customers", params={"q": "zhangwei"})).json()].count(
+        zhang["id"]
+    ) == 1
