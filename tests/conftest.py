@@ -116,7 +116,7 @@ async def ctx(settings: Settings) -> AsyncIterator[Context]:
 @pytest.fixture
 async def seeded(ctx: Context) -> Context:
     """The demo organisation and one login per role (ARCHITECTURE.md demo conventions)."""
-    await demo.load(ctx)
+    await demo.load(ctx, hotel_days=30)  # 180 days in `make run`; a month is enough for the tests
     return ctx
 
 

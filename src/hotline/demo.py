@@ -22,6 +22,7 @@ from hotline.crm import fake, timeline
 from hotline.crm import service as crm
 from hotline.crm.models import Customer, PointsEntry
 from hotline.crm.schemas import CustomerIn
+from hotline.hotels import demo as hotels_demo
 from hotline.routing import center
 from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
 from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
@@ -75,7 +76,7 @@ USERS = (
 )
 
 
-async def load(ctx: Context) -> list[str]:
+async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]:
     """Create what is missing; return the usernames created."""
     async with ctx.write() as tx:
         existing = {d.code: d for d in (await tx.session.scalars(select(Department))).all()}
@@ -113,6 +114,7 @@ async def load(ctx: Context) -> list[str]:
     await _load_telephony(ctx)
     await _load_routing(ctx)
     await _load_demo_customer(ctx)
+    await hotels_demo.load(ctx, days=hotel_days)
     return created
 
 

@@ -1,0 +1,91 @@
+"""Routes for hotels and reservations: availability, booking, the lifecycle, cancel quotes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hotline.api.deps import IdPath, requires
+from hotline.core.context import Context
+from hotline.core.permissions import Permission
+from hotline.hotels import service
+from hotline.hotels.schemas import (
+    AvailabilityOut,
+    BookingIn,
+    CancelQuote,
+    ChangeOut,
+    ConfirmationOut,
+    HotelOut,
+    ReservationDetail,
+    ReservationOut,
+    TransitionIn,
+)
+
+router = APIRouter(prefix="/api", tags=["hotels"])
+READ = Annotated[Context, Depends(requires(Permission.BOOKINGS_READ))]
+WRITE = Annotated[Context, Depends(requires(Permission.BOOKINGS_WRITE))]
+
+
+@router.get("/hotels")
+async def list_hotels(ctx: READ) -> list[HotelOut]:
+    return [HotelOut.model_validate(h) for h in await service.hotels(ctx)]
+
+
+@router.get("/hotels/availability")
+async def availability(
+    ctx: READ,
+    arrival: date,
+    departure: date,
+    rooms: Annotated[int, Query(ge=1, le=20)] = 1,
+    guests: Annotated[int, Query(ge=1, le=80)] = 1,
+    city: Annotated[str | None, Query(max_length=40)] = None,
+    hotel_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    tier: Annotated[str | None, Query(pattern="^(standard|silver|gold|platinum)$")] = None,
+) -> AvailabilityOut:
+    """Rooms left and prices per hotel, room type and rate plan; other branches when it is full."""
+    return await service.availability(ctx, arrival=arrival, departure=departure, rooms=rooms, guests=guests,
+                                      city=city, hotel_id=hotel_id, tier=tier)  # fmt: skip
+
+
+@router.post("/reservations", status_code=201)
+async def book(body: BookingIn, ctx: WRITE) -> ReservationOut:
+    """Book rooms; 409 `rooms-sold-out` with `alternatives` when the last room went meanwhile."""
+    return await service.book(ctx, body)
+
+
+@router.get("/reservations")
+async def find(
+    ctx: READ,
+    number: Annotated[str | None, Query(pattern=r"^[0-9]{8}$")] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    hotel_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    arrival: date | None = None,
+) -> list[ReservationOut]:
+    rows = await service.find(ctx, number=number, customer_id=customer_id, hotel_id=hotel_id, arrival=arrival)
+    return [ReservationOut.model_validate(r) for r in rows]
+
+
+@router.get("/reservations/{reservation_id}")
+async def get(reservation_id: IdPath, ctx: READ) -> ReservationDetail:
+    """The reservation, its history (who, when) and what the customer was told."""
+    reservation, changes, sent = await service.get(ctx, reservation_id)
+    return ReservationDetail(
+        reservation=ReservationOut.model_validate(reservation),
+        changes=[ChangeOut.model_validate(c) for c in changes],
+        confirmations=[ConfirmationOut.model_validate(c) for c in sent],
+    )
+
+
+@router.get("/reservations/{reservation_id}/cancel-quote")
+async def cancel_quote(reservation_id: IdPath, ctx: READ) -> CancelQuote:
+    """What cancelling now costs under the rate plan's policy (shown before confirming)."""
+    return await service.quote_cancel(ctx, reservation_id)
+
+
+@router.post("/reservations/{reservation_id}/transition")
+async def transition(reservation_id: IdPath, body: TransitionIn, ctx: WRITE) -> ReservationOut:
+    """confirm, check_in, check_out, no_show, cancel (with the policy's fee); 409 when the state
+    does not allow it."""
+    return await service.transition(ctx, reservation_id, body.action, note=body.note)

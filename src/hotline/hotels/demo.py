@@ -1,0 +1,84 @@
+"""The demo hotel group: 英冠酒店 in 8 cities, 20 hotels, three room types each, four rate plans,
+and 180 days of inventory and prices (weekends dearer)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.hotels.models import Hotel, Inventory, RatePlan, RoomType
+
+HOTELS = (
+    ("SH-BUND", "英冠酒店上海外滩店", "上海", "上海市黄浦区中山东一路 18 号", "021-63210000", 920),
+    ("SH-XJH", "英冠酒店上海徐家汇店", "上海", "上海市徐汇区漕溪北路 88 号", "021-64870000", 680),
+    ("SH-PDG", "英冠酒店上海浦东机场店", "上海", "上海市浦东新区迎宾大道 6000 号", "021-68350000", 520),
+    ("BJ-WFJ", "英冠酒店北京王府井店", "北京", "北京市东城区王府井大街 138 号", "010-65120000", 880),
+    ("BJ-GM", "英冠酒店北京国贸店", "北京", "北京市朝阳区建国门外大街 1 号", "010-65050000", 960),
+    ("BJ-ZGC", "英冠酒店北京中关村店", "北京", "北京市海淀区中关村大街 27 号", "010-62560000", 620),
+    ("GZ-TH", "英冠酒店广州天河店", "广州", "广州市天河区天河路 228 号", "020-38880000", 640),
+    ("GZ-BY", "英冠酒店广州白云机场店", "广州", "广州市白云区机场路 1 号", "020-36060000", 460),
+    ("SZ-FT", "英冠酒店深圳福田店", "深圳", "深圳市福田区深南大道 6008 号", "0755-83330000", 700),
+    ("SZ-NS", "英冠酒店深圳南山店", "深圳", "深圳市南山区海德三道 88 号", "0755-86660000", 660),
+    ("HZ-XH", "英冠酒店杭州西湖店", "杭州", "杭州市上城区湖滨路 28 号", "0571-87080000", 780),
+    ("HZ-QJ", "英冠酒店杭州钱江新城店", "杭州", "杭州市上城区富春路 290 号", "0571-86880000", 600),
+    ("CD-CX", "英冠酒店成都春熙路店", "成都", "成都市锦江区春熙路 18 号", "028-86660000", 560),
+    ("CD-GX", "英冠酒店成都高新店", "成都", "成都市武侯区天府大道 1199 号", "028-85180000", 480),
+    ("XA-ZL", "英冠酒店西安钟楼店", "西安", "西安市碑林区南大街 6 号", "029-87210000", 520),
+    ("XA-QJ", "英冠酒店西安曲江店", "西安", "西安市雁塔区芙蓉西路 99 号", "029-85520000", 580),
+    ("SY-HT", "英冠酒店三亚海棠湾店", "三亚", "三亚市海棠区海棠北路 88 号", "0898-88860000", 1280),
+    ("SY-DD", "英冠酒店三亚大东海店", "三亚", "三亚市吉阳区榆亚路 36 号", "0898-88210000", 860),
+    ("SY-SYW", "英冠酒店三亚湾店", "三亚", "三亚市天涯区三亚湾路 168 号", "0898-88330000", 740),
+    ("SH-HQ", "英冠酒店上海虹桥店", "上海", "上海市闵行区申长路 988 号", "021-34320000", 600),
+)  # fmt: skip
+ROOM_TYPES = (
+    ("K", "高级大床房", 2, "大床", 10, Decimal("1.0")),
+    ("T", "高级双床房", 2, "双床", 10, Decimal("1.0")),
+    ("S", "行政套房", 3, "大床", 3, Decimal("2.2")),
+)
+STANDARD = [{"hours": 24, "refund": 100}, {"hours": 0, "refund": 0}]
+PREPAID = [{"hours": 72, "refund": 100}, {"hours": 24, "refund": 50}, {"hours": 0, "refund": 0}]
+PLANS = (
+    ("RACK", "门市价", Decimal("1.00"), False, False, False, STANDARD),
+    ("MEMBER", "会员价", Decimal("1.00"), True, False, False, STANDARD),
+    ("BB", "会员含早", Decimal("1.00"), True, True, False, STANDARD),
+    ("PREPAY", "预付优惠（担保）", Decimal("0.88"), True, False, True, PREPAID),
+)
+DAYS = 180
+
+
+async def load(ctx: Context, *, days: int = DAYS) -> int:
+    """Create the hotels once; returns how many were created."""
+    async with ctx.read() as session:
+        if await session.scalar(select(Hotel.id).limit(1)) is not None:
+            return 0
+    today = utcnow().date()
+    async with ctx.write() as tx:
+        for code, name, city, address, phone, rack in HOTELS:
+            hotel = Hotel(code=code, name=name, city=city, address=address, phone=phone)
+            tx.session.add(hotel)
+            await tx.session.flush()
+            for plan_code, plan_name, factor, member, breakfast, guaranteed, policy in PLANS:
+                tx.session.add(RatePlan(hotel_id=hotel.id, code=plan_code, name=plan_name, factor=factor,
+                                        member=member, breakfast=breakfast, breakfast_price=Decimal(68),
+                                        guaranteed=guaranteed, policy=policy))  # fmt: skip
+            for type_code, type_name, capacity, bed, rooms, factor in ROOM_TYPES:
+                room_type = RoomType(
+                    hotel_id=hotel.id, code=type_code, name=type_name, capacity=capacity, bed=bed
+                )
+                tx.session.add(room_type)
+                await tx.session.flush()
+                rows = []
+                for n in range(-1, days):
+                    day = today + timedelta(days=n)
+                    weekend = Decimal("1.15") if day.weekday() in (4, 5) else Decimal(1)
+                    price = (Decimal(rack) * factor * weekend).quantize(Decimal(1))
+                    rows.append({
+                        "room_type_id": room_type.id, "day": day, "total": rooms, "sold": 0, "held": 0,
+                        "out_of_order": 0, "closed": False, "price": price,
+                    })  # fmt: skip
+                await tx.session.execute(insert(Inventory), rows)
+    return len(HOTELS)

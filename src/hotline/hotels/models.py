@@ -1,0 +1,160 @@
+"""Hotels as stored: branches, room types, daily inventory with prices, rate plans with their
+change/cancel policy, reservations with their history and the confirmations sent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.core.audit import Audited
+from hotline.core.clock import utcnow
+from hotline.core.db import Base
+
+
+class Hotel(Audited, Base):
+    __tablename__ = "hotels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    city: Mapped[str] = mapped_column(String(40), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    latitude: Mapped[Decimal | None]
+    longitude: Mapped[Decimal | None]
+    check_in: Mapped[str] = mapped_column(String(5), default="14:00")
+    check_out: Mapped[str] = mapped_column(String(5), default="12:00")
+    hold_until: Mapped[str] = mapped_column(String(5), default="18:00")
+    """Rooms not guaranteed are held until this time on the arrival day (保留到XX点)."""
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class RoomType(Audited, Base):
+    __tablename__ = "room_types"
+    __table_args__ = (UniqueConstraint("hotel_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotels.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int] = mapped_column(default=2)
+    bed: Mapped[str] = mapped_column(String(10), default="大床")
+
+
+class Inventory(Base):
+    """One room type on one night: how many rooms there are, sold, held (group blocks) and out of
+    order, and the rack price. Bookings change `sold` only through a guarded UPDATE."""
+
+    __tablename__ = "room_inventory"
+    __table_args__ = (
+        UniqueConstraint("room_type_id", "day"),
+        CheckConstraint("sold >= 0 AND held >= 0 AND out_of_order >= 0", name="counts_not_negative"),
+        CheckConstraint("sold + held + out_of_order <= total", name="never_oversold"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_types.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    total: Mapped[int]
+    sold: Mapped[int] = mapped_column(default=0)
+    held: Mapped[int] = mapped_column(default=0)
+    out_of_order: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[bool] = mapped_column(default=False)
+    price: Mapped[Decimal]
+    """Rack rate for the night, CNY."""
+
+
+class RatePlan(Audited, Base):
+    __tablename__ = "rate_plans"
+    __table_args__ = (UniqueConstraint("hotel_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotels.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(40))
+    factor: Mapped[Decimal] = mapped_column(default=Decimal("1.00"))
+    """Price = rack × factor (× the member tier's discount when `member` is set)."""
+    member: Mapped[bool] = mapped_column(default=False)
+    breakfast: Mapped[bool] = mapped_column(default=False)
+    breakfast_price: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    """Added per room per night when breakfast is included."""
+    guaranteed: Mapped[bool] = mapped_column(default=False)
+    """A guaranteed booking (prepaid) is held all night; others until the hotel's hold time."""
+    policy: Mapped[list[Any]] = mapped_column(JSON)
+    """Refund by notice, e.g. [{"hours": 48, "refund": 100}, {"hours": 24, "refund": 50},
+    {"hours": 0, "refund": 0}] — cancelling at least `hours` before arrival refunds `refund` % of
+    what was paid."""
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Reservation(Audited, Base):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index("ix_reservations_hotel_arrival", "hotel_id", "arrival"),
+        CheckConstraint("departure > arrival", name="stays_a_night"),
+        CheckConstraint("rooms >= 1", name="at_least_one_room"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(10), unique=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotels.id"))
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_types.id"))
+    rate_plan_id: Mapped[int] = mapped_column(ForeignKey("rate_plans.id"))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    """The booker (a CRM customer)."""
+    guest_name: Mapped[str] = mapped_column(String(60))
+    guest_phone: Mapped[str] = mapped_column(String(20))
+    rooms: Mapped[int]
+    guests: Mapped[int]
+    arrival: Mapped[date]
+    departure: Mapped[date]
+    expected_arrival: Mapped[str] = mapped_column(String(5), default="18:00")
+    hold_until: Mapped[datetime]
+    special_requests: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    """tentative | confirmed | checked_in | checked_out | cancelled | no_show"""
+    nights: Mapped[list[Any]] = mapped_column(JSON)
+    """The price breakdown: [{"date": "2026-12-24", "price": "688.00"}] per room."""
+    total: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    deposit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    cancel_fee: Mapped[Decimal | None]
+    refund: Mapped[Decimal | None]
+    source: Mapped[str] = mapped_column(String(12), default="phone")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ReservationChange(Base):
+    """Each transition of a reservation: who, when, from and to, and why."""
+
+    __tablename__ = "reservation_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    before: Mapped[str] = mapped_column(String(12), default="")
+    after: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Confirmation(Base):
+    """What the customer is told (H6): the event's text as rendered, kept and visible until the
+    notifications capability sends it by SMS and e-mail."""
+
+    __tablename__ = "reservation_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10))
+    """confirmed | modified | cancelled"""
+    text: Mapped[str] = mapped_column(String(1000))

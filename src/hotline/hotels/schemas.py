@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from hotline.core.schemas import NON_BLANK, DbId, Input, Output
+
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class HotelOut(Output):
+    id: int
+    code: str
+    name: str
+    city: str
+    address: str
+    phone: str
+    check_in: str
+    check_out: str
+    hold_until: str
+
+
+class Offer(Output):
+    hotel_id: int
+    hotel: str
+    room_type_id: int
+    room_type: str
+    bed: str
+    capacity: int
+    rate_plan_id: int
+    rate_plan: str
+    breakfast: bool
+    rooms_left: int
+    """The fewest rooms of this type left on any of the nights."""
+    nightly: list[Decimal]
+    """Price per room for each night."""
+    total: Decimal
+    """For the whole stay and all rooms."""
+    policy: str
+
+
+class Alternative(Output):
+    hotel_id: int
+    hotel: str
+    room_type_id: int | None = None
+    room_type: str | None = None
+    rooms_left: int
+    from_total: Decimal
+
+
+class AvailabilityOut(Output):
+    offers: list[Offer]
+    alternatives: list[Alternative]
+    """When the chosen hotel is full: other branches in the city with rooms, cheapest first (H2)."""
+
+
+class BookingIn(Input):
+    hotel_id: DbId
+    room_type_id: DbId
+    rate_plan_id: DbId
+    customer_id: DbId | None = Field(default=None, description="The booker (a CRM customer)")
+    guest_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    guest_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    rooms: int = Field(ge=1, le=20)
+    guests: int = Field(ge=1, le=80)
+    arrival: date
+    departure: date
+    expected_arrival: ClockTime = "18:00"
+    hold_until: ClockTime | None = Field(
+        default=None, description="保留到XX点 (not earlier than the hotel's)"
+    )
+    special_requests: Annotated[str, StringConstraints(max_length=500)] = ""
+    deposit: Decimal = Field(default=Decimal(0), ge=0, le=1_000_000, max_digits=10, decimal_places=2)
+    source: Literal["phone", "walk-in", "web", "pms", "paper"] = "phone"
+    confirm: bool = Field(
+        default=True, description="Confirm at once (else tentative; rooms are held either way)"
+    )
+
+
+class ReservationOut(Output):
+    id: int
+    number: str
+    hotel_id: int
+    room_type_id: int
+    rate_plan_id: int
+    customer_id: int | None
+    guest_name: str
+    guest_phone: str
+    rooms: int
+    guests: int
+    arrival: date
+    departure: date
+    expected_arrival: str
+    hold_until: datetime
+    special_requests: str
+    status: str
+    nights: list[Any]
+    total: Decimal
+    currency: str
+    deposit: Decimal
+    cancel_fee: Decimal | None
+    refund: Decimal | None
+    source: str
+    created_at: datetime
+
+
+class ChangeOut(Output):
+    at: datetime
+    by: int | None
+    before: str
+    after: str
+    note: str
+
+
+class ConfirmationOut(Output):
+    at: datetime
+    kind: str
+    text: str
+
+
+class ReservationDetail(Output):
+    reservation: ReservationOut
+    changes: list[ChangeOut]
+    confirmations: list[ConfirmationOut]
+
+
+class CancelQuote(Output):
+    hours_before_arrival: float
+    refund_percent: int
+    paid: Decimal
+    fee: Decimal
+    refund: Decimal
+    policy: str
+
+
+class TransitionIn(Input):
+    action: Literal["confirm", "check_in", "check_out", "no_show", "cancel"]
+    note: Annotated[str, StringConstraints(max_length=300)] = ""

@@ -1,0 +1,485 @@
+"""Hotel reservations: availability, booking without ever overbooking, the reservation's
+lifecycle, change/cancel policy, and the confirmation the customer is told.
+
+No overbooking (H5): a booking takes its rooms night by night with one guarded statement each —
+`UPDATE room_inventory SET sold = sold + n WHERE … AND total - sold - held - out_of_order >= n` —
+inside the booking's transaction. If any night has no room left, the whole transaction rolls
+back and the caller gets `rooms-sold-out` with the other branches in the city that have rooms.
+PostgreSQL re-checks the condition on the locked row when two bookings race (READ COMMITTED),
+SQLite runs writers one at a time; a CHECK constraint is the last line (`sold + held +
+out_of_order <= total`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from hotline.core.permissions import Permission
+from hotline.crm.models import Customer
+from hotline.hotels.models import (
+    Confirmation,
+    Hotel,
+    Inventory,
+    RatePlan,
+    Reservation,
+    ReservationChange,
+    RoomType,
+)
+from hotline.hotels.schemas import (
+    Alternative,
+    AvailabilityOut,
+    BookingIn,
+    CancelQuote,
+    Offer,
+    ReservationOut,
+)
+
+TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold": Decimal("0.90"),
+                 "platinum": Decimal("0.85")}  # fmt: skip
+FIRST_NUMBER = 60_000_001
+MAX_NIGHTS = 30
+CENT = Decimal("0.01")
+
+
+class RoomsSoldOut(Conflict):
+    code = "rooms-sold-out"
+    title = "No rooms of that type are left for those nights"
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def _nights(arrival: date, departure: date) -> list[date]:
+    return [arrival + timedelta(days=n) for n in range((departure - arrival).days)]
+
+
+def check_dates(arrival: date, departure: date, today: date) -> None:
+    if arrival < today:
+        raise InvalidInput("The arrival date is in the past", field="body.arrival")
+    if departure <= arrival:
+        raise InvalidInput("The departure must be at least a night after the arrival", field="body.departure")
+    if (departure - arrival).days > MAX_NIGHTS:
+        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="body.departure")
+
+
+def night_price(rack: Decimal, plan: RatePlan, tier: str | None) -> Decimal:
+    price = rack * plan.factor
+    if plan.member and tier is not None:
+        price *= TIER_DISCOUNT.get(tier, Decimal("1.00"))
+    if plan.breakfast:
+        price += plan.breakfast_price
+    return _money(price)
+
+
+def refund_percent(policy: list[dict[str, int]], hours_before: float) -> int:
+    """The policy's window for a change `hours_before` arrival: the first window (from the
+    longest notice) whose notice was given."""
+    for window in sorted(policy, key=lambda w: -w["hours"]):
+        if hours_before >= window["hours"]:
+            return int(window["refund"])
+    return 0
+
+
+def policy_text(policy: list[dict[str, int]]) -> str:
+    parts = []
+    for window in sorted(policy, key=lambda w: -w["hours"]):
+        if window["hours"] > 0:
+            parts.append(f"入住前{window['hours']}小时以上取消退还{window['refund']}%")
+        else:
+            parts.append(f"此后取消退还{window['refund']}%")
+    return "；".join(parts)
+
+
+def _today(hotel: Hotel) -> date:
+    return utcnow().astimezone(ZoneInfo(hotel.timezone)).date()
+
+
+def _arrival_moment(hotel: Hotel, arrival: date) -> datetime:
+    hour, minute = (int(x) for x in hotel.check_in.split(":"))
+    return datetime.combine(arrival, time(hour, minute), tzinfo=ZoneInfo(hotel.timezone))
+
+
+# ---------------------------------------------------------------- availability
+
+
+@dataclass
+class _Night:
+    left: int
+    price: Decimal
+    closed: bool
+
+
+async def _left(
+    session: AsyncSession, room_type_ids: list[int], nights: list[date]
+) -> dict[int, list[_Night]]:
+    rows = await session.execute(
+        select(Inventory.room_type_id, Inventory.day, Inventory.total - Inventory.sold - Inventory.held
+               - Inventory.out_of_order, Inventory.price, Inventory.closed)
+        .where(Inventory.room_type_id.in_(room_type_ids), Inventory.day.in_(nights))
+    )  # fmt: skip
+    found: dict[int, dict[date, _Night]] = {}
+    for room_type_id, day, left, price, closed in rows:
+        found.setdefault(room_type_id, {})[day] = _Night(int(left), price, closed)
+    return {
+        rt: [by_day[d] for d in nights] for rt, by_day in found.items() if all(d in by_day for d in nights)
+    }
+
+
+async def availability(
+    ctx: Context, *, arrival: date, departure: date, rooms: int, guests: int,
+    city: str | None = None, hotel_id: int | None = None, tier: str | None = None,
+) -> AvailabilityOut:  # fmt: skip
+    """Per hotel and room type: rooms left for every night and the price per night and stay, per
+    rate plan; when the chosen hotel is full, the other branches in its city that have rooms."""
+    ctx.require(Permission.BOOKINGS_READ)
+    if city is None and hotel_id is None:
+        raise InvalidInput("Choose a city or a hotel", field="city")
+    nights = _nights(arrival, departure) if departure > arrival else []
+    if not nights:
+        raise InvalidInput("The departure must be at least a night after the arrival", field="departure")
+    async with ctx.read() as session:
+        query = select(Hotel).where(Hotel.active.is_(True))
+        chosen: Hotel | None = None
+        if hotel_id is not None:
+            chosen = await session.get(Hotel, hotel_id)
+            if chosen is None:
+                raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+            query = query.where(Hotel.city == chosen.city)
+        else:
+            query = query.where(Hotel.city == city)
+        hotels = list((await session.scalars(query.order_by(Hotel.code))).all())
+        if hotels:
+            check_dates(arrival, departure, _today(hotels[0]))
+        ids = [h.id for h in hotels]
+        types = list((await session.scalars(select(RoomType).where(RoomType.hotel_id.in_(ids)))).all())
+        plans = list(
+            (
+                await session.scalars(
+                    select(RatePlan).where(RatePlan.hotel_id.in_(ids), RatePlan.active.is_(True))
+                )
+            ).all()
+        )
+        left = await _left(session, [t.id for t in types], nights)
+    offers: list[Offer] = []
+    for room_type in types:
+        per_night = left.get(room_type.id)
+        if per_night is None or room_type.capacity * rooms < guests:
+            continue
+        can = min(0 if n.closed else n.left for n in per_night)
+        hotel = next(h for h in hotels if h.id == room_type.hotel_id)
+        for plan in (p for p in plans if p.hotel_id == hotel.id):
+            prices = [night_price(n.price, plan, tier) for n in per_night]
+            offers.append(
+                Offer(
+                    hotel_id=hotel.id, hotel=hotel.name, room_type_id=room_type.id, room_type=room_type.name,
+                    bed=room_type.bed, capacity=room_type.capacity, rate_plan_id=plan.id, rate_plan=plan.name,
+                    breakfast=plan.breakfast, rooms_left=can, nightly=prices,
+                    total=_money(sum(prices, Decimal(0)) * rooms), policy=policy_text(plan.policy),
+                )
+            )  # fmt: skip
+    if chosen is not None:
+        mine = [o for o in offers if o.hotel_id == chosen.id]
+        if any(o.rooms_left >= rooms for o in mine):
+            return AvailabilityOut(offers=mine, alternatives=[])
+        return AvailabilityOut(offers=mine, alternatives=_alternatives(offers, chosen.id, rooms))
+    return AvailabilityOut(offers=offers, alternatives=[])
+
+
+def _alternatives(offers: list[Offer], hotel_id: int, rooms: int) -> list[Alternative]:
+    best: dict[int, Alternative] = {}
+    for offer in offers:
+        if offer.hotel_id == hotel_id or offer.rooms_left < rooms:
+            continue
+        current = best.get(offer.hotel_id)
+        if current is None or offer.total < current.from_total:
+            best[offer.hotel_id] = Alternative(
+                hotel_id=offer.hotel_id,
+                hotel=offer.hotel,
+                rooms_left=offer.rooms_left,
+                from_total=offer.total,
+            )
+    return sorted(best.values(), key=lambda a: a.from_total)
+
+
+# ---------------------------------------------------------------- booking
+
+
+async def _take(session: AsyncSession, room_type_id: int, nights: list[date], rooms: int) -> bool:
+    """Take `rooms` on every night, or nothing (the caller's transaction rolls back)."""
+    for night in nights:
+        result = await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.room_type_id == room_type_id, Inventory.day == night, Inventory.closed.is_(False),
+                Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order >= rooms,
+            )
+            .values(sold=Inventory.sold + rooms)
+        )  # fmt: skip
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+    return True
+
+
+async def _release(session: AsyncSession, reservation: Reservation, nights: list[date] | None = None) -> None:
+    await session.execute(
+        update(Inventory)
+        .where(Inventory.room_type_id == reservation.room_type_id,
+               Inventory.day.in_(nights or _nights(reservation.arrival, reservation.departure)))
+        .values(sold=Inventory.sold - reservation.rooms)
+    )  # fmt: skip
+
+
+async def _next_number(session: AsyncSession) -> str:
+    highest = await session.scalar(select(func.max(Reservation.number)))
+    return str(max(FIRST_NUMBER, int(highest) + 1 if highest else 0))
+
+
+async def book(ctx: Context, data: BookingIn) -> ReservationOut:
+    ctx.require(Permission.BOOKINGS_WRITE)
+    async with ctx.read() as session:
+        hotel = await session.get(Hotel, data.hotel_id)
+        room_type = await session.get(RoomType, data.room_type_id)
+        plan = await session.get(RatePlan, data.rate_plan_id)
+        customer = await session.get(Customer, data.customer_id) if data.customer_id else None
+    if hotel is None or not hotel.active:
+        raise NotFound(f"No hotel {data.hotel_id}", field="body.hotel_id")
+    if room_type is None or room_type.hotel_id != hotel.id:
+        raise InvalidInput("That room type is not one of this hotel's", field="body.room_type_id")
+    if plan is None or plan.hotel_id != hotel.id or not plan.active:
+        raise InvalidInput("That rate plan is not offered by this hotel", field="body.rate_plan_id")
+    if data.customer_id and (customer is None or customer.anonymised):
+        raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+    check_dates(data.arrival, data.departure, _today(hotel))
+    if data.guests > room_type.capacity * data.rooms:
+        raise InvalidInput(
+            f"{data.rooms} × {room_type.name} sleep at most {room_type.capacity * data.rooms}",
+            field="body.guests",
+        )
+    nights = _nights(data.arrival, data.departure)
+    zone = ZoneInfo(hotel.timezone)
+    if plan.guaranteed:
+        hold_until = datetime.combine(data.arrival + timedelta(days=1), time(6, 0), tzinfo=zone)
+    else:
+        hold = max(data.hold_until or hotel.hold_until, hotel.hold_until)
+        hour, minute = (int(x) for x in hold.split(":"))
+        hold_until = datetime.combine(data.arrival, time(hour, minute), tzinfo=zone)
+    tier = customer.tier if customer is not None else None
+    try:
+        async with ctx.write() as tx:
+            if not await _take(tx.session, room_type.id, nights, data.rooms):
+                raise RoomsSoldOut(
+                    f"No {room_type.name} left for all those nights", field="body.room_type_id"
+                )
+            rows = await tx.session.execute(
+                select(Inventory.day, Inventory.price).where(Inventory.room_type_id == room_type.id,
+                                                             Inventory.day.in_(nights)).order_by(Inventory.day)
+            )  # fmt: skip
+            breakdown = [
+                {"date": day.isoformat(), "price": str(night_price(price, plan, tier))} for day, price in rows
+            ]
+            total = _money(sum((Decimal(n["price"]) for n in breakdown), Decimal(0)) * data.rooms)
+            reservation = Reservation(
+                number=await _next_number(tx.session), hotel_id=hotel.id, room_type_id=room_type.id,
+                rate_plan_id=plan.id, customer_id=data.customer_id, guest_name=data.guest_name,
+                guest_phone=data.guest_phone, rooms=data.rooms, guests=data.guests, arrival=data.arrival,
+                departure=data.departure, expected_arrival=data.expected_arrival, hold_until=hold_until,
+                special_requests=data.special_requests, status="confirmed" if data.confirm else "tentative",
+                nights=breakdown, total=total, deposit=data.deposit, source=data.source,
+                created_by=ctx.actor.user_id,
+            )  # fmt: skip
+            tx.session.add(reservation)
+            await tx.session.flush()
+            tx.session.add(ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id,
+                                             after=reservation.status, note="booked"))  # fmt: skip
+            if data.confirm:
+                tx.session.add(_confirmation(reservation, hotel, room_type, plan, "confirmed"))
+            await tx.session.flush()
+            return ReservationOut.model_validate(reservation)
+    except RoomsSoldOut as sold_out:
+        offers = await availability(ctx, arrival=data.arrival, departure=data.departure, rooms=data.rooms,
+                                    guests=data.guests, city=hotel.city, tier=tier)  # fmt: skip
+        sold_out.extra["alternatives"] = [
+            a.model_dump(mode="json") for a in _instead(offers.offers, hotel.id, room_type.id, data.rooms)
+        ]
+        raise
+
+
+def _instead(offers: list[Offer], hotel_id: int, room_type_id: int, rooms: int) -> list[Alternative]:
+    """What to offer a caller whose room type just sold out: other room types of the same hotel
+    first, then the other branches in the city; cheapest first, five at most."""
+    best: dict[tuple[int, int], Alternative] = {}
+    for offer in offers:
+        if offer.room_type_id == room_type_id or offer.rooms_left < rooms:
+            continue
+        key = (offer.hotel_id, offer.room_type_id)
+        if key not in best or offer.total < best[key].from_total:
+            best[key] = Alternative(
+                hotel_id=offer.hotel_id, hotel=offer.hotel, room_type_id=offer.room_type_id,
+                room_type=offer.room_type, rooms_left=offer.rooms_left, from_total=offer.total,
+            )  # fmt: skip
+    return sorted(best.values(), key=lambda a: (a.hotel_id != hotel_id, a.from_total))[:5]
+
+
+def _confirmation(
+    reservation: Reservation, hotel: Hotel, room_type: RoomType, plan: RatePlan, kind: str
+) -> Confirmation:
+    """The text the customer is sent (H6): hotel, address, phone, dates, amount, hold time, policy."""
+    nights = (reservation.departure - reservation.arrival).days
+    hold = reservation.hold_until.astimezone(ZoneInfo(hotel.timezone))
+    held = "整晚保留（担保）" if plan.guaranteed else f"房间保留至{reservation.arrival:%m月%d日} {hold:%H:%M}"
+    verb = {"confirmed": "已成功预订", "modified": "的预订已修改为", "cancelled": "已取消预订"}[kind]
+    text = (
+        f"【英冠酒店】{reservation.guest_name}您好，您{verb}{hotel.name}{room_type.name}{reservation.rooms}间，"
+        f"{reservation.arrival:%Y年%m月%d日}入住，{reservation.departure:%Y年%m月%d日}离店，共{nights}晚，"
+        f"房费合计¥{reservation.total}。酒店地址：{hotel.address}，电话：{hotel.phone}。{held}。"
+        f"取消政策：{policy_text(plan.policy)}。预订号{reservation.number}。"
+    )
+    if kind == "cancelled":
+        text = (
+            f"【英冠酒店】{reservation.guest_name}您好，您在{hotel.name}的预订{reservation.number}"
+            f"（{reservation.arrival:%m月%d日}入住）已取消，取消费¥{reservation.cancel_fee or 0}，"
+            f"退款¥{reservation.refund or 0}。酒店电话：{hotel.phone}。"
+        )
+    return Confirmation(reservation_id=reservation.id, kind=kind, text=text)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+TRANSITIONS = {
+    "confirm": ({"tentative"}, "confirmed"),
+    "check_in": ({"confirmed"}, "checked_in"),
+    "check_out": ({"checked_in"}, "checked_out"),
+    "no_show": ({"confirmed"}, "no_show"),
+    "cancel": ({"tentative", "confirmed"}, "cancelled"),
+}
+
+
+async def _load(session: AsyncSession, reservation_id: int) -> Reservation:
+    reservation = await session.get(Reservation, reservation_id, with_for_update=True)
+    if reservation is None:
+        raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+    return reservation
+
+
+async def quote_cancel(ctx: Context, reservation_id: int) -> CancelQuote:
+    """The fee and refund of cancelling now, shown before the agent confirms (H7)."""
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        reservation = await session.get(Reservation, reservation_id)
+        if reservation is None:
+            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+        hotel = await session.get(Hotel, reservation.hotel_id)
+        plan = await session.get(RatePlan, reservation.rate_plan_id)
+    if hotel is None or plan is None:
+        raise NotFound("The reservation's hotel or rate plan is gone", field="reservation_id")
+    return _quote(reservation, hotel, plan, utcnow())
+
+
+def _quote(reservation: Reservation, hotel: Hotel, plan: RatePlan, now: datetime) -> CancelQuote:
+    hours = (_arrival_moment(hotel, reservation.arrival) - now).total_seconds() / 3600
+    percent = refund_percent(plan.policy, hours)
+    refund = _money(reservation.deposit * percent / 100)
+    return CancelQuote(
+        hours_before_arrival=round(hours, 1), refund_percent=percent, paid=reservation.deposit,
+        fee=reservation.deposit - refund, refund=refund, policy=policy_text(plan.policy),
+    )  # fmt: skip
+
+
+async def transition(ctx: Context, reservation_id: int, action: str, *, note: str = "") -> ReservationOut:
+    ctx.require(Permission.BOOKINGS_WRITE)
+    allowed, after = TRANSITIONS[action]
+    now = utcnow()
+    async with ctx.write() as tx:
+        reservation = await _load(tx.session, reservation_id)
+        if reservation.status not in allowed:
+            raise InvalidTransition(f"A {reservation.status} reservation cannot be {after.replace('_', ' ')}")
+        hotel = await tx.session.get(Hotel, reservation.hotel_id)
+        room_type = await tx.session.get(RoomType, reservation.room_type_id)
+        plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
+        if hotel is None or room_type is None or plan is None:
+            raise NotFound("The reservation's hotel, room type or rate plan is gone", field="reservation_id")
+        if action == "check_in" and _today(hotel) < reservation.arrival:
+            raise InvalidTransition("Guests check in on or after the arrival date")
+        if action == "no_show" and now < reservation.hold_until:
+            raise InvalidTransition("The room is still held for the guest")
+        before = reservation.status
+        if action == "cancel":
+            quote = _quote(reservation, hotel, plan, now)
+            reservation.cancel_fee, reservation.refund = quote.fee, quote.refund
+            note = note or f"fee {quote.fee}, refund {quote.refund} ({quote.refund_percent}%)"
+            await _release(tx.session, reservation)
+        if action == "no_show":  # the nights after the first go back on sale
+            await _release(tx.session, reservation, _nights(reservation.arrival, reservation.departure)[1:])
+        reservation.status = after
+        tx.session.add(ReservationChange(reservation_id=reservation.id, at=now, by=ctx.actor.user_id,
+                                         before=before, after=after, note=note[:300]))  # fmt: skip
+        if action in ("confirm", "cancel"):
+            tx.session.add(_confirmation(reservation, hotel, room_type, plan,
+                                         "confirmed" if action == "confirm" else "cancelled"))  # fmt: skip
+        await tx.session.flush()
+        return ReservationOut.model_validate(reservation)
+
+
+async def get(
+    ctx: Context, reservation_id: int
+) -> tuple[Reservation, list[ReservationChange], list[Confirmation]]:
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        reservation = await session.get(Reservation, reservation_id)
+        if reservation is None:
+            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+        changes = (
+            await session.scalars(
+                select(ReservationChange)
+                .where(ReservationChange.reservation_id == reservation_id)
+                .order_by(ReservationChange.id)
+            )
+        ).all()
+        sent = (
+            await session.scalars(
+                select(Confirmation)
+                .where(Confirmation.reservation_id == reservation_id)
+                .order_by(Confirmation.id)
+            )
+        ).all()
+        return reservation, list(changes), list(sent)
+
+
+async def find(
+    ctx: Context, *, number: str | None = None, customer_id: int | None = None, hotel_id: int | None = None,
+    arrival: date | None = None, limit: int = 50,
+) -> list[Reservation]:  # fmt: skip
+    ctx.require(Permission.BOOKINGS_READ)
+    query = select(Reservation).order_by(Reservation.arrival.desc(), Reservation.id.desc()).limit(limit)
+    if number:
+        query = query.where(Reservation.number == number)
+    if customer_id:
+        query = query.where(Reservation.customer_id == customer_id)
+    if hotel_id:
+        query = query.where(Reservation.hotel_id == hotel_id)
+    if arrival:
+        query = query.where(Reservation.arrival == arrival)
+    async with ctx.read() as session:
+        return list((await session.scalars(query)).all())
+
+
+async def hotels(ctx: Context) -> list[Hotel]:
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(Hotel).where(Hotel.active.is_(True)).order_by(Hotel.city, Hotel.code)
+                )
+            ).all()
+        )
