@@ -22,6 +22,7 @@ export class ProblemError extends Error {
     public detail: string,
     public errors: FieldError[] = [],
     public retryAfter: number | null = null,
+    public raw: Record<string, unknown> = {},
   ) {
     super(detail)
   }
@@ -52,6 +53,7 @@ export function toProblem(status: number, body: unknown): ProblemError {
     problem.detail ?? problem.title ?? `HTTP ${status}`,
     problem.errors ?? [],
     problem.retry_after ?? null,
+    (body ?? {}) as Record<string, unknown>,
   )
 }
 

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -33,6 +33,15 @@ const en: typeof zh = {
     edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
     type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
+  },
+  booking: {
+    title: 'Hotel booking', customer: 'Booker', customerHint: 'Caller number or member no.', city: 'City', hotel: 'Hotel', anyHotel: 'Any branch',
+    arrival: 'Arrival', departure: 'Departure', rooms: 'Rooms', guests: 'Guests', booker: 'Booker', soldOut: 'Just sold out; offer instead:',
+    full: 'The chosen hotel is full; other branches in the city have rooms:', left: '{n} left', roomType: 'Room type', plan: 'Rate', nightly: 'Per night', total: 'Total',
+    roomsLeft: 'Left', policy: 'Cancellation', choose: 'Choose', who: 'Who stays', self: 'The booker', friend: 'A friend',
+    guestName: 'Guest name', guestPhone: 'Guest phone', expected: 'Expected arrival', holdUntil: 'Hold until', holdDefault: "The hotel's rule",
+    requests: 'Requests', requestsHint: 'e.g. high floor, non-smoking, extra bed', deposit: 'Deposit', confirm: 'Confirm booking',
+    done: 'Booked · reservation {number}', sentLater: 'The SMS and e-mail go out with the notifications service; this is what the guest will get.',
   },
   customers: {
     title: 'Customers', searchPlaceholder: 'Phone / name or pinyin / member number / ID number / e-mail', create: 'New customer', memberNumber: 'Member no.',

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -31,6 +31,15 @@ export default {
     edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
     type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
     statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
+  },
+  booking: {
+    title: '酒店预订', customer: '订房人', customerHint: '来电号码或会员号', city: '城市', hotel: '酒店', anyHotel: '全部门店',
+    arrival: '入住', departure: '离店', rooms: '间数', guests: '人数', booker: '订房人', soldOut: '刚刚被订完，可改订：',
+    full: '所选酒店已满，同城其他门店有房：', left: '剩 {n} 间', roomType: '房型', plan: '价格', nightly: '每晚', total: '合计',
+    roomsLeft: '剩余', policy: '取消政策', choose: '选择', who: '入住人', self: '本人入住', friend: '为朋友预订',
+    guestName: '入住人姓名', guestPhone: '入住人电话', expected: '预计到店', holdUntil: '保留到', holdDefault: '按酒店规定',
+    requests: '特殊要求', requestsHint: '如：高楼层、无烟、加床', deposit: '定金', confirm: '确认预订',
+    done: '预订成功 · 预订号 {number}', sentLater: '确认短信与邮件将由通知服务发送（上线后）；这里是客人将收到的内容。',
   },
   customers: {
     title: '客户', searchPlaceholder: '手机号 / 姓名或拼音 / 会员号 / 证件号 / 邮箱', create: '新建客户', memberNumber: '会员号',

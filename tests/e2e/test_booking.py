@@ -1,0 +1,39 @@
+"""The booking desk in a browser: seed 000's call — the caller is 张伟, he wants a room in
+Shanghai tomorrow, the agent picks the Bund hotel's member rate, takes the guest's phone and the
+arrival time, confirms, and sees what 张伟 will be sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ROOT, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_agent_books_a_room_for_the_caller(page: Page) -> None:
+    sign_in(page, "agent3")
+    page.get_by_test_id("nav-booking").click()
+    page.get_by_test_id("booking-customer").fill("13800138000")
+    page.get_by_test_id("booking-customer").press("Enter")
+    expect(page.get_by_test_id("booking-customer-found")).to_contain_text("张伟 先生 · 88000001 · 金卡")
+    page.get_by_test_id("booking-search").click()
+    offers = page.get_by_test_id("booking-offers")
+    row = (
+        offers.locator("tr", has_text="英冠酒店上海外滩店")
+        .filter(has_text="高级大床房")
+        .filter(has_text="会员价")
+        .first
+    )
+    row.get_by_test_id("booking-choose").click()
+    expect(page.get_by_test_id("booking-guest-name")).to_have_value("张伟")
+    page.get_by_test_id("booking-guest-phone").fill("13800138000")
+    page.get_by_test_id("booking-confirm").click()
+    done = page.get_by_test_id("booking-done")
+    expect(done).to_contain_text("预订成功 · 预订号 600000")
+    expect(done).to_contain_text("英冠酒店上海外滩店高级大床房1间")
+    expect(done).to_contain_text("上海市黄浦区中山东一路 18 号")
+    page.screenshot(path=str(Path(ROOT, "test-results/booking.png")))
