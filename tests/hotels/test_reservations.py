@@ -195,3 +195,23 @@ async def test_cancelling_shows_the_fee_first_applies_the_policy_and_frees_the_r
     assert "取消费¥500" in detail["confirmations"][1]["text"]
     no_show = await agent.post(url, json={"action": "no_show"})
     assert_problem(no_show, 409, "invalid-transition")
+
+
+async def test_a_stay_is_on_the_customers_timeline_and_checking_out_earns_points(
+    seeded: Context, users: Users
+) -> None:
+    frontdesk = await users("frontdesk")
+    zhang = (await frontdesk.get("/api/customers", params={"q": "88000001"})).json()[0]
+    before = (await frontdesk.get(f"/api/customers/{zhang['id']}/loyalty")).json()["points"]
+    booking = {**await ids(seeded), **stay(0, 1), "customer_id": zhang["id"], "guest_name": "张伟",
+               "guest_phone": "13800138000", "rooms": 1, "guests": 1}  # fmt: skip
+    reservation = (await frontdesk.post("/api/reservations", json=booking)).json()
+    url = f"/api/reservations/{reservation['id']}/transition"
+    assert (await frontdesk.post(url, json={"action": "check_in"})).json()["status"] == "checked_in"
+    assert (await frontdesk.post(url, json={"action": "check_out"})).json()["status"] == "checked_out"
+    after = (await frontdesk.get(f"/api/customers/{zhang['id']}/loyalty")).json()
+    assert after["points"] - before == int(Decimal(reservation["total"]) * Decimal("1.5"))  # gold earns ×1.5
+    titles = [
+        e["title"] for e in (await frontdesk.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
+    ]
+    assert [t.split(" ")[0] for t in titles[:3]] == ["离店", "入住", "预订"]

@@ -21,9 +21,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
-from hotline.core.context import Context
+from hotline.core.context import Actor, Context
 from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import loyalty, timeline
 from hotline.crm.models import Customer
 from hotline.hotels.models import (
     Confirmation,
@@ -304,7 +305,10 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             if data.confirm:
                 tx.session.add(_confirmation(reservation, hotel, room_type, plan, "confirmed"))
             await tx.session.flush()
-            return ReservationOut.model_validate(reservation)
+            booked = ReservationOut.model_validate(reservation)
+        if booked.customer_id is not None:
+            await _on_timeline(ctx, booked, booked.customer_id, hotel, room_type, "预订")
+        return booked
     except RoomsSoldOut as sold_out:
         offers = await availability(ctx, arrival=data.arrival, departure=data.departure, rooms=data.rooms,
                                     guests=data.guests, city=hotel.city, tier=tier)  # fmt: skip
@@ -424,10 +428,32 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         tx.session.add(ReservationChange(reservation_id=reservation.id, at=now, by=ctx.actor.user_id,
                                          before=before, after=after, note=note[:300]))  # fmt: skip
         if action in ("confirm", "cancel"):
-            tx.session.add(_confirmation(reservation, hotel, room_type, plan,
-                                         "confirmed" if action == "confirm" else "cancelled"))  # fmt: skip
+            kind = "confirmed" if action == "confirm" else "cancelled"
+            tx.session.add(_confirmation(reservation, hotel, room_type, plan, kind))
         await tx.session.flush()
-        return ReservationOut.model_validate(reservation)
+        done = ReservationOut.model_validate(reservation)
+    steps = {"cancel": "取消", "check_in": "入住", "check_out": "离店", "no_show": "未到店"}
+    if done.customer_id is not None and action in steps:
+        await _on_timeline(ctx, done, done.customer_id, hotel, room_type, steps[action])
+    if done.customer_id is not None and action == "check_out":  # a stay earns points (C4)
+        stay = f"{hotel.name} {len(done.nights)}晚"
+        system = ctx.as_actor(Actor.system("hotels"))
+        await loyalty.earn(
+            system, done.customer_id, done.total, reason=stay, ref=f"reservation:{done.number}"
+        )
+    return done
+
+
+async def _on_timeline(
+    ctx: Context, reservation: ReservationOut, customer_id: int, hotel: Hotel, room_type: RoomType, what: str
+) -> None:
+    """The booking's steps on the customer's timeline (C3), once each."""
+    title = f"{what} {hotel.name} {room_type.name}{reservation.rooms}间 · {reservation.arrival:%m月%d日}入住"
+    await timeline.add(
+        ctx.as_actor(Actor.system("hotels")), customer_id, "booking", title,
+        ref=f"reservation:{reservation.number}:{what}",
+        detail=f"预订号{reservation.number} · ¥{reservation.total} · {reservation.status}",
+    )  # fmt: skip
 
 
 async def get(
