@@ -215,3 +215,35 @@ async def test_a_stay_is_on_the_customers_timeline_and_checking_out_earns_points
         e["title"] for e in (await frontdesk.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
     ]
     assert [t.split(" ")[0] for t in titles[:3]] == ["离店", "入住", "预订"]
+
+
+async def test_a_change_that_no_longer_fits_changes_nothing_and_one_that_fits_moves_the_rooms(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    suite = await ids(seeded, room="S", plan="RACK")
+    king = await ids(seeded, room="K", plan="RACK")
+    first = {**suite, **stay(6, 2), "guest_name": "甲", "guest_phone": "13900000001", "rooms": 2, "guests": 2}
+    mine = (await agent.post("/api/reservations", json=first)).json()
+    other = {
+        **suite,
+        **stay(10, 1),
+        "guest_name": "乙",
+        "guest_phone": "13900000002",
+        "rooms": 3,
+        "guests": 2,
+    }
+    assert (await agent.post("/api/reservations", json=other)).status_code == 201  # day 10: all 3 suites gone
+    url = f"/api/reservations/{mine['id']}"
+    moved = await agent.patch(url, json=stay(9, 2))  # nights 9 and 10: no suite on the 10th
+    assert_problem(moved, 409, "rooms-sold-out", "body.room_type_id")
+    assert (await agent.get(url)).json()["reservation"]["arrival"] == mine["arrival"]
+    assert await sold(seeded, suite["room_type_id"]) == 2 * 2 + 3  # nothing moved
+    too_many = await agent.patch(url, json={"guests": 7})
+    assert_problem(too_many, 422, "invalid-input", "body.guests")
+    changed = (await agent.patch(url, json={"room_type_id": king["room_type_id"], "rooms": 1})).json()
+    assert (changed["room_type_id"], changed["rooms"]) == (king["room_type_id"], 1)
+    assert await sold(seeded, suite["room_type_id"]) == 3 and await sold(seeded, king["room_type_id"]) == 2
+    detail = (await agent.get(url)).json()
+    assert [c["kind"] for c in detail["confirmations"]] == ["confirmed", "modified"]
+    assert "高级大床房1间" in detail["confirmations"][1]["text"]

@@ -18,6 +18,7 @@ from hotline.hotels.schemas import (
     ChangeOut,
     ConfirmationOut,
     HotelOut,
+    ModifyIn,
     ReservationDetail,
     ReservationOut,
     TransitionIn,
@@ -89,3 +90,9 @@ async def transition(reservation_id: IdPath, body: TransitionIn, ctx: WRITE) -> 
     """confirm, check_in, check_out, no_show, cancel (with the policy's fee); 409 when the state
     does not allow it."""
     return await service.transition(ctx, reservation_id, body.action, note=body.note)
+
+
+@router.patch("/reservations/{reservation_id}")
+async def modify(reservation_id: IdPath, body: ModifyIn, ctx: WRITE) -> ReservationOut:
+    """New dates, room type or count; 409 `rooms-sold-out` (nothing changed) if it no longer fits."""
+    return await service.modify(ctx, reservation_id, body)

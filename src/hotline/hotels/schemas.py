@@ -141,3 +141,14 @@ class CancelQuote(Output):
 class TransitionIn(Input):
     action: Literal["confirm", "check_in", "check_out", "no_show", "cancel"]
     note: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class ModifyIn(Input):
+    """What changes; the rest stays. Re-checked and moved in one transaction: if the new stay does
+    not fit, nothing changes."""
+
+    arrival: date | None = None
+    departure: date | None = None
+    room_type_id: DbId | None = None
+    rooms: int | None = Field(default=None, ge=1, le=20)
+    guests: int | None = Field(default=None, ge=1, le=80)

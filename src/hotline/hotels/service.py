@@ -40,6 +40,7 @@ from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
     CancelQuote,
+    ModifyIn,
     Offer,
     ReservationOut,
 )
@@ -454,6 +455,63 @@ async def _on_timeline(
         ref=f"reservation:{reservation.number}:{what}",
         detail=f"预订号{reservation.number} · ¥{reservation.total} · {reservation.status}",
     )  # fmt: skip
+
+
+async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> ReservationOut:
+    """New dates, room type or count: the old rooms go back and the new ones are taken in one
+    transaction, so a stay that no longer fits changes nothing (`rooms-sold-out`)."""
+    ctx.require(Permission.BOOKINGS_WRITE)
+    async with ctx.write() as tx:
+        reservation = await _load(tx.session, reservation_id)
+        if reservation.status not in ("tentative", "confirmed"):
+            raise InvalidTransition(f"A {reservation.status} reservation cannot be changed")
+        hotel = await tx.session.get(Hotel, reservation.hotel_id)
+        plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
+        room_type = await tx.session.get(RoomType, data.room_type_id or reservation.room_type_id)
+        if hotel is None or plan is None:
+            raise NotFound("The reservation's hotel or rate plan is gone", field="reservation_id")
+        if room_type is None or room_type.hotel_id != hotel.id:
+            raise InvalidInput("That room type is not one of this hotel's", field="body.room_type_id")
+        arrival = data.arrival or reservation.arrival
+        departure = data.departure or reservation.departure
+        rooms, guests = data.rooms or reservation.rooms, data.guests or reservation.guests
+        check_dates(arrival, departure, _today(hotel))
+        if guests > room_type.capacity * rooms:
+            sleeps = f"{rooms} × {room_type.name} sleep at most {room_type.capacity * rooms}"
+            raise InvalidInput(sleeps, field="body.guests")
+        await _release(tx.session, reservation)
+        nights = _nights(arrival, departure)
+        if not await _take(tx.session, room_type.id, nights, rooms):
+            raise RoomsSoldOut(f"No {room_type.name} left for all the new nights", field="body.room_type_id")
+        customer = (
+            await tx.session.get(Customer, reservation.customer_id) if reservation.customer_id else None
+        )
+        tier = customer.tier if customer is not None else None
+        rows = await tx.session.execute(
+            select(Inventory.day, Inventory.price)
+            .where(Inventory.room_type_id == room_type.id, Inventory.day.in_(nights))
+            .order_by(Inventory.day)
+        )
+        before = f"{reservation.arrival}–{reservation.departure} × {reservation.rooms}"
+        reservation.nights = [
+            {"date": d.isoformat(), "price": str(night_price(p, plan, tier))} for d, p in rows
+        ]
+        reservation.total = _money(sum((Decimal(n["price"]) for n in reservation.nights), Decimal(0)) * rooms)
+        reservation.arrival, reservation.departure = arrival, departure
+        reservation.rooms, reservation.guests, reservation.room_type_id = rooms, guests, room_type.id
+        zone = ZoneInfo(hotel.timezone)
+        if not plan.guaranteed and reservation.hold_until.astimezone(zone).date() != arrival:
+            reservation.hold_until = datetime.combine(
+                arrival, reservation.hold_until.astimezone(zone).time(), tzinfo=zone
+            )
+        note = f"modified {before} → {arrival}–{departure} × {rooms}"
+        status = reservation.status
+        change = ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id, before=status,
+                                   after=status, note=note)  # fmt: skip
+        tx.session.add(change)
+        tx.session.add(_confirmation(reservation, hotel, room_type, plan, "modified"))
+        await tx.session.flush()
+        return ReservationOut.model_validate(reservation)
 
 
 async def get(
