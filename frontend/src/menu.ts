@@ -11,6 +11,7 @@ export const MENU: MenuItem[] = [
   { name: 'home', path: '/', label: 'menu.home', icon: 'HomeFilled' },
   { name: 'customers', path: '/customers', label: 'menu.customers', icon: 'UserFilled', permission: 'customers.read' },
   { name: 'booking', path: '/booking', label: 'menu.booking', icon: 'House', permission: 'bookings.write' },
+  { name: 'reservations', path: '/reservations', label: 'menu.reservations', icon: 'Tickets', permission: 'bookings.read' },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
   { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },
   { name: 'queues', path: '/admin/queues', label: 'menu.queues', icon: 'Operation', permission: 'routing.read' },

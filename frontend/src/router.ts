@@ -21,6 +21,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'customers', name: 'customers', component: () => import('./views/CustomersView.vue'), meta: { permission: 'customers.read' } },
       { path: 'customers/:id(\\d+)', name: 'customer', component: () => import('./views/CustomerView.vue'), meta: { permission: 'customers.read' } },
       { path: 'booking', name: 'booking', component: () => import('./views/BookingView.vue'), meta: { permission: 'bookings.write' } },
+      { path: 'reservations', name: 'reservations', component: () => import('./views/ReservationsView.vue'), meta: { permission: 'bookings.read' } },
       { path: 'calls', name: 'calls', component: () => import('./views/CallsView.vue'), meta: { permission: 'calls.read' } },
       { path: 'agents', name: 'agents', component: () => import('./views/AgentsView.vue'), meta: { permission: 'agents.read' } },
       { path: 'admin/queues', name: 'queues', component: () => import('./views/QueuesView.vue'), meta: { permission: 'routing.read' } },

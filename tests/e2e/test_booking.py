@@ -4,6 +4,7 @@ arrival time, confirms, and sees what 张伟 will be sent."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,16 @@ def test_an_agent_books_a_room_for_the_caller(page: Page) -> None:
     expect(done).to_contain_text("英冠酒店上海外滩店高级大床房1间")
     expect(done).to_contain_text("上海市黄浦区中山东一路 18 号")
     page.screenshot(path=str(Path(ROOT, "test-results/booking.png")))
+    number = done.inner_text().split("预订号 ")[1][:8]
+
+    # the caller rings back to cancel: the policy's fee is shown before it is done
+    page.get_by_test_id("nav-reservations").click()
+    page.get_by_test_id("reservation-number").fill(number)
+    page.get_by_test_id("reservation-number").press("Enter")
+    page.get_by_test_id("reservations-table").locator("tr", has_text=number).click()
+    page.get_by_test_id("reservation-cancel").click()
+    # tomorrow 14:00 is more or less than 24 hours away depending on the time of day: 100 % or 0 %
+    expect(page.locator(".el-message-box")).to_contain_text(re.compile(r"按政策退还 (100|0)%：取消费 ¥0\.00"))
+    page.locator(".el-message-box").get_by_role("button", name="确定").click()
+    expect(page.get_by_test_id("reservations-table")).to_contain_text("已取消")
+    expect(page.get_by_test_id("reservation-confirmation").last).to_contain_text("已取消")

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', reservations: 'Reservations', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -33,6 +33,13 @@ const en: typeof zh = {
     edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
     type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
+  },
+  reservations: {
+    title: 'Reservations', number: 'Number', stay: 'Stay', roomsUnit: ' room(s)', guestsUnit: ' guest(s)', status: 'Status', detail: 'Reservation {number}',
+    fee: 'Cancellation fee', refund: 'refund', history: 'History', told: 'What the guest was told', cancel: 'Cancel reservation',
+    cancelQuote: '{hours} hours before arrival the policy refunds {percent}%: fee ¥{fee}, refund ¥{refund}. Cancel?',
+    statuses: { tentative: 'Tentative', confirmed: 'Confirmed', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled', no_show: 'No-show' },
+    actions: { confirm: 'Confirm', check_in: 'Check in', check_out: 'Check out', no_show: 'Mark no-show', cancel: 'Cancel' },
   },
   booking: {
     title: 'Hotel booking', customer: 'Booker', customerHint: 'Caller number or member no.', city: 'City', hotel: 'Hotel', anyHotel: 'Any branch',

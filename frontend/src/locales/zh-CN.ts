@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', reservations: '预订查询', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -31,6 +31,13 @@ export default {
     edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
     type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
     statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
+  },
+  reservations: {
+    title: '预订查询', number: '预订号', stay: '入住', roomsUnit: '间', guestsUnit: '人', status: '状态', detail: '预订 {number}',
+    fee: '取消费', refund: '退款', history: '经过', told: '发给客人的确认', cancel: '取消预订',
+    cancelQuote: '距入住还有 {hours} 小时，按政策退还 {percent}%：取消费 ¥{fee}，退款 ¥{refund}。确定取消？',
+    statuses: { tentative: '暂定', confirmed: '已确认', checked_in: '已入住', checked_out: '已离店', cancelled: '已取消', no_show: '未到店' },
+    actions: { confirm: '确认', check_in: '办理入住', check_out: '办理离店', no_show: '记为未到店', cancel: '取消预订' },
   },
   booking: {
     title: '酒店预订', customer: '订房人', customerHint: '来电号码或会员号', city: '城市', hotel: '酒店', anyHotel: '全部门店',

@@ -395,8 +395,8 @@ def _quote(reservation: Reservation, hotel: Hotel, plan: RatePlan, now: datetime
     percent = refund_percent(plan.policy, hours)
     refund = _money(reservation.deposit * percent / 100)
     return CancelQuote(
-        hours_before_arrival=round(hours, 1), refund_percent=percent, paid=reservation.deposit,
-        fee=reservation.deposit - refund, refund=refund, policy=policy_text(plan.policy),
+        hours_before_arrival=round(hours, 1), refund_percent=percent, paid=_money(reservation.deposit),
+        fee=_money(reservation.deposit - refund), refund=refund, policy=policy_text(plan.policy),
     )  # fmt: skip
 
 
