@@ -247,3 +247,43 @@ async def test_a_change_that_no_longer_fits_changes_nothing_and_one_that_fits_mo
     detail = (await agent.get(url)).json()
     assert [c["kind"] for c in detail["confirmations"]] == ["confirmed", "modified"]
     assert "高级大床房1间" in detail["confirmations"][1]["text"]
+
+
+async def test_payments_are_a_ledger_with_receipts_and_a_cancellation_refunds_by_the_policy(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    frontdesk = await users("frontdesk")
+    prepaid = await ids(seeded, plan="PREPAY")
+    paying = {"deposit": "300.00", "deposit_method": "online", "deposit_reference": "WX123"}
+    booking = {**prepaid, **stay(20, 2), "guest_name": "王芳", "guest_phone": "13500000001", "rooms": 1,
+               "guests": 2, **paying}  # fmt: skip
+    reservation = (await agent.post("/api/reservations", json=booking)).json()
+    url = f"/api/reservations/{reservation['id']}/payments"
+    ledger = (await agent.get(url)).json()
+    assert (Decimal(ledger["paid"]), ledger["lines"][0]["receipt"]) == (
+        Decimal(300),
+        f"R{reservation['number']}-1",
+    )
+    assert "收到定金 ¥300.00（在线支付，参考号WX123）" in ledger["lines"][0]["receipt_text"]
+    assert (
+        await agent.post(url, json={"kind": "prepayment", "method": "card", "amount": "100"})
+    ).status_code == 403
+    too_much = await frontdesk.post(url, json={"kind": "balance", "method": "card", "amount": "99999"})
+    assert_problem(too_much, 422, "invalid-input", "body.amount")
+    rest = Decimal(reservation["total"]) - 300
+    paid_up = (
+        await frontdesk.post(url, json={"kind": "balance", "method": "cash", "amount": str(rest)})
+    ).json()
+    assert (Decimal(paid_up["paid"]), Decimal(paid_up["balance"])) == (
+        Decimal(reservation["total"]),
+        Decimal(0),
+    )
+    # 20 days ahead: the prepaid policy refunds 100 %, paid back as a ledger line
+    cancelled = await agent.post(
+        f"/api/reservations/{reservation['id']}/transition", json={"action": "cancel"}
+    )
+    assert Decimal(cancelled.json()["refund"]) == Decimal(reservation["total"])
+    after = (await agent.get(url)).json()
+    assert [line["kind"] for line in after["lines"]] == ["deposit", "balance", "refund"]
+    assert Decimal(after["paid"]) == 0 and after["lines"][2]["method"] == "online"

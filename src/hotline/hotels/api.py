@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import service
+from hotline.hotels import payments, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -19,6 +19,8 @@ from hotline.hotels.schemas import (
     ConfirmationOut,
     HotelOut,
     ModifyIn,
+    PaymentIn,
+    PaymentsOut,
     ReservationDetail,
     ReservationOut,
     TransitionIn,
@@ -96,3 +98,19 @@ async def transition(reservation_id: IdPath, body: TransitionIn, ctx: WRITE) -> 
 async def modify(reservation_id: IdPath, body: ModifyIn, ctx: WRITE) -> ReservationOut:
     """New dates, room type or count; 409 `rooms-sold-out` (nothing changed) if it no longer fits."""
     return await service.modify(ctx, reservation_id, body)
+
+
+@router.get("/reservations/{reservation_id}/payments")
+async def get_payments(reservation_id: IdPath, ctx: READ) -> PaymentsOut:
+    """The payments ledger with each line's receipt; paid is the ledger's sum, balance what is due."""
+    return await payments.ledger(ctx, reservation_id)
+
+
+@router.post("/reservations/{reservation_id}/payments", status_code=201)
+async def pay(
+    reservation_id: IdPath,
+    body: PaymentIn,
+    ctx: Annotated[Context, Depends(requires(Permission.PAYMENTS_WRITE))],
+) -> PaymentsOut:
+    """Record money received (deposit, prepayment, balance) or refunded; audited."""
+    return await payments.pay(ctx, reservation_id, body)

@@ -158,3 +158,24 @@ class Confirmation(Base):
     kind: Mapped[str] = mapped_column(String(10))
     """confirmed | modified | cancelled"""
     text: Mapped[str] = mapped_column(String(1000))
+
+
+class Payment(Base):
+    """One line of a reservation's payments ledger (H8): deposits and prepayments in, refunds out.
+    What was paid is always the sum of the ledger; lines are never changed."""
+
+    __tablename__ = "reservation_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10))
+    """deposit | prepayment | balance | refund"""
+    method: Mapped[str] = mapped_column(String(10))
+    """cash | card | transfer | online"""
+    amount: Mapped[Decimal]
+    """Signed: + received, − refunded."""
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    """The card slip, bank transfer or online payment reference."""
+    receipt: Mapped[str] = mapped_column(String(20), unique=True)
+    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -76,6 +76,8 @@ class BookingIn(Input):
     )
     special_requests: Annotated[str, StringConstraints(max_length=500)] = ""
     deposit: Decimal = Field(default=Decimal(0), ge=0, le=1_000_000, max_digits=10, decimal_places=2)
+    deposit_method: Literal["cash", "card", "transfer", "online"] = "card"
+    deposit_reference: Annotated[str, StringConstraints(max_length=64)] = ""
     source: Literal["phone", "walk-in", "web", "pms", "paper"] = "phone"
     confirm: bool = Field(
         default=True, description="Confirm at once (else tentative; rooms are held either way)"
@@ -152,3 +154,29 @@ class ModifyIn(Input):
     room_type_id: DbId | None = None
     rooms: int | None = Field(default=None, ge=1, le=20)
     guests: int | None = Field(default=None, ge=1, le=80)
+
+
+class PaymentIn(Input):
+    kind: Literal["deposit", "prepayment", "balance", "refund"]
+    method: Literal["cash", "card", "transfer", "online"]
+    amount: Decimal = Field(gt=0, le=1_000_000, max_digits=10, decimal_places=2)
+    reference: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class PaymentLineOut(Output):
+    at: datetime
+    kind: str
+    method: str
+    amount: Decimal
+    reference: str
+    receipt: str
+    receipt_text: str = ""
+    """The receipt as the customer gets it."""
+
+
+class PaymentsOut(Output):
+    total: Decimal
+    paid: Decimal
+    """The ledger's sum."""
+    balance: Decimal
+    lines: list[PaymentLineOut]

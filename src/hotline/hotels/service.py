@@ -26,10 +26,12 @@ from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFo
 from hotline.core.permissions import Permission
 from hotline.crm import loyalty, timeline
 from hotline.crm.models import Customer
+from hotline.hotels import payments
 from hotline.hotels.models import (
     Confirmation,
     Hotel,
     Inventory,
+    Payment,
     RatePlan,
     Reservation,
     ReservationChange,
@@ -296,11 +298,16 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 guest_phone=data.guest_phone, rooms=data.rooms, guests=data.guests, arrival=data.arrival,
                 departure=data.departure, expected_arrival=data.expected_arrival, hold_until=hold_until,
                 special_requests=data.special_requests, status="confirmed" if data.confirm else "tentative",
-                nights=breakdown, total=total, deposit=data.deposit, source=data.source,
+                nights=breakdown, total=total, deposit=Decimal(0), source=data.source,
                 created_by=ctx.actor.user_id,
             )  # fmt: skip
             tx.session.add(reservation)
             await tx.session.flush()
+            if data.deposit > 0:  # the deposit is the payments ledger's first line
+                if data.deposit > total:
+                    raise InvalidInput("The deposit is more than the stay costs", field="body.deposit")
+                await payments.record(tx.session, reservation, "deposit", data.deposit_method, data.deposit,
+                                      data.deposit_reference, ctx.actor.user_id)  # fmt: skip
             tx.session.add(ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id,
                                              after=reservation.status, note="booked"))  # fmt: skip
             if data.confirm:
@@ -423,6 +430,14 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
             reservation.cancel_fee, reservation.refund = quote.fee, quote.refund
             note = note or f"fee {quote.fee}, refund {quote.refund} ({quote.refund_percent}%)"
             await _release(tx.session, reservation)
+            if quote.refund > 0:  # paid back the way it came in
+                method = await tx.session.scalar(
+                    select(Payment.method)
+                    .where(Payment.reservation_id == reservation.id)
+                    .order_by(Payment.id)
+                )
+                await payments.record(tx.session, reservation, "refund", method or "transfer", -quote.refund,
+                                      "cancellation", ctx.actor.user_id)  # fmt: skip
         if action == "no_show":  # the nights after the first go back on sale
             await _release(tx.session, reservation, _nights(reservation.arrival, reservation.departure)[1:])
         reservation.status = after
