@@ -50,7 +50,13 @@ DOMAINS: tuple[Domain, ...] = (
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),
-    Domain("hotels", models=("hotline.hotels.models",), api="hotline.hotels.api"),
+    Domain(
+        "hotels",
+        models=("hotline.hotels.models",),
+        api="hotline.hotels.api",
+        jobs_module="hotline.hotels.jobs",
+        builtin_jobs=(BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),),
+    ),
 )
 
 

@@ -6,9 +6,10 @@ lifecycle's rules."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -43,8 +44,13 @@ async def sold(ctx: Context, room_type_id: int) -> int:
         )
 
 
+def hotel_today() -> date:
+    """Today where the demo hotels are (Asia/Shanghai): bookings are checked against it."""
+    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
 def stay(days_ahead: int = 3, nights: int = 2) -> dict[str, str]:
-    arrival = utcnow().date() + timedelta(days=days_ahead)
+    arrival = hotel_today() + timedelta(days=days_ahead)
     return {"arrival": arrival.isoformat(), "departure": (arrival + timedelta(days=nights)).isoformat()}
 
 
@@ -104,7 +110,7 @@ async def test_bad_bookings_are_refused_at_their_field_and_change_nothing(
         "guests": 2,
     }
     other_hotel = await ids(seeded, hotel="BJ-GM")
-    today = utcnow().date()
+    today = hotel_today()
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"arrival": base["departure"], "departure": base["arrival"]}, 422, "body.departure"),
         ({"arrival": (today - timedelta(days=2)).isoformat(), "departure": str(today)}, 422, "body.arrival"),

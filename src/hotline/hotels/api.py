@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import payments, service
+from hotline.hotels import noshow, payments, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -18,6 +18,7 @@ from hotline.hotels.schemas import (
     ChangeOut,
     ConfirmationOut,
     HotelOut,
+    LateOutcomeIn,
     ModifyIn,
     PaymentIn,
     PaymentsOut,
@@ -114,3 +115,10 @@ async def pay(
 ) -> PaymentsOut:
     """Record money received (deposit, prepayment, balance) or refunded; audited."""
     return await payments.pay(ctx, reservation_id, body)
+
+
+@router.post("/reservations/{reservation_id}/late-outcome")
+async def late_outcome(reservation_id: IdPath, body: LateOutcomeIn, ctx: WRITE) -> ReservationOut:
+    """What a late guest said when called (H9): delayed with a new arrival time, cancelled under
+    the policy, or unreachable (an SMS asks them to call); the call task closes."""
+    return await noshow.outcome(ctx, reservation_id, body)

@@ -128,6 +128,8 @@ class Reservation(Audited, Base):
     cancel_fee: Mapped[Decimal | None]
     refund: Mapped[Decimal | None]
     source: Mapped[str] = mapped_column(String(12), default="phone")
+    late_since: Mapped[datetime | None]
+    """When the no-show sweep found the guest past their expected arrival (a call task was made)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -180,3 +180,8 @@ class PaymentsOut(Output):
     """The ledger's sum."""
     balance: Decimal
     lines: list[PaymentLineOut]
+
+
+class LateOutcomeIn(Input):
+    outcome: Literal["delayed", "cancelled", "unreachable"]
+    eta: ClockTime | None = Field(default=None, description="For delayed: the new expected arrival")

@@ -481,6 +481,26 @@ async def missed_call(ctx: Context, event: CallEvent) -> None:
             task.last_missed_at = utcnow()
 
 
+async def open_call_task(ctx: Context, phone: str, ref: str, reason: str, *, queue: str = "") -> bool:
+    """A call for an agent to make that another domain asks for (a late guest to ring, H9): one
+    open task per reference. False if it is open already."""
+    async with ctx.write() as tx:
+        open_task = select(CallbackTask.id).where(CallbackTask.call_id == ref, CallbackTask.status == "open")
+        if await tx.session.scalar(open_task) is not None:
+            return False
+        tx.session.add(CallbackTask(phone=phone, call_id=ref, queue=queue, reason=reason))
+    return True
+
+
+async def close_call_task(ctx: Context, ref: str, note: str) -> None:
+    async with ctx.write() as tx:
+        task = await tx.session.scalar(
+            select(CallbackTask).where(CallbackTask.call_id == ref, CallbackTask.status == "open")
+        )
+        if task is not None:
+            task.status, task.note, task.done_at, task.done_by = "done", note, utcnow(), ctx.actor.user_id
+
+
 async def list_callbacks(ctx: Context, *, status: str = "open", limit: int = 100) -> list[CallbackOut]:
     ctx.require(Permission.CALLS_READ)
     async with ctx.read() as session:

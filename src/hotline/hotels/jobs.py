@@ -1,0 +1,21 @@
+"""Scheduled work of the hotels domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from hotline.core.context import Context
+from hotline.core.jobs import job_handler
+from hotline.hotels import noshow
+
+log = structlog.get_logger(__name__)
+
+
+@job_handler("hotels.no_show_sweep")
+async def no_show_sweep(ctx: Context, payload: dict[str, Any]) -> None:
+    """Late guests become call tasks (every 15 minutes; set the cron to */30 for half-hourly)."""
+    made = await noshow.sweep(ctx)
+    if made:
+        log.info("late guests to call", tasks=made)
