@@ -36,7 +36,7 @@ const en: typeof zh = {
   },
   reservations: {
     title: 'Reservations', number: 'Number', stay: 'Stay', roomsUnit: ' room(s)', guestsUnit: ' guest(s)', status: 'Status', detail: 'Reservation {number}',
-    payments: 'Payments', paidOf: 'paid ¥{paid} of ¥{total}, balance ¥{balance}', receipt: 'Receipt', kind: 'Kind', method: 'Method', amount: 'Amount', reference: 'Reference', record: 'Record', kinds: { deposit: 'Deposit', prepayment: 'Prepayment', balance: 'Balance', refund: 'Refund' }, methods: { cash: 'Cash', card: 'Card', transfer: 'Transfer', online: 'Online' }, fee: 'Cancellation fee', refund: 'refund', history: 'History', told: 'What the guest was told', cancel: 'Cancel reservation',
+    lateHint: 'Late guest called:', etaPrompt: 'When will the guest arrive? (HH:MM)', late: { delayed: 'Delayed', unreachable: 'Unreachable', cancelled: 'Cancelled' }, payments: 'Payments', paidOf: 'paid ¥{paid} of ¥{total}, balance ¥{balance}', receipt: 'Receipt', kind: 'Kind', method: 'Method', amount: 'Amount', reference: 'Reference', record: 'Record', kinds: { deposit: 'Deposit', prepayment: 'Prepayment', balance: 'Balance', refund: 'Refund' }, methods: { cash: 'Cash', card: 'Card', transfer: 'Transfer', online: 'Online' }, fee: 'Cancellation fee', refund: 'refund', history: 'History', told: 'What the guest was told', cancel: 'Cancel reservation',
     cancelQuote: '{hours} hours before arrival the policy refunds {percent}%: fee ¥{fee}, refund ¥{refund}. Cancel?',
     statuses: { tentative: 'Tentative', confirmed: 'Confirmed', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled', no_show: 'No-show' },
     actions: { confirm: 'Confirm', check_in: 'Check in', check_out: 'Check out', no_show: 'Mark no-show', cancel: 'Cancel' },
