@@ -55,7 +55,10 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.hotels.models",),
         api="hotline.hotels.api",
         jobs_module="hotline.hotels.jobs",
-        builtin_jobs=(BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),),
+        builtin_jobs=(
+            BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
+            BuiltinJob("hotels.release_groups", "hotels.release_groups", "10 0 * * *"),
+        ),
     ),
 )
 

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import noshow, payments, service
+from hotline.hotels import groups, noshow, payments, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
     CancelQuote,
     ChangeOut,
     ConfirmationOut,
+    GroupIn,
+    GroupOut,
     HotelOut,
     LateOutcomeIn,
     ModifyIn,
@@ -24,6 +26,7 @@ from hotline.hotels.schemas import (
     PaymentsOut,
     ReservationDetail,
     ReservationOut,
+    RoomingIn,
     TransitionIn,
 )
 
@@ -122,3 +125,26 @@ async def late_outcome(reservation_id: IdPath, body: LateOutcomeIn, ctx: WRITE) 
     """What a late guest said when called (H9): delayed with a new arrival time, cancelled under
     the policy, or unreachable (an SMS asks them to call); the call task closes."""
     return await noshow.outcome(ctx, reservation_id, body)
+
+
+@router.post("/groups", status_code=201)
+async def create_group(body: GroupIn, ctx: WRITE) -> GroupOut:
+    """Hold a block of rooms for a group (H4); 409 `rooms-sold-out` at the line that does not fit."""
+    return await groups.create(ctx, body)
+
+
+@router.get("/groups/{block_id}")
+async def get_group(block_id: IdPath, ctx: READ) -> GroupOut:
+    return await groups.get(ctx, block_id)
+
+
+@router.put("/groups/{block_id}/rooming-list")
+async def rooming_list(block_id: IdPath, body: RoomingIn, ctx: WRITE) -> GroupOut:
+    """Name the guests of the block's rooms; names may come until the release date."""
+    return await groups.rooming_list(ctx, block_id, body)
+
+
+@router.post("/groups/{block_id}/cancel")
+async def cancel_group(block_id: IdPath, ctx: WRITE) -> GroupOut:
+    """All the block's rooms go back on sale."""
+    return await groups.cancel(ctx, block_id)

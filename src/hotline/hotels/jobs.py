@@ -8,7 +8,7 @@ import structlog
 
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
-from hotline.hotels import noshow
+from hotline.hotels import groups, noshow
 
 log = structlog.get_logger(__name__)
 
@@ -19,3 +19,11 @@ async def no_show_sweep(ctx: Context, payload: dict[str, Any]) -> None:
     made = await noshow.sweep(ctx)
     if made:
         log.info("late guests to call", tasks=made)
+
+
+@job_handler("hotels.release_groups")
+async def release_groups(ctx: Context, payload: dict[str, Any]) -> None:
+    """Group rooms without a name go back on sale after the release date."""
+    released = await groups.release(ctx)
+    if released:
+        log.info("group rooms released", rooms=released)

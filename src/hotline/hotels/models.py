@@ -181,3 +181,38 @@ class Payment(Base):
     """The card slip, bank transfer or online payment reference."""
     receipt: Mapped[str] = mapped_column(String(20), unique=True)
     by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class GroupBlock(Audited, Base):
+    """A group reservation (团单, H4): rooms of several types held over the group's nights, a
+    contact, a deposit, and a release date after which rooms without a name go back on sale."""
+
+    __tablename__ = "group_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(10), unique=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotels.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    contact_name: Mapped[str] = mapped_column(String(60))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    arrival: Mapped[date]
+    departure: Mapped[date]
+    release_on: Mapped[date]
+    deposit: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(10), default="held")
+    """held | released | cancelled"""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class GroupRoom(Base):
+    """One room of a block: its type, and the guest once the rooming list names one."""
+
+    __tablename__ = "group_rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("group_blocks.id", ondelete="CASCADE"), index=True)
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_types.id"))
+    guest_name: Mapped[str] = mapped_column(String(60), default="")
+    released: Mapped[bool] = mapped_column(default=False)

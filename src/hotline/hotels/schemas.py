@@ -185,3 +185,52 @@ class PaymentsOut(Output):
 class LateOutcomeIn(Input):
     outcome: Literal["delayed", "cancelled", "unreachable"]
     eta: ClockTime | None = Field(default=None, description="For delayed: the new expected arrival")
+
+
+class GroupLineIn(Input):
+    room_type_id: DbId
+    count: int = Field(ge=1, le=200)
+
+
+class GroupIn(Input):
+    hotel_id: DbId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK)]
+    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK)]
+    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    customer_id: DbId | None = None
+    arrival: date
+    departure: date
+    release_on: date = Field(description="After this day, rooms without a guest's name go back on sale")
+    deposit: Decimal = Field(default=Decimal(0), ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+    rooms: list[GroupLineIn] = Field(min_length=1, max_length=10)
+
+
+class GroupRoomOut(Output):
+    id: int
+    room_type_id: int
+    guest_name: str
+    released: bool
+
+
+class GroupOut(Output):
+    id: int
+    number: str
+    hotel_id: int
+    name: str
+    contact_name: str
+    contact_phone: str
+    arrival: date
+    departure: date
+    release_on: date
+    deposit: Decimal
+    status: str
+    rooms: list[GroupRoomOut] = Field(default_factory=list)
+
+
+class RoomingEntry(Input):
+    room_id: DbId
+    guest_name: Annotated[str, StringConstraints(max_length=60)]
+
+
+class RoomingIn(Input):
+    rooms: list[RoomingEntry] = Field(min_length=1, max_length=400)

@@ -1,0 +1,188 @@
+"""Group reservations (团单, H4): a block of rooms of several types over the group's nights.
+
+The block holds its rooms in the inventory (`held`, with the same guarded statement bookings use,
+so a block never takes rooms that are not there, and individual bookings cannot take the group's).
+The rooming list names guests later. On the release date's end, rooms still without a name go
+back on sale (the daily job `hotels.release_groups`); named rooms stay held for the group.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
+from hotline.core.permissions import Permission
+from hotline.hotels.models import GroupBlock, GroupRoom, Hotel, Inventory, RoomType
+from hotline.hotels.schemas import GroupIn, GroupOut, GroupRoomOut, RoomingIn
+from hotline.hotels.service import RoomsSoldOut, check_dates
+
+FIRST_NUMBER = 70_000_001
+
+
+def _nights(block: GroupBlock) -> list[date]:
+    return [block.arrival + timedelta(days=n) for n in range((block.departure - block.arrival).days)]
+
+
+async def _hold(session: AsyncSession, room_type_id: int, nights: list[date], count: int) -> bool:
+    for night in nights:
+        result = await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.room_type_id == room_type_id, Inventory.day == night, Inventory.closed.is_(False),
+                Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order >= count,
+            )
+            .values(held=Inventory.held + count)
+        )  # fmt: skip
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+    return True
+
+
+async def _unhold(session: AsyncSession, room_type_id: int, nights: list[date], count: int) -> None:
+    await session.execute(
+        update(Inventory)
+        .where(Inventory.room_type_id == room_type_id, Inventory.day.in_(nights))
+        .values(held=Inventory.held - count)
+    )
+
+
+async def _out(session: AsyncSession, block: GroupBlock) -> GroupOut:
+    rooms = (
+        await session.scalars(select(GroupRoom).where(GroupRoom.block_id == block.id).order_by(GroupRoom.id))
+    ).all()
+    return GroupOut.model_validate(block).model_copy(
+        update={"rooms": [GroupRoomOut.model_validate(r) for r in rooms]}
+    )
+
+
+async def create(ctx: Context, data: GroupIn) -> GroupOut:
+    ctx.require(Permission.BOOKINGS_WRITE)
+    async with ctx.read() as session:
+        hotel = await session.get(Hotel, data.hotel_id)
+        types = {
+            t.id: t
+            for t in (await session.scalars(select(RoomType).where(RoomType.hotel_id == data.hotel_id))).all()
+        }
+    if hotel is None:
+        raise NotFound(f"No hotel {data.hotel_id}", field="body.hotel_id")
+    today = utcnow().astimezone(ZoneInfo(hotel.timezone)).date()
+    check_dates(data.arrival, data.departure, today)
+    if not today <= data.release_on <= data.arrival:
+        raise InvalidInput("The release date is between today and the arrival", field="body.release_on")
+    for n, line in enumerate(data.rooms):
+        if line.room_type_id not in types:
+            raise InvalidInput(
+                "That room type is not one of this hotel's", field=f"body.rooms.{n}.room_type_id"
+            )
+    async with ctx.write() as tx:
+        highest = await tx.session.scalar(select(func.max(GroupBlock.number)))
+        block = GroupBlock(
+            number=str(max(FIRST_NUMBER, int(highest) + 1 if highest else 0)),
+            hotel_id=hotel.id, name=data.name,
+            contact_name=data.contact_name, contact_phone=data.contact_phone, customer_id=data.customer_id,
+            arrival=data.arrival, departure=data.departure, release_on=data.release_on, deposit=data.deposit,
+            created_by=ctx.actor.user_id,
+        )  # fmt: skip
+        tx.session.add(block)
+        await tx.session.flush()
+        for n, line in enumerate(data.rooms):
+            if not await _hold(tx.session, line.room_type_id, _nights(block), line.count):
+                room_type = types[line.room_type_id]
+                raise RoomsSoldOut(f"Not {line.count} × {room_type.name} free on every night",
+                                   field=f"body.rooms.{n}.count")  # fmt: skip
+            tx.session.add_all(
+                GroupRoom(block_id=block.id, room_type_id=line.room_type_id) for _ in range(line.count)
+            )
+        await tx.session.flush()
+        return await _out(tx.session, block)
+
+
+async def get(ctx: Context, block_id: int) -> GroupOut:
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        block = await session.get(GroupBlock, block_id)
+        if block is None:
+            raise NotFound(f"No group {block_id}", field="block_id")
+        return await _out(session, block)
+
+
+async def rooming_list(ctx: Context, block_id: int, data: RoomingIn) -> GroupOut:
+    """Name the guests of the block's rooms (names may come late, until the rooms are released)."""
+    ctx.require(Permission.BOOKINGS_WRITE)
+    async with ctx.write() as tx:
+        block = await tx.session.get(GroupBlock, block_id, with_for_update=True)
+        if block is None:
+            raise NotFound(f"No group {block_id}", field="block_id")
+        if block.status == "cancelled":
+            raise InvalidTransition("The group was cancelled")
+        rooms = {
+            r.id: r
+            for r in (await tx.session.scalars(select(GroupRoom).where(GroupRoom.block_id == block.id))).all()
+        }
+        for n, entry in enumerate(data.rooms):
+            room = rooms.get(entry.room_id)
+            if room is None:
+                raise InvalidInput("No such room in this group", field=f"body.rooms.{n}.room_id")
+            if room.released:
+                raise InvalidInput(
+                    "This room was released on the release date", field=f"body.rooms.{n}.room_id"
+                )
+            room.guest_name = entry.guest_name
+        await tx.session.flush()
+        return await _out(tx.session, block)
+
+
+async def release(ctx: Context, *, today: date | None = None) -> int:
+    """Rooms without a name in blocks whose release date has passed go back on sale; returns how
+    many rooms were released."""
+    released = 0
+    async with ctx.write() as tx:
+        blocks = (await tx.session.scalars(select(GroupBlock).where(GroupBlock.status == "held"))).all()
+        for block in blocks:
+            hotel = await tx.session.get(Hotel, block.hotel_id)
+            local = (
+                today or utcnow().astimezone(ZoneInfo(hotel.timezone if hotel else "Asia/Shanghai")).date()
+            )
+            if local <= block.release_on:
+                continue
+            unnamed = select(GroupRoom).where(
+                GroupRoom.block_id == block.id, GroupRoom.guest_name == "", GroupRoom.released.is_(False)
+            )
+            rooms = (await tx.session.scalars(unnamed)).all()
+            by_type: dict[int, int] = {}
+            for room in rooms:
+                room.released = True
+                by_type[room.room_type_id] = by_type.get(room.room_type_id, 0) + 1
+            nights = [n for n in _nights(block) if n >= local]
+            for room_type_id, count in by_type.items():
+                await _unhold(tx.session, room_type_id, nights, count)
+            block.status = "released"
+            released += len(rooms)
+    return released
+
+
+async def cancel(ctx: Context, block_id: int) -> GroupOut:
+    ctx.require(Permission.BOOKINGS_WRITE)
+    async with ctx.write() as tx:
+        block = await tx.session.get(GroupBlock, block_id, with_for_update=True)
+        if block is None:
+            raise NotFound(f"No group {block_id}", field="block_id")
+        if block.status == "cancelled":
+            raise InvalidTransition("The group was cancelled already")
+        held = select(GroupRoom).where(GroupRoom.block_id == block.id, GroupRoom.released.is_(False))
+        rooms = (await tx.session.scalars(held)).all()
+        by_type: dict[int, int] = {}
+        for room in rooms:
+            room.released = True
+            by_type[room.room_type_id] = by_type.get(room.room_type_id, 0) + 1
+        for room_type_id, count in by_type.items():
+            await _unhold(tx.session, room_type_id, _nights(block), count)
+        block.status = "cancelled"
+        await tx.session.flush()
+        return await _out(tx.session, block)
