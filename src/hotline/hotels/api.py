@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import groups, noshow, payments, service
+from hotline.hotels import groups, noshow, payments, pms, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -24,6 +24,8 @@ from hotline.hotels.schemas import (
     ModifyIn,
     PaymentIn,
     PaymentsOut,
+    PmsEventIn,
+    PmsEventOut,
     ReservationDetail,
     ReservationOut,
     RoomingIn,
@@ -148,3 +150,10 @@ async def rooming_list(block_id: IdPath, body: RoomingIn, ctx: WRITE) -> GroupOu
 async def cancel_group(block_id: IdPath, ctx: WRITE) -> GroupOut:
     """All the block's rooms go back on sale."""
     return await groups.cancel(ctx, block_id)
+
+
+@router.post("/pms/events")
+async def pms_event(body: PmsEventIn, ctx: WRITE) -> PmsEventOut:
+    """A hotel PMS posts arrivals and departures (with an API token of a front-desk account);
+    idempotent by `event_id`: a repeat changes nothing and says so."""
+    return await pms.receive(ctx, body)

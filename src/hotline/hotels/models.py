@@ -216,3 +216,17 @@ class GroupRoom(Base):
     room_type_id: Mapped[int] = mapped_column(ForeignKey("room_types.id"))
     guest_name: Mapped[str] = mapped_column(String(60), default="")
     released: Mapped[bool] = mapped_column(default=False)
+
+
+class PmsEvent(Base):
+    """An arrival or departure a hotel's PMS posted (H10), kept by its event id so that the same
+    event posted twice is applied once."""
+
+    __tablename__ = "pms_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    reservation_number: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[str] = mapped_column(String(200))

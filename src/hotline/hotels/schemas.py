@@ -234,3 +234,19 @@ class RoomingEntry(Input):
 
 class RoomingIn(Input):
     rooms: list[RoomingEntry] = Field(min_length=1, max_length=400)
+
+
+class PmsEventIn(Input):
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+    kind: Literal["arrival", "departure"]
+    reservation: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$")] = Field(
+        description="Reservation number"
+    )
+
+
+class PmsEventOut(Output):
+    event_id: str
+    applied: bool
+    duplicate: bool
+    """True when this event id was received before: nothing was changed again."""
+    result: str
