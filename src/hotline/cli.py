@@ -203,18 +203,25 @@ def user_create(
 @app.command("demo-data")
 def demo_data(
     customers: Annotated[int, typer.Option(min=0, max=100_000, help="Made-up customers besides 张伟")] = 2000,
+    reservations: Annotated[
+        int, typer.Option(min=0, max=100_000, help="Made-up past and future bookings")
+    ] = 3000,
 ) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
+    from hotline.hotels import demo as hotels_demo
 
-    async def load(ctx: Any) -> tuple[list[str], int]:
-        return await demo.load(ctx), await demo.load_customers(ctx, customers)
+    async def load(ctx: Any) -> tuple[list[str], int, int]:
+        created = await demo.load(ctx)
+        crowd = await demo.load_customers(ctx, customers)
+        return created, crowd, await hotels_demo.load_reservations(ctx, reservations)
 
-    created, crowd = run(lambda: _with_context(load, "cli:demo-data"))
+    created, crowd, booked = run(lambda: _with_context(load, "cli:demo-data"))
     typer.echo(
         f"demo data loaded; {len(created)} new login(s)"
         + (f": {', '.join(created)}" if created else "")
         + (f"; {crowd} customers" if crowd else "")
+        + (f"; {booked} reservations" if booked else "")
     )
 
 

@@ -293,3 +293,21 @@ async def test_payments_are_a_ledger_with_receipts_and_a_cancellation_refunds_by
     after = (await agent.get(url)).json()
     assert [line["kind"] for line in after["lines"]] == ["deposit", "balance", "refund"]
     assert Decimal(after["paid"]) == 0 and after["lines"][2]["method"] == "online"
+
+
+async def test_statistics_count_bookings_by_day_source_and_hotel_with_the_cancellation_rate(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    base = {**await ids(seeded), **stay(4, 1), "guest_name": "统计", "guest_phone": "13900000009", "rooms": 1,
+            "guests": 1}  # fmt: skip
+    made = [
+        (await agent.post("/api/reservations", json={**base, "source": s})).json()
+        for s in ("phone", "phone", "web")
+    ]
+    await agent.post(f"/api/reservations/{made[2]['id']}/transition", json={"action": "cancel"})
+    stats = (await agent.get("/api/reservations/statistics", params={"days": 7})).json()
+    assert (stats["bookings"], stats["cancelled"], stats["cancellation_rate"]) == (3, 1, 0.3333)
+    assert stats["by_source"] == {"phone": 2, "web": 1} and stats["by_hotel"] == {"英冠酒店上海外滩店": 3}
+    assert sum(d["bookings"] for d in stats["by_day"]) == 3
+    assert Decimal(stats["revenue"]) == Decimal(made[0]["total"]) + Decimal(made[1]["total"])

@@ -34,7 +34,7 @@ export default {
   },
   reservations: {
     title: '预订查询', number: '预订号', stay: '入住', roomsUnit: '间', guestsUnit: '人', status: '状态', detail: '预订 {number}',
-    lateHint: '未到店回访：', etaPrompt: '客人预计几点到？（HH:MM）', late: { delayed: '延迟到达', unreachable: '联系不上', cancelled: '客人取消' }, payments: '收款', paidOf: '已付 ¥{paid} / 房费 ¥{total}，余额 ¥{balance}', receipt: '收据号', kind: '类型', method: '方式', amount: '金额', reference: '参考号', record: '登记', kinds: { deposit: '定金', prepayment: '预付款', balance: '尾款', refund: '退款' }, methods: { cash: '现金', card: '银行卡', transfer: '转账', online: '在线支付' }, fee: '取消费', refund: '退款', history: '经过', told: '发给客人的确认', cancel: '取消预订',
+    lateHint: '未到店回访：', etaPrompt: '客人预计几点到？（HH:MM）', late: { delayed: '延迟到达', unreachable: '联系不上', cancelled: '客人取消' }, statsTitle: '近 30 天预订统计', statBookings: '预订量', statCancelRate: '取消率', statRevenue: '房费收入（未取消）', statSources: '来源', statTrend: '每日预订量', payments: '收款', paidOf: '已付 ¥{paid} / 房费 ¥{total}，余额 ¥{balance}', receipt: '收据号', kind: '类型', method: '方式', amount: '金额', reference: '参考号', record: '登记', kinds: { deposit: '定金', prepayment: '预付款', balance: '尾款', refund: '退款' }, methods: { cash: '现金', card: '银行卡', transfer: '转账', online: '在线支付' }, fee: '取消费', refund: '退款', history: '经过', told: '发给客人的确认', cancel: '取消预订',
     cancelQuote: '距入住还有 {hours} 小时，按政策退还 {percent}%：取消费 ¥{fee}，退款 ¥{refund}。确定取消？',
     statuses: { tentative: '暂定', confirmed: '已确认', checked_in: '已入住', checked_out: '已离店', cancelled: '已取消', no_show: '未到店' },
     actions: { confirm: '确认', check_in: '办理入住', check_out: '办理离店', no_show: '记为未到店', cancel: '取消预订' },

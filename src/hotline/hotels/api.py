@@ -14,6 +14,7 @@ from hotline.hotels import groups, noshow, payments, pms, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
+    BookingStats,
     CancelQuote,
     ChangeOut,
     ConfirmationOut,
@@ -74,6 +75,12 @@ async def find(
 ) -> list[ReservationOut]:
     rows = await service.find(ctx, number=number, customer_id=customer_id, hotel_id=hotel_id, arrival=arrival)
     return [ReservationOut.model_validate(r) for r in rows]
+
+
+@router.get("/reservations/statistics")
+async def statistics(ctx: READ, days: Annotated[int, Query(ge=1, le=366)] = 30) -> BookingStats:
+    """Bookings per day, by source and by hotel, cancellation rate and revenue (H11)."""
+    return await service.statistics(ctx, days=days)
 
 
 @router.get("/reservations/{reservation_id}")

@@ -3,7 +3,7 @@ and 180 days of inventory and prices (weekends dearer)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -48,6 +48,8 @@ PLANS = (
     ("PREPAY", "预付优惠（担保）", Decimal("0.88"), True, False, True, PREPAID),
 )
 DAYS = 180
+DEMO_FIRST_NUMBER = 59_000_001
+"""The demo's made-up history is numbered below the first real reservation number (60000001)."""
 
 
 async def load(ctx: Context, *, days: int = DAYS) -> int:
@@ -82,3 +84,81 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
                     })  # fmt: skip
                 await tx.session.execute(insert(Inventory), rows)
     return len(HOTELS)
+
+
+async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -> int:
+    """A few thousand past and future reservations for the demo's statistics, in bulk (the
+    inventory's sold counts follow, within what each night has)."""
+    import random
+
+    from sqlalchemy import func, update
+
+    from hotline.hotels.models import Reservation
+
+    async with ctx.read() as session:
+        if int(await session.scalar(select(func.count(Reservation.id))) or 0) > 0:
+            return 0
+        types = (await session.execute(select(RoomType.id, RoomType.hotel_id, RoomType.capacity))).all()
+        plans = {h: p for p, h in (await session.execute(select(RatePlan.id, RatePlan.hotel_id))).all()}
+        prices = {(rt, d): (p, left) for rt, d, p, left in (await session.execute(
+            select(Inventory.room_type_id, Inventory.day, Inventory.price,
+                   Inventory.total - Inventory.sold - Inventory.held))).all()}  # fmt: skip
+    rng = random.Random(seed)  # noqa: S311 - made-up data
+    today, now = utcnow().date(), utcnow()
+    names = [
+        "张伟",
+        "王芳",
+        "李娜",
+        "刘洋",
+        "陈静",
+        "杨磊",
+        "赵敏",
+        "黄强",
+        "周杰",
+        "吴霞",
+        "徐明",
+        "孙丽",
+        "马超",
+        "朱婷",
+        "胡军",
+    ]
+    rows: list[dict[str, object]] = []
+    taken: dict[tuple[int, date], int] = {}
+    for n in range(count):
+        room_type_id, hotel_id, _ = rng.choice(types)
+        arrival = today + timedelta(days=rng.randrange(-60, 90))
+        nights = [arrival + timedelta(days=k) for k in range(rng.choice((1, 1, 2, 2, 3, 5)))]
+        if arrival >= today and any(
+            (room_type_id, d) not in prices
+            or prices[(room_type_id, d)][1] - taken.get((room_type_id, d), 0) < 1
+            for d in nights
+        ):
+            continue  # the demo's future never oversells either
+        price_of = {d: prices.get((room_type_id, d), (Decimal(600), 0))[0] for d in nights}
+        breakdown = [{"date": d.isoformat(), "price": str(price_of[d])} for d in nights]
+        if arrival < today:
+            status = rng.choice(("checked_out",) * 8 + ("cancelled", "no_show"))
+        else:
+            status = rng.choice(("confirmed",) * 9 + ("cancelled",))
+        if arrival >= today and status == "confirmed":
+            for d in nights:
+                taken[(room_type_id, d)] = taken.get((room_type_id, d), 0) + 1
+        created = now - timedelta(days=max(1, (today - arrival).days + rng.randrange(1, 30)))
+        rows.append({
+            "number": str(DEMO_FIRST_NUMBER + n), "hotel_id": hotel_id, "room_type_id": room_type_id,
+            "rate_plan_id": plans[hotel_id], "guest_name": rng.choice(names),
+            "guest_phone": f"139{rng.randrange(10**8):08d}", "rooms": 1, "guests": 1, "arrival": arrival,
+            "departure": nights[-1] + timedelta(days=1), "expected_arrival": "18:00", "hold_until": now,
+            "special_requests": "", "status": status, "nights": breakdown,
+            "total": sum(price_of.values(), Decimal(0)), "currency": "CNY", "deposit": Decimal(0),
+            "source": rng.choice(("phone",) * 6 + ("web", "walk-in", "pms")), "created_at": created,
+        })  # fmt: skip
+    async with ctx.write() as tx:
+        await tx.session.execute(insert(Reservation), rows)
+        for (room_type_id, day), sold in taken.items():
+            await tx.session.execute(
+                update(Inventory).where(Inventory.room_type_id == room_type_id, Inventory.day == day)
+                .values(sold=Inventory.sold + sold)
+            )  # fmt: skip
+        tx.audit("demo.reservations_loaded", "reservation", None, after={"count": len(rows)})
+    return len(rows)

@@ -250,3 +250,20 @@ class PmsEventOut(Output):
     duplicate: bool
     """True when this event id was received before: nothing was changed again."""
     result: str
+
+
+class DayCount(Output):
+    day: str
+    bookings: int
+    cancelled: int
+
+
+class BookingStats(Output):
+    bookings: int
+    cancelled: int
+    cancellation_rate: float | None
+    revenue: Decimal
+    """Booked room revenue of the bookings not cancelled."""
+    by_day: list[DayCount]
+    by_source: dict[str, int]
+    by_hotel: dict[str, int]
