@@ -11,45 +11,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.hotels.models import GroupBlock, GroupRoom, Hotel, Inventory, RoomType
+from hotline.hotels.models import GroupBlock, GroupRoom, Hotel, RoomType
 from hotline.hotels.schemas import GroupIn, GroupOut, GroupRoomOut, RoomingIn
-from hotline.hotels.service import RoomsSoldOut, check_dates
+from hotline.hotels.service import RoomsSoldOut, check_dates, give_back, take_rooms
 
 FIRST_NUMBER = 70_000_001
 
 
 def _nights(block: GroupBlock) -> list[date]:
     return [block.arrival + timedelta(days=n) for n in range((block.departure - block.arrival).days)]
-
-
-async def _hold(session: AsyncSession, room_type_id: int, nights: list[date], count: int) -> bool:
-    for night in nights:
-        result = await session.execute(
-            update(Inventory)
-            .where(
-                Inventory.room_type_id == room_type_id, Inventory.day == night, Inventory.closed.is_(False),
-                Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order >= count,
-            )
-            .values(held=Inventory.held + count)
-        )  # fmt: skip
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-    return True
-
-
-async def _unhold(session: AsyncSession, room_type_id: int, nights: list[date], count: int) -> None:
-    await session.execute(
-        update(Inventory)
-        .where(Inventory.room_type_id == room_type_id, Inventory.day.in_(nights))
-        .values(held=Inventory.held - count)
-    )
 
 
 async def _out(session: AsyncSession, block: GroupBlock) -> GroupOut:
@@ -92,7 +69,7 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
         tx.session.add(block)
         await tx.session.flush()
         for n, line in enumerate(data.rooms):
-            if not await _hold(tx.session, line.room_type_id, _nights(block), line.count):
+            if not await take_rooms(tx.session, line.room_type_id, _nights(block), line.count, as_held=True):
                 room_type = types[line.room_type_id]
                 raise RoomsSoldOut(f"Not {line.count} × {room_type.name} free on every night",
                                    field=f"body.rooms.{n}.count")  # fmt: skip
@@ -161,7 +138,7 @@ async def release(ctx: Context, *, today: date | None = None) -> int:
                 by_type[room.room_type_id] = by_type.get(room.room_type_id, 0) + 1
             nights = [n for n in _nights(block) if n >= local]
             for room_type_id, count in by_type.items():
-                await _unhold(tx.session, room_type_id, nights, count)
+                await give_back(tx.session, room_type_id, nights, count, as_held=True)
             block.status = "released"
             released += len(rooms)
     return released
@@ -182,7 +159,7 @@ async def cancel(ctx: Context, block_id: int) -> GroupOut:
             room.released = True
             by_type[room.room_type_id] = by_type.get(room.room_type_id, 0) + 1
         for room_type_id, count in by_type.items():
-            await _unhold(tx.session, room_type_id, _nights(block), count)
+            await give_back(tx.session, room_type_id, _nights(block), count, as_held=True)
         block.status = "cancelled"
         await tx.session.flush()
         return await _out(tx.session, block)

@@ -220,8 +220,12 @@ def _alternatives(offers: list[Offer], hotel_id: int, rooms: int) -> list[Altern
 # ---------------------------------------------------------------- booking
 
 
-async def _take(session: AsyncSession, room_type_id: int, nights: list[date], rooms: int) -> bool:
-    """Take `rooms` on every night, or nothing (the caller's transaction rolls back)."""
+async def take_rooms(
+    session: AsyncSession, room_type_id: int, nights: list[date], rooms: int, *, as_held: bool = False
+) -> bool:
+    """Take `rooms` on every night — sold to a booking, or held for a group block — or nothing
+    (False: the caller's transaction must roll back). The one guarded statement of H5."""
+    column = Inventory.held if as_held else Inventory.sold
     for night in nights:
         result = await session.execute(
             update(Inventory)
@@ -229,19 +233,29 @@ async def _take(session: AsyncSession, room_type_id: int, nights: list[date], ro
                 Inventory.room_type_id == room_type_id, Inventory.day == night, Inventory.closed.is_(False),
                 Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order >= rooms,
             )
-            .values(sold=Inventory.sold + rooms)
+            .values({column: column + rooms})
         )  # fmt: skip
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
     return True
 
 
-async def _release(session: AsyncSession, reservation: Reservation, nights: list[date] | None = None) -> None:
+async def give_back(
+    session: AsyncSession, room_type_id: int, nights: list[date], rooms: int, *, as_held: bool = False
+) -> None:
+    """Put `rooms` back on sale on those nights."""
+    column = Inventory.held if as_held else Inventory.sold
     await session.execute(
         update(Inventory)
-        .where(Inventory.room_type_id == reservation.room_type_id,
-               Inventory.day.in_(nights or _nights(reservation.arrival, reservation.departure)))
-        .values(sold=Inventory.sold - reservation.rooms)
+        .where(Inventory.room_type_id == room_type_id, Inventory.day.in_(nights))
+        .values({column: column - rooms})
+    )
+
+
+async def _release(session: AsyncSession, reservation: Reservation, nights: list[date] | None = None) -> None:
+    await give_back(
+        session, reservation.room_type_id, nights or _nights(reservation.arrival, reservation.departure),
+        reservation.rooms,
     )  # fmt: skip
 
 
@@ -282,7 +296,7 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
     tier = customer.tier if customer is not None else None
     try:
         async with ctx.write() as tx:
-            if not await _take(tx.session, room_type.id, nights, data.rooms):
+            if not await take_rooms(tx.session, room_type.id, nights, data.rooms):
                 raise RoomsSoldOut(
                     f"No {room_type.name} left for all those nights", field="body.room_type_id"
                 )
@@ -498,7 +512,7 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
             raise InvalidInput(sleeps, field="body.guests")
         await _release(tx.session, reservation)
         nights = _nights(arrival, departure)
-        if not await _take(tx.session, room_type.id, nights, rooms):
+        if not await take_rooms(tx.session, room_type.id, nights, rooms):
             raise RoomsSoldOut(f"No {room_type.name} left for all the new nights", field="body.room_type_id")
         customer = (
             await tx.session.get(Customer, reservation.customer_id) if reservation.customer_id else None
