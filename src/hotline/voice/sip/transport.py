@@ -88,13 +88,23 @@ class SipTransports:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        _, protocol = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(self.host, self.port)
-        )
-        self._udp = protocol
-        if self.port == 0 and protocol.transport is not None:  # tests: learn the port we got
-            self.port = int(protocol.transport.get_extra_info("sockname")[1])
-        self._tcp_server = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+        any_port = self.port == 0  # tests: take a free port, the same number for UDP and TCP
+        for attempt in range(20 if any_port else 1):
+            _, protocol = await loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self), local_addr=(self.host, 0 if any_port else self.port)
+            )
+            self._udp = protocol
+            if any_port and protocol.transport is not None:
+                self.port = int(protocol.transport.get_extra_info("sockname")[1])
+            try:
+                self._tcp_server = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+                return
+            except OSError:
+                # the UDP port's number is taken for TCP (another server): with any port, try another
+                if protocol.transport is not None:
+                    protocol.transport.close()
+                if not any_port or attempt == 19:
+                    raise
 
     async def stop(self) -> None:
         if self._tcp_server is not None:
