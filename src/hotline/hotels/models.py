@@ -157,8 +157,8 @@ class Confirmation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(10))
-    """confirmed | modified | cancelled"""
+    kind: Mapped[str] = mapped_column(String(12))
+    """confirmed | modified | cancelled | unreachable"""
     text: Mapped[str] = mapped_column(String(1000))
 
 

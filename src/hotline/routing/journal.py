@@ -47,7 +47,7 @@ class StoredJournal:
         else:
             row = {
                 "at": self.wall(event.at), "kind": "agent", "call_id": event.call_id,
-                "agent_id": event.agent_id, "queue": event.queues, "state": event.state,
+                "agent_id": event.agent_id, "queue": event.queues[:64], "state": event.state,
                 "detail": event.reason[:400],
             }  # fmt: skip
         self._pending.append(row)

@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reservation_id', sa.Integer(), nullable=False),
     sa.Column('at', hotline.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('text', sa.String(length=1000), nullable=False),
     sa.ForeignKeyConstraint(['reservation_id'], ['reservations.id'], name=op.f('fk_reservation_confirmations_reservation_id_reservations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reservation_confirmations'))
