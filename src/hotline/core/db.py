@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, event
+from sqlalchemy import JSON, DateTime, MetaData, Numeric, event, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -129,3 +129,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("hotline_begin", "BEGIN"))
+
+
+async def next_number(session: AsyncSession, column: InstrumentedAttribute[str], first: int) -> int:
+    """The next of a running number read out on the phone (member, reservation, group): one above
+    the highest stored, starting at `first`. Two writers may draw the same one; the column's unique
+    constraint decides and the caller retries."""
+    highest = await session.scalar(select(func.max(column)))
+    return max(first, int(highest) + 1 if highest else first)

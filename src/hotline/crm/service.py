@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.core.db import next_number
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import errors, identity
@@ -132,8 +133,7 @@ async def _id_free(session: AsyncSession, number: str | None, customer_id: int |
 
 
 async def _next_member_number(session: AsyncSession) -> str:
-    highest = await session.scalar(select(func.max(Customer.member_number)))
-    return str(max(identity.FIRST_MEMBER_NUMBER, int(highest) + 1 if highest else 0))
+    return str(await next_number(session, Customer.member_number, identity.FIRST_MEMBER_NUMBER))
 
 
 def _phones(phones: list[PhoneIn], field: str = "body.phones") -> list[CustomerPhone]:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from hotline.core.context import Context
+from hotline.core.db import next_number
 from hotline.core.errors import HotlineError, InvalidInput
 from hotline.core.permissions import Permission
 from hotline.crm import identity
@@ -154,8 +155,7 @@ async def import_customers(ctx: Context, data: bytes, filename: str, *, dry_run:
     if problems or dry_run:
         return report
     async with ctx.write() as tx:
-        highest = await tx.session.scalar(select(func.max(Customer.member_number)))
-        next_number = max(identity.FIRST_MEMBER_NUMBER, int(highest) + 1 if highest else 0)
+        first = await next_number(tx.session, Customer.member_number, identity.FIRST_MEMBER_NUMBER)
         for n, (customer, id_number, phones) in enumerate(ready):
             joined, initials = identity.pinyin(customer.name)
             birthday = customer.birthday
@@ -163,7 +163,7 @@ async def import_customers(ctx: Context, data: bytes, filename: str, *, dry_run:
                 birthday = identity.resident_id_birthday(id_number)
             tx.session.add(
                 Customer(
-                    member_number=str(next_number + n), name=customer.name, name_pinyin=joined,
+                    member_number=str(first + n), name=customer.name, name_pinyin=joined,
                     name_initials=initials, title=customer.title, gender=customer.gender,
                     id_type=customer.id_type if id_number else "none", id_number=id_number, birthday=birthday,
                     email=customer.email, address=customer.address, city=customer.city, tier=customer.tier,

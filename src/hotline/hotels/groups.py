@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.core.db import next_number
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.hotels.models import GroupBlock, GroupRoom, Hotel, RoomType
@@ -58,9 +59,8 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
                 "That room type is not one of this hotel's", field=f"body.rooms.{n}.room_type_id"
             )
     async with ctx.write() as tx:
-        highest = await tx.session.scalar(select(func.max(GroupBlock.number)))
         block = GroupBlock(
-            number=str(max(FIRST_NUMBER, int(highest) + 1 if highest else 0)),
+            number=str(await next_number(tx.session, GroupBlock.number, FIRST_NUMBER)),
             hotel_id=hotel.id, name=data.name,
             contact_name=data.contact_name, contact_phone=data.contact_phone, customer_id=data.customer_id,
             arrival=data.arrival, departure=data.departure, release_on=data.release_on, deposit=data.deposit,

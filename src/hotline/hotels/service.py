@@ -17,11 +17,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
+from hotline.core.db import next_number
 from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import loyalty, timeline
@@ -260,8 +261,7 @@ async def _release(session: AsyncSession, reservation: Reservation, nights: list
 
 
 async def _next_number(session: AsyncSession) -> str:
-    highest = await session.scalar(select(func.max(Reservation.number)))
-    return str(max(FIRST_NUMBER, int(highest) + 1 if highest else 0))
+    return str(await next_number(session, Reservation.number, FIRST_NUMBER))
 
 
 async def book(ctx: Context, data: BookingIn) -> ReservationOut:

@@ -23,6 +23,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm.service import mask_phone
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.events import QueuesChanged
@@ -315,10 +316,6 @@ async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None
 # ---------------------------------------------------------------- the event log
 
 
-def _mask(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
 async def call_events(ctx: Context, router: CallRouter | None, call_id: str) -> list[ContactEventOut]:
     """Everything the log holds of one call: arrival, IVR nodes, queue, each routing decision with
     its reason, answer, end."""
@@ -347,9 +344,9 @@ async def call_events(ctx: Context, router: CallRouter | None, call_id: str) -> 
         for event in out:
             if event.kind == "arrived":
                 caller, _, number = event.detail.partition(" → ")
-                event.detail = f"{_mask(caller)} → {number}"
+                event.detail = f"{mask_phone(caller)} → {number}"
             elif event.kind == "callback":
-                event.detail = _mask(event.detail)
+                event.detail = mask_phone(event.detail)
     return out
 
 
@@ -390,7 +387,7 @@ async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 
         out.append(
             CallSummary(
                 call_id=first.call_id or "", arrived_at=first.at,
-                caller=caller if pii else _mask(caller), number=number, flow=first.queue,
+                caller=caller if pii else mask_phone(caller), number=number, flow=first.queue,
                 path=[e.detail for e in call if e.kind == "ivr"],
                 queue=(queued.queue if queued else ""),
                 agent_id=answered.agent_id if answered else None,
@@ -517,7 +514,7 @@ async def list_callbacks(ctx: Context, *, status: str = "open", limit: int = 100
     for row in rows:
         item = CallbackOut.model_validate(row)
         if not pii:
-            item.phone = _mask(item.phone)
+            item.phone = mask_phone(item.phone)
         out.append(item)
     return out
 
@@ -534,7 +531,7 @@ async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
         await tx.session.flush()
         item = CallbackOut.model_validate(task)
     if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
-        item.phone = _mask(item.phone)
+        item.phone = mask_phone(item.phone)
     return item
 
 
