@@ -1353,6 +1353,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reservations/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conflicts
+         * @description Paper bookings entered after an outage whose rooms were sold meanwhile (X4): each with its
+         *     short nights, the later bookings holding them and alternatives. Resolve with `retry`, a
+         *     modify (other dates or room type) or a cancel (no fee).
+         */
+        get: operations["conflicts_api_reservations_conflicts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reservations/{reservation_id}": {
         parameters: {
             query?: never;
@@ -1778,6 +1800,11 @@ export interface components {
              * @default true
              */
             confirm: boolean;
+            /**
+             * Taken At
+             * @description A paper booking entered after an outage (X4): when it was really taken. If its rooms were sold meanwhile it is kept as a `conflict` holding no rooms, never overbooked.
+             */
+            taken_at?: string | null;
         };
         /** BookingStats */
         BookingStats: {
@@ -2592,6 +2619,16 @@ export interface components {
             /** Guests */
             guests?: number | null;
         };
+        /** NightLeft */
+        NightLeft: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Left */
+            left: number;
+        };
         /** Offer */
         Offer: {
             /** Hotel Id */
@@ -2641,6 +2678,25 @@ export interface components {
             items: components["schemas"]["UserOut"][];
             /** Total */
             total: number;
+        };
+        /**
+         * PaperConflict
+         * @description A paper booking whose rooms were sold while it was on paper (X4), and what to do about it.
+         */
+        PaperConflict: {
+            reservation: components["schemas"]["ReservationOut"];
+            /**
+             * Short
+             * @description The nights without enough rooms, and how many are left
+             */
+            short: components["schemas"]["NightLeft"][];
+            /**
+             * Competing
+             * @description Bookings for those nights made after the paper one was taken
+             */
+            competing: components["schemas"]["ReservationOut"][];
+            /** Alternatives */
+            alternatives: components["schemas"]["Alternative"][];
         };
         /** PasswordChange */
         PasswordChange: {
@@ -3067,6 +3123,8 @@ export interface components {
             refund: string | null;
             /** Source */
             source: string;
+            /** Taken At */
+            taken_at: string | null;
             /**
              * Created At
              * Format: date-time
@@ -3288,9 +3346,10 @@ export interface components {
         TransitionIn: {
             /**
              * Action
+             * @description retry: a paper booking in conflict takes its rooms if some are free again
              * @enum {string}
              */
-            action: "confirm" | "check_in" | "check_out" | "no_show" | "cancel";
+            action: "confirm" | "check_in" | "check_out" | "no_show" | "cancel" | "retry";
             /**
              * Note
              * @default
@@ -12141,6 +12200,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BookingStats"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conflicts_api_reservations_conflicts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperConflict"][];
                 };
             };
             /** @description Malformed request */

@@ -23,6 +23,7 @@ from hotline.hotels.schemas import (
     HotelOut,
     LateOutcomeIn,
     ModifyIn,
+    PaperConflict,
     PaymentIn,
     PaymentsOut,
     PmsEventIn,
@@ -81,6 +82,14 @@ async def find(
 async def statistics(ctx: READ, days: Annotated[int, Query(ge=1, le=366)] = 30) -> BookingStats:
     """Bookings per day, by source and by hotel, cancellation rate and revenue (H11)."""
     return await service.statistics(ctx, days=days)
+
+
+@router.get("/reservations/conflicts")
+async def conflicts(ctx: READ) -> list[PaperConflict]:
+    """Paper bookings entered after an outage whose rooms were sold meanwhile (X4): each with its
+    short nights, the later bookings holding them and alternatives. Resolve with `retry`, a
+    modify (other dates or room type) or a cancel (no fee)."""
+    return await service.conflicts(ctx)
 
 
 @router.get("/reservations/{reservation_id}")

@@ -119,7 +119,8 @@ class Reservation(Audited, Base):
     hold_until: Mapped[datetime]
     special_requests: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(12), index=True)
-    """tentative | confirmed | checked_in | checked_out | cancelled | no_show"""
+    """tentative | confirmed | checked_in | checked_out | cancelled | no_show | conflict (a paper
+    booking entered later that found its rooms sold meanwhile: it holds no rooms until resolved)"""
     nights: Mapped[list[Any]] = mapped_column(JSON)
     """The price breakdown: [{"date": "2026-12-24", "price": "688.00"}] per room."""
     total: Mapped[Decimal]
@@ -130,6 +131,9 @@ class Reservation(Audited, Base):
     source: Mapped[str] = mapped_column(String(12), default="phone")
     late_since: Mapped[datetime | None]
     """When the no-show sweep found the guest past their expected arrival (a call task was made)."""
+    taken_at: Mapped[datetime | None]
+    """When a booking taken on paper during an outage was really taken (X4); created_at is when
+    it was entered."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

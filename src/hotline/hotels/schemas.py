@@ -82,6 +82,11 @@ class BookingIn(Input):
     confirm: bool = Field(
         default=True, description="Confirm at once (else tentative; rooms are held either way)"
     )
+    taken_at: datetime | None = Field(
+        default=None,
+        description="A paper booking entered after an outage (X4): when it was really taken. If its "
+        "rooms were sold meanwhile it is kept as a `conflict` holding no rooms, never overbooked.",
+    )
 
 
 class ReservationOut(Output):
@@ -108,7 +113,24 @@ class ReservationOut(Output):
     cancel_fee: Decimal | None
     refund: Decimal | None
     source: str
+    taken_at: datetime | None
     created_at: datetime
+
+
+class NightLeft(Output):
+    day: date
+    left: int
+
+
+class PaperConflict(Output):
+    """A paper booking whose rooms were sold while it was on paper (X4), and what to do about it."""
+
+    reservation: ReservationOut
+    short: list[NightLeft] = Field(description="The nights without enough rooms, and how many are left")
+    competing: list[ReservationOut] = Field(
+        description="Bookings for those nights made after the paper one was taken"
+    )
+    alternatives: list[Alternative]
 
 
 class ChangeOut(Output):
@@ -141,7 +163,9 @@ class CancelQuote(Output):
 
 
 class TransitionIn(Input):
-    action: Literal["confirm", "check_in", "check_out", "no_show", "cancel"]
+    action: Literal["confirm", "check_in", "check_out", "no_show", "cancel", "retry"] = Field(
+        description="retry: a paper booking in conflict takes its rooms if some are free again"
+    )
     note: Annotated[str, StringConstraints(max_length=300)] = ""
 
 

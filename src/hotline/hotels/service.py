@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
@@ -46,9 +46,12 @@ from hotline.hotels.schemas import (
     CancelQuote,
     DayCount,
     ModifyIn,
+    NightLeft,
     Offer,
+    PaperConflict,
     ReservationOut,
 )
+from hotline.routing import center
 
 TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold": Decimal("0.90"),
                  "platinum": Decimal("0.85")}  # fmt: skip
@@ -227,7 +230,7 @@ async def take_rooms(
     """Take `rooms` on every night — sold to a booking, or held for a group block — or nothing
     (False: the caller's transaction must roll back). The one guarded statement of H5."""
     column = Inventory.held if as_held else Inventory.sold
-    for night in nights:
+    for taken, night in enumerate(nights):
         result = await session.execute(
             update(Inventory)
             .where(
@@ -237,6 +240,8 @@ async def take_rooms(
             .values({column: column + rooms})
         )  # fmt: skip
         if result.rowcount != 1:  # type: ignore[attr-defined]
+            if taken:  # the nights already taken go back, so a caller may carry on (a paper conflict)
+                await give_back(session, room_type_id, nights[:taken], rooms, as_held=as_held)
             return False
     return True
 
@@ -294,9 +299,11 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
         hour, minute = (int(x) for x in hold.split(":"))
         hold_until = datetime.combine(data.arrival, time(hour, minute), tzinfo=zone)
     tier = customer.tier if customer is not None else None
+    taken_at = _check_taken_at(data.taken_at, zone)
     try:
         async with ctx.write() as tx:
-            if not await take_rooms(tx.session, room_type.id, nights, data.rooms):
+            has_rooms = await take_rooms(tx.session, room_type.id, nights, data.rooms)
+            if not has_rooms and taken_at is None:
                 raise RoomsSoldOut(
                     f"No {room_type.name} left for all those nights", field="body.room_type_id"
                 )
@@ -313,9 +320,9 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 rate_plan_id=plan.id, customer_id=data.customer_id, guest_name=data.guest_name,
                 guest_phone=data.guest_phone, rooms=data.rooms, guests=data.guests, arrival=data.arrival,
                 departure=data.departure, expected_arrival=data.expected_arrival, hold_until=hold_until,
-                special_requests=data.special_requests, status="confirmed" if data.confirm else "tentative",
-                nights=breakdown, total=total, deposit=Decimal(0), source=data.source,
-                created_by=ctx.actor.user_id,
+                special_requests=data.special_requests, nights=breakdown, total=total, deposit=Decimal(0),
+                status="conflict" if not has_rooms else "confirmed" if data.confirm else "tentative",
+                source="paper" if taken_at else data.source, taken_at=taken_at, created_by=ctx.actor.user_id,
             )  # fmt: skip
             tx.session.add(reservation)
             await tx.session.flush()
@@ -324,14 +331,22 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                     raise InvalidInput("The deposit is more than the stay costs", field="body.deposit")
                 await payments.record(tx.session, reservation, "deposit", data.deposit_method, data.deposit,
                                       data.deposit_reference, ctx.actor.user_id)  # fmt: skip
+            note = "booked"
+            if taken_at is not None:
+                note = f"taken on paper at {taken_at.astimezone(zone):%Y-%m-%d %H:%M}, entered later"
+                if not has_rooms:
+                    note += "; its rooms were sold meanwhile: a conflict holding no rooms, to resolve"
             tx.session.add(ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id,
-                                             after=reservation.status, note="booked"))  # fmt: skip
-            if data.confirm:
+                                             after=reservation.status, note=note))  # fmt: skip
+            if data.confirm and has_rooms:
                 tx.session.add(_confirmation(reservation, hotel, room_type, plan, "confirmed"))
             await tx.session.flush()
             booked = ReservationOut.model_validate(reservation)
         if booked.customer_id is not None:
             await _on_timeline(ctx, booked, booked.customer_id, hotel, room_type, "预订")
+        if booked.status == "conflict":  # someone must call the guest with another offer
+            await center.open_call_task(ctx, booked.guest_phone, f"reservation:{booked.number}",
+                                        "paper_conflict", queue="hotel")  # fmt: skip
         return booked
     except RoomsSoldOut as sold_out:
         offers = await availability(ctx, arrival=data.arrival, departure=data.departure, rooms=data.rooms,
@@ -340,6 +355,24 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             a.model_dump(mode="json") for a in _instead(offers.offers, hotel.id, room_type.id, data.rooms)
         ]
         raise
+
+
+PAPER_DAYS = 30
+
+
+def _check_taken_at(taken_at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A paper booking's original time: in the past, within the last 30 days; a time without a
+    zone is the hotel's local time."""
+    if taken_at is None:
+        return None
+    if taken_at.tzinfo is None:
+        taken_at = taken_at.replace(tzinfo=zone)
+    now = utcnow()
+    if taken_at > now + timedelta(minutes=1):
+        raise InvalidInput("A paper booking was taken in the past", field="body.taken_at")
+    if taken_at < now - timedelta(days=PAPER_DAYS):
+        raise InvalidInput(f"Paper bookings are entered within {PAPER_DAYS} days", field="body.taken_at")
+    return taken_at
 
 
 def _instead(offers: list[Offer], hotel_id: int, room_type_id: int, rooms: int) -> list[Alternative]:
@@ -388,7 +421,8 @@ TRANSITIONS = {
     "check_in": ({"confirmed"}, "checked_in"),
     "check_out": ({"checked_in"}, "checked_out"),
     "no_show": ({"confirmed"}, "no_show"),
-    "cancel": ({"tentative", "confirmed"}, "cancelled"),
+    "cancel": ({"tentative", "confirmed", "conflict"}, "cancelled"),
+    "retry": ({"conflict"}, "confirmed"),  # a paper conflict takes its rooms once some are free again
 }
 
 
@@ -415,7 +449,8 @@ async def quote_cancel(ctx: Context, reservation_id: int) -> CancelQuote:
 
 def _quote(reservation: Reservation, hotel: Hotel, plan: RatePlan, now: datetime) -> CancelQuote:
     hours = (_arrival_moment(hotel, reservation.arrival) - now).total_seconds() / 3600
-    percent = refund_percent(plan.policy, hours)
+    # a paper conflict is our failure, not the guest's: all of it back
+    percent = 100 if reservation.status == "conflict" else refund_percent(plan.policy, hours)
     refund = _money(reservation.deposit * percent / 100)
     return CancelQuote(
         hours_before_arrival=round(hours, 1), refund_percent=percent, paid=_money(reservation.deposit),
@@ -441,11 +476,17 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         if action == "no_show" and now < reservation.hold_until:
             raise InvalidTransition("The room is still held for the guest")
         before = reservation.status
+        if action == "retry" and not await take_rooms(
+            tx.session, reservation.room_type_id, _nights(reservation.arrival, reservation.departure),
+            reservation.rooms,
+        ):  # fmt: skip
+            raise RoomsSoldOut(f"Still no {room_type.name} left for all those nights", field="action")
         if action == "cancel":
             quote = _quote(reservation, hotel, plan, now)
             reservation.cancel_fee, reservation.refund = quote.fee, quote.refund
             note = note or f"fee {quote.fee}, refund {quote.refund} ({quote.refund_percent}%)"
-            await _release(tx.session, reservation)
+            if before != "conflict":  # a conflict holds no rooms
+                await _release(tx.session, reservation)
             if quote.refund > 0:  # paid back the way it came in
                 method = await tx.session.scalar(
                     select(Payment.method)
@@ -459,11 +500,13 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         reservation.status = after
         tx.session.add(ReservationChange(reservation_id=reservation.id, at=now, by=ctx.actor.user_id,
                                          before=before, after=after, note=note[:300]))  # fmt: skip
-        if action in ("confirm", "cancel"):
-            kind = "confirmed" if action == "confirm" else "cancelled"
+        if action in ("confirm", "retry", "cancel"):
+            kind = "cancelled" if action == "cancel" else "confirmed"
             tx.session.add(_confirmation(reservation, hotel, room_type, plan, kind))
         await tx.session.flush()
         done = ReservationOut.model_validate(reservation)
+    if before == "conflict":
+        await center.close_call_task(ctx, f"reservation:{done.number}", f"{action}: {note}"[:300])
     steps = {"cancel": "取消", "check_in": "入住", "check_out": "离店", "no_show": "未到店"}
     if done.customer_id is not None and action in steps:
         await _on_timeline(ctx, done, done.customer_id, hotel, room_type, steps[action])
@@ -494,7 +537,7 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
     ctx.require(Permission.BOOKINGS_WRITE)
     async with ctx.write() as tx:
         reservation = await _load(tx.session, reservation_id)
-        if reservation.status not in ("tentative", "confirmed"):
+        if reservation.status not in ("tentative", "confirmed", "conflict"):
             raise InvalidTransition(f"A {reservation.status} reservation cannot be changed")
         hotel = await tx.session.get(Hotel, reservation.hotel_id)
         plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
@@ -510,7 +553,8 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
         if guests > room_type.capacity * rooms:
             sleeps = f"{rooms} × {room_type.name} sleep at most {room_type.capacity * rooms}"
             raise InvalidInput(sleeps, field="body.guests")
-        await _release(tx.session, reservation)
+        if reservation.status != "conflict":  # a paper conflict holds no rooms to give back
+            await _release(tx.session, reservation)
         nights = _nights(arrival, departure)
         if not await take_rooms(tx.session, room_type.id, nights, rooms):
             raise RoomsSoldOut(f"No {room_type.name} left for all the new nights", field="body.room_type_id")
@@ -537,12 +581,60 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
             )
         note = f"modified {before} → {arrival}–{departure} × {rooms}"
         status = reservation.status
+        if status == "conflict":  # resolved with other dates or another room type
+            reservation.status = "confirmed"
         change = ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id, before=status,
-                                   after=status, note=note)  # fmt: skip
+                                   after=reservation.status, note=note)  # fmt: skip
         tx.session.add(change)
         tx.session.add(_confirmation(reservation, hotel, room_type, plan, "modified"))
         await tx.session.flush()
-        return ReservationOut.model_validate(reservation)
+        changed = ReservationOut.model_validate(reservation)
+    if status == "conflict":
+        await center.close_call_task(ctx, f"reservation:{changed.number}", note)
+    return changed
+
+
+async def conflicts(ctx: Context) -> list[PaperConflict]:
+    """Paper bookings that found their rooms sold (X4): the short nights, the bookings made after
+    the paper one was taken that hold those nights, and what could be offered instead."""
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(Reservation).where(Reservation.status == "conflict").order_by(Reservation.taken_at)
+            )
+        ).all()
+        found = []
+        for row in rows:
+            nights = _nights(row.arrival, row.departure)
+            left = (await _left(session, [row.room_type_id], nights)).get(row.room_type_id, [])
+            short = [NightLeft(day=d, left=n.left) for d, n in zip(nights, left, strict=True)
+                     if n.left < row.rooms or n.closed]  # fmt: skip
+            competing = (
+                await session.scalars(
+                    select(Reservation)
+                    .where(
+                        Reservation.room_type_id == row.room_type_id,
+                        Reservation.status.in_(("tentative", "confirmed", "checked_in")),
+                        Reservation.arrival < row.departure, Reservation.departure > row.arrival,
+                        func.coalesce(Reservation.taken_at, Reservation.created_at) > row.taken_at,
+                    )
+                    .order_by(func.coalesce(Reservation.taken_at, Reservation.created_at))
+                    .limit(20)
+                )
+            ).all()  # fmt: skip
+            hotel = await session.get(Hotel, row.hotel_id)
+            found.append((row, short, list(competing), hotel))
+    report = []
+    for row, short, competing, hotel in found:
+        offers = await availability(ctx, arrival=row.arrival, departure=row.departure, rooms=row.rooms,
+                                    guests=row.guests, city=hotel.city if hotel else None)  # fmt: skip
+        report.append(PaperConflict(
+            reservation=ReservationOut.model_validate(row), short=short,
+            competing=[ReservationOut.model_validate(c) for c in competing],
+            alternatives=_instead(offers.offers, row.hotel_id, row.room_type_id, row.rooms),
+        ))  # fmt: skip
+    return report
 
 
 async def get(
