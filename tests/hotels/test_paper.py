@@ -45,11 +45,14 @@ async def test_a_paper_booking_whose_rooms_were_sold_is_a_reported_conflict_not_
     assert await sold(seeded, suite["room_type_id"]) == 3 * 2
 
     tasks = (await agent.get("/api/routing/callbacks")).json()
-    assert ("paper_conflict", f"reservation:{conflict['number']}") in {(t["reason"], t["call_id"]) for t in tasks}
+    assert ("paper_conflict", f"reservation:{conflict['number']}") in {
+        (t["reason"], t["call_id"]) for t in tasks
+    }
     report = (await agent.get("/api/reservations/conflicts")).json()
     assert [r["reservation"]["number"] for r in report] == [conflict["number"]]
     assert [(n["day"], n["left"]) for n in report[0]["short"]] == [
-        (dates["arrival"], 0), ((stay(6, 1))["arrival"], 0)
+        (dates["arrival"], 0),
+        ((stay(6, 1))["arrival"], 0),
     ]
     # the online booking came after the paper one was taken; the earlier paper one did not
     assert [c["number"] for c in report[0]["competing"]] == [online["number"]]
@@ -94,7 +97,9 @@ async def test_a_conflict_cancelled_refunds_everything_and_one_moved_to_another_
 
     quote = (await agent.get(f"/api/reservations/{one['id']}/cancel-quote")).json()
     assert (quote["refund_percent"], Decimal(quote["fee"]), Decimal(quote["refund"])) == (100, 0, 800)
-    cancelled = (await agent.post(f"/api/reservations/{one['id']}/transition", json={"action": "cancel"})).json()
+    cancelled = (
+        await agent.post(f"/api/reservations/{one['id']}/transition", json={"action": "cancel"})
+    ).json()
     assert (cancelled["status"], Decimal(cancelled["refund"])) == ("cancelled", 800)
     ledger = (await agent.get(f"/api/reservations/{one['id']}/payments")).json()
     assert Decimal(ledger["paid"]) == 0

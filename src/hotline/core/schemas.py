@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
@@ -31,6 +32,10 @@ class Input(BaseModel):
 
 NON_BLANK = r"\S"
 """Pattern for text that must hold something other than spaces (stated in the OpenAPI spec too)."""
+
+
+Money = Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
+"""An amount as shown to people: to the fen (the database keeps four places)."""
 
 
 class Output(BaseModel):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import groups, noshow, payments, pms, service
+from hotline.hotels import admin, groups, noshow, payments, pms, service
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -20,7 +20,11 @@ from hotline.hotels.schemas import (
     ConfirmationOut,
     GroupIn,
     GroupOut,
+    HotelDetail,
+    HotelIn,
     HotelOut,
+    InventoryChange,
+    InventoryDay,
     LateOutcomeIn,
     ModifyIn,
     PaperConflict,
@@ -28,15 +32,18 @@ from hotline.hotels.schemas import (
     PaymentsOut,
     PmsEventIn,
     PmsEventOut,
+    RatePlanIn,
     ReservationDetail,
     ReservationOut,
     RoomingIn,
+    RoomTypeIn,
     TransitionIn,
 )
 
 router = APIRouter(prefix="/api", tags=["hotels"])
 READ = Annotated[Context, Depends(requires(Permission.BOOKINGS_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.BOOKINGS_WRITE))]
+ADMIN = Annotated[Context, Depends(requires(Permission.HOTELS_WRITE))]
 
 
 @router.get("/hotels")
@@ -173,3 +180,59 @@ async def pms_event(body: PmsEventIn, ctx: WRITE) -> PmsEventOut:
     """A hotel PMS posts arrivals and departures (with an API token of a front-desk account);
     idempotent by `event_id`: a repeat changes nothing and says so."""
     return await pms.receive(ctx, body)
+
+
+@router.post("/hotels", status_code=201)
+async def create_hotel(body: HotelIn, ctx: ADMIN) -> HotelDetail:
+    """Open a branch (then add its room types and rate plans)."""
+    return await admin.save_hotel(ctx, body)
+
+
+@router.get("/hotels/{hotel_id}")
+async def hotel_detail(hotel_id: IdPath, ctx: READ) -> HotelDetail:
+    """A branch with its room types and rate plans (policy windows included)."""
+    return await admin.detail(ctx, hotel_id)
+
+
+@router.put("/hotels/{hotel_id}")
+async def update_hotel(hotel_id: IdPath, body: HotelIn, ctx: ADMIN) -> HotelDetail:
+    return await admin.save_hotel(ctx, body, hotel_id)
+
+
+@router.post("/hotels/{hotel_id}/room-types", status_code=201)
+async def create_room_type(hotel_id: IdPath, body: RoomTypeIn, ctx: ADMIN) -> HotelDetail:
+    """A new room type with `rooms` rooms at `price` a night opened for `days` nights."""
+    return await admin.save_room_type(ctx, hotel_id, body)
+
+
+@router.put("/hotels/{hotel_id}/room-types/{room_type_id}")
+async def update_room_type(
+    hotel_id: IdPath, room_type_id: IdPath, body: RoomTypeIn, ctx: ADMIN
+) -> HotelDetail:
+    return await admin.save_room_type(ctx, hotel_id, body, room_type_id)
+
+
+@router.post("/hotels/{hotel_id}/rate-plans", status_code=201)
+async def create_rate_plan(hotel_id: IdPath, body: RatePlanIn, ctx: ADMIN) -> HotelDetail:
+    """A rate plan with its change/cancel policy windows (H7)."""
+    return await admin.save_rate_plan(ctx, hotel_id, body)
+
+
+@router.put("/hotels/{hotel_id}/rate-plans/{rate_plan_id}")
+async def update_rate_plan(
+    hotel_id: IdPath, rate_plan_id: IdPath, body: RatePlanIn, ctx: ADMIN
+) -> HotelDetail:
+    return await admin.save_rate_plan(ctx, hotel_id, body, rate_plan_id)
+
+
+@router.get("/room-types/{room_type_id}/inventory")
+async def get_inventory(room_type_id: IdPath, first: date, last: date, ctx: READ) -> list[InventoryDay]:
+    """Rooms, sold, held (groups), out of order, closed and rack price per night."""
+    return await admin.inventory(ctx, room_type_id, first, last)
+
+
+@router.put("/room-types/{room_type_id}/inventory")
+async def change_inventory(room_type_id: IdPath, body: InventoryChange, ctx: ADMIN) -> list[InventoryDay]:
+    """Set rooms, out of order, closed or the price over a range of nights (some weekdays only if
+    given); 409 `rooms-still-sold` naming the nights where fewer rooms would remain than are sold."""
+    return await admin.change_inventory(ctx, room_type_id, body)

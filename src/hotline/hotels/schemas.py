@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from hotline.core.schemas import NON_BLANK, DbId, Input, Output
+from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
 
+MAX_INVENTORY_DAYS = 731
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -21,6 +24,135 @@ class HotelOut(Output):
     check_in: str
     check_out: str
     hold_until: str
+
+
+class RoomTypeOut(Output):
+    id: int
+    code: str
+    name: str
+    capacity: int
+    bed: str
+
+
+class PolicyWindow(Input):
+    hours: int = Field(ge=0, le=24 * 60, description="Cancelled at least this many hours before arrival…")
+    refund: int = Field(ge=0, le=100, description="…refunds this percentage of what was paid")
+
+
+class RatePlanOut(Output):
+    id: int
+    code: str
+    name: str
+    factor: Decimal
+    member: bool
+    breakfast: bool
+    breakfast_price: Money
+    guaranteed: bool
+    policy: list[PolicyWindow]
+    active: bool
+
+
+class HotelDetail(HotelOut):
+    latitude: Decimal | None
+    longitude: Decimal | None
+    timezone: str
+    active: bool
+    room_types: list[RoomTypeOut]
+    rate_plans: list[RatePlanOut]
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
+]
+
+
+class HotelIn(Input):
+    code: Code
+    name: Annotated[
+        str, StringConstraints(min_length=2, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    city: Name
+    address: Annotated[str, StringConstraints(min_length=2, max_length=200, strip_whitespace=True)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    latitude: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=9, decimal_places=6)
+    check_in: ClockTime = "14:00"
+    check_out: ClockTime = "12:00"
+    hold_until: ClockTime = Field(default="18:00", description="Rooms not guaranteed are held until then")
+    timezone: str = "Asia/Shanghai"
+    active: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+
+class RoomTypeIn(Input):
+    code: Code
+    name: Name
+    capacity: int = Field(ge=1, le=12)
+    bed: Annotated[str, StringConstraints(min_length=1, max_length=10, strip_whitespace=True)] = "大床"
+    rooms: int | None = Field(default=None, ge=0, le=2000, description="New room type: rooms a night")
+    price: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=10, decimal_places=2,
+                                  description="New room type: rack price a night")  # fmt: skip
+    days: int = Field(default=180, ge=1, le=MAX_INVENTORY_DAYS, description="New room type: nights opened")
+
+
+class RatePlanIn(Input):
+    code: Code
+    name: Name
+    factor: Decimal = Field(default=Decimal("1.00"), gt=0, le=5, max_digits=4, decimal_places=2)
+    member: bool = False
+    breakfast: bool = False
+    breakfast_price: Decimal = Field(default=Decimal(0), ge=0, le=10_000, max_digits=7, decimal_places=2)
+    guaranteed: bool = False
+    policy: list[PolicyWindow] = Field(min_length=1, max_length=6)
+    active: bool = True
+
+    @field_validator("policy")
+    @classmethod
+    def _windows(cls, windows: list[PolicyWindow]) -> list[PolicyWindow]:
+        hours = [w.hours for w in windows]
+        if len(set(hours)) != len(hours):
+            raise ValueError("two windows start at the same notice")
+        if 0 not in hours:
+            raise ValueError("the policy needs a window from 0 hours (a late cancellation)")
+        ordered = sorted(windows, key=lambda w: -w.hours)
+        if any(a.refund < b.refund for a, b in pairwise(ordered)):
+            raise ValueError("shorter notice cannot refund more than longer notice")
+        return ordered
+
+
+class InventoryDay(Output):
+    day: date
+    total: int
+    sold: int
+    held: int
+    out_of_order: int
+    closed: bool
+    price: Money
+
+
+class InventoryChange(Input):
+    first: date
+    last: date
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=list, max_length=7, description="Only these weekdays (0 = Monday); all when empty"
+    )
+    total: int | None = Field(default=None, ge=0, le=2000)
+    out_of_order: int | None = Field(default=None, ge=0, le=2000)
+    closed: bool | None = None
+    price: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=10, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _fits(self) -> InventoryChange:
+        if self.total is not None and self.out_of_order is not None and self.out_of_order > self.total:
+            raise ValueError("more rooms out of order than there are")
+        return self
 
 
 class Offer(Output):
