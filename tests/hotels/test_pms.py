@@ -48,3 +48,31 @@ async def test_the_pms_checks_guests_in_and_out_once_per_event(
     ] == "confirmed"
     async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as stranger:
         assert (await stranger.post("/api/pms/events", json=arrival)).status_code == 401
+
+
+async def test_the_front_desk_sees_its_days_arrivals_guests_in_house_and_departures(
+    seeded: Context, users: Users
+) -> None:
+    frontdesk = await users("frontdesk")
+    hotel = await ids(seeded)
+    booking = {
+        **hotel,
+        **stay(0, 2),
+        "guest_name": "前台",
+        "guest_phone": "13600004444",
+        "rooms": 1,
+        "guests": 1,
+    }
+    arriving = (await frontdesk.post("/api/reservations", json=booking)).json()
+    url = f"/api/hotels/{hotel['hotel_id']}/front-desk"
+    today = (await frontdesk.get(url)).json()
+    assert arriving["number"] in [r["number"] for r in today["arrivals"]]
+    assert arriving["number"] not in [r["number"] for r in today["in_house"]]
+    checked_in = f"/api/reservations/{arriving['id']}/transition"
+    assert (await frontdesk.post(checked_in, json={"action": "check_in"})).status_code == 200
+    today = (await frontdesk.get(url)).json()
+    assert arriving["number"] not in [r["number"] for r in today["arrivals"]]
+    assert arriving["number"] in [r["number"] for r in today["in_house"]]
+    leaving_day = (await frontdesk.get(url, params={"day": arriving["departure"]})).json()
+    assert [r["number"] for r in leaving_day["departures"]] == [arriving["number"]]
+    assert (await frontdesk.get("/api/hotels/999999/front-desk")).status_code == 404

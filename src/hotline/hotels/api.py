@@ -18,6 +18,7 @@ from hotline.hotels.schemas import (
     CancelQuote,
     ChangeOut,
     ConfirmationOut,
+    FrontDesk,
     GroupIn,
     GroupOut,
     HotelDetail,
@@ -65,6 +66,12 @@ async def availability(
     """Rooms left and prices per hotel, room type and rate plan; other branches when it is full."""
     return await service.availability(ctx, arrival=arrival, departure=departure, rooms=rooms, guests=guests,
                                       city=city, hotel_id=hotel_id, tier=tier)  # fmt: skip
+
+
+@router.get("/hotels/{hotel_id}/front-desk")
+async def front_desk(hotel_id: IdPath, ctx: READ, day: date | None = None) -> FrontDesk:
+    """Arrivals, in-house guests and departures of a hotel's day (today by default)."""
+    return await service.front_desk(ctx, hotel_id, day)
 
 
 @router.post("/reservations", status_code=201)
@@ -156,6 +163,14 @@ async def late_outcome(reservation_id: IdPath, body: LateOutcomeIn, ctx: WRITE) 
 async def create_group(body: GroupIn, ctx: WRITE) -> GroupOut:
     """Hold a block of rooms for a group (H4); 409 `rooms-sold-out` at the line that does not fit."""
     return await groups.create(ctx, body)
+
+
+@router.get("/groups")
+async def list_groups(
+    ctx: READ, hotel_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+) -> list[GroupOut]:
+    """Group blocks still to come or in house, soonest first."""
+    return await groups.find(ctx, hotel_id=hotel_id)
 
 
 @router.get("/groups/{block_id}")

@@ -89,6 +89,17 @@ async def get(ctx: Context, block_id: int) -> GroupOut:
         return await _out(session, block)
 
 
+async def find(ctx: Context, *, hotel_id: int | None = None, limit: int = 100) -> list[GroupOut]:
+    """Blocks arriving from yesterday on (the ones still being worked), soonest first."""
+    ctx.require(Permission.BOOKINGS_READ)
+    since = utcnow().date() - timedelta(days=1)
+    query = select(GroupBlock).where(GroupBlock.departure >= since).order_by(GroupBlock.arrival).limit(limit)
+    if hotel_id is not None:
+        query = query.where(GroupBlock.hotel_id == hotel_id)
+    async with ctx.read() as session:
+        return [await _out(session, block) for block in (await session.scalars(query)).all()]
+
+
 async def rooming_list(ctx: Context, block_id: int, data: RoomingIn) -> GroupOut:
     """Name the guests of the block's rooms (names may come late, until the rooms are released)."""
     ctx.require(Permission.BOOKINGS_WRITE)

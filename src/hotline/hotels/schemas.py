@@ -423,3 +423,12 @@ class BookingStats(Output):
     by_day: list[DayCount]
     by_source: dict[str, int]
     by_hotel: dict[str, int]
+
+
+class FrontDesk(Output):
+    """A hotel's day at the front desk (H10)."""
+
+    day: date
+    arrivals: list[ReservationOut] = Field(description="Due today (or late) and not checked in yet")
+    in_house: list[ReservationOut] = Field(description="Checked in, leaving after today")
+    departures: list[ReservationOut] = Field(description="Checked in and due to leave today (or overdue)")

@@ -45,6 +45,7 @@ from hotline.hotels.schemas import (
     BookingStats,
     CancelQuote,
     DayCount,
+    FrontDesk,
     ModifyIn,
     NightLeft,
     Offer,
@@ -678,6 +679,34 @@ async def find(
         query = query.where(Reservation.arrival == arrival)
     async with ctx.read() as session:
         return list((await session.scalars(query)).all())
+
+
+async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> FrontDesk:
+    """Who arrives, who is in house and who leaves at a hotel on a day (today, the hotel's)."""
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        hotel = await session.get(Hotel, hotel_id)
+        if hotel is None:
+            raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+        day = day or _today(hotel)
+        expected = (
+            select(Reservation)
+            .where(Reservation.hotel_id == hotel_id, Reservation.status.in_(("tentative", "confirmed")),
+                   Reservation.arrival <= day, Reservation.departure > day)
+            .order_by(Reservation.expected_arrival, Reservation.id)
+        )  # fmt: skip
+        staying = (
+            select(Reservation)
+            .where(Reservation.hotel_id == hotel_id, Reservation.status == "checked_in")
+            .order_by(Reservation.departure, Reservation.id)
+        )
+        arrivals = (await session.scalars(expected)).all()
+        checked_in = (await session.scalars(staying)).all()
+    return FrontDesk(
+        day=day, arrivals=[ReservationOut.model_validate(r) for r in arrivals],
+        in_house=[ReservationOut.model_validate(r) for r in checked_in if r.departure > day],
+        departures=[ReservationOut.model_validate(r) for r in checked_in if r.departure <= day],
+    )  # fmt: skip
 
 
 async def hotels(ctx: Context) -> list[Hotel]:
