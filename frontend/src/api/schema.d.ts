@@ -1282,7 +1282,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Hotels */
+        /**
+         * List Hotels
+         * @description Branches by city; closed ones only when asked (administration).
+         */
         get: operations["list_hotels_api_hotels_get"];
         put?: never;
         /**
@@ -2612,8 +2615,11 @@ export interface components {
             deposit: string;
             /** Status */
             status: string;
-            /** Rooms */
-            rooms?: components["schemas"]["GroupRoomOut"][];
+            /**
+             * Rooms
+             * @default []
+             */
+            rooms: components["schemas"]["GroupRoomOut"][];
         };
         /** GroupRoomOut */
         GroupRoomOut: {
@@ -2653,14 +2659,17 @@ export interface components {
             check_out: string;
             /** Hold Until */
             hold_until: string;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
             /** Latitude */
             latitude: string | null;
             /** Longitude */
             longitude: string | null;
             /** Timezone */
             timezone: string;
-            /** Active */
-            active: boolean;
             /** Room Types */
             room_types: components["schemas"]["RoomTypeOut"][];
             /** Rate Plans */
@@ -2729,6 +2738,11 @@ export interface components {
             check_out: string;
             /** Hold Until */
             hold_until: string;
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
         };
         /** ImportProblem */
         ImportProblem: {
@@ -12181,7 +12195,9 @@ export interface operations {
     };
     list_hotels_api_hotels_get: {
         parameters: {
-            query?: never;
+            query?: {
+                include_closed?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', reservations: 'Reservations', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -38,8 +38,9 @@ const en: typeof zh = {
     title: 'Reservations', number: 'Number', stay: 'Stay', roomsUnit: ' room(s)', guestsUnit: ' guest(s)', status: 'Status', detail: 'Reservation {number}',
     lateHint: 'Late guest called:', etaPrompt: 'When will the guest arrive? (HH:MM)', late: { delayed: 'Delayed', unreachable: 'Unreachable', cancelled: 'Cancelled' }, statsTitle: 'Bookings, last 30 days', statBookings: 'Bookings', statCancelRate: 'Cancellation rate', statRevenue: 'Room revenue (not cancelled)', statSources: 'Sources', statTrend: 'Bookings per day', payments: 'Payments', paidOf: 'paid ¥{paid} of ¥{total}, balance ¥{balance}', receipt: 'Receipt', kind: 'Kind', method: 'Method', amount: 'Amount', reference: 'Reference', record: 'Record', kinds: { deposit: 'Deposit', prepayment: 'Prepayment', balance: 'Balance', refund: 'Refund' }, methods: { cash: 'Cash', card: 'Card', transfer: 'Transfer', online: 'Online' }, fee: 'Cancellation fee', refund: 'refund', history: 'History', told: 'What the guest was told', cancel: 'Cancel reservation',
     cancelQuote: '{hours} hours before arrival the policy refunds {percent}%: fee ¥{fee}, refund ¥{refund}. Cancel?',
-    statuses: { tentative: 'Tentative', confirmed: 'Confirmed', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled', no_show: 'No-show' },
-    actions: { confirm: 'Confirm', check_in: 'Check in', check_out: 'Check out', no_show: 'Mark no-show', cancel: 'Cancel' },
+    conflicts: '{n} paper bookings in conflict', conflictsHint: 'Written down during an outage and entered later; bookings made after their time took the rooms. Call the guest: change dates or room type, retry once rooms free up, or cancel without a fee.', takenAt: 'On paper at {at}', short: 'Short: {nights}', competing: 'Booked later for those nights: ', instead: 'Could move to: ', resolve: 'Resolve', modify: 'Change booking',
+    statuses: { tentative: 'Tentative', confirmed: 'Confirmed', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled', no_show: 'No-show', conflict: 'Paper conflict' },
+    actions: { confirm: 'Confirm', check_in: 'Check in', check_out: 'Check out', no_show: 'Mark no-show', cancel: 'Cancel', retry: 'Retry for rooms' },
   },
   booking: {
     title: 'Hotel booking', customer: 'Booker', customerHint: 'Caller number or member no.', city: 'City', hotel: 'Hotel', anyHotel: 'Any branch',
@@ -49,6 +50,27 @@ const en: typeof zh = {
     guestName: 'Guest name', guestPhone: 'Guest phone', expected: 'Expected arrival', holdUntil: 'Hold until', holdDefault: "The hotel's rule",
     requests: 'Requests', requestsHint: 'e.g. high floor, non-smoking, extra bed', deposit: 'Deposit', confirm: 'Confirm booking',
     done: 'Booked · reservation {number}', sentLater: 'The SMS and e-mail go out with the notifications service; this is what the guest will get.',
+    paper: 'Paper booking', takenAt: 'Time on the paper', paperHint: 'Written down during an outage, entered with its original time; if the rooms were sold meanwhile it becomes a conflict, never an overbooking',
+    conflict: 'Reservation {number} entered, but its rooms were sold: a conflict', conflictHint: 'It holds no rooms and nothing is overbooked. A call task was made; resolve it under Reservations: move the guest, retry when rooms free up, or cancel without a fee.',
+  },
+  frontDesk: {
+    title: 'Front desk', refresh: 'Refresh', arrivals: 'Arriving today', inHouse: 'In house', departures: 'Leaving today', expected: 'Expected {time}', leaves: 'Leaves {day}', none: 'None', atDesk: 'at the front desk',
+  },
+  groups: {
+    title: 'Group bookings', new: 'New group', number: 'Group no.', name: 'Group name', nameHint: 'e.g. East China 5 days, December', rooms: 'Rooms', named: '{named}/{rooms} named',
+    releaseOn: 'Release date', releaseHint: 'Unnamed rooms go back on sale after this day', contact: 'Contact', contactName: 'Name', contactPhone: 'Phone', addLine: 'Add a room type',
+    hold: 'Hold rooms', roomingList: 'Rooming list', released: 'Released', guestName: 'Guest name (may come later)', saveNames: 'Save names', cancel: 'Cancel group',
+    cancelConfirm: 'Cancel all {rooms} rooms of "{name}" and put them back on sale?', statuses: { held: 'Held', released: 'Released', cancelled: 'Cancelled' },
+  },
+  hotels: {
+    title: 'Branches', new: 'New branch', city: 'City', name: 'Name', closed: 'Closed', info: 'Details', code: 'Code', address: 'Address', phone: 'Phone',
+    coordinates: 'Coordinates', latitude: 'Latitude', longitude: 'Longitude', times: 'Check-in/out', checkIn: 'In', checkOut: 'Out', holdHint: 'Rooms not guaranteed are held until then', timezone: 'Time zone', open: 'Active',
+    roomTypes: 'Room types', bed: 'Bed', capacity: 'Sleeps', newRoomType: 'New room type', ratePlans: 'Rate plans', factor: 'Factor', factorHint: 'Rack rate × factor (members then get their tier discount)',
+    terms: 'Terms', member: 'Member discount', breakfast: 'Breakfast', guaranteed: 'Guaranteed (held all night)', window: '{hours} h or more before: {refund}% back', lastWindow: 'later: {refund}% back',
+    newRatePlan: 'New rate plan', cancelBefore: 'Cancelled', hoursRefund: 'hours or more before arrival refunds', addWindow: 'Add a window', calendar: 'Rooms and prices', from: 'From',
+    range: 'Dates', only: 'Only', total: 'Rooms', outOfOrder: 'Out of order', sale: 'Sale', unchanged: 'Unchanged', onSale: 'Open', closeSale: 'Closed', price: 'Rack rate', apply: 'Apply',
+    day: 'Day', sold: 'Sold', held: 'Groups', left: 'Left', days: 'Nights opened',
+    weekdays: { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' },
   },
   customers: {
     title: 'Customers', searchPlaceholder: 'Phone / name or pinyin / member number / ID number / e-mail', create: 'New customer', memberNumber: 'Member no.',

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', reservations: '预订查询', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -36,8 +36,9 @@ export default {
     title: '预订查询', number: '预订号', stay: '入住', roomsUnit: '间', guestsUnit: '人', status: '状态', detail: '预订 {number}',
     lateHint: '未到店回访：', etaPrompt: '客人预计几点到？（HH:MM）', late: { delayed: '延迟到达', unreachable: '联系不上', cancelled: '客人取消' }, statsTitle: '近 30 天预订统计', statBookings: '预订量', statCancelRate: '取消率', statRevenue: '房费收入（未取消）', statSources: '来源', statTrend: '每日预订量', payments: '收款', paidOf: '已付 ¥{paid} / 房费 ¥{total}，余额 ¥{balance}', receipt: '收据号', kind: '类型', method: '方式', amount: '金额', reference: '参考号', record: '登记', kinds: { deposit: '定金', prepayment: '预付款', balance: '尾款', refund: '退款' }, methods: { cash: '现金', card: '银行卡', transfer: '转账', online: '在线支付' }, fee: '取消费', refund: '退款', history: '经过', told: '发给客人的确认', cancel: '取消预订',
     cancelQuote: '距入住还有 {hours} 小时，按政策退还 {percent}%：取消费 ¥{fee}，退款 ¥{refund}。确定取消？',
-    statuses: { tentative: '暂定', confirmed: '已确认', checked_in: '已入住', checked_out: '已离店', cancelled: '已取消', no_show: '未到店' },
-    actions: { confirm: '确认', check_in: '办理入住', check_out: '办理离店', no_show: '记为未到店', cancel: '取消预订' },
+    conflicts: '纸质预订冲突 {n} 条', conflictsHint: '这些预订是停机期间手写、事后补录的，原时间之后房间已被其他预订占用。请联系客人：改日期或房型、等有房后重新占房，或免费取消。', takenAt: '纸质单时间 {at}', short: '缺房：{nights}', competing: '之后占用这些房间的预订：', instead: '可改订：', resolve: '处理', modify: '修改预订',
+    statuses: { tentative: '暂定', confirmed: '已确认', checked_in: '已入住', checked_out: '已离店', cancelled: '已取消', no_show: '未到店', conflict: '纸质冲突' },
+    actions: { confirm: '确认', check_in: '办理入住', check_out: '办理离店', no_show: '记为未到店', cancel: '取消预订', retry: '重新占房' },
   },
   booking: {
     title: '酒店预订', customer: '订房人', customerHint: '来电号码或会员号', city: '城市', hotel: '酒店', anyHotel: '全部门店',
@@ -47,6 +48,27 @@ export default {
     guestName: '入住人姓名', guestPhone: '入住人电话', expected: '预计到店', holdUntil: '保留到', holdDefault: '按酒店规定',
     requests: '特殊要求', requestsHint: '如：高楼层、无烟、加床', deposit: '定金', confirm: '确认预订',
     done: '预订成功 · 预订号 {number}', sentLater: '确认短信与邮件将由通知服务发送（上线后）；这里是客人将收到的内容。',
+    paper: '补录纸质预订', takenAt: '纸质单上的时间', paperHint: '停电或断网时手写的预订，按原时间补录；房间已被占时记为冲突，不会超订',
+    conflict: '预订 {number} 已补录，但房间已售出：记为冲突', conflictHint: '没有占用房间，也不会超订。已生成回电任务；请在「预订查询」的冲突列表中为客人改订、等待空房或免费取消。',
+  },
+  frontDesk: {
+    title: '前台', refresh: '刷新', arrivals: '今日抵店', inHouse: '在住', departures: '今日离店', expected: '预计 {time} 到', leaves: '{day} 离店', none: '暂无', atDesk: '前台办理',
+  },
+  groups: {
+    title: '团队预订', new: '新建团队', number: '团号', name: '团队名称', nameHint: '如：华东五日游 12月团', rooms: '房间', named: '已排 {named}/{rooms} 间',
+    releaseOn: '释放日', releaseHint: '此日过后未排名单的房间自动放回', contact: '联系人', contactName: '姓名', contactPhone: '电话', addLine: '再加一种房型',
+    hold: '保留房间', roomingList: '分房名单', released: '已释放', guestName: '入住人姓名（可以稍后填）', saveNames: '保存名单', cancel: '取消团队',
+    cancelConfirm: '取消「{name}」的全部 {rooms} 间房，放回可售？', statuses: { held: '保留中', released: '已释放', cancelled: '已取消' },
+  },
+  hotels: {
+    title: '门店', new: '新建门店', city: '城市', name: '门店名称', closed: '停用', info: '基本信息', code: '代码', address: '地址', phone: '电话',
+    coordinates: '坐标', latitude: '纬度', longitude: '经度', times: '入住/退房', checkIn: '入住', checkOut: '退房', holdHint: '非担保预订的房间保留到此时', timezone: '时区', open: '启用',
+    roomTypes: '房型', bed: '床型', capacity: '可住人数', newRoomType: '新建房型', ratePlans: '价格计划', factor: '价格系数', factorHint: '门市价 × 系数（会员价再按等级折扣）',
+    terms: '条件', member: '会员折扣', breakfast: '含早', guaranteed: '担保（整晚保留）', window: '提前{hours}小时以上退{refund}%', lastWindow: '此后退{refund}%',
+    newRatePlan: '新建价格计划', cancelBefore: '入住前', hoursRefund: '小时以上取消，退还', addWindow: '再加一档', calendar: '房态与房价', from: '从',
+    range: '日期', only: '仅', total: '总房数', outOfOrder: '维修', sale: '销售', unchanged: '不变', onSale: '开放', closeSale: '关房', price: '门市价', apply: '批量修改',
+    day: '日期', sold: '已售', held: '团队', left: '剩余', days: '开放天数',
+    weekdays: { 0: '周一', 1: '周二', 2: '周三', 3: '周四', 4: '周五', 5: '周六', 6: '周日' },
   },
   customers: {
     title: '客户', searchPlaceholder: '手机号 / 姓名或拼音 / 会员号 / 证件号 / 邮箱', create: '新建客户', memberNumber: '会员号',

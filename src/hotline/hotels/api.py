@@ -48,8 +48,9 @@ ADMIN = Annotated[Context, Depends(requires(Permission.HOTELS_WRITE))]
 
 
 @router.get("/hotels")
-async def list_hotels(ctx: READ) -> list[HotelOut]:
-    return [HotelOut.model_validate(h) for h in await service.hotels(ctx)]
+async def list_hotels(ctx: READ, include_closed: bool = False) -> list[HotelOut]:
+    """Branches by city; closed ones only when asked (administration)."""
+    return [HotelOut.model_validate(h) for h in await service.hotels(ctx, include_closed=include_closed)]
 
 
 @router.get("/hotels/availability")

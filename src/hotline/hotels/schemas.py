@@ -6,7 +6,7 @@ from itertools import pairwise
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
 
@@ -24,6 +24,7 @@ class HotelOut(Output):
     check_in: str
     check_out: str
     hold_until: str
+    active: bool = True
 
 
 class RoomTypeOut(Output):
@@ -43,7 +44,7 @@ class RatePlanOut(Output):
     id: int
     code: str
     name: str
-    factor: Decimal
+    factor: Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
     member: bool
     breakfast: bool
     breakfast_price: Money
@@ -56,7 +57,6 @@ class HotelDetail(HotelOut):
     latitude: Decimal | None
     longitude: Decimal | None
     timezone: str
-    active: bool
     room_types: list[RoomTypeOut]
     rate_plans: list[RatePlanOut]
 
@@ -380,7 +380,7 @@ class GroupOut(Output):
     release_on: date
     deposit: Decimal
     status: str
-    rooms: list[GroupRoomOut] = Field(default_factory=list)
+    rooms: list[GroupRoomOut] = Field(default=[])
 
 
 class RoomingEntry(Input):

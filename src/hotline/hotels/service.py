@@ -709,16 +709,13 @@ async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> Fr
     )  # fmt: skip
 
 
-async def hotels(ctx: Context) -> list[Hotel]:
+async def hotels(ctx: Context, *, include_closed: bool = False) -> list[Hotel]:
     ctx.require(Permission.BOOKINGS_READ)
+    query = select(Hotel).order_by(Hotel.city, Hotel.code)
+    if not include_closed:
+        query = query.where(Hotel.active.is_(True))
     async with ctx.read() as session:
-        return list(
-            (
-                await session.scalars(
-                    select(Hotel).where(Hotel.active.is_(True)).order_by(Hotel.city, Hotel.code)
-                )
-            ).all()
-        )
+        return list((await session.scalars(query)).all())
 
 
 async def statistics(ctx: Context, *, days: int = 30) -> BookingStats:
