@@ -113,8 +113,9 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
         created.append(demo.username)
     await _load_telephony(ctx)
     await _load_routing(ctx)
-    await _load_demo_customer(ctx)
+    zhang = await _load_demo_customer(ctx)
     await hotels_demo.load(ctx, days=hotel_days)
+    await hotels_demo.load_bookings(ctx, zhang)
     return created
 
 
@@ -131,12 +132,13 @@ DEMO_TIMELINE = (
 )
 
 
-async def _load_demo_customer(ctx: Context) -> None:
+async def _load_demo_customer(ctx: Context) -> int:
     """张伟, 13800138000, member number 88000001 (ARCHITECTURE.md's demo customer), served last by
-    agent3 so that his calls go to 003 first."""
+    agent3 so that his calls go to 003 first; returns his id."""
     async with ctx.read() as session:
-        if await session.scalar(select(Customer.id).where(Customer.member_number == "88000001")):
-            return
+        found = await session.scalar(select(Customer.id).where(Customer.member_number == "88000001"))
+        if found is not None:
+            return int(found)
         agent3 = await session.scalar(select(User.id).where(User.username == "agent3"))
     data = {k: v for k, v in fake.DEMO_CUSTOMER.items() if k != "points"}
     created = await crm.create(ctx, CustomerIn.model_validate(data | {"phones": [{"number": "13800138000"}]}))
@@ -151,6 +153,7 @@ async def _load_demo_customer(ctx: Context) -> None:
     for days, kind, title, detail in DEMO_TIMELINE:
         await timeline.add(ctx, created.id, kind, title, ref=f"demo:{kind}:{days}", detail=detail,
                            at=now - timedelta(days=days), by=agent3)  # fmt: skip
+    return created.id
 
 
 async def load_customers(ctx: Context, count: int = 2000) -> int:

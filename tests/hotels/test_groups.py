@@ -49,9 +49,9 @@ async def test_a_block_holds_its_rooms_names_come_later_and_the_rest_is_released
     )
 
     made = (await agent.post("/api/groups", json=block)).json()
-    assert made["number"] == "70000001" and len(made["rooms"]) == 11
+    assert made["number"] == "70000002" and len(made["rooms"]) == 11
     listed = (await agent.get("/api/groups", params={"hotel_id": block["hotel_id"]})).json()
-    assert [g["number"] for g in listed] == ["70000001"]
+    assert [g["number"] for g in listed] == ["70000002"]
     assert (
         await held(seeded, king["room_type_id"]) == 8 * 2
         and await held(seeded, suite["room_type_id"]) == 3 * 2

@@ -82,12 +82,12 @@ async def test_seed_000s_booking_call_the_member_price_and_the_confirmation(
     made = await agent.post("/api/reservations", json=booking)
     assert made.status_code == 201, made.text
     reservation = made.json()
-    assert reservation["number"] == "60000001" and reservation["status"] == "confirmed"
+    assert reservation["number"] == "60000002" and reservation["status"] == "confirmed"
     assert Decimal(reservation["total"]) == Decimal(member["total"])
     detail = (await agent.get(f"/api/reservations/{reservation['id']}")).json()
     text = detail["confirmations"][0]["text"]
     expected = ("英冠酒店上海外滩店", "中山东一路 18 号", "021-63210000", "共2晚", f"¥{reservation['total']}",
-                "房间保留至", "21:00", "入住前24小时以上取消退还100%", "60000001")  # fmt: skip
+                "房间保留至", "21:00", "入住前24小时以上取消退还100%", "60000002")  # fmt: skip
     for part in expected:
         assert part in text, (part, text)
     assert [c["after"] for c in detail["changes"]] == ["confirmed"]
@@ -128,7 +128,7 @@ async def test_bad_bookings_are_refused_at_their_field_and_change_nothing(
         assert field in [e["field"] for e in refused.json()["errors"]], (change, refused.json())
     assert await sold(seeded, base["room_type_id"]) == 0
     async with seeded.read() as session:
-        assert await session.scalar(select(func.count(Reservation.id))) == 0
+        assert await session.scalar(select(func.count(Reservation.id))) == 1  # the demo customer's stay only
 
 
 async def test_concurrent_bookings_of_the_last_rooms_succeed_exactly_as_often_as_there_are_rooms(
@@ -301,13 +301,18 @@ async def test_statistics_count_bookings_by_day_source_and_hotel_with_the_cancel
     agent = await users("agent1")
     base = {**await ids(seeded), **stay(4, 1), "guest_name": "统计", "guest_phone": "13900000009", "rooms": 1,
             "guests": 1}  # fmt: skip
+    demo = (await agent.get("/api/reservations/statistics", params={"days": 7})).json()
+    assert demo["bookings"] == 1  # the demo customer's stay, booked by phone
     made = [
         (await agent.post("/api/reservations", json={**base, "source": s})).json()
         for s in ("phone", "phone", "web")
     ]
     await agent.post(f"/api/reservations/{made[2]['id']}/transition", json={"action": "cancel"})
     stats = (await agent.get("/api/reservations/statistics", params={"days": 7})).json()
-    assert (stats["bookings"], stats["cancelled"], stats["cancellation_rate"]) == (3, 1, 0.3333)
-    assert stats["by_source"] == {"phone": 2, "web": 1} and stats["by_hotel"] == {"英冠酒店上海外滩店": 3}
-    assert sum(d["bookings"] for d in stats["by_day"]) == 3
-    assert Decimal(stats["revenue"]) == Decimal(made[0]["total"]) + Decimal(made[1]["total"])
+    assert (stats["bookings"], stats["cancelled"], stats["cancellation_rate"]) == (4, 1, 0.25)
+    assert stats["by_source"] == {"phone": 3, "web": 1}
+    assert stats["by_hotel"] == {"英冠酒店上海外滩店": 3, "英冠酒店杭州西湖店": 1}
+    assert sum(d["bookings"] for d in stats["by_day"]) == 4
+    assert Decimal(stats["revenue"]) == Decimal(demo["revenue"]) + Decimal(made[0]["total"]) + Decimal(
+        made[1]["total"]
+    )

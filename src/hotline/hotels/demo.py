@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
@@ -86,6 +87,50 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
     return len(HOTELS)
 
 
+async def load_bookings(ctx: Context, customer_id: int) -> None:
+    """The demo customer's upcoming stay (booked the way an agent books it, so the confirmation
+    text and the timeline entry are real) and a tour group's block in Sanya; once."""
+    from hotline.hotels import groups, service
+    from hotline.hotels.models import GroupBlock, Reservation
+    from hotline.hotels.schemas import BookingIn, GroupIn, GroupLineIn
+
+    async with ctx.read() as session:
+        if await session.scalar(select(Reservation.id).where(Reservation.customer_id == customer_id)):
+            return
+        hangzhou = await session.scalar(select(Hotel).where(Hotel.code == "HZ-XH"))
+        sanya = await session.scalar(select(Hotel).where(Hotel.code == "SY-HT"))
+        if hangzhou is None or sanya is None:
+            return
+        king = await session.scalar(
+            select(RoomType.id).where(RoomType.hotel_id == hangzhou.id, RoomType.code == "K")
+        )
+        member = await session.scalar(
+            select(RatePlan.id).where(RatePlan.hotel_id == hangzhou.id, RatePlan.code == "MEMBER")
+        )
+        rows = await session.execute(select(RoomType.code, RoomType.id).where(RoomType.hotel_id == sanya.id))
+        sanya_types: dict[str, int] = {code: type_id for code, type_id in rows}
+        has_group = await session.scalar(select(GroupBlock.id).limit(1)) is not None
+    today = utcnow().astimezone(ZoneInfo(hangzhou.timezone)).date()
+    arrival = today + timedelta(days=10)
+    if king is not None and member is not None:
+        await service.book(ctx, BookingIn(
+            hotel_id=hangzhou.id, room_type_id=king, rate_plan_id=member, customer_id=customer_id,
+            guest_name="张伟", guest_phone="13800138000", rooms=1, guests=2, arrival=arrival,
+            departure=arrival + timedelta(days=2), expected_arrival="20:00", hold_until="21:00",
+            special_requests="高楼层，安静房间",
+        ))  # fmt: skip
+    if not has_group and {"K", "T"} <= set(sanya_types):
+        start = today + timedelta(days=20)
+        await groups.create(ctx, GroupIn(
+            hotel_id=sanya.id, name="春光旅行社 海南双飞五日游", contact_name="王导",
+            contact_phone="13700001234",
+            arrival=start, departure=start + timedelta(days=4), release_on=start - timedelta(days=7),
+            deposit=Decimal(5000),
+            rooms=[GroupLineIn(room_type_id=sanya_types["T"], count=6),
+                   GroupLineIn(room_type_id=sanya_types["K"], count=2)],
+        ))  # fmt: skip
+
+
 async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -> int:
     """A few thousand past and future reservations for the demo's statistics, in bulk (the
     inventory's sold counts follow, within what each night has)."""
@@ -96,7 +141,8 @@ async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -
     from hotline.hotels.models import Reservation
 
     async with ctx.read() as session:
-        if int(await session.scalar(select(func.count(Reservation.id))) or 0) > 0:
+        made_up = Reservation.number < str(DEMO_FIRST_NUMBER + 1_000_000)  # not the real ones from 60000001
+        if int(await session.scalar(select(func.count(Reservation.id)).where(made_up)) or 0) > 0:
             return 0
         types = (await session.execute(select(RoomType.id, RoomType.hotel_id, RoomType.capacity))).all()
         plans = {h: p for p, h in (await session.execute(select(RatePlan.id, RatePlan.hotel_id))).all()}
