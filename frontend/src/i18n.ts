@@ -45,3 +45,11 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—'
   return new Date(iso).toLocaleString(i18n.global.locale.value === 'en' ? 'en-GB' : 'zh-CN', { hour12: false })
 }
+
+/** A calendar day as YYYY-MM-DD in the browser's time zone, `offset` days from `from` (today). */
+export function localDay(offset = 0, from?: string): string {
+  const base = from ? new Date(`${from}T12:00:00`) : new Date()
+  base.setDate(base.getDate() + offset)
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${base.getFullYear()}-${pad(base.getMonth() + 1)}-${pad(base.getDate())}`
+}

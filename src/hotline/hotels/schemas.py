@@ -169,7 +169,7 @@ class Offer(Output):
     """The fewest rooms of this type left on any of the nights."""
     nightly: list[Decimal]
     """Price per room for each night."""
-    total: Decimal
+    total: Money
     """For the whole stay and all rooms."""
     policy: str
 
@@ -180,7 +180,7 @@ class Alternative(Output):
     room_type_id: int | None = None
     room_type: str | None = None
     rooms_left: int
-    from_total: Decimal
+    from_total: Money
 
 
 class AvailabilityOut(Output):
@@ -239,11 +239,11 @@ class ReservationOut(Output):
     special_requests: str
     status: str
     nights: list[Any]
-    total: Decimal
+    total: Money
     currency: str
-    deposit: Decimal
-    cancel_fee: Decimal | None
-    refund: Decimal | None
+    deposit: Money
+    cancel_fee: Money | None
+    refund: Money | None
     source: str
     taken_at: datetime | None
     created_at: datetime
@@ -288,9 +288,9 @@ class ReservationDetail(Output):
 class CancelQuote(Output):
     hours_before_arrival: float
     refund_percent: int
-    paid: Decimal
-    fee: Decimal
-    refund: Decimal
+    paid: Money
+    fee: Money
+    refund: Money
     policy: str
 
 
@@ -323,7 +323,7 @@ class PaymentLineOut(Output):
     at: datetime
     kind: str
     method: str
-    amount: Decimal
+    amount: Money
     reference: str
     receipt: str
     receipt_text: str = ""
@@ -331,10 +331,10 @@ class PaymentLineOut(Output):
 
 
 class PaymentsOut(Output):
-    total: Decimal
-    paid: Decimal
+    total: Money
+    paid: Money
     """The ledger's sum."""
-    balance: Decimal
+    balance: Money
     lines: list[PaymentLineOut]
 
 
@@ -378,7 +378,7 @@ class GroupOut(Output):
     arrival: date
     departure: date
     release_on: date
-    deposit: Decimal
+    deposit: Money
     status: str
     rooms: list[GroupRoomOut] = Field(default=[])
 
@@ -418,7 +418,7 @@ class BookingStats(Output):
     bookings: int
     cancelled: int
     cancellation_rate: float | None
-    revenue: Decimal
+    revenue: Money
     """Booked room revenue of the bookings not cancelled."""
     by_day: list[DayCount]
     by_source: dict[str, int]
