@@ -31,7 +31,7 @@ class Domain:
 DOMAINS: tuple[Domain, ...] = (
     Domain(
         "core",
-        models=("hotline.core.audit", "hotline.core.jobs"),
+        models=("hotline.core.audit", "hotline.core.jobs", "hotline.core.durable"),
         api="hotline.api.system",
     ),
     Domain(
@@ -49,6 +49,13 @@ DOMAINS: tuple[Domain, ...] = (
         api="hotline.crm.api",
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
+    ),
+    Domain(
+        "notify",
+        models=("hotline.notify.models",),
+        api="hotline.notify.api",
+        jobs_module="hotline.notify.jobs",
+        builtin_jobs=(BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),),
     ),
     Domain(
         "hotels",

@@ -171,7 +171,7 @@ const en: typeof zh = {
     orders_assign: 'Assign orders', orders_sign: 'Sign contracts', finance_review: 'Finance review',
     finance_write: 'Record receipts and costs', catalogue_write: 'Maintain tour catalogue', tickets_read: 'View tickets',
     tickets_write: 'Open tickets', tickets_dispatch: 'Dispatch tickets', tickets_process: 'Process tickets',
-    tickets_audit: 'Audit tickets', messages_send: 'Send SMS / e-mail', templates_write: 'Edit templates',
+    tickets_audit: 'Audit tickets', messages_send: 'Send SMS / e-mail', messages_read: 'See message history', gateways_write: 'Configure SMS / e-mail gateways', templates_write: 'Edit templates and rules',
     templates_approve: 'Approve templates', campaigns_read: 'View campaigns', campaigns_write: 'Manage campaigns',
     qa_read: 'View QA', qa_evaluate: 'Score calls', reports_read: 'View reports', reports_write: 'Design reports',
     knowledge_read: 'Read knowledge base', knowledge_write: 'Edit knowledge base',

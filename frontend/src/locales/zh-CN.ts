@@ -168,7 +168,7 @@ export default {
     orders_write: '编辑旅游订单', orders_assign: '分配订单', orders_sign: '签约', finance_review: '财务审核',
     finance_write: '收款/成本登记', catalogue_write: '维护线路产品', tickets_read: '查看工单',
     tickets_write: '创建工单', tickets_dispatch: '派单', tickets_process: '处理工单', tickets_audit: '审核工单',
-    messages_send: '发送短信/邮件', templates_write: '编辑模板', templates_approve: '审批模板',
+    messages_send: '发送短信/邮件', messages_read: '查看消息记录', gateways_write: '配置短信/邮件网关', templates_write: '编辑模板与发送规则', templates_approve: '审批模板',
     campaigns_read: '查看外呼任务', campaigns_write: '管理外呼任务', qa_read: '查看质检', qa_evaluate: '质检评分',
     reports_read: '查看报表', reports_write: '定制报表', knowledge_read: '查看知识库', knowledge_write: '维护知识库',
     routing_read: '查看 IVR 流程', telephony_read: '查看语音设置', telephony_write: '管理分机与中继',

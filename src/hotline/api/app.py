@@ -26,6 +26,8 @@ from hotline.core.db import Database
 from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.notify.outbox import Sender
+from hotline.notify.rules import handlers as notify_handlers
 from hotline.routing.app import CallRouter
 from hotline.routing.events import FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
@@ -136,6 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 lease_seconds=settings.jobs_lease_seconds,
             )
             await state.scheduler.start()
+            state.sender = Sender(
+                system_context(state, "system:notify"), node_id=settings.node_id,
+                handlers=notify_handlers(),
+            )  # fmt: skip
+            await state.sender.start()
         if "voice" in settings.roles:
             await start_voice(state)
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
@@ -145,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if state.sender is not None:
+                await state.sender.stop()
             if state.scheduler is not None:
                 await state.scheduler.stop()
             await state.auth.close()

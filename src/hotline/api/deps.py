@@ -25,6 +25,7 @@ from hotline.core.jobs import JobScheduler
 from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
+from hotline.notify.outbox import Sender
 from hotline.routing.app import CallRouter
 from hotline.voice.sip.server import SipServer
 
@@ -43,6 +44,7 @@ class AppState:
     auth: Authenticator
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
+    sender: Sender | None = None
     sip: SipServer | None = None
     router: CallRouter | None = None
 

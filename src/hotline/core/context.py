@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import durable
 from hotline.core.audit import Origin, buffer_of, flush_audit
 from hotline.core.config import Settings
 from hotline.core.db import Database
@@ -96,6 +97,7 @@ class Context:
         async with self.db.write() as session:
             tx = Tx(session)
             yield tx
+            durable.store(session, tx.events)
             await flush_audit(session, self.origin)
         for event in tx.events:
             await self.bus.publish(event)

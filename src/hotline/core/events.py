@@ -31,6 +31,9 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: ClassVar[str]
+    durable: ClassVar[bool] = False
+    """Durable events are also stored in the publishing transaction (core.durable) for work
+    that must not be lost, such as the messages notify sends."""
     occurred_at: datetime = Field(default_factory=utcnow)
 
     @classmethod
@@ -41,13 +44,17 @@ class Event(BaseModel):
             raise TypeError(f"event name {cls.name!r} is used by {existing.__qualname__}")
         _EVENT_TYPES[cls.name] = cls
 
+    @staticmethod
+    def type_named(name: str) -> type[Event] | None:
+        return _EVENT_TYPES.get(name)
+
     def to_json(self) -> str:
         return json.dumps({"name": self.name, "data": self.model_dump(mode="json")})
 
     @staticmethod
     def from_json(raw: str | bytes) -> Event:
         message = json.loads(raw)
-        event_type = _EVENT_TYPES.get(message["name"])
+        event_type = Event.type_named(message["name"])
         if event_type is None:
             raise ValueError(f"unknown event {message['name']!r}")
         return event_type.model_validate(message["data"])

@@ -57,6 +57,8 @@ class Permission(StrEnum):
     TICKETS_AUDIT = "tickets.audit"
 
     MESSAGES_SEND = "messages.send"
+    MESSAGES_READ = "messages.read"
+    GATEWAYS_WRITE = "gateways.write"
     TEMPLATES_WRITE = "templates.write"
     TEMPLATES_APPROVE = "templates.approve"
 
@@ -193,6 +195,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TICKETS_AUDIT,
             P.TEMPLATES_WRITE,
             P.TEMPLATES_APPROVE,
+            P.MESSAGES_READ,
             P.CAMPAIGNS_WRITE,
             P.QA_READ,
             P.REPORTS_READ,

@@ -1,14 +1,21 @@
-"""Scheduled work of the customers domain."""
+"""Scheduled work of the customers domain, and its date source for notification rules (birthdays)."""
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
 from typing import Any
 
 import structlog
+from sqlalchemy import extract, select
 
 from hotline.core.context import Context
+from hotline.core.events import Event
 from hotline.core.jobs import job_handler
 from hotline.crm import loyalty
+from hotline.crm.events import CustomerNotice
+from hotline.crm.models import Customer
+from hotline.notify.topics import register_source
 
 log = structlog.get_logger(__name__)
 EXPIRE_POINTS = "crm.expire_points"
@@ -19,3 +26,34 @@ async def expire_points(ctx: Context, payload: dict[str, Any]) -> None:
     """Points earned more than two years ago and not redeemed expire (one ledger line each)."""
     members = await loyalty.expire(ctx)
     log.info("points expired", members=members)
+
+
+TIER_NAMES = {"standard": "普通会员", "silver": "银卡", "gold": "金卡", "platinum": "白金卡"}
+
+
+def customer_notice(customer: Customer, occasion: str) -> CustomerNotice:
+    phone = customer.phones[0].number if customer.phones else ""
+    return CustomerNotice(
+        occasion=occasion, ref=f"customer:{customer.member_number}", customer_id=customer.id,
+        phone=phone, email=customer.email or "", customer_name=customer.name, title=customer.title,
+        member_number=customer.member_number, tier=customer.tier, tier_name=TIER_NAMES.get(customer.tier, ""),
+        points=customer.points,
+    )  # fmt: skip
+
+
+async def birthdays(ctx: Context, day: date) -> list[Event]:
+    """Customers whose birthday is `day` (those born on 29 February on the 28th in other years)."""
+    days = [day.day]
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        days.append(29)
+    async with ctx.read() as session:
+        rows = (await session.scalars(
+            select(Customer).where(
+                Customer.anonymised.is_(False), extract("month", Customer.birthday) == day.month,
+                extract("day", Customer.birthday).in_(days),
+            ).order_by(Customer.id)
+        )).all()  # fmt: skip
+        return [customer_notice(c, "birthday") for c in rows]
+
+
+register_source("crm.birthday", CustomerNotice, "客户生日", birthdays)

@@ -1,14 +1,21 @@
-"""Scheduled work of the hotels domain."""
+"""Scheduled work of the hotels domain, and its date source for notification rules."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 
 from hotline.core.context import Context
+from hotline.core.events import Event
 from hotline.core.jobs import job_handler
-from hotline.hotels import groups, noshow
+from hotline.crm.models import Customer
+from hotline.hotels import groups, noshow, service
+from hotline.hotels.events import ReservationNotice
+from hotline.hotels.models import Hotel, RatePlan, Reservation, RoomType
+from hotline.notify.topics import register_source
 
 log = structlog.get_logger(__name__)
 
@@ -27,3 +34,24 @@ async def release_groups(ctx: Context, payload: dict[str, Any]) -> None:
     released = await groups.release(ctx)
     if released:
         log.info("group rooms released", rooms=released)
+
+
+async def arrivals(ctx: Context, day: date) -> list[Event]:
+    """Confirmed reservations arriving on `day`: the notices of the "before arrival" reminder."""
+    async with ctx.read() as session:
+        rows = (await session.scalars(
+            select(Reservation).where(Reservation.arrival == day, Reservation.status == "confirmed")
+            .order_by(Reservation.id)
+        )).all()  # fmt: skip
+        found: list[Event] = []
+        for row in rows:
+            hotel = await session.get(Hotel, row.hotel_id)
+            room_type = await session.get(RoomType, row.room_type_id)
+            plan = await session.get(RatePlan, row.rate_plan_id)
+            customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+            if hotel and room_type and plan:
+                found.append(service.notice(row, hotel, room_type, plan, "reminder", customer))
+    return found
+
+
+register_source("hotels.arrival", ReservationNotice, "预订入住日", arrivals)

@@ -21,7 +21,7 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.hotels import service
-from hotline.hotels.models import Confirmation, Hotel, Reservation, ReservationChange
+from hotline.hotels.models import Hotel, RatePlan, Reservation, ReservationChange, RoomType
 from hotline.hotels.schemas import LateOutcomeIn, ReservationOut
 from hotline.routing import center
 
@@ -90,11 +90,11 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
             note = f"delayed: now expected {data.eta}, held until {row.hold_until.astimezone(zone):%H:%M}"
         else:
             note = "unreachable: SMS asking the guest to call"
-            text = (
-                f"【英冠酒店】{row.guest_name}您好，您预订的{hotel.name}（预订号{row.number}）今日尚未办理入住，"
-                f"我们未能联系到您。如需保留房间或变更，请致电{hotel.phone}。"
-            )
-            tx.session.add(Confirmation(reservation_id=row.id, kind="unreachable", text=text))
+            room_type = await tx.session.get(RoomType, row.room_type_id)
+            plan = await tx.session.get(RatePlan, row.rate_plan_id)
+            if room_type is None or plan is None:
+                raise NotFound("The reservation's room type or rate plan is gone", field="reservation_id")
+            await service.tell(tx, row, hotel, room_type, plan, "unreachable")
         tx.session.add(ReservationChange(reservation_id=row.id, by=ctx.actor.user_id, before=row.status,
                                          after=row.status, note=note))  # fmt: skip
         await tx.session.flush()

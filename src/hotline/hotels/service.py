@@ -21,13 +21,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
-from hotline.core.context import Actor, Context
+from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
 from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import loyalty, timeline
 from hotline.crm.models import Customer
 from hotline.hotels import payments
+from hotline.hotels.events import ReservationNotice
 from hotline.hotels.models import (
     Confirmation,
     Hotel,
@@ -340,7 +341,7 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             tx.session.add(ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id,
                                              after=reservation.status, note=note))  # fmt: skip
             if data.confirm and has_rooms:
-                tx.session.add(_confirmation(reservation, hotel, room_type, plan, "confirmed"))
+                await tell(tx, reservation, hotel, room_type, plan, "confirmed")
             await tx.session.flush()
             booked = ReservationOut.model_validate(reservation)
         if booked.customer_id is not None:
@@ -392,27 +393,59 @@ def _instead(offers: list[Offer], hotel_id: int, room_type_id: int, rooms: int) 
     return sorted(best.values(), key=lambda a: (a.hotel_id != hotel_id, a.from_total))[:5]
 
 
-def _confirmation(
-    reservation: Reservation, hotel: Hotel, room_type: RoomType, plan: RatePlan, kind: str
-) -> Confirmation:
-    """The text the customer is sent (H6): hotel, address, phone, dates, amount, hold time, policy."""
-    nights = (reservation.departure - reservation.arrival).days
+def _hold_text(reservation: Reservation, hotel: Hotel, plan: RatePlan) -> str:
     hold = reservation.hold_until.astimezone(ZoneInfo(hotel.timezone))
-    held = "整晚保留（担保）" if plan.guaranteed else f"房间保留至{reservation.arrival:%m月%d日} {hold:%H:%M}"
-    verb = {"confirmed": "已成功预订", "modified": "的预订已修改为", "cancelled": "已取消预订"}[kind]
+    return "整晚保留（担保）" if plan.guaranteed else f"房间保留至{reservation.arrival:%m月%d日} {hold:%H:%M}"
+
+
+def notice(
+    reservation: Reservation, hotel: Hotel, room_type: RoomType, plan: RatePlan, occasion: str,
+    customer: Customer | None,
+) -> ReservationNotice:  # fmt: skip
+    """What the guest is to be told, as the variables of the message templates (H6)."""
+    return ReservationNotice(
+        occasion=occasion, ref=f"reservation:{reservation.number}", customer_id=reservation.customer_id,
+        phone=reservation.guest_phone, email=(customer.email or "") if customer else "",
+        number=reservation.number, guest_name=reservation.guest_name,
+        title=customer.title if customer and customer.name == reservation.guest_name else "",
+        tier=customer.tier if customer else "", hotel=hotel.name, hotel_code=hotel.code,
+        hotel_address=hotel.address, hotel_phone=hotel.phone, room_type=room_type.name,
+        rooms=reservation.rooms,
+        arrival=f"{reservation.arrival:%Y年%m月%d日}", departure=f"{reservation.departure:%Y年%m月%d日}",
+        nights=(reservation.departure - reservation.arrival).days, total=str(_money(reservation.total)),
+        hold=_hold_text(reservation, hotel, plan), policy=policy_text(plan.policy),
+        cancel_fee=str(_money(reservation.cancel_fee or Decimal(0))),
+        refund=str(_money(reservation.refund or Decimal(0))),
+    )  # fmt: skip
+
+
+async def tell(
+    tx: Tx, reservation: Reservation, hotel: Hotel, room_type: RoomType, plan: RatePlan, kind: str
+) -> None:
+    """Keep the text the customer is told (H6: hotel, address, phone, dates, amount, hold time,
+    policy) on the reservation, and publish the notice the notification rules send from."""
+    customer = await tx.session.get(Customer, reservation.customer_id) if reservation.customer_id else None
+    told = notice(reservation, hotel, room_type, plan, kind, customer)
+    verb = {"confirmed": "已成功预订", "modified": "的预订已修改为"}.get(kind, "")
     text = (
-        f"【英冠酒店】{reservation.guest_name}您好，您{verb}{hotel.name}{room_type.name}{reservation.rooms}间，"
-        f"{reservation.arrival:%Y年%m月%d日}入住，{reservation.departure:%Y年%m月%d日}离店，共{nights}晚，"
-        f"房费合计¥{reservation.total}。酒店地址：{hotel.address}，电话：{hotel.phone}。{held}。"
-        f"取消政策：{policy_text(plan.policy)}。预订号{reservation.number}。"
+        f"【英冠酒店】{told.guest_name}您好，您{verb}{told.hotel}{told.room_type}{told.rooms}间，"
+        f"{told.arrival}入住，{told.departure}离店，共{told.nights}晚，房费合计¥{told.total}。"
+        f"酒店地址：{told.hotel_address}，电话：{told.hotel_phone}。{told.hold}。取消政策：{told.policy}。"
+        f"预订号{told.number}。"
     )
     if kind == "cancelled":
         text = (
-            f"【英冠酒店】{reservation.guest_name}您好，您在{hotel.name}的预订{reservation.number}"
-            f"（{reservation.arrival:%m月%d日}入住）已取消，取消费¥{reservation.cancel_fee or 0}，"
-            f"退款¥{reservation.refund or 0}。酒店电话：{hotel.phone}。"
+            f"【英冠酒店】{told.guest_name}您好，您在{told.hotel}的预订{told.number}"
+            f"（{reservation.arrival:%m月%d日}入住）已取消，取消费¥{told.cancel_fee}，退款¥{told.refund}。"
+            f"酒店电话：{told.hotel_phone}。"
         )
-    return Confirmation(reservation_id=reservation.id, kind=kind, text=text)
+    if kind == "unreachable":
+        text = (
+            f"【英冠酒店】{told.guest_name}您好，您预订的{told.hotel}（预订号{told.number}）今日尚未办理入住，"
+            f"我们未能联系到您。如需保留房间或变更，请致电{told.hotel_phone}。"
+        )
+    tx.session.add(Confirmation(reservation_id=reservation.id, kind=kind, text=text))
+    tx.publish(told)
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -503,7 +536,7 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
                                          before=before, after=after, note=note[:300]))  # fmt: skip
         if action in ("confirm", "retry", "cancel"):
             kind = "cancelled" if action == "cancel" else "confirmed"
-            tx.session.add(_confirmation(reservation, hotel, room_type, plan, kind))
+            await tell(tx, reservation, hotel, room_type, plan, kind)
         await tx.session.flush()
         done = ReservationOut.model_validate(reservation)
     if before == "conflict":
@@ -587,7 +620,7 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
         change = ReservationChange(reservation_id=reservation.id, by=ctx.actor.user_id, before=status,
                                    after=reservation.status, note=note)  # fmt: skip
         tx.session.add(change)
-        tx.session.add(_confirmation(reservation, hotel, room_type, plan, "modified"))
+        await tell(tx, reservation, hotel, room_type, plan, "modified")
         await tx.session.flush()
         changed = ReservationOut.model_validate(reservation)
     if status == "conflict":

@@ -1,0 +1,29 @@
+"""What the customers domain tells the rest: a customer's notices for messages (birthday
+greetings, messages sent by hand). The fields are the templates' variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hotline.core.events import Event
+from hotline.notify.topics import register_topic
+
+
+@register_topic
+class CustomerNotice(Event):
+    name = "crm.customer"
+    durable = True
+
+    occasion: Literal["birthday", "manual"]
+    ref: str = Field(description="customer:<member number>", examples=["customer:88000001"])
+    customer_id: int | None = Field(default=None, examples=[1])
+    phone: str = Field(default="", description="首选电话", examples=["13800138000"])
+    email: str = Field(default="", description="邮箱", examples=["zhangwei@example.com"])
+    customer_name: str = Field(description="姓名", examples=["张伟"])
+    title: str = Field(default="", description="称呼（先生/女士）", examples=["先生"])
+    member_number: str = Field(description="会员号", examples=["88000001"])
+    tier: str = Field(description="会员等级代码", examples=["gold"])
+    tier_name: str = Field(description="会员等级", examples=["金卡"])
+    points: int = Field(description="积分", examples=[12800])

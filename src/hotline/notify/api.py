@@ -1,0 +1,156 @@
+"""Routes for notifications: templates and their approval, rules, the outbox, sending by hand,
+opt-outs, gateway settings and Kannel's delivery reports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+
+from hotline.api.deps import IdPath, public, requires
+from hotline.core.context import Actor, Context
+from hotline.core.permissions import Permission
+from hotline.notify import rules, service, templates
+from hotline.notify.schemas import (
+    DecisionIn,
+    GatewayIn,
+    GatewayOut,
+    MessageOut,
+    OptOutIn,
+    Preview,
+    PreviewIn,
+    RuleIn,
+    RuleOut,
+    SendIn,
+    SourceOut,
+    TemplateIn,
+    TemplateOut,
+    TopicOut,
+)
+from hotline.notify.topics import SOURCES
+
+router = APIRouter(prefix="/api/notify", tags=["notify"])
+SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
+EDIT = Annotated[Context, Depends(requires(Permission.TEMPLATES_WRITE))]
+APPROVE = Annotated[Context, Depends(requires(Permission.TEMPLATES_APPROVE))]
+OUTBOX = Annotated[Context, Depends(requires(Permission.MESSAGES_READ))]
+GATEWAYS = Annotated[Context, Depends(requires(Permission.GATEWAYS_WRITE))]
+
+
+@router.get("/topics")
+async def list_topics(ctx: SEND) -> list[TopicOut]:
+    """What messages can be about: each topic's variables and occasions."""
+    return [TopicOut.model_validate(t) for t in service.topic_list()]
+
+
+@router.get("/sources")
+async def list_sources(ctx: SEND) -> list[SourceOut]:
+    """The dates rules can be scheduled from (arrival day, birthday…)."""
+    return [SourceOut(name=s.name, topic=s.topic, label=s.label) for s in SOURCES.values()]
+
+
+@router.get("/templates")
+async def list_templates(ctx: SEND) -> list[TemplateOut]:
+    """Every version of every template, newest version first."""
+    return await templates.listing(ctx)
+
+
+@router.post("/templates", status_code=201)
+async def save_template(body: TemplateIn, ctx: EDIT) -> TemplateOut:
+    """A new version of a template, waiting for a supervisor's approval; 422 naming the field
+    for an unknown variable, a missing SMS signature or an SMS longer than six parts."""
+    return await templates.save(ctx, body)
+
+
+@router.post("/templates/preview")
+async def preview(body: PreviewIn, ctx: SEND) -> Preview:
+    """The text with sample data, its SMS encoding, length and parts."""
+    return templates.preview(body.topic, body.channel, body.subject, body.body, body.html)
+
+
+@router.post("/templates/{template_id}/decision")
+async def decide(template_id: IdPath, body: DecisionIn, ctx: APPROVE) -> TemplateOut:
+    """Approve (it goes live, the live version retires) or reject a pending version; not by its
+    author."""
+    return await templates.decide(ctx, template_id, body.approve, body.note)
+
+
+@router.get("/rules")
+async def list_rules(ctx: SEND) -> list[RuleOut]:
+    return await rules.listing(ctx)
+
+
+@router.post("/rules", status_code=201)
+async def create_rule(body: RuleIn, ctx: EDIT) -> RuleOut:
+    return await rules.save(ctx, body)
+
+
+@router.put("/rules/{rule_id}")
+async def update_rule(rule_id: IdPath, body: RuleIn, ctx: EDIT) -> RuleOut:
+    return await rules.save(ctx, body, rule_id)
+
+
+@router.get("/messages")
+async def list_messages(
+    ctx: SEND,
+    status: Annotated[
+        Literal["queued", "sending", "sent", "delivered", "failed", "suppressed", "unknown"] | None, Query()
+    ] = None,
+    ref: Annotated[str | None, Query(max_length=80)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> list[MessageOut]:
+    """The outbox (messages.read), or the messages of one customer or object (messages.send)."""
+    return await service.messages(ctx, status=status, ref=ref, customer_id=customer_id)
+
+
+@router.post("/messages", status_code=201)
+async def send(body: SendIn, ctx: SEND) -> MessageOut:
+    """Send a live template about a customer to them now."""
+    return await service.send(ctx, body)
+
+
+@router.post("/messages/{message_id}/resend")
+async def resend(message_id: IdPath, ctx: OUTBOX) -> MessageOut:
+    """Queue a failed or interrupted message again, once someone has checked the gateway."""
+    return await service.resend(ctx, message_id)
+
+
+@router.get("/customers/{customer_id}/opt-outs")
+async def get_opt_outs(
+    customer_id: IdPath, ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_READ))]
+) -> list[str]:
+    return await service.opt_outs(ctx, customer_id)
+
+
+@router.put("/customers/{customer_id}/opt-outs")
+async def put_opt_out(
+    customer_id: IdPath,
+    body: OptOutIn,
+    ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_WRITE))],
+) -> list[str]:
+    """No more marketing messages on a channel (or again); booking confirmations still go."""
+    return await service.set_opt_out(ctx, customer_id, body)
+
+
+@router.get("/gateways")
+async def get_gateways(ctx: GATEWAYS) -> list[GatewayOut]:
+    """How SMS and e-mail leave; passwords are never shown, only whether one is set."""
+    return await service.get_gateways(ctx)
+
+
+@router.put("/gateways/{channel}")
+async def put_gateway(channel: Literal["sms", "email"], body: GatewayIn, ctx: GATEWAYS) -> GatewayOut:
+    return await service.set_gateway(ctx, channel, body)
+
+
+@router.get("/dlr/kannel", response_class=PlainTextResponse)
+async def kannel_dlr(
+    ctx: Annotated[Context, Depends(public)],
+    id: Annotated[int, Query(ge=1, le=2_147_483_647)],
+    token: Annotated[str, Query(min_length=8, max_length=64)],
+    type: Annotated[int, Query(ge=0, le=64)],
+) -> PlainTextResponse:
+    """Kannel's delivery report (dlr-url); believed only with the HMAC token of its message."""
+    believed = await service.delivery_report(ctx.as_actor(Actor.system("notify:dlr")), id, token, type)
+    return PlainTextResponse("ok" if believed else "refused", status_code=200 if believed else 403)

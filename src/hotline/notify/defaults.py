@@ -1,0 +1,70 @@
+"""The templates and rules Hotline ships with, in Chinese: booking confirmations (SMS and
+e-mail), changes, cancellations, the SMS to a late guest who cannot be reached, the reminder at
+17:00 the day before arrival, birthday greetings at 09:00. Loaded once, live, and edited from
+then on like any other template (a new version, approved)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.notify.models import Rule, Template
+
+SIGN = "【英冠酒店】"
+TEMPLATES = (
+    ("reservation.confirmed.sms", "sms", "hotels.reservation", "service", "预订确认短信", "",
+     SIGN + "{{guest_name}}您好，您已成功预订{{hotel}}{{room_type}}{{rooms}}间，{{arrival}}入住，{{departure}}离店，"  # noqa: E501
+     "共{{nights}}晚，房费¥{{total}}。地址：{{hotel_address}}，电话：{{hotel_phone}}。{{hold}}。预订号{{number}}。"),
+    ("reservation.confirmed.email", "email", "hotels.reservation", "service", "预订确认邮件",
+     "预订确认 · {{hotel}} · 预订号{{number}}",
+     "{{guest_name}}您好：\n\n您已成功预订{{hotel}}{{room_type}}{{rooms}}间。\n入住：{{arrival}}\n离店：{{departure}}（共{{nights}}晚）\n"
+     "房费合计：¥{{total}}\n{{hold}}。\n取消政策：{{policy}}\n\n酒店地址：{{hotel_address}}\n酒店电话：{{hotel_phone}}\n预订号：{{number}}\n\n英冠酒店"),
+    ("reservation.modified.sms", "sms", "hotels.reservation", "service", "预订修改短信", "",
+     SIGN + "{{guest_name}}您好，您的预订{{number}}已修改为：{{hotel}}{{room_type}}{{rooms}}间，{{arrival}}入住，"  # noqa: E501
+     "{{departure}}离店，房费¥{{total}}。{{hold}}。酒店电话{{hotel_phone}}。"),
+    ("reservation.cancelled.sms", "sms", "hotels.reservation", "service", "预订取消短信", "",
+     SIGN + "{{guest_name}}您好，您在{{hotel}}的预订{{number}}（{{arrival}}入住）已取消，取消费¥{{cancel_fee}}，"  # noqa: E501
+     "退款¥{{refund}}。酒店电话{{hotel_phone}}。"),
+    ("reservation.unreachable.sms", "sms", "hotels.reservation", "service", "未到店联系不上短信", "",
+     SIGN + "{{guest_name}}您好，您预订的{{hotel}}（预订号{{number}}）今日尚未办理入住，我们未能联系到您。"
+     "如需保留房间或变更，请致电{{hotel_phone}}。"),
+    ("reservation.reminder.sms", "sms", "hotels.reservation", "service", "入住前一天提醒", "",
+     SIGN + "{{guest_name}}您好，提醒您明天（{{arrival}}）入住{{hotel}}，地址：{{hotel_address}}。{{hold}}。"
+     "如需帮助请致电{{hotel_phone}}。"),
+    ("customer.birthday.sms", "sms", "crm.customer", "marketing", "生日祝福", "",
+     SIGN + "亲爱的{{customer_name}}{{title}}，祝您生日快乐！生日当月入住可享{{tier_name}}专属礼遇，期待再次为您服务。"  # noqa: E501
+     "回复TD退订"),
+    ("customer.care.sms", "sms", "crm.customer", "service", "客户关怀（手工发送）", "",
+     SIGN + "{{customer_name}}{{title}}您好，感谢您一直以来对英冠酒店的支持。如有任何需要，请致电4008001000。"),  # noqa: E501
+)  # fmt: skip
+RULES = (
+    ("预订确认发短信", "reservation.confirmed.sms", "hotels.reservation:confirmed", None),
+    ("预订确认发邮件", "reservation.confirmed.email", "hotels.reservation:confirmed", None),
+    ("预订修改发短信", "reservation.modified.sms", "hotels.reservation:modified", None),
+    ("预订取消发短信", "reservation.cancelled.sms", "hotels.reservation:cancelled", None),
+    ("未到店联系不上发短信", "reservation.unreachable.sms", "hotels.reservation:unreachable", None),
+    ("入住前一天17:00提醒", "reservation.reminder.sms", "hotels.arrival", {"days": -1, "at": "17:00"}),
+    ("生日当天09:00祝福", "customer.birthday.sms", "crm.birthday", {"days": 0, "at": "09:00"}),
+)
+
+
+async def load(ctx: Context) -> int:
+    """Add the shipped templates and rules that are missing; returns how many were added."""
+    added = 0
+    async with ctx.write() as tx:
+        have = set((await tx.session.scalars(select(Template.code))).all())
+        for code, channel, topic, purpose, name, subject, body in TEMPLATES:
+            if code not in have:
+                tx.session.add(Template(code=code, version=1, channel=channel, topic=topic, purpose=purpose,
+                                        name=name, subject=subject, body=body, html="", status="live",
+                                        approved_at=utcnow(), note="shipped with Hotline"))  # fmt: skip
+                added += 1
+        rules = set((await tx.session.scalars(select(Rule.name))).all())
+        for name, template_code, trigger, schedule in RULES:
+            if name not in rules:
+                timed = {**schedule, "timezone": "Asia/Shanghai"} if schedule else None
+                tx.session.add(Rule(name=name, template_code=template_code, trigger=trigger, schedule=timed,
+                                    conditions={}, active=True))  # fmt: skip
+                added += 1
+    return added

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from hotline.core.schemas import NON_BLANK, Input, Output
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class TemplateIn(Input):
+    code: Code = Field(description="Stable name rules refer to, e.g. reservation.confirmed.sms")
+    channel: Literal["sms", "email"]
+    topic: Annotated[str, StringConstraints(max_length=40)] = Field(description="Whose variables it uses")
+    purpose: Literal["service", "marketing"] = "service"
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    subject: Annotated[str, StringConstraints(max_length=200)] = ""
+    body: Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NON_BLANK)]
+    html: Annotated[str, StringConstraints(max_length=20000)] = ""
+
+
+class TemplateOut(Output):
+    id: int
+    code: str
+    version: int
+    channel: str
+    topic: str
+    purpose: str
+    name: str
+    subject: str
+    body: str
+    html: str
+    status: str
+    created_by: int | None
+    created_at: datetime
+    approved_by: int | None
+    approved_at: datetime | None
+    note: str
+
+
+class DecisionIn(Input):
+    approve: bool
+    note: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class PreviewIn(Input):
+    topic: Annotated[str, StringConstraints(max_length=40)]
+    channel: Literal["sms", "email"]
+    subject: Annotated[str, StringConstraints(max_length=200)] = ""
+    body: Annotated[str, StringConstraints(max_length=4000)]
+    html: Annotated[str, StringConstraints(max_length=20000)] = ""
+
+
+class Preview(Output):
+    subject: str
+    body: str
+    html: str
+    encoding: str = Field(description="GSM-7 or UCS-2 (any Chinese character) for an SMS")
+    characters: int
+    segments: int = Field(
+        description="SMS parts the network bills: 70 UCS-2 characters in one, 67 each when split"
+    )
+
+
+class TopicOut(Output):
+    name: str
+    variables: dict[str, str]
+    occasions: list[str]
+
+
+class SourceOut(Output):
+    name: str
+    topic: str
+    label: str
+
+
+class Schedule(Input):
+    days: int = Field(ge=-366, le=366, description="Days after the date (-1: the day before)")
+    at: ClockTime = Field(description="Local time of day it is sent")
+    timezone: str = "Asia/Shanghai"
+
+
+class RuleIn(Input):
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    template_code: Code
+    trigger: Annotated[str, StringConstraints(min_length=3, max_length=60)] = Field(
+        description="An event and occasion (hotels.reservation:confirmed) or a date source (hotels.arrival)"
+    )
+    schedule: Schedule | None = None
+    conditions: dict[str, list[str | int]] = Field(default_factory=dict, max_length=8)
+    active: bool = True
+
+    @field_validator("conditions")
+    @classmethod
+    def _values(cls, value: dict[str, list[str | int]]) -> dict[str, list[str | int]]:
+        for key, allowed in value.items():
+            if not allowed or len(allowed) > 100:
+                raise ValueError(f"condition {key!r} needs 1–100 allowed values")
+        return value
+
+
+class RuleOut(Output):
+    id: int
+    name: str
+    template_code: str
+    trigger: str
+    schedule: dict[str, Any] | None
+    conditions: dict[str, Any]
+    active: bool
+
+
+class MessageOut(Output):
+    id: int
+    channel: str
+    recipient: str
+    customer_id: int | None
+    rule_id: int | None
+    template_code: str
+    template_version: int
+    purpose: str
+    ref: str
+    subject: str
+    body: str
+    status: str
+    reason: str
+    gateway: str
+    gateway_ref: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+
+class SendIn(Input):
+    """A message sent by hand from a template to one customer (N3)."""
+
+    template_code: Code
+    customer_id: int = Field(ge=1, le=2_147_483_647)
+    values: dict[str, str] = Field(default_factory=dict, max_length=30, description="Extra variables")
+
+
+class GatewayIn(Input):
+    kind: Literal["log", "smtp", "kannel"]
+    config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=12)
+    secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Password; leave out to keep the stored one"
+    )
+
+
+class GatewayOut(Output):
+    channel: str
+    kind: str
+    config: dict[str, Any]
+    has_secret: bool
+
+
+class OptOutIn(Input):
+    channel: Literal["sms", "email"]
+    opted_out: bool
+    note: Annotated[str, StringConstraints(max_length=200)] = ""

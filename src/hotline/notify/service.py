@@ -1,0 +1,185 @@
+"""Notifications for people: the outbox as a list, sending a template to a customer by hand
+(N3), opt-outs, gateway settings (secrets never shown back), delivery reports, resending."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select, update
+
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
+from hotline.core.permissions import Permission
+from hotline.crm.jobs import customer_notice
+from hotline.crm.models import Customer
+from hotline.notify import gateways, topics
+from hotline.notify.models import GatewaySetting, Message, OptOut
+from hotline.notify.outbox import enqueue, new_key, valid_recipient
+from hotline.notify.schemas import GatewayIn, GatewayOut, MessageOut, OptOutIn, SendIn
+from hotline.notify.templates import live
+
+SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout"}
+KANNEL_KEYS = {"url", "username", "sender", "smsc", "dlr_base", "timeout"}
+
+
+async def messages(
+    ctx: Context, *, status: str | None = None, ref: str | None = None, customer_id: int | None = None,
+    limit: int = 100,
+) -> list[MessageOut]:  # fmt: skip
+    """The outbox, newest first; the messages of one customer or object for agents."""
+    if customer_id is None and ref is None:
+        ctx.require(Permission.MESSAGES_READ)
+    else:
+        ctx.require(Permission.MESSAGES_SEND)
+    query = select(Message).order_by(Message.id.desc()).limit(limit)
+    if status:
+        query = query.where(Message.status == status)
+    if ref:
+        query = query.where(Message.ref == ref)
+    if customer_id:
+        query = query.where(Message.customer_id == customer_id)
+    async with ctx.read() as session:
+        return [MessageOut.model_validate(m) for m in (await session.scalars(query)).all()]
+
+
+async def send(ctx: Context, data: SendIn) -> MessageOut:
+    """Send a live template to a customer now (their preferred phone or e-mail)."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        customer = await tx.session.get(Customer, data.customer_id)
+        if customer is None or customer.anonymised:
+            raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+        template = await live(tx.session, data.template_code)
+        if template is None:
+            raise InvalidInput(f"No live template {data.template_code}", field="body.template_code")
+        if template.topic != "crm.customer":
+            raise InvalidInput("Only templates about a customer are sent by hand", field="body.template_code")
+        notice = customer_notice(customer, "manual")
+        recipient = notice.phone if template.channel == "sms" else notice.email
+        if not recipient or not valid_recipient(template.channel, recipient):
+            what = "phone" if template.channel == "sms" else "e-mail"
+            raise InvalidInput(f"The customer has no valid {what}", field="body.customer_id")
+        values: dict[str, Any] = {**data.values, **notice.model_dump()}
+        message = await enqueue(
+            tx.session, key=new_key(f"manual:{customer.id}"), template=template, values=values,
+            recipient=recipient, customer_id=customer.id, ref=notice.ref, created_by=ctx.actor.user_id,
+        )  # fmt: skip
+        if message is None:  # a fresh random key is never seen before
+            raise InvalidTransition("The message was queued already")
+        return MessageOut.model_validate(message)
+
+
+async def resend(ctx: Context, message_id: int) -> MessageOut:
+    """Queue again a message that failed or whose hand-over was interrupted (`unknown`), after a
+    person checked the gateway."""
+    ctx.require(Permission.MESSAGES_READ)
+    async with ctx.write() as tx:
+        message = await tx.session.get(Message, message_id, with_for_update=True)
+        if message is None:
+            raise NotFound(f"No message {message_id}", field="message_id")
+        if message.status not in ("failed", "unknown"):
+            raise InvalidTransition(f"A {message.status} message is not sent again")
+        message.status, message.next_attempt_at = "queued", utcnow()
+        message.reason = f"resent by {ctx.actor.username}"
+        await tx.session.flush()
+        return MessageOut.model_validate(message)
+
+
+async def set_opt_out(ctx: Context, customer_id: int, data: OptOutIn) -> list[str]:
+    """A customer asks for no (or again for) marketing messages on a channel; returns the
+    channels opted out."""
+    ctx.require(Permission.CUSTOMERS_WRITE)
+    async with ctx.write() as tx:
+        if await tx.session.get(Customer, customer_id) is None:
+            raise NotFound(f"No customer {customer_id}", field="customer_id")
+        found = await tx.session.scalar(
+            select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == data.channel)
+        )
+        if data.opted_out and found is None:
+            tx.session.add(OptOut(customer_id=customer_id, channel=data.channel, note=data.note))
+        if not data.opted_out and found is not None:
+            await tx.session.delete(found)
+        await tx.session.flush()
+        return list(
+            (await tx.session.scalars(select(OptOut.channel).where(OptOut.customer_id == customer_id))).all()
+        )
+
+
+async def opt_outs(ctx: Context, customer_id: int) -> list[str]:
+    ctx.require(Permission.CUSTOMERS_READ)
+    async with ctx.read() as session:
+        return list(
+            (await session.scalars(select(OptOut.channel).where(OptOut.customer_id == customer_id))).all()
+        )
+
+
+def _gateway_out(channel: str, setting: GatewaySetting | None) -> GatewayOut:
+    if setting is None:
+        return GatewayOut(channel=channel, kind="log", config={}, has_secret=False)
+    shown = {k: v for k, v in setting.config.items() if k != "dlr_key"}
+    return GatewayOut(channel=channel, kind=setting.kind, config=shown, has_secret=bool(setting.secret))
+
+
+async def get_gateways(ctx: Context) -> list[GatewayOut]:
+    ctx.require(Permission.GATEWAYS_WRITE)
+    async with ctx.read() as session:
+        return [_gateway_out(c, await session.get(GatewaySetting, c)) for c in ("sms", "email")]
+
+
+async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut:
+    """How a channel is delivered; the password is kept when not given again and never shown."""
+    ctx.require(Permission.GATEWAYS_WRITE)
+    allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS}[data.kind]
+    if (channel, data.kind) in (("sms", "smtp"), ("email", "kannel")):
+        raise InvalidInput(f"{data.kind} does not deliver {channel}", field="body.kind")
+    for key in data.config:
+        if key not in allowed:
+            raise InvalidInput(f"{key} is not a setting of {data.kind}", field=f"body.config.{key}")
+    if data.kind == "kannel" and str(data.config.get("dlr_base", "")).endswith("/"):
+        raise InvalidInput("The delivery-report base URL has no trailing /", field="body.config.dlr_base")
+    async with ctx.write() as tx:
+        setting = await tx.session.get(GatewaySetting, channel)
+        if setting is None:
+            setting = GatewaySetting(channel=channel, kind=data.kind, config={}, secret="")
+            tx.session.add(setting)
+        dlr_key = setting.config.get("dlr_key") or secrets.token_hex(16)
+        setting.kind = data.kind
+        setting.config = {**data.config, "dlr_key": dlr_key}
+        if data.secret is not None:
+            setting.secret = data.secret
+        await tx.session.flush()
+        return _gateway_out(channel, setting)
+
+
+async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) -> bool:
+    """Kannel's delivery report for a message (authenticated by the HMAC in its URL); False when
+    it is not believed. Delivered and failed are final; `sent` never overrides them."""
+    status = gateways.KANNEL_DLR.get(kind)
+    async with ctx.write() as tx:
+        setting = await tx.session.get(GatewaySetting, "sms")
+        key = str(setting.config.get("dlr_key", "")) if setting else ""
+        if not key or not secrets.compare_digest(token, gateways.dlr_token(key, message_id)):
+            return False
+        if status is None:
+            return True
+        values: dict[str, Any] = {"status": status}
+        if status == "delivered":
+            values["delivered_at"] = utcnow()
+        if status == "failed":
+            values["reason"] = f"the SMSC reports it undelivered (dlr {kind})"
+        final = ("sent",) if status == "sent" else ("sent", "sending")
+        await tx.session.execute(
+            update(Message).where(Message.id == message_id, Message.status.in_(final)).values(values)
+        )
+    return True
+
+
+def topic_list() -> list[dict[str, Any]]:
+    from hotline.notify.rules import occasions
+
+    return [
+        {"name": n, "variables": topics.variables(n), "occasions": occasions(n)}
+        for n in sorted(topics.TOPICS)
+    ]
