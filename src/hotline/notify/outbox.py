@@ -202,30 +202,34 @@ class Sender:
         return len(stuck)
 
     async def send_due(self, now: datetime | None = None) -> int:
+        """Send up to `batch` due messages, claiming only as many as are handed over at once:
+        a sender that dies leaves at most `concurrency` messages whose fate is unknown."""
         now = now or utcnow()
+        sent = 0
+        while sent < self.batch:
+            claimed = await self._claim(now, min(self.concurrency, self.batch - sent))
+            if not claimed:
+                break
+            await asyncio.gather(*(self._send(gateways.Outgoing(*row[:7]), row[7]) for row in claimed))
+            sent += len(claimed)
+        return sent
+
+    async def _claim(self, now: datetime, count: int) -> list[Any]:
         async with self.ctx.write() as tx:
             ids = (await tx.session.scalars(
                 select(Message.id).where(Message.status == "queued", Message.next_attempt_at <= now)
-                .order_by(Message.next_attempt_at, Message.id).limit(self.batch)
+                .order_by(Message.next_attempt_at, Message.id).limit(count)
             )).all()  # fmt: skip
             if not ids:
-                return 0
-            claimed = (await tx.session.execute(
+                return []
+            return list((await tx.session.execute(
                 update(Message)
                 .where(Message.id.in_(ids), Message.status == "queued")
                 .values(status="sending", lease_until=now + timedelta(seconds=self.lease),
                         attempts=Message.attempts + 1)
                 .returning(Message.id, Message.key, Message.channel, Message.recipient, Message.subject,
                            Message.body, Message.html, Message.attempts)
-            )).all()  # fmt: skip
-        limit = asyncio.Semaphore(self.concurrency)
-
-        async def one(row: Any) -> None:
-            async with limit:
-                await self._send(gateways.Outgoing(*row[:7]), row[7])
-
-        await asyncio.gather(*(one(row) for row in claimed))
-        return len(claimed)
+            )).all())  # fmt: skip
 
     async def _send(self, message: gateways.Outgoing, attempts: int) -> None:
         gateway = await self._gateway(message.channel)

@@ -1,0 +1,160 @@
+"""Real gateways on loopback: an SMTP server (aiosmtpd) that keeps what it receives, and Kannel
+(bearerbox + smsbox from Debian) with its fake SMSC, whose received messages are read back."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server received."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Kannel:
+    sendsms_url: str
+    output: Path
+
+    def received(self) -> list[tuple[str, str]]:
+        """(to, text) of every SMS the fake SMSC got: UCS-2 decoded, long ones put back together
+        from their parts (UDH 05 00 03 ref total seq)."""
+        found: list[tuple[str, str]] = []
+        parts: dict[tuple[str, int], dict[int, bytes]] = {}
+        for line in self.output.read_text(errors="replace").splitlines():
+            if "Got message" not in line:
+                continue
+            fields = line.split("<", 1)[1].rstrip(">").split(" ")
+            to, kind = fields[1], fields[2]
+            data = urllib.parse.unquote_to_bytes(fields[-1].replace("+", "%20"))
+            if kind == "udh":
+                udh = urllib.parse.unquote_to_bytes(fields[3].replace("+", "%20"))
+                ref, total, seq = udh[3], udh[4], udh[5]
+                pieces = parts.setdefault((to, ref), {})
+                pieces[seq] = data
+                if len(pieces) == total:
+                    text = b"".join(pieces[n] for n in sorted(pieces)).decode("utf-16-be")
+                    found.append((to, text))
+                    del parts[(to, ref)]
+            else:
+                found.append((to, data.decode("utf-16-be") if kind == "ucs-2" else data.decode()))
+        return found
+
+
+CONFIG = """
+group = core
+admin-port = {admin}
+admin-password = test
+smsbox-port = {smsbox}
+log-level = 1
+log-file = "{dir}/bearerbox.log"
+box-allow-ip = 127.0.0.1
+dlr-storage = internal
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = {smsc}
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+sendsms-port = {sendsms}
+log-file = "{dir}/smsbox.log"
+log-level = 1
+
+group = sendsms-user
+username = hotline
+password = kannel-secret
+default-sender = 10690000
+concatenation = true
+max-messages = 10
+"""
+
+
+@pytest.fixture
+def kannel(tmp_path: Path) -> Iterator[Kannel]:
+    if shutil.which("bearerbox") is None or not FAKESMSC.exists():
+        pytest.fail("Kannel is not installed: run `make test` (it installs kannel and kannel-extras)")
+    ports = {"admin": free_port(), "smsbox": free_port(), "smsc": free_port(), "sendsms": free_port()}
+    conf = tmp_path / "kannel.conf"
+    conf.write_text(CONFIG.format(dir=tmp_path, **ports))
+    output = tmp_path / "fakesmsc.out"
+    bearerbox = subprocess.Popen(
+        ["bearerbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    processes = [bearerbox]
+    try:
+        _wait_port(ports["smsbox"])
+        processes.append(
+            subprocess.Popen(["smsbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+        with output.open("w") as out:
+            processes.append(subprocess.Popen(
+                [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports["smsc"]), "-i", "3600", "-m", "0", "1 2 text x"],
+                stdout=out, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        _wait_port(ports["sendsms"])
+        deadline = time.monotonic() + 10
+        while "Fakesmsc client connected" not in (tmp_path / "bearerbox.log").read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                pytest.fail("the fake SMSC did not connect to bearerbox")
+            time.sleep(0.1)
+        yield Kannel(f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms", output)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"nothing listens on port {port}")
