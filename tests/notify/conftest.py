@@ -129,10 +129,8 @@ def kannel(tmp_path: Path) -> Iterator[Kannel]:
             subprocess.Popen(["smsbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         )
         with output.open("w") as out:
-            processes.append(subprocess.Popen(
-                [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports["smsc"]), "-i", "3600", "-m", "0", "1 2 text x"],
-                stdout=out, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
+            command = [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports["smsc"]), "-i", "3600", "-m", "0"]
+            processes.append(subprocess.Popen([*command, "1 2 text x"], stdout=out, stderr=subprocess.STDOUT))
         _wait_port(ports["sendsms"])
         deadline = time.monotonic() + 10
         while "Fakesmsc client connected" not in (tmp_path / "bearerbox.log").read_text(errors="replace"):
