@@ -101,7 +101,9 @@ async def listing(ctx: Context) -> list[RuleOut]:
         ]
 
 
-async def _send(session: AsyncSession, rule: Rule, notice: Event, occasion_key: str) -> bool:
+async def _send(
+    session: AsyncSession, rule: Rule, notice: Event, occasion_key: str, now: datetime | None = None
+) -> bool:
     template = await live(session, rule.template_code)
     if template is None:
         log.warning("notify.no_live_template", rule=rule.id, template=rule.template_code)
@@ -111,7 +113,7 @@ async def _send(session: AsyncSession, rule: Rule, notice: Event, occasion_key: 
     key = f"r{rule.id}:{values['ref']}:{occasion_key}:{template.channel}"
     made = await enqueue(
         session, key=key[:200], template=template, values=values, recipient=recipient,
-        customer_id=values.get("customer_id"), ref=str(values["ref"]), rule_id=rule.id,
+        customer_id=values.get("customer_id"), ref=str(values["ref"]), rule_id=rule.id, now=now,
     )  # fmt: skip
     return made is not None
 
@@ -153,5 +155,5 @@ async def run_schedules(ctx: Context, now: datetime | None = None) -> int:
         async with ctx.write() as tx:
             for notice in notices:
                 if matches(rule.conditions, notice.model_dump()):
-                    queued += await _send(tx.session, rule, notice, target.isoformat())
+                    queued += await _send(tx.session, rule, notice, target.isoformat(), now)
     return queued
