@@ -386,3 +386,33 @@ def _replay(day: Any, strategy: Any) -> None:
 
 def main() -> None:
     app()
+
+
+notify_app = typer.Typer(help="Notifications (SMS and e-mail).", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("drain")
+def notify_drain(
+    node: Annotated[str, typer.Option(help="This sender's name in leases and logs.")] = "cli",
+) -> None:
+    """Handle pending events and send every due message now, then stop (what a `jobs` node does
+    continuously). Safe beside running nodes: each message is claimed by one sender."""
+    from hotline import domains
+    from hotline.notify.outbox import Sender
+    from hotline.notify.rules import handlers
+
+    domains.load_job_handlers()
+
+    async def drain(ctx: Any) -> int:
+        sender = Sender(ctx, node_id=node, handlers=handlers())
+        total = 0
+        try:
+            while done := await sender.run_once():
+                total += done
+        finally:
+            await sender.stop()
+        return total
+
+    total = run(lambda: _with_context(drain, f"cli:notify:{node}"))
+    typer.echo(f"{total} event(s) and message(s) handled")
