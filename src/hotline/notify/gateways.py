@@ -61,7 +61,7 @@ class LogGateway:
     idempotent = True
 
     async def send(self, message: Outgoing) -> str:
-        log.info("message.logged", channel=message.channel, to=message.recipient, body=message.body[:200])
+        log.debug("message.logged", channel=message.channel, to=message.recipient, body=message.body[:200])
         return f"log-{message.id}"
 
     async def close(self) -> None:

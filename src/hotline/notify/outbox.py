@@ -20,11 +20,11 @@ import contextlib
 import re
 import secrets
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import durable
@@ -210,7 +210,11 @@ class Sender:
             claimed = await self._claim(now, min(self.concurrency, self.batch - sent))
             if not claimed:
                 break
-            await asyncio.gather(*(self._send(gateways.Outgoing(*row[:7]), row[7]) for row in claimed))
+            ways = {channel: await self._gateway(channel) for channel in {row[2] for row in claimed}}
+            outcomes = await asyncio.gather(
+                *(self._send(ways[row[2]], gateways.Outgoing(*row[:7]), row[7]) for row in claimed)
+            )
+            await self._record(list(outcomes))
             sent += len(claimed)
         return sent
 
@@ -231,29 +235,50 @@ class Sender:
                            Message.body, Message.html, Message.attempts)
             )).all())  # fmt: skip
 
-    async def _send(self, message: gateways.Outgoing, attempts: int) -> None:
-        gateway = await self._gateway(message.channel)
-        values: dict[str, Any]
+    async def _send(
+        self, gateway: gateways.Gateway, message: gateways.Outgoing, attempts: int
+    ) -> dict[str, Any]:
+        """Hand one message over; returns the outcome to record (`b_*` parameters)."""
+        outcome: dict[str, Any] = {"b_id": message.id, "b_gateway": gateway.kind}
         try:
             reference = await gateway.send(message)
         except gateways.Refused as e:
-            values = {"status": "failed", "reason": str(e)[:300], "gateway": gateway.kind}
+            return {**outcome, "b_status": "failed", "b_reason": str(e)[:300], "b_next": None}
         except gateways.Unavailable as e:
             if attempts >= MAX_ATTEMPTS:
-                values = {"status": "failed", "reason": f"gave up after {attempts} attempts: {e}"[:300]}
-            else:
-                wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-                values = {"status": "queued", "next_attempt_at": utcnow() + timedelta(seconds=wait),
-                          "reason": f"{gateway.kind} unavailable ({e}); retry in {wait} s"[:300]}  # fmt: skip
-        else:
-            values = {"status": "delivered" if gateway.kind == "log" else "sent", "gateway": gateway.kind,
-                      "gateway_ref": reference[:80], "sent_at": utcnow(), "reason": ""}  # fmt: skip
-            if gateway.kind == "log":
-                values["delivered_at"] = values["sent_at"]
+                return {**outcome, "b_status": "failed", "b_next": None,
+                        "b_reason": f"gave up after {attempts} attempts: {e}"[:300]}  # fmt: skip
+            wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+            return {**outcome, "b_status": "queued", "b_next": utcnow() + timedelta(seconds=wait),
+                    "b_reason": f"{gateway.kind} unavailable ({e}); retry in {wait} s"[:300]}  # fmt: skip
+        now = utcnow()
+        logged = gateway.kind == "log"
+        status = "delivered" if logged else "sent"
+        return {**outcome, "b_status": status, "b_ref": reference[:80], "b_at": now,
+                "b_delivered": now if logged else None}  # fmt: skip
+
+    async def _record(self, outcomes: list[dict[str, Any]]) -> None:
+        """The outcomes of one hand-over, in one transaction (a statement per kind of outcome). A
+        delivery report that came first is kept: `sent` never overrides `delivered`."""
+        table = cast(Table, Message.__table__)
+        mine = table.c.id == bindparam("b_id")
+        sent = update(table).where(mine).values(
+            status=case((table.c.status == "sending", bindparam("b_status")), else_=table.c.status),
+            gateway=bindparam("b_gateway"), gateway_ref=bindparam("b_ref"), sent_at=bindparam("b_at"),
+            delivered_at=func.coalesce(table.c.delivered_at, bindparam("b_delivered")), reason="",
+        )  # fmt: skip
+        other = update(table).where(mine, table.c.status == "sending").values(
+            status=bindparam("b_status"), gateway=bindparam("b_gateway"), reason=bindparam("b_reason"),
+            next_attempt_at=func.coalesce(bindparam("b_next"), table.c.next_attempt_at),
+        )  # fmt: skip
+        done = [o for o in outcomes if "b_ref" in o]
+        rest = [o for o in outcomes if "b_ref" not in o]
         async with self.ctx.write() as tx:
-            await tx.session.execute(
-                update(Message).where(Message.id == message.id, Message.status == "sending").values(values)
-            )
+            connection = await tx.session.connection()
+            if done:
+                await connection.execute(sent, done)
+            if rest:
+                await connection.execute(other, rest)
 
 
 def new_key(prefix: str) -> str:
