@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', messages: 'Messages', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -71,6 +71,21 @@ const en: typeof zh = {
     range: 'Dates', only: 'Only', total: 'Rooms', outOfOrder: 'Out of order', sale: 'Sale', unchanged: 'Unchanged', onSale: 'Open', closeSale: 'Closed', price: 'Rack rate', apply: 'Apply',
     day: 'Day', sold: 'Sold', held: 'Groups', left: 'Left', days: 'Nights opened',
     weekdays: { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' },
+  },
+  messages: {
+    title: 'Messages', outbox: 'Outbox', templates: 'Templates', rules: 'Rules', gateways: 'Gateways', when: 'When', channel: 'Channel', to: 'To', text: 'Text',
+    reason: 'Note', resend: 'Resend', newTemplate: 'New template', templateName: 'Name', purpose: 'Kind', approve: 'Approve', reject: 'Reject', submitted: 'Submitted for a supervisor’s approval',
+    editTemplate: 'Edit template (saved as a new version)', topic: 'About', subject: 'Subject', variables: 'Variables (click to insert)', preview: 'Preview (sample data)',
+    segments: '{n} characters, {parts} SMS ({encoding})', approvalHint: 'Saving makes a new version; it goes live once another supervisor approves it. Old versions are kept.', submit: 'Submit for approval',
+    newRule: 'New rule', ruleName: 'Rule', trigger: 'Trigger', template: 'Template', conditions: 'Conditions', immediately: 'As soon as it happens',
+    schedule: '{days} days from the date, at {at}', onEvent: 'Event: {what}', onDate: 'Date: {what}', daysAt: 'days, at', kind: 'Delivery', password: 'Password',
+    keepPassword: 'Set (leave empty to keep)', logHint: 'Log only: messages stay in the outbox and are not sent (demo and tests).',
+    sendSms: 'Send SMS', sendTitle: 'Send to {name}', optOut: 'No marketing SMS', optOutEmail: 'No marketing e-mail', history: 'Messages', sent: 'Queued for sending',
+    channels: { sms: 'SMS', email: 'E-mail' }, purposes: { service: 'Service', marketing: 'Marketing' },
+    kinds: { log: 'Log only', smtp: 'SMTP server', kannel: 'Kannel SMS gateway' },
+    statuses: { queued: 'Queued', sending: 'Sending', sent: 'Sent', delivered: 'Delivered', failed: 'Failed', suppressed: 'Not sent', unknown: 'To check' },
+    templateStatuses: { draft: 'Draft', pending: 'Pending', live: 'Live', retired: 'Retired', rejected: 'Rejected' },
+    topics: { hotels_reservation: 'Hotel booking', crm_customer: 'Customer' },
   },
   customers: {
     title: 'Customers', searchPlaceholder: 'Phone / name or pinyin / member number / ID number / e-mail', create: 'New customer', memberNumber: 'Member no.',

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', messages: '消息中心', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -69,6 +69,21 @@ export default {
     range: '日期', only: '仅', total: '总房数', outOfOrder: '维修', sale: '销售', unchanged: '不变', onSale: '开放', closeSale: '关房', price: '门市价', apply: '批量修改',
     day: '日期', sold: '已售', held: '团队', left: '剩余', days: '开放天数',
     weekdays: { 0: '周一', 1: '周二', 2: '周三', 3: '周四', 4: '周五', 5: '周六', 6: '周日' },
+  },
+  messages: {
+    title: '消息中心', outbox: '发送记录', templates: '模板', rules: '发送规则', gateways: '短信/邮件网关', when: '时间', channel: '渠道', to: '接收人', text: '内容',
+    reason: '说明', resend: '重发', newTemplate: '新建模板', templateName: '模板名称', purpose: '类型', approve: '批准', reject: '驳回', submitted: '已提交，等待主管审批',
+    editTemplate: '编辑模板（保存为新版本）', topic: '用于', subject: '邮件标题', variables: '可用变量（点击插入）', preview: '预览（示例数据）',
+    segments: '{n} 字，{parts} 条短信（{encoding}）', approvalHint: '保存后生成新版本，由另一位主管批准后生效；旧版本保留。', submit: '提交审批',
+    newRule: '新建规则', ruleName: '规则名称', trigger: '触发', template: '模板', conditions: '条件', immediately: '事件发生时立即发送',
+    schedule: '相对日期 {days} 天，{at} 发送', onEvent: '事件：{what}', onDate: '日期：{what}', daysAt: '天，时间', kind: '发送方式', password: '密码',
+    keepPassword: '已设置（留空不修改）', logHint: '仅记录：消息保存在发送记录中，不真正发出（演示与测试用）。',
+    sendSms: '发短信', sendTitle: '给 {name} 发送', optOut: '退订营销短信', optOutEmail: '退订营销邮件', history: '消息记录', sent: '已加入发送队列',
+    channels: { sms: '短信', email: '邮件' }, purposes: { service: '服务通知', marketing: '营销' },
+    kinds: { log: '仅记录', smtp: 'SMTP 邮件服务器', kannel: 'Kannel 短信网关' },
+    statuses: { queued: '排队中', sending: '发送中', sent: '已发出', delivered: '已送达', failed: '失败', suppressed: '未发送', unknown: '待核实' },
+    templateStatuses: { draft: '草稿', pending: '待审批', live: '使用中', retired: '已停用', rejected: '已驳回' },
+    topics: { hotels_reservation: '酒店预订', crm_customer: '客户' },
   },
   customers: {
     title: '客户', searchPlaceholder: '手机号 / 姓名或拼音 / 会员号 / 证件号 / 邮箱', create: '新建客户', memberNumber: '会员号',

@@ -1,0 +1,44 @@
+"""Messages in a browser: a supervisor writes a new version of a template and watches its SMS
+length, an administrator approves it, and an agent sends it to 张伟 from his page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Page) -> None:
+    sign_in(page, "supervisor")
+    page.get_by_test_id("nav-messages").click()
+    page.get_by_role("tab", name="模板").click()
+    row = page.get_by_test_id("templates-table").locator("tr", has_text="customer.care.sms")
+    row.get_by_role("button", name="编辑").click()
+    body = page.get_by_test_id("template-body")
+    body.fill("【英冠酒店】{{customer_name}}{{title}}您好，您的{{tier_name}}积分为{{points}}，感谢支持！")
+    expect(page.get_by_test_id("template-preview")).to_contain_text("张伟先生您好，您的金卡积分为12800")
+    expect(page.get_by_test_id("template-segments")).to_contain_text("1 条短信（UCS-2）")
+    page.get_by_test_id("template-save").click()
+    expect(row).to_contain_text("待审批")
+
+    page.context.clear_cookies()
+    sign_in(page, "admin")
+    page.get_by_test_id("nav-messages").click()
+    page.get_by_role("tab", name="模板").click()
+    row = page.get_by_test_id("templates-table").locator("tr", has_text="customer.care.sms")
+    row.locator(".el-table__expand-icon").click()
+    page.get_by_test_id("approve-customer.care.sms-2").click()
+    expect(row).to_contain_text("v2 使用中")
+
+    page.context.clear_cookies()
+    sign_in(page, "agent1")
+    page.goto("/customers?q=88000001")
+    page.get_by_test_id("customer-hits").locator("tr", has_text="88000001").click()
+    card = page.get_by_test_id("customer-messages")
+    card.get_by_test_id("customer-message-template").click()
+    page.locator(".el-select-dropdown__item", has_text="客户关怀").click()
+    card.get_by_test_id("customer-send-message").click()
+    expect(card).to_contain_text("您的金卡积分为12800")
