@@ -182,3 +182,38 @@ async def test_an_agent_sends_a_template_to_a_customer_by_hand(seeded: Context, 
     assert (
         await agent.get("/api/notify/messages")
     ).status_code == 403  # the whole outbox is the supervisors'
+
+
+async def test_a_mailing_to_a_segment_is_counted_first_sent_once_and_reported(
+    seeded: Context, users: Users
+) -> None:
+    supervisor, agent = await users("supervisor"), await users("agent1")
+    people = [
+        ("厦门甲", [{"number": "13722220001"}]),
+        ("厦门乙", []),
+        ("厦门丙", [{"number": "13722220003"}]),
+    ]
+    made = []
+    for name, phones in people:
+        profile = {"name": name, "city": "厦门", "tier": "gold", "phones": phones}
+        made.append((await agent.post("/api/customers", json=profile)).json())
+    await agent.put(
+        f"/api/notify/customers/{made[2]['id']}/opt-outs", json={"channel": "sms", "opted_out": True}
+    )
+    mailing = {"template_code": "customer.birthday.sms", "segment": {"cities": ["厦门"], "tiers": ["gold"]},
+               "batch": "xiamen-gold-0001"}  # fmt: skip
+    assert (await agent.post("/api/notify/bulk", json=mailing)).status_code == 403
+    dry = (await supervisor.post("/api/notify/bulk", json=mailing)).json()
+    assert (dry["matched"], dry["recipients"], dry["queued"]) == (3, 1, 0)
+    assert dry["excluded"] == {"opt-out": 1, "no address": 1}
+    assert (
+        await supervisor.get("/api/notify/messages", params={"ref": f"customer:{made[0]['member_number']}"})
+    ).json() == []
+    sent = (await supervisor.post("/api/notify/bulk", json={**mailing, "dry_run": False})).json()
+    assert sent["queued"] == 1
+    again = (await supervisor.post("/api/notify/bulk", json={**mailing, "dry_run": False})).json()
+    assert again["queued"] == 0  # the same mailing twice sends nothing twice
+    report = (await supervisor.get("/api/notify/report")).json()
+    birthday = [r for r in report if r["template_code"] == "customer.birthday.sms"]
+    assert sum(r["counts"].get("queued", 0) for r in birthday) == 1
+    assert sum(r["counts"].get("suppressed", 0) for r in birthday) == 2

@@ -13,6 +13,8 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.notify import rules, service, templates
 from hotline.notify.schemas import (
+    BulkIn,
+    BulkOut,
     DecisionIn,
     GatewayIn,
     GatewayOut,
@@ -20,6 +22,7 @@ from hotline.notify.schemas import (
     OptOutIn,
     Preview,
     PreviewIn,
+    ReportRow,
     RuleIn,
     RuleOut,
     SendIn,
@@ -114,6 +117,21 @@ async def send(body: SendIn, ctx: SEND) -> MessageOut:
 async def resend(message_id: IdPath, ctx: OUTBOX) -> MessageOut:
     """Queue a failed or interrupted message again, once someone has checked the gateway."""
     return await service.resend(ctx, message_id)
+
+
+@router.post("/bulk")
+async def bulk(
+    body: BulkIn, ctx: Annotated[Context, Depends(requires(Permission.CAMPAIGNS_WRITE))]
+) -> BulkOut:
+    """A customer template to a segment (tier, city, tags, birthday month): `dry_run` counts
+    recipients and who is left out; the real run queues each once per `batch`."""
+    return await service.bulk(ctx, body)
+
+
+@router.get("/report")
+async def report(ctx: OUTBOX, days: Annotated[int, Query(ge=1, le=92)] = 30) -> list[ReportRow]:
+    """Messages by day, channel, template, rule and gateway, counted by status."""
+    return await service.report(ctx, days)
 
 
 @router.get("/customers/{customer_id}/opt-outs")

@@ -166,3 +166,42 @@ class OptOutIn(Input):
     channel: Literal["sms", "email"]
     opted_out: bool
     note: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class ReportRow(Output):
+    day: str
+    channel: str
+    template_code: str
+    rule_id: int | None
+    gateway: str
+    counts: dict[str, int]
+
+
+class Segment(Input):
+    """Customers chosen by their CRM fields (N3); every given field must match."""
+
+    tiers: list[Literal["standard", "silver", "gold", "platinum"]] = Field(default_factory=list, max_length=4)
+    cities: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=50
+    )
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="Any of these tags"
+    )
+    birthday_month: int | None = Field(default=None, ge=1, le=12)
+
+
+class BulkIn(Input):
+    template_code: Code
+    segment: Segment
+    dry_run: bool = True
+    batch: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,40}$")] = Field(
+        description="The sender's id for this mailing: sending it again queues nothing new"
+    )
+
+
+class BulkOut(Output):
+    matched: int = Field(description="Customers in the segment")
+    recipients: int = Field(description="Who will get it now")
+    held: int = Field(description="Held for quiet hours, sent at 08:00")
+    excluded: dict[str, int] = Field(description="opt-out, no phone / e-mail")
+    queued: int = Field(description="Messages queued (0 in a dry run)")
