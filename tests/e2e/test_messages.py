@@ -42,3 +42,21 @@ def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Pag
     page.locator(".el-select-dropdown__item", has_text="客户关怀").click()
     card.get_by_test_id("customer-send-message").click()
     expect(card).to_contain_text("您的金卡积分为12800")
+
+
+def test_a_supervisor_counts_a_mailing_before_sending_it(page: Page) -> None:
+    sign_in(page, "supervisor")
+    page.get_by_test_id("nav-messages").click()
+    page.get_by_role("tab", name="群发").click()
+    page.get_by_test_id("mailing-template").click()
+    page.locator(".el-select-dropdown__item", has_text="生日祝福").click()
+    page.locator(".el-checkbox", has_text="金卡").filter(has_not_text="白金卡").click()
+    page.get_by_test_id("mailing-count").click()
+    counts = page.get_by_test_id("mailing-counts")
+    expect(counts).to_contain_text("符合条件")
+    matched = int(counts.locator("td").nth(1).inner_text())
+    assert matched > 100  # the demo's gold members
+    page.get_by_test_id("mailing-send").click()
+    expect(page.locator(".el-message")).to_contain_text("已加入发送队列")
+    page.get_by_role("tab", name="统计").click()
+    expect(page.get_by_test_id("report-table")).to_contain_text("customer.birthday.sms")

@@ -1460,6 +1460,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notify/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk
+         * @description A customer template to a segment (tier, city, tags, birthday month): `dry_run` counts
+         *     recipients and who is left out; the real run queues each once per `batch`.
+         */
+        post: operations["bulk_api_notify_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report
+         * @description Messages by day, channel, template, rule and gateway, counted by status.
+         */
+        get: operations["report_api_notify_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notify/customers/{customer_id}/opt-outs": {
         parameters: {
             query?: never;
@@ -2240,6 +2281,52 @@ export interface components {
             by_hotel: {
                 [key: string]: number;
             };
+        };
+        /** BulkIn */
+        BulkIn: {
+            /** Template Code */
+            template_code: string;
+            segment: components["schemas"]["Segment"];
+            /**
+             * Dry Run
+             * @default true
+             */
+            dry_run: boolean;
+            /**
+             * Batch
+             * @description The sender's id for this mailing: sending it again queues nothing new
+             */
+            batch: string;
+        };
+        /** BulkOut */
+        BulkOut: {
+            /**
+             * Matched
+             * @description Customers in the segment
+             */
+            matched: number;
+            /**
+             * Recipients
+             * @description Who will get it now
+             */
+            recipients: number;
+            /**
+             * Held
+             * @description Held for quiet hours, sent at 08:00
+             */
+            held: number;
+            /**
+             * Excluded
+             * @description opt-out, no phone / e-mail
+             */
+            excluded: {
+                [key: string]: number;
+            };
+            /**
+             * Queued
+             * @description Messages queued (0 in a dry run)
+             */
+            queued: number;
         };
         /** CallSummary */
         CallSummary: {
@@ -3853,6 +3940,23 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** ReportRow */
+        ReportRow: {
+            /** Day */
+            day: string;
+            /** Channel */
+            channel: string;
+            /** Template Code */
+            template_code: string;
+            /** Rule Id */
+            rule_id: number | null;
+            /** Gateway */
+            gateway: string;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+        };
         /** ReservationDetail */
         ReservationDetail: {
             reservation: components["schemas"]["ReservationOut"];
@@ -4073,6 +4177,23 @@ export interface components {
              * @default Asia/Shanghai
              */
             timezone: string;
+        };
+        /**
+         * Segment
+         * @description Customers chosen by their CRM fields (N3); every given field must match.
+         */
+        Segment: {
+            /** Tiers */
+            tiers?: ("standard" | "silver" | "gold" | "platinum")[];
+            /** Cities */
+            cities?: string[];
+            /**
+             * Tags
+             * @description Any of these tags
+             */
+            tags?: string[];
+            /** Birthday Month */
+            birthday_month?: number | null;
         };
         /**
          * SendIn
@@ -13930,6 +14051,212 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_api_notify_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_api_notify_report_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportRow"][];
                 };
             };
             /** @description Malformed request */

@@ -73,6 +73,7 @@ const en: typeof zh = {
     weekdays: { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' },
   },
   messages: {
+    mailing: 'Mailing', report: 'Statistics', listHint: 'Separate with commas', tags: 'Tags', birthdayMonth: 'Birthday month', dryRun: 'Count first', sendMailing: 'Send', matched: 'Matching', recipients: 'Will get it', excludedOptOut: 'Opted out', excludedNoAddress: 'No phone / e-mail', held: 'Quiet hours: sent after 08:00', mailingQueued: '{n} messages queued', counts: 'Counts',
     title: 'Messages', outbox: 'Outbox', templates: 'Templates', rules: 'Rules', gateways: 'Gateways', when: 'When', channel: 'Channel', to: 'To', text: 'Text',
     reason: 'Note', resend: 'Resend', newTemplate: 'New template', templateName: 'Name', purpose: 'Kind', approve: 'Approve', reject: 'Reject', submitted: 'Submitted for a supervisor’s approval',
     editTemplate: 'Edit template (saved as a new version)', topic: 'About', subject: 'Subject', variables: 'Variables (click to insert)', preview: 'Preview (sample data)',
