@@ -30,6 +30,7 @@ from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
+from hotline.core.logging import configure_logging
 from hotline.core.migrate import upgrade
 from hotline.notify import defaults
 from hotline.notify.models import GatewaySetting, Message
@@ -92,6 +93,7 @@ async def one_run(url: str, count: int, gateway: str, smtp_port: int, server: Co
 
 
 async def main(url: str, count: int, runs: int) -> None:
+    configure_logging(Settings(database_url=url, log_level="WARNING"))
     domains.load_models()
     domains.load_job_handlers()
     server = Count()
