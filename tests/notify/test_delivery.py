@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-import uvicorn
 from sqlalchemy import func, select, update
 
 from hotline.core.context import Context
@@ -24,22 +21,6 @@ from tests.hotels.test_reservations import hotel_today, ids, stay
 from tests.notify.conftest import Inbox, Kannel, free_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-async def served(app: object) -> AsyncIterator[str]:
-    """The app on a real port, for Kannel's delivery reports."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )  # type: ignore[arg-type]
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def sms_about(kannel: Kannel, number: str) -> list[str]:

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline import __version__, domains
 from hotline.admin.service import Authenticator
-from hotline.api import problems
+from hotline.api import live, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
 from hotline.core.config import Settings, get_settings
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.hub.attach(bus)
         await bus.start()
         await state.monitor.start()
         if "jobs" in settings.roles:
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for router in domains.routers():
         app.include_router(router)
+    app.include_router(live.router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     _serve_web_ui(app, settings.frontend_dist)

@@ -22,6 +22,7 @@ from hotline.core.db import Database
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.jobs import JobScheduler
+from hotline.core.live import Hub
 from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
@@ -45,6 +46,7 @@ class AppState:
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
     sender: Sender | None = None
+    hub: Hub = field(default_factory=Hub)
     sip: SipServer | None = None
     router: CallRouter | None = None
 

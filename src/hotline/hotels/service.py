@@ -53,6 +53,7 @@ from hotline.hotels.schemas import (
     PaperConflict,
     ReservationOut,
 )
+from hotline.notify import inbox
 from hotline.routing import center
 
 TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold": Decimal("0.90"),
@@ -349,6 +350,11 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
         if booked.status == "conflict":  # someone must call the guest with another offer
             await center.open_call_task(ctx, booked.guest_phone, f"reservation:{booked.number}",
                                         "paper_conflict", queue="hotel")  # fmt: skip
+            async with ctx.write() as tx:
+                desk = await inbox.holders_of(tx.session, Permission.HOTELS_WRITE)
+                await inbox.tell(tx, desk, "conflict", f"纸质预订冲突：{hotel.name} 预订号{booked.number}",
+                                 body=f"{booked.guest_name} {booked.arrival}入住，房间已被售出",
+                                 link="/reservations")  # fmt: skip
         return booked
     except RoomsSoldOut as sold_out:
         offers = await availability(ctx, arrival=data.arrival, departure=data.departure, rooms=data.rooms,

@@ -8,16 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from hotline.api.deps import IdPath, public, requires
+from hotline.api.deps import IdPath, public, requires, signed_in
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
-from hotline.notify import rules, service, templates
+from hotline.notify import inbox, rules, service, templates
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
     DecisionIn,
     GatewayIn,
     GatewayOut,
+    InboxOut,
     MessageOut,
     OptOutIn,
     Preview,
@@ -172,3 +173,22 @@ async def kannel_dlr(
     """Kannel's delivery report (dlr-url); believed only with the HMAC token of its message."""
     believed = await service.delivery_report(ctx.as_actor(Actor.system("notify:dlr")), id, token, type)
     return PlainTextResponse("ok" if believed else "refused", status_code=200 if believed else 403)
+
+
+ME = Annotated[Context, Depends(signed_in)]
+
+
+@router.get("/inbox")
+async def my_inbox(ctx: ME) -> InboxOut:
+    """My in-app notices, newest first, with the unread count (the bell)."""
+    return await inbox.mine(ctx)
+
+
+@router.post("/inbox/read")
+async def read_all(ctx: ME) -> InboxOut:
+    return await inbox.mark_read(ctx)
+
+
+@router.post("/inbox/{notice_id}/read")
+async def read_one(notice_id: IdPath, ctx: ME) -> InboxOut:
+    return await inbox.mark_read(ctx, notice_id)

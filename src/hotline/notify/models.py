@@ -126,3 +126,21 @@ class GatewaySetting(Audited, Base):
     """host, port, username, sender, starttls (smtp); url, username, smsc, dlr_base (kannel)"""
     secret: Mapped[str] = mapped_column(String(200), default="")
     """The password; never sent back by the API."""
+
+
+class StaffNotice(Base):
+    """An in-app message to one member of staff (N5): a workflow step for them, a mention."""
+
+    __tablename__ = "staff_notices"
+    __table_args__ = (Index("ix_staff_notices_user", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    """approval | conflict | assignment | dispatch | sla | mention | …"""
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(1000), default="")
+    link: Mapped[str] = mapped_column(String(200), default="")
+    """Where it opens in the web UI, e.g. /reservations?number=60000001"""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]

@@ -205,3 +205,18 @@ class BulkOut(Output):
     held: int = Field(description="Held for quiet hours, sent at 08:00")
     excluded: dict[str, int] = Field(description="opt-out, no phone / e-mail")
     queued: int = Field(description="Messages queued (0 in a dry run)")
+
+
+class StaffNoticeOut(Output):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxOut(Output):
+    unread: int
+    items: list[StaffNoticeOut]

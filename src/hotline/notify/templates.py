@@ -14,7 +14,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.notify import topics
+from hotline.notify import inbox, topics
 from hotline.notify.models import Template
 from hotline.notify.schemas import Preview, TemplateIn, TemplateOut
 
@@ -98,6 +98,13 @@ async def save(ctx: Context, data: TemplateIn) -> TemplateOut:
                        created_by=ctx.actor.user_id)  # fmt: skip
         tx.session.add(row)
         await tx.session.flush()
+        approvers = [
+            u
+            for u in await inbox.holders_of(tx.session, Permission.TEMPLATES_APPROVE)
+            if u != ctx.actor.user_id
+        ]
+        await inbox.tell(tx, approvers, "approval", f"模板待审批：{row.name} v{row.version}",
+                         body=row.body[:200], link="/messages")  # fmt: skip
         return TemplateOut.model_validate(row)
 
 
@@ -120,6 +127,10 @@ async def decide(ctx: Context, template_id: int, approve: bool, note: str = "") 
         row.status = "live" if approve else "rejected"
         row.approved_by, row.approved_at, row.note = ctx.actor.user_id, utcnow(), note[:300]
         await tx.session.flush()
+        if row.created_by is not None:
+            verdict = "已批准，已生效" if approve else "被驳回"
+            await inbox.tell(tx, [row.created_by], "approval", f"模板{verdict}：{row.name} v{row.version}",
+                             body=note, link="/messages")  # fmt: skip
         return TemplateOut.model_validate(row)
 
 
