@@ -3,6 +3,9 @@ length, an administrator approves it, and an agent sends it to 张伟 from his p
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -11,7 +14,7 @@ from tests.e2e.conftest import sign_in
 pytestmark = pytest.mark.e2e
 
 
-def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Page) -> None:
+def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Page, server: str) -> None:
     sign_in(page, "supervisor")
     page.get_by_test_id("nav-messages").click()
     page.get_by_role("tab", name="模板").click()
@@ -26,12 +29,24 @@ def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Pag
 
     page.context.clear_cookies()
     sign_in(page, "admin")
-    page.get_by_test_id("nav-messages").click()
+    expect(page.get_by_test_id("bell-count")).not_to_have_text("")  # the approver's bell has rung
+    page.get_by_test_id("bell").click()
+    page.get_by_test_id("bell-notice").filter(has_text="模板待审批：客户关怀（手工发送） v2").click()
+    expect(page).to_have_url(re.compile(r"/messages$"))
     page.get_by_role("tab", name="模板").click()
     row = page.get_by_test_id("templates-table").locator("tr", has_text="customer.care.sms")
     row.locator(".el-table__expand-icon").click()
     page.get_by_test_id("approve-customer.care.sms-2").click()
     expect(row).to_contain_text("v2 使用中")
+    before = page.get_by_test_id("bell-count").inner_text()
+    with httpx.Client(base_url=server) as supervisor:  # meanwhile, in another office
+        supervisor.post("/api/auth/login", json={"username": "supervisor", "password": "hotline-demo"})
+        third = {
+            "code": "customer.care.sms", "channel": "sms", "topic": "crm.customer", "name": "客户关怀（手工发送）",
+            "body": "【英冠酒店】{{customer_name}}{{title}}您好！",
+        }  # fmt: skip
+        assert supervisor.post("/api/notify/templates", json=third).status_code == 201
+    expect(page.get_by_test_id("bell-count")).not_to_have_text(before)  # rung live, no reload
 
     page.context.clear_cookies()
     sign_in(page, "agent1")

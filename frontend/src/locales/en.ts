@@ -72,6 +72,7 @@ const en: typeof zh = {
     day: 'Day', sold: 'Sold', held: 'Groups', left: 'Left', days: 'Nights opened',
     weekdays: { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' },
   },
+  inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
   messages: {
     mailing: 'Mailing', report: 'Statistics', listHint: 'Separate with commas', tags: 'Tags', birthdayMonth: 'Birthday month', dryRun: 'Count first', sendMailing: 'Send', matched: 'Matching', recipients: 'Will get it', excludedOptOut: 'Opted out', excludedNoAddress: 'No phone / e-mail', held: 'Quiet hours: sent after 08:00', mailingQueued: '{n} messages queued', counts: 'Counts',
     title: 'Messages', outbox: 'Outbox', templates: 'Templates', rules: 'Rules', gateways: 'Gateways', when: 'When', channel: 'Channel', to: 'To', text: 'Text',

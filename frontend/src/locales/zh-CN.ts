@@ -70,6 +70,7 @@ export default {
     day: '日期', sold: '已售', held: '团队', left: '剩余', days: '开放天数',
     weekdays: { 0: '周一', 1: '周二', 2: '周三', 3: '周四', 4: '周五', 5: '周六', 6: '周日' },
   },
+  inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
     mailing: '群发', report: '统计', listHint: '多个用逗号分隔', tags: '标签', birthdayMonth: '生日月份', dryRun: '先统计人数', sendMailing: '发送', matched: '符合条件', recipients: '将收到', excludedOptOut: '已退订', excludedNoAddress: '无号码/邮箱', held: '免打扰时段，08:00 后发送', mailingQueued: '已加入发送队列 {n} 条', counts: '数量',
     title: '消息中心', outbox: '发送记录', templates: '模板', rules: '发送规则', gateways: '短信/邮件网关', when: '时间', channel: '渠道', to: '接收人', text: '内容',
