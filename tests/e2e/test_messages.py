@@ -42,8 +42,8 @@ def test_a_template_is_edited_approved_and_sent_from_the_customer_page(page: Pag
     with httpx.Client(base_url=server) as supervisor:  # meanwhile, in another office
         supervisor.post("/api/auth/login", json={"username": "supervisor", "password": "hotline-demo"})
         third = {
-            "code": "customer.care.sms", "channel": "sms", "topic": "crm.customer", "name": "客户关怀（手工发送）",
-            "body": "【英冠酒店】{{customer_name}}{{title}}您好！",
+            "code": "customer.care.sms", "channel": "sms", "topic": "crm.customer",
+            "name": "客户关怀（手工发送）", "body": "【英冠酒店】{{customer_name}}{{title}}您好！",
         }  # fmt: skip
         assert supervisor.post("/api/notify/templates", json=third).status_code == 201
     expect(page.get_by_test_id("bell-count")).not_to_have_text(before)  # rung live, no reload
