@@ -175,3 +175,42 @@ async def served(app: object) -> AsyncIterator[str]:
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+@dataclass
+class TlsMail:
+    port: int
+    inbox: Inbox
+    ca_file: str
+
+
+@pytest.fixture
+def smtp_starttls(tmp_path: Path) -> Iterator[TlsMail]:
+    """An SMTP server that insists on STARTTLS and a login (hotline / mail-secret), with a
+    certificate of its own for 127.0.0.1."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        good = isinstance(data, LoginPassword) and (data.login, data.password) == (b"hotline", b"mail-secret")
+        return AuthResult(success=good, handled=False)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            authenticator=authenticate, auth_required=True)  # fmt: skip
+    controller.start()
+    try:
+        yield TlsMail(port, inbox, str(cert))
+    finally:
+        controller.stop()

@@ -16,9 +16,9 @@ from hotline.core.context import Context
 from hotline.notify import rules
 from hotline.notify.models import Message
 from hotline.notify.outbox import Sender
-from tests.conftest import Users
+from tests.conftest import Users, assert_problem
 from tests.hotels.test_reservations import hotel_today, ids, stay
-from tests.notify.conftest import Inbox, Kannel, free_port
+from tests.notify.conftest import Inbox, Kannel, TlsMail, free_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -191,3 +191,38 @@ async def test_a_sender_stopped_mid_batch_never_sends_a_message_twice(
     assert len(ids_received) + len(unknown) >= 60
     async with seeded.write() as tx:
         await tx.session.execute(update(Message).where(Message.key.like("test:%")).values(status="sent"))
+
+
+async def test_email_goes_over_starttls_with_a_login_and_bad_settings_are_refused_or_held(
+    seeded: Context, users: Users, smtp_starttls: TlsMail
+) -> None:
+    admin, agent = await users("admin"), await users("agent1")
+    url = "/api/notify/gateways/email"
+    config = {"host": "127.0.0.1", "port": smtp_starttls.port, "starttls": True, "username": "hotline",
+              "sender": "booking@yingguan.example", "ca_file": smtp_starttls.ca_file}  # fmt: skip
+    for change, field in (({"port": 70000}, "body.config.port"), ({"tls": True}, "body.config.tls"),
+                          ({"sender": "not-an-address"}, "body.config.sender"), ({"host": " "}, "body.config.host")):  # fmt: skip
+        refused = await admin.put(url, json={"kind": "smtp", "config": {**config, **change}})
+        assert_problem(refused, 422, "invalid-input", field)
+    kannel_url = await admin.put(
+        "/api/notify/gateways/sms", json={"kind": "kannel", "config": {"url": "ftp://x"}}
+    )
+    assert_problem(kannel_url, 422, "invalid-input", "body.config.url")
+    await admin.put(url, json={"kind": "smtp", "config": config, "secret": "wrong"})
+
+    zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
+    booking = {**await ids(seeded), **stay(9, 1), "customer_id": zhang["id"], "guest_name": "张伟",
+               "guest_phone": "13800138000", "rooms": 1, "guests": 1}  # fmt: skip
+    made = (await agent.post("/api/reservations", json=booking)).json()
+    worker = sender(seeded)
+    await worker.run_once()
+    ref = f"reservation:{made['number']}"
+    async with seeded.read() as session:
+        email = await session.scalar(select(Message).where(Message.ref == ref, Message.channel == "email"))
+    assert email is not None and email.status == "queued" and "authentication failed" in email.reason
+    await admin.put(url, json={"kind": "smtp", "config": config, "secret": "mail-secret"})
+    await worker.run_once(now=email.next_attempt_at + timedelta(seconds=1))
+    assert await statuses(seeded, ref) == {"sms": "delivered", "email": "sent"}  # SMS through the log gateway
+    mails = [m for m in smtp_starttls.inbox.messages if made["number"] in str(m["Subject"])]
+    assert len(mails) == 1
+    await worker.stop()

@@ -74,6 +74,7 @@ const en: typeof zh = {
   },
   inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
   messages: {
+    htmlHint: 'Optional: the e-mail as HTML (variables work here too)',
     mailing: 'Mailing', report: 'Statistics', listHint: 'Separate with commas', tags: 'Tags', birthdayMonth: 'Birthday month', dryRun: 'Count first', sendMailing: 'Send', matched: 'Matching', recipients: 'Will get it', excludedOptOut: 'Opted out', excludedNoAddress: 'No phone / e-mail', held: 'Quiet hours: sent after 08:00', mailingQueued: '{n} messages queued', counts: 'Counts',
     title: 'Messages', outbox: 'Outbox', templates: 'Templates', rules: 'Rules', gateways: 'Gateways', when: 'When', channel: 'Channel', to: 'To', text: 'Text',
     reason: 'Note', resend: 'Resend', newTemplate: 'New template', templateName: 'Name', purpose: 'Kind', approve: 'Approve', reject: 'Reject', submitted: 'Submitted for a supervisor’s approval',

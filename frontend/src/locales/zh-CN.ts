@@ -72,6 +72,7 @@ export default {
   },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
+    htmlHint: '可选：邮件的 HTML 版本（同样可用变量）',
     mailing: '群发', report: '统计', listHint: '多个用逗号分隔', tags: '标签', birthdayMonth: '生日月份', dryRun: '先统计人数', sendMailing: '发送', matched: '符合条件', recipients: '将收到', excludedOptOut: '已退订', excludedNoAddress: '无号码/邮箱', held: '免打扰时段，08:00 后发送', mailingQueued: '已加入发送队列 {n} 条', counts: '数量',
     title: '消息中心', outbox: '发送记录', templates: '模板', rules: '发送规则', gateways: '短信/邮件网关', when: '时间', channel: '渠道', to: '接收人', text: '内容',
     reason: '说明', resend: '重发', newTemplate: '新建模板', templateName: '模板名称', purpose: '类型', approve: '批准', reject: '驳回', submitted: '已提交，等待主管审批',

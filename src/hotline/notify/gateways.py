@@ -82,6 +82,8 @@ class SmtpGateway:
         self.starttls = bool(config.get("starttls", False))
         self.tls = bool(config.get("tls", False))
         self.timeout = float(config.get("timeout", 10))
+        self.ca_file = str(config.get("ca_file", "")) or None
+        """A private CA's certificate (PEM) to trust for the server's; the system's otherwise."""
 
     async def send(self, message: Outgoing) -> str:
         email = EmailMessage()
@@ -98,10 +100,12 @@ class SmtpGateway:
         try:
             await aiosmtplib.send(
                 email, hostname=self.host, port=self.port, username=self.username, password=self.password,
-                start_tls=self.starttls, use_tls=self.tls, timeout=self.timeout,
+                start_tls=self.starttls, use_tls=self.tls, timeout=self.timeout, cert_bundle=self.ca_file,
             )  # fmt: skip
         except aiosmtplib.SMTPRecipientsRefused as e:
             raise Refused(f"recipient refused: {e}") from e
+        except aiosmtplib.SMTPAuthenticationError as e:  # our settings, not the message: keep it
+            raise Unavailable(f"authentication failed ({e.code}): check the gateway's user and password") from e
         except aiosmtplib.SMTPResponseException as e:
             if 500 <= e.code < 600:
                 raise Refused(f"{e.code} {e.message}") from e

@@ -32,7 +32,7 @@ from hotline.notify.schemas import (
 from hotline.notify.templates import live
 
 CHINA = ZoneInfo("Asia/Shanghai")
-SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout"}
+SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout", "ca_file"}
 KANNEL_KEYS = {"url", "username", "sender", "smsc", "dlr_base", "timeout"}
 
 
@@ -149,8 +149,7 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
     for key in data.config:
         if key not in allowed:
             raise InvalidInput(f"{key} is not a setting of {data.kind}", field=f"body.config.{key}")
-    if data.kind == "kannel" and str(data.config.get("dlr_base", "")).endswith("/"):
-        raise InvalidInput("The delivery-report base URL has no trailing /", field="body.config.dlr_base")
+    _check_gateway(data)
     async with ctx.write() as tx:
         setting = await tx.session.get(GatewaySetting, channel)
         if setting is None:
@@ -163,6 +162,30 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
             setting.secret = data.secret
         await tx.session.flush()
         return _gateway_out(channel, setting)
+
+
+def _check_gateway(data: GatewayIn) -> None:
+    """Settings that cannot work are refused at their field, before anything is stored."""
+    config = data.config
+    if data.kind == "smtp":
+        if not str(config.get("host", "")).strip():
+            raise InvalidInput("The SMTP server's host name", field="body.config.host")
+        port = config.get("port", 25)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise InvalidInput("A port from 1 to 65535", field="body.config.port")
+        if "sender" in config and not valid_recipient("email", str(config["sender"])):
+            raise InvalidInput("The sender is an e-mail address", field="body.config.sender")
+        if config.get("starttls") and config.get("tls"):
+            raise InvalidInput(
+                "STARTTLS (587) or TLS from the start (465), not both", field="body.config.tls"
+            )
+    if data.kind == "kannel":
+        for key in ("url", "dlr_base"):
+            value = str(config.get(key, ""))
+            if (key == "url" or value) and not value.startswith(("http://", "https://")):
+                raise InvalidInput("An http:// or https:// address", field=f"body.config.{key}")
+        if str(config.get("dlr_base", "")).endswith("/"):
+            raise InvalidInput("The delivery-report base URL has no trailing /", field="body.config.dlr_base")
 
 
 async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) -> bool:
