@@ -207,8 +207,10 @@ def smtp_starttls(tmp_path: Path) -> Iterator[TlsMail]:
 
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            authenticator=authenticate, auth_required=True)  # fmt: skip
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=authenticate, auth_required=True,
+    )  # fmt: skip
     controller.start()
     try:
         yield TlsMail(port, inbox, str(cert))

@@ -105,7 +105,8 @@ class SmtpGateway:
         except aiosmtplib.SMTPRecipientsRefused as e:
             raise Refused(f"recipient refused: {e}") from e
         except aiosmtplib.SMTPAuthenticationError as e:  # our settings, not the message: keep it
-            raise Unavailable(f"authentication failed ({e.code}): check the gateway's user and password") from e
+            why = f"authentication failed ({e.code}): check the gateway's user and password"
+            raise Unavailable(why) from e
         except aiosmtplib.SMTPResponseException as e:
             if 500 <= e.code < 600:
                 raise Refused(f"{e.code} {e.message}") from e
