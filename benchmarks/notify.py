@@ -65,7 +65,9 @@ async def one_run(url: str, count: int, gateway: str, smtp_port: int, server: Co
     await defaults.load(ctx)
     if gateway == "smtp":
         async with ctx.write() as tx:
-            tx.session.add(GatewaySetting(channel="email", kind="smtp", config={"host": "127.0.0.1", "port": smtp_port}))
+            tx.session.add(
+                GatewaySetting(channel="email", kind="smtp", config={"host": "127.0.0.1", "port": smtp_port})
+            )
     server.ids.clear()
     started = time.perf_counter()
     for first in range(0, count, 500):
@@ -73,8 +75,10 @@ async def one_run(url: str, count: int, gateway: str, smtp_port: int, server: Co
             template = await live(tx.session, "reservation.confirmed.email")
             assert template is not None
             for n in range(first, min(first + 500, count)):
-                await enqueue(tx.session, key=f"bench:{n}", template=template, values={"number": str(n)},
-                              recipient=f"guest{n}@example.cn", customer_id=None, ref=f"bench:{n}")  # fmt: skip
+                await enqueue(
+                    tx.session, key=f"bench:{n}", template=template, values={"number": str(n)},
+                    recipient=f"guest{n}@example.cn", customer_id=None, ref=f"bench:{n}",
+                )  # fmt: skip
     queued = count / (time.perf_counter() - started)
     sender = Sender(ctx, node_id="bench", batch=1000, concurrency=32 if gateway == "log" else 8)
     started = time.perf_counter()
@@ -83,7 +87,9 @@ async def one_run(url: str, count: int, gateway: str, smtp_port: int, server: Co
     sent = count / (time.perf_counter() - started)
     await sender.stop()
     async with ctx.read() as session:
-        done = dict((await session.execute(select(Message.status, func.count()).group_by(Message.status))).all())
+        done = dict(
+            (await session.execute(select(Message.status, func.count()).group_by(Message.status))).all()
+        )
     expected = {"delivered": count} if gateway == "log" else {"sent": count}
     assert done == expected, done
     if gateway == "smtp":
@@ -114,7 +120,9 @@ async def main(url: str, count: int, runs: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="sqlite+aiosqlite:////tmp/hotline-notify-bench.db")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)

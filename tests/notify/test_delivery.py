@@ -200,8 +200,10 @@ async def test_email_goes_over_starttls_with_a_login_and_bad_settings_are_refuse
     url = "/api/notify/gateways/email"
     config = {"host": "127.0.0.1", "port": smtp_starttls.port, "starttls": True, "username": "hotline",
               "sender": "booking@yingguan.example", "ca_file": smtp_starttls.ca_file}  # fmt: skip
-    cases = (({"port": 70000}, "body.config.port"), ({"tls": True}, "body.config.tls"),
-             ({"sender": "not-an-address"}, "body.config.sender"), ({"host": " "}, "body.config.host"))  # fmt: skip
+    cases = (
+        ({"port": 70000}, "body.config.port"), ({"tls": True}, "body.config.tls"),
+        ({"sender": "not-an-address"}, "body.config.sender"), ({"host": " "}, "body.config.host"),
+    )  # fmt: skip
     for change, field in cases:
         refused = await admin.put(url, json={"kind": "smtp", "config": {**config, **change}})
         assert_problem(refused, 422, "invalid-input", field)
