@@ -23,6 +23,7 @@ from hotline.crm import service as crm
 from hotline.crm.models import Customer, PointsEntry
 from hotline.crm.schemas import CustomerIn
 from hotline.hotels import demo as hotels_demo
+from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
 from hotline.routing import center
 from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
@@ -117,6 +118,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     zhang = await _load_demo_customer(ctx)
     await hotels_demo.load(ctx, days=hotel_days)
     await notify_defaults.load(ctx)
+    await knowledge_demo.load(ctx)
     await hotels_demo.load_bookings(ctx, zhang)
     return created
 

@@ -50,6 +50,7 @@ DOMAINS: tuple[Domain, ...] = (
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),
+    Domain("knowledge", models=("hotline.knowledge.models",), api="hotline.knowledge.api"),
     Domain(
         "notify",
         models=("hotline.notify.models",),

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from hotline.core.schemas import NON_BLANK, Input, Output
+
+Category = Literal["hotel", "route", "price", "policy", "faq", "phrase"]
+
+
+class ArticleIn(Input):
+    title: Annotated[
+        str, StringConstraints(min_length=2, max_length=120, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    category: Category
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]] = Field(
+        default_factory=list, max_length=12
+    )
+    body: Annotated[str, StringConstraints(min_length=2, max_length=20000, pattern=NON_BLANK)]
+    published: bool = True
+
+
+class ArticleOut(Output):
+    id: int
+    title: str
+    category: str
+    tags: list[str]
+    body: str
+    published: bool
+    updated_at: datetime
+
+
+class Hit(Output):
+    id: int
+    title: str
+    category: str
+    tags: list[str]
+    snippet: str
+    matched: int = Field(description="Query terms the article holds")
