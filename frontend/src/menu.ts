@@ -14,6 +14,7 @@ export const MENU: MenuItem[] = [
   { name: 'groups', path: '/groups', label: 'menu.groups', icon: 'Suitcase', permission: 'bookings.write' },
   { name: 'reservations', path: '/reservations', label: 'menu.reservations', icon: 'Tickets', permission: 'bookings.read' },
   { name: 'frontdesk', path: '/front-desk', label: 'menu.frontDesk', icon: 'Key', permission: 'payments.write' },
+  { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
   { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },

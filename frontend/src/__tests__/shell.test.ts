@@ -12,8 +12,8 @@ function keys(tree: object, prefix = ''): string[] {
 
 describe('menu by permission', () => {
   it('shows an agent the workspace, customers, calls and profile, not the admin pages', () => {
-    const agent = ['customers.read', 'bookings.write', 'calls.handle', 'calls.read']
-    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'customers', 'booking', 'groups', 'calls', 'profile'])
+    const agent = ['customers.read', 'bookings.write', 'calls.handle', 'calls.read', 'knowledge.read']
+    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'customers', 'booking', 'groups', 'knowledge', 'calls', 'profile'])
   })
 
   it('shows an administrator the admin pages too', () => {

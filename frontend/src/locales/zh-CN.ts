@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', messages: '消息中心', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', knowledge: '知识库', messages: '消息中心', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -70,6 +70,7 @@ export default {
     day: '日期', sold: '已售', held: '团队', left: '剩余', days: '开放天数',
     weekdays: { 0: '周一', 1: '周二', 2: '周三', 3: '周四', 4: '周五', 5: '周六', 6: '周日' },
   },
+  knowledge: { title: '知识库', placeholder: '客人问什么就搜什么：如 退款、保留到几点、外滩店停车', new: '新建文章', none: '没有找到相关内容', articleTitle: '标题', category: '分类', published: '发布', categories: { hotel: '酒店信息', route: '旅游线路', price: '价格', policy: '政策规定', faq: '常见问题', phrase: '服务用语' } },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
     htmlHint: '可选：邮件的 HTML 版本（同样可用变量）',
