@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from hotline.core.context import Context
 from hotline.notify import rules
+from hotline.notify.gateways import Outgoing
 from hotline.notify.models import Message
 from hotline.notify.outbox import Sender
 from tests.conftest import Users, assert_problem
@@ -167,12 +168,26 @@ async def test_a_sender_stopped_mid_batch_never_sends_a_message_twice(
                 recipient="zhangwei@example.cn", customer_id=zhang["id"], ref=f"test:{n}",
             )  # fmt: skip
     first = sender(seeded, concurrency=4, batch=60)
-    task = asyncio.create_task(first.send_due())
-    while len(inbox.messages) < 10:  # noqa: ASYNC110 - the SMTP server's list is the signal
-        await asyncio.sleep(0.005)
-    task.cancel()  # the sender dies mid-batch
+    smtp_gateway = await first._gateway("email")
+
+    class DiesMidway:
+        """The SMTP gateway, until the sender's process dies during its 10th hand-over."""
+
+        kind, idempotent, handed = "smtp", False, 0
+
+        async def send(self, message: Outgoing) -> str:
+            self.handed += 1
+            if self.handed == 10:
+                raise asyncio.CancelledError  # killed: the other hand-overs in flight go unrecorded
+            return await smtp_gateway.send(message)
+
+        async def close(self) -> None:
+            return None
+
+    dying = DiesMidway()
+    first._gateway = lambda channel: asyncio.sleep(0, dying)  # type: ignore[method-assign]
     with contextlib.suppress(asyncio.CancelledError):
-        await task
+        await first.send_due()
     second = sender(seeded)
     later = datetime.now(ZoneInfo("UTC")) + timedelta(minutes=5)  # the first one's leases have run out
     await second.run_once(now=later)

@@ -245,6 +245,8 @@ class Bridge(ABC):
     def __init__(self, a: Leg, b: Leg) -> None:
         self.a, self.b = a, b
         self.recording: Recording | None = None
+        if LegState.ENDED in (a.state, b.state):
+            return  # one hung up meanwhile: nobody was connected (`wait` returns at once)
         for leg, other in ((a, b), (b, a)):
             leg.cdr.bridged_at = leg.cdr.bridged_at or leg.now()
             leg.connected.set()
