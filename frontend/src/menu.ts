@@ -9,6 +9,7 @@ export interface MenuItem {
 
 export const MENU: MenuItem[] = [
   { name: 'home', path: '/', label: 'menu.home', icon: 'HomeFilled' },
+  { name: 'desktop', path: '/desktop', label: 'menu.desk', icon: 'Headset', permission: 'calls.handle' },
   { name: 'customers', path: '/customers', label: 'menu.customers', icon: 'UserFilled', permission: 'customers.read' },
   { name: 'booking', path: '/booking', label: 'menu.booking', icon: 'House', permission: 'bookings.write' },
   { name: 'groups', path: '/groups', label: 'menu.groups', icon: 'Suitcase', permission: 'bookings.write' },

@@ -25,6 +25,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'groups', name: 'groups', component: () => import('./views/GroupsView.vue'), meta: { permission: 'bookings.write' } },
       { path: 'front-desk', name: 'frontdesk', component: () => import('./views/FrontDeskView.vue'), meta: { permission: 'payments.write' } },
       { path: 'admin/hotels', name: 'hotels', component: () => import('./views/HotelsView.vue'), meta: { permission: 'hotels.write' } },
+      { path: 'desktop', name: 'desktop', component: () => import('./views/DesktopView.vue'), meta: { permission: 'calls.handle' } },
       { path: 'knowledge', name: 'knowledge', component: () => import('./views/KnowledgeView.vue'), meta: { permission: 'knowledge.read' } },
       { path: 'messages', name: 'messages', component: () => import('./views/MessagesView.vue'), meta: { permission: 'templates.write' } },
       { path: 'calls', name: 'calls', component: () => import('./views/CallsView.vue'), meta: { permission: 'calls.read' } },

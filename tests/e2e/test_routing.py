@@ -72,3 +72,41 @@ def test_an_agent_takes_a_break_from_the_header(page: Page) -> None:
     page.get_by_test_id("agent-state").click()
     page.get_by_test_id("agent-ready").click()
     expect(tag).to_have_text("就绪")
+
+
+def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
+    page: Page, sip_port: int, tmp_path: Path
+) -> None:
+    """D1: agent 003's desktop shows 张伟 the moment his call rings 003's softphone."""
+    folder = tmp_path / "agent3"
+    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
+    with (folder / "baresip.log").open("wb") as log:
+        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        sign_in(page, "agent3")
+        page.get_by_test_id("nav-desktop").click()
+        expect(page.get_by_test_id("desk-idle")).to_contain_text(
+            "等待来电", timeout=15_000
+        )  # the socket is up
+        page.wait_for_timeout(3000)  # baresip registers
+        caller = subprocess.Popen(
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIOS / "call_agent.xml"), "-s", "4008001000",
+             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+             "-nostdin", "-timeout", "40s", "-timeout_error"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        pop = page.get_by_test_id("desk-pop")
+        expect(pop).to_contain_text("张伟 先生", timeout=30_000)
+        expect(pop).to_contain_text("88000001")
+        expect(page.get_by_test_id("desk-caller-class")).to_have_text("已登记来电")
+        expect(pop).to_contain_text("138****8000")  # agents see the number masked
+        expect(page.get_by_test_id("desk-script")).to_contain_text("请问您要预订哪里的客房呢")
+        page.screenshot(path=str(Path(ROOT, "test-results/desktop.png")))
+        page.get_by_test_id("desk-kb").fill("保留到几点")
+        expect(page.get_by_test_id("desk-kb-hit").first).to_contain_text("房间保留时间")
+        assert caller.wait(timeout=60) == 0
+        page.get_by_test_id("desk-book").click()
+        expect(page.get_by_test_id("booking-customer-found")).to_contain_text("张伟 先生 · 88000001")
+    finally:
+        phone.terminate()
+        phone.wait(timeout=10)

@@ -13,7 +13,7 @@ function keys(tree: object, prefix = ''): string[] {
 describe('menu by permission', () => {
   it('shows an agent the workspace, customers, calls and profile, not the admin pages', () => {
     const agent = ['customers.read', 'bookings.write', 'calls.handle', 'calls.read', 'knowledge.read']
-    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'customers', 'booking', 'groups', 'knowledge', 'calls', 'profile'])
+    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'desktop', 'customers', 'booking', 'groups', 'knowledge', 'calls', 'profile'])
   })
 
   it('shows an administrator the admin pages too', () => {

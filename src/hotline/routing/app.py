@@ -25,6 +25,7 @@ from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm import timeline
 from hotline.routing import center
+from hotline.routing.events import CallOffered
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
 from hotline.routing.journal import StoredJournal
@@ -163,6 +164,8 @@ class CallRouter:
         self.control: CallControl | None = None
         self.runner: QueueRunner | None = None
         self.journal = StoredJournal(ctx)
+        self._calls: dict[str, dict[str, Any]] = {}
+        """What the desktop pop needs of each call in progress: number, arrival, IVR path, caller."""
         self.hold: dict[str, center.HoldSettings] = {}
         self.record_to = record_to
         self.recent: deque[FlowRun] = deque(maxlen=200)
@@ -228,10 +231,26 @@ class CallRouter:
             self.runner.tick()
 
     def _record(self, event: CallEvent | AgentEvent) -> None:
-        """The runner's events: to the log; a caller left unanswered becomes a callback task."""
+        """The runner's events: to the log; a caller left unanswered becomes a callback task; an
+        offer pops on the agent's desktop."""
         self.journal(event)
         if isinstance(event, CallEvent) and event.kind in center.MISSED and event.caller:
             self.spawn(center.missed_call(self.ctx, event))
+        if isinstance(event, CallEvent) and event.kind == "offered" and event.agent_id is not None:
+            self.spawn(self.ctx.bus.publish(self._offer(event, event.agent_id)))
+
+    def _offer(self, event: CallEvent, agent_id: int) -> CallOffered:
+        call = self._calls.get(event.call_id) or {}
+        variables = call.get("variables", {})
+        return CallOffered(
+            audience=[agent_id], call_id=event.call_id, queue=event.queue,
+            caller=crm.mask_phone(call.get("caller", "")) if call.get("caller") else "",
+            caller_class=variables.get("caller_class", "unknown"),
+            customer={**variables["customer"], "id": variables.get("customer_id"),
+                      "tier": variables.get("tier", "")} if variables.get("customer") else None,
+            path=list(call.get("path", [])), waited=round(time.time() - call.get("arrived", time.time()), 1),
+            reason=event.detail,
+        )  # fmt: skip
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Database work a call causes, off the call's path (kept until done, errors logged)."""
@@ -259,8 +278,10 @@ class CallRouter:
         if found.caller_class == "known":
             customer = found.customers[0]
             about = {"name": customer.name, "title": customer.title, "member_number": customer.member_number}
-            variables |= {"customer_id": customer.id, "last_agent": found.last_agent_id, "customer": about}
+            variables |= {"customer_id": customer.id, "last_agent": found.last_agent_id, "customer": about,
+                          "tier": customer.tier}  # fmt: skip
         self.journal.call(leg.id, "identified", detail=found.caller_class)
+        self._calls.setdefault(leg.id, {})["variables"] = variables
         return variables
 
     def _voicemail(self, leg: Leg, path: Path, seconds: float) -> None:
@@ -287,6 +308,7 @@ class CallRouter:
 
     def _visited(self, flow: str, node: str, leg_id: str) -> None:
         self.journal.call(leg_id, "ivr", queue=flow, detail=node)
+        self._calls.setdefault(leg_id, {}).setdefault("path", []).append(node)
 
     async def __call__(self, leg: Leg) -> None:
         if self.control is None or self.runner is None:
@@ -294,6 +316,7 @@ class CallRouter:
         transfers = QueueTransfers(self, self.control, self.runner)
         flow = self.flows.get(leg.entry)
         self.journal.call(leg.id, "arrived", queue=leg.entry, detail=f"{leg.caller} → {leg.number}")
+        self._calls[leg.id] = {"caller": leg.caller, "arrived": time.time(), "path": []}
         try:
             if flow is None and self.control.reachable(leg.number):  # extension to extension
                 await leg.answer()
@@ -313,6 +336,7 @@ class CallRouter:
             run = leg.variables.get("flow_run")
             outcome = run.outcome if isinstance(run, FlowRun) else ""
             self.journal.call(leg.id, "finished", detail=outcome or "caller-hung-up")
+            self._calls.pop(leg.id, None)
             if isinstance(run, FlowRun):
                 self.recent.append(run)
                 if isinstance(customer_id := run.variables.get("customer_id"), int):

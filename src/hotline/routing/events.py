@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from hotline.core.events import Event
 
@@ -18,3 +20,19 @@ class QueuesChanged(Event):
 
     name: ClassVar[str] = "routing.queues_changed"
     queue: str
+
+
+class CallOffered(Event):
+    """A call is ringing an agent's phone: their desktop pops who is calling (D1). The number is
+    masked (the desktop shows the customer's file, which reveals under its own rules)."""
+
+    name: ClassVar[str] = "routing.offered"
+    audience: list[int]
+    call_id: str
+    queue: str
+    caller: str = Field(description="The caller's number, masked")
+    caller_class: str = Field(description="known | known_customer_new_number | unknown (R4)")
+    customer: dict[str, Any] | None = None
+    path: list[str] = Field(default_factory=list, description="IVR nodes the caller went through")
+    waited: float = Field(description="Seconds since the call arrived")
+    reason: str = Field(description="Why this agent (the routing decision)")
