@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'desktop', name: 'desktop', component: () => import('./views/DesktopView.vue'), meta: { permission: 'calls.handle' } },
       { path: 'knowledge', name: 'knowledge', component: () => import('./views/KnowledgeView.vue'), meta: { permission: 'knowledge.read' } },
       { path: 'messages', name: 'messages', component: () => import('./views/MessagesView.vue'), meta: { permission: 'templates.write' } },
+      { path: 'wallboard', name: 'wallboard', component: () => import('./views/WallboardView.vue'), meta: { permission: 'agents.read' } },
       { path: 'calls', name: 'calls', component: () => import('./views/CallsView.vue'), meta: { permission: 'calls.read' } },
       { path: 'agents', name: 'agents', component: () => import('./views/AgentsView.vue'), meta: { permission: 'agents.read' } },
       { path: 'admin/queues', name: 'queues', component: () => import('./views/QueuesView.vue'), meta: { permission: 'routing.read' } },

@@ -56,6 +56,13 @@ def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_wh
         expect(story).to_contain_text("分配")
         expect(story).to_contain_text("接通")
         page.screenshot(path=str(Path(ROOT, "test-results/calls.png")))
+        page.keyboard.press("Escape")  # close the call's story
+        page.get_by_test_id("nav-wallboard").click()
+        hotel = page.get_by_test_id("wall-hotel")
+        expect(hotel).to_contain_text("酒店预订")
+        expect(hotel.locator(".el-statistic").nth(1)).not_to_contain_text("今日接通0")  # the call just taken
+        expect(page.get_by_test_id("wall-agents")).to_contain_text("003")
+        page.screenshot(path=str(Path(ROOT, "test-results/wallboard.png")))
     finally:
         phone.terminate()
         phone.wait(timeout=10)

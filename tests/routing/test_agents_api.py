@@ -147,3 +147,15 @@ async def test_unanswered_callers_become_one_callback_task_per_number(
     closed = (await supervisor.get("/api/routing/callbacks", params={"status": "done"})).json()
     assert closed[0]["note"] == "已回电，客户已预订"
     assert (await supervisor.post("/api/routing/callbacks/999999/done", json={})).status_code == 404
+
+
+async def test_the_wallboard_shows_each_queue_and_the_agents_by_state(seeded: Context, users: Users) -> None:
+    supervisor, agent = await users("supervisor"), await users("agent1")
+    assert (await agent.get("/api/routing/wallboard")).status_code == 403
+    board = (await supervisor.get("/api/routing/wallboard")).json()
+    queues = {q["queue"]: q for q in board["queues"]}
+    assert {"hotel", "travel", "emergency"} <= set(queues)
+    assert queues["hotel"]["title"] == "酒店预订" and queues["hotel"]["waiting"] == 0
+    ready = sum(q["agents"].get("ready", 0) for q in board["queues"] if q["queue"] == "hotel")
+    assert ready >= 1  # the demo's agents are logged in and ready
+    assert {a["username"] for a in board["agents"]} >= {"agent1", "agent3"}

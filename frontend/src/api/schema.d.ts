@@ -892,6 +892,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/wallboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wallboard
+         * @description The floor now: per queue who waits and how long, agents by state, today's figures.
+         */
+        get: operations["wallboard_api_routing_wallboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/figures": {
         parameters: {
             query?: never;
@@ -4905,6 +4925,43 @@ export interface components {
             extensions: components["schemas"]["ExtensionStatus"][];
             /** Trunks */
             trunks: components["schemas"]["TrunkStatus"][];
+        };
+        /** Wallboard */
+        Wallboard: {
+            /** Queues */
+            queues: components["schemas"]["WallboardQueue"][];
+            /** Agents */
+            agents: components["schemas"]["AgentOut"][];
+        };
+        /**
+         * WallboardQueue
+         * @description One queue on the wall: now, and today since midnight (China time).
+         */
+        WallboardQueue: {
+            /** Queue */
+            queue: string;
+            /** Title */
+            title: string;
+            /**
+             * Waiting
+             * @description Callers waiting now (callbacks not counted)
+             */
+            waiting: number;
+            /**
+             * Longest Wait
+             * @description Seconds the longest-waiting caller has waited
+             */
+            longest_wait: number;
+            /** Callbacks Waiting */
+            callbacks_waiting: number;
+            /**
+             * Agents
+             * @description Agents logged into the queue, by state
+             */
+            agents: {
+                [key: string]: number;
+            };
+            today: components["schemas"]["QueueFigures"] | null;
         };
     };
     responses: never;
@@ -10696,6 +10753,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactEventOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wallboard_api_routing_wallboard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Wallboard"];
                 };
             };
             /** @description Malformed request */

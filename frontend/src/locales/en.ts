@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { desk: 'Desktop', home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', knowledge: 'Knowledge', messages: 'Messages', calls: 'Calls', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
+  menu: { desk: 'Desktop', home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', knowledge: 'Knowledge', messages: 'Messages', calls: 'Calls', wallboard: 'Wallboard', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -74,6 +74,7 @@ const en: typeof zh = {
   },
   knowledge: { title: 'Knowledge base', placeholder: 'Search the way the caller asks: refund, hold until, Bund parking', new: 'New article', none: 'Nothing found', articleTitle: 'Title', category: 'Category', published: 'Published', categories: { hotel: 'Hotels', route: 'Routes', price: 'Prices', policy: 'Policies', faq: 'FAQ', phrase: 'Phrases' } },
   desk: { title: 'Agent desktop', unknownCaller: 'Unregistered caller', queue: 'Queue', waited: 'Waited', seconds: '{n} s', path: 'IVR path', why: 'Why you', openFile: 'Open the file', findOrCreate: 'Find or create the customer', waiting: 'Waiting for calls… (set yourself Ready in the header)', connecting: 'Connecting…', earlier: 'Earlier calls', scriptKnown: '“Hello {title} {name}! Where would you like to book a room?”', scriptNewNumber: 'A member on a new number: ask the member number, then offer to register this number.', scriptUnknown: 'A new caller: ask the member number; if none, the full name (check birthday or address for same names); create a file if there is none.', classes: { known: 'Registered caller', known_customer_new_number: 'Member, new number', unknown: 'New caller' } },
+  wallboard: { waiting: 'waiting', longest: 'Longest', callbacks: 'Callbacks', serviceLevel: 'Service level today', answered: 'Answered today', abandoned: 'Abandoned today', inState: 'For', offline: 'No data for the moment, retrying…' },
   inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
   messages: {
     htmlHint: 'Optional: the e-mail as HTML (variables work here too)',

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { desk: '坐席工作台', home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', knowledge: '知识库', messages: '消息中心', calls: '通话记录', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
+  menu: { desk: '坐席工作台', home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', knowledge: '知识库', messages: '消息中心', calls: '通话记录', wallboard: '监控大屏', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -72,6 +72,7 @@ export default {
   },
   knowledge: { title: '知识库', placeholder: '客人问什么就搜什么：如 退款、保留到几点、外滩店停车', new: '新建文章', none: '没有找到相关内容', articleTitle: '标题', category: '分类', published: '发布', categories: { hotel: '酒店信息', route: '旅游线路', price: '价格', policy: '政策规定', faq: '常见问题', phrase: '服务用语' } },
   desk: { title: '坐席工作台', unknownCaller: '未登记的来电', queue: '队列', waited: '已等待', seconds: '{n} 秒', path: 'IVR 路径', why: '分配原因', openFile: '打开客户档案', findOrCreate: '查找或新建客户', waiting: '等待来电…（在页头设为“就绪”即可接听）', connecting: '正在连接…', earlier: '之前的来电', scriptKnown: '“{name}{title}，您好！请问您要预订哪里的客房呢？”', scriptNewNumber: '会员用新号码来电：“您好，请问您的会员号码是多少？”核实后询问是否登记此号码。', scriptUnknown: '新来电：“您好，请问您的会员号码是多少？”不是会员则问全名，同名时核对生日或地址，没有档案时先建立档案。', classes: { known: '已登记来电', known_customer_new_number: '会员新号码', unknown: '新来电' } },
+  wallboard: { waiting: '人排队', longest: '最长等待', callbacks: '待回电', serviceLevel: '今日服务水平', answered: '今日接通', abandoned: '今日放弃', inState: '持续', offline: '暂时无法获取数据，正在重试…' },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
     htmlHint: '可选：邮件的 HTML 版本（同样可用变量）',

@@ -31,6 +31,7 @@ from hotline.routing.schemas import (
     StaffingIn,
     StaffingOut,
     VisitCount,
+    Wallboard,
 )
 
 router = APIRouter(prefix="/api/routing", tags=["routing"])
@@ -156,6 +157,14 @@ async def recent_calls(
 async def call_events(call_id: CallIdPath, request: Request, ctx: CALLS) -> list[ContactEventOut]:
     """One call's events, with every routing decision and its reason."""
     return await center.call_events(ctx, app_state(request).router, call_id)
+
+
+@router.get("/wallboard")
+async def wallboard(
+    request: Request, ctx: Annotated[Context, Depends(requires(Permission.AGENTS_READ))]
+) -> Wallboard:
+    """The floor now: per queue who waits and how long, agents by state, today's figures."""
+    return await center.wallboard(ctx, app_state(request).router)
 
 
 @router.get("/figures")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,8 @@ from hotline.routing.schemas import (
     QueueIn,
     QueueLive,
     QueueOut,
+    Wallboard,
+    WallboardQueue,
 )
 from hotline.routing.simulate import RecordedDay
 from hotline.routing.transfer import Agent
@@ -564,3 +566,38 @@ async def recorded_day(ctx: Context, day: date) -> RecordedDay:
     ]
     skills = {agent_id: seat.skills for agent_id, seat in setup.seats.items()}
     return simulate.recorded_day(calls, agents, skills, setup.queues, setup.rules)
+
+
+async def wallboard(ctx: Context, router: CallRouter | None) -> Wallboard:
+    """The floor now (A1): per queue who waits and for how long, the agents by state, and today's
+    figures since midnight China time; and every agent with their state and time in it."""
+    ctx.require(Permission.AGENTS_READ)
+    zone = ZoneInfo(ctx.settings.default_timezone)
+    midnight = datetime.combine(utcnow().astimezone(zone).date(), time(0), tzinfo=zone)
+    hours = max((utcnow() - midnight).total_seconds() / 3600, 0.01)
+    figures = {f.queue: f for f in await queue_figures(ctx, hours=hours)}
+    agents = await _agents(ctx, router)
+    async with ctx.read() as session:
+        queues = (
+            await session.execute(
+                select(QueueDef.name, QueueDef.title, QueueDef.skill).order_by(QueueDef.name)
+            )
+        ).all()
+    runner = router.runner if router is not None else None
+    waits = runner.waits() if runner is not None else []
+    now = asyncio.get_running_loop().time()
+    board = []
+    for name, title, skill in queues:
+        mine = [w for w in waits if w.queue == name]
+        callers = [w for w in mine if not w.callback]
+        states: dict[str, int] = defaultdict(int)
+        for agent in agents:
+            serves = skill in agent.skills if skill else True  # and logged into it, when they chose queues
+            if serves and (name in agent.queues or (not agent.queues and agent.state != "logged_out")):
+                states[agent.state] += 1
+        board.append(WallboardQueue(
+            queue=name, title=title, waiting=len(callers),
+            longest_wait=round(max((now - w.entered_at for w in callers), default=0.0), 1),
+            callbacks_waiting=len(mine) - len(callers), agents=dict(states), today=figures.get(name),
+        ))  # fmt: skip
+    return Wallboard(queues=board, agents=agents)

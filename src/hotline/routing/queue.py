@@ -83,6 +83,13 @@ class Answered:
     decision: Decision
 
 
+@dataclass(frozen=True)
+class Waiting:
+    queue: str
+    entered_at: float  # on the event loop's clock
+    callback: bool
+
+
 @dataclass
 class _Wait:
     entry: Entry
@@ -121,6 +128,10 @@ class QueueRunner:
         self._handled: dict[str, deque[float]] = {}  # recent handle times per queue
         self._answered_at: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def waits(self) -> list[Waiting]:
+        """Who waits now, per queue (the wallboard's view): callers and kept callbacks."""
+        return [Waiting(w.entry.queue, w.entry.entered_at, w.callback) for w in self._waits.values()]
 
     @staticmethod
     def _now() -> float:

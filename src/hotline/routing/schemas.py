@@ -212,3 +212,20 @@ class CallbackOut(Output):
 
 class CallbackDoneIn(Input):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class WallboardQueue(Output):
+    """One queue on the wall: now, and today since midnight (China time)."""
+
+    queue: str
+    title: str
+    waiting: int = Field(description="Callers waiting now (callbacks not counted)")
+    longest_wait: float = Field(description="Seconds the longest-waiting caller has waited")
+    callbacks_waiting: int
+    agents: dict[str, int] = Field(description="Agents logged into the queue, by state")
+    today: QueueFigures | None
+
+
+class Wallboard(Output):
+    queues: list[WallboardQueue]
+    agents: list[AgentOut]
