@@ -112,6 +112,13 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         page.get_by_test_id("desk-kb").fill("保留到几点")
         expect(page.get_by_test_id("desk-kb-hit").first).to_contain_text("房间保留时间")
         assert caller.wait(timeout=60) == 0
+        page.get_by_test_id("desk-wrap").get_by_text("咨询").click()
+        page.get_by_test_id("desk-wrap-note").fill("问保留时间")
+        page.get_by_test_id("desk-wrap-save").click()
+        expect(page.get_by_test_id("desk-wrapped")).to_be_visible()
+        expect(page.get_by_test_id("agent-state-tag")).to_have_text(
+            "就绪", timeout=10_000
+        )  # wrap-up ended early
         page.get_by_test_id("desk-book").click()
         expect(page.get_by_test_id("booking-customer-found")).to_contain_text("张伟 先生 · 88000001")
     finally:

@@ -159,3 +159,30 @@ async def test_the_wallboard_shows_each_queue_and_the_agents_by_state(seeded: Co
     ready = sum(q["agents"].get("ready", 0) for q in board["queues"] if q["queue"] == "hotel")
     assert ready >= 1  # the demo's agents are logged in and ready
     assert {a["username"] for a in board["agents"]} >= {"agent1", "agent3"}
+
+
+async def test_the_agent_who_took_a_call_wraps_it_up_onto_the_customers_timeline(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.core.clock import utcnow
+    from hotline.routing.models import ContactEvent
+
+    agent1, agent2 = await users("agent1"), await users("agent2")
+    me = (await agent1.get("/api/auth/me")).json()["id"]
+    async with seeded.write() as tx:
+        tx.session.add(
+            ContactEvent(at=utcnow(), kind="answered", call_id="leg-wrap-1", agent_id=me, queue="hotel")
+        )
+    zhang = (await agent1.get("/api/customers", params={"q": "88000001"})).json()[0]
+    url = "/api/routing/calls/leg-wrap-1/wrap-up"
+    body = {"disposition": "booked", "note": "杭州西湖店 2 晚", "customer_id": zhang["id"]}
+    assert_problem(await agent2.post(url, json=body), 404, "not-found", "call_id")  # not theirs
+    assert_problem(await agent1.post(url, json={**body, "disposition": "lunch"}), 422, "validation-failed",
+                   "body.disposition")  # fmt: skip
+    done = (await agent1.post(url, json=body)).json()
+    assert done["disposition"] == "booked"
+    assert_problem(await agent1.post(url, json=body), 409, "invalid-transition")  # once
+    story = (await agent1.get("/api/routing/calls/leg-wrap-1/events")).json()
+    assert any(e["kind"] == "wrapped" and e["detail"] == "预订成功: 杭州西湖店 2 晚" for e in story)
+    entries = (await agent1.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
+    assert entries[0]["title"] == "话后小结：预订成功"

@@ -892,6 +892,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/calls/{call_id}/wrap-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wrap Up
+         * @description The agent who took the call records what it was (and a note); it goes on the customer's
+         *     timeline, and the agent is ready again if they were wrapping up.
+         */
+        post: operations["wrap_up_api_routing_calls__call_id__wrap_up_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/wallboard": {
         parameters: {
             query?: never;
@@ -4962,6 +4983,36 @@ export interface components {
                 [key: string]: number;
             };
             today: components["schemas"]["QueueFigures"] | null;
+        };
+        /**
+         * WrapUpIn
+         * @description The agent's wrap-up of a call they took (D3): what it was, a note, whom it was with.
+         */
+        WrapUpIn: {
+            /**
+             * Disposition
+             * @enum {string}
+             */
+            disposition: "booked" | "enquiry" | "complaint" | "callback" | "other";
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** Customer Id */
+            customer_id?: number | null;
+        };
+        /** WrapUpOut */
+        WrapUpOut: {
+            /** Call Id */
+            call_id: string;
+            /** Disposition */
+            disposition: string;
+            /**
+             * Ready
+             * @description Whether the agent went back to ready
+             */
+            ready: boolean;
         };
     };
     responses: never;
@@ -10753,6 +10804,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactEventOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wrap_up_api_routing_calls__call_id__wrap_up_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WrapUpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WrapUpOut"];
                 };
             };
             /** @description Malformed request */

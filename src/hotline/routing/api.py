@@ -32,6 +32,8 @@ from hotline.routing.schemas import (
     StaffingOut,
     VisitCount,
     Wallboard,
+    WrapUpIn,
+    WrapUpOut,
 )
 
 router = APIRouter(prefix="/api/routing", tags=["routing"])
@@ -157,6 +159,18 @@ async def recent_calls(
 async def call_events(call_id: CallIdPath, request: Request, ctx: CALLS) -> list[ContactEventOut]:
     """One call's events, with every routing decision and its reason."""
     return await center.call_events(ctx, app_state(request).router, call_id)
+
+
+@router.post("/calls/{call_id}/wrap-up")
+async def wrap_up(
+    call_id: CallIdPath,
+    body: WrapUpIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))],
+) -> WrapUpOut:
+    """The agent who took the call records what it was (and a note); it goes on the customer's
+    timeline, and the agent is ready again if they were wrapping up."""
+    return await center.wrap_up(ctx, app_state(request).router, call_id, body)
 
 
 @router.get("/wallboard")

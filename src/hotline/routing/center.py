@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 
 from hotline.admin.models import User
 from hotline.core.clock import utcnow
-from hotline.core.context import Context
+from hotline.core.context import Actor, Context
 from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import timeline
+from hotline.crm.models import Customer
 from hotline.crm.service import mask_phone
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
@@ -45,6 +47,8 @@ from hotline.routing.schemas import (
     QueueOut,
     Wallboard,
     WallboardQueue,
+    WrapUpIn,
+    WrapUpOut,
 )
 from hotline.routing.simulate import RecordedDay
 from hotline.routing.transfer import Agent
@@ -601,3 +605,51 @@ async def wallboard(ctx: Context, router: CallRouter | None) -> Wallboard:
             callbacks_waiting=len(mine) - len(callers), agents=dict(states), today=figures.get(name),
         ))  # fmt: skip
     return Wallboard(queues=board, agents=agents)
+
+
+DISPOSITIONS = {
+    "booked": "预订成功",
+    "enquiry": "咨询",
+    "complaint": "投诉",
+    "callback": "需回电",
+    "other": "其他",
+}
+
+
+async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: WrapUpIn) -> WrapUpOut:
+    """An agent wraps up a call they answered: the disposition and note go into the call's log
+    and onto the customer's timeline, and the agent is ready again if they were wrapping up."""
+    ctx.require(Permission.CALLS_HANDLE)
+    me = ctx.actor.user_id
+    async with ctx.read() as session:
+        answered = await session.scalar(
+            select(ContactEvent).where(
+                ContactEvent.call_id == call_id, ContactEvent.kind == "answered", ContactEvent.agent_id == me
+            )
+        )
+        if answered is None:
+            raise NotFound("You did not take this call", field="call_id")
+        done = await session.scalar(
+            select(ContactEvent.id).where(ContactEvent.call_id == call_id, ContactEvent.kind == "wrapped")
+        )
+        if done is not None:
+            raise InvalidTransition("This call was wrapped up already")
+        if data.customer_id is not None and await session.get(Customer, data.customer_id) is None:
+            raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+    label = DISPOSITIONS[data.disposition]
+    async with ctx.write() as tx:
+        tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
+                                    queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
+    if data.customer_id is not None:
+        detail = f"{label} · {data.note}" if data.note else label
+        await timeline.add(
+            ctx.as_actor(Actor.system("routing")), data.customer_id, "call", f"话后小结：{label}",
+            ref=f"call:{call_id}:wrap", detail=detail, by=me,
+        )  # fmt: skip
+    ready = False
+    if router is not None and router.runner is not None and me in router.runner.seats:
+        mine = await _agent(ctx, router, me)
+        if mine.state == AgentState.WRAP_UP.value:
+            await set_agent_state(ctx, router, me or 0, AgentStateIn(state="ready"))
+            ready = True
+    return WrapUpOut(call_id=call_id, disposition=data.disposition, ready=ready)

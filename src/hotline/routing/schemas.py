@@ -229,3 +229,17 @@ class WallboardQueue(Output):
 class Wallboard(Output):
     queues: list[WallboardQueue]
     agents: list[AgentOut]
+
+
+class WrapUpIn(Input):
+    """The agent's wrap-up of a call they took (D3): what it was, a note, whom it was with."""
+
+    disposition: Literal["booked", "enquiry", "complaint", "callback", "other"]
+    note: Annotated[str, StringConstraints(max_length=300)] = ""
+    customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class WrapUpOut(Output):
+    call_id: str
+    disposition: str
+    ready: bool = Field(description="Whether the agent went back to ready")
