@@ -3,6 +3,8 @@ the words found highlighted; a supervisor adds an article that is found at once.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -33,3 +35,20 @@ def test_a_supervisor_adds_an_article_that_is_found_at_once(page: Page) -> None:
     page.keyboard.press("Escape")
     page.get_by_test_id("kb-search").fill("婴儿")
     expect(page.get_by_test_id("kb-hit").first).to_contain_text("婴儿床")
+
+
+def test_a_supervisor_edits_the_call_script_agents_follow(page: Page) -> None:
+    sign_in(page, "supervisor")
+    page.get_by_test_id("nav-knowledge").click()
+    text = page.get_by_test_id("kb-script-text")
+    expect(text).to_have_value(re.compile(r"^## 订房需求"))
+    shipped = text.input_value()
+    text.fill("## 问候\n{name}{title}您好，英冠酒店很高兴为您服务！\n\n" + shipped)
+    page.get_by_test_id("kb-script-save").click()
+    expect(page.locator(".el-message").last).to_contain_text("已保存")
+    expect(page.get_by_test_id("kb-scripts")).not_to_contain_text("系统默认")
+    page.reload()
+    expect(text).to_have_value(re.compile(r"^## 问候\n\{name\}\{title\}您好"))
+    text.fill(shipped)  # as it was, for the other tests on this server
+    page.get_by_test_id("kb-script-save").click()
+    expect(page.locator(".el-message").last).to_contain_text("已保存")

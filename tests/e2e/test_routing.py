@@ -107,7 +107,10 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         expect(pop).to_contain_text("88000001")
         expect(page.get_by_test_id("desk-caller-class")).to_have_text("已登记来电")
         expect(pop).to_contain_text("138****8000")  # agents see the number masked
-        expect(page.get_by_test_id("desk-script")).to_contain_text("请问您要预订哪里的客房呢")
+        script = page.get_by_test_id("desk-script")
+        expect(script).to_contain_text("张伟先生，请问您要预订哪里的客房呢")  # seed 000, with his name
+        page.get_by_test_id("desk-next").click()
+        expect(script).to_contain_text("请问是您本人入住还是帮朋友预订")
         page.screenshot(path=str(Path(ROOT, "test-results/desktop.png")))
         page.get_by_test_id("desk-kb").fill("保留到几点")
         expect(page.get_by_test_id("desk-kb-hit").first).to_contain_text("房间保留时间")

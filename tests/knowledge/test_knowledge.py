@@ -84,3 +84,27 @@ async def test_supervisors_edit_articles_the_index_follows_and_drafts_stay_hidde
     assert (await agent.get("/api/knowledge/articles", params=search)).json() == []  # the old words are gone
     hits = (await agent.get("/api/knowledge/articles", params={"q": "保险箱"})).json()
     assert [h["title"] for h in hits] == ["行李保管"]
+
+
+async def test_call_scripts_follow_seed_000_until_a_supervisor_edits_them(
+    seeded: Context, users: Users
+) -> None:
+    supervisor, agent = await users("supervisor"), await users("agent1")
+    unknown = (await agent.get("/api/knowledge/scripts/unknown")).json()
+    assert unknown["shipped"] is True
+    assert [s["title"] for s in unknown["stages"]][:3] == ["会员号", "姓名", "建立档案"]
+    known = (await agent.get("/api/knowledge/scripts/known")).json()
+    assert known["stages"][0]["lines"][0] == "{name}{title}，请问您要预订哪里的客房呢？"
+    assert (await agent.get("/api/knowledge/scripts/robot")).status_code == 422
+    edited = {
+        "stages": [
+            {"title": "问候", "lines": ["{name}{title}您好，英冠酒店很高兴为您服务！"]},
+            *known["stages"],
+        ]
+    }
+    assert (await agent.put("/api/knowledge/scripts/known", json=edited)).status_code == 403
+    assert_problem(await supervisor.put("/api/knowledge/scripts/known", json={"stages": []}), 422,
+                   "validation-failed", "body.stages")  # fmt: skip
+    saved = (await supervisor.put("/api/knowledge/scripts/known", json=edited)).json()
+    assert saved["shipped"] is False and saved["stages"][0]["title"] == "问候"
+    assert (await agent.get("/api/knowledge/scripts/known")).json()["stages"][0]["title"] == "问候"

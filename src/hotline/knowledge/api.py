@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.knowledge import service
-from hotline.knowledge.schemas import ArticleIn, ArticleOut, Category, Hit
+from hotline.knowledge import scripts, service
+from hotline.knowledge.schemas import ArticleIn, ArticleOut, CallerClass, Category, Hit, ScriptIn, ScriptOut
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
 READ = Annotated[Context, Depends(requires(Permission.KNOWLEDGE_READ))]
@@ -46,3 +46,14 @@ async def create(body: ArticleIn, ctx: WRITE) -> ArticleOut:
 @router.put("/articles/{article_id}")
 async def update(article_id: IdPath, body: ArticleIn, ctx: WRITE) -> ArticleOut:
     return await service.save(ctx, body, article_id)
+
+
+@router.get("/scripts/{caller_class}")
+async def get_script(caller_class: CallerClass, ctx: READ) -> ScriptOut:
+    """The call script for a class of caller (seed 000's as shipped until a supervisor edits it)."""
+    return await scripts.get(ctx, caller_class)
+
+
+@router.put("/scripts/{caller_class}")
+async def put_script(caller_class: CallerClass, body: ScriptIn, ctx: WRITE) -> ScriptOut:
+    return await scripts.save(ctx, caller_class, body)

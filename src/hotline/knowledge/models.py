@@ -40,3 +40,17 @@ class ArticleTerm(Base):
     )
     term: Mapped[str] = mapped_column(String(32), primary_key=True)
     weight: Mapped[int]
+
+
+class CallScript(Audited, Base):
+    """The call script for one class of caller (D2, seed 000): stages, each with the lines to say.
+    `{name}` and `{title}` in a line become the caller's."""
+
+    __tablename__ = "call_scripts"
+
+    caller_class: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """known | known_customer_new_number | unknown (R4)"""
+    stages: Mapped[list[Any]] = mapped_column(JSON)
+    """[{"title": "问候", "lines": ["{name}{title}，请问您要预订哪里的客房呢？"]}, …]"""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

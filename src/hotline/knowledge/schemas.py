@@ -39,3 +39,25 @@ class Hit(Output):
     tags: list[str]
     snippet: str
     matched: int = Field(description="Query terms the article holds")
+
+
+CallerClass = Literal["known", "known_customer_new_number", "unknown"]
+
+
+class Stage(Input):
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    lines: list[Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK)]] = Field(
+        min_length=1, max_length=12
+    )
+
+
+class ScriptIn(Input):
+    stages: list[Stage] = Field(min_length=1, max_length=20)
+
+
+class ScriptOut(Output):
+    caller_class: str
+    stages: list[Stage]
+    shipped: bool = Field(description="True while it is the script Hotline ships (never edited)")
