@@ -4,14 +4,18 @@ HOTLINE_TEST_DATABASE_URL is set), the app, HTTP clients signed in as the demo u
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import text
 
 from hotline import demo, domains
@@ -176,3 +180,25 @@ def assert_problem(
     if field is not None:
         assert field in [e["field"] for e in body["errors"]], body
     return body  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def served(app: object) -> AsyncIterator[str]:
+    """The app on a real port (Kannel's delivery reports, WebSocket clients)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )  # type: ignore[arg-type]
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

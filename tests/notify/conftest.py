@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
 import socket
 import subprocess
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
@@ -18,16 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 
+from tests.conftest import free_port
+
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -159,22 +152,6 @@ def _wait_port(port: int, timeout: float = 10) -> None:
                 return
         time.sleep(0.05)
     pytest.fail(f"nothing listens on port {port}")
-
-
-@pytest.fixture
-async def served(app: object) -> AsyncIterator[str]:
-    """The app on a real port, for Kannel's delivery reports."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )  # type: ignore[arg-type]
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 @dataclass

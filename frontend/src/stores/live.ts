@@ -13,6 +13,7 @@ type Listener = (event: LiveEvent) => void
 export const useLive = defineStore('live', () => {
   const connected = ref(false)
   const listeners = new Set<Listener>()
+  const feeds = new Set<string>()
   let socket: WebSocket | null = null
   let retry = 0
   let stopped = true
@@ -24,6 +25,7 @@ export const useLive = defineStore('live', () => {
     socket.onopen = () => {
       connected.value = true
       retry = 0
+      for (const feed of feeds) socket?.send(JSON.stringify({ subscribe: feed }))
     }
     socket.onmessage = (message) => {
       const event = JSON.parse(String(message.data)) as LiveEvent
@@ -50,6 +52,17 @@ export const useLive = defineStore('live', () => {
     socket?.close()
   }
 
+  /** Ask for a feed (e.g. the wallboard); kept across reconnects. */
+  function subscribe(feed: string): void {
+    feeds.add(feed)
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ subscribe: feed }))
+  }
+
+  function unsubscribe(feed: string): void {
+    feeds.delete(feed)
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ unsubscribe: feed }))
+  }
+
   function on(listener: Listener): () => void {
     listeners.add(listener)
     return () => {
@@ -57,5 +70,5 @@ export const useLive = defineStore('live', () => {
     }
   }
 
-  return { connected, start, stop, on }
+  return { connected, start, stop, on, subscribe, unsubscribe }
 })

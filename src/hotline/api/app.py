@@ -146,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await state.sender.start()
         if "voice" in settings.roles:
             await start_voice(state)
+        state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
+        state.wallboard.start()
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await state.wallboard.stop()
             if state.sender is not None:
                 await state.sender.stop()
             if state.scheduler is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -47,6 +47,8 @@ class AppState:
     scheduler: JobScheduler | None = None
     sender: Sender | None = None
     hub: Hub = field(default_factory=Hub)
+    wallboard: Any = None
+    """The wallboard feed (api/live.py) on API nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None
 

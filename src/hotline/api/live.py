@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+import json
+import time
+from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from hotline.api.deps import SESSION_COOKIE, AppState, _anonymous_context
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated
+from hotline.core.permissions import Permission
 
 router = APIRouter(tags=["live"])
+log = structlog.get_logger(__name__)
 
 
 async def signed_in_socket(websocket: WebSocket) -> Context | None:
@@ -46,7 +51,7 @@ async def live(websocket: WebSocket, ctx: Annotated[Context | None, Depends(sign
     await websocket.accept()
     async with state.hub.connect(user_id) as queue:
         await websocket.send_json({"name": "live.hello", "data": {"user_id": user_id}})
-        reader = asyncio.create_task(_drain(websocket))
+        reader = asyncio.create_task(_listen(websocket, ctx, state, queue))
         try:
             while not reader.done():
                 getter = asyncio.create_task(queue.get())
@@ -63,8 +68,64 @@ async def live(websocket: WebSocket, ctx: Annotated[Context | None, Depends(sign
                 await reader
 
 
-async def _drain(websocket: WebSocket) -> None:
-    """Read (and ignore) what the browser sends until it goes away."""
+FEEDS = {"wallboard": Permission.AGENTS_READ}
+"""What a browser may subscribe to (`{"subscribe": "wallboard"}`), and the permission it takes."""
+
+
+async def _listen(websocket: WebSocket, ctx: Context, state: AppState, queue: asyncio.Queue[Any]) -> None:
+    """What the browser sends until it goes away: subscriptions to feeds it may see."""
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            await websocket.receive_text()
+            try:
+                message = json.loads(await websocket.receive_text())
+            except ValueError:
+                continue
+            if not isinstance(message, dict):
+                continue
+            if isinstance(gone := message.get("unsubscribe"), str):
+                state.hub.unsubscribe(gone, queue)
+            feed = message.get("subscribe")
+            needed = FEEDS.get(feed) if isinstance(feed, str) else None
+            if needed is not None and ctx.actor.can(needed):
+                state.hub.subscribe(str(feed), queue)
+                if state.wallboard is not None:
+                    state.wallboard.wake()  # the first picture at once, not in a second
+
+
+class WallboardFeed:
+    """Pushes the wallboard to the sockets subscribed to it on this node, once a second while
+    anyone is watching (one computation for all of them)."""
+
+    def __init__(self, state: AppState, ctx: Context, every: float = 1.0) -> None:
+        self.state, self.ctx, self.every = state, ctx, every
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="wallboard-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        from hotline.routing import center
+
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.every)
+            self._wake.clear()
+            if not self.state.hub.listeners("wallboard"):
+                continue
+            try:
+                board = await center.wallboard(self.ctx, self.state.router)
+            except Exception as exc:  # the next second tries again
+                log.warning("wallboard failed", error=repr(exc))
+                continue
+            update = {"name": "routing.wallboard", "data": board.model_dump(mode="json"), "at": time.time()}
+            self.state.hub.push("wallboard", update)

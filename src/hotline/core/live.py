@@ -18,6 +18,8 @@ QUEUE_SIZE = 100
 class Hub:
     def __init__(self) -> None:
         self._queues: dict[int, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._topics: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        """Sockets that asked for a feed (the wallboard) rather than for their own events."""
 
     def attach(self, bus: EventBus) -> None:
         bus.subscribe(None, self._on_event)
@@ -42,6 +44,23 @@ class Hub:
             self._queues[user_id].discard(queue)
             if not self._queues[user_id]:
                 del self._queues[user_id]
+            for subscribers in self._topics.values():
+                subscribers.discard(queue)
+
+    def subscribe(self, topic: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._topics[topic].add(queue)
+
+    def unsubscribe(self, topic: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._topics.get(topic, set()).discard(queue)
+
+    def listeners(self, topic: str) -> int:
+        return len(self._topics.get(topic, ()))
+
+    def push(self, topic: str, payload: dict[str, Any]) -> None:
+        """A feed's update to every socket subscribed to it on this node."""
+        for queue in self._topics.get(topic, ()):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(payload)
 
     def connections(self, user_id: int) -> int:
         return len(self._queues.get(user_id, ()))
