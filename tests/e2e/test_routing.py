@@ -127,3 +127,45 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
     finally:
         phone.terminate()
         phone.wait(timeout=10)
+
+
+def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
+    page: Page, sip_port: int, tmp_path: Path
+) -> None:
+    """D2: a number nobody knows pops as 新来电; the agent creates the file from the call (the number
+    comes from the call), and the script moves on to the booking questions with the new name."""
+    scenario = tmp_path / "call_unknown.xml"
+    agent_call = (SCENARIOS / "call_agent.xml").read_text(encoding="iso-8859-1")
+    scenario.write_text(agent_call.replace("13800138000", "13655550123"), encoding="iso-8859-1")
+    folder = tmp_path / "agent3"
+    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
+    with (folder / "baresip.log").open("wb") as log:
+        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        sign_in(page, "agent3")
+        page.get_by_test_id("nav-desktop").click()
+        expect(page.get_by_test_id("desk-idle")).to_contain_text("等待来电", timeout=15_000)
+        page.wait_for_timeout(3000)  # baresip registers
+        caller = subprocess.Popen(
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", "4008001000",
+             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+             "-nostdin", "-timeout", "40s", "-timeout_error"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        pop = page.get_by_test_id("desk-pop")
+        expect(page.get_by_test_id("desk-caller-class")).to_have_text("新来电", timeout=30_000)
+        expect(pop).to_contain_text("未登记的来电")
+        expect(page.get_by_test_id("desk-script")).to_contain_text("请问您的会员号码是多少")
+        page.get_by_test_id("desk-new-name").fill("钱多多")
+        page.get_by_test_id("desk-create-file").click()
+        expect(pop).to_contain_text("钱多多")
+        expect(page.get_by_test_id("desk-script")).to_contain_text("请问您要预订哪里的客房呢")
+        assert caller.wait(timeout=60) == 0
+        page.get_by_test_id("desk-wrap-save").click()
+        expect(page.get_by_test_id("desk-wrapped")).to_be_visible()
+        page.get_by_test_id("desk-open-file").click()
+        expect(page.get_by_test_id("customer-title")).to_contain_text("钱多多")
+        expect(page.get_by_test_id("customer-timeline")).to_contain_text("话后小结：预订成功")
+    finally:
+        phone.terminate()
+        phone.wait(timeout=10)

@@ -186,3 +186,39 @@ async def test_the_agent_who_took_a_call_wraps_it_up_onto_the_customers_timeline
     assert any(e["kind"] == "wrapped" and e["detail"] == "预订成功: 杭州西湖店 2 晚" for e in story)
     entries = (await agent1.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
     assert entries[0]["title"] == "话后小结：预订成功"
+
+
+async def test_a_new_callers_file_and_a_members_new_number_come_from_the_call(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.core.clock import utcnow
+    from hotline.routing.models import ContactEvent
+
+    agent1, agent2 = await users("agent1"), await users("agent2")
+    me = (await agent1.get("/api/auth/me")).json()["id"]
+    async with seeded.write() as tx:
+        for call, caller in (("leg-new-1", "13655556666"), ("leg-new-2", "13977778888")):
+            tx.session.add(
+                ContactEvent(at=utcnow(), kind="arrived", call_id=call, detail=f"{caller} → 4008001000")
+            )
+            tx.session.add(
+                ContactEvent(at=utcnow(), kind="offered", call_id=call, agent_id=me, queue="hotel")
+            )
+    made = await agent1.post(
+        "/api/routing/calls/leg-new-1/customer", json={"name": "钱多多", "title": "女士"}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["phones"][0]["number"].endswith("6666")  # masked to the agent, but registered
+    assert (await agent1.get("/api/customers/identify", params={"phone": "13655556666"})).status_code in (
+        200,
+        404,
+    )
+    assert_problem(await agent2.post("/api/routing/calls/leg-new-1/customer", json={"name": "冒名"}), 404,
+                   "not-found", "call_id")  # fmt: skip
+    zhang = (await agent1.get("/api/customers", params={"q": "88000001"})).json()[0]
+    added = (
+        await agent1.post("/api/routing/calls/leg-new-2/register-phone", json={"customer_id": zhang["id"]})
+    ).json()
+    assert any(p["number"].endswith("8888") for p in added["phones"])
+    found = (await agent1.get("/api/customers", params={"q": "13977778888"})).json()
+    assert [c["member_number"] for c in found] == ["88000001"]  # the new number now finds him

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from hotline.api.deps import IdPath, app_state, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.crm.schemas import CustomerOut
 from hotline.routing import center, service
 from hotline.routing.schemas import (
     AgentOut,
@@ -17,6 +18,7 @@ from hotline.routing.schemas import (
     AgentStateIn,
     CallbackDoneIn,
     CallbackOut,
+    CallerFileIn,
     CallSummary,
     ContactEventOut,
     DraftIn,
@@ -27,6 +29,7 @@ from hotline.routing.schemas import (
     QueueIn,
     QueueName,
     QueueOut,
+    RegisterPhoneIn,
     RollbackIn,
     StaffingIn,
     StaffingOut,
@@ -171,6 +174,28 @@ async def wrap_up(
     """The agent who took the call records what it was (and a note); it goes on the customer's
     timeline, and the agent is ready again if they were wrapping up."""
     return await center.wrap_up(ctx, app_state(request).router, call_id, body)
+
+
+@router.post("/calls/{call_id}/customer", status_code=201)
+async def file_from_call(
+    call_id: CallIdPath,
+    body: CallerFileIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_WRITE))],
+) -> CustomerOut:
+    """A new caller's file with the number they are calling from (the agent never sees it)."""
+    return await center.file_from_call(ctx, app_state(request).router, call_id, body)
+
+
+@router.post("/calls/{call_id}/register-phone")
+async def register_phone(
+    call_id: CallIdPath,
+    body: RegisterPhoneIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_WRITE))],
+) -> CustomerOut:
+    """Add the number of this call to the customer's file (a member calling from a new phone)."""
+    return await center.register_phone(ctx, app_state(request).router, call_id, body.customer_id)
 
 
 @router.get("/wallboard")

@@ -237,7 +237,13 @@ class CallRouter:
         if isinstance(event, CallEvent) and event.kind in center.MISSED and event.caller:
             self.spawn(center.missed_call(self.ctx, event))
         if isinstance(event, CallEvent) and event.kind == "offered" and event.agent_id is not None:
+            self._calls.setdefault(event.call_id, {}).setdefault("offered_to", set()).add(event.agent_id)
             self.spawn(self.ctx.bus.publish(self._offer(event, event.agent_id)))
+
+    def caller_offered_to(self, call_id: str, agent_id: int) -> str | None:
+        """The number of a call in progress that was offered to this agent (None otherwise)."""
+        call = self._calls.get(call_id) or {}
+        return str(call.get("caller") or "") or None if agent_id in call.get("offered_to", ()) else None
 
     def _offer(self, event: CallEvent, agent_id: int) -> CallOffered:
         call = self._calls.get(event.call_id) or {}

@@ -23,8 +23,10 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import service as crm_service
 from hotline.crm import timeline
 from hotline.crm.models import Customer
+from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
 from hotline.crm.service import mask_phone
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
@@ -39,6 +41,7 @@ from hotline.routing.schemas import (
     AgentProfileIn,
     AgentStateIn,
     CallbackOut,
+    CallerFileIn,
     CallSummary,
     ContactEventOut,
     QueueFigures,
@@ -653,3 +656,51 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
             await set_agent_state(ctx, router, me or 0, AgentStateIn(state="ready"))
             ready = True
     return WrapUpOut(call_id=call_id, disposition=data.disposition, ready=ready)
+
+
+async def _caller_of(ctx: Context, router: CallRouter | None, call_id: str) -> str:
+    """The number of a call this agent was offered: from the call in progress, else from the event
+    log (which is written a moment later); 404 otherwise."""
+    me = ctx.actor.user_id
+    if router is not None and me is not None and (live := router.caller_offered_to(call_id, me)):
+        return live
+    async with ctx.read() as session:
+        offered = await session.scalar(
+            select(ContactEvent.id).where(
+                ContactEvent.call_id == call_id, ContactEvent.kind == "offered", ContactEvent.agent_id == me
+            )
+        )
+        arrived = await session.scalar(
+            select(ContactEvent.detail).where(ContactEvent.call_id == call_id, ContactEvent.kind == "arrived")
+        )
+    if offered is None or not arrived:
+        raise NotFound("This call was not offered to you", field="call_id")
+    return arrived.split(" → ", 1)[0]
+
+
+async def file_from_call(
+    ctx: Context, router: CallRouter | None, call_id: str, data: CallerFileIn
+) -> CustomerOut:
+    """Create the caller's file during the call, with the number they call from (seed 000 (15))."""
+    ctx.require(Permission.CALLS_HANDLE)
+    number = await _caller_of(ctx, router, call_id)
+    return await crm_service.create(
+        ctx,
+        CustomerIn(
+            name=data.name,
+            title=data.title,
+            city=data.city,
+            source="phone",
+            phones=[PhoneIn(number=number, preferred=True)],
+        ),
+    )
+
+
+async def register_phone(
+    ctx: Context, router: CallRouter | None, call_id: str, customer_id: int
+) -> CustomerOut:
+    """The caller agreed to register the number they call from (seed 000 (16)): next time it
+    opens their file."""
+    ctx.require(Permission.CALLS_HANDLE)
+    number = await _caller_of(ctx, router, call_id)
+    return await crm_service.add_phone(ctx, customer_id, PhoneIn(number=number, label="来电登记"))

@@ -243,3 +243,16 @@ class WrapUpOut(Output):
     call_id: str
     disposition: str
     ready: bool = Field(description="Whether the agent went back to ready")
+
+
+class CallerFileIn(Input):
+    """A new caller's file, made from the call (D2): the caller's number is taken from the call,
+    so the agent never needs to see it."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+    title: Literal["", "先生", "女士", "小姐"] = ""
+    city: Annotated[str, StringConstraints(max_length=40)] = ""
+
+
+class RegisterPhoneIn(Input):
+    customer_id: int = Field(ge=1, le=2_147_483_647)
