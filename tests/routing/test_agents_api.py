@@ -222,3 +222,26 @@ async def test_a_new_callers_file_and_a_members_new_number_come_from_the_call(
     assert any(p["number"].endswith("8888") for p in added["phones"])
     found = (await agent1.get("/api/customers", params={"q": "13977778888"})).json()
     assert [c["member_number"] for c in found] == ["88000001"]  # the new number now finds him
+
+
+async def test_a_call_back_wrap_up_puts_the_caller_on_the_callback_list(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.core.clock import utcnow
+    from hotline.routing.models import ContactEvent
+
+    agent1 = await users("agent1")
+    me = (await agent1.get("/api/auth/me")).json()["id"]
+    async with seeded.write() as tx:
+        for kind, detail in (("arrived", "13688889999 → 4008001000"), ("offered", ""), ("answered", "")):
+            agent = None if kind == "arrived" else me
+            line = ContactEvent(
+                at=utcnow(), kind=kind, call_id="leg-cb-1", agent_id=agent, queue="hotel", detail=detail
+            )
+            tx.session.add(line)
+    wrapped = await agent1.post(
+        "/api/routing/calls/leg-cb-1/wrap-up", json={"disposition": "callback", "note": "明早再打"}
+    )
+    assert wrapped.status_code == 200, wrapped.text
+    tasks = (await agent1.get("/api/routing/callbacks")).json()
+    assert ("agent_callback", "call:leg-cb-1") in {(t["reason"], t["call_id"]) for t in tasks}

@@ -640,6 +640,9 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
         if data.customer_id is not None and await session.get(Customer, data.customer_id) is None:
             raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
     label = DISPOSITIONS[data.disposition]
+    if data.disposition == "callback":  # the caller is to be rung back: a task with their number
+        number = await _caller_of(ctx, router, call_id)
+        await open_call_task(ctx, number, f"call:{call_id}", "agent_callback", queue=answered.queue)
     async with ctx.write() as tx:
         tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
                                     queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
