@@ -56,7 +56,10 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.notify.models",),
         api="hotline.notify.api",
         jobs_module="hotline.notify.jobs",
-        builtin_jobs=(BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),),
+        builtin_jobs=(
+            BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),
+            BuiltinJob("notify.purge_events", "notify.purge_events", "40 3 * * *"),
+        ),
     ),
     Domain(
         "hotels",

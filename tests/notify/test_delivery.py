@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.notify import rules
 from hotline.notify.gateways import Outgoing
@@ -244,3 +245,23 @@ async def test_email_goes_over_starttls_with_a_login_and_bad_settings_are_refuse
     mails = [m for m in smtp_starttls.inbox.messages if made["number"] in str(m["Subject"])]
     assert len(mails) == 1
     await worker.stop()
+
+
+async def test_handled_events_are_forgotten_after_30_days_and_pending_ones_never(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.core.durable import DomainEvent
+    from hotline.notify.jobs import purge_events
+
+    agent = await users("agent1")
+    booking = {**await ids(seeded), **stay(12, 1), "guest_name": "旧事", "guest_phone": "13900003333",
+               "rooms": 1, "guests": 1}  # fmt: skip
+    await agent.post("/api/reservations", json=booking)
+    await sender(seeded).handle_events()
+    async with seeded.write() as tx:  # one handled long ago, one still waiting
+        await tx.session.execute(update(DomainEvent).values(handled_at=utcnow() - timedelta(days=31)))
+        tx.session.add(DomainEvent(name="hotels.reservation", data={}, occurred_at=utcnow()))
+    await purge_events(seeded, {})
+    async with seeded.read() as session:
+        left = (await session.execute(select(DomainEvent.handled_at))).scalars().all()
+    assert left == [None]

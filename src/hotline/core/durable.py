@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, select, update
+from sqlalchemy import JSON, Index, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,3 +68,11 @@ async def claim(session: AsyncSession, event_id: int, *, error: str | None = Non
         .values(handled_at=utcnow(), error=error[:300] if error else None)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def purge(session: AsyncSession, older_than: datetime) -> int:
+    """Forget events handled before `older_than` (their effects are kept where they belong)."""
+    result = await session.execute(
+        delete(DomainEvent).where(DomainEvent.handled_at.is_not(None), DomainEvent.handled_at < older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import structlog
 
+from hotline.core import durable
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
 from hotline.notify import rules
@@ -19,3 +22,12 @@ async def schedules(ctx: Context, payload: dict[str, Any]) -> None:
     queued = await rules.run_schedules(ctx)
     if queued:
         log.info("scheduled messages queued", messages=queued)
+
+
+@job_handler("notify.purge_events")
+async def purge_events(ctx: Context, payload: dict[str, Any]) -> None:
+    """Handled domain events older than 30 days are forgotten (the messages they made stay)."""
+    async with ctx.write() as tx:
+        purged = await durable.purge(tx.session, utcnow() - timedelta(days=30))
+    if purged:
+        log.info("old domain events purged", events=purged)
