@@ -115,6 +115,8 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         page.get_by_test_id("desk-kb").fill("保留到几点")
         expect(page.get_by_test_id("desk-kb-hit").first).to_contain_text("房间保留时间")
         assert caller.wait(timeout=60) == 0
+        page.get_by_test_id("desk-sms-send").click()
+        expect(page.get_by_test_id("desk-sms-sent")).to_contain_text("【英冠酒店】张伟先生您好")
         page.get_by_test_id("desk-wrap").get_by_text("咨询").click()
         page.get_by_test_id("desk-wrap-note").fill("问保留时间")
         page.get_by_test_id("desk-wrap-save").click()

@@ -177,6 +177,8 @@ async def test_an_agent_sends_a_template_to_a_customer_by_hand(seeded: Context, 
     none = await agent.post("/api/notify/messages", json={"template_code": "customer.care.sms",
                                                           "customer_id": phoneless["id"]})  # fmt: skip
     assert_problem(none, 422, "invalid-input", "body.customer_id")
+    entries = (await agent.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
+    assert entries[0]["kind"] == "message" and entries[0]["title"] == "短信：客户关怀（手工发送）"
     mine = (await agent.get("/api/notify/messages", params={"customer_id": zhang["id"]})).json()
     assert [m["template_code"] for m in mine][:1] == ["customer.care.sms"]
     assert (

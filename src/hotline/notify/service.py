@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import extract, select, update
 
 from hotline.core.clock import utcnow
-from hotline.core.context import Context
+from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import timeline
 from hotline.crm.jobs import customer_notice
 from hotline.crm.models import Customer
 from hotline.notify import gateways, topics
@@ -80,7 +81,13 @@ async def send(ctx: Context, data: SendIn) -> MessageOut:
         )  # fmt: skip
         if message is None:  # a fresh random key is never seen before
             raise InvalidTransition("The message was queued already")
-        return MessageOut.model_validate(message)
+        sent = MessageOut.model_validate(message)
+    channel = "短信" if sent.channel == "sms" else "邮件"
+    await timeline.add(
+        ctx.as_actor(Actor.system("notify")), sent.customer_id or data.customer_id, "message",
+        f"{channel}：{template.name}", ref=f"message:{sent.id}", detail=sent.body[:200], by=ctx.actor.user_id,
+    )  # fmt: skip
+    return sent
 
 
 async def resend(ctx: Context, message_id: int) -> MessageOut:
