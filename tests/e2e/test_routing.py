@@ -124,8 +124,41 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         expect(page.get_by_test_id("agent-state-tag")).to_have_text(
             "就绪", timeout=10_000
         )  # wrap-up ended early
+        call_id = page.get_by_test_id("desk-pop").get_attribute("data-call-id")
         page.get_by_test_id("desk-book").click()
         expect(page.get_by_test_id("booking-customer-found")).to_contain_text("张伟 先生 · 88000001")
+        # seed 000: a room in Shanghai, for a friend, who arrives at eight
+        page.get_by_test_id("booking-search").click()
+        offers = page.get_by_test_id("booking-offers")
+        row = (
+            offers.locator("tr", has_text="英冠酒店上海徐家汇店")
+            .filter(has_text="高级双床房")
+            .filter(has_text="会员价")
+            .first
+        )
+        row.get_by_test_id("booking-choose").click()
+        page.get_by_text("为朋友预订").click()
+        page.get_by_test_id("booking-guest-name").fill("李娜")
+        page.get_by_test_id("booking-guest-phone").fill("13911112222")
+        page.get_by_test_id("booking-confirm").click()
+        done = page.get_by_test_id("booking-done")
+        expect(done).to_contain_text("李娜您好，您已成功预订英冠酒店上海徐家汇店高级双床房1间")
+        number = done.inner_text().split("预订号 ")[1][:8]
+        # the confirmation SMS goes out to the friend, with the hotel's address (the log gateway in make run)
+        sms: list[dict[str, str]] = []
+        for _ in range(50):
+            sent = page.request.get("/api/notify/messages", params={"ref": f"reservation:{number}"}).json()
+            sms = [m for m in sent if m["channel"] == "sms"]
+            if sms and sms[0]["status"] == "delivered":
+                break
+            page.wait_for_timeout(200)
+        assert sms and sms[0]["status"] == "delivered" and sms[0]["recipient"] == "13911112222"
+        assert "漕溪北路 88 号" in sms[0]["body"]
+        calls = page.request.get(f"/api/routing/calls/{call_id}/events").json()
+        assert any(e["kind"] == "booked" and number in e["detail"] for e in calls)
+        timeline = page.request.get("/api/customers?q=88000001").json()[0]
+        entries = page.request.get(f"/api/customers/{timeline['id']}/timeline").json()["items"]
+        assert any(number in (e["detail"] or "") for e in entries)
     finally:
         phone.terminate()
         phone.wait(timeout=10)

@@ -245,3 +245,19 @@ async def test_a_call_back_wrap_up_puts_the_caller_on_the_callback_list(
     assert wrapped.status_code == 200, wrapped.text
     tasks = (await agent1.get("/api/routing/callbacks")).json()
     assert ("agent_callback", "call:leg-cb-1") in {(t["reason"], t["call_id"]) for t in tasks}
+
+
+async def test_a_booking_made_on_a_call_is_in_the_calls_story(seeded: Context, users: Users) -> None:
+    from tests.hotels.test_reservations import ids, stay
+
+    agent = await users("agent1")
+    booking = {**await ids(seeded), **stay(6, 1), "guest_name": "李娜", "guest_phone": "13911112222",
+               "rooms": 1, "guests": 1, "call_id": "leg-book-1"}  # fmt: skip
+    made = (await agent.post("/api/reservations", json=booking)).json()
+    assert made["call_id"] == "leg-book-1"
+    story = (await agent.get("/api/routing/calls/leg-book-1/events")).json()
+    assert [(e["kind"], e["detail"]) for e in story] == [
+        ("booked", f"预订 {made['number']} 英冠酒店上海外滩店")
+    ]
+    bad = await agent.post("/api/reservations", json={**booking, "call_id": "no spaces please"})
+    assert bad.status_code == 422

@@ -2508,6 +2508,11 @@ export interface components {
              */
             confirm: boolean;
             /**
+             * Call Id
+             * @description The call it is booked on (the desktop passes it): noted in the call's log
+             */
+            call_id?: string | null;
+            /**
              * Taken At
              * @description A paper booking entered after an outage (X4): when it was really taken. If its rooms were sold meanwhile it is kept as a `conflict` holding no rooms, never overbooked.
              */
@@ -4324,6 +4329,8 @@ export interface components {
             refund: string | null;
             /** Source */
             source: string;
+            /** Call Id */
+            call_id?: string | null;
             /** Taken At */
             taken_at: string | null;
             /**

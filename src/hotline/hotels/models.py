@@ -131,6 +131,8 @@ class Reservation(Audited, Base):
     source: Mapped[str] = mapped_column(String(12), default="phone")
     late_since: Mapped[datetime | None]
     """When the no-show sweep found the guest past their expected arrival (a call task was made)."""
+    call_id: Mapped[str | None] = mapped_column(String(64))
+    """The call it was booked on, when booked from the agent desktop."""
     taken_at: Mapped[datetime | None]
     """When a booking taken on paper during an outage was really taken (X4); created_at is when
     it was entered."""

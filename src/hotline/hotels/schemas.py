@@ -214,6 +214,9 @@ class BookingIn(Input):
     confirm: bool = Field(
         default=True, description="Confirm at once (else tentative; rooms are held either way)"
     )
+    call_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] | None = Field(
+        default=None, description="The call it is booked on (the desktop passes it): noted in the call's log"
+    )
     taken_at: datetime | None = Field(
         default=None,
         description="A paper booking entered after an outage (X4): when it was really taken. If its "
@@ -245,6 +248,7 @@ class ReservationOut(Output):
     cancel_fee: Money | None
     refund: Money | None
     source: str
+    call_id: str | None = None
     taken_at: datetime | None
     created_at: datetime
 

@@ -326,6 +326,7 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 special_requests=data.special_requests, nights=breakdown, total=total, deposit=Decimal(0),
                 status="conflict" if not has_rooms else "confirmed" if data.confirm else "tentative",
                 source="paper" if taken_at else data.source, taken_at=taken_at, created_by=ctx.actor.user_id,
+                call_id=data.call_id,
             )  # fmt: skip
             tx.session.add(reservation)
             await tx.session.flush()
@@ -347,6 +348,8 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             booked = ReservationOut.model_validate(reservation)
         if booked.customer_id is not None:
             await _on_timeline(ctx, booked, booked.customer_id, hotel, room_type, "预订")
+        if data.call_id:  # the call's story says what came of it
+            await center.note_on_call(ctx, data.call_id, "booked", f"预订 {booked.number} {hotel.name}")
         if booked.status == "conflict":  # someone must call the guest with another offer
             await center.open_call_task(ctx, booked.guest_phone, f"reservation:{booked.number}",
                                         "paper_conflict", queue="hotel")  # fmt: skip

@@ -707,3 +707,10 @@ async def register_phone(
     ctx.require(Permission.CALLS_HANDLE)
     number = await _caller_of(ctx, router, call_id)
     return await crm_service.add_phone(ctx, customer_id, PhoneIn(number=number, label="来电登记"))
+
+
+async def note_on_call(ctx: Context, call_id: str, kind: str, detail: str) -> None:
+    """Another domain's line in a call's log: what came of the call (a booking made on it)."""
+    async with ctx.write() as tx:
+        tx.session.add(ContactEvent(at=utcnow(), kind=kind, call_id=call_id, agent_id=ctx.actor.user_id,
+                                    detail=detail[:400]))  # fmt: skip
