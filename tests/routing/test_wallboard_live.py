@@ -38,3 +38,29 @@ async def test_supervisors_get_the_wallboard_pushed_and_agents_do_not(
     assert {q["queue"] for q in boards[0]["data"]["queues"]} >= {"hotel", "travel"}
     refused = await pushes(url, f"hotline_session={agent.cookies.get('hotline_session')}", 1.5)
     assert [m for m in refused if m["name"] == "routing.wallboard"] == []
+
+
+async def test_both_tabs_of_an_agent_learn_that_a_call_was_wrapped_up(
+    seeded: Context, users: Users, served: str
+) -> None:
+    from hotline.core.clock import utcnow
+    from hotline.routing.models import ContactEvent
+
+    agent = await users("agent1")
+    me = (await agent.get("/api/auth/me")).json()["id"]
+    async with seeded.write() as tx:
+        tx.session.add(
+            ContactEvent(at=utcnow(), kind="answered", call_id="leg-tabs-1", agent_id=me, queue="hotel")
+        )
+    url = served.replace("http", "ws") + "/api/live"
+    cookie = {"Cookie": f"hotline_session={agent.cookies.get('hotline_session')}"}
+    async with (
+        websockets.connect(url, additional_headers=cookie) as one,
+        websockets.connect(url, additional_headers=cookie) as two,
+    ):
+        await one.recv(), await two.recv()  # hello
+        done = await agent.post("/api/routing/calls/leg-tabs-1/wrap-up", json={"disposition": "enquiry"})
+        assert done.status_code == 200
+        for tab in (one, two):
+            pushed = json.loads(await asyncio.wait_for(tab.recv(), timeout=5))
+            assert pushed["name"] == "routing.wrapped" and pushed["data"]["call_id"] == "leg-tabs-1"

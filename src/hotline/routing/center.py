@@ -30,7 +30,7 @@ from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
 from hotline.crm.service import mask_phone
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
-from hotline.routing.events import QueuesChanged
+from hotline.routing.events import CallWrapped, QueuesChanged
 from hotline.routing.metrics import AgentEvent, CallEvent, compute
 from hotline.routing.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.routing.presence import Agent as Presence
@@ -644,6 +644,7 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
         number = await _caller_of(ctx, router, call_id)
         await open_call_task(ctx, number, f"call:{call_id}", "agent_callback", queue=answered.queue)
     async with ctx.write() as tx:
+        tx.publish(CallWrapped(audience=[me] if me else [], call_id=call_id, disposition=data.disposition))
         tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
                                     queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
     if data.customer_id is not None:

@@ -36,3 +36,12 @@ class CallOffered(Event):
     path: list[str] = Field(default_factory=list, description="IVR nodes the caller went through")
     waited: float = Field(description="Seconds since the call arrived")
     reason: str = Field(description="Why this agent (the routing decision)")
+
+
+class CallWrapped(Event):
+    """An agent wrapped up a call: every tab of theirs shows it done."""
+
+    name: ClassVar[str] = "routing.wrapped"
+    audience: list[int]
+    call_id: str
+    disposition: str
