@@ -95,7 +95,7 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         expect(page.get_by_test_id("desk-idle")).to_contain_text(
             "等待来电", timeout=15_000
         )  # the socket is up
-        page.wait_for_timeout(3000)  # baresip registers
+        wait_for_phone(page)
         caller = subprocess.Popen(
             ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIOS / "call_agent.xml"), "-s", "4008001000",
              "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
@@ -180,7 +180,7 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
         sign_in(page, "agent3")
         page.get_by_test_id("nav-desktop").click()
         expect(page.get_by_test_id("desk-idle")).to_contain_text("等待来电", timeout=15_000)
-        page.wait_for_timeout(3000)  # baresip registers
+        wait_for_phone(page)
         caller = subprocess.Popen(
             ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", "4008001000",
              "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
@@ -204,3 +204,12 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
     finally:
         phone.terminate()
         phone.wait(timeout=10)
+
+
+def wait_for_phone(page: Page) -> None:
+    """Until the signed-in agent's softphone (baresip) has registered."""
+    for _ in range(100):
+        if page.request.get("/api/routing/me").json().get("phone_registered"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the agent's phone did not register")
