@@ -72,7 +72,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(8))
-    recipient: Mapped[str] = mapped_column(String(120))
+    recipient: Mapped[str] = mapped_column(String(254))
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )

@@ -72,12 +72,14 @@ async def enqueue(
         recipient = recipient.replace(" ", "").replace("-", "")
     message = Message(
         key=key, channel=template.channel, recipient=recipient, customer_id=customer_id, rule_id=rule_id,
-        template_code=template.code, template_version=template.version, purpose=template.purpose, ref=ref,
-        subject=render(template.subject, values), body=render(template.body, values),
+        template_code=template.code, template_version=template.version, purpose=template.purpose,
+        ref=ref[:80], subject=render(template.subject, values)[:200], body=render(template.body, values),
         html=render(template.html, values), status="queued", next_attempt_at=now, created_at=now,
         created_by=created_by,
     )  # fmt: skip
-    if not recipient:
+    if len(recipient) > 254:
+        message.recipient, message.status, message.reason = recipient[:254], "suppressed", "invalid address"
+    elif not recipient:
         message.status, message.reason = (
             "suppressed",
             f"no {'phone' if template.channel == 'sms' else 'e-mail'}",
