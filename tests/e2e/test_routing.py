@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,24 +27,16 @@ pytestmark = [
 def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_why(
     page: Page, sip_port: int, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "agent3"
-    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
-    with (folder / "baresip.log").open("wb") as log:
-        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with agent3_phone(tmp_path, sip_port):
         sign_in(page, "supervisor")
         page.get_by_test_id("nav-agents").click()
         row = page.get_by_test_id("agents-table").locator("tr", has_text="1003")
         expect(row).to_contain_text("在线", timeout=15_000)  # baresip registered
         expect(page.get_by_test_id("agent-state-agent3")).to_have_text("就绪")
 
-        caller = subprocess.run(
-            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIOS / "call_agent.xml"), "-s", "4008001000",
-             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-             "-nostdin", "-timeout", "40s", "-timeout_error"],
-            cwd=tmp_path, capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
-        assert caller.returncode == 0, caller.stdout[-2000:]
+        caller = sipp_call(tmp_path, sip_port, SCENARIOS / "call_agent.xml")
+        said, _ = caller.communicate(timeout=60)
+        assert caller.returncode == 0, said[-2000:]
 
         page.get_by_test_id("nav-calls").click()
         table = page.get_by_test_id("calls-table")
@@ -63,9 +57,6 @@ def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_wh
         expect(hotel.locator(".el-statistic").nth(1)).not_to_contain_text("今日接通0")  # the call just taken
         expect(page.get_by_test_id("wall-agents")).to_contain_text("003")
         page.screenshot(path=str(Path(ROOT, "test-results/wallboard.png")))
-    finally:
-        phone.terminate()
-        phone.wait(timeout=10)
 
 
 def test_an_agent_takes_a_break_from_the_header(page: Page) -> None:
@@ -85,23 +76,14 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
     page: Page, sip_port: int, tmp_path: Path
 ) -> None:
     """D1: agent 003's desktop shows 张伟 the moment his call rings 003's softphone."""
-    folder = tmp_path / "agent3"
-    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
-    with (folder / "baresip.log").open("wb") as log:
-        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with agent3_phone(tmp_path, sip_port):
         sign_in(page, "agent3")
         page.get_by_test_id("nav-desktop").click()
         expect(page.get_by_test_id("desk-idle")).to_contain_text(
             "等待来电", timeout=15_000
         )  # the socket is up
         wait_for_phone(page)
-        caller = subprocess.Popen(
-            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIOS / "call_agent.xml"), "-s", "4008001000",
-             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-             "-nostdin", "-timeout", "40s", "-timeout_error"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        caller = sipp_call(tmp_path, sip_port, SCENARIOS / "call_agent.xml")
         pop = page.get_by_test_id("desk-pop")
         expect(pop).to_contain_text("张伟 先生", timeout=30_000)
         expect(pop).to_contain_text("88000001")
@@ -159,9 +141,6 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         timeline = page.request.get("/api/customers?q=88000001").json()[0]
         entries = page.request.get(f"/api/customers/{timeline['id']}/timeline").json()["items"]
         assert any(number in (e["detail"] or "") for e in entries)
-    finally:
-        phone.terminate()
-        phone.wait(timeout=10)
 
 
 def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
@@ -172,21 +151,12 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
     scenario = tmp_path / "call_unknown.xml"
     agent_call = (SCENARIOS / "call_agent.xml").read_text(encoding="iso-8859-1")
     scenario.write_text(agent_call.replace("13800138000", "13655550123"), encoding="iso-8859-1")
-    folder = tmp_path / "agent3"
-    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
-    with (folder / "baresip.log").open("wb") as log:
-        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with agent3_phone(tmp_path, sip_port):
         sign_in(page, "agent3")
         page.get_by_test_id("nav-desktop").click()
         expect(page.get_by_test_id("desk-idle")).to_contain_text("等待来电", timeout=15_000)
         wait_for_phone(page)
-        caller = subprocess.Popen(
-            ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", "4008001000",
-             "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-             "-nostdin", "-timeout", "40s", "-timeout_error"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        caller = sipp_call(tmp_path, sip_port, scenario)
         pop = page.get_by_test_id("desk-pop")
         expect(page.get_by_test_id("desk-caller-class")).to_have_text("新来电", timeout=30_000)
         expect(pop).to_contain_text("未登记的来电")
@@ -201,9 +171,6 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
         page.get_by_test_id("desk-open-file").click()
         expect(page.get_by_test_id("customer-title")).to_contain_text("钱多多")
         expect(page.get_by_test_id("customer-timeline")).to_contain_text("话后小结：预订成功")
-    finally:
-        phone.terminate()
-        phone.wait(timeout=10)
 
 
 def wait_for_phone(page: Page) -> None:
@@ -213,3 +180,27 @@ def wait_for_phone(page: Page) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError("the agent's phone did not register")
+
+
+@contextmanager
+def agent3_phone(tmp_path: Path, sip_port: int) -> Iterator[None]:
+    """baresip as agent 003's softphone (extension 1003, auto-answer) while the block runs."""
+    folder = tmp_path / "agent3"
+    command = baresip_command(folder, sip_port, "sip1003", extension="1003")
+    with (folder / "baresip.log").open("wb") as log:
+        phone = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        phone.terminate()
+        phone.wait(timeout=10)
+
+
+def sipp_call(tmp_path: Path, sip_port: int, scenario: Path) -> subprocess.Popen[bytes]:
+    """SIPp calls the hotel number with `scenario` (press 2, stay on the line, hang up)."""
+    return subprocess.Popen(
+        ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", "4008001000", "-m", "1",
+         "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()), "-nostdin",
+         "-timeout", "40s", "-timeout_error"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
