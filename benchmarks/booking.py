@@ -20,9 +20,9 @@ import random
 import statistics
 import time
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import delete, func, select, text, update
+from fresh_db import fresh  # benchmarks/fresh_db.py
+from sqlalchemy import delete, func, select, update
 
 from hotline import domains
 from hotline.core.clock import utcnow
@@ -30,22 +30,9 @@ from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
-from hotline.core.migrate import upgrade
 from hotline.hotels import demo, service
 from hotline.hotels.models import Hotel, Inventory, RatePlan, Reservation, RoomType
 from hotline.hotels.schemas import BookingIn
-
-
-async def fresh(url: str) -> Database:
-    if url.startswith("sqlite"):
-        Path(url.split(":///", 1)[1]).unlink(missing_ok=True)  # noqa: ASYNC240 - before anything runs
-    db = Database(url)
-    if url.startswith("postgresql"):
-        async with db.write() as session:
-            await session.execute(text("DROP SCHEMA public CASCADE"))
-            await session.execute(text("CREATE SCHEMA public"))
-    await upgrade(db)
-    return db
 
 
 async def last_rooms(ctx: Context, clients: int) -> tuple[float, int, int, int]:

@@ -54,22 +54,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def signed_in_sockets(base: str, usernames: list[str]) -> list[Any]:
+    """A live socket per sign-in (one session each), as that many browser tabs."""
+    async with httpx.AsyncClient(base_url=base) as http:
+        cookies = []
+        for username in usernames:
+            login = await http.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            login.raise_for_status()
+            cookies.append(login.cookies["hotline_session"])
+    url = base.replace("http", "ws") + "/api/live"
+    return [
+        await websockets.connect(url, additional_headers={"Cookie": f"hotline_session={c}"}) for c in cookies
+    ]
+
+
 def screens(base: str, count: int, seconds: float, results: Any, ready: Any) -> None:
     """Wallboards: `count` sockets of the supervisor, subscribed to the feed."""
 
     async def run() -> list[float]:
         latencies: list[float] = []
-        async with httpx.AsyncClient(base_url=base) as http:
-            cookies = []
-            for _ in range(count):
-                login = await http.post("/api/auth/login", json={"username": "wall", "password": PASSWORD})
-                login.raise_for_status()
-                cookies.append(login.cookies["hotline_session"])
-        url = base.replace("http", "ws") + "/api/live"
-        sockets = [
-            await websockets.connect(url, additional_headers={"Cookie": f"hotline_session={c}"})
-            for c in cookies
-        ]
+        sockets = await signed_in_sockets(base, ["wall"] * count)
         for ws in sockets:
             await ws.recv()
             await ws.send(json.dumps({"subscribe": "wallboard"}))
@@ -98,19 +102,7 @@ def desktops(base: str, count: int, expected: int, results: Any, ready: Any) -> 
 
     async def run() -> list[float]:
         latencies: list[float] = []
-        async with httpx.AsyncClient(base_url=base) as http:
-            cookies = []
-            for n in range(count):
-                login = await http.post(
-                    "/api/auth/login", json={"username": f"desk{n:03d}", "password": PASSWORD}
-                )
-                login.raise_for_status()
-                cookies.append(login.cookies["hotline_session"])
-        url = base.replace("http", "ws") + "/api/live"
-        sockets = [
-            await websockets.connect(url, additional_headers={"Cookie": f"hotline_session={c}"})
-            for c in cookies
-        ]
+        sockets = await signed_in_sockets(base, [f"desk{n:03d}" for n in range(count)])
         for ws in sockets:
             assert json.loads(await ws.recv())["name"] == "live.hello"
         ready.set()

@@ -19,35 +19,21 @@ import socket
 import statistics
 import time
 from email.parser import BytesHeaderParser
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select, text
+from fresh_db import fresh  # benchmarks/fresh_db.py
+from sqlalchemy import func, select
 
 from hotline import domains
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
-from hotline.core.db import Database
 from hotline.core.events import InProcessBus
 from hotline.core.logging import configure_logging
-from hotline.core.migrate import upgrade
 from hotline.notify import defaults
 from hotline.notify.models import GatewaySetting, Message
 from hotline.notify.outbox import Sender, enqueue
 from hotline.notify.templates import live
-
-
-async def fresh(url: str) -> Database:
-    if url.startswith("sqlite"):
-        Path(url.split(":///", 1)[1]).unlink(missing_ok=True)  # noqa: ASYNC240 - before anything runs
-    db = Database(url)
-    if url.startswith("postgresql"):
-        async with db.write() as session:
-            await session.execute(text("DROP SCHEMA public CASCADE"))
-            await session.execute(text("CREATE SCHEMA public"))
-    await upgrade(db)
-    return db
 
 
 class Count:
