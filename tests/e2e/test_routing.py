@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ROOT, free_port, sign_in
+from tests.conftest import free_port
+from tests.e2e.conftest import ROOT, sign_in
 from tests.interop.test_baresip import baresip_command
 from tests.interop.test_sipp_register import SCENARIOS
 

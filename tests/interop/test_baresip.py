@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,26 +16,13 @@ from hotline.voice.control import Bridge, Leg
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
+from tests.conftest import free_port
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import TEST_TRUNK, Softphone
 
 pytestmark = pytest.mark.skipif(shutil.which("baresip") is None, reason="baresip is installed by make test")
 
 AGENT_TONE, CALLER_TONE = 600, 1000
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP (baresip listens on both; another process may hold one)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            try:
-                tcp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no port free for both UDP and TCP")
 
 
 def baresip_command(folder: Path, server_port: int, password: str, extension: str = "1001") -> list[str]:
@@ -174,9 +160,9 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
     from hotline.crm import timeline
     from hotline.routing.center import recent_calls
     from tests.conftest import make_settings
-    from tests.interop.test_sipp_register import SCENARIOS, free_udp_port
+    from tests.interop.test_sipp_register import SCENARIOS
 
-    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_udp_port())  # type: ignore[attr-defined]
+    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_port())  # type: ignore[attr-defined]
     app = create_app(config)
     async with app.router.lifespan_context(app):
         server, router = app.state.hotline.sip, app.state.hotline.router
@@ -185,7 +171,7 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
             caller = await asyncio.create_subprocess_exec(
                 "sipp", f"127.0.0.1:{server.port}", "-sf", str(SCENARIOS / "call_agent.xml"),
                 "-s", "4008001000",
-                "-m", "1", "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port()),
+                "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
                 "-nostdin", "-timeout", "40s", "-timeout_error", cwd=tmp_path,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,18 +15,13 @@ from hotline.voice.media.g711 import tone, ulaw_encode
 from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
 from hotline.voice.sip.trunk import Trunk
+from tests.conftest import free_port
 from tests.voice.softphone import TEST_TRUNK
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 pytestmark = pytest.mark.skipif(
     shutil.which("sipp") is None, reason="needs sipp (make test installs sip-tester)"
 )
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ async def server() -> AsyncIterator[SipServer]:
 async def sipp(server: SipServer, scenario: str, *args: str, tmp_path: Path) -> int:
     process = await asyncio.create_subprocess_exec(
         "sipp", f"127.0.0.1:{server.port}", "-sf", str(SCENARIOS / scenario), "-m", "1",
-        "-i", "127.0.0.1", "-p", str(free_udp_port()), "-nostdin", "-timeout", "10s", "-timeout_error",
+        "-i", "127.0.0.1", "-p", str(free_port()), "-nostdin", "-timeout", "10s", "-timeout_error",
         *args, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     return await asyncio.wait_for(process.wait(), 20)
@@ -69,7 +63,7 @@ async def test_the_app_with_the_voice_role_registers_demo_extensions(
     from hotline.api.app import create_app
     from tests.conftest import make_settings
 
-    port = free_udp_port()
+    port = free_port()
     config = make_settings(
         settings.database_url,
         roles=["api", "voice"],
@@ -98,7 +92,7 @@ async def test_a_trunk_call_hears_the_prompt_and_its_keys_are_recognised(tmp_pat
     await sip.start()
     try:
         code = await sipp(
-            sip, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
+            sip, "call_dtmf.xml", "-s", "4008001000", "-mp", str(free_port()), tmp_path=tmp_path
         )
         assert code == 0
         assert finished == [["8", "1"]]
@@ -128,12 +122,12 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
     from hotline.routing.service import visit_counts
     from tests.conftest import make_settings
 
-    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_udp_port())  # type: ignore[attr-defined]
+    config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_port())  # type: ignore[attr-defined]
     app = create_app(config)
     async with app.router.lifespan_context(app):
         server, router = app.state.hotline.sip, app.state.hotline.router
         code = await sipp(
-            server, "call_enquiry.xml", "-s", "4008001000", "-mp", str(free_udp_port()), tmp_path=tmp_path
+            server, "call_enquiry.xml", "-s", "4008001000", "-mp", str(free_port()), tmp_path=tmp_path
         )
         assert code == 0
         ctx = system_context(app.state.hotline)
@@ -152,10 +146,10 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
 async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_path: Path) -> None:
     """SIPp as the carrier: REGISTER and INVITE challenged with 401, both checked by
     SIPp's verifyauth; the carrier answers in PCMA and echoes the media back."""
-    carrier_port = free_udp_port()
+    carrier_port = free_port()
     carrier = await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(SCENARIOS / "carrier.xml"), "-i", "127.0.0.1", "-p", str(carrier_port), "-m", "2",
-        "-mp", str(free_udp_port()), "-rtp_echo", "-nostdin", "-timeout", "20s", "-timeout_error",
+        "-mp", str(free_port()), "-rtp_echo", "-nostdin", "-timeout", "20s", "-timeout_error",
         cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     await asyncio.sleep(0.5)  # SIPp binds its port
@@ -183,7 +177,7 @@ async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_pat
 
 
 async def test_a_carrier_that_refuses_the_credentials_leaves_the_trunk_unregistered(tmp_path: Path) -> None:
-    carrier_port = free_udp_port()
+    carrier_port = free_port()
     carrier = await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(SCENARIOS / "carrier.xml"), "-i", "127.0.0.1", "-p", str(carrier_port), "-m", "1",
         "-nostdin", "-timeout", "5s", cwd=tmp_path,

@@ -5,7 +5,6 @@ not allow, queue settings are checked field by field, and the event log shows it
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from sqlalchemy import select
@@ -13,15 +12,12 @@ from sqlalchemy import select
 from hotline.core.audit import AuditEntry
 from hotline.core.config import Settings
 from hotline.core.context import Context
-from tests.conftest import Users, assert_problem, make_settings
+from tests.conftest import Users, assert_problem, free_port, make_settings
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    return make_settings(database_url, roles=["api", "voice"], sip_port=port)
+    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
 
 
 async def test_agents_change_their_state_and_supervisors_change_theirs_with_a_reason(

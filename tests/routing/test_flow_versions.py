@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import socket
 
 import pytest
 
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.routing.flow import load_shipped, to_data
-from tests.conftest import Users, assert_problem, make_settings
+from tests.conftest import Users, assert_problem, free_port, make_settings
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    return make_settings(database_url, roles=["api", "voice"], sip_port=port)
+    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
 
 
 def hotel_with_welcome(text: str) -> dict[str, object]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-import socket
 import struct
 import wave
 
@@ -15,19 +14,13 @@ import pytest
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.telephony.service import prompt_audio
-from tests.conftest import Users, assert_problem, make_settings
+from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, roles=["api", "voice"], sip_port=free_udp_port())
+    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
 
 
 async def eventually(check: object, seconds: float = 3.0) -> None:
