@@ -36,6 +36,8 @@ from hotline.voice.media.g711 import tone, ulaw_encode
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
 SIP_EXTENSIONS = {str(number): f"sip{number}" for number in range(1001, 1011)}
 """Demo SIP extensions and their passwords (ARCHITECTURE.md); agent1…agent5 sit at 1001…1005."""
+PHONES = {"1009": "supervisor"}
+"""Other logins with a desk phone: the supervisor listens in (and whispers, barges) on 1009."""
 DEMO_DIDS = {"4008001000": ("hotel", "酒店预订热线"), "4008002000": ("travel", "旅游服务热线")}
 """The demo trunk (127.0.0.1, no authentication) delivers the hotel and the travel number."""
 
@@ -246,8 +248,9 @@ async def _load_telephony(ctx: Context) -> None:
         if number in have:
             continue
         seat = int(number) - 1000
-        user_id = agents.get(f"agent{seat}") if seat <= 5 else None
-        name = next((u.display_name for u in USERS if u.username == f"agent{seat}"), f"坐席 {number}")
+        username = f"agent{seat}" if seat <= 5 else PHONES.get(number)
+        user_id = agents.get(username) if username else None
+        name = next((u.display_name for u in USERS if u.username == username), f"坐席 {number}")
         await telephony.create_extension(
             ctx, ExtensionCreate(number=number, display_name=name, password=password, user_id=user_id)
         )

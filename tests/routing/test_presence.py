@@ -25,6 +25,8 @@ EVENTS = [
     "withdrawn",
     "hung_up",
     "wrap_over",
+    "dial",
+    "take_over",
 ]
 
 
@@ -40,7 +42,7 @@ class PresenceMachine(RuleBasedStateMachine):
         self.clock += 1
         before = dict(self.presence.agents)
         detail: dict[str, object] = {}
-        if event == "offer":
+        if event in ("offer", "dial", "take_over"):
             detail["call_id"] = call
         if event == "hung_up":
             detail["wrap_seconds"] = wrap

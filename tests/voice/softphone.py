@@ -164,6 +164,22 @@ class Softphone(asyncio.DatagramProtocol):
                 self.rtp.transport.sendto(bytes(packet), self.remote_media)
             await asyncio.sleep(max(0.0, start + 0.02 * (n + 1) - time.monotonic()))
 
+    async def send_keys(self, keys: str) -> None:
+        """Press keys: RFC 4733 telephone-events (payload type 101), as a phone sends them."""
+        from hotline.voice.rtp.packet import TelephoneEvent
+
+        assert self.remote_media is not None and self.rtp.transport is not None
+        ssrc = secrets.randbits(32)
+        for n, key in enumerate(keys):
+            event = "0123456789*#".index(key)
+            for step in range(1, 8):
+                end = step >= 5
+                body = bytes(TelephoneEvent(event, end, 10, min(step, 5) * 160))
+                packet = RtpPacket(101, n * 10 + step, 8000 * (n + 1), ssrc, body, step == 1)
+                self.rtp.transport.sendto(bytes(packet), self.remote_media)
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+
     async def dial(self, number: str, *, call_id: str | None = None) -> SipResponse:
         """Call `number` from a trunk address (no auth): INVITE, wait for the final response, ACK a 200."""
         from hotline.voice.sdp import SessionDescription

@@ -29,7 +29,7 @@ from hotline.core.logging import configure_logging
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
 from hotline.routing.app import CallRouter
-from hotline.routing.events import FlowPublished, QueuesChanged
+from hotline.routing.events import DeskClosed, FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
@@ -79,6 +79,7 @@ async def start_voice(state: AppState) -> None:
     state.bus.subscribe(TelephonyChanged, reload)
     state.bus.subscribe(FlowPublished, reload)
     state.bus.subscribe(QueuesChanged, reload)
+    state.bus.subscribe(DeskClosed, router.desk_closed)  # type: ignore[arg-type]
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await start_voice(state)
         state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
         state.wallboard.start()
+        state.desks = live.Desks(bus)
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()

@@ -49,6 +49,8 @@ class AppState:
     hub: Hub = field(default_factory=Hub)
     wallboard: Any = None
     """The wallboard feed (api/live.py) on API nodes."""
+    desks: Any = None
+    """Which agents have their desktop open on this node (api/live.py)."""
     sip: SipServer | None = None
     router: CallRouter | None = None
 

@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from hotline.api.deps import SESSION_COOKIE, AppState, _anonymous_context
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated
+from hotline.core.events import EventBus
 from hotline.core.permissions import Permission
+from hotline.routing.events import DeskClosed
 
 router = APIRouter(tags=["live"])
 log = structlog.get_logger(__name__)
@@ -66,10 +68,13 @@ async def live(websocket: WebSocket, ctx: Annotated[Context | None, Depends(sign
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                 await reader
+            if state.desks is not None:
+                state.desks.closed(user_id, queue)
 
 
-FEEDS = {"wallboard": Permission.AGENTS_READ}
-"""What a browser may subscribe to (`{"subscribe": "wallboard"}`), and the permission it takes."""
+FEEDS = {"wallboard": Permission.AGENTS_READ, "desk": Permission.CALLS_HANDLE}
+"""What a browser may subscribe to (`{"subscribe": "wallboard"}`), and the permission it takes.
+`desk` is the agent desktop saying it is open (nothing is pushed on it)."""
 
 
 async def _listen(websocket: WebSocket, ctx: Context, state: AppState, queue: asyncio.Queue[Any]) -> None:
@@ -82,14 +87,59 @@ async def _listen(websocket: WebSocket, ctx: Context, state: AppState, queue: as
                 continue
             if not isinstance(message, dict):
                 continue
+            user_id = ctx.actor.user_id or 0
             if isinstance(gone := message.get("unsubscribe"), str):
                 state.hub.unsubscribe(gone, queue)
+                if gone == "desk" and state.desks is not None:
+                    state.desks.closed(user_id, queue)
             feed = message.get("subscribe")
             needed = FEEDS.get(feed) if isinstance(feed, str) else None
-            if needed is not None and ctx.actor.can(needed):
-                state.hub.subscribe(str(feed), queue)
-                if state.wallboard is not None:
-                    state.wallboard.wake()  # the first picture at once, not in a second
+            if needed is None or not ctx.actor.can(needed):
+                continue
+            if feed == "desk":
+                if state.desks is not None:
+                    state.desks.opened(user_id, queue)
+                continue
+            state.hub.subscribe(str(feed), queue)
+            if state.wallboard is not None:
+                state.wallboard.wake()  # the first picture at once, not in a second
+
+
+class Desks:
+    """Which agents have their desktop open on this node. When an agent's last desktop closes
+    and stays closed for `grace` seconds (a reload or a network blip is not leaving), the voice
+    node hears `routing.desk_closed`: it stops offering them calls (R1, issue 8's re-offer)."""
+
+    def __init__(self, bus: EventBus, *, grace: float = 8.0) -> None:
+        self.bus, self.grace = bus, grace
+        self._open: dict[int, set[asyncio.Queue[Any]]] = {}
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def opened(self, user_id: int, socket: asyncio.Queue[Any]) -> None:
+        self._open.setdefault(user_id, set()).add(socket)
+        if (timer := self._timers.pop(user_id, None)) is not None:
+            timer.cancel()
+
+    def closed(self, user_id: int, socket: asyncio.Queue[Any]) -> None:
+        sockets = self._open.get(user_id)
+        if sockets is None or socket not in sockets:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self._open[user_id]
+            loop = asyncio.get_running_loop()
+            self._timers[user_id] = loop.call_later(self.grace, self._gone, user_id)
+
+    def is_open(self, user_id: int) -> bool:
+        return bool(self._open.get(user_id))
+
+    def _gone(self, user_id: int) -> None:
+        self._timers.pop(user_id, None)
+        if not self.is_open(user_id):
+            task = asyncio.ensure_future(self.bus.publish(DeskClosed(agent_id=user_id)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
 
 class WallboardFeed:

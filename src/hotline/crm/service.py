@@ -263,6 +263,29 @@ async def remove_phone(ctx: Context, customer_id: int, phone_id: int) -> Custome
         return _out(customer)
 
 
+async def phone_to_dial(ctx: Context, customer_id: int, phone_id: int | None = None) -> str:
+    """A customer's number for the phone system to dial (click-to-dial): the one asked for, else
+    the preferred, else the first. The agent never sees it; the dial itself is audited."""
+    ctx.require(Permission.CUSTOMERS_READ)
+    async with ctx.read() as session:
+        customer = await _get(session, customer_id)
+        phones = list(
+            await session.scalars(
+                select(CustomerPhone)
+                .where(CustomerPhone.customer_id == customer.id)
+                .order_by(CustomerPhone.id)
+            )
+        )
+    if phone_id is not None:
+        chosen = next((p for p in phones if p.id == phone_id), None)
+        if chosen is None:
+            raise NotFound(f"Customer {customer_id} has no phone {phone_id}", field="body.phone_id")
+        return chosen.number
+    if not phones:
+        raise InvalidInput("This customer has no phone number", field="body.customer_id")
+    return next((p for p in phones if p.preferred), phones[0]).number
+
+
 async def reveal(ctx: Context, customer_id: int, field: str, *, why: str = "") -> Revealed:
     """One field of one customer, unmasked; audited as `customer.revealed`."""
     ctx.require(Permission.CUSTOMERS_READ_PII)

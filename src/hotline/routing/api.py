@@ -11,7 +11,7 @@ from hotline.api.deps import IdPath, app_state, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.crm.schemas import CustomerOut
-from hotline.routing import center, service
+from hotline.routing import center, controls, service
 from hotline.routing.schemas import (
     AgentOut,
     AgentProfileIn,
@@ -20,11 +20,20 @@ from hotline.routing.schemas import (
     CallbackOut,
     CallerFileIn,
     CallSummary,
+    ConsultActionIn,
     ContactEventOut,
+    DialIn,
+    DialOut,
     DraftIn,
     FlowName,
     FlowSummary,
     FlowVersionOut,
+    HoldIn,
+    KeysIn,
+    LiveCallOut,
+    MonitorIn,
+    MonitorOut,
+    MuteIn,
     QueueFigures,
     QueueIn,
     QueueName,
@@ -33,6 +42,7 @@ from hotline.routing.schemas import (
     RollbackIn,
     StaffingIn,
     StaffingOut,
+    TransferIn,
     VisitCount,
     Wallboard,
     WrapUpIn,
@@ -229,3 +239,73 @@ async def callback_done(
 ) -> CallbackOut:
     """The caller was called back (the note says how it went)."""
     return await center.finish_callback(ctx, task_id, body.note)
+
+
+# ---------------------------------------------------------------- softphone controls (T7, D1)
+
+HANDLE = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+MONITOR = Annotated[Context, Depends(requires(Permission.CALLS_MONITOR))]
+
+
+@router.get("/me/call")
+async def my_call(request: Request, ctx: HANDLE) -> LiveCallOut | None:
+    """The call the signed-in agent is on now (null: none), as their softphone panel shows it."""
+    return controls.current_call(ctx, app_state(request).router)
+
+
+@router.post("/me/call/hold")
+async def hold(body: HoldIn, request: Request, ctx: HANDLE) -> LiveCallOut:
+    """Put the caller on hold (they hear the queue's music) or take them off it."""
+    return await controls.hold(ctx, app_state(request).router, body.held)
+
+
+@router.post("/me/call/mute")
+async def mute(body: MuteIn, request: Request, ctx: HANDLE) -> LiveCallOut:
+    """The caller stops (or starts again) hearing the agent; the agent still hears the caller."""
+    return await controls.mute(ctx, app_state(request).router, body.muted)
+
+
+@router.post("/me/call/keys")
+async def send_keys(body: KeysIn, request: Request, ctx: HANDLE) -> LiveCallOut:
+    """Send DTMF to the other party (an extension at a hotel's switchboard, a PIN prompt)."""
+    return await controls.send_keys(ctx, app_state(request).router, body.keys)
+
+
+@router.post("/me/call/hang-up", status_code=204)
+async def hang_up(request: Request, ctx: HANDLE) -> None:
+    """End the call (in a three-way call: leave it, the other two stay connected)."""
+    await controls.hang_up(ctx, app_state(request).router)
+
+
+@router.post("/me/call/transfer")
+async def transfer(body: TransferIn, request: Request, ctx: HANDLE) -> LiveCallOut | None:
+    """Blind: the caller goes to an agent, a queue or a number and the agent is free (null).
+    Consult: the caller holds while the agent's colleague (or the number) rings and talks."""
+    return await controls.transfer(ctx, app_state(request).router, body)
+
+
+@router.post("/me/call/consult")
+async def finish_consult(body: ConsultActionIn, request: Request, ctx: HANDLE) -> LiveCallOut | None:
+    """After a consultation: `complete` (the caller goes to the colleague; null), `cancel` (back
+    to the caller) or `conference` (all three talk)."""
+    return await controls.finish_consult(ctx, app_state(request).router, body)
+
+
+@router.post("/dial", status_code=202)
+async def dial(body: DialIn, request: Request, ctx: HANDLE) -> DialOut:
+    """Click-to-dial: the agent's phone rings, then the number (or the customer's number, which
+    the agent never sees). Follow it on `GET /me/call` and the live socket."""
+    return await controls.dial(ctx, app_state(request).router, body)
+
+
+@router.put("/agents/{user_id}/monitor")
+async def monitor(user_id: IdPath, body: MonitorIn, request: Request, ctx: MONITOR) -> MonitorOut:
+    """A supervisor listens to, whispers to or barges into an agent's call: their own phone
+    rings and joins; calling again changes the mode. Audited."""
+    return await controls.monitor(ctx, app_state(request).router, user_id, body)
+
+
+@router.delete("/agents/{user_id}/monitor", status_code=204)
+async def stop_monitor(user_id: IdPath, request: Request, ctx: MONITOR) -> None:
+    """The supervisor leaves the agent's call (hanging up their phone does the same)."""
+    await controls.stop_monitor(ctx, app_state(request).router, user_id)

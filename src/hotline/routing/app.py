@@ -25,17 +25,18 @@ from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm import timeline
 from hotline.routing import center
-from hotline.routing.events import CallOffered
+from hotline.routing.controls import RINGBACK, LiveCall
+from hotline.routing.events import CallControlled, CallOffered, DeskClosed
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
 from hotline.routing.journal import StoredJournal
 from hotline.routing.metrics import AgentEvent, CallEvent
-from hotline.routing.queue import Answered, NoAgent, QueueRunner
+from hotline.routing.queue import Answered, NoAgent, QueueRunner, Seat
 from hotline.routing.service import live_flows
 from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
-from hotline.voice.control import Bridge, CallControl, Leg, settle
+from hotline.voice.control import CallControl, Leg, LegState, OriginateFailed
 from hotline.voice.media.tts import PromptCache
 
 log = structlog.get_logger(__name__)
@@ -96,27 +97,12 @@ class QueueTransfers:
             run.outcome = f"transferred:queue:{answered.queue}"
         if isinstance(customer_id := variables.get("customer_id"), int):  # the next call prefers this agent
             self.router.spawn(crm.served_by(self.router.ctx, customer_id, seat.agent_id))
-        bridge: Bridge | None = None
-        try:
-            if announce is not None:
-                await leg.play(await self.router.voice.audio(announce, variables))
-            folder = self.router.record_to / leg.id if self.router.record_to is not None else None
-            bridge = self.control.bridge(leg, answered.agent_leg, record_to=folder)
-            await bridge.wait()
-        finally:  # also when the caller hangs up: the recording and the agent's wrap-up still happen
-            await settle(self._close(leg, answered, bridge, variables))
-
-    async def _close(
-        self, leg: Leg, answered: Answered, bridge: Bridge | None, variables: dict[str, Any]
-    ) -> None:
-        if bridge is not None:
-            recording = await bridge.stop()
-            if recording is not None:
-                variables["recording"] = str(recording.mix)
-                self.router.journal.call(leg.id, "recorded", queue=answered.queue, detail=str(recording.mix))
-        with contextlib.suppress(Exception):
-            await answered.agent_leg.hang_up()
-        self.runner.call_ended(leg.id, answered.seat, answered.queue)
+        call = LiveCall(
+            self.router, self, call_id=leg.id, caller=leg, partner=answered.agent_leg, seat=seat,
+            queue=answered.queue, variables=variables,
+        )  # fmt: skip
+        greeting = await self.router.voice.audio(announce, variables) if announce is not None else None
+        await call.run(announce=greeting)
 
     async def _hold(self, leg: Leg, queue: str, variables: dict[str, Any]) -> None:
         """Music (or product ads) on hold; every so often the caller's position and estimated
@@ -166,6 +152,8 @@ class CallRouter:
         self.journal = StoredJournal(ctx)
         self._calls: dict[str, dict[str, Any]] = {}
         """What the desktop pop needs of each call in progress: number, arrival, IVR path, caller."""
+        self.live: dict[str, LiveCall] = {}
+        """Calls with an agent on this node, by call id: what the softphone controls act on."""
         self.hold: dict[str, center.HoldSettings] = {}
         self.record_to = record_to
         self.recent: deque[FlowRun] = deque(maxlen=200)
@@ -246,17 +234,98 @@ class CallRouter:
         return str(call.get("caller") or "") or None if agent_id in call.get("offered_to", ()) else None
 
     def _offer(self, event: CallEvent, agent_id: int) -> CallOffered:
-        call = self._calls.get(event.call_id) or {}
+        return self.offer_for(event.call_id, agent_id, event.queue, event.detail)
+
+    def offer_for(self, call_id: str, agent_id: int, queue: str, reason: str) -> CallOffered:
+        """What an agent's desktop pops for a call ringing them (from a queue or a transfer)."""
+        call = self._calls.get(call_id) or {}
         variables = call.get("variables", {})
         return CallOffered(
-            audience=[agent_id], call_id=event.call_id, queue=event.queue,
+            audience=[agent_id], call_id=call_id, queue=queue,
             caller=crm.mask_phone(call.get("caller", "")) if call.get("caller") else "",
             caller_class=variables.get("caller_class", "unknown"),
             customer={**variables["customer"], "id": variables.get("customer_id"),
                       "tier": variables.get("tier", "")} if variables.get("customer") else None,
             path=list(call.get("path", [])), waited=round(time.time() - call.get("arrived", time.time()), 1),
-            reason=event.detail,
+            reason=reason,
         )  # fmt: skip
+
+    def call_of(self, agent_id: int) -> LiveCall | None:
+        """The call this agent is responsible for now, if any."""
+        return next((call for call in self.live.values() if call.agent_id == agent_id), None)
+
+    async def call_out(self, call_id: str, seat: Seat, number: str, customer_id: int | None) -> None:
+        """Click-to-dial: ring the agent's phone, then (with ring-back in the agent's ear) the
+        number; once both answer it is a call like any other, with the same controls."""
+        control, runner = self.control, self.runner
+        assert control is not None and runner is not None  # noqa: S101 - dial() checked
+        self._calls[call_id] = {"caller": number, "arrived": time.time(), "path": [],
+                                "variables": {"customer_id": customer_id} if customer_id else {}}  # fmt: skip
+        agent_leg: Leg | None = None
+        customer_leg: Leg | None = None
+        outcome = "answered"
+        try:
+            try:
+                agent_leg = await control.originate(seat.extension, caller=number, ring_for=20.0)
+            except OriginateFailed as exc:
+                outcome = f"your phone: {exc.reason.value}"
+                return
+            stop = asyncio.Event()
+            ringback = asyncio.ensure_future(agent_leg.play(RINGBACK, loop=True, interrupt=stop))
+            dialling = asyncio.ensure_future(control.originate(number, caller=seat.extension, ring_for=45.0))
+            gave_up = asyncio.ensure_future(agent_leg.ended.wait())
+            try:
+                await asyncio.wait({dialling, gave_up}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                gave_up.cancel()
+                stop.set()
+                with contextlib.suppress(Exception):
+                    await ringback
+            if not dialling.done():
+                dialling.cancel()
+                with contextlib.suppress(BaseException):
+                    await dialling
+                outcome = "the agent hung up"
+                return
+            if (failure := dialling.exception()) is not None:
+                outcome = failure.reason.value if isinstance(failure, OriginateFailed) else repr(failure)
+                return
+            self.journal.call(call_id, "answered", agent_id=seat.agent_id)
+            customer_leg = dialling.result()
+            call = LiveCall(
+                self, QueueTransfers(self, control, runner), call_id=call_id, caller=customer_leg,
+                partner=agent_leg, seat=seat, queue="", outbound=True,
+                variables={"customer_id": customer_id} if customer_id else {},
+            )  # fmt: skip
+            await call.run()
+        finally:
+            self._calls.pop(call_id, None)
+            if outcome != "answered":
+                self.journal.call(call_id, "dial_failed", agent_id=seat.agent_id, detail=outcome)
+                runner.call_ended(call_id, seat, "", wrap=False)
+                note = CallControlled(audience=[seat.agent_id], call=None, note=f"not connected: {outcome}")
+                self.spawn(self.ctx.bus.publish(note))
+            for leg in (agent_leg, customer_leg):  # whoever is still on when the call is over
+                if leg is not None and leg.state is not LegState.ENDED:
+                    with contextlib.suppress(Exception):
+                        await leg.hang_up()
+            self.journal.call(call_id, "finished", detail=outcome)
+            if customer_id is not None:
+                self.spawn(self._called_out(call_id, customer_id, number, seat, outcome))
+
+    async def _called_out(
+        self, call_id: str, customer_id: int, number: str, seat: Seat, outcome: str
+    ) -> None:
+        """A call out on the customer's timeline (C3)."""
+        title = f"去电 {crm.mask_phone(number)} · {seat.work_number}号 {seat.name}"
+        detail = "已接通" if outcome == "answered" else f"未接通（{outcome}）"
+        await timeline.add(self.ctx, customer_id, "call", title, ref=f"call:{call_id}", detail=detail)
+
+    async def desk_closed(self, event: DeskClosed) -> None:
+        """An agent closed their desktop: not ready (if ready), and a call ringing them goes back
+        in line, as a missed offer does."""
+        if self.runner is not None:
+            self.runner.desk_closed(event.agent_id)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Database work a call causes, off the call's path (kept until done, errors logged)."""

@@ -30,6 +30,7 @@ from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
 from hotline.crm.service import mask_phone
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
+from hotline.routing.errors import WrapUpRequired
 from hotline.routing.events import CallWrapped, QueuesChanged
 from hotline.routing.metrics import AgentEvent, CallEvent, compute
 from hotline.routing.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
@@ -96,6 +97,7 @@ def _config(row: QueueDef) -> tuple[QueueConfig, QueueRules, HoldSettings]:
             overflow_to=row.overflow_to,
             join_when_empty=row.join_when_empty,
             leave_when_empty=row.leave_when_empty,
+            wrap_required=row.wrap_required,
         ),
         HoldSettings(row.hold_prompt, row.announce_seconds, row.offer_callback),
     )
@@ -297,6 +299,9 @@ async def set_agent_state(
         elif data.queues is not None and frozenset(data.queues) != current.queues:
             raise InvalidTransition("Log out first to change the queues you take calls from")
         if data.state == "ready":
+            if own and agent_id in runner.wrap_pending:
+                raise WrapUpRequired("Write the wrap-up of your last call first: its queue requires one")
+            runner.wrap_pending.pop(agent_id, None)  # a supervisor may let the agent go on
             runner.agent(agent_id, "ready")
         else:
             runner.agent(agent_id, "not_ready", reason=reason or "not ready")
@@ -654,11 +659,9 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
             ref=f"call:{call_id}:wrap", detail=detail, by=me,
         )  # fmt: skip
     ready = False
-    if router is not None and router.runner is not None and me in router.runner.seats:
-        mine = await _agent(ctx, router, me)
-        if mine.state == AgentState.WRAP_UP.value:
-            await set_agent_state(ctx, router, me or 0, AgentStateIn(state="ready"))
-            ready = True
+    if router is not None and router.runner is not None and me is not None and me in router.runner.seats:
+        ready = router.runner.presence.agent(me).state is AgentState.WRAP_UP
+        router.runner.wrapped(me)
     return WrapUpOut(call_id=call_id, disposition=data.disposition, ready=ready)
 
 

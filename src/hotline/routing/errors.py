@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hotline.core.errors import Conflict, InvalidInput
+from hotline.core.errors import Conflict, InvalidInput, InvalidTransition
 
 
 class FlowInvalid(InvalidInput):
@@ -16,3 +16,8 @@ class FlowNameMismatch(InvalidInput):
 class NothingToPublish(Conflict):
     code = "nothing-to-publish"
     title = "There is no draft of this flow to publish"
+
+
+class WrapUpRequired(InvalidTransition):
+    code = "wrap-up-required"
+    title = "This call's queue requires a wrap-up before the next call"

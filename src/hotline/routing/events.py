@@ -45,3 +45,25 @@ class CallWrapped(Event):
     audience: list[int]
     call_id: str
     disposition: str
+
+
+class CallControlled(Event):
+    """An agent's call changed (held, consulting, three-way, transferred, ended…): every tab of
+    the agents on it shows the softphone as it is now."""
+
+    name: ClassVar[str] = "routing.call_state"
+    audience: list[int]
+    call: dict[str, Any] | None = Field(
+        description="The call as `GET /api/routing/me/call` shows it; None: ended"
+    )
+    note: str = Field(
+        default="", description="What just happened, for a toast (e.g. the colleague did not answer)"
+    )
+
+
+class DeskClosed(Event):
+    """The last desktop tab of an agent closed (and did not come back within the grace time):
+    a ready agent becomes not ready and a call ringing for them goes back in line."""
+
+    name: ClassVar[str] = "routing.desk_closed"
+    agent_id: int

@@ -53,9 +53,11 @@ class StoredJournal:
         self._pending.append(row)
         self._wake.set()
 
-    def call(self, call_id: str, kind: str, *, queue: str = "", detail: str = "") -> None:
-        """A call line from outside the runner (arrived, an IVR node, the end of a flow)."""
-        self(CallEvent(asyncio.get_running_loop().time(), call_id, kind, queue, None, detail))
+    def call(
+        self, call_id: str, kind: str, *, queue: str = "", detail: str = "", agent_id: int | None = None
+    ) -> None:
+        """A call line from outside the runner (arrived, an IVR node, a transfer, the end of a flow)."""
+        self(CallEvent(asyncio.get_running_loop().time(), call_id, kind, queue, agent_id, detail))
 
     async def _run(self) -> None:
         while True:

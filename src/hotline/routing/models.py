@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
@@ -47,6 +47,8 @@ class QueueDef(Audited, Base):
     """[{"until": 20, "sticky": true}, {"until": 60, "min_level": 3}, {"until": null}]"""
     ring_seconds: Mapped[int] = mapped_column(default=15)
     wrap_seconds: Mapped[int] = mapped_column(default=10)
+    wrap_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The agent stays in wrap-up until they write it (disposition and note)."""
     max_wait_seconds: Mapped[int | None]
     overflow_to: Mapped[str | None] = mapped_column(String(64))
     hold_prompt: Mapped[str | None] = mapped_column(String(64))

@@ -4,8 +4,9 @@
                              │ ready      ▲ not_ready(reason) / missed offer
                              ▼            │
                            ready ──offer──▶ ringing ──answer──▶ on call ──hang up──▶ wrap-up
-                             ▲                │ missed                               │
+                             ▲                │ missed          ▲ ⟲ take over          │
                              └────────────────┴───────────── wrap-up over ───────────┘
+                      ready / not ready / wrap-up ──dial──▶ on call (a call out)
 
 Every change goes through `Presence.apply`, which refuses what the current state does not allow
 (`InvalidTransition`, nothing changes) and returns the `AgentChange` to append to the event log.
@@ -132,6 +133,23 @@ class Presence:
         if agent.call_id is not None and self.holding(agent.call_id):
             raise InvalidTransition(f"call {agent.call_id!r} was answered by another agent")
         return replace(agent, state=AgentState.ON_CALL)
+
+    def _dial(self, agent: Agent, at: float, call_id: str = "") -> Agent:
+        """The agent calls out from the desktop (click-to-dial): on that call until it ends."""
+        if agent.state not in (AgentState.READY, AgentState.NOT_READY, AgentState.WRAP_UP):
+            raise self._refuse(agent, "call out")
+        if not call_id or self.holding(call_id):
+            raise InvalidTransition(f"call {call_id!r} is already with an agent")
+        return replace(agent, state=AgentState.ON_CALL, reason="", call_id=call_id, wrap_until=None)
+
+    def _take_over(self, agent: Agent, at: float, call_id: str = "") -> Agent:
+        """A consulted colleague takes the caller over (transfer completed): still on a call, now
+        the caller's."""
+        if agent.state is not AgentState.ON_CALL:
+            raise self._refuse(agent, "take a call over")
+        if not call_id or self.holding(call_id):
+            raise InvalidTransition(f"call {call_id!r} is already with an agent")
+        return replace(agent, call_id=call_id)
 
     def _missed(self, agent: Agent, at: float) -> Agent:
         if agent.state is not AgentState.RINGING:

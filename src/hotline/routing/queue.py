@@ -65,6 +65,8 @@ class QueueRules:
     overflow_to: str | None = None
     join_when_empty: bool = True
     leave_when_empty: bool = False
+    wrap_required: bool = False
+    """Agents stay in wrap-up until they write it (disposition and note), however long it takes."""
 
 
 class NoAgent(Exception):
@@ -127,6 +129,10 @@ class QueueRunner:
         self._waits: dict[str, _Wait] = {}
         self._handled: dict[str, deque[float]] = {}  # recent handle times per queue
         self._answered_at: dict[str, float] = {}
+        self._not_ready_after: dict[int, str] = {}
+        self._ringing: dict[int, asyncio.Task[Leg]] = {}
+        self.wrap_pending: dict[int, str] = {}
+        """Agents in a wrap-up their queue requires them to write (agent id → call id)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def waits(self) -> list[Waiting]:
@@ -370,12 +376,22 @@ class QueueRunner:
             for seat in seats
         }
         pending = set(calls)
+        for task, seat in calls.items():
+            self._ringing[seat.agent_id] = task
         winner: tuple[Leg, Seat] | None = None
         try:
             while pending and winner is None:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     seat = calls[task]
+                    self._ringing.pop(seat.agent_id, None)
+                    if task.cancelled():  # the agent's desktop closed while it rang
+                        self._call(
+                            wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, "desktop closed"
+                        )
+                        self._agent_if(seat.agent_id, "missed")
+                        self._agent_if(seat.agent_id, "not_ready", reason="desktop closed")
+                        continue
                     failure = task.exception()
                     if failure is None and winner is None:
                         winner = (task.result(), seat)
@@ -390,6 +406,8 @@ class QueueRunner:
                         self._call(wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, reason)
                         self._agent_if(seat.agent_id, "missed")
         finally:  # answered elsewhere, or the caller hung up (cancelled): stop the others ringing
+            for seat in calls.values():
+                self._ringing.pop(seat.agent_id, None)
             for task in pending:
                 task.cancel()
             for task in pending:
@@ -492,30 +510,110 @@ class QueueRunner:
         finally:
             self._forget(wait)
 
+    # ---------------------------------------------------------------- calls agents place or pass on
+
+    def offer_directly(self, agent_id: int, call_id: str, queue: str, reason: str) -> Seat:
+        """Ring an agent a person chose (a transfer or a consultation), not the router: offered
+        as from a queue, so the ACD leaves them alone. Refused (nothing changes) unless ready."""
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            raise KeyError(agent_id)
+        self.agent(agent_id, "offer", call_id=call_id)
+        self.active[call_id] = agent_id
+        self._call(call_id, "offered", queue, agent_id, reason)
+        return seat
+
+    def answered_directly(self, call_id: str, seat: Seat, queue: str) -> None:
+        seat.calls_taken += 1
+        self._answered_at[call_id] = self._now()
+        self._agent_if(seat.agent_id, "answer")
+        self._call(call_id, "answered", queue, seat.agent_id)
+
+    def not_answered(self, call_id: str, seat: Seat, queue: str, why: str) -> None:
+        """A colleague's phone did not answer a transfer: not their fault (they may be at the
+        printer), so they stay ready."""
+        if self.active.get(call_id) == seat.agent_id:
+            del self.active[call_id]
+        self._call(call_id, "missed", queue, seat.agent_id, why)
+        self._agent_if(seat.agent_id, "withdrawn")
+
+    def take_over(self, consult_id: str, call_id: str, seat: Seat, queue: str) -> None:
+        """The consulted colleague now has the caller (a completed transfer)."""
+        self.active.pop(consult_id, None)
+        self._answered_at.pop(consult_id, None)
+        self.agent(seat.agent_id, "take_over", call_id=call_id)
+        self.active[call_id] = seat.agent_id
+        self._answered_at[call_id] = self._now()
+        self._call(call_id, "answered", queue, seat.agent_id, "transferred")
+
+    def dialled(self, agent_id: int, call_id: str, detail: str) -> Seat:
+        """The agent calls out from the desktop: on that call until it ends; afterwards back to
+        ready only if they were ready (an agent making callbacks while not ready stays so)."""
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            raise KeyError(agent_id)
+        before = self.presence.agent(agent_id)
+        self.agent(agent_id, "dial", call_id=call_id)
+        if before.state is AgentState.NOT_READY:
+            self._not_ready_after[agent_id] = before.reason
+        self.active[call_id] = agent_id
+        self._answered_at[call_id] = self._now()
+        self._call(call_id, "dialled", "", agent_id, detail)
+        return seat
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def call_ended(self, call_id: str, seat: Seat, queue: str) -> None:
-        """The agent's call is over: wrap-up (the agent's own time, else the queue's), then ready."""
+    def call_ended(self, call_id: str, seat: Seat, queue: str, *, wrap: bool = True) -> None:
+        """The agent's call is over: wrap-up (the agent's own time, else the queue's), then ready.
+        `wrap=False`: no wrap-up (a consultation, a call out that never connected)."""
         now = self._now()
         answered_at = self._answered_at.pop(call_id, None)
         self.active.pop(call_id, None)
         self._call(call_id, "ended", queue, seat.agent_id)
         if answered_at is not None:
             self._handled.setdefault(queue, deque(maxlen=50)).append(now - answered_at)
-        rules = self.rules.get(queue, QueueRules())
-        wrap = seat.wrap_seconds if seat.wrap_seconds is not None else rules.wrap_seconds
-        if self.presence.agent(seat.agent_id).state is not AgentState.ON_CALL:
-            return  # the reconciler or a supervisor got there first
-        self.agent(seat.agent_id, "hung_up", wrap_seconds=wrap)
-        if wrap > 0:
-            asyncio.get_running_loop().call_later(wrap, self._wrap_over, seat.agent_id)
+        rules = self.rules.get(queue, QueueRules()) if wrap else QueueRules()
+        seconds = seat.wrap_seconds if seat.wrap_seconds is not None and wrap else rules.wrap_seconds
+        agent = self.presence.agent(seat.agent_id)
+        if agent.state is not AgentState.ON_CALL or agent.call_id != call_id:
+            return  # the reconciler or a supervisor got there first, or the call was passed on
+        if rules.wrap_required:
+            self.wrap_pending[seat.agent_id] = call_id
+            seconds = max(seconds, 1.0)  # the timer shows how long the wrap-up takes; it never ends it
+        self.agent(seat.agent_id, "hung_up", wrap_seconds=seconds)
+        if seconds > 0 and not rules.wrap_required:
+            asyncio.get_running_loop().call_later(seconds, self._wrap_over, seat.agent_id)
+        elif seconds <= 0:
+            self._after_call(seat.agent_id)
+
+    def desk_closed(self, agent_id: int) -> None:
+        """The agent's desktop closed: a ready agent becomes not ready, and a call ringing them
+        stops ringing and goes back in line with its place (as a missed offer)."""
+        ringing = self._ringing.get(agent_id)
+        if ringing is not None:
+            ringing.cancel()
+        elif self.presence.agent(agent_id).state is AgentState.READY:
+            self.agent(agent_id, "not_ready", reason="desktop closed")
 
     def _wrap_over(self, agent_id: int) -> None:
         if self.presence.agent(agent_id).state is AgentState.WRAP_UP:
             self.agent(agent_id, "wrap_over")
+            self._after_call(agent_id)
+
+    def wrapped(self, agent_id: int) -> None:
+        """The agent wrote their wrap-up: ready at once (or back to not ready after a call out)."""
+        self.wrap_pending.pop(agent_id, None)
+        if self.presence.agent(agent_id).state is AgentState.WRAP_UP:
+            self.agent(agent_id, "ready")
+            self._after_call(agent_id)
+
+    def _after_call(self, agent_id: int) -> None:
+        reason = self._not_ready_after.pop(agent_id, None)
+        if reason is not None and self.presence.agent(agent_id).state is AgentState.READY:
+            self.agent(agent_id, "not_ready", reason=reason)
 
 
 _NOBODY = Seat(0, "", "", {})

@@ -94,6 +94,9 @@ class QueueIn(Input):
     steps: list[StepIn] = Field(min_length=1, max_length=10)
     ring_seconds: int = Field(default=15, ge=5, le=120)
     wrap_seconds: int = Field(default=10, ge=0, le=3600)
+    wrap_required: bool = Field(
+        default=False, description="Agents stay in wrap-up until they write it (disposition and note)"
+    )
     max_wait_seconds: int | None = Field(default=None, ge=10, le=7200)
     overflow_to: QueueName | None = None
     hold_prompt: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
@@ -256,3 +259,78 @@ class CallerFileIn(Input):
 
 class RegisterPhoneIn(Input):
     customer_id: int = Field(ge=1, le=2_147_483_647)
+
+
+# ---------------------------------------------------------------- call controls (T7, D1)
+
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,20}$")]
+Keys = Annotated[str, StringConstraints(pattern=r"^[0-9*#A-D]{1,32}$")]
+
+
+class ConsultOut(Output):
+    target: str = Field(description="Whom the agent consults: '1002 (002) 李娜', a queue, a number")
+    state: Literal["ringing", "talking"]
+
+
+class LiveCallOut(Output):
+    """An agent's call as their softphone panel shows it."""
+
+    call_id: str
+    direction: Literal["inbound", "outbound"]
+    mode: Literal["talking", "held", "consulting", "three_way", "transferring"]
+    muted: bool
+    caller: str = Field(description="The other party's number, masked")
+    customer_id: int | None
+    queue: str
+    agent_id: int | None = Field(description="The agent responsible for the call now")
+    since: datetime = Field(description="When this agent's part of the call began")
+    consult: ConsultOut | None = None
+
+
+class HoldIn(Input):
+    held: bool
+
+
+class MuteIn(Input):
+    muted: bool
+
+
+class KeysIn(Input):
+    keys: Keys = Field(description="DTMF to send to the other party (0-9 * # A-D), e.g. an extension")
+
+
+class TransferIn(Input):
+    """Blind: the caller goes at once and the agent is free. Consult: the caller holds while the
+    agent talks to the target, then completes, cancels or makes it a three-way call."""
+
+    to: Literal["agent", "queue", "number"]
+    target: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="An agent's work number (e.g. 002), a queue's name, or a phone number"
+    )
+    mode: Literal["blind", "consult"] = "blind"
+
+
+class ConsultActionIn(Input):
+    action: Literal["complete", "cancel", "conference"]
+
+
+class DialIn(Input):
+    """Click-to-dial: a number the agent typed, or one of a customer's numbers (never shown)."""
+
+    number: PhoneNumber | None = None
+    customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    phone_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class DialOut(Output):
+    call_id: str
+
+
+class MonitorIn(Input):
+    mode: Literal["listen", "whisper", "barge"]
+
+
+class MonitorOut(Output):
+    agent_id: int
+    call_id: str
+    mode: Literal["listen", "whisper", "barge", "ringing"]

@@ -268,6 +268,11 @@ class Bridge(ABC):
         return self.a if self.a.ended.is_set() else self.b
 
     @abstractmethod
+    def pause(self, paused: bool) -> None:
+        """Stop (or resume) passing audio between the legs while both stay up and the recording
+        goes on: hold, and a consultation while the caller holds."""
+
+    @abstractmethod
     async def stop(self) -> Recording | None:
         """Stop forwarding (each leg stays up); returns the finished recording, if any."""
 

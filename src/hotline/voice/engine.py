@@ -213,6 +213,16 @@ class SipBridge(Bridge):
             a.rtp.taps.append(self.recorder.a.packet)
             b.rtp.taps.append(self.recorder.b.packet)
 
+    def pause(self, paused: bool) -> None:
+        a, b = self.legs
+        if paused:
+            if a.rtp.relay_to is b.rtp:
+                a.rtp.relay_to = None
+            if b.rtp.relay_to is a.rtp:
+                b.rtp.relay_to = None
+        elif LegState.ENDED not in (a.state, b.state):
+            a.rtp.relay_to, b.rtp.relay_to = b.rtp, a.rtp
+
     async def stop(self) -> Recording | None:
         a, b = self.legs
         if a.rtp.relay_to is b.rtp:

@@ -136,6 +136,9 @@ class SimRecording(LegRecording):
 
 
 class SimBridge(Bridge):
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+
     async def stop(self) -> Recording | None:
         self._unbridged()
         return None
