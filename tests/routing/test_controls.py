@@ -7,6 +7,7 @@ requests that change nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -26,7 +27,7 @@ CALLER, AGENT1, AGENT2, SUPERVISOR = 1000, 600, 800, 1400  # the tone each phone
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
+    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port(), desk_grace_seconds=0.5)
 
 
 @pytest.fixture
@@ -195,6 +196,12 @@ async def test_bad_control_requests_say_why_and_change_nothing(
     assert_problem(
         await agent1.post("/api/routing/me/call/hold", json={"held": True}), 404, "not-found", "call"
     )
+    hotel = next(q for q in (await supervisor.get("/api/routing/queues")).json() if q["name"] == "hotel")
+    settings = {k: v for k, v in hotel.items() if k not in ("id", "name", "live")}
+    required = await supervisor.put("/api/routing/queues/hotel", json={**settings, "wrap_required": True})
+    assert required.status_code == 200 and required.json()["wrap_required"] is True
+    runner = app.state.hotline.router.runner  # type: ignore[attr-defined]
+    await until(lambda: runner.rules["hotel"].wrap_required)  # the voice node reloads its queues
     await phones("1001")
     caller = await call_in(phones, agent1, app)
 
@@ -237,8 +244,17 @@ async def test_bad_control_requests_say_why_and_change_nothing(
     bad_mode = await supervisor.put(f"/api/routing/agents/{me1}/monitor", json={"mode": "spy"})
     assert bad_mode.status_code == 422
     assert await mode_is(agent1, "talking")  # nothing above changed the call
+    call_id = (await my_call(agent1))["call_id"]  # type: ignore[index]
     caller.send(caller.in_dialog("BYE", cseq=2))
     await until(lambda: _no_call(agent1))
+
+    # the hotel line now requires a wrap-up: no next call until it is written
+    await until(lambda: _state_is(agent1, ("wrap_up",)))
+    early = await agent1.put("/api/routing/me/state", json={"state": "ready"})
+    assert_problem(early, 409, "wrap-up-required")
+    wrapped = await agent1.post(f"/api/routing/calls/{call_id}/wrap-up", json={"disposition": "enquiry"})
+    assert wrapped.status_code == 200 and wrapped.json()["ready"] is True, wrapped.text
+    assert await _state_is(agent1, ("ready",))
 
 
 async def test_a_supervisor_barges_in_and_whispers_and_the_agent_calls_out(
@@ -312,3 +328,27 @@ async def test_a_supervisor_barges_in_and_whispers_and_the_agent_calls_out(
 
 async def _state_is(http: httpx.AsyncClient, states: tuple[str, ...]) -> bool:
     return (await http.get("/api/routing/me")).json()["state"] in states
+
+
+async def test_an_agent_who_closes_the_desktop_is_offered_no_more_calls_but_a_reload_is_not_leaving(
+    seeded: Context, users: Users, served: str
+) -> None:
+    import websockets
+
+    agent1 = await users("agent1")
+    url = served.replace("http", "ws") + "/api/live"
+    cookie = {"Cookie": f"hotline_session={agent1.cookies.get('hotline_session')}"}
+
+    async def desk(seconds: float) -> None:
+        async with websockets.connect(url, additional_headers=cookie) as socket:
+            await socket.recv()  # hello
+            await socket.send(json.dumps({"subscribe": "desk"}))
+            await asyncio.sleep(seconds)
+
+    await desk(0.3)
+    await desk(0.3)  # a reload: back within the grace time
+    assert await _state_is(agent1, ("ready",))
+    await desk(0.3)
+    await asyncio.sleep(1.0)  # gone for longer than the grace time (0.5 s here, 8 s by default)
+    me = (await agent1.get("/api/routing/me")).json()
+    assert (me["state"], me["reason"]) == ("not_ready", "desktop closed")

@@ -289,3 +289,55 @@ def test_a_callback_asked_for_just_as_an_agent_is_offered_the_call_still_happens
     assert customer.rung == 1
     assert floor.events(a_id) == ["queued", "callback", "offered", "offered", "answered", "ended"]
     assert floor.runner.presence.agent(1).state is AgentState.READY
+
+
+def test_an_agent_whose_desktop_closes_while_their_phone_rings_is_skipped_and_the_caller_keeps_its_place() -> (
+    None
+):
+    """Agent 1's desktop closes while the call rings them: the ringing stops, they are not ready
+    (desktop closed), and the caller goes to agent 2 at once, still first in line. A ready agent
+    whose desktop closes gets no more calls."""
+
+    async def script(floor: Floor) -> None:
+        floor.runner.agent(1, "ready")
+        floor.runner.agent(3, "ready")
+        floor.runner.desk_closed(3)  # agent 3 closed the desktop while waiting for calls
+        await asyncio.sleep(1)
+        floor.voice.call_in("13800000001", "4008001000", entry="hotel", talks_for=30)
+        await asyncio.sleep(2)  # ringing agent 1 (answers after 10 s)
+        floor.runner.agent(2, "ready")
+        floor.runner.desk_closed(1)
+
+    floor = run_floor(
+        HOTEL, {"hotel": QueueRules(ring_seconds=15)}, {1: {"hotel": 3}, 2: {"hotel": 3}, 3: {"hotel": 5}},
+        script, phones={"1001": SimPhone(answer_after=10)},
+    )  # fmt: skip
+    assert (floor.runner.presence.agent(1).state, floor.runner.presence.agent(1).reason) == (
+        AgentState.NOT_READY, "desktop closed")  # fmt: skip
+    assert floor.runner.presence.agent(3).reason == "desktop closed"
+    assert floor.served[0][:2] == ("13800000001", 2)
+    call = floor.runner.call_log[0].call_id
+    assert floor.events(call)[:4] == ["queued", "offered", "missed", "offered"]
+    assert [e.detail for e in floor.runner.call_log if e.kind == "missed"] == ["desktop closed"]
+
+
+def test_a_queue_that_requires_a_wrap_up_keeps_the_agent_in_wrap_up_until_it_is_written() -> None:
+    """The complaints line requires a wrap-up: its 10 s wrap time passes and the agent is still in
+    wrap-up (no new call rings them) until they write it; then ready and the next caller comes."""
+
+    async def script(floor: Floor) -> None:
+        floor.runner.agent(1, "ready")
+        floor.voice.call_in("13800000001", "4008001000", entry="hotel", talks_for=20)
+        await asyncio.sleep(5)
+        floor.voice.call_in("13800000002", "4008001000", entry="hotel", talks_for=20)
+        await asyncio.sleep(120)
+        assert floor.runner.presence.agent(1).state is AgentState.WRAP_UP
+        assert floor.runner.wrap_pending == {1: floor.runner.call_log[0].call_id}
+        assert len(floor.served) == 1
+        floor.runner.wrapped(1)
+
+    floor = run_floor(
+        HOTEL, {"hotel": QueueRules(wrap_seconds=10, wrap_required=True)}, {1: {"hotel": 3}}, script, talk=30
+    )
+    assert [who for who, _, _ in floor.served] == ["13800000001", "13800000002"]
+    assert floor.served[1][2] > 120  # only after the wrap-up was written

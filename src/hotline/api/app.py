@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import gc
 import sys
 from collections.abc import AsyncIterator
@@ -71,10 +73,15 @@ async def start_voice(state: AppState) -> None:
     sip.registrar.listeners.append(router.phone_registered)
     state.sip, state.router = sip, router
 
+    one_at_a_time = asyncio.Lock()
+
     async def reload(event: Event) -> None:
-        changed = await telephony.load_config(ctx)
-        await sip.reconfigure(changed.extensions, changed.trunks)
-        await router.reload()
+        # One reload at a time, each reading afresh: two overlapping ones could otherwise finish
+        # in the wrong order and leave the older configuration in place.
+        async with one_at_a_time:
+            changed = await telephony.load_config(ctx)
+            await sip.reconfigure(changed.extensions, changed.trunks)
+            await router.reload()
 
     state.bus.subscribe(TelephonyChanged, reload)
     state.bus.subscribe(FlowPublished, reload)
@@ -149,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await start_voice(state)
         state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
         state.wallboard.start()
-        state.desks = live.Desks(bus)
+        state.desks = live.Desks(bus, grace=settings.desk_grace_seconds)
         # Everything loaded so far lives for the whole process: keep it out of the cyclic
         # collector's generations so collections stay short (fewer latency spikes).
         gc.collect()

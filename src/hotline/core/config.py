@@ -42,10 +42,13 @@ class Settings(BaseSettings):
     sip_port: int = Field(default=5060, ge=1, le=65535)
     sip_realm: str = "hotline"
     sip_max_calls: int = Field(default=200, ge=1)
+    """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
     sip_digest_algorithms: list[Literal["MD5", "SHA-256"]] = Field(default=["MD5"], min_length=1)
     """Challenges the registrar sends, in order (docs/decisions/0002: MD5 alone by default)."""
     rtp_ports: tuple[int, int] = (20000, 30000)
-    """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
+    desk_grace_seconds: float = Field(default=8.0, ge=0, le=300)
+    """How long an agent's last desktop tab may be gone (a reload, a network blip) before they
+    stop being offered calls."""
     roles: list[NodeRole] = ["api", "voice", "jobs"]
     node_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
 
