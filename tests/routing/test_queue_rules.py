@@ -291,9 +291,7 @@ def test_a_callback_asked_for_just_as_an_agent_is_offered_the_call_still_happens
     assert floor.runner.presence.agent(1).state is AgentState.READY
 
 
-def test_an_agent_whose_desktop_closes_while_their_phone_rings_is_skipped_and_the_caller_keeps_its_place() -> (
-    None
-):
+def test_an_agent_whose_desktop_closes_while_ringing_is_skipped_and_the_caller_keeps_its_place() -> None:
     """Agent 1's desktop closes while the call rings them: the ringing stops, they are not ready
     (desktop closed), and the caller goes to agent 2 at once, still first in line. A ready agent
     whose desktop closes gets no more calls."""
