@@ -174,6 +174,38 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
         expect(page.get_by_test_id("customer-timeline")).to_contain_text("话后小结：预订成功")
 
 
+def test_the_agent_holds_mutes_and_resumes_the_caller_from_the_softphone_panel(
+    page: Page, sip_port: int, tmp_path: Path
+) -> None:
+    """T7 from the browser: the panel shows the call as the voice engine has it; hold puts the
+    caller on music and resume brings them back, each on the call's story."""
+    with agent3_phone(tmp_path, sip_port):
+        sign_in(page, "agent3")
+        page.get_by_test_id("nav-desktop").click()
+        panel = page.get_by_test_id("softphone")
+        expect(panel).to_have_attribute("data-mode", "idle", timeout=15_000)
+        wait_for_phone(page)
+        caller = sipp_call(tmp_path, sip_port, SCENARIOS / "call_agent.xml")
+        mode = page.get_by_test_id("phone-mode")
+        expect(mode).to_have_text("通话中", timeout=30_000)
+        call_id = page.get_by_test_id("desk-pop").get_attribute("data-call-id")
+        page.get_by_test_id("phone-hold").click()
+        expect(mode).to_have_text("保持中")
+        page.get_by_test_id("phone-mute").click()
+        expect(panel).to_contain_text("已静音")
+        page.screenshot(path=str(Path(ROOT, "test-results/softphone.png")))
+        page.get_by_test_id("phone-mute").click()
+        expect(panel).not_to_contain_text("已静音")
+        page.get_by_test_id("phone-resume").click()
+        expect(mode).to_have_text("通话中")
+        assert caller.wait(timeout=60) == 0
+        expect(panel).to_have_attribute("data-mode", "idle", timeout=15_000)
+        kinds = [e["kind"] for e in page.request.get(f"/api/routing/calls/{call_id}/events").json()]
+        assert kinds.index("held") < kinds.index("resumed"), kinds
+        page.get_by_test_id("desk-wrap-save").click()  # leave 003 ready for the next test
+        expect(page.get_by_test_id("desk-wrapped")).to_be_visible()
+
+
 def wait_for_phone(page: Page) -> None:
     """Until the signed-in agent's softphone (baresip) has registered."""
     for _ in range(100):

@@ -73,7 +73,19 @@ const en: typeof zh = {
     weekdays: { 0: 'Mon', 1: 'Tue', 2: 'Wed', 3: 'Thu', 4: 'Fri', 5: 'Sat', 6: 'Sun' },
   },
   knowledge: { scripts: 'Call scripts', shipped: 'As shipped (seed 000)', scriptHint: 'Each stage starts with “## title”, then one line to say per line; a blank line between stages. {name}{title} become the caller’s; lines in brackets are hints for the agent.', title: 'Knowledge base', placeholder: 'Search the way the caller asks: refund, hold until, Bund parking', new: 'New article', none: 'Nothing found', articleTitle: 'Title', category: 'Category', published: 'Published', categories: { hotel: 'Hotels', route: 'Routes', price: 'Prices', policy: 'Policies', faq: 'FAQ', phrase: 'Phrases' } },
-  desk: { send: 'Send', lookup: 'Member no. / name / ID', registerNumber: 'Register this number', registered: 'Registered: recognised next time', newFile: 'New file:', createFile: 'Create file', back: 'Back', next: 'Next', wrapUp: 'Wrap-up', note: 'Note (optional)', wrapDone: 'Done', wrapped: 'Wrap-up saved on the customer’s timeline', dispositions: { booked: 'Booked', enquiry: 'Enquiry', complaint: 'Complaint', callback: 'Call back', other: 'Other' }, title: 'Agent desktop', unknownCaller: 'Unregistered caller', queue: 'Queue', waited: 'Waited', seconds: '{n} s', path: 'IVR path', why: 'Why you', openFile: 'Open the file', findOrCreate: 'Find or create the customer', waiting: 'Waiting for calls… (set yourself Ready in the header)', connecting: 'Connecting…', earlier: 'Earlier calls', classes: { known: 'Registered caller', known_customer_new_number: 'Member, new number', unknown: 'New caller' } },
+  desk: { incoming: 'Incoming call: click to open the desk', send: 'Send', lookup: 'Member no. / name / ID', registerNumber: 'Register this number', registered: 'Registered: recognised next time', newFile: 'New file:', createFile: 'Create file', back: 'Back', next: 'Next', wrapUp: 'Wrap-up', note: 'Note (optional)', wrapDone: 'Done', wrapped: 'Wrap-up saved on the customer’s timeline', dispositions: { booked: 'Booked', enquiry: 'Enquiry', complaint: 'Complaint', callback: 'Call back', other: 'Other' }, title: 'Agent desktop', unknownCaller: 'Unregistered caller', queue: 'Queue', waited: 'Waited', seconds: '{n} s', path: 'IVR path', why: 'Why you', openFile: 'Open the file', findOrCreate: 'Find or create the customer', waiting: 'Waiting for calls… (set yourself Ready in the header)', connecting: 'Connecting…', earlier: 'Earlier calls', classes: { known: 'Registered caller', known_customer_new_number: 'Member, new number', unknown: 'New caller' } },
+  phone: {
+    idle: 'Idle · dial a number', dial: 'Call', dialling: 'Your phone rings first; the number is dialled when you pick up', numberPlaceholder: 'Phone number or extension',
+    inbound: 'Call from', outbound: 'Call to', muted: 'Muted', hold: 'Hold', resume: 'Resume', mute: 'Mute', unmute: 'Unmute',
+    keypad: 'Keypad', transfer: 'Transfer', hangUp: 'Hang up', leave: 'Leave 3-way', complete: 'Complete transfer', conference: '3-way call',
+    cancelConsult: 'Cancel consultation', dropThird: 'Drop third party',
+    modes: { talking: 'Talking', held: 'On hold', consulting: 'Consulting', three_way: '3-way call', transferring: 'Transferring' },
+    consult: { ringing: 'Ringing {who}', talking: 'Talking to {who}' },
+    transferTitle: 'Transfer the call', to: 'To', toAgent: 'Agent', toQueue: 'Queue', toNumber: 'Number', target: 'Target', how: 'How',
+    targetHint: { agent: 'Work number, e.g. 002', queue: 'Queue name, e.g. hotel', number: 'Phone number' },
+    consultFirst: 'Consult first (caller hears music)', blind: 'Transfer now', transferGo: 'Transfer',
+  },
+  monitor: { listen: 'Listen', whisper: 'Whisper', barge: 'Barge', leave: 'Leave', ringing: 'Ringing your extension…', on: '{mode}' },
   wallboard: { waiting: 'waiting', longest: 'Longest', callbacks: 'Callbacks', serviceLevel: 'Service level today', answered: 'Answered today', abandoned: 'Abandoned today', inState: 'For', offline: 'No data for the moment, retrying…' },
   inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
   messages: {
@@ -117,6 +129,7 @@ const en: typeof zh = {
     reasons: { break: 'Break', meal: 'Meal', meeting: 'Meeting', training: 'Training', after_call: 'Follow-up work' },
   },
   queues: {
+    wrapRequired: 'Wrap-up required', wrapRequiredHint: 'No new call until the agent writes the wrap-up', 
     title: 'Queues', hint: 'Callers wait by priority and arrival; each routing step allows only the agents it names until it expires, then the next step applies.',
     queue: 'Queue', waiting: 'Waiting', callbacks: '{n} callbacks', longest: 'longest {s} s', agents: 'Agents', today: 'Last 24 hours',
     figures: 'offered {offered} · answered {answered} · abandoned {abandoned}', sl: 'Service level', routing: 'Routing', rules: 'Rules',
@@ -199,6 +212,7 @@ const en: typeof zh = {
     routing_read: 'View IVR flows', telephony_read: 'View telephony settings', telephony_write: 'Manage extensions and trunks',
   },
   errors: {
+    'wrap-up-required': 'This queue requires a wrap-up before your next call',
     'invalid-credentials': 'Wrong username or password', 'login-locked': 'Too many failed sign-ins; try again later',
     'account-disabled': 'This account is disabled', 'not-authenticated': 'Please sign in',
     'session-expired': 'Your session expired; please sign in again', 'permission-denied': 'You may not do this',

@@ -71,7 +71,19 @@ export default {
     weekdays: { 0: '周一', 1: '周二', 2: '周三', 3: '周四', 4: '周五', 5: '周六', 6: '周日' },
   },
   knowledge: { scripts: '通话脚本', shipped: '系统默认（种子000）', scriptHint: '每个阶段以“## 标题”开头，下面每行一句话术；阶段之间空一行。{name}{title} 会换成来电客人的姓名和称呼；括号开头的行是给坐席的提示。', title: '知识库', placeholder: '客人问什么就搜什么：如 退款、保留到几点、外滩店停车', new: '新建文章', none: '没有找到相关内容', articleTitle: '标题', category: '分类', published: '发布', categories: { hotel: '酒店信息', route: '旅游线路', price: '价格', policy: '政策规定', faq: '常见问题', phrase: '服务用语' } },
-  desk: { send: '发送', lookup: '会员号 / 姓名 / 证件号', registerNumber: '登记此来电号码', registered: '已登记，下次来电自动识别', newFile: '新客户建档：', createFile: '建立档案', back: '上一步', next: '下一步', wrapUp: '话后小结', note: '备注（可选）', wrapDone: '完成话后整理', wrapped: '话后小结已保存，已记入客户往来', dispositions: { booked: '预订成功', enquiry: '咨询', complaint: '投诉', callback: '需回电', other: '其他' }, title: '坐席工作台', unknownCaller: '未登记的来电', queue: '队列', waited: '已等待', seconds: '{n} 秒', path: 'IVR 路径', why: '分配原因', openFile: '打开客户档案', findOrCreate: '查找或新建客户', waiting: '等待来电…（在页头设为“就绪”即可接听）', connecting: '正在连接…', earlier: '之前的来电', classes: { known: '已登记来电', known_customer_new_number: '会员新号码', unknown: '新来电' } },
+  desk: { incoming: '来电，点击打开坐席工作台', send: '发送', lookup: '会员号 / 姓名 / 证件号', registerNumber: '登记此来电号码', registered: '已登记，下次来电自动识别', newFile: '新客户建档：', createFile: '建立档案', back: '上一步', next: '下一步', wrapUp: '话后小结', note: '备注（可选）', wrapDone: '完成话后整理', wrapped: '话后小结已保存，已记入客户往来', dispositions: { booked: '预订成功', enquiry: '咨询', complaint: '投诉', callback: '需回电', other: '其他' }, title: '坐席工作台', unknownCaller: '未登记的来电', queue: '队列', waited: '已等待', seconds: '{n} 秒', path: 'IVR 路径', why: '分配原因', openFile: '打开客户档案', findOrCreate: '查找或新建客户', waiting: '等待来电…（在页头设为“就绪”即可接听）', connecting: '正在连接…', earlier: '之前的来电', classes: { known: '已登记来电', known_customer_new_number: '会员新号码', unknown: '新来电' } },
+  phone: {
+    idle: '空闲 · 可直接拨号', dial: '拨打', dialling: '正在呼叫您的话机，接起后自动拨出', numberPlaceholder: '电话号码或分机',
+    inbound: '来电', outbound: '去电', muted: '已静音', hold: '保持', resume: '恢复通话', mute: '静音', unmute: '取消静音',
+    keypad: '拨号盘', transfer: '转接', hangUp: '挂断', leave: '退出三方', complete: '完成转接', conference: '三方通话',
+    cancelConsult: '取消咨询', dropThird: '挂断第三方',
+    modes: { talking: '通话中', held: '保持中', consulting: '咨询中', three_way: '三方通话', transferring: '转接中' },
+    consult: { ringing: '正在呼叫 {who}', talking: '正在与 {who} 通话' },
+    transferTitle: '转接来电', to: '转给', toAgent: '坐席', toQueue: '队列', toNumber: '外线号码', target: '目标', how: '方式',
+    targetHint: { agent: '工号，如 002', queue: '队列编号，如 hotel', number: '电话号码' },
+    consultFirst: '先咨询（客户听等待音乐）', blind: '直接转接', transferGo: '转接',
+  },
+  monitor: { listen: '监听', whisper: '耳语', barge: '强插', leave: '退出', ringing: '正在呼叫您的分机…', on: '{mode}中' },
   wallboard: { waiting: '人排队', longest: '最长等待', callbacks: '待回电', serviceLevel: '今日服务水平', answered: '今日接通', abandoned: '今日放弃', inState: '持续', offline: '暂时无法获取数据，正在重试…' },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
@@ -115,6 +127,7 @@ export default {
     reasons: { break: '小休', meal: '用餐', meeting: '开会', training: '培训', after_call: '处理工单' },
   },
   queues: {
+    wrapRequired: '必须填写话后小结', wrapRequiredHint: '坐席填写小结前不再分配新来电', 
     title: '队列', hint: '来电在队列中按优先级和先后排队；每一步路由在时限内只允许指定的坐席接听，超时后进入下一步。',
     queue: '队列', waiting: '排队', callbacks: '{n} 个待回电', longest: '最长 {s} 秒', agents: '坐席', today: '近 24 小时',
     figures: '呼入 {offered} · 接通 {answered} · 放弃 {abandoned}', sl: '服务水平', routing: '路由', rules: '规则',
@@ -195,6 +208,7 @@ export default {
     routing_read: '查看 IVR 流程', telephony_read: '查看语音设置', telephony_write: '管理分机与中继',
   },
   errors: {
+    'wrap-up-required': '该队列要求先完成话后小结，才能接下一通电话',
     'invalid-credentials': '用户名或密码错误', 'login-locked': '登录失败次数过多，请稍后再试',
     'account-disabled': '该账号已停用', 'not-authenticated': '请先登录', 'session-expired': '会话已过期，请重新登录',
     'permission-denied': '您没有执行此操作的权限', 'validation-failed': '请检查填写的内容',
