@@ -189,6 +189,7 @@ def test_the_agent_holds_mutes_and_resumes_the_caller_from_the_softphone_panel(
         mode = page.get_by_test_id("phone-mode")
         expect(mode).to_have_text("通话中", timeout=30_000)
         call_id = page.get_by_test_id("desk-pop").get_attribute("data-call-id")
+        expect(page.get_by_test_id("desk-history")).to_contain_text("60000001")  # 张伟's coming stay
         page.get_by_test_id("phone-hold").click()
         expect(mode).to_have_text("保持中")
         page.get_by_test_id("phone-mute").click()
