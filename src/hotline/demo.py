@@ -29,9 +29,9 @@ from hotline.routing import center
 from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
 from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.telephony import service as telephony
-from hotline.tickets import demo as tickets_demo
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
+from hotline.tickets import demo as tickets_demo
 from hotline.voice.media.g711 import tone, ulaw_encode
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)

@@ -24,7 +24,7 @@ def work_order(**more: Any) -> dict[str, Any]:
     """Seed 003's form: 设备类型 数字, 需求类型 测试, a 预约时间, 受理内容 测试."""
     return {
         "type_code": "work_order", "title": "测试", "content": "测试",
-        "fields": {"device_type": "数字", "requirement_type": "测试", "appointment": "2026-12-01T10:00:00+08:00"},
+        "fields": {"device_type": "数字", "requirement_type": "测试", "appointment": "2026-12-01T10:00:00+08:00"},  # noqa: E501
     } | more  # fmt: skip
 
 

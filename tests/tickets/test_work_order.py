@@ -18,7 +18,9 @@ async def test_seed_003_work_order_from_form_to_audit(seeded: Context, users: Us
         await users(u) for u in ("agent1", "teamlead", "dept1", "dept3", "supervisor")
     ]
     units, people = await unit_ids(seeded), await user_ids(seeded)
-    customer = (await agent.post("/api/customers", json={"name": "测试用户", "phones": [{"number": "13911112222"}]}))
+    customer = await agent.post(
+        "/api/customers", json={"name": "测试用户", "phones": [{"number": "13911112222"}]}
+    )
     member = customer.json()["member_number"]
 
     # 验证生成表单: 输入用户证号, 选择设备类型/需求类型/预约时间, 受理内容 → 生成表单
@@ -42,7 +44,9 @@ async def test_seed_003_work_order_from_form_to_audit(seeded: Context, users: Us
                            assignee_id=people["dept1"], note="请按预约时间上门")  # fmt: skip
     assert dispatched.status_code == 200, dispatched.text
     assert dispatched.json()["assignee_name"] == "何师傅"
-    mine = (await dept1.get("/api/tickets", params={"scope": "mine", "status": "dispatched,in_process"})).json()
+    mine = (
+        await dept1.get("/api/tickets", params={"scope": "mine", "status": "dispatched,in_process"})
+    ).json()
     assert ticket["number"] in [t["number"] for t in mine["items"]]  # with 张伟's demo work order
 
     # 验证工区表单处理: 处理 → 状态为: 处理
@@ -53,15 +57,24 @@ async def test_seed_003_work_order_from_form_to_audit(seeded: Context, users: Us
     assert_problem(await act(dept1, ticket["id"], "reject"), 422, "ticket-note-required", "body.note")
     # 验证反单功能: 误派说明 → 表单进入重复派单列表, 状态为: 反单
     rejected = (await act(dept1, ticket["id"], "reject", note="数字设备故障属网络工区，误派")).json()
-    assert rejected["status"] == "rejected" and rejected["status_name"] == "反单" and rejected["misdispatches"] == 1
+    assert (
+        rejected["status"] == "rejected"
+        and rejected["status_name"] == "反单"
+        and rejected["misdispatches"] == 1
+    )
     redispatch_list = (await lead.get("/api/tickets", params={"status": "rejected"})).json()
     assert [t["number"] for t in redispatch_list["items"]] == [ticket["number"]]
     detail = (await lead.get(f"/api/tickets/{ticket['id']}")).json()
-    assert detail["steps"][-1]["note"] == "数字设备故障属网络工区，误派" and detail["steps"][-1]["by_name"] == "何师傅"
+    assert (
+        detail["steps"][-1]["note"] == "数字设备故障属网络工区，误派"
+        and detail["steps"][-1]["by_name"] == "何师傅"
+    )
     assert "redispatch" in detail["actions"]
 
     # 重复派单 to work area B: round-robin picks its staff
-    again = (await act(lead, ticket["id"], "redispatch", unit_id=units["workarea-b"], note="改派网络工区")).json()
+    again = (
+        await act(lead, ticket["id"], "redispatch", unit_id=units["workarea-b"], note="改派网络工区")
+    ).json()
     assert again["status"] == "dispatched" and again["assignee_name"] == "罗工"
     assert (await act(dept3, ticket["id"], "process")).json()["status"] == "in_process"
     # 完成 needs the result
@@ -80,10 +93,26 @@ async def test_seed_003_work_order_from_form_to_audit(seeded: Context, users: Us
     assert shown["customer_status"] == "已办结"
     steps = shown["steps"]  # type: ignore[index]
     assert [s["action"] for s in steps] == [
-        "create", "dispatch", "process", "reject", "redispatch", "process", "complete", "audit", "close"
+        "create",
+        "dispatch",
+        "process",
+        "reject",
+        "redispatch",
+        "process",
+        "complete",
+        "audit",
+        "close",
     ]
     assert [s["after"] for s in steps] == [
-        "new", "dispatched", "in_process", "rejected", "dispatched", "in_process", "completed", "audited", "closed"
+        "new",
+        "dispatched",
+        "in_process",
+        "rejected",
+        "dispatched",
+        "in_process",
+        "completed",
+        "audited",
+        "closed",
     ]
     assert all(s["at"] and s["by_name"] for s in steps)
     timeline = (await agent.get(f"/api/customers/{customer.json()['id']}/timeline")).json()
@@ -102,16 +131,26 @@ async def test_refusals_name_their_rule_and_change_nothing(seeded: Context, user
     # a custom field value of the wrong type
     wrong = work_order(fields={"device_type": "数字", "requirement_type": "测试", "appointment": "明天上午"})
     before = await steps()
-    assert_problem(await agent.post("/api/tickets", json=wrong), 422, "ticket-field-invalid", "body.fields.appointment")
+    assert_problem(
+        await agent.post("/api/tickets", json=wrong), 422, "ticket-field-invalid", "body.fields.appointment"
+    )
     bad_choice = work_order(fields={"device_type": "卫星", "requirement_type": "测试",
                                     "appointment": "2026-12-01T10:00:00+08:00"})  # fmt: skip
     body = assert_problem(await agent.post("/api/tickets", json=bad_choice), 422, "ticket-field-invalid",
                           "body.fields.device_type")  # fmt: skip
     assert "数字" in str(body["detail"])
-    emergency = {"type_code": "emergency", "title": "游客走失", "fields": {"location": "景区", "people": "三个"}}
-    assert_problem(await agent.post("/api/tickets", json=emergency), 422, "ticket-field-invalid", "body.fields.people")
+    emergency = {
+        "type_code": "emergency",
+        "title": "游客走失",
+        "fields": {"location": "景区", "people": "三个"},
+    }
+    assert_problem(
+        await agent.post("/api/tickets", json=emergency), 422, "ticket-field-invalid", "body.fields.people"
+    )
     unknown = work_order(fields={**work_order()["fields"], "colour": "red"})
-    assert_problem(await agent.post("/api/tickets", json=unknown), 422, "ticket-field-invalid", "body.fields.colour")
+    assert_problem(
+        await agent.post("/api/tickets", json=unknown), 422, "ticket-field-invalid", "body.fields.colour"
+    )
     assert await steps() == before
 
     ticket = (await agent.post("/api/tickets", json=work_order())).json()
@@ -122,7 +161,9 @@ async def test_refusals_name_their_rule_and_change_nothing(seeded: Context, user
     assert "inactive" in str(body["detail"])
     assert_problem(await act(lead, ticket["id"], "dispatch"), 422, "ticket-unit-required", "body.unit_id")
     # an agent may not dispatch; processing before dispatch is not a step of the flow
-    assert_problem(await act(agent, ticket["id"], "dispatch", unit_id=units["workarea-a"]), 403, "permission-denied")
+    assert_problem(
+        await act(agent, ticket["id"], "dispatch", unit_id=units["workarea-a"]), 403, "permission-denied"
+    )
     assert_problem(await act(dept1, ticket["id"], "process"), 409, "ticket-transition-refused")
     assert (await lead.get(f"/api/tickets/{ticket['id']}")).json()["ticket"]["status"] == "new"
     assert await steps() == before

@@ -91,7 +91,7 @@ async def units(ctx: Context, *, include_inactive: bool = True) -> list[UnitOut]
         here = await service.present(session, user_ids)
         load = dict(list(await session.execute(
             select(Ticket.assignee_id, func.count(Ticket.id))
-            .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(state.OPEN)).group_by(Ticket.assignee_id)
+            .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(state.OPEN)).group_by(Ticket.assignee_id)  # noqa: E501
         )))  # fmt: skip
     out = []
     for unit in rows:
@@ -110,7 +110,9 @@ async def save_unit(ctx: Context, data: UnitIn, unit_id: int | None = None) -> U
         clash = await tx.session.scalar(select(Unit).where(Unit.code == data.code))
         if clash is not None and clash.id != unit_id:
             raise Conflict(f"The code {data.code} is taken", field="body.code")
-        if data.parent_id is not None and (data.parent_id == unit_id or await tx.session.get(Unit, data.parent_id) is None):
+        if data.parent_id is not None and (
+            data.parent_id == unit_id or await tx.session.get(Unit, data.parent_id) is None
+        ):
             raise NotFound(f"No parent unit {data.parent_id}", field="body.parent_id")
         if data.department_id is not None and await tx.session.get(Department, data.department_id) is None:
             raise NotFound(f"No department {data.department_id}", field="body.department_id")
@@ -144,7 +146,9 @@ async def save_unit(ctx: Context, data: UnitIn, unit_id: int | None = None) -> U
 async def policies(ctx: Context) -> list[PolicyOut]:
     ctx.require(Permission.TICKETS_READ)
     async with ctx.read() as session:
-        rows = (await session.scalars(select(SlaPolicy).order_by(SlaPolicy.type_id, SlaPolicy.severity))).all()
+        rows = (
+            await session.scalars(select(SlaPolicy).order_by(SlaPolicy.type_id, SlaPolicy.severity))
+        ).all()
         return [PolicyOut.model_validate(p) for p in rows]
 
 
@@ -162,7 +166,9 @@ async def save_policy(ctx: Context, data: PolicyIn) -> PolicyOut:
                                     else SlaPolicy.type_id == data.type_id)
         )  # fmt: skip
         if row is None:
-            row = SlaPolicy(type_id=data.type_id, severity=data.severity, response_minutes=1, resolve_minutes=1)
+            row = SlaPolicy(
+                type_id=data.type_id, severity=data.severity, response_minutes=1, resolve_minutes=1
+            )
             tx.session.add(row)
         row.response_minutes, row.resolve_minutes = data.response_minutes, data.resolve_minutes
         row.business_hours, row.warn_percent = data.business_hours, data.warn_percent
@@ -174,7 +180,7 @@ async def calendar_days(ctx: Context, year: int) -> list[CalendarDayOut]:
     ctx.require(Permission.TICKETS_READ)
     async with ctx.read() as session:
         rows = (await session.scalars(
-            select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))  # noqa: E501
             .order_by(CalendarDay.day)
         )).all()  # fmt: skip
         return [CalendarDayOut.model_validate(d) for d in rows]

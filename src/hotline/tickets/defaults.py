@@ -23,8 +23,8 @@ def _f(key: str, label: str, kind: str, **more: Any) -> dict[str, Any]:
 
 TYPES: tuple[tuple[str, str, str, str, list[dict[str, Any]]], ...] = (
     ("work_order", "工单", "general", "normal", [
-        _f("device_type", "设备类型", "choice", required=True, choices=["数字", "模拟", "网络", "空调", "电视", "门锁"]),
-        _f("requirement_type", "需求类型", "choice", required=True, choices=["测试", "维修", "安装", "移机", "咨询"]),
+        _f("device_type", "设备类型", "choice", required=True, choices=["数字", "模拟", "网络", "空调", "电视", "门锁"]),  # noqa: E501
+        _f("requirement_type", "需求类型", "choice", required=True, choices=["测试", "维修", "安装", "移机", "咨询"]),  # noqa: E501
         _f("appointment", "预约时间", "datetime", required=True),
         _f("room", "房号/地址", "text", max_length=60),
     ]),
@@ -33,7 +33,7 @@ TYPES: tuple[tuple[str, str, str, str, list[dict[str, Any]]], ...] = (
         _f("answered", "当场答复", "boolean"),
     ]),
     ("business", "业务单", "general", "normal", [
-        _f("business_type", "业务类型", "choice", required=True, choices=["改签", "退订", "发票", "变更行程", "其他"]),
+        _f("business_type", "业务类型", "choice", required=True, choices=["改签", "退订", "发票", "变更行程", "其他"]),  # noqa: E501
         _f("order_number", "订单号", "text", max_length=20),
     ]),
     ("complaint", "投诉单", "complaint", "normal", [
@@ -79,7 +79,11 @@ POLICIES: tuple[tuple[str | None, str, int, int, bool], ...] = (
 CANNED = (
     ("已受理", "您好，您的问题我们已受理，工单号{number}，相关部门会尽快处理并联系您。", ""),
     ("转相关部门", "您反映的问题已转交相关部门处理，处理结果将在两个工作日内通过电话或短信告知您。", ""),
-    ("投诉致歉", "非常抱歉给您带来不便，我们已将您的投诉转交责任部门调查，并会在规定时间内给您答复。", "complaint"),
+    (
+        "投诉致歉",
+        "非常抱歉给您带来不便，我们已将您的投诉转交责任部门调查，并会在规定时间内给您答复。",
+        "complaint",
+    ),
     ("误派说明", "该问题不属于本工区处理范围，请重新派至相应部门。", ""),
     ("上门维修", "维修人员已按预约时间上门，设备已检测并修复，客户确认正常使用。", "work_order"),
     ("救援已出发", "救援人员已出发，请保持电话畅通，在安全地点等候。", "emergency"),
@@ -87,7 +91,7 @@ CANNED = (
 SIGN = "【英冠旅游】"
 TEMPLATES = (
     ("ticket.result.sms", "工单处理结果短信",
-     SIGN + "{{customer_name}}{{title_of_address}}您好，您反映的“{{title}}”（工单号{{number}}）已处理：{{result}}。"
+     SIGN + "{{customer_name}}{{title_of_address}}您好，您反映的“{{title}}”（工单号{{number}}）已处理：{{result}}。"  # noqa: E501
      "如有疑问请致电4008002000。"),
     ("ticket.closed.sms", "工单办结短信",
      SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
@@ -137,7 +141,7 @@ async def _messages(ctx: Context) -> int:
     for code, name, body in TEMPLATES:
         if code not in codes:
             saved = await templates.save(ctx, TemplateIn(code=code, channel="sms", topic="tickets.ticket",
-                                                         purpose="service", name=name, body=body))  # fmt: skip
+                                                         purpose="service", name=name, body=body))  # fmt: skip  # noqa: E501
             if saved.status == "pending":
                 await templates.decide(ctx, saved.id, True, "shipped with Hotline")
             added += 1

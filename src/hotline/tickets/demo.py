@@ -54,8 +54,15 @@ async def load(ctx: Context, zhang: int | None = None) -> int:
     users = await _users(ctx)
     for username, name in STAFF:
         if username not in users:
-            await accounts.create_user(ctx, UserCreate(username=username, display_name=name,
-                                                       password="hotline-demo", roles=["dept_staff"]))  # noqa: S106
+            await accounts.create_user(
+                ctx,
+                UserCreate(
+                    username=username,
+                    display_name=name,
+                    password="hotline-demo",  # noqa: S106 - documented demo login
+                    roles=["dept_staff"],
+                ),
+            )
             added += 1
     users = await _users(ctx)
     async with ctx.write() as tx:
@@ -102,8 +109,10 @@ async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:
                 "room": "上海外滩店 1208"},
     ))  # fmt: skip
     await service.transition(_as(ctx, users["teamlead"]), ticket.id, TransitionIn(
-        action="dispatch", unit_id=unit_id, assignee_id=users["dept1"].id, note="请明早按预约上门"))  # fmt: skip
-    await service.transition(_as(ctx, users["dept1"]), ticket.id, TransitionIn(action="process", note="已联系客人"))
+        action="dispatch", unit_id=unit_id, assignee_id=users["dept1"].id, note="请明早按预约上门"))  # fmt: skip  # noqa: E501
+    await service.transition(
+        _as(ctx, users["dept1"]), ticket.id, TransitionIn(action="process", note="已联系客人")
+    )
     return 1
 
 
@@ -146,7 +155,7 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
         customers = list((await session.execute(select(Customer.id, Customer.name).limit(400))).all())
         auditor = await session.scalar(select(User.id).where(User.username == "supervisor"))
         agents = list((await session.scalars(select(User.id).where(User.username.like("agent%")))).all())
-    if not types or "service" not in units:
+    if not types or "service" not in units or auditor is None:
         return 0
     rng = random.Random(seed)  # noqa: S311 - made-up data
     now = utcnow()
@@ -169,11 +178,15 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
                 path = ("dispatch", "process", "complete", "audit", "close")
             unit_id = units[rng.choice(UNIT_OF_TYPE.get(code, ("service",)))]
             customer = rng.choice(customers) if customers and rng.random() < 0.8 else None
-            severity = "critical" if code == "emergency" else rng.choice(["low", "normal", "normal", "normal", "high"])
+            severity = (
+                "critical"
+                if code == "emergency"
+                else rng.choice(["low", "normal", "normal", "normal", "high"])
+            )
             ticket = Ticket(
                 number=str(number), type_id=kind.id, title=rng.choice(TITLES[code]), content="（演示数据）",
                 fields=_demo_fields(code, at, rng), customer_id=customer[0] if customer else None,
-                contact_name=customer[1] if customer else "散客", phone=f"139{rng.randint(10_000_000, 99_999_999)}",
+                contact_name=customer[1] if customer else "散客", phone=f"139{rng.randint(10_000_000, 99_999_999)}",  # noqa: E501
                 source=rng.choice(["call", "call", "call", "voicemail", "email", "walk_in", "web"]),
                 severity=severity, priority=1 if code == "emergency" else service.PRIORITY[severity],
                 status="new", created_at=at, updated_at=at, created_by=rng.choice(agents) if agents else None,
@@ -188,10 +201,10 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
                 at += timedelta(minutes=rng.randint(10, 600))
                 if at > now:
                     break
-                people = staff.get(unit_id) or [auditor]
+                people: list[int] = staff.get(unit_id) or ([auditor] if auditor else [])
                 actor = auditor if action in ("dispatch", "redispatch", "audit", "close") else people[0]
-                move = state.Move(action, actor, note=_note(action), unit_id=unit_id, assignee_id=rng.choice(people),
-                                  result="已处理完毕，客户确认。" if action == "complete" else "")  # fmt: skip
+                move = state.Move(action, actor, note=_note(action), unit_id=unit_id, assignee_id=rng.choice(people),  # noqa: E501
+                                  result="已处理完毕，客户确认。" if action == "complete" else "")  # fmt: skip  # noqa: E501
                 if action == "audit" and snapshot.processor_id == auditor:
                     break
                 snapshot, step = state.apply(snapshot, move)
@@ -207,8 +220,12 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
                 if action == "close":
                     ticket.closed_at, ticket.told_at, ticket.told_by = at, at, "phone"
                     ticket.satisfaction = rng.choice([3, 4, 5, 5, 5, None])
-            ticket.status, ticket.unit_id, ticket.assignee_id = snapshot.status, snapshot.unit_id, snapshot.assignee_id
-            ticket.processor_id, ticket.auditor_id, ticket.result = (snapshot.processor_id, snapshot.auditor_id,
+            ticket.status, ticket.unit_id, ticket.assignee_id = (
+                snapshot.status,
+                snapshot.unit_id,
+                snapshot.assignee_id,
+            )
+            ticket.processor_id, ticket.auditor_id, ticket.result = (snapshot.processor_id, snapshot.auditor_id,  # noqa: E501
                                                                      snapshot.result)  # fmt: skip
             ticket.updated_at = steps[-1].at
             tx.session.add_all(steps)

@@ -21,13 +21,17 @@ def check_definitions(fields: list[dict[str, Any]], *, where: str = "body.fields
     for n, field in enumerate(fields):
         key = str(field.get("key", ""))
         if not KEY.match(key):
-            raise InvalidFieldValue("A field key is lower-case letters, digits and _", field=f"{where}.{n}.key")
+            raise InvalidFieldValue(
+                "A field key is lower-case letters, digits and _", field=f"{where}.{n}.key"
+            )
         if key in seen:
             raise InvalidFieldValue(f"The field key {key} is used twice", field=f"{where}.{n}.key")
         seen.add(key)
         kind = field.get("type")
         if kind not in FIELD_TYPES:
-            raise InvalidFieldValue(f"A field's type is one of {', '.join(FIELD_TYPES)}", field=f"{where}.{n}.type")
+            raise InvalidFieldValue(
+                f"A field's type is one of {', '.join(FIELD_TYPES)}", field=f"{where}.{n}.type"
+            )
         choices = [str(c) for c in field.get("choices") or []]
         if kind == "choice" and not choices:
             raise InvalidFieldValue("A choice field lists its choices", field=f"{where}.{n}.choices")
@@ -60,10 +64,16 @@ def _number(value: Any, integer: bool) -> int | Decimal:
 
 
 def check_values(
-    definitions: list[dict[str, Any]], values: dict[str, Any], *, where: str = "body.fields"
+    definitions: list[dict[str, Any]],
+    values: dict[str, Any],
+    *,
+    where: str = "body.fields",
+    partial: bool = False,
 ) -> dict[str, Any]:
     """The values of a ticket's custom fields, checked and normalised; unknown keys, a missing
-    required field or a value of the wrong type raise `ticket-field-invalid` naming the field."""
+    required field or a value of the wrong type raise `ticket-field-invalid` naming the field.
+    `partial`: required fields may be missing (a ticket from voicemail or e-mail, completed by
+    staff later)."""
     by_key = {d["key"]: d for d in definitions}
     for key in values:
         if key not in by_key:
@@ -74,7 +84,7 @@ def check_values(
         name = f"{where}.{key}"
         value = values.get(key)
         if value is None or value == "":
-            if definition.get("required"):
+            if definition.get("required") and not partial:
                 raise InvalidFieldValue(f"{label} is required", field=name)
             continue
         try:
@@ -87,7 +97,7 @@ def check_values(
 
 def _article(kind: str) -> str:
     return {
-        "integer": "a whole number", "number": "a number", "boolean": "yes or no", "date": "a date (YYYY-MM-DD)",
+        "integer": "a whole number", "number": "a number", "boolean": "yes or no", "date": "a date (YYYY-MM-DD)",  # noqa: E501
         "datetime": "a date and time (ISO 8601)", "choice": "one of its choices", "phone": "a phone number",
     }.get(kind, "text")  # fmt: skip
 

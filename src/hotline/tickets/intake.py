@@ -59,7 +59,7 @@ async def _create(ctx: Context, data: TicketIn, source_ref: str, attachment: str
     if await _made(ctx, source_ref):
         return False
     try:
-        await service.create(ctx, data, source_ref=source_ref, attachment=attachment)
+        await service.create(ctx, data, source_ref=source_ref, attachment=attachment, partial=True)
     except IntegrityError:  # another node made it meanwhile
         return False
     return True
@@ -76,7 +76,7 @@ async def voicemail(ctx: Context, *, batch: int = 200) -> int:
         )).all())  # fmt: skip
         calls = {row.call_id for row in rows if row.call_id}
         lines = list((await session.scalars(
-            select(ContactEvent).where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))
+            select(ContactEvent).where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))  # noqa: E501
             .order_by(ContactEvent.id)
         )).all()) if calls else []  # fmt: skip
     made = 0
@@ -176,7 +176,9 @@ class ImapSettings(BaseSettings):
 def fetch_new(settings: ImapSettings, after_uid: int) -> list[tuple[int, bytes]]:
     """Messages with a UID above `after_uid` (blocking: run in a thread)."""
     client: imaplib.IMAP4 = (
-        imaplib.IMAP4_SSL(settings.host, settings.port) if settings.ssl else imaplib.IMAP4(settings.host, settings.port)
+        imaplib.IMAP4_SSL(settings.host, settings.port)
+        if settings.ssl
+        else imaplib.IMAP4(settings.host, settings.port)
     )
     try:
         client.login(settings.user, settings.password)

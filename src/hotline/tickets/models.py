@@ -79,7 +79,9 @@ class Ticket(Audited, Base):
     """受理内容: what the customer asked for or complained about."""
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """The type's custom field values, validated against the type when written."""
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
     contact_name: Mapped[str] = mapped_column(String(60), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
@@ -108,7 +110,9 @@ class Ticket(Audited, Base):
     external_ref: Mapped[str] = mapped_column(String(64), default="")
     """上级部门下转投诉: the authority's reference."""
     authority: Mapped[str] = mapped_column(String(60), default="")
-    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_units.id", ondelete="SET NULL"))
+    responsible_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_units.id", ondelete="SET NULL")
+    )
     responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     escalation: Mapped[int] = mapped_column(default=0)
     """How many levels up it has been escalated."""

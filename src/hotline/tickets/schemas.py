@@ -10,12 +10,14 @@ from hotline.core.schemas import NON_BLANK, DbId, Input, Output
 Severity = Literal["low", "normal", "high", "critical"]
 Source = Literal["call", "voicemail", "email", "walk_in", "web", "authority"]
 Action = Literal[
-    "dispatch", "process", "reject", "redispatch", "pend", "resume", "complete", "audit", "send_back", "close",
+    "dispatch", "process", "reject", "redispatch", "pend", "resume", "complete", "audit", "send_back", "close",  # noqa: E501
     "reopen",
 ]  # fmt: skip
 Scope = Literal["all", "mine", "team", "unassigned"]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,31}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+]
 Note = Annotated[str, StringConstraints(max_length=2000)]
 
 
@@ -91,7 +93,9 @@ class UnitOut(Output):
 
 class TicketIn(Input):
     type_code: Code
-    title: Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=NON_BLANK, strip_whitespace=True)]
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=120, pattern=NON_BLANK, strip_whitespace=True)
+    ]
     content: Annotated[str, StringConstraints(max_length=2000)] = ""
     fields: dict[str, Any] = Field(default_factory=dict, max_length=30)
     customer_id: DbId | None = None
@@ -296,7 +300,9 @@ class CannedOut(Output):
 
 
 class ViewIn(Input):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)]
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
+    ]
     filters: dict[str, str | int | None] = Field(default_factory=dict, max_length=12)
 
 

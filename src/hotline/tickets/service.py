@@ -99,7 +99,7 @@ async def policy_for(session: AsyncSession, type_id: int, severity: str) -> tupl
     if not best:
         return DEFAULT_TARGETS, True
     chosen = best[0]
-    targets = sla.Targets(timedelta(minutes=chosen.response_minutes), timedelta(minutes=chosen.resolve_minutes),
+    targets = sla.Targets(timedelta(minutes=chosen.response_minutes), timedelta(minutes=chosen.resolve_minutes),  # noqa: E501
                           chosen.warn_percent)  # fmt: skip
     return targets, chosen.business_hours
 
@@ -149,7 +149,9 @@ async def present(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(user_ids))
     if not ids:
         return set()
-    active = set((await session.scalars(select(User.id).where(User.id.in_(ids), User.is_active.is_(True)))).all())
+    active = set(
+        (await session.scalars(select(User.id).where(User.id.in_(ids), User.is_active.is_(True)))).all()
+    )
     last = (
         select(func.max(ContactEvent.id))
         .where(ContactEvent.kind == "agent", ContactEvent.agent_id.in_(ids))
@@ -162,7 +164,9 @@ async def present(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
 
 
 async def members(session: AsyncSession, unit_id: int) -> list[int]:
-    return sorted((await session.scalars(select(UnitMember.user_id).where(UnitMember.unit_id == unit_id))).all())
+    return sorted(
+        (await session.scalars(select(UnitMember.user_id).where(UnitMember.unit_id == unit_id))).all()
+    )
 
 
 async def next_in_turn(session: AsyncSession, unit: Unit) -> int | None:
@@ -208,13 +212,15 @@ class _Names:
     customers: dict[int, tuple[str, str]]
 
 
-async def _names(session: AsyncSession, tickets: Sequence[Ticket], steps: Sequence[TicketStep] = ()) -> _Names:
+async def _names(
+    session: AsyncSession, tickets: Sequence[Ticket], steps: Sequence[TicketStep] = ()
+) -> _Names:
     types = {t.id: t for t in (await session.scalars(select(TicketType))).all()}
     units = {u.id: u.name for u in (await session.scalars(select(Unit))).all()}
     user_ids = {i for t in tickets for i in (t.assignee_id, t.processor_id, t.auditor_id) if i is not None}
     user_ids |= {i for s in steps for i in (s.by, s.assignee_id) if i is not None}
     users = {
-        uid: name for uid, name in await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+        uid: name for uid, name in await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))  # noqa: E501
     } if user_ids else {}  # fmt: skip
     customer_ids = {t.customer_id for t in tickets if t.customer_id is not None}
     customers = {
@@ -232,7 +238,9 @@ def _out(ctx: Context, ticket: Ticket, names: _Names) -> TicketOut:
     merged = None
     if ticket.status == "merged" and ticket.merged_into_id:
         merged = f"#{ticket.merged_into_id}"
-    phone = ticket.phone if ctx.actor.can(P.CUSTOMERS_READ_PII) or not ticket.phone else mask_phone(ticket.phone)
+    phone = (
+        ticket.phone if ctx.actor.can(P.CUSTOMERS_READ_PII) or not ticket.phone else mask_phone(ticket.phone)
+    )
     return out.model_copy(update={
         "type_code": kind.code if kind else "", "type_name": kind.name if kind else "",
         "kind": kind.kind if kind else "general", "unit_name": unit_name,
@@ -282,7 +290,7 @@ async def _notice(
     return TicketNotice(
         occasion=occasion, ref=f"ticket:{ticket.number}", customer_id=ticket.customer_id, phone=ticket.phone,
         email=ticket.email or (customer.email or "" if customer else ""), number=ticket.number,
-        type_name=kind.name, title=ticket.title, customer_name=customer.name if customer else ticket.contact_name,
+        type_name=kind.name, title=ticket.title, customer_name=customer.name if customer else ticket.contact_name,  # noqa: E501
         title_of_address=customer.title if customer else "",
         status=state.customer_status(ticket.status, unit_name), unit=unit_name, result=ticket.result,
         severity=ticket.severity,
@@ -313,7 +321,8 @@ async def _customer(session: AsyncSession, data: TicketIn) -> Customer | None:
 
 
 async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, source_ref: str | None = None,
-                 attachment: str = "") -> TicketOut:  # fmt: skip
+                 attachment: str = "", partial: bool = False) -> TicketOut:  # fmt: skip
+    """Open a ticket; `partial` (intake) lets required form fields wait for staff."""
     ctx.require(P.TICKETS_WRITE)
     if data.unit_id is not None:
         ctx.require(P.TICKETS_DISPATCH)
@@ -322,7 +331,7 @@ async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, s
         kind = await tx.session.scalar(select(TicketType).where(TicketType.code == data.type_code))
         if kind is None or not kind.active:
             raise InvalidInput(f"No ticket type {data.type_code}", field="body.type_code")
-        values = custom_fields.check_values(kind.fields, data.fields)
+        values = custom_fields.check_values(kind.fields, data.fields, partial=partial)
         customer = await _customer(tx.session, data)
         phone = data.phone.strip()
         if not phone and customer is not None:
@@ -346,8 +355,8 @@ async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, s
         )  # fmt: skip
         tx.session.add(ticket)
         await tx.session.flush()
-        origin = {"call": "来电", "voicemail": "语音留言", "email": "邮件", "walk_in": "上门", "web": "网页表单",
-                  "authority": f"上级部门下转 {data.authority} {data.external_ref}".strip()}[data.source]  # fmt: skip
+        origin = {"call": "来电", "voicemail": "语音留言", "email": "邮件", "walk_in": "上门", "web": "网页表单",  # noqa: E501
+                  "authority": f"上级部门下转 {data.authority} {data.external_ref}".strip()}[data.source]  # fmt: skip  # noqa: E501
         _record(tx, ticket, state.Step("create", "", "new", ctx.actor.user_id, None, None,
                                        f"{origin}：{data.content}"[:2000]), now)  # fmt: skip
         unit: Unit | None = None
@@ -358,13 +367,13 @@ async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, s
                 select(Unit).where(Unit.on_duty.is_(True), Unit.active.is_(True)).order_by(Unit.id).limit(1)
             )
         if unit is not None:
-            await _dispatch(tx, ticket, kind, unit, None, "dispatch", "紧急救援：立即派单" if kind.kind == "emergency"
+            await _dispatch(tx, ticket, kind, unit, None, "dispatch", "紧急救援：立即派单" if kind.kind == "emergency"  # noqa: E501
                             else "受理时派单", ctx.actor.user_id, now)  # fmt: skip
         if kind.kind == "emergency":
             await _alert_on_duty(tx, ticket, kind)
         await _refresh_due(tx.session, ticket, now)
         tx.publish(await _notice(tx.session, ticket, kind, "created", unit.name if unit else ""))
-        tx.publish(TicketChanged(ticket_id=ticket.id, number=ticket.number, status=ticket.status, action="create",
+        tx.publish(TicketChanged(ticket_id=ticket.id, number=ticket.number, status=ticket.status, action="create",  # noqa: E501
                                  unit_id=ticket.unit_id, assignee_id=ticket.assignee_id))  # fmt: skip
         names = await _names(tx.session, [ticket])
         created = _out(ctx, ticket, names)
@@ -376,7 +385,9 @@ async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, s
 
 async def _alert_on_duty(tx: Tx, ticket: Ticket, kind: TicketType) -> None:
     """紧急救援: every member of the on-duty teams and the supervisors hear of it at once."""
-    on_duty = (await tx.session.scalars(select(Unit.id).where(Unit.on_duty.is_(True), Unit.active.is_(True)))).all()
+    on_duty = (
+        await tx.session.scalars(select(Unit.id).where(Unit.on_duty.is_(True), Unit.active.is_(True)))
+    ).all()
     people: set[int] = set()
     for unit_id in on_duty:
         people |= set(await members(tx.session, unit_id))
@@ -394,7 +405,7 @@ async def _after(ctx: Context, ticket: TicketOut, what: str) -> None:
         ctx.as_actor(Actor.system("tickets")), ticket.customer_id, "ticket",
         f"{ticket.type_name} {ticket.number} {what}：{ticket.title}",
         ref=f"ticket:{ticket.number}:{what}:{ticket.reopened}:{ticket.misdispatches}",
-        detail=ticket.customer_status + (f" · {ticket.result}" if what in ("完成", "办结") and ticket.result else ""),
+        detail=ticket.customer_status + (f" · {ticket.result}" if what in ("完成", "办结") and ticket.result else ""),  # noqa: E501
     )  # fmt: skip
 
 
@@ -409,17 +420,27 @@ async def _dispatch(
         raise NotAMember(f"That person is not on the staff of {unit.name}", field="body.assignee_id")
     if assignee_id is None and unit.active and unit.auto_assign:
         assignee_id = await next_in_turn(tx.session, unit)
-    move = state.Move(action, by, note=note, unit_id=unit.id, unit_active=unit.active, assignee_id=assignee_id)
+    move = state.Move(
+        action, by, note=note, unit_id=unit.id, unit_active=unit.active, assignee_id=assignee_id
+    )
     _apply(tx, ticket, kind, move, now)
     if ticket.assignee_id is not None:
-        await inbox.tell(tx, [ticket.assignee_id], "ticket", f"新派单：{kind.name} {ticket.number} {ticket.title}",
+        await inbox.tell(tx, [ticket.assignee_id], "ticket", f"新派单：{kind.name} {ticket.number} {ticket.title}",  # noqa: E501
                          body=note, link=f"/tickets/{ticket.id}")  # fmt: skip
 
 
 def _apply(tx: Tx, ticket: Ticket, kind: TicketType, move: state.Move, now: datetime) -> state.Step:
     snapshot, step = state.apply(_snapshot(ticket, kind), move)
-    ticket.status, ticket.unit_id, ticket.assignee_id = snapshot.status, snapshot.unit_id, snapshot.assignee_id
-    ticket.processor_id, ticket.auditor_id, ticket.result = snapshot.processor_id, snapshot.auditor_id, snapshot.result
+    ticket.status, ticket.unit_id, ticket.assignee_id = (
+        snapshot.status,
+        snapshot.unit_id,
+        snapshot.assignee_id,
+    )
+    ticket.processor_id, ticket.auditor_id, ticket.result = (
+        snapshot.processor_id,
+        snapshot.auditor_id,
+        snapshot.result,
+    )
     ticket.updated_at = now
     if move.action == "process" and ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -447,12 +468,20 @@ async def _may_work(session: AsyncSession, ctx: Context, ticket: Ticket) -> None
         raise NotAMember(f"Only the staff of {unit.name if unit else 'its unit'} work on this ticket")
 
 
-OCCASIONS = {"dispatch": "dispatched", "redispatch": "dispatched", "reject": "rejected", "complete": "completed",
+OCCASIONS = {"dispatch": "dispatched", "redispatch": "dispatched", "reject": "rejected", "complete": "completed",  # noqa: E501
              "close": "closed", "reopen": "reopened"}  # fmt: skip
-TIMELINE = {"dispatch": "派单", "redispatch": "重复派单", "complete": "完成", "close": "办结", "reopen": "重新打开"}
+TIMELINE = {
+    "dispatch": "派单",
+    "redispatch": "重复派单",
+    "complete": "完成",
+    "close": "办结",
+    "reopen": "重新打开",
+}
 
 
-async def transition(ctx: Context, ticket_id: int, data: TransitionIn, *, now: datetime | None = None) -> TicketOut:
+async def transition(
+    ctx: Context, ticket_id: int, data: TransitionIn, *, now: datetime | None = None
+) -> TicketOut:
     ctx.require(ACTION_PERMISSION[data.action])
     now = now or utcnow()
     async with ctx.write() as tx:
@@ -466,14 +495,18 @@ async def transition(ctx: Context, ticket_id: int, data: TransitionIn, *, now: d
             if data.action == "reopen" and data.unit_id is None:
                 assignee = assignee or ticket.assignee_id
             if unit_id is None:  # says which rule: the state, or the missing unit
-                state.apply(_snapshot(ticket, kind), state.Move(data.action, ctx.actor.user_id, note=data.note))
+                state.apply(
+                    _snapshot(ticket, kind), state.Move(data.action, ctx.actor.user_id, note=data.note)
+                )
                 raise TicketTransitionRefused("Choose the department or work area", field="body.unit_id")
-            state.apply(_snapshot(ticket, kind), state.Move(data.action, ctx.actor.user_id, note=data.note,
-                                                            unit_id=unit_id))  # the state's rules first
+            state.apply(
+                _snapshot(ticket, kind),
+                state.Move(data.action, ctx.actor.user_id, note=data.note, unit_id=unit_id),
+            )  # the state's rules first
             unit = await _unit(tx.session, unit_id)
             await _dispatch(tx, ticket, kind, unit, assignee, data.action, data.note, ctx.actor.user_id, now)
         else:
-            _apply(tx, ticket, kind, state.Move(data.action, ctx.actor.user_id, note=data.note, result=data.result,
+            _apply(tx, ticket, kind, state.Move(data.action, ctx.actor.user_id, note=data.note, result=data.result,  # noqa: E501
                                                 unit_id=None), now)  # fmt: skip
             if data.action == "reject":
                 dispatchers = await inbox.holders_of(tx.session, P.TICKETS_DISPATCH)
@@ -490,13 +523,13 @@ async def transition(ctx: Context, ticket_id: int, data: TransitionIn, *, now: d
         if data.action in OCCASIONS:
             tx.publish(await _notice(tx.session, ticket, kind, OCCASIONS[data.action], unit_name))
         tx.publish(TicketChanged(ticket_id=ticket.id, number=ticket.number, status=ticket.status,
-                                 action=data.action, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id))  # fmt: skip
+                                 action=data.action, unit_id=ticket.unit_id, assignee_id=ticket.assignee_id))  # fmt: skip  # noqa: E501
         moved = _out(ctx, ticket, await _names(tx.session, [ticket]))
     if data.action in TIMELINE:
         await _after(ctx, moved, TIMELINE[data.action])
     if data.action == "close" and kind.kind == "emergency" and moved.phone:
         # after-care (S5): someone calls the rescued customer back
-        await center.open_call_task(ctx.as_actor(Actor.system("tickets")), ticket.phone, f"ticket:{moved.number}",
+        await center.open_call_task(ctx.as_actor(Actor.system("tickets")), ticket.phone, f"ticket:{moved.number}",  # noqa: E501
                                     "aftercare", queue="emergency")  # fmt: skip
     return moved
 
@@ -520,7 +553,14 @@ async def assign(ctx: Context, ticket_id: int, assignee_id: int | None, note: st
             raise NotAMember(f"That person is not on the staff of {unit.name}", field="body.assignee_id")
         ticket.assignee_id, ticket.updated_at = target, now
         names = await _names(tx.session, [ticket])
-        _remark(tx, ticket, "assign", ctx.actor.user_id, f"指派给 {names.users.get(target or 0, '')} {note}".strip(), now)
+        _remark(
+            tx,
+            ticket,
+            "assign",
+            ctx.actor.user_id,
+            f"指派给 {names.users.get(target or 0, '')} {note}".strip(),
+            now,
+        )
         if target != ctx.actor.user_id and target is not None:
             await inbox.tell(tx, [target], "ticket", f"指派给您：{ticket.number} {ticket.title}", body=note,
                              link=f"/tickets/{ticket.id}")  # fmt: skip
@@ -582,7 +622,9 @@ async def investigate(ctx: Context, ticket_id: int, data: ComplaintIn) -> Ticket
             ticket.external_ref = data.external_ref
         if data.authority is not None:
             ticket.authority = data.authority
-        _remark(tx, ticket, "investigate", ctx.actor.user_id, "；".join([*said, data.note]).strip("；"), utcnow())
+        _remark(
+            tx, ticket, "investigate", ctx.actor.user_id, "；".join([*said, data.note]).strip("；"), utcnow()
+        )
         await _refresh_due(tx.session, ticket, utcnow())
         return _out(ctx, ticket, await _names(tx.session, [ticket]))
 
@@ -617,7 +659,7 @@ async def _escalate(tx: Tx, ticket: Ticket, note: str, by: int | None, now: date
     targets = await _escalation_targets(tx.session, ticket, ticket.escalation)
     names = (await tx.session.scalars(select(User.display_name).where(User.id.in_(targets)))).all()
     _remark(tx, ticket, "escalate", by, f"升级至第{ticket.escalation}级（{'、'.join(names)}）：{note}", now)
-    await inbox.tell(tx, targets, "escalation", f"工单升级（第{ticket.escalation}级）：{ticket.number} {ticket.title}",
+    await inbox.tell(tx, targets, "escalation", f"工单升级（第{ticket.escalation}级）：{ticket.number} {ticket.title}",  # noqa: E501
                      body=note, link=f"/tickets/{ticket.id}")  # fmt: skip
 
 
@@ -651,9 +693,13 @@ async def rate(ctx: Context, ticket_id: int, score: int, note: str = "") -> Tick
     async with ctx.write() as tx:
         ticket = await _ticket(tx.session, ticket_id, lock=True)
         if ticket.status != "closed":
-            raise TicketTransitionRefused("Satisfaction is asked once the ticket is closed", field="ticket_id")
+            raise TicketTransitionRefused(
+                "Satisfaction is asked once the ticket is closed", field="ticket_id"
+            )
         ticket.satisfaction, ticket.satisfaction_note = score, note
-        _remark(tx, ticket, "satisfaction", ctx.actor.user_id, f"回访满意度 {score}/5 {note}".strip(), utcnow())
+        _remark(
+            tx, ticket, "satisfaction", ctx.actor.user_id, f"回访满意度 {score}/5 {note}".strip(), utcnow()
+        )
         return _out(ctx, ticket, await _names(tx.session, [ticket]))
 
 
@@ -675,18 +721,22 @@ async def merge(ctx: Context, ticket_id: int, into_id: int, note: str = "") -> T
             raise TicketTransitionRefused("That ticket was itself merged: merge into the one it went to",
                                           field="body.into_id")  # fmt: skip
         kind = await _type(tx.session, ticket.type_id)
-        _apply(tx, ticket, kind, state.Move("merge", ctx.actor.user_id, note=f"合并至 {into.number} {note}".strip()),
+        _apply(tx, ticket, kind, state.Move("merge", ctx.actor.user_id, note=f"合并至 {into.number} {note}".strip()),  # noqa: E501
                now)  # fmt: skip
         ticket.merged_into_id, ticket.due_at = into.id, None
         _remark(tx, into, "merge", ctx.actor.user_id, f"合并了重复工单 {ticket.number} {note}".strip(), now)
         await _link(tx.session, ticket.id, into.id, "duplicate", ctx.actor.user_id)
-        tx.publish(TicketChanged(ticket_id=ticket.id, number=ticket.number, status=ticket.status, action="merge"))
+        tx.publish(
+            TicketChanged(ticket_id=ticket.id, number=ticket.number, status=ticket.status, action="merge")
+        )
         return _out(ctx, ticket, await _names(tx.session, [ticket]))
 
 
 async def _link(session: AsyncSession, a: int, b: int, kind: str, by: int | None) -> None:
     for one, other in ((a, b), (b, a)):
-        have = await session.scalar(select(TicketLink).where(TicketLink.ticket_id == one, TicketLink.other_id == other))
+        have = await session.scalar(
+            select(TicketLink).where(TicketLink.ticket_id == one, TicketLink.other_id == other)
+        )
         if have is None:
             session.add(TicketLink(ticket_id=one, other_id=other, kind=kind, by=by))
 
@@ -737,7 +787,9 @@ async def get(ctx: Context, ticket_id: int, *, now: datetime | None = None) -> T
     out = _out(ctx, ticket, names)
     if ticket.merged_into_id:
         merged_into = next((link.number for link in links if link.other_id == ticket.merged_into_id), None)
-        out = out.model_copy(update={"customer_status": state.customer_status(ticket.status, None, merged_into)})
+        out = out.model_copy(
+            update={"customer_status": state.customer_status(ticket.status, None, merged_into)}
+        )
     return TicketDetail(
         ticket=out, steps=[_step_out(s, names) for s in steps], links=links,
         sla=_sla_out(clock, business) if ticket.status != "merged" else None,
@@ -772,7 +824,7 @@ async def _team_units(session: AsyncSession, user_id: int | None) -> list[int]:
     return sorted(mine)
 
 
-async def _query(session: AsyncSession, ctx: Context, f: Filter) -> Select[tuple[Ticket]]:
+async def _query(session: AsyncSession, ctx: Context, f: Filter) -> Select[Ticket]:
     query = select(Ticket)
     me = ctx.actor.user_id
     if f.scope == "mine":
@@ -805,7 +857,9 @@ async def _query(session: AsyncSession, ctx: Context, f: Filter) -> Select[tuple
                             Ticket.status.in_(state.OPEN))  # fmt: skip
     if f.q:
         like = f"%{f.q.strip()}%"
-        query = query.where(or_(Ticket.number.like(like), Ticket.title.like(like), Ticket.contact_name.like(like)))
+        query = query.where(
+            or_(Ticket.number.like(like), Ticket.title.like(like), Ticket.contact_name.like(like))
+        )
     return query
 
 
@@ -858,7 +912,7 @@ async def status_query(
             query = query.where(Ticket.phone.like(f"%{digits}"))
         tickets = list((await session.scalars(query.order_by(Ticket.id.desc()).limit(50))).all())
         steps = list((await session.scalars(
-            select(TicketStep).where(TicketStep.ticket_id.in_([t.id for t in tickets])).order_by(TicketStep.id)
+            select(TicketStep).where(TicketStep.ticket_id.in_([t.id for t in tickets])).order_by(TicketStep.id)  # noqa: E501
         )).all())  # fmt: skip
         names = await _names(session, tickets, steps)
     found = []
@@ -904,7 +958,7 @@ async def sla_sweep(ctx: Context, *, now: datetime | None = None) -> dict[str, i
                     await members(tx.session, ticket.unit_id) if ticket.unit_id else
                     await inbox.holders_of(tx.session, P.TICKETS_DISPATCH))  # fmt: skip
                 await inbox.tell(tx, people, "sla", f"即将超时：{ticket.number} {ticket.title}",
-                                 body=f"剩余 {int(clock.resolve_left.total_seconds() // 60)} 分钟（工作时间）",
+                                 body=f"剩余 {int(clock.resolve_left.total_seconds() // 60)} 分钟（工作时间）",  # noqa: E501
                                  link=link)  # fmt: skip
                 _remark(tx, ticket, "sla_warning", None, "即将超过处理时限，已提醒", now)
                 done["warned"] += 1
@@ -914,7 +968,6 @@ async def sla_sweep(ctx: Context, *, now: datetime | None = None) -> dict[str, i
                 await inbox.tell(tx, leads, "sla", f"响应超时：{ticket.number} {ticket.title}", link=link)
                 done["response"] += 1
     return done
-
 
 
 # ---------------------------------------------------------------- boards and the SLA report
@@ -959,7 +1012,7 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
             select(Ticket).where(Ticket.created_at >= since, Ticket.status != "merged")
         )).all())  # fmt: skip
         steps = list((await session.scalars(
-            select(TicketStep).where(TicketStep.ticket_id.in_(select(Ticket.id).where(Ticket.created_at >= since)))
+            select(TicketStep).where(TicketStep.ticket_id.in_(select(Ticket.id).where(Ticket.created_at >= since)))  # noqa: E501
             .order_by(TicketStep.id)
         )).all())  # fmt: skip
         days_rows = [(d, k) for d, k in await session.execute(select(CalendarDay.day, CalendarDay.kind))]
@@ -973,7 +1026,7 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
     risky: list[tuple[timedelta, Ticket]] = []
     for ticket in tickets:
         chosen = sorted((p for p in policy_rows if p.severity == ticket.severity
-                         and p.type_id in (ticket.type_id, None)), key=lambda p: p.type_id is None)  # fmt: skip
+                         and p.type_id in (ticket.type_id, None)), key=lambda p: p.type_id is None)  # fmt: skip  # noqa: E501
         targets, business = DEFAULT_TARGETS, True
         if chosen:
             p = chosen[0]
@@ -992,7 +1045,9 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
             tally = tallies[dimension].setdefault(key, _Tally(label))
             tally.total += 1
             tally.open += ticket.status in state.OPEN
-            tally.breached += clock.state == "breached" or (clock.stopped and clock.resolve_used >= targets.resolve)
+            tally.breached += clock.state == "breached" or (
+                clock.stopped and clock.resolve_used >= targets.resolve
+            )
             tally.response_breached += clock.response_breached
             tally.warning += clock.state == "warning"
             tally.met += clock.state == "met"

@@ -68,7 +68,10 @@ class Calendar:
         return day.weekday() < 5
 
     def _window(self, day: date) -> tuple[datetime, datetime]:
-        return (datetime.combine(day, self.start, tzinfo=self.zone), datetime.combine(day, self.end, tzinfo=self.zone))
+        return (
+            datetime.combine(day, self.start, tzinfo=self.zone),
+            datetime.combine(day, self.end, tzinfo=self.zone),
+        )
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time from `start` to `end` (zero if end is not after start)."""
@@ -167,7 +170,7 @@ def clock(
     state = "met" if stopped and not breached else "breached" if breached else "paused" if paused else (
         "warning" if warning else "ok")  # fmt: skip
     return Clock(
-        response_target=targets.response, response_used=response_used, response_met=first_response_at is not None,
+        response_target=targets.response, response_used=response_used, response_met=first_response_at is not None,  # noqa: E501
         resolve_target=targets.resolve, resolve_used=used, running=is_running, paused=paused, stopped=stopped,
         due_at=due, state=state, response_breached=response_used >= targets.response,
     )  # fmt: skip

@@ -30,7 +30,17 @@ from hotline.tickets.errors import (
     UnitRequired,
 )
 
-STATUSES = ("new", "dispatched", "in_process", "pending", "rejected", "completed", "audited", "closed", "merged")
+STATUSES = (
+    "new",
+    "dispatched",
+    "in_process",
+    "pending",
+    "rejected",
+    "completed",
+    "audited",
+    "closed",
+    "merged",
+)
 OPEN = frozenset({"new", "dispatched", "in_process", "pending", "rejected"})
 RUNNING = frozenset({"new", "dispatched", "in_process", "rejected"})
 """States in which the SLA clock runs; `pending` pauses it, the rest stop it."""
@@ -115,11 +125,15 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
     nxt = replace(ticket, status=after)
     action = move.action
     if action in ("dispatch", "redispatch", "reopen"):
-        unit_id = move.unit_id if move.unit_id is not None else (ticket.unit_id if action == "reopen" else None)
+        unit_id = (
+            move.unit_id if move.unit_id is not None else (ticket.unit_id if action == "reopen" else None)
+        )
         if unit_id is None:
             raise UnitRequired("Choose the department or work area to dispatch to", field="body.unit_id")
         if not move.unit_active:
-            raise InactiveUnit("That department or work area is inactive: dispatch elsewhere", field="body.unit_id")
+            raise InactiveUnit(
+                "That department or work area is inactive: dispatch elsewhere", field="body.unit_id"
+            )
         assignee = move.assignee_id if move.unit_id is not None or action != "reopen" else ticket.assignee_id
         nxt = replace(nxt, unit_id=unit_id, assignee_id=assignee)
         if action == "reopen":
@@ -156,7 +170,9 @@ def consistent(ticket: Snapshot) -> list[str]:
         wrong.append("unknown status")
     if ticket.status in WITH_UNIT and ticket.unit_id is None:
         wrong.append("dispatched without a unit")
-    if ticket.status in ("new", "rejected") and (ticket.unit_id is not None or ticket.assignee_id is not None):
+    if ticket.status in ("new", "rejected") and (
+        ticket.unit_id is not None or ticket.assignee_id is not None
+    ):
         wrong.append("waiting for dispatch but assigned")
     if ticket.status in DONE and (not ticket.result or ticket.processor_id is None):
         wrong.append("done without a result or processor")
