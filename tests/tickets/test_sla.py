@@ -15,7 +15,7 @@ from hotline.core.context import Context
 from hotline.notify.models import StaffNotice
 from hotline.tickets import service, sla
 from hotline.tickets.models import TicketStep
-from hotline.tickets.schemas import TicketIn, TransitionIn
+from hotline.tickets.schemas import TicketIn, TicketMoveIn
 from tests.conftest import Users
 from tests.tickets.conftest import unit_ids, user_ids
 
@@ -49,7 +49,7 @@ async def test_the_clock_pauses_while_pending_warns_once_and_escalates_once(
         type_code="work_order", title="门锁无法打开", severity="high",
         fields={"device_type": "门锁", "requirement_type": "维修", "appointment": "2026-02-14T10:00:00+08:00"},  # noqa: E501
     ), now=created)  # fmt: skip
-    await service.transition(system, ticket.id, TransitionIn(action="dispatch", unit_id=units["workarea-a"],
+    await service.transition(system, ticket.id, TicketMoveIn(action="dispatch", unit_id=units["workarea-a"],
                                                              assignee_id=people["dept1"]), now=created)  # fmt: skip  # noqa: E501
     agent = await users("agent1")
     timer = (await agent.get(f"/api/tickets/{ticket.id}")).json()["sla"]
@@ -60,14 +60,14 @@ async def test_the_clock_pauses_while_pending_warns_once_and_escalates_once(
     assert detail.sla.due_at == at("2026-02-14", "17:00")  # 60 min Friday + 480 on the make-up Saturday
 
     # pending over the holiday: the clock stops; paused time never counts
-    await service.transition(system, ticket.id, TransitionIn(action="process"), now=at("2026-02-14", "12:00"))
-    await service.transition(system, ticket.id, TransitionIn(action="pend", note="等客人回酒店"),
+    await service.transition(system, ticket.id, TicketMoveIn(action="process"), now=at("2026-02-14", "12:00"))
+    await service.transition(system, ticket.id, TicketMoveIn(action="pend", note="等客人回酒店"),
                              now=at("2026-02-14", "12:30"))  # fmt: skip
     paused = await service.get(system, ticket.id, now=at("2026-02-25", "12:00"))
     assert paused.sla is not None and paused.sla.paused and paused.sla.resolve_used_minutes == 270
     assert (await service.sla_sweep(system, now=at("2026-02-25", "12:00"))) == {"warned": 0, "breached": 0,
                                                                                  "response": 0}  # fmt: skip
-    await service.transition(system, ticket.id, TransitionIn(action="resume"), now=at("2026-02-25", "12:00"))
+    await service.transition(system, ticket.id, TicketMoveIn(action="resume"), now=at("2026-02-25", "12:00"))
 
     # 80 % (432 min) used at 14:42 on the 25th: one warning; 540 used at 16:30: one escalation
     assert (await service.sla_sweep(system, now=at("2026-02-25", "14:00")))["warned"] == 0

@@ -18,7 +18,7 @@ from hotline.core.context import Context
 from hotline.core.errors import HotlineError
 from hotline.tickets import service, state
 from hotline.tickets.models import Ticket, TicketStep, Unit
-from hotline.tickets.schemas import TicketIn, TransitionIn
+from hotline.tickets.schemas import TicketIn, TicketMoveIn
 
 ACTORS = (1, 2, 3, None)
 moves = st.builds(
@@ -108,7 +108,7 @@ async def test_through_the_service_every_accepted_step_is_logged_and_nothing_hal
             assert before[0] is not None
             status_before = before[0].status
         try:
-            await service.transition(as_[ROLE_OF[action]], made.id, TransitionIn.model_validate(body))
+            await service.transition(as_[ROLE_OF[action]], made.id, TicketMoveIn.model_validate(body))
         except HotlineError:
             async with seeded.read() as session:
                 row = await session.get(Ticket, made.id)

@@ -23,7 +23,6 @@ from hotline.tickets.schemas import (
     FieldsIn,
     LinkIn,
     LinkOut,
-    MergeIn,
     NoteIn,
     PolicyIn,
     PolicyOut,
@@ -33,9 +32,10 @@ from hotline.tickets.schemas import (
     TellIn,
     TicketDetail,
     TicketIn,
+    TicketMergeIn,
+    TicketMoveIn,
     TicketOut,
     TicketPage,
-    TransitionIn,
     TypeIn,
     TypeOut,
     UnitBoard,
@@ -205,7 +205,7 @@ async def get(ticket_id: IdPath, ctx: READ) -> TicketDetail:
 
 
 @router.post("/{ticket_id}/transition")
-async def transition(ticket_id: IdPath, body: TransitionIn, ctx: READ) -> TicketOut:
+async def transition(ticket_id: IdPath, body: TicketMoveIn, ctx: READ) -> TicketOut:
     """Move the ticket: dispatch, process, reject (反单, with the misdispatch reason), redispatch
     (重复派单), pend/resume, complete (with the result), audit (审核; not by its processor),
     send_back, close, reopen (with the reason). Each needs its own permission."""
@@ -251,7 +251,7 @@ async def satisfaction(ticket_id: IdPath, body: SatisfactionIn, ctx: WRITE) -> T
 
 
 @router.post("/{ticket_id}/merge")
-async def merge(ticket_id: IdPath, body: MergeIn, ctx: DISPATCH) -> TicketOut:
+async def merge(ticket_id: IdPath, body: TicketMergeIn, ctx: DISPATCH) -> TicketOut:
     """Merge this duplicate into another ticket."""
     return await service.merge(ctx, ticket_id, body.into_id, body.note)
 

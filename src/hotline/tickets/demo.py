@@ -18,7 +18,7 @@ from hotline.core.db import next_number
 from hotline.crm.models import Customer
 from hotline.tickets import defaults, service, state
 from hotline.tickets.models import Ticket, TicketStep, TicketType, Unit, UnitMember
-from hotline.tickets.schemas import TicketIn, TransitionIn
+from hotline.tickets.schemas import TicketIn, TicketMoveIn
 from hotline.tickets.sla import SHANGHAI
 
 STAFF = (
@@ -108,10 +108,10 @@ async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:
         fields={"device_type": "空调", "requirement_type": "维修", "appointment": appointment.isoformat(),
                 "room": "上海外滩店 1208"},
     ))  # fmt: skip
-    await service.transition(_as(ctx, users["teamlead"]), ticket.id, TransitionIn(
+    await service.transition(_as(ctx, users["teamlead"]), ticket.id, TicketMoveIn(
         action="dispatch", unit_id=unit_id, assignee_id=users["dept1"].id, note="请明早按预约上门"))  # fmt: skip  # noqa: E501
     await service.transition(
-        _as(ctx, users["dept1"]), ticket.id, TransitionIn(action="process", note="已联系客人")
+        _as(ctx, users["dept1"]), ticket.id, TicketMoveIn(action="process", note="已联系客人")
     )
     return 1
 

@@ -113,7 +113,7 @@ class TicketIn(Input):
     unit_id: DbId | None = Field(default=None, description="Dispatch at once to this department")
 
 
-class TransitionIn(Input):
+class TicketMoveIn(Input):
     action: Action
     note: Note = ""
     unit_id: DbId | None = None
@@ -153,7 +153,7 @@ class SatisfactionIn(Input):
     note: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
-class MergeIn(Input):
+class TicketMergeIn(Input):
     into_id: DbId
     note: Note = ""
 

@@ -60,9 +60,9 @@ from hotline.tickets.schemas import (
     StepOut,
     TicketDetail,
     TicketIn,
+    TicketMoveIn,
     TicketOut,
     TicketPage,
-    TransitionIn,
 )
 
 FIRST_NUMBER = 70_000_001
@@ -480,7 +480,7 @@ TIMELINE = {
 
 
 async def transition(
-    ctx: Context, ticket_id: int, data: TransitionIn, *, now: datetime | None = None
+    ctx: Context, ticket_id: int, data: TicketMoveIn, *, now: datetime | None = None
 ) -> TicketOut:
     ctx.require(ACTION_PERMISSION[data.action])
     now = now or utcnow()
