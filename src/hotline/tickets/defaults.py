@@ -1,6 +1,7 @@
 """What the tickets domain ships with: the ticket types of S1 with their forms, SLA policies, China's
-2026 calendar (holidays and make-up workdays), canned responses, and the Chinese SMS templates and
-rules for a result told and a ticket closed. Loaded once, edited from then on like any other data."""
+2026 calendar (holidays and make-up workdays) and canned responses. (The Chinese SMS templates and
+rules for a result told and a ticket closed ship with the other templates in notify/defaults.py.)
+Loaded once, edited from then on like any other data."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline.core.context import Context
-from hotline.notify import rules, templates
-from hotline.notify.schemas import RuleIn, TemplateIn
 from hotline.tickets import sla
 from hotline.tickets.models import CalendarDay, CannedResponse, SlaPolicy, TicketType
 
@@ -88,19 +87,6 @@ CANNED = (
     ("上门维修", "维修人员已按预约时间上门，设备已检测并修复，客户确认正常使用。", "work_order"),
     ("救援已出发", "救援人员已出发，请保持电话畅通，在安全地点等候。", "emergency"),
 )
-SIGN = "【英冠旅游】"
-TEMPLATES = (
-    ("ticket.result.sms", "工单处理结果短信",
-     SIGN + "{{customer_name}}{{title_of_address}}您好，您反映的“{{title}}”（工单号{{number}}）已处理：{{result}}。"  # noqa: E501
-     "如有疑问请致电4008002000。"),
-    ("ticket.closed.sms", "工单办结短信",
-     SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
-     "我们将回访了解您的满意度。"),
-)  # fmt: skip
-RULES = (
-    ("工单处理结果短信告知", "ticket.result.sms", "tickets.ticket:result"),
-    ("工单办结短信", "ticket.closed.sms", "tickets.ticket:closed"),
-)
 
 
 async def load(ctx: Context) -> int:
@@ -131,23 +117,4 @@ async def load(ctx: Context) -> int:
             for title, body, type_code in CANNED:
                 tx.session.add(CannedResponse(title=title, body=body, type_code=type_code))
                 added += 1
-    added += await _messages(ctx)
-    return added
-
-
-async def _messages(ctx: Context) -> int:
-    added = 0
-    codes = {t.code for t in await templates.listing(ctx)}
-    for code, name, body in TEMPLATES:
-        if code not in codes:
-            saved = await templates.save(ctx, TemplateIn(code=code, channel="sms", topic="tickets.ticket",
-                                                         purpose="service", name=name, body=body))  # fmt: skip  # noqa: E501
-            if saved.status == "pending":
-                await templates.decide(ctx, saved.id, True, "shipped with Hotline")
-            added += 1
-    names = {r.name for r in await rules.listing(ctx)}
-    for name, code, trigger in RULES:
-        if name not in names:
-            await rules.save(ctx, RuleIn(name=name, template_code=code, trigger=trigger))
-            added += 1
     return added
