@@ -217,6 +217,7 @@ def demo_data(
         created = await demo.load(ctx)
         crowd = await demo.load_customers(ctx, customers)
         booked = await hotels_demo.load_reservations(ctx, reservations)
+        await tickets_demo.load_staff(ctx)
         return created, crowd, booked, await tickets_demo.load_tickets(ctx, tickets)
 
     created, crowd, booked, opened = run(lambda: _with_context(load, "cli:demo-data"))

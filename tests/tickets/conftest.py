@@ -3,11 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from hotline.admin.models import User
 from hotline.core.context import Context
+from hotline.tickets import demo
 from hotline.tickets.models import Unit
+
+
+@pytest.fixture
+async def seeded(seeded: Context) -> Context:
+    """The demo organisation with the tickets demo's extra department staff (hotline demo-data)."""
+    await demo.load_staff(seeded)
+    return seeded
 
 
 async def unit_ids(ctx: Context) -> dict[str, int]:

@@ -49,9 +49,35 @@ async def _users(ctx: Context) -> dict[str, User]:
 
 
 async def load(ctx: Context, zhang: int | None = None) -> int:
-    """Types, SLAs, calendar, units and staff; 张伟's open work order. Idempotent."""
+    """Types, SLAs, calendar, units (with the staff there is); 张伟's open work order. Idempotent.
+    The extra staff logins come with `load_staff` (`hotline demo-data`)."""
     added = await defaults.load(ctx)
     users = await _users(ctx)
+    async with ctx.write() as tx:
+        have = {u.code: u for u in (await tx.session.scalars(select(Unit))).all()}
+        departments = {d.code: d.id for d in (await tx.session.scalars(select(Department))).all()}
+        for code, name, kind, parent, lead, _, on_duty, active, department in UNITS:
+            if code in have:
+                continue
+            unit = Unit(
+                code=code, name=name, kind=kind, parent_id=have[parent].id if parent else None,
+                lead_id=users[lead].id if lead in users else None, on_duty=on_duty, active=active,
+                department_id=departments.get(department or ""),
+            )  # fmt: skip
+            tx.session.add(unit)
+            await tx.session.flush()
+            have[code] = unit
+            added += 1
+    added += await _staff_units(ctx)
+    if zhang is not None:
+        added += await _zhang(ctx, zhang, users)
+    return added
+
+
+async def load_staff(ctx: Context) -> int:
+    """More department staff (郭师傅, 罗工, 许静, 黄队长; password hotline-demo) on their units."""
+    users = await _users(ctx)
+    added = 0
     for username, name in STAFF:
         if username not in users:
             await accounts.create_user(
@@ -64,27 +90,21 @@ async def load(ctx: Context, zhang: int | None = None) -> int:
                 ),
             )
             added += 1
+    return added + await _staff_units(ctx)
+
+
+async def _staff_units(ctx: Context) -> int:
+    """Each unit's staff of `UNITS` that exist and are not on it yet."""
     users = await _users(ctx)
+    added = 0
     async with ctx.write() as tx:
-        have = {u.code: u for u in (await tx.session.scalars(select(Unit))).all()}
-        departments = {d.code: d.id for d in (await tx.session.scalars(select(Department))).all()}
-        for code, name, kind, parent, lead, staff, on_duty, active, department in UNITS:
-            if code in have:
-                continue
-            unit = Unit(
-                code=code, name=name, kind=kind, parent_id=have[parent].id if parent else None,
-                lead_id=users[lead].id if lead in users else None, on_duty=on_duty, active=active,
-                department_id=departments.get(department or ""),
-            )  # fmt: skip
-            tx.session.add(unit)
-            await tx.session.flush()
-            have[code] = unit
+        units = {u.code: u.id for u in (await tx.session.scalars(select(Unit))).all()}
+        have = set(await tx.session.execute(select(UnitMember.unit_id, UnitMember.user_id)))
+        for code, _name, _kind, _parent, _lead, staff, *_ in UNITS:
             for username in staff:
-                if username in users:
-                    tx.session.add(UnitMember(unit_id=unit.id, user_id=users[username].id))
-            added += 1
-    if zhang is not None:
-        added += await _zhang(ctx, zhang, users)
+                if code in units and username in users and (units[code], users[username].id) not in have:
+                    tx.session.add(UnitMember(unit_id=units[code], user_id=users[username].id))
+                    added += 1
     return added
 
 
