@@ -206,22 +206,27 @@ def demo_data(
     reservations: Annotated[
         int, typer.Option(min=0, max=100_000, help="Made-up past and future bookings")
     ] = 3000,
+    tickets: Annotated[int, typer.Option(min=0, max=10_000, help="Made-up tickets of the last weeks")] = 300,
 ) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
     from hotline.hotels import demo as hotels_demo
+    from hotline.tickets import demo as tickets_demo
 
-    async def load(ctx: Any) -> tuple[list[str], int, int]:
+    async def load(ctx: Any) -> tuple[list[str], int, int, int]:
         created = await demo.load(ctx)
         crowd = await demo.load_customers(ctx, customers)
-        return created, crowd, await hotels_demo.load_reservations(ctx, reservations)
+        booked = await hotels_demo.load_reservations(ctx, reservations)
+        await tickets_demo.load_staff(ctx)
+        return created, crowd, booked, await tickets_demo.load_tickets(ctx, tickets)
 
-    created, crowd, booked = run(lambda: _with_context(load, "cli:demo-data"))
+    created, crowd, booked, opened = run(lambda: _with_context(load, "cli:demo-data"))
     typer.echo(
         f"demo data loaded; {len(created)} new login(s)"
         + (f": {', '.join(created)}" if created else "")
         + (f"; {crowd} customers" if crowd else "")
         + (f"; {booked} reservations" if booked else "")
+        + (f"; {opened} tickets" if opened else "")
     )
 
 

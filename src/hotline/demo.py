@@ -31,6 +31,7 @@ from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
+from hotline.tickets import demo as tickets_demo
 from hotline.voice.media.g711 import tone, ulaw_encode
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
@@ -122,6 +123,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await notify_defaults.load(ctx)
     await knowledge_demo.load(ctx)
     await hotels_demo.load_bookings(ctx, zhang)
+    await tickets_demo.load(ctx, zhang)
     return created
 
 

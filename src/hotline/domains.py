@@ -71,6 +71,17 @@ DOMAINS: tuple[Domain, ...] = (
             BuiltinJob("hotels.release_groups", "hotels.release_groups", "10 0 * * *"),
         ),
     ),
+    Domain(
+        "tickets",
+        models=("hotline.tickets.models",),
+        api="hotline.tickets.api",
+        jobs_module="hotline.tickets.jobs",
+        builtin_jobs=(
+            BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),
+            BuiltinJob("tickets.voicemail", "tickets.voicemail", "* * * * *"),
+            BuiltinJob("tickets.mailbox", "tickets.mailbox", "*/5 * * * *"),
+        ),
+    ),
 )
 
 

@@ -21,6 +21,12 @@ describe('menu by permission', () => {
     expect(visibleMenu(MENU, admin).map((item) => item.name)).toEqual(['home', 'users', 'roles', 'audit', 'profile'])
   })
 
+  it('shows department staff their tickets and work areas, and the SLA dashboard to dispatchers', () => {
+    const staff = ['tickets.read', 'tickets.process', 'customers.read', 'knowledge.read']
+    expect(visibleMenu(MENU, staff).map((item) => item.name)).toEqual(['home', 'customers', 'tickets', 'complaints', 'ticketUnits', 'knowledge', 'profile'])
+    expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).toContain('sla')
+  })
+
   it('never shows an item whose permission is missing', () => {
     for (const item of visibleMenu(MENU, ['users.read'])) {
       expect(item.permission === undefined || item.permission === 'users.read').toBe(true)

@@ -1,7 +1,7 @@
 """The templates and rules Hotline ships with, in Chinese: booking confirmations (SMS and
 e-mail), changes, cancellations, the SMS to a late guest who cannot be reached, the reminder at
-17:00 the day before arrival, birthday greetings at 09:00. Loaded once, live, and edited from
-then on like any other template (a new version, approved)."""
+17:00 the day before arrival, birthday greetings at 09:00, a ticket's result and its closing.
+Loaded once, live, and edited from then on like any other template (a new version, approved)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ TEMPLATES = (
     ("customer.birthday.sms", "sms", "crm.customer", "marketing", "生日祝福", "",
      SIGN + "亲爱的{{customer_name}}{{title}}，祝您生日快乐！生日当月入住可享{{tier_name}}专属礼遇，期待再次为您服务。"  # noqa: E501
      "回复TD退订"),
+    ("ticket.result.sms", "sms", "tickets.ticket", "service", "工单处理结果短信", "",
+     SIGN + "{{customer_name}}{{title_of_address}}您好，您反映的“{{title}}”（工单号{{number}}）"
+     "已处理：{{result}}。如有疑问请致电4008002000。"),
+    ("ticket.closed.sms", "sms", "tickets.ticket", "service", "工单办结短信", "",
+     SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
+     "我们将回访了解您的满意度。"),
     ("customer.care.sms", "sms", "crm.customer", "service", "客户关怀（手工发送）", "",
      SIGN + "{{customer_name}}{{title}}您好，感谢您一直以来对英冠酒店的支持。如有任何需要，请致电4008001000。"),  # noqa: E501
 )  # fmt: skip
@@ -46,6 +52,8 @@ RULES = (
     ("未到店联系不上发短信", "reservation.unreachable.sms", "hotels.reservation:unreachable", None),
     ("入住前一天17:00提醒", "reservation.reminder.sms", "hotels.arrival", {"days": -1, "at": "17:00"}),
     ("生日当天09:00祝福", "customer.birthday.sms", "crm.birthday", {"days": 0, "at": "09:00"}),
+    ("工单处理结果短信告知", "ticket.result.sms", "tickets.ticket:result", None),
+    ("工单办结短信", "ticket.closed.sms", "tickets.ticket:closed", None),
 )
 
 
