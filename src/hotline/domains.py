@@ -71,6 +71,13 @@ DOMAINS: tuple[Domain, ...] = (
             BuiltinJob("hotels.release_groups", "hotels.release_groups", "10 0 * * *"),
         ),
     ),
+    Domain(
+        "travel",
+        models=("hotline.travel.models",),
+        api="hotline.travel.api",
+        jobs_module="hotline.travel.jobs",
+        builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
+    ),
 )
 
 
