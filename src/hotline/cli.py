@@ -206,22 +206,28 @@ def demo_data(
     reservations: Annotated[
         int, typer.Option(min=0, max=100_000, help="Made-up past and future bookings")
     ] = 3000,
+    orders: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Made-up travel orders in every state")
+    ] = 320,
 ) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
     from hotline.hotels import demo as hotels_demo
+    from hotline.travel import demo as travel_demo
 
-    async def load(ctx: Any) -> tuple[list[str], int, int]:
+    async def load(ctx: Any) -> tuple[list[str], int, int, int]:
         created = await demo.load(ctx)
         crowd = await demo.load_customers(ctx, customers)
-        return created, crowd, await hotels_demo.load_reservations(ctx, reservations)
+        booked = await hotels_demo.load_reservations(ctx, reservations)
+        return created, crowd, booked, await travel_demo.load_orders(ctx, orders)
 
-    created, crowd, booked = run(lambda: _with_context(load, "cli:demo-data"))
+    created, crowd, booked, travel = run(lambda: _with_context(load, "cli:demo-data"))
     typer.echo(
         f"demo data loaded; {len(created)} new login(s)"
         + (f": {', '.join(created)}" if created else "")
         + (f"; {crowd} customers" if crowd else "")
         + (f"; {booked} reservations" if booked else "")
+        + (f"; {travel} travel orders" if travel else "")
     )
 
 

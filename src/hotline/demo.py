@@ -31,6 +31,7 @@ from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
+from hotline.travel import demo as travel_demo
 from hotline.voice.media.g711 import tone, ulaw_encode
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
@@ -120,6 +121,8 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await notify_defaults.load(ctx)
     await knowledge_demo.load(ctx)
     await hotels_demo.load_bookings(ctx, zhang)
+    await travel_demo.load(ctx)
+    await travel_demo.load_customer_order(ctx, zhang)
     return created
 
 

@@ -80,7 +80,7 @@ def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> T
     ]  # fmt: skip
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
-    table.setStyle(TableStyle(style))  # type: ignore[arg-type]
+    table.setStyle(TableStyle(style))
     return table
 
 
