@@ -358,10 +358,11 @@ def _record(tx: Tx, order: Order, by: int | None, action: str, before: str, note
 
 
 def _check_owner(ctx: Context, order: Order) -> None:
-    """A planner works on the orders they own; team leads, supervisors and admins on any."""
+    """A planner works on the orders they are the planner of; team leads, supervisors and admins
+    on any."""
     if ctx.actor.via == "system" or ctx.actor.roles & OFFICE_ROLES:
         return
-    if Role.PLANNER.value in ctx.actor.roles and order.owner_id != ctx.actor.user_id:
+    if Role.PLANNER.value in ctx.actor.roles and order.planner_id != ctx.actor.user_id:
         raise NotYourOrder(f"Order {order.number} is owned by someone else; ask the team lead to reassign it",
                            rule="owner")  # fmt: skip
 

@@ -114,21 +114,23 @@ ACTIVITIES: dict[str, Activity] = {
     )
 }  # fmt: skip
 ROLE_NAMES = {
-    R.AGENT: "agent", R.TEAM_LEAD: "team lead", R.PLANNER: "planner", R.FRONT_DESK: "front desk",
-    R.FINANCE: "finance", R.SUPERVISOR: "supervisor", R.ADMIN: "admin",
+    R.AGENT: "an agent", R.TEAM_LEAD: "a team lead", R.PLANNER: "a planner", R.FRONT_DESK: "the front desk",
+    R.FINANCE: "finance", R.SUPERVISOR: "a supervisor", R.ADMIN: "an admin",
 }  # fmt: skip
 
 
 def who(roles: frozenset[Role]) -> str:
     named = [ROLE_NAMES[r] for r in ROLE_NAMES if r in roles and r is not R.ADMIN]
-    return " or ".join(named) if named else "the system"
+    if not named:
+        return "the system"
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
 
 
 def check_role(actor_roles: frozenset[str], via: str, roles: frozenset[Role], what: str) -> None:
     """The step is taken by one of `roles` (the system's own jobs take any)."""
     if via == "system" or any(role.value in actor_roles for role in roles):
         return
-    raise WrongRole(f"Only a {who(roles)} may {what}", rule="role", allowed=sorted(r.value for r in roles))
+    raise WrongRole(f"Only {who(roles)} may {what}", rule="role", allowed=sorted(r.value for r in roles))
 
 
 def transition(state: str, action: str, actor_roles: frozenset[str], via: str) -> State:
