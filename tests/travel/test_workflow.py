@@ -24,7 +24,8 @@ from tests.conftest import Users, assert_problem
 
 async def departure_id(http: httpx.AsyncClient, code: str = "SY5", days_ahead: int = 10) -> dict[str, Any]:
     first = today() + timedelta(days=days_ahead)
-    rows = (await http.get("/api/travel/departures", params={"first": str(first), "last": str(first + timedelta(days=30)),
+    rows = (await http.get("/api/travel/departures", params={"first": str(first),
+    "last": str(first + timedelta(days=30)),
                                                               "with_seats": "true"})).json()  # fmt: skip
     return next(d for d in rows if d["route_code"] == code)
 
@@ -81,7 +82,8 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
 
     planner_id = await user_id(seeded, "planner")
     assigned = (await lead.post(f"{url}/assign-planner", json={"planner_id": planner_id})).json()
-    assert (assigned["order"]["state"], assigned["order"]["assigner_name"], assigned["order"]["owner_name"]) == (
+    assert (assigned["order"]["state"], assigned["order"]["assigner_name"],
+    assigned["order"]["owner_name"]) == (
         "following", "李组长", "孙计调")  # fmt: skip
 
     next_call = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -101,7 +103,8 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
     assert len(detail["follow_ups"]) == 2
 
     handed = (await planner.post(f"{url}/hand-to-front-desk",
-                                 json={"front_desk_id": await user_id(seeded, "frontdesk")})).json()  # fmt: skip
+                                 json={"front_desk_id": await user_id(seeded,
+                                 "frontdesk")})).json()  # fmt: skip
     assert (handed["order"]["state"], handed["order"]["assigner_name"], handed["order"]["owner_name"]) == (
         "signing", "孙计调", "郑前台")  # fmt: skip
     assert handed["order"]["creator_name"] == "陈晓"
@@ -154,7 +157,8 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
     }
     steps = [h["action"] for h in closed["history"]]
     assert steps[0] == "create" and steps[-1] == "close"
-    assert {"assign_planner", "follow_up", "add_item", "hand_to_front_desk", "sign", "review", "receipt", "cost",
+    assert {"assign_planner", "follow_up", "add_item", "hand_to_front_desk", "sign", "review", "receipt",
+    "cost",
             "return_visit_due"} <= set(steps)  # fmt: skip
     assert [(a["stage"], a["assigner_name"], a["owner_name"]) for a in closed["assignments"]] == [
         ("planner", "李组长", "孙计调"), ("front_desk", "孙计调", "郑前台")]  # fmt: skip
@@ -170,8 +174,8 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
 
     # who did what: notices reached the next owner at each step, the customer was texted
     async with seeded.read() as session:
-        told = (await session.execute(select(StaffNotice.user_id, StaffNotice.title)
-                                      .where(StaffNotice.link == f"/travel/orders/{order['id']}"))).all()  # fmt: skip
+        link = StaffNotice.link == f"/travel/orders/{order['id']}"
+        told = (await session.execute(select(StaffNotice.user_id, StaffNotice.title).where(link))).all()
     titles = {title.split(" · ")[0] for _, title in told}
     assert {
         "新订单待分配",
@@ -197,7 +201,8 @@ async def test_customer_texts_go_out_by_template_on_each_step_and_on_the_day_bef
     url = f"/api/travel/orders/{order['id']}"
     await front.post(f"{url}/sign", json={})
     await finance.post(f"{url}/review", json={})
-    eve = datetime.combine(datetime.fromisoformat(departure["departs_on"]).date() - timedelta(days=1), time(17, 5),
+    eve = datetime.combine(datetime.fromisoformat(departure["departs_on"]).date() - timedelta(days=1),
+    time(17, 5),
                            tzinfo=SHANGHAI)  # fmt: skip
     assert await run_schedules(seeded, now=eve) >= 1
     async with seeded.read() as session:
