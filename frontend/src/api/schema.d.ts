@@ -4887,10 +4887,16 @@ export interface components {
             id: number;
             /** Number */
             number: string;
-            /** Kind */
-            kind: string;
-            /** Source */
-            source: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "domestic" | "international";
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "phone" | "walk_in" | "web";
             /** State */
             state: string;
             /**

@@ -333,8 +333,8 @@ class AssignmentOut(Output):
 class OrderOut(Output):
     id: int
     number: str
-    kind: str
-    source: str
+    kind: Kind
+    source: Literal["phone", "walk_in", "web"]
     state: str
     state_label: str = ""
     customer_id: int | None
