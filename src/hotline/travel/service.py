@@ -94,6 +94,11 @@ RETURN_VISIT_AFTER = 3
 """The return visit falls due on the 3rd day after the return date (seed 001)."""
 CENT = Decimal("0.01")
 KIND_LABEL = {"domestic": "国内游", "international": "出境游"}
+CATEGORY_LABEL = {
+    "deposit": "定金", "instalment": "分期", "balance": "尾款", "refund": "退款", "adjustment": "调整",
+    "ground": "地接", "hotel": "酒店", "ticket": "票务", "insurance": "保险", "transport": "交通", "other": "其他",  # noqa: E501
+}  # fmt: skip
+METHOD_LABEL = {"cash": "现金", "card": "银行卡", "transfer": "转账", "online": "在线支付"}
 OFFICE_ROLES = frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.TEAM_LEAD.value})
 """Roles that act on any order; a planner acts on the orders they own."""
 
@@ -747,8 +752,9 @@ async def record_receipt(ctx: Context, order_id: int, data: ReceiptIn) -> OrderD
         tx.session.add(line)
         await tx.session.flush()
         order.received = await _sum(tx.session, order.id, "receipt")
-        _record(tx, order, ctx.actor.user_id, "adjust_receipt" if adjusting else "receipt", order.state,
-                f"{data.category} ¥{amount:.2f} {data.method} {data.reason}".strip())  # fmt: skip
+        what = f"{CATEGORY_LABEL[data.category]} ¥{amount:.2f} {METHOD_LABEL[data.method]} {data.reason}"
+        action = "adjust_receipt" if adjusting else "receipt"
+        _record(tx, order, ctx.actor.user_id, action, order.state, what.strip())
         if amount > 0 and not adjusting:
             tx.publish(await notice(tx.session, order, "paid", amount))
     return await _finish(ctx, order_id)
@@ -772,9 +778,9 @@ async def record_cost(ctx: Context, order_id: int, data: CostIn) -> OrderDetail:
         tx.session.add(line)
         await tx.session.flush()
         order.cost = await _sum(tx.session, order.id, "cost")
-        _record(tx, order, ctx.actor.user_id, "adjust_cost" if adjusting else "cost", order.state,
-                f"{data.category} {data.supplier} ¥{amount:.2f} {data.reason or data.note}".strip(),
-            )  # fmt: skip
+        what = f"{CATEGORY_LABEL[data.category]} {data.supplier} ¥{amount:.2f} {data.reason or data.note}"
+        action = "adjust_cost" if adjusting else "cost"
+        _record(tx, order, ctx.actor.user_id, action, order.state, what.strip())
     return await _finish(ctx, order_id)
 
 
