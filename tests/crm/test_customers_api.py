@@ -165,15 +165,16 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     agent = await users("agent1")
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
     before = (await agent.get(f"/api/customers/{zhang['id']}/timeline")).json()
-    # the demo's history: his calls, a visit, points, and the stay he booked
-    assert before["total"] == 5 and [e["kind"] for e in before["items"][:2]] == ["booking", "call"]
+    # the demo's history: his calls, a visit, points, the stay he booked and his trip (created, signed)
+    kinds = [e["kind"] for e in before["items"][:4]]
+    assert before["total"] == 7 and kinds == ["order", "order", "booking", "call"]
     visit = await agent.post(
         f"/api/customers/{zhang['id']}/visits",
         json={"place": "上海外滩店", "purpose": "取发票", "note": "已取"},
     )
     assert visit.status_code == 201
     after = (await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2})).json()
-    assert after["total"] == 6 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
+    assert after["total"] == 8 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
     second = (
         await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2, "offset": 2})
     ).json()
