@@ -207,26 +207,32 @@ def demo_data(
         int, typer.Option(min=0, max=100_000, help="Made-up past and future bookings")
     ] = 3000,
     tickets: Annotated[int, typer.Option(min=0, max=10_000, help="Made-up tickets of the last weeks")] = 300,
+    orders: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Made-up travel orders in every state")
+    ] = 320,
 ) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
     from hotline.hotels import demo as hotels_demo
     from hotline.tickets import demo as tickets_demo
+    from hotline.travel import demo as travel_demo
 
-    async def load(ctx: Any) -> tuple[list[str], int, int, int]:
+    async def load(ctx: Any) -> tuple[list[str], int, int, int, int]:
         created = await demo.load(ctx)
         crowd = await demo.load_customers(ctx, customers)
         booked = await hotels_demo.load_reservations(ctx, reservations)
         await tickets_demo.load_staff(ctx)
-        return created, crowd, booked, await tickets_demo.load_tickets(ctx, tickets)
+        opened = await tickets_demo.load_tickets(ctx, tickets)
+        return created, crowd, booked, opened, await travel_demo.load_orders(ctx, orders)
 
-    created, crowd, booked, opened = run(lambda: _with_context(load, "cli:demo-data"))
+    created, crowd, booked, opened, travel = run(lambda: _with_context(load, "cli:demo-data"))
     typer.echo(
         f"demo data loaded; {len(created)} new login(s)"
         + (f": {', '.join(created)}" if created else "")
         + (f"; {crowd} customers" if crowd else "")
         + (f"; {booked} reservations" if booked else "")
         + (f"; {opened} tickets" if opened else "")
+        + (f"; {travel} travel orders" if travel else "")
     )
 
 
@@ -289,13 +295,17 @@ def ivr_dry_run(
     """Walk a flow as a caller pressing KEYS (simulated, in virtual time) and print the path."""
     import re
 
-    from hotline.routing.app import LOOKUPS
+    from hotline.domains import ivr_lookups
     from hotline.routing.transfer import dry_run
+
+    async def nothing_found(variables: object) -> None:  # the dry run reads no data: lookups find nothing
+        return None
 
     if not re.fullmatch(r"[0-9*#]*", keys):
         fail("--keys takes only 0-9, * and #")
     checked = _flow(flow)
-    result = dry_run(checked, keys, agent_answers=not no_agent, lookups=LOOKUPS)
+    lookups = dict.fromkeys(ivr_lookups(), nothing_found)
+    result = dry_run(checked, keys, agent_answers=not no_agent, lookups=lookups)
     for step, node_id in enumerate(result.path, 1):
         node = checked.nodes[node_id]
         typer.echo(f"{step:>2}. {node_id} [{node.type}] {node.label}")

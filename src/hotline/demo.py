@@ -32,6 +32,7 @@ from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
 from hotline.tickets import demo as tickets_demo
+from hotline.travel import demo as travel_demo
 from hotline.voice.media.g711 import tone, ulaw_encode
 
 DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - documented demo login (ARCHITECTURE.md)
@@ -124,6 +125,8 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await knowledge_demo.load(ctx)
     await hotels_demo.load_bookings(ctx, zhang)
     await tickets_demo.load(ctx, zhang)
+    await travel_demo.load(ctx)
+    await travel_demo.load_customer_order(ctx, zhang)
     return created
 
 

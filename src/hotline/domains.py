@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -26,6 +27,8 @@ class Domain:
     api: str | None = None
     jobs_module: str | None = None
     builtin_jobs: tuple[BuiltinJob, ...] = field(default_factory=tuple)
+    lookups: tuple[tuple[str, str], ...] = ()
+    """IVR lookups the domain offers: (name flows use, "module:function(ctx, variables)")."""
 
 
 DOMAINS: tuple[Domain, ...] = (
@@ -65,6 +68,10 @@ DOMAINS: tuple[Domain, ...] = (
         "hotels",
         models=("hotline.hotels.models",),
         api="hotline.hotels.api",
+        lookups=(
+            ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
+            ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
+        ),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
             BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
@@ -82,7 +89,25 @@ DOMAINS: tuple[Domain, ...] = (
             BuiltinJob("tickets.mailbox", "tickets.mailbox", "*/5 * * * *"),
         ),
     ),
+    Domain(
+        "travel",
+        models=("hotline.travel.models",),
+        api="hotline.travel.api",
+        lookups=(("travel.latest_order", "hotline.travel.service:latest_for_ivr"),),
+        jobs_module="hotline.travel.jobs",
+        builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
+    ),
 )
+
+
+def ivr_lookups() -> dict[str, Any]:
+    """Every domain's IVR lookups by name: `async (ctx, variables) -> value | None`."""
+    found: dict[str, Any] = {}
+    for domain in DOMAINS:
+        for name, target in domain.lookups:
+            module, function = target.split(":")
+            found[name] = getattr(importlib.import_module(module), function)
+    return found
 
 
 def load_models() -> None:

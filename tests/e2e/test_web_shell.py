@@ -23,10 +23,11 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     sign_in(page, "admin")
     assert menu_items(page) == [
         "nav-home", "nav-desktop", "nav-customers", "nav-booking", "nav-groups", "nav-reservations",
-        "nav-frontdesk", "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-knowledge",
-        "nav-messages", "nav-calls", "nav-wallboard", "nav-agents",
-        "nav-queues", "nav-hotels", "nav-users", "nav-roles", "nav-flows", "nav-staffing", "nav-telephony",
-        "nav-audit", "nav-profile",
+        "nav-orders", "nav-order-assign", "nav-order-finance", "nav-frontdesk", "nav-tickets",
+        "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-knowledge", "nav-messages", "nav-calls",
+        "nav-wallboard", "nav-agents", "nav-queues", "nav-hotels", "nav-travel-catalogue", "nav-users",
+        "nav-roles", "nav-flows", "nav-staffing", "nav-travel-report", "nav-telephony", "nav-audit",
+        "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()
@@ -40,7 +41,8 @@ def test_agent_sees_only_its_menu_and_is_refused_the_admin_pages(page: Page) -> 
     sign_in(page, "agent1")
     assert menu_items(page) == [
         "nav-home", "nav-desktop", "nav-customers", "nav-booking", "nav-groups", "nav-reservations",
-        "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-knowledge", "nav-calls", "nav-profile",
+        "nav-orders", "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-knowledge", "nav-calls",
+        "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("home-role")).to_have_text("坐席")
     page.goto("/admin/users")

@@ -27,6 +27,11 @@ describe('menu by permission', () => {
     expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).toContain('sla')
   })
 
+  it('shows a planner the travel orders, the assignment queue and the catalogue', () => {
+    const planner = ['customers.read', 'orders.read', 'orders.write', 'orders.assign', 'catalogue.write', 'finance.write']
+    expect(visibleMenu(MENU, planner).map((item) => item.name)).toEqual(['home', 'customers', 'orders', 'order-assign', 'travel-catalogue', 'profile'])
+  })
+
   it('never shows an item whose permission is missing', () => {
     for (const item of visibleMenu(MENU, ['users.read'])) {
       expect(item.permission === undefined || item.permission === 'users.read').toBe(true)

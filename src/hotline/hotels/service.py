@@ -705,6 +705,44 @@ async def get(
         return reservation, list(changes), list(sent)
 
 
+SPOKEN_STATUS = {
+    "tentative": "待确认", "confirmed": "已确认", "checked_in": "已入住", "checked_out": "已离店",
+    "cancelled": "已取消", "no_show": "未到店", "conflict": "待核实",
+}  # fmt: skip
+
+
+async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str, object] | None:
+    """The IVR's order enquiry (T3, seed 000): the member's latest reservation — the coming one
+    if any, else the last — as the flow says it: hotel, arrival date, status. None: no booking."""
+    member = str(variables.get("member_number") or "").strip()
+    if not member:
+        return None
+    async with ctx.read() as session:
+        customer_id = await session.scalar(select(Customer.id).where(Customer.member_number == member))
+        if customer_id is None:
+            return None
+        today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+        mine = (
+            select(Reservation, Hotel.name)
+            .join(Hotel, Hotel.id == Reservation.hotel_id)
+            .where(Reservation.customer_id == customer_id)
+        )
+        found = (
+            await session.execute(
+                mine.where(Reservation.departure >= today)
+                .order_by(Reservation.arrival, Reservation.id)
+                .limit(1)
+            )
+        ).first() or (
+            await session.execute(mine.order_by(Reservation.arrival.desc(), Reservation.id.desc()).limit(1))
+        ).first()
+    if found is None:
+        return None
+    reservation, hotel = found
+    return {"hotel": hotel, "arrival": reservation.arrival, "number": reservation.number,
+            "status": SPOKEN_STATUS.get(reservation.status, reservation.status)}  # fmt: skip
+
+
 async def find(
     ctx: Context, *, number: str | None = None, customer_id: int | None = None, hotel_id: int | None = None,
     arrival: date | None = None, limit: int = 50,

@@ -5,6 +5,8 @@ Loaded once, live, and edited from then on like any other template (a new versio
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from hotline.core.clock import utcnow
@@ -57,20 +59,24 @@ RULES = (
 )
 
 
-async def load(ctx: Context) -> int:
-    """Add the shipped templates and rules that are missing; returns how many were added."""
+async def load(
+    ctx: Context, templates: tuple[tuple[str, ...], ...] = TEMPLATES,
+    rules: tuple[tuple[str, str, str, dict[str, Any] | None], ...] = RULES,
+) -> int:  # fmt: skip
+    """Add the shipped templates and rules that are missing; returns how many were added. Other
+    domains pass their own (travel/notices.py)."""
     added = 0
     async with ctx.write() as tx:
         have = set((await tx.session.scalars(select(Template.code))).all())
-        for code, channel, topic, purpose, name, subject, body in TEMPLATES:
+        for code, channel, topic, purpose, name, subject, body in templates:
             if code not in have:
                 tx.session.add(Template(code=code, version=1, channel=channel, topic=topic, purpose=purpose,
                                         name=name, subject=subject, body=body, html="", status="live",
                                         approved_at=utcnow(), note="shipped with Hotline"))  # fmt: skip
                 added += 1
-        rules = set((await tx.session.scalars(select(Rule.name))).all())
-        for name, template_code, trigger, schedule in RULES:
-            if name not in rules:
+        named = set((await tx.session.scalars(select(Rule.name))).all())
+        for name, template_code, trigger, schedule in rules:
+            if name not in named:
                 timed = {**schedule, "timezone": "Asia/Shanghai"} if schedule else None
                 tx.session.add(Rule(name=name, template_code=template_code, trigger=trigger, schedule=timed,
                                     conditions={}, active=True))  # fmt: skip

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from hotline import domains
 from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm import timeline
@@ -42,12 +43,18 @@ from hotline.voice.media.tts import PromptCache
 log = structlog.get_logger(__name__)
 
 
-async def _no_orders_yet(variables: Mapping[str, Any]) -> None:
-    """Order lookups answer once the hotel and travel domains exist (issues 6 and 9)."""
-    return None
+def domain_lookups(ctx: Context) -> dict[str, Lookup]:
+    """The IVR lookups the domains offer (domains.py), bound to the router's context: flows name
+    them (`orders.latest_for_member`, `travel.latest_order` …) and routing imports no domain."""
 
+    def bind(function: Any) -> Lookup:
+        async def lookup(variables: Mapping[str, Any]) -> Any:
+            return await function(ctx, dict(variables))
 
-LOOKUPS: dict[str, Lookup] = {"orders.latest_for_member": _no_orders_yet}
+        return lookup
+
+    return {name: bind(function) for name, function in domains.ivr_lookups().items()}
+
 
 POSITION = Speech(text="您前面还有{position}位客户，预计等待{minutes}分钟。")
 CALLBACK_OFFER = Speech(text="如需我们稍后回电，请按1。")
@@ -150,6 +157,7 @@ class CallRouter:
         self.control: CallControl | None = None
         self.runner: QueueRunner | None = None
         self.journal = StoredJournal(ctx)
+        self.lookups = domain_lookups(ctx)
         self._calls: dict[str, dict[str, Any]] = {}
         """What the desktop pop needs of each call in progress: number, arrival, IVR path, caller."""
         self.live: dict[str, LiveCall] = {}
@@ -403,7 +411,7 @@ class CallRouter:
                 await self._fallback(leg)
                 return
             services = FlowServices(
-                voice=self.voice, transfers=transfers, lookups=LOOKUPS, visited=self._visited,
+                voice=self.voice, transfers=transfers, lookups=self.lookups, visited=self._visited,
                 surveyed=self._surveyed, record_to=self.record_to, voicemail=self._voicemail,
             )  # fmt: skip
             await run_flow(flow, leg, services, variables=await self._caller(leg))

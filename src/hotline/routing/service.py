@@ -26,7 +26,11 @@ from hotline.routing.schemas import DraftIn, FlowSummary, StaffingIn, StaffingOu
 if TYPE_CHECKING:
     from hotline.routing.app import CallRouter
 
-LOOKUP_NAMES = frozenset({"orders.latest_for_member"})
+def lookup_names() -> frozenset[str]:
+    """The IVR lookups flows may name: what the domains offer (domains.py)."""
+    from hotline import domains
+
+    return frozenset(name for domain in domains.DOMAINS for name, _ in domain.lookups)
 
 
 async def _versions(session: AsyncSession, name: str) -> list[FlowVersion]:
@@ -78,7 +82,7 @@ async def flow_versions(ctx: Context, name: str) -> list[FlowVersion]:
 def _checked(name: str, definition: dict[str, object]) -> Flow:
     if definition.get("name") != name:
         raise errors.FlowNameMismatch(field="body.definition.name")
-    flow, problems = parse(definition, functions=LOOKUP_NAMES)
+    flow, problems = parse(definition, functions=lookup_names())
     if flow is None or problems:
         found = [
             {
