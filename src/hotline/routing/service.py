@@ -26,6 +26,7 @@ from hotline.routing.schemas import DraftIn, FlowSummary, StaffingIn, StaffingOu
 if TYPE_CHECKING:
     from hotline.routing.app import CallRouter
 
+
 def lookup_names() -> frozenset[str]:
     """The IVR lookups flows may name: what the domains offer (domains.py)."""
     from hotline import domains
