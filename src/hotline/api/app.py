@@ -30,7 +30,7 @@ from hotline.core.logging import configure_logging
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
 from hotline.routing.app import CallRouter
-from hotline.routing.events import DeskClosed, FlowPublished, QueuesChanged
+from hotline.routing.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
@@ -86,6 +86,7 @@ async def start_voice(state: AppState) -> None:
     state.bus.subscribe(FlowPublished, reload)
     state.bus.subscribe(QueuesChanged, reload)
     state.bus.subscribe(DeskClosed, router.desk_closed)  # type: ignore[arg-type]
+    state.bus.subscribe(DeskOpened, router.desk_opened)  # type: ignore[arg-type]
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:

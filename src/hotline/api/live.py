@@ -19,7 +19,7 @@ from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.permissions import Permission
-from hotline.routing.events import DeskClosed
+from hotline.routing.events import DeskClosed, DeskOpened
 
 router = APIRouter(tags=["live"])
 log = structlog.get_logger(__name__)
@@ -115,11 +115,15 @@ class Desks:
         self._open: dict[int, set[asyncio.Queue[Any]]] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._gone: set[int] = set()  # agents told closed, to be told when they are back
 
     def opened(self, user_id: int, socket: asyncio.Queue[Any]) -> None:
         self._open.setdefault(user_id, set()).add(socket)
         if (timer := self._timers.pop(user_id, None)) is not None:
             timer.cancel()
+        if user_id in self._gone:
+            self._gone.discard(user_id)
+            self._publish(DeskOpened(agent_id=user_id))
 
     def closed(self, user_id: int, socket: asyncio.Queue[Any]) -> None:
         sockets = self._open.get(user_id)
@@ -129,17 +133,21 @@ class Desks:
         if not sockets:
             del self._open[user_id]
             loop = asyncio.get_running_loop()
-            self._timers[user_id] = loop.call_later(self.grace, self._gone, user_id)
+            self._timers[user_id] = loop.call_later(self.grace, self._left, user_id)
 
     def is_open(self, user_id: int) -> bool:
         return bool(self._open.get(user_id))
 
-    def _gone(self, user_id: int) -> None:
+    def _left(self, user_id: int) -> None:
         self._timers.pop(user_id, None)
         if not self.is_open(user_id):
-            task = asyncio.ensure_future(self.bus.publish(DeskClosed(agent_id=user_id)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._gone.add(user_id)
+            self._publish(DeskClosed(agent_id=user_id))
+
+    def _publish(self, event: DeskClosed | DeskOpened) -> None:
+        task = asyncio.ensure_future(self.bus.publish(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 class WallboardFeed:

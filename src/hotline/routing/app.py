@@ -27,7 +27,7 @@ from hotline.crm import service as crm
 from hotline.crm import timeline
 from hotline.routing import center
 from hotline.routing.controls import RINGBACK, LiveCall
-from hotline.routing.events import CallControlled, CallOffered, DeskClosed
+from hotline.routing.events import CallControlled, CallOffered, DeskClosed, DeskOpened
 from hotline.routing.flow import SHIPPED_NAMES, Flow, Speech, TransferNode, load_shipped
 from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voice, run_flow
 from hotline.routing.journal import StoredJournal
@@ -334,6 +334,10 @@ class CallRouter:
         in line, as a missed offer does."""
         if self.runner is not None:
             self.runner.desk_closed(event.agent_id)
+
+    async def desk_opened(self, event: DeskOpened) -> None:
+        if self.runner is not None:
+            self.runner.desk_opened(event.agent_id)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Database work a call causes, off the call's path (kept until done, errors logged)."""

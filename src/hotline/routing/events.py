@@ -67,3 +67,11 @@ class DeskClosed(Event):
 
     name: ClassVar[str] = "routing.desk_closed"
     agent_id: int
+
+
+class DeskOpened(Event):
+    """An agent whose desktop had closed (`DeskClosed`) opened it again: if they were made not
+    ready because of it, they are ready again, as they had chosen."""
+
+    name: ClassVar[str] = "routing.desk_opened"
+    agent_id: int

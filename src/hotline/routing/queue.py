@@ -39,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 Sink = Callable[[CallEvent | AgentEvent], None]
 MAX_OVERFLOWS = 3
+DESK_CLOSED = "desktop closed"
 
 
 @dataclass
@@ -386,11 +387,9 @@ class QueueRunner:
                     seat = calls[task]
                     self._ringing.pop(seat.agent_id, None)
                     if task.cancelled():  # the agent's desktop closed while it rang
-                        self._call(
-                            wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, "desktop closed"
-                        )
+                        self._call(wait.entry.call_id, "missed", wait.entry.queue, seat.agent_id, DESK_CLOSED)
                         self._agent_if(seat.agent_id, "missed")
-                        self._agent_if(seat.agent_id, "not_ready", reason="desktop closed")
+                        self._agent_if(seat.agent_id, "not_ready", reason=DESK_CLOSED)
                         continue
                     failure = task.exception()
                     if failure is None and winner is None:
@@ -596,7 +595,14 @@ class QueueRunner:
         if ringing is not None:
             ringing.cancel()
         elif self.presence.agent(agent_id).state is AgentState.READY:
-            self.agent(agent_id, "not_ready", reason="desktop closed")
+            self.agent(agent_id, "not_ready", reason=DESK_CLOSED)
+
+    def desk_opened(self, agent_id: int) -> None:
+        """The agent is back at their desktop: if only its closing made them not ready, they are
+        ready again (a long network drop heals itself; a break they chose stays a break)."""
+        agent = self.presence.agent(agent_id)
+        if agent.state is AgentState.NOT_READY and agent.reason == DESK_CLOSED:
+            self.agent(agent_id, "ready")
 
     def _wrap_over(self, agent_id: int) -> None:
         if self.presence.agent(agent_id).state is AgentState.WRAP_UP:
