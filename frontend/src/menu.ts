@@ -22,6 +22,7 @@ export const MENU: MenuItem[] = [
   { name: 'complaints', path: '/complaints', label: 'menu.complaints', icon: 'Warning', permission: 'tickets.read' },
   { name: 'ticketUnits', path: '/tickets/units', label: 'menu.ticketUnits', icon: 'Grid', permission: 'tickets.read' },
   { name: 'sla', path: '/tickets/sla', label: 'menu.sla', icon: 'Timer', permission: 'tickets.dispatch' },
+  { name: 'ticketSettings', path: '/tickets/settings', label: 'menu.ticketSettings', icon: 'SetUp', permission: 'settings.write' },
   { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },

@@ -36,6 +36,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'tickets/new', name: 'ticket-new', component: () => import('./views/TicketFormView.vue'), meta: { permission: 'tickets.write' } },
       { path: 'tickets/units', name: 'ticketUnits', component: () => import('./views/TicketUnitsView.vue'), meta: { permission: 'tickets.read' } },
       { path: 'tickets/sla', name: 'sla', component: () => import('./views/SlaDashboardView.vue'), meta: { permission: 'tickets.dispatch' } },
+      { path: 'tickets/settings', name: 'ticketSettings', component: () => import('./views/TicketSettingsView.vue'), meta: { permission: 'settings.write' } },
       { path: 'tickets/:id(\\d+)', name: 'ticket', component: () => import('./views/TicketView.vue'), meta: { permission: 'tickets.read' } },
       { path: 'complaints', name: 'complaints', component: () => import('./views/ComplaintBoardView.vue'), meta: { permission: 'tickets.read' } },
       { path: 'knowledge', name: 'knowledge', component: () => import('./views/KnowledgeView.vue'), meta: { permission: 'knowledge.read' } },

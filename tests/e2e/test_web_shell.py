@@ -24,10 +24,10 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
     assert menu_items(page) == [
         "nav-home", "nav-desktop", "nav-customers", "nav-booking", "nav-groups", "nav-reservations",
         "nav-orders", "nav-order-assign", "nav-order-finance", "nav-frontdesk", "nav-tickets",
-        "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-knowledge", "nav-messages", "nav-calls",
-        "nav-wallboard", "nav-agents", "nav-queues", "nav-hotels", "nav-travel-catalogue", "nav-users",
-        "nav-roles", "nav-flows", "nav-staffing", "nav-travel-report", "nav-telephony", "nav-audit",
-        "nav-profile",
+        "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-ticketSettings", "nav-knowledge", "nav-messages",
+        "nav-calls", "nav-wallboard", "nav-agents", "nav-queues", "nav-hotels", "nav-travel-catalogue",
+        "nav-users", "nav-roles", "nav-flows", "nav-staffing", "nav-travel-report", "nav-telephony",
+        "nav-audit", "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()

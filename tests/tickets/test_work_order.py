@@ -180,3 +180,38 @@ async def test_refusals_name_their_rule_and_change_nothing(seeded: Context, user
     other = (await agent.post("/api/tickets", json=work_order())).json()
     await act(lead, other["id"], "dispatch", unit_id=units["workarea-b"])
     assert_problem(await act(dept1, other["id"], "process"), 409, "ticket-not-unit-member")
+
+
+async def test_a_form_changed_by_an_admin_still_edits_the_tickets_filled_in_before(
+    seeded: Context, users: Users
+) -> None:
+    agent, admin = await users("agent1"), await users("admin")
+    ticket = (await agent.post("/api/tickets", json=work_order())).json()
+    kind = next(t for t in (await admin.get("/api/tickets/types")).json() if t["code"] == "work_order")
+    # 需求类型 is renamed to 需求说明 (a new key); the old tickets keep what they recorded
+    renamed = [
+        {**f, "key": "requirement", "label": "需求说明", "type": "text", "choices": []}
+        if f["key"] == "requirement_type" else f
+        for f in kind["fields"]
+    ]  # fmt: skip
+    saved = await admin.put(f"/api/tickets/types/{kind['id']}", json={
+        "code": kind["code"], "name": kind["name"], "kind": kind["kind"], "fields": renamed,
+    })  # fmt: skip
+    assert saved.status_code == 200, saved.text
+
+    edited = await agent.patch(
+        f"/api/tickets/{ticket['id']}/fields", json={"fields": {"requirement": "换网线"}}
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["fields"] == {**ticket["fields"], "requirement": "换网线"}
+    # but a value can only be sent for a field the form has now, and the form's rules still hold
+    assert_problem(
+        await agent.patch(f"/api/tickets/{ticket['id']}/fields", json={"fields": {"requirement_type": "测试"}}),
+        422, "ticket-field-invalid", "body.fields.requirement_type",
+    )  # fmt: skip
+    assert_problem(
+        await agent.patch(f"/api/tickets/{ticket['id']}/fields", json={"fields": {"appointment": "明天"}}),
+        422, "ticket-field-invalid", "body.fields.appointment",
+    )  # fmt: skip
+    detail = (await agent.get(f"/api/tickets/{ticket['id']}")).json()["ticket"]
+    assert detail["fields"] == edited.json()["fields"]

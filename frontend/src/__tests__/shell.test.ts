@@ -25,6 +25,12 @@ describe('menu by permission', () => {
     const staff = ['tickets.read', 'tickets.process', 'customers.read', 'knowledge.read']
     expect(visibleMenu(MENU, staff).map((item) => item.name)).toEqual(['home', 'customers', 'tickets', 'complaints', 'ticketUnits', 'knowledge', 'profile'])
     expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).toContain('sla')
+    expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).not.toContain('ticketSettings')
+  })
+
+  it('puts ticket settings right after the SLA dashboard, for those who may change settings', () => {
+    const names = visibleMenu(MENU, ['tickets.read', 'tickets.dispatch', 'settings.write']).map((item) => item.name)
+    expect(names.slice(names.indexOf('sla'), names.indexOf('sla') + 2)).toEqual(['sla', 'ticketSettings'])
   })
 
   it('shows a planner the travel orders, the assignment queue and the catalogue', () => {

@@ -2,7 +2,7 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
-  menu: { orders: 'Travel orders', assign: 'Order assignment', finance: 'Finance review', catalogue: 'Tour catalogue', travelReport: 'Travel performance', desk: 'Desktop', home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', knowledge: 'Knowledge', messages: 'Messages', calls: 'Calls', wallboard: 'Wallboard', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile', tickets: 'Tickets', complaints: 'Complaints', ticketUnits: 'Work areas', sla: 'SLA dashboard' },
+  menu: { orders: 'Travel orders', assign: 'Order assignment', finance: 'Finance review', catalogue: 'Tour catalogue', travelReport: 'Travel performance', desk: 'Desktop', home: 'Workspace', users: 'Users', roles: 'Roles', flows: 'IVR flows', customers: 'Customers', booking: 'Booking', groups: 'Group bookings', frontDesk: 'Front desk', hotels: 'Hotels', reservations: 'Reservations', knowledge: 'Knowledge', messages: 'Messages', calls: 'Calls', wallboard: 'Wallboard', agents: 'Agents', queues: 'Queues', staffing: 'Staffing', telephony: 'Telephony', audit: 'Audit log', profile: 'Profile', tickets: 'Tickets', complaints: 'Complaints', ticketUnits: 'Work areas', sla: 'SLA dashboard', ticketSettings: 'Ticket settings' },
   common: {
     search: 'Search', reset: 'Reset', create: 'New', edit: 'Edit', save: 'Save', cancel: 'Cancel',
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
@@ -234,6 +234,24 @@ const en: typeof zh = {
     sources: { call: 'Call', voicemail: 'Voicemail', email: 'E-mail', walk_in: 'Walk-in', web: 'Web form', authority: 'From an authority' },
     slaStates: { ok: 'On track', warning: 'Due soon', breached: 'Breached', paused: 'Paused', met: 'Met' },
     kinds: { general: 'General', complaint: 'Complaint', emergency: 'Emergency' },
+  },
+  ticketSettings: {
+    title: 'Ticket settings', types: 'Ticket types', units: 'Departments & work areas', sla: 'Time limits', canned: 'Canned responses', code: 'Code', typeName: 'Type name', kind: 'Kind',
+    fieldCount: 'Fields', newType: 'New type', defaultSeverity: 'Default severity', sort: 'Order', fields: 'Form fields',
+    fieldsHint: 'Shown in this order when a ticket is taken; do not remove or rename a field tickets already use — make it optional instead', key: 'Key', label: 'Label', labelHint: 'e.g. Room',
+    keyRule: 'starts with a lower-case letter; lower-case letters, digits and _ only; at most 32', fieldType: 'Type', rule: 'Rule', addField: 'Add field', up: 'Move up', down: 'Move down', choicesHint: 'Type a choice, press Enter', maxLength: 'Max. characters', min: 'Min', max: 'Max',
+    fieldTypes: { text: 'Text', textarea: 'Long text', integer: 'Whole number', number: 'Number', boolean: 'Yes/no', date: 'Date', datetime: 'Date & time', choice: 'Choice', phone: 'Phone' },
+    fieldRules: { boolean: 'Ticked means yes', date: 'YYYY-MM-DD', datetime: 'Date and time with time zone', phone: 'Digits, spaces, + and -' },
+    unitsHint: 'Departments dispatch, work areas do the work; the on-duty team gets emergencies, auto-assign shares tickets among members', newUnit: 'New department / work area', unitName: 'Name', parent: 'Parent',
+    unitKinds: { department: 'Department', work_area: 'Work area' },
+    slaHint: 'Click a cell to set the limits for that type and severity; grey cells use the "all types" setting, and without one the system default applies (respond in 4 working hours, resolve in 3 working days).',
+    allTypes: 'All types (default)', resolveShort: 'resolve', inherited: 'Default', workTime: 'Working hours', warnAt: 'warn at {n}%', systemDefault: 'System default',
+    minutes: '{n} min', hours: '{n} h', hoursMinutes: '{h} h {m} min', policyTitle: 'Time limits: {type} · {severity}', unitMinutes: 'minutes', unitHours: 'hours',
+    clock: 'Clock', warn: 'Warning', warnHint: '% of the limit used', workTimeHint: 'Working hours: Monday–Friday 09:00–18:00 (9 hours a working day), holidays not counted, make-up workdays counted.',
+    calendar: 'Holidays & make-up workdays', calendarCount: '{holidays} holidays · {workdays} make-up workdays; other days follow the week (Mon–Fri)', day: 'Date', dayName: 'Name', dayNameHint: 'National Day', dayKind: 'Arrangement',
+    dayKinds: { holiday: 'Holiday', workday: 'Make-up workday' }, makeWorkday: 'Make workday', makeHoliday: 'Make holiday', undoDay: 'Remove',
+    cannedHint: 'Agents pick these on the ticket page to fill in a result or a rejection note; retired ones are no longer offered', newCanned: 'New canned response', cannedTitle: 'Title', cannedBody: 'Text',
+    forType: 'For type', anyType: 'All types', retire: 'Retire', retireConfirm: 'Retire "{title}"? Agents will no longer see it.',
   },
   travel: {
     board: 'Order board',

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
-  menu: { orders: '旅游订单', assign: '订单分配', finance: '财务审核', catalogue: '线路产品', travelReport: '旅游业绩', desk: '坐席工作台', home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', knowledge: '知识库', messages: '消息中心', calls: '通话记录', wallboard: '监控大屏', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置', tickets: '工单', complaints: '投诉看板', ticketUnits: '工区看板', sla: '时限看板' },
+  menu: { orders: '旅游订单', assign: '订单分配', finance: '财务审核', catalogue: '线路产品', travelReport: '旅游业绩', desk: '坐席工作台', home: '工作台', users: '用户管理', roles: '角色权限', flows: 'IVR 流程', customers: '客户', booking: '酒店预订', groups: '团队预订', frontDesk: '前台', hotels: '酒店管理', reservations: '预订查询', knowledge: '知识库', messages: '消息中心', calls: '通话记录', wallboard: '监控大屏', agents: '坐席状态', queues: '队列', staffing: '排班测算', telephony: '语音设置', audit: '审计日志', profile: '个人设置', tickets: '工单', complaints: '投诉看板', ticketUnits: '工区看板', sla: '时限看板', ticketSettings: '工单设置' },
   common: {
     search: '搜索', reset: '重置', create: '新建', edit: '编辑', save: '保存', cancel: '取消',
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
@@ -230,6 +230,24 @@ export default {
     sources: { call: '来电', voicemail: '语音留言', email: '邮件', walk_in: '上门', web: '网页', authority: '上级下转' },
     slaStates: { ok: '正常', warning: '即将超时', breached: '已超时', paused: '已暂停', met: '已达标' },
     kinds: { general: '一般', complaint: '投诉', emergency: '紧急' },
+  },
+  ticketSettings: {
+    title: '工单设置', types: '工单类型', units: '部门与工区', sla: '时限', canned: '常用回复', code: '代码', typeName: '类型名称', kind: '类别',
+    fieldCount: '字段', newType: '新建类型', defaultSeverity: '默认严重程度', sort: '排序', fields: '表单字段',
+    fieldsHint: '受理时按此顺序显示；已有工单在用的字段请勿删除或改键，改为非必填即可', key: '键（英文）', label: '显示名称', labelHint: '如 房号',
+    keyRule: '小写字母开头，只用小写字母、数字和 _，最多 32 位', fieldType: '类型', rule: '规则', addField: '添加字段', up: '上移', down: '下移', choicesHint: '输入选项后回车', maxLength: '最多字数', min: '最小', max: '最大',
+    fieldTypes: { text: '单行文本', textarea: '多行文本', integer: '整数', number: '数字', boolean: '是/否', date: '日期', datetime: '日期时间', choice: '选项', phone: '电话' },
+    fieldRules: { boolean: '勾选即“是”', date: '年-月-日', datetime: '含时区的日期时间', phone: '数字、空格、+ 和 -' },
+    unitsHint: '部门派单，工区处理；值班组收紧急工单，自动轮派在成员间平均分配', newUnit: '新建部门/工区', unitName: '名称', parent: '上级部门',
+    unitKinds: { department: '部门', work_area: '工区' },
+    slaHint: '点击格子设置该类型、该严重程度的时限；灰色为沿用“所有类型”的设置，都没有时按系统默认（4 工作小时响应、3 个工作日解决）。',
+    allTypes: '所有类型（默认）', resolveShort: '解决', inherited: '沿用默认', workTime: '工作时间', warnAt: '{n}% 预警', systemDefault: '系统默认',
+    minutes: '{n} 分钟', hours: '{n} 小时', hoursMinutes: '{h} 小时 {m} 分', policyTitle: '时限：{type} · {severity}', unitMinutes: '分钟', unitHours: '小时',
+    clock: '计时方式', warn: '预警', warnHint: '% 时限用掉后提醒', workTimeHint: '按工作时间计时：周一至周五 09:00–18:00（每个工作日 9 小时），节假日不计，调休上班日照常计。',
+    calendar: '节假日与调休', calendarCount: '放假 {holidays} 天 · 调休上班 {workdays} 天；未列出的日子按周一至周五上班', day: '日期', dayName: '名称', dayNameHint: '国庆节', dayKind: '安排',
+    dayKinds: { holiday: '放假', workday: '调休上班' }, makeWorkday: '改为上班', makeHoliday: '改为放假', undoDay: '撤销',
+    cannedHint: '坐席在工单页点选后填入处理结果或反单说明；停用后不再出现', newCanned: '新建常用回复', cannedTitle: '标题', cannedBody: '内容',
+    forType: '适用类型', anyType: '所有类型', retire: '停用', retireConfirm: '停用“{title}”？停用后坐席不再看到这条回复。',
   },
   travel: {
     board: '订单看板',

@@ -585,7 +585,12 @@ async def update_fields(ctx: Context, ticket_id: int, values: dict[str, Any]) ->
         if ticket.status in ("closed", "merged"):
             raise TicketTransitionRefused("A closed ticket's form is not changed", field="ticket_id")
         kind = await _type(tx.session, ticket.type_id)
-        ticket.fields = custom_fields.check_values(kind.fields, {**ticket.fields, **values})
+        defined = {d["key"] for d in kind.fields}
+        # values of fields the type no longer has stay as they were recorded; only the form's
+        # current fields are checked (and what the caller sends must be one of them)
+        former = {k: v for k, v in ticket.fields.items() if k not in defined}
+        current = {k: v for k, v in ticket.fields.items() if k in defined}
+        ticket.fields = former | custom_fields.check_values(kind.fields, current | values)
         _remark(tx, ticket, "fields", ctx.actor.user_id, "修改表单："
                 + "，".join(f"{k}={v}" for k, v in values.items()), utcnow())  # fmt: skip
         return _out(ctx, ticket, await _names(tx.session, [ticket]))
