@@ -1,19 +1,20 @@
 """Templates and rules as a supervisor meets them: variables checked against the topic, the SMS
 signature and segment count (GSM-7 160/153, UCS-2 70/67), approval by someone other than the
 author with every version kept; rules that cannot work refused at their field; birthday
-greetings (marketing) held in quiet hours and never sent to a customer who opted out; a message
-sent by hand."""
+greetings (marketing) held in quiet hours and never sent to a customer who opted out; festival
+greetings once a festival; a message sent by hand."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.context import Context
+from hotline.crm.models import Customer
 from hotline.notify import rules
 from hotline.notify.models import Message
 from hotline.notify.outbox import Sender, quiet_until
@@ -101,6 +102,9 @@ async def test_rules_that_cannot_work_are_refused_at_their_field(seeded: Context
         ({"template_code": "customer.birthday.sms"}, "body.template_code"),
         ({"template_code": "no.such.template"}, "body.template_code"),
         ({"conditions": {"shoe_size": ["42"]}}, "body.conditions.shoe_size"),
+        ({"trigger": "crm.festival", "template_code": "customer.festival.sms",
+          "schedule": {"days": 0, "at": "09:00"}, "conditions": {"festival": ["中秋"]}},
+         "body.conditions.festival"),  # 中秋节: it would never fire
         ({"trigger": "hotels.arrival", "schedule": {"days": -1, "at": "17:00", "timezone": "Mars/Base"}},
          "body.schedule.timezone"),
     ]  # fmt: skip
@@ -150,6 +154,48 @@ async def test_birthday_greetings_wait_out_quiet_hours_and_skip_customers_who_op
     async with seeded.read() as session:
         assert (await session.get(Message, held.id)).status == "delivered"  # type: ignore[union-attr]  # log gateway
     await worker.stop()
+
+
+async def test_the_shipped_festival_greeting_goes_on_the_mid_autumn_festival_to_each_customer_once(
+    seeded: Context, users: Users
+) -> None:
+    agent = await users("agent1")
+    zhang = (await agent.get("/api/customers", params={"q": "13800138000"})).json()[0]
+    await agent.put(
+        f"/api/notify/customers/{zhang['id']}/opt-outs", json={"channel": "sms", "opted_out": True}
+    )
+    li = (
+        await agent.post("/api/customers", json={"name": "节日甲", "phones": [{"number": "13711114444"}]})
+    ).json()
+
+    async def greetings() -> dict[int, Message]:
+        async with seeded.read() as session:
+            rows = await session.scalars(
+                select(Message).where(Message.template_code == "customer.festival.sms")
+            )
+            return {m.customer_id: m for m in rows.all() if m.customer_id is not None}
+
+    def at(day: str, hhmm: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hhmm), tzinfo=SHANGHAI)
+
+    await rules.run_schedules(
+        seeded, now=at("2026-06-19", "09:30")
+    )  # 端午节: not one of the rule's festivals
+    await rules.run_schedules(seeded, now=at("2026-09-25", "08:59"))  # 中秋节, before its time
+    assert await greetings() == {}
+    await rules.run_schedules(seeded, now=at("2026-09-25", "09:00"))
+    sent = await greetings()
+    async with seeded.read() as session:
+        customers = await session.scalar(
+            select(func.count(Customer.id)).where(Customer.anonymised.is_(False))
+        )
+    assert len(sent) == customers and customers >= 2
+    assert "节日甲" in sent[li["id"]].body and "中秋节快乐" in sent[li["id"]].body
+    assert sent[li["id"]].status == "queued" and sent[li["id"]].recipient == "+8613711114444"
+    assert sent[zhang["id"]].status == "suppressed" and sent[zhang["id"]].reason == "opt-out"
+    for moment in (at("2026-09-25", "12:00"), at("2026-09-26", "09:00")):
+        await rules.run_schedules(seeded, now=moment)
+    assert len(await greetings()) == customers
 
 
 def test_quiet_hours_run_from_21_to_8_china_time() -> None:

@@ -1,5 +1,5 @@
-"""What the customers domain tells the rest: a customer's notices for messages (birthday
-greetings, messages sent by hand). The fields are the templates' variables."""
+"""What the customers domain tells the rest: a customer's notices for messages (birthday and
+festival greetings, messages sent by hand). The fields are the templates' variables."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from hotline.core.events import Event
+from hotline.crm.festivals import Festival
 from hotline.notify.topics import register_topic
 
 
@@ -16,7 +17,7 @@ class CustomerNotice(Event):
     name = "crm.customer"
     durable = True
 
-    occasion: Literal["birthday", "manual"]
+    occasion: Literal["birthday", "festival", "manual"]
     ref: str = Field(description="customer:<member number>", examples=["customer:88000001"])
     customer_id: int | None = Field(default=None, examples=[1])
     phone: str = Field(default="", description="首选电话", examples=["13800138000"])
@@ -27,3 +28,4 @@ class CustomerNotice(Event):
     tier: str = Field(description="会员等级代码", examples=["gold"])
     tier_name: str = Field(description="会员等级", examples=["金卡"])
     points: int = Field(description="积分", examples=[12800])
+    festival: Festival | Literal[""] = Field(default="", description="节日（节日问候）", examples=["中秋节"])

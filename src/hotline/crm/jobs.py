@@ -1,4 +1,5 @@
-"""Scheduled work of the customers domain, and its date source for notification rules (birthdays)."""
+"""Scheduled work of the customers domain, and its date sources for notification rules (birthdays,
+festivals)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hotline.core.events import Event
 from hotline.core.jobs import job_handler
 from hotline.crm import loyalty
 from hotline.crm.events import CustomerNotice
+from hotline.crm.festivals import Festival, festivals_on
 from hotline.crm.models import Customer
 from hotline.notify.topics import register_source
 
@@ -31,13 +33,13 @@ async def expire_points(ctx: Context, payload: dict[str, Any]) -> None:
 TIER_NAMES = {"standard": "普通会员", "silver": "银卡", "gold": "金卡", "platinum": "白金卡"}
 
 
-def customer_notice(customer: Customer, occasion: str) -> CustomerNotice:
+def customer_notice(customer: Customer, occasion: str, festival: Festival | None = None) -> CustomerNotice:
     phone = customer.phones[0].number if customer.phones else ""
     return CustomerNotice(
         occasion=occasion, ref=f"customer:{customer.member_number}", customer_id=customer.id,
         phone=phone, email=customer.email or "", customer_name=customer.name, title=customer.title,
         member_number=customer.member_number, tier=customer.tier, tier_name=TIER_NAMES.get(customer.tier, ""),
-        points=customer.points,
+        points=customer.points, festival=festival or "",
     )  # fmt: skip
 
 
@@ -56,4 +58,18 @@ async def birthdays(ctx: Context, day: date) -> list[Event]:
         return [customer_notice(c, "birthday") for c in rows]
 
 
+async def festivals(ctx: Context, day: date) -> list[Event]:
+    """Every customer on a festival's day (春节, 中秋节 …), once per festival of the day; none on
+    other days. A rule names the festivals it greets on (`festival=春节,中秋节`) and the tiers."""
+    names = festivals_on(day)
+    if not names:
+        return []
+    async with ctx.read() as session:
+        rows = (await session.scalars(
+            select(Customer).where(Customer.anonymised.is_(False)).order_by(Customer.id)
+        )).all()  # fmt: skip
+        return [customer_notice(c, "festival", name) for name in names for c in rows]
+
+
 register_source("crm.birthday", CustomerNotice, "客户生日", birthdays)
+register_source("crm.festival", CustomerNotice, "节日（春节、中秋节…）", festivals)

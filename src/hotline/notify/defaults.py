@@ -1,7 +1,8 @@
 """The templates and rules Hotline ships with, in Chinese: booking confirmations (SMS and
 e-mail), changes, cancellations, the SMS to a late guest who cannot be reached, the reminder at
-17:00 the day before arrival, birthday greetings at 09:00, a ticket's result and its closing.
-Loaded once, live, and edited from then on like any other template (a new version, approved)."""
+17:00 the day before arrival, birthday greetings at 09:00, greetings on 春节 and 中秋节 at 09:00,
+a ticket's result and its closing. Loaded once, live, and edited from then on like any other
+template (a new version, approved)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ TEMPLATES = (
     ("customer.birthday.sms", "sms", "crm.customer", "marketing", "生日祝福", "",
      SIGN + "亲爱的{{customer_name}}{{title}}，祝您生日快乐！生日当月入住可享{{tier_name}}专属礼遇，期待再次为您服务。"  # noqa: E501
      "回复TD退订"),
+    ("customer.festival.sms", "sms", "crm.customer", "marketing", "节日问候", "",
+     SIGN + "亲爱的{{customer_name}}{{title}}，{{festival}}快乐！感谢您一路相伴，英冠酒店祝您和家人阖家幸福、万事如意。"  # noqa: E501
+     "回复TD退订"),
     ("ticket.result.sms", "sms", "tickets.ticket", "service", "工单处理结果短信", "",
      SIGN + "{{customer_name}}{{title_of_address}}您好，您反映的“{{title}}”（工单号{{number}}）"
      "已处理：{{result}}。如有疑问请致电4008002000。"),
@@ -54,6 +58,13 @@ RULES = (
     ("未到店联系不上发短信", "reservation.unreachable.sms", "hotels.reservation:unreachable", None),
     ("入住前一天17:00提醒", "reservation.reminder.sms", "hotels.arrival", {"days": -1, "at": "17:00"}),
     ("生日当天09:00祝福", "customer.birthday.sms", "crm.birthday", {"days": 0, "at": "09:00"}),
+    (
+        "春节、中秋节09:00问候",
+        "customer.festival.sms",
+        "crm.festival",
+        {"days": 0, "at": "09:00"},
+        {"festival": ["春节", "中秋节"]},
+    ),
     ("工单处理结果短信告知", "ticket.result.sms", "tickets.ticket:result", None),
     ("工单办结短信", "ticket.closed.sms", "tickets.ticket:closed", None),
 )
@@ -61,10 +72,11 @@ RULES = (
 
 async def load(
     ctx: Context, templates: tuple[tuple[str, ...], ...] = TEMPLATES,
-    rules: tuple[tuple[str, str, str, dict[str, Any] | None], ...] = RULES,
+    rules: tuple[tuple[Any, ...], ...] = RULES,
 ) -> int:  # fmt: skip
-    """Add the shipped templates and rules that are missing; returns how many were added. Other
-    domains pass their own (travel/notices.py)."""
+    """Add the shipped templates and rules that are missing; returns how many were added. A rule is
+    (name, template, trigger, schedule[, conditions]). Other domains pass their own
+    (travel/notices.py)."""
     added = 0
     async with ctx.write() as tx:
         have = set((await tx.session.scalars(select(Template.code))).all())
@@ -75,10 +87,10 @@ async def load(
                                         approved_at=utcnow(), note="shipped with Hotline"))  # fmt: skip
                 added += 1
         named = set((await tx.session.scalars(select(Rule.name))).all())
-        for name, template_code, trigger, schedule in rules:
+        for name, template_code, trigger, schedule, *conditions in rules:
             if name not in named:
                 timed = {**schedule, "timezone": "Asia/Shanghai"} if schedule else None
                 tx.session.add(Rule(name=name, template_code=template_code, trigger=trigger, schedule=timed,
-                                    conditions={}, active=True))  # fmt: skip
+                                    conditions=conditions[0] if conditions else {}, active=True))  # fmt: skip
                 added += 1
     return added

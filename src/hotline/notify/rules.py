@@ -6,7 +6,6 @@ edited in the UI; events are handled by the sender's loop, schedules by the job
 
 from __future__ import annotations
 
-import typing
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -27,11 +26,13 @@ from hotline.notify.schemas import RuleIn, RuleOut
 from hotline.notify.templates import live
 
 log = structlog.get_logger(__name__)
+SCHEDULE_BATCH = 500
+"""Messages of a schedule queued per transaction: a crash part-way is finished by the next run
+(each message has its idempotency key), and writers are never held for long."""
 
 
 def occasions(topic: str) -> list[str]:
-    annotation = topics.TOPICS[topic].model_fields["occasion"].annotation
-    return [str(a) for a in typing.get_args(annotation)]
+    return topics.choices(topic, "occasion") or []
 
 
 def matches(conditions: dict[str, list[Any]], values: dict[str, Any]) -> bool:
@@ -62,9 +63,16 @@ async def save(ctx: Context, data: RuleIn, rule_id: int | None = None) -> RuleOu
     if data.schedule is not None and data.schedule.timezone not in available_timezones():
         raise InvalidInput(f"Unknown time zone {data.schedule.timezone}", field="body.schedule.timezone")
     fields = set(topics.variables(topic))
-    for key in data.conditions:
+    for key, allowed in data.conditions.items():
         if key not in fields:
             raise InvalidInput(f"{key} is not a field of {topic}", field=f"body.conditions.{key}")
+        closed = topics.choices(topic, key)
+        unknown = [v for v in allowed if closed is not None and str(v) not in closed]
+        if unknown:
+            one_of = "、".join(v for v in closed or () if v)
+            raise InvalidInput(
+                f"{key} is never {unknown[0]}: one of {one_of}", field=f"body.conditions.{key}"
+            )
     async with ctx.write() as tx:
         template = await tx.session.scalar(
             select(Template)
@@ -151,9 +159,9 @@ async def run_schedules(ctx: Context, now: datetime | None = None) -> int:
         if local.time() < time(hour, minute):
             continue
         target = local.date() - timedelta(days=int(rule.schedule["days"]))
-        notices = await source.fetch(ctx, target)
-        async with ctx.write() as tx:
-            for notice in notices:
-                if matches(rule.conditions, notice.model_dump()):
+        notices = [n for n in await source.fetch(ctx, target) if matches(rule.conditions, n.model_dump())]
+        for start in range(0, len(notices), SCHEDULE_BATCH):  # a festival greets every customer
+            async with ctx.write() as tx:
+                for notice in notices[start : start + SCHEDULE_BATCH]:
                     queued += await _send(tx.session, rule, notice, target.isoformat(), now)
     return queued

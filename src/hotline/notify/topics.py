@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from hotline.core.context import Context
 from hotline.core.events import Event
@@ -60,3 +60,18 @@ def sample(topic: str) -> dict[str, Any]:
     """Made-up values for a preview: each field's first example."""
     event_type = TOPICS[topic]
     return {name: (field.examples or [""])[0] for name, field in event_type.model_fields.items()}
+
+
+def choices(topic: str, field: str) -> list[str] | None:
+    """The values a field of a topic can take when it is a closed list (a `Literal`: occasions,
+    festivals), else None."""
+
+    def flat(annotation: Any) -> list[str] | None:
+        if get_origin(annotation) is Literal:
+            return [str(a) for a in get_args(annotation)]
+        parts = [flat(a) for a in get_args(annotation)]
+        if not parts or any(p is None for p in parts):
+            return None
+        return [value for p in parts for value in p or ()]
+
+    return flat(TOPICS[topic].model_fields[field].annotation)
