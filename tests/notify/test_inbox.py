@@ -1,6 +1,7 @@
 """In-app notices for staff: a template waiting for approval rings the approver's bell at once
 over the live socket (and is in their inbox after a reload); the decision goes back to the
-author; a paper booking in conflict tells the hotel desk; nobody reads anyone else's notices."""
+author; a paper booking in conflict tells the hotel desk; colleagues named in a note (`@002`) are
+told; nobody reads anyone else's notices."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from tests.conftest import Users, assert_problem
 from tests.hotels.test_reservations import ids, stay
+from tests.tickets.conftest import work_order
+from tests.travel.test_workflow import enquiry, user_id
 
 CARE = {"code": "customer.hello.sms", "channel": "sms", "topic": "crm.customer", "name": "问候短信",
         "body": "【英冠酒店】{{customer_name}}{{title}}您好！"}  # fmt: skip
@@ -71,3 +74,30 @@ async def test_a_paper_conflict_tells_the_hotel_desk(seeded: Context, users: Use
     box = (await supervisor.get("/api/notify/inbox")).json()
     assert any(made["number"] in n["title"] and n["kind"] == "conflict" for n in box["items"])
     assert (await agent.get("/api/notify/inbox")).json()["unread"] == 0  # agents do not administer hotels
+
+
+async def test_colleagues_named_in_a_note_are_told_once_and_nobody_else(
+    seeded: Context, users: Users
+) -> None:
+    agent1, agent2, planner, lead = [await users(u) for u in ("agent1", "agent2", "planner", "teamlead")]
+
+    async def mentions(http: Any) -> list[dict[str, Any]]:
+        return [n for n in (await http.get("/api/notify/inbox")).json()["items"] if n["kind"] == "mention"]
+
+    ticket = (await agent1.post("/api/tickets", json=work_order())).json()
+    note = "@002 请协助核实房号；@planner 知悉。@001 @nobody zhangwei@example.com"
+    assert (await agent1.post(f"/api/tickets/{ticket['id']}/notes", json={"note": note})).status_code == 200
+    [told] = await mentions(agent2)
+    assert told["title"] == f"陈晓 在工单 {ticket['number']} 中提到您"
+    assert (told["link"], told["body"], told["read_at"]) == (f"/tickets/{ticket['id']}", note, None)
+    assert len(await mentions(planner)) == 1
+    assert await mentions(agent1) == [] and await mentions(lead) == []  # the author, and who was not named
+
+    order = await enquiry(agent1)
+    url = f"/api/travel/orders/{order['id']}"
+    await lead.post(f"{url}/assign-planner", json={"planner_id": await user_id(seeded, "planner")})
+    followed = await planner.post(f"{url}/follow-ups", json={"note": "@002 客人想要海景房，请回电确认"})
+    assert followed.status_code == 201, followed.text
+    latest = (await mentions(agent2))[0]
+    assert latest["link"] == f"/travel/orders/{order['id']}" and "的跟单中提到您" in latest["title"]
+    assert len(await mentions(agent2)) == 2 and len(await mentions(planner)) == 1

@@ -171,7 +171,7 @@ async def test_the_agent_who_took_a_call_wraps_it_up_onto_the_customers_timeline
         )
     zhang = (await agent1.get("/api/customers", params={"q": "88000001"})).json()[0]
     url = "/api/routing/calls/leg-wrap-1/wrap-up"
-    body = {"disposition": "booked", "note": "杭州西湖店 2 晚", "customer_id": zhang["id"]}
+    body = {"disposition": "booked", "note": "杭州西湖店 2 晚 @002", "customer_id": zhang["id"]}
     assert_problem(await agent2.post(url, json=body), 404, "not-found", "call_id")  # not theirs
     assert_problem(await agent1.post(url, json={**body, "disposition": "lunch"}), 422, "validation-failed",
                    "body.disposition")  # fmt: skip
@@ -179,9 +179,14 @@ async def test_the_agent_who_took_a_call_wraps_it_up_onto_the_customers_timeline
     assert done["disposition"] == "booked"
     assert_problem(await agent1.post(url, json=body), 409, "invalid-transition")  # once
     story = (await agent1.get("/api/routing/calls/leg-wrap-1/events")).json()
-    assert any(e["kind"] == "wrapped" and e["detail"] == "预订成功: 杭州西湖店 2 晚" for e in story)
+    assert any(e["kind"] == "wrapped" and e["detail"] == "预订成功: 杭州西湖店 2 晚 @002" for e in story)
     entries = (await agent1.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
     assert entries[0]["title"] == "话后小结：预订成功"
+    [told] = [n for n in (await agent2.get("/api/notify/inbox")).json()["items"] if n["kind"] == "mention"]
+    assert (told["title"], told["link"]) == (
+        "陈晓 在通话小结（预订成功）中提到您",
+        f"/customers/{zhang['id']}",
+    )
 
 
 async def test_a_new_callers_file_and_a_members_new_number_come_from_the_call(

@@ -5,11 +5,12 @@ a live event to their open browsers (the bell's count goes up at once)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from pydantic import Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import User, UserRole
@@ -57,6 +58,23 @@ async def tell(
         )
         told += 1
     return told
+
+
+MENTION = re.compile(r"@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+
+
+async def mention(tx: Tx, text: str, *, author: int | None, title: str, link: str = "") -> int:
+    """The people a note names — `@001` by work number, `@planner` by login — are told once each,
+    with the note; not its author, and not names that are no one's (left as written)."""
+    handles = set(MENTION.findall(text))
+    if not handles:
+        return 0
+    named = await tx.session.scalars(
+        select(User.id).where(
+            User.is_active.is_(True), or_(User.work_number.in_(handles), User.username.in_(handles))
+        )
+    )
+    return await tell(tx, [u for u in named.all() if u != author], "mention", title, body=text, link=link)
 
 
 async def mine(ctx: Context, limit: int = 30) -> InboxOut:

@@ -28,6 +28,7 @@ from hotline.crm import timeline
 from hotline.crm.models import Customer
 from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
 from hotline.crm.service import mask_phone
+from hotline.notify import inbox
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.errors import WrapUpRequired
@@ -652,6 +653,9 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
         tx.publish(CallWrapped(audience=[me] if me else [], call_id=call_id, disposition=data.disposition))
         tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
                                     queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
+        where = f"/customers/{data.customer_id}" if data.customer_id is not None else "/calls"
+        await inbox.mention(tx, data.note, author=me, link=where,
+                            title=f"{ctx.actor.display_name} 在通话小结（{label}）中提到您")  # fmt: skip
     if data.customer_id is not None:
         detail = f"{label} · {data.note}" if data.note else label
         await timeline.add(
