@@ -59,7 +59,7 @@ def test_no_sequence_of_moves_reaches_an_inconsistent_ticket(
     assert replayed == ticket.status
 
 
-def test_the_processor_is_never_the_auditor() -> None:
+def test_the_processor_is_never_the_auditor_and_nobody_signs_for_a_person() -> None:
     ticket = state.Snapshot()
     for move in (
         state.Move("dispatch", 9, unit_id=1),
@@ -70,6 +70,10 @@ def test_the_processor_is_never_the_auditor() -> None:
     with pytest.raises(HotlineError) as refused:
         state.apply(ticket, state.Move("audit", 1))
     assert refused.value.code == "ticket-audit-by-processor"
+    for unsigned in (state.Move("audit", None), state.Move("send_back", None)):  # found by the property test
+        with pytest.raises(HotlineError) as refused:
+            state.apply(ticket, unsigned)
+        assert (refused.value.code, refused.value.field) == ("ticket-transition-refused", "body.action")
     assert state.apply(ticket, state.Move("audit", 2))[0].status == "audited"
 
 

@@ -105,6 +105,10 @@ class Step:
     note: str
 
 
+SIGNED = frozenset({"complete", "audit", "send_back"})
+"""Steps a person answers for: the processor's result, and the audit by someone else."""
+
+
 def allowed(status: str) -> list[str]:
     """The actions a ticket in `status` accepts."""
     return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
@@ -119,6 +123,10 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
             f"A ticket that is {ticket.status} cannot be {move.action.replace('_', ' ')}ed here",
             field="body.action", current=ticket.status, allowed=allowed(ticket.status),
         )  # fmt: skip
+    if move.action in SIGNED and move.actor_id is None:
+        raise TicketTransitionRefused(
+            f"A person signs for this ({move.action.replace('_', ' ')}), not the system", field="body.action"
+        )
     note = move.note.strip()
     if move.action in NEEDS_NOTE and not note:
         raise NoteRequired(NEEDS_NOTE[move.action], field="body.note")
@@ -148,11 +156,11 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
             raise ResultRequired("A completed ticket says what was done (the result)", field="body.result")
         nxt = replace(nxt, result=result, processor_id=move.actor_id)
     elif action == "audit":
-        if move.actor_id is not None and move.actor_id == ticket.processor_id:
+        if move.actor_id == ticket.processor_id:
             raise AuditByProcessor("The processor who did the work cannot audit it: someone else audits")
         nxt = replace(nxt, auditor_id=move.actor_id)
     elif action == "send_back":
-        if move.actor_id is not None and move.actor_id == ticket.processor_id:
+        if move.actor_id == ticket.processor_id:
             raise AuditByProcessor("The processor who did the work cannot audit it: someone else audits")
         nxt = replace(nxt, processor_id=None, result="")
     elif action == "close" and ticket.must_tell and not ticket.told:
