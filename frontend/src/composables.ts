@@ -1,7 +1,8 @@
 import { ElMessage } from 'element-plus'
-import { computed, reactive, ref } from 'vue'
+import { computed, onBeforeUnmount, reactive, ref } from 'vue'
 import { ProblemError } from './api/client'
 import { problemMessage } from './i18n'
+import { type LiveEvent, useLive } from './stores/live'
 
 /** Run an API action; show its problem as a message and keep field errors for the form. */
 export function useAction() {
@@ -41,4 +42,24 @@ export function usePaging(limit: number, load: () => Promise<void>) {
   }
 
   return { page, current, goto, search }
+}
+
+/** Reload what a view shows when its live feed says something changed (e.g. `tickets`), and after
+ *  the socket reconnects; changes close together cause one reload. For the view's setup. */
+export function useLiveReload(feed: string, reload: () => unknown, about: (event: LiveEvent) => boolean = () => true, wait = 300): void {
+  const live = useLive()
+  let timer = 0
+  const off = live.on((event) => {
+    if (event.name === 'live.hello' || (event.name.startsWith(`${feed}.`) && about(event))) {
+      window.clearTimeout(timer)
+      timer = window.setTimeout(() => void reload(), wait)
+    }
+  })
+  live.subscribe(feed)
+  live.start()
+  onBeforeUnmount(() => {
+    window.clearTimeout(timer)
+    off()
+    live.unsubscribe(feed)
+  })
 }

@@ -13,7 +13,7 @@ type Listener = (event: LiveEvent) => void
 export const useLive = defineStore('live', () => {
   const connected = ref(false)
   const listeners = new Set<Listener>()
-  const feeds = new Set<string>()
+  const feeds = new Map<string, number>()
   let socket: WebSocket | null = null
   let retry = 0
   let stopped = true
@@ -25,7 +25,7 @@ export const useLive = defineStore('live', () => {
     socket.onopen = () => {
       connected.value = true
       retry = 0
-      for (const feed of feeds) socket?.send(JSON.stringify({ subscribe: feed }))
+      for (const feed of feeds.keys()) socket?.send(JSON.stringify({ subscribe: feed }))
     }
     socket.onmessage = (message) => {
       const event = JSON.parse(String(message.data)) as LiveEvent
@@ -52,13 +52,19 @@ export const useLive = defineStore('live', () => {
     socket?.close()
   }
 
-  /** Ask for a feed (e.g. the wallboard); kept across reconnects. */
+  /** Ask for a feed (e.g. the wallboard); kept across reconnects. Counted: the feed stays until
+   *  every view that asked for it has let it go (a view mounting before the last one unmounts). */
   function subscribe(feed: string): void {
-    feeds.add(feed)
-    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ subscribe: feed }))
+    feeds.set(feed, (feeds.get(feed) ?? 0) + 1)
+    if (feeds.get(feed) === 1 && socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ subscribe: feed }))
   }
 
   function unsubscribe(feed: string): void {
+    const left = (feeds.get(feed) ?? 0) - 1
+    if (left > 0) {
+      feeds.set(feed, left)
+      return
+    }
     feeds.delete(feed)
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ unsubscribe: feed }))
   }

@@ -72,9 +72,14 @@ async def live(websocket: WebSocket, ctx: Annotated[Context | None, Depends(sign
                 state.desks.closed(user_id, queue)
 
 
-FEEDS = {"wallboard": Permission.AGENTS_READ, "desk": Permission.CALLS_HANDLE}
+FEEDS = {
+    "wallboard": Permission.AGENTS_READ,
+    "desk": Permission.CALLS_HANDLE,
+    "tickets": Permission.TICKETS_READ,
+}
 """What a browser may subscribe to (`{"subscribe": "wallboard"}`), and the permission it takes.
-`desk` is the agent desktop saying it is open (nothing is pushed on it)."""
+`desk` is the agent desktop saying it is open (nothing is pushed on it); `tickets` says which
+ticket moved, for open lists and boards to reload."""
 
 
 async def _listen(websocket: WebSocket, ctx: Context, state: AppState, queue: asyncio.Queue[Any]) -> None:

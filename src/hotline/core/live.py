@@ -1,5 +1,6 @@
 """Who is listening live: each signed-in browser tab holds a queue here, and events that carry
-an `audience` (user ids) are put on their queues. The WebSocket route (api/live.py) drains them.
+an `audience` (user ids) are put on their queues; events of a `feed` (ClassVar, e.g. "tickets")
+go to the tabs subscribed to it. The WebSocket route (api/live.py) drains them.
 With the Redis bus every node sees every event, so a user is reached wherever they are connected."""
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ class Hub:
 
     async def _on_event(self, event: Event) -> None:
         audience = getattr(event, "audience", None)
-        if not audience:
+        feed = getattr(event, "feed", None)
+        if not audience and not feed:
             return
         payload = {"name": event.name, "data": event.model_dump(mode="json")}
-        for user_id in audience:
+        if feed:
+            self.push(feed, payload)
+        for user_id in audience or ():
             for queue in self._queues.get(user_id, ()):
                 with contextlib.suppress(asyncio.QueueFull):  # a stuck tab misses pushes, not data
                     queue.put_nowait(payload)

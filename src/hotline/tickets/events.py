@@ -34,9 +34,11 @@ class TicketNotice(Event):
 
 
 class TicketChanged(Event):
-    """A ticket moved (for open lists and boards to refresh); not durable."""
+    """A ticket moved: pushed on the `tickets` feed for open lists and boards to reload (no
+    personal data in it); not durable."""
 
     name: ClassVar[str] = "tickets.changed"
+    feed: ClassVar[str] = "tickets"
     ticket_id: int
     number: str
     status: str
