@@ -85,13 +85,14 @@ async def test_colleagues_named_in_a_note_are_told_once_and_nobody_else(
         return [n for n in (await http.get("/api/notify/inbox")).json()["items"] if n["kind"] == "mention"]
 
     ticket = (await agent1.post("/api/tickets", json=work_order())).json()
-    note = "@002 请协助核实房号；@planner 知悉。@001 @nobody zhangwei@example.com"
+    note = "@002 请协助核实房号；@planner 知悉。@001 @finance @nobody zhangwei@example.com"
     assert (await agent1.post(f"/api/tickets/{ticket['id']}/notes", json={"note": note})).status_code == 200
     [told] = await mentions(agent2)
     assert told["title"] == f"陈晓 在工单 {ticket['number']} 中提到您"
     assert (told["link"], told["body"], told["read_at"]) == (f"/tickets/{ticket['id']}", note, None)
     assert len(await mentions(planner)) == 1
     assert await mentions(agent1) == [] and await mentions(lead) == []  # the author, and who was not named
+    assert await mentions(await users("finance")) == []  # named, but may not read tickets
 
     order = await enquiry(agent1)
     url = f"/api/travel/orders/{order['id']}"

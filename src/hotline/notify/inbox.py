@@ -63,9 +63,12 @@ async def tell(
 MENTION = re.compile(r"@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
 
 
-async def mention(tx: Tx, text: str, *, author: int | None, title: str, link: str = "") -> int:
+async def mention(
+    tx: Tx, text: str, *, author: int | None, title: str, link: str, readers: Permission
+) -> int:
     """The people a note names — `@001` by work number, `@planner` by login — are told once each,
-    with the note; not its author, and not names that are no one's (left as written)."""
+    with the note; not its author, not names that are no one's (left as written), and not people
+    who may not read what the note is on (`readers`)."""
     handles = set(MENTION.findall(text))
     if not handles:
         return 0
@@ -74,7 +77,9 @@ async def mention(tx: Tx, text: str, *, author: int | None, title: str, link: st
             User.is_active.is_(True), or_(User.work_number.in_(handles), User.username.in_(handles))
         )
     )
-    return await tell(tx, [u for u in named.all() if u != author], "mention", title, body=text, link=link)
+    allowed = set(await holders_of(tx.session, readers))
+    told = [u for u in named.all() if u != author and u in allowed]
+    return await tell(tx, told, "mention", title, body=text, link=link)
 
 
 async def mine(ctx: Context, limit: int = 30) -> InboxOut:

@@ -654,7 +654,7 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
         tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
                                     queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
         where = f"/customers/{data.customer_id}" if data.customer_id is not None else "/calls"
-        await inbox.mention(tx, data.note, author=me, link=where,
+        await inbox.mention(tx, data.note, author=me, link=where, readers=Permission.CUSTOMERS_READ,
                             title=f"{ctx.actor.display_name} 在通话小结（{label}）中提到您")  # fmt: skip
     if data.customer_id is not None:
         detail = f"{label} · {data.note}" if data.note else label

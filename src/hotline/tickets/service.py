@@ -575,8 +575,9 @@ async def add_note(ctx: Context, ticket_id: int, note: str, *, now: datetime | N
         ticket = await _ticket(tx.session, ticket_id, lock=True)
         _remark(tx, ticket, "note", ctx.actor.user_id, note, now)
         ticket.updated_at = now
-        await inbox.mention(tx, note, author=ctx.actor.user_id, link=f"/tickets/{ticket.id}",
-                            title=f"{ctx.actor.display_name} 在工单 {ticket.number} 中提到您")  # fmt: skip
+        said = f"{ctx.actor.display_name} 在工单 {ticket.number} 中提到您"
+        await inbox.mention(tx, note, author=ctx.actor.user_id, title=said, link=f"/tickets/{ticket.id}",
+                            readers=P.TICKETS_READ)  # fmt: skip
         return _out(ctx, ticket, await _names(tx.session, [ticket]))
 
 

@@ -643,9 +643,8 @@ async def follow_up(ctx: Context, order_id: int, data: FollowUpIn) -> OrderDetai
         order.next_contact_at = data.next_contact_at
         _record(tx, order, ctx.actor.user_id, "follow_up", order.state, data.note)
         said = f"{ctx.actor.display_name} 在订单 {order.number} 的跟单中提到您"
-        await inbox.mention(
-            tx, data.note, author=ctx.actor.user_id, title=said, link=f"/travel/orders/{order.id}"
-        )
+        await inbox.mention(tx, data.note, author=ctx.actor.user_id, title=said,
+                            link=f"/travel/orders/{order.id}", readers=Permission.ORDERS_READ)  # fmt: skip
     return await _finish(ctx, order_id)
 
 
