@@ -13,14 +13,16 @@ from hotline.crm.festivals import Festival, festivals_on
 
 def test_the_festivals_of_2026_and_2027_fall_on_their_days() -> None:
     expected: dict[date, Festival] = {
-        date(2026, 1, 1): "元旦", date(2026, 2, 17): "春节", date(2026, 3, 3): "元宵节",
+        date(2026, 1, 1): "元旦", date(2026, 2, 16): "除夕", date(2026, 2, 17): "春节",
+        date(2026, 3, 3): "元宵节", date(2026, 5, 1): "劳动节",
         date(2026, 6, 19): "端午节", date(2026, 8, 19): "七夕", date(2026, 9, 25): "中秋节",
         date(2026, 10, 18): "重阳节", date(2026, 10, 1): "国庆节",
         date(2027, 2, 6): "春节", date(2027, 9, 15): "中秋节",
     }  # fmt: skip
     for day, festival in expected.items():
         assert festivals_on(day) == [festival], day
-    assert festivals_on(date(2026, 2, 16)) == []  # 除夕 is a day off, not 春节
+    assert festivals_on(date(2026, 2, 15)) == []  # the first day off is not a festival
+    assert festivals_on(date(2027, 2, 5)) == ["除夕"]  # the 29th of a short twelfth month
     assert festivals_on(date(2020, 10, 1)) == ["中秋节", "国庆节"]
     assert festivals_on(date(2200, 1, 1)) == ["元旦"]  # past the lunar tables: no error
 
