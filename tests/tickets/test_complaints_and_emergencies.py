@@ -44,12 +44,21 @@ async def test_a_complaint_from_an_authority_is_investigated_escalated_told_and_
 
     await act(dept5, ticket["id"], "complete", result="导游已停职培训，向游客退还购物差价")
     await act(supervisor, ticket["id"], "audit")
+    ref = f"ticket:{ticket['number']}:result"
+
+    async def result_calls(status: str) -> list[dict[str, object]]:
+        tasks = (await agent.get("/api/routing/callbacks", params={"status": status})).json()
+        return [t for t in tasks if t["call_id"] == ref]
+
+    [call] = await result_calls("open")  # an agent is to ring 张伟 with the result
+    assert call["reason"] == "tell_result" and str(call["phone"]).endswith("8000")
     assert_problem(await act(agent, ticket["id"], "close"), 409, "ticket-result-not-told")
     assert "close" not in (await agent.get(f"/api/tickets/{ticket['id']}")).json()["actions"]
     assert_problem(await agent.post(f"/api/tickets/{ticket['id']}/tell", json={"channel": "phone"}), 422,
                    "invalid-input", "body.note")  # fmt: skip
     told = (await agent.post(f"/api/tickets/{ticket['id']}/tell", json={"channel": "sms"})).json()
     assert told["told_by"] == "sms"
+    assert await result_calls("open") == [] and len(await result_calls("done")) == 1  # told: no call needed
     async with seeded.read() as session:
         sent = (await session.scalars(select(DomainEvent).where(DomainEvent.name == "tickets.ticket"))).all()
     result = [e.data for e in sent if e.data["occasion"] == "result"]

@@ -527,11 +527,20 @@ async def transition(
         moved = _out(ctx, ticket, await _names(tx.session, [ticket]))
     if data.action in TIMELINE:
         await _after(ctx, moved, TIMELINE[data.action])
+    system = ctx.as_actor(Actor.system("tickets"))
     if data.action == "close" and kind.kind == "emergency" and moved.phone:
         # after-care (S5): someone calls the rescued customer back
-        await center.open_call_task(ctx.as_actor(Actor.system("tickets")), ticket.phone, f"ticket:{moved.number}",  # noqa: E501
-                                    "aftercare", queue="emergency")  # fmt: skip
+        await center.open_call_task(
+            system, ticket.phone, f"ticket:{moved.number}", "aftercare", queue="emergency"
+        )
+    if data.action == "audit" and kind.kind == "complaint" and moved.phone and ticket.told_at is None:
+        # the audited result is the customer's to hear (S3): a call for an agent, unless told by SMS first
+        await center.open_call_task(system, ticket.phone, _result_call(moved.number), "tell_result")
     return moved
+
+
+def _result_call(number: str) -> str:
+    return f"ticket:{number}:result"
 
 
 async def assign(ctx: Context, ticket_id: int, assignee_id: int | None, note: str = "",
@@ -692,7 +701,9 @@ async def tell_result(ctx: Context, ticket_id: int, channel: str, note: str = ""
         unit_name = (await _unit(tx.session, ticket.unit_id)).name if ticket.unit_id else ""
         if channel == "sms":
             tx.publish(await _notice(tx.session, ticket, kind, "result", unit_name))
-        return _out(ctx, ticket, await _names(tx.session, [ticket]))
+        told = _out(ctx, ticket, await _names(tx.session, [ticket]))
+    await center.close_call_task(ctx, _result_call(told.number), said)  # the agents' call is done
+    return told
 
 
 async def rate(ctx: Context, ticket_id: int, score: int, note: str = "") -> TicketOut:
