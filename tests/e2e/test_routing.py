@@ -3,6 +3,7 @@ the calls page says which agent answered and why; agents set their own state in 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -142,6 +143,18 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         timeline = page.request.get("/api/customers?q=88000001").json()[0]
         entries = page.request.get(f"/api/customers/{timeline['id']}/timeline").json()["items"]
         assert any(number in (e["detail"] or "") for e in entries)
+        # back on the desktop the call is still there (D3): he also asks about breakfast, a ticket for it
+        page.get_by_test_id("nav-desktop").click()
+        expect(page.get_by_test_id("desk-pop")).to_contain_text("张伟 先生")
+        expect(page.get_by_test_id("desk-wrapped")).to_be_visible()
+        page.get_by_test_id("desk-ticket").click()
+        expect(page.get_by_test_id("ticket-member")).to_have_value("88000001")
+        page.get_by_test_id("ticket-type-consultation").click()
+        page.get_by_test_id("ticket-title").fill("咨询徐家汇店早餐时间")
+        page.get_by_test_id("ticket-submit").click()
+        ticket = page.get_by_test_id("ticket-number").inner_text()
+        calls = page.request.get(f"/api/routing/calls/{call_id}/events").json()
+        assert any(e["kind"] == "ticket" and ticket in e["detail"] for e in calls)
 
 
 def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
@@ -169,6 +182,17 @@ def test_a_new_caller_gets_a_file_from_the_desktop_during_the_call(
         assert caller.wait(timeout=60) == 0
         page.get_by_test_id("desk-wrap-save").click()
         expect(page.get_by_test_id("desk-wrapped")).to_be_visible()
+        # she also wants a tour: a travel order from the call, for her file (D3)
+        call_id = page.get_by_test_id("desk-pop").get_attribute("data-call-id")
+        page.get_by_test_id("desk-order").click()
+        expect(page.get_by_test_id("order-contact")).to_have_value("钱多多")
+        page.get_by_test_id("order-phone").fill("13655550123")
+        page.get_by_test_id("order-wish").fill("春节带父母去三亚")
+        page.get_by_test_id("order-create").click()
+        expect(page).to_have_url(re.compile(r"/travel/orders/\d+$"))
+        calls = page.request.get(f"/api/routing/calls/{call_id}/events").json()
+        assert any(e["kind"] == "order" for e in calls)
+        page.get_by_test_id("nav-desktop").click()
         page.get_by_test_id("desk-open-file").click()
         expect(page.get_by_test_id("customer-title")).to_contain_text("钱多多")
         expect(page.get_by_test_id("customer-timeline")).to_contain_text("话后小结：预订成功")
