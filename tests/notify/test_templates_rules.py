@@ -167,6 +167,10 @@ async def test_the_shipped_festival_greeting_goes_on_the_mid_autumn_festival_to_
     li = (
         await agent.post("/api/customers", json={"name": "节日甲", "phones": [{"number": "13711114444"}]})
     ).json()
+    offered = {x["name"]: x["choices"] for x in (await agent.get("/api/notify/topics")).json()}
+    assert {"春节", "中秋节", "除夕"} <= set(
+        offered["crm.customer"]["festival"]
+    )  # what the rule editor offers
 
     async def greetings() -> dict[int, Message]:
         async with seeded.read() as session:

@@ -7817,6 +7817,13 @@ export interface components {
             };
             /** Occasions */
             occasions: string[];
+            /**
+             * Choices
+             * @description Fields with a closed list of values (festival: 春节, 中秋节…)
+             */
+            choices?: {
+                [key: string]: string[];
+            };
         };
         /**
          * TransferIn

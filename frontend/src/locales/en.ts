@@ -95,7 +95,7 @@ const en: typeof zh = {
     reason: 'Note', resend: 'Resend', newTemplate: 'New template', templateName: 'Name', purpose: 'Kind', approve: 'Approve', reject: 'Reject', submitted: 'Submitted for a supervisor’s approval',
     editTemplate: 'Edit template (saved as a new version)', topic: 'About', subject: 'Subject', variables: 'Variables (click to insert)', preview: 'Preview (sample data)',
     segments: '{n} characters, {parts} SMS ({encoding})', approvalHint: 'Saving makes a new version; it goes live once another supervisor approves it. Old versions are kept.', submit: 'Submit for approval',
-    newRule: 'New rule', ruleName: 'Rule', trigger: 'Trigger', template: 'Template', conditions: 'Conditions', immediately: 'As soon as it happens',
+    newRule: 'New rule', ruleName: 'Rule', trigger: 'Trigger', template: 'Template', conditions: 'Conditions', conditionFields: 'Fields: {fields}', conditionChoices: '{field} is one of: {values}', immediately: 'As soon as it happens',
     schedule: '{days} days from the date, at {at}', onEvent: 'Event: {what}', onDate: 'Date: {what}', daysAt: 'days, at', kind: 'Delivery', password: 'Password',
     keepPassword: 'Set (leave empty to keep)', logHint: 'Log only: messages stay in the outbox and are not sent (demo and tests).',
     sendSms: 'Send SMS', sendTitle: 'Send to {name}', optOut: 'No marketing SMS', optOutEmail: 'No marketing e-mail', history: 'Messages', sent: 'Queued for sending',

@@ -93,7 +93,7 @@ export default {
     reason: '说明', resend: '重发', newTemplate: '新建模板', templateName: '模板名称', purpose: '类型', approve: '批准', reject: '驳回', submitted: '已提交，等待主管审批',
     editTemplate: '编辑模板（保存为新版本）', topic: '用于', subject: '邮件标题', variables: '可用变量（点击插入）', preview: '预览（示例数据）',
     segments: '{n} 字，{parts} 条短信（{encoding}）', approvalHint: '保存后生成新版本，由另一位主管批准后生效；旧版本保留。', submit: '提交审批',
-    newRule: '新建规则', ruleName: '规则名称', trigger: '触发', template: '模板', conditions: '条件', immediately: '事件发生时立即发送',
+    newRule: '新建规则', ruleName: '规则名称', trigger: '触发', template: '模板', conditions: '条件', conditionFields: '可用字段：{fields}', conditionChoices: '{field} 可选：{values}', immediately: '事件发生时立即发送',
     schedule: '相对日期 {days} 天，{at} 发送', onEvent: '事件：{what}', onDate: '日期：{what}', daysAt: '天，时间', kind: '发送方式', password: '密码',
     keepPassword: '已设置（留空不修改）', logHint: '仅记录：消息保存在发送记录中，不真正发出（演示与测试用）。',
     sendSms: '发短信', sendTitle: '给 {name} 发送', optOut: '退订营销短信', optOutEmail: '退订营销邮件', history: '消息记录', sent: '已加入发送队列',

@@ -71,6 +71,9 @@ class TopicOut(Output):
     name: str
     variables: dict[str, str]
     occasions: list[str]
+    choices: dict[str, list[str]] = Field(
+        default_factory=dict, description="Fields with a closed list of values (festival: 春节, 中秋节…)"
+    )
 
 
 class SourceOut(Output):

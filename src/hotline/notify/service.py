@@ -221,8 +221,12 @@ async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) 
 def topic_list() -> list[dict[str, Any]]:
     from hotline.notify.rules import occasions
 
+    def closed(topic: str) -> dict[str, list[str]]:
+        lists = {field: topics.choices(topic, field) for field in topics.variables(topic)}
+        return {field: [v for v in values if v] for field, values in lists.items() if values}
+
     return [
-        {"name": n, "variables": topics.variables(n), "occasions": occasions(n)}
+        {"name": n, "variables": topics.variables(n), "occasions": occasions(n), "choices": closed(n)}
         for n in sorted(topics.TOPICS)
     ]
 
