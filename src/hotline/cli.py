@@ -238,20 +238,97 @@ def demo_data(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit log's hash chain; exit 1 if any entry was altered or removed."""
-    from hotline.core.audit import verify_chain
+    """Check the audit log's hash chain and compare it with the signed checkpoints; exit 1 naming
+    every problem (an entry altered or removed, the newest entries cut off, a checkpoint forged,
+    removed or missing) with the time window it concerns."""
+    from hotline.admin import audit
 
-    async def work(ctx: Any) -> Any:
-        async with ctx.read() as session:
-            return await verify_chain(session)
-
-    result = run(lambda: _with_context(work))
-    if not result.ok:
+    report, _row = run(lambda: _with_context(lambda ctx: audit.verify(ctx, "cli"), "cli:audit"))
+    if not report.ok:
+        for problem in report.problems:
+            window = problem.window()
+            typer.secho(
+                f"  [{problem.kind}] {problem.message}" + (f" (window: {window})" if window else ""), err=True
+            )
         fail(
-            f"audit chain broken at entry {result.first_bad_seq}: {result.reason} "
-            f"({result.checked} entries verified before it)"
+            f"audit trail does not verify: {len(report.problems)} problem(s); "
+            f"{report.entries} entries and {report.checkpoints} checkpoints read"
         )
-    typer.echo(f"audit log intact: {result.checked} entries verified")
+    last = report.last_checkpoint
+    typer.echo(
+        f"audit log intact: {report.entries} entries verified against {report.checkpoints} checkpoint(s)"
+        + (
+            f"; last checkpoint {last.n} at {last.at.isoformat(timespec='seconds')} (entry {last.seq}, "
+            f"key {last.key})"
+            if last
+            else ""
+        )
+        + (f"; {report.unanchored} newer entries not yet checkpointed" if report.unanchored else "")
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit log's head now and append it to the checkpoint file (the server does this
+    every few minutes, at start-up and at shutdown)."""
+    from hotline.admin import audit
+
+    checkpoint = run(lambda: _with_context(lambda ctx: audit.take_checkpoint(ctx, "manual"), "cli:audit"))
+    if checkpoint is not None:
+        typer.echo(
+            f"checkpoint {checkpoint.n}: entry {checkpoint.seq} at "
+            f"{checkpoint.at.isoformat(timespec='seconds')}, signed with key {checkpoint.key} "
+            f"-> {get_settings().audit_checkpoint_file}"
+        )
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    out: Annotated[
+        str | None, typer.Option(help="Where to write the private key (default: HOTLINE_AUDIT_KEY_FILE).")
+    ] = None,
+) -> None:
+    """Make a new Ed25519 key for signing checkpoints: the private key to OUT (never overwritten,
+    mode 0600), its public key added to the keyring and printed. To rotate, make one to a new file
+    and point HOTLINE_AUDIT_KEY_FILE at it; the keyring keeps the old public key."""
+    from pathlib import Path
+
+    from hotline.core.audit_keys import AuditKeyError, generate_key, public_text
+
+    settings = get_settings()
+    path = Path(out) if out else settings.audit_key_file
+    try:
+        key = generate_key(path, settings.audit_keyring_file, note=f"hotline audit keygen --out {path}")
+    except AuditKeyError as exc:
+        fail(exc.detail)
+        return
+    typer.echo(f"private key: {path} (keep it off the database server's backups, mode 0600)")
+    typer.echo(f"key id:      {key.id}")
+    typer.echo(f"public key:  {public_text(key.public)}")
+    typer.echo(f"keyring:     {settings.audit_keyring_file}")
+
+
+@audit_app.command("keys")
+def audit_keys() -> None:
+    """List the keyring: the public keys checkpoints may be signed with."""
+    from hotline.core.audit_keys import AuditKeyError, Keyring, load_signing_key, public_text
+
+    settings = get_settings()
+    try:
+        keyring = Keyring.load(settings.audit_keyring_file)
+        current = load_signing_key(settings, create=False)
+    except AuditKeyError as exc:
+        fail(exc.detail)
+        return
+    if not keyring.entries:
+        typer.echo(f"the keyring {settings.audit_keyring_file} is empty")
+    for entry in keyring.entries.values():
+        mark = " (signs now)" if current is not None and current.id == entry.id else ""
+        typer.echo(f"{entry.id}  {public_text(entry.public)}  added {entry.added_at}{mark}  {entry.note}")
+    if current is not None and current.id not in keyring.entries:
+        typer.secho(
+            f"the signing key {current.id} is not in the keyring: its checkpoints will not verify", err=True
+        )
 
 
 def _flow(name_or_file: str) -> Any:
