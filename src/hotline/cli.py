@@ -331,6 +331,95 @@ def audit_keys() -> None:
         )
 
 
+def _signer_or_none(settings: Any) -> Any:
+    """The checkpoint signer, or None (with a warning) where this machine holds no key."""
+    from hotline.admin import audit
+    from hotline.core.audit_keys import AuditKeyError
+
+    try:
+        return audit.checkpointer(settings)
+    except AuditKeyError as exc:
+        typer.secho(f"warning: {exc.detail}; no checkpoint is signed", err=True)
+        return None
+
+
+@app.command("backup")
+def backup_command(
+    archive: Annotated[str, typer.Argument(help="The archive to write (.tar, or .tar.gz to compress)")],
+    pg_bin: Annotated[
+        str | None, typer.Option(help="Folder of pg_dump (default: the server's version from Debian)")
+    ] = None,
+) -> None:
+    """Back up the database, the call recordings and the audit checkpoints into one archive,
+    while the server runs; a `backup` checkpoint of the archived audit log is signed."""
+    from pathlib import Path
+
+    from hotline import domains
+    from hotline.core import backup
+    from hotline.core.db import Database
+
+    settings = get_settings()
+    domains.load_models()
+
+    async def work() -> Any:
+        db = Database(settings.database_url)
+        try:
+            return await backup.backup(
+                settings, db, Path(archive), signer=_signer_or_none(settings),
+                pg_bin=Path(pg_bin) if pg_bin else None,
+            )  # fmt: skip
+        finally:
+            await db.dispose()
+
+    result = run(work)
+    typer.echo(
+        f"backed up to {result.archive} ({result.size / 1e6:.1f} MB): "
+        f"{sum(result.counts.values())} rows in {len(result.counts)} tables, "
+        f"{result.recordings} recording file(s), audit log to entry {result.head.seq}"
+        + (f", checkpoint {result.checkpoint.n}" if result.checkpoint else ", no checkpoint (no key)")
+    )
+
+
+@app.command("restore")
+def restore_command(
+    archive: Annotated[str, typer.Argument(help="An archive made by `hotline backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that holds data (kept nowhere else!)")
+    ] = False,
+    pg_bin: Annotated[str | None, typer.Option(help="Folder of pg_restore")] = None,
+) -> None:
+    """Restore an archive into an empty database (stop the server first). Every member is checked
+    before anything changes; recordings and the checkpoint file already there are set aside."""
+    from pathlib import Path
+
+    from hotline import domains
+    from hotline.core import backup
+    from hotline.core.db import Database
+
+    settings = get_settings()
+    domains.load_models()
+
+    async def work() -> Any:
+        db = Database(settings.database_url)
+        try:
+            return await backup.restore(
+                settings, db, Path(archive), force=force, signer=_signer_or_none(settings),
+                pg_bin=Path(pg_bin) if pg_bin else None,
+            )  # fmt: skip
+        finally:
+            await db.dispose()
+
+    result = run(work)
+    for moved in result.set_aside:
+        typer.echo(f"kept what was there as {moved}")
+    typer.echo(
+        f"restored {sum(result.counts.values())} rows, {result.recordings} recording file(s), "
+        f"audit log to entry {result.head.seq}"
+        + (f"; checkpoint {result.checkpoint.n} signed" if result.checkpoint else "")
+        + ". Run `hotline db upgrade`, then `hotline audit verify`."
+    )
+
+
 def _flow(name_or_file: str) -> Any:
     from pathlib import Path
 

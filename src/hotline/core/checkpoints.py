@@ -15,6 +15,7 @@ problem with the entries and the time window it concerns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import itertools
@@ -346,13 +347,15 @@ class Checkpointer:
         now: datetime | None = None,
         head: Head | None = None,
         unless_newer_than: timedelta | None = None,
+        file_locked: bool = False,
     ) -> tuple[Checkpoint | None, list[Problem]]:
         """A checkpoint of the head (or `head`, when the caller read it from a snapshot). With
         `unless_newer_than`, nothing is taken when the last checkpoint is that recent (start-up of
-        a node while another keeps the file current). Returns it with what the quick check found."""
+        a node while another keeps the file current). Returns it with what the quick check found.
+        `file_locked`: the caller holds `file.locked()` already (a backup, around its snapshot)."""
         if reason not in REASONS:
             raise ValueError(f"unknown checkpoint reason {reason!r}")
-        async with self.file.locked():
+        async with contextlib.nullcontext() if file_locked else self.file.locked():
             last_line = await asyncio.to_thread(self.file.last_line)
             last = self.file.last()
             when = now or utcnow()
