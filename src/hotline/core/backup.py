@@ -334,8 +334,10 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
         raise BackupError(f"no archive at {archive}")
     seen: dict[str, dict[str, Any]] = {}
     manifest: dict[str, Any] | None = None
+    with archive.open("rb") as start:
+        gzipped = start.read(2) == b"\x1f\x8b"
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with tarfile.open(archive, "r:gz") if gzipped else tarfile.open(archive, "r:") as tar:
             for member in tar:
                 if member.name == MANIFEST:
                     handle = tar.extractfile(member)
