@@ -34,6 +34,7 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from hotline import __version__
 from hotline.core.audit import GENESIS
@@ -148,6 +149,10 @@ async def _run(*args: str) -> None:
 # ---------------------------------------------------------------- snapshots
 
 
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 def sqlite_path(url: str) -> Path:
     path = url.split(":///", 1)[-1]
     if not path or path.startswith(":memory:"):
@@ -258,8 +263,11 @@ async def backup(
                 snap = Snapshot("sqlite", SQLITE_MEMBER, copy, head, counts, revision)
             else:
                 dump = staging / "hotline.pgdump"
-                async with _pg_snapshot(db, dump, pg_bin) as (head, counts, revision, major):
-                    snap = Snapshot("postgresql", PG_MEMBER, dump, head, counts, revision, major)
+                try:
+                    async with _pg_snapshot(db, dump, pg_bin) as (head, counts, revision, major):
+                        snap = Snapshot("postgresql", PG_MEMBER, dump, head, counts, revision, major)
+                except (OSError, DBAPIError) as exc:
+                    raise BackupError(f"cannot read the database: {_first_line(exc)}") from exc
             if signer is not None:
                 async with db.read() as session:
                     taken, _problems = await signer.take(session, "backup", head=snap.head, file_locked=True)
@@ -432,8 +440,8 @@ async def restore(
             raise BackupError(f"{archive} holds a {kind} database; HOTLINE_DATABASE_URL is {here}")
         try:
             occupied = await holds_data(db)
-        except OSError as exc:
-            raise BackupError(f"cannot reach the database: {exc}") from exc
+        except (OSError, DBAPIError) as exc:
+            raise BackupError(f"cannot use the target database: {_first_line(exc)}") from exc
         recordings_dir = settings.recordings_dir
         has_recordings = recordings_dir.is_dir() and any(recordings_dir.iterdir())
         if (occupied or has_recordings) and not force:
