@@ -31,6 +31,15 @@ REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL")
 DEMO_PASSWORD = demo.DEMO_PASSWORD
 
 
+def audit_files(folder: Path) -> dict[str, object]:
+    """The audit signing key, keyring and checkpoint file: never the checkout's var/ in tests."""
+    return {
+        "audit_key_file": folder / "signing.key",
+        "audit_keyring_file": folder / "keyring.json",
+        "audit_checkpoint_file": folder / "checkpoints.jsonl",
+    }
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
@@ -44,6 +53,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "log_level": "WARNING",
         "session_cache_seconds": 0,
         "recordings_dir": Path(tempfile.gettempdir()) / "hotline-test-recordings",
+        **audit_files(Path(tempfile.gettempdir()) / f"hotline-test-audit-{os.getpid()}"),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -101,8 +111,8 @@ def database_url(_template: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, **audit_files(tmp_path / "audit"))
 
 
 @pytest.fixture

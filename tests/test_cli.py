@@ -8,12 +8,28 @@ import subprocess
 from hotline.core.context import Context
 
 
-def hotline(ctx: Context, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli_env(ctx: Context) -> dict[str, str]:
+    """The test's database and audit files (never the checkout's var/)."""
+    settings = ctx.settings
+    return {
+        "HOTLINE_DATABASE_URL": settings.database_url,
+        "HOTLINE_ENVIRONMENT": "test",
+        "HOTLINE_AUDIT_KEY_FILE": str(settings.audit_key_file),
+        "HOTLINE_AUDIT_KEYRING_FILE": str(settings.audit_keyring_file),
+        "HOTLINE_AUDIT_CHECKPOINT_FILE": str(settings.audit_checkpoint_file),
+        "HOTLINE_RECORDINGS_DIR": str(settings.recordings_dir),
+    }
+
+
+def hotline(
+    ctx: Context, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "HOTLINE_DATABASE_URL": ctx.settings.database_url,
+        **cli_env(ctx),
         "HOTLINE_ARGON2_TIME_COST": "1",
         "HOTLINE_ARGON2_MEMORY_KIB": "1024",
+        **(env or {}),
     }
     return subprocess.run(
         ["hotline", *args],
@@ -169,3 +185,40 @@ async def test_simulate_prints_the_figures_and_refuses_bad_options(ctx: Context)
     assert empty_day.returncode == 1 and "no queued calls on 2026-01-01" in empty_day.stderr
     not_a_date = hotline(ctx, "simulate", "--replay", "yesterday")
     assert not_a_date.returncode == 1 and "YYYY-MM-DD" in not_a_date.stderr
+
+
+async def test_audit_keygen_rotation_and_key_errors(ctx: Context, tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    made = hotline(ctx, "audit", "keygen", "--out", str(folder / "k1.pem"))
+    assert made.returncode == 0, made.stderr
+    first_id = made.stdout.split("key id:")[1].split()[0]
+    assert "public key:" in made.stdout and (folder / "k1.pem").stat().st_mode & 0o777 == 0o600
+    again = hotline(ctx, "audit", "keygen", "--out", str(folder / "k1.pem"))
+    assert again.returncode == 1 and "is never overwritten" in again.stderr
+
+    rotated = hotline(ctx, "audit", "keygen", "--out", str(folder / "k2.pem"))
+    second_id = rotated.stdout.split("key id:")[1].split()[0]
+    listed = hotline(ctx, "audit", "keys", env={"HOTLINE_AUDIT_KEY_FILE": str(folder / "k2.pem")})
+    assert first_id in listed.stdout and f"{second_id}  " in listed.stdout
+    assert "(signs now)" in listed.stdout.split(second_id)[1].splitlines()[0]
+
+    (folder / "junk.pem").write_text("not a key")
+    junk = hotline(ctx, "audit", "checkpoint", env={"HOTLINE_AUDIT_KEY_FILE": str(folder / "junk.pem")})
+    assert junk.returncode == 1 and "is not an unencrypted PEM private key" in junk.stderr
+    inline = hotline(ctx, "audit", "checkpoint", env={"HOTLINE_AUDIT_KEY": "c2hvcnQ="})
+    assert inline.returncode == 1 and "must be a 32-byte seed" in inline.stderr
+    production = hotline(
+        ctx,
+        "audit",
+        "checkpoint",
+        env={"HOTLINE_ENVIRONMENT": "production", "HOTLINE_AUDIT_KEY_FILE": str(folder / "none.pem")},
+    )
+    assert (
+        production.returncode == 1 and "no audit signing key: run `hotline audit keygen" in production.stderr
+    )
+    unwritable = hotline(
+        ctx, "audit", "checkpoint", env={"HOTLINE_AUDIT_CHECKPOINT_FILE": "/proc/nope/cp.jsonl"}
+    )
+    assert unwritable.returncode == 1 and "cannot open /proc/nope/cp.jsonl" in unwritable.stderr

@@ -7,17 +7,24 @@ data read this list and nothing else.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
+
+from hotline.core.config import Settings
 
 
 @dataclass(frozen=True)
 class BuiltinJob:
     key: str
     handler: str
-    cron: str
+    cron: str | Callable[[Settings], str]
+    """A cron expression, or how to make one from the settings (an interval that is configurable)."""
+
+    def cron_for(self, settings: Settings) -> str:
+        return self.cron if isinstance(self.cron, str) else self.cron(settings)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,10 @@ class Domain:
     """IVR lookups the domain offers: (name flows use, "module:function(ctx, variables)")."""
 
 
+def _audit_checkpoint_cron(settings: Settings) -> str:
+    return f"*/{settings.audit_checkpoint_minutes} * * * *"
+
+
 DOMAINS: tuple[Domain, ...] = (
     Domain(
         "core",
@@ -42,7 +53,11 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.admin.models",),
         api="hotline.admin.api",
         jobs_module="hotline.admin.jobs",
-        builtin_jobs=(BuiltinJob("admin.purge_sessions", "admin.purge_sessions", "17 * * * *"),),
+        builtin_jobs=(
+            BuiltinJob("admin.purge_sessions", "admin.purge_sessions", "17 * * * *"),
+            BuiltinJob("admin.audit_checkpoint", "admin.audit_checkpoint", _audit_checkpoint_cron),
+            BuiltinJob("admin.audit_verify", "admin.audit_verify", "40 4 * * *"),
+        ),
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
     Domain("routing", models=("hotline.routing.models",), api="hotline.routing.api"),

@@ -13,6 +13,7 @@ from hotline.admin.models import Department
 from hotline.admin.schemas import UserCreate
 from hotline.core.audit import AuditEntry, verify_chain
 from hotline.core.context import Context
+from tests.test_cli import cli_env
 
 
 async def chain(ctx: Context) -> tuple[bool, int | None]:
@@ -75,15 +76,24 @@ async def test_editing_or_removing_an_entry_is_detected(ctx: Context) -> None:
 async def test_cli_verify_exits_non_zero_on_a_tampered_log(ctx: Context) -> None:
     async with ctx.write() as tx:
         tx.session.add(Department(code="x", name="x", kind="department"))
-    env = {**os.environ, "HOTLINE_DATABASE_URL": ctx.settings.database_url}
+    env = {**os.environ, **cli_env(ctx)}
+    unanchored = subprocess.run(
+        ["hotline", "audit", "verify"], env=env, capture_output=True, text=True, check=False
+    )
+    assert unanchored.returncode == 1 and "[no-checkpoints]" in unanchored.stderr
+    taken = subprocess.run(
+        ["hotline", "audit", "checkpoint"], env=env, capture_output=True, text=True, check=False
+    )
+    assert taken.returncode == 0 and "checkpoint 1: entry 1" in taken.stdout, taken.stderr
     good = subprocess.run(
         ["hotline", "audit", "verify"], env=env, capture_output=True, text=True, check=False
     )
-    assert good.returncode == 0 and "1 entries verified" in good.stdout
+    assert good.returncode == 0 and "1 entries verified against 1 checkpoint(s)" in good.stdout
     async with ctx.db.write() as session:
         await session.execute(update(AuditEntry).values(after={"name": "forged"}))
     bad = subprocess.run(["hotline", "audit", "verify"], env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "broken at entry 1" in bad.stderr
+    assert "audit trail does not verify" in bad.stderr
 
 
 async def test_concurrent_writers_keep_one_unbroken_chain(ctx: Context) -> None:

@@ -29,9 +29,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("the web UI is not built: run `make frontend`")
     port = free_port()
+    folder = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
-        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}",
+        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'hotline.db'}",
+        # the audit signing key and checkpoints of this server, not the checkout's var/
+        "HOTLINE_AUDIT_KEY_FILE": str(folder / "audit" / "signing.key"),
+        "HOTLINE_AUDIT_KEYRING_FILE": str(folder / "audit" / "keyring.json"),
+        "HOTLINE_AUDIT_CHECKPOINT_FILE": str(folder / "audit" / "checkpoints.jsonl"),
         "HOTLINE_PORT": str(port),
         "HOTLINE_SIP_PORT": str(sip_port),
         "HOTLINE_LOG_LEVEL": "WARNING",

@@ -64,8 +64,11 @@ def test_wrong_password_is_shown_and_the_audit_log_records_the_sign_ins(page: Pa
     page.get_by_test_id("audit-action").press("Enter")
     expect(page.get_by_test_id("audit-table")).to_contain_text("auth.login_failed")
     expect(page.get_by_test_id("audit-table")).not_to_contain_text("tickets.update")
+    # the server signed a checkpoint when it started (security.md, "Audit checkpoints")
+    expect(page.get_by_test_id("audit-checkpoint")).to_contain_text("签名有效")
     page.get_by_test_id("audit-verify").click()
     expect(page.locator(".el-message--success")).to_contain_text("审计日志完整")
+    expect(page.get_by_test_id("audit-last-verification")).to_contain_text("通过")
 
 
 def test_switching_to_english_translates_the_shell(page: Page) -> None:

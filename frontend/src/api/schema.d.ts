@@ -309,6 +309,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Status
+         * @description The last signed checkpoint and the last verification.
+         */
+        get: operations["audit_status_api_audit_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit/verify": {
         parameters: {
             query?: never;
@@ -316,10 +336,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Verify Audit */
-        get: operations["verify_audit_api_audit_verify_get"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Verify Audit
+         * @description Verify the whole log against the signed checkpoints now; the result is kept.
+         */
+        post: operations["verify_audit_api_audit_verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3707,6 +3730,29 @@ export interface components {
              */
             owner_name: string;
         };
+        /** AuditCheckpointOut */
+        AuditCheckpointOut: {
+            /** N */
+            n: number;
+            /** Seq */
+            seq: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reason */
+            reason: string;
+            /** Key Id */
+            key_id: string;
+            /** Node */
+            node: string;
+            /**
+             * Genuine
+             * @description Its signature holds against the keyring
+             */
+            genuine: boolean;
+        };
         /** AuditEntryOut */
         AuditEntryOut: {
             /** Seq */
@@ -3739,16 +3785,72 @@ export interface components {
             /** Request Id */
             request_id: string | null;
         };
+        /** AuditProblemOut */
+        AuditProblemOut: {
+            /**
+             * Kind
+             * @description chain-broken, tail-cut, log-rewritten, checkpoint-forged, checkpoints-broken, checkpoint-gap, checkpoints-stale, no-checkpoints, checkpoint-unreadable
+             */
+            kind: string;
+            /** Message */
+            message: string;
+            /** Seq */
+            seq?: number | null;
+            /**
+             * Since
+             * @description Start of the time window concerned
+             */
+            since?: string | null;
+            /**
+             * Until
+             * @description End of the time window concerned
+             */
+            until?: string | null;
+        };
+        /** AuditStatusOut */
+        AuditStatusOut: {
+            /** Interval Minutes */
+            interval_minutes: number;
+            /**
+             * Signing Key Id
+             * @description The key this node signs with; none: no checkpoints
+             */
+            signing_key_id: string | null;
+            last_checkpoint: components["schemas"]["AuditCheckpointOut"] | null;
+            last_verification: components["schemas"]["AuditVerifyOut"] | null;
+        };
         /** AuditVerifyOut */
         AuditVerifyOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Trigger
+             * @description job, checkpoint, cli or ui
+             */
+            trigger: string;
+            /** Actor Name */
+            actor_name: string;
             /** Ok */
             ok: boolean;
-            /** Checked */
-            checked: number;
-            /** First Bad Seq */
-            first_bad_seq: number | null;
-            /** Reason */
-            reason: string | null;
+            /**
+             * Entries
+             * @description Entries whose hash chain verified
+             */
+            entries: number;
+            /** Head Seq */
+            head_seq: number;
+            /**
+             * Checkpoints
+             * @description Genuine checkpoints compared with the log
+             */
+            checkpoints: number;
+            /** Last Checkpoint At */
+            last_checkpoint_at: string | null;
+            /** Problems */
+            problems: components["schemas"]["AuditProblemOut"][];
         };
         /** AvailabilityOut */
         AvailabilityOut: {
@@ -10535,7 +10637,107 @@ export interface operations {
             };
         };
     };
-    verify_audit_api_audit_verify_get: {
+    audit_status_api_audit_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditStatusOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_audit_api_audit_verify_post: {
         parameters: {
             query?: never;
             header?: never;

@@ -175,9 +175,19 @@ const en: typeof zh = {
   rolesPage: { title: 'Roles', role: 'Role', permissions: 'Permissions' },
   audit: {
     title: 'Audit log', seq: 'No.', at: 'Time', actor: 'By', action: 'Action', entity: 'Entity',
-    entityId: 'Entity id', ip: 'IP', since: 'From', until: 'To', verify: 'Verify hash chain',
-    verifyOk: 'Audit log intact: {n} entries verified', verifyBad: 'Chain broken at entry {seq}: {reason}',
+    entityId: 'Entity id', ip: 'IP', since: 'From', until: 'To', verify: 'Verify audit log',
+    verifyOk: 'Audit log intact: {n} entries verified against {c} signed checkpoints', verifyBad: 'Audit log does not verify: {n} problem(s)',
     before: 'Before', after: 'After', field: 'Field',
+    lastCheckpoint: 'Last checkpoint: ', upToEntry: 'up to entry {seq}', key: 'key', genuine: 'signature valid', notGenuine: 'signature invalid',
+    noCheckpoint: 'no checkpoint yet', every: 'signed every {m} min', lastVerification: 'Last verification: ', passed: 'passed', failed: 'failed',
+    counted: '{n} entries and {c} checkpoints checked', neverVerified: 'never verified', window: 'time window: ', beginning: 'the beginning', now: 'now',
+    reasons: { startup: 'start-up', interval: 'interval', shutdown: 'shutdown', manual: 'manual', backup: 'backup', restore: 'restore' },
+    triggers: { job: 'scheduled job', checkpoint: 'checkpoint', cli: 'command line', ui: 'this page' },
+    problems: {
+      'chain-broken': 'Hash chain broken (an entry altered or removed)', 'tail-cut': 'Newest entries removed', 'log-rewritten': 'Log rewritten',
+      'checkpoint-forged': 'Checkpoint signature invalid', 'checkpoints-broken': 'Checkpoints removed or altered', 'checkpoint-gap': 'Checkpoints missing (a gap)',
+      'checkpoints-stale': 'Checkpoints stopped', 'no-checkpoints': 'No checkpoints', 'checkpoint-unreadable': 'Checkpoint unreadable',
+    },
   },
   profile: {
     title: 'Profile', displayName: 'Name', language: 'Language', changePassword: 'Change password',

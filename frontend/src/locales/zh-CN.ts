@@ -173,9 +173,19 @@ export default {
   rolesPage: { title: '角色权限', role: '角色', permissions: '权限' },
   audit: {
     title: '审计日志', seq: '序号', at: '时间', actor: '操作人', action: '操作', entity: '对象',
-    entityId: '对象编号', ip: 'IP', since: '开始时间', until: '结束时间', verify: '校验哈希链',
-    verifyOk: '审计日志完整：已校验 {n} 条', verifyBad: '哈希链在第 {seq} 条处断开：{reason}',
+    entityId: '对象编号', ip: 'IP', since: '开始时间', until: '结束时间', verify: '校验审计日志',
+    verifyOk: '审计日志完整：已校验 {n} 条，对照 {c} 个签名检查点', verifyBad: '审计日志校验失败：发现 {n} 个问题',
     before: '修改前', after: '修改后', field: '字段',
+    lastCheckpoint: '最近检查点：', upToEntry: '至第 {seq} 条', key: '密钥', genuine: '签名有效', notGenuine: '签名无效',
+    noCheckpoint: '尚无检查点', every: '每 {m} 分钟签名一次', lastVerification: '最近校验：', passed: '通过', failed: '未通过',
+    counted: '已校验 {n} 条、{c} 个检查点', neverVerified: '尚未校验', window: '涉及时段：', beginning: '开始', now: '现在',
+    reasons: { startup: '启动', interval: '定时', shutdown: '停机', manual: '手动', backup: '备份', restore: '恢复' },
+    triggers: { job: '定时任务', checkpoint: '检查点', cli: '命令行', ui: '页面' },
+    problems: {
+      'chain-broken': '哈希链断开（条目被修改或删除）', 'tail-cut': '末尾条目被删除', 'log-rewritten': '日志被改写',
+      'checkpoint-forged': '检查点签名无效', 'checkpoints-broken': '检查点被删除或修改', 'checkpoint-gap': '检查点缺失（时间空档）',
+      'checkpoints-stale': '检查点已停止更新', 'no-checkpoints': '没有检查点', 'checkpoint-unreadable': '检查点无法读取',
+    },
   },
   profile: {
     title: '个人设置', displayName: '姓名', language: '界面语言', changePassword: '修改密码',

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from hotline.admin import service
+from hotline.admin import audit, service
 from hotline.admin.models import User
 from hotline.admin.schemas import (
     AuditEntryOut,
     AuditFilter,
+    AuditStatusOut,
     AuditVerifyOut,
     LoginIn,
     Me,
@@ -188,12 +189,14 @@ async def list_audit(
     return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(e) for e in entries], total=total)
 
 
-@router.get("/audit/verify", tags=["audit"])
+@router.get("/audit/status", tags=["audit"])
+async def audit_status(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]) -> AuditStatusOut:
+    """The last signed checkpoint and the last verification."""
+    return await audit.status(ctx)
+
+
+@router.post("/audit/verify", tags=["audit"])
 async def verify_audit(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]) -> AuditVerifyOut:
-    result = await service.verify_audit(ctx)
-    return AuditVerifyOut(
-        ok=result.ok,
-        checked=result.checked,
-        first_bad_seq=result.first_bad_seq,
-        reason=result.reason,
-    )
+    """Verify the whole log against the signed checkpoints now; the result is kept."""
+    _report, row = await audit.verify(ctx, "ui")
+    return AuditVerifyOut.model_validate(row)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 
+from hotline.admin import audit
 from hotline.admin.models import LoginThrottle, UserSession
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -29,3 +30,15 @@ async def purge_sessions(ctx: Context, payload: dict[str, Any]) -> None:
                 or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < utcnow()),
             )
         )
+
+
+@job_handler(audit.CHECKPOINT_JOB)
+async def audit_checkpoint(ctx: Context, payload: dict[str, Any]) -> None:
+    """Sign the audit chain's head and write it outside the database (every few minutes)."""
+    await audit.take_checkpoint(ctx, "interval")
+
+
+@job_handler(audit.VERIFY_JOB)
+async def audit_verify(ctx: Context, payload: dict[str, Any]) -> None:
+    """Read the whole audit log against the checkpoints (nightly); a failure is told."""
+    await audit.verify(ctx, "job")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,3 +103,22 @@ class Department(Audited, Base):
     kind: Mapped[str] = mapped_column(String(32))
     """group | call_center | travel_agency | department | work_area | hotel_branch"""
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+
+
+class AuditVerification(Base):
+    """One run of the audit trail's verification (the job, the CLI or the audit page), kept so
+    the page can show the last result. The proof is in the checkpoint file, not in this row:
+    someone who can write the database can write this too, so the page verifies anew on demand."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    ok: Mapped[bool]
+    entries: Mapped[int]
+    head_seq: Mapped[int]
+    checkpoints: Mapped[int]
+    last_checkpoint_at: Mapped[datetime | None]
+    problems: Mapped[list[Any]] = mapped_column(default=list)

@@ -127,8 +127,41 @@ class AuditEntryOut(Output):
     request_id: str | None
 
 
+class AuditProblemOut(Output):
+    kind: str = Field(
+        description="chain-broken, tail-cut, log-rewritten, checkpoint-forged, checkpoints-broken, "
+        "checkpoint-gap, checkpoints-stale, no-checkpoints, checkpoint-unreadable"
+    )
+    message: str
+    seq: int | None = None
+    since: datetime | None = Field(default=None, description="Start of the time window concerned")
+    until: datetime | None = Field(default=None, description="End of the time window concerned")
+
+
 class AuditVerifyOut(Output):
+    at: datetime
+    trigger: str = Field(description="job, checkpoint, cli or ui")
+    actor_name: str
     ok: bool
-    checked: int
-    first_bad_seq: int | None
-    reason: str | None
+    entries: int = Field(description="Entries whose hash chain verified")
+    head_seq: int
+    checkpoints: int = Field(description="Genuine checkpoints compared with the log")
+    last_checkpoint_at: datetime | None
+    problems: list[AuditProblemOut]
+
+
+class AuditCheckpointOut(Output):
+    n: int
+    seq: int
+    at: datetime
+    reason: str
+    key_id: str
+    node: str
+    genuine: bool = Field(description="Its signature holds against the keyring")
+
+
+class AuditStatusOut(Output):
+    interval_minutes: int
+    signing_key_id: str | None = Field(description="The key this node signs with; none: no checkpoints")
+    last_checkpoint: AuditCheckpointOut | None
+    last_verification: AuditVerifyOut | None

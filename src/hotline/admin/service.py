@@ -29,7 +29,7 @@ from hotline.admin.schemas import (
     UserUpdate,
 )
 from hotline.core import security
-from hotline.core.audit import AuditEntry, VerifyResult, verify_chain
+from hotline.core.audit import AuditEntry
 from hotline.core.clock import as_utc, utcnow
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
@@ -635,9 +635,3 @@ async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry],
             )
         ).all()
     return list(entries), int(total or 0)
-
-
-async def verify_audit(ctx: Context) -> VerifyResult:
-    ctx.require(Permission.AUDIT_READ)
-    async with ctx.read() as session:
-        return await verify_chain(session)

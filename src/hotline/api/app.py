@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from hotline import __version__, domains
+from hotline.admin import audit
 from hotline.admin.service import Authenticator
 from hotline.api import live, problems
 from hotline.api.deps import AppState, public
@@ -93,7 +94,11 @@ async def ensure_builtin_jobs(ctx: Context) -> None:
     async with ctx.db.write() as session:
         for job in domains.builtin_jobs():
             await schedule_cron(
-                session, job.key, job.handler, job.cron, timezone=ctx.settings.default_timezone
+                session,
+                job.key,
+                job.handler,
+                job.cron_for(ctx.settings),
+                timezone=ctx.settings.default_timezone,
             )
 
 
@@ -140,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if "jobs" in settings.roles:
             ctx = system_context(state, "system:jobs")
             await ensure_builtin_jobs(ctx)
+            # A node that was down longer than the interval checkpoints at once, so a restart
+            # leaves no gap; the interval job takes over from there.
+            await audit.checkpoint_safely(ctx, "startup", only_if_stale=True)
             state.scheduler = JobScheduler(
                 ctx,
                 node_id=settings.node_id,
@@ -174,6 +182,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await state.sip.stop()
             if state.router is not None:
                 await state.router.stop()
+            if "jobs" in settings.roles:
+                # Last, once nothing else writes: what the node wrote is vouched for, and the quiet
+                # time until the next start-up is not a gap.
+                await audit.checkpoint_safely(system_context(state, "system:jobs"), "shutdown")
             await state.monitor.stop()
             await bus.stop()
             await db.dispose()

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +76,34 @@ class Settings(BaseSettings):
     jobs_poll_seconds: float = Field(default=1.0, gt=0)
     jobs_lease_seconds: int = Field(default=300, ge=5)
     default_timezone: str = "Asia/Shanghai"
+
+    # Audit checkpoints (docs/security.md): the chain's head, signed with a key the database does
+    # not hold, written where the database's users cannot reach.
+    audit_key_file: Path = ROOT / "var" / "audit" / "signing.key"
+    """The Ed25519 private key that signs checkpoints (`hotline audit keygen`). Outside production
+    a missing one is generated on first use, so `make run` works as it is."""
+    audit_key: SecretStr | None = None
+    """The same key inline (base64 of its 32-byte seed); wins over the file when set."""
+    audit_keyring_file: Path = ROOT / "var" / "audit" / "keyring.json"
+    """Public keys (by key id) that checkpoints may be signed with: the current one and retired ones."""
+    audit_checkpoint_file: Path = ROOT / "var" / "audit" / "checkpoints.jsonl"
+    audit_checkpoint_minutes: int = Field(default=5, ge=1, le=60)
+    """A checkpoint every this many minutes (a divisor of 60), at start-up and at shutdown."""
+    audit_mail_to: list[str] = []
+    """Auditors' addresses that receive checkpoints by e-mail (none: the file only)."""
+    audit_mail_every_minutes: int = Field(default=60, ge=1, le=1440)
+    """Interval checkpoints mailed at most this often; start-up, shutdown, backup and restore always."""
+    audit_smtp: dict[str, str | int | bool] = {}
+    """The SMTP server for those mails, set here and not in the database (keys as the notify
+    gateway's: host, port, username, sender, starttls, tls, timeout, ca_file)."""
+    audit_smtp_password: SecretStr | None = None
+
+    @field_validator("audit_checkpoint_minutes")
+    @classmethod
+    def _divides_the_hour(cls, minutes: int) -> int:
+        if 60 % minutes:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
+        return minutes
 
     @field_validator("database_url")
     @classmethod

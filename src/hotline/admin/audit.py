@@ -1,0 +1,239 @@
+"""The audit trail's checkpoints and its verification, as administrators see them.
+
+Every few minutes (the durable job `admin.audit_checkpoint`, so once across all nodes), at
+start-up when the last checkpoint is older than the interval, and at shutdown, the chain's head
+is signed and written outside the database (core/checkpoints.py). Verification — the nightly
+job, `hotline audit verify`, the button on the audit page — reads the whole log against the
+checkpoints; its result is kept for the page, and a failure is told to everyone who may read
+the audit log (in-app) and to the auditors' mailbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import select
+
+from hotline.admin.models import AuditVerification
+from hotline.admin.schemas import AuditCheckpointOut, AuditProblemOut, AuditStatusOut, AuditVerifyOut
+from hotline.core.audit_keys import AuditKeyError, load_signing_key, verifying_keyring
+from hotline.core.checkpoints import (
+    Checkpoint,
+    Checkpointer,
+    CheckpointFile,
+    CheckpointSink,
+    Head,
+    Problem,
+    TrailReport,
+    verify_trail,
+)
+from hotline.core.config import Settings
+from hotline.core.context import Context, Tx
+from hotline.core.permissions import Permission
+from hotline.notify import inbox
+from hotline.notify.gateways import Outgoing, SmtpGateway
+
+log = structlog.get_logger(__name__)
+
+CHECKPOINT_JOB = "admin.audit_checkpoint"
+VERIFY_JOB = "admin.audit_verify"
+NOTICE_KIND = "audit"
+
+
+class MailSink:
+    """Checkpoints mailed to the auditors through an SMTP server set in the settings, not in the
+    database (someone who can write the database could otherwise redirect them). Interval
+    checkpoints are mailed at most every `audit_mail_every_minutes`; the others always."""
+
+    name = "mail"
+
+    def __init__(self, settings: Settings) -> None:
+        self.to = list(settings.audit_mail_to)
+        self.every = max(1, settings.audit_mail_every_minutes // settings.audit_checkpoint_minutes)
+        password = settings.audit_smtp_password.get_secret_value() if settings.audit_smtp_password else ""
+        self.gateway = SmtpGateway(dict(settings.audit_smtp), password)
+
+    async def publish(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.reason == "interval" and checkpoint.n % self.every:
+            return
+        body = (
+            f"Hotline audit checkpoint {checkpoint.n} ({checkpoint.reason}), "
+            f"{checkpoint.at.isoformat(timespec='seconds')}: the audit log held {checkpoint.seq} entries, "
+            f"the last with hash {checkpoint.hash}.\n\nKeep this mail: `hotline audit verify` compares the "
+            "log with lines like the one below, signed with the key "
+            f"{checkpoint.key}.\n\n{checkpoint.line()}\n"
+        )
+        for recipient in self.to:
+            await self.gateway.send(
+                Outgoing(
+                    id=checkpoint.n,
+                    key=f"audit-checkpoint-{checkpoint.key}-{checkpoint.n}-{recipient}",
+                    channel="email",
+                    recipient=recipient,
+                    subject=f"[Hotline audit] checkpoint {checkpoint.n}: entry {checkpoint.seq}",
+                    body=body,
+                    html="",
+                )
+            )
+
+
+def checkpoint_file(settings: Settings) -> CheckpointFile:
+    return CheckpointFile(settings.audit_checkpoint_file)
+
+
+def checkpointer(settings: Settings) -> Checkpointer:
+    key = load_signing_key(settings)
+    if key is None:
+        raise AuditKeyError(
+            f"no audit signing key: run `hotline audit keygen --out {settings.audit_key_file}` "
+            "or set HOTLINE_AUDIT_KEY_FILE"
+        )
+    copies: list[CheckpointSink] = [MailSink(settings)] if settings.audit_mail_to else []
+    return Checkpointer(
+        checkpoint_file(settings),
+        key,
+        interval_seconds=settings.audit_checkpoint_minutes * 60,
+        node=settings.node_id,
+        copies=copies,
+    )
+
+
+async def take_checkpoint(
+    ctx: Context, reason: str, *, head: Head | None = None, only_if_stale: bool = False
+) -> Checkpoint | None:
+    """Sign the head now; with `only_if_stale`, only when the last checkpoint is older than the
+    interval (a node starting while another keeps the file current adds nothing)."""
+    ctx.require(Permission.AUDIT_READ)
+    signer = checkpointer(ctx.settings)
+    quiet = timedelta(minutes=ctx.settings.audit_checkpoint_minutes) if only_if_stale else None
+    async with ctx.read() as session:
+        checkpoint, problems = await signer.take(session, reason, head=head, unless_newer_than=quiet)
+    alarming = [p for p in problems if p.kind != "copy-failed"]
+    if alarming and checkpoint is not None:
+        report = TrailReport(
+            head=Head(checkpoint.seq, checkpoint.hash, checkpoint.head_at), problems=alarming
+        )
+        report.last_checkpoint, report.checkpoints = checkpoint, 1
+        await _record(ctx, "checkpoint", report)
+    return checkpoint
+
+
+async def checkpoint_safely(ctx: Context, reason: str, *, only_if_stale: bool = False) -> None:
+    """Start-up and shutdown: a checkpoint that cannot be taken is logged, not fatal."""
+    try:
+        await take_checkpoint(ctx, reason, only_if_stale=only_if_stale)
+    except Exception as exc:
+        log.error("audit.checkpoint_failed", reason=reason, error=str(exc))
+
+
+async def verify(ctx: Context, trigger: str) -> tuple[TrailReport, AuditVerification]:
+    """The whole log against the checkpoint file; the result is kept, and a failure told."""
+    ctx.require(Permission.AUDIT_READ)
+    lines = await asyncio.to_thread(checkpoint_file(ctx.settings).lines)
+    keyring = verifying_keyring(ctx.settings)
+    async with ctx.read() as session:
+        report = await verify_trail(session, lines, keyring)
+    return report, await _record(ctx, trigger, report)
+
+
+def _problem_out(problem: Problem) -> dict[str, object]:
+    return AuditProblemOut(
+        kind=problem.kind, message=problem.message, seq=problem.seq, since=problem.since, until=problem.until
+    ).model_dump(mode="json")
+
+
+async def _record(ctx: Context, trigger: str, report: TrailReport) -> AuditVerification:
+    problems = [_problem_out(p) for p in report.problems]
+    news: list[Problem] = []
+    async with ctx.write() as tx:
+        previous = await tx.session.scalar(
+            select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)
+        )
+        row = AuditVerification(
+            trigger=trigger,
+            actor_name=ctx.actor.username,
+            ok=report.ok,
+            entries=report.entries,
+            head_seq=report.head.seq,
+            checkpoints=report.checkpoints,
+            last_checkpoint_at=report.last_checkpoint.at if report.last_checkpoint else None,
+            problems=problems,
+        )
+        tx.session.add(row)
+        known = {(p["kind"], p["seq"]) for p in (previous.problems if previous else [])}
+        news = [p for p in report.problems if (p.kind, p.seq) not in known]
+        if report.ok or not news:
+            news = []  # told already: one alarm per new finding, not one every few minutes
+        else:
+            await _tell_readers(tx, news)
+    if news:
+        await _mail_alarm(ctx.settings, news)
+    return row
+
+
+async def _tell_readers(tx: Tx, news: list[Problem]) -> None:
+    first = news[0]
+    readers = await inbox.holders_of(tx.session, Permission.AUDIT_READ)
+    await inbox.tell(
+        tx,
+        readers,
+        NOTICE_KIND,
+        f"审计日志校验失败：{first.message}"[:200],
+        body="\n".join(f"[{p.kind}] {p.message} {p.window()}" for p in news)[:1000],
+        link="/admin/audit",
+    )
+
+
+async def _mail_alarm(settings: Settings, problems: list[Problem]) -> None:
+    if not settings.audit_mail_to:
+        return
+    sink = MailSink(settings)
+    text = "\n".join(f"- [{p.kind}] {p.message} ({p.window() or 'time unknown'})" for p in problems)
+    for recipient in sink.to:
+        try:
+            await sink.gateway.send(
+                Outgoing(
+                    id=0,
+                    key=f"audit-alarm-{problems[0].kind}-{problems[0].seq}-{recipient}",
+                    channel="email",
+                    recipient=recipient,
+                    subject="[Hotline audit] verification FAILED",
+                    body=f"Hotline's audit trail does not verify:\n\n{text}\n\nSee docs/security.md.\n",
+                    html="",
+                )
+            )
+        except Exception as exc:  # the in-app notice went out; a mailbox down is logged
+            log.warning("audit.alarm_mail_failed", to=recipient, error=str(exc))
+
+
+def _checkpoint_out(settings: Settings, checkpoint: Checkpoint | None) -> AuditCheckpointOut | None:
+    if checkpoint is None:
+        return None
+    genuine = verifying_keyring(settings).verify(checkpoint.key, checkpoint.sig, checkpoint.message()) is None
+    return AuditCheckpointOut(
+        n=checkpoint.n, seq=checkpoint.seq, at=checkpoint.at, reason=checkpoint.reason,
+        key_id=checkpoint.key, node=checkpoint.node, genuine=genuine,
+    )  # fmt: skip
+
+
+async def status(ctx: Context) -> AuditStatusOut:
+    """What the audit page shows above the log: the last checkpoint and the last verification."""
+    ctx.require(Permission.AUDIT_READ)
+    settings = ctx.settings
+    last = await asyncio.to_thread(checkpoint_file(settings).last)
+    try:
+        key = load_signing_key(settings, create=False)
+    except AuditKeyError:
+        key = None
+    async with ctx.read() as session:
+        verification = await session.scalar(
+            select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)
+        )
+    return AuditStatusOut(
+        interval_minutes=settings.audit_checkpoint_minutes,
+        signing_key_id=key.id if key else None,
+        last_checkpoint=_checkpoint_out(settings, last),
+        last_verification=None if verification is None else AuditVerifyOut.model_validate(verification),
+    )
