@@ -200,7 +200,7 @@ const en: typeof zh = {
     customers_export: 'Export customers', loyalty_adjust: 'Adjust loyalty points', customers_delete: 'Forget customers (anonymise)', calls_read: 'View calls', calls_handle: 'Take and place calls',
     calls_monitor: 'Listen / whisper / barge', recordings_listen: 'Listen to recordings',
     recordings_download: 'Download recordings', agents_read: 'View agent states', agents_write: 'Change agents\' states', routing_write: 'Configure routing / IVR',
-    hotels_write: 'Manage hotel inventory', bookings_read: 'View bookings', bookings_write: 'Make bookings',
+    hotels_write: 'Manage hotel inventory', hotels_front_desk: 'Front desk: arrivals and departures', bookings_read: 'View bookings', bookings_write: 'Make bookings',
     payments_write: 'Payments and refunds', orders_read: 'View travel orders', orders_write: 'Edit travel orders',
     orders_assign: 'Assign orders', orders_sign: 'Sign contracts', finance_review: 'Finance review',
     finance_write: 'Record receipts and costs', catalogue_write: 'Maintain tour catalogue', tickets_read: 'View tickets',

@@ -197,7 +197,7 @@ export default {
     customers_read_pii: '查看客户敏感信息', customers_write: '编辑客户', customers_merge: '合并客户',
     customers_export: '导出客户', loyalty_adjust: '调整积分', customers_delete: '删除客户（匿名化）', calls_read: '查看通话', calls_handle: '接打电话', calls_monitor: '监听/强插',
     recordings_listen: '收听录音', recordings_download: '下载录音', agents_read: '查看坐席状态', agents_write: '更改坐席状态',
-    routing_write: '配置路由/IVR', hotels_write: '管理酒店房态', bookings_read: '查看预订',
+    routing_write: '配置路由/IVR', hotels_write: '管理酒店房态', hotels_front_desk: '前台：抵离店', bookings_read: '查看预订',
     bookings_write: '办理预订', payments_write: '收退款', orders_read: '查看旅游订单',
     orders_write: '编辑旅游订单', orders_assign: '分配订单', orders_sign: '签约', finance_review: '财务审核',
     finance_write: '收款/成本登记', catalogue_write: '维护线路产品', tickets_read: '查看工单',
