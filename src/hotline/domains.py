@@ -59,7 +59,7 @@ DOMAINS: tuple[Domain, ...] = (
         "crm",
         models=("hotline.crm.models",),
         api="hotline.crm.api",
-        revealable=("hotline.crm.service:REVEALABLE",),
+        revealable=("hotline.crm.service:REVEALABLE", "hotline.crm.service:PHONE_REVEALABLE"),
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),

@@ -276,3 +276,84 @@ def test_the_walk_can_read_what_it_searches() -> None:
         "phone 13800138000",
         "phone 13900000000",
     ]
+
+
+FRONT_DESK = {"admin", "supervisor", "frontdesk"}
+"""Who opens a hotel's front-desk view (docs/security.md): the front desk checks guests in and out;
+supervisors and admins oversee it. Agents, planners, finance, QA and work areas have no use for it."""
+
+
+async def test_only_the_front_desk_and_supervisors_open_a_hotels_front_desk(
+    users: Users, seeded: Context
+) -> None:
+    async with seeded.read() as session:
+        hotel_id = await session.scalar(select(Reservation.hotel_id).limit(1))
+    for username in ROLES:
+        http = await users(username)
+        response = await http.get(f"/api/hotels/{hotel_id}/front-desk")
+        if username in FRONT_DESK:
+            assert response.status_code == 200, (username, response.text)
+        else:
+            assert_problem(response, 403, "permission-denied")
+
+
+async def test_a_reveal_shows_one_field_to_the_roles_that_may_and_is_audited(
+    users: Users, seeded: Context
+) -> None:
+    async with seeded.read() as session:
+        reservation = await session.scalar(
+            select(Reservation).where(Reservation.guest_phone == "13800138000")
+        )
+        order = await session.scalar(select(Order).where(Order.contact_phone == "13800138000"))
+        ticket = await session.scalar(select(Ticket).where(Ticket.phone != "").limit(1))
+    assert reservation is not None and order is not None and ticket is not None
+    frontdesk, planner = await users("frontdesk"), await users("planner")
+    shown = await frontdesk.post("/api/reveal", json={"entity": "reservation", "id": reservation.id,
+                                                       "field": "guest_phone"})  # fmt: skip
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["value"] == "13800138000"
+    on_order = await planner.post("/api/reveal", json={"entity": "travel_order", "id": order.id,
+                                                        "field": "contact_phone"})  # fmt: skip
+    assert on_order.json()["value"] == "13800138000"
+    for username in ("agent1", "finance", "qa", "dept1"):
+        denied = await (await users(username)).post(
+            "/api/reveal", json={"entity": "ticket", "id": ticket.id, "field": "phone"}
+        )
+        assert_problem(denied, 403, "permission-denied")
+    # a planner may reveal, but not on a record their role cannot read
+    assert_problem(await planner.post("/api/reveal", json={"entity": "callback", "id": 1, "field": "phone"}),
+                   403, "permission-denied")  # fmt: skip
+    bad = {"entity": "reservation", "id": reservation.id, "field": "guest_name"}
+    assert_problem(await frontdesk.post("/api/reveal", json=bad), 422, "invalid-input", "body.field")
+    bad = {"entity": "hotel", "id": reservation.hotel_id, "field": "phone"}
+    assert_problem(await frontdesk.post("/api/reveal", json=bad), 422, "invalid-input", "body.entity")
+    missing = {"entity": "reservation", "id": 999_999, "field": "guest_phone"}
+    assert_problem(await frontdesk.post("/api/reveal", json=missing), 404, "not-found", "body.id")
+    async with seeded.read() as session:
+        reveals = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action.like("%.revealed")))
+        ).all()
+    assert [(r.actor_name, r.action, r.entity_id, (r.after or {})["field"]) for r in reveals] == [
+        ("frontdesk", "reservation.revealed", str(reservation.id), "guest_phone"),
+        ("planner", "travel_order.revealed", str(order.id), "contact_phone"),
+    ]
+
+
+async def test_the_contract_carries_the_real_phone_only_when_printed_by_a_role_that_may_reveal(
+    seeded: Context,
+) -> None:
+    from hotline.core.context import Actor
+    from hotline.core.permissions import permissions_for
+    from hotline.travel import documents
+
+    async with seeded.read() as session:
+        order = await session.scalar(select(Order).where(Order.contact_phone == "13800138000"))
+    assert order is not None
+
+    def actor(role: str) -> Actor:
+        return Actor(1, role, frozenset({role}), permissions_for({role}))
+
+    signed = "\n".join(documents.parties(actor("front_desk"), order))
+    copy = "\n".join(documents.parties(actor("agent"), order))
+    assert "13800138000" in signed and "副本" not in signed
+    assert "13800138000" not in copy and "138****8000" in copy and "副本" in copy

@@ -8,6 +8,7 @@ const en: typeof zh = {
     confirm: 'OK', actions: 'Actions', yes: 'Yes', no: 'No', all: 'All', loading: 'Loading…',
     saved: 'Saved', delete: 'Delete', copy: 'Copy', copied: 'Copied', language: 'Language', none: 'None', total: '{n} in total',
   },
+  privacy: { reveal: 'Show', revealHint: 'Show the full value (the reveal is written to the audit log)' },
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in',
     lockedFor: 'Too many failed sign-ins; try again in {minutes} min', tagline: 'Hotel bookings · tours · customer care, one line',
@@ -110,7 +111,7 @@ const en: typeof zh = {
     name: 'Name', tier: 'Tier', hint: 'To tell apart', matchedBy: 'Matched by', none: 'No customer found: create a file', hintText: 'Type the caller\'s number, a name (or pinyin initials), a member number or an ID number; people of the same name show birth year, city and last digits to check with the caller.',
     phones: 'Phones', phonePlaceholder: 'Mobile, or landline with area code', recognise: 'Recognise on incoming calls', addPhone: 'Add another number', idNumber: 'ID number',
     gender: 'Gender', male: 'Male', female: 'Female', birthday: 'Birthday', email: 'E-mail', city: 'City', address: 'Address', notes: 'Notes',
-    points: 'Points', source: 'Source', preferences: 'Preferences', reveal: 'Show', preferred: 'preferred', notRecognised: 'not recognised',
+    points: 'Points', source: 'Source', preferences: 'Preferences', preferred: 'preferred', notRecognised: 'not recognised',
     loyalty: 'Loyalty', pointsUnit: 'points', toNextTier: '{n} more points in 12 months for {tier}', when: 'Date', why: 'Why', timeline: 'Contacts', logVisit: 'Log a visit', more: 'More', noContacts: 'No contacts yet', place: 'Place', placeHint: 'Branch or desk', purpose: 'Purpose', duplicates: 'Possible duplicates', mergeHere: 'Merge into this file', merge: 'Merge files', mergeConfirm: 'Move every phone, point and contact of {other} into {keep}? The merged file loses its personal data; this cannot be undone.', import: 'Import', export: 'Export', importHint: 'CSV (UTF-8 or GB18030) or Excel, with a header row: name, title, gender, id_number, phones (several separated by ;), email, city, address, tier, tags, notes (Chinese names work too). Check first; a file with any problem writes nothing.', importResult: '{rows} rows, {valid} without problems, {created} imported', row: 'Row', field: 'Field', problem: 'Problem', check: 'Check', importNow: 'Import', keepMasked: 'empty: unchanged', newPhone: 'New number', registerPhone: 'Register number', phonesHint: 'When a customer calls from a new number, check who they are and register it: the next call opens their file.',
     tiers: { standard: 'Member', silver: 'Silver', gold: 'Gold', platinum: 'Platinum' },
     idTypes: { resident: 'Resident ID', passport: 'Passport', other: 'Other', none: 'None' },

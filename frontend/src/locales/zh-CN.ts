@@ -6,6 +6,7 @@ export default {
     confirm: '确定', actions: '操作', yes: '是', no: '否', all: '全部', loading: '加载中…',
     saved: '已保存', delete: '删除', copy: '复制', copied: '已复制', language: '语言', none: '无', total: '共 {n} 条',
   },
+  privacy: { reveal: '查看', revealHint: '显示完整信息（查看记录将写入审计日志）' },
   login: {
     title: '登录', username: '用户名', password: '密码', submit: '登 录',
     lockedFor: '登录失败次数过多，请 {minutes} 分钟后再试', tagline: '酒店预订 · 旅游订单 · 客户服务，一站接听',
@@ -108,7 +109,7 @@ export default {
     name: '姓名', tier: '等级', hint: '辨认提示', matchedBy: '匹配', none: '没有找到客户：可以新建档案', hintText: '输入来电号码、姓名（或拼音首字母）、会员号或证件号查找客户；同名客户会显示出生年份、城市和尾号，便于向客人核对。',
     phones: '电话', phonePlaceholder: '手机或带区号的固话', recognise: '来电时自动识别', addPhone: '再加一个号码', idNumber: '证件号码',
     gender: '性别', male: '男', female: '女', birthday: '生日', email: '邮箱', city: '城市', address: '地址', notes: '备注',
-    points: '积分', source: '来源', preferences: '偏好', reveal: '查看', preferred: '首选', notRecognised: '不自动识别',
+    points: '积分', source: '来源', preferences: '偏好', preferred: '首选', notRecognised: '不自动识别',
     loyalty: '会员积分', pointsUnit: '积分', toNextTier: '近 12 个月再积 {n} 分升级为{tier}', when: '日期', why: '原因', timeline: '客户往来', logVisit: '登记到访', more: '更多', noContacts: '还没有往来记录', place: '地点', placeHint: '门店或服务台', purpose: '来意', duplicates: '可能重复的档案', mergeHere: '合并到本档案', merge: '合并档案', mergeConfirm: '把 {other} 的电话、积分和往来记录全部并入 {keep}？被合并的档案将删除个人信息，不能撤销。', import: '导入', export: '导出', importHint: 'CSV（UTF-8 或 GB18030）或 Excel，第一行为列名：姓名、称呼、性别、证件号码、电话（多个用 ; 分隔）、邮箱、城市、地址、等级、标签、备注。先检查，没有问题再导入；有任何问题时不写入任何数据。', importResult: '共 {rows} 行，{valid} 行无误，已导入 {created} 行', row: '行', field: '字段', problem: '问题', check: '检查', importNow: '导入', keepMasked: '留空则不修改', newPhone: '新号码', registerPhone: '登记新号码', phonesHint: '客人用新号码来电时，核实身份后把号码登记到档案，下次来电即可自动识别。',
     tiers: { standard: '普通会员', silver: '银卡', gold: '金卡', platinum: '白金卡' },
     idTypes: { resident: '身份证', passport: '护照', other: '其他证件', none: '无' },

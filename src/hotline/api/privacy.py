@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["privacy"])
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
 
 
-class RevealIn(Input):
+class RevealFieldIn(Input):
     entity: Name
     """customer, reservation, group, travel_order, ticket, callback"""
     id: DbId
@@ -36,7 +36,7 @@ class RevealedOut(Output):
 
 @router.post("/reveal")
 async def reveal(
-    body: RevealIn, ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_READ_PII))]
+    body: RevealFieldIn, ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_READ_PII))]
 ) -> RevealedOut:
     """One personal field of one record, unmasked, for the roles that may (docs/security.md);
     every reveal is in the audit log as `<entity>.revealed` with the field."""

@@ -287,6 +287,8 @@ REVEALABLE = privacy.Revealable(
     _personal,
 )  # fmt: skip
 """What of a customer's file may be revealed (core/privacy.py)."""
+PHONE_REVEALABLE = privacy.revealable("customer_phone", CustomerPhone, Permission.CUSTOMERS_READ)
+"""One of a customer's numbers, revealed on its own."""
 
 
 async def reveal(ctx: Context, customer_id: int, field: str, *, why: str = "") -> Revealed:
