@@ -2,8 +2,8 @@
 
 Every API route declares one `Permission` (or is explicitly public / open to any
 signed-in user); a test walks the app and fails on a route that declares none.
-Services check finer permissions themselves (e.g. `customers.read_pii` decides
-whether an ID number is masked).
+Services check finer permissions themselves (e.g. `customers.read_pii` lets a role
+reveal one masked field, audited: core/privacy.py).
 """
 
 from __future__ import annotations

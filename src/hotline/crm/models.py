@@ -1,7 +1,7 @@
 """Customers as stored: the file, its phones, and who served them last.
 
-Personal data (ID number, phones, address, e-mail, birthday) is kept as entered; the service
-masks it for roles without `customers.read_pii`, and revealing it is audited. Deleting a
+Personal data (ID number, phones, address, e-mail, birthday) is kept as entered (`__personal__`
+names it); every response shows it masked (core/privacy.py), and revealing it is audited. Deleting a
 customer anonymises the file: bookings and statistics keep pointing at the row.
 """
 
