@@ -134,7 +134,9 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
             if sms and sms[0]["status"] == "delivered":
                 break
             page.wait_for_timeout(200)
-        assert sms and sms[0]["status"] == "delivered" and sms[0]["recipient"] == "13911112222"
+        assert (
+            sms and sms[0]["status"] == "delivered" and sms[0]["recipient"] == "139****2222"
+        )  # masked in views
         assert "漕溪北路 88 号" in sms[0]["body"]
         calls = page.request.get(f"/api/routing/calls/{call_id}/events").json()
         assert any(e["kind"] == "booked" and number in e["detail"] for e in calls)
