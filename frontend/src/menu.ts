@@ -17,7 +17,7 @@ export const MENU: MenuItem[] = [
   { name: 'orders', path: '/travel/orders', label: 'menu.orders', icon: 'Ship', permission: 'orders.read' },
   { name: 'order-assign', path: '/travel/assign', label: 'menu.assign', icon: 'Guide', permission: 'orders.assign' },
   { name: 'order-finance', path: '/travel/finance', label: 'menu.finance', icon: 'Money', permission: 'finance.review' },
-  { name: 'frontdesk', path: '/front-desk', label: 'menu.frontDesk', icon: 'Key', permission: 'payments.write' },
+  { name: 'frontdesk', path: '/front-desk', label: 'menu.frontDesk', icon: 'Key', permission: 'hotels.front_desk' },
   { name: 'tickets', path: '/tickets', label: 'menu.tickets', icon: 'Memo', permission: 'tickets.read' },
   { name: 'complaints', path: '/complaints', label: 'menu.complaints', icon: 'Warning', permission: 'tickets.read' },
   { name: 'ticketUnits', path: '/tickets/units', label: 'menu.ticketUnits', icon: 'Grid', permission: 'tickets.read' },

@@ -36,6 +36,9 @@ class Domain:
     builtin_jobs: tuple[BuiltinJob, ...] = field(default_factory=tuple)
     lookups: tuple[tuple[str, str], ...] = ()
     """IVR lookups the domain offers: (name flows use, "module:function(ctx, variables)")."""
+    revealable: tuple[str, ...] = ()
+    """Records with personal data that may be revealed: "module:ATTRIBUTE", each a
+    `core.privacy.Revealable`."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -48,6 +51,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.core.audit", "hotline.core.jobs", "hotline.core.durable"),
         api="hotline.api.system",
     ),
+    Domain("privacy", models=(), api="hotline.api.privacy"),
     Domain(
         "admin",
         models=("hotline.admin.models",),
@@ -60,11 +64,17 @@ DOMAINS: tuple[Domain, ...] = (
         ),
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
-    Domain("routing", models=("hotline.routing.models",), api="hotline.routing.api"),
+    Domain(
+        "routing",
+        models=("hotline.routing.models",),
+        api="hotline.routing.api",
+        revealable=("hotline.routing.center:REVEALABLE",),
+    ),
     Domain(
         "crm",
         models=("hotline.crm.models",),
         api="hotline.crm.api",
+        revealable=("hotline.crm.service:REVEALABLE", "hotline.crm.service:PHONE_REVEALABLE"),
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),
@@ -83,6 +93,7 @@ DOMAINS: tuple[Domain, ...] = (
         "hotels",
         models=("hotline.hotels.models",),
         api="hotline.hotels.api",
+        revealable=("hotline.hotels.service:REVEALABLE", "hotline.hotels.groups:REVEALABLE"),
         lookups=(
             ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
             ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
@@ -97,6 +108,7 @@ DOMAINS: tuple[Domain, ...] = (
         "tickets",
         models=("hotline.tickets.models",),
         api="hotline.tickets.api",
+        revealable=("hotline.tickets.service:REVEALABLE",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
             BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),
@@ -108,6 +120,7 @@ DOMAINS: tuple[Domain, ...] = (
         "travel",
         models=("hotline.travel.models",),
         api="hotline.travel.api",
+        revealable=("hotline.travel.service:REVEALABLE",),
         lookups=(("travel.latest_order", "hotline.travel.service:latest_for_ivr"),),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
@@ -122,6 +135,17 @@ def ivr_lookups() -> dict[str, Any]:
         for name, target in domain.lookups:
             module, function = target.split(":")
             found[name] = getattr(importlib.import_module(module), function)
+    return found
+
+
+def revealables() -> dict[str, Any]:
+    """Every domain's revealable records by entity name (`core.privacy.Revealable`)."""
+    found: dict[str, Any] = {}
+    for domain in DOMAINS:
+        for target in domain.revealable:
+            module, attribute = target.split(":")
+            spec = getattr(importlib.import_module(module), attribute)
+            found[spec.entity] = spec
     return found
 
 

@@ -50,15 +50,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
     process = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 90  # a busy two-core machine takes a while to import and start
+        while True:
             try:
                 if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("the server did not become ready")
             time.sleep(0.1)
-        else:
-            pytest.fail("the server did not become ready")
         yield url
     finally:
         process.terminate()

@@ -44,9 +44,7 @@ def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_wh
         table = page.get_by_test_id("calls-table")
         expect(table).to_contain_text("offered to 1003 (003)")
         expect(table).to_contain_text("welcome → to_agent")
-        expect(table).to_contain_text(
-            "13800138000"
-        )  # a supervisor may see callers' numbers; agents see 138****8000
+        expect(table).to_contain_text("138****8000")  # masked for every role, supervisors too
         table.locator("tr", has_text="offered to 1003").first.click()
         story = page.get_by_test_id("call-events")
         expect(story).to_contain_text("分配")
@@ -136,7 +134,9 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
             if sms and sms[0]["status"] == "delivered":
                 break
             page.wait_for_timeout(200)
-        assert sms and sms[0]["status"] == "delivered" and sms[0]["recipient"] == "13911112222"
+        assert (
+            sms and sms[0]["status"] == "delivered" and sms[0]["recipient"] == "139****2222"
+        )  # masked in views
         assert "漕溪北路 88 号" in sms[0]["body"]
         calls = page.request.get(f"/api/routing/calls/{call_id}/events").json()
         assert any(e["kind"] == "booked" and number in e["detail"] for e in calls)

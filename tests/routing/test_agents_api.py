@@ -113,7 +113,8 @@ async def test_unanswered_callers_become_one_callback_task_per_number(
     seeded: Context, users: Users, app: object
 ) -> None:
     """R5: what the queue runner reports as abandoned, timed out or refused opens a task for the
-    number; a second miss counts on the open task; agents see the number masked."""
+    number; a second miss counts on the open task; everyone sees the number masked, a supervisor
+    reveals one (audited)."""
     from hotline.routing.center import missed_call
     from hotline.routing.metrics import CallEvent
 
@@ -127,11 +128,15 @@ async def test_unanswered_callers_become_one_callback_task_per_number(
     agent = await users("agent1")
     tasks = (await supervisor.get("/api/routing/callbacks")).json()
     assert [(t["phone"], t["reason"], t["misses"], t["call_id"]) for t in tasks] == [
-        ("13800000001", "abandoned", 2, "c-1"),
-        ("13900000002", "refused", 1, "c-3"),
+        ("138****0001", "abandoned", 2, "c-1"),
+        ("139****0002", "refused", 1, "c-3"),
     ]
     masked = (await agent.get("/api/routing/callbacks")).json()
     assert [t["phone"] for t in masked] == ["138****0001", "139****0002"]
+    shown = await supervisor.post(
+        "/api/reveal", json={"entity": "callback", "id": tasks[0]["id"], "field": "phone"}
+    )
+    assert shown.json()["value"] == "13800000001"
 
     done = await agent.post(
         f"/api/routing/callbacks/{tasks[0]['id']}/done", json={"note": "已回电，客户已预订"}
@@ -139,7 +144,7 @@ async def test_unanswered_callers_become_one_callback_task_per_number(
     assert done.status_code == 200 and done.json()["status"] == "done"
     again = await agent.post(f"/api/routing/callbacks/{tasks[0]['id']}/done", json={"note": ""})
     assert_problem(again, 409, "invalid-transition")
-    assert [t["phone"] for t in (await supervisor.get("/api/routing/callbacks")).json()] == ["13900000002"]
+    assert [t["phone"] for t in (await supervisor.get("/api/routing/callbacks")).json()] == ["139****0002"]
     closed = (await supervisor.get("/api/routing/callbacks", params={"status": "done"})).json()
     assert closed[0]["note"] == "已回电，客户已预订"
     assert (await supervisor.post("/api/routing/callbacks/999999/done", json={})).status_code == 404

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_serializer
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, DbId, Input, Output, Paging
 
 Locale = Literal["zh-CN", "en"]
@@ -125,6 +126,11 @@ class AuditEntryOut(Output):
     after: dict[str, Any] | None
     ip: str | None
     request_id: str | None
+
+    @field_serializer("before", "after")
+    def _personal_masked(self, values: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A row's personal columns (phones, e-mail, address…) masked as in every other view."""
+        return privacy.masked_columns(self.entity_type, values)
 
 
 class AuditProblemOut(Output):

@@ -2,8 +2,8 @@
 
 Every API route declares one `Permission` (or is explicitly public / open to any
 signed-in user); a test walks the app and fails on a route that declares none.
-Services check finer permissions themselves (e.g. `customers.read_pii` decides
-whether an ID number is masked).
+Services check finer permissions themselves (e.g. `customers.read_pii` lets a role
+reveal one masked field, audited: core/privacy.py).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class Permission(StrEnum):
     ROUTING_WRITE = "routing.write"
 
     HOTELS_WRITE = "hotels.write"
+    FRONT_DESK = "hotels.front_desk"
+    """A hotel's day at the front desk: who arrives, who is in house, who leaves (H10)."""
     BOOKINGS_READ = "bookings.read"
     BOOKINGS_WRITE = "bookings.write"
     PAYMENTS_WRITE = "payments.write"
@@ -143,6 +145,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_READ,
             P.ORDERS_WRITE,
             P.ORDERS_SIGN,
+            P.FRONT_DESK,
             P.BOOKINGS_READ,
             P.BOOKINGS_WRITE,
             P.PAYMENTS_WRITE,
@@ -202,6 +205,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REPORTS_WRITE,
             P.KNOWLEDGE_WRITE,
             P.HOTELS_WRITE,
+            P.FRONT_DESK,
             P.JOBS_READ,
             P.TELEPHONY_READ,
         }

@@ -1,7 +1,7 @@
 """Customers as stored: the file, its phones, and who served them last.
 
-Personal data (ID number, phones, address, e-mail, birthday) is kept as entered; the service
-masks it for roles without `customers.read_pii`, and revealing it is audited. Deleting a
+Personal data (ID number, phones, address, e-mail, birthday) is kept as entered (`__personal__`
+names it); every response shows it masked (core/privacy.py), and revealing it is audited. Deleting a
 customer anonymises the file: bookings and statistics keep pointing at the row.
 """
 
@@ -16,11 +16,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class Customer(Audited, Base):
     __tablename__ = "customers"
     __audit_redact__ = frozenset({"id_number"})
+    __personal__ = personal(
+        id_number=Kind.ID_NUMBER, birthday=Kind.BIRTHDAY, email=Kind.EMAIL, address=Kind.ADDRESS
+    )
     __table_args__ = (
         Index("ix_customers_name", "name"),
         Index("ix_customers_name_pinyin", "name_pinyin"),
@@ -71,6 +75,7 @@ class CustomerPhone(Audited, Base):
     this number open their file (R4: a known customer on a registered phone)."""
 
     __tablename__ = "customer_phones"
+    __personal__ = personal(number=Kind.PHONE)
     __table_args__ = (UniqueConstraint("customer_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, Input, Output
 
 CustomerName = Annotated[
@@ -74,8 +75,8 @@ class CustomerUpdate(Input):
 
 class PhoneOut(Output):
     id: int
-    number: str
-    """Masked (138****8000) unless revealed."""
+    number: privacy.Phone
+    """Masked (138****8000); revealed with POST …/reveal."""
     label: str
     preferred: bool
     recognise: bool
@@ -88,12 +89,13 @@ class CustomerOut(Output):
     title: str
     gender: str | None
     id_type: str
-    id_number: str | None
-    """Masked (only the last 4 characters) unless revealed."""
-    birthday: str | None
-    """Masked to the year (1985-**-**) unless revealed."""
-    email: str | None
-    address: str
+    id_number: privacy.IdNumber | None
+    """Masked (only the last 4 characters); revealed with POST …/reveal."""
+    birthday: privacy.Birthday | None
+    """Masked to the year (1985-**-**)."""
+    email: privacy.Email | None
+    address: privacy.Address
+    """Masked to the city (上海 ****)."""
     city: str
     tier: str
     points: int
@@ -139,7 +141,8 @@ class CallerIdentity(Output):
     """unknown: no customer recognises this number (a new caller, or a known one on a new phone —
     the agent finds the file by member number or name and may register the number);
     known: one customer; shared: several customers recognise it (a family or office line)."""
-    phone: str | None
+    phone: privacy.Phone | None
+    """The number asked about, in E.164 (shown masked like every phone)."""
     customers: list[CustomerHit]
     last_agent_id: int | None = None
     priority: int = 0

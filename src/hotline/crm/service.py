@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.db import next_number
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
+from hotline.core.privacy import Kind
 from hotline.crm import errors, identity
 from hotline.crm.models import Customer, CustomerPhone
 from hotline.crm.schemas import (
@@ -38,32 +40,16 @@ from hotline.crm.schemas import (
 PRIORITY = {"standard": 0, "silver": 1, "gold": 2, "platinum": 3}
 """Queue priority by tier: VIP tiers are answered first (routing's `priority` variable)."""
 
-# ---------------------------------------------------------------- masking
-
-
-def mask_phone(number: str) -> str:
-    digits = number.removeprefix("+86")
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
-
-
-def mask_id(number: str | None) -> str | None:
-    return None if not number else "*" * (len(number) - 4) + number[-4:]
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email:
-        return None
-    user, _, domain = email.partition("@")
-    return f"{user[:1]}***@{domain}"
+# ---------------------------------------------------------------- the file as staff see it
 
 
 def _out(customer: Customer) -> CustomerOut:
+    """The file; its schema masks the personal data (core/privacy.py)."""
     return CustomerOut(
         id=customer.id, member_number=customer.member_number, name=customer.name, title=customer.title,
-        gender=customer.gender, id_type=customer.id_type, id_number=mask_id(customer.id_number),
-        birthday=f"{customer.birthday.year}-**-**" if customer.birthday else None,
-        email=mask_email(customer.email), address=(customer.city + " ****") if customer.address else "",
-        city=customer.city, tier=customer.tier, points=customer.points, tags=list(customer.tags),
+        gender=customer.gender, id_type=customer.id_type, id_number=customer.id_number,
+        birthday=customer.birthday, email=customer.email, address=customer.address, city=customer.city,
+        tier=customer.tier, points=customer.points, tags=list(customer.tags),
         preferences=dict(customer.preferences), source=customer.source, notes=customer.notes,
         phones=[_phone_out(p) for p in customer.phones],
         last_agent_id=customer.last_agent_id, last_contact_at=customer.last_contact_at,
@@ -73,7 +59,7 @@ def _out(customer: Customer) -> CustomerOut:
 
 def _phone_out(phone: CustomerPhone) -> PhoneOut:
     return PhoneOut(
-        id=phone.id, number=mask_phone(phone.number), label=phone.label,
+        id=phone.id, number=phone.number, label=phone.label,
         preferred=phone.preferred, recognise=phone.recognise,
     )  # fmt: skip
 
@@ -286,19 +272,28 @@ async def phone_to_dial(ctx: Context, customer_id: int, phone_id: int | None = N
     return next((p for p in phones if p.preferred), phones[0]).number
 
 
+async def _personal(session: AsyncSession, customer_id: int) -> dict[str, object] | None:
+    customer = await session.get(Customer, customer_id)
+    if customer is None or customer.anonymised:
+        return None
+    return {"id_number": customer.id_number, "phones": [p.number for p in customer.phones],
+            "birthday": customer.birthday, "email": customer.email, "address": customer.address}  # fmt: skip
+
+
+REVEALABLE = privacy.Revealable(
+    "customer", Permission.CUSTOMERS_READ,
+    {"id_number": Kind.ID_NUMBER, "phones": Kind.PHONE, "birthday": Kind.BIRTHDAY, "email": Kind.EMAIL,
+     "address": Kind.ADDRESS},
+    _personal,
+)  # fmt: skip
+"""What of a customer's file may be revealed (core/privacy.py)."""
+PHONE_REVEALABLE = privacy.revealable("customer_phone", CustomerPhone, Permission.CUSTOMERS_READ)
+"""One of a customer's numbers, revealed on its own."""
+
+
 async def reveal(ctx: Context, customer_id: int, field: str, *, why: str = "") -> Revealed:
     """One field of one customer, unmasked; audited as `customer.revealed`."""
-    ctx.require(Permission.CUSTOMERS_READ_PII)
-    async with ctx.write() as tx:
-        customer = await _get(tx.session, customer_id)
-        value: str | list[str] | None
-        if field == "phones":
-            value = [p.number for p in customer.phones]
-        elif field == "birthday":
-            value = customer.birthday.isoformat() if customer.birthday else None
-        else:
-            value = getattr(customer, field)
-        tx.audit("customer.revealed", "customer", customer.id, after={"field": field, "why": why})
+    value = await privacy.reveal(ctx, REVEALABLE, customer_id, field, why=why, id_field="customer_id")
     return Revealed(field=field, value=value)
 
 

@@ -70,7 +70,11 @@ async def availability(
 
 
 @router.get("/hotels/{hotel_id}/front-desk")
-async def front_desk(hotel_id: IdPath, ctx: READ, day: date | None = None) -> FrontDesk:
+async def front_desk(
+    hotel_id: IdPath,
+    ctx: Annotated[Context, Depends(requires(Permission.FRONT_DESK))],
+    day: date | None = None,
+) -> FrontDesk:
     """Arrivals, in-house guests and departures of a hotel's day (today by default)."""
     return await service.front_desk(ctx, hotel_id, day)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.db import next_number
@@ -24,6 +25,8 @@ from hotline.hotels.schemas import GroupIn, GroupOut, GroupRoomOut, RoomingIn
 from hotline.hotels.service import RoomsSoldOut, check_dates, give_back, take_rooms
 
 FIRST_NUMBER = 70_000_001
+REVEALABLE = privacy.revealable("group", GroupBlock, Permission.BOOKINGS_READ)
+"""A group block's contact phone may be revealed (core/privacy.py)."""
 
 
 def _nights(block: GroupBlock) -> list[date]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class Hotel(Audited, Base):
@@ -94,6 +95,7 @@ class RatePlan(Audited, Base):
 
 class Reservation(Audited, Base):
     __tablename__ = "reservations"
+    __personal__ = personal(guest_phone=Kind.PHONE)
     __table_args__ = (
         Index("ix_reservations_hotel_arrival", "hotel_id", "arrival"),
         CheckConstraint("departure > arrival", name="stays_a_night"),
@@ -194,6 +196,7 @@ class GroupBlock(Audited, Base):
     contact, a deposit, and a release date after which rooms without a name go back on sale."""
 
     __tablename__ = "group_blocks"
+    __personal__ = personal(contact_phone=Kind.PHONE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(10), unique=True)

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
 
 MAX_INVENTORY_DAYS = 731
@@ -232,7 +233,7 @@ class ReservationOut(Output):
     rate_plan_id: int
     customer_id: int | None
     guest_name: str
-    guest_phone: str
+    guest_phone: privacy.Phone
     rooms: int
     guests: int
     arrival: date
@@ -378,7 +379,7 @@ class GroupOut(Output):
     hotel_id: int
     name: str
     contact_name: str
-    contact_phone: str
+    contact_phone: privacy.Phone
     arrival: date
     departure: date
     release_on: date

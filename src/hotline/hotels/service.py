@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
@@ -60,6 +61,8 @@ TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold":
                  "platinum": Decimal("0.85")}  # fmt: skip
 FIRST_NUMBER = 60_000_001
 MAX_NIGHTS = 30
+REVEALABLE = privacy.revealable("reservation", Reservation, Permission.BOOKINGS_READ)
+"""A reservation's guest phone may be revealed (core/privacy.py)."""
 CENT = Decimal("0.01")
 
 
@@ -763,7 +766,7 @@ async def find(
 
 async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> FrontDesk:
     """Who arrives, who is in house and who leaves at a hotel on a day (today, the hotel's)."""
-    ctx.require(Permission.BOOKINGS_READ)
+    ctx.require(Permission.FRONT_DESK)
     async with ctx.read() as session:
         hotel = await session.get(Hotel, hotel_id)
         if hotel is None:

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, Input, Output
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
@@ -122,7 +123,7 @@ class RuleOut(Output):
 class MessageOut(Output):
     id: int
     channel: str
-    recipient: str
+    recipient: privacy.Contact
     customer_id: int | None
     rule_id: int | None
     template_code: str

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 
 from hotline import domains
+from hotline.core import privacy
 from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm import timeline
@@ -250,7 +251,7 @@ class CallRouter:
         variables = call.get("variables", {})
         return CallOffered(
             audience=[agent_id], call_id=call_id, queue=queue,
-            caller=crm.mask_phone(call.get("caller", "")) if call.get("caller") else "",
+            caller=call.get("caller", ""),
             caller_class=variables.get("caller_class", "unknown"),
             customer={**variables["customer"], "id": variables.get("customer_id"),
                       "tier": variables.get("tier", "")} if variables.get("customer") else None,
@@ -325,7 +326,7 @@ class CallRouter:
         self, call_id: str, customer_id: int, number: str, seat: Seat, outcome: str
     ) -> None:
         """A call out on the customer's timeline (C3)."""
-        title = f"去电 {crm.mask_phone(number)} · {seat.work_number}号 {seat.name}"
+        title = f"去电 {privacy.mask_phone(number)} · {seat.work_number}号 {seat.name}"
         detail = "已接通" if outcome == "answered" else f"未接通（{outcome}）"
         await timeline.add(self.ctx, customer_id, "call", title, ref=f"call:{call_id}", detail=detail)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from hotline.admin.models import User
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import HotlineError, InvalidInput, InvalidTransition, NotFound
@@ -27,7 +28,6 @@ from hotline.crm import service as crm_service
 from hotline.crm import timeline
 from hotline.crm.models import Customer
 from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
-from hotline.crm.service import mask_phone
 from hotline.notify import inbox
 from hotline.routing import simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
@@ -355,13 +355,6 @@ async def call_events(ctx: Context, router: CallRouter | None, call_id: str) -> 
     out = [ContactEventOut.model_validate(row) for row in rows]
     for event in out:
         event.agent = names.get(event.agent_id, "") if event.agent_id is not None else ""
-    if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
-        for event in out:
-            if event.kind == "arrived":
-                caller, _, number = event.detail.partition(" → ")
-                event.detail = f"{mask_phone(caller)} → {number}"
-            elif event.kind == "callback":
-                event.detail = mask_phone(event.detail)
     return out
 
 
@@ -388,7 +381,6 @@ async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 
     by_call: dict[str, list[ContactEvent]] = defaultdict(list)
     for event in events:
         by_call[event.call_id or ""].append(event)
-    pii = ctx.actor.can(Permission.CUSTOMERS_READ_PII)
     out = []
     for first in arrived:
         call = by_call[first.call_id or ""]
@@ -402,7 +394,7 @@ async def recent_calls(ctx: Context, router: CallRouter | None, *, limit: int = 
         out.append(
             CallSummary(
                 call_id=first.call_id or "", arrived_at=first.at,
-                caller=caller if pii else mask_phone(caller), number=number, flow=first.queue,
+                caller=caller, number=number, flow=first.queue,
                 path=[e.detail for e in call if e.kind == "ivr"],
                 queue=(queued.queue if queued else ""),
                 agent_id=answered.agent_id if answered else None,
@@ -471,6 +463,9 @@ def _seconds(at: datetime) -> float:
 
 # ---------------------------------------------------------------- callback tasks (R5)
 
+REVEALABLE = privacy.revealable("callback", CallbackTask, Permission.CALLS_READ)
+"""A callback task's number may be revealed (core/privacy.py)."""
+
 MISSED = frozenset({"abandoned", "timed_out", "refused", "callback_failed", "voicemail"})
 
 
@@ -524,14 +519,7 @@ async def list_callbacks(ctx: Context, *, status: str = "open", limit: int = 100
                 .limit(limit)
             )
         ).all()
-    pii = ctx.actor.can(Permission.CUSTOMERS_READ_PII)
-    out = []
-    for row in rows:
-        item = CallbackOut.model_validate(row)
-        if not pii:
-            item.phone = mask_phone(item.phone)
-        out.append(item)
-    return out
+    return [CallbackOut.model_validate(row) for row in rows]
 
 
 async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
@@ -544,10 +532,7 @@ async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
             raise InvalidTransition("This callback is done already")
         task.status, task.note, task.done_at, task.done_by = "done", note, utcnow(), ctx.actor.user_id
         await tx.session.flush()
-        item = CallbackOut.model_validate(task)
-    if not ctx.actor.can(Permission.CUSTOMERS_READ_PII):
-        item.phone = mask_phone(item.phone)
-    return item
+        return CallbackOut.model_validate(task)
 
 
 # ---------------------------------------------------------------- the simulator's input

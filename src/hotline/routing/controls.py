@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from hotline.core import privacy
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
@@ -147,7 +148,7 @@ class LiveCall:
         other = self.caller.number if self.outbound else self.caller.caller
         return LiveCallOut(
             call_id=self.call_id, direction="outbound" if self.outbound else "inbound", mode=self.mode.value,
-            muted=self.muted, caller=crm.mask_phone(other),
+            muted=self.muted, caller=other,
             customer_id=customer if isinstance(customer, int) else None, queue=self.queue,
             agent_id=self.agent_id, since=datetime.fromtimestamp(self.since, UTC), consult=consult,
         )  # fmt: skip
@@ -779,16 +780,16 @@ async def dial(ctx: Context, router: CallRouter | None, data: DialIn) -> DialOut
     assert number is not None  # noqa: S101
     if not control.reachable(number):
         raise InvalidInput(
-            f"Nothing can ring {crm.mask_phone(number)}: no trunk calls out", field="body.number"
+            f"Nothing can ring {privacy.mask_phone(number)}: no trunk calls out", field="body.number"
         )
     call_id = f"out-{secrets.token_hex(6)}"
-    runner.dialled(me, call_id, crm.mask_phone(number))  # refused while ringing or on a call
+    runner.dialled(me, call_id, privacy.mask_phone(number))  # refused while ringing or on a call
     async with ctx.write() as tx:
         tx.audit(
             "call.dialled",
             "call",
             call_id,
-            after={"number": crm.mask_phone(number), "customer_id": customer_id},
+            after={"number": privacy.mask_phone(number), "customer_id": customer_id},
         )
     live.spawn(live.call_out(call_id, seat, number, customer_id))
     return DialOut(call_id=call_id)

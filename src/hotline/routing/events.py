@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from hotline.core import privacy
 from hotline.core.events import Event
 
 
@@ -30,7 +31,7 @@ class CallOffered(Event):
     audience: list[int]
     call_id: str
     queue: str
-    caller: str = Field(description="The caller's number, masked")
+    caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: str = Field(description="known | known_customer_new_number | unknown (R4)")
     customer: dict[str, Any] | None = None
     path: list[str] = Field(default_factory=list, description="IVR nodes the caller went through")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class FlowVersion(Audited, Base):
@@ -99,6 +100,7 @@ class CallbackTask(Audited, Base):
     a requested callback that found nobody. One open task per number: more misses count up."""
 
     __tablename__ = "callback_tasks"
+    __personal__ = personal(phone=Kind.PHONE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(32), index=True)

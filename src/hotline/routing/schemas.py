@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_serializer
 
+from hotline.core import privacy
 from hotline.core.schemas import Input, Output
 
 FlowName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
@@ -165,11 +166,20 @@ class ContactEventOut(Output):
     state: str
     detail: str
 
+    @field_serializer("detail")
+    def _caller_masked(self, detail: str) -> str:
+        """The caller's number in the words of an arrival (`13800138000 → 4008001000`) or a
+        callback request, masked like every phone."""
+        if self.kind == "arrived":
+            caller, arrow, number = detail.partition(" → ")
+            return f"{privacy.mask_phone(caller)}{arrow}{number}"
+        return privacy.mask_phone(detail) if self.kind == "callback" and detail else detail
+
 
 class CallSummary(Output):
     call_id: str
     arrived_at: datetime
-    caller: str
+    caller: privacy.Phone
     number: str
     flow: str
     path: list[str]
@@ -201,7 +211,7 @@ class QueueFigures(Output):
 
 class CallbackOut(Output):
     id: int
-    phone: str
+    phone: privacy.Phone
     call_id: str
     queue: str
     reason: str
@@ -279,7 +289,7 @@ class LiveCallOut(Output):
     direction: Literal["inbound", "outbound"]
     mode: Literal["talking", "held", "consulting", "three_way", "transferring"]
     muted: bool
-    caller: str = Field(description="The other party's number, masked")
+    caller: privacy.Phone = Field(description="The other party's number, masked")
     customer_id: int | None
     queue: str
     agent_id: int | None = Field(description="The agent responsible for the call now")

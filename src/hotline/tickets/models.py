@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class TicketType(Audited, Base):
@@ -66,6 +67,7 @@ class UnitMember(Base):
 
 class Ticket(Audited, Base):
     __tablename__ = "tickets"
+    __personal__ = personal(phone=Kind.PHONE, email=Kind.EMAIL)
     __table_args__ = (
         Index("ix_tickets_status_unit", "status", "unit_id"),
         Index("ix_tickets_assignee", "assignee_id", "status"),

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, PrivateAttr, StringConstraints, field_serializer
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, DbId, Input, Output
 
 Severity = Literal["low", "normal", "high", "critical"]
@@ -195,9 +196,8 @@ class TicketOut(Output):
     customer_name: str = ""
     member_number: str = ""
     contact_name: str
-    phone: str
-    """Masked unless the reader may see personal data."""
-    email: str
+    phone: privacy.Phone
+    email: privacy.Email
     call_id: str | None
     source: str
     attachment: str
@@ -233,6 +233,13 @@ class TicketOut(Output):
     created_at: datetime
     created_by: int | None
     updated_at: datetime
+    _phone_fields: set[str] = PrivateAttr(default_factory=set)
+    """The custom fields of type phone (the ticket type says), masked like every phone."""
+
+    @field_serializer("fields")
+    def _phones_masked(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {key: privacy.masked(privacy.Kind.PHONE, value) if key in self._phone_fields else value
+                for key, value in fields.items()}  # fmt: skip
 
 
 class StepOut(Output):

@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import User
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
@@ -28,7 +29,6 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import timeline
 from hotline.crm.models import Customer, CustomerPhone
-from hotline.crm.service import mask_phone
 from hotline.notify import inbox
 from hotline.routing import center
 from hotline.routing.models import ContactEvent
@@ -74,6 +74,8 @@ ACTION_PERMISSION = {
     "close": P.TICKETS_WRITE, "reopen": P.TICKETS_WRITE, "merge": P.TICKETS_DISPATCH,
 }  # fmt: skip
 UNIT_WORK = frozenset({"process", "reject", "pend", "resume", "complete"})
+REVEALABLE = privacy.revealable("ticket", Ticket, P.TICKETS_READ)
+"""A ticket's contact phone and e-mail may be revealed (core/privacy.py)."""
 """Done by the staff of the ticket's unit (or a dispatcher standing in for them)."""
 PRIORITY = {"critical": 1, "high": 2, "normal": 3, "low": 4}
 DEFAULT_TARGETS = sla.Targets(timedelta(hours=4), timedelta(hours=27))
@@ -238,17 +240,16 @@ def _out(ctx: Context, ticket: Ticket, names: _Names) -> TicketOut:
     merged = None
     if ticket.status == "merged" and ticket.merged_into_id:
         merged = f"#{ticket.merged_into_id}"
-    phone = (
-        ticket.phone if ctx.actor.can(P.CUSTOMERS_READ_PII) or not ticket.phone else mask_phone(ticket.phone)
-    )
-    return out.model_copy(update={
+    out = out.model_copy(update={
         "type_code": kind.code if kind else "", "type_name": kind.name if kind else "",
         "kind": kind.kind if kind else "general", "unit_name": unit_name,
         "assignee_name": names.users.get(ticket.assignee_id, "") if ticket.assignee_id else "",
         "customer_name": customer[0] if customer else "", "member_number": customer[1] if customer else "",
         "status_name": state.STATUS_NAMES.get(ticket.status, ticket.status),
-        "customer_status": state.customer_status(ticket.status, unit_name, merged), "phone": phone,
+        "customer_status": state.customer_status(ticket.status, unit_name, merged),
     })  # fmt: skip
+    out._phone_fields = {f["key"] for f in (kind.fields if kind else []) if f.get("type") == "phone"}
+    return out
 
 
 def _step_out(step: TicketStep, names: _Names) -> StepOut:

@@ -25,9 +25,11 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 
 from hotline.admin.models import User
-from hotline.core.context import Context
+from hotline.core import privacy
+from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.core.privacy import Kind
 from hotline.travel.models import Departure, Order, OrderItem, PlannerDesk, Route
 from hotline.travel.state import State
 
@@ -112,6 +114,17 @@ async def _gather(ctx: Context, order_id: int) -> dict[str, Any]:
             "planner_phone": desk.phone if desk else AGENCY_PHONE}  # fmt: skip
 
 
+def parties(actor: Actor, order: Order) -> list[str]:
+    """The contract's parties. The traveller's phone is real on the contract they sign; printed by
+    a role that may not reveal personal data it is a copy with the phone masked, and says so."""
+    phone = privacy.for_document(actor, Kind.PHONE, order.contact_phone)
+    lines = [f"甲方（旅游者）：{order.contact_name}　　联系电话：{phone}",
+             f"乙方（旅行社）：{AGENCY}　　服务热线：{AGENCY_PHONE}"]  # fmt: skip
+    if not privacy.may_reveal(actor):
+        lines.append("（副本：旅游者个人信息已隐去，签约请由前台或计调打印）")
+    return lines
+
+
 def _build(story: list[Any], title: str) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
@@ -134,8 +147,7 @@ async def contract(ctx: Context, order_id: int) -> tuple[str, bytes]:
     story: list[Any] = [
         _p(f"{AGENCY} 旅游合同", s["title"]), Spacer(1, 4 * mm),
         _p(f"合同编号：{contract_no}　　订单号：{order.number}　　类型：{KINDS.get(order.kind, order.kind)}", s["body"]),  # noqa: E501
-        _p(f"甲方（旅游者）：{order.contact_name}　　联系电话：{order.contact_phone}", s["body"]),
-        _p(f"乙方（旅行社）：{AGENCY}　　服务热线：{AGENCY_PHONE}", s["body"]),
+        *[_p(line, s["body"]) for line in parties(ctx.actor, order)],
         _p("一、旅游行程", s["h2"]),
         _p(f"线路：{route.name if route else '（见下列项目）'}　出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}"  # noqa: E501
            f"　人数：成人{order.adults}人，儿童{order.children}人", s["body"]),
@@ -159,7 +171,8 @@ async def contract(ctx: Context, order_id: int) -> tuple[str, bytes]:
         _p("本合同一式两份，甲乙双方各执一份，具有同等法律效力。", s["small"]),
     ]  # fmt: skip
     async with ctx.write() as tx:
-        tx.audit("travel.contract_printed", "travel_order", order.id)
+        tx.audit("travel.contract_printed", "travel_order", order.id,
+                 after={"personal_data": privacy.may_reveal(ctx.actor)})  # fmt: skip
     return f"contract-{order.number}.pdf", _build(story, f"旅游合同 {order.number}")
 
 

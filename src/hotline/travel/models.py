@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class Route(Audited, Base):
@@ -90,6 +91,7 @@ class Order(Audited, Base):
     its items (receivable) and ledger (received, cost) in the transaction that changes them."""
 
     __tablename__ = "travel_orders"
+    __personal__ = personal(contact_phone=Kind.PHONE)
     __table_args__ = (
         Index("ix_travel_orders_state_kind", "state", "kind"),
         CheckConstraint("adults >= 0 AND children >= 0", name="travellers_not_negative"),

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
 
 Kind = Literal["domestic", "international"]
@@ -339,7 +340,7 @@ class OrderOut(Output):
     state_label: str = ""
     customer_id: int | None
     contact_name: str
-    contact_phone: str
+    contact_phone: privacy.Phone
     wish: str
     adults: int
     children: int

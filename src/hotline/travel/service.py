@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import User
+from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
@@ -27,7 +28,6 @@ from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFo
 from hotline.core.permissions import Permission, Role
 from hotline.crm import timeline
 from hotline.crm.models import Customer
-from hotline.crm.service import mask_phone
 from hotline.notify import inbox
 from hotline.routing import center
 from hotline.travel import catalogue
@@ -91,6 +91,8 @@ FIRST_NUMBER = 80_000_001
 DEMO_FIRST_NUMBER = 79_000_001
 """The demo's made-up orders are numbered below the first real one."""
 RETURN_VISIT_AFTER = 3
+REVEALABLE = privacy.revealable("travel_order", Order, Permission.ORDERS_READ)
+"""An order's contact phone may be revealed (core/privacy.py)."""
 """The return visit falls due on the 3rd day after the return date (seed 001)."""
 CENT = Decimal("0.01")
 KIND_LABEL = {"domestic": "国内游", "international": "出境游"}
@@ -146,13 +148,8 @@ async def _route_names(session: AsyncSession, order_ids: list[int]) -> dict[int,
 
 def _out(ctx: Context, order: Order, names: dict[int, str], route: str = "") -> OrderOut:
     out = OrderOut.model_validate(order)
-    phone = (
-        order.contact_phone
-        if ctx.actor.can(Permission.CUSTOMERS_READ_PII)
-        else mask_phone(order.contact_phone)
-    )
     return out.model_copy(update={
-        "state_label": LABELS[State(order.state)], "contact_phone": phone, "route": route,
+        "state_label": LABELS[State(order.state)], "route": route,
         "creator_name": names.get(order.creator_id or 0, ""),
         "assigner_name": names.get(order.assigner_id or 0, ""),
         "owner_name": names.get(order.owner_id or 0, ""), "planner_name": names.get(order.planner_id or 0,
@@ -443,7 +440,14 @@ async def update(ctx: Context, order_id: int, data: OrderUpdate) -> OrderDetail:
         changes = []
         for key, value in data.model_dump(exclude_none=True).items():
             if getattr(order, key) != value:
-                changes.append(f"{key}: {getattr(order, key)} → {value}")
+                # the history is read by everyone on the order: a phone in it is written masked
+                kind = Order.__personal__.get(key)
+                was, now = (
+                    (getattr(order, key), value)
+                    if kind is None
+                    else (privacy.masked(kind, getattr(order, key)), privacy.masked(kind, value))
+                )
+                changes.append(f"{key}: {was} → {now}")
                 setattr(order, key, value)
         if order.returns_on and order.departs_on and order.returns_on < order.departs_on:
             raise InvalidInput("The return is before the departure", field="body.returns_on")
