@@ -52,6 +52,9 @@ def canonical_name(name: str) -> str:
 
 def split_values(value: str) -> list[str]:
     """Split on commas that are not inside quotes or <...> (for Via, Contact, Route…)."""
+    if "," not in value:  # nearly every header: no need to walk it character by character
+        stripped = value.strip()
+        return [stripped] if stripped else []
     parts, depth, quoted, start = [], 0, False, 0
     for i, char in enumerate(value):
         if char == '"' and (i == 0 or value[i - 1] != "\\"):

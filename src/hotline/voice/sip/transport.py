@@ -4,14 +4,22 @@ A transport receives bytes, parses them and hands messages to its owner; what ca
 parsed is answered with 400 when enough of it can be read to address a response, and is
 dropped otherwise. Responses go back where the request came from (the `rport` behaviour
 of RFC 3581, which also gets them through NAT).
+
+The UDP socket's receive buffer is sized for bursts (`receive_buffer`): while the event loop
+is busy, datagrams wait in the kernel, and whatever does not fit is dropped there unseen. The
+kernel's own default (about 208 KiB on Linux, some 250 small requests) loses most of a burst of
+500 OPTIONS; see `size_receive_buffer` for how the size is asked for and what caps it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -23,8 +31,14 @@ from hotline.voice.sip.message import (
     StreamFramer,
     parse,
 )
+from hotline.voice.sip.metrics import REFUSED, UDP_SOCKETS, udp_drops
 
 log = structlog.get_logger(__name__)
+
+SO_RCVBUFFORCE = 33  # Linux's <asm-generic/socket.h>; Python's socket module does not name it
+TCP_IDLE_SECONDS = 600.0
+"""A TCP connection that sends nothing for this long is closed (phones send a keep-alive CRLF
+or re-register well within it); half-sent messages cannot hold a reader forever."""
 
 
 @dataclass(frozen=True)
@@ -75,16 +89,64 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.owner.received(data, Peer("UDP", str(addr[0]), int(addr[1])))
 
 
+def size_receive_buffer(sock: Any, wanted: int) -> int:
+    """Ask the kernel for a receive buffer of `wanted` bytes; returns the bytes granted.
+
+    Linux caps SO_RCVBUF at the sysctl `net.core.rmem_max` (208 KiB on a stock kernel) and keeps
+    twice the value asked for (half of it pays for bookkeeping); getsockopt reports the doubled
+    figure. When the cap bites, SO_RCVBUFFORCE sets the size anyway if the process may
+    (CAP_NET_ADMIN: root outside a container): the size is the operator's own configuration, so
+    it is honoured where the kernel lets it be. Otherwise a warning names the sysctl to raise.
+    """
+    doubled = sys.platform == "linux"
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, wanted)
+    except OSError as exc:
+        log.warning("cannot size the SIP receive buffer", wanted=wanted, error=str(exc))
+    granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)) // (2 if doubled else 1)
+    if granted < wanted and doubled:
+        with contextlib.suppress(OSError):  # EPERM without CAP_NET_ADMIN
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, wanted)
+            granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)) // 2
+    if granted < wanted:
+        log.warning(
+            "the kernel capped the SIP receive buffer; bursts beyond it are dropped unseen",
+            wanted=wanted, granted=granted, fix=f"sysctl -w net.core.rmem_max={wanted}",
+        )  # fmt: skip
+    return granted
+
+
 class SipTransports:
     """UDP and TCP listeners on one address; `stop()` closes them and every TCP connection."""
 
-    def __init__(self, host: str, port: int, receiver: Receiver) -> None:
+    def __init__(
+        self, host: str, port: int, receiver: Receiver, *, receive_buffer: int | None = None
+    ) -> None:
         self.host, self.port, self.receiver = host, port, receiver
+        self.receive_buffer = receive_buffer
+        """Bytes of UDP receive buffer to ask for (None: the kernel's default)."""
         self._udp: _UdpProtocol | None = None
         self._tcp_server: asyncio.Server | None = None
         self._tcp: dict[tuple[str, int], asyncio.StreamWriter] = {}
         self._readers: set[asyncio.Task[None]] = set()
         self.malformed = 0
+        self.tcp_idle_seconds = TCP_IDLE_SECONDS
+
+    @property
+    def udp_socket(self) -> Any:
+        if self._udp is None or self._udp.transport is None:
+            return None
+        return self._udp.transport.get_extra_info("socket")
+
+    @property
+    def connections(self) -> int:
+        """Open TCP connections."""
+        return len(self._readers)
+
+    def kernel_drops(self) -> int | None:
+        """Datagrams the kernel dropped on the UDP socket (a full receive buffer); None if unknown."""
+        sock = self.udp_socket
+        return None if sock is None else udp_drops(sock)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -98,6 +160,9 @@ class SipTransports:
                 self.port = int(protocol.transport.get_extra_info("sockname")[1])
             try:
                 self._tcp_server = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+                if self.receive_buffer is not None:
+                    self.receive_buffer = size_receive_buffer(self.udp_socket, self.receive_buffer)
+                UDP_SOCKETS.owners.add(self)
                 return
             except OSError:
                 # the UDP port's number is taken for TCP (another server): with any port, try another
@@ -119,6 +184,7 @@ class SipTransports:
                 await self._tcp_server.wait_closed()
         if self._udp is not None and self._udp.transport is not None:
             self._udp.transport.close()
+        UDP_SOCKETS.owners.discard(self)
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -129,16 +195,17 @@ class SipTransports:
         self._tcp[(peer.host, peer.port)] = writer
         framer = StreamFramer()
         try:
-            while data := await reader.read(65536):
+            while data := await asyncio.wait_for(reader.read(65536), self.tcp_idle_seconds):
                 try:
                     messages = framer.feed(data)
                 except SipParseError as error:
                     self.malformed += 1
+                    REFUSED.labels("unanswerable").inc()
                     log.info("closing TCP connection after unframeable data", peer=peer, error=str(error))
                     return
                 for message in messages:
                     self.received(message, peer)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
             self._tcp.pop((peer.host, peer.port), None)
@@ -154,6 +221,7 @@ class SipTransports:
         except SipParseError as error:
             self.malformed += 1
             reply = bad_request(data, error)
+            REFUSED.labels("unanswerable" if reply is None else "malformed").inc()
             if reply is not None:
                 self.send(reply, peer)
             return
