@@ -29,7 +29,11 @@ from hotline.voice.sip.message import (
     SipRequest,
     SipResponse,
     StreamFramer,
+    Via,
+    canonical_name,
     parse,
+    parse_cseq,
+    split_values,
 )
 from hotline.voice.sip.metrics import REFUSED, UDP_SOCKETS, udp_drops
 
@@ -55,24 +59,41 @@ Sender = Callable[[bytes, Peer], None]
 
 
 def bad_request(data: bytes, error: SipParseError) -> bytes | None:
-    """A 400 for a message we could not parse, if its Via/From/To/Call-ID/CSeq can be salvaged."""
-    try:
-        head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
-    except Exception:  # pragma: no cover - decode with "replace" does not raise
+    """A 400 for a request we could not parse, if what a reply needs can be salvaged: Via (each
+    one well-formed: the sender matches the reply by its branch), From, To, Call-ID and a valid
+    CSeq. Never for a response or an ACK (RFC 3261 §17.2.1), nor with control characters copied
+    into the reply's headers."""
+    head, sep, _ = data.partition(b"\r\n\r\n")
+    if not sep:
+        head = data.partition(b"\n\n")[0]
+    lines = head.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines or lines[0].startswith("SIP/") or lines[0].split(" ", 1)[0].upper() == "ACK":
         return None
-    lines = head.split("\r\n")
-    if not lines or lines[0].startswith("SIP/"):
-        return None  # never answer a response
-    wanted = {"via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"}
-    headers = Headers()
+    found: dict[str, list[str]] = {}
     for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep and name.strip().lower() in wanted:
-            headers.add(name.strip(), value.strip())
-    if not all(headers.get(h) for h in ("Via", "From", "To", "Call-ID", "CSeq")):
+        name, colon, value = line.partition(":")
+        canonical = canonical_name(name.strip())
+        if colon and canonical in ("Via", "From", "To", "Call-ID", "CSeq"):
+            found.setdefault(canonical, []).append(value.strip())
+    salvaged = Headers()
+    try:
+        for value in found.get("Via", []):
+            for via in split_values(value):
+                salvaged.add("Via", str(Via.parse(via)))
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            value = found.get(name, [""])[0]
+            if not value or any(ord(c) < 32 and c != "\t" for c in value):
+                return None
+            salvaged.add(name, value)
+        parse_cseq(salvaged.get("CSeq") or "")
+    except SipParseError:
         return None
-    reason = str(error).replace("\r", " ").replace("\n", " ")[:100]
-    response = SipResponse(headers, b"", 400, "Bad Request")
+    if not salvaged.get("Via"):
+        return None
+    reason = "".join(c if c.isprintable() and c != '"' else " " for c in str(error))[:100]
+    response = SipResponse(salvaged, b"", 400, "Bad Request")
     response.headers.add("Warning", f'399 hotline "{reason}"')
     return bytes(response)
 
