@@ -183,3 +183,30 @@ def test_a_token_bucket_refills_at_its_rate_and_forgets_idle_sources() -> None:
         limits.take(("198.51.100.7", port))
     assert len(limits) <= 4  # idle sources were forgotten to make room
     assert SourceLimits(rate=0).take(source) == 0.0  # 0: no limit
+
+
+async def test_a_trunk_address_blocked_for_a_phones_wrong_passwords_still_delivers_calls() -> None:
+    """The demo trunk is 127.0.0.1, where phones register too: a phone guessing passwords gets the
+    address blocked, but calls from the trunk to its numbers still come in."""
+
+    async def answer(leg: Leg) -> None:
+        await leg.answer()
+
+    sip = SipServer(
+        "127.0.0.1", 0, "hotline", hashed({"1001": "sip1001"}), trunks=[TEST_TRUNK], application=answer
+    )
+    await sip.start()
+    for _ in range(sip.guard.max_failures):
+        sip.guard.failed("127.0.0.1")
+    caller = await Softphone.open("13800138000", "", sip.port)
+    phone = await Softphone.open("1001", "sip1001", sip.port)
+    try:
+        assert sip.guard.blocked("127.0.0.1")
+        assert (await caller.dial("4008001000")).status == 200
+        with pytest.raises(TimeoutError):  # the phone on the blocked address is still ignored
+            await phone.register()
+        assert sip.stats.dropped_blocked == 1
+    finally:
+        caller.close()
+        phone.close()
+        await sip.stop()

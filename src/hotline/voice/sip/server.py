@@ -144,16 +144,16 @@ class SipServer:
         if isinstance(message, SipResponse):
             self.engine.response(message)
             return
-        if self.guard.blocked(peer.host):
+        in_call = message.call_id in self.engine.legs
+        if self.guard.blocked(peer.host) and not in_call and not self._trunk_call(message, peer):
             self.stats.dropped_blocked += 1
             REFUSED.labels("blocked").inc()
             return  # silence costs a scanner more than an answer
         self.stats.requests += 1
         if message.method == "ACK":  # never answered: it confirms a call or ends its own transaction
-            if message.call_id in self.engine.legs:
+            if in_call:
                 self.engine.in_dialog(message, peer)
             return
-        in_call = message.call_id in self.engine.legs
         if not in_call and (wait := self.limits.take((peer.host, peer.port))):
             self.stats.rate_limited += 1
             REFUSED.labels("rate-limited").inc()
@@ -178,6 +178,15 @@ class SipServer:
         wire = bytes(response)
         self._transactions[key] = (now + TRANSACTION_LINGER, wire)
         self.transports.send(wire, peer)
+
+    def _trunk_call(self, request: SipRequest, peer: Peer) -> bool:
+        """A call from a trunk's address to one of its numbers: let in even when the address is
+        blocked for failed registrations (a phone with a wrong password beside the trunk, as on
+        the demo's 127.0.0.1), or the whole hotline would go silent."""
+        return (
+            request.method == "INVITE"
+            and self.engine.trunk_for(peer, extension_of(request.uri) or "") is not None
+        )
 
     def _expire(self, now: float) -> None:
         transactions = self._transactions
