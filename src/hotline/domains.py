@@ -50,6 +50,7 @@ DOMAINS: tuple[Domain, ...] = (
         "crm",
         models=("hotline.crm.models",),
         api="hotline.crm.api",
+        lookups=(("crm.member", "hotline.crm.verification:member_for_ivr"),),
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),
@@ -71,6 +72,7 @@ DOMAINS: tuple[Domain, ...] = (
         lookups=(
             ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
             ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
+            ("orders.verify_caller", "hotline.hotels.service:verify_for_ivr"),
         ),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
@@ -93,7 +95,10 @@ DOMAINS: tuple[Domain, ...] = (
         "travel",
         models=("hotline.travel.models",),
         api="hotline.travel.api",
-        lookups=(("travel.latest_order", "hotline.travel.service:latest_for_ivr"),),
+        lookups=(
+            ("travel.latest_order", "hotline.travel.service:latest_for_ivr"),
+            ("travel.verify_caller", "hotline.travel.service:verify_for_ivr"),
+        ),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
