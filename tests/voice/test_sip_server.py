@@ -204,6 +204,19 @@ async def test_registration_over_tcp(server: SipServer) -> None:
     writer.close()
 
 
+async def test_a_tcp_peer_that_stalls_half_way_through_a_message_is_disconnected(server: SipServer) -> None:
+    """Half a message, then silence: the connection (and its reader task) does not stay forever."""
+    server.transports.tcp_idle_seconds = 0.3
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(register(5999, "half").replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")[:80])
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    assert server.transports.connections == 1
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # closed by the server
+    writer.close()
+    assert server.transports.connections == 0
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(message=messages(), source_port=st.integers(1024, 65535))
 async def test_no_parsed_message_makes_the_server_raise(
