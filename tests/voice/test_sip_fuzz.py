@@ -88,7 +88,7 @@ class Target:
         await leg.answer()
         self.answered["sipp" if leg.caller == "sipp" else "dialog"] += 1
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(leg.ended.wait(), 15)
+            await asyncio.wait_for(leg.ended.wait(), 60)  # the fuzzer hangs up; this is a backstop
 
     def call(self, work: Awaitable[T], timeout: float = 10.0) -> T:
         async def run() -> T:
@@ -152,18 +152,20 @@ def assert_nothing_left(running: Target) -> None:
     server = running.server
 
     async def settled() -> dict[str, int]:
-        for _ in range(100):  # calls refused or hung up end within a few loop turns
-            if not server.engine.legs and not server.engine._tasks:
-                break
-            await asyncio.sleep(0.05)
         running.offset += 33  # past Timer J: every kept answer may go
         current = asyncio.current_task()
-        return {
-            "calls": len(server.engine.legs), "engine tasks": len(server.engine._tasks),
-            "client transactions": len(server.engine.transactions._pending),
-            "server transactions": server.transactions, "TCP connections": server.transports.connections,
-            "loop tasks": len([t for t in asyncio.all_tasks() if t is not current]),
-        }  # fmt: skip
+        left: dict[str, int] = {}
+        for _ in range(100):  # calls just refused or hung up end within a few loop turns
+            left = {
+                "calls": len(server.engine.legs), "engine tasks": len(server.engine._tasks),
+                "client transactions": len(server.engine.transactions._pending),
+                "server transactions": server.transactions, "TCP connections": server.transports.connections,
+                "loop tasks": len([t for t in asyncio.all_tasks() if t is not current]),
+            }  # fmt: skip
+            if not any(left.values()):
+                break
+            await asyncio.sleep(0.05)
+        return left
 
     left = running.call(settled())
     assert left == dict.fromkeys(left, 0), left
@@ -199,7 +201,7 @@ class UdpFuzzer:
         self.server_port = server_port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(5.0)
+        self.sock.settimeout(10.0)
         self.port = int(self.sock.getsockname()[1])
         self.probes = itertools.count()
 
