@@ -426,6 +426,7 @@ def _flow(name_or_file: str) -> Any:
     import yaml
 
     from hotline.routing.flow import SHIPPED, parse
+    from hotline.routing.service import lookup_names
 
     path = Path(name_or_file)
     if not path.is_file():
@@ -436,7 +437,7 @@ def _flow(name_or_file: str) -> Any:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         fail(f"{path} is not YAML: {exc}")
-    flow, problems = parse(data)
+    flow, problems = parse(data, functions=lookup_names())  # lookups named must exist
     for problem in problems:
         where = f"node {problem.node}" if problem.node else "flow"
         typer.secho(f"{where}{f' ({problem.field})' if problem.field else ''}: {problem.message}", err=True)

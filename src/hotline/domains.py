@@ -75,6 +75,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.crm.models",),
         api="hotline.crm.api",
         revealable=("hotline.crm.service:REVEALABLE", "hotline.crm.service:PHONE_REVEALABLE"),
+        lookups=(("crm.member", "hotline.crm.verification:member_for_ivr"),),
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),
     ),
@@ -97,6 +98,7 @@ DOMAINS: tuple[Domain, ...] = (
         lookups=(
             ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
             ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
+            ("orders.verify_caller", "hotline.hotels.service:verify_for_ivr"),
         ),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
@@ -121,7 +123,10 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.travel.models",),
         api="hotline.travel.api",
         revealable=("hotline.travel.service:REVEALABLE",),
-        lookups=(("travel.latest_order", "hotline.travel.service:latest_for_ivr"),),
+        lookups=(
+            ("travel.latest_order", "hotline.travel.service:latest_for_ivr"),
+            ("travel.verify_caller", "hotline.travel.service:verify_for_ivr"),
+        ),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),

@@ -108,6 +108,10 @@ def test_the_supervisor_sees_the_hotel_flow_as_a_tree_and_a_broken_edit_is_marke
     tree = page.get_by_test_id("flow-tree")
     expect(tree).to_contain_text("欢迎词")
     expect(tree).to_contain_text("查询订单请按1，人工服务请按2")
+    # the identity check before the enquiry (issue 17), its nodes and branches in Chinese
+    for shown in ("核对会员号码", "[查询]", "[计数]", "达到次数时", "[记录事件]", "记录：三次会员号码错误",
+                  "来电号码核实身份", "输入验证号码", "身份未核实，转人工", "坐席挂机后"):  # fmt: skip
+        expect(tree).to_contain_text(shown)
     page.screenshot(path=str(Path(ROOT, "test-results/flows.png")))
     page.get_by_test_id("flow-edit").click()
     editor = page.get_by_test_id("flow-editor")

@@ -320,14 +320,18 @@ async def test_statistics_count_bookings_by_day_source_and_hotel_with_the_cancel
 
 async def test_the_ivr_order_enquiry_reads_the_members_coming_stay(seeded: Context) -> None:
     """Seed 000's 查询订单 on the hotel line: the flow's lookup finds 张伟's coming stay (hotel,
-    arrival, status as said); a member without bookings, or no number, finds nothing."""
+    arrival, status as said) when he calls from his number; an unknown member number, no number,
+    or a caller not verified for the member (seed 004) finds nothing."""
     from hotline.routing.app import domain_lookups
 
     lookups = domain_lookups(seeded)
-    found = await lookups["orders.latest_for_member"]({"member_number": "88000001"})
+    his = {"member_number": "88000001", "caller": "13800138000"}
+    found = await lookups["orders.latest_for_member"](his)
     assert found is not None
     assert (found["hotel"], found["number"], found["status"]) == ("英冠酒店杭州西湖店", "60000001", "已确认")
-    assert await lookups["orders.latest_for_member"]({"member_number": "88"}) is None
-    assert await lookups["orders.latest_for_member"]({}) is None
-    trip = await lookups["travel.latest_order"]({"member_number": "88000001"})
+    assert await lookups["orders.latest_for_member"]({**his, "member_number": "88"}) is None
+    assert await lookups["orders.latest_for_member"]({"caller": "13800138000"}) is None
+    assert await lookups["orders.latest_for_member"]({**his, "caller": "13911112222"}) is None
+    trip = await lookups["travel.latest_order"](his)
     assert trip is not None and trip["kind"] == "travel"
+    assert await lookups["travel.latest_order"]({"member_number": "88000001"}) is None

@@ -115,8 +115,9 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
     seeded: object, settings: object, tmp_path: Path
 ) -> None:
     """`hotline serve` on the demo data: the demo trunk reaches 4008001000, whose entry point is
-    the hotel flow; SIPp presses 1 (order enquiry), enters member number 88 with #, hears that
-    there is no order, and hangs up as the prompt tells it to."""
+    the hotel flow; SIPp, calling as 张伟 from 13800138000, presses 1 (order enquiry), enters his
+    member number 88000001 with #, is verified by his number, hears his booking, and hangs up as
+    the prompt tells it to."""
     from hotline.api.app import create_app, system_context
     from hotline.routing.center import recent_calls
     from hotline.routing.service import visit_counts
@@ -134,11 +135,18 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
         visited: set[str] = set()
         for _ in range(50):
             visited = {count.node for count in await visit_counts(ctx, router, "hotel")}
-            if "no_order" in visited:
+            if "read_order" in visited:
                 break
             await asyncio.sleep(0.1)
-        assert {"welcome", "ask_member", "find_order", "no_order"} <= visited
-        assert "to_agent" not in visited
+        assert {
+            "welcome",
+            "ask_member",
+            "check_member",
+            "check_caller",
+            "find_order",
+            "read_order",
+        } <= visited
+        assert "ask_digits" not in visited and "to_agent" not in visited
         calls = await recent_calls(ctx, router)
         assert calls[0].flow == "hotel" and calls[0].path[:2] == ["welcome", "ask_member"]
 

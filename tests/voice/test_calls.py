@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from hotline.voice.control import Leg
 from hotline.voice.sdp import SessionDescription
@@ -125,9 +126,14 @@ async def test_beyond_the_call_limit_new_calls_get_503(
     sip, _ = server
     for n in range(2):
         assert (await final(phone, invite(phone, f"full{n}", branch=f"f{n}"), sip.port)).status == 200
+    counted = REGISTRY.get_sample_value("hotline_sip_requests_refused_total", {"reason": "call-limit"}) or 0
     refused = await final(phone, invite(phone, "full2", branch="f2"), sip.port)
     assert refused.status == 503 and refused.headers.get("Retry-After") == "5"
     assert len(sip.engine.legs) == 2
+    assert (
+        REGISTRY.get_sample_value("hotline_sip_requests_refused_total", {"reason": "call-limit"})
+        == counted + 1
+    )
 
 
 async def test_keys_sent_by_sip_info_are_collected(server: tuple[SipServer, list[Leg]], phone: Phone) -> None:

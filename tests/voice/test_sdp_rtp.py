@@ -51,11 +51,27 @@ def test_static_payload_types_need_no_rtpmap() -> None:
         ("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 99999 RTP/AVP 0\n", "out of range"),
         ("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 4000 RTP/AVP 0\na=rtpmap:x\n", "rtpmap"),
         ("garbage", "expected <type>=<value>"),
+        # found by the socket fuzz: "²".isdigit() is True but int("²") raises ValueError, which
+        # escaped the INVITE handler and left the call unanswered
+        ("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio ² RTP/AVP 0\n", "malformed media"),
+        ("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 4000 RTP/AVP ²\n", "bad payload type"),
+        ("v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 4000 RTP/AVP 0\na=fmtp:² x\n", "fmtp"),
+        (
+            f"v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 4000 RTP/AVP 0\na=rtpmap:0 PCMU/{'9' * 5000}\n",
+            "rtpmap",
+        ),
     ],
 )
 def test_unanswerable_or_malformed_sdp_is_refused(sdp: str, complaint: str) -> None:
     with pytest.raises(SdpError, match=complaint):
         answer(SessionDescription.parse(sdp), address="127.0.0.1", port=20000, session_id=1)
+
+
+def test_a_ptime_in_other_digits_is_ignored_not_raised() -> None:
+    offer = SessionDescription.parse(
+        "v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nm=audio 4000 RTP/AVP 0\na=ptime:²\n"
+    )
+    assert offer.audio.ptime is None
 
 
 @settings(max_examples=300, deadline=None)

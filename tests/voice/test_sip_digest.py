@@ -100,6 +100,18 @@ def test_malformed_credentials_are_refused_not_raised() -> None:
         assert not authority.check(header, method="REGISTER", secrets=hashed({"1001": "sip1001"}))[1].ok
 
 
+def test_credentials_with_non_ascii_nonce_or_response_are_refused_not_raised() -> None:
+    """Found by the socket fuzz: hmac.compare_digest raises TypeError for str with non-ASCII
+    characters, so such a REGISTER went unanswered instead of challenged again."""
+    authority = DigestAuthority("hotline")
+    nonce = authority.nonce()
+    for header in (
+        'Digest username="1001", realm="hotline", nonce="1.é", uri="sip:h", response="x"',
+        f'Digest username="1001", realm="hotline", nonce="{nonce}", uri="sip:h", response="é"',
+    ):
+        assert not authority.check(header, method="REGISTER", secrets=hashed({"1001": "sip1001"}))[1].ok
+
+
 @pytest.mark.parametrize(
     "offered", [(Algorithm.MD5,), (Algorithm.SHA256, Algorithm.MD5), (Algorithm.SHA256,)]
 )

@@ -84,11 +84,36 @@ def test_responses_parse_and_keep_their_reason() -> None:
         (b"SIP/2.0 99 Too Low\r\n\r\n", "status line"),
         (b"INVITE sip:a@b SIP/2.0\r\n", "blank line"),
         (INVITE.replace(b"\r\nTo:", b"\r\n:To"), "header line"),
+        # found by the socket fuzz (test_sip_fuzz.py): each raised ValueError or IndexError
+        # past the transport, so the request went unanswered
+        (INVITE.replace(b"Content-Length: 4", "Content-Length: ²".encode()), "Content-Length"),
+        (INVITE.replace(b"Content-Length: 4", b"Content-Length: " + b"9" * 5000), "too large"),
+        (INVITE.replace(b"CSeq: 1 INVITE", "CSeq: ² INVITE".encode()), "CSeq"),
+        (INVITE.replace(b"CSeq: 1 INVITE", b"CSeq: " + b"9" * 5000 + b" INVITE"), "CSeq"),
+        (INVITE.replace(b"Max-Forwards: 70", "Max-Forwards: ٧٠".encode()), "Max-Forwards"),
+        (INVITE.replace(b"127.0.0.1:5070;branch", "127.0.0.1:٥٠٧٠;branch".encode()), "Via"),
+        (
+            b"OPTIONS sip:a@b SIP/2.0\r\nVia: , , ,\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\n"
+            b"Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n",
+            "missing Via",
+        ),
     ],
 )
 def test_bad_messages_are_refused_with_a_precise_reason(wire: bytes, complaint: str) -> None:
     with pytest.raises(SipParseError, match=complaint):
         parse(wire)
+
+
+def test_a_blank_folded_line_adds_nothing_to_the_header_it_continues() -> None:
+    """Found by the fuzz: `Call-ID: x` folded onto a blank line read as "x " and the answer, whose
+    header is trimmed on the wire, no longer matched the request."""
+    message = parse(INVITE.replace(b"i: 3848276298220188511@127.0.0.1\r\n", b"i: abc\r\n \r\n"))
+    assert message.call_id == "abc"
+
+
+def test_a_stream_with_a_monstrous_content_length_is_a_parse_error() -> None:
+    with pytest.raises(SipParseError, match="Content-Length"):
+        StreamFramer().feed(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n")
 
 
 def test_tcp_stream_is_cut_by_content_length_across_partial_reads() -> None:

@@ -136,6 +136,44 @@ async def test_malformed_requests_get_400_and_garbage_is_dropped(server: SipServ
     assert server.transports.malformed == 2
 
 
+async def test_a_400_is_sent_only_when_the_request_can_be_told_apart_and_never_to_an_ack(
+    server: SipServer, phone: Phone
+) -> None:
+    """Found by the socket fuzz: a 400 used to copy a malformed Via, so the answer itself did not
+    parse at the sender (and could not be matched to its request); an ACK must never be answered."""
+    bad_via = register(phone.port, "b1").replace(
+        f"SIP/2.0/UDP 127.0.0.1:{phone.port};branch=z9hG4bKb1;rport".encode(), "²".encode()
+    )
+    bad_ack = (
+        register(phone.port, "b2")
+        .replace(b"REGISTER sip:", b"ACK sip:")
+        .replace(b"CSeq: 1 REGISTER", b"CSeq: x")
+    )
+    lf_only = (
+        register(phone.port, "b3").replace(b"CSeq: 1 REGISTER", b"CSeq: 1 INVITE").replace(b"\r\n", b"\n")
+    )
+    assert phone.transport is not None
+    for wire in (bad_via, bad_ack):
+        phone.transport.sendto(wire, ("127.0.0.1", server.port))
+    reply = await phone.ask(lf_only, server.port)  # a message with bare LF line ends is answered too
+    assert reply.status == 400 and reply.vias[0].branch == "z9hG4bKb3"
+    assert server.transports.malformed == 3 and phone.inbox.empty()
+
+
+async def test_an_unreadable_expires_falls_back_to_the_default_instead_of_raising(
+    server: SipServer, phone: Phone
+) -> None:
+    challenge = (await phone.ask(register(phone.port, "e1"), server.port)).headers.get_all(
+        "WWW-Authenticate"
+    )[0]
+    signed = register(phone.port, "e2", auth=answer_challenge(challenge, "sip1001"), cseq=2)
+    signed = signed.replace(b"Expires: 600", "Expires: ²".encode()).replace(
+        b">\r\nExpires", b">;expires=" + b"9" * 5000 + b"\r\nExpires"
+    )
+    reply = await phone.ask(signed, server.port)
+    assert reply.status == 200 and reply.headers.get_all("Contact")[0].endswith(";expires=3600")
+
+
 async def test_a_scanner_guessing_passwords_is_blocked(server: SipServer, phone: Phone) -> None:
     challenge = (await phone.ask(register(phone.port, "s0"), server.port)).headers.get_all(
         "WWW-Authenticate"
@@ -164,6 +202,19 @@ async def test_registration_over_tcp(server: SipServer) -> None:
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
     assert head.startswith(b"SIP/2.0 401 Unauthorized")
     writer.close()
+
+
+async def test_a_tcp_peer_that_stalls_half_way_through_a_message_is_disconnected(server: SipServer) -> None:
+    """Half a message, then silence: the connection (and its reader task) does not stay forever."""
+    server.transports.tcp_idle_seconds = 0.3
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(register(5999, "half").replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")[:80])
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    assert server.transports.connections == 1
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # closed by the server
+    writer.close()
+    assert server.transports.connections == 0
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -31,8 +31,8 @@ const en: typeof zh = {
     editHint: 'The flow’s nodes and where each goes (JSON, the same structure as the shipped YAML files). Saving checks every node and marks problems where they are.',
     notePlaceholder: 'What changed (optional)', draftSaved: 'Draft saved', hasProblems: 'The flow has {n} problem(s); not saved', published: 'Published: new calls use this version',
     rolledBack: 'Rolled back to v{v}', start: 'Start', seeAbove: 'see above', visits: '{n} visits', press: 'Press {key}',
-    edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise' },
-    type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', '?': 'Unknown' },
+    edge: { next: 'then', is_open: 'open', is_closed: 'closed', on_empty: 'nothing entered / found', on_fail: 'on failure', default: 'otherwise', on_limit: 'at the limit', after: 'after the agent hangs up' }, when: 'when {variable} is {value}', whenSet: 'when {variable} is set',
+    type: { play: 'Play', menu: 'Menu', collect: 'Collect digits', lookup: 'Look up', say: 'Say', condition: 'Condition', set: 'Set variable', hours: 'Business hours', transfer: 'Transfer', voicemail: 'Voicemail', survey: 'Survey', hangup: 'Hang up', count: 'Count', log: 'Log event', '?': 'Unknown' },
     statusName: { draft: 'Draft', published: 'Live', retired: 'Retired' },
   },
   reservations: {
@@ -146,7 +146,7 @@ const en: typeof zh = {
     title: 'Calls', at: 'Arrived', caller: 'Caller', number: 'Number', path: 'IVR path', queue: 'Queue', waited: 'Waited',
     outcomeColumn: 'Outcome', reason: 'Why this agent', story: 'Call {id}', agentState: 'Agent {n}', talk: 'Talk', recorded: 'Recorded', survey: 'Rating', callbacks: 'To call back', missedAt: 'Last missed', why: 'Why', misses: 'Misses', firstCall: 'First call', done: 'Called back', doneNote: 'How did it go?', doneNotePlaceholder: 'e.g. called back, customer booked',
     outcome: { answered: 'Answered', callback: 'Callback', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Nobody in', 'in-progress': 'In progress', completed: 'Completed', 'caller-hung-up': 'Caller hung up', voicemail: 'Voicemail' },
-    kind: { arrived: 'Arrived', ivr: 'IVR node', queued: 'Queued', offered: 'Offered', missed: 'Missed', answered: 'Answered', overflowed: 'Overflowed', callback: 'Callback requested', callback_failed: 'Callback not answered', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Refused', ended: 'Call ended', finished: 'Hung up', recorded: 'Recorded', survey: 'Rating', voicemail: 'Voicemail', wrapped: 'Wrap-up', no_show: 'Late guest', paper_conflict: 'Paper booking conflict', agent_callback: 'Agent call-back', aftercare: 'Emergency after-care', return_visit: 'Tour return visit', tell_result: 'Tell the complaint result', booked: 'Booked' },
+    kind: { member_number_failed: 'Member number wrong too often', second_factor_failed: 'Identity not verified', arrived: 'Arrived', ivr: 'IVR node', queued: 'Queued', offered: 'Offered', missed: 'Missed', answered: 'Answered', overflowed: 'Overflowed', callback: 'Callback requested', callback_failed: 'Callback not answered', abandoned: 'Abandoned', timed_out: 'Timed out', refused: 'Refused', ended: 'Call ended', finished: 'Hung up', recorded: 'Recorded', survey: 'Rating', voicemail: 'Voicemail', wrapped: 'Wrap-up', no_show: 'Late guest', paper_conflict: 'Paper booking conflict', agent_callback: 'Agent call-back', aftercare: 'Emergency after-care', return_visit: 'Tour return visit', tell_result: 'Tell the complaint result', booked: 'Booked' },
   },
   staffing: {
     title: 'Staffing (Erlang)', calls: 'Calls per hour', aht: 'Average handle time (s)', level: 'Service level target (%)', within: 'Answered within (s)',

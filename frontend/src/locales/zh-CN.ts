@@ -29,8 +29,8 @@ export default {
     editHint: '流程的节点与去向（JSON，与内置 YAML 文件结构相同）。保存时逐个节点检查，问题会标在节点上。',
     notePlaceholder: '这次修改了什么（可选）', draftSaved: '草稿已保存', hasProblems: '流程有 {n} 处问题，未保存', published: '已发布，新来电使用此版本',
     rolledBack: '已回滚到 v{v}', start: '开始', seeAbove: '见上文', visits: '经过 {n} 次', press: '按 {key}',
-    edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他' },
-    type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', '?': '未知' },
+    edge: { next: '然后', is_open: '营业时间内', is_closed: '非营业时间', on_empty: '无输入/无结果', on_fail: '失败时', default: '其他', on_limit: '达到次数时', after: '坐席挂机后' }, when: '{variable} 为 {value} 时', whenSet: '{variable} 有值时',
+    type: { play: '播放', menu: '按键菜单', collect: '收号', lookup: '查询', say: '播报', condition: '条件', set: '设置变量', hours: '营业时间', transfer: '转接', voicemail: '留言', survey: '满意度', hangup: '挂机', count: '计数', log: '记录事件', '?': '未知' },
     statusName: { draft: '草稿', published: '生效中', retired: '已停用' },
   },
   reservations: {
@@ -144,7 +144,7 @@ export default {
     title: '通话记录', at: '来电时间', caller: '主叫', number: '被叫', path: 'IVR 路径', queue: '队列', waited: '等待',
     outcomeColumn: '结果', reason: '分配原因', story: '通话 {id} 的经过', agentState: '坐席 {n}', talk: '通话', recorded: '已录音', survey: '评价', callbacks: '待回电', missedAt: '最近未接', why: '原因', misses: '未接次数', firstCall: '首次来电', done: '已回电', doneNote: '回电结果', doneNotePlaceholder: '例如：已回电，客户已预订',
     outcome: { answered: '已接通', callback: '预约回电', abandoned: '放弃', timed_out: '等待超时', refused: '无人值守', 'in-progress': '进行中', completed: '已完成', 'caller-hung-up': '主叫挂机', voicemail: '留言' },
-    kind: { arrived: '来电', ivr: 'IVR 节点', queued: '进入队列', offered: '分配', missed: '未接', answered: '接通', overflowed: '溢出', callback: '预约回电', callback_failed: '回电未接通', abandoned: '放弃', timed_out: '等待超时', refused: '拒绝排队', ended: '通话结束', finished: '挂机', recorded: '录音', survey: '满意度评价', voicemail: '留言', wrapped: '话后小结', no_show: '未到店回访', paper_conflict: '纸质预订冲突', agent_callback: '坐席约回电', aftercare: '紧急救援善后回访', return_visit: '旅游回访', tell_result: '告知投诉处理结果', booked: '预订' },
+    kind: { member_number_failed: '会员号码多次输错', second_factor_failed: '身份核实未通过', arrived: '来电', ivr: 'IVR 节点', queued: '进入队列', offered: '分配', missed: '未接', answered: '接通', overflowed: '溢出', callback: '预约回电', callback_failed: '回电未接通', abandoned: '放弃', timed_out: '等待超时', refused: '拒绝排队', ended: '通话结束', finished: '挂机', recorded: '录音', survey: '满意度评价', voicemail: '留言', wrapped: '话后小结', no_show: '未到店回访', paper_conflict: '纸质预订冲突', agent_callback: '坐席约回电', aftercare: '紧急救援善后回访', return_visit: '旅游回访', tell_result: '告知投诉处理结果', booked: '预订' },
   },
   staffing: {
     title: '排班测算（Erlang）', calls: '每小时来电', aht: '平均处理时长（秒）', level: '服务水平目标（%）', within: '在多少秒内接听',

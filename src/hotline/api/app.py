@@ -36,6 +36,7 @@ from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
 from hotline.voice.sip.digest import Algorithm
+from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.server import SipServer
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
@@ -63,6 +64,8 @@ async def start_voice(state: AppState) -> None:
         max_calls=settings.sip_max_calls,
         rtp_ports=settings.rtp_ports,
         algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
+        limits=SourceLimits(rate=settings.sip_source_rate, burst=settings.sip_source_burst),
+        receive_buffer=settings.sip_udp_receive_buffer,
     )
     try:
         await sip.start()

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     """Concurrent calls this node takes; beyond it new calls get 503 and go to another node."""
     sip_digest_algorithms: list[Literal["MD5", "SHA-256"]] = Field(default=["MD5"], min_length=1)
     """Challenges the registrar sends, in order (docs/decisions/0002: MD5 alone by default)."""
+    sip_udp_receive_buffer: int = Field(default=4 * 1024 * 1024, ge=65_536, le=256 * 1024 * 1024)
+    """Bytes of UDP receive buffer for SIP, so bursts wait in the kernel instead of being dropped
+    there; capped by the sysctl net.core.rmem_max unless the process has CAP_NET_ADMIN
+    (docs/voice.md, "Bursts")."""
+    sip_source_rate: float = Field(default=500.0, ge=0, le=100_000)
+    """SIP requests a second one source (address and port) may keep sending before it gets 503
+    with Retry-After; 0 turns the limit off. Requests inside a call in progress never count."""
+    sip_source_burst: int = Field(default=1000, ge=1, le=1_000_000)
+    """SIP requests one source may send at once after a quiet spell."""
     rtp_ports: tuple[int, int] = (20000, 30000)
     desk_grace_seconds: float = Field(default=8.0, ge=0, le=300)
     """How long an agent's last desktop tab may be gone (a reload, a network blip) before they

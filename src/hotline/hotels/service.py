@@ -26,7 +26,7 @@ from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
 from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.crm import loyalty, timeline
+from hotline.crm import loyalty, timeline, verification
 from hotline.crm.models import Customer
 from hotline.hotels import payments
 from hotline.hotels.events import ReservationNotice
@@ -714,16 +714,9 @@ SPOKEN_STATUS = {
 }  # fmt: skip
 
 
-async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str, object] | None:
-    """The IVR's order enquiry (T3, seed 000): the member's latest reservation — the coming one
-    if any, else the last — as the flow says it: hotel, arrival date, status. None: no booking."""
-    member = str(variables.get("member_number") or "").strip()
-    if not member:
-        return None
+async def _latest_reservation(ctx: Context, customer_id: int) -> tuple[Reservation, str] | None:
+    """The member's reservation the IVR speaks of: the coming one if any, else the last."""
     async with ctx.read() as session:
-        customer_id = await session.scalar(select(Customer.id).where(Customer.member_number == member))
-        if customer_id is None:
-            return None
         today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
         mine = (
             select(Reservation, Hotel.name)
@@ -739,9 +732,43 @@ async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str
         ).first() or (
             await session.execute(mine.order_by(Reservation.arrival.desc(), Reservation.id.desc()).limit(1))
         ).first()
-    if found is None:
+    return None if found is None else (found[0], str(found[1]))
+
+
+async def _verified_reservation(
+    ctx: Context, variables: dict[str, object]
+) -> tuple[verification.MemberCheck, tuple[Reservation, str] | None]:
+    """Who the caller is (crm's rule) and the reservation the enquiry would read; its booking
+    phone is one of the second factors."""
+    member, caller, keyed = verification.caller_of(variables)
+    known = await verification.check_member(ctx, member, caller_id=caller)
+    if known.customer_id is None:
+        return known, None
+    latest = await _latest_reservation(ctx, known.customer_id)
+    if known.verified or not keyed:
+        return known, latest
+    phones = [latest[0].guest_phone] if latest else []
+    return await verification.check_member(
+        ctx, member, caller_id=caller, keyed=keyed, booking_phones=phones
+    ), latest
+
+
+async def verify_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str, str] | None:
+    """The lookup `orders.verify_caller`: {"by": "number" | "second-factor"} when the caller is
+    verified for the member number keyed (crm/verification.py), else None."""
+    check, _ = await _verified_reservation(ctx, variables)
+    return {"by": check.verified_by.value} if check.verified_by is not None else None
+
+
+async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str, object] | None:
+    """The IVR's order enquiry (T3, seed 000): the member's latest reservation — the coming one
+    if any, else the last — as the flow says it: hotel, arrival date, status. None: no booking,
+    or a caller not verified for the member (seed 004): nothing is read to them, whatever the
+    flow."""
+    check, latest = await _verified_reservation(ctx, variables)
+    if not check.verified or latest is None:
         return None
-    reservation, hotel = found
+    reservation, hotel = latest
     return {"hotel": hotel, "arrival": reservation.arrival, "number": reservation.number,
             "status": SPOKEN_STATUS.get(reservation.status, reservation.status)}  # fmt: skip
 

@@ -34,7 +34,7 @@ from hotline.routing.ivr import FlowRun, FlowServices, Lookup, SpokenVoice, Voic
 from hotline.routing.journal import StoredJournal
 from hotline.routing.metrics import AgentEvent, CallEvent
 from hotline.routing.queue import Answered, NoAgent, QueueRunner, Seat
-from hotline.routing.service import live_flows
+from hotline.routing.service import audit_flow_event, live_flows
 from hotline.routing.transfer import Agent, RingGroups
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
@@ -394,6 +394,22 @@ class CallRouter:
                       "" if score is None else str(score))
         )  # fmt: skip
 
+    def _logged(self, leg: Leg, event: str, detail: str, audit: bool) -> None:
+        """A flow's `log` node: a line in the call's event log, and with `audit` an audit entry."""
+        self.journal.call(leg.id, event, queue=leg.entry, detail=detail)
+        if audit:
+            self.spawn(
+                audit_flow_event(
+                    self.ctx,
+                    leg.id,
+                    event,
+                    flow=leg.entry,
+                    caller=leg.caller,
+                    number=leg.number,
+                    detail=detail,
+                )
+            )
+
     def _visited(self, flow: str, node: str, leg_id: str) -> None:
         self.journal.call(leg_id, "ivr", queue=flow, detail=node)
         self._calls.setdefault(leg_id, {}).setdefault("path", []).append(node)
@@ -418,6 +434,7 @@ class CallRouter:
             services = FlowServices(
                 voice=self.voice, transfers=transfers, lookups=self.lookups, visited=self._visited,
                 surveyed=self._surveyed, record_to=self.record_to, voicemail=self._voicemail,
+                logged=self._logged,
             )  # fmt: skip
             await run_flow(flow, leg, services, variables=await self._caller(leg))
         finally:  # also when the caller hung up and the flow was cancelled

@@ -143,11 +143,37 @@ class HangupNode(_Node):
     say: Speech | None = None
 
 
+class CountNode(_Node):
+    """Adds one to `variable` each time a caller passes (wrong member numbers, say): on to `next`
+    until the count reaches `limit`, then to `on_limit`."""
+
+    type: Literal["count"]
+    variable: Variable
+    limit: int = Field(ge=1, le=100)
+    next: NodeId
+    on_limit: NodeId
+
+
+class LogNode(_Node):
+    """Writes `event` with its `detail` to the call's event log (the calls page shows it), and with
+    `audit` to the audit trail too: what a supervisor or an auditor must be able to find later."""
+
+    type: Literal["log"]
+    event: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    detail: str = Field(default="", max_length=200)
+    """Text with `{variables}`."""
+    audit: bool = False
+    next: NodeId
+
+
 Node = Annotated[
     PlayNode | MenuNode | CollectNode | LookupNode | SayNode | ConditionNode | SetNode | HoursNode
-    | TransferNode | VoicemailNode | SurveyNode | HangupNode,
+    | TransferNode | VoicemailNode | SurveyNode | HangupNode | CountNode | LogNode,
     Field(discriminator="type"),
 ]  # fmt: skip
+RESERVED = frozenset({"caller", "number"})
+"""Variables the call sets (who calls, the number dialled): identity checks rely on them, so no
+node may write them."""
 _NODE = TypeAdapter(Node)
 
 
@@ -170,7 +196,7 @@ class FlowProblem(BaseModel):
 def targets(node: _Node) -> dict[str, str]:
     """The node's outgoing edges: {field name: node id}."""
     found: dict[str, str] = {}
-    for name in ("next", "on_fail", "on_empty", "default", "is_open", "is_closed", "after"):
+    for name in ("next", "on_fail", "on_empty", "default", "is_open", "is_closed", "after", "on_limit"):
         value = getattr(node, name, None)
         if isinstance(value, str):
             found[name] = value
@@ -245,10 +271,17 @@ def check(flow: Flow, *, functions: frozenset[str] | None = None) -> list[FlowPr
                 problems += [
                     FlowProblem(node=node_id, field=field, message=m) for m in _template_problems(speech.text)
                 ]
-        if isinstance(node, SayNode):
+        if isinstance(node, SayNode | LogNode):
+            field = "text" if isinstance(node, SayNode) else "detail"
             problems += [
-                FlowProblem(node=node_id, field="text", message=m) for m in _template_problems(node.text)
+                FlowProblem(node=node_id, field=field, message=m)
+                for m in _template_problems(node.text if isinstance(node, SayNode) else node.detail)
             ]
+        written = "result" if isinstance(node, LookupNode) else "variable"
+        if getattr(node, written, None) in RESERVED:
+            problems.append(
+                FlowProblem(node=node_id, field=written, message="caller and number are set by the call")
+            )
     reachable, stack = set(), [flow.start]
     while stack:
         current = stack.pop()

@@ -23,9 +23,11 @@ from hotline.core.jobs import is_china_workday
 from hotline.routing.flow import (
     CollectNode,
     ConditionNode,
+    CountNode,
     Flow,
     HangupNode,
     HoursNode,
+    LogNode,
     LookupNode,
     MenuNode,
     PlayNode,
@@ -108,6 +110,8 @@ class FlowServices:
     """Called with each voicemail message left (the file and its length)."""
     surveyed: Callable[[str, int | None, dict[str, Any]], None] = lambda leg_id, score, variables: None
     """Called with the caller's survey score (None: no valid key) and the call's variables."""
+    logged: Callable[[Leg, str, str, bool], None] = lambda leg, event, detail, audit: None
+    """Called by a `log` node: the event, its detail and whether it goes to the audit trail too."""
 
 
 @dataclass
@@ -221,6 +225,14 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
             score = int(key) if key in "12345" and key else None
             run.variables[node.variable] = score
             services.surveyed(leg.id, score, run.variables)
+            return node.next
+        case CountNode():
+            before = run.variables.get(node.variable)
+            count = (before if isinstance(before, int) else 0) + 1
+            run.variables[node.variable] = count
+            return node.on_limit if count >= node.limit else node.next
+        case LogNode():
+            services.logged(leg, node.event, render(node.detail, run.variables), node.audit)
             return node.next
         case HangupNode():
             if node.say is not None:

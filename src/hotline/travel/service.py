@@ -26,7 +26,7 @@ from hotline.core.context import Actor, Context, Tx
 from hotline.core.db import next_number
 from hotline.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission, Role
-from hotline.crm import timeline
+from hotline.crm import timeline, verification
 from hotline.crm.models import Customer
 from hotline.notify import inbox
 from hotline.routing import center
@@ -286,20 +286,17 @@ async def finance_queue(ctx: Context) -> FinanceQueue:
         )  # fmt: skip
 
 
-async def latest_for_member(ctx: Context, member_number: str) -> dict[str, Any] | None:
-    """The customer's latest travel order as the IVR speaks it (T3/D5): which step it is at and
-    which department has it. None when the member has no order."""
+async def _latest_order(ctx: Context, customer_id: int) -> Order | None:
     async with ctx.read() as session:
-        customer_id = await session.scalar(select(Customer.id).where(Customer.member_number == member_number))
-        if customer_id is None:
-            return None
-        order = await session.scalar(
+        return await session.scalar(
             select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(),
             Order.id.desc())
             .limit(1)
         )  # fmt: skip
-        if order is None:
-            return None
+
+
+async def _spoken(ctx: Context, order: Order) -> dict[str, Any]:
+    async with ctx.read() as session:
         route = (await _route_names(session, [order.id])).get(order.id, KIND_LABEL.get(order.kind, ""))
     state = State(order.state)
     return {
@@ -310,10 +307,50 @@ async def latest_for_member(ctx: Context, member_number: str) -> dict[str, Any] 
     }  # fmt: skip
 
 
+async def latest_for_member(ctx: Context, member_number: str) -> dict[str, Any] | None:
+    """The customer's latest travel order as the IVR speaks it (T3/D5): which step it is at and
+    which department has it. None when the member has no order. Reads for whoever asks: callers
+    on the phone go through `latest_for_ivr`, which verifies them first."""
+    async with ctx.read() as session:
+        customer_id = await session.scalar(select(Customer.id).where(Customer.member_number == member_number))
+    if customer_id is None:
+        return None
+    order = await _latest_order(ctx, customer_id)
+    return None if order is None else await _spoken(ctx, order)
+
+
+async def _verified_order(
+    ctx: Context, variables: dict[str, Any]
+) -> tuple[verification.MemberCheck, Order | None]:
+    """Who the caller is (crm's rule) and the order the enquiry would read; its contact phone
+    is one of the second factors."""
+    member, caller, keyed = verification.caller_of(variables)
+    known = await verification.check_member(ctx, member, caller_id=caller)
+    if known.customer_id is None:
+        return known, None
+    order = await _latest_order(ctx, known.customer_id)
+    if known.verified or not keyed:
+        return known, order
+    phones = [order.contact_phone] if order else []
+    return await verification.check_member(
+        ctx, member, caller_id=caller, keyed=keyed, booking_phones=phones
+    ), order
+
+
+async def verify_for_ivr(ctx: Context, variables: dict[str, Any]) -> dict[str, str] | None:
+    """The lookup `travel.verify_caller`: {"by": "number" | "second-factor"} when the caller is
+    verified for the member number keyed (crm/verification.py), else None."""
+    check, _ = await _verified_order(ctx, variables)
+    return {"by": check.verified_by.value} if check.verified_by is not None else None
+
+
 async def latest_for_ivr(ctx: Context, variables: dict[str, Any]) -> dict[str, Any] | None:
-    """`latest_for_member` as an IVR lookup (flows name it `travel.latest_order`)."""
-    member = str(variables.get("member_number") or "").strip()
-    return await latest_for_member(ctx, member) if member else None
+    """The lookup `travel.latest_order`: the member's latest order, read only to a caller verified
+    for the member (seed 004), whatever the flow; None otherwise or without an order."""
+    check, order = await _verified_order(ctx, variables)
+    if not check.verified or order is None:
+        return None
+    return await _spoken(ctx, order)
 
 
 # ---------------------------------------------------------------- telling people

@@ -48,6 +48,7 @@ from hotline.voice.sdp import Media, SdpError, SessionDescription, answer, offer
 from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, new_branch, tag_of, uri_of
 from hotline.voice.sip.digest import answer_challenges
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
+from hotline.voice.sip.metrics import REFUSED
 from hotline.voice.sip.registrar import Binding
 from hotline.voice.sip.transport import Peer
 from hotline.voice.sip.trunk import Trunk
@@ -376,6 +377,7 @@ class Engine(CallControl):
         number = extension_of(request.uri) or request.uri
         if len(self.legs) >= self.max_calls:
             self.refused += 1
+            REFUSED.labels("call-limit").inc()
             response = response_to(request, 503, "Service Unavailable")
             response.headers.add("Retry-After", "5")
             return response

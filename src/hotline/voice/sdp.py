@@ -31,7 +31,7 @@ class Direction(StrEnum):
 
 STATIC_PAYLOADS = {0: ("PCMU", 8000), 8: ("PCMA", 8000)}
 SUPPORTED = ("PCMU", "PCMA")
-_RTPMAP = re.compile(r"^(\d{1,3}) ([A-Za-z0-9_.-]+)/(\d+)(?:/(\d+))?$")
+_RTPMAP = re.compile(r"^([0-9]{1,3}) ([A-Za-z0-9_.-]+)/([0-9]{1,10})(?:/([0-9]{1,3}))?$")
 
 
 @dataclass
@@ -136,16 +136,22 @@ def _family(address: str) -> str:
     return "IP6" if ":" in address else "IP4"
 
 
+def _digits(text: str) -> bool:
+    """Up to 10 ASCII digits: `str.isdigit()` alone also takes "²" (which `int()` refuses) and
+    "٣", and `int()` of thousands of digits raises ValueError of its own."""
+    return 0 < len(text) <= 10 and text.isascii() and text.isdigit()
+
+
 def _parse_media(value: str, number: int) -> Media:
     parts = value.split()
-    if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+    if len(parts) < 4 or not _digits(parts[1].split("/")[0]):
         raise SdpError(f"line {number}: malformed media {value!r}")
     port = int(parts[1].split("/")[0])
     if port > 65535:
         raise SdpError(f"line {number}: port {port} out of range")
     formats = []
     for fmt in parts[3:]:
-        if not fmt.isdigit() or int(fmt) > 127:
+        if not _digits(fmt) or int(fmt) > 127:
             if parts[0] == "audio" and parts[2].startswith("RTP/"):
                 raise SdpError(f"line {number}: bad payload type {fmt!r}")
             continue
@@ -162,10 +168,10 @@ def _parse_attribute(media: Media, value: str, number: int) -> None:
         media.rtpmap[int(match.group(1))] = (match.group(2), int(match.group(3)))
     elif name == "fmtp":
         pt, _, params = rest.partition(" ")
-        if not pt.isdigit():
+        if not _digits(pt):
             raise SdpError(f"line {number}: malformed fmtp {rest!r}")
         media.fmtp[int(pt)] = params.strip()
-    elif name == "ptime" and rest.strip().isdigit():
+    elif name == "ptime" and _digits(rest.strip()):
         media.ptime = int(rest.strip())
     elif name in Direction.__members__.values():
         media.direction = Direction(name)

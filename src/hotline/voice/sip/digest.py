@@ -135,7 +135,8 @@ class DigestAuthority:
     def _nonce_state(self, nonce: str, now: float) -> str:
         stamp, _, mac = nonce.partition(".")
         expected = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
-        if not mac or not hmac.compare_digest(mac, expected):
+        # as bytes: compare_digest raises TypeError for str with non-ASCII characters
+        if not mac or not hmac.compare_digest(mac.encode(), expected.encode()):
             return "forged"
         try:
             issued = int(stamp, 16)
@@ -172,7 +173,7 @@ class DigestAuthority:
             uri=params.get("uri", ""), nonce=params["nonce"], qop=qop, nc=params.get("nc"),
             cnonce=params.get("cnonce"),
         )  # fmt: skip
-        if not hmac.compare_digest(expected, params.get("response", "")):
+        if not hmac.compare_digest(expected.encode(), params.get("response", "").encode()):
             return username, Verdict(False, reason="wrong password")
         if state == "stale":
             return username, Verdict(False, stale=True, reason="stale nonce")

@@ -52,6 +52,9 @@ def canonical_name(name: str) -> str:
 
 def split_values(value: str) -> list[str]:
     """Split on commas that are not inside quotes or <...> (for Via, Contact, Route…)."""
+    if "," not in value:  # nearly every header: no need to walk it character by character
+        stripped = value.strip()
+        return [stripped] if stripped else []
     parts, depth, quoted, start = [], 0, False, 0
     for i, char in enumerate(value):
         if char == '"' and (i == 0 or value[i - 1] != "\\"):
@@ -167,11 +170,22 @@ class SipResponse(SipMessage):
         return f"SIP/2.0 {self.status} {self.reason}".rstrip()
 
 
+def decimal(value: str, what: str, *, digits: int = 10) -> int:
+    """A number of ASCII digits. `str.isdigit()` alone also takes "²" and "٣", which `int()` then
+    refuses or reads as 3, and `int()` of thousands of digits raises ValueError of its own."""
+    text = value.strip()
+    if not text or not text.isascii() or not text.isdigit():
+        raise SipParseError(f"malformed {what} {value!r}")
+    if len(text) > digits:
+        raise SipParseError(f"{what} {text[:12]}… is too large")
+    return int(text)
+
+
 def parse_cseq(value: str) -> tuple[int, str]:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not TOKEN.match(parts[1]):
+    if len(parts) != 2 or not TOKEN.match(parts[1]):
         raise SipParseError(f"malformed CSeq {value!r}")
-    number = int(parts[0])
+    number = decimal(parts[0], "CSeq")
     if number >= 2**31:
         raise SipParseError("CSeq number must be below 2**31")
     return number, parts[1].upper()
@@ -185,7 +199,7 @@ class Via:
     params: dict[str, str | None] = field(default_factory=dict)
 
     VIA = re.compile(
-        r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d{1,5}))?\s*(;.*)?$"
+        r"^SIP\s*/\s*2\.0\s*/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::([0-9]{1,5}))?\s*(;.*)?$"
     )
 
     @classmethod
@@ -266,17 +280,18 @@ def parse(data: bytes) -> SipRequest | SipResponse:
     _, method = parse_cseq(headers.get("CSeq") or "")
     if isinstance(message, SipRequest) and method != message.method:
         raise SipParseError(f"CSeq method {method} does not match {message.method}")
-    for value in headers.get_all("Via"):
+    vias = headers.get_all("Via")
+    if not vias:
+        raise SipParseError("missing Via header")
+    for value in vias:
         Via.parse(value)
     max_forwards = headers.get("Max-Forwards")
-    if max_forwards is not None and (not max_forwards.strip().isdigit() or int(max_forwards) > 255):
+    if max_forwards is not None and decimal(max_forwards, "Max-Forwards") > 255:
         raise SipParseError(f"malformed Max-Forwards {max_forwards!r}")
 
     length = headers.get("Content-Length")
     if length is not None:
-        if not length.strip().isdigit():
-            raise SipParseError(f"malformed Content-Length {length!r}")
-        wanted = int(length)
+        wanted = decimal(length, "Content-Length")
         if wanted > len(body):
             raise SipParseError(f"Content-Length {wanted} but {len(body)} bytes of body")
         body = body[:wanted]
@@ -293,7 +308,7 @@ def _header_fields(lines: list[str]) -> list[tuple[str, str]]:
             if not fields:
                 raise SipParseError("continuation line before any header")
             name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}")
+            fields[-1] = (name, f"{value} {line.strip()}".strip())  # a blank one adds nothing
             continue
         name, sep, value = line.partition(":")
         if not sep or not TOKEN.match(name.strip()):
@@ -320,7 +335,7 @@ class StreamFramer:
                     raise SipParseError("headers too large")
                 return messages
             head = bytes(self._buffer[:end]).decode("utf-8", "replace")
-            match = re.search(r"^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$", head, re.I | re.M)
+            match = re.search(r"^(?:content-length|l)[ \t]*:[ \t]*([0-9]{1,10})[ \t]*$", head, re.I | re.M)
             if match is None:
                 raise SipParseError("stream message without Content-Length")
             total = end + 4 + int(match.group(1))

@@ -14,6 +14,13 @@ from hotline.voice.sip.transport import Peer
 _URI_IN_BRACKETS = re.compile(r"<([^>]+)>")
 
 
+def _seconds(text: str, otherwise: int) -> int:
+    """An Expires value: ASCII digits (not "²"), capped before int() could choke on thousands."""
+    if not text or not text.isascii() or not text.isdigit():
+        return otherwise
+    return int(text) if len(text) <= 10 else 2**31
+
+
 @dataclass
 class Binding:
     contact: str
@@ -116,7 +123,7 @@ class Registrar:
             self.guard.failed(peer.host)
             return response_to(request, 403, "Forbidden")
         expires_header = (request.headers.get("Expires") or "").strip()
-        default = int(expires_header) if expires_header.isdigit() else self.max_expires
+        default = _seconds(expires_header, self.max_expires)
         contacts = request.headers.get_all("Contact")
         if contacts == ["*"]:
             if default != 0:
@@ -128,8 +135,8 @@ class Registrar:
         for value in contacts:
             match = _URI_IN_BRACKETS.search(value)
             uri = match.group(1) if match else value.split(";")[0].strip()
-            param = re.search(r";\s*expires=(\d+)", value[match.end() :] if match else value)
-            expires = min(int(param.group(1)) if param else default, self.max_expires)
+            param = re.search(r";\s*expires=([0-9]+)", value[match.end() :] if match else value)
+            expires = min(_seconds(param.group(1), default) if param else default, self.max_expires)
             if expires == 0:
                 current.pop(uri, None)
                 continue

@@ -3,10 +3,19 @@
 Requests are matched to server transactions by the RFC 3261 §17.2.3 key (Via branch,
 sent-by, method), so a retransmitted request gets the stored response again and is never
 processed twice. Calls (INVITE) go to the voice engine once the caller is allowed in.
+
+Under a burst, three things keep every request answered: the UDP receive buffer is sized to
+hold it (transport.py), OPTIONS outside a dialog — keep-alives and monitoring probes, most of
+any burst — are answered statelessly (RFC 3261 §8.2.7: no transaction kept, a To tag derived
+from the request so a retransmission gets the same answer), and each source address and port
+has a token bucket (limits.py): beyond it a request gets 503 with Retry-After, counted, never
+silence. Requests inside a call in progress (ACK, BYE, re-INVITE, INFO) are never limited.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +26,9 @@ from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Application
 from hotline.voice.engine import Engine
 from hotline.voice.sip.digest import Algorithm, DigestAuthority, DigestSecret
+from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
+from hotline.voice.sip.metrics import REFUSED
 from hotline.voice.sip.registrar import FailureGuard, Registrar
 from hotline.voice.sip.transport import Peer, SipTransports
 from hotline.voice.sip.trunk import Trunk, TrunkRegistration
@@ -26,6 +37,11 @@ log = structlog.get_logger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
 TRANSACTION_LINGER = 32.0  # Timer J for unreliable transports (64 × T1)
+MAX_TRANSACTIONS = 50_000
+"""Answers kept for retransmissions; beyond it the oldest go first (a flood of distinct requests
+must not grow memory without bound)."""
+RECEIVE_BUFFER = 4 * 1024 * 1024
+"""UDP receive buffer asked for by default: some 5,000 small requests waiting at once."""
 
 
 @dataclass
@@ -33,6 +49,10 @@ class SipServerStats:
     requests: int = 0
     retransmissions: int = 0
     dropped_blocked: int = 0
+    options: int = 0
+    """OPTIONS answered statelessly."""
+    rate_limited: int = 0
+    """Requests answered 503 because their source sent too many."""
 
 
 @dataclass
@@ -52,6 +72,10 @@ class SipServer:
     algorithms: tuple[Algorithm, ...] = (Algorithm.MD5,)
     guard: FailureGuard = field(default_factory=FailureGuard)
     stats: SipServerStats = field(default_factory=SipServerStats)
+    limits: SourceLimits = field(default_factory=SourceLimits)
+    """Requests each source (address and port) may send: a burst, then a rate."""
+    receive_buffer: int | None = RECEIVE_BUFFER
+    """UDP receive buffer to ask the kernel for, in bytes (None: the kernel's default)."""
 
     def __post_init__(self) -> None:
         self.registrar = Registrar(
@@ -60,7 +84,9 @@ class SipServer:
             self.guard,
             clock=self.clock,
         )
-        self.transports = SipTransports(self.host, self.port, self.on_message)
+        self.transports = SipTransports(
+            self.host, self.port, self.on_message, receive_buffer=self.receive_buffer
+        )
         self.engine = Engine(
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
@@ -68,6 +94,9 @@ class SipServer:
             rtp_ports=self.rtp_ports,
         )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        """Answers by transaction key, oldest first: every entry lingers as long, so the dict's
+        order is also the order in which they expire."""
+        self._tag_key = secrets.token_bytes(16)
 
         self.registrations = [
             TrunkRegistration(trunk, self.engine.transactions, via_host=lambda: self.engine.via_host)
@@ -115,25 +144,78 @@ class SipServer:
         if isinstance(message, SipResponse):
             self.engine.response(message)
             return
-        if self.guard.blocked(peer.host):
+        in_call = message.call_id in self.engine.legs
+        if self.guard.blocked(peer.host) and not in_call and not self._trunk_call(message, peer):
             self.stats.dropped_blocked += 1
+            REFUSED.labels("blocked").inc()
             return  # silence costs a scanner more than an answer
         self.stats.requests += 1
+        if message.method == "ACK":  # never answered: it confirms a call or ends its own transaction
+            if in_call:
+                self.engine.in_dialog(message, peer)
+            return
+        if not in_call and (wait := self.limits.take((peer.host, peer.port))):
+            self.stats.rate_limited += 1
+            REFUSED.labels("rate-limited").inc()
+            busy = response_to(message, 503, "Service Unavailable", to_tag=self._stateless_tag(message))
+            busy.headers.add("Retry-After", str(self.limits.retry_after(wait)))
+            self.transports.send(bytes(busy), peer)
+            return
+        if message.method == "OPTIONS" and ";tag=" not in (message.headers.get("To") or ""):
+            self.stats.options += 1
+            self.transports.send(bytes(self.options(message)), peer)
+            return
         key = self._key(message)
         now = self.clock()
-        self._transactions = {k: v for k, v in self._transactions.items() if v[0] > now}
+        self._expire(now)
         if key in self._transactions:
             self.stats.retransmissions += 1
             self.transports.send(self._transactions[key][1], peer)
             return
-        if message.method == "ACK" and message.call_id not in self.engine.legs:
-            return  # the ACK of a non-2xx final response ends its own transaction
         response = self.handle(message, peer)
         if response is None:
             return
         wire = bytes(response)
         self._transactions[key] = (now + TRANSACTION_LINGER, wire)
         self.transports.send(wire, peer)
+
+    def _trunk_call(self, request: SipRequest, peer: Peer) -> bool:
+        """A call from a trunk's address to one of its numbers: let in even when the address is
+        blocked for failed registrations (a phone with a wrong password beside the trunk, as on
+        the demo's 127.0.0.1), or the whole hotline would go silent."""
+        return (
+            request.method == "INVITE"
+            and self.engine.trunk_for(peer, extension_of(request.uri) or "") is not None
+        )
+
+    def _expire(self, now: float) -> None:
+        transactions = self._transactions
+        while transactions:
+            key = next(iter(transactions))
+            if transactions[key][0] > now and len(transactions) < MAX_TRANSACTIONS:
+                return
+            del transactions[key]
+
+    @property
+    def transactions(self) -> int:
+        """Server transactions whose answers are kept for retransmissions."""
+        self._expire(self.clock())
+        return len(self._transactions)
+
+    def _stateless_tag(self, request: SipRequest) -> str:
+        """The same To tag for the same request every time (RFC 3261 §8.2.7), without state."""
+        seed = "\n".join(
+            (request.call_id, request.headers.get("From") or "", request.headers.get("CSeq") or "",
+             (request.headers.get_all("Via") or [""])[0])
+        )  # fmt: skip
+        return hashlib.blake2s(seed.encode(), digest_size=5, key=self._tag_key).hexdigest()
+
+    def options(self, request: SipRequest) -> SipResponse:
+        """What this server supports (RFC 3261 §11.2), answered statelessly."""
+        response = response_to(request, 200, "OK", to_tag=self._stateless_tag(request))
+        response.headers.add("Allow", ALLOW)
+        response.headers.add("Accept", "application/sdp")
+        return response
 
     @staticmethod
     def _key(request: SipRequest) -> tuple[str, str, str]:
@@ -149,10 +231,7 @@ class SipServer:
         if request.method == "REGISTER":
             return self.registrar.register(request, peer)
         if request.method == "OPTIONS":
-            response = response_to(request, 200, "OK")
-            response.headers.add("Allow", ALLOW)
-            response.headers.add("Accept", "application/sdp")
-            return response
+            return self.options(request)
         if request.method == "INVITE":
             if in_dialog:
                 return self.engine.invite(request, peer, caller="")
