@@ -29,6 +29,7 @@ from hotline.core.context import Context, Tx
 from hotline.core.errors import InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import service as crm
+from hotline.routing.events import DeskChanged
 from hotline.routing.models import ContactEvent, DeskCall, QueueDef
 from hotline.routing.presence import AgentState
 from hotline.routing.schemas import CallerClass, DeskCallOut, DeskCustomer, DeskOut
@@ -305,6 +306,7 @@ async def caller_filed(ctx: Context, call_id: str, customer_id: int) -> None:
 
     def filed(row: DeskCall) -> None:
         row.customer_id, row.caller_class = customer_id, "known"
+        row.stage = 0  # a known caller's script, from its start
 
     await _change(ctx, call_id, filed)
 
@@ -328,6 +330,7 @@ async def _change(ctx: Context, call_id: str, change: Callable[[DeskCall], None]
         if row is None:  # cannot happen: ensure() made it and nothing deletes it
             raise NotFound("This call was not offered to you", field="call_id")
         change(row)
+        tx.publish(DeskChanged(audience=[me], call_id=call_id))
 
 
 async def ensure(ctx: Context, call_id: str, agent_id: int) -> None:
