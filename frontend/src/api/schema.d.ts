@@ -4829,7 +4829,7 @@ export interface components {
             wrapped: boolean;
             /**
              * Wrap Required
-             * @description The queue requires a wrap-up and it is not written yet
+             * @description The queue requires a wrap-up, not written yet: for the call on the line, and for the call that holds the agent in wrap-up until it is written
              */
             wrap_required: boolean;
         };
@@ -4850,7 +4850,7 @@ export interface components {
         DeskOut: {
             /**
              * Calls
-             * @description The call the agent is on or is rung for first, then the latest calls they took, newest first: those awaiting a wrap-up, and the last one even when wrapped up
+             * @description The call the agent is on or is rung for first, then the latest calls they took, newest first: those awaiting a wrap-up, and the last one for a while after its wrap-up
              */
             calls: components["schemas"]["DeskCallOut"][];
         };

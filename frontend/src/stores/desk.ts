@@ -17,12 +17,18 @@ const ASK_AGAIN = new Set(['live.hello', 'routing.offered', 'routing.wrapped', '
 export const useDesk = defineStore('desk', () => {
   const calls = ref<DeskCall[]>([])
   const chosen = ref<string | null>(null)
-  /** The call on the line (or ringing) first; otherwise the one the agent picked, else the latest. */
-  const current = computed<DeskCall | null>(() => {
-    const first = calls.value[0]
-    if (!first || first.state !== 'ended') return first ?? null
-    return calls.value.find((c) => c.call_id === chosen.value) ?? first
-  })
+  const current = computed<DeskCall | null>(() => calls.value.find((c) => c.call_id === chosen.value) ?? null)
+
+  /** Which call pops: the one ringing or on the line; else the one this tab was working on (it
+   *  stays while the agent books or opens a ticket for it); else one whose wrap-up the queue
+   *  requires. Other calls (an optional wrap-up not written, the last one wrapped up) are listed
+   *  under the pop, a click away. */
+  function show(list: DeskCall[]): void {
+    calls.value = list
+    const first = list[0]
+    if (first && first.state !== 'ended') chosen.value = first.call_id
+    else if (!list.some((c) => c.call_id === chosen.value)) chosen.value = list.find((c) => c.wrap_required)?.call_id ?? null
+  }
   let off: (() => void) | null = null
   let generation = 0 // a sign-out drops answers still on their way for the previous agent
   let asking: Promise<void> | null = null
@@ -40,7 +46,7 @@ export const useDesk = defineStore('desk', () => {
         const mine = generation
         try {
           const desk = await call(api.GET('/api/routing/me/desk'))
-          if (mine === generation) calls.value = desk.calls
+          if (mine === generation) show(desk.calls)
         } catch {
           // offline or signed out: the socket's next hello asks again
         }

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
@@ -137,6 +138,7 @@ async def _build(
                 )
             ).all()
         )
+        owed = await _owed(session, router, me)
     by_call: dict[str, list[ContactEvent]] = defaultdict(list)
     for row in rows:
         by_call[_base(row.call_id or "")].append(row)
@@ -162,9 +164,33 @@ async def _build(
             chosen.append((call_id, state, wrapped))
     chosen = sorted(chosen[:SHOWN], key=lambda c: c[1] == "ended")  # the live call first (stable)
     return [
-        await _call_out(ctx, router, call_id, by_call[call_id], desk.get(call_id), state, wrapped, required)
+        await _call_out(
+            ctx,
+            router,
+            call_id,
+            by_call[call_id],
+            desk.get(call_id),
+            state,
+            wrapped,
+            required=required,
+            owed=owed,
+        )
         for call_id, state, wrapped in chosen
     ]
+
+
+async def _owed(session: AsyncSession, router: CallRouter | None, me: int) -> str | None:
+    """The call whose wrap-up holds the agent in 话后整理 until written (its queue requires one):
+    the voice node's word, else the agent's last state on the log."""
+    if router is not None and router.runner is not None:
+        return router.runner.wrap_pending.get(me)
+    last = await session.scalar(
+        select(ContactEvent)
+        .where(ContactEvent.kind == "agent", ContactEvent.agent_id == me)
+        .order_by(ContactEvent.id.desc())
+        .limit(1)
+    )
+    return last.call_id if last is not None and last.state == AgentState.WRAP_UP.value else None
 
 
 def _not_live(state: State | None) -> State | None:
@@ -194,7 +220,7 @@ def _logged_state(lines: list[ContactEvent], call_id: str, me: int) -> State | N
 
 async def _call_out(
     ctx: Context, router: CallRouter | None, call_id: str, lines: list[ContactEvent], row: DeskCall | None,
-    state: State, wrapped: bool, required: set[str],
+    state: State, wrapped: bool, *, required: set[str], owed: str | None,
 ) -> DeskCallOut:  # fmt: skip
     me = ctx.actor.user_id
     offer = [r for r in lines if r.kind == "offered" and r.agent_id == me][-1]
@@ -217,7 +243,8 @@ async def _call_out(
         waited=round(max(0.0, (offer.at - arrived.at).total_seconds()), 1) if arrived else 0.0,
         reason=offer.detail, offered_at=offer.at,
         stage=row.stage if row is not None else 0, registered=row is not None and row.registered,
-        wrapped=wrapped, wrap_required=not wrapped and offer.queue in required,
+        wrapped=wrapped,
+        wrap_required=not wrapped and offer.queue in required and (state != "ended" or call_id == owed),
     )  # fmt: skip
 
 

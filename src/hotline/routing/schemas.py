@@ -378,13 +378,16 @@ class DeskCallOut(Output):
     stage: int = Field(description="The script stage the agent is at (from 0)")
     registered: bool = Field(description="The caller's number was registered on the file during the call")
     wrapped: bool = Field(description="The agent wrote this call's wrap-up")
-    wrap_required: bool = Field(description="The queue requires a wrap-up and it is not written yet")
+    wrap_required: bool = Field(
+        description="The queue requires a wrap-up, not written yet: for the call on the line, and for the "
+        "call that holds the agent in wrap-up until it is written"
+    )
 
 
 class DeskOut(Output):
     calls: list[DeskCallOut] = Field(
         description="The call the agent is on or is rung for first, then the latest calls they took, "
-        "newest first: those awaiting a wrap-up, and the last one even when wrapped up"
+        "newest first: those awaiting a wrap-up, and the last one for a while after its wrap-up"
     )
 
 
