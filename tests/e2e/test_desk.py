@@ -86,10 +86,10 @@ def wrap_up_once(page: Page) -> None:
     assert again.status == 409, again.text()  # once
     page.reload()  # nothing owed: the desk waits for the next call, this one a click away
     expect(page.get_by_test_id("desk-idle")).to_be_visible(timeout=BACK_WITHIN)
-    earlier = page.get_by_test_id("desk-earlier")
+    earlier = page.locator(f'[data-testid="desk-earlier-call"][data-call-id="{call_id}"]')
     expect(earlier).to_contain_text("张伟 先生")
     expect(earlier).not_to_contain_text("待小结")
-    earlier.get_by_text("张伟 先生").click()
+    earlier.click()
     expect(page.get_by_test_id("desk-wrapped")).to_be_visible()  # not asked again
     expect(page.get_by_test_id("desk-wrap")).to_have_count(0)
 
