@@ -17,11 +17,11 @@ a ticket for it). Calls offered but missed, and calls out (never offered), are n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,52 +76,47 @@ async def my_desk(ctx: Context, router: CallRouter | None) -> DeskOut:
     me = ctx.actor.user_id or 0
     if router is not None:
         await router.journal.flush()  # the offer that just rang is on the log
-    raw, current, _ = _on_node(router, me)
-    async with ctx.read() as session:
-        recent = (
-            await session.execute(
-                select(ContactEvent.call_id)
-                .where(
-                    ContactEvent.agent_id == me,
-                    ContactEvent.kind == "offered",
-                    ContactEvent.at >= utcnow() - WINDOW,
-                )
-                .group_by(ContactEvent.call_id)
-                .order_by(func.max(ContactEvent.id).desc())
-                .limit(SHOWN * 3)
-            )
-        ).scalars()
-        logged = [str(c) for c in recent if c]
-    order = list(dict.fromkeys(([current] if current else []) + [_base(c) for c in logged]))
-    return DeskOut(calls=await _build(ctx, router, me, order, extra=[raw, *logged] if raw else logged))
+    return DeskOut(calls=await _build(ctx, router, me, None))
 
 
 async def desk_call(ctx: Context, router: CallRouter | None, call_id: str) -> DeskCallOut:
-    me = ctx.actor.user_id or 0
-    raw, _, _ = _on_node(router, me)
-    found = await _build(ctx, router, me, [call_id], extra=[raw] if raw else [], one=True)
+    found = await _build(ctx, router, ctx.actor.user_id or 0, call_id)
     if not found:
         raise NotFound("This call was not offered to you", field="call_id")
     return found[0]
 
 
-async def _build(
-    ctx: Context, router: CallRouter | None, me: int, order: list[str], *, extra: Iterable[str | None],
-    one: bool = False,
-) -> list[DeskCallOut]:  # fmt: skip
-    """The desk's view of these calls (desk ids, newest first), from the log, the desk rows and
-    the node. For the whole desk, calls that are not the agent's (offered and missed) and wrapped
-    up calls but the newest are left out; `one`: the call the agent works on, whatever its state."""
-    if not order:
-        return []
-    ids = set(order) | {c for c in extra if c}
-    raw, _, node_state = _on_node(router, me)
+async def _recent(session: AsyncSession, me: int) -> list[str]:
+    """The calls (as logged) offered to the agent in the last `WINDOW`, latest offer first."""
+    recent = await session.execute(
+        select(ContactEvent.call_id)
+        .where(
+            ContactEvent.agent_id == me, ContactEvent.kind == "offered", ContactEvent.at >= utcnow() - WINDOW
+        )
+        .group_by(ContactEvent.call_id)
+        .order_by(func.max(ContactEvent.id).desc())
+        .limit(SHOWN * 3)
+    )
+    return [str(c) for c in recent.scalars() if c]
+
+
+async def _build(ctx: Context, router: CallRouter | None, me: int, one: str | None) -> list[DeskCallOut]:
+    """The desk's view of the agent's recent calls (newest first), from the log, the desk rows and
+    the node, in one read. For the whole desk, calls that are not the agent's (offered and missed)
+    and wrapped up calls but the newest are left out; `one`: that call, whatever its state."""
+    raw, current, node_state = _on_node(router, me)
     async with ctx.read() as session:
-        rows = (
-            await session.scalars(
-                select(ContactEvent).where(ContactEvent.call_id.in_(ids)).order_by(ContactEvent.id)
-            )
-        ).all()
+        logged = [] if one else await _recent(session, me)
+        order = (
+            [one] if one else list(dict.fromkeys(([current] if current else []) + [_base(c) for c in logged]))
+        )
+        if not order:
+            return []
+        ids = set(order) | set(logged) | ({raw} if raw else set())
+        wanted: ColumnElement[bool] = ContactEvent.call_id.in_(ids)
+        if one:  # with the consultations the agent was rung for on it
+            wanted = or_(wanted, ContactEvent.call_id.startswith(f"{one}~", autoescape=True))
+        rows = (await session.scalars(select(ContactEvent).where(wanted).order_by(ContactEvent.id))).all()
         desk = {
             row.call_id: row
             for row in (
@@ -156,13 +151,14 @@ async def _build(
             (r.at for r in lines if r.kind == "wrapped" and r.agent_id == me and r.call_id == call_id), None
         )
         wrapped = wrapped_at is not None
-        if one:
+        if one is not None:
             chosen.append((call_id, state or "ended", wrapped))
         elif state is not None and (
             state != "ended" or wrapped_at is None or (not chosen and wrapped_at >= utcnow() - AFTER_CALL)
         ):
             chosen.append((call_id, state, wrapped))
     chosen = sorted(chosen[:SHOWN], key=lambda c: c[1] == "ended")  # the live call first (stable)
+    seen: dict[str, DeskCustomer | None] = {}
     return [
         await _call_out(
             ctx,
@@ -174,6 +170,7 @@ async def _build(
             wrapped,
             required=required,
             owed=owed,
+            seen=seen,
         )
         for call_id, state, wrapped in chosen
     ]
@@ -221,6 +218,7 @@ def _logged_state(lines: list[ContactEvent], call_id: str, me: int) -> State | N
 async def _call_out(
     ctx: Context, router: CallRouter | None, call_id: str, lines: list[ContactEvent], row: DeskCall | None,
     state: State, wrapped: bool, *, required: set[str], owed: str | None,
+    seen: dict[str, DeskCustomer | None],
 ) -> DeskCallOut:  # fmt: skip
     me = ctx.actor.user_id
     offer = [r for r in lines if r.kind == "offered" and r.agent_id == me][-1]
@@ -234,7 +232,7 @@ async def _call_out(
     )
     if caller_class not in CLASSES:  # "shared": several customers on the number; the agent asks
         caller_class = "unknown"
-    customer = await _customer(ctx, row, variables, number, caller_class)
+    customer = await _customer(ctx, row, variables, number, caller_class, seen)
     return DeskCallOut(
         call_id=call_id, state=state, queue=offer.queue,
         caller=crm.mask_phone(number) if number else "",
@@ -249,8 +247,9 @@ async def _call_out(
 
 
 async def _customer(
-    ctx: Context, row: DeskCall | None, variables: dict[str, Any], number: str, caller_class: str
-) -> DeskCustomer | None:
+    ctx: Context, row: DeskCall | None, variables: dict[str, Any], number: str, caller_class: str,
+    seen: dict[str, DeskCustomer | None],
+) -> DeskCustomer | None:  # fmt: skip
     """Whom the pop shows: the customer the agent found or filed, else the one the call was
     identified as (on the node while the call lasts, else again from the number)."""
     if not ctx.actor.can(Permission.CUSTOMERS_READ):
@@ -271,13 +270,17 @@ async def _customer(
         )  # fmt: skip
     if caller_class != "known" or not number:
         return None
-    identity = await crm.identify_caller(ctx, number)
-    if identity.caller_class != "known":
-        return None
-    hit = identity.customers[0]
-    return DeskCustomer(
-        id=hit.id, name=hit.name, title=hit.title, member_number=hit.member_number, tier=hit.tier
-    )
+    if number not in seen:  # a customer who called several times is looked up once
+        identity = await crm.identify_caller(ctx, number)
+        hit = identity.customers[0] if identity.caller_class == "known" else None
+        seen[number] = (
+            DeskCustomer(
+                id=hit.id, name=hit.name, title=hit.title, member_number=hit.member_number, tier=hit.tier
+            )
+            if hit is not None
+            else None
+        )
+    return seen[number]
 
 
 # ---------------------------------------------------------------- what the agent does on it
