@@ -235,7 +235,7 @@ async def _call_out(
     customer = await _customer(ctx, row, variables, number, caller_class, seen)
     return DeskCallOut(
         call_id=call_id, state=state, queue=offer.queue,
-        caller=crm.mask_phone(number) if number else "",
+        caller=number,  # masked when serialized (privacy.Phone)
         caller_class=cast(CallerClass, caller_class), customer=customer,
         path=[r.detail for r in lines if r.kind == "ivr" and r.call_id == call_id],
         waited=round(max(0.0, (offer.at - arrived.at).total_seconds()), 1) if arrived else 0.0,

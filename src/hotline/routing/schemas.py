@@ -368,7 +368,7 @@ class DeskCallOut(Output):
         description="The agent's part of the call: ringing their phone, on it, or over"
     )
     queue: str
-    caller: str = Field(description="The caller's number, masked")
+    caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: CallerClass = Field(description="R4; the script to follow")
     customer: DeskCustomer | None
     path: list[str] = Field(description="IVR nodes the caller went through")

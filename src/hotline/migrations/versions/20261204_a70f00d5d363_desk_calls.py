@@ -1,7 +1,7 @@
 """desk calls
 
 Revision ID: a70f00d5d363
-Revises: 1a2b3c4d5e6f
+Revises: 13d74d9639fa
 Create Date: 2026-12-04 22:13:15.484711
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hotline.core.db
 
 revision: str = 'a70f00d5d363'
-down_revision: str | None = '1a2b3c4d5e6f'
+down_revision: str | None = '13d74d9639fa'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
