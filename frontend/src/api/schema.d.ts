@@ -997,6 +997,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/me/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Desk
+         * @description The signed-in agent's desktop as the server has it: the call ringing them or that they
+         *     are on, then the calls they took that await a wrap-up, each with its pop, script stage and
+         *     whether the wrap-up is required. A desktop that reloads or signs in again rebuilds from this.
+         */
+        get: operations["my_desk_api_routing_me_desk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/routing/calls/{call_id}/stage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move Script
+         * @description The agent moved to another stage of the caller's script (kept for their other desktops).
+         */
+        put: operations["move_script_api_routing_calls__call_id__stage_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/routing/calls/{call_id}/caller": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Name Caller
+         * @description The agent found who is calling (a new number, a shared line): the pop shows their file.
+         */
+        put: operations["name_caller_api_routing_calls__call_id__caller_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/wallboard": {
         parameters: {
             query?: never;
@@ -4192,6 +4254,14 @@ export interface components {
              */
             priority: number;
         };
+        /**
+         * CallerIn
+         * @description The agent found who is calling (by member number, name or ID): the pop shows their file.
+         */
+        CallerIn: {
+            /** Customer Id */
+            customer_id: number;
+        };
         /** CancelQuote */
         CancelQuote: {
             /** Hours Before Arrival */
@@ -4693,6 +4763,96 @@ export interface components {
             single_supplement: string;
             /** Closed */
             closed: boolean;
+        };
+        /**
+         * DeskCallOut
+         * @description One call on the agent's desktop, rebuilt from the server: the pop, where the agent is in
+         *     the script, and whether the wrap-up is still to be written.
+         */
+        DeskCallOut: {
+            /** Call Id */
+            call_id: string;
+            /**
+             * State
+             * @description The agent's part of the call: ringing their phone, on it, or over
+             * @enum {string}
+             */
+            state: "ringing" | "talking" | "ended";
+            /** Queue */
+            queue: string;
+            /**
+             * Caller
+             * @description The caller's number, masked
+             */
+            caller: string;
+            /**
+             * Caller Class
+             * @description R4; the script to follow
+             * @enum {string}
+             */
+            caller_class: "known" | "known_customer_new_number" | "unknown";
+            customer: components["schemas"]["DeskCustomer"] | null;
+            /**
+             * Path
+             * @description IVR nodes the caller went through
+             */
+            path: string[];
+            /**
+             * Waited
+             * @description Seconds from arrival until the call was offered to this agent
+             */
+            waited: number;
+            /**
+             * Reason
+             * @description Why this agent (the routing decision)
+             */
+            reason: string;
+            /**
+             * Offered At
+             * Format: date-time
+             */
+            offered_at: string;
+            /**
+             * Stage
+             * @description The script stage the agent is at (from 0)
+             */
+            stage: number;
+            /**
+             * Registered
+             * @description The caller's number was registered on the file during the call
+             */
+            registered: boolean;
+            /**
+             * Wrapped
+             * @description The agent wrote this call's wrap-up
+             */
+            wrapped: boolean;
+            /**
+             * Wrap Required
+             * @description The queue requires a wrap-up, not written yet: for the call on the line, and for the call that holds the agent in wrap-up until it is written
+             */
+            wrap_required: boolean;
+        };
+        /** DeskCustomer */
+        DeskCustomer: {
+            /** Id */
+            id: number | null;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Member Number */
+            member_number: string;
+            /** Tier */
+            tier: string;
+        };
+        /** DeskOut */
+        DeskOut: {
+            /**
+             * Calls
+             * @description The call the agent is on or is rung for first, then the latest calls they took, newest first: those awaiting a wrap-up, and the last one for a while after its wrap-up
+             */
+            calls: components["schemas"]["DeskCallOut"][];
         };
         /**
          * DialIn
@@ -7438,6 +7598,14 @@ export interface components {
             title: string;
             /** Lines */
             lines: string[];
+        };
+        /** StageIn */
+        StageIn: {
+            /**
+             * Stage
+             * @description The script stage the agent moved to (from 0)
+             */
+            stage: number;
         };
         /**
          * StatusQuery
@@ -14822,6 +14990,318 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_desk_api_routing_me_desk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    move_script_api_routing_calls__call_id__stage_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskCallOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    name_caller_api_routing_calls__call_id__caller_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskCallOut"];
                 };
             };
             /** @description Malformed request */

@@ -11,7 +11,7 @@ from hotline.api.deps import IdPath, app_state, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.crm.schemas import CustomerOut
-from hotline.routing import center, controls, service
+from hotline.routing import center, controls, desk, service
 from hotline.routing.schemas import (
     AgentOut,
     AgentProfileIn,
@@ -19,9 +19,12 @@ from hotline.routing.schemas import (
     CallbackDoneIn,
     CallbackOut,
     CallerFileIn,
+    CallerIn,
     CallSummary,
     ConsultActionIn,
     ContactEventOut,
+    DeskCallOut,
+    DeskOut,
     DialIn,
     DialOut,
     DraftIn,
@@ -42,6 +45,7 @@ from hotline.routing.schemas import (
     RollbackIn,
     StaffingIn,
     StaffingOut,
+    StageIn,
     TransferIn,
     VisitCount,
     Wallboard,
@@ -206,6 +210,38 @@ async def register_phone(
 ) -> CustomerOut:
     """Add the number of this call to the customer's file (a member calling from a new phone)."""
     return await center.register_phone(ctx, app_state(request).router, call_id, body.customer_id)
+
+
+@router.get("/me/desk")
+async def my_desk(
+    request: Request, ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+) -> DeskOut:
+    """The signed-in agent's desktop as the server has it: the call ringing them or that they
+    are on, then the calls they took that await a wrap-up, each with its pop, script stage and
+    whether the wrap-up is required. A desktop that reloads or signs in again rebuilds from this."""
+    return await desk.my_desk(ctx, app_state(request).router)
+
+
+@router.put("/calls/{call_id}/stage")
+async def move_script(
+    call_id: CallIdPath,
+    body: StageIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))],
+) -> DeskCallOut:
+    """The agent moved to another stage of the caller's script (kept for their other desktops)."""
+    return await desk.move_script(ctx, app_state(request).router, call_id, body.stage)
+
+
+@router.put("/calls/{call_id}/caller")
+async def name_caller(
+    call_id: CallIdPath,
+    body: CallerIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))],
+) -> DeskCallOut:
+    """The agent found who is calling (a new number, a shared line): the pop shows their file."""
+    return await desk.name_caller(ctx, app_state(request).router, call_id, body.customer_id)
 
 
 @router.get("/wallboard")

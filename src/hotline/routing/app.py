@@ -242,6 +242,11 @@ class CallRouter:
         call = self._calls.get(call_id) or {}
         return str(call.get("caller") or "") or None if agent_id in call.get("offered_to", ()) else None
 
+    def in_progress(self, call_id: str) -> Mapping[str, Any]:
+        """What this node knows of a call while it lasts: the caller's number, its arrival, the
+        IVR path and the flow's variables (who the caller is); empty once it is over."""
+        return self._calls.get(call_id) or {}
+
     def _offer(self, event: CallEvent, agent_id: int) -> CallOffered:
         return self.offer_for(event.call_id, agent_id, event.queue, event.detail)
 

@@ -29,7 +29,7 @@ from hotline.crm import timeline
 from hotline.crm.models import Customer
 from hotline.crm.schemas import CustomerIn, CustomerOut, PhoneIn
 from hotline.notify import inbox
-from hotline.routing import simulate
+from hotline.routing import desk, simulate
 from hotline.routing.acd import QueueConfig, Step, Strategy
 from hotline.routing.errors import WrapUpRequired
 from hotline.routing.events import CallWrapped, QueuesChanged
@@ -147,6 +147,14 @@ async def restore_presence(ctx: Context, runner: QueueRunner) -> None:
         since = now - max(0.0, (utcnow() - row.at).total_seconds())
         queues = frozenset(q for q in row.queue.split(",") if q)
         runner.restore(Presence(row.agent_id, state, row.detail, row.call_id, since, None, queues))
+    wrapping = {
+        r.agent_id: r.call_id
+        for r in rows
+        if r.state == AgentState.WRAP_UP.value and r.agent_id and r.call_id
+    }
+    runner.wrap_pending.update(
+        await desk.wrap_ups_owed(ctx, wrapping)
+    )  # a required wrap-up outlives a restart
     runner.reconcile(live_calls=set())
 
 
@@ -615,6 +623,8 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
     and onto the customer's timeline, and the agent is ready again if they were wrapping up."""
     ctx.require(Permission.CALLS_HANDLE)
     me = ctx.actor.user_id
+    if router is not None:
+        await router.journal.flush()  # the answer a moment ago is on the log
     async with ctx.read() as session:
         answered = await session.scalar(
             select(ContactEvent).where(
@@ -624,23 +634,28 @@ async def wrap_up(ctx: Context, router: CallRouter | None, call_id: str, data: W
         if answered is None:
             raise NotFound("You did not take this call", field="call_id")
         done = await session.scalar(
-            select(ContactEvent.id).where(ContactEvent.call_id == call_id, ContactEvent.kind == "wrapped")
+            select(ContactEvent.id).where(
+                ContactEvent.call_id == call_id, ContactEvent.kind == "wrapped", ContactEvent.agent_id == me
+            )
         )
-        if done is not None:
+        if done is not None:  # each agent who took the call wraps up their part of it, once
             raise InvalidTransition("This call was wrapped up already")
         if data.customer_id is not None and await session.get(Customer, data.customer_id) is None:
             raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
     label = DISPOSITIONS[data.disposition]
-    if data.disposition == "callback":  # the caller is to be rung back: a task with their number
-        number = await _caller_of(ctx, router, call_id)
-        await open_call_task(ctx, number, f"call:{call_id}", "agent_callback", queue=answered.queue)
+    await desk.ensure(ctx, call_id, me or 0)
     async with ctx.write() as tx:
+        await desk.claim_wrap_up(tx, call_id, me or 0)  # once, even when two tabs send it together
+        tx.audit("call.wrapped_up", "call", call_id, after={"disposition": data.disposition})
         tx.publish(CallWrapped(audience=[me] if me else [], call_id=call_id, disposition=data.disposition))
         tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
                                     queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
         where = f"/customers/{data.customer_id}" if data.customer_id is not None else "/calls"
         await inbox.mention(tx, data.note, author=me, link=where, readers=Permission.CUSTOMERS_READ,
                             title=f"{ctx.actor.display_name} 在通话小结（{label}）中提到您")  # fmt: skip
+    if data.disposition == "callback":  # the caller is to be rung back: a task with their number
+        number = await _caller_of(ctx, router, call_id)
+        await open_call_task(ctx, number, f"call:{call_id}", "agent_callback", queue=answered.queue)
     if data.customer_id is not None:
         detail = f"{label} · {data.note}" if data.note else label
         await timeline.add(
@@ -680,7 +695,7 @@ async def file_from_call(
     """Create the caller's file during the call, with the number they call from (seed 000 (15))."""
     ctx.require(Permission.CALLS_HANDLE)
     number = await _caller_of(ctx, router, call_id)
-    return await crm_service.create(
+    made = await crm_service.create(
         ctx,
         CustomerIn(
             name=data.name,
@@ -690,6 +705,8 @@ async def file_from_call(
             phones=[PhoneIn(number=number, preferred=True)],
         ),
     )
+    await desk.caller_filed(ctx, call_id, made.id)  # the pop shows the new file after a reload
+    return made
 
 
 async def register_phone(
@@ -699,7 +716,9 @@ async def register_phone(
     opens their file."""
     ctx.require(Permission.CALLS_HANDLE)
     number = await _caller_of(ctx, router, call_id)
-    return await crm_service.add_phone(ctx, customer_id, PhoneIn(number=number, label="来电登记"))
+    added = await crm_service.add_phone(ctx, customer_id, PhoneIn(number=number, label="来电登记"))
+    await desk.number_registered(ctx, call_id, customer_id)
+    return added
 
 
 async def note_on_call(ctx: Context, call_id: str, kind: str, detail: str) -> None:

@@ -76,3 +76,12 @@ class DeskOpened(Event):
 
     name: ClassVar[str] = "routing.desk_opened"
     agent_id: int
+
+
+class DeskChanged(Event):
+    """An agent moved on in a call's script, named the caller or filed them: their other
+    desktops (tabs, another browser) ask for the desk again."""
+
+    name: ClassVar[str] = "routing.desk_changed"
+    audience: list[int]
+    call_id: str

@@ -117,3 +117,28 @@ class CallbackTask(Audited, Base):
     done_at: Mapped[datetime | None]
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DeskCall(Audited, Base):
+    """What an agent did on their desktop for one call offered to them (D1–D3), kept on the server
+    so the pop comes back whole after a reload or a sign-in on another browser: the script stage
+    they reached, the customer they found the caller to be, the number registered, and the wrap-up
+    (written once). Everything else the pop shows comes from the call's event log."""
+
+    __tablename__ = "desk_calls"
+    __table_args__ = (UniqueConstraint("call_id", "agent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    stage: Mapped[int] = mapped_column(default=0)
+    """The step of the caller's script (D2) the agent is at, from 0."""
+    customer_id: Mapped[int | None]
+    """The customer the agent found the caller to be, or made a file for (None: as identified)."""
+    caller_class: Mapped[str] = mapped_column(String(32), default="")
+    """'' while the call's own class (R4) stands; `known` once the agent made the caller's file."""
+    registered: Mapped[bool] = mapped_column(default=False)
+    """The caller's number was registered on the customer's file during the call."""
+    wrapped_at: Mapped[datetime | None]
+    """When the agent wrote the wrap-up; set once, by a conditional update (two tabs cannot both)."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
