@@ -1,7 +1,9 @@
 """RTP sessions on asyncio: port allocation, symmetric RTP, paced sending, RFC 4733 digits.
 
-Each session owns one UDP socket bound to the configured address only. The media clock sends
-a 20 ms frame at absolute deadlines (start + n × 20 ms), so timing errors do not accumulate.
+Each session owns one UDP socket bound to the configured address only. What arrives is read on
+the event loop; prompts and digits Hotline sends are paced by the media pacer thread
+(`pacer.py`) at absolute deadlines (start + n × 20 ms), so timing errors do not accumulate and
+nothing else the loop does makes a frame late.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotline.voice.media.g711 import ALAW_TO_ULAW, ULAW_TO_ALAW
+from hotline.voice.rtp.pacer import Frame, PacedStream, audio_frames, media_pacer
 from hotline.voice.rtp.packet import DTMF_EVENTS, RtpPacket, TelephoneEvent
 from hotline.voice.rtp.rtcp import FarEndReport, ReceiverStats, build_report, read_compound
 
@@ -51,7 +54,8 @@ def allocate_port(host: str, low: int = 20000, high: int = 30000) -> tuple[socke
 
 
 async def media_clock(interval: float = FRAME_MS / 1000) -> AsyncGenerator[int, None]:
-    """Yield frame numbers 0, 1, 2… at start + n × interval on the loop's monotonic clock."""
+    """Yield frame numbers 0, 1, 2… at start + n × interval on the loop's monotonic clock (the
+    conference mixer's clock: mixing needs the loop; prompts and digits use the pacer)."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     frame = 0
@@ -131,6 +135,10 @@ class RtpSession(asyncio.DatagramProtocol):
         self.far_end = FarEndReport()
         self.cname = f"hotline@{host}"
         self._transport: asyncio.DatagramTransport | None = None
+        self.raw_socket: socket.socket | None = None
+        """The RTP socket itself: the media pacer's thread sends on it (asyncio's transport is
+        the loop's alone)."""
+        self._streams: set[PacedStream] = set()
         self._rtcp: asyncio.DatagramTransport | None = None
         self._rtcp_remote: tuple[str, int] | None = None
         self._reporter: asyncio.Task[None] | None = None
@@ -163,9 +171,13 @@ class RtpSession(asyncio.DatagramProtocol):
             rtp.close()
             rtcp.close()
             raise
+        self.raw_socket = rtp
         self._reporter = asyncio.ensure_future(self._report())
 
     def close(self) -> None:
+        for stream in list(self._streams):  # before the socket goes: the pacer must not send on it
+            media_pacer().stop(stream)
+        self.raw_socket = None
         if self._reporter is not None:
             self._reporter.cancel()
         for transport in (self._transport, self._rtcp):
@@ -291,50 +303,52 @@ class RtpSession(asyncio.DatagramProtocol):
     async def play(
         self, audio: bytes, *, interrupt: tuple[asyncio.Event, ...] = (), loop: bool = False
     ) -> bool:
-        """Send G.711 μ-law `audio` in 20 ms frames on the media clock; False once any of the
+        """Send G.711 μ-law `audio` in 20 ms frames from the media pacer; False once any of the
         `interrupt` events is set. With `loop`, start again at the end until interrupted."""
-        frames = [audio[i : i + SAMPLES_PER_FRAME] for i in range(0, len(audio), SAMPLES_PER_FRAME)]
-        if frames and len(frames[-1]) < SAMPLES_PER_FRAME:
-            frames[-1] = frames[-1].ljust(SAMPLES_PER_FRAME, b"\xff")  # μ-law silence
-        if not frames:
+        if not audio:
             return True
-        clock = media_clock()
+        if any(event.is_set() for event in interrupt):
+            return False
+        frames = audio_frames(audio, self.payload_type, ULAW_TO_ALAW if self.alaw else None)
+        return await self._paced(frames, interrupt=interrupt, repeat=loop)
+
+    async def _paced(
+        self, frames: list[Frame], *, interrupt: tuple[asyncio.Event, ...] = (), repeat: bool = False
+    ) -> bool:
+        """Hand `frames` to the media pacer and wait until they are sent (True), or one of the
+        `interrupt` events is set, the session closes or this is cancelled (False: the stream is
+        stopped before its next frame). Sequence numbers and timestamps carry on from this
+        session's and stay with it, so whatever it sends next continues the numbering."""
+        pacer = media_pacer()
+        stream = PacedStream(self, frames, repeat, asyncio.get_running_loop().create_future())
+        watchers: list[asyncio.Future[Any]] = [asyncio.ensure_future(event.wait()) for event in interrupt]
+        self._streams.add(stream)
+        pacer.play(stream)
         try:
-            async for number in clock:
-                if number >= len(frames) and not loop:
-                    return True
-                if any(event.is_set() for event in interrupt):
-                    return False
-                self.send_frame(frames[number % len(frames)], marker=number == 0)
+            await asyncio.wait([stream.done, *watchers], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await clock.aclose()
-        return True
+            played_out = pacer.stop(stream)
+            self._streams.discard(stream)
+            for watcher in watchers:
+                watcher.cancel()
+        return played_out
 
     async def send_digits(self, digits: str, *, tone_ms: int = 100, gap_ms: int = 60) -> None:
         """RFC 4733 events paced like a phone: one packet per 20 ms with growing duration, the end
         packet three times, one timestamp per key; audio silence fills the gaps between keys."""
         if self.event_payload_type is None:
             raise ValueError("the far end did not offer telephone-event")
-        clock = media_clock()
-        try:
-            ticks = aiter(clock)
-            for digit in digits:
-                event = DTMF_EVENTS.index(digit.upper())
-                start, steps = self.timestamp, max(1, tone_ms // FRAME_MS)
-                for step in range(1, steps + 4):
-                    await anext(ticks)
-                    end = step >= steps
-                    duration = min(step, steps) * SAMPLES_PER_FRAME
-                    body = bytes(TelephoneEvent(event, end, 10, duration))
-                    packet = RtpPacket(
-                        self.event_payload_type, self.sequence, start, self.ssrc, body, step == 1
-                    )
-                    if self._transport is not None:
-                        self._transport.sendto(bytes(packet), self.remote)
-                    self.sequence = (self.sequence + 1) & 0xFFFF
-                self.timestamp = (start + (steps + 3) * SAMPLES_PER_FRAME) & 0xFFFFFFFF
-                for _ in range(max(1, gap_ms // FRAME_MS)):
-                    await anext(ticks)
-                    self.send_frame(b"\xff" * SAMPLES_PER_FRAME)
-        finally:
-            await clock.aclose()
+        events = [DTMF_EVENTS.index(digit.upper()) for digit in digits]
+        silence = b"\xff".translate(ULAW_TO_ALAW) if self.alaw else b"\xff"
+        steps = max(1, tone_ms // FRAME_MS)
+        frames: list[Frame] = []
+        for event in events:
+            for step in range(1, steps + 4):
+                body = bytes(TelephoneEvent(event, step >= steps, 10, min(step, steps) * SAMPLES_PER_FRAME))
+                # The packets of one key share its timestamp; the last moves it past the key.
+                advance = (steps + 3) * SAMPLES_PER_FRAME if step == steps + 3 else 0
+                frames.append((self.event_payload_type | (0x80 if step == 1 else 0), body, advance))
+            frames += [(self.payload_type, silence * SAMPLES_PER_FRAME, SAMPLES_PER_FRAME)] * max(
+                1, gap_ms // FRAME_MS
+            )
+        await self._paced(frames)
