@@ -13,8 +13,9 @@ contract and itinerary PDFs, customer searches and pages of 500 tickets, orders 
 entries, for --seconds. Reported per run and as the median of the runs: the spread of the frames'
 inter-arrival gaps against their RTP timestamps (p50, p99, p99.9, max), calls alive at the end,
 SIPp's successful and failed calls, the stalls the node logged, what the requests got, and the
-share of the window the node's loop thread ran on a CPU and waited for one (its schedstat: on a
-shared machine the second is other programs' doing) with the machine's load average.
+share of the window the node's loop thread and its media pacer thread ran on a CPU and waited for
+one (their schedstat: on a shared machine the second is other programs' doing) with the machine's
+load average.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
             await asyncio.sleep(args.warmup)
             started = time.monotonic()
             before, machine = node.loop_clocks(), os.getloadavg()[0]
+            pacer_before = node.pacer_clocks()
             if args.idle:
                 await asyncio.sleep(args.seconds)
                 load_report: dict[str, Any] = {}
@@ -63,7 +65,7 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
                 async with heavy_load(node, args.concurrency, tuple(args.only)) as load:
                     await asyncio.sleep(args.seconds - (time.monotonic() - started))
                 load_report = load.report()
-            after = node.loop_clocks()
+            after, pacer_after = node.loop_clocks(), node.pacer_clocks()
             pacing, sipp = await calls.finish()
         finally:
             await calls.kill()
@@ -75,10 +77,17 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
         "waiting_for_cpu": round((after[2] - before[2]) / wall, 3),
         "machine_load": machine,
     }
+    pacer: dict[str, Any] = {}
+    if pacer_before is not None and pacer_after is not None:
+        pacer = {
+            "busy": round((pacer_after[1] - pacer_before[1]) / wall, 3),
+            "waiting_for_cpu": round((pacer_after[2] - pacer_before[2]) / wall, 3),
+        }
     return {
         "pacing": pacing,
         "sipp": sipp,
         "loop": loop,
+        "pacer": pacer,
         "node_stalls": node.stalls(),
         "requests": load_report,
     }
@@ -118,6 +127,9 @@ def main() -> None:
     median["node_stalls"] = statistics.median(r["node_stalls"] for r in results)
     for key in ("busy", "waiting_for_cpu", "machine_load"):
         median[f"loop_{key}"] = statistics.median(r["loop"][key] for r in results)
+    for key in ("busy", "waiting_for_cpu"):
+        if all(r["pacer"] for r in results):
+            median[f"pacer_{key}"] = statistics.median(r["pacer"][key] for r in results)
     print("median:", json.dumps(median))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -48,25 +49,15 @@ def serve(
 ) -> None:
     from hotline.voice.control import Leg
     from hotline.voice.media.g711 import tone, ulaw_encode
-    from hotline.voice.rtp import session as rtp_session
+    from hotline.voice.rtp.pacer import LATENESS_BUCKETS, media_pacer, prefer_media_timing
     from hotline.voice.sip.server import SipServer
     from hotline.voice.sip.trunk import Trunk
 
-    stats: dict[str, Any] = {"relayed": 0, "frames": 0, "lateness": [], "digits_ok": 0, "digits_bad": 0,
+    stats: dict[str, Any] = {"relayed": 0, "frames": 0, "digits_ok": 0, "digits_bad": 0,
                              "answered": 0, "failed": 0}  # fmt: skip
-    clock = rtp_session.media_clock
+    prefer_media_timing()  # as the voice role does
+    pacer = media_pacer()  # sends the prompts' frames and counts how late each left
 
-    async def measured_clock(interval: float = 0.02) -> Any:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        async for frame in clock(interval):
-            late = loop.time() - (start + frame * interval)
-            stats["frames"] += 1
-            if len(stats["lateness"]) < 2_000_000:
-                stats["lateness"].append(late)
-            yield frame
-
-    rtp_session.media_clock = measured_clock  # type: ignore[assignment]
     prompt = ulaw_encode(tone(440, 1000) + tone(660, 1000))
     calls = [0]
 
@@ -111,15 +102,16 @@ def serve(
         while not stop.is_set():
             legs = list(server.engine.legs.values())
             stats["relayed"] = sum(leg.rtp.sent_packets for leg in legs)  # bridge mode sends only relays
-            snapshot = {k: v for k, v in stats.items() if k != "lateness"} | {"legs": len(legs)}
-            await asyncio.to_thread(stats_path.write_text, json.dumps(snapshot))
+            stats["frames"] = pacer.sent
+            await asyncio.to_thread(stats_path.write_text, json.dumps(stats | {"legs": len(legs)}))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
-        lateness = sorted(stats.pop("lateness"))
-        if lateness:
-            stats["lateness_p50_ms"] = lateness[len(lateness) // 2] * 1000
-            stats["lateness_p99_ms"] = lateness[int(len(lateness) * 0.99)] * 1000
-            stats["lateness_max_ms"] = lateness[-1] * 1000
+        if pacer.sent:  # the histogram's bucket each quantile falls in, by its upper bound
+            cumulative = list(itertools.accumulate(pacer.lateness))
+            for name, share in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999)):
+                bucket = next(i for i, count in enumerate(cumulative) if count >= share * cumulative[-1])
+                bound = LATENESS_BUCKETS[bucket] * 1000 if bucket < len(LATENESS_BUCKETS) else float("inf")
+                stats[f"lateness_{name}_ms_at_most"] = bound
         stats["legs"] = len(server.engine.legs)
         await asyncio.to_thread(stats_path.write_text, json.dumps(stats))
         await server.stop()
@@ -250,7 +242,12 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         engine.send_signal(signal.SIGTERM)
         engine.wait(timeout=60)
         final = read_stats(stats_path)
-        for key in ("lateness_p50_ms", "lateness_p99_ms", "lateness_max_ms", "failed"):
+        for key in (
+            "lateness_p50_ms_at_most",
+            "lateness_p99_ms_at_most",
+            "lateness_p999_ms_at_most",
+            "failed",
+        ):
             if key in final:
                 result[key if key != "failed" else "originate_failed"] = final[key]
         return result

@@ -125,9 +125,20 @@ class Node:
     def loop_clocks(self) -> tuple[float, float, float]:
         """(wall, seconds on a CPU, seconds waiting for one) of the node's main thread, its loop."""
         assert self.process is not None
-        ran, waited, _ = (
-            Path(f"/proc/{self.process.pid}/task/{self.process.pid}/schedstat").read_text().split()
-        )
+        return self._clocks(self.process.pid)
+
+    def pacer_clocks(self) -> tuple[float, float, float] | None:
+        """The same for the node's media pacer thread (None before it started)."""
+        assert self.process is not None
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                if (task / "comm").read_text().strip() == "hotline-pacer":
+                    return self._clocks(int(task.name))
+        return None
+
+    def _clocks(self, tid: int) -> tuple[float, float, float]:
+        assert self.process is not None
+        ran, waited, _ = Path(f"/proc/{self.process.pid}/task/{tid}/schedstat").read_text().split()
         return time.monotonic(), int(ran) / 1e9, int(waited) / 1e9
 
 
