@@ -32,12 +32,40 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.interop.heavy import Node, heavy_load, listeners, prepare  # noqa: E402
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
+
+
+async def sender_figures(node: Node) -> dict[str, float]:
+    """The node's media pacer figures from /metrics: frames sent, dropped, and by lateness bucket."""
+    async with httpx.AsyncClient(base_url=node.url) as http:
+        text = (await http.get("/metrics")).text
+    figures: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(("hotline_media_frame", "hotline_media_frames")):
+            name, value = line.rsplit(" ", 1)
+            figures[name] = float(value)
+    return figures
+
+
+def sender_report(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """How late the pacer sent the window's frames: the share under each bound, and drops."""
+    sent = after.get("hotline_media_frames_sent_total", 0) - before.get("hotline_media_frames_sent_total", 0)
+    report: dict[str, Any] = {"sent": sent}
+    report["dropped"] = after.get("hotline_media_frames_dropped_total", 0) - before.get(
+        "hotline_media_frames_dropped_total", 0
+    )
+    for name, value in after.items():
+        if "_bucket{" in name and sent:
+            bound = name.split('le="')[1].rstrip('"}')
+            report[f"late_le_{bound}"] = round((value - before.get(name, 0)) / sent, 5)
+    return report
 
 
 def fill(database_url: str) -> None:
@@ -57,7 +85,7 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
             await asyncio.sleep(args.warmup)
             started = time.monotonic()
             before, machine = node.loop_clocks(), os.getloadavg()[0]
-            pacer_before = node.pacer_clocks()
+            pacer_before, sent_before = node.pacer_clocks(), await sender_figures(node)
             if args.idle:
                 await asyncio.sleep(args.seconds)
                 load_report: dict[str, Any] = {}
@@ -66,6 +94,7 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
                     await asyncio.sleep(args.seconds - (time.monotonic() - started))
                 load_report = load.report()
             after, pacer_after = node.loop_clocks(), node.pacer_clocks()
+            sent_after = await sender_figures(node)
             pacing, sipp = await calls.finish()
         finally:
             await calls.kill()
@@ -82,6 +111,7 @@ async def one_run(args: argparse.Namespace, database_url: str, first: bool) -> d
         pacer = {
             "busy": round((pacer_after[1] - pacer_before[1]) / wall, 3),
             "waiting_for_cpu": round((pacer_after[2] - pacer_before[2]) / wall, 3),
+            "sent": sender_report(sent_before, sent_after),
         }
     return {
         "pacing": pacing,

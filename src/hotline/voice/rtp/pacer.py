@@ -4,10 +4,10 @@ A prompt, music on hold or ringback is a stream of 20 ms frames that must leave 
 start + n × 20 ms whatever else the node is doing. Paced by the event loop's timers, a frame
 waits behind whatever callback runs when its timer falls due (a page of 500 rows is ~10 ms of
 ORM work), and behind the loop thread's wait for a CPU. Here one thread per process (started on
-first use, a daemon named `hotline-pacer`) keeps every playing stream in a heap by its next
-deadline, sleeps until the earliest, sends what is due and goes back to sleep: waking on time
-needs only a CPU and the GIL, and the per-frame work is a header packed with struct and one
-sendto on the session's non-blocking socket (docs/decisions/0004-media-pacer.md).
+first use, a daemon named `hotline-pacer`) sends them: a tick every 20 ms on its own clock, one
+frame of every playing stream per tick, sleeping in between. Waking on time needs only a CPU and
+the GIL, and the work per frame is a header packed with struct and one sendto on the session's
+non-blocking socket (docs/decisions/0004-media-pacer.md).
 
 Two things decide how soon that thread runs once its deadline comes, and the process owner sets
 them (`hotline.api.app.start_voice` does for the voice role):
@@ -30,17 +30,19 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import heapq
+import ctypes
+import errno
 import itertools
 import os
+import socket
 import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import structlog
 from prometheus_client import REGISTRY
@@ -66,9 +68,8 @@ NICENESS_BOOST = 10
 LATENESS_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
 _HEADER = struct.Struct("!BBHII")
 
-
 Frame = tuple[int, bytes, int]
-"""What the pacer sends at one deadline, ready made: the RTP header's second byte (marker bit and
+"""What the pacer sends at one tick, ready made: the RTP header's second byte (marker bit and
 payload type), the payload (already in the leg's codec), and how far the session's timestamp
 moves on after it (160 for audio; 0 within an RFC 4733 event, whose packets share a timestamp)."""
 
@@ -82,51 +83,56 @@ class PacedStream:
     frames: Sequence[Frame]
     repeat: bool
     done: asyncio.Future[bool]
-    start: float = field(default_factory=time.monotonic)
     number: int = 0
-    """The next frame to send, counted from the start: due at start + number × 20 ms; with
-    `repeat` it is frames[number % len(frames)], without its marker bit after the first round."""
+    """The next frame to send: frames[number % len(frames)] with `repeat`, without its marker
+    bit after the first round."""
     stopped: bool = False
     outcome: bool | None = None
-    """True once played to the end, False if the socket failed; None while playing."""
-
-    @property
-    def deadline(self) -> float:
-        return self.start + self.number * FRAME_SECONDS
+    """True once played to the end, False if its socket was closed; None while playing."""
+    address: tuple[tuple[str, int], bytes] | None = None
+    """The session's remote address, and the same as a C sockaddr (see `_sendto`)."""
 
 
 class MediaPacer:
-    """The process's pacer thread and its schedule of streams (use `media_pacer()`)."""
+    """The process's pacer thread and the streams it plays (use `media_pacer()`).
+
+    One clock for every stream, as in a media server: a tick every 20 ms at absolute times
+    (the first tick + n × 20 ms, so lateness never accumulates), and at each tick one frame of
+    every stream. A stream joins at the next tick. Waking once per tick for all streams, rather
+    than once per frame, means one wait for a CPU and for the GIL per 20 ms however many calls
+    listen, and frames of a tick go out back to back in a stable order, so each stream keeps its
+    own 20 ms spacing. If the thread could not run for longer than a tick, it catches up (sends
+    the missed ticks' frames at once) rather than shifting every stream.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._due: list[tuple[float, int, PacedStream]] = []
-        self._order = itertools.count()  # ties in the heap go by arrival, never compare streams
+        self._joined = threading.Condition(self._lock)
+        self._streams: list[PacedStream] = []
         self._thread: threading.Thread | None = None
         self.native_id: int | None = None
+        self.ticks = 0
         self.sent = 0
         self.dropped = 0
         """Frames the kernel would not take at once (the socket's send buffer full): not sent."""
         self.lateness = [0] * (len(LATENESS_BUCKETS) + 1)
-        """Frames by how late they were sent after their deadline (LATENESS_BUCKETS, then more)."""
+        """Frames by how late their tick began (LATENESS_BUCKETS, then beyond)."""
         self.lateness_sum = 0.0
         self.priority = "normal"
         """What the thread got: "realtime", "nice <n>" or "normal"."""
 
     def play(self, stream: PacedStream) -> None:
-        """Start sending `stream`, its first frame at once. From the event loop's thread."""
-        with self._wake:
+        """Start sending `stream` from the next tick. From the event loop's thread."""
+        with self._joined:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
                 self._thread.start()
-            heapq.heappush(self._due, (stream.deadline, next(self._order), stream))
-            self._wake.notify()
+            self._streams.append(stream)
+            self._joined.notify()
 
     def stop(self, stream: PacedStream) -> bool:
         """Stop `stream`; True if it had already played to its end. From the event loop's thread:
-        once this returns, the pacer sends nothing more of it (it is dropped from the heap when
-        its next deadline comes), and play()'s future is resolved."""
+        once this returns, the pacer sends nothing more of it, and play()'s future is resolved."""
         with self._lock:
             stream.stopped = True
             played_out = stream.outcome is True
@@ -138,39 +144,49 @@ class MediaPacer:
     def streams(self) -> int:
         """Streams playing now."""
         with self._lock:
-            return sum(1 for _, _, stream in self._due if not stream.stopped)
+            return sum(1 for stream in self._streams if not stream.stopped)
 
     # ------------------------------------------------------------ the thread
 
     def _run(self) -> None:
         self.native_id = threading.get_native_id()
         self._claim_priority()
-        due, wake, order = self._due, self._wake, self._order
-        monotonic, heappop, heappush = time.monotonic, heapq.heappop, heapq.heappush
+        monotonic, sleep = time.monotonic, time.sleep
+        tick = monotonic()
         while True:
-            with wake:
-                while True:
-                    if not due:
-                        wake.wait()
-                        continue
-                    wait = due[0][0] - monotonic()
-                    if wait <= 0:
-                        break
-                    wake.wait(wait)
-                _, _, stream = heappop(due)
-                if not stream.stopped and self._send(stream, monotonic()):
-                    heappush(due, (stream.deadline, next(order), stream))
+            with self._joined:
+                if not self._streams:
+                    self._joined.wait()
+                    tick = monotonic()  # a new clock after an idle spell
+            late = monotonic() - tick
+            if late < 0:
+                sleep(-late)
+                late = monotonic() - tick
+            self._tick(late)
+            tick += FRAME_SECONDS
 
-    def _send(self, stream: PacedStream, now: float) -> bool:
-        """Send the frame that is due; False when the stream has ended (played out or failed).
-        Runs 50 times a second per stream with the lock held: keep it short."""
+    def _tick(self, late: float) -> None:
+        """One frame of every stream. With the lock taken stream by stream, so the loop can start
+        and stop streams in between; it waits at most for one send."""
+        with self._lock:
+            streams = self._streams = [stream for stream in self._streams if not stream.stopped]
+        lock, send, sent = self._lock, self._send, self.sent
+        for stream in streams:
+            with lock:
+                if not stream.stopped and not send(stream):
+                    stream.stopped = True
+        self.ticks += 1
+        frames = self.sent - sent
+        self.lateness[bisect.bisect_left(LATENESS_BUCKETS, late)] += frames
+        self.lateness_sum += max(late, 0.0) * frames
+
+    def _send(self, stream: PacedStream) -> bool:
+        """Send the stream's next frame; False when it has ended (played out, or its socket is
+        closed). Runs 50 times a second per stream: keep it short."""
         number, frames = stream.number, stream.frames
         if number >= len(frames) and not stream.repeat:
-            self._end(stream, True)
+            self._end(stream, True)  # a tick after its last frame, as a phone plays it
             return False
-        late = now - stream.deadline
-        self.lateness[bisect.bisect_left(LATENESS_BUCKETS, late)] += 1
-        self.lateness_sum += max(late, 0.0)
         second, payload, advance = frames[number % len(frames)]
         if number >= len(frames):
             second &= 0x7F  # a repeat is no new talkspurt: no marker bit
@@ -178,16 +194,14 @@ class MediaPacer:
         sequence, timestamp = session.sequence, session.timestamp
         sock = session.raw_socket
         if sock is not None:
-            try:
-                sock.sendto(
-                    _HEADER.pack(0x80, second, sequence, timestamp, session.ssrc) + payload, session.remote
-                )
-            except BlockingIOError:
-                self.dropped += 1  # lost, as on the wire: the numbering moves on
-            except OSError as exc:  # the socket was closed under us, or the address is unusable
-                log.warning("prompt stopped: cannot send", error=str(exc), remote=session.remote)
+            error = _send_to(
+                stream, sock, _HEADER.pack(0x80, second, sequence, timestamp, session.ssrc) + payload
+            )
+            if error in (errno.EBADF, errno.ENOTSOCK):  # closed under us: the call is gone
                 self._end(stream, False)
                 return False
+            if error:  # a full send buffer (EAGAIN) or an unreachable network: lost, as on the wire
+                self.dropped += 1
         self.sent += 1
         session._relayed_source = None  # the next relayed packet starts a new source again
         session.sent_packets += 1
@@ -203,7 +217,7 @@ class MediaPacer:
             stream.done.get_loop().call_soon_threadsafe(_resolve, stream.done, outcome)
 
     def _claim_priority(self) -> None:
-        """A CPU as soon as a frame is due: real-time scheduling where allowed, else a lower nice
+        """A CPU as soon as a tick is due: real-time scheduling where allowed, else a lower nice
         value; the process's own priority otherwise. Named, so `top -H` and ps show it."""
         tid = self.native_id
         with contextlib.suppress(OSError):
@@ -218,6 +232,58 @@ class MediaPacer:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, tid, niceness)
             self.priority = f"nice {niceness}"
+
+
+# ---------------------------------------------------------------- sending without the GIL hand-over
+#
+# socket.sendto lets go of the GIL around the system call. The loop's thread, waiting for the GIL
+# whenever the pacer has it, takes it at once, and the pacer gets it back only after the switch
+# interval: every frame would cost a hand-over (0.5 ms at least, several with the loop busy), and
+# 50 calls' frames would not fit in a tick. A non-blocking UDP send takes microseconds, so on
+# Linux the pacer calls libc's sendto through ctypes.PyDLL, which keeps the GIL for the call.
+
+
+def _libc_sendto() -> Callable[..., int] | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        function = ctypes.PyDLL(None, use_errno=True).sendto
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p]
+    function.argtypes += [ctypes.c_uint32]
+    function.restype = ctypes.c_ssize_t
+    return cast("Callable[..., int]", function)
+
+
+_sendto = _libc_sendto()
+
+
+def _sockaddr(remote: tuple[str, int]) -> bytes:
+    """Linux's struct sockaddr_in or sockaddr_in6 for `remote`."""
+    host, port = remote
+    if ":" in host:
+        return struct.pack(
+            "=HHI16sI", socket.AF_INET6, socket.htons(port), 0, socket.inet_pton(socket.AF_INET6, host), 0
+        )
+    return struct.pack("=HH4s8x", socket.AF_INET, socket.htons(port), socket.inet_aton(host))
+
+
+def _send_to(stream: PacedStream, sock: socket.socket, packet: bytes) -> int:
+    """Send `packet` to the stream's session's remote address; 0 or the errno."""
+    remote = stream.session.remote
+    if _sendto is None:
+        try:
+            sock.sendto(packet, remote)
+        except OSError as exc:
+            return exc.errno or errno.EIO
+        return 0
+    if stream.address is None or stream.address[0] is not remote:  # (it moves when RTP latches)
+        stream.address = (remote, _sockaddr(remote))
+    address = stream.address[1]
+    if _sendto(sock.fileno(), packet, len(packet), 0, address, len(address)) < 0:
+        return ctypes.get_errno()
+    return 0
 
 
 def _resolve(future: asyncio.Future[bool], outcome: bool) -> None:
