@@ -13,7 +13,7 @@ contract and itinerary PDFs, customer searches and pages of 500 tickets, orders 
 entries, for --seconds. Reported per run and as the median of the runs: the spread of the frames'
 inter-arrival gaps against their RTP timestamps (p50, p99, p99.9, max), calls alive at the end,
 SIPp's successful and failed calls, the stalls the node logged, what the requests got, and the
-share of the window the node's loop thread and its media pacer thread ran on a CPU and waited for
+share of the window the node's loop thread and its media pacer process ran on a CPU and waited for
 one (their schedstat: on a shared machine the second is other programs' doing) with the machine's
 load average.
 """

@@ -4,13 +4,13 @@
                                       [--switch-interval 0.0005] [--uvloop] [--runs 3]
 
 One process plays a looping prompt on --calls RTP sessions (RtpSession.play, so the media pacer
-thread sends the frames) while its event loop computes in pure Python, holding the GIL, for
+process sends the frames) while its event loop computes in pure Python, holding the GIL, for
 --chunk-ms at a time, --busy of the time (what a loop serving pages of 500 rows does). The
 frames go to tests/interop/pacing.py in another process, which times each on arrival with the
 kernel's timestamp: the deviation of consecutive frames from the 20 ms cadence, as in
 heavy_requests.py. Also reported: how late the pacer itself sent the frames (its histogram), the
-frames it dropped, the pacer thread's and the loop thread's CPU time and wait for a CPU
-(schedstat), and the priority the pacer thread got.
+frames it dropped, the pacer's and the loop thread's CPU time and wait for a CPU (schedstat), and
+the priority the pacer got.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,8 @@ def free_even_port() -> int:
         return port
 
 
-def schedstat(tid: int) -> tuple[float, float]:
-    ran, waited, _ = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
+def schedstat(path: str) -> tuple[float, float]:
+    ran, waited, _ = Path(path, "schedstat").read_text().split()
     return int(ran) / 1e9, int(waited) / 1e9
 
 
@@ -83,11 +84,11 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
     plays = [asyncio.ensure_future(s.play(prompt, loop=True)) for s in sessions]
     await asyncio.sleep(0.2)
     pacer = media_pacer()
-    assert pacer.native_id is not None
-    loop_tid = threading_native_id()
     await asyncio.sleep(args.warmup - 0.7)
+    assert pacer.pid is not None
+    pacer_path, loop_path = f"/proc/{pacer.pid}", f"/proc/self/task/{threading.get_native_id()}"
     sent, dropped, lateness = pacer.sent, pacer.dropped, list(pacer.lateness)
-    before = (time.monotonic(), schedstat(pacer.native_id), schedstat(loop_tid), os.getloadavg()[0])
+    before = (time.monotonic(), schedstat(pacer_path), schedstat(loop_path), os.getloadavg()[0])
     end = time.monotonic() + args.seconds
     chunk = args.chunk_ms / 1000
     idle = chunk * (1 - args.busy) / args.busy if args.busy > 0 else 0.1
@@ -95,7 +96,8 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
         if args.busy > 0:
             burn(chunk)
         await asyncio.sleep(idle)
-    after = (time.monotonic(), schedstat(pacer.native_id), schedstat(loop_tid))
+    await asyncio.sleep(1.1)  # the pacer's figures come once a second
+    after = (time.monotonic(), schedstat(pacer_path), schedstat(loop_path))
     for play in plays:
         play.cancel()
     await asyncio.gather(*plays, return_exceptions=True)
@@ -137,12 +139,6 @@ async def one_run(args: argparse.Namespace) -> dict[str, Any]:
         "switch_interval": sys.getswitchinterval(),
         "machine_load": before[3],
     }
-
-
-def threading_native_id() -> int:
-    import threading
-
-    return threading.get_native_id()
 
 
 def main() -> None:

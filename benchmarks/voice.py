@@ -49,13 +49,12 @@ def serve(
 ) -> None:
     from hotline.voice.control import Leg
     from hotline.voice.media.g711 import tone, ulaw_encode
-    from hotline.voice.rtp.pacer import LATENESS_BUCKETS, media_pacer, prefer_media_timing
+    from hotline.voice.rtp.pacer import LATENESS_BUCKETS, media_pacer
     from hotline.voice.sip.server import SipServer
     from hotline.voice.sip.trunk import Trunk
 
     stats: dict[str, Any] = {"relayed": 0, "frames": 0, "digits_ok": 0, "digits_bad": 0,
                              "answered": 0, "failed": 0}  # fmt: skip
-    prefer_media_timing()  # as the voice role does
     pacer = media_pacer()  # sends the prompts' frames and counts how late each left
 
     prompt = ulaw_encode(tone(440, 1000) + tone(660, 1000))

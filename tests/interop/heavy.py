@@ -128,12 +128,14 @@ class Node:
         return self._clocks(self.process.pid)
 
     def pacer_clocks(self) -> tuple[float, float, float] | None:
-        """The same for the node's media pacer thread (None before it started)."""
+        """The same for the node's media pacer process (None before it started)."""
         assert self.process is not None
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+        for proc in Path("/proc").iterdir():
             with contextlib.suppress(OSError):
-                if (task / "comm").read_text().strip() == "hotline-pacer":
-                    return self._clocks(int(task.name))
+                status = (proc / "status").read_text()
+                if "Name:\thotline-pacer\n" in status and f"PPid:\t{self.process.pid}\n" in status:
+                    ran, waited, _ = (proc / "schedstat").read_text().split()
+                    return time.monotonic(), int(ran) / 1e9, int(waited) / 1e9
         return None
 
     def _clocks(self, tid: int) -> tuple[float, float, float]:

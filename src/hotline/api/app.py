@@ -37,7 +37,6 @@ from hotline.routing.events import DeskClosed, DeskOpened, FlowPublished, Queues
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
-from hotline.voice.rtp.pacer import prefer_media_timing
 from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.server import SipServer
@@ -54,9 +53,6 @@ def system_context(state: AppState, name: str = "system") -> Context:
 async def start_voice(state: AppState) -> None:
     """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change."""
     settings = state.settings
-    # Prompt frames leave from the media pacer thread; one that wakes while the loop runs Python
-    # gets the GIL only after the switch interval (5 ms by default, a frame's whole budget).
-    prefer_media_timing()
     ctx = system_context(state, "system:voice")
     config = await telephony.load_config(ctx)
     router = CallRouter(ctx, PromptCache(settings.prompt_cache), record_to=settings.recordings_dir)

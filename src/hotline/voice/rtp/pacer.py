@@ -1,323 +1,269 @@
-"""Prompt frames on a clock of their own: the media pacer thread.
+"""Prompt frames on a clock of their own: the media pacer, a process beside the node.
 
 A prompt, music on hold or ringback is a stream of 20 ms frames that must leave at
 start + n × 20 ms whatever else the node is doing. Paced by the event loop's timers, a frame
 waits behind whatever callback runs when its timer falls due (a page of 500 rows is ~10 ms of
-ORM work), and behind the loop thread's wait for a CPU. Here one thread per process (started on
-first use, a daemon named `hotline-pacer`) sends them: a tick every 20 ms on its own clock, one
-frame of every playing stream per tick, sleeping in between. Waking on time needs only a CPU and
-the GIL, and the work per frame is a header packed with struct and one sendto on the session's
-non-blocking socket (docs/decisions/0004-media-pacer.md).
+ORM work) and behind the loop thread's wait for a CPU. Paced by a thread of the node, it waits
+for the GIL instead, and the thread holding it may itself be waiting for a CPU: on a busy
+two-core machine that made one tick in a hundred 20 ms late (docs/decisions/0004-media-pacer.md
+has the measurements). So the frames are sent by a process of their own (`pacer_process.py`):
+single-threaded, a 20 ms tick for every stream, at a real-time priority where the node may set
+one, sharing nothing with the node but the calls' RTP sockets, which it is handed as
+descriptors so the frames leave from each call's own port.
 
-Two things decide how soon that thread runs once its deadline comes, and the process owner sets
-them (`hotline.api.app.start_voice` does for the voice role):
-
-- **The GIL.** A thread that wakes while another holds the GIL gets it when the holder next
-  reaches a switch point after `sys.getswitchinterval()` (5 ms by default, the whole budget of a
-  frame). `prefer_media_timing()` lowers it to `SWITCH_INTERVAL`.
-- **A CPU.** On a busy machine a runnable thread waits for a core. The pacer thread asks for a
-  real-time priority (SCHED_FIFO) or else a lower nice value for itself when the process may
-  (root or CAP_SYS_NICE); if not, it runs at the process's priority.
-
-The loop side (`RtpSession.play`) hands a stream over, awaits a future the pacer resolves through
-`call_soon_threadsafe` when the stream has played out, and stops it (interrupt, cancel, hang-up)
-with `MediaPacer.stop`, which takes the pacer's lock: once it returns, no further frame of the
-stream goes out and the session's sequence number and timestamp are final.
+This module is the node's side. `RtpSession.play` builds the frames (`audio_frames`, in the
+leg's codec, once), hands them over (`MediaPacer.play`), and awaits the stream's end: played out,
+or stopped by `MediaPacer.stop` (a key, a hang-up, a cancelled task), after which the pacer
+process sends nothing more of it. Either way the process answers with the stream's final
+sequence number and timestamp, which go back to the session, so what it sends next (a relayed
+packet, the next prompt) continues the numbering. The process is started with the first stream
+of each event loop and ends when its control socket closes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
-import ctypes
-import errno
 import itertools
 import os
+import pickle
 import socket
-import struct
+import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
+import tempfile
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from prometheus_client import REGISTRY
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from hotline.voice.rtp.pacer_process import LATENESS_BUCKETS
 
 if TYPE_CHECKING:
     from hotline.voice.rtp.session import RtpSession
 
 log = structlog.get_logger(__name__)
 
-FRAME_SECONDS = 0.020
 SAMPLES_PER_FRAME = 160  # 8 kHz × 20 ms
-THREAD_NAME = "hotline-pacer"  # also the kernel's name for the thread (15 characters at most)
-SWITCH_INTERVAL = 0.0005
-"""The GIL switch interval where calls are played to: a waking pacer thread waits at most about
-this long for the GIL (benchmarks/README.md, "Heavy requests", has the measurements)."""
-REALTIME_PRIORITY = 10
-"""SCHED_FIFO priority of the pacer thread where the process may set it (1–99; low, so the
-kernel's own real-time threads and a media server's, if any, keep precedence)."""
-NICENESS_BOOST = 10
-"""Otherwise, how much lower than the process's the pacer thread's nice value is, where allowed."""
-LATENESS_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
-_HEADER = struct.Struct("!BBHII")
+STOP_ANSWER_SECONDS = 1.0
+"""How long a stopped stream waits for the pacer process to hand its numbering back (it answers
+within a millisecond; a stuck process must not hold up a call)."""
+__all__ = ["LATENESS_BUCKETS", "Frame", "MediaPacer", "PacedStream", "audio_frames", "media_pacer"]
 
 Frame = tuple[int, bytes, int]
 """What the pacer sends at one tick, ready made: the RTP header's second byte (marker bit and
-payload type), the payload (already in the leg's codec), and how far the session's timestamp
-moves on after it (160 for audio; 0 within an RFC 4733 event, whose packets share a timestamp)."""
+payload type), the payload (already in the leg's codec), and how far the timestamp moves on after
+it (160 for audio; 0 within an RFC 4733 event, whose packets share a timestamp)."""
 
 
 @dataclass(eq=False)
 class PacedStream:
-    """One prompt being played: its frames, and where it is. Owned by the pacer thread once
-    handed over; the loop reads `outcome` only through `MediaPacer.stop`."""
+    """One prompt (or run of digits) handed to the pacer, as the node sees it."""
 
     session: RtpSession
     frames: Sequence[Frame]
     repeat: bool
     done: asyncio.Future[bool]
-    number: int = 0
-    """The next frame to send: frames[number % len(frames)] with `repeat`, without its marker
-    bit after the first round."""
-    stopped: bool = False
-    outcome: bool | None = None
-    """True once played to the end, False if its socket was closed; None while playing."""
-    address: tuple[tuple[str, int], bytes] | None = None
-    """The session's remote address, and the same as a C sockaddr (see `_sendto`)."""
+    """True once played to the end, False once stopped (or the pacer process died)."""
+    id: int | None = None
+    """Its number with the pacer process; None until handed over."""
+    stopping: bool = False
+    counted: tuple[int, int] = (0, 0)
+    """Packets and octets of it already counted in the session's figures."""
 
 
+@dataclass(eq=False)
 class MediaPacer:
-    """The process's pacer thread and the streams it plays (use `media_pacer()`).
+    """The node's handle on its pacer process (use `media_pacer()`)."""
 
-    One clock for every stream, as in a media server: a tick every 20 ms at absolute times
-    (the first tick + n × 20 ms, so lateness never accumulates), and at each tick one frame of
-    every stream. A stream joins at the next tick. Waking once per tick for all streams, rather
-    than once per frame, means one wait for a CPU and for the GIL per 20 ms however many calls
-    listen, and frames of a tick go out back to back in a stable order, so each stream keeps its
-    own 20 ms spacing. If the thread could not run for longer than a tick, it catches up (sends
-    the missed ticks' frames at once) rather than shifting every stream.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._joined = threading.Condition(self._lock)
-        self._streams: list[PacedStream] = []
-        self._thread: threading.Thread | None = None
-        self.native_id: int | None = None
-        self.ticks = 0
-        self.sent = 0
-        self.dropped = 0
-        """Frames the kernel would not take at once (the socket's send buffer full): not sent."""
-        self.lateness = [0] * (len(LATENESS_BUCKETS) + 1)
-        """Frames by how late their tick began (LATENESS_BUCKETS, then beyond)."""
-        self.lateness_sum = 0.0
-        self.priority = "normal"
-        """What the thread got: "realtime", "nice <n>" or "normal"."""
-
-    def play(self, stream: PacedStream) -> None:
-        """Start sending `stream` from the next tick. From the event loop's thread."""
-        with self._joined:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
-                self._thread.start()
-            self._streams.append(stream)
-            self._joined.notify()
-
-    def stop(self, stream: PacedStream) -> bool:
-        """Stop `stream`; True if it had already played to its end. From the event loop's thread:
-        once this returns, the pacer sends nothing more of it, and play()'s future is resolved."""
-        with self._lock:
-            stream.stopped = True
-            played_out = stream.outcome is True
-        if not stream.done.done():
-            stream.done.set_result(played_out)
-        return played_out
+    pid: int | None = None
+    priority: str = "unknown"
+    """What the process got: "realtime", "nice" or "normal"."""
+    sent: int = 0
+    dropped: int = 0
+    """Frames the kernel would not take (a full send buffer, no route): lost, as on the wire."""
+    lateness: list[int] = field(default_factory=lambda: [0] * (len(LATENESS_BUCKETS) + 1))
+    """Frames by how late their tick began (LATENESS_BUCKETS, then beyond); reported each second."""
+    lateness_sum: float = 0.0
+    _process: subprocess.Popen[bytes] | None = None
+    _control: socket.socket | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _starting: asyncio.Future[None] | None = None
+    _playing: dict[int, PacedStream] = field(default_factory=dict)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _outbox: deque[tuple[bytes, list[int]]] = field(default_factory=deque)
+    """Messages the process has not taken yet, with descriptors to close once sent."""
 
     @property
     def streams(self) -> int:
         """Streams playing now."""
-        with self._lock:
-            return sum(1 for stream in self._streams if not stream.stopped)
+        return len(self._playing)
 
-    # ------------------------------------------------------------ the thread
-
-    def _run(self) -> None:
-        self.native_id = threading.get_native_id()
-        self._claim_priority()
-        monotonic, sleep = time.monotonic, time.sleep
-        tick = monotonic()
-        while True:
-            with self._joined:
-                if not self._streams:
-                    self._joined.wait()
-                    tick = monotonic()  # a new clock after an idle spell
-            late = monotonic() - tick
-            if late < 0:
-                sleep(-late)
-                late = monotonic() - tick
-            self._tick(late)
-            tick += FRAME_SECONDS
-
-    def _tick(self, late: float) -> None:
-        """One frame of every stream. With the lock taken stream by stream, so the loop can start
-        and stop streams in between; it waits at most for one send."""
-        with self._lock:
-            streams = self._streams = [stream for stream in self._streams if not stream.stopped]
-        lock, send, sent = self._lock, self._send, self.sent
-        for stream in streams:
-            with lock:
-                if not stream.stopped and not send(stream):
-                    stream.stopped = True
-        self.ticks += 1
-        frames = self.sent - sent
-        self.lateness[bisect.bisect_left(LATENESS_BUCKETS, late)] += frames
-        self.lateness_sum += max(late, 0.0) * frames
-
-    def _send(self, stream: PacedStream) -> bool:
-        """Send the stream's next frame; False when it has ended (played out, or its socket is
-        closed). Runs 50 times a second per stream: keep it short."""
-        number, frames = stream.number, stream.frames
-        if number >= len(frames) and not stream.repeat:
-            self._end(stream, True)  # a tick after its last frame, as a phone plays it
-            return False
-        second, payload, advance = frames[number % len(frames)]
-        if number >= len(frames):
-            second &= 0x7F  # a repeat is no new talkspurt: no marker bit
-        session = stream.session
-        sequence, timestamp = session.sequence, session.timestamp
-        sock = session.raw_socket
-        if sock is not None:
-            error = _send_to(
-                stream, sock, _HEADER.pack(0x80, second, sequence, timestamp, session.ssrc) + payload
-            )
-            if error in (errno.EBADF, errno.ENOTSOCK):  # closed under us: the call is gone
-                self._end(stream, False)
-                return False
-            if error:  # a full send buffer (EAGAIN) or an unreachable network: lost, as on the wire
-                self.dropped += 1
-        self.sent += 1
-        session._relayed_source = None  # the next relayed packet starts a new source again
-        session.sent_packets += 1
-        session.sent_octets += len(payload)
-        session.sequence = (sequence + 1) & 0xFFFF
-        session.timestamp = (timestamp + advance) & 0xFFFFFFFF
-        stream.number = number + 1
-        return True
-
-    def _end(self, stream: PacedStream, outcome: bool) -> None:
-        stream.outcome = outcome
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            stream.done.get_loop().call_soon_threadsafe(_resolve, stream.done, outcome)
-
-    def _claim_priority(self) -> None:
-        """A CPU as soon as a tick is due: real-time scheduling where allowed, else a lower nice
-        value; the process's own priority otherwise. Named, so `top -H` and ps show it."""
-        tid = self.native_id
-        with contextlib.suppress(OSError):
-            Path(f"/proc/self/task/{tid}/comm").write_text(THREAD_NAME)
-        if tid is None:
+    async def play(self, stream: PacedStream) -> None:
+        """Hand `stream` over: its first frame leaves at the process's next tick (at once when
+        nothing else plays). `stream.done` resolves when it ends."""
+        await self._ready()
+        if stream.stopping:  # stopped while the process was starting
             return
-        with contextlib.suppress(OSError, AttributeError):
-            os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
-            self.priority = "realtime"
+        session, sock = stream.session, stream.session.raw_socket
+        stream.id = next(self._ids)
+        self._playing[stream.id] = stream
+        with tempfile.TemporaryFile() as frames:  # (a file: a long prompt exceeds a message)
+            frames.write(pickle.dumps(list(stream.frames), pickle.HIGHEST_PROTOCOL))
+            frames.seek(0)
+            # Descriptors of our own for the message: the session may close its socket before
+            # the process has taken it, and its number must not meanwhile name another file.
+            handed = [os.dup(sock.fileno())] if sock is not None else []
+            handed.append(os.dup(frames.fileno()))
+        message = ("play", stream.id, session.ssrc, session.sequence, session.timestamp, session.remote)
+        self._send((*message, stream.repeat), handed)
+
+    def stop(self, stream: PacedStream) -> None:
+        """Stop `stream` before its next frame; `stream.done` resolves (False) once the process has
+        handed the numbering back. From the event loop's thread."""
+        if stream.done.done() or stream.stopping:
             return
-        niceness = os.getpriority(os.PRIO_PROCESS, tid) - NICENESS_BOOST
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, niceness)
-            self.priority = f"nice {niceness}"
+        stream.stopping = True
+        if stream.id is None:  # never handed over
+            stream.done.set_result(False)
+        else:
+            self._send(("stop", stream.id), [])
 
+    def move(self, stream: PacedStream, remote: tuple[str, int]) -> None:
+        """The session's far end moved (RTP latched to where the phone really is)."""
+        if stream.id is not None and not stream.done.done():
+            self._send(("move", stream.id, remote), [])
 
-# ---------------------------------------------------------------- sending without the GIL hand-over
-#
-# socket.sendto lets go of the GIL around the system call. The loop's thread, waiting for the GIL
-# whenever the pacer has it, takes it at once, and the pacer gets it back only after the switch
-# interval: every frame would cost a hand-over (0.5 ms at least, several with the loop busy), and
-# 50 calls' frames would not fit in a tick. A non-blocking UDP send takes microseconds, so on
-# Linux the pacer calls libc's sendto through ctypes.PyDLL, which keeps the GIL for the call.
+    # ------------------------------------------------------------ the process
 
-
-def _libc_sendto() -> Callable[..., int] | None:
-    if sys.platform != "linux":
-        return None
-    try:
-        function = ctypes.PyDLL(None, use_errno=True).sendto
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p]
-    function.argtypes += [ctypes.c_uint32]
-    function.restype = ctypes.c_ssize_t
-    return cast("Callable[..., int]", function)
-
-
-_sendto = _libc_sendto()
-
-
-def _sockaddr(remote: tuple[str, int]) -> bytes:
-    """Linux's struct sockaddr_in or sockaddr_in6 for `remote`."""
-    host, port = remote
-    if ":" in host:
-        return struct.pack(
-            "=HHI16sI", socket.AF_INET6, socket.htons(port), 0, socket.inet_pton(socket.AF_INET6, host), 0
-        )
-    return struct.pack("=HH4s8x", socket.AF_INET, socket.htons(port), socket.inet_aton(host))
-
-
-def _send_to(stream: PacedStream, sock: socket.socket, packet: bytes) -> int:
-    """Send `packet` to the stream's session's remote address; 0 or the errno."""
-    remote = stream.session.remote
-    if _sendto is None:
+    async def _ready(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is loop and self._starting is not None:
+            await asyncio.shield(self._starting)
+            if self._process is not None and self._process.poll() is None:
+                return
+        self._close()  # a process of an earlier loop, or one that died
+        self._loop, self._starting = loop, loop.create_future()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setblocking(False)
         try:
-            sock.sendto(packet, remote)
-        except OSError as exc:
-            return exc.errno or errno.EIO
-        return 0
-    if stream.address is None or stream.address[0] is not remote:  # (it moves when RTP latches)
-        stream.address = (remote, _sockaddr(remote))
-    address = stream.address[1]
-    if _sendto(sock.fileno(), packet, len(packet), 0, address, len(address)) < 0:
-        return ctypes.get_errno()
-    return 0
+            command = [sys.executable, "-m", "hotline.voice.rtp.pacer_process", str(theirs.fileno())]
+            self._process = await asyncio.to_thread(subprocess.Popen, command, pass_fds=[theirs.fileno()])
+        except BaseException as exc:
+            ours.close()
+            self._starting.set_exception(exc)
+            self._starting.exception()  # (retrieved: the next play tries again)
+            self._starting = None
+            raise
+        finally:
+            theirs.close()
+        self._control = ours
+        loop.add_reader(ours, self._readable)
+        self._starting.set_result(None)
+        self._flush()
+
+    def _close(self) -> None:
+        if self._control is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._control)
+            self._control.close()  # the process reads the end of its socket and exits
+            self._control = None
+        self._lost()
+        self._starting = None
+
+    def _lost(self) -> None:
+        """The process is gone: every stream ends (False), the numbering as last reported."""
+        for fds in (fds for _, fds in self._outbox):
+            for fd in fds:
+                os.close(fd)
+        self._outbox.clear()
+        playing, self._playing = self._playing, {}
+        for stream in playing.values():
+            if not stream.done.done():
+                with contextlib.suppress(RuntimeError):  # (its loop is closed: nobody waits)
+                    stream.done.set_result(False)
+
+    def _send(self, message: tuple[Any, ...], fds: list[int]) -> None:
+        self._outbox.append((pickle.dumps(message), fds))
+        self._flush()
+
+    def _flush(self) -> None:
+        control = self._control
+        while control is not None and self._outbox:
+            data, fds = self._outbox[0]
+            try:
+                socket.send_fds(control, [data], fds)
+            except BlockingIOError:
+                assert self._loop is not None  # noqa: S101 - set with the control socket
+                self._loop.add_writer(control, self._writable)
+                return
+            except OSError as exc:
+                log.warning("the media pacer process has gone", error=str(exc))
+                self._close()
+                return
+            self._outbox.popleft()
+            for fd in fds:
+                os.close(fd)
+
+    def _writable(self) -> None:
+        if self._control is not None and self._loop is not None:
+            self._loop.remove_writer(self._control)
+        self._flush()
+
+    def _readable(self) -> None:
+        while self._control is not None:
+            try:
+                data = self._control.recv(1 << 20)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                if self._process is not None and self._process.poll() is None:
+                    self._process.kill()
+                log.warning("the media pacer process has gone; prompts playing were stopped")
+                self._close()
+                return
+            self._received(pickle.loads(data))  # noqa: S301 - our own child, over a socketpair
+
+    def _received(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "ended":
+            _, stream_id, played_out, sequence, timestamp, sent, octets = message
+            stream = self._playing.pop(stream_id, None)
+            if stream is not None:
+                self._hand_back(stream, sequence, timestamp, sent, octets)
+                if not stream.done.done():
+                    stream.done.set_result(played_out)
+        elif message[0] == "figures":
+            _, self.sent, self.dropped, self.lateness, self.lateness_sum, progress = message
+            for stream_id, sequence, timestamp, sent, octets in progress:
+                if (stream := self._playing.get(stream_id)) is not None:
+                    self._hand_back(stream, sequence, timestamp, sent, octets)
+        elif message[0] == "started":
+            _, self.pid, self.priority = message
+
+    @staticmethod
+    def _hand_back(stream: PacedStream, sequence: int, timestamp: int, sent: int, octets: int) -> None:
+        """The session's numbering and figures as the process has them (the RTCP sender report
+        and whatever the session sends next continue from there)."""
+        session = stream.session
+        session.sequence, session.timestamp = sequence, timestamp
+        session.sent_packets += sent - stream.counted[0]
+        session.sent_octets += octets - stream.counted[1]
+        stream.counted = (sent, octets)
+        session._relayed_source = None  # the next relayed packet starts a new source again
 
 
-def _resolve(future: asyncio.Future[bool], outcome: bool) -> None:
-    if not future.done():  # (stopped by the loop meanwhile)
-        future.set_result(outcome)
-
-
-_pacer: MediaPacer | None = None
-_creating = threading.Lock()
+_pacer = MediaPacer()
 
 
 def media_pacer() -> MediaPacer:
-    """The process's pacer (its thread starts with the first stream)."""
-    global _pacer
-    if _pacer is None:
-        with _creating:
-            if _pacer is None:
-                _pacer = MediaPacer()
+    """The process-wide handle (its process starts with the first stream of an event loop)."""
     return _pacer
-
-
-def _forget_in_child() -> None:
-    global _pacer
-    _pacer = None  # a forked child has the object but not the thread: it makes its own
-
-
-os.register_at_fork(after_in_child=_forget_in_child)
-
-
-def prefer_media_timing() -> None:
-    """Lower the GIL switch interval to SWITCH_INTERVAL (never raise it): the pacer thread, waking
-    for a frame while the event loop's thread runs Python, waits that long for the GIL. The cost
-    is some throughput where threads contend (more hand-overs), measured in benchmarks/README.md."""
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
 
 def audio_frames(audio: bytes, payload_type: int, translate: bytes | None = None) -> list[Frame]:
@@ -337,8 +283,9 @@ def audio_frames(audio: bytes, payload_type: int, translate: bytes | None = None
 class _PacerFigures(Collector):
     def collect(self) -> Iterator[Metric]:
         pacer = _pacer
-        if pacer is None:
-            return
+        playing = GaugeMetricFamily("hotline_media_streams", "Prompts and music the media pacer is playing")
+        playing.add_metric([], pacer.streams)
+        yield playing
         sent = CounterMetricFamily("hotline_media_frames_sent", "Prompt frames the media pacer sent")
         sent.add_metric([], pacer.sent)
         dropped = CounterMetricFamily(

@@ -17,10 +17,14 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from hotline.voice.media.g711 import ALAW_TO_ULAW, ULAW_TO_ALAW
-from hotline.voice.rtp.pacer import Frame, PacedStream, audio_frames, media_pacer
+from hotline.voice.rtp.pacer import STOP_ANSWER_SECONDS, Frame, PacedStream, audio_frames, media_pacer
 from hotline.voice.rtp.packet import DTMF_EVENTS, RtpPacket, TelephoneEvent
 from hotline.voice.rtp.rtcp import FarEndReport, ReceiverStats, build_report, read_compound
+
+log = structlog.get_logger(__name__)
 
 FRAME_MS = 20
 SAMPLES_PER_FRAME = 160  # 8 kHz × 20 ms
@@ -116,7 +120,7 @@ class RtpSession(asyncio.DatagramProtocol):
         event_payload_type: int | None = 101,
         port_range: tuple[int, int] = (20000, 30000),
     ) -> None:
-        self.host, self.remote = host, remote
+        self.host, self._remote = host, remote
         self.payload_type, self.event_payload_type = payload_type, event_payload_type
         self.port_range = port_range
         self.ssrc = random.getrandbits(32)
@@ -154,6 +158,17 @@ class RtpSession(asyncio.DatagramProtocol):
     def payload_type(self, value: int) -> None:
         self._payload_type = value
         self.alaw = value == PCMA  # a plain attribute: read for every packet
+
+    @property
+    def remote(self) -> tuple[str, int]:
+        """Where this stream's packets go: the SDP's address, until RTP latches (`received`)."""
+        return self._remote
+
+    @remote.setter
+    def remote(self, value: tuple[str, int]) -> None:
+        self._remote = value
+        for stream in self._streams:  # prompts playing now follow the phone too
+            media_pacer().move(stream, value)
 
     @property
     def port(self) -> int:
@@ -318,20 +333,25 @@ class RtpSession(asyncio.DatagramProtocol):
         """Hand `frames` to the media pacer and wait until they are sent (True), or one of the
         `interrupt` events is set, the session closes or this is cancelled (False: the stream is
         stopped before its next frame). Sequence numbers and timestamps carry on from this
-        session's and stay with it, so whatever it sends next continues the numbering."""
+        session's and come back to it, so whatever it sends next continues the numbering."""
         pacer = media_pacer()
         stream = PacedStream(self, frames, repeat, asyncio.get_running_loop().create_future())
         watchers: list[asyncio.Future[Any]] = [asyncio.ensure_future(event.wait()) for event in interrupt]
         self._streams.add(stream)
-        pacer.play(stream)
         try:
+            await pacer.play(stream)
             await asyncio.wait([stream.done, *watchers], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            played_out = pacer.stop(stream)
-            self._streams.discard(stream)
             for watcher in watchers:
                 watcher.cancel()
-        return played_out
+            pacer.stop(stream)
+            try:  # the numbering comes back with the answer (even if we are cancelled again meanwhile)
+                await asyncio.wait_for(asyncio.shield(stream.done), STOP_ANSWER_SECONDS)
+            except TimeoutError:
+                log.warning("the media pacer did not answer a stop in time", port=self.port)
+            finally:
+                self._streams.discard(stream)
+        return stream.done.done() and stream.done.result()
 
     async def send_digits(self, digits: str, *, tone_ms: int = 100, gap_ms: int = 60) -> None:
         """RFC 4733 events paced like a phone: one packet per 20 ms with growing duration, the end
