@@ -92,7 +92,7 @@ class MediaPacer:
     _process: subprocess.Popen[bytes] | None = None
     _control: socket.socket | None = None
     _loop: asyncio.AbstractEventLoop | None = None
-    _starting: asyncio.Future[None] | None = None
+    _starting: asyncio.Task[None] | None = None
     _playing: dict[int, PacedStream] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _outbox: deque[tuple[bytes, list[int]]] = field(default_factory=deque)
@@ -142,38 +142,59 @@ class MediaPacer:
 
     async def _ready(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._loop is loop and self._starting is not None:
-            await asyncio.shield(self._starting)
-            if self._process is not None and self._process.poll() is None:
-                return
-        self._close()  # a process of an earlier loop, or one that died
-        self._loop, self._starting = loop, loop.create_future()
+        if self._loop is not loop:
+            self._move_to(loop)
+        starting = self._starting
+        if starting is None or (starting.done() and not self._alive()):
+            self._close()  # one that died, or never started
+            self._starting = loop.create_task(self._start())
+        assert self._starting is not None  # noqa: S101 - (just set)
+        await asyncio.shield(self._starting)  # (a caller cancelled meanwhile does not stop it)
+
+    def _move_to(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Streams of another event loop (one per test, or asyncio.run after asyncio.run) are
+        over; the process carries on and answers this loop now."""
+        old, self._loop = self._loop, loop
+        if self._control is not None and old is not None and not old.is_closed():
+            old.remove_reader(self._control)
+            old.remove_writer(self._control)
+        self._lost()
+        if self._starting is not None and not self._starting.done():
+            self._close()  # a start the other loop did not finish
+        elif self._alive():
+            assert self._control is not None  # noqa: S101 - (alive)
+            loop.add_reader(self._control, self._readable)
+            self._send(("reset",), [])  # whatever the other loop left playing ends
+
+    def _alive(self) -> bool:
+        return self._control is not None and self._process is not None and self._process.poll() is None
+
+    async def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setblocking(False)
         try:
             command = [sys.executable, "-m", "hotline.voice.rtp.pacer_process", str(theirs.fileno())]
             self._process = await asyncio.to_thread(subprocess.Popen, command, pass_fds=[theirs.fileno()])
-        except BaseException as exc:
+        except BaseException:
             ours.close()
-            self._starting.set_exception(exc)
-            self._starting.exception()  # (retrieved: the next play tries again)
-            self._starting = None
             raise
         finally:
             theirs.close()
         self._control = ours
-        loop.add_reader(ours, self._readable)
-        self._starting.set_result(None)
+        asyncio.get_running_loop().add_reader(ours, self._readable)
         self._flush()
 
     def _close(self) -> None:
         if self._control is not None:
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.remove_reader(self._control)
+                self._loop.remove_writer(self._control)
             self._control.close()  # the process reads the end of its socket and exits
             self._control = None
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        self._starting, self.pid = None, None
         self._lost()
-        self._starting = None
 
     def _lost(self) -> None:
         """The process is gone: every stream ends (False), the numbering as last reported."""

@@ -14,7 +14,8 @@ ends are Hotline's own, over a private socket pair):
 - ("play", id, ssrc, sequence, timestamp, remote, repeat), with two descriptors: the session's
   RTP socket (the frames leave from the call's own port, as symmetric RTP needs) and a memfd
   holding the pickled frames (`pacer.Frame`: header byte, payload, timestamp step).
-- ("stop", id) and ("move", id, remote) when RTP latches to where the phone really is.
+- ("stop", id), ("move", id, remote) when RTP latches to where the phone really is, and
+  ("reset",): every stream ends (the node's event loop was replaced, in tests).
 
 and it answers:
 
@@ -123,6 +124,10 @@ class Pacer:
                 stream = self.streams.pop(message[1], None)
                 if stream is not None:
                     self.end(stream, False)
+            elif message[0] == "reset":  # the node's event loop changed: its streams are over
+                for stream in list(self.streams.values()):
+                    self.end(stream, False)
+                self.streams.clear()
             elif message[0] == "move" and message[1] in self.streams:
                 self.streams[message[1]].remote = message[2]
 

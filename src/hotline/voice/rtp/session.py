@@ -1,9 +1,9 @@
 """RTP sessions on asyncio: port allocation, symmetric RTP, paced sending, RFC 4733 digits.
 
-Each session owns one UDP socket bound to the configured address only. What arrives is read on
-the event loop; prompts and digits Hotline sends are paced by the media pacer thread
-(`pacer.py`) at absolute deadlines (start + n × 20 ms), so timing errors do not accumulate and
-nothing else the loop does makes a frame late.
+Each session owns one UDP socket bound to the configured address only. What arrives is read and
+relayed on the event loop; prompts and digits Hotline sends are paced by the media pacer, a
+process of its own (`pacer.py`), on a 20 ms tick at absolute times, so timing errors do not
+accumulate and nothing the node does makes a frame late.
 """
 
 from __future__ import annotations
@@ -140,8 +140,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.cname = f"hotline@{host}"
         self._transport: asyncio.DatagramTransport | None = None
         self.raw_socket: socket.socket | None = None
-        """The RTP socket itself: the media pacer's thread sends on it (asyncio's transport is
-        the loop's alone)."""
+        """The RTP socket itself, handed to the media pacer so prompts leave from this port."""
         self._streams: set[PacedStream] = set()
         self._rtcp: asyncio.DatagramTransport | None = None
         self._rtcp_remote: tuple[str, int] | None = None
@@ -190,7 +189,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self._reporter = asyncio.ensure_future(self._report())
 
     def close(self) -> None:
-        for stream in list(self._streams):  # before the socket goes: the pacer must not send on it
+        for stream in list(self._streams):  # a prompt playing ends with the call
             media_pacer().stop(stream)
         self.raw_socket = None
         if self._reporter is not None:
@@ -348,7 +347,7 @@ class RtpSession(asyncio.DatagramProtocol):
             try:  # the numbering comes back with the answer (even if we are cancelled again meanwhile)
                 await asyncio.wait_for(asyncio.shield(stream.done), STOP_ANSWER_SECONDS)
             except TimeoutError:
-                log.warning("the media pacer did not answer a stop in time", port=self.port)
+                log.warning("the media pacer did not answer a stop in time", remote=self.remote)
             finally:
                 self._streams.discard(stream)
         return stream.done.done() and stream.done.result()
