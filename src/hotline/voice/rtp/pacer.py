@@ -266,6 +266,7 @@ class MediaPacer:
                     self._hand_back(stream, sequence, timestamp, sent, octets)
         elif message[0] == "started":
             _, self.pid, self.priority = message
+            log.info("media pacer started", pid=self.pid, priority=self.priority)
 
     @staticmethod
     def _hand_back(stream: PacedStream, sequence: int, timestamp: int, sent: int, octets: int) -> None:
