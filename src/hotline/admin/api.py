@@ -28,10 +28,10 @@ from hotline.admin.schemas import (
     UserOut,
     UserUpdate,
 )
-from hotline.api.deps import SESSION_COOKIE, IdPath, public, requires, signed_in
 from hotline.core.context import Context
 from hotline.core.permissions import Permission, Role, permissions_for
 from hotline.core.schemas import Page
+from hotline.core.web import SESSION_COOKIE, IdPath, public, requires, signed_in
 
 router = APIRouter(prefix="/api")
 P = Permission

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
-from hotline.api.deps import SESSION_COOKIE, AppState, _anonymous_context
+from hotline.api.deps import SESSION_COOKIE, AppState, anonymous_context
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
@@ -35,7 +35,7 @@ async def signed_in_socket(websocket: WebSocket) -> Context | None:
         actor = await state.auth.session_actor(secret)
     except NotAuthenticated:
         return None
-    return _anonymous_context(websocket).as_actor(actor)  # type: ignore[arg-type]
+    return anonymous_context(websocket).as_actor(actor)  # type: ignore[arg-type]
 
 
 signed_in_socket.__access__ = "signed-in"  # type: ignore[attr-defined]

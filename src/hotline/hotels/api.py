@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.web import IdPath, requires
 from hotline.hotels import admin, groups, noshow, payments, pms, service
 from hotline.hotels.schemas import (
     AvailabilityOut,

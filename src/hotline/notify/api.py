@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from hotline.api.deps import IdPath, public, requires, signed_in
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
+from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import inbox, rules, service, templates
 from hotline.notify.schemas import (
     BulkIn,

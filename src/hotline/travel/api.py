@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.web import IdPath, requires
 from hotline.travel import catalogue, documents, reports, service
 from hotline.travel.schemas import (
     AssignIn,

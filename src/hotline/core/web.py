@@ -1,0 +1,110 @@
+"""What a domain's routes need from the web layer, below the domains: the access declarations.
+
+Every route takes its `Context` from exactly one of `requires(permission)`, `signed_in` or
+`public`; each carries an `__access__` marker, and tests/api/test_route_permissions.py fails for
+any route without one. `IdPath` bounds the ids in paths.
+
+The app (hotline.api) puts its state on `request.app.state.hotline`; this module reads it only
+through the `WebState` protocol (settings, database, bus and the authenticator), so the domains'
+routes depend on core alone and the app's wiring stays above them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from hotline.core.config import Settings
+from hotline.core.context import Actor, Context
+from hotline.core.db import Database
+from hotline.core.errors import NotAuthenticated
+from hotline.core.events import EventBus
+from hotline.core.permissions import Permission
+from hotline.core.schemas import MAX_ID
+
+SESSION_COOKIE = "hotline_session"
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id")]
+
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Web UI session")
+_bearer = HTTPBearer(auto_error=False, description="API token (`hl_…`) for integrations")
+
+
+class Authenticates(Protocol):
+    """Turns a session cookie or an API token into the actor (admin's Authenticator)."""
+
+    async def session_actor(self, secret: str, /) -> Actor: ...
+    async def token_actor(self, token: str, /) -> Actor: ...
+
+
+class WebState(Protocol):
+    """The part of the app's state a route's context is made from."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+
+    @property
+    def auth(self) -> Authenticates: ...
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.hotline
+    return state
+
+
+def anonymous_context(request: Request) -> Context:
+    state = web_state(request)
+    return Context(
+        state.settings,
+        state.db,
+        state.bus,
+        Actor(None, "anonymous", via="anonymous"),
+        ip=request.client.host if request.client else None,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
+
+
+async def _authenticated_context(
+    request: Request,
+    cookie: Annotated[str | None, Depends(_cookie)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Context:
+    state = web_state(request)
+    if bearer is not None:
+        actor = await state.auth.token_actor(bearer.credentials)
+    elif cookie:
+        actor = await state.auth.session_actor(cookie)
+    else:
+        raise NotAuthenticated()
+    return anonymous_context(request).as_actor(actor)
+
+
+ContextDependency = Callable[..., Awaitable[Context]]
+
+
+@cache
+def requires(permission: Permission) -> ContextDependency:
+    async def dependency(ctx: Annotated[Context, Depends(_authenticated_context)]) -> Context:
+        ctx.require(permission)
+        return ctx
+
+    dependency.__access__ = permission.value  # type: ignore[attr-defined]
+    return dependency
+
+
+async def signed_in(ctx: Annotated[Context, Depends(_authenticated_context)]) -> Context:
+    """Any signed-in user (their own profile, password, tokens)."""
+    return ctx
+
+
+async def public(request: Request) -> Context:
+    """No sign-in needed (login, health checks). Use sparingly: each one is reviewed."""
+    return anonymous_context(request)
+
+
+signed_in.__access__ = "signed-in"  # type: ignore[attr-defined]
+public.__access__ = "public"  # type: ignore[attr-defined]
