@@ -39,6 +39,8 @@ class Domain:
     revealable: tuple[str, ...] = ()
     """Records with personal data that may be revealed: "module:ATTRIBUTE", each a
     `core.privacy.Revealable`."""
+    reactions: tuple[str, ...] = ()
+    """Modules whose `core.reactions.reacts_to` handlers react to events after commit."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -94,12 +96,13 @@ DOMAINS: tuple[Domain, ...] = (
         "hotels",
         models=("hotline.hotels.models",),
         api="hotline.hotels.api",
-        revealable=("hotline.hotels.service:REVEALABLE", "hotline.hotels.groups:REVEALABLE"),
+        revealable=("hotline.hotels.queries:REVEALABLE", "hotline.hotels.groups:REVEALABLE"),
         lookups=(
-            ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
-            ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
-            ("orders.verify_caller", "hotline.hotels.service:verify_for_ivr"),
+            ("orders.latest_for_member", "hotline.hotels.queries:latest_for_ivr"),
+            ("hotels.latest_reservation", "hotline.hotels.queries:latest_for_ivr"),
+            ("orders.verify_caller", "hotline.hotels.queries:verify_for_ivr"),
         ),
+        reactions=("hotline.hotels.reactions",),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
             BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
@@ -155,8 +158,17 @@ def revealables() -> dict[str, Any]:
 
 
 def load_models() -> None:
+    """Every domain's models, and the reactions that follow their changes (a service run without
+    its domain's reactions would leave their side effects undone)."""
     for domain in DOMAINS:
         for module in domain.models:
+            importlib.import_module(module)
+    load_reactions()
+
+
+def load_reactions() -> None:
+    for domain in DOMAINS:
+        for module in domain.reactions:
             importlib.import_module(module)
 
 

@@ -9,7 +9,7 @@ from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm.schemas import CustomerIn
 from hotline.crm.verification import VerifiedBy, check_member
-from hotline.hotels import service as hotels
+from hotline.hotels import queries as hotels
 from hotline.travel import service as travel
 
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
-from hotline.crm.models import Customer
-from hotline.hotels import groups, noshow, service
+from hotline.crm import directory as customers
+from hotline.hotels import groups, noshow
 from hotline.hotels.events import ReservationNotice
 from hotline.hotels.models import Hotel, RatePlan, Reservation, RoomType
+from hotline.hotels.notices import notice
 from hotline.notify.topics import register_source
 
 log = structlog.get_logger(__name__)
@@ -48,9 +49,9 @@ async def arrivals(ctx: Context, day: date) -> list[Event]:
             hotel = await session.get(Hotel, row.hotel_id)
             room_type = await session.get(RoomType, row.room_type_id)
             plan = await session.get(RatePlan, row.rate_plan_id)
-            customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+            customer = await customers.card(session, row.customer_id)
             if hotel and room_type and plan:
-                found.append(service.notice(row, hotel, room_type, plan, "reminder", customer))
+                found.append(notice(row, hotel, room_type, plan, "reminder", customer))
     return found
 
 

@@ -252,6 +252,11 @@ class ReservationOut(Output):
     call_id: str | None = None
     taken_at: datetime | None
     created_at: datetime
+    actions: list[str] = Field(
+        default=[],
+        description="The lifecycle's actions the reader may take now (hotels/state.py): confirm, "
+        "check_in, check_out, no_show, cancel, retry, modify, late_outcome",
+    )
 
 
 class NightLeft(Output):
@@ -273,6 +278,7 @@ class PaperConflict(Output):
 class ChangeOut(Output):
     at: datetime
     by: int | None
+    action: str = Field(description="The lifecycle's action (empty for rows older than the field)")
     before: str
     after: str
     note: str
@@ -386,6 +392,9 @@ class GroupOut(Output):
     deposit: Money
     status: str
     rooms: list[GroupRoomOut] = Field(default=[])
+    actions: list[str] = Field(
+        default=[], description="The actions the reader may take now (hotels/state.py): rooming, cancel"
+    )
 
 
 class RoomingEntry(Input):
