@@ -73,8 +73,15 @@ def test_a_group_is_released_by_the_job_and_cancelled_by_people() -> None:
 
 async def test_the_api_sends_the_actions_open_now_for_the_reader(seeded: Context, users: Users) -> None:
     agent, finance = await users("agent1"), await users("finance")
-    booking = {**await ids(seeded), **stay(0, 1), "guest_name": "陈晨", "guest_phone": "13600001111",
-               "rooms": 1, "guests": 1, "confirm": False}  # fmt: skip
+    booking = {
+        **await ids(seeded),
+        **stay(0, 1),
+        "guest_name": "陈晨",
+        "guest_phone": "13600001111",
+        "rooms": 1,
+        "guests": 1,
+        "confirm": False,
+    }
     made = (await agent.post("/api/reservations", json=booking)).json()
     assert made["status"] == "tentative" and made["actions"] == ["confirm", "cancel", "modify"]
     url = f"/api/reservations/{made['id']}"
@@ -85,5 +92,7 @@ async def test_the_api_sends_the_actions_open_now_for_the_reader(seeded: Context
     assert checked_in["actions"] == ["check_out"]
     detail = (await agent.get(url)).json()
     assert [(c["action"], c["before"], c["after"]) for c in detail["changes"]] == [
-        ("book", "", "tentative"), ("confirm", "tentative", "confirmed"), ("check_in", "confirmed", "checked_in"),
-    ]  # fmt: skip
+        ("book", "", "tentative"),
+        ("confirm", "tentative", "confirmed"),
+        ("check_in", "confirmed", "checked_in"),
+    ]

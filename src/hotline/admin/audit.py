@@ -16,6 +16,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import select
 
+from hotline.admin import directory
 from hotline.admin.models import AuditVerification
 from hotline.admin.schemas import AuditCheckpointOut, AuditProblemOut, AuditStatusOut, AuditVerifyOut
 from hotline.core.audit_keys import AuditKeyError, load_signing_key, verifying_keyring
@@ -175,7 +176,7 @@ async def _record(ctx: Context, trigger: str, report: TrailReport) -> AuditVerif
 
 async def _tell_readers(tx: Tx, news: list[Problem]) -> None:
     first = news[0]
-    readers = await inbox.holders_of(tx.session, Permission.AUDIT_READ)
+    readers = await directory.holders_of(tx.session, Permission.AUDIT_READ)
     await inbox.tell(
         tx,
         readers,

@@ -32,9 +32,16 @@ class Card:
 
 def _card(customer: Customer) -> Card:
     return Card(
-        customer.id, customer.member_number, customer.name, customer.title, customer.tier,
-        customer.email or "", customer.city, customer.birthday, customer.anonymised,
-    )  # fmt: skip
+        customer.id,
+        customer.member_number,
+        customer.name,
+        customer.title,
+        customer.tier,
+        customer.email or "",
+        customer.city,
+        customer.birthday,
+        customer.anonymised,
+    )
 
 
 async def card(session: AsyncSession, customer_id: int | None) -> Card | None:
@@ -76,9 +83,12 @@ async def preferred_phone(session: AsyncSession, customer_id: int) -> str | None
 
 
 async def segment(
-    session: AsyncSession, *, tiers: list[str] | None = None, cities: list[str] | None = None,
+    session: AsyncSession,
+    *,
+    tiers: list[str] | None = None,
+    cities: list[str] | None = None,
     birthday_month: int | None = None,
-) -> list[Card]:  # fmt: skip
+) -> list[Card]:
     """The customers (not anonymised) of a marketing segment, in file order."""
     query = select(Customer).where(Customer.anonymised.is_(False)).order_by(Customer.id)
     if tiers:

@@ -77,8 +77,16 @@ async def availability(
     tier: Annotated[str | None, Query(pattern="^(standard|silver|gold|platinum)$")] = None,
 ) -> AvailabilityOut:
     """Rooms left and prices per hotel, room type and rate plan; other branches when it is full."""
-    return await offers.availability(ctx, arrival=arrival, departure=departure, rooms=rooms, guests=guests,
-                                     city=city, hotel_id=hotel_id, tier=tier)  # fmt: skip
+    return await offers.availability(
+        ctx,
+        arrival=arrival,
+        departure=departure,
+        rooms=rooms,
+        guests=guests,
+        city=city,
+        hotel_id=hotel_id,
+        tier=tier,
+    )
 
 
 @router.get("/hotels/{hotel_id}/front-desk")

@@ -30,9 +30,16 @@ def check_dates(arrival: date, departure: date, today: date) -> None:
 
 
 async def availability(
-    ctx: Context, *, arrival: date, departure: date, rooms: int, guests: int,
-    city: str | None = None, hotel_id: int | None = None, tier: str | None = None,
-) -> AvailabilityOut:  # fmt: skip
+    ctx: Context,
+    *,
+    arrival: date,
+    departure: date,
+    rooms: int,
+    guests: int,
+    city: str | None = None,
+    hotel_id: int | None = None,
+    tier: str | None = None,
+) -> AvailabilityOut:
     """Per hotel and room type: rooms left for every night and the price per night and stay, per
     rate plan; when the chosen hotel is full, the other branches in its city that have rooms."""
     ctx.require(Permission.BOOKINGS_READ)
@@ -68,12 +75,21 @@ async def availability(
             prices = [night_price(n.price, plan, tier) for n in per_night]
             offers.append(
                 Offer(
-                    hotel_id=hotel.id, hotel=hotel.name, room_type_id=room_type.id, room_type=room_type.name,
-                    bed=room_type.bed, capacity=room_type.capacity, rate_plan_id=plan.id, rate_plan=plan.name,
-                    breakfast=plan.breakfast, rooms_left=can, nightly=prices,
-                    total=money(sum(prices, Decimal(0)) * rooms), policy=policy_text(plan.policy),
+                    hotel_id=hotel.id,
+                    hotel=hotel.name,
+                    room_type_id=room_type.id,
+                    room_type=room_type.name,
+                    bed=room_type.bed,
+                    capacity=room_type.capacity,
+                    rate_plan_id=plan.id,
+                    rate_plan=plan.name,
+                    breakfast=plan.breakfast,
+                    rooms_left=can,
+                    nightly=prices,
+                    total=money(sum(prices, Decimal(0)) * rooms),
+                    policy=policy_text(plan.policy),
                 )
-            )  # fmt: skip
+            )
     if chosen is not None:
         mine = [o for o in offers if o.hotel_id == chosen.id]
         if any(o.rooms_left >= rooms for o in mine):
@@ -108,7 +124,11 @@ def instead(offers: list[Offer], hotel_id: int, room_type_id: int, rooms: int) -
         key = (offer.hotel_id, offer.room_type_id)
         if key not in best or offer.total < best[key].from_total:
             best[key] = Alternative(
-                hotel_id=offer.hotel_id, hotel=offer.hotel, room_type_id=offer.room_type_id,
-                room_type=offer.room_type, rooms_left=offer.rooms_left, from_total=offer.total,
-            )  # fmt: skip
+                hotel_id=offer.hotel_id,
+                hotel=offer.hotel,
+                room_type_id=offer.room_type_id,
+                room_type=offer.room_type,
+                rooms_left=offer.rooms_left,
+                from_total=offer.total,
+            )
     return sorted(best.values(), key=lambda a: (a.hotel_id != hotel_id, a.from_total))[:5]

@@ -48,8 +48,17 @@ def record(
     if at is not None:
         change.at = at
     tx.session.add(change)
-    tx.publish(ReservationChanged(reservation_id=reservation.id, number=reservation.number, action=step.action,
-                                  before=step.before, after=step.after, by=step.by, note=change.note))  # fmt: skip
+    tx.publish(
+        ReservationChanged(
+            reservation_id=reservation.id,
+            number=reservation.number,
+            action=step.action,
+            before=step.before,
+            after=step.after,
+            by=step.by,
+            note=change.note,
+        )
+    )
 
 
 async def locked(session: AsyncSession, reservation_id: int) -> Reservation:
@@ -117,20 +126,41 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 raise InvalidInput("The deposit is more than the stay costs", field="body.deposit")
             first = state.booked(state.initial(has_rooms=has_rooms, confirm=data.confirm), ctx.actor)
             reservation = Reservation(
-                number=str(await next_number(tx.session, Reservation.number, FIRST_NUMBER)), hotel_id=hotel.id,
-                room_type_id=room_type.id, rate_plan_id=plan.id, customer_id=data.customer_id,
-                guest_name=data.guest_name, guest_phone=data.guest_phone, rooms=data.rooms, guests=data.guests,
-                arrival=data.arrival, departure=data.departure, expected_arrival=data.expected_arrival,
-                hold_until=_hold_until(data, hotel, plan), special_requests=data.special_requests,
-                nights=breakdown, total=total, deposit=Decimal(0), status=first.after,
-                source="paper" if taken_at else data.source, taken_at=taken_at, created_by=ctx.actor.user_id,
+                number=str(await next_number(tx.session, Reservation.number, FIRST_NUMBER)),
+                hotel_id=hotel.id,
+                room_type_id=room_type.id,
+                rate_plan_id=plan.id,
+                customer_id=data.customer_id,
+                guest_name=data.guest_name,
+                guest_phone=data.guest_phone,
+                rooms=data.rooms,
+                guests=data.guests,
+                arrival=data.arrival,
+                departure=data.departure,
+                expected_arrival=data.expected_arrival,
+                hold_until=_hold_until(data, hotel, plan),
+                special_requests=data.special_requests,
+                nights=breakdown,
+                total=total,
+                deposit=Decimal(0),
+                status=first.after,
+                source="paper" if taken_at else data.source,
+                taken_at=taken_at,
+                created_by=ctx.actor.user_id,
                 call_id=data.call_id,
-            )  # fmt: skip
+            )
             tx.session.add(reservation)
             await tx.session.flush()
             if data.deposit > 0:  # the deposit is the payments ledger's first line
-                await payments.record(tx.session, reservation, "deposit", data.deposit_method, data.deposit,
-                                      data.deposit_reference, ctx.actor.user_id)  # fmt: skip
+                await payments.record(
+                    tx.session,
+                    reservation,
+                    "deposit",
+                    data.deposit_method,
+                    data.deposit,
+                    data.deposit_reference,
+                    ctx.actor.user_id,
+                )
             note = "booked"
             if taken_at is not None:
                 note = f"taken on paper at {taken_at.astimezone(zone):%Y-%m-%d %H:%M}, entered later"
@@ -142,8 +172,15 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             await tx.session.flush()
             return out(reservation, ctx.actor)
     except RoomsSoldOut as sold_out:
-        offers = await availability(ctx, arrival=data.arrival, departure=data.departure, rooms=data.rooms,
-                                    guests=data.guests, city=hotel.city, tier=tier)  # fmt: skip
+        offers = await availability(
+            ctx,
+            arrival=data.arrival,
+            departure=data.departure,
+            rooms=data.rooms,
+            guests=data.guests,
+            city=hotel.city,
+            tier=tier,
+        )
         sold_out.extra["alternatives"] = [
             a.model_dump(mode="json") for a in instead(offers.offers, hotel.id, room_type.id, data.rooms)
         ]
@@ -207,8 +244,15 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
         if hotel is None or room_type is None or plan is None:
             raise NotFound("The reservation's hotel, room type or rate plan is gone", field="reservation_id")
-        step = state.step(reservation.status, action, ctx.actor, today=hotel_today(hotel),
-                          arrival=reservation.arrival, now=now, hold_until=reservation.hold_until)  # fmt: skip
+        step = state.step(
+            reservation.status,
+            action,
+            ctx.actor,
+            today=hotel_today(hotel),
+            arrival=reservation.arrival,
+            now=now,
+            hold_until=reservation.hold_until,
+        )
         nights = nights_of(reservation.arrival, reservation.departure)
         if action == "retry" and not await take_rooms(
             tx.session, reservation.room_type_id, nights, reservation.rooms
@@ -226,8 +270,15 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
                     .where(Payment.reservation_id == reservation.id)
                     .order_by(Payment.id)
                 )
-                await payments.record(tx.session, reservation, "refund", method or "transfer", -cost.refund,
-                                      "cancellation", ctx.actor.user_id)  # fmt: skip
+                await payments.record(
+                    tx.session,
+                    reservation,
+                    "refund",
+                    method or "transfer",
+                    -cost.refund,
+                    "cancellation",
+                    ctx.actor.user_id,
+                )
         if action == "no_show":  # the nights after the first go back on sale
             await release(tx.session, reservation, nights[1:])
         record(tx, reservation, step, note, at=now)

@@ -23,10 +23,14 @@ async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> Fr
         day = day or hotel_today(hotel)
         expected = (
             select(Reservation)
-            .where(Reservation.hotel_id == hotel_id, Reservation.status.in_(("tentative", "confirmed")),
-                   Reservation.arrival <= day, Reservation.departure > day)
+            .where(
+                Reservation.hotel_id == hotel_id,
+                Reservation.status.in_(("tentative", "confirmed")),
+                Reservation.arrival <= day,
+                Reservation.departure > day,
+            )
             .order_by(Reservation.expected_arrival, Reservation.id)
-        )  # fmt: skip
+        )
         staying = (
             select(Reservation)
             .where(Reservation.hotel_id == hotel_id, Reservation.status == "checked_in")
@@ -35,7 +39,8 @@ async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> Fr
         arrivals = (await session.scalars(expected)).all()
         checked_in = (await session.scalars(staying)).all()
     return FrontDesk(
-        day=day, arrivals=[out(r, ctx.actor) for r in arrivals],
+        day=day,
+        arrivals=[out(r, ctx.actor) for r in arrivals],
         in_house=[out(r, ctx.actor) for r in checked_in if r.departure > day],
         departures=[out(r, ctx.actor) for r in checked_in if r.departure <= day],
-    )  # fmt: skip
+    )

@@ -71,18 +71,25 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
     async with ctx.write() as tx:
         block = GroupBlock(
             number=str(await next_number(tx.session, GroupBlock.number, FIRST_NUMBER)),
-            hotel_id=hotel.id, name=data.name,
-            contact_name=data.contact_name, contact_phone=data.contact_phone, customer_id=data.customer_id,
-            arrival=data.arrival, departure=data.departure, release_on=data.release_on, deposit=data.deposit,
+            hotel_id=hotel.id,
+            name=data.name,
+            contact_name=data.contact_name,
+            contact_phone=data.contact_phone,
+            customer_id=data.customer_id,
+            arrival=data.arrival,
+            departure=data.departure,
+            release_on=data.release_on,
+            deposit=data.deposit,
             created_by=ctx.actor.user_id,
-        )  # fmt: skip
+        )
         tx.session.add(block)
         await tx.session.flush()
         for n, line in enumerate(data.rooms):
             if not await take_rooms(tx.session, line.room_type_id, _nights(block), line.count, as_held=True):
                 room_type = types[line.room_type_id]
-                raise RoomsSoldOut(f"Not {line.count} × {room_type.name} free on every night",
-                                   field=f"body.rooms.{n}.count")  # fmt: skip
+                raise RoomsSoldOut(
+                    f"Not {line.count} × {room_type.name} free on every night", field=f"body.rooms.{n}.count"
+                )
             tx.session.add_all(
                 GroupRoom(block_id=block.id, room_type_id=line.room_type_id) for _ in range(line.count)
             )

@@ -38,10 +38,14 @@ class Night:
 async def left(session: AsyncSession, room_type_ids: list[int], nights: list[date]) -> dict[int, list[Night]]:
     """Per room type with inventory on every night: the rooms left, rack price and closure."""
     rows = await session.execute(
-        select(Inventory.room_type_id, Inventory.day, Inventory.total - Inventory.sold - Inventory.held
-               - Inventory.out_of_order, Inventory.price, Inventory.closed)
-        .where(Inventory.room_type_id.in_(room_type_ids), Inventory.day.in_(nights))
-    )  # fmt: skip
+        select(
+            Inventory.room_type_id,
+            Inventory.day,
+            Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order,
+            Inventory.price,
+            Inventory.closed,
+        ).where(Inventory.room_type_id.in_(room_type_ids), Inventory.day.in_(nights))
+    )
     found: dict[int, dict[date, Night]] = {}
     for room_type_id, day, rooms_left, price, closed in rows:
         found.setdefault(room_type_id, {})[day] = Night(int(rooms_left), price, closed)
@@ -60,11 +64,13 @@ async def take_rooms(
         result = await session.execute(
             update(Inventory)
             .where(
-                Inventory.room_type_id == room_type_id, Inventory.day == night, Inventory.closed.is_(False),
+                Inventory.room_type_id == room_type_id,
+                Inventory.day == night,
+                Inventory.closed.is_(False),
                 Inventory.total - Inventory.sold - Inventory.held - Inventory.out_of_order >= rooms,
             )
             .values({column: column + rooms})
-        )  # fmt: skip
+        )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             if taken:  # the nights already taken go back, so a caller may carry on (a paper conflict)
                 await give_back(session, room_type_id, nights[:taken], rooms, as_held=as_held)
@@ -87,6 +93,8 @@ async def give_back(
 async def release(session: AsyncSession, reservation: Reservation, nights: list[date] | None = None) -> None:
     """The reservation's rooms back on sale (all its nights, or those given)."""
     await give_back(
-        session, reservation.room_type_id, nights or nights_of(reservation.arrival, reservation.departure),
+        session,
+        reservation.room_type_id,
+        nights or nights_of(reservation.arrival, reservation.departure),
         reservation.rooms,
-    )  # fmt: skip
+    )

@@ -40,10 +40,13 @@ async def release_groups(ctx: Context, payload: dict[str, Any]) -> None:
 async def arrivals(ctx: Context, day: date) -> list[Event]:
     """Confirmed reservations arriving on `day`: the notices of the "before arrival" reminder."""
     async with ctx.read() as session:
-        rows = (await session.scalars(
-            select(Reservation).where(Reservation.arrival == day, Reservation.status == "confirmed")
-            .order_by(Reservation.id)
-        )).all()  # fmt: skip
+        rows = (
+            await session.scalars(
+                select(Reservation)
+                .where(Reservation.arrival == day, Reservation.status == "confirmed")
+                .order_by(Reservation.id)
+            )
+        ).all()
         found: list[Event] = []
         for row in rows:
             hotel = await session.get(Hotel, row.hotel_id)

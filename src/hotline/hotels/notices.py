@@ -19,24 +19,39 @@ def hold_text(reservation: Reservation, hotel: Hotel, plan: RatePlan) -> str:
 
 
 def notice(
-    reservation: Reservation, hotel: Hotel, room_type: RoomType, plan: RatePlan, occasion: str,
+    reservation: Reservation,
+    hotel: Hotel,
+    room_type: RoomType,
+    plan: RatePlan,
+    occasion: str,
     customer: customers.Card | None,
-) -> ReservationNotice:  # fmt: skip
+) -> ReservationNotice:
     """What the guest is to be told, as the variables of the message templates (H6)."""
     return ReservationNotice(
-        occasion=occasion, ref=f"reservation:{reservation.number}", customer_id=reservation.customer_id,
-        phone=reservation.guest_phone, email=customer.email if customer else "",
-        number=reservation.number, guest_name=reservation.guest_name,
+        occasion=occasion,
+        ref=f"reservation:{reservation.number}",
+        customer_id=reservation.customer_id,
+        phone=reservation.guest_phone,
+        email=customer.email if customer else "",
+        number=reservation.number,
+        guest_name=reservation.guest_name,
         title=customer.title if customer and customer.name == reservation.guest_name else "",
-        tier=customer.tier if customer else "", hotel=hotel.name, hotel_code=hotel.code,
-        hotel_address=hotel.address, hotel_phone=hotel.phone, room_type=room_type.name,
+        tier=customer.tier if customer else "",
+        hotel=hotel.name,
+        hotel_code=hotel.code,
+        hotel_address=hotel.address,
+        hotel_phone=hotel.phone,
+        room_type=room_type.name,
         rooms=reservation.rooms,
-        arrival=f"{reservation.arrival:%Y年%m月%d日}", departure=f"{reservation.departure:%Y年%m月%d日}",
-        nights=(reservation.departure - reservation.arrival).days, total=str(money(reservation.total)),
-        hold=hold_text(reservation, hotel, plan), policy=policy_text(plan.policy),
+        arrival=f"{reservation.arrival:%Y年%m月%d日}",
+        departure=f"{reservation.departure:%Y年%m月%d日}",
+        nights=(reservation.departure - reservation.arrival).days,
+        total=str(money(reservation.total)),
+        hold=hold_text(reservation, hotel, plan),
+        policy=policy_text(plan.policy),
         cancel_fee=str(money(reservation.cancel_fee or Decimal(0))),
         refund=str(money(reservation.refund or Decimal(0))),
-    )  # fmt: skip
+    )
 
 
 def _text(told: ReservationNotice, reservation: Reservation, kind: str) -> str:

@@ -18,8 +18,12 @@ from hotline.core.rows import get_or_404
 from hotline.hotels.models import Hotel, Inventory, RatePlan, Reservation
 from hotline.hotels.schemas import CancelQuote
 
-TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold": Decimal("0.90"),
-                 "platinum": Decimal("0.85")}  # fmt: skip
+TIER_DISCOUNT = {
+    "standard": Decimal("1.00"),
+    "silver": Decimal("0.95"),
+    "gold": Decimal("0.90"),
+    "platinum": Decimal("0.85"),
+}
 """The member-tier discount on member rate plans."""
 CENT = Decimal("0.01")
 
@@ -90,9 +94,13 @@ def quote(reservation: Reservation, hotel: Hotel, plan: RatePlan, now: datetime)
     percent = 100 if reservation.status == "conflict" else refund_percent(plan.policy, hours)
     refund = money(reservation.deposit * percent / 100)
     return CancelQuote(
-        hours_before_arrival=round(hours, 1), refund_percent=percent, paid=money(reservation.deposit),
-        fee=money(reservation.deposit - refund), refund=refund, policy=policy_text(plan.policy),
-    )  # fmt: skip
+        hours_before_arrival=round(hours, 1),
+        refund_percent=percent,
+        paid=money(reservation.deposit),
+        fee=money(reservation.deposit - refund),
+        refund=refund,
+        policy=policy_text(plan.policy),
+    )
 
 
 async def quote_cancel(ctx: Context, reservation_id: int) -> CancelQuote:

@@ -62,9 +62,14 @@ async def get(ctx: Context, reservation_id: int) -> ReservationDetail:
 
 
 async def find(
-    ctx: Context, *, number: str | None = None, customer_id: int | None = None, hotel_id: int | None = None,
-    arrival: date | None = None, limit: int = 50,
-) -> list[ReservationOut]:  # fmt: skip
+    ctx: Context,
+    *,
+    number: str | None = None,
+    customer_id: int | None = None,
+    hotel_id: int | None = None,
+    arrival: date | None = None,
+    limit: int = 50,
+) -> list[ReservationOut]:
     ctx.require(Permission.BOOKINGS_READ)
     query = select(Reservation).order_by(Reservation.arrival.desc(), Reservation.id.desc()).limit(limit)
     if number:
@@ -98,31 +103,45 @@ async def conflicts(ctx: Context) -> list[PaperConflict]:
         for row in (await session.scalars(waiting)).all():
             nights = nights_of(row.arrival, row.departure)
             per_night = (await left(session, [row.room_type_id], nights)).get(row.room_type_id, [])
-            short = [NightLeft(day=d, left=n.left) for d, n in zip(nights, per_night, strict=True)
-                     if n.left < row.rooms or n.closed]  # fmt: skip
+            short = [
+                NightLeft(day=d, left=n.left)
+                for d, n in zip(nights, per_night, strict=True)
+                if n.left < row.rooms or n.closed
+            ]
             competing = (
                 await session.scalars(
                     select(Reservation)
                     .where(
                         Reservation.room_type_id == row.room_type_id,
                         Reservation.status.in_(sorted(state.HOLDING)),
-                        Reservation.arrival < row.departure, Reservation.departure > row.arrival,
+                        Reservation.arrival < row.departure,
+                        Reservation.departure > row.arrival,
                         func.coalesce(Reservation.taken_at, Reservation.created_at) > row.taken_at,
                     )
                     .order_by(func.coalesce(Reservation.taken_at, Reservation.created_at))
                     .limit(20)
                 )
-            ).all()  # fmt: skip
+            ).all()
             hotel = await session.get(Hotel, row.hotel_id)
             found.append((row, short, list(competing), hotel))
     report = []
     for row, short, competing, hotel in found:
-        offers = await availability(ctx, arrival=row.arrival, departure=row.departure, rooms=row.rooms,
-                                    guests=row.guests, city=hotel.city if hotel else None)  # fmt: skip
-        report.append(PaperConflict(
-            reservation=out(row, ctx.actor), short=short, competing=[out(c, ctx.actor) for c in competing],
-            alternatives=instead(offers.offers, row.hotel_id, row.room_type_id, row.rooms),
-        ))  # fmt: skip
+        offers = await availability(
+            ctx,
+            arrival=row.arrival,
+            departure=row.departure,
+            rooms=row.rooms,
+            guests=row.guests,
+            city=hotel.city if hotel else None,
+        )
+        report.append(
+            PaperConflict(
+                reservation=out(row, ctx.actor),
+                short=short,
+                competing=[out(c, ctx.actor) for c in competing],
+                alternatives=instead(offers.offers, row.hotel_id, row.room_type_id, row.rooms),
+            )
+        )
     return report
 
 
@@ -180,5 +199,9 @@ async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str
     if not check.verified or latest is None:
         return None
     reservation, hotel = latest
-    return {"hotel": hotel, "arrival": reservation.arrival, "number": reservation.number,
-            "status": state.LABELS.get(reservation.status, reservation.status)}  # fmt: skip
+    return {
+        "hotel": hotel,
+        "arrival": reservation.arrival,
+        "number": reservation.number,
+        "status": state.LABELS.get(reservation.status, reservation.status),
+    }

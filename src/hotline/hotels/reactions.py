@@ -4,7 +4,8 @@
 - points for a stay (crm loyalty, C4): on check-out, once per reservation;
 - call tasks (contact): a paper booking that found its rooms sold, and a late guest (the no-show
   sweep), become one open task each for an agent to call; the task closes when the conflict is
-  resolved, the guest's answer is recorded or the reservation is cancelled; a call a booking was made on notes what came of it;
+  resolved, the guest's answer is recorded or the reservation is cancelled; the call a booking
+  was made on notes what came of it;
 - the desk's inbox (notify): a paper conflict is told to those who run the hotels.
 
 Each is idempotent: one open task per reservation, one timeline entry and one points entry per
@@ -13,6 +14,7 @@ reference.
 
 from __future__ import annotations
 
+from hotline.admin import directory
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.reactions import reacts_to
@@ -47,10 +49,13 @@ async def on_the_customers_timeline(ctx: Context, event: ReservationChanged) -> 
     reservation, hotel, room_type = found
     title = f"{what} {hotel.name} {room_type.name}{reservation.rooms}间 · {reservation.arrival:%m月%d日}入住"
     await timeline.add(
-        ctx.as_actor(Actor.system("hotels")), customer_id, "booking", title,
+        ctx.as_actor(Actor.system("hotels")),
+        customer_id,
+        "booking",
+        title,
         ref=f"reservation:{reservation.number}:{what}",
         detail=f"预订号{reservation.number} · ¥{reservation.total} · {reservation.status}",
-    )  # fmt: skip
+    )
 
 
 @reacts_to(ReservationChanged)
@@ -62,9 +67,12 @@ async def a_stay_earns_points(ctx: Context, event: ReservationChanged) -> None:
     reservation, hotel, _ = found
     try:
         await loyalty.earn(
-            ctx.as_actor(Actor.system("hotels")), customer_id, reservation.total,
-            reason=f"{hotel.name} {len(reservation.nights)}晚", ref=f"reservation:{reservation.number}",
-        )  # fmt: skip
+            ctx.as_actor(Actor.system("hotels")),
+            customer_id,
+            reservation.total,
+            reason=f"{hotel.name} {len(reservation.nights)}晚",
+            ref=f"reservation:{reservation.number}",
+        )
     except loyalty.AlreadyEarned:
         return
 
@@ -79,10 +87,15 @@ async def call_tasks(ctx: Context, event: ReservationChanged) -> None:
         reservation, hotel, _ = found
         await center.open_call_task(ctx, reservation.guest_phone, ref, "paper_conflict", queue="hotel")
         async with ctx.write() as tx:
-            desk = await inbox.holders_of(tx.session, Permission.HOTELS_WRITE)
-            await inbox.tell(tx, desk, "conflict", f"纸质预订冲突：{hotel.name} 预订号{event.number}",
-                             body=f"{reservation.guest_name} {reservation.arrival}入住，房间已被售出",
-                             link="/reservations")  # fmt: skip
+            desk = await directory.holders_of(tx.session, Permission.HOTELS_WRITE)
+            await inbox.tell(
+                tx,
+                desk,
+                "conflict",
+                f"纸质预订冲突：{hotel.name} 预订号{event.number}",
+                body=f"{reservation.guest_name} {reservation.arrival}入住，房间已被售出",
+                link="/reservations",
+            )
     elif event.action == "mark_late":
         found = await _load(ctx, event.reservation_id)
         if found is not None:

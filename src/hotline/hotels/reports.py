@@ -24,12 +24,17 @@ async def statistics(ctx: Context, *, days: int = 30) -> BookingStats:
     async with ctx.read() as session:
         rows = (
             await session.execute(
-                select(Reservation.created_at, Reservation.status, Reservation.source, Hotel.name,
-                       Reservation.total)
+                select(
+                    Reservation.created_at,
+                    Reservation.status,
+                    Reservation.source,
+                    Hotel.name,
+                    Reservation.total,
+                )
                 .join(Hotel, Hotel.id == Reservation.hotel_id)
                 .where(Reservation.created_at >= since)
             )
-        ).all()  # fmt: skip
+        ).all()
     by_day: dict[str, list[int]] = {}
     by_source: dict[str, int] = {}
     by_hotel: dict[str, int] = {}
@@ -45,9 +50,11 @@ async def statistics(ctx: Context, *, days: int = 30) -> BookingStats:
             revenue += total
     cancelled = sum(c[1] for c in by_day.values())
     return BookingStats(
-        bookings=len(rows), cancelled=cancelled,
-        cancellation_rate=round(cancelled / len(rows), 4) if rows else None, revenue=money(revenue),
+        bookings=len(rows),
+        cancelled=cancelled,
+        cancellation_rate=round(cancelled / len(rows), 4) if rows else None,
+        revenue=money(revenue),
         by_day=[DayCount(day=d, bookings=c[0], cancelled=c[1]) for d, c in sorted(by_day.items())],
         by_source=dict(sorted(by_source.items(), key=lambda kv: -kv[1])),
         by_hotel=dict(sorted(by_hotel.items(), key=lambda kv: -kv[1])[:10]),
-    )  # fmt: skip
+    )

@@ -98,8 +98,14 @@ class RoomTypeIn(Input):
     capacity: int = Field(ge=1, le=12)
     bed: Annotated[str, StringConstraints(min_length=1, max_length=10, strip_whitespace=True)] = "大床"
     rooms: int | None = Field(default=None, ge=0, le=2000, description="New room type: rooms a night")
-    price: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=10, decimal_places=2,
-                                  description="New room type: rack price a night")  # fmt: skip
+    price: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        max_digits=10,
+        decimal_places=2,
+        description="New room type: rack price a night",
+    )
     days: int = Field(default=180, ge=1, le=MAX_INVENTORY_DAYS, description="New room type: nights opened")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -100,7 +101,7 @@ async def save(ctx: Context, data: TemplateIn) -> TemplateOut:
         await tx.session.flush()
         approvers = [
             u
-            for u in await inbox.holders_of(tx.session, Permission.TEMPLATES_APPROVE)
+            for u in await directory.holders_of(tx.session, Permission.TEMPLATES_APPROVE)
             if u != ctx.actor.user_id
         ]
         await inbox.tell(tx, approvers, "approval", f"模板待审批：{row.name} v{row.version}",

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.admin import directory
 from hotline.admin.models import User
 from hotline.core import privacy
 from hotline.core.clock import utcnow
@@ -392,7 +393,7 @@ async def _alert_on_duty(tx: Tx, ticket: Ticket, kind: TicketType) -> None:
     people: set[int] = set()
     for unit_id in on_duty:
         people |= set(await members(tx.session, unit_id))
-    people |= set(await inbox.holders_of(tx.session, P.TICKETS_AUDIT))
+    people |= set(await directory.holders_of(tx.session, P.TICKETS_AUDIT))
     await inbox.tell(tx, people, "emergency", f"【紧急救援】{ticket.title}",
                      body=f"工单{ticket.number} {ticket.contact_name} {ticket.phone} {ticket.content}"[:1000],
                      link=f"/tickets/{ticket.id}")  # fmt: skip
@@ -510,12 +511,12 @@ async def transition(
             _apply(tx, ticket, kind, state.Move(data.action, ctx.actor.user_id, note=data.note, result=data.result,  # noqa: E501
                                                 unit_id=None), now)  # fmt: skip
             if data.action == "reject":
-                dispatchers = await inbox.holders_of(tx.session, P.TICKETS_DISPATCH)
+                dispatchers = await directory.holders_of(tx.session, P.TICKETS_DISPATCH)
                 await inbox.tell(tx, [d for d in dispatchers if d != ctx.actor.user_id], "ticket",
                                  f"反单待重复派单：{ticket.number} {ticket.title}", body=data.note,
                                  link=f"/tickets/{ticket.id}")  # fmt: skip
             if data.action == "complete":
-                auditors = await inbox.holders_of(tx.session, P.TICKETS_AUDIT)
+                auditors = await directory.holders_of(tx.session, P.TICKETS_AUDIT)
                 await inbox.tell(tx, [a for a in auditors if a != ctx.actor.user_id], "ticket",
                                  f"待审核：{ticket.number} {ticket.title}", body=ticket.result,
                                  link=f"/tickets/{ticket.id}")  # fmt: skip
@@ -656,7 +657,7 @@ async def _escalation_targets(session: AsyncSession, ticket: Ticket, level: int)
         unit = await session.get(Unit, unit.parent_id) if unit is not None and unit.parent_id else None
     if unit is not None and unit.lead_id is not None:
         return [unit.lead_id]
-    return await inbox.holders_of(session, P.TICKETS_AUDIT)
+    return await directory.holders_of(session, P.TICKETS_AUDIT)
 
 
 async def escalate(ctx: Context, ticket_id: int, note: str, *, now: datetime | None = None) -> TicketOut:
@@ -976,7 +977,7 @@ async def sla_sweep(ctx: Context, *, now: datetime | None = None) -> dict[str, i
                 ticket.sla_warned_at = now
                 people = [ticket.assignee_id] if ticket.assignee_id else (
                     await members(tx.session, ticket.unit_id) if ticket.unit_id else
-                    await inbox.holders_of(tx.session, P.TICKETS_DISPATCH))  # fmt: skip
+                    await directory.holders_of(tx.session, P.TICKETS_DISPATCH))  # fmt: skip
                 await inbox.tell(tx, people, "sla", f"即将超时：{ticket.number} {ticket.title}",
                                  body=f"剩余 {int(clock.resolve_left.total_seconds() // 60)} 分钟（工作时间）",  # noqa: E501
                                  link=link)  # fmt: skip
