@@ -113,7 +113,8 @@ DOMAINS: tuple[Domain, ...] = (
         "tickets",
         models=("hotline.tickets.models",),
         api="hotline.tickets.api",
-        revealable=("hotline.tickets.service:REVEALABLE",),
+        revealable=("hotline.tickets.queries:REVEALABLE",),
+        reactions=("hotline.tickets.reactions",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
             BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),

@@ -12,7 +12,7 @@ from hotline.core.context import Context
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.tickets import fields as custom_fields
-from hotline.tickets import service, state
+from hotline.tickets import state
 from hotline.tickets.models import (
     CalendarDay,
     CannedResponse,
@@ -38,6 +38,7 @@ from hotline.tickets.schemas import (
     ViewIn,
     ViewOut,
 )
+from hotline.tickets.staff import present
 
 CONFIGURE = Permission.SETTINGS_WRITE
 
@@ -88,7 +89,7 @@ async def units(ctx: Context, *, include_inactive: bool = True) -> list[UnitOut]
         links = list(await session.execute(select(UnitMember.unit_id, UnitMember.user_id)))
         user_ids = {uid for _, uid in links}
         people = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
-        here = await service.present(session, user_ids)
+        here = await present(session, user_ids)
         load = dict(list(await session.execute(
             select(Ticket.assignee_id, func.count(Ticket.id))
             .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(state.OPEN)).group_by(Ticket.assignee_id)  # noqa: E501

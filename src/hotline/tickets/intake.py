@@ -26,7 +26,7 @@ from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm.models import Customer
 from hotline.routing.models import ContactEvent
-from hotline.tickets import service
+from hotline.tickets import commands
 from hotline.tickets.models import IntakeCursor, Ticket
 from hotline.tickets.schemas import TicketIn
 
@@ -59,7 +59,7 @@ async def _create(ctx: Context, data: TicketIn, source_ref: str, attachment: str
     if await _made(ctx, source_ref):
         return False
     try:
-        await service.create(ctx, data, source_ref=source_ref, attachment=attachment, partial=True)
+        await commands.create(ctx, data, source_ref=source_ref, attachment=attachment, partial=True)
     except IntegrityError:  # another node made it meanwhile
         return False
     return True
