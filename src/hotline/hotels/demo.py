@@ -65,19 +65,9 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
             tx.session.add(hotel)
             await tx.session.flush()
             for plan_code, plan_name, factor, member, breakfast, guaranteed, policy in PLANS:
-                tx.session.add(
-                    RatePlan(
-                        hotel_id=hotel.id,
-                        code=plan_code,
-                        name=plan_name,
-                        factor=factor,
-                        member=member,
-                        breakfast=breakfast,
-                        breakfast_price=Decimal(68),
-                        guaranteed=guaranteed,
-                        policy=policy,
-                    )
-                )
+                tx.session.add(RatePlan(hotel_id=hotel.id, code=plan_code, name=plan_name, factor=factor,
+                                        member=member, breakfast=breakfast, breakfast_price=Decimal(68),
+                                        guaranteed=guaranteed, policy=policy))  # fmt: skip
             for type_code, type_name, capacity, bed, rooms, factor in ROOM_TYPES:
                 room_type = RoomType(
                     hotel_id=hotel.id, code=type_code, name=type_name, capacity=capacity, bed=bed
@@ -89,18 +79,10 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
                     day = today + timedelta(days=n)
                     weekend = Decimal("1.15") if day.weekday() in (4, 5) else Decimal(1)
                     price = (Decimal(rack) * factor * weekend).quantize(Decimal(1))
-                    rows.append(
-                        {
-                            "room_type_id": room_type.id,
-                            "day": day,
-                            "total": rooms,
-                            "sold": 0,
-                            "held": 0,
-                            "out_of_order": 0,
-                            "closed": False,
-                            "price": price,
-                        }
-                    )
+                    rows.append({
+                        "room_type_id": room_type.id, "day": day, "total": rooms, "sold": 0, "held": 0,
+                        "out_of_order": 0, "closed": False, "price": price,
+                    })  # fmt: skip
                 await tx.session.execute(insert(Inventory), rows)
     return len(HOTELS)
 
@@ -131,43 +113,22 @@ async def load_bookings(ctx: Context, customer_id: int) -> None:
     today = utcnow().astimezone(ZoneInfo(hangzhou.timezone)).date()
     arrival = today + timedelta(days=10)
     if king is not None and member is not None:
-        await booking.book(
-            ctx,
-            BookingIn(
-                hotel_id=hangzhou.id,
-                room_type_id=king,
-                rate_plan_id=member,
-                customer_id=customer_id,
-                guest_name="张伟",
-                guest_phone="13800138000",
-                rooms=1,
-                guests=2,
-                arrival=arrival,
-                departure=arrival + timedelta(days=2),
-                expected_arrival="20:00",
-                hold_until="21:00",
-                special_requests="高楼层，安静房间",
-            ),
-        )
+        await booking.book(ctx, BookingIn(
+            hotel_id=hangzhou.id, room_type_id=king, rate_plan_id=member, customer_id=customer_id,
+            guest_name="张伟", guest_phone="13800138000", rooms=1, guests=2, arrival=arrival,
+            departure=arrival + timedelta(days=2), expected_arrival="20:00", hold_until="21:00",
+            special_requests="高楼层，安静房间",
+        ))  # fmt: skip
     if not has_group and {"K", "T"} <= set(sanya_types):
         start = today + timedelta(days=20)
-        await groups.create(
-            ctx,
-            GroupIn(
-                hotel_id=sanya.id,
-                name="春光旅行社 海南双飞五日游",
-                contact_name="王导",
-                contact_phone="13700001234",
-                arrival=start,
-                departure=start + timedelta(days=4),
-                release_on=start - timedelta(days=7),
-                deposit=Decimal(5000),
-                rooms=[
-                    GroupLineIn(room_type_id=sanya_types["T"], count=6),
-                    GroupLineIn(room_type_id=sanya_types["K"], count=2),
-                ],
-            ),
-        )
+        await groups.create(ctx, GroupIn(
+            hotel_id=sanya.id, name="春光旅行社 海南双飞五日游", contact_name="王导",
+            contact_phone="13700001234",
+            arrival=start, departure=start + timedelta(days=4), release_on=start - timedelta(days=7),
+            deposit=Decimal(5000),
+            rooms=[GroupLineIn(room_type_id=sanya_types["T"], count=6),
+                   GroupLineIn(room_type_id=sanya_types["K"], count=2)],
+        ))  # fmt: skip
 
 
 async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -> int:
@@ -185,19 +146,9 @@ async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -
             return 0
         types = (await session.execute(select(RoomType.id, RoomType.hotel_id, RoomType.capacity))).all()
         plans = {h: p for p, h in (await session.execute(select(RatePlan.id, RatePlan.hotel_id))).all()}
-        prices = {
-            (rt, d): (p, left)
-            for rt, d, p, left in (
-                await session.execute(
-                    select(
-                        Inventory.room_type_id,
-                        Inventory.day,
-                        Inventory.price,
-                        Inventory.total - Inventory.sold - Inventory.held,
-                    )
-                )
-            ).all()
-        }
+        prices = {(rt, d): (p, left) for rt, d, p, left in (await session.execute(
+            select(Inventory.room_type_id, Inventory.day, Inventory.price,
+                   Inventory.total - Inventory.sold - Inventory.held))).all()}  # fmt: skip
     rng = random.Random(seed)  # noqa: S311 - made-up data
     today, now = utcnow().date(), utcnow()
     names = [
@@ -239,37 +190,21 @@ async def load_reservations(ctx: Context, count: int = 3000, *, seed: int = 6) -
             for d in nights:
                 taken[(room_type_id, d)] = taken.get((room_type_id, d), 0) + 1
         created = now - timedelta(days=max(1, (today - arrival).days + rng.randrange(1, 30)))
-        rows.append(
-            {
-                "number": str(DEMO_FIRST_NUMBER + n),
-                "hotel_id": hotel_id,
-                "room_type_id": room_type_id,
-                "rate_plan_id": plans[hotel_id],
-                "guest_name": rng.choice(names),
-                "guest_phone": f"139{rng.randrange(10**8):08d}",
-                "rooms": 1,
-                "guests": 1,
-                "arrival": arrival,
-                "departure": nights[-1] + timedelta(days=1),
-                "expected_arrival": "18:00",
-                "hold_until": now,
-                "special_requests": "",
-                "status": status,
-                "nights": breakdown,
-                "total": sum(price_of.values(), Decimal(0)),
-                "currency": "CNY",
-                "deposit": Decimal(0),
-                "source": rng.choice(("phone",) * 6 + ("web", "walk-in", "pms")),
-                "created_at": created,
-            }
-        )
+        rows.append({
+            "number": str(DEMO_FIRST_NUMBER + n), "hotel_id": hotel_id, "room_type_id": room_type_id,
+            "rate_plan_id": plans[hotel_id], "guest_name": rng.choice(names),
+            "guest_phone": f"139{rng.randrange(10**8):08d}", "rooms": 1, "guests": 1, "arrival": arrival,
+            "departure": nights[-1] + timedelta(days=1), "expected_arrival": "18:00", "hold_until": now,
+            "special_requests": "", "status": status, "nights": breakdown,
+            "total": sum(price_of.values(), Decimal(0)), "currency": "CNY", "deposit": Decimal(0),
+            "source": rng.choice(("phone",) * 6 + ("web", "walk-in", "pms")), "created_at": created,
+        })  # fmt: skip
     async with ctx.write() as tx:
         await tx.session.execute(insert(Reservation), rows)
         for (room_type_id, day), sold in taken.items():
             await tx.session.execute(
-                update(Inventory)
-                .where(Inventory.room_type_id == room_type_id, Inventory.day == day)
+                update(Inventory).where(Inventory.room_type_id == room_type_id, Inventory.day == day)
                 .values(sold=Inventory.sold + sold)
-            )
+            )  # fmt: skip
         tx.audit("demo.reservations_loaded", "reservation", None, after={"count": len(rows)})
     return len(rows)

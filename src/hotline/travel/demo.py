@@ -98,21 +98,13 @@ def itinerary(destination: str, days: int, stops: tuple[str, ...]) -> list[dict[
     out = []
     for n, title in enumerate(titles[:days], start=1):
         last = n == days
-        out.append(
-            {
-                "day": n,
-                "title": title,
-                "detail": "集合出发，抵达后专车接送入住酒店，自由活动。"
-                if n == 1
-                else (
-                    "早餐后自由活动，按约定时间集合返程，结束愉快旅程。"
-                    if last
-                    else f"{title}，全天游览，导游陪同讲解。"
-                ),
-                "meals": "晚" if n == 1 else ("早" if last else "早午晚"),
-                "stay": "" if last else f"{destination}当地四星酒店",
-            }
-        )
+        out.append({
+            "day": n, "title": title,
+            "detail": "集合出发，抵达后专车接送入住酒店，自由活动。" if n == 1 else
+            ("早餐后自由活动，按约定时间集合返程，结束愉快旅程。" if last else f"{title}，全天游览，导游陪同讲解。"),  # noqa: E501
+            "meals": "晚" if n == 1 else ("早" if last else "早午晚"),
+            "stay": "" if last else f"{destination}当地四星酒店",
+        })  # fmt: skip
     return out
 
 
@@ -128,18 +120,11 @@ async def load(ctx: Context) -> int:
         for code, name, kind, destination, adult, child, single, stops in ROUTES:
             days = int(code.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             route = Route(
-                code=code,
-                name=name,
-                kind=kind,
-                destination=destination,
-                days=days,
+                code=code, name=name, kind=kind, destination=destination, days=days,
                 itinerary=itinerary(destination, days, stops),
-                inclusions=DOMESTIC_IN if kind == "domestic" else ABROAD_IN,
-                exclusions=EXCLUDED,
-                adult_price=Decimal(adult),
-                child_price=Decimal(child),
-                single_supplement=Decimal(single),
-            )
+                inclusions=DOMESTIC_IN if kind == "domestic" else ABROAD_IN, exclusions=EXCLUDED,
+                adult_price=Decimal(adult), child_price=Decimal(child), single_supplement=Decimal(single),
+            )  # fmt: skip
             tx.session.add(route)
             await tx.session.flush()
             weekdays = (1, 5) if kind == "domestic" else (4,)  # Tuesdays and Saturdays; Fridays abroad
@@ -148,19 +133,13 @@ async def load(ctx: Context) -> int:
                 day = first + timedelta(days=n)
                 if day.weekday() in weekdays:
                     peak = Decimal("1.15") if day.month in (1, 2, 7, 8, 10) else Decimal(1)
-                    rows.append(
-                        {
-                            "route_id": route.id,
-                            "departs_on": day,
-                            "returns_on": day + timedelta(days=days - 1),
-                            "capacity": 40 if kind == "domestic" else 25,
-                            "seats_taken": 0,
-                            "adult_price": (Decimal(adult) * peak).quantize(Decimal(10)),
-                            "child_price": (Decimal(child) * peak).quantize(Decimal(10)),
-                            "single_supplement": Decimal(single),
-                            "closed": False,
-                        }
-                    )
+                    rows.append({
+                        "route_id": route.id, "departs_on": day, "returns_on": day + timedelta(days=days - 1),
+                        "capacity": 40 if kind == "domestic" else 25, "seats_taken": 0,
+                        "adult_price": (Decimal(adult) * peak).quantize(Decimal(10)),
+                        "child_price": (Decimal(child) * peak).quantize(Decimal(10)),
+                        "single_supplement": Decimal(single), "closed": False,
+                    })  # fmt: skip
             await tx.session.execute(insert(Departure), rows)
         for code, name, cover, price in INSURANCE:
             tx.session.add(InsuranceProduct(code=code, name=name, cover=cover, price_per_day=price))
@@ -193,11 +172,10 @@ async def load_customer_order(ctx: Context, customer_id: int) -> None:
         if route is None:
             return
         departure = await session.scalar(
-            select(Departure)
-            .where(Departure.route_id == route.id, Departure.departs_on >= today() + timedelta(days=18))
-            .order_by(Departure.departs_on)
-            .limit(1)
-        )
+            select(Departure).where(Departure.route_id == route.id,
+            Departure.departs_on >= today() + timedelta(days=18))
+            .order_by(Departure.departs_on).limit(1)
+        )  # fmt: skip
         insurance = await session.scalar(select(InsuranceProduct.id).where(InsuranceProduct.code == "ACC-D"))
         front_desk = await session.scalar(select(User.id).where(User.username == "frontdesk"))
         planner = await session.scalar(select(User.id).where(User.username == "planner"))
@@ -205,28 +183,14 @@ async def load_customer_order(ctx: Context, customer_id: int) -> None:
         return
     agent, lead = await _actor(ctx, "agent3"), await _actor(ctx, "teamlead")
     desk, money = await _actor(ctx, "planner"), await _actor(ctx, "finance")
-    order = (
-        await workflow.create(
-            agent,
-            OrderIn(
-                kind="domestic",
-                customer_id=customer_id,
-                contact_name="张伟",
-                contact_phone="13800138000",
-                wish="全家三口寒假去三亚，想住海边，预算一万五左右",
-                adults=2,
-                children=1,
-            ),
-        )
-    ).order
+    order = (await workflow.create(agent, OrderIn(
+        kind="domestic", customer_id=customer_id, contact_name="张伟", contact_phone="13800138000",
+        wish="全家三口寒假去三亚，想住海边，预算一万五左右", adults=2, children=1,
+    ))).order  # fmt: skip
     await workflow.assign_planner(lead, order.id, AssignIn(planner_id=planner))
-    await workflow.follow_up(
-        desk,
-        order.id,
-        FollowUpIn(
-            note="已电话沟通：推荐三亚双飞五日游，亚龙湾海景房，客人倾向下周确定", next_contact_at=None
-        ),
-    )
+    await workflow.follow_up(desk, order.id, FollowUpIn(
+        note="已电话沟通：推荐三亚双飞五日游，亚龙湾海景房，客人倾向下周确定",
+        next_contact_at=None))  # fmt: skip
     await items.add_item(desk, order.id, ItemIn(kind="tour", departure_id=departure.id, adults=2, children=1))
     if insurance is not None:
         await items.add_item(desk, order.id, ItemIn(kind="insurance", insurance_id=insurance, persons=3))
@@ -236,16 +200,11 @@ async def load_customer_order(ctx: Context, customer_id: int) -> None:
     )
     await workflow.sign(await _actor(ctx, "frontdesk"), order.id, SignIn())
     await workflow.review(money, order.id, "价格与线路核对无误")
-    await ledger.record_receipt(
-        money,
-        order.id,
-        ReceiptIn(category="deposit", method="card", amount=Decimal(5000), reference="POS 0451"),
-    )
-    await ledger.record_cost(
-        desk,
-        order.id,
-        CostIn(category="ground", supplier="三亚椰风地接社", amount=Decimal(6200), note="地接及酒店"),
-    )
+    await ledger.record_receipt(money, order.id, ReceiptIn(category="deposit", method="card",
+                                                            amount=Decimal(5000),
+                                                            reference="POS 0451"))  # fmt: skip
+    await ledger.record_cost(desk, order.id, CostIn(category="ground", supplier="三亚椰风地接社",
+                                                     amount=Decimal(6200), note="地接及酒店"))  # fmt: skip
 
 
 def _at(day: date, hour: int, rng: random.Random) -> datetime:
@@ -264,14 +223,9 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
             await session.execute(select(Departure, Route).join(Route, Route.id == Departure.route_id))
         ).all()
         users = {u: i for u, i in (await session.execute(select(User.username, User.id))).all()}
-        customers = [
-            (i, n)
-            for i, n in (
-                await session.execute(
-                    select(Customer.id, Customer.name).where(Customer.anonymised.is_(False)).limit(400)
-                )
-            ).all()
-        ]
+        customers = [(i, n) for i, n in (await session.execute(
+            select(Customer.id, Customer.name).where(Customer.anonymised.is_(False)).limit(400)
+        )).all()]  # fmt: skip
     if not departures or "planner" not in users:
         return 0
     rng = random.Random(seed)  # noqa: S311 - made-up data
@@ -310,19 +264,9 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
         if state != "void":
             seats[departure.id] += adults + children
         customer = rng.choice(customers) if customers and rng.random() < 0.7 else None
-        plans.append(
-            {
-                "n": n,
-                "departure": departure,
-                "route": route,
-                "state": state,
-                "created": created,
-                "adults": adults,
-                "children": children,
-                "customer": customer,
-                "walk_in": rng.random() < 0.12 and desk is not None,
-            }
-        )
+        plans.append({"n": n, "departure": departure, "route": route, "state": state, "created": created,
+                      "adults": adults, "children": children, "customer": customer,
+                      "walk_in": rng.random() < 0.12 and desk is not None})  # fmt: skip
     names = (
         "王芳",
         "李娜",
@@ -345,32 +289,18 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
         route, departure, state = plan["route"], plan["departure"], plan["state"]
         walk_in = plan["walk_in"]
         plan["creator"] = desk if walk_in else rng.choice(agents)
-        order_rows.append(
-            {
-                "number": str(workflow.DEMO_FIRST_NUMBER + plan["n"]),
-                "kind": route.kind,
-                "source": "walk_in" if walk_in else "phone",
-                "state": state,
-                "customer_id": customer[0] if customer else None,
-                "contact_name": customer[1] if customer else rng.choice(names),
-                "contact_phone": f"13{rng.randrange(5, 9)}{rng.randrange(10**8):08d}",
-                "wish": f"想去{route.destination}，{plan['adults']}大{plan['children']}小，{departure.departs_on:%m月}出发",  # noqa: E501
-                "adults": plan["adults"],
-                "children": plan["children"],
-                "departs_on": departure.departs_on,
-                "returns_on": departure.returns_on,
-                "creator_id": plan["creator"],
-                "currency": "CNY",
-                "receivable": Decimal(0),
-                "received": Decimal(0),
-                "cost": Decimal(0),
-                "contract_no": "",
-                "summary": "",
-                "void_reason": "",
-                "created_at": plan["created"],
-                "updated_at": plan["created"],
-            }
-        )
+        order_rows.append({
+            "number": str(workflow.DEMO_FIRST_NUMBER + plan["n"]), "kind": route.kind,
+            "source": "walk_in" if walk_in else "phone", "state": state,
+            "customer_id": customer[0] if customer else None,
+            "contact_name": customer[1] if customer else rng.choice(names),
+            "contact_phone": f"13{rng.randrange(5, 9)}{rng.randrange(10**8):08d}",
+            "wish": f"想去{route.destination}，{plan['adults']}大{plan['children']}小，{departure.departs_on:%m月}出发",  # noqa: E501
+            "adults": plan["adults"], "children": plan["children"], "departs_on": departure.departs_on,
+            "returns_on": departure.returns_on, "creator_id": plan["creator"], "currency": "CNY",
+            "receivable": Decimal(0), "received": Decimal(0), "cost": Decimal(0), "contract_no": "",
+            "summary": "", "void_reason": "", "created_at": plan["created"], "updated_at": plan["created"],
+        })  # fmt: skip
     async with ctx.write() as tx:
         result = await tx.session.execute(
             insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows
@@ -385,23 +315,15 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
             handovers += made["handovers"]
             follow_ups += made["follow_ups"]
             finals.append(made["order"])
-        for rows, model in (
-            (items, OrderItem),
-            (ledger, LedgerLine),
-            (changes, OrderChange),
-            (handovers, Assignment),
-            (follow_ups, FollowUp),
-        ):
+        for rows, model in ((items, OrderItem), (ledger, LedgerLine), (changes, OrderChange),
+                            (handovers, Assignment), (follow_ups, FollowUp)):  # fmt: skip
             if rows:
                 await tx.session.execute(insert(model), rows)
         for values in finals:
             await tx.session.execute(update(Order).where(Order.id == values.pop("id")).values(**values))
         for departure_id, taken in seats.items():
-            await tx.session.execute(
-                update(Departure)
-                .where(Departure.id == departure_id)
-                .values(seats_taken=Departure.seats_taken + taken)
-            )
+            await tx.session.execute(update(Departure).where(Departure.id == departure_id)
+                                     .values(seats_taken=Departure.seats_taken + taken))  # fmt: skip
         tx.audit("demo.travel_orders_loaded", "travel_order", None, after={"count": len(ids)})
     return len(ids)
 
@@ -411,7 +333,7 @@ ORDER = [s.value for s in State]
 
 def _history(
     rng: random.Random, order_id: int, plan: dict[str, Any], lead: int, planner: int, desk: int, now: datetime
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # fmt: skip
     """The rows an order in `plan["state"]` would have collected on its way there."""
     state, departure, route = plan["state"], plan["departure"], plan["route"]
     number = str(workflow.DEMO_FIRST_NUMBER + plan["n"])
@@ -423,17 +345,8 @@ def _history(
     def step(action: str, before: str, after: str, by: int | None, note: str = "", hours: float = 0) -> None:
         nonlocal t
         t = min(now - timedelta(minutes=5), t + timedelta(hours=hours))
-        out["changes"].append(
-            {
-                "order_id": order_id,
-                "at": t,
-                "by": by,
-                "action": action,
-                "before": before,
-                "after": after,
-                "note": note,
-            }
-        )
+        out["changes"].append({"order_id": order_id, "at": t, "by": by, "action": action, "before": before,
+                               "after": after, "note": note})  # fmt: skip
 
     step("create", "", "enquiry", creator, "walk_in" if walk_in else "phone")
     if state == "void" and rng.random() < 0.3:
@@ -446,66 +359,42 @@ def _history(
         return out
     assigner = planner if walk_in else lead
     step("assign_planner", "enquiry", "following", assigner, "→ 孙计调", rng.uniform(0.5, 20))
-    out["handovers"].append(
-        {"order_id": order_id, "at": t, "stage": "planner", "assigner_id": assigner, "owner_id": planner}
-    )
+    out["handovers"].append({"order_id": order_id, "at": t, "stage": "planner", "assigner_id": assigner,
+                             "owner_id": planner})  # fmt: skip
     final |= {"assigner_id": assigner, "owner_id": planner, "planner_id": planner}
     singles = 1 if plan["adults"] == 1 and rng.random() < 0.5 else 0
     amount = departure.adult_price * plan["adults"] + departure.child_price * plan["children"]
     amount += departure.single_supplement * singles
-    out["items"].append(
-        {
-            "order_id": order_id,
-            "kind": "tour",
-            "title": f"{route.name} {departure.departs_on:%m月%d日}出发",
-            "departure_id": departure.id,
-            "insurance_id": None,
-            "adults": plan["adults"],
-            "children": plan["children"],
-            "singles": singles,
-            "details": {
-                "route": route.code,
-                "departs_on": departure.departs_on.isoformat(),
-                "returns_on": departure.returns_on.isoformat(),
-            },
-            "amount": amount,
-        }
-    )
+    out["items"].append({"order_id": order_id, "kind": "tour",
+    "title": f"{route.name} {departure.departs_on:%m月%d日}出发",
+                         "departure_id": departure.id, "insurance_id": None, "adults": plan["adults"],
+                         "children": plan["children"], "singles": singles,
+                         "details": {"route": route.code, "departs_on": departure.departs_on.isoformat(),
+                                     "returns_on": departure.returns_on.isoformat()},
+                                     "amount": amount})  # fmt: skip
     receivable = amount
     if rng.random() < 0.5:
         persons = plan["adults"] + plan["children"]
         premium = (Decimal(5 if route.kind == "domestic" else 15) * persons * route.days).quantize(
             Decimal("0.01")
         )
-        out["items"].append(
-            {
-                "order_id": order_id,
-                "kind": "insurance",
-                "title": f"旅游意外险 {persons}人×{route.days}天",
-                "departure_id": None,
-                "insurance_id": None,
-                "adults": 0,
-                "children": 0,
-                "singles": 0,
-                "details": {"persons": persons, "days": route.days},
-                "amount": premium,
-            }
-        )
+        out["items"].append({"order_id": order_id, "kind": "insurance",
+        "title": f"旅游意外险 {persons}人×{route.days}天",
+                             "departure_id": None, "insurance_id": None, "adults": 0, "children": 0,
+                             "singles": 0,
+                             "details": {"persons": persons, "days": route.days},
+                             "amount": premium})  # fmt: skip
         receivable += premium
     final["receivable"] = receivable
-    notes = (
-        "已电话介绍线路与价格，客人考虑中",
-        "发送行程单，客人咨询酒店标准",
-        "客人比较了两条线路，倾向本线路",
-        "客人家人同意，确定出行日期",
-    )
+    notes = ("已电话介绍线路与价格，客人考虑中", "发送行程单，客人咨询酒店标准",
+    "客人比较了两条线路，倾向本线路",
+             "客人家人同意，确定出行日期")  # fmt: skip
     for k in range(rng.randrange(1, 4)):
         t += timedelta(hours=rng.uniform(3, 48))
         t = min(t, now - timedelta(minutes=10))
         nxt = t + timedelta(days=2) if state == "following" and k == 0 else None
-        out["follow_ups"].append(
-            {"order_id": order_id, "at": t, "by": planner, "note": notes[k], "next_contact_at": nxt}
-        )
+        out["follow_ups"].append({"order_id": order_id, "at": t, "by": planner, "note": notes[k],
+                                  "next_contact_at": nxt})  # fmt: skip
         step("follow_up", "following", "following", planner, notes[k])
         final["next_contact_at"] = nxt
     if state == "following" or (state == "void" and rng.random() < 0.6):
@@ -516,9 +405,8 @@ def _history(
         out["order"] = final
         return out
     step("hand_to_front_desk", "following", "signing", planner, "→ 郑前台", rng.uniform(2, 48))
-    out["handovers"].append(
-        {"order_id": order_id, "at": t, "stage": "front_desk", "assigner_id": planner, "owner_id": desk}
-    )
+    out["handovers"].append({"order_id": order_id, "at": t, "stage": "front_desk", "assigner_id": planner,
+                             "owner_id": desk})  # fmt: skip
     final |= {"assigner_id": planner, "owner_id": desk}
     if state in ("signing", "void"):
         if state == "void":
@@ -543,22 +431,10 @@ def _history(
         lines += 1
         t = min(now - timedelta(minutes=2), t + timedelta(hours=rng.uniform(2, 96)))
         prefix = "S" if account == "receipt" else "C"
-        out["ledger"].append(
-            {
-                "order_id": order_id,
-                "account": account,
-                "category": category,
-                "amount": value,
-                "method": more.get("method", ""),
-                "supplier": more.get("supplier", ""),
-                "reference": "",
-                "note": "",
-                "overpayment": False,
-                "number": f"{prefix}{number}-{lines}",
-                "at": t,
-                "by": None,
-            }
-        )
+        out["ledger"].append({"order_id": order_id, "account": account, "category": category, "amount": value,
+                              "method": more.get("method", ""), "supplier": more.get("supplier", ""),
+                              "reference": "", "note": "", "overpayment": False,
+                              "number": f"{prefix}{number}-{lines}", "at": t, "by": None})  # fmt: skip
         step(
             account,
             out["changes"][-1]["after"],
@@ -590,14 +466,9 @@ def _history(
         step("return_visit_due", "reviewed", "return_visit", None, f"返回日期 {departure.returns_on}")
         final["return_due_on"] = due
     if state == "closed":
-        summary = rng.choice(
-            (
-                "客人非常满意，导游讲解细致，下次还会报名",
-                "行程整体满意，建议酒店早餐更丰富",
-                "客人满意，对地接安排表示认可",
-                "客人反映第三天车程较长，其他满意",
-            )
-        )
+        summary = rng.choice(("客人非常满意，导游讲解细致，下次还会报名", "行程整体满意，建议酒店早餐更丰富",
+                              "客人满意，对地接安排表示认可",
+                              "客人反映第三天车程较长，其他满意"))  # fmt: skip
         step("close", "return_visit", "closed", creator, summary, rng.uniform(2, 30))
         final |= {"summary": summary, "closed_at": t}
     final["updated_at"] = t
