@@ -32,7 +32,7 @@ from sqlalchemy import insert
 
 from hotline import domains
 from hotline.admin.schemas import UserCreate
-from hotline.admin.service import create_user
+from hotline.admin.users import create_user
 from hotline.api.app import create_app
 from hotline.core.clock import utcnow
 from hotline.core.config import Settings

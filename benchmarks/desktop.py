@@ -35,7 +35,7 @@ import websockets
 
 from hotline import domains
 from hotline.admin.schemas import UserCreate
-from hotline.admin.service import create_user
+from hotline.admin.users import create_user
 from hotline.api.app import create_app
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context

@@ -177,7 +177,7 @@ def user_create(
     """Create a user. The password is prompted for, or read from stdin."""
     from pydantic import ValidationError
 
-    from hotline.admin import service
+    from hotline.admin import users
     from hotline.admin.schemas import UserCreate
 
     if password_stdin:
@@ -196,7 +196,7 @@ def user_create(
         first = exc.errors()[0]
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
         return
-    user = run(lambda: _with_context(lambda ctx: service.create_user(ctx, data)))
+    user = run(lambda: _with_context(lambda ctx: users.create_user(ctx, data)))
     typer.echo(f"created user {user.username} (id {user.id}) with roles {', '.join(user.roles) or 'none'}")
 
 

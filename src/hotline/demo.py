@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from hotline.admin import service as accounts
+from hotline.admin import users
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.clock import utcnow
@@ -102,7 +102,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
         async with ctx.read() as session:
             if await session.scalar(select(User.id).where(User.username == demo.username)):
                 continue
-        user = await accounts.create_user(
+        user = await users.create_user(
             ctx,
             UserCreate(
                 username=demo.username,

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 from schemathesis.specs.openapi.schemas import OpenApiSchema as BaseOpenAPISchema
 
 from hotline import demo
-from hotline.admin import service
+from hotline.admin import auth, tokens
 from hotline.admin.schemas import TokenCreate
 from hotline.api.app import create_app
 from hotline.core.context import Actor, Context
@@ -55,8 +55,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, _template: str) -> tuple[objec
         async with db.read() as session:
             admin = await session.scalar(select(User).where(User.username == "supervisor"))
         assert admin is not None
-        _, token = await service.create_token(
-            ctx.as_actor(service.actor_of(admin, "cli")), TokenCreate(name="fuzz")
+        _, token = await tokens.create_token(
+            ctx.as_actor(auth.actor_of(admin, "cli")), TokenCreate(name="fuzz")
         )
         await db.dispose()
         return token

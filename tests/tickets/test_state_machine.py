@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from hotline.admin.auth import actor_of
 from hotline.admin.models import User
-from hotline.admin.service import actor_of
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError
 from hotline.tickets import commands, complaints, deadlines, state

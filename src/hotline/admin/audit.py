@@ -1,4 +1,4 @@
-"""The audit trail's checkpoints and its verification, as administrators see them.
+"""The audit trail as administrators see it: the log, its checkpoints and its verification.
 
 Every few minutes (the durable job `admin.audit_checkpoint`, so once across all nodes), at
 start-up when the last checkpoint is older than the interval, and at shutdown, the chain's head
@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from hotline.admin import directory
 from hotline.admin.models import AuditVerification
-from hotline.admin.schemas import AuditCheckpointOut, AuditProblemOut, AuditStatusOut, AuditVerifyOut
+from hotline.admin.schemas import (
+    AuditCheckpointOut,
+    AuditFilter,
+    AuditProblemOut,
+    AuditStatusOut,
+    AuditVerifyOut,
+)
+from hotline.core.audit import AuditEntry
 from hotline.core.audit_keys import AuditKeyError, load_signing_key, verifying_keyring
 from hotline.core.checkpoints import (
     Checkpoint,
@@ -238,3 +246,34 @@ async def status(ctx: Context) -> AuditStatusOut:
         last_checkpoint=_checkpoint_out(settings, last),
         last_verification=None if verification is None else AuditVerifyOut.model_validate(verification),
     )
+
+
+def _audit_filtered(query: Select[Any], data: AuditFilter) -> Select[Any]:
+    if data.actor_id is not None:
+        query = query.where(AuditEntry.actor_id == data.actor_id)
+    if data.entity_type:
+        query = query.where(AuditEntry.entity_type == data.entity_type)
+    if data.entity_id:
+        query = query.where(AuditEntry.entity_id == data.entity_id)
+    if data.action:
+        query = query.where(AuditEntry.action.like(f"{data.action}%"))
+    if data.since:
+        query = query.where(AuditEntry.at >= data.since)
+    if data.until:
+        query = query.where(AuditEntry.at < data.until)
+    return query
+
+
+async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry], int]:
+    ctx.require(Permission.AUDIT_READ)
+    async with ctx.read() as session:
+        total = await session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), data))
+        entries = (
+            await session.scalars(
+                _audit_filtered(select(AuditEntry), data)
+                .order_by(AuditEntry.seq.desc())
+                .limit(data.limit)
+                .offset(data.offset)
+            )
+        ).all()
+    return list(entries), int(total or 0)

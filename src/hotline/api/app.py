@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from hotline import __version__, domains
 from hotline.admin import audit
-from hotline.admin.service import Authenticator
+from hotline.admin.auth import Authenticator
 from hotline.api import live, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
-from hotline.admin.service import Authenticator
+from hotline.admin.auth import Authenticator
 from hotline.core.config import Settings
 from hotline.core.db import Database
 from hotline.core.events import EventBus

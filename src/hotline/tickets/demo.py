@@ -9,7 +9,8 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
-from hotline.admin import service as accounts
+from hotline.admin import auth
+from hotline.admin import users as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.clock import utcnow
@@ -110,7 +111,7 @@ async def _staff_units(ctx: Context) -> int:
 
 
 def _as(ctx: Context, user: User) -> Context:
-    return ctx.as_actor(accounts.actor_of(user, "cli"))
+    return ctx.as_actor(auth.actor_of(user, "cli"))
 
 
 async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:

@@ -1,4 +1,6 @@
-"""Accounts: login and sessions, API tokens, users and roles, and the audit log viewer.
+"""Signing in: passwords, login with throttling, sessions and the authenticator that turns a
+session cookie or an API token into the actor of a request (cached briefly, dropped at once when
+access changes).
 
 Check first (permission, input, state), then change data in one transaction.
 """
@@ -11,39 +13,28 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import errors
-from hotline.admin.events import SessionRevoked, UserChanged, UserCreated
-from hotline.admin.models import ApiToken, LoginThrottle, User, UserRole, UserSession
-from hotline.admin.schemas import (
-    AuditFilter,
-    MeUpdate,
-    PasswordChange,
-    TokenCreate,
-    UserCreate,
-    UserFilter,
-    UserUpdate,
-)
+from hotline.admin.events import SessionRevoked, UserChanged
+from hotline.admin.models import ApiToken, LoginThrottle, User, UserSession
 from hotline.core import security
-from hotline.core.audit import AuditEntry
 from hotline.core.clock import as_utc, utcnow
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.errors import NotAuthenticated, SessionExpired
 from hotline.core.events import Event, EventBus
-from hotline.core.permissions import ROLE_CODES, Permission, Role, permissions_for
+from hotline.core.permissions import permissions_for
 
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a marker, not a secret
 
 # ---------------------------------------------------------------- passwords
 
 
-async def _hash(settings: Settings, password: str) -> str:
+async def hash_password(settings: Settings, password: str) -> str:
     # Argon2 is deliberately slow; keep it off the event loop the voice plane shares.
     return await asyncio.to_thread(
         security.hash_password,
@@ -53,7 +44,7 @@ async def _hash(settings: Settings, password: str) -> str:
     )
 
 
-async def _verify(password_hash: str, password: str) -> bool:
+async def verify_password(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(security.verify_password, password_hash, password)
 
 
@@ -119,7 +110,7 @@ async def login(ctx: Context, username: str, password: str, *, user_agent: str |
     if locked is not None:
         raise errors.LoginLocked(retry_after=max(1, int((locked - now).total_seconds())))
 
-    valid = await _verify(user.password_hash if user else security.DUMMY_HASH, password)
+    valid = await verify_password(user.password_hash if user else security.DUMMY_HASH, password)
     if user is None or not valid:
         async with ctx.write() as tx:
             locked = await _count_failure(tx.session, settings, keys, now)
@@ -342,296 +333,3 @@ class Authenticator:
         expires = as_utc(api_token.expires_at) if api_token.expires_at else now + timedelta(days=1)
         self._cache[key] = (time.monotonic(), actor, expires)
         return actor
-
-
-# ---------------------------------------------------------------- own account
-
-
-async def get_me(ctx: Context) -> User:
-    return await _user(ctx, _self_id(ctx))
-
-
-def _self_id(ctx: Context) -> int:
-    if ctx.actor.user_id is None:
-        raise NotAuthenticated()
-    return ctx.actor.user_id
-
-
-async def update_me(ctx: Context, data: MeUpdate) -> User:
-    async with ctx.write() as tx:
-        user = await _load_user(tx.session, _self_id(ctx))
-        if data.display_name is not None:
-            user.display_name = data.display_name
-        if data.locale is not None:
-            user.locale = data.locale
-        tx.publish(UserChanged(user_id=user.id))
-    return user
-
-
-async def change_password(ctx: Context, data: PasswordChange) -> None:
-    user = await get_me(ctx)
-    if not await _verify(user.password_hash, data.current_password):
-        raise errors.WrongPassword(field="body.current_password")
-    check_password_policy(ctx.settings, data.new_password, user.username, "body.new_password")
-    new_hash = await _hash(ctx.settings, data.new_password)
-    async with ctx.write() as tx:
-        user = await _load_user(tx.session, user.id)
-        user.password_hash, user.password_changed_at = new_hash, utcnow()
-        await _revoke_sessions(tx.session, user.id)
-        tx.publish(UserChanged(user_id=user.id))
-
-
-async def _revoke_sessions(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-
-
-# ---------------------------------------------------------------- users and roles
-
-
-def _check_roles(roles: list[str], field: str) -> list[str]:
-    unknown = sorted(set(roles) - ROLE_CODES)
-    if unknown:
-        raise errors.UnknownRole(f"Unknown role(s): {', '.join(unknown)}", field=field, roles=unknown)
-    return sorted(set(roles))
-
-
-async def _user(ctx: Context, user_id: int) -> User:
-    async with ctx.read() as session:
-        return await _load_user(session, user_id)
-
-
-async def _load_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise errors.UserNotFound(f"No user with id {user_id}")
-    return user
-
-
-def _filtered(query: Select[Any], data: UserFilter) -> Select[Any]:
-    if data.q:
-        pattern = f"%{data.q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(User.username).like(pattern),
-                func.lower(User.display_name).like(pattern),
-                User.work_number.like(pattern),
-            )
-        )
-    if data.role:
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == data.role)))
-    if data.active is not None:
-        query = query.where(User.is_active.is_(data.active))
-    return query
-
-
-@dataclass(frozen=True)
-class UserRow:
-    user: User
-    locked_until: datetime | None
-
-
-async def list_users(ctx: Context, data: UserFilter) -> tuple[list[UserRow], int]:
-    ctx.require(Permission.USERS_READ)
-    now = utcnow()
-    async with ctx.read() as session:
-        total = await session.scalar(_filtered(select(func.count(User.id)), data))
-        users = (
-            await session.scalars(
-                _filtered(select(User), data).order_by(User.username).limit(data.limit).offset(data.offset)
-            )
-        ).all()
-        locks = {
-            key.removeprefix("user:"): as_utc(until)
-            for key, until in (
-                await session.execute(
-                    select(LoginThrottle.key, LoginThrottle.locked_until).where(
-                        LoginThrottle.key.in_([f"user:{u.username}" for u in users]),
-                        LoginThrottle.locked_until > now,
-                    )
-                )
-            ).all()
-            if until is not None
-        }
-    return [UserRow(u, locks.get(u.username)) for u in users], int(total or 0)
-
-
-async def get_user(ctx: Context, user_id: int) -> User:
-    ctx.require(Permission.USERS_READ)
-    return await _user(ctx, user_id)
-
-
-async def create_user(ctx: Context, data: UserCreate) -> User:
-    ctx.require(Permission.USERS_WRITE)
-    username = data.username.lower()
-    roles = _check_roles(data.roles, "body.roles")
-    check_password_policy(ctx.settings, data.password, username, "body.password")
-    password_hash = await _hash(ctx.settings, data.password)
-    async with ctx.write() as tx:
-        if await tx.session.scalar(select(User.id).where(User.username == username)):
-            raise errors.UsernameTaken(f"Username {username!r} is taken", field="body.username")
-        await _check_work_number(tx.session, data.work_number, None)
-        user = User(
-            username=username,
-            display_name=data.display_name,
-            password_hash=password_hash,
-            work_number=data.work_number,
-            role_links=[UserRole(role=role) for role in roles],
-        )
-        tx.session.add(user)
-        await tx.session.flush()
-        tx.publish(UserCreated(user_id=user.id, username=username))
-    return user
-
-
-async def _check_work_number(session: AsyncSession, work_number: str | None, user_id: int | None) -> None:
-    if work_number is None:
-        return
-    owner = await session.scalar(select(User.id).where(User.work_number == work_number))
-    if owner is not None and owner != user_id:
-        raise errors.WorkNumberTaken(f"Work number {work_number} is in use", field="body.work_number")
-
-
-async def _check_not_last_admin(session: AsyncSession, user: User) -> None:
-    others = await session.scalar(
-        select(func.count(User.id)).where(
-            User.id != user.id,
-            User.is_active.is_(True),
-            User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.ADMIN.value)),
-        )
-    )
-    if not others:
-        raise errors.LastAdmin()
-
-
-async def update_user(ctx: Context, user_id: int, data: UserUpdate) -> User:
-    ctx.require(Permission.USERS_WRITE)
-    async with ctx.write() as tx:
-        user = await _load_user(tx.session, user_id)
-        changes = data.model_dump(exclude_unset=True)
-        if changes.get("is_active") is False and user.is_active and Role.ADMIN.value in user.roles:
-            await _check_not_last_admin(tx.session, user)
-        if "work_number" in changes:
-            await _check_work_number(tx.session, data.work_number, user.id)
-        for key, value in changes.items():
-            if key != "display_name" or value is not None:
-                setattr(user, key, value)
-        if changes.get("is_active") is False:
-            await _revoke_sessions(tx.session, user.id)
-        tx.publish(UserChanged(user_id=user.id))
-    return user
-
-
-async def set_roles(ctx: Context, user_id: int, roles: list[str]) -> User:
-    ctx.require(Permission.USERS_WRITE)
-    wanted = _check_roles(roles, "body.roles")
-    async with ctx.write() as tx:
-        user = await _load_user(tx.session, user_id)
-        if Role.ADMIN.value in user.roles and Role.ADMIN.value not in wanted:
-            await _check_not_last_admin(tx.session, user)
-        user.role_links = [
-            *(link for link in user.role_links if link.role in wanted),
-            *(UserRole(role=role) for role in wanted if role not in user.roles),
-        ]
-        tx.publish(UserChanged(user_id=user.id))
-    async with ctx.read() as session:
-        return await _load_user(session, user_id)
-
-
-async def reset_password(ctx: Context, user_id: int, new_password: str) -> None:
-    ctx.require(Permission.USERS_WRITE)
-    user = await _user(ctx, user_id)
-    check_password_policy(ctx.settings, new_password, user.username, "body.new_password")
-    new_hash = await _hash(ctx.settings, new_password)
-    async with ctx.write() as tx:
-        user = await _load_user(tx.session, user_id)
-        user.password_hash, user.password_changed_at = new_hash, utcnow()
-        await _revoke_sessions(tx.session, user.id)
-        throttle = await tx.session.get(LoginThrottle, f"user:{user.username}")
-        if throttle is not None:
-            await tx.session.delete(throttle)
-        tx.publish(UserChanged(user_id=user.id))
-
-
-def list_roles() -> list[tuple[str, list[str]]]:
-    from hotline.core.permissions import ROLE_PERMISSIONS
-
-    return [(role.value, sorted(p.value for p in perms)) for role, perms in ROLE_PERMISSIONS.items()]
-
-
-# ---------------------------------------------------------------- API tokens
-
-
-async def list_tokens(ctx: Context) -> list[ApiToken]:
-    async with ctx.read() as session:
-        return list(
-            (
-                await session.scalars(
-                    select(ApiToken)
-                    .where(ApiToken.user_id == _self_id(ctx), ApiToken.revoked_at.is_(None))
-                    .order_by(ApiToken.created_at.desc())
-                )
-            ).all()
-        )
-
-
-async def create_token(ctx: Context, data: TokenCreate) -> tuple[ApiToken, str]:
-    secret = TOKEN_PREFIX + security.new_secret()
-    expires = utcnow() + timedelta(days=data.expires_in_days) if data.expires_in_days else None
-    async with ctx.write() as tx:
-        token = ApiToken(
-            user_id=_self_id(ctx),
-            name=data.name,
-            prefix=secret[:10],
-            token_hash=security.digest(secret),
-            expires_at=expires,
-        )
-        tx.session.add(token)
-        await tx.session.flush()
-    return token, secret
-
-
-async def revoke_token(ctx: Context, token_id: int) -> None:
-    async with ctx.write() as tx:
-        token = await tx.session.get(ApiToken, token_id)
-        if token is None or token.user_id != _self_id(ctx) or token.revoked_at is not None:
-            raise errors.TokenNotFound(f"No API token with id {token_id}")
-        token.revoked_at = utcnow()
-        tx.publish(SessionRevoked(token_hash=token.token_hash))
-
-
-# ---------------------------------------------------------------- audit log
-
-
-def _audit_filtered(query: Select[Any], data: AuditFilter) -> Select[Any]:
-    if data.actor_id is not None:
-        query = query.where(AuditEntry.actor_id == data.actor_id)
-    if data.entity_type:
-        query = query.where(AuditEntry.entity_type == data.entity_type)
-    if data.entity_id:
-        query = query.where(AuditEntry.entity_id == data.entity_id)
-    if data.action:
-        query = query.where(AuditEntry.action.like(f"{data.action}%"))
-    if data.since:
-        query = query.where(AuditEntry.at >= data.since)
-    if data.until:
-        query = query.where(AuditEntry.at < data.until)
-    return query
-
-
-async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry], int]:
-    ctx.require(Permission.AUDIT_READ)
-    async with ctx.read() as session:
-        total = await session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), data))
-        entries = (
-            await session.scalars(
-                _audit_filtered(select(AuditEntry), data)
-                .order_by(AuditEntry.seq.desc())
-                .limit(data.limit)
-                .offset(data.offset)
-            )
-        ).all()
-    return list(entries), int(total or 0)
