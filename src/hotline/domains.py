@@ -86,6 +86,7 @@ DOMAINS: tuple[Domain, ...] = (
         "notify",
         models=("hotline.notify.models",),
         api="hotline.notify.api",
+        reactions=("hotline.notify.audit_mail",),
         jobs_module="hotline.notify.jobs",
         builtin_jobs=(
             BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),

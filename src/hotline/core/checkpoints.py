@@ -21,12 +21,12 @@ import hashlib
 import itertools
 import json
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import structlog
 from sqlalchemy import Row, Select, Text, select
@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.core.audit import GENESIS, AuditEntry, ChainCheck
 from hotline.core.audit_keys import Keyring, SigningKey
 from hotline.core.clock import as_utc, utcnow
+from hotline.core.config import Settings
 from hotline.core.errors import HotlineError
 
 log = structlog.get_logger(__name__)
@@ -160,6 +161,23 @@ class CheckpointSink(Protocol):
     name: str
 
     async def publish(self, checkpoint: Checkpoint) -> None: ...
+
+
+SinkFactory = Callable[[Settings], "CheckpointSink | None"]
+F = TypeVar("F", bound=SinkFactory)
+_COPIES: list[SinkFactory] = []
+
+
+def copies_to(factory: F) -> F:
+    """Register where copies of checkpoints go besides the file (the auditors' mailbox, set up by
+    notify): `factory(settings)` makes the sink, or None where the settings name none."""
+    if factory not in _COPIES:
+        _COPIES.append(factory)
+    return factory
+
+
+def registered_copies(settings: Settings) -> list[CheckpointSink]:
+    return [sink for factory in _COPIES if (sink := factory(settings)) is not None]
 
 
 _process_locks: dict[Path, asyncio.Lock] = {}
