@@ -7,13 +7,15 @@ needs them; personal data beyond that stays behind crm's own routes, masked unle
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.crm.events import CustomerNotice
+from hotline.crm.jobs import customer_notice
 from hotline.crm.models import Customer, CustomerPhone
 
 
@@ -82,14 +84,18 @@ async def preferred_phone(session: AsyncSession, customer_id: int) -> str | None
     )
 
 
-async def segment(
-    session: AsyncSession,
-    *,
-    tiers: list[str] | None = None,
-    cities: list[str] | None = None,
-    birthday_month: int | None = None,
-) -> list[Card]:
-    """The customers (not anonymised) of a marketing segment, in file order."""
+async def notice(session: AsyncSession, customer_id: int, occasion: str) -> CustomerNotice | None:
+    """What a message to the customer may say of them (the `crm.customer` topic); None for no such
+    customer or an anonymised one."""
+    customer = await session.get(Customer, customer_id)
+    return None if customer is None or customer.anonymised else customer_notice(customer, occasion)
+
+
+async def segment_notices(
+    session: AsyncSession, *, tiers: Sequence[str] = (), cities: Sequence[str] = (),
+    birthday_month: int | None = None, tags: Sequence[str] = (),
+) -> list[CustomerNotice]:  # fmt: skip
+    """The customers (not anonymised) of a marketing segment, in file order, as their notices."""
     query = select(Customer).where(Customer.anonymised.is_(False)).order_by(Customer.id)
     if tiers:
         query = query.where(Customer.tier.in_(tiers))
@@ -97,4 +103,5 @@ async def segment(
         query = query.where(Customer.city.in_(cities))
     if birthday_month:
         query = query.where(extract("month", Customer.birthday) == birthday_month)
-    return [_card(c) for c in await session.scalars(query)]
+    found = (await session.scalars(query)).all()
+    return [customer_notice(c, "manual") for c in found if not tags or set(tags) & {str(t) for t in c.tags}]

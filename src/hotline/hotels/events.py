@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from hotline.core.events import Event
-from hotline.notify.topics import register_topic
+from hotline.core.topics import register_topic
 
 
 @register_topic

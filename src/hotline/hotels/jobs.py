@@ -11,12 +11,12 @@ from sqlalchemy import select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
+from hotline.core.topics import register_source
 from hotline.crm import directory as customers
 from hotline.hotels import groups, noshow
 from hotline.hotels.events import ReservationNotice
 from hotline.hotels.models import Hotel, RatePlan, Reservation, RoomType
 from hotline.hotels.notices import notice
-from hotline.notify.topics import register_source
 
 log = structlog.get_logger(__name__)
 

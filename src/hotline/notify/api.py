@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
+from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import inbox, rules, service, templates
 from hotline.notify.schemas import (
@@ -32,7 +33,6 @@ from hotline.notify.schemas import (
     TemplateOut,
     TopicOut,
 )
-from hotline.notify.topics import SOURCES
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
+from hotline.core import topics
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.notify import inbox, topics
+from hotline.notify import inbox
 from hotline.notify.models import Template
 from hotline.notify.schemas import Preview, TemplateIn, TemplateOut
 

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from hotline.core.events import Event
-from hotline.notify.topics import register_topic
+from hotline.core.topics import register_topic
 
 Occasion = Literal["received", "assigned", "signed", "paid", "departure", "return", "closed", "void"]
 

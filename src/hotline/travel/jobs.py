@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
-from hotline.notify.topics import register_source
+from hotline.core.topics import register_source
 from hotline.travel import messages, workflow
 from hotline.travel.events import Occasion, OrderNotice
 from hotline.travel.models import Order

@@ -1,10 +1,11 @@
-"""What messages can be about, registered by the domains that own the facts.
+"""What messages can be about, registered by the domains that own the facts, read by notify.
 
 A **topic** is a durable event class whose fields are the variables its templates may use
 (`{{guest_name}}`, `{{hotel}}` …); each field's first example is the preview's sample. A
 **source** yields notices of a topic for a calendar day — the reservations arriving that day,
 the customers born on it — for rules on a schedule ("17:00 the day before arrival"). Domains
-register both at import; notify imports no domain.
+register both at import; the registry lives in core so that a domain need not import notify to
+say what can be told of it (notify is above the domains whose customers it writes to).
 """
 
 from __future__ import annotations
