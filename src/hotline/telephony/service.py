@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.admin.models import User
+from hotline.admin import directory
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
@@ -74,7 +74,7 @@ async def _extension(session: AsyncSession, extension_id: int) -> Extension:
 async def _check_user(session: AsyncSession, user_id: int | None, extension_id: int | None) -> None:
     if user_id is None:
         return
-    if await session.get(User, user_id) is None:
+    if await directory.person(session, user_id) is None:
         raise InvalidInput(f"User {user_id} does not exist", field="body.user_id")
     owner = await session.scalar(select(Extension.id).where(Extension.user_id == user_id))
     if owner is not None and owner != extension_id:

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.core.context import Context
+from hotline.crm import directory as customers
 from hotline.crm import service as crm
-from hotline.crm.models import Customer
 from hotline.routing.models import ContactEvent
 from hotline.tickets import commands
 from hotline.tickets.models import IntakeCursor, Ticket
@@ -149,9 +149,7 @@ async def ticket_from_mail(ctx: Context, raw: bytes) -> bool:
     address; False if it was made already."""
     mail = parse_mail(raw)
     async with ctx.read() as session:
-        customer_id = await session.scalar(
-            select(Customer.id).where(Customer.email == mail.sender, Customer.anonymised.is_(False)).limit(1)
-        )
+        customer_id = await customers.id_by_email(session, mail.sender)
     text = f"{mail.subject} {mail.body}".lower()
     complaint = any(word in text for word in COMPLAINT_WORDS)
     data = TicketIn(
