@@ -34,13 +34,12 @@ from hotline.core.checkpoints import (
     CheckpointFile,
     Head,
     Problem,
-    TrailReport,
     registered_copies,
-    verify_trail,
 )
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.trail import TrailReport, verify_trail
 
 log = structlog.get_logger(__name__)
 
