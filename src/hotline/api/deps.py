@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline.admin.service import Authenticator
+from hotline.contact.node import CallRouter
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
@@ -27,7 +28,6 @@ from hotline.core.monitor import LoopLagMonitor
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
 from hotline.notify.outbox import Sender
-from hotline.routing.app import CallRouter
 from hotline.voice.sip.server import SipServer
 
 SESSION_COOKIE = "hotline_session"

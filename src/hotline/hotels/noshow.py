@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from hotline.contact import callbacks
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -23,7 +24,6 @@ from hotline.core.permissions import Permission
 from hotline.hotels import service
 from hotline.hotels.models import Hotel, RatePlan, Reservation, ReservationChange, RoomType
 from hotline.hotels.schemas import LateOutcomeIn, ReservationOut
-from hotline.routing import center
 
 
 async def sweep(ctx: Context, *, now: datetime | None = None) -> int:
@@ -53,8 +53,8 @@ async def sweep(ctx: Context, *, now: datetime | None = None) -> int:
                 reservation_id=row.id, at=now, before=row.status, after=row.status, note=late
             )
             tx.session.add(change)
-        made += await center.open_call_task(ctx, reservation.guest_phone, f"reservation:{reservation.number}",
-                                            "no_show", queue="hotel")  # fmt: skip
+        ref = f"reservation:{reservation.number}"
+        made += await callbacks.open_call_task(ctx, reservation.guest_phone, ref, "no_show", queue="hotel")
     return made
 
 
@@ -71,7 +71,7 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
     ref = f"reservation:{reservation.number}"
     if data.outcome == "cancelled":
         done = await service.transition(ctx, reservation_id, "cancel", note="guest cancelled when called")
-        await center.close_call_task(ctx, ref, "客人取消")
+        await callbacks.close_call_task(ctx, ref, "客人取消")
         return done
     async with ctx.write() as tx:
         row = await tx.session.get(Reservation, reservation_id, with_for_update=True)
@@ -99,5 +99,5 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
                                          after=row.status, note=note))  # fmt: skip
         await tx.session.flush()
         out = ReservationOut.model_validate(row)
-    await center.close_call_task(ctx, ref, note)
+    await callbacks.close_call_task(ctx, ref, note)
     return out

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.contact import callbacks
+from hotline.contact.calls import records as call_records
 from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
@@ -55,7 +57,6 @@ from hotline.hotels.schemas import (
     ReservationOut,
 )
 from hotline.notify import inbox
-from hotline.routing import center
 
 TIER_DISCOUNT = {"standard": Decimal("1.00"), "silver": Decimal("0.95"), "gold": Decimal("0.90"),
                  "platinum": Decimal("0.85")}  # fmt: skip
@@ -352,9 +353,9 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
         if booked.customer_id is not None:
             await _on_timeline(ctx, booked, booked.customer_id, hotel, room_type, "预订")
         if data.call_id:  # the call's story says what came of it
-            await center.note_on_call(ctx, data.call_id, "booked", f"预订 {booked.number} {hotel.name}")
+            await call_records.note_on_call(ctx, data.call_id, "booked", f"预订 {booked.number} {hotel.name}")
         if booked.status == "conflict":  # someone must call the guest with another offer
-            await center.open_call_task(ctx, booked.guest_phone, f"reservation:{booked.number}",
+            await callbacks.open_call_task(ctx, booked.guest_phone, f"reservation:{booked.number}",
                                         "paper_conflict", queue="hotel")  # fmt: skip
             async with ctx.write() as tx:
                 desk = await inbox.holders_of(tx.session, Permission.HOTELS_WRITE)
@@ -552,7 +553,7 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         await tx.session.flush()
         done = ReservationOut.model_validate(reservation)
     if before == "conflict":
-        await center.close_call_task(ctx, f"reservation:{done.number}", f"{action}: {note}"[:300])
+        await callbacks.close_call_task(ctx, f"reservation:{done.number}", f"{action}: {note}"[:300])
     steps = {"cancel": "取消", "check_in": "入住", "check_out": "离店", "no_show": "未到店"}
     if done.customer_id is not None and action in steps:
         await _on_timeline(ctx, done, done.customer_id, hotel, room_type, steps[action])
@@ -636,7 +637,7 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
         await tx.session.flush()
         changed = ReservationOut.model_validate(reservation)
     if status == "conflict":
-        await center.close_call_task(ctx, f"reservation:{changed.number}", note)
+        await callbacks.close_call_task(ctx, f"reservation:{changed.number}", note)
     return changed
 
 

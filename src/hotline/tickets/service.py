@@ -21,6 +21,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import User
+from hotline.contact import callbacks
+from hotline.contact.agents import service as contact_agents
+from hotline.contact.calls import records as call_records
 from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
@@ -30,8 +33,6 @@ from hotline.core.permissions import Permission
 from hotline.crm import timeline
 from hotline.crm.models import Customer, CustomerPhone
 from hotline.notify import inbox
-from hotline.routing import center
-from hotline.routing.models import ContactEvent
 from hotline.tickets import fields as custom_fields
 from hotline.tickets import sla, state
 from hotline.tickets.errors import (
@@ -154,15 +155,8 @@ async def present(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
     active = set(
         (await session.scalars(select(User.id).where(User.id.in_(ids), User.is_active.is_(True)))).all()
     )
-    last = (
-        select(func.max(ContactEvent.id))
-        .where(ContactEvent.kind == "agent", ContactEvent.agent_id.in_(ids))
-        .group_by(ContactEvent.agent_id)
-    )
-    away = set((await session.scalars(
-        select(ContactEvent.agent_id).where(ContactEvent.id.in_(last), ContactEvent.state == "logged_out")
-    )).all())  # fmt: skip
-    return active - {a for a in away if a is not None}
+    away = await contact_agents.logged_out(session, ids)
+    return active - away
 
 
 async def members(session: AsyncSession, unit_id: int) -> list[int]:
@@ -380,7 +374,9 @@ async def create(ctx: Context, data: TicketIn, *, now: datetime | None = None, s
         created = _out(ctx, ticket, names)
     await _after(ctx, created, "受理")
     if data.call_id:
-        await center.note_on_call(ctx, data.call_id, "ticket", f"工单 {created.number} {created.type_name}")
+        await call_records.note_on_call(
+            ctx, data.call_id, "ticket", f"工单 {created.number} {created.type_name}"
+        )
     return created
 
 
@@ -531,12 +527,12 @@ async def transition(
     system = ctx.as_actor(Actor.system("tickets"))
     if data.action == "close" and kind.kind == "emergency" and moved.phone:
         # after-care (S5): someone calls the rescued customer back
-        await center.open_call_task(
+        await callbacks.open_call_task(
             system, ticket.phone, f"ticket:{moved.number}", "aftercare", queue="emergency"
         )
     if data.action == "audit" and kind.kind == "complaint" and moved.phone and ticket.told_at is None:
         # the audited result is the customer's to hear (S3): a call for an agent, unless told by SMS first
-        await center.open_call_task(system, ticket.phone, _result_call(moved.number), "tell_result")
+        await callbacks.open_call_task(system, ticket.phone, _result_call(moved.number), "tell_result")
     return moved
 
 
@@ -703,7 +699,7 @@ async def tell_result(ctx: Context, ticket_id: int, channel: str, note: str = ""
         if channel == "sms":
             tx.publish(await _notice(tx.session, ticket, kind, "result", unit_name))
         told = _out(ctx, ticket, await _names(tx.session, [ticket]))
-    await center.close_call_task(ctx, _result_call(told.number), said)  # the agents' call is done
+    await callbacks.close_call_task(ctx, _result_call(told.number), said)  # the agents' call is done
     return told
 
 

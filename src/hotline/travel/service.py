@@ -20,6 +20,8 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import User
+from hotline.contact import callbacks
+from hotline.contact.calls import records as call_records
 from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context, Tx
@@ -29,7 +31,6 @@ from hotline.core.permissions import Permission, Role
 from hotline.crm import timeline, verification
 from hotline.crm.models import Customer
 from hotline.notify import inbox
-from hotline.routing import center
 from hotline.travel import catalogue
 from hotline.travel.catalogue import today
 from hotline.travel.errors import (
@@ -462,7 +463,7 @@ async def create(ctx: Context, data: OrderIn) -> OrderDetail:
         tx.publish(await notice(tx.session, order, "received"))
         order_id = order.id
     if data.call_id:
-        await center.note_on_call(ctx, data.call_id, "order", f"旅游订单 {order.number}")
+        await call_records.note_on_call(ctx, data.call_id, "order", f"旅游订单 {order.number}")
     return await _finish(ctx, order_id, "创建")
 
 
@@ -860,7 +861,7 @@ async def close(ctx: Context, order_id: int, data: CloseIn) -> OrderDetail:
         await _tell_staff(tx, [order.planner_id, order.creator_id], order, "订单已回访关闭", data.summary)
         tx.publish(await notice(tx.session, order, "closed"))
         number = order.number
-    await center.close_call_task(ctx, f"order:{number}", data.summary[:300])
+    await callbacks.close_call_task(ctx, f"order:{number}", data.summary[:300])
     return await _finish(ctx, order_id, "回访关闭")
 
 
@@ -887,7 +888,7 @@ async def void(ctx: Context, order_id: int, data: VoidIn) -> OrderDetail:
         _record(tx, order, ctx.actor.user_id, "void", before, data.reason)
         await _tell_staff(tx, [order.creator_id, order.assigner_id], order, "订单已作废", data.reason)
         number = order.number
-    await center.close_call_task(ctx, f"order:{number}", f"作废：{data.reason}"[:300])
+    await callbacks.close_call_task(ctx, f"order:{number}", f"作废：{data.reason}"[:300])
     return await _finish(ctx, order_id, "作废")
 
 
@@ -921,5 +922,5 @@ async def return_visits(ctx: Context, *, now: datetime | None = None) -> int:
                               f"{order.contact_name} {order.returns_on:%m月%d日}返回，请回访并关闭订单")  # fmt: skip # noqa: E501
             phone, number = order.contact_phone, order.number
         made += 1
-        await center.open_call_task(system, phone, f"order:{number}", "return_visit", queue="travel")
+        await callbacks.open_call_task(system, phone, f"order:{number}", "return_visit", queue="travel")
     return made
