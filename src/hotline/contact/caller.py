@@ -30,8 +30,12 @@ async def identify(ctx: Context, number: str) -> tuple[dict[str, Any], str]:
     if found.caller_class == "known":
         customer = found.customers[0]
         about = {"name": customer.name, "title": customer.title, "member_number": customer.member_number}
-        variables |= {"customer_id": customer.id, "last_agent": found.last_agent_id, "customer": about,
-                      "tier": customer.tier}  # fmt: skip
+        variables |= {
+            "customer_id": customer.id,
+            "last_agent": found.last_agent_id,
+            "customer": about,
+            "tier": customer.tier,
+        }
     return variables, found.caller_class
 
 

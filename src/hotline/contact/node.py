@@ -163,14 +163,22 @@ class CallRouter:
         call = self._calls.get(call_id) or {}
         variables = call.get("variables", {})
         return CallOffered(
-            audience=[agent_id], call_id=call_id, queue=queue,
+            audience=[agent_id],
+            call_id=call_id,
+            queue=queue,
             caller=call.get("caller", ""),
             caller_class=variables.get("caller_class", "unknown"),
-            customer={**variables["customer"], "id": variables.get("customer_id"),
-                      "tier": variables.get("tier", "")} if variables.get("customer") else None,
-            path=list(call.get("path", [])), waited=round(time.time() - call.get("arrived", time.time()), 1),
+            customer={
+                **variables["customer"],
+                "id": variables.get("customer_id"),
+                "tier": variables.get("tier", ""),
+            }
+            if variables.get("customer")
+            else None,
+            path=list(call.get("path", [])),
+            waited=round(time.time() - call.get("arrived", time.time()), 1),
             reason=reason,
-        )  # fmt: skip
+        )
 
     def call_of(self, agent_id: int) -> LiveCall | None:
         """The call this agent is responsible for now, if any."""
@@ -215,16 +223,31 @@ class CallRouter:
         """The post-call survey's score, kept with the call and the agent who took it (T8)."""
         agent = variables.get("agent") or {}
         self.journal(
-            CallEvent(asyncio.get_running_loop().time(), leg_id, "survey", "", agent.get("user_id"),
-                      "" if score is None else str(score))
-        )  # fmt: skip
+            CallEvent(
+                asyncio.get_running_loop().time(),
+                leg_id,
+                "survey",
+                "",
+                agent.get("user_id"),
+                "" if score is None else str(score),
+            )
+        )
 
     def _logged(self, leg: Leg, event: str, detail: str, audit: bool) -> None:
         """A flow's `log` node: a line in the call's event log, and with `audit` an audit entry."""
         self.journal.call(leg.id, event, queue=leg.entry, detail=detail)
         if audit:
-            self.spawn(audit_flow_event(self.ctx, leg.id, event, flow=leg.entry, caller=leg.caller,
-                                        number=leg.number, detail=detail))  # fmt: skip
+            self.spawn(
+                audit_flow_event(
+                    self.ctx,
+                    leg.id,
+                    event,
+                    flow=leg.entry,
+                    caller=leg.caller,
+                    number=leg.number,
+                    detail=detail,
+                )
+            )
 
     def _visited(self, flow: str, node: str, leg_id: str) -> None:
         self.journal.call(leg_id, "ivr", queue=flow, detail=node)
@@ -254,10 +277,15 @@ class CallRouter:
                 await self._fallback(leg)
                 return
             services = FlowServices(
-                voice=self.speech, transfers=QueueTransfers(self, self.runner, direct, self.speech),
-                lookups=self.lookups, visited=self._visited, surveyed=self._surveyed,
-                record_to=self.record_to, voicemail=self._voicemail, logged=self._logged,
-            )  # fmt: skip
+                voice=self.speech,
+                transfers=QueueTransfers(self, self.runner, direct, self.speech),
+                lookups=self.lookups,
+                visited=self._visited,
+                surveyed=self._surveyed,
+                record_to=self.record_to,
+                voicemail=self._voicemail,
+                logged=self._logged,
+            )
             await run_flow(flow, leg, services, variables=await self._identify(leg))
         finally:  # also when the caller hung up and the flow was cancelled
             run = leg.variables.get("flow_run")

@@ -48,12 +48,18 @@ async def queue_figures(ctx: Context, *, hours: float = 24.0) -> list[QueueFigur
         m = compute(events, service_seconds=threshold[queue])
         out.append(
             QueueFigures(
-                queue=queue, offered=m.offered, answered=m.answered, abandoned=m.abandoned,
-                short_abandoned=m.short_abandoned, callbacks=m.callbacks, service_level=m.service_level,
-                abandon_rate=m.abandon_rate, average_speed_of_answer=m.average_speed_of_answer,
+                queue=queue,
+                offered=m.offered,
+                answered=m.answered,
+                abandoned=m.abandoned,
+                short_abandoned=m.short_abandoned,
+                callbacks=m.callbacks,
+                service_level=m.service_level,
+                abandon_rate=m.abandon_rate,
+                average_speed_of_answer=m.average_speed_of_answer,
                 average_handle_time=m.average_handle_time,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -84,9 +90,15 @@ async def wallboard(ctx: Context, node: LocalNode | None) -> Wallboard:
             serves = skill in agent.skills if skill else True  # and logged into it, when they chose queues
             if serves and (name in agent.queues or (not agent.queues and agent.state != "logged_out")):
                 states[agent.state] += 1
-        board.append(WallboardQueue(
-            queue=name, title=title, waiting=len(callers),
-            longest_wait=round(max((now - w.entered_at for w in callers), default=0.0), 1),
-            callbacks_waiting=len(mine) - len(callers), agents=dict(states), today=figures.get(name),
-        ))  # fmt: skip
+        board.append(
+            WallboardQueue(
+                queue=name,
+                title=title,
+                waiting=len(callers),
+                longest_wait=round(max((now - w.entered_at for w in callers), default=0.0), 1),
+                callbacks_waiting=len(mine) - len(callers),
+                agents=dict(states),
+                today=figures.get(name),
+            )
+        )
     return Wallboard(queues=board, agents=agents)

@@ -131,16 +131,21 @@ async def agents(ctx: Context, node: LocalNode | None, user_id: int | None = Non
         state = runner.presence.agent(person.id) if runner is not None else Presence(person.id)
         out.append(
             AgentOut(
-                user_id=person.id, username=person.username, display_name=person.display_name,
-                work_number=person.work_number, extension=number,
+                user_id=person.id,
+                username=person.username,
+                display_name=person.display_name,
+                work_number=person.work_number,
+                extension=number,
                 phone_registered=bool(number and voice is not None and voice.reachable(number)),
                 skills=dict(profile.skills) if profile else {},
                 wrap_seconds=profile.wrap_seconds if profile else None,
-                state=state.state.value, reason=state.reason,
+                state=state.state.value,
+                reason=state.reason,
                 seconds_in_state=round(now - state.since, 1) if state.since else 0.0,
-                call_id=state.call_id, queues=sorted(state.queues),
+                call_id=state.call_id,
+                queues=sorted(state.queues),
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -180,8 +185,13 @@ async def set_agent_state(
             runner.agent(agent_id, "not_ready", reason=reason or "not ready")
     if not own:
         async with ctx.write() as tx:
-            tx.audit("agent.state_changed", "user", agent_id, before={"state": current.state.value},
-                     after={"state": data.state, "reason": reason})  # fmt: skip
+            tx.audit(
+                "agent.state_changed",
+                "user",
+                agent_id,
+                before={"state": current.state.value},
+                after={"state": data.state, "reason": reason},
+            )
     return await _agent(ctx, node, agent_id)
 
 

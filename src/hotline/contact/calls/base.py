@@ -129,11 +129,17 @@ class CallBase:
         customer = self.variables.get("customer_id")
         other = self.caller.number if self.outbound else self.caller.caller
         return LiveCallOut(
-            call_id=self.call_id, direction="outbound" if self.outbound else "inbound", mode=self.mode.value,
-            muted=self.muted, caller=other,
-            customer_id=customer if isinstance(customer, int) else None, queue=self.queue,
-            agent_id=self.agent_id, since=datetime.fromtimestamp(self.since, UTC), consult=consult,
-        )  # fmt: skip
+            call_id=self.call_id,
+            direction="outbound" if self.outbound else "inbound",
+            mode=self.mode.value,
+            muted=self.muted,
+            caller=other,
+            customer_id=customer if isinstance(customer, int) else None,
+            queue=self.queue,
+            agent_id=self.agent_id,
+            since=datetime.fromtimestamp(self.since, UTC),
+            consult=consult,
+        )
 
     def _tell(self, note: str = "", *, ended_for: list[int] | None = None) -> None:
         """Push the call's state to the agents on it (and `None` to those who just left it)."""

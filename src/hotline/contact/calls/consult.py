@@ -119,8 +119,9 @@ class Consulting(CallBase):
                 return None
             self._pop(seat.agent_id, reason)
         try:
-            leg = await control.originate(seat.extension if seat else target, caller=self.caller.caller,
-                                          ring_for=RING_SECONDS)  # fmt: skip
+            leg = await control.originate(
+                seat.extension if seat else target, caller=self.caller.caller, ring_for=RING_SECONDS
+            )
         except (OriginateFailed, asyncio.CancelledError) as exc:
             if seat is not None:
                 why = exc.reason.value if isinstance(exc, OriginateFailed) else "cancelled"
@@ -147,10 +148,14 @@ class Consulting(CallBase):
         self.queue = queue
         self._move("requeue")
         self._log("requeued", queue)
-        waiting = asyncio.ensure_future(runner.wait_for_agent(
-            self.caller, queue, priority=int(self.variables.get("priority") or 0),
-            customer=self.variables.get("customer_id"),
-        ))  # fmt: skip
+        waiting = asyncio.ensure_future(
+            runner.wait_for_agent(
+                self.caller,
+                queue,
+                priority=int(self.variables.get("priority") or 0),
+                customer=self.variables.get("customer_id"),
+            )
+        )
         hold = asyncio.ensure_future(self.host.hold_caller(self.caller, queue, self.variables))
         try:
             answered = await waiting

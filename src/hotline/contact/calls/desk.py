@@ -214,10 +214,18 @@ def _logged_state(lines: list[ContactEvent], call_id: str, me: int) -> State | N
 
 
 async def _call_out(
-    ctx: Context, node: LocalNode | None, call_id: str, lines: list[ContactEvent], row: DeskCall | None,
-    state: State, wrapped: bool, *, required: set[str], owed: str | None,
+    ctx: Context,
+    node: LocalNode | None,
+    call_id: str,
+    lines: list[ContactEvent],
+    row: DeskCall | None,
+    state: State,
+    wrapped: bool,
+    *,
+    required: set[str],
+    owed: str | None,
     seen: dict[str, DeskCustomer | None],
-) -> DeskCallOut:  # fmt: skip
+) -> DeskCallOut:
     me = ctx.actor.user_id
     offer = [r for r in lines if r.kind == "offered" and r.agent_id == me][-1]
     facts = node.in_progress(call_id) if node is not None else {}
@@ -232,22 +240,31 @@ async def _call_out(
         caller_class = "unknown"
     customer = await _customer(ctx, row, variables, number, caller_class, seen)
     return DeskCallOut(
-        call_id=call_id, state=state, queue=offer.queue,
+        call_id=call_id,
+        state=state,
+        queue=offer.queue,
         caller=number,  # masked when serialized (privacy.Phone)
-        caller_class=cast(CallerClass, caller_class), customer=customer,
+        caller_class=cast(CallerClass, caller_class),
+        customer=customer,
         path=[r.detail for r in lines if r.kind == "ivr" and r.call_id == call_id],
         waited=round(max(0.0, (offer.at - arrived.at).total_seconds()), 1) if arrived else 0.0,
-        reason=offer.detail, offered_at=offer.at,
-        stage=row.stage if row is not None else 0, registered=row is not None and row.registered,
+        reason=offer.detail,
+        offered_at=offer.at,
+        stage=row.stage if row is not None else 0,
+        registered=row is not None and row.registered,
         wrapped=wrapped,
         wrap_required=not wrapped and offer.queue in required and (state != "ended" or call_id == owed),
-    )  # fmt: skip
+    )
 
 
 async def _customer(
-    ctx: Context, row: DeskCall | None, variables: dict[str, Any], number: str, caller_class: str,
+    ctx: Context,
+    row: DeskCall | None,
+    variables: dict[str, Any],
+    number: str,
+    caller_class: str,
     seen: dict[str, DeskCustomer | None],
-) -> DeskCustomer | None:  # fmt: skip
+) -> DeskCustomer | None:
     """Whom the pop shows: the customer the agent found or filed, else the one the call was
     identified as (on the node while the call lasts, else again from the number)."""
     if not ctx.actor.can(Permission.CUSTOMERS_READ):
@@ -257,15 +274,22 @@ async def _customer(
             found = await crm.get(ctx, row.customer_id)
         except NotFound:  # merged or anonymised since
             return None
-        return DeskCustomer(id=found.id, name=found.name, title=found.title,
-                            member_number=found.member_number, tier=found.tier)  # fmt: skip
+        return DeskCustomer(
+            id=found.id,
+            name=found.name,
+            title=found.title,
+            member_number=found.member_number,
+            tier=found.tier,
+        )
     about = variables.get("customer")
     if isinstance(about, dict):
         return DeskCustomer(
-            id=variables.get("customer_id"), name=str(about.get("name", "")),
-            title=str(about.get("title", "")), member_number=str(about.get("member_number", "")),
+            id=variables.get("customer_id"),
+            name=str(about.get("name", "")),
+            title=str(about.get("title", "")),
+            member_number=str(about.get("member_number", "")),
             tier=str(variables.get("tier", "")),
-        )  # fmt: skip
+        )
     if caller_class != "known" or not number:
         return None
     if number not in seen:  # a customer who called several times is looked up once

@@ -31,8 +31,12 @@ class CallOut:
         holds what the desktop pop needs while the call lasts."""
         host, control, runner = self.host, self.host.voice, self.host.runner
         assert control is not None and runner is not None  # noqa: S101 - dial() checked
-        self.facts[call_id] = {"caller": number, "arrived": time.time(), "path": [],
-                                "variables": {"customer_id": customer_id} if customer_id else {}}  # fmt: skip
+        self.facts[call_id] = {
+            "caller": number,
+            "arrived": time.time(),
+            "path": [],
+            "variables": {"customer_id": customer_id} if customer_id else {},
+        }
         agent_leg: Leg | None = None
         customer_leg: Leg | None = None
         outcome = "answered"
@@ -65,10 +69,15 @@ class CallOut:
             host.journal.call(call_id, "answered", agent_id=seat.agent_id)
             customer_leg = dialling.result()
             call = LiveCall(
-                host, call_id=call_id, caller=customer_leg,
-                partner=agent_leg, seat=seat, queue="", outbound=True,
+                host,
+                call_id=call_id,
+                caller=customer_leg,
+                partner=agent_leg,
+                seat=seat,
+                queue="",
+                outbound=True,
                 variables={"customer_id": customer_id} if customer_id else {},
-            )  # fmt: skip
+            )
             await call.run()
         finally:
             self.facts.pop(call_id, None)

@@ -79,8 +79,11 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
         survey = next((e for e in call if e.kind == "survey"), None)
         out.append(
             CallSummary(
-                call_id=first.call_id or "", arrived_at=first.at,
-                caller=caller, number=number, flow=first.queue,
+                call_id=first.call_id or "",
+                arrived_at=first.at,
+                caller=caller,
+                number=number,
+                flow=first.queue,
                 path=[e.detail for e in call if e.kind == "ivr"],
                 queue=(queued.queue if queued else ""),
                 agent_id=answered.agent_id if answered else None,
@@ -91,7 +94,7 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
                 recorded=any(e.kind == "recorded" for e in call),
                 survey=int(survey.detail) if survey is not None and survey.detail.isdigit() else None,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -130,8 +133,11 @@ async def caller_of(ctx: Context, node: LocalNode | None, call_id: str) -> str:
 async def note_on_call(ctx: Context, call_id: str, kind: str, detail: str) -> None:
     """Another domain's line in a call's log: what came of the call (a booking made on it)."""
     async with ctx.write() as tx:
-        tx.session.add(ContactEvent(at=utcnow(), kind=kind, call_id=call_id, agent_id=ctx.actor.user_id,
-                                    detail=detail[:400]))  # fmt: skip
+        tx.session.add(
+            ContactEvent(
+                at=utcnow(), kind=kind, call_id=call_id, agent_id=ctx.actor.user_id, detail=detail[:400]
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -154,16 +160,30 @@ class Voicemail:
 async def voicemails(ctx: Context, *, after: int = 0, limit: int = 200) -> list[Voicemail]:
     """Voicemail left since the log line `after`, oldest first (voicemail → ticket reads these)."""
     async with ctx.read() as session:
-        rows = list((await session.scalars(
-            select(ContactEvent).where(ContactEvent.kind == "voicemail", ContactEvent.id > after)
-            .order_by(ContactEvent.id).limit(limit)
-        )).all())  # fmt: skip
+        rows = list(
+            (
+                await session.scalars(
+                    select(ContactEvent)
+                    .where(ContactEvent.kind == "voicemail", ContactEvent.id > after)
+                    .order_by(ContactEvent.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
         calls = {row.call_id for row in rows if row.call_id}
-        lines = list((await session.scalars(
-            select(ContactEvent)
-            .where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))
-            .order_by(ContactEvent.id)
-        )).all()) if calls else []  # fmt: skip
+        lines = (
+            list(
+                (
+                    await session.scalars(
+                        select(ContactEvent)
+                        .where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))
+                        .order_by(ContactEvent.id)
+                    )
+                ).all()
+            )
+            if calls
+            else []
+        )
     out = []
     for row in rows:
         call = [line for line in lines if line.call_id == row.call_id]

@@ -63,20 +63,39 @@ async def wrap_up(ctx: Context, node: LocalNode | None, call_id: str, data: Wrap
         await desk.claim_wrap_up(tx, call_id, me or 0)  # once, even when two tabs send it together
         tx.audit("call.wrapped_up", "call", call_id, after={"disposition": data.disposition})
         tx.publish(CallWrapped(audience=[me] if me else [], call_id=call_id, disposition=data.disposition))
-        tx.session.add(ContactEvent(at=utcnow(), kind="wrapped", call_id=call_id, agent_id=me,
-                                    queue=answered.queue, detail=f"{label}: {data.note}"[:400]))  # fmt: skip
+        tx.session.add(
+            ContactEvent(
+                at=utcnow(),
+                kind="wrapped",
+                call_id=call_id,
+                agent_id=me,
+                queue=answered.queue,
+                detail=f"{label}: {data.note}"[:400],
+            )
+        )
         where = f"/customers/{data.customer_id}" if data.customer_id is not None else "/calls"
-        await inbox.mention(tx, data.note, author=me, link=where, readers=Permission.CUSTOMERS_READ,
-                            title=f"{ctx.actor.display_name} 在通话小结（{label}）中提到您")  # fmt: skip
+        await inbox.mention(
+            tx,
+            data.note,
+            author=me,
+            link=where,
+            readers=Permission.CUSTOMERS_READ,
+            title=f"{ctx.actor.display_name} 在通话小结（{label}）中提到您",
+        )
     if data.disposition == "callback":  # the caller is to be rung back: a task with their number
         number = await caller_of(ctx, node, call_id)
         await callbacks.open_call_task(ctx, number, f"call:{call_id}", "agent_callback", queue=answered.queue)
     if data.customer_id is not None:
         detail = f"{label} · {data.note}" if data.note else label
         await timeline.add(
-            ctx.as_actor(Actor.system("routing")), data.customer_id, "call", f"话后小结：{label}",
-            ref=f"call:{call_id}:wrap", detail=detail, by=me,
-        )  # fmt: skip
+            ctx.as_actor(Actor.system("routing")),
+            data.customer_id,
+            "call",
+            f"话后小结：{label}",
+            ref=f"call:{call_id}:wrap",
+            detail=detail,
+            by=me,
+        )
     ready = False
     runner = node.runner if node is not None else None
     if runner is not None and me is not None and me in runner.seats:

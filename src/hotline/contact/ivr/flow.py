@@ -215,8 +215,11 @@ def _template_problems(text: str | None) -> list[str]:
     """`{name}`, `{order.status}` or `{member_number|digits}` (also `|money`, `|date`)."""
     if not text:
         return []
-    return [f"{{{name}}} is not a variable (name, a.b, name|digits)" for name in _BRACES.findall(text)
-            if not _FIELD.match(name)]  # fmt: skip
+    return [
+        f"{{{name}}} is not a variable (name, a.b, name|digits)"
+        for name in _BRACES.findall(text)
+        if not _FIELD.match(name)
+    ]
 
 
 def parse(data: object, *, functions: frozenset[str] | None = None) -> tuple[Flow | None, list[FlowProblem]]:

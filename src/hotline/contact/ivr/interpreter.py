@@ -168,9 +168,11 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
         case CollectNode():
             await _say(leg, services, node.say, run)
             digits = await leg.collect(
-                max_digits=node.max_digits, terminator=node.terminator,
-                first_timeout=node.first_timeout, next_timeout=node.next_timeout,
-            )  # fmt: skip
+                max_digits=node.max_digits,
+                terminator=node.terminator,
+                first_timeout=node.first_timeout,
+                next_timeout=node.next_timeout,
+            )
             run.variables[node.variable] = digits
             return node.next if digits else node.on_empty
         case LookupNode():

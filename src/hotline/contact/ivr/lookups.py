@@ -39,6 +39,8 @@ async def audit_flow_event(
     in one call, a wrong second factor …), with the calling number, for whoever reviews misuse."""
     async with ctx.write() as tx:
         tx.audit(
-            f"ivr.{event}", "call", call_id,
+            f"ivr.{event}",
+            "call",
+            call_id,
             after={"flow": flow, "caller": caller, "number": number, "detail": detail},
-        )  # fmt: skip
+        )

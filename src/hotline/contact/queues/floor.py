@@ -105,9 +105,14 @@ class Floor:
             self.sink(event)
 
     def _call(
-        self, call_id: str, kind: str, queue: str = "", agent_id: int | None = None, detail: str = "",
+        self,
+        call_id: str,
+        kind: str,
+        queue: str = "",
+        agent_id: int | None = None,
+        detail: str = "",
         caller: str = "",
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._log(CallEvent(self._now(), call_id, kind, queue, agent_id, detail, caller))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:

@@ -26,9 +26,12 @@ def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
     ctx.require(Permission.ROUTING_READ)
     try:
         needed = erlang.agents_needed(
-            data.calls_per_hour, data.handle_seconds, service_level=data.service_level,
-            target_seconds=data.target_seconds, patience_seconds=data.patience_seconds,
-        )  # fmt: skip
+            data.calls_per_hour,
+            data.handle_seconds,
+            service_level=data.service_level,
+            target_seconds=data.target_seconds,
+            patience_seconds=data.patience_seconds,
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc), field="body.calls_per_hour") from exc
     rows = []

@@ -30,10 +30,13 @@ class QueueTransfers:
         variables = run.variables
         waiting = asyncio.ensure_future(
             self.runner.wait_for_agent(
-                leg, node.target, priority=int(variables.get("priority") or 0),
-                last_agent=variables.get("last_agent"), customer=variables.get("customer_id"),
+                leg,
+                node.target,
+                priority=int(variables.get("priority") or 0),
+                last_agent=variables.get("last_agent"),
+                customer=variables.get("customer_id"),
             )
-        )  # fmt: skip
+        )
         hold = asyncio.ensure_future(self.host.hold_caller(leg, node.target, variables))
         try:
             answered = await waiting
@@ -51,17 +54,24 @@ class QueueTransfers:
     ) -> None:
         seat = answered.seat
         variables["agent"] = {
-            "user_id": seat.agent_id, "extension": seat.extension,
-            "work_number": seat.work_number, "name": seat.name,
-        }  # fmt: skip
+            "user_id": seat.agent_id,
+            "extension": seat.extension,
+            "work_number": seat.work_number,
+            "name": seat.name,
+        }
         variables["routing_reason"] = answered.decision.reason
         if isinstance(run := leg.variables.get("flow_run"), FlowRun):
             run.outcome = f"transferred:queue:{answered.queue}"
         if isinstance(customer_id := variables.get("customer_id"), int):  # the next call prefers this agent
             self.host.spawn(crm.served_by(self.host.ctx, customer_id, seat.agent_id))
         call = LiveCall(
-            self.host, call_id=leg.id, caller=leg, partner=answered.agent_leg, seat=seat,
-            queue=answered.queue, variables=variables,
-        )  # fmt: skip
+            self.host,
+            call_id=leg.id,
+            caller=leg,
+            partner=answered.agent_leg,
+            seat=seat,
+            queue=answered.queue,
+            variables=variables,
+        )
         greeting = await self.speech.audio(announce, variables) if announce is not None else None
         await call.run(announce=greeting)
