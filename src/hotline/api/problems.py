@@ -178,3 +178,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem_doc("Invalid input; `errors` names each field"),
     429: _problem_doc("Too many attempts; see `retry_after`"),
 }
+COMPUTED: dict[int | str, dict[str, Any]] = {
+    503: _problem_doc(
+        "The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), "
+        "or too many wait for a worker (`compute-busy`, see `retry_after`)"
+    ),
+}
+"""For routes whose work runs in the compute pool (core/compute.py)."""

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hotline.api.deps import IdPath, app_state, requires
+from hotline.api.problems import COMPUTED
 from hotline.contact import callbacks as callback_tasks
 from hotline.contact import wallboard as floor
 from hotline.contact.agents import service as agents
@@ -105,10 +106,10 @@ async def visits(name: NamePath, request: Request, ctx: READ) -> list[VisitCount
     return await versions.visit_counts(ctx, app_state(request).router, name)
 
 
-@router.post("/staffing")
+@router.post("/staffing", responses=COMPUTED)
 async def staffing(body: StaffingIn, ctx: READ) -> StaffingOut:
     """Agents needed for a service level: Erlang C, or Erlang A when callers' patience is given."""
-    return erlang_staffing.staffing(ctx, body)
+    return await erlang_staffing.staffing(ctx, body)
 
 
 QueuePath = Annotated[QueueName, Path()]

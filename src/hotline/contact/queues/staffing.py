@@ -21,9 +21,14 @@ from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 
 
-def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
+async def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
     """How many agents a queue needs for a service level (R6), with the figures around it."""
     ctx.require(Permission.ROUTING_READ)
+    return await ctx.compute(staffing_table, data)
+
+
+def staffing_table(data: StaffingIn) -> StaffingOut:
+    """The answer and a few staffing levels around it (runs in the compute pool)."""
     try:
         needed = erlang.agents_needed(
             data.calls_per_hour,
@@ -32,8 +37,8 @@ def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
             target_seconds=data.target_seconds,
             patience_seconds=data.patience_seconds,
         )
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="body.calls_per_hour") from exc
+    except erlang.OutOfRange as exc:
+        raise InvalidInput(str(exc), field=f"body.{exc.argument}") from exc
     rows = []
     for agents in range(max(1, needed.agents - 2), needed.agents + 4):
         figures = (
