@@ -67,10 +67,10 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
     Domain(
-        "routing",
-        models=("hotline.routing.models",),
-        api="hotline.routing.api",
-        revealable=("hotline.routing.center:REVEALABLE",),
+        "contact",
+        models=("hotline.contact.models",),
+        api="hotline.contact.api",
+        revealable=("hotline.contact.callbacks:REVEALABLE",),
     ),
     Domain(
         "crm",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from hotline.core.audit import AuditEntry
@@ -125,14 +129,25 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "Hotline"
 
 
-async def test_a_blocked_event_loop_shows_in_the_metrics(client: httpx.AsyncClient, app: object) -> None:
-    import asyncio
-    import time
+def hold_the_loop(seconds: float) -> None:
+    """What a handler doing CPU work on the event loop would do (for `seconds` of CPU time, however
+    busy the machine)."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
 
+
+@pytest.mark.blocks_the_loop  # on purpose: the monitor must see it and name the code
+async def test_a_blocked_event_loop_is_measured_and_logged_with_the_code_that_held_it(
+    client: httpx.AsyncClient, app: object
+) -> None:
     monitor = app.state.hotline.monitor  # type: ignore[attr-defined]
-    await asyncio.sleep(monitor.interval * 1.5)  # let the sampler take a normal reading first
-    time.sleep(0.6)  # noqa: ASYNC251 - a handler that blocks the loop, as a bug would
-    await asyncio.sleep(monitor.interval * 1.5)
-    assert monitor.worst >= 0.6 - monitor.interval
+    await asyncio.sleep(monitor.interval * 3)  # let the heartbeat take normal readings first
+    hold_the_loop(0.6)
+    await asyncio.sleep(monitor.interval * 3)
+    stall = monitor.stalls[-1]
+    assert monitor.worst >= stall.lag >= 0.6 - monitor.interval and stall.ran >= 0.6
+    assert "in hold_the_loop" in stall.stack and "test_bad_input.py" in stall.stack
     metrics = (await client.get("/metrics")).text
     assert "hotline_event_loop_lag_seconds_bucket" in metrics
+    assert "hotline_event_loop_stalls_total" in metrics

@@ -323,7 +323,7 @@ async def test_the_ivr_order_enquiry_reads_the_members_coming_stay(seeded: Conte
     """Seed 000's 查询订单 on the hotel line: the flow's lookup finds 张伟's coming stay (hotel,
     arrival, status as said) when he calls from his number; an unknown member number, no number,
     or a caller not verified for the member (seed 004) finds nothing."""
-    from hotline.routing.app import domain_lookups
+    from hotline.contact.ivr.lookups import domain_lookups
 
     lookups = domain_lookups(seeded)
     his = {"member_number": "88000001", "caller": "13800138000"}

@@ -13828,6 +13828,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_queues_api_routing_queues_get: {
@@ -17140,6 +17150,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     import_file_api_customers_import_post: {
@@ -17239,6 +17259,16 @@ export interface operations {
             };
             /** @description Too many attempts; see `retry_after` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -31788,6 +31818,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     itinerary_api_travel_orders__order_id__itinerary_pdf_get: {
@@ -31883,6 +31923,16 @@ export interface operations {
             };
             /** @description Too many attempts; see `retry_after` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -496,6 +496,8 @@ export default {
     'last-admin': '不能停用或移除最后一位管理员', 'not-found': '未找到', 'payload-too-large': '提交的内容过大',
     'rate-limited': '请求过于频繁', 'token-not-found': 'API 令牌不存在', 'malformed-json': '请求格式错误',
     'internal-error': '系统内部错误，请联系管理员', 'network': '无法连接服务器',
+    'computation-too-long': '计算时间过长，已停止，请缩小范围后重试', 'computation-too-big': '计算所需内存过多，已停止，请缩小范围后重试',
+    'compute-busy': '系统正忙于其他计算，请稍后再试',
     'extension-taken': '分机号已存在', 'user-has-extension': '该用户已有分机', 'trunk-name-taken': '中继名称已存在',
     'did-taken': '该号码已配置', 'weak-sip-password': 'SIP 密码太容易被猜到，请换一个',
     'registration-needs-credentials': '需要注册的中继必须填写账号和密码',

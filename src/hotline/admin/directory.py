@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin.models import Department, User, UserRole
+from hotline.core.context import Context
 from hotline.core.permissions import ROLE_PERMISSIONS, Permission, Role
 
 
@@ -25,6 +26,11 @@ class Person:
     work_number: str
     active: bool
     department_id: int | None
+
+    @property
+    def label(self) -> str:
+        """How the contact log names them: "003 张三" (the name alone without a work number)."""
+        return f"{self.work_number} {self.name}".strip()
 
 
 def _person(user: User) -> Person:
@@ -125,3 +131,21 @@ async def colleagues(session: AsyncSession, user_id: int | None) -> list[int]:
 
 async def department_exists(session: AsyncSession, department_id: int) -> bool:
     return await session.get(Department, department_id) is not None
+
+
+async def staff(
+    ctx: Context, ids: Iterable[int] | None = None, *, active: bool | None = None
+) -> dict[int, Person]:
+    """The users with these ids (every user when None), by id, read in a session of their own;
+    `active` keeps only active (True) or inactive (False) ones. For services that checked their
+    caller's permission already (the contact layer naming the agent on a call, a wallboard)."""
+    query = select(User)
+    if ids is not None:
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        query = query.where(User.id.in_(wanted))
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    async with ctx.read() as session:
+        return {u.id: _person(u) for u in await session.scalars(query)}

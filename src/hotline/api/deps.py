@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import Request
 
 from hotline.admin.auth import Authenticator
+from hotline.contact.node import CallRouter
+from hotline.core.compute import ComputePool
 from hotline.core.config import Settings
 from hotline.core.db import Database
 from hotline.core.events import EventBus
@@ -28,7 +30,6 @@ from hotline.core.web import (
     signed_in,
 )
 from hotline.notify.outbox import Sender
-from hotline.routing.app import CallRouter
 from hotline.voice.sip.server import SipServer
 
 __all__ = [
@@ -49,6 +50,7 @@ class AppState:
     db: Database
     bus: EventBus
     auth: Authenticator
+    compute: ComputePool
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
     sender: Sender | None = None

@@ -16,8 +16,8 @@ def _flow(name_or_file: str) -> Any:
 
     import yaml
 
-    from hotline.routing.flow import SHIPPED, parse
-    from hotline.routing.service import lookup_names
+    from hotline.contact.ivr.flow import SHIPPED, parse
+    from hotline.contact.ivr.lookups import lookup_names
 
     path = Path(name_or_file)
     if not path.is_file():
@@ -53,8 +53,8 @@ def ivr_dry_run(
     """Walk a flow as a caller pressing KEYS (simulated, in virtual time) and print the path."""
     import re
 
+    from hotline.contact.ivr.dry_run import dry_run
     from hotline.domains import ivr_lookups
-    from hotline.routing.transfer import dry_run
 
     async def nothing_found(variables: object) -> None:  # the dry run reads no data: lookups find nothing
         return None
@@ -94,10 +94,10 @@ def simulate(
     abandon rate and occupancy; with --replay, a recorded day as it was and under --strategy."""
     import datetime as dt
 
-    from hotline.routing import erlang
-    from hotline.routing.acd import Strategy
-    from hotline.routing.simulate import Scenario
-    from hotline.routing.simulate import simulate as simulate_scenario
+    from hotline.contact.queues import erlang
+    from hotline.contact.queues.acd import Strategy
+    from hotline.contact.simulate import Scenario
+    from hotline.contact.simulate import simulate as simulate_scenario
 
     try:
         chosen = Strategy(strategy)
@@ -135,10 +135,10 @@ def _pct(value: float | None) -> str:
 
 
 def _replay(day: Any, strategy: Any) -> None:
-    from hotline.routing import center
-    from hotline.routing.simulate import replay
+    from hotline.contact.queues.staffing import recorded_day
+    from hotline.contact.simulate import replay
 
-    recorded = run(lambda: with_context(lambda ctx: center.recorded_day(ctx, day)))
+    recorded = run(lambda: with_context(lambda ctx: recorded_day(ctx, day)))
     if not recorded.calls:
         fail(f"the event log has no queued calls on {day}")
     as_was = replay(recorded)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
@@ -26,11 +27,50 @@ from hotline.core.events import EventBus
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
 
+if TYPE_CHECKING:
+    from hotline.core.compute import ComputePool
+
 SESSION_COOKIE = "hotline_session"
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id")]
 
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Web UI session")
 _bearer = HTTPBearer(auto_error=False, description="API token (`hl_…`) for integrations")
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 problem details); `errors` names each field at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+    retry_after: int | None = None
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI response entry whose body is a Problem."""
+    return {"description": description, "model": Problem, "content": {MEDIA_TYPE: {}}}
+
+
+COMPUTED: dict[int | str, dict[str, Any]] = {
+    503: problem_doc(
+        "The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), "
+        "or too many wait for a worker (`compute-busy`, see `retry_after`)"
+    ),
+}
+"""For routes whose work runs in the compute pool (core/compute.py)."""
 
 
 class Authenticates(Protocol):
@@ -46,6 +86,7 @@ class WebState(Protocol):
     settings: Settings
     db: Database
     bus: EventBus
+    compute: ComputePool | None
 
     @property
     def auth(self) -> Authenticates: ...
@@ -65,6 +106,7 @@ def anonymous_context(request: Request) -> Context:
         Actor(None, "anonymous", via="anonymous"),
         ip=request.client.host if request.client else None,
         request_id=request.scope.get("state", {}).get("request_id"),
+        pool=state.compute,
     )
 
 

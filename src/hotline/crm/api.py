@@ -11,7 +11,7 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Page
-from hotline.core.web import IdPath, requires
+from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.crm import loyalty, merge, service, timeline, transfer
 from hotline.crm.schemas import (
     AdjustIn,
@@ -56,7 +56,9 @@ async def search(
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+@router.get(
+    "/export", response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **COMPUTED}
+)
 async def export(
     ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_EXPORT))],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
@@ -76,7 +78,7 @@ async def export(
     )
 
 
-@router.post("/import")
+@router.post("/import", responses=COMPUTED)
 async def import_file(
     file: UploadFile,
     ctx: WRITE,

@@ -15,6 +15,8 @@ reference.
 from __future__ import annotations
 
 from hotline.admin import directory
+from hotline.contact import callbacks
+from hotline.contact.calls import records as call_records
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.reactions import reacts_to
@@ -22,7 +24,6 @@ from hotline.crm import loyalty, timeline
 from hotline.hotels.events import ReservationChanged
 from hotline.hotels.models import Hotel, Reservation, RoomType
 from hotline.notify import inbox
-from hotline.routing import center
 
 ON_TIMELINE = {"book": "预订", "cancel": "取消", "check_in": "入住", "check_out": "离店", "no_show": "未到店"}
 
@@ -85,7 +86,7 @@ async def call_tasks(ctx: Context, event: ReservationChanged) -> None:
         if found is None:
             return
         reservation, hotel, _ = found
-        await center.open_call_task(ctx, reservation.guest_phone, ref, "paper_conflict", queue="hotel")
+        await callbacks.open_call_task(ctx, reservation.guest_phone, ref, "paper_conflict", queue="hotel")
         async with ctx.write() as tx:
             desk = await directory.holders_of(tx.session, Permission.HOTELS_WRITE)
             await inbox.tell(
@@ -99,14 +100,14 @@ async def call_tasks(ctx: Context, event: ReservationChanged) -> None:
     elif event.action == "mark_late":
         found = await _load(ctx, event.reservation_id)
         if found is not None:
-            await center.open_call_task(ctx, found[0].guest_phone, ref, "no_show", queue="hotel")
+            await callbacks.open_call_task(ctx, found[0].guest_phone, ref, "no_show", queue="hotel")
     elif event.before == "conflict":
         said = event.note if event.action == "modify" else f"{event.action}: {event.note}"
-        await center.close_call_task(ctx, ref, said[:300])
+        await callbacks.close_call_task(ctx, ref, said[:300])
     elif event.action == "cancel":  # a late guest who cancelled when called needs no more calls
-        await center.close_call_task(ctx, ref, "客人取消")
+        await callbacks.close_call_task(ctx, ref, "客人取消")
     elif event.action == "late_outcome":
-        await center.close_call_task(ctx, ref, event.note)
+        await callbacks.close_call_task(ctx, ref, event.note)
 
 
 @reacts_to(ReservationChanged)
@@ -117,6 +118,6 @@ async def the_call_it_was_booked_on(ctx: Context, event: ReservationChanged) -> 
     if found is None or not found[0].call_id:
         return
     reservation, hotel, _ = found
-    await center.note_on_call(
+    await call_records.note_on_call(
         ctx, reservation.call_id or "", "booked", f"预订 {reservation.number} {hotel.name}"
     )

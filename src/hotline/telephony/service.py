@@ -64,6 +64,25 @@ async def list_extensions(ctx: Context) -> list[Extension]:
         return list((await session.scalars(select(Extension).order_by(Extension.number))).all())
 
 
+@dataclass(frozen=True)
+class UserExtension:
+    user_id: int
+    number: str
+    enabled: bool
+
+
+async def user_extensions(ctx: Context) -> list[UserExtension]:
+    """Every extension given to a user, by number: what the contact layer rings agents on. A read
+    for services that checked their caller's permission already (none of its own)."""
+    async with ctx.read() as session:
+        rows = await session.execute(
+            select(Extension.user_id, Extension.number, Extension.enabled)
+            .where(Extension.user_id.is_not(None))
+            .order_by(Extension.number)
+        )
+        return [UserExtension(user_id, number, enabled) for user_id, number, enabled in rows if user_id]
+
+
 async def _extension(session: AsyncSession, extension_id: int) -> Extension:
     extension = await session.get(Extension, extension_id)
     if extension is None:

@@ -12,10 +12,11 @@ Each is idempotent: one timeline entry per reference, one open task per referenc
 
 from __future__ import annotations
 
+from hotline.contact import callbacks
+from hotline.contact.calls import records as call_records
 from hotline.core.context import Actor, Context
 from hotline.core.reactions import reacts_to
 from hotline.crm import timeline
-from hotline.routing import center
 from hotline.tickets.events import TicketStepped
 from hotline.tickets.models import Ticket, TicketType
 from hotline.tickets.queries import shown
@@ -66,13 +67,15 @@ async def the_call_it_was_opened_on(ctx: Context, event: TicketStepped) -> None:
     found = await _load(ctx, event.ticket_id)
     if found is not None and found[0].call_id:
         ticket, kind = found
-        await center.note_on_call(ctx, ticket.call_id or "", "ticket", f"工单 {ticket.number} {kind.name}")
+        await call_records.note_on_call(
+            ctx, ticket.call_id or "", "ticket", f"工单 {ticket.number} {kind.name}"
+        )
 
 
 @reacts_to(TicketStepped)
 async def call_tasks(ctx: Context, event: TicketStepped) -> None:
     if event.action == "tell":  # the agents' call is done
-        await center.close_call_task(ctx, result_call(event.number), event.note)
+        await callbacks.close_call_task(ctx, result_call(event.number), event.note)
         return
     if event.action not in ("close", "audit") or event.before == event.after:
         return
@@ -82,9 +85,9 @@ async def call_tasks(ctx: Context, event: TicketStepped) -> None:
     ticket, kind = found
     system = ctx.as_actor(Actor.system("tickets"))
     if event.action == "close" and kind.kind == "emergency":  # after-care (S5): call the rescued back
-        await center.open_call_task(
+        await callbacks.open_call_task(
             system, ticket.phone, f"ticket:{ticket.number}", "aftercare", queue="emergency"
         )
     if event.action == "audit" and kind.kind == "complaint" and ticket.told_at is None:
         # the audited result is the customer's to hear (S3): a call for an agent, unless told by SMS first
-        await center.open_call_task(system, ticket.phone, result_call(ticket.number), "tell_result")
+        await callbacks.open_call_task(system, ticket.phone, result_call(ticket.number), "tell_result")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
-from hotline.routing.models import ContactEvent
+from hotline.contact.agents import service as contact_agents
 from hotline.tickets.models import Unit, UnitMember
 
 
@@ -19,16 +19,7 @@ async def present(session: AsyncSession, user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     active = set(await directory.active(session, ids))
-    last = (
-        select(func.max(ContactEvent.id))
-        .where(ContactEvent.kind == "agent", ContactEvent.agent_id.in_(ids))
-        .group_by(ContactEvent.agent_id)
-    )
-    logged_out = select(ContactEvent.agent_id).where(
-        ContactEvent.id.in_(last), ContactEvent.state == "logged_out"
-    )
-    away = set((await session.scalars(logged_out)).all())
-    return active - {a for a in away if a is not None}
+    return active - await contact_agents.logged_out(session, ids)
 
 
 async def members(session: AsyncSession, unit_id: int) -> list[int]:

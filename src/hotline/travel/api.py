@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.core.web import IdPath, requires
+from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.travel import catalogue, documents, items, ledger, queries, reports, workflow
 from hotline.travel.schemas import (
     AssignIn,
@@ -55,7 +55,7 @@ MONEY = Annotated[Context, Depends(requires(Permission.FINANCE_WRITE))]
 CATALOGUE = Annotated[Context, Depends(requires(Permission.CATALOGUE_WRITE))]
 REPORTS = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
 KindQuery = Annotated[Literal["domestic", "international"] | None, Query()]
-PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}, **COMPUTED}
 
 
 # ---------------------------------------------------------------- catalogue

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from hotline.contact import callbacks
+from hotline.contact.calls import records as call_records
 from hotline.core.context import Actor, Context
 from hotline.core.reactions import reacts_to
 from hotline.crm import timeline
-from hotline.routing import center
 from hotline.travel.events import OrderStepped
 from hotline.travel.models import Order
 from hotline.travel.queries import KIND_LABEL, route_names
@@ -47,7 +48,7 @@ async def on_the_customers_timeline(ctx: Context, event: OrderStepped) -> None:
 @reacts_to(OrderStepped)
 async def the_call_it_was_taken_on(ctx: Context, event: OrderStepped) -> None:
     if event.action == "create" and event.call_id:
-        await center.note_on_call(ctx, event.call_id, "order", f"旅游订单 {event.number}")
+        await call_records.note_on_call(ctx, event.call_id, "order", f"旅游订单 {event.number}")
 
 
 @reacts_to(OrderStepped)
@@ -58,8 +59,8 @@ async def return_visit_calls(ctx: Context, event: OrderStepped) -> None:
             phone = await session.scalar(select(Order.contact_phone).where(Order.id == event.order_id))
         if phone:
             system = ctx.as_actor(Actor.system("travel"))
-            await center.open_call_task(system, phone, ref, "return_visit", queue="travel")
+            await callbacks.open_call_task(system, phone, ref, "return_visit", queue="travel")
     elif event.action == "close":
-        await center.close_call_task(ctx, ref, event.note[:300])
+        await callbacks.close_call_task(ctx, ref, event.note[:300])
     elif event.action == "void":
-        await center.close_call_task(ctx, ref, f"作废：{event.note}"[:300])
+        await callbacks.close_call_task(ctx, ref, f"作废：{event.note}"[:300])
