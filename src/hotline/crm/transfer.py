@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -205,7 +206,9 @@ async def export_customers(
         sheet = book.create_sheet("customers")
         sheet.append(list(COLUMNS))
         for row in table:
-            sheet.append(row)
+            # XLSX cannot hold control characters; a name typed or imported with one must not
+            # make the whole export fail.
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
