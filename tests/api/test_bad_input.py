@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from hotline.core.audit import AuditEntry
@@ -136,3 +139,70 @@ async def test_a_blocked_event_loop_shows_in_the_metrics(client: httpx.AsyncClie
     assert monitor.worst >= 0.6 - monitor.interval
     metrics = (await client.get("/metrics")).text
     assert "hotline_event_loop_lag_seconds_bucket" in metrics
+
+
+# Found by the fuzzer (tests/api/test_schemathesis.py); each was a 500 or an answer outside the spec.
+
+
+async def test_a_method_a_path_does_not_answer_gets_405_naming_every_method_it_does(
+    users: Users, seeded: Context
+) -> None:
+    admin = await users("admin")
+    # One path, three routes: the router alone named only the first one's method.
+    assert (await admin.options("/api/customers/1")).headers["allow"] == "DELETE, GET, PATCH"
+    assert (await admin.put("/api/users/1", json={})).headers["allow"] == "GET, PATCH"
+    # Was a 404 (the web UI's catch-all answered GET): the login exists, for POST.
+    login = await admin.get("/api/auth/login")
+    assert_problem(login, 405, "method-not-allowed")
+    assert login.headers["allow"] == "POST"
+    # Was a 422 for customer "export": the export exists, for GET.
+    export = await admin.patch("/api/customers/export", json={})
+    assert_problem(export, 405, "method-not-allowed")
+    assert export.headers["allow"] == "GET"
+    assert (await admin.options("/api/telephony/prompts/hold-music")).headers["allow"] == "PUT"
+    # A malformed id on a path no other route answers still names the field.
+    assert_problem(await admin.get("/api/users/abc"), 422, "validation-failed", field="path.user_id")
+
+
+async def test_a_stay_spanning_centuries_is_refused_before_its_nights_are_counted(
+    users: Users, seeded: Context
+) -> None:
+    agent = await users("agent1")
+    # With no open hotel in the city, the 340,000 nights went to the database as parameters (500).
+    stay = {"arrival": "1094-04-09", "departure": "2026-02-16"}
+    for where in ({"city": "火星"}, {"city": "上海"}):
+        response = await agent.get("/api/hotels/availability", params={**where, **stay})
+        assert_problem(response, 422, "invalid-input", field="query.departure")
+
+
+async def test_null_in_a_customer_patch_clears_what_a_customer_may_lack_and_keeps_the_rest(
+    users: Users, seeded: Context
+) -> None:
+    agent = await users("agent1")
+    customer_id = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]["id"]
+    nulls = {"name": None, "title": None, "tier": None, "tags": None, "notes": None, "email": None}
+    response = await agent.patch(f"/api/customers/{customer_id}", json=nulls)  # was a 500 (NOT NULL)
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert (after["name"], after["tier"], after["email"]) == ("张伟", "gold", None)
+
+
+async def test_a_name_with_a_control_character_does_not_break_the_xlsx_export(
+    users: Users, seeded: Context
+) -> None:
+    supervisor = await users("supervisor")
+    created = await supervisor.post("/api/customers", json={"name": "陈\x1b静", "city": "杭州"})
+    assert created.status_code == 201, created.text
+    response = await supervisor.get("/api/customers/export", params={"format": "xlsx", "city": "杭州"})
+    assert response.status_code == 200, response.text  # was a 500 (IllegalCharacterError)
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert [row[1].value for row in sheet.iter_rows(min_row=2)] == ["陈静"]
+
+
+async def test_null_in_a_user_patch_keeps_the_account_as_it_was(users: Users, seeded: Context) -> None:
+    admin = await users("admin")
+    agent5 = next(u for u in (await admin.get("/api/users")).json()["items"] if u["username"] == "agent5")
+    response = await admin.patch(f"/api/users/{agent5['id']}", json={"is_active": None, "display_name": None})
+    assert response.status_code == 200, response.text  # was a 500 (NOT NULL on is_active)
+    assert (response.json()["is_active"], response.json()["display_name"]) == (True, "吴昊")
+    await users("agent5")  # signs in: the account is still active
