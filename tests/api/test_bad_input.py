@@ -206,3 +206,13 @@ async def test_null_in_a_user_patch_keeps_the_account_as_it_was(users: Users, se
     assert response.status_code == 200, response.text  # was a 500 (NOT NULL on is_active)
     assert (response.json()["is_active"], response.json()["display_name"]) == (True, "吴昊")
     await users("agent5")  # signs in: the account is still active
+
+
+async def test_a_phone_longer_than_its_column_is_refused_naming_the_field(
+    users: Users, seeded: Context
+) -> None:
+    supervisor = await users("supervisor")
+    hotel = {"code": "HZ-XH", "name": "英冠酒店杭州西湖店", "city": "杭州", "address": "西湖区", "phone": ""}
+    hotel["phone"] = "+" + "0571" * 5  # 21 characters: the pattern took them, PostgreSQL did not (500)
+    response = await supervisor.post("/api/hotels", json=hotel)
+    assert_problem(response, 422, "validation-failed", field="body.phone")
