@@ -64,7 +64,10 @@ def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
                 text = data.decode("gb18030")  # what Excel in China saves CSV as
             except UnicodeDecodeError as exc:
                 raise InvalidInput("The CSV file is neither UTF-8 nor GB18030 text", field="file") from exc
-        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        try:  # newline="": a lone CR ends a row, as in every spreadsheet, rather than failing
+            table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:  # a field past the csv module's size limit
+            raise InvalidInput(f"Not a readable CSV file: {exc}", field="file") from exc
     if not table:
         raise InvalidInput("The file is empty", field="file")
     header = [ALIASES.get(name, name).strip().lower() for name in table[0]]
