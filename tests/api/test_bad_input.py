@@ -216,3 +216,16 @@ async def test_a_phone_longer_than_its_column_is_refused_naming_the_field(
     hotel["phone"] = "+" + "0571" * 5  # 21 characters: the pattern took them, PostgreSQL did not (500)
     response = await supervisor.post("/api/hotels", json=hotel)
     assert_problem(response, 422, "validation-failed", field="body.phone")
+
+
+async def test_a_csv_import_with_a_bare_carriage_return_is_read_not_a_500(
+    users: Users, seeded: Context
+) -> None:
+    agent = await users("agent1")
+    csv_file = "姓名,城市\r\n孙丽,杭州\r周强,苏州\n".encode()  # a lone CR ends a row, as in old Mac files
+    upload = {"file": ("customers.csv", csv_file, "text/csv")}
+    report = await agent.post("/api/customers/import", params={"dry_run": "true"}, files=upload)
+    assert report.status_code == 200, report.text  # was a 500 (_csv.Error)
+    assert (report.json()["rows"], report.json()["valid"]) == (2, 2)
+    too_big = {"file": ("big.csv", ("姓名\n" + "孙" * 200_000).encode(), "text/csv")}
+    assert_problem(await agent.post("/api/customers/import", files=too_big), 422, "invalid-input", "file")
