@@ -6,16 +6,17 @@ schema, undeclared methods), fuzzing (hypothesis) and stateful (chains of calls 
 the schema: create, then read, change, delete). Path ids are drawn from the demo data most of
 the time, so detail routes are reached rather than answered 404.
 
-Inputs that failed are kept in a hypothesis example database committed in tests/api/fuzz-examples/
-and replayed by every run; a run works on a copy, and only `make fuzz` adds what it found back.
+Failures are kept as schemathesis crash files (what `schemathesis replay` reads: the requests
+that failed, as JSON) in tests/api/fuzz-examples/<user>/, committed, and replayed by every run;
+`make fuzz` adds the ones it finds.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
-import shutil
 import sys
 import time
 from collections import Counter
@@ -26,9 +27,11 @@ from typing import Any
 
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis.cli.commands.replay.executor import ReplayStatus, replay_crash_file
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 from schemathesis.python import asgi
+from schemathesis.reporting.crashes import CrashFile, build_crashes_from_recorder
 
 CORPUS = Path(__file__).parent / "fuzz-examples"
 
@@ -39,15 +42,16 @@ _WAV = (
 )
 schemathesis.openapi.media_type("audio/wav", st.one_of(st.just(_WAV), st.binary(max_size=64)))
 
-# Path parameter -> the demo data it names ("table.column"): ids the fuzzer draws most of the time.
-ID_SOURCES = {
+# Path parameter -> the demo data it names ("table.column", or several): what the fuzzer draws
+# most of the time for it.
+ID_SOURCES: dict[str, str | tuple[str, ...]] = {
     "user_id": "users.id",
     "token_id": "api_tokens.id",
     "extension_id": "extensions.id",
     "trunk_id": "trunks.id",
     "did_id": "dids.id",
     "prompt_id": "prompts.id",
-    "name": "queues.name",  # queues, flows and prompts are named alike; the queues' names fit all three
+    "name": ("queues.name", "ivr_flow_versions.name", "prompts.name"),  # routes name each of them
     "call_id": "contact_events.call_id",
     "task_id": "callback_tasks.id",
     "customer_id": "customers.id",
@@ -129,6 +133,8 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     seconds: float = 0.0
+    replayed: int = 0
+    saved: int = 0
 
     def operations_never_answered_2xx(self) -> list[str]:
         operations = {operation for operation, _ in self.statuses}
@@ -158,20 +164,25 @@ def config(
     ids: dict[str, list[Any]],
     pinned: dict[str, dict[str, Any]],
     profile: Profile,
-    database: Path,
     coverage: str = "all",
 ) -> SchemathesisConfig:
     known = {name: values for name, values in ids.items() if values}
     return SchemathesisConfig.from_dict(
         {
             "seed": profile.seed,
+            # Schemathesis' own cache would replay requests of earlier runs: each run stands alone.
+            "cache": {"enabled": False},
             "headers": {"Authorization": f"Bearer {token}"},
             "workers": 1,
             # Report every failure, not only the first of each operation (one can hide another).
             "continue-on-failure": True,
             # A request still running after this is a finding (the event loop was held that long).
             "request-timeout": 10,
-            "generation": {"max-examples": profile.max_examples, "database": str(database)},
+            # Failures are kept as crash files (exact requests); hypothesis' own database would replay
+            # choices, which schemathesis' adaptive generation maps to other inputs next time.
+            "generation": {"max-examples": profile.max_examples, "database": "none"},
+            # Crash files keep the requests as sent, but for the token (a test database's, still).
+            "output": {"sanitization": {"keys-to-sanitize": ["authorization"], "sensitive-markers": []}},
             "phases": {
                 "coverage": {"generation": {"mode": coverage}},
                 "stateful": {"max-steps": profile.stateful_steps},
@@ -205,7 +216,6 @@ def run(
     pinned: dict[str, dict[str, Any]],
     operations: Iterable[str],
     profile: Profile,
-    database: Path,
     coverage: str = "all",
 ) -> Outcome:
     """One user's run over the given operations ("GET /api/users/{user_id}", ...); `coverage`
@@ -214,7 +224,7 @@ def run(
     only = os.environ.get("HOTLINE_FUZZ_ONLY")
     if only:
         wanted = {label for label in wanted if re.search(only, label)}
-    settings = config(token, ids, pinned, profile, database, coverage)
+    settings = config(token, ids, pinned, profile, coverage)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=settings)
     # `exclude` rather than `include`: with per-operation settings in the config, schemathesis
     # 4.32 drops an `include` filter and runs every operation.
@@ -230,13 +240,49 @@ def run(
             )
         if isinstance(event, events.ScenarioFinished):
             _collect(event, outcome, seen)
+            if profile.save_findings and event.status == Status.FAILURE:
+                outcome.saved += _save_crashes(event.recorder, CORPUS / user, settings)
         elif isinstance(event, events.NonFatalError):
             outcome.errors.append(f"{event.label}: {event.value!r}")
         elif isinstance(event, events.FatalError):
             outcome.errors.append(f"fatal: {event.exception!r}")
         elif isinstance(event, events.EngineFinished):
             outcome.seconds = event.running_time
+    # After the run, when the data it created (which a failure may have needed) is there too.
+    _replay(schema, CORPUS / user, wanted, outcome)
     return outcome
+
+
+def _save_crashes(recorder: Any, directory: Path, settings: SchemathesisConfig) -> int:
+    """One crash file per failing request (its first failing check names it), never overwriting."""
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = 0
+    for case_id in recorder.failing_case_ids():
+        crashes = build_crashes_from_recorder(
+            recorder=recorder, failing_case_id=case_id, sanitization=settings.output.sanitization
+        )
+        path = directory / crashes[0].filename() if crashes else None
+        if path is not None and not path.exists():
+            path.write_text(json.dumps(crashes[0].to_dict(), indent=2, ensure_ascii=False) + "\n")
+            saved += 1
+    return saved
+
+
+def _replay(schema: Any, directory: Path, wanted: set[str], outcome: Outcome) -> None:
+    """Every kept failure of this user, sent again as recorded (with the current token)."""
+    for path in sorted(directory.glob("*.json")):
+        crash = CrashFile.from_dict(json.loads(path.read_text()))
+        if crash.operation not in wanted:
+            continue
+        outcome.replayed += 1
+        result = replay_crash_file(crash, project_config=schema.config, schema=schema)
+        if result.status is not ReplayStatus.FIXED:
+            checks = ", ".join(f"{c.name}: {c.status.value}" for c in result.check_outcomes)
+            message = result.error_message or checks
+            curl = result.code_sample or crash.code_sample
+            outcome.findings.append(
+                Finding(crash.operation, "replay", f"{path.name} still fails", message, curl)
+            )
 
 
 def _collect(event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[str, str, str]]) -> None:
@@ -260,25 +306,6 @@ def _collect(event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[s
             outcome.findings.append(
                 Finding(key[0], check.name, failure.title, failure.message, info.code_sample)
             )
-
-
-def working_copy(tmp: Path) -> Path:
-    """The committed corpus, copied: hypothesis deletes entries that pass, and the repo keeps them."""
-    work = tmp / "fuzz-examples"
-    shutil.copytree(CORPUS, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.md"))
-    return work
-
-
-def save_new_findings(work: Path) -> int:
-    """Add to the committed corpus the inputs this run found failing (never removes any)."""
-    added = 0
-    for path in work.rglob("*"):
-        target = CORPUS / path.relative_to(work)
-        if path.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-            added += 1
-    return added
 
 
 def stop_app() -> None:
