@@ -106,7 +106,7 @@ class Profile:
         return cls(
             name="deep" if deep else "quick",
             seed=int(seed) if seed else (random.SystemRandom().randrange(2**32) if deep else 17),
-            max_examples=int(examples) if examples else (300 if deep else 8),
+            max_examples=int(examples) if examples else (100 if deep else 8),
             stateful_steps=20 if deep else 6,
             save_findings=deep,
         )
@@ -181,8 +181,14 @@ def config(
             # Failures are kept as crash files (exact requests); hypothesis' own database would replay
             # choices, which schemathesis' adaptive generation maps to other inputs next time.
             "generation": {"max-examples": profile.max_examples, "database": "none"},
-            # Crash files keep the requests as sent, but for the token (a test database's, still).
-            "output": {"sanitization": {"keys-to-sanitize": ["authorization"], "sensitive-markers": []}},
+            # Crash files keep the requests as sent (a replay cannot restore a masked password or
+            # cookie), but for the token, which the replay sends afresh.
+            "output": {
+                "sanitization": {
+                    "keys-to-sanitize": ["authorization"],
+                    "sensitive-markers": ["authorization"],
+                }
+            },
             "phases": {
                 "coverage": {"generation": {"mode": coverage}},
                 "stateful": {"max-steps": profile.stateful_steps},
