@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -110,7 +110,8 @@ async def ensure_builtin_jobs(ctx: Context) -> None:
 def _serve_web_ui(app: FastAPI, dist: Path) -> None:
     """The built Vue app: hashed assets under /assets, index.html for every client-side route.
 
-    Unknown paths under /api stay 404 problems; any other unknown path is a client-side route.
+    Unknown paths under /api stay 404 problems (405 when the path exists for other methods);
+    any other unknown path is a client-side route.
     """
     index = dist / "index.html"
     built = index.is_file()
@@ -119,8 +120,10 @@ def _serve_web_ui(app: FastAPI, dist: Path) -> None:
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def web_ui(path: str, ctx: Annotated[Context, Depends(public)]) -> Response:
+    async def web_ui(path: str, request: Request, ctx: Annotated[Context, Depends(public)]) -> Response:
         if path == "api" or path.startswith("api/"):
+            if problems.allowed_methods(request):
+                raise StarletteHTTPException(405)
             raise StarletteHTTPException(404, f"No API route /{path}")
         if not built:
             return HTMLResponse(_NOT_BUILT)

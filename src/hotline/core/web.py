@@ -71,6 +71,10 @@ COMPUTED: dict[int | str, dict[str, Any]] = {
     ),
 }
 """For routes whose work runs in the compute pool (core/compute.py)."""
+SHARED_PATH: dict[int | str, dict[str, Any]] = {
+    405: problem_doc("The path names a resource of another route, which `Allow` lists the methods of")
+}
+"""For routes whose paths overlap another's (a prompt by id, a prompt by name)."""
 
 
 class Authenticates(Protocol):
