@@ -156,6 +156,8 @@ async def add_departures(
         if data.last < data.first:
             raise InvalidInput("The last day is before the first", field="body.last")
         span = (data.last - data.first).days + 1
+        if span > 7 * MAX_BATCH:  # before listing the days: the dates may lie millennia apart
+            raise InvalidInput(f"At most {MAX_BATCH} departures at once", field="body.last")
         days = [
             data.first + timedelta(days=n)
             for n in range(span)
