@@ -96,3 +96,19 @@ def test_large_arguments_and_results_cross_the_pipe_under_uvloop() -> None:
             await running.stop()
 
     assert uvloop.run(main()) == (bytes(range(256)) * 40_000)[::-1]
+
+
+async def test_a_pool_stopped_and_started_again_starts_new_workers() -> None:
+    # The app's lifespan may stop and start the same pool (a test client per user did): it once
+    # kept counting its ended workers, so every call then waited its whole limit for none.
+    again = ComputePool(1, limit=5, memory_mib=512)
+    await again.start()
+    assert await again.run(compute_jobs.spin, 0.0) == 0.0
+    await again.stop()
+    await again.start()
+    started = time.perf_counter()
+    try:
+        assert await again.run(compute_jobs.spin, 0.0) == 0.0
+    finally:
+        await again.stop()
+    assert time.perf_counter() - started < 4

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,10 +19,12 @@ from starlette.staticfiles import StaticFiles
 
 from hotline import __version__, domains
 from hotline.admin import audit
-from hotline.admin.service import Authenticator
+from hotline.admin.auth import Authenticator
 from hotline.api import live, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
+from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
+from hotline.contact.node import CallRouter
 from hotline.core.compute import ComputePool
 from hotline.core.config import Settings, get_settings
 from hotline.core.context import Actor, Context
@@ -32,11 +34,10 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
-from hotline.routing.app import CallRouter
-from hotline.routing.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
+from hotline.voice.node import SipVoiceNode
 from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.server import SipServer
@@ -51,7 +52,8 @@ def system_context(state: AppState, name: str = "system") -> Context:
 
 
 async def start_voice(state: AppState) -> None:
-    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change."""
+    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change,
+    and the contact layer on it (the router gets the node as a `contact.ports.VoiceNode`)."""
     settings = state.settings
     ctx = system_context(state, "system:voice")
     config = await telephony.load_config(ctx)
@@ -62,7 +64,6 @@ async def start_voice(state: AppState) -> None:
         settings.sip_realm,
         config.extensions,
         trunks=config.trunks,
-        application=router,
         max_calls=settings.sip_max_calls,
         rtp_ports=settings.rtp_ports,
         algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
@@ -74,8 +75,7 @@ async def start_voice(state: AppState) -> None:
     except OSError as exc:
         where = f"{settings.sip_host}:{settings.sip_port}"
         raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
-    await router.start(sip.engine)
-    sip.registrar.listeners.append(router.phone_registered)
+    await router.start(SipVoiceNode(sip))  # the contact layer drives this node through its port
     state.sip, state.router = sip, router
 
     one_at_a_time = asyncio.Lock()
@@ -110,7 +110,8 @@ async def ensure_builtin_jobs(ctx: Context) -> None:
 def _serve_web_ui(app: FastAPI, dist: Path) -> None:
     """The built Vue app: hashed assets under /assets, index.html for every client-side route.
 
-    Unknown paths under /api stay 404 problems; any other unknown path is a client-side route.
+    Unknown paths under /api stay 404 problems (405 when the path exists for other methods);
+    any other unknown path is a client-side route.
     """
     index = dist / "index.html"
     built = index.is_file()
@@ -119,8 +120,10 @@ def _serve_web_ui(app: FastAPI, dist: Path) -> None:
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def web_ui(path: str, ctx: Annotated[Context, Depends(public)]) -> Response:
+    async def web_ui(path: str, request: Request, ctx: Annotated[Context, Depends(public)]) -> Response:
         if path == "api" or path.startswith("api/"):
+            if problems.allowed_methods(request):
+                raise StarletteHTTPException(405)
             raise StarletteHTTPException(404, f"No API route /{path}")
         if not built:
             return HTMLResponse(_NOT_BUILT)

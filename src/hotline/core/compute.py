@@ -156,6 +156,7 @@ class ComputePool:
         while self._chores:
             await asyncio.gather(*self._chores, return_exceptions=True)
         idle, self._idle = self._idle, []
+        self._size -= len(idle)
         await asyncio.gather(*(self._end(worker) for worker in idle))
 
     async def run(self, fn: Callable[[*Ts], T], *args: *Ts, limit: float | None = None) -> T:
@@ -224,6 +225,10 @@ class ComputePool:
             turn.cancel()
             if isinstance(exc, TimeoutError):
                 REFUSED.labels("busy").inc()
+                log.warning(
+                    "no compute worker came free", limit=seconds, workers=self._size,
+                    waiting=len(self._waiting), idle=len(self._idle),
+                )  # fmt: skip
                 raise ComputeBusy(f"no worker came free within {seconds:g} s", retry_after=5) from None
             raise
         finally:
@@ -231,7 +236,8 @@ class ComputePool:
                 self._waiting.remove(turn)
 
     def _give_back(self, worker: _Worker) -> None:
-        if not self._running:
+        if not self._running:  # a pool started again must not count it
+            self._size -= 1
             self._chore(self._end(worker))
             return
         while self._waiting:

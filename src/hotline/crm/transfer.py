@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -71,7 +72,10 @@ def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
                 text = data.decode("gb18030")  # what Excel in China saves CSV as
             except UnicodeDecodeError as exc:
                 raise InvalidInput("The CSV file is neither UTF-8 nor GB18030 text", field="file") from exc
-        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        try:  # newline="": a lone CR ends a row, as in every spreadsheet, rather than failing
+            table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:  # a field past the csv module's size limit
+            raise InvalidInput(f"Not a readable CSV file: {exc}", field="file") from exc
     if not table:
         raise InvalidInput("The file is empty", field="file")
     header = [ALIASES.get(name, name).strip().lower() for name in table[0]]
@@ -271,7 +275,9 @@ def csv_to_xlsx(text: str) -> bytes:
     for n, row in enumerate(csv.reader(io.StringIO(text))):
         if n and row[points].isdigit():
             row[points] = int(row[points])  # type: ignore[call-overload]
-        sheet.append(row)
+        # XLSX cannot hold control characters; a name typed or imported with one must not make
+        # the whole export fail.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -75,7 +75,8 @@ class HotelIn(Input):
     ]
     city: Name
     address: Annotated[str, StringConstraints(min_length=2, max_length=200, strip_whitespace=True)]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    # max_length: "+" and 20 digits would be one more than the column holds (a 500 on PostgreSQL).
+    phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     latitude: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
     longitude: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=9, decimal_places=6)
     check_in: ClockTime = "14:00"
@@ -98,8 +99,14 @@ class RoomTypeIn(Input):
     capacity: int = Field(ge=1, le=12)
     bed: Annotated[str, StringConstraints(min_length=1, max_length=10, strip_whitespace=True)] = "大床"
     rooms: int | None = Field(default=None, ge=0, le=2000, description="New room type: rooms a night")
-    price: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=10, decimal_places=2,
-                                  description="New room type: rack price a night")  # fmt: skip
+    price: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        max_digits=10,
+        decimal_places=2,
+        description="New room type: rack price a night",
+    )
     days: int = Field(default=180, ge=1, le=MAX_INVENTORY_DAYS, description="New room type: nights opened")
 
 
@@ -198,7 +205,7 @@ class BookingIn(Input):
     guest_name: Annotated[
         str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
     ]
-    guest_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     rooms: int = Field(ge=1, le=20)
     guests: int = Field(ge=1, le=80)
     arrival: date
@@ -252,6 +259,11 @@ class ReservationOut(Output):
     call_id: str | None = None
     taken_at: datetime | None
     created_at: datetime
+    actions: list[str] = Field(
+        default=[],
+        description="The lifecycle's actions the reader may take now (hotels/state.py): confirm, "
+        "check_in, check_out, no_show, cancel, retry, modify, late_outcome",
+    )
 
 
 class NightLeft(Output):
@@ -273,6 +285,7 @@ class PaperConflict(Output):
 class ChangeOut(Output):
     at: datetime
     by: int | None
+    action: str = Field(description="The lifecycle's action (empty for rows older than the field)")
     before: str
     after: str
     note: str
@@ -357,7 +370,7 @@ class GroupIn(Input):
     hotel_id: DbId
     name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK)]
     contact_name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK)]
-    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    contact_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     customer_id: DbId | None = None
     arrival: date
     departure: date
@@ -386,6 +399,9 @@ class GroupOut(Output):
     deposit: Money
     status: str
     rooms: list[GroupRoomOut] = Field(default=[])
+    actions: list[str] = Field(
+        default=[], description="The actions the reader may take now (hotels/state.py): rooming, cancel"
+    )
 
 
 class RoomingEntry(Input):
