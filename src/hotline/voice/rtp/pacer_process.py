@@ -34,6 +34,7 @@ import contextlib
 import os
 import pickle
 import select
+import signal
 import socket
 import struct
 import sys
@@ -212,6 +213,7 @@ class Pacer:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the node, whose end then closes
     control = socket.socket(fileno=int(sys.argv[1]))
     control.setblocking(False)
     pacer = Pacer(control)
