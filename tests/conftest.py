@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from hotline import demo, domains
@@ -28,6 +29,11 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import Base, Database
 from hotline.core.events import InProcessBus
 from hotline.core.monitor import LoopLagMonitor, Stall
+
+# Speed is measured in benchmarks/, not in tests: hypothesis' per-example deadline only made
+# tests fail when the machine was busy (a lunar-calendar example over 200 ms under load).
+hypothesis_settings.register_profile("hotline", deadline=None)
+hypothesis_settings.load_profile("hotline")
 
 pytest_plugins = ["pytester"]  # tests/core/test_monitor.py runs the suite's guard on a sample test
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
