@@ -1,0 +1,33 @@
+// ESLint for the web UI: the recommended Vue rules and typed TypeScript rules, tuned to flag what
+// breaks (a promise nobody awaits, a misspelt prop, a variable never used) and nothing about
+// layout or attribute order, which prettier owns (`npm run format`).
+import js from '@eslint/js'
+import { vueTsConfigs, withVueTs } from '@vue/eslint-config-typescript'
+import skipFormatting from 'eslint-config-prettier/flat'
+import pluginVue from 'eslint-plugin-vue'
+import tseslint from 'typescript-eslint'
+
+export default withVueTs(
+  { ignores: ['dist/**', 'src/api/schema.d.ts'] },
+  js.configs.recommended,
+  pluginVue.configs['flat/recommended'],
+  vueTsConfigs.recommendedTypeChecked,
+  skipFormatting,
+  {
+    rules: {
+      // the order of a tag's attributes and where its first one goes are taste, not mistakes
+      'vue/attributes-order': 'off',
+      'vue/first-attribute-linebreak': 'off',
+      // `_` marks what is left out on purpose (`const { id: _id, ...rest } = row`)
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    // the build's own config files are outside the app's tsconfig
+    files: ['*.config.{js,ts}'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+)
