@@ -31,6 +31,11 @@ export default withVueTs(
     },
   },
   {
+    // a test mounts small components of its own
+    files: ['src/__tests__/**'],
+    rules: { 'vue/one-component-per-file': 'off' },
+  },
+  {
     // the build's own config files are outside the app's tsconfig
     files: ['*.config.{js,ts}'],
     ...tseslint.configs.disableTypeChecked,
