@@ -17,3 +17,6 @@ const TONES: Record<string, Tone> = {
   reviewed: 'primary',
 }
 export const stateTone = (state: string): Tone => TONES[state] ?? 'info'
+
+/** A catalogue price as the catalogue shows it: ¥3,999 (decimals only when there are some). */
+export const price = (v: string | number): string => `¥${Number(v).toLocaleString('zh-CN')}`
