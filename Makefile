@@ -11,7 +11,8 @@ APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-te
 export UV_LINK_MODE := copy
 
 .PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
-        test-postgres test-frontend test-e2e check-api-client api-client bench bench-voice system-test-deps clean
+        test-postgres test-frontend test-e2e check-api-client api-client bench bench-voice system-test-deps clean \
+        fuzz
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -98,6 +99,9 @@ test-frontend: frontend-deps ## vitest unit tests of the web UI
 
 test-e2e: python-deps frontend ## Playwright (Debian chromium) against a real server
 	env -u HOTLINE_TEST_DATABASE_URL uv run --frozen pytest -q -m e2e tests/e2e
+
+fuzz: python-deps ## Fuzz the API harder than `make test`, new seed each run; adds failing inputs to tests/api/fuzz-examples
+	HOTLINE_FUZZ=deep HOTLINE_FUZZ_PROGRESS=1 uv run --frozen pytest -q -s -p no:cacheprovider tests/api/test_schemathesis.py
 
 api-client: python-deps frontend-deps ## Regenerate frontend/openapi.json and the TypeScript API types
 	uv run --frozen hotline openapi > frontend/openapi.json

@@ -10,7 +10,8 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,12 +22,17 @@ from sqlalchemy import text
 from hotline import demo, domains
 from hotline.api.app import create_app
 from hotline.core import migrate
+from hotline.core.compute import ComputePool
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Base, Database
 from hotline.core.events import InProcessBus
+from hotline.core.monitor import LoopLagMonitor, Stall
 
+pytest_plugins = ["pytester"]  # tests/core/test_monitor.py runs the suite's guard on a sample test
 PG_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+STALL_LIMIT = 0.25
+"""A test fails when, while it ran, the event loop was held this long (seconds; see below)."""
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL")
 DEMO_PASSWORD = demo.DEMO_PASSWORD
 
@@ -38,6 +44,65 @@ def audit_files(folder: Path) -> dict[str, object]:
         "audit_keyring_file": folder / "keyring.json",
         "audit_checkpoint_file": folder / "checkpoints.jsonl",
     }
+
+
+# ---------------------------------------------------------------- the event loop belongs to live calls
+#
+# Every event loop the suite creates (pytest-asyncio's, and asyncio.run in synchronous tests)
+# carries a LoopLagMonitor; a test during whose own run (the call phase: not its fixtures'
+# set-up, which may legitimately block, e.g. loading the demo data) the loop was held for more
+# than STALL_LIMIT fails with the stack that held it. Held is the time the loop's thread spent
+# running on a CPU or blocked in a system call while the loop was late, not the lag itself: on
+# this shared two-core machine a thread may wait hundreds of milliseconds for a CPU (or for the
+# GIL held by a thread that waits for one), and that alone must not fail a test; code that runs,
+# or sleeps, on the loop does (core/monitor.py says how each part is measured). Time in the
+# garbage collector is left out too: its pauses grow with everything this test process holds
+# (pytest, hypothesis, hundreds of apps), not with the code under test; a node freezes its
+# start-up heap (gc.freeze) and benchmarks/heavy_requests.py measures a real node's pauses.
+
+_STALLS: list[Stall] = []
+_CALL_WINDOW = pytest.StashKey[tuple[float, float]]()
+
+
+def _watched_loop() -> asyncio.AbstractEventLoop:
+    loop = asyncio.SelectorEventLoop()
+    LoopLagMonitor(on_stall=_STALLS.append, log_stalls=False).attach(loop)
+    return loop
+
+
+class _WatchedLoops(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return _watched_loop()
+
+
+asyncio.set_event_loop_policy(_WatchedLoops())  # asyncio.run in synchronous tests
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
+    return {"watched": _watched_loop}  # pytest-asyncio's loops
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        item.stash[_CALL_WINDOW] = (started, time.monotonic())
+
+
+@pytest.fixture(autouse=True)
+def no_loop_stalls(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test if the event loop was held more than STALL_LIMIT while it ran."""
+    _STALLS.clear()
+    yield
+    window = request.node.stash.get(_CALL_WINDOW, None)
+    if window is None or request.node.get_closest_marker("blocks_the_loop"):
+        return
+    start, end = window
+    held = [s for s in _STALLS if start <= s.ended <= end and s.held - s.collecting > STALL_LIMIT]
+    if held:
+        pytest.fail("\n".join(stall.describe() for stall in held), pytrace=False)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -52,6 +117,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_memory_kib": 1024,
         "log_level": "WARNING",
         "session_cache_seconds": 0,
+        # Each test's app would otherwise start a compute worker it mostly never uses.
+        "compute_warm": False,
         "recordings_dir": Path(tempfile.gettempdir()) / "hotline-test-recordings",
         **audit_files(Path(tempfile.gettempdir()) / f"hotline-test-audit-{os.getpid()}"),
     }
@@ -120,9 +187,12 @@ async def ctx(settings: Settings) -> AsyncIterator[Context]:
     """A system context for arranging data through the services."""
     db = Database(settings.database_url)
     bus = InProcessBus()
+    pool = ComputePool.from_settings(settings)
+    await pool.start()
     try:
-        yield Context(settings, db, bus, Actor.system("test"))
+        yield Context(settings, db, bus, Actor.system("test"), pool=pool)
     finally:
+        await pool.stop()
         await bus.stop()
         await db.dispose()
 

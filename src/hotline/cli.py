@@ -45,6 +45,7 @@ def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 async def _with_context(work: Callable[[Any], Awaitable[T]], actor_name: str = "cli") -> T:
     from hotline import domains
+    from hotline.core.compute import ComputePool
     from hotline.core.context import Actor, Context
     from hotline.core.db import Database
     from hotline.core.events import InProcessBus
@@ -53,9 +54,12 @@ async def _with_context(work: Callable[[Any], Awaitable[T]], actor_name: str = "
     domains.load_models()
     db = Database(settings.database_url)
     bus = InProcessBus()
+    pool = ComputePool.from_settings(settings)
+    await pool.start()
     try:
-        return await work(Context(settings, db, bus, Actor.system(actor_name)))
+        return await work(Context(settings, db, bus, Actor.system(actor_name), pool=pool))
     finally:
+        await pool.stop()
         await bus.stop()
         await db.dispose()
 
@@ -488,7 +492,9 @@ def simulate(
     calls_per_hour: Annotated[float, typer.Option(min=0.1, max=1_000_000)] = 200.0,
     handle: Annotated[float, typer.Option(min=1, max=36_000, help="Mean handle time, seconds")] = 180.0,
     calls: Annotated[int, typer.Option(min=1, max=10_000_000)] = 20_000,
-    patience: Annotated[float, typer.Option(min=0, help="Mean patience, seconds (0: nobody gives up)")] = 0.0,
+    patience: Annotated[
+        float, typer.Option(min=0, max=36_000, help="Mean patience, seconds (0: nobody gives up)")
+    ] = 0.0,
     wrap: Annotated[float, typer.Option(min=0, max=3600, help="Wrap-up after each call, seconds")] = 0.0,
     strategy: Annotated[
         str, typer.Option(help="longest-idle, round-robin, fewest-calls, skill-level-first")

@@ -67,8 +67,15 @@ class World:
     """The demo customer's reservation's arrival: the front desk's day that shows him."""
     secrets: dict[str, str] = field(default_factory=dict)
     """Each full value that no view may show → what it is (for the failure message)."""
+    _any: tuple[int, re.Pattern[str]] | None = None
 
     def leaks(self, text: str) -> list[str]:
+        # One pass of a compiled alternation finds the (rare) texts worth the exact per-value check;
+        # a substring search per value over every answer held the test's event loop for 0.3 s.
+        if self._any is None or self._any[0] != len(self.secrets):
+            self._any = (len(self.secrets), re.compile("|".join(map(re.escape, self.secrets))))
+        if not self._any[1].search(text):
+            return []
         return [f"{what} {value}" for value, what in self.secrets.items() if value in text]
 
 

@@ -14,7 +14,10 @@ from hotline.core.config import Settings
 from hotline.core.permissions import Permission
 
 # Public by design; anything else public must be added here, in review.
-PUBLIC = {"/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel"}
+PUBLIC = {
+    "/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel",
+    "/openapi.json", "/docs",
+}  # fmt: skip
 
 
 def access_of(dependant: Dependant) -> set[str]:

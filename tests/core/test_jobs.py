@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections import Counter
@@ -181,8 +182,8 @@ async def test_two_processes_on_postgres_run_each_due_job_exactly_once(ctx: Cont
         )
         for _ in range(2)
     ]
-    for worker in workers:
-        assert worker.wait(timeout=60) == 0
+    for worker in workers:  # waited for in a thread: the test's event loop must not stand still
+        assert await asyncio.to_thread(worker.wait, 60) == 0
     lines = [line.split() for line in out.read_text().splitlines()]
     per_job = Counter(n for n, _ in lines)
     per_node = Counter(pid for _, pid in lines)

@@ -68,6 +68,8 @@ async def test_templates_are_checked_previewed_approved_by_someone_else_and_kept
     longer = {"topic": "crm.customer", "channel": "sms", "body": "【英冠酒店】" + "好" * 65}
     long = (await agent.post(f"{url}/preview", json=longer)).json()
     assert (long["characters"], long["segments"]) == (71, 2)
+    nowhere = await agent.post(f"{url}/preview", json={**longer, "topic": "crm.no-such-topic"})
+    assert "crm.customer" in str(assert_problem(nowhere, 422, "invalid-input", "body.topic")["detail"])
 
     first = (await supervisor.post(url, json=CARE)).json()
     assert (first["version"], first["status"]) == (1, "pending")

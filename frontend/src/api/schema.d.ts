@@ -12652,6 +12652,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The path names a resource of another route, which `Allow` lists the methods of */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state */
             409: {
                 headers: {
@@ -12954,6 +12964,16 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The path names a resource of another route, which `Allow` lists the methods of */
+            405: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13820,6 +13840,16 @@ export interface operations {
             };
             /** @description Too many attempts; see `retry_after` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17140,6 +17170,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     import_file_api_customers_import_post: {
@@ -17239,6 +17279,16 @@ export interface operations {
             };
             /** @description Too many attempts; see `retry_after` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -31788,6 +31838,16 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     itinerary_api_travel_orders__order_id__itinerary_pdf_get: {
@@ -31883,6 +31943,16 @@ export interface operations {
             };
             /** @description Too many attempts; see `retry_after` */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

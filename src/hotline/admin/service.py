@@ -517,7 +517,7 @@ async def update_user(ctx: Context, user_id: int, data: UserUpdate) -> User:
         if "work_number" in changes:
             await _check_work_number(tx.session, data.work_number, user.id)
         for key, value in changes.items():
-            if key != "display_name" or value is not None:
+            if key == "work_number" or value is not None:  # null clears a work number, keeps the rest
                 setattr(user, key, value)
         if changes.get("is_active") is False:
             await _revoke_sessions(tx.session, user.id)

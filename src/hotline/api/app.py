@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from hotline.admin.service import Authenticator
 from hotline.api import live, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
+from hotline.core.compute import ComputePool
 from hotline.core.config import Settings, get_settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
@@ -45,7 +47,7 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 
 
 def system_context(state: AppState, name: str = "system") -> Context:
-    return Context(state.settings, state.db, state.bus, Actor.system(name))
+    return Context(state.settings, state.db, state.bus, Actor.system(name), pool=state.compute)
 
 
 async def start_voice(state: AppState) -> None:
@@ -108,7 +110,8 @@ async def ensure_builtin_jobs(ctx: Context) -> None:
 def _serve_web_ui(app: FastAPI, dist: Path) -> None:
     """The built Vue app: hashed assets under /assets, index.html for every client-side route.
 
-    Unknown paths under /api stay 404 problems; any other unknown path is a client-side route.
+    Unknown paths under /api stay 404 problems (405 when the path exists for other methods);
+    any other unknown path is a client-side route.
     """
     index = dist / "index.html"
     built = index.is_file()
@@ -117,14 +120,43 @@ def _serve_web_ui(app: FastAPI, dist: Path) -> None:
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def web_ui(path: str, ctx: Annotated[Context, Depends(public)]) -> Response:
+    async def web_ui(path: str, request: Request, ctx: Annotated[Context, Depends(public)]) -> Response:
         if path == "api" or path.startswith("api/"):
+            if problems.allowed_methods(request):
+                raise StarletteHTTPException(405)
             raise StarletteHTTPException(404, f"No API route /{path}")
         if not built:
             return HTMLResponse(_NOT_BUILT)
         if path in top_level:
             return FileResponse(top_level[path])
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+def compile_routes(app: FastAPI) -> None:
+    """FastAPI builds each route's dependencies and validators on the first request that looks at
+    it: half a second of CPU. Asking every route whether it matches a path none has does it now
+    (in a thread at start-up: FastAPI guards the build with a lock for that)."""
+    scope = {"type": "http", "method": "GET", "path": "/-/compile", "root_path": "", "headers": [],
+             "query_string": b""}  # fmt: skip
+    for route in app.routes:
+        route.matches(scope)
+
+
+def _serve_api_docs(app: FastAPI) -> None:
+    building = asyncio.Lock()
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(ctx: Annotated[Context, Depends(public)]) -> JSONResponse:
+        # Built once per node, in a thread: over a second of CPU that would otherwise hold the
+        # loop. It depends on no input, so unlike the compute pool's work it needs no time limit.
+        async with building:
+            if app.openapi_schema is None:
+                await asyncio.to_thread(app.openapi)
+        return JSONResponse(app.openapi_schema)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(ctx: Annotated[Context, Depends(public)]) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - Swagger UI")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -138,13 +170,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     domains.load_job_handlers()
     db = Database(settings.database_url)
     bus = create_bus(settings.redis_url)
-    state = AppState(settings, db, bus, Authenticator(settings, db, bus))
+    compute = ComputePool.from_settings(settings)
+    state = AppState(settings, db, bus, Authenticator(settings, db, bus), compute)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.hub.attach(bus)
         await bus.start()
         await state.monitor.start()
+        await compute.start(warm=settings.compute_warm)
         if "jobs" in settings.roles:
             ctx = system_context(state, "system:jobs")
             await ensure_builtin_jobs(ctx)
@@ -163,15 +197,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 handlers=notify_handlers(),
             )  # fmt: skip
             await state.sender.start()
+        await asyncio.to_thread(compile_routes, app)
+        # Everything loaded so far lives for the whole process: keep it out of the cyclic
+        # collector's generations so collections stay short (fewer latency spikes). Both this
+        # and the compilation above come before the voice plane takes calls.
+        gc.collect()
+        gc.freeze()
+        # Full collections (every unfrozen object, ~20 ms under API load) ten times rarer, young
+        # ones a little larger (up to ~7 ms): benchmarks/README.md, "Heavy requests" has figures.
+        gc.set_threshold(2_000, 10, 100)
         if "voice" in settings.roles:
             await start_voice(state)
         state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
         state.wallboard.start()
         state.desks = live.Desks(bus, grace=settings.desk_grace_seconds)
-        # Everything loaded so far lives for the whole process: keep it out of the cyclic
-        # collector's generations so collections stay short (fewer latency spikes).
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
@@ -189,6 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # Last, once nothing else writes: what the node wrote is vouched for, and the quiet
                 # time until the next start-up is not a gap.
                 await audit.checkpoint_safely(system_context(state, "system:jobs"), "shutdown")
+            await compute.stop()
             await state.monitor.stop()
             await bus.stop()
             await db.dispose()
@@ -198,9 +238,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Contact-center platform for hotel chains and travel agencies",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # both served below, the document built off the event loop
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,
         responses=problems.PROBLEM_RESPONSES,
     )
     app.state.hotline = state
@@ -208,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in domains.routers():
         app.include_router(router)
     app.include_router(live.router)
+    _serve_api_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     _serve_web_ui(app, settings.frontend_dist)

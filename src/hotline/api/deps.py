@@ -16,6 +16,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hotline.admin.service import Authenticator
+from hotline.core.compute import ComputePool
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
@@ -43,6 +44,7 @@ class AppState:
     db: Database
     bus: EventBus
     auth: Authenticator
+    compute: ComputePool
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
     sender: Sender | None = None
@@ -69,6 +71,7 @@ def _anonymous_context(request: Request) -> Context:
         Actor(None, "anonymous", via="anonymous"),
         ip=request.client.host if request.client else None,
         request_id=request.scope.get("state", {}).get("request_id"),
+        pool=state.compute,
     )
 
 

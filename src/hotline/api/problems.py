@@ -7,6 +7,7 @@ Every error answer has `type`, `title`, `status`, `detail`, a stable `code`, the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import structlog
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from hotline.core.errors import HotlineError
 from hotline.core.i18n import translate
@@ -110,6 +112,10 @@ async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(RequestValidationError, exc)
     raw = exc.errors()
+    if any((err.get("loc") or ("",))[0] == "path" for err in raw) and allowed_methods(request):
+        # PATCH /api/customers/export: no customer "export", but the path names the export, which
+        # other methods answer (a prompt's name, DELETE /api/telephony/prompts/welcome, likewise).
+        return await _http_error(request, StarletteHTTPException(405))
     if any(err.get("type") == "json_invalid" for err in raw):
         return problem_response(
             request,
@@ -138,11 +144,44 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI keeps included routers nested
+        yield from _leaf_routes(inner.routes) if inner is not None else (route,)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (the web UI's catch-all aside).
+
+    A 405 must list them all in `Allow` (RFC 9110), where the router names only those of the first
+    route that matched. A route counts when its path parameters are valid too: /api/customers/export
+    is the export (GET), not customer "export" (PATCH, DELETE).
+    """
+    return sorted({method for route in _routes_at(request) for method in getattr(route, "methods", ())})
+
+
+def _routes_at(request: Request) -> Iterator[BaseRoute]:
+    for route in _leaf_routes(request.app.router.routes):
+        if not getattr(route, "methods", None) or getattr(route, "name", "") == "web_ui":
+            continue
+        match, child = route.matches(request.scope)
+        if match is not Match.NONE and _valid_path(route, child.get("path_params", {})):
+            yield route
+
+
+def _valid_path(route: BaseRoute, params: dict[str, Any]) -> bool:
+    dependant = getattr(route, "dependant", None)
+    fields = dependant.path_params if dependant is not None else []
+    return not any(field.validate(params.get(field.name), loc=("path",))[1] for field in fields)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(StarletteHTTPException, exc)
     code, title = _status_title(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
 
@@ -168,6 +207,11 @@ def _problem_doc(description: str) -> dict[str, Any]:
     return {"description": description, "model": Problem, "content": {MEDIA_TYPE: {}}}
 
 
+SHARED_PATH: dict[int | str, dict[str, Any]] = {
+    405: _problem_doc("The path names a resource of another route, which `Allow` lists the methods of")
+}
+"""For routes whose paths overlap another's (a prompt by id, a prompt by name)."""
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem_doc("Malformed request"),
     401: _problem_doc("Not signed in, or the session expired"),
@@ -178,3 +222,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem_doc("Invalid input; `errors` names each field"),
     429: _problem_doc("Too many attempts; see `retry_after`"),
 }
+COMPUTED: dict[int | str, dict[str, Any]] = {
+    503: _problem_doc(
+        "The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), "
+        "or too many wait for a worker (`compute-busy`, see `retry_after`)"
+    ),
+}
+"""For routes whose work runs in the compute pool (core/compute.py)."""

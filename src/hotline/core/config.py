@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=1024)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    compute_workers: int = Field(default=0, ge=0, le=64)
+    """Worker processes for CPU-heavy requests and jobs (core/compute.py); 0: all cores but one."""
+    compute_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """How long one such computation may run before it is stopped (503 computation-too-long)."""
+    compute_memory_mib: int = Field(default=1024, ge=256, le=65536)
+    compute_warm: bool = True
+    """Start a first worker with the node, so the first heavy request does not wait for it."""
     jobs_poll_seconds: float = Field(default=1.0, gt=0)
     jobs_lease_seconds: int = Field(default=300, ge=5)
     default_timezone: str = "Asia/Shanghai"

@@ -7,20 +7,24 @@ its audit entries and publishes its queued events only after commit;
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import durable
 from hotline.core.audit import Origin, buffer_of, flush_audit
+from hotline.core.compute import ComputePool
 from hotline.core.config import Settings
 from hotline.core.db import Database
 from hotline.core.errors import PermissionDenied
 from hotline.core.events import Event, EventBus
 from hotline.core.permissions import Permission
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,19 @@ class Context:
     actor: Actor
     ip: str | None = None
     request_id: str | None = None
+    pool: ComputePool | None = None
+    """The node's compute pool (core/compute.py), for `compute()`."""
 
     def require(self, permission: Permission) -> None:
         if not self.actor.can(permission):
             raise PermissionDenied(f"requires permission {permission.value}", permission=permission.value)
+
+    async def compute(self, fn: Callable[[*Ts], T], *args: *Ts, limit: float | None = None) -> T:
+        """`fn(*args)` in a worker process, off the event loop, within a time limit: the one way
+        to do CPU-heavy work (core/compute.py)."""
+        if self.pool is None:
+            raise RuntimeError("this context has no compute pool")
+        return await self.pool.run(fn, *args, limit=limit)
 
     @property
     def origin(self) -> Origin:
@@ -103,4 +116,4 @@ class Context:
             await self.bus.publish(event)
 
     def as_actor(self, actor: Actor) -> Context:
-        return Context(self.settings, self.db, self.bus, actor, self.ip, self.request_id)
+        return Context(self.settings, self.db, self.bus, actor, self.ip, self.request_id, self.pool)

@@ -23,6 +23,14 @@ class HotlineError(Exception):
         self.field = field
         self.extra = extra
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors raised in a compute worker (core/compute.py) travel back pickled, fields and all.
+        return _rebuild, (type(self), self.detail, self.field, self.extra)
+
+
+def _rebuild(cls: type[HotlineError], detail: str, field: str | None, extra: dict[str, Any]) -> HotlineError:
+    return cls(detail, field=field, **extra)
+
 
 class NotFound(HotlineError):
     code = "not-found"

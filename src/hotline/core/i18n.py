@@ -27,6 +27,9 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "errors.token-not-found": "API 令牌不存在",
         "errors.method-not-allowed": "不支持该请求方法",
         "errors.internal-error": "系统内部错误",
+        "errors.computation-too-long": "计算时间过长，已停止，请缩小范围后重试",
+        "errors.computation-too-big": "计算所需内存过多，已停止，请缩小范围后重试",
+        "errors.compute-busy": "系统正忙于其他计算，请稍后再试",
     },
 }
 

@@ -49,4 +49,4 @@ class Page(Output, Generic[T]):
 
 class Paging(Input):
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)

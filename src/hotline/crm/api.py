@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import Response
 
 from hotline.api.deps import IdPath, requires
+from hotline.api.problems import COMPUTED
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
@@ -56,7 +57,9 @@ async def search(
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/export", response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+@router.get(
+    "/export", response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **COMPUTED}
+)
 async def export(
     ctx: Annotated[Context, Depends(requires(Permission.CUSTOMERS_EXPORT))],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
@@ -76,7 +79,7 @@ async def export(
     )
 
 
-@router.post("/import")
+@router.post("/import", responses=COMPUTED)
 async def import_file(
     file: UploadFile,
     ctx: WRITE,

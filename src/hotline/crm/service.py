@@ -194,9 +194,18 @@ async def get(ctx: Context, customer_id: int) -> CustomerOut:
         return _out(await _get(session, customer_id))
 
 
+_CLEARABLE = frozenset({"gender", "id_number", "birthday", "email"})
+
+
 async def update(ctx: Context, customer_id: int, data: CustomerUpdate) -> CustomerOut:
     ctx.require(Permission.CUSTOMERS_WRITE)
-    changes = data.model_dump(exclude_unset=True)
+    # null clears what a customer may lack (gender, ID number, birthday, e-mail) and, as in the
+    # other PATCH routes, leaves the rest unchanged: a customer always has a name, a tier, tags…
+    changes = {
+        key: value
+        for key, value in data.model_dump(exclude_unset=True).items()
+        if value is not None or key in _CLEARABLE
+    }
     async with ctx.write() as tx:
         customer = await _get(tx.session, customer_id)
         birthday = changes.get("birthday", customer.birthday)

@@ -75,7 +75,8 @@ class HotelIn(Input):
     ]
     city: Name
     address: Annotated[str, StringConstraints(min_length=2, max_length=200, strip_whitespace=True)]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    # max_length: "+" and 20 digits would be one more than the column holds (a 500 on PostgreSQL).
+    phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     latitude: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
     longitude: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=9, decimal_places=6)
     check_in: ClockTime = "14:00"
@@ -198,7 +199,7 @@ class BookingIn(Input):
     guest_name: Annotated[
         str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
     ]
-    guest_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     rooms: int = Field(ge=1, le=20)
     guests: int = Field(ge=1, le=80)
     arrival: date
@@ -357,7 +358,7 @@ class GroupIn(Input):
     hotel_id: DbId
     name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK)]
     contact_name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK)]
-    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    contact_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
     customer_id: DbId | None = None
     arrival: date
     departure: date

@@ -160,9 +160,13 @@ async def availability(
     ctx.require(Permission.BOOKINGS_READ)
     if city is None and hotel_id is None:
         raise InvalidInput("Choose a city or a hotel", field="city")
-    nights = _nights(arrival, departure) if departure > arrival else []
-    if not nights:
-        raise InvalidInput("The departure must be at least a night after the arrival", field="departure")
+    if departure <= arrival:
+        raise InvalidInput(
+            "The departure must be at least a night after the arrival", field="query.departure"
+        )
+    if (departure - arrival).days > MAX_NIGHTS:  # before listing the nights: a stay may span centuries
+        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="query.departure")
+    nights = _nights(arrival, departure)
     async with ctx.read() as session:
         query = select(Hotel).where(Hotel.active.is_(True))
         chosen: Hotel | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from hotline.core import privacy
-from hotline.core.schemas import NON_BLANK, Input, Output
+from hotline.core.schemas import MAX_ID, NON_BLANK, Input, Output
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -98,7 +98,9 @@ class RuleIn(Input):
         description="An event and occasion (hotels.reservation:confirmed) or a date source (hotels.arrival)"
     )
     schedule: Schedule | None = None
-    conditions: dict[str, list[str | int]] = Field(default_factory=dict, max_length=8)
+    conditions: dict[str, list[str | Annotated[int, Field(ge=-MAX_ID, le=MAX_ID)]]] = Field(
+        default_factory=dict, max_length=8
+    )
     active: bool = True
 
     @field_validator("conditions")
@@ -153,7 +155,9 @@ class SendIn(Input):
 
 class GatewayIn(Input):
     kind: Literal["log", "smtp", "kannel"]
-    config: dict[str, str | int | bool] = Field(default_factory=dict, max_length=12)
+    config: dict[str, str | Annotated[int, Field(ge=0, le=1_000_000)] | bool] = Field(
+        default_factory=dict, max_length=12
+    )
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Password; leave out to keep the stored one"
     )

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import extract, select, update
+from sqlalchemy import Select, extract, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
@@ -272,15 +274,14 @@ async def bulk(ctx: Context, data: BulkIn) -> BulkOut:
         template = await live(tx.session, data.template_code)
         if template is None or template.topic != "crm.customer":
             raise InvalidInput("Choose a live template about a customer", field="body.template_code")
-        customers = [
-            c for c in (await tx.session.scalars(query)).all()
-            if not segment.tags or set(segment.tags) & {str(t) for t in c.tags}
-        ]  # fmt: skip
         opted = set((await tx.session.scalars(
             select(OptOut.customer_id).where(OptOut.channel == template.channel))).all())  # fmt: skip
         excluded = {"opt-out": 0, "no address": 0}
-        recipients = queued = 0
-        for customer in customers:
+        recipients = queued = matched = 0
+        async for customer in _in_batches(tx.session, query):
+            if segment.tags and not set(segment.tags) & {str(t) for t in customer.tags}:
+                continue
+            matched += 1
             notice = customer_notice(customer, "manual")
             address = notice.phone if template.channel == "sms" else notice.email
             if not address or not valid_recipient(template.channel, address):
@@ -295,8 +296,18 @@ async def bulk(ctx: Context, data: BulkIn) -> BulkOut:
                                      ref=notice.ref, created_by=ctx.actor.user_id, now=now)  # fmt: skip
                 queued += made is not None and made.status == "queued"
         if data.dry_run:
-            tx.audit("notify.bulk_dry_run", "template", template.code, after={"matched": len(customers)})
+            tx.audit("notify.bulk_dry_run", "template", template.code, after={"matched": matched})
         held = recipients if template.purpose == "marketing" and quiet_until(now) is not None else 0
-        return BulkOut(
-            matched=len(customers), recipients=recipients, held=held, excluded=excluded, queued=queued
-        )
+        return BulkOut(matched=matched, recipients=recipients, held=held, excluded=excluded, queued=queued)
+
+
+async def _in_batches(
+    session: AsyncSession, query: Select[Customer], size: int = 500
+) -> AsyncIterator[Customer]:
+    """The query's customers, loaded 500 at a time: a segment may be every customer there is, and
+    loading them all at once would hold the event loop for seconds."""
+    ids = list((await session.scalars(query.with_only_columns(Customer.id))).all())
+    for at in range(0, len(ids), size):
+        chunk = select(Customer).where(Customer.id.in_(ids[at : at + size])).order_by(Customer.id)
+        for customer in (await session.scalars(chunk)).all():
+            yield customer

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from hotline.core.context import Context
+from hotline.core.errors import InvalidInput
 from hotline.core.events import Event
 
 E = TypeVar("E", bound=Event)
@@ -46,9 +47,18 @@ def register_source(
     SOURCES[name] = Source(name, topic.name, label, fetch)
 
 
+def event_type_of(topic: str, field: str = "body.topic") -> type[Event]:
+    """The topic's event class; an unknown topic is the request's mistake, named by `field`."""
+    try:
+        return TOPICS[topic]
+    except KeyError:
+        known = ", ".join(sorted(TOPICS))
+        raise InvalidInput(f"Unknown topic {topic!r}; the topics are {known}", field=field) from None
+
+
 def variables(topic: str) -> dict[str, str]:
     """The variables of a topic with their descriptions."""
-    event_type = TOPICS[topic]
+    event_type = event_type_of(topic)
     return {
         name: field.description or name
         for name, field in event_type.model_fields.items()
@@ -58,7 +68,7 @@ def variables(topic: str) -> dict[str, str]:
 
 def sample(topic: str) -> dict[str, Any]:
     """Made-up values for a preview: each field's first example."""
-    event_type = TOPICS[topic]
+    event_type = event_type_of(topic)
     return {name: (field.examples or [""])[0] for name, field in event_type.model_fields.items()}
 
 
@@ -74,4 +84,4 @@ def choices(topic: str, field: str) -> list[str] | None:
             return None
         return [value for p in parts for value in p or ()]
 
-    return flat(TOPICS[topic].model_fields[field].annotation)
+    return flat(event_type_of(topic).model_fields[field].annotation)

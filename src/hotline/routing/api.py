@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hotline.api.deps import IdPath, app_state, requires
+from hotline.api.problems import COMPUTED
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.crm.schemas import CustomerOut
@@ -98,10 +99,10 @@ async def visits(name: NamePath, request: Request, ctx: READ) -> list[VisitCount
     return await service.visit_counts(ctx, request.app.state.hotline.router, name)
 
 
-@router.post("/staffing")
+@router.post("/staffing", responses=COMPUTED)
 async def staffing(body: StaffingIn, ctx: READ) -> StaffingOut:
     """Agents needed for a service level: Erlang C, or Erlang A when callers' patience is given."""
-    return service.staffing(ctx, body)
+    return await service.staffing(ctx, body)
 
 
 QueuePath = Annotated[QueueName, Path()]

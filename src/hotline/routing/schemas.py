@@ -48,14 +48,14 @@ class VisitCount(Output):
 
 
 class StaffingIn(Input):
-    calls_per_hour: float = Field(gt=0, le=100_000)
-    handle_seconds: float = Field(gt=0, le=36_000, description="Average handle time: talk, hold and wrap-up")
-    service_level: float = Field(default=0.8, gt=0, lt=1)
+    calls_per_hour: float = Field(ge=0.1, le=100_000)
+    handle_seconds: float = Field(ge=1, le=14_400, description="Average handle time: talk, hold and wrap-up")
+    service_level: float = Field(default=0.8, ge=0.01, le=0.999)
     target_seconds: float = Field(default=20, ge=0, le=3600)
     patience_seconds: float | None = Field(
-        default=None, gt=0, le=36_000, description="Mean caller patience (Erlang A)"
+        default=None, ge=1, le=3600, description="Mean caller patience (Erlang A)"
     )
-    shrinkage: float = Field(default=0.3, ge=0, lt=1, description="Share of paid time not on the phones")
+    shrinkage: float = Field(default=0.3, ge=0, le=0.9, description="Share of paid time not on the phones")
 
 
 class StaffingRow(Output):

@@ -203,16 +203,21 @@ async def visit_counts(ctx: Context, router: CallRouter | None, name: str) -> li
     return sorted(counts, key=lambda count: (-count.visits, count.node))
 
 
-def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
+async def staffing(ctx: Context, data: StaffingIn) -> StaffingOut:
     """How many agents a queue needs for a service level (R6), with the figures around it."""
     ctx.require(Permission.ROUTING_READ)
+    return await ctx.compute(staffing_table, data)
+
+
+def staffing_table(data: StaffingIn) -> StaffingOut:
+    """The answer and a few staffing levels around it (runs in the compute pool)."""
     try:
         needed = erlang.agents_needed(
             data.calls_per_hour, data.handle_seconds, service_level=data.service_level,
             target_seconds=data.target_seconds, patience_seconds=data.patience_seconds,
         )  # fmt: skip
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="body.calls_per_hour") from exc
+    except erlang.OutOfRange as exc:
+        raise InvalidInput(str(exc), field=f"body.{exc.argument}") from exc
     rows = []
     for agents in range(max(1, needed.agents - 2), needed.agents + 4):
         figures = (

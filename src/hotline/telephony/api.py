@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from hotline.api.deps import IdPath, requires
+from hotline.api.problems import SHARED_PATH
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.telephony import service
@@ -117,6 +118,7 @@ async def list_prompts(ctx: READ) -> list[PromptOut]:
 
 @router.put(
     "/prompts/{name}",
+    responses=SHARED_PATH,  # /prompts/3 is a prompt by id: DELETE
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -149,6 +151,6 @@ async def prompt_audio(prompt_id: IdPath, ctx: READ) -> Response:
     return Response(await service.prompt_wav(ctx, prompt_id), media_type="audio/wav")
 
 
-@router.delete("/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT, responses=SHARED_PATH)
 async def delete_prompt(prompt_id: IdPath, ctx: WRITE) -> None:
     await service.delete_prompt(ctx, prompt_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, StringConstraints, field_serializer
 
 from hotline.core import privacy
-from hotline.core.schemas import NON_BLANK, DbId, Input, Output
+from hotline.core.schemas import MAX_ID, NON_BLANK, DbId, Input, Output
 
 Severity = Literal["low", "normal", "high", "critical"]
 Source = Literal["call", "voicemail", "email", "walk_in", "web", "authority"]
@@ -31,8 +31,8 @@ class FieldDef(Input):
         default_factory=list, max_length=50
     )
     max_length: int | None = Field(default=None, ge=1, le=2000)
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(default=None, ge=-1e12, le=1e12)
+    max: float | None = Field(default=None, ge=-1e12, le=1e12)
 
 
 class TypeIn(Input):
@@ -310,7 +310,9 @@ class ViewIn(Input):
     name: Annotated[
         str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
     ]
-    filters: dict[str, str | int | None] = Field(default_factory=dict, max_length=12)
+    filters: dict[str, str | Annotated[int, Field(ge=0, le=MAX_ID)] | None] = Field(
+        default_factory=dict, max_length=12
+    )
 
 
 class ViewOut(Output):

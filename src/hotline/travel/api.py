@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from hotline.api.deps import IdPath, requires
+from hotline.api.problems import COMPUTED
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.travel import catalogue, documents, reports, service
@@ -55,7 +56,7 @@ MONEY = Annotated[Context, Depends(requires(Permission.FINANCE_WRITE))]
 CATALOGUE = Annotated[Context, Depends(requires(Permission.CATALOGUE_WRITE))]
 REPORTS = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
 KindQuery = Annotated[Literal["domestic", "international"] | None, Query()]
-PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}, **COMPUTED}
 
 
 # ---------------------------------------------------------------- catalogue

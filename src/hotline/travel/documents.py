@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import io
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -98,7 +99,44 @@ def _yuan(value: Decimal) -> str:
     return f"¥{value:,.2f}"
 
 
-async def _gather(ctx: Context, order_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Item:
+    title: str
+    kind: str
+    adults: int
+    children: int
+    singles: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class _Papers:
+    """What the documents print, read from the order on the loop and handed to a compute worker."""
+
+    number: str
+    contract_no: str | None
+    kind: str
+    contact_name: str
+    departs_on: date | None
+    returns_on: date | None
+    adults: int
+    children: int
+    receivable: Decimal
+    received: Decimal
+    items: tuple[_Item, ...]
+    route_name: str | None
+    destination: str
+    days: int
+    itinerary: tuple[dict[str, Any], ...]
+    inclusions: str
+    exclusions: str
+    planner: str
+    planner_phone: str
+    parties: tuple[str, ...] = ()
+    """The contract's parties, as `parties()` words them for whoever prints it."""
+
+
+async def _gather(ctx: Context, order_id: int) -> tuple[Order, _Papers]:
     async with ctx.read() as session:
         order = await session.get(Order, order_id)
         if order is None:
@@ -110,8 +148,17 @@ async def _gather(ctx: Context, order_id: int) -> dict[str, Any]:
         route = await session.get(Route, departure.route_id) if departure else None
         planner = await session.scalar(select(User.display_name).where(User.id == order.planner_id)) or ""
         desk = await session.get(PlannerDesk, order.planner_id) if order.planner_id else None
-    return {"order": order, "items": items, "route": route, "departure": departure, "planner": planner,
-            "planner_phone": desk.phone if desk else AGENCY_PHONE}  # fmt: skip
+    papers = _Papers(
+        number=order.number, contract_no=order.contract_no, kind=order.kind, contact_name=order.contact_name,
+        departs_on=order.departs_on, returns_on=order.returns_on,
+        adults=order.adults, children=order.children, receivable=order.receivable, received=order.received,
+        items=tuple(_Item(i.title, i.kind, i.adults, i.children, i.singles, i.amount) for i in items),
+        route_name=route.name if route else None, destination=route.destination if route else "",
+        days=route.days if route else 0, itinerary=tuple(route.itinerary) if route else (),
+        inclusions=route.inclusions if route else "", exclusions=route.exclusions if route else "",
+        planner=planner, planner_phone=desk.phone if desk else AGENCY_PHONE,
+    )  # fmt: skip
+    return order, papers
 
 
 def parties(actor: Actor, order: Order) -> list[str]:
@@ -136,25 +183,32 @@ def _build(story: list[Any], title: str) -> bytes:
 async def contract(ctx: Context, order_id: int) -> tuple[str, bytes]:
     """The travel contract: parties, trip, travellers, the priced items, payment and terms."""
     ctx.require(Permission.ORDERS_READ)
-    data = await _gather(ctx, order_id)
-    order: Order = data["order"]
+    order, papers = await _gather(ctx, order_id)
     if State(order.state) not in CONTRACTABLE:
         raise InvalidTransition("The contract is drawn up once the planner hands the order over for signing",
                                 rule="contract-not-ready")  # fmt: skip
+    pdf = await ctx.compute(render_contract, replace(papers, parties=tuple(parties(ctx.actor, order))))
+    async with ctx.write() as tx:
+        tx.audit("travel.contract_printed", "travel_order", order.id,
+                 after={"personal_data": privacy.may_reveal(ctx.actor)})  # fmt: skip
+    return f"contract-{order.number}.pdf", pdf
+
+
+def render_contract(order: _Papers) -> bytes:
+    """The contract as PDF (in the compute pool: laying out a document takes a CPU for a while)."""
     s = _styles()
     contract_no = order.contract_no or f"HT{order.number}（待签）"
-    route: Route | None = data["route"]
     story: list[Any] = [
         _p(f"{AGENCY} 旅游合同", s["title"]), Spacer(1, 4 * mm),
         _p(f"合同编号：{contract_no}　　订单号：{order.number}　　类型：{KINDS.get(order.kind, order.kind)}", s["body"]),  # noqa: E501
-        *[_p(line, s["body"]) for line in parties(ctx.actor, order)],
+        *[_p(line, s["body"]) for line in order.parties],
         _p("一、旅游行程", s["h2"]),
-        _p(f"线路：{route.name if route else '（见下列项目）'}　出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}"  # noqa: E501
+        _p(f"线路：{order.route_name or '（见下列项目）'}　出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}"  # noqa: E501
            f"　人数：成人{order.adults}人，儿童{order.children}人", s["body"]),
         _p("二、旅游项目及费用", s["h2"]),
     ]  # fmt: skip
     rows: list[list[Any]] = [["项目", "明细", "金额"]]
-    for item in data["items"]:
+    for item in order.items:
         what = f"成人{item.adults} 儿童{item.children} 单房差{item.singles}" if item.kind == "tour" else ""
         rows.append([_p(item.title, s["body"]), _p(what, s["body"]), _yuan(item.amount)])
     rows.append(["合计应收", "", _yuan(order.receivable)])
@@ -165,35 +219,38 @@ async def contract(ctx: Context, order_id: int) -> tuple[str, bytes]:
         _p("三、双方约定", s["h2"]),
         *[_p(term, s["body"]) for term in TERMS],
         Spacer(1, 10 * mm),
-        _table([["甲方签字：", "乙方（盖章）：" + AGENCY], ["日期：", "经办人：" + (data["planner"] or "")]],
+        _table([["甲方签字：", "乙方（盖章）：" + AGENCY], ["日期：", "经办人：" + (order.planner or "")]],
                [87 * mm, 87 * mm], header=False),
         Spacer(1, 4 * mm),
         _p("本合同一式两份，甲乙双方各执一份，具有同等法律效力。", s["small"]),
     ]  # fmt: skip
-    async with ctx.write() as tx:
-        tx.audit("travel.contract_printed", "travel_order", order.id,
-                 after={"personal_data": privacy.may_reveal(ctx.actor)})  # fmt: skip
-    return f"contract-{order.number}.pdf", _build(story, f"旅游合同 {order.number}")
+    return _build(story, f"旅游合同 {order.number}")
 
 
 async def itinerary(ctx: Context, order_id: int) -> tuple[str, bytes]:
     """The itinerary for the customer: day by day, what is included and whom to call."""
     ctx.require(Permission.ORDERS_READ)
-    data = await _gather(ctx, order_id)
-    order: Order = data["order"]
-    route: Route | None = data["route"]
-    if route is None:
+    order, papers = await _gather(ctx, order_id)
+    if papers.route_name is None:
         raise InvalidTransition("The order has no tour yet: add a departure first", rule="no-tour")
+    pdf = await ctx.compute(render_itinerary, papers)
+    async with ctx.write() as tx:
+        tx.audit("travel.itinerary_printed", "travel_order", order.id)
+    return f"itinerary-{order.number}.pdf", pdf
+
+
+def render_itinerary(order: _Papers) -> bytes:
+    """The itinerary as PDF (in the compute pool)."""
     s = _styles()
     story: list[Any] = [
-        _p(f"{route.name} 行程单", s["title"]), Spacer(1, 3 * mm),
+        _p(f"{order.route_name} 行程单", s["title"]), Spacer(1, 3 * mm),
         _p(f"订单号：{order.number}　游客：{order.contact_name}（成人{order.adults}人，儿童{order.children}人）", s["body"]),  # noqa: E501
-        _p(f"出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}　目的地：{route.destination}　共{route.days}天",  # noqa: E501
+        _p(f"出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}　目的地：{order.destination}　共{order.days}天",  # noqa: E501
            s["body"]),
         _p("每日行程", s["h2"]),
     ]  # fmt: skip
     rows: list[list[Any]] = [["日期", "行程", "用餐", "住宿"]]
-    for entry in route.itinerary:
+    for entry in order.itinerary:
         day = entry.get("day", 1)
         when = order.departs_on.toordinal() + int(day) - 1 if order.departs_on else None
         label = f"第{day}天" + (f"\n{date.fromordinal(when):%m月%d日}" if when else "")
@@ -202,12 +259,10 @@ async def itinerary(ctx: Context, order_id: int) -> tuple[str, bytes]:
                      _p(str(entry.get("stay", "")), s["body"])])  # fmt: skip
     story += [
         _table(rows, [22 * mm, 100 * mm, 20 * mm, 32 * mm]),
-        _p("费用包含", s["h2"]), _p(route.inclusions or "—", s["body"]),
-        _p("费用不含", s["h2"]), _p(route.exclusions or "—", s["body"]),
+        _p("费用包含", s["h2"]), _p(order.inclusions or "—", s["body"]),
+        _p("费用不含", s["h2"]), _p(order.exclusions or "—", s["body"]),
         _p("联系我们", s["h2"]),
-        _p(f"您的计调：{data['planner'] or '—'}，电话 {data['planner_phone']}；{AGENCY}24小时服务热线 {AGENCY_PHONE}。"  # noqa: E501
+        _p(f"您的计调：{order.planner or '—'}，电话 {order.planner_phone}；{AGENCY}24小时服务热线 {AGENCY_PHONE}。"  # noqa: E501
            "出发前一天17:00我们会短信提醒集合时间与注意事项。", s["body"]),
     ]  # fmt: skip
-    async with ctx.write() as tx:
-        tx.audit("travel.itinerary_printed", "travel_order", order.id)
-    return f"itinerary-{order.number}.pdf", _build(story, f"行程单 {order.number}")
+    return _build(story, f"行程单 {order.number}")

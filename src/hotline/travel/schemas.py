@@ -14,7 +14,8 @@ Text = Annotated[str, StringConstraints(max_length=1000, strip_whitespace=True)]
 Needed = Annotated[
     str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK, strip_whitespace=True)
 ]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
+# max_length: "+" and 20 digits would be one more than the column holds.
+Phone = Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
 Price = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=10, decimal_places=2)]
 Amount = Annotated[Decimal, Field(gt=0, le=10_000_000, max_digits=12, decimal_places=2)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")]
