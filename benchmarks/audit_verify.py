@@ -24,9 +24,10 @@ from hotline import domains
 from hotline.core import migrate
 from hotline.core.audit import GENESIS, AuditEntry, link
 from hotline.core.audit_keys import Keyring, SigningKey
-from hotline.core.checkpoints import Checkpointer, CheckpointFile, Head, verify_trail
+from hotline.core.checkpoints import Checkpointer, CheckpointFile, Head
 from hotline.core.clock import utcnow
 from hotline.core.db import Base, Database
+from hotline.core.trail import verify_trail
 
 
 async def fill(db: Database, entries: int, file: CheckpointFile, key: SigningKey) -> None:

@@ -30,7 +30,8 @@ from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
-from hotline.hotels import demo, service
+from hotline.hotels import availability, demo, inventory
+from hotline.hotels import booking as bookings
 from hotline.hotels.models import Hotel, Inventory, RatePlan, Reservation, RoomType
 from hotline.hotels.schemas import BookingIn
 
@@ -64,8 +65,8 @@ async def last_rooms(ctx: Context, clients: int) -> tuple[float, int, int, int]:
         while True:
             attempts += 1
             try:
-                await service.book(ctx, booking)
-            except service.RoomsSoldOut:
+                await bookings.book(ctx, booking)
+            except inventory.RoomsSoldOut:
                 return booked
             booked += 1
 
@@ -97,7 +98,7 @@ async def searches(ctx: Context, count: int) -> tuple[float, float]:
         arrival = today + timedelta(days=rng.randrange(0, 170))
         departure = arrival + timedelta(days=rng.randrange(1, 8))
         started = time.perf_counter()
-        await service.availability(ctx, arrival=arrival, departure=departure, rooms=1, guests=2,
+        await availability.availability(ctx, arrival=arrival, departure=departure, rooms=1, guests=2,
                                    city=rng.choice(cities), tier="gold")  # fmt: skip
         if n >= 50:
             took.append((time.perf_counter() - started) * 1000)

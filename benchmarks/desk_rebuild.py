@@ -32,8 +32,9 @@ from sqlalchemy import insert
 
 from hotline import domains
 from hotline.admin.schemas import UserCreate
-from hotline.admin.service import create_user
+from hotline.admin.users import create_user
 from hotline.api.app import create_app
+from hotline.contact.models import ContactEvent
 from hotline.core.clock import utcnow
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
@@ -43,7 +44,6 @@ from hotline.core.logging import configure_logging
 from hotline.core.migrate import upgrade
 from hotline.crm import service as crm
 from hotline.crm.schemas import CustomerIn, PhoneIn
-from hotline.routing.models import ContactEvent
 
 PASSWORD = "desk-bench-password"  # noqa: S105 - made-up benchmark users
 

@@ -35,15 +35,15 @@ import websockets
 
 from hotline import domains
 from hotline.admin.schemas import UserCreate
-from hotline.admin.service import create_user
+from hotline.admin.users import create_user
 from hotline.api.app import create_app
+from hotline.contact.events import CallOffered
 from hotline.core.config import Settings
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
 from hotline.core.logging import configure_logging
 from hotline.core.migrate import upgrade
-from hotline.routing.events import CallOffered
 
 PASSWORD = "desk-bench-password"  # noqa: S105 - made-up benchmark users
 

@@ -18,7 +18,7 @@ import random
 import statistics
 import time
 
-from hotline.routing.acd import Entry, FreeAgent, QueueConfig, Router, Step
+from hotline.contact.queues.acd import Entry, FreeAgent, QueueConfig, Router, Step
 
 SKILLS = [f"skill{n:02d}" for n in range(50)]
 STEPS = (Step(20, sticky=True), Step(60, min_level=3), Step(None))

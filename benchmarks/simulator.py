@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from hotline.routing.acd import Strategy
-from hotline.routing.erlang import erlang_c_staffing
-from hotline.routing.simulate import Scenario, simulate
+from hotline.contact.queues.acd import Strategy
+from hotline.contact.queues.erlang import erlang_c_staffing
+from hotline.contact.simulate import Scenario, simulate
 
 POINTS = [(12, 10.0), (5, 4.0), (30, 24.0)]  # (agents, offered Erlangs)
 HANDLE = 180.0

@@ -13,9 +13,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from hotline.admin import service as accounts
+from hotline.admin import users
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
+from hotline.contact.agents.service import save_profile
+from hotline.contact.models import AgentProfile, ContactEvent, QueueDef
+from hotline.contact.queues.settings import save_queue
+from hotline.contact.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import fake, timeline
@@ -25,9 +29,6 @@ from hotline.crm.schemas import CustomerIn
 from hotline.hotels import demo as hotels_demo
 from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
-from hotline.routing import center
-from hotline.routing.models import AgentProfile, ContactEvent, QueueDef
-from hotline.routing.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -102,7 +103,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
         async with ctx.read() as session:
             if await session.scalar(select(User.id).where(User.username == demo.username)):
                 continue
-        user = await accounts.create_user(
+        user = await users.create_user(
             ctx,
             UserCreate(
                 username=demo.username,
@@ -216,11 +217,11 @@ async def _load_routing(ctx: Context) -> None:
         )
     for name in ("travel", "hotel", "emergency"):  # emergency overflows to travel: travel first
         if name not in queues:
-            await center.save_queue(ctx, name, DEMO_QUEUES[name])
+            await save_queue(ctx, name, DEMO_QUEUES[name])
     for username, skills in DEMO_SKILLS.items():
         user_id = users.get(username)
         if user_id is not None and user_id not in profiled:
-            await center.save_profile(ctx, user_id, AgentProfileIn(skills=skills))
+            await save_profile(ctx, user_id, AgentProfileIn(skills=skills))
     async with ctx.write() as tx:
         for username in DEMO_SKILLS:
             user_id = users.get(username)

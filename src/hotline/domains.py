@@ -39,6 +39,8 @@ class Domain:
     revealable: tuple[str, ...] = ()
     """Records with personal data that may be revealed: "module:ATTRIBUTE", each a
     `core.privacy.Revealable`."""
+    reactions: tuple[str, ...] = ()
+    """Modules whose `core.reactions.reacts_to` handlers react to events after commit."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -65,10 +67,10 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain("telephony", models=("hotline.telephony.models",), api="hotline.telephony.api"),
     Domain(
-        "routing",
-        models=("hotline.routing.models",),
-        api="hotline.routing.api",
-        revealable=("hotline.routing.center:REVEALABLE",),
+        "contact",
+        models=("hotline.contact.models",),
+        api="hotline.contact.api",
+        revealable=("hotline.contact.callbacks:REVEALABLE",),
     ),
     Domain(
         "crm",
@@ -84,6 +86,7 @@ DOMAINS: tuple[Domain, ...] = (
         "notify",
         models=("hotline.notify.models",),
         api="hotline.notify.api",
+        reactions=("hotline.notify.audit_mail",),
         jobs_module="hotline.notify.jobs",
         builtin_jobs=(
             BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),
@@ -94,12 +97,13 @@ DOMAINS: tuple[Domain, ...] = (
         "hotels",
         models=("hotline.hotels.models",),
         api="hotline.hotels.api",
-        revealable=("hotline.hotels.service:REVEALABLE", "hotline.hotels.groups:REVEALABLE"),
+        revealable=("hotline.hotels.queries:REVEALABLE", "hotline.hotels.groups:REVEALABLE"),
         lookups=(
-            ("orders.latest_for_member", "hotline.hotels.service:latest_for_ivr"),
-            ("hotels.latest_reservation", "hotline.hotels.service:latest_for_ivr"),
-            ("orders.verify_caller", "hotline.hotels.service:verify_for_ivr"),
+            ("orders.latest_for_member", "hotline.hotels.queries:latest_for_ivr"),
+            ("hotels.latest_reservation", "hotline.hotels.queries:latest_for_ivr"),
+            ("orders.verify_caller", "hotline.hotels.queries:verify_for_ivr"),
         ),
+        reactions=("hotline.hotels.reactions",),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
             BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
@@ -110,7 +114,8 @@ DOMAINS: tuple[Domain, ...] = (
         "tickets",
         models=("hotline.tickets.models",),
         api="hotline.tickets.api",
-        revealable=("hotline.tickets.service:REVEALABLE",),
+        revealable=("hotline.tickets.queries:REVEALABLE",),
+        reactions=("hotline.tickets.reactions",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
             BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),
@@ -122,11 +127,12 @@ DOMAINS: tuple[Domain, ...] = (
         "travel",
         models=("hotline.travel.models",),
         api="hotline.travel.api",
-        revealable=("hotline.travel.service:REVEALABLE",),
+        revealable=("hotline.travel.queries:REVEALABLE",),
         lookups=(
-            ("travel.latest_order", "hotline.travel.service:latest_for_ivr"),
-            ("travel.verify_caller", "hotline.travel.service:verify_for_ivr"),
+            ("travel.latest_order", "hotline.travel.lookups:latest_for_ivr"),
+            ("travel.verify_caller", "hotline.travel.lookups:verify_for_ivr"),
         ),
+        reactions=("hotline.travel.reactions",),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
@@ -155,8 +161,17 @@ def revealables() -> dict[str, Any]:
 
 
 def load_models() -> None:
+    """Every domain's models, and the reactions that follow their changes (a service run without
+    its domain's reactions would leave their side effects undone)."""
     for domain in DOMAINS:
         for module in domain.models:
+            importlib.import_module(module)
+    load_reactions()
+
+
+def load_reactions() -> None:
+    for domain in DOMAINS:
+        for module in domain.reactions:
             importlib.import_module(module)
 
 

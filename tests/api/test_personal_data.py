@@ -24,6 +24,9 @@ from sqlalchemy import select
 
 from hotline import demo
 from hotline.admin.models import User
+from hotline.contact import callbacks
+from hotline.contact.metrics import CallEvent
+from hotline.contact.models import CallbackTask, ContactEvent
 from hotline.core.audit import AuditEntry
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -34,9 +37,6 @@ from hotline.knowledge.models import Article
 from hotline.notify import service as notify
 from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
-from hotline.routing import center
-from hotline.routing.metrics import CallEvent
-from hotline.routing.models import CallbackTask, ContactEvent
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -109,7 +109,7 @@ async def _arrange(ctx: Context) -> World:
                                     detail="13912345678 → 4008001000"))  # fmt: skip
         tx.session.add(ContactEvent(at=now, kind="callback", call_id="walk-call-2", queue="hotel", state="",
                                     detail="13912345678"))  # fmt: skip
-    await center.missed_call(ctx, CallEvent(0, "walk-call-2", "abandoned", "hotel", caller="13912345678"))
+    await callbacks.missed_call(ctx, CallEvent(0, "walk-call-2", "abandoned", "hotel", caller="13912345678"))
     await notify.send(ctx, SendIn(template_code="customer.care.sms", customer_id=zhang.id))
 
     async with ctx.read() as session:

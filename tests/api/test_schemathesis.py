@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select, text
 
 from hotline import demo
-from hotline.admin import service
+from hotline.admin import auth
+from hotline.admin import tokens as admin_tokens
 from hotline.admin.models import User
 from hotline.admin.schemas import TokenCreate
 from hotline.api.app import create_app
@@ -67,9 +68,9 @@ async def arrange(url: str, settings: Any) -> tuple[dict[str, str], dict[str, An
         users = {u.username: u for u in await session.scalars(select(User).where(User.username.in_(USERS)))}
         expendable = await session.scalar(select(User.id).where(User.username == "agent5"))
     for username, user in users.items():
-        actor = ctx.as_actor(service.actor_of(user, "cli"))
-        _, tokens[username] = await service.create_token(actor, TokenCreate(name="fuzz"))
-        spare, _ = await service.create_token(actor, TokenCreate(name="spare"))
+        actor = ctx.as_actor(auth.actor_of(user, "cli"))
+        _, tokens[username] = await admin_tokens.create_token(actor, TokenCreate(name="fuzz"))
+        spare, _ = await admin_tokens.create_token(actor, TokenCreate(name="spare"))
         pinned[username] = {
             "/api/tokens/{token_id}": {"token_id": spare.id},
             **{path: {"user_id": expendable} for path in SELF_LOCKING},

@@ -8,7 +8,7 @@ import subprocess
 
 from sqlalchemy import delete, select, update
 
-from hotline.admin import service
+from hotline.admin import users
 from hotline.admin.models import Department
 from hotline.admin.schemas import UserCreate
 from hotline.core.audit import AuditEntry, verify_chain
@@ -98,7 +98,7 @@ async def test_cli_verify_exits_non_zero_on_a_tampered_log(ctx: Context) -> None
 
 async def test_concurrent_writers_keep_one_unbroken_chain(ctx: Context) -> None:
     async def create(i: int) -> None:
-        await service.create_user(
+        await users.create_user(
             ctx,
             UserCreate(
                 username=f"clerk{i}",

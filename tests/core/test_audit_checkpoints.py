@@ -16,10 +16,11 @@ from hotline.admin.models import Department
 from hotline.api.app import create_app
 from hotline.core.audit import AuditEntry, link, verify_chain
 from hotline.core.audit_keys import Keyring, generate_key, load_signing_key, verifying_keyring
-from hotline.core.checkpoints import Checkpointer, CheckpointFile, TrailReport, verify_trail
+from hotline.core.checkpoints import Checkpointer, CheckpointFile
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.jobs import JobScheduler, ScheduledJob
+from hotline.core.trail import TrailReport, verify_trail
 from tests.conftest import make_settings
 
 

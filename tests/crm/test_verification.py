@@ -9,8 +9,8 @@ from hotline.core.context import Context
 from hotline.crm import service as crm
 from hotline.crm.schemas import CustomerIn
 from hotline.crm.verification import VerifiedBy, check_member
-from hotline.hotels import service as hotels
-from hotline.travel import service as travel
+from hotline.hotels import queries as hotels
+from hotline.travel import lookups as travel
 
 
 async def test_the_member_calling_from_his_own_number_is_verified_without_a_question(seeded: Context) -> None:

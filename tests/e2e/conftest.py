@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
         "HOTLINE_SIP_PORT": str(sip_port),
         "HOTLINE_LOG_LEVEL": "WARNING",
         # the tests sign the demo agents in and out of many short browser sessions and count on
-        # them staying ready in between (tests/routing/test_controls.py covers a closed desk)
+        # them staying ready in between (tests/contact/calls/test_controls.py covers a closed desk)
         "HOTLINE_DESK_GRACE_SECONDS": "300",
     }
     env.pop("HOTLINE_TEST_DATABASE_URL", None)

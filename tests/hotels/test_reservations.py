@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.hotels import service
+from hotline.hotels import booking as bookings
+from hotline.hotels import inventory, pricing
 from hotline.hotels.models import Hotel, Inventory, RatePlan, Reservation, RoomType
 from hotline.hotels.schemas import BookingIn
 from tests.conftest import Users, assert_problem
@@ -149,8 +150,8 @@ async def test_concurrent_bookings_of_the_last_rooms_succeed_exactly_as_often_as
             "guests": 2,
         }
         try:
-            await service.book(seeded, BookingIn.model_validate(booking))
-        except service.RoomsSoldOut as sold_out:
+            await bookings.book(seeded, BookingIn.model_validate(booking))
+        except inventory.RoomsSoldOut as sold_out:
             offered.append(len(sold_out.extra["alternatives"]))
             return "sold-out"
         return "booked"
@@ -167,11 +168,11 @@ async def test_concurrent_bookings_of_the_last_rooms_succeed_exactly_as_often_as
 
 def test_the_refund_follows_the_policy_at_the_edges_of_each_window() -> None:
     policy = [{"hours": 72, "refund": 100}, {"hours": 24, "refund": 50}, {"hours": 0, "refund": 0}]
-    assert service.refund_percent(policy, 72.0) == 100
-    assert service.refund_percent(policy, 71.99) == 50
-    assert service.refund_percent(policy, 24.0) == 50
-    assert service.refund_percent(policy, 23.99) == 0
-    assert service.refund_percent(policy, -5) == 0  # after the arrival time
+    assert pricing.refund_percent(policy, 72.0) == 100
+    assert pricing.refund_percent(policy, 71.99) == 50
+    assert pricing.refund_percent(policy, 24.0) == 50
+    assert pricing.refund_percent(policy, 23.99) == 0
+    assert pricing.refund_percent(policy, -5) == 0  # after the arrival time
 
 
 async def test_cancelling_shows_the_fee_first_applies_the_policy_and_frees_the_rooms(
@@ -322,7 +323,7 @@ async def test_the_ivr_order_enquiry_reads_the_members_coming_stay(seeded: Conte
     """Seed 000's 查询订单 on the hotel line: the flow's lookup finds 张伟's coming stay (hotel,
     arrival, status as said) when he calls from his number; an unknown member number, no number,
     or a caller not verified for the member (seed 004) finds nothing."""
-    from hotline.routing.app import domain_lookups
+    from hotline.contact.ivr.lookups import domain_lookups
 
     lookups = domain_lookups(seeded)
     his = {"member_number": "88000001", "caller": "13800138000"}

@@ -157,8 +157,8 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
     (agent3, work number 003) — who answers; the caller hears 「…下面由003号服务员为您服务」, is
     connected and recorded, and the call's record says why 003 took it."""
     from hotline.api.app import create_app, system_context
+    from hotline.contact.calls.records import recent_calls
     from hotline.crm import timeline
-    from hotline.routing.center import recent_calls
     from tests.conftest import make_settings
     from tests.interop.test_sipp_register import SCENARIOS
 

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from hotline.api.app import create_app, system_context
+from hotline.contact.calls.records import recent_calls
+from hotline.contact.models import ContactEvent
+from hotline.contact.node import CallRouter
 from hotline.core.audit import AuditEntry
 from hotline.core.config import Settings
 from hotline.core.context import Context
-from hotline.routing.app import CallRouter
-from hotline.routing.center import recent_calls
-from hotline.routing.models import ContactEvent
 from hotline.voice.sip.server import SipServer
 from tests.conftest import free_port, make_settings
 from tests.interop.keyed import keyed_call

@@ -119,8 +119,8 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
     member number 88000001 with #, is verified by his number, hears his booking, and hangs up as
     the prompt tells it to."""
     from hotline.api.app import create_app, system_context
-    from hotline.routing.center import recent_calls
-    from hotline.routing.service import visit_counts
+    from hotline.contact.calls.records import recent_calls
+    from hotline.contact.ivr.versions import visit_counts
     from tests.conftest import make_settings
 
     config = make_settings(settings.database_url, roles=["api", "voice"], sip_port=free_port())  # type: ignore[attr-defined]

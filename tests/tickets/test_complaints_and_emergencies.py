@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from hotline.admin.models import User
+from hotline.contact.models import ContactEvent
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.durable import DomainEvent
-from hotline.routing.models import ContactEvent
 from tests.conftest import Users, assert_problem
 from tests.tickets.conftest import act, unit_ids, user_ids, work_order
 

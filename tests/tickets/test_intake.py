@@ -17,7 +17,7 @@ from tests.conftest import Users
 
 
 async def _call(ctx: Context, call_id: str, caller: str, path: list[str], detail: str) -> None:
-    from hotline.routing.models import ContactEvent
+    from hotline.contact.models import ContactEvent
 
     now = utcnow() - timedelta(minutes=5)
     async with ctx.write() as tx:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from hotline.core.context import Context
 from hotline.notify.models import StaffNotice
-from hotline.tickets import service, sla
+from hotline.tickets import commands, deadlines, queries, sla
 from hotline.tickets.models import TicketStep
 from hotline.tickets.schemas import TicketIn, TicketMoveIn
 from tests.conftest import Users
@@ -45,36 +45,38 @@ async def test_the_clock_pauses_while_pending_warns_once_and_escalates_once(
     units, people = await unit_ids(seeded), await user_ids(seeded)
     system = seeded
     created = at("2026-02-13", "17:00")  # a high work order: 540 working minutes to resolve
-    ticket = await service.create(system, TicketIn(
+    ticket = await commands.create(system, TicketIn(
         type_code="work_order", title="门锁无法打开", severity="high",
         fields={"device_type": "门锁", "requirement_type": "维修", "appointment": "2026-02-14T10:00:00+08:00"},  # noqa: E501
     ), now=created)  # fmt: skip
-    await service.transition(system, ticket.id, TicketMoveIn(action="dispatch", unit_id=units["workarea-a"],
+    await commands.transition(system, ticket.id, TicketMoveIn(action="dispatch", unit_id=units["workarea-a"],
                                                              assignee_id=people["dept1"]), now=created)  # fmt: skip  # noqa: E501
     agent = await users("agent1")
     timer = (await agent.get(f"/api/tickets/{ticket.id}")).json()["sla"]
     assert timer["resolve_target_minutes"] == 540 and timer["business_hours"] is True
 
-    detail = await service.get(system, ticket.id, now=at("2026-02-14", "12:00"))
+    detail = await queries.get(system, ticket.id, now=at("2026-02-14", "12:00"))
     assert detail.sla is not None and detail.sla.resolve_used_minutes == 60 + 180 and detail.sla.state == "ok"
     assert detail.sla.due_at == at("2026-02-14", "17:00")  # 60 min Friday + 480 on the make-up Saturday
 
     # pending over the holiday: the clock stops; paused time never counts
-    await service.transition(system, ticket.id, TicketMoveIn(action="process"), now=at("2026-02-14", "12:00"))
-    await service.transition(system, ticket.id, TicketMoveIn(action="pend", note="等客人回酒店"),
+    await commands.transition(
+        system, ticket.id, TicketMoveIn(action="process"), now=at("2026-02-14", "12:00")
+    )
+    await commands.transition(system, ticket.id, TicketMoveIn(action="pend", note="等客人回酒店"),
                              now=at("2026-02-14", "12:30"))  # fmt: skip
-    paused = await service.get(system, ticket.id, now=at("2026-02-25", "12:00"))
+    paused = await queries.get(system, ticket.id, now=at("2026-02-25", "12:00"))
     assert paused.sla is not None and paused.sla.paused and paused.sla.resolve_used_minutes == 270
-    assert (await service.sla_sweep(system, now=at("2026-02-25", "12:00"))) == {"warned": 0, "breached": 0,
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-25", "12:00"))) == {"warned": 0, "breached": 0,
                                                                                  "response": 0}  # fmt: skip
-    await service.transition(system, ticket.id, TicketMoveIn(action="resume"), now=at("2026-02-25", "12:00"))
+    await commands.transition(system, ticket.id, TicketMoveIn(action="resume"), now=at("2026-02-25", "12:00"))
 
     # 80 % (432 min) used at 14:42 on the 25th: one warning; 540 used at 16:30: one escalation
-    assert (await service.sla_sweep(system, now=at("2026-02-25", "14:00")))["warned"] == 0
-    assert (await service.sla_sweep(system, now=at("2026-02-25", "14:45")))["warned"] == 1
-    assert (await service.sla_sweep(system, now=at("2026-02-25", "15:00")))["warned"] == 0
-    assert (await service.sla_sweep(system, now=at("2026-02-25", "16:31")))["breached"] == 1
-    assert (await service.sla_sweep(system, now=at("2026-02-26", "10:00")))["breached"] == 0
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-25", "14:00")))["warned"] == 0
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-25", "14:45")))["warned"] == 1
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-25", "15:00")))["warned"] == 0
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-25", "16:31")))["breached"] == 1
+    assert (await deadlines.sla_sweep(system, now=at("2026-02-26", "10:00")))["breached"] == 0
     async with seeded.read() as session:
         escalations = await session.scalar(select(func.count(TicketStep.id)).where(
             TicketStep.ticket_id == ticket.id, TicketStep.action == "escalate"))  # fmt: skip

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from hotline.admin.auth import actor_of
 from hotline.admin.models import User
-from hotline.admin.service import actor_of
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError
-from hotline.tickets import service, state
+from hotline.tickets import commands, complaints, deadlines, state
 from hotline.tickets.models import Ticket, TicketStep, Unit
 from hotline.tickets.schemas import TicketIn, TicketMoveIn
 
@@ -95,7 +95,7 @@ async def test_through_the_service_every_accepted_step_is_logged_and_nothing_hal
         people = {u.username: u for u in (await session.scalars(select(User))).all()}
         units = {u.code: u.id for u in (await session.scalars(select(Unit))).all()}
     as_ = {name: seeded.as_actor(actor_of(user, "session")) for name, user in people.items()}
-    made = await service.create(as_["agent1"], TicketIn(type_code="complaint", title="property",
+    made = await commands.create(as_["agent1"], TicketIn(type_code="complaint", title="property",
                                                         fields={"category": "卫生"}))  # fmt: skip
     accepted = 1
     for action, note, good_unit, with_result in sequence:
@@ -106,18 +106,18 @@ async def test_through_the_service_every_accepted_step_is_logged_and_nothing_hal
             body["result"] = "已处理"
         if action == "close" and good_unit:
             with contextlib.suppress(HotlineError):
-                await service.tell_result(as_["agent1"], made.id, "phone", "已电话告知")
+                await complaints.tell_result(as_["agent1"], made.id, "phone", "已电话告知")
         async with seeded.read() as session:
-            before = (await session.get(Ticket, made.id), len(await service._steps(session, made.id)))
+            before = (await session.get(Ticket, made.id), len(await deadlines.steps_of(session, made.id)))
             assert before[0] is not None
             status_before = before[0].status
         try:
-            await service.transition(as_[ROLE_OF[action]], made.id, TicketMoveIn.model_validate(body))
+            await commands.transition(as_[ROLE_OF[action]], made.id, TicketMoveIn.model_validate(body))
         except HotlineError:
             async with seeded.read() as session:
                 row = await session.get(Ticket, made.id)
                 assert row is not None and row.status == status_before
-                assert len(await service._steps(session, made.id)) == before[1]
+                assert len(await deadlines.steps_of(session, made.id)) == before[1]
             continue
         accepted += 1
     async with seeded.read() as session:

@@ -24,7 +24,8 @@ from hotline.core.db import Database
 from hotline.core.errors import HotlineError
 from hotline.core.events import InProcessBus
 from hotline.core.permissions import permissions_for
-from hotline.travel import catalogue, service
+from hotline.travel import catalogue, ledger, workflow
+from hotline.travel import items as order_items
 from hotline.travel.catalogue import SHANGHAI, today
 from hotline.travel.models import Departure, LedgerLine, Order, OrderItem, PlannerDesk
 from hotline.travel.schemas import (
@@ -89,7 +90,7 @@ async def _world(url: str) -> tuple[Context, dict[str, Context], int, int, int]:
         departs_on=today() + timedelta(days=20), capacity=6)))[0]  # fmt: skip
     product = await catalogue.save_insurance(system, InsuranceIn(code="I", name="意外险", cover="意外伤害",
                                                                  price_per_day=Decimal(5)))  # fmt: skip
-    order = await service.create(
+    order = await workflow.create(
         people["agent"], OrderIn(kind="domestic", contact_name="测试", contact_phone="13600000000")
     )
     return system, people, order.order.id, departure.id, product.id
@@ -121,79 +122,79 @@ async def _act(people: dict[str, Context], system: Context, order_id: int, depar
                action: str, n: Any, snap: dict[str, Any]) -> None:  # fmt: skip
     p, money = people, Decimal(n if isinstance(n, int) else 0)
     if action == "add_tour":
-        await service.add_item(
+        await order_items.add_item(
             p["planner"], order_id, ItemIn(kind="tour", departure_id=departure_id, adults=n)
         )
     elif action == "add_insurance":
-        await service.add_item(p["agent"], order_id, ItemIn(kind="insurance", insurance_id=product_id,
+        await order_items.add_item(p["agent"], order_id, ItemIn(kind="insurance", insurance_id=product_id,
         persons=n,
                                                             days=3))  # fmt: skip
     elif action == "remove_item":
         if snap["items"]:
-            await service.remove_item(p["planner"], order_id, snap["items"][0][0])
+            await order_items.remove_item(p["planner"], order_id, snap["items"][0][0])
     elif action == "assign":
-        await service.assign_planner(
+        await workflow.assign_planner(
             p["lead"], order_id, AssignIn(planner_id=p["planner"].actor.user_id or 0)
         )
     elif action == "follow_up":
-        await service.follow_up(p["planner"], order_id, FollowUpIn(note="跟进"))
+        await workflow.follow_up(p["planner"], order_id, FollowUpIn(note="跟进"))
     elif action == "hand_over":
-        await service.hand_to_front_desk(
+        await workflow.hand_to_front_desk(
             p["planner"], order_id, HandOverIn(front_desk_id=p["desk"].actor.user_id or 0)
         )
     elif action == "sign":
-        await service.sign(p["desk"], order_id, SignIn())
+        await workflow.sign(p["desk"], order_id, SignIn())
     elif action == "review":
-        await service.review(p["finance"], order_id)
+        await workflow.review(p["finance"], order_id)
     elif action == "trip_over" and snap["returns_on"] is not None:
         later = datetime.combine(snap["returns_on"] + timedelta(days=3), time(9), tzinfo=SHANGHAI)
-        await service.return_visits(system, now=later)
+        await workflow.return_visits(system, now=later)
     elif action == "close":
-        await service.close(p["agent"], order_id, CloseIn(summary="回访满意"))
+        await workflow.close(p["agent"], order_id, CloseIn(summary="回访满意"))
     elif action == "void":
-        await service.void(p["planner"], order_id, VoidIn(reason="客户取消"))
+        await workflow.void(p["planner"], order_id, VoidIn(reason="客户取消"))
     elif action in ("receipt", "overpay"):
-        await service.record_receipt(
+        await ledger.record_receipt(
             p["finance"], order_id, ReceiptIn(amount=money, overpayment=action == "overpay")
         )
     elif action == "refund":
-        await service.record_receipt(p["finance"], order_id, ReceiptIn(category="refund", amount=money))
+        await ledger.record_receipt(p["finance"], order_id, ReceiptIn(category="refund", amount=money))
     elif action == "cost":
-        await service.record_cost(p["planner"], order_id, CostIn(category="ground", amount=money))
+        await ledger.record_cost(p["planner"], order_id, CostIn(category="ground", amount=money))
     elif action in ("adjust_receipt", "adjust_cost"):
         data = {"category": "adjustment", "amount": money, "reason": "调整", "negative": n % 2 == 0}
         if action == "adjust_receipt":
-            await service.record_receipt(p["finance"], order_id, ReceiptIn.model_validate(data))
+            await ledger.record_receipt(p["finance"], order_id, ReceiptIn.model_validate(data))
         else:
-            await service.record_cost(p["finance"], order_id, CostIn.model_validate(data))
+            await ledger.record_cost(p["finance"], order_id, CostIn.model_validate(data))
     elif action == "advance":  # the workflow's natural next step, so sequences get past the enquiry
         state = snap["state"]
         if state == "following" and not snap["items"]:
-            await service.add_item(
+            await order_items.add_item(
                 p["planner"], order_id, ItemIn(kind="tour", departure_id=departure_id, adults=2)
             )
         elif state == "reviewed" and snap["received"] < snap["receivable"]:
             due = snap["receivable"] - snap["received"]
-            await service.record_receipt(p["finance"], order_id, ReceiptIn(amount=due))
+            await ledger.record_receipt(p["finance"], order_id, ReceiptIn(amount=due))
         elif state == "return_visit" and snap["received"] > snap["receivable"]:
             over = snap["received"] - snap["receivable"]
-            await service.record_receipt(p["finance"], order_id, ReceiptIn(category="refund", amount=over))
+            await ledger.record_receipt(p["finance"], order_id, ReceiptIn(category="refund", amount=over))
         elif state == "return_visit" and snap["received"] == snap["receivable"]:
-            await service.close(p["agent"], order_id, CloseIn(summary="回访满意"))
+            await workflow.close(p["agent"], order_id, CloseIn(summary="回访满意"))
         else:
             nxt = {"enquiry": "assign", "following": "hand_over", "signing": "sign", "signed": "review",
                    "reviewed": "trip_over", "return_visit": "advance_pay"}.get(state)  # fmt: skip
             if nxt:
                 await _act(people, system, order_id, departure_id, product_id, nxt, max(1, n), snap)
     elif action == "advance_pay":
-        await service.record_receipt(
+        await ledger.record_receipt(
             p["finance"], order_id, ReceiptIn(amount=snap["receivable"] - snap["received"])
         )
     elif action == "wrong_role":
-        step = {"sign": lambda: service.sign(p["agent"], order_id, SignIn()),
-                "review": lambda: service.review(p["planner"], order_id),
-                "assign": lambda: service.assign_planner(p["desk"], order_id, AssignIn(planner_id=1)),
-                "close": lambda: service.close(p["finance"], order_id, CloseIn(summary="no"))}  # fmt: skip
+        step = {"sign": lambda: workflow.sign(p["agent"], order_id, SignIn()),
+                "review": lambda: workflow.review(p["planner"], order_id),
+                "assign": lambda: workflow.assign_planner(p["desk"], order_id, AssignIn(planner_id=1)),
+                "close": lambda: workflow.close(p["finance"], order_id, CloseIn(summary="no"))}  # fmt: skip
         await step[str(n)]()
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError
-from hotline.travel import catalogue, service
+from hotline.travel import catalogue, queries, workflow
+from hotline.travel import items as order_items
 from hotline.travel.catalogue import SHANGHAI, today
 from hotline.travel.demo import _actor
 from hotline.travel.models import Departure, OrderItem
@@ -26,14 +27,16 @@ async def test_orders_racing_for_the_last_seats_get_them_once(seeded: Context) -
     departure = (await catalogue.add_departures(seeded, route.id, DepartureIn(
         departs_on=today() + timedelta(days=300), capacity=3)))[0]  # fmt: skip
     orders = [
-        (await service.create(agent, OrderIn(kind="domestic", contact_name=f"客人{n}",
+        (await workflow.create(agent, OrderIn(kind="domestic", contact_name=f"客人{n}",
         contact_phone="13600000000"))).order
         for n in range(8)
     ]  # fmt: skip
 
     async def book(order_id: int) -> str:
         try:
-            await service.add_item(agent, order_id, ItemIn(kind="tour", departure_id=departure.id, adults=1))
+            await order_items.add_item(
+                agent, order_id, ItemIn(kind="tour", departure_id=departure.id, adults=1)
+            )
         except HotlineError as error:
             return error.code
         return "booked"
@@ -75,18 +78,18 @@ async def test_given_a_clock_the_return_visit_task_is_made_on_the_third_day_afte
     seeded: Context, users: Users
 ) -> None:
     """张伟's demo order is reviewed; its return visit waits for the 3rd day after the return."""
-    order = (await service.board(seeded, q="张伟")).items[0]
+    order = (await queries.board(seeded, q="张伟")).items[0]
     assert order.state == "reviewed" and order.returns_on is not None
 
     def at(days: int, hour: int) -> datetime:
         assert order.returns_on is not None
         return datetime.combine(order.returns_on + timedelta(days=days), time(hour), tzinfo=SHANGHAI)
 
-    assert await service.return_visits(seeded, now=at(0, 20)) == 0
-    assert await service.return_visits(seeded, now=at(2, 23)) == 0
-    assert await service.return_visits(seeded, now=at(3, 0)) == 1
-    assert await service.return_visits(seeded, now=at(4, 9)) == 0
-    detail = await service.detail(seeded, order.id)
+    assert await workflow.return_visits(seeded, now=at(0, 20)) == 0
+    assert await workflow.return_visits(seeded, now=at(2, 23)) == 0
+    assert await workflow.return_visits(seeded, now=at(3, 0)) == 1
+    assert await workflow.return_visits(seeded, now=at(4, 9)) == 0
+    detail = await queries.detail(seeded, order.id)
     assert detail.order.state == "return_visit" and detail.history[-1].action == "return_visit_due"
     tasks = (await (await users("agent3")).get("/api/routing/callbacks")).json()
     assert {(t["reason"], t["call_id"]) for t in tasks} >= {("return_visit", f"order:{order.number}")}

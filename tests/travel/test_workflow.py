@@ -16,7 +16,7 @@ from hotline.core.context import Context
 from hotline.core.durable import DomainEvent
 from hotline.notify.models import Message, StaffNotice
 from hotline.notify.rules import run_schedules
-from hotline.travel import service
+from hotline.travel import lookups, workflow
 from hotline.travel.catalogue import SHANGHAI, today
 from hotline.travel.models import Departure, Order
 from tests.conftest import Users, assert_problem
@@ -136,11 +136,11 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
 
     # the trip happens: the return visit falls due on the 3rd day after the return, not before
     returns_on = datetime.fromisoformat(money["returns_on"]).date()
-    assert await service.return_visits(seeded, now=datetime.combine(returns_on + timedelta(days=2), time(23),
+    assert await workflow.return_visits(seeded, now=datetime.combine(returns_on + timedelta(days=2), time(23),
                                                                     tzinfo=SHANGHAI)) == 0  # fmt: skip
     due = datetime.combine(returns_on + timedelta(days=3), time(8), tzinfo=SHANGHAI)
-    assert await service.return_visits(seeded, now=due) == 1
-    assert await service.return_visits(seeded, now=due + timedelta(hours=1)) == 0  # once
+    assert await workflow.return_visits(seeded, now=due) == 1
+    assert await workflow.return_visits(seeded, now=due + timedelta(hours=1)) == 0  # once
     visit = (await agent.get(url)).json()
     assert (visit["order"]["state"], visit["order"]["return_due_on"]) == (
         "return_visit", str(returns_on + timedelta(days=3)))  # fmt: skip
@@ -321,9 +321,9 @@ async def test_the_board_filters_mine_and_the_reports_add_up(seeded: Context, us
 
 
 async def test_the_ivr_finds_the_members_latest_order(seeded: Context) -> None:
-    found = await service.latest_for_member(seeded, "88000001")
+    found = await lookups.latest_for_member(seeded, "88000001")
     assert found is not None and found["status"] == "财务已审核" and "三亚" in found["route"]
-    assert await service.latest_for_member(seeded, "00000000") is None
+    assert await lookups.latest_for_member(seeded, "00000000") is None
 
 
 async def test_documents_embed_a_chinese_font(seeded: Context, users: Users) -> None:
@@ -343,6 +343,6 @@ async def test_an_old_unpaid_order_cannot_close(seeded: Context, users: Users) -
     async with seeded.write() as tx:  # the trip is over
         await tx.session.execute(update(Order).where(Order.id == order["id"])
                                  .values(returns_on=today() - timedelta(days=5)))  # fmt: skip
-    assert await service.return_visits(seeded) == 1
+    assert await workflow.return_visits(seeded) == 1
     unpaid = await (await users("agent1")).post(f"{url}/close", json={"summary": "回访完毕"})
     assert_problem(unpaid, 409, "balance-outstanding")

@@ -5266,6 +5266,12 @@ export interface components {
              * @default []
              */
             rooms: components["schemas"]["GroupRoomOut"][];
+            /**
+             * Actions
+             * @description The actions the reader may take now (hotels/state.py): rooming, cancel
+             * @default []
+             */
+            actions: string[];
         };
         /** GroupRoomOut */
         GroupRoomOut: {
@@ -6658,7 +6664,10 @@ export interface components {
              */
             html: string;
         };
-        /** Problem */
+        /**
+         * Problem
+         * @description An error answer (RFC 9457 problem details); `errors` names each field at fault.
+         */
         Problem: {
             /** Type */
             type: string;
@@ -7080,6 +7089,12 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Actions
+             * @description The lifecycle's actions the reader may take now (hotels/state.py): confirm, check_in, check_out, no_show, cancel, retry, modify, late_outcome
+             * @default []
+             */
+            actions: string[];
         };
         /** RevealFieldIn */
         RevealFieldIn: {
@@ -8615,6 +8630,11 @@ export interface components {
             at: string;
             /** By */
             by: number | null;
+            /**
+             * Action
+             * @description The lifecycle's action (empty for rows older than the field)
+             */
+            action: string;
             /** Before */
             before: string;
             /** After */

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from hotline.admin import audit, service
+from hotline.admin import audit, auth, tokens, users
 from hotline.admin.models import User
 from hotline.admin.schemas import (
     AuditEntryOut,
@@ -28,10 +28,10 @@ from hotline.admin.schemas import (
     UserOut,
     UserUpdate,
 )
-from hotline.api.deps import SESSION_COOKIE, IdPath, public, requires, signed_in
 from hotline.core.context import Context
 from hotline.core.permissions import Permission, Role, permissions_for
 from hotline.core.schemas import Page
+from hotline.core.web import SESSION_COOKIE, IdPath, public, requires, signed_in
 
 router = APIRouter(prefix="/api")
 P = Permission
@@ -56,9 +56,7 @@ def _me(user: User) -> Me:
 async def login(
     body: LoginIn, request: Request, response: Response, ctx: Annotated[Context, Depends(public)]
 ) -> Me:
-    result = await service.login(
-        ctx, body.username, body.password, user_agent=request.headers.get("user-agent")
-    )
+    result = await auth.login(ctx, body.username, body.password, user_agent=request.headers.get("user-agent"))
     response.set_cookie(
         SESSION_COOKIE,
         result.secret,
@@ -75,7 +73,7 @@ async def login(
 async def logout(request: Request, response: Response, ctx: Annotated[Context, Depends(signed_in)]) -> None:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        await service.logout(ctx, secret)
+        await auth.logout(ctx, secret)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -96,12 +94,12 @@ async def me(ctx: Annotated[Context, Depends(signed_in)]) -> Me:
 
 @router.patch("/auth/me", tags=["auth"])
 async def update_me(body: MeUpdate, ctx: Annotated[Context, Depends(signed_in)]) -> Me:
-    return _me(await service.update_me(ctx, body))
+    return _me(await users.update_me(ctx, body))
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
 async def change_password(body: PasswordChange, ctx: Annotated[Context, Depends(signed_in)]) -> None:
-    await service.change_password(ctx, body)
+    await users.change_password(ctx, body)
 
 
 # ---------------------------------------------------------------- users and roles
@@ -111,7 +109,7 @@ async def change_password(body: PasswordChange, ctx: Annotated[Context, Depends(
 async def list_users(
     query: Annotated[UserFilter, Query()], ctx: Annotated[Context, Depends(requires(P.USERS_READ))]
 ) -> Page[UserOut]:
-    rows, total = await service.list_users(ctx, query)
+    rows, total = await users.list_users(ctx, query)
     items = [
         UserOut.model_validate(row.user).model_copy(update={"locked_until": row.locked_until}) for row in rows
     ]
@@ -120,38 +118,38 @@ async def list_users(
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, tags=["users"])
 async def create_user(body: UserCreate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]) -> UserOut:
-    return UserOut.model_validate(await service.create_user(ctx, body))
+    return UserOut.model_validate(await users.create_user(ctx, body))
 
 
 @router.get("/users/{user_id}", tags=["users"])
 async def get_user(user_id: IdPath, ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> UserOut:
-    return UserOut.model_validate(await service.get_user(ctx, user_id))
+    return UserOut.model_validate(await users.get_user(ctx, user_id))
 
 
 @router.patch("/users/{user_id}", tags=["users"])
 async def update_user(
     user_id: IdPath, body: UserUpdate, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> UserOut:
-    return UserOut.model_validate(await service.update_user(ctx, user_id, body))
+    return UserOut.model_validate(await users.update_user(ctx, user_id, body))
 
 
 @router.put("/users/{user_id}/roles", tags=["users"])
 async def set_roles(
     user_id: IdPath, body: RolesSet, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> UserOut:
-    return UserOut.model_validate(await service.set_roles(ctx, user_id, body.roles))
+    return UserOut.model_validate(await users.set_roles(ctx, user_id, body.roles))
 
 
 @router.post("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])
 async def reset_password(
     user_id: IdPath, body: PasswordReset, ctx: Annotated[Context, Depends(requires(P.USERS_WRITE))]
 ) -> None:
-    await service.reset_password(ctx, user_id, body.new_password)
+    await users.reset_password(ctx, user_id, body.new_password)
 
 
 @router.get("/roles", tags=["users"])
 async def list_roles(ctx: Annotated[Context, Depends(requires(P.USERS_READ))]) -> list[RoleOut]:
-    return [RoleOut(code=code, permissions=perms) for code, perms in service.list_roles()]
+    return [RoleOut(code=code, permissions=perms) for code, perms in users.list_roles()]
 
 
 @router.get("/permissions", tags=["users"])
@@ -164,18 +162,18 @@ async def list_permissions(ctx: Annotated[Context, Depends(requires(P.USERS_READ
 
 @router.get("/tokens", tags=["auth"])
 async def list_tokens(ctx: Annotated[Context, Depends(signed_in)]) -> list[TokenOut]:
-    return [TokenOut.model_validate(t) for t in await service.list_tokens(ctx)]
+    return [TokenOut.model_validate(t) for t in await tokens.list_tokens(ctx)]
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["auth"])
 async def create_token(body: TokenCreate, ctx: Annotated[Context, Depends(signed_in)]) -> TokenCreated:
-    token, secret = await service.create_token(ctx, body)
+    token, secret = await tokens.create_token(ctx, body)
     return TokenCreated(**TokenOut.model_validate(token).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
 async def revoke_token(token_id: IdPath, ctx: Annotated[Context, Depends(signed_in)]) -> None:
-    await service.revoke_token(ctx, token_id)
+    await tokens.revoke_token(ctx, token_id)
 
 
 # ---------------------------------------------------------------- audit log
@@ -185,7 +183,7 @@ async def revoke_token(token_id: IdPath, ctx: Annotated[Context, Depends(signed_
 async def list_audit(
     query: Annotated[AuditFilter, Query()], ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]
 ) -> Page[AuditEntryOut]:
-    entries, total = await service.list_audit(ctx, query)
+    entries, total = await audit.list_audit(ctx, query)
     return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(e) for e in entries], total=total)
 
 

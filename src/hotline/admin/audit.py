@@ -1,4 +1,4 @@
-"""The audit trail's checkpoints and its verification, as administrators see them.
+"""The audit trail as administrators see it: the log, its checkpoints and its verification.
 
 Every few minutes (the durable job `admin.audit_checkpoint`, so once across all nodes), at
 start-up when the last checkpoint is older than the interval, and at shutdown, the chain's head
@@ -12,71 +12,39 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
+from hotline.admin.events import AuditFailed, AuditProblem
 from hotline.admin.models import AuditVerification
-from hotline.admin.schemas import AuditCheckpointOut, AuditProblemOut, AuditStatusOut, AuditVerifyOut
+from hotline.admin.schemas import (
+    AuditCheckpointOut,
+    AuditFilter,
+    AuditProblemOut,
+    AuditStatusOut,
+    AuditVerifyOut,
+)
+from hotline.core.audit import AuditEntry
 from hotline.core.audit_keys import AuditKeyError, load_signing_key, verifying_keyring
 from hotline.core.checkpoints import (
     Checkpoint,
     Checkpointer,
     CheckpointFile,
-    CheckpointSink,
     Head,
     Problem,
-    TrailReport,
-    verify_trail,
+    registered_copies,
 )
 from hotline.core.config import Settings
-from hotline.core.context import Context, Tx
+from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.notify import inbox
-from hotline.notify.gateways import Outgoing, SmtpGateway
+from hotline.core.trail import TrailReport, verify_trail
 
 log = structlog.get_logger(__name__)
 
 CHECKPOINT_JOB = "admin.audit_checkpoint"
 VERIFY_JOB = "admin.audit_verify"
-NOTICE_KIND = "audit"
-
-
-class MailSink:
-    """Checkpoints mailed to the auditors through an SMTP server set in the settings, not in the
-    database (someone who can write the database could otherwise redirect them). Interval
-    checkpoints are mailed at most every `audit_mail_every_minutes`; the others always."""
-
-    name = "mail"
-
-    def __init__(self, settings: Settings) -> None:
-        self.to = list(settings.audit_mail_to)
-        self.every = max(1, settings.audit_mail_every_minutes // settings.audit_checkpoint_minutes)
-        password = settings.audit_smtp_password.get_secret_value() if settings.audit_smtp_password else ""
-        self.gateway = SmtpGateway(dict(settings.audit_smtp), password)
-
-    async def publish(self, checkpoint: Checkpoint) -> None:
-        if checkpoint.reason == "interval" and checkpoint.n % self.every:
-            return
-        body = (
-            f"Hotline audit checkpoint {checkpoint.n} ({checkpoint.reason}), "
-            f"{checkpoint.at.isoformat(timespec='seconds')}: the audit log held {checkpoint.seq} entries, "
-            f"the last with hash {checkpoint.hash}.\n\nKeep this mail: `hotline audit verify` compares the "
-            "log with lines like the one below, signed with the key "
-            f"{checkpoint.key}.\n\n{checkpoint.line()}\n"
-        )
-        for recipient in self.to:
-            await self.gateway.send(
-                Outgoing(
-                    id=checkpoint.n,
-                    key=f"audit-checkpoint-{checkpoint.key}-{checkpoint.n}-{recipient}",
-                    channel="email",
-                    recipient=recipient,
-                    subject=f"[Hotline audit] checkpoint {checkpoint.n}: entry {checkpoint.seq}",
-                    body=body,
-                    html="",
-                )
-            )
 
 
 def checkpoint_file(settings: Settings) -> CheckpointFile:
@@ -90,13 +58,12 @@ def checkpointer(settings: Settings) -> Checkpointer:
             f"no audit signing key: run `hotline audit keygen --out {settings.audit_key_file}` "
             "or set HOTLINE_AUDIT_KEY_FILE"
         )
-    copies: list[CheckpointSink] = [MailSink(settings)] if settings.audit_mail_to else []
     return Checkpointer(
         checkpoint_file(settings),
         key,
         interval_seconds=settings.audit_checkpoint_minutes * 60,
         node=settings.node_id,
-        copies=copies,
+        copies=registered_copies(settings),
     )
 
 
@@ -146,7 +113,6 @@ def _problem_out(problem: Problem) -> dict[str, object]:
 
 async def _record(ctx: Context, trigger: str, report: TrailReport) -> AuditVerification:
     problems = [_problem_out(p) for p in report.problems]
-    news: list[Problem] = []
     async with ctx.write() as tx:
         previous = await tx.session.scalar(
             select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)
@@ -164,48 +130,10 @@ async def _record(ctx: Context, trigger: str, report: TrailReport) -> AuditVerif
         tx.session.add(row)
         known = {(p["kind"], p["seq"]) for p in (previous.problems if previous else [])}
         news = [p for p in report.problems if (p.kind, p.seq) not in known]
-        if report.ok or not news:
-            news = []  # told already: one alarm per new finding, not one every few minutes
-        else:
-            await _tell_readers(tx, news)
-    if news:
-        await _mail_alarm(ctx.settings, news)
+        if not report.ok and news:  # one alarm per new finding, not one every few minutes
+            found = [AuditProblem(kind=p.kind, message=p.message, seq=p.seq, window=p.window()) for p in news]
+            tx.publish(AuditFailed(problems=found))
     return row
-
-
-async def _tell_readers(tx: Tx, news: list[Problem]) -> None:
-    first = news[0]
-    readers = await inbox.holders_of(tx.session, Permission.AUDIT_READ)
-    await inbox.tell(
-        tx,
-        readers,
-        NOTICE_KIND,
-        f"审计日志校验失败：{first.message}"[:200],
-        body="\n".join(f"[{p.kind}] {p.message} {p.window()}" for p in news)[:1000],
-        link="/admin/audit",
-    )
-
-
-async def _mail_alarm(settings: Settings, problems: list[Problem]) -> None:
-    if not settings.audit_mail_to:
-        return
-    sink = MailSink(settings)
-    text = "\n".join(f"- [{p.kind}] {p.message} ({p.window() or 'time unknown'})" for p in problems)
-    for recipient in sink.to:
-        try:
-            await sink.gateway.send(
-                Outgoing(
-                    id=0,
-                    key=f"audit-alarm-{problems[0].kind}-{problems[0].seq}-{recipient}",
-                    channel="email",
-                    recipient=recipient,
-                    subject="[Hotline audit] verification FAILED",
-                    body=f"Hotline's audit trail does not verify:\n\n{text}\n\nSee docs/security.md.\n",
-                    html="",
-                )
-            )
-        except Exception as exc:  # the in-app notice went out; a mailbox down is logged
-            log.warning("audit.alarm_mail_failed", to=recipient, error=str(exc))
 
 
 def _checkpoint_out(settings: Settings, checkpoint: Checkpoint | None) -> AuditCheckpointOut | None:
@@ -237,3 +165,34 @@ async def status(ctx: Context) -> AuditStatusOut:
         last_checkpoint=_checkpoint_out(settings, last),
         last_verification=None if verification is None else AuditVerifyOut.model_validate(verification),
     )
+
+
+def _audit_filtered(query: Select[Any], data: AuditFilter) -> Select[Any]:
+    if data.actor_id is not None:
+        query = query.where(AuditEntry.actor_id == data.actor_id)
+    if data.entity_type:
+        query = query.where(AuditEntry.entity_type == data.entity_type)
+    if data.entity_id:
+        query = query.where(AuditEntry.entity_id == data.entity_id)
+    if data.action:
+        query = query.where(AuditEntry.action.like(f"{data.action}%"))
+    if data.since:
+        query = query.where(AuditEntry.at >= data.since)
+    if data.until:
+        query = query.where(AuditEntry.at < data.until)
+    return query
+
+
+async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry], int]:
+    ctx.require(Permission.AUDIT_READ)
+    async with ctx.read() as session:
+        total = await session.scalar(_audit_filtered(select(func.count(AuditEntry.seq)), data))
+        entries = (
+            await session.scalars(
+                _audit_filtered(select(AuditEntry), data)
+                .order_by(AuditEntry.seq.desc())
+                .limit(data.limit)
+                .offset(data.offset)
+            )
+        ).all()
+    return list(entries), int(total or 0)

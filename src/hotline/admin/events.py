@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 from hotline.core.events import Event
 
 
@@ -21,3 +23,18 @@ class UserChanged(Event):
 class SessionRevoked(Event):
     name: ClassVar[str] = "admin.session_revoked"
     token_hash: str
+
+
+class AuditProblem(BaseModel):
+    kind: str
+    message: str
+    seq: int | None = None
+    window: str = ""
+
+
+class AuditFailed(Event):
+    """Verification found new problems in the audit trail (committed with its record). notify
+    tells everyone who may read the audit log, in-app and in the auditors' mailbox."""
+
+    name: ClassVar[str] = "admin.audit_failed"
+    problems: list[AuditProblem]

@@ -19,10 +19,12 @@ from starlette.staticfiles import StaticFiles
 
 from hotline import __version__, domains
 from hotline.admin import audit
-from hotline.admin.service import Authenticator
+from hotline.admin.auth import Authenticator
 from hotline.api import live, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
+from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
+from hotline.contact.node import CallRouter
 from hotline.core.compute import ComputePool
 from hotline.core.config import Settings, get_settings
 from hotline.core.context import Actor, Context
@@ -32,11 +34,10 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
-from hotline.routing.app import CallRouter
-from hotline.routing.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
+from hotline.voice.node import SipVoiceNode
 from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.server import SipServer
@@ -51,7 +52,8 @@ def system_context(state: AppState, name: str = "system") -> Context:
 
 
 async def start_voice(state: AppState) -> None:
-    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change."""
+    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change,
+    and the contact layer on it (the router gets the node as a `contact.ports.VoiceNode`)."""
     settings = state.settings
     ctx = system_context(state, "system:voice")
     config = await telephony.load_config(ctx)
@@ -62,7 +64,6 @@ async def start_voice(state: AppState) -> None:
         settings.sip_realm,
         config.extensions,
         trunks=config.trunks,
-        application=router,
         max_calls=settings.sip_max_calls,
         rtp_ports=settings.rtp_ports,
         algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
@@ -74,8 +75,7 @@ async def start_voice(state: AppState) -> None:
     except OSError as exc:
         where = f"{settings.sip_host}:{settings.sip_port}"
         raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
-    await router.start(sip.engine)
-    sip.registrar.listeners.append(router.phone_registered)
+    await router.start(SipVoiceNode(sip))  # the contact layer drives this node through its port
     state.sip, state.router = sip, router
 
     one_at_a_time = asyncio.Lock()

@@ -14,12 +14,13 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
-from hotline.api.deps import SESSION_COOKIE, AppState, _anonymous_context
+from hotline.api.deps import SESSION_COOKIE, AppState, anonymous_context
+from hotline.contact import wallboard
+from hotline.contact.events import DeskClosed, DeskOpened
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.permissions import Permission
-from hotline.routing.events import DeskClosed, DeskOpened
 
 router = APIRouter(tags=["live"])
 log = structlog.get_logger(__name__)
@@ -35,7 +36,7 @@ async def signed_in_socket(websocket: WebSocket) -> Context | None:
         actor = await state.auth.session_actor(secret)
     except NotAuthenticated:
         return None
-    return _anonymous_context(websocket).as_actor(actor)  # type: ignore[arg-type]
+    return anonymous_context(websocket).as_actor(actor)  # type: ignore[arg-type]
 
 
 signed_in_socket.__access__ = "signed-in"  # type: ignore[attr-defined]
@@ -177,8 +178,6 @@ class WallboardFeed:
         self._wake.set()
 
     async def _run(self) -> None:
-        from hotline.routing import center
-
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.every)
@@ -186,7 +185,7 @@ class WallboardFeed:
             if not self.state.hub.listeners("wallboard"):
                 continue
             try:
-                board = await center.wallboard(self.ctx, self.state.router)
+                board = await wallboard.wallboard(self.ctx, self.state.router)
             except Exception as exc:  # the next second tries again
                 log.warning("wallboard failed", error=repr(exc))
                 continue

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends
 from pydantic import StringConstraints
 
 from hotline import domains
-from hotline.api.deps import requires
 from hotline.core import privacy
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.schemas import DbId, Input, Output
+from hotline.core.web import requires
 
 router = APIRouter(prefix="/api", tags=["privacy"])
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]

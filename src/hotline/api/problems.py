@@ -14,34 +14,17 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from hotline.core.errors import HotlineError
 from hotline.core.i18n import translate
+from hotline.core.web import COMPUTED, MEDIA_TYPE, SHARED_PATH, FieldError, Problem, problem_doc
 
 log = structlog.get_logger(__name__)
 PROBLEM_TYPE = "https://hotline.dev/problems/"
-MEDIA_TYPE = "application/problem+json"
 
-
-class FieldError(BaseModel):
-    field: str
-    message: str
-    type: str
-
-
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] = Field(default_factory=list)
-    retry_after: int | None = None
+__all__ = ["COMPUTED", "MEDIA_TYPE", "SHARED_PATH", "FieldError", "Problem"]
 
 
 def _status_title(status: int) -> tuple[str, str]:
@@ -203,29 +186,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def _problem_doc(description: str) -> dict[str, Any]:
-    return {"description": description, "model": Problem, "content": {MEDIA_TYPE: {}}}
-
-
-SHARED_PATH: dict[int | str, dict[str, Any]] = {
-    405: _problem_doc("The path names a resource of another route, which `Allow` lists the methods of")
-}
-"""For routes whose paths overlap another's (a prompt by id, a prompt by name)."""
-
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem_doc("Malformed request"),
-    401: _problem_doc("Not signed in, or the session expired"),
-    403: _problem_doc("Signed in, but not allowed"),
-    404: _problem_doc("Not found"),
-    409: _problem_doc("Conflicts with the current state"),
-    413: _problem_doc("Request body too large"),
-    422: _problem_doc("Invalid input; `errors` names each field"),
-    429: _problem_doc("Too many attempts; see `retry_after`"),
+    400: problem_doc("Malformed request"),
+    401: problem_doc("Not signed in, or the session expired"),
+    403: problem_doc("Signed in, but not allowed"),
+    404: problem_doc("Not found"),
+    409: problem_doc("Conflicts with the current state"),
+    413: problem_doc("Request body too large"),
+    422: problem_doc("Invalid input; `errors` names each field"),
+    429: problem_doc("Too many attempts; see `retry_after`"),
 }
-COMPUTED: dict[int | str, dict[str, Any]] = {
-    503: _problem_doc(
-        "The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), "
-        "or too many wait for a worker (`compute-busy`, see `retry_after`)"
-    ),
-}
-"""For routes whose work runs in the compute pool (core/compute.py)."""

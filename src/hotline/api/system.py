@@ -10,11 +10,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from hotline import __version__
-from hotline.api.deps import public, requires
 from hotline.core import jobs
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Output
+from hotline.core.web import public, requires
 
 router = APIRouter()
 

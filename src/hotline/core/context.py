@@ -1,7 +1,8 @@
 """The context a service runs in: who acts, with which permissions, and the way to the data.
 
 Services take a `Context` first. `ctx.write()` opens a transaction that records
-its audit entries and publishes its queued events only after commit;
+its audit entries, and only after commit runs the reactions to its events (core/reactions.py)
+and publishes them;
 `ctx.read()` opens a read-only session.
 """
 
@@ -14,7 +15,7 @@ from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import durable
+from hotline.core import durable, reactions
 from hotline.core.audit import Origin, buffer_of, flush_audit
 from hotline.core.compute import ComputePool
 from hotline.core.config import Settings
@@ -112,6 +113,7 @@ class Context:
             yield tx
             durable.store(session, tx.events)
             await flush_audit(session, self.origin)
+        await reactions.react(self, tx.events)
         for event in tx.events:
             await self.bus.publish(event)
 

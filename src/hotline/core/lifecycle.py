@@ -122,6 +122,7 @@ class Lifecycle(Generic[S]):
         *,
         refused: type[HotlineError] = InvalidTransition,
         labels: dict[str, str] | None = None,
+        role_names: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.states: tuple[S, ...] = tuple(states)
@@ -135,6 +136,8 @@ class Lifecycle(Generic[S]):
             self.transitions[t.action] = t
         self.refused = refused
         self.labels = labels or {}
+        self.role_names = role_names or {}
+        """How a refusal names the roles that may take a step ("a planner"), in this order."""
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -155,6 +158,10 @@ class Lifecycle(Generic[S]):
                 detail = f"Only the system takes the step {action} of a {self.name}"
             elif who.system:
                 detail = f"A person signs for the step {action} of a {self.name}, not the system"
+            elif t.roles and self.role_names:
+                detail = f"Only {self._who_may(t)} may take the step {action}" + (
+                    f" ({t.label})" if t.label else ""
+                )
             else:
                 detail = f"Your role does not take the step {action} of a {self.name}"
             raise WrongRole(detail, rule="role", allowed=sorted(t.roles))
@@ -164,6 +171,12 @@ class Lifecycle(Generic[S]):
                 field="body.action", rule="state", current=state, allowed=self.allowed(state, who),
             )  # fmt: skip
         return t
+
+    def _who_may(self, t: Transition[S]) -> str:
+        named = [name for role, name in self.role_names.items() if role in t.roles and role != ADMIN_ROLE]
+        if not named:
+            return "the system"
+        return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
 
     def allowed(self, state: S, who: Who = SYSTEM) -> list[str]:
         return [a for a, t in self.transitions.items() if state in t.sources and t.open_to(who)]

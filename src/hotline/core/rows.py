@@ -33,8 +33,10 @@ async def get_or_404(
     field: str | None = None,
     where: ColumnElement[bool] | None = None,
     for_update: bool = False,
+    error: type[NotFound] = NotFound,
 ) -> T:
-    """The row of `model` with primary key `key`, or `NotFound` ("No hotel 7", field hotel_id)."""
+    """The row of `model` with primary key `key`, or `NotFound` ("No hotel 7", field hotel_id);
+    `error` is the domain's own kind of NotFound where it has one (`ticket-not-found`)."""
     if where is None and not for_update:
         row = await session.get(model, key)
     else:
@@ -46,7 +48,7 @@ async def get_or_404(
             query = query.with_for_update()
         row = await session.scalar(query)
     if row is None:
-        raise NotFound(f"No {what} {key}", field=field or f"{what.replace(' ', '_')}_id")
+        raise error(f"No {what} {key}", field=field or f"{what.replace(' ', '_')}_id")
     return row
 
 

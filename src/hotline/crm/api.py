@@ -7,12 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import Response
 
-from hotline.api.deps import IdPath, requires
-from hotline.api.problems import COMPUTED
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.schemas import Page
+from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.crm import loyalty, merge, service, timeline, transfer
 from hotline.crm.schemas import (
     AdjustIn,

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from hotline.core.events import Event
+from hotline.core.topics import register_topic
 from hotline.crm.festivals import Festival
-from hotline.notify.topics import register_topic
 
 
 @register_topic

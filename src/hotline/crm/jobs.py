@@ -13,11 +13,11 @@ from sqlalchemy import extract, select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
+from hotline.core.topics import register_source
 from hotline.crm import loyalty
 from hotline.crm.events import CustomerNotice
 from hotline.crm.festivals import Festival, festivals_on
 from hotline.crm.models import Customer
-from hotline.notify.topics import register_source
 
 log = structlog.get_logger(__name__)
 EXPIRE_POINTS = "crm.expire_points"

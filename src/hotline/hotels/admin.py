@@ -39,21 +39,29 @@ async def detail(ctx: Context, hotel_id: int) -> HotelDetail:
         hotel = await session.get(Hotel, hotel_id)
         if hotel is None:
             raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
-        types = (await session.scalars(select(RoomType).where(RoomType.hotel_id == hotel_id)
-                                       .order_by(RoomType.id))).all()  # fmt: skip
-        plans = (await session.scalars(select(RatePlan).where(RatePlan.hotel_id == hotel_id)
-                                       .order_by(RatePlan.id))).all()  # fmt: skip
+        types = (
+            await session.scalars(select(RoomType).where(RoomType.hotel_id == hotel_id).order_by(RoomType.id))
+        ).all()
+        plans = (
+            await session.scalars(select(RatePlan).where(RatePlan.hotel_id == hotel_id).order_by(RatePlan.id))
+        ).all()
         fields = {
             k: getattr(hotel, k) for k in HotelDetail.model_fields if k not in ("room_types", "rate_plans")
         }
         return HotelDetail(
-            **fields, room_types=[RoomTypeOut.model_validate(t) for t in types],
+            **fields,
+            room_types=[RoomTypeOut.model_validate(t) for t in types],
             rate_plans=[RatePlanOut.model_validate(p) for p in plans],
-        )  # fmt: skip
+        )
 
 
-async def _code_free(ctx: Context, model: type[Hotel] | type[RoomType] | type[RatePlan], code: str,
-                     hotel_id: int | None, own_id: int | None) -> None:  # fmt: skip
+async def _code_free(
+    ctx: Context,
+    model: type[Hotel] | type[RoomType] | type[RatePlan],
+    code: str,
+    hotel_id: int | None,
+    own_id: int | None,
+) -> None:
     async with ctx.read() as session:
         query = select(model.id).where(model.code == code)
         if hotel_id is not None and model is not Hotel:
@@ -103,10 +111,18 @@ async def save_room_type(
             tx.session.add(room_type)
             await tx.session.flush()
             today = utcnow().astimezone(ZoneInfo(hotel.timezone)).date()
-            await tx.session.execute(insert(Inventory), [
-                {"room_type_id": room_type.id, "day": today + timedelta(days=n), "total": data.rooms,
-                 "price": data.price} for n in range(-1, data.days)
-            ])  # fmt: skip
+            await tx.session.execute(
+                insert(Inventory),
+                [
+                    {
+                        "room_type_id": room_type.id,
+                        "day": today + timedelta(days=n),
+                        "total": data.rooms,
+                        "price": data.price,
+                    }
+                    for n in range(-1, data.days)
+                ],
+            )
         else:
             found = await tx.session.get(RoomType, room_type_id)
             if found is None or found.hotel_id != hotel_id:
@@ -180,25 +196,37 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
         if await tx.session.get(RoomType, room_type_id) is None:
             raise NotFound(f"No room type {room_type_id}", field="room_type_id")
         existing = set(
-            (await tx.session.scalars(
-                select(Inventory.day).where(Inventory.room_type_id == room_type_id, Inventory.day.in_(days))
-            )).all()
-        )  # fmt: skip
+            (
+                await tx.session.scalars(
+                    select(Inventory.day).where(
+                        Inventory.room_type_id == room_type_id, Inventory.day.in_(days)
+                    )
+                )
+            ).all()
+        )
         total = Inventory.total if data.total is None else data.total
         broken = Inventory.out_of_order if data.out_of_order is None else data.out_of_order
         result = await tx.session.execute(
             update(Inventory)
-            .where(Inventory.room_type_id == room_type_id, Inventory.day.in_(existing),
-                   Inventory.sold + Inventory.held + broken <= total)
+            .where(
+                Inventory.room_type_id == room_type_id,
+                Inventory.day.in_(existing),
+                Inventory.sold + Inventory.held + broken <= total,
+            )
             .values(values)
-        )  # fmt: skip
+        )
         if result.rowcount != len(existing):  # type: ignore[attr-defined]
-            short = (await tx.session.scalars(
-                select(Inventory.day)
-                .where(Inventory.room_type_id == room_type_id, Inventory.day.in_(existing),
-                       Inventory.sold + Inventory.held + broken > total)
-                .order_by(Inventory.day)
-            )).all()  # fmt: skip
+            short = (
+                await tx.session.scalars(
+                    select(Inventory.day)
+                    .where(
+                        Inventory.room_type_id == room_type_id,
+                        Inventory.day.in_(existing),
+                        Inventory.sold + Inventory.held + broken > total,
+                    )
+                    .order_by(Inventory.day)
+                )
+            ).all()
             raise RoomsStillSold(
                 "Fewer rooms than are sold and held on " + ", ".join(d.isoformat() for d in short[:10]),
                 field="body.total" if data.total is not None else "body.out_of_order",
@@ -210,13 +238,32 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
                     f"{missing[0]} is not on sale yet: give both the rooms and the price to open it",
                     field="body.total" if data.total is None else "body.price",
                 )
-            await tx.session.execute(insert(Inventory), [
-                {"room_type_id": room_type_id, "day": d, "total": data.total, "price": data.price,
-                 "out_of_order": data.out_of_order or 0, "closed": bool(data.closed)} for d in missing
-            ])  # fmt: skip
-        tx.audit("hotels.inventory", "room_type", room_type_id,
-                 after={**{k: str(v) for k, v in values.items()}, "first": str(data.first),
-                        "last": str(data.last), "nights": len(days), "opened": len(missing)})  # fmt: skip
+            await tx.session.execute(
+                insert(Inventory),
+                [
+                    {
+                        "room_type_id": room_type_id,
+                        "day": d,
+                        "total": data.total,
+                        "price": data.price,
+                        "out_of_order": data.out_of_order or 0,
+                        "closed": bool(data.closed),
+                    }
+                    for d in missing
+                ],
+            )
+        tx.audit(
+            "hotels.inventory",
+            "room_type",
+            room_type_id,
+            after={
+                **{k: str(v) for k, v in values.items()},
+                "first": str(data.first),
+                "last": str(data.last),
+                "nights": len(days),
+                "opened": len(missing),
+            },
+        )
     return await inventory(ctx, room_type_id, data.first, data.last)
 
 

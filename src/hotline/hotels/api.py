@@ -7,17 +7,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.hotels import admin, groups, noshow, payments, pms, service
+from hotline.core.web import IdPath, requires
+from hotline.hotels import (
+    admin,
+    booking,
+    frontdesk,
+    groups,
+    noshow,
+    payments,
+    pms,
+    pricing,
+    queries,
+    reports,
+)
+from hotline.hotels import (
+    availability as offers,
+)
 from hotline.hotels.schemas import (
     AvailabilityOut,
     BookingIn,
     BookingStats,
     CancelQuote,
-    ChangeOut,
-    ConfirmationOut,
     FrontDesk,
     GroupIn,
     GroupOut,
@@ -50,7 +62,7 @@ ADMIN = Annotated[Context, Depends(requires(Permission.HOTELS_WRITE))]
 @router.get("/hotels")
 async def list_hotels(ctx: READ, include_closed: bool = False) -> list[HotelOut]:
     """Branches by city; closed ones only when asked (administration)."""
-    return [HotelOut.model_validate(h) for h in await service.hotels(ctx, include_closed=include_closed)]
+    return [HotelOut.model_validate(h) for h in await queries.hotels(ctx, include_closed=include_closed)]
 
 
 @router.get("/hotels/availability")
@@ -65,8 +77,16 @@ async def availability(
     tier: Annotated[str | None, Query(pattern="^(standard|silver|gold|platinum)$")] = None,
 ) -> AvailabilityOut:
     """Rooms left and prices per hotel, room type and rate plan; other branches when it is full."""
-    return await service.availability(ctx, arrival=arrival, departure=departure, rooms=rooms, guests=guests,
-                                      city=city, hotel_id=hotel_id, tier=tier)  # fmt: skip
+    return await offers.availability(
+        ctx,
+        arrival=arrival,
+        departure=departure,
+        rooms=rooms,
+        guests=guests,
+        city=city,
+        hotel_id=hotel_id,
+        tier=tier,
+    )
 
 
 @router.get("/hotels/{hotel_id}/front-desk")
@@ -76,13 +96,13 @@ async def front_desk(
     day: date | None = None,
 ) -> FrontDesk:
     """Arrivals, in-house guests and departures of a hotel's day (today by default)."""
-    return await service.front_desk(ctx, hotel_id, day)
+    return await frontdesk.front_desk(ctx, hotel_id, day)
 
 
 @router.post("/reservations", status_code=201)
 async def book(body: BookingIn, ctx: WRITE) -> ReservationOut:
     """Book rooms; 409 `rooms-sold-out` with `alternatives` when the last room went meanwhile."""
-    return await service.book(ctx, body)
+    return await booking.book(ctx, body)
 
 
 @router.get("/reservations")
@@ -93,14 +113,13 @@ async def find(
     hotel_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     arrival: date | None = None,
 ) -> list[ReservationOut]:
-    rows = await service.find(ctx, number=number, customer_id=customer_id, hotel_id=hotel_id, arrival=arrival)
-    return [ReservationOut.model_validate(r) for r in rows]
+    return await queries.find(ctx, number=number, customer_id=customer_id, hotel_id=hotel_id, arrival=arrival)
 
 
 @router.get("/reservations/statistics")
 async def statistics(ctx: READ, days: Annotated[int, Query(ge=1, le=366)] = 30) -> BookingStats:
     """Bookings per day, by source and by hotel, cancellation rate and revenue (H11)."""
-    return await service.statistics(ctx, days=days)
+    return await reports.statistics(ctx, days=days)
 
 
 @router.get("/reservations/conflicts")
@@ -108,37 +127,32 @@ async def conflicts(ctx: READ) -> list[PaperConflict]:
     """Paper bookings entered after an outage whose rooms were sold meanwhile (X4): each with its
     short nights, the later bookings holding them and alternatives. Resolve with `retry`, a
     modify (other dates or room type) or a cancel (no fee)."""
-    return await service.conflicts(ctx)
+    return await queries.conflicts(ctx)
 
 
 @router.get("/reservations/{reservation_id}")
 async def get(reservation_id: IdPath, ctx: READ) -> ReservationDetail:
     """The reservation, its history (who, when) and what the customer was told."""
-    reservation, changes, sent = await service.get(ctx, reservation_id)
-    return ReservationDetail(
-        reservation=ReservationOut.model_validate(reservation),
-        changes=[ChangeOut.model_validate(c) for c in changes],
-        confirmations=[ConfirmationOut.model_validate(c) for c in sent],
-    )
+    return await queries.get(ctx, reservation_id)
 
 
 @router.get("/reservations/{reservation_id}/cancel-quote")
 async def cancel_quote(reservation_id: IdPath, ctx: READ) -> CancelQuote:
     """What cancelling now costs under the rate plan's policy (shown before confirming)."""
-    return await service.quote_cancel(ctx, reservation_id)
+    return await pricing.quote_cancel(ctx, reservation_id)
 
 
 @router.post("/reservations/{reservation_id}/transition")
 async def transition(reservation_id: IdPath, body: TransitionIn, ctx: WRITE) -> ReservationOut:
     """confirm, check_in, check_out, no_show, cancel (with the policy's fee); 409 when the state
     does not allow it."""
-    return await service.transition(ctx, reservation_id, body.action, note=body.note)
+    return await booking.transition(ctx, reservation_id, body.action, note=body.note)
 
 
 @router.patch("/reservations/{reservation_id}")
 async def modify(reservation_id: IdPath, body: ModifyIn, ctx: WRITE) -> ReservationOut:
     """New dates, room type or count; 409 `rooms-sold-out` (nothing changed) if it no longer fits."""
-    return await service.modify(ctx, reservation_id, body)
+    return await booking.modify(ctx, reservation_id, body)
 
 
 @router.get("/reservations/{reservation_id}/payments")

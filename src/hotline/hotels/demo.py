@@ -90,7 +90,7 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
 async def load_bookings(ctx: Context, customer_id: int) -> None:
     """The demo customer's upcoming stay (booked the way an agent books it, so the confirmation
     text and the timeline entry are real) and a tour group's block in Sanya; once."""
-    from hotline.hotels import groups, service
+    from hotline.hotels import booking, groups
     from hotline.hotels.models import GroupBlock, Reservation
     from hotline.hotels.schemas import BookingIn, GroupIn, GroupLineIn
 
@@ -113,7 +113,7 @@ async def load_bookings(ctx: Context, customer_id: int) -> None:
     today = utcnow().astimezone(ZoneInfo(hangzhou.timezone)).date()
     arrival = today + timedelta(days=10)
     if king is not None and member is not None:
-        await service.book(ctx, BookingIn(
+        await booking.book(ctx, BookingIn(
             hotel_id=hangzhou.id, room_type_id=king, rate_plan_id=member, customer_id=customer_id,
             guest_name="张伟", guest_phone="13800138000", rooms=1, guests=2, arrival=arrival,
             departure=arrival + timedelta(days=2), expected_arrival="20:00", hold_until="21:00",

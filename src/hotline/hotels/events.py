@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from hotline.core.events import Event
-from hotline.notify.topics import register_topic
+from hotline.core.topics import register_topic
 
 
 @register_topic
@@ -40,3 +40,19 @@ class ReservationNotice(Event):
     policy: str = Field(description="取消政策", examples=["入住前24小时以上取消退还100%；此后取消退还0%"])
     cancel_fee: str = Field(default="0.00", description="取消费（元）", examples=["0.00"])
     refund: str = Field(default="0.00", description="退款（元）", examples=["0.00"])
+
+
+class ReservationChanged(Event):
+    """A step of a reservation's lifecycle committed (hotels/state.py): booked, confirmed,
+    modified, cancelled, checked in or out, marked late… Its reactions (hotels/reactions.py) put
+    it on the customer's timeline, earn the stay's points and open or close the call tasks."""
+
+    name = "hotels.reservation_changed"
+
+    reservation_id: int
+    number: str
+    action: str
+    before: str
+    after: str
+    by: int | None = None
+    note: str = ""

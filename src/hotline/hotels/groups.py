@@ -3,7 +3,8 @@
 The block holds its rooms in the inventory (`held`, with the same guarded statement bookings use,
 so a block never takes rooms that are not there, and individual bookings cannot take the group's).
 The rooming list names guests later. On the release date's end, rooms still without a name go
-back on sale (the daily job `hotels.release_groups`); named rooms stay held for the group.
+back on sale (the daily job `hotels.release_groups`); named rooms stay held for the group. The
+block's lifecycle (held, released, cancelled) is `state.GROUP`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from hotline.core import privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.db import next_number
-from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
+from hotline.core.rows import get_or_404
+from hotline.hotels import state
+from hotline.hotels.availability import check_dates
+from hotline.hotels.inventory import RoomsSoldOut, give_back, take_rooms
 from hotline.hotels.models import GroupBlock, GroupRoom, Hotel, RoomType
 from hotline.hotels.schemas import GroupIn, GroupOut, GroupRoomOut, RoomingIn
-from hotline.hotels.service import RoomsSoldOut, check_dates, give_back, take_rooms
 
 FIRST_NUMBER = 70_000_001
 REVEALABLE = privacy.revealable("group", GroupBlock, Permission.BOOKINGS_READ)
@@ -33,12 +37,15 @@ def _nights(block: GroupBlock) -> list[date]:
     return [block.arrival + timedelta(days=n) for n in range((block.departure - block.arrival).days)]
 
 
-async def _out(session: AsyncSession, block: GroupBlock) -> GroupOut:
+async def _out(session: AsyncSession, block: GroupBlock, ctx: Context) -> GroupOut:
     rooms = (
         await session.scalars(select(GroupRoom).where(GroupRoom.block_id == block.id).order_by(GroupRoom.id))
     ).all()
     return GroupOut.model_validate(block).model_copy(
-        update={"rooms": [GroupRoomOut.model_validate(r) for r in rooms]}
+        update={
+            "rooms": [GroupRoomOut.model_validate(r) for r in rooms],
+            "actions": state.actions(state.GROUP, block.status, ctx.actor),
+        }
     )
 
 
@@ -64,32 +71,37 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
     async with ctx.write() as tx:
         block = GroupBlock(
             number=str(await next_number(tx.session, GroupBlock.number, FIRST_NUMBER)),
-            hotel_id=hotel.id, name=data.name,
-            contact_name=data.contact_name, contact_phone=data.contact_phone, customer_id=data.customer_id,
-            arrival=data.arrival, departure=data.departure, release_on=data.release_on, deposit=data.deposit,
+            hotel_id=hotel.id,
+            name=data.name,
+            contact_name=data.contact_name,
+            contact_phone=data.contact_phone,
+            customer_id=data.customer_id,
+            arrival=data.arrival,
+            departure=data.departure,
+            release_on=data.release_on,
+            deposit=data.deposit,
             created_by=ctx.actor.user_id,
-        )  # fmt: skip
+        )
         tx.session.add(block)
         await tx.session.flush()
         for n, line in enumerate(data.rooms):
             if not await take_rooms(tx.session, line.room_type_id, _nights(block), line.count, as_held=True):
                 room_type = types[line.room_type_id]
-                raise RoomsSoldOut(f"Not {line.count} × {room_type.name} free on every night",
-                                   field=f"body.rooms.{n}.count")  # fmt: skip
+                raise RoomsSoldOut(
+                    f"Not {line.count} × {room_type.name} free on every night", field=f"body.rooms.{n}.count"
+                )
             tx.session.add_all(
                 GroupRoom(block_id=block.id, room_type_id=line.room_type_id) for _ in range(line.count)
             )
         await tx.session.flush()
-        return await _out(tx.session, block)
+        return await _out(tx.session, block, ctx)
 
 
 async def get(ctx: Context, block_id: int) -> GroupOut:
     ctx.require(Permission.BOOKINGS_READ)
     async with ctx.read() as session:
-        block = await session.get(GroupBlock, block_id)
-        if block is None:
-            raise NotFound(f"No group {block_id}", field="block_id")
-        return await _out(session, block)
+        block = await get_or_404(session, GroupBlock, block_id, "group", field="block_id")
+        return await _out(session, block, ctx)
 
 
 async def find(ctx: Context, *, hotel_id: int | None = None, limit: int = 100) -> list[GroupOut]:
@@ -100,18 +112,15 @@ async def find(ctx: Context, *, hotel_id: int | None = None, limit: int = 100) -
     if hotel_id is not None:
         query = query.where(GroupBlock.hotel_id == hotel_id)
     async with ctx.read() as session:
-        return [await _out(session, block) for block in (await session.scalars(query)).all()]
+        return [await _out(session, block, ctx) for block in (await session.scalars(query)).all()]
 
 
 async def rooming_list(ctx: Context, block_id: int, data: RoomingIn) -> GroupOut:
     """Name the guests of the block's rooms (names may come late, until the rooms are released)."""
     ctx.require(Permission.BOOKINGS_WRITE)
     async with ctx.write() as tx:
-        block = await tx.session.get(GroupBlock, block_id, with_for_update=True)
-        if block is None:
-            raise NotFound(f"No group {block_id}", field="block_id")
-        if block.status == "cancelled":
-            raise InvalidTransition("The group was cancelled")
+        block = await get_or_404(tx.session, GroupBlock, block_id, "group", field="block_id", for_update=True)
+        state.GROUP.check(block.status, "rooming", state.who(ctx.actor))
         rooms = {
             r.id: r
             for r in (await tx.session.scalars(select(GroupRoom).where(GroupRoom.block_id == block.id))).all()
@@ -126,7 +135,7 @@ async def rooming_list(ctx: Context, block_id: int, data: RoomingIn) -> GroupOut
                 )
             room.guest_name = entry.guest_name
         await tx.session.flush()
-        return await _out(tx.session, block)
+        return await _out(tx.session, block, ctx)
 
 
 async def release(ctx: Context, *, today: date | None = None) -> int:
@@ -153,7 +162,7 @@ async def release(ctx: Context, *, today: date | None = None) -> int:
             nights = [n for n in _nights(block) if n >= local]
             for room_type_id, count in by_type.items():
                 await give_back(tx.session, room_type_id, nights, count, as_held=True)
-            block.status = "released"
+            block.status = state.GROUP.apply(block.status, "release", state.who(ctx.actor)).after
             released += len(rooms)
     return released
 
@@ -161,11 +170,8 @@ async def release(ctx: Context, *, today: date | None = None) -> int:
 async def cancel(ctx: Context, block_id: int) -> GroupOut:
     ctx.require(Permission.BOOKINGS_WRITE)
     async with ctx.write() as tx:
-        block = await tx.session.get(GroupBlock, block_id, with_for_update=True)
-        if block is None:
-            raise NotFound(f"No group {block_id}", field="block_id")
-        if block.status == "cancelled":
-            raise InvalidTransition("The group was cancelled already")
+        block = await get_or_404(tx.session, GroupBlock, block_id, "group", field="block_id", for_update=True)
+        step = state.GROUP.apply(block.status, "cancel", state.who(ctx.actor))
         held = select(GroupRoom).where(GroupRoom.block_id == block.id, GroupRoom.released.is_(False))
         rooms = (await tx.session.scalars(held)).all()
         by_type: dict[int, int] = {}
@@ -174,6 +180,6 @@ async def cancel(ctx: Context, block_id: int) -> GroupOut:
             by_type[room.room_type_id] = by_type.get(room.room_type_id, 0) + 1
         for room_type_id, count in by_type.items():
             await give_back(tx.session, room_type_id, _nights(block), count, as_held=True)
-        block.status = "cancelled"
+        block.status = step.after
         await tx.session.flush()
-        return await _out(tx.session, block)
+        return await _out(tx.session, block, ctx)

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
-from hotline.crm.models import Customer
-from hotline.hotels import groups, noshow, service
+from hotline.core.topics import register_source
+from hotline.crm import directory as customers
+from hotline.hotels import groups, noshow
 from hotline.hotels.events import ReservationNotice
 from hotline.hotels.models import Hotel, RatePlan, Reservation, RoomType
-from hotline.notify.topics import register_source
+from hotline.hotels.notices import notice
 
 log = structlog.get_logger(__name__)
 
@@ -39,18 +40,21 @@ async def release_groups(ctx: Context, payload: dict[str, Any]) -> None:
 async def arrivals(ctx: Context, day: date) -> list[Event]:
     """Confirmed reservations arriving on `day`: the notices of the "before arrival" reminder."""
     async with ctx.read() as session:
-        rows = (await session.scalars(
-            select(Reservation).where(Reservation.arrival == day, Reservation.status == "confirmed")
-            .order_by(Reservation.id)
-        )).all()  # fmt: skip
+        rows = (
+            await session.scalars(
+                select(Reservation)
+                .where(Reservation.arrival == day, Reservation.status == "confirmed")
+                .order_by(Reservation.id)
+            )
+        ).all()
         found: list[Event] = []
         for row in rows:
             hotel = await session.get(Hotel, row.hotel_id)
             room_type = await session.get(RoomType, row.room_type_id)
             plan = await session.get(RatePlan, row.rate_plan_id)
-            customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+            customer = await customers.card(session, row.customer_id)
             if hotel and room_type and plan:
-                found.append(service.notice(row, hotel, room_type, plan, "reminder", customer))
+                found.append(notice(row, hotel, room_type, plan, "reminder", customer))
     return found
 
 

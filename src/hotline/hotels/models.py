@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.lifecycle import HistoryRow
 from hotline.core.privacy import Kind, personal
 
 
@@ -142,18 +143,14 @@ class Reservation(Audited, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class ReservationChange(Base):
-    """Each transition of a reservation: who, when, from and to, and why."""
+class ReservationChange(HistoryRow, Base):
+    """Each step of a reservation (hotels/state.py): who, when, which action, from and to, and why."""
 
     __tablename__ = "reservation_changes"
+    __note_length__ = 300
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    before: Mapped[str] = mapped_column(String(12), default="")
-    after: Mapped[str] = mapped_column(String(12))
-    note: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Confirmation(Base):

@@ -3,10 +3,11 @@ tasks for agents; the agent records what the guest said.
 
 - `sweep()` runs as a job every 15 minutes (`hotels.no_show_sweep`; 15 or 30 by its cron): each
   confirmed reservation arriving today whose expected arrival time has passed (in the hotel's
-  time zone) and that has no task yet gets one in the agents' 待回电 list, once.
-- The agent's outcome: `delayed` (a new expected arrival; the hold is extended to match),
-  `cancelled` (cancelled under the policy, fee recorded), or `unreachable` (the text asking the
-  guest to call is stored for the SMS, issue 7, and the task closes).
+  time zone) and that is not marked late yet takes the step `mark_late`, once; its reaction puts
+  it in the agents' 待回电 list (hotels/reactions.py).
+- The agent's outcome (`late_outcome`): `delayed` (a new expected arrival; the hold is extended
+  to match), `cancelled` (cancelled under the policy, fee recorded), or `unreachable` (the text
+  asking the guest to call is stored for the SMS); the task closes.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ from sqlalchemy import select
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
-from hotline.hotels import service
-from hotline.hotels.models import Hotel, RatePlan, Reservation, ReservationChange, RoomType
+from hotline.core.rows import get_or_404
+from hotline.hotels import booking, state
+from hotline.hotels.models import Hotel, RatePlan, Reservation, RoomType
+from hotline.hotels.notices import tell
+from hotline.hotels.queries import out
 from hotline.hotels.schemas import LateOutcomeIn, ReservationOut
-from hotline.routing import center
 
 
 async def sweep(ctx: Context, *, now: datetime | None = None) -> int:
-    """Call tasks for today's late guests; returns how many were made."""
+    """Mark today's late guests (each becomes a call task); returns how many were marked."""
     now = now or utcnow()
-    made = 0
+    marked = 0
     async with ctx.read() as session:
         rows = (
             await session.execute(
@@ -48,38 +51,29 @@ async def sweep(ctx: Context, *, now: datetime | None = None) -> int:
             if row is None or row.late_since is not None or row.status != "confirmed":
                 continue
             row.late_since = now
-            late = f"late: expected {row.expected_arrival}, not checked in"
-            change = ReservationChange(
-                reservation_id=row.id, at=now, before=row.status, after=row.status, note=late
-            )
-            tx.session.add(change)
-        made += await center.open_call_task(ctx, reservation.guest_phone, f"reservation:{reservation.number}",
-                                            "no_show", queue="hotel")  # fmt: skip
-    return made
+            step = state.RESERVATION.apply(row.status, "mark_late", state.who(ctx.actor))
+            booking.record(tx, row, step, f"late: expected {row.expected_arrival}, not checked in", at=now)
+        marked += 1
+    return marked
 
 
 async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> ReservationOut:
     """What the late guest said when called."""
     ctx.require(Permission.BOOKINGS_WRITE)
     async with ctx.read() as session:
-        reservation = await session.get(Reservation, reservation_id)
-        if reservation is None:
-            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+        reservation = await get_or_404(session, Reservation, reservation_id, "reservation")
         hotel = await session.get(Hotel, reservation.hotel_id)
-    if hotel is None or reservation.status != "confirmed":
-        raise InvalidTransition("Only a confirmed reservation waits for its guest")
-    ref = f"reservation:{reservation.number}"
+    if hotel is None:
+        raise NotFound("The reservation's hotel is gone", field="reservation_id")
+    state.RESERVATION.check(reservation.status, "late_outcome", state.who(ctx.actor))
     if data.outcome == "cancelled":
-        done = await service.transition(ctx, reservation_id, "cancel", note="guest cancelled when called")
-        await center.close_call_task(ctx, ref, "客人取消")
-        return done
+        return await booking.transition(ctx, reservation_id, "cancel", note="guest cancelled when called")
+    if data.outcome == "delayed" and data.eta is None:
+        raise InvalidInput("When will the guest arrive?", field="body.eta")
     async with ctx.write() as tx:
-        row = await tx.session.get(Reservation, reservation_id, with_for_update=True)
-        if row is None:
-            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
-        if data.outcome == "delayed":
-            if data.eta is None:
-                raise InvalidInput("When will the guest arrive?", field="body.eta")
+        row = await booking.locked(tx.session, reservation_id)
+        step = state.RESERVATION.apply(row.status, "late_outcome", state.who(ctx.actor))
+        if data.outcome == "delayed" and data.eta is not None:
             zone = ZoneInfo(hotel.timezone)
             hour, minute = (int(x) for x in data.eta.split(":"))
             row.expected_arrival = data.eta
@@ -94,10 +88,7 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
             plan = await tx.session.get(RatePlan, row.rate_plan_id)
             if room_type is None or plan is None:
                 raise NotFound("The reservation's room type or rate plan is gone", field="reservation_id")
-            await service.tell(tx, row, hotel, room_type, plan, "unreachable")
-        tx.session.add(ReservationChange(reservation_id=row.id, by=ctx.actor.user_id, before=row.status,
-                                         after=row.status, note=note))  # fmt: skip
+            await tell(tx, row, hotel, room_type, plan, "unreachable")
+        booking.record(tx, row, step, note)
         await tx.session.flush()
-        out = ReservationOut.model_validate(row)
-    await center.close_call_task(ctx, ref, note)
-    return out
+        return out(row, ctx.actor)

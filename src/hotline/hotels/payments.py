@@ -29,17 +29,27 @@ async def paid(session: AsyncSession, reservation_id: int) -> Decimal:
 
 
 async def record(
-    session: AsyncSession, reservation: Reservation, kind: str, method: str, amount: Decimal, reference: str,
+    session: AsyncSession,
+    reservation: Reservation,
+    kind: str,
+    method: str,
+    amount: Decimal,
+    reference: str,
     by: int | None,
-) -> Payment:  # fmt: skip
+) -> Payment:
     """Append a line and keep the reservation's paid amount as the ledger's sum."""
     count = await session.scalar(
         select(func.count(Payment.id)).where(Payment.reservation_id == reservation.id)
     )
     line = Payment(
-        reservation_id=reservation.id, kind=kind, method=method, amount=amount, reference=reference,
-        receipt=f"R{reservation.number}-{int(count or 0) + 1}", by=by,
-    )  # fmt: skip
+        reservation_id=reservation.id,
+        kind=kind,
+        method=method,
+        amount=amount,
+        reference=reference,
+        receipt=f"R{reservation.number}-{int(count or 0) + 1}",
+        by=by,
+    )
     session.add(line)
     await session.flush()
     reservation.deposit = await paid(session, reservation.id)
@@ -61,14 +71,19 @@ async def pay(ctx: Context, reservation_id: int, data: PaymentIn) -> PaymentsOut
             if reservation.status in ("cancelled", "no_show", "checked_out"):
                 raise InvalidTransition(f"A {reservation.status} reservation takes no more payments")
             if already + data.amount > reservation.total:
-                raise InvalidInput(f"That is more than the ¥{reservation.total - already} still due",
-                                   field="body.amount")  # fmt: skip
+                raise InvalidInput(
+                    f"That is more than the ¥{reservation.total - already} still due", field="body.amount"
+                )
             amount = data.amount
         await record(
             tx.session, reservation, data.kind, data.method, amount, data.reference, ctx.actor.user_id
         )
-        tx.audit("reservation.payment", "reservation", reservation.id,
-                 after={"kind": data.kind, "method": data.method, "amount": str(amount)})  # fmt: skip
+        tx.audit(
+            "reservation.payment",
+            "reservation",
+            reservation.id,
+            after={"kind": data.kind, "method": data.method, "amount": str(amount)},
+        )
     return await ledger(ctx, reservation_id)
 
 
@@ -95,7 +110,7 @@ async def ledger(ctx: Context, reservation_id: int) -> PaymentsOut:
             f"【{hotel.name if hotel else '英冠酒店'}】收据 {line.receipt}：预订号{reservation.number} "
             f"{'退还' if line.amount < 0 else '收到'}{what}，已付合计 ¥{running:.2f}，"
             f"房费 ¥{reservation.total:.2f}，余额 ¥{reservation.total - running:.2f}。"
-        )  # fmt: skip
+        )
         out.append(PaymentLineOut.model_validate(line).model_copy(update={"receipt_text": receipt}))
     return PaymentsOut(
         total=reservation.total, paid=total_paid, balance=reservation.total - total_paid, lines=out

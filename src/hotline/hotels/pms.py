@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.core.context import Context
 from hotline.core.errors import HotlineError, NotFound
 from hotline.core.permissions import Permission
-from hotline.hotels import service
+from hotline.hotels import booking
 from hotline.hotels.models import PmsEvent, Reservation
 from hotline.hotels.schemas import PmsEventIn, PmsEventOut
 
@@ -28,7 +28,7 @@ async def receive(ctx: Context, data: PmsEventIn) -> PmsEventOut:
         raise NotFound(f"No reservation {data.reservation}", field="body.reservation")
     action = "check_in" if data.kind == "arrival" else "check_out"
     try:
-        done = await service.transition(ctx, reservation_id, action, note=f"PMS event {data.event_id}")
+        done = await booking.transition(ctx, reservation_id, action, note=f"PMS event {data.event_id}")
         result, applied = done.status, True
     except (
         HotlineError

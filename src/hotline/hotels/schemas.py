@@ -99,8 +99,14 @@ class RoomTypeIn(Input):
     capacity: int = Field(ge=1, le=12)
     bed: Annotated[str, StringConstraints(min_length=1, max_length=10, strip_whitespace=True)] = "大床"
     rooms: int | None = Field(default=None, ge=0, le=2000, description="New room type: rooms a night")
-    price: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=10, decimal_places=2,
-                                  description="New room type: rack price a night")  # fmt: skip
+    price: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        max_digits=10,
+        decimal_places=2,
+        description="New room type: rack price a night",
+    )
     days: int = Field(default=180, ge=1, le=MAX_INVENTORY_DAYS, description="New room type: nights opened")
 
 
@@ -253,6 +259,11 @@ class ReservationOut(Output):
     call_id: str | None = None
     taken_at: datetime | None
     created_at: datetime
+    actions: list[str] = Field(
+        default=[],
+        description="The lifecycle's actions the reader may take now (hotels/state.py): confirm, "
+        "check_in, check_out, no_show, cancel, retry, modify, late_outcome",
+    )
 
 
 class NightLeft(Output):
@@ -274,6 +285,7 @@ class PaperConflict(Output):
 class ChangeOut(Output):
     at: datetime
     by: int | None
+    action: str = Field(description="The lifecycle's action (empty for rows older than the field)")
     before: str
     after: str
     note: str
@@ -387,6 +399,9 @@ class GroupOut(Output):
     deposit: Money
     status: str
     rooms: list[GroupRoomOut] = Field(default=[])
+    actions: list[str] = Field(
+        default=[], description="The actions the reader may take now (hotels/state.py): rooming, cancel"
+    )
 
 
 class RoomingEntry(Input):

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.web import IdPath, requires
 from hotline.knowledge import scripts, service
 from hotline.knowledge.schemas import ArticleIn, ArticleOut, CallerClass, Category, Hit, ScriptIn, ScriptOut
 

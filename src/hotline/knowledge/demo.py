@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hotline.core.context import Context
 from hotline.hotels.models import Hotel, RatePlan, RoomType
-from hotline.hotels.service import policy_text
+from hotline.hotels.pricing import policy_text
 from hotline.knowledge import service
 from hotline.knowledge.models import Article
 from hotline.knowledge.schemas import ArticleIn

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from hotline.api.deps import IdPath, public, requires, signed_in
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
+from hotline.core.topics import SOURCES
+from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import inbox, rules, service, templates
 from hotline.notify.schemas import (
     BulkIn,
@@ -32,7 +33,6 @@ from hotline.notify.schemas import (
     TemplateOut,
     TopicOut,
 )
-from hotline.notify.topics import SOURCES
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]

@@ -10,15 +10,14 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from pydantic import Field
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
 
-from hotline.admin.models import User, UserRole
+from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.errors import NotFound
 from hotline.core.events import Event
-from hotline.core.permissions import ROLE_PERMISSIONS, Permission
+from hotline.core.permissions import Permission
 from hotline.notify.models import StaffNotice
 from hotline.notify.schemas import InboxOut, StaffNoticeOut
 
@@ -32,16 +31,6 @@ class StaffNoticed(Event):
     kind: str
     title: str
     link: str = Field(default="")
-
-
-async def holders_of(session: AsyncSession, permission: Permission) -> list[int]:
-    """Active users whose roles grant `permission`."""
-    roles = [role.value for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
-    rows = await session.scalars(
-        select(User.id).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role.in_(roles), User.is_active.is_(True)).distinct()
-    )  # fmt: skip
-    return sorted(rows.all())
 
 
 async def tell(
@@ -72,13 +61,9 @@ async def mention(
     handles = set(MENTION.findall(text))
     if not handles:
         return 0
-    named = await tx.session.scalars(
-        select(User.id).where(
-            User.is_active.is_(True), or_(User.work_number.in_(handles), User.username.in_(handles))
-        )
-    )
-    allowed = set(await holders_of(tx.session, readers))
-    told = [u for u in named.all() if u != author and u in allowed]
+    named = await directory.by_handle(tx.session, handles)
+    allowed = set(await directory.holders_of(tx.session, readers))
+    told = [u for u in named if u != author and u in allowed]
     return await tell(tx, told, "mention", title, body=text, link=link)
 
 

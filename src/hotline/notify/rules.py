@@ -14,12 +14,12 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import topics
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.events import Event
 from hotline.core.permissions import Permission
-from hotline.notify import topics
 from hotline.notify.models import Rule, Template
 from hotline.notify.outbox import enqueue
 from hotline.notify.schemas import RuleIn, RuleOut

@@ -4,22 +4,20 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, extract, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
 
+from hotline.core import topics
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.crm.jobs import customer_notice
-from hotline.crm.models import Customer
-from hotline.notify import gateways, topics
+from hotline.notify import gateways
 from hotline.notify.models import GatewaySetting, Message, OptOut
 from hotline.notify.outbox import enqueue, new_key, quiet_until, valid_recipient
 from hotline.notify.schemas import (
@@ -63,23 +61,22 @@ async def send(ctx: Context, data: SendIn) -> MessageOut:
     """Send a live template to a customer now (their preferred phone or e-mail)."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        customer = await tx.session.get(Customer, data.customer_id)
-        if customer is None or customer.anonymised:
+        notice = await customers.notice(tx.session, data.customer_id, "manual")
+        if notice is None:
             raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
         template = await live(tx.session, data.template_code)
         if template is None:
             raise InvalidInput(f"No live template {data.template_code}", field="body.template_code")
         if template.topic != "crm.customer":
             raise InvalidInput("Only templates about a customer are sent by hand", field="body.template_code")
-        notice = customer_notice(customer, "manual")
         recipient = notice.phone if template.channel == "sms" else notice.email
         if not recipient or not valid_recipient(template.channel, recipient):
             what = "phone" if template.channel == "sms" else "e-mail"
             raise InvalidInput(f"The customer has no valid {what}", field="body.customer_id")
         values: dict[str, Any] = {**data.values, **notice.model_dump()}
         message = await enqueue(
-            tx.session, key=new_key(f"manual:{customer.id}"), template=template, values=values,
-            recipient=recipient, customer_id=customer.id, ref=notice.ref, created_by=ctx.actor.user_id,
+            tx.session, key=new_key(f"manual:{data.customer_id}"), template=template, values=values,
+            recipient=recipient, customer_id=data.customer_id, ref=notice.ref, created_by=ctx.actor.user_id,
         )  # fmt: skip
         if message is None:  # a fresh random key is never seen before
             raise InvalidTransition("The message was queued already")
@@ -113,7 +110,7 @@ async def set_opt_out(ctx: Context, customer_id: int, data: OptOutIn) -> list[st
     channels opted out."""
     ctx.require(Permission.CUSTOMERS_WRITE)
     async with ctx.write() as tx:
-        if await tx.session.get(Customer, customer_id) is None:
+        if await customers.card(tx.session, customer_id) is None:
             raise NotFound(f"No customer {customer_id}", field="customer_id")
         found = await tx.session.scalar(
             select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == data.channel)
@@ -262,52 +259,37 @@ async def bulk(ctx: Context, data: BulkIn) -> BulkOut:
     twice."""
     ctx.require(Permission.CAMPAIGNS_WRITE)
     segment = data.segment
-    query = select(Customer).where(Customer.anonymised.is_(False)).order_by(Customer.id)
-    if segment.tiers:
-        query = query.where(Customer.tier.in_(segment.tiers))
-    if segment.cities:
-        query = query.where(Customer.city.in_(segment.cities))
-    if segment.birthday_month:
-        query = query.where(extract("month", Customer.birthday) == segment.birthday_month)
     now = utcnow()
     async with ctx.write() as tx:
         template = await live(tx.session, data.template_code)
         if template is None or template.topic != "crm.customer":
             raise InvalidInput("Choose a live template about a customer", field="body.template_code")
-        opted = set((await tx.session.scalars(
-            select(OptOut.customer_id).where(OptOut.channel == template.channel))).all())  # fmt: skip
+        notices = await customers.segment_notices(
+            tx.session, tiers=segment.tiers, cities=segment.cities, birthday_month=segment.birthday_month,
+            tags=segment.tags,
+        )  # fmt: skip
+        opted_out = select(OptOut.customer_id).where(OptOut.channel == template.channel)
+        opted = set((await tx.session.scalars(opted_out)).all())
         excluded = {"opt-out": 0, "no address": 0}
-        recipients = queued = matched = 0
-        async for customer in _in_batches(tx.session, query):
-            if segment.tags and not set(segment.tags) & {str(t) for t in customer.tags}:
-                continue
-            matched += 1
-            notice = customer_notice(customer, "manual")
+        recipients = queued = 0
+        for notice in notices:
             address = notice.phone if template.channel == "sms" else notice.email
             if not address or not valid_recipient(template.channel, address):
                 excluded["no address"] += 1
-            elif template.purpose == "marketing" and customer.id in opted:
+            elif template.purpose == "marketing" and notice.customer_id in opted:
                 excluded["opt-out"] += 1
             else:
                 recipients += 1
             if not data.dry_run:
-                made = await enqueue(tx.session, key=f"bulk:{data.batch}:{customer.id}", template=template,
-                                     values=notice.model_dump(), recipient=address, customer_id=customer.id,
-                                     ref=notice.ref, created_by=ctx.actor.user_id, now=now)  # fmt: skip
+                made = await enqueue(
+                    tx.session, key=f"bulk:{data.batch}:{notice.customer_id}", template=template,
+                    values=notice.model_dump(), recipient=address, customer_id=notice.customer_id,
+                    ref=notice.ref, created_by=ctx.actor.user_id, now=now,
+                )  # fmt: skip
                 queued += made is not None and made.status == "queued"
         if data.dry_run:
-            tx.audit("notify.bulk_dry_run", "template", template.code, after={"matched": matched})
+            tx.audit("notify.bulk_dry_run", "template", template.code, after={"matched": len(notices)})
         held = recipients if template.purpose == "marketing" and quiet_until(now) is not None else 0
-        return BulkOut(matched=matched, recipients=recipients, held=held, excluded=excluded, queued=queued)
-
-
-async def _in_batches(
-    session: AsyncSession, query: Select[Customer], size: int = 500
-) -> AsyncIterator[Customer]:
-    """The query's customers, loaded 500 at a time: a segment may be every customer there is, and
-    loading them all at once would hold the event loop for seconds."""
-    ids = list((await session.scalars(query.with_only_columns(Customer.id))).all())
-    for at in range(0, len(ids), size):
-        chunk = select(Customer).where(Customer.id.in_(ids[at : at + size])).order_by(Customer.id)
-        for customer in (await session.scalars(chunk)).all():
-            yield customer
+        return BulkOut(
+            matched=len(notices), recipients=recipients, held=held, excluded=excluded, queued=queued
+        )

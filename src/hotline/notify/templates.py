@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.admin import directory
+from hotline.core import topics
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.notify import inbox, topics
+from hotline.notify import inbox
 from hotline.notify.models import Template
 from hotline.notify.schemas import Preview, TemplateIn, TemplateOut
 
@@ -100,7 +102,7 @@ async def save(ctx: Context, data: TemplateIn) -> TemplateOut:
         await tx.session.flush()
         approvers = [
             u
-            for u in await inbox.holders_of(tx.session, Permission.TEMPLATES_APPROVE)
+            for u in await directory.holders_of(tx.session, Permission.TEMPLATES_APPROVE)
             if u != ctx.actor.user_id
         ]
         await inbox.tell(tx, approvers, "approval", f"模板待审批：{row.name} v{row.version}",

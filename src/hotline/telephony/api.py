@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from hotline.api.deps import IdPath, requires
-from hotline.api.problems import SHARED_PATH
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.web import SHARED_PATH, IdPath, requires
 from hotline.telephony import service
 from hotline.telephony.models import Trunk
 from hotline.telephony.schemas import (

@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy import delete, func, select
 
-from hotline.admin.models import Department, User
+from hotline.admin import directory
 from hotline.core.context import Context
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.tickets import fields as custom_fields
-from hotline.tickets import service, state
+from hotline.tickets import state
 from hotline.tickets.models import (
     CalendarDay,
     CannedResponse,
@@ -38,6 +38,7 @@ from hotline.tickets.schemas import (
     ViewIn,
     ViewOut,
 )
+from hotline.tickets.staff import present
 
 CONFIGURE = Permission.SETTINGS_WRITE
 
@@ -87,8 +88,8 @@ async def units(ctx: Context, *, include_inactive: bool = True) -> list[UnitOut]
         rows = list((await session.scalars(query)).all())
         links = list(await session.execute(select(UnitMember.unit_id, UnitMember.user_id)))
         user_ids = {uid for _, uid in links}
-        people = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
-        here = await service.present(session, user_ids)
+        people = await directory.people(session, user_ids)
+        here = await present(session, user_ids)
         load = dict(list(await session.execute(
             select(Ticket.assignee_id, func.count(Ticket.id))
             .where(Ticket.assignee_id.in_(user_ids), Ticket.status.in_(state.OPEN)).group_by(Ticket.assignee_id)  # noqa: E501
@@ -96,7 +97,7 @@ async def units(ctx: Context, *, include_inactive: bool = True) -> list[UnitOut]
     out = []
     for unit in rows:
         staff = [
-            MemberOut(user_id=uid, name=people[uid].display_name, work_number=people[uid].work_number or "",
+            MemberOut(user_id=uid, name=people[uid].name, work_number=people[uid].work_number,
                       present=uid in here, open_tickets=int(load.get(uid, 0)))
             for unit_id, uid in links if unit_id == unit.id and uid in people
         ]  # fmt: skip
@@ -114,10 +115,12 @@ async def save_unit(ctx: Context, data: UnitIn, unit_id: int | None = None) -> U
             data.parent_id == unit_id or await tx.session.get(Unit, data.parent_id) is None
         ):
             raise NotFound(f"No parent unit {data.parent_id}", field="body.parent_id")
-        if data.department_id is not None and await tx.session.get(Department, data.department_id) is None:
+        if data.department_id is not None and not await directory.department_exists(
+            tx.session, data.department_id
+        ):
             raise NotFound(f"No department {data.department_id}", field="body.department_id")
         wanted = sorted(set(data.members) | ({data.lead_id} if data.lead_id else set()))
-        found = set((await tx.session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
+        found = await directory.existing(tx.session, wanted)
         missing = [u for u in wanted if u not in found]
         if missing:
             raise NotFound(f"No user {missing[0]}", field="body.members")

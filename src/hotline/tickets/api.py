@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from hotline.api.deps import IdPath, requires
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.tickets import admin, service
+from hotline.core.web import IdPath, requires
+from hotline.tickets import admin, commands, complaints, links, queries, reports
 from hotline.tickets.schemas import (
     AssignIn,
     BoardColumn,
@@ -71,7 +71,7 @@ async def find(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TicketPage:
     """The ticket list: my tickets, my team's, unassigned or all, with filters."""
-    return await service.find(ctx, service.Filter(
+    return await queries.find(ctx, queries.Filter(
         scope=scope, status=status, type_code=type_code, kind=kind, unit_id=unit_id, severity=severity,
         customer_id=customer_id, member_number=member_number, source=source, sla=sla, q=q, limit=limit,
         offset=offset,
@@ -81,12 +81,12 @@ async def find(
 @router.post("", status_code=201)
 async def create(body: TicketIn, ctx: WRITE) -> TicketOut:
     """Open a ticket (生成表单); `unit_id` dispatches it at once (needs tickets.dispatch)."""
-    return await service.create(ctx, body)
+    return await commands.create(ctx, body)
 
 
 @router.get("/counts")
 async def counts(ctx: READ) -> Counts:
-    return await service.counts(ctx)
+    return await queries.counts(ctx)
 
 
 @router.get("/status")
@@ -97,7 +97,7 @@ async def status_query(
     number: Annotated[str | None, Query(pattern=r"^[0-9]{8}$")] = None,
 ) -> list[StatusQuery]:
     """业务查询: where a customer's tickets stand, by member number (用户证号), phone or number."""
-    return await service.status_query(ctx, member_number=member_number, phone=phone, number=number)
+    return await queries.status_query(ctx, member_number=member_number, phone=phone, number=number)
 
 
 @router.get("/types")
@@ -134,7 +134,7 @@ async def update_unit(unit_id: IdPath, body: UnitIn, ctx: CONFIGURE) -> UnitOut:
 @router.get("/units/{unit_id}/board")
 async def unit_board(unit_id: IdPath, ctx: READ) -> UnitBoard:
     """The work-area view: the unit's tickets by state."""
-    columns, _ = await service.unit_board(ctx, unit_id)
+    columns, _ = await reports.unit_board(ctx, unit_id)
     unit = next(u for u in await admin.units(ctx) if u.id == unit_id)
     return UnitBoard(unit=unit, columns=[BoardColumn(status=s, tickets=t) for s, t in columns])
 
@@ -162,7 +162,7 @@ async def save_calendar_day(body: CalendarDayIn, ctx: CONFIGURE) -> CalendarDayO
 
 @router.get("/sla/report")
 async def sla_report(ctx: READ, days: Annotated[int, Query(ge=1, le=366)] = 30) -> SlaReport:
-    return SlaReport.model_validate(await service.sla_report(ctx, days=days))
+    return SlaReport.model_validate(await reports.sla_report(ctx, days=days))
 
 
 @router.get("/canned")
@@ -201,7 +201,7 @@ async def delete_view(view_id: IdPath, ctx: READ) -> Response:
 async def get(ticket_id: IdPath, ctx: READ) -> TicketDetail:
     """The ticket, its timeline (every step: who, when, note), links, SLA timers, and the actions
     the signed-in user may take now."""
-    return await service.get(ctx, ticket_id)
+    return await queries.get(ctx, ticket_id)
 
 
 @router.post("/{ticket_id}/transition")
@@ -209,53 +209,53 @@ async def transition(ticket_id: IdPath, body: TicketMoveIn, ctx: READ) -> Ticket
     """Move the ticket: dispatch, process, reject (反单, with the misdispatch reason), redispatch
     (重复派单), pend/resume, complete (with the result), audit (审核; not by its processor),
     send_back, close, reopen (with the reason). Each needs its own permission."""
-    return await service.transition(ctx, ticket_id, body)
+    return await commands.transition(ctx, ticket_id, body)
 
 
 @router.post("/{ticket_id}/assign")
 async def assign(ticket_id: IdPath, body: AssignIn, ctx: READ) -> TicketOut:
     """Assign to staff of the ticket's unit (tickets.dispatch), or take it yourself."""
-    return await service.assign(ctx, ticket_id, body.assignee_id, body.note)
+    return await commands.assign(ctx, ticket_id, body.assignee_id, body.note)
 
 
 @router.post("/{ticket_id}/notes")
 async def add_note(ticket_id: IdPath, body: NoteIn, ctx: READ) -> TicketOut:
-    return await service.add_note(ctx, ticket_id, body.note)
+    return await commands.add_note(ctx, ticket_id, body.note)
 
 
 @router.patch("/{ticket_id}/fields")
 async def update_fields(ticket_id: IdPath, body: FieldsIn, ctx: WRITE) -> TicketOut:
-    return await service.update_fields(ctx, ticket_id, body.fields)
+    return await commands.update_fields(ctx, ticket_id, body.fields)
 
 
 @router.patch("/{ticket_id}/complaint")
 async def investigate(ticket_id: IdPath, body: ComplaintIn, ctx: READ) -> TicketOut:
     """A complaint's severity, responsible department/person, the authority's reference."""
-    return await service.investigate(ctx, ticket_id, body)
+    return await complaints.investigate(ctx, ticket_id, body)
 
 
 @router.post("/{ticket_id}/escalate")
 async def escalate(ticket_id: IdPath, body: EscalateIn, ctx: WRITE) -> TicketOut:
-    return await service.escalate(ctx, ticket_id, body.note)
+    return await complaints.escalate(ctx, ticket_id, body.note)
 
 
 @router.post("/{ticket_id}/tell")
 async def tell(ticket_id: IdPath, body: TellIn, ctx: WRITE) -> TicketOut:
     """The customer was told the result (phone) or is sent it (SMS through the shipped rule)."""
-    return await service.tell_result(ctx, ticket_id, body.channel, body.note)
+    return await complaints.tell_result(ctx, ticket_id, body.channel, body.note)
 
 
 @router.post("/{ticket_id}/satisfaction")
 async def satisfaction(ticket_id: IdPath, body: SatisfactionIn, ctx: WRITE) -> TicketOut:
-    return await service.rate(ctx, ticket_id, body.score, body.note)
+    return await complaints.rate(ctx, ticket_id, body.score, body.note)
 
 
 @router.post("/{ticket_id}/merge")
 async def merge(ticket_id: IdPath, body: TicketMergeIn, ctx: DISPATCH) -> TicketOut:
     """Merge this duplicate into another ticket."""
-    return await service.merge(ctx, ticket_id, body.into_id, body.note)
+    return await links.merge(ctx, ticket_id, body.into_id, body.note)
 
 
 @router.post("/{ticket_id}/links")
 async def link(ticket_id: IdPath, body: LinkIn, ctx: WRITE) -> list[LinkOut]:
-    return await service.link(ctx, ticket_id, body.other_id, body.kind)
+    return await links.link(ctx, ticket_id, body.other_id, body.kind)

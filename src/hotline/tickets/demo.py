@@ -9,7 +9,8 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
-from hotline.admin import service as accounts
+from hotline.admin import auth
+from hotline.admin import users as accounts
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
 from hotline.core.clock import utcnow
@@ -17,7 +18,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import next_number
 from hotline.crm.models import Customer
 from hotline.notify.models import StaffNotice
-from hotline.tickets import defaults, service, state
+from hotline.tickets import commands, deadlines, defaults, state
 from hotline.tickets.models import Ticket, TicketStep, TicketType, Unit, UnitMember
 from hotline.tickets.schemas import TicketIn, TicketMoveIn
 from hotline.tickets.sla import SHANGHAI
@@ -110,7 +111,7 @@ async def _staff_units(ctx: Context) -> int:
 
 
 def _as(ctx: Context, user: User) -> Context:
-    return ctx.as_actor(accounts.actor_of(user, "cli"))
+    return ctx.as_actor(auth.actor_of(user, "cli"))
 
 
 async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:
@@ -123,15 +124,15 @@ async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:
     appointment = (utcnow() + timedelta(days=1)).astimezone(SHANGHAI).replace(hour=10, minute=0, second=0,
                                                                               microsecond=0)  # fmt: skip
     agent = _as(ctx, users["agent3"])
-    ticket = await service.create(agent, TicketIn(
+    ticket = await commands.create(agent, TicketIn(
         type_code="work_order", title="客房空调不制冷", customer_id=customer_id, source="call",
         content="客人反映上海外滩店 1208 房空调不制冷，希望尽快上门维修。",
         fields={"device_type": "空调", "requirement_type": "维修", "appointment": appointment.isoformat(),
                 "room": "上海外滩店 1208"},
     ))  # fmt: skip
-    await service.transition(_as(ctx, users["teamlead"]), ticket.id, TicketMoveIn(
+    await commands.transition(_as(ctx, users["teamlead"]), ticket.id, TicketMoveIn(
         action="dispatch", unit_id=unit_id, assignee_id=users["dept1"].id, note="请明早按预约上门"))  # fmt: skip  # noqa: E501
-    await service.transition(
+    await commands.transition(
         _as(ctx, users["dept1"]), ticket.id, TicketMoveIn(action="process", note="已联系客人")
     )
     return 1
@@ -186,7 +187,7 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
     path_weights = [w for _, w in PATHS]
     made = 0
     async with ctx.write() as tx:
-        number = await next_number(tx.session, Ticket.number, service.FIRST_NUMBER)
+        number = await next_number(tx.session, Ticket.number, commands.FIRST_NUMBER)
         for _ in range(count):
             code = rng.choices(codes, weights)[0]
             kind = types[code]
@@ -209,7 +210,7 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
                 fields=_demo_fields(code, at, rng), customer_id=customer[0] if customer else None,
                 contact_name=customer[1] if customer else "散客", phone=f"139{rng.randint(10_000_000, 99_999_999)}",  # noqa: E501
                 source=rng.choice(["call", "call", "call", "voicemail", "email", "walk_in", "web"]),
-                severity=severity, priority=1 if code == "emergency" else service.PRIORITY[severity],
+                severity=severity, priority=1 if code == "emergency" else commands.PRIORITY[severity],
                 status="new", created_at=at, updated_at=at, created_by=rng.choice(agents) if agents else None,
             )  # fmt: skip
             number += 1
@@ -253,7 +254,7 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
             made += 1
         tx.audit("demo.tickets_loaded", "ticket", None, after={"count": made})
     began = utcnow()
-    await service.sla_sweep(ctx.as_actor(Actor.system("tickets")), now=now)
+    await deadlines.sla_sweep(ctx.as_actor(Actor.system("tickets")), now=now)
     async with ctx.write() as tx:  # the weeks-old warnings were seen at the time: only new ones ring the bell
         await tx.session.execute(
             update(StaffNotice)

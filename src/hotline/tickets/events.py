@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from hotline.core.events import Event
-from hotline.notify.topics import register_topic
+from hotline.core.topics import register_topic
 
 
 @register_topic
@@ -45,3 +45,18 @@ class TicketChanged(Event):
     action: str
     unit_id: int | None = None
     assignee_id: int | None = None
+
+
+class TicketStepped(Event):
+    """A step of a ticket committed (one row of its history: a move, a note, an escalation, the
+    result told…). Its reactions (tickets/reactions.py) put it on the customer's timeline and
+    open or close the call tasks; not on any feed."""
+
+    name: ClassVar[str] = "tickets.stepped"
+    ticket_id: int
+    number: str
+    action: str
+    before: str
+    after: str
+    by: int | None = None
+    note: str = ""

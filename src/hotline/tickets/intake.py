@@ -22,11 +22,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hotline.contact.calls import records
 from hotline.core.context import Context
+from hotline.crm import directory as customers
 from hotline.crm import service as crm
-from hotline.crm.models import Customer
-from hotline.routing.models import ContactEvent
-from hotline.tickets import service
+from hotline.tickets import commands
 from hotline.tickets.models import IntakeCursor, Ticket
 from hotline.tickets.schemas import TicketIn
 
@@ -59,7 +59,7 @@ async def _create(ctx: Context, data: TicketIn, source_ref: str, attachment: str
     if await _made(ctx, source_ref):
         return False
     try:
-        await service.create(ctx, data, source_ref=source_ref, attachment=attachment, partial=True)
+        await commands.create(ctx, data, source_ref=source_ref, attachment=attachment, partial=True)
     except IntegrityError:  # another node made it meanwhile
         return False
     return True
@@ -69,22 +69,9 @@ async def voicemail(ctx: Context, *, batch: int = 200) -> int:
     """New voicemail lines of the contact event log become tickets with the recording attached:
     a complaint when the caller came through a complaint menu, else a callback (留言回电)."""
     after = await _cursor(ctx, "voicemail")
-    async with ctx.read() as session:
-        rows = list((await session.scalars(
-            select(ContactEvent).where(ContactEvent.kind == "voicemail", ContactEvent.id > after)
-            .order_by(ContactEvent.id).limit(batch)
-        )).all())  # fmt: skip
-        calls = {row.call_id for row in rows if row.call_id}
-        lines = list((await session.scalars(
-            select(ContactEvent).where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))  # noqa: E501
-            .order_by(ContactEvent.id)
-        )).all()) if calls else []  # fmt: skip
     made = 0
-    for row in rows:
-        call = [line for line in lines if line.call_id == row.call_id]
-        arrived = next((line for line in call if line.kind == "arrived"), None)
-        caller, dialled = _caller(arrived.detail if arrived else "")
-        path = [line.detail for line in call if line.kind == "ivr"]
+    for row in await records.voicemails(ctx, after=after, limit=batch):
+        caller, dialled, path = row.caller, row.dialled, row.path
         match = VOICEMAIL.match(row.detail)
         seconds, recording = (match["seconds"], match["path"]) if match else ("?", row.detail)
         complaint = any("complaint" in node or "投诉" in node for node in path)
@@ -103,12 +90,6 @@ async def voicemail(ctx: Context, *, batch: int = 200) -> int:
             made += 1
         await _advance(ctx, "voicemail", row.id)
     return made
-
-
-def _caller(arrived: str) -> tuple[str, str]:
-    """The caller and the number dialled from an `arrived` line ("13800138000 → 4008001000")."""
-    caller, _, dialled = arrived.partition("→")
-    return caller.strip()[:32], dialled.strip()
 
 
 # ---------------------------------------------------------------- e-mail
@@ -149,9 +130,7 @@ async def ticket_from_mail(ctx: Context, raw: bytes) -> bool:
     address; False if it was made already."""
     mail = parse_mail(raw)
     async with ctx.read() as session:
-        customer_id = await session.scalar(
-            select(Customer.id).where(Customer.email == mail.sender, Customer.anonymised.is_(False)).limit(1)
-        )
+        customer_id = await customers.id_by_email(session, mail.sender)
     text = f"{mail.subject} {mail.body}".lower()
     complaint = any(word in text for word in COMPLAINT_WORDS)
     data = TicketIn(

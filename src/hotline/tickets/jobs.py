@@ -9,14 +9,14 @@ import structlog
 
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
-from hotline.tickets import intake, service
+from hotline.tickets import deadlines, intake
 
 log = structlog.get_logger(__name__)
 
 
 @job_handler("tickets.sla_sweep")
 async def sla_sweep(ctx: Context, payload: dict[str, Any]) -> None:
-    done = await service.sla_sweep(ctx)
+    done = await deadlines.sla_sweep(ctx)
     if any(done.values()):
         log.info("ticket SLAs swept", **done)
 

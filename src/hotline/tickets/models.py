@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.lifecycle import HistoryRow
 from hotline.core.privacy import Kind, personal
 
 
@@ -137,22 +138,17 @@ class Ticket(Audited, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class TicketStep(Base):
+class TicketStep(HistoryRow, Base):
     """Each thing done to a ticket, who did it, when and why: the timeline and the record the
     customer-visible status and the SLA clock are derived from. Never changed."""
 
     __tablename__ = "ticket_steps"
+    __note_length__ = 2000
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(16))
-    before: Mapped[str] = mapped_column(String(12), default="")
-    after: Mapped[str] = mapped_column(String(12))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_units.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(String(2000), default="")
 
 
 class TicketLink(Base):

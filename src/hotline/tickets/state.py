@@ -1,4 +1,4 @@
-"""A ticket's lifecycle (S2) as an explicit state machine, pure: no database, no clock.
+"""A ticket's lifecycle (S2) as a table (core/lifecycle.py) and its rules, pure: no database, no clock.
 
     new ──dispatch──▶ dispatched ──process──▶ in_process ──complete──▶ completed ──audit──▶ audited
      ▲                 ▲  │  ▲                 │   ▲  │                   │ send_back       │ close
@@ -9,8 +9,10 @@
                                            └──────────────────────────────────────────────────
     any open state ──merge──▶ merged
 
-`apply` takes a ticket's `Snapshot` and a `Move` and returns the next snapshot and the `Step` to
-record, or raises a domain error and nothing changes. The rules of the seed 003 work-order flow
+`TICKET` is the table: each action, the states it starts from, where it leads, and which steps a
+person must sign for (the processor's result, the audit); `WHO_MAY` names the permission each
+step needs. `apply` takes a ticket's `Snapshot` and a `Move` and returns the next snapshot and the
+`Step` to record, or raises a domain error and nothing changes. The rules of the seed 003 work-order flow
 live here: a rejection (反单) says why it was misdispatched, a completion carries its result, the
 processor who did the work may not audit it, a complaint is closed only once the customer was told
 the result, dispatching needs an active department.
@@ -20,6 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from hotline.core.context import Actor
+from hotline.core.lifecycle import SYSTEM, Lifecycle, Who, transition
+from hotline.core.permissions import Permission
 from hotline.tickets.errors import (
     AuditByProcessor,
     InactiveUnit,
@@ -47,21 +52,49 @@ RUNNING = frozenset({"new", "dispatched", "in_process", "rejected"})
 WITH_UNIT = frozenset({"dispatched", "in_process", "pending", "completed", "audited", "closed"})
 DONE = frozenset({"completed", "audited", "closed"})
 
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "dispatch": (frozenset({"new"}), "dispatched"),  # 调度
-    "process": (frozenset({"dispatched"}), "in_process"),  # 处理
-    "reject": (frozenset({"dispatched", "in_process"}), "rejected"),  # 反单
-    "redispatch": (frozenset({"rejected"}), "dispatched"),  # 重复派单
-    "pend": (frozenset({"in_process"}), "pending"),  # waiting on the customer or a third party
-    "resume": (frozenset({"pending"}), "in_process"),
-    "complete": (frozenset({"in_process"}), "completed"),  # 完成
-    "audit": (frozenset({"completed"}), "audited"),  # 审核
-    "send_back": (frozenset({"completed"}), "in_process"),  # audit failed: back to the processor
-    "close": (frozenset({"audited"}), "closed"),
-    "reopen": (frozenset({"closed"}), "dispatched"),
-    "merge": (OPEN, "merged"),
+STATUS_NAMES = {
+    "new": "待调度",
+    "dispatched": "已派单",
+    "in_process": "处理",
+    "pending": "挂起",
+    "rejected": "反单",
+    "completed": "完成",
+    "audited": "审核",
+    "closed": "关闭",
+    "merged": "已合并",
 }
-ACTIONS = tuple(TRANSITIONS)
+P = Permission
+TICKET: Lifecycle[str] = Lifecycle(
+    "ticket",
+    STATUSES,
+    (
+        transition("dispatch", {"new"}, "dispatched", label="调度"),
+        transition("process", {"dispatched"}, "in_process", label="处理"),
+        transition("reject", {"dispatched", "in_process"}, "rejected", label="反单"),
+        transition("redispatch", {"rejected"}, "dispatched", label="重复派单"),
+        # pend: waiting on the customer or a third party
+        transition("pend", {"in_process"}, "pending", label="挂起"),
+        transition("resume", {"pending"}, "in_process", label="恢复处理"),
+        transition("complete", {"in_process"}, "completed", by="people", label="完成"),
+        transition("audit", {"completed"}, "audited", by="people", label="审核"),
+        transition("send_back", {"completed"}, "in_process", by="people", label="退回"),  # audit failed
+        transition("close", {"audited"}, "closed", label="关闭"),
+        transition("reopen", {"closed"}, "dispatched", label="重新打开"),
+        transition("merge", OPEN, "merged", label="合并"),
+    ),
+    refused=TicketTransitionRefused,
+    labels=STATUS_NAMES,
+)  # fmt: skip
+ACTIONS = TICKET.actions
+WHO_MAY = {
+    "dispatch": P.TICKETS_DISPATCH, "redispatch": P.TICKETS_DISPATCH, "process": P.TICKETS_PROCESS,
+    "reject": P.TICKETS_PROCESS, "pend": P.TICKETS_PROCESS, "resume": P.TICKETS_PROCESS,
+    "complete": P.TICKETS_PROCESS, "audit": P.TICKETS_AUDIT, "send_back": P.TICKETS_AUDIT,
+    "close": P.TICKETS_WRITE, "reopen": P.TICKETS_WRITE, "merge": P.TICKETS_DISPATCH,
+}  # fmt: skip
+"""Who may take each step: the holders of its permission (the route requires it too)."""
+UNIT_WORK = frozenset({"process", "reject", "pend", "resume", "complete"})
+"""Done by the staff of the ticket's unit (or a dispatcher standing in for them)."""
 NEEDS_NOTE = {
     "reject": "A rejection (反单) says why the ticket was misdispatched",
     "send_back": "Sending a ticket back says what is missing",
@@ -105,25 +138,25 @@ class Step:
     note: str
 
 
-SIGNED = frozenset({"complete", "audit", "send_back"})
-"""Steps a person answers for: the processor's result, and the audit by someone else."""
-
-
 def allowed(status: str) -> list[str]:
-    """The actions a ticket in `status` accepts."""
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+    """The actions a ticket in `status` accepts, from someone."""
+    return [action for action, t in TICKET.transitions.items() if status in t.sources]
+
+
+def actions(ticket: Snapshot, actor: Actor) -> list[str]:
+    """What the actor may do to the ticket now (the ticket page's buttons): the table's steps open
+    to them, less merging (its own dialog) and closing a complaint whose customer was not told."""
+    who = SYSTEM if actor.via == "system" else Who.person(actor.roles, actor.user_id)
+    found = [a for a in TICKET.allowed(ticket.status, who) if a != "merge" and actor.can(WHO_MAY[a])]
+    if ticket.must_tell and ticket.status == "audited" and not ticket.told:
+        found = [a for a in found if a != "close"]
+    return found
 
 
 def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
-    if move.action not in TRANSITIONS:
-        raise TicketTransitionRefused(f"Unknown action {move.action!r}", field="body.action")
-    sources, after = TRANSITIONS[move.action]
-    if ticket.status not in sources:
-        raise TicketTransitionRefused(
-            f"A ticket that is {ticket.status} cannot be {move.action.replace('_', ' ')}ed here",
-            field="body.action", current=ticket.status, allowed=allowed(ticket.status),
-        )  # fmt: skip
-    if move.action in SIGNED and move.actor_id is None:
+    t = TICKET.check(ticket.status, move.action, Who.person((), move.actor_id))  # the state's rule
+    after = t.target or ticket.status
+    if t.by == "people" and move.actor_id is None:
         raise TicketTransitionRefused(
             f"A person signs for this ({move.action.replace('_', ' ')}), not the system", field="body.action"
         )
@@ -202,17 +235,6 @@ CUSTOMER_TEXT = {
     "completed": "已处理，审核中",
     "audited": "已审核，待回复",
     "closed": "已办结",
-    "merged": "已合并",
-}
-STATUS_NAMES = {
-    "new": "待调度",
-    "dispatched": "已派单",
-    "in_process": "处理",
-    "pending": "挂起",
-    "rejected": "反单",
-    "completed": "完成",
-    "audited": "审核",
-    "closed": "关闭",
     "merged": "已合并",
 }
 

@@ -8,11 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from hotline.api.deps import IdPath, requires
-from hotline.api.problems import COMPUTED
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.travel import catalogue, documents, reports, service
+from hotline.core.web import COMPUTED, IdPath, requires
+from hotline.travel import catalogue, documents, items, ledger, queries, reports, workflow
 from hotline.travel.schemas import (
     AssignIn,
     CloseIn,
@@ -107,8 +106,9 @@ async def list_departures(
     with_seats: bool = False,
 ) -> list[DepartureOut]:
     """Departures between two days with seats left; open ones with seats only when `with_seats`."""
-    return await catalogue.departures(ctx, first=first, last=last, route_id=route_id, kind=kind,
-                                      with_seats=with_seats)  # fmt: skip
+    return await catalogue.departures(
+        ctx, first=first, last=last, route_id=route_id, kind=kind, with_seats=with_seats
+    )
 
 
 @router.patch("/departures/{departure_id}")
@@ -155,7 +155,7 @@ async def list_front_desk(ctx: READ) -> list[StaffOut]:
 @router.post("/orders", status_code=201)
 async def create_order(body: OrderIn, ctx: WRITE) -> OrderDetail:
     """An enquiry from a call or a walk-in; team leads are told to assign it."""
-    return await service.create(ctx, body)
+    return await workflow.create(ctx, body)
 
 
 @router.get("/orders")
@@ -170,105 +170,106 @@ async def list_orders(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OrderPage:
     """The order board: mine, my team's or all, by state, with the count per state."""
-    return await service.board(ctx, scope=scope, state=state, kind=kind, q=q, customer_id=customer_id,
-                               limit=limit, offset=offset)  # fmt: skip
+    return await queries.board(
+        ctx, scope=scope, state=state, kind=kind, q=q, customer_id=customer_id, limit=limit, offset=offset
+    )
 
 
 @router.get("/orders/assignment-queue")
 async def assignment_queue(ctx: ASSIGN) -> list[OrderOut]:
     """Enquiries waiting for a planner, oldest first (the team lead's queue)."""
-    return await service.assignment_queue(ctx)
+    return await queries.assignment_queue(ctx)
 
 
 @router.get("/orders/finance-queue")
 async def finance_queue(ctx: REVIEW) -> FinanceQueue:
     """Signed orders to review and reviewed orders with money still to collect."""
-    return await service.finance_queue(ctx)
+    return await queries.finance_queue(ctx)
 
 
 @router.get("/orders/{order_id}")
 async def get_order(order_id: IdPath, ctx: READ) -> OrderDetail:
     """The order with items, follow-ups, ledger, history, hand-overs and the steps you may take."""
-    return await service.detail(ctx, order_id)
+    return await queries.detail(ctx, order_id)
 
 
 @router.patch("/orders/{order_id}")
 async def update_order(order_id: IdPath, body: OrderUpdate, ctx: WRITE) -> OrderDetail:
     """Contact, travellers, dates; until closed, each change kept in the history."""
-    return await service.update(ctx, order_id, body)
+    return await workflow.update(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/items", status_code=201)
 async def add_item(order_id: IdPath, body: ItemIn, ctx: WRITE) -> OrderDetail:
     """A tour (takes seats; 409 `seats-sold-out`), ticket, insurance or other item; 409
     `items-locked` once the contract is signed."""
-    return await service.add_item(ctx, order_id, body)
+    return await items.add_item(ctx, order_id, body)
 
 
 @router.delete("/orders/{order_id}/items/{item_id}")
 async def remove_item(order_id: IdPath, item_id: IdPath, ctx: WRITE) -> OrderDetail:
-    return await service.remove_item(ctx, order_id, item_id)
+    return await items.remove_item(ctx, order_id, item_id)
 
 
 @router.post("/orders/{order_id}/assign-planner")
 async def assign_planner(order_id: IdPath, body: AssignIn, ctx: ASSIGN) -> OrderDetail:
     """Team lead: give the enquiry to a planner who takes its type."""
-    return await service.assign_planner(ctx, order_id, body)
+    return await workflow.assign_planner(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/request-planner")
 async def request_planner(order_id: IdPath, ctx: WRITE) -> OrderDetail:
     """Front desk: a walk-in customer waits to sign; the planners are asked to assign."""
-    return await service.request_planner(ctx, order_id)
+    return await workflow.request_planner(ctx, order_id)
 
 
 @router.post("/orders/{order_id}/follow-ups", status_code=201)
 async def follow_up(order_id: IdPath, body: FollowUpIn, ctx: WRITE) -> OrderDetail:
     """Planner: a follow-up with its note and the next contact time."""
-    return await service.follow_up(ctx, order_id, body)
+    return await workflow.follow_up(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/hand-to-front-desk")
 async def hand_to_front_desk(order_id: IdPath, body: HandOverIn, ctx: ASSIGN) -> OrderDetail:
     """Planner: a deal goes to the front desk for signing."""
-    return await service.hand_to_front_desk(ctx, order_id, body)
+    return await workflow.hand_to_front_desk(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/sign")
 async def sign(order_id: IdPath, body: SignIn, ctx: SIGN) -> OrderDetail:
     """Front desk: the contract is signed; the items are locked from now."""
-    return await service.sign(ctx, order_id, body)
+    return await workflow.sign(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/review")
 async def review(order_id: IdPath, body: NoteIn, ctx: REVIEW) -> OrderDetail:
     """Finance: the signed order is reviewed."""
-    return await service.review(ctx, order_id, body.note)
+    return await workflow.review(ctx, order_id, body.note)
 
 
 @router.post("/orders/{order_id}/receipts", status_code=201)
 async def record_receipt(order_id: IdPath, body: ReceiptIn, ctx: MONEY) -> OrderDetail:
     """Finance: money received or refunded (422 `overpayment` above the outstanding balance unless
     flagged); after close only an adjustment with its reason."""
-    return await service.record_receipt(ctx, order_id, body)
+    return await ledger.record_receipt(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/costs", status_code=201)
 async def record_cost(order_id: IdPath, body: CostIn, ctx: MONEY) -> OrderDetail:
     """Planner or finance: a cost paid for the order; after close only an adjustment with its reason."""
-    return await service.record_cost(ctx, order_id, body)
+    return await ledger.record_cost(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/close")
 async def close(order_id: IdPath, body: CloseIn, ctx: WRITE) -> OrderDetail:
     """After the return visit, with its note as the summary; 409 while money is outstanding."""
-    return await service.close(ctx, order_id, body)
+    return await workflow.close(ctx, order_id, body)
 
 
 @router.post("/orders/{order_id}/void")
 async def void(order_id: IdPath, body: VoidIn, ctx: WRITE) -> OrderDetail:
     """Planner or team lead: a failed order, with the reason; 409 `refund-required` if money was received."""
-    return await service.void(ctx, order_id, body)
+    return await workflow.void(ctx, order_id, body)
 
 
 @router.get("/orders/{order_id}/contract.pdf", response_class=Response, responses=PDF)

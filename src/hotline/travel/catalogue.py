@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.admin.models import User, UserRole
+from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import Conflict, InvalidInput, NotFound
@@ -56,10 +56,13 @@ async def take_seats(session: AsyncSession, departure_id: int, seats: int) -> bo
     """Take `seats` on the departure, or nothing (False: the caller's transaction must roll back)."""
     result = await session.execute(
         update(Departure)
-        .where(Departure.id == departure_id, Departure.closed.is_(False),
-               Departure.capacity - Departure.seats_taken >= seats)
+        .where(
+            Departure.id == departure_id,
+            Departure.closed.is_(False),
+            Departure.capacity - Departure.seats_taken >= seats,
+        )
         .values(seats_taken=Departure.seats_taken + seats)
-    )  # fmt: skip
+    )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -102,11 +105,17 @@ async def route_detail(
         route = await session.get(Route, route_id)
         if route is None:
             raise NotFound(f"No route {route_id}", field="route_id")
-        rows = (await session.scalars(
-            select(Departure).where(Departure.route_id == route_id, Departure.departs_on >= first,
-                                    Departure.departs_on < first + timedelta(days=days))
-            .order_by(Departure.departs_on)
-        )).all()  # fmt: skip
+        rows = (
+            await session.scalars(
+                select(Departure)
+                .where(
+                    Departure.route_id == route_id,
+                    Departure.departs_on >= first,
+                    Departure.departs_on < first + timedelta(days=days),
+                )
+                .order_by(Departure.departs_on)
+            )
+        ).all()
         return RouteDetail.model_validate(
             {**RouteOut.model_validate(route).model_dump(), "departures": [_departure_out(d) for d in rows]}
         )
@@ -147,8 +156,13 @@ async def add_departures(
         if data.last < data.first:
             raise InvalidInput("The last day is before the first", field="body.last")
         span = (data.last - data.first).days + 1
-        days = [data.first + timedelta(days=n) for n in range(span)
-                if (data.first + timedelta(days=n)).weekday() in data.weekdays]  # fmt: skip
+        if span > 7 * MAX_BATCH:  # before listing the days: the dates may lie millennia apart
+            raise InvalidInput(f"At most {MAX_BATCH} departures at once", field="body.last")
+        days = [
+            data.first + timedelta(days=n)
+            for n in range(span)
+            if (data.first + timedelta(days=n)).weekday() in data.weekdays
+        ]
         if len(days) > MAX_BATCH:
             raise InvalidInput(f"At most {MAX_BATCH} departures at once", field="body.last")
         wanted = [DepartureIn(departs_on=d, capacity=data.capacity) for d in days]
@@ -158,9 +172,11 @@ async def add_departures(
         route = await tx.session.get(Route, route_id)
         if route is None:
             raise NotFound(f"No route {route_id}", field="route_id")
-        have = set((await tx.session.scalars(
-            select(Departure.departs_on).where(Departure.route_id == route_id)
-        )).all())  # fmt: skip
+        have = set(
+            (
+                await tx.session.scalars(select(Departure.departs_on).where(Departure.route_id == route_id))
+            ).all()
+        )
         made = []
         for one in wanted:
             if one.departs_on in have:
@@ -170,13 +186,17 @@ async def add_departures(
                     )
                 continue
             row = Departure(
-                route_id=route.id, departs_on=one.departs_on,
-                returns_on=one.departs_on + timedelta(days=route.days - 1), capacity=one.capacity,
+                route_id=route.id,
+                departs_on=one.departs_on,
+                returns_on=one.departs_on + timedelta(days=route.days - 1),
+                capacity=one.capacity,
                 adult_price=one.adult_price if one.adult_price is not None else route.adult_price,
                 child_price=one.child_price if one.child_price is not None else route.child_price,
-                single_supplement=one.single_supplement if one.single_supplement is not None
-                else route.single_supplement, closed=one.closed,
-            )  # fmt: skip
+                single_supplement=one.single_supplement
+                if one.single_supplement is not None
+                else route.single_supplement,
+                closed=one.closed,
+            )
             tx.session.add(row)
             made.append(row)
         await tx.session.flush()
@@ -204,24 +224,37 @@ async def change_departure(ctx: Context, departure_id: int, data: DepartureChang
             value = getattr(data, key)
             if value is not None:
                 setattr(row, key, value)
-        tx.audit("travel.departure_changed", "travel_departure", row.id, before=before,
-                 after=data.model_dump(mode="json", exclude_none=True))  # fmt: skip
+        tx.audit(
+            "travel.departure_changed",
+            "travel_departure",
+            row.id,
+            before=before,
+            after=data.model_dump(mode="json", exclude_none=True),
+        )
         route = await tx.session.get(Route, row.route_id)
         await tx.session.flush()
         return _departure_out(row, route)
 
 
 async def departures(
-    ctx: Context, *, first: date, last: date, route_id: int | None = None, kind: str | None = None,
-    with_seats: bool = False, limit: int = 300,
-) -> list[DepartureOut]:  # fmt: skip
+    ctx: Context,
+    *,
+    first: date,
+    last: date,
+    route_id: int | None = None,
+    kind: str | None = None,
+    with_seats: bool = False,
+    limit: int = 300,
+) -> list[DepartureOut]:
     """Departures between two days (open ones with seats left when `with_seats`)."""
     ctx.require(Permission.ORDERS_READ)
     query = (
-        select(Departure, Route).join(Route, Route.id == Departure.route_id)
+        select(Departure, Route)
+        .join(Route, Route.id == Departure.route_id)
         .where(Departure.departs_on >= first, Departure.departs_on <= last)
-        .order_by(Departure.departs_on, Route.code).limit(limit)
-    )  # fmt: skip
+        .order_by(Departure.departs_on, Route.code)
+        .limit(limit)
+    )
     if route_id:
         query = query.where(Departure.route_id == route_id)
     if kind:
@@ -272,11 +305,7 @@ def insurance_price(product: InsuranceProduct, persons: int, days: int) -> Decim
 
 
 async def users_with_role(session: AsyncSession, role: Role) -> list[tuple[int, str]]:
-    rows = await session.execute(
-        select(User.id, User.display_name).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == role.value, User.is_active.is_(True)).order_by(User.id)
-    )  # fmt: skip
-    return [(int(i), str(n)) for i, n in rows.all()]
+    return await directory.with_role(session, role)
 
 
 async def planners(ctx: Context, kind: str | None = None) -> list[PlannerOut]:
@@ -290,18 +319,30 @@ async def planners(ctx: Context, kind: str | None = None) -> list[PlannerOut]:
 async def planner_desks(session: AsyncSession, kind: str | None = None) -> list[PlannerOut]:
     people = await users_with_role(session, Role.PLANNER)
     desks = {d.user_id: d for d in (await session.scalars(select(PlannerDesk))).all()}
-    load = dict((await session.execute(
-        select(Order.owner_id, func.count(Order.id)).where(Order.state.in_([s.value for s in OPEN]))
-        .group_by(Order.owner_id)
-    )).all())  # fmt: skip
+    load = dict(
+        (
+            await session.execute(
+                select(Order.owner_id, func.count(Order.id))
+                .where(Order.state.in_([s.value for s in OPEN]))
+                .group_by(Order.owner_id)
+            )
+        ).all()
+    )
     out = []
     for user_id, name in people:
         desk = desks.get(user_id)
         kinds = list(desk.kinds) if desk else ["domestic", "international"]
         if kind and kind not in kinds:
             continue
-        out.append(PlannerOut(user_id=user_id, name=name, kinds=kinds, phone=desk.phone if desk else "",
-                              open_orders=int(load.get(user_id, 0))))  # fmt: skip
+        out.append(
+            PlannerOut(
+                user_id=user_id,
+                name=name,
+                kinds=kinds,
+                phone=desk.phone if desk else "",
+                open_orders=int(load.get(user_id, 0)),
+            )
+        )
     return out
 
 

@@ -20,7 +20,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import permissions_for
 from hotline.crm.models import Customer
 from hotline.notify import defaults as notify_defaults
-from hotline.travel import notices, service
+from hotline.travel import items, ledger, notices, workflow
 from hotline.travel.catalogue import SHANGHAI, today
 from hotline.travel.models import (
     Assignment,
@@ -183,29 +183,27 @@ async def load_customer_order(ctx: Context, customer_id: int) -> None:
         return
     agent, lead = await _actor(ctx, "agent3"), await _actor(ctx, "teamlead")
     desk, money = await _actor(ctx, "planner"), await _actor(ctx, "finance")
-    order = (await service.create(agent, OrderIn(
+    order = (await workflow.create(agent, OrderIn(
         kind="domestic", customer_id=customer_id, contact_name="张伟", contact_phone="13800138000",
         wish="全家三口寒假去三亚，想住海边，预算一万五左右", adults=2, children=1,
     ))).order  # fmt: skip
-    await service.assign_planner(lead, order.id, AssignIn(planner_id=planner))
-    await service.follow_up(desk, order.id, FollowUpIn(
+    await workflow.assign_planner(lead, order.id, AssignIn(planner_id=planner))
+    await workflow.follow_up(desk, order.id, FollowUpIn(
         note="已电话沟通：推荐三亚双飞五日游，亚龙湾海景房，客人倾向下周确定",
         next_contact_at=None))  # fmt: skip
-    await service.add_item(
-        desk, order.id, ItemIn(kind="tour", departure_id=departure.id, adults=2, children=1)
-    )
+    await items.add_item(desk, order.id, ItemIn(kind="tour", departure_id=departure.id, adults=2, children=1))
     if insurance is not None:
-        await service.add_item(desk, order.id, ItemIn(kind="insurance", insurance_id=insurance, persons=3))
-    await service.follow_up(desk, order.id, FollowUpIn(note="客人确认出行，约周六到门市签约"))
-    await service.hand_to_front_desk(
+        await items.add_item(desk, order.id, ItemIn(kind="insurance", insurance_id=insurance, persons=3))
+    await workflow.follow_up(desk, order.id, FollowUpIn(note="客人确认出行，约周六到门市签约"))
+    await workflow.hand_to_front_desk(
         desk, order.id, HandOverIn(front_desk_id=front_desk, note="周六上午到店")
     )
-    await service.sign(await _actor(ctx, "frontdesk"), order.id, SignIn())
-    await service.review(money, order.id, "价格与线路核对无误")
-    await service.record_receipt(money, order.id, ReceiptIn(category="deposit", method="card",
+    await workflow.sign(await _actor(ctx, "frontdesk"), order.id, SignIn())
+    await workflow.review(money, order.id, "价格与线路核对无误")
+    await ledger.record_receipt(money, order.id, ReceiptIn(category="deposit", method="card",
                                                             amount=Decimal(5000),
                                                             reference="POS 0451"))  # fmt: skip
-    await service.record_cost(desk, order.id, CostIn(category="ground", supplier="三亚椰风地接社",
+    await ledger.record_cost(desk, order.id, CostIn(category="ground", supplier="三亚椰风地接社",
                                                      amount=Decimal(6200), note="地接及酒店"))  # fmt: skip
 
 
@@ -218,7 +216,7 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
     with items, hand-overs, follow-ups, receipts, costs and history; the departures' sold seats
     follow (never above capacity). In bulk, once."""
     async with ctx.read() as session:
-        made_up = Order.number < str(service.FIRST_NUMBER)
+        made_up = Order.number < str(workflow.FIRST_NUMBER)
         if int(await session.scalar(select(func.count(Order.id)).where(made_up)) or 0) > 0:
             return 0
         departures = (
@@ -292,7 +290,7 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
         walk_in = plan["walk_in"]
         plan["creator"] = desk if walk_in else rng.choice(agents)
         order_rows.append({
-            "number": str(service.DEMO_FIRST_NUMBER + plan["n"]), "kind": route.kind,
+            "number": str(workflow.DEMO_FIRST_NUMBER + plan["n"]), "kind": route.kind,
             "source": "walk_in" if walk_in else "phone", "state": state,
             "customer_id": customer[0] if customer else None,
             "contact_name": customer[1] if customer else rng.choice(names),
@@ -338,7 +336,7 @@ def _history(
 ) -> dict[str, Any]:  # fmt: skip
     """The rows an order in `plan["state"]` would have collected on its way there."""
     state, departure, route = plan["state"], plan["departure"], plan["route"]
-    number = str(service.DEMO_FIRST_NUMBER + plan["n"])
+    number = str(workflow.DEMO_FIRST_NUMBER + plan["n"])
     walk_in, creator = plan["walk_in"], plan["creator"]
     t = plan["created"]
     out: dict[str, Any] = {"items": [], "ledger": [], "changes": [], "handovers": [], "follow_ups": []}
@@ -463,7 +461,7 @@ def _history(
     line("cost", "hotel", hotel, supplier=suppliers[route.kind][1])
     final |= {"received": received, "cost": ground + hotel}
     if state in ("return_visit", "closed"):
-        due = departure.returns_on + timedelta(days=service.RETURN_VISIT_AFTER)
+        due = departure.returns_on + timedelta(days=workflow.RETURN_VISIT_AFTER)
         t = max(t, _at(due, 1, rng))
         step("return_visit_due", "reviewed", "return_visit", None, f"返回日期 {departure.returns_on}")
         final["return_due_on"] = due

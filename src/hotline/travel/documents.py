@@ -25,7 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 
-from hotline.admin.models import User
+from hotline.admin import directory
 from hotline.core import privacy
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound
@@ -78,9 +78,11 @@ def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> T
     name, _ = font()
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
     style: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), name), ("FONTSIZE", (0, 0), (-1, -1), 9.5),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa7b5")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]  # fmt: skip
+        ("FONTNAME", (0, 0), (-1, -1), name),
+        ("FONTSIZE", (0, 0), (-1, -1), 9.5),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa7b5")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")))
     table.setStyle(TableStyle(style))
@@ -141,12 +143,17 @@ async def _gather(ctx: Context, order_id: int) -> tuple[Order, _Papers]:
         order = await session.get(Order, order_id)
         if order is None:
             raise NotFound(f"No order {order_id}", field="order_id")
-        items = list((await session.scalars(select(OrderItem).where(OrderItem.order_id == order_id)
-                                            .order_by(OrderItem.id))).all())  # fmt: skip
+        items = list(
+            (
+                await session.scalars(
+                    select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
+                )
+            ).all()
+        )
         tour = next((i for i in items if i.kind == "tour"), None)
         departure = await session.get(Departure, tour.departure_id) if tour and tour.departure_id else None
         route = await session.get(Route, departure.route_id) if departure else None
-        planner = await session.scalar(select(User.display_name).where(User.id == order.planner_id)) or ""
+        planner = (await directory.names(session, [order.planner_id])).get(order.planner_id or 0, "")
         desk = await session.get(PlannerDesk, order.planner_id) if order.planner_id else None
     papers = _Papers(
         number=order.number, contract_no=order.contract_no, kind=order.kind, contact_name=order.contact_name,
@@ -165,8 +172,10 @@ def parties(actor: Actor, order: Order) -> list[str]:
     """The contract's parties. The traveller's phone is real on the contract they sign; printed by
     a role that may not reveal personal data it is a copy with the phone masked, and says so."""
     phone = privacy.for_document(actor, Kind.PHONE, order.contact_phone)
-    lines = [f"甲方（旅游者）：{order.contact_name}　　联系电话：{phone}",
-             f"乙方（旅行社）：{AGENCY}　　服务热线：{AGENCY_PHONE}"]  # fmt: skip
+    lines = [
+        f"甲方（旅游者）：{order.contact_name}　　联系电话：{phone}",
+        f"乙方（旅行社）：{AGENCY}　　服务热线：{AGENCY_PHONE}",
+    ]
     if not privacy.may_reveal(actor):
         lines.append("（副本：旅游者个人信息已隐去，签约请由前台或计调打印）")
     return lines
@@ -174,8 +183,16 @@ def parties(actor: Actor, order: Order) -> list[str]:
 
 def _build(story: list[Any], title: str) -> bytes:
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=title, author=AGENCY)  # fmt: skip
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=title,
+        author=AGENCY,
+    )
     doc.build(story)
     return buffer.getvalue()
 
@@ -199,14 +216,21 @@ def render_contract(order: _Papers) -> bytes:
     s = _styles()
     contract_no = order.contract_no or f"HT{order.number}（待签）"
     story: list[Any] = [
-        _p(f"{AGENCY} 旅游合同", s["title"]), Spacer(1, 4 * mm),
-        _p(f"合同编号：{contract_no}　　订单号：{order.number}　　类型：{KINDS.get(order.kind, order.kind)}", s["body"]),  # noqa: E501
+        _p(f"{AGENCY} 旅游合同", s["title"]),
+        Spacer(1, 4 * mm),
+        _p(
+            f"合同编号：{contract_no}　　订单号：{order.number}　　类型：{KINDS.get(order.kind, order.kind)}",
+            s["body"],
+        ),
         *[_p(line, s["body"]) for line in order.parties],
         _p("一、旅游行程", s["h2"]),
-        _p(f"线路：{order.route_name or '（见下列项目）'}　出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}"  # noqa: E501
-           f"　人数：成人{order.adults}人，儿童{order.children}人", s["body"]),
+        _p(
+            f"线路：{order.route_name or '（见下列项目）'}　出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}"  # noqa: E501
+            f"　人数：成人{order.adults}人，儿童{order.children}人",
+            s["body"],
+        ),
         _p("二、旅游项目及费用", s["h2"]),
-    ]  # fmt: skip
+    ]
     rows: list[list[Any]] = [["项目", "明细", "金额"]]
     for item in order.items:
         what = f"成人{item.adults} 儿童{item.children} 单房差{item.singles}" if item.kind == "tour" else ""
@@ -214,8 +238,11 @@ def render_contract(order: _Papers) -> bytes:
     rows.append(["合计应收", "", _yuan(order.receivable)])
     story += [
         _table(rows, [95 * mm, 45 * mm, 34 * mm]),
-        _p(f"已付：{_yuan(order.received)}　　未付：{_yuan(order.receivable - order.received)}。"
-           "余款请于出发前付清，可分期支付，每笔付款均出具收据。", s["body"]),
+        _p(
+            f"已付：{_yuan(order.received)}　　未付：{_yuan(order.receivable - order.received)}。"
+            "余款请于出发前付清，可分期支付，每笔付款均出具收据。",
+            s["body"],
+        ),
         _p("三、双方约定", s["h2"]),
         *[_p(term, s["body"]) for term in TERMS],
         Spacer(1, 10 * mm),
@@ -243,20 +270,32 @@ def render_itinerary(order: _Papers) -> bytes:
     """The itinerary as PDF (in the compute pool)."""
     s = _styles()
     story: list[Any] = [
-        _p(f"{order.route_name} 行程单", s["title"]), Spacer(1, 3 * mm),
-        _p(f"订单号：{order.number}　游客：{order.contact_name}（成人{order.adults}人，儿童{order.children}人）", s["body"]),  # noqa: E501
-        _p(f"出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}　目的地：{order.destination}　共{order.days}天",  # noqa: E501
-           s["body"]),
+        _p(f"{order.route_name} 行程单", s["title"]),
+        Spacer(1, 3 * mm),
+        _p(
+            f"订单号：{order.number}　游客：{order.contact_name}（成人{order.adults}人，儿童{order.children}人）",  # noqa: E501
+            s["body"],
+        ),
+        _p(
+            f"出发：{_cn(order.departs_on)}　返回：{_cn(order.returns_on)}　目的地：{order.destination}　共{order.days}天",  # noqa: E501
+            s["body"],
+        ),
         _p("每日行程", s["h2"]),
-    ]  # fmt: skip
+    ]
     rows: list[list[Any]] = [["日期", "行程", "用餐", "住宿"]]
     for entry in order.itinerary:
         day = entry.get("day", 1)
         when = order.departs_on.toordinal() + int(day) - 1 if order.departs_on else None
         label = f"第{day}天" + (f"\n{date.fromordinal(when):%m月%d日}" if when else "")
         text = f"{entry.get('title', '')}\n{entry.get('detail', '')}".strip()
-        rows.append([_p(label, s["body"]), _p(text, s["body"]), _p(str(entry.get("meals", "")), s["body"]),
-                     _p(str(entry.get("stay", "")), s["body"])])  # fmt: skip
+        rows.append(
+            [
+                _p(label, s["body"]),
+                _p(text, s["body"]),
+                _p(str(entry.get("meals", "")), s["body"]),
+                _p(str(entry.get("stay", "")), s["body"]),
+            ]
+        )
     story += [
         _table(rows, [22 * mm, 100 * mm, 20 * mm, 32 * mm]),
         _p("费用包含", s["h2"]), _p(order.inclusions or "—", s["body"]),

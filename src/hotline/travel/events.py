@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from hotline.core.events import Event
-from hotline.notify.topics import register_topic
+from hotline.core.topics import register_topic
 
 Occasion = Literal["received", "assigned", "signed", "paid", "departure", "return", "closed", "void"]
 
@@ -44,7 +44,9 @@ class OrderNotice(Event):
 
 
 class OrderStepped(Event):
-    """An order took a step (for live views and the desktop); `owner_id` is who acts next."""
+    """An order took a step or had work done on it (travel/state.py), committed: for live views and
+    the desktop, and for its reactions (travel/reactions.py: the customer's timeline, the return
+    visit's call task). `owner_id` is who acts next."""
 
     name: ClassVar[str] = "travel.order_stepped"
     order_id: int
@@ -52,3 +54,6 @@ class OrderStepped(Event):
     action: str
     state: str
     owner_id: int | None = None
+    before: str = ""
+    note: str = ""
+    call_id: str | None = None

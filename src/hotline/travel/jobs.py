@@ -12,8 +12,8 @@ from sqlalchemy import select
 from hotline.core.context import Context
 from hotline.core.events import Event
 from hotline.core.jobs import job_handler
-from hotline.notify.topics import register_source
-from hotline.travel import service
+from hotline.core.topics import register_source
+from hotline.travel import messages, workflow
 from hotline.travel.events import Occasion, OrderNotice
 from hotline.travel.models import Order
 from hotline.travel.state import State
@@ -25,7 +25,7 @@ TRAVELLING = (State.SIGNED.value, State.REVIEWED.value)
 @job_handler("travel.return_visits")
 async def return_visits(ctx: Context, payload: dict[str, Any]) -> None:
     """Orders whose travellers came back three days ago become return-visit tasks."""
-    made = await service.return_visits(ctx)
+    made = await workflow.return_visits(ctx)
     if made:
         log.info("return visits due", tasks=made)
 
@@ -34,10 +34,12 @@ async def _notices(
     ctx: Context, column: Any, day: date, states: tuple[str, ...], occasion: Occasion
 ) -> list[Event]:
     async with ctx.read() as session:
-        rows = (await session.scalars(
-            select(Order).where(column == day, Order.state.in_(states)).order_by(Order.id)
-        )).all()  # fmt: skip
-        return [await service.notice(session, row, occasion) for row in rows]
+        rows = (
+            await session.scalars(
+                select(Order).where(column == day, Order.state.in_(states)).order_by(Order.id)
+            )
+        ).all()
+        return [await messages.notice(session, row, occasion) for row in rows]
 
 
 async def departures(ctx: Context, day: date) -> list[Event]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.lifecycle import HistoryRow
 from hotline.core.privacy import Kind, personal
 
 
@@ -214,16 +215,11 @@ class LedgerLine(Base):
     by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class OrderChange(Base):
+class OrderChange(HistoryRow, Base):
     """The order's history: every step and every edit, who and when, from which state to which."""
 
     __tablename__ = "travel_order_changes"
+    __note_length__ = 1000
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("travel_orders.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(String(24))
-    before: Mapped[str] = mapped_column(String(12), default="")
-    after: Mapped[str] = mapped_column(String(12))
-    note: Mapped[str] = mapped_column(String(1000), default="")

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from hotline.admin.models import User
+from hotline.admin import directory
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
@@ -46,20 +46,29 @@ def _row(period: str, orders: list[Order]) -> MoneyRow:
     received = sum((o.received for o in orders), Decimal(0))
     cost = sum((o.cost for o in orders), Decimal(0))
     return MoneyRow(
-        period=period, orders=len(orders), receivable=receivable.quantize(CENT),
-        received=received.quantize(CENT), outstanding=(receivable - received).quantize(CENT),
-        cost=cost.quantize(CENT), profit=(received - cost).quantize(CENT),
-    )  # fmt: skip
+        period=period,
+        orders=len(orders),
+        receivable=receivable.quantize(CENT),
+        received=received.quantize(CENT),
+        outstanding=(receivable - received).quantize(CENT),
+        cost=cost.quantize(CENT),
+        profit=(received - cost).quantize(CENT),
+    )
 
 
 async def money(ctx: Context, first: date, last: date) -> MoneyReport:
     ctx.require(Permission.REPORTS_READ)
     start, end = _bounds(first, last)
     async with ctx.read() as session:
-        orders = list((await session.scalars(
-            select(Order).where(Order.signed_at >= start, Order.signed_at < end,
-            Order.state != State.VOID.value)
-        )).all())  # fmt: skip
+        orders = list(
+            (
+                await session.scalars(
+                    select(Order).where(
+                        Order.signed_at >= start, Order.signed_at < end, Order.state != State.VOID.value
+                    )
+                )
+            ).all()
+        )
     by_month: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         assert order.signed_at is not None  # noqa: S101 - selected on it
@@ -72,19 +81,33 @@ async def performance(ctx: Context, first: date, last: date) -> Performance:
     ctx.require(Permission.REPORTS_READ)
     start, end = _bounds(first, last)
     async with ctx.read() as session:
-        created = list((await session.scalars(
-            select(Order).where(Order.created_at >= start, Order.created_at < end)
-        )).all())  # fmt: skip
-        handovers = (await session.execute(
-            select(Assignment, Order).join(Order, Order.id == Assignment.order_id)
-            .where(Assignment.at >= start, Assignment.at < end)
-        )).all()  # fmt: skip
+        created = list(
+            (
+                await session.scalars(select(Order).where(Order.created_at >= start, Order.created_at < end))
+            ).all()
+        )
+        handovers = (
+            await session.execute(
+                select(Assignment, Order)
+                .join(Order, Order.id == Assignment.order_id)
+                .where(Assignment.at >= start, Assignment.at < end)
+            )
+        ).all()
         ids = [o.id for o in created]
-        changes = list((await session.scalars(
-            select(OrderChange).where(OrderChange.order_id.in_(ids)).order_by(OrderChange.order_id,
-            OrderChange.id)
-        )).all()) if ids else []  # fmt: skip
-        names = dict((await session.execute(select(User.id, User.display_name))).all())
+        changes = (
+            list(
+                (
+                    await session.scalars(
+                        select(OrderChange)
+                        .where(OrderChange.order_id.in_(ids))
+                        .order_by(OrderChange.order_id, OrderChange.id)
+                    )
+                ).all()
+            )
+            if ids
+            else []
+        )
+        names = await directory.all_names(session)
     people: dict[int, PersonFigures] = {}
 
     def person(user_id: int) -> PersonFigures:
@@ -124,9 +147,11 @@ async def performance(ctx: Context, first: date, last: date) -> Performance:
             current = (change.order_id, change.after, as_utc(change.at))
     signed = sum(1 for o in created if o.signed_at is not None)
     return Performance(
-        first=first, last=last,
+        first=first,
+        last=last,
         people=sorted(people.values(), key=lambda p: (-(p.created_amount + p.owned_amount), p.name)),
-        enquiries=len(created), signed=signed, conversion=round(signed / len(created),
-        4) if created else None,
+        enquiries=len(created),
+        signed=signed,
+        conversion=round(signed / len(created), 4) if created else None,
         hours_in_step={state: round(sum(v) / len(v), 1) for state, v in hours.items() if v},
-    )  # fmt: skip
+    )

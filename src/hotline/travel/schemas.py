@@ -90,8 +90,9 @@ class DepartureBatchIn(Input):
 
     first: date
     last: date
-    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7,
-                                                             description="0 = Monday")  # fmt: skip
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        min_length=1, max_length=7, description="0 = Monday"
+    )
     capacity: int = Field(ge=1, le=1000)
 
 
@@ -166,8 +167,9 @@ class OrderIn(Input):
     kind: Kind
     source: Literal["phone", "walk_in", "web"] = "phone"
     customer_id: DbId | None = Field(default=None, description="The customer's file, when known")
-    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK,
-                                                   strip_whitespace=True)]  # fmt: skip
+    contact_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+    ]
     contact_phone: Phone
     wish: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] = Field(
         default="", description="What the customer asks for: where, when, budget"
@@ -184,8 +186,12 @@ class OrderIn(Input):
 class OrderUpdate(Input):
     """Details that may change until the order is closed (each change is kept in its history)."""
 
-    contact_name: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK,
-                                                   strip_whitespace=True)] | None = None  # fmt: skip
+    contact_name: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+        ]
+        | None
+    ) = None
     contact_phone: Phone | None = None
     wish: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] | None = None
     adults: int | None = Field(default=None, ge=0, le=99)
@@ -235,8 +241,9 @@ class HandOverIn(Input):
 
 
 class FollowUpIn(Input):
-    note: Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK,
-                                           strip_whitespace=True)]  # fmt: skip
+    note: Annotated[
+        str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK, strip_whitespace=True)
+    ]
     next_contact_at: datetime | None = Field(default=None, description="When to contact the customer again")
 
 
@@ -300,15 +307,15 @@ class LedgerOut(Output):
 
 
 class CloseIn(Input):
-    summary: Annotated[str, StringConstraints(min_length=2, max_length=1000, pattern=NON_BLANK,
-                                              strip_whitespace=True)] = Field(
-        description="The return visit's note: what the customer said about the trip"
-    )  # fmt: skip
+    summary: Annotated[
+        str, StringConstraints(min_length=2, max_length=1000, pattern=NON_BLANK, strip_whitespace=True)
+    ] = Field(description="The return visit's note: what the customer said about the trip")
 
 
 class VoidIn(Input):
-    reason: Annotated[str, StringConstraints(min_length=2, max_length=300, pattern=NON_BLANK,
-                                             strip_whitespace=True)]  # fmt: skip
+    reason: Annotated[
+        str, StringConstraints(min_length=2, max_length=300, pattern=NON_BLANK, strip_whitespace=True)
+    ]
 
 
 class ChangeOut(Output):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -162,6 +162,20 @@ class SimulatedVoice(CallControl):
         super().__init__()
         self.legs: dict[str, SimLeg] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._phone_listeners: list[Callable[[str], None]] = []
+
+    def serve(self, application: Application) -> None:
+        """Run `application` for the callers who call in from now on."""
+        self.application = application
+
+    def watch_phones(self, listener: Callable[[str], None]) -> None:
+        self._phone_listeners.append(listener)
+
+    def register(self, extension: str) -> None:
+        """The phone of `extension` registers (again): it can be rung, and watchers are told."""
+        self.phones.setdefault(extension, SimPhone()).registered = True
+        for listener in list(self._phone_listeners):
+            listener(extension)
 
     def _leg(self, direction: Direction, caller: str, number: str) -> SimLeg:
         leg = SimLeg(direction=direction, caller=caller, number=number, emit=self.emit)

@@ -1,0 +1,1 @@
+"""Calls with an agent: the live call and its controls, wrap-up, the desk and call records."""

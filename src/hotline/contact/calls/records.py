@@ -1,0 +1,196 @@
+"""Call records, read from the one event log: a call's story line by line, the latest calls summed
+up, the caller of a call offered to an agent, the voicemail left; and the lines other domains add
+to a call (a booking made on it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from hotline.admin import directory
+from hotline.contact.local import LocalNode
+from hotline.contact.models import ContactEvent
+from hotline.contact.schemas import CallSummary, ContactEventOut
+from hotline.core.clock import utcnow
+from hotline.core.context import Context
+from hotline.core.errors import NotFound
+from hotline.core.permissions import Permission
+
+ENDS = ("finished", "abandoned", "timed_out", "refused", "callback")
+
+
+async def call_events(ctx: Context, node: LocalNode | None, call_id: str) -> list[ContactEventOut]:
+    """Everything the log holds of one call: arrival, IVR nodes, queue, each routing decision with
+    its reason, answer, end."""
+    ctx.require(Permission.CALLS_READ)
+    if node is not None:
+        await node.flush()
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(ContactEvent).where(ContactEvent.call_id == call_id).order_by(ContactEvent.id)
+            )
+        ).all()
+    if not rows:
+        raise NotFound(f"No call {call_id!r} in the log", field="call_id")
+    people = await directory.staff(ctx, {row.agent_id for row in rows if row.agent_id is not None})
+    out = [ContactEventOut.model_validate(row) for row in rows]
+    for event in out:
+        found = people.get(event.agent_id) if event.agent_id is not None else None
+        event.agent = found.label if found is not None else ""
+    return out
+
+
+async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50) -> list[CallSummary]:
+    """The latest calls, newest first, each summed up from its events."""
+    ctx.require(Permission.CALLS_READ)
+    if node is not None:
+        await node.flush()
+    async with ctx.read() as session:
+        arrived = (
+            await session.scalars(
+                select(ContactEvent)
+                .where(ContactEvent.kind == "arrived")
+                .order_by(ContactEvent.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        ids = [row.call_id for row in arrived]
+        events = (
+            await session.scalars(
+                select(ContactEvent).where(ContactEvent.call_id.in_(ids)).order_by(ContactEvent.id)
+            )
+        ).all()
+    by_call: dict[str, list[ContactEvent]] = defaultdict(list)
+    for event in events:
+        by_call[event.call_id or ""].append(event)
+    out = []
+    for first in arrived:
+        call = by_call[first.call_id or ""]
+        caller, _, number = first.detail.partition(" → ")
+        queued = next((e for e in call if e.kind == "queued"), None)
+        answered = next((e for e in call if e.kind == "answered"), None)
+        offered = [e for e in call if e.kind == "offered" and answered and e.agent_id == answered.agent_id]
+        ends = [e for e in call if e.kind in ENDS]
+        ended = next((e for e in call if e.kind == "ended"), None)
+        survey = next((e for e in call if e.kind == "survey"), None)
+        out.append(
+            CallSummary(
+                call_id=first.call_id or "",
+                arrived_at=first.at,
+                caller=caller,
+                number=number,
+                flow=first.queue,
+                path=[e.detail for e in call if e.kind == "ivr"],
+                queue=(queued.queue if queued else ""),
+                agent_id=answered.agent_id if answered else None,
+                waited=round((answered.at - queued.at).total_seconds(), 1) if answered and queued else None,
+                outcome=_outcome(call, ends),
+                reason=offered[-1].detail if offered else "",
+                talk=round((ended.at - answered.at).total_seconds(), 1) if answered and ended else None,
+                recorded=any(e.kind == "recorded" for e in call),
+                survey=int(survey.detail) if survey is not None and survey.detail.isdigit() else None,
+            )
+        )
+    return out
+
+
+def _outcome(call: list[ContactEvent], ends: list[ContactEvent]) -> str:
+    kinds = [e.kind for e in call]
+    if "answered" in kinds:
+        return "answered"
+    for kind in ("voicemail", "callback", "abandoned", "timed_out", "refused"):
+        if kind in kinds:
+            return kind
+    if "finished" in kinds:
+        return next(e.detail for e in ends if e.kind == "finished") or "finished"
+    return "in-progress"
+
+
+async def caller_of(ctx: Context, node: LocalNode | None, call_id: str) -> str:
+    """The number of a call this agent was offered: from the call in progress, else from the event
+    log (which is written a moment later); 404 otherwise."""
+    me = ctx.actor.user_id
+    if node is not None and me is not None and (live := node.caller_offered_to(call_id, me)):
+        return live
+    async with ctx.read() as session:
+        offered = await session.scalar(
+            select(ContactEvent.id).where(
+                ContactEvent.call_id == call_id, ContactEvent.kind == "offered", ContactEvent.agent_id == me
+            )
+        )
+        arrived = await session.scalar(
+            select(ContactEvent.detail).where(ContactEvent.call_id == call_id, ContactEvent.kind == "arrived")
+        )
+    if offered is None or not arrived:
+        raise NotFound("This call was not offered to you", field="call_id")
+    return arrived.split(" → ", 1)[0]
+
+
+async def note_on_call(ctx: Context, call_id: str, kind: str, detail: str) -> None:
+    """Another domain's line in a call's log: what came of the call (a booking made on it)."""
+    async with ctx.write() as tx:
+        tx.session.add(
+            ContactEvent(
+                at=utcnow(), kind=kind, call_id=call_id, agent_id=ctx.actor.user_id, detail=detail[:400]
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """A message a caller left, with what the log says of the call it was left on."""
+
+    id: int
+    """The log line's id: increasing, a reader's cursor."""
+    call_id: str | None
+    at: datetime
+    caller: str
+    """The calling number ("" when the log does not say)."""
+    dialled: str
+    path: list[str]
+    """The IVR nodes the caller went through before leaving it."""
+    detail: str
+    """"<seconds> s: <recording path>", as logged."""
+
+
+async def voicemails(ctx: Context, *, after: int = 0, limit: int = 200) -> list[Voicemail]:
+    """Voicemail left since the log line `after`, oldest first (voicemail → ticket reads these)."""
+    async with ctx.read() as session:
+        rows = list(
+            (
+                await session.scalars(
+                    select(ContactEvent)
+                    .where(ContactEvent.kind == "voicemail", ContactEvent.id > after)
+                    .order_by(ContactEvent.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        calls = {row.call_id for row in rows if row.call_id}
+        lines = (
+            list(
+                (
+                    await session.scalars(
+                        select(ContactEvent)
+                        .where(ContactEvent.call_id.in_(calls), ContactEvent.kind.in_(("arrived", "ivr")))
+                        .order_by(ContactEvent.id)
+                    )
+                ).all()
+            )
+            if calls
+            else []
+        )
+    out = []
+    for row in rows:
+        call = [line for line in lines if line.call_id == row.call_id]
+        arrived = next((line for line in call if line.kind == "arrived"), None)
+        caller, _, dialled = (arrived.detail if arrived else "").partition("→")
+        path = [line.detail for line in call if line.kind == "ivr"]
+        out.append(
+            Voicemail(row.id, row.call_id, row.at, caller.strip()[:32], dialled.strip(), path, row.detail)
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Queues: the ACD decision, the runner that rings agents for waiting callers, queue settings."""

@@ -1,0 +1,1 @@
+"""Tickets, complaints and work orders (S1–S5)."""

@@ -1,0 +1,38 @@
+"""The built-in voice node, as the contact layer drives it (`contact.ports.VoiceNode`): the SIP
+server's engine for calls, its registrar for phones coming and going.
+
+Nothing here knows about queues or agents: the contact layer hands its application (what runs
+for every inbound call) to `serve` and listens to registrations through `watch_phones`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hotline.voice.control import Application, Bridge, Conference, Leg
+from hotline.voice.sip.server import SipServer
+
+
+class SipVoiceNode:
+    def __init__(self, sip: SipServer) -> None:
+        self.sip = sip
+
+    def serve(self, application: Application) -> None:
+        self.sip.application = application
+        self.sip.engine.application = application
+
+    def watch_phones(self, listener: Callable[[str], None]) -> None:
+        self.sip.registrar.listeners.append(listener)
+
+    def reachable(self, target: str) -> bool:
+        return self.sip.engine.reachable(target)
+
+    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+        return await self.sip.engine.originate(target, caller=caller, ring_for=ring_for)
+
+    def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
+        return self.sip.engine.bridge(a, b, record_to=record_to)
+
+    def conference(self, hears: dict[Leg, set[Leg]]) -> Conference:
+        return self.sip.engine.conference(hears)
