@@ -7802,7 +7802,10 @@ export interface components {
             /** Links */
             links: components["schemas"]["LinkOut"][];
             sla: components["schemas"]["SlaOut"] | null;
-            /** Actions */
+            /**
+             * Actions
+             * @description What the signed-in user may do now (the ticket's state and their permissions): the lifecycle's steps (tickets/state.py, POST .../transition) and the others: assign, take, escalate, tell, rate, merge, investigate
+             */
             actions: string[];
         };
         /** TicketIn */
