@@ -6091,6 +6091,12 @@ export interface components {
             actions: string[];
             /** Items Editable */
             items_editable: boolean;
+            /**
+             * Contract Ready
+             * @description The contract PDF is drawn up (the order reached signing, not voided)
+             * @default false
+             */
+            contract_ready: boolean;
         };
         /** OrderIn */
         OrderIn: {
