@@ -79,10 +79,11 @@ test: python-deps frontend-deps system-test-deps ## Install what the tests need 
 	@eval "$$(scripts/services.sh start)"; trap 'scripts/services.sh stop' EXIT; \
 	  $(MAKE) test-sqlite && $(MAKE) test-postgres && $(MAKE) test-frontend && $(MAKE) test-e2e
 
-lint: python-deps ## ruff format check and lint, and the architecture's import contracts (pyproject.toml)
+lint: python-deps frontend-deps ## ruff format check and lint, the architecture's import contracts (pyproject.toml); eslint and prettier --check on the web UI
 	uv run --frozen ruff format --check src tests benchmarks
 	uv run --frozen ruff check src tests benchmarks
 	uv run --frozen lint-imports
+	cd frontend && npm run --silent lint
 
 typecheck: python-deps ## mypy --strict on src/
 	uv run --frozen mypy

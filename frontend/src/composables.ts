@@ -1,5 +1,5 @@
 import { ElMessage } from 'element-plus'
-import { computed, onBeforeUnmount, reactive, ref } from 'vue'
+import { computed, getCurrentInstance, onBeforeUnmount, reactive, ref, watch, type Ref } from 'vue'
 import { ProblemError } from './api/client'
 import { problemMessage } from './i18n'
 import { type LiveEvent, useLive } from './stores/live'
@@ -44,22 +44,128 @@ export function usePaging(limit: number, load: () => Promise<void>) {
   return { page, current, goto, search }
 }
 
-/** Reload what a view shows when its live feed says something changed (e.g. `tickets`), and after
- *  the socket reconnects; changes close together cause one reload. For the view's setup. */
-export function useLiveReload(feed: string, reload: () => unknown, about: (event: LiveEvent) => boolean = () => true, wait = 300): void {
+export interface LiveDataOptions<T> {
+  /** Feeds to ask the socket for (`tickets`, `wallboard`); let go when the component unmounts. */
+  feeds?: string[]
+  /** The events that mean the data changed: a name (`notify.staff_notice`) or a prefix ending in a
+   *  dot (`tickets.`). Each reloads, changes close together once. By default a feed's own events. */
+  events?: string[]
+  /** Of those events, the ones about this data (e.g. this ticket). */
+  about?: (event: LiveEvent) => boolean
+  /** An event that carries the data itself (the wallboard, the call's state): what it returns is
+   *  taken as it is, without a reload; `undefined` means the event is not one of those. */
+  take?: (event: LiveEvent) => T | undefined
+  /** Milliseconds between reloads while the socket is down, and all along when nothing pushed
+   *  covers the data (neither `events` nor `take`) or `pollWhileLive` says the pushes cover only
+   *  part of it. 0: never. */
+  pollMs?: number
+  pollWhileLive?: boolean
+  /** Load at once (the default), or first when `refresh()` is called. */
+  immediate?: boolean
+  /** Changes announced this close together cause one reload. */
+  debounceMs?: number
+}
+
+/** What a component shows from the server, kept current: reloaded when the live socket announces
+ *  a change and after it reconnects (`live.hello`: what was announced meanwhile is not lost), and
+ *  polled while the socket is down or when nothing is announced for this data. One reload at a
+ *  time: a change during a reload reloads once more after it. Everything stops on unmount. For
+ *  the component's setup. `data` is the fetcher's last answer (writable: an action's answer can be
+ *  put there); `error` what the last load threw, null after a good one. */
+export function useLiveData<T>(fetcher: () => Promise<T>, options: LiveDataOptions<T> = {}) {
+  const {
+    feeds = [],
+    events = feeds.map((feed) => `${feed}.`),
+    about = () => true,
+    take,
+    pollMs = 0,
+    immediate = true,
+    debounceMs = 300,
+  } = options
+  const announced = events.length > 0 || take !== undefined
+  const pollWhileLive = options.pollWhileLive ?? !announced
   const live = useLive()
-  let timer = 0
-  const off = live.on((event) => {
-    if (event.name === 'live.hello' || (event.name.startsWith(`${feed}.`) && about(event))) {
-      window.clearTimeout(timer)
-      timer = window.setTimeout(() => void reload(), wait)
+  const data = ref() as Ref<T | undefined>
+  const error = ref<unknown>(null)
+  const loading = ref(false)
+  let running: Promise<void> | null = null
+  let again = false
+  let stopped = false
+  let debounce = 0
+  let poller = 0
+  let taken = 0 // data pushed with an event: a read that started before it is older than it
+
+  async function refresh(): Promise<void> {
+    if (stopped) return
+    if (running) {
+      again = true
+      return running
     }
-  })
-  live.subscribe(feed)
-  live.start()
-  onBeforeUnmount(() => {
-    window.clearTimeout(timer)
+    loading.value = true
+    running = (async () => {
+      do {
+        again = false
+        const asked = taken
+        try {
+          const answer = await fetcher()
+          if (!stopped && asked === taken) {
+            data.value = answer
+            error.value = null
+          }
+        } catch (e) {
+          if (!stopped) error.value = e
+        }
+      } while (again && !stopped)
+    })()
+    try {
+      await running
+    } finally {
+      running = null
+      loading.value = false
+    }
+  }
+
+  function soon(): void {
+    window.clearTimeout(debounce)
+    debounce = window.setTimeout(() => void refresh(), debounceMs)
+  }
+
+  const wanted = (name: string): boolean => events.some((e) => (e.endsWith('.') ? name.startsWith(e) : name === e))
+  const off = announced
+    ? live.on((event) => {
+        const pushedData = take?.(event)
+        if (pushedData !== undefined) {
+          window.clearTimeout(debounce)
+          taken += 1
+          data.value = pushedData
+          error.value = null
+        } else if (event.name === 'live.hello' || (wanted(event.name) && about(event))) soon()
+      })
+    : () => undefined
+
+  function poll(on: boolean): void {
+    window.clearInterval(poller)
+    if (on && pollMs > 0 && !stopped) poller = window.setInterval(() => void refresh(), pollMs)
+  }
+  const unwatch = watch(
+    () => live.connected,
+    (connected) => poll(pollWhileLive || !connected),
+    { immediate: true },
+  )
+
+  for (const feed of feeds) live.subscribe(feed)
+  if (announced || feeds.length) live.start()
+  if (immediate) void refresh()
+
+  function stop(): void {
+    stopped = true
+    unwatch()
+    window.clearTimeout(debounce)
+    window.clearInterval(poller)
     off()
-    live.unsubscribe(feed)
-  })
+    for (const feed of feeds) live.unsubscribe(feed)
+  }
+  if (getCurrentInstance()) onBeforeUnmount(stop)
+
+  return { data, error, loading, refresh, stop }
 }

@@ -18,6 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def no_loop_stalls() -> None:
+    """Not here: the only event loop in this process is Playwright's, which a test holds whenever it
+    waits for a SIPp caller or sleeps; the server under test runs in its own process."""
+
+
 @pytest.fixture(scope="session")
 def sip_port() -> int:
     """Where the server's SIP listens (UDP and TCP), for tests that call it with SIPp and baresip."""

@@ -50,4 +50,7 @@ def test_an_agent_books_a_room_for_the_caller(page: Page) -> None:
     expect(page.locator(".el-message-box")).to_contain_text(re.compile(r"按政策退还 (100|0)%：取消费 ¥0\.00"))
     page.locator(".el-message-box").get_by_role("button", name="确定").click()
     expect(page.get_by_test_id("reservations-table")).to_contain_text("已取消")
+    # cancelled: the server lists no more steps, and the drawer offers none
+    expect(page.get_by_test_id("reservation-modify")).to_have_count(0)
+    expect(page.get_by_test_id("reservation-cancel")).to_have_count(0)
     expect(page.get_by_test_id("reservation-confirmation").last).to_contain_text("已取消")

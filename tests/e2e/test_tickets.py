@@ -74,12 +74,16 @@ def test_seed_003_work_order_dispatch_reject_redispatch_complete_audit(page: Pag
     page.get_by_test_id("tickets-table").locator("tr", has_text=number).click()
     act(page, "dispatch", unit="工区A（客房维修）", note="请按预约时间上门")
     expect(page.get_by_test_id("ticket-status")).to_have_text("已派单")
+    # what else the team lead may do now is what the server lists: assign within the unit, escalate
+    expect(page.get_by_test_id("ticket-assign")).to_be_visible()
+    expect(page.get_by_test_id("ticket-escalate")).to_be_visible()
 
     # 处理, then 反单 with the misdispatch note (refused without one)
     as_user(page, "dept1")
     page.goto(url)
     act(page, "process", note="已联系用户")
     expect(page.get_by_test_id("ticket-customer-status")).to_contain_text("在处理中 — 工区A（客房维修）")
+    expect(page.get_by_test_id("ticket-escalate")).to_have_count(0)  # department staff do not escalate
     page.get_by_test_id("ticket-action-reject").click()
     page.get_by_test_id("ticket-dialog-execute").click()
     expect(page.locator(".el-message--error")).to_contain_text("误派说明")
@@ -108,6 +112,9 @@ def test_seed_003_work_order_dispatch_reject_redispatch_complete_audit(page: Pag
     page.goto(url)
     act(page, "audit", note="结果属实")
     expect(page.get_by_test_id("ticket-status")).to_have_text("已审核")
+    # audited: the result may be told now; it is no longer escalated
+    expect(page.get_by_test_id("ticket-tell-sms")).to_be_visible()
+    expect(page.get_by_test_id("ticket-escalate")).to_have_count(0)
     expect(page.get_by_test_id("ticket-sla")).to_be_visible()
     page.get_by_test_id("nav-tickets").click()
     field(page, "ticket-query-member").fill("88000001")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from hotline.contact.models import ContactEvent
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.tickets.models import TicketStep
 from tests.conftest import Users, assert_problem
@@ -216,3 +218,48 @@ async def test_a_form_changed_by_an_admin_still_edits_the_tickets_filled_in_befo
     )  # fmt: skip
     detail = (await agent.get(f"/api/tickets/{ticket['id']}")).json()["ticket"]
     assert detail["fields"] == edited.json()["fields"]
+
+
+async def test_the_ticket_page_lists_the_other_steps_each_role_may_take_and_the_server_takes_only_those(
+    seeded: Context, users: Users
+) -> None:
+    agent, lead, dept1, supervisor = [await users(u) for u in ("agent1", "teamlead", "dept1", "supervisor")]
+    units, people = await unit_ids(seeded), await user_ids(seeded)
+    ticket = (await agent.post("/api/tickets", json=work_order())).json()
+    path = f"/api/tickets/{ticket['id']}"
+
+    async def listed(http: object) -> set[str]:
+        return set((await http.get(path)).json()["actions"])  # type: ignore[attr-defined]
+
+    # new: not yet anyone's to assign; the dispatcher may merge a duplicate
+    assert {"merge", "escalate"} <= await listed(lead) and "assign" not in await listed(lead)
+    assert_problem(await lead.post(f"{path}/assign", json={"assignee_id": people["dept1"]}), 409,
+                   "ticket-transition-refused", "ticket_id")  # fmt: skip
+    # in work area A with nobody there to take it by turns: its dispatcher assigns, its staff take it
+    async with seeded.write() as tx:
+        for name in ("dept1", "dept2"):
+            tx.session.add(ContactEvent(at=utcnow(), kind="agent", agent_id=people[name], state="logged_out"))
+    await act(lead, ticket["id"], "dispatch", unit_id=units["workarea-a"])
+    assert "assign" in await listed(lead)
+    assert "take" in await listed(dept1) and not {"assign", "merge"} & await listed(dept1)
+    assert (await dept1.post(f"{path}/assign", json={"assignee_id": None})).json()["assignee_id"] == people[
+        "dept1"
+    ]
+    assert "take" not in await listed(dept1)
+    # the result is told, and satisfaction asked, only when the server says so
+    assert not {"tell", "rate"} & await listed(agent)
+    assert_problem(
+        await agent.post(f"{path}/tell", json={"channel": "sms"}), 409, "ticket-transition-refused"
+    )
+    await act(dept1, ticket["id"], "process")
+    await act(dept1, ticket["id"], "complete", result="已修复")
+    assert {"tell", "escalate"} <= await listed(agent) and "merge" not in await listed(lead)
+    await act(supervisor, ticket["id"], "audit")
+    await act(agent, ticket["id"], "close")
+    assert "rate" in await listed(agent) and "escalate" not in await listed(agent)
+    assert_problem(
+        await agent.post(f"{path}/escalate", json={"note": "再催"}), 409, "ticket-transition-refused"
+    )
+    assert (await agent.post(f"{path}/satisfaction", json={"score": 5, "note": ""})).json()[
+        "satisfaction"
+    ] == 5

@@ -108,7 +108,8 @@ async def test_given_an_enquiry_each_role_carries_it_to_close_and_the_money_adds
     assert (handed["order"]["state"], handed["order"]["assigner_name"], handed["order"]["owner_name"]) == (
         "signing", "孙计调", "郑前台")  # fmt: skip
     assert handed["order"]["creator_name"] == "陈晓"
-    assert "sign" in (await front.get(url)).json()["actions"]
+    at_signing = (await front.get(url)).json()
+    assert "sign" in at_signing["actions"] and at_signing["contract_ready"]
 
     contract = await front.get(f"{url}/contract.pdf")
     assert contract.headers["content-type"] == "application/pdf" and contract.content.startswith(b"%PDF")
@@ -333,6 +334,9 @@ async def test_documents_embed_a_chinese_font(seeded: Context, users: Users) -> 
     enquiry_only = await enquiry(await users("agent1"))
     refused = await (await users("agent1")).get(f"/api/travel/orders/{enquiry_only['id']}/contract.pdf")
     assert_problem(refused, 409, "invalid-transition")
+    assert not (await (await users("agent1")).get(f"/api/travel/orders/{enquiry_only['id']}")).json()[
+        "contract_ready"
+    ]
 
 
 async def test_an_old_unpaid_order_cannot_close(seeded: Context, users: Users) -> None:

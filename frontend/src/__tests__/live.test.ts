@@ -1,30 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { useLive } from '../stores/live'
-
-/** What the page's socket sent, in order: the server only ever sees these. */
-class RecordingSocket {
-  static OPEN = 1
-  static last: RecordingSocket
-  readyState = 0
-  sent: unknown[] = []
-  onopen: (() => void) | null = null
-  onmessage: ((m: { data: string }) => void) | null = null
-  onclose: (() => void) | null = null
-  constructor() {
-    RecordingSocket.last = this
-  }
-  send(text: string): void {
-    this.sent.push(JSON.parse(text))
-  }
-  close(): void {
-    this.onclose?.()
-  }
-  opened(): void {
-    this.readyState = 1
-    this.onopen?.()
-  }
-}
+import { RecordingSocket } from './socket'
 
 describe('live feeds', () => {
   beforeEach(() => {

@@ -13,7 +13,16 @@ function keys(tree: object, prefix = ''): string[] {
 describe('menu by permission', () => {
   it('shows an agent the workspace, customers, calls and profile, not the admin pages', () => {
     const agent = ['customers.read', 'bookings.write', 'calls.handle', 'calls.read', 'knowledge.read']
-    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual(['home', 'desktop', 'customers', 'booking', 'groups', 'knowledge', 'calls', 'profile'])
+    expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual([
+      'home',
+      'desktop',
+      'customers',
+      'booking',
+      'groups',
+      'knowledge',
+      'calls',
+      'profile',
+    ])
   })
 
   it('shows an administrator the admin pages too', () => {
@@ -23,7 +32,15 @@ describe('menu by permission', () => {
 
   it('shows department staff their tickets and work areas, and the SLA dashboard to dispatchers', () => {
     const staff = ['tickets.read', 'tickets.process', 'customers.read', 'knowledge.read']
-    expect(visibleMenu(MENU, staff).map((item) => item.name)).toEqual(['home', 'customers', 'tickets', 'complaints', 'ticketUnits', 'knowledge', 'profile'])
+    expect(visibleMenu(MENU, staff).map((item) => item.name)).toEqual([
+      'home',
+      'customers',
+      'tickets',
+      'complaints',
+      'ticketUnits',
+      'knowledge',
+      'profile',
+    ])
     expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).toContain('sla')
     expect(visibleMenu(MENU, [...staff, 'tickets.dispatch']).map((item) => item.name)).not.toContain('ticketSettings')
   })
@@ -35,7 +52,14 @@ describe('menu by permission', () => {
 
   it('shows a planner the travel orders, the assignment queue and the catalogue', () => {
     const planner = ['customers.read', 'orders.read', 'orders.write', 'orders.assign', 'catalogue.write', 'finance.write']
-    expect(visibleMenu(MENU, planner).map((item) => item.name)).toEqual(['home', 'customers', 'orders', 'order-assign', 'travel-catalogue', 'profile'])
+    expect(visibleMenu(MENU, planner).map((item) => item.name)).toEqual([
+      'home',
+      'customers',
+      'orders',
+      'order-assign',
+      'travel-catalogue',
+      'profile',
+    ])
   })
 
   it('never shows an item whose permission is missing', () => {

@@ -66,9 +66,7 @@ export function setUnauthorizedHandler(listener: UnauthorizedListener): void {
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
 
 /** Unwrap an openapi-fetch result: the data, or a thrown `ProblemError`. */
-export async function call<T>(
-  request: Promise<{ data?: T; error?: unknown; response: Response }>,
-): Promise<T> {
+export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await request
   if (!response.ok) {
     if (response.status === 401 && !response.url.endsWith('/api/auth/login')) onUnauthorized()

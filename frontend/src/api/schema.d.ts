@@ -6091,6 +6091,12 @@ export interface components {
             actions: string[];
             /** Items Editable */
             items_editable: boolean;
+            /**
+             * Contract Ready
+             * @description The contract PDF is drawn up (the order reached signing, not voided)
+             * @default false
+             */
+            contract_ready: boolean;
         };
         /** OrderIn */
         OrderIn: {
@@ -7802,7 +7808,10 @@ export interface components {
             /** Links */
             links: components["schemas"]["LinkOut"][];
             sla: components["schemas"]["SlaOut"] | null;
-            /** Actions */
+            /**
+             * Actions
+             * @description What the signed-in user may do now (the ticket's state and their permissions): the lifecycle's steps (tickets/state.py, POST .../transition) and the others: assign, take, escalate, tell, rate, merge, investigate
+             */
             actions: string[];
         };
         /** TicketIn */

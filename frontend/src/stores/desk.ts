@@ -86,7 +86,11 @@ export const useDesk = defineStore('desk', () => {
 
   /** The agent found who is calling: the pop shows their file, here and after a reload. */
   async function nameCaller(callId: string, customerId: number): Promise<void> {
-    put(await call(api.PUT('/api/routing/calls/{call_id}/caller', { params: { path: { call_id: callId } }, body: { customer_id: customerId } })))
+    put(
+      await call(
+        api.PUT('/api/routing/calls/{call_id}/caller', { params: { path: { call_id: callId } }, body: { customer_id: customerId } }),
+      ),
+    )
   }
 
   function choose(callId: string): void {

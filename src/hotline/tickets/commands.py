@@ -309,7 +309,7 @@ async def assign(
     now = now or utcnow()
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
-        if ticket.status not in ("dispatched", "in_process", "pending") or ticket.unit_id is None:
+        if ticket.status not in state.ASSIGNABLE or ticket.unit_id is None:
             raise TicketTransitionRefused("Only a dispatched ticket is assigned to staff", field="ticket_id")
         unit = await unit_of(tx.session, ticket.unit_id)
         if target not in await members(tx.session, unit.id):

@@ -25,7 +25,7 @@ P = Permission
 async def investigate(ctx: Context, ticket_id: int, data: ComplaintIn) -> TicketOut:
     """A complaint's severity, the responsible department/person found in the investigation, the
     authority's reference for a complaint passed down."""
-    if not any(ctx.actor.can(p) for p in (P.TICKETS_PROCESS, P.TICKETS_DISPATCH, P.TICKETS_AUDIT)):
+    if not any(ctx.actor.can(p) for p in state.INVESTIGATORS):
         ctx.require(P.TICKETS_PROCESS)
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
@@ -63,7 +63,7 @@ async def escalate(ctx: Context, ticket_id: int, note: str, *, now: datetime | N
     now = now or utcnow()
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
-        if ticket.status not in state.OPEN and ticket.status != "completed":
+        if ticket.status not in state.ESCALATABLE:
             raise TicketTransitionRefused("Only an open ticket is escalated", field="ticket_id")
         await escalation.escalate(tx, ticket, note, ctx.actor.user_id, now)
         return await shown(tx.session, ticket)
@@ -82,7 +82,7 @@ async def tell_result(
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
         kind = await type_of(tx.session, ticket.type_id)
-        if ticket.status not in ("completed", "audited") or not ticket.result:
+        if ticket.status not in state.TELLABLE or not ticket.result:
             raise TicketTransitionRefused("The result is told once the work is completed", field="ticket_id")
         if channel == "sms" and not ticket.phone:
             raise InvalidInput("The ticket has no phone number to send the SMS to", field="body.channel")

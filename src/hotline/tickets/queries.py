@@ -115,14 +115,19 @@ async def get(ctx: Context, ticket_id: int, *, now: datetime | None = None) -> T
             update={"customer_status": state.customer_status(ticket.status, None, merged_into)}
         )
     now_state = state.Snapshot(
-        status=ticket.status, told=ticket.told_at is not None, must_tell=found.kind == "complaint"
+        status=ticket.status,
+        unit_id=ticket.unit_id,
+        assignee_id=ticket.assignee_id,
+        result=ticket.result,
+        told=ticket.told_at is not None,
+        must_tell=found.kind == "complaint",
     )
     return TicketDetail(
         ticket=found,
         steps=[step_out(s, names) for s in steps],
         links=links,
         sla=sla_out(clock, business) if ticket.status != "merged" else None,
-        actions=state.actions(now_state, ctx.actor),
+        actions=state.actions(now_state, ctx.actor) + state.side_actions(now_state, ctx.actor),
     )
 
 

@@ -270,8 +270,11 @@ class TicketDetail(Output):
     steps: list[StepOut]
     links: list[LinkOut]
     sla: SlaOut | None
-    actions: list[str]
-    """What the signed-in user may do now (the ticket's state and their permissions)."""
+    actions: list[str] = Field(
+        description="What the signed-in user may do now (the ticket's state and their permissions): the "
+        "lifecycle's steps (tickets/state.py, POST .../transition) and the others: assign, take, escalate, "
+        "tell, rate, merge, investigate"
+    )
 
 
 class TicketPage(Output):

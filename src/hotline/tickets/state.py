@@ -51,6 +51,14 @@ RUNNING = frozenset({"new", "dispatched", "in_process", "rejected"})
 """States in which the SLA clock runs; `pending` pauses it, the rest stop it."""
 WITH_UNIT = frozenset({"dispatched", "in_process", "pending", "completed", "audited", "closed"})
 DONE = frozenset({"completed", "audited", "closed"})
+ASSIGNABLE = frozenset({"dispatched", "in_process", "pending"})
+"""States in which a ticket is handed to someone of its unit (or taken by them)."""
+ESCALATABLE = OPEN | {"completed"}
+"""States in which a ticket is escalated to the next level."""
+TELLABLE = frozenset({"completed", "audited"})
+"""States in which the customer is told the result."""
+INVESTIGATORS = (Permission.TICKETS_PROCESS, Permission.TICKETS_DISPATCH, Permission.TICKETS_AUDIT)
+"""Who may record a complaint's investigation (its responsible unit and person, its severity)."""
 
 STATUS_NAMES = {
     "new": "待调度",
@@ -150,6 +158,30 @@ def actions(ticket: Snapshot, actor: Actor) -> list[str]:
     found = [a for a in TICKET.allowed(ticket.status, who) if a != "merge" and actor.can(WHO_MAY[a])]
     if ticket.must_tell and ticket.status == "audited" and not ticket.told:
         found = [a for a in found if a != "close"]
+    return found
+
+
+def side_actions(ticket: Snapshot, actor: Actor) -> list[str]:
+    """What else the actor may do to the ticket now beside its lifecycle (the page's other buttons),
+    by the rules the services check: assign it within its unit (a dispatcher) or take it (its
+    processor), escalate it, tell the customer the result, record their satisfaction once it is
+    closed, merge it into another, record a complaint's investigation (`must_tell` marks a complaint)."""
+    found = []
+    if ticket.status in ASSIGNABLE and ticket.unit_id is not None:
+        if actor.can(P.TICKETS_DISPATCH):
+            found.append("assign")
+        elif actor.can(P.TICKETS_PROCESS) and ticket.assignee_id is None:
+            found.append("take")
+    if ticket.status in ESCALATABLE and actor.can(P.TICKETS_WRITE):
+        found.append("escalate")
+    if ticket.status in TELLABLE and ticket.result and actor.can(P.TICKETS_WRITE):
+        found.append("tell")
+    if ticket.status == "closed" and actor.can(P.TICKETS_WRITE):
+        found.append("rate")
+    if ticket.status in OPEN and actor.can(P.TICKETS_DISPATCH):
+        found.append("merge")
+    if ticket.must_tell and any(actor.can(p) for p in INVESTIGATORS):
+        found.append("investigate")
     return found
 
 

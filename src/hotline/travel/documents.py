@@ -32,7 +32,7 @@ from hotline.core.errors import InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.core.privacy import Kind
 from hotline.travel.models import Departure, Order, OrderItem, PlannerDesk, Route
-from hotline.travel.state import State
+from hotline.travel.state import CONTRACTABLE, State
 
 AGENCY = "英冠国际旅行社"
 AGENCY_PHONE = "4008002000"
@@ -42,7 +42,6 @@ FONTS = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
 KINDS = {"domestic": "国内游", "international": "出境游"}
-CONTRACTABLE = frozenset({State.SIGNING, State.SIGNED, State.REVIEWED, State.RETURN_VISIT, State.CLOSED})
 TERMS = (
     "一、旅游者应确保所提供的身份信息真实有效，出境游需持有效期六个月以上的护照及相应签证。",
     "二、旅游者出发前解除合同的，旅行社扣除已实际发生且不可退还的费用后，将余款退还旅游者。",

@@ -27,7 +27,7 @@ from hotline.travel.schemas import (
     OrderOut,
     OrderPage,
 )
-from hotline.travel.state import EDITABLE_ITEMS, LABELS, State
+from hotline.travel.state import CONTRACTABLE, EDITABLE_ITEMS, LABELS, State
 
 REVEALABLE = privacy.revealable("travel_order", Order, Permission.ORDERS_READ)
 """An order's contact phone may be revealed (core/privacy.py)."""
@@ -123,6 +123,7 @@ async def detail(ctx: Context, order_id: int) -> OrderDetail:
             for a in handovers
         ],
         actions=state.actions(order.state, ctx.actor),
+        contract_ready=State(order.state) in CONTRACTABLE,
         items_editable=State(order.state) in EDITABLE_ITEMS,
     )
 

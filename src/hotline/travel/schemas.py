@@ -389,6 +389,9 @@ class OrderDetail(Output):
     assignments: list[AssignmentOut]
     actions: list[str] = Field(description="The steps the signed-in user may take now")
     items_editable: bool
+    contract_ready: bool = Field(
+        default=False, description="The contract PDF is drawn up (the order reached signing, not voided)"
+    )
 
 
 class OrderPage(Output):

@@ -47,6 +47,8 @@ DEPARTMENT = {
     State.REVIEWED: "计调部", State.RETURN_VISIT: "客服中心", State.CLOSED: "", State.VOID: "",
 }  # fmt: skip
 EDITABLE_ITEMS = frozenset({State.ENQUIRY, State.FOLLOWING, State.SIGNING})
+CONTRACTABLE = frozenset({State.SIGNING, State.SIGNED, State.REVIEWED, State.RETURN_VISIT, State.CLOSED})
+"""States in which the contract is drawn up (from the hand-over for signing on)."""
 OPEN = frozenset(State) - {State.CLOSED, State.VOID}
 ROLE_NAMES = {
     Role.AGENT: "an agent", Role.TEAM_LEAD: "a team lead", Role.PLANNER: "a planner",
