@@ -201,3 +201,44 @@ def parse_request(data: bytes) -> SipRequest:
     request = parse(data)
     assert isinstance(request, SipRequest)
     return request
+
+
+async def test_a_second_invite_before_the_answer_gets_500_and_never_answers_the_call(phone: Phone) -> None:
+    """A caller re-sending INVITE with a new CSeq while the IVR is still deciding: RFC 3261 §14.2
+    says 500 with Retry-After. It once went down the re-INVITE path, answered the call behind
+    the application's back, and the application's refusal then became a BYE (found by the fuzz)."""
+    deciding = asyncio.Event()
+
+    async def refuse_after_a_while(leg: Leg) -> None:
+        await deciding.wait()
+        await leg.hang_up()
+
+    sip = SipServer("127.0.0.1", 0, "hotline", {}, trunks=[TEST_TRUNK], application=refuse_after_a_while)
+    await sip.start()
+    try:
+        trying = await phone.ask(invite(phone, "twice", branch="t1"), sip.port)
+        assert trying.status == 100
+        again = await phone.ask(invite(phone, "twice", branch="t2", cseq=2), sip.port)
+        assert again.status == 500 and 0 <= int(again.headers.get("Retry-After") or "x") <= 10
+        stranger = await phone.ask(invite(phone, "twice", branch="t3", cseq=3, to_tag=";tag=nope"), sip.port)
+        assert stranger.status == 500  # still no final answer: the same refusal, not a re-INVITE
+        deciding.set()
+        refused = parse_next(await asyncio.wait_for(phone.inbox.get(), 2))
+        assert refused.status == 480 and refused.cseq == (1, "INVITE")
+        await asyncio.sleep(0.1)
+        assert sip.engine.legs == {} and phone.inbox.empty()  # and no BYE behind it
+    finally:
+        await sip.stop()
+
+
+async def test_an_invite_naming_another_dialog_of_a_live_call_gets_481(
+    server: tuple[SipServer, list[Leg]], phone: Phone
+) -> None:
+    sip, _ = server
+    ok = await final(phone, invite(phone, "c6", branch="i6"), sip.port)
+    await ack(phone, sip, "c6", tag_of(ok))
+    for to_tag in ("", ";tag=someone-else"):
+        wire = invite(phone, "c6", branch=f"i6{to_tag[-4:]}", cseq=2, to_tag=to_tag)
+        reply = await phone.ask(wire, sip.port)
+        assert reply.status == 481
+    assert len(sip.engine.legs) == 1

@@ -187,10 +187,19 @@ def expected(wire: bytes) -> str | None:
     return None
 
 
-def call_id_of(wire: bytes) -> str | None:
-    with contextlib.suppress(SipParseError):
-        return parse(wire).call_id
-    return None
+def answers_to(wire: bytes) -> tuple[str | None, str | None]:
+    """The Call-ID and the top Via branch of `wire`: an answer carries its Call-ID, or, when the
+    message repeats an earlier transaction's branch, is that transaction's answer again (RFC 3261
+    §17.2.3 matches retransmissions by branch, whatever else was mutated)."""
+    try:
+        message = parse(wire)
+    except SipParseError:
+        return None, None
+    try:
+        vias = message.vias
+    except SipParseError:
+        return message.call_id, None
+    return message.call_id, (vias[0].branch if vias else None)
 
 
 class UdpFuzzer:
@@ -238,8 +247,10 @@ def check_answered(wire: bytes, replies: list[SipResponse]) -> None:
     if wanted == "400":
         assert any(r.status == 400 for r in replies), f"no 400 for {wire[:300]!r}: {replies}"
     elif wanted == "answer":
-        call_id = call_id_of(wire)
-        assert any(r.call_id == call_id for r in replies), f"no answer to {wire[:300]!r}: {replies}"
+        call_id, branch = answers_to(wire)
+        assert any(
+            r.call_id == call_id or (branch and r.vias and r.vias[0].branch == branch) for r in replies
+        ), f"no answer to {wire[:300]!r}: {replies}"
 
 
 def test_udp_fuzz_every_request_answered_and_sipp_calls_keep_working(

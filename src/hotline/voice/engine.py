@@ -108,6 +108,15 @@ class Engine(Dialing, CallControl):
                 self.send(leg.last_invite_response, peer)
             return None
         if leg is not None:
+            local_tag = tag_of(leg.dialog.local if leg.dialog else None)
+            if leg.state in (LegState.OFFERED, LegState.RINGING):
+                # a second INVITE before the first one's final answer (RFC 3261 §14.2): it must
+                # not answer the call behind the application's back
+                pending = response_to(request, 500, "Server Internal Error", to_tag=local_tag or None)
+                pending.headers.add("Retry-After", str(secrets.randbelow(11)))
+                return pending
+            if tag_of(request.headers.get("To")) != local_tag:  # not this dialog (§12.2.2)
+                return response_to(request, 481, "Call/Transaction Does Not Exist")
             return self._reinvite(leg, request)
         if ";tag=" in (request.headers.get("To") or ""):
             return response_to(request, 481, "Call/Transaction Does Not Exist")
