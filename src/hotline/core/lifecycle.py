@@ -151,7 +151,11 @@ class Lifecycle(Generic[S]):
         t = self.transitions.get(action)
         if t is None:
             raise UnknownAction(
-                f"A {self.name} has no action {action!r}", field="body.action", allowed=list(self.actions)
+                f"A {self.name} has no action {action!r}",
+                field="body.action",
+                allowed=list(self.actions),
+                reason="no-action",
+                params={"name": self.name, "action": repr(action)},
             )
         if not t.open_to(who):
             if t.by == "system":

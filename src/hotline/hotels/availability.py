@@ -22,11 +22,20 @@ MAX_NIGHTS = 30
 
 def check_dates(arrival: date, departure: date, today: date) -> None:
     if arrival < today:
-        raise InvalidInput("The arrival date is in the past", field="body.arrival")
+        raise InvalidInput("The arrival date is in the past", field="body.arrival", reason="arrival-in-past")
     if departure <= arrival:
-        raise InvalidInput("The departure must be at least a night after the arrival", field="body.departure")
+        raise InvalidInput(
+            "The departure must be at least a night after the arrival",
+            field="body.departure",
+            reason="departure-must-least-night-after",
+        )
     if (departure - arrival).days > MAX_NIGHTS:
-        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="body.departure")
+        raise InvalidInput(
+            f"At most {MAX_NIGHTS} nights per booking",
+            field="body.departure",
+            reason="most-nights-per-booking",
+            params={"max_nights": MAX_NIGHTS},
+        )
 
 
 async def availability(
@@ -44,13 +53,20 @@ async def availability(
     rate plan; when the chosen hotel is full, the other branches in its city that have rooms."""
     ctx.require(Permission.BOOKINGS_READ)
     if city is None and hotel_id is None:
-        raise InvalidInput("Choose a city or a hotel", field="city")
+        raise InvalidInput("Choose a city or a hotel", field="city", reason="choose-city-hotel")
     if departure <= arrival:
         raise InvalidInput(
-            "The departure must be at least a night after the arrival", field="query.departure"
+            "The departure must be at least a night after the arrival",
+            field="query.departure",
+            reason="departure-must-least-night-after",
         )
     if (departure - arrival).days > MAX_NIGHTS:  # before listing the nights: a stay may span centuries
-        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="query.departure")
+        raise InvalidInput(
+            f"At most {MAX_NIGHTS} nights per booking",
+            field="query.departure",
+            reason="most-nights-per-booking",
+            params={"max_nights": MAX_NIGHTS},
+        )
     nights = nights_of(arrival, departure)
     async with ctx.read() as session:
         query = select(Hotel).where(Hotel.active.is_(True))
