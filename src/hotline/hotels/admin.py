@@ -276,9 +276,12 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
                     .order_by(Inventory.day)
                 )
             ).all()
+            days_short = ", ".join(d.isoformat() for d in short[:10])
             raise RoomsStillSold(
-                "Fewer rooms than are sold and held on " + ", ".join(d.isoformat() for d in short[:10]),
+                "Fewer rooms than are sold and held on " + days_short,
                 field="body.total" if data.total is not None else "body.out_of_order",
+                reason="fewer-rooms-than-sold",
+                params={"days": days_short},
             )
         missing = [d for d in days if d not in existing]
         if missing:
