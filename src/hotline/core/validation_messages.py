@@ -235,7 +235,9 @@ def params_of(error: dict[str, Any]) -> dict[str, Any]:
 
 def validation_message(kind: str, params: dict[str, Any], zh: bool) -> str:
     """The words for one pydantic error of type `kind` in zh-CN or English."""
-    if kind == "string_pattern_mismatch" and params.get("pattern_name") in PATTERNS:
+    if kind == "string_too_short" and params.get("min_length") == 1:
+        template = TYPES["missing"][0 if zh else 1]  # an empty text is a field not filled in
+    elif kind == "string_pattern_mismatch" and params.get("pattern_name") in PATTERNS:
         template = PATTERNS[params["pattern_name"]][0 if zh else 1]
     elif kind == "value_error" and zh:
         template = _value_error_zh(str(params.get("error", "")))
