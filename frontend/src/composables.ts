@@ -1,7 +1,7 @@
 import { ElMessage } from 'element-plus'
 import { computed, getCurrentInstance, onBeforeUnmount, reactive, ref, watch, type Ref } from 'vue'
 import { ProblemError } from './api/client'
-import { apiSchemas, checkForm, messagesByField, rulesOf } from './forms'
+import { apiSchemas, checkForm, messagesByField, rulesOf, type Translate } from './forms'
 import { i18n, problemMessage } from './i18n'
 import { type LiveEvent, useLive } from './stores/live'
 
@@ -14,6 +14,8 @@ export interface ActionForm {
   /** Model keys named otherwise in the body: `{ next: 'next_contact_at' }`. */
   aliases?: Record<string, string>
 }
+
+const translate: Translate = (key, params) => i18n.global.t(key, params ?? {})
 
 /** Run an API action; show its problem as a message and keep every field's error for the form
  *  (`fieldErrors.note`, for `<el-form-item :error>`). With a `form` and its `schema` the same rules
@@ -43,7 +45,7 @@ export function useAction(options: ActionForm = {}) {
   /** The form's wrong fields by the schema's rules; true when there are none. */
   async function check(): Promise<boolean> {
     if (!form || !schema) return true
-    const found = checkForm(form, rulesOf(schema, await apiSchemas()), i18n.global.t, aliases)
+    const found = checkForm(form, rulesOf(schema, await apiSchemas()), translate, aliases)
     fieldErrors.value = found
     return Object.keys(found).length === 0
   }

@@ -9,7 +9,6 @@
 //   <el-form-item :error="fieldErrors.note"> … </el-form-item>
 //   await run(() => call(api.POST(…)))   // checks the form first; sends nothing while a field is wrong
 // See docs/web.md ("Forms and their errors").
-import type { Composer } from 'vue-i18n'
 import type { FieldError } from './api/client'
 
 export type FieldMessages = Record<string, string>
@@ -146,7 +145,8 @@ export function rulesOf(name: string, schemas: Schemas): Record<string, FieldRul
   return rules
 }
 
-type Translate = Composer['t']
+/** The i18n lookup: `(key, params) => i18n.global.t(key, params)`. */
+export type Translate = (key: string, params?: Record<string, unknown>) => string
 
 /** The message for one value breaking its rule, or '' when it keeps it. */
 export function checkValue(value: unknown, rule: FieldRule, t: Translate): string {

@@ -3,11 +3,11 @@ import { nextTick, reactive } from 'vue'
 import spec from '../../openapi.json'
 import { ProblemError, requestLanguage, setRequestLocale } from '../api/client'
 import { useAction } from '../composables'
-import { PATTERN_WORDS, checkForm, patternName, rulesOf, type JsonSchema } from '../forms'
+import { PATTERN_WORDS, checkForm, patternName, rulesOf, type JsonSchema, type Translate } from '../forms'
 import { i18n, setLocale } from '../i18n'
 
 const schemas = (spec as unknown as { components: { schemas: Record<string, JsonSchema> } }).components.schemas
-const t = i18n.global.t
+const t: Translate = (key, params) => i18n.global.t(key, params ?? {})
 
 function patternsIn(node: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(node)) node.forEach((n) => patternsIn(n, found))
