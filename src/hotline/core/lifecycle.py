@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from hotline.core.clock import utcnow
 from hotline.core.errors import HotlineError, InvalidTransition, PermissionDenied
+from hotline.core.messages import ROLES_ZH
 
 S = TypeVar("S", bound=str)
 
@@ -158,7 +159,13 @@ class Lifecycle(Generic[S]):
                 params={"name": self.name, "action": repr(action)},
             )
         if not t.open_to(who):
-            params = {"action": action, "name": self.name, "who": self._who_may(t), "label": t.label or ""}
+            roles_zh = "、".join(ROLES_ZH.get(r, r) for r in sorted(t.roles) if r != ADMIN_ROLE)
+            params = {
+                "action": t.label or action,
+                "name": self.name,
+                "who": self._who_may(t),
+                "roles_zh": roles_zh,
+            }
             if t.by == "system":
                 detail, reason = (
                     f"Only the system takes the step {action} of a {self.name}",

@@ -289,7 +289,7 @@ REASONS_ZH: dict[str, str] = {
     "step-needs-person": "步骤 {action} 须由人员签署，而不是系统",
     "step-not-in-state": "当前状态（{state}）不能执行步骤 {action}",
     "step-not-your-role": "您的角色不能执行步骤 {action}",
-    "step-other-roles": "只有 {who} 可以执行步骤 {action}",
+    "step-other-roles": "只有{roles_zh}可以执行此步骤（{action}）",
     "step-system-only": "步骤 {action} 只能由系统执行",
     "steps-must-end-later-later": "各步骤的结束时间必须依次递增",
     "still-no-left-all-those": "这些日期内 {name} 仍无空房",
@@ -343,4 +343,17 @@ REASONS_ZH: dict[str, str] = {
     "you-not-agent-call": "您不在该坐席的通话中",
     "you-not-call": "您当前不在通话中",
     "your-phone-still-ringing": "您的话机仍在振铃",
+}
+
+# Role names in a reason's words (`who` of the step-* reasons), as the web UI names them.
+ROLES_ZH: dict[str, str] = {
+    "agent": "坐席",
+    "team_lead": "座席组长",
+    "planner": "计调",
+    "front_desk": "前台/门市",
+    "finance": "财务",
+    "qa": "质检",
+    "supervisor": "主管",
+    "admin": "系统管理员",
+    "dept_staff": "部门/工区人员",
 }
