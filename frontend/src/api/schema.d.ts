@@ -4152,7 +4152,7 @@ export interface components {
             /** Flow */
             flow: string;
             /** Path */
-            path: string[];
+            path: components["schemas"]["IvrStep"][];
             /** Queue */
             queue: string;
             /** Agent Id */
@@ -4161,8 +4161,7 @@ export interface components {
             waited: number | null;
             /** Outcome */
             outcome: string;
-            /** Reason */
-            reason: string;
+            reason: components["schemas"]["RoutingReasonOut"] | null;
             /** Talk */
             talk?: number | null;
             /**
@@ -4392,6 +4391,8 @@ export interface components {
             state: string;
             /** Detail */
             detail: string;
+            reason?: components["schemas"]["RoutingReasonOut"] | null;
+            step?: components["schemas"]["IvrStep"] | null;
         };
         /** ContactOut */
         ContactOut: {
@@ -4796,17 +4797,14 @@ export interface components {
              * Path
              * @description IVR nodes the caller went through
              */
-            path: string[];
+            path: components["schemas"]["IvrStep"][];
             /**
              * Waited
              * @description Seconds from arrival until the call was offered to this agent
              */
             waited: number;
-            /**
-             * Reason
-             * @description Why this agent (the routing decision)
-             */
-            reason: string;
+            /** @description Why this agent (the routing decision) */
+            reason: components["schemas"]["RoutingReasonOut"] | null;
             /**
              * Offered At
              * Format: date-time
@@ -5666,6 +5664,22 @@ export interface components {
              * @default
              */
             stay: string;
+        };
+        /**
+         * IvrStep
+         * @description One node of the IVR a caller went through: its id, its kind (None on lines logged before
+         *     kinds were) and the label its flow gives it.
+         */
+        IvrStep: {
+            /** Node */
+            node: string;
+            /** Kind */
+            kind?: ("play" | "menu" | "collect" | "lookup" | "say" | "condition" | "set" | "hours" | "transfer" | "voicemail" | "survey" | "hangup" | "count" | "log") | null;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
         };
         /** JobOut */
         JobOut: {
@@ -7325,6 +7339,22 @@ export interface components {
             cover_image: string;
             /** Active */
             active: boolean;
+        };
+        /**
+         * RoutingReasonOut
+         * @description Why a call was offered to an agent, as a code and its parameters for the UI to word
+         *     (queues/reasons.py lists each code's parameters; `text` holds an old line's English words).
+         */
+        RoutingReasonOut: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "offered" | "ring_all" | "transferred" | "consulted" | "text";
+            /** Params */
+            params: {
+                [key: string]: string | number | boolean | null;
+            };
         };
         /** RuleIn */
         RuleIn: {
