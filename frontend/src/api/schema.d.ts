@@ -4155,6 +4155,11 @@ export interface components {
             path: components["schemas"]["IvrStep"][];
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** Agent Id */
             agent_id: number | null;
             /** Waited */
@@ -4190,6 +4195,11 @@ export interface components {
             call_id: string;
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** Reason */
             reason: string;
             /** Misses */
@@ -4387,12 +4397,18 @@ export interface components {
             agent: string;
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** State */
             state: string;
             /** Detail */
             detail: string;
             reason?: components["schemas"]["RoutingReasonOut"] | null;
             step?: components["schemas"]["IvrStep"] | null;
+            words?: components["schemas"]["LineWordsOut"] | null;
         };
         /** ContactOut */
         ContactOut: {
@@ -5761,6 +5777,21 @@ export interface components {
              * @default
              */
             by_name: string;
+        };
+        /**
+         * LineWordsOut
+         * @description A log line's detail as a code and parameters for the UI to word (calls/words.py).
+         */
+        LineWordsOut: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "priority" | "after" | "overflow_to" | "waited_too_long" | "everybody_left" | "nobody_logged_in" | "desk_closed" | "end_reason" | "outcome" | "to_queue" | "caller_class" | "recording" | "voicemail" | "monitor" | "target" | "text";
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
         };
         /** LinkIn */
         LinkIn: {

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_serializer
 
+from hotline.contact.calls.words import LineCode
 from hotline.contact.queues.reasons import ReasonCode, RoutingReason
 from hotline.core import privacy
 from hotline.core.schemas import Input, Output
@@ -26,6 +27,13 @@ class RoutingReasonOut(Output):
     def of(cls, detail: str) -> RoutingReasonOut | None:
         reason = RoutingReason.decode(detail)
         return None if reason is None else cls(code=reason.code, params=reason.params)
+
+
+class LineWordsOut(Output):
+    """A log line's detail as a code and parameters for the UI to word (calls/words.py)."""
+
+    code: LineCode
+    params: dict[str, str]
 
 
 class IvrStep(Output):
@@ -192,12 +200,16 @@ class ContactEventOut(Output):
     agent: str = ""
     """The agent's work number and name, for people."""
     queue: str
+    queue_title: str = ""
+    """The queue's name for people (lines of a queue)."""
     state: str
     detail: str
     reason: RoutingReasonOut | None = None
     """An offer's routing reason (its `detail` is then empty)."""
     step: IvrStep | None = None
     """An IVR line's node (its `detail` is then empty)."""
+    words: LineWordsOut | None = None
+    """Any other line's detail as data (its `detail` is then empty)."""
 
     @field_serializer("detail")
     def _caller_masked(self, detail: str) -> str:
@@ -217,6 +229,8 @@ class CallSummary(Output):
     flow: str
     path: list[IvrStep]
     queue: str
+    queue_title: str = ""
+    """The queue's name for people."""
     agent_id: int | None
     waited: float | None
     outcome: str
@@ -247,6 +261,8 @@ class CallbackOut(Output):
     phone: privacy.Phone
     call_id: str
     queue: str
+    queue_title: str = ""
+    """The queue's name for people."""
     reason: str
     misses: int
     status: str

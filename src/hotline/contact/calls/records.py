@@ -12,11 +12,20 @@ from typing import cast
 from sqlalchemy import select
 
 from hotline.admin import directory
+from hotline.contact import callbacks
+from hotline.contact.calls.words import line_words
 from hotline.contact.ivr.flow import Flow
 from hotline.contact.ivr.versions import live_flows
 from hotline.contact.local import LocalNode
 from hotline.contact.models import ContactEvent
-from hotline.contact.schemas import CallSummary, ContactEventOut, IvrStep, NodeKind, RoutingReasonOut
+from hotline.contact.schemas import (
+    CallSummary,
+    ContactEventOut,
+    IvrStep,
+    LineWordsOut,
+    NodeKind,
+    RoutingReasonOut,
+)
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import NotFound
@@ -41,14 +50,19 @@ async def call_events(ctx: Context, node: LocalNode | None, call_id: str) -> lis
         raise NotFound(f"No call {call_id!r} in the log", field="call_id")
     people = await directory.staff(ctx, {row.agent_id for row in rows if row.agent_id is not None})
     flows = await live_flows(ctx)
+    async with ctx.read() as session:
+        titles = await callbacks.queue_titles(session)
     out = [ContactEventOut.model_validate(row) for row in rows]
     for event, row in zip(out, rows, strict=True):
         found = people.get(event.agent_id) if event.agent_id is not None else None
         event.agent = found.label if found is not None else ""
+        event.queue_title = titles.get(event.queue, "")
         if row.kind == "offered":
             event.reason, event.detail = RoutingReasonOut.of(row.detail), ""
         elif row.kind == "ivr":
             event.step, event.detail, event.state = ivr_step(row, flows), "", ""
+        elif (words := line_words(row.kind, row.detail)) is not None:
+            event.words, event.detail = LineWordsOut(code=words[0], params=words[1]), ""
     return out
 
 
@@ -85,6 +99,7 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
                 select(ContactEvent).where(ContactEvent.call_id.in_(ids)).order_by(ContactEvent.id)
             )
         ).all()
+        titles = await callbacks.queue_titles(session)
     flows = await live_flows(ctx)
     by_call: dict[str, list[ContactEvent]] = defaultdict(list)
     for event in events:
@@ -108,6 +123,7 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
                 flow=first.queue,
                 path=ivr_path(call, flows),
                 queue=(queued.queue if queued else ""),
+                queue_title=titles.get(queued.queue, queued.queue) if queued else "",
                 agent_id=answered.agent_id if answered else None,
                 waited=round((answered.at - queued.at).total_seconds(), 1) if answered and queued else None,
                 outcome=_outcome(call, ends),
