@@ -1427,6 +1427,9 @@ const en: typeof zh = {
   },
   labels: {
     skillLevel: '{skill}, level {level}',
+    skillOfQueue: 'Skill: {skill}',
+    version: 'v{n}',
+    actorCli: 'Command {command}',
     skills: { hotel: 'Hotels', travel: 'Travel', emergency: 'Emergency', complaint: 'Complaints' },
     bookingSources: { phone: 'Phone', 'walk-in': 'Walk-in', web: 'Web', pms: 'Hotel system', paper: 'Paper' },
     callerClasses: {
@@ -1568,6 +1571,14 @@ const en: typeof zh = {
       travel_departure_changed: 'Departure changed',
     },
     entities: {
+      travel_order: 'Travel order',
+      customer: 'Customer',
+      call: 'Call',
+      agent: 'Agent',
+      reservation: 'Reservation',
+      user: 'User',
+      ticket: 'Ticket',
+      auth: 'Sign-in',
       users: 'User',
       user_roles: 'User role',
       user_sessions: 'Session',
