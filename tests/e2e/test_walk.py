@@ -124,7 +124,9 @@ def walk(page: Page, role: str, locale: str, size: str) -> list[Finding]:
         findings.append(Finding(role, locale, size, current[0], what, text))
 
     def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not message.text.startswith(
+            "Failed to load resource"
+        ):  # the response says
             note("console error", message.text)
 
     def response(answer: Response) -> None:
