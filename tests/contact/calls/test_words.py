@@ -21,6 +21,8 @@ def test_given_the_lines_a_call_logs_when_read_then_each_is_a_code_with_its_para
     assert line_words("finished", "caller-hung-up") == ("outcome", {"outcome": "caller-hung-up"})
     assert line_words("finished", "transferred:queue:hotel") == ("to_queue", {"queue": "hotel"})
     assert line_words("identified", "known") == ("caller_class", {"caller_class": "known"})
+    assert line_words("transferred", "to 1002 (002) (consulted)") == ("target", {"target": "1002 (002)"})
+    assert line_words("transferred", "blind to 1003") == ("target", {"target": "1003"})
     assert line_words("monitor", "whisper by 1009 (009)") == (
         "monitor",
         {"mode": "whisper", "by": "1009 (009)"},

@@ -26,7 +26,7 @@ PATTERNS: list[tuple[str, re.Pattern[str], LineCode]] = [
     ("overflowed", re.compile(r"^to (?P<queue>.+)$"), "overflow_to"),
     ("voicemail", re.compile(r"^(?P<seconds>\d+) s: .*$"), "voicemail"),
     ("monitor", re.compile(r"^(?P<mode>listen|whisper|barge) by (?P<by>.+)$"), "monitor"),
-    ("transferred", re.compile(r"^(?:blind )?to (?P<target>[^ ]+)(?: \(.*\))?$"), "target"),
+    ("transferred", re.compile(r"^(?:blind )?to (?P<target>.+?)(?: \([a-z -]+\))?$"), "target"),
     ("transfer_failed", re.compile(r"^(?P<target>[^:]+): (?P<reason>.+)$"), "end_reason"),
 ]
 OUTCOME_KINDS = ("finished", "dial_failed")
