@@ -10,7 +10,7 @@ APT_RUN_PACKAGES := espeak-ng sox fonts-wqy-microhei
 APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras
 export UV_LINK_MODE := copy
 
-.PHONY: help run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
+.PHONY: help walk run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
         test-postgres test-frontend test-e2e check-api-client api-client bench bench-voice system-test-deps clean \
         fuzz
 
@@ -100,6 +100,9 @@ test-frontend: frontend-deps ## vitest unit tests of the web UI
 
 test-e2e: python-deps frontend ## Playwright (Debian chromium) against a real server
 	env -u HOTLINE_TEST_DATABASE_URL uv run --frozen pytest -q -m e2e tests/e2e
+
+walk: python-deps frontend ## The walk in full: every role's pages in zh-CN and English at 1366×768 and 1920×1080
+	env -u HOTLINE_TEST_DATABASE_URL HOTLINE_WALK=full uv run --frozen pytest -q -m e2e -rxf tests/e2e/test_walk.py
 
 fuzz: python-deps ## Fuzz the API harder than `make test`, new seed each run; adds failing inputs to tests/api/fuzz-examples
 	HOTLINE_FUZZ=deep HOTLINE_FUZZ_PROGRESS=1 uv run --frozen pytest -q -s -p no:cacheprovider tests/api/test_schemathesis.py

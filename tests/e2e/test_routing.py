@@ -42,10 +42,11 @@ def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_wh
 
         page.get_by_test_id("nav-calls").click()
         table = page.get_by_test_id("calls-table")
-        expect(table).to_contain_text("offered to 1003 (003)")
-        expect(table).to_contain_text("welcome → to_agent")
+        expect(table).to_contain_text("分配给 1003 (003)：该客户上次的坐席")  # the routing reason, worded
+        expect(table).to_contain_text("欢迎词 → 人工服务")  # the IVR path by its nodes' labels
+        expect(table).not_to_contain_text("to_agent")
         expect(table).to_contain_text("138****8000")  # masked for every role, supervisors too
-        table.locator("tr", has_text="offered to 1003").first.click()
+        table.locator("tr", has_text="分配给 1003").first.click()
         story = page.get_by_test_id("call-events")
         expect(story).to_contain_text("分配")
         expect(story).to_contain_text("接通")

@@ -183,7 +183,8 @@ async def test_the_demo_hotel_number_reaches_agent_003_on_baresip_who_is_announc
             # the call's record, from the event log: why 003, how long, recorded
             (call,) = await recent_calls(system_context(app.state.hotline), router)
             # SIPp calls from 13800138000: the demo customer 张伟, whom 003 served last (sticky, R3)
-            assert call.reason.startswith("offered to 1003 (003): last agent of this customer"), call.reason
+            assert call.reason is not None and call.reason.params["agent"] == "1003 (003)", call.reason
+            assert call.reason.params["sticky"] is True, call.reason
             for _ in range(50):
                 entries, _ = await timeline.page(system_context(app.state.hotline), 1, limit=1, offset=0)
                 if entries and entries[0].ref == f"call:{call.call_id}":

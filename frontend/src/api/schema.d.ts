@@ -4152,17 +4152,21 @@ export interface components {
             /** Flow */
             flow: string;
             /** Path */
-            path: string[];
+            path: components["schemas"]["IvrStep"][];
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** Agent Id */
             agent_id: number | null;
             /** Waited */
             waited: number | null;
             /** Outcome */
             outcome: string;
-            /** Reason */
-            reason: string;
+            reason: components["schemas"]["RoutingReasonOut"] | null;
             /** Talk */
             talk?: number | null;
             /**
@@ -4191,6 +4195,11 @@ export interface components {
             call_id: string;
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** Reason */
             reason: string;
             /** Misses */
@@ -4388,10 +4397,18 @@ export interface components {
             agent: string;
             /** Queue */
             queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
             /** State */
             state: string;
             /** Detail */
             detail: string;
+            reason?: components["schemas"]["RoutingReasonOut"] | null;
+            step?: components["schemas"]["IvrStep"] | null;
+            words?: components["schemas"]["LineWordsOut"] | null;
         };
         /** ContactOut */
         ContactOut: {
@@ -4796,17 +4813,14 @@ export interface components {
              * Path
              * @description IVR nodes the caller went through
              */
-            path: string[];
+            path: components["schemas"]["IvrStep"][];
             /**
              * Waited
              * @description Seconds from arrival until the call was offered to this agent
              */
             waited: number;
-            /**
-             * Reason
-             * @description Why this agent (the routing decision)
-             */
-            reason: string;
+            /** @description Why this agent (the routing decision) */
+            reason: components["schemas"]["RoutingReasonOut"] | null;
             /**
              * Offered At
              * Format: date-time
@@ -5676,6 +5690,22 @@ export interface components {
              */
             stay: string;
         };
+        /**
+         * IvrStep
+         * @description One node of the IVR a caller went through: its id, its kind (None on lines logged before
+         *     kinds were) and the label its flow gives it.
+         */
+        IvrStep: {
+            /** Node */
+            node: string;
+            /** Kind */
+            kind?: ("play" | "menu" | "collect" | "lookup" | "say" | "condition" | "set" | "hours" | "transfer" | "voicemail" | "survey" | "hangup" | "count" | "log") | null;
+            /**
+             * Label
+             * @default
+             */
+            label: string;
+        };
         /** JobOut */
         JobOut: {
             /** Id */
@@ -5756,6 +5786,21 @@ export interface components {
              * @default
              */
             by_name: string;
+        };
+        /**
+         * LineWordsOut
+         * @description A log line's detail as a code and parameters for the UI to word (calls/words.py).
+         */
+        LineWordsOut: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "priority" | "after" | "overflow_to" | "waited_too_long" | "everybody_left" | "nobody_logged_in" | "desk_closed" | "end_reason" | "outcome" | "to_queue" | "caller_class" | "recording" | "voicemail" | "monitor" | "target" | "text";
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
         };
         /** LinkIn */
         LinkIn: {
@@ -7346,6 +7391,22 @@ export interface components {
             cover_image: string;
             /** Active */
             active: boolean;
+        };
+        /**
+         * RoutingReasonOut
+         * @description Why a call was offered to an agent, as a code and its parameters for the UI to word
+         *     (queues/reasons.py lists each code's parameters; `text` holds an old line's English words).
+         */
+        RoutingReasonOut: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "offered" | "ring_all" | "transferred" | "consulted" | "text";
+            /** Params */
+            params: {
+                [key: string]: string | number | boolean | null;
+            };
         };
         /** RuleIn */
         RuleIn: {

@@ -9,9 +9,10 @@ reference; the contact layer itself opens a task for every caller a queue left u
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact.metrics import CallEvent
-from hotline.contact.models import CallbackTask
+from hotline.contact.models import CallbackTask, QueueDef
 from hotline.contact.schemas import CallbackOut
 from hotline.core import privacy
 from hotline.core.clock import utcnow
@@ -79,7 +80,16 @@ async def list_callbacks(ctx: Context, *, status: str = "open", limit: int = 100
                 .limit(limit)
             )
         ).all()
-    return [CallbackOut.model_validate(row) for row in rows]
+        titles = await queue_titles(session)
+    out = [CallbackOut.model_validate(row) for row in rows]
+    for task in out:
+        task.queue_title = titles.get(task.queue, task.queue)
+    return out
+
+
+async def queue_titles(session: AsyncSession) -> dict[str, str]:
+    """Each queue's name for people (酒店预订), by the name flows use (hotel)."""
+    return {name: title for name, title in await session.execute(select(QueueDef.name, QueueDef.title))}
 
 
 async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:

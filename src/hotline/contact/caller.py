@@ -51,6 +51,9 @@ async def on_timeline(ctx: Context, leg: Leg, customer_id: int, run: FlowRun) ->
     elif run.variables.get("voicemail"):
         title, detail = f"来电 {leg.number} · {run.flow.title} · 留言", ""
     else:
-        title, detail = f"来电 {leg.number} · {run.flow.title} · 未接通", " → ".join(run.path)
+        title, detail = (
+            f"来电 {leg.number} · {run.flow.title} · 未接通",
+            " → ".join(run.flow.nodes[n].label or n for n in run.path),
+        )
     started = datetime.fromtimestamp(leg.cdr.offered_at or time.time(), UTC)
     await timeline.add(ctx, customer_id, "call", title, ref=f"call:{leg.id}", detail=detail, at=started)

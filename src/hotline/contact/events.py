@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from hotline.contact.schemas import IvrStep, RoutingReasonOut
 from hotline.core import privacy
 from hotline.core.events import Event
 
@@ -34,9 +35,9 @@ class CallOffered(Event):
     caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: str = Field(description="known | known_customer_new_number | unknown (R4)")
     customer: dict[str, Any] | None = None
-    path: list[str] = Field(default_factory=list, description="IVR nodes the caller went through")
+    path: list[IvrStep] = Field(default_factory=list, description="IVR nodes the caller went through")
     waited: float = Field(description="Seconds since the call arrived")
-    reason: str = Field(description="Why this agent (the routing decision)")
+    reason: RoutingReasonOut | None = Field(description="Why this agent (the routing decision)")
 
 
 class CallWrapped(Event):

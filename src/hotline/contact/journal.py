@@ -42,7 +42,8 @@ class StoredJournal:
         if isinstance(event, CallEvent):
             row: dict[str, object] = {
                 "at": self.wall(event.at), "kind": event.kind, "call_id": event.call_id,
-                "agent_id": event.agent_id, "queue": event.queue, "state": "", "detail": event.detail[:400],
+                "agent_id": event.agent_id, "queue": event.queue, "state": event.state[:16],
+                "detail": event.detail[:400],
             }  # fmt: skip
         else:
             row = {
@@ -54,10 +55,20 @@ class StoredJournal:
         self._wake.set()
 
     def call(
-        self, call_id: str, kind: str, *, queue: str = "", detail: str = "", agent_id: int | None = None
+        self,
+        call_id: str,
+        kind: str,
+        *,
+        queue: str = "",
+        detail: str = "",
+        agent_id: int | None = None,
+        state: str = "",
     ) -> None:
-        """A call line from outside the runner (arrived, an IVR node, a transfer, the end of a flow)."""
-        self(CallEvent(asyncio.get_running_loop().time(), call_id, kind, queue, agent_id, detail))
+        """A call line from outside the runner (arrived, an IVR node with its kind in `state`, a
+        transfer, the end of a flow)."""
+        self(
+            CallEvent(asyncio.get_running_loop().time(), call_id, kind, queue, agent_id, detail, state=state)
+        )
 
     async def _run(self) -> None:
         while True:

@@ -25,6 +25,7 @@ class CallEvent:
     agent_id: int | None = None
     detail: str = ""  # words for people: the routing reason, the IVR node, why it ended
     caller: str = ""  # the caller's number, on the lines that leave a call unanswered (callback tasks)
+    state: str = ""  # an IVR line: the node's kind
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -42,6 +42,7 @@ from hotline.contact.queues.hold import HoldLine
 from hotline.contact.queues.runner import QueueRunner
 from hotline.contact.queues.settings import load_setup
 from hotline.contact.queues.transfers import QueueTransfers
+from hotline.contact.schemas import IvrStep, NodeKind, RoutingReasonOut
 from hotline.core.context import Context
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
@@ -177,7 +178,7 @@ class CallRouter:
             else None,
             path=list(call.get("path", [])),
             waited=round(time.time() - call.get("arrived", time.time()), 1),
-            reason=reason,
+            reason=RoutingReasonOut.of(reason),
         )
 
     def call_of(self, agent_id: int) -> LiveCall | None:
@@ -249,9 +250,10 @@ class CallRouter:
                 )
             )
 
-    def _visited(self, flow: str, node: str, leg_id: str) -> None:
-        self.journal.call(leg_id, "ivr", queue=flow, detail=node)
-        self._calls.setdefault(leg_id, {}).setdefault("path", []).append(node)
+    def _visited(self, flow: str, node: str, leg_id: str, kind: str, label: str) -> None:
+        self.journal.call(leg_id, "ivr", queue=flow, detail=node, state=kind)
+        step = IvrStep(node=node, kind=cast(NodeKind, kind), label=label)
+        self._calls.setdefault(leg_id, {}).setdefault("path", []).append(step)
 
     async def _identify(self, leg: Leg) -> dict[str, Any]:
         """Who is calling (R4), for the flow and the queues; unknown when that fails."""

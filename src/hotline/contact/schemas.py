@@ -5,8 +5,45 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_serializer
 
+from hotline.contact.calls.words import LineCode
+from hotline.contact.queues.reasons import ReasonCode, RoutingReason
 from hotline.core import privacy
 from hotline.core.schemas import Input, Output
+
+NodeKind = Literal[
+    "play", "menu", "collect", "lookup", "say", "condition", "set", "hours", "transfer", "voicemail",
+    "survey", "hangup", "count", "log",
+]  # fmt: skip
+
+
+class RoutingReasonOut(Output):
+    """Why a call was offered to an agent, as a code and its parameters for the UI to word
+    (queues/reasons.py lists each code's parameters; `text` holds an old line's English words)."""
+
+    code: ReasonCode
+    params: dict[str, str | int | float | bool | None]
+
+    @classmethod
+    def of(cls, detail: str) -> RoutingReasonOut | None:
+        reason = RoutingReason.decode(detail)
+        return None if reason is None else cls(code=reason.code, params=reason.params)
+
+
+class LineWordsOut(Output):
+    """A log line's detail as a code and parameters for the UI to word (calls/words.py)."""
+
+    code: LineCode
+    params: dict[str, str]
+
+
+class IvrStep(Output):
+    """One node of the IVR a caller went through: its id, its kind (None on lines logged before
+    kinds were) and the label its flow gives it."""
+
+    node: str
+    kind: NodeKind | None = None
+    label: str = ""
+
 
 FlowName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 
@@ -163,8 +200,16 @@ class ContactEventOut(Output):
     agent: str = ""
     """The agent's work number and name, for people."""
     queue: str
+    queue_title: str = ""
+    """The queue's name for people (lines of a queue)."""
     state: str
     detail: str
+    reason: RoutingReasonOut | None = None
+    """An offer's routing reason (its `detail` is then empty)."""
+    step: IvrStep | None = None
+    """An IVR line's node (its `detail` is then empty)."""
+    words: LineWordsOut | None = None
+    """Any other line's detail as data (its `detail` is then empty)."""
 
     @field_serializer("detail")
     def _caller_masked(self, detail: str) -> str:
@@ -182,12 +227,14 @@ class CallSummary(Output):
     caller: privacy.Phone
     number: str
     flow: str
-    path: list[str]
+    path: list[IvrStep]
     queue: str
+    queue_title: str = ""
+    """The queue's name for people."""
     agent_id: int | None
     waited: float | None
     outcome: str
-    reason: str
+    reason: RoutingReasonOut | None
     """Why the call went to the agent who answered (the routing decision's words)."""
     talk: float | None = None
     """Seconds from the agent's answer to the end of their conversation."""
@@ -214,6 +261,8 @@ class CallbackOut(Output):
     phone: privacy.Phone
     call_id: str
     queue: str
+    queue_title: str = ""
+    """The queue's name for people."""
     reason: str
     misses: int
     status: str
@@ -371,9 +420,9 @@ class DeskCallOut(Output):
     caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: CallerClass = Field(description="R4; the script to follow")
     customer: DeskCustomer | None
-    path: list[str] = Field(description="IVR nodes the caller went through")
+    path: list[IvrStep] = Field(description="IVR nodes the caller went through")
     waited: float = Field(description="Seconds from arrival until the call was offered to this agent")
-    reason: str = Field(description="Why this agent (the routing decision)")
+    reason: RoutingReasonOut | None = Field(description="Why this agent (the routing decision)")
     offered_at: datetime
     stage: int = Field(description="The script stage the agent is at (from 0)")
     registered: bool = Field(description="The caller's number was registered on the file during the call")

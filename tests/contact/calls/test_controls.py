@@ -165,7 +165,7 @@ async def test_hold_consult_three_way_and_transfer_from_the_browser(
     await until(lambda: _no_call(agent2))
 
     story = [
-        (e["kind"], e["detail"])
+        (e["kind"], e["detail"] or str(e["words"]))  # a line's detail, or its data (calls/words.py)
         for e in (await agent1.get(f"/api/routing/calls/{call['call_id']}/events")).json()
     ]
     kinds = [k for k, _ in story]

@@ -29,14 +29,14 @@ def test_the_customers_last_agent_first_then_skill_then_anyone() -> None:
     (sticky,) = dispatch([entry], agents(), {"hotel": HOTEL}, now=105)
     assert sticky.agent_id == 5 and sticky.step == 1
     assert (
-        sticky.reason
+        str(sticky.reason)
         == "offered to 1005 (005): last agent of this customer, idle 25 s (step 1, 0–20 s, waited 5 s)"
     )
 
     busy_last = [a for a in agents() if a.agent_id != 5]  # the last agent is on another call
     assert dispatch([entry], busy_last, {"hotel": HOTEL}, now=110) == []  # the call waits for them…
     (skilled,) = dispatch([entry], busy_last, {"hotel": HOTEL}, now=125)  # …until step 1 expires
-    assert skilled.agent_id == 3 and skilled.step == 2 and "skill hotel ≥ 3" in skilled.reason
+    assert skilled.agent_id == 3 and skilled.step == 2 and "skill hotel ≥ 3" in str(skilled.reason)
     (anyone,) = dispatch([entry], busy_last, {"hotel": HOTEL}, now=170)
     assert anyone.agent_id == 1 and anyone.step == 3  # longest idle of all
 
@@ -57,9 +57,8 @@ def test_each_strategy_picks_its_agent() -> None:
         for strategy in Strategy
     }
     assert pick[Strategy.LONGEST_IDLE].agent_id == 1
-    assert (
-        pick[Strategy.SKILL_LEVEL_FIRST].agent_id == 3
-        and "highest hotel level (4)" in pick[Strategy.SKILL_LEVEL_FIRST].reason
+    assert pick[Strategy.SKILL_LEVEL_FIRST].agent_id == 3 and "highest hotel level (4)" in str(
+        pick[Strategy.SKILL_LEVEL_FIRST].reason
     )
     crew = agents()
     crew[0].calls_taken, crew[1].calls_taken, crew[2].calls_taken = 9, 4, 7

@@ -9,6 +9,7 @@ import pytest
 
 from hotline.contact.queues.acd import QueueConfig, Step, Strategy
 from hotline.contact.queues.erlang import erlang_c_staffing
+from hotline.contact.queues.reasons import RoutingReason
 from hotline.contact.queues.runner import QueueRunner, Seat
 from hotline.contact.simulate import Scenario, SimAgent, SimCall, recorded_day, replay, run, simulate
 from hotline.voice.control import Leg
@@ -61,7 +62,14 @@ def test_the_customers_last_agent_is_waited_for_then_another_agent_takes_the_cal
     assert answered == [(20.0, 2)]
     assert [e.kind for e in runner.call_log] == ["queued", "offered", "answered"]
     offered = runner.call_log[1]
-    assert offered.detail == "offered to 1002 (002): idle 20 s (step 2, after 20 s, waited 20 s)"
+    reason = RoutingReason.decode(offered.detail)  # data for the UI to word, English for logs
+    assert reason is not None and reason.code == "offered"
+    assert (reason.params["agent"], reason.params["pick"], reason.params["idle_seconds"]) == (
+        "1002 (002)",
+        "idle",
+        20,
+    )
+    assert str(reason) == "offered to 1002 (002): idle 20 s (step 2, after 20 s, waited 20 s)"
 
 
 def test_replaying_a_day_under_the_same_policy_reproduces_it_and_another_policy_is_compared() -> None:

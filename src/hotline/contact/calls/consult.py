@@ -12,6 +12,7 @@ from hotline.contact.calls import state
 from hotline.contact.calls.base import CallBase, Consult
 from hotline.contact.calls.state import Mode
 from hotline.contact.queues.floor import Seat
+from hotline.contact.queues.reasons import RoutingReason
 from hotline.contact.queues.runner import NoAgent
 from hotline.contact.schemas import ConsultActionIn, TransferIn
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -112,7 +113,7 @@ class Consulting(CallBase):
             await self._requeue(target)
             return
         await self._start_music()
-        leg = await self._ring(target, seat, self.call_id, f"transferred from the desktop to {target}")
+        leg = await self._ring(target, seat, self.call_id, RoutingReason("transferred", {"target": target}))
         await self._stop_music()
         async with self.lock:
             if self.caller.ended.is_set():
@@ -131,14 +132,14 @@ class Consulting(CallBase):
             self._changed.set()
             self._tell()
 
-    async def _ring(self, target: str, seat: Seat | None, call_id: str, reason: str) -> Leg | None:
+    async def _ring(self, target: str, seat: Seat | None, call_id: str, reason: RoutingReason) -> Leg | None:
         """Ring a colleague (offered as from a queue, their desktop pops the caller) or a number;
         the answered leg, or None."""
         runner, control = self.host.runner, self.host.voice
         assert runner is not None and control is not None  # noqa: S101
         if seat is not None:
             try:
-                runner.offer_directly(seat.agent_id, call_id, self.queue, reason)
+                runner.offer_directly(seat.agent_id, call_id, self.queue, reason.encode())
             except InvalidTransition:
                 return None
             self._pop(seat.agent_id, reason)
@@ -158,9 +159,9 @@ class Consulting(CallBase):
             runner.answered_directly(call_id, seat, self.queue)
         return leg
 
-    def _pop(self, agent_id: int, reason: str) -> None:
+    def _pop(self, agent_id: int, reason: RoutingReason) -> None:
         """The colleague's desktop shows who is calling, as for a call from the queue."""
-        offer = self.host.offer_for(self.call_id, agent_id, self.queue, reason)
+        offer = self.host.offer_for(self.call_id, agent_id, self.queue, reason.encode())
         if offer is not None:
             self.host.spawn(self.host.ctx.bus.publish(offer))
 
@@ -214,7 +215,9 @@ class Consulting(CallBase):
 
     async def _consult_ring(self, consult: Consult) -> None:
         by = self.seat.label if self.seat else ""
-        leg = await self._ring(consult.target, consult.seat, consult.call_id, f"consulted by {by}")
+        leg = await self._ring(
+            consult.target, consult.seat, consult.call_id, RoutingReason("consulted", {"by": by})
+        )
         async with self.lock:
             consult.ringing = None
             if self.consult is not consult:

@@ -26,10 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact.agents.presence import AgentState
+from hotline.contact.calls import records
 from hotline.contact.events import DeskChanged
+from hotline.contact.ivr.flow import Flow
+from hotline.contact.ivr.versions import live_flows
 from hotline.contact.local import LocalNode
 from hotline.contact.models import ContactEvent, DeskCall, QueueDef
-from hotline.contact.schemas import CallerClass, DeskCallOut, DeskCustomer, DeskOut
+from hotline.contact.schemas import CallerClass, DeskCallOut, DeskCustomer, DeskOut, RoutingReasonOut
 from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.errors import InvalidTransition, NotFound
@@ -157,6 +160,7 @@ async def _build(ctx: Context, node: LocalNode | None, me: int, one: str | None)
             chosen.append((call_id, state, wrapped))
     chosen = sorted(chosen[:SHOWN], key=lambda c: c[1] == "ended")  # the live call first (stable)
     seen: dict[str, DeskCustomer | None] = {}
+    flows = await live_flows(ctx) if chosen else {}
     return [
         await _call_out(
             ctx,
@@ -169,6 +173,7 @@ async def _build(ctx: Context, node: LocalNode | None, me: int, one: str | None)
             required=required,
             owed=owed,
             seen=seen,
+            flows=flows,
         )
         for call_id, state, wrapped in chosen
     ]
@@ -225,6 +230,7 @@ async def _call_out(
     required: set[str],
     owed: str | None,
     seen: dict[str, DeskCustomer | None],
+    flows: dict[str, Flow],
 ) -> DeskCallOut:
     me = ctx.actor.user_id
     offer = [r for r in lines if r.kind == "offered" and r.agent_id == me][-1]
@@ -246,9 +252,9 @@ async def _call_out(
         caller=number,  # masked when serialized (privacy.Phone)
         caller_class=cast(CallerClass, caller_class),
         customer=customer,
-        path=[r.detail for r in lines if r.kind == "ivr" and r.call_id == call_id],
+        path=records.ivr_path([r for r in lines if r.call_id == call_id], flows),
         waited=round(max(0.0, (offer.at - arrived.at).total_seconds()), 1) if arrived else 0.0,
-        reason=offer.detail,
+        reason=RoutingReasonOut.of(offer.detail),
         offered_at=offer.at,
         stage=row.stage if row is not None else 0,
         registered=row is not None and row.registered,

@@ -7,13 +7,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 
 from hotline.admin import directory
+from hotline.contact import callbacks
+from hotline.contact.calls.words import line_words
+from hotline.contact.ivr.flow import Flow
+from hotline.contact.ivr.versions import live_flows
 from hotline.contact.local import LocalNode
 from hotline.contact.models import ContactEvent
-from hotline.contact.schemas import CallSummary, ContactEventOut
+from hotline.contact.schemas import (
+    CallSummary,
+    ContactEventOut,
+    IvrStep,
+    LineWordsOut,
+    NodeKind,
+    RoutingReasonOut,
+)
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import NotFound
@@ -42,11 +54,34 @@ async def call_events(ctx: Context, node: LocalNode | None, call_id: str) -> lis
             params={"call_id": repr(call_id)},
         )
     people = await directory.staff(ctx, {row.agent_id for row in rows if row.agent_id is not None})
+    flows = await live_flows(ctx)
+    async with ctx.read() as session:
+        titles = await callbacks.queue_titles(session)
     out = [ContactEventOut.model_validate(row) for row in rows]
-    for event in out:
+    for event, row in zip(out, rows, strict=True):
         found = people.get(event.agent_id) if event.agent_id is not None else None
         event.agent = found.label if found is not None else ""
+        event.queue_title = titles.get(event.queue, "")
+        if row.kind == "offered":
+            event.reason, event.detail = RoutingReasonOut.of(row.detail), ""
+        elif row.kind == "ivr":
+            event.step, event.detail, event.state = ivr_step(row, flows), "", ""
+        elif (words := line_words(row.kind, row.detail)) is not None:
+            event.words, event.detail = LineWordsOut(code=words[0], params=words[1]), ""
     return out
+
+
+def ivr_step(line: ContactEvent, flows: dict[str, Flow]) -> IvrStep:
+    """An IVR line as a node with its kind and label: the kind logged with it (lines from before
+    kinds were logged: the flow's), the label from the flow that runs now."""
+    flow = flows.get(line.queue)
+    found = flow.nodes.get(line.detail) if flow is not None else None
+    kind = line.state or (found.type if found is not None else None)
+    return IvrStep(node=line.detail, kind=cast(NodeKind | None, kind), label=found.label if found else "")
+
+
+def ivr_path(lines: list[ContactEvent], flows: dict[str, Flow]) -> list[IvrStep]:
+    return [ivr_step(line, flows) for line in lines if line.kind == "ivr"]
 
 
 async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50) -> list[CallSummary]:
@@ -69,6 +104,8 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
                 select(ContactEvent).where(ContactEvent.call_id.in_(ids)).order_by(ContactEvent.id)
             )
         ).all()
+        titles = await callbacks.queue_titles(session)
+    flows = await live_flows(ctx)
     by_call: dict[str, list[ContactEvent]] = defaultdict(list)
     for event in events:
         by_call[event.call_id or ""].append(event)
@@ -89,12 +126,13 @@ async def recent_calls(ctx: Context, node: LocalNode | None, *, limit: int = 50)
                 caller=caller,
                 number=number,
                 flow=first.queue,
-                path=[e.detail for e in call if e.kind == "ivr"],
+                path=ivr_path(call, flows),
                 queue=(queued.queue if queued else ""),
+                queue_title=titles.get(queued.queue, queued.queue) if queued else "",
                 agent_id=answered.agent_id if answered else None,
                 waited=round((answered.at - queued.at).total_seconds(), 1) if answered and queued else None,
                 outcome=_outcome(call, ends),
-                reason=offered[-1].detail if offered else "",
+                reason=RoutingReasonOut.of(offered[-1].detail) if offered else None,
                 talk=round((ended.at - answered.at).total_seconds(), 1) if answered and ended else None,
                 recorded=any(e.kind == "recorded" for e in call),
                 survey=int(survey.detail) if survey is not None and survey.detail.isdigit() else None,

@@ -102,8 +102,9 @@ class FlowServices:
     transfers: Transfers
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
     now: Callable[[], datetime] = datetime.now
-    visited: Callable[[str, str, str], None] = lambda flow, node, leg_id: None
-    """Called at every node visit (the per-node counters of T4 reports)."""
+    visited: Callable[[str, str, str, str, str], None] = lambda flow, node, leg_id, kind, label: None
+    """Called at every node visit with the node's kind and label (the per-node counters of T4
+    reports, the call's IVR path)."""
     record_to: Path | None = None
     """Where voicemail messages are kept (a folder per call); None: not recorded."""
     voicemail: Callable[[Leg, Path, float], None] = lambda leg, path, seconds: None
@@ -133,7 +134,7 @@ async def run_flow(
     node_id: str | None = flow.start
     while node_id is not None and len(run.path) < MAX_STEPS and not leg.ended.is_set():
         run.path.append(node_id)
-        services.visited(flow.name, node_id, leg.id)
+        services.visited(flow.name, node_id, leg.id, flow.nodes[node_id].type, flow.nodes[node_id].label)
         node_id = await _step(flow.nodes[node_id], leg, services, run)
     if leg.ended.is_set() and not run.outcome:
         run.outcome = "caller-hung-up"

@@ -1,7 +1,7 @@
 """The ACD's decision: which waiting call goes to which free agent now, and why.
 
-Pure and synchronous: waiting entries and agents in, decisions out, each with the reason in words
-("offered to 1003 (003): last agent of this customer, idle 42 s"). The queue runner (next) calls
+Pure and synchronous: waiting entries and agents in, decisions out, each with the reason as data
+(queues/reasons.py: "offered" to 1003 (003), sticky, idle 42 s). The queue runner (next) calls
 it whenever an agent becomes free or a call arrives or a routing step expires, rings the chosen
 agent through the call-control interface and logs the decision with the call.
 
@@ -20,6 +20,8 @@ import itertools
 from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
+
+from hotline.contact.queues.reasons import Param, RoutingReason
 
 
 class Strategy(StrEnum):
@@ -73,7 +75,7 @@ class Decision:
     agent_id: int
     queue: str
     step: int
-    reason: str
+    reason: RoutingReason
 
 
 def _step_of(config: QueueConfig, waited: float, entry: Entry) -> tuple[int, Step]:
@@ -86,11 +88,30 @@ def _step_of(config: QueueConfig, waited: float, entry: Entry) -> tuple[int, Ste
     return len(config.steps), config.steps[-1]
 
 
-def _window(config: QueueConfig, number: int, entry: Entry) -> str:
+def _window(config: QueueConfig, number: int, entry: Entry) -> tuple[float, float | None]:
     earlier = [s for s in config.steps[: number - 1] if not (s.sticky and entry.last_agent is None)]
     start = earlier[-1].until if earlier else 0  # a skipped sticky step takes no time
-    end = config.steps[number - 1].until
-    return f"{start:g}–{end:g} s" if end is not None else f"after {start:g} s"
+    return start or 0, config.steps[number - 1].until
+
+
+def _reason(
+    config: QueueConfig,
+    agent: FreeAgent,
+    why: dict[str, Param],
+    number: int,
+    step: Step,
+    entry: Entry,
+    now: float,
+) -> RoutingReason:
+    start, end = _window(config, number, entry)
+    return RoutingReason(
+        "offered",
+        {
+            "agent": agent.label, **why, "skill": config.skill, "min_level": step.min_level,
+            "sticky": step.sticky, "step": number, "from_seconds": round(start),
+            "to_seconds": None if end is None else round(end), "waited": round(now - entry.entered_at),
+        },
+    )  # fmt: skip
 
 
 def dispatch(
@@ -121,12 +142,7 @@ def dispatch(
         if not candidates:
             continue
         agent, why = _pick(config, candidates, now)
-        if step.sticky:
-            why = f"last agent of this customer, {why}"
-        elif step.min_level > 1:
-            why = f"skill {config.skill} ≥ {step.min_level}, {why}"
-        where = f"step {number}, {_window(config, number, entry)}, waited {waited:.0f} s"
-        reason = f"offered to {agent.label}: {why} ({where})"
+        reason = _reason(config, agent, why, number, step, entry, now)
         decisions.append(Decision(entry.call_id, agent.agent_id, entry.queue, number, reason))
         del free[agent.agent_id]
     return decisions
@@ -134,21 +150,25 @@ def dispatch(
 
 def _pick(
     config: QueueConfig, candidates: list[FreeAgent], now: float, *, commit: bool = True
-) -> tuple[FreeAgent, str]:
+) -> tuple[FreeAgent, dict[str, Param]]:
     if config.strategy is Strategy.FEWEST_CALLS:
         agent = min(candidates, key=lambda a: (a.calls_taken, a.idle_since, a.agent_id))
-        return agent, f"fewest calls ({agent.calls_taken})"
+        return agent, {"pick": "fewest_calls", "calls": agent.calls_taken}
     if config.strategy is Strategy.SKILL_LEVEL_FIRST:
         agent = min(candidates, key=lambda a: (-a.skills[config.skill], a.idle_since, a.agent_id))
-        return agent, f"highest {config.skill} level ({agent.skills[config.skill]})"
+        return agent, {"pick": "highest_level", "level": agent.skills[config.skill]}
     if config.strategy is Strategy.ROUND_ROBIN:
         ordered = sorted(candidates, key=lambda a: a.agent_id)
         agent = next((a for a in ordered if a.agent_id > config.rotation), ordered[0])
         if commit:
             config.rotation = agent.agent_id
-        return agent, "next in turn"
+        return agent, {"pick": "next_in_turn"}
     agent = min(candidates, key=lambda a: (a.idle_since, a.agent_id))
-    return agent, f"idle {now - agent.idle_since:.0f} s"
+    return agent, _idle(agent, now)
+
+
+def _idle(agent: FreeAgent, now: float) -> dict[str, Param]:
+    return {"pick": "idle", "idle_seconds": round(now - agent.idle_since)}
 
 
 class Router:
@@ -284,17 +304,11 @@ class Router:
     ) -> Decision:
         self.free.pop(agent.agent_id, None)
         if config.strategy in (Strategy.LONGEST_IDLE, Strategy.RING_ALL) or step.sticky:
-            why = f"idle {now - agent.idle_since:.0f} s"
+            why = _idle(agent, now)
         else:
             why = _pick(config, [agent], now)[1]
-        if step.sticky:
-            why = f"last agent of this customer, {why}"
-        elif step.min_level > 1:
-            why = f"skill {config.skill} ≥ {step.min_level}, {why}"
-        where = f"step {number}, {_window(config, number, entry)}, waited {now - entry.entered_at:.0f} s"
-        return Decision(
-            entry.call_id, agent.agent_id, entry.queue, number, f"offered to {agent.label}: {why} ({where})"
-        )
+        reason = _reason(config, agent, why, number, step, entry, now)
+        return Decision(entry.call_id, agent.agent_id, entry.queue, number, reason)
 
     def also_allowed(self, entry: Entry, now: float) -> list[FreeAgent]:
         """Ring-all: take every other free agent the entry's current step allows out of the free

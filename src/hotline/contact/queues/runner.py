@@ -30,6 +30,7 @@ from hotline.contact.metrics import SHORT_ABANDON_SECONDS
 from hotline.contact.ports import VoiceNode
 from hotline.contact.queues.acd import Decision, Entry, FreeAgent, QueueConfig, Router, Strategy
 from hotline.contact.queues.floor import DESK_CLOSED, Floor, QueueRules, Seat, Sink
+from hotline.contact.queues.reasons import RoutingReason
 from hotline.voice.control import EndReason, Leg, OriginateFailed
 
 log = structlog.get_logger(__name__)
@@ -156,7 +157,7 @@ class QueueRunner(Floor):
             self._ready(decision.agent_id, self._now())
             return
         self.agent(decision.agent_id, "offer", call_id=decision.call_id)
-        self._call(decision.call_id, "offered", decision.queue, decision.agent_id, decision.reason)
+        self._call(decision.call_id, "offered", decision.queue, decision.agent_id, decision.reason.encode())
         wait.future.set_result(decision)
 
     # ---------------------------------------------------------------- callers
@@ -267,8 +268,8 @@ class QueueRunner(Floor):
         for free in self.router.also_allowed(wait.entry, self._now()):
             self.agent(free.agent_id, "offer", call_id=wait.entry.call_id)
             with_whom = self.seats[decision.agent_id].label
-            reason = f"offered to {free.label}: ring-all, with {with_whom}"
-            self._call(wait.entry.call_id, "offered", wait.entry.queue, free.agent_id, reason)
+            reason = RoutingReason("ring_all", {"agent": free.label, "with_agent": with_whom})
+            self._call(wait.entry.call_id, "offered", wait.entry.queue, free.agent_id, reason.encode())
             others.append(self.seats[free.agent_id])
         return others
 

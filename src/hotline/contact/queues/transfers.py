@@ -59,7 +59,7 @@ class QueueTransfers:
             "work_number": seat.work_number,
             "name": seat.name,
         }
-        variables["routing_reason"] = answered.decision.reason
+        variables["routing_reason"] = str(answered.decision.reason)
         if isinstance(run := leg.variables.get("flow_run"), FlowRun):
             run.outcome = f"transferred:queue:{answered.queue}"
         if isinstance(customer_id := variables.get("customer_id"), int):  # the next call prefers this agent
