@@ -3,7 +3,7 @@ report per type, unit and severity with the open tickets most at risk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,20 +45,19 @@ async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[T
 @dataclass
 class _Tally:
     label: str
-    total: int = 0
+    outcomes: sla.Tally = field(default_factory=sla.Tally)
     open: int = 0
-    breached: int = 0
     response_breached: int = 0
     warning: int = 0
-    met: int = 0
     resolve_minutes: float = 0.0
     resolved: int = 0
 
 
 async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = None) -> dict[str, Any]:
-    """Per type, unit and severity: tickets, open, breached (resolution and first response), at
-    warning, met, the share met and the mean working minutes to resolve; and the open tickets most
-    at risk."""
+    """Per type, unit and severity: tickets by outcome (sla.OUTCOMES: met, breached, open and
+    overdue, open in time), the met rate from those same counts (sla.Tally), first responses
+    breached, open tickets at warning and the mean working minutes to resolve; and the open tickets
+    most at risk."""
     ctx.require(P.TICKETS_READ)
     now = now or utcnow()
     since = now - timedelta(days=days)
@@ -107,14 +106,10 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
         }
         for dimension, (key, label) in keys.items():
             tally = tallies[dimension].setdefault(key, _Tally(label))
-            tally.total += 1
+            tally.outcomes.add(sla.outcome(clock))
             tally.open += ticket.status in state.OPEN
-            tally.breached += clock.state == "breached" or (
-                clock.stopped and clock.resolve_used >= targets.resolve
-            )
             tally.response_breached += clock.response_breached
             tally.warning += clock.state == "warning"
-            tally.met += clock.state == "met"
             if clock.stopped:
                 tally.resolved += 1
                 tally.resolve_minutes += clock.resolve_used.total_seconds() / 60
@@ -127,16 +122,18 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
             {
                 "key": key,
                 "label": t.label,
-                "total": t.total,
+                "total": t.outcomes.total,
                 "open": t.open,
-                "breached": t.breached,
+                "breached": t.outcomes.counts["breached"] + t.outcomes.counts["open_overdue"],
                 "response_breached": t.response_breached,
                 "warning": t.warning,
-                "met": t.met,
-                "met_rate": round(t.met / t.resolved, 3) if t.resolved else None,
+                "met": t.outcomes.counts["met"],
+                "outcomes": dict(t.outcomes.counts),
+                "decided": t.outcomes.decided,
+                "met_rate": None if t.outcomes.rate is None else round(t.outcomes.rate, 4),
                 "avg_resolve_minutes": round(t.resolve_minutes / t.resolved, 1) if t.resolved else None,
             }
-            for key, t in sorted(tallies[dimension].items(), key=lambda kv: -kv[1].total)
+            for key, t in sorted(tallies[dimension].items(), key=lambda kv: -kv[1].outcomes.total)
         ]
 
     return {
