@@ -54,13 +54,17 @@ def test_given_random_tickets_the_rate_is_the_green_share_of_the_settled_part_of
             if at < now:
                 steps.append((at, status))
         calendar = AROUND if around else CHINA
-        clock = sla.clock(calendar, sla.Targets(timedelta(minutes=5), timedelta(minutes=target)), steps, now, None)
+        targets = sla.Targets(timedelta(minutes=5), timedelta(minutes=target))
+        clock = sla.clock(calendar, targets, steps, now, None)
         kind = sla.outcome(clock)
         tally.add(kind)
         # the same facts, read the long way: where the ticket is and how much time its clock used
         done = steps[-1][1] in ("completed", "closed")
         late = sla.elapsed(calendar, steps, now) >= timedelta(minutes=target)
-        expected[("breached" if late else "met") if done else ("open_overdue" if late else "open_in_time")] += 1
+        if done:
+            expected["breached" if late else "met"] += 1
+        else:
+            expected["open_overdue" if late else "open_in_time"] += 1
     assert tally.counts == expected
     assert tally.total == len(batch) == sum(tally.counts.values())  # the bar's segments fill it exactly
     red = tally.counts["breached"] + tally.counts["open_overdue"]

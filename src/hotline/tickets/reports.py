@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -22,24 +22,32 @@ from hotline.tickets.schemas import TicketOut
 P = Permission
 
 
-async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[TicketOut]]], int]:
-    """A department's or work area's tickets by state (the work-area view)."""
+async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[TicketOut], int]], int]:
+    """A department's or work area's tickets by state (the work-area view): the first cards of
+    each column and how many it holds in all (counted, not the length of a capped list)."""
     ctx.require(P.TICKETS_READ)
     columns = ("dispatched", "in_process", "pending", "completed")
     async with ctx.read() as session:
         await unit_of(session, unit_id, "unit_id")
+        mine = (Ticket.unit_id == unit_id, Ticket.status.in_(columns))
+        totals = dict(
+            (
+                await session.execute(
+                    select(Ticket.status, func.count()).where(*mine).group_by(Ticket.status)
+                )
+            ).all()
+        )
         rows = list(
             (
                 await session.scalars(
-                    select(Ticket)
-                    .where(Ticket.unit_id == unit_id, Ticket.status.in_(columns))
-                    .order_by(Ticket.priority, Ticket.id)
-                    .limit(400)
+                    select(Ticket).where(*mine).order_by(Ticket.priority, Ticket.id).limit(400)
                 )
             ).all()
         )
         names = await names_of(session, rows)
-    return [(c, [out(t, names) for t in rows if t.status == c]) for c in columns], unit_id
+    return [
+        (c, [out(t, names) for t in rows if t.status == c], int(totals.get(c, 0))) for c in columns
+    ], unit_id
 
 
 @dataclass

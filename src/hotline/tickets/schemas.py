@@ -402,7 +402,8 @@ class Counts(Output):
 
 class BoardColumn(Output):
     status: str
-    tickets: list[TicketOut]
+    tickets: list[TicketOut] = Field(description="The first cards (at most 400 over all columns)")
+    total: int = Field(description="Every ticket in the column, counted")
 
 
 class UnitBoard(Output):
