@@ -451,6 +451,18 @@ const en: typeof zh = {
     waitingTrend: 'Callers waiting, last hour',
     allQueues: 'All queues',
   },
+  charts: {
+    outcomes: { met: 'Resolved in time', breached: 'Resolved late', open_overdue: 'Open, overdue', open_in_time: 'Open, in time' },
+    rateOf: '{met} met of {decided} settled',
+    rateHint:
+      'Met rate = resolved in time ÷ (resolved in time + resolved late + open and overdue); open tickets still in time are not settled yet and do not count.',
+    chartTitle: 'Tickets against their targets, by type',
+    warningOf: '{n} at warning',
+    responseBreached: 'First response late {n}',
+    avgResolve: 'Mean resolution {d}',
+    moneyChart: 'Receivable, received, cost and profit per month',
+    hoursChart: 'Mean time in each step',
+  },
   inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
   messages: {
     htmlHint: 'Optional: the e-mail as HTML (variables work here too)',

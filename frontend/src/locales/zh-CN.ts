@@ -438,6 +438,17 @@ export default {
     waitingTrend: '近 1 小时排队人数',
     allQueues: '全部队列',
   },
+  charts: {
+    outcomes: { met: '按时办结', breached: '超时办结', open_overdue: '未办结已超时', open_in_time: '未办结未超时' },
+    rateOf: '达标 {met} / 已定 {decided}',
+    rateHint: '达标率 = 按时办结 ÷（按时办结 + 超时办结 + 未办结已超时）；未办结且未超时的工单尚无结论，不计入。',
+    chartTitle: '各类型工单时效',
+    warningOf: '其中预警 {n}',
+    responseBreached: '首次响应超时 {n}',
+    avgResolve: '平均解决 {d}',
+    moneyChart: '每月应收、实收、成本与利润',
+    hoursChart: '各环节平均停留',
+  },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
   messages: {
     htmlHint: '可选：邮件的 HTML 版本（同样可用变量）',
