@@ -1,5 +1,5 @@
 """Today's calls for the demo (`hotline demo-data`): a few calls per quarter-hour since midnight
-(China time) in the hotel and travel queues, so the wallboard's service-level chart and today's
+(China time), the last ten hours at most, in the hotel and travel queues, so the wallboard's service-level chart and today's
 figures show a day's shape on a fresh demo. Written to the event log as the voice node would:
 queued, then answered (by a demo agent with the skill) and ended, or abandoned. Once a day."""
 
@@ -34,9 +34,8 @@ async def load_calls_today(ctx: Context, per_quarter: int = 3, *, seed: int = 19
     rng = random.Random(seed)  # noqa: S311 — made-up calls, not secrets
     made = 0
     async with ctx.write() as tx:
-        start = midnight + timedelta(hours=8)  # the floor opens at eight
-        quarter = start
-        while quarter + timedelta(minutes=15) < now:
+        quarter = max(midnight, now - timedelta(hours=10))  # a 24-hour line: the last ten hours
+        while quarter < now:
             for _ in range(rng.randint(max(0, per_quarter - 2), per_quarter + 2)):
                 queue = rng.choice(("hotel", "hotel", "travel"))
                 call = f"{prefix}{made}"
