@@ -28,10 +28,12 @@ def test_the_wallboard_charts_its_day_colours_tiles_by_thresholds_and_goes_full_
     supervisor: Page,
 ) -> None:
     page = supervisor
+    trend = page.request.get("/api/routing/wallboard/trend")
+    assert trend.ok, trend.text()
     page.goto("/wallboard")
     for chart in ("wall-chart-service", "wall-chart-waiting"):
         box = page.get_by_test_id(chart).locator(".hl-chart")
-        expect(box.locator("canvas").first).to_be_attached()
+        expect(box.locator("canvas").first).to_be_attached(timeout=20_000)  # a cold compute pool
         expect(box).not_to_have_attribute("data-points", "0")
     service_points = int(
         page.get_by_test_id("wall-chart-service").locator(".hl-chart").get_attribute("data-points") or 0

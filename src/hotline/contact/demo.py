@@ -1,7 +1,8 @@
-"""Today's calls for the demo (`hotline demo-data`): a few calls per quarter-hour since midnight
-(China time), the last ten hours at most, in the hotel and travel queues, so the wallboard's service-level chart and today's
-figures show a day's shape on a fresh demo. Written to the event log as the voice node would:
-queued, then answered (by a demo agent with the skill) and ended, or abandoned. Once a day."""
+"""Today's calls for the demo (`hotline demo-data`): a few calls per quarter-hour over the last
+ten hours of today (China time) in the hotel and travel queues, so the wallboard's service-level
+chart and today's figures show a day's shape on a fresh demo. Written to the event log as the
+voice node would: queued, then answered (by a demo agent with the skill) and ended, or abandoned.
+Once a day."""
 
 from __future__ import annotations
 
