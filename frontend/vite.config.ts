@@ -15,6 +15,9 @@ export default defineConfig({
       output: {
         manualChunks(id: string) {
           if (id.includes('element-plus')) return 'element-plus'
+          // ECharts only where a page charts (wallboard, SLA board, travel report): left to the
+          // bundler's own split, which loads it with those pages and not on every page
+          if (/node_modules\/(echarts|zrender|vue-echarts)\//.test(id)) return undefined
           if (id.includes('node_modules')) return 'vendor'
         },
       },

@@ -1079,6 +1079,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/wallboard/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wallboard Trend
+         * @description The wallboard's charts: today's service level per interval and callers waiting per queue
+         *     over the last minutes.
+         */
+        get: operations["wallboard_trend_api_routing_wallboard_trend_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/routing/queues/{name}/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue Thresholds
+         * @description When the queue's wallboard tile turns amber and red.
+         */
+        get: operations["queue_thresholds_api_routing_queues__name__thresholds_get"];
+        /**
+         * Set Queue Thresholds
+         * @description Set the queue's wallboard marks (audited); red must lie beyond amber.
+         */
+        put: operations["set_queue_thresholds_api_routing_queues__name__thresholds_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/figures": {
         parameters: {
             query?: never;
@@ -3946,8 +3991,16 @@ export interface components {
         BoardColumn: {
             /** Status */
             status: string;
-            /** Tickets */
+            /**
+             * Tickets
+             * @description The first cards (at most 400 over all columns)
+             */
             tickets: components["schemas"]["TicketOut"][];
+            /**
+             * Total
+             * @description Every ticket in the column, counted
+             */
+            total: number;
         };
         /** Body_import_file_api_customers_import_post */
         Body_import_file_api_customers_import_post: {
@@ -6956,6 +7009,90 @@ export interface components {
             name: string;
             live?: components["schemas"]["QueueLive"] | null;
         };
+        /**
+         * QueueThresholds
+         * @description When a queue's tile on the wallboard turns amber and red (contact/queues/thresholds.py):
+         *     callers waiting and the longest wait at or above, today's service level at or below.
+         */
+        QueueThresholds: {
+            /**
+             * Waiting Amber
+             * @description Callers waiting: amber from
+             * @default 3
+             */
+            waiting_amber: number;
+            /**
+             * Waiting Red
+             * @description Callers waiting: red from
+             * @default 6
+             */
+            waiting_red: number;
+            /**
+             * Wait Amber Seconds
+             * @description Longest wait: amber from
+             * @default 30
+             */
+            wait_amber_seconds: number;
+            /**
+             * Wait Red Seconds
+             * @description Longest wait: red from
+             * @default 90
+             */
+            wait_red_seconds: number;
+            /**
+             * Service Amber Percent
+             * @description Service level: amber at or below
+             * @default 80
+             */
+            service_amber_percent: number;
+            /**
+             * Service Red Percent
+             * @description Service level: red at or below
+             * @default 60
+             */
+            service_red_percent: number;
+        };
+        /** QueueThresholdsOut */
+        QueueThresholdsOut: {
+            /**
+             * Waiting Amber
+             * @description Callers waiting: amber from
+             * @default 3
+             */
+            waiting_amber: number;
+            /**
+             * Waiting Red
+             * @description Callers waiting: red from
+             * @default 6
+             */
+            waiting_red: number;
+            /**
+             * Wait Amber Seconds
+             * @description Longest wait: amber from
+             * @default 30
+             */
+            wait_amber_seconds: number;
+            /**
+             * Wait Red Seconds
+             * @description Longest wait: red from
+             * @default 90
+             */
+            wait_red_seconds: number;
+            /**
+             * Service Amber Percent
+             * @description Service level: amber at or below
+             * @default 80
+             */
+            service_amber_percent: number;
+            /**
+             * Service Red Percent
+             * @description Service level: red at or below
+             * @default 60
+             */
+            service_red_percent: number;
+            /** Queue */
+            queue: string;
+        };
         /** RatePlanIn */
         RatePlanIn: {
             /** Code */
@@ -7561,6 +7698,20 @@ export interface components {
             /** Business Hours */
             business_hours: boolean;
         };
+        /**
+         * SlaOutcomes
+         * @description Tickets by where they stand against the resolution target (tickets/sla.py, OUTCOMES).
+         */
+        SlaOutcomes: {
+            /** Met */
+            met: number;
+            /** Breached */
+            breached: number;
+            /** Open Overdue */
+            open_overdue: number;
+            /** Open In Time */
+            open_in_time: number;
+        };
         /** SlaReport */
         SlaReport: {
             /** Days */
@@ -7580,19 +7731,38 @@ export interface components {
             key: string;
             /** Label */
             label: string;
-            /** Total */
+            /**
+             * Total
+             * @description Every ticket in the row: the sum of `outcomes`
+             */
             total: number;
             /** Open */
             open: number;
-            /** Breached */
+            /**
+             * Breached
+             * @description Past the target: resolved late plus open and overdue
+             */
             breached: number;
             /** Response Breached */
             response_breached: number;
-            /** Warning */
+            /**
+             * Warning
+             * @description Open in time but past the policy's warning share
+             */
             warning: number;
             /** Met */
             met: number;
-            /** Met Rate */
+            /** @description The bar's segments, the same counts the rate comes from */
+            outcomes: components["schemas"]["SlaOutcomes"];
+            /**
+             * Decided
+             * @description met + breached + open_overdue: tickets whose outcome is settled
+             */
+            decided: number;
+            /**
+             * Met Rate
+             * @description met ÷ decided (None when nothing is decided yet)
+             */
             met_rate: number | null;
             /** Avg Resolve Minutes */
             avg_resolve_minutes: number | null;
@@ -8681,6 +8851,52 @@ export interface components {
                 [key: string]: number;
             };
             today: components["schemas"]["QueueFigures"] | null;
+            thresholds: components["schemas"]["QueueThresholdsOut"];
+            /**
+             * Levels
+             * @description waiting, longest_wait, service_level: each one's colour
+             */
+            levels: {
+                [key: string]: "green" | "amber" | "red";
+            };
+            /**
+             * Level
+             * @description The tile's colour: the worst of `levels`
+             * @enum {string}
+             */
+            level: "green" | "amber" | "red";
+        };
+        /**
+         * WallboardTrend
+         * @description The wallboard's charts: today's service level per interval (from the event log) and the
+         *     callers waiting per queue over the last minutes (sampled on this node).
+         */
+        WallboardTrend: {
+            /** Interval Minutes */
+            interval_minutes: number;
+            /**
+             * Starts
+             * @description Each interval's start, since midnight (China time)
+             */
+            starts: string[];
+            /**
+             * Service Level
+             * @description Per queue, and under '*' all queues: the share answered in time per interval
+             */
+            service_level: {
+                [key: string]: (number | null)[];
+            };
+            /** Sample Seconds */
+            sample_seconds: number;
+            /** Sampled At */
+            sampled_at: string[];
+            /**
+             * Waiting
+             * @description Per queue: callers waiting at each sample
+             */
+            waiting: {
+                [key: string]: number[];
+            };
         };
         /**
          * WrapUpIn
@@ -15543,6 +15759,327 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Wallboard"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wallboard_trend_api_routing_wallboard_trend_get: {
+        parameters: {
+            query?: {
+                interval_minutes?: number;
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WallboardTrend"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    queue_thresholds_api_routing_queues__name__thresholds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueThresholdsOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_queue_thresholds_api_routing_queues__name__thresholds_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueueThresholds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueThresholdsOut"];
                 };
             };
             /** @description Malformed request */

@@ -162,6 +162,9 @@ class WallboardFeed:
 
     def __init__(self, state: AppState, ctx: Context, every: float = 1.0) -> None:
         self.state, self.ctx, self.every = state, ctx, every
+        self.history = wallboard.WaitHistory()
+        """Callers waiting per queue over the last hour, for the wallboard's chart: sampled
+        whether anyone watches or not, so the chart has its hour when the screen is switched on."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -182,6 +185,8 @@ class WallboardFeed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.every)
             self._wake.clear()
+            if self.history.due(time.time()):
+                self.history.record(time.time(), wallboard.waiting_now(self.state.router))
             if not self.state.hub.listeners("wallboard"):
                 continue
             try:

@@ -172,6 +172,7 @@ def demo_data(
 ) -> None:
     """Load the demo organisation, logins and sample data (idempotent)."""
     from hotline import demo
+    from hotline.contact import demo as calls_demo
     from hotline.hotels import demo as hotels_demo
     from hotline.tickets import demo as tickets_demo
     from hotline.travel import demo as travel_demo
@@ -182,6 +183,7 @@ def demo_data(
         booked = await hotels_demo.load_reservations(ctx, reservations)
         await tickets_demo.load_staff(ctx)
         opened = await tickets_demo.load_tickets(ctx, tickets)
+        await calls_demo.load_calls_today(ctx)  # the wallboard's service level through the day
         return created, crowd, booked, opened, await travel_demo.load_orders(ctx, orders)
 
     created, crowd, booked, opened, travel = run(lambda: with_context(load, "cli:demo-data"))

@@ -14,7 +14,7 @@ from hotline.contact.agents import service as agents
 from hotline.contact.calls import controls, desk, filing, records, wrapup
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
-from hotline.contact.queues import settings
+from hotline.contact.queues import settings, thresholds
 from hotline.contact.queues import staffing as erlang_staffing
 from hotline.contact.schemas import (
     AgentOut,
@@ -45,6 +45,8 @@ from hotline.contact.schemas import (
     QueueIn,
     QueueName,
     QueueOut,
+    QueueThresholds,
+    QueueThresholdsOut,
     RegisterPhoneIn,
     RollbackIn,
     StaffingIn,
@@ -53,6 +55,7 @@ from hotline.contact.schemas import (
     TransferIn,
     VisitCount,
     Wallboard,
+    WallboardTrend,
     WrapUpIn,
     WrapUpOut,
 )
@@ -270,6 +273,38 @@ async def wallboard(
 ) -> Wallboard:
     """The floor now: per queue who waits and how long, agents by state, today's figures."""
     return await floor.wallboard(ctx, node_router(request))
+
+
+def wait_history(request: Request) -> floor.WaitHistory | None:
+    """The callers-waiting history the node's wallboard feed samples (api/live.py), if it runs."""
+    feed = getattr(request.app.state.hotline, "wallboard", None)
+    return getattr(feed, "history", None)
+
+
+@router.get("/wallboard/trend", responses=COMPUTED)
+async def wallboard_trend(
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.AGENTS_READ))],
+    interval_minutes: Annotated[int, Query(ge=5, le=60)] = 15,
+    minutes: Annotated[int, Query(ge=5, le=60)] = 60,
+) -> WallboardTrend:
+    """The wallboard's charts: today's service level per interval and callers waiting per queue
+    over the last minutes."""
+    return await floor.trend(
+        ctx, node_router(request), wait_history(request), interval_minutes=interval_minutes, minutes=minutes
+    )
+
+
+@router.get("/queues/{name}/thresholds")
+async def queue_thresholds(name: QueuePath, ctx: READ) -> QueueThresholdsOut:
+    """When the queue's wallboard tile turns amber and red."""
+    return await thresholds.get(ctx, name)
+
+
+@router.put("/queues/{name}/thresholds")
+async def set_queue_thresholds(name: QueuePath, body: QueueThresholds, ctx: WRITE) -> QueueThresholdsOut:
+    """Set the queue's wallboard marks (audited); red must lie beyond amber."""
+    return await thresholds.set_thresholds(ctx, name, body)
 
 
 @router.get("/figures")

@@ -60,6 +60,8 @@ class QueueDef(Audited, Base):
     leave_when_empty: Mapped[bool] = mapped_column(default=True)
     service_seconds: Mapped[int] = mapped_column(default=20)
     """The service-level threshold: answered within this many seconds counts as in time."""
+    thresholds: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    """The wallboard's amber and red marks (schemas.QueueThresholds; None: the defaults)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

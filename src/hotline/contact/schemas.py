@@ -276,6 +276,27 @@ class CallbackDoneIn(Input):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class QueueThresholds(Input):
+    """When a queue's tile on the wallboard turns amber and red (contact/queues/thresholds.py):
+    callers waiting and the longest wait at or above, today's service level at or below."""
+
+    waiting_amber: int = Field(default=3, ge=1, le=500, description="Callers waiting: amber from")
+    waiting_red: int = Field(default=6, ge=1, le=500, description="Callers waiting: red from")
+    wait_amber_seconds: int = Field(default=30, ge=1, le=7200, description="Longest wait: amber from")
+    wait_red_seconds: int = Field(default=90, ge=1, le=7200, description="Longest wait: red from")
+    service_amber_percent: int = Field(
+        default=80, ge=0, le=100, description="Service level: amber at or below"
+    )
+    service_red_percent: int = Field(default=60, ge=0, le=100, description="Service level: red at or below")
+
+
+class QueueThresholdsOut(QueueThresholds, Output):
+    queue: str
+
+
+Level = Literal["green", "amber", "red"]
+
+
 class WallboardQueue(Output):
     """One queue on the wall: now, and today since midnight (China time)."""
 
@@ -286,6 +307,23 @@ class WallboardQueue(Output):
     callbacks_waiting: int
     agents: dict[str, int] = Field(description="Agents logged into the queue, by state")
     today: QueueFigures | None
+    thresholds: QueueThresholdsOut
+    levels: dict[str, Level] = Field(description="waiting, longest_wait, service_level: each one's colour")
+    level: Level = Field(description="The tile's colour: the worst of `levels`")
+
+
+class WallboardTrend(Output):
+    """The wallboard's charts: today's service level per interval (from the event log) and the
+    callers waiting per queue over the last minutes (sampled on this node)."""
+
+    interval_minutes: int
+    starts: list[datetime] = Field(description="Each interval's start, since midnight (China time)")
+    service_level: dict[str, list[float | None]] = Field(
+        description="Per queue, and under '*' all queues: the share answered in time per interval"
+    )
+    sample_seconds: int
+    sampled_at: list[datetime]
+    waiting: dict[str, list[int]] = Field(description="Per queue: callers waiting at each sample")
 
 
 class Wallboard(Output):

@@ -136,7 +136,7 @@ async def unit_board(unit_id: IdPath, ctx: READ) -> UnitBoard:
     """The work-area view: the unit's tickets by state."""
     columns, _ = await reports.unit_board(ctx, unit_id)
     unit = next(u for u in await admin.units(ctx) if u.id == unit_id)
-    return UnitBoard(unit=unit, columns=[BoardColumn(status=s, tickets=t) for s, t in columns])
+    return UnitBoard(unit=unit, columns=[BoardColumn(status=s, tickets=t, total=n) for s, t, n in columns])
 
 
 @router.get("/sla/policies")

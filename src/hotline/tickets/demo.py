@@ -220,7 +220,8 @@ async def load_tickets(ctx: Context, count: int = 300, *, seed: int = 10) -> int
                                 after="new", note="来电受理")]  # fmt: skip
             snapshot = state.Snapshot(must_tell=False)
             for action in path:
-                at += timedelta(minutes=rng.randint(10, 600))
+                # rescue moves in minutes (a 2-hour target, around the clock); the rest in hours
+                at += timedelta(minutes=rng.randint(5, 50) if code == "emergency" else rng.randint(10, 600))
                 if at > now:
                     break
                 people: list[int] = staff.get(unit_id) or ([auditor] if auditor else [])

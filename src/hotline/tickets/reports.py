@@ -3,11 +3,11 @@ report per type, unit and severity with the open tickets most at risk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -22,43 +22,50 @@ from hotline.tickets.schemas import TicketOut
 P = Permission
 
 
-async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[TicketOut]]], int]:
-    """A department's or work area's tickets by state (the work-area view)."""
+async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[TicketOut], int]], int]:
+    """A department's or work area's tickets by state (the work-area view): the first cards of
+    each column and how many it holds in all (counted, not the length of a capped list)."""
     ctx.require(P.TICKETS_READ)
     columns = ("dispatched", "in_process", "pending", "completed")
     async with ctx.read() as session:
         await unit_of(session, unit_id, "unit_id")
+        mine = (Ticket.unit_id == unit_id, Ticket.status.in_(columns))
+        totals = dict(
+            (
+                await session.execute(
+                    select(Ticket.status, func.count()).where(*mine).group_by(Ticket.status)
+                )
+            ).all()
+        )
         rows = list(
             (
                 await session.scalars(
-                    select(Ticket)
-                    .where(Ticket.unit_id == unit_id, Ticket.status.in_(columns))
-                    .order_by(Ticket.priority, Ticket.id)
-                    .limit(400)
+                    select(Ticket).where(*mine).order_by(Ticket.priority, Ticket.id).limit(400)
                 )
             ).all()
         )
         names = await names_of(session, rows)
-    return [(c, [out(t, names) for t in rows if t.status == c]) for c in columns], unit_id
+    return [
+        (c, [out(t, names) for t in rows if t.status == c], int(totals.get(c, 0))) for c in columns
+    ], unit_id
 
 
 @dataclass
 class _Tally:
     label: str
-    total: int = 0
+    outcomes: sla.Tally = field(default_factory=sla.Tally)
     open: int = 0
-    breached: int = 0
     response_breached: int = 0
     warning: int = 0
-    met: int = 0
     resolve_minutes: float = 0.0
     resolved: int = 0
 
 
 async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = None) -> dict[str, Any]:
-    """Per type, unit and severity: tickets, open, breached (resolution and first response), at
-    warning, met, the share met and the mean working minutes to resolve; and the open tickets most
-    at risk."""
+    """Per type, unit and severity: tickets by outcome (sla.OUTCOMES: met, breached, open and
+    overdue, open in time), the met rate from those same counts (sla.Tally), first responses
+    breached, open tickets at warning and the mean working minutes to resolve; and the open tickets
+    most at risk."""
     ctx.require(P.TICKETS_READ)
     now = now or utcnow()
     since = now - timedelta(days=days)
@@ -107,14 +114,10 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
         }
         for dimension, (key, label) in keys.items():
             tally = tallies[dimension].setdefault(key, _Tally(label))
-            tally.total += 1
+            tally.outcomes.add(sla.outcome(clock))
             tally.open += ticket.status in state.OPEN
-            tally.breached += clock.state == "breached" or (
-                clock.stopped and clock.resolve_used >= targets.resolve
-            )
             tally.response_breached += clock.response_breached
             tally.warning += clock.state == "warning"
-            tally.met += clock.state == "met"
             if clock.stopped:
                 tally.resolved += 1
                 tally.resolve_minutes += clock.resolve_used.total_seconds() / 60
@@ -127,16 +130,18 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
             {
                 "key": key,
                 "label": t.label,
-                "total": t.total,
+                "total": t.outcomes.total,
                 "open": t.open,
-                "breached": t.breached,
+                "breached": t.outcomes.counts["breached"] + t.outcomes.counts["open_overdue"],
                 "response_breached": t.response_breached,
                 "warning": t.warning,
-                "met": t.met,
-                "met_rate": round(t.met / t.resolved, 3) if t.resolved else None,
+                "met": t.outcomes.counts["met"],
+                "outcomes": dict(t.outcomes.counts),
+                "decided": t.outcomes.decided,
+                "met_rate": None if t.outcomes.rate is None else round(t.outcomes.rate, 4),
                 "avg_resolve_minutes": round(t.resolve_minutes / t.resolved, 1) if t.resolved else None,
             }
-            for key, t in sorted(tallies[dimension].items(), key=lambda kv: -kv[1].total)
+            for key, t in sorted(tallies[dimension].items(), key=lambda kv: -kv[1].outcomes.total)
         ]
 
     return {

@@ -355,16 +355,27 @@ class CalendarDayOut(Output):
     name: str
 
 
+class SlaOutcomes(Output):
+    """Tickets by where they stand against the resolution target (tickets/sla.py, OUTCOMES)."""
+
+    met: int
+    breached: int
+    open_overdue: int
+    open_in_time: int
+
+
 class SlaRow(Output):
     key: str
     label: str
-    total: int
+    total: int = Field(description="Every ticket in the row: the sum of `outcomes`")
     open: int
-    breached: int
+    breached: int = Field(description="Past the target: resolved late plus open and overdue")
     response_breached: int
-    warning: int
+    warning: int = Field(description="Open in time but past the policy's warning share")
     met: int
-    met_rate: float | None
+    outcomes: SlaOutcomes = Field(description="The bar's segments, the same counts the rate comes from")
+    decided: int = Field(description="met + breached + open_overdue: tickets whose outcome is settled")
+    met_rate: float | None = Field(description="met ÷ decided (None when nothing is decided yet)")
     avg_resolve_minutes: float | None
 
 
@@ -391,7 +402,8 @@ class Counts(Output):
 
 class BoardColumn(Output):
     status: str
-    tickets: list[TicketOut]
+    tickets: list[TicketOut] = Field(description="The first cards (at most 400 over all columns)")
+    total: int = Field(description="Every ticket in the column, counted")
 
 
 class UnitBoard(Output):

@@ -174,3 +174,46 @@ def clock(
         resolve_target=targets.resolve, resolve_used=used, running=is_running, paused=paused, stopped=stopped,
         due_at=due, state=state, response_breached=response_used >= targets.response,
     )  # fmt: skip
+
+
+OUTCOMES = ("met", "breached", "open_overdue", "open_in_time")
+"""Where a ticket stands against its resolution target (docs/tickets.md, "达标率"):
+
+- met: resolved (its clock stopped) within the target;
+- breached: resolved, but after the target;
+- open_overdue: still open and already past the target — it can no longer be met;
+- open_in_time: still open (or paused) within the target — not decided yet.
+"""
+
+
+def outcome(clock: Clock) -> str:
+    """One of OUTCOMES for a clock: the one classification both the rate and the bars use."""
+    late = clock.resolve_used >= clock.resolve_target
+    if clock.stopped:
+        return "breached" if late else "met"
+    return "open_overdue" if late else "open_in_time"
+
+
+@dataclass
+class Tally:
+    """Tickets counted by outcome. The met rate (达标率) is met ÷ decided, where decided is every
+    ticket whose outcome can no longer change (met, breached, open_overdue): an open ticket past
+    its target counts against the rate at once, one still within its target counts for nothing
+    yet. So the rate is always the green share of the bar's decided (green + red) part."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+
+    def add(self, kind: str) -> None:
+        self.counts[kind] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def decided(self) -> int:
+        return self.counts["met"] + self.counts["breached"] + self.counts["open_overdue"]
+
+    @property
+    def rate(self) -> float | None:
+        return self.counts["met"] / self.decided if self.decided else None
