@@ -15,7 +15,14 @@ from hotline.core.rows import get_or_404
 from hotline.hotels.inventory import left
 from hotline.hotels.models import Hotel, RatePlan, RoomType
 from hotline.hotels.pricing import hotel_today, money, night_price, nights_of, policy_text
-from hotline.hotels.schemas import Alternative, AvailabilityOut, Offer
+from hotline.hotels.schemas import (
+    Alternative,
+    AvailabilityOut,
+    HotelOffers,
+    Offer,
+    PlanOffer,
+    RoomTypeOffers,
+)
 
 MAX_NIGHTS = 30
 
@@ -92,14 +99,58 @@ async def availability(
                     nightly=prices,
                     total=money(sum(prices, Decimal(0)) * rooms),
                     policy=policy_text(plan.policy),
+                    member=plan.member,
+                    guaranteed=plan.guaranteed,
                 )
             )
     if chosen is not None:
         mine = [o for o in offers if o.hotel_id == chosen.id]
-        if any(o.rooms_left >= rooms for o in mine):
-            return AvailabilityOut(offers=mine, alternatives=[])
-        return AvailabilityOut(offers=mine, alternatives=_other_branches(offers, chosen.id, rooms))
-    return AvailabilityOut(offers=offers, alternatives=[])
+        others = [] if any(o.rooms_left >= rooms for o in mine) else _other_branches(offers, chosen.id, rooms)
+        return AvailabilityOut(offers=mine, hotels=grouped(mine, hotels), alternatives=others)
+    return AvailabilityOut(offers=offers, hotels=grouped(offers, hotels), alternatives=[])
+
+
+def grouped(offers: list[Offer], hotels: list[Hotel]) -> list[HotelOffers]:
+    """The offers by hotel, then room type, each plan cheapest first; a hotel's address, stars and
+    cancellation policies once. Hotels in the order given, room types cheapest first."""
+    out: list[HotelOffers] = []
+    for hotel in hotels:
+        mine = [o for o in offers if o.hotel_id == hotel.id]
+        if not mine:
+            continue
+        policies: list[str] = []
+        for offer in mine:
+            if offer.policy not in policies:
+                policies.append(offer.policy)
+        room_types: list[RoomTypeOffers] = []
+        for type_id in dict.fromkeys(o.room_type_id for o in mine):
+            plans = sorted(
+                (o for o in mine if o.room_type_id == type_id), key=lambda o: (o.total, o.rate_plan_id)
+            )
+            first = plans[0]
+            room_types.append(
+                RoomTypeOffers(
+                    room_type_id=type_id, room_type=first.room_type, bed=first.bed, capacity=first.capacity,
+                    rooms_left=first.rooms_left, lowest=first.total,
+                    plans=[
+                        PlanOffer(
+                            rate_plan_id=o.rate_plan_id, rate_plan=o.rate_plan, member=o.member,
+                            breakfast=o.breakfast, guaranteed=o.guaranteed, nightly=o.nightly, total=o.total,
+                            policy=policies.index(o.policy),
+                        )
+                        for o in plans
+                    ],
+                )
+            )  # fmt: skip
+        room_types.sort(key=lambda r: r.lowest)
+        out.append(
+            HotelOffers(
+                hotel_id=hotel.id, hotel=hotel.name, address=hotel.address, stars=hotel.stars,
+                hold_until=hotel.hold_until, lowest=room_types[0].lowest, policies=policies,
+                room_types=room_types,
+            )
+        )  # fmt: skip
+    return out
 
 
 def _other_branches(offers: list[Offer], hotel_id: int, rooms: int) -> list[Alternative]:

@@ -26,6 +26,7 @@ class HotelOut(Output):
     check_out: str
     hold_until: str
     active: bool = True
+    stars: int = 0
 
 
 class RoomTypeOut(Output):
@@ -83,6 +84,7 @@ class HotelIn(Input):
     check_out: ClockTime = "12:00"
     hold_until: ClockTime = Field(default="18:00", description="Rooms not guaranteed are held until then")
     timezone: str = "Asia/Shanghai"
+    stars: int = Field(default=0, ge=0, le=5, description="Star rating (0: not rated)")
     active: bool = True
 
     @field_validator("timezone")
@@ -180,6 +182,50 @@ class Offer(Output):
     total: Money
     """For the whole stay and all rooms."""
     policy: str
+    member: bool = False
+    """A member rate: the booker's tier discount applies (会员价)."""
+    guaranteed: bool = False
+    """Prepaid or guaranteed: the room is kept all night."""
+
+
+class PlanOffer(Output):
+    """One rate plan of a room type, within its hotel's group."""
+
+    rate_plan_id: int
+    rate_plan: str
+    member: bool
+    breakfast: bool
+    guaranteed: bool
+    nightly: list[Decimal]
+    total: Money
+    policy: int
+    """Index into the hotel's `policies`: each text is shown once per hotel."""
+
+
+class RoomTypeOffers(Output):
+    room_type_id: int
+    room_type: str
+    bed: str
+    capacity: int
+    rooms_left: int
+    lowest: Money
+    plans: list[PlanOffer]
+    """Cheapest first."""
+
+
+class HotelOffers(Output):
+    """The offers of one hotel: its address and stars once, its cancellation policies once, then
+    room type by room type, each with its rate plans."""
+
+    hotel_id: int
+    hotel: str
+    address: str
+    stars: int
+    hold_until: str
+    """Rooms not guaranteed are held until then on the arrival day."""
+    lowest: Money
+    policies: list[str]
+    room_types: list[RoomTypeOffers]
 
 
 class Alternative(Output):
@@ -193,6 +239,8 @@ class Alternative(Output):
 
 class AvailabilityOut(Output):
     offers: list[Offer]
+    hotels: list[HotelOffers] = Field(default_factory=list)
+    """The same offers grouped by hotel, then room type (the booking desk shows these)."""
     alternatives: list[Alternative]
     """When the chosen hotel is full: other branches in the city with rooms, cheapest first (H2)."""
 
@@ -205,7 +253,14 @@ class BookingIn(Input):
     guest_name: Annotated[
         str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
     ]
-    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9 ()-]{7,20})?$")] = Field(
+        default="", description="Needed unless `guest_is_booker`"
+    )
+    guest_is_booker: bool = Field(
+        default=False,
+        description="本人入住: the booker stays; the guest phone is copied from their file (the agent sees "
+        "it masked only), `customer_id` is needed",
+    )
     rooms: int = Field(ge=1, le=20)
     guests: int = Field(ge=1, le=80)
     arrival: date
@@ -230,6 +285,14 @@ class BookingIn(Input):
         description="A paper booking entered after an outage (X4): when it was really taken. If its "
         "rooms were sold meanwhile it is kept as a `conflict` holding no rooms, never overbooked.",
     )
+
+
+class BookingWarning(Output):
+    """Something the agent should tell the caller; the booking stands."""
+
+    code: Literal["hold-before-arrival"]
+    hold_until: str
+    expected_arrival: str
 
 
 class ReservationOut(Output):
@@ -258,6 +321,8 @@ class ReservationOut(Output):
     source: str
     call_id: str | None = None
     taken_at: datetime | None
+    warnings: list[BookingWarning] = Field(default_factory=list)
+    """On the answer to booking only: e.g. the room is released before the guest expects to arrive."""
     created_at: datetime
     actions: list[str] = Field(
         default=[],
@@ -301,6 +366,10 @@ class ReservationDetail(Output):
     reservation: ReservationOut
     changes: list[ChangeOut]
     confirmations: list[ConfirmationOut]
+
+
+class ConfirmationSendIn(Input):
+    channel: Literal["sms", "email"]
 
 
 class CancelQuote(Output):
