@@ -27,13 +27,14 @@ from hotline.hotels.schemas import (
 MAX_NIGHTS = 30
 
 
-def check_dates(arrival: date, departure: date, today: date) -> None:
+def check_dates(arrival: date, departure: date, today: date, where: str = "body") -> None:
+    """In the hotel's own today: no arrival in the past, at least a night, at most MAX_NIGHTS."""
     if arrival < today:
-        raise InvalidInput("The arrival date is in the past", field="body.arrival")
+        raise InvalidInput("The arrival date is in the past", field=f"{where}.arrival")
     if departure <= arrival:
-        raise InvalidInput("The departure must be at least a night after the arrival", field="body.departure")
+        raise InvalidInput("The departure must be at least a night after the arrival", field=f"{where}.departure")
     if (departure - arrival).days > MAX_NIGHTS:
-        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="body.departure")
+        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field=f"{where}.departure")
 
 
 async def availability(
@@ -69,7 +70,7 @@ async def availability(
             query = query.where(Hotel.city == city)
         hotels = list((await session.scalars(query.order_by(Hotel.code))).all())
         if hotels:
-            check_dates(arrival, departure, hotel_today(hotels[0]))
+            check_dates(arrival, departure, hotel_today(hotels[0]), where="query")
         ids = [h.id for h in hotels]
         types = list((await session.scalars(select(RoomType).where(RoomType.hotel_id.in_(ids)))).all())
         active_plans = select(RatePlan).where(RatePlan.hotel_id.in_(ids), RatePlan.active.is_(True))
