@@ -239,7 +239,7 @@ class Alternative(Output):
 
 class AvailabilityOut(Output):
     offers: list[Offer]
-    hotels: list[HotelOffers] = Field(default_factory=list)
+    hotels: list[HotelOffers]
     """The same offers grouped by hotel, then room type (the booking desk shows these)."""
     alternatives: list[Alternative]
     """When the chosen hotel is full: other branches in the city with rooms, cheapest first (H2)."""
