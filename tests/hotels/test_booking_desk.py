@@ -33,7 +33,7 @@ async def test_shanghai_offers_come_grouped_by_hotel_then_room_type_with_policie
     bund = next(h for h in hotels if h["hotel"] == "英冠酒店上海外滩店")
     assert bund["address"] == "上海市黄浦区中山东一路 18 号" and bund["stars"] == 5
     assert len(bund["policies"]) == len(set(bund["policies"])) == 2  # standard and prepaid, once each
-    assert [r["room_type"] for r in bund["room_types"]][0] in ("高级大床房", "高级双床房")
+    assert bund["room_types"][0]["room_type"] in ("高级大床房", "高级双床房")
     every_plan = [p for h in hotels for r in h["room_types"] for p in r["plans"]]
     assert len(every_plan) == len(found["offers"])  # nothing lost or doubled by the grouping
     king = next(r for r in bund["room_types"] if r["room_type"] == "高级大床房")
@@ -51,8 +51,8 @@ async def test_self_stay_copies_the_phone_from_the_file_and_the_agent_never_sees
     agent = await users("agent1")
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
     booking = {
-        **await ids(seeded), **stay(5), "customer_id": zhang["id"], "guest_name": "张伟", "guest_is_booker": True,
-        "rooms": 1, "guests": 1, "expected_arrival": "17:00",
+        **await ids(seeded), **stay(5), "customer_id": zhang["id"], "guest_name": "张伟",
+        "guest_is_booker": True, "rooms": 1, "guests": 1, "expected_arrival": "17:00",
     }  # fmt: skip
     made = await agent.post("/api/reservations", json=booking)
     assert made.status_code == 201, made.text
@@ -132,8 +132,8 @@ async def test_the_confirmation_is_sent_again_by_sms_to_the_guest_and_by_email_t
     agent = await users("agent1")
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
     booking = {
-        **await ids(seeded), **stay(4), "customer_id": zhang["id"], "guest_name": "张伟", "guest_is_booker": True,
-        "rooms": 1, "guests": 1,
+        **await ids(seeded), **stay(4), "customer_id": zhang["id"], "guest_name": "张伟",
+        "guest_is_booker": True, "rooms": 1, "guests": 1,
     }  # fmt: skip
     made = (await agent.post("/api/reservations", json=booking)).json()
     sms = await agent.post(f"/api/reservations/{made['id']}/confirmation", json={"channel": "sms"})

@@ -32,7 +32,9 @@ def check_dates(arrival: date, departure: date, today: date, where: str = "body"
     if arrival < today:
         raise InvalidInput("The arrival date is in the past", field=f"{where}.arrival")
     if departure <= arrival:
-        raise InvalidInput("The departure must be at least a night after the arrival", field=f"{where}.departure")
+        raise InvalidInput(
+            "The departure must be at least a night after the arrival", field=f"{where}.departure"
+        )
     if (departure - arrival).days > MAX_NIGHTS:
         raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field=f"{where}.departure")
 
