@@ -172,6 +172,11 @@ def test_the_ticket_form_fills_name_and_phone_from_a_member_number(page: Page) -
     field(page, "ticket-title").fill("发票抬头")
     choose(page, "ticket-field-device_type", "数字")
     choose(page, "ticket-field-requirement_type", "测试")
+    appointment = field(page, "ticket-field-appointment")
+    appointment.click()
+    appointment.fill("2026-12-01 10:00:00")
+    appointment.press("Enter")
+    page.get_by_test_id("ticket-title").click()  # closes the picker
     page.get_by_test_id("ticket-submit").click()
     expect(page.locator(".el-message--success").last).to_contain_text("已生成")
     expect(page.locator("body")).to_contain_text("138****8000")
