@@ -22,7 +22,7 @@ from hotline.contact.queues.settings import save_queue
 from hotline.contact.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.crm import fake, timeline
+from hotline.crm import fake, loyalty, timeline
 from hotline.crm import service as crm
 from hotline.crm.models import Customer, PointsEntry
 from hotline.crm.schemas import CustomerIn
@@ -134,7 +134,6 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
 DEMO_TIMELINE = (
     (45, "visit", "到访 上海外滩店：咨询会议室", "为公司年会看场地，留下联系方式。"),
     (30, "call", "来电 4008001000 · 酒店预订热线 · 003号 赵磊接听", "预订外滩店 2 晚大床房 · 通话 4 分钟"),
-    (12, "loyalty", "积分 +1,650：外滩店 2 晚", "金卡 ×1.5"),
     (
         3,
         "call",
@@ -155,13 +154,22 @@ async def _load_demo_customer(ctx: Context) -> int:
     data = {k: v for k, v in fake.DEMO_CUSTOMER.items() if k != "points"}
     created = await crm.create(ctx, CustomerIn.model_validate(data | {"phones": [{"number": "13800138000"}]}))
     points = int(str(fake.DEMO_CUSTOMER["points"]))
+    now = utcnow()
     async with ctx.write() as tx:
         customer = await tx.session.get(Customer, created.id)
-        if customer is not None:
-            tx.session.add(PointsEntry(**fake.opening(customer.id, points, utcnow())))
-            customer.points = points  # the ledger's sum: the opening line
+        if customer is not None:  # the ledger, each line on the timeline: the file tells one story
+            stay = 1650
+            lines = [
+                PointsEntry(**fake.opening(customer.id, points - stay, now - timedelta(days=60))),
+                PointsEntry(customer_id=customer.id, at=now - timedelta(days=12), kind="earn", points=stay,
+                            remaining=stay, expires_at=now - timedelta(days=12) + loyalty.VALID_FOR,
+                            reason="外滩店 2 晚（金卡 ×1.5）", ref="demo:stay"),
+            ]  # fmt: skip
+            tx.session.add_all(lines)
+            await tx.session.flush()
+            tx.session.add_all([timeline.points_line(line) for line in lines])
+            customer.points = points  # the ledger's sum
             customer.last_agent_id = agent3
-    now = utcnow()
     for days, kind, title, detail in DEMO_TIMELINE:
         await timeline.add(ctx, created.id, kind, title, ref=f"demo:{kind}:{days}", detail=detail,
                            at=now - timedelta(days=days), by=agent3)  # fmt: skip

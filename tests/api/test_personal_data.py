@@ -118,7 +118,8 @@ async def _arrange(ctx: Context) -> World:
         ticket = await session.scalar(select(Ticket).where(Ticket.customer_id == zhang.id))
         assert reservation is not None and order is not None and ticket is not None
         ids: dict[str, int | str] = {
-            "customer_id": zhang.id, "reservation_id": reservation.id, "hotel_id": reservation.hotel_id,
+            "customer_id": zhang.id, "member_number": zhang.member_number, "reservation_id": reservation.id,
+            "hotel_id": reservation.hotel_id,
             "room_type_id": reservation.room_type_id, "order_id": order.id, "ticket_id": ticket.id,
             "block_id": int(await session.scalar(select(GroupBlock.id).limit(1)) or 0),
             "unit_id": int(await session.scalar(select(Unit.id).limit(1)) or 0),

@@ -165,10 +165,11 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     agent = await users("agent1")
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
     before = (await agent.get(f"/api/customers/{zhang['id']}/timeline")).json()
-    # the demo's history: his calls, a visit, points, the stay he booked, his open work order and
-    # his trip (each with two entries)
+    # the demo's history: his calls, a visit, his two points ledger lines, the stay he booked, his
+    # open work order and his trip (each with two entries)
     kinds = [e["kind"] for e in before["items"]]
-    assert before["total"] == 9 and sorted(kinds[:4]) == ["order", "order", "ticket", "ticket"], kinds
+    assert kinds.count("loyalty") == 2
+    assert before["total"] == 10 and sorted(kinds[:4]) == ["order", "order", "ticket", "ticket"], kinds
     assert "booking" in kinds and "call" in kinds
     visit = await agent.post(
         f"/api/customers/{zhang['id']}/visits",
@@ -176,7 +177,7 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     )
     assert visit.status_code == 201
     after = (await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2})).json()
-    assert after["total"] == 10 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
+    assert after["total"] == 11 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
     second = (
         await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2, "offset": 2})
     ).json()

@@ -62,3 +62,25 @@ def test_a_wrong_id_number_is_shown_at_its_field(page: Page) -> None:
     page.get_by_test_id("customer-id-number").fill("110101199003074478")
     page.get_by_test_id("customer-save").click()
     expect(page.locator(".el-form-item__error")).to_contain_text("check digit")
+
+
+def test_the_file_shows_the_timeline_beside_the_profile_with_what_to_do_next(page: Page) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, "agent1")
+    page.goto("/customers?q=88000001")
+    page.get_by_test_id("customer-hits").locator("tr", has_text="88000001").click()
+    timeline = page.get_by_test_id("customer-timeline")
+    expect(timeline).to_contain_text("积分 +1,650")  # the ledger's line, as the ledger says
+    box = timeline.bounding_box()
+    assert box is not None and box["y"] < 900, box  # in the first screen, no scrolling
+    for action in ("customer-new-ticket", "customer-new-order", "customer-call-back"):
+        expect(page.get_by_test_id(action)).to_be_visible()
+    page.get_by_test_id("customer-new-ticket").click()
+    expect(
+        page.locator("[data-testid='ticket-member'] input, input[data-testid='ticket-member']").first
+    ).to_have_value("88000001")
+    expect(
+        page.locator(
+            "[data-testid='ticket-contact-name'] input, input[data-testid='ticket-contact-name']"
+        ).first
+    ).to_have_value("张伟先生")

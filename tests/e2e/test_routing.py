@@ -114,9 +114,11 @@ def test_the_call_pops_on_the_agents_desktop_with_the_callers_file(
         page.get_by_test_id("booking-search").click()
         offers = page.get_by_test_id("booking-offers")
         row = (
-            offers.locator("tr", has_text="英冠酒店上海徐家汇店")
+            offers.get_by_test_id("booking-hotel")
+            .filter(has_text="英冠酒店上海徐家汇店")
+            .get_by_test_id("booking-room-type")
             .filter(has_text="高级双床房")
-            .filter(has_text="会员价")
+            .locator("tr", has_text="会员价")
             .first
         )
         row.get_by_test_id("booking-choose").click()

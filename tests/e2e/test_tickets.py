@@ -154,3 +154,29 @@ def test_an_admin_adds_a_ticket_type_with_its_form_and_the_server_names_the_bad_
     expect(page.locator(".el-message--success").last).to_be_visible()
     expect(page.get_by_test_id("types-table")).to_contain_text("遗失物品")
     expect(page.get_by_test_id("field-error-1")).to_have_count(0)
+
+
+def test_the_ticket_form_fills_name_and_phone_from_a_member_number(page: Page) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    as_user(page, "agent1")
+    page.goto("/tickets/new")
+    field(page, "ticket-member").fill("88000001")
+    field(page, "ticket-member").press("Enter")
+    expect(field(page, "ticket-contact-name")).to_have_value("张伟先生")
+    expect(field(page, "ticket-phone")).to_have_value("138****8000")  # masked: the server copies the real one
+    # no label runs into its field: each fits its own width
+    overflowing = page.locator("[data-testid='ticket-form'] .el-form-item__label").evaluate_all(
+        "labels => labels.filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)"
+    )
+    assert overflowing == []
+    field(page, "ticket-title").fill("发票抬头")
+    choose(page, "ticket-field-device_type", "数字")
+    choose(page, "ticket-field-requirement_type", "测试")
+    appointment = field(page, "ticket-field-appointment")
+    appointment.click()
+    appointment.fill("2026-12-01 10:00:00")
+    appointment.press("Enter")
+    page.get_by_test_id("ticket-title").click()  # closes the picker
+    page.get_by_test_id("ticket-submit").click()
+    expect(page.locator(".el-message--success").last).to_contain_text("已生成")
+    expect(page.locator("body")).to_contain_text("138****8000")

@@ -221,7 +221,8 @@ async def test_a_stay_is_on_the_customers_timeline_and_checking_out_earns_points
     titles = [
         e["title"] for e in (await frontdesk.get(f"/api/customers/{zhang['id']}/timeline")).json()["items"]
     ]
-    assert [t.split(" ")[0] for t in titles[:3]] == ["离店", "入住", "预订"]
+    assert [t.split(" ")[0] for t in titles[:4]] == ["积分", "离店", "入住", "预订"]
+    assert titles[0].startswith(f"积分 +{after['points'] - before:,}")  # the ledger's line, as it says
 
 
 async def test_a_change_that_no_longer_fits_changes_nothing_and_one_that_fits_moves_the_rooms(

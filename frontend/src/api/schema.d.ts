@@ -1454,6 +1454,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customers/members/{member_number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Member
+         * @description Who a member number belongs to (forms fill name and phone from it); the phone masked.
+         */
+        get: operations["member_api_customers_members__member_number__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers/{customer_id}": {
         parameters: {
             query?: never;
@@ -2317,6 +2337,27 @@ export interface paths {
          *     does not allow it.
          */
         post: operations["transition_api_reservations__reservation_id__transition_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reservations/{reservation_id}/confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Confirmation
+         * @description Send the confirmation by SMS (to the guest) or e-mail (to the booker) now; 422 naming
+         *     `channel` when there is no valid phone or e-mail, 409 unless it is confirmed.
+         */
+        post: operations["send_confirmation_api_reservations__reservation_id__confirmation_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3984,6 +4025,8 @@ export interface components {
         AvailabilityOut: {
             /** Offers */
             offers: components["schemas"]["Offer"][];
+            /** Hotels */
+            hotels: components["schemas"]["HotelOffers"][];
             /** Alternatives */
             alternatives: components["schemas"]["Alternative"][];
         };
@@ -4022,8 +4065,18 @@ export interface components {
             customer_id?: number | null;
             /** Guest Name */
             guest_name: string;
-            /** Guest Phone */
+            /**
+             * Guest Phone
+             * @description Needed unless `guest_is_booker`
+             * @default
+             */
             guest_phone: string;
+            /**
+             * Guest Is Booker
+             * @description 本人入住: the booker stays; the guest phone is copied from their file (the agent sees it masked only), `customer_id` is needed
+             * @default false
+             */
+            guest_is_booker: boolean;
             /** Rooms */
             rooms: number;
             /** Guests */
@@ -4112,6 +4165,21 @@ export interface components {
             by_hotel: {
                 [key: string]: number;
             };
+        };
+        /**
+         * BookingWarning
+         * @description Something the agent should tell the caller; the booking stands.
+         */
+        BookingWarning: {
+            /**
+             * Code
+             * @constant
+             */
+            code: "hold-before-arrival";
+            /** Hold Until */
+            hold_until: string;
+            /** Expected Arrival */
+            expected_arrival: string;
         };
         /** BulkIn */
         BulkIn: {
@@ -4406,6 +4474,14 @@ export interface components {
             kind: string;
             /** Text */
             text: string;
+        };
+        /** ConfirmationSendIn */
+        ConfirmationSendIn: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "email";
         };
         /** ConsultActionIn */
         ConsultActionIn: {
@@ -5425,6 +5501,11 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /**
+             * Stars
+             * @default 0
+             */
+            stars: number;
             /** Latitude */
             latitude: string | null;
             /** Longitude */
@@ -5474,10 +5555,39 @@ export interface components {
              */
             timezone: string;
             /**
+             * Stars
+             * @description Star rating (0: not rated)
+             * @default 0
+             */
+            stars: number;
+            /**
              * Active
              * @default true
              */
             active: boolean;
+        };
+        /**
+         * HotelOffers
+         * @description The offers of one hotel: its address and stars once, its cancellation policies once, then
+         *     room type by room type, each with its rate plans.
+         */
+        HotelOffers: {
+            /** Hotel Id */
+            hotel_id: number;
+            /** Hotel */
+            hotel: string;
+            /** Address */
+            address: string;
+            /** Stars */
+            stars: number;
+            /** Hold Until */
+            hold_until: string;
+            /** Lowest */
+            lowest: string;
+            /** Policies */
+            policies: string[];
+            /** Room Types */
+            room_types: components["schemas"]["RoomTypeOffers"][];
         };
         /** HotelOut */
         HotelOut: {
@@ -5504,6 +5614,11 @@ export interface components {
              * @default true
              */
             active: boolean;
+            /**
+             * Stars
+             * @default 0
+             */
+            stars: number;
         };
         /** ImportProblem */
         ImportProblem: {
@@ -5973,6 +6088,25 @@ export interface components {
             /** Locale */
             locale?: ("zh-CN" | "en") | null;
         };
+        /**
+         * MemberCard
+         * @description Who a member number belongs to, for a form to fill in: the phone masked (the server copies
+         *     the real one where it is needed).
+         */
+        MemberCard: {
+            /** Id */
+            id: number;
+            /** Member Number */
+            member_number: string;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Tier */
+            tier: string;
+            /** Phone */
+            phone: string | null;
+        };
         /** MemberOut */
         MemberOut: {
             /** User Id */
@@ -6162,6 +6296,16 @@ export interface components {
             total: string;
             /** Policy */
             policy: string;
+            /**
+             * Member
+             * @default false
+             */
+            member: boolean;
+            /**
+             * Guaranteed
+             * @default false
+             */
+            guaranteed: boolean;
         };
         /** OptOutIn */
         OptOutIn: {
@@ -6611,6 +6755,28 @@ export interface components {
             preferred: boolean;
             /** Recognise */
             recognise: boolean;
+        };
+        /**
+         * PlanOffer
+         * @description One rate plan of a room type, within its hotel's group.
+         */
+        PlanOffer: {
+            /** Rate Plan Id */
+            rate_plan_id: number;
+            /** Rate Plan */
+            rate_plan: string;
+            /** Member */
+            member: boolean;
+            /** Breakfast */
+            breakfast: boolean;
+            /** Guaranteed */
+            guaranteed: boolean;
+            /** Nightly */
+            nightly: string[];
+            /** Total */
+            total: string;
+            /** Policy */
+            policy: number;
         };
         /** PlannerDeskIn */
         PlannerDeskIn: {
@@ -7293,6 +7459,8 @@ export interface components {
             call_id?: string | null;
             /** Taken At */
             taken_at: string | null;
+            /** Warnings */
+            warnings?: components["schemas"]["BookingWarning"][];
             /**
              * Created At
              * Format: date-time
@@ -7386,6 +7554,23 @@ export interface components {
              * @default 180
              */
             days: number;
+        };
+        /** RoomTypeOffers */
+        RoomTypeOffers: {
+            /** Room Type Id */
+            room_type_id: number;
+            /** Room Type */
+            room_type: string;
+            /** Bed */
+            bed: string;
+            /** Capacity */
+            capacity: number;
+            /** Rooms Left */
+            rooms_left: number;
+            /** Lowest */
+            lowest: string;
+            /** Plans */
+            plans: components["schemas"]["PlanOffer"][];
         };
         /** RoomTypeOut */
         RoomTypeOut: {
@@ -18050,6 +18235,109 @@ export interface operations {
             };
         };
     };
+    member_api_customers_members__member_number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 会员号 / 用户证号 */
+                member_number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberCard"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_api_customers__customer_id__get: {
         parameters: {
             query?: never;
@@ -23686,6 +23974,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_confirmation_api_reservations__reservation_id__confirmation_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                reservation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationSendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
                 };
             };
             /** @description Malformed request */

@@ -22,6 +22,7 @@ REASONS_ZH: dict[str, str] = {
     "api-token-revoked-expired": "API 令牌已吊销或已过期",
     "archive-comes-from-postgresql-server": "该备份来自 PostgreSQL {dump_major}；本服务器为 {server_major}",
     "arrival-in-past": "入住日期已过",
+    "booker-has-no-phone": "预订人档案中没有电话：请询问入住人的电话",
     "birthday-cannot-future-before-1900": "生日不能晚于今天，也不能早于 1900 年",
     "call-already-agent": "通话 {call_id} 已由坐席接听",
     "call-being-transferred": "该通话正在转接",

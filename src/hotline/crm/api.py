@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from hotline.core.context import Context
@@ -23,6 +23,7 @@ from hotline.crm.schemas import (
     EarnIn,
     ImportReport,
     LoyaltyOut,
+    MemberCard,
     MergeIn,
     PhoneIn,
     PointsEntryOut,
@@ -103,6 +104,14 @@ async def identify(
 @router.post("", status_code=201)
 async def create(body: CustomerIn, ctx: WRITE) -> CustomerOut:
     return await service.create(ctx, body)
+
+
+@router.get("/members/{member_number}")
+async def member(
+    member_number: Annotated[str, Path(pattern=r"^[0-9]{1,8}$", description="会员号 / 用户证号")], ctx: READ
+) -> MemberCard:
+    """Who a member number belongs to (forms fill name and phone from it); the phone masked."""
+    return await service.member(ctx, member_number)
 
 
 @router.get("/{customer_id}")

@@ -15,8 +15,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
-from hotline.crm import identity, loyalty
-from hotline.crm.models import Customer, CustomerPhone, PointsEntry
+from hotline.crm import identity, loyalty, timeline
+from hotline.crm.models import Customer, CustomerPhone, PointsEntry, TimelineEntry
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -238,8 +238,18 @@ async def _flush(
     if rows:
         await session.execute(insert(Customer), rows)
         await session.execute(insert(CustomerPhone), phones)
-    if ledger:
+    if ledger:  # each ledger line with its timeline entry, as loyalty writes them
         await session.execute(insert(PointsEntry), ledger)
+        lines = await session.scalars(
+            select(PointsEntry).where(PointsEntry.customer_id.in_([line["customer_id"] for line in ledger]))
+        )
+        await session.execute(
+            insert(TimelineEntry),
+            [
+                {c.key: getattr(entry, c.key) for c in TimelineEntry.__table__.columns if c.key != "id"}
+                for entry in (timeline.points_line(line) for line in lines)
+            ],
+        )
     rows.clear()
     phones.clear()
     ledger.clear()

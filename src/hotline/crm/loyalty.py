@@ -5,6 +5,8 @@
 - Redeeming uses the oldest points first and cannot go below zero.
 - Points expire two years after they were earned (a daily job writes the `expire` lines).
 - Adjusting needs a reason and `loyalty.adjust`.
+- Every ledger line has its entry on the customer's timeline (`points:<id>`), written in the same
+  transaction, so the file's timeline and its ledger never disagree.
 - After every change the tier follows the rolling 12 months' earned points (upgrades and
   downgrades are recorded with their reason); a member's balance is always the ledger's sum.
 """
@@ -22,6 +24,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.permissions import Permission
+from hotline.crm import timeline
 from hotline.crm.models import Customer, PointsEntry, TierChange
 
 VALID_FOR = timedelta(days=730)
@@ -131,6 +134,7 @@ async def earn(ctx: Context, customer_id: int, amount: Decimal, *, reason: str, 
         )  # fmt: skip
         tx.session.add(entry)
         await tx.session.flush()
+        tx.session.add(timeline.points_line(entry))
         await settle(tx.session, customer, now, f"earned {points}: {reason}")
         return entry
 
@@ -170,6 +174,7 @@ async def redeem(ctx: Context, customer_id: int, points: int, *, reason: str) ->
                             created_by=ctx.actor.user_id)  # fmt: skip
         tx.session.add(entry)
         await tx.session.flush()
+        tx.session.add(timeline.points_line(entry))
         await settle(tx.session, customer, now, f"redeemed {points}: {reason}")
         return entry
 
@@ -202,6 +207,7 @@ async def adjust(ctx: Context, customer_id: int, points: int, *, reason: str) ->
         tx.session.add(entry)
         tx.audit("loyalty.adjusted", "customer", customer_id, after={"points": points, "reason": reason})
         await tx.session.flush()
+        tx.session.add(timeline.points_line(entry))
         await settle(tx.session, customer, now, f"adjusted {points:+d}: {reason}")
         return entry
 
@@ -223,9 +229,12 @@ async def expire(ctx: Context, *, now: datetime | None = None) -> int:
             by_customer[entry.customer_id] = by_customer.get(entry.customer_id, 0) + entry.remaining
             entry.remaining = 0
         for customer_id, points in by_customer.items():
-            tx.session.add(PointsEntry(customer_id=customer_id, at=now, kind="expire", points=-points,
-                                       reason="积分到期"))  # fmt: skip
+            line = PointsEntry(
+                customer_id=customer_id, at=now, kind="expire", points=-points, reason="积分到期"
+            )
+            tx.session.add(line)
             await tx.session.flush()
+            tx.session.add(timeline.points_line(line))
             customer = await tx.session.get(Customer, customer_id)
             if customer is not None:
                 await settle(tx.session, customer, now, "points expired")

@@ -111,6 +111,18 @@ class CustomerOut(Output):
     masked: bool = True
 
 
+class MemberCard(Output):
+    """Who a member number belongs to, for a form to fill in: the phone masked (the server copies
+    the real one where it is needed)."""
+
+    id: int
+    member_number: str
+    name: str
+    title: str
+    tier: str
+    phone: privacy.Phone | None
+
+
 class CustomerHit(Output):
     """A search result, with what an agent can ask to tell people of the same name apart."""
 

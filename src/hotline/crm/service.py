@@ -32,6 +32,7 @@ from hotline.crm.schemas import (
     CustomerIn,
     CustomerOut,
     CustomerUpdate,
+    MemberCard,
     PhoneIn,
     PhoneOut,
     Revealed,
@@ -215,6 +216,20 @@ async def get(ctx: Context, customer_id: int) -> CustomerOut:
     ctx.require(Permission.CUSTOMERS_READ)
     async with ctx.read() as session:
         return _out(await _get(session, customer_id))
+
+
+async def member(ctx: Context, member_number: str) -> MemberCard:
+    """The member a typed member number belongs to, with their preferred phone (masked on the way out)."""
+    ctx.require(Permission.CUSTOMERS_READ)
+    async with ctx.read() as session:
+        customer = await session.scalar(select(Customer).where(Customer.member_number == member_number))
+        if customer is None or customer.anonymised:
+            raise NotFound(f"No member {member_number}", field="member_number")
+        phones = sorted(customer.phones, key=lambda p: (not p.preferred, p.id))
+        return MemberCard(
+            id=customer.id, member_number=customer.member_number, name=customer.name, title=customer.title,
+            tier=customer.tier, phone=phones[0].number if phones else None,
+        )  # fmt: skip
 
 
 _CLEARABLE = frozenset({"gender", "id_number", "birthday", "email"})

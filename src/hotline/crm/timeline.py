@@ -15,7 +15,9 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import NotFound
 from hotline.core.permissions import Permission
-from hotline.crm.models import Customer, TimelineEntry
+from hotline.crm.models import Customer, PointsEntry, TimelineEntry
+
+POINTS_KINDS = {"earn": "消费积分", "redeem": "积分兑换", "expire": "积分到期", "adjust": "积分调整"}
 
 
 async def add(
@@ -40,6 +42,16 @@ async def add(
             )
         )
     return True
+
+
+def points_line(entry: PointsEntry) -> TimelineEntry:
+    """The timeline's entry for a line of the points ledger: one each, under `points:<id>`, saying
+    the same signed number, so the file's timeline and its ledger tell the same story."""
+    return TimelineEntry(
+        customer_id=entry.customer_id, at=entry.at, kind="loyalty",
+        title=f"积分 {entry.points:+,}：{entry.reason or POINTS_KINDS.get(entry.kind, entry.kind)}"[:200],
+        detail=POINTS_KINDS.get(entry.kind, entry.kind), ref=f"points:{entry.id}", by=entry.created_by,
+    )  # fmt: skip
 
 
 async def log_visit(ctx: Context, customer_id: int, place: str, purpose: str, note: str) -> TimelineEntry:

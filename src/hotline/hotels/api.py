@@ -16,6 +16,7 @@ from hotline.hotels import (
     frontdesk,
     groups,
     noshow,
+    notices,
     payments,
     pms,
     pricing,
@@ -30,6 +31,7 @@ from hotline.hotels.schemas import (
     BookingIn,
     BookingStats,
     CancelQuote,
+    ConfirmationSendIn,
     FrontDesk,
     GroupIn,
     GroupOut,
@@ -52,6 +54,7 @@ from hotline.hotels.schemas import (
     RoomTypeIn,
     TransitionIn,
 )
+from hotline.notify.schemas import MessageOut
 
 router = APIRouter(prefix="/api", tags=["hotels"])
 READ = Annotated[Context, Depends(requires(Permission.BOOKINGS_READ))]
@@ -147,6 +150,17 @@ async def transition(reservation_id: IdPath, body: TransitionIn, ctx: WRITE) -> 
     """confirm, check_in, check_out, no_show, cancel (with the policy's fee); 409 when the state
     does not allow it."""
     return await booking.transition(ctx, reservation_id, body.action, note=body.note)
+
+
+@router.post("/reservations/{reservation_id}/confirmation", status_code=201)
+async def send_confirmation(
+    reservation_id: IdPath,
+    body: ConfirmationSendIn,
+    ctx: Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))],
+) -> MessageOut:
+    """Send the confirmation by SMS (to the guest) or e-mail (to the booker) now; 422 naming
+    `channel` when there is no valid phone or e-mail, 409 unless it is confirmed."""
+    return await notices.send_confirmation(ctx, reservation_id, body.channel)
 
 
 @router.patch("/reservations/{reservation_id}")

@@ -15,24 +15,31 @@ from hotline.core.rows import get_or_404
 from hotline.hotels.inventory import left
 from hotline.hotels.models import Hotel, RatePlan, RoomType
 from hotline.hotels.pricing import hotel_today, money, night_price, nights_of, policy_text
-from hotline.hotels.schemas import Alternative, AvailabilityOut, Offer
+from hotline.hotels.schemas import (
+    Alternative,
+    AvailabilityOut,
+    HotelOffers,
+    Offer,
+    PlanOffer,
+    RoomTypeOffers,
+)
 
 MAX_NIGHTS = 30
 
 
-def check_dates(arrival: date, departure: date, today: date) -> None:
+def check_dates(arrival: date, departure: date, today: date, where: str = "body") -> None:
     """Both dates' rules at once: an arrival in the past and a departure before it are two fields
     to mark in one answer."""
     problems = FieldProblems()
     if arrival < today:
         problems.add(
-            InvalidInput("The arrival date is in the past", field="body.arrival", reason="arrival-in-past")
+            InvalidInput("The arrival date is in the past", field=f"{where}.arrival", reason="arrival-in-past")
         )
     if departure <= arrival:
         problems.add(
             InvalidInput(
                 "The departure must be at least a night after the arrival",
-                field="body.departure",
+                field=f"{where}.departure",
                 reason="departure-must-least-night-after",
             )
         )
@@ -40,7 +47,7 @@ def check_dates(arrival: date, departure: date, today: date) -> None:
         problems.add(
             InvalidInput(
                 f"At most {MAX_NIGHTS} nights per booking",
-                field="body.departure",
+                field=f"{where}.departure",
                 reason="most-nights-per-booking",
                 params={"max_nights": MAX_NIGHTS},
             )
@@ -88,7 +95,7 @@ async def availability(
             query = query.where(Hotel.city == city)
         hotels = list((await session.scalars(query.order_by(Hotel.code))).all())
         if hotels:
-            check_dates(arrival, departure, hotel_today(hotels[0]))
+            check_dates(arrival, departure, hotel_today(hotels[0]), where="query")
         ids = [h.id for h in hotels]
         types = list((await session.scalars(select(RoomType).where(RoomType.hotel_id.in_(ids)))).all())
         active_plans = select(RatePlan).where(RatePlan.hotel_id.in_(ids), RatePlan.active.is_(True))
@@ -118,14 +125,58 @@ async def availability(
                     nightly=prices,
                     total=money(sum(prices, Decimal(0)) * rooms),
                     policy=policy_text(plan.policy),
+                    member=plan.member,
+                    guaranteed=plan.guaranteed,
                 )
             )
     if chosen is not None:
         mine = [o for o in offers if o.hotel_id == chosen.id]
-        if any(o.rooms_left >= rooms for o in mine):
-            return AvailabilityOut(offers=mine, alternatives=[])
-        return AvailabilityOut(offers=mine, alternatives=_other_branches(offers, chosen.id, rooms))
-    return AvailabilityOut(offers=offers, alternatives=[])
+        others = [] if any(o.rooms_left >= rooms for o in mine) else _other_branches(offers, chosen.id, rooms)
+        return AvailabilityOut(offers=mine, hotels=grouped(mine, hotels), alternatives=others)
+    return AvailabilityOut(offers=offers, hotels=grouped(offers, hotels), alternatives=[])
+
+
+def grouped(offers: list[Offer], hotels: list[Hotel]) -> list[HotelOffers]:
+    """The offers by hotel, then room type, each plan cheapest first; a hotel's address, stars and
+    cancellation policies once. Hotels in the order given, room types cheapest first."""
+    out: list[HotelOffers] = []
+    for hotel in hotels:
+        mine = [o for o in offers if o.hotel_id == hotel.id]
+        if not mine:
+            continue
+        policies: list[str] = []
+        for offer in mine:
+            if offer.policy not in policies:
+                policies.append(offer.policy)
+        room_types: list[RoomTypeOffers] = []
+        for type_id in dict.fromkeys(o.room_type_id for o in mine):
+            plans = sorted(
+                (o for o in mine if o.room_type_id == type_id), key=lambda o: (o.total, o.rate_plan_id)
+            )
+            first = plans[0]
+            room_types.append(
+                RoomTypeOffers(
+                    room_type_id=type_id, room_type=first.room_type, bed=first.bed, capacity=first.capacity,
+                    rooms_left=first.rooms_left, lowest=first.total,
+                    plans=[
+                        PlanOffer(
+                            rate_plan_id=o.rate_plan_id, rate_plan=o.rate_plan, member=o.member,
+                            breakfast=o.breakfast, guaranteed=o.guaranteed, nightly=o.nightly, total=o.total,
+                            policy=policies.index(o.policy),
+                        )
+                        for o in plans
+                    ],
+                )
+            )  # fmt: skip
+        room_types.sort(key=lambda r: r.lowest)
+        out.append(
+            HotelOffers(
+                hotel_id=hotel.id, hotel=hotel.name, address=hotel.address, stars=hotel.stars,
+                hold_until=hotel.hold_until, lowest=room_types[0].lowest, policies=policies,
+                room_types=room_types,
+            )
+        )  # fmt: skip
+    return out
 
 
 def _other_branches(offers: list[Offer], hotel_id: int, rooms: int) -> list[Alternative]:

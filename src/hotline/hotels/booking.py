@@ -32,7 +32,7 @@ from hotline.hotels.models import Hotel, Payment, RatePlan, Reservation, Reserva
 from hotline.hotels.notices import tell
 from hotline.hotels.pricing import hotel_today, nights_of, price_stay, quote
 from hotline.hotels.queries import out
-from hotline.hotels.schemas import BookingIn, ModifyIn, ReservationOut
+from hotline.hotels.schemas import BookingIn, BookingWarning, ModifyIn, ReservationOut
 
 FIRST_NUMBER = 60_000_001
 PAPER_DAYS = 30
@@ -98,13 +98,36 @@ def _hold_until(data: BookingIn, hotel: Hotel, plan: RatePlan) -> datetime:
     return datetime.combine(data.arrival, time(hour, minute), tzinfo=zone)
 
 
+def hold_warnings(
+    expected_arrival: str, hold: datetime, zone: ZoneInfo, guaranteed: bool
+) -> list[BookingWarning]:
+    """A room not guaranteed goes back on sale at its hold time; a guest expected later would find
+    it gone. Hotels take such bookings all the same (the guest may come earlier, guarantee it or
+    call ahead), so the booking stands and the agent is told to say so."""
+    held = hold.astimezone(zone)
+    if guaranteed or held.time() >= time.fromisoformat(expected_arrival):
+        return []
+    return [
+        BookingWarning(
+            code="hold-before-arrival", hold_until=f"{held:%H:%M}", expected_arrival=expected_arrival
+        )
+    ]
+
+
 async def book(ctx: Context, data: BookingIn) -> ReservationOut:
     ctx.require(Permission.BOOKINGS_WRITE)
+    if data.guest_is_booker and data.customer_id is None:
+        raise InvalidInput("本人入住 needs the booker's customer file", field="body.customer_id")
+    if not data.guest_is_booker and not data.guest_phone:
+        raise InvalidInput("The guest's phone is needed", field="body.guest_phone")
     async with ctx.read() as session:
         hotel = await session.get(Hotel, data.hotel_id)
         room_type = await session.get(RoomType, data.room_type_id)
         plan = await session.get(RatePlan, data.rate_plan_id)
         customer = await customers.card(session, data.customer_id) if data.customer_id else None
+        guest_phone = data.guest_phone
+        if data.guest_is_booker and customer is not None:  # copied here: the agent only sees it masked
+            guest_phone = await customers.preferred_phone(session, customer.id) or ""
     if hotel is None or not hotel.active:
         raise NotFound(
             f"No hotel {data.hotel_id}",
@@ -130,6 +153,12 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             field="body.customer_id",
             reason="no-customer",
             params={"customer_id": data.customer_id},
+        )
+    if not guest_phone:
+        raise InvalidInput(
+            "The booker's file has no phone: ask for the guest's",
+            field="body.guest_phone",
+            reason="booker-has-no-phone",
         )
     check_dates(data.arrival, data.departure, hotel_today(hotel))
     if data.guests > room_type.capacity * data.rooms:
@@ -168,7 +197,7 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 rate_plan_id=plan.id,
                 customer_id=data.customer_id,
                 guest_name=data.guest_name,
-                guest_phone=data.guest_phone,
+                guest_phone=guest_phone,
                 rooms=data.rooms,
                 guests=data.guests,
                 arrival=data.arrival,
@@ -202,11 +231,14 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
                 note = f"taken on paper at {taken_at.astimezone(zone):%Y-%m-%d %H:%M}, entered later"
                 if not has_rooms:
                     note += "; its rooms were sold meanwhile: a conflict holding no rooms, to resolve"
+            warnings = hold_warnings(data.expected_arrival, reservation.hold_until, zone, plan.guaranteed)
+            if warnings:
+                note += f"; held until {warnings[0].hold_until}, expected at {data.expected_arrival}"
             record(tx, reservation, first, note)
             if first.after == "confirmed":
                 await tell(tx, reservation, hotel, room_type, plan, "confirmed")
             await tx.session.flush()
-            return out(reservation, ctx.actor)
+            return out(reservation, ctx.actor).model_copy(update={"warnings": warnings})
     except RoomsSoldOut as sold_out:
         offers = await availability(
             ctx,

@@ -61,7 +61,9 @@ async def load(ctx: Context, *, days: int = DAYS) -> int:
     today = utcnow().date()
     async with ctx.write() as tx:
         for code, name, city, address, phone, rack in HOTELS:
-            hotel = Hotel(code=code, name=name, city=city, address=address, phone=phone)
+            hotel = Hotel(
+                code=code, name=name, city=city, address=address, phone=phone, stars=5 if rack >= 750 else 4
+            )
             tx.session.add(hotel)
             await tx.session.flush()
             for plan_code, plan_name, factor, member, breakfast, guaranteed, policy in PLANS:

@@ -34,6 +34,8 @@ class Hotel(Audited, Base):
     """Rooms not guaranteed are held until this time on the arrival day (保留到XX点)."""
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(default=True)
+    stars: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The branch's star rating (0: not rated), shown with its offers."""
 
 
 class RoomType(Audited, Base):

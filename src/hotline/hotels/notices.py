@@ -6,11 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from hotline.core.context import Tx
+from hotline.core.context import Context, Tx
+from hotline.core.errors import InvalidTransition, NotFound
+from hotline.core.permissions import Permission
+from hotline.core.rows import get_or_404
 from hotline.crm import directory as customers
 from hotline.hotels.events import ReservationNotice
 from hotline.hotels.models import Confirmation, Hotel, RatePlan, Reservation, RoomType
 from hotline.hotels.pricing import money, policy_text
+from hotline.notify import service as messages
+from hotline.notify.schemas import MessageOut
+
+CONFIRMED = ("confirmed", "checked_in")
 
 
 def hold_text(reservation: Reservation, hotel: Hotel, plan: RatePlan) -> str:
@@ -86,3 +93,21 @@ async def tell(
         Confirmation(reservation_id=reservation.id, kind=kind, text=_text(told, reservation, kind))
     )
     tx.publish(told)
+
+
+async def send_confirmation(ctx: Context, reservation_id: int, channel: str) -> MessageOut:
+    """The confirmation again, by hand, while the caller is on the line: by SMS to the guest or by
+    e-mail to the booker, through the live `reservation.confirmed.<channel>` template."""
+    ctx.require(Permission.BOOKINGS_READ)
+    async with ctx.read() as session:
+        reservation = await get_or_404(session, Reservation, reservation_id, "reservation")
+        hotel = await session.get(Hotel, reservation.hotel_id)
+        room_type = await session.get(RoomType, reservation.room_type_id)
+        plan = await session.get(RatePlan, reservation.rate_plan_id)
+        customer = await customers.card(session, reservation.customer_id)
+    if hotel is None or room_type is None or plan is None:
+        raise NotFound("The reservation's hotel, room type or rate plan is gone", field="reservation_id")
+    if reservation.status not in CONFIRMED:
+        raise InvalidTransition(f"A {reservation.status} reservation has no confirmation to send")
+    told = notice(reservation, hotel, room_type, plan, "confirmed", customer)
+    return await messages.send_notice(ctx, f"reservation.confirmed.{channel}", told, ref=told.ref)

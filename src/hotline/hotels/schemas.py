@@ -10,6 +10,12 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator, 
 
 from hotline.core import privacy
 from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
+from hotline.hotels.offer_schemas import Alternative as Alternative
+from hotline.hotels.offer_schemas import AvailabilityOut as AvailabilityOut
+from hotline.hotels.offer_schemas import HotelOffers as HotelOffers
+from hotline.hotels.offer_schemas import Offer as Offer
+from hotline.hotels.offer_schemas import PlanOffer as PlanOffer
+from hotline.hotels.offer_schemas import RoomTypeOffers as RoomTypeOffers
 
 MAX_INVENTORY_DAYS = 731
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -26,6 +32,7 @@ class HotelOut(Output):
     check_out: str
     hold_until: str
     active: bool = True
+    stars: int = 0
 
 
 class RoomTypeOut(Output):
@@ -83,6 +90,7 @@ class HotelIn(Input):
     check_out: ClockTime = "12:00"
     hold_until: ClockTime = Field(default="18:00", description="Rooms not guaranteed are held until then")
     timezone: str = "Asia/Shanghai"
+    stars: int = Field(default=0, ge=0, le=5, description="Star rating (0: not rated)")
     active: bool = True
 
     @field_validator("timezone")
@@ -163,40 +171,6 @@ class InventoryChange(Input):
         return self
 
 
-class Offer(Output):
-    hotel_id: int
-    hotel: str
-    room_type_id: int
-    room_type: str
-    bed: str
-    capacity: int
-    rate_plan_id: int
-    rate_plan: str
-    breakfast: bool
-    rooms_left: int
-    """The fewest rooms of this type left on any of the nights."""
-    nightly: list[Decimal]
-    """Price per room for each night."""
-    total: Money
-    """For the whole stay and all rooms."""
-    policy: str
-
-
-class Alternative(Output):
-    hotel_id: int
-    hotel: str
-    room_type_id: int | None = None
-    room_type: str | None = None
-    rooms_left: int
-    from_total: Money
-
-
-class AvailabilityOut(Output):
-    offers: list[Offer]
-    alternatives: list[Alternative]
-    """When the chosen hotel is full: other branches in the city with rooms, cheapest first (H2)."""
-
-
 class BookingIn(Input):
     hotel_id: DbId
     room_type_id: DbId
@@ -205,7 +179,14 @@ class BookingIn(Input):
     guest_name: Annotated[
         str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
     ]
-    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^\+?[0-9 ()-]{7,20}$")]
+    guest_phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9 ()-]{7,20})?$")] = Field(
+        default="", description="Needed unless `guest_is_booker`"
+    )
+    guest_is_booker: bool = Field(
+        default=False,
+        description="本人入住: the booker stays; the guest phone is copied from their file (the agent sees "
+        "it masked only), `customer_id` is needed",
+    )
     rooms: int = Field(ge=1, le=20)
     guests: int = Field(ge=1, le=80)
     arrival: date
@@ -230,6 +211,14 @@ class BookingIn(Input):
         description="A paper booking entered after an outage (X4): when it was really taken. If its "
         "rooms were sold meanwhile it is kept as a `conflict` holding no rooms, never overbooked.",
     )
+
+
+class BookingWarning(Output):
+    """Something the agent should tell the caller; the booking stands."""
+
+    code: Literal["hold-before-arrival"]
+    hold_until: str
+    expected_arrival: str
 
 
 class ReservationOut(Output):
@@ -258,6 +247,8 @@ class ReservationOut(Output):
     source: str
     call_id: str | None = None
     taken_at: datetime | None
+    warnings: list[BookingWarning] = Field(default_factory=list)
+    """On the answer to booking only: e.g. the room is released before the guest expects to arrive."""
     created_at: datetime
     actions: list[str] = Field(
         default=[],
@@ -301,6 +292,10 @@ class ReservationDetail(Output):
     reservation: ReservationOut
     changes: list[ChangeOut]
     confirmations: list[ConfirmationOut]
+
+
+class ConfirmationSendIn(Input):
+    channel: Literal["sms", "email"]
 
 
 class CancelQuote(Output):

@@ -14,6 +14,7 @@ from hotline.core import topics
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
+from hotline.core.events import Event
 from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
@@ -106,6 +107,29 @@ async def send(ctx: Context, data: SendIn) -> MessageOut:
         f"{channel}：{template.name}", ref=f"message:{sent.id}", detail=sent.body[:200], by=ctx.actor.user_id,
     )  # fmt: skip
     return sent
+
+
+async def send_notice(ctx: Context, template_code: str, notice: Event, *, ref: str) -> MessageOut:
+    """Send a live template about an object (a reservation's confirmation…) again, by hand, to the
+    recipient the notice names: the guest's phone or the booker's e-mail."""
+    ctx.require(Permission.MESSAGES_SEND)
+    values = notice.model_dump()
+    async with ctx.write() as tx:
+        template = await live(tx.session, template_code)
+        if template is None:
+            raise InvalidInput(f"No live template {template_code}", field="body.channel")
+        recipient = str(values.get(topics.RECIPIENT_FIELDS[template.channel]) or "")
+        if not recipient or not valid_recipient(template.channel, recipient):
+            what = "phone" if template.channel == "sms" else "e-mail"
+            raise InvalidInput(f"There is no valid {what} to send to", field="body.channel")
+        message = await enqueue(
+            tx.session, key=new_key(f"manual:{ref}"), template=template, values=values, recipient=recipient,
+            customer_id=values.get("customer_id"), ref=ref, created_by=ctx.actor.user_id,
+        )  # fmt: skip
+        if message is None:
+            raise InvalidTransition("The message was queued already")
+        tx.audit("notify.sent_by_hand", "message", message.id, after={"template": template_code, "ref": ref})
+        return MessageOut.model_validate(message)
 
 
 async def resend(ctx: Context, message_id: int) -> MessageOut:
