@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0419booking01"
-down_revision: str | None = "6202d2546209"
+down_revision: str | None = "0419charts01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
