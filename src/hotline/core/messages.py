@@ -9,6 +9,16 @@ raised in src/ is missing here or names other parameters than its English.
 from __future__ import annotations
 
 REASONS_ZH: dict[str, str] = {
+    "guest-phone-needed": "请填写入住人电话",
+    "self-booking-needs-customer": "本人入住需要预订人的客户档案",
+    "reservation-has-no-confirmation": "该预订当前状态没有可发送的确认",
+    "reservation-parts-gone": "该预订的酒店、房型或价格方案已不存在",
+    "red-above-amber-service-level": "服务水平的红色阈值不能高于黄色阈值",
+    "red-below-amber": "红色阈值不能低于黄色阈值",
+    "message-queued-already": "该消息已在发送队列中",
+    "no-email-recipient": "没有可发送邮件的有效邮箱",
+    "no-sms-recipient": "没有可发送短信的有效手机号",
+    "no-member": "没有会员号为 {member_number} 的会员",
     "adjust-least-one-point": "至少调整 1 积分",
     "adjustment-says-why": "调整须说明原因",
     "agent-cannot": "坐席 {agent_id} 当前为 {value}，无法{verb}",

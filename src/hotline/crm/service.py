@@ -224,7 +224,12 @@ async def member(ctx: Context, member_number: str) -> MemberCard:
     async with ctx.read() as session:
         customer = await session.scalar(select(Customer).where(Customer.member_number == member_number))
         if customer is None or customer.anonymised:
-            raise NotFound(f"No member {member_number}", field="member_number")
+            raise NotFound(
+                f"No member {member_number}",
+                field="member_number",
+                reason="no-member",
+                params={"member_number": member_number},
+            )
         phones = sorted(customer.phones, key=lambda p: (not p.preferred, p.id))
         return MemberCard(
             id=customer.id, member_number=customer.member_number, name=customer.name, title=customer.title,

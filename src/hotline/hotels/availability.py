@@ -33,7 +33,9 @@ def check_dates(arrival: date, departure: date, today: date, where: str = "body"
     problems = FieldProblems()
     if arrival < today:
         problems.add(
-            InvalidInput("The arrival date is in the past", field=f"{where}.arrival", reason="arrival-in-past")
+            InvalidInput(
+                "The arrival date is in the past", field=f"{where}.arrival", reason="arrival-in-past"
+            )
         )
     if departure <= arrival:
         problems.add(

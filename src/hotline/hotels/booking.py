@@ -117,9 +117,15 @@ def hold_warnings(
 async def book(ctx: Context, data: BookingIn) -> ReservationOut:
     ctx.require(Permission.BOOKINGS_WRITE)
     if data.guest_is_booker and data.customer_id is None:
-        raise InvalidInput("本人入住 needs the booker's customer file", field="body.customer_id")
+        raise InvalidInput(
+            "Booking for the caller themselves needs the booker's customer file",
+            field="body.customer_id",
+            reason="self-booking-needs-customer",
+        )
     if not data.guest_is_booker and not data.guest_phone:
-        raise InvalidInput("The guest's phone is needed", field="body.guest_phone")
+        raise InvalidInput(
+            "The guest's phone is needed", field="body.guest_phone", reason="guest-phone-needed"
+        )
     async with ctx.read() as session:
         hotel = await session.get(Hotel, data.hotel_id)
         room_type = await session.get(RoomType, data.room_type_id)

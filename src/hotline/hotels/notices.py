@@ -106,8 +106,15 @@ async def send_confirmation(ctx: Context, reservation_id: int, channel: str) -> 
         plan = await session.get(RatePlan, reservation.rate_plan_id)
         customer = await customers.card(session, reservation.customer_id)
     if hotel is None or room_type is None or plan is None:
-        raise NotFound("The reservation's hotel, room type or rate plan is gone", field="reservation_id")
+        raise NotFound(
+            "The reservation's hotel, room type or rate plan is gone",
+            field="reservation_id",
+            reason="reservation-parts-gone",
+        )
     if reservation.status not in CONFIRMED:
-        raise InvalidTransition(f"A {reservation.status} reservation has no confirmation to send")
+        raise InvalidTransition(
+            f"A {reservation.status} reservation has no confirmation to send",
+            reason="reservation-has-no-confirmation",
+        )
     told = notice(reservation, hotel, room_type, plan, "confirmed", customer)
     return await messages.send_notice(ctx, f"reservation.confirmed.{channel}", told, ref=told.ref)

@@ -117,17 +117,26 @@ async def send_notice(ctx: Context, template_code: str, notice: Event, *, ref: s
     async with ctx.write() as tx:
         template = await live(tx.session, template_code)
         if template is None:
-            raise InvalidInput(f"No live template {template_code}", field="body.channel")
+            raise InvalidInput(
+                f"No live template {template_code}",
+                field="body.channel",
+                reason="no-live-template",
+                params={"template_code": template_code},
+            )
         recipient = str(values.get(topics.RECIPIENT_FIELDS[template.channel]) or "")
         if not recipient or not valid_recipient(template.channel, recipient):
             what = "phone" if template.channel == "sms" else "e-mail"
-            raise InvalidInput(f"There is no valid {what} to send to", field="body.channel")
+            raise InvalidInput(
+                f"There is no valid {what} to send to",
+                field="body.channel",
+                reason="no-sms-recipient" if template.channel == "sms" else "no-email-recipient",
+            )
         message = await enqueue(
             tx.session, key=new_key(f"manual:{ref}"), template=template, values=values, recipient=recipient,
             customer_id=values.get("customer_id"), ref=ref, created_by=ctx.actor.user_id,
         )  # fmt: skip
         if message is None:
-            raise InvalidTransition("The message was queued already")
+            raise InvalidTransition("The message was queued already", reason="message-queued-already")
         tx.audit("notify.sent_by_hand", "message", message.id, after={"template": template_code, "ref": ref})
         return MessageOut.model_validate(message)
 

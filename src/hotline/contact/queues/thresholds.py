@@ -52,11 +52,21 @@ def worst(colours: dict[str, Level]) -> Level:
 def check(data: QueueThresholds) -> None:
     """Red must be further than amber: more callers, a longer wait, a lower service level."""
     if data.waiting_red < data.waiting_amber:
-        raise InvalidInput("Red must be at least amber (callers waiting)", field="body.waiting_red")
+        raise InvalidInput(
+            "Red must be at least amber (callers waiting)", field="body.waiting_red", reason="red-below-amber"
+        )
     if data.wait_red_seconds < data.wait_amber_seconds:
-        raise InvalidInput("Red must be at least amber (longest wait)", field="body.wait_red_seconds")
+        raise InvalidInput(
+            "Red must be at least amber (longest wait)",
+            field="body.wait_red_seconds",
+            reason="red-below-amber",
+        )
     if data.service_red_percent > data.service_amber_percent:
-        raise InvalidInput("Red must be at most amber (service level)", field="body.service_red_percent")
+        raise InvalidInput(
+            "Red must be at most amber (service level)",
+            field="body.service_red_percent",
+            reason="red-above-amber-service-level",
+        )
 
 
 async def get(ctx: Context, name: str) -> QueueThresholdsOut:
@@ -64,7 +74,7 @@ async def get(ctx: Context, name: str) -> QueueThresholdsOut:
     async with ctx.read() as session:
         row = await session.scalar(select(QueueDef).where(QueueDef.name == name))
         if row is None:
-            raise NotFound(f"No queue {name!r}", field="name")
+            raise NotFound(f"No queue {name!r}", field="name", reason="no-queue", params={"v0": name})
         return of(row.name, row.thresholds)
 
 
@@ -76,7 +86,7 @@ async def set_thresholds(ctx: Context, name: str, data: QueueThresholds) -> Queu
     async with ctx.write() as tx:
         row = await tx.session.scalar(select(QueueDef).where(QueueDef.name == name))
         if row is None:
-            raise NotFound(f"No queue {name!r}", field="name")
+            raise NotFound(f"No queue {name!r}", field="name", reason="no-queue", params={"v0": name})
         row.thresholds = data.model_dump()
         await tx.session.flush()
         return of(row.name, row.thresholds)
