@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from hotline.contact import callbacks
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.local import LocalNode, running
 from hotline.contact.schemas import (
@@ -98,11 +99,15 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
     seat = runner.seats.get(me)
     if seat is None:
         raise NotFound("You have no extension to call from", field="user")
-    if (data.number is None) == (data.customer_id is None):
-        raise InvalidInput("Give a number, or a customer (and which of their phones)", field="body.number")
+    if [data.number, data.customer_id, data.callback_id].count(None) != 2:
+        raise InvalidInput(
+            "Give a number, a customer (and which of their phones) or a callback", field="body.number"
+        )
     number, customer_id = data.number, data.customer_id
     if customer_id is not None:
         number = await crm.phone_to_dial(ctx, customer_id, data.phone_id)
+    if data.callback_id is not None:
+        number = await callbacks.phone_to_dial(ctx, data.callback_id)
     assert number is not None  # noqa: S101
     if not voice.reachable(number):
         raise InvalidInput(
