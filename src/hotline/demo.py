@@ -130,7 +130,6 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await tickets_demo.load(ctx, zhang)
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
-    await _load_agent_day(ctx)
     return created
 
 
@@ -148,9 +147,12 @@ DEMO_DAY = (
 )
 
 
-async def _load_agent_day(ctx: Context) -> None:
-    """Callers to ring back, and a few calls today on the event log: agent1's desktop shows their
-    figures and callbacks, the supervisor's floor a service level and callbacks to watch."""
+async def load_agent_day(ctx: Context) -> None:
+    """Callers to ring back, a ticket in agent1's hands and a few calls today on the event log:
+    agent1's desktop shows their figures, callbacks and ticket, the supervisor's floor a service
+    level and callbacks to watch (docs/home.md). For `hotline demo-data` (the tests' demo stays
+    without them); idempotent."""
+    await tickets_demo.load_agent_ticket(ctx)
     for number, queue, reason, misses in DEMO_CALLBACKS:
         ref = f"demo:{number}"
         if await callbacks.open_call_task(ctx, number, ref, reason, queue=queue):

@@ -7,9 +7,18 @@ import json
 import re
 from typing import Any
 
+import pytest
+
+from hotline import demo
 from hotline.core.context import Context
 from hotline.travel.models import Order
 from tests.conftest import Users
+
+
+@pytest.fixture(autouse=True)
+async def agent_day(seeded: Context) -> None:
+    """What `hotline demo-data` adds for the home pages: agent1's callbacks, ticket and calls today."""
+    await demo.load_agent_day(seeded)
 
 
 async def home_of(users: Users, username: str) -> dict[str, Any]:
@@ -59,6 +68,7 @@ async def test_the_supervisor_sees_the_floor_and_its_alerts_with_numbers_masked_
 ) -> None:
     home = await home_of(users, "supervisor")
     assert home["landing"] == {"agent": True, "page": "home"}  # a desk phone (1009), but a floor to watch
+    assert home["desk"] is None  # their own calls wait on their desktop; the home page is the floor's
     floor = home["floor"]
     assert {q["queue"] for q in floor["queues"]} == {"hotel", "travel", "emergency"}
     hotel = next(q for q in floor["queues"] if q["queue"] == "hotel")

@@ -182,7 +182,9 @@ def demo_data(
         booked = await hotels_demo.load_reservations(ctx, reservations)
         await tickets_demo.load_staff(ctx)
         opened = await tickets_demo.load_tickets(ctx, tickets)
-        return created, crowd, booked, opened, await travel_demo.load_orders(ctx, orders)
+        travel = await travel_demo.load_orders(ctx, orders)
+        await demo.load_agent_day(ctx)
+        return created, crowd, booked, opened, travel
 
     created, crowd, booked, opened, travel = run(lambda: with_context(load, "cli:demo-data"))
     typer.echo(

@@ -123,7 +123,7 @@ async def home(ctx: Context, node: LocalNode | None) -> Home:
     can = ctx.actor.can
     start = await landing(ctx, node)
     page = Home(landing=start)
-    if start.agent and can(Permission.CALLS_HANDLE):
+    if start.page == "desktop":  # a supervisor's own calls wait on their desktop, below the floor's
         page.desk = await agent_desk(ctx, node)
     if can(Permission.AGENTS_READ):
         page.floor = await floor(ctx, node)
