@@ -35,10 +35,12 @@ async def longest_gap_while(work: asyncio.Future[object]) -> float:
 
 async def test_heavy_work_runs_beside_the_loop_not_on_it(pool: ComputePool) -> None:
     await pool.run(compute_jobs.spin, 0.0)  # the first worker is started
-    work = asyncio.ensure_future(pool.run(compute_jobs.spin, 0.6))
+    work = asyncio.ensure_future(pool.run(compute_jobs.spin, 1.2))
     gap = await longest_gap_while(work)
-    assert await work == 0.6
-    assert gap < 0.1, f"the loop stood still for {gap * 1000:.0f} ms"
+    assert await work == 1.2
+    # on the loop, the loop would stand still for all 1.2 s; beside it, only for what a busy
+    # machine's scheduler takes (a CI machine at load 10 once took 100+ ms)
+    assert gap < 0.5, f"the loop stood still for {gap * 1000:.0f} ms"
 
 
 async def test_a_domain_error_in_a_worker_reaches_the_caller_with_its_field(pool: ComputePool) -> None:

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from hotline.voice.control import Leg
 from hotline.voice.sip.digest import hashed
+from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.message import SipParseError, SipRequest, SipResponse, StreamFramer, parse
 from hotline.voice.sip.registrar import FailureGuard
 from hotline.voice.sip.server import SipServer
@@ -77,6 +78,7 @@ class Target:
             "127.0.0.1", 0, "hotline", hashed({"1001": "sip1001"}), trunks=[TEST_TRUNK],
             application=self.application, max_calls=500, clock=lambda: time.monotonic() + self.offset,
             guard=FailureGuard(max_failures=10**9),  # the guard would silence the fuzzer; tested apart
+            limits=SourceLimits(rate=0),  # so would the per-source rate limit (test_sip_burst.py)
         )  # fmt: skip
         await server.start()
         return server
