@@ -1,22 +1,64 @@
 import { ElMessage } from 'element-plus'
 import { computed, getCurrentInstance, onBeforeUnmount, reactive, ref, watch, type Ref } from 'vue'
 import { ProblemError } from './api/client'
-import { problemMessage } from './i18n'
+import { apiSchemas, checkForm, messagesByField, rulesOf, type Translate } from './forms'
+import { i18n, problemMessage } from './i18n'
 import { type LiveEvent, useLive } from './stores/live'
 
-/** Run an API action; show its problem as a message and keep field errors for the form. */
-export function useAction() {
+export interface ActionForm {
+  /** The form's model: its keys are the request body's fields (see `aliases`). Editing a field
+   *  clears its error. */
+  form?: object
+  /** The request body's schema in openapi.json (`FollowUpIn`): checked before anything is sent. */
+  schema?: string
+  /** Model keys named otherwise in the body: `{ next: 'next_contact_at' }`. */
+  aliases?: Record<string, string>
+}
+
+const translate: Translate = (key, params) => i18n.global.t(key, params ?? {})
+
+/** Run an API action; show its problem as a message and keep every field's error for the form
+ *  (`fieldErrors.note`, for `<el-form-item :error>`). With a `form` and its `schema` the same rules
+ *  as the server's are checked first, all fields at once, and nothing is sent while one is wrong;
+ *  a field's error goes when the field is edited. See src/forms.ts. */
+export function useAction(options: ActionForm = {}) {
   const busy = ref(false)
   const fieldErrors = ref<Record<string, string>>({})
+  const { form, schema, aliases = {} } = options
+
+  if (form) {
+    let before: Record<string, unknown> = { ...form }
+    watch(
+      () => ({ ...form }) as Record<string, unknown>,
+      (now) => {
+        const edited = Object.keys(now).filter((key) => now[key] !== before[key])
+        before = now
+        if (!edited.length) return
+        const left = { ...fieldErrors.value }
+        for (const key of edited) delete left[aliases[key] ?? key]
+        fieldErrors.value = left
+      },
+      { deep: true },
+    )
+  }
+
+  /** The form's wrong fields by the schema's rules; true when there are none. */
+  async function check(): Promise<boolean> {
+    if (!form || !schema) return true
+    const found = checkForm(form, rulesOf(schema, await apiSchemas()), translate, aliases)
+    fieldErrors.value = found
+    return Object.keys(found).length === 0
+  }
 
   async function run<T>(action: () => Promise<T>): Promise<T | undefined> {
     busy.value = true
     fieldErrors.value = {}
     try {
+      if (!(await check())) return undefined
       return await action()
     } catch (e) {
       if (!(e instanceof ProblemError)) throw e
-      fieldErrors.value = e.fieldErrors()
+      fieldErrors.value = messagesByField(e.errors)
       ElMessage.error(problemMessage(e))
       return undefined
     } finally {
@@ -24,7 +66,7 @@ export function useAction() {
     }
   }
 
-  return { busy, fieldErrors, run }
+  return { busy, fieldErrors, check, run }
 }
 
 /** Offset paging for a server-side list: `search()` starts over, `goto(n)` opens page n. */

@@ -1,7 +1,7 @@
 import { createI18n } from 'vue-i18n'
 import en from './locales/en'
 import zhCN from './locales/zh-CN'
-import type { ProblemError } from './api/client'
+import { type ProblemError, setRequestLocale } from './api/client'
 
 export type Locale = 'zh-CN' | 'en'
 const STORAGE_KEY = 'hotline.locale'
@@ -18,15 +18,21 @@ export const i18n = createI18n({
   messages: { 'zh-CN': zhCN, en },
 })
 
+setRequestLocale(i18n.global.locale.value)
+
 export function setLocale(locale: Locale): void {
   i18n.global.locale.value = locale
+  setRequestLocale(locale)
   localStorage.setItem(STORAGE_KEY, locale)
   document.documentElement.lang = locale
 }
 
-/** The message to show for a problem: translated by its code, else the server's detail. */
+/** The message to show for a problem. A domain error that names its rule (`reason`) is worded by
+ *  the server in the user's language (Accept-Language) and said as it is; otherwise the UI's words
+ *  for its code, else the server's detail. */
 export function problemMessage(problem: ProblemError): string {
   const key = `errors.${problem.code}`
+  if (problem.reason) return problem.detail
   return i18n.global.te(key) ? i18n.global.t(key) : problem.detail
 }
 

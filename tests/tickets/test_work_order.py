@@ -160,7 +160,7 @@ async def test_refusals_name_their_rule_and_change_nothing(seeded: Context, user
     # dispatch to an inactive department
     body = assert_problem(await act(lead, ticket["id"], "dispatch", unit_id=units["old-store"]), 422,
                           "ticket-unit-inactive", "body.unit_id")  # fmt: skip
-    assert "inactive" in str(body["detail"])
+    assert "已停用" in str(body["detail"])
     assert_problem(await act(lead, ticket["id"], "dispatch"), 422, "ticket-unit-required", "body.unit_id")
     # an agent may not dispatch; processing before dispatch is not a step of the flow
     assert_problem(

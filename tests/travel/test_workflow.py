@@ -225,7 +225,7 @@ async def test_bad_input_is_refused_with_the_rule_and_nothing_changes(seeded: Co
     assert_problem(early, 409, "invalid-transition")
     wrong = await planner.post(f"{url}/close", json={"summary": "回访完毕"})
     assert_problem(wrong, 403, "wrong-role")
-    assert "planner" not in wrong.json()["detail"] and "agent" in wrong.json()["detail"]
+    assert "计调" not in wrong.json()["detail"] and "坐席" in wrong.json()["detail"]
 
     await front.post(f"{url}/sign", json={})
     # adding items after signing

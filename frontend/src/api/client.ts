@@ -8,10 +8,13 @@ export type Me = Schemas['Me']
 export type User = Schemas['UserOut']
 export type AuditEntry = Schemas['AuditEntryOut']
 
+/** One wrong field of a problem: `message` in the user's language (the server words it by the
+ *  Accept-Language sent below), `type` a stable code, `params` what the message names. */
 export interface FieldError {
   field: string
   message: string
   type: string
+  params?: Record<string, unknown>
 }
 
 /** An RFC 9457 problem-details answer from the API. */
@@ -25,6 +28,11 @@ export class ProblemError extends Error {
     public raw: Record<string, unknown> = {},
   ) {
     super(detail)
+  }
+
+  /** The rule a domain error broke (`arrival-in-past`), when it says. */
+  get reason(): string | null {
+    return typeof this.raw.reason === 'string' ? this.raw.reason : null
   }
 
   /** Field errors keyed by form field: `body.username` → `username`. */
@@ -64,6 +72,21 @@ export function setUnauthorizedHandler(listener: UnauthorizedListener): void {
 }
 
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
+
+let requestLocale = 'zh-CN'
+/** The UI's language, sent as Accept-Language on every request: the server words problems in it. */
+export function setRequestLocale(locale: string): void {
+  requestLocale = locale
+}
+export function requestLanguage(): string {
+  return requestLocale === 'en' ? 'en' : 'zh-CN,zh;q=0.9'
+}
+api.use({
+  onRequest({ request }) {
+    request.headers.set('Accept-Language', requestLanguage())
+    return request
+  },
+})
 
 /** Unwrap an openapi-fetch result: the data, or a thrown `ProblemError`. */
 export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {

@@ -5181,7 +5181,12 @@ export interface components {
             /** Max */
             max?: number | null;
         };
-        /** FieldError */
+        /**
+         * FieldError
+         * @description One wrong field: `message` in the client's language (Accept-Language), `type` a stable code
+         *     (pydantic's error type, e.g. `string_too_short`, or a domain reason such as `arrival-in-past`),
+         *     `params` the values the message names (`min_length`, `pattern_name`, `values`…).
+         */
         FieldError: {
             /** Field */
             field: string;
@@ -5189,6 +5194,10 @@ export interface components {
             message: string;
             /** Type */
             type: string;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
         };
         /** FieldsIn */
         FieldsIn: {
@@ -6969,6 +6978,18 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
             /** Retry After */
             retry_after?: number | null;
+            /**
+             * Reason
+             * @description Which rule a domain error broke, e.g. `arrival-in-past`
+             */
+            reason?: string | null;
+            /**
+             * Params
+             * @description The values `detail` names
+             */
+            params?: {
+                [key: string]: unknown;
+            };
         };
         /** PromptOut */
         PromptOut: {

@@ -56,7 +56,9 @@ def checkpointer(settings: Settings) -> Checkpointer:
     if key is None:
         raise AuditKeyError(
             f"no audit signing key: run `hotline audit keygen --out {settings.audit_key_file}` "
-            "or set HOTLINE_AUDIT_KEY_FILE"
+            "or set HOTLINE_AUDIT_KEY_FILE",
+            reason="no-audit-signing-key-run",
+            params={"audit_key_file": settings.audit_key_file},
         )
     return Checkpointer(
         checkpoint_file(settings),

@@ -270,7 +270,7 @@ class Authenticator:
 
     async def token_actor(self, token: str) -> Actor:
         if not token.startswith(TOKEN_PREFIX):
-            raise NotAuthenticated("Malformed API token")
+            raise NotAuthenticated("Malformed API token", reason="malformed-api-token")
         return await self._resolve(security.digest(token), self._load_token)
 
     async def _load_session(self, key: str) -> Actor:
@@ -316,12 +316,12 @@ class Authenticator:
                 )
             ).first()
         if row is None:
-            raise NotAuthenticated("Unknown API token")
+            raise NotAuthenticated("Unknown API token", reason="unknown-api-token")
         api_token, user = row
         if api_token.revoked_at is not None or (
             api_token.expires_at is not None and as_utc(api_token.expires_at) <= now
         ):
-            raise SessionExpired("API token revoked or expired")
+            raise SessionExpired("API token revoked or expired", reason="api-token-revoked-expired")
         if not user.is_active:
             raise errors.AccountDisabled()
         if api_token.last_used_at is None or now - as_utc(api_token.last_used_at) > timedelta(minutes=5):

@@ -54,6 +54,8 @@ async def revoke_token(ctx: Context, token_id: int) -> None:
     async with ctx.write() as tx:
         token = await tx.session.get(ApiToken, token_id)
         if token is None or token.user_id != self_id(ctx) or token.revoked_at is not None:
-            raise errors.TokenNotFound(f"No API token with id {token_id}")
+            raise errors.TokenNotFound(
+                f"No API token with id {token_id}", reason="no-api-token-id", params={"token_id": token_id}
+            )
         token.revoked_at = utcnow()
         tx.publish(SessionRevoked(token_hash=token.token_hash))

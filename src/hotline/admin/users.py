@@ -80,7 +80,13 @@ async def _revoke_sessions(session: AsyncSession, user_id: int) -> None:
 def _check_roles(roles: list[str], field: str) -> list[str]:
     unknown = sorted(set(roles) - ROLE_CODES)
     if unknown:
-        raise errors.UnknownRole(f"Unknown role(s): {', '.join(unknown)}", field=field, roles=unknown)
+        raise errors.UnknownRole(
+            f"Unknown role(s): {', '.join(unknown)}",
+            field=field,
+            roles=unknown,
+            reason="unknown-role",
+            params={"value": ", ".join(unknown)},
+        )
     return sorted(set(roles))
 
 
@@ -92,7 +98,9 @@ async def _user(ctx: Context, user_id: int) -> User:
 async def _load_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
-        raise errors.UserNotFound(f"No user with id {user_id}")
+        raise errors.UserNotFound(
+            f"No user with id {user_id}", reason="no-user-id", params={"user_id": user_id}
+        )
     return user
 
 
@@ -157,7 +165,12 @@ async def create_user(ctx: Context, data: UserCreate) -> User:
     password_hash = await hash_password(ctx.settings, data.password)
     async with ctx.write() as tx:
         if await tx.session.scalar(select(User.id).where(User.username == username)):
-            raise errors.UsernameTaken(f"Username {username!r} is taken", field="body.username")
+            raise errors.UsernameTaken(
+                f"Username {username!r} is taken",
+                field="body.username",
+                reason="username-taken",
+                params={"username": repr(username)},
+            )
         await _check_work_number(tx.session, data.work_number, None)
         user = User(
             username=username,
@@ -177,7 +190,12 @@ async def _check_work_number(session: AsyncSession, work_number: str | None, use
         return
     owner = await session.scalar(select(User.id).where(User.work_number == work_number))
     if owner is not None and owner != user_id:
-        raise errors.WorkNumberTaken(f"Work number {work_number} is in use", field="body.work_number")
+        raise errors.WorkNumberTaken(
+            f"Work number {work_number} is in use",
+            field="body.work_number",
+            reason="work-number-use",
+            params={"work_number": work_number},
+        )
 
 
 async def _check_not_last_admin(session: AsyncSession, user: User) -> None:

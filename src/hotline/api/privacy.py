@@ -42,6 +42,11 @@ async def reveal(
     every reveal is in the audit log as `<entity>.revealed` with the field."""
     spec = domains.revealables().get(body.entity)
     if spec is None:
-        raise InvalidInput(f"Nothing called {body.entity!r} has personal data to reveal", field="body.entity")
+        raise InvalidInput(
+            f"Nothing called {body.entity!r} has personal data to reveal",
+            field="body.entity",
+            reason="nothing-called-personal-data-reveal",
+            params={"entity": repr(body.entity)},
+        )
     value = await privacy.reveal(ctx, spec, body.id, body.field)
     return RevealedOut(entity=body.entity, id=body.id, field=body.field, value=value)

@@ -2,7 +2,9 @@
 
 Every error answer has `type`, `title`, `status`, `detail`, a stable `code`, the
 `instance` path and the `request_id`; validation errors add `errors`, a list of
-`{field, message, type}` naming each offending field (e.g. `body.username`).
+`{field, message, type, params}` naming each offending field (e.g. `body.username`); a domain
+error adds its `reason` and `params`. `title`, `detail` and each `message` are in the language the
+client asks for (Accept-Language; zh-CN by default, see core/i18n.py); the codes never change.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from hotline.core.errors import HotlineError
-from hotline.core.i18n import translate
+from hotline.core.i18n import has_chinese, pick_locale, reason_message, translate
+from hotline.core.validation_messages import params_of, validation_message
 from hotline.core.web import COMPUTED, MEDIA_TYPE, SHARED_PATH, FieldError, Problem, problem_doc
 
 log = structlog.get_logger(__name__)
@@ -48,16 +51,19 @@ def problem_response(
     title: str,
     detail: str,
     *,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    locale = request.headers.get("accept-language", "")
+    """`title` and `detail` in English; the title is translated here by `code`, a detail that is
+    English where the client wants Chinese becomes the title (callers translate what they can)."""
+    locale = locale_of(request)
+    title = translate(f"errors.{code}", locale, default=title)
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
-        "title": translate(f"errors.{code}", locale, default=title),
+        "title": title,
         "status": status,
-        "detail": detail,
+        "detail": detail if locale == "en" or has_chinese(detail) else title,
         "code": code,
         "instance": request.url.path,
         "request_id": request.scope.get("state", {}).get("request_id"),
@@ -67,16 +73,29 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def locale_of(request: Request) -> str:
+    return pick_locale(request.headers.get("accept-language"))
+
+
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
 async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(HotlineError, exc)
+    locale = locale_of(request)
     extra = dict(exc.extra)
-    errors = extra.pop("errors", None) or (
-        [{"field": exc.field, "message": exc.detail, "type": exc.code}] if exc.field else []
-    )  # an error may name several fields (a flow with problems in several nodes)
+    detail = _domain_words(exc.reason, exc.params, exc.detail, locale) or translate(
+        f"errors.{exc.code}", locale, default=exc.title
+    )
+    # An error may name several fields (a form's broken rules, a flow's problems in several nodes).
+    errors = []
+    for error in extra.pop("errors", None) or ([exc.field_error()] if exc.field else []):
+        params = error.get("params") or {}
+        words = _domain_words(error.get("type"), params, str(error.get("message", "")), locale)
+        errors.append({**error, "message": words or detail, "params": params})
+    if exc.reason:
+        extra = {**extra, "reason": exc.reason, "params": exc.params}
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     if exc.status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="hotline"'}
@@ -85,11 +104,18 @@ async def _hotline_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
         exc.code,
         exc.title,
-        exc.detail,
+        detail,
         errors=errors,
         extra=extra,
         headers=headers,
     )
+
+
+def _domain_words(reason: Any, params: dict[str, Any], english: str, locale: str) -> str | None:
+    """A domain error's words in `locale`: by its reason; Chinese it was written in stays (a custom
+    field's rule is written by the hotel); None when there is nothing to say in that language."""
+    words = reason_message(str(reason) if reason else None, locale, params, english=english)
+    return words if words is not None else (english if has_chinese(english) else None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -99,30 +125,40 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         # PATCH /api/customers/export: no customer "export", but the path names the export, which
         # other methods answer (a prompt's name, DELETE /api/telephony/prompts/welcome, likewise).
         return await _http_error(request, StarletteHTTPException(405))
+    locale = locale_of(request)
+    zh = locale == "zh-CN"
     if any(err.get("type") == "json_invalid" for err in raw):
+        message = validation_message("json_invalid", {}, zh)
         return problem_response(
             request,
             400,
             "malformed-json",
             "Malformed JSON",
-            "The request body is not valid JSON",
-            errors=[{"field": "body", "message": "not valid JSON", "type": "json_invalid"}],
+            message,
+            errors=[{"field": "body", "message": message, "type": "json_invalid", "params": {}}],
         )
-    errors = [
-        {
-            "field": _field_name(err.get("loc", ())),
-            "message": str(err.get("msg", "")),
-            "type": str(err.get("type", "")),
-        }
-        for err in raw
-    ]
-    fields = ", ".join(e["field"] for e in errors)
+    errors: list[dict[str, Any]] = []
+    for err in raw:
+        kind = str(err.get("type", ""))
+        params = params_of(dict(err))
+        errors.append(
+            {
+                "field": _field_name(err.get("loc", ())),
+                "message": validation_message(kind, params, zh),
+                "type": kind,
+                "params": params,
+            }
+        )
+    fields = ", ".join(str(e["field"]) for e in errors)
+    one = "-one" if len(errors) == 1 else ""
     return problem_response(
         request,
         422,
         "validation-failed",
         "Invalid request",
-        f"Invalid value for: {fields}",
+        translate(
+            f"details.validation-failed{one}", locale, default=f"Invalid value for: {fields}", fields=fields
+        ),
         errors=errors,
     )
 
@@ -175,7 +211,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         500,
         "internal-error",
         "Internal error",
-        "An unexpected error occurred; it has been logged",
+        translate("details.internal-error", locale_of(request), default="An unexpected error occurred"),
     )
 
 

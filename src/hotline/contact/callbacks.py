@@ -87,7 +87,7 @@ async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
     async with ctx.write() as tx:
         task = await get_or_404(tx.session, CallbackTask, task_id, "callback task", field="task_id")
         if task.status == "done":
-            raise InvalidTransition("This callback is done already")
+            raise InvalidTransition("This callback is done already", reason="callback-done-already")
         task.status, task.note, task.done_at, task.done_by = "done", note, utcnow(), ctx.actor.user_id
         await tx.session.flush()
         return CallbackOut.model_validate(task)
@@ -99,7 +99,7 @@ async def phone_to_dial(ctx: Context, task_id: int) -> str:
     async with ctx.read() as session:
         task = await get_or_404(session, CallbackTask, task_id, "callback task", field="body.callback_id")
         if task.status != "open":
-            raise InvalidTransition("This callback is done already")
+            raise InvalidTransition("This callback is done already", reason="callback-done-already")
         return task.phone
 
 

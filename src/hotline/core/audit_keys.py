@@ -84,9 +84,17 @@ def _from_pem(data: bytes, where: str) -> SigningKey:
     try:
         private = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise AuditKeyError(f"{where} is not an unencrypted PEM private key: {exc}") from exc
+        raise AuditKeyError(
+            f"{where} is not an unencrypted PEM private key: {exc}",
+            reason="not-unencrypted-pem-private-key",
+            params={"where": where, "exc": exc},
+        ) from exc
     if not isinstance(private, Ed25519PrivateKey):
-        raise AuditKeyError(f"{where} holds a {type(private).__name__}, not an Ed25519 key")
+        raise AuditKeyError(
+            f"{where} holds a {type(private).__name__}, not an Ed25519 key",
+            reason="holds-not-ed25519-key",
+            params={"where": where, "name": type(private).__name__},
+        )
     return SigningKey(private)
 
 
@@ -94,9 +102,13 @@ def _from_seed(text: str) -> SigningKey:
     try:
         seed = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise AuditKeyError("HOTLINE_AUDIT_KEY is not base64") from exc
+        raise AuditKeyError("HOTLINE_AUDIT_KEY is not base64", reason="hotline-audit-key-not-base64") from exc
     if len(seed) != 32:
-        raise AuditKeyError(f"HOTLINE_AUDIT_KEY must be a 32-byte seed, not {len(seed)} bytes")
+        raise AuditKeyError(
+            f"HOTLINE_AUDIT_KEY must be a 32-byte seed, not {len(seed)} bytes",
+            reason="hotline-audit-key-must-32",
+            params={"count": len(seed)},
+        )
     return SigningKey(Ed25519PrivateKey.from_private_bytes(seed))
 
 
@@ -113,7 +125,11 @@ def load_signing_key(settings: Settings, *, create: bool = True) -> SigningKey |
         if not create or settings.environment == "production":
             return None
     except OSError as exc:
-        raise AuditKeyError(f"cannot read {path}: {exc.strerror}") from exc
+        raise AuditKeyError(
+            f"cannot read {path}: {exc.strerror}",
+            reason="cannot-read",
+            params={"path": path, "strerror": exc.strerror},
+        ) from exc
     key = generate_key(path, settings.audit_keyring_file, note="generated for development")
     log.warning("audit.dev_key_generated", path=str(path), key_id=key.id)
     return key
@@ -128,10 +144,16 @@ def generate_key(path: Path, keyring_path: Path, *, note: str = "") -> SigningKe
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise AuditKeyError(
-            f"{path} exists; a signing key is never overwritten (give --out another file)"
+            f"{path} exists; a signing key is never overwritten (give --out another file)",
+            reason="exists-signing-key-never-overwritten",
+            params={"path": path},
         ) from exc
     except OSError as exc:
-        raise AuditKeyError(f"cannot write {path}: {exc.strerror}") from exc
+        raise AuditKeyError(
+            f"cannot write {path}: {exc.strerror}",
+            reason="cannot-write",
+            params={"path": path, "strerror": exc.strerror},
+        ) from exc
     with os.fdopen(fd, "wb") as out:
         out.write(key.pem())
         out.flush()
@@ -163,7 +185,11 @@ class Keyring:
         except FileNotFoundError:
             return cls()
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise AuditKeyError(f"{path} is not a readable keyring: {exc}") from exc
+            raise AuditKeyError(
+                f"{path} is not a readable keyring: {exc}",
+                reason="not-readable-keyring",
+                params={"path": path, "exc": exc},
+            ) from exc
         entries: dict[str, KeyringEntry] = {}
         try:
             for item in data["keys"]:
@@ -173,7 +199,11 @@ class Keyring:
                     kid, public, str(item.get("added_at", "")), str(item.get("note", ""))
                 )
         except (KeyError, TypeError, ValueError) as exc:
-            raise AuditKeyError(f"{path}: a key entry is malformed ({exc})") from exc
+            raise AuditKeyError(
+                f"{path}: a key entry is malformed ({exc})",
+                reason="key-entry-malformed",
+                params={"path": path, "exc": exc},
+            ) from exc
         return cls(entries)
 
     def add(self, public: Ed25519PublicKey, *, note: str = "", now: datetime | None = None) -> str:

@@ -111,9 +111,15 @@ async def backup(
 ) -> BackupResult:
     """Write the archive. `signer` (None: no signing key here) adds a `backup` checkpoint."""
     if await asyncio.to_thread(archive.exists):
-        raise BackupError(f"{archive} exists; give a new file name")
+        raise BackupError(
+            f"{archive} exists; give a new file name",
+            reason="exists-give-new-file-name",
+            params={"archive": archive},
+        )
     if not await asyncio.to_thread(archive.parent.is_dir):
-        raise BackupError(f"{archive.parent} is not a folder")
+        raise BackupError(
+            f"{archive.parent} is not a folder", reason="not-folder", params={"parent": archive.parent}
+        )
     checkpoints = CheckpointFile(settings.audit_checkpoint_file)
     with tempfile.TemporaryDirectory(prefix="hotline-backup-", dir=archive.parent) as work:
         staging = Path(work)
@@ -124,7 +130,9 @@ async def backup(
             if db.is_sqlite:
                 source = sqlite_path(db.url)
                 if not source.is_file():
-                    raise BackupError(f"no database at {source}")
+                    raise BackupError(
+                        f"no database at {source}", reason="no-database", params={"source": source}
+                    )
                 copy = staging / "hotline.sqlite"
                 await asyncio.to_thread(sqlite_copy, source, copy)
                 head, counts, revision = await asyncio.to_thread(sqlite_facts, copy)
@@ -135,7 +143,11 @@ async def backup(
                     async with pg_snapshot(db, dump, pg_bin) as (head, counts, revision, major):
                         snap = Snapshot("postgresql", PG_MEMBER, dump, head, counts, revision, major)
                 except (OSError, DBAPIError) as exc:
-                    raise BackupError(f"cannot read the database: {first_line(exc)}") from exc
+                    raise BackupError(
+                        f"cannot read the database: {first_line(exc)}",
+                        reason="cannot-read-database",
+                        params={"exc": first_line(exc)},
+                    ) from exc
             if signer is not None:
                 async with db.read() as session:
                     taken, _problems = await signer.take(session, "backup", head=snap.head, file_locked=True)
@@ -207,7 +219,7 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
     """Unpack into `staging`, checking every member against the manifest; a corrupt archive is
     named with what is wrong before anything is changed."""
     if not archive.is_file():
-        raise BackupError(f"no archive at {archive}")
+        raise BackupError(f"no archive at {archive}", reason="no-archive", params={"archive": archive})
     seen: dict[str, dict[str, Any]] = {}
     manifest: dict[str, Any] | None = None
     with archive.open("rb") as start:
@@ -218,7 +230,11 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
                 if member.name == MANIFEST:
                     handle = tar.extractfile(member)
                     if handle is None:
-                        raise BackupError(f"{archive} is corrupt: its manifest.json is not a file")
+                        raise BackupError(
+                            f"{archive} is corrupt: its manifest.json is not a file",
+                            reason="corrupt-manifest-json-not-file",
+                            params={"archive": archive},
+                        )
                     manifest = json.loads(handle.read())
                     continue
                 if (
@@ -227,13 +243,19 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
                     or ".." in member.name.split("/")
                 ):
                     raise BackupError(
-                        f"{archive} is corrupt or not a Hotline backup: unexpected member {member.name!r}"
+                        f"{archive} is corrupt or not a Hotline backup: unexpected member {member.name!r}",
+                        reason="corrupt-not-hotline-backup-unexpected",
+                        params={"archive": archive, "name": repr(member.name)},
                     )
                 target = staging / member.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 handle = tar.extractfile(member)
                 if handle is None:
-                    raise BackupError(f"{archive} is corrupt: {member.name} cannot be read")
+                    raise BackupError(
+                        f"{archive} is corrupt: {member.name} cannot be read",
+                        reason="corrupt-cannot-read",
+                        params={"archive": archive, "name": member.name},
+                    )
                 digest = hashlib.sha256()
                 with target.open("wb") as out:
                     while chunk := handle.read(1 << 20):
@@ -241,24 +263,50 @@ def read_archive(archive: Path, staging: Path) -> dict[str, Any]:
                         out.write(chunk)
                 seen[member.name] = {"size": member.size, "sha256": digest.hexdigest()}
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise BackupError(f"{archive} is corrupt or not a Hotline backup: {exc}") from exc
+        raise BackupError(
+            f"{archive} is corrupt or not a Hotline backup: {exc}",
+            reason="corrupt-not-hotline-backup",
+            params={"archive": archive, "exc": exc},
+        ) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BackupError(f"{archive} is corrupt: its manifest.json is unreadable ({exc})") from exc
+        raise BackupError(
+            f"{archive} is corrupt: its manifest.json is unreadable ({exc})",
+            reason="corrupt-manifest-json-unreadable",
+            params={"archive": archive, "exc": exc},
+        ) from exc
     if manifest is None:
         raise BackupError(
-            f"{archive} is corrupt or not a Hotline backup: it has no manifest.json (cut short?)"
+            f"{archive} is corrupt or not a Hotline backup: it has no manifest.json (cut short?)",
+            reason="corrupt-not-hotline-backup-no",
+            params={"archive": archive},
         )
     if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
-        raise BackupError(f"{archive} is not a Hotline backup of format {FORMAT_VERSION}")
+        raise BackupError(
+            f"{archive} is not a Hotline backup of format {FORMAT_VERSION}",
+            reason="not-hotline-backup-format",
+            params={"archive": archive, "format_version": FORMAT_VERSION},
+        )
     for name, expected in manifest.get("members", {}).items():
         found = seen.get(name)
         if found is None:
-            raise BackupError(f"{archive} is corrupt: {name} is missing")
+            raise BackupError(
+                f"{archive} is corrupt: {name} is missing",
+                reason="corrupt-missing",
+                params={"archive": archive, "name": name},
+            )
         if found != expected:
-            raise BackupError(f"{archive} is corrupt: {name} does not match its checksum")
+            raise BackupError(
+                f"{archive} is corrupt: {name} does not match its checksum",
+                reason="corrupt-does-not-match-checksum",
+                params={"archive": archive, "name": name},
+            )
     extra = set(seen) - set(manifest.get("members", {}))
     if extra:
-        raise BackupError(f"{archive} is corrupt: {sorted(extra)[0]} is not in its manifest")
+        raise BackupError(
+            f"{archive} is corrupt: {sorted(extra)[0]} is not in its manifest",
+            reason="corrupt-not-manifest",
+            params={"archive": archive, "v0": sorted(extra)[0]},
+        )
     return manifest
 
 
@@ -305,18 +353,28 @@ async def restore(
         kind = manifest["database"]["kind"]
         here = "sqlite" if db.is_sqlite else "postgresql"
         if kind != here:
-            raise BackupError(f"{archive} holds a {kind} database; HOTLINE_DATABASE_URL is {here}")
+            raise BackupError(
+                f"{archive} holds a {kind} database; HOTLINE_DATABASE_URL is {here}",
+                reason="holds-database-hotline-database-url",
+                params={"archive": archive, "kind": kind, "here": here},
+            )
         try:
             occupied = await holds_data(db)
         except (OSError, DBAPIError) as exc:
-            raise BackupError(f"cannot use the target database: {first_line(exc)}") from exc
+            raise BackupError(
+                f"cannot use the target database: {first_line(exc)}",
+                reason="cannot-use-target-database",
+                params={"exc": first_line(exc)},
+            ) from exc
         recordings_dir = settings.recordings_dir
         has_recordings = recordings_dir.is_dir() and any(recordings_dir.iterdir())
         if (occupied or has_recordings) and not force:
             what = ", ".join(f"{n} {t}" for t, n in sorted(occupied.items(), key=lambda i: -i[1])[:4])
             raise BackupError(
                 f"the database is not empty ({what or 'recordings present'}); "
-                "restore replaces everything: add --force to do so"
+                "restore replaces everything: add --force to do so",
+                reason="database-not-empty-restore-replaces",
+                params={"value": what or "recordings present"},
             )
         member = staging / manifest["database"]["member"]
         if db.is_sqlite:
@@ -339,7 +397,11 @@ async def restore(
     }
     if different:
         table, (want, got) = next(iter(different.items()))
-        raise BackupError(f"restored {table} holds {got} rows, the archive {want}")
+        raise BackupError(
+            f"restored {table} holds {got} rows, the archive {want}",
+            reason="restored-holds-rows-archive",
+            params={"table": table, "got": got, "want": want},
+        )
     if signer is not None:
         async with db.read() as session:
             result.checkpoint, _problems = await signer.take(session, "restore")

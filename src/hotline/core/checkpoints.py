@@ -206,7 +206,11 @@ class CheckpointFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
         except OSError as exc:
-            raise CheckpointFileError(f"cannot open {self.path}: {exc.strerror}") from exc
+            raise CheckpointFileError(
+                f"cannot open {self.path}: {exc.strerror}",
+                reason="cannot-open",
+                params={"path": self.path, "strerror": exc.strerror},
+            ) from exc
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 
@@ -217,7 +221,11 @@ class CheckpointFile:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise CheckpointFileError(f"cannot read {self.path}: {exc.strerror}") from exc
+            raise CheckpointFileError(
+                f"cannot read {self.path}: {exc.strerror}",
+                reason="cannot-read",
+                params={"path": self.path, "strerror": exc.strerror},
+            ) from exc
         return [line for line in text.split("\n") if line.strip()]
 
     def last_line(self) -> str | None:
@@ -255,7 +263,11 @@ class CheckpointFile:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise CheckpointFileError(f"cannot append to {self.path}: {exc.strerror}") from exc
+            raise CheckpointFileError(
+                f"cannot append to {self.path}: {exc.strerror}",
+                reason="cannot-append",
+                params={"path": self.path, "strerror": exc.strerror},
+            ) from exc
         if created:  # the new directory entry must survive a crash too
             dir_fd = os.open(self.path.parent, os.O_RDONLY)
             try:

@@ -180,7 +180,10 @@ class ComputePool:
                 REFUSED.labels("time").inc()
                 log.warning("computation stopped at its time limit", function=fn.__qualname__, limit=seconds)
                 raise ComputeTooLong(
-                    f"{fn.__qualname__} ran for more than {seconds:g} s; narrow the request", limit=seconds
+                    f"{fn.__qualname__} ran for more than {seconds:g} s; narrow the request",
+                    limit=seconds,
+                    reason="ran-more-narrow-request",
+                    params={"qualname": fn.__qualname__, "seconds": format(seconds, "g")},
                 )
             try:
                 ok, value = worker.busy.result()
@@ -197,7 +200,11 @@ class ComputePool:
             return value  # type: ignore[no-any-return]
         if isinstance(value, MemoryError):
             REFUSED.labels("memory").inc()
-            raise ComputeTooBig(f"{fn.__qualname__} needed more than {self.memory_mib} MiB") from None
+            raise ComputeTooBig(
+                f"{fn.__qualname__} needed more than {self.memory_mib} MiB",
+                reason="needed-more-mib",
+                params={"qualname": fn.__qualname__, "memory_mib": self.memory_mib},
+            ) from None
         raise value
 
     # ------------------------------------------------------------ workers
@@ -214,7 +221,12 @@ class ComputePool:
                 raise
         if len(self._waiting) >= self.backlog:
             REFUSED.labels("busy").inc()
-            raise ComputeBusy(f"{len(self._waiting)} computations are already waiting", retry_after=5)
+            raise ComputeBusy(
+                f"{len(self._waiting)} computations are already waiting",
+                retry_after=5,
+                reason="computations-already-waiting",
+                params={"count": len(self._waiting)},
+            )
         turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
         try:
@@ -229,7 +241,12 @@ class ComputePool:
                     "no compute worker came free", limit=seconds, workers=self._size,
                     waiting=len(self._waiting), idle=len(self._idle),
                 )  # fmt: skip
-                raise ComputeBusy(f"no worker came free within {seconds:g} s", retry_after=5) from None
+                raise ComputeBusy(
+                    f"no worker came free within {seconds:g} s",
+                    retry_after=5,
+                    reason="no-worker-came-free-within",
+                    params={"seconds": format(seconds, "g")},
+                ) from None
             raise
         finally:
             with contextlib.suppress(ValueError):

@@ -88,7 +88,12 @@ class Context:
 
     def require(self, permission: Permission) -> None:
         if not self.actor.can(permission):
-            raise PermissionDenied(f"requires permission {permission.value}", permission=permission.value)
+            raise PermissionDenied(
+                f"requires permission {permission.value}",
+                permission=permission.value,
+                reason="requires-permission",
+                params={"value": permission.value},
+            )
 
     async def compute(self, fn: Callable[[*Ts], T], *args: *Ts, limit: float | None = None) -> T:
         """`fn(*args)` in a worker process, off the event loop, within a time limit: the one way

@@ -49,7 +49,11 @@ def pg_tool(name: str, server_major: int, pg_bin: Path | None = None) -> str:
             return str(candidate)
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} not found: install the PostgreSQL {server_major} client tools")
+        raise BackupError(
+            f"{name} not found: install the PostgreSQL {server_major} client tools",
+            reason="not-found-install-postgresql-client",
+            params={"name": name, "server_major": server_major},
+        )
     return found
 
 
@@ -60,7 +64,7 @@ async def _tool_major(tool: str) -> int:
     out, _ = await process.communicate()
     match = re.search(rb"(\d+)(?:\.\d+)?", out)
     if process.returncode != 0 or match is None:
-        raise BackupError(f"{tool} --version failed")
+        raise BackupError(f"{tool} --version failed", reason="version-failed", params={"tool": tool})
     return int(match.group(1))
 
 
@@ -70,7 +74,14 @@ async def _checked_tool(name: str, server_major: int, pg_bin: Path | None) -> st
     if major < server_major:
         raise BackupError(
             f"{tool} is version {major}, older than the server's {server_major}: "
-            f"install postgresql-client-{server_major} or give --pg-bin"
+            f"install postgresql-client-{server_major} or give --pg-bin",
+            reason="version-older-server-install-postgresql",
+            params={
+                "tool": tool,
+                "major": major,
+                "server_major": server_major,
+                "server_major2": server_major,
+            },
         )
     return tool
 
@@ -82,7 +93,11 @@ async def _run(*args: str) -> None:
     _out, err = await process.communicate()
     if process.returncode != 0:
         message = err.decode(errors="replace").strip().splitlines()
-        raise BackupError(f"{Path(args[0]).name} failed: {' / '.join(message[-3:]) or process.returncode}")
+        raise BackupError(
+            f"{Path(args[0]).name} failed: {' / '.join(message[-3:]) or process.returncode}",
+            reason="tool-failed",
+            params={"name": Path(args[0]).name, "value": " / ".join(message[-3:]) or process.returncode},
+        )
 
 
 def first_line(exc: Exception) -> str:
@@ -92,7 +107,10 @@ def first_line(exc: Exception) -> str:
 def sqlite_path(url: str) -> Path:
     path = url.split(":///", 1)[-1]
     if not path or path.startswith(":memory:"):
-        raise BackupError("an in-memory SQLite database cannot be backed up or restored")
+        raise BackupError(
+            "an in-memory SQLite database cannot be backed up or restored",
+            reason="memory-sqlite-database-cannot-backed",
+        )
     return Path(path)
 
 
@@ -169,7 +187,11 @@ async def pg_restore(db: Database, dump: Path, dump_major: int, pg_bin: Path | N
     async with db.engine.connect() as conn:
         server_major = int(str(await conn.scalar(text("SHOW server_version_num")))) // 10000
     if dump_major and dump_major > server_major:
-        raise BackupError(f"the archive comes from PostgreSQL {dump_major}; this server is {server_major}")
+        raise BackupError(
+            f"the archive comes from PostgreSQL {dump_major}; this server is {server_major}",
+            reason="archive-comes-from-postgresql-server",
+            params={"dump_major": dump_major, "server_major": server_major},
+        )
     tool = await _checked_tool("pg_restore", max(server_major, dump_major), pg_bin)
     async with db.engine.begin() as conn:
         # Replace, do not merge: what the archive does not hold must not survive the restore.

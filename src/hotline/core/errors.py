@@ -3,6 +3,12 @@
 Services raise these; one mapper (`hotline.api.problems`) turns them into
 RFC 9457 problem details. Nothing below the API layer knows about HTTP
 exceptions.
+
+The class's `code` says what kind of error it is (`invalid-input`, `not-found`); the `reason` says
+which rule was broken (`arrival-in-past`) and `params` the values it names. The English `detail`
+is written where the error is raised; `hotline.core.messages` holds the Chinese by reason, so a
+client gets either from the same stable code (tests/api/test_error_language.py checks every reason
+raised in src/ has both).
 """
 
 from __future__ import annotations
@@ -17,19 +23,50 @@ class HotlineError(Exception):
     status: ClassVar[int] = 400
     title: ClassVar[str] = "Request could not be processed"
 
-    def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        params: dict[str, Any] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.field = field
+        self.reason = reason
+        self.params = {key: _plain(value) for key, value in (params or {}).items()}
         self.extra = extra
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors raised in a compute worker (core/compute.py) travel back pickled, fields and all.
-        return _rebuild, (type(self), self.detail, self.field, self.extra)
+        return _rebuild, (type(self), self.detail, self.field, self.extra, self.reason, self.params)
+
+    def field_error(self) -> dict[str, Any]:
+        """This error as one entry of a problem's `errors` (English; the API translates it)."""
+        return {
+            "field": self.field or "body",
+            "message": self.detail,
+            "type": self.reason or self.code,
+            "params": self.params,
+        }
 
 
-def _rebuild(cls: type[HotlineError], detail: str, field: str | None, extra: dict[str, Any]) -> HotlineError:
-    return cls(detail, field=field, **extra)
+def _plain(value: Any) -> Any:
+    """A parameter as JSON carries it: numbers and text as they are, anything else (dates, money) as text."""
+    return value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else str(value)
+
+
+def _rebuild(
+    cls: type[HotlineError],
+    detail: str,
+    field: str | None,
+    extra: dict[str, Any],
+    reason: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> HotlineError:
+    return cls(detail, field=field, reason=reason, params=params, **extra)
 
 
 class NotFound(HotlineError):
@@ -73,3 +110,32 @@ class PermissionDenied(HotlineError):
     code = "permission-denied"
     status = 403
     title = "You do not have permission to do this"
+
+
+class FieldProblems:
+    """Collects a form's broken rules so one 422 names every wrong field at once.
+
+    problems = FieldProblems()
+    if arrival < today:
+        problems.add(InvalidInput("The arrival date is in the past", field="body.arrival", reason=...))
+    problems.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.found: list[HotlineError] = []
+
+    def add(self, error: HotlineError) -> None:
+        self.found.append(error)
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            first = self.found[0]
+            raise type(first)(
+                first.detail,
+                field=first.field,
+                reason=first.reason,
+                params=first.params,
+                errors=[error.field_error() for error in self.found],
+            )

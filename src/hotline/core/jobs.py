@@ -131,13 +131,23 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidSchedule(f"Unknown time zone {name!r}", field="timezone") from exc
+        raise InvalidSchedule(
+            f"Unknown time zone {name!r}",
+            field="timezone",
+            reason="unknown-time-zone",
+            params={"name": repr(name)},
+        ) from exc
 
 
 def next_occurrence(cron: str, tz: str, days: DayFilter, after: datetime) -> datetime:
     """The first time strictly after `after` that the cron expression fires on an allowed day."""
     if not croniter.is_valid(cron):
-        raise InvalidSchedule(f"Invalid cron expression {cron!r}", field="cron")
+        raise InvalidSchedule(
+            f"Invalid cron expression {cron!r}",
+            field="cron",
+            reason="invalid-cron-expression",
+            params={"cron": repr(cron)},
+        )
     zone = _zone(tz)
     try:
         it = croniter(cron, as_utc(after).astimezone(zone))
@@ -147,7 +157,12 @@ def next_occurrence(cron: str, tz: str, days: DayFilter, after: datetime) -> dat
                 return as_utc(candidate)
     except CroniterBadCronError as exc:
         raise InvalidSchedule(str(exc), field="cron") from exc
-    raise InvalidSchedule(f"{cron!r} never fires on {days.value}", field="cron")
+    raise InvalidSchedule(
+        f"{cron!r} never fires on {days.value}",
+        field="cron",
+        reason="never-fires",
+        params={"cron": repr(cron), "value": days.value},
+    )
 
 
 # ---------------------------------------------------------------- scheduling API (inside a transaction)
@@ -201,7 +216,12 @@ async def schedule_once(
 
 def _check_handler(name: str) -> None:
     if name not in _HANDLERS:
-        raise InvalidSchedule(f"No job handler named {name!r}", field="handler")
+        raise InvalidSchedule(
+            f"No job handler named {name!r}",
+            field="handler",
+            reason="no-job-handler-named",
+            params={"name": repr(name)},
+        )
 
 
 # ---------------------------------------------------------------- the scheduler

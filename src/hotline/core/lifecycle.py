@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from hotline.core.clock import utcnow
 from hotline.core.errors import HotlineError, InvalidTransition, PermissionDenied
+from hotline.core.messages import ROLES_ZH
 
 S = TypeVar("S", bound=str)
 
@@ -151,24 +152,45 @@ class Lifecycle(Generic[S]):
         t = self.transitions.get(action)
         if t is None:
             raise UnknownAction(
-                f"A {self.name} has no action {action!r}", field="body.action", allowed=list(self.actions)
+                f"A {self.name} has no action {action!r}",
+                field="body.action",
+                allowed=list(self.actions),
+                reason="no-action",
+                params={"name": self.name, "action": repr(action)},
             )
         if not t.open_to(who):
+            roles_zh = "、".join(ROLES_ZH.get(r, r) for r in sorted(t.roles) if r != ADMIN_ROLE)
+            params = {
+                "action": t.label or action,
+                "name": self.name,
+                "who": self._who_may(t),
+                "roles_zh": roles_zh,
+            }
             if t.by == "system":
-                detail = f"Only the system takes the step {action} of a {self.name}"
+                detail, reason = (
+                    f"Only the system takes the step {action} of a {self.name}",
+                    "step-system-only",
+                )
             elif who.system:
                 detail = f"A person signs for the step {action} of a {self.name}, not the system"
+                reason = "step-needs-person"
             elif t.roles and self.role_names:
                 detail = f"Only {self._who_may(t)} may take the step {action}" + (
                     f" ({t.label})" if t.label else ""
                 )
+                reason = "step-other-roles"
             else:
-                detail = f"Your role does not take the step {action} of a {self.name}"
-            raise WrongRole(detail, rule="role", allowed=sorted(t.roles))
+                detail, reason = (
+                    f"Your role does not take the step {action} of a {self.name}",
+                    "step-not-your-role",
+                )
+            raise WrongRole(detail, rule="role", allowed=sorted(t.roles), reason=reason, params=params)
         if state not in t.sources:
             raise self.refused(
                 f"A {self.name} that is {self._said(state)} cannot take the step {action}",
                 field="body.action", rule="state", current=state, allowed=self.allowed(state, who),
+                reason="step-not-in-state",
+                params={"name": self.name, "state": self._said(state), "action": action},
             )  # fmt: skip
         return t
 

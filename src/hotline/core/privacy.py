@@ -205,11 +205,21 @@ async def reveal(
     ctx.require(REVEAL)
     ctx.require(spec.permission)
     if field not in spec.fields:
-        raise InvalidInput(f"A {spec.entity} has no personal field {field!r}", field="body.field")
+        raise InvalidInput(
+            f"A {spec.entity} has no personal field {field!r}",
+            field="body.field",
+            reason="no-personal-field",
+            params={"entity": spec.entity, "field": repr(field)},
+        )
     async with ctx.write() as tx:
         values = await spec.load(tx.session, entity_id)
         if values is None:
-            raise NotFound(f"No {spec.entity} {entity_id}", field=id_field)
+            raise NotFound(
+                f"No {spec.entity} {entity_id}",
+                field=id_field,
+                reason="no-such-record",
+                params={"entity": spec.entity, "entity_id": entity_id},
+            )
         value = values.get(field)
         tx.audit(f"{spec.entity}.revealed", spec.entity, entity_id,
                  after={"field": field, "kind": spec.fields[field].value, "why": why})  # fmt: skip

@@ -54,7 +54,12 @@ def event_type_of(topic: str, field: str = "body.topic") -> type[Event]:
         return TOPICS[topic]
     except KeyError:
         known = ", ".join(sorted(TOPICS))
-        raise InvalidInput(f"Unknown topic {topic!r}; the topics are {known}", field=field) from None
+        raise InvalidInput(
+            f"Unknown topic {topic!r}; the topics are {known}",
+            field=field,
+            reason="unknown-topic-topics",
+            params={"topic": repr(topic), "known": known},
+        ) from None
 
 
 def variables(topic: str) -> dict[str, str]:

@@ -40,9 +40,14 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class FieldError(BaseModel):
+    """One wrong field: `message` in the client's language (Accept-Language), `type` a stable code
+    (pydantic's error type, e.g. `string_too_short`, or a domain reason such as `arrival-in-past`),
+    `params` the values the message names (`min_length`, `pattern_name`, `values`…)."""
+
     field: str
     message: str
     type: str
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Problem(BaseModel):
@@ -57,6 +62,10 @@ class Problem(BaseModel):
     request_id: str | None = None
     errors: list[FieldError] = Field(default_factory=list)
     retry_after: int | None = None
+    reason: str | None = Field(
+        default=None, description="Which rule a domain error broke, e.g. `arrival-in-past`"
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="The values `detail` names")
 
 
 def problem_doc(description: str) -> dict[str, Any]:

@@ -88,7 +88,7 @@ async def import_file(
     (row, field, message); a file with any problem writes nothing."""
     data = await file.read(8 * 1024 * 1024 + 1)
     if len(data) > 8 * 1024 * 1024:
-        raise InvalidInput("Files of at most 8 MB", field="file")
+        raise InvalidInput("Files of at most 8 MB", field="file", reason="files-most-8-mb")
     return await transfer.import_customers(ctx, data, file.filename or "customers.csv", dry_run=dry_run)
 
 

@@ -29,18 +29,37 @@ def check_resident_id(
     the past, consistent with `birthday` and `gender` (M/F) when given."""
     value = number.strip().upper()
     if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
-        raise InvalidInput("A resident ID has 17 digits and a check digit (0-9 or X)", field=field)
+        raise InvalidInput(
+            "A resident ID has 17 digits and a check digit (0-9 or X)",
+            field=field,
+            reason="resident-id-17-digits-check",
+        )
     if resident_id_check_digit(value[:17]) != value[17]:
-        raise InvalidInput("The resident ID's check digit is wrong: a digit was mistyped", field=field)
+        raise InvalidInput(
+            "The resident ID's check digit is wrong: a digit was mistyped",
+            field=field,
+            reason="resident-id-check-digit-wrong",
+        )
     born = resident_id_birthday(value)
     if born is None or born > date.today() or born.year < 1900:  # noqa: DTZ011 - a calendar date
-        raise InvalidInput("The resident ID holds an impossible birth date", field=field)
+        raise InvalidInput(
+            "The resident ID holds an impossible birth date",
+            field=field,
+            reason="resident-id-holds-impossible-birth",
+        )
     if birthday is not None and birthday != born:
         raise InvalidInput(
-            f"The resident ID says born {born.isoformat()}, not {birthday.isoformat()}", field=field
+            f"The resident ID says born {born.isoformat()}, not {birthday.isoformat()}",
+            field=field,
+            reason="resident-id-says-born-not",
+            params={"born": born.isoformat(), "birthday": birthday.isoformat()},
         )
     if gender in ("M", "F") and resident_id_gender(value) != gender:
-        raise InvalidInput("The resident ID belongs to someone of the other gender", field=field)
+        raise InvalidInput(
+            "The resident ID belongs to someone of the other gender",
+            field=field,
+            reason="resident-id-belongs-someone-other",
+        )
     return value
 
 
@@ -59,7 +78,11 @@ def resident_id_gender(number: str) -> str:
 def check_passport(number: str, *, field: str = "body.id_number") -> str:
     value = number.strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{5,20}", value):
-        raise InvalidInput("A passport number has 5 to 20 letters and digits", field=field)
+        raise InvalidInput(
+            "A passport number has 5 to 20 letters and digits",
+            field=field,
+            reason="passport-number-5-20-letters",
+        )
     return value
 
 
@@ -68,13 +91,23 @@ def normalise_phone(number: str, *, field: str = "body.number", region: str = "C
     read as Chinese. Raises for anything that cannot be a real number."""
     raw = number.strip()
     if not re.fullmatch(r"[+0-9 ()\-]{3,32}", raw):
-        raise InvalidInput("A phone number has only digits, spaces, +, - and brackets", field=field)
+        raise InvalidInput(
+            "A phone number has only digits, spaces, +, - and brackets",
+            field=field,
+            reason="phone-number-digits-spaces-brackets",
+        )
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"Not a phone number: {exc}", field=field) from exc
+        raise InvalidInput(
+            f"Not a phone number: {exc}", field=field, reason="not-phone-number", params={"exc": exc}
+        ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput("Not a valid phone number (check the digits and the area code)", field=field)
+        raise InvalidInput(
+            "Not a valid phone number (check the digits and the area code)",
+            field=field,
+            reason="not-valid-phone-number-check",
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

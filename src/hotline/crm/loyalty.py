@@ -72,7 +72,12 @@ def points_for(amount: Decimal, tier: str) -> int:
 async def _customer(session: AsyncSession, customer_id: int) -> Customer:
     customer = await session.get(Customer, customer_id, with_for_update=True)
     if customer is None or customer.anonymised:
-        raise NotFound(f"No customer {customer_id}", field="customer_id")
+        raise NotFound(
+            f"No customer {customer_id}",
+            field="customer_id",
+            reason="no-customer",
+            params={"customer_id": customer_id},
+        )
     return customer
 
 
@@ -104,14 +109,21 @@ async def earn(ctx: Context, customer_id: int, amount: Decimal, *, reason: str, 
     """Points for money spent (a stay, an order), by the earning rule; once per `ref`."""
     ctx.require(Permission.CUSTOMERS_WRITE)
     if amount <= 0:
-        raise InvalidInput("The amount must be more than zero", field="body.amount")
+        raise InvalidInput(
+            "The amount must be more than zero", field="body.amount", reason="amount-must-more-zero"
+        )
     now = utcnow()
     async with ctx.write() as tx:
         customer = await _customer(tx.session, customer_id)
         if ref and await tx.session.scalar(
             select(PointsEntry.id).where(PointsEntry.customer_id == customer_id, PointsEntry.ref == ref)
         ):
-            raise AlreadyEarned(f"Points for {ref} were earned already", field="body.ref")
+            raise AlreadyEarned(
+                f"Points for {ref} were earned already",
+                field="body.ref",
+                reason="points-were-earned-already",
+                params={"ref": ref},
+            )
         points = points_for(amount, customer.tier)
         entry = PointsEntry(
             customer_id=customer_id, at=now, kind="earn", points=points, remaining=points,
@@ -142,12 +154,17 @@ async def _consume(session: AsyncSession, customer_id: int, points: int) -> None
 async def redeem(ctx: Context, customer_id: int, points: int, *, reason: str) -> PointsEntry:
     ctx.require(Permission.CUSTOMERS_WRITE)
     if points <= 0:
-        raise InvalidInput("Redeem at least one point", field="body.points")
+        raise InvalidInput("Redeem at least one point", field="body.points", reason="redeem-least-one-point")
     now = utcnow()
     async with ctx.write() as tx:
         customer = await _customer(tx.session, customer_id)
         if points > customer.points:
-            raise NotEnoughPoints(f"The member has {customer.points} points", field="body.points")
+            raise NotEnoughPoints(
+                f"The member has {customer.points} points",
+                field="body.points",
+                reason="member-points",
+                params={"points": customer.points},
+            )
         await _consume(tx.session, customer_id, points)
         entry = PointsEntry(customer_id=customer_id, at=now, kind="redeem", points=-points, reason=reason,
                             created_by=ctx.actor.user_id)  # fmt: skip
@@ -161,15 +178,22 @@ async def adjust(ctx: Context, customer_id: int, points: int, *, reason: str) ->
     """A correction by a supervisor, with its reason (a goodwill gesture, a mistake undone)."""
     ctx.require(Permission.LOYALTY_ADJUST)
     if points == 0:
-        raise InvalidInput("Adjust by at least one point", field="body.points")
+        raise InvalidInput(
+            "Adjust by at least one point", field="body.points", reason="adjust-least-one-point"
+        )
     if not reason.strip():
-        raise InvalidInput("Say why the points change", field="body.reason")
+        raise InvalidInput("Say why the points change", field="body.reason", reason="say-why-points-change")
     now = utcnow()
     async with ctx.write() as tx:
         customer = await _customer(tx.session, customer_id)
         if points < 0:
             if -points > customer.points:
-                raise NotEnoughPoints(f"The member has {customer.points} points", field="body.points")
+                raise NotEnoughPoints(
+                    f"The member has {customer.points} points",
+                    field="body.points",
+                    reason="member-points",
+                    params={"points": customer.points},
+                )
             await _consume(tx.session, customer_id, -points)
         entry = PointsEntry(
             customer_id=customer_id, at=now, kind="adjust", points=points, remaining=max(points, 0),
@@ -237,7 +261,12 @@ async def summary(ctx: Context, customer_id: int) -> dict[str, object]:
     async with ctx.read() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         earned = await _earned_lately(session, customer_id, now)
     tier = BY_NAME.get(customer.tier, TIERS[0])
     higher = [t for t in TIERS if t.threshold > earned]

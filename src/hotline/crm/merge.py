@@ -28,7 +28,12 @@ async def candidates(ctx: Context, customer_id: int) -> list[CustomerHit]:
     async with ctx.read() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         numbers = [p.number for p in customer.phones]
         same: list[object] = [
             Customer.id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(numbers)))
@@ -59,14 +64,26 @@ async def candidates(ctx: Context, customer_id: int) -> list[CustomerHit]:
 async def merge(ctx: Context, keep_id: int, merge_id: int) -> CustomerOut:
     ctx.require(Permission.CUSTOMERS_MERGE)
     if keep_id == merge_id:
-        raise InvalidInput("Choose two different customers", field="body.merge_id")
+        raise InvalidInput(
+            "Choose two different customers", field="body.merge_id", reason="choose-two-different-customers"
+        )
     async with ctx.write() as tx:
         keep = await tx.session.get(Customer, keep_id, with_for_update=True)
         gone = await tx.session.get(Customer, merge_id, with_for_update=True)
         if keep is None or keep.anonymised:
-            raise NotFound(f"No customer {keep_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {keep_id}",
+                field="customer_id",
+                reason="no-customer-to-keep",
+                params={"keep_id": keep_id},
+            )
         if gone is None or gone.anonymised:
-            raise NotFound(f"No customer {merge_id}", field="body.merge_id")
+            raise NotFound(
+                f"No customer {merge_id}",
+                field="body.merge_id",
+                reason="no-customer-to-merge",
+                params={"merge_id": merge_id},
+            )
         moved_phones = []
         have = {p.number for p in keep.phones}
         for phone in list(gone.phones):
@@ -133,7 +150,12 @@ async def delete(ctx: Context, customer_id: int) -> None:
     async with ctx.write() as tx:
         customer = await tx.session.get(Customer, customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         member_number = customer.member_number
         _anonymise(customer)
         await tx.session.execute(

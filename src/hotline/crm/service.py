@@ -89,23 +89,35 @@ def _hit(customer: Customer, matched_by: str) -> CustomerHit:
 def _checked_id(id_type: str, number: str | None, birthday: date | None, gender: str | None) -> str | None:
     if not number:
         if id_type not in ("none", "other"):
-            raise InvalidInput("Give the ID number for this ID type", field="body.id_number")
+            raise InvalidInput(
+                "Give the ID number for this ID type", field="body.id_number", reason="give-id-number-id-type"
+            )
         return None
     if id_type == "resident":
         return identity.check_resident_id(number, birthday=birthday, gender=gender)
     if id_type == "passport":
         return identity.check_passport(number)
     if id_type == "none":
-        raise InvalidInput("Choose the ID type of this number", field="body.id_type")
+        raise InvalidInput(
+            "Choose the ID type of this number", field="body.id_type", reason="choose-id-type-number"
+        )
     value = number.strip().upper()
     if not re.fullmatch(r"[A-Z0-9-]{4,32}", value):
-        raise InvalidInput("An ID number has 4 to 32 letters, digits and dashes", field="body.id_number")
+        raise InvalidInput(
+            "An ID number has 4 to 32 letters, digits and dashes",
+            field="body.id_number",
+            reason="id-number-4-32-letters",
+        )
     return value
 
 
 def _check_birthday(birthday: date | None) -> None:
     if birthday is not None and (birthday > utcnow().date() or birthday.year < 1900):
-        raise InvalidInput("The birthday cannot be in the future or before 1900", field="body.birthday")
+        raise InvalidInput(
+            "The birthday cannot be in the future or before 1900",
+            field="body.birthday",
+            reason="birthday-cannot-future-before-1900",
+        )
 
 
 async def _id_free(session: AsyncSession, number: str | None, customer_id: int | None = None) -> None:
@@ -115,7 +127,9 @@ async def _id_free(session: AsyncSession, number: str | None, customer_id: int |
     if customer_id is not None:
         query = query.where(Customer.id != customer_id)
     if await session.scalar(query) is not None:
-        raise errors.IdNumberTaken("Another customer has this ID number", field="body.id_number")
+        raise errors.IdNumberTaken(
+            "Another customer has this ID number", field="body.id_number", reason="another-customer-id-number"
+        )
 
 
 async def _next_member_number(session: AsyncSession) -> str:
@@ -128,7 +142,11 @@ def _phones(phones: list[PhoneIn], field: str = "body.phones") -> list[CustomerP
     for n, phone in enumerate(phones):
         number = identity.normalise_phone(phone.number, field=f"{field}.{n}.number")
         if number in seen:
-            raise InvalidInput("The same number is listed twice", field=f"{field}.{n}.number")
+            raise InvalidInput(
+                "The same number is listed twice",
+                field=f"{field}.{n}.number",
+                reason="same-number-listed-twice",
+            )
         seen.add(number)
         out.append(
             CustomerPhone(
@@ -184,7 +202,12 @@ async def _insert(
 async def _get(session: AsyncSession, customer_id: int) -> Customer:
     customer = await session.get(Customer, customer_id)
     if customer is None or customer.anonymised:
-        raise NotFound(f"No customer {customer_id}", field="customer_id")
+        raise NotFound(
+            f"No customer {customer_id}",
+            field="customer_id",
+            reason="no-customer",
+            params={"customer_id": customer_id},
+        )
     return customer
 
 
@@ -232,7 +255,9 @@ async def add_phone(ctx: Context, customer_id: int, data: PhoneIn) -> CustomerOu
     async with ctx.write() as tx:
         customer = await _get(tx.session, customer_id)
         if any(p.number == phone.number for p in customer.phones):
-            raise errors.PhoneTaken("The customer has this number already", field="body.number")
+            raise errors.PhoneTaken(
+                "The customer has this number already", field="body.number", reason="customer-number-already"
+            )
         if phone.preferred or not customer.phones:
             phone.preferred = True
             for other in customer.phones:
@@ -250,7 +275,12 @@ async def remove_phone(ctx: Context, customer_id: int, phone_id: int) -> Custome
         customer = await _get(tx.session, customer_id)
         phone = next((p for p in customer.phones if p.id == phone_id), None)
         if phone is None:
-            raise NotFound(f"The customer has no phone {phone_id}", field="phone_id")
+            raise NotFound(
+                f"The customer has no phone {phone_id}",
+                field="phone_id",
+                reason="customer-no-phone",
+                params={"phone_id": phone_id},
+            )
         customer.phones.remove(phone)
         if phone.preferred and customer.phones:
             customer.phones[0].preferred = True
@@ -274,10 +304,17 @@ async def phone_to_dial(ctx: Context, customer_id: int, phone_id: int | None = N
     if phone_id is not None:
         chosen = next((p for p in phones if p.id == phone_id), None)
         if chosen is None:
-            raise NotFound(f"Customer {customer_id} has no phone {phone_id}", field="body.phone_id")
+            raise NotFound(
+                f"Customer {customer_id} has no phone {phone_id}",
+                field="body.phone_id",
+                reason="customer-lacks-phone",
+                params={"customer_id": customer_id, "phone_id": phone_id},
+            )
         return chosen.number
     if not phones:
-        raise InvalidInput("This customer has no phone number", field="body.customer_id")
+        raise InvalidInput(
+            "This customer has no phone number", field="body.customer_id", reason="customer-no-phone-number"
+        )
     return next((p for p in phones if p.preferred), phones[0]).number
 
 
@@ -320,7 +357,11 @@ async def search(ctx: Context, q: str, *, limit: int = 20) -> list[CustomerHit]:
     ctx.require(Permission.CUSTOMERS_READ)
     text = q.strip()
     if not text:
-        raise InvalidInput("Type a phone, name, member number or ID number", field="q")
+        raise InvalidInput(
+            "Type a phone, name, member number or ID number",
+            field="q",
+            reason="type-phone-name-member-number",
+        )
     compact = re.sub(r"[\s-]", "", text)
     async with ctx.read() as session:
         base = select(Customer).where(Customer.anonymised.is_(False))

@@ -48,7 +48,12 @@ async def log_visit(ctx: Context, customer_id: int, place: str, purpose: str, no
     async with ctx.write() as tx:
         customer = await tx.session.get(Customer, customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         entry = TimelineEntry(
             customer_id=customer_id, at=utcnow(), kind="visit", title=f"到访 {place}：{purpose}",
             detail=note, ref=f"visit:{secrets.token_hex(8)}", by=ctx.actor.user_id,
@@ -64,7 +69,12 @@ async def page(ctx: Context, customer_id: int, *, limit: int, offset: int) -> tu
     async with ctx.read() as session:
         customer = await session.get(Customer, customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         where = TimelineEntry.customer_id == customer_id
         total = int(await session.scalar(select(func.count(TimelineEntry.id)).where(where)) or 0)
         rows = await session.scalars(

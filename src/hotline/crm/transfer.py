@@ -60,7 +60,9 @@ def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise InvalidInput(f"Not an XLSX workbook: {exc}", field="file") from exc
+            raise InvalidInput(
+                f"Not an XLSX workbook: {exc}", field="file", reason="not-xlsx-workbook", params={"exc": exc}
+            ) from exc
         table = [
             ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
         ]
@@ -71,24 +73,43 @@ def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
             try:
                 text = data.decode("gb18030")  # what Excel in China saves CSV as
             except UnicodeDecodeError as exc:
-                raise InvalidInput("The CSV file is neither UTF-8 nor GB18030 text", field="file") from exc
+                raise InvalidInput(
+                    "The CSV file is neither UTF-8 nor GB18030 text",
+                    field="file",
+                    reason="csv-file-neither-utf-8",
+                ) from exc
         try:  # newline="": a lone CR ends a row, as in every spreadsheet, rather than failing
             table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
         except csv.Error as exc:  # a field past the csv module's size limit
-            raise InvalidInput(f"Not a readable CSV file: {exc}", field="file") from exc
+            raise InvalidInput(
+                f"Not a readable CSV file: {exc}",
+                field="file",
+                reason="not-readable-csv-file",
+                params={"exc": exc},
+            ) from exc
     if not table:
-        raise InvalidInput("The file is empty", field="file")
+        raise InvalidInput("The file is empty", field="file", reason="file-empty")
     header = [ALIASES.get(name, name).strip().lower() for name in table[0]]
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
         raise InvalidInput(
-            f"Unknown column {unknown[0]!r}; the columns are {', '.join(COLUMNS)}", field="file"
+            f"Unknown column {unknown[0]!r}; the columns are {', '.join(COLUMNS)}",
+            field="file",
+            reason="unknown-column-columns",
+            params={"v0": repr(unknown[0]), "value": ", ".join(COLUMNS)},
         )
     if "name" not in header:
-        raise InvalidInput("The file needs a name column (姓名)", field="file")
+        raise InvalidInput(
+            "The file needs a name column (姓名)", field="file", reason="file-needs-name-column"
+        )
     rows = [dict(zip(header, row, strict=False)) for row in table[1:] if any(row)]
     if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"At most {MAX_ROWS:,} rows per file", field="file")
+        raise InvalidInput(
+            f"At most {MAX_ROWS:,} rows per file",
+            field="file",
+            reason="most-rows-per-file",
+            params={"max_rows": format(MAX_ROWS, ",")},
+        )
     return rows
 
 
@@ -140,7 +161,9 @@ def check_file(data: bytes, filename: str, keep_rows: bool) -> _Checked:
             customer = _customer(row)
             if customer.birthday is not None and not (date(1900, 1, 1) <= customer.birthday <= date.today()):  # noqa: DTZ011
                 raise InvalidInput(
-                    "The birthday cannot be in the future or before 1900", field="body.birthday"
+                    "The birthday cannot be in the future or before 1900",
+                    field="body.birthday",
+                    reason="birthday-cannot-future-before-1900",
                 )
             id_number = _checked_id(customer.id_type, customer.id_number, customer.birthday, customer.gender)
             phones = _phones(customer.phones)
@@ -248,7 +271,12 @@ async def export_customers(
     async with ctx.read() as session:
         total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     if total > MAX_EXPORT:
-        raise InvalidInput(f"{total:,} customers: narrow the export to at most {MAX_EXPORT:,}", field="tier")
+        raise InvalidInput(
+            f"{total:,} customers: narrow the export to at most {MAX_EXPORT:,}",
+            field="tier",
+            reason="customers-narrow-export-most",
+            params={"total": format(total, ","), "max_export": format(MAX_EXPORT, ",")},
+        )
     after = ""
     while True:  # a batch at a time, each in its own short session (member numbers are unique)
         async with ctx.read() as session:

@@ -38,7 +38,9 @@ async def detail(ctx: Context, hotel_id: int) -> HotelDetail:
     async with ctx.read() as session:
         hotel = await session.get(Hotel, hotel_id)
         if hotel is None:
-            raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+            raise NotFound(
+                f"No hotel {hotel_id}", field="hotel_id", reason="no-hotel", params={"hotel_id": hotel_id}
+            )
         types = (
             await session.scalars(select(RoomType).where(RoomType.hotel_id == hotel_id).order_by(RoomType.id))
         ).all()
@@ -68,7 +70,9 @@ async def _code_free(
             query = query.where(model.hotel_id == hotel_id)  # type: ignore[union-attr]
         found = await session.scalar(query)
     if found is not None and found != own_id:
-        raise Conflict(f"The code {code} is taken", field="body.code")
+        raise Conflict(
+            f"The code {code} is taken", field="body.code", reason="code-taken", params={"code": code}
+        )
 
 
 async def save_hotel(ctx: Context, data: HotelIn, hotel_id: int | None = None) -> HotelDetail:
@@ -82,7 +86,9 @@ async def save_hotel(ctx: Context, data: HotelIn, hotel_id: int | None = None) -
         else:
             found = await tx.session.get(Hotel, hotel_id)
             if found is None:
-                raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+                raise NotFound(
+                    f"No hotel {hotel_id}", field="hotel_id", reason="no-hotel", params={"hotel_id": hotel_id}
+                )
             hotel = found
             for key, value in data.model_dump().items():
                 setattr(hotel, key, value)
@@ -101,12 +107,18 @@ async def save_room_type(
     async with ctx.write() as tx:
         hotel = await tx.session.get(Hotel, hotel_id)
         if hotel is None:
-            raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+            raise NotFound(
+                f"No hotel {hotel_id}", field="hotel_id", reason="no-hotel", params={"hotel_id": hotel_id}
+            )
         fields = data.model_dump(include={"code", "name", "capacity", "bed"})
         if room_type_id is None:
             if data.rooms is None or data.price is None:
                 field = "body.rooms" if data.rooms is None else "body.price"
-                raise InvalidInput("A new room type needs its number of rooms and rack price", field=field)
+                raise InvalidInput(
+                    "A new room type needs its number of rooms and rack price",
+                    field=field,
+                    reason="new-room-type-needs-number",
+                )
             room_type = RoomType(hotel_id=hotel_id, **fields)
             tx.session.add(room_type)
             await tx.session.flush()
@@ -126,7 +138,12 @@ async def save_room_type(
         else:
             found = await tx.session.get(RoomType, room_type_id)
             if found is None or found.hotel_id != hotel_id:
-                raise NotFound(f"No room type {room_type_id} in hotel {hotel_id}", field="room_type_id")
+                raise NotFound(
+                    f"No room type {room_type_id} in hotel {hotel_id}",
+                    field="room_type_id",
+                    reason="no-room-type-hotel",
+                    params={"room_type_id": room_type_id, "hotel_id": hotel_id},
+                )
             for key, value in fields.items():
                 setattr(found, key, value)
     return await detail(ctx, hotel_id)
@@ -143,13 +160,20 @@ async def save_rate_plan(
     values = {**data.model_dump(exclude={"policy"}), "policy": [w.model_dump() for w in data.policy]}
     async with ctx.write() as tx:
         if await tx.session.get(Hotel, hotel_id) is None:
-            raise NotFound(f"No hotel {hotel_id}", field="hotel_id")
+            raise NotFound(
+                f"No hotel {hotel_id}", field="hotel_id", reason="no-hotel", params={"hotel_id": hotel_id}
+            )
         if rate_plan_id is None:
             tx.session.add(RatePlan(hotel_id=hotel_id, **values))
         else:
             plan = await tx.session.get(RatePlan, rate_plan_id)
             if plan is None or plan.hotel_id != hotel_id:
-                raise NotFound(f"No rate plan {rate_plan_id} in hotel {hotel_id}", field="rate_plan_id")
+                raise NotFound(
+                    f"No rate plan {rate_plan_id} in hotel {hotel_id}",
+                    field="rate_plan_id",
+                    reason="no-rate-plan-hotel",
+                    params={"rate_plan_id": rate_plan_id, "hotel_id": hotel_id},
+                )
             for key, value in values.items():
                 setattr(plan, key, value)
     return await detail(ctx, hotel_id)
@@ -157,9 +181,16 @@ async def save_rate_plan(
 
 def _check_range(first: date, last: date) -> None:
     if last < first:
-        raise InvalidInput("The last day comes before the first", field="last")
+        raise InvalidInput(
+            "The last day comes before the first", field="last", reason="last-day-comes-before-first"
+        )
     if (last - first).days >= MAX_RANGE:
-        raise InvalidInput(f"At most {MAX_RANGE} days at a time", field="last")
+        raise InvalidInput(
+            f"At most {MAX_RANGE} days at a time",
+            field="last",
+            reason="most-days-time",
+            params={"max_range": MAX_RANGE},
+        )
 
 
 async def inventory(ctx: Context, room_type_id: int, first: date, last: date) -> list[InventoryDay]:
@@ -167,7 +198,12 @@ async def inventory(ctx: Context, room_type_id: int, first: date, last: date) ->
     _check_range(first, last)
     async with ctx.read() as session:
         if await session.get(RoomType, room_type_id) is None:
-            raise NotFound(f"No room type {room_type_id}", field="room_type_id")
+            raise NotFound(
+                f"No room type {room_type_id}",
+                field="room_type_id",
+                reason="no-room-type",
+                params={"room_type_id": room_type_id},
+            )
         rows = (
             await session.scalars(
                 select(Inventory)
@@ -188,13 +224,26 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
     days = [data.first + timedelta(days=n) for n in range((data.last - data.first).days + 1)]
     days = [d for d in days if not data.weekdays or d.weekday() in data.weekdays]
     if not days:
-        raise InvalidInput("No night of the range falls on those weekdays", field="body.weekdays")
+        raise InvalidInput(
+            "No night of the range falls on those weekdays",
+            field="body.weekdays",
+            reason="no-night-range-falls-those",
+        )
     values = data.model_dump(include={"total", "out_of_order", "closed", "price"}, exclude_none=True)
     if not values:
-        raise InvalidInput("Nothing to change: give rooms, out of order, closed or a price", field="body")
+        raise InvalidInput(
+            "Nothing to change: give rooms, out of order, closed or a price",
+            field="body",
+            reason="nothing-change-give-rooms-out",
+        )
     async with ctx.write() as tx:
         if await tx.session.get(RoomType, room_type_id) is None:
-            raise NotFound(f"No room type {room_type_id}", field="room_type_id")
+            raise NotFound(
+                f"No room type {room_type_id}",
+                field="room_type_id",
+                reason="no-room-type",
+                params={"room_type_id": room_type_id},
+            )
         existing = set(
             (
                 await tx.session.scalars(
@@ -227,9 +276,12 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
                     .order_by(Inventory.day)
                 )
             ).all()
+            days_short = ", ".join(d.isoformat() for d in short[:10])
             raise RoomsStillSold(
-                "Fewer rooms than are sold and held on " + ", ".join(d.isoformat() for d in short[:10]),
+                "Fewer rooms than are sold and held on " + days_short,
                 field="body.total" if data.total is not None else "body.out_of_order",
+                reason="fewer-rooms-than-sold",
+                params={"days": days_short},
             )
         missing = [d for d in days if d not in existing]
         if missing:
@@ -237,6 +289,8 @@ async def change_inventory(ctx: Context, room_type_id: int, data: InventoryChang
                 raise InvalidInput(
                     f"{missing[0]} is not on sale yet: give both the rooms and the price to open it",
                     field="body.total" if data.total is None else "body.price",
+                    reason="not-sale-yet-give-both",
+                    params={"v0": missing[0]},
                 )
             await tx.session.execute(
                 insert(Inventory),

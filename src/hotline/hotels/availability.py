@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from hotline.core.context import Context
-from hotline.core.errors import InvalidInput
+from hotline.core.errors import FieldProblems, InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.rows import get_or_404
 from hotline.hotels.inventory import left
@@ -21,12 +21,31 @@ MAX_NIGHTS = 30
 
 
 def check_dates(arrival: date, departure: date, today: date) -> None:
+    """Both dates' rules at once: an arrival in the past and a departure before it are two fields
+    to mark in one answer."""
+    problems = FieldProblems()
     if arrival < today:
-        raise InvalidInput("The arrival date is in the past", field="body.arrival")
+        problems.add(
+            InvalidInput("The arrival date is in the past", field="body.arrival", reason="arrival-in-past")
+        )
     if departure <= arrival:
-        raise InvalidInput("The departure must be at least a night after the arrival", field="body.departure")
-    if (departure - arrival).days > MAX_NIGHTS:
-        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="body.departure")
+        problems.add(
+            InvalidInput(
+                "The departure must be at least a night after the arrival",
+                field="body.departure",
+                reason="departure-must-least-night-after",
+            )
+        )
+    elif (departure - arrival).days > MAX_NIGHTS:
+        problems.add(
+            InvalidInput(
+                f"At most {MAX_NIGHTS} nights per booking",
+                field="body.departure",
+                reason="most-nights-per-booking",
+                params={"max_nights": MAX_NIGHTS},
+            )
+        )
+    problems.raise_any()
 
 
 async def availability(
@@ -44,13 +63,20 @@ async def availability(
     rate plan; when the chosen hotel is full, the other branches in its city that have rooms."""
     ctx.require(Permission.BOOKINGS_READ)
     if city is None and hotel_id is None:
-        raise InvalidInput("Choose a city or a hotel", field="city")
+        raise InvalidInput("Choose a city or a hotel", field="city", reason="choose-city-hotel")
     if departure <= arrival:
         raise InvalidInput(
-            "The departure must be at least a night after the arrival", field="query.departure"
+            "The departure must be at least a night after the arrival",
+            field="query.departure",
+            reason="departure-must-least-night-after",
         )
     if (departure - arrival).days > MAX_NIGHTS:  # before listing the nights: a stay may span centuries
-        raise InvalidInput(f"At most {MAX_NIGHTS} nights per booking", field="query.departure")
+        raise InvalidInput(
+            f"At most {MAX_NIGHTS} nights per booking",
+            field="query.departure",
+            reason="most-nights-per-booking",
+            params={"max_nights": MAX_NIGHTS},
+        )
     nights = nights_of(arrival, departure)
     async with ctx.read() as session:
         query = select(Hotel).where(Hotel.active.is_(True))

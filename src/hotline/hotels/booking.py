@@ -74,9 +74,18 @@ def _check_taken_at(taken_at: datetime | None, zone: ZoneInfo) -> datetime | Non
         taken_at = taken_at.replace(tzinfo=zone)
     now = utcnow()
     if taken_at > now + timedelta(minutes=1):
-        raise InvalidInput("A paper booking was taken in the past", field="body.taken_at")
+        raise InvalidInput(
+            "A paper booking was taken in the past",
+            field="body.taken_at",
+            reason="paper-booking-was-taken-past",
+        )
     if taken_at < now - timedelta(days=PAPER_DAYS):
-        raise InvalidInput(f"Paper bookings are entered within {PAPER_DAYS} days", field="body.taken_at")
+        raise InvalidInput(
+            f"Paper bookings are entered within {PAPER_DAYS} days",
+            field="body.taken_at",
+            reason="paper-bookings-entered-within-days",
+            params={"paper_days": PAPER_DAYS},
+        )
     return taken_at
 
 
@@ -97,18 +106,38 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
         plan = await session.get(RatePlan, data.rate_plan_id)
         customer = await customers.card(session, data.customer_id) if data.customer_id else None
     if hotel is None or not hotel.active:
-        raise NotFound(f"No hotel {data.hotel_id}", field="body.hotel_id")
+        raise NotFound(
+            f"No hotel {data.hotel_id}",
+            field="body.hotel_id",
+            reason="no-hotel",
+            params={"hotel_id": data.hotel_id},
+        )
     if room_type is None or room_type.hotel_id != hotel.id:
-        raise InvalidInput("That room type is not one of this hotel's", field="body.room_type_id")
+        raise InvalidInput(
+            "That room type is not one of this hotel's",
+            field="body.room_type_id",
+            reason="room-type-not-one-hotel",
+        )
     if plan is None or plan.hotel_id != hotel.id or not plan.active:
-        raise InvalidInput("That rate plan is not offered by this hotel", field="body.rate_plan_id")
+        raise InvalidInput(
+            "That rate plan is not offered by this hotel",
+            field="body.rate_plan_id",
+            reason="rate-plan-not-offered-hotel",
+        )
     if data.customer_id and (customer is None or customer.anonymised):
-        raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+        raise NotFound(
+            f"No customer {data.customer_id}",
+            field="body.customer_id",
+            reason="no-customer",
+            params={"customer_id": data.customer_id},
+        )
     check_dates(data.arrival, data.departure, hotel_today(hotel))
     if data.guests > room_type.capacity * data.rooms:
         raise InvalidInput(
             f"{data.rooms} × {room_type.name} sleep at most {room_type.capacity * data.rooms}",
             field="body.guests",
+            reason="sleep-most",
+            params={"rooms": data.rooms, "name": room_type.name, "value": room_type.capacity * data.rooms},
         )
     nights = nights_of(data.arrival, data.departure)
     zone = ZoneInfo(hotel.timezone)
@@ -119,11 +148,18 @@ async def book(ctx: Context, data: BookingIn) -> ReservationOut:
             has_rooms = await take_rooms(tx.session, room_type.id, nights, data.rooms)
             if not has_rooms and taken_at is None:
                 raise RoomsSoldOut(
-                    f"No {room_type.name} left for all those nights", field="body.room_type_id"
+                    f"No {room_type.name} left for all those nights",
+                    field="body.room_type_id",
+                    reason="no-left-all-those-nights",
+                    params={"name": room_type.name},
                 )
             breakdown, total = await price_stay(tx.session, room_type.id, nights, plan, tier, data.rooms)
             if data.deposit > total:
-                raise InvalidInput("The deposit is more than the stay costs", field="body.deposit")
+                raise InvalidInput(
+                    "The deposit is more than the stay costs",
+                    field="body.deposit",
+                    reason="deposit-more-stay-costs",
+                )
             first = state.booked(state.initial(has_rooms=has_rooms, confirm=data.confirm), ctx.actor)
             reservation = Reservation(
                 number=str(await next_number(tx.session, Reservation.number, FIRST_NUMBER)),
@@ -198,9 +234,17 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
         plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
         room_type = await tx.session.get(RoomType, data.room_type_id or reservation.room_type_id)
         if hotel is None or plan is None:
-            raise NotFound("The reservation's hotel or rate plan is gone", field="reservation_id")
+            raise NotFound(
+                "The reservation's hotel or rate plan is gone",
+                field="reservation_id",
+                reason="reservation-hotel-rate-plan-gone",
+            )
         if room_type is None or room_type.hotel_id != hotel.id:
-            raise InvalidInput("That room type is not one of this hotel's", field="body.room_type_id")
+            raise InvalidInput(
+                "That room type is not one of this hotel's",
+                field="body.room_type_id",
+                reason="room-type-not-one-hotel",
+            )
         arrival = data.arrival or reservation.arrival
         departure = data.departure or reservation.departure
         rooms, guests = data.rooms or reservation.rooms, data.guests or reservation.guests
@@ -212,7 +256,12 @@ async def modify(ctx: Context, reservation_id: int, data: ModifyIn) -> Reservati
             await release(tx.session, reservation)
         nights = nights_of(arrival, departure)
         if not await take_rooms(tx.session, room_type.id, nights, rooms):
-            raise RoomsSoldOut(f"No {room_type.name} left for all the new nights", field="body.room_type_id")
+            raise RoomsSoldOut(
+                f"No {room_type.name} left for all the new nights",
+                field="body.room_type_id",
+                reason="no-left-all-new-nights",
+                params={"name": room_type.name},
+            )
         customer = await customers.card(tx.session, reservation.customer_id)
         tier = customer.tier if customer is not None else None
         before = f"{reservation.arrival}–{reservation.departure} × {reservation.rooms}"
@@ -243,7 +292,11 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         room_type = await tx.session.get(RoomType, reservation.room_type_id)
         plan = await tx.session.get(RatePlan, reservation.rate_plan_id)
         if hotel is None or room_type is None or plan is None:
-            raise NotFound("The reservation's hotel, room type or rate plan is gone", field="reservation_id")
+            raise NotFound(
+                "The reservation's hotel, room type or rate plan is gone",
+                field="reservation_id",
+                reason="reservation-hotel-room-type-rate",
+            )
         step = state.step(
             reservation.status,
             action,
@@ -257,7 +310,12 @@ async def transition(ctx: Context, reservation_id: int, action: str, *, note: st
         if action == "retry" and not await take_rooms(
             tx.session, reservation.room_type_id, nights, reservation.rooms
         ):
-            raise RoomsSoldOut(f"Still no {room_type.name} left for all those nights", field="action")
+            raise RoomsSoldOut(
+                f"Still no {room_type.name} left for all those nights",
+                field="action",
+                reason="still-no-left-all-those",
+                params={"name": room_type.name},
+            )
         if action == "cancel":
             cost = quote(reservation, hotel, plan, now)
             reservation.cancel_fee, reservation.refund = cost.fee, cost.refund

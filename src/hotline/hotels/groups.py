@@ -58,15 +58,26 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
             for t in (await session.scalars(select(RoomType).where(RoomType.hotel_id == data.hotel_id))).all()
         }
     if hotel is None:
-        raise NotFound(f"No hotel {data.hotel_id}", field="body.hotel_id")
+        raise NotFound(
+            f"No hotel {data.hotel_id}",
+            field="body.hotel_id",
+            reason="no-hotel",
+            params={"hotel_id": data.hotel_id},
+        )
     today = utcnow().astimezone(ZoneInfo(hotel.timezone)).date()
     check_dates(data.arrival, data.departure, today)
     if not today <= data.release_on <= data.arrival:
-        raise InvalidInput("The release date is between today and the arrival", field="body.release_on")
+        raise InvalidInput(
+            "The release date is between today and the arrival",
+            field="body.release_on",
+            reason="release-date-between-today-arrival",
+        )
     for n, line in enumerate(data.rooms):
         if line.room_type_id not in types:
             raise InvalidInput(
-                "That room type is not one of this hotel's", field=f"body.rooms.{n}.room_type_id"
+                "That room type is not one of this hotel's",
+                field=f"body.rooms.{n}.room_type_id",
+                reason="room-type-not-one-hotel",
             )
     async with ctx.write() as tx:
         block = GroupBlock(
@@ -88,7 +99,10 @@ async def create(ctx: Context, data: GroupIn) -> GroupOut:
             if not await take_rooms(tx.session, line.room_type_id, _nights(block), line.count, as_held=True):
                 room_type = types[line.room_type_id]
                 raise RoomsSoldOut(
-                    f"Not {line.count} × {room_type.name} free on every night", field=f"body.rooms.{n}.count"
+                    f"Not {line.count} × {room_type.name} free on every night",
+                    field=f"body.rooms.{n}.count",
+                    reason="not-free-every-night",
+                    params={"count": line.count, "name": room_type.name},
                 )
             tx.session.add_all(
                 GroupRoom(block_id=block.id, room_type_id=line.room_type_id) for _ in range(line.count)
@@ -128,10 +142,14 @@ async def rooming_list(ctx: Context, block_id: int, data: RoomingIn) -> GroupOut
         for n, entry in enumerate(data.rooms):
             room = rooms.get(entry.room_id)
             if room is None:
-                raise InvalidInput("No such room in this group", field=f"body.rooms.{n}.room_id")
+                raise InvalidInput(
+                    "No such room in this group", field=f"body.rooms.{n}.room_id", reason="no-such-room-group"
+                )
             if room.released:
                 raise InvalidInput(
-                    "This room was released on the release date", field=f"body.rooms.{n}.room_id"
+                    "This room was released on the release date",
+                    field=f"body.rooms.{n}.room_id",
+                    reason="room-was-released-release-date",
                 )
             room.guest_name = entry.guest_name
         await tx.session.flush()

@@ -64,12 +64,14 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
         reservation = await get_or_404(session, Reservation, reservation_id, "reservation")
         hotel = await session.get(Hotel, reservation.hotel_id)
     if hotel is None:
-        raise NotFound("The reservation's hotel is gone", field="reservation_id")
+        raise NotFound(
+            "The reservation's hotel is gone", field="reservation_id", reason="reservation-hotel-gone"
+        )
     state.RESERVATION.check(reservation.status, "late_outcome", state.who(ctx.actor))
     if data.outcome == "cancelled":
         return await booking.transition(ctx, reservation_id, "cancel", note="guest cancelled when called")
     if data.outcome == "delayed" and data.eta is None:
-        raise InvalidInput("When will the guest arrive?", field="body.eta")
+        raise InvalidInput("When will the guest arrive?", field="body.eta", reason="when-will-guest-arrive")
     async with ctx.write() as tx:
         row = await booking.locked(tx.session, reservation_id)
         step = state.RESERVATION.apply(row.status, "late_outcome", state.who(ctx.actor))
@@ -87,7 +89,11 @@ async def outcome(ctx: Context, reservation_id: int, data: LateOutcomeIn) -> Res
             room_type = await tx.session.get(RoomType, row.room_type_id)
             plan = await tx.session.get(RatePlan, row.rate_plan_id)
             if room_type is None or plan is None:
-                raise NotFound("The reservation's room type or rate plan is gone", field="reservation_id")
+                raise NotFound(
+                    "The reservation's room type or rate plan is gone",
+                    field="reservation_id",
+                    reason="reservation-room-type-rate-plan",
+                )
             await tell(tx, row, hotel, room_type, plan, "unreachable")
         booking.record(tx, row, step, note)
         await tx.session.flush()

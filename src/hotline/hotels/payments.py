@@ -61,18 +61,35 @@ async def pay(ctx: Context, reservation_id: int, data: PaymentIn) -> PaymentsOut
     async with ctx.write() as tx:
         reservation = await tx.session.get(Reservation, reservation_id, with_for_update=True)
         if reservation is None:
-            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+            raise NotFound(
+                f"No reservation {reservation_id}",
+                field="reservation_id",
+                reason="no-reservation",
+                params={"reservation_id": reservation_id},
+            )
         already = await paid(tx.session, reservation.id)
         if data.kind == "refund":
             if data.amount > already:
-                raise InvalidInput(f"Only ¥{already} was paid", field="body.amount")
+                raise InvalidInput(
+                    f"Only ¥{already} was paid",
+                    field="body.amount",
+                    reason="only-paid-so-much",
+                    params={"already": already},
+                )
             amount = -data.amount
         else:
             if reservation.status in ("cancelled", "no_show", "checked_out"):
-                raise InvalidTransition(f"A {reservation.status} reservation takes no more payments")
+                raise InvalidTransition(
+                    f"A {reservation.status} reservation takes no more payments",
+                    reason="reservation-takes-no-more-payments",
+                    params={"status": reservation.status},
+                )
             if already + data.amount > reservation.total:
                 raise InvalidInput(
-                    f"That is more than the ¥{reservation.total - already} still due", field="body.amount"
+                    f"That is more than the ¥{reservation.total - already} still due",
+                    field="body.amount",
+                    reason="more-still-due",
+                    params={"value": reservation.total - already},
                 )
             amount = data.amount
         await record(
@@ -92,7 +109,12 @@ async def ledger(ctx: Context, reservation_id: int) -> PaymentsOut:
     async with ctx.read() as session:
         reservation = await session.get(Reservation, reservation_id)
         if reservation is None:
-            raise NotFound(f"No reservation {reservation_id}", field="reservation_id")
+            raise NotFound(
+                f"No reservation {reservation_id}",
+                field="reservation_id",
+                reason="no-reservation",
+                params={"reservation_id": reservation_id},
+            )
         hotel = await session.get(Hotel, reservation.hotel_id)
         lines = (
             await session.scalars(

@@ -25,7 +25,12 @@ async def receive(ctx: Context, data: PmsEventIn) -> PmsEventOut:
             select(Reservation.id).where(Reservation.number == data.reservation)
         )
     if reservation_id is None:
-        raise NotFound(f"No reservation {data.reservation}", field="body.reservation")
+        raise NotFound(
+            f"No reservation {data.reservation}",
+            field="body.reservation",
+            reason="no-reservation-number",
+            params={"reservation": data.reservation},
+        )
     action = "check_in" if data.kind == "arrival" else "check_out"
     try:
         done = await booking.transition(ctx, reservation_id, action, note=f"PMS event {data.event_id}")

@@ -111,5 +111,9 @@ async def quote_cancel(ctx: Context, reservation_id: int) -> CancelQuote:
         hotel = await session.get(Hotel, reservation.hotel_id)
         plan = await session.get(RatePlan, reservation.rate_plan_id)
     if hotel is None or plan is None:
-        raise NotFound("The reservation's hotel or rate plan is gone", field="reservation_id")
+        raise NotFound(
+            "The reservation's hotel or rate plan is gone",
+            field="reservation_id",
+            reason="reservation-hotel-rate-plan-gone",
+        )
     return quote(reservation, hotel, plan, utcnow())

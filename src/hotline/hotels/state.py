@@ -107,9 +107,15 @@ def step(
     """The table's step with the reservation's own rules: the step, or the error naming the rule."""
     done = RESERVATION.apply(state, action, who(actor))
     if action == "check_in" and today < arrival:
-        raise InvalidTransition("Guests check in on or after the arrival date", rule="arrival")
+        raise InvalidTransition(
+            "Guests check in on or after the arrival date",
+            rule="arrival",
+            reason="guests-check-after-arrival-date",
+        )
     if action == "no_show" and now < hold_until:
-        raise InvalidTransition("The room is still held for the guest", rule="hold")
+        raise InvalidTransition(
+            "The room is still held for the guest", rule="hold", reason="room-still-held-guest"
+        )
     return done
 
 

@@ -25,7 +25,12 @@ async def save(ctx: Context, data: ArticleIn, article_id: int | None = None) -> 
         else:
             found = await tx.session.get(Article, article_id)
             if found is None:
-                raise NotFound(f"No article {article_id}", field="article_id")
+                raise NotFound(
+                    f"No article {article_id}",
+                    field="article_id",
+                    reason="no-article",
+                    params={"article_id": article_id},
+                )
             article = found
             for key, value in data.model_dump().items():
                 setattr(article, key, value)
@@ -45,7 +50,12 @@ async def get(ctx: Context, article_id: int) -> ArticleOut:
     async with ctx.read() as session:
         article = await session.get(Article, article_id)
         if article is None or (not article.published and not ctx.actor.can(Permission.KNOWLEDGE_WRITE)):
-            raise NotFound(f"No article {article_id}", field="article_id")
+            raise NotFound(
+                f"No article {article_id}",
+                field="article_id",
+                reason="no-article",
+                params={"article_id": article_id},
+            )
         return ArticleOut.model_validate(article)
 
 
@@ -55,9 +65,18 @@ async def find(ctx: Context, query: str, *, category: str | None = None, limit: 
     ctx.require(Permission.KNOWLEDGE_READ)
     wanted = sorted(set(search.terms(query)))
     if query.strip() and not wanted:
-        raise InvalidInput("Search with words, numbers or Chinese characters", field="q")
+        raise InvalidInput(
+            "Search with words, numbers or Chinese characters",
+            field="q",
+            reason="search-words-numbers-chinese-characters",
+        )
     if len(wanted) > MAX_QUERY_TERMS:
-        raise InvalidInput(f"At most {MAX_QUERY_TERMS} search terms", field="q")
+        raise InvalidInput(
+            f"At most {MAX_QUERY_TERMS} search terms",
+            field="q",
+            reason="most-search-terms",
+            params={"max_query_terms": MAX_QUERY_TERMS},
+        )
     visible: list[ColumnElement[bool]] = []
     if not ctx.actor.can(Permission.KNOWLEDGE_WRITE):  # drafts are for the editors
         visible.append(Article.published.is_(True))

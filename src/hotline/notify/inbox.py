@@ -88,7 +88,12 @@ async def mark_read(ctx: Context, notice_id: int | None = None) -> InboxOut:
         if notice_id is not None:
             found = await tx.session.get(StaffNotice, notice_id)
             if found is None or found.user_id != user_id:
-                raise NotFound(f"No notice {notice_id}", field="notice_id")
+                raise NotFound(
+                    f"No notice {notice_id}",
+                    field="notice_id",
+                    reason="no-notice",
+                    params={"notice_id": notice_id},
+                )
             query = query.where(StaffNotice.id == notice_id)
         await tx.session.execute(query.values(read_at=utcnow()))
     return await mine(ctx)
@@ -96,5 +101,5 @@ async def mark_read(ctx: Context, notice_id: int | None = None) -> InboxOut:
 
 def _me(ctx: Context) -> int:
     if ctx.actor.user_id is None:
-        raise NotFound("Only people have an inbox", field="user")
+        raise NotFound("Only people have an inbox", field="user", reason="people-inbox")
     return ctx.actor.user_id

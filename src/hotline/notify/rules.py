@@ -46,7 +46,10 @@ def _topic_of(trigger: str) -> tuple[str, bool]:
     topic, _, occasion = trigger.partition(":")
     if topic not in topics.TOPICS or occasion not in occasions(topic):
         raise InvalidInput(
-            f"Unknown trigger {trigger}: an event:occasion or a date source", field="body.trigger"
+            f"Unknown trigger {trigger}: an event:occasion or a date source",
+            field="body.trigger",
+            reason="unknown-trigger-event-occasion-date",
+            params={"trigger": trigger},
         )
     return topic, False
 
@@ -56,22 +59,41 @@ async def save(ctx: Context, data: RuleIn, rule_id: int | None = None) -> RuleOu
     topic, scheduled = _topic_of(data.trigger)
     if scheduled and data.schedule is None:
         raise InvalidInput(
-            "A rule on a date says when: days before or after, and the time", field="body.schedule"
+            "A rule on a date says when: days before or after, and the time",
+            field="body.schedule",
+            reason="rule-date-says-when-days",
         )
     if not scheduled and data.schedule is not None:
-        raise InvalidInput("A rule on an event is sent when it happens: no schedule", field="body.schedule")
+        raise InvalidInput(
+            "A rule on an event is sent when it happens: no schedule",
+            field="body.schedule",
+            reason="rule-event-sent-when-happens",
+        )
     if data.schedule is not None and data.schedule.timezone not in available_timezones():
-        raise InvalidInput(f"Unknown time zone {data.schedule.timezone}", field="body.schedule.timezone")
+        raise InvalidInput(
+            f"Unknown time zone {data.schedule.timezone}",
+            field="body.schedule.timezone",
+            reason="rule-time-zone-unknown",
+            params={"timezone": data.schedule.timezone},
+        )
     fields = set(topics.variables(topic))
     for key, allowed in data.conditions.items():
         if key not in fields:
-            raise InvalidInput(f"{key} is not a field of {topic}", field=f"body.conditions.{key}")
+            raise InvalidInput(
+                f"{key} is not a field of {topic}",
+                field=f"body.conditions.{key}",
+                reason="condition-not-a-field",
+                params={"key": key, "topic": topic},
+            )
         closed = topics.choices(topic, key)
         unknown = [v for v in allowed if closed is not None and str(v) not in closed]
         if unknown:
             one_of = "、".join(v for v in closed or () if v)
             raise InvalidInput(
-                f"{key} is never {unknown[0]}: one of {one_of}", field=f"body.conditions.{key}"
+                f"{key} is never {unknown[0]}: one of {one_of}",
+                field=f"body.conditions.{key}",
+                reason="condition-value-unknown",
+                params={"key": key, "v0": unknown[0], "one_of": one_of},
             )
     async with ctx.write() as tx:
         template = await tx.session.scalar(
@@ -81,7 +103,12 @@ async def save(ctx: Context, data: RuleIn, rule_id: int | None = None) -> RuleOu
             .limit(1)
         )
         if template is None:
-            raise InvalidInput(f"No template {data.template_code}", field="body.template_code")
+            raise InvalidInput(
+                f"No template {data.template_code}",
+                field="body.template_code",
+                reason="no-template",
+                params={"template_code": data.template_code},
+            )
         if template.topic != topic:
             about = f"Template {template.code} is about {template.topic}, the trigger about {topic}"
             raise InvalidInput(about, field="body.template_code")
@@ -93,7 +120,9 @@ async def save(ctx: Context, data: RuleIn, rule_id: int | None = None) -> RuleOu
         else:
             found = await tx.session.get(Rule, rule_id)
             if found is None:
-                raise NotFound(f"No rule {rule_id}", field="rule_id")
+                raise NotFound(
+                    f"No rule {rule_id}", field="rule_id", reason="no-rule", params={"rule_id": rule_id}
+                )
             rule = found
             for key, value in values.items():
                 setattr(rule, key, value)

@@ -63,23 +63,42 @@ async def send(ctx: Context, data: SendIn) -> MessageOut:
     async with ctx.write() as tx:
         notice = await customers.notice(tx.session, data.customer_id, "manual")
         if notice is None:
-            raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+            raise NotFound(
+                f"No customer {data.customer_id}",
+                field="body.customer_id",
+                reason="no-customer",
+                params={"customer_id": data.customer_id},
+            )
         template = await live(tx.session, data.template_code)
         if template is None:
-            raise InvalidInput(f"No live template {data.template_code}", field="body.template_code")
+            raise InvalidInput(
+                f"No live template {data.template_code}",
+                field="body.template_code",
+                reason="no-live-template",
+                params={"template_code": data.template_code},
+            )
         if template.topic != "crm.customer":
-            raise InvalidInput("Only templates about a customer are sent by hand", field="body.template_code")
+            raise InvalidInput(
+                "Only templates about a customer are sent by hand",
+                field="body.template_code",
+                reason="templates-about-customer-sent-hand",
+            )
         recipient = notice.phone if template.channel == "sms" else notice.email
         if not recipient or not valid_recipient(template.channel, recipient):
             what = "phone" if template.channel == "sms" else "e-mail"
-            raise InvalidInput(f"The customer has no valid {what}", field="body.customer_id")
+            raise InvalidInput(
+                f"The customer has no valid {what}",
+                field="body.customer_id",
+                reason="customer-no-valid",
+                params={"what": what},
+            )
         values: dict[str, Any] = {**data.values, **notice.model_dump()}
         message = await enqueue(
             tx.session, key=new_key(f"manual:{data.customer_id}"), template=template, values=values,
             recipient=recipient, customer_id=data.customer_id, ref=notice.ref, created_by=ctx.actor.user_id,
         )  # fmt: skip
         if message is None:  # a fresh random key is never seen before
-            raise InvalidTransition("The message was queued already")
+            raise InvalidTransition("The message was queued already", reason="message-was-queued-already")
         sent = MessageOut.model_validate(message)
     channel = "短信" if sent.channel == "sms" else "邮件"
     await timeline.add(
@@ -96,9 +115,18 @@ async def resend(ctx: Context, message_id: int) -> MessageOut:
     async with ctx.write() as tx:
         message = await tx.session.get(Message, message_id, with_for_update=True)
         if message is None:
-            raise NotFound(f"No message {message_id}", field="message_id")
+            raise NotFound(
+                f"No message {message_id}",
+                field="message_id",
+                reason="no-message",
+                params={"message_id": message_id},
+            )
         if message.status not in ("failed", "unknown"):
-            raise InvalidTransition(f"A {message.status} message is not sent again")
+            raise InvalidTransition(
+                f"A {message.status} message is not sent again",
+                reason="message-not-sent-again",
+                params={"status": message.status},
+            )
         message.status, message.next_attempt_at = "queued", utcnow()
         message.reason = f"resent by {ctx.actor.username}"
         await tx.session.flush()
@@ -111,7 +139,12 @@ async def set_opt_out(ctx: Context, customer_id: int, data: OptOutIn) -> list[st
     ctx.require(Permission.CUSTOMERS_WRITE)
     async with ctx.write() as tx:
         if await customers.card(tx.session, customer_id) is None:
-            raise NotFound(f"No customer {customer_id}", field="customer_id")
+            raise NotFound(
+                f"No customer {customer_id}",
+                field="customer_id",
+                reason="no-customer",
+                params={"customer_id": customer_id},
+            )
         found = await tx.session.scalar(
             select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == data.channel)
         )
@@ -151,10 +184,20 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
     ctx.require(Permission.GATEWAYS_WRITE)
     allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS}[data.kind]
     if (channel, data.kind) in (("sms", "smtp"), ("email", "kannel")):
-        raise InvalidInput(f"{data.kind} does not deliver {channel}", field="body.kind")
+        raise InvalidInput(
+            f"{data.kind} does not deliver {channel}",
+            field="body.kind",
+            reason="does-not-deliver",
+            params={"kind": data.kind, "channel": channel},
+        )
     for key in data.config:
         if key not in allowed:
-            raise InvalidInput(f"{key} is not a setting of {data.kind}", field=f"body.config.{key}")
+            raise InvalidInput(
+                f"{key} is not a setting of {data.kind}",
+                field=f"body.config.{key}",
+                reason="not-setting",
+                params={"key": key, "kind": data.kind},
+            )
     _check_gateway(data)
     async with ctx.write() as tx:
         setting = await tx.session.get(GatewaySetting, channel)
@@ -175,23 +218,35 @@ def _check_gateway(data: GatewayIn) -> None:
     config = data.config
     if data.kind == "smtp":
         if not str(config.get("host", "")).strip():
-            raise InvalidInput("The SMTP server's host name", field="body.config.host")
+            raise InvalidInput(
+                "The SMTP server's host name", field="body.config.host", reason="smtp-server-host-name"
+            )
         port = config.get("port", 25)
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise InvalidInput("A port from 1 to 65535", field="body.config.port")
+            raise InvalidInput("A port from 1 to 65535", field="body.config.port", reason="port-from-1-65535")
         if "sender" in config and not valid_recipient("email", str(config["sender"])):
-            raise InvalidInput("The sender is an e-mail address", field="body.config.sender")
+            raise InvalidInput(
+                "The sender is an e-mail address", field="body.config.sender", reason="sender-e-mail-address"
+            )
         if config.get("starttls") and config.get("tls"):
             raise InvalidInput(
-                "STARTTLS (587) or TLS from the start (465), not both", field="body.config.tls"
+                "STARTTLS (587) or TLS from the start (465), not both",
+                field="body.config.tls",
+                reason="starttls-587-tls-from-start",
             )
     if data.kind == "kannel":
         for key in ("url", "dlr_base"):
             value = str(config.get(key, ""))
             if (key == "url" or value) and not value.startswith(("http://", "https://")):
-                raise InvalidInput("An http:// or https:// address", field=f"body.config.{key}")
+                raise InvalidInput(
+                    "An http:// or https:// address", field=f"body.config.{key}", reason="http-https-address"
+                )
         if str(config.get("dlr_base", "")).endswith("/"):
-            raise InvalidInput("The delivery-report base URL has no trailing /", field="body.config.dlr_base")
+            raise InvalidInput(
+                "The delivery-report base URL has no trailing /",
+                field="body.config.dlr_base",
+                reason="delivery-report-base-url-no",
+            )
 
 
 async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) -> bool:
@@ -263,7 +318,11 @@ async def bulk(ctx: Context, data: BulkIn) -> BulkOut:
     async with ctx.write() as tx:
         template = await live(tx.session, data.template_code)
         if template is None or template.topic != "crm.customer":
-            raise InvalidInput("Choose a live template about a customer", field="body.template_code")
+            raise InvalidInput(
+                "Choose a live template about a customer",
+                field="body.template_code",
+                reason="choose-live-template-about-customer",
+            )
         notices = await customers.segment_notices(
             tx.session, tiers=segment.tiers, cities=segment.cities, birthday_month=segment.birthday_month,
             tags=segment.tags,

@@ -50,28 +50,45 @@ def segments(text: str) -> tuple[str, int, int]:
 def check(data: TemplateIn) -> None:
     """Every variable must be the topic's; an SMS carries its signature and fits six segments."""
     if data.topic not in topics.TOPICS:
-        raise InvalidInput(f"Unknown topic {data.topic}", field="body.topic")
+        raise InvalidInput(
+            f"Unknown topic {data.topic}",
+            field="body.topic",
+            reason="unknown-topic",
+            params={"topic": data.topic},
+        )
     known = topics.variables(data.topic)
     for field in ("subject", "body", "html"):
         for name in placeholders(getattr(data, field)):
             if name not in known:
-                raise InvalidInput(f"{{{{{name}}}}} is not a variable of {data.topic}", field=f"body.{field}")
+                raise InvalidInput(
+                    f"{{{{{name}}}}} is not a variable of {data.topic}",
+                    field=f"body.{field}",
+                    reason="not-variable",
+                    params={"name": name, "topic": data.topic},
+                )
     if data.channel == "sms":
         if data.subject or data.html:
             raise InvalidInput(
-                "An SMS has no subject or HTML", field="body.subject" if data.subject else "body.html"
+                "An SMS has no subject or HTML",
+                field="body.subject" if data.subject else "body.html",
+                reason="sms-no-subject-html",
             )
         if not SIGNATURE.search(data.body.strip()):
             raise InvalidInput(
-                "An SMS starts or ends with its signature, e.g. 【英冠酒店】", field="body.body"
+                "An SMS starts or ends with its signature, e.g. 【英冠酒店】",
+                field="body.body",
+                reason="sms-starts-ends-signature-e",
             )
         _, _, parts = segments(render(data.body, topics.sample(data.topic)))
         if parts > MAX_SMS_SEGMENTS:
             raise InvalidInput(
-                f"{parts} segments with the sample data: at most {MAX_SMS_SEGMENTS}", field="body.body"
+                f"{parts} segments with the sample data: at most {MAX_SMS_SEGMENTS}",
+                field="body.body",
+                reason="segments-sample-data-most",
+                params={"parts": parts, "max_sms_segments": MAX_SMS_SEGMENTS},
             )
     elif not data.subject:
-        raise InvalidInput("An e-mail needs a subject", field="body.subject")
+        raise InvalidInput("An e-mail needs a subject", field="body.subject", reason="e-mail-needs-subject")
 
 
 def preview(topic: str, channel: str, subject: str, body: str, html: str) -> Preview:
@@ -94,7 +111,9 @@ async def save(ctx: Context, data: TemplateIn) -> TemplateOut:
             )
             if first is not None and (first.channel, first.topic) != (data.channel, data.topic):
                 raise InvalidInput(
-                    "A template keeps its channel and topic; make a new code", field="body.channel"
+                    "A template keeps its channel and topic; make a new code",
+                    field="body.channel",
+                    reason="template-keeps-channel-topic-make",
                 )
         row = Template(**data.model_dump(), version=(latest or 0) + 1, status="pending",
                        created_by=ctx.actor.user_id)  # fmt: skip
@@ -117,11 +136,23 @@ async def decide(ctx: Context, template_id: int, approve: bool, note: str = "") 
     async with ctx.write() as tx:
         row = await tx.session.get(Template, template_id, with_for_update=True)
         if row is None:
-            raise NotFound(f"No template version {template_id}", field="template_id")
+            raise NotFound(
+                f"No template version {template_id}",
+                field="template_id",
+                reason="no-template-version",
+                params={"template_id": template_id},
+            )
         if row.status != "pending":
-            raise InvalidTransition(f"This version is {row.status}, not waiting for approval")
+            raise InvalidTransition(
+                f"This version is {row.status}, not waiting for approval",
+                reason="version-not-waiting-approval",
+                params={"status": row.status},
+            )
         if row.created_by is not None and row.created_by == ctx.actor.user_id:
-            raise InvalidTransition("A template is approved by someone other than its author")
+            raise InvalidTransition(
+                "A template is approved by someone other than its author",
+                reason="template-approved-someone-other-author",
+            )
         if approve:
             current = select(Template).where(Template.code == row.code, Template.status == "live")
             for old in (await tx.session.scalars(current)).all():

@@ -52,6 +52,7 @@ def _check_sip_password(number: str, password: str, field: str) -> None:
         raise errors.WeakSipPassword(
             "SIP scanners try the extension number and common passwords first; choose another",
             field=field,
+            reason="sip-scanners-try-extension-number",
         )
 
 
@@ -86,7 +87,11 @@ async def user_extensions(ctx: Context) -> list[UserExtension]:
 async def _extension(session: AsyncSession, extension_id: int) -> Extension:
     extension = await session.get(Extension, extension_id)
     if extension is None:
-        raise NotFound(f"Extension {extension_id} does not exist")
+        raise NotFound(
+            f"Extension {extension_id} does not exist",
+            reason="extension-does-not-exist",
+            params={"extension_id": extension_id},
+        )
     return extension
 
 
@@ -94,7 +99,12 @@ async def _check_user(session: AsyncSession, user_id: int | None, extension_id: 
     if user_id is None:
         return
     if await directory.person(session, user_id) is None:
-        raise InvalidInput(f"User {user_id} does not exist", field="body.user_id")
+        raise InvalidInput(
+            f"User {user_id} does not exist",
+            field="body.user_id",
+            reason="user-does-not-exist",
+            params={"user_id": user_id},
+        )
     owner = await session.scalar(select(Extension.id).where(Extension.user_id == user_id))
     if owner is not None and owner != extension_id:
         raise errors.UserHasExtension(field="body.user_id")
@@ -107,7 +117,12 @@ async def create_extension(ctx: Context, data: ExtensionCreate) -> Extension:
     secret = DigestSecret.from_password(data.number, realm, data.password)
     async with ctx.write() as tx:
         if await tx.session.scalar(select(Extension.id).where(Extension.number == data.number)):
-            raise errors.ExtensionTaken(f"Extension {data.number} exists", field="body.number")
+            raise errors.ExtensionTaken(
+                f"Extension {data.number} exists",
+                field="body.number",
+                reason="extension-exists",
+                params={"number": data.number},
+            )
         await _check_user(tx.session, data.user_id, None)
         extension = Extension(
             number=data.number, display_name=data.display_name, user_id=data.user_id, realm=realm,
@@ -163,8 +178,15 @@ async def _trunk(session: AsyncSession, trunk_id: int, field: str | None = None)
     trunk = await session.get(Trunk, trunk_id)
     if trunk is None:
         if field is not None:
-            raise InvalidInput(f"Trunk {trunk_id} does not exist", field=field)
-        raise NotFound(f"Trunk {trunk_id} does not exist")
+            raise InvalidInput(
+                f"Trunk {trunk_id} does not exist",
+                field=field,
+                reason="trunk-does-not-exist",
+                params={"trunk_id": trunk_id},
+            )
+        raise NotFound(
+            f"Trunk {trunk_id} does not exist", reason="trunk-does-not-exist", params={"trunk_id": trunk_id}
+        )
     return trunk
 
 
@@ -177,7 +199,12 @@ async def create_trunk(ctx: Context, data: TrunkCreate) -> Trunk:
     ctx.require(Permission.TELEPHONY_WRITE)
     async with ctx.write() as tx:
         if await tx.session.scalar(select(Trunk.id).where(Trunk.name == data.name)):
-            raise errors.TrunkNameTaken(f"Trunk {data.name!r} exists", field="body.name")
+            raise errors.TrunkNameTaken(
+                f"Trunk {data.name!r} exists",
+                field="body.name",
+                reason="trunk-exists",
+                params={"name": repr(data.name)},
+            )
         trunk = Trunk(**data.model_dump(), dids=[])
         _check_registration(trunk)
         tx.session.add(trunk)
@@ -210,7 +237,12 @@ async def create_did(ctx: Context, data: DidCreate) -> Did:
     async with ctx.write() as tx:
         await _trunk(tx.session, data.trunk_id, "body.trunk_id")
         if await tx.session.scalar(select(Did.id).where(Did.number == data.number)):
-            raise errors.DidTaken(f"{data.number} is already configured", field="body.number")
+            raise errors.DidTaken(
+                f"{data.number} is already configured",
+                field="body.number",
+                reason="already-configured",
+                params={"number": data.number},
+            )
         did = Did(**data.model_dump())
         tx.session.add(did)
         await tx.session.flush()
@@ -221,7 +253,9 @@ async def create_did(ctx: Context, data: DidCreate) -> Did:
 async def _did(session: AsyncSession, did_id: int) -> Did:
     did = await session.get(Did, did_id)
     if did is None:
-        raise NotFound(f"Number {did_id} does not exist")
+        raise NotFound(
+            f"Number {did_id} does not exist", reason="number-does-not-exist", params={"did_id": did_id}
+        )
     return did
 
 
@@ -282,11 +316,18 @@ async def upload_prompt(ctx: Context, name: str, wav: bytes, *, description: str
     """Store a recording under `name` (replacing one of that name), converted to 8 kHz μ-law."""
     ctx.require(Permission.TELEPHONY_WRITE)
     if wav[:4] != b"RIFF" or wav[8:12] != b"WAVE":
-        raise errors.UnreadableAudio("Upload a WAV file (RIFF/WAVE)", field="body")
+        raise errors.UnreadableAudio(
+            "Upload a WAV file (RIFF/WAVE)", field="body", reason="upload-wav-file-riff-wave"
+        )
     try:
         audio = await wav_to_mulaw(wav)
     except AudioUnreadable as exc:
-        raise errors.UnreadableAudio(f"The WAV file cannot be read: {exc}", field="body") from exc
+        raise errors.UnreadableAudio(
+            f"The WAV file cannot be read: {exc}",
+            field="body",
+            reason="wav-file-cannot-read",
+            params={"exc": exc},
+        ) from exc
     except TtsUnavailable as exc:
         raise errors.SpeechUnavailable(str(exc)) from exc
     return await store_prompt(ctx, name, audio, source="upload", description=description, text=None)
@@ -314,7 +355,11 @@ async def prompt_wav(ctx: Context, prompt_id: int) -> bytes:
     async with ctx.read() as session:
         audio = await session.scalar(select(Prompt.audio).where(Prompt.id == prompt_id))
     if audio is None:
-        raise NotFound(f"Prompt {prompt_id} does not exist")
+        raise NotFound(
+            f"Prompt {prompt_id} does not exist",
+            reason="prompt-does-not-exist",
+            params={"prompt_id": prompt_id},
+        )
     return ulaw_to_wav(audio)
 
 
@@ -323,7 +368,11 @@ async def delete_prompt(ctx: Context, prompt_id: int) -> None:
     async with ctx.write() as tx:
         prompt = await tx.session.get(Prompt, prompt_id)
         if prompt is None:
-            raise NotFound(f"Prompt {prompt_id} does not exist")
+            raise NotFound(
+                f"Prompt {prompt_id} does not exist",
+                reason="prompt-does-not-exist",
+                params={"prompt_id": prompt_id},
+            )
         await tx.session.delete(prompt)
         tx.publish(TelephonyChanged(what="prompts"))
 
@@ -420,7 +469,9 @@ async def unblock(ctx: Context, sip: SipServer | None, host: str) -> None:
     """Let an address that failed authentication too often in again (audited)."""
     ctx.require(Permission.TELEPHONY_WRITE)
     if sip is None or host not in sip.guard.blocked_hosts():
-        raise NotFound(f"{host} is not blocked on this node")
+        raise NotFound(
+            f"{host} is not blocked on this node", reason="not-blocked-node", params={"host": host}
+        )
     sip.guard.unblock(host)
     async with ctx.write() as tx:
         tx.audit("telephony.unblock", "sip_address", host)

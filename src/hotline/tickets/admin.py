@@ -61,14 +61,24 @@ async def save_type(ctx: Context, data: TypeIn, type_id: int | None = None) -> T
     async with ctx.write() as tx:
         clash = await tx.session.scalar(select(TicketType).where(TicketType.code == data.code))
         if clash is not None and clash.id != type_id:
-            raise Conflict(f"The type code {data.code} is taken", field="body.code")
+            raise Conflict(
+                f"The type code {data.code} is taken",
+                field="body.code",
+                reason="type-code-taken",
+                params={"code": data.code},
+            )
         if type_id is None:
             row = TicketType(code=data.code)
             tx.session.add(row)
         else:
             found = await tx.session.get(TicketType, type_id)
             if found is None:
-                raise NotFound(f"No ticket type {type_id}", field="type_id")
+                raise NotFound(
+                    f"No ticket type {type_id}",
+                    field="type_id",
+                    reason="no-ticket-type",
+                    params={"type_id": type_id},
+                )
             row = found
         row.code, row.name, row.kind, row.fields = data.code, data.name, data.kind, definitions
         row.default_severity, row.sort, row.active = data.default_severity, data.sort, data.active
@@ -110,27 +120,52 @@ async def save_unit(ctx: Context, data: UnitIn, unit_id: int | None = None) -> U
     async with ctx.write() as tx:
         clash = await tx.session.scalar(select(Unit).where(Unit.code == data.code))
         if clash is not None and clash.id != unit_id:
-            raise Conflict(f"The code {data.code} is taken", field="body.code")
+            raise Conflict(
+                f"The code {data.code} is taken",
+                field="body.code",
+                reason="code-taken",
+                params={"code": data.code},
+            )
         if data.parent_id is not None and (
             data.parent_id == unit_id or await tx.session.get(Unit, data.parent_id) is None
         ):
-            raise NotFound(f"No parent unit {data.parent_id}", field="body.parent_id")
+            raise NotFound(
+                f"No parent unit {data.parent_id}",
+                field="body.parent_id",
+                reason="no-parent-unit",
+                params={"parent_id": data.parent_id},
+            )
         if data.department_id is not None and not await directory.department_exists(
             tx.session, data.department_id
         ):
-            raise NotFound(f"No department {data.department_id}", field="body.department_id")
+            raise NotFound(
+                f"No department {data.department_id}",
+                field="body.department_id",
+                reason="no-department",
+                params={"department_id": data.department_id},
+            )
         wanted = sorted(set(data.members) | ({data.lead_id} if data.lead_id else set()))
         found = await directory.existing(tx.session, wanted)
         missing = [u for u in wanted if u not in found]
         if missing:
-            raise NotFound(f"No user {missing[0]}", field="body.members")
+            raise NotFound(
+                f"No user {missing[0]}",
+                field="body.members",
+                reason="no-such-user",
+                params={"v0": missing[0]},
+            )
         if unit_id is None:
             unit = Unit(code=data.code)
             tx.session.add(unit)
         else:
             existing = await tx.session.get(Unit, unit_id)
             if existing is None:
-                raise NotFound(f"No department or work area {unit_id}", field="unit_id")
+                raise NotFound(
+                    f"No department or work area {unit_id}",
+                    field="unit_id",
+                    reason="no-department-work-area",
+                    params={"unit_id": unit_id},
+                )
             unit = existing
         for key in ("code", "name", "kind", "parent_id", "department_id", "lead_id", "active", "on_duty",
                     "auto_assign"):  # fmt: skip
@@ -159,10 +194,19 @@ async def save_policy(ctx: Context, data: PolicyIn) -> PolicyOut:
     """Set the targets for a type (or all types) at a severity; replaces the existing ones."""
     ctx.require(CONFIGURE)
     if data.resolve_minutes < data.response_minutes:
-        raise InvalidInput("Resolution cannot be due before the first response", field="body.resolve_minutes")
+        raise InvalidInput(
+            "Resolution cannot be due before the first response",
+            field="body.resolve_minutes",
+            reason="resolution-cannot-due-before-first",
+        )
     async with ctx.write() as tx:
         if data.type_id is not None and await tx.session.get(TicketType, data.type_id) is None:
-            raise NotFound(f"No ticket type {data.type_id}", field="body.type_id")
+            raise NotFound(
+                f"No ticket type {data.type_id}",
+                field="body.type_id",
+                reason="no-ticket-type",
+                params={"type_id": data.type_id},
+            )
         row = await tx.session.scalar(
             select(SlaPolicy).where(SlaPolicy.severity == data.severity,
                                     SlaPolicy.type_id.is_(None) if data.type_id is None
@@ -222,7 +266,12 @@ async def save_canned(ctx: Context, data: CannedIn, canned_id: int | None = None
         else:
             found = await tx.session.get(CannedResponse, canned_id)
             if found is None:
-                raise NotFound(f"No canned response {canned_id}", field="canned_id")
+                raise NotFound(
+                    f"No canned response {canned_id}",
+                    field="canned_id",
+                    reason="no-canned-response",
+                    params={"canned_id": canned_id},
+                )
             row = found
         row.title, row.body, row.type_code, row.active = data.title, data.body, data.type_code, data.active
         await tx.session.flush()
@@ -241,7 +290,7 @@ async def views(ctx: Context) -> list[ViewOut]:
 async def save_view(ctx: Context, data: ViewIn) -> ViewOut:
     ctx.require(Permission.TICKETS_READ)
     if ctx.actor.user_id is None:
-        raise NotFound("Only people save views", field="user")
+        raise NotFound("Only people save views", field="user", reason="people-save-views")
     async with ctx.write() as tx:
         row = await tx.session.scalar(
             select(SavedView).where(SavedView.user_id == ctx.actor.user_id, SavedView.name == data.name)
@@ -259,5 +308,10 @@ async def delete_view(ctx: Context, view_id: int) -> None:
     async with ctx.write() as tx:
         row = await tx.session.get(SavedView, view_id)
         if row is None or row.user_id != ctx.actor.user_id:
-            raise NotFound(f"No saved view {view_id}", field="view_id")
+            raise NotFound(
+                f"No saved view {view_id}",
+                field="view_id",
+                reason="no-saved-view",
+                params={"view_id": view_id},
+            )
         await tx.session.delete(row)

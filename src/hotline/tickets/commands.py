@@ -54,7 +54,12 @@ async def type_of(session: AsyncSession, type_id: int) -> TicketType:
 async def unit_of(session: AsyncSession, unit_id: int, field: str = "body.unit_id") -> Unit:
     unit = await session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"No department or work area {unit_id}", field=field)
+        raise NotFound(
+            f"No department or work area {unit_id}",
+            field=field,
+            reason="no-department-work-area",
+            params={"unit_id": unit_id},
+        )
     return unit
 
 
@@ -62,12 +67,22 @@ async def _customer(session: AsyncSession, data: TicketIn) -> customers.Card | N
     if data.customer_id is not None:
         customer = await customers.card(session, data.customer_id)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+            raise NotFound(
+                f"No customer {data.customer_id}",
+                field="body.customer_id",
+                reason="no-customer",
+                params={"customer_id": data.customer_id},
+            )
         return customer
     if data.member_number:
         customer = await customers.by_member_number(session, data.member_number)
         if customer is None or customer.anonymised:
-            raise NotFound(f"No customer with member number {data.member_number}", field="body.member_number")
+            raise NotFound(
+                f"No customer with member number {data.member_number}",
+                field="body.member_number",
+                reason="no-customer-member-number",
+                params={"member_number": data.member_number},
+            )
         return customer
     return None
 
@@ -89,7 +104,12 @@ async def create(
     async with ctx.write() as tx:
         kind = await tx.session.scalar(select(TicketType).where(TicketType.code == data.type_code))
         if kind is None or not kind.active:
-            raise InvalidInput(f"No ticket type {data.type_code}", field="body.type_code")
+            raise InvalidInput(
+                f"No ticket type {data.type_code}",
+                field="body.type_code",
+                reason="no-ticket-type-code",
+                params={"type_code": data.type_code},
+            )
         values = custom_fields.check_values(kind.fields, data.fields, partial=partial)
         customer = await _customer(tx.session, data)
         phone = data.phone.strip()
@@ -181,7 +201,12 @@ async def _dispatch(
     now: datetime,
 ) -> None:
     if assignee_id is not None and assignee_id not in await members(tx.session, unit.id):
-        raise NotAMember(f"That person is not on the staff of {unit.name}", field="body.assignee_id")
+        raise NotAMember(
+            f"That person is not on the staff of {unit.name}",
+            field="body.assignee_id",
+            reason="person-not-staff",
+            params={"name": unit.name},
+        )
     if assignee_id is None and unit.active and unit.auto_assign:
         assignee_id = await next_in_turn(tx.session, unit)
     move = state.Move(
@@ -228,7 +253,11 @@ async def _may_work(session: AsyncSession, ctx: Context, ticket: Ticket) -> None
         return
     if ctx.actor.user_id not in await members(session, ticket.unit_id):
         unit = await session.get(Unit, ticket.unit_id)
-        raise NotAMember(f"Only the staff of {unit.name if unit else 'its unit'} work on this ticket")
+        raise NotAMember(
+            f"Only the staff of {unit.name if unit else 'its unit'} work on this ticket",
+            reason="staff-work-ticket",
+            params={"value": unit.name if unit else "its unit"},
+        )
 
 
 async def transition(
@@ -249,7 +278,11 @@ async def transition(
             asked = state.Move(data.action, ctx.actor.user_id, note=data.note, unit_id=unit_id)
             if unit_id is None:  # says which rule: the state, or the missing unit
                 state.apply(snapshot(ticket, kind), asked)
-                raise TicketTransitionRefused("Choose the department or work area", field="body.unit_id")
+                raise TicketTransitionRefused(
+                    "Choose the department or work area",
+                    field="body.unit_id",
+                    reason="choose-department-work-area",
+                )
             state.apply(snapshot(ticket, kind), asked)  # the state's rules first
             unit = await unit_of(tx.session, unit_id)
             await _dispatch(tx, ticket, kind, unit, assignee, data.action, data.note, ctx.actor.user_id, now)
@@ -310,10 +343,19 @@ async def assign(
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
         if ticket.status not in state.ASSIGNABLE or ticket.unit_id is None:
-            raise TicketTransitionRefused("Only a dispatched ticket is assigned to staff", field="ticket_id")
+            raise TicketTransitionRefused(
+                "Only a dispatched ticket is assigned to staff",
+                field="ticket_id",
+                reason="dispatched-ticket-assigned-staff",
+            )
         unit = await unit_of(tx.session, ticket.unit_id)
         if target not in await members(tx.session, unit.id):
-            raise NotAMember(f"That person is not on the staff of {unit.name}", field="body.assignee_id")
+            raise NotAMember(
+                f"That person is not on the staff of {unit.name}",
+                field="body.assignee_id",
+                reason="person-not-staff",
+                params={"name": unit.name},
+            )
         ticket.assignee_id, ticket.updated_at = target, now
         names = await names_of(tx.session, [ticket])
         said = f"指派给 {names.users.get(target or 0, '')} {note}".strip()
@@ -355,7 +397,11 @@ async def update_fields(ctx: Context, ticket_id: int, values: dict[str, Any]) ->
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
         if ticket.status in ("closed", "merged"):
-            raise TicketTransitionRefused("A closed ticket's form is not changed", field="ticket_id")
+            raise TicketTransitionRefused(
+                "A closed ticket's form is not changed",
+                field="ticket_id",
+                reason="closed-ticket-form-not-changed",
+            )
         kind = await type_of(tx.session, ticket.type_id)
         defined = {d["key"] for d in kind.fields}
         # values of fields the type no longer has stay as they were recorded; only the form's

@@ -31,7 +31,11 @@ async def investigate(ctx: Context, ticket_id: int, data: ComplaintIn) -> Ticket
         ticket = await load(tx.session, ticket_id, lock=True)
         kind = await type_of(tx.session, ticket.type_id)
         if kind.kind != "complaint":
-            raise NotAComplaint("Only a complaint names a responsible department", field="ticket_id")
+            raise NotAComplaint(
+                "Only a complaint names a responsible department",
+                field="ticket_id",
+                reason="complaint-names-responsible-department",
+            )
         said = []
         if data.responsible_unit_id is not None:
             unit = await unit_of(tx.session, data.responsible_unit_id, "body.responsible_unit_id")
@@ -40,7 +44,12 @@ async def investigate(ctx: Context, ticket_id: int, data: ComplaintIn) -> Ticket
         if data.responsible_user_id is not None:
             person = await directory.person(tx.session, data.responsible_user_id)
             if person is None:
-                raise NotFound(f"No user {data.responsible_user_id}", field="body.responsible_user_id")
+                raise NotFound(
+                    f"No user {data.responsible_user_id}",
+                    field="body.responsible_user_id",
+                    reason="no-responsible-user",
+                    params={"responsible_user_id": data.responsible_user_id},
+                )
             ticket.responsible_user_id = person.id
             said.append(f"责任人：{person.name}")
         if data.severity is not None and data.severity != ticket.severity:
@@ -64,7 +73,9 @@ async def escalate(ctx: Context, ticket_id: int, note: str, *, now: datetime | N
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
         if ticket.status not in state.ESCALATABLE:
-            raise TicketTransitionRefused("Only an open ticket is escalated", field="ticket_id")
+            raise TicketTransitionRefused(
+                "Only an open ticket is escalated", field="ticket_id", reason="open-ticket-escalated"
+            )
         await escalation.escalate(tx, ticket, note, ctx.actor.user_id, now)
         return await shown(tx.session, ticket)
 
@@ -77,15 +88,27 @@ async def tell_result(
     call to tell it, if one was waiting, is done (tickets/reactions.py)."""
     ctx.require(P.TICKETS_WRITE)
     if channel == "phone" and not note.strip():
-        raise InvalidInput("Say what the customer was told on the phone", field="body.note")
+        raise InvalidInput(
+            "Say what the customer was told on the phone",
+            field="body.note",
+            reason="say-what-customer-was-told",
+        )
     now = now or utcnow()
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
         kind = await type_of(tx.session, ticket.type_id)
         if ticket.status not in state.TELLABLE or not ticket.result:
-            raise TicketTransitionRefused("The result is told once the work is completed", field="ticket_id")
+            raise TicketTransitionRefused(
+                "The result is told once the work is completed",
+                field="ticket_id",
+                reason="result-told-once-work-completed",
+            )
         if channel == "sms" and not ticket.phone:
-            raise InvalidInput("The ticket has no phone number to send the SMS to", field="body.channel")
+            raise InvalidInput(
+                "The ticket has no phone number to send the SMS to",
+                field="body.channel",
+                reason="ticket-no-phone-number-send",
+            )
         ticket.told_at, ticket.told_by = now, channel
         said = "短信告知处理结果" if channel == "sms" else f"电话告知处理结果：{note}"
         remark(tx, ticket, "tell", ctx.actor.user_id, said, now)
@@ -102,7 +125,9 @@ async def rate(ctx: Context, ticket_id: int, score: int, note: str = "") -> Tick
         ticket = await load(tx.session, ticket_id, lock=True)
         if ticket.status != "closed":
             raise TicketTransitionRefused(
-                "Satisfaction is asked once the ticket is closed", field="ticket_id"
+                "Satisfaction is asked once the ticket is closed",
+                field="ticket_id",
+                reason="satisfaction-asked-once-ticket-closed",
             )
         ticket.satisfaction, ticket.satisfaction_note = score, note
         said = f"回访满意度 {score}/5 {note}".strip()

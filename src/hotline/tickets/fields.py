@@ -22,19 +22,33 @@ def check_definitions(fields: list[dict[str, Any]], *, where: str = "body.fields
         key = str(field.get("key", ""))
         if not KEY.match(key):
             raise InvalidFieldValue(
-                "A field key is lower-case letters, digits and _", field=f"{where}.{n}.key"
+                "A field key is lower-case letters, digits and _",
+                field=f"{where}.{n}.key",
+                reason="field-key-lower-case-letters",
             )
         if key in seen:
-            raise InvalidFieldValue(f"The field key {key} is used twice", field=f"{where}.{n}.key")
+            raise InvalidFieldValue(
+                f"The field key {key} is used twice",
+                field=f"{where}.{n}.key",
+                reason="field-key-used-twice",
+                params={"key": key},
+            )
         seen.add(key)
         kind = field.get("type")
         if kind not in FIELD_TYPES:
             raise InvalidFieldValue(
-                f"A field's type is one of {', '.join(FIELD_TYPES)}", field=f"{where}.{n}.type"
+                f"A field's type is one of {', '.join(FIELD_TYPES)}",
+                field=f"{where}.{n}.type",
+                reason="field-type-one",
+                params={"value": ", ".join(FIELD_TYPES)},
             )
         choices = [str(c) for c in field.get("choices") or []]
         if kind == "choice" and not choices:
-            raise InvalidFieldValue("A choice field lists its choices", field=f"{where}.{n}.choices")
+            raise InvalidFieldValue(
+                "A choice field lists its choices",
+                field=f"{where}.{n}.choices",
+                reason="choice-field-lists-choices",
+            )
         clean.append({
             "key": key, "label": str(field.get("label") or key)[:40], "type": kind,
             "required": bool(field.get("required", False)), "choices": choices,
@@ -77,7 +91,12 @@ def check_values(
     by_key = {d["key"]: d for d in definitions}
     for key in values:
         if key not in by_key:
-            raise InvalidFieldValue(f"{key} is not a field of this ticket type", field=f"{where}.{key}")
+            raise InvalidFieldValue(
+                f"{key} is not a field of this ticket type",
+                field=f"{where}.{key}",
+                reason="not-field-ticket-type",
+                params={"key": key},
+            )
     clean: dict[str, Any] = {}
     for definition in definitions:
         key, kind, label = definition["key"], definition["type"], definition["label"]
@@ -85,7 +104,9 @@ def check_values(
         value = values.get(key)
         if value is None or value == "":
             if definition.get("required") and not partial:
-                raise InvalidFieldValue(f"{label} is required", field=name)
+                raise InvalidFieldValue(
+                    f"{label} is required", field=name, reason="field-required", params={"label": label}
+                )
             continue
         try:
             clean[key] = _one(definition, kind, value)

@@ -25,7 +25,9 @@ async def merge(ctx: Context, ticket_id: int, into_id: int, note: str = "") -> T
     """A duplicate is merged into the ticket that carries on: it stops (merged), both are linked."""
     ctx.require(Permission.TICKETS_DISPATCH)
     if into_id == ticket_id:
-        raise InvalidInput("A ticket is not merged into itself", field="body.into_id")
+        raise InvalidInput(
+            "A ticket is not merged into itself", field="body.into_id", reason="ticket-not-merged-into-itself"
+        )
     now = utcnow()
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id, lock=True)
@@ -34,7 +36,9 @@ async def merge(ctx: Context, ticket_id: int, into_id: int, note: str = "") -> T
         )
         if into.status == "merged":
             raise TicketTransitionRefused(
-                "That ticket was itself merged: merge into the one it went to", field="body.into_id"
+                "That ticket was itself merged: merge into the one it went to",
+                field="body.into_id",
+                reason="ticket-was-itself-merged-merge",
             )
         kind = await type_of(tx.session, ticket.type_id)
         merged = f"合并至 {into.number} {note}".strip()
@@ -60,7 +64,9 @@ async def _link(session: AsyncSession, a: int, b: int, kind: str, by: int | None
 async def link(ctx: Context, ticket_id: int, other_id: int, kind: str) -> list[LinkOut]:
     ctx.require(Permission.TICKETS_WRITE)
     if other_id == ticket_id:
-        raise InvalidInput("A ticket is not linked to itself", field="body.other_id")
+        raise InvalidInput(
+            "A ticket is not linked to itself", field="body.other_id", reason="ticket-not-linked-itself"
+        )
     async with ctx.write() as tx:
         ticket = await load(tx.session, ticket_id)
         other = await get_or_404(

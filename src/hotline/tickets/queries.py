@@ -229,7 +229,11 @@ async def status_query(
     where it stands and the steps it went through (D5)."""
     ctx.require(P.TICKETS_READ)
     if not (member_number or phone or number):
-        raise InvalidInput("Give a member number, a phone or a ticket number", field="member_number")
+        raise InvalidInput(
+            "Give a member number, a phone or a ticket number",
+            field="member_number",
+            reason="give-member-number-phone-ticket",
+        )
     async with ctx.read() as session:
         query = select(Ticket)
         if number:

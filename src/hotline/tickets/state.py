@@ -190,7 +190,10 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
     after = t.target or ticket.status
     if t.by == "people" and move.actor_id is None:
         raise TicketTransitionRefused(
-            f"A person signs for this ({move.action.replace('_', ' ')}), not the system", field="body.action"
+            f"A person signs for this ({move.action.replace('_', ' ')}), not the system",
+            field="body.action",
+            reason="person-signs-not-system",
+            params={"action": move.action.replace("_", " ")},
         )
     note = move.note.strip()
     if move.action in NEEDS_NOTE and not note:
@@ -202,10 +205,16 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
             move.unit_id if move.unit_id is not None else (ticket.unit_id if action == "reopen" else None)
         )
         if unit_id is None:
-            raise UnitRequired("Choose the department or work area to dispatch to", field="body.unit_id")
+            raise UnitRequired(
+                "Choose the department or work area to dispatch to",
+                field="body.unit_id",
+                reason="choose-department-work-area-dispatch",
+            )
         if not move.unit_active:
             raise InactiveUnit(
-                "That department or work area is inactive: dispatch elsewhere", field="body.unit_id"
+                "That department or work area is inactive: dispatch elsewhere",
+                field="body.unit_id",
+                reason="department-work-area-inactive-dispatch",
             )
         assignee = move.assignee_id if move.unit_id is not None or action != "reopen" else ticket.assignee_id
         nxt = replace(nxt, unit_id=unit_id, assignee_id=assignee)
@@ -218,18 +227,31 @@ def apply(ticket: Snapshot, move: Move) -> tuple[Snapshot, Step]:
     elif action == "complete":
         result = move.result.strip()
         if not result:
-            raise ResultRequired("A completed ticket says what was done (the result)", field="body.result")
+            raise ResultRequired(
+                "A completed ticket says what was done (the result)",
+                field="body.result",
+                reason="completed-ticket-says-what-was",
+            )
         nxt = replace(nxt, result=result, processor_id=move.actor_id)
     elif action == "audit":
         if move.actor_id == ticket.processor_id:
-            raise AuditByProcessor("The processor who did the work cannot audit it: someone else audits")
+            raise AuditByProcessor(
+                "The processor who did the work cannot audit it: someone else audits",
+                reason="processor-who-did-work-cannot",
+            )
         nxt = replace(nxt, auditor_id=move.actor_id)
     elif action == "send_back":
         if move.actor_id == ticket.processor_id:
-            raise AuditByProcessor("The processor who did the work cannot audit it: someone else audits")
+            raise AuditByProcessor(
+                "The processor who did the work cannot audit it: someone else audits",
+                reason="processor-who-did-work-cannot",
+            )
         nxt = replace(nxt, processor_id=None, result="")
     elif action == "close" and ticket.must_tell and not ticket.told:
-        raise ResultNotTold("Tell the customer the result (phone or SMS) before closing a complaint")
+        raise ResultNotTold(
+            "Tell the customer the result (phone or SMS) before closing a complaint",
+            reason="tell-customer-result-phone-sms",
+        )
     step = Step(action, ticket.status, after, move.actor_id, nxt.unit_id, nxt.assignee_id,
                 note or move.result.strip())  # fmt: skip
     return nxt, step

@@ -104,7 +104,9 @@ async def route_detail(
     async with ctx.read() as session:
         route = await session.get(Route, route_id)
         if route is None:
-            raise NotFound(f"No route {route_id}", field="route_id")
+            raise NotFound(
+                f"No route {route_id}", field="route_id", reason="no-route", params={"route_id": route_id}
+            )
         rows = (
             await session.scalars(
                 select(Departure)
@@ -127,19 +129,30 @@ async def save_route(ctx: Context, data: RouteIn, route_id: int | None = None) -
     async with ctx.write() as tx:
         taken = await tx.session.scalar(select(Route.id).where(Route.code == data.code))
         if taken is not None and taken != route_id:
-            raise InvalidInput(f"Route code {data.code} is taken", field="body.code")
+            raise InvalidInput(
+                f"Route code {data.code} is taken",
+                field="body.code",
+                reason="route-code-taken",
+                params={"code": data.code},
+            )
         if route_id is None:
             route = Route(**values)
             tx.session.add(route)
         else:
             found = await tx.session.get(Route, route_id)
             if found is None:
-                raise NotFound(f"No route {route_id}", field="route_id")
+                raise NotFound(
+                    f"No route {route_id}", field="route_id", reason="no-route", params={"route_id": route_id}
+                )
             route = found
             if route.days != data.days and await tx.session.scalar(
                 select(Departure.id).where(Departure.route_id == route_id, Departure.seats_taken > 0).limit(1)
             ):
-                raise InvalidInput("Departures with seats sold keep their length", field="body.days")
+                raise InvalidInput(
+                    "Departures with seats sold keep their length",
+                    field="body.days",
+                    reason="departures-seats-sold-keep-their",
+                )
             for key, value in values.items():
                 setattr(route, key, value)
         await tx.session.flush()
@@ -154,24 +167,38 @@ async def add_departures(
     ctx.require(Permission.CATALOGUE_WRITE)
     if isinstance(data, DepartureBatchIn):
         if data.last < data.first:
-            raise InvalidInput("The last day is before the first", field="body.last")
+            raise InvalidInput(
+                "The last day is before the first", field="body.last", reason="last-day-before-first"
+            )
         span = (data.last - data.first).days + 1
         if span > 7 * MAX_BATCH:  # before listing the days: the dates may lie millennia apart
-            raise InvalidInput(f"At most {MAX_BATCH} departures at once", field="body.last")
+            raise InvalidInput(
+                f"At most {MAX_BATCH} departures at once",
+                field="body.last",
+                reason="most-departures-once",
+                params={"max_batch": MAX_BATCH},
+            )
         days = [
             data.first + timedelta(days=n)
             for n in range(span)
             if (data.first + timedelta(days=n)).weekday() in data.weekdays
         ]
         if len(days) > MAX_BATCH:
-            raise InvalidInput(f"At most {MAX_BATCH} departures at once", field="body.last")
+            raise InvalidInput(
+                f"At most {MAX_BATCH} departures at once",
+                field="body.last",
+                reason="most-departures-once",
+                params={"max_batch": MAX_BATCH},
+            )
         wanted = [DepartureIn(departs_on=d, capacity=data.capacity) for d in days]
     else:
         wanted = [data]
     async with ctx.write() as tx:
         route = await tx.session.get(Route, route_id)
         if route is None:
-            raise NotFound(f"No route {route_id}", field="route_id")
+            raise NotFound(
+                f"No route {route_id}", field="route_id", reason="no-route", params={"route_id": route_id}
+            )
         have = set(
             (
                 await tx.session.scalars(select(Departure.departs_on).where(Departure.route_id == route_id))
@@ -182,7 +209,10 @@ async def add_departures(
             if one.departs_on in have:
                 if isinstance(data, DepartureIn):
                     raise InvalidInput(
-                        f"{route.code} already leaves on {one.departs_on}", field="body.departs_on"
+                        f"{route.code} already leaves on {one.departs_on}",
+                        field="body.departs_on",
+                        reason="already-leaves",
+                        params={"code": route.code, "departs_on": one.departs_on},
                     )
                 continue
             row = Departure(
@@ -210,7 +240,12 @@ async def change_departure(ctx: Context, departure_id: int, data: DepartureChang
     async with ctx.write() as tx:
         row = await tx.session.get(Departure, departure_id, with_for_update=True)
         if row is None:
-            raise NotFound(f"No departure {departure_id}", field="departure_id")
+            raise NotFound(
+                f"No departure {departure_id}",
+                field="departure_id",
+                reason="no-departure",
+                params={"departure_id": departure_id},
+            )
         before = {"capacity": row.capacity, "closed": row.closed, "adult_price": str(row.adult_price)}
         if data.capacity is not None:
             if data.capacity < row.seats_taken:
@@ -218,6 +253,8 @@ async def change_departure(ctx: Context, departure_id: int, data: DepartureChang
                     f"{row.seats_taken} seats are sold: the capacity cannot go below that",
                     field="body.capacity",
                     rule="capacity-below-sold",
+                    reason="seats-sold-capacity-cannot-go",
+                    params={"seats_taken": row.seats_taken},
                 )
             row.capacity = data.capacity
         for key in ("adult_price", "child_price", "single_supplement", "closed"):
@@ -282,14 +319,24 @@ async def save_insurance(ctx: Context, data: InsuranceIn, product_id: int | None
     async with ctx.write() as tx:
         taken = await tx.session.scalar(select(InsuranceProduct.id).where(InsuranceProduct.code == data.code))
         if taken is not None and taken != product_id:
-            raise InvalidInput(f"Insurance code {data.code} is taken", field="body.code")
+            raise InvalidInput(
+                f"Insurance code {data.code} is taken",
+                field="body.code",
+                reason="insurance-code-taken",
+                params={"code": data.code},
+            )
         if product_id is None:
             row = InsuranceProduct(**data.model_dump())
             tx.session.add(row)
         else:
             found = await tx.session.get(InsuranceProduct, product_id)
             if found is None:
-                raise NotFound(f"No insurance product {product_id}", field="product_id")
+                raise NotFound(
+                    f"No insurance product {product_id}",
+                    field="product_id",
+                    reason="no-insurance-product",
+                    params={"product_id": product_id},
+                )
             row = found
             for key, value in data.model_dump().items():
                 setattr(row, key, value)
@@ -350,7 +397,12 @@ async def save_planner_desk(ctx: Context, user_id: int, data: PlannerDeskIn) -> 
     ctx.require(Permission.CATALOGUE_WRITE)
     async with ctx.write() as tx:
         if user_id not in {u for u, _ in await users_with_role(tx.session, Role.PLANNER)}:
-            raise NotFound(f"User {user_id} is not a planner", field="user_id")
+            raise NotFound(
+                f"User {user_id} is not a planner",
+                field="user_id",
+                reason="user-not-planner",
+                params={"user_id": user_id},
+            )
         desk = await tx.session.get(PlannerDesk, user_id)
         if desk is None:
             desk = PlannerDesk(user_id=user_id, kinds=list(data.kinds), phone=data.phone)

@@ -141,7 +141,9 @@ async def _gather(ctx: Context, order_id: int) -> tuple[Order, _Papers]:
     async with ctx.read() as session:
         order = await session.get(Order, order_id)
         if order is None:
-            raise NotFound(f"No order {order_id}", field="order_id")
+            raise NotFound(
+                f"No order {order_id}", field="order_id", reason="no-order", params={"order_id": order_id}
+            )
         items = list(
             (
                 await session.scalars(
@@ -201,8 +203,11 @@ async def contract(ctx: Context, order_id: int) -> tuple[str, bytes]:
     ctx.require(Permission.ORDERS_READ)
     order, papers = await _gather(ctx, order_id)
     if State(order.state) not in CONTRACTABLE:
-        raise InvalidTransition("The contract is drawn up once the planner hands the order over for signing",
-                                rule="contract-not-ready")  # fmt: skip
+        raise InvalidTransition(
+            "The contract is drawn up once the planner hands the order over for signing",
+            rule="contract-not-ready",
+            reason="contract-drawn-up-once-planner",
+        )
     pdf = await ctx.compute(render_contract, replace(papers, parties=tuple(parties(ctx.actor, order))))
     async with ctx.write() as tx:
         tx.audit("travel.contract_printed", "travel_order", order.id,
@@ -258,7 +263,9 @@ async def itinerary(ctx: Context, order_id: int) -> tuple[str, bytes]:
     ctx.require(Permission.ORDERS_READ)
     order, papers = await _gather(ctx, order_id)
     if papers.route_name is None:
-        raise InvalidTransition("The order has no tour yet: add a departure first", rule="no-tour")
+        raise InvalidTransition(
+            "The order has no tour yet: add a departure first", rule="no-tour", reason="order-no-tour-yet-add"
+        )
     pdf = await ctx.compute(render_itinerary, papers)
     async with ctx.write() as tx:
         tx.audit("travel.itinerary_printed", "travel_order", order.id)

@@ -35,6 +35,8 @@ def _check_items_open(order: Order) -> None:
         raise ItemsLocked(
             f"Order {order.number} was signed ({order.contract_no}): its items are locked",
             rule="items-locked",
+            reason="order-was-signed-items-locked",
+            params={"number": order.number, "contract_no": order.contract_no},
         )
 
 
@@ -54,6 +56,8 @@ async def add_item(ctx: Context, order_id: int, data: ItemIn) -> OrderDetail:
                     f"Fewer than {seats} seats are left on {item.title}",
                     field="body.departure_id",
                     rule="seats",
+                    reason="fewer-seats-left",
+                    params={"seats": seats, "title": item.title},
                 )
         tx.session.add(item)
         await tx.session.flush()
@@ -71,7 +75,12 @@ async def remove_item(ctx: Context, order_id: int, item_id: int) -> OrderDetail:
         step = work(ctx, order, "edit_items", "remove_item")
         item = await tx.session.get(OrderItem, item_id)
         if item is None or item.order_id != order.id:
-            raise NotFound(f"No item {item_id} on order {order.number}", field="item_id")
+            raise NotFound(
+                f"No item {item_id} on order {order.number}",
+                field="item_id",
+                reason="no-item-order",
+                params={"item_id": item_id, "number": order.number},
+            )
         if item.departure_id is not None:
             await catalogue.give_back_seats(tx.session, item.departure_id, item.adults + item.children)
         await tx.session.delete(item)
@@ -87,16 +96,20 @@ async def _price(session: AsyncSession, order: Order, data: ItemIn) -> OrderItem
     if data.kind == "insurance":
         return await _insurance(session, order, data)
     if data.amount is None:
-        raise InvalidInput("The price quoted is needed", field="body.amount")
+        raise InvalidInput("The price quoted is needed", field="body.amount", reason="price-quoted-needed")
     if data.kind == "ticket":
         if data.mode is None:
-            raise InvalidInput("Air or train?", field="body.mode")
+            raise InvalidInput("Air or train?", field="body.mode", reason="air-train")
         if not data.from_city or not data.to_city:
-            raise InvalidInput("From where to where?", field="body.to_city")
+            raise InvalidInput("From where to where?", field="body.to_city", reason="from-where-where")
         if data.travel_date is None:
-            raise InvalidInput("The day of travel is needed", field="body.travel_date")
+            raise InvalidInput(
+                "The day of travel is needed", field="body.travel_date", reason="day-travel-needed"
+            )
         if data.passengers < 1:
-            raise InvalidInput("At least one passenger", field="body.passengers")
+            raise InvalidInput(
+                "At least one passenger", field="body.passengers", reason="least-one-passenger"
+            )
         mode = "机票" if data.mode == "air" else "火车票"
         return OrderItem(
             order_id=order.id,
@@ -112,23 +125,29 @@ async def _price(session: AsyncSession, order: Order, data: ItemIn) -> OrderItem
             amount=money(data.amount),
         )
     if not data.title:
-        raise InvalidInput("Say what it is", field="body.title")
+        raise InvalidInput("Say what it is", field="body.title", reason="say-what-it-is")
     return OrderItem(order_id=order.id, kind="other", title=data.title, details={}, amount=money(data.amount))
 
 
 async def _tour(session: AsyncSession, order: Order, data: ItemIn) -> OrderItem:
     departure = await session.get(Departure, data.departure_id) if data.departure_id else None
     if departure is None:
-        raise InvalidInput("Choose a departure", field="body.departure_id")
+        raise InvalidInput("Choose a departure", field="body.departure_id", reason="choose-departure")
     route = await session.get(Route, departure.route_id)
     if route is None or not route.active:
-        raise InvalidInput("That route is no longer sold", field="body.departure_id")
+        raise InvalidInput(
+            "That route is no longer sold", field="body.departure_id", reason="route-no-longer-sold"
+        )
     if data.adults + data.children < 1:
-        raise InvalidInput("A tour takes at least one traveller", field="body.adults")
+        raise InvalidInput(
+            "A tour takes at least one traveller",
+            field="body.adults",
+            reason="tour-takes-least-one-traveller",
+        )
     if data.singles > data.adults:
-        raise InvalidInput("Single rooms are for adults", field="body.singles")
+        raise InvalidInput("Single rooms are for adults", field="body.singles", reason="single-rooms-adults")
     if departure.departs_on < today():
-        raise InvalidInput("That departure has left", field="body.departure_id")
+        raise InvalidInput("That departure has left", field="body.departure_id", reason="departure-left")
     amount = (
         departure.adult_price * data.adults
         + departure.child_price * data.children
@@ -156,14 +175,20 @@ async def _tour(session: AsyncSession, order: Order, data: ItemIn) -> OrderItem:
 async def _insurance(session: AsyncSession, order: Order, data: ItemIn) -> OrderItem:
     product = await session.get(InsuranceProduct, data.insurance_id) if data.insurance_id else None
     if product is None or not product.active:
-        raise InvalidInput("Choose an insurance product", field="body.insurance_id")
+        raise InvalidInput(
+            "Choose an insurance product", field="body.insurance_id", reason="choose-insurance-product"
+        )
     if data.persons < 1:
-        raise InvalidInput("Insure at least one person", field="body.persons")
+        raise InvalidInput(
+            "Insure at least one person", field="body.persons", reason="insure-least-one-person"
+        )
     days = data.days
     if not days and order.departs_on and order.returns_on:
         days = (order.returns_on - order.departs_on).days + 1
     if not days or days < 1:
-        raise InvalidInput("How many days does the cover run?", field="body.days")
+        raise InvalidInput(
+            "How many days does the cover run?", field="body.days", reason="how-many-days-does-cover"
+        )
     return OrderItem(
         order_id=order.id,
         kind="insurance",

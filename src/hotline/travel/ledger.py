@@ -50,9 +50,11 @@ def _adjustment(order: Order, category: str, reason: str) -> bool:
             f"Order {order.number} is closed: record an adjustment with its reason",
             rule="closed",
             field="body.category",
+            reason="order-closed-record-adjustment-reason",
+            params={"number": order.number},
         )
     if category == "adjustment" and not reason:
-        raise InvalidInput("An adjustment says why", field="body.reason")
+        raise InvalidInput("An adjustment says why", field="body.reason", reason="adjustment-says-why")
     return category == "adjustment"
 
 
@@ -72,7 +74,10 @@ async def record_receipt(ctx: Context, order_id: int, data: ReceiptIn) -> OrderD
         if data.category == "refund":
             if amount > received:
                 raise InvalidInput(
-                    f"Only ¥{received} was received: that is all there is to refund", field="body.amount"
+                    f"Only ¥{received} was received: that is all there is to refund",
+                    field="body.amount",
+                    reason="was-received-all-refund",
+                    params={"received": received},
                 )
             amount = -amount
         elif adjusting and data.negative:
@@ -84,6 +89,8 @@ async def record_receipt(ctx: Context, order_id: int, data: ReceiptIn) -> OrderD
                 field="body.amount",
                 rule="overpayment",
                 outstanding=str(order.receivable - received),
+                reason="outstanding-more-set-overpayment-take",
+                params={"value": format(order.receivable - received, ".2f"), "amount": format(amount, ".2f")},
             )
         line = LedgerLine(
             order_id=order.id,

@@ -34,9 +34,14 @@ CENT = Decimal("0.01")
 
 def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
     if last < first:
-        raise InvalidInput("The last day is before the first", field="last")
+        raise InvalidInput("The last day is before the first", field="last", reason="last-day-before-first")
     if (last - first).days > MAX_DAYS:
-        raise InvalidInput(f"At most {MAX_DAYS} days at once", field="last")
+        raise InvalidInput(
+            f"At most {MAX_DAYS} days at once",
+            field="last",
+            reason="most-days-once",
+            params={"max_days": MAX_DAYS},
+        )
     start = datetime.combine(first, time(0), tzinfo=SHANGHAI)
     return start, datetime.combine(last + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 

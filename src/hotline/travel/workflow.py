@@ -60,7 +60,10 @@ def check_owner(ctx: Context, order: Order) -> None:
         return
     if Role.PLANNER.value in ctx.actor.roles and order.planner_id != ctx.actor.user_id:
         raise NotYourOrder(
-            f"Order {order.number} is owned by someone else; ask the team lead to reassign it", rule="owner"
+            f"Order {order.number} is owned by someone else; ask the team lead to reassign it",
+            rule="owner",
+            reason="order-owned-someone-else-ask",
+            params={"number": order.number},
         )
 
 
@@ -75,12 +78,19 @@ async def create(ctx: Context, data: OrderIn) -> OrderDetail:
     are told there is an order to assign, the customer that it was received."""
     ctx.require(Permission.ORDERS_WRITE)
     if data.returns_on and data.departs_on and data.returns_on < data.departs_on:
-        raise InvalidInput("The return is before the departure", field="body.returns_on")
+        raise InvalidInput(
+            "The return is before the departure", field="body.returns_on", reason="return-before-departure"
+        )
     async with ctx.write() as tx:
         if data.customer_id is not None:
             customer = await customers.card(tx.session, data.customer_id)
             if customer is None or customer.anonymised:
-                raise NotFound(f"No customer {data.customer_id}", field="body.customer_id")
+                raise NotFound(
+                    f"No customer {data.customer_id}",
+                    field="body.customer_id",
+                    reason="no-customer",
+                    params={"customer_id": data.customer_id},
+                )
         order = Order(
             number=str(await next_number(tx.session, Order.number, FIRST_NUMBER)),
             kind=data.kind,
@@ -115,7 +125,12 @@ async def update(ctx: Context, order_id: int, data: OrderUpdate) -> OrderDetail:
     async with ctx.write() as tx:
         order = await load(tx.session, order_id, lock=True)
         if order.state == State.CLOSED.value:
-            raise OrderClosed(f"Order {order.number} is closed", rule="closed")
+            raise OrderClosed(
+                f"Order {order.number} is closed",
+                rule="closed",
+                reason="order-closed",
+                params={"number": order.number},
+            )
         step = work(ctx, order, "update")
         changes = []
         for key, value in data.model_dump(exclude_none=True).items():
@@ -128,7 +143,11 @@ async def update(ctx: Context, order_id: int, data: OrderUpdate) -> OrderDetail:
                 changes.append(f"{key}: {was} → {now}")
                 setattr(order, key, value)
         if order.returns_on and order.departs_on and order.returns_on < order.departs_on:
-            raise InvalidInput("The return is before the departure", field="body.returns_on")
+            raise InvalidInput(
+                "The return is before the departure",
+                field="body.returns_on",
+                reason="return-before-departure",
+            )
         if changes:
             record(tx, order, step, "; ".join(changes))
     return await detail(ctx, order_id)
@@ -148,15 +167,23 @@ async def assign_planner(ctx: Context, order_id: int, data: AssignIn) -> OrderDe
                 "Only a team lead assigns a phone enquiry; "
                 "a planner takes walk-ins the front desk asks about",
                 rule="role",
+                reason="team-lead-assigns-phone-enquiry",
             )
         planners = {p.user_id: p for p in await catalogue.planner_desks(tx.session)}
         planner = planners.get(data.planner_id)
         if planner is None:
-            raise InvalidInput(f"User {data.planner_id} is not a planner", field="body.planner_id")
+            raise InvalidInput(
+                f"User {data.planner_id} is not a planner",
+                field="body.planner_id",
+                reason="planner-not-planner",
+                params={"planner_id": data.planner_id},
+            )
         if order.kind not in planner.kinds:
             raise InvalidInput(
                 f"{planner.name} takes {'/'.join(planner.kinds)} orders, not {order.kind}",
                 field="body.planner_id",
+                reason="takes-orders-not",
+                params={"name": planner.name, "value": "/".join(planner.kinds), "kind": order.kind},
             )
         order.assigner_id, order.owner_id, order.planner_id = (
             ctx.actor.user_id,
@@ -184,6 +211,7 @@ async def request_planner(ctx: Context, order_id: int) -> OrderDetail:
             raise InvalidTransition(
                 "Only a walk-in order is taken by a planner directly; the team lead assigns the others",
                 rule="walk-in",
+                reason="walk-order-taken-planner-directly",
             )
         desks = await catalogue.planner_desks(tx.session, order.kind)
         await tell_staff(tx, [p.user_id for p in desks], order, "门市客人等待签约，请分配")
@@ -195,7 +223,9 @@ async def follow_up(ctx: Context, order_id: int, data: FollowUpIn) -> OrderDetai
     """The planner's follow-up (跟单): what was said and when to contact the customer again."""
     ctx.require(Permission.ORDERS_WRITE)
     if data.next_contact_at is not None and data.next_contact_at.tzinfo is None:
-        raise InvalidInput("Give the time with its zone", field="body.next_contact_at")
+        raise InvalidInput(
+            "Give the time with its zone", field="body.next_contact_at", reason="give-time-zone"
+        )
     async with ctx.write() as tx:
         order = await load(tx.session, order_id, lock=True)
         step = work(ctx, order, "follow_up")
@@ -230,13 +260,17 @@ async def hand_to_front_desk(ctx: Context, order_id: int, data: HandOverIn) -> O
         desk = dict(await catalogue.users_with_role(tx.session, Role.FRONT_DESK))
         if data.front_desk_id not in desk:
             raise InvalidInput(
-                f"User {data.front_desk_id} is not at the front desk", field="body.front_desk_id"
+                f"User {data.front_desk_id} is not at the front desk",
+                field="body.front_desk_id",
+                reason="user-not-front-desk",
+                params={"front_desk_id": data.front_desk_id},
             )
         if order.receivable <= 0:
             raise Conflict(
                 "A deal has its products: add the tour or tickets before handing it over",
                 rule="items-required",
                 field="items",
+                reason="deal-products-add-tour-tickets",
             )
         order.assigner_id, order.owner_id = ctx.actor.user_id, data.front_desk_id
         tx.session.add(
@@ -260,7 +294,11 @@ async def sign(ctx: Context, order_id: int, data: SignIn) -> OrderDetail:
         order = await load(tx.session, order_id, lock=True)
         step = ORDER.apply(order.state, "sign", who(ctx.actor))
         if order.receivable <= 0:
-            raise Conflict("There is nothing to sign: the order has no priced items", rule="items-required")
+            raise Conflict(
+                "There is nothing to sign: the order has no priced items",
+                rule="items-required",
+                reason="nothing-sign-order-no-priced",
+            )
         order.contract_no = data.contract_no or f"HT{order.number}"
         order.signed_at = utcnow()
         record(tx, order, step, f"合同 {order.contract_no} ¥{order.receivable:.2f}")
@@ -298,17 +336,25 @@ async def close(ctx: Context, order_id: int, data: CloseIn) -> OrderDetail:
                 f"The trip is not over (return {order.returns_on or 'not set'}): "
                 "close it after the return visit",
                 rule="trip-not-over",
+                reason="trip-not-over-return-close",
+                params={"value": order.returns_on or "not set"},
             )
         outstanding = order.receivable - order.received
         if outstanding > 0:
             raise BalanceOutstanding(
-                f"¥{outstanding:.2f} is still outstanding", rule="paid-in-full", outstanding=str(outstanding)
+                f"¥{outstanding:.2f} is still outstanding",
+                rule="paid-in-full",
+                outstanding=str(outstanding),
+                reason="still-outstanding",
+                params={"outstanding": format(outstanding, ".2f")},
             )
         if outstanding < 0:
             raise BalanceOutstanding(
                 f"¥{-outstanding:.2f} was overpaid: refund it first",
                 rule="paid-in-full",
                 outstanding=str(outstanding),
+                reason="was-overpaid-refund-first",
+                params={"value": format(-outstanding, ".2f")},
             )
         order.summary, order.closed_at = data.summary, utcnow()
         record(tx, order, step, data.summary)
@@ -331,6 +377,8 @@ async def void(ctx: Context, order_id: int, data: VoidIn) -> OrderDetail:
                 "first, then the order can be voided",
                 rule="refund-first",
                 received=str(order.received),
+                reason="was-received-order-finance-records",
+                params={"received": format(order.received, ".2f"), "number": order.number},
             )
         items = (await tx.session.scalars(select(OrderItem).where(OrderItem.order_id == order.id))).all()
         for item in items:

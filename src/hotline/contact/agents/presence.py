@@ -168,7 +168,10 @@ class Presence:
         except InvalidTransition as exc:
             verb = VERBS.get(event, event)
             raise InvalidTransition(
-                f"agent {agent_id} is {current.state.value}: cannot {verb}", **exc.extra
+                f"agent {agent_id} is {current.state.value}: cannot {verb}",
+                **exc.extra,
+                reason="agent-cannot",
+                params={"agent_id": agent_id, "value": current.state.value, "verb": verb},
             ) from exc
         self._check_call(current, event, detail)
         after = AgentState(step.after)
@@ -207,13 +210,28 @@ class Presence:
         if event in ("offer", "dial", "take_over"):
             call_id = str(detail.get("call_id") or "")
             if not call_id or self.holding(call_id):
-                raise CallTaken(f"call {call_id!r} is already with an agent", rule="call")
+                raise CallTaken(
+                    f"call {call_id!r} is already with an agent",
+                    rule="call",
+                    reason="call-already-agent",
+                    params={"call_id": repr(call_id)},
+                )
         elif event == "answer" and agent.call_id is not None and self.holding(agent.call_id):
-            raise CallTaken(f"call {agent.call_id!r} was answered by another agent", rule="call")
+            raise CallTaken(
+                f"call {agent.call_id!r} was answered by another agent",
+                rule="call",
+                reason="call-was-answered-another-agent",
+                params={"call_id": repr(agent.call_id)},
+            )
         elif event == "reconcile":
             live = detail.get("live_calls")
             if isinstance(live, frozenset | set) and agent.call_id in live:
-                raise CallStillLive(f"call {agent.call_id!r} still exists", rule="call")
+                raise CallStillLive(
+                    f"call {agent.call_id!r} still exists",
+                    rule="call",
+                    reason="call-still-exists",
+                    params={"call_id": repr(agent.call_id)},
+                )
 
     def reconcile(self, agent_id: int, at: float, live_calls: frozenset[str]) -> AgentChange | None:
         """Clear a ringing or on-call state whose call is gone (a lost BYE, a crashed node), and

@@ -105,7 +105,11 @@ async def my_state(ctx: Context, node: LocalNode | None) -> AgentOut:
 async def _agent(ctx: Context, node: LocalNode | None, user_id: int) -> AgentOut:
     found = await agents(ctx, node, user_id)
     if not found:
-        raise NotFound("This user has no extension to take calls on", field="user_id")
+        raise NotFound(
+            "This user has no extension to take calls on",
+            field="user_id",
+            reason="user-no-extension-take-calls",
+        )
     return found[0]
 
 
@@ -158,13 +162,26 @@ async def set_agent_state(
     own = ctx.actor.user_id == agent_id
     ctx.require(Permission.CALLS_HANDLE if own else Permission.AGENTS_WRITE)
     if not own and not data.reason.strip():
-        raise InvalidInput("Say why you change another agent's state", field="body.reason")
+        raise InvalidInput(
+            "Say why you change another agent's state",
+            field="body.reason",
+            reason="say-why-you-change-another",
+        )
     _, runner, _ = running(node)
     if agent_id not in runner.seats:
-        raise NotFound("This user has no extension to take calls on", field="user_id")
+        raise NotFound(
+            "This user has no extension to take calls on",
+            field="user_id",
+            reason="user-no-extension-take-calls",
+        )
     unknown = [q for q in data.queues or () if q not in runner.queues]
     if unknown:
-        raise InvalidInput(f"No queue {unknown[0]!r}", field="body.queues")
+        raise InvalidInput(
+            f"No queue {unknown[0]!r}",
+            field="body.queues",
+            reason="no-queue",
+            params={"v0": repr(unknown[0])},
+        )
     current = runner.presence.agent(agent_id)
     reason = data.reason.strip()
     if not own:
@@ -175,10 +192,15 @@ async def set_agent_state(
         if current.state is AgentState.LOGGED_OUT:
             runner.agent(agent_id, "login", queues=frozenset(data.queues or ()))
         elif data.queues is not None and frozenset(data.queues) != current.queues:
-            raise InvalidTransition("Log out first to change the queues you take calls from")
+            raise InvalidTransition(
+                "Log out first to change the queues you take calls from", reason="log-out-first-change-queues"
+            )
         if data.state == "ready":
             if own and agent_id in runner.wrap_pending:
-                raise WrapUpRequired("Write the wrap-up of your last call first: its queue requires one")
+                raise WrapUpRequired(
+                    "Write the wrap-up of your last call first: its queue requires one",
+                    reason="write-wrap-up-your-last",
+                )
             runner.wrap_pending.pop(agent_id, None)  # a supervisor may let the agent go on
             runner.agent(agent_id, "ready")
         else:
@@ -198,7 +220,7 @@ async def set_agent_state(
 async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None:
     ctx.require(Permission.ROUTING_WRITE)
     if not await directory.staff(ctx, [user_id]):
-        raise NotFound(f"No user {user_id}", field="user_id")
+        raise NotFound(f"No user {user_id}", field="user_id", reason="no-user", params={"user_id": user_id})
     async with ctx.write() as tx:
         row = await tx.session.scalar(select(AgentProfile).where(AgentProfile.user_id == user_id))
         if row is None:

@@ -29,28 +29,48 @@ class Consulting(CallBase):
         if data.to == "agent":
             seat = next((s for s in runner.seats.values() if s.work_number == data.target), None)
             if seat is None:
-                raise NotFound(f"No agent with work number {data.target}", field="body.target")
+                raise NotFound(
+                    f"No agent with work number {data.target}",
+                    field="body.target",
+                    reason="no-agent-work-number",
+                    params={"target": data.target},
+                )
             if seat.agent_id == self.agent_id:
-                raise InvalidInput("That is you", field="body.target")
+                raise InvalidInput("That is you", field="body.target", reason="that-is-you")
             return f"{seat.label} {seat.name}".strip(), seat
         if data.to == "queue":
             if data.mode == "consult":
                 raise InvalidInput(
-                    "Consult an agent or a number; a queue can only take the caller", field="body.to"
+                    "Consult an agent or a number; a queue can only take the caller",
+                    field="body.to",
+                    reason="consult-agent-number-queue-take",
                 )
             if data.target not in runner.queues:
-                raise NotFound(f"No queue {data.target!r}", field="body.target")
+                raise NotFound(
+                    f"No queue {data.target!r}",
+                    field="body.target",
+                    reason="no-queue-to-consult",
+                    params={"target": repr(data.target)},
+                )
             if self.outbound:
                 raise InvalidTransition(
-                    "A call you made cannot wait in a queue: pass it to an agent or a number"
+                    "A call you made cannot wait in a queue: pass it to an agent or a number",
+                    reason="call-you-made-cannot-wait",
                 )
             return data.target, None
         number = data.target.removeprefix("+")
         if not number.isdigit() or not 3 <= len(number) <= 20:
-            raise InvalidInput("A phone number is 3 to 20 digits", field="body.target")
+            raise InvalidInput(
+                "A phone number is 3 to 20 digits", field="body.target", reason="phone-number-3-20-digits"
+            )
         if self.host.voice is None or not self.host.voice.reachable(data.target):
             why = "no trunk calls out, or the phone is not registered"
-            raise InvalidInput(f"Nothing can ring {data.target}: {why}", field="body.target")
+            raise InvalidInput(
+                f"Nothing can ring {data.target}: {why}",
+                field="body.target",
+                reason="nothing-ring",
+                params={"target": data.target, "why": why},
+            )
         return data.target, None
 
     async def transfer(self, data: TransferIn) -> None:
@@ -60,7 +80,11 @@ class Consulting(CallBase):
             if seat is not None and self.host.runner is not None:
                 now = self.host.runner.presence.agent(seat.agent_id).state.value
                 if now != "ready":
-                    raise InvalidTransition(f"{target} is {now}, not ready to take a call")
+                    raise InvalidTransition(
+                        f"{target} is {now}, not ready to take a call",
+                        reason="not-ready-take-call",
+                        params={"target": target, "now": now},
+                    )
             if data.mode == "consult":
                 await self._begin_consult(target, seat)
                 return
@@ -252,7 +276,9 @@ class Consulting(CallBase):
     async def finish_consult(self, data: ConsultActionIn) -> None:
         async with self.lock:
             if self.consult is None:
-                raise InvalidTransition("There is no consultation on this call")
+                raise InvalidTransition(
+                    "There is no consultation on this call", reason="no-consultation-call"
+                )
             state.check(self.mode, data.action)
             if data.action == "cancel":
                 target = self.consult.target
@@ -268,12 +294,16 @@ class Consulting(CallBase):
                 self._tell()
                 return
             if self.consult.leg is None:
-                raise InvalidTransition(f"{self.consult.target} has not answered yet")
+                raise InvalidTransition(
+                    f"{self.consult.target} has not answered yet",
+                    reason="not-answered-yet",
+                    params={"target": self.consult.target},
+                )
             if data.action == "complete":
                 await self._complete("completed")
                 return
             if self.mode is Mode.THREE_WAY:
-                raise InvalidTransition("This is a three-way call already")
+                raise InvalidTransition("This is a three-way call already", reason="three-way-call-already")
             await self._three_way()
 
     async def _three_way(self) -> None:

@@ -31,7 +31,7 @@ def _my_call(ctx: Context, node: LocalNode | None) -> LiveCall:
     ctx.require(Permission.CALLS_HANDLE)
     call = running(node)[0].call_of(ctx.actor.user_id or 0)
     if call is None:
-        raise NotFound("You are not on a call", field="call")
+        raise NotFound("You are not on a call", field="call", reason="you-not-call")
     return call
 
 
@@ -98,10 +98,14 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
     me = ctx.actor.user_id or 0
     seat = runner.seats.get(me)
     if seat is None:
-        raise NotFound("You have no extension to call from", field="user")
+        raise NotFound(
+            "You have no extension to call from", field="user", reason="you-no-extension-call-from"
+        )
     if [data.number, data.customer_id, data.callback_id].count(None) != 2:
         raise InvalidInput(
-            "Give a number, a customer (and which of their phones) or a callback", field="body.number"
+            "Give a number, a customer (and which of their phones) or a callback",
+            field="body.number",
+            reason="give-number-customer-or-callback",
         )
     number, customer_id = data.number, data.customer_id
     if customer_id is not None:
@@ -111,7 +115,10 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
     assert number is not None  # noqa: S101
     if not voice.reachable(number):
         raise InvalidInput(
-            f"Nothing can ring {privacy.mask_phone(number)}: no trunk calls out", field="body.number"
+            f"Nothing can ring {privacy.mask_phone(number)}: no trunk calls out",
+            field="body.number",
+            reason="nothing-ring-no-trunk-calls",
+            params={"privacy": privacy.mask_phone(number)},
         )
     call_id = f"out-{secrets.token_hex(6)}"
     runner.dialled(me, call_id, privacy.mask_phone(number))  # refused while ringing or on a call
@@ -133,10 +140,10 @@ async def monitor(ctx: Context, node: LocalNode | None, agent_id: int, data: Mon
     live, runner, _ = running(node)
     supervisor = runner.seats.get(ctx.actor.user_id or 0)
     if supervisor is None:
-        raise NotFound("You have no extension to listen on", field="user")
+        raise NotFound("You have no extension to listen on", field="user", reason="you-no-extension-listen")
     call = live.call_of(agent_id)
     if call is None or call.agent_id != agent_id:
-        raise NotFound("This agent is not on a call", field="agent_id")
+        raise NotFound("This agent is not on a call", field="agent_id", reason="agent-not-call")
     await call.listen_in(supervisor, MonitorMode(data.mode))
     async with ctx.write() as tx:
         tx.audit("call.monitored", "call", call.call_id, after={"agent_id": agent_id, "mode": data.mode})
@@ -148,7 +155,7 @@ async def stop_monitor(ctx: Context, node: LocalNode | None, agent_id: int) -> N
     ctx.require(Permission.CALLS_MONITOR)
     call = running(node)[0].call_of(agent_id)
     if call is None or call.monitor is None or call.monitor.supervisor_id != ctx.actor.user_id:
-        raise NotFound("You are not on this agent's call", field="agent_id")
+        raise NotFound("You are not on this agent's call", field="agent_id", reason="you-not-agent-call")
     await call.end_monitor("the supervisor left")
     async with ctx.write() as tx:
         tx.audit("call.monitor_ended", "call", call.call_id, after={"agent_id": agent_id})

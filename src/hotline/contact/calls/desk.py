@@ -80,7 +80,7 @@ async def my_desk(ctx: Context, node: LocalNode | None) -> DeskOut:
 async def desk_call(ctx: Context, node: LocalNode | None, call_id: str) -> DeskCallOut:
     found = await _build(ctx, node, ctx.actor.user_id or 0, call_id)
     if not found:
-        raise NotFound("This call was not offered to you", field="call_id")
+        raise NotFound("This call was not offered to you", field="call_id", reason="call-was-not-offered-you")
     return found[0]
 
 
@@ -330,7 +330,7 @@ async def check_offered(ctx: Context, node: LocalNode | None, call_id: str) -> N
             .limit(1)
         )
     if line is None:
-        raise NotFound("This call was not offered to you", field="call_id")
+        raise NotFound("This call was not offered to you", field="call_id", reason="call-was-not-offered-you")
 
 
 async def move_script(ctx: Context, node: LocalNode | None, call_id: str, stage: int) -> DeskCallOut:
@@ -348,7 +348,12 @@ async def name_caller(ctx: Context, node: LocalNode | None, call_id: str, custom
     try:
         await crm.get(ctx, customer_id)
     except NotFound as exc:
-        raise NotFound(f"No customer {customer_id}", field="body.customer_id") from exc
+        raise NotFound(
+            f"No customer {customer_id}",
+            field="body.customer_id",
+            reason="no-customer",
+            params={"customer_id": customer_id},
+        ) from exc
     await _change(ctx, call_id, lambda row: setattr(row, "customer_id", customer_id))
     return await desk_call(ctx, node, call_id)
 
@@ -380,7 +385,9 @@ async def _change(ctx: Context, call_id: str, change: Callable[[DeskCall], None]
             select(DeskCall).where(DeskCall.call_id == call_id, DeskCall.agent_id == me)
         )
         if row is None:  # cannot happen: ensure() made it and nothing deletes it
-            raise NotFound("This call was not offered to you", field="call_id")
+            raise NotFound(
+                "This call was not offered to you", field="call_id", reason="call-was-not-offered-you"
+            )
         change(row)
         tx.publish(DeskChanged(audience=[me], call_id=call_id))
 
@@ -412,7 +419,7 @@ async def claim_wrap_up(tx: Tx, call_id: str, agent_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if cast(Any, claimed).rowcount != 1:
-        raise InvalidTransition("This call was wrapped up already")
+        raise InvalidTransition("This call was wrapped up already", reason="call-was-wrapped-up-already")
 
 
 async def wrap_ups_owed(ctx: Context, calls: dict[int, str]) -> dict[int, str]:

@@ -112,7 +112,7 @@ class LiveCall(Consulting, Monitoring):
         """The caller (and a colleague on a three-way call) stops hearing the agent."""
         state.check(self.mode, "mute")
         if self.partner is None:
-            raise InvalidTransition("The call is being transferred")
+            raise InvalidTransition("The call is being transferred", reason="call-being-transferred")
         self.partner.mute(muted)
         self.muted = muted
         self._tell()
@@ -128,7 +128,7 @@ class LiveCall(Consulting, Monitoring):
         async with self.lock:
             state.check(self.mode, "hang_up")
             if self.partner is None:
-                raise InvalidTransition("The call is being transferred")
+                raise InvalidTransition("The call is being transferred", reason="call-being-transferred")
             if self.mode is Mode.THREE_WAY:
                 await self._complete("the agent left the three-way call")
                 return

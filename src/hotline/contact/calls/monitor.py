@@ -45,17 +45,19 @@ class Monitoring(CallBase):
         async with self.lock:
             if self.monitor is not None:
                 if self.monitor.supervisor_id != supervisor.agent_id:
-                    raise InvalidTransition("Another supervisor is on this call")
+                    raise InvalidTransition(
+                        "Another supervisor is on this call", reason="another-supervisor-call"
+                    )
                 joined = self.monitor.leg
                 if self.monitor.conference is None or joined is None or self.partner is None:
-                    raise InvalidTransition("Your phone is still ringing")
+                    raise InvalidTransition("Your phone is still ringing", reason="your-phone-still-ringing")
                 self.monitor.mode = mode
                 self.monitor.conference.set_hearing(monitor_hearing(self.caller, self.partner, joined, mode))
                 self._log("monitor", f"{mode.value} by {supervisor.label}", agent_id=self.agent_id)
                 return
             state.check(self.mode, "monitor")
             if self.partner is None:
-                raise InvalidTransition("The call is being transferred")
+                raise InvalidTransition("The call is being transferred", reason="call-being-transferred")
             monitor = Monitor(supervisor.agent_id, None)
             self.monitor = monitor
             monitor.ringing = asyncio.ensure_future(self._monitor_ring(monitor, supervisor, mode))

@@ -35,7 +35,12 @@ async def call_events(ctx: Context, node: LocalNode | None, call_id: str) -> lis
             )
         ).all()
     if not rows:
-        raise NotFound(f"No call {call_id!r} in the log", field="call_id")
+        raise NotFound(
+            f"No call {call_id!r} in the log",
+            field="call_id",
+            reason="no-call-log",
+            params={"call_id": repr(call_id)},
+        )
     people = await directory.staff(ctx, {row.agent_id for row in rows if row.agent_id is not None})
     out = [ContactEventOut.model_validate(row) for row in rows]
     for event in out:
@@ -126,7 +131,7 @@ async def caller_of(ctx: Context, node: LocalNode | None, call_id: str) -> str:
             select(ContactEvent.detail).where(ContactEvent.call_id == call_id, ContactEvent.kind == "arrived")
         )
     if offered is None or not arrived:
-        raise NotFound("This call was not offered to you", field="call_id")
+        raise NotFound("This call was not offered to you", field="call_id", reason="call-was-not-offered-you")
     return arrived.split(" → ", 1)[0]
 
 

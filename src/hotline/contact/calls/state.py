@@ -60,20 +60,21 @@ CALL: Lifecycle[Mode] = Lifecycle(
 )
 
 
-def _why(mode: Mode, action: str) -> str:
+def _why(mode: Mode, action: str) -> tuple[str, str]:
+    """Why the call refuses `action` now: the English and the reason code."""
     if mode is X:
-        return "The call is being transferred"
+        return "The call is being transferred", "call-being-transferred"
     if action == "hang_up" and mode is C:
-        return "Complete or cancel the consultation first"
+        return "Complete or cancel the consultation first", "finish-consultation-first"
     if action == "conference" and mode is W:
-        return "This is a three-way call already"
+        return "This is a three-way call already", "three-way-call-already"
     if action in ("cancel", "complete", "conference", "unanswered"):
-        return "There is no consultation on this call"
+        return "There is no consultation on this call", "no-consultation-call"
     if action == "keys":
-        return f"The call is {mode.value}: keys go to a caller you talk to"
+        return f"The call is {mode.value}: keys go to a caller you talk to", "keys-need-talking"
     if action == "monitor":
-        return f"The call is {mode.value}: join when the agent talks to the caller"
-    return f"The call is {mode.value}: finish that first"
+        return f"The call is {mode.value}: join when the agent talks to the caller", "monitor-needs-talking"
+    return f"The call is {mode.value}: finish that first", "call-busy-finish-first"
 
 
 def check(mode: Mode, action: str) -> None:
@@ -81,9 +82,11 @@ def check(mode: Mode, action: str) -> None:
     if action not in CALL.transitions:
         raise ValueError(f"no call action {action!r}")
     if mode not in CALL.transitions[action].sources:
+        detail, reason = _why(mode, action)
         raise InvalidTransition(
-            _why(mode, action), rule="state", current=mode.value, allowed=CALL.allowed(mode)
-        )
+            detail, rule="state", current=mode.value, allowed=CALL.allowed(mode), reason=reason,
+            params={"mode": mode.value},
+        )  # fmt: skip
 
 
 def after(mode: Mode, action: str) -> Mode:

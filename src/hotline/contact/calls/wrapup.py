@@ -44,19 +44,24 @@ async def wrap_up(ctx: Context, node: LocalNode | None, call_id: str, data: Wrap
             )
         )
         if answered is None:
-            raise NotFound("You did not take this call", field="call_id")
+            raise NotFound("You did not take this call", field="call_id", reason="you-did-not-take-call")
         done = await session.scalar(
             select(ContactEvent.id).where(
                 ContactEvent.call_id == call_id, ContactEvent.kind == "wrapped", ContactEvent.agent_id == me
             )
         )
     if done is not None:  # each agent who took the call wraps up their part of it, once
-        raise InvalidTransition("This call was wrapped up already")
+        raise InvalidTransition("This call was wrapped up already", reason="call-was-wrapped-up-already")
     if data.customer_id is not None:
         try:
             await crm.get(ctx, data.customer_id)
         except NotFound as exc:
-            raise NotFound(f"No customer {data.customer_id}", field="body.customer_id") from exc
+            raise NotFound(
+                f"No customer {data.customer_id}",
+                field="body.customer_id",
+                reason="no-customer",
+                params={"customer_id": data.customer_id},
+            ) from exc
     label = DISPOSITIONS[data.disposition]
     await desk.ensure(ctx, call_id, me or 0)
     async with ctx.write() as tx:

@@ -67,7 +67,7 @@ async def flow_versions(ctx: Context, name: str) -> list[FlowVersion]:
     async with ctx.read() as session:
         versions = await _versions(session, name)
     if not versions and name not in SHIPPED_NAMES:
-        raise NotFound(f"No flow named {name!r}")
+        raise NotFound(f"No flow named {name!r}", reason="no-flow-named", params={"name": repr(name)})
     return versions
 
 
@@ -91,7 +91,12 @@ def _checked(name: str, definition: dict[str, object]) -> Flow:
             }
             for p in problems
         ]
-        raise errors.FlowInvalid(f"{len(found)} problem(s) in flow {name}", errors=found)
+        raise errors.FlowInvalid(
+            f"{len(found)} problem(s) in flow {name}",
+            errors=found,
+            reason="problem-flow",
+            params={"count": len(found), "name": name},
+        )
     return flow
 
 
@@ -130,7 +135,12 @@ async def rollback(ctx: Context, name: str, version: int) -> FlowVersion:
         versions = await _versions(tx.session, name)
         chosen = next((v for v in versions if v.version == version and v.status != "draft"), None)
         if chosen is None:
-            raise NotFound(f"Flow {name} has no published or retired version {version}", field="body.version")
+            raise NotFound(
+                f"Flow {name} has no published or retired version {version}",
+                field="body.version",
+                reason="flow-no-published-retired-version",
+                params={"name": name, "version": version},
+            )
         _make_live(versions, chosen)
         tx.publish(FlowPublished(flow=name, version=version))
     return chosen
@@ -163,7 +173,11 @@ async def count_versions(ctx: Context) -> int:
 def shipped_definition(ctx: Context, name: str) -> dict[str, object]:
     ctx.require(Permission.ROUTING_READ)
     if name not in SHIPPED_NAMES:
-        raise NotFound(f"Hotline ships no flow named {name!r}")
+        raise NotFound(
+            f"Hotline ships no flow named {name!r}",
+            reason="hotline-ships-no-flow-named",
+            params={"name": repr(name)},
+        )
     return to_data(load_shipped(name))
 
 

@@ -118,20 +118,37 @@ async def save_queue(ctx: Context, name: str, data: QueueIn) -> QueueOut:
     """Create the queue, or change it; waiting callers keep their places."""
     ctx.require(Permission.ROUTING_WRITE)
     if data.overflow_to == name:
-        raise InvalidInput("A queue cannot overflow to itself", field="body.overflow_to")
+        raise InvalidInput(
+            "A queue cannot overflow to itself",
+            field="body.overflow_to",
+            reason="queue-cannot-overflow-itself",
+        )
     if any(step.until is None for step in data.steps[:-1]):
-        raise InvalidInput("Only the last step may last until the end", field="body.steps")
+        raise InvalidInput(
+            "Only the last step may last until the end", field="body.steps", reason="last-step-may-last-until"
+        )
     if data.steps[-1].sticky:
-        raise InvalidInput("The last step must let other agents than the last one answer", field="body.steps")
+        raise InvalidInput(
+            "The last step must let other agents than the last one answer",
+            field="body.steps",
+            reason="last-step-must-let-other",
+        )
     ends = [step.until for step in data.steps if step.until is not None]
     if ends != sorted(set(ends)):
-        raise InvalidInput("Steps must end later and later", field="body.steps")
+        raise InvalidInput(
+            "Steps must end later and later", field="body.steps", reason="steps-must-end-later-later"
+        )
     async with ctx.write() as tx:
         row = await tx.session.scalar(select(QueueDef).where(QueueDef.name == name))
         if data.overflow_to is not None:
             target = await tx.session.scalar(select(QueueDef.id).where(QueueDef.name == data.overflow_to))
             if target is None:
-                raise InvalidInput(f"No queue {data.overflow_to!r} to overflow to", field="body.overflow_to")
+                raise InvalidInput(
+                    f"No queue {data.overflow_to!r} to overflow to",
+                    field="body.overflow_to",
+                    reason="no-queue-overflow",
+                    params={"overflow_to": repr(data.overflow_to)},
+                )
         if row is None:
             values = data.model_dump()
             values["steps"] = [step.model_dump() for step in data.steps]
