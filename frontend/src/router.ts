@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useHome } from './stores/home'
 import { useSession } from './stores/session'
 
 declare module 'vue-router' {
@@ -142,11 +143,20 @@ const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory('/'), routes })
 
-router.beforeEach(async (to) => {
+router.beforeEach(async (to, from) => {
   const session = useSession()
   if (!session.loaded) await session.load()
-  if (to.meta.public) return session.me && to.name === 'login' ? { name: 'home' } : true
+  if (to.meta.public) {
+    if (to.name === 'login') useHome().clear() // whoever signs in next has their own landing
+    return session.me && to.name === 'login' ? { name: 'home' } : true
+  }
   if (!session.me) return { name: 'login', query: { next: to.fullPath } }
   if (!session.can(to.meta.permission)) return { name: 'forbidden', query: { from: to.fullPath } }
+  // agents who take calls start on the desktop: after signing in and when Hotline opens on `/`
+  // (the menu's 首页 still shows their home page)
+  if (to.name === 'home' && (!from.name || from.name === 'login')) {
+    const landing = await useHome().load()
+    if (landing?.page === 'desktop') return { name: 'desktop' }
+  }
   return true
 })

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from hotline.admin import users
 from hotline.admin.models import Department, User
 from hotline.admin.schemas import UserCreate
+from hotline.contact import callbacks
 from hotline.contact.agents.service import save_profile
-from hotline.contact.models import AgentProfile, ContactEvent, QueueDef
+from hotline.contact.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.contact.queues.settings import save_queue
 from hotline.contact.schemas import AgentProfileIn, QueueIn, StepIn
 from hotline.core.clock import utcnow
@@ -129,6 +131,69 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
     return created
+
+
+DEMO_CALLBACKS = (
+    # number, queue, why, misses
+    ("13800138000", "hotel", "abandoned", 2),  # 张伟: his name shows on agent1's desktop
+    ("13912345678", "travel", "timed_out", 1),
+)
+DEMO_DAY = (
+    # agent, queue, minutes ago, seconds waited, seconds talked (None: the caller hung up waiting)
+    ("agent1", "hotel", 50, 6, 240),
+    ("agent1", "hotel", 35, 12, 180),
+    ("agent1", "travel", 20, 9, 300),
+    ("agent2", "hotel", 15, 45, None),
+)
+
+
+async def load_agent_day(ctx: Context) -> None:
+    """Callers to ring back, a ticket in agent1's hands and a few calls today on the event log:
+    agent1's desktop shows their figures, callbacks and ticket, the supervisor's floor a service
+    level and callbacks to watch (docs/home.md). For `hotline demo-data` (the tests' demo stays
+    without them); idempotent."""
+    await tickets_demo.load_agent_ticket(ctx)
+    for number, queue, reason, misses in DEMO_CALLBACKS:
+        ref = f"demo:{number}"
+        if await callbacks.open_call_task(ctx, number, ref, reason, queue=queue):
+            async with ctx.write() as tx:
+                task = await tx.session.scalar(select(CallbackTask).where(CallbackTask.call_id == ref))
+                if task is not None:
+                    task.misses = misses
+    async with ctx.read() as session:
+        if await session.scalar(select(ContactEvent.id).where(ContactEvent.call_id.like("demo-%")).limit(1)):
+            return
+        users = {row[0]: row[1] for row in await session.execute(select(User.username, User.id))}
+    now = utcnow()
+    zone = ZoneInfo(ctx.settings.default_timezone)
+    start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone) + timedelta(minutes=1)
+    async with ctx.write() as tx:
+        for n, (username, queue, ago, waited, talked) in enumerate(DEMO_DAY):
+            call_id, agent = f"demo-{n}", users.get(username)
+            queued = max(now - timedelta(minutes=ago), start)
+            log = [ContactEvent(at=queued, kind="queued", call_id=call_id, queue=queue)]
+            if talked is None:
+                log.append(
+                    ContactEvent(
+                        at=queued + timedelta(seconds=waited), kind="abandoned", call_id=call_id, queue=queue
+                    )
+                )
+            else:
+                answered = queued + timedelta(seconds=waited)
+                ended = answered + timedelta(seconds=talked)
+                log += [
+                    ContactEvent(at=answered, kind="answered", call_id=call_id, queue=queue, agent_id=agent),
+                    ContactEvent(at=ended, kind="ended", call_id=call_id, queue=queue, agent_id=agent),
+                    ContactEvent(at=ended, kind="agent", agent_id=agent, state="wrap_up", call_id=call_id),
+                    ContactEvent(
+                        at=ended + timedelta(seconds=20),
+                        kind="agent",
+                        agent_id=agent,
+                        state="ready",
+                        detail="demo",
+                    ),
+                ]
+            tx.session.add_all(log)
 
 
 DEMO_TIMELINE = (

@@ -136,6 +136,7 @@ DOMAINS: tuple[Domain, ...] = (
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
+    Domain("home", models=(), api="hotline.home.api"),
 )
 
 

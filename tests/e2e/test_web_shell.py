@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,8 @@ def test_agent_sees_only_its_menu_and_is_refused_the_admin_pages(page: Page) -> 
         "nav-orders", "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-knowledge", "nav-calls",
         "nav-profile",
     ]  # fmt: skip
+    expect(page).to_have_url(re.compile(r"/desktop$"))  # agents start on their desktop
+    page.get_by_test_id("nav-home").click()
     expect(page.get_by_test_id("home-role")).to_have_text("坐席")
     page.goto("/admin/users")
     expect(page.get_by_test_id("forbidden-page")).to_contain_text("无权访问")

@@ -3746,6 +3746,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Home
+         * @description The signed-in user's work, a section for each kind their permissions give (the others are
+         *     null): an agent's desk, the floor, order steps, today's arrivals, work orders, quality.
+         */
+        get: operations["my_home_api_home_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/home/landing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Landing
+         * @description Where the user starts (agents on the desktop) and whether they have an agent's state to show.
+         */
+        get: operations["landing_api_home_landing_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/home/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Desk
+         * @description The agent's work between calls: today's figures, callbacks due (named, numbers masked),
+         *     return visits, tickets assigned, callers waiting in their queues.
+         */
+        get: operations["my_desk_api_home_desk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3759,6 +3821,43 @@ export interface components {
             points: number;
             /** Reason */
             reason: string;
+        };
+        /**
+         * AgentDesk
+         * @description An agent's work between calls: figures today, callers to ring back, return visits, tickets
+         *     assigned, and the callers waiting in their queues.
+         */
+        AgentDesk: {
+            figures: components["schemas"]["AgentFigures"];
+            /** Callbacks */
+            callbacks: components["schemas"]["DueCallback"][];
+            /**
+             * Callbacks Count
+             * @description Open callbacks of the agent's queues, exact
+             */
+            callbacks_count: number;
+            return_visits: components["schemas"]["OrderStep"] | null;
+            tickets: components["schemas"]["TicketList"] | null;
+            /** Queues */
+            queues: components["schemas"]["QueueWaiting"][];
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -3818,6 +3917,29 @@ export interface components {
              * @description On log-in: the queues to take calls from (none: all)
              */
             queues?: string[] | null;
+        };
+        /** Alert */
+        Alert: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tickets_breached" | "callbacks_open" | "service_level" | "long_wait";
+            /**
+             * Count
+             * @description Tickets or callbacks (exact); for a queue: callers waiting
+             */
+            count: number;
+            /**
+             * Queue
+             * @default
+             */
+            queue: string;
+            /**
+             * Value
+             * @description The service level (0–1) or the longest wait (s)
+             */
+            value?: number | null;
         };
         /** Alternative */
         Alternative: {
@@ -4999,7 +5121,8 @@ export interface components {
         };
         /**
          * DialIn
-         * @description Click-to-dial: a number the agent typed, or one of a customer's numbers (never shown).
+         * @description Click-to-dial: a number the agent typed, one of a customer's numbers or a callback's (never
+         *     shown).
          */
         DialIn: {
             /** Number */
@@ -5008,6 +5131,8 @@ export interface components {
             customer_id?: number | null;
             /** Phone Id */
             phone_id?: number | null;
+            /** Callback Id */
+            callback_id?: number | null;
         };
         /** DialOut */
         DialOut: {
@@ -5064,6 +5189,38 @@ export interface components {
              * @default
              */
             note: string;
+        };
+        /**
+         * DueCallback
+         * @description A caller for the agent to ring back, with the customer whose registered phone it is.
+         */
+        DueCallback: {
+            /** Id */
+            id: number;
+            /** Phone */
+            phone: string;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Title */
+            customer_title: string;
+            /** Queue */
+            queue: string;
+            /** Reason */
+            reason: string;
+            /** Misses */
+            misses: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Missed At
+             * Format: date-time
+             */
+            last_missed_at: string;
         };
         /** EarnIn */
         EarnIn: {
@@ -5207,6 +5364,43 @@ export interface components {
             received: string;
             /** Outstanding */
             outstanding: string;
+        };
+        /**
+         * Floor
+         * @description The supervisor's floor now: queues, agents by state, what needs them.
+         */
+        Floor: {
+            /** Queues */
+            queues: components["schemas"]["FloorQueue"][];
+            /**
+             * Agents
+             * @description Agents (with an extension) by state
+             */
+            agents: {
+                [key: string]: number;
+            };
+            /** Alerts */
+            alerts: components["schemas"]["Alert"][];
+        };
+        /** FloorQueue */
+        FloorQueue: {
+            /** Queue */
+            queue: string;
+            /** Title */
+            title: string;
+            /** Waiting */
+            waiting: number;
+            /** Longest Wait */
+            longest_wait: number;
+            /**
+             * Service Level
+             * @description Today so far, 0–1; none before a call counts
+             */
+            service_level: number | null;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
         };
         /** FlowSummary */
         FlowSummary: {
@@ -5475,6 +5669,47 @@ export interface components {
         HoldIn: {
             /** Held */
             held: boolean;
+        };
+        /**
+         * Home
+         * @description The signed-in user's work, a section per kind of work their permissions give; a section
+         *     they have no part in is null.
+         */
+        Home: {
+            landing: components["schemas"]["Landing"];
+            desk?: components["schemas"]["AgentDesk"] | null;
+            floor?: components["schemas"]["Floor"] | null;
+            /** Orders */
+            orders?: components["schemas"]["OrderStep"][] | null;
+            /** Arrivals */
+            arrivals?: components["schemas"]["HotelArrivals"][] | null;
+            work_orders?: components["schemas"]["WorkOrders"] | null;
+            qa?: components["schemas"]["QaHome"] | null;
+        };
+        /**
+         * HotelArrivals
+         * @description How many guests a hotel still expects today (the front desk's home page).
+         */
+        HotelArrivals: {
+            /** Hotel Id */
+            hotel_id: number;
+            /** Hotel Name */
+            hotel_name: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Arrivals
+             * @description Due today (or late) and not checked in yet
+             */
+            arrivals: number;
+            /**
+             * Departures
+             * @description Checked in and due to leave today (or overdue)
+             */
+            departures: number;
         };
         /** HotelDetail */
         HotelDetail: {
@@ -5906,6 +6141,23 @@ export interface components {
              * @description DTMF to send to the other party (0-9 * # A-D), e.g. an extension
              */
             keys: string;
+        };
+        /**
+         * Landing
+         * @description Where the signed-in user starts, and whether they have an agent's state at all.
+         */
+        Landing: {
+            /**
+             * Agent
+             * @description Has an extension or agent profile: a state to show and follow
+             */
+            agent: boolean;
+            /**
+             * Page
+             * @description Agents who take calls start on the desktop
+             * @enum {string}
+             */
+            page: "desktop" | "home";
         };
         /** LateOutcomeIn */
         LateOutcomeIn: {
@@ -6524,6 +6776,30 @@ export interface components {
             };
         };
         /**
+         * OrderStep
+         * @description Orders waiting for the reader's next step (their home page): how many, exactly, and the
+         *     oldest few.
+         */
+        OrderStep: {
+            /** State */
+            state: string;
+            /** State Label */
+            state_label: string;
+            /** Action */
+            action: string;
+            /** Action Label */
+            action_label: string;
+            /**
+             * Mine Only
+             * @description Only the orders the reader owns (the others wait on colleagues)
+             */
+            mine_only: boolean;
+            /** Count */
+            count: number;
+            /** Orders */
+            orders: components["schemas"]["OrderOut"][];
+        };
+        /**
          * OrderUpdate
          * @description Details that may change until the order is closed (each change is kept in its history).
          */
@@ -7012,6 +7288,17 @@ export interface components {
              */
             description: string;
         };
+        /**
+         * QaHome
+         * @description Quality assurance has no review queue yet (SPEC's quality domain is not built): what QA
+         *     can do today is listen to calls and read the floor.
+         */
+        QaHome: {
+            /** Review Queue */
+            review_queue?: null;
+            /** Calls Answered Today */
+            calls_answered_today: number;
+        };
         /** QueueFigures */
         QueueFigures: {
             /** Queue */
@@ -7258,6 +7545,23 @@ export interface components {
             service_red_percent: number;
             /** Queue */
             queue: string;
+        };
+        /** QueueWaiting */
+        QueueWaiting: {
+            /** Queue */
+            queue: string;
+            /** Title */
+            title: string;
+            /**
+             * Waiting
+             * @description Callers waiting now (kept callbacks not counted)
+             */
+            waiting: number;
+            /**
+             * Longest Wait
+             * @description Seconds the longest-waiting caller has waited
+             */
+            longest_wait: number;
         };
         /** RatePlanIn */
         RatePlanIn: {
@@ -8314,6 +8618,16 @@ export interface components {
              */
             unit_id?: number | null;
         };
+        /** TicketList */
+        TicketList: {
+            /**
+             * Count
+             * @description Exact, however many
+             */
+            count: number;
+            /** Tickets */
+            tickets: components["schemas"]["TicketOut"][];
+        };
         /** TicketMergeIn */
         TicketMergeIn: {
             /** Into Id */
@@ -9082,6 +9396,17 @@ export interface components {
             waiting: {
                 [key: string]: number[];
             };
+        };
+        /**
+         * WorkOrders
+         * @description A department's work orders: assigned to the reader, and their units' open ones.
+         */
+        WorkOrders: {
+            mine: components["schemas"]["TicketList"];
+            /** Team Count */
+            team_count: number;
+            /** Breached */
+            breached: number;
         };
         /**
          * WrapUpIn
@@ -33128,6 +33453,306 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Performance"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_home_api_home_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Home"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    landing_api_home_landing_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Landing"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_desk_api_home_desk_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDesk"];
                 };
             };
             /** @description Malformed request */

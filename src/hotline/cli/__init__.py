@@ -184,7 +184,9 @@ def demo_data(
         await tickets_demo.load_staff(ctx)
         opened = await tickets_demo.load_tickets(ctx, tickets)
         await calls_demo.load_calls_today(ctx)  # the wallboard's service level through the day
-        return created, crowd, booked, opened, await travel_demo.load_orders(ctx, orders)
+        travel = await travel_demo.load_orders(ctx, orders)
+        await demo.load_agent_day(ctx)
+        return created, crowd, booked, opened, travel
 
     created, crowd, booked, opened, travel = run(lambda: with_context(load, "cli:demo-data"))
     typer.echo(

@@ -8,7 +8,7 @@ reference; the contact layer itself opens a task for every caller a queue left u
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact.metrics import CallEvent
@@ -101,3 +101,21 @@ async def finish_callback(ctx: Context, task_id: int, note: str) -> CallbackOut:
         task.status, task.note, task.done_at, task.done_by = "done", note, utcnow(), ctx.actor.user_id
         await tx.session.flush()
         return CallbackOut.model_validate(task)
+
+
+async def phone_to_dial(ctx: Context, task_id: int) -> str:
+    """The number of an open callback task, for click-to-dial (it never reaches the agent)."""
+    ctx.require(Permission.CALLS_HANDLE)
+    async with ctx.read() as session:
+        task = await get_or_404(session, CallbackTask, task_id, "callback task", field="body.callback_id")
+        if task.status != "open":
+            raise InvalidTransition("This callback is done already", reason="callback-done-already")
+        return task.phone
+
+
+async def count_open(ctx: Context) -> int:
+    """How many callers wait for a callback (exact: the floor's alert says it as it is)."""
+    ctx.require(Permission.CALLS_READ)
+    async with ctx.read() as session:
+        found = await session.scalar(select(func.count(CallbackTask.id)).where(CallbackTask.status == "open"))
+    return int(found or 0)

@@ -113,6 +113,7 @@ REASONS_ZH: dict[str, str] = {
     "from-where-where": "从哪里到哪里？",
     "give-id-number-id-type": "请填写该证件类型的证件号码",
     "give-member-number-phone-ticket": "请填写会员号、电话或工单号",
+    "give-number-customer-or-callback": "请填写号码，或选择客户（及其电话）或回电任务",
     "give-number-customer-which-their": "请填写号码，或选择客户（及其电话）",
     "give-time-zone": "请填写带时区的时间",
     "guests-check-after-arrival-date": "客人须在入住日期当天或之后办理入住",

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.crm import identity
 from hotline.crm.events import CustomerNotice
 from hotline.crm.jobs import customer_notice
 from hotline.crm.models import Customer, CustomerPhone
@@ -105,3 +106,31 @@ async def segment_notices(
         query = query.where(extract("month", Customer.birthday) == birthday_month)
     found = (await session.scalars(query)).all()
     return [customer_notice(c, "manual") for c in found if not tags or set(tags) & {str(t) for t in c.tags}]
+
+
+async def cards_by_phone(session: AsyncSession, numbers: Iterable[str]) -> dict[str, Card]:
+    """The customer each number opens the file of (a registered phone, R4), by the number as given;
+    a number several customers share, or none, is left out (whom to greet is not known)."""
+    stored = {raw: identity.caller_phone(raw) for raw in set(numbers)}
+    wanted = {n for n in stored.values() if n}
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(CustomerPhone.number, Customer)
+            .join(Customer, Customer.id == CustomerPhone.customer_id)
+            .where(
+                CustomerPhone.number.in_(wanted),
+                CustomerPhone.recognise.is_(True),
+                Customer.anonymised.is_(False),
+            )
+        )
+    ).all()
+    owners: dict[str, list[Customer]] = {}
+    for number, customer in rows:
+        owners.setdefault(number, []).append(customer)
+    return {
+        raw: _card(owners[number][0])
+        for raw, number in stored.items()
+        if number and len(owners.get(number, ())) == 1
+    }

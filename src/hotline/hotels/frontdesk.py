@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
@@ -12,7 +12,7 @@ from hotline.core.rows import get_or_404
 from hotline.hotels.models import Hotel, Reservation
 from hotline.hotels.pricing import hotel_today
 from hotline.hotels.queries import out
-from hotline.hotels.schemas import FrontDesk
+from hotline.hotels.schemas import FrontDesk, HotelArrivals
 
 
 async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> FrontDesk:
@@ -44,3 +44,35 @@ async def front_desk(ctx: Context, hotel_id: int, day: date | None = None) -> Fr
         in_house=[out(r, ctx.actor) for r in checked_in if r.departure > day],
         departures=[out(r, ctx.actor) for r in checked_in if r.departure <= day],
     )
+
+
+async def arrivals_today(ctx: Context) -> list[HotelArrivals]:
+    """Per active hotel, the guests still to arrive and to leave today (each hotel's today): the
+    counts the front desk's day starts from, by the same rules as `front_desk`."""
+    ctx.require(Permission.FRONT_DESK)
+    out = []
+    async with ctx.read() as session:
+        hotels = (await session.scalars(select(Hotel).where(Hotel.active.is_(True)).order_by(Hotel.id))).all()
+        for hotel in hotels:
+            day = hotel_today(hotel)
+            arriving = select(func.count(Reservation.id)).where(
+                Reservation.hotel_id == hotel.id,
+                Reservation.status.in_(("tentative", "confirmed")),
+                Reservation.arrival <= day,
+                Reservation.departure > day,
+            )
+            leaving = select(func.count(Reservation.id)).where(
+                Reservation.hotel_id == hotel.id,
+                Reservation.status == "checked_in",
+                Reservation.departure <= day,
+            )
+            out.append(
+                HotelArrivals(
+                    hotel_id=hotel.id,
+                    hotel_name=hotel.name,
+                    day=day,
+                    arrivals=int(await session.scalar(arriving) or 0),
+                    departures=int(await session.scalar(leaving) or 0),
+                )
+            )
+    return out

@@ -448,3 +448,13 @@ class FrontDesk(Output):
     arrivals: list[ReservationOut] = Field(description="Due today (or late) and not checked in yet")
     in_house: list[ReservationOut] = Field(description="Checked in, leaving after today")
     departures: list[ReservationOut] = Field(description="Checked in and due to leave today (or overdue)")
+
+
+class HotelArrivals(Output):
+    """How many guests a hotel still expects today (the front desk's home page)."""
+
+    hotel_id: int
+    hotel_name: str
+    day: date
+    arrivals: int = Field(description="Due today (or late) and not checked in yet")
+    departures: int = Field(description="Checked in and due to leave today (or overdue)")

@@ -138,6 +138,33 @@ async def _zhang(ctx: Context, customer_id: int, users: dict[str, User]) -> int:
     return 1
 
 
+async def load_agent_ticket(ctx: Context) -> int:
+    """张伟's enquiry in agent1's hands at the service centre, which agent1 joins (agent1's home
+    page and idle desktop show it). For `hotline demo-data`, after the made-up tickets (so that
+    this is agent1's only one). Idempotent."""
+    users = await _users(ctx)
+    title = "咨询外滩店行政酒廊开放时间"
+    async with ctx.write() as tx:
+        if "agent1" not in users or await tx.session.scalar(select(Ticket.id).where(Ticket.title == title)):
+            return 0
+        unit_id = await tx.session.scalar(select(Unit.id).where(Unit.code == "service"))
+        zhang = await tx.session.scalar(select(Customer.id).where(Customer.member_number == "88000001"))
+        if unit_id is None or zhang is None:
+            return 0
+        member = select(UnitMember.user_id).where(
+            UnitMember.unit_id == unit_id, UnitMember.user_id == users["agent1"].id
+        )
+        if await tx.session.scalar(member) is None:
+            tx.session.add(UnitMember(unit_id=unit_id, user_id=users["agent1"].id))
+    ticket = await commands.create(_as(ctx, users["agent1"]), TicketIn(
+        type_code="consultation", title=title, customer_id=zhang, source="call",
+        content="客人想知道行政酒廊的开放时间和是否含下午茶，需向门店核实后回电。",
+    ))  # fmt: skip
+    await commands.transition(_as(ctx, users["teamlead"]), ticket.id, TicketMoveIn(
+        action="dispatch", unit_id=unit_id, assignee_id=users["agent1"].id, note="请核实后回电客人"))  # fmt: skip  # noqa: E501
+    return 1
+
+
 TITLES = {
     "work_order": ["客房空调不制冷", "电视无信号", "门锁无法打开", "房间网络断线", "热水器不出热水"],
     "consultation": ["咨询三亚五日游价格", "咨询签证办理材料", "咨询酒店早餐时间", "咨询儿童票政策"],

@@ -26,6 +26,7 @@ from hotline.travel.schemas import (
     OrderDetail,
     OrderOut,
     OrderPage,
+    OrderStep,
 )
 from hotline.travel.state import CONTRACTABLE, EDITABLE_ITEMS, LABELS, State
 
@@ -213,3 +214,45 @@ async def finance_queue(ctx: Context) -> FinanceQueue:
             received=money(sums[1]),
             outstanding=money(sums[0] - sums[1]),
         )
+
+
+WAITING_ON: tuple[tuple[State, str, bool], ...] = (
+    (State.ENQUIRY, "assign_planner", False),
+    (State.FOLLOWING, "hand_to_front_desk", True),
+    (State.SIGNING, "sign", True),
+    (State.SIGNED, "review", False),
+    (State.RETURN_VISIT, "close", False),
+)
+"""Each open state, the step that moves an order on from it, and whether only the order's owner
+(the planner following it, the front desk it was handed to) takes that step."""
+
+
+async def steps_awaiting(ctx: Context, *, shown: int = 5) -> list[OrderStep]:
+    """The steps of the order lifecycle the reader's roles take, each with the orders waiting for
+    it (their own, where the step is the owner's): the count exact, the oldest `shown` listed."""
+    ctx.require(Permission.ORDERS_READ)
+    who = state.who(ctx.actor)
+    admin = "admin" in ctx.actor.roles
+    found = []
+    async with ctx.read() as session:
+        for waiting, action, owners in WAITING_ON:
+            transition = state.ORDER.transitions[action]
+            if not transition.open_to(who):
+                continue
+            where: list[ColumnElement[bool]] = [Order.state == waiting.value]
+            if owners and not admin:
+                where.append(Order.owner_id == ctx.actor.user_id)
+            count = int(await session.scalar(select(func.count(Order.id)).where(*where)) or 0)
+            oldest = select(Order).where(*where).order_by(Order.updated_at, Order.id).limit(shown)
+            found.append(
+                OrderStep(
+                    state=waiting.value,
+                    state_label=LABELS[waiting],
+                    action=action,
+                    action_label=transition.label,
+                    mine_only=owners and not admin,
+                    count=count,
+                    orders=await outs(session, list((await session.scalars(oldest)).all())),
+                )
+            )
+    return found

@@ -448,3 +448,16 @@ class Performance(Output):
     signed: int
     conversion: float | None = Field(description="Signed ÷ enquiries created in the period")
     hours_in_step: dict[str, float] = Field(description="Average hours an order spent in each state")
+
+
+class OrderStep(Output):
+    """Orders waiting for the reader's next step (their home page): how many, exactly, and the
+    oldest few."""
+
+    state: str
+    state_label: str
+    action: str
+    action_label: str
+    mine_only: bool = Field(description="Only the orders the reader owns (the others wait on colleagues)")
+    count: int
+    orders: list[OrderOut]

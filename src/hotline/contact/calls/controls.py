@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from hotline.contact import callbacks
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.local import LocalNode, running
 from hotline.contact.schemas import (
@@ -100,15 +101,17 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
         raise NotFound(
             "You have no extension to call from", field="user", reason="you-no-extension-call-from"
         )
-    if (data.number is None) == (data.customer_id is None):
+    if [data.number, data.customer_id, data.callback_id].count(None) != 2:
         raise InvalidInput(
-            "Give a number, or a customer (and which of their phones)",
+            "Give a number, a customer (and which of their phones) or a callback",
             field="body.number",
-            reason="give-number-customer-which-their",
+            reason="give-number-customer-or-callback",
         )
     number, customer_id = data.number, data.customer_id
     if customer_id is not None:
         number = await crm.phone_to_dial(ctx, customer_id, data.phone_id)
+    if data.callback_id is not None:
+        number = await callbacks.phone_to_dial(ctx, data.callback_id)
     assert number is not None  # noqa: S101
     if not voice.reachable(number):
         raise InvalidInput(

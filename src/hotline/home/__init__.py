@@ -1,0 +1,1 @@
+"""The home page of work: each signed-in user's own work, from the domains' services."""

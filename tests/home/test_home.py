@@ -1,0 +1,152 @@
+"""The home page of work (docs/home.md): each demo role gets the sections of its own work, from
+the domains' services, with personal data masked and counts exact."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from hotline import demo
+from hotline.core.context import Context
+from hotline.travel.models import Order
+from tests.conftest import Users
+
+
+@pytest.fixture(autouse=True)
+async def agent_day(seeded: Context) -> None:
+    """What `hotline demo-data` adds for the home pages: agent1's callbacks, ticket and calls today."""
+    await demo.load_agent_day(seeded)
+
+
+async def home_of(users: Users, username: str) -> dict[str, Any]:
+    http = await users(username)
+    response = await http.get("/api/home")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_an_agent_starts_on_the_desktop_with_named_callbacks_a_ticket_and_todays_figures(
+    users: Users,
+) -> None:
+    home = await home_of(users, "agent1")
+    assert home["landing"] == {"agent": True, "page": "desktop"}
+    desk = home["desk"]
+    zhang = next(c for c in desk["callbacks"] if c["customer_name"] == "张伟")
+    assert zhang["phone"] == "138****8000" and zhang["misses"] == 2 and zhang["queue"] == "hotel"
+    unknown = next(c for c in desk["callbacks"] if c["customer_name"] == "")
+    assert unknown["phone"] == "139****5678"
+    assert desk["callbacks_count"] == len(desk["callbacks"]) == 2
+    # three calls answered today: 240, 180 and 300 s of talk, each with 20 s of wrap-up
+    assert desk["figures"]["answered"] == 3
+    assert desk["figures"]["average_handle_time"] == 260
+    assert desk["figures"]["callbacks_done"] == 0
+    assert [t["title"] for t in desk["tickets"]["tickets"]] == ["咨询外滩店行政酒廊开放时间"]
+    assert desk["tickets"]["count"] == 1
+    assert {q["queue"] for q in desk["queues"]} == {"hotel", "travel"}  # agent1's skills
+    assert home["floor"] is None and home["work_orders"] is None and home["qa"] is None
+    # the return visits are on the desk, not again among the order steps
+    assert all(step["action"] != "close" for step in home["orders"])
+
+
+async def test_a_finished_callback_leaves_the_list_and_counts_in_the_agents_figures(users: Users) -> None:
+    agent1 = await users("agent1")
+    desk = (await agent1.get("/api/home/desk")).json()
+    first = desk["callbacks"][0]
+    done = await agent1.post(f"/api/routing/callbacks/{first['id']}/done", json={"note": "已回电"})
+    assert done.status_code == 200, done.text
+    after = (await agent1.get("/api/home/desk")).json()
+    assert [c["id"] for c in after["callbacks"]] == [c["id"] for c in desk["callbacks"][1:]]
+    assert after["figures"]["callbacks_done"] == 1
+
+
+async def test_the_supervisor_sees_the_floor_and_its_alerts_with_numbers_masked_as_for_agents(
+    users: Users,
+) -> None:
+    home = await home_of(users, "supervisor")
+    assert home["landing"] == {"agent": True, "page": "home"}  # a desk phone (1009), but a floor to watch
+    assert home["desk"] is None  # their own calls wait on their desktop; the home page is the floor's
+    floor = home["floor"]
+    assert {q["queue"] for q in floor["queues"]} == {"hotel", "travel", "emergency"}
+    hotel = next(q for q in floor["queues"] if q["queue"] == "hotel")
+    assert (hotel["answered"], hotel["abandoned"]) == (2, 1)
+    alerts = {(a["kind"], a["queue"]): a for a in floor["alerts"]}
+    assert alerts[("callbacks_open", "")]["count"] == 2
+    assert alerts[("service_level", "hotel")]["value"] < 0.8
+    assert not re.search(r"(?<![0-9])(\+86)?13800138000(?![0-9])", json.dumps(home))
+
+
+async def test_callback_numbers_are_masked_for_agent_and_supervisor_and_only_the_supervisor_reveals(
+    users: Users,
+) -> None:
+    agent1, supervisor = await users("agent1"), await users("supervisor")
+    desk = (await agent1.get("/api/home/desk")).json()
+    assert not re.search(r"(?<![0-9])(\+86)?13800138000(?![0-9])", json.dumps(desk))
+    zhang = next(c for c in desk["callbacks"] if c["customer_name"] == "张伟")
+    reveal = {"entity": "callback", "id": zhang["id"], "field": "phone"}
+    assert (await agent1.post("/api/reveal", json=reveal)).status_code == 403
+    revealed = await supervisor.post("/api/reveal", json=reveal)
+    assert revealed.status_code == 200, revealed.text
+    assert revealed.json()["value"].endswith("13800138000")
+
+
+async def test_roles_without_an_agent_record_get_no_agent_state(users: Users) -> None:
+    for username in ("admin", "teamlead", "planner", "qa", "dept1"):
+        http = await users(username)
+        landing = (await http.get("/api/home/landing")).json()
+        assert landing == {"agent": False, "page": "home"}, username
+        assert (await http.get("/api/home")).json()["desk"] is None, username
+
+
+async def test_planner_front_desk_and_finance_each_see_their_own_order_steps(users: Users) -> None:
+    steps = {
+        u: {s["action"] for s in (await home_of(users, u))["orders"]}
+        for u in ("planner", "frontdesk", "finance")
+    }
+    assert steps["planner"] == {"assign_planner", "hand_to_front_desk"}
+    assert steps["frontdesk"] == {"sign"}
+    assert steps["finance"] == {"review"}
+    front = await home_of(users, "frontdesk")
+    assert front["arrivals"] and all(a["arrivals"] >= 0 for a in front["arrivals"])
+    assert (await home_of(users, "planner"))["arrivals"] is None
+
+
+async def test_order_counts_are_exact_beyond_a_hundred(users: Users, seeded: Context) -> None:
+    before = next(s for s in (await home_of(users, "planner"))["orders"] if s["action"] == "assign_planner")
+    async with seeded.write() as tx:
+        tx.session.add_all(
+            Order(
+                number=f"T9{n:05d}",
+                kind="domestic",
+                state="enquiry",
+                contact_name="测试",
+                contact_phone="13700000000",
+            )
+            for n in range(130)
+        )
+    after = next(s for s in (await home_of(users, "planner"))["orders"] if s["action"] == "assign_planner")
+    assert after["count"] == before["count"] + 130 > 100
+    assert len(after["orders"]) == 5
+    assert all(
+        o["contact_phone"] in ("", "137****0000") or "****" in o["contact_phone"] for o in after["orders"]
+    )
+
+
+async def test_department_staff_see_their_work_orders_and_qa_what_it_can_do(users: Users) -> None:
+    dept1 = await home_of(users, "dept1")
+    work = dept1["work_orders"]
+    assert work["mine"]["count"] == 1 and work["mine"]["tickets"][0]["title"] == "客房空调不制冷"
+    assert work["team_count"] >= 1
+    assert dept1["orders"] is None and dept1["floor"] is None
+    qa = await home_of(users, "qa")
+    assert qa["qa"] == {"review_queue": None, "calls_answered_today": 3}
+    assert qa["work_orders"] is None
+
+
+async def test_the_agents_desk_needs_calls_handle(users: Users) -> None:
+    planner = await users("planner")
+    response = await planner.get("/api/home/desk")
+    assert response.status_code == 403
