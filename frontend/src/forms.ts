@@ -52,6 +52,7 @@ export interface FieldRule {
 const PATTERN_NAMES: Record<string, string> = {
   '\\S': 'not-blank',
   '^\\+?[0-9 ()-]{7,20}$': 'phone',
+  '^(\\+?[0-9 ()-]{7,20})?$': 'phone',
   '^\\+?[0-9]{3,20}$': 'phone',
   '^(\\+?[0-9]{3,20})?$': 'phone',
   '^[+0-9 \\-]{3,32}$': 'phone',

@@ -31,6 +31,9 @@ export const PREFIXES = {
   flowStatus: 'flows.statusName',
   gateway: 'messages.kinds',
   gender: 'labels.genders',
+  homeAlert: 'labels.homeAlerts',
+  landingPage: 'labels.landingPages',
+  tileLevel: 'labels.tileLevels',
   idType: 'customers.idTypes',
   itemKind: 'travel.itemKinds',
   lateOutcome: 'reservations.late',
@@ -79,7 +82,9 @@ export type LabelKind = keyof typeof PREFIXES
 
 /** Which kind words each enum of the API: `Schema.property` as in openapi.json. */
 export const ENUM_KINDS: Record<string, LabelKind> = {
+  'WallboardQueue.level': 'tileLevel',
   'AgentStateIn.state': 'agentState',
+  'Alert.kind': 'homeAlert',
   'ArticleIn.category': 'articleCategory',
   'BookingIn.deposit_method': 'paymentMethod',
   'BookingIn.source': 'bookingSource',
@@ -87,6 +92,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'CallerFileIn.title': 'personTitle',
   'CallerIdentity.caller_class': 'callerClass',
   'ComplaintIn.severity': 'severity',
+  'ConfirmationSendIn.channel': 'channel',
   'ConsultActionIn.action': 'consultAction',
   'ConsultOut.state': 'consultState',
   'CostIn.category': 'costCategory',
@@ -138,6 +144,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'RoutingReasonOut.code': 'routingReason',
   'Segment.tiers': 'tier',
   'StaffingOut.model': 'staffingModel',
+  'Landing.page': 'landingPage',
   'TellIn.channel': 'tellChannel',
   'TemplateIn.channel': 'channel',
   'TemplateIn.purpose': 'templatePurpose',

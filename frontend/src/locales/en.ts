@@ -1522,6 +1522,14 @@ const en: typeof zh = {
     walkInHint: 'Walk-in: after saving, use “Ask a planner”',
   },
   labels: {
+    homeAlerts: {
+      tickets_breached: 'Tickets overdue',
+      callbacks_open: 'Callbacks open',
+      service_level: 'Service level low',
+      long_wait: 'Long wait',
+    },
+    landingPages: { desktop: 'Agent desktop', home: 'Home' },
+    tileLevels: { green: 'Normal', amber: 'Watch', red: 'Alert' },
     skillLevel: '{skill}, level {level}',
     skillOfQueue: 'Skill: {skill}',
     version: 'v{n}',

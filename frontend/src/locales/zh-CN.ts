@@ -1490,6 +1490,9 @@ export default {
     walkInHint: '门市客人：保存后点“请计调分配”通知计调',
   },
   labels: {
+    homeAlerts: { tickets_breached: '工单超时', callbacks_open: '待回电', service_level: '服务水平偏低', long_wait: '等待过久' },
+    landingPages: { desktop: '坐席工作台', home: '首页' },
+    tileLevels: { green: '正常', amber: '注意', red: '告警' },
     skillLevel: '{skill} {level} 级',
     skillOfQueue: '技能：{skill}',
     version: '第 {n} 版',
