@@ -30,18 +30,6 @@ FULL = os.environ.get("HOTLINE_WALK") == "full"
 LOCALES = ("zh-CN", "en") if FULL else ("zh-CN",)
 SIZES = ((1366, 768), (1920, 1080)) if FULL else ((1366, 768),)
 
-OTHERS = {
-    "home": ("home", "desktop"),
-    "booking": ("booking", "customers"),
-    "charts": ("wallboard", "sla", "travel-report", "orders"),
-}
-"""Pages other parts of issue 19 rework (brief19.md): their findings are theirs."""
-OWNER = {page: part for part, pages in OTHERS.items() for page in pages}
-
-ELSEWHERE = {"/api/routing/me": "home"}
-"""Findings any page shows that come from a shared part (the agent state bar polls for an agent
-record that roles without one lack)."""
-
 ALLOWED_LATIN = {
     # brand and product names, units and protocol names a person reads as they are
     "Hotline", "IVR", "SIP", "SLA", "VIP", "API", "PMS", "SMS", "TTS", "UDP", "TCP", "IP", "ID", "Erlang",
@@ -83,14 +71,8 @@ class Finding:
     what: str
     text: str
 
-    @property
-    def owner(self) -> str:
-        """The part of issue 19 whose views show it (brief19.md)."""
-        shared = next((part for where, part in ELSEWHERE.items() if where in self.text), None)
-        return shared or OWNER.get(self.page, "labels")
-
     def __str__(self) -> str:
-        where = f"{self.role} {self.locale} {self.size} /{self.page} [{self.owner}]"
+        where = f"{self.role} {self.locale} {self.size} /{self.page}"
         return f"{where} {self.what}: {self.text[:160]}"
 
 
@@ -186,7 +168,4 @@ def walker(browser: Browser, server: str, request: pytest.FixtureRequest) -> Ite
 def test_every_page_of_every_role_speaks_the_users_language(walker: tuple[Page, str, str], role: str) -> None:
     findings = walk(*walker[:1], role, *walker[1:])
     report = "\n".join(str(f) for f in findings)
-    if findings and all(f.owner != "labels" for f in findings):
-        # views other parts of issue 19 rework: the lead removes them from OTHERS once merged
-        pytest.xfail(f"{len(findings)} findings, all in views other parts rework:\n{report}")
     assert not findings, f"{len(findings)} findings:\n{report}"
