@@ -13,6 +13,9 @@ export interface ActionForm {
   schema?: string
   /** Model keys named otherwise in the body: `{ next: 'next_contact_at' }`. */
   aliases?: Record<string, string>
+  /** The body to check when it is more than the form (the form's fields plus what the screen
+   *  knows: the offer, the caller); the form alone otherwise. */
+  body?: () => object
 }
 
 const translate: Translate = (key, params) => i18n.global.t(key, params ?? {})
@@ -24,7 +27,7 @@ const translate: Translate = (key, params) => i18n.global.t(key, params ?? {})
 export function useAction(options: ActionForm = {}) {
   const busy = ref(false)
   const fieldErrors = ref<Record<string, string>>({})
-  const { form, schema, aliases = {} } = options
+  const { form, schema, aliases = {}, body } = options
 
   if (form) {
     let before: Record<string, unknown> = { ...form }
@@ -45,7 +48,8 @@ export function useAction(options: ActionForm = {}) {
   /** The form's wrong fields by the schema's rules; true when there are none. */
   async function check(): Promise<boolean> {
     if (!form || !schema) return true
-    const found = checkForm(form, rulesOf(schema, await apiSchemas()), translate, aliases)
+    const checked = body ? body() : form
+    const found = checkForm(checked, rulesOf(schema, await apiSchemas()), translate, body ? {} : aliases)
     fieldErrors.value = found
     return Object.keys(found).length === 0
   }
