@@ -61,7 +61,7 @@ def test_a_wrong_id_number_is_shown_at_its_field(page: Page) -> None:
     page.get_by_role("option", name="身份证").click()
     page.get_by_test_id("customer-id-number").fill("110101199003074478")
     page.get_by_test_id("customer-save").click()
-    expect(page.locator(".el-form-item__error")).to_contain_text("check digit")
+    expect(page.locator(".el-form-item__error")).to_contain_text("校验码")
 
 
 def test_the_file_shows_the_timeline_beside_the_profile_with_what_to_do_next(page: Page) -> None:

@@ -68,7 +68,7 @@ def the_pop_is_back(page: Page) -> None:
     pop = page.get_by_test_id("desk-pop")
     expect(pop).to_contain_text("张伟 先生", timeout=BACK_WITHIN)
     expect(pop).to_contain_text("88000001", timeout=BACK_WITHIN)
-    expect(pop).to_contain_text("welcome → to_agent", timeout=BACK_WITHIN)
+    expect(pop).to_contain_text("欢迎词 → 人工服务", timeout=BACK_WITHIN)
     expect(page.get_by_test_id("desk-script")).to_contain_text(
         "请问是您本人入住还是帮朋友预订", timeout=BACK_WITHIN
     )

@@ -61,12 +61,12 @@ def test_wrong_password_is_shown_and_the_audit_log_records_the_sign_ins(page: Pa
 
     sign_in(page, "admin")
     page.get_by_test_id("nav-audit").click()
-    expect(page.get_by_test_id("audit-table")).to_contain_text("auth.login")  # the newest first: this sign-in
+    expect(page.get_by_test_id("audit-table")).to_contain_text("登录")  # the newest first: this sign-in (auth.login)
     # other tests and the jobs write too (an SLA change re-times many tickets): look for it as an admin would
     page.get_by_test_id("audit-action").fill("auth.login_failed")
     page.get_by_test_id("audit-action").press("Enter")
-    expect(page.get_by_test_id("audit-table")).to_contain_text("auth.login_failed")
-    expect(page.get_by_test_id("audit-table")).not_to_contain_text("tickets.update")
+    expect(page.get_by_test_id("audit-table")).to_contain_text("登录失败")
+    expect(page.get_by_test_id("audit-table")).not_to_contain_text("修改")  # tickets.update and the like
     # the server signed a checkpoint when it started (security.md, "Audit checkpoints")
     expect(page.get_by_test_id("audit-checkpoint")).to_contain_text("签名有效")
     page.get_by_test_id("audit-verify").click()

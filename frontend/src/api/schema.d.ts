@@ -5049,6 +5049,12 @@ export interface components {
             /** Queue */
             queue: string;
             /**
+             * Queue Title
+             * @description The queue's name for people
+             * @default
+             */
+            queue_title: string;
+            /**
              * Caller
              * @description The caller's number, masked
              */

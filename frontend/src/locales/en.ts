@@ -146,6 +146,7 @@ const en: typeof zh = {
     live: 'Live',
     shipped: 'Shipped',
     hint: "The dialled number's entry flow decides what callers hear. Edits are saved as drafts, publishing makes them live for new calls, and any older version can be restored.",
+    versionNo: 'Version',
     liveVersion: 'Live v{v}',
     draftVersion: 'Draft v{v}',
     publish: 'Publish',

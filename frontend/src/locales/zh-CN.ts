@@ -144,6 +144,7 @@ export default {
     live: '生效',
     shipped: '内置',
     hint: '来电号码的入口流程决定来电听到什么。编辑保存为草稿，发布后对新来电生效，可随时回滚到旧版本。',
+    versionNo: '版本',
     liveVersion: '生效版本 v{v}',
     draftVersion: '草稿 v{v}',
     publish: '发布',

@@ -32,6 +32,7 @@ class CallOffered(Event):
     audience: list[int]
     call_id: str
     queue: str
+    queue_title: str = Field(default="", description="The queue's name for people")
     caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: str = Field(description="known | known_customer_new_number | unknown (R4)")
     customer: dict[str, Any] | None = None

@@ -59,6 +59,7 @@ class CallRouter:
         self.speech: Voice = SpokenVoice(prompts, lambda name: telephony.prompt_audio(ctx, name))
         """How flows and queues speak: recorded prompts, else TTS."""
         self.agents: list[Agent] = []
+        self.queue_titles: dict[str, str] = {}
         self.voice: VoiceNode | None = None
         self.runner: QueueRunner | None = None
         self.journal = StoredJournal(ctx)
@@ -110,6 +111,7 @@ class CallRouter:
         self.flows = await live_flows(self.ctx)
         setup = await load_setup(self.ctx)
         self.agents = setup.agents
+        self.queue_titles = setup.titles
         self.hold.configure(setup.hold)
         if self.runner is not None:
             self.runner.router.configure(setup.queues)
@@ -167,6 +169,7 @@ class CallRouter:
             audience=[agent_id],
             call_id=call_id,
             queue=queue,
+            queue_title=self.queue_titles.get(queue, queue),
             caller=call.get("caller", ""),
             caller_class=variables.get("caller_class", "unknown"),
             customer={

@@ -488,6 +488,7 @@ class DeskCallOut(Output):
         description="The agent's part of the call: ringing their phone, on it, or over"
     )
     queue: str
+    queue_title: str = Field(default="", description="The queue's name for people")
     caller: privacy.Phone = Field(description="The caller's number, masked")
     caller_class: CallerClass = Field(description="R4; the script to follow")
     customer: DeskCustomer | None

@@ -235,7 +235,7 @@ REASONS_ZH: dict[str, str] = {
     "order-no-tour-yet-add": "该订单还没有行程：请先添加团期",
     "order-owned-someone-else-ask": "订单 {number} 由他人负责；请联系组长重新分配",
     "order-was-signed-items-locked": "订单 {number} 已签约（{contract_no}）：项目已锁定",
-    "outstanding-more-set-overpayment-take": "未收金额为 ¥{value}，¥{amount} 超出了该金额。如仍要收取请勾选「允许多收」",
+    "outstanding-more-set-overpayment-take": "未收金额为 ¥{value}，¥{amount} 超出了该金额。如仍要收取请勾选「允许超收」",
     "paper-booking-was-taken-past": "纸质预订的接单时间须早于现在",
     "paper-bookings-entered-within-days": "纸质预订须在 {paper_days} 天内录入",
     "passport-number-5-20-letters": "护照号码为 5 到 20 位字母和数字",

@@ -127,13 +127,13 @@ async def _build(ctx: Context, node: LocalNode | None, me: int, one: str | None)
             ).all()
         }
         queues = {q for row in rows if (q := row.queue)}
-        required = set(
-            (
-                await session.scalars(
-                    select(QueueDef.name).where(QueueDef.name.in_(queues), QueueDef.wrap_required.is_(True))
-                )
-            ).all()
-        )
+        defined = (
+            await session.execute(
+                select(QueueDef.name, QueueDef.title, QueueDef.wrap_required).where(QueueDef.name.in_(queues))
+            )
+        ).all()
+        required = {name for name, _, wrap in defined if wrap}
+        titles = {name: title or name for name, title, _ in defined}
         owed = await _owed(session, node, me)
     by_call: dict[str, list[ContactEvent]] = defaultdict(list)
     for row in rows:
@@ -171,6 +171,7 @@ async def _build(ctx: Context, node: LocalNode | None, me: int, one: str | None)
             state,
             wrapped,
             required=required,
+            titles=titles,
             owed=owed,
             seen=seen,
             flows=flows,
@@ -228,6 +229,7 @@ async def _call_out(
     wrapped: bool,
     *,
     required: set[str],
+    titles: dict[str, str],
     owed: str | None,
     seen: dict[str, DeskCustomer | None],
     flows: dict[str, Flow],
@@ -249,6 +251,7 @@ async def _call_out(
         call_id=call_id,
         state=state,
         queue=offer.queue,
+        queue_title=titles.get(offer.queue, offer.queue),
         caller=number,  # masked when serialized (privacy.Phone)
         caller_class=cast(CallerClass, caller_class),
         customer=customer,

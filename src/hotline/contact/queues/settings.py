@@ -39,6 +39,8 @@ class Setup:
     hold: dict[str, HoldSettings] = field(default_factory=dict)
     seats: dict[int, Seat] = field(default_factory=dict)
     agents: list[Agent] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+    """Each queue's name for people (酒店预订) by its code (hotel)."""
 
 
 def _config(row: QueueDef) -> tuple[QueueConfig, QueueRules, HoldSettings]:
@@ -66,6 +68,7 @@ async def load_setup(ctx: Context) -> Setup:
     async with ctx.read() as session:
         for row in (await session.scalars(select(QueueDef).order_by(QueueDef.name))).all():
             setup.queues[row.name], setup.rules[row.name], setup.hold[row.name] = _config(row)
+            setup.titles[row.name] = row.title or row.name
         profiles = {p.user_id: p for p in (await session.scalars(select(AgentProfile))).all()}
     lines = [e for e in await telephony.user_extensions(ctx) if e.enabled]
     people = await directory.staff(ctx, [e.user_id for e in lines], active=True)
