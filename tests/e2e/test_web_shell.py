@@ -61,7 +61,9 @@ def test_wrong_password_is_shown_and_the_audit_log_records_the_sign_ins(page: Pa
 
     sign_in(page, "admin")
     page.get_by_test_id("nav-audit").click()
-    expect(page.get_by_test_id("audit-table")).to_contain_text("登录")  # the newest first: this sign-in (auth.login)
+    expect(page.get_by_test_id("audit-table")).to_contain_text(
+        "登录"
+    )  # the newest first: this sign-in (auth.login)
     # other tests and the jobs write too (an SLA change re-times many tickets): look for it as an admin would
     page.get_by_test_id("audit-action").fill("auth.login_failed")
     page.get_by_test_id("audit-action").press("Enter")

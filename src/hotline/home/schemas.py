@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from hotline.contact.schemas import AgentFigures, DueCallback, QueueWaiting
+from hotline.contact.agents.day_schemas import AgentFigures, DueCallback, QueueWaiting
 from hotline.core.schemas import Output
 from hotline.hotels.schemas import HotelArrivals
 from hotline.tickets.schemas import TicketOut

@@ -19,7 +19,7 @@ from hotline.contact.events import CallOffered
 from hotline.contact.queues.acd import QueueConfig
 from hotline.contact.queues.floor import QueueRules, Seat
 from hotline.contact.queues.runner import QueueRunner
-from hotline.contact.schemas import ConsultActionIn, TransferIn
+from hotline.contact.schemas import ConsultActionIn, RoutingReasonOut, TransferIn
 from hotline.core.errors import HotlineError, InvalidTransition
 from hotline.core.events import InProcessBus
 from hotline.voice.control import EndReason, Leg
@@ -76,7 +76,7 @@ class Node:
     def offer_for(self, call_id: str, agent_id: int, queue: str, reason: str) -> CallOffered:
         return CallOffered(
             audience=[agent_id], call_id=call_id, queue=queue, caller="", caller_class="unknown",
-            waited=0, reason=reason,
+            waited=0, reason=RoutingReasonOut.of(reason),
         )  # fmt: skip
 
     async def hold_music(self, queue: str) -> bytes:

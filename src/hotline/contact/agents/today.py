@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
+from hotline.contact.agents.day_schemas import AgentFigures, DueCallback, QueueWaiting
 from hotline.contact.agents.service import agents
 from hotline.contact.local import LocalNode
 from hotline.contact.metrics import AgentEvent, CallEvent, compute
 from hotline.contact.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
-from hotline.contact.schemas import AgentFigures, DueCallback, QueueWaiting
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
