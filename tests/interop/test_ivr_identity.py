@@ -53,7 +53,7 @@ async def hotline(
 
 async def paths(ctx: Context, router: CallRouter) -> dict[str, list[str]]:
     """Each recent call's IVR path, by the calling number and the number dialled."""
-    return {f"{c.caller}>{c.number}": c.path for c in await recent_calls(ctx, router)}
+    return {f"{c.caller}>{c.number}": [step.node for step in c.path] for c in await recent_calls(ctx, router)}
 
 
 async def test_a_member_calling_from_his_own_number_hears_his_booking_on_both_lines(

@@ -148,7 +148,7 @@ async def test_make_run_mode_runs_the_hotel_flow_of_seed_000_on_the_demo_number(
         } <= visited
         assert "ask_digits" not in visited and "to_agent" not in visited
         calls = await recent_calls(ctx, router)
-        assert calls[0].flow == "hotel" and calls[0].path[:2] == ["welcome", "ask_member"]
+        assert calls[0].flow == "hotel" and [s.node for s in calls[0].path[:2]] == ["welcome", "ask_member"]
 
 
 async def test_hotline_registers_with_a_carrier_and_calls_out_through_it(tmp_path: Path) -> None:
