@@ -55,7 +55,7 @@ def test_a_call_to_the_hotel_number_reaches_agent_003_and_the_calls_page_says_wh
         page.get_by_test_id("nav-wallboard").click()
         hotel = page.get_by_test_id("wall-hotel")
         expect(hotel).to_contain_text("酒店预订")
-        expect(hotel.locator(".el-statistic").nth(1)).not_to_contain_text("今日接通0")  # the call just taken
+        expect(hotel.locator(".hl-stat").nth(1)).not_to_have_text("0")  # 今日接通: the call just taken
         expect(page.get_by_test_id("wall-agents")).to_contain_text("003")
         page.screenshot(path=str(Path(ROOT, "test-results/wallboard.png")))
 
