@@ -12,13 +12,15 @@ const UNITS: Record<Lang, { d: string; h: string; m: string; s: string; sep: str
 }
 
 /** A span of time in its two largest units: 57 天 10 小时, 5 小时 12 分, 12 分, 45 秒 (en: 57 d 10 h,
- * 5 h 12 min, 12 min, 45 s). Seconds show only under a minute; a dash when unknown. */
-export function formatDuration(seconds: number | null | undefined, lang: Lang = current()): string {
+ * 5 h 12 min, 12 min, 45 s). Seconds show only under a minute, or with `precise` under an hour
+ * (a handle time: 4 分 20 秒); a dash when unknown. */
+export function formatDuration(seconds: number | null | undefined, lang: Lang = current(), precise = false): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
   const u = UNITS[lang]
   const sign = seconds < 0 ? '-' : ''
-  const total = Math.abs(seconds)
+  const total = precise ? Math.round(Math.abs(seconds)) : Math.abs(seconds)
   if (total < 60) return `${sign}${Math.floor(total)}${u.s}`
+  if (precise && total < 3600) return `${sign}${Math.floor(total / 60)}${u.m}${u.sep}${total % 60}${u.s}`
   const minutes = Math.floor(total / 60)
   const d = Math.floor(minutes / 1440)
   const h = Math.floor((minutes % 1440) / 60)

@@ -49,3 +49,12 @@ describe('counts are exact or say they were cut', () => {
     expect(formatPercent(null)).toBe('—')
   })
 })
+
+describe('a precise duration (handle times on the home page and idle desktop)', () => {
+  it('keeps the seconds under an hour and reads as the plain one beyond', () => {
+    expect(formatDuration(260, 'zh-CN', true)).toBe('4 分 20 秒')
+    expect(formatDuration(260, 'en', true)).toBe('4 min 20 s')
+    expect(formatDuration(45.4, 'zh-CN', true)).toBe('45 秒')
+    expect(formatDuration(7500, 'zh-CN', true)).toBe(formatDuration(7500, 'zh-CN'))
+  })
+})
