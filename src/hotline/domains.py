@@ -136,6 +136,11 @@ DOMAINS: tuple[Domain, ...] = (
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
+    Domain(
+        "quality",
+        models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
+        api="hotline.quality.api",
+    ),
     Domain("home", models=(), api="hotline.home.api"),
 )
 

@@ -1,0 +1,1 @@
+"""Automatic checks of a recorded call's audio (talk, silence, overtalk), off the event loop."""

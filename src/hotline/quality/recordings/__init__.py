@@ -1,0 +1,1 @@
+"""The recordings library (Q1)."""

@@ -1,0 +1,1 @@
+"""Scorecards, sampling, evaluations, calibration and the call library (Q2–Q4)."""
