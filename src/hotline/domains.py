@@ -140,6 +140,11 @@ DOMAINS: tuple[Domain, ...] = (
         "quality",
         models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
         api="hotline.quality.api",
+        jobs_module="hotline.quality.jobs",
+        builtin_jobs=(
+            BuiltinJob("quality.index_recordings", "quality.index_recordings", "* * * * *"),
+            BuiltinJob("quality.retention", "quality.retention", "30 3 * * *"),
+        ),
     ),
     Domain("home", models=(), api="hotline.home.api"),
 )

@@ -9,6 +9,15 @@ raised in src/ is missing here or names other parameters than its English.
 from __future__ import annotations
 
 REASONS_ZH: dict[str, str] = {
+    "no-recording": "没有录音 {recording_id}",
+    "recording-cursor-invalid": "翻页游标无效，请重新搜索",
+    "recording-range-reversed": "开始时间晚于结束时间",
+    "recording-seconds-reversed": "最短时长大于最长时长",
+    "media-link-invalid": "该录音链接无效",
+    "media-link-expired": "该录音链接已过期，请重新打开录音",
+    "recording-file-not-here": "录音 {recording_id} 的文件不在本节点（保存在 {node}）",
+    "retention-no-queue": "没有队列 {queue}",
+    "retention-queue-twice": "队列 {queue} 有两条保留规则",
     "guest-phone-needed": "请填写入住人电话",
     "self-booking-needs-customer": "本人入住需要预订人的客户档案",
     "reservation-has-no-confirmation": "该预订当前状态没有可发送的确认",

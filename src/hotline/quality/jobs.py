@@ -1,0 +1,7 @@
+"""Scheduled work of quality: each part registers its handlers on import."""
+
+from __future__ import annotations
+
+from hotline.quality.recordings import jobs as recordings_jobs
+
+__all__ = ["recordings_jobs"]
