@@ -123,9 +123,12 @@ async def test_given_a_transferred_call_and_a_voicemail_when_indexed_then_each_p
     assert row is not None and row.path == "leg-7f3a/mix.wav"  # relative to the recordings folder
     assert row.node == media.settings().node
 
-    supervisor = await users("supervisor")  # a role that may see numbers
-    found = (await supervisor.get(f"/api/quality/recordings/{first['id']}")).json()
-    assert found["number"] == "13800138000"
+    supervisor = await users("supervisor")  # a role that may see numbers reveals one, audited
+    assert (await supervisor.get(f"/api/quality/recordings/{first['id']}")).json()["number"] == "138****8000"
+    asked = {"entity": "recording", "id": first["id"], "field": "number"}
+    assert (await supervisor.post("/api/reveal", json=asked)).json()["value"] == "13800138000"
+    assert [a.entity_id for a in await _audit(seeded, "recording.revealed")] == [str(first["id"])]
+    assert_problem(await qa.post("/api/reveal", json=asked), 403, "permission-denied")
     agent = await users("agent1")
     assert_problem(await agent.get("/api/quality/recordings"), 403, "permission-denied")
 

@@ -1,5 +1,5 @@
-"""What the recordings library's routes take and give. Numbers leave masked unless the role may
-see them (`service.row_out` decides; `privacy.Phone` would mask every reader)."""
+"""What the recordings library's routes take and give. Numbers leave masked (`service.rows_out`);
+a role that may see one reveals it through core/privacy.py, audited."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class RecordingRow(BaseModel):
     agent_number: str = Field(description="The agent's 工号")
     customer_id: int | None
     customer_name: str
-    number: str = Field(description="The other party's number, masked unless the role may see it")
+    number: str = Field(
+        description="The other party's number, masked (reveal: entity `recording`, field `number`)"
+    )
     dialled: str = Field(description="The number the caller dialled (a hotline number)")
     disposition: str
     survey_score: int | None

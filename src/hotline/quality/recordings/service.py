@@ -34,6 +34,9 @@ from hotline.quality.recordings.schemas import (
     RecordingRow,
 )
 
+REVEALABLE = privacy.revealable("recording", Recording, Permission.RECORDINGS_LISTEN)
+"""A recording's number may be revealed (core/privacy.py)."""
+
 
 @dataclass(frozen=True)
 class Search:
@@ -124,9 +127,9 @@ async def search(ctx: Context, search: Search) -> RecordingPage:
 
 
 async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
-    """Rows as the reader may see them: the number masked unless their role reveals numbers; the
-    queue's and customer's names as they are now."""
-    reveal = privacy.may_reveal(ctx.actor)
+    """Rows as readers see them: the number masked (a role that may see it reveals it one at a time,
+    audited: POST /api/privacy/reveal, entity "recording", field "number"); the queue's and the
+    customer's names as they are now."""
     async with ctx.read() as session:
         titles = await callbacks.queue_titles(session)
         cards = await customers.cards(session, {r.customer_id for r in rows if r.customer_id is not None})
@@ -150,7 +153,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
                 agent_number=row.agent_number,
                 customer_id=row.customer_id,
                 customer_name=card.name if card is not None else "",
-                number=row.number if reveal else privacy.mask_phone(row.number),
+                number=privacy.mask_phone(row.number),
                 dialled=row.dialled,
                 disposition=row.disposition,
                 survey_score=row.survey_score,
