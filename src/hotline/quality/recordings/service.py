@@ -102,6 +102,10 @@ def _filtered(query: Select[Recording], search: Search) -> Select[Recording]:
         query = query.where(Recording.seconds >= search.min_seconds)
     if search.max_seconds is not None:
         query = query.where(Recording.seconds <= search.max_seconds)
+    if search.number is not None and not search.number.isdigit():
+        raise InvalidInput(
+            "A number to search by is digits only", field="number", reason="recording-number-digits"
+        )
     if search.number:
         tail = search.number[::-1] + "%"  # the last digits, as an index prefix of the reversed number
         query = query.where(or_(Recording.number_rev.like(tail), Recording.dialled_rev.like(tail)))
