@@ -28,6 +28,9 @@ class Recording(Base):
         Index("ix_recordings_agent_started", "agent_id", "started_at", "id"),
         Index("ix_recordings_queue_started", "queue", "started_at", "id"),
         Index("ix_recordings_customer_started", "customer_id", "started_at", "id"),
+        Index("ix_recordings_kind_started", "kind", "started_at", "id"),
+        Index("ix_recordings_disposition_started", "disposition", "started_at", "id"),
+        Index("ix_recordings_hold_started", "legal_hold", "started_at", "id"),
         Index(
             "ix_recordings_number_rev",
             "number_rev",
