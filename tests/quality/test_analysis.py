@@ -4,6 +4,7 @@ overtalk and the longest monologue come out within 0.2 s of where the speech was
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +169,8 @@ async def test_the_checks_run_in_a_compute_worker_and_its_errors_keep_their_reas
     pool: ComputePool, scripted_call: tuple[Path, Path], tmp_path: Path
 ) -> None:
     caller, agent = scripted_call
-    there: dict[str, Any] = await pool.run(analyse_files, str(caller), str(agent))
-    assert there == analyse_files(str(caller), str(agent))
+    there: dict[str, Any] = await pool.run(partial(analyse_files, hold_seconds=12.0), str(caller), str(agent))
+    assert there == analyse_files(str(caller), str(agent), hold_seconds=12.0)
     wide = write_wav(tmp_path / "b.wav", np.zeros(16000, dtype="<i2"), rate=16000)
     with pytest.raises(UnusableRecording) as refused:
         await pool.run(analyse_files, str(caller), str(wide))
