@@ -3,6 +3,7 @@ overtalk and the longest monologue come out within 0.2 s of where the speech was
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -99,6 +100,7 @@ def test_a_scripted_call_s_talk_silence_and_overtalk_are_where_they_were_said(
     assert_near([checks["segments"]["monologue"]], [policy])
     assert abs(checks["longest_monologue"] - (policy[1] - policy[0])) <= 2 * NEAR
     assert checks["duration"] == SCRIPT_SECONDS and checks["hold_seconds"] == 0.0
+    assert json.loads(json.dumps(checks)) == checks  # plain JSON for the recording's `checks`
 
 
 def test_hold_time_comes_from_the_call_s_log_and_thresholds_change_what_counts(

@@ -18,6 +18,7 @@ tested on spans written by hand as well as on audio.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -195,7 +196,7 @@ def _seconds(frames: int) -> float:
     return round(frames / FRAMES_PER_SECOND, 2)
 
 
-def _spans(spans: Any) -> tuple[Span, ...]:
+def _spans(spans: Iterable[tuple[int, int]]) -> tuple[Span, ...]:
     return tuple(Span(_seconds(start), _seconds(end)) for start, end in spans)
 
 
