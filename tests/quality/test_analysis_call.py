@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -31,8 +32,9 @@ from tests.quality.test_analysis import NEAR, assert_near, quiet_and_both
 from tests.voice.softphone import TEST_TRUNK
 
 pytestmark = [
-    pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("baresip") is None or shutil.which("sipp") is None, reason="make test"),
+    # the call and its analysis use no database: run once, in the SQLite run of the suite
+    pytest.mark.skipif("HOTLINE_TEST_DATABASE_URL" in os.environ, reason="runs in the SQLite run"),
 ]
 
 SECONDS = 34.0
