@@ -323,3 +323,23 @@ def test_demo_audio_alternates_caller_and_agent(tmp_path: Path) -> None:
     mix = write_call(tmp_path / "call", 20, 7)
     peaks = media.compute_peaks(str(mix))
     assert peaks == {"duration": 20.0, "rate": 50}
+
+
+async def test_the_analysis_figures_put_on_a_recording_are_searchable_with_it(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.quality.analysis import analyse_files
+    from hotline.quality.recordings import service
+
+    await _transferred_call(seeded)
+    await indexer.index_new(seeded)
+    async with seeded.read() as session:
+        row = await session.scalar(select(Recording).where(Recording.part == 1))
+    assert row is not None
+    folder = (seeded.settings.recordings_dir / row.path).parent
+    checks = await seeded.compute(analyse_files, str(folder / "a.wav"), str(folder / "b.wav"))
+    await service.record_checks(seeded, row.id, checks)
+    qa = await users("qa")
+    found = (await qa.get(f"/api/quality/recordings/{row.id}")).json()["checks"]
+    assert found["agent_talk"] > 0 and found["caller_talk"] > 0  # both sides took turns
+    assert found["caller_talk"] + found["agent_talk"] <= 12 + found["overtalk_seconds"]

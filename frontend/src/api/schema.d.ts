@@ -4693,7 +4693,8 @@ export interface components {
         };
         /**
          * Checks
-         * @description What the automatic analysis found in a call's audio (seconds, counts, a ratio).
+         * @description What the automatic analysis found in a call's audio (seconds, counts, a ratio); the
+         *     analysis's other figures (segments, thresholds: docs/qa.md) come along as they are.
          */
         Checks: {
             /** Caller Talk */
@@ -4710,10 +4711,15 @@ export interface components {
             overtalk_seconds: number;
             /** Longest Monologue */
             longest_monologue: number;
-            /** Talk Ratio */
-            talk_ratio: number;
+            /**
+             * Talk Ratio
+             * @description The agent's share of all talk; None when nobody spoke
+             */
+            talk_ratio: number | null;
             /** Hold Seconds */
             hold_seconds: number;
+        } & {
+            [key: string]: unknown;
         };
         /** CloseIn */
         CloseIn: {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Direction = Literal["inbound", "outbound", "internal"]
 RecordingKind = Literal["call", "voicemail"]
@@ -15,8 +15,10 @@ Purpose = Literal["play", "download"]
 
 
 class Checks(BaseModel):
-    """What the automatic analysis found in a call's audio (seconds, counts, a ratio)."""
+    """What the automatic analysis found in a call's audio (seconds, counts, a ratio); the
+    analysis's other figures (segments, thresholds: docs/qa.md) come along as they are."""
 
+    model_config = ConfigDict(extra="allow")
     caller_talk: float
     agent_talk: float
     silence_count: int
@@ -24,7 +26,7 @@ class Checks(BaseModel):
     overtalk_count: int
     overtalk_seconds: float
     longest_monologue: float
-    talk_ratio: float
+    talk_ratio: float | None = Field(description="The agent's share of all talk; None when nobody spoke")
     hold_seconds: float
 
 

@@ -272,9 +272,10 @@ async def hold(ctx: Context, recording_id: int, data: HoldIn) -> RecordingRow:
     return await get(ctx, recording_id)
 
 
-async def record_checks(ctx: Context, recording_id: int, checks: Checks) -> None:
-    """Where the automatic analysis (quality.analysis) puts what it found on a recording."""
+async def record_checks(ctx: Context, recording_id: int, checks: dict[str, Any]) -> None:
+    """Where the automatic analysis (quality.analysis `analyse_files`) puts what it found on a
+    recording: its dict as it is (docs/qa.md, "Automatic checks")."""
     async with ctx.write() as tx:
         row = await tx.session.get(Recording, recording_id)
         if row is not None:
-            row.checks, row.checked_at = checks.model_dump(), utcnow()
+            row.checks, row.checked_at = checks, utcnow()
