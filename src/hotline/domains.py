@@ -140,6 +140,11 @@ DOMAINS: tuple[Domain, ...] = (
         "quality",
         models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
         api="hotline.quality.api",
+        jobs_module="hotline.quality.reviews.jobs",
+        builtin_jobs=(
+            BuiltinJob("quality.sample_week", "quality.sample_week", "30 2 * * 1"),
+            BuiltinJob("quality.close_overdue", "quality.close_overdue", "25 * * * *"),
+        ),
     ),
     Domain("home", models=(), api="hotline.home.api"),
 )
