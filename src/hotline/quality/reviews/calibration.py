@@ -16,7 +16,7 @@ from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.quality.reviews import scorecards
 from hotline.quality.reviews.errors import CalibrationRefused, ReviewNotFound
-from hotline.quality.reviews.evaluations import _answers, _stored
+from hotline.quality.reviews.evaluations import _answers, _stored, staff_labels
 from hotline.quality.reviews.models import CalibrationScore, CalibrationSession
 from hotline.quality.reviews.schemas import (
     AnswerOut,
@@ -107,7 +107,7 @@ async def get(ctx: Context, session_id: int) -> CalibrationOut:
         scores = list(
             await session.scalars(select(CalibrationScore).where(CalibrationScore.session_id == row.id))
         )
-        names = await directory.names(session, row.evaluators)
+        names = await staff_labels(session, row.evaluators)
     out = CalibrationOut.model_validate(row)
     out.evaluator_names = names
     out.submitted = sorted(s.evaluator_id for s in scores)

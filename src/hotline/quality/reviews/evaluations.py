@@ -192,6 +192,11 @@ def _rows(
     return out
 
 
+async def staff_labels(session: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Staff as the call log names them: "001 陈晓" (work number and name)."""
+    return {user_id: person.label for user_id, person in (await directory.people(session, user_ids)).items()}
+
+
 async def _context_of(
     session: AsyncSession, evaluations: list[Evaluation]
 ) -> tuple[dict[int, str], dict[int, Scorecard]]:

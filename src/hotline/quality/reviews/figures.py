@@ -10,10 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from hotline.admin import directory
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.quality.reviews.evaluations import average
+from hotline.quality.reviews.evaluations import average, staff_labels
 from hotline.quality.reviews.models import Evaluation
 from hotline.quality.reviews.schemas import AgentFigures
 
@@ -31,7 +30,7 @@ async def agent_figures(
         query = query.where(Evaluation.agent_id == agent_id)
     async with ctx.read() as session:
         found = list(await session.scalars(query))
-        names = await directory.names(session, {e.agent_id for e in found})
+        names = await staff_labels(session, {e.agent_id for e in found})
     by_agent: dict[int, list[Evaluation]] = defaultdict(list)
     for evaluation in found:
         by_agent[evaluation.agent_id].append(evaluation)

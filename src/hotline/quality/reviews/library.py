@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.admin import directory
 from hotline.contact.calls.facts import answered_calls
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.quality.reviews.errors import ReviewNotFound
+from hotline.quality.reviews.evaluations import staff_labels
 from hotline.quality.reviews.models import Evaluation, LibraryEntry, Playlist
 from hotline.quality.reviews.schemas import LibraryIn, LibraryOut, LongCall, PlaylistIn, PlaylistOut
 
@@ -35,7 +35,7 @@ async def _entries(session: AsyncSession, ids: list[int] | None = None, **where:
     tag = where.get("tag")
     if tag:
         found = [e for e in found if tag in e.tags]
-    names = await directory.names(session, {e.agent_id for e in found})
+    names = await staff_labels(session, {e.agent_id for e in found})
     return [
         LibraryOut.model_validate(e).model_copy(update={"agent_name": names.get(e.agent_id or 0, "")})
         for e in found
@@ -173,12 +173,12 @@ async def long_calls(ctx: Context, month: date, minutes: int = 15) -> list[LongC
     calls = [c for c in await answered_calls(ctx, start, end) if c.seconds > minutes * 60]
     calls.sort(key=lambda c: (-c.seconds, c.call_id))
     async with ctx.read() as session:
-        names = await directory.names(session, {c.agent_id for c in calls})
+        names = await staff_labels(session, {c.agent_id for c in calls})
         ids = [c.call_id for c in calls]
         rows = await session.execute(
             select(Evaluation.call_id, Evaluation.id).where(Evaluation.call_id.in_(ids))
         )
-        evaluated = dict(rows.tuples().all())
+        evaluated = {call_id: evaluation_id for call_id, evaluation_id in rows}
     return [
         LongCall(
             call_id=c.call_id,

@@ -119,15 +119,12 @@ async def run(ctx: Context, plan_id: int, week: date) -> PlanRunOut:
                 select(Evaluation.call_id).where(Evaluation.call_id.in_([c.call_id for c in found]))
             )
         ) if found else set()  # fmt: skip
-        open_load = Counter(
-            dict(
-                (await session.execute(
-                    select(Evaluation.evaluator_id, func.count(Evaluation.id))
-                    .where(Evaluation.status.in_(("assigned", "in_progress")))
-                    .group_by(Evaluation.evaluator_id)
-                )).tuples().all()
-            )
-        )  # fmt: skip
+        load = await session.execute(
+            select(Evaluation.evaluator_id, func.count(Evaluation.id))
+            .where(Evaluation.status.in_(("assigned", "in_progress")))
+            .group_by(Evaluation.evaluator_id)
+        )
+        open_load: Counter[int] = Counter({who: int(n) for who, n in load if who is not None})
     picks = pick(found, rules_of(plan), plan.seed + monday.toordinal(), taken=taken)
     by_reason: Counter[str] = Counter()
     by_evaluator: Counter[int] = Counter()

@@ -6,10 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from hotline.core.schemas import MAX_ID, NON_BLANK, DbId, Input, Output
 
+Score = Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
+"""A score out of 100 as people read it: to the hundredth (the database keeps four places)."""
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Title = Annotated[
     str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
@@ -121,7 +123,7 @@ class CommentOut(Output):
     id: int
     author_id: int | None
     author: str = ""
-    at_second: Decimal | None
+    at_second: Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.1")))] | None
     item_key: str
     text: str
     internal: bool
@@ -160,8 +162,8 @@ class EvaluationRow(Output):
     picked_for: PickedFor
     status: EvaluationStatus
     outcome: EvaluationOutcome | None
-    score: Decimal | None
-    first_score: Decimal | None
+    score: Score | None
+    first_score: Score | None
     auto_failed: bool
     call_started_at: datetime | None
     queue: str
@@ -284,9 +286,9 @@ class CalibrationScoreIn(Input):
 class SpreadOut(Output):
     key: str
     text: str = ""
-    low: Decimal | None
-    high: Decimal | None
-    spread: Decimal | None
+    low: Score | None
+    high: Score | None
+    spread: Score | None
     agreed: bool
 
 
@@ -294,7 +296,7 @@ class CalibrationResult(Output):
     overall: SpreadOut
     items: list[SpreadOut]
     agreed: bool = Field(description="Overall and every item within the target spread")
-    scores: dict[int, Decimal] = Field(description="Each evaluator's score, by user id")
+    scores: dict[int, Score] = Field(description="Each evaluator's score, by user id")
 
 
 class CalibrationOut(Output):
@@ -306,7 +308,7 @@ class CalibrationOut(Output):
     scorecard_id: int
     evaluators: list[int]
     evaluator_names: dict[int, str] = Field(default_factory=dict)
-    target_spread: Decimal
+    target_spread: Score
     status: CalibrationStatus
     submitted: list[int] = Field(default_factory=list, description="Who has scored (not what)")
     mine: dict[str, AnswerOut] | None = Field(default=None, description="The caller's own answers")
@@ -370,7 +372,7 @@ class AgentFigures(Output):
     agent_id: int
     agent_name: str = ""
     evaluations: int = Field(description="Scored evaluations in the period (scored, appealed or final)")
-    average: Decimal | None
+    average: Score | None
     auto_fails: int
     appeals: int
     appeals_won: int
