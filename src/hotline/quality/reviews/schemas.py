@@ -16,9 +16,9 @@ Text = Annotated[str, StringConstraints(max_length=2000)]
 Title = Annotated[
     str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
 ]
-Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=NON_BLANK, strip_whitespace=True)]
-CallId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@-]+$")]
+CallId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 RecordingIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(max_length=20)]
 ItemKind = Literal["yes_no", "scale"]
 ScorecardStatus = Literal["draft", "published", "retired"]
@@ -35,7 +35,7 @@ Direction = Literal["inbound", "outbound"]
 
 
 # ------------------------------------------------------------------------------------ scorecards
-class ItemIn(Input):
+class ScorecardItemIn(Input):
     key: Key = Field(description="Stable within the scorecard (lower-case letters, digits, _)")
     text: Title
     guidance: Text = ""
@@ -46,7 +46,7 @@ class ItemIn(Input):
     allow_na: bool = False
 
     @model_validator(mode="after")
-    def _fits(self) -> ItemIn:
+    def _fits(self) -> ScorecardItemIn:
         if self.kind == "yes_no" and self.max != 1:
             raise ValueError("a yes/no item has max 1")
         if self.auto_fail and self.kind != "yes_no":
@@ -54,15 +54,31 @@ class ItemIn(Input):
         return self
 
 
-class SectionIn(Input):
+class ScorecardSectionIn(Input):
     title: Title
-    items: list[ItemIn] = Field(min_length=1, max_length=30)
+    items: list[ScorecardItemIn] = Field(min_length=1, max_length=30)
 
 
 class ScorecardIn(Input):
     name: Title
     description: Text = ""
-    sections: list[SectionIn] = Field(min_length=1, max_length=12)
+    sections: list[ScorecardSectionIn] = Field(min_length=1, max_length=12)
+
+
+class ScorecardItemOut(Output):
+    key: str
+    text: str
+    guidance: str
+    kind: ItemKind
+    max: int
+    weight: int
+    auto_fail: bool
+    allow_na: bool
+
+
+class ScorecardSectionOut(Output):
+    title: str
+    items: list[ScorecardItemOut]
 
 
 class ScorecardOut(Output):
@@ -71,7 +87,7 @@ class ScorecardOut(Output):
     version: int
     name: str
     description: str
-    sections: list[SectionIn]
+    sections: list[ScorecardSectionOut]
     status: ScorecardStatus
     created_at: datetime
     published_at: datetime | None
