@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.web import IdPath, requires
-from hotline.quality.reviews import calibration, evaluations, figures, library, plans, scorecards
+from hotline.quality.reviews import calibration, deadlines, evaluations, figures, library, plans, scorecards
 from hotline.quality.reviews.schemas import (
     AgentFigures,
     AnswerOut,
@@ -134,12 +134,12 @@ async def comment_evaluation(evaluation_id: IdPath, body: CommentIn, ctx: EVALUA
 @router.get("/deadlines")
 async def get_deadlines(ctx: READ) -> DeadlinesOut:
     """Days for each step: scoring, the agent's answer, the second review."""
-    return await evaluations.deadlines(ctx)
+    return await deadlines.get(ctx)
 
 
 @router.put("/deadlines")
 async def put_deadlines(body: DeadlinesIn, ctx: MANAGE) -> DeadlinesOut:
-    return await evaluations.set_deadlines(ctx, body)
+    return await deadlines.put(ctx, body)
 
 
 # ------------------------------------------------------------------------- the agent's own view

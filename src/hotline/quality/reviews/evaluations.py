@@ -7,7 +7,7 @@ marked internal."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,21 +19,18 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.lifecycle import Step
 from hotline.core.permissions import Permission
-from hotline.quality.reviews import scorecards, state
+from hotline.quality.reviews import deadlines, scorecards, state
 from hotline.quality.reviews.errors import AnswersInvalid, EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import (
     Evaluation,
     EvaluationComment,
     EvaluationStep,
-    ReviewDeadlines,
     Scorecard,
 )
 from hotline.quality.reviews.schemas import (
     AnswerIn,
     CommentIn,
     CommentOut,
-    DeadlinesIn,
-    DeadlinesOut,
     EvaluationIn,
     EvaluationMoveIn,
     EvaluationOut,
@@ -53,40 +50,6 @@ STEP_PERMISSION = {
     "close": P.QA_MANAGE,
 }
 AGENT_SEES = frozenset({"scored", "appealed", "final"})
-
-
-# -------------------------------------------------------------------------------- deadlines
-async def _deadlines(session: AsyncSession) -> ReviewDeadlines:
-    row = await session.scalar(select(ReviewDeadlines).limit(1))
-    return row if row is not None else ReviewDeadlines(score_days=3, acknowledge_days=3, review_days=5)
-
-
-async def deadlines(ctx: Context) -> DeadlinesOut:
-    ctx.require(P.QA_READ)
-    async with ctx.read() as session:
-        return DeadlinesOut.model_validate(await _deadlines(session))
-
-
-async def set_deadlines(ctx: Context, data: DeadlinesIn) -> DeadlinesOut:
-    ctx.require(P.QA_MANAGE)
-    async with ctx.write() as tx:
-        row = await tx.session.scalar(select(ReviewDeadlines).limit(1))
-        if row is None:
-            row = ReviewDeadlines()
-            tx.session.add(row)
-        row.score_days, row.acknowledge_days, row.review_days = (
-            data.score_days, data.acknowledge_days, data.review_days,
-        )  # fmt: skip
-        await tx.session.flush()
-        return DeadlinesOut.model_validate(row)
-
-
-def _due(status: str, days: ReviewDeadlines, now: datetime) -> datetime | None:
-    step_days = {
-        "assigned": days.score_days, "in_progress": days.score_days,
-        "scored": days.acknowledge_days, "appealed": days.review_days,
-    }.get(status)  # fmt: skip
-    return None if step_days is None else now + timedelta(days=step_days)
 
 
 # ------------------------------------------------------------------------------- assignment
@@ -121,12 +84,13 @@ async def add_assigned(
 ) -> Evaluation:
     """A new evaluation, assigned (the caller checked the people and the scorecard)."""
     now = utcnow()
-    days = await _deadlines(tx.session)
+    days = await deadlines.of(tx.session)
     evaluation = Evaluation(
         call_id=data.call_id, recording_ids=list(data.recording_ids), agent_id=data.agent_id,
         evaluator_id=data.evaluator_id, scorecard_id=data.scorecard_id, plan_id=plan_id,
         picked_for=picked_for, status="assigned", answers={}, call_started_at=data.call_started_at,
-        queue=data.queue, direction=data.direction, seconds=data.seconds, due_at=_due("assigned", days, now),
+        queue=data.queue, direction=data.direction, seconds=data.seconds,
+        due_at=deadlines.due("assigned", days, now),
     )  # fmt: skip
     tx.session.add(evaluation)
     await tx.session.flush()
@@ -442,7 +406,7 @@ async def move(
         if data.action in state.REVIEW_STEPS:
             evaluation.review_note = data.reason.strip()
         if nxt.status != evaluation.status or data.action == "reassign":
-            evaluation.due_at = _due(nxt.status, await _deadlines(tx.session), now)
+            evaluation.due_at = deadlines.due(nxt.status, await deadlines.of(tx.session), now)
         if nxt.status == "final":
             evaluation.finalised_at = now
         evaluation.status, evaluation.evaluator_id = nxt.status, nxt.evaluator_id
