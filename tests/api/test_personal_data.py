@@ -37,6 +37,7 @@ from hotline.knowledge.models import Article
 from hotline.notify import service as notify
 from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
+from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -128,6 +129,11 @@ async def _arrange(ctx: Context) -> World:
             "prompt_id": int(await session.scalar(select(Prompt.id).limit(1)) or 0),
             "user_id": int(await session.scalar(select(User.id).where(User.username == "agent1")) or 0),
             "call_id": CALL_ID, "name": "hotel", "caller_class": "known",
+            "scorecard_id": int(await session.scalar(select(Scorecard.id).limit(1)) or 0),
+            "evaluation_id": int(await session.scalar(
+                select(Evaluation.id).where(Evaluation.status == "final").limit(1)) or 0),
+            "session_id": int(await session.scalar(select(CalibrationSession.id).limit(1)) or 0),
+            "playlist_id": int(await session.scalar(select(Playlist.id).limit(1)) or 0),
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
         phones = [
@@ -180,6 +186,19 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
         "/api/tickets": [{}, {"q": "张伟"}],
         "/api/travel/orders": [{}, {"q": "张伟"}],
         "/api/audit": [{}, {"limit": 500}],
+        "/api/quality/long-calls": [{"month": today.isoformat()}],
+        "/api/quality/figures/agents": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
+        "/api/quality/my/figures": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
     }
 
 

@@ -84,7 +84,14 @@ async def create(ctx: Context, data: CalibrationIn) -> CalibrationOut:
             raise CalibrationRefused(
                 "Name each evaluator once", field="body.evaluators", reason="evaluator-named-twice"
             )
-        known = await directory.existing(tx.session, data.evaluators)
+        known = await directory.existing(
+            tx.session, [*data.evaluators, *([data.agent_id] if data.agent_id else [])]
+        )
+        if data.agent_id is not None and data.agent_id not in known:
+            raise ReviewNotFound(
+                f"No user {data.agent_id}", field="body.agent_id", reason="no-user-id",
+                params={"user_id": data.agent_id},
+            )  # fmt: skip
         for n, user_id in enumerate(data.evaluators):
             if user_id not in known:
                 raise ReviewNotFound(

@@ -42,9 +42,17 @@ async def _entries(session: AsyncSession, ids: list[int] | None = None, **where:
     ]
 
 
+async def _check_agent(session: AsyncSession, agent_id: int | None) -> None:
+    if agent_id is not None and not await staff_labels(session, [agent_id]):
+        raise ReviewNotFound(
+            f"No user {agent_id}", field="body.agent_id", reason="no-user-id", params={"user_id": agent_id}
+        )
+
+
 async def add(ctx: Context, data: LibraryIn) -> LibraryOut:
     ctx.require(P.QA_EVALUATE)
     async with ctx.write() as tx:
+        await _check_agent(tx.session, data.agent_id)
         entry = LibraryEntry(**data.model_dump(), created_by=ctx.actor.user_id)
         tx.session.add(entry)
         await tx.session.flush()
@@ -57,6 +65,7 @@ async def edit(ctx: Context, entry_id: int, data: LibraryIn) -> LibraryOut:
         entry = await tx.session.get(LibraryEntry, entry_id)
         if entry is None:
             raise _no_entry(entry_id, "entry_id")
+        await _check_agent(tx.session, data.agent_id)
         for key, value in data.model_dump().items():
             setattr(entry, key, value)
         await tx.session.flush()
