@@ -56,6 +56,7 @@ ANSWERS = {
     "/api/routing/me": {404: "admin and the team lead have no extension to take calls on"},
     # route: {status: why that status is right for some roles}; 200 and 403 are always fine.
     "/api/notify/dlr/kannel": {422: "Kannel's delivery report: the walk sends none of its fields"},
+    "/api/quality/my/evaluations/{evaluation_id}": {404: "agent1's evaluation: nobody else's own"},
 }
 
 CALL_ID = "walk-call-1"
