@@ -102,4 +102,28 @@ def test_a_recorded_call_plays_from_the_call_list(page: Page) -> None:
     page.get_by_test_id("nav-calls").click()
     recorded = page.get_by_test_id("calls-table").locator("tbody tr", has=page.locator(".el-icon")).first
     recorded.click()
-    expect(page.get_by_test_id("call-recordings").get_by_test_id("player")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("call-recordings").get_by_test_id("player")).to_have_attribute(
+        "data-state", "ready"
+    )
+
+
+def test_a_voicemail_ticket_plays_the_message_instead_of_showing_a_file(page: Page) -> None:
+    sign_in(page, "supervisor")
+    page.get_by_test_id("nav-tickets").click()
+    page.get_by_test_id("ticket-tab-all").click()
+    # the demo recordings' voicemail (not the demo tickets' made-up ones): its title names the caller
+    rows = page.get_by_test_id("tickets-table").locator(
+        "tbody tr", has_text=re.compile(r"语音留言回电 1\d{10}")
+    )
+    for _ in range(12):  # a voicemail becomes a ticket by the job that runs every minute
+        field(page, "ticket-q").fill("语音留言")
+        page.get_by_test_id("ticket-search").click()
+        page.wait_for_load_state("networkidle")
+        if rows.count():
+            break
+        page.wait_for_timeout(10_000)
+    rows.first.click()
+    player = page.get_by_test_id("call-recordings").get_by_test_id("player")
+    expect(player).to_have_attribute("data-state", "ready")
+    expect(player).to_contain_text("留言")
+    expect(page.get_by_test_id("ticket-page")).not_to_contain_text(".wav")
