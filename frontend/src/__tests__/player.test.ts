@@ -81,7 +81,10 @@ describe('links to a moment', () => {
 
 describe('auto-check segments', () => {
   it('draws silences and overtalk in time order, in either shape', () => {
-    const checks = { silence_count: 2, silences: [[30, 37.5], { start: 5, end: 11 }], overtalks: [[12, 14.2]] }
+    const checks = {
+      silence_count: 2,
+      segments: { caller: [[0, 4]], agent: [[4, 9]], silences: [[30, 37.5], { start: 5, end: 11 }], overtalk: [[12, 14.2]] },
+    }
     expect(checkSegments(checks)).toEqual([
       { kind: 'silence', start: 5, end: 11 },
       { kind: 'overtalk', start: 12, end: 14.2 },
@@ -94,11 +97,14 @@ describe('auto-check segments', () => {
     expect(checkSegments({ silence_count: 3 })).toEqual([])
     expect(
       checkSegments({
-        silence_segments: [
-          [4, 2],
-          ['a', 3],
-          [1, 2],
-        ],
+        segments: {
+          silences: [
+            [4, 2],
+            ['a', 3],
+            [1, 2],
+          ],
+          overtalk: null,
+        },
       }),
     ).toEqual([{ kind: 'silence', start: 1, end: 2 }])
   })

@@ -91,10 +91,13 @@ export interface Segment {
 }
 
 /** The silences and overtalk an auto-check found, in time order, for drawing as regions. The
- *  checks carry them as lists of [start, end] or {start, end} under `silences` / `overtalks` (or
- *  `*_segments`); anything else is skipped. Null checks (not analysed yet) have none. */
+ *  checks carry them under `segments` (quality/analysis: `silences`, `overtalk`) as lists of
+ *  [start, end] (or {start, end}); anything else is skipped. Null checks (not analysed yet) have
+ *  none. */
 export function checkSegments(checks: Record<string, unknown> | null | undefined): Segment[] {
   if (!checks) return []
+  const nested = checks.segments
+  const from = nested && typeof nested === 'object' && !Array.isArray(nested) ? (nested as Record<string, unknown>) : checks
   const spans = (value: unknown): [number, number][] =>
     (Array.isArray(value) ? value : []).flatMap((span): [number, number][] => {
       const [start, end] = Array.isArray(span)
@@ -106,12 +109,12 @@ export function checkSegments(checks: Record<string, unknown> | null | undefined
     })
   const found: Segment[] = []
   const kinds: [SegmentKind, string[]][] = [
-    ['silence', ['silences', 'silence_segments']],
-    ['overtalk', ['overtalks', 'overtalk_segments']],
+    ['silence', ['silences']],
+    ['overtalk', ['overtalk', 'overtalks']],
   ]
   for (const [kind, keys] of kinds) {
-    const key = keys.find((k) => Array.isArray(checks[k]))
-    if (key) for (const [start, end] of spans(checks[key])) found.push({ kind, start, end })
+    const key = keys.find((k) => Array.isArray(from[k]))
+    if (key) for (const [start, end] of spans(from[key])) found.push({ kind, start, end })
   }
   return found.sort((a, b) => a.start - b.start)
 }
