@@ -140,6 +140,7 @@ DOMAINS: tuple[Domain, ...] = (
         "quality",
         models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
         api="hotline.quality.api",
+        revealable=("hotline.quality.recordings.service:REVEALABLE",),
         jobs_module="hotline.quality.jobs",
         builtin_jobs=(
             BuiltinJob("quality.index_recordings", "quality.index_recordings", "* * * * *"),

@@ -37,6 +37,8 @@ from hotline.knowledge.models import Article
 from hotline.notify import service as notify
 from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
+from hotline.quality.recordings import demo as recordings_demo
+from hotline.quality.recordings.models import Recording
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -48,6 +50,7 @@ ROLES = ("admin", "supervisor", "teamlead", "agent1", "planner", "frontdesk", "f
 
 SKIPPED = {
     "/{path:path}": "the web UI's files and client-side routes (no data; /api/… paths are 404 there)",
+    "/api/quality/media/{token}": "a signed link's WAV or waveform peaks: audio, no text (tests/quality)",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""
 
@@ -111,6 +114,7 @@ async def _arrange(ctx: Context) -> World:
                                     detail="13912345678"))  # fmt: skip
     await callbacks.missed_call(ctx, CallEvent(0, "walk-call-2", "abandoned", "hotel", caller="13912345678"))
     await notify.send(ctx, SendIn(template_code="customer.care.sms", customer_id=zhang.id))
+    await recordings_demo.load(ctx)  # recorded calls of 张伟 and others, indexed
 
     async with ctx.read() as session:
         reservation = await session.scalar(select(Reservation).where(Reservation.customer_id == zhang.id))
@@ -127,6 +131,7 @@ async def _arrange(ctx: Context) -> World:
             "article_id": int(await session.scalar(select(Article.id).limit(1)) or 0),
             "prompt_id": int(await session.scalar(select(Prompt.id).limit(1)) or 0),
             "user_id": int(await session.scalar(select(User.id).where(User.username == "agent1")) or 0),
+            "recording_id": int(await session.scalar(select(Recording.id).limit(1)) or 0),
             "call_id": CALL_ID, "name": "hotel", "caller_class": "known",
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
@@ -180,6 +185,7 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
         "/api/tickets": [{}, {"q": "张伟"}],
         "/api/travel/orders": [{}, {"q": "张伟"}],
         "/api/audit": [{}, {"limit": 500}],
+        "/api/quality/recordings": [{}, {"number": "8000"}, {"customer_id": world.ids["customer_id"]}],
     }
 
 

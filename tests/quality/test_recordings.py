@@ -123,9 +123,12 @@ async def test_given_a_transferred_call_and_a_voicemail_when_indexed_then_each_p
     assert row is not None and row.path == "leg-7f3a/mix.wav"  # relative to the recordings folder
     assert row.node == media.settings().node
 
-    supervisor = await users("supervisor")  # a role that may see numbers
-    found = (await supervisor.get(f"/api/quality/recordings/{first['id']}")).json()
-    assert found["number"] == "13800138000"
+    supervisor = await users("supervisor")  # a role that may see numbers reveals one, audited
+    assert (await supervisor.get(f"/api/quality/recordings/{first['id']}")).json()["number"] == "138****8000"
+    asked = {"entity": "recording", "id": first["id"], "field": "number"}
+    assert (await supervisor.post("/api/reveal", json=asked)).json()["value"] == "13800138000"
+    assert [a.entity_id for a in await _audit(seeded, "recording.revealed")] == [str(first["id"])]
+    assert_problem(await qa.post("/api/reveal", json=asked), 403, "permission-denied")
     agent = await users("agent1")
     assert_problem(await agent.get("/api/quality/recordings"), 403, "permission-denied")
 
@@ -186,15 +189,16 @@ async def test_search_filters_page_by_cursor_and_refuse_bad_input_naming_the_fie
             break
     assert len(seen) == 3 and len(set(seen)) == 3
 
-    bad = {
-        "number": {"number": "12"},
-        "limit": {"limit": 0},
-        "direction": {"direction": "sideways"},
-        "cursor": {"cursor": "not-a-cursor"},
-        "from": {"from": future, "to": utcnow().isoformat()},
-        "min_seconds": {"min_seconds": 30, "max_seconds": 10},
-    }
-    for field, params in bad.items():
+    bad = [
+        ("number", {"number": "12"}),
+        ("number", {"number": "138-8000"}),
+        ("limit", {"limit": 0}),
+        ("direction", {"direction": "sideways"}),
+        ("cursor", {"cursor": "not-a-cursor"}),
+        ("from", {"from": future, "to": utcnow().isoformat()}),
+        ("min_seconds", {"min_seconds": 30, "max_seconds": 10}),
+    ]
+    for field, params in bad:
         response = await qa.get("/api/quality/recordings", params=params)
         assert response.status_code == 422, (field, response.text)
         named = [e["field"] for e in response.json()["errors"]]
@@ -319,3 +323,23 @@ def test_demo_audio_alternates_caller_and_agent(tmp_path: Path) -> None:
     mix = write_call(tmp_path / "call", 20, 7)
     peaks = media.compute_peaks(str(mix))
     assert peaks == {"duration": 20.0, "rate": 50}
+
+
+async def test_the_analysis_figures_put_on_a_recording_are_searchable_with_it(
+    seeded: Context, users: Users
+) -> None:
+    from hotline.quality.analysis import analyse_files
+    from hotline.quality.recordings import service
+
+    await _transferred_call(seeded)
+    await indexer.index_new(seeded)
+    async with seeded.read() as session:
+        row = await session.scalar(select(Recording).where(Recording.part == 1))
+    assert row is not None
+    folder = (seeded.settings.recordings_dir / row.path).parent
+    checks = await seeded.compute(analyse_files, str(folder / "a.wav"), str(folder / "b.wav"))
+    await service.record_checks(seeded, row.id, checks)
+    qa = await users("qa")
+    found = (await qa.get(f"/api/quality/recordings/{row.id}")).json()["checks"]
+    assert found["agent_talk"] > 0 and found["caller_talk"] > 0  # both sides took turns
+    assert found["caller_talk"] + found["agent_talk"] <= 12 + found["overtalk_seconds"]

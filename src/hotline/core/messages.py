@@ -11,6 +11,7 @@ from __future__ import annotations
 REASONS_ZH: dict[str, str] = {
     "no-recording": "没有录音 {recording_id}",
     "recording-cursor-invalid": "翻页游标无效，请重新搜索",
+    "recording-number-digits": "按号码搜索只能填数字（完整号码或后 4 位以上）",
     "recording-range-reversed": "开始时间晚于结束时间",
     "recording-seconds-reversed": "最短时长大于最长时长",
     "media-link-invalid": "该录音链接无效",

@@ -41,7 +41,8 @@ async def search(
     queue: Annotated[str | None, Query(max_length=64)] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     number: Annotated[
-        str | None, Query(pattern=r"^[0-9]{4,20}$", description="Digits: the whole number or its last ≥ 4")
+        str | None,
+        Query(min_length=4, max_length=20, description="Digits: the whole number or its last ≥ 4"),
     ] = None,
     direction: Direction | None = None,
     kind: RecordingKind | None = None,

@@ -14,12 +14,12 @@ import hmac
 import json
 import os
 import wave
-from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
@@ -180,19 +180,21 @@ def compute_peaks(audio: str) -> dict[str, Any]:
         channels, rate, frames = wav.getnchannels(), wav.getframerate(), wav.getnframes()
         if wav.getsampwidth() != 2:
             raise ValueError(f"{audio}: only 16-bit WAV is recorded here")
-        samples = array("h")
-        samples.frombytes(wav.readframes(frames))
+        samples = np.frombuffer(wav.readframes(frames), dtype="<i2").reshape(-1, channels)
     duration = frames / rate if rate else 0.0
     points = next((r for limit, r in PEAK_RATES if duration <= limit), 2)
     step = max(1, rate // points)
+    whole = len(samples) // step * step
     out: list[list[float]] = []
     for channel in range(channels):
-        own = samples[channel::channels] if channels > 1 else samples
-        values: list[float] = []
-        for start in range(0, len(own), step):
-            chunk = own[start : start + step]
-            values += (round(min(chunk) / 32768, 3), round(max(chunk) / 32768, 3))
-        out.append(values)
+        own = samples[:, channel]
+        blocks = own[:whole].reshape(-1, step)
+        lows, highs = list(blocks.min(axis=1)), list(blocks.max(axis=1))
+        if whole < len(own):  # the last, shorter point
+            lows.append(own[whole:].min())
+            highs.append(own[whole:].max())
+        pairs = np.column_stack((lows, highs)).ravel() / 32768 if lows else np.zeros(0)
+        out.append([round(float(v), 3) for v in pairs])
     data = {"duration": round(duration, 3), "rate": points, "channels": out}
     target = peaks_file(Path(audio))
     partial = target.with_suffix(".tmp")

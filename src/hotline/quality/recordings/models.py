@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class Recording(Base):
@@ -19,6 +20,7 @@ class Recording(Base):
     says which machine, `path` is relative to that node's recordings folder."""
 
     __tablename__ = "recordings"
+    __personal__ = personal(number=Kind.PHONE)
     __table_args__ = (
         # Search is newest first with keyset pagination: every filter that narrows a lot has an
         # index ending in (started_at, id), so PostgreSQL walks it backwards and stops at `limit`.
@@ -26,6 +28,9 @@ class Recording(Base):
         Index("ix_recordings_agent_started", "agent_id", "started_at", "id"),
         Index("ix_recordings_queue_started", "queue", "started_at", "id"),
         Index("ix_recordings_customer_started", "customer_id", "started_at", "id"),
+        Index("ix_recordings_kind_started", "kind", "started_at", "id"),
+        Index("ix_recordings_disposition_started", "disposition", "started_at", "id"),
+        Index("ix_recordings_hold_started", "legal_hold", "started_at", "id"),
         Index(
             "ix_recordings_number_rev",
             "number_rev",

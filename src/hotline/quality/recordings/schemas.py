@@ -1,12 +1,12 @@
-"""What the recordings library's routes take and give. Numbers leave masked unless the role may
-see them (`service.row_out` decides; `privacy.Phone` would mask every reader)."""
+"""What the recordings library's routes take and give. Numbers leave masked (`service.rows_out`);
+a role that may see one reveals it through core/privacy.py, audited."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Direction = Literal["inbound", "outbound", "internal"]
 RecordingKind = Literal["call", "voicemail"]
@@ -15,8 +15,10 @@ Purpose = Literal["play", "download"]
 
 
 class Checks(BaseModel):
-    """What the automatic analysis found in a call's audio (seconds, counts, a ratio)."""
+    """What the automatic analysis found in a call's audio (seconds, counts, a ratio); the
+    analysis's other figures (segments, thresholds: docs/qa.md) come along as they are."""
 
+    model_config = ConfigDict(extra="allow")
     caller_talk: float
     agent_talk: float
     silence_count: int
@@ -24,7 +26,7 @@ class Checks(BaseModel):
     overtalk_count: int
     overtalk_seconds: float
     longest_monologue: float
-    talk_ratio: float
+    talk_ratio: float | None = Field(description="The agent's share of all talk; None when nobody spoke")
     hold_seconds: float
 
 
@@ -43,7 +45,9 @@ class RecordingRow(BaseModel):
     agent_number: str = Field(description="The agent's 工号")
     customer_id: int | None
     customer_name: str
-    number: str = Field(description="The other party's number, masked unless the role may see it")
+    number: str = Field(
+        description="The other party's number, masked (reveal: entity `recording`, field `number`)"
+    )
     dialled: str = Field(description="The number the caller dialled (a hotline number)")
     disposition: str
     survey_score: int | None

@@ -34,6 +34,9 @@ from hotline.quality.recordings.schemas import (
     RecordingRow,
 )
 
+REVEALABLE = privacy.revealable("recording", Recording, Permission.RECORDINGS_LISTEN)
+"""A recording's number may be revealed (core/privacy.py)."""
+
 
 @dataclass(frozen=True)
 class Search:
@@ -99,6 +102,10 @@ def _filtered(query: Select[Recording], search: Search) -> Select[Recording]:
         query = query.where(Recording.seconds >= search.min_seconds)
     if search.max_seconds is not None:
         query = query.where(Recording.seconds <= search.max_seconds)
+    if search.number is not None and not search.number.isdigit():
+        raise InvalidInput(
+            "A number to search by is digits only", field="number", reason="recording-number-digits"
+        )
     if search.number:
         tail = search.number[::-1] + "%"  # the last digits, as an index prefix of the reversed number
         query = query.where(or_(Recording.number_rev.like(tail), Recording.dialled_rev.like(tail)))
@@ -124,9 +131,9 @@ async def search(ctx: Context, search: Search) -> RecordingPage:
 
 
 async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
-    """Rows as the reader may see them: the number masked unless their role reveals numbers; the
-    queue's and customer's names as they are now."""
-    reveal = privacy.may_reveal(ctx.actor)
+    """Rows as readers see them: the number masked (a role that may see it reveals it one at a time,
+    audited: POST /api/privacy/reveal, entity "recording", field "number"); the queue's and the
+    customer's names as they are now."""
     async with ctx.read() as session:
         titles = await callbacks.queue_titles(session)
         cards = await customers.cards(session, {r.customer_id for r in rows if r.customer_id is not None})
@@ -150,7 +157,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
                 agent_number=row.agent_number,
                 customer_id=row.customer_id,
                 customer_name=card.name if card is not None else "",
-                number=row.number if reveal else privacy.mask_phone(row.number),
+                number=privacy.mask_phone(row.number),
                 dialled=row.dialled,
                 disposition=row.disposition,
                 survey_score=row.survey_score,
@@ -195,7 +202,7 @@ async def play(ctx: Context, recording_id: int) -> PlayOut:
     audio = ctx.settings.recordings_dir / row.path
     peaks = media.peaks_file(audio)
     if audio.is_file() and not peaks.is_file():
-        await ctx.compute(media.compute_peaks, str(audio))
+        await ctx.compute(media.compute_peaks, str(audio), limit=120)  # a 4-hour call takes seconds
     async with ctx.write() as tx:
         tx.audit("recording.listened", "recording", row.id, after={"call_id": row.call_id, "part": row.part})
     key, until = await media.media_key(ctx), media.expiry()
@@ -265,9 +272,10 @@ async def hold(ctx: Context, recording_id: int, data: HoldIn) -> RecordingRow:
     return await get(ctx, recording_id)
 
 
-async def record_checks(ctx: Context, recording_id: int, checks: Checks) -> None:
-    """Where the automatic analysis (quality.analysis) puts what it found on a recording."""
+async def record_checks(ctx: Context, recording_id: int, checks: dict[str, Any]) -> None:
+    """Where the automatic analysis (quality.analysis `analyse_files`) puts what it found on a
+    recording: its dict as it is (docs/qa.md, "Automatic checks")."""
     async with ctx.write() as tx:
         row = await tx.session.get(Recording, recording_id)
         if row is not None:
-            row.checks, row.checked_at = checks.model_dump(), utcnow()
+            row.checks, row.checked_at = checks, utcnow()
