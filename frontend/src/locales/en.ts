@@ -66,7 +66,6 @@ const en: typeof zh = {
       checks: 'Auto-check',
       flags: 'Flags',
     },
-    kinds: { call: 'Call', voicemail: 'Voicemail' },
     part: 'Part {n}',
     score: '{n} points',
     checks: '{silences} silences · {overtalk} overtalk · agent {ratio}',

@@ -64,7 +64,6 @@ export default {
       checks: '自动质检',
       flags: '标记',
     },
-    kinds: { call: '通话', voicemail: '留言' },
     part: '第 {n} 段',
     score: '{n} 分',
     checks: '静音 {silences} 次 · 抢话 {overtalk} 次 · 坐席占 {ratio}',
