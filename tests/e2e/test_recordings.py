@@ -100,7 +100,9 @@ def test_a_supervisor_downloads_the_wav(page: Page, tmp_path: Path) -> None:
 def test_a_recorded_call_plays_from_the_call_list(page: Page) -> None:
     sign_in(page, "supervisor")
     page.get_by_test_id("nav-calls").click()
-    recorded = page.get_by_test_id("calls-table").locator("tbody tr", has=page.locator(".el-icon")).first
+    recorded = (
+        page.get_by_test_id("calls-table").locator("tbody tr", has=page.locator("[title=已录音]")).first
+    )
     recorded.click()
     expect(page.get_by_test_id("call-recordings").get_by_test_id("player")).to_have_attribute(
         "data-state", "ready"
