@@ -19,7 +19,7 @@ from hotline.contact.models import ContactEvent
 from hotline.core.audit import AuditEntry
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.quality.recordings import indexer, media, retention
+from hotline.quality.recordings import checking, indexer, media, retention
 from hotline.quality.recordings.demo import write_call, write_message
 from hotline.quality.recordings.models import Recording, RecordingCursor
 from tests.conftest import Users, assert_problem
@@ -325,21 +325,48 @@ def test_demo_audio_alternates_caller_and_agent(tmp_path: Path) -> None:
     assert peaks == {"duration": 20.0, "rate": 50}
 
 
-async def test_the_analysis_figures_put_on_a_recording_are_searchable_with_it(
+async def test_a_recorded_call_is_checked_right_after_indexing_with_its_hold_time_from_the_log(
     seeded: Context, users: Users
 ) -> None:
-    from hotline.quality.analysis import analyse_files
-    from hotline.quality.recordings import service
-
-    await _transferred_call(seeded)
-    await indexer.index_new(seeded)
-    async with seeded.read() as session:
-        row = await session.scalar(select(Recording).where(Recording.part == 1))
-    assert row is not None
-    folder = (seeded.settings.recordings_dir / row.path).parent
-    checks = await seeded.compute(analyse_files, str(folder / "a.wav"), str(folder / "b.wav"))
-    await service.record_checks(seeded, row.id, checks)
+    t = await _transferred_call(seeded, "leg-checked")
+    async with seeded.write() as tx:  # agent1 put the caller on hold for 4 s during the first part
+        for seconds, kind in ((12, "held"), (16, "resumed")):
+            tx.session.add(ContactEvent(at=t + timedelta(seconds=seconds), kind=kind, call_id="leg-checked",
+                                        queue="hotel", agent_id=(await _ids(seeded))["agent1"]))  # fmt: skip
+    watcher = indexer.Watcher(seeded, seeded.bus)
+    watcher.DELAY = 0.1
+    watcher.start()
+    try:
+        await seeded.bus.publish(CallRecorded(call_id="leg-checked"))
+        for _ in range(200):
+            async with seeded.read() as session:
+                rows = list((await session.scalars(select(Recording).order_by(Recording.part))).all())
+            if len(rows) == 2 and all(row.checked_at for row in rows):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the call's two parts were not indexed and checked within 10 s")
+    finally:
+        await watcher.stop()
+    assert [row.hold_seconds for row in rows] == [4.0, 0.0]
     qa = await users("qa")
-    found = (await qa.get(f"/api/quality/recordings/{row.id}")).json()["checks"]
+    found = (await qa.get(f"/api/quality/recordings/{rows[0].id}")).json()["checks"]
+    assert found["hold_seconds"] == 4.0
     assert found["agent_talk"] > 0 and found["caller_talk"] > 0  # both sides took turns
     assert found["caller_talk"] + found["agent_talk"] <= 12 + found["overtalk_seconds"]
+    assert await checking.check_new(seeded) == 0  # checked once
+
+
+async def test_a_recording_the_analysis_refuses_is_marked_with_the_reason_and_not_tried_again(
+    seeded: Context,
+) -> None:
+    await _transferred_call(seeded, "leg-lost")
+    await indexer.index_new(seeded)
+    for name in ("a.wav", "b.wav"):  # the first part's channel files are gone, the mix is not
+        (seeded.settings.recordings_dir / "leg-lost" / name).unlink()
+    assert await checking.check_new(seeded) == 2
+    async with seeded.read() as session:
+        rows = list((await session.scalars(select(Recording).order_by(Recording.part))).all())
+    assert rows[0].checks == {"refused": "recording-missing"}
+    assert rows[1].checks is not None and rows[1].checks["agent_talk"] > 0
+    assert await checking.check_new(seeded) == 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -31,7 +31,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.events import EventBus
 from hotline.crm import directory as customers
-from hotline.quality.recordings import media
+from hotline.quality.recordings import checking, media
 from hotline.quality.recordings.models import Recording, RecordingCursor
 
 log = structlog.get_logger(__name__)
@@ -78,6 +78,20 @@ def _facts(lines: list[CallLine], agent_id: int | None) -> tuple[str, int | None
     return disposition, int(mine[-1].detail) if mine else None
 
 
+def _held(lines: list[CallLine], start: datetime, end: datetime) -> float:
+    """Seconds on hold between `start` and `end`: each "held" line to the next "resumed" (or the end)."""
+    total, since = 0.0, None
+    for line in lines:
+        if line.kind == "held" and since is None:
+            since = max(line.at, start)
+        elif line.kind == "resumed" and since is not None:
+            total += max(0.0, (min(line.at, end) - since).total_seconds())
+            since = None
+    if since is not None:
+        total += max(0.0, (end - since).total_seconds())
+    return round(total, 2)
+
+
 async def _recording(ctx: Context, item: RecordedPart, cards: dict[str, int]) -> dict[str, Any]:
     line, lines = item.line, item.lines
     arrived = next((x for x in lines if x.kind == "arrived"), None)
@@ -100,14 +114,15 @@ async def _recording(ctx: Context, item: RecordedPart, cards: dict[str, int]) ->
     direction = _direction(item.call_id, caller, dialled)
     number = caller if direction != "outbound" else ""
     disposition, score = _facts(lines, line.agent_id)
+    started = line.at - timedelta(seconds=seconds)
     return {
         "source_line": line.id, "call_id": item.call_id[:64], "part": part, "kind": kind,
-        "started_at": line.at - timedelta(seconds=seconds), "seconds": round(seconds, 2),
+        "started_at": started, "seconds": round(seconds, 2),
         "direction": direction, "queue": queue, "agent_id": line.agent_id,
         "customer_id": cards.get(number), "number": number, "number_rev": reversed_digits(number),
         "dialled": dialled, "dialled_rev": reversed_digits(dialled), "disposition": disposition,
         "survey_score": score, "channels": channels, "node": media.settings().node[:120],
-        "path": path[:400], "indexed_at": utcnow(),
+        "path": path[:400], "indexed_at": utcnow(), "hold_seconds": _held(lines, started, line.at),
     }  # fmt: skip
 
 
@@ -207,6 +222,9 @@ class Watcher:
                 made = await index_new(self.ctx)
                 if made:
                     log.info("recordings indexed", recordings=made)
+                checked = await checking.check_new(self.ctx)
+                if checked:
+                    log.info("recordings checked", recordings=checked)
             except Exception as exc:  # the next call or the minute's job tries again
                 log.error("recordings indexing failed", error=repr(exc))
 

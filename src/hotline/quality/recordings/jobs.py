@@ -8,7 +8,7 @@ import structlog
 
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
-from hotline.quality.recordings import indexer, retention
+from hotline.quality.recordings import checking, indexer, retention
 
 log = structlog.get_logger(__name__)
 
@@ -18,6 +18,9 @@ async def index_recordings(ctx: Context, payload: dict[str, Any]) -> None:
     made = await indexer.index_new(ctx)
     if made:
         log.info("recordings indexed", recordings=made)
+    checked = await checking.check_new(ctx)
+    if checked:
+        log.info("recordings checked", recordings=checked)
 
 
 @job_handler("quality.retention")

@@ -75,6 +75,8 @@ class Recording(Base):
     checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """What the automatic analysis found (quality.analysis); None until it ran."""
     checked_at: Mapped[datetime | None]
+    hold_seconds: Mapped[float] = mapped_column(default=0.0)
+    """How long the caller was on hold during this part, from the call's log (not in the audio)."""
     channels: Mapped[int] = mapped_column(default=2)
     node: Mapped[str] = mapped_column(String(120), default="")
     path: Mapped[str] = mapped_column(String(400))
