@@ -129,3 +129,22 @@ def test_a_voicemail_ticket_plays_the_message_instead_of_showing_a_file(page: Pa
     expect(player).to_have_attribute("data-state", "ready")
     expect(player).to_contain_text("留言")
     expect(page.get_by_test_id("ticket-page")).not_to_contain_text(".wav")
+
+
+REGIONS = """() => [...document.querySelector('[data-testid=player] .hl-player-wave > div').shadowRoot
+    .querySelectorAll('[part~=region]')].length"""
+
+
+def test_the_silences_the_checks_found_are_drawn_on_the_waveform(page: Page) -> None:
+    open_library(page, "qa")
+    checked = page.get_by_test_id("recordings-table").locator("tbody tr", has_text="静音 1 次")
+    for _ in range(12):  # the demo calls are checked by a worker after indexing
+        if checked.count():
+            break
+        page.wait_for_timeout(10_000)
+        page.get_by_test_id("recordings-go").click()
+        page.wait_for_load_state("networkidle")
+    checked.first.click()
+    expect(page.get_by_test_id("player")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("recording-facts")).to_contain_text("最长 8 秒")  # the caller on hold
+    page.wait_for_function(f"({REGIONS})() === 1")
