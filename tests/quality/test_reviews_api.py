@@ -124,6 +124,10 @@ async def test_a_call_scored_appealed_and_reviewed_by_someone_else(seeded: Conte
         "no_forbidden": {"value": 1},
     }  # fmt: skip
     short = {k: v for k, v in answers.items() if k != "closing"}
+    saved = (await qa.post(move, json={"action": "save", "answers": {"needs": {"value": 4}}})).json()
+    assert (saved["status"], saved["score"], saved["draft_score"]) == ("in_progress", None, "80.00")
+    saved = (await qa.post(move, json={"action": "save", "answers": short})).json()
+    assert saved["draft_score"] == "80.25"  # (0 + 16 + 30 + 10 + 8 + 1) / 81: what the screen shows live
     assert_problem(await qa.post(move, json={"action": "submit", "answers": short}), 422, "answers-invalid",
                    "body.answers.closing")  # fmt: skip
     over = {**answers, "needs": {"value": 6}}

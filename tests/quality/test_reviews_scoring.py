@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.quality.reviews.errors import AnswersInvalid
-from hotline.quality.reviews.scoring import Answer, Item, check, score
+from hotline.quality.reviews.scoring import Answer, Item, check, score, so_far
 
 yes_no = st.builds(
     Item, key=st.just(""), kind=st.just("yes_no"), weight=st.integers(1, 100), max=st.just(1),
@@ -116,3 +116,26 @@ def test_a_draft_may_leave_items_open_but_not_all_not_applicable() -> None:
     check([Item("a", "yes_no", 1), Item("b", "yes_no", 1)], {"a": Answer(1)}, complete=False)
     with pytest.raises(AnswersInvalid, match="not applicable"):
         score([Item("a", "yes_no", 1, allow_na=True)], {"a": Answer(na=True)})
+
+
+@given(forms())
+def test_the_score_so_far_of_complete_answers_is_the_score(
+    form: tuple[list[Item], dict[str, Answer]],
+) -> None:
+    items, answers = form
+    assert so_far(items, answers) == score(items, answers)
+
+
+def test_the_score_so_far_counts_only_the_answered_items_and_an_auto_fail_already_shows() -> None:
+    items = [
+        Item("greeting", "yes_no", 10),
+        Item("needs", "scale", 20, max=5),
+        Item("bad", "yes_no", 1, auto_fail=True),
+    ]
+    assert so_far(items, {}) is None
+    assert so_far(items, {"greeting": Answer(None)}) is None  # nothing scored yet
+    halfway = so_far(items, {"greeting": Answer(1), "needs": Answer(2)})
+    assert halfway is not None and halfway.score == Decimal("60.00")  # (10 + 8) of 30
+    assert so_far(items, {"needs": Answer(9)}) is None  # out of range: left out, not refused
+    failed = so_far(items, {"greeting": Answer(1), "bad": Answer(0)})
+    assert failed is not None and failed.score == 0 and failed.auto_failed

@@ -39,7 +39,7 @@ from hotline.quality.reviews.schemas import (
     ScorecardOut,
     StepOut,
 )
-from hotline.quality.reviews.scoring import Answer, check, score
+from hotline.quality.reviews.scoring import Answer, check, score, so_far
 
 P = Permission
 STEP_PERMISSION = {
@@ -216,6 +216,11 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
     row = _rows([evaluation], names, cards, utcnow())[0]
     card = ScorecardOut.model_validate(cards[evaluation.scorecard_id])
     card.in_use = in_use
+    draft = (
+        None
+        if as_agent
+        else so_far(scorecards.items_of(cards[evaluation.scorecard_id]), _answers(evaluation.answers))
+    )
     return EvaluationOut(
         **row.model_dump(),
         answers=evaluation.answers,
@@ -231,6 +236,8 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
             StepOut.model_validate(s).model_copy(update={"by_name": names.get(s.by or 0, "")}) for s in steps
         ],
         actions=[a for a in _actions(ctx, evaluation) if not as_agent or a in state.AGENT_STEPS],
+        draft_score=draft.score if draft else None,
+        draft_auto_failed=bool(draft and draft.auto_failed),
     )
 
 

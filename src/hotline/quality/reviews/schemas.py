@@ -201,6 +201,10 @@ class EvaluationOut(EvaluationRow):
     comments: list[CommentOut]
     steps: list[StepOut]
     actions: list[EvaluationAction] = Field(description="What the caller may do now (the buttons)")
+    draft_score: Score | None = Field(
+        default=None, description="What the answers given so far score (QA only; None before any)"
+    )
+    draft_auto_failed: bool = False
 
 
 class EvaluationPage(Output):

@@ -126,3 +126,22 @@ def score(items: Iterable[Item], answers: Mapping[str, Answer]) -> Result:
 
 def _hundredths(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(HUNDREDTH, ROUND_HALF_UP)
+
+
+def so_far(items: Iterable[Item], answers: Mapping[str, Answer]) -> Result | None:
+    """The score of the items answered so far, as `score` would give it once the rest are answered
+    the same way (a scorecard screen shows it while the evaluator works); None while no item is
+    scored yet. Answers that do not fit the items are left out, not refused: a draft may be odd."""
+    items = list(items)
+    answered = {}
+    for item in items:
+        answer = answers.get(item.key)
+        top = item.max if item.kind == "scale" else 1
+        if answer is None or (answer.na and not item.allow_na):
+            continue
+        if answer.na or (answer.value is not None and 0 <= answer.value <= top):
+            answered[item.key] = Answer(None if answer.na else answer.value, answer.na)
+    scored = [item for item in items if item.key in answered]
+    if not any(not answered[item.key].na for item in scored):
+        return None
+    return score(scored, answered)
