@@ -38,7 +38,7 @@ export const MENU: MenuItem[] = [
   { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
-  // 质检: evaluations, scorecards, calibration and the call library join the recordings here
+  // 质检: the recordings, evaluations, scorecards, calibration, the call library and the agent's own
   {
     name: 'recordings',
     path: '/recordings',
@@ -47,6 +47,26 @@ export const MENU: MenuItem[] = [
     permission: 'recordings.listen',
     group: 'quality',
   },
+  {
+    name: 'evaluations',
+    path: '/quality/evaluations',
+    label: 'menu.evaluations',
+    icon: 'Finished',
+    permission: 'qa.read',
+    group: 'quality',
+  },
+  { name: 'scorecards', path: '/quality/scorecards', label: 'menu.scorecards', icon: 'List', permission: 'qa.manage', group: 'quality' },
+  // everyone who may calibrate (qa.evaluate scores, qa.manage runs sessions) reads QA: qa.read
+  { name: 'calibrations', path: '/quality/calibrations', label: 'menu.calibrations', icon: 'Aim', permission: 'qa.read', group: 'quality' },
+  {
+    name: 'call-library',
+    path: '/quality/library',
+    label: 'menu.callLibrary',
+    icon: 'Collection',
+    permission: 'qa.read',
+    group: 'quality',
+  },
+  { name: 'my-quality', path: '/quality/mine', label: 'menu.myQuality', icon: 'Medal', permission: 'calls.handle', group: 'quality' },
   { name: 'wallboard', path: '/wallboard', label: 'menu.wallboard', icon: 'Monitor', permission: 'agents.read' },
   { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },
   { name: 'queues', path: '/admin/queues', label: 'menu.queues', icon: 'Operation', permission: 'routing.read' },

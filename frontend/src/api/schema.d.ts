@@ -6308,6 +6308,16 @@ export interface components {
              * @description What the caller may do now (the buttons)
              */
             actions: ("start" | "save" | "submit" | "reassign" | "acknowledge" | "appeal" | "uphold" | "change" | "close")[];
+            /**
+             * Draft Score
+             * @description What the answers given so far score (QA only; None before any)
+             */
+            draft_score?: string | null;
+            /**
+             * Draft Auto Failed
+             * @default false
+             */
+            draft_auto_failed: boolean;
         };
         /** EvaluationPage */
         EvaluationPage: {

@@ -1,5 +1,4 @@
-"""A dozen demo recordings for `make run`, and agent1's calls under review (the evaluation screens
-play them): calls and voicemail on the event log as the router
+"""A dozen demo recordings for `make run`: calls and voicemail on the event log as the router
 writes them, with WAV files synthesised at load (caller and agent taking turns: tone bursts shaped
 like syllables, pauses, a moment on hold), then indexed, so the library is never empty."""
 
@@ -34,16 +33,6 @@ DEMO = (
     ("13300004444", "4008001000", "hotel", "agent3", 122, 55, "咨询", 4),
     ("13200005555", "4008002000", "travel", "agent1", 150, 70, "预订成功", 5),
     ("13100006666", "4008001000", "hotel", "agent4", 170, 30, "投诉", 1),
-)
-REVIEWED = (
-    # agent1's calls under review in quality/reviews/demo.py (FLOW): the evaluation screens play
-    # them. call id, caller, dialled, queue, hours ago, seconds, disposition label
-    ("demo-qa-1", "13000000001", "4008001000", "hotel", 24, 212, "咨询"),
-    ("demo-qa-2", "13000000002", "4008001000", "hotel", 48, 348, "预订成功"),
-    ("demo-qa-3", "13000000003", "4008002000", "travel", 72, 265, "咨询"),
-    ("demo-qa-4", "13000000004", "4008001000", "hotel", 120, 1090, "投诉"),
-    ("demo-qa-5", "13000000005", "4008001000", "hotel", 192, 190, "预订成功"),
-    ("demo-qa-6", "13000000006", "4008002000", "travel", 216, 421, "咨询"),
 )
 VOICEMAIL = (("13800138000", "4008001000", "hotel", 8, 18), ("13912345678", "4008002000", "travel", 40, 25))
 
@@ -121,12 +110,8 @@ async def load(ctx: Context) -> int:
             return 0
     people = {p.username: p for p in (await directory.staff(ctx)).values()}
     folder, now, lines = ctx.settings.recordings_dir, utcnow(), []
-    calls = [(f"demo-rec-{n + 1}", *row) for n, row in enumerate(DEMO)]
-    calls += [
-        (call_id, c, d, q, "agent1", ago, s, label, None) for call_id, c, d, q, ago, s, label in REVIEWED
-    ]
-    for n, (call_id, caller, dialled, queue, username, ago, seconds, label, score) in enumerate(calls):
-        agent = people.get(username)
+    for n, (caller, dialled, queue, username, ago, seconds, label, score) in enumerate(DEMO):
+        call_id, agent = f"demo-rec-{n + 1}", people.get(username)
         agent_id = agent.id if agent else None
         answered = now - timedelta(hours=ago)
         arrived = answered - timedelta(seconds=20)

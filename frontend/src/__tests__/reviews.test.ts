@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { answered, dueWords, spreadRows, unanswered } from '../components/quality/reviews'
+import type { Schemas } from '../api/client'
+
+const item = (key: string, extra: Partial<Schemas['ScorecardItemOut']> = {}): Schemas['ScorecardItemOut'] => ({
+  key,
+  text: key,
+  guidance: '',
+  kind: 'yes_no',
+  max: 1,
+  weight: 10,
+  auto_fail: false,
+  allow_na: false,
+  ...extra,
+})
+const card = {
+  sections: [
+    { title: '开场', items: [item('greeting'), item('verify', { allow_na: true })] },
+    { title: '需求', items: [item('needs', { kind: 'scale', max: 5 })] },
+  ],
+}
+
+describe('a scorecard form', () => {
+  it('names every item still unanswered at once, as the API names them', () => {
+    expect(unanswered(card, {})).toEqual(['answers.greeting', 'answers.verify', 'answers.needs'])
+    expect(unanswered(card, { greeting: { value: 0 }, verify: { na: true }, needs: { value: 3 } })).toEqual([])
+  })
+  it('refuses "not applicable" on an item that always applies', () => {
+    expect(unanswered(card, { greeting: { na: true }, verify: { na: true }, needs: { value: 0 } })).toEqual(['answers.greeting'])
+  })
+  it('sends only what was answered: a value, or not applicable', () => {
+    expect(answered({ greeting: { value: 1 }, verify: {}, needs: { na: true, value: 2 } })).toEqual({
+      greeting: { value: 1 },
+      needs: { na: true },
+    })
+  })
+})
+
+describe('a deadline in words', () => {
+  const now = Date.parse('2026-12-05T10:00:00Z')
+  it('says how long is left, or how long it is past, in two units', () => {
+    expect(dueWords('2026-12-07T13:00:00Z', now)).toEqual({ key: 'qa.due.left', span: '2 天 3 小时' })
+    expect(dueWords('2026-12-05T05:00:00Z', now)).toEqual({ key: 'qa.due.over', span: '5 小时' })
+  })
+  it('says nothing without a deadline', () => {
+    expect(dueWords(null, now)).toBeNull()
+    expect(dueWords('not a date', now)).toBeNull()
+  })
+})
+
+describe("a calibration's spreads", () => {
+  it('puts the overall spread first, then each item by its text, as numbers', () => {
+    const spread = (key: string, s: string | null, agreed: boolean, text = '') => ({ key, text, low: null, high: null, spread: s, agreed })
+    const rows = spreadRows(
+      {
+        overall: spread('overall', '12.50', false),
+        items: [spread('verify', '100.00', false, '核实身份'), spread('greeting', null, true)],
+        agreed: false,
+        scores: {},
+      },
+      '总分',
+    )
+    expect(rows).toEqual([
+      { key: 'overall', text: '总分', spread: 12.5, agreed: false },
+      { key: 'verify', text: '核实身份', spread: 100, agreed: false },
+      { key: 'greeting', text: 'greeting', spread: null, agreed: true },
+    ])
+  })
+})
