@@ -6696,9 +6696,15 @@ export interface components {
             returns_on: string | null;
             /**
              * Route
+             * @description The first tour's route (product) name, as the catalogue has it
              * @default
              */
             route: string;
+            /**
+             * Route Departs On
+             * @description The day the first tour departs
+             */
+            route_departs_on?: string | null;
             /** Creator Id */
             creator_id: number | null;
             /**
