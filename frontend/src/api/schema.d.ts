@@ -3960,6 +3960,16 @@ export interface components {
              * @description The service level (0–1) or the longest wait (s)
              */
             value?: number | null;
+            /**
+             * Mark
+             * @description The queue's amber mark it crossed: service level at or below (0–1), wait from (s)
+             */
+            mark?: number | null;
+            /**
+             * Level
+             * @description For a queue: how far past its marks
+             */
+            level?: ("amber" | "red") | null;
         };
         /** Alternative */
         Alternative: {

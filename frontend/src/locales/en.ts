@@ -95,7 +95,7 @@ const en: typeof zh = {
       alerts: {
         tickets_breached: '{n} tickets past their deadline',
         callbacks_open: '{n} callers to call back',
-        service_level: '{queue}: service level today {rate}, below the 80% target',
+        service_level: '{queue}: service level today {rate}, at or below its {target} mark',
         long_wait: '{queue}: a caller has waited {wait} ({n} waiting)',
       },
     },

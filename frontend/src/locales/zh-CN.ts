@@ -93,7 +93,7 @@ export default {
       alerts: {
         tickets_breached: '{n} 张工单已超时',
         callbacks_open: '{n} 位客户待回电',
-        service_level: '{queue}今日服务水平 {rate}，低于 80% 目标',
+        service_level: '{queue}今日服务水平 {rate}，已到 {target} 警戒线',
         long_wait: '{queue}有客户已等待 {wait}（{n} 人排队）',
       },
     },
