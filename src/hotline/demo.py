@@ -31,6 +31,8 @@ from hotline.crm.schemas import CustomerIn
 from hotline.hotels import demo as hotels_demo
 from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
+from hotline.quality.recordings import demo as recordings_demo
+from hotline.quality.reviews import demo as reviews_demo
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -130,6 +132,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await tickets_demo.load(ctx, zhang)
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
+    await reviews_demo.load(ctx)
     return created
 
 
@@ -153,6 +156,7 @@ async def load_agent_day(ctx: Context) -> None:
     level and callbacks to watch (docs/home.md). For `hotline demo-data` (the tests' demo stays
     without them); idempotent."""
     await tickets_demo.load_agent_ticket(ctx)
+    await recordings_demo.load(ctx)
     for number, queue, reason, misses in DEMO_CALLBACKS:
         ref = f"demo:{number}"
         if await callbacks.open_call_task(ctx, number, ref, reason, queue=queue):

@@ -140,6 +140,14 @@ DOMAINS: tuple[Domain, ...] = (
         "quality",
         models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
         api="hotline.quality.api",
+        revealable=("hotline.quality.recordings.service:REVEALABLE",),
+        jobs_module="hotline.quality.jobs",
+        builtin_jobs=(
+            BuiltinJob("quality.index_recordings", "quality.index_recordings", "* * * * *"),
+            BuiltinJob("quality.retention", "quality.retention", "30 3 * * *"),
+            BuiltinJob("quality.sample_week", "quality.sample_week", "30 2 * * 1"),
+            BuiltinJob("quality.close_overdue", "quality.close_overdue", "25 * * * *"),
+        ),
     ),
     Domain("home", models=(), api="hotline.home.api"),
 )

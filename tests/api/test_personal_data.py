@@ -37,6 +37,9 @@ from hotline.knowledge.models import Article
 from hotline.notify import service as notify
 from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
+from hotline.quality.recordings import demo as recordings_demo
+from hotline.quality.recordings.models import Recording
+from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -48,6 +51,7 @@ ROLES = ("admin", "supervisor", "teamlead", "agent1", "planner", "frontdesk", "f
 
 SKIPPED = {
     "/{path:path}": "the web UI's files and client-side routes (no data; /api/… paths are 404 there)",
+    "/api/quality/media/{token}": "a signed link's WAV or waveform peaks: audio, no text (tests/quality)",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""
 
@@ -55,6 +59,7 @@ ANSWERS = {
     "/api/routing/me": {404: "admin and the team lead have no extension to take calls on"},
     # route: {status: why that status is right for some roles}; 200 and 403 are always fine.
     "/api/notify/dlr/kannel": {422: "Kannel's delivery report: the walk sends none of its fields"},
+    "/api/quality/my/evaluations/{evaluation_id}": {404: "agent1's evaluation: nobody else's own"},
 }
 
 CALL_ID = "walk-call-1"
@@ -111,6 +116,7 @@ async def _arrange(ctx: Context) -> World:
                                     detail="13912345678"))  # fmt: skip
     await callbacks.missed_call(ctx, CallEvent(0, "walk-call-2", "abandoned", "hotel", caller="13912345678"))
     await notify.send(ctx, SendIn(template_code="customer.care.sms", customer_id=zhang.id))
+    await recordings_demo.load(ctx)  # recorded calls of 张伟 and others, indexed
 
     async with ctx.read() as session:
         reservation = await session.scalar(select(Reservation).where(Reservation.customer_id == zhang.id))
@@ -127,7 +133,13 @@ async def _arrange(ctx: Context) -> World:
             "article_id": int(await session.scalar(select(Article.id).limit(1)) or 0),
             "prompt_id": int(await session.scalar(select(Prompt.id).limit(1)) or 0),
             "user_id": int(await session.scalar(select(User.id).where(User.username == "agent1")) or 0),
+            "recording_id": int(await session.scalar(select(Recording.id).limit(1)) or 0),
             "call_id": CALL_ID, "name": "hotel", "caller_class": "known",
+            "scorecard_id": int(await session.scalar(select(Scorecard.id).limit(1)) or 0),
+            "evaluation_id": int(await session.scalar(
+                select(Evaluation.id).where(Evaluation.status == "final").limit(1)) or 0),
+            "session_id": int(await session.scalar(select(CalibrationSession.id).limit(1)) or 0),
+            "playlist_id": int(await session.scalar(select(Playlist.id).limit(1)) or 0),
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
         phones = [
@@ -180,6 +192,20 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
         "/api/tickets": [{}, {"q": "张伟"}],
         "/api/travel/orders": [{}, {"q": "张伟"}],
         "/api/audit": [{}, {"limit": 500}],
+        "/api/quality/recordings": [{}, {"number": "8000"}, {"customer_id": world.ids["customer_id"]}],
+        "/api/quality/long-calls": [{"month": today.isoformat()}],
+        "/api/quality/figures/agents": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
+        "/api/quality/my/figures": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
     }
 
 

@@ -34,6 +34,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
+from hotline.quality.recordings.indexer import Watcher as RecordingsWatcher
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
@@ -77,6 +78,8 @@ async def start_voice(state: AppState) -> None:
         raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
     await router.start(SipVoiceNode(sip))  # the contact layer drives this node through its port
     state.sip, state.router = sip, router
+    state.recordings = RecordingsWatcher(system_context(state, "system:recordings"), state.bus)
+    state.recordings.start()  # a recording is searchable a second after it is logged
 
     one_at_a_time = asyncio.Lock()
 
@@ -224,6 +227,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await state.sip.stop()
             if state.router is not None:
                 await state.router.stop()
+            if state.recordings is not None:
+                await state.recordings.stop()
             if "jobs" in settings.roles:
                 # Last, once nothing else writes: what the node wrote is vouched for, and the quiet
                 # time until the next start-up is not a gap.

@@ -59,6 +59,8 @@ class AppState:
     """The wallboard feed (api/live.py) on API nodes."""
     desks: Any = None
     """Which agents have their desktop open on this node (api/live.py)."""
+    recordings: Any = None
+    """The recordings indexer's watcher (quality.recordings.indexer.Watcher) on voice nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None
 

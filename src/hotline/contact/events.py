@@ -87,3 +87,11 @@ class DeskChanged(Event):
     name: ClassVar[str] = "routing.desk_changed"
     audience: list[int]
     call_id: str
+
+
+class CallRecorded(Event):
+    """A part of a call or a voicemail was recorded and its line is on the way to the log: the
+    recordings library indexes it at once instead of at its next minute."""
+
+    name: ClassVar[str] = "routing.recorded"
+    call_id: str

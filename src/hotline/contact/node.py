@@ -29,7 +29,7 @@ from hotline.contact.agents.service import restore_presence
 from hotline.contact.calls.direct import Agent, RingGroups
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.calls.outbound import CallOut
-from hotline.contact.events import CallOffered, DeskClosed, DeskOpened
+from hotline.contact.events import CallOffered, CallRecorded, DeskClosed, DeskOpened
 from hotline.contact.ivr.flow import SHIPPED_NAMES, Flow, load_shipped
 from hotline.contact.ivr.interpreter import FlowRun, FlowServices, SpokenVoice, Voice, run_flow
 from hotline.contact.ivr.lookups import audit_flow_event, domain_lookups
@@ -222,6 +222,7 @@ class CallRouter:
         voicemail from the log)."""
         now = asyncio.get_running_loop().time()
         self._record(CallEvent(now, leg.id, "voicemail", "", None, f"{seconds:.0f} s: {path}", leg.caller))
+        self.spawn(self.ctx.bus.publish(CallRecorded(call_id=leg.id)))
 
     def _surveyed(self, leg_id: str, score: int | None, variables: dict[str, Any]) -> None:
         """The post-call survey's score, kept with the call and the agent who took it (T8)."""

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from hotline.contact.calls import state
 from hotline.contact.calls.state import Mode
-from hotline.contact.events import CallControlled, CallOffered
+from hotline.contact.events import CallControlled, CallOffered, CallRecorded
 from hotline.contact.journal import StoredJournal
 from hotline.contact.ports import VoiceNode
 from hotline.contact.queues.floor import Seat
@@ -177,6 +177,7 @@ class CallBase:
         if recording is not None:
             self.variables["recording"] = str(recording.mix)
             self._log("recorded", str(recording.mix))
+            self.host.spawn(self.host.ctx.bus.publish(CallRecorded(call_id=self.call_id)))
 
     def _release(self) -> None:
         """The responsible agent's part is over: wrap-up, then ready (the queue's rules)."""

@@ -237,3 +237,76 @@ async def voicemails(ctx: Context, *, after: int = 0, limit: int = 200) -> list[
             Voicemail(row.id, row.call_id, row.at, caller.strip()[:32], dialled.strip(), path, row.detail)
         )
     return out
+
+
+@dataclass(frozen=True)
+class CallLine:
+    """One line of a call's log, as another domain may read it."""
+
+    id: int
+    call_id: str
+    at: datetime
+    kind: str
+    agent_id: int | None
+    queue: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RecordedPart:
+    """A recording the log names — a bridged part of a call ("recorded", the mix's path) or a
+    voicemail ("<seconds> s: <path>") — with every line of its call (the recordings library reads
+    these; the line's id is its cursor)."""
+
+    line: CallLine
+    call_id: str
+    lines: list[CallLine]
+
+
+async def recorded_parts(ctx: Context, *, after: int = 0, limit: int = 200) -> list[RecordedPart]:
+    """Recordings logged since the line `after`, oldest first, each with its call's whole log."""
+    async with ctx.read() as session:
+        rows = list(
+            (
+                await session.scalars(
+                    select(ContactEvent)
+                    .where(ContactEvent.kind.in_(("recorded", "voicemail")), ContactEvent.id > after)
+                    .order_by(ContactEvent.id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+        calls = {row.call_id for row in rows if row.call_id}
+        lines = (
+            list(
+                (
+                    await session.scalars(
+                        select(ContactEvent).where(ContactEvent.call_id.in_(calls)).order_by(ContactEvent.id)
+                    )
+                ).all()
+            )
+            if calls
+            else []
+        )
+    by_call: dict[str, list[CallLine]] = defaultdict(list)
+    for row in lines:
+        by_call[row.call_id or ""].append(_line(row))
+    return [RecordedPart(_line(row), row.call_id or "", by_call[row.call_id or ""]) for row in rows]
+
+
+async def call_facts(ctx: Context, *, after: int = 0, limit: int = 1000) -> list[CallLine]:
+    """Wrap-ups and survey scores logged since the line `after`, oldest first."""
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(ContactEvent)
+                .where(ContactEvent.kind.in_(("wrapped", "survey")), ContactEvent.id > after)
+                .order_by(ContactEvent.id)
+                .limit(limit)
+            )
+        ).all()
+    return [_line(row) for row in rows]
+
+
+def _line(row: ContactEvent) -> CallLine:
+    return CallLine(row.id, row.call_id or "", row.at, row.kind, row.agent_id, row.queue, row.detail)
