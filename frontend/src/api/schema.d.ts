@@ -330,6 +330,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Kinds
+         * @description The actions and object kinds the log holds: the choices of the audit page's filters.
+         */
+        get: operations["audit_kinds_api_audit_kinds_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit/status": {
         parameters: {
             query?: never;
@@ -4597,6 +4617,16 @@ export interface components {
              * @description The service level (0–1) or the longest wait (s)
              */
             value?: number | null;
+            /**
+             * Mark
+             * @description The queue's amber mark it crossed: service level at or below (0–1), wait from (s)
+             */
+            mark?: number | null;
+            /**
+             * Level
+             * @description For a queue: how far past its marks
+             */
+            level?: ("amber" | "red") | null;
         };
         /** Alternative */
         Alternative: {
@@ -4775,6 +4805,22 @@ export interface components {
             ip: string | null;
             /** Request Id */
             request_id: string | null;
+        };
+        /**
+         * AuditKinds
+         * @description What the log holds, for the audit page's filters to offer as choices (worded by the UI).
+         */
+        AuditKinds: {
+            /**
+             * Actions
+             * @description Every action recorded, e.g. auth.login, reservations.update
+             */
+            actions: string[];
+            /**
+             * Entity Types
+             * @description Every kind of object acted on, e.g. reservation
+             */
+            entity_types: string[];
         };
         /** AuditProblemOut */
         AuditProblemOut: {
@@ -7941,9 +7987,15 @@ export interface components {
             returns_on: string | null;
             /**
              * Route
+             * @description The first tour's route (product) name, as the catalogue has it
              * @default
              */
             route: string;
+            /**
+             * Route Departs On
+             * @description The day the first tour departs
+             */
+            route_departs_on?: string | null;
             /** Creator Id */
             creator_id: number | null;
             /**
@@ -13455,6 +13507,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AuditEntryOut_"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    audit_kinds_api_audit_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditKinds"];
                 };
             };
             /** @description Malformed request */

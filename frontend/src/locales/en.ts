@@ -180,7 +180,7 @@ const en: typeof zh = {
       alerts: {
         tickets_breached: '{n} tickets past their deadline',
         callbacks_open: '{n} callers to call back',
-        service_level: '{queue}: service level today {rate}, below the 80% target',
+        service_level: '{queue}: service level today {rate}, at or below its {target} mark',
         long_wait: '{queue}: a caller has waited {wait} ({n} waiting)',
       },
     },
@@ -1608,6 +1608,24 @@ const en: typeof zh = {
     me: 'Me',
     confirmAction: '{action}?',
     walkInHint: 'Walk-in: after saving, use “Ask a planner”',
+  },
+  orderLine: {
+    // what an order is about, around its data (components/travel/OrderLine.vue)
+    tour: '{name} · departs {date}',
+    name: '{name}',
+    wish: '{name} · {party}, {month}',
+    wishUndated: '{name} · {party}',
+    party: '{adults}, {children}',
+    adults: 'no adults | {n} adult | {n} adults',
+    children: 'no children | {n} child | {n} children',
+    day: '{day} {month}',
+    month: '{month}',
+    plannerLoad: ' ({kinds}): {n} open',
+  },
+  person: {
+    // a person's name (data) with the title they like (labels.titles)
+    name: '{name}',
+    withTitle: '{title} {name}',
   },
   labels: {
     homeAlerts: {

@@ -178,7 +178,7 @@ export default {
       alerts: {
         tickets_breached: '{n} 张工单已超时',
         callbacks_open: '{n} 位客户待回电',
-        service_level: '{queue}今日服务水平 {rate}，低于 80% 目标',
+        service_level: '{queue}今日服务水平 {rate}，已到 {target} 警戒线',
         long_wait: '{queue}有客户已等待 {wait}（{n} 人排队）',
       },
     },
@@ -1576,6 +1576,24 @@ export default {
     me: '我',
     confirmAction: '确认{action}？',
     walkInHint: '门市客人：保存后点“请计调分配”通知计调',
+  },
+  orderLine: {
+    // what an order is about, around its data (components/travel/OrderLine.vue)
+    tour: '{name} {date}出发',
+    name: '{name}',
+    wish: '{name}，{party}，{month}出发',
+    wishUndated: '{name}，{party}',
+    party: '{adults}{children}',
+    adults: '{n}大',
+    children: '{n}小',
+    day: '{month}月{day}日',
+    month: '{month}月',
+    plannerLoad: '（{kinds}）{n}',
+  },
+  person: {
+    // a person's name (data) with the title they like (labels.titles)
+    name: '{name}',
+    withTitle: '{name} {title}',
   },
   labels: {
     homeAlerts: { tickets_breached: '工单超时', callbacks_open: '待回电', service_level: '服务水平偏低', long_wait: '等待过久' },

@@ -19,6 +19,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.lifecycle import Step
 from hotline.core.permissions import Permission
+from hotline.quality.recordings import service as recordings
 from hotline.quality.reviews import deadlines, scorecards, state
 from hotline.quality.reviews.errors import AnswersInvalid, EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import (
@@ -399,6 +400,9 @@ async def move(
                     evaluation.first_score = evaluation.score
                 evaluation.score, evaluation.auto_failed = result.score, result.auto_failed
                 evaluation.scored_at = now
+                await recordings.note_qa_score(
+                    tx.session, evaluation.call_id, evaluation.agent_id, float(result.score)
+                )
             evaluation.answers = _stored(answers)
         if data.coaching is not None:
             if data.action not in ("save", "submit", "change"):
