@@ -11,7 +11,7 @@ function keys(tree: object, prefix = ''): string[] {
 }
 
 describe('menu by permission', () => {
-  it('shows an agent the workspace, customers, calls and profile, not the admin pages', () => {
+  it('shows an agent the workspace, customers, calls, their own quality and profile, not the admin pages', () => {
     const agent = ['customers.read', 'bookings.write', 'calls.handle', 'calls.read', 'knowledge.read']
     expect(visibleMenu(MENU, agent).map((item) => item.name)).toEqual([
       'home',
@@ -21,6 +21,7 @@ describe('menu by permission', () => {
       'groups',
       'knowledge',
       'calls',
+      'my-quality',
       'profile',
     ])
   })
@@ -67,10 +68,21 @@ describe('menu by permission', () => {
     const sections = menuSections(visibleMenu(MENU, qa))
     const group = sections.find((s) => s.kind === 'group')
     expect(group).toMatchObject({ kind: 'group', name: 'quality', label: 'menu.quality' })
-    expect(group?.kind === 'group' && group.items.map((item) => item.name)).toEqual(['recordings'])
+    expect(group?.kind === 'group' && group.items.map((item) => item.name)).toEqual([
+      'recordings',
+      'evaluations',
+      'calibrations',
+      'call-library',
+    ])
     expect(sections.filter((s) => s.kind === 'item').map((s) => s.kind === 'item' && s.item.name)).not.toContain('recordings')
+    const lead = menuSections(visibleMenu(MENU, [...qa, 'qa.manage']))
+    expect(lead.find((s) => s.kind === 'group' && s.items.some((i) => i.name === 'scorecards'))).toBeTruthy()
+  })
+
+  it("gives an agent only their own quality under 质检: no recordings, no one else's evaluations", () => {
     const agent = ['customers.read', 'calls.handle', 'calls.read']
-    expect(menuSections(visibleMenu(MENU, agent)).some((s) => s.kind === 'group')).toBe(false)
+    const group = menuSections(visibleMenu(MENU, agent)).find((s) => s.kind === 'group')
+    expect(group?.kind === 'group' && group.items.map((item) => item.name)).toEqual(['my-quality'])
   })
 
   it('never shows an item whose permission is missing', () => {

@@ -10,15 +10,16 @@ export type EvaluationRow = Schemas['EvaluationRow']
 export type EvaluationPage = Schemas['EvaluationPage']
 export type Scorecard = Schemas['ScorecardOut']
 export type ScorecardIn = Schemas['ScorecardIn']
-export type Answer = Schemas['AnswerIn']
+/** An item's answer as a form holds it: a value, or not applicable, or nothing yet. */
+export type Answer = { value?: number | null; na?: boolean }
 export type Answers = Record<string, Answer>
 export type Action = Schemas['EvaluationMoveIn']['action']
-export type Move = Schemas['EvaluationMoveIn']
+export type Move = Omit<Schemas['EvaluationMoveIn'], 'reason' | 'answers'> & { reason?: string; answers?: Answers }
 export type Calibration = Schemas['CalibrationOut']
 export type LibraryEntry = Schemas['LibraryOut']
 export type Playlist = Schemas['PlaylistOut']
 export type LongCall = Schemas['LongCall']
-export type Figures = Schemas['AgentFigures']
+export type Figures = Schemas['hotline__quality__reviews__schemas__AgentFigures']
 export type EvaluationQuery = NonNullable<operations['list_evaluations_api_quality_evaluations_get']['parameters']['query']>
 
 const id = (n: number) => ({ params: { path: { evaluation_id: n } } })
@@ -26,8 +27,17 @@ const id = (n: number) => ({ params: { path: { evaluation_id: n } } })
 export const listEvaluations = (query: EvaluationQuery): Promise<EvaluationPage> =>
   call(api.GET('/api/quality/evaluations', { params: { query } }))
 export const getEvaluation = (n: number): Promise<Evaluation> => call(api.GET('/api/quality/evaluations/{evaluation_id}', id(n)))
+/** The API's answers: each with its `na` said. */
+const sent = (body: Move): Schemas['EvaluationMoveIn'] => ({
+  ...body,
+  reason: body.reason ?? '',
+  answers: body.answers ? Object.fromEntries(Object.entries(body.answers).map(([k, a]) => [k, { value: a.value, na: !!a.na }])) : undefined,
+})
 export const moveEvaluation = (n: number, body: Move): Promise<Evaluation> =>
-  call(api.POST('/api/quality/evaluations/{evaluation_id}/moves', { ...id(n), body }))
+  call(api.POST('/api/quality/evaluations/{evaluation_id}/moves', { ...id(n), body: sent(body) }))
+/** Answers as the API takes them for a calibration. */
+export const calibrationAnswers = (answers: Answers): Schemas['CalibrationScoreIn']['answers'] =>
+  Object.fromEntries(Object.entries(answered(answers)).map(([k, a]) => [k, { value: a.value, na: !!a.na }]))
 export const commentEvaluation = (n: number, body: Schemas['CommentIn']): Promise<Schemas['CommentOut']> =>
   call(api.POST('/api/quality/evaluations/{evaluation_id}/comments', { ...id(n), body }))
 
@@ -35,7 +45,7 @@ export const myEvaluations = (): Promise<EvaluationPage> =>
   call(api.GET('/api/quality/my/evaluations', { params: { query: { limit: 100 } } }))
 export const myEvaluation = (n: number): Promise<Evaluation> => call(api.GET('/api/quality/my/evaluations/{evaluation_id}', id(n)))
 export const myMove = (n: number, body: Move): Promise<Evaluation> =>
-  call(api.POST('/api/quality/my/evaluations/{evaluation_id}/moves', { ...id(n), body }))
+  call(api.POST('/api/quality/my/evaluations/{evaluation_id}/moves', { ...id(n), body: sent(body) }))
 
 /** The whole period a figure covers: the last `days` days up to now. */
 export function lastDays(days: number, now = new Date()): { from: string; to: string } {
