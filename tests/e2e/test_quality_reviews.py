@@ -1,0 +1,132 @@
+"""The evaluation flow in a browser, as seed 003's 质检部 works it: qa opens an assigned evaluation of
+a demo call, plays the call from a moment and pins a comment there, finds every item still
+unanswered marked at once, scores it (the service's score shows as the answers are given) and
+submits; agent1 sees it under 我的质检, cannot appeal without a reason, appeals with one; the
+supervisor finds the appeal among the evaluations to review and upholds it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+PLAYING_PAST = "([audio, at]) => audio.currentTime > at"
+ANSWERS = (
+    "greeting-1",
+    "verify-na",
+    "needs-3",
+    "solution-5",
+    "record-1",
+    "closing-1",
+    "language-4",
+    "no_forbidden-1",
+)
+REASON = "客户来电前已在 APP 核实过会员身份，开场我也报了工号，请复听第 3 秒。"
+
+
+@pytest.fixture
+def session(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
+    """A fresh browser session per person of the flow (signed in in turn)."""
+    contexts = []
+
+    def open_as(username: str) -> Page:
+        context = browser.new_context(
+            base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, username)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def field(page: Page, testid: str) -> Locator:
+    return page.locator(f"input[data-testid='{testid}'], [data-testid='{testid}'] input").first
+
+
+def area(page: Page, testid: str) -> Locator:
+    return page.locator(f"textarea[data-testid='{testid}'], [data-testid='{testid}'] textarea").first
+
+
+def test_qa_scores_agent1_appeals_and_the_supervisor_reviews(session: Callable[[str], Page]) -> None:
+    qa = session("qa")
+    qa.get_by_test_id("nav-evaluations").click()
+    table = qa.get_by_test_id("evaluations-table")
+    table.locator("tbody tr", has_text="待评分").first.click()
+    expect(qa).to_have_url(re.compile(r"/quality/evaluations/\d+$"))
+    player = qa.get_by_test_id("player")
+    expect(player).to_have_attribute("data-state", "ready")
+    qa.get_by_test_id("move-start").click()
+    expect(qa.get_by_test_id("evaluation-status")).to_have_text("评分中")
+
+    # play the call from a moment, and pin a comment there
+    field(qa, "player-jump").fill("0:30")
+    qa.get_by_test_id("player-jump-go").click()
+    qa.get_by_test_id("player-play").click()
+    audio = qa.get_by_test_id("player-audio").element_handle()
+    qa.wait_for_function(PLAYING_PAST, arg=[audio, 31.0], timeout=10_000)
+    qa.get_by_test_id("player-play").click()  # pause
+    qa.get_by_test_id("comment-text").fill("这里客户追问退房时间，坐席先致歉再查询，处理得当。")
+    qa.get_by_test_id("comment-add").click()
+    pinned = qa.get_by_test_id("comment").filter(has_text="先致歉再查询")
+    expect(pinned).to_contain_text(re.compile(r"0:3\d"))
+    # a comment plays from its moment: back to the start first, then the click jumps
+    field(qa, "player-jump").fill("0:00")
+    qa.get_by_test_id("player-jump-go").click()
+    pinned.get_by_role("button").first.click()
+    expect(qa.get_by_test_id("player-time")).to_contain_text(re.compile(r"^0:3\d /"))
+
+    # submitting with nothing answered marks every item at once and sends nothing
+    qa.get_by_test_id("move-submit").click()
+    expect(qa.get_by_test_id("scorecard-form").get_by_text("请为此项评分")).to_have_count(8)
+    expect(qa.get_by_test_id("evaluation-status")).to_have_text("评分中")
+
+    for answer in ANSWERS[:3]:
+        qa.get_by_test_id(f"item-{answer}").click()
+    expect(qa.get_by_test_id("scorecard-form").get_by_text("请为此项评分")).to_have_count(5)
+    # the service's score of the answers so far: (10 + 12) of 30
+    expect(qa.get_by_test_id("evaluation-score")).to_contain_text("当前得分 73.33")
+    for answer in ANSWERS[3:]:
+        qa.get_by_test_id(f"item-{answer}").click()
+    area(qa, "evaluation-coaching").fill("核实身份做得好，注意语速。")
+    qa.get_by_test_id("move-submit").click()
+    expect(qa.get_by_test_id("evaluation-status")).to_have_text("待坐席确认")
+    expect(qa.get_by_test_id("evaluation-score")).to_have_text("89.01 分")  # 81 of 91: the identity check n/a
+    expect(qa.get_by_test_id("move-submit")).to_have_count(0)
+
+    agent = session("agent1")
+    expect(agent.get_by_test_id("nav-recordings")).to_have_count(0)
+    agent.get_by_test_id("nav-my-quality").click()
+    agent.get_by_test_id("my-evaluations").locator("tbody tr", has_text="89.01").click()
+    mine = agent.get_by_test_id("my-evaluation")
+    expect(mine.get_by_test_id("my-coaching")).to_have_text("核实身份做得好，注意语速。")
+    expect(mine).to_contain_text("先致歉再查询")
+    agent.get_by_test_id("my-move-appeal").click()  # no reason: the field says so
+    expect(mine.locator(".el-form-item__error")).to_be_visible()
+    area(agent, "appeal-reason").fill(REASON)
+    agent.get_by_test_id("my-move-appeal").click()
+    expect(mine).to_contain_text("申诉中")
+    expect(agent.get_by_test_id("my-move-appeal")).to_have_count(0)
+
+    supervisor = session("supervisor")
+    supervisor.get_by_test_id("nav-evaluations").click()
+    supervisor.get_by_test_id("evaluations-status").click()
+    supervisor.locator(".el-select-dropdown__item", has_text="申诉中").click()
+    rows = supervisor.get_by_test_id("evaluations-table").locator("tbody tr")
+    expect(rows.filter(has_text="89.01")).to_have_count(1)
+    rows.filter(has_text="89.01").click()
+    expect(supervisor.get_by_test_id("evaluation-appeal")).to_have_text(REASON)
+    area(supervisor, "review-reason").fill("复听第 3 秒：未报工号，维持原评分。")
+    supervisor.get_by_test_id("move-uphold").click()
+    expect(supervisor.get_by_test_id("evaluation-status")).to_have_text("已完成")
+    expect(supervisor.get_by_test_id("evaluation-facts")).to_contain_text("申诉驳回，维持原评分")
