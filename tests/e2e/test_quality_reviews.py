@@ -130,3 +130,42 @@ def test_qa_scores_agent1_appeals_and_the_supervisor_reviews(session: Callable[[
     supervisor.get_by_test_id("move-uphold").click()
     expect(supervisor.get_by_test_id("evaluation-status")).to_have_text("已完成")
     expect(supervisor.get_by_test_id("evaluation-facts")).to_contain_text("申诉驳回，维持原评分")
+
+
+def test_the_qa_lead_writes_a_scorecard_every_wrong_field_marked_at_once_and_publishes_it(page: Page) -> None:
+    sign_in(page, "qa")
+    page.get_by_test_id("nav-scorecards").click()
+    expect(page.get_by_test_id("scorecards-table")).to_contain_text("服务质检评分表")
+    page.get_by_test_id("card-new").click()
+    editor = page.get_by_test_id("scorecard-editor")
+    field(page, "card-item-key").fill("Apology!")  # not a key: lower-case letters, digits, _
+    page.get_by_test_id("card-save").click()
+    # the name, the section's title, the item's key and text: all at once
+    expect(editor.locator(".el-form-item__error")).to_have_count(4)
+    field(page, "card-name").fill("投诉处理评分表")
+    field(page, "card-section-title").fill("安抚")
+    field(page, "card-item-key").fill("apology")
+    field(page, "card-item-text").fill("先致歉再处理")
+    page.get_by_test_id("card-save").click()
+    expect(page.get_by_text("已保存为第 1 版草稿")).to_be_visible()
+    page.get_by_test_id("card-publish").click()
+    expect(page.get_by_text("第 1 版已发布")).to_be_visible()
+    row = page.get_by_test_id("scorecards-table").locator("tbody tr", has_text="投诉处理评分表")
+    expect(row).to_contain_text("已发布")
+
+
+def test_qa_reads_a_closed_calibration_as_a_chart_and_plays_a_library_example(page: Page) -> None:
+    sign_in(page, "qa")
+    page.get_by_test_id("nav-calibrations").click()
+    page.get_by_test_id("calibrations-table").locator("tbody tr", has_text="11月校准").click()
+    result = page.get_by_test_id("calibration-result")
+    expect(result).to_contain_text("有差异超过目标 10.00 分")  # the identity check: one yes, one no
+    chart = result.locator(".hl-chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    page.keyboard.press("Escape")
+
+    page.get_by_test_id("nav-call-library").click()
+    examples = page.get_by_test_id("library-table")
+    examples.locator("tbody tr", has_text="标准开场与预订复述").get_by_test_id("library-play").click()
+    expect(page.get_by_test_id("player")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("playlists")).to_contain_text("新员工入职：电话礼仪")
