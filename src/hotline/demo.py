@@ -32,6 +32,7 @@ from hotline.hotels import demo as hotels_demo
 from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
 from hotline.quality.recordings import demo as recordings_demo
+from hotline.quality.reviews import demo as reviews_demo
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -131,6 +132,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await tickets_demo.load(ctx, zhang)
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
+    await reviews_demo.load(ctx)
     return created
 
 

@@ -145,6 +145,8 @@ DOMAINS: tuple[Domain, ...] = (
         builtin_jobs=(
             BuiltinJob("quality.index_recordings", "quality.index_recordings", "* * * * *"),
             BuiltinJob("quality.retention", "quality.retention", "30 3 * * *"),
+            BuiltinJob("quality.sample_week", "quality.sample_week", "30 2 * * 1"),
+            BuiltinJob("quality.close_overdue", "quality.close_overdue", "25 * * * *"),
         ),
     ),
     Domain("home", models=(), api="hotline.home.api"),

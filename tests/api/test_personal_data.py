@@ -39,6 +39,7 @@ from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.recordings.models import Recording
+from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -58,6 +59,7 @@ ANSWERS = {
     "/api/routing/me": {404: "admin and the team lead have no extension to take calls on"},
     # route: {status: why that status is right for some roles}; 200 and 403 are always fine.
     "/api/notify/dlr/kannel": {422: "Kannel's delivery report: the walk sends none of its fields"},
+    "/api/quality/my/evaluations/{evaluation_id}": {404: "agent1's evaluation: nobody else's own"},
 }
 
 CALL_ID = "walk-call-1"
@@ -133,6 +135,11 @@ async def _arrange(ctx: Context) -> World:
             "user_id": int(await session.scalar(select(User.id).where(User.username == "agent1")) or 0),
             "recording_id": int(await session.scalar(select(Recording.id).limit(1)) or 0),
             "call_id": CALL_ID, "name": "hotel", "caller_class": "known",
+            "scorecard_id": int(await session.scalar(select(Scorecard.id).limit(1)) or 0),
+            "evaluation_id": int(await session.scalar(
+                select(Evaluation.id).where(Evaluation.status == "final").limit(1)) or 0),
+            "session_id": int(await session.scalar(select(CalibrationSession.id).limit(1)) or 0),
+            "playlist_id": int(await session.scalar(select(Playlist.id).limit(1)) or 0),
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
         phones = [
@@ -186,6 +193,19 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
         "/api/travel/orders": [{}, {"q": "张伟"}],
         "/api/audit": [{}, {"limit": 500}],
         "/api/quality/recordings": [{}, {"number": "8000"}, {"customer_id": world.ids["customer_id"]}],
+        "/api/quality/long-calls": [{"month": today.isoformat()}],
+        "/api/quality/figures/agents": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
+        "/api/quality/my/figures": [
+            {
+                "from": (today - timedelta(days=30)).isoformat() + "T00:00:00+08:00",
+                "to": soon["last"] + "T00:00:00+08:00",
+            }
+        ],
     }
 
 

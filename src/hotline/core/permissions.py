@@ -68,6 +68,8 @@ class Permission(StrEnum):
     CAMPAIGNS_WRITE = "campaigns.write"
     QA_READ = "qa.read"
     QA_EVALUATE = "qa.evaluate"
+    QA_MANAGE = "qa.manage"
+    """Scorecards, sampling plans, calibration sessions, deadlines, reassigning evaluations."""
     REPORTS_READ = "reports.read"
     REPORTS_WRITE = "reports.write"
     KNOWLEDGE_READ = "knowledge.read"
@@ -172,6 +174,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.RECORDINGS_LISTEN,
             P.QA_READ,
             P.QA_EVALUATE,
+            P.QA_MANAGE,
             P.CUSTOMERS_READ,
             P.AGENTS_READ,
             P.REPORTS_READ,
@@ -201,6 +204,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MESSAGES_READ,
             P.CAMPAIGNS_WRITE,
             P.QA_READ,
+            P.QA_MANAGE,
             P.REPORTS_READ,
             P.REPORTS_WRITE,
             P.KNOWLEDGE_WRITE,

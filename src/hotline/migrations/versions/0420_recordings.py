@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('qa_score', sa.Double(), nullable=True),
     sa.Column('checks', sa.JSON(), nullable=True),
     sa.Column('checked_at', hotline.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('hold_seconds', sa.Float(), nullable=False, server_default='0'),
+    sa.Column('hold_seconds', sa.Double(), nullable=False, server_default='0'),
     sa.Column('channels', sa.Integer(), nullable=False),
     sa.Column('node', sa.String(length=120), nullable=False),
     sa.Column('path', sa.String(length=400), nullable=False),

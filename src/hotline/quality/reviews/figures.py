@@ -1,0 +1,50 @@
+"""Per-agent quality figures for a period (SPEC Q4), for the reports: evaluations scored, the
+average score, auto-fails, appeals won (the score changed), lost (upheld) and open. An evaluation
+counts in the period it was scored in."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from hotline.core.context import Context
+from hotline.core.permissions import Permission
+from hotline.quality.reviews.evaluations import average, staff_labels
+from hotline.quality.reviews.models import Evaluation
+from hotline.quality.reviews.schemas import AgentFigures
+
+
+async def agent_figures(
+    ctx: Context, since: datetime, until: datetime, *, agent_id: int | None = None
+) -> list[AgentFigures]:
+    """One line per agent evaluated in [since, until), by agent id."""
+    if agent_id is None or agent_id != ctx.actor.user_id:
+        ctx.require(Permission.QA_READ)
+    query = select(Evaluation).where(
+        Evaluation.scored_at >= since, Evaluation.scored_at < until, Evaluation.score.is_not(None)
+    )
+    if agent_id is not None:
+        query = query.where(Evaluation.agent_id == agent_id)
+    async with ctx.read() as session:
+        found = list(await session.scalars(query))
+        names = await staff_labels(session, {e.agent_id for e in found})
+    by_agent: dict[int, list[Evaluation]] = defaultdict(list)
+    for evaluation in found:
+        by_agent[evaluation.agent_id].append(evaluation)
+    return [
+        AgentFigures(
+            agent_id=agent,
+            agent_name=names.get(agent, ""),
+            evaluations=len(rows),
+            average=average(Decimal(e.score) for e in rows if e.score is not None),
+            auto_fails=sum(1 for e in rows if e.auto_failed),
+            appeals=sum(1 for e in rows if e.appeal_reason),
+            appeals_won=sum(1 for e in rows if e.outcome == "changed"),
+            appeals_lost=sum(1 for e in rows if e.outcome == "upheld"),
+            appeals_open=sum(1 for e in rows if e.status == "appealed"),
+        )
+        for agent, rows in sorted(by_agent.items())
+    ]
