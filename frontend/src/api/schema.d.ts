@@ -4523,7 +4523,7 @@ export interface components {
          *     assigned, and the callers waiting in their queues.
          */
         AgentDesk: {
-            figures: components["schemas"]["hotline__contact__agents__day_schemas__AgentFigures"];
+            figures: components["schemas"]["AgentFigures"];
             /** Callbacks */
             callbacks: components["schemas"]["DueCallback"][];
             /**
@@ -4535,6 +4535,24 @@ export interface components {
             tickets: components["schemas"]["TicketList"] | null;
             /** Queues */
             queues: components["schemas"]["QueueWaiting"][];
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -4575,6 +4593,33 @@ export interface components {
             };
             /** Wrap Seconds */
             wrap_seconds?: number | null;
+        };
+        /** AgentQualityFigures */
+        AgentQualityFigures: {
+            /** Agent Id */
+            agent_id: number;
+            /**
+             * Agent Name
+             * @default
+             */
+            agent_name: string;
+            /**
+             * Evaluations
+             * @description Scored evaluations in the period (scored, appealed or final)
+             */
+            evaluations: number;
+            /** Average */
+            average: string | null;
+            /** Auto Fails */
+            auto_fails: number;
+            /** Appeals */
+            appeals: number;
+            /** Appeals Won */
+            appeals_won: number;
+            /** Appeals Lost */
+            appeals_lost: number;
+            /** Appeals Open */
+            appeals_open: number;
         };
         /** AgentStateIn */
         AgentStateIn: {
@@ -6348,7 +6393,7 @@ export interface components {
             /** Comments */
             comments: components["schemas"]["CommentOut"][];
             /** Steps */
-            steps: components["schemas"]["hotline__quality__reviews__schemas__StepOut"][];
+            steps: components["schemas"]["EvaluationStepOut"][];
             /**
              * Actions
              * @description What the caller may do now (the buttons)
@@ -6460,6 +6505,29 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** EvaluationStepOut */
+        EvaluationStepOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Action */
+            action: string;
+            /** Before */
+            before: string;
+            /** After */
+            after: string;
+            /** By */
+            by: number | null;
+            /**
+             * By Name
+             * @default
+             */
+            by_name: string;
+            /** Note */
+            note: string;
         };
         /** ExtensionCreate */
         ExtensionCreate: {
@@ -6883,6 +6951,11 @@ export interface components {
              * @description Query terms the article holds
              */
             matched: number;
+        };
+        /** HoldIn */
+        HoldIn: {
+            /** Held */
+            held: boolean;
         };
         /**
          * Home
@@ -9129,6 +9202,16 @@ export interface components {
              */
             negative: boolean;
         };
+        /** RecordingHoldIn */
+        RecordingHoldIn: {
+            /** Legal Hold */
+            legal_hold: boolean;
+            /**
+             * Reason
+             * @description Why (a case number, a complaint)
+             */
+            reason: string;
+        };
         /** RecordingPage */
         RecordingPage: {
             /** Items */
@@ -10111,7 +10194,7 @@ export interface components {
              */
             created_at: string;
             /** Steps */
-            steps: components["schemas"]["hotline__tickets__schemas__StepOut"][];
+            steps: components["schemas"]["StepOut"][];
         };
         /** StepIn */
         StepIn: {
@@ -10132,6 +10215,45 @@ export interface components {
              * @default 1
              */
             min_level: number;
+        };
+        /** StepOut */
+        StepOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: number | null;
+            /**
+             * By Name
+             * @default
+             */
+            by_name: string;
+            /** Action */
+            action: string;
+            /** Before */
+            before: string;
+            /** After */
+            after: string;
+            /** Unit Id */
+            unit_id: number | null;
+            /**
+             * Unit Name
+             * @default
+             */
+            unit_name: string;
+            /** Assignee Id */
+            assignee_id: number | null;
+            /**
+             * Assignee Name
+             * @default
+             */
+            assignee_name: string;
+            /** Note */
+            note: string;
         };
         /** TellIn */
         TellIn: {
@@ -10227,7 +10349,7 @@ export interface components {
         TicketDetail: {
             ticket: components["schemas"]["TicketOut"];
             /** Steps */
-            steps: components["schemas"]["hotline__tickets__schemas__StepOut"][];
+            steps: components["schemas"]["StepOut"][];
             /** Links */
             links: components["schemas"]["LinkOut"][];
             sla: components["schemas"]["SlaOut"] | null;
@@ -11120,29 +11242,6 @@ export interface components {
              */
             ready: boolean;
         };
-        /**
-         * AgentFigures
-         * @description The agent's own day since midnight (docs/metrics.md).
-         */
-        hotline__contact__agents__day_schemas__AgentFigures: {
-            /**
-             * Answered
-             * @description Queue calls the agent answered today
-             */
-            answered: number;
-            /**
-             * Average Handle Time
-             * @description Seconds of talk and wrap-up per call
-             */
-            average_handle_time: number | null;
-            /** Callbacks Done */
-            callbacks_done: number;
-        };
-        /** HoldIn */
-        hotline__contact__schemas__HoldIn: {
-            /** Held */
-            held: boolean;
-        };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
             /**
@@ -11164,66 +11263,6 @@ export interface components {
             /** Note */
             note: string;
         };
-        /** HoldIn */
-        hotline__quality__recordings__schemas__HoldIn: {
-            /** Legal Hold */
-            legal_hold: boolean;
-            /**
-             * Reason
-             * @description Why (a case number, a complaint)
-             */
-            reason: string;
-        };
-        /** AgentFigures */
-        hotline__quality__reviews__schemas__AgentFigures: {
-            /** Agent Id */
-            agent_id: number;
-            /**
-             * Agent Name
-             * @default
-             */
-            agent_name: string;
-            /**
-             * Evaluations
-             * @description Scored evaluations in the period (scored, appealed or final)
-             */
-            evaluations: number;
-            /** Average */
-            average: string | null;
-            /** Auto Fails */
-            auto_fails: number;
-            /** Appeals */
-            appeals: number;
-            /** Appeals Won */
-            appeals_won: number;
-            /** Appeals Lost */
-            appeals_lost: number;
-            /** Appeals Open */
-            appeals_open: number;
-        };
-        /** StepOut */
-        hotline__quality__reviews__schemas__StepOut: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** Action */
-            action: string;
-            /** Before */
-            before: string;
-            /** After */
-            after: string;
-            /** By */
-            by: number | null;
-            /**
-             * By Name
-             * @default
-             */
-            by_name: string;
-            /** Note */
-            note: string;
-        };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
             /**
@@ -11239,45 +11278,6 @@ export interface components {
         };
         /** NoteIn */
         hotline__tickets__schemas__NoteIn: {
-            /** Note */
-            note: string;
-        };
-        /** StepOut */
-        hotline__tickets__schemas__StepOut: {
-            /** Id */
-            id: number;
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** By */
-            by: number | null;
-            /**
-             * By Name
-             * @default
-             */
-            by_name: string;
-            /** Action */
-            action: string;
-            /** Before */
-            before: string;
-            /** After */
-            after: string;
-            /** Unit Id */
-            unit_id: number | null;
-            /**
-             * Unit Name
-             * @default
-             */
-            unit_name: string;
-            /** Assignee Id */
-            assignee_id: number | null;
-            /**
-             * Assignee Name
-             * @default
-             */
-            assignee_name: string;
             /** Note */
             note: string;
         };
@@ -18998,7 +18998,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["hotline__contact__schemas__HoldIn"];
+                "application/json": components["schemas"]["HoldIn"];
             };
         };
         responses: {
@@ -35879,7 +35879,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["hotline__quality__recordings__schemas__HoldIn"];
+                "application/json": components["schemas"]["RecordingHoldIn"];
             };
         };
         responses: {
@@ -37889,7 +37889,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__quality__reviews__schemas__AgentFigures"][];
+                    "application/json": components["schemas"]["AgentQualityFigures"][];
                 };
             };
             /** @description Malformed request */
@@ -40075,7 +40075,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__quality__reviews__schemas__AgentFigures"][];
+                    "application/json": components["schemas"]["AgentQualityFigures"][];
                 };
             };
             /** @description Malformed request */

@@ -23,9 +23,10 @@ from hotline.quality.reviews import demo as reviews_demo
 
 RATE = 8000
 DEMO = (
-    # caller, dialled, queue, agent, hours ago, seconds, disposition label, survey (None: no survey)
-    ("13800138000", "4008001000", "hotel", "agent1", 2, 75, "预订成功", 5),
-    ("13912345678", "4008002000", "travel", "agent2", 5, 60, "咨询", 4),
+    # caller, dialled, queue, agent, hours ago, seconds, disposition label, survey (None: no survey);
+    # a day ago or more, so the agent day's figures for today (demo.load_agent_day) stay its own
+    ("13800138000", "4008001000", "hotel", "agent1", 25, 75, "预订成功", 5),
+    ("13912345678", "4008002000", "travel", "agent2", 28, 60, "咨询", 4),
     ("13800138000", "4008002000", "travel", "agent3", 26, 90, "咨询", None),
     ("13600001111", "4008001000", "hotel", "agent1", 30, 45, "投诉", 2),
     ("13700002222", "4008001000", "hotel", "agent4", 50, 35, "需回电", 3),
@@ -37,7 +38,7 @@ DEMO = (
 )
 QA_CALLERS = ("13800138000", "13600001111", "13912345678", "13700002222")
 LINES = {"hotel": "4008001000", "travel": "4008002000"}
-VOICEMAIL = (("13800138000", "4008001000", "hotel", 8, 18), ("13912345678", "4008002000", "travel", 40, 25))
+VOICEMAIL = (("13800138000", "4008001000", "hotel", 30, 18), ("13912345678", "4008002000", "travel", 40, 25))
 
 
 def _voice(frequency: int, amplitude: int) -> array[int]:

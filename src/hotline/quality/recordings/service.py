@@ -28,8 +28,8 @@ from hotline.quality.recordings.schemas import (
     Checks,
     Direction,
     DownloadOut,
-    HoldIn,
     PlayOut,
+    RecordingHoldIn,
     RecordingKind,
     RecordingPage,
     RecordingRow,
@@ -255,7 +255,7 @@ async def open_media(ctx: Context, token: str) -> MediaFile:
     return MediaFile(path, "audio/wav", name, grant.purpose == "download")
 
 
-async def hold(ctx: Context, recording_id: int, data: HoldIn) -> RecordingRow:
+async def hold(ctx: Context, recording_id: int, data: RecordingHoldIn) -> RecordingRow:
     """Put a recording on legal hold (kept past its retention until released) or release it."""
     ctx.require(Permission.RECORDINGS_DOWNLOAD)
     async with ctx.write() as tx:

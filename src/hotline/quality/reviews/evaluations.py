@@ -37,8 +37,8 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationRow,
+    EvaluationStepOut,
     ScorecardOut,
-    StepOut,
 )
 from hotline.quality.reviews.scoring import Answer, check, score, so_far
 
@@ -234,7 +234,8 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
             for c in comments
         ],
         steps=[
-            StepOut.model_validate(s).model_copy(update={"by_name": names.get(s.by or 0, "")}) for s in steps
+            EvaluationStepOut.model_validate(s).model_copy(update={"by_name": names.get(s.by or 0, "")})
+            for s in steps
         ],
         actions=[a for a in _actions(ctx, evaluation) if not as_agent or a in state.AGENT_STEPS],
         draft_score=draft.score if draft else None,
