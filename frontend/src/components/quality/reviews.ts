@@ -19,7 +19,7 @@ export type Calibration = Schemas['CalibrationOut']
 export type LibraryEntry = Schemas['LibraryOut']
 export type Playlist = Schemas['PlaylistOut']
 export type LongCall = Schemas['LongCall']
-export type Figures = Schemas['hotline__quality__reviews__schemas__AgentFigures']
+export type Figures = Schemas['AgentQualityFigures']
 export type EvaluationQuery = NonNullable<operations['list_evaluations_api_quality_evaluations_get']['parameters']['query']>
 
 const id = (n: number) => ({ params: { path: { evaluation_id: n } } })
