@@ -147,9 +147,9 @@ def test_the_qa_lead_writes_a_scorecard_every_wrong_field_marked_at_once_and_pub
     field(page, "card-item-key").fill("apology")
     field(page, "card-item-text").fill("先致歉再处理")
     page.get_by_test_id("card-save").click()
-    expect(page.get_by_text("已保存为第 1 版草稿")).to_be_visible()
+    expect(page.locator(".el-message", has_text="已保存为第 1 版草稿")).to_be_visible()
     page.get_by_test_id("card-publish").click()
-    expect(page.get_by_text("第 1 版已发布")).to_be_visible()
+    expect(page.locator(".el-message", has_text="第 1 版已发布")).to_be_visible()
     row = page.get_by_test_id("scorecards-table").locator("tbody tr", has_text="投诉处理评分表")
     expect(row).to_contain_text("已发布")
 
