@@ -32,7 +32,7 @@ def upgrade() -> None:
         "phrase_hits",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=False),
-        sa.Column("rule", sa.String(length=40), nullable=False),
+        sa.Column("rule", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("phrase", sa.String(length=40), nullable=False),
         sa.Column("channel", sa.String(length=8), nullable=False),

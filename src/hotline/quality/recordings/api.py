@@ -61,7 +61,7 @@ async def search(
     ] = None,
     missing_required: Annotated[
         str | None,
-        Query(pattern=r"^[a-z][a-z0-9_]{0,39}$", description='A required phrase rule\'s key, or "any"'),
+        Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description='A required phrase rule\'s key, or "any"'),
     ] = None,
 ) -> RecordingPage:
     """Recorded calls and voicemail, newest first; numbers masked unless the role sees them."""

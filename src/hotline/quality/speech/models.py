@@ -63,7 +63,7 @@ class PhraseHit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
-    rule: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     """required | forbidden | missing"""
     phrase: Mapped[str] = mapped_column(String(40), default="")

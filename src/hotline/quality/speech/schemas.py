@@ -15,7 +15,7 @@ Phrase = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class PhraseRuleIn(BaseModel):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="Stable name, e.g. greeting, job_number")
+    key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description="Stable name, e.g. greeting, job_number")
     title: str = Field(min_length=1, max_length=40, description="What it is, e.g. 问候语")
     kind: RuleKind
     phrases: list[Phrase] = Field(min_length=1, max_length=20, description="Alternatives: any one will do")
