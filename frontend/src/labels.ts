@@ -101,6 +101,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'WallboardQueue.level': 'tileLevel',
   'AgentStateIn.state': 'agentState',
   'Alert.kind': 'homeAlert',
+  'Alert.level': 'tileLevel',
   'ArticleIn.category': 'articleCategory',
   'BookingIn.deposit_method': 'paymentMethod',
   'BookingIn.source': 'bookingSource',

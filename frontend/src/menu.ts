@@ -5,7 +5,19 @@ export interface MenuItem {
   label: string // i18n key
   icon: string // Element Plus icon component name
   permission?: string
+  /** The group it sits in (a key of MENU_GROUPS): shown under the group's heading. */
+  group?: MenuGroupName
 }
+
+/** Menu groups: a heading that folds its items (质检 holds the QA screens). */
+export const MENU_GROUPS = {
+  quality: { label: 'menu.quality', icon: 'Finished' },
+} as const
+export type MenuGroupName = keyof typeof MENU_GROUPS
+
+/** One line of the menu: an item, or a group with the items that belong to it. */
+export type MenuSection =
+  { kind: 'item'; item: MenuItem } | { kind: 'group'; name: MenuGroupName; label: string; icon: string; items: MenuItem[] }
 
 export const MENU: MenuItem[] = [
   { name: 'home', path: '/', label: 'menu.home', icon: 'HomeFilled' },
@@ -26,6 +38,15 @@ export const MENU: MenuItem[] = [
   { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
+  // 质检: evaluations, scorecards, calibration and the call library join the recordings here
+  {
+    name: 'recordings',
+    path: '/recordings',
+    label: 'menu.recordings',
+    icon: 'Microphone',
+    permission: 'recordings.listen',
+    group: 'quality',
+  },
   { name: 'wallboard', path: '/wallboard', label: 'menu.wallboard', icon: 'Monitor', permission: 'agents.read' },
   { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },
   { name: 'queues', path: '/admin/queues', label: 'menu.queues', icon: 'Operation', permission: 'routing.read' },
@@ -44,4 +65,26 @@ export const MENU: MenuItem[] = [
 export function visibleMenu(items: MenuItem[], permissions: readonly string[]): MenuItem[] {
   const granted = new Set(permissions)
   return items.filter((item) => !item.permission || granted.has(item.permission))
+}
+
+/** The visible items as the menu shows them: a group where its first item stands, holding all of
+ *  its items; a group with no visible item is not shown. */
+export function menuSections(items: MenuItem[]): MenuSection[] {
+  const sections: MenuSection[] = []
+  const groups = new Map<MenuGroupName, MenuItem[]>()
+  for (const item of items) {
+    if (!item.group) {
+      sections.push({ kind: 'item', item })
+      continue
+    }
+    const members = groups.get(item.group)
+    if (members) {
+      members.push(item)
+      continue
+    }
+    const fresh = [item]
+    groups.set(item.group, fresh)
+    sections.push({ kind: 'group', name: item.group, ...MENU_GROUPS[item.group], items: fresh })
+  }
+  return sections
 }

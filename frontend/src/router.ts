@@ -124,6 +124,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'messages', name: 'messages', component: () => import('./views/MessagesView.vue'), meta: { permission: 'templates.write' } },
       { path: 'wallboard', name: 'wallboard', component: () => import('./views/WallboardView.vue'), meta: { permission: 'agents.read' } },
       { path: 'calls', name: 'calls', component: () => import('./views/CallsView.vue'), meta: { permission: 'calls.read' } },
+      {
+        path: 'recordings',
+        name: 'recordings',
+        component: () => import('./views/RecordingsView.vue'),
+        meta: { permission: 'recordings.listen' },
+      },
       { path: 'agents', name: 'agents', component: () => import('./views/AgentsView.vue'), meta: { permission: 'agents.read' } },
       { path: 'admin/queues', name: 'queues', component: () => import('./views/QueuesView.vue'), meta: { permission: 'routing.read' } },
       { path: 'staffing', name: 'staffing', component: () => import('./views/StaffingView.vue'), meta: { permission: 'routing.read' } },

@@ -54,3 +54,15 @@ async def test_the_page_shows_the_checkpoint_and_a_failed_verification_tells_the
     assert_problem(await agent.post("/api/audit/verify"), 403, "permission-denied")
     async with seeded.read() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) > 0
+
+
+async def test_the_filters_offer_the_actions_and_objects_the_log_holds(users: Users, seeded: Context) -> None:
+    admin = await users("admin")
+    kinds = (await admin.get("/api/audit/kinds")).json()
+    assert "auth.login" in kinds["actions"] and kinds["actions"] == sorted(set(kinds["actions"]))
+    async with seeded.read() as session:
+        types = set((await session.scalars(select(AuditEntry.entity_type).distinct())).all())
+    assert set(kinds["entity_types"]) == types
+    chosen = (await admin.get("/api/audit", params={"action": "auth.login"})).json()
+    assert chosen["total"] >= 1 and {e["action"] for e in chosen["items"]} == {"auth.login"}
+    assert_problem(await (await users("agent1")).get("/api/audit/kinds"), 403, "permission-denied")

@@ -169,7 +169,17 @@ def test_the_ticket_form_fills_name_and_phone_from_a_member_number(page: Page) -
         "labels => labels.filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)"
     )
     assert overflowing == []
+    # no title: the browser marks it on its field and sends nothing, as the other forms do
+    posted: list[str] = []
+    page.on(
+        "request", lambda r: posted.append(r.url) if r.method == "POST" and "/api/tickets" in r.url else None
+    )
+    page.get_by_test_id("ticket-submit").click()
+    title = page.locator(".el-form-item", has=page.get_by_test_id("ticket-title"))
+    expect(title.locator(".el-form-item__error")).to_be_visible()
+    assert posted == []
     field(page, "ticket-title").fill("发票抬头")
+    expect(title.locator(".el-form-item__error")).to_have_count(0)  # editing the field clears its mark
     choose(page, "ticket-field-device_type", "数字")
     choose(page, "ticket-field-requirement_type", "测试")
     appointment = field(page, "ticket-field-appointment")

@@ -75,7 +75,16 @@ async def test_the_supervisor_sees_the_floor_and_its_alerts_with_numbers_masked_
     assert (hotel["answered"], hotel["abandoned"]) == (2, 1)
     alerts = {(a["kind"], a["queue"]): a for a in floor["alerts"]}
     assert alerts[("callbacks_open", "")]["count"] == 2
-    assert alerts[("service_level", "hotel")]["value"] < 0.8
+    service = alerts[("service_level", "hotel")]
+    assert service["value"] <= service["mark"] == 0.8 and service["level"] in ("amber", "red")
+
+    # the marks are the queue's own: lowered below today's figure, the alert goes
+    marks = {"service_amber_percent": 20, "service_red_percent": 10}
+    admin = await users("admin")
+    changed = await admin.put("/api/routing/queues/hotel/thresholds", json=marks)
+    assert changed.status_code == 200, changed.text
+    after = (await home_of(users, "supervisor"))["floor"]["alerts"]
+    assert ("service_level", "hotel") not in {(a["kind"], a["queue"]) for a in after}
     assert not re.search(r"(?<![0-9])(\+86)?13800138000(?![0-9])", json.dumps(home))
 
 

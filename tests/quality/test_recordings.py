@@ -370,3 +370,24 @@ async def test_a_recording_the_analysis_refuses_is_marked_with_the_reason_and_no
     assert rows[0].checks == {"refused": "recording-missing"}
     assert rows[1].checks is not None and rows[1].checks["agent_talk"] > 0
     assert await checking.check_new(seeded) == 0
+
+
+async def test_an_evaluation_s_score_shows_on_the_recordings_of_the_agent_it_judged(
+    seeded: Context, users: Users
+) -> None:
+    await _transferred_call(seeded, "leg-judged")  # agent1 took the first part, agent2 the second
+    await indexer.index_new(seeded)
+    ids, qa = await _ids(seeded), await users("qa")
+    card = (await qa.get("/api/quality/scorecards")).json()[0]
+    made = await qa.post("/api/quality/evaluations", json={
+        "call_id": "leg-judged", "agent_id": ids["agent1"], "evaluator_id": ids["qa"],
+        "scorecard_id": card["id"], "queue": "hotel", "seconds": 12,
+    })  # fmt: skip
+    moves = f"/api/quality/evaluations/{made.json()['id']}/moves"
+    assert (await qa.post(moves, json={"action": "start"})).status_code == 200
+    answers = {item["key"]: {"value": item.get("max", 1)} for s in card["sections"] for item in s["items"]}
+    scored = await qa.post(moves, json={"action": "submit", "answers": answers})
+    assert scored.status_code == 200, scored.text
+    parts = (await qa.get("/api/quality/recordings", params={"call_id": "leg-judged"})).json()["items"]
+    by_agent = {row["agent_id"]: row["qa_score"] for row in parts}
+    assert by_agent == {ids["agent1"]: float(scored.json()["score"]), ids["agent2"]: None}

@@ -5,7 +5,7 @@ costs, the return visit falls due on the 3rd day after the return, agent1 closes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -319,6 +319,27 @@ async def test_the_board_filters_mine_and_the_reports_add_up(seeded: Context, us
     assert people["孙计调"]["assigned"] >= 1 and people["郑前台"]["owned"] >= 1
     assert figures["signed"] <= figures["enquiries"] and figures["conversion"] is not None
     assert "enquiry" in figures["hours_in_step"]
+
+
+async def test_an_order_names_its_tour_by_route_and_day_for_the_screen_to_word(
+    seeded: Context, users: Users
+) -> None:
+    """The board gets the route's name and the departure day, not a title composed in Chinese
+    ("三亚双飞五日游 12月08日出发"), so an English screen can say "departs 8 Dec"; the contract line
+    keeps its Chinese words."""
+    order, departure = await to_signing(seeded, users)
+    lead = await users("teamlead")
+    board = (await lead.get("/api/travel/orders", params={"scope": "all", "q": order["number"]})).json()
+    shown = next(o for o in board["items"] if o["number"] == order["number"])
+    detail = (await lead.get(f"/api/travel/orders/{order['id']}")).json()
+    for got in (shown, order, detail["order"]):
+        assert (got["route"], got["route_departs_on"]) == (departure["route_name"], departure["departs_on"])
+    day = date.fromisoformat(departure["departs_on"])
+    assert [i["title"] for i in detail["items"]] == [f"{departure['route_name']} {day:%m月%d日}出发"]
+
+    bare = await enquiry(await users("agent1"), children=1, departs_on=str(today() + timedelta(days=40)))
+    assert (bare["route"], bare["route_departs_on"], bare["wish"]) == ("", None, "春节带父母去三亚")
+    assert (bare["adults"], bare["children"]) == (2, 1)
 
 
 async def test_the_ivr_finds_the_members_latest_order(seeded: Context) -> None:

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ProblemError, toProblem } from '../api/client'
 import en from '../locales/en'
 import zhCN from '../locales/zh-CN'
-import { MENU, visibleMenu } from '../menu'
+import { MENU, menuSections, visibleMenu } from '../menu'
 
 function keys(tree: object, prefix = ''): string[] {
   return Object.entries(tree).flatMap(([key, value]) =>
@@ -60,6 +60,17 @@ describe('menu by permission', () => {
       'travel-catalogue',
       'profile',
     ])
+  })
+
+  it('gathers the QA screens under 质检 for those who may listen to recordings, and not for an agent', () => {
+    const qa = ['calls.read', 'recordings.listen', 'qa.read', 'qa.evaluate', 'customers.read', 'agents.read']
+    const sections = menuSections(visibleMenu(MENU, qa))
+    const group = sections.find((s) => s.kind === 'group')
+    expect(group).toMatchObject({ kind: 'group', name: 'quality', label: 'menu.quality' })
+    expect(group?.kind === 'group' && group.items.map((item) => item.name)).toEqual(['recordings'])
+    expect(sections.filter((s) => s.kind === 'item').map((s) => s.kind === 'item' && s.item.name)).not.toContain('recordings')
+    const agent = ['customers.read', 'calls.handle', 'calls.read']
+    expect(menuSections(visibleMenu(MENU, agent)).some((s) => s.kind === 'group')).toBe(false)
   })
 
   it('never shows an item whose permission is missing', () => {

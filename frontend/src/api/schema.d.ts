@@ -330,6 +330,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Kinds
+         * @description The actions and object kinds the log holds: the choices of the audit page's filters.
+         */
+        get: operations["audit_kinds_api_audit_kinds_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit/status": {
         parameters: {
             query?: never;
@@ -4563,7 +4583,7 @@ export interface components {
          *     assigned, and the callers waiting in their queues.
          */
         AgentDesk: {
-            figures: components["schemas"]["hotline__contact__agents__day_schemas__AgentFigures"];
+            figures: components["schemas"]["AgentFigures"];
             /** Callbacks */
             callbacks: components["schemas"]["DueCallback"][];
             /**
@@ -4575,6 +4595,24 @@ export interface components {
             tickets: components["schemas"]["TicketList"] | null;
             /** Queues */
             queues: components["schemas"]["QueueWaiting"][];
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -4615,6 +4653,33 @@ export interface components {
             };
             /** Wrap Seconds */
             wrap_seconds?: number | null;
+        };
+        /** AgentQualityFigures */
+        AgentQualityFigures: {
+            /** Agent Id */
+            agent_id: number;
+            /**
+             * Agent Name
+             * @default
+             */
+            agent_name: string;
+            /**
+             * Evaluations
+             * @description Scored evaluations in the period (scored, appealed or final)
+             */
+            evaluations: number;
+            /** Average */
+            average: string | null;
+            /** Auto Fails */
+            auto_fails: number;
+            /** Appeals */
+            appeals: number;
+            /** Appeals Won */
+            appeals_won: number;
+            /** Appeals Lost */
+            appeals_lost: number;
+            /** Appeals Open */
+            appeals_open: number;
         };
         /** AgentStateIn */
         AgentStateIn: {
@@ -4657,6 +4722,16 @@ export interface components {
              * @description The service level (0–1) or the longest wait (s)
              */
             value?: number | null;
+            /**
+             * Mark
+             * @description The queue's amber mark it crossed: service level at or below (0–1), wait from (s)
+             */
+            mark?: number | null;
+            /**
+             * Level
+             * @description For a queue: how far past its marks
+             */
+            level?: ("amber" | "red") | null;
         };
         /** Alternative */
         Alternative: {
@@ -4835,6 +4910,22 @@ export interface components {
             ip: string | null;
             /** Request Id */
             request_id: string | null;
+        };
+        /**
+         * AuditKinds
+         * @description What the log holds, for the audit page's filters to offer as choices (worded by the UI).
+         */
+        AuditKinds: {
+            /**
+             * Actions
+             * @description Every action recorded, e.g. auth.login, reservations.update
+             */
+            actions: string[];
+            /**
+             * Entity Types
+             * @description Every kind of object acted on, e.g. reservation
+             */
+            entity_types: string[];
         };
         /** AuditProblemOut */
         AuditProblemOut: {
@@ -6362,7 +6453,7 @@ export interface components {
             /** Comments */
             comments: components["schemas"]["CommentOut"][];
             /** Steps */
-            steps: components["schemas"]["hotline__quality__reviews__schemas__StepOut"][];
+            steps: components["schemas"]["EvaluationStepOut"][];
             /**
              * Actions
              * @description What the caller may do now (the buttons)
@@ -6464,6 +6555,29 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** EvaluationStepOut */
+        EvaluationStepOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Action */
+            action: string;
+            /** Before */
+            before: string;
+            /** After */
+            after: string;
+            /** By */
+            by: number | null;
+            /**
+             * By Name
+             * @default
+             */
+            by_name: string;
+            /** Note */
+            note: string;
         };
         /** ExtensionCreate */
         ExtensionCreate: {
@@ -6913,6 +7027,11 @@ export interface components {
              * @description The utterance's seq
              */
             utterance: number | null;
+        };
+        /** HoldIn */
+        HoldIn: {
+            /** Held */
+            held: boolean;
         };
         /**
          * Home
@@ -8017,9 +8136,15 @@ export interface components {
             returns_on: string | null;
             /**
              * Route
+             * @description The first tour's route (product) name, as the catalogue has it
              * @default
              */
             route: string;
+            /**
+             * Route Departs On
+             * @description The day the first tour departs
+             */
+            route_departs_on?: string | null;
             /** Creator Id */
             creator_id: number | null;
             /**
@@ -9211,6 +9336,16 @@ export interface components {
              */
             negative: boolean;
         };
+        /** RecordingHoldIn */
+        RecordingHoldIn: {
+            /** Legal Hold */
+            legal_hold: boolean;
+            /**
+             * Reason
+             * @description Why (a case number, a complaint)
+             */
+            reason: string;
+        };
         /** RecordingPage */
         RecordingPage: {
             /** Items */
@@ -10210,7 +10345,7 @@ export interface components {
              */
             created_at: string;
             /** Steps */
-            steps: components["schemas"]["hotline__tickets__schemas__StepOut"][];
+            steps: components["schemas"]["StepOut"][];
         };
         /** StepIn */
         StepIn: {
@@ -10231,6 +10366,45 @@ export interface components {
              * @default 1
              */
             min_level: number;
+        };
+        /** StepOut */
+        StepOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: number | null;
+            /**
+             * By Name
+             * @default
+             */
+            by_name: string;
+            /** Action */
+            action: string;
+            /** Before */
+            before: string;
+            /** After */
+            after: string;
+            /** Unit Id */
+            unit_id: number | null;
+            /**
+             * Unit Name
+             * @default
+             */
+            unit_name: string;
+            /** Assignee Id */
+            assignee_id: number | null;
+            /**
+             * Assignee Name
+             * @default
+             */
+            assignee_name: string;
+            /** Note */
+            note: string;
         };
         /** TellIn */
         TellIn: {
@@ -10326,7 +10500,7 @@ export interface components {
         TicketDetail: {
             ticket: components["schemas"]["TicketOut"];
             /** Steps */
-            steps: components["schemas"]["hotline__tickets__schemas__StepOut"][];
+            steps: components["schemas"]["StepOut"][];
             /** Links */
             links: components["schemas"]["LinkOut"][];
             sla: components["schemas"]["SlaOut"] | null;
@@ -11265,29 +11439,6 @@ export interface components {
              */
             ready: boolean;
         };
-        /**
-         * AgentFigures
-         * @description The agent's own day since midnight (docs/metrics.md).
-         */
-        hotline__contact__agents__day_schemas__AgentFigures: {
-            /**
-             * Answered
-             * @description Queue calls the agent answered today
-             */
-            answered: number;
-            /**
-             * Average Handle Time
-             * @description Seconds of talk and wrap-up per call
-             */
-            average_handle_time: number | null;
-            /** Callbacks Done */
-            callbacks_done: number;
-        };
-        /** HoldIn */
-        hotline__contact__schemas__HoldIn: {
-            /** Held */
-            held: boolean;
-        };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
             /**
@@ -11309,66 +11460,6 @@ export interface components {
             /** Note */
             note: string;
         };
-        /** HoldIn */
-        hotline__quality__recordings__schemas__HoldIn: {
-            /** Legal Hold */
-            legal_hold: boolean;
-            /**
-             * Reason
-             * @description Why (a case number, a complaint)
-             */
-            reason: string;
-        };
-        /** AgentFigures */
-        hotline__quality__reviews__schemas__AgentFigures: {
-            /** Agent Id */
-            agent_id: number;
-            /**
-             * Agent Name
-             * @default
-             */
-            agent_name: string;
-            /**
-             * Evaluations
-             * @description Scored evaluations in the period (scored, appealed or final)
-             */
-            evaluations: number;
-            /** Average */
-            average: string | null;
-            /** Auto Fails */
-            auto_fails: number;
-            /** Appeals */
-            appeals: number;
-            /** Appeals Won */
-            appeals_won: number;
-            /** Appeals Lost */
-            appeals_lost: number;
-            /** Appeals Open */
-            appeals_open: number;
-        };
-        /** StepOut */
-        hotline__quality__reviews__schemas__StepOut: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** Action */
-            action: string;
-            /** Before */
-            before: string;
-            /** After */
-            after: string;
-            /** By */
-            by: number | null;
-            /**
-             * By Name
-             * @default
-             */
-            by_name: string;
-            /** Note */
-            note: string;
-        };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
             /**
@@ -11384,45 +11475,6 @@ export interface components {
         };
         /** NoteIn */
         hotline__tickets__schemas__NoteIn: {
-            /** Note */
-            note: string;
-        };
-        /** StepOut */
-        hotline__tickets__schemas__StepOut: {
-            /** Id */
-            id: number;
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** By */
-            by: number | null;
-            /**
-             * By Name
-             * @default
-             */
-            by_name: string;
-            /** Action */
-            action: string;
-            /** Before */
-            before: string;
-            /** After */
-            after: string;
-            /** Unit Id */
-            unit_id: number | null;
-            /**
-             * Unit Name
-             * @default
-             */
-            unit_name: string;
-            /** Assignee Id */
-            assignee_id: number | null;
-            /**
-             * Assignee Name
-             * @default
-             */
-            assignee_name: string;
             /** Note */
             note: string;
         };
@@ -13652,6 +13704,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AuditEntryOut_"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    audit_kinds_api_audit_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditKinds"];
                 };
             };
             /** @description Malformed request */
@@ -19043,7 +19195,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["hotline__contact__schemas__HoldIn"];
+                "application/json": components["schemas"]["HoldIn"];
             };
         };
         responses: {
@@ -35930,7 +36082,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["hotline__quality__recordings__schemas__HoldIn"];
+                "application/json": components["schemas"]["RecordingHoldIn"];
             };
         };
         responses: {
@@ -37940,7 +38092,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__quality__reviews__schemas__AgentFigures"][];
+                    "application/json": components["schemas"]["AgentQualityFigures"][];
                 };
             };
             /** @description Malformed request */
@@ -40126,7 +40278,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__quality__reviews__schemas__AgentFigures"][];
+                    "application/json": components["schemas"]["AgentQualityFigures"][];
                 };
             };
             /** @description Malformed request */

@@ -11,6 +11,7 @@ from hotline.admin.models import User
 from hotline.admin.schemas import (
     AuditEntryOut,
     AuditFilter,
+    AuditKinds,
     AuditStatusOut,
     AuditVerifyOut,
     LoginIn,
@@ -185,6 +186,12 @@ async def list_audit(
 ) -> Page[AuditEntryOut]:
     entries, total = await audit.list_audit(ctx, query)
     return Page[AuditEntryOut](items=[AuditEntryOut.model_validate(e) for e in entries], total=total)
+
+
+@router.get("/audit/kinds", tags=["audit"])
+async def audit_kinds(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))]) -> AuditKinds:
+    """The actions and object kinds the log holds: the choices of the audit page's filters."""
+    return await audit.audit_kinds(ctx)
 
 
 @router.get("/audit/status", tags=["audit"])

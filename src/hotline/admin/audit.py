@@ -22,6 +22,7 @@ from hotline.admin.models import AuditVerification
 from hotline.admin.schemas import (
     AuditCheckpointOut,
     AuditFilter,
+    AuditKinds,
     AuditProblemOut,
     AuditStatusOut,
     AuditVerifyOut,
@@ -183,6 +184,23 @@ def _audit_filtered(query: Select[Any], data: AuditFilter) -> Select[Any]:
     if data.until:
         query = query.where(AuditEntry.at < data.until)
     return query
+
+
+KINDS_SHOWN = 500
+"""At most this many actions and object kinds offered (the code knows a few hundred at most)."""
+
+
+async def audit_kinds(ctx: Context) -> AuditKinds:
+    """The actions and object kinds the log holds, so the filters offer choices, not typed codes."""
+    ctx.require(Permission.AUDIT_READ)
+    async with ctx.read() as session:
+        actions = await session.scalars(
+            select(AuditEntry.action).distinct().order_by(AuditEntry.action).limit(KINDS_SHOWN)
+        )
+        types = await session.scalars(
+            select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type).limit(KINDS_SHOWN)
+        )
+        return AuditKinds(actions=list(actions.all()), entity_types=list(types.all()))
 
 
 async def list_audit(ctx: Context, data: AuditFilter) -> tuple[list[AuditEntry], int]:

@@ -114,6 +114,13 @@ class AuditFilter(Paging):
     until: datetime | None = None
 
 
+class AuditKinds(Output):
+    """What the log holds, for the audit page's filters to offer as choices (worded by the UI)."""
+
+    actions: list[str] = Field(description="Every action recorded, e.g. auth.login, reservations.update")
+    entity_types: list[str] = Field(description="Every kind of object acted on, e.g. reservation")
+
+
 class AuditEntryOut(Output):
     seq: int
     at: datetime

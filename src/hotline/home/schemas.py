@@ -52,6 +52,13 @@ class Alert(Output):
     count: int = Field(description="Tickets or callbacks (exact); for a queue: callers waiting")
     queue: str = ""
     value: float | None = Field(default=None, description="The service level (0–1) or the longest wait (s)")
+    mark: float | None = Field(
+        default=None,
+        description="The queue's amber mark it crossed: service level at or below (0–1), wait from (s)",
+    )
+    level: Literal["amber", "red"] | None = Field(
+        default=None, description="For a queue: how far past its marks"
+    )
 
 
 class Floor(Output):

@@ -31,10 +31,6 @@ from hotline.hotels import frontdesk
 from hotline.tickets import queries as tickets
 from hotline.travel import queries as orders
 
-SERVICE_TARGET = 0.8
-"""Below this share of calls answered in time today, a queue is an alert (the usual 80/20)."""
-LONG_WAIT_SECONDS = 60.0
-"""A caller waiting longer than this is an alert."""
 TO_DO = "dispatched,in_process,pending"
 """Tickets in someone's hands: what an assignee still has to do."""
 SHOWN = 5
@@ -76,8 +72,9 @@ async def _tickets(ctx: Context, wanted: tickets.Filter) -> TicketList:
 
 async def floor(ctx: Context, node: LocalNode | None) -> Floor:
     """The queues now with today's service level, the agents by state, and what needs the
-    supervisor: tickets past their deadline, callers to ring back, queues behind their target and
-    callers waiting long."""
+    supervisor: tickets past their deadline, callers to ring back, and each queue whose service
+    level or longest wait reached its amber mark (the thresholds a supervisor sets per queue, the
+    same that colour the wallboard)."""
     board = await floor_now.wallboard(ctx, node)
     queues = [
         FloorQueue(
@@ -100,11 +97,18 @@ async def floor(ctx: Context, node: LocalNode | None) -> Floor:
         waiting = await callbacks.count_open(ctx)
         if waiting:
             alerts.append(Alert(kind="callbacks_open", count=waiting))
-    for q in queues:
-        if q.service_level is not None and q.service_level < SERVICE_TARGET:
-            alerts.append(Alert(kind="service_level", count=q.waiting, queue=q.queue, value=q.service_level))
-        if q.longest_wait > LONG_WAIT_SECONDS:
-            alerts.append(Alert(kind="long_wait", count=q.waiting, queue=q.queue, value=q.longest_wait))
+    for q in board.queues:  # each queue against its own marks, the wallboard's colours
+        marks, service, wait = q.thresholds, q.levels["service_level"], q.levels["longest_wait"]
+        if service != "green" and q.today is not None:
+            alerts.append(
+                Alert(kind="service_level", count=q.waiting, queue=q.queue, value=q.today.service_level,
+                      mark=marks.service_amber_percent / 100, level=service)
+            )  # fmt: skip
+        if wait != "green":
+            alerts.append(
+                Alert(kind="long_wait", count=q.waiting, queue=q.queue, value=q.longest_wait,
+                      mark=marks.wait_amber_seconds, level=wait)
+            )  # fmt: skip
     states = Counter(a.state for a in board.agents if a.extension)
     return Floor(queues=queues, agents=dict(states), alerts=alerts)
 

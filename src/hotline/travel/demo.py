@@ -295,7 +295,8 @@ async def load_orders(ctx: Context, count: int = 320, *, seed: int = 9) -> int:
             "customer_id": customer[0] if customer else None,
             "contact_name": customer[1] if customer else rng.choice(names),
             "contact_phone": f"13{rng.randrange(5, 9)}{rng.randrange(10**8):08d}",
-            "wish": f"想去{route.destination}，{plan['adults']}大{plan['children']}小，{departure.departs_on:%m月}出发",  # noqa: E501
+            # what the caller said; party and month are the order's own fields, worded by the UI
+            "wish": f"想去{route.destination}",
             "adults": plan["adults"], "children": plan["children"], "departs_on": departure.departs_on,
             "returns_on": departure.returns_on, "creator_id": plan["creator"], "currency": "CNY",
             "receivable": Decimal(0), "received": Decimal(0), "cost": Decimal(0), "contract_no": "",

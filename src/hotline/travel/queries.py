@@ -3,6 +3,7 @@ assignment queue and finance's queue."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,16 @@ from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.rows import get_or_404
 from hotline.travel import state
-from hotline.travel.models import Assignment, FollowUp, LedgerLine, Order, OrderChange, OrderItem
+from hotline.travel.models import (
+    Assignment,
+    Departure,
+    FollowUp,
+    LedgerLine,
+    Order,
+    OrderChange,
+    OrderItem,
+    Route,
+)
 from hotline.travel.schemas import (
     AssignmentOut,
     ChangeOut,
@@ -45,7 +55,8 @@ async def load(session: AsyncSession, order_id: int, *, lock: bool = False) -> O
 
 
 async def route_names(session: AsyncSession, order_ids: list[int]) -> dict[int, str]:
-    """The first tour on each order (what the board shows as its route)."""
+    """The first tour on each order as its item reads ("九寨沟黄龙五日游 12月08日出发"): what an SMS,
+    a message to the team or the IVR says, all in Chinese. Screens use `tours` and word it."""
     if not order_ids:
         return {}
     rows = await session.execute(
@@ -59,11 +70,30 @@ async def route_names(session: AsyncSession, order_ids: list[int]) -> dict[int, 
     return found
 
 
-def _out(order: Order, names: dict[int, str], route: str = "") -> OrderOut:
+async def tours(session: AsyncSession, order_ids: list[int]) -> dict[int, tuple[str, date]]:
+    """The first tour on each order, as its route's name and departure day: the parts the UI words
+    in the reader's language ("九寨沟黄龙五日游 12月08日出发", "九寨沟黄龙五日游 · departs 8 Dec")."""
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(OrderItem.order_id, Route.name, Departure.departs_on)
+        .join(Departure, Departure.id == OrderItem.departure_id)
+        .join(Route, Route.id == Departure.route_id)
+        .where(OrderItem.order_id.in_(order_ids), OrderItem.kind == "tour")
+        .order_by(OrderItem.id)
+    )
+    found: dict[int, tuple[str, date]] = {}
+    for order_id, name, departs_on in rows.all():
+        found.setdefault(int(order_id), (str(name), departs_on))
+    return found
+
+
+def _out(order: Order, names: dict[int, str], tour: tuple[str, date] | None = None) -> OrderOut:
     return OrderOut.model_validate(order).model_copy(
         update={
             "state_label": LABELS[State(order.state)],
-            "route": route,
+            "route": tour[0] if tour else "",
+            "route_departs_on": tour[1] if tour else None,
             "creator_name": names.get(order.creator_id or 0, ""),
             "assigner_name": names.get(order.assigner_id or 0, ""),
             "owner_name": names.get(order.owner_id or 0, ""),
@@ -79,8 +109,8 @@ async def outs(session: AsyncSession, orders: list[Order]) -> list[OrderOut]:
     for o in orders:
         ids |= {o.creator_id, o.assigner_id, o.owner_id, o.planner_id}
     names = await directory.names(session, ids)
-    routes = await route_names(session, [o.id for o in orders])
-    return [_out(o, names, routes.get(o.id, "")) for o in orders]
+    found = await tours(session, [o.id for o in orders])
+    return [_out(o, names, found.get(o.id)) for o in orders]
 
 
 async def _rows(session: AsyncSession, model: Any, order_id: int) -> list[Any]:
@@ -103,7 +133,7 @@ async def detail(ctx: Context, order_id: int) -> OrderDetail:
         ids |= {f.by for f in follow_ups} | {line.by for line in ledger} | {h.by for h in history}
         ids |= {a.assigner_id for a in handovers} | {a.owner_id for a in handovers}
         names = await directory.names(session, ids)
-        out = _out(order, names, next((i.title for i in items if i.kind == "tour"), ""))
+        out = _out(order, names, (await tours(session, [order_id])).get(order_id))
 
     def by(row: Any) -> dict[str, str]:
         return {"by_name": names.get(row.by or 0, "")}

@@ -354,7 +354,10 @@ class OrderOut(Output):
     children: int
     departs_on: date | None
     returns_on: date | None
-    route: str = ""
+    route: str = Field(
+        default="", description="The first tour's route (product) name, as the catalogue has it"
+    )
+    route_departs_on: date | None = Field(default=None, description="The day the first tour departs")
     creator_id: int | None
     creator_name: str = ""
     assigner_id: int | None

@@ -16,9 +16,9 @@ from hotline.quality.recordings import retention, service
 from hotline.quality.recordings.schemas import (
     Direction,
     DownloadOut,
-    HoldIn,
     Peaks,
     PlayOut,
+    RecordingHoldIn,
     RecordingKind,
     RecordingPage,
     RecordingRow,
@@ -90,7 +90,7 @@ async def download(recording_id: IdPath, ctx: DOWNLOAD) -> DownloadOut:
 
 
 @router.put("/recordings/{recording_id}/hold")
-async def hold(recording_id: IdPath, body: HoldIn, ctx: DOWNLOAD) -> RecordingRow:
+async def hold(recording_id: IdPath, body: RecordingHoldIn, ctx: DOWNLOAD) -> RecordingRow:
     return await service.hold(ctx, recording_id, body)
 
 

@@ -19,12 +19,14 @@ from hotline.contact.models import ContactEvent
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.quality.recordings import indexer
+from hotline.quality.reviews import demo as reviews_demo
 
 RATE = 8000
 DEMO = (
-    # caller, dialled, queue, agent, hours ago, seconds, disposition label, survey (None: no survey)
-    ("13800138000", "4008001000", "hotel", "agent1", 2, 75, "预订成功", 5),
-    ("13912345678", "4008002000", "travel", "agent2", 5, 60, "咨询", 4),
+    # caller, dialled, queue, agent, hours ago, seconds, disposition label, survey (None: no survey);
+    # a day ago or more, so the agent day's figures for today (demo.load_agent_day) stay its own
+    ("13800138000", "4008001000", "hotel", "agent1", 25, 75, "预订成功", 5),
+    ("13912345678", "4008002000", "travel", "agent2", 28, 60, "咨询", 4),
     ("13800138000", "4008002000", "travel", "agent3", 26, 90, "咨询", None),
     ("13600001111", "4008001000", "hotel", "agent1", 30, 45, "投诉", 2),
     ("13700002222", "4008001000", "hotel", "agent4", 50, 35, "需回电", 3),
@@ -34,7 +36,9 @@ DEMO = (
     ("13200005555", "4008002000", "travel", "agent1", 150, 70, "预订成功", 5),
     ("13100006666", "4008001000", "hotel", "agent4", 170, 30, "投诉", 1),
 )
-VOICEMAIL = (("13800138000", "4008001000", "hotel", 8, 18), ("13912345678", "4008002000", "travel", 40, 25))
+QA_CALLERS = ("13800138000", "13600001111", "13912345678", "13700002222")
+LINES = {"hotel": "4008001000", "travel": "4008002000"}
+VOICEMAIL = (("13800138000", "4008001000", "hotel", 30, 18), ("13912345678", "4008002000", "travel", 40, 25))
 
 
 def _voice(frequency: int, amplitude: int) -> array[int]:
@@ -110,10 +114,17 @@ async def load(ctx: Context) -> int:
             return 0
     people = {p.username: p for p in (await directory.staff(ctx)).values()}
     folder, now, lines = ctx.settings.recordings_dir, utcnow(), []
-    for n, (caller, dialled, queue, username, ago, seconds, label, score) in enumerate(DEMO):
-        call_id, agent = f"demo-rec-{n + 1}", people.get(username)
+    calls = [
+        (f"demo-rec-{n + 1}", number, dialled, queue, who, now - timedelta(hours=ago), seconds, label, score)
+        for n, (number, dialled, queue, who, ago, seconds, label, score) in enumerate(DEMO)
+    ] + [  # the calls QA's demo evaluations are of (agent1's), so each one plays
+        (call_id, QA_CALLERS[n % len(QA_CALLERS)], LINES[queue], queue, "agent1",
+         now - timedelta(minutes=ago), seconds, "投诉" if seconds > 900 else "咨询", None)
+        for n, (call_id, ago, seconds, queue, _) in enumerate(reviews_demo.FLOW)
+    ]  # fmt: skip
+    for n, (call_id, caller, dialled, queue, username, answered, seconds, label, score) in enumerate(calls):
+        agent = people.get(username)
         agent_id = agent.id if agent else None
-        answered = now - timedelta(hours=ago)
         arrived = answered - timedelta(seconds=20)
         ended = answered + timedelta(seconds=seconds)
         mix = await asyncio.to_thread(write_call, folder / call_id, seconds, n)

@@ -81,7 +81,7 @@ class DownloadOut(BaseModel):
     expires_at: datetime
 
 
-class HoldIn(BaseModel):
+class RecordingHoldIn(BaseModel):
     legal_hold: bool
     reason: str = Field(min_length=2, max_length=200, description="Why (a case number, a complaint)")
 

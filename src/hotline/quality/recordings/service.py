@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact import callbacks
 from hotline.core import privacy
@@ -27,8 +28,8 @@ from hotline.quality.recordings.schemas import (
     Checks,
     Direction,
     DownloadOut,
-    HoldIn,
     PlayOut,
+    RecordingHoldIn,
     RecordingKind,
     RecordingPage,
     RecordingRow,
@@ -269,7 +270,7 @@ async def open_media(ctx: Context, token: str) -> MediaFile:
     return MediaFile(path, "audio/wav", name, grant.purpose == "download")
 
 
-async def hold(ctx: Context, recording_id: int, data: HoldIn) -> RecordingRow:
+async def hold(ctx: Context, recording_id: int, data: RecordingHoldIn) -> RecordingRow:
     """Put a recording on legal hold (kept past its retention until released) or release it."""
     ctx.require(Permission.RECORDINGS_DOWNLOAD)
     async with ctx.write() as tx:
@@ -294,3 +295,13 @@ async def record_checks(ctx: Context, recording_id: int, checks: dict[str, Any])
         row = await tx.session.get(Recording, recording_id)
         if row is not None:
             row.checks, row.checked_at = checks, utcnow()
+
+
+async def note_qa_score(session: AsyncSession, call_id: str, agent_id: int, score: float | None) -> None:
+    """An evaluation's score on the recordings of the call it judged (the agent's parts): the
+    library shows and sorts by it. Written in the evaluation's transaction."""
+    await session.execute(
+        update(Recording)
+        .where(Recording.call_id == call_id, Recording.agent_id == agent_id, Recording.kind == "call")
+        .values(qa_score=score)
+    )

@@ -13,7 +13,7 @@ from hotline.core.permissions import Permission
 from hotline.core.web import IdPath, requires
 from hotline.quality.reviews import calibration, deadlines, evaluations, figures, library, plans, scorecards
 from hotline.quality.reviews.schemas import (
-    AgentFigures,
+    AgentQualityFigures,
     AnswerOut,
     CalibrationIn,
     CalibrationOut,
@@ -164,7 +164,7 @@ async def my_move(evaluation_id: IdPath, body: EvaluationMoveIn, ctx: AGENT) -> 
 
 
 @router.get("/my/figures")
-async def my_figures(ctx: AGENT, since: Since, until: Until) -> list[AgentFigures]:
+async def my_figures(ctx: AGENT, since: Since, until: Until) -> list[AgentQualityFigures]:
     """The caller's own quality figures for a period."""
     return await figures.agent_figures(ctx, since, until, agent_id=ctx.actor.user_id or 0)
 
@@ -299,6 +299,6 @@ async def agent_figures(
     since: Since,
     until: Until,
     agent_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-) -> list[AgentFigures]:
+) -> list[AgentQualityFigures]:
     """Per agent for a period: evaluations, average score, auto-fails, appeals won/lost/open (Q4)."""
     return await figures.agent_figures(ctx, since, until, agent_id=agent_id)

@@ -19,6 +19,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.lifecycle import Step
 from hotline.core.permissions import Permission
+from hotline.quality.recordings import service as recordings
 from hotline.quality.reviews import deadlines, scorecards, state
 from hotline.quality.reviews.errors import AnswersInvalid, EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import (
@@ -36,8 +37,8 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationRow,
+    EvaluationStepOut,
     ScorecardOut,
-    StepOut,
 )
 from hotline.quality.reviews.scoring import Answer, check, score
 
@@ -228,7 +229,8 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
             for c in comments
         ],
         steps=[
-            StepOut.model_validate(s).model_copy(update={"by_name": names.get(s.by or 0, "")}) for s in steps
+            EvaluationStepOut.model_validate(s).model_copy(update={"by_name": names.get(s.by or 0, "")})
+            for s in steps
         ],
         actions=[a for a in _actions(ctx, evaluation) if not as_agent or a in state.AGENT_STEPS],
     )
@@ -392,6 +394,9 @@ async def move(
                     evaluation.first_score = evaluation.score
                 evaluation.score, evaluation.auto_failed = result.score, result.auto_failed
                 evaluation.scored_at = now
+                await recordings.note_qa_score(
+                    tx.session, evaluation.call_id, evaluation.agent_id, float(result.score)
+                )
             evaluation.answers = _stored(answers)
         if data.coaching is not None:
             if data.action not in ("save", "submit", "change"):

@@ -14,12 +14,12 @@ from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.quality.reviews.evaluations import average, staff_labels
 from hotline.quality.reviews.models import Evaluation
-from hotline.quality.reviews.schemas import AgentFigures
+from hotline.quality.reviews.schemas import AgentQualityFigures
 
 
 async def agent_figures(
     ctx: Context, since: datetime, until: datetime, *, agent_id: int | None = None
-) -> list[AgentFigures]:
+) -> list[AgentQualityFigures]:
     """One line per agent evaluated in [since, until), by agent id."""
     if agent_id is None or agent_id != ctx.actor.user_id:
         ctx.require(Permission.QA_READ)
@@ -35,7 +35,7 @@ async def agent_figures(
     for evaluation in found:
         by_agent[evaluation.agent_id].append(evaluation)
     return [
-        AgentFigures(
+        AgentQualityFigures(
             agent_id=agent,
             agent_name=names.get(agent, ""),
             evaluations=len(rows),

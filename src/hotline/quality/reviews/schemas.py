@@ -146,7 +146,7 @@ class CommentOut(Output):
     created_at: datetime
 
 
-class StepOut(Output):
+class EvaluationStepOut(Output):
     at: datetime
     action: str
     before: str
@@ -199,7 +199,7 @@ class EvaluationOut(EvaluationRow):
     review_note: str
     scorecard: ScorecardOut
     comments: list[CommentOut]
-    steps: list[StepOut]
+    steps: list[EvaluationStepOut]
     actions: list[EvaluationAction] = Field(description="What the caller may do now (the buttons)")
 
 
@@ -384,7 +384,7 @@ class LongCall(Output):
     evaluation_id: int | None = None
 
 
-class AgentFigures(Output):
+class AgentQualityFigures(Output):
     agent_id: int
     agent_name: str = ""
     evaluations: int = Field(description="Scored evaluations in the period (scored, appealed or final)")
