@@ -26,7 +26,8 @@ from hotline.quality.recordings.models import Recording
 from hotline.quality.reviews import plans
 from hotline.quality.speech import demo as speech_demo
 from hotline.quality.speech import engines, service
-from hotline.quality.speech.models import Transcript
+from hotline.quality.speech import jobs as speech_jobs
+from hotline.quality.speech.models import Transcript, Utterance
 from tests.conftest import Users, assert_problem, audit_files, make_settings
 from tests.quality.speech import GREETING, REQUEST, WAIT, channel, write_wav
 from tests.quality.speech_double import BRUSH_OFF, JOB_NUMBER, KnownPhrases
@@ -279,3 +280,13 @@ async def test_the_demo_library_shows_forbidden_phrases_and_masks_numbers_said(
             await session.scalar(select(Transcript.status).where(Transcript.recording_id == first["id"]))
             == "done"
         )
+
+    # retention deletes the recording: its transcript goes with it
+    async with seeded.write() as tx:
+        row = await tx.session.get(Recording, first["id"])
+        assert row is not None
+        row.deleted_at = utcnow()
+    await speech_jobs.after_retention(seeded)
+    async with seeded.read() as session:
+        assert await session.get(Transcript, first["id"]) is None
+        assert await session.scalar(select(Utterance.id).where(Utterance.recording_id == first["id"])) is None

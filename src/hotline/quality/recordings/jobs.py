@@ -30,3 +30,4 @@ async def retention_sweep(ctx: Context, payload: dict[str, Any]) -> None:
     deleted = await retention.sweep(ctx)
     if deleted:
         log.info("recordings past their retention deleted", recordings=deleted)
+    await speech_jobs.after_retention(ctx)

@@ -1,5 +1,6 @@
-"""Scheduled work of transcripts: after the minute's indexing and checks (recordings/jobs.py),
-transcribe what is new, match rules that changed, drop what retention deleted."""
+"""Scheduled work of transcripts, called by the recordings' jobs (recordings/jobs.py): after the
+minute's indexing and checks, transcribe what is new and match rules that changed; after the daily
+retention sweep, drop the transcripts of the recordings it deleted."""
 
 from __future__ import annotations
 
@@ -18,4 +19,11 @@ async def after_checks(ctx: Context) -> None:
     matched = await service.match_pending(ctx)
     if matched:
         log.info("phrase rules matched", recordings=matched)
-    await service.purge_deleted(ctx)
+
+
+async def after_retention(ctx: Context) -> None:
+    dropped = 0
+    while made := await service.purge_deleted(ctx):
+        dropped += made
+    if dropped:
+        log.info("transcripts of deleted recordings dropped", recordings=dropped)
