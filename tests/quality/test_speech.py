@@ -258,8 +258,9 @@ async def test_the_demo_library_shows_forbidden_phrases_and_masks_numbers_said(
     seeded: Context, users: Users
 ) -> None:
     await recordings_demo.load(seeded)
-    assert await speech_demo.load(seeded) == 10
-    assert await speech_demo.load(seeded) == 0  # idempotent
+    cli = Context(seeded.settings, seeded.db, seeded.bus, seeded.actor)  # `hotline demo-data`: no pool
+    assert await speech_demo.load(cli) == 10
+    assert await speech_demo.load(cli) == 0  # idempotent
     qa = await users("qa")
     flagged = (await qa.get("/api/quality/recordings", params={"forbidden": True})).json()["items"]
     assert sorted(r["call_id"] for r in flagged) == ["demo-rec-10", "demo-rec-4", "demo-rec-7"]
