@@ -53,7 +53,9 @@ export interface paths {
         };
         /**
          * Metrics
-         * @description Prometheus metrics (bind the port to a private network in production).
+         * @description Prometheus metrics (bind the port to a private network in production). Rendered in a thread:
+         *     with a series per route, method and status the text takes tens of milliseconds to write, which
+         *     the event loop (pacing live calls' audio) must not spend.
          */
         get: operations["metrics_metrics_get"];
         put?: never;
