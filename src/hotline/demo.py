@@ -33,6 +33,7 @@ from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.reviews import demo as reviews_demo
+from hotline.quality.speech import demo as speech_demo
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -157,6 +158,7 @@ async def load_agent_day(ctx: Context) -> None:
     without them); idempotent."""
     await tickets_demo.load_agent_ticket(ctx)
     await recordings_demo.load(ctx)
+    await speech_demo.load(ctx)
     for number, queue, reason, misses in DEMO_CALLBACKS:
         ref = f"demo:{number}"
         if await callbacks.open_call_task(ctx, number, ref, reason, queue=queue):

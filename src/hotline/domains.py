@@ -138,7 +138,11 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "quality",
-        models=("hotline.quality.recordings.models", "hotline.quality.reviews.models"),
+        models=(
+            "hotline.quality.recordings.models",
+            "hotline.quality.reviews.models",
+            "hotline.quality.speech.models",
+        ),
         api="hotline.quality.api",
         revealable=("hotline.quality.recordings.service:REVEALABLE",),
         jobs_module="hotline.quality.jobs",

@@ -40,6 +40,7 @@ from hotline.notify.schemas import SendIn
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.recordings.models import Recording
 from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
+from hotline.quality.speech import demo as speech_demo
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -117,6 +118,7 @@ async def _arrange(ctx: Context) -> World:
     await callbacks.missed_call(ctx, CallEvent(0, "walk-call-2", "abandoned", "hotel", caller="13912345678"))
     await notify.send(ctx, SendIn(template_code="customer.care.sms", customer_id=zhang.id))
     await recordings_demo.load(ctx)  # recorded calls of 张伟 and others, indexed
+    await speech_demo.load(ctx)  # their transcripts: 张伟 says his mobile number in one
 
     async with ctx.read() as session:
         reservation = await session.scalar(select(Reservation).where(Reservation.customer_id == zhang.id))

@@ -53,7 +53,9 @@ export interface paths {
         };
         /**
          * Metrics
-         * @description Prometheus metrics (bind the port to a private network in production).
+         * @description Prometheus metrics (bind the port to a private network in production). Rendered in a thread:
+         *     with a series per route, method and status the text takes tens of milliseconds to write, which
+         *     the event loop (pacing live calls' audio) must not spend.
          */
         get: operations["metrics_metrics_get"];
         put?: never;
@@ -4441,6 +4443,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/recordings/{recording_id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transcript
+         * @description What each side said, when, and the phrase rules' findings; audited like a listen.
+         */
+        get: operations["transcript_api_quality_recordings__recording_id__transcript_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quality/phrase-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rule Sets
+         * @description Every queue's required and forbidden phrases.
+         */
+        get: operations["rule_sets_api_quality_phrase_rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quality/phrase-rules/{queue}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Rules
+         * @description Replace a queue's phrase rules; its transcripts are matched again within a minute.
+         */
+        put: operations["set_rules_api_quality_phrase_rules__queue__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/home": {
         parameters: {
             query?: never;
@@ -6952,6 +7014,32 @@ export interface components {
              */
             matched: number;
         };
+        /** HitOut */
+        HitOut: {
+            /** Rule */
+            rule: string;
+            /** Title */
+            title: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "required" | "forbidden" | "missing";
+            /** Phrase */
+            phrase: string;
+            /** Channel */
+            channel: ("caller" | "agent") | null;
+            /**
+             * At
+             * @description Seconds from the recording's start; None when missing
+             */
+            at: number | null;
+            /**
+             * Utterance
+             * @description The utterance's seq
+             */
+            utterance: number | null;
+        };
         /** HoldIn */
         HoldIn: {
             /** Held */
@@ -8408,6 +8496,64 @@ export interface components {
             /** Recognise */
             recognise: boolean;
         };
+        /** PhraseRuleIn */
+        PhraseRuleIn: {
+            /**
+             * Key
+             * @description Stable name, e.g. greeting, job_number
+             */
+            key: string;
+            /**
+             * Title
+             * @description What it is, e.g. 问候语
+             */
+            title: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "required" | "forbidden";
+            /**
+             * Phrases
+             * @description Alternatives: any one will do
+             */
+            phrases: string[];
+            /**
+             * Side
+             * @default agent
+             * @enum {string}
+             */
+            side: "agent" | "caller" | "any";
+            /**
+             * Within
+             * @description Only in the first or last `seconds`
+             */
+            within?: ("first" | "last") | null;
+            /** Seconds */
+            seconds?: number | null;
+            /**
+             * Pinyin
+             * @description Also match homophones (same pinyin, tones ignored)
+             * @default false
+             */
+            pinyin: boolean;
+        };
+        /** PhraseRulesIn */
+        PhraseRulesIn: {
+            /** Rules */
+            rules: components["schemas"]["PhraseRuleIn"][];
+        };
+        /** PhraseRulesOut */
+        PhraseRulesOut: {
+            /** Queue */
+            queue: string;
+            /** Queue Title */
+            queue_title: string;
+            /** Rules */
+            rules: components["schemas"]["PhraseRuleIn"][];
+            /** Updated At */
+            updated_at: string | null;
+        };
         /** PlanIn */
         PlanIn: {
             /** Name */
@@ -9293,6 +9439,8 @@ export interface components {
              * @description 2 for a call (caller and agent), 1 for a voicemail
              */
             channels: number;
+            /** @description Forbidden-phrase hits and missing required phrases; None until transcribed */
+            phrases?: components["schemas"]["SpeechSummary"] | null;
         };
         /** RedeemIn */
         RedeemIn: {
@@ -10051,6 +10199,21 @@ export interface components {
             /** Label */
             label: string;
         };
+        /**
+         * SpeechSummary
+         * @description A recording's phrase figures, in the library's rows (None until transcribed).
+         */
+        SpeechSummary: {
+            /** Forbidden Count */
+            forbidden_count: number;
+            /** Missing Count */
+            missing_count: number;
+            /**
+             * Missing
+             * @description Keys of the required phrases not said
+             */
+            missing: string[];
+        };
         /** SpreadOut */
         SpreadOut: {
             /** Key */
@@ -10715,6 +10878,33 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        /** TranscriptOut */
+        TranscriptOut: {
+            /** Recording Id */
+            recording_id: number;
+            /**
+             * Status
+             * @description off: no speech engine; pending: not transcribed yet; refused: see reason
+             * @enum {string}
+             */
+            status: "off" | "pending" | "done" | "refused";
+            /** Engine */
+            engine: string;
+            /**
+             * Demo
+             * @description Written as demo data, not recognised from the audio
+             */
+            demo: boolean;
+            /** Reason */
+            reason: string;
+            /** Utterances */
+            utterances: components["schemas"]["UtteranceOut"][];
+            /**
+             * Hits
+             * @description Required phrases said, forbidden phrases said, and missing ones
+             */
+            hits: components["schemas"]["HitOut"][];
+        };
         /**
          * TransferIn
          * @description Blind: the caller goes at once and the agent is free. Consult: the caller holds while the
@@ -11049,6 +11239,25 @@ export interface components {
             is_active?: boolean | null;
             /** Work Number */
             work_number?: string | null;
+        };
+        /** UtteranceOut */
+        UtteranceOut: {
+            /** Seq */
+            seq: number;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "caller" | "agent";
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+            /**
+             * Text
+             * @description Numbers of 7 digits or more masked
+             */
+            text: string;
         };
         /** ViewIn */
         ViewIn: {
@@ -35460,6 +35669,12 @@ export interface operations {
                 legal_hold?: boolean | null;
                 cursor?: string | null;
                 limit?: number;
+                /** @description Words the transcript says */
+                text?: string | null;
+                /** @description With (true) or without a forbidden-phrase hit */
+                forbidden?: boolean | null;
+                /** @description A required phrase rule's key, or "any" */
+                missing_required?: string | null;
             };
             header?: never;
             path?: never;
@@ -40076,6 +40291,315 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentQualityFigures"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    transcript_api_quality_recordings__recording_id__transcript_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                recording_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rule_sets_api_quality_phrase_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhraseRulesOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_rules_api_quality_phrase_rules__queue__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                queue: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhraseRulesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhraseRulesOut"];
                 };
             };
             /** @description Malformed request */

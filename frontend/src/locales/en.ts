@@ -1754,6 +1754,7 @@ const en: typeof zh = {
     auditVerbs: { create: 'created', update: 'changed', delete: 'deleted' },
     auditActions: {
       recording_listened: 'Listened to a recording',
+      recording_transcript_read: 'Read a call transcript',
       recording_downloaded: 'Downloaded a recording',
       recording_hold: 'Recording legal hold',
       recording_deleted: 'Recording deleted (retention)',
@@ -1798,6 +1799,7 @@ const en: typeof zh = {
       travel_departure_changed: 'Departure changed',
     },
     entities: {
+      phrase_rules: 'Phrase rules',
       recording: 'Recording',
       recording_retention: 'Recording retention rule',
       qa_scorecards: 'QA scorecards',
@@ -1960,6 +1962,14 @@ const en: typeof zh = {
       choice: 'Choose one of the listed options',
       other: 'Not in the expected format',
     },
+  },
+  speech: {
+    hitKinds: { required: 'Said', forbidden: 'Forbidden phrase', missing: 'Not said' },
+    ruleKinds: { required: 'Required phrase', forbidden: 'Forbidden phrase' },
+    sides: { agent: 'Agent', caller: 'Caller', any: 'Either side' },
+    windows: { first: 'Start of the call', last: 'End of the call' },
+    channels: { agent: 'Agent', caller: 'Caller' },
+    statuses: { off: 'Transcription off', pending: 'Not transcribed yet', done: 'Transcribed', refused: 'Could not be transcribed' },
   },
   reviews: {
     statuses: { assigned: 'To score', in_progress: 'Being scored', scored: 'Awaiting the agent', appealed: 'Appealed', final: 'Final' },

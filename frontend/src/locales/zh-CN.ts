@@ -1712,6 +1712,7 @@ export default {
     auditVerbs: { create: '新建', update: '修改', delete: '删除' },
     auditActions: {
       recording_listened: '收听录音',
+      recording_transcript_read: '查看通话转写',
       recording_downloaded: '下载录音',
       recording_hold: '录音法律保全',
       recording_deleted: '录音到期删除',
@@ -1756,6 +1757,7 @@ export default {
       travel_departure_changed: '团期变更',
     },
     entities: {
+      phrase_rules: '质检话术规则',
       recording: '录音',
       recording_retention: '录音保留规则',
       qa_scorecards: '质检评分表',
@@ -1918,6 +1920,14 @@ export default {
       choice: '请从列出的选项中选择',
       other: '格式不正确',
     },
+  },
+  speech: {
+    hitKinds: { required: '已说到', forbidden: '禁用语', missing: '未说到' },
+    ruleKinds: { required: '必说话术', forbidden: '禁用语' },
+    sides: { agent: '坐席', caller: '客户', any: '任意一方' },
+    windows: { first: '通话开头', last: '通话结尾' },
+    channels: { agent: '坐席', caller: '客户' },
+    statuses: { off: '未启用语音转写', pending: '待转写', done: '已转写', refused: '无法转写' },
   },
   reviews: {
     statuses: { assigned: '待评分', in_progress: '评分中', scored: '待坐席确认', appealed: '申诉中', final: '已完成' },

@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     prompt_cache: Path = ROOT / "var" / "prompts"
     recordings_dir: Path = ROOT / "var" / "recordings"
     """Where calls answered by agents are recorded (a folder per call: a.wav, b.wav, mix.wav)."""
+    speech_engine: str = "none"
+    """Transcripts of recorded calls (docs/qa.md): none, sherpa-onnx (installed by the operator with
+    a model folder) or package.module:factory for an engine of one's own."""
+    speech_model_dir: Path | None = None
+    """The sherpa-onnx model's folder (model.onnx or model.int8.onnx, and tokens.txt)."""
+    speech_model_kind: Literal["sense-voice", "paraformer"] = "sense-voice"
+    speech_threads: int = Field(default=1, ge=1, le=16)
+    """Threads one transcription uses inside its worker."""
+    speech_seconds: float = Field(default=600.0, gt=0, le=3600)
+    """A worker's time to transcribe one recording before it is stopped and the recording refused."""
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

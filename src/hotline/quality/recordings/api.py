@@ -53,11 +53,21 @@ async def search(
     legal_hold: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=120)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    text: Annotated[
+        str | None, Query(min_length=1, max_length=40, description="Words the transcript says")
+    ] = None,
+    forbidden: Annotated[
+        bool | None, Query(description="With (true) or without a forbidden-phrase hit")
+    ] = None,
+    missing_required: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description='A required phrase rule\'s key, or "any"'),
+    ] = None,
 ) -> RecordingPage:
     """Recorded calls and voicemail, newest first; numbers masked unless the role sees them."""
     filters = service.Search(
         since, until, agent_id, queue, customer_id, number, direction, kind, disposition,
-        min_seconds, max_seconds, call_id, legal_hold, cursor, limit,
+        min_seconds, max_seconds, call_id, legal_hold, cursor, limit, text, forbidden, missing_required,
     )  # fmt: skip
     return await service.search(ctx, filters)
 

@@ -9,6 +9,7 @@ import structlog
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
 from hotline.quality.recordings import checking, indexer, retention
+from hotline.quality.speech import jobs as speech_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -21,6 +22,7 @@ async def index_recordings(ctx: Context, payload: dict[str, Any]) -> None:
     checked = await checking.check_new(ctx)
     if checked:
         log.info("recordings checked", recordings=checked)
+    await speech_jobs.after_checks(ctx)
 
 
 @job_handler("quality.retention")
@@ -28,3 +30,4 @@ async def retention_sweep(ctx: Context, payload: dict[str, Any]) -> None:
     deleted = await retention.sweep(ctx)
     if deleted:
         log.info("recordings past their retention deleted", recordings=deleted)
+    await speech_jobs.after_retention(ctx)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.quality.speech.schemas import SpeechSummary
+
 Direction = Literal["inbound", "outbound", "internal"]
 RecordingKind = Literal["call", "voicemail"]
 Channel = Literal["mix", "caller", "agent", "peaks"]
@@ -56,6 +58,9 @@ class RecordingRow(BaseModel):
     legal_hold: bool
     delete_after: date | None = Field(description="None while on legal hold")
     channels: int = Field(description="2 for a call (caller and agent), 1 for a voicemail")
+    phrases: SpeechSummary | None = Field(
+        default=None, description="Forbidden-phrase hits and missing required phrases; None until transcribed"
+    )
 
 
 class RecordingPage(BaseModel):

@@ -34,6 +34,7 @@ from hotline.quality.recordings.schemas import (
     RecordingPage,
     RecordingRow,
 )
+from hotline.quality.speech import search as transcripts
 
 REVEALABLE = privacy.revealable("recording", Recording, Permission.RECORDINGS_LISTEN)
 """A recording's number may be revealed (core/privacy.py)."""
@@ -58,6 +59,12 @@ class Search:
     legal_hold: bool | None = None
     cursor: str | None = None
     limit: int = 50
+    text: str | None = None
+    """Words the transcript says (quality.speech)."""
+    forbidden: bool | None = None
+    """With (or without) a forbidden-phrase hit; only transcribed recordings either way."""
+    missing_required: str | None = None
+    """Missing this required phrase (a rule's key) or "any" of them."""
 
 
 def encode_cursor(started_at: datetime, recording_id: int) -> str:
@@ -110,6 +117,12 @@ def _filtered(query: Select[Recording], search: Search) -> Select[Recording]:
     if search.number:
         tail = search.number[::-1] + "%"  # the last digits, as an index prefix of the reversed number
         query = query.where(or_(Recording.number_rev.like(tail), Recording.dialled_rev.like(tail)))
+    if search.text is not None:
+        query = query.where(Recording.id.in_(transcripts.saying(search.text)))
+    if search.forbidden is not None:
+        query = query.where(Recording.id.in_(transcripts.with_forbidden(search.forbidden)))
+    if search.missing_required is not None:
+        query = query.where(Recording.id.in_(transcripts.missing(search.missing_required)))
     if search.cursor:
         at, recording_id = decode_cursor(search.cursor)
         query = query.where(tuple_(Recording.started_at, Recording.id) < tuple_(at, recording_id))
@@ -138,6 +151,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
     async with ctx.read() as session:
         titles = await callbacks.queue_titles(session)
         cards = await customers.cards(session, {r.customer_id for r in rows if r.customer_id is not None})
+        phrases = await transcripts.summaries(session, [r.id for r in rows])
     days = await retention.days_by_queue(ctx)
     out = []
     for row in rows:
@@ -167,6 +181,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
                 legal_hold=row.legal_hold,
                 delete_after=None if row.legal_hold else delete_after(row, days),
                 channels=row.channels,
+                phrases=phrases.get(row.id),
             )
         )
     return out

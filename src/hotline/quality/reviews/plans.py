@@ -23,6 +23,7 @@ from hotline.quality.reviews.models import Evaluation, SamplingPlan
 from hotline.quality.reviews.sampling import Always, CallFacts, Rules
 from hotline.quality.reviews.sampling import select as pick
 from hotline.quality.reviews.schemas import EvaluationIn, PlanIn, PlanOut, PlanRunOut
+from hotline.quality.speech import search as transcripts
 
 P = Permission
 
@@ -94,12 +95,16 @@ def week_of(day: date) -> date:
 
 
 async def candidates(ctx: Context, start: datetime, end: datetime) -> list[CallFacts]:
-    """The answered calls of [start, end) as sampling sees them (contact's call log; the
-    recordings index adds forbidden-phrase hits once it lands)."""
+    """The answered calls of [start, end) as sampling sees them: contact's call log, and whether
+    a recording of the call has a forbidden-phrase hit (quality.speech)."""
+    calls = await answered_calls(ctx, start, end)
+    async with ctx.read() as session:
+        forbidden = await transcripts.calls_with_forbidden(session, start, end)
     return [
-        CallFacts(c.call_id, c.agent_id, c.queue, c.direction, c.seconds, c.survey, c.complaint, c.started_at)
-        for c in await answered_calls(ctx, start, end)
-    ]
+        CallFacts(c.call_id, c.agent_id, c.queue, c.direction, c.seconds, c.survey, c.complaint, c.started_at,
+                  forbidden_hit=c.call_id in forbidden)
+        for c in calls
+    ]  # fmt: skip
 
 
 async def run(ctx: Context, plan_id: int, week: date) -> PlanRunOut:
