@@ -13,6 +13,7 @@ from hotline.core.schemas import MAX_ID, NON_BLANK, DbId, Input, Output
 Score = Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
 """A score out of 100 as people read it: to the hundredth (the database keeps four places)."""
 Text = Annotated[str, StringConstraints(max_length=2000)]
+Description = Annotated[str, StringConstraints(max_length=1000)]
 Title = Annotated[
     str, StringConstraints(min_length=1, max_length=80, pattern=NON_BLANK, strip_whitespace=True)
 ]
@@ -61,7 +62,7 @@ class ScorecardSectionIn(Input):
 
 class ScorecardIn(Input):
     name: Title
-    description: Text = ""
+    description: Description = ""
     sections: list[ScorecardSectionIn] = Field(min_length=1, max_length=12)
 
 
@@ -364,7 +365,7 @@ class LibraryOut(Output):
 class PlaylistIn(Input):
     title: Title
     topic: Tag
-    description: Text = ""
+    description: Description = ""
     entries: list[DbId] = Field(default_factory=list, max_length=200)
 
 
