@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from hotline.admin.models import User
@@ -18,6 +19,7 @@ from hotline.contact.events import CallRecorded
 from hotline.contact.models import ContactEvent
 from hotline.core.audit import AuditEntry
 from hotline.core.clock import utcnow
+from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.quality.recordings import checking, indexer, media, retention
 from hotline.quality.recordings.demo import write_call, write_message
@@ -121,7 +123,7 @@ async def test_given_a_transferred_call_and_a_voicemail_when_indexed_then_each_p
     async with seeded.read() as session:
         row = await session.get(Recording, first["id"])
     assert row is not None and row.path == "leg-7f3a/mix.wav"  # relative to the recordings folder
-    assert row.node == media.settings().node
+    assert row.node == seeded.settings.recordings_node
 
     supervisor = await users("supervisor")  # a role that may see numbers reveals one, audited
     assert (await supervisor.get(f"/api/quality/recordings/{first['id']}")).json()["number"] == "138****8000"
@@ -317,6 +319,22 @@ def test_a_media_token_names_what_it_grants_and_any_change_breaks_it() -> None:
             media.verify(key, changed)
     with pytest.raises(Exception, match="not valid"):
         media.verify(b"other" * 8, token)
+
+
+async def test_the_recordings_settings_are_core_settings_read_from_the_same_environment(
+    monkeypatch: pytest.MonkeyPatch, ctx: Context
+) -> None:
+    monkeypatch.setenv("HOTLINE_RECORDINGS_NODE", "voice-2")
+    monkeypatch.setenv("HOTLINE_RECORDINGS_MEDIA_SECRET", "shared-by-every-node")
+    monkeypatch.setenv("HOTLINE_RECORDINGS_DEFAULT_DAYS", "7")
+    read = Settings()
+    assert read.recordings_node == "voice-2" and read.recordings_default_days == 7
+    here = Context(read, ctx.db, ctx.bus, ctx.actor)
+    assert retention.default_days(here) == media.MINIMUM_DAYS  # never below 30, as before
+    assert await media.media_key(here) == b"shared-by-every-node"  # not the database's key
+    monkeypatch.setenv("HOTLINE_RECORDINGS_DEFAULT_DAYS", "0")
+    with pytest.raises(ValidationError, match="recordings_default_days"):
+        Settings()
 
 
 def test_demo_audio_alternates_caller_and_agent(tmp_path: Path) -> None:

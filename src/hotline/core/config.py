@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     prompt_cache: Path = ROOT / "var" / "prompts"
     recordings_dir: Path = ROOT / "var" / "recordings"
     """Where calls answered by agents are recorded (a folder per call: a.wav, b.wav, mix.wav)."""
+    recordings_node: str = Field(default_factory=lambda: os.uname().nodename, min_length=1, max_length=120)
+    """The name of the machine that keeps the files this node records (the recordings library
+    says where each file is; docs/qa.md, "Other machines"): its host name by default."""
+    recordings_media_secret: SecretStr | None = None
+    """The key recordings' media links are signed with, the same on every node; unset, a random
+    key is made once and kept in the database."""
+    recordings_default_days: int = Field(default=180, ge=1, le=36_500)
+    """How long the recordings of a queue without a retention rule are kept (never below 30)."""
     speech_engine: str = "none"
     """Transcripts of recorded calls (docs/qa.md): none, sherpa-onnx (installed by the operator with
     a model folder) or package.module:factory for an engine of one's own."""

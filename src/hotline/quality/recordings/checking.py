@@ -41,7 +41,7 @@ async def check_new(ctx: Context, *, batch: int = 20) -> int:
     were checked. Without a compute pool (a CLI loading demo data) none: the server's job will."""
     if ctx.pool is None:
         return 0
-    node = media.settings().node[:120]
+    node = ctx.settings.recordings_node
     async with ctx.read() as session:
         rows = list(
             (

@@ -121,7 +121,7 @@ async def _recording(ctx: Context, item: RecordedPart, cards: dict[str, int]) ->
         "direction": direction, "queue": queue, "agent_id": line.agent_id,
         "customer_id": cards.get(number), "number": number, "number_rev": reversed_digits(number),
         "dialled": dialled, "dialled_rev": reversed_digits(dialled), "disposition": disposition,
-        "survey_score": score, "channels": channels, "node": media.settings().node[:120],
+        "survey_score": score, "channels": channels, "node": ctx.settings.recordings_node,
         "path": path[:400], "indexed_at": utcnow(), "hold_seconds": _held(lines, started, line.at),
     }  # fmt: skip
 

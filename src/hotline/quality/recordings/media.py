@@ -2,8 +2,8 @@
 
 A media URL needs no session, so a voice node on another machine (or a CDN in front of it) can
 serve it: it carries the recording, the channel, the purpose and its expiry, signed with an HMAC
-under a key every node shares (HOTLINE_RECORDINGS_MEDIA_SECRET, else one made once and kept in
-the database). Changing any part of it, or using it after its time, is refused with 403.
+under a key every node shares (the setting HOTLINE_RECORDINGS_MEDIA_SECRET, else one made once and
+kept in the database). Changing any part of it, or using it after its time, is refused with 403.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import wave
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,8 +19,6 @@ from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utcnow
@@ -35,24 +32,7 @@ LINK_MINUTES = 10
 PEAK_RATES = ((600, 50), (3600, 10))
 """Points per second of the waveform by the call's length: fine for short calls, and a 4-hour
 call still under 150,000 points per channel."""
-
-
-class RecordingsSettings(BaseSettings):
-    """HOTLINE_RECORDINGS_NODE (the name of the machine that keeps the files this node records:
-    its host name by default), _MEDIA_SECRET (the key media URLs are signed with, the same on
-    every node), _DEFAULT_DAYS (retention of queues without a rule)."""
-
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_RECORDINGS_")
-    node: str = os.uname().nodename
-    media_secret: SecretStr | None = None
-    default_days: int = 180
-
-
 MINIMUM_DAYS = 30
-
-
-def settings() -> RecordingsSettings:
-    return RecordingsSettings()
 
 
 _KEYS: dict[str, bytes] = {}
@@ -60,7 +40,7 @@ _KEYS: dict[str, bytes] = {}
 
 async def media_key(ctx: Context) -> bytes:
     """The signing key: the setting, else the database's (made by the first node that needs it)."""
-    configured = settings().media_secret
+    configured = ctx.settings.recordings_media_secret
     if configured is not None:
         return configured.get_secret_value().encode()
     cached = _KEYS.get(ctx.db.url)

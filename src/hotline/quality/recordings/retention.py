@@ -23,8 +23,9 @@ from hotline.quality.recordings.schemas import RetentionIn, RetentionOut, Retent
 log = structlog.get_logger(__name__)
 
 
-def default_days() -> int:
-    return max(media.MINIMUM_DAYS, media.settings().default_days)
+def default_days(ctx: Context) -> int:
+    """The setting HOTLINE_RECORDINGS_DEFAULT_DAYS, never below the minimum."""
+    return max(media.MINIMUM_DAYS, ctx.settings.recordings_default_days)
 
 
 async def days_by_queue(ctx: Context) -> dict[str, int]:
@@ -41,7 +42,7 @@ async def rules(ctx: Context) -> RetentionOut:
         titles = await callbacks.queue_titles(session)
     days = await days_by_queue(ctx)
     return RetentionOut(
-        default_days=default_days(),
+        default_days=default_days(ctx),
         minimum_days=media.MINIMUM_DAYS,
         rules=[
             RetentionRuleOut(queue=q, queue_title=titles.get(q, ""), days=d) for q, d in sorted(days.items())
@@ -103,8 +104,8 @@ async def sweep(ctx: Context, *, batch: int = 500) -> int:
     now = utcnow()
     deleted = 0
     cutoffs = [(Recording.queue == queue, now - timedelta(days=d)) for queue, d in days.items()]
-    cutoffs.append((Recording.queue.not_in(list(days)), now - timedelta(days=default_days())))
-    node = media.settings().node
+    cutoffs.append((Recording.queue.not_in(list(days)), now - timedelta(days=default_days(ctx))))
+    node = ctx.settings.recordings_node
     for which, cutoff in cutoffs:
         async with ctx.read() as session:
             rows = list(

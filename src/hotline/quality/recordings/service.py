@@ -153,6 +153,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
         cards = await customers.cards(session, {r.customer_id for r in rows if r.customer_id is not None})
         phrases = await transcripts.summaries(session, [r.id for r in rows])
     days = await retention.days_by_queue(ctx)
+    default = retention.default_days(ctx)
     out = []
     for row in rows:
         card = cards.get(row.customer_id) if row.customer_id is not None else None
@@ -179,7 +180,7 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
                 qa_score=row.qa_score,
                 checks=Checks.model_validate(row.checks) if row.checks else None,
                 legal_hold=row.legal_hold,
-                delete_after=None if row.legal_hold else delete_after(row, days),
+                delete_after=None if row.legal_hold else delete_after(row, days, default),
                 channels=row.channels,
                 phrases=phrases.get(row.id),
             )
@@ -187,8 +188,8 @@ async def rows_out(ctx: Context, rows: list[Recording]) -> list[RecordingRow]:
     return out
 
 
-def delete_after(row: Recording, days: dict[str, int]) -> date:
-    keep = days.get(row.queue, retention.default_days())
+def delete_after(row: Recording, days: dict[str, int], default: int) -> date:
+    keep = days.get(row.queue, default)
     return (as_utc(row.started_at) + timedelta(days=keep)).date()
 
 

@@ -54,7 +54,7 @@ async def transcribe_new(ctx: Context, *, batch: int = 10) -> int:
     config = engine_config(ctx)
     if config.engine == "none" or ctx.pool is None:
         return 0
-    node = media.settings().node[:120]
+    node = ctx.settings.recordings_node
     async with ctx.read() as session:
         rows = list(
             (
