@@ -86,14 +86,14 @@ def test_qa_scores_agent1_appeals_and_the_supervisor_reviews(session: Callable[[
     pinned.get_by_role("button").first.click()
     expect(qa.get_by_test_id("player-time")).to_contain_text(re.compile(r"^0:3\d /"))
 
-    # submitting with nothing answered marks every item at once and sends nothing
+    # submitting with nothing answered: the service names every item at once, each marked on its item
     qa.get_by_test_id("move-submit").click()
-    expect(qa.get_by_test_id("scorecard-form").get_by_text("请为此项评分")).to_have_count(8)
+    expect(qa.get_by_test_id("scorecard-form").get_by_text("请回答评分项")).to_have_count(8)
     expect(qa.get_by_test_id("evaluation-status")).to_have_text("评分中")
 
     for answer in ANSWERS[:3]:
         qa.get_by_test_id(f"item-{answer}").click()
-    expect(qa.get_by_test_id("scorecard-form").get_by_text("请为此项评分")).to_have_count(5)
+    expect(qa.get_by_test_id("scorecard-form").get_by_text("请回答评分项")).to_have_count(5)
     # the service's score of the answers so far: (10 + 12) of 30
     expect(qa.get_by_test_id("evaluation-score")).to_contain_text("当前得分 73.33")
     for answer in ANSWERS[3:]:

@@ -130,6 +130,13 @@ async def test_a_call_scored_appealed_and_reviewed_by_someone_else(seeded: Conte
     assert saved["draft_score"] == "80.25"  # (0 + 16 + 30 + 10 + 8 + 1) / 81: what the screen shows live
     assert_problem(await qa.post(move, json={"action": "submit", "answers": short}), 422, "answers-invalid",
                    "body.answers.closing")  # fmt: skip
+    several = {**short, "needs": {"value": 9}, "greeting": {"na": True}, "tone": {"value": 1}}
+    refused = await qa.post(move, json={"action": "submit", "answers": several})
+    assert_problem(refused, 422, "answers-invalid")  # every item the form must mark, at once
+    assert {(e["field"], e["type"]) for e in refused.json()["errors"]} == {
+        ("body.answers.closing", "answer-every-item"), ("body.answers.needs", "item-value-range"),
+        ("body.answers.greeting", "item-always-applies"), ("body.answers.tone", "scorecard-no-item"),
+    }  # fmt: skip
     over = {**answers, "needs": {"value": 6}}
     assert_problem(await qa.post(move, json={"action": "submit", "answers": over}), 422, "answers-invalid",
                    "body.answers.needs")  # fmt: skip

@@ -112,6 +112,33 @@ def test_answers_that_do_not_fit_are_refused_naming_the_item(answers: dict[str, 
     assert refused.value.field == field
 
 
+def test_every_wrong_item_is_named_at_once_not_only_the_first() -> None:
+    items = [
+        Item("greeting", "yes_no", 10),
+        Item("verify", "yes_no", 10),
+        Item("needs", "scale", 20, max=5),
+        Item("closing", "yes_no", 10),
+    ]
+    answers = {"greeting": Answer(na=True), "needs": Answer(7), "extra": Answer(1)}
+    with pytest.raises(AnswersInvalid) as refused:
+        check(items, answers, complete=True)
+    errors = refused.value.extra["errors"]
+    assert {(e["field"], e["type"]) for e in errors} == {
+        ("body.answers.extra", "scorecard-no-item"),
+        ("body.answers.greeting", "item-always-applies"),
+        ("body.answers.verify", "answer-every-item"),
+        ("body.answers.needs", "item-value-range"),
+        ("body.answers.closing", "answer-every-item"),
+    }
+    with pytest.raises(AnswersInvalid) as draft:  # a draft may leave items open, not answer wrongly
+        check(items, answers, complete=False)
+    assert {e["field"] for e in draft.value.extra["errors"]} == {
+        "body.answers.extra",
+        "body.answers.greeting",
+        "body.answers.needs",
+    }
+
+
 def test_a_draft_may_leave_items_open_but_not_all_not_applicable() -> None:
     check([Item("a", "yes_no", 1), Item("b", "yes_no", 1)], {"a": Answer(1)}, complete=False)
     with pytest.raises(AnswersInvalid, match="not applicable"):

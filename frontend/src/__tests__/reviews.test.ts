@@ -1,33 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { answered, dueWords, spreadRows, unanswered } from '../components/quality/reviews'
-import type { Schemas } from '../api/client'
-
-const item = (key: string, extra: Partial<Schemas['ScorecardItemOut']> = {}): Schemas['ScorecardItemOut'] => ({
-  key,
-  text: key,
-  guidance: '',
-  kind: 'yes_no',
-  max: 1,
-  weight: 10,
-  auto_fail: false,
-  allow_na: false,
-  ...extra,
-})
-const card = {
-  sections: [
-    { title: '开场', items: [item('greeting'), item('verify', { allow_na: true })] },
-    { title: '需求', items: [item('needs', { kind: 'scale', max: 5 })] },
-  ],
-}
+import { answered, dueWords, spreadRows } from '../components/quality/reviews'
 
 describe('a scorecard form', () => {
-  it('names every item still unanswered at once, as the API names them', () => {
-    expect(unanswered(card, {})).toEqual(['answers.greeting', 'answers.verify', 'answers.needs'])
-    expect(unanswered(card, { greeting: { value: 0 }, verify: { na: true }, needs: { value: 3 } })).toEqual([])
-  })
-  it('refuses "not applicable" on an item that always applies', () => {
-    expect(unanswered(card, { greeting: { na: true }, verify: { na: true }, needs: { value: 0 } })).toEqual(['answers.greeting'])
-  })
   it('sends only what was answered: a value, or not applicable', () => {
     expect(answered({ greeting: { value: 1 }, verify: {}, needs: { na: true, value: 2 } })).toEqual({
       greeting: { value: 1 },

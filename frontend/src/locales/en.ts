@@ -2036,8 +2036,6 @@ const en: typeof zh = {
       weight: 'weight {n}',
       autoFail: 'Auto-fail',
       failed: 'Auto-failed',
-      answer: 'Score this item',
-      answerAll: '{n} items still to score',
     },
     comments: {
       title: 'Comments on the recording',

@@ -1989,8 +1989,6 @@ export default {
       weight: '权重 {n}',
       autoFail: '一票否决',
       failed: '触发一票否决',
-      answer: '请为此项评分',
-      answerAll: '还有 {n} 项未评分',
     },
     comments: {
       title: '录音批注',

@@ -56,17 +56,6 @@ export function lastDays(days: number, now = new Date()): { from: string; to: st
 /** Every item of a scorecard, section by section. */
 export const itemsOf = (card: Pick<Scorecard, 'sections'>) => card.sections.flatMap((s) => s.items)
 
-/** The items a submit would refuse as unanswered (all at once, as the form marks them), by the
- *  field name the API's errors use (`answers.<key>`). */
-export function unanswered(card: Pick<Scorecard, 'sections'>, answers: Answers): string[] {
-  return itemsOf(card)
-    .filter((item) => {
-      const a = answers[item.key]
-      return !a || (a.na ? !item.allow_na : a.value === null || a.value === undefined)
-    })
-    .map((item) => `answers.${item.key}`)
-}
-
 /** The answers as the API takes them: only the items answered (or marked not applicable). */
 export function answered(answers: Answers): Answers {
   const out: Answers = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from hotline.core.errors import FieldProblems
 from hotline.quality.reviews.errors import AnswersInvalid
 
 HUNDREDTH = Decimal("0.01")
@@ -48,52 +49,64 @@ class Result:
 
 
 def check(items: Iterable[Item], answers: Mapping[str, Answer], *, complete: bool) -> None:
-    """Refuse answers that do not fit the items (naming the item); `complete` also refuses a
-    missing answer (a submitted evaluation answers every item)."""
+    """Refuse answers that do not fit the items, naming every wrong item at once (one 422 whose
+    `errors` has a `body.answers.<key>` entry each, so a form marks them all); `complete` also
+    refuses a missing answer (a submitted evaluation answers every item)."""
     by_key = {item.key: item for item in items}
+    problems = FieldProblems()
     for key in answers:
         if key not in by_key:
-            raise AnswersInvalid(
-                f"The scorecard has no item {key!r}",
-                field=f"body.answers.{key}",
-                reason="scorecard-no-item",
-                params={"key": key},
+            problems.add(
+                AnswersInvalid(
+                    f"The scorecard has no item {key!r}",
+                    field=f"body.answers.{key}",
+                    reason="scorecard-no-item",
+                    params={"key": key},
+                )
             )
     for key, item in by_key.items():
-        answer = answers.get(key)
-        if answer is None or (answer.value is None and not answer.na):
-            if complete:
-                raise AnswersInvalid(
-                    f"Answer the item {key!r} (or mark it not applicable where it allows)",
-                    field=f"body.answers.{key}",
-                    reason="answer-every-item",
-                    params={"key": key},
-                )
-            continue
-        if answer.na:
-            if not item.allow_na:
-                raise AnswersInvalid(
-                    f"The item {key!r} always applies: it cannot be marked not applicable",
-                    field=f"body.answers.{key}",
-                    reason="item-always-applies",
-                    params={"key": key},
-                )
-            if answer.value is not None:
-                raise AnswersInvalid(
-                    f"The item {key!r} is either not applicable or answered, not both",
-                    field=f"body.answers.{key}",
-                    reason="item-na-or-answered",
-                    params={"key": key},
-                )
-            continue
-        top = item.max if item.kind == "scale" else 1
-        if answer.value is None or not 0 <= answer.value <= top:
-            raise AnswersInvalid(
-                f"The item {key!r} takes a value from 0 to {top}",
+        wrong = _wrong(key, item, answers.get(key), complete=complete)
+        if wrong is not None:
+            problems.add(wrong)
+    problems.raise_any()
+
+
+def _wrong(key: str, item: Item, answer: Answer | None, *, complete: bool) -> AnswersInvalid | None:
+    """What is wrong with one item's answer, if anything."""
+    if answer is None or (answer.value is None and not answer.na):
+        if not complete:
+            return None
+        return AnswersInvalid(
+            f"Answer the item {key!r} (or mark it not applicable where it allows)",
+            field=f"body.answers.{key}",
+            reason="answer-every-item",
+            params={"key": key},
+        )
+    if answer.na:
+        if not item.allow_na:
+            return AnswersInvalid(
+                f"The item {key!r} always applies: it cannot be marked not applicable",
                 field=f"body.answers.{key}",
-                reason="item-value-range",
-                params={"key": key, "top": top},
+                reason="item-always-applies",
+                params={"key": key},
             )
+        if answer.value is not None:
+            return AnswersInvalid(
+                f"The item {key!r} is either not applicable or answered, not both",
+                field=f"body.answers.{key}",
+                reason="item-na-or-answered",
+                params={"key": key},
+            )
+        return None
+    top = item.max if item.kind == "scale" else 1
+    if answer.value is None or not 0 <= answer.value <= top:
+        return AnswersInvalid(
+            f"The item {key!r} takes a value from 0 to {top}",
+            field=f"body.answers.{key}",
+            reason="item-value-range",
+            params={"key": key, "top": top},
+        )
+    return None
 
 
 def score(items: Iterable[Item], answers: Mapping[str, Answer]) -> Result:
