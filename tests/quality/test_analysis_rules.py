@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotline.quality.analysis.checks import CallChecks, check_call
+from hotline.quality.analysis.checks import SEGMENT_CAP, CallChecks, check_call
 from hotline.quality.analysis.vad import smooth
 
 S = 100  # frames per second
@@ -92,3 +94,45 @@ def test_talk_silence_and_overtalk_add_up_to_the_call(
     if every["talk_ratio"] is not None:
         assert abs(swapped["talk_ratio"] + every["talk_ratio"] - 1) <= 0.001
     assert swapped["longest_monologue"] == every["longest_monologue"]
+
+
+def test_given_a_thousand_short_silences_then_the_checks_keep_the_200_longest_and_exact_counts() -> None:
+    # 2.3 hours: the caller says a word (1 s), then 5.1 to 9.9 s of dead air, a thousand times over
+    caller: list[tuple[int, int]] = []
+    agent: list[tuple[int, int]] = []
+    at, gaps = 0, []
+    for n in range(1000):
+        caller.append((at, at + S))
+        gap = 510 + (n * 37) % 480
+        gaps.append(gap)
+        at += S + gap
+    seconds = at // S + 1
+    figures = check(caller, agent, seconds).as_dict()
+    kept = figures["segments"]["silences"]
+    assert figures["silence_count"] == 1000 and figures["segment_counts"]["silences"] == 1000
+    assert figures["segment_counts"]["caller"] == 1000 and len(figures["segments"]["caller"]) == 200
+    assert len(kept) == SEGMENT_CAP == 200
+    assert kept == sorted(kept)  # still in time order, for the player to draw
+    shortest_kept = min(round(end - start, 2) for start, end in kept)
+    assert shortest_kept >= sorted((g / S for g in gaps), reverse=True)[199] - 0.01  # the longest ones
+    assert figures["longest_silence"] == max(gaps) / S
+    tail = seconds * S - at  # the last silence runs on to the end of the recording
+    assert abs(figures["silence_total"] - (sum(gaps) + tail) / S) < 0.01  # every one, not the kept alone
+    assert len(json.dumps(figures)) < 20_000  # a row and a response of a few kilobytes
+
+
+@given(st.lists(st.integers(51, 300), min_size=0, max_size=400))
+def test_the_silences_kept_are_the_longest_and_never_more_than_the_cap(gaps: list[int]) -> None:
+    caller: list[tuple[int, int]] = []
+    at = 0
+    for gap in gaps:
+        caller.append((at, at + 10))
+        at += 10 + gap
+    figures = check(caller, [], at // S + 1, silence=50).as_dict()
+    kept = figures["segments"]["silences"]
+    every = [[s.start, s.end] for s in check(caller, [], at // S + 1, silence=50).silences]
+    assert figures["segment_counts"]["silences"] == figures["silence_count"] == len(every)
+    assert len(kept) == min(len(every), SEGMENT_CAP) and kept == sorted(kept)
+    dropped = [s for s in every if s not in kept]
+    if dropped:
+        assert min(e - s for s, e in kept) >= max(e - s for s, e in dropped) - 1e-9

@@ -24,6 +24,10 @@ from typing import Any, Literal
 
 from hotline.quality.analysis.vad import FRAMES_PER_SECOND, Spans
 
+SEGMENT_CAP = 200
+"""The most spans of one kind a recording's `checks` keeps (the longest, in time order): a call of
+a thousand short silences must not make a huge row and response. The counts and totals are of
+every span, and `segment_counts` says how many each list had before the cap."""
 BACKCHANNEL_FRAMES = 1 * FRAMES_PER_SECOND
 PAUSE_FRAMES = 2 * FRAMES_PER_SECOND
 Side = Literal["caller", "agent"]
@@ -100,11 +104,17 @@ class CallChecks:
                 "overtalk_seconds": self.overtalk_threshold,
             },
             "segments": {
-                "caller": [s.pair() for s in self.caller],
-                "agent": [s.pair() for s in self.agent],
-                "silences": [s.pair() for s in self.silences],
-                "overtalk": [s.pair() for s in self.overtalk],
+                "caller": _capped(self.caller),
+                "agent": _capped(self.agent),
+                "silences": _capped(self.silences),
+                "overtalk": _capped(self.overtalk),
                 "monologue": self.monologue.span.pair() if self.monologue else None,
+            },
+            "segment_counts": {
+                "caller": len(self.caller),
+                "agent": len(self.agent),
+                "silences": len(self.silences),
+                "overtalk": len(self.overtalk),
             },
         }
 
@@ -198,6 +208,14 @@ def _seconds(frames: int) -> float:
 
 def _spans(spans: Iterable[tuple[int, int]]) -> tuple[Span, ...]:
     return tuple(Span(_seconds(start), _seconds(end)) for start, end in spans)
+
+
+def _capped(spans: tuple[Span, ...]) -> list[list[float]]:
+    """At most `SEGMENT_CAP` spans, the longest (the earlier of equals), back in time order."""
+    if len(spans) > SEGMENT_CAP:
+        longest = sorted(range(len(spans)), key=lambda i: (-(spans[i].end - spans[i].start), i))
+        spans = tuple(spans[i] for i in sorted(longest[:SEGMENT_CAP]))
+    return [s.pair() for s in spans]
 
 
 def _total(spans: tuple[Span, ...]) -> float:
