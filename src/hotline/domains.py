@@ -145,6 +145,7 @@ DOMAINS: tuple[Domain, ...] = (
         ),
         api="hotline.quality.api",
         revealable=("hotline.quality.recordings.service:REVEALABLE",),
+        reactions=("hotline.quality.reactions",),
         jobs_module="hotline.quality.jobs",
         builtin_jobs=(
             BuiltinJob("quality.index_recordings", "quality.index_recordings", "* * * * *"),

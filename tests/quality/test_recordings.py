@@ -21,9 +21,13 @@ from hotline.core.audit import AuditEntry
 from hotline.core.clock import utcnow
 from hotline.core.config import Settings
 from hotline.core.context import Context
+from hotline.crm import service as crm
+from hotline.crm.schemas import CustomerIn, PhoneIn
 from hotline.quality.recordings import checking, indexer, media, retention
 from hotline.quality.recordings.demo import write_call, write_message
 from hotline.quality.recordings.models import Recording, RecordingCursor
+from hotline.quality.speech import service as speech
+from hotline.quality.speech.models import Utterance
 from tests.conftest import Users, assert_problem
 
 
@@ -32,7 +36,7 @@ async def _ids(ctx: Context) -> dict[str, int]:
         return {name: uid for name, uid in await session.execute(select(User.username, User.id))}
 
 
-async def _transferred_call(ctx: Context, call_id: str = "leg-7f3a") -> datetime:
+async def _transferred_call(ctx: Context, call_id: str = "leg-7f3a", caller: str = "13800138000") -> datetime:
     """张伟 calls the hotel line; agent1 answers, transfers to agent2: two recorded parts. The lines
     are the router's (arrived, queued, offered, answered, recorded, transferred, …)."""
     ids = await _ids(ctx)
@@ -49,7 +53,7 @@ async def _transferred_call(ctx: Context, call_id: str = "leg-7f3a") -> datetime
         )
 
     lines = [
-        line(0, "arrived", detail="13800138000 → 4008001000"),
+        line(0, "arrived", detail=f"{caller} → 4008001000"),
         line(0, "ivr", detail="welcome"),
         line(5, "queued"),
         line(6, "offered", one),
@@ -65,14 +69,14 @@ async def _transferred_call(ctx: Context, call_id: str = "leg-7f3a") -> datetime
     return t
 
 
-async def _voicemail(ctx: Context, call_id: str = "leg-vm-1") -> None:
+async def _voicemail(ctx: Context, call_id: str = "leg-vm-1", caller: str = "13912345678") -> None:
     path = await asyncio.to_thread(
         write_message, ctx.settings.recordings_dir / call_id / "voicemail.wav", 6, 3
     )
     t = utcnow() - timedelta(minutes=1)
     async with ctx.write() as tx:
         tx.session.add(ContactEvent(at=t, kind="arrived", call_id=call_id, queue="travel",
-                                    detail="13912345678 → 4008002000"))  # fmt: skip
+                                    detail=f"{caller} → 4008002000"))  # fmt: skip
         tx.session.add(ContactEvent(at=t, kind="voicemail", call_id=call_id, detail=f"6 s: {path}"))
 
 
@@ -409,3 +413,56 @@ async def test_an_evaluation_s_score_shows_on_the_recordings_of_the_agent_it_jud
     parts = (await qa.get("/api/quality/recordings", params={"call_id": "leg-judged"})).json()["items"]
     by_agent = {row["agent_id"]: row["qa_score"] for row in parts}
     assert by_agent == {ids["agent1"]: float(scored.json()["score"]), ids["agent2"]: None}
+
+
+async def test_given_a_forgotten_customer_then_their_recordings_and_transcripts_are_erased_except_held_audio(
+    seeded: Context, users: Users
+) -> None:
+    # 赵敏 leaves a voicemail before she has a file (linked by number only), then calls and is
+    # transferred (two parts, linked to her file); a complaint puts the first part on legal hold.
+    await _voicemail(seeded, "erase-vm", caller="13700000009")
+    await indexer.index_new(seeded)
+    customer = await crm.create(seeded, CustomerIn(name="赵敏", phones=[PhoneIn(number="13700000009")]))
+    await _transferred_call(seeded, "erase-call", caller="13700000009")
+    await indexer.index_new(seeded)
+    async with seeded.read() as session:
+        rows = {r.call_id + f"/{r.part}": r for r in await session.scalars(
+            select(Recording).where(Recording.call_id.in_(["erase-vm", "erase-call"]))
+        )}  # fmt: skip
+    held, part2, vm = rows["erase-call/1"], rows["erase-call/2"], rows["erase-vm/1"]
+    assert held.customer_id == part2.customer_id == customer.id and vm.customer_id is None
+    said = [{"channel": "caller", "start": 1.0, "end": 4.0, "text": "我的手机是13700000009"}]
+    for row in rows.values():
+        await speech.store_transcript(seeded, row.id, said, engine="demo", demo=True)
+    supervisor, qa = await users("supervisor"), await users("qa")
+    await supervisor.put(
+        f"/api/quality/recordings/{held.id}/hold", json={"legal_hold": True, "reason": "诉讼"}
+    )
+    folder = seeded.settings.recordings_dir
+
+    assert (await supervisor.delete(f"/api/customers/{customer.id}")).status_code == 204
+
+    for gone in (part2, vm):  # files deleted, rows gone from the library, transcripts dropped
+        assert not (folder / gone.path).exists() and not (folder / gone.path).with_name("a.wav").exists()
+        assert_problem(await qa.get(f"/api/quality/recordings/{gone.id}"), 404, "recording-not-found")
+    kept = (await qa.get(f"/api/quality/recordings/{held.id}")).json()
+    assert (kept["customer_id"], kept["number"], kept["customer_name"]) == (None, "", "")  # unlinked
+    assert (await qa.post(f"/api/quality/recordings/{held.id}/play")).status_code == 200  # the audio stays
+    assert (folder / held.path).exists()
+    text = (await qa.get(f"/api/quality/recordings/{held.id}/transcript")).json()
+    assert (text["status"], text["reason"], text["utterances"]) == ("refused", "customer-erased", [])
+    by_number = await qa.get("/api/quality/recordings", params={"number": "13700000009"})
+    assert by_number.json()["items"] == []
+    async with seeded.read() as session:
+        left = await session.scalars(select(Utterance.recording_id).where(
+            Utterance.recording_id.in_([r.id for r in rows.values()])))  # fmt: skip
+        assert list(left) == []
+        tombs = {
+            r.id: r
+            for r in await session.scalars(select(Recording).where(Recording.id.in_([part2.id, vm.id])))
+        }
+    assert all(t.deleted_at is not None and t.number == "" and t.customer_id is None for t in tombs.values())
+    erased = await _audit(seeded, "recording.erased")
+    assert {(a.entity_id, (a.after or {})["legal_hold"]) for a in erased} == {
+        (str(held.id), True), (str(part2.id), False), (str(vm.id), False),
+    }  # fmt: skip

@@ -1,5 +1,6 @@
 """What the customers domain tells the rest: a customer's notices for messages (birthday and
-festival greetings, messages sent by hand). The fields are the templates' variables."""
+festival greetings, messages sent by hand; the fields are the templates' variables), and that a
+customer was forgotten (every domain that keeps their personal data erases it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from hotline.core.events import Event
+from hotline.core.privacy import Phone
 from hotline.core.topics import register_topic
 from hotline.crm.festivals import Festival
 
@@ -29,3 +31,15 @@ class CustomerNotice(Event):
     tier_name: str = Field(description="会员等级", examples=["金卡"])
     points: int = Field(description="积分", examples=[12800])
     festival: Festival | Literal[""] = Field(default="", description="节日（节日问候）", examples=["中秋节"])
+
+
+class CustomerForgotten(Event):
+    """The customer asked to be forgotten (PIPL art. 47) and their file was anonymised. Reactions
+    erase what other domains keep of them (quality: their recordings and transcripts). `phones`
+    are the numbers the file had, for data linked by number alone; they leave the process masked
+    (a reaction runs in the committing process, with the event itself)."""
+
+    name = "crm.customer_forgotten"
+
+    customer_id: int
+    phones: list[Phone] = Field(default_factory=list)

@@ -16,6 +16,7 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.crm import loyalty
+from hotline.crm.events import CustomerForgotten
 from hotline.crm.models import Customer, CustomerPhone, PointsEntry, TimelineEntry
 from hotline.crm.schemas import CustomerHit, CustomerOut
 from hotline.crm.service import _hit, _out
@@ -157,8 +158,10 @@ async def delete(ctx: Context, customer_id: int) -> None:
                 params={"customer_id": customer_id},
             )
         member_number = customer.member_number
+        phones = [p.number for p in customer.phones]
         _anonymise(customer)
         await tx.session.execute(
             update(TimelineEntry).where(TimelineEntry.customer_id == customer_id).values(detail="")
         )
         tx.audit("customer.anonymised", "customer", customer_id, after={"member_number": member_number})
+        tx.publish(CustomerForgotten(customer_id=customer_id, phones=phones))

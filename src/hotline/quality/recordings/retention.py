@@ -85,7 +85,7 @@ async def set_rules(ctx: Context, data: RetentionIn) -> RetentionOut:
     return await rules(ctx)
 
 
-def _remove(recordings_dir: Path, path: str, kind: str) -> bool:
+def remove_files(recordings_dir: Path, path: str, kind: str) -> bool:
     """Delete a recording's files; False when they are not reachable from here."""
     audio = recordings_dir / path
     if not audio.is_file():
@@ -123,7 +123,7 @@ async def sweep(ctx: Context, *, batch: int = 500) -> int:
                 ).all()
             )
         for row in rows:
-            removed = await asyncio.to_thread(_remove, ctx.settings.recordings_dir, row.path, row.kind)
+            removed = await asyncio.to_thread(remove_files, ctx.settings.recordings_dir, row.path, row.kind)
             if not removed and row.node != node:
                 continue  # its node's own sweep (or shared storage) deletes it
             async with ctx.write() as tx:

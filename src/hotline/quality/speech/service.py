@@ -373,3 +373,22 @@ async def purge_deleted(ctx: Context, *, batch: int = 500) -> int:
             for table in (Utterance, PhraseHit, Transcript):
                 await tx.session.execute(delete(table).where(table.recording_id.in_(ids)))
     return len(ids)
+
+
+ERASED = "customer-erased"
+"""The reason on the transcript left in place of an erased one on a recording kept under legal
+hold: it says why there is no text, and stops the minute's job transcribing the audio again."""
+
+
+async def erase(tx: Tx, recording_ids: Sequence[int], *, held: Iterable[int] = ()) -> None:
+    """Erase what was said on these recordings (their customer was forgotten): utterances, hits and
+    transcripts go, in the caller's transaction. A recording under legal hold keeps its audio, so it
+    gets an empty `refused` transcript marked `customer-erased`, never to be transcribed again."""
+    for table in (Utterance, PhraseHit, Transcript):
+        await tx.session.execute(delete(table).where(table.recording_id.in_(list(recording_ids))))
+    await tx.session.flush()
+    tx.session.add_all(
+        Transcript(recording_id=recording_id, engine="none", status="refused", reason=ERASED,
+                   transcribed_at=utcnow())
+        for recording_id in held
+    )  # fmt: skip
