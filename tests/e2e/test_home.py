@@ -87,3 +87,17 @@ def test_roles_without_an_agent_record_show_no_agent_state_and_never_ask_for_one
     page.get_by_test_id("nav-home").click()
     assert asked == []
     expect(page.get_by_test_id("agent-state")).to_have_count(0)
+
+
+def test_qa_sees_the_evaluations_it_is_to_score_and_opens_one(page: Page) -> None:
+    sign_in(page, "qa")
+    card = page.get_by_test_id("home-qa")
+    count = int(card.get_by_test_id("home-qa-count").inner_text())
+    # the demo assigns 冯质检 two of agent1's calls; other browser tests may have scored them since
+    rows = card.get_by_test_id("home-qa-evaluation")
+    expect(rows).to_have_count(min(count, 5))
+    if count:
+        expect(rows.first.get_by_test_id("due")).to_be_visible()  # each with its deadline
+        rows.first.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(r"/quality/evaluations/\d+$"))
+        expect(page.get_by_test_id("evaluation")).to_be_visible()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from hotline import demo
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.quality.reviews.models import Evaluation
 from hotline.travel.models import Order
 from tests.conftest import Users
 
@@ -144,15 +147,41 @@ async def test_order_counts_are_exact_beyond_a_hundred(users: Users, seeded: Con
     )
 
 
-async def test_department_staff_see_their_work_orders_and_qa_what_it_can_do(users: Users) -> None:
+async def test_department_staff_see_their_work_orders(users: Users) -> None:
     dept1 = await home_of(users, "dept1")
     work = dept1["work_orders"]
     assert work["mine"]["count"] == 1 and work["mine"]["tickets"][0]["title"] == "客房空调不制冷"
     assert work["team_count"] >= 1
     assert dept1["orders"] is None and dept1["floor"] is None
+    assert dept1["qa"] is None and dept1["my_evaluations"] is None
+
+
+async def test_qa_sees_the_evaluations_it_is_to_score_by_deadline_and_the_agent_those_to_acknowledge(
+    users: Users, seeded: Context
+) -> None:
     qa = await home_of(users, "qa")
-    assert qa["qa"] == {"review_queue": None, "calls_answered_today": 3}
-    assert qa["work_orders"] is None
+    section = qa["qa"]
+    # the demo gives 冯质检 agent1's call to score (assigned) and one started (in progress)
+    assert section["to_score"]["count"] == 2 and section["calls_answered_today"] == 3
+    due = [row["due_at"] for row in section["to_score"]["next"]]
+    assert due == sorted(due) and {r["status"] for r in section["to_score"]["next"]} == {
+        "assigned",
+        "in_progress",
+    }
+    assert section["appeals_to_review"] == 0  # the one appeal is of qa's own scoring: someone else reviews it
+    assert qa["work_orders"] is None and qa["my_evaluations"] is None  # qa takes no calls
+    supervisor = (await home_of(users, "supervisor"))["qa"]
+    assert supervisor["to_score"]["count"] == 0 and supervisor["appeals_to_review"] == 1
+
+    agent1 = (await home_of(users, "agent1"))["my_evaluations"]
+    assert agent1["count"] == 1 and agent1["next"][0]["status"] == "scored" and agent1["next"][0]["due_at"]
+    async with seeded.write() as tx:  # its acknowledgement deadline passes
+        row = await tx.session.get(Evaluation, agent1["next"][0]["id"])
+        assert row is not None
+        row.due_at = utcnow() - timedelta(hours=1)
+    late = (await home_of(users, "agent1"))["my_evaluations"]
+    assert late["overdue"] == 1 and late["next"][0]["overdue"] is True
+    assert (await home_of(users, "agent2"))["my_evaluations"] == {"count": 0, "overdue": 0, "next": []}
 
 
 async def test_the_agents_desk_needs_calls_handle(users: Users) -> None:

@@ -6591,6 +6591,28 @@ export interface components {
             /** Note */
             note: string;
         };
+        /**
+         * EvaluationsDue
+         * @description Evaluations waiting for someone (the home page): how many, how many are past their
+         *     deadline, and the next ones by deadline, soonest first.
+         */
+        EvaluationsDue: {
+            /**
+             * Count
+             * @description Exact, however many
+             */
+            count: number;
+            /**
+             * Overdue
+             * @description Of those, past their deadline
+             */
+            overdue: number;
+            /**
+             * Next
+             * @description The first few by deadline, soonest first
+             */
+            next: components["schemas"]["EvaluationRow"][];
+        };
         /** ExtensionCreate */
         ExtensionCreate: {
             /** Number */
@@ -7060,6 +7082,8 @@ export interface components {
             arrivals?: components["schemas"]["HotelArrivals"][] | null;
             work_orders?: components["schemas"]["WorkOrders"] | null;
             qa?: components["schemas"]["QaHome"] | null;
+            /** @description The reader's own scored evaluations waiting for them to acknowledge or appeal */
+            my_evaluations?: components["schemas"]["EvaluationsDue"] | null;
         };
         /**
          * HotelArrivals
@@ -8973,12 +8997,16 @@ export interface components {
         };
         /**
          * QaHome
-         * @description Quality assurance has no review queue yet (SPEC's quality domain is not built): what QA
-         *     can do today is listen to calls and read the floor.
+         * @description Quality assurance's work: the evaluations the reader is to score, by deadline, the appeals
+         *     waiting for a second review they may give, and the calls answered today.
          */
         QaHome: {
-            /** Review Queue */
-            review_queue?: null;
+            to_score: components["schemas"]["EvaluationsDue"];
+            /**
+             * Appeals To Review
+             * @description Appeals the reader may review (not as their first evaluator); null when they review none
+             */
+            appeals_to_review: number | null;
             /** Calls Answered Today */
             calls_answered_today: number;
         };

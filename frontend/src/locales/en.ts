@@ -199,10 +199,18 @@ const en: typeof zh = {
     arrivals: { title: 'Arrivals today', arrivals: '{n} to check in', departures: '{n} to check out' },
     work: { title: 'My work orders', team: '{n} open in my units', breached: '{n} overdue' },
     qa: {
-      title: 'Quality',
-      noQueue: 'Quality scoring is not available yet: there is no queue of recordings to review.',
-      today: '{n} calls answered today; listen to them in the call log.',
+      title: 'To score',
+      overdue: '{n} overdue',
+      none: 'No calls to score',
+      appeals: '{n} appeals to review',
+      today: '{n} calls answered today.',
       calls: 'Call log',
+      all: 'Evaluations',
+    },
+    myQa: {
+      title: 'Evaluations to acknowledge',
+      hint: 'Acknowledge each score before its deadline, or appeal it.',
+      open: 'My quality',
     },
   },
   users: {

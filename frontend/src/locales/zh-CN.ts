@@ -197,10 +197,18 @@ export default {
     arrivals: { title: '今日到店', arrivals: '待入住 {n}', departures: '待离店 {n}' },
     work: { title: '我的工单', team: '本组未完成 {n} 张', breached: '{n} 张超时' },
     qa: {
-      title: '质检',
-      noQueue: '质检评分功能尚未上线，目前没有待评的录音队列。',
-      today: '今日已接听 {n} 通电话，可在通话记录中收听录音。',
+      title: '待我评分',
+      overdue: '{n} 项已逾期',
+      none: '没有待评分的通话',
+      appeals: '{n} 项申诉待复核',
+      today: '今日已接听 {n} 通电话。',
       calls: '通话记录',
+      all: '质检任务',
+    },
+    myQa: {
+      title: '待我确认的质检',
+      hint: '请在截止前确认评分，或提出申诉。',
+      open: '我的质检',
     },
   },
   users: {

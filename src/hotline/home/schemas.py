@@ -9,6 +9,7 @@ from pydantic import Field
 from hotline.contact.agents.day_schemas import AgentFigures, DueCallback, QueueWaiting
 from hotline.core.schemas import Output
 from hotline.hotels.schemas import HotelArrivals
+from hotline.quality.reviews.schemas import EvaluationsDue
 from hotline.tickets.schemas import TicketOut
 from hotline.travel.schemas import OrderStep
 
@@ -78,10 +79,13 @@ class WorkOrders(Output):
 
 
 class QaHome(Output):
-    """Quality assurance has no review queue yet (SPEC's quality domain is not built): what QA
-    can do today is listen to calls and read the floor."""
+    """Quality assurance's work: the evaluations the reader is to score, by deadline, the appeals
+    waiting for a second review they may give, and the calls answered today."""
 
-    review_queue: None = None
+    to_score: EvaluationsDue
+    appeals_to_review: int | None = Field(
+        description="Appeals the reader may review (not as their first evaluator); null when they review none"
+    )
     calls_answered_today: int
 
 
@@ -96,3 +100,7 @@ class Home(Output):
     arrivals: list[HotelArrivals] | None = None
     work_orders: WorkOrders | None = None
     qa: QaHome | None = None
+    my_evaluations: EvaluationsDue | None = Field(
+        default=None,
+        description="The reader's own scored evaluations waiting for them to acknowledge or appeal",
+    )

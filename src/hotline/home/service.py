@@ -1,6 +1,6 @@
 """The home page of work (docs/home.md): each signed-in user's work, put together from the
 domains' own services — the contact layer's callbacks and floor, tickets, travel orders, the front
-desk — with a section for each kind of work the user's permissions give them.
+desk, quality's evaluations — with a section for each kind of work the user's permissions give them.
 
 Nothing here reads another domain's tables: every count and list comes from the service that owns
 it, with that service's permission check, so the page shows no more than the screens it links to.
@@ -28,6 +28,7 @@ from hotline.home.schemas import (
     WorkOrders,
 )
 from hotline.hotels import frontdesk
+from hotline.quality.reviews import evaluations
 from hotline.tickets import queries as tickets
 from hotline.travel import queries as orders
 
@@ -140,5 +141,11 @@ async def home(ctx: Context, node: LocalNode | None) -> Home:
     if can(Permission.TICKETS_PROCESS):
         page.work_orders = await work_orders(ctx)
     if can(Permission.QA_READ):
-        page.qa = QaHome(calls_answered_today=await today.answered_today(ctx))
+        page.qa = QaHome(
+            to_score=await evaluations.to_score(ctx, shown=SHOWN),
+            appeals_to_review=await evaluations.appeals_to_review(ctx),
+            calls_answered_today=await today.answered_today(ctx),
+        )
+    if can(Permission.CALLS_HANDLE):
+        page.my_evaluations = await evaluations.awaiting_acknowledgement(ctx, shown=SHOWN)
     return page

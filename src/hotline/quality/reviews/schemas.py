@@ -213,6 +213,15 @@ class EvaluationPage(Output):
     total: int
 
 
+class EvaluationsDue(Output):
+    """Evaluations waiting for someone (the home page): how many, how many are past their
+    deadline, and the next ones by deadline, soonest first."""
+
+    count: int = Field(description="Exact, however many")
+    overdue: int = Field(description="Of those, past their deadline")
+    next: list[EvaluationRow] = Field(description="The first few by deadline, soonest first")
+
+
 class DeadlinesIn(Input):
     score_days: int = Field(ge=1, le=60)
     acknowledge_days: int = Field(ge=1, le=60)
