@@ -1,7 +1,8 @@
 """The evaluation flow in a browser, as seed 003's 质检部 works it: qa opens an assigned evaluation of
 a demo call, plays the call from a moment and pins a comment there, finds every item still
-unanswered marked at once, scores it (the service's score shows as the answers are given) and
-submits; agent1 sees it under 我的质检, cannot appeal without a reason, appeals with one; the
+unanswered marked at once by the service, scores it (the service's score shows as the answers are given) and
+submits; agent1 sees it under 我的质检, hears the call from a comment's moment (but not another agent's
+recording), cannot appeal without a reason, appeals with one; the
 supervisor finds the appeal among the evaluations to review and upholds it."""
 
 from __future__ import annotations
@@ -111,6 +112,20 @@ def test_qa_scores_agent1_appeals_and_the_supervisor_reviews(session: Callable[[
     mine = agent.get_by_test_id("my-evaluation")
     expect(mine.get_by_test_id("my-coaching")).to_have_text("核实身份做得好，注意语速。")
     expect(mine).to_contain_text("先致歉再查询")
+    # agent1 has no recordings library, yet hears the call they were evaluated on: from the comment's
+    # moment (0:3x), and it plays
+    mine.get_by_test_id("my-comment").filter(has_text="先致歉再查询").get_by_role("button").click()
+    expect(mine.get_by_test_id("player-time")).to_contain_text(re.compile(r"^0:3\d /"))
+    mine.get_by_test_id("player-play").click()
+    heard = mine.get_by_test_id("player-audio").element_handle()
+    agent.wait_for_function(PLAYING_PAST, arg=[heard, 31.0], timeout=10_000)
+    mine.get_by_test_id("player-play").click()  # pause
+    # someone else's recording: a 403 problem, not a link
+    me = agent.request.get("/api/auth/me").json()["id"]
+    library = qa.request.get("/api/quality/recordings", params={"kind": "call", "limit": 50}).json()["items"]
+    someone_elses = next(r["id"] for r in library if r["agent_id"] not in (me, None))
+    others = agent.request.post(f"/api/quality/recordings/{someone_elses}/play")
+    assert others.status == 403 and others.json()["errors"][0]["type"] == "recording-not-yours"
     agent.get_by_test_id("my-move-appeal").click()  # no reason: the field says so
     expect(mine.locator(".el-form-item__error")).to_be_visible()
     area(agent, "appeal-reason").fill(REASON)

@@ -111,8 +111,9 @@ def test_a_recorded_call_plays_from_the_call_list(page: Page) -> None:
     )
 
 
-def test_a_voicemail_ticket_plays_the_message_instead_of_showing_a_file(page: Page) -> None:
-    sign_in(page, "supervisor")
+@pytest.mark.parametrize("username", ["supervisor", "agent1"])  # agent1: no library, but may read the ticket
+def test_a_voicemail_ticket_plays_the_message_instead_of_showing_a_file(page: Page, username: str) -> None:
+    sign_in(page, username)
     page.get_by_test_id("nav-tickets").click()
     page.get_by_test_id("ticket-tab-all").click()
     # the demo recordings' voicemail (not the demo tickets' made-up ones): its title names the caller

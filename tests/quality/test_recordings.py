@@ -26,8 +26,10 @@ from hotline.crm.schemas import CustomerIn, PhoneIn
 from hotline.quality.recordings import checking, indexer, media, retention
 from hotline.quality.recordings.demo import write_call, write_message
 from hotline.quality.recordings.models import Recording, RecordingCursor
+from hotline.quality.reviews.models import Evaluation, Scorecard
 from hotline.quality.speech import service as speech
 from hotline.quality.speech.models import Utterance
+from hotline.tickets import intake
 from tests.conftest import Users, assert_problem
 
 
@@ -466,3 +468,58 @@ async def test_given_a_forgotten_customer_then_their_recordings_and_transcripts_
     assert {(a.entity_id, (a.after or {})["legal_hold"]) for a in erased} == {
         (str(held.id), True), (str(part2.id), False), (str(vm.id), False),
     }  # fmt: skip
+
+
+async def test_an_agent_hears_their_own_evaluated_call_and_a_ticket_s_voicemail_and_nothing_else(
+    seeded: Context, users: Users
+) -> None:
+    # agent1 took the first part of 张伟's call and agent2 the second; QA evaluates agent1's part
+    await _transferred_call(seeded, "leg-eval")
+    await _voicemail(seeded, "leg-vm-ticket")
+    await indexer.index_new(seeded)
+    ids = await _ids(seeded)
+    async with seeded.read() as session:
+        parts = {
+            r.part: r.id
+            for r in await session.scalars(select(Recording).where(Recording.call_id == "leg-eval"))
+        }
+        card = await session.scalar(select(Scorecard.id).where(Scorecard.status == "published").limit(1))
+        vm = await session.scalar(select(Recording.id).where(Recording.call_id == "leg-vm-ticket"))
+    assert card is not None and vm is not None
+    async with seeded.write() as tx:
+        evaluation = Evaluation(call_id="leg-eval", agent_id=ids["agent1"], evaluator_id=ids["qa"],
+                                scorecard_id=card, status="in_progress")  # fmt: skip
+        tx.session.add(evaluation)
+    agent1, agent2, finance = await users("agent1"), await users("agent2"), await users("finance")
+    calls = "/api/quality/calls/leg-eval/recordings"
+
+    # not scored yet: the agent does not see the evaluation, nor hear the call through it
+    assert_problem(await agent1.post(f"/api/quality/recordings/{parts[1]}/play"), 403, "permission-denied")
+    async with seeded.write() as tx:
+        row = await tx.session.get(Evaluation, evaluation.id)
+        assert row is not None
+        row.status = "scored"
+    mine = await agent1.get(calls)
+    assert [r["id"] for r in mine.json()] == [parts[1]]  # their part; agent2's part is not theirs
+    played = await agent1.post(f"/api/quality/recordings/{parts[1]}/play")
+    assert played.status_code == 200 and played.json()["caller"]
+    assert (await agent1.get(played.json()["audio"])).status_code == 200
+    listened = [a for a in await _audit(seeded, "recording.listened") if a.entity_id == str(parts[1])]
+    assert [a.actor_id for a in listened] == [ids["agent1"]]  # audited as any listen
+    refused = assert_problem(
+        await agent1.post(f"/api/quality/recordings/{parts[2]}/play"), 403, "permission-denied"
+    )
+    assert refused["errors"][0]["type"] == "recording-not-yours"
+    assert_problem(await agent2.get(calls), 403, "permission-denied")  # agent2 has no evaluation of it
+    assert_problem(await agent2.post(f"/api/quality/recordings/{parts[1]}/play"), 403, "permission-denied")
+    assert (
+        await agent1.get(f"/api/quality/recordings/{parts[1]}")
+    ).status_code == 403  # no library for agents
+
+    # the voicemail plays for whoever may read the ticket it became; finance reads no tickets
+    assert_problem(await agent2.post(f"/api/quality/recordings/{vm}/play"), 403, "permission-denied")
+    await intake.voicemail(seeded)
+    assert [r["id"] for r in (await agent2.get("/api/quality/calls/leg-vm-ticket/recordings")).json()] == [vm]
+    assert (await agent2.post(f"/api/quality/recordings/{vm}/play")).status_code == 200
+    assert_problem(await finance.post(f"/api/quality/recordings/{vm}/play"), 403, "permission-denied")
+    assert (await agent1.get("/api/quality/calls/no-such-call/recordings")).json() == []

@@ -3805,6 +3805,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/calls/{call_id}/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Of Call
+         * @description The recordings of one call the reader may hear, part by part: every one with
+         *     recordings.listen; otherwise the parts of a call they were evaluated on, or a voicemail of a
+         *     ticket they may read.
+         */
+        get: operations["of_call_api_quality_calls__call_id__recordings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quality/recordings/{recording_id}/play": {
         parameters: {
             query?: never;
@@ -3817,6 +3839,8 @@ export interface paths {
         /**
          * Play
          * @description Signed links (10 minutes, no session needed) to the audio, each channel and the peaks; audited.
+         *     recordings.listen hears any recording; anyone else the parts of a call they were evaluated on
+         *     and the voicemail of a ticket they may read.
          */
         post: operations["play_api_quality_recordings__recording_id__play_post"];
         delete?: never;
@@ -35904,6 +35928,108 @@ export interface operations {
             };
         };
     };
+    of_call_api_quality_calls__call_id__recordings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingRow"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The reader may hear none of the call's recordings (`recording-not-yours`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     play_api_quality_recordings__recording_id__play_post: {
         parameters: {
             query?: never;
@@ -35945,7 +36071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Signed in, but not allowed */
+            /** @description Not a recording the reader may hear (`recording-not-yours`) */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -17,6 +17,7 @@ REASONS_ZH: dict[str, str] = {
     "media-link-invalid": "该录音链接无效",
     "media-link-expired": "该录音链接已过期，请重新打开录音",
     "recording-file-not-here": "录音 {recording_id} 的文件不在本节点（保存在 {node}）",
+    "recording-not-yours": "只能收听自己被质检的通话录音，或可查看的工单所附的留言录音",
     "retention-no-queue": "没有队列 {queue}",
     "speech-engine-unknown": "未知的语音识别引擎 {engine}：可选 none、sherpa-onnx 或 package.module:factory",
     "speech-engine-missing": "语音识别引擎 {engine} 无法加载：{exc}",

@@ -201,6 +201,16 @@ async def find(ctx: Context, f: Filter) -> TicketPage:
     return TicketPage(items=[out(t, names) for t in rows], total=total)
 
 
+async def readable_on_call(ctx: Context, call_id: str) -> bool:
+    """Whether the reader may read a ticket opened on this call (a voicemail's ticket: its recording
+    plays where the ticket shows, for whoever may read the ticket)."""
+    if not call_id or not ctx.actor.can(P.TICKETS_READ):
+        return False
+    async with ctx.read() as session:
+        found = await session.scalar(select(Ticket.id).where(Ticket.call_id == call_id).limit(1))
+    return found is not None
+
+
 async def counts(ctx: Context) -> Counts:
     ctx.require(P.TICKETS_READ)
     async with ctx.read() as session:

@@ -16,11 +16,11 @@ export const searchRecordings = (query: RecordingQuery): Promise<RecordingPage> 
 export const getRecording = (id: number): Promise<RecordingRow> =>
   call(api.GET('/api/quality/recordings/{recording_id}', { params: { path: { recording_id: id } } }))
 
-/** Every recorded part of one call (a transferred call has several), first part first. */
-export async function recordingsOfCall(callId: string): Promise<RecordingRow[]> {
-  const page = await searchRecordings({ call_id: callId, limit: 20 })
-  return [...page.items].sort((a, b) => a.part - b.part)
-}
+/** The recorded parts of one call the reader may hear, first part first: every part with
+ *  recordings.listen; otherwise their own parts of a call they were evaluated on, or the voicemail of
+ *  a ticket they may read (403 `recording-not-yours` when none). */
+export const recordingsOfCall = (callId: string): Promise<RecordingRow[]> =>
+  call(api.GET('/api/quality/calls/{call_id}/recordings', { params: { path: { call_id: callId } } }))
 
 /** Signed URLs to play a recording (the listen is audited); they expire after a few minutes. */
 export const playRecording = (id: number): Promise<PlayUrls> =>

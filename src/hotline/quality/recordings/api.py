@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.core.web import IdPath, problem_doc, public, requires
+from hotline.core.web import IdPath, problem_doc, public, requires, signed_in
 from hotline.quality.recordings import retention, service
 from hotline.quality.recordings.schemas import (
     Direction,
@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/quality", tags=["quality"])
 LISTEN = Annotated[Context, Depends(requires(Permission.RECORDINGS_LISTEN))]
 DOWNLOAD = Annotated[Context, Depends(requires(Permission.RECORDINGS_DOWNLOAD))]
 PUBLIC = Annotated[Context, Depends(public)]
+SIGNED_IN = Annotated[Context, Depends(signed_in)]
+"""Routes whose recording is checked against the reader by the service (`service.may_hear`)."""
 
 
 @router.get("/recordings")
@@ -77,9 +79,27 @@ async def get(recording_id: IdPath, ctx: LISTEN) -> RecordingRow:
     return await service.get(ctx, recording_id)
 
 
-@router.post("/recordings/{recording_id}/play")
-async def play(recording_id: IdPath, ctx: LISTEN) -> PlayOut:
-    """Signed links (10 minutes, no session needed) to the audio, each channel and the peaks; audited."""
+@router.get(
+    "/calls/{call_id}/recordings",
+    responses={403: problem_doc("The reader may hear none of the call's recordings (`recording-not-yours`)")},
+)
+async def of_call(
+    call_id: Annotated[str, Path(min_length=1, max_length=64)], ctx: SIGNED_IN
+) -> list[RecordingRow]:
+    """The recordings of one call the reader may hear, part by part: every one with
+    recordings.listen; otherwise the parts of a call they were evaluated on, or a voicemail of a
+    ticket they may read."""
+    return await service.of_call(ctx, call_id)
+
+
+@router.post(
+    "/recordings/{recording_id}/play",
+    responses={403: problem_doc("Not a recording the reader may hear (`recording-not-yours`)")},
+)
+async def play(recording_id: IdPath, ctx: SIGNED_IN) -> PlayOut:
+    """Signed links (10 minutes, no session needed) to the audio, each channel and the peaks; audited.
+    recordings.listen hears any recording; anyone else the parts of a call they were evaluated on
+    and the voicemail of a ticket they may read."""
     return await service.play(ctx, recording_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.core.errors import HotlineError, NotFound
+from hotline.core.errors import HotlineError, NotFound, PermissionDenied
 
 
 class RecordingNotFound(NotFound):
@@ -24,3 +24,10 @@ class RecordingFileMissing(HotlineError):
     code = "recording-file-missing"
     status = 404
     title = "The recording's file is not on this node"
+
+
+class RecordingNotYours(PermissionDenied):
+    """Someone without `recordings.listen` asked for a recording that is neither of a call they were
+    evaluated on nor the voicemail of a ticket they may read."""
+
+    title = "You may not listen to this recording"

@@ -1,5 +1,12 @@
 """The recordings library's rules: search (newest first, keyset pages, numbers masked as the role
-sees them), one recording, play and download links (audited), legal hold."""
+sees them), one recording, play and download links (audited), legal hold.
+
+Who may hear a recording (`may_hear`): a role with `recordings.listen` any; anyone else only
+- the parts they took of a call they were evaluated on, once the evaluation is scored (an agent
+  acknowledges or appeals a score having heard what was judged: 我的质检), and
+- the voicemail of a ticket they may read (the voicemail ticket's player).
+Not a blanket permission: each play checks the recording against the reader, and is audited as
+any listen."""
 
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.quality.recordings import media, retention
-from hotline.quality.recordings.errors import RecordingFileMissing, RecordingNotFound
+from hotline.quality.recordings.errors import RecordingFileMissing, RecordingNotFound, RecordingNotYours
 from hotline.quality.recordings.models import Recording
 from hotline.quality.recordings.schemas import (
     Channel,
@@ -34,7 +41,9 @@ from hotline.quality.recordings.schemas import (
     RecordingPage,
     RecordingRow,
 )
+from hotline.quality.reviews import access as evaluations
 from hotline.quality.speech import search as transcripts
+from hotline.tickets import queries as tickets
 
 REVEALABLE = privacy.revealable("recording", Recording, Permission.RECORDINGS_LISTEN)
 """A recording's number may be revealed (core/privacy.py)."""
@@ -211,11 +220,56 @@ async def get(ctx: Context, recording_id: int) -> RecordingRow:
     return (await rows_out(ctx, [await _row(ctx, recording_id)]))[0]
 
 
+async def may_hear(ctx: Context, row: Recording) -> bool:
+    """Whether the reader may hear this recording (the module docstring says who may)."""
+    if ctx.actor.can(Permission.RECORDINGS_LISTEN):
+        return True
+    me = ctx.actor.user_id
+    if me is None:
+        return False
+    if row.kind == "voicemail":
+        return await tickets.readable_on_call(ctx, row.call_id)
+    async with ctx.read() as session:
+        named = await evaluations.evaluated_recordings(session, me, row.call_id)
+    return named is not None and (row.id in named or row.agent_id == me)
+
+
+def _not_yours(recording_id: int) -> RecordingNotYours:
+    return RecordingNotYours(
+        f"Recording {recording_id} is neither of a call you were evaluated on nor the voicemail of a "
+        "ticket you may read",
+        field="recording_id",
+        reason="recording-not-yours",
+        params={"recording_id": recording_id},
+    )
+
+
+async def of_call(ctx: Context, call_id: str) -> list[RecordingRow]:
+    """The recordings of one call the reader may hear, part by part. A call whose recordings the
+    reader may not hear is refused (403) rather than shown as having none."""
+    async with ctx.read() as session:
+        rows = list(
+            (
+                await session.scalars(
+                    select(Recording)
+                    .where(Recording.call_id == call_id, Recording.deleted_at.is_(None))
+                    .order_by(Recording.part, Recording.id)
+                    .limit(50)
+                )
+            ).all()
+        )
+    heard = [row for row in rows if await may_hear(ctx, row)]
+    if rows and not heard:
+        raise _not_yours(rows[0].id)
+    return await rows_out(ctx, heard)
+
+
 async def play(ctx: Context, recording_id: int) -> PlayOut:
     """Signed links to hear a recording (both channels, each alone) and see its waveform, valid
     ten minutes; the listen is audited. The peaks are computed once, in a worker."""
-    ctx.require(Permission.RECORDINGS_LISTEN)
     row = await _row(ctx, recording_id)
+    if not await may_hear(ctx, row):
+        raise _not_yours(recording_id)
     audio = ctx.settings.recordings_dir / row.path
     peaks = media.peaks_file(audio)
     if audio.is_file() and not peaks.is_file():

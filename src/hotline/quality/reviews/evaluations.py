@@ -21,6 +21,7 @@ from hotline.core.lifecycle import Step
 from hotline.core.permissions import Permission
 from hotline.quality.recordings import service as recordings
 from hotline.quality.reviews import deadlines, scorecards, state
+from hotline.quality.reviews.access import AGENT_SEES
 from hotline.quality.reviews.errors import AnswersInvalid, EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import (
     Evaluation,
@@ -51,7 +52,6 @@ STEP_PERMISSION = {
     "reassign": P.QA_MANAGE,
     "close": P.QA_MANAGE,
 }
-AGENT_SEES = frozenset({"scored", "appealed", "final"})
 
 
 # ------------------------------------------------------------------------------- assignment
