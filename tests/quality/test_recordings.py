@@ -415,3 +415,21 @@ async def test_an_evaluation_s_score_shows_on_the_recordings_of_the_agent_it_jud
     parts = (await qa.get("/api/quality/recordings", params={"call_id": "leg-judged"})).json()["items"]
     by_agent = {row["agent_id"]: row["qa_score"] for row in parts}
     assert by_agent == {ids["agent1"]: float(scored.json()["score"]), ids["agent2"]: None}
+
+
+async def test_the_demo_s_scored_calls_show_their_qa_score_in_the_library(
+    seeded: Context, users: Users
+) -> None:
+    from hotline import demo
+
+    await demo.load_agent_day(seeded)  # `hotline demo-data`: the recordings come after the evaluations
+    qa = await users("qa")
+
+    async def score_of(call_id: str) -> object:
+        items = (await qa.get("/api/quality/recordings", params={"call_id": call_id})).json()["items"]
+        assert len(items) == 1, items
+        return items[0]["qa_score"]
+
+    assert await score_of("demo-qa-1") is None  # assigned, not scored yet
+    scored = await score_of("demo-qa-3")
+    assert isinstance(scored, float) and 0 <= scored <= 100

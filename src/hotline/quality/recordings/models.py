@@ -93,6 +93,13 @@ class Recording(Base):
     deleted_at: Mapped[datetime | None]
     indexed_at: Mapped[datetime]
 
+    def note_checks(self, checks: dict[str, Any], at: datetime) -> None:
+        """What the automatic analysis found (or why it refused), with the figures searched by."""
+        self.checks, self.checked_at = checks, at
+        self.longest_silence = checks.get("longest_silence")
+        self.overtalk_seconds = checks.get("overtalk_seconds")
+        self.talk_ratio = checks.get("talk_ratio")
+
 
 class RetentionRule(Audited, Base):
     """How long a queue's recordings are kept; "" is the rule for calls out of no queue (outbound

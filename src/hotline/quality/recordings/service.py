@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact import callbacks
 from hotline.core import privacy
-from hotline.core.clock import as_utc, utcnow
+from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
@@ -312,15 +312,6 @@ async def hold(ctx: Context, recording_id: int, data: RecordingHoldIn) -> Record
         row.legal_hold, row.hold_reason = data.legal_hold, data.reason
         tx.audit("recording.hold", "recording", row.id, before=before, after=data.model_dump())
     return await get(ctx, recording_id)
-
-
-async def record_checks(ctx: Context, recording_id: int, checks: dict[str, Any]) -> None:
-    """Where the automatic analysis (quality.analysis `analyse_files`) puts what it found on a
-    recording: its dict as it is (docs/qa.md, "Automatic checks")."""
-    async with ctx.write() as tx:
-        row = await tx.session.get(Recording, recording_id)
-        if row is not None:
-            row.checks, row.checked_at = checks, utcnow()
 
 
 async def note_qa_score(session: AsyncSession, call_id: str, agent_id: int, score: float | None) -> None:
