@@ -891,6 +891,8 @@ const en: typeof zh = {
       member_number_failed: 'Member number wrong too often',
       second_factor_failed: 'Identity not verified',
       arrived: 'Arrived',
+      dialled: 'Called out',
+      dial_failed: 'Call out not connected',
       ivr: 'IVR node',
       queued: 'Queued',
       offered: 'Offered',

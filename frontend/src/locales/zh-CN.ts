@@ -867,6 +867,8 @@ export default {
       member_number_failed: '会员号码多次输错',
       second_factor_failed: '身份核实未通过',
       arrived: '来电',
+      dialled: '去电',
+      dial_failed: '去电未接通',
       ivr: 'IVR 节点',
       queued: '进入队列',
       offered: '分配',
