@@ -1978,6 +1978,7 @@ const en: typeof zh = {
     saved: 'Saved',
     edit: 'Edit',
     remove: 'Remove',
+    enterToAdd: 'Type and press Enter',
     words: {
       perAgent: '{n} answered calls per agent per week',
       strata: 'Stratified by {strata}, each stratum in proportion to its calls',
@@ -2049,7 +2050,7 @@ const en: typeof zh = {
       key: 'Code',
       side: 'Said by',
       phrases: 'Phrases (any one will do)',
-      phrasesHint: 'Type and press Enter',
+
       within: 'Where',
       anywhere: 'Whole call',
       seconds: 'Seconds',

@@ -1936,6 +1936,7 @@ export default {
     saved: '已保存',
     edit: '编辑',
     remove: '删除',
+    enterToAdd: '输入后按回车添加',
     words: {
       perAgent: '每位坐席每周抽检 {n} 通已接通话',
       strata: '按{strata}分层，各层按通话量比例抽取',
@@ -2007,7 +2008,7 @@ export default {
       key: '编码',
       side: '由谁说',
       phrases: '说法（任意一个即算）',
-      phrasesHint: '输入后按回车添加',
+
       within: '范围',
       anywhere: '整通电话',
       seconds: '秒数',
