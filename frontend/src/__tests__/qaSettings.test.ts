@@ -57,6 +57,21 @@ describe('a sampling plan told in words', () => {
     ])
   })
 
+  it("says the automatic checks' rules when the plan sets them", () => {
+    const always = {
+      complaint: false,
+      long_seconds: null,
+      survey_at_most: null,
+      forbidden_hit: false,
+      silence_at_least: 12,
+      overtalk_at_least: 6,
+    }
+    expect(planWords(plan({ strata: [], always }), wording).slice(2)).toEqual([
+      { key: 'alwaysSilence', params: { n: 12 } },
+      { key: 'alwaysOvertalk', params: { n: 6 } },
+    ])
+  })
+
   it('has words for every sentence in both languages', () => {
     for (const locale of [zh, en])
       for (const key of [
@@ -90,7 +105,16 @@ describe('bands, weeks and the body sent', () => {
   it('sends a switched-off threshold as null and keeps it for when it is switched on again', () => {
     const draft = draftOf(plan(), 1)
     draft.long = false
-    expect(bodyOf(draft).always).toEqual({ complaint: true, long_seconds: null, survey_at_most: 2, forbidden_hit: false })
+    expect(bodyOf(draft).always).toEqual({
+      complaint: true,
+      long_seconds: null,
+      survey_at_most: 2,
+      forbidden_hit: false,
+      silence_at_least: null,
+      overtalk_at_least: null,
+    })
+    draft.silence = true // switched on: dead air of 10 seconds to start with
+    expect(bodyOf(draft).always?.silence_at_least).toBe(10)
     expect(draft.body.always?.long_seconds).toBe(900)
     const fresh = draftOf(null, 7)
     expect([fresh.body.scorecard_family, fresh.body.per_agent, fresh.long, fresh.survey]).toEqual([7, 5, true, true])

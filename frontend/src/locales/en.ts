@@ -1996,6 +1996,8 @@ const en: typeof zh = {
       alwaysLong: 'Always, on top: every call over {minutes} minutes (long calls)',
       alwaysSurvey: 'Always, on top: every call with a survey score of {n} or less',
       alwaysForbidden: 'Always, on top: every call with a forbidden phrase',
+      alwaysSilence: 'Always, on top: every call with a silence of {n} seconds or more (dead air)',
+      alwaysOvertalk: 'Always, on top: every call with {n} seconds or more of both sides talking at once',
       paused: 'Paused: the weekly job skips this plan; it can still be run by hand',
     },
     plans: {
@@ -2028,6 +2030,9 @@ const en: typeof zh = {
       longOver: 'Calls longer than',
       minutes: 'minutes',
       surveyAtMost: 'Survey score at most',
+      silenceAtLeast: 'A silence of at least',
+      overtalkAtLeast: 'Overtalk in all at least',
+      seconds: 'seconds',
       weekly: 'Run every week',
     },
     deadlines: {

@@ -1954,6 +1954,8 @@ export default {
       alwaysLong: '另外必抽：每通超过 {minutes} 分钟的通话（超长录音）',
       alwaysSurvey: '另外必抽：每通满意度评分不高于 {n} 分的通话',
       alwaysForbidden: '另外必抽：每通命中禁用语的通话',
+      alwaysSilence: '另外必抽：每通有 {n} 秒以上静音的通话（冷场）',
+      alwaysOvertalk: '另外必抽：每通双方抢话合计 {n} 秒以上的通话',
       paused: '已暂停：每周任务不再运行此计划，可手动运行',
     },
     plans: {
@@ -1986,6 +1988,9 @@ export default {
       longOver: '通话超过',
       minutes: '分钟',
       surveyAtMost: '满意度评分不高于',
+      silenceAtLeast: '静音至少',
+      overtalkAtLeast: '抢话合计至少',
+      seconds: '秒',
       weekly: '每周自动运行',
     },
     deadlines: {

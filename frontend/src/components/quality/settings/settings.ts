@@ -26,10 +26,33 @@ export interface PlanDraft {
   body: PlanIn
   long: boolean
   survey: boolean
+  silence: boolean
+  overtalk: boolean
 }
 
+type Always = NonNullable<PlanIn['always']>
+const ALWAYS: Always = {
+  complaint: true,
+  long_seconds: 900,
+  survey_at_most: 2,
+  forbidden_hit: true,
+  silence_at_least: null,
+  overtalk_at_least: null,
+}
+// what a threshold starts at when switched on: a 10-second dead air, 5 seconds of talking over the caller
+const START = { long_seconds: 900, survey_at_most: 2, silence_at_least: 10, overtalk_at_least: 5 } as const
+const given = (n: number | null | undefined): boolean => n !== null && n !== undefined
+
 export function draftOf(plan: Plan | null, family: number): PlanDraft {
-  const always = plan?.always ?? { complaint: true, long_seconds: 900, survey_at_most: 2, forbidden_hit: true }
+  const always: Always = { ...ALWAYS, ...plan?.always }
+  // a switched-off threshold keeps a value in the form, for when it is switched on again
+  const kept: Always = {
+    ...always,
+    long_seconds: always.long_seconds ?? START.long_seconds,
+    survey_at_most: always.survey_at_most ?? START.survey_at_most,
+    silence_at_least: always.silence_at_least ?? START.silence_at_least,
+    overtalk_at_least: always.overtalk_at_least ?? START.overtalk_at_least,
+  }
   const body: PlanIn = plan
     ? {
         name: plan.name,
@@ -40,7 +63,7 @@ export function draftOf(plan: Plan | null, family: number): PlanDraft {
         queues: [...plan.queues],
         agents: [...plan.agents],
         evaluators: [...plan.evaluators],
-        always: { ...always, long_seconds: always.long_seconds ?? 900, survey_at_most: always.survey_at_most ?? 2 },
+        always: kept,
         active: plan.active,
         seed: plan.seed,
       }
@@ -53,27 +76,31 @@ export function draftOf(plan: Plan | null, family: number): PlanDraft {
         queues: [],
         agents: [],
         evaluators: [],
-        always: { ...always },
+        always: kept,
         active: true,
         seed: 0,
       }
   return {
     body,
-    long: always.long_seconds !== null && always.long_seconds !== undefined,
-    survey: always.survey_at_most !== null && always.survey_at_most !== undefined,
+    long: given(always.long_seconds),
+    survey: given(always.survey_at_most),
+    silence: given(always.silence_at_least),
+    overtalk: given(always.overtalk_at_least),
   }
 }
 
 /** The body the API takes: a switched-off threshold sent as null; bands as rising numbers. */
 export function bodyOf(draft: PlanDraft): PlanIn {
-  const always = draft.body.always ?? { complaint: true, long_seconds: 900, survey_at_most: 2, forbidden_hit: true }
+  const always = { ...ALWAYS, ...draft.body.always }
   return {
     ...draft.body,
     bands: (draft.body.bands ?? []).map(Number),
     always: {
       ...always,
-      long_seconds: draft.long ? (always.long_seconds ?? 900) : null,
-      survey_at_most: draft.survey ? (always.survey_at_most ?? 2) : null,
+      long_seconds: draft.long ? (always.long_seconds ?? START.long_seconds) : null,
+      survey_at_most: draft.survey ? (always.survey_at_most ?? START.survey_at_most) : null,
+      silence_at_least: draft.silence ? (always.silence_at_least ?? START.silence_at_least) : null,
+      overtalk_at_least: draft.overtalk ? (always.overtalk_at_least ?? START.overtalk_at_least) : null,
     },
   }
 }
@@ -115,6 +142,8 @@ export function planWords(plan: Described, w: Wording): Words[] {
   if (always.survey_at_most !== null && always.survey_at_most !== undefined)
     words.push({ key: 'alwaysSurvey', params: { n: always.survey_at_most } })
   if (always.forbidden_hit) words.push({ key: 'alwaysForbidden' })
+  if (given(always.silence_at_least)) words.push({ key: 'alwaysSilence', params: { n: always.silence_at_least } })
+  if (given(always.overtalk_at_least)) words.push({ key: 'alwaysOvertalk', params: { n: always.overtalk_at_least } })
   if (!plan.active) words.push({ key: 'paused' })
   return words
 }

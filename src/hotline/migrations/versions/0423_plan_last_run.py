@@ -1,7 +1,7 @@
 """plan last run: what a sampling plan's latest run found and picked, for the 质检设置 screen
 
-Revision ID: 0422qaset01
-Revises: 0421speech01
+Revision ID: 0423qaset01
+Revises: 0422figures01
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0422qaset01'
-down_revision: str | None = '0421speech01'
+revision: str = '0423qaset01'
+down_revision: str | None = '0422figures01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
