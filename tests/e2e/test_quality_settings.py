@@ -47,8 +47,14 @@ def choose(page: Page, testid: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
+def save(page: Page, testid: str) -> None:
+    """Click a save button once the toasts of earlier saves are gone, so the next one is its own."""
+    expect(page.locator(".el-message")).to_have_count(0, timeout=10_000)
+    page.get_by_test_id(testid).click()
+
+
 def saw_success(page: Page, text: str | re.Pattern[str]) -> None:
-    expect(page.locator(".el-message--success", has_text=text).first).to_be_visible()
+    expect(page.locator(".el-message--success", has_text=text)).to_be_visible()
 
 
 def errors_of(scope: Locator) -> Locator:
@@ -69,7 +75,7 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
     # nothing filled in: the name and the evaluators are marked together, nothing is created
     qa.get_by_test_id("plan-new").click()
     form = qa.get_by_test_id("plan-form")
-    qa.get_by_test_id("plan-save").click()
+    save(qa, "plan-save")
     expect(errors_of(form)).to_have_count(2)
     field(qa, "plan-name").fill("投诉与满意度抽检")
     expect(errors_of(form)).to_have_count(1)  # editing a field clears its own mark only
@@ -77,7 +83,7 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
     qa.keyboard.press("Tab")
     choose(qa, "plan-evaluators", "冯质检")
     qa.keyboard.press("Escape")
-    qa.get_by_test_id("plan-save").click()
+    save(qa, "plan-save")
     saw_success(qa, "已保存")
     made = plans.locator("[data-testid^=plan-]", has_text="投诉与满意度抽检").first
     expect(made.get_by_test_id("plan-words")).to_contain_text("每位坐席每周抽检 3 通已接通话")
@@ -85,7 +91,7 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
 
     # run it for last week (the default): the picks become evaluations, and the plan says what it picked
     made.get_by_test_id("plan-run").click()
-    qa.get_by_test_id("plan-run-confirm").click()
+    save(qa, "plan-run-confirm")
     saw_success(qa, re.compile(r"已分派 [1-9]\d* 通"))
     expect(made.get_by_test_id("plan-last-run")).to_contain_text("最近一次运行")
     expect(made.get_by_test_id("plan-last-picked")).to_contain_text(PICKED)
@@ -97,7 +103,7 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
     qa.get_by_role("tab", name="时限").click()
     field(qa, "deadline-score_days").fill("4")
     qa.keyboard.press("Tab")
-    qa.get_by_test_id("deadlines-save").click()
+    save(qa, "deadlines-save")
     saw_success(qa, "已保存")
     qa.reload()
     qa.get_by_role("tab", name="时限").click()
@@ -110,13 +116,13 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
     before = phrases.get_by_test_id("phrase-rule").count()
     qa.get_by_test_id("phrase-add-forbidden").click()
     rule = phrases.get_by_test_id("phrase-rule").nth(before)
-    qa.get_by_test_id("phrase-save").click()
+    save(qa, "phrase-save")
     expect(errors_of(rule)).to_have_count(3)  # name, code and phrases
     field(rule, "phrase-title").fill("推诿")
     field(rule, "phrase-key").fill("no_excuse")
     field(rule, "phrase-phrases").fill("你找别人去")
     qa.keyboard.press("Enter")
-    qa.get_by_test_id("phrase-save").click()
+    save(qa, "phrase-save")
     saw_success(qa, "已保存")
     qa.reload()
     qa.get_by_role("tab", name="话术规则").click()
@@ -139,16 +145,18 @@ def test_retention_below_the_floor_is_refused_at_its_field_then_90_days_are_kept
     admin.goto("/quality/settings")
     admin.get_by_role("tab", name="录音保留").click()
     tab = admin.get_by_test_id("qa-retention")
+    expect(tab).to_be_visible()  # the rules loaded
     before = tab.get_by_test_id("retention-rule").count()
     admin.get_by_test_id("retention-add").click()
     rule = tab.get_by_test_id("retention-rule").nth(before)
     queue = rule.get_by_test_id("retention-queue").inner_text()
     field(rule, "retention-days").fill("10")
     admin.keyboard.press("Tab")
-    admin.get_by_test_id("retention-save").click()
+    save(admin, "retention-save")
     expect(errors_of(rule)).to_contain_text("30")
     admin.reload()
     admin.get_by_role("tab", name="录音保留").click()
+    expect(tab).to_be_visible()
     expect(tab.get_by_test_id("retention-rule")).to_have_count(before)  # nothing saved
 
     admin.get_by_test_id("retention-add").click()
@@ -156,7 +164,7 @@ def test_retention_below_the_floor_is_refused_at_its_field_then_90_days_are_kept
     expect(rule.get_by_test_id("retention-queue")).to_have_text(queue)
     field(rule, "retention-days").fill("90")
     admin.keyboard.press("Tab")
-    admin.get_by_test_id("retention-save").click()
+    save(admin, "retention-save")
     saw_success(admin, "已保存")
     admin.reload()
     admin.get_by_role("tab", name="录音保留").click()
