@@ -161,6 +161,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'qa.read' },
       },
       {
+        path: 'quality/settings',
+        name: 'quality-settings',
+        component: () => import('./views/QualitySettingsView.vue'),
+        meta: { permission: 'qa.manage' },
+      },
+      {
         path: 'quality/mine',
         name: 'my-quality',
         component: () => import('./views/MyQualityView.vue'),

@@ -276,9 +276,23 @@ async def test_a_plan_samples_last_week_spread_over_its_evaluators_and_never_twi
     assert len(planned) == len(set(planned)) == 19
     assert_problem(await qa.post(f"{Q}/plans/{made['id']}/run", json={"week": str(today)}), 409,
                    "evaluation-refused", "body.week")  # fmt: skip
+    shown = next(p for p in (await qa.get(f"{Q}/plans")).json() if p["id"] == made["id"])
+    last = shown["last_run"]  # the screen tells what the latest run picked, and who ran it
+    assert (last["week"], last["candidates"], last["by_reason"]) == (str(monday), 27, {"sample": 8})
+    assert last["ran_by"] == people["qa"] and last["ran_at"]
+    assert set(shown["names"]) == {str(people[u]) for u in ("qa", "admin", "agent2", "agent3", "agent4")}
     long = (await qa.get(f"{Q}/long-calls", params={"month": str(monday)})).json()
     assert "w-long" in [c["call_id"] for c in long] and all(c["seconds"] > 900 for c in long)
     assert next(c for c in long if c["call_id"] == "w-long")["evaluation_id"] is not None
+
+
+async def test_the_evaluators_to_choose_from_are_those_who_may_score(seeded: Context, users: Users) -> None:
+    people = await ids(seeded)
+    qa, agent = await users("qa"), await users("agent1")
+    choices = (await qa.get(f"{Q}/evaluators")).json()
+    assert {c["user_id"] for c in choices} == {people["qa"], people["admin"]}
+    assert all(c["label"] for c in choices)
+    assert (await agent.get(f"{Q}/evaluators")).status_code == 403
 
 
 async def test_calibration_is_blind_until_closed_then_keeps_the_spread(seeded: Context, users: Users) -> None:

@@ -4231,6 +4231,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluators
+         * @description Who may be named an evaluator (holds 质检评分), for the plan and calibration forms.
+         */
+        get: operations["list_evaluators_api_quality_evaluators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quality/plans/{plan_id}/run": {
         parameters: {
             query?: never;
@@ -6647,6 +6667,16 @@ export interface components {
              */
             next: components["schemas"]["EvaluationRow"][];
         };
+        /** EvaluatorOut */
+        EvaluatorOut: {
+            /** User Id */
+            user_id: number;
+            /**
+             * Label
+             * @description Work number and name, e.g. "001 陈晓"
+             */
+            label: string;
+        };
         /** ExtensionCreate */
         ExtensionCreate: {
             /** Number */
@@ -8701,6 +8731,15 @@ export interface components {
             seed: number;
             /** Last Week */
             last_week: string | null;
+            /** @description What the latest run found and picked */
+            last_run?: components["schemas"]["PlanRunOut"] | null;
+            /**
+             * Names
+             * @description The plan's evaluators, agents and last runner as the call log names them
+             */
+            names?: {
+                [key: string]: string;
+            };
             /**
              * Created At
              * Format: date-time
@@ -8725,11 +8764,17 @@ export interface components {
              * Format: date
              */
             week: string;
-            /** Candidates */
+            /**
+             * Candidates
+             * @description The week's answered calls the plan looked at
+             */
             candidates: number;
             /** Assigned */
             assigned: number;
-            /** By Reason */
+            /**
+             * By Reason
+             * @description Picks by why: sample, complaint, long, survey, forbidden
+             */
             by_reason: {
                 [key: string]: number;
             };
@@ -8737,6 +8782,10 @@ export interface components {
             by_evaluator: {
                 [key: string]: number;
             };
+            /** Ran At */
+            ran_at?: string | null;
+            /** Ran By */
+            ran_by?: number | null;
         };
         /** PlannerDeskIn */
         PlannerDeskIn: {
@@ -38690,6 +38739,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_evaluators_api_quality_evaluators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluatorOut"][];
                 };
             };
             /** @description Malformed request */

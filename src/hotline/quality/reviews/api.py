@@ -28,6 +28,7 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationStatus,
+    EvaluatorOut,
     ExampleKind,
     LibraryIn,
     LibraryOut,
@@ -190,6 +191,12 @@ async def create_plan(body: PlanIn, ctx: MANAGE) -> PlanOut:
 @router.put("/plans/{plan_id}")
 async def edit_plan(plan_id: IdPath, body: PlanIn, ctx: MANAGE) -> PlanOut:
     return await plans.save(ctx, body, plan_id)
+
+
+@router.get("/evaluators")
+async def list_evaluators(ctx: READ) -> list[EvaluatorOut]:
+    """Who may be named an evaluator (holds 质检评分), for the plan and calibration forms."""
+    return await plans.evaluator_choices(ctx)
 
 
 @router.post("/plans/{plan_id}/run")

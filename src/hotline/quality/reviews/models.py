@@ -141,6 +141,8 @@ class SamplingPlan(Audited, Base):
     seed: Mapped[int] = mapped_column(default=0)
     last_week: Mapped[date | None]
     """The Monday of the last week run."""
+    last_run: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the latest run found and picked (schemas.PlanRunOut), shown on the plan's screen."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

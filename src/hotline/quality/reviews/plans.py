@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.contact.calls.facts import answered_calls
@@ -23,7 +24,7 @@ from hotline.quality.reviews.errors import EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import Evaluation, SamplingPlan
 from hotline.quality.reviews.sampling import Always, CallFacts, Rules
 from hotline.quality.reviews.sampling import select as pick
-from hotline.quality.reviews.schemas import EvaluationIn, PlanIn, PlanOut, PlanRunOut
+from hotline.quality.reviews.schemas import EvaluationIn, EvaluatorOut, PlanIn, PlanOut, PlanRunOut
 from hotline.quality.speech import search as transcripts
 
 P = Permission
@@ -79,16 +80,37 @@ async def save(ctx: Context, data: PlanIn, plan_id: int | None = None) -> PlanOu
         for key, value in values.items():
             setattr(plan, key, value)
         await tx.session.flush()
-        return PlanOut.model_validate(plan)
+        return (await _shown(tx.session, [plan]))[0]
+
+
+async def _shown(session: AsyncSession, rows: list[SamplingPlan]) -> list[PlanOut]:
+    """Plans as the screen reads them: with the people they name labelled."""
+    ids = {i for p in rows for i in [*p.evaluators, *p.agents, (p.last_run or {}).get("ran_by") or 0]}
+    names = await evaluations.staff_labels(session, ids)
+    out = []
+    for row in rows:
+        plan = PlanOut.model_validate(row)
+        named = {*plan.evaluators, *plan.agents, (plan.last_run.ran_by if plan.last_run else None) or 0}
+        plan.names = {i: names[i] for i in named if i in names}
+        out.append(plan)
+    return out
 
 
 async def listing(ctx: Context) -> list[PlanOut]:
     ctx.require(P.QA_READ)
     async with ctx.read() as session:
-        return [
-            PlanOut.model_validate(p)
-            for p in await session.scalars(select(SamplingPlan).order_by(SamplingPlan.id))
-        ]
+        return await _shown(
+            session, list(await session.scalars(select(SamplingPlan).order_by(SamplingPlan.id)))
+        )
+
+
+async def evaluator_choices(ctx: Context) -> list[EvaluatorOut]:
+    """Who may be named an evaluator of a plan or a calibration: the active holders of 质检评分."""
+    ctx.require(P.QA_READ)
+    async with ctx.read() as session:
+        ids = await directory.holders_of(session, P.QA_EVALUATE)
+        names = await evaluations.staff_labels(session, ids)
+    return [EvaluatorOut(user_id=i, label=names.get(i, str(i))) for i in ids]
 
 
 def week_of(day: date) -> date:
@@ -159,13 +181,17 @@ async def run(ctx: Context, plan_id: int, week: date) -> PlanRunOut:
             )  # fmt: skip
             by_reason[chosen.reason] += 1
             by_evaluator[evaluator] += 1
+        result = PlanRunOut(
+            plan_id=plan.id, week=monday, candidates=len(found), assigned=sum(by_reason.values()),
+            by_reason=dict(by_reason), by_evaluator=dict(by_evaluator),
+            ran_at=utcnow(), ran_by=ctx.actor.user_id,
+        )  # fmt: skip
         row = await tx.session.get(SamplingPlan, plan.id)
-        if row is not None and (row.last_week is None or row.last_week < monday):
-            row.last_week = monday
-    return PlanRunOut(
-        plan_id=plan.id, week=monday, candidates=len(found), assigned=sum(by_reason.values()),
-        by_reason=dict(by_reason), by_evaluator=dict(by_evaluator),
-    )  # fmt: skip
+        if row is not None:
+            if row.last_week is None or row.last_week < monday:
+                row.last_week = monday
+            row.last_run = result.model_dump(mode="json")
+    return result
 
 
 async def run_due(ctx: Context) -> list[PlanRunOut]:

@@ -274,6 +274,21 @@ class PlanIn(Input):
         return self
 
 
+class PlanRunIn(Input):
+    week: date = Field(description="Any day of the week to sample (Monday to Sunday, in the centre's zone)")
+
+
+class PlanRunOut(Output):
+    plan_id: int
+    week: date
+    candidates: int = Field(description="The week's answered calls the plan looked at")
+    assigned: int
+    by_reason: dict[str, int] = Field(description="Picks by why: sample, complaint, long, survey, forbidden")
+    by_evaluator: dict[int, int]
+    ran_at: datetime | None = None
+    ran_by: int | None = None
+
+
 class PlanOut(Output):
     id: int
     name: str
@@ -288,20 +303,17 @@ class PlanOut(Output):
     active: bool
     seed: int
     last_week: date | None
+    last_run: PlanRunOut | None = Field(default=None, description="What the latest run found and picked")
+    names: dict[int, str] = Field(
+        default_factory=dict,
+        description="The plan's evaluators, agents and last runner as the call log names them",
+    )
     created_at: datetime
 
 
-class PlanRunIn(Input):
-    week: date = Field(description="Any day of the week to sample (Monday to Sunday, in the centre's zone)")
-
-
-class PlanRunOut(Output):
-    plan_id: int
-    week: date
-    candidates: int
-    assigned: int
-    by_reason: dict[str, int]
-    by_evaluator: dict[int, int]
+class EvaluatorOut(Output):
+    user_id: int
+    label: str = Field(description='Work number and name, e.g. "001 陈晓"')
 
 
 # ---------------------------------------------------------------------------------- calibration
