@@ -4048,6 +4048,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluators
+         * @description Who may be named to score (qa.evaluate): for assigning, reassigning and calibration.
+         */
+        get: operations["list_evaluators_api_quality_evaluators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quality/deadlines": {
         parameters: {
             query?: never;
@@ -4682,6 +4702,30 @@ export interface components {
             appeals_lost: number;
             /** Appeals Open */
             appeals_open: number;
+            /**
+             * Calls Checked
+             * @description Recorded calls of the period the automatic checks ran on
+             * @default 0
+             */
+            calls_checked: number;
+            /**
+             * Silences
+             * @description Silences longer than the threshold on those calls
+             * @default 0
+             */
+            silences: number;
+            /**
+             * Overtalks
+             * @description Overtalk spans longer than the threshold on those calls
+             * @default 0
+             */
+            overtalks: number;
+            /**
+             * Forbidden Hits
+             * @description Recordings of the period with a forbidden-phrase hit
+             * @default 0
+             */
+            forbidden_hits: number;
         };
         /** AgentStateIn */
         AgentStateIn: {
@@ -6590,6 +6634,16 @@ export interface components {
             by_name: string;
             /** Note */
             note: string;
+        };
+        /**
+         * Evaluator
+         * @description Someone who may be named to score (holds qa.evaluate).
+         */
+        Evaluator: {
+            /** User Id */
+            user_id: number;
+            /** Name */
+            name: string;
         };
         /** ExtensionCreate */
         ExtensionCreate: {
@@ -37482,6 +37536,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_evaluators_api_quality_evaluators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"][];
                 };
             };
             /** @description Malformed request */

@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Query, Response
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.web import IdPath, requires
-from hotline.quality.reviews import calibration, deadlines, evaluations, figures, library, plans, scorecards
+from hotline.quality.reviews import (
+    calibration,
+    deadlines,
+    evaluations,
+    evaluators,
+    figures,
+    library,
+    plans,
+    scorecards,
+)
 from hotline.quality.reviews.schemas import (
     AgentQualityFigures,
     AnswerOut,
@@ -28,6 +37,7 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationStatus,
+    Evaluator,
     ExampleKind,
     LibraryIn,
     LibraryOut,
@@ -129,6 +139,12 @@ async def comment_evaluation(evaluation_id: IdPath, body: CommentIn, ctx: EVALUA
     """A comment pinned to a moment of the recording (`at_second`), maybe to an item; `internal`
     ones the agent never sees."""
     return await evaluations.comment(ctx, evaluation_id, body)
+
+
+@router.get("/evaluators")
+async def list_evaluators(ctx: READ) -> list[Evaluator]:
+    """Who may be named to score (qa.evaluate): for assigning, reassigning and calibration."""
+    return await evaluators.listing(ctx)
 
 
 @router.get("/deadlines")
