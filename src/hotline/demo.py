@@ -158,6 +158,7 @@ async def load_agent_day(ctx: Context) -> None:
     without them); idempotent."""
     await tickets_demo.load_agent_ticket(ctx)
     await recordings_demo.load(ctx)
+    await reviews_demo.score_recordings(ctx)
     await speech_demo.load(ctx)
     for number, queue, reason, misses in DEMO_CALLBACKS:
         ref = f"demo:{number}"

@@ -197,6 +197,9 @@ async def test_search_filters_page_by_cursor_and_refuse_bad_input_naming_the_fie
         ("cursor", {"cursor": "not-a-cursor"}),
         ("from", {"from": future, "to": utcnow().isoformat()}),
         ("min_seconds", {"min_seconds": 30, "max_seconds": 10}),
+        ("agent_share_min", {"agent_share_min": 80, "agent_share_max": 20}),
+        ("agent_share_max", {"agent_share_max": 101}),
+        ("silence_at_least", {"silence_at_least": -1}),
     ]
     for field, params in bad:
         response = await qa.get("/api/quality/recordings", params=params)
@@ -356,6 +359,27 @@ async def test_a_recorded_call_is_checked_right_after_indexing_with_its_hold_tim
     assert found["caller_talk"] + found["agent_talk"] <= 12 + found["overtalk_seconds"]
     assert await checking.check_new(seeded) == 0  # checked once
 
+    # the figures are searchable: by the longest silence, overtalk and the agent's share of the talk
+    def ids(response: httpx.Response) -> set[int]:
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    longest = max(row.longest_silence or 0.0 for row in rows)
+    share = round(100 * found["talk_ratio"])
+    assert ids(await qa.get("/api/quality/recordings", params={"silence_at_least": 0})) == {
+        r.id for r in rows
+    }
+    assert ids(await qa.get("/api/quality/recordings", params={"silence_at_least": longest + 0.1})) == set()
+    assert rows[0].id in ids(
+        await qa.get(
+            "/api/quality/recordings",
+            params={"agent_share_min": max(0, share - 1), "agent_share_max": min(100, share + 1)},
+        )
+    )
+    assert rows[0].id not in ids(
+        await qa.get("/api/quality/recordings", params={"overtalk_at_least": found["overtalk_seconds"] + 1})
+    )
+
 
 async def test_a_recording_the_analysis_refuses_is_marked_with_the_reason_and_not_tried_again(
     seeded: Context,
@@ -391,3 +415,21 @@ async def test_an_evaluation_s_score_shows_on_the_recordings_of_the_agent_it_jud
     parts = (await qa.get("/api/quality/recordings", params={"call_id": "leg-judged"})).json()["items"]
     by_agent = {row["agent_id"]: row["qa_score"] for row in parts}
     assert by_agent == {ids["agent1"]: float(scored.json()["score"]), ids["agent2"]: None}
+
+
+async def test_the_demo_s_scored_calls_show_their_qa_score_in_the_library(
+    seeded: Context, users: Users
+) -> None:
+    from hotline import demo
+
+    await demo.load_agent_day(seeded)  # `hotline demo-data`: the recordings come after the evaluations
+    qa = await users("qa")
+
+    async def score_of(call_id: str) -> object:
+        items = (await qa.get("/api/quality/recordings", params={"call_id": call_id})).json()["items"]
+        assert len(items) == 1, items
+        return items[0]["qa_score"]
+
+    assert await score_of("demo-qa-1") is None  # assigned, not scored yet
+    scored = await score_of("demo-qa-3")
+    assert isinstance(scored, float) and 0 <= scored <= 100

@@ -253,6 +253,8 @@ async def test_a_plan_samples_last_week_spread_over_its_evaluators_and_never_twi
         "long_seconds": 900,
         "survey_at_most": 2,
         "forbidden_hit": True,
+        "silence_at_least": None,
+        "overtalk_at_least": None,
     }
     run = (
         await qa.post(f"{Q}/plans/{made['id']}/run", json={"week": str(monday + timedelta(days=3))})

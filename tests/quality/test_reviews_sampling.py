@@ -37,6 +37,8 @@ def calls(draw: st.DrawFn, max_size: int = 80) -> list[CallFacts]:
             complaint=draw(st.booleans().filter(lambda b: True)) and draw(st.integers(0, 9)) == 0,
             started_at=START + timedelta(minutes=i),
             forbidden_hit=draw(st.integers(0, 19)) == 0,
+            longest_silence=draw(st.sampled_from([0.0, 4.9, 12.0, 45.0])),
+            overtalk=draw(st.sampled_from([0.0, 2.5, 20.0])),
         )
         for i in range(n)
     ]
@@ -47,7 +49,9 @@ rules_st = st.builds(
     per_agent=st.integers(0, 12),
     strata=st.sampled_from([(), ("queue",), ("queue", "direction", "duration"), ("duration",)]),
     always=st.builds(Always, complaint=st.booleans(), long_seconds=st.sampled_from([None, 900]),
-                     survey_at_most=st.sampled_from([None, 2]), forbidden_hit=st.booleans()),
+                     survey_at_most=st.sampled_from([None, 2]), forbidden_hit=st.booleans(),
+                     silence_at_least=st.sampled_from([None, 5, 30]),
+                     overtalk_at_least=st.sampled_from([None, 10])),
 )  # fmt: skip
 
 
@@ -111,3 +115,11 @@ def test_the_always_rules_of_seed_003() -> None:
     assert always_reason(CallFacts("x", 1, "hotel", "inbound", 901, None, False, START), Always()) == "long"
     assert always_reason(CallFacts("x", 1, "hotel", "inbound", 60, 2, False, START), Always()) == "survey"
     assert always_reason(CallFacts("x", 1, "hotel", "inbound", 60, 3, True, START), Always()) == "complaint"
+
+
+def test_the_always_rules_on_what_the_automatic_checks_found() -> None:
+    quiet = CallFacts("x", 1, "hotel", "inbound", 60, None, False, START, longest_silence=31.0, overtalk=3.0)
+    assert always_reason(quiet, Always()) is None  # off unless the plan sets them
+    assert always_reason(quiet, Always(silence_at_least=30)) == "silence"
+    assert always_reason(quiet, Always(silence_at_least=45)) is None
+    assert always_reason(quiet, Always(overtalk_at_least=3)) == "overtalk"

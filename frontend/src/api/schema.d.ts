@@ -4816,6 +4816,16 @@ export interface components {
              * @default true
              */
             forbidden_hit: boolean;
+            /**
+             * Silence At Least
+             * @description Every call with a silence this many seconds long
+             */
+            silence_at_least?: number | null;
+            /**
+             * Overtalk At Least
+             * @description Every call with this many seconds of overtalk in all
+             */
+            overtalk_at_least?: number | null;
         };
         /** AnswerIn */
         AnswerIn: {
@@ -35729,6 +35739,14 @@ export interface operations {
                 forbidden?: boolean | null;
                 /** @description A required phrase rule's key, or "any" */
                 missing_required?: string | null;
+                /** @description Seconds: the call's longest silence at least */
+                silence_at_least?: number | null;
+                /** @description Seconds both sides spoke at once, at least */
+                overtalk_at_least?: number | null;
+                /** @description The agent's share of the talk, percent, at least */
+                agent_share_min?: number | null;
+                /** @description The agent's share of the talk, percent, at most */
+                agent_share_max?: number | null;
             };
             header?: never;
             path?: never;

@@ -14,6 +14,7 @@ REASONS_ZH: dict[str, str] = {
     "recording-number-digits": "按号码搜索只能填数字（完整号码或后 4 位以上）",
     "recording-range-reversed": "开始时间晚于结束时间",
     "recording-seconds-reversed": "最短时长大于最长时长",
+    "recording-share-reversed": "坐席说话占比的下限高于上限",
     "media-link-invalid": "该录音链接无效",
     "media-link-expired": "该录音链接已过期，请重新打开录音",
     "recording-file-not-here": "录音 {recording_id} 的文件不在本节点（保存在 {node}）",

@@ -63,11 +63,25 @@ async def search(
         str | None,
         Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description='A required phrase rule\'s key, or "any"'),
     ] = None,
+    silence_at_least: Annotated[
+        float | None, Query(ge=0, le=86400, description="Seconds: the call's longest silence at least")
+    ] = None,
+    overtalk_at_least: Annotated[
+        float | None, Query(ge=0, le=86400, description="Seconds both sides spoke at once, at least")
+    ] = None,
+    agent_share_min: Annotated[
+        int | None, Query(ge=0, le=100, description="The agent's share of the talk, percent, at least")
+    ] = None,
+    agent_share_max: Annotated[
+        int | None, Query(ge=0, le=100, description="The agent's share of the talk, percent, at most")
+    ] = None,
 ) -> RecordingPage:
     """Recorded calls and voicemail, newest first; numbers masked unless the role sees them."""
     filters = service.Search(
         since, until, agent_id, queue, customer_id, number, direction, kind, disposition,
         min_seconds, max_seconds, call_id, legal_hold, cursor, limit, text, forbidden, missing_required,
+        silence_at_least=silence_at_least, overtalk_at_least=overtalk_at_least,
+        agent_share_min=agent_share_min, agent_share_max=agent_share_max,
     )  # fmt: skip
     return await service.search(ctx, filters)
 

@@ -79,6 +79,6 @@ async def check_new(ctx: Context, *, batch: int = 20) -> int:
         async with ctx.write() as tx:
             stored = await tx.session.get(Recording, row.id)
             if stored is not None and stored.checked_at is None:
-                stored.checks, stored.checked_at = checks, utcnow()
+                stored.note_checks(checks, utcnow())
                 done += 1
     return done

@@ -75,6 +75,12 @@ class Recording(Base):
     checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """What the automatic analysis found (quality.analysis); None until it ran."""
     checked_at: Mapped[datetime | None]
+    longest_silence: Mapped[float | None]
+    """Seconds of the longest silence in the call (from `checks`, for searching and sampling)."""
+    overtalk_seconds: Mapped[float | None]
+    """Seconds both sides spoke at once, in all (from `checks`)."""
+    talk_ratio: Mapped[float | None]
+    """The agent's share of all talk, 0..1 (from `checks`; None when nobody spoke)."""
     hold_seconds: Mapped[float] = mapped_column(default=0.0)
     """How long the caller was on hold during this part, from the call's log (not in the audio)."""
     channels: Mapped[int] = mapped_column(default=2)
@@ -86,6 +92,13 @@ class Recording(Base):
     hold_reason: Mapped[str] = mapped_column(String(200), default="")
     deleted_at: Mapped[datetime | None]
     indexed_at: Mapped[datetime]
+
+    def note_checks(self, checks: dict[str, Any], at: datetime) -> None:
+        """What the automatic analysis found (or why it refused), with the figures searched by."""
+        self.checks, self.checked_at = checks, at
+        self.longest_silence = checks.get("longest_silence")
+        self.overtalk_seconds = checks.get("overtalk_seconds")
+        self.talk_ratio = checks.get("talk_ratio")
 
 
 class RetentionRule(Audited, Base):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact import callbacks
 from hotline.core import privacy
-from hotline.core.clock import as_utc, utcnow
+from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
@@ -65,6 +65,14 @@ class Search:
     """With (or without) a forbidden-phrase hit; only transcribed recordings either way."""
     missing_required: str | None = None
     """Missing this required phrase (a rule's key) or "any" of them."""
+    silence_at_least: float | None = None
+    """The longest silence at least this many seconds (auto-checked calls only)."""
+    overtalk_at_least: float | None = None
+    """Both sides speaking at once for at least this many seconds in all."""
+    agent_share_min: int | None = None
+    """The agent's share of the talk, in percent, at least…"""
+    agent_share_max: int | None = None
+    """…and at most."""
 
 
 def encode_cursor(started_at: datetime, recording_id: int) -> str:
@@ -110,6 +118,24 @@ def _filtered(query: Select[Recording], search: Search) -> Select[Recording]:
         query = query.where(Recording.seconds >= search.min_seconds)
     if search.max_seconds is not None:
         query = query.where(Recording.seconds <= search.max_seconds)
+    if (
+        search.agent_share_min is not None
+        and search.agent_share_max is not None
+        and search.agent_share_min > search.agent_share_max
+    ):
+        raise InvalidInput(
+            "agent_share_min is above agent_share_max",
+            field="agent_share_min",
+            reason="recording-share-reversed",
+        )
+    if search.silence_at_least is not None:
+        query = query.where(Recording.longest_silence >= search.silence_at_least)
+    if search.overtalk_at_least is not None:
+        query = query.where(Recording.overtalk_seconds >= search.overtalk_at_least)
+    if search.agent_share_min is not None:
+        query = query.where(Recording.talk_ratio >= search.agent_share_min / 100)
+    if search.agent_share_max is not None:
+        query = query.where(Recording.talk_ratio <= search.agent_share_max / 100)
     if search.number is not None and not search.number.isdigit():
         raise InvalidInput(
             "A number to search by is digits only", field="number", reason="recording-number-digits"
@@ -288,15 +314,6 @@ async def hold(ctx: Context, recording_id: int, data: RecordingHoldIn) -> Record
     return await get(ctx, recording_id)
 
 
-async def record_checks(ctx: Context, recording_id: int, checks: dict[str, Any]) -> None:
-    """Where the automatic analysis (quality.analysis `analyse_files`) puts what it found on a
-    recording: its dict as it is (docs/qa.md, "Automatic checks")."""
-    async with ctx.write() as tx:
-        row = await tx.session.get(Recording, recording_id)
-        if row is not None:
-            row.checks, row.checked_at = checks, utcnow()
-
-
 async def note_qa_score(session: AsyncSession, call_id: str, agent_id: int, score: float | None) -> None:
     """An evaluation's score on the recordings of the call it judged (the agent's parts): the
     library shows and sorts by it. Written in the evaluation's transaction."""
@@ -345,3 +362,23 @@ async def checks_by_agent(
         int(agent): AgentChecks(int(n), int(silences), int(overtalks))
         for agent, n, silences, overtalks in (await session.execute(query)).all()
     }
+
+
+async def call_figures(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[str, tuple[float, float]]:
+    """The calls of [start, end) the automatic checks ran on: each call's longest silence and its
+    overtalk in all, over its recorded parts (sampling's always-rules). A part starts after its
+    call, up to a day after for a long one."""
+    rows = await session.execute(
+        select(Recording.call_id, func.max(Recording.longest_silence), func.sum(Recording.overtalk_seconds))
+        .where(
+            Recording.started_at >= start,
+            Recording.started_at < end + timedelta(days=1),
+            Recording.kind == "call",
+            Recording.longest_silence.is_not(None),
+            Recording.deleted_at.is_(None),
+        )
+        .group_by(Recording.call_id)
+    )
+    return {call_id: (float(silence or 0), float(overtalk or 0)) for call_id, silence, overtalk in rows}

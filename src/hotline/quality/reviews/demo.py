@@ -16,8 +16,9 @@ from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import permissions_for
+from hotline.quality.recordings import service as recordings
 from hotline.quality.reviews import calibration, evaluations, library, plans, scorecards
-from hotline.quality.reviews.models import Scorecard
+from hotline.quality.reviews.models import Evaluation, Scorecard
 from hotline.quality.reviews.schemas import (
     AnswerIn,
     CalibrationIn,
@@ -92,6 +93,21 @@ def _person(user_id: int, username: str, roles: tuple[str, ...], name: str) -> A
 def _answers(**change: int | None) -> dict[str, AnswerIn]:
     values = {**GOOD, **change}
     return {key: AnswerIn(value=value, na=value is None) for key, value in values.items()}
+
+
+async def score_recordings(ctx: Context) -> None:
+    """The scores of the demo's evaluations on the demo's recordings, indexed after them (a real
+    call is indexed seconds after hang-up, long before anyone scores it)."""
+    async with ctx.write() as tx:
+        scored = await tx.session.execute(
+            select(Evaluation.call_id, Evaluation.agent_id, Evaluation.score).where(
+                Evaluation.score.is_not(None)
+            )
+        )
+        for call_id, agent_id, score in scored.all():
+            await recordings.note_qa_score(
+                tx.session, call_id, agent_id, None if score is None else float(score)
+            )
 
 
 async def load(ctx: Context) -> None:

@@ -17,6 +17,7 @@ from hotline.contact.calls.facts import answered_calls
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.quality.recordings.service import call_figures
 from hotline.quality.reviews import evaluations, scorecards
 from hotline.quality.reviews.errors import EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import Evaluation, SamplingPlan
@@ -95,14 +96,17 @@ def week_of(day: date) -> date:
 
 
 async def candidates(ctx: Context, start: datetime, end: datetime) -> list[CallFacts]:
-    """The answered calls of [start, end) as sampling sees them: contact's call log, and whether
-    a recording of the call has a forbidden-phrase hit (quality.speech)."""
+    """The answered calls of [start, end) as sampling sees them: contact's call log, whether a
+    recording of the call has a forbidden-phrase hit (quality.speech), and what the automatic
+    checks found in its recordings."""
     calls = await answered_calls(ctx, start, end)
     async with ctx.read() as session:
         forbidden = await transcripts.calls_with_forbidden(session, start, end)
+        checked = await call_figures(session, start, end)
     return [
         CallFacts(c.call_id, c.agent_id, c.queue, c.direction, c.seconds, c.survey, c.complaint, c.started_at,
-                  forbidden_hit=c.call_id in forbidden)
+                  forbidden_hit=c.call_id in forbidden, longest_silence=checked.get(c.call_id, (0.0, 0.0))[0],
+                  overtalk=checked.get(c.call_id, (0.0, 0.0))[1])
         for c in calls
     ]  # fmt: skip
 

@@ -4,7 +4,8 @@ A plan takes N calls per agent (per run, a week) spread over strata — the queu
 a duration band, as the plan chooses — in proportion to how many calls each stratum holds
 (largest remainder, so the counts add up to exactly N), and *always* takes the calls its
 "always" rules name: every complaint, every call over 15 minutes, every survey score ≤ 2, every
-forbidden-phrase hit. Always-picks come on top of the N. Calls sampled by an earlier run are
+forbidden-phrase hit, and (when the plan sets them) every call the automatic checks found with a
+long silence or much overtalk. Always-picks come on top of the N. Calls sampled by an earlier run are
 passed as `taken` and never picked again. The random choice inside a stratum comes from a seeded
 RNG per agent over the calls in a fixed order, so a run is repeatable: the same facts and seed give
 the same picks whatever order the facts came in.
@@ -34,6 +35,10 @@ class CallFacts:
     complaint: bool
     started_at: datetime
     forbidden_hit: bool = False
+    longest_silence: float = 0.0
+    """The longest silence in any recorded part (the automatic checks; 0 when not checked)."""
+    overtalk: float = 0.0
+    """Seconds both sides spoke at once, over the call's recorded parts."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class Always:
     """Every call longer than this (15 minutes: the monthly 超长录音 list)."""
     survey_at_most: int | None = 2
     forbidden_hit: bool = True
+    silence_at_least: int | None = None
+    """Every call with a silence this long (dead air: the agent left the caller waiting)."""
+    overtalk_at_least: int | None = None
+    """Every call where both sides spoke at once this long in all (interrupting the caller)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class Rules:
 class Pick:
     call: CallFacts
     reason: str
-    """sample | complaint | long | survey | forbidden"""
+    """sample | complaint | long | survey | forbidden | silence | overtalk"""
 
 
 def band(seconds: int, bounds: Sequence[int]) -> int:
@@ -84,6 +93,10 @@ def always_reason(call: CallFacts, always: Always) -> str | None:
         return "survey"
     if always.forbidden_hit and call.forbidden_hit:
         return "forbidden"
+    if always.silence_at_least is not None and call.longest_silence >= always.silence_at_least:
+        return "silence"
+    if always.overtalk_at_least is not None and call.overtalk >= always.overtalk_at_least:
+        return "overtalk"
     return None
 
 

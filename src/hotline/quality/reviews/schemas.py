@@ -231,6 +231,12 @@ class AlwaysIn(Input):
     long_seconds: int | None = Field(default=900, ge=60, le=86_400)
     survey_at_most: int | None = Field(default=2, ge=1, le=5)
     forbidden_hit: bool = True
+    silence_at_least: int | None = Field(
+        default=None, ge=5, le=3600, description="Every call with a silence this many seconds long"
+    )
+    overtalk_at_least: int | None = Field(
+        default=None, ge=1, le=3600, description="Every call with this many seconds of overtalk in all"
+    )
 
 
 class PlanIn(Input):
