@@ -88,17 +88,25 @@ async def test_a_recorded_call_s_talk_silence_and_overtalk_match_what_each_side_
     sip: SipServer, tmp_path: Path
 ) -> None:
     bridges: list[Bridge] = []
+    finished = asyncio.Event()
+    failed: list[BaseException] = []
 
     async def to_agent(caller: Leg) -> None:
-        await caller.answer()
-        agent = await sip.engine.originate("1001", caller=caller.caller, ring_for=10)
-        bridge = sip.engine.bridge(caller, agent, record_to=tmp_path / "recording")
-        bridges.append(bridge)
         try:
-            await bridge.wait()
+            await caller.answer()
+            agent = await sip.engine.originate("1001", caller=caller.caller, ring_for=10)
+            bridge = sip.engine.bridge(caller, agent, record_to=tmp_path / "recording")
+            bridges.append(bridge)
+            try:
+                await bridge.wait()
+            finally:
+                await bridge.stop()  # writes the files (in a thread) and sets `recording`
+                await agent.hang_up()
+        except Exception as exc:  # the caller hanging up cancels this: `finally` still stops the bridge
+            failed.append(exc)
+            raise
         finally:
-            await bridge.stop()
-            await agent.hang_up()
+            finished.set()
 
     sip.engine.application = to_agent
     stream = tmp_path / "caller.ulaw"
@@ -116,10 +124,9 @@ async def test_a_recorded_call_s_talk_silence_and_overtalk_match_what_each_side_
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         assert await asyncio.wait_for(caller.wait(), SECONDS + 30) == 0
-        for _ in range(600):  # the files are written after the call, in a thread: slow on a busy machine
-            if bridges and bridges[0].recording is not None:
-                break
-            await asyncio.sleep(0.05)
+        # the files are written after the call, in a thread: slow on a busy machine
+        await asyncio.wait_for(finished.wait(), 120)
+    assert not failed, failed
     recording = bridges[0].recording
     assert recording is not None
 
