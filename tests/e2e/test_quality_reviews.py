@@ -62,6 +62,7 @@ def area(page: Page, testid: str) -> Locator:
 def test_qa_scores_agent1_appeals_and_the_supervisor_reviews(session: Callable[[str], Page]) -> None:
     qa = session("qa")
     qa.get_by_test_id("nav-evaluations").click()
+    qa.get_by_test_id("evaluations-mine").click()  # other browser tests assign and reassign calls too
     table = qa.get_by_test_id("evaluations-table")
     table.locator("tbody tr", has_text="待评分").first.click()
     expect(qa).to_have_url(re.compile(r"/quality/evaluations/\d+$"))

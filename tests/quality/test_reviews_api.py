@@ -105,6 +105,10 @@ async def test_a_call_scored_appealed_and_reviewed_by_someone_else(seeded: Conte
             "scorecard_id": card["id"], "queue": "hotel", "seconds": 200}  # fmt: skip
     assert_problem(await qa.post(f"{Q}/evaluations", json={**call, "evaluator_id": people["agent1"]}), 409,
                    "evaluation-refused")  # an agent does not score  # fmt: skip
+    scorers = (await qa.get(f"{Q}/evaluators")).json()  # whom a screen offers to name
+    assert sorted(e["user_id"] for e in scorers) == sorted([people["qa"], people["admin"]])
+    assert all(e["name"] for e in scorers)
+    assert (await agent1.get(f"{Q}/evaluators")).status_code == 403
     made = (await qa.post(f"{Q}/evaluations", json=call)).json()
     assert made["status"] == "assigned" and made["actions"] == ["start", "reassign"] and made["due_at"]
     eid = made["id"]
@@ -291,7 +295,7 @@ async def test_the_evaluators_to_choose_from_are_those_who_may_score(seeded: Con
     qa, agent = await users("qa"), await users("agent1")
     choices = (await qa.get(f"{Q}/evaluators")).json()
     assert {c["user_id"] for c in choices} == {people["qa"], people["admin"]}
-    assert all(c["label"] for c in choices)
+    assert all(c["name"] for c in choices)
     assert (await agent.get(f"{Q}/evaluators")).status_code == 403
 
 
@@ -379,7 +383,7 @@ async def test_the_call_library_playlists_and_figures(seeded: Context, users: Us
     assert figures == [
         {"agent_id": people["agent1"], "agent_name": "001 陈晓", "evaluations": 4,
          "average": "88.29", "auto_fails": 0, "appeals": 2, "appeals_won": 1, "appeals_lost": 0,
-         "appeals_open": 1}
+         "appeals_open": 1, "calls_checked": 0, "silences": 0, "overtalks": 0, "forbidden_hits": 0}
     ]  # fmt: skip
     assert (await agent1.get(f"{Q}/my/figures", params=period)).json() == figures
     assert (await agent1.get(f"{Q}/figures/agents", params=period)).status_code == 403

@@ -154,6 +154,29 @@ async def test_given_a_call_with_a_brush_off_when_transcribed_then_its_words_and
     assert [(f.call_id, f.forbidden_hit) for f in facts] == [("leg-speech-1", True)]
 
 
+async def test_the_agent_figures_count_the_checked_calls_their_silences_and_forbidden_hits(
+    seeded: Context, users: Users
+) -> None:
+    recording_id = await _recorded_call(seeded)
+    qa, agent1 = await users("qa"), await users("agent1")
+    assert (await qa.put("/api/quality/phrase-rules/hotel", json=RULES)).status_code == 200
+    await service.transcribe_new(seeded)
+    checks = (await qa.get(f"/api/quality/recordings/{recording_id}")).json()["checks"]
+    assert checks["silence_count"] > 0  # the agent waits while 张伟 speaks and the other way round
+    hour = {"from": (utcnow() - timedelta(hours=1)).isoformat(), "to": utcnow().isoformat()}
+    line = (await qa.get("/api/quality/figures/agents", params=hour)).json()
+    assert [f["agent_name"] for f in line] == ["001 陈晓"]  # (the demo's evaluations of agent1 count too)
+    found = {k: line[0][k] for k in ("calls_checked", "silences", "overtalks", "forbidden_hits")}
+    assert found == {"calls_checked": 1, "silences": checks["silence_count"],
+                     "overtalks": checks["overtalk_count"], "forbidden_hits": 1}  # fmt: skip
+    assert (await agent1.get("/api/quality/my/figures", params=hour)).json() == line
+    before = {
+        "from": (utcnow() - timedelta(days=2)).isoformat(),
+        "to": (utcnow() - timedelta(days=1)).isoformat(),
+    }
+    assert (await qa.get("/api/quality/figures/agents", params=before)).json() == []
+
+
 async def test_given_changed_rules_then_the_queues_transcripts_are_matched_again(
     seeded: Context, users: Users
 ) -> None:

@@ -4072,6 +4072,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality/evaluators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluators
+         * @description Who may be named to score (qa.evaluate): for assigning, reassigning and calibration.
+         */
+        get: operations["list_evaluators_api_quality_evaluators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quality/deadlines": {
         parameters: {
             query?: never;
@@ -4224,26 +4244,6 @@ export interface paths {
         get?: never;
         /** Edit Plan */
         put: operations["edit_plan_api_quality_plans__plan_id__put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/quality/evaluators": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Evaluators
-         * @description Who may be named an evaluator (holds 质检评分), for the plan and calibration forms.
-         */
-        get: operations["list_evaluators_api_quality_evaluators_get"];
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -4726,6 +4726,30 @@ export interface components {
             appeals_lost: number;
             /** Appeals Open */
             appeals_open: number;
+            /**
+             * Calls Checked
+             * @description Recorded calls of the period the automatic checks ran on
+             * @default 0
+             */
+            calls_checked: number;
+            /**
+             * Silences
+             * @description Silences longer than the threshold on those calls
+             * @default 0
+             */
+            silences: number;
+            /**
+             * Overtalks
+             * @description Overtalk spans longer than the threshold on those calls
+             * @default 0
+             */
+            overtalks: number;
+            /**
+             * Forbidden Hits
+             * @description Recordings of the period with a forbidden-phrase hit
+             * @default 0
+             */
+            forbidden_hits: number;
         };
         /** AgentStateIn */
         AgentStateIn: {
@@ -6667,15 +6691,15 @@ export interface components {
              */
             next: components["schemas"]["EvaluationRow"][];
         };
-        /** EvaluatorOut */
-        EvaluatorOut: {
+        /**
+         * Evaluator
+         * @description Someone who may be named to score (holds qa.evaluate).
+         */
+        Evaluator: {
             /** User Id */
             user_id: number;
-            /**
-             * Label
-             * @description Work number and name, e.g. "001 陈晓"
-             */
-            label: string;
+            /** Name */
+            name: string;
         };
         /** ExtensionCreate */
         ExtensionCreate: {
@@ -37787,6 +37811,106 @@ export interface operations {
             };
         };
     };
+    list_evaluators_api_quality_evaluators_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluator"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_deadlines_api_quality_deadlines_get: {
         parameters: {
             query?: never;
@@ -38739,106 +38863,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanOut"];
-                };
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_evaluators_api_quality_evaluators_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EvaluatorOut"][];
                 };
             };
             /** @description Malformed request */

@@ -379,6 +379,46 @@ async def note_qa_score(session: AsyncSession, call_id: str, agent_id: int, scor
     )
 
 
+@dataclass(frozen=True)
+class AgentChecks:
+    """What the automatic checks found on an agent's recorded calls (the figures for the reports)."""
+
+    checked: int = 0
+    silences: int = 0
+    overtalks: int = 0
+
+
+async def checks_by_agent(
+    session: AsyncSession, since: datetime, until: datetime, agent_id: int | None = None
+) -> dict[int, AgentChecks]:
+    """Per agent, the checked call recordings that started in [since, until), with their silences
+    and overtalk summed in the database (a row's `checks` JSON also holds its segments: never loaded)."""
+    checks = Recording.checks
+    query = (
+        select(
+            Recording.agent_id,
+            func.count(),
+            func.coalesce(func.sum(checks["silence_count"].as_integer()), 0),
+            func.coalesce(func.sum(checks["overtalk_count"].as_integer()), 0),
+        )
+        .where(
+            Recording.kind == "call",
+            Recording.started_at >= since,
+            Recording.started_at < until,
+            Recording.checked_at.is_not(None),
+            Recording.agent_id.is_not(None),
+            Recording.deleted_at.is_(None),
+        )
+        .group_by(Recording.agent_id)
+    )
+    if agent_id is not None:
+        query = query.where(Recording.agent_id == agent_id)
+    return {
+        int(agent): AgentChecks(int(n), int(silences), int(overtalks))
+        for agent, n, silences, overtalks in (await session.execute(query)).all()
+    }
+
+
 async def call_figures(
     session: AsyncSession, start: datetime, end: datetime
 ) -> dict[str, tuple[float, float]]:

@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Query, Response
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.web import IdPath, requires
-from hotline.quality.reviews import calibration, deadlines, evaluations, figures, library, plans, scorecards
+from hotline.quality.reviews import (
+    calibration,
+    deadlines,
+    evaluations,
+    evaluators,
+    figures,
+    library,
+    plans,
+    scorecards,
+)
 from hotline.quality.reviews.schemas import (
     AgentQualityFigures,
     AnswerOut,
@@ -28,7 +37,7 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationStatus,
-    EvaluatorOut,
+    Evaluator,
     ExampleKind,
     LibraryIn,
     LibraryOut,
@@ -132,6 +141,12 @@ async def comment_evaluation(evaluation_id: IdPath, body: CommentIn, ctx: EVALUA
     return await evaluations.comment(ctx, evaluation_id, body)
 
 
+@router.get("/evaluators")
+async def list_evaluators(ctx: READ) -> list[Evaluator]:
+    """Who may be named to score (qa.evaluate): for assigning, reassigning and calibration."""
+    return await evaluators.listing(ctx)
+
+
 @router.get("/deadlines")
 async def get_deadlines(ctx: READ) -> DeadlinesOut:
     """Days for each step: scoring, the agent's answer, the second review."""
@@ -191,12 +206,6 @@ async def create_plan(body: PlanIn, ctx: MANAGE) -> PlanOut:
 @router.put("/plans/{plan_id}")
 async def edit_plan(plan_id: IdPath, body: PlanIn, ctx: MANAGE) -> PlanOut:
     return await plans.save(ctx, body, plan_id)
-
-
-@router.get("/evaluators")
-async def list_evaluators(ctx: READ) -> list[EvaluatorOut]:
-    """Who may be named an evaluator (holds 质检评分), for the plan and calibration forms."""
-    return await plans.evaluator_choices(ctx)
 
 
 @router.post("/plans/{plan_id}/run")

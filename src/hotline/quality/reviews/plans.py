@@ -24,7 +24,7 @@ from hotline.quality.reviews.errors import EvaluationRefused, ReviewNotFound
 from hotline.quality.reviews.models import Evaluation, SamplingPlan
 from hotline.quality.reviews.sampling import Always, CallFacts, Rules
 from hotline.quality.reviews.sampling import select as pick
-from hotline.quality.reviews.schemas import EvaluationIn, EvaluatorOut, PlanIn, PlanOut, PlanRunOut
+from hotline.quality.reviews.schemas import EvaluationIn, PlanIn, PlanOut, PlanRunOut
 from hotline.quality.speech import search as transcripts
 
 P = Permission
@@ -102,15 +102,6 @@ async def listing(ctx: Context) -> list[PlanOut]:
         return await _shown(
             session, list(await session.scalars(select(SamplingPlan).order_by(SamplingPlan.id)))
         )
-
-
-async def evaluator_choices(ctx: Context) -> list[EvaluatorOut]:
-    """Who may be named an evaluator of a plan or a calibration: the active holders of 质检评分."""
-    ctx.require(P.QA_READ)
-    async with ctx.read() as session:
-        ids = await directory.holders_of(session, P.QA_EVALUATE)
-        names = await evaluations.staff_labels(session, ids)
-    return [EvaluatorOut(user_id=i, label=names.get(i, str(i))) for i in ids]
 
 
 def week_of(day: date) -> date:

@@ -311,11 +311,6 @@ class PlanOut(Output):
     created_at: datetime
 
 
-class EvaluatorOut(Output):
-    user_id: int
-    label: str = Field(description='Work number and name, e.g. "001 陈晓"')
-
-
 # ---------------------------------------------------------------------------------- calibration
 class CalibrationIn(Input):
     title: Title
@@ -426,3 +421,16 @@ class AgentQualityFigures(Output):
     appeals_won: int
     appeals_lost: int
     appeals_open: int
+    calls_checked: int = Field(
+        default=0, description="Recorded calls of the period the automatic checks ran on"
+    )
+    silences: int = Field(default=0, description="Silences longer than the threshold on those calls")
+    overtalks: int = Field(default=0, description="Overtalk spans longer than the threshold on those calls")
+    forbidden_hits: int = Field(default=0, description="Recordings of the period with a forbidden-phrase hit")
+
+
+class Evaluator(Output):
+    """Someone who may be named to score (holds qa.evaluate)."""
+
+    user_id: int
+    name: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.errors import InvalidInput
@@ -92,3 +92,25 @@ async def calls_with_forbidden(session: AsyncSession, start: datetime, end: date
         )
     )
     return set(found)
+
+
+async def forbidden_by_agent(
+    session: AsyncSession, since: datetime, until: datetime, agent_id: int | None = None
+) -> dict[int, int]:
+    """Per agent, the recordings started in [since, until) whose transcript has a forbidden-phrase
+    hit (the figures for the reports)."""
+    query = (
+        select(Recording.agent_id, func.count())
+        .join(Transcript, Transcript.recording_id == Recording.id)
+        .where(
+            Recording.started_at >= since,
+            Recording.started_at < until,
+            Transcript.forbidden_count > 0,
+            Recording.agent_id.is_not(None),
+            Recording.deleted_at.is_(None),
+        )
+        .group_by(Recording.agent_id)
+    )
+    if agent_id is not None:
+        query = query.where(Recording.agent_id == agent_id)
+    return {int(agent or 0): int(n) for agent, n in (await session.execute(query)).all()}

@@ -6,7 +6,7 @@ import { api, call, type Schemas } from '../../../api/client'
 export type Plan = Schemas['PlanOut']
 export type PlanIn = Schemas['PlanIn']
 export type PlanRun = Schemas['PlanRunOut']
-export type Evaluator = Schemas['EvaluatorOut']
+export type Evaluator = Schemas['Evaluator']
 export type Deadlines = Schemas['DeadlinesOut']
 export type Retention = Schemas['RetentionOut']
 export type PhraseRules = Schemas['PhraseRulesOut']
