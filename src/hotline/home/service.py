@@ -28,7 +28,7 @@ from hotline.home.schemas import (
     WorkOrders,
 )
 from hotline.hotels import frontdesk
-from hotline.quality.reviews import evaluations
+from hotline.quality.reviews import due
 from hotline.tickets import queries as tickets
 from hotline.travel import queries as orders
 
@@ -142,10 +142,10 @@ async def home(ctx: Context, node: LocalNode | None) -> Home:
         page.work_orders = await work_orders(ctx)
     if can(Permission.QA_READ):
         page.qa = QaHome(
-            to_score=await evaluations.to_score(ctx, shown=SHOWN),
-            appeals_to_review=await evaluations.appeals_to_review(ctx),
+            to_score=await due.to_score(ctx, shown=SHOWN),
+            appeals_to_review=await due.appeals_to_review(ctx),
             calls_answered_today=await today.answered_today(ctx),
         )
     if can(Permission.CALLS_HANDLE):
-        page.my_evaluations = await evaluations.awaiting_acknowledgement(ctx, shown=SHOWN)
+        page.my_evaluations = await due.awaiting_acknowledgement(ctx, shown=SHOWN)
     return page

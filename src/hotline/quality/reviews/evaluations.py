@@ -38,7 +38,6 @@ from hotline.quality.reviews.schemas import (
     EvaluationOut,
     EvaluationPage,
     EvaluationRow,
-    EvaluationsDue,
     EvaluationStepOut,
     ScorecardOut,
 )
@@ -139,7 +138,7 @@ def _visible(ctx: Context, evaluation: Evaluation, as_agent: bool) -> bool:
     return evaluation.agent_id == ctx.actor.user_id and evaluation.status in AGENT_SEES
 
 
-def _rows(
+def rows_of(
     evaluations: Iterable[Evaluation], names: dict[int, str], cards: dict[int, Scorecard], now: datetime
 ) -> list[EvaluationRow]:
     out = []
@@ -163,7 +162,7 @@ async def staff_labels(session: AsyncSession, user_ids: Iterable[int | None]) ->
     return {user_id: person.label for user_id, person in (await directory.people(session, user_ids)).items()}
 
 
-async def _context_of(
+async def context_of(
     session: AsyncSession, evaluations: list[Evaluation]
 ) -> tuple[dict[int, str], dict[int, Scorecard]]:
     ids = {e.agent_id for e in evaluations} | {e.evaluator_id or 0 for e in evaluations}
@@ -188,7 +187,7 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
                 reason="no-evaluation",
                 params={"evaluation_id": evaluation_id},
             )
-        names, cards = await _context_of(session, [evaluation])
+        names, cards = await context_of(session, [evaluation])
         comments = list(
             await session.scalars(
                 select(EvaluationComment)
@@ -215,7 +214,7 @@ async def get(ctx: Context, evaluation_id: int, *, as_agent: bool = False) -> Ev
         ctx, {c.author_id for c in comments if c.author_id} | {s.by for s in steps if s.by}
     )
     names |= {user_id: person.label for user_id, person in more.items()}
-    row = _rows([evaluation], names, cards, utcnow())[0]
+    row = rows_of([evaluation], names, cards, utcnow())[0]
     card = ScorecardOut.model_validate(cards[evaluation.scorecard_id])
     card.in_use = in_use
     draft = (
@@ -332,60 +331,8 @@ async def _page(
                 select(Evaluation).where(*where).order_by(Evaluation.id.desc()).limit(limit).offset(offset)
             )
         )
-        names, cards = await _context_of(session, found)
-    return EvaluationPage(items=_rows(found, names, cards, now), total=total)
-
-
-async def to_score(ctx: Context, *, shown: int = 5) -> EvaluationsDue:
-    """The evaluations assigned to the caller to score (assigned or in progress), by deadline."""
-    ctx.require(P.QA_READ)
-    mine = (Evaluation.evaluator_id == (ctx.actor.user_id or 0)) & Evaluation.status.in_(
-        ("assigned", "in_progress")
-    )
-    return await _due(ctx, mine, shown)
-
-
-async def appeals_to_review(ctx: Context) -> int | None:
-    """How many appeals wait for a second review the caller may give (not as their first
-    evaluator); None for someone who reviews none (qa.read alone)."""
-    ctx.require(P.QA_READ)
-    if not (ctx.actor.can(P.QA_EVALUATE) or ctx.actor.can(P.QA_MANAGE)):
-        return None
-    me = ctx.actor.user_id or 0
-    theirs = (Evaluation.status == "appealed") & (
-        Evaluation.evaluator_id.is_(None) | (Evaluation.evaluator_id != me)
-    )
-    async with ctx.read() as session:
-        return int(
-            await session.scalar(select(func.count(Evaluation.id)).where(theirs, Evaluation.agent_id != me))
-            or 0
-        )
-
-
-async def awaiting_acknowledgement(ctx: Context, *, shown: int = 5) -> EvaluationsDue:
-    """The caller's own scored evaluations, waiting for them to acknowledge or appeal, by deadline."""
-    ctx.require(P.CALLS_HANDLE)
-    mine = (Evaluation.agent_id == (ctx.actor.user_id or 0)) & (Evaluation.status == "scored")
-    return await _due(ctx, mine, shown)
-
-
-async def _due(ctx: Context, which: ColumnElement[bool], shown: int) -> EvaluationsDue:
-    now = utcnow()
-    async with ctx.read() as session:
-        count = int(await session.scalar(select(func.count(Evaluation.id)).where(which)) or 0)
-        late = int(
-            await session.scalar(select(func.count(Evaluation.id)).where(which, Evaluation.due_at < now)) or 0
-        )
-        found = list(
-            await session.scalars(
-                select(Evaluation)
-                .where(which)
-                .order_by(Evaluation.due_at.is_(None), Evaluation.due_at, Evaluation.id)
-                .limit(shown)
-            )
-        )
-        names, cards = await _context_of(session, found)
-    return EvaluationsDue(count=count, overdue=late, next=_rows(found, names, cards, now))
+        names, cards = await context_of(session, found)
+    return EvaluationPage(items=rows_of(found, names, cards, now), total=total)
 
 
 # ------------------------------------------------------------------------------------- steps
