@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
-from hotline.core import privacy
+from hotline.core import grants, privacy
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
@@ -201,6 +201,7 @@ async def find(ctx: Context, f: Filter) -> TicketPage:
     return TicketPage(items=[out(t, names) for t in rows], total=total)
 
 
+@grants.reads_call
 async def readable_on_call(ctx: Context, call_id: str) -> bool:
     """Whether the reader may read a ticket opened on this call (a voicemail's ticket: its recording
     plays where the ticket shows, for whoever may read the ticket)."""

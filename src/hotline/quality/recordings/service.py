@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact import callbacks
-from hotline.core import privacy
+from hotline.core import grants, privacy
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
@@ -43,7 +43,6 @@ from hotline.quality.recordings.schemas import (
 )
 from hotline.quality.reviews import access as evaluations
 from hotline.quality.speech import search as transcripts
-from hotline.tickets import queries as tickets
 
 REVEALABLE = privacy.revealable("recording", Recording, Permission.RECORDINGS_LISTEN)
 """A recording's number may be revealed (core/privacy.py)."""
@@ -254,7 +253,7 @@ async def may_hear(ctx: Context, row: Recording) -> bool:
     if me is None:
         return False
     if row.kind == "voicemail":
-        return await tickets.readable_on_call(ctx, row.call_id)
+        return await grants.may_read_call(ctx, row.call_id)  # the ticket opened on it (tickets)
     async with ctx.read() as session:
         named = await evaluations.evaluated_recordings(session, me, row.call_id)
     return named is not None and (row.id in named or row.agent_id == me)
