@@ -75,9 +75,9 @@ class Recording(Base):
     checks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """What the automatic analysis found (quality.analysis); None until it ran."""
     checked_at: Mapped[datetime | None]
-    longest_silence: Mapped[float | None]
+    longest_silence: Mapped[float | None] = mapped_column(index=True)
     """Seconds of the longest silence in the call (from `checks`, for searching and sampling)."""
-    overtalk_seconds: Mapped[float | None]
+    overtalk_seconds: Mapped[float | None] = mapped_column(index=True)
     """Seconds both sides spoke at once, in all (from `checks`)."""
     talk_ratio: Mapped[float | None]
     """The agent's share of all talk, 0..1 (from `checks`; None when nobody spoke)."""
