@@ -155,8 +155,12 @@ class Softphone(asyncio.DatagramProtocol):
 
     async def send_tone(self, frequency: float, milliseconds: int, *, drop_every: int = 0) -> None:
         """Send a tone as paced 20 ms PCMU frames to the engine; `drop_every` n-th frame is lost."""
+        await self.send_audio(tone(frequency, milliseconds), drop_every=drop_every)
+
+    async def send_audio(self, samples: list[int], *, drop_every: int = 0) -> None:
+        """Send 8 kHz 16-bit samples (speech, a tone) as paced 20 ms PCMU frames to the engine."""
         assert self.remote_media is not None and self.rtp.transport is not None
-        audio = ulaw_encode(tone(frequency, milliseconds))
+        audio = ulaw_encode(samples)
         ssrc, start = secrets.randbits(32), time.monotonic()
         for n in range(len(audio) // 160):
             if not drop_every or (n + 1) % drop_every:
