@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from hotline.quality.analysis import analyse_files
-from hotline.voice.control import Bridge, Leg
+from hotline.voice.control import Bridge, Leg, settle
 from hotline.voice.media.g711 import ulaw_encode
 from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.server import SipServer
@@ -100,7 +100,9 @@ async def test_a_recorded_call_s_talk_silence_and_overtalk_match_what_each_side_
             try:
                 await bridge.wait()
             finally:
-                await bridge.stop()  # writes the files (in a thread) and sets `recording`
+                # writes the files (in a thread) and sets `recording`; the caller's hang-up
+                # cancels this task, and shielded like the contact layer's, the writing finishes
+                await settle(bridge.stop())
                 await agent.hang_up()
         except Exception as exc:  # the caller hanging up cancels this: `finally` still stops the bridge
             failed.append(exc)
