@@ -75,6 +75,7 @@ def test_qa_creates_a_plan_runs_it_and_sets_deadlines_and_phrase_rules(
     # nothing filled in: the name and the evaluators are marked together, nothing is created
     qa.get_by_test_id("plan-new").click()
     form = qa.get_by_test_id("plan-form")
+    expect(field(qa, "plan-name")).to_be_editable()  # the form is there once its choices loaded
     save(qa, "plan-save")
     expect(errors_of(form)).to_have_count(2)
     field(qa, "plan-name").fill("投诉与满意度抽检")
