@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from tests.conftest import free_port
 
@@ -105,3 +105,34 @@ def sign_in(page: Page, username: str, password: str = "hotline-demo") -> None:
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("nav-menu").wait_for()
+
+
+@pytest.fixture
+def session(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
+    """A fresh browser session per person of a flow (signed in in turn)."""
+    contexts = []
+
+    def open_as(username: str) -> Page:
+        context = browser.new_context(
+            base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, username)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def field(page: Page | Locator, testid: str) -> Locator:
+    """The input of an Element Plus input (the test id may sit on it or around it)."""
+    return page.locator(f"input[data-testid='{testid}'], [data-testid='{testid}'] input").first
+
+
+def choose(page: Page, testid: str, option: str) -> None:
+    """Pick an option of an Element Plus select by its text."""
+    page.get_by_test_id(testid).click()
+    page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()

@@ -9,43 +9,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import choose, field
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def session(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
-    contexts = []
-
-    def open_as(username: str) -> Page:
-        context = browser.new_context(
-            base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, username)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def field(page: Page | Locator, testid: str) -> Locator:
-    return page.locator(f"input[data-testid='{testid}'], [data-testid='{testid}'] input").first
-
-
-def choose(page: Page, testid: str, text: str) -> None:
-    """Pick an option of an Element Plus select by its text."""
-    page.get_by_test_id(testid).click()
-    page.locator(".el-select-dropdown__item:visible", has_text=text).first.click()
 
 
 def type_in(page: Page, testid: str, text: str) -> None:

@@ -8,12 +8,12 @@ supervisor finds the appeal among the evaluations to review and upholds it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import field, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,30 +29,6 @@ ANSWERS = (
     "no_forbidden-1",
 )
 REASON = "客户来电前已在 APP 核实过会员身份，开场我也报了工号，请复听第 3 秒。"
-
-
-@pytest.fixture
-def session(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
-    """A fresh browser session per person of the flow (signed in in turn)."""
-    contexts = []
-
-    def open_as(username: str) -> Page:
-        context = browser.new_context(
-            base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, username)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def field(page: Page, testid: str) -> Locator:
-    return page.locator(f"input[data-testid='{testid}'], [data-testid='{testid}'] input").first
 
 
 def area(page: Page, testid: str) -> Locator:

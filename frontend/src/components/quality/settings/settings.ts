@@ -3,17 +3,17 @@
 // a plan as its form edits it. Kept apart from the components so they are tested without a browser.
 import { api, call, type Schemas } from '../../../api/client'
 
+export { type Evaluator, listEvaluators } from '../actions'
+
 export type Plan = Schemas['PlanOut']
 export type PlanIn = Schemas['PlanIn']
 export type PlanRun = Schemas['PlanRunOut']
-export type Evaluator = Schemas['Evaluator']
 export type Deadlines = Schemas['DeadlinesOut']
 export type Retention = Schemas['RetentionOut']
 export type PhraseRules = Schemas['PhraseRulesOut']
 export type PhraseRule = Schemas['PhraseRuleIn']
 
 export const listPlans = (): Promise<Plan[]> => call(api.GET('/api/quality/plans'))
-export const listEvaluators = (): Promise<Evaluator[]> => call(api.GET('/api/quality/evaluators'))
 export const savePlan = (body: PlanIn, id?: number): Promise<Plan> =>
   id
     ? call(api.PUT('/api/quality/plans/{plan_id}', { params: { path: { plan_id: id } }, body }))
