@@ -41,6 +41,8 @@ class Domain:
     `core.privacy.Revealable`."""
     reactions: tuple[str, ...] = ()
     """Modules whose `core.reactions.reacts_to` handlers react to events after commit."""
+    exports: tuple[str, ...] = ()
+    """Modules whose `exports.subjects.subject` functions say what the domain's lists export."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -115,6 +117,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.tickets.models",),
         api="hotline.tickets.api",
         revealable=("hotline.tickets.queries:REVEALABLE",),
+        exports=("hotline.tickets.exports",),
         reactions=("hotline.tickets.reactions",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
@@ -155,6 +158,13 @@ DOMAINS: tuple[Domain, ...] = (
         ),
     ),
     Domain("home", models=(), api="hotline.home.api"),
+    Domain(
+        "exports",
+        models=("hotline.exports.models",),
+        api="hotline.exports.api",
+        jobs_module="hotline.exports.jobs",
+        builtin_jobs=(BuiltinJob("exports.purge", "exports.purge", "*/10 * * * *"),),
+    ),
 )
 
 
@@ -198,6 +208,10 @@ def load_job_handlers() -> None:
     for domain in DOMAINS:
         if domain.jobs_module:
             importlib.import_module(domain.jobs_module)
+
+
+def export_modules() -> list[str]:
+    return [module for domain in DOMAINS for module in domain.exports]
 
 
 def routers() -> list[APIRouter]:

@@ -32,6 +32,7 @@ from hotline.core.db import Database
 from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.exports.runner import ExportRunner
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
 from hotline.quality.recordings.indexer import Watcher as RecordingsWatcher
@@ -214,9 +215,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
         state.wallboard.start()
         state.desks = live.Desks(bus, grace=settings.desk_grace_seconds)
+        state.exports = ExportRunner(settings.exports_parallel)
         try:
             yield
         finally:
+            await state.exports.stop()
             await state.wallboard.stop()
             if state.sender is not None:
                 await state.sender.stop()

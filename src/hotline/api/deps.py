@@ -29,6 +29,7 @@ from hotline.core.web import (
     requires,
     signed_in,
 )
+from hotline.exports.runner import ExportRunner
 from hotline.notify.outbox import Sender
 from hotline.voice.sip.server import SipServer
 
@@ -63,6 +64,8 @@ class AppState:
     """The recordings indexer's watcher (quality.recordings.indexer.Watcher) on voice nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None
+    exports: ExportRunner = field(default_factory=ExportRunner)
+    """The exports this node writes (exports/runner.py)."""
 
 
 def app_state(request: Request) -> AppState:

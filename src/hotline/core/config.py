@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     """Threads one transcription uses inside its worker."""
     speech_seconds: float = Field(default=600.0, gt=0, le=3600)
     """A worker's time to transcribe one recording before it is stopped and the recording refused."""
+    exports_dir: Path = ROOT / "var" / "exports"
+    """Where export files are written (docs/reports.md, "Exports"); each is removed when it expires."""
+    exports_keep_hours: int = Field(default=24, ge=1, le=720)
+    """How long an export's file may be downloaded."""
+    exports_seconds: float = Field(default=900.0, gt=0, le=7200)
+    """An export's time limit: one still running then is stopped and its file removed."""
+    exports_max_rows: int = Field(default=2_000_000, ge=1, le=20_000_000)
+    exports_parallel: int = Field(default=2, ge=1, le=16)
+    """Exports one node writes at once (each a process using a core); the rest wait their turn."""
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
 

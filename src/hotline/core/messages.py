@@ -9,6 +9,11 @@ raised in src/ is missing here or names other parameters than its English.
 from __future__ import annotations
 
 REASONS_ZH: dict[str, str] = {
+    "export-unknown-subject": "没有名为 {name} 的导出；可导出的有 {known}",
+    "export-filter-invalid": "筛选条件 {name} 无效",
+    "export-needs-person": "导出须由已登录的用户发起",
+    "export-too-many-rows": "共 {total} 行：请缩小筛选范围，最多 {most} 行",
+    "export-no-file": "导出 {id} 状态为 {status}，没有可下载的文件",
     "no-recording": "没有录音 {recording_id}",
     "recording-cursor-invalid": "翻页游标无效，请重新搜索",
     "recording-number-digits": "按号码搜索只能填数字（完整号码或后 4 位以上）",

@@ -1,0 +1,191 @@
+"""The writing process: one per export, fed pages of raw rows through its stdin, writing the file
+in constant memory (`python -m hotline.exports.writer`).
+
+It is a process, not a thread, because the writing is CPU (xlsxwriter spends microseconds per
+cell: 20 s of one core for a million rows) and the event loop belongs to live calls; and a
+process of its own rather than the compute pool's per page because a workbook being written is
+state that must stay in one place from the first row to the last. It imports only what it needs
+(xlsxwriter, the masks), so it is small, and starts in a fraction of a second.
+
+The protocol: a pickled `spec` dict, then pickled pages (lists of tuples) until None; at the end
+one JSON line on stdout, {"rows": n, "max_rss_kib": k}. Any failure is a traceback on stderr and
+exit status 1, and the caller removes the partial file. Both ends are Hotline's own: pickle is
+safe here (the pipe is not reachable from outside the node).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import resource
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from hotline.core.clock import as_utc
+from hotline.core.privacy import MASKS, Kind
+
+XLSX_MAX_ROWS = 1_048_576
+"""Rows in one worksheet; a longer export goes on in a second sheet."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+YES_NO = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _masker(kind: str | None, pii: bool) -> Callable[[Any], Any] | None:
+    if kind is None or pii:
+        return None
+    mask = MASKS[Kind(kind)]
+    return lambda v: [mask(x) for x in v] if isinstance(v, (list, tuple)) else mask(v)
+
+
+def _shown(mask: Callable[[Any], Any] | None) -> Callable[[Any], str]:
+    """A text column's value as the cell shows it: masked when it must be, lists joined."""
+    if mask is None:
+        return _text
+    return lambda v: _text(mask(v))
+
+
+def _local(zone: ZoneInfo) -> Callable[[Any], Any]:
+    def local(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return as_utc(value).astimezone(zone).replace(tzinfo=None)
+        return value
+
+    return local
+
+
+def write_xlsx(spec: dict[str, Any], pages: Iterable[list[tuple[Any, ...]]]) -> None:
+    import xlsxwriter
+
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+               "strings_to_numbers": False}  # fmt: skip
+    book = xlsxwriter.Workbook(spec["path"], options)
+    header = book.add_format({"bold": True, "bg_color": "#EEF1F6", "border": 1})
+    formats = {"datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+               "date": book.add_format({"num_format": "yyyy-mm-dd"})}  # fmt: skip
+    zone, pii, columns = ZoneInfo(spec["timezone"]), spec["pii"], spec["columns"]
+    local = _local(zone)
+    yes, no = YES_NO.get(spec["locale"], YES_NO["en"])
+    sheets = 0
+
+    def new_sheet() -> Any:
+        nonlocal sheets
+        sheets += 1
+        name = spec["sheet"] if sheets == 1 else f"{spec['sheet'][:26]} ({sheets})"
+        sheet = book.add_worksheet(name)
+        for c, (title, _kind, _personal, width) in enumerate(columns):
+            sheet.set_column(c, c, width)
+            sheet.write_string(0, c, title, header)
+        sheet.freeze_panes(1, 0)
+        return sheet
+
+    sheet = new_sheet()
+    # One writer per column, chosen once: per cell only the call that writes it (no type sniffing,
+    # and text is never taken for a formula).
+    plan: list[tuple[int, Callable[..., Any], Callable[[Any], Any] | None, Any]] = []
+
+    def make_plan() -> None:
+        plan.clear()
+        for c, (_title, kind, personal, _width) in enumerate(columns):
+            mask = _masker(personal, pii)
+            if kind in ("int", "number") and mask is None:
+                plan.append((c, sheet.write_number, None, None))
+            elif kind in ("datetime", "date") and mask is None:
+                plan.append((c, sheet.write_datetime, local, formats[kind]))
+            elif kind == "bool":
+                plan.append((c, sheet.write_string, lambda v: yes if v else no, None))
+            else:
+                plan.append((c, sheet.write_string, _shown(mask), None))
+
+    make_plan()
+    r = 0
+    for page in pages:
+        for row in page:
+            r += 1
+            if r == XLSX_MAX_ROWS:
+                sheet, r = new_sheet(), 1
+                make_plan()
+            for c, write, convert, fmt in plan:
+                value = row[c]
+                if value is None or value == "":
+                    continue
+                if convert is not None:
+                    value = convert(value)
+                if fmt is None:
+                    write(r, c, value)
+                else:
+                    write(r, c, value, fmt)
+    book.close()
+
+
+def write_csv(spec: dict[str, Any], pages: Iterable[list[tuple[Any, ...]]]) -> None:
+    """UTF-8 with a BOM: Excel opens it as UTF-8 (without one, Chinese comes out garbled)."""
+    zone, pii, columns = ZoneInfo(spec["timezone"]), spec["pii"], spec["columns"]
+    yes, no = YES_NO.get(spec["locale"], YES_NO["en"])
+    converters: list[Callable[[Any], Any]] = []
+    for _title, kind, personal, _width in columns:
+        mask = _masker(personal, pii)
+        if kind == "datetime" and mask is None:
+            converters.append(lambda v: as_utc(v).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"))
+        elif kind == "date" and mask is None:
+            converters.append(lambda v: v.isoformat() if isinstance(v, date) else v)
+        elif kind in ("int", "number") and mask is None:
+            converters.append(lambda v: v)
+        elif kind == "bool":
+            converters.append(lambda v: yes if v else no)
+        else:
+            converters.append(_csv_text(mask))
+    with open(spec["path"], "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([title for title, *_ in columns])
+        for page in pages:
+            writer.writerows(
+                [None if v is None else convert(v) for convert, v in zip(converters, row, strict=True)]
+                for row in page
+            )
+
+
+def _csv_text(mask: Callable[[Any], Any] | None) -> Callable[[Any], str]:
+    shown = _shown(mask)
+    return lambda v: _safe(shown(v))
+
+
+def _safe(text: str) -> str:
+    """No cell may start a spreadsheet formula (CSV injection): such text gets a leading '."""
+    return "'" + text if text[:1] in FORMULA_START else text
+
+
+def _pages(stream: IO[bytes], counted: list[int]) -> Iterable[list[tuple[Any, ...]]]:
+    while True:
+        page = pickle.load(stream)  # noqa: S301 - our own node's bytes (see the module docstring)
+        if page is None:
+            return
+        counted[0] += len(page)
+        yield page
+
+
+def main() -> int:
+    stream = sys.stdin.buffer
+    spec = pickle.load(stream)  # noqa: S301 - as above
+    limit = int(spec.get("memory_mib") or 0) * 1024 * 1024
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    counted = [0]
+    (write_xlsx if spec["format"] == "xlsx" else write_csv)(spec, _pages(stream, counted))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stdout.write(json.dumps({"rows": counted[0], "max_rss_kib": rss}) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
