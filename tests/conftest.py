@@ -185,7 +185,7 @@ def database_url(_template: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, **audit_files(tmp_path / "audit"))
+    return make_settings(database_url, exports_dir=tmp_path / "exports", **audit_files(tmp_path / "audit"))
 
 
 @pytest.fixture
