@@ -79,6 +79,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.crm.models",),
         api="hotline.crm.api",
         revealable=("hotline.crm.service:REVEALABLE", "hotline.crm.service:PHONE_REVEALABLE"),
+        exports=("hotline.crm.exports",),
         lookups=(("crm.member", "hotline.crm.verification:member_for_ivr"),),
         jobs_module="hotline.crm.jobs",
         builtin_jobs=(BuiltinJob("crm.expire_points", "crm.expire_points", "10 3 * * *"),),

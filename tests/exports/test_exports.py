@@ -191,3 +191,26 @@ async def test_an_expired_export_loses_its_file_and_a_cancelled_one_never_has_on
     assert_problem(again, 409, "export-transition-refused")
     left = sorted(p.name for p in seeded.settings.exports_dir.iterdir())
     assert not [name for name in left if name.startswith(f"{big['id']}-")]
+
+
+async def test_customers_export_as_a_job_in_the_import_file_s_columns(seeded: Context, users: Users) -> None:
+    supervisor = await users("supervisor")
+    masked = await finished(
+        supervisor,
+        (await supervisor.post("/api/exports", json={"subject": "customers", "format": "csv"})).json(),
+    )
+    lines = (await supervisor.get(masked["download"])).content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("会员号,姓名,称呼,性别,证件类型,证件号码,生日,电话")
+    zhang = next(line for line in lines if line.startswith("88000001,张伟"))
+    assert "138****8000" in zhang and "13800138000" not in zhang
+    whole = await supervisor.post(
+        "/api/exports", json={"subject": "customers", "format": "csv", "include_pii": True}
+    )
+    lines = (
+        (await supervisor.get((await finished(supervisor, whole.json()))["download"]))
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert "13800138000" in next(line for line in lines if line.startswith("88000001,张伟"))
+    agent = await users("agent1")
+    assert_problem(await agent.post("/api/exports", json={"subject": "customers"}), 403, "permission-denied")
