@@ -183,6 +183,7 @@ const routes: RouteRecordRaw[] = [
       },
       { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { permission: 'audit.read' } },
       { path: 'profile', name: 'profile', component: () => import('./views/ProfileView.vue') },
+      { path: 'exports', name: 'my-exports', component: () => import('./views/MyExportsView.vue') },
       { path: 'forbidden', name: 'forbidden', component: () => import('./views/ForbiddenView.vue') },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
     ],

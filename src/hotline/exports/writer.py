@@ -173,6 +173,19 @@ def _pages(stream: IO[bytes], counted: list[int]) -> Iterable[list[tuple[Any, ..
         yield page
 
 
+def _peak_kib() -> int:
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that over exec from the
+    forking parent, so a writer started by a 200 MB node would report the node's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> int:
     stream = sys.stdin.buffer
     spec = pickle.load(stream)  # noqa: S301 - as above
@@ -181,7 +194,7 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     counted = [0]
     (write_xlsx if spec["format"] == "xlsx" else write_csv)(spec, _pages(stream, counted))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = _peak_kib()
     sys.stdout.write(json.dumps({"rows": counted[0], "max_rss_kib": rss}) + "\n")
     sys.stdout.flush()
     return 0
