@@ -53,6 +53,8 @@ ROLES = ("admin", "supervisor", "teamlead", "agent1", "planner", "frontdesk", "f
 SKIPPED = {
     "/{path:path}": "the web UI's files and client-side routes (no data; /api/… paths are 404 there)",
     "/api/quality/media/{token}": "a signed link's WAV or waveform peaks: audio, no text (tests/quality)",
+    "/api/exports/{export_id}": "the demo has no export; a job's row holds no personal data (tests/exports)",
+    "/api/exports/{export_id}/file": "an export file, masked by role: tests/exports reads it with openpyxl",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""
 

@@ -6801,7 +6801,10 @@ export interface components {
         };
         /** ExportIn */
         ExportIn: {
-            /** Subject */
+            /**
+             * Subject
+             * @description GET /api/exports/subjects lists them
+             */
             subject: string;
             /**
              * Format

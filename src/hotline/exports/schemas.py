@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class ExportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_.]*$")
+    subject: str = Field(min_length=1, max_length=60, description="GET /api/exports/subjects lists them")
     format: Literal["xlsx", "csv"] = "xlsx"
     filters: dict[str, Any] = Field(default_factory=dict, max_length=30)
     """The subject's filters, the same as its list takes (checked by the subject)."""
