@@ -9,6 +9,13 @@ raised in src/ is missing here or names other parameters than its English.
 from __future__ import annotations
 
 REASONS_ZH: dict[str, str] = {
+    "stats-range-reversed": "结束日期早于开始日期",
+    "stats-range-too-long": "统计期间最多 {days} 天",
+    "stats-intervals-too-long": "按 15 分钟统计最多 {days} 天",
+    "stats-no-team": "没有班组 {team_id}",
+    "stats-cursor-invalid": "翻页游标无效，请重新搜索",
+    "stats-seconds-reversed": "最短时长大于最长时长",
+    "stats-number-digits": "按号码搜索只能填数字（完整号码或后 4 位以上）",
     "no-recording": "没有录音 {recording_id}",
     "recording-cursor-invalid": "翻页游标无效，请重新搜索",
     "recording-number-digits": "按号码搜索只能填数字（完整号码或后 4 位以上）",
