@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact.models import ContactEvent, QueueDef
@@ -55,7 +55,7 @@ def _line(row: ContactEvent) -> Line:
     )
 
 
-async def roll(ctx: Context, *, batch: int = 2000) -> int:
+async def roll(ctx: Context, *, batch: int = 500) -> int:
     """Take in every line logged since the cursor; how many lines were taken."""
     taken = 0
     while True:
@@ -174,11 +174,13 @@ async def _apply_states(
             )
         ).all()
     }
+    ups, news = [], []
     for key, ms in changes.items():
         if (row := found.get(key)) is not None:
-            row.ms += ms
+            ups.append({"id": row.id, "ms": row.ms + ms})
         else:
-            session.add(AgentStateInterval(start=key[0], agent_id=key[1], state=key[2], reason=key[3], ms=ms))
+            news.append({"start": key[0], "agent_id": key[1], "state": key[2], "reason": key[3], "ms": ms})
+    await _write(session, AgentStateInterval, ups, news)
     day_keys = list(days)
     found_days = {
         (r.day, r.agent_id, r.state, r.reason): r
@@ -193,13 +195,32 @@ async def _apply_states(
             )
         ).all()
     }
+    ups, news = [], []
     for day_key, ms in days.items():
         if (day_row := found_days.get(day_key)) is not None:
-            day_row.ms += ms
+            ups.append({"id": day_row.id, "ms": day_row.ms + ms})
         else:
-            session.add(
-                AgentStateDay(day=day_key[0], agent_id=day_key[1], state=day_key[2], reason=day_key[3], ms=ms)
+            news.append(
+                {
+                    "day": day_key[0],
+                    "agent_id": day_key[1],
+                    "state": day_key[2],
+                    "reason": day_key[3],
+                    "ms": ms,
+                }
             )
+    await _write(session, AgentStateDay, ups, news)
+
+
+async def _write(
+    session: AsyncSession, table: Any, updates: list[dict[str, Any]], inserts: list[dict[str, Any]]
+) -> None:
+    """Rows changed and added as two statements each (executemany), not object by object: the ORM's
+    unit of work would hold the event loop for a big batch."""
+    if updates:
+        await session.execute(update(table), updates)
+    if inserts:
+        await session.execute(insert(table), inserts)
 
 
 def _chunks(keys: list[Any], size: int = 200) -> list[list[Any]]:
@@ -237,17 +258,17 @@ async def _calls(ctx: Context, session: AsyncSession, touched: set[str], upto: i
         for r in (await session.scalars(select(CallRecord).where(CallRecord.call_id.in_(chunk)))).all()
     }
     delta = Delta()
+    ups, news = [], []
     for call_id in ids:
         stored, new = old.get(call_id), fresh.get(call_id)
         delta.merge(_record_of(stored) if stored is not None else None, new)
         if new is None:
             continue
         if stored is None:
-            session.add(CallRecord(**new.columns()))
+            news.append(new.columns())
         else:
-            for name, value in new.columns().items():
-                setattr(stored, name, value)
-    await session.flush()
+            ups.append({"id": stored.id, **new.columns()})
+    await _write(session, CallRecord, ups, news)
     await _apply_calls(session, delta, zone)
 
 
@@ -306,15 +327,14 @@ async def _apply_calls(session: AsyncSession, delta: Delta, zone: ZoneInfo) -> N
                 )
             ).all()
         }
+        ups, news = [], []
         for key, values in changes.items():
             row = found.get(key)
             if row is None:
-                row = CallInterval(start=key[0], dimension=key[1], key=key[2], **dict.fromkeys(MEASURES, 0))
-                row.wait_max_ms = 0
-                session.add(row)
-            for name in MEASURES:
-                setattr(row, name, getattr(row, name) + values[name])
-            row.wait_max_ms = max(row.wait_max_ms, values["wait_max_ms"])
+                news.append({"start": key[0], "dimension": key[1], "key": key[2], **values})
+            else:
+                ups.append({"id": row.id, **_added(row, values)})
+        await _write(session, CallInterval, ups, news)
     days: dict[tuple[date, str, str], dict[str, int]] = {}
     for (start, dimension, name_key), values in changes.items():
         day = days.setdefault(
@@ -333,20 +353,22 @@ async def _apply_calls(session: AsyncSession, delta: Delta, zone: ZoneInfo) -> N
                 )
             ).all()
         }
+        ups, news = [], []
         for day_key, values in days.items():
             day_row = found_days.get(day_key)
             if day_row is None:
-                day_row = CallDay(
-                    day=day_key[0], dimension=day_key[1], key=day_key[2], **dict.fromkeys(MEASURES, 0)
-                )
-                day_row.wait_max_ms = 0
-                session.add(day_row)
-            for name in MEASURES:
-                setattr(day_row, name, getattr(day_row, name) + values[name])
-            day_row.wait_max_ms = max(day_row.wait_max_ms, values.get("wait_max_ms", 0))
-    await session.flush()
+                news.append({"day": day_key[0], "dimension": day_key[1], "key": day_key[2], **values})
+            else:
+                ups.append({"id": day_row.id, **_added(day_row, values)})
+        await _write(session, CallDay, ups, news)
     if delta.shrunk:
         await _recompute_longest(session, delta.shrunk, zone)
+
+
+def _added(row: CallInterval | CallDay, values: dict[str, int]) -> dict[str, int]:
+    out = {name: getattr(row, name) + values[name] for name in MEASURES}
+    out["wait_max_ms"] = max(row.wait_max_ms, values.get("wait_max_ms", 0))
+    return out
 
 
 async def _recompute_longest(
