@@ -73,7 +73,7 @@ async def _log(ctx: Context) -> int:
     return agent
 
 
-async def test_given_a_mornings_calls_when_a_supervisor_opens_the_queue_report_then_the_figures_follow_the_definitions(
+async def test_given_a_mornings_calls_when_the_queue_report_is_opened_then_figures_follow_the_definitions(
     users: Users, seeded: Context
 ) -> None:
     await _log(seeded)
