@@ -75,6 +75,13 @@ DOMAINS: tuple[Domain, ...] = (
         revealable=("hotline.contact.callbacks:REVEALABLE",),
     ),
     Domain(
+        "contact_stats",
+        models=("hotline.contact.stats.models",),
+        api="hotline.contact.stats.api",
+        jobs_module="hotline.contact.stats.jobs",
+        builtin_jobs=(BuiltinJob("contact.stats_rollup", "contact.stats_rollup", "* * * * *"),),
+    ),
+    Domain(
         "crm",
         models=("hotline.crm.models",),
         api="hotline.crm.api",

@@ -1394,6 +1394,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue Report
+         * @description Offered, answered, abandoned, short abandons, callbacks, service level, ASA, AHT and the
+         *     longest wait per queue (docs/metrics.md).
+         */
+        get: operations["queue_report_api_reports_queues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agent Report
+         * @description Signed-in, ready and not-ready time by reason, calls in and out, AHT, hold, wrap-up,
+         *     occupancy, transfers and survey score per agent; a team's figures are its current members'.
+         */
+        get: operations["agent_report_api_reports_agents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/ivr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ivr Report
+         * @description Calls and visits per IVR node, and the calls served by the IVR alone.
+         */
+        get: operations["ivr_report_api_reports_ivr_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calls/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Call Records
+         * @description Call records, newest first, a page at a time (`cursor` from the previous page); the
+         *     number is shown masked. A call's legs: `GET /api/routing/calls/{call_id}/events`.
+         */
+        get: operations["call_records_api_calls_records_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers": {
         parameters: {
             query?: never;
@@ -4727,7 +4810,7 @@ export interface components {
          *     assigned, and the callers waiting in their queues.
          */
         AgentDesk: {
-            figures: components["schemas"]["AgentFigures"];
+            figures: components["schemas"]["hotline__contact__agents__day_schemas__AgentFigures"];
             /** Callbacks */
             callbacks: components["schemas"]["DueCallback"][];
             /**
@@ -4739,24 +4822,6 @@ export interface components {
             tickets: components["schemas"]["TicketList"] | null;
             /** Queues */
             queues: components["schemas"]["QueueWaiting"][];
-        };
-        /**
-         * AgentFigures
-         * @description The agent's own day since midnight (docs/metrics.md).
-         */
-        AgentFigures: {
-            /**
-             * Answered
-             * @description Queue calls the agent answered today
-             */
-            answered: number;
-            /**
-             * Average Handle Time
-             * @description Seconds of talk and wrap-up per call
-             */
-            average_handle_time: number | null;
-            /** Callbacks Done */
-            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -4788,6 +4853,50 @@ export interface components {
             call_id: string | null;
             /** Queues */
             queues: string[];
+        };
+        /** AgentPoint */
+        AgentPoint: {
+            /**
+             * Signed In
+             * @description Seconds signed in (every state but logged out)
+             */
+            signed_in: number;
+            /** Ready */
+            ready: number;
+            /** Not Ready */
+            not_ready: number;
+            /** Not Ready By Reason */
+            not_ready_by_reason: {
+                [key: string]: number;
+            };
+            /** Calls In */
+            calls_in: number;
+            /** Talk In */
+            talk_in: number;
+            /** Calls Out */
+            calls_out: number;
+            /** Connected Out */
+            connected_out: number;
+            /** Talk Out */
+            talk_out: number;
+            /** Aht */
+            aht: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Occupancy */
+            occupancy: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Survey Score */
+            survey_score: number | null;
+            /** Surveys */
+            surveys: number;
+            /** Qa Score */
+            qa_score?: number | null;
+            /** Start */
+            start: string;
         };
         /** AgentProfileIn */
         AgentProfileIn: {
@@ -4849,6 +4958,64 @@ export interface components {
              */
             forbidden_hits: number;
         };
+        /** AgentReport */
+        AgentReport: {
+            granularity: components["schemas"]["Granularity"];
+            /** Timezone */
+            timezone: string;
+            /** Series */
+            series: components["schemas"]["AgentPoint"][];
+            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
+            compare: components["schemas"]["AgentTotals"] | null;
+            /** Rows */
+            rows: components["schemas"]["AgentRow"][];
+        };
+        /** AgentRow */
+        AgentRow: {
+            /**
+             * Signed In
+             * @description Seconds signed in (every state but logged out)
+             */
+            signed_in: number;
+            /** Ready */
+            ready: number;
+            /** Not Ready */
+            not_ready: number;
+            /** Not Ready By Reason */
+            not_ready_by_reason: {
+                [key: string]: number;
+            };
+            /** Calls In */
+            calls_in: number;
+            /** Talk In */
+            talk_in: number;
+            /** Calls Out */
+            calls_out: number;
+            /** Connected Out */
+            connected_out: number;
+            /** Talk Out */
+            talk_out: number;
+            /** Aht */
+            aht: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Occupancy */
+            occupancy: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Survey Score */
+            survey_score: number | null;
+            /** Surveys */
+            surveys: number;
+            /** Qa Score */
+            qa_score?: number | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
         /** AgentStateIn */
         AgentStateIn: {
             /**
@@ -4867,6 +5034,10 @@ export interface components {
              * @description On log-in: the queues to take calls from (none: all)
              */
             queues?: string[] | null;
+        };
+        /** AgentTotals */
+        AgentTotals: {
+            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
         };
         /** Alert */
         Alert: {
@@ -5501,6 +5672,84 @@ export interface components {
                 [key: string]: components["schemas"]["AnswerIn"];
             };
         };
+        /** CallRecordOut */
+        CallRecordOut: {
+            /** Call Id */
+            call_id: string;
+            /**
+             * Arrived At
+             * Format: date-time
+             */
+            arrived_at: string;
+            /** Ended At */
+            ended_at: string | null;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            /** Channel */
+            channel: string;
+            /** Campaign */
+            campaign: string;
+            /** Dnis */
+            dnis: string;
+            /** Caller */
+            caller: string;
+            /** Queue */
+            queue: string;
+            /**
+             * Queue Title
+             * @default
+             */
+            queue_title: string;
+            /** Agent Id */
+            agent_id: number | null;
+            /**
+             * Agent
+             * @default
+             */
+            agent: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "answered" | "abandoned" | "short_abandoned" | "callback" | "timed_out" | "refused" | "voicemail" | "ivr_only" | "failed" | "in_progress";
+            /** Wait */
+            wait: number | null;
+            /** Ring */
+            ring: number | null;
+            /** Talk */
+            talk: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Duration */
+            duration: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Disposition */
+            disposition: string;
+            /** Has Recording */
+            has_recording: boolean;
+            /** Survey Score */
+            survey_score: number | null;
+        };
+        /** CallRecordPage */
+        CallRecordPage: {
+            /** Items */
+            items: components["schemas"]["CallRecordOut"][];
+            /** Total */
+            total: number;
+            /**
+             * Total Exact
+             * @description False: more than `total` matched (counted up to it only)
+             */
+            total_exact: boolean;
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** CallSummary */
         CallSummary: {
             /** Call Id */
@@ -5761,6 +6010,11 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * Compare
+         * @enum {string}
+         */
+        Compare: "previous" | "year" | "none";
         /** ComplaintIn */
         ComplaintIn: {
             /** Severity */
@@ -7149,6 +7403,11 @@ export interface components {
             /** Has Secret */
             has_secret: boolean;
         };
+        /**
+         * Granularity
+         * @enum {string}
+         */
+        Granularity: "interval" | "hour" | "day" | "week" | "month";
         /** GroupIn */
         GroupIn: {
             /** Hotel Id */
@@ -7739,6 +7998,80 @@ export interface components {
              */
             stay: string;
         };
+        /** IvrFigures */
+        IvrFigures: {
+            /**
+             * Calls
+             * @description Calls that reached the node (or any node, in totals)
+             */
+            calls: number;
+            /** Visits */
+            visits: number;
+            /**
+             * Self Service
+             * @description Calls whose flow ran to its end without a queue or an agent
+             */
+            self_service: number;
+            /** Ended In Ivr */
+            ended_in_ivr: number;
+        };
+        /** IvrPoint */
+        IvrPoint: {
+            /**
+             * Calls
+             * @description Calls that reached the node (or any node, in totals)
+             */
+            calls: number;
+            /** Visits */
+            visits: number;
+            /**
+             * Self Service
+             * @description Calls whose flow ran to its end without a queue or an agent
+             */
+            self_service: number;
+            /** Ended In Ivr */
+            ended_in_ivr: number;
+            /** Start */
+            start: string;
+        };
+        /** IvrReport */
+        IvrReport: {
+            granularity: components["schemas"]["Granularity"];
+            /** Timezone */
+            timezone: string;
+            /** Series */
+            series: components["schemas"]["IvrPoint"][];
+            totals: components["schemas"]["IvrFigures"];
+            compare: components["schemas"]["IvrTotals"] | null;
+            /** Rows */
+            rows: components["schemas"]["IvrRow"][];
+        };
+        /** IvrRow */
+        IvrRow: {
+            /**
+             * Calls
+             * @description Calls that reached the node (or any node, in totals)
+             */
+            calls: number;
+            /** Visits */
+            visits: number;
+            /**
+             * Self Service
+             * @description Calls whose flow ran to its end without a queue or an agent
+             */
+            self_service: number;
+            /** Ended In Ivr */
+            ended_in_ivr: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Kind
+             * @default
+             */
+            kind: string;
+        };
         /**
          * IvrStep
          * @description One node of the IVR a caller went through: its id, its kind (None on lines logged before
@@ -7754,6 +8087,10 @@ export interface components {
              * @default
              */
             label: string;
+        };
+        /** IvrTotals */
+        IvrTotals: {
+            totals: components["schemas"]["IvrFigures"];
         };
         /** JobOut */
         JobOut: {
@@ -9276,29 +9613,6 @@ export interface components {
             /** Calls Answered Today */
             calls_answered_today: number;
         };
-        /** QueueFigures */
-        QueueFigures: {
-            /** Queue */
-            queue: string;
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Service Level */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /** Average Speed Of Answer */
-            average_speed_of_answer: number | null;
-            /** Average Handle Time */
-            average_handle_time: number | null;
-        };
         /** QueueIn */
         QueueIn: {
             /** Title */
@@ -9439,6 +9753,98 @@ export interface components {
             name: string;
             live?: components["schemas"]["QueueLive"] | null;
         };
+        /** QueuePoint */
+        QueuePoint: {
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Timed Out */
+            timed_out: number;
+            /**
+             * Service Level
+             * @description Answered within the queue's service time ÷ counted calls
+             */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /**
+             * Asa
+             * @description Average speed of answer, seconds
+             */
+            asa: number | null;
+            /**
+             * Aht
+             * @description Average handle time (talk + wrap-up), seconds
+             */
+            aht: number | null;
+            /**
+             * Longest Wait
+             * @description Seconds
+             */
+            longest_wait: number | null;
+            /** Start */
+            start: string;
+        };
+        /** QueueReport */
+        QueueReport: {
+            granularity: components["schemas"]["Granularity"];
+            /** Timezone */
+            timezone: string;
+            /** Series */
+            series: components["schemas"]["QueuePoint"][];
+            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
+            compare: components["schemas"]["QueueTotals"] | null;
+            /** Rows */
+            rows: components["schemas"]["QueueRow"][];
+        };
+        /** QueueRow */
+        QueueRow: {
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Timed Out */
+            timed_out: number;
+            /**
+             * Service Level
+             * @description Answered within the queue's service time ÷ counted calls
+             */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /**
+             * Asa
+             * @description Average speed of answer, seconds
+             */
+            asa: number | null;
+            /**
+             * Aht
+             * @description Average handle time (talk + wrap-up), seconds
+             */
+            aht: number | null;
+            /**
+             * Longest Wait
+             * @description Seconds
+             */
+            longest_wait: number | null;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
         /**
          * QueueThresholds
          * @description When a queue's tile on the wallboard turns amber and red (contact/queues/thresholds.py):
@@ -9522,6 +9928,10 @@ export interface components {
             service_red_percent: number;
             /** Queue */
             queue: string;
+        };
+        /** QueueTotals */
+        QueueTotals: {
+            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
         };
         /** QueueWaiting */
         QueueWaiting: {
@@ -11665,7 +12075,7 @@ export interface components {
             agents: {
                 [key: string]: number;
             };
-            today: components["schemas"]["QueueFigures"] | null;
+            today: components["schemas"]["hotline__contact__schemas__QueueFigures"] | null;
             thresholds: components["schemas"]["QueueThresholdsOut"];
             /**
              * Levels
@@ -11753,6 +12163,126 @@ export interface components {
              * @description Whether the agent went back to ready
              */
             ready: boolean;
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        hotline__contact__agents__day_schemas__AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
+        };
+        /** QueueFigures */
+        hotline__contact__schemas__QueueFigures: {
+            /** Queue */
+            queue: string;
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Service Level */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /** Average Speed Of Answer */
+            average_speed_of_answer: number | null;
+            /** Average Handle Time */
+            average_handle_time: number | null;
+        };
+        /** AgentFigures */
+        hotline__contact__stats__schemas__AgentFigures: {
+            /**
+             * Signed In
+             * @description Seconds signed in (every state but logged out)
+             */
+            signed_in: number;
+            /** Ready */
+            ready: number;
+            /** Not Ready */
+            not_ready: number;
+            /** Not Ready By Reason */
+            not_ready_by_reason: {
+                [key: string]: number;
+            };
+            /** Calls In */
+            calls_in: number;
+            /** Talk In */
+            talk_in: number;
+            /** Calls Out */
+            calls_out: number;
+            /** Connected Out */
+            connected_out: number;
+            /** Talk Out */
+            talk_out: number;
+            /** Aht */
+            aht: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Occupancy */
+            occupancy: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Survey Score */
+            survey_score: number | null;
+            /** Surveys */
+            surveys: number;
+            /** Qa Score */
+            qa_score?: number | null;
+        };
+        /** QueueFigures */
+        hotline__contact__stats__schemas__QueueFigures: {
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Timed Out */
+            timed_out: number;
+            /**
+             * Service Level
+             * @description Answered within the queue's service time ÷ counted calls
+             */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /**
+             * Asa
+             * @description Average speed of answer, seconds
+             */
+            asa: number | null;
+            /**
+             * Aht
+             * @description Average handle time (talk + wrap-up), seconds
+             */
+            aht: number | null;
+            /**
+             * Longest Wait
+             * @description Seconds
+             */
+            longest_wait: number | null;
         };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
@@ -19107,7 +19637,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["QueueFigures"][];
+                    "application/json": components["schemas"]["hotline__contact__schemas__QueueFigures"][];
                 };
             };
             /** @description Malformed request */
@@ -20348,6 +20878,448 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    queue_report_api_reports_queues_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (inclusive) */
+                end: string;
+                granularity?: components["schemas"]["Granularity"];
+                compare?: components["schemas"]["Compare"];
+                queue?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    agent_report_api_reports_agents_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (inclusive) */
+                end: string;
+                granularity?: components["schemas"]["Granularity"];
+                compare?: components["schemas"]["Compare"];
+                agent_id?: number | null;
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ivr_report_api_reports_ivr_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (inclusive) */
+                end: string;
+                granularity?: components["schemas"]["Granularity"];
+                compare?: components["schemas"]["Compare"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IvrReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    call_records_api_calls_records_get: {
+        parameters: {
+            query?: {
+                start?: string | null;
+                end?: string | null;
+                agent_id?: number | null;
+                team_id?: number | null;
+                queue?: string | null;
+                /** @description The whole number or its last 4+ digits */
+                number?: string | null;
+                direction?: ("in" | "out") | null;
+                outcome?: ("answered" | "abandoned" | "short_abandoned" | "callback" | "timed_out" | "refused" | "voicemail" | "ivr_only" | "failed" | "in_progress") | null;
+                min_seconds?: number | null;
+                max_seconds?: number | null;
+                disposition?: string | null;
+                has_recording?: boolean | null;
+                survey_min?: number | null;
+                survey_max?: number | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallRecordPage"];
+                };
             };
             /** @description Malformed request */
             400: {

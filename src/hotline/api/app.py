@@ -25,6 +25,7 @@ from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
 from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
 from hotline.contact.node import CallRouter
+from hotline.contact.stats.rollup import Roller as StatsRoller
 from hotline.core.compute import ComputePool
 from hotline.core.config import Settings, get_settings
 from hotline.core.context import Actor, Context
@@ -81,6 +82,8 @@ async def start_voice(state: AppState) -> None:
     state.sip, state.router = sip, router
     state.recordings = RecordingsWatcher(system_context(state, "system:recordings"), state.bus)
     state.recordings.start()  # a recording is searchable a second after it is logged
+    state.stats = StatsRoller(system_context(state, "system:stats"))
+    state.stats.start()  # a call's figures are in the reports seconds after it ends
 
     one_at_a_time = asyncio.Lock()
 
@@ -232,6 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await state.router.stop()
             if state.recordings is not None:
                 await state.recordings.stop()
+            if state.stats is not None:
+                await state.stats.stop()
             if "jobs" in settings.roles:
                 # Last, once nothing else writes: what the node wrote is vouched for, and the quiet
                 # time until the next start-up is not a gap.

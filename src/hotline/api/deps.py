@@ -62,6 +62,8 @@ class AppState:
     """Which agents have their desktop open on this node (api/live.py)."""
     recordings: Any = None
     """The recordings indexer's watcher (quality.recordings.indexer.Watcher) on voice nodes."""
+    stats: Any = None
+    """The call figures' rollup loop (contact.stats.rollup.Roller) on voice nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None
     exports: ExportRunner = field(default_factory=ExportRunner)

@@ -1,0 +1,167 @@
+"""What the call figures' reports and the call-record search answer (docs/metrics.md defines each)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from hotline.contact.stats.period import Compare, Granularity
+from hotline.core import privacy
+from hotline.core.schemas import Output
+
+Outcome = Literal[
+    "answered", "abandoned", "short_abandoned", "callback", "timed_out", "refused", "voicemail",
+    "ivr_only", "failed", "in_progress",
+]  # fmt: skip
+
+
+class QueueFigures(Output):
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    callbacks: int
+    timed_out: int
+    service_level: float | None = Field(
+        description="Answered within the queue's service time ÷ counted calls"
+    )
+    abandon_rate: float | None
+    asa: float | None = Field(description="Average speed of answer, seconds")
+    aht: float | None = Field(description="Average handle time (talk + wrap-up), seconds")
+    longest_wait: float | None = Field(description="Seconds")
+
+
+class QueuePoint(QueueFigures):
+    start: str
+
+
+class QueueRow(QueueFigures):
+    key: str
+    label: str
+
+
+class QueueTotals(Output):
+    totals: QueueFigures
+
+
+class QueueReport(Output):
+    granularity: Granularity
+    timezone: str
+    series: list[QueuePoint]
+    totals: QueueFigures
+    compare: QueueTotals | None
+    rows: list[QueueRow]
+
+
+class AgentFigures(Output):
+    signed_in: float = Field(description="Seconds signed in (every state but logged out)")
+    ready: float
+    not_ready: float
+    not_ready_by_reason: dict[str, float]
+    calls_in: int
+    talk_in: float
+    calls_out: int
+    connected_out: int
+    talk_out: float
+    aht: float | None
+    hold: float
+    wrap_up: float
+    occupancy: float | None
+    transfers: int
+    survey_score: float | None
+    surveys: int
+    qa_score: float | None = None
+
+
+class AgentPoint(AgentFigures):
+    start: str
+
+
+class AgentRow(AgentFigures):
+    key: str
+    label: str
+
+
+class AgentTotals(Output):
+    totals: AgentFigures
+
+
+class AgentReport(Output):
+    granularity: Granularity
+    timezone: str
+    series: list[AgentPoint]
+    totals: AgentFigures
+    compare: AgentTotals | None
+    rows: list[AgentRow]
+
+
+class IvrFigures(Output):
+    calls: int = Field(description="Calls that reached the node (or any node, in totals)")
+    visits: int
+    self_service: int = Field(description="Calls whose flow ran to its end without a queue or an agent")
+    ended_in_ivr: int
+
+
+class IvrPoint(IvrFigures):
+    start: str
+
+
+class IvrRow(IvrFigures):
+    key: str
+    label: str
+    kind: str = ""
+
+
+class IvrTotals(Output):
+    totals: IvrFigures
+
+
+class IvrReport(Output):
+    granularity: Granularity
+    timezone: str
+    series: list[IvrPoint]
+    totals: IvrFigures
+    compare: IvrTotals | None
+    rows: list[IvrRow]
+
+
+class ReportQuery(Output):
+    start: date
+    end: date
+    granularity: Granularity = Granularity.DAY
+    compare: Compare = Compare.NONE
+
+
+class CallRecordOut(Output):
+    call_id: str
+    arrived_at: datetime
+    ended_at: datetime | None
+    direction: Literal["in", "out"]
+    channel: str
+    campaign: str
+    dnis: str
+    caller: privacy.Phone
+    queue: str
+    queue_title: str = ""
+    agent_id: int | None
+    agent: str = ""
+    outcome: Outcome
+    wait: float | None
+    ring: float | None
+    talk: float | None
+    hold: float
+    wrap_up: float
+    duration: float | None
+    transfers: int
+    disposition: str
+    has_recording: bool
+    survey_score: int | None
+
+
+class CallRecordPage(Output):
+    items: list[CallRecordOut]
+    total: int
+    total_exact: bool = Field(description="False: more than `total` matched (counted up to it only)")
+    next_cursor: str | None

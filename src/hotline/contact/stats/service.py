@@ -1,0 +1,317 @@
+"""The queue, agent and IVR reports, read from the interval rows (15-minute rows for interval and
+hour granularity, day rows for day, week and month: an hour, a week or a month is a sum of the
+rows it holds, taken when asked — every figure is a count or a sum, so nothing is lost, and
+keeping one table per granularity would only multiply what late lines must correct)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from hotline.admin import directory
+from hotline.contact import callbacks
+from hotline.contact.ivr.versions import live_flows
+from hotline.contact.metrics import HANDLING
+from hotline.contact.stats.models import MEASURES, AgentStateDay, AgentStateInterval, CallDay, CallInterval
+from hotline.contact.stats.period import Compare, Period
+from hotline.contact.stats.schemas import (
+    AgentFigures,
+    AgentPoint,
+    AgentReport,
+    AgentRow,
+    AgentTotals,
+    IvrFigures,
+    IvrPoint,
+    IvrReport,
+    IvrRow,
+    IvrTotals,
+    QueueFigures,
+    QueuePoint,
+    QueueReport,
+    QueueRow,
+    QueueTotals,
+)
+from hotline.core.context import Context
+from hotline.core.errors import NotFound
+from hotline.core.permissions import Permission
+
+Sums = dict[str, int]
+
+
+def _zone(ctx: Context) -> ZoneInfo:
+    return ZoneInfo(ctx.settings.default_timezone)
+
+
+async def _team_members(ctx: Context, team_id: int) -> set[int]:
+    """The team's current members (the lead points this at admin.teams.member_ids at merge)."""
+    raise NotFound(f"No team {team_id}", field="team_id", reason="stats-no-team", params={"team_id": team_id})
+
+
+async def agents_wanted(ctx: Context, agent_id: int | None, team_id: int | None) -> set[int] | None:
+    """The agents a report or search is limited to (None: everyone)."""
+    wanted: set[int] | None = None
+    if team_id is not None:
+        wanted = await _team_members(ctx, team_id)
+    if agent_id is not None:
+        wanted = {agent_id} if wanted is None else wanted & {agent_id}
+    return wanted
+
+
+# ---------------------------------------------------------------- reading the rows
+
+
+async def call_rows(
+    ctx: Context, period: Period, dimension: str, keys: Iterable[str] | None = None
+) -> list[tuple[datetime | date, str, Sums]]:
+    """(interval start or day, key, measures with wait_max_ms) of one dimension in the period."""
+    table: Any = CallInterval if period.fine else CallDay
+    when = table.start if period.fine else table.day
+    query = select(table).where(table.dimension == dimension)
+    if period.fine:
+        query = query.where(when >= period.since, when < period.until)
+    else:
+        query = query.where(when >= period.start, when <= period.end)
+    if keys is not None:
+        query = query.where(table.key.in_(list(keys)))
+    async with ctx.read() as session:
+        rows = (await session.scalars(query)).all()
+    out = []
+    for row in rows:
+        sums = {name: getattr(row, name) for name in MEASURES}
+        sums["wait_max_ms"] = row.wait_max_ms
+        out.append((row.start if period.fine else row.day, row.key, sums))
+    return out
+
+
+def add(into: Sums, sums: Mapping[str, int]) -> Sums:
+    for name in MEASURES:
+        into[name] = into.get(name, 0) + sums.get(name, 0)
+    into["wait_max_ms"] = max(into.get("wait_max_ms", 0), sums.get("wait_max_ms", 0))
+    return into
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def _seconds(ms: float) -> float:
+    return round(ms / 1000, 1)
+
+
+def queue_figures(s: Mapping[str, int]) -> QueueFigures:
+    """docs/metrics.md: rates over offered − short abandons − callbacks; empty, not 0, over nothing."""
+    get = s.get
+    counted = get("offered", 0) - get("short_abandoned", 0) - get("callbacks", 0)
+    answered = get("answered", 0)
+    handled = get("handled", 0)
+    talk = get("in_talk_ms", 0) + get("out_talk_ms", 0) + get("wrap_ms", 0)
+    return QueueFigures(
+        offered=get("offered", 0),
+        answered=answered,
+        abandoned=get("abandoned", 0),
+        short_abandoned=get("short_abandoned", 0),
+        callbacks=get("callbacks", 0),
+        timed_out=get("timed_out", 0),
+        service_level=_ratio(get("answered_in_time", 0), counted),
+        abandon_rate=_ratio(get("abandoned", 0), counted),
+        asa=_seconds(get("wait_ms", 0) / answered) if answered else None,
+        aht=_seconds(talk / handled) if handled else None,
+        longest_wait=_seconds(get("wait_max_ms", 0)) if get("offered", 0) else None,
+    )
+
+
+def _series(period: Period, rows: Sequence[tuple[datetime | date, str, Sums]]) -> dict[str, Sums]:
+    points: dict[str, Sums] = {}
+    for when, _key, sums in rows:
+        add(points.setdefault(period.bucket(when), {}), sums)
+    return dict(sorted(points.items()))
+
+
+def _by_key(rows: Sequence[tuple[datetime | date, str, Sums]]) -> dict[str, Sums]:
+    keys: dict[str, Sums] = {}
+    for _when, key, sums in rows:
+        add(keys.setdefault(key, {}), sums)
+    return keys
+
+
+def _total(rows: Sequence[tuple[datetime | date, str, Sums]]) -> Sums:
+    total: Sums = {}
+    for _when, _key, sums in rows:
+        add(total, sums)
+    return total
+
+
+# ---------------------------------------------------------------- queues
+
+
+async def queue_report(
+    ctx: Context, period: Period, compare: Compare, *, queues: set[str] | None = None
+) -> QueueReport:
+    ctx.require(Permission.REPORTS_READ)
+    rows = await call_rows(ctx, period, "queue", queues)
+    async with ctx.read() as session:
+        titles = await callbacks.queue_titles(session)
+    before = period.compared(compare)
+    compared = None
+    if before is not None:
+        compared = QueueTotals(totals=queue_figures(_total(await call_rows(ctx, before, "queue", queues))))
+    return QueueReport(
+        granularity=period.granularity,
+        timezone=ctx.settings.default_timezone,
+        series=[
+            QueuePoint(start=k, **queue_figures(v).model_dump()) for k, v in _series(period, rows).items()
+        ],
+        totals=queue_figures(_total(rows)),
+        compare=compared,
+        rows=[
+            QueueRow(key=k, label=titles.get(k, k), **queue_figures(v).model_dump())
+            for k, v in sorted(_by_key(rows).items())
+        ],
+    )
+
+
+# ---------------------------------------------------------------- agents
+
+
+async def state_rows(
+    ctx: Context, period: Period, agent_ids: set[int] | None
+) -> list[tuple[datetime | date, int, str, str, int]]:
+    table: Any = AgentStateInterval if period.fine else AgentStateDay
+    when = table.start if period.fine else table.day
+    query = select(when, table.agent_id, table.state, table.reason, table.ms)
+    if period.fine:
+        query = query.where(when >= period.since, when < period.until)
+    else:
+        query = query.where(when >= period.start, when <= period.end)
+    if agent_ids is not None:
+        query = query.where(table.agent_id.in_(agent_ids))
+    async with ctx.read() as session:
+        return [tuple(r) for r in (await session.execute(query)).all()]
+
+
+def agent_figures(calls: Mapping[str, int], states: Mapping[tuple[str, str], int]) -> AgentFigures:
+    get = calls.get
+    by_state: dict[str, int] = defaultdict(int)
+    not_ready: dict[str, float] = defaultdict(float)
+    for (state, reason), ms in states.items():
+        by_state[state] += ms
+        if state == "not_ready":
+            not_ready[reason or ""] += ms
+    busy = sum(by_state[s] for s in HANDLING)
+    handled = get("handled", 0)
+    talk = get("in_talk_ms", 0) + get("out_talk_ms", 0) + get("wrap_ms", 0)
+    return AgentFigures(
+        signed_in=_seconds(sum(ms for s, ms in by_state.items() if s != "logged_out")),
+        ready=_seconds(by_state["ready"]),
+        not_ready=_seconds(by_state["not_ready"]),
+        not_ready_by_reason={k: _seconds(v) for k, v in sorted(not_ready.items())},
+        calls_in=get("in_answered", 0),
+        talk_in=_seconds(get("in_talk_ms", 0)),
+        calls_out=get("out_calls", 0),
+        connected_out=get("out_connected", 0),
+        talk_out=_seconds(get("out_talk_ms", 0)),
+        aht=_seconds(talk / handled) if handled else None,
+        hold=_seconds(get("hold_ms", 0)),
+        wrap_up=_seconds(get("wrap_ms", 0)),
+        occupancy=_ratio(busy, busy + by_state["ready"]),
+        transfers=get("transfers", 0),
+        survey_score=round(get("survey_sum", 0) / get("surveys", 0), 2) if get("surveys", 0) else None,
+        surveys=get("surveys", 0),
+    )
+
+
+async def agent_report(
+    ctx: Context, period: Period, compare: Compare, *, agent_ids: set[int] | None
+) -> AgentReport:
+    ctx.require(Permission.REPORTS_READ)
+    keys = {str(a) for a in agent_ids} if agent_ids is not None else None
+    rows = await call_rows(ctx, period, "agent", keys)
+    states = await state_rows(ctx, period, agent_ids)
+    by_agent_states: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    by_point_states: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    all_states: dict[tuple[str, str], int] = defaultdict(int)
+    for when, agent_id, state, reason, ms in states:
+        by_agent_states[str(agent_id)][state, reason] += ms
+        by_point_states[period.bucket(when)][state, reason] += ms
+        all_states[state, reason] += ms
+    calls_by_agent = _by_key(rows)
+    series = _series(period, rows)
+    people = await directory.staff(ctx, {int(k) for k in set(calls_by_agent) | set(by_agent_states)})
+    compared = None
+    if (before := period.compared(compare)) is not None:
+        old_states: dict[tuple[str, str], int] = defaultdict(int)
+        for _w, _a, state, reason, ms in await state_rows(ctx, before, agent_ids):
+            old_states[state, reason] += ms
+        compared = AgentTotals(
+            totals=agent_figures(_total(await call_rows(ctx, before, "agent", keys)), old_states)
+        )
+    points = sorted(set(series) | set(by_point_states))
+    agents = sorted(set(calls_by_agent) | set(by_agent_states), key=int)
+    return AgentReport(
+        granularity=period.granularity,
+        timezone=ctx.settings.default_timezone,
+        series=[
+            AgentPoint(start=p, **agent_figures(series.get(p, {}), by_point_states.get(p, {})).model_dump())
+            for p in points
+        ],
+        totals=agent_figures(_total(rows), all_states),
+        compare=compared,
+        rows=[
+            AgentRow(
+                key=a,
+                label=people[int(a)].label if int(a) in people else a,
+                **agent_figures(calls_by_agent.get(a, {}), by_agent_states.get(a, {})).model_dump(),
+            )
+            for a in agents
+        ],
+    )
+
+
+# ---------------------------------------------------------------- the IVR
+
+
+def ivr_figures(s: Mapping[str, int], *, node: bool = False) -> IvrFigures:
+    """A node's row counts the calls that reached it; the site's, the calls that reached the IVR."""
+    return IvrFigures(
+        calls=s.get("calls" if node else "ivr_calls", 0),
+        visits=s.get("ivr_visits", 0),
+        self_service=s.get("self_service", 0),
+        ended_in_ivr=s.get("ivr_only", 0),
+    )
+
+
+async def ivr_report(ctx: Context, period: Period, compare: Compare) -> IvrReport:
+    """Per node of every flow: calls that reached it, visits, calls that ended there by themselves;
+    the series and totals from the site's rows (each call once)."""
+    ctx.require(Permission.REPORTS_READ)
+    rows = await call_rows(ctx, period, "ivr")
+    site = await call_rows(ctx, period, "site")
+    flows = await live_flows(ctx)
+    compared = None
+    if (before := period.compared(compare)) is not None:
+        compared = IvrTotals(totals=ivr_figures(_total(await call_rows(ctx, before, "site"))))
+    out_rows = []
+    for key, sums in sorted(_by_key(rows).items(), key=lambda kv: -kv[1].get("ivr_visits", 0)):
+        name, _, node = key.partition("/")
+        found = flows[name].nodes.get(node) if name in flows else None
+        out_rows.append(
+            IvrRow(
+                key=key,
+                label=f"{name} · {found.label or node}" if found else key,
+                kind=found.type if found else "",
+                **ivr_figures(sums, node=True).model_dump(),
+            )
+        )
+    return IvrReport(
+        granularity=period.granularity,
+        timezone=ctx.settings.default_timezone,
+        series=[IvrPoint(start=k, **ivr_figures(v).model_dump()) for k, v in _series(period, site).items()],
+        totals=ivr_figures(_total(site)),
+        compare=compared,
+        rows=out_rows,
+    )

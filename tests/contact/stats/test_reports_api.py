@@ -1,0 +1,175 @@
+"""The queue, agent and IVR reports and the call-record search through the API, as a supervisor
+sees them: calls logged, rolled up, reported; bad periods and filters answered with the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+
+from hotline.admin.models import User
+from hotline.contact.models import ContactEvent
+from hotline.contact.stats import rollup
+from hotline.core.context import Context
+from tests.conftest import Users, assert_problem
+
+ZONE = ZoneInfo("Asia/Shanghai")
+DAY = "2026-03-02"
+NINE = datetime(2026, 3, 2, 9, tzinfo=ZONE).astimezone(UTC)
+
+
+def _call(n: int, at: datetime, agent: int | None, wait: int, **kw: object) -> list[dict[str, object]]:
+    call_id = f"api-{n}"
+    s = timedelta(seconds=1)
+
+    def line(when: datetime, kind: str, **more: object) -> dict[str, object]:
+        return {"at": when, "kind": kind, "call_id": call_id, "queue": "", "state": "", "detail": "", **more}
+
+    out = [
+        line(at, "arrived", queue="hotel", detail=f"1380013{n:04d} → 4008001000"),
+        line(at + s, "ivr", queue="hotel", detail="welcome", state="play"),
+        line(at + 2 * s, "queued", queue="hotel"),
+    ]
+    left = at + (2 + wait) * s
+    if agent is None:
+        return [*out, line(left, "abandoned", queue="hotel"), line(left, "finished", detail="caller-hung-up")]
+    return [
+        *out,
+        line(left, "answered", queue="hotel", agent_id=agent),
+        line(left + 120 * s, "ended", queue="hotel", agent_id=agent),
+        line(left + 120 * s, "finished", detail="transferred:queue:hotel"),
+        line(left + 130 * s, "wrapped", agent_id=agent, detail="预订成功: ok"),
+        line(left + 140 * s, "recorded", agent_id=agent, detail="x.wav") if kw.get("recorded") else None,
+    ]
+
+
+async def _log(ctx: Context) -> int:
+    async with ctx.read() as session:
+        agent = await session.scalar(select(User.id).where(User.username == "agent1"))
+    assert agent is not None
+    lines = _call(1, NINE, agent, 10, recorded=True) + _call(2, NINE + timedelta(minutes=20), agent, 40)
+    lines += _call(3, NINE + timedelta(hours=1), None, 30) + _call(4, NINE + timedelta(hours=2), None, 2)
+    lines += [
+        {"at": NINE - timedelta(hours=1), "kind": "agent", "agent_id": agent, "state": "ready", "detail": ""},
+        {
+            "at": NINE + timedelta(hours=3),
+            "kind": "agent",
+            "agent_id": agent,
+            "state": "not_ready",
+            "detail": "午餐",
+        },
+        {
+            "at": NINE + timedelta(hours=4),
+            "kind": "agent",
+            "agent_id": agent,
+            "state": "logged_out",
+            "detail": "",
+        },
+    ]
+    async with ctx.write() as tx:
+        await tx.session.execute(insert(ContactEvent), [x for x in lines if x is not None])
+    await rollup.roll(ctx)
+    return agent
+
+
+async def test_given_a_mornings_calls_when_the_queue_report_is_opened_then_figures_follow_the_definitions(
+    users: Users, seeded: Context
+) -> None:
+    await _log(seeded)
+    http = await users("supervisor")
+    got = await http.get("/api/reports/queues", params={"start": DAY, "end": DAY, "compare": "previous"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    totals = body["totals"]
+    assert (totals["offered"], totals["answered"], totals["abandoned"], totals["short_abandoned"]) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert totals["service_level"] == 1 / 3  # one of three counted calls answered within 20 s
+    assert totals["asa"] == 25.0 and totals["aht"] == 120.0 and totals["longest_wait"] == 40.0
+    assert body["rows"][0]["key"] == "hotel" and body["compare"]["totals"]["offered"] == 0
+    assert body["timezone"] == "Asia/Shanghai"
+
+    hourly = (
+        await http.get("/api/reports/queues", params={"start": DAY, "end": DAY, "granularity": "hour"})
+    ).json()
+    assert [p["start"][11:16] for p in hourly["series"]] == ["09:00", "10:00", "11:00"]
+
+
+async def test_given_an_agents_day_when_the_agent_report_is_read_then_time_by_state_and_calls_are_theirs(
+    users: Users, seeded: Context
+) -> None:
+    agent = await _log(seeded)
+    http = await users("supervisor")
+    body = (
+        await http.get("/api/reports/agents", params={"start": DAY, "end": DAY, "agent_id": agent})
+    ).json()
+    row = body["rows"][0]
+    assert row["key"] == str(agent) and row["calls_in"] == 2 and row["wrap_up"] == 0.0
+    assert row["ready"] == 4 * 3600 and row["not_ready_by_reason"] == {"午餐": 3600.0}
+    assert row["qa_score"] is None
+    ivr = (await http.get("/api/reports/ivr", params={"start": DAY, "end": DAY})).json()
+    assert ivr["totals"]["calls"] == 4 and ivr["rows"][0]["key"] == "hotel/welcome"
+
+
+async def test_given_bad_periods_when_reports_are_asked_then_the_field_is_named(
+    users: Users, seeded: Context
+) -> None:
+    http = await users("supervisor")
+    assert_problem(
+        await http.get("/api/reports/queues", params={"start": DAY, "end": "2026-03-01"}),
+        422,
+        "invalid-input",
+        "end",
+    )
+    far = {"start": "2025-01-01", "end": DAY}
+    assert_problem(await http.get("/api/reports/queues", params=far), 422, "invalid-input", "end")
+    fine = {"start": "2026-01-01", "end": DAY, "granularity": "interval"}
+    assert_problem(await http.get("/api/reports/agents", params=fine), 422, "invalid-input", "granularity")
+    assert_problem(
+        await http.get("/api/reports/agents", params={"start": DAY, "end": DAY, "team_id": 7}),
+        404,
+        "not-found",
+        "team_id",
+    )
+    agent = await users("agent1")
+    assert (await agent.get("/api/reports/queues", params={"start": DAY, "end": DAY})).status_code == 403
+
+
+async def test_given_call_records_when_searched_by_number_outcome_and_pages_then_numbers_are_masked(
+    users: Users, seeded: Context
+) -> None:
+    agent = await _log(seeded)
+    http = await users("supervisor")
+    everything = (await http.get("/api/calls/records", params={"start": DAY, "end": DAY})).json()
+    assert everything["total"] == 4 and everything["total_exact"]
+    assert [c["call_id"] for c in everything["items"]] == ["api-4", "api-3", "api-2", "api-1"]
+    first = everything["items"][3]
+    assert first["caller"] == "138****0001" and first["agent_id"] == agent and first["has_recording"]
+    assert first["disposition"] == "booked" and first["outcome"] == "answered"
+
+    by_tail = (await http.get("/api/calls/records", params={"number": "0002"})).json()
+    assert [c["call_id"] for c in by_tail["items"]] == ["api-2"]
+    short = (await http.get("/api/calls/records", params={"outcome": "short_abandoned"})).json()
+    assert [c["call_id"] for c in short["items"]] == ["api-4"]
+
+    page = (await http.get("/api/calls/records", params={"limit": 3})).json()
+    rest = (await http.get("/api/calls/records", params={"limit": 3, "cursor": page["next_cursor"]})).json()
+    assert [c["call_id"] for c in page["items"] + rest["items"]] == ["api-4", "api-3", "api-2", "api-1"]
+    assert rest["next_cursor"] is None
+
+    assert_problem(
+        await http.get("/api/calls/records", params={"number": "12"}), 422, "invalid-input", "number"
+    )
+    assert_problem(
+        await http.get("/api/calls/records", params={"cursor": "%%%"}), 422, "invalid-input", "cursor"
+    )
+    assert_problem(
+        await http.get("/api/calls/records", params={"limit": 100000}),
+        422,
+        "validation-failed",
+        "query.limit",
+    )
