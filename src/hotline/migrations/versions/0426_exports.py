@@ -1,7 +1,7 @@
 """exports: export jobs (who asked for what, progress, file, expiry)
 
 Revision ID: 0426exports01
-Revises: 0423qaset01
+Revises: 0425callstats
 Create Date: 2026-12-05 16:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hotline.core.db
 
 revision: str = '0426exports01'
-down_revision: str | None = '0423qaset01'
+down_revision: str | None = '0425callstats'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
