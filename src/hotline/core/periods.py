@@ -208,6 +208,9 @@ class Figures:
     extra: dict[str, Any] = field(default_factory=dict)
     """Totals that are not sums over the buckets (customers who opted out in the period)."""
 
+    def __post_init__(self) -> None:
+        self.rates = dict(self.rates)  # a module's RATES is shared; a report may add its own
+
     def with_rates(self, figures: dict[str, Any]) -> dict[str, Any]:
         return {**figures, **{name: ratio(figures[a], figures[b]) for name, (a, b) in self.rates.items()}}
 
