@@ -30,6 +30,10 @@ async def test_the_demo_has_two_teams_with_their_leader_and_members(users: Users
     mine = [t["name"] for t in (await lead.get("/api/teams")).json() if t["mine"]]
     assert mine == ["预订一组"]
 
+    offered = {c["work_number"]: c for c in (await supervisor.get("/api/teams/candidates")).json()}
+    assert set(offered) == {"100", "001", "002", "003", "004", "005"}  # agents and the team lead
+    assert offered["004"]["team_id"] == by_name["旅游一组"]["id"] and offered["100"]["team_id"] is None
+
 
 async def test_given_a_supervisor_when_creating_and_staffing_a_team_then_each_change_is_audited(
     users: Users, seeded: Context

@@ -21,6 +21,7 @@ from hotline.admin.schemas import (
     PasswordReset,
     RoleOut,
     RolesSet,
+    TeamCandidateOut,
     TeamCreate,
     TeamMembersIn,
     TeamOut,
@@ -218,6 +219,14 @@ async def verify_audit(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))])
 async def list_teams(ctx: Annotated[Context, Depends(requires(P.AGENTS_READ))]) -> list[TeamOut]:
     """Every team with its leader and members; `mine` marks the one the signed-in user leads."""
     return await teams.list_teams(ctx)
+
+
+@router.get("/teams/candidates", tags=["teams"])
+async def team_candidates(
+    ctx: Annotated[Context, Depends(requires(P.AGENTS_READ))],
+) -> list[TeamCandidateOut]:
+    """Active agents and team leads with their team: the people a team can be made of."""
+    return await teams.candidates(ctx)
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED, tags=["teams"])

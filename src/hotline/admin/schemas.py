@@ -221,3 +221,11 @@ class TeamOut(Output):
     members: list[TeamMemberOut]
     mine: bool = False
     """The signed-in user leads it (a team lead's team filter starts on it)."""
+
+
+class TeamCandidateOut(Output):
+    id: int
+    name: str
+    work_number: str
+    team_id: int | None
+    roles: list[str]

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import errors
 from hotline.admin.directory import department_exists
-from hotline.admin.models import Team, User
-from hotline.admin.schemas import TeamCreate, TeamMemberOut, TeamOut, TeamUpdate
+from hotline.admin.models import Team, User, UserRole
+from hotline.admin.schemas import TeamCandidateOut, TeamCreate, TeamMemberOut, TeamOut, TeamUpdate
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission, Role
@@ -98,6 +98,30 @@ async def list_teams(ctx: Context) -> list[TeamOut]:
     async with ctx.read() as session:
         teams = list((await session.scalars(select(Team).order_by(Team.name))).all())
         return await _out(session, ctx, teams)
+
+
+async def candidates(ctx: Context) -> list[TeamCandidateOut]:
+    """Active agents and team leads, with the team each is in: whom the 团队管理 screen offers as
+    members and leaders (a supervisor may not read the user list itself)."""
+    ctx.require(P.AGENTS_READ)
+    roles = (Role.AGENT.value, Role.TEAM_LEAD.value)
+    async with ctx.read() as session:
+        users = (
+            await session.scalars(
+                select(User)
+                .where(
+                    User.is_active.is_(True),
+                    User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))),
+                )
+                .order_by(User.work_number, User.id)
+            )
+        ).all()
+    return [
+        TeamCandidateOut(
+            id=u.id, name=u.display_name, work_number=u.work_number or "", team_id=u.team_id, roles=u.roles
+        )
+        for u in users
+    ]
 
 
 async def get_team(ctx: Context, team_id: int) -> TeamOut:
