@@ -77,7 +77,7 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 test: python-deps frontend-deps system-test-deps ## Install what the tests need and run them all (lint, types, SQLite, PostgreSQL, vitest, browser)
 	@$(MAKE) lint typecheck check-api-client
 	@eval "$$(scripts/services.sh start)"; trap 'scripts/services.sh stop' EXIT; \
-	  $(MAKE) test-sqlite && $(MAKE) test-postgres && $(MAKE) test-frontend && $(MAKE) test-e2e
+	  scripts/test-pair.sh && $(MAKE) test-frontend && $(MAKE) test-e2e
 
 lint: python-deps frontend-deps ## ruff format check and lint, the architecture's import contracts (pyproject.toml); eslint and prettier --check on the web UI
 	uv run --frozen ruff format --check src tests benchmarks
