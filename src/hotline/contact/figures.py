@@ -101,9 +101,8 @@ async def survey_figures(ctx: Context, period: Period, *, agent_ids: set[int] | 
     def label(dimension: str, key: str) -> str:
         if dimension == "agent":
             return names.get(int(key), key) if key else "—"
-        if dimension == "queue":
-            return titles.get(key, key) or "—"
-        return key or "—"
+        # a line's flow is named as the queue it mostly feeds (hotel → 酒店预订) where one is
+        return titles.get(key, key) or "—"
 
     figures = Figures(series, rates=SURVEY_RATES)
     figures.rows = [
