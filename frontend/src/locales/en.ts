@@ -146,6 +146,7 @@ const en: typeof zh = {
     all: 'All teams',
   },
   reports: {
+    points: '{n} pts',
     start: 'Start date',
     end: 'End date',
     granularity: { interval: '15 min', hour: 'Hour', day: 'Day', week: 'Week', month: 'Month' },

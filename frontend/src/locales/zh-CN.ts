@@ -144,6 +144,7 @@ export default {
     all: '全部团队',
   },
   reports: {
+    points: '{n} 个百分点',
     start: '开始日期',
     end: '结束日期',
     granularity: { interval: '15 分钟', hour: '小时', day: '日', week: '周', month: '月' },
