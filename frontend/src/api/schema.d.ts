@@ -5012,7 +5012,7 @@ export interface components {
          *     assigned, and the callers waiting in their queues.
          */
         AgentDesk: {
-            figures: components["schemas"]["hotline__contact__agents__day_schemas__AgentFigures"];
+            figures: components["schemas"]["AgentFigures"];
             /** Callbacks */
             callbacks: components["schemas"]["DueCallback"][];
             /**
@@ -5024,6 +5024,24 @@ export interface components {
             tickets: components["schemas"]["TicketList"] | null;
             /** Queues */
             queues: components["schemas"]["QueueWaiting"][];
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -5167,10 +5185,52 @@ export interface components {
             timezone: string;
             /** Series */
             series: components["schemas"]["AgentPoint"][];
-            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
+            totals: components["schemas"]["AgentReportFigures"];
             compare: components["schemas"]["AgentTotals"] | null;
             /** Rows */
             rows: components["schemas"]["AgentRow"][];
+        };
+        /** AgentReportFigures */
+        AgentReportFigures: {
+            /**
+             * Signed In
+             * @description Seconds signed in (every state but logged out)
+             */
+            signed_in: number;
+            /** Ready */
+            ready: number;
+            /** Not Ready */
+            not_ready: number;
+            /** Not Ready By Reason */
+            not_ready_by_reason: {
+                [key: string]: number;
+            };
+            /** Calls In */
+            calls_in: number;
+            /** Talk In */
+            talk_in: number;
+            /** Calls Out */
+            calls_out: number;
+            /** Connected Out */
+            connected_out: number;
+            /** Talk Out */
+            talk_out: number;
+            /** Aht */
+            aht: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Occupancy */
+            occupancy: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Survey Score */
+            survey_score: number | null;
+            /** Surveys */
+            surveys: number;
+            /** Qa Score */
+            qa_score?: number | null;
         };
         /** AgentRow */
         AgentRow: {
@@ -5239,7 +5299,7 @@ export interface components {
         };
         /** AgentTotals */
         AgentTotals: {
-            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
+            totals: components["schemas"]["AgentReportFigures"];
         };
         /** Alert */
         Alert: {
@@ -9835,6 +9895,29 @@ export interface components {
             /** Calls Answered Today */
             calls_answered_today: number;
         };
+        /** QueueFigures */
+        QueueFigures: {
+            /** Queue */
+            queue: string;
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Service Level */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /** Average Speed Of Answer */
+            average_speed_of_answer: number | null;
+            /** Average Handle Time */
+            average_handle_time: number | null;
+        };
         /** QueueIn */
         QueueIn: {
             /** Title */
@@ -10021,10 +10104,47 @@ export interface components {
             timezone: string;
             /** Series */
             series: components["schemas"]["QueuePoint"][];
-            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
+            totals: components["schemas"]["QueueReportFigures"];
             compare: components["schemas"]["QueueTotals"] | null;
             /** Rows */
             rows: components["schemas"]["QueueRow"][];
+        };
+        /** QueueReportFigures */
+        QueueReportFigures: {
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Timed Out */
+            timed_out: number;
+            /**
+             * Service Level
+             * @description Answered within the queue's service time ÷ counted calls
+             */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /**
+             * Asa
+             * @description Average speed of answer, seconds
+             */
+            asa: number | null;
+            /**
+             * Aht
+             * @description Average handle time (talk + wrap-up), seconds
+             */
+            aht: number | null;
+            /**
+             * Longest Wait
+             * @description Seconds
+             */
+            longest_wait: number | null;
         };
         /** QueueRow */
         QueueRow: {
@@ -10153,7 +10273,7 @@ export interface components {
         };
         /** QueueTotals */
         QueueTotals: {
-            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
+            totals: components["schemas"]["QueueReportFigures"];
         };
         /** QueueWaiting */
         QueueWaiting: {
@@ -12414,7 +12534,7 @@ export interface components {
             agents: {
                 [key: string]: number;
             };
-            today: components["schemas"]["hotline__contact__schemas__QueueFigures"] | null;
+            today: components["schemas"]["QueueFigures"] | null;
             thresholds: components["schemas"]["QueueThresholdsOut"];
             /**
              * Levels
@@ -12502,126 +12622,6 @@ export interface components {
              * @description Whether the agent went back to ready
              */
             ready: boolean;
-        };
-        /**
-         * AgentFigures
-         * @description The agent's own day since midnight (docs/metrics.md).
-         */
-        hotline__contact__agents__day_schemas__AgentFigures: {
-            /**
-             * Answered
-             * @description Queue calls the agent answered today
-             */
-            answered: number;
-            /**
-             * Average Handle Time
-             * @description Seconds of talk and wrap-up per call
-             */
-            average_handle_time: number | null;
-            /** Callbacks Done */
-            callbacks_done: number;
-        };
-        /** QueueFigures */
-        hotline__contact__schemas__QueueFigures: {
-            /** Queue */
-            queue: string;
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Service Level */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /** Average Speed Of Answer */
-            average_speed_of_answer: number | null;
-            /** Average Handle Time */
-            average_handle_time: number | null;
-        };
-        /** AgentFigures */
-        hotline__contact__stats__schemas__AgentFigures: {
-            /**
-             * Signed In
-             * @description Seconds signed in (every state but logged out)
-             */
-            signed_in: number;
-            /** Ready */
-            ready: number;
-            /** Not Ready */
-            not_ready: number;
-            /** Not Ready By Reason */
-            not_ready_by_reason: {
-                [key: string]: number;
-            };
-            /** Calls In */
-            calls_in: number;
-            /** Talk In */
-            talk_in: number;
-            /** Calls Out */
-            calls_out: number;
-            /** Connected Out */
-            connected_out: number;
-            /** Talk Out */
-            talk_out: number;
-            /** Aht */
-            aht: number | null;
-            /** Hold */
-            hold: number;
-            /** Wrap Up */
-            wrap_up: number;
-            /** Occupancy */
-            occupancy: number | null;
-            /** Transfers */
-            transfers: number;
-            /** Survey Score */
-            survey_score: number | null;
-            /** Surveys */
-            surveys: number;
-            /** Qa Score */
-            qa_score?: number | null;
-        };
-        /** QueueFigures */
-        hotline__contact__stats__schemas__QueueFigures: {
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Timed Out */
-            timed_out: number;
-            /**
-             * Service Level
-             * @description Answered within the queue's service time ÷ counted calls
-             */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /**
-             * Asa
-             * @description Average speed of answer, seconds
-             */
-            asa: number | null;
-            /**
-             * Aht
-             * @description Average handle time (talk + wrap-up), seconds
-             */
-            aht: number | null;
-            /**
-             * Longest Wait
-             * @description Seconds
-             */
-            longest_wait: number | null;
         };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
@@ -20700,7 +20700,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__contact__schemas__QueueFigures"][];
+                    "application/json": components["schemas"]["QueueFigures"][];
                 };
             };
             /** @description Malformed request */
