@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,13 @@ from hotline.exports.writer import write_xlsx
 SHEET = "通话记录"
 
 
-def export(path: Path, columns: list[tuple[str, str, str | None, int]], rows: list[tuple[Any, ...]]) -> Path:
-    spec = {"path": str(path), "sheet": SHEET, "locale": "zh-CN", "timezone": "Asia/Shanghai", "pii": False,
+def export(
+    path: Path,
+    columns: list[tuple[str, str, str | None, int]],
+    rows: list[tuple[Any, ...]],
+    zone: str = "Asia/Shanghai",
+) -> Path:
+    spec = {"path": str(path), "sheet": SHEET, "locale": "zh-CN", "timezone": zone, "pii": False,
             "columns": columns}  # fmt: skip
     write_xlsx(spec, [rows[i : i + 1000] for i in range(0, len(rows), 1000)])
     return path
@@ -96,6 +102,27 @@ def test_dates_are_date_cells_in_the_site_s_zone_with_a_date_style(tmp_path: Pat
         (datetime(2000, 1, 1, 0, 0), None),
     ]
     assert sheet["A2"].number_format == "yyyy-mm-dd hh:mm:ss" and sheet["B2"].number_format == "yyyy-mm-dd"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Shanghai"]),
+    moments=st.lists(
+        st.datetimes(datetime(1902, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)).map(
+            lambda d: d.replace(microsecond=0)
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+@example(zone="Europe/Berlin", moments=[datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+                                        datetime(2026, 3, 29, 1, 0, tzinfo=UTC)])  # fmt: skip
+def test_any_moment_is_shown_at_the_site_s_wall_clock_time_across_daylight_saving(
+    tmp_path: Path, zone: str, moments: list[datetime]
+) -> None:
+    path = export(tmp_path / "z.xlsx", [("时间", "datetime", None, 20)], [(m,) for m in moments], zone)
+    shown = [r[0] for r in read(path)[SHEET][1:]]
+    assert shown == [m.astimezone(ZoneInfo(zone)).replace(tzinfo=None) for m in moments]
 
 
 def test_the_header_is_bold_and_frozen_and_the_columns_have_their_widths(tmp_path: Path) -> None:
