@@ -50,7 +50,9 @@ def read(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     return sheets
 
 
-texts = st.text(max_size=60) | st.sampled_from(["=1+1", "_x0041_", "_x005F_x0041_", " 两端空格 ", "a\r\nb"])
+texts = st.text(max_size=60) | st.sampled_from(
+    ["=1+1", "_x0041_", "_x005F_x0041_", " 两端空格 ", "a\r\nb", "\n", " "]
+)
 numbers = st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
 
 

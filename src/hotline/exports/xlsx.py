@@ -8,7 +8,7 @@ number formatting, one `write` to a temporary file per cell) costs ~2.5 µs a ce
 (docs/decisions/0006-xlsx-writer.md has the figures).
 
 What Excel asks of the XML, and what this does about it:
-- text is an inline string (`t="inlineStr"`), `&<>` escaped, spaces kept (`xml:space`);
+- text is an inline string (`t="inlineStr"`), `&<>` escaped, spaces at its ends kept (`xml:space`);
 - characters XML 1.0 cannot carry (controls but tab and newline, carriage return — a parser turns
   it into a newline —, lone surrogates, U+FFFE/U+FFFF) are written as Excel writes them,
   `_xHHHH_`, and text that already looks like such an escape gets its `_` escaped (`_x005F_`), so
@@ -65,6 +65,15 @@ def text_xml(text: str) -> str:
     return escape(_UNWRITABLE.sub(_escape_one, text))
 
 
+def inline_xml(text: str) -> str:
+    """The `<is>` of an inline string cell; spaces at either end kept (`xml:space`), which a
+    reader otherwise may drop."""
+    xml = text_xml(text)
+    if xml[:1].isspace() or xml[-1:].isspace():
+        return f'<is><t xml:space="preserve">{xml}</t></is>'
+    return f"<is><t>{xml}</t></is>"
+
+
 def number_xml(value: int | float | Decimal) -> str | None:
     """The `<v>` of a number cell; None when a cell cannot hold it (NaN, infinity)."""
     if isinstance(value, int):
@@ -101,12 +110,12 @@ def text_cells(column: int, shown: Callable[[Any], str]) -> Cell:
         if value.__class__ is str:
             text = known.get(value)
             if text is None:
-                text = text_xml(shown(value))
+                text = inline_xml(shown(value))
                 if len(known) < KNOWN:
                     known[value] = text
         else:
-            text = text_xml(shown(value))
-        return f'<c r="{letter}{row}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+            text = inline_xml(shown(value))
+        return f'<c r="{letter}{row}" t="inlineStr">{text}</c>'
 
     return cell
 
@@ -209,8 +218,7 @@ class Workbook:
             for i, w in enumerate(widths)
         )
         head = "".join(
-            f'<c r="{column_letter(i)}1" s="{HEADER}" t="inlineStr"><is><t xml:space="preserve">'
-            f"{text_xml(h)}</t></is></c>"
+            f'<c r="{column_letter(i)}1" s="{HEADER}" t="inlineStr">{inline_xml(h)}</c>'
             for i, h in enumerate(headers)
         )
         self._part.write(
