@@ -2,10 +2,10 @@
 into the zip a page at a time, in constant memory.
 
 Why our own and not xlsxwriter: xlsxwriter's per-cell path (a method call, its own escaping and
-number formatting, one `write` to a temporary file per cell) costs ~2.5 µs a cell; an export of
-11 columns wants < 1.8 µs a cell all included (issue 21: 50,000 rows/s). Here a cell is one
-`%`-format of a template made once per column, and a page of rows is one write into the zip
-(docs/decisions/0006-xlsx-writer.md has the figures).
+number formatting, one `write` to a temporary file per cell) cost ~5 µs a cell here; an export
+of 11 columns wants < 1.8 µs a cell all included (issue 21: 50,000 rows/s). Here a cell is one
+f-string in a function chosen once per column, a page is made a column at a time, and a page of
+rows is one write into the zip (docs/decisions/0006-xlsx-writer.md has the figures).
 
 What Excel asks of the XML, and what this does about it:
 - text is an inline string (`t="inlineStr"`), `&<>` escaped, spaces at its ends kept (`xml:space`);
@@ -35,7 +35,7 @@ MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
 """Characters in one cell."""
 COMPRESSLEVEL = 1
-"""Deflate level of the worksheets: 1 writes 1,000,000 rows' XML (~330 MB) in ~3 s of one core
+"""Deflate level of the worksheets: 1 deflates 1,000,000 rows' XML (~500 MB) in ~1.5 s of one core
 for a file ~25 % larger than level 6, which takes ~3x the time (measured, see the decision)."""
 KNOWN = 4096
 """Texts remembered per column (`text_cells`)."""
