@@ -106,6 +106,12 @@ def test_dates_are_date_cells_in_the_site_s_zone_with_a_date_style(tmp_path: Pat
     assert sheet["A2"].number_format == "yyyy-mm-dd hh:mm:ss" and sheet["B2"].number_format == "yyyy-mm-dd"
 
 
+def test_a_date_column_shows_a_datetime_as_its_local_date(tmp_path: Path) -> None:
+    rows = [(datetime(2026, 3, 1, 16, 37, tzinfo=UTC),)]
+    sheet = load_workbook(export(tmp_path / "dd.xlsx", [("日期", "date", None, 12)], rows)).active
+    assert sheet["A2"].value == datetime(2026, 3, 2, 0, 37) and sheet["A2"].number_format == "yyyy-mm-dd"
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Shanghai"]),

@@ -75,7 +75,7 @@ def write_xlsx(spec: dict[str, Any], pages: Iterable[list[tuple[Any, ...]]]) -> 
         if kind in ("int", "number") and mask is None:
             cells.append(xlsx.number_cells(c))
         elif kind in ("datetime", "date") and mask is None:
-            cells.append(xlsx.date_cells(c, zone))
+            cells.append(xlsx.date_cells(c, zone, xlsx.DATETIME if kind == "datetime" else xlsx.DATE))
         elif kind == "bool":
             cells.append(xlsx.text_cells(c, lambda v: yes if v else no))
         else:

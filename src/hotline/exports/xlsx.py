@@ -136,8 +136,8 @@ def number_cells(column: int) -> Cell:
     return cell
 
 
-def date_cells(column: int, zone: tzinfo) -> Cell:
-    """A column of dates (date style) or datetimes (date and time style), the datetimes shown in
+def date_cells(column: int, zone: tzinfo, style: int = DATETIME) -> Cell:
+    """A column of dates or datetimes in `style` (`DATETIME` or `DATE`), the datetimes shown in
     `zone` (naive ones are UTC: what SQLite gives back)."""
     letter = column_letter(column)
     text = text_cells(column, str)
@@ -163,9 +163,9 @@ def date_cells(column: int, zone: tzinfo) -> Cell:
                         offsets.clear()
                     offsets[quarter] = shift
             days = (at + shift) / DAY + UNIX_EPOCH
-            return f'<c r="{letter}{row}" s="{DATETIME}"><v>{days!r}</v></c>'
+            return f'<c r="{letter}{row}" s="{style}"><v>{days!r}</v></c>'
         if isinstance(value, date):
-            return f'<c r="{letter}{row}" s="{DATE}"><v>{value.toordinal() - EPOCH_ORDINAL}</v></c>'
+            return f'<c r="{letter}{row}" s="{style}"><v>{value.toordinal() - EPOCH_ORDINAL}</v></c>'
         if value is None or value == "":
             return ""
         return text(row, value)
