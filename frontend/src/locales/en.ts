@@ -235,6 +235,7 @@ const en: typeof zh = {
     pii: 'With personal data',
     download: 'Download ({rows} rows)',
     status: { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled', expired: 'Expired' },
+    formats: { xlsx: 'Excel workbook (XLSX)', csv: 'CSV text' },
   },
   home: {
     welcome: 'Hello, {name}',
@@ -986,6 +987,10 @@ const en: typeof zh = {
       completed: 'Completed',
       'caller-hung-up': 'Caller hung up',
       voicemail: 'Voicemail',
+      short_abandoned: 'Short abandon',
+      ivr_only: 'Ended in the IVR',
+      failed: 'Not connected',
+      in_progress: 'In progress',
     },
     kind: {
       member_number_failed: 'Member number wrong too often',
@@ -1757,7 +1762,7 @@ const en: typeof zh = {
     },
     consultActions: { complete: 'Complete transfer', cancel: 'Cancel consult', conference: 'Three-way call' },
     consultStates: { ringing: 'Ringing', talking: 'Talking' },
-    directions: { inbound: 'Inbound', outbound: 'Outbound', internal: 'Internal' },
+    directions: { inbound: 'Inbound', outbound: 'Outbound', internal: 'Internal', in: 'Inbound', out: 'Outbound' },
     genders: { M: 'Male', F: 'Female' },
     titles: { _none: 'No title', 先生: 'Mr', 女士: 'Ms', 小姐: 'Miss' },
     linkKinds: { related: 'Related', duplicate: 'Duplicate' },

@@ -233,6 +233,7 @@ export default {
     pii: '含个人信息',
     download: '下载（{rows} 行）',
     status: { queued: '排队中', running: '进行中', done: '已完成', failed: '失败', cancelled: '已取消', expired: '已过期' },
+    formats: { xlsx: 'Excel 表格（XLSX）', csv: 'CSV 文本' },
   },
   home: {
     welcome: '{name}，您好',
@@ -962,6 +963,10 @@ export default {
       completed: '已完成',
       'caller-hung-up': '主叫挂机',
       voicemail: '留言',
+      short_abandoned: '短时放弃',
+      ivr_only: '自助语音结束',
+      failed: '未接通',
+      in_progress: '进行中',
     },
     kind: {
       member_number_failed: '会员号码多次输错',
@@ -1715,7 +1720,7 @@ export default {
     callerClasses: { unknown: '新来电', known: '已登记来电', shared: '多人共用号码', known_customer_new_number: '会员新号码' },
     consultActions: { complete: '完成转接', cancel: '取消咨询', conference: '三方通话' },
     consultStates: { ringing: '正在呼叫', talking: '通话中' },
-    directions: { inbound: '呼入', outbound: '呼出', internal: '内部' },
+    directions: { inbound: '呼入', outbound: '呼出', internal: '内部', in: '呼入', out: '呼出' },
     genders: { M: '男', F: '女' },
     titles: { _none: '无称呼', 先生: '先生', 女士: '女士', 小姐: '小姐' },
     linkKinds: { related: '相关', duplicate: '重复' },
