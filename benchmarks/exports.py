@@ -8,7 +8,7 @@ aware UTC datetime, caller's phone — masked, as an agent sees it — queue, ag
 and talk seconds, outcome, disposition, survey score: 11 columns, Chinese text). Everything else is
 the product's: `service.start_export` records the job in a migrated SQLite database, the node's
 `ExportRunner` runs it, `runner.produce` feeds the writer process (exports/writer.py) through its
-pipe and the workbook is written with xlsxwriter in constant_memory mode.
+pipe and the workbook is written by exports/xlsx.py, streamed into the zip a page at a time.
 
 Reported per run: rows/s from the job's start to the file being closed, and the writer process's
 peak resident memory (its own `ru_maxrss`); the median of `--runs` runs. Floor: ≥ 50,000 rows/s

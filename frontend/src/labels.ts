@@ -6,6 +6,7 @@ import { i18n } from './i18n'
 
 export const PREFIXES = {
   agentState: 'agents.state',
+  reportGranularity: 'reports.granularity',
   articleCategory: 'knowledge.categories',
   calibrationStatus: 'reviews.calibrationStatuses',
   evaluationAction: 'reviews.actions',
@@ -99,6 +100,7 @@ export type LabelKind = keyof typeof PREFIXES
 /** Which kind words each enum of the API: `Schema.property` as in openapi.json. */
 export const ENUM_KINDS: Record<string, LabelKind> = {
   'WallboardQueue.level': 'tileLevel',
+  'ReportOut.granularity': 'reportGranularity',
   'AgentStateIn.state': 'agentState',
   'Alert.kind': 'homeAlert',
   'Alert.level': 'tileLevel',

@@ -5,6 +5,8 @@ export interface MenuItem {
   label: string // i18n key
   icon: string // Element Plus icon component name
   permission?: string
+  /** Further permissions it needs, all of them (a report needs reports.read and its subject's). */
+  also?: string[]
   /** The group it sits in (a key of MENU_GROUPS): shown under the group's heading. */
   group?: MenuGroupName
 }
@@ -12,6 +14,7 @@ export interface MenuItem {
 /** Menu groups: a heading that folds its items (质检 holds the QA screens). */
 export const MENU_GROUPS = {
   quality: { label: 'menu.quality', icon: 'Finished' },
+  reports: { label: 'menu.reports', icon: 'TrendCharts' },
 } as const
 export type MenuGroupName = keyof typeof MENU_GROUPS
 
@@ -77,6 +80,7 @@ export const MENU: MenuItem[] = [
   { name: 'my-quality', path: '/quality/mine', label: 'menu.myQuality', icon: 'Medal', permission: 'calls.handle', group: 'quality' },
   { name: 'wallboard', path: '/wallboard', label: 'menu.wallboard', icon: 'Monitor', permission: 'agents.read' },
   { name: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar', permission: 'agents.read' },
+  { name: 'teams', path: '/admin/teams', label: 'menu.teams', icon: 'UserFilled', permission: 'teams.write' },
   { name: 'queues', path: '/admin/queues', label: 'menu.queues', icon: 'Operation', permission: 'routing.read' },
   { name: 'hotels', path: '/admin/hotels', label: 'menu.hotels', icon: 'OfficeBuilding', permission: 'hotels.write' },
   { name: 'travel-catalogue', path: '/admin/travel', label: 'menu.catalogue', icon: 'MapLocation', permission: 'catalogue.write' },
@@ -84,7 +88,60 @@ export const MENU: MenuItem[] = [
   { name: 'roles', path: '/admin/roles', label: 'menu.roles', icon: 'Lock', permission: 'users.read' },
   { name: 'flows', path: '/admin/flows', label: 'menu.flows', icon: 'Share', permission: 'routing.read' },
   { name: 'staffing', path: '/staffing', label: 'menu.staffing', icon: 'DataAnalysis', permission: 'routing.read' },
-  { name: 'travel-report', path: '/travel/report', label: 'menu.travelReport', icon: 'TrendCharts', permission: 'reports.read' },
+  // 统计分析: each report needs reports.read and the right to see its subject (finance: money only)
+  {
+    name: 'report-tickets',
+    path: '/reports/tickets',
+    label: 'menu.reportTickets',
+    icon: 'Memo',
+    permission: 'reports.read',
+    also: ['tickets.read'],
+    group: 'reports',
+  },
+  {
+    name: 'report-bookings',
+    path: '/reports/bookings',
+    label: 'menu.reportBookings',
+    icon: 'House',
+    permission: 'reports.read',
+    also: ['bookings.read'],
+    group: 'reports',
+  },
+  {
+    name: 'report-orders',
+    path: '/reports/orders',
+    label: 'menu.reportOrders',
+    icon: 'Ship',
+    permission: 'reports.read',
+    also: ['orders.read'],
+    group: 'reports',
+  },
+  {
+    name: 'travel-report',
+    path: '/travel/report',
+    label: 'menu.travelReport',
+    icon: 'TrendCharts',
+    permission: 'reports.read',
+    group: 'reports',
+  },
+  {
+    name: 'report-messages',
+    path: '/reports/messages',
+    label: 'menu.reportMessages',
+    icon: 'ChatLineSquare',
+    permission: 'reports.read',
+    also: ['messages.read'],
+    group: 'reports',
+  },
+  {
+    name: 'report-surveys',
+    path: '/reports/surveys',
+    label: 'menu.reportSurveys',
+    icon: 'Star',
+    permission: 'reports.read',
+    also: ['agents.read'],
+    group: 'reports',
+  },
   { name: 'telephony', path: '/admin/telephony', label: 'menu.telephony', icon: 'Phone', permission: 'telephony.read' },
   { name: 'audit', path: '/admin/audit', label: 'menu.audit', icon: 'Document', permission: 'audit.read' },
   { name: 'profile', path: '/profile', label: 'menu.profile', icon: 'Setting' },
@@ -92,7 +149,7 @@ export const MENU: MenuItem[] = [
 
 export function visibleMenu(items: MenuItem[], permissions: readonly string[]): MenuItem[] {
   const granted = new Set(permissions)
-  return items.filter((item) => !item.permission || granted.has(item.permission))
+  return items.filter((item) => (!item.permission || granted.has(item.permission)) && (item.also ?? []).every((p) => granted.has(p)))
 }
 
 /** The visible items as the menu shows them: a group where its first item stands, holding all of

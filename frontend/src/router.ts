@@ -59,6 +59,26 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'finance.review' },
       },
       {
+        path: 'admin/teams',
+        name: 'teams',
+        component: () => import('./views/TeamsView.vue'),
+        meta: { permission: 'teams.write' },
+      },
+      ...(
+        [
+          ['tickets', () => import('./views/ReportTicketsView.vue')],
+          ['bookings', () => import('./views/ReportBookingsView.vue')],
+          ['orders', () => import('./views/ReportOrdersView.vue')],
+          ['messages', () => import('./views/ReportMessagesView.vue')],
+          ['surveys', () => import('./views/ReportSurveysView.vue')],
+        ] as const
+      ).map(([subject, component]) => ({
+        path: `reports/${subject}`,
+        name: `report-${subject}`,
+        component,
+        meta: { permission: 'reports.read' },
+      })),
+      {
         path: 'travel/report',
         name: 'travel-report',
         component: () => import('./views/TravelReportView.vue'),

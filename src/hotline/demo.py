@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from hotline.admin import users
-from hotline.admin.models import Department, User
+from hotline.admin.models import Department, Team, User
 from hotline.admin.schemas import UserCreate
 from hotline.contact import callbacks
 from hotline.contact.agents.service import save_profile
@@ -87,6 +87,12 @@ USERS = (
     DemoUser("dept1", "何师傅", ("dept_staff",), "workarea-a"),
 )
 
+TEAMS = (
+    # name, leader, members (admin/teams.py: an agent is in at most one team)
+    ("预订一组", "teamlead", ("agent1", "agent2", "agent3")),
+    ("旅游一组", None, ("agent4", "agent5")),
+)
+
 
 async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]:
     """Create what is missing; return the usernames created."""
@@ -123,6 +129,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
             if row is not None:
                 row.department_id = existing[demo.department].id
         created.append(demo.username)
+    await _load_teams(ctx, existing["callcenter"].id)
     await _load_telephony(ctx)
     await _load_routing(ctx)
     zhang = await _load_demo_customer(ctx)
@@ -135,6 +142,20 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await travel_demo.load_customer_order(ctx, zhang)
     await reviews_demo.load(ctx)
     return created
+
+
+async def _load_teams(ctx: Context, department_id: int) -> None:
+    async with ctx.write() as tx:
+        ids = {str(n): int(i) for n, i in (await tx.session.execute(select(User.username, User.id))).all()}
+        for name, leader, members in TEAMS:
+            if await tx.session.scalar(select(Team.id).where(Team.name == name)):
+                continue
+            team = Team(name=name, leader_id=ids.get(leader or ""), department_id=department_id)
+            tx.session.add(team)
+            await tx.session.flush()
+            for user in (await tx.session.scalars(select(User).where(User.username.in_(members)))).all():
+                if user.team_id is None:
+                    user.team_id = team.id
 
 
 DEMO_CALLBACKS = (

@@ -190,6 +190,12 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
         "/api/room-types/{room_type_id}/inventory": [soon],
         "/api/travel/reports/money": [soon],
         "/api/travel/reports/performance": [soon],
+        **{
+            f"/api/reports/{subject}": [
+                {"start": (today - timedelta(days=30)).isoformat(), "end": soon["last"], "compare": "year"}
+            ]
+            for subject in ("tickets", "bookings", "orders", "messages", "surveys")
+        },
         "/api/tickets/status": [{"member_number": "88000001"}, {"phone": "13800138000"}],
         "/api/reservations": [{}, {"customer_id": world.ids["customer_id"]}],
         "/api/routing/callbacks": [{}, {"status": "done"}],

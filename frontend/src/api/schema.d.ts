@@ -392,6 +392,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Teams
+         * @description Every team with its leader and members; `mine` marks the one the signed-in user leads.
+         */
+        get: operations["list_teams_api_teams_get"];
+        put?: never;
+        /** Create Team */
+        post: operations["create_team_api_teams_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Candidates
+         * @description Active agents and team leads with their team: the people a team can be made of.
+         */
+        get: operations["team_candidates_api_teams_candidates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Team
+         * @description The members stay, in no team.
+         */
+        delete: operations["delete_team_api_teams__team_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Team
+         * @description Rename, set the leader (null: none), set the department.
+         */
+        patch: operations["update_team_api_teams__team_id__patch"];
+        trace?: never;
+    };
+    "/api/teams/{team_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Team Members
+         * @description Add users to the team; one already in another team is refused (remove them there first).
+         */
+        post: operations["add_team_members_api_teams__team_id__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{team_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Team Member */
+        delete: operations["remove_team_member_api_teams__team_id__members__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/telephony/extensions": {
         parameters: {
             query?: never;
@@ -4630,6 +4732,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tickets Report
+         * @description Opened, resolved, within SLA, closed, reopened; rows per ticket type.
+         */
+        get: operations["tickets_report_api_reports_tickets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bookings Report
+         * @description Bookings, cancellations, revenue, calls → bookings; rows per source.
+         */
+        get: operations["bookings_report_api_reports_bookings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders Report
+         * @description Travel orders, voids, signed and revenue (as the money report), calls → orders; rows per source.
+         */
+        get: operations["orders_report_api_reports_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages Report
+         * @description Queued, sent, delivered, failed, held by opt-out; rows per template.
+         */
+        get: operations["messages_report_api_reports_messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/surveys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Surveys Report
+         * @description Survey count and average score; rows per agent, queue and product.
+         */
+        get: operations["surveys_report_api_reports_surveys_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/home": {
         parameters: {
             query?: never;
@@ -4810,7 +5012,7 @@ export interface components {
          *     assigned, and the callers waiting in their queues.
          */
         AgentDesk: {
-            figures: components["schemas"]["hotline__contact__agents__day_schemas__AgentFigures"];
+            figures: components["schemas"]["AgentFigures"];
             /** Callbacks */
             callbacks: components["schemas"]["DueCallback"][];
             /**
@@ -4822,6 +5024,24 @@ export interface components {
             tickets: components["schemas"]["TicketList"] | null;
             /** Queues */
             queues: components["schemas"]["QueueWaiting"][];
+        };
+        /**
+         * AgentFigures
+         * @description The agent's own day since midnight (docs/metrics.md).
+         */
+        AgentFigures: {
+            /**
+             * Answered
+             * @description Queue calls the agent answered today
+             */
+            answered: number;
+            /**
+             * Average Handle Time
+             * @description Seconds of talk and wrap-up per call
+             */
+            average_handle_time: number | null;
+            /** Callbacks Done */
+            callbacks_done: number;
         };
         /** AgentOut */
         AgentOut: {
@@ -4965,10 +5185,52 @@ export interface components {
             timezone: string;
             /** Series */
             series: components["schemas"]["AgentPoint"][];
-            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
+            totals: components["schemas"]["AgentReportFigures"];
             compare: components["schemas"]["AgentTotals"] | null;
             /** Rows */
             rows: components["schemas"]["AgentRow"][];
+        };
+        /** AgentReportFigures */
+        AgentReportFigures: {
+            /**
+             * Signed In
+             * @description Seconds signed in (every state but logged out)
+             */
+            signed_in: number;
+            /** Ready */
+            ready: number;
+            /** Not Ready */
+            not_ready: number;
+            /** Not Ready By Reason */
+            not_ready_by_reason: {
+                [key: string]: number;
+            };
+            /** Calls In */
+            calls_in: number;
+            /** Talk In */
+            talk_in: number;
+            /** Calls Out */
+            calls_out: number;
+            /** Connected Out */
+            connected_out: number;
+            /** Talk Out */
+            talk_out: number;
+            /** Aht */
+            aht: number | null;
+            /** Hold */
+            hold: number;
+            /** Wrap Up */
+            wrap_up: number;
+            /** Occupancy */
+            occupancy: number | null;
+            /** Transfers */
+            transfers: number;
+            /** Survey Score */
+            survey_score: number | null;
+            /** Surveys */
+            surveys: number;
+            /** Qa Score */
+            qa_score?: number | null;
         };
         /** AgentRow */
         AgentRow: {
@@ -5037,7 +5299,7 @@ export interface components {
         };
         /** AgentTotals */
         AgentTotals: {
-            totals: components["schemas"]["hotline__contact__stats__schemas__AgentFigures"];
+            totals: components["schemas"]["AgentReportFigures"];
         };
         /** Alert */
         Alert: {
@@ -6015,6 +6277,26 @@ export interface components {
          * @enum {string}
          */
         Compare: "previous" | "year" | "none";
+        /**
+         * ComparedOut
+         * @description The comparison period and its totals (the same figures, the same filters).
+         */
+        ComparedOut: {
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Totals */
+            totals: {
+                [key: string]: unknown;
+            };
+        };
         /** ComplaintIn */
         ComplaintIn: {
             /** Severity */
@@ -9613,6 +9895,29 @@ export interface components {
             /** Calls Answered Today */
             calls_answered_today: number;
         };
+        /** QueueFigures */
+        QueueFigures: {
+            /** Queue */
+            queue: string;
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Service Level */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /** Average Speed Of Answer */
+            average_speed_of_answer: number | null;
+            /** Average Handle Time */
+            average_handle_time: number | null;
+        };
         /** QueueIn */
         QueueIn: {
             /** Title */
@@ -9799,10 +10104,47 @@ export interface components {
             timezone: string;
             /** Series */
             series: components["schemas"]["QueuePoint"][];
-            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
+            totals: components["schemas"]["QueueReportFigures"];
             compare: components["schemas"]["QueueTotals"] | null;
             /** Rows */
             rows: components["schemas"]["QueueRow"][];
+        };
+        /** QueueReportFigures */
+        QueueReportFigures: {
+            /** Offered */
+            offered: number;
+            /** Answered */
+            answered: number;
+            /** Abandoned */
+            abandoned: number;
+            /** Short Abandoned */
+            short_abandoned: number;
+            /** Callbacks */
+            callbacks: number;
+            /** Timed Out */
+            timed_out: number;
+            /**
+             * Service Level
+             * @description Answered within the queue's service time ÷ counted calls
+             */
+            service_level: number | null;
+            /** Abandon Rate */
+            abandon_rate: number | null;
+            /**
+             * Asa
+             * @description Average speed of answer, seconds
+             */
+            asa: number | null;
+            /**
+             * Aht
+             * @description Average handle time (talk + wrap-up), seconds
+             */
+            aht: number | null;
+            /**
+             * Longest Wait
+             * @description Seconds
+             */
+            longest_wait: number | null;
         };
         /** QueueRow */
         QueueRow: {
@@ -9931,7 +10273,7 @@ export interface components {
         };
         /** QueueTotals */
         QueueTotals: {
-            totals: components["schemas"]["hotline__contact__stats__schemas__QueueFigures"];
+            totals: components["schemas"]["QueueReportFigures"];
         };
         /** QueueWaiting */
         QueueWaiting: {
@@ -10157,6 +10499,47 @@ export interface components {
         RegisterPhoneIn: {
             /** Customer Id */
             customer_id: number;
+        };
+        /**
+         * ReportOut
+         * @description Every report's answer (docs/reports.md): the series per bucket (`start` is the bucket's
+         *     wall-clock start in `timezone`), the totals, the comparison's totals and rows per key. Money
+         *     figures are decimal strings to the fen; rates are fractions (0.9231), null when nothing to divide.
+         */
+        ReportOut: {
+            /** Subject */
+            subject: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Granularity
+             * @enum {string}
+             */
+            granularity: "interval" | "hour" | "day" | "week" | "month";
+            /** Timezone */
+            timezone: string;
+            team: components["schemas"]["TeamRefOut"] | null;
+            /** Series */
+            series: {
+                [key: string]: unknown;
+            }[];
+            /** Totals */
+            totals: {
+                [key: string]: unknown;
+            };
+            compare: components["schemas"]["ComparedOut"] | null;
+            /** Rows */
+            rows: {
+                [key: string]: unknown;
+            }[];
         };
         /** ReportRow */
         ReportRow: {
@@ -11131,6 +11514,82 @@ export interface components {
             /** Personal */
             personal: boolean;
         };
+        /** TeamCandidateOut */
+        TeamCandidateOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Work Number */
+            work_number: string;
+            /** Team Id */
+            team_id: number | null;
+            /** Roles */
+            roles: string[];
+        };
+        /** TeamCreate */
+        TeamCreate: {
+            /** Name */
+            name: string;
+            /** Leader Id */
+            leader_id?: number | null;
+            /** Department Id */
+            department_id?: number | null;
+            /** Member Ids */
+            member_ids?: number[];
+        };
+        /** TeamMemberOut */
+        TeamMemberOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Work Number */
+            work_number: string;
+            /** Active */
+            active: boolean;
+        };
+        /** TeamMembersIn */
+        TeamMembersIn: {
+            /** User Ids */
+            user_ids: number[];
+        };
+        /** TeamOut */
+        TeamOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Department Id */
+            department_id: number | null;
+            leader: components["schemas"]["TeamMemberOut"] | null;
+            /** Members */
+            members: components["schemas"]["TeamMemberOut"][];
+            /**
+             * Mine
+             * @default false
+             */
+            mine: boolean;
+        };
+        /** TeamRefOut */
+        TeamRefOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * TeamUpdate
+         * @description Rename, name another leader (null: none) or move the team to a department (null: none).
+         */
+        TeamUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Leader Id */
+            leader_id?: number | null;
+            /** Department Id */
+            department_id?: number | null;
+        };
         /** TellIn */
         TellIn: {
             /**
@@ -12075,7 +12534,7 @@ export interface components {
             agents: {
                 [key: string]: number;
             };
-            today: components["schemas"]["hotline__contact__schemas__QueueFigures"] | null;
+            today: components["schemas"]["QueueFigures"] | null;
             thresholds: components["schemas"]["QueueThresholdsOut"];
             /**
              * Levels
@@ -12163,126 +12622,6 @@ export interface components {
              * @description Whether the agent went back to ready
              */
             ready: boolean;
-        };
-        /**
-         * AgentFigures
-         * @description The agent's own day since midnight (docs/metrics.md).
-         */
-        hotline__contact__agents__day_schemas__AgentFigures: {
-            /**
-             * Answered
-             * @description Queue calls the agent answered today
-             */
-            answered: number;
-            /**
-             * Average Handle Time
-             * @description Seconds of talk and wrap-up per call
-             */
-            average_handle_time: number | null;
-            /** Callbacks Done */
-            callbacks_done: number;
-        };
-        /** QueueFigures */
-        hotline__contact__schemas__QueueFigures: {
-            /** Queue */
-            queue: string;
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Service Level */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /** Average Speed Of Answer */
-            average_speed_of_answer: number | null;
-            /** Average Handle Time */
-            average_handle_time: number | null;
-        };
-        /** AgentFigures */
-        hotline__contact__stats__schemas__AgentFigures: {
-            /**
-             * Signed In
-             * @description Seconds signed in (every state but logged out)
-             */
-            signed_in: number;
-            /** Ready */
-            ready: number;
-            /** Not Ready */
-            not_ready: number;
-            /** Not Ready By Reason */
-            not_ready_by_reason: {
-                [key: string]: number;
-            };
-            /** Calls In */
-            calls_in: number;
-            /** Talk In */
-            talk_in: number;
-            /** Calls Out */
-            calls_out: number;
-            /** Connected Out */
-            connected_out: number;
-            /** Talk Out */
-            talk_out: number;
-            /** Aht */
-            aht: number | null;
-            /** Hold */
-            hold: number;
-            /** Wrap Up */
-            wrap_up: number;
-            /** Occupancy */
-            occupancy: number | null;
-            /** Transfers */
-            transfers: number;
-            /** Survey Score */
-            survey_score: number | null;
-            /** Surveys */
-            surveys: number;
-            /** Qa Score */
-            qa_score?: number | null;
-        };
-        /** QueueFigures */
-        hotline__contact__stats__schemas__QueueFigures: {
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Timed Out */
-            timed_out: number;
-            /**
-             * Service Level
-             * @description Answered within the queue's service time ÷ counted calls
-             */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /**
-             * Asa
-             * @description Average speed of answer, seconds
-             */
-            asa: number | null;
-            /**
-             * Aht
-             * @description Average handle time (talk + wrap-up), seconds
-             */
-            aht: number | null;
-            /**
-             * Longest Wait
-             * @description Seconds
-             */
-            longest_wait: number | null;
         };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
@@ -14849,6 +15188,730 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerifyOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_teams_api_teams_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_team_api_teams_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    team_candidates_api_teams_candidates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamCandidateOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_team_api_teams__team_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                team_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_team_api_teams__team_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                team_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_team_members_api_teams__team_id__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                team_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamMembersIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_team_member_api_teams__team_id__members__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                team_id: number;
+                /** @description Row id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamOut"];
                 };
             };
             /** @description Malformed request */
@@ -19637,7 +20700,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__contact__schemas__QueueFigures"][];
+                    "application/json": components["schemas"]["QueueFigures"][];
                 };
             };
             /** @description Malformed request */
@@ -42085,6 +43148,551 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PhraseRulesOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tickets_report_api_reports_tickets_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bookings_report_api_reports_bookings_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orders_report_api_reports_orders_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    messages_report_api_reports_messages_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    surveys_report_api_reports_surveys_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
                 };
             };
             /** @description Malformed request */

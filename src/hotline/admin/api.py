@@ -1,4 +1,4 @@
-"""Routes for sign-in, the own account, users and roles, API tokens and the audit log."""
+"""Routes for sign-in, the own account, users and roles, teams, API tokens and the audit log."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from hotline.admin import audit, auth, tokens, users
+from hotline.admin import audit, auth, teams, tokens, users
 from hotline.admin.models import User
 from hotline.admin.schemas import (
     AuditEntryOut,
@@ -21,6 +21,11 @@ from hotline.admin.schemas import (
     PasswordReset,
     RoleOut,
     RolesSet,
+    TeamCandidateOut,
+    TeamCreate,
+    TeamMembersIn,
+    TeamOut,
+    TeamUpdate,
     TokenCreate,
     TokenCreated,
     TokenOut,
@@ -205,3 +210,54 @@ async def verify_audit(ctx: Annotated[Context, Depends(requires(P.AUDIT_READ))])
     """Verify the whole log against the signed checkpoints now; the result is kept."""
     _report, row = await audit.verify(ctx, "ui")
     return AuditVerifyOut.model_validate(row)
+
+
+# ---------------------------------------------------------------- teams
+
+
+@router.get("/teams", tags=["teams"])
+async def list_teams(ctx: Annotated[Context, Depends(requires(P.AGENTS_READ))]) -> list[TeamOut]:
+    """Every team with its leader and members; `mine` marks the one the signed-in user leads."""
+    return await teams.list_teams(ctx)
+
+
+@router.get("/teams/candidates", tags=["teams"])
+async def team_candidates(
+    ctx: Annotated[Context, Depends(requires(P.AGENTS_READ))],
+) -> list[TeamCandidateOut]:
+    """Active agents and team leads with their team: the people a team can be made of."""
+    return await teams.candidates(ctx)
+
+
+@router.post("/teams", status_code=status.HTTP_201_CREATED, tags=["teams"])
+async def create_team(body: TeamCreate, ctx: Annotated[Context, Depends(requires(P.TEAMS_WRITE))]) -> TeamOut:
+    return await teams.create_team(ctx, body)
+
+
+@router.patch("/teams/{team_id}", tags=["teams"])
+async def update_team(
+    team_id: IdPath, body: TeamUpdate, ctx: Annotated[Context, Depends(requires(P.TEAMS_WRITE))]
+) -> TeamOut:
+    """Rename, set the leader (null: none), set the department."""
+    return await teams.update_team(ctx, team_id, body)
+
+
+@router.delete("/teams/{team_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["teams"])
+async def delete_team(team_id: IdPath, ctx: Annotated[Context, Depends(requires(P.TEAMS_WRITE))]) -> None:
+    """The members stay, in no team."""
+    await teams.delete_team(ctx, team_id)
+
+
+@router.post("/teams/{team_id}/members", tags=["teams"])
+async def add_team_members(
+    team_id: IdPath, body: TeamMembersIn, ctx: Annotated[Context, Depends(requires(P.TEAMS_WRITE))]
+) -> TeamOut:
+    """Add users to the team; one already in another team is refused (remove them there first)."""
+    return await teams.add_members(ctx, team_id, body.user_ids)
+
+
+@router.delete("/teams/{team_id}/members/{user_id}", tags=["teams"])
+async def remove_team_member(
+    team_id: IdPath, user_id: IdPath, ctx: Annotated[Context, Depends(requires(P.TEAMS_WRITE))]
+) -> TeamOut:
+    return await teams.remove_member(ctx, team_id, user_id)

@@ -58,3 +58,18 @@ class UserNotFound(NotFound):
 class TokenNotFound(NotFound):
     code = "token-not-found"
     title = "API token not found"
+
+
+class TeamNotFound(NotFound):
+    code = "team-not-found"
+    title = "Team not found"
+
+
+class TeamNameTaken(Conflict):
+    code = "team-name-taken"
+    title = "A team with that name exists"
+
+
+class AlreadyInTeam(Conflict):
+    code = "already-in-team"
+    title = "The user is in another team"

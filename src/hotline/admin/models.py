@@ -28,6 +28,11 @@ class User(Audited, Base):
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    """The one team an agent works in (admin/teams.py); teams name their leader, so the two tables
+    point at each other and this key is added after both exist (use_alter)."""
 
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user",
@@ -103,6 +108,19 @@ class Department(Audited, Base):
     kind: Mapped[str] = mapped_column(String(32))
     """group | call_center | travel_agency | department | work_area | hotel_branch"""
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+
+
+class Team(Audited, Base):
+    """A group of agents under one leader (班组): the unit of team filters and team figures. Its
+    members are the users whose `team_id` points here (an agent is in at most one team)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditVerification(Base):

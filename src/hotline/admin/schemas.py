@@ -178,3 +178,54 @@ class AuditStatusOut(Output):
     signing_key_id: str | None = Field(description="The key this node signs with; none: no checkpoints")
     last_checkpoint: AuditCheckpointOut | None
     last_verification: AuditVerifyOut | None
+
+
+# ---------------------------------------------------------------- teams
+
+TeamName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=NON_BLANK)
+]
+
+
+class TeamCreate(Input):
+    name: TeamName
+    leader_id: DbId | None = None
+    department_id: DbId | None = None
+    member_ids: list[DbId] = Field(default_factory=list, max_length=200)
+
+
+class TeamUpdate(Input):
+    """Rename, name another leader (null: none) or move the team to a department (null: none)."""
+
+    name: TeamName | None = None
+    leader_id: DbId | None = None
+    department_id: DbId | None = None
+
+
+class TeamMembersIn(Input):
+    user_ids: list[DbId] = Field(min_length=1, max_length=200)
+
+
+class TeamMemberOut(Output):
+    id: int
+    name: str
+    work_number: str
+    active: bool
+
+
+class TeamOut(Output):
+    id: int
+    name: str
+    department_id: int | None
+    leader: TeamMemberOut | None
+    members: list[TeamMemberOut]
+    mine: bool = False
+    """The signed-in user leads it (a team lead's team filter starts on it)."""
+
+
+class TeamCandidateOut(Output):
+    id: int
+    name: str
+    work_number: str
+    team_id: int | None
+    roles: list[str]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -50,6 +51,39 @@ async def unit_board(ctx: Context, unit_id: int) -> tuple[list[tuple[str, list[T
     ], unit_id
 
 
+async def clocks_of(session: AsyncSession, tickets: list[Ticket], now: datetime) -> dict[int, sla.Clock]:
+    """Each ticket's SLA clock at `now` under its policy (by severity and type, else the defaults),
+    from its steps: the one reading both the SLA report and the tickets report classify
+    (`sla.outcome`)."""
+    ids = [t.id for t in tickets]
+    steps: list[TicketStep] = []
+    for i in range(0, len(ids), 500):
+        steps += (
+            await session.scalars(
+                select(TicketStep).where(TicketStep.ticket_id.in_(ids[i : i + 500])).order_by(TicketStep.id)
+            )
+        ).all()
+    days_rows = [(d, k) for d, k in await session.execute(select(CalendarDay.day, CalendarDay.kind))]
+    policy_rows = list((await session.scalars(select(SlaPolicy))).all())
+    calendars = {b: sla.Calendar.of(days_rows, around_the_clock=not b) for b in (True, False)}
+    by_ticket: dict[int, list[TicketStep]] = {}
+    for step in steps:
+        by_ticket.setdefault(step.ticket_id, []).append(step)
+    clocks: dict[int, sla.Clock] = {}
+    for ticket in tickets:
+        chosen = sorted(
+            (p for p in policy_rows if p.severity == ticket.severity and p.type_id in (ticket.type_id, None)),
+            key=lambda p: p.type_id is None,
+        )
+        targets, business = DEFAULT_TARGETS, True
+        if chosen:
+            p = chosen[0]
+            targets, business = targets_of(p), p.business_hours
+        entered = moves(by_ticket.get(ticket.id, [])) or [(ticket.created_at, ticket.status)]
+        clocks[ticket.id] = sla.clock(calendars[business], targets, entered, now, ticket.first_response_at)
+    return clocks
+
+
 @dataclass
 class _Tally:
     label: str
@@ -77,35 +111,12 @@ async def sla_report(ctx: Context, *, days: int = 30, now: datetime | None = Non
                 )
             ).all()
         )
-        steps = list(
-            (
-                await session.scalars(
-                    select(TicketStep)
-                    .where(TicketStep.ticket_id.in_(select(Ticket.id).where(Ticket.created_at >= since)))
-                    .order_by(TicketStep.id)
-                )
-            ).all()
-        )
-        days_rows = [(d, k) for d, k in await session.execute(select(CalendarDay.day, CalendarDay.kind))]
-        policy_rows = list((await session.scalars(select(SlaPolicy))).all())
+        clocks = await clocks_of(session, tickets, now)
         names = await names_of(session, tickets)
-    calendars = {b: sla.Calendar.of(days_rows, around_the_clock=not b) for b in (True, False)}
-    by_ticket: dict[int, list[TicketStep]] = {}
-    for step in steps:
-        by_ticket.setdefault(step.ticket_id, []).append(step)
     tallies: dict[str, dict[str, _Tally]] = {"type": {}, "unit": {}, "severity": {}}
     risky: list[tuple[timedelta, Ticket]] = []
     for ticket in tickets:
-        chosen = sorted(
-            (p for p in policy_rows if p.severity == ticket.severity and p.type_id in (ticket.type_id, None)),
-            key=lambda p: p.type_id is None,
-        )
-        targets, business = DEFAULT_TARGETS, True
-        if chosen:
-            p = chosen[0]
-            targets, business = targets_of(p), p.business_hours
-        entered = moves(by_ticket.get(ticket.id, [])) or [(ticket.created_at, ticket.status)]
-        clock = sla.clock(calendars[business], targets, entered, now, ticket.first_response_at)
+        clock = clocks[ticket.id]
         kind = names.types.get(ticket.type_id)
         keys = {
             "type": (kind.code if kind else "?", kind.name if kind else "?"),

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.core.clock import as_utc
@@ -61,19 +62,24 @@ def _row(period: str, orders: list[Order]) -> MoneyRow:
     )
 
 
+async def signed_orders(
+    session: AsyncSession, start: datetime, end: datetime, creators: set[int] | None = None
+) -> list[Order]:
+    """Orders signed in [start, end) and not void: the revenue of the money report and of the
+    orders report (travel/figures.py), counted one way."""
+    query = select(Order).where(
+        Order.signed_at >= start, Order.signed_at < end, Order.state != State.VOID.value
+    )
+    if creators is not None:
+        query = query.where(Order.creator_id.in_(creators))
+    return list((await session.scalars(query)).all())
+
+
 async def money(ctx: Context, first: date, last: date) -> MoneyReport:
     ctx.require(Permission.REPORTS_READ)
     start, end = _bounds(first, last)
     async with ctx.read() as session:
-        orders = list(
-            (
-                await session.scalars(
-                    select(Order).where(
-                        Order.signed_at >= start, Order.signed_at < end, Order.state != State.VOID.value
-                    )
-                )
-            ).all()
-        )
+        orders = await signed_orders(session, start, end)
     by_month: dict[str, list[Order]] = defaultdict(list)
     for order in orders:
         assert order.signed_at is not None  # noqa: S101 - selected on it

@@ -17,7 +17,7 @@ Outcome = Literal[
 ]  # fmt: skip
 
 
-class QueueFigures(Output):
+class QueueReportFigures(Output):
     offered: int
     answered: int
     abandoned: int
@@ -33,29 +33,29 @@ class QueueFigures(Output):
     longest_wait: float | None = Field(description="Seconds")
 
 
-class QueuePoint(QueueFigures):
+class QueuePoint(QueueReportFigures):
     start: str
 
 
-class QueueRow(QueueFigures):
+class QueueRow(QueueReportFigures):
     key: str
     label: str
 
 
 class QueueTotals(Output):
-    totals: QueueFigures
+    totals: QueueReportFigures
 
 
 class QueueReport(Output):
     granularity: Granularity
     timezone: str
     series: list[QueuePoint]
-    totals: QueueFigures
+    totals: QueueReportFigures
     compare: QueueTotals | None
     rows: list[QueueRow]
 
 
-class AgentFigures(Output):
+class AgentReportFigures(Output):
     signed_in: float = Field(description="Seconds signed in (every state but logged out)")
     ready: float
     not_ready: float
@@ -75,24 +75,24 @@ class AgentFigures(Output):
     qa_score: float | None = None
 
 
-class AgentPoint(AgentFigures):
+class AgentPoint(AgentReportFigures):
     start: str
 
 
-class AgentRow(AgentFigures):
+class AgentRow(AgentReportFigures):
     key: str
     label: str
 
 
 class AgentTotals(Output):
-    totals: AgentFigures
+    totals: AgentReportFigures
 
 
 class AgentReport(Output):
     granularity: Granularity
     timezone: str
     series: list[AgentPoint]
-    totals: AgentFigures
+    totals: AgentReportFigures
     compare: AgentTotals | None
     rows: list[AgentRow]
 

@@ -20,7 +20,7 @@ from hotline.contact.metrics import HANDLING
 from hotline.contact.stats.models import MEASURES, AgentStateDay, AgentStateInterval, CallDay, CallInterval
 from hotline.contact.stats.period import Compare, Period
 from hotline.contact.stats.schemas import (
-    AgentFigures,
+    AgentReportFigures,
     AgentPoint,
     AgentReport,
     AgentRow,
@@ -30,7 +30,7 @@ from hotline.contact.stats.schemas import (
     IvrReport,
     IvrRow,
     IvrTotals,
-    QueueFigures,
+    QueueReportFigures,
     QueuePoint,
     QueueReport,
     QueueRow,
@@ -103,14 +103,14 @@ def _seconds(ms: float) -> float:
     return round(ms / 1000, 1)
 
 
-def queue_figures(s: Mapping[str, int]) -> QueueFigures:
+def queue_figures(s: Mapping[str, int]) -> QueueReportFigures:
     """docs/metrics.md: rates over offered − short abandons − callbacks; empty, not 0, over nothing."""
     get = s.get
     counted = get("offered", 0) - get("short_abandoned", 0) - get("callbacks", 0)
     answered = get("answered", 0)
     handled = get("handled", 0)
     talk = get("in_talk_ms", 0) + get("out_talk_ms", 0) + get("wrap_ms", 0)
-    return QueueFigures(
+    return QueueReportFigures(
         offered=get("offered", 0),
         answered=answered,
         abandoned=get("abandoned", 0),
@@ -194,7 +194,7 @@ async def state_rows(
         return [tuple(r) for r in (await session.execute(query)).all()]
 
 
-def agent_figures(calls: Mapping[str, int], states: Mapping[tuple[str, str], int]) -> AgentFigures:
+def agent_figures(calls: Mapping[str, int], states: Mapping[tuple[str, str], int]) -> AgentReportFigures:
     get = calls.get
     by_state: dict[str, int] = defaultdict(int)
     not_ready: dict[str, float] = defaultdict(float)
@@ -205,7 +205,7 @@ def agent_figures(calls: Mapping[str, int], states: Mapping[tuple[str, str], int
     busy = sum(by_state[s] for s in HANDLING)
     handled = get("handled", 0)
     talk = get("in_talk_ms", 0) + get("out_talk_ms", 0) + get("wrap_ms", 0)
-    return AgentFigures(
+    return AgentReportFigures(
         signed_in=_seconds(sum(ms for s, ms in by_state.items() if s != "logged_out")),
         ready=_seconds(by_state["ready"]),
         not_ready=_seconds(by_state["not_ready"]),

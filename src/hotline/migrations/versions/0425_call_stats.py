@@ -13,7 +13,7 @@ from alembic import op
 import hotline.core.db
 
 revision: str = "0425callstats"
-down_revision: str | None = "0423qaset01"
+down_revision: str | None = "0424teams01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,57 @@
+"""统计分析 as the supervisor: a team made on 团队管理, then the tickets report of the demo's days
+compared with the period before, its chart drawn, and the new team in its team filter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import choose, field
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_supervisor_creates_a_team_and_opens_the_tickets_report_with_a_comparison(
+    session: Callable[[str], Page],
+) -> None:
+    page = session("supervisor")
+    page.goto("/admin/teams")
+    teams = page.get_by_test_id("teams")
+    expect(teams).to_contain_text("预订一组")
+    expect(teams.get_by_test_id("team-member-001")).to_be_visible()
+
+    page.get_by_test_id("team-new").click()
+    field(page, "team-name").fill("夜班组")
+    choose(page, "team-leader", "李组长")
+    page.get_by_test_id("team-save").click()
+    expect(teams.locator("tr", has_text="夜班组")).to_contain_text("李组长")
+
+    # a second team of the same name is refused, the field named
+    page.get_by_test_id("team-new").click()
+    field(page, "team-name").fill("夜班组")
+    page.get_by_test_id("team-save").click()
+    expect(page.locator(".el-form-item__error")).to_contain_text("夜班组")
+    page.keyboard.press("Escape")
+
+    expect(page.get_by_test_id("nav-report-tickets")).to_be_attached()
+    page.goto("/reports/tickets")
+    report = page.get_by_test_id("report-tickets")
+    expect(report.get_by_test_id("total-opened")).to_be_visible()
+    choose(page, "report-compare", "对比上一周期")
+    expect(report.get_by_test_id("compare-opened")).to_contain_text("对比")
+    expect(report).to_contain_text(re.compile(r"对比周期：\d{4}-\d{2}-\d{2} 至 \d{4}-\d{2}-\d{2}"))
+    opened = report.get_by_test_id("total-opened").locator(".report-total-value")
+    expect(opened).to_have_text(
+        re.compile(r"^[1-9]\d*$")
+    )  # the demo's tickets were opened in the last 30 days
+    chart = report.locator(".hl-chart")
+    expect(chart.locator("canvas").first).to_be_attached()
+    expect(chart).not_to_have_attribute("data-points", "0")
+
+    page.get_by_test_id("report-granularity").get_by_text("周").click()
+    expect(report.get_by_test_id("report-rows")).to_be_visible()
+    choose(page, "report-team", "夜班组")
+    expect(opened).to_have_text("0")  # nobody is in the new team yet
