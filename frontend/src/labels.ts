@@ -7,6 +7,7 @@ import { i18n } from './i18n'
 export const PREFIXES = {
   agentState: 'agents.state',
   reportGranularity: 'reports.granularity',
+  reportCompare: 'reports.compare',
   articleCategory: 'knowledge.categories',
   calibrationStatus: 'reviews.calibrationStatuses',
   evaluationAction: 'reviews.actions',
@@ -101,6 +102,8 @@ export type LabelKind = keyof typeof PREFIXES
 export const ENUM_KINDS: Record<string, LabelKind> = {
   'WallboardQueue.level': 'tileLevel',
   'ReportOut.granularity': 'reportGranularity',
+  Granularity: 'reportGranularity',
+  Compare: 'reportCompare',
   'AgentStateIn.state': 'agentState',
   'Alert.kind': 'homeAlert',
   'Alert.level': 'tileLevel',

@@ -194,7 +194,7 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
             f"/api/reports/{subject}": [
                 {"start": (today - timedelta(days=30)).isoformat(), "end": soon["last"], "compare": "year"}
             ]
-            for subject in ("tickets", "bookings", "orders", "messages", "surveys")
+            for subject in ("tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr")
         },
         "/api/tickets/status": [{"member_number": "88000001"}, {"phone": "13800138000"}],
         "/api/reservations": [{}, {"customer_id": world.ids["customer_id"]}],
