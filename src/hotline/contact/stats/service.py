@@ -20,9 +20,9 @@ from hotline.contact.metrics import HANDLING
 from hotline.contact.stats.models import MEASURES, AgentStateDay, AgentStateInterval, CallDay, CallInterval
 from hotline.contact.stats.period import Compare, Period
 from hotline.contact.stats.schemas import (
-    AgentReportFigures,
     AgentPoint,
     AgentReport,
+    AgentReportFigures,
     AgentRow,
     AgentTotals,
     IvrFigures,
@@ -30,9 +30,9 @@ from hotline.contact.stats.schemas import (
     IvrReport,
     IvrRow,
     IvrTotals,
-    QueueReportFigures,
     QueuePoint,
     QueueReport,
+    QueueReportFigures,
     QueueRow,
     QueueTotals,
 )
