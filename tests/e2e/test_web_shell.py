@@ -28,10 +28,13 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
         "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-ticketSettings", "nav-knowledge", "nav-messages",
         "nav-calls", "nav-recordings", "nav-evaluations", "nav-scorecards", "nav-calibrations",
         "nav-call-library", "nav-quality-settings", "nav-my-quality", "nav-wallboard", "nav-agents",
-        "nav-queues", "nav-hotels",
+        "nav-teams", "nav-queues", "nav-hotels",
         "nav-travel-catalogue",
-        "nav-users", "nav-roles", "nav-flows", "nav-staffing", "nav-travel-report", "nav-telephony",
-        "nav-audit", "nav-profile",
+        "nav-users", "nav-roles", "nav-flows", "nav-staffing",
+        # 统计分析
+        "nav-report-tickets", "nav-report-bookings", "nav-report-orders", "nav-travel-report",
+        "nav-report-messages", "nav-report-surveys",
+        "nav-telephony", "nav-audit", "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")
     page.get_by_test_id("nav-users").click()
