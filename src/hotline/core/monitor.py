@@ -10,9 +10,10 @@ A late heartbeat is not always the code's fault: on a machine with more runnable
 cores, the loop's thread may be ready but waiting for a CPU, or waiting for the GIL held by a
 thread that is itself waiting for a CPU. So each stall also says what the loop's thread did
 meanwhile: how long it ran on a CPU (its own clock, /proc/thread-self/schedstat), how long it
-was blocked in a system call of the code (the watchdog reads /proc/self/task/<id>/syscall while
-the heartbeat is overdue: sleeping, reading a file, waiting for a process — but not waiting for
-a lock or the GIL, nor in the loop's own selector), and how long it waited for a CPU. `held`,
+was blocked in a system call of the code (the watchdog reads /proc/self/task/<id>/stat and
+syscall while the heartbeat is overdue: asleep in one: sleeping, reading a file, waiting for a
+process — but not waiting for a lock or the GIL, nor in the loop's own selector, nor ready in a
+call and waiting for a CPU), and how long it waited for a CPU. `held`,
 the first two together, is what the code cost the loop; the test suite judges stalls by it
 (tests/conftest.py), so a busy machine alone does not fail a test. Time in the cyclic garbage
 collector is counted too (`collecting`): it holds the GIL, so no stack can be sampled meanwhile,
@@ -34,6 +35,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -112,6 +114,9 @@ class Stall:
         return f"event loop late by {size} at:\n{self.stack or '(no stack sampled)'}"
 
 
+_Sample = tuple[tuple[str, int | None, str], ...]  # (file, line, function), innermost last
+
+
 @dataclass
 class _Beat:
     due: float
@@ -120,7 +125,7 @@ class _Beat:
     collecting: float = 0.0
     collecting_everywhere: float = 0.0
     blocked: float = 0.0
-    samples: list[str] = field(default_factory=list)
+    samples: list[_Sample] = field(default_factory=list)
     paused: bool = False
     """The loop stopped running meanwhile (a test between its phases): the lag means nothing."""
 
@@ -148,7 +153,7 @@ class LoopLagMonitor:
         self._handle: asyncio.TimerHandle | None = None
         self._beat = _Beat(due=0.0)
         self._loop_thread: int | None = None
-        self._syscall: Path | None = None
+        self._task: Path | None = None  # /proc/self/task/<the loop thread id>
         self._watchdog: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -183,8 +188,8 @@ class LoopLagMonitor:
         now = time.monotonic()
         ran, waited = _cpu_clocks()
         beat, self._loop_thread = self._beat, threading.get_ident()
-        if self._syscall is None and _WAITING is not None:
-            self._syscall = Path(f"/proc/self/task/{threading.get_native_id()}/syscall")
+        if self._task is None and _WAITING is not None:
+            self._task = Path(f"/proc/self/task/{threading.get_native_id()}")
         lag = max(0.0, now - beat.due)
         collecting, everywhere = _collecting[self._loop_thread], _collecting[_ALL_THREADS]
         if beat.ran is not None and not beat.paused:  # the first beat only sets the clocks
@@ -241,34 +246,52 @@ class LoopLagMonitor:
             if beat.ran is None or late < self.interval:
                 checked = now
                 continue
+            # The stack first, while this thread holds the GIL: reading /proc lets go of it, and a
+            # loop thread running Python may keep it for a while once it has it back.
+            if late >= self.warn_after and now - sampled >= self.interval:
+                frame = sys._current_frames().get(self._loop_thread or -1)
+                if frame is not None and beat is self._beat and len(beat.samples) < 50:
+                    beat.samples.append(_sample(frame))
+                    sampled = now
+                del frame
             if self._blocked_in_a_call():
                 beat.blocked += now - max(checked, beat.due)
             checked = now
-            if late < self.warn_after or now - sampled < self.interval:
-                continue
-            frame = sys._current_frames().get(self._loop_thread or -1)
-            if frame is not None and beat is self._beat and len(beat.samples) < 50:
-                beat.samples.append("".join(traceback.format_stack(frame, limit=30)))
-                sampled = now
-            del frame
 
     def _blocked_in_a_call(self) -> bool:
-        if self._syscall is None or _WAITING is None:
+        if self._task is None or _WAITING is None:
             return False
+        # Asleep first: a thread preempted inside a system call (ready, state R) is waiting for a
+        # CPU, not blocked by the code, and one running in the kernel is counted by its CPU clock.
         try:
-            state = self._syscall.read_text().split(" ", 1)[0]
-        except OSError:
-            self._syscall = None  # not allowed to look (ptrace rules): count CPU time only
+            if (self._task / "stat").read_text().rpartition(")")[2].split()[0] not in ("S", "D"):
+                return False
+            call = (self._task / "syscall").read_text().split(" ", 1)[0]
+        except (OSError, IndexError):
+            self._task = None  # not allowed to look (ptrace rules): count CPU time only
             return False
-        return state.isdigit() and int(state) not in _WAITING  # else "running" (or -1: a fault)
+        return call.isdigit() and int(call) not in _WAITING  # else "running" (or -1: a fault)
 
 
-def _most_seen(samples: list[str]) -> str:
-    """The stack sampled most often during the stall (the first of equals): where the time went."""
+def _sample(frame: FrameType) -> _Sample:
+    """Where a thread is, without reading a source file: that would let go of the GIL, which a
+    thread running Python may not give back before the stall is over."""
+    sample = [(f.f_code.co_filename, line, f.f_code.co_name) for f, line in traceback.walk_stack(frame)]
+    return tuple(reversed(sample[:30]))
+
+
+def _most_seen(samples: list[_Sample]) -> str:
+    """The stack sampled most often during the stall (the first of equals): where the time went.
+    Formatted on the loop's thread, once per stall (the source lines come from linecache)."""
     if not samples:
         return ""
     counts = collections.Counter(samples)
-    return max(samples, key=lambda sample: counts[sample])
+    seen = max(samples, key=lambda sample: counts[sample])
+    return "".join(
+        traceback.StackSummary.from_list(
+            [traceback.FrameSummary(f, line, name) for f, line, name in seen]
+        ).format()
+    )
 
 
 with contextlib.suppress(OSError):
