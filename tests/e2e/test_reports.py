@@ -1,5 +1,6 @@
 """统计分析 as the supervisor: a team made on 团队管理, then the tickets report of the demo's days
-compared with the period before, its chart drawn, and the new team in its team filter."""
+compared with the period before, its chart drawn, and the new team in its team filter; 坐席状态
+narrowed to a team by the same picker."""
 
 from __future__ import annotations
 
@@ -55,3 +56,11 @@ def test_a_supervisor_creates_a_team_and_opens_the_tickets_report_with_a_compari
     expect(report.get_by_test_id("report-rows")).to_be_visible()
     choose(page, "report-team", "夜班组")
     expect(opened).to_have_text("0")  # nobody is in the new team yet
+
+    # the same team picker narrows 坐席状态 to the team's members
+    page.goto("/agents")
+    agents = page.get_by_test_id("agents-table")
+    expect(agents.get_by_test_id("agent-state-agent1")).to_be_visible()
+    choose(page, "agents-team", "旅游一组")
+    expect(agents.get_by_test_id("agent-state-agent4")).to_be_visible()
+    expect(agents.get_by_test_id("agent-state-agent1")).to_have_count(0)
