@@ -42,7 +42,9 @@ class ReportOut(Output):
 class QueuesQuery(PeriodQuery):
     """The queue report's query: the period, and the queues (keys) it is limited to."""
 
-    queue: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50, description="Only these queues")
+    queue: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="Only these queues"
+    )
 
 
 class AgentsQuery(PeriodQuery):
