@@ -1,15 +1,20 @@
-"""A report exported from its page (导出): the workbook holds the figures the API answers — the
-totals, the comparison, every row and bucket — for the same period and filters."""
+"""The call reports as hotline.reports composes them: a report exported from its page (导出) holds
+the figures the API answers — totals, comparison, every row and bucket — and the agent report's QA
+score is the quality domain's evaluations of the period, for those who read QA."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from hotline.core.context import Context
+from hotline.quality.reviews.models import Evaluation
 from tests.conftest import Users, assert_problem
 from tests.contact.stats.test_reports_api import DAY, _log
 from tests.exports.test_exports import finished
@@ -75,3 +80,24 @@ async def test_a_report_export_is_the_reports_own_permission_and_filters(
         },
     )
     assert refused.status_code == 403
+
+
+async def test_given_qa_evaluations_when_the_agent_report_is_read_then_the_qa_score_is_theirs(
+    users: Users, seeded: Context
+) -> None:
+    agent = await _log(seeded)
+    async with seeded.db.write() as session:
+        scored = list(
+            await session.scalars(
+                select(Evaluation).where(Evaluation.score.is_not(None)).order_by(Evaluation.id)
+            )
+        )
+        assert len(scored) >= 2, "the demo scores some evaluations"
+        for evaluation, score in zip(scored[:2], (Decimal("80"), Decimal("91")), strict=True):
+            evaluation.agent_id, evaluation.score = agent, score
+            evaluation.scored_at = datetime(2026, 3, 2, 3, tzinfo=UTC)  # 11:00 in Shanghai
+    query = {"start": DAY, "end": DAY, "agent_id": agent}
+    body = (await (await users("supervisor")).get("/api/reports/agents", params=query)).json()
+    assert body["rows"][0]["qa_score"] == 85.5 and body["totals"]["qa_score"] == 85.5
+    lead = (await (await users("teamlead")).get("/api/reports/agents", params=query)).json()
+    assert lead["rows"][0]["qa_score"] is None  # a team lead does not read QA
