@@ -54,3 +54,15 @@ export const countLabel = (shown: number, limit: number): string => (shown >= li
 /** A share as a whole percentage, a dash when there is none (nothing to divide by). */
 export const formatPercent = (share: number | null | undefined): string =>
   share === null || share === undefined ? '—' : `${Math.round(share * 100)}%`
+
+/** A duration as a clock reads it, for report figures: 1:02:03 (时:分:秒) from an hour up, 2:03
+ * (分:秒) under it; a dash when unknown. Seconds are rounded. */
+export function formatClock(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
+  const total = Math.round(Math.abs(seconds))
+  const sign = seconds < 0 && total ? '-' : ''
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = String(total % 60).padStart(2, '0')
+  return h ? `${sign}${h}:${String(m).padStart(2, '0')}:${s}` : `${sign}${m}:${s}`
+}

@@ -71,6 +71,9 @@ const routes: RouteRecordRaw[] = [
           ['orders', () => import('./views/ReportOrdersView.vue')],
           ['messages', () => import('./views/ReportMessagesView.vue')],
           ['surveys', () => import('./views/ReportSurveysView.vue')],
+          ['queues', () => import('./views/ReportQueuesView.vue')],
+          ['agents', () => import('./views/ReportAgentsView.vue')],
+          ['ivr', () => import('./views/ReportIvrView.vue')],
         ] as const
       ).map(([subject, component]) => ({
         path: `reports/${subject}`,

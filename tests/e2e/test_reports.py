@@ -64,3 +64,22 @@ def test_a_supervisor_creates_a_team_and_opens_the_tickets_report_with_a_compari
     choose(page, "agents-team", "旅游一组")
     expect(agents.get_by_test_id("agent-state-agent4")).to_be_visible()
     expect(agents.get_by_test_id("agent-state-agent1")).to_have_count(0)
+
+
+def test_a_supervisor_opens_the_agent_report_and_sees_the_demos_agents_with_figures(
+    session: Callable[[str], Page],
+) -> None:
+    page = session("supervisor")
+    expect(page.get_by_test_id("nav-report-agents")).to_be_attached()
+    page.goto("/reports/agents")
+    report = page.get_by_test_id("report-agents")
+    rows = report.get_by_test_id("report-rows")
+    # the demo's day of calls, rolled up by the server: 陈晓 (agent1) answered some of them
+    agent1 = rows.locator("tr", has_text="陈晓")
+    expect(agent1).to_be_visible(timeout=30_000)
+    expect(agent1.locator("td").nth(5)).to_have_text(re.compile(r"^[1-9]\d*$"))  # calls in
+    expect(agent1).to_contain_text(re.compile(r"\d+:\d{2}"))  # durations as 分:秒 or 时:分:秒
+    calls_in = report.get_by_test_id("total-calls_in").locator(".report-total-value")
+    expect(calls_in).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(report.get_by_test_id("total-qa_score")).to_be_visible()
+    expect(report.get_by_role("button", name="导出")).to_be_visible()

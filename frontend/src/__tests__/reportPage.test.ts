@@ -57,6 +57,18 @@ describe('the report page', () => {
   })
 })
 
+describe('call report figures', () => {
+  it('shows durations as 时:分:秒 or 分:秒 and not-ready time by reason', () => {
+    expect(showFigure(25, 'duration')).toBe('0:25')
+    expect(showFigure(125.4, 'duration')).toBe('2:05')
+    expect(showFigure(3 * 3600 + 62, 'duration')).toBe('3:01:02')
+    expect(showFigure(null, 'duration')).toBe('—')
+    expect(showFigure({ 午餐: 3600, 培训: 90 }, 'reasons')).toBe('午餐 1:00:00 · 培训 1:30')
+    expect(showFigure({}, 'reasons')).toBe('—')
+    expect(change({ a: 1 }, { a: 2 }, 'reasons')).toBeNull()
+  })
+})
+
 describe('the 统计分析 menu group', () => {
   const supervisor = ['reports.read', 'tickets.read', 'bookings.read', 'orders.read', 'messages.read', 'agents.read', 'teams.write']
   const finance = ['reports.read', 'bookings.read', 'orders.read', 'customers.read', 'finance.review']
@@ -70,6 +82,9 @@ describe('the 统计分析 menu group', () => {
       'travel-report',
       'report-messages',
       'report-surveys',
+      'report-queues',
+      'report-agents',
+      'report-ivr',
     ])
     expect(visibleMenu(MENU, supervisor).map((i) => i.name)).toContain('teams')
   })

@@ -1496,68 +1496,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/reports/queues": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Queue Report
-         * @description Offered, answered, abandoned, short abandons, callbacks, service level, ASA, AHT and the
-         *     longest wait per queue (docs/metrics.md).
-         */
-        get: operations["queue_report_api_reports_queues_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/reports/agents": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Agent Report
-         * @description Signed-in, ready and not-ready time by reason, calls in and out, AHT, hold, wrap-up,
-         *     occupancy, transfers and survey score per agent; a team's figures are its current members'.
-         */
-        get: operations["agent_report_api_reports_agents_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/reports/ivr": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Ivr Report
-         * @description Calls and visits per IVR node, and the calls served by the IVR alone.
-         */
-        get: operations["ivr_report_api_reports_ivr_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/calls/records": {
         parameters: {
             query?: never;
@@ -4832,6 +4770,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queues Report
+         * @description Offered, answered, abandoned, short abandons, callbacks, service level, ASA, AHT and the
+         *     longest wait (docs/metrics.md); rows per queue. The team filter does not apply.
+         */
+        get: operations["queues_report_api_reports_queues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Agents Report
+         * @description Signed-in, ready and not-ready time by reason, calls in and out, AHT, hold, wrap-up,
+         *     occupancy, transfers, survey score and QA score; rows per agent (a team's: its current members).
+         */
+        get: operations["agents_report_api_reports_agents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/ivr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ivr Report
+         * @description Calls and visits per IVR node, the calls served by the IVR alone; rows per node.
+         */
+        get: operations["ivr_report_api_reports_ivr_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/home": {
         parameters: {
             query?: never;
@@ -5074,50 +5074,6 @@ export interface components {
             /** Queues */
             queues: string[];
         };
-        /** AgentPoint */
-        AgentPoint: {
-            /**
-             * Signed In
-             * @description Seconds signed in (every state but logged out)
-             */
-            signed_in: number;
-            /** Ready */
-            ready: number;
-            /** Not Ready */
-            not_ready: number;
-            /** Not Ready By Reason */
-            not_ready_by_reason: {
-                [key: string]: number;
-            };
-            /** Calls In */
-            calls_in: number;
-            /** Talk In */
-            talk_in: number;
-            /** Calls Out */
-            calls_out: number;
-            /** Connected Out */
-            connected_out: number;
-            /** Talk Out */
-            talk_out: number;
-            /** Aht */
-            aht: number | null;
-            /** Hold */
-            hold: number;
-            /** Wrap Up */
-            wrap_up: number;
-            /** Occupancy */
-            occupancy: number | null;
-            /** Transfers */
-            transfers: number;
-            /** Survey Score */
-            survey_score: number | null;
-            /** Surveys */
-            surveys: number;
-            /** Qa Score */
-            qa_score?: number | null;
-            /** Start */
-            start: string;
-        };
         /** AgentProfileIn */
         AgentProfileIn: {
             /** Skills */
@@ -5178,106 +5134,6 @@ export interface components {
              */
             forbidden_hits: number;
         };
-        /** AgentReport */
-        AgentReport: {
-            granularity: components["schemas"]["Granularity"];
-            /** Timezone */
-            timezone: string;
-            /** Series */
-            series: components["schemas"]["AgentPoint"][];
-            totals: components["schemas"]["AgentReportFigures"];
-            compare: components["schemas"]["AgentTotals"] | null;
-            /** Rows */
-            rows: components["schemas"]["AgentRow"][];
-        };
-        /** AgentReportFigures */
-        AgentReportFigures: {
-            /**
-             * Signed In
-             * @description Seconds signed in (every state but logged out)
-             */
-            signed_in: number;
-            /** Ready */
-            ready: number;
-            /** Not Ready */
-            not_ready: number;
-            /** Not Ready By Reason */
-            not_ready_by_reason: {
-                [key: string]: number;
-            };
-            /** Calls In */
-            calls_in: number;
-            /** Talk In */
-            talk_in: number;
-            /** Calls Out */
-            calls_out: number;
-            /** Connected Out */
-            connected_out: number;
-            /** Talk Out */
-            talk_out: number;
-            /** Aht */
-            aht: number | null;
-            /** Hold */
-            hold: number;
-            /** Wrap Up */
-            wrap_up: number;
-            /** Occupancy */
-            occupancy: number | null;
-            /** Transfers */
-            transfers: number;
-            /** Survey Score */
-            survey_score: number | null;
-            /** Surveys */
-            surveys: number;
-            /** Qa Score */
-            qa_score?: number | null;
-        };
-        /** AgentRow */
-        AgentRow: {
-            /**
-             * Signed In
-             * @description Seconds signed in (every state but logged out)
-             */
-            signed_in: number;
-            /** Ready */
-            ready: number;
-            /** Not Ready */
-            not_ready: number;
-            /** Not Ready By Reason */
-            not_ready_by_reason: {
-                [key: string]: number;
-            };
-            /** Calls In */
-            calls_in: number;
-            /** Talk In */
-            talk_in: number;
-            /** Calls Out */
-            calls_out: number;
-            /** Connected Out */
-            connected_out: number;
-            /** Talk Out */
-            talk_out: number;
-            /** Aht */
-            aht: number | null;
-            /** Hold */
-            hold: number;
-            /** Wrap Up */
-            wrap_up: number;
-            /** Occupancy */
-            occupancy: number | null;
-            /** Transfers */
-            transfers: number;
-            /** Survey Score */
-            survey_score: number | null;
-            /** Surveys */
-            surveys: number;
-            /** Qa Score */
-            qa_score?: number | null;
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
-        };
         /** AgentStateIn */
         AgentStateIn: {
             /**
@@ -5296,10 +5152,6 @@ export interface components {
              * @description On log-in: the queues to take calls from (none: all)
              */
             queues?: string[] | null;
-        };
-        /** AgentTotals */
-        AgentTotals: {
-            totals: components["schemas"]["AgentReportFigures"];
         };
         /** Alert */
         Alert: {
@@ -6272,11 +6124,6 @@ export interface components {
              */
             created_at: string;
         };
-        /**
-         * Compare
-         * @enum {string}
-         */
-        Compare: "previous" | "year" | "none";
         /**
          * ComparedOut
          * @description The comparison period and its totals (the same figures, the same filters).
@@ -7685,11 +7532,6 @@ export interface components {
             /** Has Secret */
             has_secret: boolean;
         };
-        /**
-         * Granularity
-         * @enum {string}
-         */
-        Granularity: "interval" | "hour" | "day" | "week" | "month";
         /** GroupIn */
         GroupIn: {
             /** Hotel Id */
@@ -8280,80 +8122,6 @@ export interface components {
              */
             stay: string;
         };
-        /** IvrFigures */
-        IvrFigures: {
-            /**
-             * Calls
-             * @description Calls that reached the node (or any node, in totals)
-             */
-            calls: number;
-            /** Visits */
-            visits: number;
-            /**
-             * Self Service
-             * @description Calls whose flow ran to its end without a queue or an agent
-             */
-            self_service: number;
-            /** Ended In Ivr */
-            ended_in_ivr: number;
-        };
-        /** IvrPoint */
-        IvrPoint: {
-            /**
-             * Calls
-             * @description Calls that reached the node (or any node, in totals)
-             */
-            calls: number;
-            /** Visits */
-            visits: number;
-            /**
-             * Self Service
-             * @description Calls whose flow ran to its end without a queue or an agent
-             */
-            self_service: number;
-            /** Ended In Ivr */
-            ended_in_ivr: number;
-            /** Start */
-            start: string;
-        };
-        /** IvrReport */
-        IvrReport: {
-            granularity: components["schemas"]["Granularity"];
-            /** Timezone */
-            timezone: string;
-            /** Series */
-            series: components["schemas"]["IvrPoint"][];
-            totals: components["schemas"]["IvrFigures"];
-            compare: components["schemas"]["IvrTotals"] | null;
-            /** Rows */
-            rows: components["schemas"]["IvrRow"][];
-        };
-        /** IvrRow */
-        IvrRow: {
-            /**
-             * Calls
-             * @description Calls that reached the node (or any node, in totals)
-             */
-            calls: number;
-            /** Visits */
-            visits: number;
-            /**
-             * Self Service
-             * @description Calls whose flow ran to its end without a queue or an agent
-             */
-            self_service: number;
-            /** Ended In Ivr */
-            ended_in_ivr: number;
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
-            /**
-             * Kind
-             * @default
-             */
-            kind: string;
-        };
         /**
          * IvrStep
          * @description One node of the IVR a caller went through: its id, its kind (None on lines logged before
@@ -8369,10 +8137,6 @@ export interface components {
              * @default
              */
             label: string;
-        };
-        /** IvrTotals */
-        IvrTotals: {
-            totals: components["schemas"]["IvrFigures"];
         };
         /** JobOut */
         JobOut: {
@@ -10058,135 +9822,6 @@ export interface components {
             name: string;
             live?: components["schemas"]["QueueLive"] | null;
         };
-        /** QueuePoint */
-        QueuePoint: {
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Timed Out */
-            timed_out: number;
-            /**
-             * Service Level
-             * @description Answered within the queue's service time ÷ counted calls
-             */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /**
-             * Asa
-             * @description Average speed of answer, seconds
-             */
-            asa: number | null;
-            /**
-             * Aht
-             * @description Average handle time (talk + wrap-up), seconds
-             */
-            aht: number | null;
-            /**
-             * Longest Wait
-             * @description Seconds
-             */
-            longest_wait: number | null;
-            /** Start */
-            start: string;
-        };
-        /** QueueReport */
-        QueueReport: {
-            granularity: components["schemas"]["Granularity"];
-            /** Timezone */
-            timezone: string;
-            /** Series */
-            series: components["schemas"]["QueuePoint"][];
-            totals: components["schemas"]["QueueReportFigures"];
-            compare: components["schemas"]["QueueTotals"] | null;
-            /** Rows */
-            rows: components["schemas"]["QueueRow"][];
-        };
-        /** QueueReportFigures */
-        QueueReportFigures: {
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Timed Out */
-            timed_out: number;
-            /**
-             * Service Level
-             * @description Answered within the queue's service time ÷ counted calls
-             */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /**
-             * Asa
-             * @description Average speed of answer, seconds
-             */
-            asa: number | null;
-            /**
-             * Aht
-             * @description Average handle time (talk + wrap-up), seconds
-             */
-            aht: number | null;
-            /**
-             * Longest Wait
-             * @description Seconds
-             */
-            longest_wait: number | null;
-        };
-        /** QueueRow */
-        QueueRow: {
-            /** Offered */
-            offered: number;
-            /** Answered */
-            answered: number;
-            /** Abandoned */
-            abandoned: number;
-            /** Short Abandoned */
-            short_abandoned: number;
-            /** Callbacks */
-            callbacks: number;
-            /** Timed Out */
-            timed_out: number;
-            /**
-             * Service Level
-             * @description Answered within the queue's service time ÷ counted calls
-             */
-            service_level: number | null;
-            /** Abandon Rate */
-            abandon_rate: number | null;
-            /**
-             * Asa
-             * @description Average speed of answer, seconds
-             */
-            asa: number | null;
-            /**
-             * Aht
-             * @description Average handle time (talk + wrap-up), seconds
-             */
-            aht: number | null;
-            /**
-             * Longest Wait
-             * @description Seconds
-             */
-            longest_wait: number | null;
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
-        };
         /**
          * QueueThresholds
          * @description When a queue's tile on the wallboard turns amber and red (contact/queues/thresholds.py):
@@ -10270,10 +9905,6 @@ export interface components {
             service_red_percent: number;
             /** Queue */
             queue: string;
-        };
-        /** QueueTotals */
-        QueueTotals: {
-            totals: components["schemas"]["QueueReportFigures"];
         };
         /** QueueWaiting */
         QueueWaiting: {
@@ -21941,330 +21572,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    queue_report_api_reports_queues_get: {
-        parameters: {
-            query: {
-                /** @description First day, in the site's time zone */
-                start: string;
-                /** @description Last day (inclusive) */
-                end: string;
-                granularity?: components["schemas"]["Granularity"];
-                compare?: components["schemas"]["Compare"];
-                queue?: string[] | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QueueReport"];
-                };
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    agent_report_api_reports_agents_get: {
-        parameters: {
-            query: {
-                /** @description First day, in the site's time zone */
-                start: string;
-                /** @description Last day (inclusive) */
-                end: string;
-                granularity?: components["schemas"]["Granularity"];
-                compare?: components["schemas"]["Compare"];
-                agent_id?: number | null;
-                team_id?: number | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AgentReport"];
-                };
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    ivr_report_api_reports_ivr_get: {
-        parameters: {
-            query: {
-                /** @description First day, in the site's time zone */
-                start: string;
-                /** @description Last day (inclusive) */
-                end: string;
-                granularity?: components["schemas"]["Granularity"];
-                compare?: components["schemas"]["Compare"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IvrReport"];
-                };
             };
             /** @description Malformed request */
             400: {
@@ -43669,6 +42976,337 @@ export interface operations {
         };
     };
     surveys_report_api_reports_surveys_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    queues_report_api_reports_queues_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+                /** @description Only these queues */
+                queue?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    agents_report_api_reports_agents_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+                /** @description Only this agent */
+                agent_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ivr_report_api_reports_ivr_get: {
         parameters: {
             query: {
                 /** @description First day, in the site's time zone */

@@ -117,6 +117,11 @@ class Period:
         return {"previous": self.previous, "year": self.year_ago}.get(compare, lambda: None)()
 
 
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a day in the zone, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
 def _year_before(day: date) -> date:
     try:
         return day.replace(year=day.year - 1)

@@ -11,7 +11,7 @@ from hotline.core.periods import PeriodQuery
 from hotline.core.permissions import Permission
 from hotline.core.web import requires
 from hotline.reports import service
-from hotline.reports.schemas import ReportOut
+from hotline.reports.schemas import AgentsQuery, QueuesQuery, ReportOut
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 Reader = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
@@ -46,3 +46,23 @@ async def messages_report(query: Period, ctx: Reader) -> ReportOut:
 async def surveys_report(query: Period, ctx: Reader) -> ReportOut:
     """Survey count and average score; rows per agent, queue and product."""
     return await service.report(ctx, "surveys", query)
+
+
+@router.get("/queues")
+async def queues_report(query: Annotated[QueuesQuery, Query()], ctx: Reader) -> ReportOut:
+    """Offered, answered, abandoned, short abandons, callbacks, service level, ASA, AHT and the
+    longest wait (docs/metrics.md); rows per queue. The team filter does not apply."""
+    return await service.report(ctx, "queues", query, queues=set(query.queue) if query.queue else None)
+
+
+@router.get("/agents")
+async def agents_report(query: Annotated[AgentsQuery, Query()], ctx: Reader) -> ReportOut:
+    """Signed-in, ready and not-ready time by reason, calls in and out, AHT, hold, wrap-up,
+    occupancy, transfers, survey score and QA score; rows per agent (a team's: its current members)."""
+    return await service.report(ctx, "agents", query, agent_id=query.agent_id)
+
+
+@router.get("/ivr")
+async def ivr_report(query: Period, ctx: Reader) -> ReportOut:
+    """Calls and visits per IVR node, the calls served by the IVR alone; rows per node."""
+    return await service.report(ctx, "ivr", query)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from hotline.core.periods import Granularity
-from hotline.core.schemas import Output
+from pydantic import Field
+
+from hotline.core.periods import Granularity, PeriodQuery
+from hotline.core.schemas import DbId, Output
 
 
 class TeamRefOut(Output):
@@ -35,3 +37,17 @@ class ReportOut(Output):
     totals: dict[str, Any]
     compare: ComparedOut | None
     rows: list[dict[str, Any]]
+
+
+class QueuesQuery(PeriodQuery):
+    """The queue report's query: the period, and the queues (keys) it is limited to."""
+
+    queue: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="Only these queues"
+    )
+
+
+class AgentsQuery(PeriodQuery):
+    """The agent report's query: the period, the team, and one agent."""
+
+    agent_id: DbId | None = Field(default=None, description="Only this agent")

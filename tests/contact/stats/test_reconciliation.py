@@ -25,8 +25,8 @@ from hotline.contact.stats.models import (
     CallRecord,
     StatsCursor,
 )
-from hotline.contact.stats.period import Compare, Granularity, Period
 from hotline.core.context import Context
+from hotline.core.periods import period_of
 
 DAY = date(2026, 3, 2)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -190,21 +190,24 @@ async def test_given_a_day_fed_in_chunks_with_late_lines_then_reports_equal_the_
 
     records = list(stored.values())
     since, until = MIDNIGHT, MIDNIGHT + timedelta(days=1)
-    for granularity in (Granularity.INTERVAL, Granularity.DAY):
-        period = Period.checked(DAY, DAY, granularity, ZONE)
-        report = await service.queue_report(ctx, period, Compare.NONE)
-        assert report.totals == service.queue_figures(_straight(records, since, until, queue=True))
-        assert sum(p.offered for p in report.series) == report.totals.offered
+    for granularity in ("interval", "day"):
+        period = period_of(DAY, DAY, granularity, ZONE)
+        report = await service.queue_report(ctx, period)
+        assert (
+            report.totals()
+            == service.queue_figures(_straight(records, since, until, queue=True)).model_dump()
+        )
+        assert sum(p["offered"] for p in report.points()) == report.totals()["offered"]
         rows = await service.call_rows(ctx, period, "site")
         assert service._total(rows) == _straight(records, since, until, queue=False)
 
     expected = {k: v for k, v in derive.state_ms(log).items() if v}
     assert {k: v for k, v in state_rows.items() if v} == expected
-    wide = Period.checked(DAY - timedelta(days=1), DAY, Granularity.DAY, ZONE)
-    agents_report = await service.agent_report(ctx, wide, Compare.NONE, agent_ids=None)
+    wide = period_of(DAY - timedelta(days=1), DAY, "day", ZONE)
+    agents_report = await service.agent_report(ctx, wide, agent_ids=None)
     straight_ready = sum(
         ms
         for (start, _a, state, _r), ms in expected.items()
         if state == "ready" and start >= wide.since and start < wide.until
     )
-    assert agents_report.totals.ready == round(straight_ready / 1000, 1)
+    assert agents_report.totals()["ready"] == round(straight_ready / 1000, 1)

@@ -96,7 +96,10 @@ async def test_given_a_mornings_calls_when_the_queue_report_is_opened_then_figur
     hourly = (
         await http.get("/api/reports/queues", params={"start": DAY, "end": DAY, "granularity": "hour"})
     ).json()
-    assert [p["start"][11:16] for p in hourly["series"]] == ["09:00", "10:00", "11:00"]
+    assert len(hourly["series"]) == 24  # every hour of the day, the empty ones too
+    busy = [p["start"][11:16] for p in hourly["series"] if p["offered"]]
+    assert busy == ["09:00", "10:00", "11:00"]
+    assert body["subject"] == "queues" and body["start"] == body["end"] == DAY and body["team"] is None
 
 
 async def test_given_an_agents_day_when_the_agent_report_is_read_then_time_by_state_and_calls_are_theirs(
@@ -104,9 +107,9 @@ async def test_given_an_agents_day_when_the_agent_report_is_read_then_time_by_st
 ) -> None:
     agent = await _log(seeded)
     http = await users("supervisor")
-    body = (
-        await http.get("/api/reports/agents", params={"start": DAY, "end": DAY, "agent_id": agent})
-    ).json()
+    got = await http.get("/api/reports/agents", params={"start": DAY, "end": DAY, "agent_id": agent})
+    assert got.status_code == 200, got.text
+    body = got.json()
     row = body["rows"][0]
     assert row["key"] == str(agent) and row["calls_in"] == 2 and row["wrap_up"] == 0.0
     assert row["ready"] == 4 * 3600 and row["not_ready_by_reason"] == {"午餐": 3600.0}
@@ -123,17 +126,19 @@ async def test_given_bad_periods_when_reports_are_asked_then_the_field_is_named(
         await http.get("/api/reports/queues", params={"start": DAY, "end": "2026-03-01"}),
         422,
         "invalid-input",
-        "end",
+        "query.end",
     )
     far = {"start": "2025-01-01", "end": DAY}
-    assert_problem(await http.get("/api/reports/queues", params=far), 422, "invalid-input", "end")
+    assert_problem(await http.get("/api/reports/queues", params=far), 422, "invalid-input", "query.end")
     fine = {"start": "2026-01-01", "end": DAY, "granularity": "interval"}
-    assert_problem(await http.get("/api/reports/agents", params=fine), 422, "invalid-input", "granularity")
+    assert_problem(
+        await http.get("/api/reports/agents", params=fine), 422, "invalid-input", "query.granularity"
+    )
     assert_problem(
         await http.get("/api/reports/agents", params={"start": DAY, "end": DAY, "team_id": 7}),
         404,
-        "not-found",
-        "team_id",
+        "team-not-found",
+        "query.team_id",
     )
     agent = await users("agent1")
     assert (await agent.get("/api/reports/queues", params={"start": DAY, "end": DAY})).status_code == 403

@@ -1,10 +1,11 @@
 // What the report page computes, pure (tested in __tests__/reportPage.test.ts): the default range
 // for a granularity, a figure shown by its kind, the change against the comparison, and the chart.
 import type { ChartOption } from '../charts/HlChart.vue'
+import { formatClock } from '../../format'
 
 export type Granularity = 'interval' | 'hour' | 'day' | 'week' | 'month'
 export type Compare = 'none' | 'previous' | 'year'
-export type FigureKind = 'count' | 'money' | 'rate' | 'score'
+export type FigureKind = 'count' | 'money' | 'rate' | 'score' | 'duration' | 'reasons'
 
 /** One figure of a report: its key in the API's answer, its label (an i18n key), how to show it,
  *  and whether the chart draws it (as bars, or as a line on the right axis for rates). */
@@ -42,12 +43,19 @@ export function asNumber(value: unknown): number | null {
 }
 
 /** A figure as the table shows it: counts as they are, money to the yuan with separators, rates as
- *  a percentage, scores to two places; '—' when there is nothing (no calls: no rate). */
+ *  a percentage, scores to two places, durations (seconds) as 时:分:秒 or 分:秒, not-ready time by
+ *  reason as reason and duration; '—' when there is nothing (no calls: no rate). */
 export function showFigure(value: unknown, kind: FigureKind = 'count', locale = 'zh-CN'): string {
+  if (kind === 'reasons') {
+    // seconds per reason (not-ready time by reason): 午餐 1:00:00 · 培训 30:00
+    const parts = Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => `${k || '—'} ${formatClock(asNumber(v))}`)
+    return parts.length ? parts.join(' · ') : '—'
+  }
   const n = asNumber(value)
   if (n === null) return '—'
   if (kind === 'rate') return `${(n * 100).toFixed(1)}%`
   if (kind === 'score') return n.toFixed(2)
+  if (kind === 'duration') return formatClock(n)
   if (kind === 'money') return n.toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
   return n.toLocaleString(locale)
 }
@@ -59,6 +67,7 @@ export function change(now: unknown, before: unknown, kind: FigureKind = 'count'
   const b = asNumber(before)
   if (a === null || b === null) return null
   if (kind === 'rate' || kind === 'score') return a - b
+  if (kind === 'reasons') return null
   return b === 0 ? null : (a - b) / b
 }
 

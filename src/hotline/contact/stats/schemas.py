@@ -1,13 +1,13 @@
-"""What the call figures' reports and the call-record search answer (docs/metrics.md defines each)."""
+"""The call figures' definitions (docs/metrics.md defines each; hotline.reports shows them in the
+report shape of docs/reports.md) and what the call-record search answers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from hotline.contact.stats.period import Compare, Granularity
 from hotline.core import privacy
 from hotline.core.schemas import Output
 
@@ -33,28 +33,6 @@ class QueueReportFigures(Output):
     longest_wait: float | None = Field(description="Seconds")
 
 
-class QueuePoint(QueueReportFigures):
-    start: str
-
-
-class QueueRow(QueueReportFigures):
-    key: str
-    label: str
-
-
-class QueueTotals(Output):
-    totals: QueueReportFigures
-
-
-class QueueReport(Output):
-    granularity: Granularity
-    timezone: str
-    series: list[QueuePoint]
-    totals: QueueReportFigures
-    compare: QueueTotals | None
-    rows: list[QueueRow]
-
-
 class AgentReportFigures(Output):
     signed_in: float = Field(description="Seconds signed in (every state but logged out)")
     ready: float
@@ -72,29 +50,9 @@ class AgentReportFigures(Output):
     transfers: int
     survey_score: float | None
     surveys: int
-    qa_score: float | None = None
-
-
-class AgentPoint(AgentReportFigures):
-    start: str
-
-
-class AgentRow(AgentReportFigures):
-    key: str
-    label: str
-
-
-class AgentTotals(Output):
-    totals: AgentReportFigures
-
-
-class AgentReport(Output):
-    granularity: Granularity
-    timezone: str
-    series: list[AgentPoint]
-    totals: AgentReportFigures
-    compare: AgentTotals | None
-    rows: list[AgentRow]
+    qa_score: float | None = Field(
+        default=None, description="Average QA review score (quality domain), null without reviews"
+    )
 
 
 class IvrFigures(Output):
@@ -102,36 +60,6 @@ class IvrFigures(Output):
     visits: int
     self_service: int = Field(description="Calls whose flow ran to its end without a queue or an agent")
     ended_in_ivr: int
-
-
-class IvrPoint(IvrFigures):
-    start: str
-
-
-class IvrRow(IvrFigures):
-    key: str
-    label: str
-    kind: str = ""
-
-
-class IvrTotals(Output):
-    totals: IvrFigures
-
-
-class IvrReport(Output):
-    granularity: Granularity
-    timezone: str
-    series: list[IvrPoint]
-    totals: IvrFigures
-    compare: IvrTotals | None
-    rows: list[IvrRow]
-
-
-class ReportQuery(Output):
-    start: date
-    end: date
-    granularity: Granularity = Granularity.DAY
-    compare: Compare = Compare.NONE
 
 
 class CallRecordOut(Output):

@@ -16,11 +16,11 @@ from sqlalchemy import Select, and_, func, or_, select
 from hotline.admin import directory
 from hotline.contact import callbacks
 from hotline.contact.stats.models import CallRecord
-from hotline.contact.stats.period import local_midnight
 from hotline.contact.stats.schemas import CallRecordOut, CallRecordPage
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
+from hotline.core.periods import local_midnight
 from hotline.core.permissions import Permission
 
 COUNT_LIMIT = 10_000

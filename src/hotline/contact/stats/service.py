@@ -1,15 +1,19 @@
-"""The queue, agent and IVR reports, read from the interval rows (15-minute rows for interval and
+"""The queue, agent and IVR figures, read from the interval rows (15-minute rows for interval and
 hour granularity, day rows for day, week and month: an hour, a week or a month is a sum of the
 rows it holds, taken when asked — every figure is a count or a sum, so nothing is lost, and
-keeping one table per granularity would only multiply what late lines must correct)."""
+keeping one table per granularity would only multiply what late lines must correct).
+
+The period is the one every report shares (core/periods.py); each function answers `CallFigures`
+(the series over every bucket, the totals, the rows), which hotline.reports composes into the
+report shape of docs/reports.md with the team filter and the comparison."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -18,33 +22,42 @@ from hotline.contact import callbacks
 from hotline.contact.ivr.versions import live_flows
 from hotline.contact.metrics import HANDLING
 from hotline.contact.stats.models import MEASURES, AgentStateDay, AgentStateInterval, CallDay, CallInterval
-from hotline.contact.stats.period import Compare, Period
-from hotline.contact.stats.schemas import (
-    AgentPoint,
-    AgentReport,
-    AgentReportFigures,
-    AgentRow,
-    AgentTotals,
-    IvrFigures,
-    IvrPoint,
-    IvrReport,
-    IvrRow,
-    IvrTotals,
-    QueuePoint,
-    QueueReport,
-    QueueReportFigures,
-    QueueRow,
-    QueueTotals,
-)
+from hotline.contact.stats.schemas import AgentReportFigures, IvrFigures, QueueReportFigures
+from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.errors import NotFound
+from hotline.core.periods import Period
 from hotline.core.permissions import Permission
 
 Sums = dict[str, int]
 
 
-def _zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.default_timezone)
+@dataclass
+class CallFigures:
+    """A call report's figures: a point per bucket of the period (empty ones too), the totals and
+    the rows per key (queue, agent, IVR node), as hotline.reports shows every report."""
+
+    series: list[dict[str, Any]]
+    total: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def points(self) -> list[dict[str, Any]]:
+        return self.series
+
+    def totals(self) -> dict[str, Any]:
+        return self.total
+
+
+def fine(period: Period) -> bool:
+    """Read from the 15-minute rows (interval, hour), else from the day rows."""
+    return period.granularity in ("interval", "hour")
+
+
+def bucket(period: Period, at: datetime | date) -> datetime:
+    """The bucket of an interval row (its UTC start) or a day row (a local day)."""
+    if isinstance(at, datetime):
+        return period.bucket(as_utc(at))
+    return period.bucket(datetime.combine(at, time(12), tzinfo=period.zone))
 
 
 async def _team_members(ctx: Context, team_id: int) -> set[int]:
@@ -69,13 +82,13 @@ async def call_rows(
     ctx: Context, period: Period, dimension: str, keys: Iterable[str] | None = None
 ) -> list[tuple[datetime | date, str, Sums]]:
     """(interval start or day, key, measures with wait_max_ms) of one dimension in the period."""
-    table: Any = CallInterval if period.fine else CallDay
-    when = table.start if period.fine else table.day
+    table: Any = CallInterval if fine(period) else CallDay
+    when = table.start if fine(period) else table.day
     query = select(table).where(table.dimension == dimension)
-    if period.fine:
+    if fine(period):
         query = query.where(when >= period.since, when < period.until)
     else:
-        query = query.where(when >= period.start, when <= period.end)
+        query = query.where(when >= period.first, when <= period.last)
     if keys is not None:
         query = query.where(table.key.in_(list(keys)))
     async with ctx.read() as session:
@@ -84,7 +97,7 @@ async def call_rows(
     for row in rows:
         sums = {name: getattr(row, name) for name in MEASURES}
         sums["wait_max_ms"] = row.wait_max_ms
-        out.append((row.start if period.fine else row.day, row.key, sums))
+        out.append((row.start if fine(period) else row.day, row.key, sums))
     return out
 
 
@@ -125,10 +138,10 @@ def queue_figures(s: Mapping[str, int]) -> QueueReportFigures:
     )
 
 
-def _series(period: Period, rows: Sequence[tuple[datetime | date, str, Sums]]) -> dict[str, Sums]:
-    points: dict[str, Sums] = {}
+def _series(period: Period, rows: Sequence[tuple[datetime | date, str, Sums]]) -> dict[datetime, Sums]:
+    points: dict[datetime, Sums] = {start: {} for start in period.buckets()}
     for when, _key, sums in rows:
-        add(points.setdefault(period.bucket(when), {}), sums)
+        add(points.setdefault(bucket(period, when), {}), sums)
     return dict(sorted(points.items()))
 
 
@@ -149,27 +162,19 @@ def _total(rows: Sequence[tuple[datetime | date, str, Sums]]) -> Sums:
 # ---------------------------------------------------------------- queues
 
 
-async def queue_report(
-    ctx: Context, period: Period, compare: Compare, *, queues: set[str] | None = None
-) -> QueueReport:
+async def queue_report(ctx: Context, period: Period, *, queues: set[str] | None = None) -> CallFigures:
     ctx.require(Permission.REPORTS_READ)
     rows = await call_rows(ctx, period, "queue", queues)
     async with ctx.read() as session:
         titles = await callbacks.queue_titles(session)
-    before = period.compared(compare)
-    compared = None
-    if before is not None:
-        compared = QueueTotals(totals=queue_figures(_total(await call_rows(ctx, before, "queue", queues))))
-    return QueueReport(
-        granularity=period.granularity,
-        timezone=ctx.settings.default_timezone,
+    return CallFigures(
         series=[
-            QueuePoint(start=k, **queue_figures(v).model_dump()) for k, v in _series(period, rows).items()
+            {"start": k.isoformat(), **queue_figures(v).model_dump()}
+            for k, v in _series(period, rows).items()
         ],
-        totals=queue_figures(_total(rows)),
-        compare=compared,
+        total=queue_figures(_total(rows)).model_dump(),
         rows=[
-            QueueRow(key=k, label=titles.get(k, k), **queue_figures(v).model_dump())
+            {"key": k, "label": titles.get(k, k), **queue_figures(v).model_dump()}
             for k, v in sorted(_by_key(rows).items())
         ],
     )
@@ -181,13 +186,13 @@ async def queue_report(
 async def state_rows(
     ctx: Context, period: Period, agent_ids: set[int] | None
 ) -> list[tuple[datetime | date, int, str, str, int]]:
-    table: Any = AgentStateInterval if period.fine else AgentStateDay
-    when = table.start if period.fine else table.day
+    table: Any = AgentStateInterval if fine(period) else AgentStateDay
+    when = table.start if fine(period) else table.day
     query = select(when, table.agent_id, table.state, table.reason, table.ms)
-    if period.fine:
+    if fine(period):
         query = query.where(when >= period.since, when < period.until)
     else:
-        query = query.where(when >= period.start, when <= period.end)
+        query = query.where(when >= period.first, when <= period.last)
     if agent_ids is not None:
         query = query.where(table.agent_id.in_(agent_ids))
     async with ctx.read() as session:
@@ -225,48 +230,38 @@ def agent_figures(calls: Mapping[str, int], states: Mapping[tuple[str, str], int
     )
 
 
-async def agent_report(
-    ctx: Context, period: Period, compare: Compare, *, agent_ids: set[int] | None
-) -> AgentReport:
+async def agent_report(ctx: Context, period: Period, *, agent_ids: set[int] | None) -> CallFigures:
+    """Per agent (rows keyed by the agent's id): time by state, calls in and out, handling."""
     ctx.require(Permission.REPORTS_READ)
     keys = {str(a) for a in agent_ids} if agent_ids is not None else None
     rows = await call_rows(ctx, period, "agent", keys)
     states = await state_rows(ctx, period, agent_ids)
     by_agent_states: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    by_point_states: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    by_point_states: dict[datetime, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     all_states: dict[tuple[str, str], int] = defaultdict(int)
     for when, agent_id, state, reason, ms in states:
         by_agent_states[str(agent_id)][state, reason] += ms
-        by_point_states[period.bucket(when)][state, reason] += ms
+        by_point_states[bucket(period, when)][state, reason] += ms
         all_states[state, reason] += ms
     calls_by_agent = _by_key(rows)
     series = _series(period, rows)
-    people = await directory.staff(ctx, {int(k) for k in set(calls_by_agent) | set(by_agent_states)})
-    compared = None
-    if (before := period.compared(compare)) is not None:
-        old_states: dict[tuple[str, str], int] = defaultdict(int)
-        for _w, _a, state, reason, ms in await state_rows(ctx, before, agent_ids):
-            old_states[state, reason] += ms
-        compared = AgentTotals(
-            totals=agent_figures(_total(await call_rows(ctx, before, "agent", keys)), old_states)
-        )
-    points = sorted(set(series) | set(by_point_states))
     agents = sorted(set(calls_by_agent) | set(by_agent_states), key=int)
-    return AgentReport(
-        granularity=period.granularity,
-        timezone=ctx.settings.default_timezone,
+    people = await directory.staff(ctx, {int(k) for k in agents})
+    return CallFigures(
         series=[
-            AgentPoint(start=p, **agent_figures(series.get(p, {}), by_point_states.get(p, {})).model_dump())
-            for p in points
+            {
+                "start": p.isoformat(),
+                **agent_figures(series.get(p, {}), by_point_states.get(p, {})).model_dump(),
+            }
+            for p in sorted(set(series) | set(by_point_states))
         ],
-        totals=agent_figures(_total(rows), all_states),
-        compare=compared,
+        total=agent_figures(_total(rows), all_states).model_dump(),
         rows=[
-            AgentRow(
-                key=a,
-                label=people[int(a)].label if int(a) in people else a,
+            {
+                "key": a,
+                "label": people[int(a)].label if int(a) in people else a,
                 **agent_figures(calls_by_agent.get(a, {}), by_agent_states.get(a, {})).model_dump(),
-            )
+            }
             for a in agents
         ],
     )
@@ -285,33 +280,29 @@ def ivr_figures(s: Mapping[str, int], *, node: bool = False) -> IvrFigures:
     )
 
 
-async def ivr_report(ctx: Context, period: Period, compare: Compare) -> IvrReport:
+async def ivr_report(ctx: Context, period: Period) -> CallFigures:
     """Per node of every flow: calls that reached it, visits, calls that ended there by themselves;
     the series and totals from the site's rows (each call once)."""
     ctx.require(Permission.REPORTS_READ)
     rows = await call_rows(ctx, period, "ivr")
     site = await call_rows(ctx, period, "site")
     flows = await live_flows(ctx)
-    compared = None
-    if (before := period.compared(compare)) is not None:
-        compared = IvrTotals(totals=ivr_figures(_total(await call_rows(ctx, before, "site"))))
     out_rows = []
     for key, sums in sorted(_by_key(rows).items(), key=lambda kv: -kv[1].get("ivr_visits", 0)):
         name, _, node = key.partition("/")
         found = flows[name].nodes.get(node) if name in flows else None
         out_rows.append(
-            IvrRow(
-                key=key,
-                label=f"{name} · {found.label or node}" if found else key,
-                kind=found.type if found else "",
+            {
+                "key": key,
+                "label": f"{name} · {found.label or node}" if found else key,
+                "kind": found.type if found else "",
                 **ivr_figures(sums, node=True).model_dump(),
-            )
+            }
         )
-    return IvrReport(
-        granularity=period.granularity,
-        timezone=ctx.settings.default_timezone,
-        series=[IvrPoint(start=k, **ivr_figures(v).model_dump()) for k, v in _series(period, site).items()],
-        totals=ivr_figures(_total(site)),
-        compare=compared,
+    return CallFigures(
+        series=[
+            {"start": k.isoformat(), **ivr_figures(v).model_dump()} for k, v in _series(period, site).items()
+        ],
+        total=ivr_figures(_total(site)).model_dump(),
         rows=out_rows,
     )

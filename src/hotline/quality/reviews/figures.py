@@ -69,3 +69,19 @@ def _line(
         overtalks=checked.overtalks,
         forbidden_hits=forbidden.get(agent, 0),
     )
+
+
+async def scores(
+    ctx: Context, since: datetime, until: datetime, *, agent_ids: set[int] | None = None
+) -> list[tuple[datetime, int, Decimal]]:
+    """(scored at, agent, score) of every evaluation scored in [since, until): the QA score the
+    agent report shows beside the call figures (an average of these, per agent, bucket or all)."""
+    ctx.require(Permission.QA_READ)
+    query = select(Evaluation.scored_at, Evaluation.agent_id, Evaluation.score).where(
+        Evaluation.scored_at >= since, Evaluation.scored_at < until, Evaluation.score.is_not(None)
+    )
+    if agent_ids is not None:
+        query = query.where(Evaluation.agent_id.in_(agent_ids))
+    async with ctx.read() as session:
+        rows = (await session.execute(query)).all()
+    return [(at, agent, Decimal(score)) for at, agent, score in rows if at is not None and score is not None]
