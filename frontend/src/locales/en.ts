@@ -156,7 +156,6 @@ const en: typeof zh = {
     compare: { none: 'No comparison', previous: 'vs previous period', year: 'vs same period last year' },
     comparedWith: 'Compared with {start} to {end}',
     before: 'Before',
-    allTeams: 'All teams',
     empty: 'No data in this period',
     problem: {
       reversed: 'The end is before the start',

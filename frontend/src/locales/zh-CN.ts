@@ -154,7 +154,6 @@ export default {
     compare: { none: '不对比', previous: '对比上一周期', year: '对比去年同期' },
     comparedWith: '对比周期：{start} 至 {end}',
     before: '对比',
-    allTeams: '全部团队',
     empty: '该周期没有数据',
     problem: {
       reversed: '结束日期早于开始日期',
