@@ -147,6 +147,9 @@ class CallRecordOut(Output):
     queue_title: str = ""
     agent_id: int | None
     agent: str = ""
+    """How the contact log names them: "003 张三"."""
+    agent_extension: str = ""
+    """The extension they take calls on ("" when none)."""
     outcome: Outcome
     wait: float | None
     ring: float | None
