@@ -5996,6 +5996,11 @@ export interface components {
             total_exact: boolean;
             /** Next Cursor */
             next_cursor: string | null;
+            /**
+             * Today
+             * @description Today in the site's time zone, the day the dates are read in
+             */
+            today?: string | null;
         };
         /** CallbackDoneIn */
         CallbackDoneIn: {

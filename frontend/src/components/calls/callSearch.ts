@@ -115,10 +115,23 @@ export function useCallSearch(pageSize = 50) {
   const page = ref<Schemas['CallRecordPage'] | null>(null)
   const { busy, fieldErrors, run } = useAction()
 
+  // a link without dates means the site's today, which the browser's clock may place on another
+  // day (another time zone): the first answer says which day it is there
+  let onToday = !('start' in route.query || 'end' in route.query)
+  const guessed = filters.start
+
   async function read(cursor?: string): Promise<void> {
     const query = { ...apiQuery(filters), limit: pageSize, ...(cursor ? { cursor } : {}) }
     const answer = await run(() => call(api.GET('/api/calls/records', { params: { query } })))
     if (!answer) return
+    const today = answer.today
+    const untouched = filters.start === guessed && filters.end === guessed
+    if (onToday && today && untouched && today !== guessed) {
+      onToday = false
+      Object.assign(filters, { start: today, end: today })
+      return search()
+    }
+    onToday = false
     records.value = cursor ? [...records.value, ...answer.items] : answer.items
     page.value = answer
   }

@@ -168,3 +168,6 @@ class CallRecordPage(Output):
     total: int
     total_exact: bool = Field(description="False: more than `total` matched (counted up to it only)")
     next_cursor: str | None
+    today: date | None = Field(
+        default=None, description="Today in the site's time zone, the day the dates are read in"
+    )

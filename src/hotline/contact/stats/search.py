@@ -19,7 +19,7 @@ from hotline.contact import callbacks
 from hotline.contact.stats.models import CallRecord
 from hotline.contact.stats.period import local_midnight
 from hotline.contact.stats.schemas import CallRecordOut, CallRecordPage
-from hotline.core.clock import as_utc
+from hotline.core.clock import as_utc, utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
@@ -171,6 +171,7 @@ async def search_calls(ctx: Context, s: CallSearch) -> CallRecordPage:
         total=min(total, COUNT_LIMIT),
         total_exact=total <= COUNT_LIMIT,
         next_cursor=encode_cursor(last.arrived_at, last.id) if last else None,
+        today=utcnow().astimezone(ZoneInfo(ctx.settings.default_timezone)).date(),
     )
 
 
