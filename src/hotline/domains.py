@@ -78,6 +78,7 @@ DOMAINS: tuple[Domain, ...] = (
         "contact_stats",
         models=("hotline.contact.stats.models",),
         api="hotline.contact.stats.api",
+        exports=("hotline.contact.stats.exports",),
         jobs_module="hotline.contact.stats.jobs",
         builtin_jobs=(BuiltinJob("contact.stats_rollup", "contact.stats_rollup", "* * * * *"),),
     ),

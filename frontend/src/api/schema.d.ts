@@ -1020,26 +1020,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/routing/calls": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Recent Calls
-         * @description The latest calls, newest first: IVR path, queue, wait, who answered and why.
-         */
-        get: operations["recent_calls_api_routing_calls_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/routing/calls/{call_id}/events": {
         parameters: {
             query?: never;
@@ -5825,6 +5805,11 @@ export interface components {
              */
             agent: string;
             /**
+             * Agent Extension
+             * @default
+             */
+            agent_extension: string;
+            /**
              * Outcome
              * @enum {string}
              */
@@ -5863,47 +5848,11 @@ export interface components {
             total_exact: boolean;
             /** Next Cursor */
             next_cursor: string | null;
-        };
-        /** CallSummary */
-        CallSummary: {
-            /** Call Id */
-            call_id: string;
             /**
-             * Arrived At
-             * Format: date-time
+             * Today
+             * @description Today in the site's time zone, the day the dates are read in
              */
-            arrived_at: string;
-            /** Caller */
-            caller: string;
-            /** Number */
-            number: string;
-            /** Flow */
-            flow: string;
-            /** Path */
-            path: components["schemas"]["IvrStep"][];
-            /** Queue */
-            queue: string;
-            /**
-             * Queue Title
-             * @default
-             */
-            queue_title: string;
-            /** Agent Id */
-            agent_id: number | null;
-            /** Waited */
-            waited: number | null;
-            /** Outcome */
-            outcome: string;
-            reason: components["schemas"]["RoutingReasonOut"] | null;
-            /** Talk */
-            talk?: number | null;
-            /**
-             * Recorded
-             * @default false
-             */
-            recorded: boolean;
-            /** Survey */
-            survey?: number | null;
+            today?: string | null;
         };
         /** CallbackDoneIn */
         CallbackDoneIn: {
@@ -18976,108 +18925,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    recent_calls_api_routing_calls_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CallSummary"][];
-                };
             };
             /** @description Malformed request */
             400: {

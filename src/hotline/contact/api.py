@@ -24,7 +24,6 @@ from hotline.contact.schemas import (
     CallbackOut,
     CallerFileIn,
     CallerIn,
-    CallSummary,
     ConsultActionIn,
     ContactEventOut,
     DeskCallOut,
@@ -185,14 +184,6 @@ async def save_profile(user_id: IdPath, body: AgentProfileIn, ctx: WRITE) -> Non
 
 
 CALLS = Annotated[Context, Depends(requires(Permission.CALLS_READ))]
-
-
-@router.get("/calls")
-async def recent_calls(
-    request: Request, ctx: CALLS, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> list[CallSummary]:
-    """The latest calls, newest first: IVR path, queue, wait, who answered and why."""
-    return await records.recent_calls(ctx, node_router(request), limit=limit)
 
 
 @router.get("/calls/{call_id}/events")

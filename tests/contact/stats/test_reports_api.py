@@ -3,9 +3,12 @@ sees them: calls logged, rolled up, reported; bad periods and filters answered w
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from hotline.admin.models import User
@@ -13,6 +16,7 @@ from hotline.contact.models import ContactEvent
 from hotline.contact.stats import rollup
 from hotline.core.context import Context
 from tests.conftest import Users, assert_problem
+from tests.exports.test_exports import finished
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = "2026-03-02"
@@ -177,4 +181,47 @@ async def test_given_call_records_when_searched_by_number_outcome_and_pages_then
         422,
         "validation-failed",
         "query.limit",
+    )
+
+
+def _sheet(data: bytes) -> list[dict[str, Any]]:
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    assert book.sheetnames == ["通话记录"]
+    header, *rows = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+async def test_given_call_records_when_exported_with_a_filter_then_the_sheet_has_the_rows_the_search_shows(
+    users: Users, seeded: Context
+) -> None:
+    agent = await _log(seeded)
+    http = await users("supervisor")
+    wanted = {"start": DAY, "end": DAY, "agent_id": agent}
+    shown = (await http.get("/api/calls/records", params=wanted)).json()["items"]
+    assert [c["call_id"] for c in shown] == ["api-2", "api-1"]
+    assert "001" in shown[0]["agent"]  # "001 <name>": the work number and the name
+
+    asked = await http.post("/api/exports", json={"subject": "calls", "format": "xlsx", "filters": wanted})
+    assert asked.status_code == 202, asked.text
+    done = await finished(http, asked.json())
+    assert done["status"] == "done" and done["rows_done"] == 2, done
+    rows = _sheet((await http.get(done["download"])).content)
+    assert [r["通话编号"] for r in rows] == ["api-1", "api-2"]
+    first = rows[0]
+    assert first["号码"] == "138****0001" == shown[1]["caller"]  # masked as the page shows it
+    assert (first["方向"], first["结果"], first["小结"], first["录音"]) == (
+        "呼入",
+        "已接通",
+        "预订成功",
+        "是",
+    )
+    assert first["坐席"] == shown[1]["agent"] and first["等待(秒)"] == 10
+    assert first["来电时间"] == datetime(2026, 3, 2, 9, 0)  # the site's time, a real date cell
+
+    assert_problem(
+        await http.post("/api/exports", json={"subject": "calls", "filters": {"survey_min": 9}}),
+        422,
+        "invalid-input",
+        "body.filters.survey_min",
     )

@@ -75,6 +75,9 @@ class CallRecordOut(Output):
     queue_title: str = ""
     agent_id: int | None
     agent: str = ""
+    """How the contact log names them: "003 张三"."""
+    agent_extension: str = ""
+    """The extension they take calls on ("" when none)."""
     outcome: Outcome
     wait: float | None
     ring: float | None
@@ -93,3 +96,6 @@ class CallRecordPage(Output):
     total: int
     total_exact: bool = Field(description="False: more than `total` matched (counted up to it only)")
     next_cursor: str | None
+    today: date | None = Field(
+        default=None, description="Today in the site's time zone, the day the dates are read in"
+    )

@@ -9,6 +9,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVarTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -17,13 +18,15 @@ from hotline.admin import directory
 from hotline.contact import callbacks
 from hotline.contact.stats.models import CallRecord
 from hotline.contact.stats.schemas import CallRecordOut, CallRecordPage
-from hotline.core.clock import as_utc
+from hotline.core.clock import as_utc, utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.periods import local_midnight
 from hotline.core.permissions import Permission
+from hotline.telephony import service as telephony
 
 COUNT_LIMIT = 10_000
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         ) from exc
 
 
-def _filtered(ctx: Context, query: Select[CallRecord], s: CallSearch) -> Select[CallRecord]:
+def matching(ctx: Context, query: Select[*Ts], s: CallSearch) -> Select[*Ts]:
+    """`query` narrowed to the call records every filter of `s` asks for (the search's and the
+    export's: contact/stats/exports.py)."""
     zone = ZoneInfo(ctx.settings.default_timezone)
     if s.start is not None and s.end is not None and s.end < s.start:
         raise InvalidInput("The end is before the start", field="end", reason="stats-range-reversed")
@@ -110,7 +115,7 @@ async def search_calls(ctx: Context, s: CallSearch) -> CallRecordPage:
     """Call records matching every filter given, newest first; `next_cursor` goes on after the
     last (None: that was all)."""
     ctx.require(Permission.CALLS_READ)
-    base = _filtered(ctx, select(CallRecord), s)
+    base = matching(ctx, select(CallRecord), s)
     query = base
     if s.cursor:
         at, row_id = decode_cursor(s.cursor)
@@ -128,6 +133,7 @@ async def search_calls(ctx: Context, s: CallSearch) -> CallRecordPage:
     more = len(rows) > s.limit
     rows = rows[: s.limit]
     people = await directory.staff(ctx, {r.agent_id for r in rows if r.agent_id is not None})
+    lines = {e.user_id: e.number for e in await telephony.user_extensions(ctx)} if rows else {}
     items = []
     for row in rows:
         person = people.get(row.agent_id) if row.agent_id is not None else None
@@ -145,6 +151,7 @@ async def search_calls(ctx: Context, s: CallSearch) -> CallRecordPage:
                 queue_title=titles.get(row.first_queue, ""),
                 agent_id=row.agent_id,
                 agent=person.label if person else "",
+                agent_extension=lines.get(row.agent_id, "") if row.agent_id is not None else "",
                 outcome=row.outcome,
                 wait=_s(row.wait_ms),
                 ring=_s(row.ring_ms),
@@ -164,6 +171,7 @@ async def search_calls(ctx: Context, s: CallSearch) -> CallRecordPage:
         total=min(total, COUNT_LIMIT),
         total_exact=total <= COUNT_LIMIT,
         next_cursor=encode_cursor(last.arrived_at, last.id) if last else None,
+        today=utcnow().astimezone(ZoneInfo(ctx.settings.default_timezone)).date(),
     )
 
 
