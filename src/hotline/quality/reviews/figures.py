@@ -69,3 +69,28 @@ def _line(
         overtalks=checked.overtalks,
         forbidden_hits=forbidden.get(agent, 0),
     )
+
+
+async def average_scores(
+    ctx: Context, since: datetime, until: datetime, agent_ids: set[int] | None = None
+) -> dict[int, tuple[int, Decimal]]:
+    """(evaluations, average score) per agent evaluated in [since, until), as `agent_figures`
+    counts them: the figure reports (the monthly assessment) read with reports.read, without the
+    QA detail behind it."""
+    ctx.require(Permission.REPORTS_READ)
+    query = select(Evaluation.agent_id, Evaluation.score).where(
+        Evaluation.scored_at >= since, Evaluation.scored_at < until, Evaluation.score.is_not(None)
+    )
+    if agent_ids is not None:
+        query = query.where(Evaluation.agent_id.in_(agent_ids))
+    by_agent: dict[int, list[Decimal]] = defaultdict(list)
+    async with ctx.read() as session:
+        for agent, score in await session.execute(query):
+            if score is not None:
+                by_agent[agent].append(Decimal(score))
+    found: dict[int, tuple[int, Decimal]] = {}
+    for agent, scores in by_agent.items():
+        mean = average(scores)
+        if mean is not None:
+            found[agent] = (len(scores), mean)
+    return found
