@@ -71,6 +71,7 @@ const routes: RouteRecordRaw[] = [
           ['orders', () => import('./views/ReportOrdersView.vue')],
           ['messages', () => import('./views/ReportMessagesView.vue')],
           ['surveys', () => import('./views/ReportSurveysView.vue')],
+          ['assessment', () => import('./views/ReportAssessmentView.vue')],
         ] as const
       ).map(([subject, component]) => ({
         path: `reports/${subject}`,

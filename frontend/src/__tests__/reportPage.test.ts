@@ -70,6 +70,7 @@ describe('the 统计分析 menu group', () => {
       'travel-report',
       'report-messages',
       'report-surveys',
+      'report-assessment',
     ])
     expect(visibleMenu(MENU, supervisor).map((i) => i.name)).toContain('teams')
   })
