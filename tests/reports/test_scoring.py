@@ -67,9 +67,9 @@ def test_a_better_figure_never_lowers_the_total(
     after = scores(better, TARGETS, workdays=21, passed=21)
     for c in COMPONENTS:
         assert (before[c] is None) == (after[c] is None)
-        assert before[c] is None or after[c] is not None and after[c] >= before[c]
+        assert before[c] is None or (after[c] is not None and after[c] >= before[c])
     a, b = total(before, w), total(after, w)
-    assert a is None or b is not None and b >= a - 1e-9
+    assert a is None or (b is not None and b >= a - 1e-9)
 
 
 @given(raws, weights())
@@ -80,7 +80,7 @@ def test_a_component_without_data_gives_its_weight_to_the_others(raw: Raw, w: di
     expected = None if weight == 0 else sum(w[c] * s for c, s in present.items()) / weight
     got = total(found, w)
     assert (got is None) == (expected is None)
-    assert got is None or expected is not None and abs(got - expected) < 0.01
+    assert got is None or (expected is not None and abs(got - expected) < 0.01)
     assert rescaled(found, w) == any(w[c] > 0 and found[c] is None for c in COMPONENTS)
 
 
