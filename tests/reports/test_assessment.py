@@ -4,11 +4,16 @@ same month, scored, weighted and ranked; a component without data is "—" and r
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import pytest
+from openpyxl import load_workbook
 
 from hotline.core.context import Context
 from tests.conftest import Users, assert_problem
 from tests.contact.stats.test_reports_api import _log
+from tests.exports.test_exports import finished
 
 MONTH = "2026-03"
 SCHEME: dict[str, Any] = {
@@ -23,10 +28,25 @@ SCHEME: dict[str, Any] = {
 }
 
 
+@pytest.fixture
+async def agent(seeded: Context) -> int:
+    """agent1's calls and states of 2 March 2026, rolled up (set-up: the roll-up's own time is
+    contact/stats', not the sheet's)."""
+    return await _log(seeded)
+
+
 async def test_given_weights_not_summing_to_100_when_saved_then_refused_naming_the_field(
     users: Users, seeded: Context
 ) -> None:
     http = await users("supervisor")
+    demo = (await http.get("/api/reports/assessment/scheme")).json()
+    assert demo["weights"] == {
+        "volume": 30,
+        "handle_time": 15,
+        "quality": 25,
+        "satisfaction": 20,
+        "attendance": 10,
+    }
     wrong = {**SCHEME, "weights": {**SCHEME["weights"], "volume": 40}}
     body = assert_problem(
         await http.put("/api/reports/assessment/scheme", json=wrong), 422, "invalid-input", "weights"
@@ -52,9 +72,8 @@ async def test_given_weights_not_summing_to_100_when_saved_then_refused_naming_t
 
 
 async def test_given_a_months_calls_when_the_sheet_is_read_then_it_shows_the_agent_reports_figures(
-    users: Users, seeded: Context
+    users: Users, agent: int
 ) -> None:
-    agent = await _log(seeded)
     http = await users("supervisor")
     assert (await http.put("/api/reports/assessment/scheme", json=SCHEME)).status_code == 200
     got = await http.get("/api/reports/assessment", params={"month": MONTH})
@@ -90,8 +109,31 @@ async def test_bad_months_and_teams_are_refused_naming_the_field(users: Users, s
     assert_problem(
         await http.get("/api/reports/assessment", params={"month": MONTH, "team_id": 999}),
         404,
-        "not-found",
+        "team-not-found",
         "team_id",
     )
     finance = await users("finance")
     assert (await finance.get("/api/reports/assessment", params={"month": MONTH})).status_code == 403
+
+
+async def test_given_the_sheet_when_exported_then_the_workbook_has_its_rows_in_rank_order(
+    users: Users, agent: int
+) -> None:
+    http = await users("supervisor")
+    asked = await http.post(
+        "/api/exports", json={"subject": "assessment", "format": "xlsx", "filters": {"month": MONTH}}
+    )
+    assert asked.status_code in (200, 201, 202), asked.text
+    job = await finished(http, asked.json())
+    assert job["status"] == "done", job
+    book = load_workbook(io.BytesIO((await http.get(job["download"])).content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert book.sheetnames == ["月度考核"]
+    book.close()
+    assert rows[0][:4] == ("排名", "坐席", "班组", "处理量")
+    sheet = (await http.get("/api/reports/assessment", params={"month": MONTH})).json()
+    mine = next(r for r in sheet["rows"] if r["agent_id"] == agent)
+    line = next(r for r in rows[1:] if r[1] == mine["name"])
+    assert line[0] == mine["rank"] and line[3] == 2 and line[13] == mine["total"]
+    bad = await http.post("/api/exports", json={"subject": "assessment", "filters": {"month": "2026-3"}})
+    assert bad.status_code == 422, bad.text
