@@ -82,6 +82,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '^[\\x21-\\x7e]*$': 'printable',
   '^[A-Za-z0-9.:\\[\\]-]+$': 'host',
   '^[0-9A-Fa-f.:]+$': 'host',
+  '^\\d{4}-\\d{2}$': 'month',
 }
 /** Every pattern name the locales word (`formErrors.pattern.<name>`), 'choice' for `^(a|b)$`. */
 export const PATTERN_WORDS = [
@@ -100,6 +101,7 @@ export const PATTERN_WORDS = [
   'name',
   'printable',
   'host',
+  'month',
   'choice',
 ] as const
 

@@ -74,6 +74,7 @@ const routes: RouteRecordRaw[] = [
           ['queues', () => import('./views/ReportQueuesView.vue')],
           ['agents', () => import('./views/ReportAgentsView.vue')],
           ['ivr', () => import('./views/ReportIvrView.vue')],
+          ['assessment', () => import('./views/ReportAssessmentView.vue')],
         ] as const
       ).map(([subject, component]) => ({
         path: `reports/${subject}`,

@@ -34,6 +34,7 @@ from hotline.notify import defaults as notify_defaults
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.reviews import demo as reviews_demo
 from hotline.quality.speech import demo as speech_demo
+from hotline.reports import demo as reports_demo
 from hotline.telephony import service as telephony
 from hotline.telephony.models import Extension, Trunk
 from hotline.telephony.schemas import DidCreate, ExtensionCreate, TrunkCreate
@@ -141,6 +142,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
     await reviews_demo.load(ctx)
+    await reports_demo.load(ctx)
     return created
 
 

@@ -166,7 +166,12 @@ DOMAINS: tuple[Domain, ...] = (
             BuiltinJob("quality.close_overdue", "quality.close_overdue", "25 * * * *"),
         ),
     ),
-    Domain("reports", models=(), api="hotline.reports.api", exports=("hotline.reports.exports",)),
+    Domain(
+        "reports",
+        models=("hotline.reports.models",),
+        api="hotline.reports.api",
+        exports=("hotline.reports.exports",),
+    ),
     Domain("home", models=(), api="hotline.home.api"),
     Domain(
         "exports",

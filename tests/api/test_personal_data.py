@@ -196,6 +196,7 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
             ]
             for subject in ("tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr")
         },
+        "/api/reports/assessment": [{"month": today.strftime("%Y-%m")}],
         "/api/tickets/status": [{"member_number": "88000001"}, {"phone": "13800138000"}],
         "/api/reservations": [{}, {"customer_id": world.ids["customer_id"]}],
         "/api/routing/callbacks": [{}, {"status": "done"}],

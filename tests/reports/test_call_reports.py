@@ -100,4 +100,9 @@ async def test_given_qa_evaluations_when_the_agent_report_is_read_then_the_qa_sc
     body = (await (await users("supervisor")).get("/api/reports/agents", params=query)).json()
     assert body["rows"][0]["qa_score"] == 85.5 and body["totals"]["qa_score"] == 85.5
     lead = (await (await users("teamlead")).get("/api/reports/agents", params=query)).json()
-    assert lead["rows"][0]["qa_score"] is None  # a team lead does not read QA
+    assert lead["rows"][0]["qa_score"] == 85.5  # the team lead's agent: the figure, as 月度考核 counts it
+    sheet = (
+        await (await users("teamlead")).get("/api/reports/assessment", params={"month": "2026-03"})
+    ).json()
+    [mine] = [row for row in sheet["rows"] if row["agent_id"] == agent]
+    assert mine["quality"]["raw"] == 85.5 and mine["evaluations"] == 2

@@ -85,6 +85,7 @@ describe('the 统计分析 menu group', () => {
       'report-queues',
       'report-agents',
       'report-ivr',
+      'report-assessment',
     ])
     expect(visibleMenu(MENU, supervisor).map((i) => i.name)).toContain('teams')
   })

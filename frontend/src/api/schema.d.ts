@@ -4812,6 +4812,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/assessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assessment Sheet
+         * @description The monthly assessment (月度考核): per agent, calls handled, AHT, QA score, survey score and
+         *     signed-in hours, each scored against the scheme's target, the weighted total and the rank.
+         */
+        get: operations["assessment_sheet_api_reports_assessment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/assessment/scheme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assessment Scheme
+         * @description The weights and targets a sheet uses: the team's own scheme, else the site's.
+         */
+        get: operations["assessment_scheme_api_reports_assessment_scheme_get"];
+        /**
+         * Put Assessment Scheme
+         * @description Set the site's (or a team's) weights, summing to 100, and targets.
+         */
+        put: operations["put_assessment_scheme_api_reports_assessment_scheme_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/home": {
         parameters: {
             query?: never;
@@ -5272,6 +5317,201 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** AssessmentComponentOut */
+        AssessmentComponentOut: {
+            /**
+             * Raw
+             * @description The figure as its domain counts it; null: no data (—)
+             */
+            raw: number | null;
+            /**
+             * Score
+             * @description 0–100, capped; null: no data, its weight rescaled away
+             */
+            score: number | null;
+        };
+        /** AssessmentOut */
+        AssessmentOut: {
+            /** Month */
+            month: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Timezone */
+            timezone: string;
+            team: components["schemas"]["TeamRefOut"] | null;
+            scheme: components["schemas"]["AssessmentSchemeOut"];
+            /**
+             * Workdays
+             * @description Working days of the month (China's calendar)
+             */
+            workdays: number;
+            /**
+             * Workdays Passed
+             * @description Of them, those up to today (all, for a past month)
+             */
+            workdays_passed: number;
+            /** Rows */
+            rows: components["schemas"]["AssessmentRowOut"][];
+        };
+        /** AssessmentRowOut */
+        AssessmentRowOut: {
+            /** Agent Id */
+            agent_id: number;
+            /** Name */
+            name: string;
+            /** Team */
+            team: string | null;
+            volume: components["schemas"]["AssessmentComponentOut"];
+            handle_time: components["schemas"]["AssessmentComponentOut"];
+            quality: components["schemas"]["AssessmentComponentOut"];
+            satisfaction: components["schemas"]["AssessmentComponentOut"];
+            attendance: components["schemas"]["AssessmentComponentOut"];
+            /**
+             * Evaluations
+             * @description QA evaluations scored in the month
+             */
+            evaluations: number;
+            /**
+             * Surveys
+             * @description Post-call surveys answered in the month
+             */
+            surveys: number;
+            /**
+             * Total
+             * @description Weighted total (0–100)
+             */
+            total: number | null;
+            /** Rank */
+            rank: number | null;
+            /**
+             * Rescaled
+             * @description A weighted component had no data: the others' weights were rescaled
+             */
+            rescaled: boolean;
+        };
+        /** AssessmentSchemeIn */
+        AssessmentSchemeIn: {
+            /**
+             * Team Id
+             * @description The team's own scheme; none: the site's
+             */
+            team_id?: number | null;
+            weights: components["schemas"]["AssessmentWeights"];
+            targets: components["schemas"]["AssessmentTargets-Input"];
+        };
+        /** AssessmentSchemeOut */
+        AssessmentSchemeOut: {
+            /**
+             * Team Id
+             * @description The team whose own scheme this is; null: the site's
+             */
+            team_id: number | null;
+            weights: components["schemas"]["AssessmentWeights"];
+            targets: components["schemas"]["AssessmentTargets-Output"];
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /**
+         * AssessmentTargets
+         * @description What scores 100 in each component.
+         */
+        "AssessmentTargets-Input": {
+            /**
+             * Calls
+             * @description Calls handled in a whole month
+             */
+            calls: number;
+            /**
+             * Aht Seconds
+             * @description AHT at or under which handle time scores 100
+             */
+            aht_seconds: number;
+            /**
+             * Quality
+             * @description Average QA score (of 100)
+             */
+            quality: number | string;
+            /**
+             * Satisfaction
+             * @description Average survey score (of 5)
+             */
+            satisfaction: number | string;
+            /**
+             * Hours Per Workday
+             * @description Signed-in hours expected per working day
+             */
+            hours_per_workday: number | string;
+        };
+        /**
+         * AssessmentTargets
+         * @description What scores 100 in each component.
+         */
+        "AssessmentTargets-Output": {
+            /**
+             * Calls
+             * @description Calls handled in a whole month
+             */
+            calls: number;
+            /**
+             * Aht Seconds
+             * @description AHT at or under which handle time scores 100
+             */
+            aht_seconds: number;
+            /**
+             * Quality
+             * @description Average QA score (of 100)
+             */
+            quality: string;
+            /**
+             * Satisfaction
+             * @description Average survey score (of 5)
+             */
+            satisfaction: string;
+            /**
+             * Hours Per Workday
+             * @description Signed-in hours expected per working day
+             */
+            hours_per_workday: string;
+        };
+        /**
+         * AssessmentWeights
+         * @description Each component's weight in percent; the five sum to 100.
+         */
+        AssessmentWeights: {
+            /**
+             * Volume
+             * @description Calls handled
+             */
+            volume: number;
+            /**
+             * Handle Time
+             * @description Average handle time against its target
+             */
+            handle_time: number;
+            /**
+             * Quality
+             * @description Average QA score
+             */
+            quality: number;
+            /**
+             * Satisfaction
+             * @description Average post-call survey score
+             */
+            satisfaction: number;
+            /**
+             * Attendance
+             * @description Signed-in hours against the hours expected
+             */
+            attendance: number;
         };
         /** AssignmentOut */
         AssignmentOut: {
@@ -43178,6 +43418,316 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assessment_sheet_api_reports_assessment_get: {
+        parameters: {
+            query: {
+                /** @description YYYY-MM, in the site's time zone */
+                month: string;
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assessment_scheme_api_reports_assessment_scheme_get: {
+        parameters: {
+            query?: {
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentSchemeOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_assessment_scheme_api_reports_assessment_scheme_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentSchemeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentSchemeOut"];
                 };
             };
             /** @description Malformed request */

@@ -9,6 +9,8 @@ raised in src/ is missing here or names other parameters than its English.
 from __future__ import annotations
 
 REASONS_ZH: dict[str, str] = {
+    "assessment-weights-sum": "考核权重（量、时长、质量、满意度、出勤）合计须为 100，现为 {sum}",
+    "assessment-month-invalid": "月份 {value} 无效，应为 YYYY-MM（2000-01 至 2100-12）",
     "export-unknown-subject": "没有名为 {name} 的导出；可导出的有 {known}",
     "export-filter-invalid": "筛选条件 {name} 无效",
     "export-needs-person": "导出须由已登录的用户发起",

@@ -170,6 +170,7 @@ PATTERN_NAMES: dict[str, str] = {
     r"^[\x21-\x7e]*$": "printable",
     r"^[A-Za-z0-9.:\[\]-]+$": "host",
     r"^[0-9A-Fa-f.:]+$": "host",
+    r"^\d{4}-\d{2}$": "month",
 }
 
 PATTERNS: dict[str, T] = {
@@ -194,6 +195,7 @@ PATTERNS: dict[str, T] = {
         "Letters, digits and symbols only (no spaces)",
     ),
     "host": ("请输入主机名或 IP 地址", "Enter a host name or IP address"),
+    "month": ("请输入月份，例如 2026-03", "Enter a month such as 2026-03"),
     "choice": ("请从以下选项中选择：{values}", "Choose one of: {values}"),
 }
 

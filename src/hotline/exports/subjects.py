@@ -84,6 +84,28 @@ class Keyset:
                 return
 
 
+@dataclass
+class Computed:
+    """Rows computed whole for the requester, once (a report, a month's sheet: tens or hundreds of
+    lines, not millions), then written a page at a time."""
+
+    compute: Callable[[Context], Awaitable[list[Row]]]
+    _rows: list[Row] | None = None
+
+    async def _computed(self, ctx: Context) -> list[Row]:
+        if self._rows is None:
+            self._rows = await self.compute(ctx)
+        return self._rows
+
+    async def count(self, ctx: Context) -> int:
+        return len(await self._computed(ctx))
+
+    async def pages(self, ctx: Context, size: int) -> AsyncIterator[list[Row]]:
+        found = await self._computed(ctx)
+        for start in range(0, len(found), size):
+            yield found[start : start + size]
+
+
 SourceFn = Callable[[Context, F], Awaitable[Source]]
 
 

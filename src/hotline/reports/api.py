@@ -10,8 +10,15 @@ from hotline.core.context import Context
 from hotline.core.periods import PeriodQuery
 from hotline.core.permissions import Permission
 from hotline.core.web import requires
-from hotline.reports import service
-from hotline.reports.schemas import AgentsQuery, QueuesQuery, ReportOut
+from hotline.reports import assessment, service
+from hotline.reports.schemas import (
+    AgentsQuery,
+    AssessmentOut,
+    AssessmentSchemeIn,
+    AssessmentSchemeOut,
+    QueuesQuery,
+    ReportOut,
+)
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 Reader = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
@@ -66,3 +73,30 @@ async def agents_report(query: Annotated[AgentsQuery, Query()], ctx: Reader) -> 
 async def ivr_report(query: Period, ctx: Reader) -> ReportOut:
     """Calls and visits per IVR node, the calls served by the IVR alone; rows per node."""
     return await service.report(ctx, "ivr", query)
+
+
+@router.get("/assessment")
+async def assessment_sheet(
+    ctx: Reader,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, in the site's time zone")],
+    team_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> AssessmentOut:
+    """The monthly assessment (月度考核): per agent, calls handled, AHT, QA score, survey score and
+    signed-in hours, each scored against the scheme's target, the weighted total and the rank."""
+    return await assessment.sheet(ctx, month, team_id)
+
+
+@router.get("/assessment/scheme")
+async def assessment_scheme(
+    ctx: Reader, team_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+) -> AssessmentSchemeOut:
+    """The weights and targets a sheet uses: the team's own scheme, else the site's."""
+    return await assessment.scheme_for(ctx, team_id)
+
+
+@router.put("/assessment/scheme")
+async def put_assessment_scheme(
+    body: AssessmentSchemeIn, ctx: Annotated[Context, Depends(requires(Permission.TEAMS_WRITE))]
+) -> AssessmentSchemeOut:
+    """Set the site's (or a team's) weights, summing to 100, and targets."""
+    return await assessment.set_scheme(ctx, body)

@@ -1,7 +1,8 @@
 """The call reports (queues, agents, IVR): contact/stats' figures, and in the agent report the QA
 score of the quality domain beside them — composed here, above both (contact never imports
 quality). The QA score is an average of the evaluations scored in the bucket or period, null
-without any, and shown only to those who may read QA (qa.read)."""
+without any: a figure, as the monthly assessment reads it, for whoever reads the report (the
+evaluations behind it need qa.read)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from hotline.contact.stats import service as stats
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.periods import Period
-from hotline.core.permissions import Permission
 from hotline.quality.reviews import figures as quality
 
 
@@ -24,8 +24,6 @@ def _average(scores: list[Decimal]) -> float | None:
 async def with_qa_score(
     ctx: Context, period: Period, figures: stats.CallFigures, agent_ids: set[int] | None
 ) -> stats.CallFigures:
-    if not ctx.actor.can(Permission.QA_READ):
-        return figures
     found = await quality.scores(ctx, period.since, period.until, agent_ids=agent_ids)
     by_agent: dict[str, list[Decimal]] = defaultdict(list)
     by_bucket: dict[datetime, list[Decimal]] = defaultdict(list)

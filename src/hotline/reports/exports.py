@@ -2,22 +2,23 @@
 comparison's totals, the rows and the series — one figure a line (part, row, figure, value), so
 every report, whatever its figures, exports through the one subject `report`. The filters are the
 report's subject and its query (docs/reports.md); the report's own permissions are checked when
-the figures are computed (reports.read and the subject's)."""
+the figures are computed (reports.read and the subject's). And the monthly assessment sheet
+(subject `assessment`), one line per agent."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.core.context import Context
 from hotline.core.periods import PeriodQuery
 from hotline.core.permissions import Permission
 from hotline.core.schemas import DbId
-from hotline.exports.subjects import Column, Row, Source, subject
-from hotline.reports import service
+from hotline.exports.subjects import Column, Computed, Row, Source, subject
+from hotline.reports import assessment, service
 from hotline.reports.schemas import ReportOut
 
 Subject = Literal["tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr"]
@@ -79,34 +80,84 @@ def lines(report: ReportOut) -> list[Row]:
     return out
 
 
-class ReportLines:
-    """The report computed once for the requester, then written a page at a time."""
-
-    def __init__(self, filters: ReportFilters) -> None:
-        self.filters = filters
-        self._lines: list[Row] | None = None
-
-    async def _computed(self, ctx: Context) -> list[Row]:
-        if self._lines is None:
-            f = self.filters
-            query = PeriodQuery(
-                start=f.start, end=f.end, granularity=f.granularity, compare=f.compare, team_id=f.team_id
-            )
-            report = await service.report(
-                ctx, f.subject, query, agent_id=f.agent_id, queues=set(f.queue) or None
-            )
-            self._lines = lines(report)
-        return self._lines
-
-    async def count(self, ctx: Context) -> int:
-        return len(await self._computed(ctx))
-
-    async def pages(self, ctx: Context, size: int) -> AsyncIterator[list[Row]]:
-        found = await self._computed(ctx)
-        for i in range(0, len(found), size):
-            yield found[i : i + size]
-
-
 @subject("report", Permission.REPORTS_READ, ReportFilters, ("报表", "Report"), COLUMNS)
 async def report(ctx: Context, filters: ReportFilters) -> Source:
-    return ReportLines(filters)
+    async def computed(ctx: Context) -> list[Row]:
+        query = PeriodQuery(
+            start=filters.start,
+            end=filters.end,
+            granularity=filters.granularity,
+            compare=filters.compare,
+            team_id=filters.team_id,
+        )
+        found = await service.report(
+            ctx, filters.subject, query, agent_id=filters.agent_id, queues=set(filters.queue) or None
+        )
+        return lines(found)
+
+    return Computed(computed)
+
+
+# ---------------------------------------------------------------- the monthly assessment (月度考核)
+
+
+class AssessmentFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    team_id: Annotated[int | None, Field(ge=1, le=2_147_483_647)] = None
+
+
+ASSESSMENT_COLUMNS = (
+    Column("rank", "排名", "Rank", "int", width=6),
+    Column("name", "坐席", "Agent", width=14),
+    Column("team", "班组", "Team", width=12),
+    Column("calls", "处理量", "Calls handled", "int", width=10),
+    Column("volume_score", "量得分", "Volume score", "number", width=10),
+    Column("aht", "平均处理时长(秒)", "AHT (s)", "number", width=12),
+    Column("handle_time_score", "时长得分", "Handle time score", "number", width=10),
+    Column("quality", "质检均分", "QA score", "number", width=10),
+    Column("quality_score", "质量得分", "Quality score", "number", width=10),
+    Column("satisfaction", "满意度均分", "Survey score", "number", width=10),
+    Column("satisfaction_score", "满意度得分", "Satisfaction score", "number", width=10),
+    Column("hours", "签入小时", "Signed-in hours", "number", width=10),
+    Column("attendance_score", "出勤得分", "Attendance score", "number", width=10),
+    Column("total", "总分", "Total", "number", width=8),
+    Column("rescaled", "权重已重算", "Weights rescaled", "bool", width=10),
+)
+
+
+@subject(
+    "assessment",
+    Permission.REPORTS_READ,
+    AssessmentFilters,
+    ("月度考核", "Monthly assessment"),
+    ASSESSMENT_COLUMNS,
+)
+async def assessment_sheet(ctx: Context, filters: AssessmentFilters) -> Source:
+    """The rows GET /api/reports/assessment answers, one line per agent, in rank order."""
+
+    async def computed(ctx: Context) -> list[Row]:
+        sheet = await assessment.sheet(ctx, filters.month, filters.team_id)
+        return [
+            (
+                r.rank,
+                r.name,
+                r.team,
+                r.volume.raw,
+                r.volume.score,
+                r.handle_time.raw,
+                r.handle_time.score,
+                r.quality.raw,
+                r.quality.score,
+                r.satisfaction.raw,
+                r.satisfaction.score,
+                r.attendance.raw,
+                r.attendance.score,
+                r.total,
+                r.rescaled,
+            )
+            for r in sheet.rows
+        ]
+
+    return Computed(computed)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from hotline.core.periods import Granularity, PeriodQuery
-from hotline.core.schemas import DbId, Output
+from hotline.core.schemas import DbId, Input, Output
 
 
 class TeamRefOut(Output):
@@ -51,3 +52,74 @@ class AgentsQuery(PeriodQuery):
     """The agent report's query: the period, the team, and one agent."""
 
     agent_id: DbId | None = Field(default=None, description="Only this agent")
+
+
+# ---------------------------------------------------------------- the monthly assessment (月度考核)
+
+
+class AssessmentWeights(Input):
+    """Each component's weight in percent; the five sum to 100."""
+
+    volume: int = Field(ge=0, le=100, description="Calls handled")
+    handle_time: int = Field(ge=0, le=100, description="Average handle time against its target")
+    quality: int = Field(ge=0, le=100, description="Average QA score")
+    satisfaction: int = Field(ge=0, le=100, description="Average post-call survey score")
+    attendance: int = Field(ge=0, le=100, description="Signed-in hours against the hours expected")
+
+
+class AssessmentTargets(Input):
+    """What scores 100 in each component."""
+
+    calls: int = Field(ge=1, le=100_000, description="Calls handled in a whole month")
+    aht_seconds: int = Field(ge=10, le=7_200, description="AHT at or under which handle time scores 100")
+    quality: Decimal = Field(ge=1, le=100, decimal_places=2, description="Average QA score (of 100)")
+    satisfaction: Decimal = Field(ge=1, le=5, decimal_places=2, description="Average survey score (of 5)")
+    hours_per_workday: Decimal = Field(
+        ge=1, le=24, decimal_places=2, description="Signed-in hours expected per working day"
+    )
+
+
+class AssessmentSchemeIn(Input):
+    team_id: DbId | None = Field(default=None, description="The team's own scheme; none: the site's")
+    weights: AssessmentWeights
+    targets: AssessmentTargets
+
+
+class AssessmentSchemeOut(Output):
+    team_id: int | None = Field(description="The team whose own scheme this is; null: the site's")
+    weights: AssessmentWeights
+    targets: AssessmentTargets
+    updated_at: datetime | None
+
+
+class AssessmentComponentOut(Output):
+    raw: float | None = Field(description="The figure as its domain counts it; null: no data (—)")
+    score: float | None = Field(description="0–100, capped; null: no data, its weight rescaled away")
+
+
+class AssessmentRowOut(Output):
+    agent_id: int
+    name: str
+    team: str | None
+    volume: AssessmentComponentOut
+    handle_time: AssessmentComponentOut
+    quality: AssessmentComponentOut
+    satisfaction: AssessmentComponentOut
+    attendance: AssessmentComponentOut
+    evaluations: int = Field(description="QA evaluations scored in the month")
+    surveys: int = Field(description="Post-call surveys answered in the month")
+    total: float | None = Field(description="Weighted total (0–100)")
+    rank: int | None
+    rescaled: bool = Field(description="A weighted component had no data: the others' weights were rescaled")
+
+
+class AssessmentOut(Output):
+    month: str
+    start: date
+    end: date
+    timezone: str
+    team: TeamRefOut | None
+    scheme: AssessmentSchemeOut
+    workdays: int = Field(description="Working days of the month (China's calendar)")
+    workdays_passed: int = Field(description="Of them, those up to today (all, for a past month)")
+    rows: list[AssessmentRowOut]

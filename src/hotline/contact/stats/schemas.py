@@ -3,7 +3,7 @@ report shape of docs/reports.md) and what the call-record search answers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field

@@ -75,8 +75,9 @@ async def scores(
     ctx: Context, since: datetime, until: datetime, *, agent_ids: set[int] | None = None
 ) -> list[tuple[datetime, int, Decimal]]:
     """(scored at, agent, score) of every evaluation scored in [since, until): the QA score the
-    agent report shows beside the call figures (an average of these, per agent, bucket or all)."""
-    ctx.require(Permission.QA_READ)
+    reports show (the agent report per agent and bucket, the monthly assessment per agent). A
+    figure, read with reports.read, without the QA detail behind it (that needs qa.read)."""
+    ctx.require(Permission.REPORTS_READ)
     query = select(Evaluation.scored_at, Evaluation.agent_id, Evaluation.score).where(
         Evaluation.scored_at >= since, Evaluation.scored_at < until, Evaluation.score.is_not(None)
     )
@@ -85,3 +86,19 @@ async def scores(
     async with ctx.read() as session:
         rows = (await session.execute(query)).all()
     return [(at, agent, Decimal(score)) for at, agent, score in rows if at is not None and score is not None]
+
+
+async def average_scores(
+    ctx: Context, since: datetime, until: datetime, agent_ids: set[int] | None = None
+) -> dict[int, tuple[int, Decimal]]:
+    """(evaluations, average score) per agent evaluated in [since, until), averaged as
+    `agent_figures` does."""
+    by_agent: dict[int, list[Decimal]] = defaultdict(list)
+    for _, agent, score in await scores(ctx, since, until, agent_ids=agent_ids):
+        by_agent[agent].append(score)
+    found: dict[int, tuple[int, Decimal]] = {}
+    for agent, marks in by_agent.items():
+        mean = average(marks)
+        if mean is not None:
+            found[agent] = (len(marks), mean)
+    return found

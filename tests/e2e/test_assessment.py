@@ -1,0 +1,66 @@
+"""月度考核 as the supervisor: the demo's scheme shown, a sum other than 100 refused in the 考核权重
+dialog, and the sheet ranked by whatever the weights now say."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import field
+
+pytestmark = pytest.mark.e2e
+PARTS = ("volume", "handle_time", "quality", "satisfaction", "attendance")
+
+
+def _weights(page: Page, **chosen: int) -> None:
+    page.get_by_test_id("assessment-weights-open").click()
+    dialog = page.get_by_test_id("assessment-weights")
+    expect(dialog).to_be_visible()
+    for part in PARTS:
+        box = field(dialog, f"weight-{part}")
+        box.fill(str(chosen.get(part, 0)))
+        box.press("Tab")
+    expect(dialog.get_by_test_id("weights-sum")).to_have_text("合计 100%")
+    dialog.get_by_test_id("weights-save").click()
+    expect(dialog).to_be_hidden()
+
+
+def _scores(page: Page, part: str) -> list[float]:
+    cells = page.get_by_test_id("assessment-table").get_by_test_id(f"cell-{part}")
+    texts = [cells.nth(i).locator("strong").inner_text() for i in range(cells.count())]
+    return [-1.0 if t == "—" else float(t) for t in texts]
+
+
+def test_a_supervisor_sets_the_weights_and_the_sheet_ranks_by_them(session: Callable[[str], Page]) -> None:
+    page = session("supervisor")
+    page.goto("/reports/assessment")
+    scheme = page.get_by_test_id("assessment-scheme")
+    expect(scheme).to_contain_text("量 30% · 时长 15% · 质量 25% · 满意度 20% · 出勤 10%")
+    table = page.get_by_test_id("assessment-table")
+    expect(table.get_by_test_id("assessment-total").first).to_be_visible()
+
+    # a sum other than 100 is shown live and cannot be saved
+    page.get_by_test_id("assessment-weights-open").click()
+    dialog = page.get_by_test_id("assessment-weights")
+    box = field(dialog, "weight-volume")
+    box.fill("40")
+    box.press("Tab")
+    expect(dialog.get_by_test_id("weights-sum")).to_have_text("合计 110%")
+    expect(dialog).to_contain_text("权重合计须为 100%")
+    expect(dialog.get_by_test_id("weights-save")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # everything on volume: the first line is the one with the best volume score
+    _weights(page, volume=100)
+    expect(scheme).to_contain_text("量 100% · 时长 0%")
+    volume = _scores(page, "volume")
+    assert volume and volume[0] == max(volume), volume
+
+    # everything on attendance: now the best attendance comes first
+    _weights(page, attendance=100)
+    expect(scheme).to_contain_text("出勤 100%")
+    attendance = _scores(page, "attendance")
+    assert attendance[0] == max(attendance), attendance
