@@ -43,6 +43,8 @@ class Domain:
     """Modules whose `core.reactions.reacts_to` handlers react to events after commit."""
     exports: tuple[str, ...] = ()
     """Modules whose `exports.subjects.subject` functions say what the domain's lists export."""
+    report_subjects: tuple[str, ...] = ()
+    """Modules that register the domain's custom-report subjects (`core.report_catalogue.register`)."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -80,6 +82,7 @@ DOMAINS: tuple[Domain, ...] = (
         api="hotline.contact.stats.api",
         jobs_module="hotline.contact.stats.jobs",
         builtin_jobs=(BuiltinJob("contact.stats_rollup", "contact.stats_rollup", "* * * * *"),),
+        report_subjects=("hotline.contact.stats.report_subjects",),
     ),
     Domain(
         "crm",
@@ -97,6 +100,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.notify.models",),
         api="hotline.notify.api",
         reactions=("hotline.notify.audit_mail",),
+        report_subjects=("hotline.notify.report_subjects",),
         jobs_module="hotline.notify.jobs",
         builtin_jobs=(
             BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),
@@ -114,6 +118,7 @@ DOMAINS: tuple[Domain, ...] = (
             ("orders.verify_caller", "hotline.hotels.queries:verify_for_ivr"),
         ),
         reactions=("hotline.hotels.reactions",),
+        report_subjects=("hotline.hotels.report_subjects",),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
             BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
@@ -127,6 +132,7 @@ DOMAINS: tuple[Domain, ...] = (
         revealable=("hotline.tickets.queries:REVEALABLE",),
         exports=("hotline.tickets.exports",),
         reactions=("hotline.tickets.reactions",),
+        report_subjects=("hotline.tickets.report_subjects",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
             BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),
@@ -144,6 +150,7 @@ DOMAINS: tuple[Domain, ...] = (
             ("travel.verify_caller", "hotline.travel.lookups:verify_for_ivr"),
         ),
         reactions=("hotline.travel.reactions",),
+        report_subjects=("hotline.travel.report_subjects",),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
@@ -165,7 +172,13 @@ DOMAINS: tuple[Domain, ...] = (
             BuiltinJob("quality.close_overdue", "quality.close_overdue", "25 * * * *"),
         ),
     ),
-    Domain("reports", models=(), api="hotline.reports.api"),
+    Domain(
+        "reports",
+        models=("hotline.reports.custom.models",),
+        api="hotline.reports.api",
+        jobs_module="hotline.reports.custom.jobs",
+        builtin_jobs=(BuiltinJob("reports.custom_due", "reports.custom_due", "*/5 * * * *"),),
+    ),
     Domain("home", models=(), api="hotline.home.api"),
     Domain(
         "exports",
@@ -205,6 +218,7 @@ def load_models() -> None:
         for module in domain.models:
             importlib.import_module(module)
     load_reactions()
+    load_report_subjects()
 
 
 def load_reactions() -> None:
@@ -217,6 +231,12 @@ def load_job_handlers() -> None:
     for domain in DOMAINS:
         if domain.jobs_module:
             importlib.import_module(domain.jobs_module)
+
+
+def load_report_subjects() -> None:
+    for domain in DOMAINS:
+        for module in domain.report_subjects:
+            importlib.import_module(module)
 
 
 def export_modules() -> list[str]:

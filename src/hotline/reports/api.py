@@ -11,6 +11,7 @@ from hotline.core.periods import PeriodQuery
 from hotline.core.permissions import Permission
 from hotline.core.web import requires
 from hotline.reports import service
+from hotline.reports.custom.api import router as custom_router
 from hotline.reports.schemas import ReportOut
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -46,3 +47,6 @@ async def messages_report(query: Period, ctx: Reader) -> ReportOut:
 async def surveys_report(query: Period, ctx: Reader) -> ReportOut:
     """Survey count and average score; rows per agent, queue and product."""
     return await service.report(ctx, "surveys", query)
+
+
+router.include_router(custom_router)
