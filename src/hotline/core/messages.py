@@ -16,7 +16,6 @@ REASONS_ZH: dict[str, str] = {
     "custom-report-dimension-twice": "维度 {name} 选了两次",
     "custom-report-two-times": "日、周、月只能选一个",
     "custom-report-measure-twice": "指标 {name} 选了两次",
-    "custom-report-filter-value-long": "筛选值最多 140 个字符",
     "custom-report-filter-numbers": "该筛选条件只能填整数",
     "custom-report-pie-one-dimension": "饼图只能有一个维度",
     "custom-report-period-days": "自定义期间须填写开始和结束日期",
