@@ -152,21 +152,21 @@ async def test_bad_definitions_are_refused_naming_the_field(users: Users) -> Non
     url = "/api/reports/custom/preview"
     base = {"subject": "bookings", "measures": ["bookings"], "period": MARCH}
     cases = [
-        ({**base, "measures": ["bookings", "talk_hours"]}, "body.definition.measures.1"),
-        ({**base, "dimensions": ["day", "month"]}, "body.definition.dimensions.1"),
+        ({**base, "measures": ["bookings", "talk_hours"]}, "body.measures.1"),
+        ({**base, "dimensions": ["day", "month"]}, "body.dimensions.1"),
         (
             {**base, "dimensions": ["source"], "chart": "pie", "measures": ["revenue"], "subject": "calls"},
-            "body.definition.dimensions.0",
+            "body.dimensions.0",
         ),
-        ({**base, "dimensions": ["source", "status"], "chart": "pie"}, "body.definition.chart"),
-        ({**base, "period": {"preset": "custom", "start": "2025-03-01"}}, "body.definition.period.end"),
+        ({**base, "dimensions": ["source", "status"], "chart": "pie"}, "body.chart"),
+        ({**base, "period": {"preset": "custom", "start": "2025-03-01"}}, "body.period.end"),
         (
             {**base, "period": {"preset": "custom", "start": "2020-01-01", "end": "2025-01-01"}},
-            "body.definition.period.end",
+            "body.period.end",
         ),
         (
             {**base, "filters": [{"dimension": "agent", "values": ["agent1"]}]},
-            "body.definition.filters.0.values",
+            "body.filters.0.values",
         ),
     ]
     for body, field in cases:

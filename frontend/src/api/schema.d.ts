@@ -10822,6 +10822,17 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** ReportSubjectOut */
+        ReportSubjectOut: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Dimensions */
+            dimensions: components["schemas"]["DimensionOut"][];
+            /** Measures */
+            measures: components["schemas"]["MeasureOut"][];
+        };
         /** ReservationDetail */
         ReservationDetail: {
             reservation: components["schemas"]["ReservationOut"];
@@ -11808,6 +11819,15 @@ export interface components {
             assignee_name: string;
             /** Note */
             note: string;
+        };
+        /** SubjectOut */
+        SubjectOut: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Personal */
+            personal: boolean;
         };
         /** TeamCandidateOut */
         TeamCandidateOut: {
@@ -12918,15 +12938,6 @@ export interface components {
              */
             ready: boolean;
         };
-        /** SubjectOut */
-        hotline__exports__schemas__SubjectOut: {
-            /** Name */
-            name: string;
-            /** Title */
-            title: string;
-            /** Personal */
-            personal: boolean;
-        };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
             /**
@@ -12947,17 +12958,6 @@ export interface components {
             after: string;
             /** Note */
             note: string;
-        };
-        /** SubjectOut */
-        hotline__reports__custom__schemas__SubjectOut: {
-            /** Key */
-            key: string;
-            /** Label */
-            label: string;
-            /** Dimensions */
-            dimensions: components["schemas"]["DimensionOut"][];
-            /** Measures */
-            measures: components["schemas"]["MeasureOut"][];
         };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
@@ -44107,7 +44107,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__reports__custom__schemas__SubjectOut"][];
+                    "application/json": components["schemas"]["ReportSubjectOut"][];
                 };
             };
             /** @description Malformed request */
@@ -45259,7 +45259,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__exports__schemas__SubjectOut"][];
+                    "application/json": components["schemas"]["SubjectOut"][];
                 };
             };
             /** @description Malformed request */

@@ -12,7 +12,7 @@ from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.reports.custom import mailing, service
 from hotline.reports.custom.definition import Definition
-from hotline.reports.custom.schemas import CustomReportIn, CustomReportOut, ResultOut, SubjectOut
+from hotline.reports.custom.schemas import CustomReportIn, CustomReportOut, ResultOut, ReportSubjectOut
 
 router = APIRouter(prefix="/custom", tags=["reports"])
 Reader = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
@@ -20,7 +20,7 @@ Writer = Annotated[Context, Depends(requires(Permission.REPORTS_WRITE))]
 
 
 @router.get("/subjects")
-async def subjects(ctx: Reader) -> list[SubjectOut]:
+async def subjects(ctx: Reader) -> list[ReportSubjectOut]:
     """What a report may be built of: the subjects the person may see, their dimensions and measures."""
     return service.catalogue(ctx)
 

@@ -81,7 +81,9 @@ def _coerce(column: Expr, values: list[Any], field: str) -> list[Any]:
     return values
 
 
-def statement(subject: Subject, definition: Definition, span: Span, dialect: str) -> Select[Any]:
+def statement(
+    subject: Subject, definition: Definition, span: Span, dialect: str, field: str = "body"
+) -> Select[Any]:
     """The grouped select: d0, d1 (the dimensions' keys), then n0, q0, n1, q1 … (each measure's
     numerator and denominator sums; q is NULL without a denominator)."""
     groups: list[ColumnElement[Any]] = []
@@ -105,7 +107,7 @@ def statement(subject: Subject, definition: Definition, span: Span, dialect: str
     chosen: list[ColumnElement[bool]] = []
     for n, f in enumerate(definition.filters):
         column = subject.by_key[f.dimension].column
-        chosen.append(column.in_(_coerce(column, f.values, f"body.definition.filters.{n}.values")))
+        chosen.append(column.in_(_coerce(column, f.values, f"{field}.filters.{n}.values")))
     query = select(*groups, *sums).select_from(subject.source).where(true(), *period, *subject.where, *chosen)
     if groups:
         query = query.group_by(*groups).order_by(*groups)

@@ -86,7 +86,7 @@ class MeasureOut(Output):
     kind: str
 
 
-class SubjectOut(Output):
+class ReportSubjectOut(Output):
     key: str
     label: str
     dimensions: list[DimensionOut]

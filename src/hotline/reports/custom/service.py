@@ -31,7 +31,7 @@ from hotline.reports.custom.schemas import (
     DimensionOut,
     MeasureOut,
     ResultOut,
-    SubjectOut,
+    ReportSubjectOut,
 )
 
 P = Permission
@@ -44,7 +44,7 @@ def _say(ctx: Context, label: Label) -> str:
     return label[0] if ctx.actor.locale.startswith("zh") else label[1]
 
 
-def catalogue(ctx: Context) -> list[SubjectOut]:
+def catalogue(ctx: Context) -> list[ReportSubjectOut]:
     """The subjects the person may report on, in their language."""
     ctx.require(P.REPORTS_READ)
     found = []
@@ -67,12 +67,12 @@ def catalogue(ctx: Context) -> list[SubjectOut]:
         ]
         measures = [MeasureOut(key=m.key, label=_say(ctx, m.label), kind=m.kind) for m in s.measures]
         found.append(
-            SubjectOut(key=s.key, label=_say(ctx, s.label), dimensions=times + others, measures=measures)
+            ReportSubjectOut(key=s.key, label=_say(ctx, s.label), dimensions=times + others, measures=measures)
         )
     return found
 
 
-def _allowed(ctx: Context, definition: Definition, field: str = "body.definition") -> Subject:
+def _allowed(ctx: Context, definition: Definition, field: str) -> Subject:
     ctx.require(P.REPORTS_READ)
     chosen = check(definition, field)
     ctx.require(chosen.permission)
@@ -80,23 +80,23 @@ def _allowed(ctx: Context, definition: Definition, field: str = "body.definition
 
 
 async def run(
-    ctx: Context, definition: Definition, *, today: date | None = None, title: str = ""
+    ctx: Context, definition: Definition, *, today: date | None = None, title: str = "", field: str = "body"
 ) -> ResultOut:
-    """The report's figures now (or as of `today`, the site's day)."""
-    chosen = _allowed(ctx, definition)
+    """The report's figures now (or as of `today`, the site's day); errors name `field`'s parts."""
+    chosen = _allowed(ctx, definition, field)
     zone = ctx.settings.default_timezone
-    first, last = days_of(definition.period, today or today_in(zone, utcnow()))
+    first, last = days_of(definition.period, today or today_in(zone, utcnow()), field=f"{field}.period")
     span = query.Span(first, last, zone)
     try:
         async with asyncio.timeout(SECONDS), ctx.read() as session:
             dialect = session.get_bind().dialect.name
             if dialect == "postgresql":
                 await session.execute(text(f"SET LOCAL statement_timeout = {int(SECONDS * 1000)}"))
-            rows = (await session.execute(query.statement(chosen, definition, span, dialect))).all()
+            rows = (await session.execute(query.statement(chosen, definition, span, dialect, field))).all()
             if len(rows) > query.MAX_ROWS:
                 raise InvalidInput(
                     f"More than {query.MAX_ROWS} rows: choose a coarser cut or fewer days",
-                    field="body.definition.dimensions",
+                    field=f"{field}.dimensions",
                     reason="custom-report-too-many-rows",
                     params={"most": query.MAX_ROWS},
                 )
@@ -257,7 +257,7 @@ async def run_saved(ctx: Context, report_id: int) -> ResultOut:
 
 
 def _apply(ctx: Context, report: CustomReport, data: CustomReportIn) -> None:
-    _allowed(ctx, data.definition)
+    _allowed(ctx, data.definition, "body.definition")
     schedule.check(data)
     report.name = data.name.strip()
     report.definition = data.definition.model_dump(mode="json")
