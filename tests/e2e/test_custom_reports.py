@@ -33,8 +33,9 @@ def test_a_supervisor_builds_saves_and_schedules_a_custom_report(session: Callab
     field(page, "custom-name").fill("预订来源周报")
     page.get_by_test_id("custom-schedule-weekly").click()
     recipients = page.get_by_test_id("custom-recipients").locator("input")
-    recipients.fill("gm@hotel.example")
-    recipients.press("Enter")
+    recipients.press_sequentially("gm@hotel.example")
+    page.locator(".el-select-dropdown__item:visible", has_text="gm@hotel.example").first.click()
+    field(page, "custom-name").click()  # the recipients' list folds away
     page.get_by_test_id("custom-save-confirm").click()
     saved = page.get_by_test_id("custom-saved-预订来源周报")
     expect(saved).to_contain_text("每周")
