@@ -12,7 +12,7 @@ from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.reports.custom import mailing, service
 from hotline.reports.custom.definition import Definition
-from hotline.reports.custom.schemas import CustomReportIn, CustomReportOut, ResultOut, ReportSubjectOut
+from hotline.reports.custom.schemas import CustomReportIn, CustomReportOut, ReportSubjectOut, ResultOut
 
 router = APIRouter(prefix="/custom", tags=["reports"])
 Reader = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]

@@ -30,8 +30,8 @@ from hotline.reports.custom.schemas import (
     CustomReportOut,
     DimensionOut,
     MeasureOut,
-    ResultOut,
     ReportSubjectOut,
+    ResultOut,
 )
 
 P = Permission
@@ -67,7 +67,9 @@ def catalogue(ctx: Context) -> list[ReportSubjectOut]:
         ]
         measures = [MeasureOut(key=m.key, label=_say(ctx, m.label), kind=m.kind) for m in s.measures]
         found.append(
-            ReportSubjectOut(key=s.key, label=_say(ctx, s.label), dimensions=times + others, measures=measures)
+            ReportSubjectOut(
+                key=s.key, label=_say(ctx, s.label), dimensions=times + others, measures=measures
+            )
         )
     return found
 
