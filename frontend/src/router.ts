@@ -83,6 +83,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'reports.read' },
       })),
       {
+        path: 'reports/custom',
+        name: 'report-custom',
+        component: () => import('./views/CustomReportsView.vue'),
+        meta: { permission: 'reports.read' },
+      },
+      {
         path: 'travel/report',
         name: 'travel-report',
         component: () => import('./views/TravelReportView.vue'),

@@ -43,6 +43,8 @@ class Domain:
     """Modules whose `core.reactions.reacts_to` handlers react to events after commit."""
     exports: tuple[str, ...] = ()
     """Modules whose `exports.subjects.subject` functions say what the domain's lists export."""
+    report_subjects: tuple[str, ...] = ()
+    """Modules that register the domain's custom-report subjects (`core.report_catalogue.register`)."""
 
 
 def _audit_checkpoint_cron(settings: Settings) -> str:
@@ -81,6 +83,7 @@ DOMAINS: tuple[Domain, ...] = (
         exports=("hotline.contact.stats.exports",),
         jobs_module="hotline.contact.stats.jobs",
         builtin_jobs=(BuiltinJob("contact.stats_rollup", "contact.stats_rollup", "* * * * *"),),
+        report_subjects=("hotline.contact.stats.report_subjects",),
     ),
     Domain(
         "crm",
@@ -98,6 +101,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.notify.models",),
         api="hotline.notify.api",
         reactions=("hotline.notify.audit_mail",),
+        report_subjects=("hotline.notify.report_subjects",),
         jobs_module="hotline.notify.jobs",
         builtin_jobs=(
             BuiltinJob("notify.schedules", "notify.schedules", "*/5 * * * *"),
@@ -115,6 +119,7 @@ DOMAINS: tuple[Domain, ...] = (
             ("orders.verify_caller", "hotline.hotels.queries:verify_for_ivr"),
         ),
         reactions=("hotline.hotels.reactions",),
+        report_subjects=("hotline.hotels.report_subjects",),
         jobs_module="hotline.hotels.jobs",
         builtin_jobs=(
             BuiltinJob("hotels.no_show_sweep", "hotels.no_show_sweep", "*/15 * * * *"),
@@ -128,6 +133,7 @@ DOMAINS: tuple[Domain, ...] = (
         revealable=("hotline.tickets.queries:REVEALABLE",),
         exports=("hotline.tickets.exports",),
         reactions=("hotline.tickets.reactions",),
+        report_subjects=("hotline.tickets.report_subjects",),
         jobs_module="hotline.tickets.jobs",
         builtin_jobs=(
             BuiltinJob("tickets.sla_sweep", "tickets.sla_sweep", "*/5 * * * *"),
@@ -145,6 +151,7 @@ DOMAINS: tuple[Domain, ...] = (
             ("travel.verify_caller", "hotline.travel.lookups:verify_for_ivr"),
         ),
         reactions=("hotline.travel.reactions",),
+        report_subjects=("hotline.travel.report_subjects",),
         jobs_module="hotline.travel.jobs",
         builtin_jobs=(BuiltinJob("travel.return_visits", "travel.return_visits", "20 * * * *"),),
     ),
@@ -168,9 +175,11 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "reports",
-        models=("hotline.reports.models",),
+        models=("hotline.reports.models", "hotline.reports.custom.models"),
         api="hotline.reports.api",
         exports=("hotline.reports.exports",),
+        jobs_module="hotline.reports.custom.jobs",
+        builtin_jobs=(BuiltinJob("reports.custom_due", "reports.custom_due", "*/5 * * * *"),),
     ),
     Domain("home", models=(), api="hotline.home.api"),
     Domain(
@@ -211,6 +220,7 @@ def load_models() -> None:
         for module in domain.models:
             importlib.import_module(module)
     load_reactions()
+    load_report_subjects()
 
 
 def load_reactions() -> None:
@@ -223,6 +233,12 @@ def load_job_handlers() -> None:
     for domain in DOMAINS:
         if domain.jobs_module:
             importlib.import_module(domain.jobs_module)
+
+
+def load_report_subjects() -> None:
+    for domain in DOMAINS:
+        for module in domain.report_subjects:
+            importlib.import_module(module)
 
 
 def export_modules() -> list[str]:

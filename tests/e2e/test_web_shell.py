@@ -35,6 +35,7 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
         "nav-report-tickets", "nav-report-bookings", "nav-report-orders", "nav-travel-report",
         "nav-report-messages", "nav-report-surveys",
         "nav-report-queues", "nav-report-agents", "nav-report-ivr", "nav-report-assessment",
+        "nav-report-custom",
         "nav-telephony", "nav-audit", "nav-profile",
     ]  # fmt: skip
     expect(page.get_by_test_id("nav-users")).to_have_text("用户管理")

@@ -86,12 +86,18 @@ describe('the 统计分析 menu group', () => {
       'report-agents',
       'report-ivr',
       'report-assessment',
+      'report-custom',
     ])
     expect(visibleMenu(MENU, supervisor).map((i) => i.name)).toContain('teams')
   })
 
   it('gives finance the money reports only', () => {
     const group = menuSections(visibleMenu(MENU, finance)).find((s) => s.kind === 'group' && s.name === 'reports')
-    expect(group?.kind === 'group' && group.items.map((i) => i.name)).toEqual(['report-bookings', 'report-orders', 'travel-report'])
+    expect(group?.kind === 'group' && group.items.map((i) => i.name)).toEqual([
+      'report-bookings',
+      'report-orders',
+      'travel-report',
+      'report-custom',
+    ])
   })
 })

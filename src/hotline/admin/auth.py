@@ -179,6 +179,12 @@ def actor_of(user: User, via: str) -> Actor:
     )
 
 
+async def actor_by_id(session: AsyncSession, user_id: int, via: str = "system") -> Actor | None:
+    """The active user as they act when they are not there (a report mailed on their behalf)."""
+    user = await session.get(User, user_id)
+    return actor_of(user, via) if user is not None and user.is_active else None
+
+
 class Authenticator:
     """Turns a session cookie or bearer token into an `Actor`, with a short in-process cache.
 

@@ -33,6 +33,13 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     id: int
     key: str
@@ -41,6 +48,8 @@ class Outgoing:
     subject: str
     body: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+    """Files mailed with the message (e-mail only; a scheduled report's workbook)."""
 
 
 class Gateway(Protocol):
@@ -97,6 +106,9 @@ class SmtpGateway:
         email.set_content(message.body)
         if message.html:
             email.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            main, sub = attachment.mime.split("/", 1)
+            email.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
         try:
             await aiosmtplib.send(
                 email, hostname=self.host, port=self.port, username=self.username, password=self.password,

@@ -11,6 +11,7 @@ from hotline.core.periods import PeriodQuery
 from hotline.core.permissions import Permission
 from hotline.core.web import requires
 from hotline.reports import assessment, service
+from hotline.reports.custom.api import router as custom_router
 from hotline.reports.schemas import (
     AgentsQuery,
     AssessmentOut,
@@ -100,3 +101,6 @@ async def put_assessment_scheme(
 ) -> AssessmentSchemeOut:
     """Set the site's (or a team's) weights, summing to 100, and targets."""
     return await assessment.set_scheme(ctx, body)
+
+
+router.include_router(custom_router)

@@ -1,7 +1,7 @@
 """reports: the monthly assessment's schemes (weights and targets, per site and per team)
 
 Revision ID: 0428assess01
-Revises: 0426exports01
+Revises: 0427custom01
 Create Date: 2026-12-05 21:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import hotline.core.db
 
 revision: str = '0428assess01'
-down_revision: str | None = '0426exports01'
+down_revision: str | None = '0427custom01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Custom reports (SPEC A3): built from the catalogue's choices, saved, shared and mailed."""
