@@ -246,7 +246,14 @@ def export_modules() -> list[str]:
 
 
 def routers() -> list[APIRouter]:
-    return [importlib.import_module(domain.api).router for domain in DOMAINS if domain.api is not None]
+    """Each domain's API module's `router`, or its `routers` where it has several (one per part:
+    FastAPI keeps a router included in another nested, which every route walk would then miss)."""
+    found: list[APIRouter] = []
+    for domain in DOMAINS:
+        if domain.api is not None:
+            module = importlib.import_module(domain.api)
+            found += getattr(module, "routers", None) or [module.router]
+    return found
 
 
 def builtin_jobs() -> list[BuiltinJob]:

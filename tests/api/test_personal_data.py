@@ -41,6 +41,7 @@ from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.recordings.models import Recording
 from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
 from hotline.quality.speech import demo as speech_demo
+from hotline.reports.custom.models import CustomReport
 from hotline.telephony.models import Prompt
 from hotline.tickets import demo as tickets_demo
 from hotline.tickets.models import Ticket, Unit
@@ -137,6 +138,7 @@ async def _arrange(ctx: Context) -> World:
             "article_id": int(await session.scalar(select(Article.id).limit(1)) or 0),
             "prompt_id": int(await session.scalar(select(Prompt.id).limit(1)) or 0),
             "user_id": int(await session.scalar(select(User.id).where(User.username == "agent1")) or 0),
+            "report_id": int(await session.scalar(select(CustomReport.id).limit(1)) or 0),
             "recording_id": int(await session.scalar(select(Recording.id).limit(1)) or 0),
             "call_id": CALL_ID, "name": "hotel", "caller_class": "known",
             "scorecard_id": int(await session.scalar(select(Scorecard.id).limit(1)) or 0),

@@ -103,4 +103,4 @@ async def put_assessment_scheme(
     return await assessment.set_scheme(ctx, body)
 
 
-router.include_router(custom_router)
+routers = [router, custom_router]

@@ -14,7 +14,7 @@ from hotline.reports.custom import mailing, service
 from hotline.reports.custom.definition import Definition
 from hotline.reports.custom.schemas import CustomReportIn, CustomReportOut, ReportSubjectOut, ResultOut
 
-router = APIRouter(prefix="/custom", tags=["reports"])
+router = APIRouter(prefix="/api/reports/custom", tags=["reports"])
 Reader = Annotated[Context, Depends(requires(Permission.REPORTS_READ))]
 Writer = Annotated[Context, Depends(requires(Permission.REPORTS_WRITE))]
 
