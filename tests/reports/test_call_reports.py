@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -28,10 +29,17 @@ def _book(data: bytes) -> tuple[list[str], list[tuple[Any, ...]]]:
     return names, rows
 
 
+@pytest.fixture
+async def logged(seeded: Context) -> int:
+    """agent1's morning of 2 March 2026 rolled up, as set-up (tests/contact/stats/test_reports_api.py
+    says why)."""
+    return await _log(seeded)
+
+
 async def test_given_the_agent_report_when_exported_then_the_workbook_has_the_apis_figures(
-    users: Users, seeded: Context
+    users: Users, seeded: Context, logged: int
 ) -> None:
-    agent = await _log(seeded)
+    agent = logged
     http = await users("supervisor")
     query = {"start": DAY, "end": DAY, "granularity": "hour", "compare": "previous"}
     shown = (await http.get("/api/reports/agents", params=query)).json()
@@ -83,9 +91,9 @@ async def test_a_report_export_is_the_reports_own_permission_and_filters(
 
 
 async def test_given_qa_evaluations_when_the_agent_report_is_read_then_the_qa_score_is_theirs(
-    users: Users, seeded: Context
+    users: Users, seeded: Context, logged: int
 ) -> None:
-    agent = await _log(seeded)
+    agent = logged
     async with seeded.db.write() as session:
         scored = list(
             await session.scalars(

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hotline.admin import directory
+from hotline.admin import directory, teams
 from hotline.contact import callbacks
 from hotline.contact.ivr.versions import live_flows
 from hotline.contact.metrics import HANDLING
@@ -25,7 +25,6 @@ from hotline.contact.stats.models import MEASURES, AgentStateDay, AgentStateInte
 from hotline.contact.stats.schemas import AgentReportFigures, IvrFigures, QueueReportFigures
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
-from hotline.core.errors import NotFound
 from hotline.core.periods import Period
 from hotline.core.permissions import Permission
 
@@ -60,16 +59,11 @@ def bucket(period: Period, at: datetime | date) -> datetime:
     return period.bucket(datetime.combine(at, time(12), tzinfo=period.zone))
 
 
-async def _team_members(ctx: Context, team_id: int) -> set[int]:
-    """The team's current members (the lead points this at admin.teams.member_ids at merge)."""
-    raise NotFound(f"No team {team_id}", field="team_id", reason="stats-no-team", params={"team_id": team_id})
-
-
 async def agents_wanted(ctx: Context, agent_id: int | None, team_id: int | None) -> set[int] | None:
     """The agents a report or search is limited to (None: everyone)."""
     wanted: set[int] | None = None
     if team_id is not None:
-        wanted = await _team_members(ctx, team_id)
+        wanted = await teams.member_ids(ctx, team_id, field="query.team_id")
     if agent_id is not None:
         wanted = {agent_id} if wanted is None else wanted & {agent_id}
     return wanted
