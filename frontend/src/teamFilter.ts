@@ -2,6 +2,7 @@
 // team lead starts on the team they lead), and the list narrowed to its current members.
 import { computed, ref, type Ref } from 'vue'
 import { api, call, type Schemas } from './api/client'
+import { useSession } from './stores/session'
 
 /** `rows` narrowed to the members of `team` (all of them when no team is chosen). */
 export function inTeam<T>(rows: T[], team: Schemas['TeamOut'] | undefined, idOf: (row: T) => number): T[] {
@@ -15,6 +16,9 @@ export function inTeam<T>(rows: T[], team: Schemas['TeamOut'] | undefined, idOf:
 export function useTeams(start: (found: Schemas['TeamOut'][]) => number | null = (found) => found.find((t) => t.mine)?.id ?? null) {
   const teams = ref<Schemas['TeamOut'][]>([])
   const team = ref<number | null>(null)
+  // only those who may read agents see teams: the others get no picker and ask nothing (an agent
+  // on 通话记录 would get a 403)
+  if (!useSession().can('agents.read')) return { teams, team, loaded: Promise.resolve() }
   const loaded = call(api.GET('/api/teams'))
     .then((found) => {
       teams.value = found
