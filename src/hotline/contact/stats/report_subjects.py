@@ -61,6 +61,14 @@ def _agent(column: Any) -> Dimension:
     return Dimension("agent", ("坐席", "Agent"), column, lookup=agent_names)
 
 
+HOURS = 1 / 3_600_000  # milliseconds → hours
+
+
+def _hours_in(key: str, label: tuple[str, str], state: str) -> Measure:
+    """Hours the agents spent in one state."""
+    return Measure(key, label, "hours", case((S.state == state, S.ms), else_=0), scale=HOURS)
+
+
 ANSWERED = case((C.outcome == "answered", 1), else_=0)
 ABANDONED = case((C.outcome.in_(("abandoned", "short_abandoned")), 1), else_=0)
 OFFERED = case((C.first_queue != "", 1), else_=0)
@@ -172,21 +180,9 @@ AGENT_STATES = register(
             Dimension("reason", ("示忙原因", "Reason"), S.reason),
         ),
         measures=(
-            Measure("hours", ("时长(小时)", "Hours"), "hours", S.ms, scale=1 / 3_600_000),
-            Measure(
-                "ready_hours",
-                ("就绪时长(小时)", "Ready (hours)"),
-                "hours",
-                case((S.state == "ready", S.ms), else_=0),
-                scale=1 / 3_600_000,
-            ),
-            Measure(
-                "not_ready_hours",
-                ("示忙时长(小时)", "Not ready (hours)"),
-                "hours",
-                case((S.state == "not_ready", S.ms), else_=0),
-                scale=1 / 3_600_000,
-            ),
+            Measure("hours", ("时长(小时)", "Hours"), "hours", S.ms, scale=HOURS),
+            _hours_in("ready_hours", ("就绪时长(小时)", "Ready (hours)"), "ready"),
+            _hours_in("not_ready_hours", ("示忙时长(小时)", "Not ready (hours)"), "not_ready"),
             Measure(
                 "occupancy",
                 ("占用率", "Occupancy"),
