@@ -294,7 +294,7 @@ async def ivr_report(ctx: Context, period: Period) -> CallFigures:
         out_rows.append(
             {
                 "key": key,
-                "label": f"{name} · {found.label or node}" if found else key,
+                "label": f"{flows[name].title or name} · {found.label or node}" if found else key,
                 "kind": found.type if found else "",
                 **ivr_figures(sums, node=True).model_dump(),
             }
