@@ -149,6 +149,7 @@ DOMAINS: tuple[Domain, ...] = (
         lookups=(
             ("travel.latest_order", "hotline.travel.lookups:latest_for_ivr"),
             ("travel.verify_caller", "hotline.travel.lookups:verify_for_ivr"),
+            ("travel.route", "hotline.travel.lookups:route_for_ivr"),
         ),
         reactions=("hotline.travel.reactions",),
         report_subjects=("hotline.travel.report_subjects",),

@@ -64,3 +64,12 @@ def test_a_supervisor_sets_the_weights_and_the_sheet_ranks_by_them(session: Call
     expect(scheme).to_contain_text("出勤 100%")
     attendance = _scores(page, "attendance")
     assert attendance[0] == max(attendance), attendance
+
+    # the site's own scheme dropped: back to the built-in weights
+    page.get_by_test_id("assessment-weights-open").click()
+    dialog = page.get_by_test_id("assessment-weights")
+    dialog.get_by_test_id("weights-reset").click()
+    page.get_by_role("button", name="恢复", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text("已恢复默认方案")).to_be_visible()
+    expect(scheme).to_contain_text("量 30% · 时长 15% · 质量 25% · 满意度 20% · 出勤 10%")

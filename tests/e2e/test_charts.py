@@ -84,7 +84,9 @@ def test_the_sla_boards_rates_are_the_green_share_of_their_bars(supervisor: Page
         if settled == 0:
             assert rate == "—"
             continue
-        assert rate.endswith("%") and abs(int(rate[:-1]) - counts["met"] * 100 / settled) <= 0.5 + 1e-9  # rounded
+        assert (
+            rate.endswith("%") and abs(int(rate[:-1]) - counts["met"] * 100 / settled) <= 0.5 + 1e-9
+        )  # rounded
         red = widths["breached"] + widths["open_overdue"]
         assert abs(widths["met"] / (widths["met"] + red) * 100 - counts["met"] / settled * 100) < 2
         checked += 1

@@ -83,3 +83,22 @@ def test_a_supervisor_opens_the_agent_report_and_sees_the_demos_agents_with_figu
     expect(calls_in).to_have_text(re.compile(r"^[1-9]\d*$"))
     expect(report.get_by_test_id("total-qa_score")).to_be_visible()
     expect(report.get_by_role("button", name="导出")).to_be_visible()
+
+
+def test_a_supervisor_sees_which_routes_and_hotels_callers_asked_the_ivr_about(
+    session: Callable[[str], Page],
+) -> None:
+    """IVR报表 over the demo's IVR calls of today: the nodes by their flow's title, then 咨询的线路
+    and 咨询的酒店 with each route and hotel by name and the calls that asked."""
+    page = session("supervisor")
+    page.goto("/reports/ivr")
+    report = page.get_by_test_id("report-ivr")
+    rows = report.get_by_test_id("report-rows")
+    expect(rows.locator("tr", has_text="旅游服务热线 · 查询线路")).to_be_visible(timeout=30_000)
+    report.get_by_role("radio", name="咨询的线路").check(force=True)
+    sanya = rows.locator("tr", has_text="三亚双飞五日游")
+    expect(sanya).to_be_visible()
+    expect(sanya.locator("td").nth(1)).to_have_text(re.compile(r"^[1-9]\d*$"))  # calls that asked
+    expect(rows).not_to_contain_text("route:")
+    report.get_by_role("radio", name="咨询的酒店").check(force=True)
+    expect(rows.locator("tr", has_text="英冠酒店杭州西湖店")).to_be_visible()

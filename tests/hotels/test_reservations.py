@@ -331,9 +331,11 @@ async def test_the_ivr_order_enquiry_reads_the_members_coming_stay(seeded: Conte
     found = await lookups["orders.latest_for_member"](his)
     assert found is not None
     assert (found["hotel"], found["number"], found["status"]) == ("英冠酒店杭州西湖店", "60000001", "已确认")
+    assert found["about"] == "hotel:HZ-XH"  # the IVR report counts the enquiry for the hotel
     assert await lookups["orders.latest_for_member"]({**his, "member_number": "88"}) is None
     assert await lookups["orders.latest_for_member"]({"caller": "13800138000"}) is None
     assert await lookups["orders.latest_for_member"]({**his, "caller": "13911112222"}) is None
     trip = await lookups["travel.latest_order"](his)
     assert trip is not None and trip["kind"] == "travel"
+    assert str(trip.get("about", "")).startswith("route:")
     assert await lookups["travel.latest_order"]({"member_number": "88000001"}) is None

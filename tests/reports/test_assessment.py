@@ -137,3 +137,31 @@ async def test_given_the_sheet_when_exported_then_the_workbook_has_its_rows_in_r
     assert line[0] == mine["rank"] and line[3] == 2 and line[13] == mine["total"]
     bad = await http.post("/api/exports", json={"subject": "assessment", "filters": {"month": "2026-3"}})
     assert bad.status_code == 422, bad.text
+
+
+async def test_a_teams_own_scheme_can_be_dropped_and_the_team_goes_back_to_the_sites(
+    users: Users, seeded: Context
+) -> None:
+    http = await users("supervisor")
+    team = next(t for t in (await http.get("/api/teams")).json() if t["name"] == "旅游一组")
+    site = (await http.get("/api/reports/assessment/scheme")).json()
+    own = {**SCHEME, "team_id": team["id"], "weights": {**SCHEME["weights"], "volume": 20, "quality": 35}}
+    assert (await http.put("/api/reports/assessment/scheme", json=own)).status_code == 200
+    shown = (await http.get("/api/reports/assessment/scheme", params={"team_id": team["id"]})).json()
+    assert (shown["team_id"], shown["weights"]["quality"]) == (team["id"], 35)
+
+    lead = await users("teamlead")
+    refused = await lead.delete("/api/reports/assessment/scheme", params={"team_id": team["id"]})
+    assert refused.status_code == 403
+    assert_problem(
+        await http.delete("/api/reports/assessment/scheme", params={"team_id": 999_999}),
+        404,
+        "team-not-found",
+    )
+    dropped = await http.delete("/api/reports/assessment/scheme", params={"team_id": team["id"]})
+    assert dropped.status_code == 200, dropped.text
+    assert (dropped.json()["team_id"], dropped.json()["weights"]) == (None, site["weights"])
+    again = await http.delete("/api/reports/assessment/scheme", params={"team_id": team["id"]})
+    assert again.json() == dropped.json()  # nothing left to drop: the same answer
+    audit = (await (await users("admin")).get("/api/audit", params={"entity_type": "assessment_schemes"})).json()
+    assert any(item["action"].endswith("delete") or "delete" in item["action"] for item in audit["items"]), audit

@@ -102,6 +102,24 @@ async def test_calls_are_cut_by_the_sites_day_and_worded(seeded: Context, users:
     )
     assert by_queue.json()["rows"] == [["酒店预订", 3], ["旅游咨询", 1]]
 
+    # a filter on a named dimension offers its names: the queues by title, the agents by name
+    catalogue = (await supervisor.get("/api/reports/custom/subjects")).json()
+    calls = {d["key"]: d for d in next(s for s in catalogue if s["key"] == "calls")["dimensions"]}
+    queues = {c["label"]: c["value"] for c in calls["queue"]["choices"]}
+    assert queues["旅游咨询"] == "travel" and queues["酒店预订"] == "hotel"
+    assert "陈晓" in {c["label"] for c in calls["agent"]["choices"]}
+    only_travel = await supervisor.post(
+        "/api/reports/custom/preview",
+        json={
+            "subject": "calls",
+            "dimensions": ["queue"],
+            "measures": ["calls"],
+            "period": MARCH,
+            "filters": [{"dimension": "queue", "values": [queues["旅游咨询"]]}],
+        },
+    )
+    assert only_travel.json()["rows"] == [["旅游咨询", 1]]
+
 
 async def test_every_choice_of_the_catalogue_runs(ctx: Context) -> None:
     """Each subject with no dimension, each dimension alone, every pair (one time at most), and

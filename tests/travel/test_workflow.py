@@ -345,7 +345,24 @@ async def test_an_order_names_its_tour_by_route_and_day_for_the_screen_to_word(
 async def test_the_ivr_finds_the_members_latest_order(seeded: Context) -> None:
     found = await lookups.latest_for_member(seeded, "88000001")
     assert found is not None and found["status"] == "财务已审核" and "三亚" in found["route"]
+    assert found["about"] == "route:SY5"  # counted for its route in the IVR report
     assert await lookups.latest_for_member(seeded, "00000000") is None
+
+
+async def test_the_ivr_reads_a_route_from_the_catalogue(seeded: Context) -> None:
+    """`travel.route` (the travel line's 1): the route's name, days, adult price from and its next
+    departure with seats, named for the IVR report; nothing for a code not on sale."""
+    found = await lookups.route_for_ivr(seeded, {"route_code": "YN6"})
+    assert found is not None
+    assert (found["about"], found["name"], found["days"], found["price"]) == (
+        "route:YN6",
+        "云南昆明大理丽江六日游",
+        "6",
+        Decimal("4280.00"),
+    )
+    assert found["departs_on"].endswith("日")  # the demo schedules departures every week
+    assert await lookups.route_for_ivr(seeded, {"route_code": "NOPE"}) is None
+    assert await lookups.route_for_ivr(seeded, {}) is None
 
 
 async def test_documents_embed_a_chinese_font(seeded: Context, users: Users) -> None:

@@ -190,6 +190,13 @@ export default {
     sumWrong: '权重合计须为 100%',
     forTeam: '适用于',
     saved: '考核权重已保存',
+    reset: '恢复',
+    resetTeam: '改用全站方案',
+    resetSite: '恢复默认方案',
+    resetTeamAsk: '删除本班组自己的考核方案？删除后本班组按全站方案考核。',
+    resetSiteAsk: '删除全站考核方案？删除后按系统默认的权重和目标考核。',
+    resetTeamDone: '本班组已改用全站方案',
+    resetSiteDone: '已恢复默认方案',
   },
   customReports: {
     title: '自定义报表',
@@ -256,7 +263,7 @@ export default {
       'too-long': '报表最多覆盖 366 天',
       intervals: '按 15 分钟统计最多 31 天',
     },
-    dimension: { agent: '按坐席', queue: '按队列', product: '按产品线' },
+    dimension: { agent: '按坐席', queue: '按队列', product: '按产品线', node: '按 IVR 节点', route: '咨询的线路', hotel: '咨询的酒店' },
     rows: { type: '工单类型', source: '来源', template: '模板', key: '名称', queue: '队列', agent: '坐席', node: 'IVR 节点' },
     pick: { queues: '全部队列', agent: '全部坐席' },
     f: {
@@ -314,6 +321,9 @@ export default {
       visits: '节点访问',
       selfService: '自助完成',
       endedInIvr: '在 IVR 结束',
+      enquiryCalls: '咨询来电',
+      enquiries: '咨询次数',
+      thenQueued: '随后转人工',
     },
   },
   common: {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +61,13 @@ async def names(session: AsyncSession, user_ids: Iterable[int | None]) -> dict[i
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
     return {int(i): str(n) for i, n in rows.all()}
+
+
+async def people_words(session: AsyncSession, keys: set[Any] | None) -> dict[Any, str]:
+    """People's names for a report's keys (user ids; None: everyone, as a filter's choices)."""
+    if keys is None:
+        return await all_names(session)
+    return await names(session, {int(k) for k in keys if k is not None})
 
 
 async def all_names(session: AsyncSession) -> dict[int, str]:

@@ -184,6 +184,7 @@ def demo_data(
         await tickets_demo.load_staff(ctx)
         opened = await tickets_demo.load_tickets(ctx, tickets)
         await calls_demo.load_calls_today(ctx)  # the wallboard's service level through the day
+        await calls_demo.load_ivr_today(ctx)  # the IVR report's nodes and enquiries
         travel = await travel_demo.load_orders(ctx, orders)
         await demo.load_agent_day(ctx)
         return created, crowd, booked, opened, travel

@@ -2,7 +2,9 @@
 ten hours of today (China time) in the hotel and travel queues, so the wallboard's service-level
 chart and today's figures show a day's shape on a fresh demo. Written to the event log as the
 voice node would: queued, then answered (by a demo agent with the skill) and ended, or abandoned.
-Once a day."""
+Once a day. And callers served by the IVR alone (`load_ivr_today`): travel routes asked about on
+the travel line, hotel orders enquired after on the hotel line, so the IVR report has its nodes
+and its enquiries per route and per hotel."""
 
 from __future__ import annotations
 
@@ -61,3 +63,61 @@ async def load_calls_today(ctx: Context, per_quarter: int = 3, *, seed: int = 19
                 made += 1
             quarter += timedelta(minutes=15)
     return made
+
+
+# (flow, the nodes walked with their kinds, what was asked about), as the shipped flows run them
+IVR_WALKS = (
+    ("travel", (("main", "menu"), ("routes", "menu"), ("route_sy5", "set"), ("find_route", "lookup"),
+                ("read_route", "say"), ("more", "menu"), ("goodbye", "hangup")), "route:SY5"),
+    ("travel", (("main", "menu"), ("routes", "menu"), ("route_yn6", "set"), ("find_route", "lookup"),
+                ("read_route", "say"), ("more", "menu"), ("goodbye", "hangup")), "route:YN6"),
+    ("travel", (("main", "menu"), ("routes", "menu"), ("route_jzg5", "set"), ("find_route", "lookup"),
+                ("read_route", "say"), ("more", "menu"), ("goodbye", "hangup")), "route:JZG5"),
+    ("travel", (("main", "menu"), ("routes", "menu"), ("route_gl4", "set"), ("find_route", "lookup"),
+                ("read_route", "say"), ("more", "menu"), ("goodbye", "hangup")), "route:GL4"),
+    ("hotel", (("welcome", "menu"), ("ask_member", "collect"), ("check_member", "lookup"),
+               ("check_caller", "lookup"), ("find_order", "lookup"), ("read_order", "say"),
+               ("after_enquiry", "menu"), ("goodbye", "hangup")), "hotel:HZ-XH"),
+    ("hotel", (("welcome", "menu"), ("ask_member", "collect"), ("check_member", "lookup"),
+               ("check_caller", "lookup"), ("find_order", "lookup"), ("read_order", "say"),
+               ("after_enquiry", "menu"), ("goodbye", "hangup")), "hotel:SH-BUND"),
+)  # fmt: skip
+LINES = {"hotel": "4008001000", "travel": "4008002000"}
+MIX = (0, 1, 0, 4, 2, 0, 1, 3, 5, 0, 1, 4)
+"""Which walk each call takes, in turn: Sanya asked most, then Yunnan, the hotels on the side."""
+
+
+async def load_ivr_today(ctx: Context, calls: int = 36, *, seed: int = 23) -> int:
+    """Calls of the last ten hours the IVR served by itself (arrived, the nodes, the enquiry,
+    finished); nothing when today's are there already."""
+    zone = ZoneInfo(ctx.settings.default_timezone)
+    now = utcnow()
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    prefix = f"demo-ivr-{midnight:%Y%m%d}-"
+    async with ctx.read() as session:
+        if await session.scalar(
+            select(func.count(ContactEvent.id)).where(ContactEvent.call_id.like(prefix + "%"))
+        ):
+            return 0
+    rng = random.Random(seed)  # noqa: S311 — made-up calls, not secrets
+    start = max(midnight, now - timedelta(hours=10))
+    span = max(60, int((now - start).total_seconds()) - 120)
+    lines: list[ContactEvent] = []
+    for n in range(calls):
+        flow, walk, about = IVR_WALKS[MIX[n % len(MIX)]]
+        call = f"{prefix}{n}"
+        at = start + timedelta(seconds=rng.randint(0, span))
+        caller = f"139{rng.randint(0, 99_999_999):08d}"
+        lines.append(ContactEvent(at=at, kind="arrived", call_id=call, queue=flow,
+                                  detail=f"{caller} → {LINES[flow]}"))  # fmt: skip
+        for node, kind in walk:
+            at += timedelta(seconds=rng.randint(3, 12))
+            lines.append(ContactEvent(at=at, kind="ivr", call_id=call, queue=flow, detail=node, state=kind))
+            if kind == "lookup" and node in ("find_route", "find_order"):
+                lines.append(ContactEvent(at=at, kind="enquiry", call_id=call, detail=about))
+        lines.append(
+            ContactEvent(at=at + timedelta(seconds=2), kind="finished", call_id=call, detail="completed")
+        )
+    async with ctx.write() as tx:
+        tx.session.add_all(line for line in lines if line.at < now)
+    return calls

@@ -259,6 +259,9 @@ class CallRouter:
         step = IvrStep(node=node, kind=cast(NodeKind, kind), label=label)
         self._calls.setdefault(leg_id, {}).setdefault("path", []).append(step)
 
+    def _asked(self, leg_id: str, about: str) -> None:
+        self.journal.call(leg_id, "enquiry", detail=about)
+
     async def _identify(self, leg: Leg) -> dict[str, Any]:
         """Who is calling (R4), for the flow and the queues; unknown when that fails."""
         variables, caller_class = await caller.identify(self.ctx, leg.caller)
@@ -291,6 +294,7 @@ class CallRouter:
                 record_to=self.record_to,
                 voicemail=self._voicemail,
                 logged=self._logged,
+                asked=self._asked,
             )
             await run_flow(flow, leg, services, variables=await self._identify(leg))
         finally:  # also when the caller hung up and the flow was cancelled

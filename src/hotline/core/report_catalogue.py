@@ -25,8 +25,10 @@ from hotline.core.permissions import Permission
 
 Label = tuple[str, str]
 """(Chinese, English)."""
-Words = Callable[[AsyncSession, set[Any]], Awaitable[dict[Any, str]]]
-"""Names for a dimension's keys looked up in the owner's tables (queue → its title, agent → name)."""
+Words = Callable[[AsyncSession, set[Any] | None], Awaitable[dict[Any, str]]]
+"""Names for a dimension's keys looked up in the owner's tables (queue → its title, agent → name);
+keys None: every key there is (at most CHOICES), the choices a filter on the dimension offers."""
+CHOICES = 500
 Expr = ColumnElement[Any] | InstrumentedAttribute[Any]
 """A column of the subject's table or an expression over its columns."""
 MeasureKind = Literal["count", "number", "money", "seconds", "hours", "rate", "score"]

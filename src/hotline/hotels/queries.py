@@ -148,12 +148,21 @@ async def conflicts(ctx: Context) -> list[PaperConflict]:
 # ---------------------------------------------------------------- the IVR's enquiry
 
 
-async def _latest_reservation(ctx: Context, customer_id: int) -> tuple[Reservation, str] | None:
+async def names_by_code(ctx: Context, codes: set[str]) -> dict[str, str]:
+    """Hotels' names by their codes (the IVR report's enquiries per hotel); unknown codes absent."""
+    if not codes:
+        return {}
+    async with ctx.read() as session:
+        rows = await session.execute(select(Hotel.code, Hotel.name).where(Hotel.code.in_(codes)))
+    return {str(code): str(name) for code, name in rows.all()}
+
+
+async def _latest_reservation(ctx: Context, customer_id: int) -> tuple[Reservation, Hotel] | None:
     """The member's reservation the IVR speaks of: the coming one if any, else the last."""
     async with ctx.read() as session:
         today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
         mine = (
-            select(Reservation, Hotel.name)
+            select(Reservation, Hotel)
             .join(Hotel, Hotel.id == Reservation.hotel_id)
             .where(Reservation.customer_id == customer_id)
         )
@@ -162,12 +171,12 @@ async def _latest_reservation(ctx: Context, customer_id: int) -> tuple[Reservati
         found = (await session.execute(coming.limit(1))).first() or (
             await session.execute(last.limit(1))
         ).first()
-    return None if found is None else (found[0], str(found[1]))
+    return None if found is None else (found[0], found[1])
 
 
 async def _verified_reservation(
     ctx: Context, variables: dict[str, object]
-) -> tuple[verification.MemberCheck, tuple[Reservation, str] | None]:
+) -> tuple[verification.MemberCheck, tuple[Reservation, Hotel] | None]:
     """Who the caller is (crm's rule) and the reservation the enquiry would read; its booking
     phone is one of the second factors."""
     member, caller, keyed = verification.caller_of(variables)
@@ -194,13 +203,14 @@ async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str
     """The IVR's order enquiry (T3, seed 000): the member's latest reservation — the coming one
     if any, else the last — as the flow says it: hotel, arrival date, status. None: no booking,
     or a caller not verified for the member (seed 004): nothing is read to them, whatever the
-    flow."""
+    flow. `about` names the hotel: the IVR report counts the enquiry for it."""
     check, latest = await _verified_reservation(ctx, variables)
     if not check.verified or latest is None:
         return None
     reservation, hotel = latest
     return {
-        "hotel": hotel,
+        "about": f"hotel:{hotel.code}",
+        "hotel": hotel.name,
         "arrival": reservation.arrival,
         "number": reservation.number,
         "status": state.LABELS.get(reservation.status, reservation.status),

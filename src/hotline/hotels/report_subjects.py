@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.core.permissions import Permission
-from hotline.core.report_catalogue import Dimension, Measure, Subject, register
+from hotline.core.report_catalogue import CHOICES, Dimension, Measure, Subject, register
 from hotline.hotels.models import Hotel, Reservation
 
 R = Reservation
@@ -32,13 +32,11 @@ SOURCES = {
 }
 
 
-async def hotel_names(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    rows = await session.execute(select(Hotel.id, Hotel.name).where(Hotel.id.in_({int(k) for k in keys})))
-    return {int(i): str(n) for i, n in rows.all()}
-
-
-async def agent_names(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    return dict(await directory.names(session, {int(k) for k in keys if k is not None}))
+async def hotel_names(session: AsyncSession, keys: set[Any] | None) -> dict[Any, str]:
+    query = select(Hotel.id, Hotel.name).order_by(Hotel.code).limit(CHOICES)
+    if keys is not None:
+        query = query.where(Hotel.id.in_({int(k) for k in keys}))
+    return {int(i): str(n) for i, n in (await session.execute(query)).all()}
 
 
 KEPT = case((R.status != "cancelled", 1), else_=0)
@@ -56,7 +54,7 @@ BOOKINGS = register(
             Dimension("hotel", ("酒店", "Hotel"), R.hotel_id, lookup=hotel_names),
             Dimension("source", ("来源", "Source"), R.source, words=SOURCES),
             Dimension("status", ("状态", "Status"), R.status, words=STATUSES),
-            Dimension("agent", ("创建人", "Created by"), R.created_by, lookup=agent_names),
+            Dimension("agent", ("创建人", "Created by"), R.created_by, lookup=directory.people_words),
         ),
         measures=(
             Measure("bookings", ("预订数", "Bookings"), "count", None),

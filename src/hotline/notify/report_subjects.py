@@ -9,7 +9,7 @@ from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.permissions import Permission
-from hotline.core.report_catalogue import Dimension, Measure, Subject, register
+from hotline.core.report_catalogue import CHOICES, Dimension, Measure, Subject, register
 from hotline.notify.models import Message, Template
 
 M = Message
@@ -25,11 +25,11 @@ STATUSES = {
 CHANNELS = {"sms": ("短信", "SMS"), "email": ("邮件", "E-mail")}
 
 
-async def template_names(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    rows = await session.execute(
-        select(Template.code, Template.name).where(Template.code.in_({str(k) for k in keys}))
-    )
-    return {str(code): str(name) for code, name in rows.all()}
+async def template_names(session: AsyncSession, keys: set[Any] | None) -> dict[Any, str]:
+    query = select(Template.code, Template.name).order_by(Template.code).limit(CHOICES)
+    if keys is not None:
+        query = query.where(Template.code.in_({str(k) for k in keys}))
+    return {str(code): str(name) for code, name in (await session.execute(query)).all()}
 
 
 SENT = case((M.status.in_(("sent", "delivered")), 1), else_=0)

@@ -103,4 +103,14 @@ async def put_assessment_scheme(
     return await assessment.set_scheme(ctx, body)
 
 
+@router.delete("/assessment/scheme")
+async def delete_assessment_scheme(
+    ctx: Annotated[Context, Depends(requires(Permission.TEAMS_WRITE))],
+    team_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> AssessmentSchemeOut:
+    """Drop a team's own scheme (it uses the site's again) or, without a team, the site's (back to
+    the built-in one); answers the scheme now in effect."""
+    return await assessment.reset_scheme(ctx, team_id)
+
+
 routers = [router, custom_router]

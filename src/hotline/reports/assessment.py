@@ -131,6 +131,24 @@ async def set_scheme(ctx: Context, data: AssessmentSchemeIn) -> AssessmentScheme
         return _out(row)
 
 
+async def reset_scheme(ctx: Context, team_id: int | None) -> AssessmentSchemeOut:
+    """Drop the team's own scheme (the team goes back to the site's), or the site's (back to the
+    built-in weights and targets); the deletion is audited. Returns the scheme now in effect;
+    nothing to drop is no error (the same answer twice)."""
+    ctx.require(P.TEAMS_WRITE)
+    if team_id is not None:
+        await teams.member_ids(ctx, team_id, field="team_id")
+    async with ctx.write() as tx:
+        row = await tx.session.scalar(
+            select(AssessmentScheme).where(
+                AssessmentScheme.team_id.is_(None) if team_id is None else AssessmentScheme.team_id == team_id
+            )
+        )
+        if row is not None:
+            await tx.session.delete(row)
+    return await scheme_for(ctx, team_id)
+
+
 # ---------------------------------------------------------------- the sheet
 
 

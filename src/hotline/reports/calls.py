@@ -14,7 +14,9 @@ from hotline.contact.stats import service as stats
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.periods import Period
+from hotline.hotels import queries as hotels
 from hotline.quality.reviews import figures as quality
+from hotline.travel import queries as travel
 
 
 def _average(scores: list[Decimal]) -> float | None:
@@ -49,4 +51,17 @@ async def agents(ctx: Context, period: Period, agent_ids: set[int] | None) -> st
 
 
 async def ivr(ctx: Context, period: Period) -> stats.CallFigures:
-    return await stats.ivr_report(ctx, period)
+    """The IVR report, its enquiries named: a route or hotel by its name, one no longer in the
+    catalogue by its code after 已停用 (a code the IVR still counts)."""
+    figures = await stats.ivr_report(ctx, period)
+    wanted = {kind: {r["key"] for r in figures.rows if r["dimension"] == kind} for kind in ("route", "hotel")}
+    names = {
+        "route": await travel.names_by_code(ctx, wanted["route"]),
+        "hotel": await hotels.names_by_code(ctx, wanted["hotel"]),
+    }
+    gone = {"route": "已停用的线路", "hotel": "已停用的酒店"}
+    for row in figures.rows:
+        kind = row["dimension"]
+        if kind in names:
+            row["label"] = names[kind].get(row["key"]) or f"{gone[kind]} {row['key']}"
+    return figures

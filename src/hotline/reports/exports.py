@@ -19,6 +19,7 @@ from hotline.core.permissions import Permission
 from hotline.core.schemas import DbId
 from hotline.exports.subjects import Column, Computed, Row, Source, subject
 from hotline.reports import assessment, service
+from hotline.reports.figure_names import NOT_FIGURES, figure_name
 from hotline.reports.schemas import ReportOut
 
 Subject = Literal["tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr"]
@@ -39,7 +40,12 @@ COLUMNS = (
     Column("figure", "指标", "Figure", width=22),
     Column("value", "数值", "Value", "number", width=14),
 )
-PARTS = {"totals": "合计", "compare": "对比", "rows": "明细", "series": "时段"}
+PARTS = {
+    "totals": ("合计", "Totals"),
+    "compare": ("对比", "Compared"),
+    "rows": ("明细", "Rows"),
+    "series": ("时段", "Series"),
+}
 
 
 def _number(value: Any) -> float | int | None:
@@ -53,30 +59,39 @@ def _number(value: Any) -> float | int | None:
         return None
 
 
-def _figures(part: str, key: str, label: str, figures: dict[str, Any]) -> Iterator[Row]:
-    for name, value in figures.items():
-        if name in ("key", "label", "start", "dimension", "kind"):
-            continue
-        if isinstance(value, dict):  # not-ready time by reason
-            for reason, amount in value.items():
-                yield (PARTS[part], key, label, f"{name}.{reason}", _number(amount))
-        else:
-            yield (PARTS[part], key, label, name, _number(value))
+def lines(report: ReportOut, locale: str = "zh-CN") -> list[Row]:
+    """The report, one figure a line, each figure by its name in the locale: totals, the
+    comparison's, every row, every bucket."""
+    en = locale.startswith("en")
 
+    def figures(part: str, key: str, label: str, values: dict[str, Any]) -> Iterator[Row]:
+        shown = PARTS[part][1 if en else 0]
+        for name, value in values.items():
+            if name in NOT_FIGURES:
+                continue
+            if isinstance(value, dict):  # not-ready time by reason
+                for reason, amount in value.items():
+                    yield (
+                        shown,
+                        key,
+                        label,
+                        figure_name(report.subject, f"{name}.{reason}", locale),
+                        _number(amount),
+                    )
+            else:
+                yield (shown, key, label, figure_name(report.subject, name, locale), _number(value))
 
-def lines(report: ReportOut) -> list[Row]:
-    """The report, one figure a line: totals, the comparison's, every row, every bucket."""
-    out = list(_figures("totals", "", "", report.totals))
+    out = list(figures("totals", "", "", report.totals))
     if report.compare is not None:
-        out += _figures("compare", f"{report.compare.start}~{report.compare.end}", "", report.compare.totals)
+        out += figures("compare", f"{report.compare.start}~{report.compare.end}", "", report.compare.totals)
     for row in report.rows:
         key = str(row.get("key", ""))
         label = str(row.get("label", key))
         if row.get("dimension"):
             key = f"{row['dimension']}:{key}"
-        out += _figures("rows", key, label, row)
+        out += figures("rows", key, label, row)
     for point in report.series:
-        out += _figures("series", str(point["start"]), "", point)
+        out += figures("series", str(point["start"]), "", point)
     return out
 
 
@@ -93,7 +108,7 @@ async def report(ctx: Context, filters: ReportFilters) -> Source:
         found = await service.report(
             ctx, filters.subject, query, agent_id=filters.agent_id, queues=set(filters.queue) or None
         )
-        return lines(found)
+        return lines(found, ctx.actor.locale)
 
     return Computed(computed)
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.core.permissions import Permission
-from hotline.core.report_catalogue import Dimension, Measure, Subject, register
+from hotline.core.report_catalogue import CHOICES, Dimension, Measure, Subject, register
 from hotline.tickets.models import Ticket, TicketType
 
 T = Ticket
@@ -41,15 +41,11 @@ SEVERITIES = {
 }
 
 
-async def type_names(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    rows = await session.execute(
-        select(TicketType.id, TicketType.name).where(TicketType.id.in_({int(k) for k in keys}))
-    )
-    return {int(i): str(n) for i, n in rows.all()}
-
-
-async def people(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    return dict(await directory.names(session, {int(k) for k in keys if k is not None}))
+async def type_names(session: AsyncSession, keys: set[Any] | None) -> dict[Any, str]:
+    query = select(TicketType.id, TicketType.name).order_by(TicketType.id).limit(CHOICES)
+    if keys is not None:
+        query = query.where(TicketType.id.in_({int(k) for k in keys}))
+    return {int(i): str(n) for i, n in (await session.execute(query)).all()}
 
 
 DONE = case((T.completed_at.is_not(None), 1), else_=0)
@@ -70,7 +66,7 @@ TICKETS = register(
             Dimension("status", ("状态", "Status"), T.status, words=STATUSES),
             Dimension("source", ("来源", "Source"), T.source, words=SOURCES),
             Dimension("severity", ("严重程度", "Severity"), T.severity, words=SEVERITIES),
-            Dimension("assignee", ("处理人", "Assignee"), T.assignee_id, lookup=people),
+            Dimension("assignee", ("处理人", "Assignee"), T.assignee_id, lookup=directory.people_words),
         ),
         measures=(
             Measure("tickets", ("工单数", "Tickets"), "count", None),

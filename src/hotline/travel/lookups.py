@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.context import Context
 from hotline.crm import directory as customers
 from hotline.crm import verification
-from hotline.travel.models import Order
-from hotline.travel.queries import KIND_LABEL, money, route_names
+from hotline.travel.catalogue import today
+from hotline.travel.models import Departure, Order, Route
+from hotline.travel.queries import KIND_LABEL, money, route_codes, route_names
 from hotline.travel.state import DEPARTMENT, LABELS, State
 
 
@@ -30,10 +31,14 @@ async def _latest_order(ctx: Context, customer_id: int) -> Order | None:
 
 
 async def _spoken(ctx: Context, order: Order) -> dict[str, Any]:
+    """The order as the IVR says it; `about` names its route (the IVR report counts the enquiry
+    for it), absent for an order without a tour."""
     async with ctx.read() as session:
         route = (await route_names(session, [order.id])).get(order.id, KIND_LABEL.get(order.kind, ""))
+        code = (await route_codes(session, [order.id])).get(order.id)
     state = State(order.state)
     return {
+        **({"about": f"route:{code}"} if code else {}),
         "kind": "travel",
         "number": order.number,
         "route": route,
@@ -91,3 +96,29 @@ async def latest_for_ivr(ctx: Context, variables: dict[str, Any]) -> dict[str, A
     if not check.verified or order is None:
         return None
     return await _spoken(ctx, order)
+
+
+async def route_for_ivr(ctx: Context, variables: dict[str, Any]) -> dict[str, Any] | None:
+    """The lookup `travel.route`: the route whose code the flow set in `route_code`, as the IVR
+    says it — name, days, the adult price from, the next departure with seats left; `about`
+    names it, so the IVR report counts the enquiry per route. None: no such route on sale."""
+    code = str(variables.get("route_code") or "")
+    async with ctx.read() as session:
+        route = await session.scalar(select(Route).where(Route.code == code, Route.active.is_(True)))
+        if route is None:
+            return None
+        departs = await session.scalar(
+            select(func.min(Departure.departs_on)).where(
+                Departure.route_id == route.id,
+                Departure.departs_on > today(),
+                Departure.closed.is_(False),
+                Departure.seats_taken < Departure.capacity,
+            )
+        )
+    return {
+        "about": f"route:{route.code}",
+        "name": route.name,
+        "days": str(route.days),
+        "price": money(route.adult_price),
+        "departs_on": cn_date(departs) if departs else "待定",
+    }

@@ -54,6 +54,15 @@ async def load(session: AsyncSession, order_id: int, *, lock: bool = False) -> O
     return await get_or_404(session, Order, order_id, "order", for_update=lock)
 
 
+async def names_by_code(ctx: Context, codes: set[str]) -> dict[str, str]:
+    """Routes' names by their codes (the IVR report's enquiries per route); unknown codes absent."""
+    if not codes:
+        return {}
+    async with ctx.read() as session:
+        rows = await session.execute(select(Route.code, Route.name).where(Route.code.in_(codes)))
+    return {str(code): str(name) for code, name in rows.all()}
+
+
 async def route_names(session: AsyncSession, order_ids: list[int]) -> dict[int, str]:
     """The first tour on each order as its item reads ("九寨沟黄龙五日游 12月08日出发"): what an SMS,
     a message to the team or the IVR says, all in Chinese. Screens use `tours` and word it."""
@@ -67,6 +76,23 @@ async def route_names(session: AsyncSession, order_ids: list[int]) -> dict[int, 
     found: dict[int, str] = {}
     for order_id, title in rows.all():
         found.setdefault(int(order_id), str(title))
+    return found
+
+
+async def route_codes(session: AsyncSession, order_ids: list[int]) -> dict[int, str]:
+    """The route code of the first tour on each order."""
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(OrderItem.order_id, Route.code)
+        .join(Departure, Departure.id == OrderItem.departure_id)
+        .join(Route, Route.id == Departure.route_id)
+        .where(OrderItem.order_id.in_(order_ids), OrderItem.kind == "tour")
+        .order_by(OrderItem.id)
+    )
+    found: dict[int, str] = {}
+    for order_id, code in rows.all():
+        found.setdefault(int(order_id), str(code))
     return found
 
 

@@ -3,10 +3,7 @@ created; money as receivable and received (docs/reports.md)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import case
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.core.permissions import Permission
@@ -28,10 +25,6 @@ SOURCES = {"phone": ("来电", "Call"), "walk_in": ("门市", "Walk-in"), "web":
 KINDS = {"domestic": ("国内游", "Domestic"), "international": ("出境游", "International")}
 
 
-async def people(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    return dict(await directory.names(session, {int(k) for k in keys if k is not None}))
-
-
 SIGNED = case((O.signed_at.is_not(None) & (O.state != "void"), 1), else_=0)
 
 ORDERS = register(
@@ -47,8 +40,8 @@ ORDERS = register(
             Dimension("kind", ("线路类型", "Kind"), O.kind, words=KINDS),
             Dimension("source", ("来源", "Source"), O.source, words=SOURCES),
             Dimension("state", ("状态", "State"), O.state, words=STATES),
-            Dimension("agent", ("创建人", "Created by"), O.creator_id, lookup=people),
-            Dimension("planner", ("计调", "Planner"), O.planner_id, lookup=people),
+            Dimension("agent", ("创建人", "Created by"), O.creator_id, lookup=directory.people_words),
+            Dimension("planner", ("计调", "Planner"), O.planner_id, lookup=directory.people_words),
         ),
         measures=(
             Measure("orders", ("订单数", "Orders"), "count", None),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.contact.calls.direct import Agent, RingGroups
-from hotline.contact.ivr.flow import Speech, load_shipped, parse
+from hotline.contact.ivr.flow import Flow, Speech, load_shipped, parse
 from hotline.contact.ivr.interpreter import FlowServices, PacedSilence, render, run_flow, spoken
 from hotline.voice.control import EndReason, Leg
 from hotline.voice.simulated import SimPhone, SimulatedVoice, run_virtual
@@ -245,6 +246,69 @@ def test_the_travel_line_reads_an_order_to_another_phone_only_after_the_second_f
     assert "read_order" not in path and path[-3:] == ["log_not_verified", "not_verified", "to_agent"]
     assert logged == [("second_factor_failed", "会员号码8800123的验证号码输入错误", True)]
     assert not any("三亚" in line for line in said)
+
+
+def test_a_route_chosen_on_the_travel_line_is_read_from_the_catalogue_and_counted_as_an_enquiry() -> None:
+    """1 then 2 on the travel line: the route's code is set, `travel.route` finds it, the caller
+    hears its days, price and next departure, and the enquiry is reported for route:YN6 once; a
+    node's own `about` counts too, and a lookup's malformed `about` is not passed on."""
+    asked: list[tuple[str, str]] = []
+    seen: list[str] = []
+
+    async def route(variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        seen.append(str(variables.get("route_code")))
+        return {"about": f"route:{variables['route_code']}", "name": "云南昆明大理丽江六日游", "days": "6",
+                "price": Decimal("4280"), "departs_on": "2027年01月05日"}  # fmt: skip
+
+    async def odd(variables: Mapping[str, Any]) -> dict[str, str]:
+        return {"about": "route:../x"}
+
+    def call(flow: Flow, keys: str) -> list[str]:
+        transcript = Transcript()
+
+        async def application(leg: Leg) -> None:
+            services = FlowServices(
+                voice=transcript, transfers=RingGroups(voice, transcript, {}),
+                lookups={"travel.route": route, "odd.lookup": odd},
+                asked=lambda leg_id, about: asked.append((leg_id, about)),
+            )  # fmt: skip
+            await run_flow(flow, leg, services)
+
+        voice = SimulatedVoice(application)
+
+        async def scenario() -> None:
+            caller = voice.call_in("13911112222", "4008002000", entry="travel", keys=keys, talks_for=10)
+            await caller.ended.wait()
+
+        run_virtual(scenario())
+        return transcript.said
+
+    said = call(load_shipped("travel"), "12")
+    assert seen == ["YN6"] and [about for _, about in asked] == ["route:YN6"]
+    assert "云南昆明大理丽江六日游，行程6天，成人4280元起，最近一期出发日期2027年01月05日。" in said[2]
+    asked.clear()
+    flow, problems = parse(
+        {
+            "name": "tagged",
+            "start": "info",
+            "nodes": {
+                "info": {"type": "play", "about": "hotel:SH-BUND", "say": {"text": "外滩店"}, "next": "odd"},
+                "odd": {
+                    "type": "lookup",
+                    "function": "odd.lookup",
+                    "result": "x",
+                    "next": "bye",
+                    "on_empty": "bye",
+                },
+                "bye": {"type": "hangup"},
+            },
+        }
+    )
+    assert flow is not None and not problems
+    call(flow, "")
+    assert [about for _, about in asked] == ["hotel:SH-BUND"]
+    _, problems = parse({"name": "bad", "start": "a", "nodes": {"a": {"type": "hangup", "about": "room:1"}}})
+    assert [(p.node, p.field) for p in problems] == [("a", "about")]
 
 
 def test_three_wrong_member_numbers_go_to_an_agent_with_the_numbers_logged() -> None:

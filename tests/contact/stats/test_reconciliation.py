@@ -37,6 +37,7 @@ call = st.fixed_dictionaries(
     {
         "offset": st.integers(0, 86_399 * 1000),  # ms into the local day
         "ivr": st.lists(st.sampled_from(["welcome", "menu", "lookup", "bye"]), max_size=3),
+        "asked": st.lists(st.sampled_from(["route:SY5", "route:YN6", "hotel:SH-BUND"]), max_size=3),
         "queue": st.sampled_from([None, *QUEUES]),
         "end": st.sampled_from(["answered", "abandoned", "callback", "timed_out", "hangup"]),
         "wait": st.integers(0, 90_000),
@@ -79,6 +80,8 @@ def _lines(n: int, c: dict[str, object]) -> list[dict[str, object]]:
     for node in c["ivr"]:  # type: ignore[attr-defined]
         now += ms * 1500
         out.append(line(now, "ivr", queue="main", detail=node, state="menu"))
+    for about in c["asked"] if c["ivr"] else []:  # type: ignore[attr-defined]
+        out.append(line(now, "enquiry", detail=about))
     if c["queue"] is None:
         out.append(line(now + ms * 800, "finished", detail="completed" if c["ivr"] else "caller-hung-up"))
         return out
@@ -200,6 +203,20 @@ async def test_given_a_day_fed_in_chunks_with_late_lines_then_reports_equal_the_
         assert sum(p["offered"] for p in report.points()) == report.totals()["offered"]
         rows = await service.call_rows(ctx, period, "site")
         assert service._total(rows) == _straight(records, since, until, queue=False)
+
+    asked: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "ivr_visits": 0})
+    for record in records:  # enquiries per route and hotel, counted straight from the records
+        for about in set(record.enquiries):
+            asked[about]["calls"] += 1
+            asked[about]["ivr_visits"] += record.enquiries.count(about)
+    assert bool(asked) == any(c["asked"] and c["ivr"] and not c["out"] for c in calls)
+    for granularity in ("interval", "day"):
+        rows = await service.call_rows(ctx, period_of(DAY, DAY, granularity, ZONE), "enquiry")
+        summed: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "ivr_visits": 0})
+        for _, key, sums in rows:
+            for name in ("calls", "ivr_visits"):
+                summed[key][name] += sums[name]
+        assert dict(summed) == dict(asked)
 
     expected = {k: v for k, v in derive.state_ms(log).items() if v}
     assert {k: v for k, v in state_rows.items() if v} == expected

@@ -21,11 +21,18 @@ Variable = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Digit = Annotated[str, Field(pattern=r"^[0-9*#]$")]
 
 
+ABOUT = r"^(route|hotel):[A-Za-z0-9_-]{1,16}$"
+"""An enquiry's subject: a travel route or a hotel, by its code."""
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = ""
     """What the node is for, in the editor's words (shown in the tree view)."""
+    about: str | None = Field(default=None, pattern=ABOUT)
+    """What a caller reaching this node asks about — `route:YN6` (a travel route by its code),
+    `hotel:SH-BUND` (a hotel) — counted as an enquiry in the IVR report (docs/reports.md)."""
 
 
 class Speech(BaseModel):

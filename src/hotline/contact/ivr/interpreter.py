@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 
 from hotline.contact.ivr.flow import (
+    ABOUT,
     CollectNode,
     ConditionNode,
     CountNode,
@@ -113,6 +114,9 @@ class FlowServices:
     """Called with the caller's survey score (None: no valid key) and the call's variables."""
     logged: Callable[[Leg, str, str, bool], None] = lambda leg, event, detail, audit: None
     """Called by a `log` node: the event, its detail and whether it goes to the audit trail too."""
+    asked: Callable[[str, str], None] = lambda leg_id, about: None
+    """Called with what the caller asks about (`route:YN6`, `hotel:SH-BUND`): a node's `about`,
+    or the `about` of what a lookup found (the order enquired after is of that route or hotel)."""
 
 
 @dataclass
@@ -134,8 +138,11 @@ async def run_flow(
     node_id: str | None = flow.start
     while node_id is not None and len(run.path) < MAX_STEPS and not leg.ended.is_set():
         run.path.append(node_id)
-        services.visited(flow.name, node_id, leg.id, flow.nodes[node_id].type, flow.nodes[node_id].label)
-        node_id = await _step(flow.nodes[node_id], leg, services, run)
+        node = flow.nodes[node_id]
+        services.visited(flow.name, node_id, leg.id, node.type, node.label)
+        if node.about:
+            services.asked(leg.id, node.about)
+        node_id = await _step(node, leg, services, run)
     if leg.ended.is_set() and not run.outcome:
         run.outcome = "caller-hung-up"
     log.info("ivr flow finished", flow=flow.name, path=run.path, outcome=run.outcome, leg=leg.id)
@@ -187,6 +194,9 @@ async def _step(node: object, leg: Leg, services: FlowServices, run: FlowRun) ->
                 log.error("ivr lookup failed", function=node.function, error=repr(exc))
                 result = None
             run.variables[node.result] = result
+            about = result.get("about") if isinstance(result, Mapping) else None
+            if isinstance(about, str) and re.fullmatch(ABOUT, about):
+                services.asked(leg.id, about)
             return node.next if result else node.on_empty
         case ConditionNode():
             for case in node.cases:

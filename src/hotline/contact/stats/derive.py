@@ -43,6 +43,10 @@ class Line:
     detail: str = ""
 
 
+MAX_ENQUIRIES = 32
+"""Subjects kept per call (a caller looping through the menus does not grow the record)."""
+
+
 @dataclass
 class Record:
     """A call record's derived values (models.CallRecord's columns)."""
@@ -74,6 +78,7 @@ class Record:
     survey_score: int | None = None
     ivr_path: list[list[str]] = field(default_factory=list)
     flow_outcome: str = ""
+    enquiries: list[str] = field(default_factory=list)
     last_line: int = 0
 
     def columns(self) -> dict[str, object]:
@@ -154,6 +159,8 @@ def derive_record(
             record.ivr_path.append([x.detail[:64], x.state])
         elif x.kind == "finished":
             record.flow_outcome = x.detail[:64]
+        elif x.kind == "enquiry" and len(record.enquiries) < MAX_ENQUIRIES:
+            record.enquiries.append(x.detail[:40])
     for x in ordered:
         if x.kind == "agent" and x.state == "wrap_up" and x.id in wrap_ends:
             record.wrap_ms += _ms(x.at, wrap_ends[x.id])
@@ -272,7 +279,23 @@ def contribution(record: Record | None) -> dict[Key, dict[str, int]]:
     if record.campaign:
         out["campaign", record.campaign] = m
     out.update(_ivr_rows(record))
+    out.update(_enquiry_rows(record, m))
     return out
+
+
+def _enquiry_rows(record: Record, m: dict[str, int]) -> dict[Key, dict[str, int]]:
+    """Per subject asked about in the IVR (a travel route, a hotel): the calls that asked, how
+    often, those that ended in the IVR and those it served by itself, those that went on to a
+    queue."""
+    rows: dict[Key, dict[str, int]] = {}
+    for about in record.enquiries:
+        row = rows.setdefault(("enquiry", about), dict.fromkeys(MEASURES, 0) | {"wait_max_ms": 0})
+        row["ivr_visits"] += 1
+        row["calls"] = 1
+        row["ivr_only"] = m["ivr_only"]
+        row["self_service"] = m["self_service"]
+        row["offered"] = m["offered"]
+    return rows
 
 
 def _ivr_rows(record: Record) -> dict[Key, dict[str, int]]:

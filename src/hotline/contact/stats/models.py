@@ -107,6 +107,8 @@ class CallRecord(Base):
     ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
     """[[node, kind], …] in the order visited."""
     flow_outcome: Mapped[str] = mapped_column(String(64), default="")
+    enquiries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """What the caller asked about in the IVR, in order: ["route:YN6", "hotel:SH-BUND", …]."""
     last_line: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

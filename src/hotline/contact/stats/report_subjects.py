@@ -12,7 +12,7 @@ from hotline.admin import directory
 from hotline.contact.models import QueueDef as Queue
 from hotline.contact.stats.models import AgentStateDay, CallRecord
 from hotline.core.permissions import Permission
-from hotline.core.report_catalogue import Dimension, Measure, Subject, register
+from hotline.core.report_catalogue import CHOICES, Dimension, Measure, Subject, register
 
 C = CallRecord
 OUTCOMES = {
@@ -46,19 +46,15 @@ DISPOSITIONS = {
 }
 
 
-async def agent_names(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    return dict(await directory.names(session, {int(k) for k in keys if k is not None}))
-
-
-async def queue_titles(session: AsyncSession, keys: set[Any]) -> dict[Any, str]:
-    rows = await session.execute(
-        select(Queue.name, Queue.title).where(Queue.name.in_({str(k) for k in keys}))
-    )
-    return {str(name): str(title) for name, title in rows.all()}
+async def queue_titles(session: AsyncSession, keys: set[Any] | None) -> dict[Any, str]:
+    query = select(Queue.name, Queue.title).order_by(Queue.name).limit(CHOICES)
+    if keys is not None:
+        query = query.where(Queue.name.in_({str(k) for k in keys}))
+    return {str(name): str(title) for name, title in (await session.execute(query)).all()}
 
 
 def _agent(column: Any) -> Dimension:
-    return Dimension("agent", ("坐席", "Agent"), column, lookup=agent_names)
+    return Dimension("agent", ("坐席", "Agent"), column, lookup=directory.people_words)
 
 
 HOURS = 1 / 3_600_000  # milliseconds → hours

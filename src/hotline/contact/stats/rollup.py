@@ -352,6 +352,7 @@ def _record_of(row: CallRecord) -> Record:
     values["arrived_at"] = as_utc(row.arrived_at)
     values["ended_at"] = as_utc(row.ended_at) if row.ended_at else None
     values["ivr_path"] = [list(x) for x in row.ivr_path or []]
+    values["enquiries"] = list(row.enquiries or [])
     return Record(**values)
 
 

@@ -282,9 +282,11 @@ def ivr_figures(s: Mapping[str, int], *, node: bool = False) -> IvrFigures:
 
 async def ivr_report(ctx: Context, period: Period) -> CallFigures:
     """Per node of every flow: calls that reached it, visits, calls that ended there by themselves;
-    the series and totals from the site's rows (each call once)."""
+    per subject asked about (dimension `route` or `hotel`, labelled by their code here, named by
+    the caller of this function); the series and totals from the site's rows (each call once)."""
     ctx.require(Permission.REPORTS_READ)
     rows = await call_rows(ctx, period, "ivr")
+    asked = await call_rows(ctx, period, "enquiry")
     site = await call_rows(ctx, period, "site")
     flows = await live_flows(ctx)
     out_rows = []
@@ -293,10 +295,23 @@ async def ivr_report(ctx: Context, period: Period) -> CallFigures:
         found = flows[name].nodes.get(node) if name in flows else None
         out_rows.append(
             {
+                "dimension": "node",
                 "key": key,
                 "label": f"{flows[name].title or name} · {found.label or node}" if found else key,
                 "kind": found.type if found else "",
                 **ivr_figures(sums, node=True).model_dump(),
+            }
+        )
+    for key, sums in sorted(_by_key(asked).items(), key=lambda kv: (-kv[1].get("calls", 0), kv[0])):
+        kind, _, code = key.partition(":")
+        out_rows.append(
+            {
+                "dimension": kind,
+                "key": code,
+                "label": code,
+                "kind": kind,
+                **ivr_figures(sums, node=True).model_dump(),
+                "to_agent": sums.get("offered", 0),
             }
         )
     return CallFigures(

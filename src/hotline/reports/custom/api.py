@@ -22,7 +22,7 @@ Writer = Annotated[Context, Depends(requires(Permission.REPORTS_WRITE))]
 @router.get("/subjects")
 async def subjects(ctx: Reader) -> list[ReportSubjectOut]:
     """What a report may be built of: the subjects the person may see, their dimensions and measures."""
-    return service.catalogue(ctx)
+    return await service.catalogue(ctx)
 
 
 @router.get("")

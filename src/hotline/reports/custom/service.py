@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.core.clock import utcnow
@@ -18,7 +19,7 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_email
-from hotline.core.report_catalogue import TIME_DIMENSIONS, TIME_LABELS, Label, Subject, subjects
+from hotline.core.report_catalogue import TIME_DIMENSIONS, TIME_LABELS, Dimension, Label, Subject, subjects
 from hotline.core.rows import get_or_404
 from hotline.reports.custom import query, schedule
 from hotline.reports.custom.definition import Definition, check, days_of, today_in
@@ -44,8 +45,19 @@ def _say(ctx: Context, label: Label) -> str:
     return label[0] if ctx.actor.locale.startswith("zh") else label[1]
 
 
-def catalogue(ctx: Context) -> list[ReportSubjectOut]:
-    """The subjects the person may report on, in their language."""
+async def _choices(ctx: Context, session: AsyncSession, d: Dimension) -> list[ChoiceOut]:
+    """What a filter on the dimension offers: its worded codes, or every key its owner names
+    (agents, queues, hotels, templates …; at most CHOICES)."""
+    if d.words:
+        return [ChoiceOut(value=v, label=_say(ctx, w)) for v, w in d.words.items() if v]
+    if d.lookup is None or not d.filterable:
+        return []
+    named = await d.lookup(session, None)
+    return [ChoiceOut(value=str(k), label=name) for k, name in sorted(named.items(), key=lambda kv: kv[1])]
+
+
+async def catalogue(ctx: Context) -> list[ReportSubjectOut]:
+    """The subjects the person may report on, in their language, with each filter's choices."""
     ctx.require(P.REPORTS_READ)
     found = []
     for s in subjects():
@@ -55,16 +67,17 @@ def catalogue(ctx: Context) -> list[ReportSubjectOut]:
             DimensionOut(key=k, label=_say(ctx, TIME_LABELS[k]), time=True, filterable=False, choices=[])
             for k in TIME_DIMENSIONS
         ]
-        others = [
-            DimensionOut(
-                key=d.key,
-                label=_say(ctx, d.label),
-                time=False,
-                filterable=d.filterable,
-                choices=[ChoiceOut(value=v, label=_say(ctx, w)) for v, w in (d.words or {}).items() if v],
-            )
-            for d in s.dimensions
-        ]
+        async with ctx.read() as session:
+            others = [
+                DimensionOut(
+                    key=d.key,
+                    label=_say(ctx, d.label),
+                    time=False,
+                    filterable=d.filterable,
+                    choices=await _choices(ctx, session, d),
+                )
+                for d in s.dimensions
+            ]
         measures = [MeasureOut(key=m.key, label=_say(ctx, m.label), kind=m.kind) for m in s.measures]
         found.append(
             ReportSubjectOut(
