@@ -163,5 +163,9 @@ async def test_a_teams_own_scheme_can_be_dropped_and_the_team_goes_back_to_the_s
     assert (dropped.json()["team_id"], dropped.json()["weights"]) == (None, site["weights"])
     again = await http.delete("/api/reports/assessment/scheme", params={"team_id": team["id"]})
     assert again.json() == dropped.json()  # nothing left to drop: the same answer
-    audit = (await (await users("admin")).get("/api/audit", params={"entity_type": "assessment_schemes"})).json()
-    assert any(item["action"].endswith("delete") or "delete" in item["action"] for item in audit["items"]), audit
+    audit = (
+        await (await users("admin")).get("/api/audit", params={"entity_type": "assessment_schemes"})
+    ).json()
+    assert any(item["action"].endswith("delete") or "delete" in item["action"] for item in audit["items"]), (
+        audit
+    )
