@@ -64,6 +64,7 @@ class World:
     ring_answer: tuple[float, float] = (5.0, 20.0)
     give_up: float = 25.0
     grace: float = 2.0
+    tick: float = 1.0  # both dialers decide once a second, as VICIdial's AST_VDauto_dial loop
 
 
 class VicidialAdaptive:
@@ -71,7 +72,7 @@ class VicidialAdaptive:
 
     name = "vicidial"
 
-    def __init__(self, agents: int, gain: float = 1.0, max_level: float = 3.0) -> None:
+    def __init__(self, agents: int, gain: float = 0.01, max_level: float = 3.0) -> None:
         self.level = 1.0
         self.gain = gain
         self.max_level = max_level
@@ -126,7 +127,7 @@ class Result:
 
 
 def simulate(world: World, policy_name: str, seed: int, settings: PacerSettings | None = None,
-             gain: float = 1.0) -> Result:
+             gain: float = 0.01) -> Result:
     started = time.perf_counter()
     rng = random.Random(seed)
     end = world.hours * 3600.0
@@ -198,7 +199,7 @@ def simulate(world: World, policy_name: str, seed: int, settings: PacerSettings 
                 ring = uniform(lo, hi) if answered else world.give_up
                 push(events, (now + ring, RING_END if answered else -RING_END, call_ids))
             res.dialled += n
-            push(events, (now + 1.0, TICK, 0))
+            push(events, (now + world.tick, TICK, 0))
         elif kind == RING_END or kind == -RING_END:
             answered = kind == RING_END
             rang = now - ringing.pop(ref)
@@ -232,9 +233,9 @@ def simulate(world: World, policy_name: str, seed: int, settings: PacerSettings 
     return res
 
 
-def _run(job: tuple[World, str, int, float]) -> Result:
-    world, name, seed, gain = job
-    return simulate(world, name, seed, gain=gain)
+def _run(job: tuple[World, str, int, float, float]) -> Result:
+    world, name, seed, gain, risk = job
+    return simulate(world, name, seed, PacerSettings(marginal_risk=risk), gain=gain)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -243,12 +244,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--gain", type=float, default=1.0, help="the baseline's level change per idle share")
+    parser.add_argument("--gain", type=float, default=0.01, help="the baseline's level change per idle share")
+    parser.add_argument("--risk", type=float, default=PacerSettings().marginal_risk,
+                        help="the pacer's marginal abandon risk per call")
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args(argv)
     world = World(agents=args.agents, hours=args.hours)
     seeds = [args.seed + i for i in range(args.runs)]
-    jobs = [(world, name, seed, args.gain) for seed in seeds for name in ("hotline", "vicidial")]
+    jobs = [(world, name, seed, args.gain, args.risk) for seed in seeds for name in ("hotline", "vicidial")]
     with Pool(args.processes) as pool:
         results = pool.map(_run, jobs)
     print(f"{world.agents} agents, {world.hours:g} h, connect {world.connect:.0%}, handle {world.handle_mean:g} s, "

@@ -169,7 +169,9 @@ def _count_in(times: list[float], start: float, end: float) -> int:
 class PacerSettings:
     """The predictive pacer's knobs and priors (the defaults are what benchmarks/dialer.py tuned)."""
 
-    marginal_risk: float = 0.15  # dial the n-th call while its own chance of abandon is at most this
+    marginal_risk: float = 0.02  # at first, dial the n-th call while its chance of abandon is at most this
+    target_rate: float = 0.026  # the risk above moves so that abandons / answers tends to this
+    risk_step: float = 0.02  # how fast it moves: x e^(step*target) per answer, x e^(-step) per abandon
     grace: float = 2.0  # an answered call waits this long for an agent, then it is abandoned
     max_ring: float = 30.0  # the dialer hangs up a call not answered by then
     near_cap: float = 0.9  # progressive while a window's rate is at least this share of the cap
@@ -236,6 +238,7 @@ class PredictivePolicy:
         for i in range(int(low), int(high) + 1):
             self._answer_ring.counts[i] = 1.0 / (int(high) - int(low) + 1)
         self._give_up_ring.counts[-1] = 1.0
+        self.risk = s.marginal_risk
         self._built_at: float | None = None
         self._build()
 
@@ -252,10 +255,18 @@ class PredictivePolicy:
         self.log_var = (1.0 - self.s.weight) * (self.log_var + self.s.weight * d * d)
 
     def observe_answer(self, at: float) -> None:
+        """A live answer reached an agent."""
         self.windows.record_answer(at)
+        self._steer(self.s.target_rate)
 
     def observe_abandon(self, at: float, number: str | None = None) -> None:
+        """An answered call found no agent within the grace time (it heard the recorded message)."""
         self.windows.record_abandon(at, number)
+        self._steer(self.s.target_rate - 1.0)
+
+    def _steer(self, step: float) -> None:
+        # Stochastic approximation: at equilibrium abandons / answers = target_rate.
+        self.risk = min(0.5, max(1e-4, self.risk * math.exp(self.s.risk_step * step)))
 
     # -- deciding --------------------------------------------------------------------------------
     def dial_count(self, snap: Snapshot) -> int:
@@ -291,7 +302,7 @@ class PredictivePolicy:
             answers = snap.waiting + sum(map(self._ring_answer[k].__getitem__, ringing))
             var += sum(map(self._ring_answer_var[k].__getitem__, ringing))
             base.append((answers - free + 0.5, var + 0.25, self._new_answer[k]))
-        risk_cap = self.s.marginal_risk * len(base)
+        risk_cap = self.risk * len(base)
         n = 0
         while n < limit:
             risk = 0.0
