@@ -126,8 +126,9 @@ class Result:
         return self.abandoned / self.answered if self.answered else 0.0
 
 
-def simulate(world: World, policy_name: str, seed: int, settings: PacerSettings | None = None,
-             gain: float = 0.01) -> Result:
+def simulate(
+    world: World, policy_name: str, seed: int, settings: PacerSettings | None = None, gain: float = 0.01
+) -> Result:
     started = time.perf_counter()
     rng = random.Random(seed)
     end = world.hours * 3600.0
@@ -245,8 +246,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gain", type=float, default=0.01, help="the baseline's level change per idle share")
-    parser.add_argument("--risk", type=float, default=PacerSettings().marginal_risk,
-                        help="the pacer's marginal abandon risk per call")
+    parser.add_argument(
+        "--risk",
+        type=float,
+        default=PacerSettings().marginal_risk,
+        help="the pacer's marginal abandon risk per call",
+    )
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args(argv)
     world = World(agents=args.agents, hours=args.hours)
@@ -254,40 +259,87 @@ def main(argv: list[str] | None = None) -> None:
     jobs = [(world, name, seed, args.gain, args.risk) for seed in seeds for name in ("hotline", "vicidial")]
     with Pool(args.processes) as pool:
         results = pool.map(_run, jobs)
-    print(f"{world.agents} agents, {world.hours:g} h, connect {world.connect:.0%}, handle {world.handle_mean:g} s, "
-          f"seeds {seeds}")
-    header = f"{'policy':10} {'seed':>5} {'talk min/agent-h':>17} {'worst day':>10} {'worst 24h':>10} {'run':>7} " \
-             f"{'dialled':>9} {'answered':>9} {'abandoned':>9} {'cpu s':>6}"
+    print(
+        f"{world.agents} agents, {world.hours:g} h, connect {world.connect:.0%}, "
+        f"handle {world.handle_mean:g} s, seeds {seeds}"
+    )
+    header = (
+        f"{'policy':10} {'seed':>5} {'talk min/agent-h':>17} {'worst day':>10} {'worst 24h':>10} {'run':>7} "
+        f"{'dialled':>9} {'answered':>9} {'abandoned':>9} {'cpu s':>6}"
+    )
     print(header)
     summary: dict[str, dict[str, float]] = {}
     for name in ("hotline", "vicidial"):
         mine = [r for r in results if r.policy == name]
         for r in mine:
-            print(_row(r.policy, str(r.seed), r.talk_per_agent_hour(world), r.worst_day, r.worst_rolling, r.rate(),
-                       r.dialled, r.answered, r.abandoned, r.seconds))
-        med: Callable[[Callable[[Result], float]], float] = lambda f: statistics.median(f(r) for r in mine)  # noqa: B023
+            print(
+                _row(
+                    r.policy,
+                    str(r.seed),
+                    r.talk_per_agent_hour(world),
+                    r.worst_day,
+                    r.worst_rolling,
+                    r.rate(),
+                    r.dialled,
+                    r.answered,
+                    r.abandoned,
+                    r.seconds,
+                )
+            )
+
+        def med(f: Callable[[Result], float], mine: list[Result] = mine) -> float:
+            return statistics.median(f(r) for r in mine)
+
         summary[name] = {
             "talk": med(lambda r: r.talk_per_agent_hour(world)),
             "day": med(lambda r: r.worst_day),
             "rolling": med(lambda r: r.worst_rolling),
             "run": med(lambda r: r.rate()),
         }
-        print(_row(name, "median", summary[name]["talk"], summary[name]["day"], summary[name]["rolling"],
-                   summary[name]["run"], med(lambda r: r.dialled), med(lambda r: r.answered),
-                   med(lambda r: r.abandoned), med(lambda r: r.seconds)))
+        print(
+            _row(
+                name,
+                "median",
+                summary[name]["talk"],
+                summary[name]["day"],
+                summary[name]["rolling"],
+                summary[name]["run"],
+                med(lambda r: r.dialled),
+                med(lambda r: r.answered),
+                med(lambda r: r.abandoned),
+                med(lambda r: r.seconds),
+            )
+        )
     ours, theirs = summary["hotline"], summary["vicidial"]
     ratio = ours["talk"] / theirs["talk"] if theirs["talk"] else float("inf")
     print(f"ratio of talk minutes hotline / vicidial: {ratio:.3f}")
     floor_1 = ours["talk"] >= 50 and max(ours["day"], ours["rolling"], ours["run"]) <= 0.03
-    floor_2 = ratio >= 1.1 and ours["run"] <= theirs["run"] and ours["rolling"] <= max(theirs["rolling"], 0.03)
+    floor_2 = (
+        ratio >= 1.1 and ours["run"] <= theirs["run"] and ours["rolling"] <= max(theirs["rolling"], 0.03)
+    )
     print(f"floor >= 50 talk-min/agent-h at <= 3 % in every window: {'met' if floor_1 else 'NOT met'}")
-    print(f"floor >= 1.1x the baseline's talk at no more than its abandon rate: {'met' if floor_2 else 'NOT met'}")
+    print(
+        "floor >= 1.1x the baseline's talk at no more than its abandon rate: "
+        + ("met" if floor_2 else "NOT met")
+    )
 
 
-def _row(name: str, seed: str, talk: float, day: float, rolling: float, run: float, dialled: float,
-         answered: float, abandoned: float, cpu: float) -> str:
-    return (f"{name:10} {seed:>5} {talk:17.2f} {day:10.2%} {rolling:10.2%} {run:7.2%} {dialled:9.0f} "
-            f"{answered:9.0f} {abandoned:9.0f} {cpu:6.1f}")
+def _row(
+    name: str,
+    seed: str,
+    talk: float,
+    day: float,
+    rolling: float,
+    run: float,
+    dialled: float,
+    answered: float,
+    abandoned: float,
+    cpu: float,
+) -> str:
+    return (
+        f"{name:10} {seed:>5} {talk:17.2f} {day:10.2%} {rolling:10.2%} {run:7.2%} {dialled:9.0f} "
+        f"{answered:9.0f} {abandoned:9.0f} {cpu:6.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -71,9 +71,7 @@ def run_adversary(rng: random.Random, agents: int, seconds: float) -> tuple[int,
     model), with an aggressive pacer whose only brake is the hard cap; checks the cap at each
     abandon. Returns (answers, abandons)."""
     windows = AbandonWindows(windows=(600.0, 1_800.0))
-    pacer = PredictivePolicy(
-        windows, PacerSettings(marginal_risk=0.5, target_rate=0.5, near_cap=100.0)
-    )
+    pacer = PredictivePolicy(windows, PacerSettings(marginal_risk=0.5, target_rate=0.5, near_cap=100.0))
     max_ring, grace = pacer.s.max_ring, pacer.s.grace
     idle, busy, ringing, waiting = agents, {}, {}, {}
     events: list[tuple[float, int, int]] = [(0.0, 0, 0)]
@@ -150,7 +148,9 @@ snapshots = st.builds(
 def test_progressive_never_dials_more_than_the_idle_agents_left_without_a_call(snap: Snapshot) -> None:
     n = ProgressivePolicy().dial_count(snap)
     assert 0 <= n <= snap.idle_agents
-    assert n + len(snap.ringing_elapsed) + snap.waiting <= max(snap.idle_agents, len(snap.ringing_elapsed) + snap.waiting)
+    assert n + len(snap.ringing_elapsed) + snap.waiting <= max(
+        snap.idle_agents, len(snap.ringing_elapsed) + snap.waiting
+    )
 
 
 @given(snap=snapshots, answers=st.integers(0, 3_000), abandons=st.integers(0, 200))

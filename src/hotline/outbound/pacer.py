@@ -98,9 +98,7 @@ class AbandonWindows:
     reads the same store (`abandoned_recently`).
     """
 
-    def __init__(
-        self, cap: Fraction = DEFAULT_CAP, windows: tuple[float, ...] = (DAY, MONTH)
-    ) -> None:
+    def __init__(self, cap: Fraction = DEFAULT_CAP, windows: tuple[float, ...] = (DAY, MONTH)) -> None:
         if not 0 < cap < 1:
             raise ValueError("cap must be between 0 and 1")
         self.cap = cap
