@@ -6,7 +6,7 @@ window (the last 24 h and the last 30 days, here shortened to minutes so that th
 test) abandons <= cap x live answers, counting the abandon itself as both. This holds whatever the
 answers, ring times and handle times are (the adversary below picks them), as long as idle agents
 stay ready for the calls and the dialer hangs up calls not answered within `max_ring`. With fewer
-than 1 / cap live answers in a window no abandon is allowed at all: the pacer dials progressively.
+than 33 live answers in a window (3 % cap) no abandon fits at all: the pacer dials progressively.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ The predictive pacer (docs/outbound.md, "The predictive pacer"):
   call the chance it is answered within the horizon given how long it has rung;
 * dials the n-th new call only when the chance that it is answered while no agent is free (the
   answers expected by then exceed the agents expected free two seconds later, normal
-  approximation, averaged over three quantiles of the answer time) is at most `marginal_risk`;
+  approximation, averaged over three quantiles of the answer time) is at most a risk that is
+  itself steered, answer by answer, so that abandons / answers tends to `target_rate` (2.6 %);
 * never lets the calls that could be answered without an agent guaranteed for them
   (ringing + waiting + new - idle) exceed the abandons both windows can still absorb
   (`AbandonWindows.headroom`), and dials progressively while either window's observed rate is at
