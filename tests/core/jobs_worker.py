@@ -1,10 +1,14 @@
-"""A scheduler node for the multi-process test: `python -m tests.core.jobs_worker URL SECONDS OUT`."""
+"""A scheduler node for the multi-process test: `python -m tests.core.jobs_worker URL SECONDS OUT`.
+
+With OUT given, the node says it is ready (`OUT.ready.<pid>`) and starts only once `OUT.go`
+exists, so both nodes compete from the same instant however slowly each one started."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from hotline import domains
@@ -29,6 +33,10 @@ async def main(url: str, seconds: float) -> None:
     settings = make_settings(url)
     db = Database(url)
     ctx = Context(settings, db, InProcessBus(), Actor.system("worker"))
+    if OUT != os.devnull:
+        Path(f"{OUT}.ready.{os.getpid()}").touch()
+        while not Path(f"{OUT}.go").exists():
+            await asyncio.sleep(0.01)
     scheduler = JobScheduler(ctx, node_id=f"worker-{os.getpid()}", poll_seconds=0.05, batch=3)
     await scheduler.start()
     await asyncio.sleep(seconds)

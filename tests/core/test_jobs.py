@@ -182,6 +182,11 @@ async def test_two_processes_on_postgres_run_each_due_job_exactly_once(ctx: Cont
         )
         for _ in range(2)
     ]
+    for _ in range(6000):  # both started (a loaded machine may take seconds to import), then go
+        if len(list(tmp_path.glob("runs.txt.ready.*"))) == 2:
+            break
+        await asyncio.sleep(0.01)
+    (tmp_path / "runs.txt.go").touch()
     for worker in workers:  # waited for in a thread: the test's event loop must not stand still
         assert await asyncio.to_thread(worker.wait, 60) == 0
     lines = [line.split() for line in out.read_text().splitlines()]
