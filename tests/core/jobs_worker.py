@@ -33,7 +33,7 @@ async def main(url: str, seconds: float) -> None:
     settings = make_settings(url)
     db = Database(url)
     ctx = Context(settings, db, InProcessBus(), Actor.system("worker"))
-    if OUT != os.devnull:
+    if os.devnull != OUT:
         Path(f"{OUT}.ready.{os.getpid()}").touch()
         while not Path(f"{OUT}.go").exists():
             await asyncio.sleep(0.01)
