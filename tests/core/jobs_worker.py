@@ -35,7 +35,9 @@ async def main(url: str, seconds: float) -> None:
     ctx = Context(settings, db, InProcessBus(), Actor.system("worker"))
     if os.devnull != OUT:
         Path(f"{OUT}.ready.{os.getpid()}").touch()
-        while not Path(f"{OUT}.go").exists():
+        for _ in range(6000):  # a file from another process: polled, there is no event to await
+            if Path(f"{OUT}.go").exists():
+                break
             await asyncio.sleep(0.01)
     scheduler = JobScheduler(ctx, node_id=f"worker-{os.getpid()}", poll_seconds=0.05, batch=3)
     await scheduler.start()
