@@ -22,17 +22,28 @@ from hotline.core.context import Context
 AGENTS = {"hotel": ("agent1", "agent2", "agent3", "agent5"), "travel": ("agent1", "agent4", "agent5")}
 
 
-async def load_calls_today(ctx: Context, per_quarter: int = 3, *, seed: int = 19) -> int:
-    """Calls of today until now; nothing when today's demo calls are there already."""
+async def _today(ctx: Context, name: str) -> tuple[datetime, datetime, str] | None:
+    """Now, the site's midnight and the call-id prefix of today's demo calls of this `name`;
+    None when they are on the log already (once a day)."""
     zone = ZoneInfo(ctx.settings.default_timezone)
     now = utcnow()
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-    prefix = f"demo-{midnight:%Y%m%d}-"
+    prefix = f"{name}-{midnight:%Y%m%d}-"
     async with ctx.read() as session:
         if await session.scalar(
             select(func.count(ContactEvent.id)).where(ContactEvent.call_id.like(prefix + "%"))
         ):
-            return 0
+            return None
+    return now, midnight, prefix
+
+
+async def load_calls_today(ctx: Context, per_quarter: int = 3, *, seed: int = 19) -> int:
+    """Calls of today until now; nothing when today's demo calls are there already."""
+    today = await _today(ctx, "demo")
+    if today is None:
+        return 0
+    now, midnight, prefix = today
+    async with ctx.read() as session:
         ids = dict((await session.execute(select(User.username, User.id))).all())
     rng = random.Random(seed)  # noqa: S311 — made-up calls, not secrets
     made = 0
@@ -90,15 +101,10 @@ MIX = (0, 1, 0, 4, 2, 0, 1, 3, 5, 0, 1, 4)
 async def load_ivr_today(ctx: Context, calls: int = 36, *, seed: int = 23) -> int:
     """Calls of the last ten hours the IVR served by itself (arrived, the nodes, the enquiry,
     finished); nothing when today's are there already."""
-    zone = ZoneInfo(ctx.settings.default_timezone)
-    now = utcnow()
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
-    prefix = f"demo-ivr-{midnight:%Y%m%d}-"
-    async with ctx.read() as session:
-        if await session.scalar(
-            select(func.count(ContactEvent.id)).where(ContactEvent.call_id.like(prefix + "%"))
-        ):
-            return 0
+    today = await _today(ctx, "demo-ivr")
+    if today is None:
+        return 0
+    now, midnight, prefix = today
     rng = random.Random(seed)  # noqa: S311 — made-up calls, not secrets
     start = max(midnight, now - timedelta(hours=10))
     span = max(60, int((now - start).total_seconds()) - 120)

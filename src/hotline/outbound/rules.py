@@ -174,20 +174,14 @@ class CampaignRules:
     def __post_init__(self) -> None:
         low, high = WINDOW_BOUNDS[self.kind]
         kind = self.kind.value
-        if not low <= self.window_start <= high:
-            raise InvalidInput(
-                f"A {kind} campaign may not start calling before {low:%H:%M} or after {high:%H:%M}",
-                field="window_start",
-                reason="campaign-window-outside",
-                params={"kind": kind, "earliest": f"{low:%H:%M}", "latest": f"{high:%H:%M}"},
-            )
-        if not low <= self.window_end <= high:
-            raise InvalidInput(
-                f"A {kind} campaign may not call before {low:%H:%M} or after {high:%H:%M}",
-                field="window_end",
-                reason="campaign-window-outside",
-                params={"kind": kind, "earliest": f"{low:%H:%M}", "latest": f"{high:%H:%M}"},
-            )
+        for name, verb in (("window_start", "start calling"), ("window_end", "call")):
+            if not low <= getattr(self, name) <= high:
+                raise InvalidInput(
+                    f"A {kind} campaign may not {verb} before {low:%H:%M} or after {high:%H:%M}",
+                    field=name,
+                    reason="campaign-window-outside",
+                    params={"kind": kind, "earliest": f"{low:%H:%M}", "latest": f"{high:%H:%M}"},
+                )
         if self.window_end <= self.window_start:
             raise InvalidInput(
                 "The calling window ends before it starts",
