@@ -127,3 +127,24 @@ async def test_three_wrong_member_numbers_in_one_call_go_to_an_agent_and_are_log
     assert len(logged) == 1 and "88999991 88999992 88999993" in logged[0].detail
     assert logged[0].detail.startswith("一次来电中3次输入错误的会员号码")
     assert len(audited) == 1 and audited[0].after is not None and audited[0].after["flow"] == "hotel"
+
+
+async def test_a_route_asked_about_on_the_travel_line_is_read_and_logged_as_an_enquiry(
+    hotline: tuple[SipServer, CallRouter, Context], tmp_path: Path
+) -> None:
+    """1 then 2 on the travel line, over SIP: the Yunnan route is read from the catalogue and the
+    call's log holds the enquiry the IVR report counts; 张伟's order enquiry counts for his hotel."""
+    server, router, ctx = hotline
+    codes = await asyncio.gather(
+        dial(server, "4008002000", "13655550126", "12", tmp_path),
+        dial(server, "4008001000", "13800138000", "188000001#", tmp_path),
+    )
+    assert codes == [0, 0]
+    found = await paths(ctx, router)
+    route = found["13655550126>4008002000"]
+    assert route[route.index("routes") :][:4] == ["routes", "route_yn6", "find_route", "read_route"], route
+    async with ctx.read() as session:
+        asked = set(
+            (await session.scalars(select(ContactEvent.detail).where(ContactEvent.kind == "enquiry"))).all()
+        )
+    assert asked == {"route:YN6", "hotel:HZ-XH"}
