@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotline.core.compute import ComputePool
@@ -53,6 +53,20 @@ def assert_near(found: list[list[float]], placed: Spans) -> None:
     assert len(found) == len(placed), (found, placed)
     for (start, end), (s, e) in zip(found, placed, strict=True):
         assert abs(start - s) <= NEAR and abs(end - e) <= NEAR, (found, placed)
+
+
+def assert_longer_than(found: list[list[float]], placed: Spans, threshold: float) -> None:
+    """The placed stretches longer than `threshold` are found, each within NEAR; a stretch whose
+    length is within the tolerance of the threshold may rightly be counted either way."""
+    left = list(found)
+    for s, e in placed:
+        if e - s <= threshold - 2 * NEAR:
+            continue
+        if left and abs(left[0][0] - s) <= NEAR and abs(left[0][1] - e) <= NEAR:
+            left.pop(0)
+        else:
+            assert e - s < threshold + 2 * NEAR, ("not found", (s, e), found, placed)
+    assert not left, ("found but not placed", left, placed)
 
 
 SCRIPT_SECONDS = 37.0
@@ -130,16 +144,13 @@ def placements(draw: st.DrawFn) -> tuple[list[tuple[float, str]], list[tuple[flo
     return caller, agent, round(max(ends) + draw(st.floats(0.0, 2.0)), 2)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(placements())
 def test_speech_placed_anywhere_is_found_within_a_fifth_of_a_second(
     call: tuple[list[tuple[float, str]], list[tuple[float, str]], float],
 ) -> None:
     caller, agent, seconds = call
     quiet, both = quiet_and_both(truth(caller), truth(agent), seconds)
-    # a stretch within the tolerance of a threshold may rightly be counted either way
-    assume(all(abs((e - s) - 1.0) > 2 * NEAR for s, e in quiet))
-    assume(all(abs((e - s) - 0.5) > 2 * NEAR for s, e in both))
     checks = analyse(
         channel(seconds, caller, seed=1).tobytes(),
         channel(seconds, agent, seed=2).tobytes(),
@@ -148,8 +159,8 @@ def test_speech_placed_anywhere_is_found_within_a_fifth_of_a_second(
     ).as_dict()
     assert_near(checks["segments"]["caller"], truth(caller))
     assert_near(checks["segments"]["agent"], truth(agent))
-    assert_near(checks["segments"]["silences"], [s for s in quiet if s[1] - s[0] > 1.0])
-    assert_near(checks["segments"]["overtalk"], [s for s in both if s[1] - s[0] > 0.5])
+    assert_longer_than(checks["segments"]["silences"], quiet, 1.0)
+    assert_longer_than(checks["segments"]["overtalk"], both, 0.5)
 
 
 def test_a_call_where_nobody_speaks_is_one_long_silence(tmp_path: Path) -> None:
