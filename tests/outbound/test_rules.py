@@ -191,15 +191,15 @@ daytime_in_shanghai = st.builds(
 moments = st.one_of(anywhen, daytime_in_shanghai, daytime_in_shanghai).map(
     lambda d: d.replace(second=0, microsecond=0).astimezone(UTC)
 )
-half_hours = st.integers(0, 47).map(lambda n: time(n // 2, 30 * (n % 2)))
 
 
 @st.composite
 def campaigns(draw: st.DrawFn) -> CampaignRules:
     kind = draw(st.sampled_from(CampaignKind))
     low, high = (time(9), time(21)) if kind is CampaignKind.MARKETING else (time(8), time(21, 30))
-    start = draw(st.just(time(9)) | half_hours.filter(lambda t: low <= t < high))
-    end = draw((st.just(time(21)) | half_hours | st.just(high)).filter(lambda t: start < t <= high))
+    within = [time(n // 2, 30 * (n % 2)) for n in range(48) if low <= time(n // 2, 30 * (n % 2)) <= high]
+    start = draw(st.just(time(9)) | st.sampled_from(within[:-1]))
+    end = draw(st.just(high) | st.sampled_from([t for t in within if t > start]))
     most_day, most_week = (2, 5) if kind is CampaignKind.MARKETING else (5, 15)
     daily = draw(st.none() | st.integers(1, most_day))
     weekly = draw(st.none() | st.integers(daily or (2 if kind is CampaignKind.MARKETING else 3), most_week))
@@ -254,7 +254,7 @@ def situations(draw: st.DrawFn) -> tuple[Target, CampaignRules, History, datetim
     consent = draw(
         st.sampled_from([True] * 4 + [False]).flatmap(
             lambda likely: (
-                st.builds(Consent, source=st.just("网站"), at=since.filter(lambda t: t <= now))
+                st.builds(Consent, source=st.just("网站"), at=since.map(lambda t: min(t, now)))
                 if likely
                 else st.none() | st.builds(Consent, source=st.sampled_from(["", "门店"]), at=since)
             )
