@@ -175,6 +175,12 @@ DOMAINS: tuple[Domain, ...] = (
         ),
     ),
     Domain(
+        "outbound",
+        models=("hotline.outbound.models",),
+        api="hotline.outbound.api",
+        revealable=("hotline.outbound.lists:REVEALABLE",),
+    ),
+    Domain(
         "reports",
         models=("hotline.reports.models", "hotline.reports.custom.models"),
         api="hotline.reports.api",

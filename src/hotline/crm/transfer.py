@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from hotline.core.db import next_number
 from hotline.core.errors import HotlineError, InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.privacy import Kind
+from hotline.core.tables import read_table
 from hotline.crm import identity
 from hotline.crm.models import Customer, CustomerPhone
 from hotline.crm.schemas import CustomerIn, ImportProblem, ImportReport, PhoneIn
@@ -56,61 +57,9 @@ may take longer than the pool's usual limit without holding anything else up."""
 
 def _rows(data: bytes, filename: str) -> list[dict[str, str]]:
     """The file's rows as {column: text}; the header may use English or Chinese column names."""
-    if filename.lower().endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise InvalidInput(
-                f"Not an XLSX workbook: {exc}", field="file", reason="not-xlsx-workbook", params={"exc": exc}
-            ) from exc
-        table = [
-            ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")  # what Excel in China saves CSV as
-            except UnicodeDecodeError as exc:
-                raise InvalidInput(
-                    "The CSV file is neither UTF-8 nor GB18030 text",
-                    field="file",
-                    reason="csv-file-neither-utf-8",
-                ) from exc
-        try:  # newline="": a lone CR ends a row, as in every spreadsheet, rather than failing
-            table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
-        except csv.Error as exc:  # a field past the csv module's size limit
-            raise InvalidInput(
-                f"Not a readable CSV file: {exc}",
-                field="file",
-                reason="not-readable-csv-file",
-                params={"exc": exc},
-            ) from exc
-    if not table:
-        raise InvalidInput("The file is empty", field="file", reason="file-empty")
-    header = [ALIASES.get(name, name).strip().lower() for name in table[0]]
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown:
-        raise InvalidInput(
-            f"Unknown column {unknown[0]!r}; the columns are {', '.join(COLUMNS)}",
-            field="file",
-            reason="unknown-column-columns",
-            params={"v0": repr(unknown[0]), "value": ", ".join(COLUMNS)},
-        )
-    if "name" not in header:
-        raise InvalidInput(
-            "The file needs a name column (姓名)", field="file", reason="file-needs-name-column"
-        )
-    rows = [dict(zip(header, row, strict=False)) for row in table[1:] if any(row)]
-    if len(rows) > MAX_ROWS:
-        raise InvalidInput(
-            f"At most {MAX_ROWS:,} rows per file",
-            field="file",
-            reason="most-rows-per-file",
-            params={"max_rows": format(MAX_ROWS, ",")},
-        )
-    return rows
+    return read_table(
+        data, filename, columns=COLUMNS, aliases=ALIASES, required=("name", "姓名"), max_rows=MAX_ROWS
+    )
 
 
 def _customer(row: dict[str, str]) -> CustomerIn:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
-from hotline.core.errors import InvalidInput
+from hotline.core.errors import FieldProblems, InvalidInput
 
 
 class CampaignKind(StrEnum):
@@ -172,27 +172,34 @@ class CampaignRules:
     """The campaign's own zone: for numbers whose zone is unknown."""
 
     def __post_init__(self) -> None:
+        problems = FieldProblems()  # every broken rule at once
         low, high = WINDOW_BOUNDS[self.kind]
         kind = self.kind.value
         for name, verb in (("window_start", "start calling"), ("window_end", "call")):
             if not low <= getattr(self, name) <= high:
-                raise InvalidInput(
-                    f"A {kind} campaign may not {verb} before {low:%H:%M} or after {high:%H:%M}",
-                    field=name,
-                    reason="campaign-window-outside",
-                    params={"kind": kind, "earliest": f"{low:%H:%M}", "latest": f"{high:%H:%M}"},
+                problems.add(
+                    InvalidInput(
+                        f"A {kind} campaign may not {verb} before {low:%H:%M} or after {high:%H:%M}",
+                        field=name,
+                        reason="campaign-window-outside",
+                        params={"kind": kind, "earliest": f"{low:%H:%M}", "latest": f"{high:%H:%M}"},
+                    )
                 )
         if self.window_end <= self.window_start:
-            raise InvalidInput(
-                "The calling window ends before it starts",
-                field="window_end",
-                reason="campaign-window-reversed",
+            problems.add(
+                InvalidInput(
+                    "The calling window ends before it starts",
+                    field="window_end",
+                    reason="campaign-window-reversed",
+                )
             )
         if not self.days or not self.days <= frozenset(range(7)):
-            raise InvalidInput(
-                "Choose at least one day of the week (Monday 0 to Sunday 6)",
-                field="days",
-                reason="campaign-days-empty",
+            problems.add(
+                InvalidInput(
+                    "Choose at least one day of the week (Monday 0 to Sunday 6)",
+                    field="days",
+                    reason="campaign-days-empty",
+                )
             )
         most_a_day, most_a_week = MAX_CAPS[self.kind]
         for name, value, most in (
@@ -200,32 +207,41 @@ class CampaignRules:
             ("weekly_cap", self.weekly_cap, most_a_week),
         ):
             if value is not None and not 1 <= value <= most:
-                raise InvalidInput(
-                    f"The attempt cap of a {kind} campaign must be between 1 and {most}",
-                    field=name,
-                    reason="campaign-cap-bounds",
-                    params={"kind": kind, "most": most},
+                problems.add(
+                    InvalidInput(
+                        f"The attempt cap of a {kind} campaign must be between 1 and {most}",
+                        field=name,
+                        reason="campaign-cap-bounds",
+                        params={"kind": kind, "most": most},
+                    )
                 )
         if self.caps[1] < self.caps[0]:
-            raise InvalidInput(
-                "The weekly cap is lower than the daily cap",
-                field="weekly_cap",
-                reason="campaign-caps-reversed",
+            problems.add(
+                InvalidInput(
+                    "The weekly cap is lower than the daily cap",
+                    field="weekly_cap",
+                    reason="campaign-caps-reversed",
+                )
             )
         if not MIN_REFUSAL_MONTHS <= self.refusal_months <= 36:
-            raise InvalidInput(
-                f"A refusal keeps a number out for {MIN_REFUSAL_MONTHS} to 36 months",
-                field="refusal_months",
-                reason="campaign-refusal-months",
-                params={"least": MIN_REFUSAL_MONTHS, "most": 36},
+            problems.add(
+                InvalidInput(
+                    f"A refusal keeps a number out for {MIN_REFUSAL_MONTHS} to 36 months",
+                    field="refusal_months",
+                    reason="campaign-refusal-months",
+                    params={"least": MIN_REFUSAL_MONTHS, "most": 36},
+                )
             )
         if not _known_zone(self.zone):
-            raise InvalidInput(
-                f"Unknown time zone {self.zone!r}",
-                field="zone",
-                reason="unknown-time-zone",
-                params={"name": repr(self.zone)},
+            problems.add(
+                InvalidInput(
+                    f"Unknown time zone {self.zone!r}",
+                    field="zone",
+                    reason="unknown-time-zone",
+                    params={"name": repr(self.zone)},
+                )
             )
+        problems.raise_any()
 
     @property
     def caps(self) -> tuple[int, int]:

@@ -230,3 +230,15 @@ async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None
         else:
             row.skills, row.wrap_seconds = dict(data.skills), data.wrap_seconds
         tx.publish(QueuesChanged(queue=""))
+
+
+async def skills_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Each agent's skills with their levels ({} for an agent without a profile)."""
+    wanted = set(user_ids)
+    rows = (
+        await session.execute(
+            select(AgentProfile.user_id, AgentProfile.skills).where(AgentProfile.user_id.in_(wanted))
+        )
+    ).all()
+    found = {user_id: dict(skills or {}) for user_id, skills in rows}
+    return {user_id: found.get(user_id, {}) for user_id in wanted}

@@ -1,0 +1,140 @@
+"""Routes for outbound work: campaigns, their lists (import, assignment, progress) and the
+do-not-call list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, UploadFile
+
+from hotline.core.context import Context
+from hotline.core.errors import InvalidInput
+from hotline.core.permissions import Permission
+from hotline.core.web import COMPUTED, IdPath, requires
+from hotline.outbound import assignment, campaigns, dnc, lists
+from hotline.outbound.schemas import (
+    Assigned,
+    AssignIn,
+    CampaignIn,
+    CampaignOut,
+    CampaignProgress,
+    DncIn,
+    DncOut,
+    DncPage,
+    ImportReport,
+    StatusIn,
+    TakeBackIn,
+    TargetPage,
+    TargetState,
+)
+
+router = APIRouter(prefix="/api/outbound", tags=["outbound"])
+READ = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_READ))]
+WRITE = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_WRITE))]
+MAX_FILE = 8 * 1024 * 1024
+
+
+@router.get("/campaigns")
+async def list_campaigns(ctx: READ, include_closed: bool = False) -> list[CampaignOut]:
+    """Campaigns with their progress; an agent sees the campaigns they work."""
+    return await campaigns.list_campaigns(ctx, include_closed=include_closed)
+
+
+@router.post("/campaigns", status_code=201)
+async def create_campaign(body: CampaignIn, ctx: WRITE) -> CampaignOut:
+    """A new campaign (a draft until started). Its calling rules are checked against China's
+    (docs/outbound.md); every broken one is named at once."""
+    return await campaigns.save(ctx, body)
+
+
+@router.get("/campaigns/{campaign_id}")
+async def get_campaign(campaign_id: IdPath, ctx: READ) -> CampaignOut:
+    return await campaigns.get(ctx, campaign_id)
+
+
+@router.put("/campaigns/{campaign_id}")
+async def update_campaign(campaign_id: IdPath, body: CampaignIn, ctx: WRITE) -> CampaignOut:
+    return await campaigns.save(ctx, body, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/status")
+async def set_campaign_status(campaign_id: IdPath, body: StatusIn, ctx: WRITE) -> CampaignOut:
+    """Start, pause, resume or close a campaign (closed is final)."""
+    return await campaigns.set_status(ctx, campaign_id, body)
+
+
+@router.get("/campaigns/{campaign_id}/progress")
+async def campaign_progress(campaign_id: IdPath, ctx: READ) -> CampaignProgress:
+    """Where the numbers stand, in all and per agent (an agent sees their own row)."""
+    return await campaigns.progress(ctx, campaign_id)
+
+
+@router.get("/campaigns/{campaign_id}/targets")
+async def campaign_targets(
+    campaign_id: IdPath,
+    ctx: READ,
+    state: TargetState | None = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    unassigned: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TargetPage:
+    """The campaign's numbers (masked); an agent sees only those handed to them."""
+    return await lists.targets(
+        ctx,
+        campaign_id,
+        state=state,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/campaigns/{campaign_id}/import", responses=COMPUTED)
+async def import_targets(
+    campaign_id: IdPath,
+    file: UploadFile,
+    ctx: WRITE,
+    dry_run: Annotated[bool, Query(description="Check only: report every row, write nothing")] = True,
+) -> ImportReport:
+    """CSV or XLSX with a phone column (电话) and optionally 姓名, 同意来源, 同意时间 and up to ten
+    columns of the list's own. Bad rows are reported and, when written, left out."""
+    data = await file.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise InvalidInput("Files of at most 8 MB", field="file", reason="files-most-8-mb")
+    return await lists.import_list(ctx, campaign_id, data, file.filename or "list.csv", dry_run=dry_run)
+
+
+@router.post("/campaigns/{campaign_id}/assign")
+async def assign_targets(campaign_id: IdPath, body: AssignIn, ctx: WRITE) -> Assigned:
+    """Hand numbers to agents: chosen ones to one agent, or the unassigned shared evenly or by skill."""
+    return await assignment.assign(ctx, campaign_id, body)
+
+
+@router.post("/campaigns/{campaign_id}/take-back")
+async def take_back_targets(campaign_id: IdPath, body: TakeBackIn, ctx: WRITE) -> Assigned:
+    """Open numbers back to the campaign's pool."""
+    return await assignment.take_back(ctx, campaign_id, body)
+
+
+@router.get("/dnc")
+async def list_dnc(
+    ctx: READ,
+    number: Annotated[str, Query(max_length=32)] = "",
+    current: bool = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DncPage:
+    """The do-not-call list, newest first (masked numbers)."""
+    return await dnc.list_entries(ctx, number=number, current=current, limit=limit, offset=offset)
+
+
+@router.post("/dnc", status_code=201)
+async def add_dnc(body: DncIn, ctx: WRITE) -> DncOut:
+    return await dnc.add(ctx, body)
+
+
+@router.delete("/dnc/{entry_id}", status_code=204)
+async def remove_dnc(entry_id: IdPath, ctx: WRITE) -> None:
+    await dnc.remove(ctx, entry_id)

@@ -1,0 +1,228 @@
+"""What the outbound routes take and give. Numbers leave the server masked (`privacy.Phone`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from hotline.core.privacy import Phone
+from hotline.core.schemas import NON_BLANK, DbId, Input, Output
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,31}$")]
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
+]
+Kind = Literal["marketing", "service"]
+Purpose = Literal["return_visit", "survey", "marketing", "callback", "complaint", "other"]
+Mode = Literal["preview", "progressive", "predictive"]
+Status = Literal["draft", "running", "paused", "closed"]
+TargetState = Literal["open", "done", "exhausted", "blocked", "removed"]
+Outcome = Literal["answered", "no_answer", "busy", "failed", "machine", "abandoned"]
+
+
+class Disposition(Input):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,24}$")]
+    label: Text
+    final: bool = True
+    """Closes the number: nobody calls it again for this campaign."""
+    refusal: bool = False
+    """The person refused: the number goes on the do-not-call list for the campaign's refusal months."""
+
+
+class Retry(Input):
+    no_answer_minutes: int = Field(default=120, ge=10, le=7 * 24 * 60)
+    busy_minutes: int = Field(default=30, ge=5, le=7 * 24 * 60)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class Question(Input):
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,24}$")]
+    text: Annotated[str, StringConstraints(min_length=2, max_length=200, pattern=NON_BLANK)]
+    type: Literal["score", "choice", "yes_no", "text"] = "score"
+    choices: list[Text] = Field(default_factory=list, max_length=10)
+    required: bool = True
+
+
+class CampaignIn(Input):
+    code: Code
+    name: Text
+    kind: Kind
+    purpose: Purpose = "other"
+    mode: Mode = "preview"
+    window_start: time = time(9)
+    window_end: time = time(21)
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(range(7)), max_length=7
+    )
+    holidays_off: bool | None = None
+    daily_cap: int | None = Field(default=None, ge=1, le=5)
+    weekly_cap: int | None = Field(default=None, ge=1, le=15)
+    refusal_months: int = Field(default=6, ge=6, le=36)
+    caller_id: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9]{5,19})?$")] = ""
+    script: Annotated[str, StringConstraints(max_length=5000)] = ""
+    questionnaire: list[Question] = Field(default_factory=list, max_length=20)
+    dispositions: list[Disposition] = Field(default_factory=list, max_length=20)
+    """Empty: the standard set (docs/outbound.md)."""
+    retry: Retry = Field(default_factory=Retry)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    agent_ids: list[DbId] = Field(default_factory=list, max_length=200)
+
+
+class CampaignOut(Output):
+    id: int
+    code: str
+    name: str
+    kind: Kind
+    purpose: Purpose
+    mode: Mode
+    status: Status
+    window_start: time
+    window_end: time
+    days: list[int]
+    holidays_off: bool | None
+    daily_cap: int | None
+    weekly_cap: int | None
+    refusal_months: int
+    caller_id: str
+    script: str
+    questionnaire: list[dict[str, Any]]
+    dispositions: list[dict[str, Any]]
+    retry: dict[str, Any]
+    starts_on: date | None
+    ends_on: date | None
+    agent_ids: list[int] = Field(default_factory=list)
+    progress: Progress | None = None
+
+
+class StatusIn(Input):
+    status: Status
+
+
+class Progress(Output):
+    """Where a campaign's numbers stand (or one agent's share of them)."""
+
+    total: int = 0
+    open: int = 0
+    done: int = 0
+    exhausted: int = 0
+    blocked: int = 0
+    removed: int = 0
+    unassigned: int = 0
+    attempts: int = 0
+    answered: int = 0
+    dispositions: dict[str, int] = Field(default_factory=dict)
+
+
+class AgentProgress(Progress):
+    agent_id: int
+    agent: str
+
+
+class CampaignProgress(Output):
+    campaign: Progress
+    agents: list[AgentProgress]
+
+
+class TargetOut(Output):
+    id: int
+    campaign_id: int
+    phone: Phone
+    name: str
+    customer_id: int | None
+    consent_source: str
+    consent_at: datetime | None
+    fields: dict[str, Any]
+    state: TargetState
+    next_at: datetime | None
+    attempts: int
+    last_attempt_at: datetime | None
+    last_outcome: str
+    disposition: str
+    blocked_reason: str
+    assignee_id: int | None
+    assignee: str = ""
+
+
+class TargetPage(Output):
+    items: list[TargetOut]
+    total: int
+
+
+class ImportProblem(Output):
+    row: int
+    """The row in the file (1 is the header)."""
+    field: str
+    reason: str
+    message: str
+
+
+class ImportReport(Output):
+    rows: int
+    valid: int
+    """Rows with a callable number."""
+    problems: list[ImportProblem]
+    """Every row that cannot be called, and why (the first 500)."""
+    repeated: int
+    """Rows whose number an earlier row of the file has (kept once)."""
+    listed: int
+    """Numbers the campaign's list has already (left as they are)."""
+    customers: int
+    """Numbers registered to a customer in the CRM (linked to their file)."""
+    do_not_call: int
+    """Numbers on the do-not-call list the campaign heeds (added, never dialled)."""
+    added: int = 0
+    import_id: int | None = None
+
+
+class AssignIn(Input):
+    how: Literal["hand", "evenly", "skill"]
+    """hand: the numbers chosen go to one agent; evenly: unassigned open numbers are shared among
+    the agents; skill: as evenly, weighted by each agent's level of `skill`."""
+    target_ids: list[DbId] = Field(default_factory=list, max_length=5000)
+    agent_ids: list[DbId] = Field(default_factory=list, max_length=200)
+    """Empty with evenly/skill: the campaign's agents."""
+    skill: Annotated[str, StringConstraints(max_length=64)] = ""
+    limit: int | None = Field(default=None, ge=1, le=100_000)
+    """At most this many numbers handed out (evenly/skill)."""
+
+
+class TakeBackIn(Input):
+    target_ids: list[DbId] = Field(default_factory=list, max_length=5000)
+    agent_id: DbId | None = None
+    """Every open number of this agent (with no target_ids)."""
+
+
+class Assigned(Output):
+    assigned: dict[int, int]
+    """Numbers handed to each agent."""
+    total: int
+
+
+class DncIn(Input):
+    number: Annotated[str, StringConstraints(min_length=3, max_length=32)]
+    source: Literal["opt-out", "refusal", "imported", "staff"] = "staff"
+    all_calls: bool = False
+    until: datetime | None = None
+    note: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class DncOut(Output):
+    id: int
+    phone: Phone
+    source: str
+    all_calls: bool
+    at: datetime
+    until: datetime | None
+    note: str
+    campaign_id: int | None
+
+
+class DncPage(Output):
+    items: list[DncOut]
+    total: int
+
+
+CampaignOut.model_rebuild()
