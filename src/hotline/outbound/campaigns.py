@@ -320,14 +320,12 @@ async def _progress(session: AsyncSession, campaign_id: int, *, by_agent: bool) 
         .group_by(Attempt.agent_id, Attempt.outcome)
     )
     for agent, outcome, count in calls:
-        rows = [total] + (
-            [agents.setdefault(agent, AgentProgress(agent_id=agent, agent=""))]
-            if by_agent and agent is not None
-            else []
-        )
-        for row in rows:
-            row.attempts += count
-            row.answered += count if outcome == "answered" else 0
+        rows: list[Progress] = [total]
+        if by_agent and agent is not None:
+            rows.append(agents.setdefault(agent, AgentProgress(agent_id=agent, agent="")))
+        for into in rows:
+            into.attempts += count
+            into.answered += count if outcome == "answered" else 0
     return CampaignProgress(campaign=total, agents=sorted(agents.values(), key=lambda a: a.agent_id))
 
 
