@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from tests.conftest import Users, assert_problem
 
-SERVICE = {"code": "stay-return", "name": "离店回访", "kind": "service", "purpose": "return_visit"}
+SERVICE = {"code": "trip-return", "name": "自驾游回访", "kind": "service", "purpose": "return_visit"}
 
 
 def upload(text: str, name: str = "list.csv") -> dict[str, Any]:
@@ -49,7 +49,8 @@ async def test_a_campaign_outside_china_s_rules_is_refused_with_every_field_name
     body = assert_problem(refused, 422, "invalid-input")
     assert {e["field"] for e in body["errors"]} == {"body.window_start", "body.window_end", "body.weekly_cap"}
     assert all("\u4e00" <= e["message"][0] <= "\u9fff" for e in body["errors"]), body  # Chinese words
-    assert (await supervisor.get("/api/outbound/campaigns")).json() == []  # nothing written
+    codes = [c["code"] for c in (await supervisor.get("/api/outbound/campaigns")).json()]
+    assert codes == ["spring-routes", "stay-return"]  # the demo's; nothing written
 
     made = await supervisor.post("/api/outbound/campaigns", json={**SERVICE, "window_start": "08:00"})
     assert made.status_code == 201, made.text
@@ -178,8 +179,11 @@ async def test_numbers_are_shared_evenly_or_by_skill_taken_back_and_each_agent_s
     ] == 5
     agent3 = await users("agent3")
     assert_problem(await agent3.get(f"{url}/targets"), 404, "not-found")  # not on this campaign
-    assert [c["code"] for c in (await agent1.get("/api/outbound/campaigns")).json()] == ["stay-return"]
-    assert (await agent3.get("/api/outbound/campaigns")).json() == []
+    assert [c["code"] for c in (await agent1.get("/api/outbound/campaigns")).json()] == [
+        "trip-return",
+        "stay-return",
+    ]
+    assert [c["code"] for c in (await agent3.get("/api/outbound/campaigns")).json()] == ["spring-routes"]
 
     back = (await supervisor.post(f"{url}/take-back", json={"agent_id": ids["agent1"]})).json()
     assert back == {"assigned": {str(ids["agent1"]): 5}, "total": 5}
@@ -195,3 +199,16 @@ async def test_numbers_are_shared_evenly_or_by_skill_taken_back_and_each_agent_s
     by_skill = (await supervisor.post(f"{url}/assign", json={"how": "skill", "skill": "travel"})).json()
     # agent2 already holds 5 at level 1; agent1 at level 4 takes all 5 free numbers
     assert by_skill["assigned"] == {str(ids["agent1"]): 5}
+
+
+async def test_the_demo_return_visits_are_shared_between_agent1_and_agent2(users: Users) -> None:
+    agent1 = await users("agent1")
+    running = next(
+        c for c in (await agent1.get("/api/outbound/campaigns")).json() if c["code"] == "stay-return"
+    )
+    assert running["status"] == "running" and running["progress"]["total"] == 10
+    mine = (await agent1.get(f"/api/outbound/campaigns/{running['id']}/targets")).json()
+    assert mine["total"] == 5
+    zhang = next(t for t in mine["items"] if t["name"] == "张伟")  # the demo customer, linked to his file
+    assert zhang["phone"] == "138****8000" and zhang["customer_id"] is not None
+    assert zhang["fields"]["酒店"] == "杭州西湖店"

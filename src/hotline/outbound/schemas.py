@@ -10,7 +10,8 @@ from pydantic import Field, StringConstraints
 from hotline.core.privacy import Phone
 from hotline.core.schemas import NON_BLANK, DbId, Input, Output
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,31}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,31}$")]
+Key = Annotated[str, StringConstraints(max_length=24, pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Text = Annotated[
     str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
 ]
@@ -23,7 +24,7 @@ Outcome = Literal["answered", "no_answer", "busy", "failed", "machine", "abandon
 
 
 class Disposition(Input):
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,24}$")]
+    code: Key
     label: Text
     final: bool = True
     """Closes the number: nobody calls it again for this campaign."""
@@ -38,7 +39,7 @@ class Retry(Input):
 
 
 class Question(Input):
-    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,24}$")]
+    key: Key
     text: Annotated[str, StringConstraints(min_length=2, max_length=200, pattern=NON_BLANK)]
     type: Literal["score", "choice", "yes_no", "text"] = "score"
     choices: list[Text] = Field(default_factory=list, max_length=10)
@@ -60,7 +61,7 @@ class CampaignIn(Input):
     daily_cap: int | None = Field(default=None, ge=1, le=5)
     weekly_cap: int | None = Field(default=None, ge=1, le=15)
     refusal_months: int = Field(default=6, ge=6, le=36)
-    caller_id: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9]{5,19})?$")] = ""
+    caller_id: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9]{3,20})?$")] = ""
     script: Annotated[str, StringConstraints(max_length=5000)] = ""
     questionnaire: list[Question] = Field(default_factory=list, max_length=20)
     dispositions: list[Disposition] = Field(default_factory=list, max_length=20)
