@@ -37,6 +37,7 @@ from hotline.knowledge.models import Article
 from hotline.notify import service as notify
 from hotline.notify.models import Message
 from hotline.notify.schemas import SendIn
+from hotline.outbound.models import Campaign, Target
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.recordings.models import Recording
 from hotline.quality.reviews.models import CalibrationSession, Evaluation, Playlist, Scorecard
@@ -146,6 +147,10 @@ async def _arrange(ctx: Context) -> World:
                 select(Evaluation.id).where(Evaluation.status == "final").limit(1)) or 0),
             "session_id": int(await session.scalar(select(CalibrationSession.id).limit(1)) or 0),
             "playlist_id": int(await session.scalar(select(Playlist.id).limit(1)) or 0),
+            "campaign_id": int(await session.scalar(
+                select(Campaign.id).where(Campaign.code == "stay-return")) or 0),
+            "target_id": int(await session.scalar(
+                select(Target.id).where(Target.customer_id == zhang.id)) or 0),
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
         phones = [
@@ -378,7 +383,9 @@ async def test_a_reveal_shows_one_field_to_the_roles_that_may_and_is_audited(
     assert_problem(await frontdesk.post("/api/reveal", json=missing), 404, "not-found", "body.id")
     async with seeded.read() as session:
         reveals = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action.like("%.revealed")))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action.like("%.revealed")).order_by(AuditEntry.seq)
+            )
         ).all()
     assert [(r.actor_name, r.action, r.entity_id, (r.after or {})["field"]) for r in reveals] == [
         ("frontdesk", "reservation.revealed", str(reservation.id), "guest_phone"),

@@ -118,6 +118,8 @@ async def test_exports_need_the_permission_are_audited_and_masked_without_pii(
     assert any(row[5] == "310104198503121235" and row[7] == "13800138000" for row in values[1:])
     async with seeded.read() as session:
         exports = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "customers.exported"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "customers.exported").order_by(AuditEntry.seq)
+            )
         ).all()
     assert [(e.actor_name, e.after["pii"]) for e in exports] == [("supervisor", False), ("supervisor", True)]

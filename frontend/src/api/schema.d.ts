@@ -4852,6 +4852,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/outbound/campaigns/{campaign_id}/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Next Target
+         * @description The agent's next number that China's calling rules allow now (numbers held back are moved on
+         *     to when they may be called); none: when the next one comes due.
+         */
+        post: operations["next_target_api_outbound_campaigns__campaign_id__next_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/targets/{target_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview Target
+         * @description A number as its agent previews it: the list's columns, script, questions, the rules' answer
+         *     now and earlier attempts.
+         */
+        get: operations["preview_target_api_outbound_targets__target_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/targets/{target_id}/dial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dial Target
+         * @description Dial the number (never shown): the agent's phone rings, then the number with the campaign's
+         *     caller ID. Refused with the rule's reason and `next_allowed_at` when the rules hold it back.
+         */
+        post: operations["dial_target_api_outbound_targets__target_id__dial_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/attempts/{attempt_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attempt Result
+         * @description The call's result: for an answered call its disposition and the questionnaire's answers;
+         *     the number is closed, retried or put on the do-not-call list accordingly.
+         */
+        post: operations["attempt_result_api_outbound_attempts__attempt_id__result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/tickets": {
         parameters: {
             query?: never;
@@ -5927,6 +6011,40 @@ export interface components {
              */
             owner_name: string;
         };
+        /** AttemptOut */
+        AttemptOut: {
+            /** Id */
+            id: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Ended At */
+            ended_at: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "dialing" | "answered" | "no_answer" | "busy" | "failed" | "machine" | "abandoned" | "agent_missed";
+            /** Disposition */
+            disposition: string;
+            /** Note */
+            note: string;
+            /** Answers */
+            answers: {
+                [key: string]: unknown;
+            };
+            /** Agent Id */
+            agent_id: number | null;
+            /** Call Id */
+            call_id: string;
+        };
+        /** AttemptResult */
+        AttemptResult: {
+            attempt: components["schemas"]["AttemptOut"];
+            target: components["schemas"]["TargetOut"];
+        };
         /** AuditCheckpointOut */
         AuditCheckpointOut: {
             /** N */
@@ -6581,6 +6699,40 @@ export interface components {
             /** Customer Id */
             customer_id: number;
         };
+        /** CampaignBrief */
+        CampaignBrief: {
+            /** Id */
+            id: number;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "marketing" | "service";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "preview" | "progressive" | "predictive";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "running" | "paused" | "closed";
+            /** Script */
+            script: string;
+            /** Questionnaire */
+            questionnaire: {
+                [key: string]: unknown;
+            }[];
+            /** Dispositions */
+            dispositions: {
+                [key: string]: unknown;
+            }[];
+        };
         /** CampaignIn */
         CampaignIn: {
             /** Code */
@@ -6606,14 +6758,12 @@ export interface components {
             mode: "preview" | "progressive" | "predictive";
             /**
              * Window Start
-             * Format: time
-             * @default 09:00:00
+             * @default 09:00
              */
             window_start: string;
             /**
              * Window End
-             * Format: time
-             * @default 21:00:00
+             * @default 21:00
              */
             window_end: string;
             /** Days */
@@ -6679,15 +6829,9 @@ export interface components {
              * @enum {string}
              */
             status: "draft" | "running" | "paused" | "closed";
-            /**
-             * Window Start
-             * Format: time
-             */
+            /** Window Start */
             window_start: string;
-            /**
-             * Window End
-             * Format: time
-             */
+            /** Window End */
             window_end: string;
             /** Days */
             days: number[];
@@ -6773,6 +6917,18 @@ export interface components {
             type_code: string;
             /** Active */
             active: boolean;
+        };
+        /**
+         * Check
+         * @description What China's calling rules say of dialling the number now (rules.decide).
+         */
+        Check: {
+            /** Allowed */
+            allowed: boolean;
+            /** Reason */
+            reason?: string | null;
+            /** Next Allowed At */
+            next_allowed_at?: string | null;
         };
         /**
          * Checks
@@ -7573,6 +7729,13 @@ export interface components {
         };
         /** DialOut */
         DialOut: {
+            /** Call Id */
+            call_id: string;
+        };
+        /** Dialled */
+        Dialled: {
+            /** Attempt Id */
+            attempt_id: number;
             /** Call Id */
             call_id: string;
         };
@@ -8809,6 +8972,29 @@ export interface components {
              */
             stars: number;
         };
+        /** ImportProblem */
+        ImportProblem: {
+            /** Row */
+            row: number;
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /** ImportReport */
+        ImportReport: {
+            /** Rows */
+            rows: number;
+            /** Valid */
+            valid: number;
+            /** Problems */
+            problems: components["schemas"]["ImportProblem"][];
+            /**
+             * Created
+             * @default 0
+             */
+            created: number;
+        };
         /** InboxOut */
         InboxOut: {
             /** Unread */
@@ -9232,6 +9418,41 @@ export interface components {
             /** Kind */
             kind: string;
         };
+        /** ListImportProblem */
+        ListImportProblem: {
+            /** Row */
+            row: number;
+            /** Field */
+            field: string;
+            /** Reason */
+            reason: string;
+            /** Message */
+            message: string;
+        };
+        /** ListImportReport */
+        ListImportReport: {
+            /** Rows */
+            rows: number;
+            /** Valid */
+            valid: number;
+            /** Problems */
+            problems: components["schemas"]["ListImportProblem"][];
+            /** Repeated */
+            repeated: number;
+            /** Listed */
+            listed: number;
+            /** Customers */
+            customers: number;
+            /** Do Not Call */
+            do_not_call: number;
+            /**
+             * Added
+             * @default 0
+             */
+            added: number;
+            /** Import Id */
+            import_id?: number | null;
+        };
         /**
          * LiveCallOut
          * @description An agent's call as their softphone panel shows it.
@@ -9532,6 +9753,12 @@ export interface components {
         MuteIn: {
             /** Muted */
             muted: boolean;
+        };
+        /** NextOut */
+        NextOut: {
+            item: components["schemas"]["WorkItem"] | null;
+            /** Next At */
+            next_at?: string | null;
         };
         /** NightLeft */
         NightLeft: {
@@ -11281,6 +11508,22 @@ export interface components {
              * @default []
              */
             actions: string[];
+        };
+        /** ResultIn */
+        ResultIn: {
+            /** Disposition */
+            disposition?: string | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** Answers */
+            answers?: {
+                [key: string]: number | boolean | string;
+            };
+            /** Call Back At */
+            call_back_at?: string | null;
         };
         /**
          * ResultOut
@@ -13349,6 +13592,18 @@ export interface components {
             };
         };
         /**
+         * WorkItem
+         * @description A number as the agent previews it: the list's columns, the campaign's script and
+         *     questions, what the rules say now, and its earlier attempts.
+         */
+        WorkItem: {
+            target: components["schemas"]["TargetOut"];
+            campaign: components["schemas"]["CampaignBrief"];
+            check: components["schemas"]["Check"];
+            /** Attempts */
+            attempts: components["schemas"]["AttemptOut"][];
+        };
+        /**
          * WorkOrders
          * @description A department's work orders: assigned to the reader, and their units' open ones.
          */
@@ -13389,29 +13644,6 @@ export interface components {
              */
             ready: boolean;
         };
-        /** ImportProblem */
-        hotline__crm__schemas__ImportProblem: {
-            /** Row */
-            row: number;
-            /** Field */
-            field: string;
-            /** Message */
-            message: string;
-        };
-        /** ImportReport */
-        hotline__crm__schemas__ImportReport: {
-            /** Rows */
-            rows: number;
-            /** Valid */
-            valid: number;
-            /** Problems */
-            problems: components["schemas"]["hotline__crm__schemas__ImportProblem"][];
-            /**
-             * Created
-             * @default 0
-             */
-            created: number;
-        };
         /** ChangeOut */
         hotline__hotels__schemas__ChangeOut: {
             /**
@@ -13451,41 +13683,6 @@ export interface components {
             skill: string;
             /** Limit */
             limit?: number | null;
-        };
-        /** ImportProblem */
-        hotline__outbound__schemas__ImportProblem: {
-            /** Row */
-            row: number;
-            /** Field */
-            field: string;
-            /** Reason */
-            reason: string;
-            /** Message */
-            message: string;
-        };
-        /** ImportReport */
-        hotline__outbound__schemas__ImportReport: {
-            /** Rows */
-            rows: number;
-            /** Valid */
-            valid: number;
-            /** Problems */
-            problems: components["schemas"]["hotline__outbound__schemas__ImportProblem"][];
-            /** Repeated */
-            repeated: number;
-            /** Listed */
-            listed: number;
-            /** Customers */
-            customers: number;
-            /** Do Not Call */
-            do_not_call: number;
-            /**
-             * Added
-             * @default 0
-             */
-            added: number;
-            /** Import Id */
-            import_id?: number | null;
         };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
@@ -23230,7 +23427,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__crm__schemas__ImportReport"];
+                    "application/json": components["schemas"]["ImportReport"];
                 };
             };
             /** @description Malformed request */
@@ -44409,7 +44606,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__outbound__schemas__ImportReport"];
+                    "application/json": components["schemas"]["ListImportReport"];
                 };
             };
             /** @description Malformed request */
@@ -44945,6 +45142,422 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    next_target_api_outbound_campaigns__campaign_id__next_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_target_api_outbound_targets__target_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                target_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkItem"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dial_target_api_outbound_targets__target_id__dial_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                target_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dialled"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attempt_result_api_outbound_attempts__attempt_id__result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                attempt_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResultIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttemptResult"];
+                };
             };
             /** @description Malformed request */
             400: {

@@ -50,7 +50,9 @@ class LocalNode(Protocol):
         """Run work off the request's path (kept until done, errors logged)."""
         ...
 
-    async def call_out(self, call_id: str, seat: Seat, number: str, customer_id: int | None) -> None:
+    async def call_out(
+        self, call_id: str, seat: Seat, number: str, customer_id: int | None, caller_id: str = ""
+    ) -> None:
         """Click-to-dial: the agent's phone, then the number, then a call like any other."""
         ...
 

@@ -188,9 +188,11 @@ class CallRouter:
         """The call this agent is responsible for now, if any."""
         return next((call for call in self.live.values() if call.agent_id == agent_id), None)
 
-    async def call_out(self, call_id: str, seat: Seat, number: str, customer_id: int | None) -> None:
+    async def call_out(
+        self, call_id: str, seat: Seat, number: str, customer_id: int | None, caller_id: str = ""
+    ) -> None:
         """Click-to-dial (calls/outbound.py)."""
-        await CallOut(self, self._calls)(call_id, seat, number, customer_id)
+        await CallOut(self, self._calls)(call_id, seat, number, customer_id, caller_id)
 
     async def desk_closed(self, event: DeskClosed) -> None:
         """An agent closed their desktop: not ready (if ready), and a call ringing them goes back

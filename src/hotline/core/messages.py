@@ -8,6 +8,8 @@ raised in src/ is missing here or names other parameters than its English.
 
 from __future__ import annotations
 
+from hotline.core.messages_outbound import OUTBOUND_ZH
+
 REASONS_ZH: dict[str, str] = {
     "assessment-weights-sum": "考核权重（量、时长、质量、满意度、出勤）合计须为 100，现为 {sum}",
     "assessment-month-invalid": "月份 {value} 无效，应为 YYYY-MM（2000-01 至 2100-12）",
@@ -395,39 +397,6 @@ REASONS_ZH: dict[str, str] = {
     "unknown-column-columns": "未知列 {v0}；可用列为 {value}",
     "unknown-role": "未知角色：{value}",
     "unknown-time-zone": "未知时区 {name}",
-    "campaign-window-outside": "该类外呼只能在 {earliest} 至 {latest} 之间呼叫（营销外呼 09:00–21:00，回访与调查 08:00–21:30）",
-    "campaign-window-reversed": "呼叫时段的结束时间早于开始时间",
-    "campaign-days-empty": "请至少选择一周中的一天（周一 0 至周日 6）",
-    "campaign-cap-bounds": "该类外呼每个号码的呼叫次数上限须在 1 至 {most} 之间",
-    "campaign-caps-reversed": "每周呼叫次数上限低于每日上限",
-    "campaign-refusal-months": "拒接后免打扰的期限须在 {least} 至 {most} 个月之间",
-    "campaign-ends-before": "活动结束日期早于开始日期",
-    "disposition-twice": "两个通话结果的代码相同",
-    "question-twice": "两个问题的代码相同",
-    "question-needs-choices": "选择题至少需要两个选项",
-    "no-campaign": "外呼活动 {campaign_id} 不存在",
-    "campaign-code-taken": "已有外呼活动使用代码 {code}",
-    "campaign-closed": "该外呼活动已结束，不能再更改",
-    "campaign-kind-fixed": "已开始呼叫的活动不能在营销与服务回访之间切换",
-    "campaign-status-move": "该外呼活动当前的状态不能改为所选状态",
-    "consent-time-unreadable": "同意时间不是日期（如 2026-03-01 或 2026-03-01 10:00）",
-    "consent-time-future": "同意时间不能晚于现在",
-    "consent-missing": "营销外呼名单的每个号码都需要同意来源和同意时间",
-    "cell-too-long": "单元格最多 200 个字",
-    "number-empty": "该行没有电话号码",
-    "number-too-long": "电话号码过长",
-    "number-unparsable": "不是电话号码",
-    "number-invalid": "不是有效的电话号码（请检查位数和区号）",
-    "dnc-until-past": "免打扰的截止时间已经过去",
-    "no-dnc-entry": "免打扰记录 {entry_id} 不存在",
-    "assign-one-agent": "手工分配时请只选择一名坐席",
-    "assign-no-targets": "请选择要分配的号码",
-    "campaign-no-agents": "该活动还没有坐席，无法分配号码",
-    "assign-no-skill": "请选择按哪项技能分配",
-    "assign-skill-nobody": "所选坐席都没有技能 {skill}",
-    "no-target": "名单中没有号码 {target_id}",
-    "target-not-open": "号码 {target_id} 已处理完毕，不能再分配",
-    "take-back-what": "请选择要收回的号码或坐席",
     "unknown-topic": "未知主题 {topic}",
     "unknown-topic-topics": "未知主题 {topic}；可用主题为 {known}",
     "unknown-trigger-event-occasion-date": "未知触发条件 {trigger}：应为「事件:时机」或日期来源",
@@ -494,7 +463,7 @@ REASONS_ZH: dict[str, str] = {
     "second-review-by-another": "复核须由首次评分人以外的评分人进行（也不能是坐席本人）",
     "second-review-needs-evaluator": "复核需要质检评分权限",
     "send-answers": "请提交所有评分项的答案",
-}
+} | OUTBOUND_ZH
 
 # Role names in a reason's words (`who` of the step-* reasons), as the web UI names them.
 ROLES_ZH: dict[str, str] = {

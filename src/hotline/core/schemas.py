@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 T = TypeVar("T")
 
@@ -33,6 +33,9 @@ class Input(BaseModel):
 NON_BLANK = r"\S"
 """Pattern for text that must hold something other than spaces (stated in the OpenAPI spec too)."""
 
+
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+"""A time of day as people write it: 09:30."""
 
 Money = Annotated[Decimal, AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
 """An amount as shown to people: to the fen (the database keeps four places)."""

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from hotline.core import privacy
-from hotline.core.schemas import NON_BLANK, DbId, Input, Money, Output
+from hotline.core.schemas import NON_BLANK, ClockTime, DbId, Input, Money, Output
 from hotline.hotels.offer_schemas import Alternative as Alternative
 from hotline.hotels.offer_schemas import AvailabilityOut as AvailabilityOut
 from hotline.hotels.offer_schemas import HotelOffers as HotelOffers
@@ -18,7 +18,6 @@ from hotline.hotels.offer_schemas import PlanOffer as PlanOffer
 from hotline.hotels.offer_schemas import RoomTypeOffers as RoomTypeOffers
 
 MAX_INVENTORY_DAYS = 731
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class HotelOut(Output):

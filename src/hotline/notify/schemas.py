@@ -6,10 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from hotline.core import privacy
-from hotline.core.schemas import MAX_ID, NON_BLANK, Input, Output
+from hotline.core.schemas import MAX_ID, NON_BLANK, ClockTime, Input, Output
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class TemplateIn(Input):

@@ -5,32 +5,39 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, UploadFile
 
+from hotline.contact.api import node_router
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
-from hotline.outbound import assignment, campaigns, dnc, lists
+from hotline.outbound import assignment, campaigns, dnc, lists, work
 from hotline.outbound.schemas import (
     Assigned,
     AssignIn,
+    AttemptResult,
     CampaignIn,
     CampaignOut,
     CampaignProgress,
+    Dialled,
     DncIn,
     DncOut,
     DncPage,
-    ImportReport,
+    ListImportReport,
+    NextOut,
+    ResultIn,
     StatusIn,
     TakeBackIn,
     TargetPage,
     TargetState,
+    WorkItem,
 )
 
 router = APIRouter(prefix="/api/outbound", tags=["outbound"])
 READ = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_WRITE))]
+HANDLE = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
 MAX_FILE = 8 * 1024 * 1024
 
 
@@ -97,7 +104,7 @@ async def import_targets(
     file: UploadFile,
     ctx: WRITE,
     dry_run: Annotated[bool, Query(description="Check only: report every row, write nothing")] = True,
-) -> ImportReport:
+) -> ListImportReport:
     """CSV or XLSX with a phone column (电话) and optionally 姓名, 同意来源, 同意时间 and up to ten
     columns of the list's own. Bad rows are reported and, when written, left out."""
     data = await file.read(MAX_FILE + 1)
@@ -138,3 +145,34 @@ async def add_dnc(body: DncIn, ctx: WRITE) -> DncOut:
 @router.delete("/dnc/{entry_id}", status_code=204)
 async def remove_dnc(entry_id: IdPath, ctx: WRITE) -> None:
     await dnc.remove(ctx, entry_id)
+
+
+# ---------------------------------------------------------------- an agent working their list
+
+
+@router.post("/campaigns/{campaign_id}/next")
+async def next_target(campaign_id: IdPath, ctx: READ) -> NextOut:
+    """The agent's next number that China's calling rules allow now (numbers held back are moved on
+    to when they may be called); none: when the next one comes due."""
+    return await work.next_item(ctx, campaign_id)
+
+
+@router.get("/targets/{target_id}")
+async def preview_target(target_id: IdPath, ctx: READ) -> WorkItem:
+    """A number as its agent previews it: the list's columns, script, questions, the rules' answer
+    now and earlier attempts."""
+    return await work.preview(ctx, target_id)
+
+
+@router.post("/targets/{target_id}/dial", status_code=202)
+async def dial_target(target_id: IdPath, request: Request, ctx: HANDLE) -> Dialled:
+    """Dial the number (never shown): the agent's phone rings, then the number with the campaign's
+    caller ID. Refused with the rule's reason and `next_allowed_at` when the rules hold it back."""
+    return await work.dial(ctx, node_router(request), target_id)
+
+
+@router.post("/attempts/{attempt_id}/result")
+async def attempt_result(attempt_id: IdPath, body: ResultIn, ctx: HANDLE) -> AttemptResult:
+    """The call's result: for an answered call its disposition and the questionnaire's answers;
+    the number is closed, retried or put on the do-not-call list accordingly."""
+    return await work.record_result(ctx, attempt_id, body)

@@ -6,6 +6,7 @@ at once); its status moves draft → running ⇄ paused → closed (closed is fi
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -82,8 +83,8 @@ def _checked(data: CampaignIn) -> dict[str, Any]:
         CampaignRules(
             CampaignKind(data.kind),
             data.code,
-            window_start=data.window_start,
-            window_end=data.window_end,
+            window_start=time.fromisoformat(data.window_start),
+            window_end=time.fromisoformat(data.window_end),
             days=frozenset(data.days),
             holidays_off=data.holidays_off,
             daily_cap=data.daily_cap,
@@ -131,6 +132,10 @@ def _checked(data: CampaignIn) -> dict[str, Any]:
             )
     problems.raise_any()
     columns = data.model_dump(exclude={"agent_ids"})
+    columns["window_start"], columns["window_end"] = (
+        time.fromisoformat(data.window_start),
+        time.fromisoformat(data.window_end),
+    )
     columns["dispositions"] = [d.model_dump() for d in data.dispositions or STANDARD_DISPOSITIONS[data.kind]]
     return columns
 

@@ -4,7 +4,7 @@ campaign for spring routes with consent on every number, and one opt-out on the 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -58,8 +58,8 @@ async def load(ctx: Context) -> None:
             kind="service",
             purpose="return_visit",
             mode="preview",
-            window_start=time(9),
-            window_end=time(20, 30),
+            window_start="09:00",
+            window_end="20:30",
             script=RETURN_SCRIPT,
             questionnaire=[
                 Question(key="overall", text="您对这次入住总体满意吗？（1–5 分）", type="score"),

@@ -28,7 +28,7 @@ from hotline.crm import directory as crm
 from hotline.outbound import campaigns, dnc
 from hotline.outbound.models import ListImport, Target
 from hotline.outbound.rules import CampaignKind, normalise
-from hotline.outbound.schemas import ImportProblem, ImportReport, TargetOut, TargetPage
+from hotline.outbound.schemas import ListImportProblem, ListImportReport, TargetOut, TargetPage
 
 REVEALABLE = revealable("outbound_target", Target, Permission.CAMPAIGNS_READ)
 COLUMNS = ("phone", "name", "consent_source", "consent_at")
@@ -138,7 +138,7 @@ def check_file(data: bytes, filename: str, kind: str, now: datetime) -> Checked:
 
 async def import_list(
     ctx: Context, campaign_id: int, data: bytes, filename: str, *, dry_run: bool
-) -> ImportReport:
+) -> ListImportReport:
     """Check a file against the campaign (a dry run writes nothing); without `dry_run`, add its good
     rows: numbers the list has already are left as they are, customers' numbers linked to them."""
     ctx.require(Permission.CAMPAIGNS_WRITE)
@@ -160,11 +160,11 @@ async def import_list(
         heeded = await dnc.heeded_numbers(session, numbers, CampaignKind(kind))
     fresh = [row for row in checked.rows if row.phone not in listed]
     locale = ctx.actor.locale
-    report = ImportReport(
+    report = ListImportReport(
         rows=checked.total,
         valid=len(checked.rows) + checked.repeated,
         problems=[
-            ImportProblem(
+            ListImportProblem(
                 row=line,
                 field=name,
                 reason=reason,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from hotline.core.privacy import Phone
-from hotline.core.schemas import NON_BLANK, DbId, Input, Output
+from hotline.core.schemas import NON_BLANK, ClockTime, DbId, Input, Output
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{1,31}$")]
 Key = Annotated[str, StringConstraints(max_length=24, pattern=r"^[a-z][a-z0-9_]{0,31}$")]
@@ -16,11 +16,15 @@ Text = Annotated[
     str, StringConstraints(min_length=1, max_length=60, pattern=NON_BLANK, strip_whitespace=True)
 ]
 Kind = Literal["marketing", "service"]
+Day = Annotated[date, Field(ge=date(2020, 1, 1), le=date(2100, 12, 31))]
 Purpose = Literal["return_visit", "survey", "marketing", "callback", "complaint", "other"]
 Mode = Literal["preview", "progressive", "predictive"]
 Status = Literal["draft", "running", "paused", "closed"]
 TargetState = Literal["open", "done", "exhausted", "blocked", "removed"]
-Outcome = Literal["answered", "no_answer", "busy", "failed", "machine", "abandoned"]
+Outcome = Literal[
+    "dialing", "answered", "no_answer", "busy", "failed", "machine", "abandoned", "agent_missed"
+]
+"""agent_missed: the agent's own phone did not answer, so the number was never rung (not counted)."""
 
 
 class Disposition(Input):
@@ -52,8 +56,8 @@ class CampaignIn(Input):
     kind: Kind
     purpose: Purpose = "other"
     mode: Mode = "preview"
-    window_start: time = time(9)
-    window_end: time = time(21)
+    window_start: ClockTime = "09:00"
+    window_end: ClockTime = "21:00"
     days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default_factory=lambda: list(range(7)), max_length=7
     )
@@ -67,8 +71,8 @@ class CampaignIn(Input):
     dispositions: list[Disposition] = Field(default_factory=list, max_length=20)
     """Empty: the standard set (docs/outbound.md)."""
     retry: Retry = Field(default_factory=Retry)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     agent_ids: list[DbId] = Field(default_factory=list, max_length=200)
 
 
@@ -80,8 +84,9 @@ class CampaignOut(Output):
     purpose: Purpose
     mode: Mode
     status: Status
-    window_start: time
-    window_end: time
+    window_start: str
+    """09:00"""
+    window_end: str
     days: list[int]
     holidays_off: bool | None
     daily_cap: int | None
@@ -96,6 +101,11 @@ class CampaignOut(Output):
     ends_on: date | None
     agent_ids: list[int] = Field(default_factory=list)
     progress: Progress | None = None
+
+    @field_validator("window_start", "window_end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        return value.strftime("%H:%M") if isinstance(value, time) else value
 
 
 class StatusIn(Input):
@@ -152,7 +162,7 @@ class TargetPage(Output):
     total: int
 
 
-class ImportProblem(Output):
+class ListImportProblem(Output):
     row: int
     """The row in the file (1 is the header)."""
     field: str
@@ -160,11 +170,11 @@ class ImportProblem(Output):
     message: str
 
 
-class ImportReport(Output):
+class ListImportReport(Output):
     rows: int
     valid: int
     """Rows with a callable number."""
-    problems: list[ImportProblem]
+    problems: list[ListImportProblem]
     """Every row that cannot be called, and why (the first 500)."""
     repeated: int
     """Rows whose number an earlier row of the file has (kept once)."""
@@ -206,7 +216,7 @@ class DncIn(Input):
     number: Annotated[str, StringConstraints(min_length=3, max_length=32)]
     source: Literal["opt-out", "refusal", "imported", "staff"] = "staff"
     all_calls: bool = False
-    until: datetime | None = None
+    until: AwareDatetime | None = None
     note: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
@@ -224,6 +234,77 @@ class DncOut(Output):
 class DncPage(Output):
     items: list[DncOut]
     total: int
+
+
+class Check(Output):
+    """What China's calling rules say of dialling the number now (rules.decide)."""
+
+    allowed: bool
+    reason: str | None = None
+    next_allowed_at: datetime | None = None
+
+
+class CampaignBrief(Output):
+    id: int
+    code: str
+    name: str
+    kind: Kind
+    mode: Mode
+    status: Status
+    script: str
+    questionnaire: list[dict[str, Any]]
+    dispositions: list[dict[str, Any]]
+
+
+class AttemptOut(Output):
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: Outcome
+    disposition: str
+    note: str
+    answers: dict[str, Any]
+    agent_id: int | None
+    call_id: str
+
+
+class WorkItem(Output):
+    """A number as the agent previews it: the list's columns, the campaign's script and
+    questions, what the rules say now, and its earlier attempts."""
+
+    target: TargetOut
+    campaign: CampaignBrief
+    check: Check
+    attempts: list[AttemptOut]
+
+
+class NextOut(Output):
+    item: WorkItem | None
+    """None: nothing of the agent's may be called now."""
+    next_at: datetime | None = None
+    """Then: the earliest a number of theirs comes due."""
+
+
+class Dialled(Output):
+    attempt_id: int
+    call_id: str
+
+
+Answer = Annotated[int, Field(ge=1, le=5)] | bool | Annotated[str, StringConstraints(max_length=500)]
+
+
+class ResultIn(Input):
+    disposition: Key | None = None
+    """Required when the call was answered: one of the campaign's dispositions."""
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+    answers: dict[Key, Answer] = Field(default_factory=dict, max_length=20)
+    call_back_at: AwareDatetime | None = None
+    """When a non-final disposition (约定改时间再联系) agreed a time to call again."""
+
+
+class AttemptResult(Output):
+    attempt: AttemptOut
+    target: TargetOut
 
 
 CampaignOut.model_rebuild()

@@ -10,6 +10,7 @@ from typing import Any
 from hotline.contact import callbacks
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.local import LocalNode, running
+from hotline.contact.queues.floor import Seat
 from hotline.contact.schemas import (
     ConsultActionIn,
     DialIn,
@@ -94,13 +95,7 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
     """Click-to-dial (D1): the agent's phone rings first, then the number; the customer's number
     is never shown to the agent when dialled from their file."""
     ctx.require(Permission.CALLS_HANDLE)
-    live, runner, voice = running(node)
-    me = ctx.actor.user_id or 0
-    seat = runner.seats.get(me)
-    if seat is None:
-        raise NotFound(
-            "You have no extension to call from", field="user", reason="you-no-extension-call-from"
-        )
+    _seat(node, ctx.actor.user_id)
     if [data.number, data.customer_id, data.callback_id].count(None) != 2:
         raise InvalidInput(
             "Give a number, a customer (and which of their phones) or a callback",
@@ -113,6 +108,25 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
     if data.callback_id is not None:
         number = await callbacks.phone_to_dial(ctx, data.callback_id)
     assert number is not None  # noqa: S101
+    return await place_call(ctx, node, number, customer_id)
+
+
+async def place_call(
+    ctx: Context,
+    node: LocalNode | None,
+    number: str,
+    customer_id: int | None,
+    *,
+    campaign: str = "",
+    caller_id: str = "",
+) -> DialOut:
+    """Ring the signed-in agent's phone, then `number` (E.164, never shown to the agent): the one
+    way a call out is placed — click-to-dial, callbacks, outbound campaigns (`campaign` tags the
+    call for its reports; `caller_id` is the number the called person sees)."""
+    ctx.require(Permission.CALLS_HANDLE)
+    live, runner, voice = running(node)
+    me = ctx.actor.user_id or 0
+    seat = _seat(node, me)
     if not voice.reachable(number):
         raise InvalidInput(
             f"Nothing can ring {privacy.mask_phone(number)}: no trunk calls out",
@@ -121,16 +135,26 @@ async def dial(ctx: Context, node: LocalNode | None, data: DialIn) -> DialOut:
             params={"privacy": privacy.mask_phone(number)},
         )
     call_id = f"out-{secrets.token_hex(6)}"
-    runner.dialled(me, call_id, privacy.mask_phone(number))  # refused while ringing or on a call
+    runner.dialled(me, call_id, privacy.mask_phone(number), campaign)  # refused while on a call
     async with ctx.write() as tx:
         tx.audit(
             "call.dialled",
             "call",
             call_id,
-            after={"number": privacy.mask_phone(number), "customer_id": customer_id},
+            after={"number": privacy.mask_phone(number), "customer_id": customer_id, "campaign": campaign},
         )
-    live.spawn(live.call_out(call_id, seat, number, customer_id))
+    live.spawn(live.call_out(call_id, seat, number, customer_id, caller_id))
     return DialOut(call_id=call_id)
+
+
+def _seat(node: LocalNode | None, user_id: int | None) -> Seat:
+    """The agent's seat to call from (503 without a voice node, 404 without an extension)."""
+    seat = running(node)[1].seats.get(user_id or 0)
+    if seat is None:
+        raise NotFound(
+            "You have no extension to call from", field="user", reason="you-no-extension-call-from"
+        )
+    return seat
 
 
 async def monitor(ctx: Context, node: LocalNode | None, agent_id: int, data: MonitorIn) -> MonitorOut:

@@ -95,5 +95,49 @@ async def answered_calls(
     return out
 
 
+@dataclass(frozen=True)
+class CallOutOutcome:
+    """How a call out went, from its log: `ringing` while it has not connected nor failed,
+    `answered` once the number answered (`ended` once it is over), `not_connected` with why
+    (`busy`, `no-answer`, `rejected`, `unreachable`, or `your phone: …` when the agent's own phone
+    did not answer, `the agent hung up` when they gave up while it rang)."""
+
+    state: str
+    detail: str = ""
+    ended: bool = False
+    talk_seconds: int = 0
+
+
+async def call_out_outcomes(ctx: Context, call_ids: list[str]) -> dict[str, CallOutOutcome]:
+    """Each call out's outcome by its id (ids with no line yet are `ringing`)."""
+    lines: dict[str, list[ContactEvent]] = defaultdict(list)
+    async with ctx.read() as session:
+        for chunk in _chunks(sorted(set(call_ids)), 500):
+            for line in await session.scalars(
+                select(ContactEvent)
+                .where(
+                    ContactEvent.call_id.in_(chunk),
+                    ContactEvent.kind.in_(("answered", "dial_failed", "ended", "finished")),
+                )
+                .order_by(ContactEvent.id)
+            ):
+                lines[line.call_id or ""].append(line)
+    out: dict[str, CallOutOutcome] = {}
+    for call_id in call_ids:
+        call = lines.get(call_id, [])
+        failed = next((line for line in call if line.kind == "dial_failed"), None)
+        answered = next((line for line in call if line.kind == "answered"), None)
+        finished = next((line for line in call if line.kind == "finished"), None)
+        if failed is not None:
+            out[call_id] = CallOutOutcome("not_connected", failed.detail, ended=True)
+        elif answered is not None:
+            end = next((line for line in call if line.kind in ("ended", "finished")), None)
+            talk = max(0, round((end.at - answered.at).total_seconds())) if end else 0
+            out[call_id] = CallOutOutcome("answered", ended=finished is not None, talk_seconds=talk)
+        else:
+            out[call_id] = CallOutOutcome("ringing", ended=finished is not None)
+    return out
+
+
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]

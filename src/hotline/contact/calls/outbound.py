@@ -25,10 +25,13 @@ class CallOut:
     def __init__(self, host: CallHost, facts: dict[str, dict[str, Any]]) -> None:
         self.host, self.facts = host, facts
 
-    async def __call__(self, call_id: str, seat: Seat, number: str, customer_id: int | None) -> None:
+    async def __call__(
+        self, call_id: str, seat: Seat, number: str, customer_id: int | None, caller_id: str = ""
+    ) -> None:
         """Click-to-dial: ring the agent's phone, then (with ring-back in the agent's ear) the
-        number; once both answer it is a call like any other, with the same controls. `facts`
-        holds what the desktop pop needs while the call lasts."""
+        number, showing `caller_id` (an outbound campaign's number) or the agent's extension; once
+        both answer it is a call like any other, with the same controls. `facts` holds what the
+        desktop pop needs while the call lasts."""
         host, control, runner = self.host, self.host.voice, self.host.runner
         assert control is not None and runner is not None  # noqa: S101 - dial() checked
         self.facts[call_id] = {
@@ -48,7 +51,9 @@ class CallOut:
                 return
             stop = asyncio.Event()
             ringback = asyncio.ensure_future(agent_leg.play(RINGBACK, loop=True, interrupt=stop))
-            dialling = asyncio.ensure_future(control.originate(number, caller=seat.extension, ring_for=45.0))
+            dialling = asyncio.ensure_future(
+                control.originate(number, caller=caller_id or seat.extension, ring_for=45.0)
+            )
             gave_up = asyncio.ensure_future(agent_leg.ended.wait())
             try:
                 await asyncio.wait({dialling, gave_up}, return_when=asyncio.FIRST_COMPLETED)

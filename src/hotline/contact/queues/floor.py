@@ -212,9 +212,10 @@ class Floor:
         self._answered_at[call_id] = self._now()
         self._call(call_id, "answered", queue, seat.agent_id, "transferred")
 
-    def dialled(self, agent_id: int, call_id: str, detail: str) -> Seat:
+    def dialled(self, agent_id: int, call_id: str, detail: str, campaign: str = "") -> Seat:
         """The agent calls out from the desktop: on that call until it ends; afterwards back to
-        ready only if they were ready (an agent making callbacks while not ready stays so)."""
+        ready only if they were ready (an agent making callbacks while not ready stays so).
+        `campaign`: the outbound campaign the call is made for (its code, on the dialled line)."""
         seat = self.seats.get(agent_id)
         if seat is None:
             raise KeyError(agent_id)
@@ -224,7 +225,7 @@ class Floor:
             self._not_ready_after[agent_id] = before.reason
         self.active[call_id] = agent_id
         self._answered_at[call_id] = self._now()
-        self._call(call_id, "dialled", "", agent_id, detail)
+        self._call(call_id, "dialled", campaign, agent_id, detail)
         return seat
 
     # ---------------------------------------------------------------- after the call

@@ -113,6 +113,7 @@ def derive_record(
     if dialled is not None or call_id.startswith("out-"):
         record.direction = "out"
         record.caller = dialled.detail[:32] if dialled else ""
+        record.campaign = dialled.queue[:64] if dialled else ""
         if arrived is None and dialled is not None:
             record.arrived_at = dialled.at
     if arrived is not None:
