@@ -52,7 +52,14 @@ export const MENU: MenuItem[] = [
     permission: 'campaigns.write',
     group: 'outbound',
   },
-  { name: 'outbound-dnc', path: '/outbound/dnc', label: 'menu.outboundDnc', icon: 'MuteNotification', permission: 'campaigns.read', group: 'outbound' },
+  {
+    name: 'outbound-dnc',
+    path: '/outbound/dnc',
+    label: 'menu.outboundDnc',
+    icon: 'MuteNotification',
+    permission: 'campaigns.read',
+    group: 'outbound',
+  },
   {
     name: 'my-outbound',
     path: '/outbound/mine',
@@ -217,7 +224,8 @@ export function visibleMenu(items: MenuItem[], permissions: readonly string[]): 
   const granted = new Set(permissions)
   return items.filter(
     (item) =>
-      (!item.permission || granted.has(item.permission)) && (item.also ?? []).every((p) => granted.has(p)) &&
+      (!item.permission || granted.has(item.permission)) &&
+      (item.also ?? []).every((p) => granted.has(p)) &&
       !(item.without && granted.has(item.without)),
   )
 }

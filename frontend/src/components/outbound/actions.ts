@@ -22,8 +22,8 @@ export const campaignProgress = (id: number): Promise<Schemas['CampaignProgress'
   call(api.GET('/api/outbound/campaigns/{campaign_id}/progress', at(id)))
 export const campaignTargets = (id: number, query: TargetFilter): Promise<Schemas['TargetPage']> =>
   call(api.GET('/api/outbound/campaigns/{campaign_id}/targets', { params: { path: { campaign_id: id }, query } }))
-export const assignTargets = (id: number, body: AssignIn): Promise<Schemas['Assigned']> =>
-  call(api.POST('/api/outbound/campaigns/{campaign_id}/assign', { ...at(id), body }))
+export const assignTargets = (id: number, body: Partial<AssignIn> & Pick<AssignIn, 'how'>): Promise<Schemas['Assigned']> =>
+  call(api.POST('/api/outbound/campaigns/{campaign_id}/assign', { ...at(id), body: { skill: '', ...body } }))
 export const takeBack = (id: number, body: Schemas['TakeBackIn']): Promise<Schemas['Assigned']> =>
   call(api.POST('/api/outbound/campaigns/{campaign_id}/take-back', { ...at(id), body }))
 export const listAgents = (): Promise<Schemas['AgentOut'][]> => call(api.GET('/api/routing/agents'))
@@ -50,9 +50,21 @@ export const removeDnc = (id: number): Promise<unknown> =>
 
 /** The moves a campaign's status allows from where it stands (closed is final). */
 export function statusMoves(status: Campaign['status']): { to: Campaign['status']; label: string }[] {
-  if (status === 'draft') return [{ to: 'running', label: 'running' }, { to: 'closed', label: 'closed' }]
-  if (status === 'running') return [{ to: 'paused', label: 'paused' }, { to: 'closed', label: 'closed' }]
-  if (status === 'paused') return [{ to: 'running', label: 'resume' }, { to: 'closed', label: 'closed' }]
+  if (status === 'draft')
+    return [
+      { to: 'running', label: 'running' },
+      { to: 'closed', label: 'closed' },
+    ]
+  if (status === 'running')
+    return [
+      { to: 'paused', label: 'paused' },
+      { to: 'closed', label: 'closed' },
+    ]
+  if (status === 'paused')
+    return [
+      { to: 'running', label: 'resume' },
+      { to: 'closed', label: 'closed' },
+    ]
   return []
 }
 
