@@ -98,6 +98,14 @@ export const PREFIXES = {
   transport: 'labels.transports',
   travelState: 'travel.states',
   unitKind: 'ticketSettings.unitKinds',
+  campaignKind: 'outbound.kinds',
+  campaignPurpose: 'outbound.purposes',
+  campaignMode: 'outbound.modes',
+  campaignStatus: 'outbound.statuses',
+  targetState: 'outbound.states',
+  assignHow: 'outbound.how',
+  questionType: 'outbound.questionTypes',
+  dncSource: 'outbound.dncSources',
 } as const
 
 export type LabelKind = keyof typeof PREFIXES
@@ -225,6 +233,18 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'ScorecardItemIn.kind': 'scorecardItemKind',
   'ScorecardItemOut.kind': 'scorecardItemKind',
   'ScorecardOut.status': 'scorecardStatus',
+  'CampaignIn.kind': 'campaignKind',
+  'CampaignIn.purpose': 'campaignPurpose',
+  'CampaignIn.mode': 'campaignMode',
+  'CampaignOut.kind': 'campaignKind',
+  'CampaignOut.purpose': 'campaignPurpose',
+  'CampaignOut.mode': 'campaignMode',
+  'CampaignOut.status': 'campaignStatus',
+  'StatusIn.status': 'campaignStatus',
+  'TargetOut.state': 'targetState',
+  'hotline__outbound__schemas__AssignIn.how': 'assignHow',
+  'Question.type': 'questionType',
+  'DncIn.source': 'dncSource',
 }
 
 /** The key a code has under its prefix: dots and colons are path separators for vue-i18n. */

@@ -7,6 +7,8 @@ export interface MenuItem {
   permission?: string
   /** Further permissions it needs, all of them (a report needs reports.read and its subject's). */
   also?: string[]
+  /** Hidden from those who hold this permission (我的外呼 is for agents, not for who runs campaigns). */
+  without?: string
   /** The group it sits in (a key of MENU_GROUPS): shown under the group's heading. */
   group?: MenuGroupName
 }
@@ -15,6 +17,7 @@ export interface MenuItem {
 export const MENU_GROUPS = {
   quality: { label: 'menu.quality', icon: 'Finished' },
   reports: { label: 'menu.reports', icon: 'TrendCharts' },
+  outbound: { label: 'menu.outbound', icon: 'PhoneFilled' },
 } as const
 export type MenuGroupName = keyof typeof MENU_GROUPS
 
@@ -40,6 +43,32 @@ export const MENU: MenuItem[] = [
   { name: 'ticketSettings', path: '/tickets/settings', label: 'menu.ticketSettings', icon: 'SetUp', permission: 'settings.write' },
   { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
+  // 外呼: who runs campaigns sees them and their lists; an agent the campaigns they work
+  {
+    name: 'outbound-campaigns',
+    path: '/outbound/campaigns',
+    label: 'menu.outboundCampaigns',
+    icon: 'Promotion',
+    permission: 'campaigns.write',
+    group: 'outbound',
+  },
+  {
+    name: 'outbound-dnc',
+    path: '/outbound/dnc',
+    label: 'menu.outboundDnc',
+    icon: 'MuteNotification',
+    permission: 'campaigns.read',
+    group: 'outbound',
+  },
+  {
+    name: 'my-outbound',
+    path: '/outbound/mine',
+    label: 'menu.myOutbound',
+    icon: 'Phone',
+    permission: 'campaigns.read',
+    without: 'campaigns.write',
+    group: 'outbound',
+  },
   { name: 'calls', path: '/calls', label: 'menu.calls', icon: 'PhoneFilled', permission: 'calls.read' },
   // 质检: the recordings, evaluations, scorecards, calibration, the call library and the agent's own
   {
@@ -193,7 +222,12 @@ export const MENU: MenuItem[] = [
 
 export function visibleMenu(items: MenuItem[], permissions: readonly string[]): MenuItem[] {
   const granted = new Set(permissions)
-  return items.filter((item) => (!item.permission || granted.has(item.permission)) && (item.also ?? []).every((p) => granted.has(p)))
+  return items.filter(
+    (item) =>
+      (!item.permission || granted.has(item.permission)) &&
+      (item.also ?? []).every((p) => granted.has(p)) &&
+      !(item.without && granted.has(item.without)),
+  )
 }
 
 /** The visible items as the menu shows them: a group where its first item stands, holding all of

@@ -59,6 +59,30 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'finance.review' },
       },
       {
+        path: 'outbound/campaigns',
+        name: 'outbound-campaigns',
+        component: () => import('./views/OutboundCampaignsView.vue'),
+        meta: { permission: 'campaigns.write' },
+      },
+      {
+        path: 'outbound/campaigns/:id(\\d+)',
+        name: 'outbound-campaign',
+        component: () => import('./views/OutboundCampaignView.vue'),
+        meta: { permission: 'campaigns.write' },
+      },
+      {
+        path: 'outbound/dnc',
+        name: 'outbound-dnc',
+        component: () => import('./views/OutboundDncView.vue'),
+        meta: { permission: 'campaigns.read' },
+      },
+      {
+        path: 'outbound/mine',
+        name: 'my-outbound',
+        component: () => import('./views/MyOutboundView.vue'),
+        meta: { permission: 'campaigns.read' },
+      },
+      {
         path: 'admin/teams',
         name: 'teams',
         component: () => import('./views/TeamsView.vue'),
