@@ -12471,6 +12471,25 @@ export interface components {
             /** Agent Id */
             agent_id?: number | null;
         };
+        /** TargetAssignIn */
+        TargetAssignIn: {
+            /**
+             * How
+             * @enum {string}
+             */
+            how: "hand" | "evenly" | "skill";
+            /** Target Ids */
+            target_ids?: number[];
+            /** Agent Ids */
+            agent_ids?: number[];
+            /**
+             * Skill
+             * @default
+             */
+            skill: string;
+            /** Limit */
+            limit?: number | null;
+        };
         /** TargetOut */
         TargetOut: {
             /** Id */
@@ -13664,25 +13683,6 @@ export interface components {
             after: string;
             /** Note */
             note: string;
-        };
-        /** AssignIn */
-        hotline__outbound__schemas__AssignIn: {
-            /**
-             * How
-             * @enum {string}
-             */
-            how: "hand" | "evenly" | "skill";
-            /** Target Ids */
-            target_ids?: number[];
-            /** Agent Ids */
-            agent_ids?: number[];
-            /**
-             * Skill
-             * @default
-             */
-            skill: string;
-            /** Limit */
-            limit?: number | null;
         };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
@@ -44713,7 +44713,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["hotline__outbound__schemas__AssignIn"];
+                "application/json": components["schemas"]["TargetAssignIn"];
             };
         };
         responses: {

@@ -15,7 +15,6 @@ from hotline.core.web import COMPUTED, IdPath, requires
 from hotline.outbound import assignment, campaigns, dnc, lists, work
 from hotline.outbound.schemas import (
     Assigned,
-    AssignIn,
     AttemptResult,
     CampaignIn,
     CampaignOut,
@@ -29,6 +28,7 @@ from hotline.outbound.schemas import (
     ResultIn,
     StatusIn,
     TakeBackIn,
+    TargetAssignIn,
     TargetPage,
     TargetState,
     WorkItem,
@@ -114,7 +114,7 @@ async def import_targets(
 
 
 @router.post("/campaigns/{campaign_id}/assign")
-async def assign_targets(campaign_id: IdPath, body: AssignIn, ctx: WRITE) -> Assigned:
+async def assign_targets(campaign_id: IdPath, body: TargetAssignIn, ctx: WRITE) -> Assigned:
     """Hand numbers to agents: chosen ones to one agent, or the unassigned shared evenly or by skill."""
     return await assignment.assign(ctx, campaign_id, body)
 

@@ -20,7 +20,7 @@ from hotline.core.errors import InvalidInput, InvalidTransition
 from hotline.core.permissions import Permission
 from hotline.outbound import campaigns
 from hotline.outbound.models import Target
-from hotline.outbound.schemas import Assigned, AssignIn, TakeBackIn
+from hotline.outbound.schemas import Assigned, TakeBackIn, TargetAssignIn
 
 _BATCH = 500
 
@@ -38,7 +38,7 @@ def share(open_now: dict[int, int], weights: dict[int, float], count: int) -> di
     return {agent: n for agent, n in given.items() if n}
 
 
-async def assign(ctx: Context, campaign_id: int, data: AssignIn) -> Assigned:
+async def assign(ctx: Context, campaign_id: int, data: TargetAssignIn) -> Assigned:
     ctx.require(Permission.CAMPAIGNS_WRITE)
     async with ctx.read() as session:
         campaign = await campaigns.campaign_for_work(session, campaign_id)

@@ -16,7 +16,7 @@ from hotline.crm import directory as crm
 from hotline.outbound import assignment, campaigns
 from hotline.outbound.models import Campaign, DoNotCall, Target
 from hotline.outbound.rules import normalise
-from hotline.outbound.schemas import AssignIn, CampaignIn, Question, StatusIn
+from hotline.outbound.schemas import CampaignIn, Question, StatusIn, TargetAssignIn
 
 RETURN_SCRIPT = (
     "您好，我是{酒店}的客服{坐席}，感谢您{离店日期}入住我们酒店。想占用您一分钟，听听您对这次入住的感受："
@@ -110,7 +110,7 @@ async def load(ctx: Context) -> None:
                 )
             )
         tx.session.add(DoNotCall(phone=_e164(OPT_OUT), source="opt-out", note="客户来电要求不再推销"))
-    await assignment.assign(ctx, returns.id, AssignIn(how="evenly"))
+    await assignment.assign(ctx, returns.id, TargetAssignIn(how="evenly"))
     await campaigns.set_status(ctx, returns.id, StatusIn(status="running"))
 
 

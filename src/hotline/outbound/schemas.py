@@ -188,7 +188,7 @@ class ListImportReport(Output):
     import_id: int | None = None
 
 
-class AssignIn(Input):
+class TargetAssignIn(Input):
     how: Literal["hand", "evenly", "skill"]
     """hand: the numbers chosen go to one agent; evenly: unassigned open numbers are shared among
     the agents; skill: as evenly, weighted by each agent's level of `skill`."""

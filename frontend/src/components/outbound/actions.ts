@@ -5,8 +5,8 @@ import { api, call, toProblem, type Schemas } from '../../api/client'
 export type Campaign = Schemas['CampaignOut']
 export type CampaignIn = Schemas['CampaignIn']
 export type Target = Schemas['TargetOut']
-export type ImportReport = Schemas['hotline__outbound__schemas__ImportReport']
-export type AssignIn = Schemas['hotline__outbound__schemas__AssignIn']
+export type ImportReport = Schemas['ListImportReport']
+export type AssignIn = Schemas['TargetAssignIn']
 export type TargetFilter = { state?: Target['state']; assignee_id?: number; unassigned?: boolean; limit: number; offset: number }
 
 const at = (id: number) => ({ params: { path: { campaign_id: id } } })
