@@ -62,7 +62,9 @@ async def test_given_a_supervisor_when_creating_and_staffing_a_team_then_each_ch
 
     async with seeded.read() as session:
         entries = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.actor_name == "supervisor"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.actor_name == "supervisor").order_by(AuditEntry.seq)
+            )
         ).all()
     actions = [(e.action, e.entity_type) for e in entries]
     assert ("teams.create", "teams") in actions and ("teams.update", "teams") in actions

@@ -38,9 +38,9 @@ async def test_admin_creates_user_with_several_roles_and_the_change_is_audited(
     async with seeded.read() as session:
         entries = (
             await session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.entity_type == "users", AuditEntry.entity_id == str(user["id"])
-                )
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "users", AuditEntry.entity_id == str(user["id"]))
+                .order_by(AuditEntry.seq)
             )
         ).all()
     created = next(e for e in entries if e.action == "users.create")

@@ -312,7 +312,9 @@ async def test_an_export_with_personal_data_is_for_roles_that_may_reveal_and_is_
                    "permission-denied")  # fmt: skip
     async with seeded.read() as session:
         exports = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "customers.exported"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "customers.exported").order_by(AuditEntry.seq)
+            )
         ).all()
     assert [e.after["pii"] for e in exports if e.after] == [True]
 

@@ -55,7 +55,11 @@ async def test_given_a_supervisor_when_setting_a_queues_marks_then_the_tile_chan
     assert tile["levels"] == {"waiting": "green", "longest_wait": "green", "service_level": "amber"}
     assert tile["level"] == "amber" and tile["thresholds"]["service_red_percent"] == 40
     async with seeded.read() as session:
-        entries = (await session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "queues"))).all()
+        entries = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "queues").order_by(AuditEntry.seq)
+            )
+        ).all()
     assert any(((e.after or {}).get("thresholds") or {}).get("service_red_percent") == 40 for e in entries)
 
 

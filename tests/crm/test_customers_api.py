@@ -52,11 +52,15 @@ async def test_an_agent_creates_a_file_and_sees_it_masked_a_supervisor_reveals_w
     assert phones.json()["value"] == ["+8613900008000", "+862155551234"]
     async with seeded.read() as session:
         reveals = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "customer.revealed"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "customer.revealed").order_by(AuditEntry.seq)
+            )
         ).all()
         created_entry = (
             await session.scalars(
-                select(AuditEntry).where(AuditEntry.entity_type == "customers", AuditEntry.action == "create")
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "customers", AuditEntry.action == "create")
+                .order_by(AuditEntry.seq)
             )
         ).all()
     assert [(r.actor_name, r.after["field"]) for r in reveals] == [

@@ -56,7 +56,9 @@ async def test_a_supervisor_merges_a_duplicate_and_nothing_is_lost(seeded: Conte
     async with seeded.read() as session:
         gone = await session.get(Customer, dup.id)
         audit = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "customer.merged"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "customer.merged").order_by(AuditEntry.seq)
+            )
         ).one()
     assert gone is not None and gone.merged_into_id == keep.id and gone.name == "已删除"
     assert (

@@ -99,7 +99,11 @@ async def test_a_caller_from_another_number_is_asked_for_a_second_factor(
             await session.scalars(select(ContactEvent).where(ContactEvent.kind == "second_factor_failed"))
         ).all()
         audited = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "ivr.second_factor_failed"))
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "ivr.second_factor_failed")
+                .order_by(AuditEntry.seq)
+            )
         ).all()
     assert [e.detail for e in logged] == ["会员号码88000001的验证号码输入错误"]
     assert len(audited) == 1 and audited[0].after is not None
@@ -122,7 +126,11 @@ async def test_three_wrong_member_numbers_in_one_call_go_to_an_agent_and_are_log
             await session.scalars(select(ContactEvent).where(ContactEvent.kind == "member_number_failed"))
         ).all()
         audited = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "ivr.member_number_failed"))
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "ivr.member_number_failed")
+                .order_by(AuditEntry.seq)
+            )
         ).all()
     assert len(logged) == 1 and "88999991 88999992 88999993" in logged[0].detail
     assert logged[0].detail.startswith("一次来电中3次输入错误的会员号码")

@@ -92,7 +92,13 @@ async def _log_after(ctx: Context, call_id: str, kind: str, agent: str, detail: 
 
 async def _audit(ctx: Context, action: str) -> list[AuditEntry]:
     async with ctx.read() as session:
-        return list((await session.scalars(select(AuditEntry).where(AuditEntry.action == action))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+                )
+            ).all()
+        )
 
 
 async def test_given_a_transferred_call_and_a_voicemail_when_indexed_then_each_part_is_found_once(

@@ -145,7 +145,11 @@ async def test_given_a_call_with_a_brush_off_when_transcribed_then_its_words_and
 
     async with seeded.read() as session:
         read = list(
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "recording.transcript_read"))
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "recording.transcript_read")
+                .order_by(AuditEntry.seq)
+            )
         )
     assert [a.entity_id for a in read] == [str(recording_id)] * 2
 
@@ -201,7 +205,9 @@ async def test_given_changed_rules_then_the_queues_transcripts_are_matched_again
     assert sets["hotel"]["rules"][0]["phrases"] == ["公号"] and sets["travel"]["rules"] == []
     async with seeded.read() as session:
         changed = list(
-            await session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "phrase_rules"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "phrase_rules").order_by(AuditEntry.seq)
+            )
         )
     assert len(changed) == 2
 

@@ -46,7 +46,9 @@ async def test_agents_change_their_state_and_supervisors_change_theirs_with_a_re
     assert out.status_code == 200 and out.json()["state"] == "logged_out"
     async with seeded.read() as session:
         audited = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "agent.state_changed"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "agent.state_changed").order_by(AuditEntry.seq)
+            )
         ).all()
     assert [(a.entity_id, a.after["reason"]) for a in audited] == [(str(other), "下班未签出 (by supervisor)")]
 

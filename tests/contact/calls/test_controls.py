@@ -175,7 +175,11 @@ async def test_hold_consult_three_way_and_transfer_from_the_browser(
     async with seeded.read() as session:
         audited = {
             a.action
-            for a in (await session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "call")))
+            for a in (
+                await session.scalars(
+                    select(AuditEntry).where(AuditEntry.entity_type == "call").order_by(AuditEntry.seq)
+                )
+            )
         }
     assert {"call.held", "call.transferred", "call.consult_conference", "call.consult_complete"} <= audited
 
@@ -296,7 +300,9 @@ async def test_a_supervisor_barges_in_and_whispers_and_the_agent_calls_out(
     await until(lambda: _no_call(agent1))
     async with seeded.read() as session:
         monitored = (
-            await session.scalars(select(AuditEntry).where(AuditEntry.action == "call.monitored"))
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "call.monitored").order_by(AuditEntry.seq)
+            )
         ).all()
     assert [a.after["mode"] for a in monitored] == ["whisper", "barge"]
 
