@@ -179,6 +179,8 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.outbound.models",),
         api="hotline.outbound.api",
         revealable=("hotline.outbound.lists:REVEALABLE",),
+        jobs_module="hotline.outbound.settling",
+        builtin_jobs=(BuiltinJob("outbound.settle_attempts", "outbound.settle_attempts", "* * * * *"),),
     ),
     Domain(
         "reports",

@@ -15,9 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from hotline.contact.calls.facts import call_out_outcomes
 from hotline.contact.models import ContactEvent
 from hotline.core.config import Settings
 from hotline.core.context import Context
+from hotline.outbound.settling import settle
 from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
 
@@ -151,17 +153,25 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     )
     assert assert_problem(refused, 409, "invalid-transition")["detail"] == "现在不在允许呼叫的时段内"
 
-    # busy: nothing to fill in; the number comes due again after the campaign's 30 minutes
+    # busy: nothing to fill in — the minute job settles it; the number is due again in 30 minutes
     carrier.mode = "busy"
     dialled = await agent1.post(f"/api/outbound/targets/{item['target']['id']}/dial")
     assert dialled.status_code == 202, dialled.text
-    busy = await settled(agent1, dialled.json()["attempt_id"], {})
-    assert busy.status_code == 200, busy.text
-    assert (busy.json()["attempt"]["outcome"], busy.json()["target"]["attempts"]) == ("busy", 1)
-    due = datetime.fromisoformat(busy.json()["target"]["next_at"])
+    call_id = dialled.json()["call_id"]
+
+    async def failed() -> bool:
+        return (await call_out_outcomes(seeded, [call_id]))[call_id].state == "not_connected"
+
+    await until(failed)
+    assert await settle(seeded) == 1 and await settle(seeded) == 0
+    busy = (await agent1.get(f"/api/outbound/targets/{item['target']['id']}")).json()
+    assert (busy["attempts"][0]["outcome"], busy["target"]["attempts"], busy["target"]["last_outcome"]) == (
+        "busy", 1, "busy",
+    )  # fmt: skip
+    due = datetime.fromisoformat(busy["target"]["next_at"])
     assert timedelta(minutes=29) < due - datetime.now(UTC) <= timedelta(minutes=30)
-    again = await settled(agent1, dialled.json()["attempt_id"], {})
-    assert_problem(again, 409, "conflict")  # written once
+    again = await agent1.post(f"/api/outbound/attempts/{dialled.json()['attempt_id']}/result", json={})
+    assert_problem(again, 409, "conflict")  # settled once
 
     # answered: the disposition is required; a refusal closes the number and keeps it off the list
     carrier.mode, carrier.invite = "answer", None
@@ -188,7 +198,7 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     assert (await agent1.post("/api/routing/me/call/hang-up")).status_code == 204
     assert (await agent1.post(f"{url}/next")).json() == {
         "item": None,
-        "next_at": busy.json()["target"]["next_at"],
+        "next_at": busy["target"]["next_at"],
     }
 
     progress = (await supervisor.get(f"{url}/progress")).json()["campaign"]

@@ -283,7 +283,7 @@ async def record_result(ctx: Context, attempt_id: int, data: ResultIn) -> Attemp
         if outcome.state == "answered":
             _answered(tx, campaign, target, attempt, data, ctx.actor.user_id)
         else:
-            _unanswered(campaign, target, attempt, outcome)
+            close_unanswered(campaign, target, attempt, outcome)
         attempt.note = data.note
         await tx.session.flush()
         return AttemptResult(
@@ -368,7 +368,7 @@ def _check_answers(questions: list[dict[str, Any]], answers: dict[str, Any], pro
                 )
 
 
-def _unanswered(campaign: Campaign, target: Target, attempt: Attempt, outcome: CallOutOutcome) -> None:
+def close_unanswered(campaign: Campaign, target: Target, attempt: Attempt, outcome: CallOutOutcome) -> None:
     """A call that did not connect: retried after the campaign's minutes, exhausted after its
     most attempts; the agent's own phone not answering is no attempt on the number."""
     now = utcnow()
