@@ -179,8 +179,11 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.outbound.models",),
         api="hotline.outbound.api",
         revealable=("hotline.outbound.lists:REVEALABLE",),
-        jobs_module="hotline.outbound.settling",
-        builtin_jobs=(BuiltinJob("outbound.settle_attempts", "outbound.settle_attempts", "* * * * *"),),
+        jobs_module="hotline.outbound.jobs",
+        builtin_jobs=(
+            BuiltinJob("outbound.settle_attempts", "outbound.settle_attempts", "* * * * *"),
+            BuiltinJob("outbound.feeds", "outbound.feeds", "0 8 * * *"),
+        ),
     ),
     Domain(
         "reports",

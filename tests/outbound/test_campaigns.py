@@ -7,11 +7,17 @@ their own, masked."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from openpyxl import Workbook
+from sqlalchemy import func, select
 
+from hotline.core.context import Context
+from hotline.hotels.demo import load_reservations
+from hotline.hotels.models import Reservation
+from hotline.outbound.feeds import feeds, today
 from tests.conftest import Users, assert_problem
 
 SERVICE = {"code": "trip-return", "name": "自驾游回访", "kind": "service", "purpose": "return_visit"}
@@ -212,3 +218,70 @@ async def test_the_demo_return_visits_are_shared_between_agent1_and_agent2(users
     zhang = next(t for t in mine["items"] if t["name"] == "张伟")  # the demo customer, linked to his file
     assert zhang["phone"] == "138****8000" and zhang["customer_id"] is not None
     assert zhang["fields"]["酒店"] == "杭州西湖店"
+
+
+async def test_yesterday_s_departures_become_a_return_visit_list_by_hand_and_by_the_morning_feed(
+    users: Users, seeded: Context
+) -> None:
+    await load_reservations(seeded, 400)  # the past stays `make run` loads
+    supervisor = await users("supervisor")
+    sources = {s["name"]: s["label"] for s in (await supervisor.get("/api/outbound/sources")).json()}
+    assert sources["hotels.departure"] == "离店日" and "travel.return" in sources
+    async with seeded.read() as session:
+        day, guests = (
+            await session.execute(
+                select(Reservation.departure, func.count(func.distinct(Reservation.guest_phone)))
+                .where(
+                    Reservation.status == "checked_out", Reservation.departure >= today() - timedelta(days=30)
+                )
+                .group_by(Reservation.departure)
+                .order_by(func.count().desc(), Reservation.departure.desc())
+                .limit(1)
+            )
+        ).one()
+    assert guests >= 2
+    wrong = {**SERVICE, "code": "stay-thanks", "feed_source": "hotels.nowhere"}
+    assert_problem(
+        await supervisor.post("/api/outbound/campaigns", json=wrong), 422, "invalid-input", "body.feed_source"
+    )
+    campaign = (
+        await supervisor.post(
+            "/api/outbound/campaigns",
+            json={**SERVICE, "code": "stay-thanks", "feed_source": "hotels.departure", "feed_days_after": 1},
+        )
+    ).json()
+    url = f"/api/outbound/campaigns/{campaign['id']}/from-source"
+    checked = (await supervisor.post(url, json={"source": "hotels.departure", "day": str(day)})).json()
+    assert checked["valid"] - checked["repeated"] == guests and checked["added"] == 0
+    added = (
+        await supervisor.post(url, json={"source": "hotels.departure", "day": str(day), "dry_run": False})
+    ).json()
+    assert added["added"] == guests
+    page = (
+        await supervisor.get(f"/api/outbound/campaigns/{campaign['id']}/targets", params={"limit": 500})
+    ).json()
+    assert page["total"] == guests
+    row = page["items"][0]
+    assert {"酒店名称", "离店日期", "房型"} <= set(row["fields"]) and row["name"] and "****" in row["phone"]
+    bad = await supervisor.post(url, json={"source": "nowhere", "day": str(day)})
+    assert_problem(bad, 422, "invalid-input", "body.source")
+
+    # the morning feed: a running campaign takes its source's people of `feed_days_after` days ago
+    fed = (
+        await supervisor.post(
+            "/api/outbound/campaigns",
+            json={
+                **SERVICE,
+                "code": "stay-fed",
+                "feed_source": "hotels.departure",
+                "feed_days_after": (today() - day).days,
+            },
+        )
+    ).json()
+    await feeds(seeded, {})
+    targets = f"/api/outbound/campaigns/{fed['id']}/targets"
+    assert (await supervisor.get(targets)).json()["total"] == 0  # a draft is not fed
+    await supervisor.post(f"/api/outbound/campaigns/{fed['id']}/status", json={"status": "running"})
+    await feeds(seeded, {})
+    await feeds(seeded, {})  # a second run adds nobody twice
+    assert (await supervisor.get(targets)).json()["total"] == guests

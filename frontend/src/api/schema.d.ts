@@ -4774,6 +4774,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/outbound/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sources
+         * @description Where lists can come from by rule: guests who checked out, travellers back from a trip,
+         *     birthdays … (the date sources of the message rules).
+         */
+        get: operations["list_sources_api_outbound_sources_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/campaigns/{campaign_id}/from-source": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add From Source
+         * @description The people a source names for a day, checked against the campaign (dry run, the default) or
+         *     added to its list, like a file's rows.
+         */
+        post: operations["add_from_source_api_outbound_campaigns__campaign_id__from_source_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/outbound/campaigns/{campaign_id}/assign": {
         parameters: {
             query?: never;
@@ -6798,6 +6840,16 @@ export interface components {
             starts_on?: string | null;
             /** Ends On */
             ends_on?: string | null;
+            /**
+             * Feed Source
+             * @default
+             */
+            feed_source: string;
+            /**
+             * Feed Days After
+             * @default 1
+             */
+            feed_days_after: number;
             /** Agent Ids */
             agent_ids?: number[];
         };
@@ -6863,6 +6915,10 @@ export interface components {
             starts_on: string | null;
             /** Ends On */
             ends_on: string | null;
+            /** Feed Source */
+            feed_source: string;
+            /** Feed Days After */
+            feed_days_after: number;
             /** Agent Ids */
             agent_ids?: number[];
             progress?: components["schemas"]["Progress"] | null;
@@ -8563,6 +8619,21 @@ export interface components {
             note: string;
             /** Next Contact At */
             next_contact_at: string | null;
+        };
+        /** FromSourceIn */
+        FromSourceIn: {
+            /** Source */
+            source: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Dry Run
+             * @default true
+             */
+            dry_run: boolean;
         };
         /**
          * FrontDesk
@@ -12219,15 +12290,6 @@ export interface components {
             /** Avg Resolve Minutes */
             avg_resolve_minutes: number | null;
         };
-        /** SourceOut */
-        SourceOut: {
-            /** Name */
-            name: string;
-            /** Topic */
-            topic: string;
-            /** Label */
-            label: string;
-        };
         /**
          * SpeechSummary
          * @description A recording's phrase figures, in the library's rows (None until transcribed).
@@ -13683,6 +13745,22 @@ export interface components {
             after: string;
             /** Note */
             note: string;
+        };
+        /** SourceOut */
+        hotline__notify__schemas__SourceOut: {
+            /** Name */
+            name: string;
+            /** Topic */
+            topic: string;
+            /** Label */
+            label: string;
+        };
+        /** SourceOut */
+        hotline__outbound__schemas__SourceOut: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
         };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
@@ -26047,7 +26125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SourceOut"][];
+                    "application/json": components["schemas"]["hotline__notify__schemas__SourceOut"][];
                 };
             };
             /** @description Malformed request */
@@ -44691,6 +44769,213 @@ export interface operations {
             };
             /** @description The computation ran past its time or memory limit (`computation-too-long`, `computation-too-big`), or too many wait for a worker (`compute-busy`, see `retry_after`) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sources_api_outbound_sources_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["hotline__outbound__schemas__SourceOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_from_source_api_outbound_campaigns__campaign_id__from_source_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FromSourceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListImportReport"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2021,6 +2021,7 @@ const en: typeof zh = {
       modified: 'modified',
       cancelled: 'cancelled',
       unreachable: 'unreachable',
+      departed: 'checked out',
       reminder: 'reminder',
       received: 'received',
       assigned: 'assigned',

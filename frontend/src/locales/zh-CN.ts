@@ -1970,6 +1970,7 @@ export default {
       modified: '已修改',
       cancelled: '已取消',
       unreachable: '联系不上',
+      departed: '已离店',
       reminder: '提醒',
       received: '已受理',
       assigned: '已分配',

@@ -58,4 +58,5 @@ OUTBOUND_ZH: dict[str, str] = {
     "call-back-when": "回电时间须在今后 90 天内",
     "answer-does-not-fit": "该答案与问题不符",
     "answer-required": "请回答此问题",
+    "no-list-source": "没有名为 {name} 的名单来源",
 }

@@ -17,7 +17,7 @@ class ReservationNotice(Event):
     name = "hotels.reservation"
     durable = True
 
-    occasion: Literal["confirmed", "modified", "cancelled", "unreachable", "reminder"]
+    occasion: Literal["confirmed", "modified", "cancelled", "unreachable", "reminder", "departed"]
     ref: str = Field(description="reservation:<number>", examples=["reservation:60000001"])
     customer_id: int | None = Field(default=None, description="The booker", examples=[1])
     phone: str = Field(description="The guest's phone (SMS goes to the guest)", examples=["13800138000"])

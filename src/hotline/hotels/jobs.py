@@ -39,12 +39,19 @@ async def release_groups(ctx: Context, payload: dict[str, Any]) -> None:
 
 async def arrivals(ctx: Context, day: date) -> list[Event]:
     """Confirmed reservations arriving on `day`: the notices of the "before arrival" reminder."""
+    return await _notices(ctx, Reservation.arrival == day, "confirmed", "reminder")
+
+
+async def departures(ctx: Context, day: date) -> list[Event]:
+    """Guests who checked out on `day`: thanks for staying, the return visit (回访) after the stay."""
+    return await _notices(ctx, Reservation.departure == day, "checked_out", "departed")
+
+
+async def _notices(ctx: Context, when: Any, status: str, occasion: str) -> list[Event]:
     async with ctx.read() as session:
         rows = (
             await session.scalars(
-                select(Reservation)
-                .where(Reservation.arrival == day, Reservation.status == "confirmed")
-                .order_by(Reservation.id)
+                select(Reservation).where(when, Reservation.status == status).order_by(Reservation.id)
             )
         ).all()
         found: list[Event] = []
@@ -54,8 +61,9 @@ async def arrivals(ctx: Context, day: date) -> list[Event]:
             plan = await session.get(RatePlan, row.rate_plan_id)
             customer = await customers.card(session, row.customer_id)
             if hotel and room_type and plan:
-                found.append(notice(row, hotel, room_type, plan, "reminder", customer))
+                found.append(notice(row, hotel, room_type, plan, occasion, customer))
     return found
 
 
 register_source("hotels.arrival", ReservationNotice, "预订入住日", arrivals)
+register_source("hotels.departure", ReservationNotice, "离店日", departures)

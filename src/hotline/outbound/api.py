@@ -12,7 +12,7 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
-from hotline.outbound import assignment, campaigns, dnc, lists, work
+from hotline.outbound import assignment, campaigns, dnc, feeds, lists, work
 from hotline.outbound.schemas import (
     Assigned,
     AttemptResult,
@@ -23,9 +23,11 @@ from hotline.outbound.schemas import (
     DncIn,
     DncOut,
     DncPage,
+    FromSourceIn,
     ListImportReport,
     NextOut,
     ResultIn,
+    SourceOut,
     StatusIn,
     TakeBackIn,
     TargetAssignIn,
@@ -111,6 +113,20 @@ async def import_targets(
     if len(data) > MAX_FILE:
         raise InvalidInput("Files of at most 8 MB", field="file", reason="files-most-8-mb")
     return await lists.import_list(ctx, campaign_id, data, file.filename or "list.csv", dry_run=dry_run)
+
+
+@router.get("/sources")
+async def list_sources(ctx: READ) -> list[SourceOut]:
+    """Where lists can come from by rule: guests who checked out, travellers back from a trip,
+    birthdays … (the date sources of the message rules)."""
+    return feeds.sources()
+
+
+@router.post("/campaigns/{campaign_id}/from-source")
+async def add_from_source(campaign_id: IdPath, body: FromSourceIn, ctx: WRITE) -> ListImportReport:
+    """The people a source names for a day, checked against the campaign (dry run, the default) or
+    added to its list, like a file's rows."""
+    return await feeds.add_from_source(ctx, campaign_id, body)
 
 
 @router.post("/campaigns/{campaign_id}/assign")

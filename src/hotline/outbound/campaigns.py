@@ -23,6 +23,7 @@ from hotline.core.errors import (
     NotFound,
 )
 from hotline.core.permissions import Permission
+from hotline.core.topics import SOURCES
 from hotline.outbound.models import Attempt, Campaign, CampaignAgent, Target
 from hotline.outbound.rules import CampaignKind, CampaignRules
 from hotline.outbound.schemas import (
@@ -130,6 +131,15 @@ def _checked(data: CampaignIn) -> dict[str, Any]:
                     reason="question-needs-choices",
                 )
             )
+    if data.feed_source and data.feed_source not in SOURCES:
+        problems.add(
+            InvalidInput(
+                f"No source {data.feed_source!r}",
+                field="body.feed_source",
+                reason="no-list-source",
+                params={"name": data.feed_source},
+            )
+        )
     problems.raise_any()
     columns = data.model_dump(exclude={"agent_ids"})
     columns["window_start"], columns["window_end"] = (

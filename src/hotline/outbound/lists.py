@@ -109,9 +109,15 @@ def check_file(data: bytes, filename: str, kind: str, now: datetime) -> Checked:
         max_rows=MAX_ROWS,
         extra=EXTRA_COLUMNS,
     )
+    return check_rows(table, kind, now, first_line=2)  # row 1 is the header
+
+
+def check_rows(table: list[dict[str, str]], kind: str, now: datetime, *, first_line: int = 1) -> Checked:
+    """Rows of {phone, name, consent_source, consent_at, own columns…} checked: the number
+    normalised, consent for marketing, repeated numbers kept once."""
     checked = Checked(total=len(table))
     seen: set[str] = set()
-    for line, cells in enumerate(table, start=2):  # row 1 is the header
+    for line, cells in enumerate(table, start=first_line):
         problems: list[tuple[int, str, str]] = []
         number = normalise(cells.get("phone", ""))
         if number.problem:
@@ -136,11 +142,8 @@ def check_file(data: bytes, filename: str, kind: str, now: datetime) -> Checked:
     return checked
 
 
-async def import_list(
-    ctx: Context, campaign_id: int, data: bytes, filename: str, *, dry_run: bool
-) -> ListImportReport:
-    """Check a file against the campaign (a dry run writes nothing); without `dry_run`, add its good
-    rows: numbers the list has already are left as they are, customers' numbers linked to them."""
+async def open_campaign(ctx: Context, campaign_id: int) -> str:
+    """The kind of a campaign that may take numbers (not closed)."""
     ctx.require(Permission.CAMPAIGNS_WRITE)
     async with ctx.read() as session:
         campaign = await campaigns.campaign_for_work(session, campaign_id)
@@ -149,7 +152,24 @@ async def import_list(
         raise InvalidTransition(
             "A closed campaign takes no more numbers", field="campaign_id", reason="campaign-closed"
         )
+    return kind
+
+
+async def import_list(
+    ctx: Context, campaign_id: int, data: bytes, filename: str, *, dry_run: bool
+) -> ListImportReport:
+    """Check a file against the campaign (a dry run writes nothing); without `dry_run`, add its good
+    rows: numbers the list has already are left as they are, customers' numbers linked to them."""
+    kind = await open_campaign(ctx, campaign_id)
     checked = await ctx.compute(check_file, data, filename, kind, utcnow(), limit=_CHECK_SECONDS)
+    return await add_rows(ctx, campaign_id, kind, checked, filename, dry_run=dry_run)
+
+
+async def add_rows(
+    ctx: Context, campaign_id: int, kind: str, checked: Checked, origin: str, *, dry_run: bool
+) -> ListImportReport:
+    """Checked rows against the campaign and the CRM, and (without `dry_run`) the new ones added
+    in one transaction, recorded as an import from `origin` (a file's name, a rule's source)."""
     numbers = [row.phone for row in checked.rows]
     async with ctx.read() as session:
         listed = await _listed(session, campaign_id, numbers)
@@ -182,7 +202,7 @@ async def import_list(
     async with ctx.write() as tx:
         record = ListImport(
             campaign_id=campaign_id,
-            filename=filename[:120],
+            filename=origin[:120],
             summary=report.model_dump(exclude={"problems"})
             | {"problem_rows": len({p[0] for p in checked.problems})},
             created_by=ctx.actor.user_id,
@@ -209,7 +229,7 @@ async def import_list(
             "outbound.list_imported",
             "outbound_campaign",
             campaign_id,
-            after={"file": filename[:120], "added": len(fresh), "import_id": record.id},
+            after={"from": origin[:120], "added": len(fresh), "import_id": record.id},
         )
     return report.model_copy(update={"added": len(fresh), "import_id": record.id})
 

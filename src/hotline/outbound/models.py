@@ -53,6 +53,10 @@ class Campaign(Audited, Base):
     """{no_answer_minutes, busy_minutes, max_attempts}"""
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
+    feed_source: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    """A date source (core.topics.SOURCES: hotels.departure, travel.return …) whose people of
+    `feed_days_after` days ago join the list every morning while the campaign runs ('' for none)."""
+    feed_days_after: Mapped[int] = mapped_column(default=1, server_default="1")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

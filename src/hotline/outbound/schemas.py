@@ -73,6 +73,9 @@ class CampaignIn(Input):
     retry: Retry = Field(default_factory=Retry)
     starts_on: Day | None = None
     ends_on: Day | None = None
+    feed_source: Annotated[str, StringConstraints(max_length=40)] = ""
+    """A date source whose people join the list every morning ('' for none): GET /api/outbound/sources."""
+    feed_days_after: int = Field(default=1, ge=0, le=30)
     agent_ids: list[DbId] = Field(default_factory=list, max_length=200)
 
 
@@ -99,6 +102,8 @@ class CampaignOut(Output):
     retry: dict[str, Any]
     starts_on: date | None
     ends_on: date | None
+    feed_source: str
+    feed_days_after: int
     agent_ids: list[int] = Field(default_factory=list)
     progress: Progress | None = None
 
@@ -234,6 +239,17 @@ class DncOut(Output):
 class DncPage(Output):
     items: list[DncOut]
     total: int
+
+
+class SourceOut(Output):
+    name: str
+    label: str
+
+
+class FromSourceIn(Input):
+    source: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    day: Day
+    dry_run: bool = True
 
 
 class Check(Output):
