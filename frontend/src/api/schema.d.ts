@@ -9524,6 +9524,13 @@ export interface components {
             /** Import Id */
             import_id?: number | null;
         };
+        /** ListSourceOut */
+        ListSourceOut: {
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+        };
         /**
          * LiveCallOut
          * @description An agent's call as their softphone panel shows it.
@@ -12290,6 +12297,15 @@ export interface components {
             /** Avg Resolve Minutes */
             avg_resolve_minutes: number | null;
         };
+        /** SourceOut */
+        SourceOut: {
+            /** Name */
+            name: string;
+            /** Topic */
+            topic: string;
+            /** Label */
+            label: string;
+        };
         /**
          * SpeechSummary
          * @description A recording's phrase figures, in the library's rows (None until transcribed).
@@ -13745,22 +13761,6 @@ export interface components {
             after: string;
             /** Note */
             note: string;
-        };
-        /** SourceOut */
-        hotline__notify__schemas__SourceOut: {
-            /** Name */
-            name: string;
-            /** Topic */
-            topic: string;
-            /** Label */
-            label: string;
-        };
-        /** SourceOut */
-        hotline__outbound__schemas__SourceOut: {
-            /** Name */
-            name: string;
-            /** Label */
-            label: string;
         };
         /** AssignIn */
         hotline__tickets__schemas__AssignIn: {
@@ -26125,7 +26125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__notify__schemas__SourceOut"][];
+                    "application/json": components["schemas"]["SourceOut"][];
                 };
             };
             /** @description Malformed request */
@@ -44794,7 +44794,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["hotline__outbound__schemas__SourceOut"][];
+                    "application/json": components["schemas"]["ListSourceOut"][];
                 };
             };
             /** @description Malformed request */

@@ -2583,6 +2583,9 @@ const en: typeof zh = {
     edit: 'Edit',
     saved: 'Campaign “{name}” saved',
     fields: {
+      feed: 'Daily feed',
+      feedNone: 'No feed',
+      feedDaysAfter: 'days ago (joins the list daily at 08:00)',
       code: 'Code',
       name: 'Name',
       kind: 'Kind',

@@ -2521,6 +2521,9 @@ export default {
     edit: '编辑',
     saved: '已保存活动“{name}”',
     fields: {
+      feed: '每日自动加入',
+      feedNone: '不自动加入',
+      feedDaysAfter: '天前的客人（每天 08:00 加入名单）',
       code: '活动编码',
       name: '活动名称',
       kind: '类型',

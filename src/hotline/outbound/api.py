@@ -25,9 +25,9 @@ from hotline.outbound.schemas import (
     DncPage,
     FromSourceIn,
     ListImportReport,
+    ListSourceOut,
     NextOut,
     ResultIn,
-    SourceOut,
     StatusIn,
     TakeBackIn,
     TargetAssignIn,
@@ -116,7 +116,7 @@ async def import_targets(
 
 
 @router.get("/sources")
-async def list_sources(ctx: READ) -> list[SourceOut]:
+async def list_sources(ctx: READ) -> list[ListSourceOut]:
     """Where lists can come from by rule: guests who checked out, travellers back from a trip,
     birthdays … (the date sources of the message rules)."""
     return feeds.sources()

@@ -24,7 +24,7 @@ from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES, Source
 from hotline.outbound import lists
 from hotline.outbound.models import Campaign
-from hotline.outbound.schemas import FromSourceIn, ListImportReport, SourceOut
+from hotline.outbound.schemas import FromSourceIn, ListImportReport, ListSourceOut
 
 log = structlog.get_logger(__name__)
 NAMES = ("guest_name", "contact_name", "name")
@@ -36,8 +36,8 @@ LEFT_OUT = frozenset({
 """What a notice carries that an agent calling back has no use for (or is money, or personal)."""
 
 
-def sources() -> list[SourceOut]:
-    return [SourceOut(name=s.name, label=s.label) for s in sorted(SOURCES.values(), key=lambda s: s.name)]
+def sources() -> list[ListSourceOut]:
+    return [ListSourceOut(name=s.name, label=s.label) for s in sorted(SOURCES.values(), key=lambda s: s.name)]
 
 
 def source_named(name: str, field: str = "body.source") -> Source:

@@ -241,7 +241,7 @@ class DncPage(Output):
     total: int
 
 
-class SourceOut(Output):
+class ListSourceOut(Output):
     name: str
     label: str
 

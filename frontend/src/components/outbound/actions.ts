@@ -26,6 +26,7 @@ export const assignTargets = (id: number, body: Partial<AssignIn> & Pick<AssignI
   call(api.POST('/api/outbound/campaigns/{campaign_id}/assign', { ...at(id), body: { skill: '', ...body } }))
 export const takeBack = (id: number, body: Schemas['TakeBackIn']): Promise<Schemas['Assigned']> =>
   call(api.POST('/api/outbound/campaigns/{campaign_id}/take-back', { ...at(id), body }))
+export const listSources = (): Promise<Schemas['ListSourceOut'][]> => call(api.GET('/api/outbound/sources'))
 export const listAgents = (): Promise<Schemas['AgentOut'][]> => call(api.GET('/api/routing/agents'))
 
 /** A list checked (dry run: every row's problems, nothing written) or imported. */
