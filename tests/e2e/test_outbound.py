@@ -41,6 +41,12 @@ def test_a_supervisor_runs_a_campaign_and_the_agent_sees_his_numbers_masked(
     choose(boss, "campaign-window-start", "09:00")
     boss.get_by_test_id("campaign-save").click()
     expect(boss.get_by_test_id("campaigns-table")).to_contain_text("春季酒店优惠")
+    # edited: the feed of yesterday's departures, a new name
+    boss.get_by_test_id("campaign-edit-spring-offer").click()
+    field(boss, "campaign-name").fill("春季酒店优惠（老客）")
+    choose(boss, "campaign-feed", "离店日")
+    boss.get_by_test_id("campaign-save").click()
+    expect(boss.get_by_test_id("campaigns-table")).to_contain_text("春季酒店优惠（老客）")
 
     boss.get_by_test_id("campaign-open-spring-offer").click()
     boss.get_by_test_id("outbound-import").click()
