@@ -104,6 +104,7 @@ export const PREFIXES = {
   campaignStatus: 'outbound.statuses',
   targetState: 'outbound.states',
   attemptOutcome: 'outbound.outcomes',
+  dialReason: 'outbound.reasons',
   assignHow: 'outbound.how',
   questionType: 'outbound.questionTypes',
   dncSource: 'outbound.dncSources',

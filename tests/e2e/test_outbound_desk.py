@@ -1,0 +1,74 @@
+"""我的外呼's work panel in a real browser: agent1 asks for the next number of the demo return-visit
+campaign (离店回访) and sees it previewed — the number masked, the list's columns, the script and what
+China's calling rules say now — or, outside the campaign's hours, when the next number comes due; a
+click on 张伟's number opens his preview at any hour. Nothing is dialled (no SIP phone here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+REASONS = {
+    "outside-window": "不在允许呼叫时段",
+    "holiday": "法定节假日不外呼",
+    "daily-cap": "已达当日呼叫次数上限",
+    "weekly-cap": "已达本周呼叫次数上限",
+    "do-not-call": "在免打扰名单中",
+}
+
+
+def _sees_the_preview(agent: Page, item: dict[str, Any]) -> None:
+    target, check = item["target"], item["check"]
+    assert "*" in target["phone"]
+    expect(agent.get_by_test_id("work-phone")).to_have_text(target["phone"])
+    expect(agent.get_by_test_id("work-name")).to_have_text(target["name"])
+    expect(agent.get_by_test_id("work-panel")).to_contain_text("酒店: ")
+    expect(agent.get_by_test_id("work-script")).to_contain_text("感谢您{离店日期}入住我们酒店")
+    answer = agent.get_by_test_id("work-check")
+    if check["allowed"]:
+        expect(answer).to_contain_text("现在可以拨打")
+        expect(agent.get_by_test_id("work-dial")).to_be_enabled()
+    else:
+        expect(answer).to_contain_text(REASONS.get(check["reason"], check["reason"]))
+        if check["next_allowed_at"]:
+            expect(answer).to_contain_text("最早可于")
+        expect(agent.get_by_test_id("work-dial")).to_be_disabled()
+
+
+def test_an_agent_previews_the_next_number_and_a_number_of_his_list(session: Callable[[str], Page]) -> None:
+    agent = session("agent1")
+    agent.get_by_test_id("nav-my-outbound").click()
+    card = agent.get_by_test_id("my-campaign-stay-return")
+    expect(card).to_contain_text("离店回访")
+    rows = card.get_by_test_id("targets-table").locator("tbody tr")
+    expect(rows).to_have_count(5)
+    expect(card.get_by_test_id("targets-table")).to_contain_text("张伟")
+
+    with agent.expect_response(lambda r: r.url.endswith("/next") and r.request.method == "POST") as answered:
+        card.get_by_test_id("my-next-stay-return").click()
+    body = answered.value.json()
+    expect(agent.get_by_test_id("work-panel")).to_be_visible()
+    if body["item"] is None:  # outside 09:00–20:30 Shanghai time every number is held back
+        expect(agent.get_by_test_id("work-empty")).to_contain_text("现在没有可以拨打的号码")
+        if body["next_at"]:
+            expect(agent.get_by_test_id("work-next-at")).to_contain_text("下一个号码将于")
+    else:
+        _sees_the_preview(agent, body["item"])
+    agent.keyboard.press("Escape")
+    expect(agent.get_by_test_id("work-panel")).to_be_hidden()
+
+    row = rows.filter(has_text="张伟")
+    with agent.expect_response(
+        lambda r: "/api/outbound/targets/" in r.url and r.request.method == "GET"
+    ) as shown:
+        row.locator("[data-testid^='target-open-']").click()
+    item = shown.value.json()
+    assert item["target"]["name"] == "张伟"
+    _sees_the_preview(agent, item)
+    expect(agent.get_by_test_id("work-customer")).to_be_visible()
+    expect(agent.get_by_test_id("work-attempts")).to_contain_text("还没有拨打过")
