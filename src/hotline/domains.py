@@ -179,6 +179,7 @@ DOMAINS: tuple[Domain, ...] = (
         models=("hotline.outbound.models",),
         api="hotline.outbound.api",
         revealable=("hotline.outbound.lists:REVEALABLE",),
+        report_subjects=("hotline.outbound.report_subjects",),
         jobs_module="hotline.outbound.jobs",
         builtin_jobs=(
             BuiltinJob("outbound.settle_attempts", "outbound.settle_attempts", "* * * * *"),

@@ -19,6 +19,7 @@ from hotline.contact.calls.facts import call_out_outcomes
 from hotline.contact.models import ContactEvent
 from hotline.core.config import Settings
 from hotline.core.context import Context
+from hotline.outbound.feeds import today
 from hotline.outbound.settling import settle
 from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
@@ -166,8 +167,10 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     assert await settle(seeded) == 1 and await settle(seeded) == 0
     busy = (await agent1.get(f"/api/outbound/targets/{item['target']['id']}")).json()
     assert (busy["attempts"][0]["outcome"], busy["target"]["attempts"], busy["target"]["last_outcome"]) == (
-        "busy", 1, "busy",
-    )  # fmt: skip
+        "busy",
+        1,
+        "busy",
+    )
     due = datetime.fromisoformat(busy["target"]["next_at"])
     assert timedelta(minutes=29) < due - datetime.now(UTC) <= timedelta(minutes=30)
     again = await agent1.post(f"/api/outbound/attempts/{dialled.json()['attempt_id']}/result", json={})
@@ -203,8 +206,11 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
 
     progress = (await supervisor.get(f"{url}/progress")).json()["campaign"]
     assert (progress["attempts"], progress["answered"], progress["done"], progress["dispositions"]) == (
-        2, 1, 1, {"refused": 1},
-    )  # fmt: skip
+        2,
+        1,
+        1,
+        {"refused": 1},
+    )
     async with seeded.read() as session:
         tags = await session.scalars(
             select(ContactEvent.queue).where(
@@ -213,3 +219,16 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
         )
         assert list(tags) == ["abroad-return", "abroad-return"]  # each call tagged for the reports
     assert carrier.invite is not None and "4008001000" in str(carrier.invite.headers.get("From"))
+    # the dials in a custom report: by campaign and outcome, worded
+    report = await supervisor.post(
+        "/api/reports/custom/preview",
+        json={
+            "subject": "outbound_attempts",
+            "dimensions": ["outcome", "disposition"],
+            "measures": ["dials", "answered", "answer_rate"],
+            "period": {"preset": "custom", "start": str(today()), "end": str(today())},
+        },
+    )
+    assert report.status_code == 200, report.text
+    rows = sorted(tuple(row) for row in report.json()["rows"])
+    assert rows == [("占线", "（空）", 1, 0, 0.0), ("已接通", "拒绝回访，勿再来电", 1, 1, 1.0)]
