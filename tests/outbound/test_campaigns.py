@@ -14,10 +14,12 @@ import httpx
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.hotels.demo import load_reservations
 from hotline.hotels.models import Reservation
 from hotline.outbound.feeds import feeds, today
+from hotline.tickets.models import Ticket
 from tests.conftest import Users, assert_problem
 
 SERVICE = {"code": "trip-return", "name": "自驾游回访", "kind": "service", "purpose": "return_visit"}
@@ -285,3 +287,30 @@ async def test_yesterday_s_departures_become_a_return_visit_list_by_hand_and_by_
     await feeds(seeded, {})
     await feeds(seeded, {})  # a second run adds nobody twice
     assert (await supervisor.get(targets)).json()["total"] == guests
+
+
+async def test_customers_whose_complaint_closed_today_are_called_back_about_its_outcome(
+    users: Users, seeded: Context
+) -> None:
+    agent = await users("agent2")
+    complaint = {
+        "type_code": "complaint", "title": "房间空调不制冷", "member_number": "88000001", "source": "call",
+        "fields": {"category": "卫生", "incident_date": "2026-11-20"}, "content": "客人来电投诉",
+    }  # fmt: skip
+    made_ticket = await agent.post("/api/tickets", json=complaint)
+    assert made_ticket.status_code == 201, made_ticket.text
+    async with seeded.write() as tx:  # closed today (the ticket's own flow is tests/tickets')
+        ticket = await tx.session.get(Ticket, made_ticket.json()["id"])
+        assert ticket is not None
+        ticket.status, ticket.closed_at, ticket.result = "closed", utcnow(), "已为客人更换房间并致歉"
+    supervisor = await users("supervisor")
+    made = {**SERVICE, "code": "complaint-outcome", "purpose": "complaint"}
+    campaign = (await supervisor.post("/api/outbound/campaigns", json=made)).json()
+    added = await supervisor.post(
+        f"/api/outbound/campaigns/{campaign['id']}/from-source",
+        json={"source": "tickets.complaint_closed", "day": str(today()), "dry_run": False},
+    )
+    assert added.json()["added"] == 1, added.text
+    row = (await supervisor.get(f"/api/outbound/campaigns/{campaign['id']}/targets")).json()["items"][0]
+    assert row["fields"]["工单号"] == ticket.number and row["fields"]["处理结果"] == "已为客人更换房间并致歉"
+    assert row["customer_id"] == ticket.customer_id or row["customer_id"] is None
