@@ -110,10 +110,32 @@ def check_values(
             continue
         try:
             clean[key] = _one(definition, kind, value)
+        except _Broken as exc:
+            raise InvalidFieldValue(
+                str(exc), field=name, reason=exc.reason, params={"label": label, **exc.params}
+            ) from exc
         except ValueError as exc:
-            rule = str(exc) or f"{label} must be {_article(kind)}"
-            raise InvalidFieldValue(rule, field=name) from exc
+            raise InvalidFieldValue(
+                f"{label} must be {_article(kind)}",
+                field=name,
+                reason="field-must-be",
+                params={"label": label, "kind": KIND_WORDS.get(kind, "文字")},
+            ) from exc
     return clean
+
+
+class _Broken(ValueError):
+    """A value against one of its field's own rules (its words in core/messages.py by `reason`)."""
+
+    def __init__(self, english: str, reason: str, **params: Any) -> None:
+        super().__init__(english)
+        self.reason, self.params = reason, params
+
+
+KIND_WORDS = {
+    "integer": "整数", "number": "数字", "boolean": "是或否", "date": "日期（YYYY-MM-DD）",
+    "datetime": "日期和时间", "choice": "选项之一", "phone": "电话号码",
+}  # fmt: skip
 
 
 def _article(kind: str) -> str:
@@ -130,15 +152,15 @@ def _one(definition: dict[str, Any], kind: str, value: Any) -> Any:
             raise ValueError
         limit = definition.get("max_length") or (2000 if kind == "textarea" else 200)
         if len(value) > int(limit):
-            raise ValueError(f"{label} is at most {limit} characters")
+            raise _Broken(f"{label} is at most {limit} characters", "field-too-long", limit=limit)
         return value.strip()
     if kind in ("integer", "number"):
         number = _number(value, kind == "integer")
         low, high = definition.get("min"), definition.get("max")
         if low is not None and number < Decimal(str(low)):
-            raise ValueError(f"{label} is at least {low}")
+            raise _Broken(f"{label} is at least {low}", "field-at-least", low=low)
         if high is not None and number > Decimal(str(high)):
-            raise ValueError(f"{label} is at most {high}")
+            raise _Broken(f"{label} is at most {high}", "field-at-most", high=high)
         return number if isinstance(number, int) else str(number)
     if kind == "boolean":
         if not isinstance(value, bool):
@@ -159,11 +181,12 @@ def _one(definition: dict[str, Any], kind: str, value: Any) -> Any:
         except ValueError:
             raise ValueError from None
         if moment.tzinfo is None:
-            raise ValueError(f"{label} needs a time zone (e.g. +08:00)")
+            raise _Broken(f"{label} needs a time zone (e.g. +08:00)", "field-needs-zone")
         return moment.isoformat()
     if kind == "choice":
         if not isinstance(value, str) or value not in definition["choices"]:
-            raise ValueError(f"{label} is one of: {'、'.join(definition['choices'])}")
+            choices = "、".join(definition["choices"])
+            raise _Broken(f"{label} is one of: {choices}", "field-one-of", choices=choices)
         return value
     if kind == "phone":
         if not isinstance(value, str) or not re.fullmatch(r"\+?[0-9][0-9 \-]{5,30}", value):
