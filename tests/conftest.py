@@ -11,7 +11,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import Base, Database
 from hotline.core.events import InProcessBus
 from hotline.core.monitor import LoopLagMonitor, Stall
+from tests.voice.softphone import Softphone
 
 # Speed is measured in benchmarks/, not in tests: hypothesis' per-example deadline only made
 # tests fail when the machine was busy (a lunar-calendar example over 200 ms under load).
@@ -282,6 +283,25 @@ async def served(app: object) -> AsyncIterator[str]:
     server.should_exit = True
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+@pytest.fixture
+async def phones(app: object, seeded: Context) -> AsyncIterator[Callable[[str], Awaitable[Softphone]]]:
+    """SIP phones over loopback to the app's voice node (its settings give it the voice role): an
+    extension of four digits registers with its demo password; any other name just dials."""
+    port = app.state.hotline.sip.port  # type: ignore[attr-defined]
+    opened: list[Softphone] = []
+
+    async def phone(extension: str) -> Softphone:
+        handset = await Softphone.open(extension, f"sip{extension}", port)
+        opened.append(handset)
+        if extension.isdigit() and len(extension) == 4:
+            assert await handset.register() == 200
+        return handset
+
+    yield phone
+    for handset in opened:
+        handset.close()
 
 
 def free_port() -> int:

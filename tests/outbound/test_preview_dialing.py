@@ -7,7 +7,7 @@ answers, and a refusal puts the number on the do-not-call list."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,23 +48,6 @@ def zones_now() -> tuple[tuple[str, str], str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
-
-
-@pytest.fixture
-async def phones(app: object, seeded: Context) -> AsyncIterator[Callable[[str], Awaitable[Softphone]]]:
-    port = app.state.hotline.sip.port  # type: ignore[attr-defined]
-    opened: list[Softphone] = []
-
-    async def phone(extension: str) -> Softphone:
-        handset = await Softphone.open(extension, f"sip{extension}", port)
-        opened.append(handset)
-        if extension.isdigit() and len(extension) == 4:
-            assert await handset.register() == 200
-        return handset
-
-    yield phone
-    for handset in opened:
-        handset.close()
 
 
 async def until(check: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:

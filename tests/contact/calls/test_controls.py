@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -28,23 +28,6 @@ CALLER, AGENT1, AGENT2, SUPERVISOR = 1000, 600, 800, 1400  # the tone each phone
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url, roles=["api", "voice"], sip_port=free_port(), desk_grace_seconds=0.5)
-
-
-@pytest.fixture
-async def phones(app: object, seeded: Context) -> AsyncIterator[Callable[[str], Awaitable[Softphone]]]:
-    port = app.state.hotline.sip.port  # type: ignore[attr-defined]
-    opened: list[Softphone] = []
-
-    async def phone(extension: str) -> Softphone:
-        handset = await Softphone.open(extension, f"sip{extension}", port)
-        opened.append(handset)
-        if extension.isdigit() and len(extension) == 4:
-            assert await handset.register() == 200
-        return handset
-
-    yield phone
-    for handset in opened:
-        handset.close()
 
 
 def heard(phone: Softphone, since: int) -> list[int]:

@@ -30,23 +30,6 @@ def settings(database_url: str) -> Settings:
     return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
 
 
-@pytest.fixture
-async def phones(app: object, seeded: Context) -> AsyncIterator[Callable[[str], Awaitable[Softphone]]]:
-    port = app.state.hotline.sip.port  # type: ignore[attr-defined]
-    opened: list[Softphone] = []
-
-    async def phone(extension: str) -> Softphone:
-        handset = await Softphone.open(extension, f"sip{extension}", port)
-        opened.append(handset)
-        if len(extension) == 4:
-            assert await handset.register() == 200
-        return handset
-
-    yield phone
-    for handset in opened:
-        handset.close()
-
-
 async def desk(http: httpx.AsyncClient) -> list[dict[str, object]]:
     response = await http.get("/api/routing/me/desk")
     assert response.status_code == 200, response.text
