@@ -32,3 +32,37 @@ async def test_without_espeak_the_prompt_reports_unavailable(
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(TtsUnavailable):
         await PromptCache(tmp_path).mulaw("您好")
+
+
+def _renderers(marker: str) -> list[int]:
+    """Processes whose command line holds `marker` (the text being spoken)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+async def test_a_render_given_up_leaves_no_renderer_behind(tmp_path: Path) -> None:
+    """A call that hangs up while its prompt renders cancels the render: espeak-ng is killed, not
+    left blocked on a pipe nobody reads."""
+    import asyncio
+
+    cache = PromptCache(tmp_path)
+    if not cache.available():
+        pytest.skip("espeak-ng and sox are not installed")
+    marker = f"第{tmp_path.name[-6:]}号"
+    render = asyncio.ensure_future(cache.mulaw(marker + "请您对本次服务进行评价。" * 60))
+    for _ in range(200):
+        if _renderers(marker):
+            break
+        await asyncio.sleep(0.005)
+    assert _renderers(marker), "espeak-ng never started"
+    render.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await render
+    assert _renderers(marker) == []

@@ -27,7 +27,7 @@ CALLER, AGENT1, AGENT2, SUPERVISOR = 1000, 600, 800, 1400  # the tone each phone
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port(), desk_grace_seconds=0.5)
+    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port(), desk_grace_seconds=1.5)
 
 
 def heard(phone: Softphone, since: int) -> list[int]:
@@ -338,13 +338,13 @@ async def test_an_agent_who_closes_the_desktop_is_offered_no_more_calls_but_a_re
     await desk(0.3)  # a reload: back within the grace time
     assert await _state_is(agent1, ("ready",))
     await desk(0.3)
-    await asyncio.sleep(1.0)  # gone for longer than the grace time (0.5 s here, 8 s by default)
+    await asyncio.sleep(2.5)  # gone for longer than the grace time (1.5 s here, 8 s by default)
     me = (await agent1.get("/api/routing/me")).json()
     assert (me["state"], me["reason"]) == ("not_ready", "desktop closed")
     await desk(0.3)  # back: ready again, as they had chosen
     assert await _state_is(agent1, ("ready",))
     await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "小休"})
     await desk(0.3)
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.5)
     await desk(0.3)  # a break they chose stays a break
     assert (await agent1.get("/api/routing/me")).json()["reason"] == "小休"

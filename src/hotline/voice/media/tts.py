@@ -8,6 +8,7 @@ prompt at once both get a whole file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import shutil
@@ -30,11 +31,30 @@ async def wav_to_mulaw(wav: bytes) -> bytes:
         "sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-t", "raw", "-e", "mu-law", "-",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    audio, error = await convert.communicate(wav)
+    audio, error = await _finish(convert, wav)
     if convert.returncode != 0 or not audio:
         reason = error.decode("utf-8", "replace").strip().splitlines()
         raise AudioUnreadable(reason[-1][:200] if reason else "sox could not read the audio")
     return audio
+
+
+RENDER_SECONDS = 30.0
+"""A prompt renders in well under a second; a renderer still busy after this is stuck."""
+
+
+async def _finish(process: asyncio.subprocess.Process, data: bytes | None = None) -> tuple[bytes, bytes]:
+    """The process's output; it is killed when it overruns or the caller gives up (a call hung
+    up while its prompt rendered), so no renderer is left blocked on a pipe nobody reads."""
+    try:
+        return await asyncio.wait_for(process.communicate(data), RENDER_SECONDS)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(process.wait())
+        if isinstance(exc, TimeoutError):
+            raise TtsUnavailable(f"rendering took over {RENDER_SECONDS:.0f} s") from exc
+        raise
 
 
 class PromptCache:
@@ -65,7 +85,7 @@ class PromptCache:
             "espeak-ng", "-v", self.voice, "-s", str(self.speed), "--stdout", text,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        wav, _ = await speak.communicate()
+        wav, _ = await _finish(speak)
         if speak.returncode != 0 or not wav:
             raise TtsUnavailable(f"espeak-ng failed for {text!r}")
         try:
