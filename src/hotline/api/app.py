@@ -151,15 +151,20 @@ def compile_routes(app: FastAPI) -> None:
 
 def _serve_api_docs(app: FastAPI) -> None:
     building = asyncio.Lock()
+    served: list[bytes] = []
+
+    def build() -> bytes:
+        return bytes(JSONResponse(app.openapi()).body)
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(ctx: Annotated[Context, Depends(public)]) -> JSONResponse:
-        # Built once per node, in a thread: over a second of CPU that would otherwise hold the
-        # loop. It depends on no input, so unlike the compute pool's work it needs no time limit.
+    async def openapi(ctx: Annotated[Context, Depends(public)]) -> Response:
+        # Built and encoded once per node, in a thread: over a second of CPU, and a third of a
+        # second more to encode the document, that would otherwise hold the loop. It depends on
+        # no input, so unlike the compute pool's work it needs no time limit.
         async with building:
-            if app.openapi_schema is None:
-                await asyncio.to_thread(app.openapi)
-        return JSONResponse(app.openapi_schema)
+            if not served:
+                served.append(await asyncio.to_thread(build))
+        return Response(served[0], media_type="application/json")
 
     @app.get("/docs", include_in_schema=False)
     async def docs(ctx: Annotated[Context, Depends(public)]) -> HTMLResponse:
