@@ -4,8 +4,7 @@ campaign for spring routes with consent on every number, and one opt-out on the 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import directory as crm
-from hotline.outbound import assignment, campaigns
+from hotline.outbound import assignment, campaigns, feeds
 from hotline.outbound.models import Campaign, DoNotCall, Target
 from hotline.outbound.rules import normalise
 from hotline.outbound.schemas import CampaignIn, Question, StatusIn, TargetAssignIn
@@ -77,8 +76,8 @@ async def load(ctx: Context) -> None:
             kind="marketing",
             purpose="marketing",
             mode="predictive",
-            starts_on=_today(),
-            ends_on=_today() + timedelta(days=30),
+            starts_on=feeds.today(),
+            ends_on=feeds.today() + timedelta(days=30),
             agent_ids=[people["agent3"], people["agent4"], people["agent5"]],
         ),
     )
@@ -112,10 +111,6 @@ async def load(ctx: Context) -> None:
         tx.session.add(DoNotCall(phone=_e164(OPT_OUT), source="opt-out", note="客户来电要求不再推销"))
     await assignment.assign(ctx, returns.id, TargetAssignIn(how="evenly"))
     await campaigns.set_status(ctx, returns.id, StatusIn(status="running"))
-
-
-def _today() -> date:
-    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
 def _e164(number: str) -> str:

@@ -18,7 +18,7 @@ from hotline.core.context import Context
 from hotline.core.jobs import job_handler
 from hotline.outbound import campaigns
 from hotline.outbound.models import Attempt, Target
-from hotline.outbound.work import close_unanswered
+from hotline.outbound.work import close_unanswered, close_unwritten
 
 log = structlog.get_logger(__name__)
 ANSWERED_GRACE = timedelta(minutes=30)
@@ -62,10 +62,7 @@ async def settle(ctx: Context, now: datetime | None = None) -> int:
             elif outcome.state == "ringing" and started < now - LOST_AFTER:
                 close_unanswered(campaign, target, attempt, CallOutOutcome("not_connected", "lost"))
             elif outcome.state == "answered" and outcome.ended and started < now - ANSWERED_GRACE:
-                attempt.outcome, attempt.ended_at = "answered", now
-                target.attempts += 1
-                target.last_attempt_at, target.last_outcome = attempt.started_at, "answered"
-                target.next_at = now + timedelta(minutes=(campaign.retry or {}).get("no_answer_minutes", 120))
+                close_unwritten(campaign, target, attempt, now)
             else:
                 continue
             settled += 1

@@ -45,6 +45,7 @@ from hotline.outbound.schemas import (
     Dialled,
     NextOut,
     ResultIn,
+    Retry,
     WorkItem,
 )
 
@@ -316,20 +317,13 @@ def _answered(
         )
     problems.raise_any()
     assert chosen is not None  # noqa: S101 - raised above otherwise
-    attempt.outcome, attempt.disposition, attempt.answers = "answered", chosen["code"], dict(data.answers)
-    attempt.ended_at = now
-    target.attempts += 1
-    target.last_attempt_at, target.last_outcome, target.disposition = (
-        attempt.started_at,
-        "answered",
-        chosen["code"],
-    )
+    _counted(target, attempt, "answered", now)
+    attempt.disposition, attempt.answers = chosen["code"], dict(data.answers)
+    target.disposition = chosen["code"]
     if chosen["final"]:
         target.state, target.next_at = "done", None
     else:
-        target.next_at = data.call_back_at or now + timedelta(
-            minutes=campaign.retry.get("no_answer_minutes", 120)
-        )
+        target.next_at = data.call_back_at or now + timedelta(minutes=retry_of(campaign).no_answer_minutes)
     if chosen.get("refusal"):
         until = add_months(now, campaign.refusal_months)
         tx.session.add(dnc.refusal(target.phone, now, until, campaign.id, user_id))
@@ -372,18 +366,32 @@ def close_unanswered(campaign: Campaign, target: Target, attempt: Attempt, outco
     """A call that did not connect: retried after the campaign's minutes, exhausted after its
     most attempts; the agent's own phone not answering is no attempt on the number."""
     now = utcnow()
-    attempt.ended_at = now
     if outcome.detail.startswith("your phone"):
-        attempt.outcome = "agent_missed"
+        attempt.outcome, attempt.ended_at = "agent_missed", now
         return
-    attempt.outcome = FAILED.get(outcome.detail, "failed")
-    target.attempts += 1
-    target.last_attempt_at, target.last_outcome = attempt.started_at, attempt.outcome
-    retry = campaign.retry or {}
-    if target.attempts >= retry.get("max_attempts", 3):
+    _counted(target, attempt, FAILED.get(outcome.detail, "failed"), now)
+    retry = retry_of(campaign)
+    if target.attempts >= retry.max_attempts:
         target.state, target.next_at = "exhausted", None
         return
-    minutes = (
-        retry.get("busy_minutes", 30) if attempt.outcome == "busy" else retry.get("no_answer_minutes", 120)
-    )
+    minutes = retry.busy_minutes if attempt.outcome == "busy" else retry.no_answer_minutes
     target.next_at = now + timedelta(minutes=minutes)
+
+
+def close_unwritten(campaign: Campaign, target: Target, attempt: Attempt, now: datetime) -> None:
+    """An answered call its agent wrote no result for: kept as answered, and the number comes back
+    after the campaign's minutes (the talk was not closed)."""
+    _counted(target, attempt, "answered", now)
+    target.next_at = now + timedelta(minutes=retry_of(campaign).no_answer_minutes)
+
+
+def _counted(target: Target, attempt: Attempt, outcome: str, now: datetime) -> None:
+    """One more attempt on the number, ended with `outcome`."""
+    attempt.outcome, attempt.ended_at = outcome, now
+    target.attempts += 1
+    target.last_attempt_at, target.last_outcome = attempt.started_at, outcome
+
+
+def retry_of(campaign: Campaign) -> Retry:
+    """The campaign's retry rules (the schema's defaults for any it leaves out)."""
+    return Retry.model_validate(campaign.retry or {})
