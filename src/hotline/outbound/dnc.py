@@ -99,10 +99,10 @@ async def list_entries(
     ctx.require(Permission.CAMPAIGNS_READ)
     query = select(DoNotCall)
     if number:
-        e164 = normalise(number).e164
-        if e164 is None:
-            raise InvalidInput("Not a valid phone number", field="number", reason=normalise(number).problem)
-        query = query.where(DoNotCall.phone == e164)
+        found = normalise(number)
+        if found.e164 is None:
+            raise InvalidInput("Not a valid phone number", field="number", reason=found.problem)
+        query = query.where(DoNotCall.phone == found.e164)
     if current:
         query = query.where(or_(DoNotCall.until.is_(None), DoNotCall.until > utcnow()))
     async with ctx.read() as session:
