@@ -18,8 +18,8 @@ from hotline.outbound.rules import normalise
 from hotline.outbound.schemas import CampaignIn, Question, StatusIn, TargetAssignIn
 
 RETURN_SCRIPT = (
-    "您好，我是{酒店}的客服{坐席}，感谢您{离店日期}入住我们酒店。想占用您一分钟，听听您对这次入住的感受："
-    "房间、早餐和前台服务您还满意吗？有什么需要我们改进的地方？"
+    "您好，我是英冠酒店的客服，感谢您前几天入住我们酒店（酒店和离店日期见上方名单字段）。"
+    "想占用您一分钟，听听您对这次入住的感受：房间、早餐和前台服务您还满意吗？有什么需要我们改进的地方？"
 )
 GUESTS = (
     ("13800138000", "张伟", "杭州西湖店"),
