@@ -28,7 +28,7 @@ def _sees_the_preview(agent: Page, item: dict[str, Any]) -> None:
     expect(agent.get_by_test_id("work-phone")).to_have_text(target["phone"])
     expect(agent.get_by_test_id("work-name")).to_have_text(target["name"])
     expect(agent.get_by_test_id("work-panel")).to_contain_text("酒店: ")
-    expect(agent.get_by_test_id("work-script")).to_contain_text("感谢您{离店日期}入住我们酒店")
+    expect(agent.get_by_test_id("work-script")).to_contain_text("感谢您前几天入住我们酒店")
     answer = agent.get_by_test_id("work-check")
     if check["allowed"]:
         expect(answer).to_contain_text("现在可以拨打")
