@@ -18,7 +18,6 @@ from tests.conftest import Users, assert_problem
 from tests.contact.calls.test_controls import (  # noqa: F401 - fixtures: the served app's phones
     call_in,
     my_call,
-    phones,
     settings,
     until,
 )
@@ -37,7 +36,7 @@ async def test_a_real_call_is_recorded_checked_sampled_scored_appealed_and_made_
     seeded: Context,
     users: Users,
     app: object,
-    phones: Callable[[str], Awaitable[Softphone]],  # noqa: F811
+    phones: Callable[[str], Awaitable[Softphone]],
 ) -> None:
     people = await ids(seeded)
     qa, agent1, agent2, admin = (
