@@ -36,6 +36,7 @@ from hotline.core.logging import configure_logging
 from hotline.exports.runner import ExportRunner
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
+from hotline.outbound.dialer import Dialer
 from hotline.quality.recordings.indexer import Watcher as RecordingsWatcher
 from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
@@ -84,6 +85,8 @@ async def start_voice(state: AppState) -> None:
     state.recordings.start()  # a recording is searchable a second after it is logged
     state.stats = StatsRoller(system_context(state, "system:stats"))
     state.stats.start()  # a call's figures are in the reports seconds after it ends
+    state.dialer = Dialer(system_context(state, "system:dialer"), router)
+    state.dialer.start()  # progressive and predictive campaigns' calls
 
     one_at_a_time = asyncio.Lock()
 
@@ -234,6 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if state.scheduler is not None:
                 await state.scheduler.stop()
             await state.auth.close()
+            if state.dialer is not None:
+                await state.dialer.stop()
             if state.sip is not None:
                 await state.sip.stop()
             if state.router is not None:

@@ -63,6 +63,8 @@ class AppState:
     recordings: Any = None
     """The recordings indexer's watcher (quality.recordings.indexer.Watcher) on voice nodes."""
     stats: Any = None
+    dialer: Any = None
+    """outbound.dialer.Dialer on a voice node: progressive and predictive campaigns."""
     """The call figures' rollup loop (contact.stats.rollup.Roller) on voice nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None

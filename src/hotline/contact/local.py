@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol
 
+from hotline.contact.calls.campaign_call import CampaignCallEvents, Dial
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.errors import VoiceNodeUnavailable
 from hotline.contact.ports import VoiceNode
@@ -54,6 +55,10 @@ class LocalNode(Protocol):
         self, call_id: str, seat: Seat, number: str, customer_id: int | None, caller_id: str = ""
     ) -> None:
         """Click-to-dial: the agent's phone, then the number, then a call like any other."""
+        ...
+
+    async def campaign_call(self, dial: Dial, events: CampaignCallEvents) -> None:
+        """A dialer's call: the number first, then a free agent of the campaign, or the message."""
         ...
 
 

@@ -26,11 +26,12 @@ import structlog
 
 from hotline.contact import callbacks, caller
 from hotline.contact.agents.service import restore_presence
+from hotline.contact.calls.campaign_call import CampaignCall, CampaignCallEvents, Dial
 from hotline.contact.calls.direct import Agent, RingGroups
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.calls.outbound import CallOut
 from hotline.contact.events import CallOffered, CallRecorded, DeskClosed, DeskOpened
-from hotline.contact.ivr.flow import SHIPPED_NAMES, Flow, load_shipped
+from hotline.contact.ivr.flow import SHIPPED_NAMES, Flow, Speech, load_shipped
 from hotline.contact.ivr.interpreter import FlowRun, FlowServices, SpokenVoice, Voice, run_flow
 from hotline.contact.ivr.lookups import audit_flow_event, domain_lookups
 from hotline.contact.ivr.versions import live_flows
@@ -193,6 +194,14 @@ class CallRouter:
     ) -> None:
         """Click-to-dial (calls/outbound.py)."""
         await CallOut(self, self._calls)(call_id, seat, number, customer_id, caller_id)
+
+    async def campaign_call(self, dial: Dial, events: CampaignCallEvents) -> None:
+        """A progressive or predictive dialer's call: the number first, then a free agent of the
+        campaign (calls/campaign_call.py)."""
+        await CampaignCall(self, self._calls, self._say)(dial, events)
+
+    async def _say(self, text: str) -> bytes:
+        return await self.speech.audio(Speech(text=text), {})
 
     async def desk_closed(self, event: DeskClosed) -> None:
         """An agent closed their desktop: not ready (if ready), and a call ringing them goes back

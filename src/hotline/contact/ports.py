@@ -34,9 +34,12 @@ class VoiceNode(Protocol):
         """Whether `target` can be rung now: a registered extension, or a number a trunk calls."""
         ...
 
-    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+    async def originate(
+        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+    ) -> Leg:
         """Ring `target` and return the answered leg; raises `voice.control.OriginateFailed` with
-        the reason. Cancelling the awaiting task stops the ringing."""
+        the reason. Cancelling the awaiting task stops the ringing. `auto_answer` asks the phone to
+        answer by itself (an agent's headset when a predictive dialer connects a call)."""
         ...
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     jobs_poll_seconds: float = Field(default=1.0, gt=0)
     jobs_lease_seconds: int = Field(default=300, ge=5)
     default_timezone: str = "Asia/Shanghai"
+    company_name: str = Field(default="英冠酒店集团", min_length=1, max_length=40)
+    """How the site names itself to the people it calls (a predictive dialer's message when no
+    agent is free, docs/outbound.md)."""
 
     # Audit checkpoints (docs/security.md): the chain's head, signed with a key the database does
     # not hold, written where the database's users cannot reach.

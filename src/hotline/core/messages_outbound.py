@@ -40,6 +40,7 @@ OUTBOUND_ZH: dict[str, str] = {
     "target-not-open": "号码 {target_id} 已处理完毕，不能再分配",
     "take-back-what": "请选择要收回的号码或坐席",
     "campaign-not-running": "该外呼活动未在进行中",
+    "campaign-is-preview": "预览式外呼由坐席逐个拨号，无需加入自动外呼",
     "attempt-pending": "该号码上一次呼叫的结果还未填写",
     "dial-invalid-number": "号码无效，不能呼叫",
     "dial-no-consent": "营销外呼需要客户同意的记录，该号码没有",

@@ -12,13 +12,16 @@ from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
-from hotline.outbound import assignment, campaigns, dnc, feeds, lists, work
+from hotline.outbound import assignment, campaigns, dialing, dnc, feeds, lists, work
+from hotline.outbound.dialer import Dialer
 from hotline.outbound.schemas import (
     Assigned,
     AttemptResult,
     CampaignIn,
     CampaignOut,
     CampaignProgress,
+    CurrentCall,
+    DialerState,
     Dialled,
     DncIn,
     DncOut,
@@ -192,3 +195,37 @@ async def attempt_result(attempt_id: IdPath, body: ResultIn, ctx: HANDLE) -> Att
     """The call's result: for an answered call its disposition and the questionnaire's answers;
     the number is closed, retried or put on the do-not-call list accordingly."""
     return await work.record_result(ctx, attempt_id, body)
+
+
+# ---------------------------------------------------------------- progressive and predictive dialing
+
+
+def _dialer(request: Request) -> Dialer | None:
+    dialer: Dialer | None = request.app.state.hotline.dialer
+    return dialer
+
+
+@router.get("/campaigns/{campaign_id}/dialer")
+async def dialer_state(campaign_id: IdPath, request: Request, ctx: READ) -> DialerState:
+    """A progressive or predictive campaign on the dialer: agents joined, numbers ringing, and
+    whether an inbound queue's service level holds it back."""
+    return await dialing.state(ctx, _dialer(request), campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/join")
+async def join_campaign(campaign_id: IdPath, request: Request, ctx: HANDLE) -> DialerState:
+    """The agent takes the campaign's calls from now on, between inbound calls (inbound first):
+    the dialer rings numbers and connects the answered ones to them."""
+    return await dialing.join(ctx, _dialer(request), campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/leave")
+async def leave_campaign(campaign_id: IdPath, request: Request, ctx: HANDLE) -> DialerState:
+    return await dialing.leave(ctx, _dialer(request), campaign_id)
+
+
+@router.get("/my-call")
+async def my_call(ctx: HANDLE) -> CurrentCall | None:
+    """The dialer's (or the agent's own) latest call whose result is not written yet, with the
+    number's file, script and questions."""
+    return await dialing.current(ctx)

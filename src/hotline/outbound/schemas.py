@@ -323,4 +323,27 @@ class AttemptResult(Output):
     target: TargetOut
 
 
+class DialerState(Output):
+    """A progressive or predictive campaign on the dialer, as its agents and supervisors see it."""
+
+    campaign_id: int
+    mode: Mode
+    joined: bool
+    """The signed-in agent is taking the campaign's calls."""
+    agents: int
+    """Agents who joined."""
+    ringing: int
+    """Numbers ringing now."""
+    paused_by: str = ""
+    """The inbound queue whose service level holds outbound calls back ('' when none)."""
+
+
+class CurrentCall(Output):
+    """The dialer's call the agent is on (or last was, until they write its result)."""
+
+    attempt_id: int
+    call_id: str
+    item: WorkItem
+
+
 CampaignOut.model_rebuild()

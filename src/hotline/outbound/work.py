@@ -51,6 +51,8 @@ from hotline.outbound.schemas import (
 
 LOOK_BACK = timedelta(days=8)
 """Attempts older than this change no rule (a week's cap, 72 hours after an abandoned call)."""
+ABANDON_BLOCK = timedelta(hours=72)
+"""No redial of a number whose answered call was abandoned for this long (issue 22, China's rules)."""
 CANDIDATES = 50
 """Numbers looked at per request for the next one to call (the rest wait for the next request)."""
 FAILED = {"busy": "busy", "no-answer": "no_answer", "the agent hung up": "no_answer"}
@@ -100,6 +102,41 @@ def _hold_back(target: Target, decision: Decision) -> None:
         target.state, target.blocked_reason = "blocked", decision.reason.value if decision.reason else ""
     else:
         target.next_at = decision.next_allowed_at
+
+
+async def numbers_to_dial(
+    session: AsyncSession, campaign: Campaign, count: int, now: datetime
+) -> list[Target]:
+    """Up to `count` numbers of the campaign a dialer may call now (progressive and predictive
+    modes: anyone's, the campaign's agents work them as a pool), oldest due first, none with a
+    call still unsettled; numbers the rules hold back are moved on to when they may be called."""
+    pending = select(Attempt.target_id).where(
+        Attempt.campaign_id == campaign.id, Attempt.outcome == "dialing"
+    )
+    due = list(
+        await session.scalars(
+            select(Target)
+            .where(
+                Target.campaign_id == campaign.id,
+                Target.state == "open",
+                or_(Target.next_at.is_(None), Target.next_at <= now),
+                Target.id.not_in(pending),
+            )
+            .order_by(Target.next_at.is_not(None), Target.next_at, Target.id)
+            .limit(max(count, 1) * 2 + 10)
+        )
+    )
+    history = await _history(session, [t.phone for t in due], now)
+    chosen: list[Target] = []
+    for target in due:
+        if len(chosen) == count:
+            break
+        decision = _decide(target, campaign, history, now)
+        if decision.allowed:
+            chosen.append(target)
+        else:
+            _hold_back(target, decision)
+    return chosen
 
 
 # ---------------------------------------------------------------- what the agent sees
@@ -376,6 +413,16 @@ def close_unanswered(campaign: Campaign, target: Target, attempt: Attempt, outco
         return
     minutes = retry.busy_minutes if attempt.outcome == "busy" else retry.no_answer_minutes
     target.next_at = now + timedelta(minutes=minutes)
+
+
+def close_abandoned(campaign: Campaign, target: Target, attempt: Attempt, now: datetime) -> None:
+    """A person answered a dialer's call and no agent was free within the grace time (they heard
+    the message): an attempt, and the number is not dialled again for 72 hours."""
+    _counted(target, attempt, "abandoned", now)
+    if target.attempts >= retry_of(campaign).max_attempts:
+        target.state, target.next_at = "exhausted", None
+    else:
+        target.next_at = now + ABANDON_BLOCK
 
 
 def close_unwritten(campaign: Campaign, target: Target, attempt: Attempt, now: datetime) -> None:

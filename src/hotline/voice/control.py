@@ -365,9 +365,12 @@ class CallControl(ABC):
             listener(event)
 
     @abstractmethod
-    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+    async def originate(
+        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+    ) -> Leg:
         """Ring `target` (an extension, or a number through the trunk) and return the answered leg;
-        raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL)."""
+        raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL).
+        `auto_answer`: ask the phone to answer by itself (RFC 5373)."""
 
     @abstractmethod
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

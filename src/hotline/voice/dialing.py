@@ -1,6 +1,7 @@
 """Calls out on the built-in engine: `originate()` rings every registered contact of an extension
 at once (parallel forking), or a number through the first outbound trunk; the first to answer wins
-and the others are cancelled (CANCEL once they rang, and the 487 acknowledged). Ring timeout, busy
+and the others are cancelled (CANCEL once they rang, and the 487 acknowledged). `auto_answer` asks the
+phone to answer by itself (an agent's headset on a predictive campaign). Ring timeout, busy
 and unreachable end as `OriginateFailed` with the reason; a trunk's digest challenge is answered
 once.
 """
@@ -89,7 +90,9 @@ class Dialing:
         uri = f"sip:{target}@{trunk.domain}"
         return [Destination(uri, trunk.peer, f"<{uri}>", credentials, trunk.caller_id)]
 
-    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+    async def originate(
+        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+    ) -> Leg:
         destinations = self._destinations(target)
         if not destinations:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered and no trunk calls out")
@@ -101,7 +104,7 @@ class Dialing:
         except NoFreePort as exc:
             raise OriginateFailed(EndReason.REJECTED, str(exc)) from exc
         sdp = offer(address=self.host, port=rtp.port, session_id=secrets.randbelow(2**31))
-        attempts = [self._attempt(where, target, caller, rtp, sdp) for where in destinations]
+        attempts = [self._attempt(where, target, caller, rtp, sdp, auto_answer) for where in destinations]
         ringing = [asyncio.ensure_future(attempt) for attempt in attempts]
         try:
             winner = await asyncio.wait_for(self._first_answer(ringing), ring_for)
@@ -142,7 +145,13 @@ class Dialing:
         raise failure or OriginateFailed(EndReason.UNREACHABLE)
 
     async def _attempt(
-        self, where: Destination, target: str, caller: str, rtp: RtpSession, sdp: SessionDescription
+        self,
+        where: Destination,
+        target: str,
+        caller: str,
+        rtp: RtpSession,
+        sdp: SessionDescription,
+        auto_answer: bool = False,
     ) -> SipLeg:
         call_id = f"{secrets.token_hex(10)}@{self.host}"
         shown = where.caller_id or caller or "hotline"
@@ -157,6 +166,9 @@ class Dialing:
         invite.headers.add("Call-ID", call_id)
         invite.headers.add("CSeq", "1 INVITE")
         invite.headers.add("Contact", self.contact)
+        if auto_answer:  # RFC 5373, and the Call-Info form most desk phones and softphones read
+            invite.headers.add("Answer-Mode", "Auto")
+            invite.headers.add("Call-Info", f"<sip:{self.host}>;answer-after=0")
         invite.headers.add("Content-Type", "application/sdp")
         invite.body = bytes(sdp)
         leg = SipLeg(

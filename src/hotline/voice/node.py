@@ -28,8 +28,12 @@ class SipVoiceNode:
     def reachable(self, target: str) -> bool:
         return self.sip.engine.reachable(target)
 
-    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
-        return await self.sip.engine.originate(target, caller=caller, ring_for=ring_for)
+    async def originate(
+        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+    ) -> Leg:
+        return await self.sip.engine.originate(
+            target, caller=caller, ring_for=ring_for, auto_answer=auto_answer
+        )
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
         return self.sip.engine.bridge(a, b, record_to=record_to)

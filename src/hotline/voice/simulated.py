@@ -239,7 +239,9 @@ class SimulatedVoice(CallControl):
         await asyncio.sleep(seconds)
         leg.mark_ended(EndReason.CALLER_HUNG_UP)
 
-    async def originate(self, target: str, *, caller: str = "", ring_for: float = 30.0) -> Leg:
+    async def originate(
+        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+    ) -> Leg:
         phone = self.phones.get(target)
         if phone is None or not phone.registered:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")

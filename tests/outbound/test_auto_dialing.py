@@ -1,0 +1,181 @@
+"""Progressive and predictive campaigns on real SIP over loopback: agent1 joins, the dialer rings
+the numbers through a carrier trunk with no agent on the line, and an answered call reaches
+agent1's phone (asked to answer by itself) within the grace time — their desktop then has the
+number's file and writes the result as in preview. When no agent can take an answered call, the
+person hears the message naming the company and its number within 2 s, the attempt is
+`abandoned` and the number is not dialled again for 72 hours."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from hotline.core.context import Context
+from hotline.outbound.models import Attempt
+from tests.conftest import Users, assert_problem
+from tests.outbound.test_preview_dialing import settings, settled, until, zones_now  # noqa: F401 - fixture
+from tests.voice.softphone import Softphone
+
+
+async def user_ids(admin: httpx.AsyncClient) -> dict[str, int]:
+    users = (await admin.get("/api/users", params={"limit": 100})).json()["items"]
+    return {u["username"]: u["id"] for u in users}
+
+
+async def attempts(ctx: Context, campaign_id: int) -> list[Attempt]:
+    async with ctx.read() as session:
+        return list(
+            await session.scalars(
+                select(Attempt).where(Attempt.campaign_id == campaign_id).order_by(Attempt.id)
+            )
+        )
+
+
+async def campaign(
+    supervisor: httpx.AsyncClient, code: str, mode: str, agent_id: int, numbers: tuple[str, ...]
+) -> str:
+    created = await supervisor.post(
+        "/api/outbound/campaigns",
+        json={
+            "code": code,
+            "name": f"{code} 回访",
+            "kind": "service",
+            "purpose": "return_visit",
+            "mode": mode,
+            "caller_id": "4008001000",
+            "agent_ids": [agent_id],
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = f"/api/outbound/campaigns/{created.json()['id']}"
+    rows = "电话,姓名\n" + "".join(f"{n},客人{i}\n" for i, n in enumerate(numbers))
+    upload = {"file": ("list.csv", rows.encode(), "text/csv")}
+    imported = await supervisor.post(f"{url}/import", params={"dry_run": "false"}, files=upload)
+    assert imported.json()["added"] == len(numbers), imported.text
+    return url
+
+
+async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_agent(
+    seeded: Context, users: Users, app: object, phones: Callable[[str], Awaitable[Softphone]]
+) -> None:
+    (first, _), _ = zones_now()
+    admin, supervisor, agent1 = await users("admin"), await users("supervisor"), await users("agent1")
+    ids = {
+        u["username"]: u["id"] for u in (await admin.get("/api/users", params={"limit": 100})).json()["items"]
+    }
+    carrier = await phones("carrier")
+    trunk = await admin.post(
+        "/api/telephony/trunks",
+        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
+    )
+    assert trunk.status_code == 201, trunk.text
+    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
+
+    async def trunk_up() -> bool:
+        return bool(voice.reachable("+442079460018"))
+
+    await until(trunk_up)
+    desk = await phones("1001")
+    url = await campaign(supervisor, "auto-return", "progressive", ids["agent1"], (first,))
+
+    # joining needs a running campaign; a preview campaign is dialled by hand
+    assert_problem(await agent1.post(f"{url}/join"), 409, "invalid-transition")
+    await supervisor.post(f"{url}/status", json={"status": "running"})
+    joined = await agent1.post(f"{url}/join")
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["joined"] is True and joined.json()["agents"] == 1
+    await agent1.put("/api/routing/me/state", json={"state": "ready"})
+
+    # the dialer rings the number with the campaign's caller ID; once answered, agent1's phone is
+    # rung with auto-answer and the two are talking
+    campaign_id = int(url.rsplit("/", 1)[1])
+
+    async def connected() -> bool:
+        return any(a.agent_id == ids["agent1"] for a in await attempts(seeded, campaign_id))
+
+    await until(connected, 20)
+    assert carrier.invite is not None and "4008001000" in (carrier.invite.headers.get("From") or "")
+    assert desk.invite is not None and desk.invite.headers.get("Answer-Mode") == "Auto"
+    assert "answer-after=0" in (desk.invite.headers.get("Call-Info") or "")
+    call = (await agent1.get("/api/routing/me/call")).json()
+    assert call is not None and call["call_id"].startswith("out-")
+    mine = (await agent1.get("/api/outbound/my-call")).json()
+    assert mine["item"]["target"]["name"] == "客人0" and "****" in mine["item"]["target"]["phone"]
+    assert mine["call_id"] == call["call_id"]
+
+    # agent1 hangs up and writes the result; the one number is done, nothing more is dialled
+    assert (await agent1.post("/api/routing/me/call/hang-up")).status_code == 204
+    result = await settled(agent1, mine["attempt_id"], {"disposition": "satisfied"})
+    assert result.status_code == 200, result.text
+    assert result.json()["target"]["state"] == "done"
+    assert (await agent1.get("/api/outbound/my-call")).json() is None
+    left = await agent1.post(f"{url}/leave")
+    assert left.json()["joined"] is False
+    await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "休息"})
+
+
+async def test_an_answered_call_no_agent_can_take_hears_the_message_and_is_not_redialled(
+    seeded: Context, users: Users, app: object, phones: Callable[[str], Awaitable[Softphone]]
+) -> None:
+    (first, _), _ = zones_now()
+    admin, supervisor, agent1 = await users("admin"), await users("supervisor"), await users("agent1")
+    ids = {
+        u["username"]: u["id"] for u in (await admin.get("/api/users", params={"limit": 100})).json()["items"]
+    }
+    carrier = await phones("carrier")
+    await admin.post(
+        "/api/telephony/trunks",
+        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
+    )
+    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
+
+    async def trunk_up() -> bool:
+        return bool(voice.reachable("+442079460018"))
+
+    await until(trunk_up)
+    desk = await phones("1001")
+    desk.mode = "busy"  # agent1's phone refuses: nobody can take the answered call
+    url = await campaign(supervisor, "auto-drop", "predictive", ids["agent1"], (first,))
+    await supervisor.post(f"{url}/status", json={"status": "running"})
+    assert (await agent1.post(f"{url}/join")).status_code == 200
+    await agent1.put("/api/routing/me/state", json={"state": "ready"})
+    campaign_id = int(url.rsplit("/", 1)[1])
+
+    await until(lambda: _answered(carrier), 20)
+    answered_at = time.monotonic()
+
+    async def dropped() -> bool:
+        return [a.outcome for a in await attempts(seeded, campaign_id)] == ["abandoned"]
+
+    await until(dropped, 20)
+    # the message reached the person within 2 s of their answer (speech, not silence)
+    await until(lambda: _speech(carrier), 10)
+    first_packet = min(at for at, p in carrier.rtp.packets if any(b != 0xFF for b in p.payload))
+    assert first_packet - answered_at < 2.0
+    await until(lambda: _hung_up(carrier), 30)
+    targets = (await supervisor.get(f"{url}/targets")).json()["items"]
+    held = datetime.fromisoformat(targets[0]["next_at"])
+    assert held > datetime.now(UTC) + timedelta(hours=71)
+    assert targets[0]["last_outcome"] == "abandoned"
+    await agent1.post(f"{url}/leave")
+    await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "休息"})
+
+
+async def _answered(phone: Softphone) -> bool:
+    await asyncio.sleep(0)
+    return phone.answered.is_set()
+
+
+async def _speech(phone: Softphone) -> bool:
+    await asyncio.sleep(0)
+    return any(any(b != 0xFF for b in p.payload) for _, p in phone.rtp.packets)
+
+
+async def _hung_up(phone: Softphone) -> bool:
+    await asyncio.sleep(0)
+    return phone.hung_up.is_set()
