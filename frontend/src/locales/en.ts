@@ -2714,6 +2714,14 @@ const en: typeof zh = {
       holiday: 'No marketing calls on public holidays',
       'outside-window': 'Outside the allowed calling hours',
     },
+    auto: {
+      join: 'Join auto-dialling',
+      leave: 'Leave auto-dialling',
+      joinedNow: 'Joined: answered calls are put through to your phone (inbound calls first)',
+      leftNow: 'Left auto-dialling',
+      status: '{agents} agents joined · {ringing} numbers ringing',
+      paused: 'Paused: queue {queue} is below its service level',
+    },
     work: {
       title: 'Calling desk',
       empty: 'No number can be called right now',
@@ -2726,6 +2734,7 @@ const en: typeof zh = {
       allowedFrom: 'May be called from {at}',
       dial: 'Dial',
       skip: 'Next number',
+      connected: 'The customer is on your phone: write the result after the call',
       calling: 'Calling… (your phone rings first, then the customer)',
       history: 'Earlier attempts',
       noAttempts: 'Not called yet',

@@ -2643,6 +2643,14 @@ export default {
       holiday: '法定节假日不外呼',
       'outside-window': '不在允许呼叫时段',
     },
+    auto: {
+      join: '加入自动外呼',
+      leave: '退出自动外呼',
+      joinedNow: '已加入：系统接通客户后会直接转到您的话机（来电优先）',
+      leftNow: '已退出自动外呼',
+      status: '{agents} 位坐席在线 · {ringing} 个号码振铃中',
+      paused: '队列 {queue} 服务水平过低，自动外呼已暂停',
+    },
     work: {
       title: '外呼工作台',
       empty: '现在没有可以拨打的号码',
@@ -2655,6 +2663,7 @@ export default {
       allowedFrom: '最早可于 {at} 拨打',
       dial: '拨打',
       skip: '下一个号码',
+      connected: '已为您接通客户，请在通话后填写结果',
       calling: '呼叫中…（先响您的话机，接起后再拨客户）',
       history: '历史拨打',
       noAttempts: '还没有拨打过',

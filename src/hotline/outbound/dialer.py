@@ -83,7 +83,7 @@ class Dialer:
         self.ctx, self.node, self.tick = ctx, node, tick
         self.campaigns: dict[int, _Campaign] = {}
         self.paused_by: str = ""
-        """The inbound queue whose service level holds outbound back ('' when none)."""
+        """The title of the inbound queue whose service level holds outbound back ('' when none)."""
         self._service_checked = 0.0
         self._task: asyncio.Task[None] | None = None
 
@@ -177,7 +177,7 @@ class Dialer:
             return
         self._service_checked = now
         board = await wallboard.wallboard(self.ctx, self.node)
-        self.paused_by = next((q.queue for q in board.queues if q.levels["service_level"] == "red"), "")
+        self.paused_by = next((q.title for q in board.queues if q.levels["service_level"] == "red"), "")
 
     def free_agents(self, dial: Dial) -> list[int]:
         live = next((c for c in self.campaigns.values() if c.code == dial.campaign), None)

@@ -335,7 +335,7 @@ class DialerState(Output):
     ringing: int
     """Numbers ringing now."""
     paused_by: str = ""
-    """The inbound queue whose service level holds outbound calls back ('' when none)."""
+    """The title of the inbound queue whose service level holds outbound calls back ('' when none)."""
 
 
 class CurrentCall(Output):

@@ -107,3 +107,13 @@ export function resultBody(
   const callBack = chosen?.final === false && form.callBackAt ? form.callBackAt : null
   return { disposition: form.disposition || null, note: form.note.trim(), answers, call_back_at: callBack }
 }
+
+// ---------------------------------------------------------------- progressive and predictive campaigns
+
+export type DialerState = Schemas['DialerState']
+export type CurrentCall = Schemas['CurrentCall']
+
+export const dialerState = (id: number): Promise<DialerState> => call(api.GET('/api/outbound/campaigns/{campaign_id}/dialer', at(id)))
+export const joinCampaign = (id: number): Promise<DialerState> => call(api.POST('/api/outbound/campaigns/{campaign_id}/join', at(id)))
+export const leaveCampaign = (id: number): Promise<DialerState> => call(api.POST('/api/outbound/campaigns/{campaign_id}/leave', at(id)))
+export const myCall = (): Promise<CurrentCall | null> => call(api.GET('/api/outbound/my-call'))
