@@ -19,6 +19,7 @@ from hotline.core.context import Context
 from hotline.outbound.models import Attempt
 from tests.conftest import Users, assert_problem
 from tests.outbound.test_preview_dialing import settings, settled, until, zones_now  # noqa: F401 - fixture
+from tests.quality.speech import channel
 from tests.voice.softphone import Softphone
 
 
@@ -37,7 +38,12 @@ async def attempts(ctx: Context, campaign_id: int) -> list[Attempt]:
 
 
 async def campaign(
-    supervisor: httpx.AsyncClient, code: str, mode: str, agent_id: int, numbers: tuple[str, ...]
+    supervisor: httpx.AsyncClient,
+    code: str,
+    mode: str,
+    agent_id: int,
+    numbers: tuple[str, ...],
+    **more: object,
 ) -> str:
     created = await supervisor.post(
         "/api/outbound/campaigns",
@@ -49,6 +55,7 @@ async def campaign(
             "mode": mode,
             "caller_id": "4008001000",
             "agent_ids": [agent_id],
+            **more,
         },
     )
     assert created.status_code == 201, created.text
@@ -81,7 +88,9 @@ async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_ag
 
     await until(trunk_up)
     desk = await phones("1001")
-    url = await campaign(supervisor, "auto-return", "progressive", ids["agent1"], (first,))
+    url = await campaign(
+        supervisor, "auto-return", "progressive", ids["agent1"], (first,), detect_machines=True
+    )
 
     # joining needs a running campaign; a preview campaign is dialled by hand
     assert_problem(await agent1.post(f"{url}/join"), 409, "invalid-transition")
@@ -94,6 +103,10 @@ async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_ag
     # the dialer rings the number with the campaign's caller ID; once answered, agent1's phone is
     # rung with auto-answer and the two are talking
     campaign_id = int(url.rsplit("/", 1)[1])
+
+    # the person says 喂 and waits: a person, so agent1 is put through
+    await until(lambda: _answered(carrier), 20)
+    await carrier.send_audio(channel(2.5, [(0.1, "喂")]).tolist())
 
     async def connected() -> bool:
         return any(a.agent_id == ids["agent1"] for a in await attempts(seeded, campaign_id))
@@ -162,6 +175,53 @@ async def test_an_answered_call_no_agent_can_take_hears_the_message_and_is_not_r
     held = datetime.fromisoformat(targets[0]["next_at"])
     assert held > datetime.now(UTC) + timedelta(hours=71)
     assert targets[0]["last_outcome"] == "abandoned"
+    await agent1.post(f"{url}/leave")
+    await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "休息"})
+
+
+async def test_an_answering_machine_is_told_from_a_person_and_gets_the_campaigns_message(
+    seeded: Context, users: Users, app: object, phones: Callable[[str], Awaitable[Softphone]]
+) -> None:
+    (first, _), _ = zones_now()
+    admin, supervisor, agent1 = await users("admin"), await users("supervisor"), await users("agent1")
+    ids = await user_ids(admin)
+    carrier = await phones("carrier")
+    await admin.post(
+        "/api/telephony/trunks",
+        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
+    )
+    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
+
+    async def trunk_up() -> bool:
+        return bool(voice.reachable("+442079460018"))
+
+    await until(trunk_up)
+    desk = await phones("1001")
+    url = await campaign(
+        supervisor, "auto-machine", "progressive", ids["agent1"], (first,),
+        detect_machines=True, machine_message="您好，这里是英冠酒店，我们稍后再联系您。",
+    )  # fmt: skip
+    await supervisor.post(f"{url}/status", json={"status": "running"})
+    assert (await agent1.post(f"{url}/join")).status_code == 200
+    await agent1.put("/api/routing/me/state", json={"state": "ready"})
+    campaign_id = int(url.rsplit("/", 1)[1])
+
+    # a voicemail greeting talks on: a machine — no agent is rung; after its greeting the message
+    await until(lambda: _answered(carrier), 20)
+    greeting = channel(8.0, [(0.1, "您好，我现在不方便接听电话，请在提示音后留言")])
+    sending = asyncio.ensure_future(carrier.send_audio(greeting.tolist()))
+
+    async def machine() -> bool:
+        return [a.outcome for a in await attempts(seeded, campaign_id)] == ["machine"]
+
+    await until(machine, 20)
+    assert desk.invite is None  # agent1 was never rung
+    await sending
+    await until(lambda: _speech(carrier), 15)  # the campaign's message, after the greeting
+    await until(lambda: _hung_up(carrier), 30)
+    target = (await supervisor.get(f"{url}/targets")).json()["items"][0]
+    assert target["last_outcome"] == "machine" and target["state"] == "open"
+    assert datetime.fromisoformat(target["next_at"]) > datetime.now(UTC) + timedelta(minutes=100)
     await agent1.post(f"{url}/leave")
     await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "休息"})
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.quality.analysis.checks import SEGMENT_CAP, CallChecks, check_call
-from hotline.quality.analysis.vad import smooth
+from hotline.voice.media.vad import smooth
 
 S = 100  # frames per second
 

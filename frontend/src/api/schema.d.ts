@@ -6840,6 +6840,11 @@ export interface components {
              */
             mode: "preview" | "progressive" | "predictive";
             /**
+             * Caller Id
+             * @default
+             */
+            caller_id: string;
+            /**
              * Status
              * @enum {string}
              */
@@ -6930,6 +6935,16 @@ export interface components {
              * @default 1
              */
             feed_days_after: number;
+            /**
+             * Detect Machines
+             * @default false
+             */
+            detect_machines: boolean;
+            /**
+             * Machine Message
+             * @default
+             */
+            machine_message: string;
             /** Agent Ids */
             agent_ids?: number[];
         };
@@ -6999,6 +7014,10 @@ export interface components {
             feed_source: string;
             /** Feed Days After */
             feed_days_after: number;
+            /** Detect Machines */
+            detect_machines: boolean;
+            /** Machine Message */
+            machine_message: string;
             /** Agent Ids */
             agent_ids?: number[];
             progress?: components["schemas"]["Progress"] | null;

@@ -72,6 +72,8 @@ class _Campaign:
     caller_id: str
     message: str
     policy: Policy
+    detect_machines: bool = False
+    machine_message: str = ""
     joined: set[int] = field(default_factory=set)
     ringing: dict[str, float] = field(default_factory=dict)  # call id -> when dialled (time.time())
     busy: dict[int, float] = field(default_factory=dict)  # agent -> connected at, until ready again
@@ -145,6 +147,8 @@ class Dialer:
             campaign.caller_id,
             abandon_message(self.ctx.settings.company_name, campaign.caller_id),
             policy,
+            campaign.detect_machines,
+            campaign.machine_message,
         )
 
     # ---------------------------------------------------------------- each second
@@ -241,8 +245,11 @@ class Dialer:
                 tx.session.add(attempt)
                 dials.append((attempt, target, call_id))
             await tx.session.flush()
-            placed = [(a.id, Dial(call_id, live.code, t.phone, live.caller_id, t.customer_id, live.message))
-                      for a, t, call_id in dials]  # fmt: skip
+            placed = [
+                (a.id, Dial(call_id, live.code, t.phone, live.caller_id, t.customer_id, live.message,
+                            detect_machines=live.detect_machines, machine_message=live.machine_message))
+                for a, t, call_id in dials
+            ]  # fmt: skip
         for attempt_id, dial in placed:
             live.attempts[dial.call_id] = attempt_id
             live.ringing[dial.call_id] = now
@@ -280,6 +287,11 @@ class Dialer:
         if isinstance(live.policy, PredictivePolicy):
             live.policy.observe_abandon(time.time(), dial.number)
         self.node.spawn(self._write(live, dial, "abandoned", ""))
+
+    def machine(self, dial: Dial, why: str) -> None:
+        live = self._live(dial)
+        if live is not None:
+            self.node.spawn(self._write(live, dial, "not_connected", "machine"))
 
     def ended(self, dial: Dial, agent_id: int | None, handled: float) -> None:
         """The handle time is learnt once the agent is ready again (wrap-up included)."""

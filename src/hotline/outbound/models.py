@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
@@ -57,6 +57,10 @@ class Campaign(Audited, Base):
     """A date source (core.topics.SOURCES: hotels.departure, travel.return …) whose people of
     `feed_days_after` days ago join the list every morning while the campaign runs ('' for none)."""
     feed_days_after: Mapped[int] = mapped_column(default=1, server_default="1")
+    detect_machines: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Progressive and predictive calls: tell answering machines from people (voice/media/amd.py)."""
+    machine_message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Left on an answering machine once its greeting ends ('' : hang up; the number is retried)."""
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

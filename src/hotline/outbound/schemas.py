@@ -76,6 +76,10 @@ class CampaignIn(Input):
     feed_source: Annotated[str, StringConstraints(max_length=40)] = ""
     """A date source whose people join the list every morning ('' for none): GET /api/outbound/sources."""
     feed_days_after: int = Field(default=1, ge=0, le=30)
+    detect_machines: bool = False
+    """Progressive and predictive calls: answering machines told from people (docs/outbound.md)."""
+    machine_message: Annotated[str, StringConstraints(max_length=300)] = ""
+    """Left on a machine once its greeting ends; '' hangs up (the number is retried)."""
     agent_ids: list[DbId] = Field(default_factory=list, max_length=200)
 
 
@@ -104,6 +108,8 @@ class CampaignOut(Output):
     ends_on: date | None
     feed_source: str
     feed_days_after: int
+    detect_machines: bool
+    machine_message: str
     agent_ids: list[int] = Field(default_factory=list)
     progress: Progress | None = None
 
@@ -266,6 +272,7 @@ class CampaignBrief(Output):
     name: str
     kind: Kind
     mode: Mode
+    caller_id: str = ""
     status: Status
     script: str
     questionnaire: list[dict[str, Any]]

@@ -55,7 +55,7 @@ ABANDON_BLOCK = timedelta(hours=72)
 """No redial of a number whose answered call was abandoned for this long (issue 22, China's rules)."""
 CANDIDATES = 50
 """Numbers looked at per request for the next one to call (the rest wait for the next request)."""
-FAILED = {"busy": "busy", "no-answer": "no_answer", "the agent hung up": "no_answer"}
+FAILED = {"busy": "busy", "no-answer": "no_answer", "the agent hung up": "no_answer", "machine": "machine"}
 """A call out's failure (contact's words) as an attempt's outcome; anything else is `failed`."""
 
 

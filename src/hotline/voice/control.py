@@ -232,6 +232,11 @@ class Leg(ABC):
     def record(self, path: Path) -> LegRecording:
         """Start recording what this party says (a voicemail) into the WAV file `path`."""
 
+    @abstractmethod
+    def listen(self, sink: Callable[[bytes], None]) -> Callable[[], None]:
+        """Hand `sink` what this party says as it arrives (μ-law, packet by packet) until the
+        returned function is called (answering-machine detection)."""
+
 
 class LegRecording(ABC):
     @abstractmethod

@@ -122,6 +122,9 @@ class SimLeg(Leg):
     def record(self, path: Path) -> LegRecording:
         return SimRecording(self, path)
 
+    def listen(self, sink: Callable[[bytes], None]) -> Callable[[], None]:
+        return lambda: None  # a simulated party says nothing a detector could hear
+
 
 class SimRecording(LegRecording):
     """A simulated caller says nothing: the message is as long as they stayed, and no file is

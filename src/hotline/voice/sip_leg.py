@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -153,6 +153,18 @@ class SipLeg(Leg):
 
     def record(self, path: Path) -> LegRecording:
         return SipLegRecording(self, path)
+
+    def listen(self, sink: Callable[[bytes], None]) -> Callable[[], None]:
+        def tap(timestamp: int, ssrc: int, payload: bytes) -> None:
+            sink(payload)
+
+        self.rtp.taps.append(tap)
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self.rtp.taps.remove(tap)
+
+        return stop
 
     def notify_transfer(self, status: int, reason: str) -> None:
         """Report a REFER's outcome to the phone that asked (RFC 3515 NOTIFY with a sipfrag)."""

@@ -25,6 +25,7 @@ from hotline.contact.queues.floor import Seat
 from hotline.core import privacy
 from hotline.core.errors import InvalidTransition
 from hotline.voice.control import Leg, LegState, OriginateFailed
+from hotline.voice.media.amd import Detector, EndOfGreeting, Verdict
 
 MAX_RING = 30.0
 """The dialer hangs up a number not answered by then (the pacer's `max_ring`)."""
@@ -43,6 +44,8 @@ class Dial:
     grace: float = 1.5  # seconds from the answer to an agent on the line, else the message (it
     # is rendered while the number rings, so it starts within the 2 s China's rules allow)
     ring_for: float = MAX_RING
+    detect_machines: bool = False  # tell answering machines from people before an agent is sought
+    machine_message: str = ""  # left on a machine after its greeting ('' : hang up)
     variables: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,6 +61,9 @@ class CampaignCallEvents(Protocol):
 
     def abandoned(self, dial: Dial, waited: float) -> None:
         """No agent within the grace time: the person heard the message."""
+
+    def machine(self, dial: Dial, why: str) -> None:
+        """An answering machine answered (its message left, if the campaign has one)."""
 
     def ended(self, dial: Dial, agent_id: int | None, handled: float) -> None:
         """The call is over (with the agent's seconds on it, talk only: wrap-up is the floor's)."""
@@ -89,6 +95,15 @@ class CampaignCall:
                 return
             answered_at = time.monotonic()
             events.rang(dial, answered_at - started, answered=True, why="")
+            if dial.detect_machines:
+                verdict, why = await _detect(customer)
+                if verdict is Verdict.MACHINE:
+                    outcome = "machine"
+                    events.machine(dial, why)
+                    if dial.machine_message:
+                        await self._leave_message(customer, dial.machine_message)
+                    return
+                answered_at = time.monotonic()  # the greeting is over: the grace counts from here
             self.facts[dial.call_id] = {
                 "caller": dial.number,
                 "arrived": time.time(),
@@ -134,6 +149,27 @@ class CampaignCall:
                         await leg.hang_up()
             host.journal.call(dial.call_id, "finished", detail=outcome)
 
+    async def _leave_message(self, leg: Leg, text: str) -> None:
+        """After the machine's greeting (and its beep) is over, the campaign's message."""
+        audio = asyncio.ensure_future(self.speak(text))
+        end, heard = EndOfGreeting(), [time.monotonic()]
+
+        def sink(payload: bytes) -> None:
+            heard[0] = time.monotonic()
+            end.feed(payload)
+
+        stop = leg.listen(sink)
+        deadline = time.monotonic() + 31.0
+        try:  # over: a second of silence, or of no audio at all (a phone that stops sending)
+            while not end.over and not leg.ended.is_set() and time.monotonic() < deadline:
+                if time.monotonic() - heard[0] >= 1.0:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            stop()
+        with contextlib.suppress(Exception):
+            await leg.play(await audio)
+
     async def _agent(
         self, dial: Dial, events: CampaignCallEvents, answered_at: float
     ) -> tuple[Seat, Leg] | None:
@@ -160,3 +196,23 @@ class CampaignCall:
                 continue
             return seat, leg
         return None
+
+
+async def _detect(leg: Leg) -> tuple[Verdict, str]:
+    """A person or a machine, from what the called party says first (voice/media/amd.py)."""
+    detector = Detector()
+    decided = asyncio.Event()
+    stop = leg.listen(lambda payload: decided.set() if detector.feed(payload) is not None else None)
+    try:
+        ended = asyncio.ensure_future(leg.ended.wait())
+        waiting = asyncio.ensure_future(decided.wait())
+        try:
+            await asyncio.wait(
+                {ended, waiting}, timeout=detector.s.total + 0.5, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ended.cancel()
+            waiting.cancel()
+    finally:
+        stop()
+    return detector.finish(), detector.why

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hotline.quality.analysis.vad import FRAMES_PER_SECOND, Spans
+from hotline.voice.media.vad import FRAMES_PER_SECOND, Spans
 
 SEGMENT_CAP = 200
 """The most spans of one kind a recording's `checks` keeps (the longest, in time order): a call of

@@ -13,7 +13,7 @@ from typing import Any
 
 from hotline.quality.analysis.checks import CallChecks, check_call
 from hotline.quality.analysis.errors import CheckOutOfRange, UnusableRecording
-from hotline.quality.analysis.vad import FRAME_SAMPLES, FRAMES_PER_SECOND, RATE, speech_spans
+from hotline.voice.media.vad import FRAME_SAMPLES, FRAMES_PER_SECOND, RATE, speech_spans
 
 MAX_SECONDS = 4 * 3600  # as the recorder's own limit: a longer file is not a call it wrote
 LIMITS = {  # seconds: the thresholds a QA lead may set, and the hold time a call's log may report

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hotline.quality.analysis.service import read_channel
-from hotline.quality.analysis.vad import FRAMES_PER_SECOND, RATE, speech_spans
 from hotline.quality.speech.errors import EngineUnavailable
+from hotline.voice.media.vad import FRAMES_PER_SECOND, RATE, speech_spans
 
 MAX_UTTERANCE_SECONDS = 30.0
 """Longer stretches of speech are cut into pieces this long: offline models are trained on
