@@ -80,7 +80,7 @@ class Detector:
         while len(self._pending) >= size and self.verdict is None:
             pcm = _ULAW_TO_PCM[np.frombuffer(bytes(self._pending[:size]), dtype=np.uint8)].tobytes()
             del self._pending[:size]
-            self._step(self._vad.is_speech(pcm, RATE))
+            self.frame(self._vad.is_speech(pcm, RATE))
         return self.verdict
 
     def finish(self) -> Verdict:
@@ -90,7 +90,8 @@ class Detector:
         assert self.verdict is not None  # noqa: S101
         return self.verdict
 
-    def _step(self, voiced: bool) -> None:
+    def frame(self, voiced: bool) -> None:
+        """One 10 ms frame, speech or not (the VAD's decision): the rules above, frame by frame."""
         n, f = self.frames, self._frame
         self.frames += 1
         if voiced:
