@@ -4,13 +4,14 @@
 
 The set (issue 22): people who pick up and say something short — 喂 / 喂，你好 / 哪位 … — then
 wait in silence for three seconds, or say it again after half a second (喂……喂？); machines —
-voicemail greetings and operators' announcements, long and in several phrases, some opening with a
-short word and a one-second pause (您好……我现在不方便接听), the case every detector misses. Each text is spoken by espeak-ng (`-v cmn`) at four speeds and three
-pitches, resampled to 8 kHz (sox), after 0–1 s of silence, on a line with a hiss of a random
-level (σ 20–400), and fed to `hotline.voice.media.amd.Detector` 20 ms packet by 20 ms packet as μ-law, as a
-call delivers it. For each seed (the silences and the hiss) the script prints the confusion table,
-the accuracy per class (an `unsure` verdict counts as a person: the dialer connects it), and how
-many seconds of audio the verdicts took (median, 90th percentile).
+voicemail greetings and operators' announcements, long and in several phrases, some opening with
+a short word and a one-second pause (您好……我现在不方便接听), the case every detector misses.
+Each text is spoken by espeak-ng (`-v cmn`) at four speeds and three pitches, resampled to 8 kHz
+(sox), after 0–1 s of silence, on a line with a hiss of a random level (σ 20–400), and fed to
+`hotline.voice.media.amd.Detector` in 20 ms μ-law packets, as a call delivers it. For each seed
+(the silences and the hiss) the script prints the confusion table, the accuracy per class (an
+`unsure` verdict counts as a person: the dialer connects it), and how many seconds of audio the
+verdicts took (median, 90th percentile).
 """
 
 from __future__ import annotations
@@ -133,8 +134,10 @@ def main() -> None:
         for truth in ("person", "machine"):
             row = "  ".join(f"{v}: {table[truth, v]:3d}" for v in ("person", "machine", "unsure"))
             print(f"  {truth:8} → {row}")
-        print(f"  person {r['person_accuracy']:.1%}  machine {r['machine_accuracy']:.1%}  "
-              f"overall {r['accuracy']:.1%}  decided after {r['median_s']:.2f} s (p90 {r['p90_s']:.2f} s)")  # fmt: skip
+        print(
+            f"  person {r['person_accuracy']:.1%}  machine {r['machine_accuracy']:.1%}  "
+            f"overall {r['accuracy']:.1%}  decided after {r['median_s']:.2f} s (p90 {r['p90_s']:.2f} s)"
+        )
     for key in ("person_accuracy", "machine_accuracy", "accuracy"):
         print(f"median {key}: {statistics.median(float(r[key]) for r in results):.1%}")  # type: ignore[arg-type]
 

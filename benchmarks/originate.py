@@ -127,10 +127,9 @@ def engine(port: int, far_port: int, rate: int, seconds: float, hold: float, out
             tasks.append(asyncio.ensure_future(call(f"+86138{i:08d}")))
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.sleep(1.0)
-        out.write_text(
-            json.dumps({"placed": total, "answered": len(setups), "failures": failures,
-                        "setups": setups, "late": late, "legs_left": len(server.engine.legs)})
-        )  # fmt: skip
+        summary = {"placed": total, "answered": len(setups), "failures": failures,
+                   "setups": setups, "late": late, "legs_left": len(server.engine.legs)}  # fmt: skip
+        await asyncio.to_thread(out.write_text, json.dumps(summary))
         await server.stop()
 
     asyncio.run(main())
@@ -155,7 +154,8 @@ def run(rate: int, args: argparse.Namespace) -> dict[str, Any]:
     time.sleep(1.0)
     env = {**os.environ, "HOTLINE_LOG_LEVEL": "WARNING"}
     command = [sys.executable, __file__, "engine", "--port", str(port), "--far-port", str(far_port),
-               "--rate", str(rate), "--seconds", str(args.seconds), "--hold", str(args.hold), "--out", str(out)]  # fmt: skip
+               "--rate", str(rate), "--seconds", str(args.seconds), "--hold", str(args.hold),
+               "--out", str(out)]  # fmt: skip
     try:
         process = subprocess.Popen(["taskset", "-c", "0", *command], env=env)
         started = time.monotonic()
@@ -210,8 +210,8 @@ def main() -> None:
             print(f"{rate:7d} {i:4d} {r['placed']:7d} {r['answered']:9d} {r['failed']:7d} "
                   f"{r['setup_p50_ms']:8.1f}ms {r['setup_p99_ms']:8.1f}ms {r['late_p99_ms']:7.1f}ms "
                   f"{r['cpu_share']:5.0%}  {r['failures'] or ''}")  # fmt: skip
-        med = {k: statistics.median(r[k] for r in results) for k in
-               ("answered", "failed", "setup_p50_ms", "setup_p99_ms", "late_p99_ms", "cpu_share")}  # fmt: skip
+        keys = ("answered", "failed", "setup_p50_ms", "setup_p99_ms", "late_p99_ms", "cpu_share")
+        med = {k: statistics.median(r[k] for r in results) for k in keys}
         print(f"{rate:7d} {'med':>4} {results[0]['placed']:7d} {med['answered']:9.0f} {med['failed']:7.0f} "
               f"{med['setup_p50_ms']:8.1f}ms {med['setup_p99_ms']:8.1f}ms {med['late_p99_ms']:7.1f}ms "
               f"{med['cpu_share']:5.0%}")  # fmt: skip

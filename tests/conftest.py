@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -29,7 +30,9 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import Base, Database
 from hotline.core.events import InProcessBus
 from hotline.core.monitor import LoopLagMonitor, Stall
-from tests.voice.softphone import Softphone
+
+if TYPE_CHECKING:  # imported where used: tests/core/test_monitor.py copies this file alone
+    from tests.voice.softphone import Softphone
 
 # Speed is measured in benchmarks/, not in tests: hypothesis' per-example deadline only made
 # tests fail when the machine was busy (a lunar-calendar example over 200 ms under load).
@@ -290,6 +293,8 @@ async def phones(app: object, seeded: Context) -> AsyncIterator[Callable[[str], 
     """SIP phones over loopback to the app's voice node (its settings give it the voice role): an
     extension of four digits registers with its demo password; any other name just dials."""
     port = app.state.hotline.sip.port  # type: ignore[attr-defined]
+    from tests.voice.softphone import Softphone
+
     opened: list[Softphone] = []
 
     async def phone(extension: str) -> Softphone:
