@@ -28,7 +28,11 @@ def _sees_the_preview(agent: Page, item: dict[str, Any]) -> None:
     expect(agent.get_by_test_id("work-phone")).to_have_text(target["phone"])
     expect(agent.get_by_test_id("work-name")).to_have_text(target["name"])
     expect(agent.get_by_test_id("work-panel")).to_contain_text("酒店: ")
-    expect(agent.get_by_test_id("work-script")).to_contain_text("感谢您前几天入住我们酒店")
+    script = agent.get_by_test_id("work-script")  # the number's own values in the script's placeholders
+    expect(script).to_contain_text(
+        f"{target['name']}您好，我是英冠酒店的客服，感谢您入住我们{target['fields']['酒店']}"
+    )
+    expect(script).not_to_contain_text("{")
     answer = agent.get_by_test_id("work-check")
     if check["allowed"]:
         expect(answer).to_contain_text("现在可以拨打")

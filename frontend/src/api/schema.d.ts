@@ -13829,6 +13829,11 @@ export interface components {
          */
         WorkItem: {
             target: components["schemas"]["TargetOut"];
+            /**
+             * Script
+             * @default
+             */
+            script: string;
             campaign: components["schemas"]["CampaignBrief"];
             check: components["schemas"]["Check"];
             /** Attempts */

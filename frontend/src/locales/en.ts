@@ -2729,6 +2729,11 @@ const en: typeof zh = {
       paused: 'Paused: queue {queue} is below its service level',
     },
     work: {
+      followUp: 'Follow up',
+      book: 'Book a hotel',
+      order: 'New travel order',
+      ticket: 'New ticket',
+      fixFile: 'Correct the customer file',
       title: 'Calling desk',
       empty: 'No number can be called right now',
       nextAt: 'The next number comes due at {at}',

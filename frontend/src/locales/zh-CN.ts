@@ -2658,6 +2658,11 @@ export default {
       paused: '队列 {queue} 服务水平过低，自动外呼已暂停',
     },
     work: {
+      followUp: '后续办理',
+      book: '预订酒店',
+      order: '新建旅游订单',
+      ticket: '新建工单',
+      fixFile: '更正客户资料',
       title: '外呼工作台',
       empty: '现在没有可以拨打的号码',
       nextAt: '下一个号码将于 {at} 可以拨打',

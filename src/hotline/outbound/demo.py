@@ -18,7 +18,7 @@ from hotline.outbound.rules import normalise
 from hotline.outbound.schemas import CampaignIn, Question, StatusIn, TargetAssignIn
 
 RETURN_SCRIPT = (
-    "您好，我是英冠酒店的客服，感谢您前几天入住我们酒店（酒店和离店日期见上方名单字段）。"
+    "{姓名}您好，我是英冠酒店的客服，感谢您入住我们{酒店}（{离店日期}离店）。"
     "想占用您一分钟，听听您对这次入住的感受：房间、早餐和前台服务您还满意吗？有什么需要我们改进的地方？"
 )
 GUESTS = (

@@ -296,6 +296,8 @@ class WorkItem(Output):
     questions, what the rules say now, and its earlier attempts."""
 
     target: TargetOut
+    script: str = ""
+    """The campaign's script with this number's values in its placeholders ({姓名}, {酒店} …)."""
     campaign: CampaignBrief
     check: Check
     attempts: list[AttemptOut]

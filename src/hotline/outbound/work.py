@@ -8,6 +8,7 @@ when no time will do (an opt-out, no consent), the state `blocked` with the reas
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +87,17 @@ def _decide(target: Target, campaign: Campaign, history: History, now: datetime)
         [d for d in history.dnc if d.number == target.phone],
     )
     return decide(Callee(target.phone, consent), campaigns.rules_of(campaign), mine, now)
+
+
+PLACEHOLDER = re.compile(r"\{([^{}\s]{1,20})\}")
+
+
+def fill_script(script: str, name: str, fields: dict[str, Any]) -> str:
+    """The campaign's script for one number: {姓名} (or {name}) and {<a column of the list>} —
+    {酒店}, {离店日期}, {意向线路} … — replaced by the number's values; a placeholder the list has no
+    column for is left as written, so the agent sees what the script meant."""
+    values = {"姓名": name, "name": name, **{str(k): str(v) for k, v in fields.items()}}
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)) or m.group(0), script)
 
 
 def _check(decision: Decision) -> Check:
@@ -204,6 +216,7 @@ async def _item(
     )
     return WorkItem(
         target=(await lists.outs(ctx, [target]))[0],
+        script=fill_script(campaign.script, target.name, target.fields),
         campaign=CampaignBrief.model_validate(campaign),
         check=_check(decision),
         attempts=[AttemptOut.model_validate(a) for a in attempts],
