@@ -92,7 +92,7 @@ def test_talk_silence_and_overtalk_add_up_to_the_call(
     assert swapped["segments"]["silences"] == every["segments"]["silences"]
     assert swapped["segments"]["overtalk"] == every["segments"]["overtalk"]
     if every["talk_ratio"] is not None:
-        assert abs(swapped["talk_ratio"] + every["talk_ratio"] - 1) <= 0.001
+        assert abs(swapped["talk_ratio"] + every["talk_ratio"] - 1) <= 0.0011  # two roundings to 0.001
     assert swapped["longest_monologue"] == every["longest_monologue"]
 
 
