@@ -76,3 +76,43 @@ def test_an_agent_previews_the_next_number_and_a_number_of_his_list(session: Cal
     _sees_the_preview(agent, item)
     expect(agent.get_by_test_id("work-customer")).to_be_visible()
     expect(agent.get_by_test_id("work-attempts")).to_contain_text("还没有拨打过")
+
+
+def test_an_agent_joins_and_leaves_a_predictive_campaign(session: Callable[[str], Page]) -> None:
+    supervisor = session("supervisor")
+    users = supervisor.request.get("/api/users", params={"limit": 100}).json()["items"]
+    agent1_id = next(u["id"] for u in users if u["username"] == "agent1")
+    created = supervisor.request.post(
+        "/api/outbound/campaigns",
+        data={
+            "code": "e2e-auto",
+            "name": "自动外呼回访",
+            "kind": "service",
+            "purpose": "return_visit",
+            "mode": "predictive",
+            "detect_machines": True,
+            "agent_ids": [agent1_id],
+        },
+    )
+    assert created.status_code == 201, created.text()
+    campaign_id = created.json()["id"]
+    assert supervisor.request.post(
+        f"/api/outbound/campaigns/{campaign_id}/status", data={"status": "running"}
+    ).ok
+
+    agent = session("agent1")
+    agent.get_by_test_id("nav-my-outbound").click()
+    card = agent.get_by_test_id("my-campaign-e2e-auto")
+    expect(card).to_contain_text("自动外呼回访")
+    expect(card.get_by_test_id("my-next-e2e-auto")).to_have_count(0)  # the dialer dials, not the agent
+    expect(card.get_by_test_id("my-dialer-e2e-auto")).to_contain_text("0 位坐席在线")
+    card.get_by_test_id("my-join-e2e-auto").click()
+    expect(card.get_by_test_id("my-join-e2e-auto")).to_have_text("退出自动外呼")
+    expect(card.get_by_test_id("my-dialer-e2e-auto")).to_contain_text("1 位坐席在线")
+    state = supervisor.request.get(f"/api/outbound/campaigns/{campaign_id}/dialer").json()
+    assert state["agents"] == 1 and state["joined"] is False  # the supervisor did not join
+    card.get_by_test_id("my-join-e2e-auto").click()
+    expect(card.get_by_test_id("my-join-e2e-auto")).to_have_text("加入自动外呼")
+    assert supervisor.request.post(
+        f"/api/outbound/campaigns/{campaign_id}/status", data={"status": "closed"}
+    ).ok
