@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select
 
+from hotline.contact.models import ContactEvent
 from hotline.core.context import Context
 from hotline.outbound.models import Attempt
 from tests.conftest import Users, assert_problem
@@ -127,6 +128,15 @@ async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_ag
     assert result.status_code == 200, result.text
     assert result.json()["target"]["state"] == "done"
     assert (await agent1.get("/api/outbound/my-call")).json() is None
+
+    async def recorded() -> bool:  # every outbound call is recorded (kept 30 days at least)
+        async with seeded.read() as session:
+            lines = await session.scalars(
+                select(ContactEvent.kind).where(ContactEvent.call_id == call["call_id"])
+            )
+            return "recorded" in set(lines)
+
+    await until(recorded)
     left = await agent1.post(f"{url}/leave")
     assert left.json()["joined"] is False
     await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "休息"})
