@@ -80,8 +80,8 @@ def test_an_agent_previews_the_next_number_and_a_number_of_his_list(session: Cal
 
 def test_an_agent_joins_and_leaves_a_predictive_campaign(session: Callable[[str], Page]) -> None:
     supervisor = session("supervisor")
-    users = supervisor.request.get("/api/users", params={"limit": 100}).json()["items"]
-    agent1_id = next(u["id"] for u in users if u["username"] == "agent1")
+    agents = supervisor.request.get("/api/routing/agents").json()
+    agent1_id = next(a["user_id"] for a in agents if a["username"] == "agent1")
     created = supervisor.request.post(
         "/api/outbound/campaigns",
         data={
@@ -94,7 +94,7 @@ def test_an_agent_joins_and_leaves_a_predictive_campaign(session: Callable[[str]
             "agent_ids": [agent1_id],
         },
     )
-    assert created.status_code == 201, created.text()
+    assert created.status == 201, created.text()
     campaign_id = created.json()["id"]
     assert supervisor.request.post(
         f"/api/outbound/campaigns/{campaign_id}/status", data={"status": "running"}
