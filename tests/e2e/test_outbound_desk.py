@@ -111,6 +111,8 @@ def test_an_agent_joins_and_leaves_a_predictive_campaign(session: Callable[[str]
     expect(card.get_by_test_id("my-dialer-e2e-auto")).to_contain_text("1 位坐席在线")
     state = supervisor.request.get(f"/api/outbound/campaigns/{campaign_id}/dialer").json()
     assert state["agents"] == 1 and state["joined"] is False  # the supervisor did not join
+    supervisor.goto(f"/outbound/campaigns/{campaign_id}")  # 活动详情 shows the dialer now
+    expect(supervisor.get_by_test_id("campaign-dialer")).to_contain_text("1 位坐席在线")
     card.get_by_test_id("my-join-e2e-auto").click()
     expect(card.get_by_test_id("my-join-e2e-auto")).to_have_text("加入自动外呼")
     assert supervisor.request.post(
