@@ -248,6 +248,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'AttemptOut.outcome': 'attemptOutcome',
   'CampaignBrief.kind': 'campaignKind',
   'CampaignBrief.mode': 'campaignMode',
+  'DialerState.mode': 'campaignMode',
   'CampaignBrief.status': 'campaignStatus',
   'Question.type': 'questionType',
   'DncIn.source': 'dncSource',
