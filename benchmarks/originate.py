@@ -36,57 +36,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from voice import cpu_times, free_port  # noqa: E402
 
-RING_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<!-- A carrier: rings for a second, answers, and takes the caller's BYE. -->
-<scenario name="ring-answer">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]R[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
-  <pause milliseconds="1000"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]R[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=far 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
-  ]]></send>
-  <recv request="ACK"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
-</scenario>
-"""
+SCENARIO = ROOT / "benchmarks" / "scenarios" / "uas_ring_answer.xml"
 
 
 def engine(port: int, far_port: int, rate: int, seconds: float, hold: float, out: Path) -> None:
@@ -143,8 +93,7 @@ def quantile(values: list[float], share: float) -> float:
 def run(rate: int, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="hotline-originate-"))
     port, far_port = free_port(), free_port()
-    scenario = work / "ring_answer.xml"
-    scenario.write_text(RING_ANSWER)
+    scenario = SCENARIO
     out = work / "result.json"
     far = subprocess.Popen(
         ["taskset", "-c", "1", "sipp", "-sf", str(scenario), "-p", str(far_port), "-mp", str(free_port()),
@@ -167,7 +116,7 @@ def run(rate: int, args: argparse.Namespace) -> dict[str, Any]:
         wall = time.monotonic() - started
         result = json.loads(out.read_text())
     finally:
-        subprocess.run(["pkill", "-f", f"sipp -sf {scenario}"], check=False)
+        subprocess.run(["pkill", "-f", f"sipp -sf {scenario} -p {far_port} "], check=False)
         far.kill()
     return {
         "rate": rate,

@@ -19,7 +19,7 @@ from hotline.contact.models import ContactEvent
 from hotline.core.context import Context
 from hotline.outbound.models import Attempt
 from tests.conftest import Users, assert_problem
-from tests.outbound.test_preview_dialing import settings, settled, until, zones_now  # noqa: F401 - fixture
+from tests.outbound.test_preview_dialing import carrier_trunk, settings, settled, until, zones_now  # noqa: F401 - fixture
 from tests.quality.speech import channel
 from tests.voice.softphone import Softphone
 
@@ -76,18 +76,7 @@ async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_ag
     ids = {
         u["username"]: u["id"] for u in (await admin.get("/api/users", params={"limit": 100})).json()["items"]
     }
-    carrier = await phones("carrier")
-    trunk = await admin.post(
-        "/api/telephony/trunks",
-        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
-    )
-    assert trunk.status_code == 201, trunk.text
-    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
-
-    async def trunk_up() -> bool:
-        return bool(voice.reachable("+442079460018"))
-
-    await until(trunk_up)
+    carrier = await carrier_trunk(admin, app, phones)
     desk = await phones("1001")
     url = await campaign(
         supervisor, "auto-return", "progressive", ids["agent1"], (first,), detect_machines=True
@@ -150,17 +139,7 @@ async def test_an_answered_call_no_agent_can_take_hears_the_message_and_is_not_r
     ids = {
         u["username"]: u["id"] for u in (await admin.get("/api/users", params={"limit": 100})).json()["items"]
     }
-    carrier = await phones("carrier")
-    await admin.post(
-        "/api/telephony/trunks",
-        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
-    )
-    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
-
-    async def trunk_up() -> bool:
-        return bool(voice.reachable("+442079460018"))
-
-    await until(trunk_up)
+    carrier = await carrier_trunk(admin, app, phones)
     desk = await phones("1001")
     desk.mode = "busy"  # agent1's phone refuses: nobody can take the answered call
     url = await campaign(supervisor, "auto-drop", "predictive", ids["agent1"], (first,))
@@ -195,17 +174,7 @@ async def test_an_answering_machine_is_told_from_a_person_and_gets_the_campaigns
     (first, _), _ = zones_now()
     admin, supervisor, agent1 = await users("admin"), await users("supervisor"), await users("agent1")
     ids = await user_ids(admin)
-    carrier = await phones("carrier")
-    await admin.post(
-        "/api/telephony/trunks",
-        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
-    )
-    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
-
-    async def trunk_up() -> bool:
-        return bool(voice.reachable("+442079460018"))
-
-    await until(trunk_up)
+    carrier = await carrier_trunk(admin, app, phones)
     desk = await phones("1001")
     url = await campaign(
         supervisor, "auto-machine", "progressive", ids["agent1"], (first,),

@@ -60,6 +60,26 @@ async def until(check: Callable[[], Awaitable[bool]], seconds: float = 15) -> No
     raise AssertionError("timed out")
 
 
+async def carrier_trunk(
+    admin: httpx.AsyncClient, app: object, phones: Callable[[str], Awaitable[Softphone]]
+) -> Softphone:
+    """A carrier (a SIP peer that answers, or is busy) behind a new outbound trunk, once the voice
+    node can dial through it."""
+    carrier = await phones("carrier")
+    trunk = await admin.post(
+        "/api/telephony/trunks",
+        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
+    )
+    assert trunk.status_code == 201, trunk.text
+    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
+
+    async def trunk_up() -> bool:
+        return bool(voice.reachable("+442079460018"))
+
+    await until(trunk_up)
+    return carrier
+
+
 async def settled(agent: httpx.AsyncClient, attempt_id: int, body: dict[str, object]) -> httpx.Response:
     """The result, once the call has connected or failed (409 call-still-ringing until then)."""
     answer: httpx.Response | None = None
@@ -82,18 +102,7 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     ids = {
         u["username"]: u["id"] for u in (await admin.get("/api/users", params={"limit": 100})).json()["items"]
     }
-    carrier = await phones("carrier")
-    trunk = await admin.post(
-        "/api/telephony/trunks",
-        json={"name": "carrier", "host": "127.0.0.1", "port": carrier.port, "outbound": True},
-    )
-    assert trunk.status_code == 201, trunk.text
-    voice = app.state.hotline.router.voice  # type: ignore[attr-defined]
-
-    async def trunk_up() -> bool:
-        return bool(voice.reachable("+442079460018"))
-
-    await until(trunk_up)
+    carrier = await carrier_trunk(admin, app, phones)
     await phones("1001")
     await agent1.put("/api/routing/me/state", json={"state": "not_ready", "reason": "外呼"})
 

@@ -102,8 +102,8 @@ class Dialer:
 
     async def join(self, campaign: Campaign, agent_id: int) -> None:
         live = self.campaigns.get(campaign.id)
-        if live is None:
-            live = self.campaigns[campaign.id] = await self._load(campaign)
+        if live is None:  # two first joins at once: the one loaded first is kept
+            live = self.campaigns.setdefault(campaign.id, await self._load(campaign))
         live.joined.add(agent_id)
 
     def leave(self, campaign_id: int, agent_id: int) -> None:
@@ -184,7 +184,7 @@ class Dialer:
         self.paused_by = next((q.title for q in board.queues if q.levels["service_level"] == "red"), "")
 
     def free_agents(self, dial: Dial) -> list[int]:
-        live = next((c for c in self.campaigns.values() if c.code == dial.campaign), None)
+        live = self._live(dial)
         return self._free(live) if live is not None else []
 
     def _free(self, live: _Campaign) -> list[int]:
@@ -292,9 +292,6 @@ class Dialer:
         live = self._live(dial)
         if live is not None:
             self.node.spawn(self._write(live, dial, "not_connected", "machine"))
-
-    def ended(self, dial: Dial, agent_id: int | None, handled: float) -> None:
-        """The handle time is learnt once the agent is ready again (wrap-up included)."""
 
     async def _write(
         self, live: _Campaign, dial: Dial, what: str, why: str, agent_id: int | None = None

@@ -12,18 +12,29 @@ from hotline.core.errors import InvalidTransition
 from hotline.core.permissions import Permission
 from hotline.outbound import campaigns, work
 from hotline.outbound.dialer import Dialer
-from hotline.outbound.models import Attempt
+from hotline.outbound.models import Attempt, Campaign
 from hotline.outbound.schemas import CurrentCall, DialerState
+
+
+async def _campaign(ctx: Context, campaign_id: int) -> Campaign:
+    """The campaign, if the actor may see it (404 otherwise)."""
+    async with ctx.read() as session:
+        await campaigns.check_access(ctx, session, campaign_id)
+        return await campaigns.campaign_for_work(session, campaign_id)
+
+
+def _on_node(ctx: Context, dialer: Dialer | None) -> Dialer:
+    """The dialer of this node, for an agent (503 on a node without the voice role)."""
+    ctx.require(Permission.CALLS_HANDLE)
+    if dialer is None:
+        raise VoiceNodeUnavailable()
+    return dialer
 
 
 async def join(ctx: Context, dialer: Dialer | None, campaign_id: int) -> DialerState:
     """The agent takes the campaign's calls from now on (between inbound calls: inbound first)."""
-    ctx.require(Permission.CALLS_HANDLE)
-    if dialer is None:
-        raise VoiceNodeUnavailable()
-    async with ctx.read() as session:
-        await campaigns.check_access(ctx, session, campaign_id)
-        campaign = await campaigns.campaign_for_work(session, campaign_id)
+    dialer = _on_node(ctx, dialer)
+    campaign = await _campaign(ctx, campaign_id)
     if campaign.status != "running":
         raise InvalidTransition(
             "The campaign is not running", field="campaign_id", reason="campaign-not-running"
@@ -40,11 +51,8 @@ async def join(ctx: Context, dialer: Dialer | None, campaign_id: int) -> DialerS
 
 async def leave(ctx: Context, dialer: Dialer | None, campaign_id: int) -> DialerState:
     """The agent takes no more of the campaign's calls (a call they are on goes on)."""
-    ctx.require(Permission.CALLS_HANDLE)
-    if dialer is None:
-        raise VoiceNodeUnavailable()
-    async with ctx.read() as session:
-        await campaigns.check_access(ctx, session, campaign_id)
+    dialer = _on_node(ctx, dialer)
+    await _campaign(ctx, campaign_id)
     dialer.leave(campaign_id, ctx.actor.user_id or 0)
     async with ctx.write() as tx:
         tx.audit("outbound.left", "outbound_campaign", campaign_id)
@@ -53,9 +61,7 @@ async def leave(ctx: Context, dialer: Dialer | None, campaign_id: int) -> Dialer
 
 async def state(ctx: Context, dialer: Dialer | None, campaign_id: int) -> DialerState:
     ctx.require(Permission.CAMPAIGNS_READ)
-    async with ctx.read() as session:
-        await campaigns.check_access(ctx, session, campaign_id)
-        campaign = await campaigns.campaign_for_work(session, campaign_id)
+    campaign = await _campaign(ctx, campaign_id)
     joined = dialer.joined(campaign_id) if dialer is not None else set()
     return DialerState(
         campaign_id=campaign_id,

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hotline.contact.calls.base import CallHost
@@ -46,7 +46,6 @@ class Dial:
     ring_for: float = MAX_RING
     detect_machines: bool = False  # tell answering machines from people before an agent is sought
     machine_message: str = ""  # left on a machine after its greeting ('' : hang up)
-    variables: dict[str, Any] = field(default_factory=dict)
 
 
 class CampaignCallEvents(Protocol):
@@ -64,9 +63,6 @@ class CampaignCallEvents(Protocol):
 
     def machine(self, dial: Dial, why: str) -> None:
         """An answering machine answered (its message left, if the campaign has one)."""
-
-    def ended(self, dial: Dial, agent_id: int | None, handled: float) -> None:
-        """The call is over (with the agent's seconds on it, talk only: wrap-up is the floor's)."""
 
 
 class CampaignCall:
@@ -108,9 +104,7 @@ class CampaignCall:
                 "caller": dial.number,
                 "arrived": time.time(),
                 "path": [],
-                "variables": {"customer_id": dial.customer_id, **dial.variables}
-                if dial.customer_id
-                else dict(dial.variables),
+                "variables": {"customer_id": dial.customer_id} if dial.customer_id else {},
             }
             connected = await self._agent(dial, events, answered_at)
             if connected is None:
@@ -132,11 +126,7 @@ class CampaignCall:
                 outbound=True,
                 variables=self.facts[dial.call_id]["variables"],
             )
-            on_call = time.monotonic()
-            try:
-                await call.run()
-            finally:
-                events.ended(dial, seat.agent_id, time.monotonic() - on_call)
+            await call.run()
         finally:
             if not message.done():
                 message.cancel()
