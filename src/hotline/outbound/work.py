@@ -56,7 +56,13 @@ ABANDON_BLOCK = timedelta(hours=72)
 """No redial of a number whose answered call was abandoned for this long (issue 22, China's rules)."""
 CANDIDATES = 50
 """Numbers looked at per request for the next one to call (the rest wait for the next request)."""
-FAILED = {"busy": "busy", "no-answer": "no_answer", "the agent hung up": "no_answer", "machine": "machine"}
+FAILED = {
+    "busy": "busy",
+    "no-answer": "no_answer",
+    "the agent hung up": "no_answer",
+    "machine": "machine",
+    "abandoned": "abandoned",  # settled by the minute job when the dialer could not write it
+}
 """A call out's failure (contact's words) as an attempt's outcome; anything else is `failed`."""
 
 
