@@ -2726,7 +2726,7 @@ const en: typeof zh = {
       joinedNow: 'Joined: answered calls are put through to your phone (inbound calls first)',
       leftNow: 'Left auto-dialling',
       status: '{agents} agents joined · {ringing} numbers ringing',
-      paused: 'Paused: queue {queue} is below its service level',
+      paused: 'Paused: the service level of queue {queue} over the last half hour is too low',
     },
     work: {
       followUp: 'Follow up',

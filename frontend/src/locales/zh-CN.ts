@@ -2655,7 +2655,7 @@ export default {
       joinedNow: '已加入：系统接通客户后会直接转到您的话机（来电优先）',
       leftNow: '已退出自动外呼',
       status: '{agents} 位坐席在线 · {ringing} 个号码振铃中',
-      paused: '队列 {queue} 服务水平过低，自动外呼已暂停',
+      paused: '队列 {queue} 近半小时服务水平过低，自动外呼暂停中',
     },
     work: {
       followUp: '后续办理',

@@ -115,6 +115,25 @@ async def wallboard(ctx: Context, node: LocalNode | None) -> Wallboard:
     return Wallboard(queues=board, agents=agents)
 
 
+async def queue_below_service(ctx: Context, *, hours: float) -> str:
+    """The title of the first queue whose service level over the last hours is red on its
+    wallboard marks ('' when none): what holds blended agents' outbound calls back."""
+    figures = {f.queue: f for f in await queue_figures(ctx, hours=hours)}
+    async with ctx.read() as session:
+        queues = (
+            await session.execute(
+                select(QueueDef.name, QueueDef.title, QueueDef.thresholds).order_by(QueueDef.name)
+            )
+        ).all()
+    for name, title, stored in queues:
+        if (
+            name in figures
+            and thresholds.levels(thresholds.of(name, stored), 0, 0, figures[name])["service_level"] == "red"
+        ):
+            return str(title or name)
+    return ""
+
+
 SAMPLE_SECONDS = 15
 HISTORY_SECONDS = 3600
 MAX_QUEUES = 64

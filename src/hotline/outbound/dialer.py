@@ -6,8 +6,8 @@ blended, inbound first. Once a second, for every campaign with agents joined, th
 
 1. counts the joined agents free for it — ready, with a reachable phone, and no inbound caller
    waiting in a queue they serve (the ACD gives those first);
-2. pauses the campaign while any inbound queue's service level today is red on the wallboard's
-   marks (re-read every 30 s);
+2. pauses the campaign while any inbound queue's service level over the last half hour is red on
+   the wallboard's marks (re-read every 30 s);
 3. asks the campaign's policy (`pacer.py`: one call per free agent when progressive, the
    model-based pacer with its abandon cap when predictive) how many numbers to dial now;
 4. takes that many numbers the calling rules allow (`work.numbers_to_dial`), writes an attempt for
@@ -57,6 +57,9 @@ from hotline.outbound.pacer import (
 log = structlog.get_logger(__name__)
 TICK = 1.0
 SERVICE_CHECK = 30.0
+SERVICE_HOURS = 0.5
+"""Outbound pauses while a queue's service level over the last half hour is red: what the floor is
+living now, not a bad morning that would hold outbound back all afternoon."""
 MAX_PER_TICK = 100
 """Calls placed per second per node at most, all campaigns together (benchmarks/README.md,
 "Originations": the engine keeps up with this with none failed)."""
@@ -180,8 +183,7 @@ class Dialer:
         if now - self._service_checked < SERVICE_CHECK:
             return
         self._service_checked = now
-        board = await wallboard.wallboard(self.ctx, self.node)
-        self.paused_by = next((q.title for q in board.queues if q.levels["service_level"] == "red"), "")
+        self.paused_by = await wallboard.queue_below_service(self.ctx, hours=SERVICE_HOURS)
 
     def free_agents(self, dial: Dial) -> list[int]:
         live = self._live(dial)
