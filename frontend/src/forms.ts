@@ -74,6 +74,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '^[a-z_,]{1,120}$': 'codes',
   '^[A-Za-z0-9._-]{1,64}$': 'name',
   '^[A-Za-z0-9_-]{8,40}$': 'name',
+  '^[A-Za-z0-9_-]+$': 'name',
   '^[A-Za-z0-9._:-]+$': 'name',
   '^[A-Za-z0-9-]{1,20}$': 'name',
   '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$': 'name',

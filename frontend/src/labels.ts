@@ -249,6 +249,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'CampaignBrief.kind': 'campaignKind',
   'CampaignBrief.mode': 'campaignMode',
   'DialerState.mode': 'campaignMode',
+  'QuestionResult.type': 'questionType',
   'CampaignBrief.status': 'campaignStatus',
   'Question.type': 'questionType',
   'DncIn.source': 'dncSource',

@@ -184,6 +184,7 @@ DOMAINS: tuple[Domain, ...] = (
         builtin_jobs=(
             BuiltinJob("outbound.settle_attempts", "outbound.settle_attempts", "* * * * *"),
             BuiltinJob("outbound.feeds", "outbound.feeds", "0 8 * * *"),
+            BuiltinJob("outbound.surveys", "outbound.surveys", "* * * * *"),
         ),
     ),
     Domain(

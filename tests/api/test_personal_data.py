@@ -56,6 +56,8 @@ SKIPPED = {
     "/{path:path}": "the web UI's files and client-side routes (no data; /api/… paths are 404 there)",
     "/api/quality/media/{token}": "a signed link's WAV or waveform peaks: audio, no text (tests/quality)",
     "/api/exports/{export_id}": "the demo has no export; a job's row holds no personal data (tests/exports)",
+    "/api/outbound/surveys/{token}": "a survey link's questions, no person in them; only the SMS holds"
+    " the token (tests/outbound/test_surveys.py)",
     "/api/exports/{export_id}/file": "an export file, masked by role: tests/exports reads it with openpyxl",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""

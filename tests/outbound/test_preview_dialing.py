@@ -20,6 +20,7 @@ from hotline.contact.models import ContactEvent
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.outbound.feeds import today
+from hotline.outbound.models import SurveyResponse
 from hotline.outbound.settling import settle
 from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
@@ -188,6 +189,14 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     )
     assert done.status_code == 200, done.text
     assert (done.json()["target"]["state"], done.json()["attempt"]["answers"]) == ("done", {"overall": 2})
+    async with seeded.read() as session:  # the answers are a survey response too, for the reports
+        response = await session.scalar(
+            select(SurveyResponse).where(SurveyResponse.source == f"attempt:{attempt_id}")
+        )
+        assert response is not None and (response.channel, response.score) == ("phone", 2)
+        assert (
+            response.agent_id == done.json()["attempt"]["agent_id"] and response.campaign_id == campaign["id"]
+        )
     listed = (await supervisor.get("/api/outbound/dnc", params={"number": second})).json()
     assert [(e["source"], e["campaign_id"]) for e in listed["items"]] == [("refusal", campaign["id"])]
     assert (await agent1.post("/api/routing/me/call/hang-up")).status_code == 204

@@ -16,6 +16,7 @@ from hotline.contact.models import ContactEvent
 from hotline.core.context import Context
 from hotline.hotels.models import RatePlan, Reservation, RoomType
 from hotline.notify.models import Message
+from hotline.outbound.models import SurveyResponse
 from hotline.tickets.models import Ticket, TicketStep, TicketType
 from hotline.travel.models import Order
 from tests.conftest import Users, assert_problem
@@ -89,26 +90,19 @@ async def dataset(seeded: Context) -> dict[str, int]:
                 s.add(
                     ContactEvent(at=when + timedelta(minutes=2), kind="answered", call_id=call, agent_id=a4)
                 )
-        s.add(
-            ContactEvent(
-                at=at(3, 9) + timedelta(minutes=5), kind="survey", call_id="c1", agent_id=a1, detail="5"
-            )
-        )
-        s.add(
-            ContactEvent(
-                at=at(10, 8) + timedelta(minutes=5), kind="survey", call_id="c2", agent_id=a1, detail="3"
-            )
-        )
-        s.add(
-            ContactEvent(
-                at=at(12, 9) + timedelta(minutes=5), kind="survey", call_id="c3", agent_id=a4, detail="4"
-            )
-        )
-        s.add(
-            ContactEvent(
-                at=at(12, 9) + timedelta(minutes=6), kind="survey", call_id="c3", agent_id=a4, detail=""
-            )
-        )
+        # post-call survey keys as the minute's collection stores them (one store with the return
+        # visits' and SMS links' answers), and a phone return visit about a hotel without a score
+        for n, (call, who, when, score) in enumerate(
+            [("c1", a1, at(3, 9), 5), ("c2", a1, at(10, 8), 3), ("c3", a4, at(12, 9), 4)]
+        ):
+            s.add(
+                SurveyResponse(
+                    source=f"ivr:{n}", at=when + timedelta(minutes=5), channel="ivr", call_id=call,
+                    agent_id=who, queue="hotel", score=score, answers={"score": score},
+                )
+            )  # fmt: skip
+        s.add(SurveyResponse(source="attempt:1", at=at(12, 11), channel="phone", agent_id=a4,
+                             hotel="杭州西湖店", answers={"again": True}))  # fmt: skip
 
         def order(
             n: int,
@@ -325,11 +319,13 @@ async def test_the_messages_and_surveys_reports(users: Users, dataset: dict[str,
     assert (promo["queued"], promo["opted_out"], promo["delivered"]) == (2, 1, 1)
 
     surveys = (await supervisor.get("/api/reports/surveys", params=params)).json()
-    assert surveys["totals"]["surveys"] == 3 and surveys["totals"]["average_score"] == 4.0
+    assert surveys["totals"]["surveys"] == 4 and surveys["totals"]["average_score"] == 4.0  # of the 3 scored
     agents = {r["label"]: r for r in surveys["rows"] if r["dimension"] == "agent"}
-    assert agents["001 陈晓"]["average_score"] == 4.0 and agents["004 周婷"]["surveys"] == 1
-    products = [r for r in surveys["rows"] if r["dimension"] == "product"]
-    assert [(r["key"], r["surveys"]) for r in products] == [("product:hotel", 3)]
+    assert agents["001 陈晓"]["average_score"] == 4.0 and agents["004 周婷"]["surveys"] == 2
+    assert agents["004 周婷"]["average_score"] == 4.0  # the unscored return visit does not lower it
+    rows = {(r["dimension"], r["label"]): r["surveys"] for r in surveys["rows"]}
+    assert rows["queue", "酒店预订"] == 3 and rows["stay_hotel", "杭州西湖店"] == 1
+    assert (rows["channel", "语音满意度"], rows["channel", "电话回访"]) == (3, 1)
 
 
 async def test_bad_periods_are_refused_naming_the_field(users: Users) -> None:

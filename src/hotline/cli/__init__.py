@@ -174,6 +174,7 @@ def demo_data(
     from hotline import demo
     from hotline.contact import demo as calls_demo
     from hotline.hotels import demo as hotels_demo
+    from hotline.outbound import surveys
     from hotline.tickets import demo as tickets_demo
     from hotline.travel import demo as travel_demo
 
@@ -187,6 +188,7 @@ def demo_data(
         await calls_demo.load_ivr_today(ctx)  # the IVR report's nodes and enquiries
         travel = await travel_demo.load_orders(ctx, orders)
         await demo.load_agent_day(ctx)
+        await surveys.collect_ivr(ctx)  # the post-call survey keys of the demo's calls, as responses
         return created, crowd, booked, opened, travel
 
     created, crowd, booked, opened, travel = run(lambda: with_context(load, "cli:demo-data"))

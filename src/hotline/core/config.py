@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     company_name: str = Field(default="英冠酒店集团", min_length=1, max_length=40)
     """How the site names itself to the people it calls (a predictive dialer's message when no
     agent is free, docs/outbound.md)."""
+    public_url: str = Field(default="", max_length=200, pattern=r"^(https?://[^\s/]+(/[^\s]*)?)?$")
+    """The address customers reach the site at (https://hotline.example.com), for links sent to
+    them (a survey by SMS); '' uses http://host:port, right for `make run` only."""
+    survey_link_days: int = Field(default=7, ge=1, le=30)
+    """How long a survey sent by SMS can be answered."""
 
     # Audit checkpoints (docs/security.md): the chain's head, signed with a key the database does
     # not hold, written where the database's users cannot reach.

@@ -139,3 +139,11 @@ class FieldProblems:
                 params=first.params,
                 errors=[error.field_error() for error in self.found],
             )
+
+
+class Gone(HotlineError):
+    """What the request names was there and is no more (an expired link)."""
+
+    code = "gone"
+    status = 410
+    title = "No longer available"

@@ -26,6 +26,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "errors.http-error": "HTTP 错误",
         "errors.not-found": "未找到",
         "errors.conflict": "与当前状态冲突",
+        "errors.gone": "已失效",
         "errors.invalid-input": "输入有误",
         "errors.invalid-transition": "当前状态下不允许此操作",
         "errors.not-authenticated": "请先登录",

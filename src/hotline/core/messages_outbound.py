@@ -60,4 +60,9 @@ OUTBOUND_ZH: dict[str, str] = {
     "answer-does-not-fit": "该答案与问题不符",
     "answer-required": "请回答此问题",
     "no-list-source": "没有名为 {name} 的名单来源",
+    "campaign-no-questionnaire": "该活动还没有问卷，请先在活动设置中添加问题",
+    "too-many-links": "一次最多发送 {most} 个号码",
+    "survey-link-unknown": "找不到这份问卷，请检查短信中的链接",
+    "survey-link-answered": "这份问卷已经提交过了，感谢您的参与",
+    "survey-link-expired": "这份问卷已过期",
 }

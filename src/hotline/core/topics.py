@@ -20,7 +20,11 @@ from hotline.core.errors import InvalidInput
 from hotline.core.events import Event
 
 E = TypeVar("E", bound=Event)
+Namer = Callable[[Context, set[str]], Awaitable[dict[str, str]]]
 TOPICS: dict[str, type[Event]] = {}
+SUBJECTS: dict[str, Namer] = {}
+"""What callers ask about in the IVR (`hotel:<code>`, `route:<code>`): each kind's names by code,
+registered by the domain that owns it, for the domains that only hold the code."""
 SOURCES: dict[str, Source] = {}
 RECIPIENT_FIELDS = {"sms": "phone", "email": "email"}
 """Every topic has `phone`, `email`, `customer_id` and `ref` fields: who gets it and what it is about."""
@@ -46,6 +50,23 @@ def register_source(
     name: str, topic: type[Event], label: str, fetch: Callable[[Context, date], Awaitable[list[Event]]]
 ) -> None:
     SOURCES[name] = Source(name, topic.name, label, fetch)
+
+
+def register_subject(kind: str, names: Namer) -> None:
+    SUBJECTS[kind] = names
+
+
+async def subject_names(ctx: Context, subjects: set[str]) -> dict[str, str]:
+    """`kind:code` → its name (a hotel's, a route's); unknown kinds and codes are left out."""
+    wanted: dict[str, set[str]] = {}
+    for subject in subjects:
+        kind, _, code = subject.partition(":")
+        if kind in SUBJECTS and code:
+            wanted.setdefault(kind, set()).add(code)
+    named: dict[str, str] = {}
+    for kind, codes in wanted.items():
+        named |= {f"{kind}:{code}": name for code, name in (await SUBJECTS[kind](ctx, codes)).items()}
+    return named
 
 
 def event_type_of(topic: str, field: str = "body.topic") -> type[Event]:

@@ -13,6 +13,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.rows import get_or_404
+from hotline.core.topics import register_subject
 from hotline.crm import verification
 from hotline.hotels import state
 from hotline.hotels.availability import availability, instead
@@ -215,3 +216,6 @@ async def latest_for_ivr(ctx: Context, variables: dict[str, object]) -> dict[str
         "number": reservation.number,
         "status": state.LABELS.get(reservation.status, reservation.status),
     }
+
+
+register_subject("hotel", names_by_code)

@@ -3,16 +3,16 @@ do-not-call list."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 
 from hotline.contact.api import node_router
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
-from hotline.core.web import COMPUTED, IdPath, requires
-from hotline.outbound import assignment, campaigns, dialing, dnc, feeds, lists, work
+from hotline.core.web import COMPUTED, IdPath, problem_doc, public, requires
+from hotline.outbound import assignment, campaigns, dialing, dnc, feeds, lists, surveys, work
 from hotline.outbound.dialer import Dialer
 from hotline.outbound.schemas import (
     Assigned,
@@ -30,8 +30,13 @@ from hotline.outbound.schemas import (
     ListImportReport,
     ListSourceOut,
     NextOut,
+    PublicSurvey,
     ResultIn,
     StatusIn,
+    SurveyAnswerIn,
+    SurveyResults,
+    SurveySendIn,
+    SurveySendOut,
     TakeBackIn,
     TargetAssignIn,
     TargetPage,
@@ -43,6 +48,8 @@ router = APIRouter(prefix="/api/outbound", tags=["outbound"])
 READ = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_WRITE))]
 HANDLE = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+PUBLIC = Annotated[Context, Depends(public)]
+Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MAX_FILE = 8 * 1024 * 1024
 
 
@@ -229,3 +236,38 @@ async def my_call(ctx: HANDLE) -> CurrentCall | None:
     """The dialer's (or the agent's own) latest call whose result is not written yet, with the
     number's file, script and questions."""
     return await dialing.current(ctx)
+
+
+# ---------------------------------------------------------------- surveys
+
+
+@router.post("/campaigns/{campaign_id}/survey-links")
+async def send_survey_links(campaign_id: IdPath, body: SurveySendIn, ctx: WRITE) -> SurveySendOut:
+    """Text the campaign's questionnaire to its numbers (or those chosen) as a one-time link to a
+    mobile page; numbers with a link open or answered are skipped, so nothing is sent twice."""
+    return await surveys.send_links(ctx, campaign_id, body)
+
+
+@router.get("/campaigns/{campaign_id}/survey-results")
+async def survey_results(campaign_id: IdPath, ctx: READ) -> SurveyResults:
+    """The campaign's answers per question, by phone and by SMS link, and its links' fate."""
+    return await surveys.results(ctx, campaign_id)
+
+
+SURVEY_LINK_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: problem_doc("No such survey (`survey-link-unknown`)"),
+    409: problem_doc("Answered already (`survey-link-answered`)"),
+    410: problem_doc("The link has expired (`survey-link-expired`)"),
+}
+
+
+@router.get("/surveys/{token}", responses=SURVEY_LINK_ERRORS)
+async def open_survey(token: Token, ctx: PUBLIC) -> PublicSurvey:
+    """The survey an SMS link opens, without sign-in: who asks and the questions."""
+    return await surveys.open_link(ctx, token)
+
+
+@router.post("/surveys/{token}/answers", status_code=204, responses=SURVEY_LINK_ERRORS)
+async def answer_survey(token: Token, body: SurveyAnswerIn, ctx: PUBLIC) -> None:
+    """The customer's answers from the mobile page: all checked at once, stored once."""
+    await surveys.answer_link(ctx, token, body)

@@ -123,7 +123,7 @@ def _checked(data: CampaignIn) -> dict[str, Any]:
             )
         )
     for n, question in enumerate(data.questionnaire):
-        if question.type == "choice" and len(question.choices) < 2:
+        if question.type in ("choice", "choices") and len(question.choices) < 2:
             problems.add(
                 InvalidInput(
                     "A choice question needs at least two choices",

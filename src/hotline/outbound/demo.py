@@ -1,6 +1,7 @@
 """Demo outbound work: a running return-visit campaign after hotel stays, its numbers shared between
 agent1 and agent2 (the demo customer 张伟 among them, linked to his file), a draft marketing
-campaign for spring routes with consent on every number, and one opt-out on the do-not-call list."""
+campaign for spring routes with consent on every number, one opt-out on the do-not-call list, the
+survey-by-SMS template, and earlier return visits' answers by phone and SMS link."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import directory as crm
+from hotline.notify import defaults as notify_defaults
 from hotline.outbound import assignment, campaigns, feeds
-from hotline.outbound.models import Campaign, DoNotCall, Target
+from hotline.outbound.events import TEMPLATES
+from hotline.outbound.models import Campaign, DoNotCall, SurveyResponse, Target
 from hotline.outbound.rules import normalise
 from hotline.outbound.schemas import CampaignIn, Question, StatusIn, TargetAssignIn
 
@@ -63,6 +66,13 @@ async def load(ctx: Context) -> None:
             questionnaire=[
                 Question(key="overall", text="您对这次入住总体满意吗？（1–5 分）", type="score"),
                 Question(key="again", text="下次来还会选择我们吗？", type="yes_no"),
+                Question(
+                    key="liked",
+                    text="您最满意的是哪些方面？（可多选）",
+                    type="choices",
+                    choices=["房间", "早餐", "前台服务", "位置交通"],
+                    required=False,
+                ),
                 Question(key="advice", text="有什么需要我们改进的地方？", type="text", required=False),
             ],
             agent_ids=[people["agent1"], people["agent2"]],
@@ -111,6 +121,35 @@ async def load(ctx: Context) -> None:
         tx.session.add(DoNotCall(phone=_e164(OPT_OUT), source="opt-out", note="客户来电要求不再推销"))
     await assignment.assign(ctx, returns.id, TargetAssignIn(how="evenly"))
     await campaigns.set_status(ctx, returns.id, StatusIn(status="running"))
+    await notify_defaults.load(ctx, TEMPLATES, ())
+    await _past_surveys(ctx, returns.id, people)
+
+
+PAST_SURVEYS = (
+    # channel, agent, hotel, days ago, score, again, liked, advice
+    ("phone", "agent1", "杭州西湖店", 6, 5, True, ["房间", "早餐"], ""),
+    ("phone", "agent1", "上海外滩店", 5, 4, True, ["位置交通"], "早餐品种可以再多一些"),
+    ("phone", "agent2", "北京王府井店", 4, 3, False, ["位置交通"], "隔音一般，晚上有点吵"),
+    ("sms", "agent2", "杭州西湖店", 3, 5, True, ["前台服务", "房间"], ""),
+    ("sms", "agent1", "上海外滩店", 2, 4, True, ["早餐"], "停车位偏少"),
+)
+
+
+async def _past_surveys(ctx: Context, campaign_id: int, people: dict[str, int]) -> None:
+    """Earlier return visits' answers, by phone and by SMS link, for the reports and 活动详情."""
+    now = utcnow()
+    async with ctx.write() as tx:
+        for n, (channel, agent, hotel, days, score, again, liked, advice) in enumerate(PAST_SURVEYS):
+            answers = {"overall": score, "again": again, "liked": liked} | (
+                {"advice": advice} if advice else {}
+            )
+            tx.session.add(
+                SurveyResponse(
+                    source=f"demo:{n}", at=now - timedelta(days=days), channel=channel,
+                    campaign_id=campaign_id, agent_id=people[agent], hotel=hotel, score=score,
+                    answers=answers,
+                )
+            )  # fmt: skip
 
 
 def _e164(number: str) -> str:

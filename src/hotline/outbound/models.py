@@ -173,3 +173,59 @@ class ListImport(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyResponse(Base):
+    """One customer's answers to a survey, however given (docs/outbound.md, "Surveys"): to an agent
+    on a return visit (`phone`), to the IVR's post-call survey (`ivr`), or on the mobile page an
+    SMS link opens (`sms`). One store for the three, so a report or a customer's file reads them
+    the same way; `score` is the first 1–5 score answered (the IVR's key), what reports average."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(80), unique=True)
+    """What gave it, once: attempt:<id>, link:<id> or ivr:<event id>."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(8))
+    """phone | ivr | sms"""
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_campaigns.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """The agent the answers are about: who served the call (IVR) or made the return visit."""
+    call_id: Mapped[str] = mapped_column(String(64), default="")
+    queue: Mapped[str] = mapped_column(String(64), default="")
+    hotel: Mapped[str] = mapped_column(String(80), default="")
+    route: Mapped[str] = mapped_column(String(80), default="")
+    """The hotel stayed at and the travel route taken (names), where the survey is about one."""
+    score: Mapped[int | None]
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SurveyLink(Base):
+    """A survey sent by SMS: a one-time link to a mobile page, no sign-in, until it expires. Only
+    the token's SHA-256 is kept: the link in the SMS is the one way in."""
+
+    __tablename__ = "survey_links"
+    __personal__ = personal(phone=Kind.PHONE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("outbound_campaigns.id", ondelete="CASCADE"), index=True
+    )
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_targets.id", ondelete="SET NULL"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hotel: Mapped[str] = mapped_column(String(80), default="")
+    route: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

@@ -1,5 +1,7 @@
-"""Custom reports' subject owned by outbound (core/report_catalogue.py): every dial of a campaign
-by when it was made — per campaign, agent, outcome and disposition; answered and closed rates."""
+"""Custom reports' subjects owned by outbound (core/report_catalogue.py): every dial of a campaign
+by when it was made — per campaign, agent, outcome and disposition; answered and closed rates —
+and every survey response (phone, IVR, SMS link) per channel, campaign, agent, queue, hotel,
+route and score."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
+from hotline.contact.stats.report_subjects import queue_titles
 from hotline.core.permissions import Permission
 from hotline.core.report_catalogue import Dimension, Measure, Subject, register
-from hotline.outbound.models import Attempt, Campaign
+from hotline.outbound.models import Attempt, Campaign, SurveyResponse
 
 A = Attempt
 OUTCOMES = {
@@ -64,6 +67,46 @@ ATTEMPTS = register(
             Measure("dials", ("拨打次数", "Dials"), "count", COUNTED),
             Measure("answered", ("接通数", "Answered"), "count", ANSWERED),
             Measure("answer_rate", ("接通率", "Answer rate"), "rate", ANSWERED, COUNTED),
+        ),
+    )
+)
+
+R = SurveyResponse
+SCORED = case((R.score.is_not(None), 1), else_=0)
+CHANNELS = {
+    "phone": ("电话回访", "Return-visit call"),
+    "ivr": ("语音满意度", "IVR after a call"),
+    "sms": ("短信问卷", "SMS link"),
+}
+
+SURVEY_RESPONSES = register(
+    Subject(
+        key="survey_responses",
+        label=("问卷调查", "Survey responses"),
+        permission=Permission.AGENTS_READ,
+        source=R.__table__,
+        time=R.at,
+        time_kind="instant",
+        order=9,
+        dimensions=(
+            Dimension("channel", ("渠道", "Channel"), R.channel, words=CHANNELS),
+            Dimension("campaign", ("外呼活动", "Campaign"), R.campaign_id, lookup=campaign_words),
+            Dimension("agent", ("坐席", "Agent"), R.agent_id, lookup=directory.people_words),
+            Dimension("queue", ("队列", "Queue"), R.queue, lookup=queue_titles),
+            Dimension("hotel", ("酒店", "Hotel"), R.hotel),
+            Dimension("route", ("线路", "Route"), R.route),
+            Dimension("score", ("评分", "Score"), R.score),
+        ),
+        measures=(
+            Measure("responses", ("答卷数", "Responses"), "count", None),
+            Measure("average_score", ("平均分", "Average score"), "score", R.score, SCORED),
+            Measure(
+                "satisfied_rate",
+                ("满意率(4分及以上)", "Satisfied (4+)"),
+                "rate",
+                case((R.score >= 4, 1), else_=0),
+                SCORED,
+            ),
         ),
     )
 )

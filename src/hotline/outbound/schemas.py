@@ -42,10 +42,14 @@ class Retry(Input):
     max_attempts: int = Field(default=3, ge=1, le=10)
 
 
+QuestionType = Literal["score", "choice", "choices", "yes_no", "text"]
+
+
 class Question(Input):
     key: Key
     text: Annotated[str, StringConstraints(min_length=2, max_length=200, pattern=NON_BLANK)]
-    type: Literal["score", "choice", "yes_no", "text"] = "score"
+    type: QuestionType = "score"
+    """score: 1–5 stars; choice: one of `choices`; choices: any of them (at least one); yes_no; text."""
     choices: list[Text] = Field(default_factory=list, max_length=10)
     required: bool = True
 
@@ -315,7 +319,13 @@ class Dialled(Output):
     call_id: str
 
 
-Answer = Annotated[int, Field(ge=1, le=5)] | bool | Annotated[str, StringConstraints(max_length=500)]
+Answer = (
+    Annotated[int, Field(ge=1, le=5)]
+    | bool
+    | Annotated[str, StringConstraints(max_length=500)]
+    | Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Field(min_length=1, max_length=10)]
+)
+"""A score 1–5, yes or no, a choice or free text, or the choices of a multiple-choice question."""
 
 
 class ResultIn(Input):
@@ -356,3 +366,50 @@ class CurrentCall(Output):
 
 
 CampaignOut.model_rebuild()
+
+
+class SurveySendIn(Input):
+    target_ids: list[DbId] | None = Field(default=None, max_length=5000)
+    """The numbers to text (None: every open or finished number of the list)."""
+
+
+class SurveySendOut(Output):
+    sent: int
+    skipped: int
+    """Numbers with a link still open or answered, or no mobile number."""
+    expires_at: datetime
+
+
+class PublicSurvey(Output):
+    """The mobile page's survey: who asks and what (nothing about the person)."""
+
+    company: str
+    title: str
+    questions: list[dict[str, Any]]
+    expires_at: datetime
+
+
+class SurveyAnswerIn(Input):
+    answers: dict[Key, Answer] = Field(max_length=20)
+
+
+class QuestionResult(Output):
+    key: str
+    text: str
+    type: QuestionType
+    answered: int
+    average: float | None
+    """Score questions: the average of 1–5."""
+    counts: dict[str, int]
+    """Choices and yes/no: how often each was given."""
+    texts: list[str]
+    """Text questions: the latest 20 answers."""
+
+
+class SurveyResults(Output):
+    responses: int
+    by_channel: dict[str, int]
+    links_sent: int
+    links_answered: int
+    links_expired: int
+    questions: list[QuestionResult]

@@ -22,8 +22,8 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import Conflict, FieldProblems, InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
-from hotline.outbound import campaigns, dnc, lists
-from hotline.outbound.models import Attempt, Campaign, Target
+from hotline.outbound import campaigns, dnc, lists, surveys
+from hotline.outbound.models import Attempt, Campaign, SurveyResponse, Target
 from hotline.outbound.rules import (
     Attempt as PastAttempt,
 )
@@ -337,27 +337,32 @@ async def record_result(ctx: Context, attempt_id: int, data: ResultIn) -> Attemp
             raise NotFound(
                 "The number is gone", field="attempt_id", reason="no-target", params={"target_id": 0}
             )
+        response = None
         if outcome.state == "answered":
-            _answered(tx, campaign, target, attempt, data, ctx.actor.user_id)
+            response = _answered(tx, campaign, target, attempt, data, ctx.actor.user_id)
         else:
             close_unanswered(campaign, target, attempt, outcome)
         attempt.note = data.note
         await tx.session.flush()
-        return AttemptResult(
+        result = AttemptResult(
             attempt=AttemptOut.model_validate(attempt), target=(await lists.outs(ctx, [target]))[0]
         )
+    if response is not None:
+        await surveys.on_timeline(ctx, response, campaign.name)
+    return result
 
 
 def _answered(
     tx: Any, campaign: Campaign, target: Target, attempt: Attempt, data: ResultIn, user_id: int | None
-) -> None:
+) -> SurveyResponse | None:
+    """The agent's disposition and answers; the survey response they make, if any."""
     problems = FieldProblems()
     chosen = next((d for d in campaign.dispositions if d["code"] == data.disposition), None)
     if chosen is None:
         problems.add(
             InvalidInput("Choose how the call ended", field="body.disposition", reason="disposition-unknown")
         )
-    _check_answers(campaign.questionnaire, data.answers, problems)
+    surveys.check_answers(campaign.questionnaire, data.answers, problems, complete=False)
     if data.call_back_at is not None and chosen is not None and chosen["final"]:
         problems.add(
             InvalidInput(
@@ -375,6 +380,9 @@ def _answered(
     assert chosen is not None  # noqa: S101 - raised above otherwise
     _counted(target, attempt, "answered", now)
     attempt.disposition, attempt.answers = chosen["code"], dict(data.answers)
+    response = surveys.from_attempt(campaign, target, attempt)
+    if response is not None:
+        tx.session.add(response)
     target.disposition = chosen["code"]
     if chosen["final"]:
         target.state, target.next_at = "done", None
@@ -383,39 +391,7 @@ def _answered(
     if chosen.get("refusal"):
         until = add_months(now, campaign.refusal_months)
         tx.session.add(dnc.refusal(target.phone, now, until, campaign.id, user_id))
-
-
-def _check_answers(questions: list[dict[str, Any]], answers: dict[str, Any], problems: FieldProblems) -> None:
-    asked = {q["key"]: q for q in questions}
-    for key, value in answers.items():
-        question = asked.get(key)
-        kind = question["type"] if question else None
-        fits = {
-            "score": isinstance(value, int) and not isinstance(value, bool),
-            "yes_no": isinstance(value, bool),
-            "text": isinstance(value, str),
-            "choice": isinstance(value, str)
-            and question is not None
-            and value in question.get("choices", []),
-        }.get(kind or "", False)
-        if not fits:
-            problems.add(
-                InvalidInput(
-                    f"Not an answer to question {key}",
-                    field=f"body.answers.{key}",
-                    reason="answer-does-not-fit",
-                )
-            )
-    if answers:
-        for key, question in asked.items():
-            if question.get("required", True) and key not in answers:
-                problems.add(
-                    InvalidInput(
-                        f"Question {key} needs an answer",
-                        field=f"body.answers.{key}",
-                        reason="answer-required",
-                    )
-                )
+    return response
 
 
 def close_unanswered(campaign: Campaign, target: Target, attempt: Attempt, outcome: CallOutOutcome) -> None:

@@ -11,12 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from hotline.contact.stats import service as stats
+from hotline.core import topics
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
 from hotline.core.periods import Period
-from hotline.hotels import queries as hotels
 from hotline.quality.reviews import figures as quality
-from hotline.travel import queries as travel
 
 
 def _average(scores: list[Decimal]) -> float | None:
@@ -54,14 +53,12 @@ async def ivr(ctx: Context, period: Period) -> stats.CallFigures:
     """The IVR report, its enquiries named: a route or hotel by its name, one no longer in the
     catalogue by its code after 已停用 (a code the IVR still counts)."""
     figures = await stats.ivr_report(ctx, period)
-    wanted = {kind: {r["key"] for r in figures.rows if r["dimension"] == kind} for kind in ("route", "hotel")}
-    names = {
-        "route": await travel.names_by_code(ctx, wanted["route"]),
-        "hotel": await hotels.names_by_code(ctx, wanted["hotel"]),
-    }
     gone = {"route": "已停用的线路", "hotel": "已停用的酒店"}
+    names = await topics.subject_names(
+        ctx, {f"{r['dimension']}:{r['key']}" for r in figures.rows if r["dimension"] in gone}
+    )
     for row in figures.rows:
         kind = row["dimension"]
-        if kind in names:
-            row["label"] = names[kind].get(row["key"]) or f"{gone[kind]} {row['key']}"
+        if kind in gone:
+            row["label"] = names.get(f"{kind}:{row['key']}") or f"{gone[kind]} {row['key']}"
     return figures

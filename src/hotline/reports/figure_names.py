@@ -38,6 +38,7 @@ NAMES: dict[str, Name] = {
     # surveys
     "surveys": ("评价数", "Surveys"),
     "score_sum": ("评分合计", "Sum of scores"),
+    "scored": ("有评分的答卷", "Responses with a score"),
     "average_score": ("平均分", "Average score"),
     # queues
     "offered": ("呼入量", "Offered"),

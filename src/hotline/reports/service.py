@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hotline.admin import teams
-from hotline.contact.figures import answered_figures, survey_figures
+from hotline.contact.figures import answered_figures
 from hotline.core.context import Context
 from hotline.core.periods import Figures, Period, PeriodQuery, period_of
 from hotline.core.permissions import Permission
 from hotline.hotels.figures import booking_figures
 from hotline.notify.figures import message_figures
+from hotline.outbound import surveys
 from hotline.reports import calls
 from hotline.reports.schemas import ComparedOut, ReportOut, TeamRefOut
 from hotline.tickets.figures import ticket_figures
@@ -76,7 +77,7 @@ async def _messages(ctx: Context, period: Period, f: Filters) -> Figures:
 
 
 async def _surveys(ctx: Context, period: Period, f: Filters) -> Figures:
-    return await survey_figures(ctx, period, agent_ids=f.agents)
+    return await surveys.survey_figures(ctx, period, agent_ids=f.agents)
 
 
 async def _queues(ctx: Context, period: Period, f: Filters) -> Shown:

@@ -15,6 +15,7 @@ from hotline.core import privacy
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.rows import get_or_404
+from hotline.core.topics import register_subject
 from hotline.travel import state
 from hotline.travel.models import (
     Assignment,
@@ -312,3 +313,6 @@ async def steps_awaiting(ctx: Context, *, shown: int = 5) -> list[OrderStep]:
                 )
             )
     return found
+
+
+register_subject("route", names_by_code)

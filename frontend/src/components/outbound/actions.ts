@@ -79,9 +79,15 @@ export const fieldsText = (fields: Record<string, unknown>): string =>
 
 export type WorkItem = Schemas['WorkItem']
 export type ResultIn = Schemas['ResultIn']
-export type Question = { key: string; text: string; type: 'score' | 'choice' | 'yes_no' | 'text'; choices?: string[]; required?: boolean }
+export type Question = {
+  key: string
+  text: string
+  type: 'score' | 'choice' | 'choices' | 'yes_no' | 'text'
+  choices?: string[]
+  required?: boolean
+}
 export type Disposition = { code: string; label: string; final?: boolean; refusal?: boolean }
-export type Answer = number | boolean | string | null | undefined
+export type Answer = number | boolean | string | string[] | null | undefined
 
 export const nextTarget = (id: number): Promise<Schemas['NextOut']> => call(api.POST('/api/outbound/campaigns/{campaign_id}/next', at(id)))
 export const previewTarget = (id: number): Promise<WorkItem> =>
@@ -91,17 +97,17 @@ export const dialTarget = (id: number): Promise<Schemas['Dialled']> =>
 export const attemptResult = (id: number, body: ResultIn): Promise<Schemas['AttemptResult']> =>
   call(api.POST('/api/outbound/attempts/{attempt_id}/result', { params: { path: { attempt_id: id } }, body }))
 
-/** The result of an answered call as the server takes it: the answers given (blank ones left out),
- *  a call-back time only for a disposition that keeps the number open. */
+/** The result of an answered call as the server takes it: the answers given (blank ones and empty
+ *  multiple choices left out), a call-back time only for a disposition that keeps the number open. */
 export function resultBody(
   form: { disposition: string; note: string; answers: Record<string, Answer>; callBackAt: string | null },
   dispositions: Disposition[],
 ): ResultIn {
-  const answers: Record<string, number | boolean | string> = {}
+  const answers: Record<string, number | boolean | string | string[]> = {}
   for (const [key, value] of Object.entries(form.answers)) {
-    if (value === null || value === undefined || value === '' || value === 0) continue
-    answers[key] = typeof value === 'string' ? value.trim() : value
-    if (answers[key] === '') delete answers[key]
+    const given = typeof value === 'string' ? value.trim() : value
+    if (given === null || given === undefined || given === '' || given === 0 || (Array.isArray(given) && !given.length)) continue
+    answers[key] = given
   }
   const chosen = dispositions.find((d) => d.code === form.disposition)
   const callBack = chosen?.final === false && form.callBackAt ? form.callBackAt : null

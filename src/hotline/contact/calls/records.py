@@ -310,3 +310,59 @@ async def call_facts(ctx: Context, *, after: int = 0, limit: int = 1000) -> list
 
 def _line(row: ContactEvent) -> CallLine:
     return CallLine(row.id, row.call_id or "", row.at, row.kind, row.agent_id, row.queue, row.detail)
+
+
+@dataclass(frozen=True)
+class SurveyKey:
+    """A key pressed in the IVR's post-call survey (1–5), with what its call says: the agent who
+    served it, their queue, the caller's number and the subjects asked about in the IVR."""
+
+    line_id: int
+    call_id: str
+    at: datetime
+    score: int
+    agent_id: int | None
+    queue: str
+    caller: str
+    asked: tuple[str, ...]
+    """`hotel:<code>` / `route:<code>`, in the order asked."""
+
+
+async def survey_keys(ctx: Context, *, since: datetime) -> list[SurveyKey]:
+    """The post-call survey keys logged since `since` (lines without a valid key left out)."""
+    async with ctx.read() as session:
+        rows = (
+            await session.scalars(
+                select(ContactEvent)
+                .where(ContactEvent.kind == "survey", ContactEvent.at >= since)
+                .order_by(ContactEvent.id)
+            )
+        ).all()
+        scored = [r for r in rows if r.detail.isdigit() and 1 <= int(r.detail) <= 5]
+        calls = sorted({r.call_id for r in scored if r.call_id})
+        lines: dict[str, list[ContactEvent]] = defaultdict(list)
+        for i in range(0, len(calls), 500):
+            for line in await session.scalars(
+                select(ContactEvent)
+                .where(
+                    ContactEvent.call_id.in_(calls[i : i + 500]),
+                    ContactEvent.kind.in_(("arrived", "answered", "enquiry")),
+                )
+                .order_by(ContactEvent.id)
+            ):
+                lines[line.call_id or ""].append(line)
+    out = []
+    for row in scored:
+        call = lines.get(row.call_id or "", [])
+        arrived = next((x for x in call if x.kind == "arrived"), None)
+        answered = next((x for x in call if x.kind == "answered"), None)
+        out.append(
+            SurveyKey(
+                line_id=row.id, call_id=row.call_id or "", at=row.at, score=int(row.detail),
+                agent_id=row.agent_id or (answered.agent_id if answered else None),
+                queue=(answered.queue if answered else "") or "",
+                caller=arrived.detail.partition("→")[0].strip() if arrived else "",
+                asked=tuple(x.detail for x in call if x.kind == "enquiry"),
+            )
+        )  # fmt: skip
+    return out
