@@ -107,6 +107,7 @@ export const PREFIXES = {
   dialReason: 'outbound.reasons',
   assignHow: 'outbound.how',
   questionType: 'outbound.questionTypes',
+  surveyChannel: 'outbound.surveyChannels',
   dncSource: 'outbound.dncSources',
 } as const
 

@@ -11,6 +11,8 @@ declare module 'vue-router' {
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  // the customer's survey page an SMS links to: no sign-in, no staff menus
+  { path: '/s/:token', name: 'survey', component: () => import('./views/SurveyView.vue'), meta: { public: true } },
   {
     path: '/',
     component: () => import('./layouts/MainLayout.vue'),

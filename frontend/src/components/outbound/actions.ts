@@ -123,3 +123,13 @@ export const dialerState = (id: number): Promise<DialerState> => call(api.GET('/
 export const joinCampaign = (id: number): Promise<DialerState> => call(api.POST('/api/outbound/campaigns/{campaign_id}/join', at(id)))
 export const leaveCampaign = (id: number): Promise<DialerState> => call(api.POST('/api/outbound/campaigns/{campaign_id}/leave', at(id)))
 export const myCall = (): Promise<CurrentCall | null> => call(api.GET('/api/outbound/my-call'))
+
+// ---------------------------------------------------------------- surveys
+
+export type SurveyResults = Schemas['SurveyResults']
+export type SurveySent = Schemas['SurveySendOut']
+
+export const surveyResults = (id: number): Promise<SurveyResults> =>
+  call(api.GET('/api/outbound/campaigns/{campaign_id}/survey-results', at(id)))
+export const sendSurveyLinks = (id: number): Promise<SurveySent> =>
+  call(api.POST('/api/outbound/campaigns/{campaign_id}/survey-links', { ...at(id), body: {} }))
