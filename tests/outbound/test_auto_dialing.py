@@ -84,6 +84,11 @@ async def test_the_dialer_rings_numbers_and_connects_the_answered_to_a_joined_ag
 
     # joining needs a running campaign; a preview campaign is dialled by hand
     assert_problem(await agent1.post(f"{url}/join"), 409, "invalid-transition")
+    preview = next(
+        c for c in (await agent1.get("/api/outbound/campaigns")).json() if c["code"] == "stay-return"
+    )
+    refused = await agent1.post(f"/api/outbound/campaigns/{preview['id']}/join")
+    assert assert_problem(refused, 409, "invalid-transition")["reason"] == "campaign-is-preview"
     await supervisor.post(f"{url}/status", json={"status": "running"})
     joined = await agent1.post(f"{url}/join")
     assert joined.status_code == 200, joined.text
