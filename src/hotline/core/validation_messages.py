@@ -162,6 +162,7 @@ PATTERN_NAMES: dict[str, str] = {
     r"^[a-z_,]{1,120}$": "codes",
     r"^[A-Za-z0-9._-]{1,64}$": "name",
     r"^[A-Za-z0-9_-]{8,40}$": "name",
+    r"^[A-Za-z0-9_-]+$": "name",
     r"^[A-Za-z0-9._:-]+$": "name",
     r"^[A-Za-z0-9-]{1,20}$": "name",
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$": "name",

@@ -112,6 +112,12 @@ class AbandonWindows:
         self._answers.append(at)
         self._trim(at)
 
+    def record_answers(self, at: float, count: int) -> None:
+        """`count` live answers at `at` (a campaign's history loaded minute by minute: its start,
+        so they leave the windows early — which only lowers the headroom)."""
+        self._answers.extend([at] * count)
+        self._trim(at)
+
     def record_abandon(self, at: float, number: str | None = None) -> None:
         self._answers.append(at)
         self._abandons.append(at)
