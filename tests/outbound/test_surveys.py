@@ -5,6 +5,7 @@ answer on the customer's file, in the campaign's results and in the surveys repo
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -242,3 +243,14 @@ def test_an_answer_is_accepted_only_when_it_fits_its_question(answers: dict[str,
     expected |= {f"body.answers.{k}" for k in ("overall", "again") if answers.get(k) in (None, "")}
     assert named == expected
     assert all(isinstance(p, InvalidInput) for p in problems.found)
+
+
+async def test_two_sends_at_once_text_each_number_once(users: Users, seeded: Context) -> None:
+    supervisor, admin = await users("supervisor"), await users("admin")
+    campaign = await _campaign(supervisor)
+    url = f"/api/outbound/campaigns/{campaign['id']}/survey-links"
+    first, second = await asyncio.gather(supervisor.post(url, json={}), admin.post(url, json={}))
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert first.json()["sent"] + second.json()["sent"] == 10
+    async with seeded.read() as session:
+        assert await session.scalar(select(func.count()).where(Message.key.like("survey-link:%"))) == 10

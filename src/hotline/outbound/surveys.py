@@ -168,7 +168,8 @@ async def send_links(ctx: Context, campaign_id: int, data: SurveySendIn) -> Surv
     now = utcnow()
     days = ctx.settings.survey_link_days
     async with ctx.write() as tx:
-        campaign = await tx.session.get(Campaign, campaign_id)
+        # the campaign's row locked: two supervisors sending at once never text a number twice
+        campaign = await tx.session.get(Campaign, campaign_id, with_for_update=True)
         if campaign is None:
             raise NotFound(
                 f"No campaign {campaign_id}", field="campaign_id", reason="no-campaign",
