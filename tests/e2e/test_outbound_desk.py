@@ -76,6 +76,11 @@ def test_an_agent_previews_the_next_number_and_a_number_of_his_list(session: Cal
     _sees_the_preview(agent, item)
     expect(agent.get_by_test_id("work-customer")).to_be_visible()
     expect(agent.get_by_test_id("work-attempts")).to_contain_text("还没有拨打过")
+    # no time to answer now: the questionnaire texted to his phone (once: a link open is not resent)
+    agent.get_by_test_id("work-survey-sms").click()
+    expect(agent.locator(".el-message").filter(has_text="问卷").first).to_be_visible()
+    agent.get_by_test_id("work-survey-sms").click()
+    expect(agent.locator(".el-message", has_text="不再重复发送").first).to_be_visible()
 
 
 def test_an_agent_joins_and_leaves_a_predictive_campaign(session: Callable[[str], Page]) -> None:

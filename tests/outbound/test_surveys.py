@@ -254,3 +254,20 @@ async def test_two_sends_at_once_text_each_number_once(users: Users, seeded: Con
     assert first.json()["sent"] + second.json()["sent"] == 10
     async with seeded.read() as session:
         assert await session.scalar(select(func.count()).where(Message.key.like("survey-link:%"))) == 10
+
+
+async def test_an_agent_texts_the_survey_to_the_number_they_work_once(users: Users, seeded: Context) -> None:
+    agent1, agent2 = await users("agent1"), await users("agent2")
+    campaign = await _campaign(agent1)
+    mine = (await agent1.get(f"/api/outbound/campaigns/{campaign['id']}/targets")).json()["items"]
+    zhang = next(t for t in mine if t["name"] == "张伟")
+    url = f"/api/outbound/targets/{zhang['id']}/survey-link"
+    assert (await agent2.post(url)).status_code == 404  # not agent2's number
+    sent = await agent1.post(url)
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["sent"], sent.json()["skipped"]) == (1, 0)
+    assert (await agent1.post(url)).json()["sent"] == 0  # the link is open: no second SMS
+    async with seeded.read() as session:
+        link = await session.scalar(select(SurveyLink).where(SurveyLink.target_id == zhang["id"]))
+        texts = await session.scalar(select(func.count()).where(Message.key == f"survey-link:{link.id}"))
+    assert link is not None and texts == 1 and link.created_by == link.agent_id  # agent1's own number

@@ -2785,6 +2785,9 @@ const en: typeof zh = {
     },
     work: {
       followUp: 'Follow up',
+      surveyBySms: 'No time to answer now? Text the questionnaire to the customer to answer later.',
+      surveySent: 'Survey text sent; the link is valid until {until}',
+      surveyOpen: 'This number has a survey link open or answered already: not sent again',
       book: 'Book a hotel',
       order: 'New travel order',
       ticket: 'New ticket',

@@ -2713,6 +2713,9 @@ export default {
     },
     work: {
       followUp: '后续办理',
+      surveyBySms: '客户不方便现在回答？可以把问卷发到客户手机上，稍后填写。',
+      surveySent: '问卷短信已发送，链接有效期至 {until}',
+      surveyOpen: '该号码已有未过期或已作答的问卷链接，不再重复发送',
       book: '预订酒店',
       order: '新建旅游订单',
       ticket: '新建工单',

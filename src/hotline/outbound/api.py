@@ -248,6 +248,13 @@ async def send_survey_links(campaign_id: IdPath, body: SurveySendIn, ctx: WRITE)
     return await surveys.send_links(ctx, campaign_id, body)
 
 
+@router.post("/targets/{target_id}/survey-link")
+async def send_survey_link(target_id: IdPath, ctx: HANDLE) -> SurveySendOut:
+    """The agent texts the questionnaire to the number they work, to answer later on the phone;
+    nothing is sent while a link of it is open or answered (`skipped`)."""
+    return await work.send_survey(ctx, target_id)
+
+
 @router.get("/campaigns/{campaign_id}/survey-results")
 async def survey_results(campaign_id: IdPath, ctx: READ) -> SurveyResults:
     """The campaign's answers per question, by phone and by SMS link, and its links' fate."""

@@ -165,8 +165,6 @@ async def send_links(ctx: Context, campaign_id: int, data: SurveySendIn) -> Surv
     """Text the campaign's questionnaire to its numbers (or those chosen): one link each, one SMS
     each; a number with a link still open or answered is skipped, so sending again never sends twice."""
     ctx.require(Permission.CAMPAIGNS_WRITE)
-    now = utcnow()
-    days = ctx.settings.survey_link_days
     async with ctx.write() as tx:
         # the campaign's row locked: two supervisors sending at once never text a number twice
         campaign = await tx.session.get(Campaign, campaign_id, with_for_update=True)
@@ -174,18 +172,6 @@ async def send_links(ctx: Context, campaign_id: int, data: SurveySendIn) -> Surv
             raise NotFound(
                 f"No campaign {campaign_id}", field="campaign_id", reason="no-campaign",
                 params={"campaign_id": campaign_id},
-            )  # fmt: skip
-        if campaign.status == "closed":
-            raise InvalidTransition("The campaign is closed", field="campaign_id", reason="campaign-closed")
-        if not campaign.questionnaire:
-            raise InvalidInput(
-                "The campaign has no questionnaire", field="campaign_id", reason="campaign-no-questionnaire"
-            )
-        template = await live(tx.session, TEMPLATE)
-        if template is None:
-            raise InvalidInput(
-                f"No live template {TEMPLATE}", field="campaign_id", reason="no-live-template",
-                params={"template_code": TEMPLATE},
             )  # fmt: skip
         query = select(Target).where(Target.campaign_id == campaign_id, Target.state.in_(("open", "done")))
         if data.target_ids is not None:
@@ -196,43 +182,61 @@ async def send_links(ctx: Context, campaign_id: int, data: SurveySendIn) -> Surv
                 f"At most {MAX_LINKS} numbers at once", field="body.target_ids", reason="too-many-links",
                 params={"most": MAX_LINKS},
             )  # fmt: skip
-        taken = set(
-            await tx.session.scalars(
-                select(SurveyLink.target_id).where(
-                    SurveyLink.campaign_id == campaign_id,
-                    SurveyLink.target_id.in_([t.id for t in targets]),
-                    (SurveyLink.answered_at.is_not(None)) | (SurveyLink.expires_at > now),
-                )
+        return await text_links(ctx, tx, campaign, list(targets))
+
+
+async def text_links(ctx: Context, tx: Any, campaign: Campaign, targets: list[Target]) -> SurveySendOut:
+    """In the caller's transaction (the campaign's row locked by it): a link and an SMS for each of
+    the numbers that has no link open or answered."""
+    now = utcnow()
+    days = ctx.settings.survey_link_days
+    if campaign.status == "closed":
+        raise InvalidTransition("The campaign is closed", field="campaign_id", reason="campaign-closed")
+    if not campaign.questionnaire:
+        raise InvalidInput(
+            "The campaign has no questionnaire", field="campaign_id", reason="campaign-no-questionnaire"
+        )
+    template = await live(tx.session, TEMPLATE)
+    if template is None:
+        raise InvalidInput(
+            f"No live template {TEMPLATE}", field="campaign_id", reason="no-live-template",
+            params={"template_code": TEMPLATE},
+        )  # fmt: skip
+    taken = set(
+        await tx.session.scalars(
+            select(SurveyLink.target_id).where(
+                SurveyLink.campaign_id == campaign.id,
+                SurveyLink.target_id.in_([t.id for t in targets]),
+                (SurveyLink.answered_at.is_not(None)) | (SurveyLink.expires_at > now),
             )
         )
-        sent = skipped = 0
-        for target in targets:
-            if target.id in taken or not valid_recipient("sms", target.phone):
-                skipped += 1
-                continue
-            token = secrets.token_urlsafe(18)
-            hotel, route = about(target.fields or {})
-            link = SurveyLink(
-                token_hash=_hash(token), campaign_id=campaign_id, target_id=target.id, phone=target.phone,
-                customer_id=target.customer_id, agent_id=target.assignee_id, hotel=hotel, route=route,
-                created_at=now, created_by=ctx.actor.user_id, expires_at=now + timedelta(days=days),
-            )  # fmt: skip
-            tx.session.add(link)
-            await tx.session.flush()
-            invite = SurveyInvite(
-                ref=f"survey:{campaign.code}", customer_id=target.customer_id, phone=target.phone,
-                customer_name=target.name, survey=campaign.name, company=ctx.settings.company_name,
-                link=link_url(ctx, token), days=days,
-            )  # fmt: skip
-            await enqueue(
-                tx.session, key=f"survey-link:{link.id}", template=template, values=invite.model_dump(),
-                recipient=target.phone, customer_id=target.customer_id, ref=invite.ref,
-                created_by=ctx.actor.user_id, now=now,
-            )  # fmt: skip
-            sent += 1
-        tx.audit(
-            "outbound.survey_links_sent", "campaign", campaign_id, after={"sent": sent, "skipped": skipped}
-        )
+    )
+    sent = skipped = 0
+    for target in targets:
+        if target.id in taken or not valid_recipient("sms", target.phone):
+            skipped += 1
+            continue
+        token = secrets.token_urlsafe(18)
+        hotel, route = about(target.fields or {})
+        link = SurveyLink(
+            token_hash=_hash(token), campaign_id=campaign.id, target_id=target.id, phone=target.phone,
+            customer_id=target.customer_id, agent_id=target.assignee_id or ctx.actor.user_id, hotel=hotel,
+            route=route, created_at=now, created_by=ctx.actor.user_id, expires_at=now + timedelta(days=days),
+        )  # fmt: skip
+        tx.session.add(link)
+        await tx.session.flush()
+        invite = SurveyInvite(
+            ref=f"survey:{campaign.code}", customer_id=target.customer_id, phone=target.phone,
+            customer_name=target.name, survey=campaign.name, company=ctx.settings.company_name,
+            link=link_url(ctx, token), days=days,
+        )  # fmt: skip
+        await enqueue(
+            tx.session, key=f"survey-link:{link.id}", template=template, values=invite.model_dump(),
+            recipient=target.phone, customer_id=target.customer_id, ref=invite.ref,
+            created_by=ctx.actor.user_id, now=now,
+        )  # fmt: skip
+        sent += 1
+    tx.audit("outbound.survey_links_sent", "campaign", campaign.id, after={"sent": sent, "skipped": skipped})
     return SurveySendOut(sent=sent, skipped=skipped, expires_at=now + timedelta(days=days))
 
 

@@ -47,6 +47,7 @@ from hotline.outbound.schemas import (
     NextOut,
     ResultIn,
     Retry,
+    SurveySendOut,
     WorkItem,
 )
 
@@ -305,6 +306,16 @@ async def dial(ctx: Context, node: LocalNode | None, target_id: int) -> Dialled:
             row.assignee_id, row.assigned_at = ctx.actor.user_id, now  # an unassigned number taken
         await tx.session.flush()
         return Dialled(attempt_id=attempt.id, call_id=placed.call_id)
+
+
+async def send_survey(ctx: Context, target_id: int) -> SurveySendOut:
+    """The agent texts the campaign's questionnaire to the number they work (the customer would
+    rather answer on their phone later): one link, never a second while one is open or answered."""
+    ctx.require(Permission.CALLS_HANDLE)
+    async with ctx.write() as tx:
+        target, campaign = await _mine(ctx, tx.session, target_id)
+        await tx.session.get(Campaign, campaign.id, with_for_update=True)  # as the supervisor's send
+        return await surveys.text_links(ctx, tx, campaign, [target])
 
 
 async def record_result(ctx: Context, attempt_id: int, data: ResultIn) -> AttemptResult:

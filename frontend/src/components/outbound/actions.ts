@@ -133,3 +133,5 @@ export const surveyResults = (id: number): Promise<SurveyResults> =>
   call(api.GET('/api/outbound/campaigns/{campaign_id}/survey-results', at(id)))
 export const sendSurveyLinks = (id: number): Promise<SurveySent> =>
   call(api.POST('/api/outbound/campaigns/{campaign_id}/survey-links', { ...at(id), body: {} }))
+export const sendSurveyLink = (targetId: number): Promise<SurveySent> =>
+  call(api.POST('/api/outbound/targets/{target_id}/survey-link', { params: { path: { target_id: targetId } } }))
