@@ -25,7 +25,9 @@ from hotline.outbound.settling import settle
 from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
 
-ABROAD = {  # a valid number in each zone: at any hour one of them is well inside 09:00–21:00
+ABROAD = {  # a valid number in each zone: at any hour (any season) one is at 10–19 and one at 23–06
+    "Pacific/Honolulu": ("+1 808 956 7890", "+1 808 956 7891"),
+    "America/Los_Angeles": ("+1 213 456 7890", "+1 213 456 7891"),
     "America/New_York": ("+1 212 456 7890", "+1 212 456 7891"),
     "America/Sao_Paulo": ("+55 11 91234 5678", "+55 11 91234 5679"),
     "Europe/London": ("+44 20 7946 0018", "+44 20 7946 0019"),
@@ -233,3 +235,12 @@ async def test_an_agent_works_a_list_within_the_rules_on_real_sip_calls(
     assert report.status_code == 200, report.text
     rows = sorted(tuple(row) for row in report.json()["rows"])
     assert rows == [("占线", "（空）", 1, 0, 0.0), ("已接通", "拒绝回访，勿再来电", 1, 1, 1.0)]
+
+
+def test_at_every_hour_of_the_year_a_zone_is_open_and_one_is_closed() -> None:
+    """`zones_now` finds its two zones whenever the suite runs (summer time included)."""
+    for day in (datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)):
+        for minutes in range(0, 24 * 60, 10):
+            at = day + timedelta(minutes=minutes)
+            hours = [at.astimezone(ZoneInfo(zone)).hour for zone in ABROAD]
+            assert any(10 <= h < 19 for h in hours) and any(h >= 23 or h < 6 for h in hours), at
