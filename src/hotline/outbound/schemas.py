@@ -368,8 +368,12 @@ class CurrentCall(Output):
 CampaignOut.model_rebuild()
 
 
+MAX_LINKS = 5000
+"""Survey links sent by one request at most: a list larger than that is sent in parts."""
+
+
 class SurveySendIn(Input):
-    target_ids: list[DbId] | None = Field(default=None, max_length=5000)
+    target_ids: list[DbId] | None = Field(default=None, max_length=MAX_LINKS)
     """The numbers to text (None: every open or finished number of the list)."""
 
 

@@ -40,7 +40,9 @@ from hotline.notify.outbox import enqueue, valid_recipient
 from hotline.notify.templates import live
 from hotline.outbound.events import SurveyInvite
 from hotline.outbound.models import Attempt, Campaign, SurveyLink, SurveyResponse, Target
+from hotline.outbound.report_subjects import CHANNELS
 from hotline.outbound.schemas import (
+    MAX_LINKS,
     PublicSurvey,
     QuestionResult,
     SurveyAnswerIn,
@@ -50,11 +52,13 @@ from hotline.outbound.schemas import (
 )
 
 TEMPLATE = "survey.invite.sms"
-CHANNELS = {"phone": "电话回访", "ivr": "语音满意度", "sms": "短信问卷"}
-MAX_LINKS = 5000
-"""Links sent by one request at most: a list larger than that is sent in parts."""
 IVR_DAYS = 2
-"""How far back the minute's collection looks for IVR scores not yet stored."""
+"""How far back the minute's collection looks for IVR scores not yet stored (after a pause)."""
+IVR_OVERLAP = timedelta(minutes=10)
+"""Read again before the newest key stored: log lines a node commits a little late are not missed."""
+TALLIED = 10_000
+"""A campaign's results per question read its latest answers up to this many (the counts of
+responses per channel are exact): a request never decodes an unbounded list on the event loop."""
 SURVEY_NAMES = ("surveys", "score_sum", "scored")
 SURVEY_RATES = {"average_score": ("score_sum", "scored")}
 
@@ -133,7 +137,7 @@ async def on_timeline(ctx: Context, response: SurveyResponse, survey: str) -> No
     scored = f"，评分 {response.score}/5" if response.score is not None else ""
     await timeline.add(
         ctx.as_actor(Actor.system("outbound")), response.customer_id, "survey",
-        f"{CHANNELS[response.channel]}：{survey}{scored}", ref=f"survey:{response.id}",
+        f"{CHANNELS[response.channel][0]}：{survey}{scored}", ref=f"survey:{response.id}",
         detail=_words(response.answers), at=response.at, by=response.agent_id,
     )  # fmt: skip
 
@@ -301,12 +305,18 @@ async def collect_ivr(ctx: Context) -> int:
     """IVR survey keys of the last days not stored yet, as responses: the agent who served the
     call, its queue, the caller's file, and the hotel or route the caller asked about."""
     since = utcnow() - timedelta(days=IVR_DAYS)
+    async with ctx.read() as session:
+        newest = await session.scalar(
+            select(func.max(SurveyResponse.at)).where(SurveyResponse.channel == "ivr")
+        )
+    if newest is not None:  # each minute reads minutes of the log, not days
+        since = max(since, as_utc(newest) - IVR_OVERLAP)
     keys = await records.survey_keys(ctx, since=since)
     async with ctx.read() as session:
         have = set(
             await session.scalars(
                 select(SurveyResponse.source).where(
-                    SurveyResponse.channel == "ivr", SurveyResponse.at >= since - timedelta(days=1)
+                    SurveyResponse.channel == "ivr", SurveyResponse.at >= since
                 )
             )
         )
@@ -353,11 +363,20 @@ async def results(ctx: Context, campaign_id: int) -> SurveyResults:
                 f"No campaign {campaign_id}", field="campaign_id", reason="no-campaign",
                 params={"campaign_id": campaign_id},
             )  # fmt: skip
+        by_channel = {
+            str(channel): int(n)
+            for channel, n in await session.execute(
+                select(SurveyResponse.channel, func.count())
+                .where(SurveyResponse.campaign_id == campaign_id)
+                .group_by(SurveyResponse.channel)
+            )
+        }
         rows = (
-            await session.execute(
-                select(SurveyResponse.channel, SurveyResponse.answers)
+            await session.scalars(
+                select(SurveyResponse.answers)
                 .where(SurveyResponse.campaign_id == campaign_id)
                 .order_by(SurveyResponse.at.desc())
+                .limit(TALLIED)
             )
         ).all()
         links = (
@@ -376,7 +395,7 @@ async def results(ctx: Context, campaign_id: int) -> SurveyResults:
         ).one()
     questions = []
     for question in campaign.questionnaire:
-        given = [a[question["key"]] for _, a in rows if a.get(question["key"]) not in (None, "")]
+        given = [a[question["key"]] for a in rows if a.get(question["key"]) not in (None, "")]
         counts: Counter[str] = Counter()
         for value in given:
             for one in value if isinstance(value, list) else [value]:
@@ -390,9 +409,8 @@ async def results(ctx: Context, campaign_id: int) -> SurveyResults:
                 texts=[str(v) for v in given[:20]] if question["type"] == "text" else [],
             )
         )  # fmt: skip
-    by_channel = Counter(channel for channel, _ in rows)
     return SurveyResults(
-        responses=len(rows), by_channel=dict(by_channel), links_sent=links[0] or 0,
+        responses=sum(by_channel.values()), by_channel=by_channel, links_sent=links[0] or 0,
         links_answered=links[1] or 0, links_expired=int(links[2] or 0), questions=questions,
     )  # fmt: skip
 
@@ -437,7 +455,7 @@ async def survey_figures(ctx: Context, period: Period, *, agent_ids: set[int] | 
         if dimension == "queue":
             return titles.get(key, key) or "—"
         if dimension == "channel":
-            return CHANNELS.get(key, key)
+            return CHANNELS[key][0] if key in CHANNELS else key
         return key
 
     figures = Figures(series, rates=SURVEY_RATES)

@@ -5,11 +5,13 @@ to a call (a booking made on it)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
 from hotline.contact import callbacks
@@ -276,22 +278,25 @@ async def recorded_parts(ctx: Context, *, after: int = 0, limit: int = 200) -> l
                 )
             ).all()
         )
-        calls = {row.call_id for row in rows if row.call_id}
-        lines = (
-            list(
-                (
-                    await session.scalars(
-                        select(ContactEvent).where(ContactEvent.call_id.in_(calls)).order_by(ContactEvent.id)
-                    )
-                ).all()
-            )
-            if calls
-            else []
-        )
-    by_call: dict[str, list[CallLine]] = defaultdict(list)
-    for row in lines:
-        by_call[row.call_id or ""].append(_line(row))
-    return [RecordedPart(_line(row), row.call_id or "", by_call[row.call_id or ""]) for row in rows]
+        lines = await _lines_of(session, {row.call_id for row in rows if row.call_id})
+    by_call = {call_id: [_line(x) for x in call] for call_id, call in lines.items()}
+    return [RecordedPart(_line(row), row.call_id or "", by_call.get(row.call_id or "", [])) for row in rows]
+
+
+async def _lines_of(
+    session: AsyncSession, calls: Iterable[str], kinds: tuple[str, ...] | None = None
+) -> dict[str, list[ContactEvent]]:
+    """The log lines of these calls (of these kinds only, if given), per call in their order; read
+    500 calls at a time (databases cap the parameters of one statement)."""
+    wanted = sorted(calls)
+    found: dict[str, list[ContactEvent]] = defaultdict(list)
+    for at in range(0, len(wanted), 500):
+        query = select(ContactEvent).where(ContactEvent.call_id.in_(wanted[at : at + 500]))
+        if kinds is not None:
+            query = query.where(ContactEvent.kind.in_(kinds))
+        for line in await session.scalars(query.order_by(ContactEvent.id)):
+            found[line.call_id or ""].append(line)
+    return found
 
 
 async def call_facts(ctx: Context, *, after: int = 0, limit: int = 1000) -> list[CallLine]:
@@ -339,18 +344,9 @@ async def survey_keys(ctx: Context, *, since: datetime) -> list[SurveyKey]:
             )
         ).all()
         scored = [r for r in rows if r.detail.isdigit() and 1 <= int(r.detail) <= 5]
-        calls = sorted({r.call_id for r in scored if r.call_id})
-        lines: dict[str, list[ContactEvent]] = defaultdict(list)
-        for i in range(0, len(calls), 500):
-            for line in await session.scalars(
-                select(ContactEvent)
-                .where(
-                    ContactEvent.call_id.in_(calls[i : i + 500]),
-                    ContactEvent.kind.in_(("arrived", "answered", "enquiry")),
-                )
-                .order_by(ContactEvent.id)
-            ):
-                lines[line.call_id or ""].append(line)
+        lines = await _lines_of(
+            session, {r.call_id for r in scored if r.call_id}, ("arrived", "answered", "enquiry")
+        )
     out = []
     for row in scored:
         call = lines.get(row.call_id or "", [])
