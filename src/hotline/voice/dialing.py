@@ -56,8 +56,7 @@ class Dialing:
     def via_host(self) -> str:
         raise NotImplementedError
 
-    @property
-    def contact(self) -> str:
+    def contact_for(self, peer: Peer) -> str:
         raise NotImplementedError
 
     def spawn(self, coroutine: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
@@ -165,7 +164,7 @@ class Dialing:
         invite.headers.add("To", where.to)
         invite.headers.add("Call-ID", call_id)
         invite.headers.add("CSeq", "1 INVITE")
-        invite.headers.add("Contact", self.contact)
+        invite.headers.add("Contact", self.contact_for(where.peer))
         if auto_answer:  # RFC 5373, and the Call-Info form most desk phones and softphones read
             invite.headers.add("Answer-Mode", "Auto")
             invite.headers.add("Call-Info", f"<sip:{self.host}>;answer-after=0")
@@ -232,7 +231,7 @@ class Dialing:
             peer=leg.peer,
             via_host=self.via_host,
             route_set=list(reversed(ok.headers.get_all("Record-Route"))),
-            contact=self.contact,
+            contact=self.contact_for(leg.peer),
         )
         ack = leg.dialog.request("ACK", cseq=1)
         leg.ack_wire = bytes(ack)

@@ -84,6 +84,10 @@ class Engine(Dialing, CallControl):
     def contact(self) -> str:
         return f"<sip:hotline@{self.via_host}>"
 
+    def contact_for(self, peer: Peer) -> str:
+        """Our Contact in messages to `peer`: with ;transport=ws over a WebSocket (RFC 7118 §5.4)."""
+        return f"<sip:hotline@{self.via_host}{peer.uri_params}>"
+
     def spawn(self, coroutine: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         task: asyncio.Task[object] = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
@@ -91,7 +95,10 @@ class Engine(Dialing, CallControl):
         return task
 
     def trunk_for(self, peer: Peer, number: str) -> Trunk | None:
-        """The trunk this call came in on, if it came from a trunk's address to one of its DIDs."""
+        """The trunk this call came in on, if it came from a trunk's address to one of its DIDs (never
+        over a browser's WebSocket, whatever address it comes from)."""
+        if peer.websocket:
+            return None
         return next((t for t in self.trunks if t.host == peer.host and number in t.dids), None)
 
     # ------------------------------------------------------------------ inbound
@@ -152,7 +159,7 @@ class Engine(Dialing, CallControl):
             peer=peer,
             via_host=self.via_host,
             route_set=request.headers.get_all("Record-Route"),
-            contact=self.contact,
+            contact=self.contact_for(peer),
         )
         self.legs[request.call_id] = leg
         trying = bytes(response_to(request, 100, "Trying"))
@@ -165,7 +172,7 @@ class Engine(Dialing, CallControl):
         response = response_to(request, 200, "OK", to_tag=tag_of(leg.dialog.local if leg.dialog else None))
         for route in request.headers.get_all("Record-Route"):
             response.headers.add("Record-Route", route)
-        response.headers.add("Contact", self.contact)
+        response.headers.add("Contact", self.contact_for(leg.peer))
         response.headers.add("Content-Type", "application/sdp")
         response.body = bytes(sdp)
         return response

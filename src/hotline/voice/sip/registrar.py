@@ -1,4 +1,10 @@
-"""Registrar for agent extensions (RFC 3261 §10) with digest authentication and scanner blocking."""
+"""Registrar for agent extensions (RFC 3261 §10) with digest authentication and scanner blocking.
+
+Two kinds of credentials: an extension's own password (desk phones and softphones, over UDP and
+TCP), and a browser's phone credential bound to a web session (credentials.py), accepted only
+over a WebSocket that the extension's own user opened. A binding made over a WebSocket lives as
+long as the connection: when it closes, the extension is unreachable at once.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from hotline.voice.sip.digest import DigestAuthority, DigestSecret
+from hotline.voice.sip.credentials import PhoneCredential
+from hotline.voice.sip.digest import DigestAuthority, DigestSecret, parse_credentials
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.transport import Peer
 
@@ -81,12 +88,19 @@ class Registrar:
         min_expires: int = 60,
         max_expires: int = 3600,
         clock: Callable[[], float] = time.monotonic,
+        phone_key: bytes | None = None,
+        websocket_extension: Callable[[Peer], str | None] = lambda peer: None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.authority, self.extensions, self.guard = authority, extensions, guard
         self.min_expires, self.max_expires, self.clock = min_expires, max_expires, clock
+        self.phone_key = phone_key
+        """The key browsers' phone credentials are signed with (None: none are accepted)."""
+        self.websocket_extension, self.wall_clock = websocket_extension, wall_clock
         self._bindings: dict[str, dict[str, Binding]] = {}
         self.listeners: list[Callable[[str], None]] = []
-        """Told the extension after each successful registration (routing offers its agent calls)."""
+        """Told the extension after each successful registration, and when a WebSocket's binding
+        goes with its connection (routing offers its agent calls, or stops)."""
 
     def contacts(self, extension: str) -> list[Binding]:
         now = self.clock()
@@ -99,14 +113,46 @@ class Registrar:
         header = request.headers.get("Authorization")
         if not header:
             return self._challenge(request)
-        username, verdict = self.authority.check(header, method=request.method, secrets=self.extensions)
+        credential = self._phone_credential(header)
+        known = self._secrets(credential, peer)
+        username, verdict = self.authority.check(header, method=request.method, secrets=known)
         if verdict.ok and username is not None:
-            self.guard.succeeded(peer.host)
+            if credential is not None:
+                if credential.expired(self.wall_clock()):
+                    # the browser fetches a new one from its session; not a scanner's guess
+                    return self._challenge(request)
+                if self.websocket_extension(peer) != credential.extension:
+                    self.guard.failed(peer.source)
+                    return response_to(request, 403, "Forbidden")
+                username = credential.extension
+            self.guard.succeeded(peer.source)
             return username
         if verdict.stale:
             return self._challenge(request, stale=True)
-        self.guard.failed(peer.host)
+        self.guard.failed(peer.source)
         return self._challenge(request)
+
+    @staticmethod
+    def _phone_credential(header: str) -> PhoneCredential | None:
+        try:
+            _, params = parse_credentials(header)
+        except ValueError:
+            return None
+        return PhoneCredential.parse(params.get("username", ""))
+
+    def _secrets(self, credential: PhoneCredential | None, peer: Peer) -> Mapping[str, DigestSecret]:
+        """What a request from `peer` may sign with: over a WebSocket only a phone credential
+        (derived from the key, for an enabled extension), elsewhere only extensions' passwords."""
+        if not peer.websocket:
+            return {} if credential is not None else self.extensions
+        if credential is None or self.phone_key is None or credential.extension not in self.extensions:
+            return {}
+        password = credential.password(self.phone_key)
+        return {
+            credential.username: DigestSecret.from_password(
+                credential.username, self.authority.realm, password
+            )
+        }
 
     def _challenge(self, request: SipRequest, *, stale: bool = False) -> SipResponse:
         response = response_to(request, 401, "Unauthorized")
@@ -120,7 +166,7 @@ class Registrar:
             return signed
         extension = extension_of(request.headers.get("To") or "")
         if extension != signed:
-            self.guard.failed(peer.host)
+            self.guard.failed(peer.source)
             return response_to(request, 403, "Forbidden")
         expires_header = (request.headers.get("Expires") or "").strip()
         default = _seconds(expires_header, self.max_expires)
@@ -152,3 +198,14 @@ class Registrar:
         for listener in self.listeners:
             listener(extension)
         return response
+
+    def connection_closed(self, peer: Peer) -> None:
+        """A WebSocket went away: its bindings go with it, and listeners hear of each extension."""
+        gone = []
+        for extension, bindings in self._bindings.items():
+            for contact in [c for c, b in bindings.items() if b.peer == peer]:
+                del bindings[contact]
+                gone.append(extension)
+        for extension in dict.fromkeys(gone):
+            for listener in self.listeners:
+                listener(extension)

@@ -76,17 +76,22 @@ class SipServer:
     """Requests each source (address and port) may send: a burst, then a rate."""
     receive_buffer: int | None = RECEIVE_BUFFER
     """UDP receive buffer to ask the kernel for, in bytes (None: the kernel's default)."""
+    phone_key: bytes | None = None
+    """The key browsers' phone credentials are signed with (voice/sip/credentials.py)."""
 
     def __post_init__(self) -> None:
+        self.transports = SipTransports(
+            self.host, self.port, self.on_message, receive_buffer=self.receive_buffer
+        )
         self.registrar = Registrar(
             DigestAuthority(self.realm, self.secret, algorithms=self.algorithms),
             self.extensions,
             self.guard,
             clock=self.clock,
+            phone_key=self.phone_key,
+            websocket_extension=self.transports.websocket_extension,
         )
-        self.transports = SipTransports(
-            self.host, self.port, self.on_message, receive_buffer=self.receive_buffer
-        )
+        self.transports.websocket_closed.append(self.registrar.connection_closed)
         self.engine = Engine(
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
@@ -145,7 +150,7 @@ class SipServer:
             self.engine.response(message)
             return
         in_call = message.call_id in self.engine.legs
-        if self.guard.blocked(peer.host) and not in_call and not self._trunk_call(message, peer):
+        if self.guard.blocked(peer.source) and not in_call and not self._trunk_call(message, peer):
             self.stats.dropped_blocked += 1
             REFUSED.labels("blocked").inc()
             return  # silence costs a scanner more than an answer
@@ -154,7 +159,7 @@ class SipServer:
             if in_call:
                 self.engine.in_dialog(message, peer)
             return
-        if not in_call and (wait := self.limits.take((peer.host, peer.port))):
+        if not in_call and (wait := self.limits.take((peer.source, peer.port))):
             self.stats.rate_limited += 1
             REFUSED.labels("rate-limited").inc()
             busy = response_to(message, 503, "Service Unavailable", to_tag=self._stateless_tag(message))

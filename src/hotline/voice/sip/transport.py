@@ -1,4 +1,4 @@
-"""SIP over UDP and TCP on asyncio (RFC 3261 §18).
+"""SIP over UDP, TCP and WebSocket on asyncio (RFC 3261 §18, RFC 7118).
 
 A transport receives bytes, parses them and hands messages to its owner; what cannot be
 parsed is answered with 400 when enough of it can be read to address a response, and is
@@ -9,6 +9,10 @@ The UDP socket's receive buffer is sized for bursts (`receive_buffer`): while th
 is busy, datagrams wait in the kernel, and whatever does not fit is dropped there unseen. The
 kernel's own default (about 208 KiB on Linux, some 250 small requests) loses most of a burst of
 500 OPTIONS; see `size_receive_buffer` for how the size is asked for and what caps it.
+
+WebSocket connections (browsers' phones, websocket.py) are opened by the web server, which hands
+each one to `open_websocket`: its frames come in through `received` like datagrams, and what is
+sent to its `Peer` is written back as one frame on that connection, never to an address.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from hotline.voice.sip.message import (
     split_values,
 )
 from hotline.voice.sip.metrics import REFUSED, UDP_SOCKETS, udp_drops
+from hotline.voice.sip.websocket import WebSocketLink
 
 log = structlog.get_logger(__name__)
 
@@ -49,9 +54,28 @@ or re-register well within it); half-sent messages cannot hold a reader forever.
 class Peer:
     """Where a message came from, and the way back."""
 
-    transport: str  # "UDP" | "TCP"
+    transport: str  # "UDP" | "TCP" | "WS" | "WSS"
     host: str
     port: int
+    connection: int = 0
+    """Which WebSocket connection (0 for UDP and TCP): behind a proxy every browser may show the
+    same address and port 0, and each socket is still a way back of its own."""
+
+    @property
+    def websocket(self) -> bool:
+        return self.transport in ("WS", "WSS")
+
+    @property
+    def source(self) -> str:
+        """Who sent a request, for scanner blocking and rate limits: the address for UDP and TCP;
+        the connection for a WebSocket (an office's browsers share one address, and each socket
+        was opened by a signed-in user)."""
+        return f"{self.host}/ws{self.connection}" if self.connection else self.host
+
+    @property
+    def uri_params(self) -> str:
+        """What the URI of a Contact Hotline sends this peer carries (RFC 7118 §5.4)."""
+        return ";transport=ws" if self.websocket else ""
 
 
 Receiver = Callable[[SipRequest | SipResponse, Peer], None]
@@ -138,7 +162,8 @@ def size_receive_buffer(sock: Any, wanted: int) -> int:
 
 
 class SipTransports:
-    """UDP and TCP listeners on one address; `stop()` closes them and every TCP connection."""
+    """UDP and TCP listeners on one address, and the WebSocket connections the web server hands
+    over; `stop()` closes them all."""
 
     def __init__(
         self, host: str, port: int, receiver: Receiver, *, receive_buffer: int | None = None
@@ -150,6 +175,10 @@ class SipTransports:
         self._tcp_server: asyncio.Server | None = None
         self._tcp: dict[tuple[str, int], asyncio.StreamWriter] = {}
         self._readers: set[asyncio.Task[None]] = set()
+        self._websockets: dict[Peer, WebSocketLink] = {}
+        self._connections = 0
+        self.websocket_closed: list[Callable[[Peer], None]] = []
+        """Told each WebSocket peer that went away (the registrar drops its bindings)."""
         self.malformed = 0
         self.tcp_idle_seconds = TCP_IDLE_SECONDS
 
@@ -192,7 +221,33 @@ class SipTransports:
                 if not any_port or attempt == 19:
                     raise
 
+    def open_websocket(self, host: str, port: int, *, secure: bool, extension: str) -> WebSocketLink:
+        """A browser's WebSocket as a SIP connection: a `Peer` of its own, for `extension` only."""
+        self._connections += 1
+        peer = Peer("WSS" if secure else "WS", host, port, self._connections)
+        link = WebSocketLink(peer, extension)
+        self._websockets[peer] = link
+        return link
+
+    def close_websocket(self, link: WebSocketLink) -> None:
+        """The connection is gone: nothing more is sent to it, and whoever listens is told."""
+        link.close()
+        if self._websockets.pop(link.peer, None) is not None:
+            for listener in self.websocket_closed:
+                listener(link.peer)
+
+    def websocket_extension(self, peer: Peer) -> str | None:
+        """The extension the user who opened this WebSocket may register (None: not one open)."""
+        link = self._websockets.get(peer)
+        return None if link is None else link.extension
+
+    @property
+    def websockets(self) -> int:
+        return len(self._websockets)
+
     async def stop(self) -> None:
+        for link in list(self._websockets.values()):
+            self.close_websocket(link)
         if self._tcp_server is not None:
             self._tcp_server.close()
         for writer in list(self._tcp.values()):
@@ -249,6 +304,13 @@ class SipTransports:
         self.receiver(message, peer)
 
     def send(self, data: bytes, peer: Peer) -> None:
+        if peer.websocket:
+            link = self._websockets.get(peer)
+            if link is not None:
+                link.send(data)
+            else:
+                log.debug("SIP message for a closed WebSocket dropped", peer=peer)
+            return
         if peer.transport == "TCP":
             writer = self._tcp.get((peer.host, peer.port))
             if writer is not None and not writer.is_closing():
