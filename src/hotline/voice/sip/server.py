@@ -155,6 +155,8 @@ class SipServer:
             REFUSED.labels("blocked").inc()
             return  # silence costs a scanner more than an answer
         self.stats.requests += 1
+        if in_call and peer.websocket:
+            self._follow_browser(message.call_id, peer)
         if message.method == "ACK":  # never answered: it confirms a call or ends its own transaction
             if in_call:
                 self.engine.in_dialog(message, peer)
@@ -183,6 +185,22 @@ class SipServer:
         wire = bytes(response)
         self._transactions[key] = (now + TRANSACTION_LINGER, wire)
         self.transports.send(wire, peer)
+
+    def _follow_browser(self, call_id: str, peer: Peer) -> None:
+        """A browser whose socket dropped mid-call comes back on a new one and carries on (a
+        re-INVITE to restart ICE): the call's way back moves to the new socket, if the old one is
+        gone and the new one is the same extension's."""
+        leg = self.engine.legs.get(call_id)
+        if leg is None or leg.peer == peer or not leg.peer.websocket:
+            return
+        if self.transports.websocket_extension(leg.peer) is not None:
+            return  # the old socket is still open: nobody else speaks for it
+        owner = self.transports.websocket_extension(peer)
+        if owner is None or owner not in (leg.number, leg.caller):
+            return
+        leg.peer = peer
+        if leg.dialog is not None:
+            leg.dialog.peer = peer
 
     def _trunk_call(self, request: SipRequest, peer: Peer) -> bool:
         """A call from a trunk's address to one of its numbers: let in even when the address is
