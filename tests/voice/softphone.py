@@ -83,8 +83,11 @@ class Softphone(asyncio.DatagramProtocol):
         assert self.transport is not None
         self.transport.sendto(bytes(message), ("127.0.0.1", self.server_port))
 
-    async def register(self, *, password: str | None = None, expires: int = 600) -> int:
-        """REGISTER, answering the digest challenge; returns the final status."""
+    async def register(
+        self, *, password: str | None = None, expires: int = 600, username: str | None = None
+    ) -> int:
+        """REGISTER, answering the digest challenge (as `username`, the extension by default);
+        returns the final status."""
         call_id, uri = secrets.token_hex(8), "sip:127.0.0.1"
         reply = SipResponse(status=0)
         for cseq in (1, 2):
@@ -100,7 +103,7 @@ class Softphone(asyncio.DatagramProtocol):
             request.headers.add("Expires", str(expires))
             if cseq == 2:
                 authorization = answer_challenges(
-                    reply.headers.get_all("WWW-Authenticate"), username=self.extension,
+                    reply.headers.get_all("WWW-Authenticate"), username=username or self.extension,
                     password=password or self.password, method="REGISTER", uri=uri,
                 )  # fmt: skip
                 assert authorization is not None

@@ -729,6 +729,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/phone/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Phone Credentials
+         * @description A SIP credential for the browser phone, bound to this web session (docs/voice.md, "SIP over
+         *     WebSocket"): register over `ws_path` with it until `expires_at`, then fetch another.
+         */
+        post: operations["phone_credentials_api_phone_credentials_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/flows": {
         parameters: {
             query?: never;
@@ -9279,6 +9300,18 @@ export interface components {
              */
             stars: number;
         };
+        /**
+         * IceServer
+         * @description A STUN or TURN server for the browser's WebRTC (RTCIceServer).
+         */
+        IceServer: {
+            /** Urls */
+            urls: string[];
+            /** Username */
+            username?: string | null;
+            /** Credential */
+            credential?: string | null;
+        };
         /** ImportProblem */
         ImportProblem: {
             /** Row */
@@ -10580,6 +10613,32 @@ export interface components {
              * @default 0
              */
             signed: number;
+        };
+        /**
+         * PhoneCredentials
+         * @description What the desktop's browser phone registers with: a credential bound to the web session,
+         *     valid over `ws_path` only, until `expires_at` (docs/voice.md, "SIP over WebSocket").
+         */
+        PhoneCredentials: {
+            /** Extension */
+            extension: string;
+            /** Sip Uri */
+            sip_uri: string;
+            /** Authorization User */
+            authorization_user: string;
+            /** Password */
+            password: string;
+            /** Realm */
+            realm: string;
+            /** Ws Path */
+            ws_path: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Ice Servers */
+            ice_servers: components["schemas"]["IceServer"][];
         };
         /** PhoneIn */
         PhoneIn: {
@@ -19261,6 +19320,106 @@ export interface operations {
             };
             /** @description The path names a resource of another route, which `Allow` lists the methods of */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    phone_credentials_api_phone_credentials_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneCredentials"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in with a web session (`phone-needs-web-session` for an API token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user has no enabled extension (`user-has-no-extension`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2080,6 +2080,7 @@ const en: typeof zh = {
       loyalty_adjusted: 'Points adjusted',
       notify_bulk_dry_run: 'Bulk message dry run',
       reservation_payment: 'Reservation payment',
+      telephony_phone_credentials: 'Browser phone credential issued',
       telephony_unblock: 'Number unblocked',
       travel_contract_printed: 'Contract printed',
       travel_departures_added: 'Departures added',

@@ -2036,6 +2036,7 @@ export default {
       loyalty_adjusted: '积分调整',
       notify_bulk_dry_run: '群发试算',
       reservation_payment: '预订收款',
+      telephony_phone_credentials: '发放网页电话凭据',
       telephony_unblock: '解除号码封禁',
       travel_contract_printed: '打印合同',
       travel_departures_added: '添加团期',

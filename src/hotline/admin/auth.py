@@ -166,6 +166,22 @@ async def logout(ctx: Context, secret: str) -> None:
         tx.publish(SessionRevoked(token_hash=token_hash))
 
 
+async def session_ends(ctx: Context, secret: str) -> datetime | None:
+    """When the signed-in user's web session behind `secret` ends at the latest (its limit from
+    sign-in; idleness may end it sooner); None when it is not a live session of theirs."""
+    async with ctx.read() as session:
+        user_session = await session.scalar(
+            select(UserSession).where(
+                UserSession.token_hash == security.digest(secret),
+                UserSession.user_id == ctx.actor.user_id,
+                UserSession.revoked_at.is_(None),
+            )
+        )
+    if user_session is None or as_utc(user_session.expires_at) <= utcnow():
+        return None
+    return as_utc(user_session.expires_at)
+
+
 def actor_of(user: User, via: str) -> Actor:
     return Actor(
         user_id=user.id,

@@ -20,7 +20,8 @@ from starlette.staticfiles import StaticFiles
 from hotline import __version__, domains
 from hotline.admin import audit
 from hotline.admin.auth import Authenticator
-from hotline.api import live, problems
+from hotline.admin.events import SessionRevoked, UserChanged
+from hotline.api import live, phone, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
 from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
@@ -73,6 +74,7 @@ async def start_voice(state: AppState) -> None:
         algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
         limits=SourceLimits(rate=settings.sip_source_rate, burst=settings.sip_source_burst),
         receive_buffer=settings.sip_udp_receive_buffer,
+        phone_key=config.phone_key,
     )
     try:
         await sip.start()
@@ -226,6 +228,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.wallboard = live.WallboardFeed(state, system_context(state, "system:wallboard"))
         state.wallboard.start()
         state.desks = live.Desks(bus, grace=settings.desk_grace_seconds)
+        state.phones = phone.PhoneSockets(state.auth)
+        bus.subscribe(SessionRevoked, state.phones.session_revoked)
+        bus.subscribe(UserChanged, state.phones.user_changed)
         state.exports = ExportRunner(settings.exports_parallel)
         try:
             yield
@@ -271,6 +276,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in domains.routers():
         app.include_router(router)
     app.include_router(live.router)
+    app.include_router(phone.router)
     _serve_api_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 

@@ -60,6 +60,8 @@ class AppState:
     """The wallboard feed (api/live.py) on API nodes."""
     desks: Any = None
     """Which agents have their desktop open on this node (api/live.py)."""
+    phones: Any = None
+    """The browser phones connected to this node (api/phone.py)."""
     recordings: Any = None
     """The recordings indexer's watcher (quality.recordings.indexer.Watcher) on voice nodes."""
     stats: Any = None

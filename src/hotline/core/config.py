@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     recordings_media_secret: SecretStr | None = None
     """The key recordings' media links are signed with, the same on every node; unset, a random
     key is made once and kept in the database."""
+    phone_secret: SecretStr | None = None
+    """The key browsers' phone credentials are signed with (docs/voice.md, "SIP over WebSocket"),
+    the same on every node; unset, a random key is made once and kept in the database, so issued
+    credentials stay valid across restarts either way."""
     recordings_default_days: int = Field(default=180, ge=1, le=36_500)
     """How long the recordings of a queue without a retention rule are kept (never below 30)."""
     speech_engine: str = "none"

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.core.web import SHARED_PATH, IdPath, requires
+from hotline.core.web import SESSION_COOKIE, SHARED_PATH, IdPath, problem_doc, requires
+from hotline.telephony import phone as phones
 from hotline.telephony import service
 from hotline.telephony.models import Trunk
 from hotline.telephony.schemas import (
@@ -18,6 +19,7 @@ from hotline.telephony.schemas import (
     ExtensionCreate,
     ExtensionOut,
     ExtensionUpdate,
+    PhoneCredentials,
     PromptName,
     PromptOut,
     PromptSpeak,
@@ -28,8 +30,11 @@ from hotline.telephony.schemas import (
 )
 
 router = APIRouter(prefix="/api/telephony", tags=["telephony"])
+phone = APIRouter(prefix="/api/phone", tags=["phone"])
+routers = [router, phone]
 READ = Annotated[Context, Depends(requires(Permission.TELEPHONY_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.TELEPHONY_WRITE))]
+AGENT = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
 
 
 def _trunk_out(trunk: Trunk) -> TrunkOut:
@@ -153,3 +158,16 @@ async def prompt_audio(prompt_id: IdPath, ctx: READ) -> Response:
 @router.delete("/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT, responses=SHARED_PATH)
 async def delete_prompt(prompt_id: IdPath, ctx: WRITE) -> None:
     await service.delete_prompt(ctx, prompt_id)
+
+
+@phone.post(
+    "/credentials",
+    responses={
+        401: problem_doc("Not signed in with a web session (`phone-needs-web-session` for an API token)"),
+        404: problem_doc("The user has no enabled extension (`user-has-no-extension`)"),
+    },
+)
+async def phone_credentials(request: Request, ctx: AGENT) -> PhoneCredentials:
+    """A SIP credential for the browser phone, bound to this web session (docs/voice.md, "SIP over
+    WebSocket"): register over `ws_path` with it until `expires_at`, then fetch another."""
+    return await phones.issue_phone_credentials(ctx, request.cookies.get(SESSION_COOKIE))

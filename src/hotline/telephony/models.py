@@ -89,3 +89,14 @@ class Prompt(Audited, Base):
     duration_ms: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PhoneKey(Base):
+    """The key browsers' phone credentials are signed with (voice/sip/credentials.py), made on first
+    use and shared by every node through the database (HOTLINE_PHONE_SECRET overrides it)."""
+
+    __tablename__ = "phone_key"
+    __audit_redact__ = frozenset({"secret"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))

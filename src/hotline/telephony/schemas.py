@@ -158,3 +158,25 @@ class PromptOut(Output):
 class PromptSpeak(Input):
     text: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NON_BLANK)]
     description: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class IceServer(Output):
+    """A STUN or TURN server for the browser's WebRTC (RTCIceServer)."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class PhoneCredentials(Output):
+    """What the desktop's browser phone registers with: a credential bound to the web session,
+    valid over `ws_path` only, until `expires_at` (docs/voice.md, "SIP over WebSocket")."""
+
+    extension: str
+    sip_uri: str
+    authorization_user: str
+    password: str
+    realm: str
+    ws_path: str
+    expires_at: datetime
+    ice_servers: list[IceServer]

@@ -17,7 +17,7 @@ from hotline.admin import directory
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
-from hotline.telephony import errors
+from hotline.telephony import errors, phone
 from hotline.telephony.events import TelephonyChanged
 from hotline.telephony.models import Did, Extension, Prompt, Trunk
 from hotline.telephony.schemas import (
@@ -384,6 +384,8 @@ async def delete_prompt(ctx: Context, prompt_id: int) -> None:
 class VoiceConfig:
     extensions: dict[str, DigestSecret]
     trunks: list[sip_trunk.Trunk]
+    phone_key: bytes
+    """The key browsers' phone credentials are signed with (telephony/phone.py)."""
 
 
 async def load_config(ctx: Context) -> VoiceConfig:
@@ -398,6 +400,7 @@ async def load_config(ctx: Context) -> VoiceConfig:
             log.warning("extension password set for another realm; reset it", extension=extension.number)
             continue
         secrets[extension.number] = DigestSecret(extension.ha1_md5, extension.ha1_sha256)
+    key = await phone.phone_key(ctx)
     return VoiceConfig(
         secrets,
         [
@@ -416,6 +419,7 @@ async def load_config(ctx: Context) -> VoiceConfig:
             )
             for t in trunks
         ],
+        key,
     )
 
 
