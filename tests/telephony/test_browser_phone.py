@@ -37,9 +37,9 @@ def cookie_of(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def phone_socket(served: str, client: httpx.AsyncClient | None) -> AsyncIterator[Any]:
+async def phone_socket(served: str, client: httpx.AsyncClient | None, **headers: str) -> AsyncIterator[Any]:
     url = served.replace("http", "ws") + "/api/phone/ws"
-    headers = cookie_of(client) if client is not None else {}
+    headers |= cookie_of(client) if client is not None else {}
     async with websockets.connect(url, subprotocols=["sip"], additional_headers=headers) as ws:  # type: ignore[list-item]
         yield ws
 
@@ -206,7 +206,8 @@ async def test_a_browser_phone_is_refused_without_a_session_permission_extension
     theirs = (await agent2.post("/api/phone/credentials")).json()
     key = sip.registrar.phone_key
     old = PhoneCredential.issue("1001", 1_700_000_000)
-    async with phone_socket(served, agent1) as ws:
+    # behind the web UI's TLS proxy (trusted by uvicorn on loopback) the socket is WSS
+    async with phone_socket(served, agent1, **{"X-Forwarded-Proto": "https"}) as ws:
         phone = WsPhone(ws, "1001")
         _, expired = await phone.register(old.username, old.password(key))
         assert expired.status == 401 and "stale" not in (expired.headers.get("WWW-Authenticate") or "")
@@ -221,6 +222,8 @@ async def test_a_browser_phone_is_refused_without_a_session_permission_extension
         assert not sip.registrar.contacts("1001") and not sip.registrar.contacts("1002")
         _, registered = await phone.register(mine["authorization_user"], mine["password"])
         assert registered.status == 200  # still usable after all that
+        (binding,) = sip.registrar.contacts("1001")
+        assert binding.peer.transport == "WSS"
 
     # the session's credential over UDP is refused like a wrong password; the desk phone's own
     # password still works there

@@ -12,7 +12,6 @@ log; SIP's own timers and the browser's reconnect take it from there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
@@ -61,10 +60,6 @@ class WebSocketLink:
         if self.closed:
             return
         self.closed = True
-        while True:  # the writer wakes up to the end marker, even with a full queue
-            try:
-                self._queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    self._queue.get_nowait()
+        while not self._queue.empty():  # nobody will write them: the writer gets the end marker
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
