@@ -49,6 +49,8 @@ def test_a_chrome_offer_is_answered_with_pcmu_ice_lite_and_passive_dtls() -> Non
     assert media.fingerprints[0][0] == "sha-256" and their.groups == ["BUNDLE 0"]
     assert [c.kind for c in media.candidates] == ["host", "srflx", "host"]
     assert media.candidates[1].extra == "raddr 192.168.0.196 rport 46243"
+    again = SessionDescription.parse(str(their))  # no session c= in, none made up out
+    assert again.address == "" and again.audio.address == their.audio.address
     reply = answer(their, address="10.0.0.5", port=20000, session_id=3)
     ours = reply.audio
     assert ours.protocol == "UDP/TLS/RTP/SAVPF" and ours.formats == [0, 126]  # opus first, G.711 chosen

@@ -189,7 +189,9 @@ class SessionDescription:
         return cls(origin, address or "", media, name, other, ice_lite, groups)
 
     def __str__(self) -> str:
-        lines = ["v=0", f"o={self.origin}", f"s={self.name}", f"c=IN {_family(self.address)} {self.address}"]
+        lines = ["v=0", f"o={self.origin}", f"s={self.name}"]
+        if self.address:  # (a browser's SDP has c= lines only in its media)
+            lines.append(f"c=IN {_family(self.address)} {self.address}")
         lines += [line for line in self.other if not line.startswith(("v=", "o=", "s=", "c="))]
         if not any(line.startswith("t=") for line in self.other):
             lines.append("t=0 0")
