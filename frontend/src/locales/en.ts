@@ -1997,6 +1997,7 @@ const en: typeof zh = {
       rejected: 'rejected',
       unreachable: 'phone not registered',
       'not-acknowledged': 'not acknowledged',
+      'media-failed': 'browser audio could not be set up',
       transferred: 'transferred',
       shutdown: 'shut down',
     },

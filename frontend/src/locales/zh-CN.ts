@@ -1953,6 +1953,7 @@ export default {
       rejected: '被拒绝',
       unreachable: '分机未登录',
       'not-acknowledged': '未确认',
+      'media-failed': '浏览器音频未能建立',
       transferred: '已转接',
       shutdown: '系统停机',
     },

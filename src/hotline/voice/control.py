@@ -53,6 +53,7 @@ class EndReason(StrEnum):
     REJECTED = "rejected"  # any other final refusal from the far end
     UNREACHABLE = "unreachable"  # not registered, or no response at all
     NOT_ACKNOWLEDGED = "not-acknowledged"  # our 200 OK never got its ACK
+    MEDIA_FAILED = "media-failed"  # a browser leg's ICE or DTLS never completed, or its certificate was wrong
     TRANSFERRED = "transferred"
     SHUTDOWN = "shutdown"
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from hotline.voice.control import Direction, EndReason, Leg, LegEvent, OriginateFailed
 from hotline.voice.rtp.session import NoFreePort, RtpSession
+from hotline.voice.rtp.webrtc import WebRtcSession
 from hotline.voice.sdp import SdpError, SessionDescription, offer
 from hotline.voice.sip.dialog import T1, ClientTransactions, Dialog, new_branch, uri_of
 from hotline.voice.sip.digest import answer_challenges
@@ -97,13 +98,15 @@ class Dialing:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered and no trunk calls out")
         if len(self.legs) >= self.max_calls:
             raise OriginateFailed(EndReason.REJECTED, "call limit reached")
-        rtp = RtpSession(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
         try:
-            await rtp.start()
+            media = await self._media_for(destinations)
         except NoFreePort as exc:
             raise OriginateFailed(EndReason.REJECTED, str(exc)) from exc
-        sdp = offer(address=self.host, port=rtp.port, session_id=secrets.randbelow(2**31))
-        attempts = [self._attempt(where, target, caller, rtp, sdp, auto_answer) for where in destinations]
+        sessions = {rtp for rtp, _ in media}
+        attempts = [
+            self._attempt(where, target, caller, rtp, sdp, auto_answer)
+            for where, (rtp, sdp) in zip(destinations, media, strict=True)
+        ]
         ringing = [asyncio.ensure_future(attempt) for attempt in attempts]
         try:
             winner = await asyncio.wait_for(self._first_answer(ringing), ring_for)
@@ -116,7 +119,8 @@ class Dialing:
             for task in ringing:
                 task.cancel()
             await asyncio.gather(*ringing, return_exceptions=True)
-            rtp.close()
+            for rtp in sessions:
+                rtp.close()
             raise
         for task in ringing:
             task.cancel()
@@ -124,10 +128,44 @@ class Dialing:
         for outcome in outcomes:  # answered by two contacts at once: keep one, hang up the other
             if isinstance(outcome, SipLeg) and outcome is not winner:
                 self.bye(outcome, EndReason.HOTLINE_HUNG_UP)
+        for rtp in sessions:
+            if winner is None or rtp is not winner.rtp:
+                rtp.close()
         if winner is None:
-            rtp.close()
             raise failure
         return winner
+
+    async def _media_for(
+        self, destinations: Sequence[Destination]
+    ) -> list[tuple[RtpSession, SessionDescription]]:
+        """The RTP session and SDP offer for each destination: one plain session shared by the
+        desk phones and trunks (only one of them answers), and a WebRTC session of its own for
+        each browser (a binding registered over WebSocket: decisions/0007)."""
+        plain: tuple[RtpSession, SessionDescription] | None = None
+        media: list[tuple[RtpSession, SessionDescription]] = []
+        try:
+            for where in destinations:
+                browser = where.peer.transport in ("WS", "WSS")
+                if not browser and plain is not None:
+                    media.append(plain)
+                    continue
+                kind = WebRtcSession if browser else RtpSession
+                rtp = kind(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
+                media.append(
+                    (
+                        rtp,
+                        offer(address=self.host, port=0, session_id=secrets.randbelow(2**31), webrtc=browser),
+                    )
+                )
+                await rtp.start()
+                rtp.describe(media[-1][1].media[0])
+                if not browser:
+                    plain = media[-1]
+        except BaseException:
+            for rtp, _ in media:
+                rtp.close()
+            raise
+        return media
 
     @staticmethod
     async def _first_answer(ringing: Sequence[asyncio.Future[SipLeg]]) -> SipLeg:
@@ -210,13 +248,19 @@ class Dialing:
             raise OriginateFailed(reason, f"{final.status} {final.reason}")
         try:
             their_answer = SessionDescription.parse(final.body)
+            if their_answer.audio.webrtc != isinstance(rtp, WebRtcSession):
+                raise SdpError(
+                    f"answered {their_answer.audio.protocol} to an offer of {sdp.media[0].protocol}"
+                )
             configure_media(rtp, their_answer.audio)
+            rtp.negotiate(their_answer.audio)
             rtp.remote = (their_answer.audio.address or their_answer.address, their_answer.audio.port)
         except (SdpError, UnicodeDecodeError) as exc:
             self._confirm(leg, invite, final)
             self.bye(leg, EndReason.REJECTED)
             raise OriginateFailed(EndReason.REJECTED, f"unusable SDP answer: {exc}") from exc
         self._confirm(leg, invite, final)
+        rtp.arm()
         leg.mark_answered()
         return leg
 

@@ -36,6 +36,7 @@ from hotline.voice.control import (
 from hotline.voice.dialing import Dialing
 from hotline.voice.mixing import SipBridge, SipConference
 from hotline.voice.rtp.session import NoFreePort, RtpSession
+from hotline.voice.rtp.webrtc import WebRtcSession
 from hotline.voice.sdp import Direction as SdpDirection
 from hotline.voice.sdp import SdpError, SessionDescription, answer
 from hotline.voice.sip.dialog import ClientTransactions, Dialog, tag_of, uri_of
@@ -140,9 +141,12 @@ class Engine(Dialing, CallControl):
             our_answer = answer(their_offer, address=self.host, port=0, session_id=secrets.randbelow(2**31))
         except (SdpError, UnicodeDecodeError):
             return response_to(request, 488, "Not Acceptable Here")
-        rtp = RtpSession(
-            self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports
-        )
+        kind = WebRtcSession if media.webrtc else RtpSession  # a browser's offer (decisions/0007)
+        rtp = kind(self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports)
+        try:
+            rtp.negotiate(media)
+        except SdpError:
+            return response_to(request, 488, "Not Acceptable Here")
         configure_media(rtp, our_answer.media[0])
         leg = SipLeg(
             self, direction=Direction.INBOUND, caller=caller, number=number, rtp=rtp, peer=peer,
@@ -183,6 +187,10 @@ class Engine(Dialing, CallControl):
         try:
             their_offer = SessionDescription.parse(request.body)
             reply = answer(their_offer, address=self.host, port=leg.rtp.port, session_id=1)
+            if their_offer.audio.webrtc != isinstance(leg.rtp, WebRtcSession):
+                raise SdpError("a call's media cannot change between WebRTC and plain RTP")
+            leg.rtp.negotiate(their_offer.audio)  # (a browser's ICE restart: new credentials)
+            leg.rtp.describe(reply.media[0])
         except (SdpError, UnicodeDecodeError, RuntimeError):
             return response_to(request, 488, "Not Acceptable Here", to_tag=local_tag)
         direction = their_offer.audio.direction
@@ -200,7 +208,7 @@ class Engine(Dialing, CallControl):
         if leg.ended.is_set():  # cancelled while the port was being opened
             leg.rtp.close()
             return
-        sdp.media[0].port = leg.rtp.port
+        leg.rtp.describe(sdp.media[0])
         leg.publish("offered", caller=leg.caller, number=leg.number)
         await run_application(self.application, leg)
         self.finish(leg, EndReason.HOTLINE_HUNG_UP)

@@ -80,6 +80,7 @@ class SipLeg(Leg):
         super().__init__(direction=direction, caller=caller, number=number, emit=engine.emit)
         self.engine, self.rtp, self.peer, self.call_id = engine, rtp, peer, call_id
         self.rtp.on_digit = self.key
+        self.rtp.on_failure = self._media_failed
         self.dialog: Dialog | None = None
         self.invite: SipRequest | None = None  # inbound: the caller's INVITE
         self.local_sdp: SessionDescription | None = None
@@ -100,6 +101,7 @@ class SipLeg(Leg):
         self.last_invite_response = ok
         delay, waited = T1, 0.0
         self.engine.send(ok, self.peer)
+        self.rtp.arm()
         while not self.acked.is_set() and not self.ended.is_set() and waited < TIMER_H:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.acked.wait(), delay)
@@ -146,6 +148,12 @@ class SipLeg(Leg):
             self.engine.bye(self, reason)
         elif self.state is LegState.RINGING:
             self.engine.finish(self, reason)
+
+    def _media_failed(self, reason: str) -> None:
+        """A browser leg's ICE or DTLS did not complete (or its certificate was not the one its
+        SDP announced): there is no audio to be had, so the call ends, with the reason kept."""
+        self.variables["media_failure"] = reason
+        self.engine.spawn(self.hang_up(EndReason.MEDIA_FAILED))
 
     def mute(self, muted: bool) -> None:
         self.rtp.muted = muted

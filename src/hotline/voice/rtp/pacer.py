@@ -74,6 +74,9 @@ class PacedStream:
     stopping: bool = False
     counted: tuple[int, int] = (0, 0)
     """Packets and octets of it already counted in the session's figures."""
+    own_numbering: bool = False
+    """Sent under an SSRC of its own (a WebRTC leg's prompt: decisions/0007), whose numbering
+    does not go back to the session's stream."""
 
 
 @dataclass(eq=False)
@@ -119,8 +122,10 @@ class MediaPacer:
             # the process has taken it, and its number must not meanwhile name another file.
             handed = [os.dup(sock.fileno())] if sock is not None else []
             handed.append(os.dup(frames.fileno()))
-        message = ("play", stream.id, session.ssrc, session.sequence, session.timestamp, session.remote)
-        self._send((*message, stream.repeat), handed)
+        ssrc, sequence, timestamp, srtp = session.pacer_terms()
+        stream.own_numbering = ssrc != session.ssrc
+        message = ("play", stream.id, ssrc, sequence, timestamp, session.remote, stream.repeat, srtp)
+        self._send(message, handed)
 
     def stop(self, stream: PacedStream) -> None:
         """Stop `stream` before its next frame; `stream.done` resolves (False) once the process has
@@ -273,7 +278,8 @@ class MediaPacer:
         """The session's numbering and figures as the process has them (the RTCP sender report
         and whatever the session sends next continue from there)."""
         session = stream.session
-        session.sequence, session.timestamp = sequence, timestamp
+        if not stream.own_numbering:
+            session.sequence, session.timestamp = sequence, timestamp
         session.sent_packets += sent - stream.counted[0]
         session.sent_octets += octets - stream.counted[1]
         stream.counted = (sent, octets)

@@ -11,9 +11,12 @@ real-time priority (SCHED_FIFO), so a busy machine cannot either (docs/decisions
 The node talks to it over a Unix SOCK_SEQPACKET socket (FD), one pickled tuple per message (both
 ends are Hotline's own, over a private socket pair):
 
-- ("play", id, ssrc, sequence, timestamp, remote, repeat), with two descriptors: the session's
-  RTP socket (the frames leave from the call's own port, as symmetric RTP needs) and a memfd
-  holding the pickled frames (`pacer.Frame`: header byte, payload, timestamp step).
+- ("play", id, ssrc, sequence, timestamp, remote, repeat, srtp), with two descriptors: the
+  session's RTP socket (the frames leave from the call's own port, as symmetric RTP needs) and a
+  memfd holding the pickled frames (`pacer.Frame`: header byte, payload, timestamp step). `srtp`
+  is None, or (libsrtp profile, master key + salt) for a WebRTC leg: the frames are SRTP-protected
+  here, under the stream's own SSRC, which no other sender of that key ever uses
+  (docs/decisions/0007).
 - ("stop", id), ("move", id, remote) when RTP latches to where the phone really is, and
   ("reset",): every stream ends (the node's event loop was replaced, in tests).
 
@@ -66,6 +69,8 @@ class _Stream:
     timestamp: int
     remote: tuple[str, int]
     repeat: bool
+    srtp: Any = None
+    """A pylibsrtp.Session protecting this stream's packets (a WebRTC leg), or None."""
     number: int = 0
     sent: int = 0
     octets: int = 0
@@ -133,14 +138,25 @@ class Pacer:
                 self.streams[message[1]].remote = message[2]
 
     def play(self, message: tuple[Any, ...], fds: list[int]) -> None:
-        _, stream_id, ssrc, sequence, timestamp, remote, repeat = message
+        _, stream_id, ssrc, sequence, timestamp, remote, repeat, srtp = message
         *rtp, frames_fd = fds
         with os.fdopen(frames_fd, "rb") as frames_file:
             frames = pickle.load(frames_file)  # noqa: S301 - written by the node for us
         sock = socket.socket(fileno=rtp[0]) if rtp else None
         if sock is not None:
             sock.setblocking(False)
-        self.streams[stream_id] = _Stream(stream_id, sock, frames, ssrc, sequence, timestamp, remote, repeat)
+        protection = None
+        if srtp is not None:  # imported only by nodes with browser legs
+            import pylibsrtp
+
+            profile, key = srtp
+            policy = pylibsrtp.Policy(
+                key=key, ssrc_type=pylibsrtp.Policy.SSRC_SPECIFIC, ssrc_value=ssrc, srtp_profile=profile
+            )
+            protection = pylibsrtp.Session(policy)
+        self.streams[stream_id] = _Stream(
+            stream_id, sock, frames, ssrc, sequence, timestamp, remote, repeat, protection
+        )
 
     def tick(self, late: float) -> None:
         """One frame of every stream."""
@@ -163,6 +179,8 @@ class Pacer:
         if number >= len(frames):
             second &= 0x7F  # a repeat is no new talkspurt: no marker bit
         packet = _HEADER.pack(0x80, second, stream.sequence, stream.timestamp, stream.ssrc) + payload
+        if stream.srtp is not None:
+            packet = stream.srtp.protect(packet)
         try:
             if stream.sock is not None:
                 stream.sock.sendto(packet, stream.remote)

@@ -23,6 +23,7 @@ from hotline.voice.media.g711 import ALAW_TO_ULAW, ULAW_TO_ALAW
 from hotline.voice.rtp.pacer import STOP_ANSWER_SECONDS, Frame, PacedStream, audio_frames, media_pacer
 from hotline.voice.rtp.packet import DTMF_EVENTS, RtpPacket, TelephoneEvent
 from hotline.voice.rtp.rtcp import FarEndReport, ReceiverStats, build_report, read_compound
+from hotline.voice.sdp import Media
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +133,8 @@ class RtpSession(asyncio.DatagramProtocol):
         self.muted = False  # audio from the far end is not passed on (taps still see it)
         self.taps: list[Callable[[int, int, bytes], None]] = []
         """Called with (timestamp, ssrc, μ-law payload) of each audio packet (the recorder)."""
+        self.on_failure: Callable[[str], None] = lambda reason: None
+        """Called when the media cannot be set up (a WebRTC leg's ICE or DTLS): the leg ends."""
         self.received_packets = 0
         self.sent_packets = 0
         self.sent_octets = 0
@@ -205,16 +208,40 @@ class RtpSession(asyncio.DatagramProtocol):
             self.send_report()
 
     def send_report(self) -> None:
-        if self._rtcp is None:
-            return
         sender = (self.sent_packets, self.sent_octets, self.timestamp) if self.sent_packets else None
         block = (
             self.stats.report_block(self.far_end.last_sr, self.far_end.last_sr_at)
             if self.stats.received
             else None
         )
-        target = self._rtcp_remote or (self.remote[0], self.remote[1] + 1)
-        self._rtcp.sendto(build_report(self.ssrc, self.cname, sender=sender, block=block), target)
+        self.send_rtcp(build_report(self.ssrc, self.cname, sender=sender, block=block))
+
+    def send_rtcp(self, packet: bytes) -> None:
+        """An RTCP packet to the far end's RTCP port (the one it sends from, once heard)."""
+        if self._rtcp is not None:
+            self._rtcp.sendto(packet, self._rtcp_remote or (self.remote[0], self.remote[1] + 1))
+
+    def send_packet(self, packet: bytes) -> None:
+        """An RTP packet to the far end (a WebRTC session protects it first: webrtc.py)."""
+        if self._transport is not None:
+            self._transport.sendto(packet, self._remote)
+
+    def pacer_terms(self) -> tuple[int, int, int, tuple[int, bytes] | None]:
+        """What a stream handed to the media pacer starts from: SSRC, sequence number, timestamp,
+        and the SRTP profile and key it is protected with (None: plain RTP). A plain session's
+        prompts carry on its own stream, whose numbering comes back when they end."""
+        return self.ssrc, self.sequence, self.timestamp, None
+
+    def negotiate(self, media: Media) -> None:
+        """Take the far end's offer or answer (a WebRTC session reads its ICE and DTLS terms)."""
+
+    def arm(self) -> None:
+        """Offer and answer are complete (a WebRTC session's ICE and DTLS must now finish)."""
+
+    def describe(self, media: Media) -> None:
+        """Fill in this session's own part of an SDP answer or offer: its port (a WebRTC session
+        adds its ICE credentials, certificate fingerprint and candidate)."""
+        media.port = self.port
 
     def rtcp_received(self, data: bytes, source: tuple[str, int]) -> None:
         if read_compound(data, self.ssrc, self.far_end) and self._rtcp_remote is None:
@@ -291,11 +318,12 @@ class RtpSession(asyncio.DatagramProtocol):
             payload_type = self.payload_type
             if self.alaw:
                 payload = payload.translate(ULAW_TO_ALAW)
-        if self._transport is not None:
-            header = _HEADER.pack(
+        self.send_packet(
+            _HEADER.pack(
                 0x80, payload_type | 0x80 if marker else payload_type, sequence, timestamp, self.ssrc
             )
-            self._transport.sendto(header + payload, self.remote)
+            + payload
+        )
         self.sent_packets += 1
         self.sent_octets += len(payload)
         self.sequence = (sequence + 1) & 0xFFFF
@@ -306,9 +334,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self._relayed_source = None  # the next relayed packet starts a new source again
         if self.alaw:
             payload = payload.translate(ULAW_TO_ALAW)
-        packet = RtpPacket(self.payload_type, self.sequence, self.timestamp, self.ssrc, payload, marker)
-        if self._transport is not None:
-            self._transport.sendto(bytes(packet), self.remote)
+        self.send_packet(
+            bytes(RtpPacket(self.payload_type, self.sequence, self.timestamp, self.ssrc, payload, marker))
+        )
         self.sent_packets += 1
         self.sent_octets += len(payload)
         self.sequence = (self.sequence + 1) & 0xFFFF
