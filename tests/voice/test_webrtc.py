@@ -40,7 +40,7 @@ from hotline.voice.sip.digest import hashed
 from hotline.voice.sip.message import SipRequest, SipResponse, parse, response_to
 from hotline.voice.sip.registrar import Binding
 from hotline.voice.sip.server import SipServer
-from hotline.voice.sip.transport import Peer
+from hotline.voice.sip.websocket import WebSocketLink
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import TEST_TRUNK, Softphone
 
@@ -109,7 +109,7 @@ class Browser:
 
 
 class SipEnd(asyncio.DatagramProtocol):
-    """The browser's SIP side, over UDP (the WebSocket transport is another part of issue 23):
+    """The browser's SIP side, over UDP or over a WebSocket link of the server's transport:
     places an INVITE with the browser's offer, or answers one with the browser's answer."""
 
     def __init__(self, server_port: int) -> None:
@@ -119,6 +119,9 @@ class SipEnd(asyncio.DatagramProtocol):
         self.invites: asyncio.Queue[SipRequest] = asyncio.Queue()
         self.hung_up = asyncio.Event()
         self.answer_with: Callable[[SipRequest], Awaitable[str]] | None = None
+        self.sip: SipServer | None = None
+        self.link: WebSocketLink | None = None
+        self.reader: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -129,8 +132,26 @@ class SipEnd(asyncio.DatagramProtocol):
         return int(self.transport.get_extra_info("sockname")[1])
 
     def send(self, message: SipRequest | SipResponse) -> None:
+        if self.link is not None:  # over the browser's WebSocket: a frame into the transport
+            self.sip.transports.received(bytes(message), self.link.peer)  # type: ignore[union-attr]
+            return
         assert self.transport is not None
         self.transport.sendto(bytes(message), ("127.0.0.1", self.server_port))
+
+    def over_websocket(self, sip: SipServer, extension: str) -> WebSocketLink:
+        """Speak SIP over a WebSocket connection of `sip`'s transport instead of UDP, as a browser
+        does (the frames are handed to the transport as the web server does)."""
+        self.sip, self.link = (
+            sip,
+            sip.transports.open_websocket("127.0.0.1", 0, secure=False, extension=extension),
+        )
+
+        async def read(link: WebSocketLink) -> None:
+            while (frame := await link.outgoing()) is not None:
+                self.datagram_received(frame, ("127.0.0.1", 0))
+
+        self.reader = asyncio.ensure_future(read(self.link))
+        return self.link
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse(data)
@@ -340,9 +361,9 @@ async def test_hotline_calls_a_browser_binding_with_a_webrtc_offer_and_its_promp
     """Extension 1003 is registered from a browser (Peer.transport "WS"): originate offers WebRTC,
     and a prompt, sent by the media pacer's process under SRTP, is heard by the browser."""
     end = await harness.sip_end()
-    binding = Binding(
-        "sip:1003@127.0.0.1;transport=ws", time.monotonic() + 600, Peer("WS", "127.0.0.1", end.port), "x"
-    )
+    link = end.over_websocket(harness.sip, "1003")
+    assert link.peer.transport == "WS"
+    binding = Binding("sip:1003@abc.invalid;transport=ws", time.monotonic() + 600, link.peer, "x")
     harness.sip.engine.locate = lambda extension: [binding] if extension == "1003" else []
     browser = harness.browser(None)
     offers: list[SessionDescription] = []

@@ -15,6 +15,15 @@ SDP = (
     "v=0\r\no=browser 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "m=audio {port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
 )
+WEBRTC_SDP = (
+    "v=0\r\no=browser 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=audio {port} UDP/TLS/RTP/SAVPF 0 101\r\nc=IN IP4 127.0.0.1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=mid:0\r\na=rtcp-mux\r\n"
+    "a=setup:{setup}\r\na=ice-ufrag:{ufrag}\r\na=ice-pwd:browserpasswordbrowserpw\r\n"
+    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\n"
+)
+"""What a browser answers to Hotline's WebRTC offer (setup active), or offers in a re-INVITE (an ICE
+restart: actpass and a new ufrag), for the signalling tests (no media runs)."""
 
 
 class WsPhone:
@@ -87,7 +96,9 @@ class WsPhone:
         ok = response_to(invite, 200, "OK", to_tag="browser")
         ok.headers.add("Contact", f"<{self.contact}>")
         ok.headers.add("Content-Type", "application/sdp")
-        ok.body = SDP.format(port=self.media_port).encode()
+        webrtc = b"UDP/TLS/RTP/SAVPF" in invite.body
+        sdp = WEBRTC_SDP if webrtc else SDP
+        ok.body = sdp.format(port=self.media_port, setup="active", ufrag="brws").encode()
         return ok
 
     def bye(self, invite: SipRequest) -> SipRequest:
@@ -107,5 +118,6 @@ class WsPhone:
         if method == "INVITE":
             request.headers.add("Contact", f"<{self.contact}>")
             request.headers.add("Content-Type", "application/sdp")
-            request.body = SDP.format(port=self.media_port).encode()
+            sdp = WEBRTC_SDP if b"UDP/TLS/RTP/SAVPF" in invite.body else SDP
+            request.body = sdp.format(port=self.media_port, setup="actpass", ufrag=f"r{cseq}rs").encode()
         return request
