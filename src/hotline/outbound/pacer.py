@@ -16,7 +16,7 @@ The predictive pacer (docs/outbound.md, "The predictive pacer"):
 * dials the n-th new call only when the chance that it is answered while no agent is free (the
   answers expected by then exceed the agents expected free two seconds later, normal
   approximation, averaged over three quantiles of the answer time) is at most a risk that is
-  itself steered, answer by answer, so that abandons / answers tends to `target_rate` (2.6 %);
+  itself steered, answer by answer, so that abandons / answers tends to `target_rate` (2.75 %);
 * never lets the calls that could be answered without an agent guaranteed for them
   (ringing + waiting + new - idle) exceed the abandons both windows can still absorb
   (`AbandonWindows.headroom`), and dials progressively while either window's observed rate is at
@@ -175,11 +175,11 @@ class PacerSettings:
     """The predictive pacer's knobs and priors (the defaults are what benchmarks/dialer.py tuned)."""
 
     marginal_risk: float = 0.02  # at first, dial the n-th call while its chance of abandon is at most this
-    target_rate: float = 0.026  # the risk above moves so that abandons / answers tends to this
+    target_rate: float = 0.0275  # the risk above moves so that abandons / answers tends to this
     risk_step: float = 0.02  # how fast it moves: x e^(step*target) per answer, x e^(-step) per abandon
     grace: float = 2.0  # an answered call waits this long for an agent, then it is abandoned
     max_ring: float = 30.0  # the dialer hangs up a call not answered by then
-    near_cap: float = 0.9  # progressive while a window's rate is at least this share of the cap
+    near_cap: float = 0.97  # progressive while a window's rate is at least this share of the cap
     max_lines_per_agent: float = 3.0
     weight: float = 0.002  # weight of each new observation in the moving estimates
     refresh: float = 300.0  # seconds between rebuilds of the conditional tables
