@@ -177,8 +177,131 @@ def reset_postgres() -> None:
     asyncio.run(truncate())
 
 
+class _DemoSnapshot:
+    """The demo data (`seeded`), loaded once and copied into each test that asks for it.
+
+        Loading it takes ~4 s, and some 270 tests ask for it on each database; copying it takes a
+        file copy on SQLite and one binary COPY per table on PostgreSQL. The demo is relative to now
+        (today's arrivals, callbacks due within the hour), so the snapshot is loaded again when it is
+        older than MAX_AGE or the site's date has changed since. The audit signing key the demo's
+        rows were signed with is copied with it into the test's own audit folder (tests that keep the
+    process's default folder share that key already).
+    """
+
+    MAX_AGE = 300.0
+
+    def __init__(self, template: str, folder: Path) -> None:
+        self.template, self.folder = template, folder
+        self.loaded_at: float | None = None
+        self.day: object = None
+        self.tables: list[tuple[str, bytes]] = []
+        self.sequences: list[tuple[str, int]] = []
+        self.audit = Path(str(make_settings(template).audit_key_file)).parent
+
+    @staticmethod
+    def _today() -> object:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+    def copy_into(self, tmp_path: Path) -> str:
+        if (
+            self.loaded_at is None
+            or time.monotonic() - self.loaded_at > self.MAX_AGE
+            or self.day != self._today()
+        ):
+            self._load()
+        (tmp_path / "audit").mkdir(exist_ok=True)
+        for key in (self.folder / "audit").glob("*"):
+            shutil.copy(key, tmp_path / "audit" / key.name)
+        if PG_URL:
+            asyncio.run(self._restore())
+            return PG_URL
+        path = tmp_path / "hotline.db"
+        shutil.copy(self.folder / "seeded.db", path)
+        return f"sqlite+aiosqlite:///{path}"
+
+    def _load(self) -> None:
+        self.day = self._today()
+        if PG_URL:
+            reset_postgres()
+            url = PG_URL
+        else:
+            shutil.copy(self.template.split(":///", 1)[1], self.folder / "seeded.db")
+            url = f"sqlite+aiosqlite:///{self.folder / 'seeded.db'}"
+
+        async def load() -> None:
+            settings = make_settings(url)
+            db, bus = Database(url), InProcessBus()
+            pool = ComputePool.from_settings(settings)
+            await pool.start()
+            try:
+                await demo.load(Context(settings, db, bus, Actor.system("test"), pool=pool), hotel_days=30)
+                if PG_URL:
+                    await self._snapshot(db)
+            finally:
+                await pool.stop()
+                await bus.stop()
+                await db.dispose()
+
+        asyncio.run(load())
+        (self.folder / "audit").mkdir(exist_ok=True)
+        for name in ("signing.key", "keyring.json"):  # the key the demo's audit rows were signed with
+            if (self.audit / name).exists():
+                shutil.copy(self.audit / name, self.folder / "audit" / name)
+        self.loaded_at = time.monotonic()
+
+    async def _snapshot(self, db: Database) -> None:
+        import io
+
+        async with db.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            self.tables = []
+            for table in Base.metadata.sorted_tables:
+                if await raw.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table.name}")'):  # noqa: S608 - table names from the models
+                    data = io.BytesIO()
+                    await raw.copy_from_table(table.name, output=data, format="binary")
+                    self.tables.append((table.name, data.getvalue()))
+            rows = await raw.fetch(
+                "SELECT schemaname || '.' || quote_ident(sequencename) AS name, last_value "
+                "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+            self.sequences = [(row["name"], row["last_value"]) for row in rows]
+
+    async def _restore(self) -> None:
+        import io
+
+        assert PG_URL
+        db = Database(PG_URL)
+        try:
+            async with db.engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                async with raw.transaction():
+                    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+                    await raw.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                    await raw.execute("SET LOCAL session_replication_role = replica")  # rows in any order
+                    for name, data in self.tables:
+                        await raw.copy_to_table(name, source=io.BytesIO(data), format="binary")
+                    for name, value in self.sequences:
+                        await raw.execute("SELECT setval($1, $2, true)", name, value)
+        finally:
+            await db.dispose()
+
+
+_SEEDED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(_template: str, tmp_path_factory: pytest.TempPathFactory) -> _DemoSnapshot:
+    return _DemoSnapshot(_template, tmp_path_factory.mktemp("demo"))
+
+
 @pytest.fixture
-def database_url(_template: str, tmp_path: Path) -> str:
+def database_url(_template: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if "seeded" in request.fixturenames:  # the demo data copied in; `seeded` then loads nothing
+        request.node.stash[_SEEDED] = True
+        return request.getfixturevalue("_demo_snapshot").copy_into(tmp_path)  # type: ignore[no-any-return]
     if PG_URL:
         reset_postgres()
         return PG_URL
@@ -208,9 +331,14 @@ async def ctx(settings: Settings) -> AsyncIterator[Context]:
 
 
 @pytest.fixture
-async def seeded(ctx: Context) -> Context:
-    """The demo organisation and one login per role (ARCHITECTURE.md demo conventions)."""
-    await demo.load(ctx, hotel_days=30)  # 180 days in `make run`; a month is enough for the tests
+async def seeded(ctx: Context, request: pytest.FixtureRequest) -> Context:
+    """The demo organisation and one login per role (ARCHITECTURE.md demo conventions), copied in
+    by `database_url` from the run's snapshot (`_DemoSnapshot`) when this test's database is the
+    one `ctx` opens; loaded here otherwise."""
+    if not request.node.stash.get(_SEEDED, False) or ctx.settings.database_url != request.getfixturevalue(
+        "database_url"
+    ):
+        await demo.load(ctx, hotel_days=30)  # 180 days in `make run`; a month is enough for the tests
     return ctx
 
 
