@@ -469,6 +469,8 @@ REASONS_ZH: dict[str, str] = {
     "second-review-by-another": "复核须由首次评分人以外的评分人进行（也不能是坐席本人）",
     "second-review-needs-evaluator": "复核需要质检评分权限",
     "send-answers": "请提交所有评分项的答案",
+    "phone-needs-web-session": "浏览器电话需要在网页上登录（API 令牌不能使用）",
+    "user-has-no-extension": "您还没有可接听电话的分机，请联系管理员分配",
 } | OUTBOUND_ZH
 
 # Role names in a reason's words (`who` of the step-* reasons), as the web UI names them.
