@@ -699,6 +699,20 @@ class Orchestra:
         self.generator.stdin.flush()
         return dict(json.loads(self.generator.stdout.readline()))
 
+    def settled(self, kind: str) -> dict[str, Any]:
+        """Counters once nothing is left in flight: on a loaded machine the engine and the
+        generator may still be reading packets queued in their sockets seconds after the last
+        was sent, which would look like loss. Read until two readings 0.5 s apart agree."""
+        previous: tuple[int, int] | None = None
+        for _ in range(40):
+            end = self.tell("stats") | {"engine": self.engine_stats()}
+            now = (end["engine"]["relayed"], end[kind]["received"])
+            if now == previous:
+                break
+            previous = now
+            time.sleep(0.5)
+        return end | {"udp": udp_errors(), "drops": self.drops()}
+
     def drops(self) -> tuple[int, int]:
         assert self.generator is not None
         return socket_drops(self.engine.pid), socket_drops(self.generator.pid)
@@ -739,7 +753,7 @@ class Orchestra:
         b = self.snapshot()
         end_send = self.tell("stop")
         time.sleep(args.drain)
-        end = self.tell("stats") | {"engine": self.engine_stats(), "udp": udp_errors(), "drops": self.drops()}
+        end = self.settled(kind)
         window = b["t"] - a["t"]
         relayed = b["engine"]["relayed"] - a["engine"]["relayed"]
         engine_user = b["engine_cpu"][0] - a["engine_cpu"][0]
