@@ -159,6 +159,10 @@ class QueueOut(QueueIn, Output):
     live: QueueLive | None = None
 
 
+PhoneKind = Literal["desk", "browser"]
+"""Where an agent answers: a SIP desk phone (or softphone) on the extension, or the browser."""
+
+
 class AgentOut(Output):
     user_id: int
     username: str
@@ -168,6 +172,7 @@ class AgentOut(Output):
     phone_registered: bool
     skills: dict[str, int]
     wrap_seconds: int | None
+    phone: PhoneKind = "desk"
     state: str
     reason: str
     seconds_in_state: float
@@ -189,6 +194,12 @@ class AgentStateIn(Input):
 class AgentProfileIn(Input):
     skills: dict[SkillName, Annotated[int, Field(ge=1, le=5)]] = Field(max_length=50)
     wrap_seconds: int | None = Field(default=None, ge=0, le=3600)
+
+
+class AgentPhoneIn(Input):
+    phone: PhoneKind = Field(
+        description="desk: a SIP phone on the extension; browser: the agent desktop rings"
+    )
 
 
 class ContactEventOut(Output):
