@@ -18,10 +18,11 @@ from hotline.admin import users
 from hotline.admin.models import Department, Team, User
 from hotline.admin.schemas import UserCreate
 from hotline.contact import callbacks
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn
 from hotline.contact.agents.service import choose_phone, save_profile
 from hotline.contact.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.contact.queues.settings import save_queue
-from hotline.contact.schemas import AgentPhoneIn, AgentProfileIn, QueueIn, StepIn
+from hotline.contact.schemas import QueueIn, StepIn
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import fake, loyalty, timeline

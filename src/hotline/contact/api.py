@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from hotline.contact import callbacks as callback_tasks
 from hotline.contact import wallboard as floor
 from hotline.contact.agents import service as agents
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import controls, desk, filing, records, wrapup
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
@@ -18,9 +19,6 @@ from hotline.contact.queues import settings, thresholds
 from hotline.contact.queues import staffing as erlang_staffing
 from hotline.contact.schemas import (
     AgentOut,
-    AgentPhoneIn,
-    AgentProfileIn,
-    AgentStateIn,
     CallbackDoneIn,
     CallbackOut,
     CallerFileIn,

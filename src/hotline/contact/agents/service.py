@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.admin import directory
 from hotline.contact.agents.presence import Agent as Presence
 from hotline.contact.agents.presence import AgentState
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import desk
 from hotline.contact.errors import WrapUpRequired
 from hotline.contact.events import PhoneChosen, QueuesChanged
 from hotline.contact.local import LocalNode, running
 from hotline.contact.models import AgentProfile, ContactEvent
 from hotline.contact.queues.runner import QueueRunner
-from hotline.contact.schemas import AgentOut, AgentPhoneIn, AgentProfileIn, AgentStateIn
+from hotline.contact.schemas import AgentOut
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
