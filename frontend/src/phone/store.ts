@@ -93,15 +93,11 @@ export const usePhone = defineStore('phone', () => {
 
   // ---------------------------------------------------------------- the agent's choice
 
-  /** The desktop opened: read where the agent answers, and start the phone if in the browser. */
-  async function open(): Promise<void> {
+  /** Where the signed-in agent answers (from their state, `GET /api/routing/me`, which the agent
+   *  state bar reads on every page): the phone starts if in the browser. */
+  function know(phone: PhoneKind): void {
     if (!offLive) offLive = useLive().on(heardLive)
-    try {
-      const me = await call(api.GET('/api/routing/me'))
-      kind.value = me.phone
-    } catch {
-      kind.value = null // not an agent with an extension: nothing to ring
-    }
+    kind.value = phone
     follow()
   }
 
@@ -235,8 +231,12 @@ export const usePhone = defineStore('phone', () => {
     ringing.value = true
     micProblem.value = null
     stopRing = ring(choice.value.output)
+    let capped: (() => void) | null = null
     offered.on('icecandidate', (e) => {
-      // gathering waits for every STUN/TURN server; a dead one must not delay the answer
+      // gathering waits for every STUN/TURN server; a dead one must not delay the answer (or an
+      // ICE restart's offer): 1 s after the first candidate of each gathering, go with what there is
+      if (e.ready === capped) return
+      capped = e.ready
       window.setTimeout(e.ready, 1000)
     })
     offered.on('peerconnection', (e) => {
@@ -379,6 +379,12 @@ export const usePhone = defineStore('phone', () => {
     dispatch({ type: 'stop' })
   }
 
+  /** Signed out: the phone stops and the next person at this browser starts from nothing. */
+  function clear(): void {
+    stop()
+    kind.value = null
+  }
+
   return {
     kind,
     link,
@@ -393,11 +399,12 @@ export const usePhone = defineStore('phone', () => {
     devices,
     choice,
     canChooseOutput,
-    open,
+    know,
     choose,
     answer,
     listDevices,
     chooseDevices,
     stop,
+    clear,
   }
 })
