@@ -85,6 +85,8 @@ def phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={wav}",
             "--autoplay-policy=no-user-gesture-required",
+            # ICE candidates on loopback too, for a machine without a network interface (with one,
+            # the browser reaches the engine's 127.0.0.1 from its own address, as with `make run`)
             "--allow-loopback-in-peer-connection",
         ],
     )
