@@ -52,7 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
     }
     env.pop("HOTLINE_TEST_DATABASE_URL", None)
     subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)
-    subprocess.run(["hotline", "demo-data"], env=env, check=True, cwd=ROOT, capture_output=True)
+    loaded = subprocess.run(["hotline", "demo-data"], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0, f"hotline demo-data failed:\n{loaded.stdout}\n{loaded.stderr}"
     process = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,13 +1,20 @@
-"""Password hashing (argon2id), the password policy, and opaque secrets for sessions and tokens."""
+"""Password hashing (argon2id), the password policy, opaque secrets for sessions and tokens, and
+the signing keys kept in the database (`stored_key`)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
+
+if TYPE_CHECKING:
+    from hotline.core.context import Context
 
 # A few of the most common passwords and the call-center's own obvious choices;
 # length and character rules do the rest (NIST 800-63B favours length over composition).
@@ -71,6 +78,34 @@ def password_problems(password: str, *, username: str, min_length: int) -> list[
 
 def new_secret(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+_STORED_KEYS: dict[tuple[str, str], bytes] = {}
+
+
+async def stored_key(ctx: Context, model: type[Any], configured: SecretStr | None) -> bytes:
+    """A signing key: the setting when one is given, else the one row (id 1) of `model` (a table
+    with `id` and `secret`), made by the first node that needs it — so every node and every restart
+    sign and check alike. Cached per database."""
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    cache = (ctx.db.url, model.__tablename__)
+    cached = _STORED_KEYS.get(cache)
+    if cached is not None:
+        return cached
+    async with ctx.read() as session:
+        row = await session.get(model, 1)
+    if row is None:
+        try:
+            async with ctx.write() as tx:
+                tx.session.add(model(id=1, secret=new_secret(48)))
+        except IntegrityError:  # another node made it first: theirs is the key
+            pass
+        async with ctx.read() as session:
+            row = await session.get(model, 1)
+    assert row is not None  # noqa: S101 - made above
+    _STORED_KEYS[cache] = row.secret.encode()
+    return _STORED_KEYS[cache]
 
 
 def digest(secret: str) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from hotline.admin import auth
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated, NotFound
 from hotline.core.permissions import Permission
-from hotline.core.security import new_secret
+from hotline.core.security import stored_key
 from hotline.telephony.models import Extension, PhoneKey
 from hotline.telephony.schemas import PhoneCredentials
 from hotline.voice.sip.credentials import PhoneCredential
@@ -23,31 +22,12 @@ from hotline.voice.sip.credentials import PhoneCredential
 PHONE_WS_PATH = "/api/phone/ws"
 PHONE_CREDENTIAL_HOURS = 12
 """A browser phone's credential lasts as long as the web session, and at most this long."""
-_PHONE_KEYS: dict[str, bytes] = {}
 
 
 async def phone_key(ctx: Context) -> bytes:
     """The key phone credentials are signed with: the setting, else the database's (made by the
     first node that needs it, so every node and every restart check the same credentials)."""
-    configured = ctx.settings.phone_secret
-    if configured is not None:
-        return configured.get_secret_value().encode()
-    cached = _PHONE_KEYS.get(ctx.db.url)
-    if cached is not None:
-        return cached
-    async with ctx.read() as session:
-        row = await session.get(PhoneKey, 1)
-    if row is None:
-        try:
-            async with ctx.write() as tx:
-                tx.session.add(PhoneKey(id=1, secret=new_secret(48)))
-        except IntegrityError:  # another node made it first: theirs is the key
-            pass
-        async with ctx.read() as session:
-            row = await session.get(PhoneKey, 1)
-    assert row is not None  # noqa: S101 - made above
-    _PHONE_KEYS[ctx.db.url] = row.secret.encode()
-    return _PHONE_KEYS[ctx.db.url]
+    return await stored_key(ctx, PhoneKey, ctx.settings.phone_secret)
 
 
 async def issue_phone_credentials(ctx: Context, session_secret: str | None) -> PhoneCredentials:

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
-from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.core.security import new_secret
+from hotline.core.security import stored_key
 from hotline.quality.recordings.errors import MediaLinkRefused
 from hotline.quality.recordings.models import MediaKey
 from hotline.quality.recordings.schemas import Channel, Purpose
@@ -35,30 +34,9 @@ call still under 150,000 points per channel."""
 MINIMUM_DAYS = 30
 
 
-_KEYS: dict[str, bytes] = {}
-
-
 async def media_key(ctx: Context) -> bytes:
     """The signing key: the setting, else the database's (made by the first node that needs it)."""
-    configured = ctx.settings.recordings_media_secret
-    if configured is not None:
-        return configured.get_secret_value().encode()
-    cached = _KEYS.get(ctx.db.url)
-    if cached is not None:
-        return cached
-    async with ctx.read() as session:
-        row = await session.get(MediaKey, 1)
-    if row is None:
-        try:
-            async with ctx.write() as tx:
-                tx.session.add(MediaKey(id=1, secret=new_secret(48)))
-        except IntegrityError:  # another node made it first: theirs is the key
-            pass
-        async with ctx.read() as session:
-            row = await session.get(MediaKey, 1)
-    assert row is not None  # noqa: S101 - made above
-    _KEYS[ctx.db.url] = row.secret.encode()
-    return _KEYS[ctx.db.url]
+    return await stored_key(ctx, MediaKey, ctx.settings.recordings_media_secret)
 
 
 # ---------------------------------------------------------------- signed links
