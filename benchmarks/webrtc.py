@@ -54,16 +54,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from voice import cpu_times, free_port  # noqa: E402 - the bridge benchmark's, measured the same way
+
 KINDS = ("plain", "webrtc")
 GROUPS = 10
 """The generator's legs are spread over ten groups, one sent every 2 ms, each leg every 20 ms."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # ---------------------------------------------------------------- the engine process
@@ -622,13 +618,6 @@ def generate(args: argparse.Namespace) -> None:
 
 
 # ---------------------------------------------------------------- the orchestrator
-
-
-def cpu_times(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds of a process, all its threads (system time includes the
-    loopback delivery of the packets it sends, which the kernel does in the sender's context)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
 def schedstat(pid: int) -> tuple[float, float]:
