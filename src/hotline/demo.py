@@ -201,10 +201,14 @@ async def load_agent_day(ctx: Context) -> None:
     now = utcnow()
     zone = ZoneInfo(ctx.settings.default_timezone)
     start = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone) + timedelta(minutes=1)
+    # in the day's first hour the calls keep their spacing from just after midnight (some then end a
+    # few minutes ahead of the clock) rather than piling up at midnight on top of each other
+    earliest = max(ago for _, _, ago, _, _ in DEMO_DAY)
+    anchor = max(now, start + timedelta(minutes=earliest))
     async with ctx.write() as tx:
         for n, (username, queue, ago, waited, talked) in enumerate(DEMO_DAY):
             call_id, agent = f"demo-{n}", users.get(username)
-            queued = max(now - timedelta(minutes=ago), start)
+            queued = anchor - timedelta(minutes=ago)
             log = [ContactEvent(at=queued, kind="queued", call_id=call_id, queue=queue)]
             if talked is None:
                 log.append(

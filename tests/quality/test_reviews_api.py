@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -234,7 +235,7 @@ async def test_a_plan_samples_last_week_spread_over_its_evaluators_and_never_twi
 ) -> None:
     people = await ids(seeded)
     qa, agent = await users("qa"), await users("agent1")
-    today = utcnow().date()
+    today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()  # weeks are the centre's weeks
     monday = today - timedelta(days=today.weekday() + 7)
     start = datetime(monday.year, monday.month, monday.day, 10, tzinfo=UTC)
     async with seeded.write() as tx:
