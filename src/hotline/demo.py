@@ -18,10 +18,11 @@ from hotline.admin import users
 from hotline.admin.models import Department, Team, User
 from hotline.admin.schemas import UserCreate
 from hotline.contact import callbacks
-from hotline.contact.agents.service import save_profile
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn
+from hotline.contact.agents.service import choose_phone, save_profile
 from hotline.contact.models import AgentProfile, CallbackTask, ContactEvent, QueueDef
 from hotline.contact.queues.settings import save_queue
-from hotline.contact.schemas import AgentProfileIn, QueueIn, StepIn
+from hotline.contact.schemas import QueueIn, StepIn
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import fake, loyalty, timeline
@@ -314,6 +315,9 @@ DEMO_SKILLS = {
     "agent4": {"travel": 5, "emergency": 4},
     "agent5": {"travel": 3, "hotel": 2},
 }
+BROWSER_PHONES = {"agent1"}
+"""Agents who answer in the browser (issue 23: `make run` lets agent1 take a call with no other
+software); the others keep their desk phones (extension password sip + extension)."""
 
 
 async def _load_routing(ctx: Context) -> None:
@@ -333,6 +337,8 @@ async def _load_routing(ctx: Context) -> None:
         user_id = users.get(username)
         if user_id is not None and user_id not in profiled:
             await save_profile(ctx, user_id, AgentProfileIn(skills=skills))
+            if username in BROWSER_PHONES:
+                await choose_phone(ctx, None, user_id, AgentPhoneIn(phone="browser"))
     async with ctx.write() as tx:
         for username in DEMO_SKILLS:
             user_id = users.get(username)

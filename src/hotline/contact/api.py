@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from hotline.contact import callbacks as callback_tasks
 from hotline.contact import wallboard as floor
 from hotline.contact.agents import service as agents
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import controls, desk, filing, records, wrapup
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
@@ -18,8 +19,6 @@ from hotline.contact.queues import settings, thresholds
 from hotline.contact.queues import staffing as erlang_staffing
 from hotline.contact.schemas import (
     AgentOut,
-    AgentProfileIn,
-    AgentStateIn,
     CallbackDoneIn,
     CallbackOut,
     CallerFileIn,
@@ -175,6 +174,25 @@ async def set_agent_state(
 ) -> AgentOut:
     """A supervisor changes an agent's state; the reason is required and the change audited."""
     return await agents.set_agent_state(ctx, node_router(request), user_id, body)
+
+
+@router.put("/me/phone")
+async def choose_my_phone(
+    body: AgentPhoneIn, request: Request, ctx: Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
+) -> AgentOut:
+    """Answer on the desk phone or in the browser (the desktop registers the extension)."""
+    return await agents.choose_phone(ctx, node_router(request), ctx.actor.user_id or 0, body)
+
+
+@router.put("/agents/{user_id}/phone")
+async def choose_agent_phone(
+    user_id: IdPath,
+    body: AgentPhoneIn,
+    request: Request,
+    ctx: Annotated[Context, Depends(requires(Permission.AGENTS_WRITE))],
+) -> AgentOut:
+    """A supervisor sets where an agent answers: desk phone or browser (audited)."""
+    return await agents.choose_phone(ctx, node_router(request), user_id, body)
 
 
 @router.put("/agents/{user_id}/profile", status_code=204)

@@ -89,6 +89,15 @@ class DeskChanged(Event):
     call_id: str
 
 
+class PhoneChosen(Event):
+    """An agent (or their supervisor) chose where they answer: the agent's desktops register the
+    browser phone, or let it go for the desk phone."""
+
+    name: ClassVar[str] = "routing.phone_chosen"
+    audience: list[int]
+    phone: str
+
+
 class CallRecorded(Event):
     """A part of a call or a voicemail was recorded and its line is on the way to the log: the
     recordings library indexes it at once instead of at its next minute."""

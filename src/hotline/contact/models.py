@@ -75,6 +75,9 @@ class AgentProfile(Audited, Base):
     skills: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     wrap_seconds: Mapped[int | None]
     """Overrides the queue's wrap-up time for this agent (None: the queue's)."""
+    phone: Mapped[str] = mapped_column(String(8), default="desk", server_default="desk")
+    """Where the agent answers: "desk" (a SIP phone on the extension) or "browser" (the desktop
+    registers the extension over WebSocket and rings in the page)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -159,6 +159,10 @@ class QueueOut(QueueIn, Output):
     live: QueueLive | None = None
 
 
+PhoneKind = Literal["desk", "browser"]
+"""Where an agent answers: a SIP desk phone (or softphone) on the extension, or the browser."""
+
+
 class AgentOut(Output):
     user_id: int
     username: str
@@ -168,27 +172,12 @@ class AgentOut(Output):
     phone_registered: bool
     skills: dict[str, int]
     wrap_seconds: int | None
+    phone: PhoneKind = "desk"
     state: str
     reason: str
     seconds_in_state: float
     call_id: str | None
     queues: list[str]
-
-
-class AgentStateIn(Input):
-    state: Literal["logged_out", "not_ready", "ready"]
-    reason: Annotated[str, StringConstraints(max_length=60)] = Field(
-        default="",
-        description="Why not ready (break, meeting, training, …); required for a supervisor's change",
-    )
-    queues: list[QueueName] | None = Field(
-        default=None, max_length=50, description="On log-in: the queues to take calls from (none: all)"
-    )
-
-
-class AgentProfileIn(Input):
-    skills: dict[SkillName, Annotated[int, Field(ge=1, le=5)]] = Field(max_length=50)
-    wrap_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
 class ContactEventOut(Output):

@@ -269,3 +269,51 @@ async def test_a_booking_made_on_a_call_is_in_the_calls_story(seeded: Context, u
     ]
     bad = await agent.post("/api/reservations", json={**booking, "call_id": "no spaces please"})
     assert bad.status_code == 422
+
+
+async def test_agents_choose_the_browser_or_their_desk_phone_and_supervisors_choose_for_them(
+    seeded: Context, users: Users, app: object
+) -> None:
+    """Issue 23: demo agent1 answers in the browser, the others on desk phones; an agent changes
+    their own, a supervisor anyone's; each change is a row change in the audit log."""
+    agent1, agent2 = await users("agent1"), await users("agent2")
+    supervisor = await users("supervisor")
+    assert (await agent1.get("/api/routing/me")).json()["phone"] == "browser"
+    me = (await agent2.get("/api/routing/me")).json()
+    assert me["phone"] == "desk"
+
+    chosen = await agent2.put("/api/routing/me/phone", json={"phone": "browser"})
+    assert chosen.status_code == 200 and chosen.json()["phone"] == "browser", chosen.text
+    assert_problem(
+        await agent2.put("/api/routing/me/phone", json={"phone": "fax"}),
+        422,
+        "validation-failed",
+        "body.phone",
+    )
+    other = (await agent1.get("/api/routing/me")).json()["user_id"]
+    assert (await agent2.put(f"/api/routing/agents/{other}/phone", json={"phone": "desk"})).status_code == 403
+
+    back = await supervisor.put(f"/api/routing/agents/{me['user_id']}/phone", json={"phone": "desk"})
+    assert back.status_code == 200 and back.json()["phone"] == "desk"
+    listed = {a["username"]: a["phone"] for a in (await supervisor.get("/api/routing/agents")).json()}
+    assert (listed["agent1"], listed["agent2"], listed["agent5"]) == ("browser", "desk", "desk")
+    assert_problem(
+        await supervisor.put("/api/routing/agents/999999/phone", json={"phone": "desk"}),
+        404,
+        "not-found",
+        "user_id",
+    )
+    async with seeded.read() as session:
+        changes = (
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity_type == "agent_profiles", AuditEntry.action.like("%update%"))
+                .order_by(AuditEntry.seq)
+            )
+        ).all()
+    assert [(c.before["phone"], c.after["phone"]) for c in changes if c.before and "phone" in c.before][
+        -2:
+    ] == [
+        ("desk", "browser"),
+        ("browser", "desk"),
+    ]

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.admin import directory
 from hotline.contact.agents.presence import Agent as Presence
 from hotline.contact.agents.presence import AgentState
+from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import desk
 from hotline.contact.errors import WrapUpRequired
-from hotline.contact.events import QueuesChanged
+from hotline.contact.events import PhoneChosen, QueuesChanged
 from hotline.contact.local import LocalNode, running
 from hotline.contact.models import AgentProfile, ContactEvent
 from hotline.contact.queues.runner import QueueRunner
-from hotline.contact.schemas import AgentOut, AgentProfileIn, AgentStateIn
+from hotline.contact.schemas import AgentOut
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -143,6 +144,7 @@ async def agents(ctx: Context, node: LocalNode | None, user_id: int | None = Non
                 phone_registered=bool(number and voice is not None and voice.reachable(number)),
                 skills=dict(profile.skills) if profile else {},
                 wrap_seconds=profile.wrap_seconds if profile else None,
+                phone="browser" if profile is not None and profile.phone == "browser" else "desk",
                 state=state.state.value,
                 reason=state.reason,
                 seconds_in_state=round(now - state.since, 1) if state.since else 0.0,
@@ -230,6 +232,30 @@ async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None
         else:
             row.skills, row.wrap_seconds = dict(data.skills), data.wrap_seconds
         tx.publish(QueuesChanged(queue=""))
+
+
+async def choose_phone(ctx: Context, node: LocalNode | None, user_id: int, data: AgentPhoneIn) -> AgentOut:
+    """Where an agent answers: their desk phone, or the browser (the desktop registers their
+    extension over WebSocket). The agent chooses their own (calls.handle), a supervisor anyone's
+    (agents.write); the row change is audited, and the agent's open desktops follow at once."""
+    own = ctx.actor.user_id == user_id
+    ctx.require(Permission.CALLS_HANDLE if own else Permission.AGENTS_WRITE)
+    if not await directory.staff(ctx, [user_id]):
+        raise NotFound(f"No user {user_id}", field="user_id", reason="no-user", params={"user_id": user_id})
+    if not any(e.user_id == user_id for e in await telephony.user_extensions(ctx)):
+        raise NotFound(
+            "This user has no extension to take calls on",
+            field="user_id",
+            reason="user-no-extension-take-calls",
+        )
+    async with ctx.write() as tx:
+        row = await tx.session.scalar(select(AgentProfile).where(AgentProfile.user_id == user_id))
+        if row is None:
+            tx.session.add(AgentProfile(user_id=user_id, skills={}, phone=data.phone))
+        elif row.phone != data.phone:
+            row.phone = data.phone
+        tx.publish(PhoneChosen(audience=[user_id], phone=data.phone))
+    return await _agent(ctx, node, user_id)
 
 
 async def skills_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, dict[str, int]]:
