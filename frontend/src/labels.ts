@@ -273,6 +273,22 @@ export function codeLabel(kind: LabelKind, code: string | null | undefined): str
   return i18n.global.te(key) ? i18n.global.t(key) : code
 }
 
+// The reasons the server gives an agent's state by itself, in English on the record; the rest were
+// typed or chosen by people (in their language) and are shown as they are.
+const SYSTEM_REASONS: Record<string, string> = {
+  'missed offer': 'missedOffer',
+  'desktop closed': 'deskClosed',
+  'logged in': 'loggedIn',
+  'cleared: call no longer exists': 'cleared',
+}
+
+/** Why an agent is in their state: the server's own reasons worded, people's reasons as typed. */
+export function agentReasonLabel(reason: string | null | undefined): string {
+  if (!reason) return ''
+  const key = SYSTEM_REASONS[reason]
+  return key ? i18n.global.t(`agents.systemReasons.${key}`) : reason
+}
+
 /** An audit action: its own words (auth.login), else its table's and its verb's (reservations.update). */
 export function auditActionLabel(action: string): string {
   if (i18n.global.te(labelKey('auditAction', action))) return codeLabel('auditAction', action)

@@ -1,5 +1,6 @@
 """The browser phone (issue 23), end to end with Debian's Chromium as agent 001's only phone: its
-microphone is a fake device playing a 1 kHz tone. 张伟 calls the hotel line from a scripted phone
+microphone is a fake device playing a 1 kHz tone. 李娜 (a customer of the test's own, so that 张伟
+keeps agent 003 as his last agent for the routing tests) calls the hotel line from a scripted phone
 that says a 400 Hz tone and presses 2; the desktop rings with his name, the agent clicks 接听, and
 each leg's recording holds the other's tone: two-way audio through WebRTC (DTLS-SRTP) on one side
 and plain RTP on the other. Hold and resume through the softphone panel; then the phone's
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.e2e]
 
 T = TypeVar("T")
 AGENT_TONE, CALLER_TONE = 1000, 400
+LI_NA = "13912340023"
 
 # Every SIP-over-WebSocket socket and peer connection the page opens, for the test to cut the
 # socket and read the call's ICE credentials (nothing of this is in the application).
@@ -95,14 +97,14 @@ def phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 class Caller:
-    """张伟 on a scripted SIP phone (tests/voice/softphone.py) in a thread of its own: calls the
-    hotel line from 13800138000 over the demo trunk, presses 2, and says 400 Hz until told to stop."""
+    """李娜 on a scripted SIP phone (tests/voice/softphone.py) in a thread of its own: calls the
+    hotel line from her mobile over the demo trunk, presses 2, and says 400 Hz until told to stop."""
 
     def __init__(self, sip_port: int) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.phone = self.run(Softphone.open("13800138000", "", sip_port))
+        self.phone = self.run(Softphone.open(LI_NA, "", sip_port))
         self.talking: concurrent.futures.Future[None] | None = None
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float = 30) -> T:
@@ -167,6 +169,10 @@ def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_surv
     caller = Caller(sip_port)
     try:
         sign_in(page, "agent1")
+        made = page.request.post("/api/customers", data={
+            "name": "李娜", "title": "女士", "gender": "F", "phones": [{"number": LI_NA}],
+        })  # fmt: skip
+        assert made.status in (201, 409), made.text()
         page.get_by_test_id("nav-desktop").click()
         expect(page.get_by_test_id("phone-kind")).to_contain_text("浏览器")  # demo: agent1 answers here
         expect(page.get_by_test_id("phone-link")).to_have_text("已连接", timeout=20_000)
@@ -176,9 +182,9 @@ def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_surv
         incoming = page.get_by_test_id("phone-incoming")
         expect(incoming).to_be_visible(timeout=30_000)  # the browser rings …
         expect(page.get_by_test_id("phone-caller")).to_have_text(
-            "张伟 先生"
-        )  # … with the caller as the pop has him
-        expect(page.get_by_test_id("desk-pop")).to_contain_text("138****8000")
+            "李娜 女士"
+        )  # … with the caller as the pop has her
+        expect(page.get_by_test_id("desk-pop")).to_contain_text("139****0023")
         page.screenshot(path=str(ROOT / "test-results" / "desk-browser-phone.png"))
         call_id = page.get_by_test_id("desk-pop").get_attribute("data-call-id")
         assert call_id

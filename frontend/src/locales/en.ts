@@ -1094,6 +1094,7 @@ const en: typeof zh = {
       wrap_up: 'Wrap-up',
     },
     reasons: { break: 'Break', meal: 'Meal', meeting: 'Meeting', training: 'Training', after_call: 'Follow-up work' },
+    systemReasons: { missedOffer: 'missed a call', deskClosed: 'desktop closed', loggedIn: 'signed in', cleared: 'call gone, state reset' },
   },
   queues: {
     wrapRequired: 'Wrap-up required',

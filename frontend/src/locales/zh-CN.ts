@@ -1068,6 +1068,7 @@ export default {
     logOut: '签出',
     state: { logged_out: '已签出', not_ready: '示忙', ready: '就绪', ringing: '振铃', on_call: '通话中', wrap_up: '话后整理' },
     reasons: { break: '小休', meal: '用餐', meeting: '开会', training: '培训', after_call: '处理工单' },
+    systemReasons: { missedOffer: '未接来电', deskClosed: '工作台已关闭', loggedIn: '已签入', cleared: '通话已不存在，已复位' },
   },
   queues: {
     wrapRequired: '必须填写话后小结',
