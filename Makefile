@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
 APT_RUN_PACKAGES := espeak-ng sox fonts-wqy-microhei
-APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn
 export UV_LINK_MODE := copy
 
 .PHONY: help walk run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
@@ -57,7 +57,7 @@ endef
 system-run-deps: ## Debian packages `make run` uses: espeak-ng and sox (spoken prompts), a Chinese font (PDFs)
 	$(call apt_install,$(APT_RUN_PACKAGES))
 
-system-test-deps: ## Debian packages the tests use: the above, PostgreSQL, Redis, Chromium, SIPp, baresip
+system-test-deps: ## Debian packages the tests use: the above, PostgreSQL, Redis, Chromium, SIPp, baresip, Kannel, coturn
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
 # ------------------------------------------------------------------ run

@@ -52,3 +52,22 @@ def test_embedded_defaults_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("HOTLINE_PORT", "99999")
     with pytest.raises(ValidationError, match="port"):
         Settings()
+
+
+def test_the_browser_phones_stun_and_turn_settings_are_checked_when_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A TURN server without coturn's shared secret, or a URL of the wrong kind, stops the start
+    with the setting named (docs/voice.md, "Agents outside the LAN")."""
+    monkeypatch.setenv("HOTLINE_PHONE_TURN_URLS", '["turn:turn.hotel.example:3478"]')
+    with pytest.raises(ValidationError, match="phone_turn_secret"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_PHONE_TURN_SECRET", "s3cret")
+    assert Settings().phone_turn_urls == ["turn:turn.hotel.example:3478"]
+    monkeypatch.setenv("HOTLINE_PHONE_STUN_URLS", '["turn:stun.hotel.example:3478"]')
+    with pytest.raises(ValidationError, match="phone_stun_urls"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_PHONE_STUN_URLS", '["stun:stun.hotel.example:3478"]')
+    monkeypatch.setenv("HOTLINE_PHONE_TURN_URLS", '["https://turn.hotel.example"]')
+    with pytest.raises(ValidationError, match="phone_turn_urls"):
+        Settings()

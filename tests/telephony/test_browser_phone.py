@@ -6,6 +6,9 @@ lives as long as the socket, and sign-out closes it. Everything else is refused,
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,10 +29,20 @@ from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.voice.softphone import Softphone
 from tests.voice.wsphone import WsPhone
 
+TURN_SECRET = "coturn-static-auth-secret"
+TURN_UDP, TURN_TLS = (
+    "turn:turn.hotel.example:3478?transport=udp",
+    "turns:turn.hotel.example:5349?transport=tcp",
+)
+
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
+    return make_settings(
+        database_url, roles=["api", "voice"], sip_port=free_port(),
+        phone_stun_urls=["stun:stun.hotel.example:3478"],
+        phone_turn_urls=[TURN_UDP, TURN_TLS], phone_turn_secret=TURN_SECRET,
+    )  # fmt: skip
 
 
 def cookie_of(client: httpx.AsyncClient) -> dict[str, str]:
@@ -71,10 +84,21 @@ async def test_an_agent_registers_in_the_browser_is_rung_answers_and_the_binding
     assert issued.status_code == 200, issued.text
     creds = issued.json()
     assert creds["extension"] == "1001" and creds["sip_uri"] == "sip:1001@hotline"
-    assert creds["realm"] == "hotline" and creds["ws_path"] == "/api/phone/ws" and creds["ice_servers"] == []
+    assert creds["realm"] == "hotline" and creds["ws_path"] == "/api/phone/ws"
     assert creds["authorization_user"].startswith("1001.") and creds["password"] != "sip1001"
-    left = (datetime.fromisoformat(creds["expires_at"]) - datetime.now().astimezone()).total_seconds()
+    expires_at = datetime.fromisoformat(creds["expires_at"])
+    left = (expires_at - datetime.now().astimezone()).total_seconds()
     assert 11.9 * 3600 < left <= 12 * 3600  # a 14-hour session: the 12-hour cap
+    # STUN, and TURN with a credential of coturn's REST kind that ends with the phone's
+    stun, turn = creds["ice_servers"]
+    assert stun == {"urls": ["stun:stun.hotel.example:3478"], "username": None, "credential": None}
+    assert turn["urls"] == [
+        "turn:turn.hotel.example:3478?transport=udp",
+        "turns:turn.hotel.example:5349?transport=tcp",
+    ]
+    assert turn["username"] == f"{int(expires_at.timestamp())}:1001"
+    signed = hmac.new(TURN_SECRET.encode(), turn["username"].encode(), hashlib.sha1).digest()
+    assert turn["credential"] == base64.b64encode(signed).decode()
 
     media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     media.bind(("127.0.0.1", 0))

@@ -71,8 +71,8 @@ class Tone(MediaStreamTrack):
 class Browser:
     """An aiortc peer connection sending a tone and keeping what it hears (8 kHz samples)."""
 
-    def __init__(self, frequency: float | None) -> None:
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    def __init__(self, frequency: float | None, configuration: RTCConfiguration | None = None) -> None:
+        self.pc = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.heard: list[np.ndarray] = []
         self._listening: list[asyncio.Task[None]] = []
         if frequency is not None:
@@ -238,8 +238,8 @@ class Harness:
         self.closing.append(lambda: end.transport.close() if end.transport else None)
         return end
 
-    def browser(self, frequency: float | None) -> Browser:
-        browser = Browser(frequency)
+    def browser(self, frequency: float | None, configuration: RTCConfiguration | None = None) -> Browser:
+        browser = Browser(frequency, configuration)
         self.closing.append(browser.close)
         return browser
 

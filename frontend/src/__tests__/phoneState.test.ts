@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { closeProblem, INITIAL, MAX_REFRESHES, type PhoneEvent, type PhoneState, refreshDelay, step } from '../phone/state'
+import { closeProblem, INITIAL, MAX_REFRESHES, type PhoneEvent, type PhoneState, refreshDelay, step, asksToAnswer } from '../phone/state'
 
 function walk(events: PhoneEvent[], from: PhoneState = INITIAL) {
   let state = from
@@ -92,5 +92,15 @@ describe('the browser phone registration', () => {
     expect(refreshDelay('2026-12-08T20:00:00Z', now)).toBe((12 * 60 - 5) * 60_000)
     expect(refreshDelay('2026-12-08T08:01:00Z', now)).toBe(10_000)
     expect(refreshDelay('2027-12-08T08:00:00Z', now)).toBe(24 * 3600_000)
+  })
+
+  it("answers by itself only when the call asks it to (the agent's own click-to-dial)", () => {
+    const request = (headers: Record<string, string>) => ({ getHeader: (name: string) => headers[name] })
+    expect(asksToAnswer(request({ 'Answer-Mode': 'Auto' }))).toBe(true)
+    expect(asksToAnswer(request({ 'Answer-Mode': 'auto;require' }))).toBe(true)
+    expect(asksToAnswer(request({ 'Call-Info': '<sip:127.0.0.1>;answer-after=0' }))).toBe(true)
+    expect(asksToAnswer(request({ 'Call-Info': '<sip:127.0.0.1>;answer-after=5' }))).toBe(false)
+    expect(asksToAnswer(request({ 'Answer-Mode': 'Manual' }))).toBe(false)
+    expect(asksToAnswer(request({}))).toBe(false) // a caller from the queue rings until clicked
   })
 })

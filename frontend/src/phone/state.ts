@@ -99,3 +99,11 @@ export function refreshDelay(expiresAt: string, now: number): number {
   const left = Date.parse(expiresAt) - now - 5 * 60_000
   return Math.min(Math.max(left, 10_000), 24 * 3600_000)
 }
+
+/** Whether a ringing call asks the phone to answer by itself: the agent's own click-to-dial rings
+ *  their phone first with `Answer-Mode: Auto` (RFC 5373) and `Call-Info: …;answer-after=0`. */
+export function asksToAnswer(request: { getHeader(name: string): string | undefined }): boolean {
+  const mode = (request.getHeader('Answer-Mode') ?? '').trim().toLowerCase()
+  const info = request.getHeader('Call-Info') ?? ''
+  return mode.startsWith('auto') || /;\s*answer-after\s*=\s*0\b/i.test(info)
+}

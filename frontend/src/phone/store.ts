@@ -8,12 +8,13 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { RTCSession } from 'jssip/lib/RTCSession'
+import type { IncomingRequest } from 'jssip/lib/SIPMessage'
 import type { RTCSessionEvent, UA as JsSipUA } from 'jssip/lib/UA'
 import { api, call, ProblemError, type Schemas } from '../api/client'
 import { useLive, type LiveEvent } from '../stores/live'
 import { meter, ring } from './audio'
 import { type Device, type DeviceChoice, loadChoice, type MicProblem, micProblem as micProblemOf, resolve, saveChoice } from './devices'
-import { INITIAL, type PhoneAction, type PhoneEvent, type PhoneState, refreshDelay, step } from './state'
+import { asksToAnswer, INITIAL, type PhoneAction, type PhoneEvent, type PhoneState, refreshDelay, step } from './state'
 import { channel, holdLock, type TabMessage } from './tabs'
 
 type Credentials = Schemas['PhoneCredentials']
@@ -186,7 +187,7 @@ export const usePhone = defineStore('phone', () => {
       mine({ type: 'closed', code: e.code ?? 1006, reason: e.reason ?? '', inCall: Boolean(session?.isEstablished()) }),
     )
     agent.on('newRTCSession', (e: RTCSessionEvent) => {
-      if (ua === agent && String(e.originator) === 'remote') incoming(e.session)
+      if (ua === agent && String(e.originator) === 'remote') incoming(e.session, e.request as IncomingRequest)
     })
     agent.start()
     scheduleRefresh()
@@ -222,7 +223,7 @@ export const usePhone = defineStore('phone', () => {
 
   // ---------------------------------------------------------------- calls
 
-  function incoming(offered: RTCSession): void {
+  function incoming(offered: RTCSession, request: IncomingRequest): void {
     if (session) {
       offered.terminate({ status_code: 486 }) // busy: one call at a time (consulting goes through the server)
       return
@@ -250,6 +251,8 @@ export const usePhone = defineStore('phone', () => {
     offered.on('ended', () => ended(offered))
     offered.on('failed', () => ended(offered))
     tell()
+    // the agent's own click-to-dial rings their phone first, asking it to answer by itself (RFC 5373)
+    if (asksToAnswer(request)) void answer()
   }
 
   /** Answer the ringing call: the microphone first; a refused or missing one is said in words

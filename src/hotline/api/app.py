@@ -75,6 +75,7 @@ async def start_voice(state: AppState) -> None:
         limits=SourceLimits(rate=settings.sip_source_rate, burst=settings.sip_source_burst),
         receive_buffer=settings.sip_udp_receive_buffer,
         phone_key=config.phone_key,
+        media_address=settings.media_address,
     )
     try:
         await sip.start()

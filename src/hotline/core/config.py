@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     """The key browsers' phone credentials are signed with (docs/voice.md, "SIP over WebSocket"),
     the same on every node; unset, a random key is made once and kept in the database, so issued
     credentials stay valid across restarts either way."""
+    phone_stun_urls: list[str] = Field(default=[], max_length=8)
+    """STUN servers the browser phone asks for its public address (`stun:host:3478`); none is
+    needed on the engine's own network (docs/voice.md, "Agents outside the LAN")."""
+    phone_turn_urls: list[str] = Field(default=[], max_length=8)
+    """TURN servers (coturn) that relay a browser phone's media when nothing else gets through
+    (`turn:host:3478?transport=udp`, `turns:host:5349?transport=tcp`); needs `phone_turn_secret`."""
+    phone_turn_secret: SecretStr | None = None
+    """coturn's `static-auth-secret` (`use-auth-secret`): each browser gets a TURN credential of its
+    own that ends with its phone credential; no TURN password is ever shared or stored."""
+    media_address: str | None = Field(default=None, min_length=1, max_length=255)
+    """The address browsers reach the engine's media at when it is not `sip_host` (a public or NAT
+    address in front of it): offered to them as a second ICE candidate."""
     recordings_default_days: int = Field(default=180, ge=1, le=36_500)
     """How long the recordings of a queue without a retention rule are kept (never below 30)."""
     speech_engine: str = "none"
@@ -159,6 +171,21 @@ class Settings(BaseSettings):
         if 60 % minutes:
             raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
         return minutes
+
+    @field_validator("phone_stun_urls", "phone_turn_urls")
+    @classmethod
+    def _ice_urls(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+        schemes = ("stun:", "stuns:") if info.field_name == "phone_stun_urls" else ("turn:", "turns:")
+        for url in urls:
+            if not url.startswith(schemes) or len(url) > 255 or any(c.isspace() for c in url):
+                raise ValueError(f"{url!r} is not a {' or '.join(schemes)} URL (RFC 7064, RFC 7065)")
+        return urls
+
+    @model_validator(mode="after")
+    def _turn_needs_its_secret(self) -> Settings:
+        if self.phone_turn_urls and self.phone_turn_secret is None:
+            raise ValueError("phone_turn_urls needs phone_turn_secret (coturn's static-auth-secret)")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -5,18 +5,22 @@ registrar without any state (voice/sip/credentials.py) under a key every node sh
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from hotline.admin import auth
 from hotline.core.clock import utcnow
+from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.core.errors import NotAuthenticated, NotFound
 from hotline.core.permissions import Permission
 from hotline.core.security import stored_key
 from hotline.telephony.models import Extension, PhoneKey
-from hotline.telephony.schemas import PhoneCredentials
+from hotline.telephony.schemas import IceServer, PhoneCredentials
 from hotline.voice.sip.credentials import PhoneCredential
 
 PHONE_WS_PATH = "/api/phone/ws"
@@ -62,8 +66,22 @@ async def issue_phone_credentials(ctx: Context, session_secret: str | None) -> P
     return PhoneCredentials(
         extension=extension.number, sip_uri=f"sip:{extension.number}@{realm}",
         authorization_user=credential.username, password=password, realm=realm, ws_path=PHONE_WS_PATH,
-        expires_at=expires_at, ice_servers=[],
+        expires_at=expires_at, ice_servers=ice_servers(ctx.settings, extension.number, expires_at),
     )  # fmt: skip
+
+
+def ice_servers(settings: Settings, extension: str, expires_at: datetime) -> list[IceServer]:
+    """The STUN and TURN servers a browser phone gathers its candidates with. TURN credentials are
+    coturn's time-limited kind (its `use-auth-secret`; draft-uberti-behave-turn-rest): the user
+    name is the expiry and the extension, the password an HMAC-SHA1 of it under the shared secret,
+    so coturn checks them without asking us and they end with the phone credential."""
+    servers = [IceServer(urls=list(settings.phone_stun_urls))] if settings.phone_stun_urls else []
+    if settings.phone_turn_urls and settings.phone_turn_secret is not None:
+        username = f"{int(expires_at.timestamp())}:{extension}"
+        secret = settings.phone_turn_secret.get_secret_value().encode()
+        password = base64.b64encode(hmac.new(secret, username.encode(), hashlib.sha1).digest()).decode()
+        servers.append(IceServer(urls=list(settings.phone_turn_urls), username=username, credential=password))
+    return servers
 
 
 async def phone_extension(ctx: Context) -> str | None:

@@ -48,6 +48,7 @@ class Dialing:
     is_extension: Callable[[str], bool]
     max_calls: int
     rtp_ports: tuple[int, int]
+    media_address: str | None
     legs: dict[str, SipLeg]
     transactions: ClientTransactions
     send: Callable[[bytes, Peer], None]
@@ -149,8 +150,13 @@ class Dialing:
                 if not browser and plain is not None:
                     media.append(plain)
                     continue
-                kind = WebRtcSession if browser else RtpSession
-                rtp = kind(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
+                rtp = (
+                    WebRtcSession(
+                        self.host, ("127.0.0.1", 9), port_range=self.rtp_ports, advertised=self.media_address
+                    )
+                    if browser
+                    else RtpSession(self.host, ("127.0.0.1", 9), port_range=self.rtp_ports)
+                )
                 media.append(
                     (
                         rtp,

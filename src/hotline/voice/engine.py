@@ -66,11 +66,14 @@ class Engine(Dialing, CallControl):
         is_extension: Callable[[str], bool] = lambda target: False,
         max_calls: int = 200,
         rtp_ports: tuple[int, int] = (20000, 30000),
+        media_address: str | None = None,
     ) -> None:
         super().__init__()
         self.host, self._port, self.send, self.trunks = host, port, send, trunks
         self.application, self.locate, self.is_extension = application, locate, is_extension
         self.max_calls, self.rtp_ports = max_calls, rtp_ports
+        self.media_address = media_address
+        """Browsers' second ICE candidate: our media's address as seen from outside (NAT)."""
         self.legs: dict[str, SipLeg] = {}
         self.transactions = ClientTransactions(send)
         self.transactions.stray = self._stray
@@ -141,8 +144,12 @@ class Engine(Dialing, CallControl):
             our_answer = answer(their_offer, address=self.host, port=0, session_id=secrets.randbelow(2**31))
         except (SdpError, UnicodeDecodeError):
             return response_to(request, 488, "Not Acceptable Here")
-        kind = WebRtcSession if media.webrtc else RtpSession  # a browser's offer (decisions/0007)
-        rtp = kind(self.host, (media.address or their_offer.address, media.port), port_range=self.rtp_ports)
+        remote = (media.address or their_offer.address, media.port)
+        rtp = (  # a browser's offer (decisions/0007)
+            WebRtcSession(self.host, remote, port_range=self.rtp_ports, advertised=self.media_address)
+            if media.webrtc
+            else RtpSession(self.host, remote, port_range=self.rtp_ports)
+        )
         try:
             rtp.negotiate(media)
         except SdpError:

@@ -50,8 +50,12 @@ def ice_credentials() -> tuple[str, str]:
 class WebRtcSession(RtpSession):
     """Hotline's end of a browser leg: ICE-lite, DTLS-SRTP server, rtcp-mux, G.711 inside."""
 
-    def __init__(self, host: str, remote: tuple[str, int], **kwargs: Any) -> None:
+    def __init__(
+        self, host: str, remote: tuple[str, int], *, advertised: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(host, remote, **kwargs)
+        self.advertised = advertised if advertised != host else None
+        """The address browsers outside reach `host` at (a NAT's), offered as a second candidate."""
         self._latched = True  # ICE picks the far end's address, not the first packet (see above)
         me = identity()
         self.fingerprint = me.fingerprint
@@ -131,6 +135,10 @@ class WebRtcSession(RtpSession):
         media.fingerprints = [self.fingerprint]
         media.rtcp_mux = True
         media.candidates = [Candidate("1", 1, "udp", HOST_PRIORITY, self.host, self.port, "host")]
+        if self.advertised:  # the same port through the NAT in front (its 1:1 or forwarded mapping)
+            media.candidates.append(
+                Candidate("2", 1, "udp", HOST_PRIORITY - 1, self.advertised, self.port, "host")
+            )
         media.end_of_candidates = True
 
     def arm(self) -> None:

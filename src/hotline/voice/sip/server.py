@@ -78,6 +78,8 @@ class SipServer:
     """UDP receive buffer to ask the kernel for, in bytes (None: the kernel's default)."""
     phone_key: bytes | None = None
     """The key browsers' phone credentials are signed with (voice/sip/credentials.py)."""
+    media_address: str | None = None
+    """Where browsers reach our media when `host` is not that address (NAT): a second candidate."""
 
     def __post_init__(self) -> None:
         self.transports = SipTransports(
@@ -96,7 +98,7 @@ class SipServer:
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
             is_extension=lambda target: target in self.extensions,
-            rtp_ports=self.rtp_ports,
+            rtp_ports=self.rtp_ports, media_address=self.media_address,
         )  # fmt: skip
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
         """Answers by transaction key, oldest first: every entry lingers as long, so the dict's
