@@ -1,11 +1,12 @@
 """The browser phone (issue 23), end to end with Debian's Chromium as agent 001's only phone: its
 microphone is a fake device playing a 1 kHz tone. 李娜 (a customer of the test's own, so that 张伟
 keeps agent 003 as his last agent for the routing tests) calls the hotel line from a scripted phone
-that says a 400 Hz tone and presses 2; the desktop rings with his name, the agent clicks 接听, and
+that says a 400 Hz tone and presses 2; the desktop rings with her name, the agent clicks 接听, and
 each leg's recording holds the other's tone: two-way audio through WebRTC (DTLS-SRTP) on one side
 and plain RTP on the other. Hold and resume through the softphone panel; then the phone's
 WebSocket is cut mid-call: the desktop registers again, restarts ICE, and the caller hears the
-agent again; the agent hangs up."""
+agent again; then agent1 transfers the caller (blind) to agent 002, who also answers in a browser
+and is heard by the caller; agent 002 hangs up."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from tests.voice.softphone import Softphone
 pytestmark = [pytest.mark.e2e]
 
 T = TypeVar("T")
-AGENT_TONE, CALLER_TONE = 1000, 400
+AGENT_TONE, CALLER_TONE, SECOND_AGENT_TONE = 1000, 400, 1600
 LI_NA = "13912340023"
 
 # Every SIP-over-WebSocket socket and peer connection the page opens, for the test to cut the
@@ -70,11 +71,9 @@ def write_tone(path: Path, frequency: int, seconds: int, rate: int = 48_000) -> 
     return path
 
 
-@pytest.fixture(scope="module")
-def phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Chromium with a fake microphone saying 1 kHz, allowed without asking, sound without a click."""
-    wav = write_tone(tmp_path_factory.mktemp("microphone") / "agent.wav", AGENT_TONE, 5)
-    launched = browser.browser_type.launch(
+def launch_with_microphone(browser: Browser, wav: Path) -> Browser:
+    """Chromium whose fake microphone plays `wav`, allowed without asking, sound without a click."""
+    return browser.browser_type.launch(
         executable_path=CHROMIUM,
         args=[
             "--no-sandbox",
@@ -91,6 +90,24 @@ def phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
             # the browser reaches the engine's 127.0.0.1 from its own address, as with `make run`)
             "--allow-loopback-in-peer-connection",
         ],
+    )
+
+
+@pytest.fixture(scope="module")
+def phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """agent1's Chromium: its microphone says 1 kHz."""
+    launched = launch_with_microphone(
+        browser, write_tone(tmp_path_factory.mktemp("microphone") / "agent.wav", AGENT_TONE, 5)
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def second_phone_browser(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """agent2's Chromium, for the transfer: its microphone says 1.6 kHz."""
+    launched = launch_with_microphone(
+        browser, write_tone(tmp_path_factory.mktemp("microphone2") / "agent2.wav", SECOND_AGENT_TONE, 5)
     )
     yield launched
     launched.close()
@@ -154,8 +171,8 @@ def recording(call_id: str) -> Path:
     return folder
 
 
-def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_survives_a_dropped_socket(
-    phone_browser: Browser, server: str, sip_port: int
+def test_agent1_answers_in_the_browser_both_ways_holds_survives_a_dropped_socket_and_transfers(
+    phone_browser: Browser, second_phone_browser: Browser, server: str, sip_port: int
 ) -> None:
     context = phone_browser.new_context(
         base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
@@ -166,6 +183,10 @@ def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_surv
         context.add_init_script("localStorage.debug = 'JsSIP:*'")
         page.on("console", lambda m: print("console:", m.text[:600]))
     page.set_default_timeout(15_000)
+    colleague = second_phone_browser.new_context(
+        base_url=server, viewport={"width": 1500, "height": 900}, locale="zh-CN"
+    )
+    second: Page | None = None
     caller = Caller(sip_port)
     try:
         sign_in(page, "agent1")
@@ -221,9 +242,33 @@ def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_surv
         )
         expect(page.get_by_test_id("phone-mode")).to_have_text("通话中")
 
-        page.get_by_test_id("phone-hang-up").click()
-        expect(page.get_by_test_id("softphone")).to_have_attribute("data-mode", "idle", timeout=10_000)
-        folder = recording(call_id)
+        # a blind transfer to agent 002, who answers in a browser of their own (saying 1.6 kHz)
+        second = colleague.new_page()
+        second.set_default_timeout(15_000)
+        sign_in(second, "agent2")
+        assert second.request.put("/api/routing/me/state", data={"state": "ready"}).ok
+        second.get_by_test_id("nav-desktop").click()
+        second.get_by_test_id("phone-kind-browser").click()  # 接听方式: 浏览器
+        expect(second.get_by_test_id("phone-link")).to_have_text("已连接", timeout=20_000)
+        page.get_by_test_id("phone-transfer").click()
+        page.get_by_test_id("transfer-target").fill("002")
+        page.get_by_text("直接转接").click()
+        page.get_by_test_id("transfer-go").click()
+        expect(second.get_by_test_id("phone-incoming")).to_be_visible(timeout=20_000)
+        expect(second.get_by_test_id("phone-caller")).to_have_text("李娜 女士")
+        expect(page.get_by_test_id("phone-incoming")).to_be_hidden()  # agent1's browser is free
+        expect(page.get_by_test_id("softphone")).not_to_have_attribute("data-mode", "in_call")
+        second.get_by_test_id("phone-answer").click()
+        expect(second.get_by_test_id("phone-mode")).to_have_text("通话中", timeout=20_000)
+        moved = time.monotonic()
+        second.wait_for_timeout(3_000)
+        assert mostly(caller.heard_since(moved + 0.5), SECOND_AGENT_TONE) > 0.7, (
+            "the caller does not hear agent 002's 1.6 kHz after the transfer"
+        )
+        second.get_by_test_id("phone-hang-up").click()
+        expect(second.get_by_test_id("softphone")).to_have_attribute("data-mode", "idle", timeout=10_000)
+
+        folder = recording(call_id)  # agent1's part of the call
         said_by_caller, _ = wav_samples(folder / "a.wav")
         said_by_agent, _ = wav_samples(folder / "b.wav")
         assert mostly(said_by_caller, CALLER_TONE) > 0.7, "the caller's leg does not hold 400 Hz"
@@ -231,3 +276,6 @@ def test_agent1_answers_in_the_browser_hears_the_caller_both_ways_holds_and_surv
     finally:
         caller.close()
         context.close()
+        if second is not None:  # agent 002 answers on a desk phone again, as the demo has it
+            second.request.put("/api/routing/me/phone", data={"phone": "desk"})
+        colleague.close()
