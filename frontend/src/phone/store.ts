@@ -96,6 +96,8 @@ export const usePhone = defineStore('phone', () => {
 
   /** Where the signed-in agent answers (from their state, `GET /api/routing/me`, which the agent
    *  state bar reads on every page): the phone starts if in the browser. */
+  let chosenAt = 0
+
   function know(phone: PhoneKind): void {
     if (!offLive) offLive = useLive().on(heardLive)
     kind.value = phone
@@ -107,7 +109,16 @@ export const usePhone = defineStore('phone', () => {
     else stop()
   }
 
+  /** The agent's state as read again (every few seconds by the state bar): heals a choice whose
+   *  live event was missed (made while this tab's live socket was connecting), unless the read
+   *  started before the latest choice this tab made or heard of. */
+  function sync(phone: PhoneKind, readStartedAt: number): void {
+    if (kind.value === null || kind.value === phone || readStartedAt < chosenAt) return
+    know(phone)
+  }
+
   async function choose(phone: PhoneKind): Promise<void> {
+    chosenAt = Date.now()
     const me = await call(api.PUT('/api/routing/me/phone', { body: { phone } }))
     kind.value = me.phone
     follow()
@@ -115,6 +126,7 @@ export const usePhone = defineStore('phone', () => {
 
   function heardLive(event: LiveEvent): void {
     if (event.name === 'routing.phone_chosen') {
+      chosenAt = Date.now()
       kind.value = event.data.phone === 'browser' ? 'browser' : 'desk'
       follow()
     }
@@ -389,6 +401,7 @@ export const usePhone = defineStore('phone', () => {
   }
 
   return {
+    sync,
     kind,
     link,
     problem,
