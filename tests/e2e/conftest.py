@@ -73,6 +73,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
         process.wait(timeout=10)
 
 
+BROWSER_ENV = {**os.environ, "TZ": "Asia/Shanghai"}
+"""The agents' browsers are in China: the pages' "today" (a report's default day, a date picker)
+is Shanghai's, as the server's is, whatever the machine running the tests says."""
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -86,6 +91,7 @@ def browser() -> Iterator[Browser]:
                 "--disable-sync",
                 "--no-first-run",
             ],
+            env=BROWSER_ENV,
         )
         yield browser
         browser.close()

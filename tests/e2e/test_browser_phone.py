@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from hotline.voice.media.g711 import tone, ulaw_decode
-from tests.e2e.conftest import CHROMIUM, ROOT, sign_in
+from tests.e2e.conftest import BROWSER_ENV, CHROMIUM, ROOT, sign_in
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import Softphone
 
@@ -90,6 +90,7 @@ def launch_with_microphone(browser: Browser, wav: Path) -> Browser:
             # the browser reaches the engine's 127.0.0.1 from its own address, as with `make run`)
             "--allow-loopback-in-peer-connection",
         ],
+        env=BROWSER_ENV,
     )
 
 
