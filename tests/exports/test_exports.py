@@ -134,6 +134,15 @@ async def test_csv_is_utf8_with_a_bom_and_no_cell_starts_a_formula(seeded: Conte
     assert ""","'=HYPERLINK(""http://evil"")",""" in evil
     one = next(line for line in lines if line.startswith("X00000001"))
     assert "138****0001" in one and "2026-03-02 00:31:00" in one
+    # asked from the English UI (Accept-Language), the same person's file is headed in English
+    english = await agent.post(
+        "/api/exports",
+        json={"subject": "tickets", "format": "csv", "filters": {"q": "X0000"}},
+        headers={"Accept-Language": "en"},
+    )
+    assert english.json()["title"] == "Tickets"
+    got = await agent.get((await finished(agent, english.json()))["download"])
+    assert got.content.decode("utf-8-sig").startswith("Number,Type,Title,Status")
 
 
 async def test_exports_are_refused_to_who_may_not_and_bad_requests_name_the_field(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
+import httpx
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -119,6 +120,45 @@ async def test_calls_are_cut_by_the_sites_day_and_worded(seeded: Context, users:
         },
     )
     assert only_travel.json()["rows"] == [["旅游咨询", 1]]
+
+
+async def test_the_catalogue_speaks_the_requests_language_else_the_saved_one(users: Users) -> None:
+    """The UI's current language travels in Accept-Language; the saved preference (sign-in's) is
+    the fallback, and /api/auth/me still says the saved one."""
+    supervisor = await users("supervisor")
+    url = "/api/reports/custom/subjects"
+    bookings = next(s for s in subjects() if s.key == "bookings")
+    first = bookings.measures[0]
+
+    def words(response: httpx.Response) -> tuple[str, str]:
+        assert response.status_code == 200, response.text
+        shown = next(s for s in response.json() if s["key"] == "bookings")
+        return shown["label"], next(m["label"] for m in shown["measures"] if m["key"] == first.key)
+
+    assert (await supervisor.get("/api/auth/me")).json()["locale"] == "zh-CN"
+    assert words(await supervisor.get(url, headers={"Accept-Language": "en-GB,en;q=0.9"})) == (
+        bookings.label[1],
+        first.label[1],
+    )
+    assert words(await supervisor.get(url, headers={"Accept-Language": "zh-CN"})) == (
+        bookings.label[0],
+        first.label[0],
+    )
+    assert words(await supervisor.get(url)) == (bookings.label[0], first.label[0])
+
+    saved = await supervisor.patch("/api/auth/me", json={"locale": "en"})
+    assert saved.status_code == 200, saved.text
+    assert words(await supervisor.get(url)) == (bookings.label[1], first.label[1])
+    assert words(await supervisor.get(url, headers={"Accept-Language": "fr-FR"})) == (
+        bookings.label[1],
+        first.label[1],
+    )
+    assert words(await supervisor.get(url, headers={"Accept-Language": "zh-CN"})) == (
+        bookings.label[0],
+        first.label[0],
+    )
+    me = await supervisor.get("/api/auth/me", headers={"Accept-Language": "zh-CN"})
+    assert me.json()["locale"] == "en"
 
 
 async def test_every_choice_of_the_catalogue_runs(ctx: Context) -> None:

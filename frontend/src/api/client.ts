@@ -74,7 +74,8 @@ export function setUnauthorizedHandler(listener: UnauthorizedListener): void {
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
 
 let requestLocale = 'zh-CN'
-/** The UI's language, sent as Accept-Language on every request: the server words problems in it. */
+/** The UI's language, sent as Accept-Language on every request: the server words problems, and its own
+ *  words in answers (a report's catalogue, an export's headers), in it. */
 export function setRequestLocale(locale: string): void {
   requestLocale = locale
 }
@@ -96,4 +97,15 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
     throw toProblem(response.status, error)
   }
   return data as T
+}
+
+/** Hands a fetched file to the browser to save. Files the server words (a report's workbook) are
+ *  fetched through `api` rather than linked, so they come in the UI's language: a plain link would
+ *  send the browser's Accept-Language instead. */
+export function saveFile(data: Blob, name: string): void {
+  const link = document.createElement('a')
+  link.href = URL.createObjectURL(data)
+  link.download = name
+  link.click()
+  URL.revokeObjectURL(link.href)
 }

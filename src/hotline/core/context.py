@@ -39,6 +39,7 @@ class Actor:
     display_name: str = ""
     via: str = "session"  # session | token | system | cli
     locale: str = "zh-CN"
+    """The user's saved preference; what a request is worded in is `Context.locale`."""
     work_number: str | None = None
 
     def can(self, permission: Permission) -> bool:
@@ -85,6 +86,14 @@ class Context:
     request_id: str | None = None
     pool: ComputePool | None = None
     """The node's compute pool (core/compute.py), for `compute()`."""
+    asked_locale: str | None = None
+    """The language the request asked for (Accept-Language), if it named one of ours."""
+
+    @property
+    def locale(self) -> str:
+        """The language to word answers in: the request's (the UI's current language) if it asked
+        for one, else the actor's saved preference. `actor.locale` stays the saved preference."""
+        return self.asked_locale or self.actor.locale
 
     def require(self, permission: Permission) -> None:
         if not self.actor.can(permission):
@@ -123,4 +132,6 @@ class Context:
             await self.bus.publish(event)
 
     def as_actor(self, actor: Actor) -> Context:
-        return Context(self.settings, self.db, self.bus, actor, self.ip, self.request_id, self.pool)
+        return Context(
+            self.settings, self.db, self.bus, actor, self.ip, self.request_id, self.pool, self.asked_locale
+        )

@@ -112,8 +112,9 @@ CATALOGUES: dict[str, dict[str, str]] = {
 }
 
 
-def pick_locale(accept_language: str | None) -> str:
-    """The best of our locales for an Accept-Language header (q-values honoured), else zh-CN."""
+def asked_locale(accept_language: str | None) -> str | None:
+    """The best of our locales for an Accept-Language header (q-values honoured); None when the
+    header is absent or names neither of them."""
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate((accept_language or "").split(",")):
         tag, *options = (piece.strip() for piece in part.split(";"))
@@ -128,7 +129,12 @@ def pick_locale(accept_language: str | None) -> str:
         locale = "zh-CN" if tag.startswith("zh") else "en" if tag.startswith("en") else None
         if locale and weight > 0:
             ranked.append((-weight, index, locale))
-    return min(ranked)[2] if ranked else DEFAULT_LOCALE
+    return min(ranked)[2] if ranked else None
+
+
+def pick_locale(accept_language: str | None) -> str:
+    """The best of our locales for an Accept-Language header (q-values honoured), else zh-CN."""
+    return asked_locale(accept_language) or DEFAULT_LOCALE
 
 
 def translate(key: str, locale: str, *, default: str, **params: Any) -> str:

@@ -24,6 +24,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
+from hotline.core.i18n import asked_locale
 from hotline.core.permissions import Permission
 from hotline.core.schemas import MAX_ID
 
@@ -120,6 +121,7 @@ def anonymous_context(request: Request) -> Context:
         ip=request.client.host if request.client else None,
         request_id=request.scope.get("state", {}).get("request_id"),
         pool=state.compute,
+        asked_locale=asked_locale(request.headers.get("accept-language")),
     )
 
 

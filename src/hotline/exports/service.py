@@ -95,7 +95,7 @@ def shown(job: ExportJob, locale: str = "zh-CN") -> ExportOut:
 def list_subjects(ctx: Context) -> list[SubjectOut]:
     """The exports this person may ask for."""
     return [
-        SubjectOut(name=s.name, title=s.sheet_name(ctx.actor.locale), personal=s.personal)
+        SubjectOut(name=s.name, title=s.sheet_name(ctx.locale), personal=s.personal)
         for s in subjects.every()
         if ctx.actor.can(s.permission)
     ]
@@ -123,14 +123,14 @@ async def start_export(ctx: Context, body: ExportIn, runner: Runner) -> ExportOu
     async with ctx.write() as tx:
         job = ExportJob(
             user_id=ctx.actor.user_id, subject=subject.name, format=body.format, filters=stored, pii=pii,
-            locale=ctx.actor.locale, status="queued", rows_total=total,
+            locale=ctx.locale, status="queued", rows_total=total,
         )  # fmt: skip
         tx.session.add(job)
         await tx.session.flush()
         what = {"subject": subject.name, "format": body.format, "filters": stored, "pii": pii, "rows": total}
         tx.audit("exports.requested", "export", job.id, after=what)
     runner.submit(ctx, job.id)
-    return shown(job, ctx.actor.locale)
+    return shown(job, ctx.locale)
 
 
 async def _mine(ctx: Context, job_id: int) -> ExportJob:
@@ -151,11 +151,11 @@ async def my_exports(ctx: Context) -> list[ExportOut]:
                 .limit(LISTED)
             )
         ).all()
-    return [shown(job, ctx.actor.locale) for job in jobs]
+    return [shown(job, ctx.locale) for job in jobs]
 
 
 async def get_export(ctx: Context, job_id: int) -> ExportOut:
-    return shown(await _mine(ctx, job_id), ctx.actor.locale)
+    return shown(await _mine(ctx, job_id), ctx.locale)
 
 
 async def export_file(ctx: Context, job_id: int) -> tuple[Path, str, str]:
@@ -187,7 +187,7 @@ async def cancel_export(ctx: Context, job_id: int, runner: Runner) -> ExportOut:
         job.status, job.finished_at = "cancelled", utcnow()
         tx.audit("exports.cancelled", "export", job.id, after={"rows": job.rows_done})
     runner.cancel(job_id)  # the job's own node also sees it at its next progress update
-    return shown(job, ctx.actor.locale)
+    return shown(job, ctx.locale)
 
 
 async def purge_expired(ctx: Context, *, lost_after: timedelta = timedelta(minutes=2)) -> int:

@@ -179,7 +179,7 @@ async def add_rows(
             owners |= {number: card.id for number, card in cards.items()}
         heeded = await dnc.heeded_numbers(session, numbers, CampaignKind(kind))
     fresh = [row for row in checked.rows if row.phone not in listed]
-    locale = ctx.actor.locale
+    locale = ctx.locale
     report = ListImportReport(
         rows=checked.total,
         valid=len(checked.rows) + checked.repeated,

@@ -108,7 +108,7 @@ async def report(ctx: Context, filters: ReportFilters) -> Source:
         found = await service.report(
             ctx, filters.subject, query, agent_id=filters.agent_id, queues=set(filters.queue) or None
         )
-        return lines(found, ctx.actor.locale)
+        return lines(found, ctx.locale)
 
     return Computed(computed)
 

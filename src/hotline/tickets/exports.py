@@ -82,7 +82,7 @@ async def tickets(ctx: Context, filters: TicketFilters) -> Source:
         .join(TicketType, TicketType.id == Ticket.type_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id)
     )
-    english = ctx.actor.locale.startswith("en")
+    english = ctx.locale.startswith("en")
 
     async def named(ctx: Context, rows: list[Row]) -> list[Row]:
         async with ctx.read() as session:

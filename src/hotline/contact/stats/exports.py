@@ -92,7 +92,7 @@ async def calls(ctx: Context, filters: CallFilters) -> Source:
         ),
         search.CallSearch(agent_ids=agents, **wanted),
     )  # fmt: skip
-    english = ctx.actor.locale.startswith("en")
+    english = ctx.locale.startswith("en")
 
     def word(words: dict[str, str], code: str) -> str:
         return code if english else words.get(code, code)

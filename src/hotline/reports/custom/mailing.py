@@ -29,7 +29,7 @@ WORKBOOK_SECONDS = 60
 
 async def as_workbook(ctx: Context, result: ResultOut) -> bytes:
     """The result as an XLSX with its chart, written off the event loop."""
-    zh = ctx.actor.locale.startswith("zh")
+    zh = ctx.locale.startswith("zh")
     subtitle = f"{result.start} – {result.end} ({result.timezone})"
     columns = [c.model_dump() for c in result.columns]
     rows = [list(r) for r in result.rows]

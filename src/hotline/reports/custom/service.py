@@ -42,7 +42,7 @@ NONE_WORD: Label = ("（空）", "(none)")
 
 
 def _say(ctx: Context, label: Label) -> str:
-    return label[0] if ctx.actor.locale.startswith("zh") else label[1]
+    return label[0] if ctx.locale.startswith("zh") else label[1]
 
 
 async def _choices(ctx: Context, session: AsyncSession, d: Dimension) -> list[ChoiceOut]:
@@ -157,7 +157,7 @@ def _time_word(ctx: Context, unit: str, value: Any) -> str:
     if unit == "month":
         return day[:7]
     if unit == "week":
-        return f"{day} 起" if ctx.actor.locale.startswith("zh") else f"week of {day}"
+        return f"{day} 起" if ctx.locale.startswith("zh") else f"week of {day}"
     return day
 
 
