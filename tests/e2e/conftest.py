@@ -73,6 +73,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
         process.wait(timeout=10)
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BROWSER_ENV = {**os.environ, "TZ": "Asia/Shanghai"}
 """The agents' browsers are in China: the pages' "today" (a report's default day, a date picker)
 is Shanghai's, as the server's is, whatever the machine running the tests says."""
@@ -81,18 +89,7 @@ is Shanghai's, as the server's is, whatever the machine running the tests says."
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-            env=BROWSER_ENV,
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=BROWSER_ENV)
         yield browser
         browser.close()
 

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from hotline.voice.media.g711 import tone, ulaw_decode
-from tests.e2e.conftest import BROWSER_ENV, CHROMIUM, ROOT, sign_in
+from tests.e2e.conftest import BROWSER_ENV, CHROMIUM, CHROMIUM_ARGS, ROOT, sign_in
 from tests.voice.audio import tone_share, wav_samples
 from tests.voice.softphone import Softphone
 
@@ -76,12 +76,7 @@ def launch_with_microphone(browser: Browser, wav: Path) -> Browser:
     return browser.browser_type.launch(
         executable_path=CHROMIUM,
         args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={wav}",

@@ -238,6 +238,34 @@ class Harness:
         self.closing.append(lambda: end.transport.close() if end.transport else None)
         return end
 
+    async def desk_phone_answers(
+        self, *, prompt: bytes | None = None, record_to: Path | None = None
+    ) -> tuple[Softphone, list[Leg], list[Bridge]]:
+        """Desk phone 1001 registered, and calls in answered, `prompt` played, then bridged with
+        it; the legs (caller, desk) and bridges as they come."""
+        desk = await Softphone.open("1001", "sip1001", self.sip.port)
+        self.closing.append(desk.close)
+        assert await desk.register() == 200
+        legs: list[Leg] = []
+        bridges: list[Bridge] = []
+
+        async def connect(caller: Leg) -> None:
+            await caller.answer()
+            if prompt is not None:
+                assert await caller.play(prompt)
+            agent = await self.sip.engine.originate("1001", caller=caller.caller, ring_for=5)
+            legs.extend((caller, agent))
+            bridge = self.sip.engine.bridge(caller, agent, record_to=record_to)
+            bridges.append(bridge)
+            try:
+                await bridge.wait()
+            finally:
+                await bridge.stop()
+                await agent.hang_up()
+
+        self.application = connect
+        return desk, legs, bridges
+
     def browser(self, frequency: float | None, configuration: RTCConfiguration | None = None) -> Browser:
         browser = Browser(frequency, configuration)
         self.closing.append(browser.close)
@@ -274,26 +302,10 @@ async def test_a_browser_calling_in_is_bridged_with_a_desk_phone_both_hear_each_
     harness: Harness, tmp_path: Path
 ) -> None:
     """Browser (1 kHz, WebRTC) → Hotline → desk phone 1001 (400 Hz, plain RTP), recorded."""
-    desk = await Softphone.open("1001", "sip1001", harness.sip.port)
-    harness.closing.append(desk.close)
-    assert await desk.register() == 200
-    bridges: list[Bridge] = []
-    legs: list[Leg] = []
-
-    async def connect(caller: Leg) -> None:
-        await caller.answer()
-        assert await caller.play(ulaw_encode(tone(600, 400)))  # a prompt first (another SSRC)
-        agent = await harness.sip.engine.originate("1001", caller=caller.caller, ring_for=5)
-        legs.extend((caller, agent))
-        bridge = harness.sip.engine.bridge(caller, agent, record_to=tmp_path / "rec")
-        bridges.append(bridge)
-        try:
-            await bridge.wait()
-        finally:
-            await bridge.stop()
-            await agent.hang_up()
-
-    harness.application = connect
+    desk, legs, bridges = await harness.desk_phone_answers(
+        prompt=ulaw_encode(tone(600, 400)),  # a prompt first (another SSRC)
+        record_to=tmp_path / "rec",
+    )
     browser, end = harness.browser(1000), await harness.sip_end()
     reply = await end.call("4008001000", await browser.offer())
     assert reply.status == 200

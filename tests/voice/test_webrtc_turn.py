@@ -21,13 +21,11 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from hotline.core.clock import utcnow
 from hotline.core.config import Settings
 from hotline.telephony.phone import ice_servers
-from hotline.voice.control import Bridge, Leg
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.rtp.webrtc import WebRtcSession
 from hotline.voice.sdp import SessionDescription
 from tests.conftest import free_port
 from tests.voice.audio import tone_share
-from tests.voice.softphone import Softphone
 from tests.voice.test_webrtc import Harness, eventually, harness, voiced
 
 __all__ = ["harness"]  # the fixture, shared with the WebRTC tests
@@ -90,25 +88,7 @@ async def test_a_browser_that_can_only_use_turn_calls_in_through_coturn_and_both
     coturn: int,
     harness: Harness,  # coturn first: it outlives the browser, which says goodbye to it
 ) -> None:
-    desk = await Softphone.open("1001", "sip1001", harness.sip.port)
-    harness.closing.append(desk.close)
-    assert await desk.register() == 200
-    legs: list[Leg] = []
-    bridges: list[Bridge] = []
-
-    async def connect(caller: Leg) -> None:
-        await caller.answer()
-        agent = await harness.sip.engine.originate("1001", caller=caller.caller, ring_for=5)
-        legs.extend((caller, agent))
-        bridge = harness.sip.engine.bridge(caller, agent)
-        bridges.append(bridge)
-        try:
-            await bridge.wait()
-        finally:
-            await bridge.stop()
-            await agent.hang_up()
-
-    harness.application = connect
+    desk, legs, _ = await harness.desk_phone_answers()
     browser, end = harness.browser(1000, relay_only(coturn, SECRET)), await harness.sip_end()
     offered = await browser.offer()
     relays = [line for line in offered.splitlines() if line.startswith("a=candidate") and "typ relay" in line]
