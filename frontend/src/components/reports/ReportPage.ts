@@ -2,6 +2,7 @@
 // for a granularity, a figure shown by its kind, the change against the comparison, and the chart.
 import type { ChartOption } from '../charts/HlChart.vue'
 import { formatClock } from '../../format'
+import { agentReasonLabel } from '../../labels'
 
 export type Granularity = 'interval' | 'hour' | 'day' | 'week' | 'month'
 export type Compare = 'none' | 'previous' | 'year'
@@ -48,7 +49,7 @@ export function asNumber(value: unknown): number | null {
 export function showFigure(value: unknown, kind: FigureKind = 'count', locale = 'zh-CN'): string {
   if (kind === 'reasons') {
     // seconds per reason (not-ready time by reason): 午餐 1:00:00 · 培训 30:00
-    const parts = Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => `${k || '—'} ${formatClock(asNumber(v))}`)
+    const parts = Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => `${agentReasonLabel(k) || '—'} ${formatClock(asNumber(v))}`)
     return parts.length ? parts.join(' · ') : '—'
   }
   const n = asNumber(value)
