@@ -3,10 +3,10 @@
     make frontend && uv run python benchmarks/browser_phone.py --runs 3 --calls 7
 
 Each run starts a real server (benchmarks/served.py: SQLite, demo data, `hotline serve` with its
-voice engine) and Debian's Chromium (Playwright, headless) with a fake microphone saying 1 kHz, as
-tests/e2e/test_browser_phone.py launches it (its `phone_browser`, `Caller` and `WATCH` serve here);
-agent1, whose demo phone is the browser, signs in and opens 坐席工作台, where the browser phone
-registers over SIP over WebSocket. Then `--calls` calls of each kind, one after the other:
+voice engine) and Debian's Chromium (Playwright, headless) with a fake microphone saying 1 kHz,
+as tests/e2e/test_browser_phone.py launches it (its `launch_with_microphone`, `Caller` and
+`WATCH` serve here); agent1, whose demo phone is the browser, signs in and opens 坐席工作台, where
+the browser phone registers over SIP over WebSocket. Then `--calls` calls of each kind, one after the other:
 
 1. Click to ringing, click-to-dial: agent1 types 1006 (a demo extension with no agent, registered
    by a scripted SIP phone, tests/voice/softphone.py) in the softphone panel and clicks 拨号
@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import itertools
 import math
 import os
@@ -50,7 +49,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -60,7 +59,14 @@ import httpx
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from served import start_server, stop_server  # benchmarks/served.py
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_browser_phone import AGENT_TONE, CALLER_TONE, WATCH, Caller, phone_browser
+from tests.e2e.test_browser_phone import (
+    AGENT_TONE,
+    CALLER_TONE,
+    WATCH,
+    Caller,
+    launch_with_microphone,
+    write_tone,
+)
 from tests.voice.audio import tone_share
 from tests.voice.softphone import Softphone
 
@@ -262,14 +268,21 @@ class Customer(Caller):
         self.run(bye())
 
 
-def chromium(playwright: Playwright) -> AbstractContextManager[Browser]:
-    """Chromium exactly as tests/e2e/test_browser_phone.py's `phone_browser` fixture launches it
-    (a fake microphone saying 1 kHz, allowed without asking, sound without a click, ICE on
-    loopback): its function, called with what it uses of pytest's `browser` and `tmp_path_factory`."""
-    fixture = inspect.unwrap(phone_browser)
-    browser = SimpleNamespace(browser_type=playwright.chromium)
-    folders = SimpleNamespace(mktemp=lambda name: Path(tempfile.mkdtemp(prefix=f"hotline-bench-{name}-")))
-    return contextmanager(fixture)(browser, folders)
+@contextmanager
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium as tests/e2e/test_browser_phone.py launches agent1's (`launch_with_microphone`: the
+    end-to-end tests' flags and time zone, a fake microphone saying 1 kHz, allowed without asking,
+    sound without a click, ICE on loopback)."""
+    folder = Path(tempfile.mkdtemp(prefix="hotline-bench-microphone-"))
+    # it takes a browser only for its `browser_type`: Playwright's Chromium here
+    launched = launch_with_microphone(
+        cast(Browser, SimpleNamespace(browser_type=playwright.chromium)),
+        write_tone(folder / "agent.wav", AGENT_TONE, 5),
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 @contextmanager
