@@ -19,19 +19,11 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.conftest import free_port  # noqa: E402
+from served import start_server, stop_server  # benchmarks/served.py
 
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 SIZES = [(1366, 768), (1920, 1080)]
@@ -65,38 +57,7 @@ async def index_long_call(url: str, recordings: Path) -> int:
     return recording_id
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'hotline.db'}",
-        "HOTLINE_RECORDINGS_DIR": str(folder / "recordings"),
-        "HOTLINE_AUDIT_KEY_FILE": str(folder / "audit" / "signing.key"),
-        "HOTLINE_AUDIT_KEYRING_FILE": str(folder / "audit" / "keyring.json"),
-        "HOTLINE_AUDIT_CHECKPOINT_FILE": str(folder / "audit" / "checkpoints.jsonl"),
-        "HOTLINE_PORT": str(port),
-        "HOTLINE_SIP_PORT": str(free_port()),
-        "HOTLINE_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)
-    subprocess.run(["hotline", "demo-data"], env=env, check=True, cwd=ROOT, capture_output=True)
-    process = subprocess.Popen(["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return process, url, env
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise SystemExit("the server did not become ready")
-        time.sleep(0.2)
-
-
 def main(runs: int) -> None:
-    if not (ROOT / "frontend" / "dist" / "index.html").is_file():
-        raise SystemExit("the web UI is not built: run `make frontend`")
     folder = Path(tempfile.mkdtemp(prefix="hotline-bench-waveform-"))
     process, url, env = start_server(folder)
     try:
@@ -129,8 +90,7 @@ def main(runs: int) -> None:
                 context.close()
             browser.close()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_server(process)
     print(f"60-minute two-channel call, median of {runs} runs (after one warm-up), Chromium headless")
     print("| window | received → drawn | asked → drawn (with the fetch) | slowest drawn |")
     print("|---|---:|---:|---:|")
