@@ -34,13 +34,16 @@ RINGBACK = ulaw_encode(tone(450, 1000)) + bytes([0xFF]) * 32000
 
 class LiveCall(Consulting, Monitoring):
     async def run(self, *, announce: bytes | None = None) -> None:
-        """Bridge the caller and the agent (after `announce`, said to the caller), and keep the
+        """Bridge the caller and the agent (after `announce`, said to both), and keep the
         call going through holds and transfers until the caller hangs up, or the partner does
         with nobody to hand the caller to."""
         self.host.live[self.call_id] = self
         try:
             if announce is not None:
-                await self.caller.play(announce)
+                # the caller hears who serves them, and the agent hears it with them from the moment
+                # they answer: their audio starts at once, and the end of it says "speak now"
+                heard = [self.caller] if self.partner is None else [self.caller, self.partner]
+                await asyncio.gather(*(leg.play(announce) for leg in heard))
             if self.partner is not None:
                 self._connect(self.partner)
             self._tell()
