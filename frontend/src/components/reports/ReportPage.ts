@@ -49,7 +49,9 @@ export function asNumber(value: unknown): number | null {
 export function showFigure(value: unknown, kind: FigureKind = 'count', locale = 'zh-CN'): string {
   if (kind === 'reasons') {
     // seconds per reason (not-ready time by reason): 午餐 1:00:00 · 培训 30:00
-    const parts = Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => `${agentReasonLabel(k) || '—'} ${formatClock(asNumber(v))}`)
+    const parts = Object.entries((value ?? {}) as Record<string, unknown>).map(
+      ([k, v]) => `${agentReasonLabel(k) || '—'} ${formatClock(asNumber(v))}`,
+    )
     return parts.length ? parts.join(' · ') : '—'
   }
   const n = asNumber(value)
