@@ -55,6 +55,10 @@ async def test_voicemail_messages_become_tickets_once_with_the_recording(
     callback, complaint = [(await agent.get(f"/api/tickets/{t.id}")).json()["ticket"] for t in made]
     assert callback["type_code"] == "callback" and callback["customer_name"] == "张伟"
     assert callback["call_id"] == "leg-vm-1" and "23 秒" in callback["content"]
+    # the title is free text on every list and on the customer's timeline: the number masked there
+    assert callback["title"] == "语音留言回电 138****8000" and "13800138000" not in callback["title"]
+    timeline = (await agent.get(f"/api/customers/{callback['customer_id']}/timeline")).json()
+    assert "13800138000" not in str(timeline)
     assert complaint["type_code"] == "complaint" and complaint["customer_id"] is None
     assert complaint["phone"].startswith("139") and complaint["source"] == "voicemail"
 
