@@ -14,7 +14,8 @@ the browser phone registers over SIP over WebSocket. Then `--calls` calls of eac
    (RFC 5373), the browser answers by itself, and the server calls 1006. Measured from the click
    (a capture listener in the page, before the app's handler) to 1006's INVITE arriving at the
    scripted phone, with its steps: the agent leg's INVITE arriving on the page's WebSocket, the
-   microphone opened, the browser's 200 OK leaving. 1006 answers; agent1 hangs up (`phone-hang-up`;
+   call's peer connection made (the answer begins, with the microphone the phone opened as the
+   INVITE rang), the browser's 200 OK leaving. 1006 answers; agent1 hangs up (`phone-hang-up`;
    a call out has no wrap-up) and is ready again.
 2. Click to ringing, an incoming call: 李娜's scripted phone (`Caller`, over the demo trunk) calls
    4008001000 and presses 2 a second after the welcome starts (the hotel queue). Measured from the
@@ -25,8 +26,10 @@ the browser phone registers over SIP over WebSocket. Then `--calls` calls of eac
    measured to (i) the browser's first inbound RTP packet and first sound (the peer connection's
    `inbound-rtp` stats, packetsReceived > 0 and audioLevel > 0, read every 10 ms in the page) and
    (ii) the caller's first packet of the agent's voice (mostly 1 kHz; until then the caller has
-   the queue's hold line and the notice). The hotel flow as shipped says the recording notice to
-   the caller before it bridges the agent, so this is done twice: with the notice, then (the flow
+   the queue's hold line and the notice); with its steps: the peer connection made (the phone
+   opened the microphone while the call rang), the 200 OK leaving, connected (ICE and DTLS), the
+   first packet. The hotel flow as shipped says the recording notice to caller and agent before
+   it bridges them, so this is done twice: with the notice, then (the flow
    republished through the API without it) with none, which is the browser's own media path.
    Then agent1 hangs up, saves the wrap-up (`desk-wrap-save`), is ready again, and the caller
    leaves the survey (BYE).
@@ -84,7 +87,7 @@ FLOORS = {RING_OUT: 1500.0, RING_IN: 1500.0, AUDIO: 500.0}  # ms, issue 23 (p95 
 
 # What the page notes, in its own performance.now() milliseconds: clicks on 拨号 and 接听 (capture
 # phase, before the app's handlers); SIP INVITEs arriving on the phone's WebSocket and 200 OKs to
-# an INVITE leaving it; the microphone opened; a peer connection connected (ICE and DTLS); the
+# an INVITE leaving it; a peer connection made and connected (ICE and DTLS); the
 # ringing banner's arrival in the DOM and the frame after; and from 接听 on the first inbound RTP
 # packet and the first sound of the call's peer connection.
 PROBE = """
@@ -109,16 +112,11 @@ PROBE = """
   window.RTCPeerConnection = class extends Peer {
     constructor(...args) {
       super(...args)
+      mark('peer')
       this.addEventListener('connectionstatechange', () => {
         if (this.connectionState === 'connected') mark('connected')
       })
     }
-  }
-  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
-  navigator.mediaDevices.getUserMedia = async (constraints) => {
-    const stream = await open(constraints)
-    mark('microphone')
-    return stream
   }
   let ringing = false
   new MutationObserver(() => {
@@ -331,7 +329,7 @@ def dial_once(page: Page, called: Called, figures: Figures) -> None:
     clicked = marks.last("click:phone-dial")
     invite = marks.after("invite-in", clicked)
     figures.steps(RING_OUT, [
-        ("click", clicked), ("INVITE in the page", invite), ("microphone", marks.after("microphone", invite)),
+        ("click", clicked), ("INVITE in the page", invite), ("peer connection", marks.after("peer", invite)),
         ("200 OK out", marks.after("ok-out", invite)), ("1006 rings", called.stamped.invited[rung]),
     ])  # fmt: skip
     hang_up(page, wrap=False)
@@ -359,7 +357,7 @@ def incoming_once(page: Page, caller: Customer, figures: Figures, notice: str) -
     ])  # fmt: skip
     ok = marks.after("ok-out", clicked)
     figures.steps(f"{AUDIO}, {notice}, browser", [
-        ("click", clicked), ("microphone", marks.after("microphone", clicked)), ("200 OK out", ok),
+        ("click", clicked), ("peer connection", marks.after("peer", clicked)), ("200 OK out", ok),
         ("connected", marks.after("connected", ok)), ("first packet", marks.after("rtp-in", clicked)),
     ])  # fmt: skip
     figures.add(f"{AUDIO}, {notice}, browser: click → first sound", clicked, marks.after("sound-in", clicked))

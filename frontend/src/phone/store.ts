@@ -48,6 +48,9 @@ export const usePhone = defineStore('phone', () => {
   let tabs: ReturnType<typeof channel> | null = null
   let offLive: (() => void) | null = null
   let localStream: MediaStream | null = null
+  /** The microphone opened while the call rings: answering does not wait for it, and a refusal
+   *  is said before the agent clicks 接听 (where the browser asks, it asks during the ringing). */
+  let early: Promise<MediaStream | null> | null = null
   let serverMuted = false
   const speaker = typeof Audio !== 'undefined' ? new Audio() : null
   if (speaker) speaker.autoplay = true
@@ -244,13 +247,20 @@ export const usePhone = defineStore('phone', () => {
     ringing.value = true
     micProblem.value = null
     stopRing = ring(choice.value.output)
-    let capped: (() => void) | null = null
+    early = openMicrophone().then(
+      (stream) => stream,
+      (e: unknown) => {
+        micProblem.value = micProblemOf(e, window.isSecureContext)
+        tell()
+        return null
+      },
+    )
     offered.on('icecandidate', (e) => {
-      // gathering waits for every STUN/TURN server; a dead one must not delay the answer (or an
-      // ICE restart's offer): 1 s after the first candidate of each gathering, go with what there is
-      if (e.ready === capped) return
-      capped = e.ready
-      window.setTimeout(e.ready, 1000)
+      // JsSIP would hold the answer (or an ICE restart's offer) until gathering ends, which waits
+      // for every STUN/TURN server. Hotline's end is ICE-lite: it never checks towards the
+      // browser's candidates but answers the browser's checks from wherever they come (a TURN
+      // relay's too), so the SDP needs none of them: the first one found is enough to send it
+      e.ready()
     })
     offered.on('peerconnection', (e) => {
       e.peerconnection.addEventListener('track', (t: RTCTrackEvent) => playRemote(t.streams[0] ?? new MediaStream([t.track])))
@@ -267,25 +277,35 @@ export const usePhone = defineStore('phone', () => {
     if (asksToAnswer(request)) void answer()
   }
 
-  /** Answer the ringing call: the microphone first; a refused or missing one is said in words
-   *  and the call keeps ringing (never answered silently). */
+  function openMicrophone(): Promise<MediaStream> {
+    const wanted = resolve(devices.value, 'audioinput', choice.value.input)
+    return navigator.mediaDevices.getUserMedia({ audio: wanted ? { deviceId: { exact: wanted } } : true, video: false })
+  }
+
+  /** Answer the ringing call: the microphone first (opened while it rang; asked again if that
+   *  failed); a refused or missing one is said in words and the call keeps ringing (never
+   *  answered silently). */
   async function answer(): Promise<void> {
     if (!here.value) {
       tabs?.post({ kind: 'answer' })
       return
     }
     if (!session || answering.value || session.isEstablished()) return
+    const ringingSession = session
     answering.value = true
     try {
-      const wanted = resolve(devices.value, 'audioinput', choice.value.input)
+      const opened = early ? await early : null
+      early = null
       try {
-        localStream = await navigator.mediaDevices.getUserMedia({
-          audio: wanted ? { deviceId: { exact: wanted } } : true,
-          video: false,
-        })
+        localStream = opened ?? (await openMicrophone())
       } catch (e) {
         micProblem.value = micProblemOf(e, window.isSecureContext)
         tell()
+        return
+      }
+      if (session !== ringingSession || !session) {
+        for (const track of localStream.getTracks()) track.stop() // the caller left meanwhile
+        localStream = null
         return
       }
       micProblem.value = null
@@ -331,6 +351,8 @@ export const usePhone = defineStore('phone', () => {
     meters = []
     for (const track of localStream?.getTracks() ?? []) track.stop()
     localStream = null
+    void early?.then((unused) => unused?.getTracks().forEach((track) => track.stop()))
+    early = null
     if (speaker) speaker.srcObject = null
     tell()
   }
