@@ -257,3 +257,62 @@ async def test_a_browser_phone_is_refused_without_a_session_permission_extension
         assert await desk.register(password="sip1002") == 200
     finally:
         desk.close()
+
+
+async def test_an_agent_is_rung_on_the_phone_they_chose_when_desk_and_browser_are_both_registered(
+    seeded: Context, users: Users, served: str, app: Any, settings: Settings
+) -> None:
+    sip, router = app.state.hotline.sip, app.state.hotline.router
+    agent = await users("agent1")
+    creds = (await agent.post("/api/phone/credentials")).json()
+    desk = await Softphone.open("1001", "sip1001", settings.sip_port, mode="ring")
+    media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    media.bind(("127.0.0.1", 0))
+    try:
+        assert await desk.register() == 200
+        async with phone_socket(served, agent) as ws:
+            browser = WsPhone(ws, "1001")
+            _, registered = await browser.register(creds["authorization_user"], creds["password"])
+            assert registered.status == 200 and len(sip.registrar.contacts("1001")) == 2
+
+            # 浏览器 chosen: the next call rings the browser only, not the desk phone beside it
+            chosen = await agent.put("/api/routing/me/phone", json={"phone": "browser"})
+            assert chosen.status_code == 200, chosen.text
+            seat = router.runner.seats[chosen.json()["user_id"]]
+            await eventually(lambda: seat.phone == "browser")
+            ringing = asyncio.create_task(sip.engine.originate("1001", ring_for=5, phone=seat.phone))
+            invite = await browser.ring(media.getsockname()[1])
+            await browser.send(browser.answer(invite))
+            await browser.receive()  # ACK
+            leg = await asyncio.wait_for(ringing, 5)
+            assert desk.invite is None  # the desk phone never rang
+            await leg.hang_up()
+            bye = await browser.receive()
+            assert isinstance(bye, SipRequest) and bye.method == "BYE"
+            await browser.send(response_to(bye, 200, "OK"))
+
+            # back to 话机: the desk phone rings, and nothing comes over the browser's socket
+            assert (await agent.put("/api/routing/me/phone", json={"phone": "desk"})).status_code == 200
+            await eventually(lambda: seat.phone == "desk")
+            missed = asyncio.create_task(sip.engine.originate("1001", ring_for=1.0, phone=seat.phone))
+            await eventually(lambda: desk.invite is not None)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(ws.recv(), 0.5)
+            with pytest.raises(OriginateFailed):
+                await missed
+            await eventually(desk.cancelled.is_set)
+
+            # the desk phone unregistered (unplugged): the call rings where the agent can be reached
+            assert await desk.register(expires=0) == 200
+            assert len(sip.registrar.contacts("1001")) == 1
+            ringing = asyncio.create_task(sip.engine.originate("1001", ring_for=5, phone=seat.phone))
+            invite = await browser.ring(media.getsockname()[1])
+            await browser.send(browser.answer(invite))
+            await browser.receive()  # ACK
+            leg = await asyncio.wait_for(ringing, 5)
+            await leg.hang_up()
+            bye = await browser.receive()
+            await browser.send(response_to(bye, 200, "OK"))
+    finally:
+        desk.close()
+        media.close()

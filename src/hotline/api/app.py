@@ -24,7 +24,7 @@ from hotline.admin.events import SessionRevoked, UserChanged
 from hotline.api import live, phone, problems
 from hotline.api.deps import AppState, public
 from hotline.api.middleware import RequestContextMiddleware
-from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, QueuesChanged
+from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, PhoneChosen, QueuesChanged
 from hotline.contact.node import CallRouter
 from hotline.contact.stats.rollup import Roller as StatsRoller
 from hotline.core.compute import ComputePool
@@ -106,6 +106,7 @@ async def start_voice(state: AppState) -> None:
     state.bus.subscribe(QueuesChanged, reload)
     state.bus.subscribe(DeskClosed, router.desk_closed)  # type: ignore[arg-type]
     state.bus.subscribe(DeskOpened, router.desk_opened)  # type: ignore[arg-type]
+    state.bus.subscribe(PhoneChosen, router.phone_chosen)  # type: ignore[arg-type]
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:

@@ -30,7 +30,7 @@ from hotline.contact.calls.campaign_call import CampaignCall, CampaignCallEvents
 from hotline.contact.calls.direct import Agent, RingGroups
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.calls.outbound import CallOut
-from hotline.contact.events import CallOffered, CallRecorded, DeskClosed, DeskOpened
+from hotline.contact.events import CallOffered, CallRecorded, DeskClosed, DeskOpened, PhoneChosen
 from hotline.contact.ivr.flow import SHIPPED_NAMES, Flow, Speech, load_shipped
 from hotline.contact.ivr.interpreter import FlowRun, FlowServices, SpokenVoice, Voice, run_flow
 from hotline.contact.ivr.lookups import audit_flow_event, domain_lookups
@@ -212,6 +212,14 @@ class CallRouter:
     async def desk_opened(self, event: DeskOpened) -> None:
         if self.runner is not None:
             self.runner.desk_opened(event.agent_id)
+
+    async def phone_chosen(self, event: PhoneChosen) -> None:
+        """An agent now answers on the other phone: their next calls ring that one only (when
+        both are registered), from this moment, not from the next reload."""
+        if self.runner is not None:
+            for agent_id in event.audience:
+                if (seat := self.runner.seats.get(agent_id)) is not None:
+                    seat.phone = "browser" if event.phone == "browser" else "desk"
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Database work a call causes, off the call's path (kept until done, errors logged)."""

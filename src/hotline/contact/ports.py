@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from hotline.voice.control import Application, Bridge, Conference, Leg
+from hotline.voice.control import Application, Bridge, Conference, Leg, PhoneKind
 
 
 class VoiceNode(Protocol):
@@ -35,11 +35,18 @@ class VoiceNode(Protocol):
         ...
 
     async def originate(
-        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+        self,
+        target: str,
+        *,
+        caller: str = "",
+        ring_for: float = 30.0,
+        auto_answer: bool = False,
+        phone: PhoneKind | None = None,
     ) -> Leg:
         """Ring `target` and return the answered leg; raises `voice.control.OriginateFailed` with
         the reason. Cancelling the awaiting task stops the ringing. `auto_answer` asks the phone to
-        answer by itself (an agent's headset when a predictive dialer connects a call)."""
+        answer by itself (an agent's headset when a predictive dialer connects a call). `phone`: ring
+        only the agent's chosen kind of phone (desk or browser) when both are registered."""
         ...
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

@@ -9,6 +9,7 @@ from hotline.contact.calls.words import LineCode
 from hotline.contact.queues.reasons import ReasonCode, RoutingReason
 from hotline.core import privacy
 from hotline.core.schemas import Input, Output
+from hotline.voice.control import PhoneKind
 
 NodeKind = Literal[
     "play", "menu", "collect", "lookup", "say", "condition", "set", "hours", "transfer", "voicemail",
@@ -159,7 +160,6 @@ class QueueOut(QueueIn, Output):
     live: QueueLive | None = None
 
 
-PhoneKind = Literal["desk", "browser"]
 """Where an agent answers: a SIP desk phone (or softphone) on the extension, or the browser."""
 
 

@@ -80,11 +80,12 @@ async def voicemail(ctx: Context, *, batch: int = 200) -> int:
         if caller:
             found = await crm.identify_caller(ctx, caller)
             customer_id = found.customers[0].id if found.caller_class == "known" else None
+        shown = privacy.mask_phone(caller) if caller else "未知号码"
         data = TicketIn(
             type_code="complaint" if complaint else "callback",
             # the title is free text seen on lists and timelines by every role: the number masked
             # (the ticket's phone field keeps it, shown as each role may see it)
-            title=f"语音留言{'投诉' if complaint else '回电'} {privacy.mask_phone(caller) if caller else '未知号码'}",
+            title=f"语音留言{'投诉' if complaint else '回电'} {shown}",
             content=f"{row.at:%Y-%m-%d %H:%M} 来电 {dialled} 留言 {seconds} 秒，请收听录音后回电。",
             customer_id=customer_id, phone=caller if caller and re.fullmatch(r"[+0-9 \-]*", caller) else "",
             call_id=row.call_id, source="voicemail",

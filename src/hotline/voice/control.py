@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import structlog
 
@@ -103,6 +103,8 @@ class Cdr:
 
 
 EventSink = Callable[[LegEvent], None]
+PhoneKind = Literal["desk", "browser"]
+"""Where an agent answers: a SIP phone on their extension, or the desktop's browser phone."""
 _ids = itertools.count(1)
 _PROCESS = f"{int(time.time()):x}{secrets.token_hex(2)}"
 """Leg ids are unique across restarts and nodes (the event log keys calls by them)."""
@@ -372,11 +374,19 @@ class CallControl(ABC):
 
     @abstractmethod
     async def originate(
-        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+        self,
+        target: str,
+        *,
+        caller: str = "",
+        ring_for: float = 30.0,
+        auto_answer: bool = False,
+        phone: PhoneKind | None = None,
     ) -> Leg:
         """Ring `target` (an extension, or a number through the trunk) and return the answered leg;
         raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL).
-        `auto_answer`: ask the phone to answer by itself (RFC 5373)."""
+        `auto_answer`: ask the phone to answer by itself (RFC 5373). `phone`: of an extension
+        registered both from a desk phone and from a browser, ring only that kind (the agent's
+        choice of where they answer); with none of that kind registered, every contact rings."""
 
     @abstractmethod
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.voice.control import Direction, EndReason, Leg, LegEvent, OriginateFailed
+from hotline.voice.control import Direction, EndReason, Leg, LegEvent, OriginateFailed, PhoneKind
 from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.rtp.webrtc import WebRtcSession
 from hotline.voice.sdp import SdpError, SessionDescription, offer
@@ -76,14 +76,17 @@ class Dialing:
     def reachable(self, target: str) -> bool:
         return bool(self._destinations(target))
 
-    def _destinations(self, target: str) -> list[Destination]:
-        """Where to send an INVITE for `target`: every registered contact of an extension, or the
-        first outbound trunk for any other number."""
+    def _destinations(self, target: str, phone: PhoneKind | None = None) -> list[Destination]:
+        """Where to send an INVITE for `target`: every registered contact of an extension (only
+        those of the `phone` kind when it has any), or the first outbound trunk for any other
+        number."""
         if self.is_extension(target) or self.locate(target):
-            return [
+            contacts = [
                 Destination(b.contact, b.peer, f"<sip:{target}@{self.host}>", None)
                 for b in self.locate(target)
             ]
+            chosen = [d for d in contacts if (d.peer.transport in ("WS", "WSS")) == (phone == "browser")]
+            return chosen if phone is not None and chosen else contacts
         trunk = next((t for t in self.trunks if t.outbound), None)
         if trunk is None:
             return []
@@ -92,9 +95,15 @@ class Dialing:
         return [Destination(uri, trunk.peer, f"<{uri}>", credentials, trunk.caller_id)]
 
     async def originate(
-        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+        self,
+        target: str,
+        *,
+        caller: str = "",
+        ring_for: float = 30.0,
+        auto_answer: bool = False,
+        phone: PhoneKind | None = None,
     ) -> Leg:
-        destinations = self._destinations(target)
+        destinations = self._destinations(target, phone)
         if not destinations:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered and no trunk calls out")
         if len(self.legs) >= self.max_calls:

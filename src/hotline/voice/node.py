@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.voice.control import Application, Bridge, Conference, Leg
+from hotline.voice.control import Application, Bridge, Conference, Leg, PhoneKind
 from hotline.voice.sip.server import SipServer
 
 
@@ -29,10 +29,16 @@ class SipVoiceNode:
         return self.sip.engine.reachable(target)
 
     async def originate(
-        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+        self,
+        target: str,
+        *,
+        caller: str = "",
+        ring_for: float = 30.0,
+        auto_answer: bool = False,
+        phone: PhoneKind | None = None,
     ) -> Leg:
         return await self.sip.engine.originate(
-            target, caller=caller, ring_for=ring_for, auto_answer=auto_answer
+            target, caller=caller, ring_for=ring_for, auto_answer=auto_answer, phone=phone
         )
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

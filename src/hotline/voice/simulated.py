@@ -33,6 +33,7 @@ from hotline.voice.control import (
     LegRecording,
     LegState,
     OriginateFailed,
+    PhoneKind,
     Recording,
     run_application,
 )
@@ -243,30 +244,36 @@ class SimulatedVoice(CallControl):
         leg.mark_ended(EndReason.CALLER_HUNG_UP)
 
     async def originate(
-        self, target: str, *, caller: str = "", ring_for: float = 30.0, auto_answer: bool = False
+        self,
+        target: str,
+        *,
+        caller: str = "",
+        ring_for: float = 30.0,
+        auto_answer: bool = False,
+        phone: PhoneKind | None = None,
     ) -> Leg:
-        phone = self.phones.get(target)
-        if phone is None or not phone.registered:
+        handset = self.phones.get(target)  # one simulated phone per extension: `phone` has no choice to make
+        if handset is None or not handset.registered:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered")
-        phone.rung += 1
-        if phone.busy:
+        handset.rung += 1
+        if handset.busy:
             raise OriginateFailed(EndReason.BUSY, "486 Busy Here")
         leg = self._leg(Direction.OUTBOUND, caller, target)
         leg.mark_ringing()
-        if phone.answer_after is None or phone.answer_after > ring_for:
+        if handset.answer_after is None or handset.answer_after > ring_for:
             await asyncio.sleep(ring_for)
             leg.mark_ended(EndReason.NO_ANSWER)
             self.legs.pop(leg.id, None)
             raise OriginateFailed(EndReason.NO_ANSWER, f"{target} did not answer in {ring_for:g} s")
         try:
-            await asyncio.sleep(phone.answer_after)
+            await asyncio.sleep(handset.answer_after)
         except asyncio.CancelledError:
             leg.mark_ended(EndReason.CANCELLED)
             self.legs.pop(leg.id, None)
             raise
         leg.mark_answered()
-        if phone.hangs_up_after is not None:
-            self._spawn(self._hang_up_later(leg, phone.hangs_up_after))
+        if handset.hangs_up_after is not None:
+            self._spawn(self._hang_up_later(leg, handset.hangs_up_after))
         return leg
 
     @staticmethod

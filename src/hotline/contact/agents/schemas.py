@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from hotline.contact.schemas import PhoneKind, QueueName, SkillName
+from hotline.contact.schemas import QueueName, SkillName
 from hotline.core.schemas import Input
+from hotline.voice.control import PhoneKind
 
 
 class AgentStateIn(Input):

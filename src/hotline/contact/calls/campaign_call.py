@@ -179,7 +179,7 @@ class CampaignCall:
                 continue
             try:
                 leg = await voice.originate(
-                    seat.extension, caller=dial.number, ring_for=left, auto_answer=True
+                    seat.extension, caller=dial.number, ring_for=left, auto_answer=True, phone=seat.phone
                 )
             except OriginateFailed as exc:
                 runner.not_answered(dial.call_id, seat, "", exc.reason.value)

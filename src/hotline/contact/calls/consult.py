@@ -145,7 +145,10 @@ class Consulting(CallBase):
             self._pop(seat.agent_id, reason)
         try:
             leg = await control.originate(
-                seat.extension if seat else target, caller=self.caller.caller, ring_for=RING_SECONDS
+                seat.extension if seat else target,
+                caller=self.caller.caller,
+                ring_for=RING_SECONDS,
+                phone=seat.phone if seat else None,
             )
         except (OriginateFailed, asyncio.CancelledError) as exc:
             if seat is not None:

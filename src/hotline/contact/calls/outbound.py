@@ -48,7 +48,7 @@ class CallOut:
                 # the agent just clicked: their phone may answer by itself (RFC 5373; the browser
                 # phone does, a desk phone that does not know it rings as before)
                 agent_leg = await control.originate(
-                    seat.extension, caller=number, ring_for=20.0, auto_answer=True
+                    seat.extension, caller=number, ring_for=20.0, auto_answer=True, phone=seat.phone
                 )
             except OriginateFailed as exc:
                 outcome = f"your phone: {exc.reason.value}"

@@ -22,6 +22,7 @@ from hotline.contact.agents.presence import AgentChange, AgentState, Presence
 from hotline.contact.metrics import AgentEvent, CallEvent
 from hotline.contact.queues.acd import QueueConfig
 from hotline.core.errors import InvalidTransition
+from hotline.voice.control import PhoneKind
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +42,7 @@ class Seat:
     calls_taken: int = 0
     work_number: str = ""
     name: str = ""
+    phone: PhoneKind = "desk"  # where they answer (agents.service.choose_phone); the engine rings that kind
 
 
 @dataclass(frozen=True)

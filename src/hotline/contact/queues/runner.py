@@ -280,7 +280,7 @@ class QueueRunner(Floor):
         ringing (their offer withdrawn). Each that could not be reached missed its offer."""
         calls = {
             asyncio.ensure_future(
-                self.voice.originate(seat.extension, caller=caller, ring_for=ring_for)
+                self.voice.originate(seat.extension, caller=caller, ring_for=ring_for, phone=seat.phone)
             ): seat
             for seat in seats
         }

@@ -23,6 +23,7 @@ from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
 from hotline.core.rows import apply_partial
 from hotline.telephony import service as telephony
+from hotline.voice.control import PhoneKind
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ async def load_setup(ctx: Context) -> Setup:
         profile = profiles.get(person.id)
         skills = dict(profile.skills) if profile is not None else {}
         wrap = profile.wrap_seconds if profile is not None else None
+        phone: PhoneKind = "browser" if profile is not None and profile.phone == "browser" else "desk"
         setup.seats[person.id] = Seat(
-            person.id, number, label, skills, wrap, work_number=work, name=person.name
+            person.id, number, label, skills, wrap, work_number=work, name=person.name, phone=phone
         )
         setup.agents.append(Agent(number, work, person.name))
     return setup
