@@ -316,3 +316,32 @@ async def test_an_agent_is_rung_on_the_phone_they_chose_when_desk_and_browser_ar
     finally:
         desk.close()
         media.close()
+
+
+async def test_a_call_whose_browser_never_comes_back_ends_after_the_grace_not_when_the_caller_gives_up(
+    seeded: Context, users: Users, served: str, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.voice.sip import server as sip_server
+
+    monkeypatch.setattr(sip_server, "BROWSER_RETURN_SECONDS", 0.5)
+    sip = app.state.hotline.sip
+    agent = await users("agent1")
+    creds = (await agent.post("/api/phone/credentials")).json()
+    media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    media.bind(("127.0.0.1", 0))
+    try:
+        async with phone_socket(served, agent) as ws:
+            phone = WsPhone(ws, "1001")
+            await phone.register(creds["authorization_user"], creds["password"])
+            ringing = asyncio.create_task(sip.engine.originate("1001", ring_for=5))
+            invite = await phone.ring(media.getsockname()[1])
+            await phone.send(phone.answer(invite))
+            await phone.receive()  # ACK
+            leg = await asyncio.wait_for(ringing, 5)
+        # the socket is gone and nothing comes back: still up within the grace, ended after it
+        await asyncio.sleep(0.2)
+        assert not leg.ended.is_set()
+        await asyncio.wait_for(leg.ended.wait(), 3)
+        assert leg.cdr.end_reason is EndReason.UNREACHABLE and invite.call_id not in sip.engine.legs
+    finally:
+        media.close()

@@ -14,6 +14,7 @@ silence. Requests inside a call in progress (ACK, BYE, re-INVITE, INFO) are neve
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from hotline.voice.apps import prompt_and_collect
-from hotline.voice.control import Application
+from hotline.voice.control import Application, EndReason, LegState
 from hotline.voice.engine import Engine
 from hotline.voice.sip.digest import Algorithm, DigestAuthority, DigestSecret
 from hotline.voice.sip.limits import SourceLimits
@@ -41,6 +42,10 @@ MAX_TRANSACTIONS = 50_000
 """Answers kept for retransmissions; beyond it the oldest go first (a flood of distinct requests
 must not grow memory without bound)."""
 RECEIVE_BUFFER = 4 * 1024 * 1024
+BROWSER_RETURN_SECONDS = 20.0
+"""How long a call waits for a browser whose socket dropped mid-call to come back (its phone
+reconnects within seconds and re-INVITEs); past it the leg ends, and the caller is not left in
+silence until they give up."""
 """UDP receive buffer asked for by default: some 5,000 small requests waiting at once."""
 
 
@@ -94,6 +99,7 @@ class SipServer:
             websocket_extension=self.transports.websocket_extension,
         )
         self.transports.websocket_closed.append(self.registrar.connection_closed)
+        self.transports.websocket_closed.append(self._browser_dropped)
         self.engine = Engine(
             host=self.host, port=lambda: self.port, send=self.transports.send, trunks=self.trunks,
             application=self.application, locate=self.registrar.contacts, max_calls=self.max_calls,
@@ -187,6 +193,20 @@ class SipServer:
         wire = bytes(response)
         self._transactions[key] = (now + TRANSACTION_LINGER, wire)
         self.transports.send(wire, peer)
+
+    def _browser_dropped(self, peer: Peer) -> None:
+        """A browser's socket closed: each of its calls waits for it to come back (`_follow_browser`)."""
+        loop = asyncio.get_running_loop()
+        for call_id, leg in list(self.engine.legs.items()):
+            if leg.peer == peer and leg.state in (LegState.ANSWERED, LegState.HELD):
+                loop.call_later(BROWSER_RETURN_SECONDS, self._browser_gone, call_id, peer)
+
+    def _browser_gone(self, call_id: str, peer: Peer) -> None:
+        leg = self.engine.legs.get(call_id)
+        if leg is None or leg.peer != peer or leg.state is LegState.ENDED:
+            return  # ended meanwhile, or the browser came back on a new socket
+        log.warning("a browser did not come back to its call", call_id=call_id, extension=leg.number)
+        self.engine.bye(leg, EndReason.UNREACHABLE)
 
     def _follow_browser(self, call_id: str, peer: Peer) -> None:
         """A browser whose socket dropped mid-call comes back on a new one and carries on (a
