@@ -187,15 +187,16 @@ async def kannel_mo(
     sender: Annotated[str, Query(alias="from", min_length=3, max_length=32, pattern=r"^\+?[0-9]+$")],
     id: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")],
     token: Annotated[str, Query(min_length=1, max_length=128)],
-    text: Annotated[str, Query(max_length=6400, description="%a: the SMS, in `charset`")] = "",
+    text: Annotated[str, Query(max_length=6400, description="%b: the SMS as sent, in `charset`")] = "",
     to: Annotated[str, Query(max_length=32, pattern=r"^\+?[0-9A-Za-z]*$")] = "",
     charset: Annotated[str, Query(max_length=20, pattern=r"^[A-Za-z0-9-]+$")] = "UTF-8",
 ) -> PlainTextResponse:
-    """A customer's SMS from Kannel's `sms-service` (get-url with %p, %P, %a, %I, %C and the
+    """A customer's SMS from Kannel's `sms-service` (get-url with %p, %P, %b, %C, %I and the
     token set in the SMS gateway's settings): threaded into their conversation, a TD/退订 obeyed.
     Kannel sends our empty answer to no one (`max-messages = 0`)."""
-    incoming = conversations.Incoming(sender, conversations.kannel_text(request.url.query, charset), id)
-    await conversations.receive_sms(ctx.as_actor(Actor.system("notify:sms")), incoming, token)
+    text = conversations.kannel_text(request.url.query, charset)
+    incoming = conversations.Incoming(sender, text, f"kannel:{id}")
+    await conversations.receive_kannel(ctx.as_actor(Actor.system("notify:sms")), incoming, token)
     return PlainTextResponse("")
 
 

@@ -67,8 +67,10 @@ CLOSE = {"open": "closed"}
 
 
 def kannel_text(query: str, charset: str) -> str:
-    """The `text` (%a) of Kannel's get-url in the charset it names (%C): a UCS-2 SMS — any
-    Chinese — arrives as its UTF-16BE bytes, url-encoded; a GSM one as UTF-8."""
+    """The `text` of Kannel's get-url in the charset it names (%C): a UCS-2 SMS — any Chinese —
+    arrives as its UTF-16BE bytes, url-encoded; a GSM one as UTF-8. The text must be Kannel's %b
+    (the message as sent): %a strips and squeezes blanks byte by byte, which cuts a UTF-16
+    message ending in 张 (U+5F20) or a space in half."""
     codecs = {"UTF-16BE": "utf-16-be", "UCS-2": "utf-16-be", "UTF-8": "utf-8", "ISO-8859-1": "latin-1",
               "WINDOWS-1252": "cp1252"}  # fmt: skip
     codec = codecs.get(charset.upper())
@@ -101,7 +103,7 @@ class Incoming:
     sender: str
     text: str
     gateway_id: str
-    """The gateway's own id for it (Kannel's %I), unique"""
+    """The gateway's own id for it, unique: `kannel:<%I>`"""
 
 
 @dataclass(frozen=True)
@@ -112,18 +114,30 @@ class Received:
     opted_out: bool
 
 
-async def receive_sms(ctx: Context, incoming: Incoming, token: str) -> Received:
+async def receive_kannel(ctx: Context, incoming: Incoming, token: str) -> Received:
+    """An SMS from Kannel's `sms-service`: believed only with the token set in the SMS gateway's
+    settings (PermissionDenied otherwise, nothing stored), then `receive`d."""
+    async with ctx.read() as session:
+        setting = await session.get(GatewaySetting, "sms")
+    key = str(setting.config.get("mo_token", "")) if setting else ""
+    if not key or not hmac.compare_digest(token.encode(), key.encode()):
+        raise PermissionDenied(
+            "The token is not the SMS gateway's", field="query.token", reason="sms-reply-token-refused"
+        )
+    return await receive(ctx, incoming)
+
+
+async def receive(ctx: Context, incoming: Incoming) -> Received:
     """An SMS from a customer: threaded into their number's open conversation (or a new one), on
-    their timeline, and a TD/退订 obeyed at once. Refused (PermissionDenied) without the token
-    of the SMS gateway's settings; a gateway id seen before is not stored again."""
+    their timeline, and a TD/退订 obeyed at once. A gateway id seen before is not stored again."""
     address = sms_address(incoming.sender)
     if not address.startswith("+"):
         raise InvalidInput(
             "The sender is not a phone number", field="query.from", reason="sms-sender-not-number"
         )
-    gateway_id = f"kannel:{incoming.gateway_id}"
+    gateway_id = incoming.gateway_id
     try:
-        received, card_id = await _store(ctx, incoming, token, address, gateway_id)
+        received, card_id = await _store(ctx, incoming, address)
     except IntegrityError:  # the same message delivered twice at once: the other one stored it
         async with ctx.read() as session:
             seen = (await session.execute(
@@ -149,16 +163,9 @@ async def receive_sms(ctx: Context, incoming: Incoming, token: str) -> Received:
     return received
 
 
-async def _store(
-    ctx: Context, incoming: Incoming, token: str, address: str, gateway_id: str
-) -> tuple[Received, int | None]:
+async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Received, int | None]:
+    gateway_id = incoming.gateway_id
     async with ctx.write() as tx:
-        setting = await tx.session.get(GatewaySetting, "sms")
-        key = str(setting.config.get("mo_token", "")) if setting else ""
-        if not key or not hmac.compare_digest(token.encode(), key.encode()):
-            raise PermissionDenied(
-                "The token is not the SMS gateway's", field="query.token", reason="sms-reply-token-refused"
-            )
         seen = (await tx.session.execute(
             select(ConversationMessage.conversation_id, ConversationMessage.id)
             .where(ConversationMessage.gateway_id == gateway_id)

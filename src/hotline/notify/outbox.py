@@ -61,8 +61,12 @@ def valid_recipient(channel: str, recipient: str) -> bool:
 
 def sms_address(number: str) -> str:
     """A phone number as opt-outs by number keep it: E.164 (+8613800138000), whichever way it
-    was written; as given when it cannot be a number."""
-    return identity.caller_phone(number) or number
+    was written (13800138000, 8613800138000 as SMSCs often give it); as given when it cannot be
+    a number."""
+    found = identity.caller_phone(number)
+    if found is None and number.isdigit():
+        found = identity.caller_phone("+" + number)
+    return found or number
 
 
 async def enqueue(
