@@ -184,12 +184,12 @@ async def kannel_dlr(
 async def kannel_mo(
     request: Request,
     ctx: Annotated[Context, Depends(public)],
-    sender: Annotated[str, Query(alias="from", min_length=3, max_length=32, pattern=r"^\+?[0-9]+$")],
-    id: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")],
+    sender: Annotated[str, Query(alias="from", max_length=32, pattern=r"^\+?[0-9]{3,20}$")],
+    id: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     token: Annotated[str, Query(min_length=1, max_length=128)],
     text: Annotated[str, Query(max_length=6400, description="%b: the SMS as sent, in `charset`")] = "",
-    to: Annotated[str, Query(max_length=32, pattern=r"^\+?[0-9A-Za-z]*$")] = "",
-    charset: Annotated[str, Query(max_length=20, pattern=r"^[A-Za-z0-9-]+$")] = "UTF-8",
+    to: Annotated[str, Query(max_length=32, pattern=r"^[+0-9 \-]*$")] = "",
+    charset: Annotated[str, Query(pattern=r"^[A-Za-z0-9-]{1,20}$")] = "UTF-8",
 ) -> PlainTextResponse:
     """A customer's SMS from Kannel's `sms-service` (get-url with %p, %P, %b, %C, %I and the
     token set in the SMS gateway's settings): threaded into their conversation, a TD/退订 obeyed.
