@@ -907,6 +907,7 @@ const en: typeof zh = {
     hint: "Customers' SMS replies are threaded by number; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",
     statuses: { open: 'Open', closed: 'Closed' },
     directions: { in: 'Customer', out: 'Us' },
+    who: 'Customer',
     all: 'All',
     waiting: 'Awaiting reply',
     empty: 'No conversations',

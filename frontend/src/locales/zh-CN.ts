@@ -890,6 +890,7 @@ export default {
     hint: '客户回复的短信按号码归入会话；回复 TD 或 退订 的号码立即退订营销短信并收到一条确认。',
     statuses: { open: '进行中', closed: '已关闭' },
     directions: { in: '客户', out: '我方' },
+    who: '客户',
     all: '全部',
     waiting: '待回复',
     empty: '暂无会话',
