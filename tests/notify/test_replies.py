@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hotline.core.context import Context
-from hotline.notify.conversations import OPT_OUT_WORDS, is_opt_out
-from hotline.notify.models import ConversationMessage, Message, OptOut
+from hotline.notify.conversations import OPT_OUT_WORDS, Incoming, is_opt_out, receive
+from hotline.notify.models import Conversation, ConversationMessage, Message, OptOut
 from hotline.notify.outbox import Sender
 from hotline.notify.schemas import SendIn
 from hotline.notify.service import send
@@ -262,3 +262,20 @@ def test_only_a_whole_opt_out_word_opts_out(text: str) -> None:
 def test_sentences_that_mention_td_are_not_obeyed() -> None:
     for text in ("我不想退订", "TD是什么意思", "请帮我改到明天", "TDD", "退订了吗？", ""):
         assert not is_opt_out(text)
+
+
+async def test_a_forgotten_customer_loses_his_conversations_and_keeps_his_opt_out(
+    seeded: Context, users: Users
+) -> None:
+    await receive(seeded, Incoming(ZHANG, "TD", "test:forget-1"))
+    supervisor = await users("supervisor")
+    zhang = (await supervisor.get("/api/customers", params={"q": "88000001"})).json()[0]
+    assert (await supervisor.delete(f"/api/customers/{zhang['id']}")).status_code == 204
+    async with seeded.read() as session:
+        assert (
+            await session.scalar(
+                select(func.count(Conversation.id)).where(Conversation.address == "+86" + ZHANG)
+            )
+            == 0
+        )
+        assert await session.scalar(select(OptOut.id).where(OptOut.address == "+86" + ZHANG)) is not None

@@ -337,6 +337,22 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
         )  # fmt: skip
 
 
+async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> int:
+    """Delete the conversations of a customer who asked to be forgotten (their file's and their
+    numbers'), messages and all; returns how many."""
+    numbers = {sms_address(p) for p in phones if p}
+    async with ctx.write() as tx:
+        found = (await tx.session.scalars(
+            select(Conversation).where(
+                or_(Conversation.customer_id == customer_id, Conversation.address.in_(numbers))
+            )
+        )).all()  # fmt: skip
+        for conversation in found:
+            await tx.session.delete(conversation)
+        await tx.session.flush()
+        return len(found)
+
+
 async def _conversation(session: AsyncSession, conversation_id: int, *, lock: bool = False) -> Conversation:
     conversation = await session.get(Conversation, conversation_id, with_for_update=lock)
     if conversation is None:
