@@ -26,13 +26,15 @@ ZHANG = "13800138000"
 XSS = "<img src=x onerror=alert(1)>"
 
 
-async def use_kannel(users: Users, kannel: Kannel, served: str) -> None:
+async def use_kannel(users: Users, kannel: Kannel, served: str) -> Any:
+    """The SMS gateway set to this Kannel with the replies' token; returns agent1's client."""
     admin = await users("admin")
     config = {"url": kannel.sendsms_url, "username": "hotline", "dlr_base": served, "mo_token": MO_TOKEN}
     sms = {"kind": "kannel", "secret": "kannel-secret", "config": config}
     answer = await admin.put("/api/notify/gateways/sms", json=sms)
     assert answer.status_code == 200, answer.text
     assert answer.json()["has_mo_token"] is True and MO_TOKEN not in answer.text
+    return await users("agent1")
 
 
 async def thread_of(agent: Any, number_tail: str, texts: int, seconds: float = 15) -> dict[str, Any]:
@@ -64,8 +66,7 @@ async def test_a_reply_threads_into_zhangs_conversation_td_opts_him_out_once_and
     seeded: Context, users: Users, served: str, kannel_replies: Kannel, relay: Relay
 ) -> None:
     kannel = kannel_replies
-    await use_kannel(users, kannel, served)
-    agent = await users("agent1")
+    agent = await use_kannel(users, kannel, served)
     worker = Sender(seeded, node_id="test")
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
 
@@ -137,8 +138,7 @@ async def test_a_number_in_no_file_that_replies_td_is_opted_out_by_number_and_co
     seeded: Context, users: Users, served: str, kannel_replies: Kannel, relay: Relay
 ) -> None:
     kannel = kannel_replies
-    await use_kannel(users, kannel, served)
-    agent = await users("agent1")
+    agent = await use_kannel(users, kannel, served)
     await asyncio.to_thread(kannel.inject, "8613911112222", " 退订 ")
     thread = await thread_of(agent, "2222", texts=1)
     assert relay.answers == [200]  # Kannel's %b: the bytes as sent, spaces and all

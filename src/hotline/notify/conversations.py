@@ -35,8 +35,8 @@ from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
 from hotline.notify.events import ConversationNotice
-from hotline.notify.models import Conversation, ConversationMessage, GatewaySetting, Message, OptOut
-from hotline.notify.outbox import enqueue, new_key, sms_address
+from hotline.notify.models import Conversation, ConversationMessage, GatewaySetting, Message
+from hotline.notify.outbox import enqueue, new_key, opted_out_query, sms_address
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
 from hotline.notify.service import opt_out
 
@@ -138,13 +138,14 @@ async def receive(ctx: Context, incoming: Incoming) -> Received:
     gateway_id = incoming.gateway_id
     try:
         received, card_id = await _store(ctx, incoming, address)
-    except IntegrityError:  # the same message delivered twice at once: the other one stored it
+    except IntegrityError:
+        # delivered twice at once (the other delivery stored it), or two messages of one number
+        # opening its conversation at once (the other opened it: join it)
         async with ctx.read() as session:
-            seen = (await session.execute(
-                select(ConversationMessage.conversation_id, ConversationMessage.id)
-                .where(ConversationMessage.gateway_id == gateway_id)
-            )).one()  # fmt: skip
-        return Received(seen[0], seen[1], duplicate=True, opted_out=False)
+            seen = await _seen(session, gateway_id)
+        if seen is not None:
+            return seen
+        received, card_id = await _store(ctx, incoming, address)
     if card_id is not None and not received.duplicate:
         system = ctx.as_actor(Actor.system("notify:sms"))
         await timeline.add(
@@ -166,12 +167,9 @@ async def receive(ctx: Context, incoming: Incoming) -> Received:
 async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Received, int | None]:
     gateway_id = incoming.gateway_id
     async with ctx.write() as tx:
-        seen = (await tx.session.execute(
-            select(ConversationMessage.conversation_id, ConversationMessage.id)
-            .where(ConversationMessage.gateway_id == gateway_id)
-        )).first()  # fmt: skip
+        seen = await _seen(tx.session, gateway_id)
         if seen is not None:
-            return Received(seen[0], seen[1], duplicate=True, opted_out=False), None
+            return seen, None
         card = (await customers.cards_by_phone(tx.session, [address])).get(address)
         now = utcnow()
         conversation = await tx.session.scalar(
@@ -202,6 +200,15 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
         return Received(
             conversation.id, message.id, duplicate=False, opted_out=opted
         ), card.id if card else None
+
+
+async def _seen(session: AsyncSession, gateway_id: str) -> Received | None:
+    """The message kept under a gateway id already, as a duplicate's outcome."""
+    found = (await session.execute(
+        select(ConversationMessage.conversation_id, ConversationMessage.id)
+        .where(ConversationMessage.gateway_id == gateway_id)
+    )).first()  # fmt: skip
+    return None if found is None else Received(found[0], found[1], duplicate=True, opted_out=False)
 
 
 async def _confirm_opt_out(
@@ -326,10 +333,7 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
             .where(ConversationMessage.conversation_id == conversation_id)
             .order_by(ConversationMessage.at, ConversationMessage.id)
         )).all()  # fmt: skip
-        whose = [OptOut.address == conversation.address]
-        if conversation.customer_id is not None:
-            whose.append(OptOut.customer_id == conversation.customer_id)
-        opted = await session.scalar(select(OptOut.id).where(OptOut.channel == "sms", or_(*whose)).limit(1))
+        opted = await session.scalar(opted_out_query("sms", conversation.customer_id, conversation.address))
         authors = await directory.names(session, {m.author_id for m, _ in rows})
         return ConversationThread(
             conversation=(await _listed(session, [conversation]))[0], opted_out=opted is not None,

@@ -24,7 +24,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import durable
@@ -69,6 +69,15 @@ def sms_address(number: str) -> str:
     return found or number
 
 
+def opted_out_query(channel: str, customer_id: int | None, recipient: str) -> Select[int]:
+    """The opt-out, if any, that holds marketing on a channel back from a customer or from the
+    number (address) itself."""
+    whose = [OptOut.address == (sms_address(recipient) if channel == "sms" else recipient)]
+    if customer_id is not None:
+        whose.append(OptOut.customer_id == customer_id)
+    return select(OptOut.id).where(OptOut.channel == channel, or_(*whose)).limit(1)
+
+
 async def enqueue(
     session: AsyncSession, *, key: str, template: Template, values: dict[str, Any], recipient: str,
     customer_id: int | None, ref: str, rule_id: int | None = None, created_by: int | None = None,
@@ -101,12 +110,7 @@ async def enqueue(
             f"invalid {'phone' if template.channel == 'sms' else 'e-mail'}",
         )
     elif template.purpose == "marketing":
-        whose = [OptOut.address == (sms_address(recipient) if template.channel == "sms" else recipient)]
-        if customer_id is not None:
-            whose.append(OptOut.customer_id == customer_id)
-        opted_out = await session.scalar(
-            select(OptOut.id).where(OptOut.channel == template.channel, or_(*whose)).limit(1)
-        )
+        opted_out = await session.scalar(opted_out_query(template.channel, customer_id, recipient))
         held = quiet_until(now)
         if opted_out:
             message.status, message.reason = "suppressed", "opt-out"
