@@ -43,6 +43,13 @@ export const MENU: MenuItem[] = [
   { name: 'ticketSettings', path: '/tickets/settings', label: 'menu.ticketSettings', icon: 'SetUp', permission: 'settings.write' },
   { name: 'knowledge', path: '/knowledge', label: 'menu.knowledge', icon: 'Reading', permission: 'knowledge.read' },
   { name: 'messages', path: '/messages', label: 'menu.messages', icon: 'ChatLineSquare', permission: 'templates.write' },
+  {
+    name: 'conversations',
+    path: '/messages/conversations',
+    label: 'menu.conversations',
+    icon: 'ChatDotRound',
+    permission: 'messages.send',
+  },
   // 外呼: who runs campaigns sees them and their lists; an agent the campaigns they work
   {
     name: 'outbound-campaigns',

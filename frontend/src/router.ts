@@ -178,6 +178,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'knowledge.read' },
       },
       { path: 'messages', name: 'messages', component: () => import('./views/MessagesView.vue'), meta: { permission: 'templates.write' } },
+      {
+        path: 'messages/conversations/:id(\\d+)?',
+        name: 'conversations',
+        component: () => import('./views/ConversationsView.vue'),
+        meta: { permission: 'messages.send' },
+      },
       { path: 'wallboard', name: 'wallboard', component: () => import('./views/WallboardView.vue'), meta: { permission: 'agents.read' } },
       { path: 'calls', name: 'calls', component: () => import('./views/CallsView.vue'), meta: { permission: 'calls.read' } },
       {

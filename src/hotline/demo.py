@@ -32,6 +32,7 @@ from hotline.crm.schemas import CustomerIn
 from hotline.hotels import demo as hotels_demo
 from hotline.knowledge import demo as knowledge_demo
 from hotline.notify import defaults as notify_defaults
+from hotline.notify import demo as notify_demo
 from hotline.outbound import demo as outbound_demo
 from hotline.quality.recordings import demo as recordings_demo
 from hotline.quality.reviews import demo as reviews_demo
@@ -143,6 +144,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await tickets_demo.load(ctx, zhang)
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
+    await notify_demo.load(ctx)
     await reviews_demo.load(ctx)
     await reports_demo.load(ctx)
     await outbound_demo.load(ctx)

@@ -100,7 +100,7 @@ DOMAINS: tuple[Domain, ...] = (
         "notify",
         models=("hotline.notify.models",),
         api="hotline.notify.api",
-        reactions=("hotline.notify.audit_mail",),
+        reactions=("hotline.notify.audit_mail", "hotline.notify.reactions"),
         report_subjects=("hotline.notify.report_subjects",),
         jobs_module="hotline.notify.jobs",
         builtin_jobs=(

@@ -35,7 +35,7 @@ from hotline.hotels import demo as hotels_demo
 from hotline.hotels.models import GroupBlock, Reservation
 from hotline.knowledge.models import Article
 from hotline.notify import service as notify
-from hotline.notify.models import Message
+from hotline.notify.models import Conversation, Message
 from hotline.notify.schemas import SendIn
 from hotline.outbound.models import Campaign, Target
 from hotline.quality.recordings import demo as recordings_demo
@@ -66,6 +66,7 @@ ANSWERS = {
     "/api/routing/me": {404: "admin and the team lead have no extension to take calls on"},
     # route: {status: why that status is right for some roles}; 200 and 403 are always fine.
     "/api/notify/dlr/kannel": {422: "Kannel's delivery report: the walk sends none of its fields"},
+    "/api/notify/mo/kannel": {422: "a customer's SMS from Kannel: the walk sends none of its fields"},
     "/api/quality/my/evaluations/{evaluation_id}": {404: "agent1's evaluation: nobody else's own"},
 }
 
@@ -153,6 +154,8 @@ async def _arrange(ctx: Context) -> World:
                 select(Campaign.id).where(Campaign.code == "stay-return")) or 0),
             "target_id": int(await session.scalar(
                 select(Target.id).where(Target.customer_id == zhang.id)) or 0),
+            "conversation_id": int(await session.scalar(
+                select(Conversation.id).where(Conversation.customer_id == zhang.id)) or 0),
         }  # fmt: skip
         world = World(ids, arrival=reservation.arrival)
         phones = [
@@ -163,6 +166,7 @@ async def _arrange(ctx: Context) -> World:
             *(await session.scalars(select(Ticket.phone))).all(),
             *(await session.scalars(select(CallbackTask.phone))).all(),
             *(await session.scalars(select(Message.recipient).where(Message.channel == "sms"))).all(),
+            *(await session.scalars(select(Conversation.address))).all(),
         ]
         for phone in phones:
             if len(_digits(phone)) >= 7:
@@ -299,7 +303,9 @@ async def test_every_role_sees_personal_data_masked_on_every_get_route(
                         problems.append(f"{username} GET {url} {params} shows {leak}")
     assert problems == [], "\n".join(sorted(set(problems)))
     never = sorted(path for path, statuses in answered.items() if 200 not in statuses)
-    assert never == ["/api/notify/dlr/kannel"], "routes the walk never read data from"
+    assert never == ["/api/notify/dlr/kannel", "/api/notify/mo/kannel"], (
+        "routes the walk never read data from"
+    )
 
 
 async def test_an_export_with_personal_data_is_for_roles_that_may_reveal_and_is_audited(

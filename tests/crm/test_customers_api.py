@@ -170,10 +170,12 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     zhang = (await agent.get("/api/customers", params={"q": "88000001"})).json()[0]
     before = (await agent.get(f"/api/customers/{zhang['id']}/timeline")).json()
     # the demo's history: his calls, a visit, his two points ledger lines, the stay he booked, his
-    # open work order and his trip (each with two entries)
+    # open work order and his trip (each with two entries), and, newest, his SMS reply and agent1's
+    # answer to it
     kinds = [e["kind"] for e in before["items"]]
     assert kinds.count("loyalty") == 2
-    assert before["total"] == 10 and sorted(kinds[:4]) == ["order", "order", "ticket", "ticket"], kinds
+    assert before["total"] == 12 and sorted(kinds[:2]) == ["message", "sms"], kinds
+    assert sorted(kinds[2:6]) == ["order", "order", "ticket", "ticket"], kinds
     assert "booking" in kinds and "call" in kinds
     visit = await agent.post(
         f"/api/customers/{zhang['id']}/visits",
@@ -181,7 +183,7 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     )
     assert visit.status_code == 201
     after = (await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2})).json()
-    assert after["total"] == 11 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
+    assert after["total"] == 13 and after["items"][0]["title"] == "到访 上海外滩店：取发票"
     second = (
         await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"limit": 2, "offset": 2})
     ).json()

@@ -26,6 +26,7 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
         "nav-home", "nav-desktop", "nav-customers", "nav-booking", "nav-groups", "nav-reservations",
         "nav-orders", "nav-order-assign", "nav-order-finance", "nav-frontdesk", "nav-tickets",
         "nav-complaints", "nav-ticketUnits", "nav-sla", "nav-ticketSettings", "nav-knowledge", "nav-messages",
+        "nav-conversations",
         "nav-outbound-campaigns", "nav-outbound-dnc",
         "nav-calls", "nav-recordings", "nav-evaluations", "nav-scorecards", "nav-calibrations",
         "nav-call-library", "nav-quality-settings", "nav-my-quality", "nav-wallboard", "nav-agents",
@@ -51,8 +52,9 @@ def test_agent_sees_only_its_menu_and_is_refused_the_admin_pages(page: Page) -> 
     sign_in(page, "agent1")
     assert menu_items(page) == [
         "nav-home", "nav-desktop", "nav-customers", "nav-booking", "nav-groups", "nav-reservations",
-        "nav-orders", "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-knowledge", "nav-outbound-dnc",
-        "nav-my-outbound", "nav-calls", "nav-my-quality", "nav-profile",
+        "nav-orders", "nav-tickets", "nav-complaints", "nav-ticketUnits", "nav-knowledge",
+        "nav-conversations", "nav-outbound-dnc", "nav-my-outbound", "nav-calls", "nav-my-quality",
+        "nav-profile",
     ]  # fmt: skip
     expect(page).to_have_url(re.compile(r"/desktop$"))  # agents start on their desktop
     page.get_by_test_id("nav-home").click()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
@@ -50,6 +50,27 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
 class Kannel:
     sendsms_url: str
     output: Path
+    mo_port: int = 0
+    """The second fake SMSC's port: customers' SMS come in through it (`inject`)"""
+
+    def inject(self, sender: str, text: str) -> None:
+        """A customer's SMS to Kannel, as an SMSC delivers it (UCS-2): a fakesmsc sends it on
+        the SMSC that takes no outgoing messages, then leaves (one client at a time is served)."""
+        data = urllib.parse.quote(text.encode("utf-16-be"), safe="")
+        command = [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(self.mo_port), "-i", "0.05", "-m", "1"]
+        log = self.output.with_name(f"mo-{time.monotonic_ns()}.out")
+        with log.open("w") as out:
+            process = subprocess.Popen([*command, f"{sender} 10690000 ucs2 {data}"], stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 10
+            while "sent message 1" not in log.read_text(errors="replace"):
+                if time.monotonic() > deadline:
+                    pytest.fail("the fake SMSC did not send the customer's SMS")
+                time.sleep(0.05)
+            time.sleep(0.3)  # bearerbox reads it before the client leaves
+        finally:
+            process.terminate()
+            process.wait(timeout=5)
 
     def received(self) -> list[tuple[str, str]]:
         """(to, text) of every SMS the fake SMSC got: UCS-2 decoded, long ones put back together
@@ -97,6 +118,15 @@ bearerbox-host = 127.0.0.1
 sendsms-port = {sendsms}
 log-file = "{dir}/smsbox.log"
 log-level = 1
+http-request-retry = 3
+http-queue-delay = 1
+
+group = smsc
+smsc = fake
+smsc-id = mo
+port = {mo}
+connect-allow-ip = 127.0.0.1
+allowed-smsc-id = mo
 
 group = sendsms-user
 username = hotline
@@ -107,13 +137,80 @@ max-messages = 10
 """
 
 
+REPLIES = """
+group = sms-service
+keyword = default
+catch-all = true
+max-messages = 0
+get-url = "{url}/api/notify/mo/kannel?from=%p&to=%P&text=%b&charset=%C&id=%I&token={token}"
+"""
+MO_TOKEN = "replies-token-0123456789"
+
+
 @pytest.fixture
 def kannel(tmp_path: Path) -> Iterator[Kannel]:
+    yield from _kannel(tmp_path, "")
+
+
+@pytest.fixture
+def kannel_replies(tmp_path: Path, relay: Relay) -> Iterator[Kannel]:
+    """Kannel whose smsbox hands customers' SMS to Hotline (through `relay`) with MO_TOKEN."""
+    yield from _kannel(tmp_path, REPLIES.format(url=relay.url, token=MO_TOKEN))
+
+
+@dataclass
+class Relay:
+    """Between smsbox and Hotline: passes each request on, and for the next `drop` requests
+    hangs up on Kannel after Hotline answered — Kannel did not hear it and sends it again."""
+
+    url: str
+    target: str
+    drop: int = 0
+    seen: list[str] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+async def relay(served: str) -> AsyncIterator[Relay]:
+    import asyncio
+
+    import httpx
+
+    port = free_port()
+    state = Relay(f"http://127.0.0.1:{port}", served)
+    client = httpx.AsyncClient()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split(b" ", 2)[1].decode()
+        state.seen.append(target)
+        answer = await client.get(state.target + target)
+        state.answers.append(answer.status_code)
+        if state.drop > 0:
+            state.drop -= 1
+            writer.close()
+            return
+        writer.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (
+            answer.status_code, len(answer.content), answer.content))  # fmt: skip
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    try:
+        yield state
+    finally:
+        server.close()
+        await server.wait_closed()
+        await client.aclose()
+
+
+def _kannel(tmp_path: Path, services: str) -> Iterator[Kannel]:
     if shutil.which("bearerbox") is None or not FAKESMSC.exists():
         pytest.fail("Kannel is not installed: run `make test` (it installs kannel and kannel-extras)")
-    ports = {"admin": free_port(), "smsbox": free_port(), "smsc": free_port(), "sendsms": free_port()}
+    ports = {"admin": free_port(), "smsbox": free_port(), "smsc": free_port(), "sendsms": free_port(),
+             "mo": free_port()}  # fmt: skip
     conf = tmp_path / "kannel.conf"
-    conf.write_text(CONFIG.format(dir=tmp_path, **ports))
+    conf.write_text(CONFIG.format(dir=tmp_path, **ports) + services)
     output = tmp_path / "fakesmsc.out"
     bearerbox = subprocess.Popen(
         ["bearerbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -133,7 +230,7 @@ def kannel(tmp_path: Path) -> Iterator[Kannel]:
             if time.monotonic() > deadline:
                 pytest.fail("the fake SMSC did not connect to bearerbox")
             time.sleep(0.1)
-        yield Kannel(f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms", output)
+        yield Kannel(f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms", output, ports["mo"])
     finally:
         for process in reversed(processes):
             process.terminate()

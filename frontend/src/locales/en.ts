@@ -3,6 +3,7 @@ import type zh from './zh-CN'
 const en: typeof zh = {
   app: { name: 'Hotline Contact Center', short: 'Hotline' },
   menu: {
+    conversations: 'SMS conversations',
     outbound: 'Outbound',
     outboundCampaigns: 'Campaigns',
     outboundDnc: 'Do-not-call list',
@@ -901,6 +902,27 @@ const en: typeof zh = {
     hoursChart: 'Mean time in each step',
   },
   inbox: { title: 'Notifications', readAll: 'Mark all read', none: 'Nothing new' },
+  conversations: {
+    title: 'SMS conversations',
+    hint: "Customers' SMS replies are threaded by number; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",
+    statuses: { open: 'Open', closed: 'Closed' },
+    directions: { in: 'Customer', out: 'Us' },
+    who: 'Customer',
+    all: 'All',
+    waiting: 'Awaiting reply',
+    empty: 'No conversations',
+    pick: 'Choose a conversation on the left',
+    unknownNumber: 'Number not on file',
+    optedOut: 'Opted out of marketing SMS',
+    reply: 'Reply',
+    replyPlaceholder: 'Sent as an SMS (the signature is added), at most 300 characters',
+    send: 'Send',
+    close: 'Close conversation',
+    closed: "Closed; the customer's next SMS opens a new conversation.",
+    sent: 'Sent',
+    openCustomer: 'Customer file',
+    system: 'System',
+  },
   messages: {
     htmlHint: 'Optional: the e-mail as HTML (variables work here too)',
     mailing: 'Mailing',
@@ -2041,6 +2063,7 @@ const en: typeof zh = {
       shutdown: 'shut down',
     },
     topics: {
+      notify_conversation: 'SMS conversation',
       crm_customer: 'Customer',
       tickets_ticket: 'Ticket',
       hotels_reservation: 'Hotel reservation',
@@ -2050,6 +2073,8 @@ const en: typeof zh = {
       crm_festival: 'Festival',
     },
     occasions: {
+      reply: 'Agent reply',
+      opted_out: 'Opted out by reply',
       birthday: 'birthday',
       festival: 'festival',
       manual: 'manual',
@@ -2076,6 +2101,9 @@ const en: typeof zh = {
     },
     auditVerbs: { create: 'created', update: 'changed', delete: 'deleted' },
     auditActions: {
+      notify_sms_received: 'Customer SMS received',
+      notify_opted_out_by_reply: 'Opted out by SMS reply',
+      notify_conversation_replied: 'Replied to a customer SMS',
       recording_listened: 'Listened to a recording',
       recording_transcript_read: 'Read a call transcript',
       recording_downloaded: 'Downloaded a recording',
@@ -2129,6 +2157,8 @@ const en: typeof zh = {
       travel_departure_changed: 'Departure changed',
     },
     entities: {
+      conversation: 'SMS conversation',
+      conversations: 'SMS conversation',
       phrase_rules: 'Phrase rules',
       recording: 'Recording',
       recording_retention: 'Recording retention rule',

@@ -1,6 +1,7 @@
 export default {
   app: { name: 'Hotline 酒店旅游呼叫中心', short: 'Hotline' },
   menu: {
+    conversations: '短信会话',
     outbound: '外呼',
     outboundCampaigns: '外呼活动',
     outboundDnc: '免打扰名单',
@@ -884,6 +885,27 @@ export default {
     hoursChart: '各环节平均停留',
   },
   inbox: { title: '通知', readAll: '全部已读', none: '没有新通知' },
+  conversations: {
+    title: '短信会话',
+    hint: '客户回复的短信按号码归入会话；回复 TD 或 退订 的号码立即退订营销短信并收到一条确认。',
+    statuses: { open: '进行中', closed: '已关闭' },
+    directions: { in: '客户', out: '我方' },
+    who: '客户',
+    all: '全部',
+    waiting: '待回复',
+    empty: '暂无会话',
+    pick: '请从左侧选择一个会话',
+    unknownNumber: '未建档号码',
+    optedOut: '已退订营销短信',
+    reply: '回复内容',
+    replyPlaceholder: '回复将以短信发送（自动加签名），最多 300 字',
+    send: '发送',
+    close: '关闭会话',
+    closed: '会话已关闭；客户再次来信将开启新会话。',
+    sent: '已发送',
+    openCustomer: '客户档案',
+    system: '系统',
+  },
   messages: {
     htmlHint: '可选：邮件的 HTML 版本（同样可用变量）',
     mailing: '群发',
@@ -1997,6 +2019,7 @@ export default {
       shutdown: '系统停机',
     },
     topics: {
+      notify_conversation: '短信会话',
       crm_customer: '客户',
       tickets_ticket: '工单',
       hotels_reservation: '酒店预订',
@@ -2006,6 +2029,8 @@ export default {
       crm_festival: '节日',
     },
     occasions: {
+      reply: '坐席回复',
+      opted_out: '回复退订',
       birthday: '生日',
       festival: '节日',
       manual: '手动',
@@ -2032,6 +2057,9 @@ export default {
     },
     auditVerbs: { create: '新建', update: '修改', delete: '删除' },
     auditActions: {
+      notify_sms_received: '收到客户短信',
+      notify_opted_out_by_reply: '短信回复退订',
+      notify_conversation_replied: '回复客户短信',
       recording_listened: '收听录音',
       recording_transcript_read: '查看通话转写',
       recording_downloaded: '下载录音',
@@ -2085,6 +2113,8 @@ export default {
       travel_departure_changed: '团期变更',
     },
     entities: {
+      conversation: '短信会话',
+      conversations: '短信会话',
       phrase_rules: '质检话术规则',
       recording: '录音',
       recording_retention: '录音保留规则',

@@ -1,21 +1,25 @@
 """Routes for notifications: templates and their approval, rules, the outbox, sending by hand,
-opt-outs, gateway settings and Kannel's delivery reports."""
+opt-outs, gateway settings, Kannel's delivery reports and customers' SMS replies, and the
+conversations they thread into."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
-from hotline.notify import inbox, rules, service, templates
+from hotline.notify import conversations, inbox, rules, service, templates
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
+    ConversationMessageOut,
+    ConversationOut,
+    ConversationThread,
     DecisionIn,
     GatewayIn,
     GatewayOut,
@@ -24,6 +28,7 @@ from hotline.notify.schemas import (
     OptOutIn,
     Preview,
     PreviewIn,
+    ReplyIn,
     ReportRow,
     RuleIn,
     RuleOut,
@@ -173,6 +178,54 @@ async def kannel_dlr(
     """Kannel's delivery report (dlr-url); believed only with the HMAC token of its message."""
     believed = await service.delivery_report(ctx.as_actor(Actor.system("notify:dlr")), id, token, type)
     return PlainTextResponse("ok" if believed else "refused", status_code=200 if believed else 403)
+
+
+@router.get("/mo/kannel", response_class=PlainTextResponse)
+async def kannel_mo(
+    request: Request,
+    ctx: Annotated[Context, Depends(public)],
+    sender: Annotated[str, Query(alias="from", max_length=32, pattern=r"^\+?[0-9]{3,20}$")],
+    id: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    token: Annotated[str, Query(min_length=1, max_length=128)],
+    text: Annotated[str, Query(max_length=6400, description="%b: the SMS as sent, in `charset`")] = "",
+    to: Annotated[str, Query(max_length=32, pattern=r"^[+0-9 \-]*$")] = "",
+    charset: Annotated[str, Query(pattern=r"^[A-Za-z0-9-]{1,20}$")] = "UTF-8",
+) -> PlainTextResponse:
+    """A customer's SMS from Kannel's `sms-service` (get-url with %p, %P, %b, %C, %I and the
+    token set in the SMS gateway's settings): threaded into their conversation, a TD/退订 obeyed.
+    Kannel sends our empty answer to no one (`max-messages = 0`)."""
+    text = conversations.kannel_text(request.url.query, charset)
+    incoming = conversations.Incoming(sender, text, f"kannel:{id}")
+    await conversations.receive_kannel(ctx.as_actor(Actor.system("notify:sms")), incoming, token)
+    return PlainTextResponse("")
+
+
+@router.get("/conversations")
+async def list_conversations(
+    ctx: SEND,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    waiting: Annotated[bool | None, Query(description="Only those waiting for an answer (or not)")] = None,
+) -> list[ConversationOut]:
+    """Conversations with customers (SMS replies), open ones first, newest activity first."""
+    return await conversations.listing(ctx, status=status, customer_id=customer_id, waiting=waiting)
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(conversation_id: IdPath, ctx: SEND) -> ConversationThread:
+    return await conversations.thread(ctx, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def reply(conversation_id: IdPath, body: ReplyIn, ctx: SEND) -> ConversationMessageOut:
+    """Answer the customer: an SMS with the signature, through the outbox."""
+    return await conversations.reply(ctx, conversation_id, body.body)
+
+
+@router.post("/conversations/{conversation_id}/close")
+async def close_conversation(conversation_id: IdPath, ctx: SEND) -> ConversationOut:
+    """Close it; the customer's next SMS opens a new conversation."""
+    return await conversations.close(ctx, conversation_id)
 
 
 ME = Annotated[Context, Depends(signed_in)]

@@ -1,18 +1,23 @@
 """The templates and rules Hotline ships with, in Chinese: booking confirmations (SMS and
 e-mail), changes, cancellations, the SMS to a late guest who cannot be reached, the reminder at
 17:00 the day before arrival, birthday greetings at 09:00, greetings on 春节 and 中秋节 at 09:00,
-a ticket's result and its closing. Loaded once, live, and edited from then on like any other
-template (a new version, approved)."""
+a ticket's result and its closing, an agent's answer to a customer's SMS and the confirmation of
+a TD/退订 reply. Loaded once, live, and edited from then on like any other template (a new
+version, approved); the conversation templates are also put in the first time they are needed
+(`installed`), so replies work on a site loaded without the demo data."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import hotline.notify.events  # noqa: F401 - registers the topic of the conversation templates
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.notify.models import Rule, Template
+from hotline.notify.templates import live
 
 SIGN = "【英冠酒店】"
 TEMPLATES = (
@@ -47,6 +52,9 @@ TEMPLATES = (
     ("ticket.closed.sms", "sms", "tickets.ticket", "service", "工单办结短信", "",
      SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
      "我们将回访了解您的满意度。"),
+    ("notify.reply.sms", "sms", "notify.conversation", "service", "短信会话回复", "", SIGN + "{{text}}"),
+    ("notify.opt_out_confirmed.sms", "sms", "notify.conversation", "service", "退订确认短信", "",
+     SIGN + "您已成功退订营销短信，今后不再收到优惠及问候信息；预订确认等服务通知照常发送。如需恢复请致电4008001000。"),  # noqa: E501
     ("customer.care.sms", "sms", "crm.customer", "service", "客户关怀（手工发送）", "",
      SIGN + "{{customer_name}}{{title}}您好，感谢您一直以来对英冠酒店的支持。如有任何需要，请致电4008001000。"),  # noqa: E501
 )  # fmt: skip
@@ -80,11 +88,9 @@ async def load(
     added = 0
     async with ctx.write() as tx:
         have = set((await tx.session.scalars(select(Template.code))).all())
-        for code, channel, topic, purpose, name, subject, body in templates:
-            if code not in have:
-                tx.session.add(Template(code=code, version=1, channel=channel, topic=topic, purpose=purpose,
-                                        name=name, subject=subject, body=body, html="", status="live",
-                                        approved_at=utcnow(), note="shipped with Hotline"))  # fmt: skip
+        for row in templates:
+            if row[0] not in have:
+                tx.session.add(_shipped(row))
                 added += 1
         named = set((await tx.session.scalars(select(Rule.name))).all())
         for name, template_code, trigger, schedule, *conditions in rules:
@@ -94,3 +100,27 @@ async def load(
                                     conditions=conditions[0] if conditions else {}, active=True))  # fmt: skip
                 added += 1
     return added
+
+
+async def installed(session: AsyncSession, code: str) -> Template | None:
+    """The live version of a shipped template, put in (live) if no version of it was ever saved;
+    None if every version was retired or rejected on purpose."""
+    template = await live(session, code)
+    if template is not None:
+        return template
+    if await session.scalar(select(Template.id).where(Template.code == code).limit(1)) is not None:
+        return None
+    for row in TEMPLATES:
+        if row[0] == code:
+            template = _shipped(row)
+            session.add(template)
+            await session.flush()
+            return template
+    return None
+
+
+def _shipped(row: tuple[str, ...]) -> Template:
+    code, channel, topic, purpose, name, subject, body = row
+    return Template(code=code, version=1, channel=channel, topic=topic, purpose=purpose, name=name,
+                    subject=subject, body=body, html="", status="live", approved_at=utcnow(),
+                    note="shipped with Hotline")  # fmt: skip

@@ -1,17 +1,19 @@
 """Notifications as stored: templates (versioned, approved), rules, the outbox of messages,
-customers' opt-outs and the gateway settings."""
+customers' opt-outs, the gateway settings, and conversations with customers (their SMS replies
+and the agents' answers)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
 from hotline.core.clock import utcnow
 from hotline.core.db import Base
+from hotline.core.privacy import Kind, personal
 
 
 class Template(Audited, Base):
@@ -102,14 +104,18 @@ class Message(Base):
 
 class OptOut(Audited, Base):
     """A customer who asked for no marketing messages on a channel (service messages — the
-    confirmation of their own booking — still go)."""
+    confirmation of their own booking — still go). A reply TD/退订 also keeps the number it came
+    from (`address`, E.164): a number in no customer's file is opted out by itself, and marketing
+    to that number is held back whoever's file it later lands in."""
 
     __tablename__ = "message_opt_outs"
-    __table_args__ = (UniqueConstraint("customer_id", "channel"),)
+    __table_args__ = (UniqueConstraint("customer_id", "channel"), UniqueConstraint("address", "channel"))
+    __personal__ = personal(address=Kind.PHONE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(String(254), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(String(200), default="")
 
@@ -144,3 +150,56 @@ class StaffNotice(Base):
     """Where it opens in the web UI, e.g. /reservations?number=60000001"""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+
+
+class Conversation(Audited, Base):
+    """A thread with one customer on one channel: their SMS replies and the agents' answers (web
+    chat and WeChat will share it). One open conversation per channel and number; a message after
+    it is closed opens a new one."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index(
+            "uq_conversations_open", "channel", "address", unique=True,
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_conversations_listing", "status", "last_message_at"),
+    )  # fmt: skip
+    __personal__ = personal(address=Kind.PHONE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    """sms (web, wechat to come)"""
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(254))
+    """The customer's number (E.164), or their id on the channel"""
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    """open | closed (conversations.CLOSE is the only move)"""
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ConversationMessage(Base):
+    """One message of a conversation: in from the customer (with the gateway's id, unique, so a
+    message the gateway delivers twice is kept once) or out from an agent or Hotline (with the
+    outbox message that carries it)."""
+
+    __tablename__ = "conversation_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3))
+    """in | out"""
+    body: Mapped[str] = mapped_column(Text)
+    gateway_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    """The gateway's id of an incoming message, `kannel:<uuid>`"""
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    """The outbox message of an outgoing one"""
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,12 +24,13 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Select, Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import durable
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
+from hotline.crm import identity
 from hotline.notify import gateways
 from hotline.notify.models import GatewaySetting, Message, OptOut, Template
 from hotline.notify.templates import render
@@ -56,6 +57,25 @@ def quiet_until(now: datetime) -> datetime | None:
 def valid_recipient(channel: str, recipient: str) -> bool:
     pattern = PHONE if channel == "sms" else EMAIL
     return bool(pattern.match(recipient.replace(" ", "").replace("-", "") if channel == "sms" else recipient))
+
+
+def sms_address(number: str) -> str:
+    """A phone number as opt-outs by number keep it: E.164 (+8613800138000), whichever way it
+    was written (13800138000, 8613800138000 as SMSCs often give it); as given when it cannot be
+    a number."""
+    found = identity.caller_phone(number)
+    if found is None and number.isdigit():
+        found = identity.caller_phone("+" + number)
+    return found or number
+
+
+def opted_out_query(channel: str, customer_id: int | None, recipient: str) -> Select[int]:
+    """The opt-out, if any, that holds marketing on a channel back from a customer or from the
+    number (address) itself."""
+    whose = [OptOut.address == (sms_address(recipient) if channel == "sms" else recipient)]
+    if customer_id is not None:
+        whose.append(OptOut.customer_id == customer_id)
+    return select(OptOut.id).where(OptOut.channel == channel, or_(*whose)).limit(1)
 
 
 async def enqueue(
@@ -90,9 +110,7 @@ async def enqueue(
             f"invalid {'phone' if template.channel == 'sms' else 'e-mail'}",
         )
     elif template.purpose == "marketing":
-        opted_out = customer_id is not None and await session.scalar(
-            select(OptOut.id).where(OptOut.customer_id == customer_id, OptOut.channel == template.channel)
-        )
+        opted_out = await session.scalar(opted_out_query(template.channel, customer_id, recipient))
         held = quiet_until(now)
         if opted_out:
             message.status, message.reason = "suppressed", "opt-out"

@@ -167,6 +167,9 @@ class GatewayOut(Output):
     kind: str
     config: dict[str, Any]
     has_secret: bool
+    has_mo_token: bool = Field(
+        default=False, description="Whether Kannel's replies (sms-service) have their token set; never shown"
+    )
 
 
 class OptOutIn(Input):
@@ -227,3 +230,42 @@ class StaffNoticeOut(Output):
 class InboxOut(Output):
     unread: int
     items: list[StaffNoticeOut]
+
+
+class ConversationOut(Output):
+    """A conversation as the list shows it: who (name, or the number masked), its last message."""
+
+    id: int
+    channel: str
+    customer_id: int | None
+    customer_name: str = Field(description="Empty when the number is in no customer's file")
+    address: privacy.Phone = Field(description="The customer's number, masked")
+    status: Literal["open", "closed"]
+    created_at: datetime
+    last_message_at: datetime
+    last_body: str
+    last_direction: Literal["in", "out"]
+    waiting: bool = Field(description="Open, and the customer spoke last: waiting for an answer")
+
+
+class ConversationMessageOut(Output):
+    id: int
+    direction: Literal["in", "out"]
+    body: str
+    at: datetime
+    author_id: int | None
+    author_name: str = Field(description="The agent who answered; empty for Hotline's own and incoming ones")
+    message_id: int | None = Field(description="The outbox message of an outgoing one")
+    status: str = Field(description="The outgoing message's outbox status; empty for incoming ones")
+
+
+class ConversationThread(Output):
+    conversation: ConversationOut
+    opted_out: bool = Field(description="The number (or customer) takes no marketing SMS")
+    messages: list[ConversationMessageOut]
+
+
+class ReplyIn(Input):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK)] = Field(
+        description="The answer; sent as an SMS with the signature, at most 300 characters"
+    )

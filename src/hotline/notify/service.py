@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import hmac
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import topics
 from hotline.core.clock import utcnow
@@ -20,7 +23,7 @@ from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import gateways
 from hotline.notify.models import GatewaySetting, Message, OptOut
-from hotline.notify.outbox import enqueue, new_key, quiet_until, valid_recipient
+from hotline.notify.outbox import enqueue, new_key, quiet_until, sms_address, valid_recipient
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
@@ -35,7 +38,10 @@ from hotline.notify.templates import live
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout", "ca_file"}
-KANNEL_KEYS = {"url", "username", "sender", "smsc", "dlr_base", "timeout"}
+KANNEL_KEYS = {"url", "username", "sender", "smsc", "dlr_base", "timeout", "mo_token"}
+HIDDEN_KEYS = {"dlr_key", "mo_token"}
+"""Kept in the gateway's settings, never shown back: the delivery reports' HMAC key, the token
+Kannel's `sms-service` sends with a customer's reply."""
 
 
 async def messages(
@@ -178,17 +184,45 @@ async def set_opt_out(ctx: Context, customer_id: int, data: OptOutIn) -> list[st
                 reason="no-customer",
                 params={"customer_id": customer_id},
             )
-        found = await tx.session.scalar(
-            select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == data.channel)
-        )
-        if data.opted_out and found is None:
-            tx.session.add(OptOut(customer_id=customer_id, channel=data.channel, note=data.note))
-        if not data.opted_out and found is not None:
-            await tx.session.delete(found)
+        if data.opted_out:
+            await opt_out(tx.session, data.channel, customer_id=customer_id, note=data.note)
+        else:
+            found = await tx.session.scalar(
+                select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == data.channel)
+            )
+            if found is not None:
+                await tx.session.delete(found)
         await tx.session.flush()
         return list(
             (await tx.session.scalars(select(OptOut.channel).where(OptOut.customer_id == customer_id))).all()
         )
+
+
+async def opt_out(
+    session: AsyncSession, channel: str, *, customer_id: int | None = None, address: str | None = None,
+    note: str = "",
+) -> bool:  # fmt: skip
+    """Opt a customer, a number (E.164), or both out of marketing on a channel, in the caller's
+    transaction; False if they were already. A number that opts out on its own is kept by number
+    (outbox.enqueue holds marketing to it back whoever's file it is in)."""
+    found = None
+    if customer_id is not None:
+        found = await session.scalar(
+            select(OptOut).where(OptOut.customer_id == customer_id, OptOut.channel == channel)
+        )
+    if found is None and address:
+        found = await session.scalar(
+            select(OptOut).where(OptOut.address == address, OptOut.channel == channel)
+        )
+    if found is not None:
+        if found.address is None and address:
+            found.address = address
+        if found.customer_id is None and customer_id is not None:
+            found.customer_id = customer_id
+        return False
+    session.add(OptOut(customer_id=customer_id, address=address, channel=channel, note=note[:200]))
+    await session.flush()
+    return True
 
 
 async def opt_outs(ctx: Context, customer_id: int) -> list[str]:
@@ -202,8 +236,11 @@ async def opt_outs(ctx: Context, customer_id: int) -> list[str]:
 def _gateway_out(channel: str, setting: GatewaySetting | None) -> GatewayOut:
     if setting is None:
         return GatewayOut(channel=channel, kind="log", config={}, has_secret=False)
-    shown = {k: v for k, v in setting.config.items() if k != "dlr_key"}
-    return GatewayOut(channel=channel, kind=setting.kind, config=shown, has_secret=bool(setting.secret))
+    shown = {k: v for k, v in setting.config.items() if k not in HIDDEN_KEYS}
+    return GatewayOut(
+        channel=channel, kind=setting.kind, config=shown, has_secret=bool(setting.secret),
+        has_mo_token=bool(setting.config.get("mo_token")),
+    )  # fmt: skip
 
 
 async def get_gateways(ctx: Context) -> list[GatewayOut]:
@@ -237,9 +274,12 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
         if setting is None:
             setting = GatewaySetting(channel=channel, kind=data.kind, config={}, secret="")
             tx.session.add(setting)
+        kept = {
+            k: setting.config[k] for k in ("mo_token",) if setting.config.get(k) and not data.config.get(k)
+        }
         dlr_key = setting.config.get("dlr_key") or secrets.token_hex(16)
         setting.kind = data.kind
-        setting.config = {**data.config, "dlr_key": dlr_key}
+        setting.config = {**data.config, **kept, "dlr_key": dlr_key}
         if data.secret is not None:
             setting.secret = data.secret
         await tx.session.flush()
@@ -274,6 +314,13 @@ def _check_gateway(data: GatewayIn) -> None:
                 raise InvalidInput(
                     "An http:// or https:// address", field=f"body.config.{key}", reason="http-https-address"
                 )
+        token = str(config.get("mo_token", ""))
+        if token and not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
+            raise InvalidInput(
+                "The replies' token is 16 to 64 letters, digits, - or _",
+                field="body.config.mo_token",
+                reason="mo-token-format",
+            )
         if str(config.get("dlr_base", "")).endswith("/"):
             raise InvalidInput(
                 "The delivery-report base URL has no trailing /",
@@ -289,7 +336,7 @@ async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) 
     async with ctx.write() as tx:
         setting = await tx.session.get(GatewaySetting, "sms")
         key = str(setting.config.get("dlr_key", "")) if setting else ""
-        if not key or not secrets.compare_digest(token, gateways.dlr_token(key, message_id)):
+        if not key or not hmac.compare_digest(token.encode(), gateways.dlr_token(key, message_id).encode()):
             return False
         if status is None:
             return True
@@ -360,15 +407,19 @@ async def bulk(ctx: Context, data: BulkIn) -> BulkOut:
             tx.session, tiers=segment.tiers, cities=segment.cities, birthday_month=segment.birthday_month,
             tags=segment.tags,
         )  # fmt: skip
-        opted_out = select(OptOut.customer_id).where(OptOut.channel == template.channel)
-        opted = set((await tx.session.scalars(opted_out)).all())
+        opted_out = select(OptOut.customer_id, OptOut.address).where(OptOut.channel == template.channel)
+        found = (await tx.session.execute(opted_out)).all()
+        opted = {customer_id for customer_id, _ in found if customer_id is not None}
+        numbers = {address for _, address in found if address}
         excluded = {"opt-out": 0, "no address": 0}
         recipients = queued = 0
         for notice in notices:
             address = notice.phone if template.channel == "sms" else notice.email
             if not address or not valid_recipient(template.channel, address):
                 excluded["no address"] += 1
-            elif template.purpose == "marketing" and notice.customer_id in opted:
+            elif template.purpose == "marketing" and (
+                notice.customer_id in opted or (numbers and sms_address(address) in numbers)
+            ):
                 excluded["opt-out"] += 1
             else:
                 recipients += 1

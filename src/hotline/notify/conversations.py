@@ -1,0 +1,405 @@
+"""Conversations with customers (issue 24): their SMS replies, threaded by number, and the agents'
+answers; web chat and WeChat will share the model.
+
+An incoming SMS (Kannel's `sms-service` calls `GET /api/notify/mo/kannel`) is believed only with
+the token set in the SMS gateway's settings, and kept once per gateway id: Kannel sends a message
+again when it did not hear our answer, and the second delivery changes nothing. It finds the
+customer by number (crm's `cards_by_phone`, the same as a call), joins that number's open SMS
+conversation or opens one, and goes on the customer's timeline.
+
+A reply that says TD or 退订 (`is_opt_out`) opts the number — and its customer, when known — out of
+marketing SMS at once and is answered with one confirmation (`notify.opt_out_confirmed.sms`,
+through the outbox under a key made of the incoming message's id). Service messages still go.
+
+A conversation is open until an agent closes it (`CLOSE`); a message after that opens a new one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import unicodedata
+import urllib.parse
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.admin import directory
+from hotline.core.clock import utcnow
+from hotline.core.context import Actor, Context
+from hotline.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from hotline.core.permissions import Permission
+from hotline.core.privacy import mask_phone
+from hotline.crm import directory as customers
+from hotline.crm import timeline
+from hotline.notify import defaults
+from hotline.notify.events import ConversationNotice
+from hotline.notify.models import Conversation, ConversationMessage, GatewaySetting, Message
+from hotline.notify.outbox import enqueue, new_key, opted_out_query, sms_address
+from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
+from hotline.notify.service import opt_out
+
+REPLY_TEMPLATE = "notify.reply.sms"
+OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
+MAX_TEXT = 1600
+"""The longest incoming text kept: ten parts of a concatenated SMS, with room to spare."""
+
+OPT_OUT_WORDS = frozenset(
+    {"TD", "T", "N", "0000", "退订", "退订短信", "TD退订", "退订TD", "STOP", "UNSUBSCRIBE"}
+)
+"""Whole replies that mean "no more marketing": TD and 退订 as our SMS ask, and the variants the
+Chinese carriers teach their customers (T, N, 0000 — China Mobile's "cancel everything"), STOP.
+Only the whole reply counts: "我不想退订" or "TD是什么" are threaded for an agent, not obeyed."""
+TRAILING = ".。!！~～ "
+
+
+def is_opt_out(text: str) -> bool:
+    """Whether a reply asks to opt out: one of `OPT_OUT_WORDS`, whatever the case, the width
+    (ＴＤ), the spaces inside and around, and a full stop or exclamation mark after it."""
+    plain = unicodedata.normalize("NFKC", text)
+    word = "".join(plain.split()).rstrip(TRAILING).upper()
+    return word in OPT_OUT_WORDS
+
+
+CLOSE = {"open": "closed"}
+"""The one move of a conversation's life: open → closed (a new message opens a new one)."""
+
+
+def kannel_text(query: str, charset: str) -> str:
+    """The `text` of Kannel's get-url in the charset it names (%C): a UCS-2 SMS — any Chinese —
+    arrives as its UTF-16BE bytes, url-encoded; a GSM one as UTF-8. The text must be Kannel's %b
+    (the message as sent): %a strips and squeezes blanks byte by byte, which cuts a UTF-16
+    message ending in 张 (U+5F20) or a space in half."""
+    codecs = {"UTF-16BE": "utf-16-be", "UCS-2": "utf-16-be", "UTF-8": "utf-8", "ISO-8859-1": "latin-1",
+              "WINDOWS-1252": "cp1252"}  # fmt: skip
+    codec = codecs.get(charset.upper())
+    if codec is None:
+        raise InvalidInput(
+            f"Unknown charset {charset!r}", field="query.charset", reason="sms-charset-unknown",
+            params={"charset": charset},
+        )  # fmt: skip
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+    raw = next((value for key, value in pairs if key == "text"), "").encode("latin-1")
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"The text is not {charset}", field="query.text", reason="sms-text-undecodable",
+            params={"charset": charset},
+        ) from None  # fmt: skip
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            f"An SMS of at most {MAX_TEXT} characters", field="query.text", reason="sms-text-too-long",
+            params={"most": MAX_TEXT},
+        )  # fmt: skip
+    return text
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An SMS from a customer as the gateway hands it over."""
+
+    sender: str
+    text: str
+    gateway_id: str
+    """The gateway's own id for it, unique: `kannel:<%I>`"""
+
+
+@dataclass(frozen=True)
+class Received:
+    conversation_id: int
+    message_id: int
+    duplicate: bool
+    opted_out: bool
+
+
+async def receive_kannel(ctx: Context, incoming: Incoming, token: str) -> Received:
+    """An SMS from Kannel's `sms-service`: believed only with the token set in the SMS gateway's
+    settings (PermissionDenied otherwise, nothing stored), then `receive`d."""
+    async with ctx.read() as session:
+        setting = await session.get(GatewaySetting, "sms")
+    key = str(setting.config.get("mo_token", "")) if setting else ""
+    if not key or not hmac.compare_digest(token.encode(), key.encode()):
+        raise PermissionDenied(
+            "The token is not the SMS gateway's", field="query.token", reason="sms-reply-token-refused"
+        )
+    return await receive(ctx, incoming)
+
+
+async def receive(ctx: Context, incoming: Incoming) -> Received:
+    """An SMS from a customer: threaded into their number's open conversation (or a new one), on
+    their timeline, and a TD/退订 obeyed at once. A gateway id seen before is not stored again."""
+    address = sms_address(incoming.sender)
+    if not address.startswith("+"):
+        raise InvalidInput(
+            "The sender is not a phone number", field="query.from", reason="sms-sender-not-number"
+        )
+    gateway_id = incoming.gateway_id
+    try:
+        received, card_id = await _store(ctx, incoming, address)
+    except IntegrityError:
+        # delivered twice at once (the other delivery stored it), or two messages of one number
+        # opening its conversation at once (the other opened it: join it)
+        async with ctx.read() as session:
+            seen = await _seen(session, gateway_id)
+        if seen is not None:
+            return seen
+        received, card_id = await _store(ctx, incoming, address)
+    if card_id is not None and not received.duplicate:
+        system = ctx.as_actor(Actor.system("notify:sms"))
+        await timeline.add(
+            system,
+            card_id,
+            "sms",
+            "短信回复",
+            ref=f"sms-in:{received.message_id}",
+            detail=incoming.text[:200],
+        )
+        if received.opted_out:
+            await timeline.add(
+                system, card_id, "opt-out", "回复退订：不再接收营销短信",
+                ref=f"sms-opt-out:{received.message_id}", detail=incoming.text[:200],
+            )  # fmt: skip
+    return received
+
+
+async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Received, int | None]:
+    gateway_id = incoming.gateway_id
+    async with ctx.write() as tx:
+        seen = await _seen(tx.session, gateway_id)
+        if seen is not None:
+            return seen, None
+        card = (await customers.cards_by_phone(tx.session, [address])).get(address)
+        now = utcnow()
+        conversation = await tx.session.scalar(
+            select(Conversation).where(
+                Conversation.channel == "sms", Conversation.address == address, Conversation.status == "open"
+            )
+        )
+        if conversation is None:
+            conversation = Conversation(channel="sms", address=address, status="open", created_at=now,
+                                        customer_id=card.id if card else None)  # fmt: skip
+            tx.session.add(conversation)
+        elif conversation.customer_id is None and card is not None:
+            conversation.customer_id = card.id
+        conversation.last_message_at = now
+        await tx.session.flush()
+        message = ConversationMessage(conversation_id=conversation.id, direction="in", body=incoming.text,
+                                      gateway_id=gateway_id, at=now)  # fmt: skip
+        tx.session.add(message)
+        await tx.session.flush()
+        tx.audit("notify.sms_received", "conversation", conversation.id, after={"message": message.id})
+        opted = is_opt_out(incoming.text) and await opt_out(
+            tx.session, "sms", customer_id=conversation.customer_id, address=address, note="回复短信退订"
+        )
+        if opted:
+            await _confirm_opt_out(tx.session, conversation, card, gateway_id)
+            after = {"channel": "sms", "number": mask_phone(address), "message": message.id}
+            tx.audit("notify.opted_out_by_reply", "conversation", conversation.id, after=after)
+        return Received(
+            conversation.id, message.id, duplicate=False, opted_out=opted
+        ), card.id if card else None
+
+
+async def _seen(session: AsyncSession, gateway_id: str) -> Received | None:
+    """The message kept under a gateway id already, as a duplicate's outcome."""
+    found = (await session.execute(
+        select(ConversationMessage.conversation_id, ConversationMessage.id)
+        .where(ConversationMessage.gateway_id == gateway_id)
+    )).first()  # fmt: skip
+    return None if found is None else Received(found[0], found[1], duplicate=True, opted_out=False)
+
+
+async def _confirm_opt_out(
+    session: AsyncSession, conversation: Conversation, card: customers.Card | None, gateway_id: str
+) -> None:
+    """One confirmation per opt-out, whatever happens to the reply after: its key is the reply's."""
+    template = await defaults.installed(session, OPT_OUT_TEMPLATE)
+    if template is None:
+        return
+    values = ConversationNotice(
+        occasion="opted_out", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
+        phone=conversation.address, customer_name=card.name if card else "",
+    ).model_dump()  # fmt: skip
+    sent = await enqueue(
+        session, key=f"sms-opt-out:{gateway_id}", template=template, values=values,
+        recipient=conversation.address, customer_id=conversation.customer_id, ref=values["ref"],
+    )  # fmt: skip
+    if sent is not None:
+        session.add(ConversationMessage(conversation_id=conversation.id, direction="out", body=sent.body,
+                                        message_id=sent.id, at=sent.created_at))  # fmt: skip
+
+
+async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMessageOut:
+    """An agent's answer in a conversation: an SMS through the outbox (a service message, with
+    the signature), shown in the thread and on the customer's timeline."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        if conversation.status != "open":
+            raise InvalidTransition(
+                "The conversation is closed", field="conversation_id", reason="conversation-closed"
+            )
+        template = await defaults.installed(tx.session, REPLY_TEMPLATE)
+        if template is None:
+            raise InvalidInput(
+                f"No live template {REPLY_TEMPLATE}", field="body.body", reason="no-live-template",
+                params={"template_code": REPLY_TEMPLATE},
+            )  # fmt: skip
+        card = await customers.card(tx.session, conversation.customer_id)
+        values = ConversationNotice(
+            occasion="reply", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
+            phone=conversation.address, customer_name=card.name if card else "", text=body.strip(),
+        ).model_dump()  # fmt: skip
+        sent = await enqueue(
+            tx.session, key=new_key(f"reply:{conversation.id}"), template=template, values=values,
+            recipient=conversation.address, customer_id=conversation.customer_id, ref=values["ref"],
+            created_by=ctx.actor.user_id,
+        )  # fmt: skip
+        if sent is None:  # a fresh random key is never seen before
+            raise InvalidTransition("The message was queued already", reason="message-was-queued-already")
+        message = ConversationMessage(
+            conversation_id=conversation.id, direction="out", body=sent.body, message_id=sent.id,
+            author_id=ctx.actor.user_id, at=sent.created_at,
+        )  # fmt: skip
+        tx.session.add(message)
+        conversation.last_message_at = sent.created_at
+        await tx.session.flush()
+        tx.audit("notify.conversation_replied", "conversation", conversation.id,
+                 after={"message": message.id, "outbox": sent.id})  # fmt: skip
+        out = _message_out(message, sent.status, {ctx.actor.user_id or 0: ctx.actor.display_name})
+        customer_id = conversation.customer_id
+    if customer_id is not None:
+        await timeline.add(
+            ctx.as_actor(Actor.system("notify")), customer_id, "message", "短信：回复客户",
+            ref=f"message:{out.message_id}", detail=out.body[:200], by=ctx.actor.user_id,
+        )  # fmt: skip
+    return out
+
+
+async def close(ctx: Context, conversation_id: int) -> ConversationOut:
+    """An agent closes a conversation; the customer's next SMS opens a new one."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        if conversation.status not in CLOSE:
+            raise InvalidTransition(
+                "The conversation is closed", field="conversation_id", reason="conversation-closed"
+            )
+        conversation.status = CLOSE[conversation.status]
+        conversation.closed_at, conversation.closed_by = utcnow(), ctx.actor.user_id
+        await tx.session.flush()
+        return (await _listed(tx.session, [conversation]))[0]
+
+
+async def listing(
+    ctx: Context, *, status: str | None = None, customer_id: int | None = None, waiting: bool | None = None,
+    limit: int = 100,
+) -> list[ConversationOut]:  # fmt: skip
+    """Conversations, open ones first, then by the latest message, newest first."""
+    ctx.require(Permission.MESSAGES_SEND)
+    query = select(Conversation).order_by(
+        case((Conversation.status == "open", 0), else_=1), Conversation.last_message_at.desc(),
+        Conversation.id.desc(),
+    )  # fmt: skip
+    if status:
+        query = query.where(Conversation.status == status)
+    if customer_id:
+        query = query.where(Conversation.customer_id == customer_id)
+    if waiting is not None:
+        last = (
+            select(ConversationMessage.direction)
+            .where(ConversationMessage.conversation_id == Conversation.id)
+            .order_by(ConversationMessage.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.where((last == "in") & (Conversation.status == "open") if waiting else
+                            (last != "in") | (Conversation.status != "open"))  # fmt: skip
+    async with ctx.read() as session:
+        found = list((await session.scalars(query.limit(limit))).all())
+        return await _listed(session, found)
+
+
+async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
+    """One conversation with all its messages, oldest first, and whether the number is opted out."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.read() as session:
+        conversation = await _conversation(session, conversation_id)
+        rows = (await session.execute(
+            select(ConversationMessage, Message.status)
+            .outerjoin(Message, Message.id == ConversationMessage.message_id)
+            .where(ConversationMessage.conversation_id == conversation_id)
+            .order_by(ConversationMessage.at, ConversationMessage.id)
+        )).all()  # fmt: skip
+        opted = await session.scalar(opted_out_query("sms", conversation.customer_id, conversation.address))
+        authors = await directory.names(session, {m.author_id for m, _ in rows})
+        return ConversationThread(
+            conversation=(await _listed(session, [conversation]))[0], opted_out=opted is not None,
+            messages=[_message_out(m, status or "", authors) for m, status in rows],
+        )  # fmt: skip
+
+
+async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> int:
+    """Delete the conversations of a customer who asked to be forgotten (their file's and their
+    numbers'), messages and all; returns how many."""
+    numbers = {sms_address(p) for p in phones if p}
+    async with ctx.write() as tx:
+        found = (await tx.session.scalars(
+            select(Conversation).where(
+                or_(Conversation.customer_id == customer_id, Conversation.address.in_(numbers))
+            )
+        )).all()  # fmt: skip
+        for conversation in found:
+            await tx.session.delete(conversation)
+        await tx.session.flush()
+        return len(found)
+
+
+async def _conversation(session: AsyncSession, conversation_id: int, *, lock: bool = False) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id, with_for_update=lock)
+    if conversation is None:
+        raise NotFound(
+            f"No conversation {conversation_id}", field="conversation_id", reason="no-conversation",
+            params={"conversation_id": conversation_id},
+        )  # fmt: skip
+    return conversation
+
+
+async def _listed(session: AsyncSession, found: list[Conversation]) -> list[ConversationOut]:
+    """The conversations as the list shows them: the customer's name and the last message."""
+    ids = [c.id for c in found]
+    latest = select(func.max(ConversationMessage.id)).where(ConversationMessage.conversation_id.in_(ids))
+    last = {
+        m.conversation_id: m
+        for m in await session.scalars(
+            select(ConversationMessage).where(
+                ConversationMessage.id.in_(latest.group_by(ConversationMessage.conversation_id))
+            )
+        )
+    } if ids else {}  # fmt: skip
+    names = await customers.cards(session, [c.customer_id for c in found if c.customer_id is not None])
+    listed = []
+    for c in found:
+        message = last.get(c.id)
+        direction = message.direction if message else "in"
+        card = names.get(c.customer_id) if c.customer_id is not None else None
+        listed.append(ConversationOut(
+            id=c.id, channel=c.channel, customer_id=c.customer_id,
+            customer_name=card.name if card and not card.anonymised else "", address=c.address,
+            status=c.status, created_at=c.created_at, last_message_at=c.last_message_at,
+            last_body=message.body[:200] if message else "", last_direction=direction,
+            waiting=c.status == "open" and direction == "in",
+        ))  # fmt: skip
+    return listed
+
+
+def _message_out(
+    message: ConversationMessage, status: str, authors: dict[int, str] | None = None
+) -> ConversationMessageOut:
+    return ConversationMessageOut(
+        id=message.id, direction=message.direction, body=message.body, at=message.at,
+        author_id=message.author_id, message_id=message.message_id, status=status,
+        author_name=(authors or {}).get(message.author_id or 0, ""),
+    )  # fmt: skip

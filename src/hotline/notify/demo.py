@@ -1,0 +1,34 @@
+"""Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
+confirmation by SMS and agent1 replied; another number replied TD and is opted out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hotline.admin import auth
+from hotline.admin.models import User
+from hotline.core.context import Context
+from hotline.notify import conversations
+from hotline.notify.models import ConversationMessage
+
+ZHANG = "13800138000"
+ZHANG_ASKS = "收到，谢谢！请问可以加一张婴儿床吗？"
+AGENT_ANSWERS = "张先生您好，已为您备注加婴儿床，免费提供，入住时前台会为您准备好。"
+OPTED_OUT = "13700137000"
+"""A number in no customer's file that replied TD to a greeting"""
+
+
+async def load(ctx: Context) -> None:
+    """Idempotent: each incoming message has a fixed gateway id."""
+    async with ctx.read() as session:
+        if await session.scalar(
+            select(ConversationMessage.id).where(ConversationMessage.gateway_id == "demo:1")
+        ):
+            return
+        agent = await session.scalar(select(User).where(User.username == "agent1"))
+    asked = await conversations.receive(ctx, conversations.Incoming(ZHANG, ZHANG_ASKS, "demo:1"))
+    if agent is not None:
+        await conversations.reply(
+            ctx.as_actor(auth.actor_of(agent, "cli")), asked.conversation_id, AGENT_ANSWERS
+        )
+    await conversations.receive(ctx, conversations.Incoming(OPTED_OUT, "TD", "demo:2"))

@@ -1,0 +1,28 @@
+"""What notify tells the rest, and what its own templates may say: an SMS to a customer in a
+conversation (an agent's reply, the confirmation of a TD/退订 opt-out)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hotline.core.events import Event
+from hotline.core.topics import register_topic
+
+
+@register_topic
+class ConversationNotice(Event):
+    """An SMS sent in a conversation with a customer (notify.conversations)."""
+
+    name = "notify.conversation"
+
+    occasion: Literal["reply", "opted_out"]
+    ref: str = Field(description="conversation:<id>", examples=["conversation:1"])
+    customer_id: int | None = Field(default=None, examples=[1])
+    phone: str = Field(default="", description="客户号码", examples=["13800138000"])
+    email: str = Field(default="", description="邮箱（不用）", examples=[""])
+    customer_name: str = Field(
+        default="", description="客户姓名（号码不在客户档案中时为空）", examples=["张伟"]
+    )
+    text: str = Field(default="", description="坐席回复的内容", examples=["您好，已为您改到明天入住。"])

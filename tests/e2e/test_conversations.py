@@ -1,0 +1,56 @@
+"""SMS conversations in a browser (issue 24): agent1 opens 短信会话, finds 张伟's thread — with a
+reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "e2e-replies-token-0123456789"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_an_agent_answers_zhangs_sms_in_his_thread(page: Page, server: str) -> None:
+    with httpx.Client(base_url=server) as admin:
+        admin.post("/api/auth/login", json={"username": "admin", "password": "hotline-demo"})
+        kannel = {
+            "kind": "kannel",
+            "config": {"url": "http://127.0.0.1:9/cgi-bin/sendsms", "mo_token": TOKEN},
+        }
+        assert admin.put("/api/notify/gateways/sms", json=kannel).status_code == 200
+        # back to the log gateway: the replies' token stays until replaced, and nothing leaves
+        assert admin.put("/api/notify/gateways/sms", json={"kind": "log"}).json()["has_mo_token"] is True
+    reply = {
+        "from": "13800138000",
+        "to": "10690000",
+        "text": f"婴儿床{XSS}收到了吗",
+        "id": "e2e-1",
+        "token": TOKEN,
+    }
+    assert httpx.get(f"{server}/api/notify/mo/kannel", params=reply).status_code == 200
+
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "agent1")
+    page.get_by_test_id("nav-conversations").click()
+    expect(page.get_by_test_id("conversations-table")).to_contain_text("张伟")
+    page.get_by_test_id("conversations-table").locator("tr", has_text="张伟").click()
+    thread = page.get_by_test_id("conversation-messages")
+    expect(thread.get_by_test_id("bubble-in").last.locator(".text")).to_have_text(f"婴儿床{XSS}收到了吗")
+    assert thread.locator("img").count() == 0  # the markup is text, not an element
+    expect(thread).to_contain_text("收到，谢谢！请问可以加一张婴儿床吗？")  # the demo's earlier reply
+
+    page.get_by_test_id("conversation-send").click()  # empty: refused at the field, nothing sent
+    expect(page.locator(".el-form-item__error")).to_be_visible()
+    page.locator("textarea[data-testid=conversation-reply]").fill("收到了，婴儿床已备好，祝您入住愉快！")
+    page.get_by_test_id("conversation-send").click()
+    expect(thread.get_by_test_id("bubble-out").last).to_contain_text(
+        "【英冠酒店】收到了，婴儿床已备好，祝您入住愉快！"
+    )
+    expect(thread.get_by_test_id("bubble-out").last).to_contain_text("陈晓")
+    assert alerts == []
