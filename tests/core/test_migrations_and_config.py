@@ -13,6 +13,7 @@ from hotline.core.config import Settings
 from hotline.core.context import Context
 
 
+@pytest.mark.blocks_the_loop  # alembic's schema comparison (the CLI's `db check`), never on a server's loop
 async def test_migrated_schema_matches_the_models(ctx: Context) -> None:
     assert await migrate.drift(ctx.db) == []
     assert await migrate.current_revision(ctx.db) is not None
