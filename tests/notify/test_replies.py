@@ -34,6 +34,10 @@ async def use_kannel(users: Users, kannel: Kannel, served: str) -> Any:
     answer = await admin.put("/api/notify/gateways/sms", json=sms)
     assert answer.status_code == 200, answer.text
     assert answer.json()["has_mo_token"] is True and MO_TOKEN not in answer.text
+    # nor in the audit log: the gateway's keys are hidden there like its password
+    audit = await admin.get("/api/audit", params={"entity_type": "message_gateways"})
+    assert audit.status_code == 200 and audit.json()["total"] >= 1, audit.text
+    assert MO_TOKEN not in audit.text and "kannel-secret" not in audit.text and '"***"' in audit.text
     return await users("agent1")
 
 

@@ -32,7 +32,8 @@ _PG_AUDIT_LOCK = 0x484F544C  # "HOTL": one advisory lock serialises appends
 
 
 class Audited:
-    """Mixin: writes to this model are audited. `__audit_redact__` columns show as ***."""
+    """Mixin: writes to this model are audited. `__audit_redact__` columns show as ***, and a
+    dotted name (`config.dlr_key`) hides that key of a JSON column."""
 
     __audit_redact__: ClassVar[frozenset[str]] = frozenset()
 
@@ -115,6 +116,9 @@ def snapshot(obj: Any, *, before: bool = False) -> dict[str, Any]:
         else:
             value = state.dict.get(key)
         values[key] = "***" if key in redact and value is not None else jsonable(value)
+        hidden = {name.partition(".")[2] for name in redact if name.startswith(f"{key}.")}
+        if hidden and isinstance(values[key], dict):
+            values[key] = {k: "***" if k in hidden else v for k, v in values[key].items()}
     return values
 
 

@@ -124,7 +124,7 @@ class GatewaySetting(Audited, Base):
     """How a channel is delivered: `log` (kept and shown, for `make run`), `smtp`, `kannel`."""
 
     __tablename__ = "message_gateways"
-    __audit_redact__ = frozenset({"secret"})
+    __audit_redact__ = frozenset({"secret", "config.dlr_key", "config.mo_token"})
 
     channel: Mapped[str] = mapped_column(String(8), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), default="log")
