@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hotline.core.context import Context
-from hotline.notify.conversations import OPT_OUT_WORDS, Incoming, is_opt_out, receive
+from hotline.notify.conversations import OPT_OUT_WORDS, Incoming, is_opt_out, kannel_text, receive
 from hotline.notify.models import Conversation, ConversationMessage, Message, OptOut
 from hotline.notify.outbox import Sender
 from hotline.notify.schemas import SendIn
@@ -283,3 +283,10 @@ async def test_a_forgotten_customer_loses_his_conversations_and_keeps_his_opt_ou
             == 0
         )
         assert await session.scalar(select(OptOut.id).where(OptOut.address == "+86" + ZHANG)) is not None
+
+
+def test_a_ucs2_text_from_kannel_is_read_in_its_charset_and_a_nul_in_it_is_dropped() -> None:
+    raw = "你好\x00张".encode("utf-16-be")
+    query = "text=" + "".join(f"%{b:02X}" for b in raw)
+    assert kannel_text(query, "UTF-16BE") == "你好张"  # PostgreSQL could not store the NUL
+    assert kannel_text("text=TD", "UTF-8") == "TD"

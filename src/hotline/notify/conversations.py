@@ -88,6 +88,9 @@ def kannel_text(query: str, charset: str) -> str:
             f"The text is not {charset}", field="query.text", reason="sms-text-undecodable",
             params={"charset": charset},
         ) from None  # fmt: skip
+    text = text.replace(
+        "\x00", ""
+    )  # a NUL (possible in UCS-2) is nothing a person wrote; PostgreSQL refuses it
     if len(text) > MAX_TEXT:
         raise InvalidInput(
             f"An SMS of at most {MAX_TEXT} characters", field="query.text", reason="sms-text-too-long",
