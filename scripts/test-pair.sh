@@ -21,6 +21,10 @@ for run in sqlite postgres; do
   echo "=================================================================== pytest on $run"
   cat "$logs/$run.log"
 done
+# What failed, last and on one line each (a CI report may show only the end of a long log).
+for run in sqlite postgres; do
+  grep -E '^(FAILED|ERROR) tests/' "$logs/$run.log" | cut -c1-240 | sed "s/^/$run: /"
+done
 echo "SQLite: exit $sqlite_status; PostgreSQL: exit $postgres_status"
 rm -rf "$logs"
 [ "$sqlite_status" = 0 ] && [ "$postgres_status" = 0 ]

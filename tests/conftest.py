@@ -112,7 +112,18 @@ def no_loop_stalls(request: pytest.FixtureRequest) -> Iterator[None]:
     start, end = window
     held = [s for s in _STALLS if start <= s.ended <= end and s.held - s.collecting > STALL_LIMIT]
     if held:
-        pytest.fail("\n".join(stall.describe() for stall in held), pytrace=False)
+        pytest.fail("\n".join(_innermost(stall.describe()) for stall in held), pytrace=False)
+
+
+def _innermost(described: str, frames: int = 14) -> str:
+    """A stall's description with only the innermost frames of its stack: the code that held the
+    loop is there, and a shorter report keeps the test's name in view at the end of a CI log."""
+    head, _, stack = described.partition("\n")
+    lines = stack.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    if len(starts) <= frames:
+        return described
+    return "\n".join([head, f"  … {len(starts) - frames} outer frames …", *lines[starts[-frames] :]])
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
