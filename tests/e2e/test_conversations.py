@@ -1,5 +1,6 @@
-"""SMS conversations in a browser (issue 24): agent1 opens 短信会话, finds 张伟's thread — with a
-reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread."""
+"""Conversations in a browser (issue 24): agent1 opens 客户会话, finds 张伟's SMS thread — with a
+reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread;
+then links the demo's WeChat follower to 张伟's file and answers on WeChat."""
 
 from __future__ import annotations
 
@@ -54,3 +55,29 @@ def test_an_agent_answers_zhangs_sms_in_his_thread(page: Page, server: str) -> N
     )
     expect(thread.get_by_test_id("bubble-out").last).to_contain_text("陈晓")
     assert alerts == []
+
+
+def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: Page, server: str) -> None:
+    sign_in(page, "agent1")
+    page.get_by_test_id("nav-conversations").click()
+    table = page.get_by_test_id("conversations-table")
+    row = table.locator("tr", has_text="上海店这个周六")
+    expect(row).to_contain_text("微信")
+    row.click()
+    head = page.get_by_test_id("conversation-thread")
+    expect(head).to_contain_text("未关联客户的微信用户")
+    expect(page.get_by_test_id("conversation-channel")).to_have_text("微信")
+
+    page.get_by_test_id("conversation-link").click()
+    page.get_by_test_id("conversation-link-customer").locator("input").fill("张伟")
+    page.locator(".el-select-dropdown__item", has_text="张伟").first.click()
+    page.get_by_test_id("conversation-link-save").click()
+    expect(head.get_by_role("link", name="张伟")).to_be_visible()
+
+    page.locator("textarea[data-testid=conversation-reply]").fill(
+        "您好，周六上海店大床房有房，14:00 后可入住。"
+    )
+    page.get_by_test_id("conversation-send").click()
+    last = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
+    expect(last).to_contain_text("您好，周六上海店大床房有房，14:00 后可入住。")
+    expect(last).not_to_contain_text("【英冠酒店】")  # a WeChat answer has no SMS signature

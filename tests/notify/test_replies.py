@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hotline.core.context import Context
-from hotline.notify.conversations import OPT_OUT_WORDS, Incoming, is_opt_out, kannel_text, receive
+from hotline.notify.channels import kannel_text
+from hotline.notify.conversations import OPT_OUT_WORDS, Incoming, is_opt_out, receive
 from hotline.notify.models import Conversation, ConversationMessage, Message, OptOut
 from hotline.notify.outbox import Sender
 from hotline.notify.schemas import SendIn
@@ -225,7 +226,7 @@ async def test_agents_list_conversations_open_first_and_close_them(seeded: Conte
     assert [c["status"] for c in listed] == sorted(c["status"] for c in listed)  # closed after open
     zhang = next(c for c in listed if c["customer_name"] == "张伟")
     assert zhang["last_direction"] == "out" and zhang["address"] == "138****8000"
-    td = next(c for c in listed if c["customer_id"] is None)
+    td = next(c for c in listed if c["customer_id"] is None and c["channel"] == "sms")
     assert (await agent.get(f"/api/notify/conversations/{td['id']}")).json()["opted_out"] is True
     waiting = (await agent.get("/api/notify/conversations", params={"waiting": True})).json()
     assert zhang["id"] not in [c["id"] for c in waiting]

@@ -11,14 +11,9 @@ import base64
 import hashlib
 import struct
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from fastapi import FastAPI, Request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +27,7 @@ from hotline.notify.wechat import (
     parse,
 )
 from tests.conftest import free_port
+from tests.notify.conftest import FakeWeChat
 
 TOKEN, APP_ID = "hotelToken2026", "wx5823bf96d3bd56c7"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -134,62 +130,7 @@ def test_an_encoding_aes_key_must_be_43_base64_characters() -> None:
 
 
 # ---------------------------------------------------------------- the API, against a local fake
-
-
-@dataclass
-class FakeWeChat:
-    """WeChat's token and customer-service endpoints as the spec describes them."""
-
-    app_id: str = APP_ID
-    secret: str = "the-app-secret"
-    expires_in: int = 7200
-    issued: list[str] = field(default_factory=list)
-    revoked: set[str] = field(default_factory=set)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    last_seen: dict[str, float] = field(default_factory=dict)
-
-    def app(self) -> FastAPI:
-        api = FastAPI()
-
-        @api.get("/cgi-bin/token")
-        async def token(grant_type: str, appid: str, secret: str) -> dict[str, Any]:
-            if grant_type != "client_credential":
-                return {"errcode": 40002, "errmsg": "invalid grant_type"}
-            if (appid, secret) != (self.app_id, self.secret):
-                return {"errcode": 40125, "errmsg": "invalid appsecret"}
-            await asyncio.sleep(0.05)  # the network: concurrent callers overlap
-            issued = f"ACCESS_TOKEN_{len(self.issued) + 1}"
-            self.issued.append(issued)
-            return {"access_token": issued, "expires_in": self.expires_in}
-
-        @api.post("/cgi-bin/message/custom/send")
-        async def send(access_token: str, request: Request) -> dict[str, Any]:
-            if access_token not in self.issued:
-                return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
-            if access_token in self.revoked:
-                return {"errcode": 42001, "errmsg": "access_token expired"}
-            payload = await request.json()
-            if time.time() - self.last_seen.get(payload.get("touser", ""), 0) > 48 * 3600:
-                return {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}
-            self.sent.append(payload)
-            return {"errcode": 0, "errmsg": "ok"}
-
-        return api
-
-
-@pytest.fixture
-async def wechat() -> AsyncIterator[tuple[FakeWeChat, str]]:
-    fake = FakeWeChat()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-        await asyncio.sleep(0.01)
-    try:
-        yield fake, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
+# (tests/notify/conftest.py: FakeWeChat)
 
 
 async def test_replies_reach_the_customer_with_one_token_for_many_and_a_new_one_when_it_expires(

@@ -2305,6 +2305,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notify/wechat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wechat Check
+         * @description WeChat's check of this callback URL (signature, timestamp, nonce, echostr): the echostr
+         *     back under the account's Token; 403 otherwise.
+         */
+        get: operations["wechat_check_api_notify_wechat_get"];
+        put?: never;
+        /**
+         * Wechat Message
+         * @description A message to the WeChat official account (its callback, plain or safe mode): threaded into
+         *     the customer's WeChat conversation. Answers `success`; WeChat's retries of one MsgId change
+         *     nothing; a forged signature is refused and nothing is kept.
+         */
+        post: operations["wechat_message_api_notify_wechat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notify/conversations": {
         parameters: {
             query?: never;
@@ -2356,6 +2383,27 @@ export interface paths {
          * @description Answer the customer: an SMS with the signature, through the outbox.
          */
         post: operations["reply_api_notify_conversations__conversation_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/conversations/{conversation_id}/customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link Conversation
+         * @description Whose conversation it is (a WeChat customer has no number to be found by); null: nobody's
+         *     known. The customer's later conversations from the same address keep the link.
+         */
+        put: operations["link_conversation_api_notify_conversations__conversation_id__customer_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -7583,6 +7631,14 @@ export interface components {
             /** Expires In */
             expires_in: number;
         };
+        /** ConversationCustomerIn */
+        ConversationCustomerIn: {
+            /**
+             * Customer Id
+             * @description The customer's file; null: nobody's known
+             */
+            customer_id: number | null;
+        };
         /** ConversationMessageOut */
         ConversationMessageOut: {
             /** Id */
@@ -7635,7 +7691,7 @@ export interface components {
             customer_name: string;
             /**
              * Address
-             * @description The customer's number, masked
+             * @description The customer's number (or WeChat OpenID), masked
              */
             address: string;
             /**
@@ -9172,7 +9228,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "log" | "smtp" | "kannel";
+            kind: "log" | "smtp" | "kannel" | "wechat";
             /** Config */
             config?: {
                 [key: string]: string | number | boolean;
@@ -9201,6 +9257,18 @@ export interface components {
              * @default false
              */
             has_mo_token: boolean;
+            /**
+             * Has Callback Token
+             * @description Whether the WeChat callbacks' Token is set; never shown
+             * @default false
+             */
+            has_callback_token: boolean;
+            /**
+             * Has Aes Key
+             * @description Whether the WeChat EncodingAESKey (safe mode) is set; never shown
+             * @default false
+             */
+            has_aes_key: boolean;
         };
         /** GroupIn */
         GroupIn: {
@@ -11339,7 +11407,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "sms" | "email";
+            channel: "sms" | "email" | "wechat";
             /**
              * Subject
              * @default
@@ -12029,7 +12097,7 @@ export interface components {
         ReplyIn: {
             /**
              * Body
-             * @description The answer; sent as an SMS with the signature, at most 300 characters
+             * @description The answer (at most 300 characters) on the conversation's channel; SMS add the signature
              */
             body: string;
         };
@@ -13360,7 +13428,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "sms" | "email";
+            channel: "sms" | "email" | "wechat";
             /**
              * Topic
              * @description Whose variables it uses
@@ -28723,7 +28791,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "sms" | "email";
+                channel: "sms" | "email" | "wechat";
             };
             cookie?: never;
         };
@@ -28944,6 +29012,210 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wechat_check_api_notify_wechat_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wechat_message_api_notify_wechat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "text/xml": string;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -29267,6 +29539,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationMessageOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    link_conversation_api_notify_conversations__conversation_id__customer_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationCustomerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
                 };
             };
             /** @description Malformed request */

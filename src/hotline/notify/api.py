@@ -1,6 +1,6 @@
 """Routes for notifications: templates and their approval, rules, the outbox, sending by hand,
-opt-outs, gateway settings, Kannel's delivery reports and customers' SMS replies, and the
-conversations they thread into."""
+opt-outs, gateway settings, Kannel's delivery reports, customers' SMS replies and messages to the
+WeChat official account, and the conversations they thread into."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
-from hotline.notify import conversations, inbox, rules, service, templates
+from hotline.notify import channels, conversations, inbox, rules, service, templates
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
+    ConversationCustomerIn,
     ConversationMessageOut,
     ConversationOut,
     ConversationThread,
@@ -164,7 +165,9 @@ async def get_gateways(ctx: GATEWAYS) -> list[GatewayOut]:
 
 
 @router.put("/gateways/{channel}")
-async def put_gateway(channel: Literal["sms", "email"], body: GatewayIn, ctx: GATEWAYS) -> GatewayOut:
+async def put_gateway(
+    channel: Literal["sms", "email", "wechat"], body: GatewayIn, ctx: GATEWAYS
+) -> GatewayOut:
     return await service.set_gateway(ctx, channel, body)
 
 
@@ -194,10 +197,38 @@ async def kannel_mo(
     """A customer's SMS from Kannel's `sms-service` (get-url with %p, %P, %b, %C, %I and the
     token set in the SMS gateway's settings): threaded into their conversation, a TD/退订 obeyed.
     Kannel sends our empty answer to no one (`max-messages = 0`)."""
-    text = conversations.kannel_text(request.url.query, charset)
+    text = channels.kannel_text(request.url.query, charset)
     incoming = conversations.Incoming(sender, text, f"kannel:{id}")
-    await conversations.receive_kannel(ctx.as_actor(Actor.system("notify:sms")), incoming, token)
+    await channels.receive_kannel(ctx.as_actor(Actor.system("notify:sms")), incoming, token)
     return PlainTextResponse("")
+
+
+WECHAT_QUERY = {"signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "openid"}
+
+
+def _wechat_query(request: Request) -> dict[str, str]:
+    return {k: v[:200] for k, v in request.query_params.items() if k in WECHAT_QUERY}
+
+
+@router.get("/wechat", response_class=PlainTextResponse)
+async def wechat_check(request: Request, ctx: Annotated[Context, Depends(public)]) -> PlainTextResponse:
+    """WeChat's check of this callback URL (signature, timestamp, nonce, echostr): the echostr
+    back under the account's Token; 403 otherwise."""
+    echo = await channels.wechat_echo(ctx, _wechat_query(request))
+    return PlainTextResponse(echo)
+
+
+XML_BODY = {"requestBody": {"content": {"text/xml": {"schema": {"type": "string", "maxLength": 65536}}}}}
+
+
+@router.post("/wechat", response_class=PlainTextResponse, openapi_extra=XML_BODY)
+async def wechat_message(request: Request, ctx: Annotated[Context, Depends(public)]) -> PlainTextResponse:
+    """A message to the WeChat official account (its callback, plain or safe mode): threaded into
+    the customer's WeChat conversation. Answers `success`; WeChat's retries of one MsgId change
+    nothing; a forged signature is refused and nothing is kept."""
+    body = await request.body()
+    await channels.receive_wechat(ctx.as_actor(Actor.system("notify:wechat")), _wechat_query(request), body)
+    return PlainTextResponse("success")
 
 
 @router.get("/conversations")
@@ -220,6 +251,15 @@ async def get_conversation(conversation_id: IdPath, ctx: SEND) -> ConversationTh
 async def reply(conversation_id: IdPath, body: ReplyIn, ctx: SEND) -> ConversationMessageOut:
     """Answer the customer: an SMS with the signature, through the outbox."""
     return await conversations.reply(ctx, conversation_id, body.body)
+
+
+@router.put("/conversations/{conversation_id}/customer")
+async def link_conversation(
+    conversation_id: IdPath, body: ConversationCustomerIn, ctx: SEND
+) -> ConversationOut:
+    """Whose conversation it is (a WeChat customer has no number to be found by); null: nobody's
+    known. The customer's later conversations from the same address keep the link."""
+    return await conversations.link_customer(ctx, conversation_id, body.customer_id)
 
 
 @router.post("/conversations/{conversation_id}/close")

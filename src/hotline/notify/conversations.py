@@ -1,13 +1,16 @@
-"""Conversations with customers (issue 24): their SMS replies, threaded by number, and the agents'
-answers; web chat and WeChat will share the model.
+"""Conversations with customers (issue 24): their SMS replies, threaded by number, their messages
+to the hotel's WeChat official account, threaded by OpenID, and the agents' answers on the same
+channel; web chat will share the model. What each gateway brings is checked and read in
+notify/channels.py, then `receive`d here.
 
-An incoming SMS (Kannel's `sms-service` calls `GET /api/notify/mo/kannel`) is believed only with
-the token set in the SMS gateway's settings, and kept once per gateway id: Kannel sends a message
-again when it did not hear our answer, and the second delivery changes nothing. It finds the
-customer by number (crm's `cards_by_phone`, the same as a call), joins that number's open SMS
-conversation or opens one, and goes on the customer's timeline.
+An incoming message is kept once per gateway id (Kannel and WeChat both deliver again when they did
+not hear our answer; the second delivery changes nothing). An SMS finds the customer by number
+(crm's `cards_by_phone`, the same as a call); a WeChat customer has no number to be found by: an
+agent links the conversation to the customer (`link_customer`), and the customer's later
+conversations from that OpenID keep the link. It joins the address's open conversation on its
+channel or opens one, and goes on the customer's timeline.
 
-A reply that says TD or 退订 (`is_opt_out`) opts the number — and its customer, when known — out of
+An SMS that says TD or 退订 (`is_opt_out`) opts the number — and its customer, when known — out of
 marketing SMS at once and is answered with one confirmation (`notify.opt_out_confirmed.sms`,
 through the outbox under a key made of the incoming message's id). Service messages still go.
 
@@ -16,9 +19,7 @@ A conversation is open until an agent closes it (`CLOSE`); a message after that 
 
 from __future__ import annotations
 
-import hmac
 import unicodedata
-import urllib.parse
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select
@@ -28,19 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
-from hotline.core.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
 from hotline.notify.events import ConversationNotice
-from hotline.notify.models import Conversation, ConversationMessage, GatewaySetting, Message
-from hotline.notify.outbox import enqueue, new_key, opted_out_query, sms_address
+from hotline.notify.models import Conversation, ConversationMessage, Message
+from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
 from hotline.notify.service import opt_out
 
-REPLY_TEMPLATE = "notify.reply.sms"
+REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat"}
+CHANNEL_NAMES = {"sms": "短信", "wechat": "微信"}
 OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
 MAX_TEXT = 1600
 """The longest incoming text kept: ten parts of a concatenated SMS, with room to spare."""
@@ -66,47 +68,16 @@ CLOSE = {"open": "closed"}
 """The one move of a conversation's life: open → closed (a new message opens a new one)."""
 
 
-def kannel_text(query: str, charset: str) -> str:
-    """The `text` of Kannel's get-url in the charset it names (%C): a UCS-2 SMS — any Chinese —
-    arrives as its UTF-16BE bytes, url-encoded; a GSM one as UTF-8. The text must be Kannel's %b
-    (the message as sent): %a strips and squeezes blanks byte by byte, which cuts a UTF-16
-    message ending in 张 (U+5F20) or a space in half."""
-    codecs = {"UTF-16BE": "utf-16-be", "UCS-2": "utf-16-be", "UTF-8": "utf-8", "ISO-8859-1": "latin-1",
-              "WINDOWS-1252": "cp1252"}  # fmt: skip
-    codec = codecs.get(charset.upper())
-    if codec is None:
-        raise InvalidInput(
-            f"Unknown charset {charset!r}", field="query.charset", reason="sms-charset-unknown",
-            params={"charset": charset},
-        )  # fmt: skip
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, encoding="latin-1")
-    raw = next((value for key, value in pairs if key == "text"), "").encode("latin-1")
-    try:
-        text = raw.decode(codec)
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            f"The text is not {charset}", field="query.text", reason="sms-text-undecodable",
-            params={"charset": charset},
-        ) from None  # fmt: skip
-    text = text.replace(
-        "\x00", ""
-    )  # a NUL (possible in UCS-2) is nothing a person wrote; PostgreSQL refuses it
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(
-            f"An SMS of at most {MAX_TEXT} characters", field="query.text", reason="sms-text-too-long",
-            params={"most": MAX_TEXT},
-        )  # fmt: skip
-    return text
-
-
 @dataclass(frozen=True)
 class Incoming:
-    """An SMS from a customer as the gateway hands it over."""
+    """A customer's message as the gateway hands it over."""
 
     sender: str
+    """Their number (SMS) or OpenID (WeChat)"""
     text: str
     gateway_id: str
-    """The gateway's own id for it, unique: `kannel:<%I>`"""
+    """The gateway's own id for it, unique: `kannel:<%I>`, `wechat:<MsgId>`"""
+    channel: str = "sms"
 
 
 @dataclass(frozen=True)
@@ -117,27 +88,21 @@ class Received:
     opted_out: bool
 
 
-async def receive_kannel(ctx: Context, incoming: Incoming, token: str) -> Received:
-    """An SMS from Kannel's `sms-service`: believed only with the token set in the SMS gateway's
-    settings (PermissionDenied otherwise, nothing stored), then `receive`d."""
-    async with ctx.read() as session:
-        setting = await session.get(GatewaySetting, "sms")
-    key = str(setting.config.get("mo_token", "")) if setting else ""
-    if not key or not hmac.compare_digest(token.encode(), key.encode()):
-        raise PermissionDenied(
-            "The token is not the SMS gateway's", field="query.token", reason="sms-reply-token-refused"
-        )
-    return await receive(ctx, incoming)
-
-
 async def receive(ctx: Context, incoming: Incoming) -> Received:
     """An SMS from a customer: threaded into their number's open conversation (or a new one), on
     their timeline, and a TD/退订 obeyed at once. A gateway id seen before is not stored again."""
-    address = sms_address(incoming.sender)
-    if not address.startswith("+"):
-        raise InvalidInput(
-            "The sender is not a phone number", field="query.from", reason="sms-sender-not-number"
-        )
+    if incoming.channel == "wechat":
+        address = incoming.sender
+        if not OPENID.fullmatch(address):
+            raise InvalidInput(
+                "The sender is not an OpenID", field="body.FromUserName", reason="wechat-sender-not-openid"
+            )
+    else:
+        address = sms_address(incoming.sender)
+        if not address.startswith("+"):
+            raise InvalidInput(
+                "The sender is not a phone number", field="query.from", reason="sms-sender-not-number"
+            )
     gateway_id = incoming.gateway_id
     try:
         received, card_id = await _store(ctx, incoming, address)
@@ -150,13 +115,13 @@ async def receive(ctx: Context, incoming: Incoming) -> Received:
             return seen
         received, card_id = await _store(ctx, incoming, address)
     if card_id is not None and not received.duplicate:
-        system = ctx.as_actor(Actor.system("notify:sms"))
+        system = ctx.as_actor(Actor.system(f"notify:{incoming.channel}"))
         await timeline.add(
             system,
             card_id,
-            "sms",
-            "短信回复",
-            ref=f"sms-in:{received.message_id}",
+            incoming.channel,
+            "短信回复" if incoming.channel == "sms" else f"{CHANNEL_NAMES[incoming.channel]}消息",
+            ref=f"{incoming.channel}-in:{received.message_id}",
             detail=incoming.text[:200],
         )
         if received.opted_out:
@@ -173,15 +138,18 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
         seen = await _seen(tx.session, gateway_id)
         if seen is not None:
             return seen, None
-        card = (await customers.cards_by_phone(tx.session, [address])).get(address)
+        channel = incoming.channel
+        card = await _customer_of(tx.session, channel, address)
         now = utcnow()
         conversation = await tx.session.scalar(
             select(Conversation).where(
-                Conversation.channel == "sms", Conversation.address == address, Conversation.status == "open"
+                Conversation.channel == channel,
+                Conversation.address == address,
+                Conversation.status == "open",
             )
         )
         if conversation is None:
-            conversation = Conversation(channel="sms", address=address, status="open", created_at=now,
+            conversation = Conversation(channel=channel, address=address, status="open", created_at=now,
                                         customer_id=card.id if card else None)  # fmt: skip
             tx.session.add(conversation)
         elif conversation.customer_id is None and card is not None:
@@ -192,9 +160,13 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
                                       gateway_id=gateway_id, at=now)  # fmt: skip
         tx.session.add(message)
         await tx.session.flush()
-        tx.audit("notify.sms_received", "conversation", conversation.id, after={"message": message.id})
-        opted = is_opt_out(incoming.text) and await opt_out(
-            tx.session, "sms", customer_id=conversation.customer_id, address=address, note="回复短信退订"
+        tx.audit(f"notify.{channel}_received", "conversation", conversation.id, after={"message": message.id})
+        opted = (
+            channel == "sms"
+            and is_opt_out(incoming.text)
+            and await opt_out(
+                tx.session, "sms", customer_id=conversation.customer_id, address=address, note="回复短信退订"
+            )
         )
         if opted:
             await _confirm_opt_out(tx.session, conversation, card, gateway_id)
@@ -203,6 +175,20 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
         return Received(
             conversation.id, message.id, duplicate=False, opted_out=opted
         ), card.id if card else None
+
+
+async def _customer_of(session: AsyncSession, channel: str, address: str) -> customers.Card | None:
+    """Whose message it is: the file with the number (SMS), or the customer an agent linked the
+    latest conversation from this OpenID to (WeChat)."""
+    if channel == "sms":
+        return (await customers.cards_by_phone(session, [address])).get(address)
+    linked = await session.scalar(
+        select(Conversation.customer_id)
+        .where(Conversation.channel == channel, Conversation.address == address,
+               Conversation.customer_id.is_not(None))
+        .order_by(Conversation.id.desc()).limit(1)
+    )  # fmt: skip
+    return None if linked is None else await customers.card(session, linked)
 
 
 async def _seen(session: AsyncSession, gateway_id: str) -> Received | None:
@@ -235,8 +221,9 @@ async def _confirm_opt_out(
 
 
 async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMessageOut:
-    """An agent's answer in a conversation: an SMS through the outbox (a service message, with
-    the signature), shown in the thread and on the customer's timeline."""
+    """An agent's answer in a conversation, on its channel, through the outbox (a service message;
+    an SMS with the signature, a WeChat customer-service message), shown in the thread and on the
+    customer's timeline."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
         conversation = await _conversation(tx.session, conversation_id, lock=True)
@@ -244,11 +231,12 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
             )
-        template = await defaults.installed(tx.session, REPLY_TEMPLATE)
+        code = REPLY_TEMPLATES[conversation.channel]
+        template = await defaults.installed(tx.session, code)
         if template is None:
             raise InvalidInput(
-                f"No live template {REPLY_TEMPLATE}", field="body.body", reason="no-live-template",
-                params={"template_code": REPLY_TEMPLATE},
+                f"No live template {code}", field="body.body", reason="no-live-template",
+                params={"template_code": code},
             )  # fmt: skip
         card = await customers.card(tx.session, conversation.customer_id)
         values = ConversationNotice(
@@ -272,13 +260,33 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
         tx.audit("notify.conversation_replied", "conversation", conversation.id,
                  after={"message": message.id, "outbox": sent.id})  # fmt: skip
         out = _message_out(message, sent.status, {ctx.actor.user_id or 0: ctx.actor.display_name})
-        customer_id = conversation.customer_id
+        customer_id, channel = conversation.customer_id, conversation.channel
     if customer_id is not None:
         await timeline.add(
-            ctx.as_actor(Actor.system("notify")), customer_id, "message", "短信：回复客户",
-            ref=f"message:{out.message_id}", detail=out.body[:200], by=ctx.actor.user_id,
+            ctx.as_actor(Actor.system("notify")), customer_id, "message",
+            f"{CHANNEL_NAMES[channel]}：回复客户", ref=f"message:{out.message_id}", detail=out.body[:200],
+            by=ctx.actor.user_id,
         )  # fmt: skip
     return out
+
+
+async def link_customer(ctx: Context, conversation_id: int, customer_id: int | None) -> ConversationOut:
+    """Say whose conversation it is (a WeChat customer has no number to be found by), or that it
+    is nobody's known; the customer's later conversations from the same address keep the link."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        if customer_id is not None and await customers.card(tx.session, customer_id) is None:
+            raise NotFound(
+                f"No customer {customer_id}", field="body.customer_id", reason="no-customer",
+                params={"customer_id": customer_id},
+            )  # fmt: skip
+        before = conversation.customer_id
+        conversation.customer_id = customer_id
+        await tx.session.flush()
+        tx.audit("notify.conversation_linked", "conversation", conversation.id,
+                 before={"customer_id": before}, after={"customer_id": customer_id})  # fmt: skip
+        return (await _listed(tx.session, [conversation]))[0]
 
 
 async def close(ctx: Context, conversation_id: int) -> ConversationOut:
@@ -336,10 +344,12 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
             .where(ConversationMessage.conversation_id == conversation_id)
             .order_by(ConversationMessage.at, ConversationMessage.id)
         )).all()  # fmt: skip
-        opted = await session.scalar(opted_out_query("sms", conversation.customer_id, conversation.address))
+        opted = conversation.channel == "sms" and await session.scalar(
+            opted_out_query("sms", conversation.customer_id, conversation.address)
+        )
         authors = await directory.names(session, {m.author_id for m, _ in rows})
         return ConversationThread(
-            conversation=(await _listed(session, [conversation]))[0], opted_out=opted is not None,
+            conversation=(await _listed(session, [conversation]))[0], opted_out=bool(opted),
             messages=[_message_out(m, status or "", authors) for m, status in rows],
         )  # fmt: skip
 

@@ -1,8 +1,8 @@
 """The templates and rules Hotline ships with, in Chinese: booking confirmations (SMS and
 e-mail), changes, cancellations, the SMS to a late guest who cannot be reached, the reminder at
 17:00 the day before arrival, birthday greetings at 09:00, greetings on 春节 and 中秋节 at 09:00,
-a ticket's result and its closing, an agent's answer to a customer's SMS and the confirmation of
-a TD/退订 reply. Loaded once, live, and edited from then on like any other template (a new
+a ticket's result and its closing, an agent's answer to a customer's SMS or WeChat message and
+the confirmation of a TD/退订 reply. Loaded once, live, and edited from then on like any other template (a new
 version, approved); the conversation templates are also put in the first time they are needed
 (`installed`), so replies work on a site loaded without the demo data."""
 
@@ -53,6 +53,7 @@ TEMPLATES = (
      SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
      "我们将回访了解您的满意度。"),
     ("notify.reply.sms", "sms", "notify.conversation", "service", "短信会话回复", "", SIGN + "{{text}}"),
+    ("notify.reply.wechat", "wechat", "notify.conversation", "service", "微信会话回复", "", "{{text}}"),
     ("notify.opt_out_confirmed.sms", "sms", "notify.conversation", "service", "退订确认短信", "",
      SIGN + "您已成功退订营销短信，今后不再收到优惠及问候信息；预订确认等服务通知照常发送。如需恢复请致电4008001000。"),  # noqa: E501
     ("customer.care.sms", "sms", "crm.customer", "service", "客户关怀（手工发送）", "",

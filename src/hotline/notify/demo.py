@@ -1,5 +1,7 @@
 """Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
-confirmation by SMS and agent1 replied; another number replied TD and is opted out."""
+confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
+follower of the hotel's official account, not yet linked to a customer, asks about a room and
+waits for an answer."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ ZHANG_ASKS = "收到，谢谢！请问可以加一张婴儿床吗？"
 AGENT_ANSWERS = "张先生您好，已为您备注加婴儿床，免费提供，入住时前台会为您准备好。"
 OPTED_OUT = "13700137000"
 """A number in no customer's file that replied TD to a greeting"""
+WECHAT_FOLLOWER = "oHtlDemo_WeChatFollower_0001"
+"""The demo WeChat customer's OpenID (28 characters, like WeChat's)"""
+WECHAT_ASKS = "你好，请问上海店这个周六还有大床房吗？大概几点可以入住？"
 
 
 async def load(ctx: Context) -> None:
@@ -32,3 +37,6 @@ async def load(ctx: Context) -> None:
             ctx.as_actor(auth.actor_of(agent, "cli")), asked.conversation_id, AGENT_ANSWERS
         )
     await conversations.receive(ctx, conversations.Incoming(OPTED_OUT, "TD", "demo:2"))
+    await conversations.receive(
+        ctx, conversations.Incoming(WECHAT_FOLLOWER, WECHAT_ASKS, "demo:3", channel="wechat")
+    )

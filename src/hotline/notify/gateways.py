@@ -1,6 +1,7 @@
 """The ways a message leaves Hotline (N4): `log` (kept and shown in the UI; `make run`), SMTP for
-e-mail (STARTTLS or TLS, with auth), and Kannel's HTTP `sendsms` for SMS with delivery reports
-posted back to `dlr-url`.
+e-mail (STARTTLS or TLS, with auth), Kannel's HTTP `sendsms` for SMS with delivery reports
+posted back to `dlr-url`, and a WeChat official account's customer-service API for the answers
+in a WeChat conversation.
 
 A gateway either accepts a message (its reference is kept), refuses it for good (`Refused`: a
 number the SMSC rejects — the message fails), or cannot be reached (`Unavailable`: the message
@@ -20,6 +21,8 @@ from typing import Any, Protocol
 import aiosmtplib
 import httpx
 import structlog
+
+from hotline.notify.wechat import ApiError, WeChatClient, WeChatError
 
 log = structlog.get_logger(__name__)
 
@@ -178,11 +181,49 @@ class KannelGateway:
         await self.client.aclose()
 
 
+WECHAT_REFUSALS = frozenset({40003, 43004, 45015, 45047, 48001})
+"""WeChat's answers that sending again cannot change: not this account's follower (40003, 43004),
+the customer's last message over 48 hours ago (45015), too many answers to one message (45047),
+the account may not use the API (48001). Anything else (its servers, the network, a bad
+AppSecret that a person will correct) keeps the message queued."""
+
+
+class WeChatGateway:
+    """Answers in WeChat conversations through the account's customer-service API; the access
+    token is kept by the client and fetched again when it runs out (notify/wechat.py)."""
+
+    kind = "wechat"
+    idempotent = False
+
+    def __init__(self, config: dict[str, Any], secret: str) -> None:
+        self.client = WeChatClient(
+            str(config.get("app_id", "")), secret,
+            base_url=str(config.get("api_base", "")) or "https://api.weixin.qq.com",
+            timeout=float(config.get("timeout", 10)),
+        )  # fmt: skip
+
+    async def send(self, message: Outgoing) -> str:
+        try:
+            await self.client.send_text(message.recipient, message.body)
+        except ApiError as e:
+            if e.errcode in WECHAT_REFUSALS:
+                raise Refused(f"WeChat {e.errcode}: {e.errmsg}"[:300]) from e
+            raise Unavailable(f"WeChat {e.errcode}: {e.errmsg}"[:300]) from e
+        except WeChatError as e:
+            raise Unavailable(str(e)[:300]) from e
+        return f"wechat-{message.id}"
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 def build(kind: str, config: dict[str, Any], secret: str, dlr_secret: str) -> Gateway:
     if kind == "smtp":
         return SmtpGateway(config, secret)
     if kind == "kannel":
         return KannelGateway(config, secret, dlr_secret)
+    if kind == "wechat":
+        return WeChatGateway(config, secret)
     return LogGateway()
 
 

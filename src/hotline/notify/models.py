@@ -121,10 +121,13 @@ class OptOut(Audited, Base):
 
 
 class GatewaySetting(Audited, Base):
-    """How a channel is delivered: `log` (kept and shown, for `make run`), `smtp`, `kannel`."""
+    """How a channel is delivered: `log` (kept and shown, for `make run`), `smtp`, `kannel`,
+    `wechat` (an official account: its callbacks bring customers' messages, its API the answers)."""
 
     __tablename__ = "message_gateways"
-    __audit_redact__ = frozenset({"secret", "config.dlr_key", "config.mo_token"})
+    __audit_redact__ = frozenset(
+        {"secret", "config.dlr_key", "config.mo_token", "config.token", "config.encoding_aes_key"}
+    )
 
     channel: Mapped[str] = mapped_column(String(8), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), default="log")

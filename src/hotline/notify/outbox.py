@@ -43,6 +43,9 @@ MAX_ATTEMPTS = 8
 BACKOFF = (10, 30, 60, 300, 900, 1800, 3600)
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ADDRESS_NAMES = {"sms": "phone", "email": "e-mail", "wechat": "address"}
+OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+"""A customer as a WeChat account knows them (OpenID, 28 characters today)."""
 
 
 def quiet_until(now: datetime) -> datetime | None:
@@ -55,8 +58,9 @@ def quiet_until(now: datetime) -> datetime | None:
 
 
 def valid_recipient(channel: str, recipient: str) -> bool:
-    pattern = PHONE if channel == "sms" else EMAIL
-    return bool(pattern.match(recipient.replace(" ", "").replace("-", "") if channel == "sms" else recipient))
+    if channel == "sms":
+        return bool(PHONE.match(recipient.replace(" ", "").replace("-", "")))
+    return bool((OPENID if channel == "wechat" else EMAIL).match(recipient))
 
 
 def sms_address(number: str) -> str:
@@ -102,12 +106,12 @@ async def enqueue(
     elif not recipient:
         message.status, message.reason = (
             "suppressed",
-            f"no {'phone' if template.channel == 'sms' else 'e-mail'}",
+            f"no {ADDRESS_NAMES.get(template.channel, 'e-mail')}",
         )
     elif not valid_recipient(template.channel, recipient):
         message.status, message.reason = (
             "suppressed",
-            f"invalid {'phone' if template.channel == 'sms' else 'e-mail'}",
+            f"invalid {ADDRESS_NAMES.get(template.channel, 'e-mail')}",
         )
     elif template.purpose == "marketing":
         opted_out = await session.scalar(opted_out_query(template.channel, customer_id, recipient))

@@ -13,7 +13,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
 
 class TemplateIn(Input):
     code: Code = Field(description="Stable name rules refer to, e.g. reservation.confirmed.sms")
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "email", "wechat"]
     topic: Annotated[str, StringConstraints(max_length=40)] = Field(description="Whose variables it uses")
     purpose: Literal["service", "marketing"] = "service"
     name: Annotated[
@@ -50,7 +50,7 @@ class DecisionIn(Input):
 
 class PreviewIn(Input):
     topic: Annotated[str, StringConstraints(max_length=40)]
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "email", "wechat"]
     subject: Annotated[str, StringConstraints(max_length=200)] = ""
     body: Annotated[str, StringConstraints(max_length=4000)]
     html: Annotated[str, StringConstraints(max_length=20000)] = ""
@@ -153,7 +153,7 @@ class SendIn(Input):
 
 
 class GatewayIn(Input):
-    kind: Literal["log", "smtp", "kannel"]
+    kind: Literal["log", "smtp", "kannel", "wechat"]
     config: dict[str, str | Annotated[int, Field(ge=0, le=1_000_000)] | bool] = Field(
         default_factory=dict, max_length=12
     )
@@ -169,6 +169,12 @@ class GatewayOut(Output):
     has_secret: bool
     has_mo_token: bool = Field(
         default=False, description="Whether Kannel's replies (sms-service) have their token set; never shown"
+    )
+    has_callback_token: bool = Field(
+        default=False, description="Whether the WeChat callbacks' Token is set; never shown"
+    )
+    has_aes_key: bool = Field(
+        default=False, description="Whether the WeChat EncodingAESKey (safe mode) is set; never shown"
     )
 
 
@@ -239,7 +245,7 @@ class ConversationOut(Output):
     channel: str
     customer_id: int | None
     customer_name: str = Field(description="Empty when the number is in no customer's file")
-    address: privacy.Phone = Field(description="The customer's number, masked")
+    address: privacy.Phone = Field(description="The customer's number (or WeChat OpenID), masked")
     status: Literal["open", "closed"]
     created_at: datetime
     last_message_at: datetime
@@ -265,7 +271,13 @@ class ConversationThread(Output):
     messages: list[ConversationMessageOut]
 
 
+class ConversationCustomerIn(Input):
+    customer_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        description="The customer's file; null: nobody's known"
+    )
+
+
 class ReplyIn(Input):
     body: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK)] = Field(
-        description="The answer; sent as an SMS with the signature, at most 300 characters"
+        description="The answer (at most 300 characters) on the conversation's channel; SMS add the signature"
     )

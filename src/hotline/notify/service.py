@@ -35,13 +35,18 @@ from hotline.notify.schemas import (
     SendIn,
 )
 from hotline.notify.templates import live
+from hotline.notify.wechat import WeChatCrypto
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout", "ca_file"}
 KANNEL_KEYS = {"url", "username", "sender", "smsc", "dlr_base", "timeout", "mo_token"}
-HIDDEN_KEYS = {"dlr_key", "mo_token"}
+WECHAT_KEYS = {"app_id", "account", "token", "encoding_aes_key", "api_base", "timeout"}
+HIDDEN_KEYS = {"dlr_key", "mo_token", "token", "encoding_aes_key"}
 """Kept in the gateway's settings, never shown back: the delivery reports' HMAC key, the token
-Kannel's `sms-service` sends with a customer's reply."""
+Kannel's `sms-service` sends with a customer's reply, a WeChat account's callback Token and
+EncodingAESKey. All but the first are kept when a change of the settings leaves them out."""
+CHANNEL_KINDS = {"sms": {"log", "kannel"}, "email": {"log", "smtp"}, "wechat": {"log", "wechat"}}
+GATEWAY_CHANNELS = tuple(CHANNEL_KINDS)
 
 
 async def messages(
@@ -240,20 +245,22 @@ def _gateway_out(channel: str, setting: GatewaySetting | None) -> GatewayOut:
     return GatewayOut(
         channel=channel, kind=setting.kind, config=shown, has_secret=bool(setting.secret),
         has_mo_token=bool(setting.config.get("mo_token")),
+        has_callback_token=bool(setting.config.get("token")),
+        has_aes_key=bool(setting.config.get("encoding_aes_key")),
     )  # fmt: skip
 
 
 async def get_gateways(ctx: Context) -> list[GatewayOut]:
     ctx.require(Permission.GATEWAYS_WRITE)
     async with ctx.read() as session:
-        return [_gateway_out(c, await session.get(GatewaySetting, c)) for c in ("sms", "email")]
+        return [_gateway_out(c, await session.get(GatewaySetting, c)) for c in GATEWAY_CHANNELS]
 
 
 async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut:
     """How a channel is delivered; the password is kept when not given again and never shown."""
     ctx.require(Permission.GATEWAYS_WRITE)
-    allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS}[data.kind]
-    if (channel, data.kind) in (("sms", "smtp"), ("email", "kannel")):
+    allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS, "wechat": WECHAT_KEYS}[data.kind]
+    if data.kind not in CHANNEL_KINDS[channel]:
         raise InvalidInput(
             f"{data.kind} does not deliver {channel}",
             field="body.kind",
@@ -275,8 +282,12 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
             setting = GatewaySetting(channel=channel, kind=data.kind, config={}, secret="")
             tx.session.add(setting)
         kept = {
-            k: setting.config[k] for k in ("mo_token",) if setting.config.get(k) and not data.config.get(k)
+            k: setting.config[k]
+            for k in HIDDEN_KEYS - {"dlr_key"}
+            if setting.config.get(k) and not data.config.get(k)
         }
+        if data.kind == "wechat":
+            _check_wechat_keys({**data.config, **kept}, data.secret or setting.secret)
         dlr_key = setting.config.get("dlr_key") or secrets.token_hex(16)
         setting.kind = data.kind
         setting.config = {**data.config, **kept, "dlr_key": dlr_key}
@@ -327,6 +338,37 @@ def _check_gateway(data: GatewayIn) -> None:
                 field="body.config.dlr_base",
                 reason="delivery-report-base-url-no",
             )
+
+
+def _check_wechat_keys(config: dict[str, Any], secret: str) -> None:
+    """A WeChat account's settings, with what is kept from before: its AppID and AppSecret (the
+    API's), its callback Token, and an EncodingAESKey for safe mode, each as WeChat issues them."""
+    if not re.fullmatch(r"wx[0-9a-f]{16}", str(config.get("app_id", ""))):
+        raise InvalidInput(
+            "The AppID is wx and 16 hexadecimal digits",
+            field="body.config.app_id",
+            reason="wechat-app-id-format",
+        )
+    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", str(config.get("token", ""))):
+        raise InvalidInput(
+            "The Token is 3 to 32 letters or digits", field="body.config.token", reason="wechat-token-format"
+        )
+    key = str(config.get("encoding_aes_key", ""))
+    if key:
+        try:
+            WeChatCrypto("token", key, "wx")
+        except ValueError:
+            raise InvalidInput(
+                "The EncodingAESKey is 43 letters, digits, + or /", field="body.config.encoding_aes_key",
+                reason="wechat-aes-key-format",
+            ) from None  # fmt: skip
+    base = str(config.get("api_base", ""))
+    if base and not base.startswith(("http://", "https://")):
+        raise InvalidInput(
+            "An http:// or https:// address", field="body.config.api_base", reason="http-https-address"
+        )
+    if not secret:
+        raise InvalidInput("The account's AppSecret", field="body.secret", reason="wechat-app-secret-needed")
 
 
 async def delivery_report(ctx: Context, message_id: int, token: str, kind: int) -> bool:

@@ -66,6 +66,12 @@ def check(data: TemplateIn) -> None:
                     reason="not-variable",
                     params={"name": name, "topic": data.topic},
                 )
+    if data.channel == "wechat" and (data.subject or data.html):
+        raise InvalidInput(
+            "A WeChat message has no subject or HTML",
+            field="body.subject" if data.subject else "body.html",
+            reason="wechat-no-subject-html",
+        )
     if data.channel == "sms":
         if data.subject or data.html:
             raise InvalidInput(

@@ -14,6 +14,7 @@ const FIXED: Record<string, string> = {
   'invalid e-mail': 'invalidEmail',
   'no phone': 'noPhone',
   'no e-mail': 'noEmail',
+  'no address': 'noAddress',
 }
 
 /** The i18n key (under messages.reasons) and parameters of a reason we write; null for any other

@@ -1,0 +1,25 @@
+"""Chinese for the error reasons of customers' conversations (SMS replies through Kannel, WeChat
+messages, agents' answers); merged into `messages.REASONS_ZH`, which
+tests/api/test_error_language.py checks against every raise."""
+
+from __future__ import annotations
+
+CONVERSATIONS_ZH: dict[str, str] = {
+    "no-conversation": "没有会话 {conversation_id}",
+    "conversation-closed": "会话已关闭",
+    "sms-reply-token-refused": "令牌与短信网关设置中的不符",
+    "sms-sender-not-number": "发送方不是电话号码",
+    "sms-charset-unknown": "未知的字符集 {charset}",
+    "sms-text-undecodable": "短信内容不是 {charset} 编码",
+    "sms-text-too-long": "短信最多 {most} 个字",
+    "mo-token-format": "回复令牌须为 16 至 64 位字母、数字、- 或 _",
+    "wechat-no-subject-html": "微信消息没有主题和 HTML",
+    "wechat-app-id-format": "AppID 须为 wx 加 16 位十六进制数字",
+    "wechat-token-format": "Token 须为 3 至 32 位字母或数字",
+    "wechat-aes-key-format": "EncodingAESKey 须为 43 位字母、数字、+ 或 /",
+    "wechat-app-secret-needed": "请填写公众号的 AppSecret",
+    "wechat-not-connected": "微信公众号尚未接入（消息网关设置）",
+    "wechat-signature-refused": "签名与公众号的 Token 不符，或时间戳不在 5 分钟内",
+    "wechat-message-unreadable": "无法读取这条微信消息（格式、加密或公众号不符）",
+    "wechat-sender-not-openid": "发送方不是有效的微信 OpenID",
+}
