@@ -54,6 +54,10 @@ def test_an_agent_answers_zhangs_sms_in_his_thread(page: Page, server: str) -> N
         "【英冠酒店】收到了，婴儿床已备好，祝您入住愉快！"
     )
     expect(thread.get_by_test_id("bubble-out").last).to_contain_text("陈晓")
+    # his next SMS shows in the open thread by itself (the live socket), no reload
+    later = {**reply, "id": "e2e-2", "text": "好的，谢谢"}
+    assert httpx.get(f"{server}/api/notify/mo/kannel", params=later).status_code == 200
+    expect(thread.get_by_test_id("bubble-in").last.locator(".text")).to_have_text("好的，谢谢")
     assert alerts == []
 
 

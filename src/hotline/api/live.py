@@ -77,10 +77,12 @@ FEEDS = {
     "wallboard": Permission.AGENTS_READ,
     "desk": Permission.CALLS_HANDLE,
     "tickets": Permission.TICKETS_READ,
+    "conversations": Permission.MESSAGES_SEND,
 }
 """What a browser may subscribe to (`{"subscribe": "wallboard"}`), and the permission it takes.
 `desk` is the agent desktop saying it is open (nothing is pushed on it); `tickets` says which
-ticket moved, for open lists and boards to reload."""
+ticket moved, for open lists and boards to reload; `conversations` which conversation with a
+customer moved (a message in or out, linked, closed)."""
 
 
 async def _listen(websocket: WebSocket, ctx: Context, state: AppState, queue: asyncio.Queue[Any]) -> None:

@@ -35,7 +35,7 @@ from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
-from hotline.notify.events import ConversationNotice
+from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage, Message
 from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
@@ -161,6 +161,7 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
         tx.session.add(message)
         await tx.session.flush()
         tx.audit(f"notify.{channel}_received", "conversation", conversation.id, after={"message": message.id})
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel=channel, action="received"))
         opted = (
             channel == "sms"
             and is_opt_out(incoming.text)
@@ -257,6 +258,11 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
         tx.session.add(message)
         conversation.last_message_at = sent.created_at
         await tx.session.flush()
+        tx.publish(
+            ConversationChanged(
+                conversation_id=conversation.id, channel=conversation.channel, action="replied"
+            )
+        )
         tx.audit("notify.conversation_replied", "conversation", conversation.id,
                  after={"message": message.id, "outbox": sent.id})  # fmt: skip
         out = _message_out(message, sent.status, {ctx.actor.user_id or 0: ctx.actor.display_name})
@@ -284,6 +290,11 @@ async def link_customer(ctx: Context, conversation_id: int, customer_id: int | N
         before = conversation.customer_id
         conversation.customer_id = customer_id
         await tx.session.flush()
+        tx.publish(
+            ConversationChanged(
+                conversation_id=conversation.id, channel=conversation.channel, action="linked"
+            )
+        )
         tx.audit("notify.conversation_linked", "conversation", conversation.id,
                  before={"customer_id": before}, after={"customer_id": customer_id})  # fmt: skip
         return (await _listed(tx.session, [conversation]))[0]
@@ -301,6 +312,11 @@ async def close(ctx: Context, conversation_id: int) -> ConversationOut:
         conversation.status = CLOSE[conversation.status]
         conversation.closed_at, conversation.closed_by = utcnow(), ctx.actor.user_id
         await tx.session.flush()
+        tx.publish(
+            ConversationChanged(
+                conversation_id=conversation.id, channel=conversation.channel, action="closed"
+            )
+        )
         return (await _listed(tx.session, [conversation]))[0]
 
 

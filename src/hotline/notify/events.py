@@ -1,9 +1,10 @@
 """What notify tells the rest, and what its own templates may say: an SMS to a customer in a
-conversation (an agent's reply, the confirmation of a TD/退订 opt-out)."""
+conversation (an agent's reply, the confirmation of a TD/退订 opt-out); and that a conversation
+moved, for the open lists and threads to reload."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -26,3 +27,14 @@ class ConversationNotice(Event):
         default="", description="客户姓名（号码不在客户档案中时为空）", examples=["张伟"]
     )
     text: str = Field(default="", description="坐席回复的内容", examples=["您好，已为您改到明天入住。"])
+
+
+class ConversationChanged(Event):
+    """A conversation moved (a message in or out, linked, closed): pushed on the `conversations`
+    feed for open lists and threads to reload (no personal data in it); not durable."""
+
+    name: ClassVar[str] = "notify.conversation_changed"
+    feed: ClassVar[str] = "conversations"
+    conversation_id: int
+    channel: str
+    action: Literal["received", "replied", "linked", "closed"]
