@@ -1,4 +1,4 @@
-"""Public routes are rate-limited per client address
+"""Public routes are rate-limited per client address and CORS admits only the configured sites
 (issue 24, item 6; docs/security.md, "Rate limits, proxies and CORS").
 
 Each test runs an app of its own with low limits; over a limit the answer is a 429 problem with
@@ -26,6 +26,8 @@ from hotline.core.context import Context
 from hotline.notify.models import ConversationMessage
 from tests.conftest import DEMO_PASSWORD, REDIS_URL, Users, assert_problem
 from tests.notify.conftest import MO_TOKEN
+
+WIDGET_SITE = "https://www.example-hotel.com"
 
 
 def an_address() -> str:
@@ -164,3 +166,34 @@ async def test_given_redis_two_nodes_share_one_address_s_limit(seeded: Context, 
         assert_problem(refused, 429, "rate-limited")
         assert 1 <= int(refused.headers["Retry-After"]) <= 30
         assert_problem(await b.post("/api/auth/login", json=wrong, headers=guesser), 429, "rate-limited")
+
+
+async def test_cors_admits_the_configured_site_only_and_never_with_credentials(settings: Settings) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    async with node(settings, cors_origins=[WIDGET_SITE], rate_limit_callbacks=1) as http:
+        allowed = await http.options("/api/auth/login", headers={**preflight, "Origin": WIDGET_SITE})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == WIDGET_SITE
+        assert "access-control-allow-credentials" not in allowed.headers
+        other = await http.options("/api/auth/login", headers={**preflight, "Origin": "https://evil.example"})
+        assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+
+        health = await http.get("/healthz", headers={"Origin": WIDGET_SITE})
+        assert health.headers["access-control-allow-origin"] == WIDGET_SITE
+        assert (
+            "access-control-allow-origin"
+            not in (await http.get("/healthz", headers={"Origin": "https://evil.example"})).headers
+        )
+        # a widget's page can read a refusal and when to come back
+        site = {"Origin": WIDGET_SITE, "X-Forwarded-For": an_address()}
+        await http.get("/api/notify/dlr/kannel", params={"id": 1, "token": "t" * 16, "type": 1}, headers=site)
+        limited = await http.get("/api/notify/dlr/kannel", params={"id": 1, "token": "t" * 16, "type": 1},
+                                 headers=site)  # fmt: skip
+        assert limited.status_code == 429
+        assert limited.headers["access-control-allow-origin"] == WIDGET_SITE
+        assert "retry-after" in limited.headers["access-control-expose-headers"].lower()
+    async with node(settings) as http:  # none configured: same origin only
+        assert (
+            "access-control-allow-origin"
+            not in (await http.get("/healthz", headers={"Origin": WIDGET_SITE})).headers
+        )

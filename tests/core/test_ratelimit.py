@@ -67,18 +67,22 @@ def test_the_limits_the_settings_give_each_kind() -> None:
     [
         ("trusted_proxies", ["10.0.0.0/33"]),
         ("trusted_proxies", ["10.0.0.1/8"]),
+        ("cors_origins", ["https://www.example-hotel.com/"]),
+        ("cors_origins", ["*"]),
+        ("cors_origins", ["www.example-hotel.com"]),
         ("trusted_proxies", ["proxy.example"]),
         ("rate_limit_login", -1),
     ],
 )
-def test_wrong_proxies_and_limits_are_refused_at_start(field: str, value: object) -> None:
+def test_wrong_proxies_origins_and_limits_are_refused_at_start(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
         Settings(**{field: value})  # type: ignore[arg-type]
 
 
-def test_proxies_as_addresses_networks_or_star() -> None:
+def test_proxies_as_addresses_networks_or_star_and_origins_with_ports() -> None:
     settings = Settings(
         trusted_proxies=["10.0.0.0/8", "::1", "*"],
+        cors_origins=["https://www.example-hotel.com", "http://[::1]:8080", "http://localhost:5173"],
     )  # type: ignore[call-arg]
     assert settings.trusted_proxies == ["10.0.0.0/8", "::1", "*"]
 

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -288,6 +289,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(phone.router)
     _serve_api_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        # Outside the request context, so preflights are answered before anything else and the
+        # errors (a 429 too) carry the headers a widget's page needs to read them.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Accept-Language", "X-Request-Id"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
+        )
     if settings.trusted_proxies:
         # Outermost: the rate limits, the audit trail and the access log all see the client that a
         # trusted proxy names; the server runs without its own (cli `serve`), so this is the one place.

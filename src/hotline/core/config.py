@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 """The project checkout (holds `var/`, `frontend/dist`)."""
 
 NodeRole = Literal["api", "voice", "jobs"]
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -141,6 +143,9 @@ class Settings(BaseSettings):
     X-Forwarded-Proto are believed; a request from anywhere else is its socket's peer, whatever
     headers it sends. `[]` believes none; `["*"]` every peer (only when nothing else can reach
     the port)."""
+    cors_origins: list[str] = Field(default=[], max_length=64)
+    """Sites whose pages may call the API from the browser (`https://www.example-hotel.com`):
+    the chat widget's. None by default: same origin only. Never with cookies."""
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compute_workers: int = Field(default=0, ge=0, le=64)
@@ -201,6 +206,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{proxy!r} is not an IP address, a network (10.0.0.0/8) or *") from None
         return proxies
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin: scheme://host[:port], no path nor *")
+        return origins
 
     @field_validator("phone_stun_urls", "phone_turn_urls")
     @classmethod
