@@ -138,6 +138,12 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_memory_kib": 1024,
         "log_level": "WARNING",
         "session_cache_seconds": 0,
+        # Every request comes from 127.0.0.1: one test signs in dozens of times (the demo users, the
+        # lockout's tests), the fuzzers call the signed links hundreds of times.
+        # tests/api/test_rate_limits.py sets low limits and proves them.
+        "rate_limit_login": 10_000,
+        "rate_limit_links": 10_000,
+        "rate_limit_callbacks": 10_000,
         # Each test's app would otherwise start a compute worker it mostly never uses.
         "compute_warm": False,
         "recordings_dir": Path(tempfile.gettempdir()) / "hotline-test-recordings",

@@ -49,6 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
         # the tests sign the demo agents in and out of many short browser sessions and count on
         # them staying ready in between (tests/contact/calls/test_controls.py covers a closed desk)
         "HOTLINE_DESK_GRACE_SECONDS": "300",
+        # every browser context signs in from 127.0.0.1 (tests/api/test_rate_limits.py proves the limit)
+        "HOTLINE_RATE_LIMIT_LOGIN": "10000",
     }
     env.pop("HOTLINE_TEST_DATABASE_URL", None)
     subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)

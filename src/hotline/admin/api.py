@@ -36,8 +36,9 @@ from hotline.admin.schemas import (
 )
 from hotline.core.context import Context
 from hotline.core.permissions import Permission, Role, permissions_for
+from hotline.core.ratelimit import RouteKind
 from hotline.core.schemas import Page
-from hotline.core.web import SESSION_COOKIE, IdPath, public, requires, signed_in
+from hotline.core.web import SESSION_COOKIE, IdPath, public_as, requires, signed_in
 
 router = APIRouter(prefix="/api")
 P = Permission
@@ -60,7 +61,10 @@ def _me(user: User) -> Me:
 
 @router.post("/auth/login", tags=["auth"])
 async def login(
-    body: LoginIn, request: Request, response: Response, ctx: Annotated[Context, Depends(public)]
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    ctx: Annotated[Context, Depends(public_as(RouteKind.LOGIN))],
 ) -> Me:
     result = await auth.login(ctx, body.username, body.password, user_agent=request.headers.get("user-agent"))
     response.set_cookie(

@@ -14,15 +14,17 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline import __version__, domains
 from hotline.admin import audit
 from hotline.admin.auth import Authenticator
 from hotline.admin.events import SessionRevoked, UserChanged
 from hotline.api import live, phone, problems
-from hotline.api.deps import AppState, public
+from hotline.api.deps import AppState, public_as
 from hotline.api.middleware import RequestContextMiddleware
 from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, PhoneChosen, QueuesChanged
 from hotline.contact.node import CallRouter
@@ -34,6 +36,7 @@ from hotline.core.db import Database
 from hotline.core.events import Event, create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
+from hotline.core.ratelimit import RouteKind, create_limiter
 from hotline.exports.runner import ExportRunner
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
@@ -46,6 +49,9 @@ from hotline.voice.node import SipVoiceNode
 from hotline.voice.sip.digest import Algorithm
 from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.server import SipServer
+
+OPEN = public_as(RouteKind.OPEN)
+"""The web UI's files and the API's documents: public and not rate-limited."""
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 <p>The web UI has not been built. Run <code>make run</code> (or <code>npm run build</code> in
@@ -134,7 +140,7 @@ def _serve_web_ui(app: FastAPI, dist: Path) -> None:
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False, response_model=None)
-    async def web_ui(path: str, request: Request, ctx: Annotated[Context, Depends(public)]) -> Response:
+    async def web_ui(path: str, request: Request, ctx: Annotated[Context, Depends(OPEN)]) -> Response:
         if path == "api" or path.startswith("api/"):
             if problems.allowed_methods(request):
                 raise StarletteHTTPException(405)
@@ -164,7 +170,7 @@ def _serve_api_docs(app: FastAPI) -> None:
         return bytes(JSONResponse(app.openapi()).body)
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi(ctx: Annotated[Context, Depends(public)]) -> Response:
+    async def openapi(ctx: Annotated[Context, Depends(OPEN)]) -> Response:
         # Built and encoded once per node, in a thread: over a second of CPU, and a third of a
         # second more to encode the document, that would otherwise hold the loop. It depends on
         # no input, so unlike the compute pool's work it needs no time limit.
@@ -174,7 +180,7 @@ def _serve_api_docs(app: FastAPI) -> None:
         return Response(served[0], media_type="application/json")
 
     @app.get("/docs", include_in_schema=False)
-    async def docs(ctx: Annotated[Context, Depends(public)]) -> HTMLResponse:
+    async def docs(ctx: Annotated[Context, Depends(OPEN)]) -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - Swagger UI")
 
 
@@ -190,7 +196,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = Database(settings.database_url)
     bus = create_bus(settings.redis_url)
     compute = ComputePool.from_settings(settings)
-    state = AppState(settings, db, bus, Authenticator(settings, db, bus), compute)
+    limiter = create_limiter(settings.redis_url)
+    state = AppState(settings, db, bus, Authenticator(settings, db, bus), compute, limiter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -260,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await audit.checkpoint_safely(system_context(state, "system:jobs"), "shutdown")
             await compute.stop()
             await state.monitor.stop()
+            await limiter.close()
             await bus.stop()
             await db.dispose()
 
@@ -281,6 +289,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(phone.router)
     _serve_api_docs(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        # Outside the request context, so preflights are answered before anything else and the
+        # errors (a 429 too) carry the headers a widget's page needs to read them.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Accept-Language", "X-Request-Id"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
+        )
+    if settings.trusted_proxies:
+        # Outermost: the rate limits, the audit trail and the access log all see the client that a
+        # trusted proxy names; the server runs without its own (cli `serve`), so this is the one place.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     _serve_web_ui(app, settings.frontend_dist)
 

@@ -21,11 +21,13 @@ from hotline.core.events import EventBus
 from hotline.core.jobs import JobScheduler
 from hotline.core.live import Hub
 from hotline.core.monitor import LoopLagMonitor
+from hotline.core.ratelimit import Limiter
 from hotline.core.web import (
     SESSION_COOKIE,
     IdPath,
     anonymous_context,
     public,
+    public_as,
     requires,
     signed_in,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "anonymous_context",
     "app_state",
     "public",
+    "public_as",
     "requires",
     "signed_in",
 ]
@@ -52,6 +55,8 @@ class AppState:
     bus: EventBus
     auth: Authenticator
     compute: ComputePool
+    limiter: Limiter
+    """Public routes' rate limits (core/ratelimit.py): in Redis when the node has it."""
     monitor: LoopLagMonitor = field(default_factory=LoopLagMonitor)
     scheduler: JobScheduler | None = None
     sender: Sender | None = None

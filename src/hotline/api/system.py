@@ -14,10 +14,13 @@ from hotline import __version__
 from hotline.core import jobs
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
+from hotline.core.ratelimit import RouteKind
 from hotline.core.schemas import Output
-from hotline.core.web import public, requires
+from hotline.core.web import public_as, requires
 
 router = APIRouter()
+OPEN = public_as(RouteKind.OPEN)
+"""Health probes and metrics: public and not rate-limited, so no probe is ever refused."""
 
 
 class Health(Output):
@@ -40,13 +43,13 @@ class JobOut(Output):
 
 
 @router.get("/healthz", tags=["system"])
-async def healthz(ctx: Annotated[Context, Depends(public)]) -> Health:
+async def healthz(ctx: Annotated[Context, Depends(OPEN)]) -> Health:
     """The process is up."""
     return Health(status="ok", version=__version__)
 
 
 @router.get("/readyz", tags=["system"], responses={503: {"description": "Database unreachable"}})
-async def readyz(ctx: Annotated[Context, Depends(public)], response: Response) -> Health:
+async def readyz(ctx: Annotated[Context, Depends(OPEN)], response: Response) -> Health:
     """The process can serve: its database answers."""
     try:
         async with ctx.read() as session:
@@ -58,7 +61,7 @@ async def readyz(ctx: Annotated[Context, Depends(public)], response: Response) -
 
 
 @router.get("/metrics", tags=["system"], response_class=Response)
-async def metrics(ctx: Annotated[Context, Depends(public)]) -> Response:
+async def metrics(ctx: Annotated[Context, Depends(OPEN)]) -> Response:
     """Prometheus metrics (bind the port to a private network in production). Rendered in a thread:
     with a series per route, method and status the text takes tens of milliseconds to write, which
     the event loop (pacing live calls' audio) must not spend."""

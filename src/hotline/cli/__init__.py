@@ -50,6 +50,7 @@ def serve(
         port=port or settings.port,
         loop="uvloop",
         http="httptools",
+        proxy_headers=False,  # the app believes X-Forwarded-* from HOTLINE_TRUSTED_PROXIES only
         access_log=False,
         log_level="warning",
     )

@@ -6,7 +6,9 @@ in-process events and jobs, web on 127.0.0.1:8000, SIP on 127.0.0.1:5060.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 """The project checkout (holds `var/`, `frontend/dist`)."""
 
 NodeRole = Literal["api", "voice", "jobs"]
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -124,6 +127,26 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
 
+    # Public routes (docs/security.md, "Rate limits, proxies and CORS").
+    rate_limit_login: int = Field(default=20, ge=0, le=100_000)
+    """Sign-in attempts a minute from one client address (0: no limit). Beside the account lockout,
+    which stops guessing one user's password, this stops trying many users' from one address; an
+    office of agents behind one NAT address signing in at once needs it above its head count."""
+    rate_limit_links: int = Field(default=120, ge=0, le=100_000)
+    """Requests a minute from one address to signed links: recordings' media (a player seeking asks
+    for several ranges) and surveys sent by SMS."""
+    rate_limit_callbacks: int = Field(default=600, ge=0, le=100_000)
+    """Requests a minute from one address to gateways' callbacks (Kannel's delivery reports and
+    incoming SMS, WeChat) and any other public route; a gateway is one address that sends them all."""
+    trusted_proxies: list[str] = Field(default=["127.0.0.1"], max_length=64)
+    """Addresses or networks (10.0.0.0/8) of reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are believed; a request from anywhere else is its socket's peer, whatever
+    headers it sends. `[]` believes none; `["*"]` every peer (only when nothing else can reach
+    the port)."""
+    cors_origins: list[str] = Field(default=[], max_length=64)
+    """Sites whose pages may call the API from the browser (`https://www.example-hotel.com`):
+    the chat widget's. None by default: same origin only. Never with cookies."""
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     compute_workers: int = Field(default=0, ge=0, le=64)
     """Worker processes for CPU-heavy requests and jobs (core/compute.py); 0: all cores but one."""
@@ -171,6 +194,26 @@ class Settings(BaseSettings):
         if 60 % minutes:
             raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
         return minutes
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy)  # strict: 10.0.0.1/8 is a mistake
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address, a network (10.0.0.0/8) or *") from None
+        return proxies
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin: scheme://host[:port], no path nor *")
+        return origins
 
     @field_validator("phone_stun_urls", "phone_turn_urls")
     @classmethod

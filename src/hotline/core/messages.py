@@ -13,6 +13,7 @@ from hotline.core.messages_outbound import OUTBOUND_ZH
 
 REASONS_ZH: dict[str, str] = (
     {
+        "too-many-requests-from-address": "此地址每分钟请求超过 {limit} 次，请 {seconds} 秒后再试",
         "assessment-weights-sum": "考核权重（量、时长、质量、满意度、出勤）合计须为 100，现为 {sum}",
         "assessment-month-invalid": "月份 {value} 无效，应为 YYYY-MM（2000-01 至 2100-12）",
         "custom-report-unknown-subject": "没有名为 {name} 的报表主题；可选的有 {known}",

@@ -1,11 +1,12 @@
 """What a domain's routes need from the web layer, below the domains: the access declarations.
 
 Every route takes its `Context` from exactly one of `requires(permission)`, `signed_in` or
-`public`; each carries an `__access__` marker, and tests/api/test_route_permissions.py fails for
-any route without one. `IdPath` bounds the ids in paths.
+`public` (or `public_as(kind)`); each carries an `__access__` marker, and
+tests/api/test_route_permissions.py fails for any route without one. A public route is rate-limited
+per client address by its kind (core/ratelimit.py). `IdPath` bounds the ids in paths.
 
 The app (hotline.api) puts its state on `request.app.state.hotline`; this module reads it only
-through the `WebState` protocol (settings, database, bus and the authenticator), so the domains'
+through the `WebState` protocol (settings, database, bus, rate limiter and the authenticator), so the domains'
 routes depend on core alone and the app's wiring stays above them.
 """
 
@@ -26,6 +27,7 @@ from hotline.core.errors import NotAuthenticated
 from hotline.core.events import EventBus
 from hotline.core.i18n import asked_locale
 from hotline.core.permissions import Permission
+from hotline.core.ratelimit import Limiter, RouteKind, client_key, refuse
 from hotline.core.schemas import MAX_ID
 
 if TYPE_CHECKING:
@@ -101,6 +103,7 @@ class WebState(Protocol):
     db: Database
     bus: EventBus
     compute: ComputePool | None
+    limiter: Limiter
 
     @property
     def auth(self) -> Authenticates: ...
@@ -158,8 +161,36 @@ async def signed_in(ctx: Annotated[Context, Depends(_authenticated_context)]) ->
     return ctx
 
 
+async def _within_limit(request: Request, kind: RouteKind) -> None:
+    """Counts the request against its address's limit for `kind`; over it, 429 and nothing done."""
+    state = web_state(request)
+    per_minute = kind.per_minute(state.settings)
+    if per_minute:
+        wait = await state.limiter.hit(
+            client_key(kind, request.client.host if request.client else None), per_minute
+        )
+        if wait:
+            raise refuse(per_minute, wait)
+
+
+@cache
+def public_as(kind: RouteKind) -> ContextDependency:
+    """No sign-in needed, limited per client address as `kind` routes are (login, signed links,
+    gateways' callbacks; open: health probes and the web UI's files, not limited)."""
+
+    async def dependency(request: Request) -> Context:
+        await _within_limit(request, kind)
+        return anonymous_context(request)
+
+    dependency.__access__ = "public"  # type: ignore[attr-defined]
+    return dependency
+
+
 async def public(request: Request) -> Context:
-    """No sign-in needed (login, health checks). Use sparingly: each one is reviewed."""
+    """No sign-in needed; limited per client address as a gateway's callbacks are
+    (`HOTLINE_RATE_LIMIT_CALLBACKS`), unless `public_as` gives the route another kind. Use
+    sparingly: each one is reviewed."""
+    await _within_limit(request, RouteKind.CALLBACK)
     return anonymous_context(request)
 
 

@@ -11,7 +11,8 @@ from hotline.contact.api import node_router
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.permissions import Permission
-from hotline.core.web import COMPUTED, IdPath, problem_doc, public, requires
+from hotline.core.ratelimit import RouteKind
+from hotline.core.web import COMPUTED, IdPath, problem_doc, public_as, requires
 from hotline.outbound import assignment, campaigns, dialing, dnc, feeds, lists, surveys, work
 from hotline.outbound.dialer import Dialer
 from hotline.outbound.schemas import (
@@ -48,7 +49,8 @@ router = APIRouter(prefix="/api/outbound", tags=["outbound"])
 READ = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.CAMPAIGNS_WRITE))]
 HANDLE = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
-PUBLIC = Annotated[Context, Depends(public)]
+PUBLIC = Annotated[Context, Depends(public_as(RouteKind.LINK))]
+"""Survey links sent by SMS: public, rate-limited per address (HOTLINE_RATE_LIMIT_LINKS)."""
 Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MAX_FILE = 8 * 1024 * 1024
 

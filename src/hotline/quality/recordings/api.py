@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse
 
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
-from hotline.core.web import IdPath, problem_doc, public, requires, signed_in
+from hotline.core.ratelimit import RouteKind
+from hotline.core.web import IdPath, problem_doc, public_as, requires, signed_in
 from hotline.quality.recordings import retention, service
 from hotline.quality.recordings.schemas import (
     Direction,
@@ -29,7 +30,8 @@ from hotline.quality.recordings.schemas import (
 router = APIRouter(prefix="/api/quality", tags=["quality"])
 LISTEN = Annotated[Context, Depends(requires(Permission.RECORDINGS_LISTEN))]
 DOWNLOAD = Annotated[Context, Depends(requires(Permission.RECORDINGS_DOWNLOAD))]
-PUBLIC = Annotated[Context, Depends(public)]
+PUBLIC = Annotated[Context, Depends(public_as(RouteKind.LINK))]
+"""Signed links: public, rate-limited per address (HOTLINE_RATE_LIMIT_LINKS)."""
 SIGNED_IN = Annotated[Context, Depends(signed_in)]
 """Routes whose recording is checked against the reader by the service (`service.may_hear`)."""
 
