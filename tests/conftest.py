@@ -144,6 +144,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "rate_limit_login": 10_000,
         "rate_limit_links": 10_000,
         "rate_limit_callbacks": 10_000,
+        "rate_limit_chat": 10_000,
         # Each test's app would otherwise start a compute worker it mostly never uses.
         "compute_warm": False,
         "recordings_dir": Path(tempfile.gettempdir()) / "hotline-test-recordings",

@@ -17,6 +17,8 @@ from hotline.core.permissions import Permission
 PUBLIC = {
     "/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel",
     "/api/notify/mo/kannel", "/api/notify/wechat",
+    "/api/chat/start", "/api/chat/state", "/api/chat/messages", "/api/chat/typing", "/api/chat/read",
+    "/api/chat/end",
     "/openapi.json", "/docs", "/api/quality/media/{token}", "/api/outbound/surveys/{token}",
     "/api/outbound/surveys/{token}/answers",
 }  # fmt: skip

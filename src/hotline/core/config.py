@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     rate_limit_callbacks: int = Field(default=600, ge=0, le=100_000)
     """Requests a minute from one address to gateways' callbacks (Kannel's delivery reports and
     incoming SMS, WeChat) and any other public route; a gateway is one address that sends them all."""
+    rate_limit_chat: int = Field(default=1200, ge=0, le=100_000)
+    """Requests a minute from one address to the web chat's visitor API (a visitor polls for
+    answers every 2 seconds: 30 a minute, so 40 visitors behind one address)."""
     trusted_proxies: list[str] = Field(default=["127.0.0.1"], max_length=64)
     """Addresses or networks (10.0.0.0/8) of reverse proxies whose X-Forwarded-For and
     X-Forwarded-Proto are believed; a request from anywhere else is its socket's peer, whatever

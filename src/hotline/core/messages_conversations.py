@@ -5,6 +5,8 @@ tests/api/test_error_language.py checks against every raise."""
 from __future__ import annotations
 
 CONVERSATIONS_ZH: dict[str, str] = {
+    "chat-token-refused": "没有与此令牌对应的在线会话",
+    "chat-ended": "本次在线咨询已结束",
     "no-conversation": "没有会话 {conversation_id}",
     "conversation-closed": "会话已关闭",
     "sms-reply-token-refused": "令牌与短信网关设置中的不符",

@@ -54,6 +54,9 @@ class RouteKind(StrEnum):
     CALLBACK = "callback"
     """Gateways calling back (Kannel's delivery reports and incoming SMS, WeChat): one address
     sends everything, so a high limit; also any public route not given another kind."""
+    CHAT = "chat"
+    """A site's visitors chatting (the web chat widget): each polls for answers every few seconds,
+    and a hotel's lobby or an office may put many behind one address."""
     OPEN = "open"
     """Not limited: health probes, metrics, the web UI's files and the API's documents."""
 
@@ -63,6 +66,7 @@ class RouteKind(StrEnum):
             RouteKind.LOGIN: settings.rate_limit_login,
             RouteKind.LINK: settings.rate_limit_links,
             RouteKind.CALLBACK: settings.rate_limit_callbacks,
+            RouteKind.CHAT: settings.rate_limit_chat,
             RouteKind.OPEN: 0,
         }[self]
 

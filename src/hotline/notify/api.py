@@ -13,7 +13,8 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
-from hotline.notify import channels, conversations, inbox, rules, service, templates
+from hotline.notify import channels, conversations, inbox, rules, service, templates, webchat
+from hotline.notify.chat_api import router as chat_router
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
@@ -33,6 +34,7 @@ from hotline.notify.schemas import (
     ReportRow,
     RuleIn,
     RuleOut,
+    SeenIn,
     SendIn,
     SourceOut,
     TemplateIn,
@@ -41,6 +43,7 @@ from hotline.notify.schemas import (
 )
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
+routers = [router, chat_router]
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
 EDIT = Annotated[Context, Depends(requires(Permission.TEMPLATES_WRITE))]
 APPROVE = Annotated[Context, Depends(requires(Permission.TEMPLATES_APPROVE))]
@@ -260,6 +263,18 @@ async def link_conversation(
     """Whose conversation it is (a WeChat customer has no number to be found by); null: nobody's
     known. The customer's later conversations from the same address keep the link."""
     return await conversations.link_customer(ctx, conversation_id, body.customer_id)
+
+
+@router.post("/conversations/{conversation_id}/typing", status_code=204)
+async def agent_typing(conversation_id: IdPath, ctx: SEND) -> None:
+    """The agent is typing an answer in a web chat: the visitor's window says so."""
+    await webchat.agent_typing(ctx, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/seen", status_code=204)
+async def agent_seen(conversation_id: IdPath, body: SeenIn, ctx: SEND) -> None:
+    """The thread showed the messages up to `up_to`: a web chat's visitor sees them read."""
+    await webchat.agent_seen(ctx, conversation_id, body.up_to)
 
 
 @router.post("/conversations/{conversation_id}/close")

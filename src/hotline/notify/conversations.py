@@ -34,7 +34,7 @@ from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import defaults
+from hotline.notify import defaults, webchat
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage, Message
 from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
@@ -42,7 +42,7 @@ from hotline.notify.schemas import ConversationMessageOut, ConversationOut, Conv
 from hotline.notify.service import opt_out
 
 REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat"}
-CHANNEL_NAMES = {"sms": "短信", "wechat": "微信"}
+CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "在线客服"}
 OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
 MAX_TEXT = 1600
 """The longest incoming text kept: ten parts of a concatenated SMS, with room to spare."""
@@ -222,9 +222,9 @@ async def _confirm_opt_out(
 
 
 async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMessageOut:
-    """An agent's answer in a conversation, on its channel, through the outbox (a service message;
-    an SMS with the signature, a WeChat customer-service message), shown in the thread and on the
-    customer's timeline."""
+    """An agent's answer in a conversation, on its channel: through the outbox (a service message;
+    an SMS with the signature, a WeChat customer-service message), or kept for the visitor's
+    window to fetch (web chat); shown in the thread and on the customer's timeline."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
         conversation = await _conversation(tx.session, conversation_id, lock=True)
@@ -232,31 +232,14 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
             )
-        code = REPLY_TEMPLATES[conversation.channel]
-        template = await defaults.installed(tx.session, code)
-        if template is None:
-            raise InvalidInput(
-                f"No live template {code}", field="body.body", reason="no-live-template",
-                params={"template_code": code},
-            )  # fmt: skip
-        card = await customers.card(tx.session, conversation.customer_id)
-        values = ConversationNotice(
-            occasion="reply", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
-            phone=conversation.address, customer_name=card.name if card else "", text=body.strip(),
-        ).model_dump()  # fmt: skip
-        sent = await enqueue(
-            tx.session, key=new_key(f"reply:{conversation.id}"), template=template, values=values,
-            recipient=conversation.address, customer_id=conversation.customer_id, ref=values["ref"],
-            created_by=ctx.actor.user_id,
-        )  # fmt: skip
-        if sent is None:  # a fresh random key is never seen before
-            raise InvalidTransition("The message was queued already", reason="message-was-queued-already")
+        sent = None if conversation.channel == "web" else await _send(tx.session, conversation, body, ctx)
         message = ConversationMessage(
-            conversation_id=conversation.id, direction="out", body=sent.body, message_id=sent.id,
-            author_id=ctx.actor.user_id, at=sent.created_at,
+            conversation_id=conversation.id, direction="out", body=sent.body if sent else body.strip(),
+            message_id=sent.id if sent else None, author_id=ctx.actor.user_id,
+            at=sent.created_at if sent else utcnow(),
         )  # fmt: skip
         tx.session.add(message)
-        conversation.last_message_at = sent.created_at
+        conversation.last_message_at = message.at
         await tx.session.flush()
         tx.publish(
             ConversationChanged(
@@ -264,16 +247,42 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
             )
         )
         tx.audit("notify.conversation_replied", "conversation", conversation.id,
-                 after={"message": message.id, "outbox": sent.id})  # fmt: skip
-        out = _message_out(message, sent.status, {ctx.actor.user_id or 0: ctx.actor.display_name})
+                 after={"message": message.id, "outbox": sent.id if sent else None})  # fmt: skip
+        out = _message_out(message, sent.status if sent else "sent",
+                           {ctx.actor.user_id or 0: ctx.actor.display_name})  # fmt: skip
         customer_id, channel = conversation.customer_id, conversation.channel
     if customer_id is not None:
         await timeline.add(
             ctx.as_actor(Actor.system("notify")), customer_id, "message",
-            f"{CHANNEL_NAMES[channel]}：回复客户", ref=f"message:{out.message_id}", detail=out.body[:200],
-            by=ctx.actor.user_id,
+            f"{CHANNEL_NAMES[channel]}：回复客户",
+            ref=f"message:{out.message_id}" if out.message_id else f"chat-out:{out.id}",
+            detail=out.body[:200], by=ctx.actor.user_id,
         )  # fmt: skip
     return out
+
+
+async def _send(session: AsyncSession, conversation: Conversation, body: str, ctx: Context) -> Message:
+    """The answer through the outbox, with the channel's reply template."""
+    code = REPLY_TEMPLATES[conversation.channel]
+    template = await defaults.installed(session, code)
+    if template is None:
+        raise InvalidInput(
+            f"No live template {code}", field="body.body", reason="no-live-template",
+            params={"template_code": code},
+        )  # fmt: skip
+    card = await customers.card(session, conversation.customer_id)
+    values = ConversationNotice(
+        occasion="reply", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
+        phone=conversation.address, customer_name=card.name if card else "", text=body.strip(),
+    ).model_dump()  # fmt: skip
+    sent = await enqueue(
+        session, key=new_key(f"reply:{conversation.id}"), template=template, values=values,
+        recipient=conversation.address, customer_id=conversation.customer_id, ref=values["ref"],
+        created_by=ctx.actor.user_id,
+    )  # fmt: skip
+    if sent is None:  # a fresh random key is never seen before
+        raise InvalidTransition("The message was queued already", reason="message-was-queued-already")
+    return sent
 
 
 async def link_customer(ctx: Context, conversation_id: int, customer_id: int | None) -> ConversationOut:
@@ -364,9 +373,18 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
             opted_out_query("sms", conversation.customer_id, conversation.address)
         )
         authors = await directory.names(session, {m.author_id for m, _ in rows})
+        visitor = (
+            await webchat.visitor_out(session, conversation_id) if conversation.channel == "web" else None
+        )
+
+        def status_of(m: ConversationMessage, outbox: str | None) -> str:
+            if visitor is None or m.direction != "out":
+                return outbox or ""
+            return "read" if m.id <= visitor.read_up_to else "sent"
+
         return ConversationThread(
             conversation=(await _listed(session, [conversation]))[0], opted_out=bool(opted),
-            messages=[_message_out(m, status or "", authors) for m, status in rows],
+            messages=[_message_out(m, status_of(m, status), authors) for m, status in rows], visitor=visitor,
         )  # fmt: skip
 
 
@@ -409,6 +427,7 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
         )
     } if ids else {}  # fmt: skip
     names = await customers.cards(session, [c.customer_id for c in found if c.customer_id is not None])
+    visitors = await webchat.visitor_names(session, [c.id for c in found if c.channel == "web"])
     listed = []
     for c in found:
         message = last.get(c.id)
@@ -419,7 +438,7 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
             customer_name=card.name if card and not card.anonymised else "", address=c.address,
             status=c.status, created_at=c.created_at, last_message_at=c.last_message_at,
             last_body=message.body[:200] if message else "", last_direction=direction,
-            waiting=c.status == "open" and direction == "in",
+            waiting=c.status == "open" and direction == "in", visitor_name=visitors.get(c.id, ""),
         ))  # fmt: skip
     return listed
 

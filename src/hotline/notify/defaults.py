@@ -53,6 +53,9 @@ TEMPLATES = (
      SIGN + "{{customer_name}}{{title_of_address}}您好，您的{{type_name}}{{number}}已办结，感谢您的耐心。"
      "我们将回访了解您的满意度。"),
     ("notify.reply.sms", "sms", "notify.conversation", "service", "短信会话回复", "", SIGN + "{{text}}"),
+    ("notify.chat_transcript.email", "email", "notify.conversation", "service", "在线客服聊天记录邮件",
+     "您与英冠酒店在线客服的聊天记录",
+     "{{customer_name}}您好：\n\n以下是您与英冠酒店在线客服的聊天记录：\n\n{{text}}\n\n感谢您的咨询，祝您生活愉快！\n英冠酒店客服中心 4008001000"),  # noqa: E501
     ("notify.reply.wechat", "wechat", "notify.conversation", "service", "微信会话回复", "", "{{text}}"),
     ("notify.opt_out_confirmed.sms", "sms", "notify.conversation", "service", "退订确认短信", "",
      SIGN + "您已成功退订营销短信，今后不再收到优惠及问候信息；预订确认等服务通知照常发送。如需恢复请致电4008001000。"),  # noqa: E501

@@ -18,7 +18,7 @@ class ConversationNotice(Event):
 
     name = "notify.conversation"
 
-    occasion: Literal["reply", "opted_out"]
+    occasion: Literal["reply", "opted_out", "transcript"]
     ref: str = Field(description="conversation:<id>", examples=["conversation:1"])
     customer_id: int | None = Field(default=None, examples=[1])
     phone: str = Field(default="", description="客户号码", examples=["13800138000"])
@@ -26,7 +26,11 @@ class ConversationNotice(Event):
     customer_name: str = Field(
         default="", description="客户姓名（号码不在客户档案中时为空）", examples=["张伟"]
     )
-    text: str = Field(default="", description="坐席回复的内容", examples=["您好，已为您改到明天入住。"])
+    text: str = Field(
+        default="",
+        description="坐席回复的内容（聊天记录邮件：整段聊天记录）",
+        examples=["您好，已为您改到明天入住。"],
+    )
 
 
 class ConversationChanged(Event):
@@ -37,4 +41,4 @@ class ConversationChanged(Event):
     feed: ClassVar[str] = "conversations"
     conversation_id: int
     channel: str
-    action: Literal["received", "replied", "linked", "closed"]
+    action: Literal["received", "replied", "linked", "closed", "typing", "read"]

@@ -156,9 +156,9 @@ class StaffNotice(Base):
 
 
 class Conversation(Audited, Base):
-    """A thread with one customer on one channel: their SMS replies and the agents' answers (web
-    chat and WeChat will share it). One open conversation per channel and number; a message after
-    it is closed opens a new one."""
+    """A thread with one customer on one channel: their SMS replies, WeChat messages or web chat,
+    and the agents' answers. One open conversation per channel and address; a message after it is
+    closed opens a new one."""
 
     __tablename__ = "conversations"
     __table_args__ = (
@@ -172,12 +172,12 @@ class Conversation(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))
-    """sms (web, wechat to come)"""
+    """sms | wechat | web"""
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
     address: Mapped[str] = mapped_column(String(254))
-    """The customer's number (E.164), or their id on the channel"""
+    """The customer's number (E.164), or their id on the channel (OpenID, web visitor)"""
     status: Mapped[str] = mapped_column(String(8), default="open")
     """open | closed (conversations.CLOSE is the only move)"""
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -206,3 +206,39 @@ class ConversationMessage(Base):
     """The outbox message of an outgoing one"""
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatVisitor(Base):
+    """Who is on the other side of a web chat (notify/webchat.py): what the pre-chat form said,
+    where they came from, the hash of the token their browser holds, and the chat's live state
+    (typing, read up to, the rating they gave at the end)."""
+
+    __tablename__ = "chat_visitors"
+    __personal__ = personal(phone=Kind.PHONE, email=Kind.EMAIL)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the visitor's token: the token itself is only in their browser"""
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    topic: Mapped[str] = mapped_column(String(20), default="")
+    """hotel | travel | complaint | other: what the pre-chat form's question was about"""
+    site: Mapped[str] = mapped_column(String(80), default="")
+    """Which site's widget: the site key of the script tag"""
+    page: Mapped[str] = mapped_column(String(300), default="")
+    """The page they started from"""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    visitor_read_id: Mapped[int] = mapped_column(default=0)
+    """The last message the visitor's window showed (read receipts for the agent)"""
+    agent_read_id: Mapped[int] = mapped_column(default=0)
+    """The last message an agent's thread showed (read receipts for the visitor)"""
+    visitor_typing_at: Mapped[datetime | None]
+    agent_typing_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
+    """1–5 stars at the end"""
+    rating_note: Mapped[str] = mapped_column(String(300), default="")
+    ended_at: Mapped[datetime | None]

@@ -252,6 +252,7 @@ class ConversationOut(Output):
     last_body: str
     last_direction: Literal["in", "out"]
     waiting: bool = Field(description="Open, and the customer spoke last: waiting for an answer")
+    visitor_name: str = Field(default="", description="Web chat: the name the visitor gave")
 
 
 class ConversationMessageOut(Output):
@@ -265,10 +266,96 @@ class ConversationMessageOut(Output):
     status: str = Field(description="The outgoing message's outbox status; empty for incoming ones")
 
 
+class ChatVisitorOut(Output):
+    """The web chat's visitor as the agent's thread shows them."""
+
+    name: str
+    phone: privacy.Phone
+    email: privacy.Email
+    topic: str
+    site: str
+    page: str
+    typing: bool = Field(description="The visitor is typing (within the last few seconds)")
+    read_up_to: int = Field(description="The last message the visitor's window showed")
+    rating: int | None
+    rating_note: str
+    ended: bool = Field(description="The visitor ended the chat (or left it)")
+
+
 class ConversationThread(Output):
     conversation: ConversationOut
     opted_out: bool = Field(description="The number (or customer) takes no marketing SMS")
     messages: list[ConversationMessageOut]
+    visitor: ChatVisitorOut | None = Field(
+        default=None, description="Web chat: who the visitor said they are"
+    )
+
+
+class SeenIn(Input):
+    up_to: Annotated[int, Field(ge=0, le=MAX_ID)] = Field(
+        description="The last message the agent's thread shows"
+    )
+
+
+# ---------------------------------------------------------------- the web chat's visitors (public)
+
+ChatText = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK)]
+
+
+class ChatStartIn(Input):
+    """The pre-chat form."""
+
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
+    ]
+    phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9 ()-]{7,20})?$")] = ""
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")] = ""
+    topic: Literal["hotel", "travel", "complaint", "other"] = "other"
+    text: ChatText = Field(description="The question the visitor starts with")
+    site: Annotated[str, StringConstraints(max_length=80, pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
+        default="", description="The site key of the widget's script tag"
+    )
+    page: Annotated[str, StringConstraints(max_length=300)] = Field(
+        default="", description="The page they are on"
+    )
+
+
+class ChatSayIn(Input):
+    text: ChatText
+
+
+class ChatReadIn(Input):
+    up_to: Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+class ChatEndIn(Input):
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    note: Annotated[str, StringConstraints(max_length=300)] = ""
+    transcript_to: Annotated[
+        str, StringConstraints(max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")
+    ] = Field(default="", description="E-mail the transcript here")
+
+
+class ChatLineOut(Output):
+    """A message as the visitor's window shows it: no ids of staff, only the agent's name."""
+
+    id: int
+    mine: bool = Field(description="The visitor's own message")
+    text: str
+    at: datetime
+    agent: str = Field(description="The answering agent's name; empty for the visitor's")
+
+
+class ChatStateOut(Output):
+    status: Literal["open", "closed"]
+    lines: list[ChatLineOut] = Field(description="Messages after `after`, oldest first")
+    agent_typing: bool
+    read_up_to: int = Field(description="The last of the visitor's messages an agent has seen")
+    answered: bool = Field(description="An agent has answered at least once")
+
+
+class ChatStartedOut(ChatStateOut):
+    token: str = Field(description="Keep it: it is the visitor's key to this chat (X-Chat-Token)")
 
 
 class ConversationCustomerIn(Input):

@@ -1,0 +1,297 @@
+"""The web chat (issue 24, item 1): a visitor on a hotel's or the agency's site starts a chat from
+the widget (or the hosted page), and it is a conversation on the `web` channel like an SMS or a
+WeChat thread: in 客户会话, on the customer's timeline once linked, answered by agents.
+
+The visitor holds a token (shown once, kept in their browser; only its SHA-256 is stored): every
+visitor call names the chat by it, so nobody reads or writes a chat they did not start. What the
+visitor's window shows leaves no staff ids, only the answering agent's name. Typing and read
+receipts go both ways: the visitor's window polls `state` (every two seconds), the agent's thread
+is told on the `conversations` feed and says what it has shown (`agent_seen`).
+
+At the end the visitor may rate the chat (1–5 stars and a note) and have the transcript e-mailed
+(service template `notify.chat_transcript.email`, through the outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.admin import directory
+from hotline.core.clock import utcnow
+from hotline.core.context import Actor, Context
+from hotline.core.errors import InvalidTransition, PermissionDenied
+from hotline.core.permissions import Permission
+from hotline.crm import directory as customers
+from hotline.crm import timeline
+from hotline.notify import defaults
+from hotline.notify.events import ConversationChanged, ConversationNotice
+from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
+from hotline.notify.outbox import enqueue, sms_address
+from hotline.notify.schemas import (
+    ChatEndIn,
+    ChatLineOut,
+    ChatStartedOut,
+    ChatStartIn,
+    ChatStateOut,
+    ChatVisitorOut,
+)
+
+TRANSCRIPT_TEMPLATE = "notify.chat_transcript.email"
+TYPING_SECONDS = 6
+"""A typing flag older than this is over (the windows refresh theirs every 3 seconds)."""
+MAX_LINES = 200
+"""Lines one poll returns; the window asks again from the last one."""
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start(ctx: Context, data: ChatStartIn) -> ChatStartedOut:
+    """A visitor's pre-chat form and first question: a new conversation on the `web` channel,
+    found as the customer's when the phone is in a file; returns the token for the rest."""
+    token = secrets.token_urlsafe(24)
+    now = utcnow()
+    phone = sms_address(data.phone) if data.phone else ""
+    async with ctx.write() as tx:
+        card = (await customers.cards_by_phone(tx.session, [phone])).get(phone) if phone else None
+        conversation = Conversation(
+            channel="web", address=f"web-{secrets.token_hex(8)}", status="open", created_at=now,
+            last_message_at=now, customer_id=card.id if card else None,
+        )  # fmt: skip
+        tx.session.add(conversation)
+        await tx.session.flush()
+        tx.session.add(ChatVisitor(
+            conversation_id=conversation.id, token_hash=_hash(token), name=data.name, phone=phone,
+            email=data.email, topic=data.topic, site=data.site, page=data.page[:300], created_at=now,
+        ))  # fmt: skip
+        message = ConversationMessage(conversation_id=conversation.id, direction="in", body=data.text, at=now)
+        tx.session.add(message)
+        await tx.session.flush()
+        tx.audit("notify.chat_started", "conversation", conversation.id,
+                 after={"site": data.site, "topic": data.topic, "message": message.id})  # fmt: skip
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="received"))
+        customer_id = conversation.customer_id
+        state = await _state(tx.session, conversation, await _visitor_of(tx.session, conversation.id), 0)
+    if customer_id is not None:
+        await _on_timeline(ctx, customer_id, message.id, data.text)
+    return ChatStartedOut(token=token, **state.model_dump())
+
+
+async def state(ctx: Context, token: str, after: int) -> ChatStateOut:
+    """What the visitor's window shows: the lines after `after`, whether an agent is typing, how
+    far the agents have read."""
+    async with ctx.read() as session:
+        visitor, conversation = await _by_token(session, token)
+        return await _state(session, conversation, visitor, after)
+
+
+async def say(ctx: Context, token: str, text: str) -> ChatStateOut:
+    """The visitor writes: kept, announced to the agents, on the customer's timeline."""
+    now = utcnow()
+    async with ctx.write() as tx:
+        visitor, conversation = await _by_token(tx.session, token, lock=True)
+        _still_open(conversation)
+        message = ConversationMessage(conversation_id=conversation.id, direction="in", body=text, at=now)
+        tx.session.add(message)
+        conversation.last_message_at, visitor.visitor_typing_at = now, None
+        await tx.session.flush()
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="received"))
+        customer_id, after = conversation.customer_id, message.id - 1
+        shown = await _state(tx.session, conversation, visitor, after)
+    if customer_id is not None:
+        await _on_timeline(ctx, customer_id, message.id, text)
+    return shown
+
+
+async def visitor_typing(ctx: Context, token: str) -> None:
+    async with ctx.write() as tx:
+        visitor, conversation = await _by_token(tx.session, token, lock=True)
+        _still_open(conversation)
+        visitor.visitor_typing_at = utcnow()
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="typing"))
+
+
+async def visitor_read(ctx: Context, token: str, up_to: int) -> None:
+    """The visitor's window showed the lines up to `up_to` (never beyond the last, never back)."""
+    async with ctx.write() as tx:
+        visitor, conversation = await _by_token(tx.session, token, lock=True)
+        last = await _last_id(tx.session, conversation.id)
+        seen = max(visitor.visitor_read_id, min(up_to, last))
+        if seen != visitor.visitor_read_id:
+            visitor.visitor_read_id = seen
+            tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="read"))
+
+
+async def end(ctx: Context, token: str, data: ChatEndIn) -> ChatStateOut:
+    """The visitor ends the chat: closed, rated, and its transcript e-mailed when asked."""
+    async with ctx.write() as tx:
+        visitor, conversation = await _by_token(tx.session, token, lock=True)
+        if visitor.ended_at is not None:
+            raise InvalidTransition("The chat has ended", reason="chat-ended")
+        now = utcnow()
+        visitor.ended_at, visitor.rating, visitor.rating_note = now, data.rating, data.note.strip()
+        if conversation.status == "open":
+            conversation.status, conversation.closed_at = "closed", now
+        if data.transcript_to:
+            await _mail_transcript(tx.session, conversation, visitor, data.transcript_to)
+        await tx.session.flush()
+        tx.audit("notify.chat_ended", "conversation", conversation.id,
+                 after={"rating": data.rating, "transcript": bool(data.transcript_to)})  # fmt: skip
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="closed"))
+        return await _state(tx.session, conversation, visitor, await _last_id(tx.session, conversation.id))
+
+
+# ---------------------------------------------------------------- the agent's side
+
+
+async def agent_typing(ctx: Context, conversation_id: int) -> None:
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        visitor = await _visitor_of(tx.session, conversation_id)
+        if visitor is not None:
+            visitor.agent_typing_at = utcnow()
+
+
+async def agent_seen(ctx: Context, conversation_id: int, up_to: int) -> None:
+    """An agent's thread showed the messages up to `up_to`: the visitor sees them read."""
+    ctx.require(Permission.MESSAGES_SEND)
+    async with ctx.write() as tx:
+        visitor = await _visitor_of(tx.session, conversation_id)
+        if visitor is not None:
+            visitor.agent_read_id = max(
+                visitor.agent_read_id, min(up_to, await _last_id(tx.session, conversation_id))
+            )
+
+
+async def visitor_out(session: AsyncSession, conversation_id: int) -> ChatVisitorOut | None:
+    """Who the visitor said they are, for the agent's thread."""
+    visitor = await _visitor_of(session, conversation_id)
+    if visitor is None:
+        return None
+    return ChatVisitorOut(
+        name=visitor.name, phone=visitor.phone, email=visitor.email, topic=visitor.topic, site=visitor.site,
+        page=visitor.page, typing=_fresh(visitor.visitor_typing_at), read_up_to=visitor.visitor_read_id,
+        rating=visitor.rating, rating_note=visitor.rating_note, ended=visitor.ended_at is not None,
+    )  # fmt: skip
+
+
+async def visitor_names(session: AsyncSession, conversation_ids: list[int]) -> dict[int, str]:
+    if not conversation_ids:
+        return {}
+    rows = await session.execute(
+        select(ChatVisitor.conversation_id, ChatVisitor.name).where(
+            ChatVisitor.conversation_id.in_(conversation_ids)
+        )
+    )
+    return {conversation_id: name for conversation_id, name in rows.all()}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def _by_token(
+    session: AsyncSession, token: str, *, lock: bool = False
+) -> tuple[ChatVisitor, Conversation]:
+    query = select(ChatVisitor).where(ChatVisitor.token_hash == _hash(token))
+    visitor = await session.scalar(query.with_for_update() if lock else query)
+    conversation = None if visitor is None else await session.get(Conversation, visitor.conversation_id)
+    if visitor is None or conversation is None:
+        raise PermissionDenied(
+            "No chat has this token", field="header.X-Chat-Token", reason="chat-token-refused"
+        )
+    return visitor, conversation
+
+
+async def _visitor_of(session: AsyncSession, conversation_id: int) -> ChatVisitor | None:
+    return await session.scalar(select(ChatVisitor).where(ChatVisitor.conversation_id == conversation_id))
+
+
+def _still_open(conversation: Conversation) -> None:
+    if conversation.status != "open":
+        raise InvalidTransition("The chat has ended", reason="chat-ended")
+
+
+def _fresh(at: object) -> bool:
+    return at is not None and utcnow() - at < timedelta(seconds=TYPING_SECONDS)  # type: ignore[operator]
+
+
+async def _last_id(session: AsyncSession, conversation_id: int) -> int:
+    found = await session.scalar(
+        select(ConversationMessage.id)
+        .where(ConversationMessage.conversation_id == conversation_id)
+        .order_by(ConversationMessage.id.desc())
+        .limit(1)
+    )
+    return int(found or 0)
+
+
+async def _state(
+    session: AsyncSession, conversation: Conversation, visitor: ChatVisitor | None, after: int
+) -> ChatStateOut:
+    rows = list(
+        await session.scalars(
+            select(ConversationMessage)
+            .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.id > after)
+            .order_by(ConversationMessage.id)
+            .limit(MAX_LINES)
+        )
+    )
+    names = await directory.names(session, {m.author_id for m in rows if m.author_id})
+    answered = any(m.direction == "out" for m in rows) or await session.scalar(
+        select(ConversationMessage.id)
+        .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.direction == "out")
+        .limit(1)
+    )
+    lines = [
+        ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at,
+                    agent=names.get(m.author_id or 0, "") if m.direction == "out" else "")
+        for m in rows
+    ]  # fmt: skip
+    return ChatStateOut(
+        status="open" if conversation.status == "open" else "closed",
+        lines=lines,
+        agent_typing=visitor is not None and _fresh(visitor.agent_typing_at),
+        read_up_to=visitor.agent_read_id if visitor is not None else 0,
+        answered=bool(answered),
+    )
+
+
+async def _mail_transcript(
+    session: AsyncSession, conversation: Conversation, visitor: ChatVisitor, to: str
+) -> None:
+    template = await defaults.installed(session, TRANSCRIPT_TEMPLATE)
+    if template is None:
+        return
+    rows = list(await session.scalars(
+        select(ConversationMessage).where(ConversationMessage.conversation_id == conversation.id)
+        .order_by(ConversationMessage.id)
+    ))  # fmt: skip
+    names = await directory.names(session, {m.author_id for m in rows if m.author_id})
+    lines = [
+        f"{m.at.astimezone(CHINA):%m-%d %H:%M} "
+        f"{visitor.name if m.direction == 'in' else names.get(m.author_id or 0, '客服')}：{m.body}"
+        for m in rows
+    ]
+    values = ConversationNotice(
+        occasion="transcript", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
+        email=to, customer_name=visitor.name, text="\n".join(lines),
+    ).model_dump()  # fmt: skip
+    await enqueue(
+        session, key=f"chat-transcript:{conversation.id}", template=template, values=values, recipient=to,
+        customer_id=conversation.customer_id, ref=values["ref"],
+    )  # fmt: skip
+
+
+async def _on_timeline(ctx: Context, customer_id: int, message_id: int, text: str) -> None:
+    await timeline.add(
+        ctx.as_actor(Actor.system("notify:web")), customer_id, "chat", "在线客服消息",
+        ref=f"web-in:{message_id}", detail=text[:200],
+    )  # fmt: skip

@@ -1,0 +1,156 @@
+"""The web chat over HTTP (issue 24, item 1): a visitor fills the pre-chat form, chats with agent1
+— typing shown both ways, read receipts both ways — ends it with a rating and gets the transcript
+by e-mail through a real SMTP server; nobody without the token reads or writes the chat; bad input
+is refused at its field and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hotline.core.context import Context
+from hotline.notify.models import ChatVisitor, ConversationMessage
+from hotline.notify.outbox import Sender
+from tests.conftest import Users, assert_problem
+from tests.notify.conftest import Inbox
+
+XSS = "<script>alert(1)</script>"
+
+
+async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
+    seeded: Context, users: Users, client: Any, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    admin, agent = await users("admin"), await users("agent1")
+    email = {"kind": "smtp", "config": {"host": "127.0.0.1", "port": port}}
+    assert (await admin.put("/api/notify/gateways/email", json=email)).status_code == 200
+
+    form = {
+        "name": "王女士", "phone": "13912345678", "email": "wang@example.cn", "topic": "hotel",
+        "text": f"请问外滩店有亲子房吗？{XSS}", "site": "yingguan-hotels", "page": "https://hotel.example.cn/shanghai",
+    }  # fmt: skip
+    started = await client.post("/api/chat/start", json=form)
+    assert started.status_code == 201, started.text
+    token = started.json()["token"]
+    visitor = {"X-Chat-Token": token}
+    assert [line["text"] for line in started.json()["lines"]] == [form["text"]]
+    assert started.json()["lines"][0]["mine"] is True and started.json()["answered"] is False
+    async with seeded.read() as session:  # only the token's hash is kept
+        assert await session.scalar(select(func.count()).where(ChatVisitor.token_hash == token)) == 0
+
+    # agent1 sees it in 客户会话: on the web channel, the visitor's name, masked phone, waiting
+    listed = (await agent.get("/api/notify/conversations", params={"waiting": True})).json()
+    chat = next(c for c in listed if c["channel"] == "web" and c["visitor_name"] == "王女士")
+    thread = (await agent.get(f"/api/notify/conversations/{chat['id']}")).json()
+    assert thread["visitor"]["phone"] == "139****5678" and thread["visitor"]["email"] != "wang@example.cn"
+    assert thread["visitor"]["page"] == form["page"] and thread["visitor"]["topic"] == "hotel"
+    assert "13912345678" not in str(thread)
+
+    # the visitor types: the agent's thread says so; the agent types: the visitor's window says so
+    assert (await client.post("/api/chat/typing", headers=visitor)).status_code == 204
+    thread = (await agent.get(f"/api/notify/conversations/{chat['id']}")).json()
+    assert thread["visitor"]["typing"] is True
+    assert (await agent.post(f"/api/notify/conversations/{chat['id']}/typing")).status_code == 204
+    polled = (await client.get("/api/chat/state", headers=visitor, params={"after": 0})).json()
+    assert polled["agent_typing"] is True and polled["read_up_to"] == 0
+
+    # the agent's thread showed the question: the visitor sees it read
+    first = thread["messages"][0]["id"]
+    seen = await agent.post(f"/api/notify/conversations/{chat['id']}/seen", json={"up_to": first + 1000})
+    assert seen.status_code == 204
+    polled = (await client.get("/api/chat/state", headers=visitor, params={"after": first})).json()
+    assert polled["read_up_to"] == first and polled["lines"] == []  # clamped to the last message
+
+    # the answer reaches the window (agent's name, no staff id); the visitor reads it
+    answer = await agent.post(
+        f"/api/notify/conversations/{chat['id']}/messages", json={"body": "有的，外滩店有亲子主题房。"}
+    )
+    assert answer.status_code == 201 and answer.json()["status"] == "sent", answer.text
+    polled = (await client.get("/api/chat/state", headers=visitor, params={"after": first})).json()
+    assert [(line["text"], line["agent"]) for line in polled["lines"]] == [
+        ("有的，外滩店有亲子主题房。", "陈晓")
+    ]
+    assert polled["answered"] is True and polled["agent_typing"] is True  # typing until it goes stale
+    assert "author_id" not in str(polled) and "user_id" not in str(polled)
+    reply_id = polled["lines"][0]["id"]
+    assert (await client.post("/api/chat/read", headers=visitor, json={"up_to": reply_id})).status_code == 204
+    thread = (await agent.get(f"/api/notify/conversations/{chat['id']}")).json()
+    assert thread["messages"][-1]["status"] == "read"
+
+    said = await client.post("/api/chat/messages", headers=visitor, json={"text": "太好了，谢谢！"})
+    assert said.status_code == 201 and said.json()["lines"][-1]["text"] == "太好了，谢谢！"
+
+    # the end: rated, closed, transcript mailed once (a second end is refused, nothing sent twice)
+    ended = await client.post(
+        "/api/chat/end",
+        headers=visitor,
+        json={"rating": 5, "note": "很快", "transcript_to": "wang@example.cn"},
+    )
+    assert ended.status_code == 200 and ended.json()["status"] == "closed", ended.text
+    assert_problem(
+        await client.post("/api/chat/end", headers=visitor, json={"rating": 1}), 409, "invalid-transition"
+    )
+    late = await client.post("/api/chat/messages", headers=visitor, json={"text": "还在吗"})
+    assert_problem(late, 409, "invalid-transition")
+    thread = (await agent.get(f"/api/notify/conversations/{chat['id']}")).json()
+    assert thread["visitor"]["rating"] == 5 and thread["visitor"]["ended"] is True
+    assert thread["conversation"]["status"] == "closed"
+    worker = Sender(seeded, node_id="test")
+    await worker.run_once()
+    await worker.stop()
+    for _ in range(50):
+        if inbox.messages:
+            break
+        await asyncio.sleep(0.1)
+    assert len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail["To"] == "wang@example.cn" and "聊天记录" in str(mail["Subject"])
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert (
+        "王女士：请问外滩店有亲子房吗？" in body
+        and "陈晓：有的，外滩店有亲子主题房。" in body
+        and XSS in body
+    )
+
+
+async def test_no_token_no_chat_and_bad_input_is_refused_at_its_field(seeded: Context, client: Any) -> None:
+    async with seeded.read() as session:
+        before = await session.scalar(select(func.count()).select_from(ConversationMessage))
+    good = {"name": "李先生", "text": "你好"}
+    for change, field in (
+        ({"name": "   "}, "body.name"),
+        ({"name": "长" * 41}, "body.name"),
+        ({"text": ""}, "body.text"),
+        ({"text": "长" * 1001}, "body.text"),
+        ({"phone": "打电话给我"}, "body.phone"),
+        ({"email": "not-mail"}, "body.email"),
+        ({"topic": "spam"}, "body.topic"),
+        ({"site": "<b>"}, "body.site"),
+        ({"admin": True}, "body.admin"),
+    ):
+        assert_problem(
+            await client.post("/api/chat/start", json={**good, **change}), 422, "validation-failed", field
+        )
+    for headers in ({}, {"X-Chat-Token": "short"}, {"X-Chat-Token": "a" * 30}):
+        answer = await client.post("/api/chat/messages", headers=headers, json={"text": "偷看"})
+        assert answer.status_code in (403, 422), answer.text
+        assert "header.X-Chat-Token" in [e["field"] for e in answer.json()["errors"]], answer.text
+    assert (await client.get("/api/chat/state", headers={"X-Chat-Token": "b" * 32})).status_code == 403
+    started = await client.post("/api/chat/start", json=good)
+    token = {"X-Chat-Token": started.json()["token"]}
+    assert_problem(
+        await client.post("/api/chat/end", headers=token, json={"rating": 6}),
+        422,
+        "validation-failed",
+        "body.rating",
+    )
+    assert_problem(
+        await client.get("/api/chat/state", headers=token, params={"after": -1}),
+        422,
+        "validation-failed",
+        "query.after",
+    )
+    async with seeded.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ConversationMessage)) == before + 1
