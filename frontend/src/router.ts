@@ -13,6 +13,8 @@ const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   // the customer's survey page an SMS links to: no sign-in, no staff menus
   { path: '/s/:token', name: 'survey', component: () => import('./views/SurveyView.vue'), meta: { public: true } },
+  // a site visitor's web chat (the widget's frame, or linked): no sign-in, no staff menus
+  { path: '/chat', name: 'chat', component: () => import('./views/ChatView.vue'), meta: { public: true } },
   {
     path: '/',
     component: () => import('./layouts/MainLayout.vue'),
