@@ -59,6 +59,8 @@ SKIPPED = {
     "/api/outbound/surveys/{token}": "a survey link's questions, no person in them; only the SMS holds"
     " the token (tests/outbound/test_surveys.py)",
     "/api/exports/{export_id}/file": "an export file, masked by role: tests/exports reads it with openpyxl",
+    "/api/chat/state": "a web chat as its visitor sees it, by the visitor's token (no staff role reads it):"
+    " the visitor's own texts and the agents' names; tests/notify/test_webchat.py reads it",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""
 

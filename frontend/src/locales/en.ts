@@ -935,8 +935,8 @@ const en: typeof zh = {
     again: 'New chat',
   },
   conversations: {
-    title: 'Conversations (SMS, WeChat)',
-    hint: "Customers' SMS replies are threaded by number and their WeChat messages by WeChat user; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",
+    title: 'Conversations (SMS, WeChat, web chat)',
+    hint: "Customers' SMS replies are threaded by number, their WeChat messages by WeChat user, and each web chat is one conversation; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",
     statuses: { open: 'Open', closed: 'Closed' },
     directions: { in: 'Customer', out: 'Us' },
     who: 'Customer',
@@ -952,6 +952,8 @@ const en: typeof zh = {
     replyPlaceholderWechat:
       "Sent as the account's customer-service message (within 48 h of the customer's last message), at most 300 characters",
     page: 'Page',
+    visitorPhone: 'Mobile',
+    visitorEmail: 'E-mail',
     visitorTyping: 'The visitor is typing…',
     replyPlaceholderWeb: "Shown at once in the visitor's chat window, at most 300 characters",
     unknownNumber: 'Number not on file',
@@ -1534,7 +1536,7 @@ const en: typeof zh = {
     tickets_audit: 'Audit tickets',
     messages_send: 'Send SMS / e-mail',
     messages_read: 'See message history',
-    gateways_write: 'Configure SMS / e-mail gateways',
+    gateways_write: 'Configure message gateways (SMS, e-mail, WeChat)',
     templates_write: 'Edit templates and rules',
     templates_approve: 'Approve templates',
     campaigns_read: 'View campaigns',
