@@ -58,8 +58,8 @@ def test_an_address_is_its_own_bucket_an_ipv6_one_its_64() -> None:
 
 
 def test_the_limits_the_settings_give_each_kind() -> None:
-    settings = Settings(rate_limit_login=7, rate_limit_links=8, rate_limit_callbacks=9)  # type: ignore[call-arg]
-    assert [kind.per_minute(settings) for kind in RouteKind] == [7, 8, 9, 0]
+    settings = Settings(rate_limit_login=7, rate_limit_links=8, rate_limit_callbacks=9, rate_limit_chat=10)  # type: ignore[call-arg]
+    assert [kind.per_minute(settings) for kind in RouteKind] == [7, 8, 9, 10, 0]
 
 
 @pytest.mark.parametrize(
