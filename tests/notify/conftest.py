@@ -210,38 +210,62 @@ async def relay(served: str) -> AsyncIterator[Relay]:
 def _kannel(tmp_path: Path, services: str) -> Iterator[Kannel]:
     if shutil.which("bearerbox") is None or not FAKESMSC.exists():
         pytest.fail("Kannel is not installed: run `make test` (it installs kannel and kannel-extras)")
-    ports = {"admin": free_port(), "smsbox": free_port(), "smsc": free_port(), "sendsms": free_port(),
-             "mo": free_port()}  # fmt: skip
-    conf = tmp_path / "kannel.conf"
-    conf.write_text(CONFIG.format(dir=tmp_path, **ports) + services)
-    output = tmp_path / "fakesmsc.out"
-    bearerbox = subprocess.Popen(
-        ["bearerbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    processes = [bearerbox]
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        _wait_port(ports["smsbox"])
+        # Five ports found free may be taken by another run before bearerbox binds them (the two
+        # databases' runs share the machine): bearerbox then exits, and Kannel starts again on others.
+        for attempt in range(3):
+            ports = {"admin": free_port(), "smsbox": free_port(), "smsc": free_port(), "sendsms": free_port(),
+                     "mo": free_port()}  # fmt: skip
+            conf = tmp_path / "kannel.conf"
+            conf.write_text(CONFIG.format(dir=tmp_path, **ports) + services)
+            bearerbox = subprocess.Popen(
+                ["bearerbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            processes = [bearerbox]
+            if _listening(ports["smsbox"], timeout=20, unless_dead=bearerbox):
+                break
+            _stop(processes)
+            if attempt == 2:
+                log = (tmp_path / "bearerbox.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"bearerbox did not start three times; its log ends:\n{log}")
+        output = tmp_path / "fakesmsc.out"
         processes.append(
             subprocess.Popen(["smsbox", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         )
         with output.open("w") as out:
             command = [str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports["smsc"]), "-i", "3600", "-m", "0"]
             processes.append(subprocess.Popen([*command, "1 2 text x"], stdout=out, stderr=subprocess.STDOUT))
-        _wait_port(ports["sendsms"])
-        deadline = time.monotonic() + 10
+        _wait_port(ports["sendsms"], timeout=20)
+        deadline = time.monotonic() + 20
         while "Fakesmsc client connected" not in (tmp_path / "bearerbox.log").read_text(errors="replace"):
             if time.monotonic() > deadline:
                 pytest.fail("the fake SMSC did not connect to bearerbox")
             time.sleep(0.1)
         yield Kannel(f"http://127.0.0.1:{ports['sendsms']}/cgi-bin/sendsms", output, ports["mo"])
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _stop(processes)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _listening(port: int, timeout: float, unless_dead: subprocess.Popen[bytes]) -> bool:
+    """Whether something listens on the port within `timeout`; False at once if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and unless_dead.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def _wait_port(port: int, timeout: float = 10) -> None:
