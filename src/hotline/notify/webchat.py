@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,13 +40,13 @@ from hotline.notify.schemas import (
     ChatStateOut,
     ChatVisitorOut,
 )
+from hotline.notify.service import CHINA
 
 TRANSCRIPT_TEMPLATE = "notify.chat_transcript.email"
 TYPING_SECONDS = 6
 """A typing flag older than this is over (the windows refresh theirs every 3 seconds)."""
 MAX_LINES = 200
 """Lines one poll returns; the window asks again from the last one."""
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _hash(token: str) -> str:
@@ -219,8 +218,9 @@ def _still_open(conversation: Conversation) -> None:
         raise InvalidTransition("The chat has ended", reason="chat-ended")
 
 
-def _fresh(at: object) -> bool:
-    return at is not None and utcnow() - at < timedelta(seconds=TYPING_SECONDS)  # type: ignore[operator]
+def _fresh(at: datetime | None) -> bool:
+    """Whether a typing mark is recent enough to still mean someone is typing."""
+    return at is not None and utcnow() - at < timedelta(seconds=TYPING_SECONDS)
 
 
 async def _last_id(session: AsyncSession, conversation_id: int) -> int:
