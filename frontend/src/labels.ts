@@ -189,6 +189,8 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'MonitorIn.mode': 'monitorMode',
   'MonitorOut.mode': 'monitorMode',
   'OptOutIn.channel': 'channel',
+  'QueueIn.chat_channels': 'channel',
+  'QueueOut.chat_channels': 'channel',
   'OrderIn.kind': 'tourKind',
   'OrderIn.source': 'orderSource',
   'OrderOut.kind': 'tourKind',

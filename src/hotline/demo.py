@@ -298,11 +298,12 @@ DEMO_QUEUES = {
     "hotel": QueueIn(
         title="酒店预订", skill="hotel", strategy="longest-idle",
         steps=[StepIn(until=20, sticky=True), StepIn(until=60, min_level=3), StepIn()],
-        max_wait_seconds=300, hold_prompt="hold-music",
+        max_wait_seconds=300, hold_prompt="hold-music", chat_channels=["sms", "wechat", "web"],
     ),
     "travel": QueueIn(
         title="旅游咨询", skill="travel", strategy="round-robin",
         steps=[StepIn(until=20, sticky=True), StepIn()], max_wait_seconds=300, hold_prompt="hold-music",
+        chat_channels=["web"],
     ),
     "emergency": QueueIn(
         title="紧急救援", skill="emergency", strategy="longest-idle", steps=[StepIn()],

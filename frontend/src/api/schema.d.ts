@@ -1470,6 +1470,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/routing/conversations/{conversation_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer Conversation
+         * @description Pass a conversation on: to a colleague at work with room for one more, or back into a queue
+         *     that takes its channel, keeping its place in line (the agent who has it, or a supervisor).
+         */
+        post: operations["transfer_conversation_api_routing_conversations__conversation_id__transfer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/routing/me/call/consult": {
         parameters: {
             query?: never;
@@ -2341,7 +2362,7 @@ export interface paths {
         };
         /**
          * List Conversations
-         * @description Conversations with customers (SMS replies), open ones first, newest activity first.
+         * @description Conversations with customers (SMS, WeChat, web chat), open ones first, newest activity first.
          */
         get: operations["list_conversations_api_notify_conversations_get"];
         put?: never;
@@ -6079,6 +6100,22 @@ export interface components {
             /** Wrap Seconds */
             wrap_seconds: number | null;
             /**
+             * Chat Capacity
+             * @default 3
+             */
+            chat_capacity: number;
+            /**
+             * Calls While Chatting
+             * @default true
+             */
+            calls_while_chatting: boolean;
+            /**
+             * Chats
+             * @description Conversations the agent holds now
+             * @default 0
+             */
+            chats: number;
+            /**
              * Phone
              * @default desk
              * @enum {string}
@@ -6112,6 +6149,18 @@ export interface components {
             };
             /** Wrap Seconds */
             wrap_seconds?: number | null;
+            /**
+             * Chat Capacity
+             * @description How many conversations the agent holds at a time (0: none)
+             * @default 3
+             */
+            chat_capacity: number;
+            /**
+             * Calls While Chatting
+             * @description Whether calls are offered to the agent while they hold conversations
+             * @default true
+             */
+            calls_while_chatting: boolean;
         };
         /** AgentProgress */
         AgentProgress: {
@@ -7590,6 +7639,27 @@ export interface components {
              */
             agent: string;
         };
+        /**
+         * ChatLoadOut
+         * @description A queue's conversations (web chat, SMS, WeChat) now.
+         */
+        ChatLoadOut: {
+            /**
+             * Waiting
+             * @description Conversations waiting for an agent
+             */
+            waiting: number;
+            /**
+             * Active
+             * @description Conversations with an agent now
+             */
+            active: number;
+            /**
+             * Longest Wait
+             * @description Seconds the oldest waiting conversation has waited
+             */
+            longest_wait: number;
+        };
         /** ChatReadIn */
         ChatReadIn: {
             /** Up To */
@@ -8062,6 +8132,27 @@ export interface components {
              * @default
              */
             visitor_name: string;
+            /**
+             * Queue
+             * @description The ACD queue it waits in or was served from
+             */
+            queue?: string | null;
+            /**
+             * Queued At
+             * @description When it entered its queue (its place in line)
+             */
+            queued_at?: string | null;
+            /**
+             * Assigned To
+             * @description The agent who has it now (None: waiting)
+             */
+            assigned_to?: number | null;
+            /**
+             * Assigned Name
+             * @description That agent's name
+             * @default
+             */
+            assigned_name: string;
         };
         /** ConversationThread */
         ConversationThread: {
@@ -8075,6 +8166,16 @@ export interface components {
             messages: components["schemas"]["ConversationMessageOut"][];
             /** @description Web chat: who the visitor said they are */
             visitor?: components["schemas"]["ChatVisitorOut"] | null;
+        };
+        /**
+         * ConversationTransferIn
+         * @description Pass a conversation on: to an agent (by user id), or back into a queue (by name).
+         */
+        ConversationTransferIn: {
+            /** Agent Id */
+            agent_id?: number | null;
+            /** Queue */
+            queue?: string | null;
         };
         /** CostIn */
         CostIn: {
@@ -12047,6 +12148,11 @@ export interface components {
              * @default 20
              */
             service_seconds: number;
+            /**
+             * Chat Channels
+             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat
+             */
+            chat_channels?: ("sms" | "wechat" | "web")[];
         };
         /** QueueLive */
         QueueLive: {
@@ -12060,6 +12166,7 @@ export interface components {
             agents: {
                 [key: string]: number;
             };
+            chats?: components["schemas"]["ChatLoadOut"] | null;
         };
         /** QueueOut */
         QueueOut: {
@@ -12121,6 +12228,11 @@ export interface components {
              * @default 20
              */
             service_seconds: number;
+            /**
+             * Chat Channels
+             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat
+             */
+            chat_channels?: ("sms" | "wechat" | "web")[];
             /** Id */
             id: number;
             /** Name */
@@ -14698,6 +14810,8 @@ export interface components {
             agents: {
                 [key: string]: number;
             };
+            /** @description Its conversations now (None: no voice node) */
+            chats?: components["schemas"]["ChatLoadOut"] | null;
             today: components["schemas"]["QueueFigures"] | null;
             thresholds: components["schemas"]["QueueThresholdsOut"];
             /**
@@ -23998,6 +24112,111 @@ export interface operations {
             };
         };
     };
+    transfer_conversation_api_routing_conversations__conversation_id__transfer_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationTransferIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     finish_consult_api_routing_me_call_consult_post: {
         parameters: {
             query?: never;
@@ -29666,6 +29885,8 @@ export interface operations {
                 customer_id?: number | null;
                 /** @description Only those waiting for an answer (or not) */
                 waiting?: boolean | null;
+                /** @description Only those the ACD gave me (true), or open ones with nobody yet (false) */
+                mine?: boolean | null;
             };
             header?: never;
             path?: never;

@@ -866,6 +866,7 @@ const en: typeof zh = {
   },
   monitor: { listen: 'Listen', whisper: 'Whisper', barge: 'Barge', leave: 'Leave', ringing: 'Ringing your extension…', on: '{mode}' },
   wallboard: {
+    seeChats: 'See them',
     waiting: 'waiting',
     longest: 'Longest',
     callbacks: 'Callbacks',
@@ -949,6 +950,14 @@ const en: typeof zh = {
     relink: 'Change customer',
     linkHint: 'Search by name, phone or member number',
     linked: 'Linked to the customer file',
+    mine: 'Mine',
+    queued: 'Queued',
+    inQueue: 'Waiting for an agent',
+    withAgent: 'With {name}',
+    pass: 'Transfer',
+    passToQueue: 'To a queue',
+    passToAgent: 'To a colleague',
+    passed: 'Conversation transferred',
     replyPlaceholderWechat:
       "Sent as the account's customer-service message (within 48 h of the customer's last message), at most 300 characters",
     page: 'Page',
@@ -1173,6 +1182,9 @@ const en: typeof zh = {
     addSkill: 'Add a skill',
     wrap: "Wrap-up (seconds, empty: the queue's)",
     skillsHint: 'Levels 1–5: a routing step can allow only agents at or above a level.',
+    chatCapacity: 'Conversations at a time (0: none)',
+    callsWhileChatting: 'Take calls while chatting',
+    chats: 'Chats {n}/{most}',
     phoneOffline: 'Phone not registered: no calls are offered',
     setReady: 'Ready (take calls)',
     setNotReady: 'Not ready',
@@ -1227,6 +1239,10 @@ const en: typeof zh = {
     service: 'Service level threshold (s)',
     offerCallback: 'Offer press 1 for a callback',
     joinEmpty: 'Callers may join with nobody logged in',
+    chatChannels: 'Conversations',
+    chatChannelsHint:
+      "Customers' conversations on the channels ticked wait in this queue too, routed by the same skills, priority and steps",
+    chatsLive: 'Conversations: {waiting} waiting · {active} with agents',
     leaveEmpty: 'Callers leave when everybody logs out',
     strategy: {
       'longest-idle': 'Longest idle',
@@ -2089,6 +2105,7 @@ const en: typeof zh = {
     routing: {
       idle: 'idle {n} s',
       fewest_calls: 'fewest calls ({n})',
+      fewest_chats: 'fewest open conversations ({n})',
       highest_level: 'highest {skill} level ({level})',
       next_in_turn: 'next in turn',
       sticky: "the customer's last agent",

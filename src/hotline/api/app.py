@@ -38,6 +38,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.core.ratelimit import RouteKind, create_limiter
 from hotline.exports.runner import ExportRunner
+from hotline.notify.events import ConversationChanged
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
 from hotline.outbound.dialer import Dialer
@@ -113,6 +114,7 @@ async def start_voice(state: AppState) -> None:
     state.bus.subscribe(DeskClosed, router.desk_closed)  # type: ignore[arg-type]
     state.bus.subscribe(DeskOpened, router.desk_opened)  # type: ignore[arg-type]
     state.bus.subscribe(PhoneChosen, router.phone_chosen)  # type: ignore[arg-type]
+    state.bus.subscribe(ConversationChanged, router.conversation_changed)  # type: ignore[arg-type]
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:

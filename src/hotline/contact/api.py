@@ -9,10 +9,13 @@ from typing import Annotated, Literal, Protocol
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from hotline.contact import callbacks as callback_tasks
+from hotline.contact import chat_transfers
 from hotline.contact import wallboard as floor
 from hotline.contact.agents import service as agents
 from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import controls, desk, filing, records, wrapup
+from hotline.contact.calls.desk_schemas import CallerIn, DeskCallOut, DeskOut, StageIn
+from hotline.contact.chat_schemas import ConversationTransferIn
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
 from hotline.contact.queues import settings, thresholds
@@ -22,11 +25,8 @@ from hotline.contact.schemas import (
     CallbackDoneIn,
     CallbackOut,
     CallerFileIn,
-    CallerIn,
     ConsultActionIn,
     ContactEventOut,
-    DeskCallOut,
-    DeskOut,
     DialIn,
     DialOut,
     DraftIn,
@@ -49,7 +49,6 @@ from hotline.contact.schemas import (
     RollbackIn,
     StaffingIn,
     StaffingOut,
-    StageIn,
     TransferIn,
     VisitCount,
     Wallboard,
@@ -345,6 +344,7 @@ async def callback_done(
 
 HANDLE = Annotated[Context, Depends(requires(Permission.CALLS_HANDLE))]
 MONITOR = Annotated[Context, Depends(requires(Permission.CALLS_MONITOR))]
+SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
 
 
 @router.get("/me/call")
@@ -382,6 +382,15 @@ async def transfer(body: TransferIn, request: Request, ctx: HANDLE) -> LiveCallO
     """Blind: the caller goes to an agent, a queue or a number and the agent is free (null).
     Consult: the caller holds while the agent's colleague (or the number) rings and talks."""
     return await controls.transfer(ctx, node_router(request), body)
+
+
+@router.post("/conversations/{conversation_id}/transfer", status_code=204)
+async def transfer_conversation(
+    conversation_id: IdPath, body: ConversationTransferIn, request: Request, ctx: SEND
+) -> None:
+    """Pass a conversation on: to a colleague at work with room for one more, or back into a queue
+    that takes its channel, keeping its place in line (the agent who has it, or a supervisor)."""
+    await chat_transfers.transfer(ctx, node_router(request), conversation_id, body)
 
 
 @router.post("/me/call/consult")

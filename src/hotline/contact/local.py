@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from hotline.contact.calls.campaign_call import CampaignCallEvents, Dial
 from hotline.contact.calls.live import LiveCall
+from hotline.contact.chat_desk import ChatDesk
 from hotline.contact.errors import VoiceNodeUnavailable
 from hotline.contact.ports import VoiceNode
 from hotline.contact.queues.floor import Seat
@@ -24,6 +25,11 @@ class LocalNode(Protocol):
     @property
     def runner(self) -> QueueRunner | None:
         """Queues and agents' presence (None until the node started)."""
+        ...
+
+    @property
+    def chats(self) -> ChatDesk | None:
+        """Conversations routed by the ACD (None until the node started)."""
         ...
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
@@ -60,6 +60,8 @@ class QueueDef(Audited, Base):
     leave_when_empty: Mapped[bool] = mapped_column(default=True)
     service_seconds: Mapped[int] = mapped_column(default=20)
     """The service-level threshold: answered within this many seconds counts as in time."""
+    chat_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    """The conversations this queue takes, by channel (sms, wechat, web); None or []: none."""
     thresholds: Mapped[dict[str, int] | None] = mapped_column(JSON)
     """The wallboard's amber and red marks (schemas.QueueThresholds; None: the defaults)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -78,6 +80,10 @@ class AgentProfile(Audited, Base):
     phone: Mapped[str] = mapped_column(String(8), default="desk", server_default="desk")
     """Where the agent answers: "desk" (a SIP phone on the extension) or "browser" (the desktop
     registers the extension over WebSocket and rings in the page)."""
+    chat_capacity: Mapped[int] = mapped_column(default=3, server_default="3")
+    """How many conversations (web chat, SMS, WeChat) the agent holds at a time (0: none)."""
+    calls_while_chatting: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """Whether calls are offered to the agent while they hold conversations."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -30,6 +30,7 @@ from hotline.contact.calls.campaign_call import CampaignCall, CampaignCallEvents
 from hotline.contact.calls.direct import Agent, RingGroups
 from hotline.contact.calls.live import LiveCall
 from hotline.contact.calls.outbound import CallOut
+from hotline.contact.chat_desk import ChatDesk
 from hotline.contact.events import CallOffered, CallRecorded, DeskClosed, DeskOpened, PhoneChosen
 from hotline.contact.ivr.flow import SHIPPED_NAMES, Flow, Speech, load_shipped
 from hotline.contact.ivr.interpreter import FlowRun, FlowServices, SpokenVoice, Voice, run_flow
@@ -45,6 +46,7 @@ from hotline.contact.queues.settings import load_setup
 from hotline.contact.queues.transfers import QueueTransfers
 from hotline.contact.schemas import IvrStep, NodeKind, RoutingReasonOut
 from hotline.core.context import Context
+from hotline.notify.events import ConversationChanged
 from hotline.telephony import service as telephony
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Leg
@@ -63,6 +65,8 @@ class CallRouter:
         self.queue_titles: dict[str, str] = {}
         self.voice: VoiceNode | None = None
         self.runner: QueueRunner | None = None
+        self.chats: ChatDesk | None = None
+        """Conversations routed by the same ACD (chat_desk.py)"""
         self.journal = StoredJournal(ctx)
         self.lookups = domain_lookups(ctx)
         self._calls: dict[str, dict[str, Any]] = {}
@@ -83,8 +87,10 @@ class CallRouter:
         self.voice = voice
         self.journal.start()
         self.runner = QueueRunner(voice, {}, sink=self._record, keep_log=False)
+        self.chats = ChatDesk(self.ctx, self.runner)
         await self.reload()
         await restore_presence(self.ctx, self.runner)
+        await self.chats.start()
         voice.watch_phones(self.phone_registered)
         voice.serve(self)
         self._upkeep = asyncio.create_task(self._keep_up(upkeep_seconds), name="routing-upkeep")
@@ -94,6 +100,8 @@ class CallRouter:
             self._upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._upkeep
+        if self.chats is not None:
+            await self.chats.stop()
         await self.journal.stop()
 
     async def _keep_up(self, every: float) -> None:
@@ -104,6 +112,8 @@ class CallRouter:
                 try:
                     self.runner.tick()
                     self.runner.reconcile()
+                    if self.chats is not None:
+                        await self.chats.reconcile()
                 except Exception as exc:  # never let upkeep die
                     log.error("routing upkeep failed", error=repr(exc))
 
@@ -123,6 +133,8 @@ class CallRouter:
                 if old is not None:
                     seat.calls_taken = old.calls_taken
             self.runner.seats = setup.seats
+        if self.chats is not None:
+            self.chats.configure(setup.queues, setup.chat_channels)
 
     # ---------------------------------------------------------------- what live calls and services ask
 
@@ -212,6 +224,10 @@ class CallRouter:
     async def desk_opened(self, event: DeskOpened) -> None:
         if self.runner is not None:
             self.runner.desk_opened(event.agent_id)
+
+    async def conversation_changed(self, event: ConversationChanged) -> None:
+        if self.chats is not None:
+            await self.chats.changed(event)
 
     async def phone_chosen(self, event: PhoneChosen) -> None:
         """An agent now answers on the other phone: their next calls ring that one only (when

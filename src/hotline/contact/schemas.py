@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_serializer
+from pydantic import Field, StringConstraints, field_serializer, field_validator
 
 from hotline.contact.calls.words import LineCode
 from hotline.contact.queues.reasons import ReasonCode, RoutingReason
@@ -144,6 +144,11 @@ class QueueIn(Input):
     join_when_empty: bool = False
     leave_when_empty: bool = True
     service_seconds: int = Field(default=20, ge=1, le=600)
+    chat_channels: list[Literal["sms", "wechat", "web"]] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Conversations this queue takes besides calls: SMS replies, WeChat, web chat",
+    )
 
 
 class QueueLive(Output):
@@ -152,12 +157,26 @@ class QueueLive(Output):
     longest_wait: float
     agents: dict[str, int]
     """Agents who could take this queue's calls, by state."""
+    chats: ChatLoadOut | None = None
+
+
+class ChatLoadOut(Output):
+    """A queue's conversations (web chat, SMS, WeChat) now."""
+
+    waiting: int = Field(description="Conversations waiting for an agent")
+    active: int = Field(description="Conversations with an agent now")
+    longest_wait: float = Field(description="Seconds the oldest waiting conversation has waited")
 
 
 class QueueOut(QueueIn, Output):
     id: int
     name: str
     live: QueueLive | None = None
+
+    @field_validator("chat_channels", mode="before")
+    @classmethod
+    def _none_taken(cls, value: object) -> object:
+        return value or []  # queues made before conversations were routed
 
 
 """Where an agent answers: a SIP desk phone (or softphone) on the extension, or the browser."""
@@ -172,6 +191,9 @@ class AgentOut(Output):
     phone_registered: bool
     skills: dict[str, int]
     wrap_seconds: int | None
+    chat_capacity: int = 3
+    calls_while_chatting: bool = True
+    chats: int = Field(default=0, description="Conversations the agent holds now")
     phone: PhoneKind = "desk"
     state: str
     reason: str
@@ -295,6 +317,7 @@ class WallboardQueue(Output):
     longest_wait: float = Field(description="Seconds the longest-waiting caller has waited")
     callbacks_waiting: int
     agents: dict[str, int] = Field(description="Agents logged into the queue, by state")
+    chats: ChatLoadOut | None = Field(default=None, description="Its conversations now (None: no voice node)")
     today: QueueFigures | None
     thresholds: QueueThresholdsOut
     levels: dict[str, Level] = Field(description="waiting, longest_wait, service_level: each one's colour")
@@ -428,55 +451,3 @@ class MonitorOut(Output):
 # ---------------------------------------------------------------- the agent's desk (D1–D3)
 
 CallerClass = Literal["known", "known_customer_new_number", "unknown"]
-
-
-class DeskCustomer(Output):
-    id: int | None
-    name: str
-    title: str
-    member_number: str
-    tier: str
-
-
-class DeskCallOut(Output):
-    """One call on the agent's desktop, rebuilt from the server: the pop, where the agent is in
-    the script, and whether the wrap-up is still to be written."""
-
-    call_id: str
-    state: Literal["ringing", "talking", "ended"] = Field(
-        description="The agent's part of the call: ringing their phone, on it, or over"
-    )
-    queue: str
-    queue_title: str = Field(default="", description="The queue's name for people")
-    caller: privacy.Phone = Field(description="The caller's number, masked")
-    caller_class: CallerClass = Field(description="R4; the script to follow")
-    customer: DeskCustomer | None
-    path: list[IvrStep] = Field(description="IVR nodes the caller went through")
-    waited: float = Field(description="Seconds from arrival until the call was offered to this agent")
-    reason: RoutingReasonOut | None = Field(description="Why this agent (the routing decision)")
-    offered_at: datetime
-    stage: int = Field(description="The script stage the agent is at (from 0)")
-    registered: bool = Field(description="The caller's number was registered on the file during the call")
-    wrapped: bool = Field(description="The agent wrote this call's wrap-up")
-    wrap_required: bool = Field(
-        description="The queue requires a wrap-up, not written yet: for the call on the line, and for the "
-        "call that holds the agent in wrap-up until it is written"
-    )
-
-
-class DeskOut(Output):
-    calls: list[DeskCallOut] = Field(
-        description="The call the agent is on or is rung for first, then the latest calls they took, "
-        "newest first: those awaiting a wrap-up, and the last one for a while after its wrap-up"
-    )
-
-
-class StageIn(Input):
-    # a script has at most 20 stages (knowledge's ScriptIn)
-    stage: int = Field(ge=0, le=19, description="The script stage the agent moved to (from 0)")
-
-
-class CallerIn(Input):
-    """The agent found who is calling (by member number, name or ID): the pop shows their file."""
-
-    customer_id: int = Field(ge=1, le=2_147_483_647)

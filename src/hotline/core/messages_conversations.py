@@ -24,4 +24,10 @@ CONVERSATIONS_ZH: dict[str, str] = {
     "wechat-signature-refused": "签名与公众号的 Token 不符，或时间戳不在 5 分钟内",
     "wechat-message-unreadable": "无法读取这条微信消息（格式、加密或公众号不符）",
     "wechat-sender-not-openid": "发送方不是有效的微信 OpenID",
+    "no-open-conversation": "没有进行中的会话 {conversation_id}",
+    "not-your-conversation": "只有接待此会话的坐席或主管可以转接",
+    "agent-has-it-already": "该坐席已在接待此会话",
+    "agent-has-no-room": "该坐席不在岗（未就绪或已签出），或接待的会话已达上限",
+    "queue-takes-no-such-conversations": "队列 {queue} 不接待此类会话",
+    "conversation-moved": "会话刚刚有了变化，请刷新后再试",
 }

@@ -210,6 +210,7 @@ VALUE_ERRORS: dict[str, str] = {
     "shorter notice cannot refund more than longer notice": "提前时间越短，退款不能越多",
     "more rooms out of order than there are": "维修房数量超过了房间总数",
     "the itinerary has one entry per day, days 1…days in order": "行程须每天一条，按第 1 天到最后一天的顺序",
+    "name an agent or a queue to pass it to, one of the two": "请选择转给一位坐席或一个队列（二选一）",
 }
 VALUE_ERROR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"unknown time zone (?P<zone>.+)"), "未知时区 {zone}"),

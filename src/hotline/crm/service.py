@@ -450,6 +450,16 @@ async def identify_caller(ctx: Context, caller_id: str) -> CallerIdentity:
     )  # fmt: skip
 
 
+async def routing_of(ctx: Context, customer_id: int) -> tuple[int, int | None]:
+    """What routing needs of a known customer writing in (a conversation, issue 24): their tier's
+    queue priority and their last agent (sticky routing), as for a call."""
+    async with ctx.read() as session:
+        customer = await session.get(Customer, customer_id)
+    if customer is None or customer.anonymised:
+        return 0, None
+    return PRIORITY.get(customer.tier, 0), customer.last_agent_id
+
+
 async def served_by(ctx: Context, customer_id: int, agent_id: int) -> None:
     """An agent answered the customer's call: the next call prefers them (R3)."""
     async with ctx.write() as tx:

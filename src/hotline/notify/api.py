@@ -240,9 +240,15 @@ async def list_conversations(
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     waiting: Annotated[bool | None, Query(description="Only those waiting for an answer (or not)")] = None,
+    mine: Annotated[
+        bool | None,
+        Query(description="Only those the ACD gave me (true), or open ones with nobody yet (false)"),
+    ] = None,
 ) -> list[ConversationOut]:
-    """Conversations with customers (SMS replies), open ones first, newest activity first."""
-    return await conversations.listing(ctx, status=status, customer_id=customer_id, waiting=waiting)
+    """Conversations with customers (SMS, WeChat, web chat), open ones first, newest activity first."""
+    return await conversations.listing(
+        ctx, status=status, customer_id=customer_id, waiting=waiting, mine=mine
+    )
 
 
 @router.get("/conversations/{conversation_id}")

@@ -331,9 +331,10 @@ async def close(ctx: Context, conversation_id: int) -> ConversationOut:
 
 async def listing(
     ctx: Context, *, status: str | None = None, customer_id: int | None = None, waiting: bool | None = None,
-    limit: int = 100,
+    mine: bool | None = None, limit: int = 100,
 ) -> list[ConversationOut]:  # fmt: skip
-    """Conversations, open ones first, then by the latest message, newest first."""
+    """Conversations, open ones first, then by the latest message, newest first; `mine`: those the
+    ACD gave the agent (True), or the open ones with nobody yet (False)."""
     ctx.require(Permission.MESSAGES_SEND)
     query = select(Conversation).order_by(
         case((Conversation.status == "open", 0), else_=1), Conversation.last_message_at.desc(),
@@ -343,6 +344,9 @@ async def listing(
         query = query.where(Conversation.status == status)
     if customer_id:
         query = query.where(Conversation.customer_id == customer_id)
+    if mine is not None:
+        query = query.where(Conversation.assigned_to == ctx.actor.user_id if mine else
+                            Conversation.assigned_to.is_(None) & (Conversation.status == "open"))  # fmt: skip
     if waiting is not None:
         last = (
             select(ConversationMessage.direction)
@@ -428,6 +432,7 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
     } if ids else {}  # fmt: skip
     names = await customers.cards(session, [c.customer_id for c in found if c.customer_id is not None])
     visitors = await webchat.visitor_names(session, [c.id for c in found if c.channel == "web"])
+    agents = await directory.names(session, {c.assigned_to for c in found if c.assigned_to is not None})
     listed = []
     for c in found:
         message = last.get(c.id)
@@ -439,6 +444,8 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
             status=c.status, created_at=c.created_at, last_message_at=c.last_message_at,
             last_body=message.body[:200] if message else "", last_direction=direction,
             waiting=c.status == "open" and direction == "in", visitor_name=visitors.get(c.id, ""),
+            queue=c.queue, queued_at=c.queued_at, assigned_to=c.assigned_to,
+            assigned_name=agents.get(c.assigned_to or 0, ""),
         ))  # fmt: skip
     return listed
 

@@ -41,4 +41,4 @@ class ConversationChanged(Event):
     feed: ClassVar[str] = "conversations"
     conversation_id: int
     channel: str
-    action: Literal["received", "replied", "linked", "closed", "typing", "read"]
+    action: Literal["received", "replied", "linked", "closed", "typing", "read", "assigned", "transferred"]

@@ -184,6 +184,15 @@ class Conversation(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    """The ACD queue it waits in or was served from (contact/chat_desk.py); None until routed"""
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The customer's tier's priority, as a call's"""
+    queued_at: Mapped[datetime | None]
+    """When it entered its queue: its place in line (kept across transfers)"""
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    """The agent who has it now (None: waiting, or never routed)"""
+    assigned_at: Mapped[datetime | None]
 
 
 class ConversationMessage(Base):

@@ -253,6 +253,12 @@ class ConversationOut(Output):
     last_direction: Literal["in", "out"]
     waiting: bool = Field(description="Open, and the customer spoke last: waiting for an answer")
     visitor_name: str = Field(default="", description="Web chat: the name the visitor gave")
+    queue: str | None = Field(default=None, description="The ACD queue it waits in or was served from")
+    queued_at: datetime | None = Field(
+        default=None, description="When it entered its queue (its place in line)"
+    )
+    assigned_to: int | None = Field(default=None, description="The agent who has it now (None: waiting)")
+    assigned_name: str = Field(default="", description="That agent's name")
 
 
 class ConversationMessageOut(Output):

@@ -20,7 +20,7 @@ export function reasonText(reason: Reason | null | undefined): string {
   if (p.sticky) why.push(t('labels.routing.sticky'))
   else if (Number(p.min_level ?? 1) > 1) why.push(t('labels.routing.minLevel', { skill, level: p.min_level }))
   const pick = String(p.pick ?? 'idle')
-  why.push(t(`labels.routing.${pick}`, { n: p.idle_seconds ?? p.calls, skill, level: p.level }))
+  why.push(t(`labels.routing.${pick}`, { n: p.idle_seconds ?? p.calls ?? p.chats, skill, level: p.level }))
   const step = p.to_seconds == null ? 'after' : 'window'
   const where = [
     t(`labels.routing.${step}`, { step: p.step, from: p.from_seconds, to: p.to_seconds }),

@@ -26,6 +26,12 @@ class AgentStateIn(Input):
 class AgentProfileIn(Input):
     skills: dict[SkillName, Annotated[int, Field(ge=1, le=5)]] = Field(max_length=50)
     wrap_seconds: int | None = Field(default=None, ge=0, le=3600)
+    chat_capacity: int = Field(
+        default=3, ge=0, le=10, description="How many conversations the agent holds at a time (0: none)"
+    )
+    calls_while_chatting: bool = Field(
+        default=True, description="Whether calls are offered to the agent while they hold conversations"
+    )
 
 
 class AgentPhoneIn(Input):

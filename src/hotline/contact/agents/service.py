@@ -144,6 +144,9 @@ async def agents(ctx: Context, node: LocalNode | None, user_id: int | None = Non
                 phone_registered=bool(number and voice is not None and voice.reachable(number)),
                 skills=dict(profile.skills) if profile else {},
                 wrap_seconds=profile.wrap_seconds if profile else None,
+                chat_capacity=profile.chat_capacity if profile else 3,
+                calls_while_chatting=profile.calls_while_chatting if profile else True,
+                chats=node.chats.held(person.id) if node is not None and node.chats is not None else 0,
                 phone="browser" if profile is not None and profile.phone == "browser" else "desk",
                 state=state.state.value,
                 reason=state.reason,
@@ -226,11 +229,10 @@ async def save_profile(ctx: Context, user_id: int, data: AgentProfileIn) -> None
     async with ctx.write() as tx:
         row = await tx.session.scalar(select(AgentProfile).where(AgentProfile.user_id == user_id))
         if row is None:
-            tx.session.add(
-                AgentProfile(user_id=user_id, skills=dict(data.skills), wrap_seconds=data.wrap_seconds)
-            )
-        else:
-            row.skills, row.wrap_seconds = dict(data.skills), data.wrap_seconds
+            row = AgentProfile(user_id=user_id)
+            tx.session.add(row)
+        row.skills, row.wrap_seconds = dict(data.skills), data.wrap_seconds
+        row.chat_capacity, row.calls_while_chatting = data.chat_capacity, data.calls_while_chatting
         tx.publish(QueuesChanged(queue=""))
 
 

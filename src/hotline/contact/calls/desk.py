@@ -27,12 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.contact.agents.presence import AgentState
 from hotline.contact.calls import records
+from hotline.contact.calls.desk_schemas import DeskCallOut, DeskCustomer, DeskOut
 from hotline.contact.events import DeskChanged
 from hotline.contact.ivr.flow import Flow
 from hotline.contact.ivr.versions import live_flows
 from hotline.contact.local import LocalNode
 from hotline.contact.models import ContactEvent, DeskCall, QueueDef
-from hotline.contact.schemas import CallerClass, DeskCallOut, DeskCustomer, DeskOut, RoutingReasonOut
+from hotline.contact.schemas import CallerClass, RoutingReasonOut
 from hotline.core.clock import utcnow
 from hotline.core.context import Context, Tx
 from hotline.core.errors import InvalidTransition, NotFound

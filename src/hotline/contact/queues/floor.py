@@ -42,6 +42,8 @@ class Seat:
     calls_taken: int = 0
     work_number: str = ""
     name: str = ""
+    chat_capacity: int = 3  # conversations held at a time (chat_desk.py)
+    calls_while_chatting: bool = True
     phone: PhoneKind = "desk"  # where they answer (agents.service.choose_phone); the engine rings that kind
 
 
@@ -80,6 +82,8 @@ class Floor:
     _not_ready_after: dict[int, str]
     _ringing: dict[int, asyncio.Task[Any]]
     _tasks: set[asyncio.Task[None]]
+    watchers: list[Callable[[int, AgentState], None]]
+    """Told of every presence change after it is applied (the chat desk: who may take chats)."""
 
     def _ready(self, agent_id: int, now: float) -> None:
         """The agent is ready: offer them the best waiting call (the runner's)."""
@@ -138,6 +142,8 @@ class Floor:
         else:
             self._busy(agent_id)
             self.unreachable.discard(agent_id)
+        for watcher in self.watchers:
+            watcher(agent_id, change.after)
         return change
 
     def _agent_if(self, agent_id: int, event: str, **detail: object) -> None:

@@ -2,8 +2,9 @@
 agent's language (docs/routing.md). The event log stores it as JSON in a line's `detail`; lines
 written before reasons were data hold English text and read back as the code `text`.
 
-    offered   agent, pick (idle | fewest_calls | highest_level | next_in_turn), idle_seconds,
-              calls, level, skill, min_level, sticky, step, from_seconds, to_seconds, waited
+    offered   agent, pick (idle | fewest_calls | highest_level | next_in_turn | fewest_chats),
+              idle_seconds, calls, chats, level, skill, min_level, sticky, step, from_seconds,
+              to_seconds, waited
     ring_all  agent, with_agent
     transferred  target (an agent transferred the call from the desktop)
     consulted    by (an agent consults this one)
@@ -42,6 +43,7 @@ class RoutingReason:
             "fewest_calls": f"fewest calls ({p.get('calls')})",
             "highest_level": f"highest {p.get('skill')} level ({p.get('level')})",
             "next_in_turn": "next in turn",
+            "fewest_chats": f"fewest open conversations ({p.get('chats')})",
         }.get(str(p.get("pick")), f"idle {p.get('idle_seconds')} s")
         if p.get("sticky"):
             why = f"last agent of this customer, {why}"

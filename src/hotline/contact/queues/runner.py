@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import structlog
@@ -102,6 +103,9 @@ class QueueRunner(Floor):
         self._ringing = {}
         self.wrap_pending = {}
         self._tasks = set()
+        self.watchers = []
+        self.holds_calls: Callable[[int], bool] = lambda agent_id: False
+        """Whether an agent's conversations keep calls from them now (the chat desk says)."""
 
     def waits(self) -> list[Waiting]:
         """Who waits now, per queue (the wallboard's view): callers and kept callbacks."""
@@ -123,6 +127,9 @@ class QueueRunner(Floor):
         seat = self.seats.get(agent_id)
         if seat is None:
             return
+        if self.holds_calls(agent_id):
+            self.router.agent_busy(agent_id)  # chatting, and taking no calls while chatting
+            return
         if not self.voice.reachable(seat.extension):
             self.unreachable.add(agent_id)  # ready, but the phone is not registered: wait for it
             self.router.agent_busy(agent_id)
@@ -137,6 +144,11 @@ class QueueRunner(Floor):
         decision = self.router.agent_free(free, now)
         if decision is not None:
             self._decided(decision)
+
+    def offer_if_ready(self, agent_id: int) -> None:
+        """Offer a ready agent the best waiting call now (their last conversation just ended)."""
+        if self.presence.agent(agent_id).state is AgentState.READY:
+            self._ready(agent_id, self._now())
 
     def tick(self) -> None:
         """Offer calls to ready agents whose phones have registered since."""

@@ -42,6 +42,8 @@ class Setup:
     agents: list[Agent] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
     """Each queue's name for people (酒店预订) by its code (hotel)."""
+    chat_channels: dict[str, list[str]] = field(default_factory=dict)
+    """The queues that take conversations, by channel (web → [hotel, travel]), by queue name."""
 
 
 def _config(row: QueueDef) -> tuple[QueueConfig, QueueRules, HoldSettings]:
@@ -70,6 +72,8 @@ async def load_setup(ctx: Context) -> Setup:
         for row in (await session.scalars(select(QueueDef).order_by(QueueDef.name))).all():
             setup.queues[row.name], setup.rules[row.name], setup.hold[row.name] = _config(row)
             setup.titles[row.name] = row.title or row.name
+            for channel in row.chat_channels or ():
+                setup.chat_channels.setdefault(channel, []).append(row.name)
         profiles = {p.user_id: p for p in (await session.scalars(select(AgentProfile))).all()}
     lines = [e for e in await telephony.user_extensions(ctx) if e.enabled]
     people = await directory.staff(ctx, [e.user_id for e in lines], active=True)
@@ -84,8 +88,10 @@ async def load_setup(ctx: Context) -> Setup:
         wrap = profile.wrap_seconds if profile is not None else None
         phone: PhoneKind = "browser" if profile is not None and profile.phone == "browser" else "desk"
         setup.seats[person.id] = Seat(
-            person.id, number, label, skills, wrap, work_number=work, name=person.name, phone=phone
-        )
+            person.id, number, label, skills, wrap, work_number=work, name=person.name, phone=phone,
+            chat_capacity=profile.chat_capacity if profile is not None else 3,
+            calls_while_chatting=profile.calls_while_chatting if profile is not None else True,
+        )  # fmt: skip
         setup.agents.append(Agent(number, work, person.name))
     return setup
 
@@ -109,6 +115,8 @@ def _queue_out(row: QueueDef, node: LocalNode | None) -> QueueOut:
             longest_wait=round(max((now - e.entered_at for e in entries), default=0.0), 1),
             agents=dict(states),
         )
+        if node is not None and node.chats is not None:
+            out.live.chats = node.chats.load(row.name).out()
     return out
 
 
@@ -157,6 +165,7 @@ async def save_queue(ctx: Context, name: str, data: QueueIn) -> QueueOut:
         if row is None:
             values = data.model_dump()
             values["steps"] = [step.model_dump() for step in data.steps]
+            values["chat_channels"] = list(data.chat_channels)
             row = QueueDef(name=name, **values)
             tx.session.add(row)
         else:
