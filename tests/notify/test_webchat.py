@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.notify.models import ChatVisitor, ConversationMessage
+from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.notify.outbox import Sender
 from tests.conftest import Users, assert_problem
 from tests.notify.conftest import Inbox
@@ -56,6 +57,14 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
     polled = (await client.get("/api/chat/state", headers=visitor, params={"after": 0})).json()
     assert polled["agent_typing"] is True and polled["read_up_to"] == 0
 
+    # typing and seen name a web chat: an unknown conversation, or one on another channel, is none
+    for unknown in (999_999, await _sms_conversation(seeded)):
+        for route, body in (("typing", None), ("seen", {"up_to": 1})):
+            assert_problem(
+                await agent.post(f"/api/notify/conversations/{unknown}/{route}", json=body),
+                404, "not-found", "conversation_id",
+            )  # fmt: skip
+
     # the agent's thread showed the question: the visitor sees it read
     first = thread["messages"][0]["id"]
     seen = await agent.post(f"/api/notify/conversations/{chat['id']}/seen", json={"up_to": first + 1000})
@@ -72,7 +81,7 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
     assert [(line["text"], line["agent"]) for line in polled["lines"]] == [
         ("有的，外滩店有亲子主题房。", "陈晓")
     ]
-    assert polled["answered"] is True and polled["agent_typing"] is True  # typing until it goes stale
+    assert polled["answered"] is True and polled["agent_typing"] is False  # the answer ends the typing
     assert "author_id" not in str(polled) and "user_id" not in str(polled)
     reply_id = polled["lines"][0]["id"]
     assert (await client.post("/api/chat/read", headers=visitor, json={"up_to": reply_id})).status_code == 204
@@ -113,6 +122,17 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
         and "陈晓：有的，外滩店有亲子主题房。" in body
         and XSS in body
     )
+
+
+async def _sms_conversation(seeded: Context) -> int:
+    now = utcnow()
+    async with seeded.write() as tx:
+        sms = Conversation(
+            channel="sms", address="13900000001", status="open", created_at=now, last_message_at=now
+        )
+        tx.session.add(sms)
+        await tx.session.flush()
+        return sms.id
 
 
 async def test_no_token_no_chat_and_bad_input_is_refused_at_its_field(seeded: Context, client: Any) -> None:
