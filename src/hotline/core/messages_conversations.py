@@ -24,4 +24,5 @@ CONVERSATIONS_ZH: dict[str, str] = {
     "wechat-signature-refused": "签名与公众号的 Token 不符，或时间戳不在 5 分钟内",
     "wechat-message-unreadable": "无法读取这条微信消息（格式、加密或公众号不符）",
     "wechat-sender-not-openid": "发送方不是有效的微信 OpenID",
+    "wechat-text-too-long": "微信消息过长：最多 {most} 个字",
 }
