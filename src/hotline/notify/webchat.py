@@ -10,12 +10,17 @@ is told on the `conversations` feed and says what it has shown (`agent_seen`).
 
 At the end the visitor may rate the chat (1–5 stars and a note) and have the transcript e-mailed
 (service template `notify.chat_transcript.email`, through the outbox).
+
+Before the chat the window asks whether an agent would answer (`agents_available`); when none
+would, it offers a form to leave a message instead, which the tickets domain turns into a ticket
+(tickets/chat_api.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -47,6 +52,20 @@ TYPING_SECONDS = 6
 """A typing flag older than this is over (the windows refresh theirs every 3 seconds)."""
 MAX_LINES = 200
 """Lines one poll returns; the window asks again from the last one."""
+Staffing = Callable[[Context, str], Awaitable[bool]]
+_staffing: list[Staffing] = []
+
+
+def staffed_by(answer: Staffing) -> None:
+    """The domain that knows who is at work answers `agents_available` (contact, above notify,
+    registers at import; the last registered answers)."""
+    _staffing.append(answer)
+
+
+async def agents_available(ctx: Context, site: str) -> bool:
+    """Whether a chat started now on `site` would find an agent; when not, the visitor is offered
+    to leave a message. The one place that decides it (no answer registered: nobody)."""
+    return bool(_staffing) and await _staffing[-1](ctx, site)
 
 
 def _hash(token: str) -> str:
