@@ -1,6 +1,6 @@
 /* global window, document, location, URL */
 /*
- * Hotline web chat widget (issue 24; docs/notifications.md "Web chat").
+ * Hotline web chat widget (issue 24; docs/channels.md "Web chat").
  * Put one tag on a site's pages:
  *   <script src="https://hotline.example.cn/chat-widget.js" data-site="yingguan-hotels" async></script>
  * A round button in the corner opens the chat in a frame from the Hotline server (its /chat page):
