@@ -1,11 +1,13 @@
 /* global window, document, location, URL */
 /*
- * Hotline web chat widget (issue 24; docs/notifications.md "Web chat").
+ * Hotline web chat widget (issue 24; docs/channels.md "Web chat").
  * Put one tag on a site's pages:
  *   <script src="https://hotline.example.cn/chat-widget.js" data-site="yingguan-hotels" async></script>
  * A round button in the corner opens the chat in a frame from the Hotline server (its /chat page):
  * nothing of the site's page is read but its address, and nothing of the chat runs in the page.
- * Optional: data-label (the button's words), data-color, data-position="left".
+ * Optional: data-label (the button's words), data-label-offline (its words when no agent is online
+ * and the frame offers to leave a message; asked of the server where the site may, see
+ * HOTLINE_CORS_ORIGINS), data-color, data-position="left".
  */
 ;(function () {
   'use strict'
@@ -15,6 +17,7 @@
   var origin = new URL(tag.src, location.href).origin
   var site = (tag.getAttribute('data-site') || '').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 80)
   var label = tag.getAttribute('data-label') || '在线客服'
+  var offline = tag.getAttribute('data-label-offline') || '留言'
   var color = /^#[0-9a-fA-F]{3,8}$/.test(tag.getAttribute('data-color') || '') ? tag.getAttribute('data-color') : '#1677ff'
   var side = tag.getAttribute('data-position') === 'left' ? 'left' : 'right'
 
@@ -54,6 +57,19 @@
     button.setAttribute('aria-expanded', frame.style.display === 'none' ? 'false' : 'true')
   }
   button.addEventListener('click', open)
+  if (window.fetch) {
+    var asked = new URL('/api/chat/availability', origin)
+    asked.searchParams.set('site', site)
+    window
+      .fetch(asked.href, { credentials: 'omit' })
+      .then(function (r) {
+        return r.ok ? r.json() : null
+      })
+      .then(function (a) {
+        if (a && a.available === false) button.textContent = offline
+      })
+      .catch(function () {}) // a site the server does not allow keeps the button's words
+  }
   if (document.body) document.body.appendChild(button)
   else
     document.addEventListener('DOMContentLoaded', function () {

@@ -1,7 +1,8 @@
 """The web chat over HTTP (issue 24, item 1): a visitor fills the pre-chat form, chats with agent1
 — typing shown both ways, read receipts both ways — ends it with a rating and gets the transcript
 by e-mail through a real SMTP server; nobody without the token reads or writes the chat; bad input
-is refused at its field and changes nothing."""
+is refused at its field and changes nothing. With no agent there, the window offers to leave a
+message instead: one ticket however often it is sent, the customer's when the phone is in a file."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hotline.contact.agents.service import present_agents
+from hotline.contact.models import ContactEvent
+from hotline.core.audit import AuditEntry
+from hotline.core.clock import utcnow
 from hotline.core.context import Context
-from hotline.notify.models import ChatVisitor, ConversationMessage
+from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.notify.outbox import Sender
+from hotline.tickets.models import Ticket
 from tests.conftest import Users, assert_problem
 from tests.notify.conftest import Inbox
 
@@ -56,6 +62,14 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
     polled = (await client.get("/api/chat/state", headers=visitor, params={"after": 0})).json()
     assert polled["agent_typing"] is True and polled["read_up_to"] == 0
 
+    # typing and seen name a web chat: an unknown conversation, or one on another channel, is none
+    for unknown in (999_999, await _sms_conversation(seeded)):
+        for route, body in (("typing", None), ("seen", {"up_to": 1})):
+            assert_problem(
+                await agent.post(f"/api/notify/conversations/{unknown}/{route}", json=body),
+                404, "not-found", "conversation_id",
+            )  # fmt: skip
+
     # the agent's thread showed the question: the visitor sees it read
     first = thread["messages"][0]["id"]
     seen = await agent.post(f"/api/notify/conversations/{chat['id']}/seen", json={"up_to": first + 1000})
@@ -72,7 +86,7 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
     assert [(line["text"], line["agent"]) for line in polled["lines"]] == [
         ("有的，外滩店有亲子主题房。", "陈晓")
     ]
-    assert polled["answered"] is True and polled["agent_typing"] is True  # typing until it goes stale
+    assert polled["answered"] is True and polled["agent_typing"] is False  # the answer ends the typing
     assert "author_id" not in str(polled) and "user_id" not in str(polled)
     reply_id = polled["lines"][0]["id"]
     assert (await client.post("/api/chat/read", headers=visitor, json={"up_to": reply_id})).status_code == 204
@@ -115,6 +129,17 @@ async def test_a_visitor_chats_with_an_agent_rates_it_and_gets_the_transcript(
     )
 
 
+async def _sms_conversation(seeded: Context) -> int:
+    now = utcnow()
+    async with seeded.write() as tx:
+        sms = Conversation(
+            channel="sms", address="13900000001", status="open", created_at=now, last_message_at=now
+        )
+        tx.session.add(sms)
+        await tx.session.flush()
+        return sms.id
+
+
 async def test_no_token_no_chat_and_bad_input_is_refused_at_its_field(seeded: Context, client: Any) -> None:
     async with seeded.read() as session:
         before = await session.scalar(select(func.count()).select_from(ConversationMessage))
@@ -154,3 +179,91 @@ async def test_no_token_no_chat_and_bad_input_is_refused_at_its_field(seeded: Co
     )
     async with seeded.read() as session:
         assert await session.scalar(select(func.count()).select_from(ConversationMessage)) == before + 1
+
+
+async def _agent_state(seeded: Context, agent_id: int, state: str) -> None:
+    async with seeded.write() as tx:
+        tx.session.add(ContactEvent(at=utcnow(), kind="agent", agent_id=agent_id, state=state, detail="test"))
+
+
+async def _tickets(seeded: Context) -> int:
+    async with seeded.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(Ticket)) or 0)
+
+
+async def test_with_nobody_there_a_visitor_leaves_a_message_and_a_retry_makes_one_ticket(
+    seeded: Context, users: Users, client: Any
+) -> None:
+    availability = "/api/chat/availability"
+    assert (await client.get(availability)).json() == {"available": True}  # the demo's agents are ready
+    for present in await present_agents(seeded):
+        await _agent_state(seeded, present, "logged_out")
+    assert (await client.get(availability, params={"site": "yingguan-hotels"})).json() == {"available": False}
+    agent = await users("agent1")
+    agent_id = (await agent.get("/api/auth/me")).json()["id"]
+    await _agent_state(seeded, agent_id, "ready")
+    assert (await client.get(availability)).json() == {"available": True}
+    await _agent_state(seeded, agent_id, "logged_out")
+    assert (await client.get(availability)).json() == {"available": False}
+    assert_problem(
+        await client.get(availability, params={"site": "<b>"}), 422, "validation-failed", "query.site"
+    )
+
+    before = await _tickets(seeded)
+    left = {
+        "key": "k7Qx2mP9vR4tW8yZ1aB3", "name": "张先生", "phone": "138 0013 8000",
+        "text": f"请回电，想订外滩店{XSS}",
+        "site": "yingguan-hotels", "page": "https://hotel.example.cn/shanghai",
+    }  # fmt: skip
+    first = await client.post("/api/chat/leave-message", json=left)
+    assert first.status_code == 201, first.text
+    number = first.json()["number"]
+    assert first.json() == {"number": number}
+    again = await client.post("/api/chat/leave-message", json=left)  # a retry, a second click
+    assert again.status_code == 201 and again.json() == {"number": number}
+    assert await _tickets(seeded) == before + 1
+
+    async with seeded.read() as session:
+        ticket_id = await session.scalar(select(Ticket.id).where(Ticket.number == number))
+        audited = await session.scalar(
+            select(func.count()).where(
+                AuditEntry.entity_type == "tickets", AuditEntry.entity_id == str(ticket_id)
+            )
+        )
+    assert audited
+    shown = (await agent.get(f"/api/tickets/{ticket_id}")).json()["ticket"]
+    assert shown["type_code"] == "callback" and shown["source"] == "web" and shown["status"] == "new"
+    assert shown["customer_name"] == "张伟" and shown["contact_name"] == "张先生"  # the phone is in his file
+    assert shown["title"] == "网站留言 张先生" and left["text"] in shown["content"]
+    assert shown["phone"] == "138****8000" and "13800138000" not in str(shown)
+
+
+async def test_a_message_with_bad_fields_is_refused_at_each_field_and_makes_no_ticket(
+    seeded: Context, client: Any
+) -> None:
+    before = await _tickets(seeded)
+    good = {"key": "a1b2c3d4e5f6g7h8i9j0", "name": "李女士", "email": "li@example.cn", "text": "请联系我"}
+    for change, field in (
+        ({"name": "   "}, "body.name"),
+        ({"name": "长" * 41}, "body.name"),
+        ({"text": ""}, "body.text"),
+        ({"text": "长" * 1001}, "body.text"),
+        ({"phone": "打电话给我"}, "body.phone"),
+        ({"email": "not-mail"}, "body.email"),
+        ({"email": ""}, "body.email"),  # neither a phone nor an e-mail: nobody to answer
+        ({"key": "short"}, "body.key"),
+        ({"key": "x" * 65}, "body.key"),
+        ({"site": "<b>"}, "body.site"),
+        ({"admin": True}, "body.admin"),
+    ):
+        assert_problem(
+            await client.post("/api/chat/leave-message", json={**good, **change}),
+            422,
+            "validation-failed",
+            field,
+        )
+    unreachable = await client.post("/api/chat/leave-message", json={**good, "email": ""})
+    assert "请留下手机号或邮箱" in str(unreachable.json()["errors"])
+    both = await client.post("/api/chat/leave-message", json={**good, "name": "", "text": ""})
+    assert {"body.name", "body.text"} <= {e["field"] for e in both.json()["errors"]}
+    assert await _tickets(seeded) == before

@@ -256,4 +256,16 @@ async def test_forged_unreadable_or_out_of_mode_callbacks_are_refused_and_keep_n
     ):  # fmt: skip
         code = "permission-denied" if status == 403 else "invalid-input"
         assert_problem(await post(client, query, body), status, code, field)
+    # a message over the limit is refused in WeChat's own words, not an SMS's
+    too_long = await post(client, signed, callback("长" * 1601, "3007"))
+    refused = assert_problem(too_long, 422, "invalid-input", "body.Content")
+    assert refused["reason"] == "wechat-text-too-long" and refused["detail"] == "微信消息过长：最多 1600 个字"
+    english = await client.post(
+        "/api/notify/wechat", params=signed, content=callback("长" * 1601, "3008").encode(),
+        headers={"content-type": "text/xml", "accept-language": "en"},
+    )  # fmt: skip
+    assert (
+        assert_problem(english, 422, "invalid-input")["detail"]
+        == "A WeChat message of at most 1600 characters"
+    )
     assert await count(seeded, ConversationMessage) == before + 1

@@ -2545,6 +2545,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Availability
+         * @description Whether an agent would answer a chat started now; if not, the window offers to leave a
+         *     message (`/api/chat/leave-message`).
+         */
+        get: operations["availability_api_chat_availability_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat/start": {
         parameters: {
             query?: never;
@@ -3621,6 +3642,26 @@ export interface paths {
         put?: never;
         /** Link */
         post: operations["link_api_tickets__ticket_id__links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat/leave-message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave Message
+         * @description A message for the agents: one ticket per `key` (a retry answers the same number).
+         */
+        post: operations["leave_message_api_chat_leave_message_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7598,6 +7639,14 @@ export interface components {
             /** Active */
             active: boolean;
         };
+        /** ChatAvailabilityOut */
+        ChatAvailabilityOut: {
+            /**
+             * Available
+             * @description An agent would answer a chat started now; else the visitor leaves a message
+             */
+            available: boolean;
+        };
         /** ChatEndIn */
         ChatEndIn: {
             /** Rating */
@@ -10395,6 +10444,46 @@ export interface components {
              */
             eta?: string | null;
         };
+        /**
+         * LeaveMessageIn
+         * @description The web chat's 留言 form, when no agent is there to chat: it becomes a ticket.
+         */
+        LeaveMessageIn: {
+            /**
+             * Key
+             * @description Made once per message by the window: a retry or a second click makes no second ticket
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Phone
+             * @default
+             */
+            phone: string;
+            /**
+             * Email
+             * @default
+             */
+            email: string;
+            /**
+             * Text
+             * @description The message
+             */
+            text: string;
+            /**
+             * Site
+             * @description The site key of the widget's script tag
+             * @default
+             */
+            site: string;
+            /**
+             * Page
+             * @description The page they are on
+             * @default
+             */
+            page: string;
+        };
         /** LedgerOut */
         LedgerOut: {
             /** Id */
@@ -10742,6 +10831,14 @@ export interface components {
              * @description The duplicate to merge into this file
              */
             merge_id: number;
+        };
+        /** MessageLeftOut */
+        MessageLeftOut: {
+            /**
+             * Number
+             * @description The ticket's number, for the visitor to quote
+             */
+            number: string;
         };
         /** MessageOut */
         MessageOut: {
@@ -30914,6 +31011,108 @@ export interface operations {
             };
         };
     };
+    availability_api_chat_availability_get: {
+        parameters: {
+            query?: {
+                site?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatAvailabilityOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     start_api_chat_start_post: {
         parameters: {
             query?: never;
@@ -38063,6 +38262,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LinkOut"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leave_message_api_chat_leave_message_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaveMessageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageLeftOut"];
                 };
             };
             /** @description Malformed request */

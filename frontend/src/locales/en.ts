@@ -934,6 +934,14 @@ const en: typeof zh = {
     thanks: 'Thank you for contacting us',
     thanksHint: 'Come back any time, or call 4008001000.',
     again: 'New chat',
+    leaveWelcome:
+      'Hello! No agent is online right now. Leave your name, how to reach you and your question, and we will get back to you soon.',
+    leavePhone: 'Mobile',
+    leaveEmail: 'E-mail',
+    leaveText: 'Your message',
+    leaveSend: 'Leave the message',
+    leftTitle: 'We have your message',
+    leftHint: 'Reference {number}: we will call or e-mail you soon.',
   },
   conversations: {
     title: 'Conversations (SMS, WeChat, web chat)',

@@ -916,6 +916,13 @@ export default {
     thanks: '感谢您的咨询',
     thanksHint: '祝您生活愉快！如需帮助，欢迎随时再来，或致电 4008001000。',
     again: '再次咨询',
+    leaveWelcome: '您好！客服暂时不在线。请留下称呼、联系方式和您的问题，我们会尽快回复您。',
+    leavePhone: '手机号',
+    leaveEmail: '邮箱',
+    leaveText: '留言内容',
+    leaveSend: '提交留言',
+    leftTitle: '留言已收到',
+    leftHint: '留言编号 {number}，我们会尽快通过电话或邮件联系您。',
   },
   conversations: {
     title: '客户会话（短信·微信·在线客服）',

@@ -30,4 +30,5 @@ CONVERSATIONS_ZH: dict[str, str] = {
     "agent-has-no-room": "该坐席不在岗（未就绪或已签出），或接待的会话已达上限",
     "queue-takes-no-such-conversations": "队列 {queue} 不接待此类会话",
     "conversation-moved": "会话刚刚有了变化，请刷新后再试",
+    "wechat-text-too-long": "微信消息过长：最多 {most} 个字",
 }

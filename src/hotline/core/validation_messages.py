@@ -209,6 +209,7 @@ VALUE_ERRORS: dict[str, str] = {
     "the policy needs a window from 0 hours (a late cancellation)": "取消政策需要一个从 0 小时开始的时段（临时取消）",
     "shorter notice cannot refund more than longer notice": "提前时间越短，退款不能越多",
     "more rooms out of order than there are": "维修房数量超过了房间总数",
+    "leave a phone number or an e-mail address": "请留下手机号或邮箱，方便我们联系您",
     "the itinerary has one entry per day, days 1…days in order": "行程须每天一条，按第 1 天到最后一天的顺序",
     "name an agent or a queue to pass it to, one of the two": "请选择转给一位坐席或一个队列（二选一）",
 }

@@ -122,7 +122,8 @@ async def receive_wechat(ctx: Context, query: dict[str, str], body: bytes) -> Re
     text = text.replace("\x00", "")
     if len(text) > MAX_TEXT:
         raise InvalidInput(
-            f"A message of at most {MAX_TEXT} characters", field="body.Content", reason="sms-text-too-long",
+            f"A WeChat message of at most {MAX_TEXT} characters", field="body.Content",
+            reason="wechat-text-too-long",
             params={"most": MAX_TEXT},
         )  # fmt: skip
     gateway_id = f"wechat:{inbound.message_id or f'{inbound.openid}:{inbound.at}'}"[:64]

@@ -1,7 +1,8 @@
 """The web chat's visitor API (`/api/chat`, public): what the widget and the hosted chat page call.
 A chat is named by the visitor's token (`X-Chat-Token`), given once when it starts; every call is
 limited per client address as the `chat` kind (HOTLINE_RATE_LIMIT_CHAT) and, cross-site, allowed
-only from the sites in HOTLINE_CORS_ORIGINS."""
+only from the sites in HOTLINE_CORS_ORIGINS. Leaving a message when nobody is there makes a
+ticket, so that route is the tickets domain's (tickets/chat_api.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from hotline.core.ratelimit import RouteKind
 from hotline.core.schemas import MAX_ID
 from hotline.core.web import public_as
 from hotline.notify import webchat
-from hotline.notify.schemas import ChatEndIn, ChatReadIn, ChatSayIn, ChatStartedOut, ChatStartIn, ChatStateOut
+from hotline.notify.schemas import (
+    ChatAvailabilityOut,
+    ChatEndIn,
+    ChatReadIn,
+    ChatSayIn,
+    ChatStartedOut,
+    ChatStartIn,
+    ChatStateOut,
+    SiteKey,
+)
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 VISITOR = Annotated[Context, Depends(public_as(RouteKind.CHAT))]
@@ -26,6 +36,13 @@ TOKEN = Annotated[
 
 def _visitor(ctx: Context) -> Context:
     return ctx.as_actor(Actor.system("notify:web"))
+
+
+@router.get("/availability")
+async def availability(ctx: VISITOR, site: Annotated[SiteKey, Query()] = "") -> ChatAvailabilityOut:
+    """Whether an agent would answer a chat started now; if not, the window offers to leave a
+    message (`/api/chat/leave-message`)."""
+    return ChatAvailabilityOut(available=await webchat.agents_available(ctx, site))
 
 
 @router.post("/start", status_code=201)

@@ -240,6 +240,8 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
         )  # fmt: skip
         tx.session.add(message)
         conversation.last_message_at = message.at
+        if conversation.channel == "web":
+            await webchat.agent_answered(tx.session, conversation.id)
         await tx.session.flush()
         tx.publish(
             ConversationChanged(

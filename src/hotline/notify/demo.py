@@ -22,7 +22,7 @@ OPTED_OUT = "13700137000"
 WECHAT_FOLLOWER = "oHtlDemo_WeChatFollower_0001"
 """The demo WeChat customer's OpenID (28 characters, like WeChat's)"""
 WEB_SITE = "yingguan-hotels"
-"""The site key of the demo's widget (docs/notifications.md shows its script tag)"""
+"""The site key of the demo's widget (docs/channels.md shows its script tag)"""
 WECHAT_ASKS = "你好，请问上海店这个周六还有大床房吗？大概几点可以入住？"
 
 

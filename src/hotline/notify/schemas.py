@@ -306,21 +306,24 @@ class SeenIn(Input):
 # ---------------------------------------------------------------- the web chat's visitors (public)
 
 ChatText = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK)]
+VisitorName = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
+]
+VisitorPhone = Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9 ()-]{7,20})?$")]
+VisitorEmail = Annotated[str, StringConstraints(max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")]
+SiteKey = Annotated[str, StringConstraints(max_length=80, pattern=r"^[A-Za-z0-9_.-]*$")]
+"""The site key of the widget's script tag (`data-site`)."""
 
 
 class ChatStartIn(Input):
     """The pre-chat form."""
 
-    name: Annotated[
-        str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
-    ]
-    phone: Annotated[str, StringConstraints(max_length=20, pattern=r"^(\+?[0-9 ()-]{7,20})?$")] = ""
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$")] = ""
+    name: VisitorName
+    phone: VisitorPhone = ""
+    email: VisitorEmail = ""
     topic: Literal["hotel", "travel", "complaint", "other"] = "other"
     text: ChatText = Field(description="The question the visitor starts with")
-    site: Annotated[str, StringConstraints(max_length=80, pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
-        default="", description="The site key of the widget's script tag"
-    )
+    site: SiteKey = Field(default="", description="The site key of the widget's script tag")
     page: Annotated[str, StringConstraints(max_length=300)] = Field(
         default="", description="The page they are on"
     )
@@ -373,4 +376,10 @@ class ConversationCustomerIn(Input):
 class ReplyIn(Input):
     body: Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK)] = Field(
         description="The answer (at most 300 characters) on the conversation's channel; SMS add the signature"
+    )
+
+
+class ChatAvailabilityOut(Output):
+    available: bool = Field(
+        description="An agent would answer a chat started now; else the visitor leaves a message"
     )

@@ -10,12 +10,17 @@ is told on the `conversations` feed and says what it has shown (`agent_seen`).
 
 At the end the visitor may rate the chat (1–5 stars and a note) and have the transcript e-mailed
 (service template `notify.chat_transcript.email`, through the outbox).
+
+Before the chat the window asks whether an agent would answer (`agents_available`); when none
+would, it offers a form to leave a message instead, which the tickets domain turns into a ticket
+(tickets/chat_api.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -24,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
-from hotline.core.errors import InvalidTransition, PermissionDenied
+from hotline.core.errors import InvalidTransition, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
@@ -47,6 +52,20 @@ TYPING_SECONDS = 6
 """A typing flag older than this is over (the windows refresh theirs every 3 seconds)."""
 MAX_LINES = 200
 """Lines one poll returns; the window asks again from the last one."""
+Staffing = Callable[[Context, str], Awaitable[bool]]
+_staffing: list[Staffing] = []
+
+
+def staffed_by(answer: Staffing) -> None:
+    """The domain that knows who is at work answers `agents_available` (contact, above notify,
+    registers at import; the last registered answers)."""
+    _staffing.append(answer)
+
+
+async def agents_available(ctx: Context, site: str) -> bool:
+    """Whether a chat started now on `site` would find an agent; when not, the visitor is offered
+    to leave a message. The one place that decides it (no answer registered: nobody)."""
+    return bool(_staffing) and await _staffing[-1](ctx, site)
 
 
 def _hash(token: str) -> str:
@@ -154,20 +173,26 @@ async def end(ctx: Context, token: str, data: ChatEndIn) -> ChatStateOut:
 async def agent_typing(ctx: Context, conversation_id: int) -> None:
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        visitor = await _visitor_of(tx.session, conversation_id)
-        if visitor is not None:
-            visitor.agent_typing_at = utcnow()
+        visitor = await _web_visitor(tx.session, conversation_id)
+        visitor.agent_typing_at = utcnow()
 
 
 async def agent_seen(ctx: Context, conversation_id: int, up_to: int) -> None:
     """An agent's thread showed the messages up to `up_to`: the visitor sees them read."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        visitor = await _visitor_of(tx.session, conversation_id)
-        if visitor is not None:
-            visitor.agent_read_id = max(
-                visitor.agent_read_id, min(up_to, await _last_id(tx.session, conversation_id))
-            )
+        visitor = await _web_visitor(tx.session, conversation_id)
+        visitor.agent_read_id = max(
+            visitor.agent_read_id, min(up_to, await _last_id(tx.session, conversation_id))
+        )
+
+
+async def agent_answered(session: AsyncSession, conversation_id: int) -> None:
+    """An agent's answer is stored: their typing is over (the visitor's window would otherwise
+    say so until the mark goes stale). In the answer's own transaction."""
+    visitor = await _visitor_of(session, conversation_id)
+    if visitor is not None:
+        visitor.agent_typing_at = None
 
 
 async def visitor_out(session: AsyncSession, conversation_id: int) -> ChatVisitorOut | None:
@@ -211,6 +236,17 @@ async def _by_token(
 
 async def _visitor_of(session: AsyncSession, conversation_id: int) -> ChatVisitor | None:
     return await session.scalar(select(ChatVisitor).where(ChatVisitor.conversation_id == conversation_id))
+
+
+async def _web_visitor(session: AsyncSession, conversation_id: int) -> ChatVisitor:
+    """The visitor of a web chat; an unknown conversation, or one on another channel, is none."""
+    visitor = await _visitor_of(session, conversation_id)
+    if visitor is None:
+        raise NotFound(
+            f"No web chat {conversation_id}", field="conversation_id", reason="no-conversation",
+            params={"conversation_id": conversation_id},
+        )  # fmt: skip
+    return visitor
 
 
 def _still_open(conversation: Conversation) -> None:

@@ -1,5 +1,5 @@
 """WeChat Official Account (公众号) customer-service messages: the wire protocol of the channel
-(issue 24 item 5; docs/notifications.md "WeChat").
+(issue 24 item 5; docs/channels.md "WeChat").
 
 What Tencent's published spec defines, and nothing else:
 

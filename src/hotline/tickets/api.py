@@ -10,6 +10,7 @@ from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.web import IdPath, requires
 from hotline.tickets import admin, commands, complaints, links, queries, reports
+from hotline.tickets.chat_api import router as chat_router
 from hotline.tickets.schemas import (
     AssignIn,
     BoardColumn,
@@ -46,6 +47,7 @@ from hotline.tickets.schemas import (
 )
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+routers = [router, chat_router]
 READ = Annotated[Context, Depends(requires(Permission.TICKETS_READ))]
 WRITE = Annotated[Context, Depends(requires(Permission.TICKETS_WRITE))]
 DISPATCH = Annotated[Context, Depends(requires(Permission.TICKETS_DISPATCH))]

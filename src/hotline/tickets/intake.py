@@ -1,9 +1,10 @@
-"""Tickets that arrive by themselves (T10, W2): voicemail messages from the contact event log and,
-when an IMAP inbox is configured, e-mails.
+"""Tickets that arrive by themselves (T10, W2): voicemail messages from the contact event log,
+e-mails when an IMAP inbox is configured, and the messages web visitors leave when no agent is
+there to chat (issue 24, docs/channels.md).
 
-Each source is read from a cursor and each item makes its ticket once: the ticket's unique
-`source_ref` (voicemail:<event id>, email:<Message-ID>) is the guarantee, the cursor only saves
-re-reading.
+Each item makes its ticket once: the ticket's unique `source_ref` (voicemail:<event id>,
+email:<Message-ID>, web:<the visitor window's key>) is the guarantee; the sources read from a
+cursor, which only saves re-reading.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hotline.crm import directory as customers
 from hotline.crm import service as crm
 from hotline.tickets import commands
 from hotline.tickets.models import IntakeCursor, Ticket
-from hotline.tickets.schemas import TicketIn
+from hotline.tickets.schemas import LeaveMessageIn, MessageLeftOut, TicketIn
 
 log = structlog.get_logger(__name__)
 VOICEMAIL = re.compile(r"^\s*(?P<seconds>[0-9]+)\s*s:\s*(?P<path>.+?)\s*$")
@@ -52,8 +53,12 @@ async def _advance(ctx: Context, source: str, position: int) -> None:
 
 
 async def _made(ctx: Context, source_ref: str) -> bool:
+    return await _number_of(ctx, source_ref) is not None
+
+
+async def _number_of(ctx: Context, source_ref: str) -> str | None:
     async with ctx.read() as session:
-        return await session.scalar(select(Ticket.id).where(Ticket.source_ref == source_ref)) is not None
+        return await session.scalar(select(Ticket.number).where(Ticket.source_ref == source_ref))
 
 
 async def _create(ctx: Context, data: TicketIn, source_ref: str, attachment: str) -> bool:
@@ -94,6 +99,35 @@ async def voicemail(ctx: Context, *, batch: int = 200) -> int:
             made += 1
         await _advance(ctx, "voicemail", row.id)
     return made
+
+
+async def leave_message(ctx: Context, data: LeaveMessageIn) -> MessageLeftOut:
+    """A web visitor's message, left when no agent was there to chat: a 留言回电 ticket from the web,
+    the customer's when the phone is in a file; the same key again (a retry, a second click)
+    answers the same ticket's number."""
+    source_ref = f"web:{data.key}"
+    made = await _number_of(ctx, source_ref)
+    if made is not None:
+        return MessageLeftOut(number=made)
+    customer_id = None
+    if data.phone:
+        found = await crm.identify_caller(ctx, data.phone)
+        customer_id = found.customers[0].id if found.caller_class == "known" else None
+    phone = re.sub(r"[^+0-9]", "", data.phone)
+    where = " ".join(part for part in (data.site, data.page) if part)
+    ticket = TicketIn(
+        type_code="callback", title=f"网站留言 {data.name}", customer_id=customer_id, contact_name=data.name,
+        content=f"{data.text}\n\n（访客在网站留言{f'，来自 {where}' if where else ''}，请电话或邮件回复。）",
+        phone=phone, email=data.email, source="web",
+    )  # fmt: skip
+    try:
+        created = await commands.create(ctx, ticket, source_ref=source_ref, partial=True)
+    except IntegrityError:  # the same key at the same moment: the other request made it
+        made = await _number_of(ctx, source_ref)
+        if made is None:
+            raise
+        return MessageLeftOut(number=made)
+    return MessageLeftOut(number=created.number)
 
 
 # ---------------------------------------------------------------- e-mail

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, field_serializer
+from pydantic import Field, PrivateAttr, StringConstraints, ValidationInfo, field_serializer, field_validator
 
 from hotline.core import privacy
 from hotline.core.schemas import MAX_ID, NON_BLANK, DbId, Input, Output
+from hotline.notify.schemas import ChatText, SiteKey, VisitorEmail, VisitorName, VisitorPhone
 
 Severity = Literal["low", "normal", "high", "critical"]
 Source = Literal["call", "voicemail", "email", "walk_in", "web", "authority"]
@@ -409,3 +410,36 @@ class BoardColumn(Output):
 class UnitBoard(Output):
     unit: UnitOut
     columns: list[BoardColumn]
+
+
+# ---------------------------------------------------------------- a web visitor's message (public)
+
+
+VisitorKey = Annotated[str, StringConstraints(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class LeaveMessageIn(Input):
+    """The web chat's 留言 form, when no agent is there to chat: it becomes a ticket."""
+
+    key: VisitorKey = Field(
+        description="Made once per message by the window: a retry or a second click makes no second ticket"
+    )
+    name: VisitorName
+    phone: VisitorPhone = ""
+    email: VisitorEmail = ""
+    text: ChatText = Field(description="The message")
+    site: SiteKey = Field(default="", description="The site key of the widget's script tag")
+    page: Annotated[str, StringConstraints(max_length=300)] = Field(
+        default="", description="The page they are on"
+    )
+
+    @field_validator("email", mode="after")
+    @classmethod
+    def _reachable(cls, email: str, info: ValidationInfo) -> str:
+        if not email and info.data.get("phone") == "":  # an ill-formed phone is refused at its own field
+            raise ValueError("leave a phone number or an e-mail address")
+        return email
+
+
+class MessageLeftOut(Output):
+    number: str = Field(description="The ticket's number, for the visitor to quote")

@@ -30,6 +30,7 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
 from hotline.core.permissions import Permission
+from hotline.notify import webchat
 from hotline.telephony import service as telephony
 
 
@@ -52,6 +53,18 @@ async def present_agents(ctx: Context) -> frozenset[int]:
             )
         )
         return frozenset(a for a in here.all() if a is not None)
+
+
+async def _anyone_to_chat(ctx: Context, site: str) -> bool:
+    """For the web chat (any site, for now): an agent who may take calls is logged in."""
+    present = await present_agents(ctx)
+    if not present:
+        return False
+    async with ctx.read() as session:
+        return bool(present & set(await directory.holders_of(session, Permission.CALLS_HANDLE)))
+
+
+webchat.staffed_by(_anyone_to_chat)
 
 
 async def logged_out(session: AsyncSession, user_ids: Iterable[int]) -> frozenset[int]:
