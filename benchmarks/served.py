@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,10 +20,15 @@ from tests.conftest import free_port  # noqa: E402
 
 
 def start_server(
-    folder: Path, extra: dict[str, str] | None = None, *, log: Path | None = None
+    folder: Path,
+    extra: dict[str, str] | None = None,
+    *,
+    log: Path | None = None,
+    prepare: Callable[[dict[str, str]], None] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     """The server's process, its base URL and its environment (`HOTLINE_SIP_PORT` says where its
-    SIP listens); `extra` adds or overrides settings; `log` takes what the server prints."""
+    SIP listens); `extra` adds or overrides settings; `log` takes what the server prints;
+    `prepare` adds data to the demo's (given the environment) before the server starts."""
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         raise SystemExit("the web UI is not built: run `make frontend`")
     port = free_port()
@@ -41,6 +47,8 @@ def start_server(
     env.pop("HOTLINE_TEST_DATABASE_URL", None)
     subprocess.run(["hotline", "db", "upgrade"], env=env, check=True, cwd=ROOT)
     subprocess.run(["hotline", "demo-data"], env=env, check=True, cwd=ROOT, capture_output=True)
+    if prepare is not None:
+        prepare(env)
     with open(log or os.devnull, "ab") as output:  # the child keeps its own copy
         process = subprocess.Popen(
             ["hotline", "serve", "--no-migrate"], env=env, cwd=ROOT,

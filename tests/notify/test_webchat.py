@@ -7,6 +7,7 @@ message instead: one ticket however often it is sent, the customer's when the ph
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -267,3 +268,40 @@ async def test_a_message_with_bad_fields_is_refused_at_each_field_and_makes_no_t
     both = await client.post("/api/chat/leave-message", json={**good, "name": "", "text": ""})
     assert {"body.name", "body.text"} <= {e["field"] for e in both.json()["errors"]}
     assert await _tickets(seeded) == before
+
+
+async def test_a_waiting_window_gets_the_agents_answer_as_soon_as_it_is_stored(
+    seeded: Context, users: Users, client: Any
+) -> None:
+    """Long polling: the visitor's `state?wait=` is held while nothing is new and answered the moment
+    the agent's reply is stored; with nothing happening it comes back empty when the wait ends."""
+    agent = await users("agent1")
+    form = {"name": "钱先生", "text": "请问几点退房？", "site": "yingguan-hotels"}
+    started = await client.post("/api/chat/start", json=form)
+    visitor = {"X-Chat-Token": started.json()["token"]}
+    after = started.json()["lines"][-1]["id"]
+    listed = (await agent.get("/api/notify/conversations", params={"status": "open"})).json()
+    chat = next(c for c in listed if c["visitor_name"] == "钱先生")
+
+    began = time.monotonic()
+    idle = await client.get("/api/chat/state", headers=visitor, params={"after": after, "wait": 0.5})
+    assert idle.status_code == 200 and idle.json()["lines"] == []
+    assert 0.4 < time.monotonic() - began < 5
+
+    held = asyncio.create_task(
+        client.get("/api/chat/state", headers=visitor, params={"after": after, "wait": 20})
+    )
+    await asyncio.sleep(0.3)
+    assert not held.done()  # nothing new yet: held
+    answered = time.monotonic()
+    reply = await agent.post(
+        f"/api/notify/conversations/{chat['id']}/messages", json={"body": "中午12点前退房。"}
+    )
+    assert reply.status_code == 201, reply.text
+    woken = await asyncio.wait_for(held, 5)
+    assert time.monotonic() - answered < 2  # not the 20 s of the wait
+    assert [line["text"] for line in woken.json()["lines"]] == ["中午12点前退房。"]
+
+    for bad in (-1, 26, "soon"):
+        refused = await client.get("/api/chat/state", headers=visitor, params={"wait": bad})
+        assert_problem(refused, 422, "validation-failed", "query.wait")

@@ -204,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.hub.attach(bus)
+        bus.subscribe(ConversationChanged, state.chat_waits.changed)  # type: ignore[arg-type]
         await bus.start()
         await state.monitor.start()
         await compute.start(warm=settings.compute_warm)

@@ -32,6 +32,7 @@ from hotline.core.web import (
     signed_in,
 )
 from hotline.exports.runner import ExportRunner
+from hotline.notify.chat_waits import ChatWaits
 from hotline.notify.outbox import Sender
 from hotline.voice.sip.server import SipServer
 
@@ -61,6 +62,8 @@ class AppState:
     scheduler: JobScheduler | None = None
     sender: Sender | None = None
     hub: Hub = field(default_factory=Hub)
+    chat_waits: ChatWaits = field(default_factory=ChatWaits)
+    """Web chat visitors' windows held until their chat moves (notify/chat_waits.py)."""
     wallboard: Any = None
     """The wallboard feed (api/live.py) on API nodes."""
     desks: Any = None

@@ -53,6 +53,9 @@ def serve(
         proxy_headers=False,  # the app believes X-Forwarded-* from HOTLINE_TRUSTED_PROXIES only
         access_log=False,
         log_level="warning",
+        # on SIGTERM, requests still running after 5 s are cut: web chat windows hold theirs up to
+        # 25 s (notify/chat_waits.py) and ask again at once, another node or this one restarted
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from hotline.core.context import Actor, Context
 from hotline.core.ratelimit import RouteKind
 from hotline.core.schemas import MAX_ID
 from hotline.core.web import public_as
 from hotline.notify import webchat
+from hotline.notify.chat_waits import MAX_WAIT, ChatWaits
 from hotline.notify.schemas import (
     ChatAvailabilityOut,
     ChatEndIn,
@@ -53,10 +54,19 @@ async def start(body: ChatStartIn, ctx: VISITOR) -> ChatStartedOut:
 
 @router.get("/state")
 async def state(
-    token: TOKEN, ctx: VISITOR, after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0
+    token: TOKEN,
+    ctx: VISITOR,
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    wait: Annotated[
+        float,
+        Query(ge=0, le=MAX_WAIT, description="Seconds to hold the answer while nothing is new (long poll)"),
+    ] = 0,
 ) -> ChatStateOut:
-    """The lines after `after`, whether an agent is typing and how far the agents have read."""
-    return await webchat.state(ctx, token, after)
+    """The lines after `after`, whether an agent is typing and how far the agents have read; with
+    `wait`, held until the chat moves (an answer, typing, read, closed) or `wait` runs out."""
+    waits: ChatWaits | None = getattr(request.app.state.hotline, "chat_waits", None)
+    return await webchat.state(ctx, token, after, wait=wait, waits=waits)
 
 
 @router.post("/messages", status_code=201)

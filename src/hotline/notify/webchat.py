@@ -34,6 +34,7 @@ from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
+from hotline.notify.chat_waits import MAX_WAIT, TYPING_WAIT, ChatWaits
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.notify.outbox import enqueue, sms_address
@@ -103,9 +104,18 @@ async def start(ctx: Context, data: ChatStartIn) -> ChatStartedOut:
     return ChatStartedOut(token=token, **state.model_dump())
 
 
-async def state(ctx: Context, token: str, after: int) -> ChatStateOut:
+async def state(
+    ctx: Context, token: str, after: int, *, wait: float = 0.0, waits: ChatWaits | None = None
+) -> ChatStateOut:
     """What the visitor's window shows: the lines after `after`, whether an agent is typing, how
-    far the agents have read."""
+    far the agents have read. With `wait`, nothing new is answered only after the chat moved or
+    `wait` seconds passed (chat_waits.py: long polling)."""
+    async with ctx.read() as session:
+        visitor, conversation = await _by_token(session, token)
+        shown = await _state(session, conversation, visitor, after)
+    if shown.lines or shown.status == "closed" or waits is None or wait <= 0:
+        return shown
+    await waits.until_changed(conversation.id, min(wait, TYPING_WAIT if shown.agent_typing else MAX_WAIT))
     async with ctx.read() as session:
         visitor, conversation = await _by_token(session, token)
         return await _state(session, conversation, visitor, after)
