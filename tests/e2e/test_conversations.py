@@ -1,8 +1,11 @@
 """Conversations in a browser (issue 24): agent1 opens 客户会话, finds 张伟's SMS thread — with a
 reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread;
-then links the demo's WeChat follower to 张伟's file and answers on WeChat."""
+then links the demo's WeChat follower to 张伟's file and answers on WeChat; answers 张伟's SMS with a
+常用语 and a knowledge-base article, one click each, and starts a ticket from the chat, pre-filled."""
 
 from __future__ import annotations
+
+import re
 
 import httpx
 import pytest
@@ -85,3 +88,41 @@ def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: 
     last = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
     expect(last).to_contain_text("您好，周六上海店大床房有房，14:00 后可入住。")
     expect(last).not_to_contain_text("【英冠酒店】")  # a WeChat answer has no SMS signature
+
+
+def test_an_agent_answers_with_a_canned_phrase_and_an_article_then_starts_a_ticket(
+    page: Page, server: str
+) -> None:
+    sign_in(page, "agent1")
+    page.get_by_test_id("nav-conversations").click()
+    table = page.get_by_test_id("conversations-table")
+    table.locator("tr", has_text="张伟").filter(has_text="短信").first.click()
+    # his file beside the thread, as the call pop shows a caller's
+    customer = page.get_by_test_id("conversation-customer")
+    expect(customer).to_contain_text("张伟")
+    expect(customer.get_by_test_id("desk-ticket")).to_be_visible()
+
+    reply = page.locator("textarea[data-testid=conversation-reply]")
+    page.get_by_test_id("canned-open").click()
+    page.get_by_test_id("canned-filter").fill("开场")
+    expect(page.get_by_test_id("canned-phrase")).to_have_count(1)
+    page.get_by_test_id("canned-phrase").click()
+    expect(reply).to_have_value(
+        "张伟先生您好，这里是英冠酒店旅游服务中心，很高兴为您服务，请问有什么可以帮您？"
+    )
+
+    page.get_by_test_id("kb-open").click()
+    page.get_by_test_id("desk-kb").fill("早餐时间")
+    hit = page.get_by_test_id("desk-kb-hit").filter(has_text="早餐时间和价格").first
+    hit.get_by_test_id("kb-insert").click()
+    expect(reply).to_have_value(re.compile(r"请问有什么可以帮您？早餐时间为06:30–10:00"))
+    page.get_by_test_id("conversation-send").click()
+    last = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
+    expect(last).to_contain_text("张伟先生您好")
+    expect(last).to_contain_text("单点早餐68元/位")
+
+    customer.get_by_test_id("desk-ticket").click()
+    expect(page.get_by_test_id("ticket-member-found")).to_be_visible()
+    content = page.get_by_test_id("ticket-content")
+    expect(content).to_have_value(re.compile(r"^来自短信会话 #\d+，客户留言：「.+」$"))
+    expect(page.get_by_test_id("ticket-form")).to_contain_text("在线会话")

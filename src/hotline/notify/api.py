@@ -1,6 +1,6 @@
-"""Routes for notifications: templates and their approval, rules, the outbox, sending by hand,
-opt-outs, gateway settings, Kannel's delivery reports, customers' SMS replies and messages to the
-WeChat official account, and the conversations they thread into."""
+"""Routes for notifications: templates and their approval, canned responses (常用语), rules, the
+outbox, sending by hand, opt-outs, gateway settings, Kannel's delivery reports, customers' SMS
+replies and messages to the WeChat official account, and the conversations they thread into."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
-from hotline.notify import channels, conversations, inbox, rules, service, templates, webchat
+from hotline.notify import canned, channels, conversations, inbox, rules, service, templates, webchat
 from hotline.notify.chat_api import router as chat_router
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
+    CannedPhraseIn,
+    CannedPhraseOut,
     ConversationCustomerIn,
     ConversationMessageOut,
     ConversationOut,
@@ -87,6 +89,28 @@ async def decide(template_id: IdPath, body: DecisionIn, ctx: APPROVE) -> Templat
     """Approve (it goes live, the live version retires) or reject a pending version; not by its
     author."""
     return await templates.decide(ctx, template_id, body.approve, body.note)
+
+
+@router.get("/canned")
+async def list_canned(ctx: SEND) -> list[CannedPhraseOut]:
+    """常用语: the phrases agents insert into chat replies, by category and order; those who may
+    edit them (templates.write) also get the inactive ones."""
+    return await canned.listing(ctx)
+
+
+@router.post("/canned", status_code=201)
+async def create_canned(body: CannedPhraseIn, ctx: EDIT) -> CannedPhraseOut:
+    return await canned.create(ctx, body)
+
+
+@router.put("/canned/{canned_id}")
+async def update_canned(canned_id: IdPath, body: CannedPhraseIn, ctx: EDIT) -> CannedPhraseOut:
+    return await canned.update(ctx, canned_id, body)
+
+
+@router.delete("/canned/{canned_id}", status_code=204)
+async def delete_canned(canned_id: IdPath, ctx: EDIT) -> None:
+    await canned.delete(ctx, canned_id)
 
 
 @router.get("/rules")

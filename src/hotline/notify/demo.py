@@ -1,7 +1,8 @@
 """Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
 follower of the hotel's official account, not yet linked to a customer, asks about a room and
-waits for an answer; a visitor of the hotels' site asks in the web chat about a family room."""
+waits for an answer; a visitor of the hotels' site asks in the web chat about a family room; the
+canned responses (常用语) agents answer chats with."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Context
 from hotline.notify import conversations, webchat
-from hotline.notify.models import ConversationMessage
+from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
 
 ZHANG = "13800138000"
@@ -24,10 +25,48 @@ WECHAT_FOLLOWER = "oHtlDemo_WeChatFollower_0001"
 WEB_SITE = "yingguan-hotels"
 """The site key of the demo's widget (docs/channels.md shows its script tag)"""
 WECHAT_ASKS = "你好，请问上海店这个周六还有大床房吗？大概几点可以入住？"
+CANNED = [
+    (
+        "greeting",
+        "开场问候",
+        "{客户称呼}您好，这里是英冠酒店旅游服务中心，很高兴为您服务，请问有什么可以帮您？",
+    ),
+    ("greeting", "稍等片刻", "{客户称呼}请稍等，我马上为您查询，大约需要一两分钟。"),
+    (
+        "booking",
+        "入住退房时间",
+        "我们各门店的入住时间为当天14:00以后，退房时间为次日12:00以前；如需提前入住或延迟退房，可为您备注，视当天房态安排。",
+    ),
+    (
+        "booking",
+        "预订需要的信息",
+        "为您预订需要以下信息：入住门店、入住和离店日期、房型及间数、入住人姓名和手机号码。",
+    ),
+    ("booking", "取消政策", "预订可在入住日前一天18:00前免费取消；之后取消或未入住，将收取首晚房费。"),
+    (
+        "travel",
+        "旅游线路咨询",
+        "我们有多条精选线路，可按出发日期、人数和预算为您推荐；方便留下您的手机号码，由旅游顾问给您回电吗？",
+    ),
+    (
+        "travel",
+        "出行证件提醒",
+        "出行前请确认身份证件在有效期内；出境线路需护照有效期在6个月以上，并按要求办理签证。",
+    ),
+    (
+        "complaint",
+        "致歉并记录",
+        "{客户称呼}非常抱歉给您带来不便，您反映的问题我已详细记录，将转交相关部门处理，并在24小时内给您答复。",
+    ),
+    ("complaint", "处理进度", "您的问题正在处理中，我们已安排专人跟进，有进展会第一时间通知您。"),
+    ("closing", "结束语", "感谢您的咨询，祝您生活愉快！如有其他问题，欢迎随时联系我们。"),
+]
+"""(category, title, text): the demo's 常用语, in each category's order"""
 
 
 async def load(ctx: Context) -> None:
     """Idempotent: each incoming message has a fixed gateway id."""
+    await _canned(ctx)
     async with ctx.read() as session:
         if await session.scalar(
             select(ConversationMessage.id).where(ConversationMessage.gateway_id == "demo:1")
@@ -47,3 +86,12 @@ async def load(ctx: Context) -> None:
         name="刘女士", topic="hotel", site=WEB_SITE, page="https://www.yingguan-hotels.cn/shanghai-bund",
         text="你好，下个月带两个孩子去上海，外滩店有亲子房吗？含早餐吗？",
     ))  # fmt: skip
+
+
+async def _canned(ctx: Context) -> None:
+    """The phrases, once: none is added again by a later load (an editor's changes stay)."""
+    async with ctx.write() as tx:
+        if await tx.session.scalar(select(CannedPhrase.id).limit(1)) is not None:
+            return
+        for order, (category, title, text) in enumerate(CANNED):
+            tx.session.add(CannedPhrase(category=category, title=title, text=text, sort_order=order * 10))

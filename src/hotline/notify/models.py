@@ -251,3 +251,19 @@ class ChatVisitor(Base):
     """1–5 stars at the end"""
     rating_note: Mapped[str] = mapped_column(String(300), default="")
     ended_at: Mapped[datetime | None]
+
+
+class CannedPhrase(Audited, Base):
+    """常用语: a phrase an agent inserts into a chat reply with one click. Site-wide, kept by
+    whoever edits the message templates; `{客户称呼}` becomes the customer's or visitor's name."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(1000))
+    category: Mapped[str] = mapped_column(String(12), index=True)
+    """greeting | booking | travel | complaint | closing | other"""
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

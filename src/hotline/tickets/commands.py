@@ -44,7 +44,14 @@ OCCASIONS = {
     "close": "closed", "reopen": "reopened",
 }  # fmt: skip
 """The steps the customer is sent a message on (by the notification rules)."""
-ORIGIN = {"call": "来电", "voicemail": "语音留言", "email": "邮件", "walk_in": "上门", "web": "网页表单"}
+ORIGIN = {
+    "call": "来电",
+    "voicemail": "语音留言",
+    "email": "邮件",
+    "walk_in": "上门",
+    "web": "网页表单",
+    "chat": "在线会话",
+}
 
 
 async def type_of(session: AsyncSession, type_id: int) -> TicketType:

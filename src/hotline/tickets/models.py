@@ -90,7 +90,7 @@ class Ticket(Audited, Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     call_id: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(12), default="call")
-    """call | voicemail | email | walk_in | web | authority"""
+    """call | voicemail | email | walk_in | web | chat (a conversation: SMS, WeChat, web chat) | authority"""
     source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
     """What the ticket was made from, once: voicemail:<event id>, email:<Message-ID>."""
     attachment: Mapped[str] = mapped_column(String(300), default="")

@@ -31,6 +31,7 @@ SOURCES = {
     "email": ("邮件", "E-mail"),
     "walk_in": ("上门", "Walk-in"),
     "web": ("网页", "Web form"),
+    "chat": ("在线会话", "Chat"),
     "authority": ("上级下转", "From an authority"),
 }
 SEVERITIES = {

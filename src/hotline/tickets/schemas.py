@@ -10,7 +10,7 @@ from hotline.core.schemas import MAX_ID, NON_BLANK, DbId, Input, Output
 from hotline.notify.schemas import ChatText, SiteKey, VisitorEmail, VisitorName, VisitorPhone
 
 Severity = Literal["low", "normal", "high", "critical"]
-Source = Literal["call", "voicemail", "email", "walk_in", "web", "authority"]
+Source = Literal["call", "voicemail", "email", "walk_in", "web", "chat", "authority"]
 Action = Literal[
     "dispatch", "process", "reject", "redispatch", "pend", "resume", "complete", "audit", "send_back", "close",  # noqa: E501
     "reopen",
