@@ -302,6 +302,17 @@ async def test_a_waiting_window_gets_the_agents_answer_as_soon_as_it_is_stored(
     assert time.monotonic() - answered < 2  # not the 20 s of the wait
     assert [line["text"] for line in woken.json()["lines"]] == ["中午12点前退房。"]
 
+    # the agent types: the window held again wakes to say so (no event on the agents' feed for it)
+    last = woken.json()["lines"][-1]["id"]
+    held = asyncio.create_task(
+        client.get("/api/chat/state", headers=visitor, params={"after": last, "wait": 20})
+    )
+    await asyncio.sleep(0.3)
+    typed = time.monotonic()
+    assert (await agent.post(f"/api/notify/conversations/{chat['id']}/typing")).status_code == 204
+    shown = await asyncio.wait_for(held, 5)
+    assert time.monotonic() - typed < 2 and shown.json()["agent_typing"] is True
+
     for bad in (-1, 26, "soon"):
         refused = await client.get("/api/chat/state", headers=visitor, params={"wait": bad})
         assert_problem(refused, 422, "validation-failed", "query.wait")

@@ -38,7 +38,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.core.ratelimit import RouteKind, create_limiter
 from hotline.exports.runner import ExportRunner
-from hotline.notify.events import ConversationChanged
+from hotline.notify.events import ChatWindowMoved, ConversationChanged
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
 from hotline.outbound.dialer import Dialer
@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.hub.attach(bus)
         bus.subscribe(ConversationChanged, state.chat_waits.changed)  # type: ignore[arg-type]
+        bus.subscribe(ChatWindowMoved, state.chat_waits.changed)  # type: ignore[arg-type]
         await bus.start()
         await state.monitor.start()
         await compute.start(warm=settings.compute_warm)

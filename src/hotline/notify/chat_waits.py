@@ -1,11 +1,12 @@
 """Visitors' chat windows waiting for their chat to move (long polling, issue 24).
 
-A visitor's window asks `GET /api/chat/state?after=…&wait=25`: when nothing is new it is held until
-the conversation moves — an agent answers, types, reads, closes — or the wait runs out, then read
-again. The agent's answer reaches the visitor as soon as it is stored, and a thousand idle windows
-cost a request every 25 s each instead of one every 2 s. Each node keeps its own waits and hears
-`ConversationChanged` on the bus (over Redis with several nodes), so a window held on one node
-wakes for an answer written on another. No database session is held while waiting.
+A visitor's window asks `GET /api/chat/state?after=…&wait=25`: when nothing is new it is held
+until the conversation moves — an agent answers, reads or closes (`ConversationChanged`), types or
+their thread shows the visitor's lines (`ChatWindowMoved`) — or the wait runs out, then read again.
+The agent's answer reaches the visitor as soon as it is stored, and a thousand idle windows cost a
+request every 25 s each instead of one every 2 s. Each node keeps its own waits and hears the
+events on the bus (over Redis with several nodes), so a window held on one node wakes for an answer
+written on another. No database session is held while waiting.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from hotline.notify.events import ConversationChanged
+from hotline.notify.events import ChatWindowMoved, ConversationChanged
 
 MAX_WAIT = 25.0
 """Under the 30 s idle timeouts of common proxies and load balancers."""
@@ -25,8 +26,8 @@ class ChatWaits:
     def __init__(self) -> None:
         self._waiting: dict[int, set[asyncio.Event]] = {}
 
-    async def changed(self, event: ConversationChanged) -> None:
-        if event.channel == "web":
+    async def changed(self, event: ConversationChanged | ChatWindowMoved) -> None:
+        if isinstance(event, ChatWindowMoved) or event.channel == "web":
             for woken in self._waiting.get(event.conversation_id, ()):
                 woken.set()
 

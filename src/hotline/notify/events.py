@@ -42,3 +42,12 @@ class ConversationChanged(Event):
     conversation_id: int
     channel: str
     action: Literal["received", "replied", "linked", "closed", "typing", "read", "assigned", "transferred"]
+
+
+class ChatWindowMoved(Event):
+    """Something only a web chat visitor's window shows moved — an agent typing, an agent's thread
+    showing their messages (已读): it wakes the window's long poll (chat_waits.py) without
+    reloading every agent's list; not durable, on no feed."""
+
+    name: ClassVar[str] = "notify.chat_window_moved"
+    conversation_id: int

@@ -35,7 +35,7 @@ from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
 from hotline.notify.chat_waits import MAX_WAIT, TYPING_WAIT, ChatWaits
-from hotline.notify.events import ConversationChanged, ConversationNotice
+from hotline.notify.events import ChatWindowMoved, ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.notify.outbox import enqueue, sms_address
 from hotline.notify.schemas import (
@@ -185,6 +185,7 @@ async def agent_typing(ctx: Context, conversation_id: int) -> None:
     async with ctx.write() as tx:
         visitor = await _web_visitor(tx.session, conversation_id)
         visitor.agent_typing_at = utcnow()
+        tx.publish(ChatWindowMoved(conversation_id=conversation_id))
 
 
 async def agent_seen(ctx: Context, conversation_id: int, up_to: int) -> None:
@@ -192,9 +193,10 @@ async def agent_seen(ctx: Context, conversation_id: int, up_to: int) -> None:
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
         visitor = await _web_visitor(tx.session, conversation_id)
-        visitor.agent_read_id = max(
-            visitor.agent_read_id, min(up_to, await _last_id(tx.session, conversation_id))
-        )
+        seen = max(visitor.agent_read_id, min(up_to, await _last_id(tx.session, conversation_id)))
+        if seen != visitor.agent_read_id:  # the visitor's waiting window wakes to show 已读
+            visitor.agent_read_id = seen
+            tx.publish(ChatWindowMoved(conversation_id=conversation_id))
 
 
 async def agent_answered(session: AsyncSession, conversation_id: int) -> None:
