@@ -162,7 +162,11 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
         await asyncio.sleep(0.5)
         before = rss_kib(pid)
         tokens: dict[int, str] = {}
-        limits = httpx.Limits(max_connections=visitors + 100, max_keepalive_connections=visitors + 100)
+        # idle connections dropped before the server's 5 s keep-alive ends (else a request may go out
+        # on a connection the server is closing: a ReadError no browser would show)
+        limits = httpx.Limits(
+            max_connections=visitors + 100, max_keepalive_connections=visitors + 100, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as public:
             for n in range(visitors):
                 form = {

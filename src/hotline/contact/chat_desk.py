@@ -63,6 +63,7 @@ class ChatDesk:
         self._worker: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._routing: set[str] = set()
         runner.watchers.append(self._presence)
         runner.holds_calls = self.holds_calls
 
@@ -164,6 +165,18 @@ class ChatDesk:
                 await self._route(task)
 
     async def _route(self, task: tasks.Task) -> None:
+        """One routing of a conversation at a time: an event and the reconciler may both find it
+        unknown, and each awaits the database before the router hears of it."""
+        key = str(task.id)
+        if key in self._routing:
+            return
+        self._routing.add(key)
+        try:
+            await self._route_one(task)
+        finally:
+            self._routing.discard(key)
+
+    async def _route_one(self, task: tasks.Task) -> None:
         key, now = str(task.id), self._now()
         if task.assigned_to is not None:
             previous = self.router.holder.get(key)
@@ -181,7 +194,7 @@ class ChatDesk:
             return  # no queue takes this channel: it stays in the shared list, for anyone
         priority, last = await crm.routing_of(self.ctx, task.customer_id) if task.customer_id else (0, None)
         entered_at = await tasks.enter(self.ctx, task.id, queue, priority)
-        if entered_at is None or key in self.router.waiting:
+        if entered_at is None or key in self.router.waiting or key in self.router.holder:
             return
         now = self._now()
         entered = now - max(0.0, (utcnow() - entered_at).total_seconds())

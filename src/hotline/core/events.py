@@ -92,7 +92,8 @@ class LocalDispatcher:
         try:
             await handler(event)
         except Exception:
-            log.exception("event handler failed", event=event.name, handler=repr(handler))
+            # not `event=`: structlog's first argument is named so (a second one was a TypeError)
+            log.exception("event handler failed", event_name=event.name, handler=repr(handler))
 
     async def drain(self) -> None:
         while self._tasks:

@@ -67,4 +67,4 @@ async def react(ctx: Context, events: Iterable[Event]) -> None:
             try:
                 await reaction(ctx, event)
             except Exception:
-                log.exception("reaction failed", event=event.name, reaction=reaction.__qualname__)
+                log.exception("reaction failed", event_name=event.name, reaction=reaction.__qualname__)
