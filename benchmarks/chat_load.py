@@ -164,9 +164,13 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
         tokens: dict[int, str] = {}
         # idle connections dropped before the server's 5 s keep-alive ends (else a request may go out
         # on a connection the server is closing: a ReadError no browser would show)
-        limits = httpx.Limits(
-            max_connections=visitors + 100, max_keepalive_connections=visitors + 100, keepalive_expiry=2.0
-        )
+        limits = httpx.Limits(max_connections=60, max_keepalive_connections=60, keepalive_expiry=2.0)
+        # the windows' long polls spread over clients of 50 each: one httpx pool of a thousand
+        # connections costs the client a scan of them per request (the client, not the server, was
+        # the bottleneck: 100 % CPU in a 1,000-visitor run while the server idled)
+        pools = [
+            httpx.AsyncClient(base_url=base, timeout=40, limits=limits) for _ in range(visitors // 50 + 1)
+        ]
         async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as public:
             for n in range(visitors):
                 form = {
@@ -183,13 +187,13 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
             after = rss_kib(pid)
 
             # every visitor's window holds a long poll, as ChatView does (state?after=…&wait=25)
-            last = dict.fromkeys(tokens, 0)
+            last = {cid: 0 for cid in tokens}
             answers: dict[int, asyncio.Future[float]] = {}
 
             async def window(cid: int) -> None:
                 while True:
                     query = {"after": last[cid], "wait": 25}
-                    polled = await public.get(
+                    polled = await pools[cid % len(pools)].get(
                         "/api/chat/state", params=query, headers={"X-Chat-Token": tokens[cid]}
                     )
                     arrived = time.perf_counter()
@@ -235,6 +239,8 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
                 replies.append(await asyncio.wait_for(answers[cid], 10) - sent)
             for task in windows:
                 task.cancel()
+            for pool in pools:
+                await pool.aclose()
 
         assigned: list[float] = []
         listed = (await boss.get("/api/notify/conversations", params={"status": "open"})).json()
