@@ -16,18 +16,12 @@ import pytest
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from tests.conftest import Users, assert_problem, free_port, make_settings
+from tests.contact.calls.test_controls import until
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url, roles=["api", "voice"], sip_port=free_port())
-
-
-async def until(check: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "not in time"
-        await asyncio.sleep(0.02)
 
 
 async def listed(http: httpx.AsyncClient, **params: object) -> list[dict[str, Any]]:
@@ -55,7 +49,7 @@ async def test_chats_fill_an_agents_capacity_then_wait_oldest_first_and_go_as_ro
         await supervisor.put(f"/api/routing/agents/{me['user_id']}/profile", json=profile)
     ).status_code == 204
     runner = app.state.hotline.router.runner  # type: ignore[attr-defined]
-    await until(lambda: _true(runner.seats[me["user_id"]].chat_capacity == 2))
+    await until(lambda: runner.seats[me["user_id"]].chat_capacity == 2)
 
     for name in ("甲", "乙", "丙"):
         form = {"name": name, "topic": "hotel", "text": f"{name}的问题", "site": "yingguan-hotels"}
@@ -107,11 +101,7 @@ async def test_chats_fill_an_agents_capacity_then_wait_oldest_first_and_go_as_ro
     # agent1's last chat closes: calls may come again
     last = next(c for c in await mine() if c["visitor_name"] == "丙")
     assert (await agent1.post(f"/api/notify/conversations/{last['id']}/close")).status_code == 200
-    await until(lambda: _true(me["user_id"] in runner.router.free or me["user_id"] in runner.unreachable))
-
-
-async def _true(value: bool) -> bool:
-    return value
+    await until(lambda: me["user_id"] in runner.router.free or me["user_id"] in runner.unreachable)
 
 
 async def _len(fetch: Any, n: int) -> bool:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -38,18 +37,6 @@ from hotline.notify import tasks
 from hotline.notify.events import ConversationChanged
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class ChatLoad:
-    """A queue's conversations now, for the wallboard and the queues page."""
-
-    waiting: int
-    active: int
-    longest_wait: float
-
-    def out(self) -> ChatLoadOut:
-        return ChatLoadOut(waiting=self.waiting, active=self.active, longest_wait=self.longest_wait)
 
 
 class ChatDesk:
@@ -127,12 +114,13 @@ class ChatDesk:
         seat = self.runner.seats.get(agent_id)
         return seat is not None and not seat.calls_while_chatting and self.held(agent_id) > 0
 
-    def load(self, queue: str) -> ChatLoad:
+    def load(self, queue: str) -> ChatLoadOut:
+        """A queue's conversations now, for the wallboard and the queues page."""
         now = self._now()
         waiting = [e for e in self.router.waiting.values() if e.queue == queue]
         active = sum(1 for chat in self.router.holder if self.queue_of.get(chat) == queue)
         oldest = max((now - e.entered_at for e in waiting), default=0.0)
-        return ChatLoad(len(waiting), active, round(oldest, 1))
+        return ChatLoadOut(waiting=len(waiting), active=active, longest_wait=round(oldest, 1))
 
     def queues_for(self, channel: str) -> list[str]:
         return list(self.channels.get(channel, ()))

@@ -106,7 +106,7 @@ async def wallboard(ctx: Context, node: LocalNode | None) -> Wallboard:
                 longest_wait=longest,
                 callbacks_waiting=len(mine) - len(callers),
                 agents=dict(states),
-                chats=node.chats.load(name).out() if node is not None and node.chats is not None else None,
+                chats=node.chats.load(name) if node is not None and node.chats is not None else None,
                 today=figures.get(name),
                 thresholds=marks,
                 levels=colours,

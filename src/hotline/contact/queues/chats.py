@@ -18,7 +18,7 @@ Pure and synchronous, like acd.py: conversations and agents' seats in, decisions
   longest since their last one: for chats an agent's load matters more than who was idle longest
   (the queue's strategy is about ringing phones).
 
-Every change (`arrived`, `left`, `released`, `seat`) fills at once: the decisions come back from
+Every change (`arrived`, `left`, `seat`) fills at once: the decisions come back from
 the call that freed the capacity, so assignment is driven by events, not by polling.
 """
 

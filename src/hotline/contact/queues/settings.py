@@ -116,7 +116,7 @@ def _queue_out(row: QueueDef, node: LocalNode | None) -> QueueOut:
             agents=dict(states),
         )
         if node is not None and node.chats is not None:
-            out.live.chats = node.chats.load(row.name).out()
+            out.live.chats = node.chats.load(row.name)
     return out
 
 
