@@ -56,6 +56,10 @@ def serve(
         # on SIGTERM, requests still running after 5 s are cut: web chat windows hold theirs up to
         # 25 s (notify/chat_waits.py) and ask again at once, another node or this one restarted
         timeout_graceful_shutdown=5,
+        # an idle connection is kept longer than a client or proxy in front keeps it (nginx's upstream
+        # keep-alive 60 s): with uvicorn's 5 s a request could go out on a connection the server was
+        # closing at that moment and fail with a reset no user can retry
+        timeout_keep_alive=75,
     )
 
 
