@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+from collections.abc import Iterator
 
 from hotline.notify.events import ChatWindowMoved, ConversationChanged
 
@@ -20,6 +22,19 @@ MAX_WAIT = 25.0
 """Under the 30 s idle timeouts of common proxies and load balancers."""
 TYPING_WAIT = 3.0
 """While an agent types, a window asks again soon: the mark goes when they stop, with no event."""
+SPREAD = 0.2
+"""A wait that runs out is ended up to this share of it early, at random: windows that began
+together (a thousand visitors' pages after a node restarted, or a load test) drift apart instead
+of all asking again in the same instant every 25 s — such a herd once held every message behind
+a thousand reads for seconds."""
+
+
+def hold_for(wait: float, agent_typing: bool) -> float:
+    """How long a window's question is held when nothing is new."""
+    if agent_typing:
+        return min(wait, TYPING_WAIT)
+    held = min(wait, MAX_WAIT)
+    return held * (1 - SPREAD * random.random())  # noqa: S311 (spread, not secrecy)
 
 
 class ChatWaits:
@@ -31,19 +46,27 @@ class ChatWaits:
             for woken in self._waiting.get(event.conversation_id, ()):
                 woken.set()
 
-    async def until_changed(self, conversation_id: int, seconds: float) -> None:
-        """Return when the conversation moves, or after `seconds`."""
+    @contextlib.contextmanager
+    def watching(self, conversation_id: int) -> Iterator[asyncio.Event]:
+        """An event set when the conversation moves from now on: taken before the window's state is
+        read, so an answer stored while it is read still wakes the wait."""
         woken = asyncio.Event()
         self._waiting.setdefault(conversation_id, set()).add(woken)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), seconds)
+            yield woken
         finally:
             waiting = self._waiting.get(conversation_id)
             if waiting is not None:
                 waiting.discard(woken)
                 if not waiting:
                     del self._waiting[conversation_id]
+
+    @staticmethod
+    async def until(woken: asyncio.Event, seconds: float) -> bool:
+        """Whether the conversation moved within `seconds`."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(woken.wait(), seconds)
+        return woken.is_set()
 
     @property
     def held(self) -> int:

@@ -18,6 +18,7 @@ would, it offers a form to leave a message instead, which the tickets domain tur
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
@@ -34,7 +35,7 @@ from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
-from hotline.notify.chat_waits import MAX_WAIT, TYPING_WAIT, ChatWaits
+from hotline.notify.chat_waits import ChatWaits, hold_for
 from hotline.notify.events import ChatWindowMoved, ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.notify.outbox import enqueue, sms_address
@@ -110,12 +111,15 @@ async def state(
     """What the visitor's window shows: the lines after `after`, whether an agent is typing, how
     far the agents have read. With `wait`, nothing new is answered only after the chat moved or
     `wait` seconds passed (chat_waits.py: long polling)."""
-    async with ctx.read() as session:
-        visitor, conversation = await _by_token(session, token)
-        shown = await _state(session, conversation, visitor, after)
-    if shown.lines or shown.status == "closed" or waits is None or wait <= 0:
-        return shown
-    await waits.until_changed(conversation.id, min(wait, TYPING_WAIT if shown.agent_typing else MAX_WAIT))
+    with contextlib.ExitStack() as watch:
+        async with ctx.read() as session:
+            visitor, conversation = await _by_token(session, token)
+            woken = watch.enter_context(waits.watching(conversation.id)) if waits and wait > 0 else None
+            shown = await _state(session, conversation, visitor, after)
+        if woken is None or shown.lines or shown.status == "closed":
+            return shown
+        if not await ChatWaits.until(woken, hold_for(wait, shown.agent_typing)) and not shown.agent_typing:
+            return shown  # nothing moved (every change is an event, from any node): no second read
     async with ctx.read() as session:
         visitor, conversation = await _by_token(session, token)
         return await _state(session, conversation, visitor, after)
