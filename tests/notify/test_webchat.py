@@ -204,6 +204,15 @@ async def test_with_nobody_there_a_visitor_leaves_a_message_and_a_retry_makes_on
     agent_id = (await agent.get("/api/auth/me")).json()["id"]
     await _agent_state(seeded, agent_id, "ready")
     assert (await client.get(availability)).json() == {"available": True}
+    # signed in, but taking no conversations (capacity 0): a chat would find nobody
+    supervisor = await users("supervisor")
+    me = next(a for a in (await supervisor.get("/api/routing/agents")).json() if a["user_id"] == agent_id)
+    profile = {"skills": me["skills"], "chat_capacity": 0}
+    assert (await supervisor.put(f"/api/routing/agents/{agent_id}/profile", json=profile)).status_code == 204
+    assert (await client.get(availability)).json() == {"available": False}
+    profile["chat_capacity"] = 2
+    assert (await supervisor.put(f"/api/routing/agents/{agent_id}/profile", json=profile)).status_code == 204
+    assert (await client.get(availability)).json() == {"available": True}
     await _agent_state(seeded, agent_id, "logged_out")
     assert (await client.get(availability)).json() == {"available": False}
     assert_problem(

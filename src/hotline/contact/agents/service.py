@@ -23,7 +23,7 @@ from hotline.contact.calls import desk
 from hotline.contact.errors import WrapUpRequired
 from hotline.contact.events import PhoneChosen, QueuesChanged
 from hotline.contact.local import LocalNode, running
-from hotline.contact.models import AgentProfile, ContactEvent
+from hotline.contact.models import AgentProfile, ContactEvent, QueueDef
 from hotline.contact.queues.runner import QueueRunner
 from hotline.contact.schemas import AgentOut
 from hotline.core.clock import utcnow
@@ -56,12 +56,22 @@ async def present_agents(ctx: Context) -> frozenset[int]:
 
 
 async def _anyone_to_chat(ctx: Context, site: str) -> bool:
-    """For the web chat (any site, for now): an agent who may take calls is logged in."""
+    """For the web chat (any site, for now): an agent is at work who would be given one — signed
+    in, allowed to take contacts, with room for conversations (`chat_capacity` > 0) and a skill of
+    a queue that takes web chats. Busy or on a break still counts: the chat waits in line for them."""
     present = await present_agents(ctx)
     if not present:
         return False
     async with ctx.read() as session:
-        return bool(present & set(await directory.holders_of(session, Permission.CALLS_HANDLE)))
+        staff = present & set(await directory.holders_of(session, Permission.CALLS_HANDLE))
+        queues = await session.scalars(select(QueueDef))
+        skills = {q.skill for q in queues if "web" in (q.chat_channels or ())}
+        if not staff or not skills:
+            return False
+        profiles = await session.scalars(
+            select(AgentProfile).where(AgentProfile.user_id.in_(staff), AgentProfile.chat_capacity > 0)
+        )
+        return any(skills & set(p.skills or {}) for p in profiles)
 
 
 webchat.staffed_by(_anyone_to_chat)
