@@ -126,3 +126,12 @@ def test_an_agent_answers_with_a_canned_phrase_and_an_article_then_starts_a_tick
     content = page.get_by_test_id("ticket-content")
     expect(content).to_have_value(re.compile(r"^来自短信会话 #\d+，客户留言：「.+」$"))
     expect(page.get_by_test_id("ticket-form")).to_contain_text("在线会话")
+    # made, the ticket leads back to the conversation it came from
+    thread_url = re.compile(r"/messages/conversations/\d+$")
+    page.get_by_test_id("ticket-type-consultation").click()
+    page.get_by_test_id("ticket-title").fill("咨询婴儿床与早餐")
+    page.get_by_test_id("ticket-submit").click()
+    expect(page.get_by_test_id("ticket-number")).to_be_visible()
+    page.get_by_test_id("ticket-conversation").click()
+    expect(page).to_have_url(thread_url)
+    expect(page.get_by_test_id("conversation-messages")).to_contain_text("单点早餐68元/位")

@@ -13,7 +13,8 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.tickets import intake
 from hotline.tickets.models import Ticket
-from tests.conftest import Users
+from tests.conftest import Users, assert_problem
+from tests.tickets.conftest import work_order
 
 
 async def _call(ctx: Context, call_id: str, caller: str, path: list[str], detail: str) -> None:
@@ -108,3 +109,21 @@ async def test_an_email_becomes_a_complaint_for_the_customer_with_that_address(
 
 async def test_without_an_imap_host_the_mailbox_job_does_nothing(seeded: Context) -> None:
     assert await intake.mailbox(seeded, intake.ImapSettings(host="")) == 0
+
+
+async def test_a_ticket_started_from_a_chat_links_back_to_it(seeded: Context, users: Users) -> None:
+    """The agent answering a conversation starts a ticket from it (NextSteps → 新建工单): the ticket
+    names the conversation, its page links back to the messages; a conversation that does not
+    exist is refused at its field and nothing is made."""
+    agent = await users("agent1")
+    conversation = (await agent.get("/api/notify/conversations", params={"status": "open"})).json()[0]
+    body = work_order(source="chat", content="客户在会话中报修：房间空调不制冷")
+    before = len((await agent.get("/api/tickets")).json()["items"])
+    refused = await agent.post("/api/tickets", json=body | {"conversation_id": 987654})
+    assert assert_problem(refused, 404, "not-found", "body.conversation_id")["reason"] == "no-conversation"
+    assert len((await agent.get("/api/tickets")).json()["items"]) == before
+
+    made = await agent.post("/api/tickets", json=body | {"conversation_id": conversation["id"]})
+    assert made.status_code == 201, made.text
+    shown = (await agent.get(f"/api/tickets/{made.json()['id']}")).json()["ticket"]
+    assert shown["conversation_id"] == conversation["id"] and shown["source"] == "chat"

@@ -14200,6 +14200,11 @@ export interface components {
             /** Call Id */
             call_id?: string | null;
             /**
+             * Conversation Id
+             * @description The conversation (chat, SMS, WeChat) the ticket is started from
+             */
+            conversation_id?: number | null;
+            /**
              * Source
              * @default call
              * @enum {string}
@@ -14319,6 +14324,8 @@ export interface components {
             email: string;
             /** Call Id */
             call_id: string | null;
+            /** Conversation Id */
+            conversation_id?: number | null;
             /** Source */
             source: string;
             /** Attachment */

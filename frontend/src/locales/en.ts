@@ -1595,6 +1595,8 @@ const en: typeof zh = {
     telephony_write: 'Manage extensions and trunks',
   },
   tickets: {
+    conversation: 'From conversation',
+    openConversation: 'Conversation #{id} (see the messages)',
     fromConversation: 'From {channel} conversation #{id}; the customer wrote: “{said}”',
     title: 'Tickets',
     new: 'New ticket',

@@ -1564,6 +1564,8 @@ export default {
     telephony_write: '管理分机与中继',
   },
   tickets: {
+    conversation: '来源会话',
+    openConversation: '会话 #{id}（查看对话记录）',
     fromConversation: '来自{channel}会话 #{id}，客户留言：「{said}」',
     title: '工单',
     new: '新建工单',

@@ -410,6 +410,11 @@ async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> i
         return len(found)
 
 
+async def exists(session: AsyncSession, conversation_id: int) -> bool:
+    """Whether there is such a conversation (another domain's record names it), in its session."""
+    return await session.get(Conversation, conversation_id) is not None
+
+
 async def _conversation(session: AsyncSession, conversation_id: int, *, lock: bool = False) -> Conversation:
     conversation = await session.get(Conversation, conversation_id, with_for_update=lock)
     if conversation is None:

@@ -24,7 +24,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.permissions import Permission
 from hotline.core.rows import get_or_404
 from hotline.crm import directory as customers
-from hotline.notify import inbox
+from hotline.notify import conversations, inbox
 from hotline.tickets import fields as custom_fields
 from hotline.tickets import state
 from hotline.tickets.deadlines import refresh_due
@@ -119,6 +119,12 @@ async def create(
             )
         values = custom_fields.check_values(kind.fields, data.fields, partial=partial)
         customer = await _customer(tx.session, data)
+        chat = data.conversation_id
+        if chat is not None and not await conversations.exists(tx.session, chat):
+            raise NotFound(
+                f"No conversation {data.conversation_id}", field="body.conversation_id",
+                reason="no-conversation", params={"conversation_id": data.conversation_id},
+            )  # fmt: skip
         phone = data.phone.strip()
         if not phone and customer is not None:
             phone = await customers.preferred_phone(tx.session, customer.id) or ""
@@ -136,6 +142,7 @@ async def create(
             phone=phone,
             email=data.email or (customer.email if customer else ""),
             call_id=data.call_id,
+            conversation_id=data.conversation_id,
             source=data.source,
             source_ref=source_ref,
             attachment=attachment[:300],

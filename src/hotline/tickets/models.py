@@ -89,6 +89,10 @@ class Ticket(Audited, Base):
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     call_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    """The conversation (web chat, SMS, WeChat) it was started from; the ticket links back to it."""
     source: Mapped[str] = mapped_column(String(12), default="call")
     """call | voicemail | email | walk_in | web | chat (a conversation: SMS, WeChat, web chat) | authority"""
     source_ref: Mapped[str | None] = mapped_column(String(200), unique=True)

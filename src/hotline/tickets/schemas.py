@@ -108,6 +108,9 @@ class TicketIn(Input):
     phone: Annotated[str, StringConstraints(max_length=32, pattern=r"^[+0-9 \-]*$")] = ""
     email: Annotated[str, StringConstraints(max_length=254)] = ""
     call_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    conversation_id: DbId | None = Field(
+        default=None, description="The conversation (chat, SMS, WeChat) the ticket is started from"
+    )
     source: Source = "call"
     severity: Severity | None = None
     external_ref: Annotated[str, StringConstraints(max_length=64)] = ""
@@ -200,6 +203,7 @@ class TicketOut(Output):
     phone: privacy.Phone
     email: privacy.Email
     call_id: str | None
+    conversation_id: int | None = None
     source: str
     attachment: str
     severity: str
