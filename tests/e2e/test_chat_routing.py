@@ -54,3 +54,13 @@ def test_a_web_chat_is_routed_seen_by_the_supervisor_and_passed_on_to_a_colleagu
     expect(mine.locator("tr", has_text="赵先生")).to_be_visible()
     mine.locator("tr", has_text="赵先生").click()
     expect(zhou_page.get_by_test_id("conversation-messages")).to_contain_text("外滩店周六还有江景房吗？")
+
+    # and on her desktop, beside the call: a tab for each conversation she has, the thread in it
+    zhou_page.get_by_test_id("nav-desktop").click()
+    chats = zhou_page.get_by_test_id("desk-chats")
+    expect(chats).to_contain_text("我的会话")
+    chats.locator(".el-tabs__item", has_text="赵先生").click()
+    expect(chats.get_by_test_id("conversation-messages")).to_contain_text("外滩店周六还有江景房吗？")
+    chats.locator("textarea[data-testid=conversation-reply]").fill("赵先生您好，外滩店周六还有江景房。")
+    chats.get_by_test_id("conversation-send").click()
+    expect(chats.get_by_test_id("bubble-out").last).to_contain_text("还有江景房")

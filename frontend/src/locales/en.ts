@@ -759,6 +759,8 @@ const en: typeof zh = {
     categories: { hotel: 'Hotels', route: 'Routes', price: 'Prices', policy: 'Policies', faq: 'FAQ', phrase: 'Phrases' },
   },
   desk: {
+    myChats: 'My conversations ({n})',
+    chatGiven: 'A conversation was given to you',
     wrapRequired: 'This queue requires a wrap-up',
     owed: 'Wrap-up owed',
     states: { ringing: 'Ringing', talking: 'On the line', ended: 'Hung up' },

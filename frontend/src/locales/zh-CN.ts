@@ -744,6 +744,8 @@ export default {
     categories: { hotel: '酒店信息', route: '旅游线路', price: '价格', policy: '政策规定', faq: '常见问题', phrase: '服务用语' },
   },
   desk: {
+    myChats: '我的会话（{n}）',
+    chatGiven: '新会话已分配给您',
     wrapRequired: '本队列要求填写话后小结',
     owed: '待小结',
     states: { ringing: '振铃中', talking: '通话中', ended: '已挂机' },
