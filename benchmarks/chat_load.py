@@ -8,7 +8,8 @@ agents (extensions 3001…, skill hotel at level 3, room for 4 conversations eac
 1. `--visitors` visitors start a web chat on the 酒店预订 queue, one after another; 4 × agents of
    them are given to agents, the rest wait in line. The server's resident memory is read before
    and after: memory per open conversation (the rows' cache, the router, the visitors' tokens).
-2. Every visitor's window then holds a long poll (`state?wait=25`, as the chat page does).
+2. Every visitor's window then holds a long poll (`state?wait=25`, as the chat page does), in
+   `--window-processes` (2) processes of their own, as a thousand browsers are not one loop.
    Message delivery: visitors send `--messages` messages, arriving at random (Poisson) at `--rate`
    (30) a second all together — a thousand visitors each writing every half minute; each is timed
    from the visitor's POST to the moment the `conversations` feed of a supervisor's live socket (what the
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -106,6 +108,43 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def hold_windows(base: str, chats: list[tuple[int, str]], reports: Any, stop: Any) -> None:
+    """A process of visitors' windows: each holds a long poll as the chat page does and reports
+    every agent's line it is given, with when (perf_counter is the machine's monotonic clock, the
+    same in every process)."""
+
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=60, max_keepalive_connections=60, keepalive_expiry=2.0)
+        # spread over clients of 50 each: one httpx pool of a thousand connections costs a scan of
+        # them per request
+        pools = [
+            httpx.AsyncClient(base_url=base, timeout=40, limits=limits) for _ in range(len(chats) // 50 + 1)
+        ]
+        last = {cid: 0 for cid, _ in chats}
+
+        async def window(n: int, cid: int, token: str) -> None:
+            while True:
+                query = {"after": last[cid], "wait": 25}
+                polled = await pools[n % len(pools)].get(
+                    "/api/chat/state", params=query, headers={"X-Chat-Token": token}
+                )
+                arrived = time.perf_counter()
+                for line in polled.json()["lines"]:
+                    last[cid] = max(last[cid], line["id"])
+                    if not line["mine"]:
+                        reports.put((cid, line["text"], arrived))
+
+        tasks = [asyncio.create_task(window(n, cid, token)) for n, (cid, token) in enumerate(chats)]
+        await asyncio.to_thread(stop.wait)  # a multiprocessing event: waited for off the loop
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for pool in pools:
+            await pool.aclose()
+
+    asyncio.run(run())
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -143,7 +182,9 @@ class Feed:
         return future
 
 
-async def measure(base: str, pid: int, visitors: int, messages: int, rate: float) -> dict[str, float]:
+async def measure(
+    base: str, pid: int, visitors: int, messages: int, rate: float, window_processes: int
+) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as boss:
         login = await boss.post(
             "/api/auth/login", json={"username": "supervisor", "password": "hotline-demo"}
@@ -162,15 +203,9 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
         await asyncio.sleep(0.5)
         before = rss_kib(pid)
         tokens: dict[int, str] = {}
-        # idle connections dropped before the server's 5 s keep-alive ends (else a request may go out
-        # on a connection the server is closing: a ReadError no browser would show)
+        # idle connections dropped before the server's keep-alive ends (else a request may go out on
+        # a connection the server is closing: a ReadError no browser would show)
         limits = httpx.Limits(max_connections=60, max_keepalive_connections=60, keepalive_expiry=2.0)
-        # the windows' long polls spread over clients of 50 each: one httpx pool of a thousand
-        # connections costs the client a scan of them per request (the client, not the server, was
-        # the bottleneck: 100 % CPU in a 1,000-visitor run while the server idled)
-        pools = [
-            httpx.AsyncClient(base_url=base, timeout=40, limits=limits) for _ in range(visitors // 50 + 1)
-        ]
         async with httpx.AsyncClient(base_url=base, timeout=40, limits=limits) as public:
             for n in range(visitors):
                 form = {
@@ -186,25 +221,33 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
             await asyncio.sleep(3)  # the assignments written
             after = rss_kib(pid)
 
-            # every visitor's window holds a long poll, as ChatView does (state?after=…&wait=25)
-            last = {cid: 0 for cid in tokens}
-            answers: dict[int, asyncio.Future[float]] = {}
+            # every visitor's window holds a long poll, as ChatView does (state?after=…&wait=25), in
+            # processes of their own: a thousand browsers are not one Python loop, and the loop that
+            # times the messages must not wait behind a thousand windows' answers
+            answers: dict[str, asyncio.Future[float]] = {}
+            loop = asyncio.get_running_loop()
 
-            async def window(cid: int) -> None:
-                while True:
-                    query = {"after": last[cid], "wait": 25}
-                    polled = await pools[cid % len(pools)].get(
-                        "/api/chat/state", params=query, headers={"X-Chat-Token": tokens[cid]}
-                    )
-                    arrived = time.perf_counter()
-                    for line in polled.json()["lines"]:
-                        last[cid] = max(last[cid], line["id"])
-                        waiter = answers.get(cid)
-                        if not line["mine"] and waiter is not None and not waiter.done():
-                            waiter.set_result(arrived)
+            def heard(report: tuple[int, str, float]) -> None:
+                waiter = answers.get(report[1])
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(report[2])
 
-            windows = [asyncio.create_task(window(cid)) for cid in tokens]
-            await asyncio.sleep(2)
+            spawn = multiprocessing.get_context("spawn")
+            reports, stop = spawn.Queue(), spawn.Event()
+            chats = list(tokens.items())
+            windows = [
+                spawn.Process(target=hold_windows, args=(base, chats[n::window_processes], reports, stop))
+                for n in range(window_processes)
+            ]
+            for process in windows:
+                process.start()
+
+            def relay() -> None:
+                while (report := reports.get()) is not None:
+                    loop.call_soon_threadsafe(heard, report)
+
+            relaying = loop.run_in_executor(None, relay)
+            await asyncio.sleep(5)  # every window asking
 
             delivery: list[float] = []
             ids = list(tokens)
@@ -232,15 +275,17 @@ async def measure(base: str, pid: int, visitors: int, messages: int, rate: float
             # an agent's answer reaching the visitor's window
             replies: list[float] = []
             for n, cid in enumerate(ids[: min(200, len(ids))]):
-                answers[cid] = asyncio.get_running_loop().create_future()
+                text = f"您好，第{n}条回复"
+                answers[text] = loop.create_future()
                 sent = time.perf_counter()
                 url = f"/api/notify/conversations/{cid}/messages"
-                (await boss.post(url, json={"body": f"您好，第{n}条回复"})).raise_for_status()
-                replies.append(await asyncio.wait_for(answers[cid], 10) - sent)
-            for task in windows:
-                task.cancel()
-            for pool in pools:
-                await pool.aclose()
+                (await boss.post(url, json={"body": text})).raise_for_status()
+                replies.append(await asyncio.wait_for(answers[text], 10) - sent)
+            stop.set()
+            for process in windows:
+                process.join(30)
+            reports.put(None)
+            await relaying
 
         assigned: list[float] = []
         listed = (await boss.get("/api/notify/conversations", params={"status": "open"})).json()
@@ -276,6 +321,9 @@ def main() -> None:
         "--database", default="", help="a PostgreSQL URL whose database is made afresh (default: SQLite)"
     )
     parser.add_argument("--rate", type=float, default=30.0, help="visitors' messages a second, all together")
+    parser.add_argument(
+        "--window-processes", type=int, default=2, help="processes holding the visitors' windows"
+    )
     args = parser.parse_args()
     results = []
     for run in range(args.runs):
@@ -286,7 +334,9 @@ def main() -> None:
                 extra["HOTLINE_DATABASE_URL"] = args.database
             process, base, _ = start_server(Path(folder), extra, prepare=prepare(args.agents))
             try:
-                figures = asyncio.run(measure(base, process.pid, args.visitors, args.messages, args.rate))
+                figures = asyncio.run(
+                    measure(base, process.pid, args.visitors, args.messages, args.rate, args.window_processes)
+                )
             finally:
                 stop_server(process)
         results.append(figures)
