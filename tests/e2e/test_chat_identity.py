@@ -1,0 +1,136 @@
+"""Who a web chat visitor is, in browsers (issue 24, item 1): a visitor on the hosted chat page
+types 张伟's number in the pre-chat form — agent1's thread shows it 未验证 and links nobody's file;
+the visitor asks for a code, which Kannel's fake SMSC receives, types it, and their window says
+they are verified; agent1's thread then shows 已验证（短信） and 张伟's file. A member of the
+hotels' site, whose token the site signed, is 已验证（会员） with their member id as soon as the
+chat starts, and the token is gone from the page's address."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from hotline.notify.demo import WEB_MEMBER_SECRET, WEB_SITE
+from hotline.notify.member_token import sign
+from tests.e2e.conftest import field
+from tests.notify.conftest import Kannel, kannel  # noqa: F401 - the fixture: Kannel and its fake SMSC
+
+pytestmark = pytest.mark.e2e
+
+ZHANG = "13800138000"
+
+
+@pytest.fixture
+def sms_through_kannel(server: str, kannel: Kannel) -> Iterator[Kannel]:  # noqa: F811 - the fixture above
+    """The demo server's SMS leave through this Kannel while the test runs, then through the log again."""
+    with httpx.Client(base_url=server) as admin:
+        admin.post("/api/auth/login", json={"username": "admin", "password": "hotline-demo"})
+        sms = {
+            "kind": "kannel",
+            "secret": "kannel-secret",
+            "config": {"url": kannel.sendsms_url, "username": "hotline"},
+        }
+        assert admin.put("/api/notify/gateways/sms", json=sms).status_code == 200
+        try:
+            yield kannel
+        finally:
+            assert admin.put("/api/notify/gateways/sms", json={"kind": "log"}).status_code == 200
+
+
+def texted_code(gateway: Kannel, number: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for to, text in gateway.received():
+            found = re.search(r"验证码为(\d{6})", text)
+            if to.endswith(number) and found:
+                return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no code reached {number}: {gateway.received()}")
+
+
+def open_chat(browser: Browser, server: str, address: str) -> Page:
+    context = browser.new_context(base_url=server, viewport={"width": 480, "height": 860}, locale="zh-CN")
+    visitor = context.new_page()
+    visitor.set_default_timeout(15_000)
+    visitor.goto(address)
+    expect(visitor.get_by_test_id("chat-form")).to_be_visible()
+    return visitor
+
+
+def ask(visitor: Page, name: str, phone: str, question: str) -> None:
+    form = visitor.get_by_test_id("chat-form")
+    field(form, "chat-name").fill(name)
+    field(form, "chat-phone").fill(phone)
+    visitor.locator("textarea[data-testid=chat-question]").fill(question)
+    visitor.get_by_test_id("chat-start").click()
+    expect(visitor.get_by_test_id("chat-mine").first).to_contain_text(question)
+
+
+def thread_of(agent: Page, shown: str) -> None:
+    """The thread whose row shows `shown` (the visitor's name, the customer's once linked, the question)."""
+    agent.get_by_test_id("nav-conversations").click()
+    agent.get_by_test_id("conversations-table").locator("tr", has_text=shown).click()
+    expect(agent.get_by_test_id("conversation-visitor")).to_be_visible()
+
+
+def test_a_visitor_proves_zhangs_phone_with_a_texted_code_and_agent1_sees_his_file(
+    browser: Browser, server: str, session: Callable[[str], Page], sms_through_kannel: Kannel
+) -> None:
+    visitor = open_chat(browser, server, f"/chat?site={WEB_SITE}")
+    ask(visitor, "张先生（官网）", ZHANG, "我下周的预订能改到周六入住吗？")
+
+    agent = session("agent1")
+    thread_of(agent, "张先生（官网）")
+    expect(agent.get_by_test_id("conversation-visitor-unverified")).to_have_text("未验证")
+    expect(agent.get_by_test_id("conversation-visitor-identity")).to_contain_text("138****8000")
+    expect(agent.get_by_test_id("conversation-customer")).not_to_contain_text("张伟")
+
+    visitor.get_by_test_id("chat-verify-open").click()
+    expect(field(visitor, "chat-verify-phone")).to_have_value(ZHANG)
+    visitor.get_by_test_id("chat-verify-send").click()
+    expect(visitor.get_by_test_id("chat-verify-send")).to_contain_text("秒后可重发")
+    code = texted_code(sms_through_kannel, ZHANG)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    field(visitor, "chat-verify-code").fill(wrong)
+    visitor.get_by_test_id("chat-verify-submit").click()  # a wrong code: said at the field
+    expect(visitor.get_by_test_id("chat-verify-form").locator(".el-form-item__error")).to_have_text(
+        "验证码错误，还可再试 4 次"
+    )
+    field(visitor, "chat-verify-code").fill(code)
+    visitor.get_by_test_id("chat-verify-submit").click()
+    expect(visitor.get_by_test_id("chat-verified")).to_have_text("已验证手机号")
+
+    expect(agent.get_by_test_id("conversation-visitor-verified")).to_have_text("已验证（短信）")
+    expect(agent.get_by_test_id("conversation-customer")).to_contain_text("张伟")
+    visitor.context.close()
+
+
+def test_a_member_of_the_hotels_site_is_identified_by_the_token_the_site_signed(
+    browser: Browser, server: str, session: Callable[[str], Page]
+) -> None:
+    now = int(time.time())
+    claims = {
+        "sub": "YG-000123",
+        "name": "张伟",
+        "phone": ZHANG,
+        "aud": WEB_SITE,
+        "iat": now,
+        "exp": now + 600,
+    }
+    token = sign(claims, WEB_MEMBER_SECRET)
+    visitor = open_chat(browser, server, f"/chat?site={WEB_SITE}#member_token={token}")
+    assert token not in visitor.url  # gone from the address (history, bookmarks, a shared link)
+    ask(visitor, "张先生（会员）", "", "会员积分可以抵房费吗？")
+    expect(visitor.get_by_test_id("chat-verified")).to_have_text("已验证会员身份")
+
+    agent = session("agent1")
+    thread_of(agent, "会员积分可以抵房费吗？")  # listed under 张伟: the chat is his already
+    expect(agent.get_by_test_id("conversation-visitor-verified")).to_have_text("已验证（会员）")
+    expect(agent.get_by_test_id("conversation-visitor-identity")).to_contain_text("YG-000123")
+    expect(agent.get_by_test_id("conversation-customer")).to_contain_text("张伟")
+    visitor.context.close()
