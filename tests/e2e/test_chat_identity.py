@@ -3,13 +3,18 @@ types 张伟's number in the pre-chat form — agent1's thread shows it 未验�
 the visitor asks for a code, which Kannel's fake SMSC receives, types it, and their window says
 they are verified; agent1's thread then shows 已验证（短信） and 张伟's file. A member of the
 hotels' site, whose token the site signed, is 已验证（会员） with their member id as soon as the
-chat starts, and the token is gone from the page's address."""
+chat starts — on the hosted page (the token in its fragment, gone from the address at once) and in
+the widget on the site's own page (`data-member-token`, passed to the frame by postMessage)."""
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -134,3 +139,47 @@ def test_a_member_of_the_hotels_site_is_identified_by_the_token_the_site_signed(
     expect(agent.get_by_test_id("conversation-visitor-identity")).to_contain_text("YG-000123")
     expect(agent.get_by_test_id("conversation-customer")).to_contain_text("张伟")
     visitor.context.close()
+
+
+def member_token(member_id: str) -> str:
+    now = int(time.time())
+    claims = {"sub": member_id, "name": "张伟", "phone": ZHANG, "aud": WEB_SITE, "iat": now, "exp": now + 600}
+    return sign(claims, WEB_MEMBER_SECRET)
+
+
+@pytest.fixture
+def members_page(tmp_path: Path, server: str) -> Iterator[str]:
+    """The hotels' own site, on another origin, for a logged-in member: the widget's tag carries
+    the token the site's server signed for them."""
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><meta charset="utf-8"><title>英冠酒店会员中心</title><h1>欢迎回来，张先生</h1>'
+        f'<script src="{server}/chat-widget.js" data-site="{WEB_SITE}" '
+        f'data-member-token="{member_token("YG-000456")}" async></script>',
+        encoding="utf-8",
+    )
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    httpd.shutdown()
+
+
+def test_the_widget_on_the_members_page_passes_the_sites_token_to_the_chat(
+    browser: Browser, server: str, members_page: str, session: Callable[[str], Page]
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(members_page)
+    page.locator("[data-hotline-chat=button]").click()
+    chat = page.frame_locator("iframe[data-hotline-chat=frame]")
+    form = chat.get_by_test_id("chat-form")
+    field(form, "chat-name").fill("张先生（会员中心）")
+    chat.locator("textarea[data-testid=chat-question]").fill("我的会员等级什么时候升级？")
+    chat.get_by_test_id("chat-start").click()
+    expect(chat.get_by_test_id("chat-verified")).to_have_text("已验证会员身份")
+
+    agent = session("agent1")
+    thread_of(agent, "我的会员等级什么时候升级？")
+    expect(agent.get_by_test_id("conversation-visitor-identity")).to_contain_text("YG-000456")
+    expect(agent.get_by_test_id("conversation-customer")).to_contain_text("张伟")
+    context.close()
