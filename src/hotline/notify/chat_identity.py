@@ -88,6 +88,14 @@ async def verify_code(ctx: Context, token: str, data: ChatVerifyIn) -> ChatState
             .order_by(ChatCode.id.desc())
             .limit(1)
         )
+        if (
+            row is not None
+            and row.used_at is not None
+            and hmac.compare_digest(row.code_hash, _hash(visitor, data.code))
+        ):
+            return await webchat.window(
+                tx.session, conversation, visitor
+            )  # a retry of the request that verified
         if row is None or row.used_at is not None:
             raise InvalidInput("Ask for a code first", field="body.code", reason="chat-code-none")
         if as_utc(row.expires_at) <= utcnow():
