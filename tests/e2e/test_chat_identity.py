@@ -183,3 +183,23 @@ def test_the_widget_on_the_members_page_passes_the_sites_token_to_the_chat(
     expect(agent.get_by_test_id("conversation-visitor-identity")).to_contain_text("YG-000456")
     expect(agent.get_by_test_id("conversation-customer")).to_contain_text("张伟")
     context.close()
+
+
+def test_an_administrator_sets_a_sites_member_token_secret_which_is_never_shown_again(
+    session: Callable[[str], Page],
+) -> None:
+    admin = session("admin")
+    admin.goto("/messages")
+    admin.get_by_role("tab", name="消息网关").click()
+    card = admin.get_by_test_id("chat-sites")
+    expect(card.locator("tr", has_text=WEB_SITE)).to_contain_text("已设置")
+    secret = "travel-partner-secret-0123456789-abcdef"
+    field(card, "chat-site-key").fill("partner-travel")
+    field(card, "chat-site-secret").fill("too-short")
+    card.get_by_role("button", name="保存").click()  # refused at its field, before anything is sent
+    expect(card.locator(".el-form-item__error")).to_have_count(1)
+    field(card, "chat-site-secret").fill(secret)
+    card.get_by_role("button", name="保存").click()
+    expect(card.locator("tr", has_text="partner-travel")).to_contain_text("已设置")
+    expect(field(card, "chat-site-secret")).to_have_value("")
+    assert secret not in admin.content()

@@ -953,6 +953,17 @@ const en: typeof zh = {
       verified: { _none: 'Not verified', sms: 'Mobile verified', member: 'Member verified' },
     },
   },
+  chatSites: {
+    title: 'Chat sites (member tokens)',
+    hint: 'Sites that carry the chat widget (the data-site of its tag). With a secret set, a site can sign tokens (JWT HS256) for its logged-in members, who are then identified without an SMS code. The secret is never shown again.',
+    site: 'Site key',
+    siteHint: "Letters, digits, . _ -, as the widget tag's data-site",
+    name: 'Site name',
+    secret: 'Member-token secret',
+    secretHint: '32 to 200 letters, digits or symbols',
+    secretSet: 'Set',
+    secretNotSet: 'Not set',
+  },
   conversations: {
     title: 'Conversations (SMS, WeChat, web chat)',
     hint: "Customers' SMS replies are threaded by number, their WeChat messages by WeChat user, and each web chat is one conversation; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",

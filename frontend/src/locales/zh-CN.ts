@@ -934,6 +934,17 @@ export default {
       verified: { _none: '未验证', sms: '已验证手机号', member: '已验证会员身份' },
     },
   },
+  chatSites: {
+    title: '在线客服网站（会员身份令牌）',
+    hint: '放置在线客服插件的网站（插件代码的 data-site）。设置密钥后，网站可为已登录会员签发身份令牌（JWT HS256），访客无需短信验证即关联会员档案。密钥保存后不再显示。',
+    site: '网站标识',
+    siteHint: '字母、数字、. _ -，与插件代码的 data-site 一致',
+    name: '网站名称',
+    secret: '会员令牌密钥',
+    secretHint: '32 至 200 位字母、数字或符号',
+    secretSet: '已设置',
+    secretNotSet: '未设置',
+  },
   conversations: {
     title: '客户会话（短信·微信·在线客服）',
     hint: '客户回复的短信按号码、发给公众号的微信消息按微信用户归入会话，网站访客的在线咨询各为一个会话；回复 TD 或 退订 的号码立即退订营销短信并收到一条确认。',
