@@ -8,6 +8,9 @@
  * Optional: data-label (the button's words), data-label-offline (its words when no agent is online
  * and the frame offers to leave a message; asked of the server where the site may, see
  * HOTLINE_CORS_ORIGINS), data-color, data-position="left".
+ * Identification (docs/channels.md "Identification"): a site whose member is logged in passes the
+ * member token its server signed, as data-member-token="…" or later HotlineChat.identify(token);
+ * it goes to the chat's frame by postMessage to the Hotline origin only, never in an address.
  */
 ;(function () {
   'use strict'
@@ -35,6 +38,22 @@
     ';color:#fff;font:15px/1.2 system-ui,sans-serif;box-shadow:0 4px 12px rgba(0,0,0,.2);cursor:pointer'
 
   var frame = null
+  var memberToken = tag.getAttribute('data-member-token') || ''
+  function passToken() {
+    if (frame && frame.contentWindow && memberToken)
+      frame.contentWindow.postMessage({ type: 'hotline-chat-identify', token: memberToken }, origin)
+  }
+  window.addEventListener('message', function (event) {
+    // the frame says it listens (it may load after the first postMessage was sent)
+    if (frame && event.source === frame.contentWindow && event.origin === origin && event.data && event.data.type === 'hotline-chat-ready')
+      passToken()
+  })
+  window.HotlineChat = {
+    identify: function (token) {
+      memberToken = typeof token === 'string' ? token.slice(0, 2048) : ''
+      passToken()
+    },
+  }
   function open() {
     if (!frame) {
       frame = document.createElement('iframe')

@@ -19,6 +19,7 @@ PUBLIC = {
     "/api/notify/mo/kannel", "/api/notify/wechat",
     "/api/chat/start", "/api/chat/state", "/api/chat/messages", "/api/chat/typing", "/api/chat/read",
     "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message",
+    "/api/chat/verify/send", "/api/chat/verify", "/api/chat/identify",
     "/openapi.json", "/docs", "/api/quality/media/{token}", "/api/outbound/surveys/{token}",
     "/api/outbound/surveys/{token}/answers",
 }  # fmt: skip

@@ -8,6 +8,7 @@ raised in src/ is missing here or names other parameters than its English.
 
 from __future__ import annotations
 
+from hotline.core.messages_chat_identity import CHAT_IDENTITY_ZH
 from hotline.core.messages_conversations import CONVERSATIONS_ZH
 from hotline.core.messages_outbound import OUTBOUND_ZH
 
@@ -477,6 +478,7 @@ REASONS_ZH: dict[str, str] = (
     }
     | OUTBOUND_ZH
     | CONVERSATIONS_ZH
+    | CHAT_IDENTITY_ZH
 )
 
 # Role names in a reason's words (`who` of the step-* reasons), as the web UI names them.

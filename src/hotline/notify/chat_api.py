@@ -35,8 +35,11 @@ TOKEN = Annotated[
 ]  # fmt: skip
 
 
-def _visitor(ctx: Context) -> Context:
+def visitor_context(ctx: Context) -> Context:
     return ctx.as_actor(Actor.system("notify:web"))
+
+
+_visitor = visitor_context
 
 
 @router.get("/availability")

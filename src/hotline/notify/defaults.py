@@ -59,6 +59,8 @@ TEMPLATES = (
     ("notify.reply.wechat", "wechat", "notify.conversation", "service", "微信会话回复", "", "{{text}}"),
     ("notify.opt_out_confirmed.sms", "sms", "notify.conversation", "service", "退订确认短信", "",
      SIGN + "您已成功退订营销短信，今后不再收到优惠及问候信息；预订确认等服务通知照常发送。如需恢复请致电4008001000。"),  # noqa: E501
+    ("notify.chat_code.sms", "sms", "notify.conversation", "service", "在线客服验证码短信", "",
+     SIGN + "您的在线客服验证码为{{code}}，5分钟内有效，请勿告诉他人。如非本人操作，请忽略本短信。"),
     ("customer.care.sms", "sms", "crm.customer", "service", "客户关怀（手工发送）", "",
      SIGN + "{{customer_name}}{{title}}您好，感谢您一直以来对英冠酒店的支持。如有任何需要，请致电4008001000。"),  # noqa: E501
 )  # fmt: skip

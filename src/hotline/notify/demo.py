@@ -1,8 +1,9 @@
 """Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
 follower of the hotel's official account, not yet linked to a customer, asks about a room and
-waits for an answer; a visitor of the hotels' site asks in the web chat about a family room; the
-canned responses (常用语) agents answer chats with."""
+waits for an answer; a visitor of the hotels' site asks in the web chat about a family room (and
+that site accepts member tokens signed with `WEB_MEMBER_SECRET`); the canned responses (常用语)
+agents answer chats with."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Context
-from hotline.notify import conversations, webchat
+from hotline.notify import chat_identity, conversations, webchat
+from hotline.notify.chat_identity_schemas import ChatSiteIn
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
 
@@ -24,6 +26,9 @@ WECHAT_FOLLOWER = "oHtlDemo_WeChatFollower_0001"
 """The demo WeChat customer's OpenID (28 characters, like WeChat's)"""
 WEB_SITE = "yingguan-hotels"
 """The site key of the demo's widget (docs/channels.md shows its script tag)"""
+WEB_MEMBER_SECRET = "demo-only-yingguan-hotels-member-token-secret-2026"  # noqa: S105 - demo only, documented
+"""The demo site's member-token secret (HS256), so docs/channels.md can sign a member token; a
+real site's is set by an administrator and never shown back"""
 WECHAT_ASKS = "你好，请问上海店这个周六还有大床房吗？大概几点可以入住？"
 CANNED = [
     (
@@ -67,6 +72,9 @@ CANNED = [
 async def load(ctx: Context) -> None:
     """Idempotent: each incoming message has a fixed gateway id."""
     await _canned(ctx)
+    if not any(site.site == WEB_SITE for site in await chat_identity.sites(ctx)):
+        site = ChatSiteIn(name="英冠酒店官网", member_secret=WEB_MEMBER_SECRET)
+        await chat_identity.set_site(ctx, WEB_SITE, site)
     async with ctx.read() as session:
         if await session.scalar(
             select(ConversationMessage.id).where(ConversationMessage.gateway_id == "demo:1")

@@ -18,7 +18,7 @@ class ConversationNotice(Event):
 
     name = "notify.conversation"
 
-    occasion: Literal["reply", "opted_out", "transcript"]
+    occasion: Literal["reply", "opted_out", "transcript", "chat_code"]
     ref: str = Field(description="conversation:<id>", examples=["conversation:1"])
     customer_id: int | None = Field(default=None, examples=[1])
     phone: str = Field(default="", description="客户号码", examples=["13800138000"])
@@ -31,6 +31,7 @@ class ConversationNotice(Event):
         description="坐席回复的内容（聊天记录邮件：整段聊天记录）",
         examples=["您好，已为您改到明天入住。"],
     )
+    code: str = Field(default="", description="在线客服的短信验证码", examples=["382910"])
 
 
 class ConversationChanged(Event):

@@ -223,7 +223,7 @@ class ChatVisitor(Base):
     (typing, read up to, the rating they gave at the end)."""
 
     __tablename__ = "chat_visitors"
-    __personal__ = personal(phone=Kind.PHONE, email=Kind.EMAIL)
+    __personal__ = personal(phone=Kind.PHONE, email=Kind.EMAIL, verified_phone=Kind.PHONE)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -251,6 +251,46 @@ class ChatVisitor(Base):
     """1–5 stars at the end"""
     rating_note: Mapped[str] = mapped_column(String(300), default="")
     ended_at: Mapped[datetime | None]
+    # who the visitor proved to be (notify/chat_identity.py); the form's phone alone proves nothing
+    verified_by: Mapped[str] = mapped_column(String(8), default="")
+    """'' (not identified) | sms (a code sent to `verified_phone`) | member (the site's signed token)"""
+    verified_phone: Mapped[str] = mapped_column(String(32), default="")
+    member_id: Mapped[str] = mapped_column(String(64), default="")
+    """The partner site's member id (`sub` of its token)"""
+    verified_at: Mapped[datetime | None]
+
+
+class ChatCode(Base):
+    """An SMS code a web chat visitor asked for: only its hash is kept; valid 5 minutes, 5 wrong
+    tries (notify/chat_identity.py). The rows of the last hour also cap the codes per number."""
+
+    __tablename__ = "chat_codes"
+    __table_args__ = (Index("ix_chat_codes_phone", "phone", "sent_at"),)
+    __personal__ = personal(phone=Kind.PHONE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0)
+    """Wrong codes given for it"""
+    used_at: Mapped[datetime | None]
+
+
+class ChatSite(Audited, Base):
+    """A site that carries the chat widget (its `data-site` key), as an administrator set it up:
+    the secret its member tokens are signed with (HS256) — never shown back, only whether set."""
+
+    __tablename__ = "chat_sites"
+    __audit_redact__ = frozenset({"member_secret"})
+
+    site: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    member_secret: Mapped[str] = mapped_column(String(200), default="")
 
 
 class CannedPhrase(Audited, Base):

@@ -286,6 +286,11 @@ class ChatVisitorOut(Output):
     rating: int | None
     rating_note: str
     ended: bool = Field(description="The visitor ended the chat (or left it)")
+    verified_by: Literal["", "sms", "member"] = Field(
+        default="", description="How the visitor proved who they are (chat_identity.py); '': not at all"
+    )
+    verified_phone: privacy.Phone = Field(default="", description="The phone they proved")
+    member_id: str = Field(default="", description="Their member id on the partner site (member token)")
 
 
 class ConversationThread(Output):
@@ -361,6 +366,7 @@ class ChatStateOut(Output):
     agent_typing: bool
     read_up_to: int = Field(description="The last of the visitor's messages an agent has seen")
     answered: bool = Field(description="An agent has answered at least once")
+    verified: Literal["", "sms", "member"] = Field(default="", description="How the visitor is identified")
 
 
 class ChatStartedOut(ChatStateOut):

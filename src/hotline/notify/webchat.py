@@ -32,7 +32,6 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
-from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults
 from hotline.notify.chat_waits import ChatWaits, hold_for
@@ -75,16 +74,16 @@ def _hash(token: str) -> str:
 
 
 async def start(ctx: Context, data: ChatStartIn) -> ChatStartedOut:
-    """A visitor's pre-chat form and first question: a new conversation on the `web` channel,
-    found as the customer's when the phone is in a file; returns the token for the rest."""
+    """A visitor's pre-chat form and first question: a new conversation on the `web` channel;
+    returns the token for the rest. The form's phone links the chat to no file: only a verified one
+    does (chat_identity.py)."""
     token = secrets.token_urlsafe(24)
     now = utcnow()
     phone = sms_address(data.phone) if data.phone else ""
     async with ctx.write() as tx:
-        card = (await customers.cards_by_phone(tx.session, [phone])).get(phone) if phone else None
         conversation = Conversation(
             channel="web", address=f"web-{secrets.token_hex(8)}", status="open", created_at=now,
-            last_message_at=now, customer_id=card.id if card else None,
+            last_message_at=now, customer_id=None,
         )  # fmt: skip
         tx.session.add(conversation)
         await tx.session.flush()
@@ -220,6 +219,7 @@ async def visitor_out(session: AsyncSession, conversation_id: int) -> ChatVisito
         name=visitor.name, phone=visitor.phone, email=visitor.email, topic=visitor.topic, site=visitor.site,
         page=visitor.page, typing=_fresh(visitor.visitor_typing_at), read_up_to=visitor.visitor_read_id,
         rating=visitor.rating, rating_note=visitor.rating_note, ended=visitor.ended_at is not None,
+        verified_by=visitor.verified_by, verified_phone=visitor.verified_phone, member_id=visitor.member_id,
     )  # fmt: skip
 
 
@@ -232,6 +232,14 @@ async def visitor_names(session: AsyncSession, conversation_ids: list[int]) -> d
         )
     )
     return {conversation_id: name for conversation_id, name in rows.all()}
+
+
+# ---------------------------------------------------------------- for chat_identity.py
+
+
+async def window(session: AsyncSession, conversation: Conversation, visitor: ChatVisitor) -> ChatStateOut:
+    """What the visitor's window shows after a call that added no line (it polls for lines)."""
+    return await _state(session, conversation, visitor, await _last_id(session, conversation.id))
 
 
 # ---------------------------------------------------------------- helpers
@@ -313,6 +321,7 @@ async def _state(
         agent_typing=visitor is not None and _fresh(visitor.agent_typing_at),
         read_up_to=visitor.agent_read_id if visitor is not None else 0,
         answered=bool(answered),
+        verified=visitor.verified_by if visitor is not None else "",
     )
 
 
@@ -347,3 +356,6 @@ async def _on_timeline(ctx: Context, customer_id: int, message_id: int, text: st
         ctx.as_actor(Actor.system("notify:web")), customer_id, "chat", "在线客服消息",
         ref=f"web-in:{message_id}", detail=text[:200],
     )  # fmt: skip
+
+
+by_token, still_open = _by_token, _still_open
