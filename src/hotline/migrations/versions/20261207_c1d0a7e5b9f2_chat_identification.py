@@ -2,7 +2,7 @@
 secret, and who a visitor proved to be (issue 24, item 1)
 
 Revision ID: c1d0a7e5b9f2
-Revises: 0439canned
+Revises: 0440ticketconv
 Create Date: 2026-12-07 06:05:14.654848
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import hotline.core.db
 
 revision: str = 'c1d0a7e5b9f2'
-down_revision: str | None = '0439canned'
+down_revision: str | None = '0440ticketconv'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
