@@ -2409,8 +2409,9 @@ export interface paths {
         put?: never;
         /**
          * Wecom Event
-         * @description A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once and its 客服账号's new
-         *     messages are read in the background into WeCom conversations; a forged one is refused.
+         * @description A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once (an empty 200, as WeCom
+         *     asks) and its 客服账号's new messages are read in the background into WeCom conversations; a
+         *     forged one is refused.
          */
         post: operations["wecom_event_api_notify_wecom_post"];
         delete?: never;

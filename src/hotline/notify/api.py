@@ -285,13 +285,14 @@ async def wecom_check(request: Request, ctx: Annotated[Context, Depends(public)]
 
 @router.post("/wecom", response_class=PlainTextResponse, openapi_extra=XML_BODY)
 async def wecom_event(request: Request, ctx: Annotated[Context, Depends(public)]) -> PlainTextResponse:
-    """A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once and its 客服账号's new
-    messages are read in the background into WeCom conversations; a forged one is refused."""
+    """A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once (an empty 200, as WeCom
+    asks) and its 客服账号's new messages are read in the background into WeCom conversations; a
+    forged one is refused."""
     system = ctx.as_actor(Actor.system("notify:wecom"))
     event = await wecom_channel.receive_callback(system, _wecom_query(request), await request.body())
     if event is not None:
         request.app.state.hotline.wecom.pull_soon(system, event)
-    return PlainTextResponse("success")
+    return PlainTextResponse("")
 
 
 @router.get("/conversations")

@@ -170,6 +170,8 @@ class WeComPuller:
                     log.info("wecom messages read", open_kfid=open_kfid, new=new)
                 except (WeChatError, PermissionDenied) as exc:
                     log.warning("wecom read failed", open_kfid=open_kfid, error=str(exc))
+                except Exception:  # the next callback reads again from the kept cursor
+                    log.exception("wecom read failed", open_kfid=open_kfid)
                 if open_kfid not in self._again:
                     return
                 token = self._again.pop(open_kfid)
