@@ -37,6 +37,8 @@ FROM_CUSTOMER = 3
 EXPIRED_TOKEN = frozenset({40014, 42001})
 """WeCom's errcodes for an invalid or expired access token (its 40001 is a wrong Secret)."""
 PULL_LIMIT = 1000
+EXPIRED_MSG_TOKEN = 95007
+"""`sync_msg`'s answer to a callback's token past its 10 minutes: read again without it."""
 
 
 @dataclass(frozen=True)

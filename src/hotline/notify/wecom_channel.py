@@ -26,8 +26,16 @@ from hotline.core.errors import InvalidInput, PermissionDenied
 from hotline.notify.channels import WECHAT_KINDS
 from hotline.notify.conversations import MAX_TEXT, Incoming, Received, receive
 from hotline.notify.models import GatewaySetting, WeComContact, WeComCursor
-from hotline.notify.wechat import BadSignature, WeChatCrypto, WeChatError
-from hotline.notify.wecom import API_BASE, KfEvent, KfMessage, WeComClient, echo, open_callback
+from hotline.notify.wechat import ApiError, BadSignature, WeChatCrypto, WeChatError
+from hotline.notify.wecom import (
+    API_BASE,
+    EXPIRED_MSG_TOKEN,
+    KfEvent,
+    KfMessage,
+    WeComClient,
+    echo,
+    open_callback,
+)
 
 log = structlog.get_logger(__name__)
 WECOM_KINDS = {**WECHAT_KINDS, "business_card": "[名片]", "miniprogram": "[小程序]", "msgmenu": "[菜单]",
@@ -106,7 +114,13 @@ async def pull(ctx: Context, client: WeComClient, open_kfid: str, token: str) ->
         kept = await session.get(WeComCursor, open_kfid)
     cursor, new = kept.cursor if kept else "", 0
     for _ in range(MAX_PAGES):
-        page = await client.sync_msg(open_kfid, cursor, token)
+        try:
+            page = await client.sync_msg(open_kfid, cursor, token)
+        except ApiError as exc:  # the callback's token ran out: WeCom allows reads without, rarer
+            if exc.errcode != EXPIRED_MSG_TOKEN or not token:
+                raise
+            token = ""
+            page = await client.sync_msg(open_kfid, cursor, token)
         for message in page.messages:
             try:
                 new += not (await store(ctx, message)).duplicate
