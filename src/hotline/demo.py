@@ -298,7 +298,7 @@ DEMO_QUEUES = {
     "hotel": QueueIn(
         title="酒店预订", skill="hotel", strategy="longest-idle",
         steps=[StepIn(until=20, sticky=True), StepIn(until=60, min_level=3), StepIn()],
-        max_wait_seconds=300, hold_prompt="hold-music", chat_channels=["sms", "wechat", "web"],
+        max_wait_seconds=300, hold_prompt="hold-music", chat_channels=["sms", "wechat", "web", "wecom"],
     ),
     "travel": QueueIn(
         title="旅游咨询", skill="travel", strategy="round-robin",

@@ -305,8 +305,13 @@ async def test_every_role_sees_personal_data_masked_on_every_get_route(
                         problems.append(f"{username} GET {url} {params} shows {leak}")
     assert problems == [], "\n".join(sorted(set(problems)))
     never = sorted(path for path, statuses in answered.items() if 200 not in statuses)
-    # Kannel's callbacks carry none of their fields; WeChat's URL check: no account is connected
-    assert never == ["/api/notify/dlr/kannel", "/api/notify/mo/kannel", "/api/notify/wechat"], (
+    # Kannel's callbacks carry none of their fields; WeChat's and WeCom's URL checks: none connected
+    assert never == [
+        "/api/notify/dlr/kannel",
+        "/api/notify/mo/kannel",
+        "/api/notify/wechat",
+        "/api/notify/wecom",
+    ], (  # fmt: skip
         "routes the walk never read data from"
     )
 

@@ -16,7 +16,7 @@ from hotline.core.permissions import Permission
 # Public by design; anything else public must be added here, in review.
 PUBLIC = {
     "/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel",
-    "/api/notify/mo/kannel", "/api/notify/wechat",
+    "/api/notify/mo/kannel", "/api/notify/wechat", "/api/notify/wecom",
     "/api/chat/start", "/api/chat/state", "/api/chat/messages", "/api/chat/typing", "/api/chat/read",
     "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message",
     "/api/chat/verify/send", "/api/chat/verify", "/api/chat/identify",

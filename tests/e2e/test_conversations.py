@@ -1,7 +1,8 @@
 """Conversations in a browser (issue 24): agent1 opens 客户会话, finds 张伟's SMS thread — with a
 reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread;
 then links the demo's WeChat follower to 张伟's file and answers on WeChat; answers 张伟's SMS with a
-常用语 and a knowledge-base article, one click each, and starts a ticket from the chat, pre-filled."""
+常用语 and a knowledge-base article, one click each, and starts a ticket from the chat, pre-filled;
+an administrator connects WeCom's 微信客服 in 消息网关, and agent1 finds the demo's WeCom chat."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import sign_in
 
@@ -135,3 +136,43 @@ def test_an_agent_answers_with_a_canned_phrase_and_an_article_then_starts_a_tick
     page.get_by_test_id("ticket-conversation").click()
     expect(page).to_have_url(thread_url)
     expect(page.get_by_test_id("conversation-messages")).to_contain_text("单点早餐68元/位")
+
+
+def test_an_admin_connects_wecom_and_agent1_finds_its_demo_conversation(page: Page, server: str) -> None:
+    sign_in(page, "admin")
+    page.goto("/messages")
+    page.get_by_role("tab", name="消息网关").click()
+    card = page.get_by_test_id("gateway-wecom")
+    expect(card).to_contain_text("企业微信")
+    card.get_by_text("企业微信客服", exact=True).click()
+
+    def field(label: str) -> Locator:
+        return card.locator(".el-form-item", has_text=label).locator("input")
+
+    field("企业 ID（CorpID）").fill("ww123")
+    field("Token（令牌）").fill("kfCallbackToken9")
+    field("EncodingAESKey").fill("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C")
+    field("微信客服 Secret").fill("the-kf-secret")
+    card.get_by_role("button", name="保存").click()
+    expect(card.locator(".el-form-item", has_text="企业 ID（CorpID）")).to_contain_text(
+        "CorpID 须为 ww 加 16 位十六进制数字"
+    )
+    field("企业 ID（CorpID）").fill("ww5823bf96d3bd56c7")
+    card.get_by_role("button", name="保存").click()
+    expect(page.locator(".el-message--success")).to_be_visible()
+    expect(card).to_contain_text("/api/notify/wecom")
+    expect(field("微信客服 Secret")).to_have_value("")  # never shown back: kept when left empty
+    expect(field("微信客服 Secret")).to_have_attribute("placeholder", "已设置（留空不修改）")
+    expect(card).not_to_contain_text("the-kf-secret")
+    with httpx.Client(base_url=server) as http:  # back to the log: nothing leaves in the other tests
+        admin = http.post("/api/auth/login", json={"username": "admin", "password": "hotline-demo"})
+        assert admin.status_code == 200
+        assert http.put("/api/notify/gateways/wecom", json={"kind": "log"}).status_code == 200
+
+    page.context.clear_cookies()
+    sign_in(page, "agent1")
+    page.get_by_test_id("nav-conversations").click()
+    row = page.get_by_test_id("conversations-table").locator("tr", has_text="协议价")
+    expect(row).to_contain_text("企业微信")
+    row.click()
+    expect(page.get_by_test_id("conversation-thread")).to_contain_text("未关联客户的企业微信客服访客")

@@ -1,9 +1,11 @@
 """Real gateways on loopback: an SMTP server (aiosmtpd) that keeps what it receives, and Kannel
-(bearerbox + smsbox from Debian) with its fake SMSC, whose received messages are read back."""
+(bearerbox + smsbox from Debian) with its fake SMSC, whose received messages are read back; fakes
+of WeChat's and WeCom's HTTP APIs served by uvicorn."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
 
 from tests.conftest import free_port
+from tests.notify.wecom_fake import FakeWeCom
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 
@@ -365,16 +368,30 @@ class FakeWeChat:
         return api
 
 
-@pytest.fixture
-async def wechat() -> AsyncIterator[tuple[FakeWeChat, str]]:
-    fake = FakeWeChat()
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """A fake's HTTP API served by uvicorn on loopback; its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app(), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
     try:
-        yield fake, f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await serving
+        await task
+
+
+@pytest.fixture
+async def wechat() -> AsyncIterator[tuple[FakeWeChat, str]]:
+    fake = FakeWeChat()
+    async with serving(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture
+async def wecom() -> AsyncIterator[tuple[FakeWeCom, str]]:
+    fake = FakeWeCom()
+    async with serving(fake.app()) as url:
+        yield fake, url

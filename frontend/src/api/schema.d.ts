@@ -2393,6 +2393,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notify/wecom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wecom Check
+         * @description WeCom's check of this callback URL (msg_signature, timestamp, nonce, encrypted echostr):
+         *     the echostr decrypted, under the configured Token; 403 otherwise.
+         */
+        get: operations["wecom_check_api_notify_wecom_get"];
+        put?: never;
+        /**
+         * Wecom Event
+         * @description A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once (an empty 200, as WeCom
+         *     asks) and its 客服账号's new messages are read in the background into WeCom conversations; a
+         *     forged one is refused.
+         */
+        post: operations["wecom_event_api_notify_wecom_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notify/conversations": {
         parameters: {
             query?: never;
@@ -10008,7 +10035,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "log" | "smtp" | "kannel" | "wechat";
+            kind: "log" | "smtp" | "kannel" | "wechat" | "wecom";
             /** Config */
             config?: {
                 [key: string]: string | number | boolean;
@@ -12235,7 +12262,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "sms" | "email" | "wechat";
+            channel: "sms" | "email" | "wechat" | "wecom";
             /**
              * Subject
              * @default
@@ -12534,9 +12561,9 @@ export interface components {
             service_seconds: number;
             /**
              * Chat Channels
-             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat
+             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat, WeCom
              */
-            chat_channels?: ("sms" | "wechat" | "web")[];
+            chat_channels?: ("sms" | "wechat" | "web" | "wecom")[];
         };
         /** QueueLive */
         QueueLive: {
@@ -12614,9 +12641,9 @@ export interface components {
             service_seconds: number;
             /**
              * Chat Channels
-             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat
+             * @description Conversations this queue takes besides calls: SMS replies, WeChat, web chat, WeCom
              */
-            chat_channels?: ("sms" | "wechat" | "web")[];
+            chat_channels?: ("sms" | "wechat" | "web" | "wecom")[];
             /** Id */
             id: number;
             /** Name */
@@ -14275,7 +14302,7 @@ export interface components {
              * Channel
              * @enum {string}
              */
-            channel: "sms" | "email" | "wechat";
+            channel: "sms" | "email" | "wechat" | "wecom";
             /**
              * Topic
              * @description Whose variables it uses
@@ -30164,7 +30191,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "sms" | "email" | "wechat";
+                channel: "sms" | "email" | "wechat" | "wecom";
             };
             cookie?: never;
         };
@@ -30578,6 +30605,210 @@ export interface operations {
         };
     };
     wechat_message_api_notify_wechat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "text/xml": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wecom_check_api_notify_wecom_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "text/plain": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    wecom_event_api_notify_wecom_post: {
         parameters: {
             query?: never;
             header?: never;

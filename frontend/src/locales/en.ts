@@ -977,6 +977,7 @@ const en: typeof zh = {
     empty: 'No conversations',
     pick: 'Choose a conversation on the left',
     unknownWechat: 'WeChat user not linked to a customer',
+    unknownWecom: 'WeCom customer-service visitor not linked to a customer',
     link: 'Link customer',
     relink: 'Change customer',
     linkHint: 'Search by name, phone or member number',
@@ -989,6 +990,8 @@ const en: typeof zh = {
     passToQueue: 'To a queue',
     passToAgent: 'To a colleague',
     passed: 'Conversation transferred',
+    replyPlaceholderWecom:
+      'Sent from the customer-service account the customer wrote to (within 48 h of their last message, at most 5 answers per message), at most 300 characters',
     replyPlaceholderWechat:
       "Sent as the account's customer-service message (within 48 h of the customer's last message), at most 300 characters",
     page: 'Page',
@@ -1114,11 +1117,16 @@ const en: typeof zh = {
       encoding_aes_key: 'EncodingAESKey',
       api_base: "API address (empty: WeChat's)",
       app_secret: 'AppSecret',
+      corp_id: 'Corporation ID (CorpID)',
+      kf_secret: 'WeChat Customer Service Secret',
     },
     callbackUrl: 'Server URL',
     wechatHint:
       "In the account's console (Settings and development → Basic configuration → Server configuration) enter the URL above, the Token and the EncodingAESKey (safe mode), and allow this server's address in the IP whitelist.",
     wechatLogHint: 'Not connected: WeChat messages do not arrive; answers are only logged.',
+    wecomHint:
+      "In the WeCom admin console (App management → WeChat Customer Service → API) enter the URL above, the Token and the EncodingAESKey as the callback, copy the Secret here, hand the customer-service accounts to be answered here over to the API, and allow this server's address as a trusted IP.",
+    wecomLogHint: 'Not connected: WeCom customer-service messages do not arrive; answers are only logged.',
     logHint: 'Log only: messages stay in the outbox and are not sent (demo and tests).',
     sendSms: 'Send SMS',
     sendTitle: 'Send to {name}',
@@ -1126,9 +1134,15 @@ const en: typeof zh = {
     optOutEmail: 'No marketing e-mail',
     history: 'Messages',
     sent: 'Queued for sending',
-    channels: { sms: 'SMS', email: 'E-mail', wechat: 'WeChat', web: 'Web chat' },
+    channels: { sms: 'SMS', email: 'E-mail', wechat: 'WeChat', web: 'Web chat', wecom: 'WeCom' },
     purposes: { service: 'Service', marketing: 'Marketing' },
-    kinds: { log: 'Log only', smtp: 'SMTP server', kannel: 'Kannel SMS gateway', wechat: 'WeChat official account' },
+    kinds: {
+      log: 'Log only',
+      smtp: 'SMTP server',
+      kannel: 'Kannel SMS gateway',
+      wechat: 'WeChat official account',
+      wecom: 'WeCom customer service',
+    },
     statuses: {
       queued: 'Queued',
       sending: 'Sending',

@@ -249,6 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await state.exports.stop()
+            await state.wecom.stop()
             await state.wallboard.stop()
             if state.sender is not None:
                 await state.sender.stop()

@@ -34,6 +34,7 @@ from hotline.core.web import (
 from hotline.exports.runner import ExportRunner
 from hotline.notify.chat_waits import ChatWaits
 from hotline.notify.outbox import Sender
+from hotline.notify.wecom_channel import WeComPuller
 from hotline.voice.sip.server import SipServer
 
 __all__ = [
@@ -63,6 +64,8 @@ class AppState:
     sender: Sender | None = None
     hub: Hub = field(default_factory=Hub)
     chat_waits: ChatWaits = field(default_factory=ChatWaits)
+    wecom: WeComPuller = field(default_factory=WeComPuller)
+    """WeCom's messages read after its callbacks (notify/wecom_channel.py)."""
     """Web chat visitors' windows held until their chat moves (notify/chat_waits.py)."""
     wallboard: Any = None
     """The wallboard feed (api/live.py) on API nodes."""

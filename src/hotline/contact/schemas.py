@@ -144,10 +144,10 @@ class QueueIn(Input):
     join_when_empty: bool = False
     leave_when_empty: bool = True
     service_seconds: int = Field(default=20, ge=1, le=600)
-    chat_channels: list[Literal["sms", "wechat", "web"]] = Field(
+    chat_channels: list[Literal["sms", "wechat", "web", "wecom"]] = Field(
         default_factory=list,
-        max_length=3,
-        description="Conversations this queue takes besides calls: SMS replies, WeChat, web chat",
+        max_length=4,
+        description="Conversations this queue takes besides calls: SMS replies, WeChat, web chat, WeCom",
     )
 
 

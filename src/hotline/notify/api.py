@@ -1,6 +1,7 @@
 """Routes for notifications: templates and their approval, canned responses (常用语), rules, the
 outbox, sending by hand, opt-outs, gateway settings, Kannel's delivery reports, customers' SMS
-replies and messages to the WeChat official account, and the conversations they thread into."""
+replies, messages to the WeChat official account and to WeCom's 微信客服, and the conversations
+they thread into."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from hotline.core.context import Actor, Context
 from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
-from hotline.notify import canned, channels, conversations, inbox, rules, service, templates, webchat
+from hotline.notify import (
+    canned,
+    channels,
+    conversations,
+    inbox,
+    rules,
+    service,
+    templates,
+    webchat,
+    wecom_channel,
+)
 from hotline.notify.chat_api import router as chat_router
 from hotline.notify.chat_identity_api import admins as chat_sites_router
 from hotline.notify.chat_identity_api import visitors as chat_identity_router
@@ -195,7 +206,7 @@ async def get_gateways(ctx: GATEWAYS) -> list[GatewayOut]:
 
 @router.put("/gateways/{channel}")
 async def put_gateway(
-    channel: Literal["sms", "email", "wechat"], body: GatewayIn, ctx: GATEWAYS
+    channel: Literal["sms", "email", "wechat", "wecom"], body: GatewayIn, ctx: GATEWAYS
 ) -> GatewayOut:
     return await service.set_gateway(ctx, channel, body)
 
@@ -258,6 +269,32 @@ async def wechat_message(request: Request, ctx: Annotated[Context, Depends(publi
     body = await request.body()
     await channels.receive_wechat(ctx.as_actor(Actor.system("notify:wechat")), _wechat_query(request), body)
     return PlainTextResponse("success")
+
+
+WECOM_QUERY = {"msg_signature", "timestamp", "nonce", "echostr"}
+
+
+def _wecom_query(request: Request) -> dict[str, str]:
+    return {k: v[:512] for k, v in request.query_params.items() if k in WECOM_QUERY}
+
+
+@router.get("/wecom", response_class=PlainTextResponse)
+async def wecom_check(request: Request, ctx: Annotated[Context, Depends(public)]) -> PlainTextResponse:
+    """WeCom's check of this callback URL (msg_signature, timestamp, nonce, encrypted echostr):
+    the echostr decrypted, under the configured Token; 403 otherwise."""
+    return PlainTextResponse(await wecom_channel.wecom_echo(ctx, _wecom_query(request)))
+
+
+@router.post("/wecom", response_class=PlainTextResponse, openapi_extra=XML_BODY)
+async def wecom_event(request: Request, ctx: Annotated[Context, Depends(public)]) -> PlainTextResponse:
+    """A WeCom 微信客服 callback: a `kf_msg_or_event` is answered at once (an empty 200, as WeCom
+    asks) and its 客服账号's new messages are read in the background into WeCom conversations; a
+    forged one is refused."""
+    system = ctx.as_actor(Actor.system("notify:wecom"))
+    event = await wecom_channel.receive_callback(system, _wecom_query(request), await request.body())
+    if event is not None:
+        request.app.state.hotline.wecom.pull_soon(system, event)
+    return PlainTextResponse("")
 
 
 @router.get("/conversations")

@@ -36,13 +36,13 @@ from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import defaults, webchat
 from hotline.notify.events import ConversationChanged, ConversationNotice
-from hotline.notify.models import Conversation, ConversationMessage, Message
+from hotline.notify.models import Conversation, ConversationMessage, Message, WeComContact
 from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
 from hotline.notify.service import opt_out
 
-REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat"}
-CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "在线客服"}
+REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat", "wecom": "notify.reply.wecom"}
+CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "在线客服", "wecom": "企业微信"}
 OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
 MAX_TEXT = 1600
 """The longest incoming text kept: ten parts of a concatenated SMS, with room to spare."""
@@ -73,10 +73,10 @@ class Incoming:
     """A customer's message as the gateway hands it over."""
 
     sender: str
-    """Their number (SMS) or OpenID (WeChat)"""
+    """Their number (SMS), OpenID (WeChat) or external_userid (WeCom)"""
     text: str
     gateway_id: str
-    """The gateway's own id for it, unique: `kannel:<%I>`, `wechat:<MsgId>`"""
+    """The gateway's own id for it, unique: `kannel:<%I>`, `wechat:<MsgId>`, `wecom:<msgid>`"""
     channel: str = "sms"
 
 
@@ -91,7 +91,7 @@ class Received:
 async def receive(ctx: Context, incoming: Incoming) -> Received:
     """An SMS from a customer: threaded into their number's open conversation (or a new one), on
     their timeline, and a TD/退订 obeyed at once. A gateway id seen before is not stored again."""
-    if incoming.channel == "wechat":
+    if incoming.channel in ("wechat", "wecom"):
         address = incoming.sender
         if not OPENID.fullmatch(address):
             raise InvalidInput(
@@ -277,9 +277,13 @@ async def _send(session: AsyncSession, conversation: Conversation, body: str, ct
         occasion="reply", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
         phone=conversation.address, customer_name=card.name if card else "", text=body.strip(),
     ).model_dump()  # fmt: skip
+    recipient = conversation.address
+    if conversation.channel == "wecom":  # sent from the 客服账号 the customer last wrote to
+        contact = await session.get(WeComContact, conversation.address)
+        recipient = f"{contact.open_kfid if contact else ''}:{conversation.address}"
     sent = await enqueue(
         session, key=new_key(f"reply:{conversation.id}"), template=template, values=values,
-        recipient=conversation.address, customer_id=conversation.customer_id, ref=values["ref"],
+        recipient=recipient, customer_id=conversation.customer_id, ref=values["ref"],
         created_by=ctx.actor.user_id,
     )  # fmt: skip
     if sent is None:  # a fresh random key is never seen before

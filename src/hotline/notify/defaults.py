@@ -57,6 +57,7 @@ TEMPLATES = (
      "您与英冠酒店在线客服的聊天记录",
      "{{customer_name}}您好：\n\n以下是您与英冠酒店在线客服的聊天记录：\n\n{{text}}\n\n感谢您的咨询，祝您生活愉快！\n英冠酒店客服中心 4008001000"),  # noqa: E501
     ("notify.reply.wechat", "wechat", "notify.conversation", "service", "微信会话回复", "", "{{text}}"),
+    ("notify.reply.wecom", "wecom", "notify.conversation", "service", "企业微信客服会话回复", "", "{{text}}"),
     ("notify.opt_out_confirmed.sms", "sms", "notify.conversation", "service", "退订确认短信", "",
      SIGN + "您已成功退订营销短信，今后不再收到优惠及问候信息；预订确认等服务通知照常发送。如需恢复请致电4008001000。"),  # noqa: E501
     ("notify.chat_code.sms", "sms", "notify.conversation", "service", "在线客服验证码短信", "",

@@ -1,9 +1,10 @@
 """Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
 follower of the hotel's official account, not yet linked to a customer, asks about a room and
-waits for an answer; a visitor of the hotels' site asks in the web chat about a family room (and
-that site accepts member tokens signed with `WEB_MEMBER_SECRET`); the canned responses (常用语)
-agents answer chats with."""
+waits for an answer; a company's travel manager asks the hotels' 微信客服 (WeCom) about a group
+rate; a visitor of the hotels' site asks in the web chat about a family room (and that site
+accepts member tokens signed with `WEB_MEMBER_SECRET`); the canned responses (常用语) agents
+answer chats with."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Context
-from hotline.notify import chat_identity, conversations, webchat
+from hotline.notify import chat_identity, conversations, webchat, wecom_channel
 from hotline.notify.chat_identity_schemas import ChatSiteIn
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
+from hotline.notify.wecom import FROM_CUSTOMER, KfMessage
 
 ZHANG = "13800138000"
 ZHANG_ASKS = "收到，谢谢！请问可以加一张婴儿床吗？"
@@ -24,6 +26,10 @@ OPTED_OUT = "13700137000"
 """A number in no customer's file that replied TD to a greeting"""
 WECHAT_FOLLOWER = "oHtlDemo_WeChatFollower_0001"
 """The demo WeChat customer's OpenID (28 characters, like WeChat's)"""
+WECOM_CUSTOMER = "wmHtlDemo_WeComCustomer_00000001"
+"""The demo WeCom customer's external_userid, and the 客服账号 they wrote to"""
+WECOM_KF = "wkHtlDemo_Yingguan_Service_00001"
+WECOM_ASKS = "您好，我们公司下周在杭州开会，想订 12 间房，有协议价吗？"
 WEB_SITE = "yingguan-hotels"
 """The site key of the demo's widget (docs/channels.md shows its script tag)"""
 WEB_MEMBER_SECRET = "demo-only-yingguan-hotels-member-token-secret-2026"  # noqa: S105 - demo only, documented
@@ -90,6 +96,9 @@ async def load(ctx: Context) -> None:
     await conversations.receive(
         ctx, conversations.Incoming(WECHAT_FOLLOWER, WECHAT_ASKS, "demo:3", channel="wechat")
     )
+    await wecom_channel.store(ctx, KfMessage(
+        "demo:4", WECOM_KF, WECOM_CUSTOMER, 0, FROM_CUSTOMER, "text", WECOM_ASKS,
+    ))  # fmt: skip
     await webchat.start(ctx, ChatStartIn(
         name="刘女士", topic="hotel", site=WEB_SITE, page="https://www.yingguan-hotels.cn/shanghai-bund",
         text="你好，下个月带两个孩子去上海，外滩店有亲子房吗？含早餐吗？",

@@ -1,7 +1,7 @@
 """The ways a message leaves Hotline (N4): `log` (kept and shown in the UI; `make run`), SMTP for
 e-mail (STARTTLS or TLS, with auth), Kannel's HTTP `sendsms` for SMS with delivery reports
-posted back to `dlr-url`, and a WeChat official account's customer-service API for the answers
-in a WeChat conversation.
+posted back to `dlr-url`, a WeChat official account's customer-service API for the answers
+in a WeChat conversation, and WeCom's 微信客服 API for those in a WeCom one.
 
 A gateway either accepts a message (its reference is kept), refuses it for good (`Refused`: a
 number the SMSC rejects — the message fails), or cannot be reached (`Unavailable`: the message
@@ -23,6 +23,7 @@ import httpx
 import structlog
 
 from hotline.notify.wechat import ApiError, WeChatClient, WeChatError
+from hotline.notify.wecom import API_BASE, WeComClient
 
 log = structlog.get_logger(__name__)
 
@@ -217,6 +218,42 @@ class WeChatGateway:
         await self.client.close()
 
 
+WECOM_REFUSALS = frozenset({95000, 95001, 95002, 95004, 95013, 95018, 40096})
+"""WeCom's answers that sending again cannot change: a 客服账号 that is not valid or not there
+(95000, 95004), the 5 answers per customer message used up (95001), the customer's last message
+over 48 hours ago (95002), the session ended (95013) or in a state that takes no API answers —
+a servicer has it in WeCom's client (95018), a customer who is not the corporation's (40096)."""
+
+
+class WeComGateway:
+    """Answers in WeCom (微信客服) conversations through `kf/send_msg`, from the 客服账号 the
+    customer last wrote to (the recipient is `open_kfid:external_userid`); notify/wecom.py."""
+
+    kind = "wecom"
+    idempotent = False
+
+    def __init__(self, config: dict[str, Any], secret: str) -> None:
+        self.client = WeComClient(
+            str(config.get("corp_id", "")), secret, base_url=str(config.get("api_base", "")) or API_BASE,
+            timeout=float(config.get("timeout", 10)),
+        )  # fmt: skip
+
+    async def send(self, message: Outgoing) -> str:
+        open_kfid, _, external_userid = message.recipient.partition(":")
+        try:
+            msgid = await self.client.send_text(open_kfid, external_userid, message.body)
+        except ApiError as e:
+            if e.errcode in WECOM_REFUSALS:
+                raise Refused(f"WeCom {e.errcode}: {e.errmsg}"[:300]) from e
+            raise Unavailable(f"WeCom {e.errcode}: {e.errmsg}"[:300]) from e
+        except WeChatError as e:
+            raise Unavailable(str(e)[:300]) from e
+        return f"wecom-{msgid or message.id}"[:64]
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 def build(kind: str, config: dict[str, Any], secret: str, dlr_secret: str) -> Gateway:
     if kind == "smtp":
         return SmtpGateway(config, secret)
@@ -224,6 +261,8 @@ def build(kind: str, config: dict[str, Any], secret: str, dlr_secret: str) -> Ga
         return KannelGateway(config, secret, dlr_secret)
     if kind == "wechat":
         return WeChatGateway(config, secret)
+    if kind == "wecom":
+        return WeComGateway(config, secret)
     return LogGateway()
 
 

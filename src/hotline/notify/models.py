@@ -307,3 +307,24 @@ class CannedPhrase(Audited, Base):
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WeComCursor(Base):
+    """How far the messages of one WeCom 客服账号 were read (`sync_msg`'s `next_cursor`): a
+    restart, or a second node, goes on from here and reads nothing twice."""
+
+    __tablename__ = "wecom_cursors"
+
+    open_kfid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeComContact(Base):
+    """The 客服账号 a WeCom customer last wrote to: the one an agent's answer is sent from."""
+
+    __tablename__ = "wecom_contacts"
+
+    external_userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open_kfid: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

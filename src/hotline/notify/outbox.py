@@ -43,9 +43,12 @@ MAX_ATTEMPTS = 8
 BACKOFF = (10, 30, 60, 300, 900, 1800, 3600)
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ADDRESS_NAMES = {"sms": "phone", "email": "e-mail", "wechat": "address"}
+ADDRESS_NAMES = {"sms": "phone", "email": "e-mail", "wechat": "address", "wecom": "address"}
 OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
-"""A customer as a WeChat account knows them (OpenID, 28 characters today)."""
+"""A customer as a WeChat account knows them (OpenID, 28 characters today), or as a WeCom
+corporation does (external_userid, 32)."""
+WECOM_RECIPIENT = re.compile(r"^[A-Za-z0-9_-]{6,64}:[A-Za-z0-9_-]{6,64}$")
+"""A WeCom answer's recipient: the 客服账号 it is sent from and the customer, `open_kfid:external_userid`."""
 
 
 def quiet_until(now: datetime) -> datetime | None:
@@ -60,6 +63,8 @@ def quiet_until(now: datetime) -> datetime | None:
 def valid_recipient(channel: str, recipient: str) -> bool:
     if channel == "sms":
         return bool(PHONE.match(recipient.replace(" ", "").replace("-", "")))
+    if channel == "wecom":
+        return bool(WECOM_RECIPIENT.match(recipient))
     return bool((OPENID if channel == "wechat" else EMAIL).match(recipient))
 
 

@@ -13,7 +13,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,39}$")]
 
 class TemplateIn(Input):
     code: Code = Field(description="Stable name rules refer to, e.g. reservation.confirmed.sms")
-    channel: Literal["sms", "email", "wechat"]
+    channel: Literal["sms", "email", "wechat", "wecom"]
     topic: Annotated[str, StringConstraints(max_length=40)] = Field(description="Whose variables it uses")
     purpose: Literal["service", "marketing"] = "service"
     name: Annotated[
@@ -50,7 +50,7 @@ class DecisionIn(Input):
 
 class PreviewIn(Input):
     topic: Annotated[str, StringConstraints(max_length=40)]
-    channel: Literal["sms", "email", "wechat"]
+    channel: Literal["sms", "email", "wechat", "wecom"]
     subject: Annotated[str, StringConstraints(max_length=200)] = ""
     body: Annotated[str, StringConstraints(max_length=4000)]
     html: Annotated[str, StringConstraints(max_length=20000)] = ""
@@ -153,7 +153,7 @@ class SendIn(Input):
 
 
 class GatewayIn(Input):
-    kind: Literal["log", "smtp", "kannel", "wechat"]
+    kind: Literal["log", "smtp", "kannel", "wechat", "wecom"]
     config: dict[str, str | Annotated[int, Field(ge=0, le=1_000_000)] | bool] = Field(
         default_factory=dict, max_length=12
     )

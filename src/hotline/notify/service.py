@@ -21,7 +21,7 @@ from hotline.core.events import Event
 from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import gateways
+from hotline.notify import gateways, wecom_settings
 from hotline.notify.models import GatewaySetting, Message, OptOut
 from hotline.notify.outbox import enqueue, new_key, quiet_until, sms_address, valid_recipient
 from hotline.notify.schemas import (
@@ -45,7 +45,8 @@ HIDDEN_KEYS = {"dlr_key", "mo_token", "token", "encoding_aes_key"}
 """Kept in the gateway's settings, never shown back: the delivery reports' HMAC key, the token
 Kannel's `sms-service` sends with a customer's reply, a WeChat account's callback Token and
 EncodingAESKey. All but the first are kept when a change of the settings leaves them out."""
-CHANNEL_KINDS = {"sms": {"log", "kannel"}, "email": {"log", "smtp"}, "wechat": {"log", "wechat"}}
+CHANNEL_KINDS = {"sms": {"log", "kannel"}, "email": {"log", "smtp"}, "wechat": {"log", "wechat"},
+                 "wecom": {"log", "wecom"}}  # fmt: skip
 GATEWAY_CHANNELS = tuple(CHANNEL_KINDS)
 
 
@@ -259,7 +260,8 @@ async def get_gateways(ctx: Context) -> list[GatewayOut]:
 async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut:
     """How a channel is delivered; the password is kept when not given again and never shown."""
     ctx.require(Permission.GATEWAYS_WRITE)
-    allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS, "wechat": WECHAT_KEYS}[data.kind]
+    allowed = {"log": set(), "smtp": SMTP_KEYS, "kannel": KANNEL_KEYS, "wechat": WECHAT_KEYS,
+               "wecom": wecom_settings.WECOM_KEYS}[data.kind]  # fmt: skip
     if data.kind not in CHANNEL_KINDS[channel]:
         raise InvalidInput(
             f"{data.kind} does not deliver {channel}",
@@ -288,6 +290,8 @@ async def set_gateway(ctx: Context, channel: str, data: GatewayIn) -> GatewayOut
         }
         if data.kind == "wechat":
             _check_wechat_keys({**data.config, **kept}, data.secret or setting.secret)
+        if data.kind == "wecom":
+            wecom_settings.check_keys({**data.config, **kept}, data.secret or setting.secret)
         dlr_key = setting.config.get("dlr_key") or secrets.token_hex(16)
         setting.kind = data.kind
         setting.config = {**data.config, **kept, "dlr_key": dlr_key}

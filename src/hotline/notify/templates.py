@@ -66,7 +66,7 @@ def check(data: TemplateIn) -> None:
                     reason="not-variable",
                     params={"name": name, "topic": data.topic},
                 )
-    if data.channel == "wechat" and (data.subject or data.html):
+    if data.channel in ("wechat", "wecom") and (data.subject or data.html):
         raise InvalidInput(
             "A WeChat message has no subject or HTML",
             field="body.subject" if data.subject else "body.html",

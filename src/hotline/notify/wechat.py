@@ -64,8 +64,8 @@ class BadSignature(WeChatError):
 
 
 class ApiError(WeChatError):
-    def __init__(self, errcode: int, errmsg: str) -> None:
-        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+    def __init__(self, errcode: int, errmsg: str, name: str = "WeChat") -> None:
+        super().__init__(f"{name} API error {errcode}: {errmsg}")
         self.errcode, self.errmsg = errcode, errmsg
 
 
@@ -151,6 +151,12 @@ def parse(xml: bytes) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in root}
 
 
+def check_fresh(timestamp: str, now: float | None = None) -> None:
+    """BadSignature for a callback's timestamp more than 5 minutes from `now` (a replay)."""
+    if not timestamp.isdigit() or abs(int(timestamp) - (now or time.time())) > 300:
+        raise BadSignature("the callback's timestamp is not within 5 minutes of now")
+
+
 def open_callback(
     crypto: WeChatCrypto, query: dict[str, str], body: bytes, *, now: float | None = None
 ) -> Inbound:
@@ -159,8 +165,7 @@ def open_callback(
     A timestamp more than 5 minutes from `now` is refused (a replayed callback)."""
     timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
     crypto.verify(query.get("signature", ""), timestamp, nonce)
-    if not timestamp.isdigit() or abs(int(timestamp) - (now or time.time())) > 300:
-        raise BadSignature("the callback's timestamp is not within 5 minutes of now")
+    check_fresh(timestamp, now)
     fields = parse(body)
     if query.get("encrypt_type") == "aes":
         encrypted = fields.get("Encrypt", "")
@@ -179,22 +184,28 @@ def open_callback(
     )
 
 
-class WeChatClient:
-    """The account's side of the API: its access token and customer-service replies."""
+class TokenClient:
+    """Tencent's JSON APIs behind an access token, as WeChat's and WeCom's share them: the token
+    kept, fetched 5 minutes before it ends or at once when a call says it is invalid or expired
+    (`expired_codes`), one fetch at a time for all callers; each call tried once more after such
+    a fetch. Subclasses say how a token is fetched (`_fetch_token`)."""
 
-    def __init__(
-        self, app_id: str, secret: str, *, base_url: str = "https://api.weixin.qq.com", timeout: float = 10.0
-    ) -> None:
-        self.app_id, self.secret = app_id, secret
+    name = "WeChat"
+    expired_codes: frozenset[int] = EXPIRED_TOKEN
+
+    def __init__(self, base_url: str, timeout: float) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self._token = ""
         self._valid_until = 0.0
         self._fetching = asyncio.Lock()
         self.fetched = 0
-        """How many tokens were fetched (WeChat limits the fetches a day: 2,000)."""
+        """How many tokens were fetched (Tencent limits the fetches a day)."""
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    async def _fetch_token(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     async def token(self, *, stale: str = "") -> str:
         """The access token, fetched when there is none, it ends within 5 minutes, or the one
@@ -202,31 +213,22 @@ class WeChatClient:
         async with self._fetching:
             if self._token and self._token != stale and time.monotonic() < self._valid_until:
                 return self._token
-            answer = await self._get(
-                "/cgi-bin/token",
-                {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret},
-            )
+            answer = await self._fetch_token()
             token, expires = answer.get("access_token"), answer.get("expires_in")
             if not isinstance(token, str) or not token or not isinstance(expires, int):
-                raise WeChatError("WeChat's token answer has no access_token and expires_in")
+                raise WeChatError(f"{self.name}'s token answer has no access_token and expires_in")
             self.fetched += 1
             self._token = token
             self._valid_until = time.monotonic() + max(0.0, expires - TOKEN_MARGIN_SECONDS)
             return token
 
-    async def send_text(self, openid: str, text: str) -> None:
-        """A customer-service text message to the customer (within 48 h of their last one)."""
-        await self._call(
-            "/cgi-bin/message/custom/send",
-            {"touser": openid, "msgtype": "text", "text": {"content": text}},
-        )
-
-    async def _call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST `payload` to an API path with the token; ApiError with the errcode otherwise."""
         token = await self.token()
         try:
             return await self._post(path, token, payload)
         except ApiError as exc:
-            if exc.errcode not in EXPIRED_TOKEN:
+            if exc.errcode not in self.expired_codes:
                 raise
         return await self._post(path, await self.token(stale=token), payload)
 
@@ -234,27 +236,49 @@ class WeChatClient:
         try:
             response = await self.http.post(path, params={"access_token": token}, json=payload)
         except httpx.HTTPError as exc:
-            raise WeChatError(f"WeChat's API did not answer: {exc!r}") from exc
-        return _checked(response)
+            raise WeChatError(f"{self.name}'s API did not answer: {exc!r}") from exc
+        return _checked(response, self.name)
 
     async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         try:
             response = await self.http.get(path, params=params)
         except httpx.HTTPError as exc:
-            raise WeChatError(f"WeChat's API did not answer: {exc!r}") from exc
-        return _checked(response)
+            raise WeChatError(f"{self.name}'s API did not answer: {exc!r}") from exc
+        return _checked(response, self.name)
 
 
-def _checked(response: httpx.Response) -> dict[str, Any]:
+class WeChatClient(TokenClient):
+    """The official account's side of the API: its access token and customer-service replies."""
+
+    def __init__(
+        self, app_id: str, secret: str, *, base_url: str = "https://api.weixin.qq.com", timeout: float = 10.0
+    ) -> None:
+        super().__init__(base_url, timeout)
+        self.app_id, self.secret = app_id, secret
+
+    async def _fetch_token(self) -> dict[str, Any]:
+        return await self._get(
+            "/cgi-bin/token", {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret}
+        )
+
+    async def send_text(self, openid: str, text: str) -> None:
+        """A customer-service text message to the customer (within 48 h of their last one)."""
+        await self.call(
+            "/cgi-bin/message/custom/send",
+            {"touser": openid, "msgtype": "text", "text": {"content": text}},
+        )
+
+
+def _checked(response: httpx.Response, name: str) -> dict[str, Any]:
     if response.status_code != 200:
-        raise WeChatError(f"WeChat's API answered HTTP {response.status_code}")
+        raise WeChatError(f"{name}'s API answered HTTP {response.status_code}")
     try:
         answer = response.json()
     except ValueError as exc:
-        raise WeChatError("WeChat's API answered something other than JSON") from exc
+        raise WeChatError(f"{name}'s API answered something other than JSON") from exc
     if not isinstance(answer, dict):
-        raise WeChatError("WeChat's API answered something other than an object")
+        raise WeChatError(f"{name}'s API answered something other than an object")
     errcode = answer.get("errcode", 0)
     if errcode:
-        raise ApiError(int(errcode), str(answer.get("errmsg", "")))
+        raise ApiError(int(errcode), str(answer.get("errmsg", "")), name)
     return answer
