@@ -15,6 +15,8 @@ from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import canned, channels, conversations, inbox, rules, service, templates, webchat
 from hotline.notify.chat_api import router as chat_router
+from hotline.notify.chat_files_api import staff_router as chat_files_router
+from hotline.notify.chat_files_api import visitor_router as chat_files_visitor_router
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
@@ -45,7 +47,7 @@ from hotline.notify.schemas import (
 )
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
-routers = [router, chat_router]
+routers = [router, chat_router, chat_files_visitor_router, chat_files_router]
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
 EDIT = Annotated[Context, Depends(requires(Permission.TEMPLATES_WRITE))]
 APPROVE = Annotated[Context, Depends(requires(Permission.TEMPLATES_APPROVE))]

@@ -33,7 +33,7 @@ from hotline.core.errors import InvalidTransition, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import defaults
+from hotline.notify import chat_files, defaults
 from hotline.notify.chat_waits import MAX_WAIT, TYPING_WAIT, ChatWaits
 from hotline.notify.events import ChatWindowMoved, ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
@@ -298,8 +298,9 @@ async def _state(
         .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.direction == "out")
         .limit(1)
     )
+    files = await chat_files.files_of(session, [m.id for m in rows])
     lines = [
-        ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at,
+        ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at, file=files.get(m.id),
                     agent=names.get(m.author_id or 0, "") if m.direction == "out" else "")
         for m in rows
     ]  # fmt: skip
@@ -343,3 +344,7 @@ async def _on_timeline(ctx: Context, customer_id: int, message_id: int, text: st
         ctx.as_actor(Actor.system("notify:web")), customer_id, "chat", "在线客服消息",
         ref=f"web-in:{message_id}", detail=text[:200],
     )  # fmt: skip
+
+
+# what chat_files.py (a visitor's images and PDFs) shares with the chat's lines
+by_token, still_open, lines_state = _by_token, _still_open, _state
