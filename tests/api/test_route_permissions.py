@@ -18,7 +18,8 @@ PUBLIC = {
     "/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel",
     "/api/notify/mo/kannel", "/api/notify/wechat",
     "/api/chat/start", "/api/chat/state", "/api/chat/messages", "/api/chat/typing", "/api/chat/read",
-    "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message",
+    "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message", "/api/chat/files",
+    "/api/chat/files/{file_id}",
     "/openapi.json", "/docs", "/api/quality/media/{token}", "/api/outbound/surveys/{token}",
     "/api/outbound/surveys/{token}/answers",
 }  # fmt: skip
