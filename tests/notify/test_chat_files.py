@@ -6,6 +6,7 @@ chat's visitor and to staff (audited), never to another visitor."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import zlib
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from hotline.core.audit import AuditEntry
 from hotline.core.context import Context
 from hotline.crm.models import TimelineEntry
+from hotline.notify import conversations
 from hotline.notify.models import ChatFile, Conversation, ConversationFile
 from tests.conftest import Users, assert_problem
 from tests.notify.test_filetypes import image, pdf, png_claiming
@@ -134,6 +136,15 @@ async def test_a_visitor_sends_each_type_and_agent1_sees_it_and_answers_with_one
         403, "permission-denied", "header.X-Chat-Token",
     )  # fmt: skip
     assert (await client.get(f"/api/notify/conversations/{chat}/files/{last['id']}")).status_code == 401
+
+    # 张伟 asks to be forgotten: his chats go, and the files nobody else sent with them
+    async with seeded.read() as session:
+        zhang = await session.scalar(select(Conversation.customer_id).where(Conversation.id == chat))
+    assert zhang is not None
+    await conversations.erase_customer(seeded, zhang, ["13800138000"])
+    digests = [hashlib.sha256(data).hexdigest() for data, _ in sent.values()]
+    async with seeded.read() as session:
+        assert await session.scalar(select(func.count()).where(ChatFile.sha256.in_(digests))) == 0
 
 
 async def test_what_is_not_an_image_or_pdf_is_refused_at_its_field_and_nothing_is_kept(
