@@ -6,7 +6,8 @@ What a file is comes from its bytes (notify/filetypes.py), never from its name o
 Content-Type: JPEG, PNG, GIF and WebP images up to `chat_image_max_bytes` and
 `chat_image_max_pixels`, PDFs up to `chat_pdf_max_bytes`; anything else is refused (415) and
 nothing is kept. A conversation holds at most `chat_files_per_conversation` files and
-`chat_files_bytes_per_conversation` bytes. Each file is kept once however often it is sent (by
+`chat_files_bytes_per_conversation` bytes. The bytes are read in a compute worker (their cost
+grows with the file, core/compute.py), never on the event loop. Each file is kept once however often it is sent (by
 SHA-256, table `chat_files`); the message that carries it names it (`conversation_files`).
 
 Files go out only as their sniffed type, with `nosniff` and a sandboxing CSP, PDFs always as
@@ -64,32 +65,45 @@ def upload_limit(settings: Settings) -> int:
     return max(settings.chat_image_max_bytes, settings.chat_pdf_max_bytes) + 1
 
 
-def checked(settings: Settings, upload: Upload) -> filetypes.Sniffed:
-    """The file's type from its bytes, within the limits; the fault at `body.file` otherwise."""
-    data = upload.data
-    most = max(settings.chat_image_max_bytes, settings.chat_pdf_max_bytes)
+@dataclass(frozen=True)
+class Inspected:
+    found: filetypes.Sniffed
+    sha256: str
+
+
+async def inspected(ctx: Context, upload: Upload) -> Inspected:
+    """The file's type from its bytes, within the limits, and its hash; the fault at `body.file`
+    otherwise. In a compute worker: reading 10 MB byte by byte is no work for the event loop."""
+    s = ctx.settings
+    return await ctx.compute(
+        inspect, upload.data, s.chat_image_max_bytes, s.chat_pdf_max_bytes, s.chat_image_max_pixels, limit=10
+    )
+
+
+def inspect(data: bytes, image_most: int, pdf_most: int, pixels_most: int) -> Inspected:
+    """`inspected`'s work, in the worker (module-level, its arguments and result pickle)."""
     if not data:
         raise InvalidInput("The file is empty", field=FIELD, reason="chat-file-empty")
-    if len(data) > most:
-        raise TooLarge(f"Files of at most {most} bytes", field=FIELD, reason="chat-file-too-large",
-                       params={"most_mb": _mb(most)})  # fmt: skip
+    _within(len(data), max(image_most, pdf_most))
     try:
         found = filetypes.sniff(data)
     except ValueError as error:
         raise UnsupportedMedia(
             f"Only JPEG, PNG, GIF, WebP images and PDF files: {error}", field=FIELD, reason="chat-file-type"
         ) from error
-    most = settings.chat_image_max_bytes if found.kind == "image" else settings.chat_pdf_max_bytes
-    if len(data) > most:
+    _within(len(data), image_most if found.kind == "image" else pdf_most)
+    if found.pixels > pixels_most:
+        raise InvalidInput(
+            f"Images of at most {pixels_most} pixels", field=FIELD, reason="chat-image-too-many-pixels",
+            params={"most_mp": pixels_most // 1_000_000},
+        )  # fmt: skip
+    return Inspected(found, hashlib.sha256(data).hexdigest())
+
+
+def _within(size: int, most: int) -> None:
+    if size > most:
         raise TooLarge(f"Files of at most {most} bytes", field=FIELD, reason="chat-file-too-large",
                        params={"most_mb": _mb(most)})  # fmt: skip
-    if found.pixels > settings.chat_image_max_pixels:
-        raise InvalidInput(
-            f"Images of at most {settings.chat_image_max_pixels} pixels", field=FIELD,
-            reason="chat-image-too-many-pixels",
-            params={"most_mp": settings.chat_image_max_pixels // 1_000_000},
-        )  # fmt: skip
-    return found
 
 
 def clean_name(name: str, found: filetypes.Sniffed) -> str:
@@ -114,11 +128,12 @@ def clean_name(name: str, found: filetypes.Sniffed) -> str:
 async def visitor_sends(ctx: Context, token: str, upload: Upload) -> ChatStateOut:
     """A visitor's image or PDF: kept (once by hash), a line of their chat, on the customer's
     timeline; nothing is kept when it is refused."""
-    found = checked(ctx.settings, upload)
+    checked = await inspected(ctx, upload)
+    found = checked.found
     async with ctx.write() as tx:
         visitor, conversation = await webchat.by_token(tx.session, token, lock=True)
         webchat.still_open(conversation)
-        message = await _attach(tx.session, ctx.settings, conversation, "in", upload, found, None)
+        message = await _attach(tx.session, ctx.settings, conversation, "in", upload, checked, None)
         visitor.visitor_typing_at = None
         sent = {"message": message.id, "type": found.media_type, "size": len(upload.data)}
         tx.audit("notify.chat_file_sent", "conversation", conversation.id, after=sent)
@@ -136,7 +151,8 @@ async def visitor_sends(ctx: Context, token: str, upload: Upload) -> ChatStateOu
 async def agent_sends(ctx: Context, conversation_id: int, upload: Upload) -> ConversationMessageOut:
     """An agent answers a web chat with an image or a PDF."""
     ctx.require(Permission.MESSAGES_SEND)
-    found = checked(ctx.settings, upload)
+    checked = await inspected(ctx, upload)
+    found = checked.found
     async with ctx.write() as tx:
         conversation = await tx.session.get(Conversation, conversation_id, with_for_update=True)
         if conversation is None:
@@ -153,7 +169,7 @@ async def agent_sends(ctx: Context, conversation_id: int, upload: Upload) -> Con
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
             )
         message = await _attach(
-            tx.session, ctx.settings, conversation, "out", upload, found, ctx.actor.user_id
+            tx.session, ctx.settings, conversation, "out", upload, checked, ctx.actor.user_id
         )
         await webchat.agent_answered(tx.session, conversation.id)
         sent = {"message": message.id, "type": found.media_type, "size": len(upload.data)}
@@ -237,8 +253,9 @@ def _mb(size: int) -> str:
 
 async def _attach(
     session: AsyncSession, settings: Settings, conversation: Conversation, direction: str,
-    upload: Upload, found: filetypes.Sniffed, author_id: int | None,
+    upload: Upload, checked: Inspected, author_id: int | None,
 ) -> ConversationMessage:  # fmt: skip
+    found = checked.found
     count, total = (await session.execute(
         select(func.count(ConversationFile.message_id), func.coalesce(func.sum(ChatFile.size), 0))
         .join(ChatFile, ChatFile.id == ConversationFile.file_id)
@@ -255,7 +272,7 @@ async def _attach(
             reason="chat-files-too-large-together",
             params={"most_mb": _mb(settings.chat_files_bytes_per_conversation)},
         )  # fmt: skip
-    stored = await _stored(session, upload.data, found)
+    stored = await _stored(session, upload.data, checked)
     name = clean_name(upload.name, found)
     now = utcnow()
     message = ConversationMessage(
@@ -272,9 +289,9 @@ async def _attach(
     return message
 
 
-async def _stored(session: AsyncSession, data: bytes, found: filetypes.Sniffed) -> int:
+async def _stored(session: AsyncSession, data: bytes, checked: Inspected) -> int:
     """The stored file with these bytes: the one kept already, or a new one."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest, found = checked.sha256, checked.found
     query = select(ChatFile.id).where(ChatFile.sha256 == digest)
     existing = await session.scalar(query)
     if existing is not None:
