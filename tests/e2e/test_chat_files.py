@@ -37,14 +37,15 @@ def test_a_visitor_sends_a_photo_agent1_sees_it_and_answers_with_a_pdf(
     attach = visitor.get_by_test_id("chat-attach-input")
     attach.set_input_files({"name": "空调.png", "mimeType": "image/png", "buffer": image("PNG", (320, 240))})
     mine = visitor.get_by_test_id("chat-mine").last
-    expect(mine.get_by_test_id("chat-file-image").locator("img")).to_be_visible()
+    # the first file starts a compute worker to read it (on a busy machine, seconds)
+    expect(mine.get_by_test_id("chat-file-image").locator("img")).to_be_visible(timeout=30_000)
     expect(mine).to_contain_text("空调.png")
 
     # an HTML page named like a picture: refused in Chinese, never a line of the chat
     page = b"<html><body><img src=x onerror=alert(1)><script>alert(2)</script></body></html>"
     attach.set_input_files({"name": XSS_NAME, "mimeType": "image/png", "buffer": page})
     refused = visitor.get_by_test_id("chat-attach-error")
-    expect(refused).to_contain_text("只能发送 JPEG、PNG、GIF、WebP 图片或 PDF")
+    expect(refused).to_contain_text("只能发送 JPEG、PNG、GIF、WebP 图片或 PDF", timeout=15_000)
     expect(visitor.get_by_test_id("chat-mine")).to_have_count(2)
 
     agent = session("agent1")
@@ -66,7 +67,7 @@ def test_a_visitor_sends_a_photo_agent1_sees_it_and_answers_with_a_pdf(
         {"name": "空调报修单.pdf", "mimeType": "application/pdf", "buffer": pdf()}
     )
     chip = visitor.get_by_test_id("chat-theirs").last.get_by_test_id("chat-file-pdf")
-    expect(chip).to_contain_text("空调报修单.pdf")
+    expect(chip).to_contain_text("空调报修单.pdf", timeout=15_000)
     with visitor.expect_download() as download:
         chip.click()
     assert download.value.suggested_filename == "空调报修单.pdf"

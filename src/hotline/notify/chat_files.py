@@ -7,8 +7,9 @@ Content-Type: JPEG, PNG, GIF and WebP images up to `chat_image_max_bytes` and
 `chat_image_max_pixels`, PDFs up to `chat_pdf_max_bytes`; anything else is refused (415) and
 nothing is kept. A conversation holds at most `chat_files_per_conversation` files and
 `chat_files_bytes_per_conversation` bytes. The bytes are read in a compute worker (their cost
-grows with the file, core/compute.py), never on the event loop. Each file is kept once however often it is sent (by
-SHA-256, table `chat_files`); the message that carries it names it (`conversation_files`).
+grows with the file, core/compute.py), never on the event loop. Each file is kept once however
+often it is sent (by SHA-256, table `chat_files`); the message that carries it names it
+(`conversation_files`).
 
 Files go out only as their sniffed type, with `nosniff` and a sandboxing CSP, PDFs always as
 downloads (chat_files_api.py): a visitor reads their own chat's by their token, staff any by
