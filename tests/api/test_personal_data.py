@@ -61,6 +61,10 @@ SKIPPED = {
     "/api/exports/{export_id}/file": "an export file, masked by role: tests/exports reads it with openpyxl",
     "/api/chat/state": "a web chat as its visitor sees it, by the visitor's token (no staff role reads it):"
     " the visitor's own texts and the agents' names; tests/notify/test_webchat.py reads it",
+    "/api/chat/files/{file_id}": "an image or PDF of a web chat, by its visitor's token: bytes, no text of"
+    " ours (tests/notify/test_chat_files.py)",
+    "/api/notify/conversations/{conversation_id}/files/{file_id}": "an image or PDF a web chat carries, as"
+    " sent: bytes, no text of ours (tests/notify/test_chat_files.py)",
 }
 """GET routes the walk does not call, and why. Anything else is walked."""
 

@@ -18,8 +18,8 @@ PUBLIC = {
     "/healthz", "/readyz", "/metrics", "/api/auth/login", "/{path:path}", "/api/notify/dlr/kannel",
     "/api/notify/mo/kannel", "/api/notify/wechat", "/api/notify/wecom",
     "/api/chat/start", "/api/chat/state", "/api/chat/messages", "/api/chat/typing", "/api/chat/read",
-    "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message",
-    "/api/chat/verify/send", "/api/chat/verify", "/api/chat/identify",
+    "/api/chat/end", "/api/chat/availability", "/api/chat/leave-message", "/api/chat/files",
+    "/api/chat/files/{file_id}", "/api/chat/verify/send", "/api/chat/verify", "/api/chat/identify",
     "/openapi.json", "/docs", "/api/quality/media/{token}", "/api/outbound/surveys/{token}",
     "/api/outbound/surveys/{token}/answers",
 }  # fmt: skip

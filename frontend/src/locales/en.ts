@@ -966,6 +966,13 @@ const en: typeof zh = {
     secretSet: 'Set',
     secretNotSet: 'Not set',
   },
+  chatFiles: {
+    kinds: { image: 'Image', pdf: 'PDF file' },
+    attach: 'Send an image or a PDF',
+    download: 'Download',
+    unavailable: 'The file cannot be shown',
+    sent: 'File sent',
+  },
   conversations: {
     title: 'Conversations (SMS, WeChat, web chat)',
     hint: "Customers' SMS replies are threaded by number, their WeChat messages by WeChat user, and each web chat is one conversation; a number that replies TD or 退订 is opted out of marketing SMS at once and gets one confirmation.",
@@ -2266,6 +2273,8 @@ const en: typeof zh = {
     auditActions: {
       notify_sms_received: 'Customer SMS received',
       notify_opted_out_by_reply: 'Opted out by SMS reply',
+      notify_chat_file_sent: 'A visitor sent an image or a file',
+      notify_chat_file_read: 'Viewed a web chat image or file',
       notify_conversation_replied: 'Replied to a customer SMS',
       recording_listened: 'Listened to a recording',
       recording_transcript_read: 'Read a call transcript',

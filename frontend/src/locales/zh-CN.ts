@@ -947,6 +947,13 @@ export default {
     secretSet: '已设置',
     secretNotSet: '未设置',
   },
+  chatFiles: {
+    kinds: { image: '图片', pdf: 'PDF 文件' },
+    attach: '发送图片或 PDF 文件',
+    download: '下载',
+    unavailable: '文件无法显示',
+    sent: '文件已发送',
+  },
   conversations: {
     title: '客户会话（短信·微信·在线客服）',
     hint: '客户回复的短信按号码、发给公众号的微信消息按微信用户归入会话，网站访客的在线咨询各为一个会话；回复 TD 或 退订 的号码立即退订营销短信并收到一条确认。',
@@ -2203,6 +2210,8 @@ export default {
     auditActions: {
       notify_sms_received: '收到客户短信',
       notify_opted_out_by_reply: '短信回复退订',
+      notify_chat_file_sent: '访客发送图片或文件',
+      notify_chat_file_read: '查看在线客服图片或文件',
       notify_conversation_replied: '回复客户短信',
       recording_listened: '收听录音',
       recording_transcript_read: '查看通话转写',

@@ -38,6 +38,8 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.core.ratelimit import RouteKind, create_limiter
 from hotline.exports.runner import ExportRunner
+from hotline.notify import chat_files
+from hotline.notify.chat_files_api import UPLOAD_PATHS as CHAT_UPLOAD_PATHS
 from hotline.notify.events import ChatWindowMoved, ConversationChanged
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
@@ -293,7 +295,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(phone.router)
     _serve_api_docs(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    uploads = chat_files.upload_limit(settings) + 64 * 1024  # room for the multipart around the file
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
+        large_bodies=tuple((path, uploads) for path in CHAT_UPLOAD_PATHS),
+    )  # fmt: skip
     if settings.cors_origins:
         # Outside the request context, so preflights are answered before anything else and the
         # errors (a 429 too) carry the headers a widget's page needs to read them.

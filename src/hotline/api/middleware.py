@@ -40,9 +40,13 @@ def _problem(status: int, code: str, title: str, detail: str, request_id: str) -
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, large_bodies: tuple[tuple[str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.large_bodies = tuple((re.compile(path), most) for path, most in large_bodies)
+        """Paths (patterns) that take larger bodies than the rest: file uploads."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,7 +70,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            limited = await self._limited(headers, receive, send, request_id)
+            most = next(
+                (m for path, m in self.large_bodies if path.match(scope["path"])), self.max_body_bytes
+            )
+            limited = await self._limited(headers, receive, send, request_id, most)
             if limited is not None:
                 await self.app(scope, limited, send_wrapper)
             else:
@@ -86,13 +93,13 @@ class RequestContextMiddleware:
             )
 
     async def _limited(
-        self, headers: dict[bytes, bytes], receive: Receive, send: Send, request_id: str
+        self, headers: dict[bytes, bytes], receive: Receive, send: Send, request_id: str, most: int
     ) -> Receive | None:
         """Refuse bodies over the limit with 413, before the app reads any of it."""
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_body_bytes:
-                await self._reject(send, request_id)
+            if not length.isdigit() or int(length) > most:
+                await self._reject(send, request_id, most)
                 return None
             return receive
         if b"chunked" not in headers.get(b"transfer-encoding", b""):
@@ -105,8 +112,8 @@ class RequestContextMiddleware:
                 return receive
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_body_bytes:
-                await self._reject(send, request_id)
+            if size > most:
+                await self._reject(send, request_id, most)
                 return None
             if not message.get("more_body", False):
                 break
@@ -121,12 +128,12 @@ class RequestContextMiddleware:
 
         return replay
 
-    async def _reject(self, send: Send, request_id: str) -> None:
+    async def _reject(self, send: Send, request_id: str, most: int) -> None:
         body = _problem(
             413,
             "payload-too-large",
             "Request body too large",
-            f"The request body exceeds {self.max_body_bytes} bytes",
+            f"The request body exceeds {most} bytes",
             request_id,
         )
         headers: list[Any] = [

@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     rate_limit_chat: int = Field(default=1200, ge=0, le=100_000)
     """Requests a minute from one address to the web chat's visitor API (a visitor polls for
     answers every 2 seconds: 30 a minute, so 40 visitors behind one address)."""
+    # Files in the web chat (notify/chat_files.py, docs/channels.md "Files").
+    chat_image_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    """The largest image (JPEG, PNG, GIF, WebP) a visitor or an agent may send in a web chat."""
+    chat_pdf_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    chat_image_max_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
+    """Width × height an image may say it has (a small file can claim a huge image: a bomb for
+    the browsers that show it)."""
+    chat_files_per_conversation: int = Field(default=20, ge=0, le=1000)
+    chat_files_bytes_per_conversation: int = Field(default=50 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024)
     trusted_proxies: list[str] = Field(default=["127.0.0.1"], max_length=64)
     """Addresses or networks (10.0.0.0/8) of reverse proxies whose X-Forwarded-For and
     X-Forwarded-Proto are believed; a request from anywhere else is its socket's peer, whatever

@@ -147,3 +147,19 @@ class Gone(HotlineError):
     code = "gone"
     status = 410
     title = "No longer available"
+
+
+class UnsupportedMedia(InvalidInput):
+    """An uploaded file is not of a type the route takes (read from its bytes, not its name)."""
+
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported file type"
+
+
+class TooLarge(InvalidInput):
+    """An uploaded file, or what it adds up to, is over a limit."""
+
+    code = "payload-too-large"
+    status = 413
+    title = "Too large"

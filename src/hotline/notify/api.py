@@ -26,6 +26,8 @@ from hotline.notify import (
     wecom_channel,
 )
 from hotline.notify.chat_api import router as chat_router
+from hotline.notify.chat_files_api import staff_router as chat_files_router
+from hotline.notify.chat_files_api import visitor_router as chat_files_visitor_router
 from hotline.notify.chat_identity_api import admins as chat_sites_router
 from hotline.notify.chat_identity_api import visitors as chat_identity_router
 from hotline.notify.schemas import (
@@ -58,7 +60,14 @@ from hotline.notify.schemas import (
 )
 
 router = APIRouter(prefix="/api/notify", tags=["notify"])
-routers = [router, chat_router, chat_identity_router, chat_sites_router]
+routers = [
+    router,
+    chat_router,
+    chat_identity_router,
+    chat_sites_router,
+    chat_files_visitor_router,
+    chat_files_router,
+]
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
 EDIT = Annotated[Context, Depends(requires(Permission.TEMPLATES_WRITE))]
 APPROVE = Annotated[Context, Depends(requires(Permission.TEMPLATES_APPROVE))]

@@ -34,11 +34,11 @@ from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import defaults, webchat
+from hotline.notify import chat_files, defaults, webchat
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage, Message, WeComContact
 from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
-from hotline.notify.schemas import ConversationMessageOut, ConversationOut, ConversationThread
+from hotline.notify.schemas import ChatFileOut, ConversationMessageOut, ConversationOut, ConversationThread
 from hotline.notify.service import opt_out
 
 REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat", "wecom": "notify.reply.wecom"}
@@ -383,6 +383,7 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
             opted_out_query("sms", conversation.customer_id, conversation.address)
         )
         authors = await directory.names(session, {m.author_id for m, _ in rows})
+        files = await chat_files.files_of(session, [m.id for m, _ in rows])
         visitor = (
             await webchat.visitor_out(session, conversation_id) if conversation.channel == "web" else None
         )
@@ -394,7 +395,8 @@ async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
 
         return ConversationThread(
             conversation=(await _listed(session, [conversation]))[0], opted_out=bool(opted),
-            messages=[_message_out(m, status_of(m, status), authors) for m, status in rows], visitor=visitor,
+            messages=[_message_out(m, status_of(m, status), authors, files.get(m.id)) for m, status in rows],
+            visitor=visitor,
         )  # fmt: skip
 
 
@@ -411,6 +413,7 @@ async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> i
         for conversation in found:
             await tx.session.delete(conversation)
         await tx.session.flush()
+        await chat_files.forget_unused(tx.session)
         return len(found)
 
 
@@ -462,10 +465,11 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
 
 
 def _message_out(
-    message: ConversationMessage, status: str, authors: dict[int, str] | None = None
-) -> ConversationMessageOut:
+    message: ConversationMessage, status: str, authors: dict[int, str] | None = None,
+    file: ChatFileOut | None = None,
+) -> ConversationMessageOut:  # fmt: skip
     return ConversationMessageOut(
         id=message.id, direction=message.direction, body=message.body, at=message.at,
         author_id=message.author_id, message_id=message.message_id, status=status,
-        author_name=(authors or {}).get(message.author_id or 0, ""),
+        author_name=(authors or {}).get(message.author_id or 0, ""), file=file,
     )  # fmt: skip

@@ -2,18 +2,21 @@
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
 follower of the hotel's official account, not yet linked to a customer, asks about a room and
 waits for an answer; a company's travel manager asks the hotels' 微信客服 (WeCom) about a group
-rate; a visitor of the hotels' site asks in the web chat about a family room (and that site
-accepts member tokens signed with `WEB_MEMBER_SECRET`); the canned responses (常用语) agents
-answer chats with."""
+rate; a visitor of the hotels' site asks in the web chat about a family room and sends a photo of
+the room she saw (chat_files.py) — that site accepts member tokens signed with
+`WEB_MEMBER_SECRET`; the canned responses (常用语) agents answer chats with."""
 
 from __future__ import annotations
+
+import struct
+import zlib
 
 from sqlalchemy import select
 
 from hotline.admin import auth
 from hotline.admin.models import User
-from hotline.core.context import Context
-from hotline.notify import chat_identity, conversations, webchat, wecom_channel
+from hotline.core.context import Actor, Context
+from hotline.notify import chat_files, chat_identity, conversations, webchat, wecom_channel
 from hotline.notify.chat_identity_schemas import ChatSiteIn
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
@@ -99,10 +102,34 @@ async def load(ctx: Context) -> None:
     await wecom_channel.store(ctx, KfMessage(
         "demo:4", WECOM_KF, WECOM_CUSTOMER, 0, FROM_CUSTOMER, "text", WECOM_ASKS,
     ))  # fmt: skip
-    await webchat.start(ctx, ChatStartIn(
+    started = await webchat.start(ctx, ChatStartIn(
         name="刘女士", topic="hotel", site=WEB_SITE, page="https://www.yingguan-hotels.cn/shanghai-bund",
         text="你好，下个月带两个孩子去上海，外滩店有亲子房吗？含早餐吗？",
     ))  # fmt: skip
+    visitor = ctx.as_actor(Actor.system("notify:web"))
+    await chat_files.visitor_sends(
+        visitor, started.token, chat_files.Upload("网上看到的房间.png", demo_png())
+    )
+
+
+def demo_png(width: int = 240, height: int = 160) -> bytes:
+    """A small picture for the demo chat (a sky over a river at dusk), made without an imaging
+    library: a PNG is a signature and three chunks."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)  # no filter
+        for x in range(width):
+            river = y > height * 2 // 3
+            rows += (
+                bytes((40 + x // 4, 60 + y // 3, 150 - y // 2)) if not river else bytes((20, 40 + x // 8, 90))
+            )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows)))
+    return png + chunk(b"IEND", b"")
 
 
 async def _canned(ctx: Context) -> None:

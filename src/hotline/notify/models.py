@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.audit import Audited
@@ -291,6 +291,41 @@ class ChatSite(Audited, Base):
     site: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(80), default="")
     member_secret: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ChatFile(Base):
+    """The bytes of an image or PDF sent in a web chat, kept once however often it is sent (by
+    SHA-256); `kind`, `media_type` and the size in pixels are what notify/filetypes.py read from
+    the bytes, never what the sender declared (notify/chat_files.py)."""
+
+    __tablename__ = "chat_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """image | pdf"""
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationFile(Base):
+    """A file a message of a web chat carries (one per message): the name it was sent under
+    (shown, never used to decide its type) and the stored bytes."""
+
+    __tablename__ = "conversation_files"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[int] = mapped_column(ForeignKey("chat_files.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
 
 
 class CannedPhrase(Audited, Base):

@@ -261,6 +261,19 @@ class ConversationOut(Output):
     assigned_name: str = Field(default="", description="That agent's name")
 
 
+class ChatFileOut(Output):
+    """An image or PDF a web chat's message carries (notify/chat_files.py): its type read from its
+    bytes; fetched from `/api/chat/files/{id}` (visitor) or the conversation's `files/{id}`."""
+
+    id: int = Field(description="The message's id, which names the file too")
+    name: str = Field(description="The name it was sent under (shown only, never trusted)")
+    kind: Literal["image", "pdf"]
+    media_type: str
+    size: int = Field(description="Bytes")
+    width: int = Field(description="Pixels; 0 for a PDF")
+    height: int
+
+
 class ConversationMessageOut(Output):
     id: int
     direction: Literal["in", "out"]
@@ -270,6 +283,7 @@ class ConversationMessageOut(Output):
     author_name: str = Field(description="The agent who answered; empty for Hotline's own and incoming ones")
     message_id: int | None = Field(description="The outbox message of an outgoing one")
     status: str = Field(description="The outgoing message's outbox status; empty for incoming ones")
+    file: ChatFileOut | None = Field(default=None, description="The image or PDF it carries (web chat)")
 
 
 class ChatVisitorOut(Output):
@@ -358,6 +372,7 @@ class ChatLineOut(Output):
     text: str
     at: datetime
     agent: str = Field(description="The answering agent's name; empty for the visitor's")
+    file: ChatFileOut | None = Field(default=None, description="The image or PDF it carries")
 
 
 class ChatStateOut(Output):

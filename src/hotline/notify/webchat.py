@@ -33,7 +33,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.crm import timeline
-from hotline.notify import defaults
+from hotline.notify import chat_files, defaults
 from hotline.notify.chat_waits import ChatWaits, hold_for
 from hotline.notify.events import ChatWindowMoved, ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
@@ -310,8 +310,9 @@ async def _state(
         .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.direction == "out")
         .limit(1)
     )
+    files = await chat_files.files_of(session, [m.id for m in rows])
     lines = [
-        ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at,
+        ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at, file=files.get(m.id),
                     agent=names.get(m.author_id or 0, "") if m.direction == "out" else "")
         for m in rows
     ]  # fmt: skip
@@ -358,4 +359,5 @@ async def _on_timeline(ctx: Context, customer_id: int, message_id: int, text: st
     )  # fmt: skip
 
 
-by_token, still_open = _by_token, _still_open
+# what chat_files.py (a visitor's images and PDFs) shares with the chat's lines
+by_token, still_open, lines_state = _by_token, _still_open, _state
