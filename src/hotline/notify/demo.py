@@ -2,7 +2,8 @@
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
 follower of the hotel's official account, not yet linked to a customer, asks about a room and
 waits for an answer; a visitor of the hotels' site asks in the web chat about a family room; the
-canned responses (常用语) agents answer chats with."""
+canned responses (常用语) agents answer chats with; three weeks of closed conversations with their
+wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Context
-from hotline.notify import conversations, webchat
+from hotline.notify import chat_demo, conversations, webchat
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
 
@@ -67,6 +68,11 @@ CANNED = [
 async def load(ctx: Context) -> None:
     """Idempotent: each incoming message has a fixed gateway id."""
     await _canned(ctx)
+    async with ctx.read() as session:
+        agents = (
+            await session.scalars(select(User.id).where(User.username.like("agent%")).order_by(User.username))
+        ).all()
+    await chat_demo.load(ctx, list(agents), ctx.settings.default_timezone)
     async with ctx.read() as session:
         if await session.scalar(
             select(ConversationMessage.id).where(ConversationMessage.gateway_id == "demo:1")
