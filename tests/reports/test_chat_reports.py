@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from hotline.admin.models import User
 from hotline.core.context import Context
+from hotline.notify import chat_figures
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from hotline.tickets.models import Ticket
 from tests.conftest import Users, assert_problem
@@ -191,3 +192,21 @@ async def test_the_demo_has_three_weeks_of_conversations_for_the_report(
     assert t["offered"] > 100 and t["closed"] > 100 and t["abandoned"] > 0 and t["messages_left"] >= 3
     assert t["wait_median"] > 0 and t["first_response"] > 0 and 0 < t["csat"] < 1
     assert {r["key"] for r in shown.json()["rows"] if r["dimension"] == "channel"} == {"web", "sms", "wechat"}
+
+
+async def test_many_conversations_are_folded_in_a_worker_to_the_same_figures(
+    users: Users, chats: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    supervisor = await users("supervisor")
+    inline = (await supervisor.get("/api/reports/chats", params=PERIOD)).json()
+    folded: list[int] = []
+    real = chat_figures.fold
+
+    def counted(facts: list[chat_figures.Fact], *rest: Any) -> chat_figures.Folded:
+        folded.append(len(facts))
+        return real(facts, *rest)
+
+    monkeypatch.setattr(chat_figures, "fold", counted)  # seen only when folded here, on the loop
+    monkeypatch.setattr(chat_figures, "COMPUTE_ABOVE", 0)
+    pooled = (await supervisor.get("/api/reports/chats", params=PERIOD)).json()
+    assert pooled == inline and folded == []  # the worker folded it (its own `fold`)

@@ -67,7 +67,7 @@ async def _conversation(
     address = {
         "web": f"{HISTORY_TAG}-web-{n:05d}",
         "sms": f"+861390000{n:04d}",
-        "wechat": f"oHtlDemo_History_{n:011d}",
+        "wechat": f"oHtlDemo_History_{_letters(n):A>11}",  # no run of digits that reads like a number
     }[channel]
     if n == 1:
         address = f"{HISTORY_TAG}-web-{n:05d}"  # the mark that the history is loaded
@@ -116,3 +116,13 @@ async def _conversation(
             rating=rng.choices([5, 4, 3, 2, 1], weights=[50, 25, 12, 8, 5])[0] if rated else None,
             ended_at=c.closed_at,
         ))  # fmt: skip
+
+
+def _letters(n: int) -> str:
+    """n in base 26 as capital letters (0 → A): an OpenID tail with no digits."""
+    out = ""
+    while True:
+        n, digit = divmod(n, 26)
+        out = chr(ord("A") + digit) + out
+        if n == 0:
+            return out

@@ -243,5 +243,10 @@ async def chat_figures(
         names = await directory.names(session, {f.agent_id for f in facts if f.agent_id is not None})
     labels = {"agent": {str(k): v for k, v in names.items()}}
     if len(facts) > COMPUTE_ABOVE and ctx.pool is not None:
-        return await ctx.compute(fold, facts, period, labels, limit=COMPUTE_SECONDS)
+        return await ctx.compute(_fold, facts, period, labels, limit=COMPUTE_SECONDS)
+    return fold(facts, period, labels)
+
+
+def _fold(facts: list[Fact], period: Period, labels: dict[str, dict[str, str]]) -> Folded:
+    """`fold` in a worker (a module-level function the pool can name)."""
     return fold(facts, period, labels)
