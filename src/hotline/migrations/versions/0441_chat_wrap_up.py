@@ -1,8 +1,8 @@
 """notify: a conversation's wrap-up (the call's disposition codes and a note) and when it was first
 given to an agent, for the chat report (issue 24)
 
-Revision ID: 0440chatwrapup
-Revises: 0439canned
+Revision ID: 0441chatwrapup
+Revises: 0440ticketconv
 Create Date: 2026-12-07 06:20:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import hotline.core.db
 from alembic import op
 
-revision: str = '0440chatwrapup'
-down_revision: str | None = '0439canned'
+revision: str = '0441chatwrapup'
+down_revision: str | None = '0440ticketconv'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
