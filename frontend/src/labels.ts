@@ -240,6 +240,7 @@ export const ENUM_KINDS: Record<string, LabelKind> = {
   'UnitIn.kind': 'unitKind',
   'UserOut.locale': 'locale',
   'WrapUpIn.disposition': 'disposition',
+  'ConversationCloseIn.disposition': 'disposition',
   'CalibrationOut.status': 'calibrationStatus',
   'EvaluationIn.direction': 'direction',
   'EvaluationMoveIn.action': 'evaluationAction',

@@ -206,6 +206,15 @@ export const MENU: MenuItem[] = [
     group: 'reports',
   },
   {
+    name: 'report-chats',
+    path: '/reports/chats',
+    label: 'menu.reportChats',
+    icon: 'ChatDotRound',
+    permission: 'reports.read',
+    also: ['agents.read'],
+    group: 'reports',
+  },
+  {
     name: 'report-assessment',
     path: '/reports/assessment',
     label: 'menu.reportAssessment',

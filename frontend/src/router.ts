@@ -102,6 +102,7 @@ const routes: RouteRecordRaw[] = [
           ['queues', () => import('./views/ReportQueuesView.vue')],
           ['agents', () => import('./views/ReportAgentsView.vue')],
           ['ivr', () => import('./views/ReportIvrView.vue')],
+          ['chats', () => import('./views/ReportChatsView.vue')],
           ['assessment', () => import('./views/ReportAssessmentView.vue')],
         ] as const
       ).map(([subject, component]) => ({

@@ -142,6 +142,7 @@ async def load(ctx: Context, *, hotel_days: int = hotels_demo.DAYS) -> list[str]
     await knowledge_demo.load(ctx)
     await hotels_demo.load_bookings(ctx, zhang)
     await tickets_demo.load(ctx, zhang)
+    await tickets_demo.load_messages_left(ctx)
     await travel_demo.load(ctx)
     await travel_demo.load_customer_order(ctx, zhang)
     await notify_demo.load(ctx)

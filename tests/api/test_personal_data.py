@@ -213,7 +213,17 @@ def _queries(world: World) -> dict[str, list[dict[str, Any]]]:
             f"/api/reports/{subject}": [
                 {"start": (today - timedelta(days=30)).isoformat(), "end": soon["last"], "compare": "year"}
             ]
-            for subject in ("tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr")
+            for subject in (
+                "tickets",
+                "bookings",
+                "orders",
+                "messages",
+                "surveys",
+                "queues",
+                "agents",
+                "ivr",
+                "chats",
+            )
         },
         "/api/reports/assessment": [{"month": today.strftime("%Y-%m")}],
         "/api/tickets/status": [{"member_number": "88000001"}, {"phone": "13800138000"}],

@@ -223,7 +223,8 @@ async def test_bad_replies_are_refused_at_their_field(seeded: Context, users: Us
 async def test_agents_list_conversations_open_first_and_close_them(seeded: Context, users: Users) -> None:
     agent, finance = await users("agent1"), await users("finance")
     listed = (await agent.get("/api/notify/conversations")).json()
-    assert [c["status"] for c in listed] == sorted(c["status"] for c in listed)  # closed after open
+    statuses = [c["status"] for c in listed]
+    assert statuses == sorted(statuses, key=lambda status: status != "open") and "closed" in statuses
     zhang = next(c for c in listed if c["customer_name"] == "张伟")
     assert zhang["last_direction"] == "out" and zhang["address"] == "138****8000"
     td = next(c for c in listed if c["customer_id"] is None and c["channel"] == "sms")

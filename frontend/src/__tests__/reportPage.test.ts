@@ -85,6 +85,7 @@ describe('the 统计分析 menu group', () => {
       'report-queues',
       'report-agents',
       'report-ivr',
+      'report-chats',
       'report-assessment',
       'report-custom',
     ])

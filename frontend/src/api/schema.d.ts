@@ -1558,6 +1558,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notify/conversations/{conversation_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close Conversation
+         * @description Close it with its wrap-up: a call's disposition code (required where the conversation's
+         *     queue requires a wrap-up of its calls) and a note; the customer's next message opens a new one.
+         */
+        post: operations["close_conversation_api_notify_conversations__conversation_id__close_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/records": {
         parameters: {
             query?: never;
@@ -2532,26 +2553,6 @@ export interface paths {
          * @description The thread showed the messages up to `up_to`: a web chat's visitor sees them read.
          */
         post: operations["agent_seen_api_notify_conversations__conversation_id__seen_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/notify/conversations/{conversation_id}/close": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Close Conversation
-         * @description Close it; the customer's next SMS opens a new conversation.
-         */
-        post: operations["close_conversation_api_notify_conversations__conversation_id__close_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5989,6 +5990,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/chats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Chats Report
+         * @description Conversations (web chat, SMS, WeChat) offered, assigned, answered, closed and abandoned,
+         *     messages left that became tickets, the wait (median, p90), first response and handle time,
+         *     messages in and out, ratings and CSAT (docs/reports.md); rows per queue, channel and agent.
+         */
+        get: operations["chats_report_api_reports_chats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/assessment": {
         parameters: {
             query?: never;
@@ -8528,6 +8551,20 @@ export interface components {
             /** Expires In */
             expires_in: number;
         };
+        /**
+         * ConversationCloseIn
+         * @description The wrap-up of a conversation closed: a call's disposition code and a note. The code may be
+         *     left out, unless the conversation's queue requires a wrap-up of its calls.
+         */
+        ConversationCloseIn: {
+            /** Disposition */
+            disposition?: ("booked" | "enquiry" | "complaint" | "callback" | "other") | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+        };
         /** ConversationCustomerIn */
         ConversationCustomerIn: {
             /**
@@ -8647,6 +8684,17 @@ export interface components {
              * @default
              */
             assigned_name: string;
+            /**
+             * Disposition
+             * @description The wrap-up given on closing (a call's codes)
+             */
+            disposition?: string | null;
+            /**
+             * Wrap Note
+             * @description The wrap-up's note
+             * @default
+             */
+            wrap_note: string;
         };
         /** ConversationThread */
         ConversationThread: {
@@ -25182,6 +25230,113 @@ export interface operations {
             };
         };
     };
+    close_conversation_api_notify_conversations__conversation_id__close_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Row id */
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConversationCloseIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     call_records_api_calls_records_get: {
         parameters: {
             query?: {
@@ -31590,109 +31745,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in, or the session expired */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Signed in, but not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts; see `retry_after` */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    close_conversation_api_notify_conversations__conversation_id__close_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Row id */
-                conversation_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationOut"];
-                };
             };
             /** @description Malformed request */
             400: {
@@ -53278,6 +53330,121 @@ export interface operations {
                 compare?: "previous" | "year" | "none";
                 /** @description Only this team's current members */
                 team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Signed in, but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see `retry_after` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    chats_report_api_reports_chats_get: {
+        parameters: {
+            query: {
+                /** @description First day, in the site's time zone */
+                start: string;
+                /** @description Last day (included) */
+                end: string;
+                granularity?: "interval" | "hour" | "day" | "week" | "month";
+                compare?: "previous" | "year" | "none";
+                /** @description Only this team's current members */
+                team_id?: number | null;
+                /** @description Only these queues */
+                queue?: string[];
+                /** @description Only these channels */
+                channel?: ("sms" | "wechat" | "web")[];
+                /** @description Only this agent's conversations */
+                agent_id?: number | null;
             };
             header?: never;
             path?: never;

@@ -15,6 +15,7 @@ from hotline.contact.agents import service as agents
 from hotline.contact.agents.schemas import AgentPhoneIn, AgentProfileIn, AgentStateIn
 from hotline.contact.calls import controls, desk, filing, records, wrapup
 from hotline.contact.calls.desk_schemas import CallerIn, DeskCallOut, DeskOut, StageIn
+from hotline.contact.chat_api import router as chat_router
 from hotline.contact.chat_schemas import ConversationTransferIn
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
@@ -418,3 +419,6 @@ async def monitor(user_id: IdPath, body: MonitorIn, request: Request, ctx: MONIT
 async def stop_monitor(user_id: IdPath, request: Request, ctx: MONITOR) -> None:
     """The supervisor leaves the agent's call (hanging up their phone does the same)."""
     await controls.stop_monitor(ctx, node_router(request), user_id)
+
+
+routers = [router, chat_router]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from hotline.contact.schemas import QueueName
+from hotline.contact.schemas import Disposition, QueueName
 from hotline.core.schemas import Input
 
 
@@ -21,3 +21,11 @@ class ConversationTransferIn(Input):
         if (self.agent_id is None) == (self.queue is None):
             raise ValueError("name an agent or a queue to pass it to, one of the two")
         return self
+
+
+class ConversationCloseIn(Input):
+    """The wrap-up of a conversation closed: a call's disposition code and a note. The code may be
+    left out, unless the conversation's queue requires a wrap-up of its calls."""
+
+    disposition: Disposition | None = None
+    note: Annotated[str, StringConstraints(max_length=300, strip_whitespace=True)] = ""

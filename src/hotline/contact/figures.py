@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, select
 
+from hotline.contact import callbacks
 from hotline.contact.models import ContactEvent
 from hotline.core.clock import as_utc
 from hotline.core.context import Context
@@ -42,3 +43,9 @@ async def answered_figures(ctx: Context, period: Period, *, agent_ids: set[int] 
             seen.add(call_id)
             series.add(as_utc(at), "calls_answered")
     return Figures(series)
+
+
+async def queue_titles(ctx: Context) -> dict[str, str]:
+    """Each queue's name for people (酒店预订) by its name (hotel): how a report names its rows."""
+    async with ctx.read() as session:
+        return await callbacks.queue_titles(session)

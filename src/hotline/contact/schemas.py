@@ -343,10 +343,15 @@ class Wallboard(Output):
     agents: list[AgentOut]
 
 
+Disposition = Literal["booked", "enquiry", "complaint", "callback", "other"]
+"""The wrap-up codes (话后小结) of calls, and of conversations closed (contact/chat_wrapup.py):
+their words are calls/wrapup.py's DISPOSITIONS."""
+
+
 class WrapUpIn(Input):
     """The agent's wrap-up of a call they took (D3): what it was, a note, whom it was with."""
 
-    disposition: Literal["booked", "enquiry", "complaint", "callback", "other"]
+    disposition: Disposition
     note: Annotated[str, StringConstraints(max_length=300)] = ""
     customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 

@@ -355,10 +355,7 @@ async def agent_seen(conversation_id: IdPath, body: SeenIn, ctx: SEND) -> None:
     await webchat.agent_seen(ctx, conversation_id, body.up_to)
 
 
-@router.post("/conversations/{conversation_id}/close")
-async def close_conversation(conversation_id: IdPath, ctx: SEND) -> ConversationOut:
-    """Close it; the customer's next SMS opens a new conversation."""
-    return await conversations.close(ctx, conversation_id)
+# closing a conversation (with its wrap-up) is contact's route, on this prefix: contact/chat_api.py
 
 
 ME = Annotated[Context, Depends(signed_in)]

@@ -315,8 +315,19 @@ async def link_customer(ctx: Context, conversation_id: int, customer_id: int | N
         return (await _listed(tx.session, [conversation]))[0]
 
 
-async def close(ctx: Context, conversation_id: int) -> ConversationOut:
-    """An agent closes a conversation; the customer's next SMS opens a new one."""
+@dataclass(frozen=True)
+class WrapUp:
+    """What the agent says of a conversation on closing it: a call's disposition code (contact
+    checks it, and whether its queue requires one: contact/chat_wrapup.py), its words, a note."""
+
+    disposition: str
+    label: str
+    note: str = ""
+
+
+async def close(ctx: Context, conversation_id: int, wrap: WrapUp | None = None) -> ConversationOut:
+    """An agent closes a conversation, with its wrap-up if given (kept on it, audited, on the
+    customer's timeline); the customer's next SMS opens a new one."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
         conversation = await _conversation(tx.session, conversation_id, lock=True)
@@ -326,13 +337,25 @@ async def close(ctx: Context, conversation_id: int) -> ConversationOut:
             )
         conversation.status = CLOSE[conversation.status]
         conversation.closed_at, conversation.closed_by = utcnow(), ctx.actor.user_id
+        if wrap is not None:
+            conversation.disposition, conversation.wrap_note = wrap.disposition, wrap.note.strip()
         await tx.session.flush()
+        tx.audit("notify.conversation_closed", "conversation", conversation.id,
+                 after={"disposition": conversation.disposition, "note": conversation.wrap_note})  # fmt: skip
         tx.publish(
             ConversationChanged(
                 conversation_id=conversation.id, channel=conversation.channel, action="closed"
             )
         )
-        return (await _listed(tx.session, [conversation]))[0]
+        closed = (await _listed(tx.session, [conversation]))[0]
+    if wrap is not None and closed.customer_id is not None:
+        detail = f"{wrap.label} · {closed.wrap_note}" if closed.wrap_note else wrap.label
+        await timeline.add(
+            ctx.as_actor(Actor.system("notify")), closed.customer_id, "message",
+            f"{CHANNEL_NAMES[closed.channel]}会话小结：{wrap.label}", ref=f"conversation:{closed.id}:wrap",
+            detail=detail, by=ctx.actor.user_id,
+        )  # fmt: skip
+    return closed
 
 
 async def listing(
@@ -459,7 +482,8 @@ async def _listed(session: AsyncSession, found: list[Conversation]) -> list[Conv
             last_body=message.body[:200] if message else "", last_direction=direction,
             waiting=c.status == "open" and direction == "in", visitor_name=visitors.get(c.id, ""),
             queue=c.queue, queued_at=c.queued_at, assigned_to=c.assigned_to,
-            assigned_name=agents.get(c.assigned_to or 0, ""),
+            assigned_name=agents.get(c.assigned_to or 0, ""), disposition=c.disposition,
+            wrap_note=c.wrap_note or "",
         ))  # fmt: skip
     return listed
 

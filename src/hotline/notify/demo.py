@@ -4,7 +4,8 @@ follower of the hotel's official account, not yet linked to a customer, asks abo
 waits for an answer; a company's travel manager asks the hotels' 微信客服 (WeCom) about a group
 rate; a visitor of the hotels' site asks in the web chat about a family room and sends a photo of
 the room she saw (chat_files.py) — that site accepts member tokens signed with
-`WEB_MEMBER_SECRET`; the canned responses (常用语) agents answer chats with."""
+`WEB_MEMBER_SECRET`; the canned responses (常用语) agents answer chats with; three weeks of
+closed conversations with their wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Actor, Context
-from hotline.notify import chat_files, chat_identity, conversations, webchat, wecom_channel
+from hotline.notify import chat_demo, chat_files, chat_identity, conversations, webchat, wecom_channel
 from hotline.notify.chat_identity_schemas import ChatSiteIn
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
@@ -84,6 +85,11 @@ async def load(ctx: Context) -> None:
     if not any(site.site == WEB_SITE for site in await chat_identity.sites(ctx)):
         site = ChatSiteIn(name="英冠酒店官网", member_secret=WEB_MEMBER_SECRET)
         await chat_identity.set_site(ctx, WEB_SITE, site)
+    async with ctx.read() as session:
+        agents = (
+            await session.scalars(select(User.id).where(User.username.like("agent%")).order_by(User.username))
+        ).all()
+    await chat_demo.load(ctx, list(agents), ctx.settings.default_timezone)
     async with ctx.read() as session:
         if await session.scalar(
             select(ConversationMessage.id).where(ConversationMessage.gateway_id == "demo:1")

@@ -167,6 +167,7 @@ class Conversation(Audited, Base):
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
         Index("ix_conversations_listing", "status", "last_message_at"),
+        Index("ix_conversations_created_at", "created_at"),
     )  # fmt: skip
     __personal__ = personal(address=Kind.PHONE)
 
@@ -193,6 +194,11 @@ class Conversation(Audited, Base):
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     """The agent who has it now (None: waiting, or never routed)"""
     assigned_at: Mapped[datetime | None]
+    first_assigned_at: Mapped[datetime | None]
+    """When the ACD first gave it to an agent (a transfer keeps it): the end of its wait"""
+    disposition: Mapped[str | None] = mapped_column(String(16))
+    """The wrap-up the agent gave on closing: a call's disposition code (contact/chat_wrapup.py)"""
+    wrap_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class ConversationMessage(Base):

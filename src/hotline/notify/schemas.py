@@ -259,6 +259,8 @@ class ConversationOut(Output):
     )
     assigned_to: int | None = Field(default=None, description="The agent who has it now (None: waiting)")
     assigned_name: str = Field(default="", description="That agent's name")
+    disposition: str | None = Field(default=None, description="The wrap-up given on closing (a call's codes)")
+    wrap_note: str = Field(default="", description="The wrap-up's note")
 
 
 class ChatFileOut(Output):

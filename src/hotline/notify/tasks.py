@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -88,7 +88,12 @@ async def assign(ctx: Context, conversation_id: int, agent_id: int, queue: str) 
                 Conversation.status == "open",
                 Conversation.assigned_to.is_(None),
             )
-            .values(assigned_to=agent_id, assigned_at=utcnow(), queue=queue)
+            .values(
+                assigned_to=agent_id,
+                assigned_at=utcnow(),
+                queue=queue,
+                first_assigned_at=func.coalesce(Conversation.first_assigned_at, utcnow()),
+            )
         )
         if not done.rowcount:  # type: ignore[attr-defined]
             return False
@@ -112,6 +117,7 @@ async def hand_over(
         before = {"agent": row.assigned_to, "queue": row.queue}
         row.assigned_to = to_agent
         row.assigned_at = utcnow() if to_agent is not None else None
+        row.first_assigned_at = row.first_assigned_at or row.assigned_at
         if queue is not None:
             row.queue = queue
         row.queued_at = row.queued_at or utcnow()

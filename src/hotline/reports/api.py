@@ -17,6 +17,7 @@ from hotline.reports.schemas import (
     AssessmentOut,
     AssessmentSchemeIn,
     AssessmentSchemeOut,
+    ChatsQuery,
     QueuesQuery,
     ReportOut,
 )
@@ -74,6 +75,17 @@ async def agents_report(query: Annotated[AgentsQuery, Query()], ctx: Reader) -> 
 async def ivr_report(query: Period, ctx: Reader) -> ReportOut:
     """Calls and visits per IVR node, the calls served by the IVR alone; rows per node."""
     return await service.report(ctx, "ivr", query)
+
+
+@router.get("/chats")
+async def chats_report(query: Annotated[ChatsQuery, Query()], ctx: Reader) -> ReportOut:
+    """Conversations (web chat, SMS, WeChat) offered, assigned, answered, closed and abandoned,
+    messages left that became tickets, the wait (median, p90), first response and handle time,
+    messages in and out, ratings and CSAT (docs/reports.md); rows per queue, channel and agent."""
+    return await service.report(
+        ctx, "chats", query, agent_id=query.agent_id, queues=set(query.queue) or None,
+        channels=set(query.channel) or None,
+    )  # fmt: skip
 
 
 @router.get("/assessment")

@@ -20,9 +20,9 @@ from hotline.core.schemas import DbId
 from hotline.exports.subjects import Column, Computed, Row, Source, subject
 from hotline.reports import assessment, service
 from hotline.reports.figure_names import NOT_FIGURES, figure_name
-from hotline.reports.schemas import ReportOut
+from hotline.reports.schemas import ChatChannel, ReportOut
 
-Subject = Literal["tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr"]
+Subject = Literal["tickets", "bookings", "orders", "messages", "surveys", "queues", "agents", "ivr", "chats"]
 
 
 class ReportFilters(PeriodQuery):
@@ -31,6 +31,7 @@ class ReportFilters(PeriodQuery):
     subject: Subject
     agent_id: DbId | None = None
     queue: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    channel: list[ChatChannel] = Field(default_factory=list, max_length=3)
 
 
 COLUMNS = (
@@ -106,8 +107,9 @@ async def report(ctx: Context, filters: ReportFilters) -> Source:
             team_id=filters.team_id,
         )
         found = await service.report(
-            ctx, filters.subject, query, agent_id=filters.agent_id, queues=set(filters.queue) or None
-        )
+            ctx, filters.subject, query, agent_id=filters.agent_id, queues=set(filters.queue) or None,
+            channels=set(filters.channel) or None,
+        )  # fmt: skip
         return lines(found, ctx.locale)
 
     return Computed(computed)

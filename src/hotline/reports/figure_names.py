@@ -74,9 +74,27 @@ NAMES: dict[str, Name] = {
     "self_service": ("自助完成", "Self-service completed"),
     "ended_in_ivr": ("在 IVR 结束", "Ended in IVR"),
     "to_agent": ("随后转人工", "Then to an agent"),
+    # conversations (the chat report)
+    "assigned": ("已分配", "Assigned"),
+    "messages_left": ("留言转工单", "Messages left → tickets"),
+    "wait_median": ("等待分配中位数（秒）", "Wait to assign, median (s)"),
+    "wait_p90": ("等待分配 P90（秒）", "Wait to assign, p90 (s)"),
+    "first_response": ("平均首次响应（秒）", "First response, average (s)"),
+    "handle_time": ("平均处理时长（秒）", "Handle time, average (s)"),
+    "messages_in": ("客户消息", "Messages in"),
+    "messages_out": ("回复消息", "Messages out"),
+    "rated": ("评价数", "Ratings"),
+    "rating_avg": ("平均评分", "Average rating"),
+    "csat": ("满意率（4–5 星）", "CSAT (4–5 stars)"),
 }
 
 BY_SUBJECT: dict[str, dict[str, Name]] = {
+    "chats": {
+        "offered": ("进线会话", "Conversations offered"),
+        "answered": ("已回复", "Answered"),
+        "closed": ("已关闭", "Closed"),
+        "abandoned": ("放弃", "Abandoned"),
+    },
     "ivr": {
         "calls": ("进入 IVR 来电", "Calls in IVR"),
         "visits": ("访问或咨询次数", "Visits or times asked"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -52,6 +52,16 @@ class AgentsQuery(PeriodQuery):
     """The agent report's query: the period, the team, and one agent."""
 
     agent_id: DbId | None = Field(default=None, description="Only this agent")
+
+
+ChatChannel = Literal["sms", "wechat", "web"]
+
+
+class ChatsQuery(QueuesQuery):
+    """The chat report's query: the period, the queues, the channels and one agent."""
+
+    channel: list[ChatChannel] = Field(default_factory=list, max_length=3, description="Only these channels")
+    agent_id: DbId | None = Field(default=None, description="Only this agent's conversations")
 
 
 # ---------------------------------------------------------------- the monthly assessment (月度考核)

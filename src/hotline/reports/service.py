@@ -21,7 +21,7 @@ from hotline.core.permissions import Permission
 from hotline.hotels.figures import booking_figures
 from hotline.notify.figures import message_figures
 from hotline.outbound import surveys
-from hotline.reports import calls
+from hotline.reports import calls, chats
 from hotline.reports.schemas import ComparedOut, ReportOut, TeamRefOut
 from hotline.tickets.figures import ticket_figures
 from hotline.travel.figures import order_figures
@@ -44,6 +44,7 @@ class Filters:
 
     agents: set[int] | None = None
     queues: set[str] | None = None
+    channels: set[str] | None = None
 
 
 Compute = Callable[[Context, Period, Filters], Awaitable[Shown]]
@@ -92,6 +93,10 @@ async def _ivr(ctx: Context, period: Period, f: Filters) -> Shown:
     return await calls.ivr(ctx, period)
 
 
+async def _chats(ctx: Context, period: Period, f: Filters) -> Shown:
+    return await chats.chats(ctx, period, agent_ids=f.agents, queues=f.queues, channels=f.channels)
+
+
 @dataclass(frozen=True)
 class Subject:
     compute: Compute
@@ -110,6 +115,7 @@ SUBJECTS: dict[str, Subject] = {
     "queues": Subject(_queues, P.AGENTS_READ, by_team=False),
     "agents": Subject(_agents, P.AGENTS_READ),
     "ivr": Subject(_ivr, P.AGENTS_READ, by_team=False),
+    "chats": Subject(_chats, P.AGENTS_READ, by_team=False),
 }
 
 
@@ -120,9 +126,10 @@ async def report(
     *,
     agent_id: int | None = None,
     queues: set[str] | None = None,
+    channels: set[str] | None = None,
 ) -> ReportOut:
-    """A report of the period; `agent_id` (within the team, if one) and `queues` narrow it further
-    for the reports that have them (agents, queues)."""
+    """A report of the period; `agent_id` (within the team, if one), `queues` and `channels` narrow
+    it further for the reports that have them (agents, queues, chats)."""
     chosen = SUBJECTS[subject]
     ctx.require(P.REPORTS_READ)
     ctx.require(chosen.permission)
@@ -133,7 +140,7 @@ async def report(
         team, members = await teams.scope(ctx, query.team_id, field="query.team_id")
     if agent_id is not None:
         members = {agent_id} if members is None else members & {agent_id}
-    filters = Filters(agents=members, queues=queues or None)
+    filters = Filters(agents=members, queues=queues or None, channels=channels or None)
     figures = await chosen.compute(ctx, period, filters)
     compared = period.compared(query.compare)
     compare = None

@@ -18,9 +18,9 @@ from hotline.core.context import Actor, Context
 from hotline.core.db import next_number
 from hotline.crm.models import Customer
 from hotline.notify.models import StaffNotice
-from hotline.tickets import commands, deadlines, defaults, state
+from hotline.tickets import commands, deadlines, defaults, intake, state
 from hotline.tickets.models import Ticket, TicketStep, TicketType, Unit, UnitMember
-from hotline.tickets.schemas import TicketIn, TicketMoveIn
+from hotline.tickets.schemas import LeaveMessageIn, TicketIn, TicketMoveIn
 from hotline.tickets.sla import SHANGHAI
 
 STAFF = (
@@ -314,3 +314,29 @@ def _demo_fields(code: str, at: datetime, rng: random.Random) -> dict[str, objec
         return {"policy_number": f"PA{rng.randint(100000, 999999)}", "amount": str(rng.randint(200, 5000)),
                 "incident_date": at.date().isoformat()}  # fmt: skip
     return {}
+
+
+MESSAGES_LEFT = [
+    (2, "demoLeft00000000000001", "钱女士", "13900139001", "想预订下周六外滩店两间大床房，请回电。"),
+    (6, "demoLeft00000000000002", "冯先生", "13900139002", "黄山三日游能否开增值税专用发票？"),
+    (11, "demoLeft00000000000003", "褚女士", "13900139003", "上周入住时遗落了一件外套，请帮忙找一下。"),
+]
+"""(days ago, key, name, phone, text): web chat messages left when nobody was there (chat report)"""
+
+
+async def load_messages_left(ctx: Context) -> int:
+    """A few web chat messages left over the last weeks, each a 留言回电 ticket (tickets/intake.py),
+    dated on the day it was left; once (the same key answers the same ticket)."""
+    system = ctx.as_actor(Actor.system("tickets:web"))
+    for days, key, name, phone, text in MESSAGES_LEFT:
+        left = await intake.leave_message(
+            system, LeaveMessageIn(key=key, name=name, phone=phone, text=text, site="yingguan-hotels")
+        )
+        at = utcnow() - timedelta(days=days)
+        async with ctx.write() as tx:
+            await tx.session.execute(
+                update(Ticket)
+                .where(Ticket.number == left.number, Ticket.created_at > at)
+                .values(created_at=at)
+            )
+    return len(MESSAGES_LEFT)

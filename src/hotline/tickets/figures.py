@@ -96,3 +96,25 @@ async def ticket_figures(
         for t, row in sorted(by_type.items(), key=lambda kv: -kv[1]["opened"])
     ]
     return figures
+
+
+async def messages_left(ctx: Context, period: Period) -> dict[datetime, int]:
+    """The web chat's messages left (留言, tickets/intake.py `leave_message`: `source_ref` web:…)
+    that became tickets in the period, per bucket: the chat report's `messages_left`."""
+    ctx.require(Permission.REPORTS_READ)
+    async with ctx.read() as session:
+        made = (
+            await session.scalars(
+                select(Ticket.created_at).where(
+                    Ticket.source == "web",
+                    Ticket.source_ref.like("web:%"),
+                    Ticket.created_at >= period.since,
+                    Ticket.created_at < period.until,
+                )
+            )
+        ).all()
+    found: dict[datetime, int] = {}
+    for at in made:
+        start = period.bucket(as_utc(at))
+        found[start] = found.get(start, 0) + 1
+    return found
