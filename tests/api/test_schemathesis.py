@@ -22,6 +22,7 @@ from hotline.admin import tokens as admin_tokens
 from hotline.admin.models import User
 from hotline.admin.schemas import TokenCreate
 from hotline.api.app import create_app
+from hotline.core.compute import ComputePool
 from hotline.core.context import Actor, Context
 from hotline.core.db import Database
 from hotline.core.events import InProcessBus
@@ -61,8 +62,13 @@ def operations_for(user: str, access: dict[str, str]) -> list[str]:
 
 async def arrange(url: str, settings: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, list[Any]]]:
     db = Database(url)
-    ctx = Context(settings, db, InProcessBus(), Actor.system("test"))
-    await demo.load(ctx, hotel_days=30)
+    pool = ComputePool.from_settings(settings)  # the demo's chat picture is read in a worker
+    ctx = Context(settings, db, InProcessBus(), Actor.system("test"), pool=pool)
+    await pool.start()
+    try:
+        await demo.load(ctx, hotel_days=30)
+    finally:
+        await pool.stop()
     tokens, pinned = {}, {}
     async with db.read() as session:
         users = {u.username: u for u in await session.scalars(select(User).where(User.username.in_(USERS)))}

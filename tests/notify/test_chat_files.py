@@ -68,7 +68,15 @@ async def test_a_visitor_sends_each_type_and_agent1_sees_it_and_answers_with_one
     seeded: Context, users: Users, client: httpx.AsyncClient
 ) -> None:
     agent = await users("agent1")
-    visitor = await _start(client, phone="13800138000")  # 张伟's phone: the chat is on his timeline
+    visitor = await _start(client, phone="13800138000")  # 张伟's phone, unproven: agent1 links it
+    chat = await _web_chat(agent, "周先生")
+    zhang = next(
+        c for c in (await agent.get("/api/notify/conversations")).json() if c["customer_name"] == "张伟"
+    )
+    linked = await agent.put(
+        f"/api/notify/conversations/{chat}/customer", json={"customer_id": zhang["customer_id"]}
+    )
+    assert linked.status_code == 200, linked.text  # the chat is on his timeline from now on
     sent = {
         "房间.png": (image("PNG"), "image/png"),
         "front.jpg": (image("JPEG"), "image/jpeg"),
@@ -89,7 +97,6 @@ async def test_a_visitor_sends_each_type_and_agent1_sees_it_and_answers_with_one
         _assert_safe(got, media_type, "attachment" if media_type == "application/pdf" else "inline")
         assert got.content == data
 
-    chat = await _web_chat(agent, "周先生")
     thread = (await agent.get(f"/api/notify/conversations/{chat}")).json()
     files = [m["file"] for m in thread["messages"] if m["file"]]
     assert [f["name"] for f in files] == list(sent)

@@ -191,7 +191,12 @@ async def test_the_demo_has_three_weeks_of_conversations_for_the_report(
     t = shown.json()["totals"]
     assert t["offered"] > 100 and t["closed"] > 100 and t["abandoned"] > 0 and t["messages_left"] >= 3
     assert t["wait_median"] > 0 and t["first_response"] > 0 and 0 < t["csat"] < 1
-    assert {r["key"] for r in shown.json()["rows"] if r["dimension"] == "channel"} == {"web", "sms", "wechat"}
+    assert {r["key"] for r in shown.json()["rows"] if r["dimension"] == "channel"} == {
+        "web",
+        "sms",
+        "wechat",
+        "wecom",
+    }
 
 
 async def test_many_conversations_are_folded_in_a_worker_to_the_same_figures(

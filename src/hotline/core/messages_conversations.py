@@ -17,6 +17,7 @@ CONVERSATIONS_ZH: dict[str, str] = {
     "no-chat-file": "本会话中没有文件 {file_id}",
     "no-conversation": "没有会话 {conversation_id}",
     "conversation-closed": "会话已关闭",
+    "wrap-up-code-required": "该队列要求填写会话小结：请选择处理结果",
     "sms-reply-token-refused": "令牌与短信网关设置中的不符",
     "sms-sender-not-number": "发送方不是电话号码",
     "sms-charset-unknown": "未知的字符集 {charset}",
