@@ -9,7 +9,9 @@ agents (extensions 3001…, skill hotel at level 3, room for 4 conversations eac
    them are given to agents, the rest wait in line. The server's resident memory is read before
    and after: memory per open conversation (the rows' cache, the router, the visitors' tokens).
 2. Every visitor's window then holds a long poll (`state?wait=25`, as the chat page does), in
-   `--window-processes` (2) processes of their own, as a thousand browsers are not one loop.
+   `--window-processes` (2) processes of their own, as a thousand browsers are not one loop; each
+   window's first question at a random moment of the first 25 s (visitors open their pages at
+   different moments), and the messages begin once all ask (the steady state).
    Message delivery: visitors send `--messages` messages, arriving at random (Poisson) at `--rate`
    (30) a second all together — a thousand visitors each writing every half minute; each is timed
    from the visitor's POST to the moment the `conversations` feed of a supervisor's live socket (what the
@@ -123,6 +125,9 @@ def hold_windows(base: str, chats: list[tuple[int, str]], reports: Any, stop: An
         last = {cid: 0 for cid, _ in chats}
 
         async def window(n: int, cid: int, token: str) -> None:
+            # each visitor opened their page at some moment of the last 25 s, not all in one instant:
+            # a thousand windows asking together every 25 s is a load test's artefact, not a site's
+            await asyncio.sleep(random.uniform(0, 25))
             while True:
                 query = {"after": last[cid], "wait": 25}
                 polled = await pools[n % len(pools)].get(
@@ -247,7 +252,7 @@ async def measure(
                     loop.call_soon_threadsafe(heard, report)
 
             relaying = loop.run_in_executor(None, relay)
-            await asyncio.sleep(5)  # every window asking
+            await asyncio.sleep(27)  # every window asking, at its own pace (the steady state)
 
             delivery: list[float] = []
             ids = list(tokens)
