@@ -151,6 +151,8 @@ def hold_windows(base: str, chats: list[tuple[int, str]], reports: Any, stop: An
 
 
 def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
@@ -293,6 +295,7 @@ async def measure(
             await relaying
 
         assigned: list[float] = []
+        missed = 0
         listed = (await boss.get("/api/notify/conversations", params={"status": "open"})).json()
         held = [c["id"] for c in listed if c["assigned_to"] is not None]
         queues = (await boss.get("/api/routing/queues")).json()
@@ -301,7 +304,19 @@ async def measure(
             given = feed.wait(None, "assigned")
             sent = time.perf_counter()
             (await boss.post(f"/api/notify/conversations/{cid}/close")).raise_for_status()
-            assigned.append(await asyncio.wait_for(given, 10) - sent)
+            try:
+                assigned.append(await asyncio.wait_for(given, 10) - sent)
+            except TimeoutError:  # counted, and what the freed agent looked like, for the record
+                missed += 1
+                holder = next(c for c in listed if c["id"] == cid)
+                agents = (await boss.get("/api/routing/agents")).json()
+                agent = next((a for a in agents if a["user_id"] == holder["assigned_to"]), {})
+                still = (await boss.get("/api/routing/queues")).json()
+                left = next(q for q in still if q["name"] == "hotel")["live"]["chats"]
+                print(f"no assignment 10 s after closing {cid} of {holder['assigned_name']}: agent "
+                      f"{ {k: agent.get(k) for k in ('state', 'chats', 'chat_capacity')} }, hotel {left}",
+                      flush=True)  # fmt: skip
+                feed.waiters.clear()
         listener.cancel()
         await ws.close()
     return {
@@ -313,6 +328,7 @@ async def measure(
         "assign_p50_ms": pct(assigned, 0.5) * 1000,
         "assign_p99_ms": pct(assigned, 0.99) * 1000,
         "assign_count": len(assigned),
+        "assign_missed": missed,
     }
 
 
