@@ -316,7 +316,11 @@ async def measure(
                 print(f"no assignment 10 s after closing {cid} of {holder['assigned_name']}: agent "
                       f"{ {k: agent.get(k) for k in ('state', 'chats', 'chat_capacity')} }, hotel {left}",
                       flush=True)  # fmt: skip
+                socket = "closed" if listener.done() else "open"
+                print(f"the supervisor's live socket is {socket}", flush=True)
                 feed.waiters.clear()
+                if missed >= 3:
+                    break
         listener.cancel()
         await ws.close()
     return {
