@@ -36,7 +36,8 @@ def test_admin_sees_the_admin_menu_and_the_users_table(page: Page) -> None:
         # 统计分析
         "nav-report-tickets", "nav-report-bookings", "nav-report-orders", "nav-travel-report",
         "nav-report-messages", "nav-report-surveys",
-        "nav-report-queues", "nav-report-agents", "nav-report-ivr", "nav-report-assessment",
+        "nav-report-queues", "nav-report-agents", "nav-report-ivr", "nav-report-chats",
+        "nav-report-assessment",
         "nav-report-custom",
         "nav-telephony", "nav-audit", "nav-profile",
     ]  # fmt: skip
