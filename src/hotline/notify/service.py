@@ -35,7 +35,6 @@ from hotline.notify.schemas import (
     SendIn,
 )
 from hotline.notify.templates import live
-from hotline.notify.wechat import WeChatCrypto
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SMTP_KEYS = {"host", "port", "username", "sender", "sender_name", "starttls", "tls", "timeout", "ca_file"}
@@ -353,24 +352,7 @@ def _check_wechat_keys(config: dict[str, Any], secret: str) -> None:
             field="body.config.app_id",
             reason="wechat-app-id-format",
         )
-    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", str(config.get("token", ""))):
-        raise InvalidInput(
-            "The Token is 3 to 32 letters or digits", field="body.config.token", reason="wechat-token-format"
-        )
-    key = str(config.get("encoding_aes_key", ""))
-    if key:
-        try:
-            WeChatCrypto("token", key, "wx")
-        except ValueError:
-            raise InvalidInput(
-                "The EncodingAESKey is 43 letters, digits, + or /", field="body.config.encoding_aes_key",
-                reason="wechat-aes-key-format",
-            ) from None  # fmt: skip
-    base = str(config.get("api_base", ""))
-    if base and not base.startswith(("http://", "https://")):
-        raise InvalidInput(
-            "An http:// or https:// address", field="body.config.api_base", reason="http-https-address"
-        )
+    wecom_settings.check_callback(config, key_required=False)
     if not secret:
         raise InvalidInput("The account's AppSecret", field="body.secret", reason="wechat-app-secret-needed")
 
