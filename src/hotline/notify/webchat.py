@@ -5,7 +5,7 @@ WeChat thread: in 客户会话, on the customer's timeline once linked, answered
 The visitor holds a token (shown once, kept in their browser; only its SHA-256 is stored): every
 visitor call names the chat by it, so nobody reads or writes a chat they did not start. What the
 visitor's window shows leaves no staff ids, only the answering agent's name. Typing and read
-receipts go both ways: the visitor's window polls `state` (every two seconds), the agent's thread
+receipts go both ways: the visitor's window holds a long poll on `state` (chat_waits.py), the agent's thread
 is told on the `conversations` feed and says what it has shown (`agent_seen`).
 
 At the end the visitor may rate the chat (1–5 stars and a note) and have the transcript e-mailed
