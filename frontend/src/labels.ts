@@ -6,6 +6,7 @@ import { i18n } from './i18n'
 
 export const PREFIXES = {
   agentState: 'agents.state',
+  timelineGroup: 'customers.groups',
   reportGranularity: 'reports.granularity',
   reportCompare: 'reports.compare',
   customChart: 'customReports.charts',
@@ -124,6 +125,7 @@ export type LabelKind = keyof typeof PREFIXES
 /** Which kind words each enum of the API: `Schema.property` as in openapi.json. */
 export const ENUM_KINDS: Record<string, LabelKind> = {
   'WallboardQueue.level': 'tileLevel',
+  TimelineGroup: 'timelineGroup',
   'ReportOut.granularity': 'reportGranularity',
   Granularity: 'reportGranularity',
   Compare: 'reportCompare',

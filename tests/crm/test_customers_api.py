@@ -192,6 +192,15 @@ async def test_the_timeline_shows_every_contact_newest_first_and_no_personal_dat
     assert "310104198503121235" not in everything and "13800138000" not in everything
     missing = await agent.post("/api/customers/999999/visits", json={"place": "x", "purpose": "y"})
     assert missing.status_code == 404
+    # narrowed to one kind: only his points, both lines, whatever came later
+    points = (await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"group": "points"})).json()
+    assert points["total"] == 2 and {e["kind"] for e in points["items"]} == {"loyalty"}
+    talk = (
+        await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"group": "conversations"})
+    ).json()
+    assert sorted(e["kind"] for e in talk["items"]) == ["message", "sms"]
+    wrong = await agent.get(f"/api/customers/{zhang['id']}/timeline", params={"group": "gossip"})
+    assert_problem(wrong, 422, "validation-failed", field="query.group")
 
 
 async def test_edits_are_checked_like_new_files_and_a_refused_edit_changes_nothing(

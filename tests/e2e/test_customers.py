@@ -80,7 +80,10 @@ def test_the_file_shows_the_timeline_beside_the_profile_with_what_to_do_next(pag
     page.goto("/customers?q=88000001")
     page.get_by_test_id("customer-hits").locator("tr", has_text="88000001").click()
     timeline = page.get_by_test_id("customer-timeline")
+    expect(timeline).to_contain_text("短信")  # newest first: his messages, more with each test before
+    page.get_by_test_id("timeline-groups").get_by_text("积分", exact=True).click()
     expect(timeline).to_contain_text("积分 +1,650")  # the ledger's line, as the ledger says
+    expect(timeline.locator(".el-timeline-item")).to_have_count(2)  # only the ledger's two lines
     box = timeline.bounding_box()
     assert box is not None and box["y"] < 900, box  # in the first screen, no scrolling
     for action in ("customer-new-ticket", "customer-new-order", "customer-call-back"):

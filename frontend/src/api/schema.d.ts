@@ -1871,7 +1871,7 @@ export interface paths {
         /**
          * Get Timeline
          * @description Every contact across domains (calls, bookings, orders, tickets, messages, surveys, visits),
-         *     newest first.
+         *     newest first; `group` narrows it to one kind (calls, conversations, points …).
          */
         get: operations["get_timeline_api_customers__customer_id__timeline_get"];
         put?: never;
@@ -14854,6 +14854,12 @@ export interface components {
             /** By */
             by: number | null;
         };
+        /**
+         * TimelineGroup
+         * @description What an agent narrows a long timeline to: the entries' kinds in each are in `GROUP_KINDS`.
+         * @enum {string}
+         */
+        TimelineGroup: "calls" | "conversations" | "bookings" | "orders" | "tickets" | "points" | "visits" | "surveys";
         /** TokenCreate */
         TokenCreate: {
             /** Name */
@@ -27162,6 +27168,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description only entries of this kind */
+                group?: components["schemas"]["TimelineGroup"] | null;
             };
             header?: never;
             path: {

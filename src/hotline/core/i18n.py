@@ -11,6 +11,7 @@ Titles are looked up by the problem's `code`; a domain error's detail by its `re
 
 from __future__ import annotations
 
+from decimal import Decimal
 from string import Formatter
 from typing import Any
 
@@ -162,3 +163,8 @@ def fill(template: str, params: dict[str, Any]) -> str:
 
 def has_chinese(text: str) -> bool:
     return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def yuan(value: Decimal | int | float) -> str:
+    """An amount as staff read it in a Chinese text: ¥1,509.30 (two decimals, thousands marked)."""
+    return f"¥{Decimal(value):,.2f}"

@@ -182,10 +182,11 @@ async def get_timeline(
     ctx: READ,
     limit: Annotated[int, Query(ge=1, le=200)] = 30,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    group: Annotated[timeline.TimelineGroup | None, Query(description="only entries of this kind")] = None,
 ) -> Page[TimelineEntryOut]:
     """Every contact across domains (calls, bookings, orders, tickets, messages, surveys, visits),
-    newest first."""
-    rows, total = await timeline.page(ctx, customer_id, limit=limit, offset=offset)
+    newest first; `group` narrows it to one kind (calls, conversations, points …)."""
+    rows, total = await timeline.page(ctx, customer_id, limit=limit, offset=offset, group=group)
     return Page[TimelineEntryOut](items=[TimelineEntryOut.model_validate(r) for r in rows], total=total)
 
 

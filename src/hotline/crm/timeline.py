@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -18,6 +19,31 @@ from hotline.core.permissions import Permission
 from hotline.crm.models import Customer, PointsEntry, TimelineEntry
 
 POINTS_KINDS = {"earn": "消费积分", "redeem": "积分兑换", "expire": "积分到期", "adjust": "积分调整"}
+
+
+class TimelineGroup(StrEnum):
+    """What an agent narrows a long timeline to: the entries' kinds in each are in `GROUP_KINDS`."""
+
+    CALLS = "calls"
+    CONVERSATIONS = "conversations"
+    BOOKINGS = "bookings"
+    ORDERS = "orders"
+    TICKETS = "tickets"
+    POINTS = "points"
+    VISITS = "visits"
+    SURVEYS = "surveys"
+
+
+GROUP_KINDS: dict[TimelineGroup, tuple[str, ...]] = {
+    TimelineGroup.CALLS: ("call",),
+    TimelineGroup.CONVERSATIONS: ("message", "chat", "web", "sms", "wechat", "wecom", "email", "opt-out"),
+    TimelineGroup.BOOKINGS: ("booking",),
+    TimelineGroup.ORDERS: ("order",),
+    TimelineGroup.TICKETS: ("ticket",),
+    TimelineGroup.POINTS: ("loyalty",),
+    TimelineGroup.VISITS: ("visit",),
+    TimelineGroup.SURVEYS: ("survey",),
+}
 
 
 async def add(
@@ -76,7 +102,9 @@ async def log_visit(ctx: Context, customer_id: int, place: str, purpose: str, no
         return entry
 
 
-async def page(ctx: Context, customer_id: int, *, limit: int, offset: int) -> tuple[list[TimelineEntry], int]:
+async def page(
+    ctx: Context, customer_id: int, *, limit: int, offset: int, group: TimelineGroup | None = None
+) -> tuple[list[TimelineEntry], int]:
     ctx.require(Permission.CUSTOMERS_READ)
     async with ctx.read() as session:
         customer = await session.get(Customer, customer_id)
@@ -88,6 +116,8 @@ async def page(ctx: Context, customer_id: int, *, limit: int, offset: int) -> tu
                 params={"customer_id": customer_id},
             )
         where = TimelineEntry.customer_id == customer_id
+        if group is not None:
+            where = and_(where, TimelineEntry.kind.in_(GROUP_KINDS[group]))
         total = int(await session.scalar(select(func.count(TimelineEntry.id)).where(where)) or 0)
         rows = await session.scalars(
             select(TimelineEntry).where(where).order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())

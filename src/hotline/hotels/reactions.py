@@ -18,11 +18,13 @@ from hotline.admin import directory
 from hotline.contact import callbacks
 from hotline.contact.calls import records as call_records
 from hotline.core.context import Actor, Context
+from hotline.core.i18n import yuan
 from hotline.core.permissions import Permission
 from hotline.core.reactions import reacts_to
 from hotline.crm import loyalty, timeline
 from hotline.hotels.events import ReservationChanged
 from hotline.hotels.models import Hotel, Reservation, RoomType
+from hotline.hotels.state import LABELS
 from hotline.notify import inbox
 
 ON_TIMELINE = {"book": "预订", "cancel": "取消", "check_in": "入住", "check_out": "离店", "no_show": "未到店"}
@@ -48,6 +50,7 @@ async def on_the_customers_timeline(ctx: Context, event: ReservationChanged) -> 
     if found is None or customer_id is None:
         return
     reservation, hotel, room_type = found
+    state = LABELS.get(reservation.status, reservation.status)
     title = f"{what} {hotel.name} {room_type.name}{reservation.rooms}间 · {reservation.arrival:%m月%d日}入住"
     await timeline.add(
         ctx.as_actor(Actor.system("hotels")),
@@ -55,7 +58,7 @@ async def on_the_customers_timeline(ctx: Context, event: ReservationChanged) -> 
         "booking",
         title,
         ref=f"reservation:{reservation.number}:{what}",
-        detail=f"预订号{reservation.number} · ¥{reservation.total} · {reservation.status}",
+        detail=f"预订号{reservation.number} · {yuan(reservation.total)} · {state}",
     )
 
 

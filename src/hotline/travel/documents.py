@@ -29,6 +29,7 @@ from hotline.admin import directory
 from hotline.core import privacy
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound
+from hotline.core.i18n import yuan
 from hotline.core.permissions import Permission
 from hotline.core.privacy import Kind
 from hotline.travel.models import Departure, Order, OrderItem, PlannerDesk, Route
@@ -94,10 +95,6 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 def _cn(day: date | None) -> str:
     return f"{day:%Y年%m月%d日}" if day else "待定"
-
-
-def _yuan(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
 
 
 @dataclass(frozen=True)
@@ -238,12 +235,12 @@ def render_contract(order: _Papers) -> bytes:
     rows: list[list[Any]] = [["项目", "明细", "金额"]]
     for item in order.items:
         what = f"成人{item.adults} 儿童{item.children} 单房差{item.singles}" if item.kind == "tour" else ""
-        rows.append([_p(item.title, s["body"]), _p(what, s["body"]), _yuan(item.amount)])
-    rows.append(["合计应收", "", _yuan(order.receivable)])
+        rows.append([_p(item.title, s["body"]), _p(what, s["body"]), yuan(item.amount)])
+    rows.append(["合计应收", "", yuan(order.receivable)])
     story += [
         _table(rows, [95 * mm, 45 * mm, 34 * mm]),
         _p(
-            f"已付：{_yuan(order.received)}　　未付：{_yuan(order.receivable - order.received)}。"
+            f"已付：{yuan(order.received)}　　未付：{yuan(order.receivable - order.received)}。"
             "余款请于出发前付清，可分期支付，每笔付款均出具收据。",
             s["body"],
         ),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from hotline.contact import callbacks
 from hotline.contact.calls import records as call_records
 from hotline.core.context import Actor, Context
+from hotline.core.i18n import yuan
 from hotline.core.reactions import reacts_to
 from hotline.crm import timeline
 from hotline.travel.events import OrderStepped
@@ -41,7 +42,7 @@ async def on_the_customers_timeline(ctx: Context, event: OrderStepped) -> None:
         "order",
         f"旅游订单{what} · {route or KIND_LABEL.get(order.kind, '')}",
         ref=f"order:{order.number}:{what}",
-        detail=f"订单号{order.number} · 应收¥{order.receivable} · {LABELS[State(order.state)]}",
+        detail=f"订单号{order.number} · 应收{yuan(order.receivable)} · {LABELS[State(order.state)]}",
     )
 
 
