@@ -349,6 +349,7 @@ def main() -> None:
     parser.add_argument(
         "--window-processes", type=int, default=2, help="processes holding the visitors' windows"
     )
+    parser.add_argument("--server-log", type=Path, help="where the server writes its log (its loop's stalls)")
     args = parser.parse_args()
     results = []
     for run in range(args.runs):
@@ -357,7 +358,9 @@ def main() -> None:
             if args.database:
                 fresh_database(args.database)
                 extra["HOTLINE_DATABASE_URL"] = args.database
-            process, base, _ = start_server(Path(folder), extra, prepare=prepare(args.agents))
+            process, base, _ = start_server(
+                Path(folder), extra, prepare=prepare(args.agents), log=args.server_log
+            )
             try:
                 figures = asyncio.run(
                     measure(base, process.pid, args.visitors, args.messages, args.rate, args.window_processes)

@@ -17,6 +17,7 @@ from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import (
     canned,
     channels,
+    conversation_views,
     conversations,
     inbox,
     rules,
@@ -318,14 +319,14 @@ async def list_conversations(
     ] = None,
 ) -> list[ConversationOut]:
     """Conversations with customers (SMS, WeChat, web chat), open ones first, newest activity first."""
-    return await conversations.listing(
+    return await conversation_views.listing(
         ctx, status=status, customer_id=customer_id, waiting=waiting, mine=mine
     )
 
 
 @router.get("/conversations/{conversation_id}")
 async def get_conversation(conversation_id: IdPath, ctx: SEND) -> ConversationThread:
-    return await conversations.thread(ctx, conversation_id)
+    return await conversation_views.thread(ctx, conversation_id)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)

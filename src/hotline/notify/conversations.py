@@ -22,11 +22,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.admin import directory
 from hotline.core.clock import utcnow
 from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound
@@ -35,10 +34,11 @@ from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
 from hotline.notify import chat_files, defaults, webchat
+from hotline.notify import conversation_views as views
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage, Message, WeComContact
-from hotline.notify.outbox import OPENID, enqueue, new_key, opted_out_query, sms_address
-from hotline.notify.schemas import ChatFileOut, ConversationMessageOut, ConversationOut, ConversationThread
+from hotline.notify.outbox import OPENID, enqueue, new_key, sms_address
+from hotline.notify.schemas import ConversationMessageOut, ConversationOut
 from hotline.notify.service import opt_out
 
 REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat", "wecom": "notify.reply.wecom"}
@@ -227,7 +227,7 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
     window to fetch (web chat); shown in the thread and on the customer's timeline."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        conversation = await views.load(tx.session, conversation_id, lock=True)
         if conversation.status != "open":
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
@@ -250,7 +250,7 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
         )
         tx.audit("notify.conversation_replied", "conversation", conversation.id,
                  after={"message": message.id, "outbox": sent.id if sent else None})  # fmt: skip
-        out = _message_out(message, sent.status if sent else "sent",
+        out = views.message_out(message, sent.status if sent else "sent",
                            {ctx.actor.user_id or 0: ctx.actor.display_name})  # fmt: skip
         customer_id, channel = conversation.customer_id, conversation.channel
     if customer_id is not None:
@@ -296,7 +296,7 @@ async def link_customer(ctx: Context, conversation_id: int, customer_id: int | N
     is nobody's known; the customer's later conversations from the same address keep the link."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        conversation = await views.load(tx.session, conversation_id, lock=True)
         if customer_id is not None and await customers.card(tx.session, customer_id) is None:
             raise NotFound(
                 f"No customer {customer_id}", field="body.customer_id", reason="no-customer",
@@ -312,7 +312,7 @@ async def link_customer(ctx: Context, conversation_id: int, customer_id: int | N
         )
         tx.audit("notify.conversation_linked", "conversation", conversation.id,
                  before={"customer_id": before}, after={"customer_id": customer_id})  # fmt: skip
-        return (await _listed(tx.session, [conversation]))[0]
+        return (await views.listed(tx.session, [conversation]))[0]
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ async def close(ctx: Context, conversation_id: int, wrap: WrapUp | None = None) 
     customer's timeline); the customer's next SMS opens a new one."""
     ctx.require(Permission.MESSAGES_SEND)
     async with ctx.write() as tx:
-        conversation = await _conversation(tx.session, conversation_id, lock=True)
+        conversation = await views.load(tx.session, conversation_id, lock=True)
         if conversation.status not in CLOSE:
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
@@ -347,7 +347,7 @@ async def close(ctx: Context, conversation_id: int, wrap: WrapUp | None = None) 
                 conversation_id=conversation.id, channel=conversation.channel, action="closed"
             )
         )
-        closed = (await _listed(tx.session, [conversation]))[0]
+        closed = (await views.listed(tx.session, [conversation]))[0]
     if wrap is not None and closed.customer_id is not None:
         detail = f"{wrap.label} · {closed.wrap_note}" if closed.wrap_note else wrap.label
         await timeline.add(
@@ -356,71 +356,6 @@ async def close(ctx: Context, conversation_id: int, wrap: WrapUp | None = None) 
             detail=detail, by=ctx.actor.user_id,
         )  # fmt: skip
     return closed
-
-
-async def listing(
-    ctx: Context, *, status: str | None = None, customer_id: int | None = None, waiting: bool | None = None,
-    mine: bool | None = None, limit: int = 100,
-) -> list[ConversationOut]:  # fmt: skip
-    """Conversations, open ones first, then by the latest message, newest first; `mine`: those the
-    ACD gave the agent (True), or the open ones with nobody yet (False)."""
-    ctx.require(Permission.MESSAGES_SEND)
-    query = select(Conversation).order_by(
-        case((Conversation.status == "open", 0), else_=1), Conversation.last_message_at.desc(),
-        Conversation.id.desc(),
-    )  # fmt: skip
-    if status:
-        query = query.where(Conversation.status == status)
-    if customer_id:
-        query = query.where(Conversation.customer_id == customer_id)
-    if mine is not None:
-        query = query.where(Conversation.assigned_to == ctx.actor.user_id if mine else
-                            Conversation.assigned_to.is_(None) & (Conversation.status == "open"))  # fmt: skip
-    if waiting is not None:
-        last = (
-            select(ConversationMessage.direction)
-            .where(ConversationMessage.conversation_id == Conversation.id)
-            .order_by(ConversationMessage.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        query = query.where((last == "in") & (Conversation.status == "open") if waiting else
-                            (last != "in") | (Conversation.status != "open"))  # fmt: skip
-    async with ctx.read() as session:
-        found = list((await session.scalars(query.limit(limit))).all())
-        return await _listed(session, found)
-
-
-async def thread(ctx: Context, conversation_id: int) -> ConversationThread:
-    """One conversation with all its messages, oldest first, and whether the number is opted out."""
-    ctx.require(Permission.MESSAGES_SEND)
-    async with ctx.read() as session:
-        conversation = await _conversation(session, conversation_id)
-        rows = (await session.execute(
-            select(ConversationMessage, Message.status)
-            .outerjoin(Message, Message.id == ConversationMessage.message_id)
-            .where(ConversationMessage.conversation_id == conversation_id)
-            .order_by(ConversationMessage.at, ConversationMessage.id)
-        )).all()  # fmt: skip
-        opted = conversation.channel == "sms" and await session.scalar(
-            opted_out_query("sms", conversation.customer_id, conversation.address)
-        )
-        authors = await directory.names(session, {m.author_id for m, _ in rows})
-        files = await chat_files.files_of(session, [m.id for m, _ in rows])
-        visitor = (
-            await webchat.visitor_out(session, conversation_id) if conversation.channel == "web" else None
-        )
-
-        def status_of(m: ConversationMessage, outbox: str | None) -> str:
-            if visitor is None or m.direction != "out":
-                return outbox or ""
-            return "read" if m.id <= visitor.read_up_to else "sent"
-
-        return ConversationThread(
-            conversation=(await _listed(session, [conversation]))[0], opted_out=bool(opted),
-            messages=[_message_out(m, status_of(m, status), authors, files.get(m.id)) for m, status in rows],
-            visitor=visitor,
-        )  # fmt: skip
 
 
 async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> int:
@@ -443,57 +378,3 @@ async def erase_customer(ctx: Context, customer_id: int, phones: list[str]) -> i
 async def exists(session: AsyncSession, conversation_id: int) -> bool:
     """Whether there is such a conversation (another domain's record names it), in its session."""
     return await session.get(Conversation, conversation_id) is not None
-
-
-async def _conversation(session: AsyncSession, conversation_id: int, *, lock: bool = False) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id, with_for_update=lock)
-    if conversation is None:
-        raise NotFound(
-            f"No conversation {conversation_id}", field="conversation_id", reason="no-conversation",
-            params={"conversation_id": conversation_id},
-        )  # fmt: skip
-    return conversation
-
-
-async def _listed(session: AsyncSession, found: list[Conversation]) -> list[ConversationOut]:
-    """The conversations as the list shows them: the customer's name and the last message."""
-    ids = [c.id for c in found]
-    latest = select(func.max(ConversationMessage.id)).where(ConversationMessage.conversation_id.in_(ids))
-    last = {
-        m.conversation_id: m
-        for m in await session.scalars(
-            select(ConversationMessage).where(
-                ConversationMessage.id.in_(latest.group_by(ConversationMessage.conversation_id))
-            )
-        )
-    } if ids else {}  # fmt: skip
-    names = await customers.cards(session, [c.customer_id for c in found if c.customer_id is not None])
-    visitors = await webchat.visitor_names(session, [c.id for c in found if c.channel == "web"])
-    agents = await directory.names(session, {c.assigned_to for c in found if c.assigned_to is not None})
-    listed = []
-    for c in found:
-        message = last.get(c.id)
-        direction = message.direction if message else "in"
-        card = names.get(c.customer_id) if c.customer_id is not None else None
-        listed.append(ConversationOut(
-            id=c.id, channel=c.channel, customer_id=c.customer_id,
-            customer_name=card.name if card and not card.anonymised else "", address=c.address,
-            status=c.status, created_at=c.created_at, last_message_at=c.last_message_at,
-            last_body=message.body[:200] if message else "", last_direction=direction,
-            waiting=c.status == "open" and direction == "in", visitor_name=visitors.get(c.id, ""),
-            queue=c.queue, queued_at=c.queued_at, assigned_to=c.assigned_to,
-            assigned_name=agents.get(c.assigned_to or 0, ""), disposition=c.disposition,
-            wrap_note=c.wrap_note or "",
-        ))  # fmt: skip
-    return listed
-
-
-def _message_out(
-    message: ConversationMessage, status: str, authors: dict[int, str] | None = None,
-    file: ChatFileOut | None = None,
-) -> ConversationMessageOut:  # fmt: skip
-    return ConversationMessageOut(
-        id=message.id, direction=message.direction, body=message.body, at=message.at,
-        author_id=message.author_id, message_id=message.message_id, status=status,
-        author_name=(authors or {}).get(message.author_id or 0, ""), file=file,
-    )  # fmt: skip
