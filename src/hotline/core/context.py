@@ -116,8 +116,9 @@ class Context:
         return Origin(self.actor.user_id, self.actor.username, self.ip, self.request_id)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.db.read() as session:
+    async def read(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session to read with (on PostgreSQL without a transaction unless asked: core/db.py)."""
+        async with self.db.read(transaction=transaction) as session:
             yield session
 
     @asynccontextmanager

@@ -5,12 +5,23 @@ PostgreSQL in production. Writes go through `Database.write()`, which on SQLite
 serialises writers in-process and takes the file's write lock up front
 (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way with
 SQLITE_BUSY; on PostgreSQL it is an ordinary transaction.
+
+On PostgreSQL a read (`Database.read()`) runs its statements without a transaction (autocommit):
+under READ COMMITTED each statement saw the newest committed rows anyway, and a read is spared the
+BEGIN and ROLLBACK round trips — most requests are reads, and a web chat's window asks every few
+seconds. A read that needs one transaction (a `SET LOCAL`, one snapshot) asks for it:
+`read(transaction=True)`. Read sessions never flush: an object changed for display is not written.
+A pooled connection is pinged before use only when it sat idle for `IDLE_PING` seconds (the driver's
+ping is three round trips); one that failed is thrown away and another taken. A server that
+restarts within those seconds fails the statement that meets a dead connection, and SQLAlchemy then
+renews every pooled connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -19,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, Numeric, event, func, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -80,9 +92,14 @@ class Database:
             # concurrent requests faster than many threads fighting over the GIL.
             kwargs |= {"pool_size": pool_size or 4, "max_overflow": 0, "pool_timeout": 60}
         else:
-            kwargs |= {"pool_size": pool_size or 10, "max_overflow": 20, "pool_pre_ping": True}
+            kwargs |= {"pool_size": pool_size or 10, "max_overflow": 20}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = self._sessions
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
+            reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._reads = async_sessionmaker(reads, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -91,8 +108,9 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
+    async def read(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session to read with; on PostgreSQL without a transaction unless asked for one."""
+        async with (self._sessions if transaction else self._reads)() as session:
             yield session
 
     @asynccontextmanager
@@ -109,6 +127,29 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+IDLE_PING = 10.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is pinged on its next use"""
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) < IDLE_PING:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # the server restarted or the line dropped: the pool takes another
+            raise DisconnectionError("a pooled connection did not answer its ping") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

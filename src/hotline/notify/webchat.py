@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.admin import directory
@@ -112,23 +112,23 @@ async def state(
     `wait` seconds passed (chat_waits.py: long polling)."""
     with contextlib.ExitStack() as watch:
         async with ctx.read() as session:
-            visitor, conversation = await _by_token(session, token)
+            visitor, conversation, answered = await _window_of(session, token)
             woken = watch.enter_context(waits.watching(conversation.id)) if waits and wait > 0 else None
-            shown = await _state(session, conversation, visitor, after)
+            shown = await _state(session, conversation, visitor, after, answered=answered)
         if woken is None or shown.lines or shown.status == "closed":
             return shown
         if not await ChatWaits.until(woken, hold_for(wait, shown.agent_typing)) and not shown.agent_typing:
             return shown  # nothing moved (every change is an event, from any node): no second read
     async with ctx.read() as session:
-        visitor, conversation = await _by_token(session, token)
-        return await _state(session, conversation, visitor, after)
+        visitor, conversation, answered = await _window_of(session, token)
+        return await _state(session, conversation, visitor, after, answered=answered)
 
 
 async def say(ctx: Context, token: str, text: str) -> ChatStateOut:
     """The visitor writes: kept, announced to the agents, on the customer's timeline."""
     now = utcnow()
     async with ctx.write() as tx:
-        visitor, conversation = await _by_token(tx.session, token, lock=True)
+        visitor, conversation, answered = await _window_of(tx.session, token, lock=True)
         _still_open(conversation)
         message = ConversationMessage(conversation_id=conversation.id, direction="in", body=text, at=now)
         tx.session.add(message)
@@ -136,7 +136,7 @@ async def say(ctx: Context, token: str, text: str) -> ChatStateOut:
         await tx.session.flush()
         tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="received"))
         customer_id, after = conversation.customer_id, message.id - 1
-        shown = await _state(tx.session, conversation, visitor, after)
+        shown = await _state(tx.session, conversation, visitor, after, answered=answered)
     if customer_id is not None:
         await _on_timeline(ctx, customer_id, message.id, text)
     return shown
@@ -248,14 +248,30 @@ async def window(session: AsyncSession, conversation: Conversation, visitor: Cha
 async def _by_token(
     session: AsyncSession, token: str, *, lock: bool = False
 ) -> tuple[ChatVisitor, Conversation]:
-    query = select(ChatVisitor).where(ChatVisitor.token_hash == _hash(token))
-    visitor = await session.scalar(query.with_for_update() if lock else query)
-    conversation = None if visitor is None else await session.get(Conversation, visitor.conversation_id)
-    if visitor is None or conversation is None:
+    visitor, conversation, _ = await _window_of(session, token, lock=lock)
+    return visitor, conversation
+
+
+async def _window_of(
+    session: AsyncSession, token: str, *, lock: bool = False
+) -> tuple[ChatVisitor, Conversation, bool]:
+    """The visitor, their conversation and whether an agent has answered yet, in one round trip (a
+    window asks every few seconds); `lock`: the visitor's row, for a change."""
+    answered = exists().where(
+        ConversationMessage.conversation_id == ChatVisitor.conversation_id,
+        ConversationMessage.direction == "out",
+    )
+    query = (
+        select(ChatVisitor, Conversation, answered.label("answered"))
+        .join(Conversation, Conversation.id == ChatVisitor.conversation_id)
+        .where(ChatVisitor.token_hash == _hash(token))
+    )
+    found = (await session.execute(query.with_for_update(of=ChatVisitor) if lock else query)).first()
+    if found is None:
         raise PermissionDenied(
             "No chat has this token", field="header.X-Chat-Token", reason="chat-token-refused"
         )
-    return visitor, conversation
+    return found[0], found[1], bool(found[2])
 
 
 async def _visitor_of(session: AsyncSession, conversation_id: int) -> ChatVisitor | None:
@@ -294,8 +310,14 @@ async def _last_id(session: AsyncSession, conversation_id: int) -> int:
 
 
 async def _state(
-    session: AsyncSession, conversation: Conversation, visitor: ChatVisitor | None, after: int
+    session: AsyncSession,
+    conversation: Conversation,
+    visitor: ChatVisitor | None,
+    after: int,
+    *,
+    answered: bool | None = None,
 ) -> ChatStateOut:
+    """The window's state after line `after`; `answered`, when the caller read it already."""
     rows = list(
         await session.scalars(
             select(ConversationMessage)
@@ -305,11 +327,13 @@ async def _state(
         )
     )
     names = await directory.names(session, {m.author_id for m in rows if m.author_id})
-    answered = any(m.direction == "out" for m in rows) or await session.scalar(
-        select(ConversationMessage.id)
-        .where(ConversationMessage.conversation_id == conversation.id, ConversationMessage.direction == "out")
-        .limit(1)
-    )
+    if any(m.direction == "out" for m in rows):
+        answered = True
+    elif answered is None:
+        out = (ConversationMessage.conversation_id == conversation.id) & (
+            ConversationMessage.direction == "out"
+        )
+        answered = await session.scalar(select(ConversationMessage.id).where(out).limit(1)) is not None
     files = await chat_files.files_of(session, [m.id for m in rows])
     lines = [
         ChatLineOut(id=m.id, mine=m.direction == "in", text=m.body, at=m.at, file=files.get(m.id),

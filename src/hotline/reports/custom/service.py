@@ -103,7 +103,7 @@ async def run(
     first, last = days_of(definition.period, today or today_in(zone, utcnow()), field=f"{field}.period")
     span = query.Span(first, last, zone)
     try:
-        async with asyncio.timeout(SECONDS), ctx.read() as session:
+        async with asyncio.timeout(SECONDS), ctx.read(transaction=True) as session:  # SET LOCAL
             dialect = session.get_bind().dialect.name
             if dialect == "postgresql":
                 await session.execute(text(f"SET LOCAL statement_timeout = {int(SECONDS * 1000)}"))
