@@ -12,9 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from hotline.core.config import Settings
 from hotline.core.context import Context
+from hotline.notify import tasks
+from hotline.notify.models import Conversation
 from tests.conftest import Users, assert_problem, free_port, make_settings
 from tests.contact.calls.test_controls import until
 
@@ -102,6 +105,70 @@ async def test_chats_fill_an_agents_capacity_then_wait_oldest_first_and_go_as_ro
     last = next(c for c in await mine() if c["visitor_name"] == "丙")
     assert (await agent1.post(f"/api/notify/conversations/{last['id']}/close")).status_code == 200
     await until(lambda: me["user_id"] in runner.router.free or me["user_id"] in runner.unreachable)
+
+
+async def _only_agent1_serves_hotel_chats(supervisor: httpx.AsyncClient, app: Any, capacity: int) -> int:
+    for open_one in await listed(supervisor):  # the demo's own conversations out of the way
+        assert (await supervisor.post(f"/api/notify/conversations/{open_one['id']}/close")).status_code == 200
+    everyone = {a["username"]: a for a in (await supervisor.get("/api/routing/agents")).json()}
+    for name in ("agent2", "agent3", "agent5"):
+        moved = await supervisor.put(
+            f"/api/routing/agents/{everyone[name]['user_id']}/state",
+            json={"state": "not_ready", "reason": "培训"},
+        )
+        assert moved.status_code == 200, moved.text
+    me = everyone["agent1"]
+    profile = {"skills": me["skills"], "chat_capacity": capacity, "calls_while_chatting": False}
+    assert (
+        await supervisor.put(f"/api/routing/agents/{me['user_id']}/profile", json=profile)
+    ).status_code == 204
+    runner = app.state.hotline.router.runner
+    await until(lambda: runner.seats[me["user_id"]].chat_capacity == capacity)
+    return int(me["user_id"])
+
+
+async def test_the_reconciler_trusts_events_newer_than_its_read_and_mends_what_events_missed(
+    seeded: Context, users: Users, client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk compares the rows with what it believes every few seconds. A chat given to an agent
+    while the rows were being read is not taken away from them (the agent would then be given one
+    more than their room); a conversation closed behind the desk's back frees the agent's room."""
+    supervisor, agent1 = await users("supervisor"), await users("agent1")
+    me = await _only_agent1_serves_hotel_chats(supervisor, app, capacity=1)
+    desk = app.state.hotline.router.chats
+    read, release = asyncio.Event(), asyncio.Event()
+    reading = tasks.holders
+
+    async def slow_read(ctx: Context) -> dict[int, int | None]:
+        rows = await reading(ctx)
+        read.set()
+        await release.wait()
+        return rows
+
+    monkeypatch.setattr(tasks, "holders", slow_read)
+    reconciling = asyncio.create_task(desk.reconcile())
+    await read.wait()  # the rows are read: nobody is chatting yet
+    form = {"name": "甲", "topic": "hotel", "text": "甲的问题", "site": "yingguan-hotels"}
+    assert (await client.post("/api/chat/start", json=form)).status_code == 201
+    await until(lambda: _len(lambda: listed(agent1, mine=True), 1))
+    release.set()
+    await reconciling
+    assert desk.held(me) == 1  # 甲's chat still counts against agent1's room
+    form = {"name": "乙", "topic": "hotel", "text": "乙的问题", "site": "yingguan-hotels"}
+    assert (await client.post("/api/chat/start", json=form)).status_code == 201
+    await until(lambda: _len(lambda: listed(supervisor, mine=False), 1))
+    await asyncio.sleep(0.3)
+    assert [c["visitor_name"] for c in await listed(agent1, mine=True)] == ["甲"]  # room for one: 乙 waits
+
+    # 甲's chat is closed where the desk hears nothing of it (another node, an event lost)
+    [held] = await listed(agent1, mine=True)
+    async with seeded.write() as tx:
+        await tx.session.execute(
+            update(Conversation).where(Conversation.id == held["id"]).values(status="closed")
+        )
+    monkeypatch.setattr(tasks, "holders", reading)
+    await desk.reconcile()
+    await until(lambda: _has(lambda: listed(agent1, mine=True), "乙"), 1.0)
 
 
 async def _len(fetch: Any, n: int) -> bool:

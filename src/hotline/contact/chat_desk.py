@@ -19,6 +19,7 @@ WeChat — routed by the same ACD as calls, on the same node, with the same agen
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Coroutine
 from typing import Any
@@ -51,6 +52,10 @@ class ChatDesk:
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._routing: set[str] = set()
+        self._moved: set[str] = set()
+        """Conversations an event or a decision touched since the reconciler last read the rows"""
+        self._unwritten: collections.Counter[str] = collections.Counter()
+        """Conversations given to an agent whose write is still queued (how many writes)"""
         runner.watchers.append(self._presence)
         runner.holds_calls = self.holds_calls
 
@@ -126,14 +131,30 @@ class ChatDesk:
         return list(self.channels.get(channel, ()))
 
     async def reconcile(self) -> None:
-        """What events may have missed (a node restarted, the database was away): every open
-        conversation the router does not know is routed, every one it knows that closed is let go."""
+        """What events may have missed (a node restarted, the database was away): the rows of the
+        open conversations against what the router believes — one it does not know is routed, one
+        that closed is let go, one the rows give to another agent (or to nobody) is corrected.
+        A conversation that moved while the rows were read is left alone: its event is newer than
+        the read (acting on the read once gave an agent a closed chat, or took a held one away)."""
+        self._moved.clear()
+        rows = await tasks.holders(self.ctx)
         known = set(self.router.waiting) | set(self.router.holder)
-        open_now = {str(task.id): task for task in await tasks.open_tasks(self.ctx)}
-        for key in known - open_now.keys():
-            self._left(key)
-        for key, task in open_now.items():
-            if key not in known:
+        settled = self._moved | set(self._unwritten) | self._routing
+        for key in known - settled:
+            if int(key) not in rows:
+                self._left(key)
+        for cid, agent_id in rows.items():
+            key = str(cid)
+            if key in settled or (key in known and self.router.holder.get(key) == agent_id):
+                continue
+            if agent_id is not None and key in known:  # the rows say who has it: they are the truth
+                previous = self.router.holder.get(key)
+                self.router.given(key, agent_id)
+                if previous is not None:
+                    self._freed(previous)
+                continue
+            task = await tasks.task(self.ctx, cid)  # unknown, or held here but nobody's in the rows
+            if task is not None and task.open and str(task.id) not in self._moved:
                 await self._route(task)
 
     # ---------------------------------------------------------------- events
@@ -141,6 +162,7 @@ class ChatDesk:
     async def changed(self, event: ConversationChanged) -> None:
         """A conversation moved (notify's event, on every node)."""
         key = str(event.conversation_id)
+        self._moved.add(key)
         if event.action == "closed":
             self._left(key)
         elif event.action == "transferred" or (
@@ -234,6 +256,8 @@ class ChatDesk:
     def _apply(self, decisions: list[Decision]) -> None:
         for decision in decisions:
             self.queue_of[decision.call_id] = decision.queue
+            self._moved.add(decision.call_id)
+            self._unwritten[decision.call_id] += 1
             if self.holds_calls(decision.agent_id):
                 self.runner.router.agent_busy(decision.agent_id)
             self._writes.put_nowait(decision)
@@ -262,6 +286,10 @@ class ChatDesk:
                     "a conversation's assignment failed", error=repr(exc), conversation=decision.call_id
                 )
                 given = False
+            finally:
+                self._unwritten[decision.call_id] -= 1
+                if self._unwritten[decision.call_id] <= 0:
+                    del self._unwritten[decision.call_id]
             if not given:
                 self._left(decision.call_id)
 

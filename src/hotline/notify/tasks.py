@@ -53,6 +53,16 @@ async def open_tasks(ctx: Context) -> list[Task]:
         return [_task(row, topic) for row, topic in rows.all()]
 
 
+async def holders(ctx: Context) -> dict[int, int | None]:
+    """Every open conversation and the agent who has it (None: nobody): what the desk's reconciler
+    compares with what it believes, every few seconds — two columns, not a thousand rows' objects."""
+    async with ctx.read() as session:
+        rows = await session.execute(
+            select(Conversation.id, Conversation.assigned_to).where(Conversation.status == "open")
+        )
+        return {int(cid): agent for cid, agent in rows.all()}
+
+
 async def task(ctx: Context, conversation_id: int) -> Task | None:
     async with ctx.read() as session:
         found = (
