@@ -103,6 +103,24 @@ def fresh_database(url: str) -> None:
     asyncio.run(remake())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process of the machine (0 with SQLite)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(proc.name))
+        except OSError:
+            continue
+    return total
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -273,11 +291,26 @@ async def measure(
                 answer.raise_for_status()
                 delivery.append(await asyncio.wait_for(arrived, 10) - sent)
 
+            server_cpu, own_cpu, database_cpu = (
+                cpu_seconds(pid),
+                cpu_seconds(os.getpid()),
+                postgres_cpu_seconds(),
+            )
+            windows_cpu = sum(cpu_seconds(w.pid) for w in windows if w.pid)
             start, at, planned = time.perf_counter() + 0.5, 0.0, []
             for _ in range(messages):  # Poisson arrivals at `rate` messages a second, all visitors together
                 at += rng.expovariate(rate)
                 planned.append(start + at)
             await asyncio.gather(*(say(n, at) for n, at in enumerate(planned)))
+            spent = time.perf_counter() - start
+            server_cpu = (cpu_seconds(pid) - server_cpu) / spent  # cores the server kept busy
+            database_cpu = (postgres_cpu_seconds() - database_cpu) / spent
+            client_cpu = (
+                cpu_seconds(os.getpid())
+                - own_cpu
+                + sum(cpu_seconds(w.pid) for w in windows if w.pid)
+                - windows_cpu
+            ) / spent
 
             # an agent's answer reaching the visitor's window
             replies: list[float] = []
@@ -333,6 +366,9 @@ async def measure(
         "assign_p99_ms": pct(assigned, 0.99) * 1000,
         "assign_count": len(assigned),
         "assign_missed": missed,
+        "server_cores_busy": server_cpu,
+        "client_cores_busy": client_cpu,
+        "database_cores_busy": database_cpu,
     }
 
 
