@@ -256,38 +256,58 @@ async def _attach(
     session: AsyncSession, settings: Settings, conversation: Conversation, direction: str,
     upload: Upload, checked: Inspected, author_id: int | None,
 ) -> ConversationMessage:  # fmt: skip
-    found = checked.found
+    await _room(session, settings, conversation.id, len(upload.data))
+    now = utcnow()
+    message = ConversationMessage(conversation_id=conversation.id, direction=direction, body="",
+                                  author_id=author_id, at=now)  # fmt: skip
+    session.add(message)
+    conversation.last_message_at = now
+    await session.flush()
+    await _carry(session, message, upload, checked)
+    return message
+
+
+async def attach_received(
+    session: AsyncSession, settings: Settings, message: ConversationMessage, upload: Upload,
+    checked: Inspected,
+) -> None:  # fmt: skip
+    """A file that came after its message (a WeChat or WeCom picture read from Tencent's media
+    API: notify/chat_media.py) now carried by it, within the conversation's limits (the fault
+    at `body.file` otherwise, nothing changed)."""
+    await _room(session, settings, message.conversation_id, len(upload.data))
+    await _carry(session, message, upload, checked)
+
+
+async def _room(session: AsyncSession, settings: Settings, conversation_id: int, size: int) -> None:
+    """The fault when the conversation has no room for one more file of `size` bytes."""
     count, total = (await session.execute(
         select(func.count(ConversationFile.message_id), func.coalesce(func.sum(ChatFile.size), 0))
         .join(ChatFile, ChatFile.id == ConversationFile.file_id)
-        .where(ConversationFile.conversation_id == conversation.id)
+        .where(ConversationFile.conversation_id == conversation_id)
     )).one()  # fmt: skip
     if count >= settings.chat_files_per_conversation:
         raise InvalidInput(
             "The conversation holds as many files as it may", field=FIELD,
             reason="chat-files-too-many", params={"most": settings.chat_files_per_conversation},
         )  # fmt: skip
-    if total + len(upload.data) > settings.chat_files_bytes_per_conversation:
+    if total + size > settings.chat_files_bytes_per_conversation:
         raise TooLarge(
             "The conversation's files would be too large together", field=FIELD,
             reason="chat-files-too-large-together",
             params={"most_mb": _mb(settings.chat_files_bytes_per_conversation)},
         )  # fmt: skip
+
+
+async def _carry(
+    session: AsyncSession, message: ConversationMessage, upload: Upload, checked: Inspected
+) -> None:
+    """The file kept (once by hash) and named by the message, which reads `[图片] name`."""
     stored = await _stored(session, upload.data, checked)
-    name = clean_name(upload.name, found)
-    now = utcnow()
-    message = ConversationMessage(
-        conversation_id=conversation.id, direction=direction, body=f"[{LABELS[found.kind]}] {name}",
-        author_id=author_id, at=now,
-    )  # fmt: skip
-    session.add(message)
-    conversation.last_message_at = now
+    name = clean_name(upload.name, checked.found)
+    message.body = f"[{LABELS[checked.found.kind]}] {name}"
+    session.add(ConversationFile(message_id=message.id, conversation_id=message.conversation_id,
+                                 file_id=stored, name=name))  # fmt: skip
     await session.flush()
-    session.add(
-        ConversationFile(message_id=message.id, conversation_id=conversation.id, file_id=stored, name=name)
-    )
-    await session.flush()
-    return message
 
 
 async def _stored(session: AsyncSession, data: bytes, checked: Inspected) -> int:

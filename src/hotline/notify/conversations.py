@@ -33,7 +33,7 @@ from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import chat_files, defaults, webchat
+from hotline.notify import chat_files, chat_media, defaults, webchat
 from hotline.notify import conversation_views as views
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage, Message, WeComContact
@@ -78,6 +78,8 @@ class Incoming:
     gateway_id: str
     """The gateway's own id for it, unique: `kannel:<%I>`, `wechat:<MsgId>`, `wecom:<msgid>`"""
     channel: str = "sms"
+    media: chat_media.MediaRef | None = None
+    """A picture or file still on Tencent's side, read after the message is stored (chat_media.py)"""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
                                       gateway_id=gateway_id, at=now)  # fmt: skip
         tx.session.add(message)
         await tx.session.flush()
+        if incoming.media is not None:
+            await chat_media.schedule(tx.session, message.id, incoming.media)
         tx.audit(f"notify.{channel}_received", "conversation", conversation.id, after={"message": message.id})
         tx.publish(ConversationChanged(conversation_id=conversation.id, channel=channel, action="received"))
         opted = (
