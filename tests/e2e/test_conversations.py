@@ -76,6 +76,10 @@ def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: 
     head = page.get_by_test_id("conversation-thread")
     expect(head).to_contain_text("未关联客户的微信用户")
     expect(page.get_by_test_id("conversation-channel")).to_have_text("微信")
+    # the photo he sent through WeChat shows as a web chat's does (read from WeChat's media API)
+    photo = page.get_by_test_id("conversation-messages").get_by_test_id("chat-file-image")
+    expect(photo.locator("img")).to_be_visible()
+    expect(photo.locator("img")).to_have_js_property("naturalWidth", 200)
 
     page.get_by_test_id("conversation-link").click()
     page.get_by_test_id("conversation-link-customer").locator("input").fill("张伟")
@@ -177,3 +181,10 @@ def test_an_admin_connects_wecom_and_agent1_finds_its_demo_conversation(page: Pa
     expect(row).to_contain_text("企业微信")
     row.click()
     expect(page.get_by_test_id("conversation-thread")).to_contain_text("未关联客户的企业微信客服访客")
+    # the group's list as a PDF that downloads, the Word file noted as not shown
+    messages = page.get_by_test_id("conversation-messages")
+    expect(messages.get_by_test_id("chat-file-pdf")).to_contain_text("杭州会议参会名单.pdf")
+    expect(messages).to_contain_text("[文件] 文件无法显示：不是 JPEG、PNG、GIF、WebP 图片或 PDF 文件")
+    with page.expect_download() as download:
+        messages.get_by_test_id("chat-file-pdf").click()
+    assert download.value.suggested_filename == "杭州会议参会名单.pdf"
