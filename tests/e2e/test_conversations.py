@@ -1,8 +1,10 @@
 """Conversations in a browser (issue 24): agent1 opens 客户会话, finds 张伟's SMS thread — with a
 reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread;
-then links the demo's WeChat follower to 张伟's file and answers on WeChat; answers 张伟's SMS with a
+then sees the photo the demo's WeChat follower sent, links him to 张伟's file and answers on WeChat
+with a text and a picture; answers 张伟's SMS with a
 常用语 and a knowledge-base article, one click each, and starts a ticket from the chat, pre-filled;
-an administrator connects WeCom's 微信客服 in 消息网关, and agent1 finds the demo's WeCom chat."""
+an administrator connects WeCom's 微信客服 in 消息网关, and agent1 finds the demo's WeCom chat with
+the group's list as a PDF."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from hotline.notify.demo import demo_png
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +97,13 @@ def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: 
     last = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
     expect(last).to_contain_text("您好，周六上海店大床房有房，14:00 后可入住。")
     expect(last).not_to_contain_text("【英冠酒店】")  # a WeChat answer has no SMS signature
+    # and a picture, with the paperclip: shown in the thread, sent as a WeChat image message
+    page.get_by_test_id("chat-attach-input").set_input_files(
+        {"name": "大床房.png", "mimeType": "image/png", "buffer": demo_png(160, 120)}
+    )
+    sent = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
+    expect(sent.get_by_test_id("chat-file-image").locator("img")).to_have_js_property("naturalWidth", 160)
+    expect(sent).to_contain_text("大床房.png")
 
 
 def test_an_agent_answers_with_a_canned_phrase_and_an_article_then_starts_a_ticket(

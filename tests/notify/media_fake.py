@@ -1,4 +1,5 @@
-"""Tencent's temporary-media API (`GET /cgi-bin/media/get?access_token&media_id`) as the official
+"""Tencent's temporary-media API (`GET /cgi-bin/media/get?access_token&media_id`, `POST
+/cgi-bin/media/upload?access_token&type` with the file as multipart `media`) as the official
 account's and WeCom's published specs describe it, for their fakes: the file with its
 Content-Type and `Content-disposition: attachment; filename="…"`, or — with HTTP 200 all the
 same — JSON with errcode (40007 for a media it does not have, -1 when busy)."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import FastAPI, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 
@@ -19,6 +20,8 @@ class FakeMedia:
     """The media ids asked for, in order."""
     busy: int = 0
     """How many reads answer -1 (system busy) before the next one is served."""
+    uploads: dict[str, tuple[str, str, bytes, str]] = field(default_factory=dict)
+    """What `media/upload` was given, by the media id it answered: type, file name, bytes, type."""
 
     def put(self, media_id: str, data: bytes, content_type: str = "image/jpeg", name: str = "") -> str:
         self.files[media_id] = (data, content_type, name or f"{media_id}.jpg")
@@ -42,3 +45,15 @@ class FakeMedia:
             # WeChat writes the name's UTF-8 bytes as they are: latin-1 here carries them unchanged
             disposition = f'attachment; filename="{name}"'.encode().decode("latin-1")
             return Response(data, media_type=content_type, headers={"Content-disposition": disposition})
+
+        @api.post("/cgi-bin/media/upload")
+        async def media_upload(access_token: str, type: str, media: UploadFile) -> JSONResponse:
+            error = refused(access_token)  # type: ignore[operator]
+            if error is not None:
+                return JSONResponse(error)
+            media_id = f"UPLOADED_{len(self.uploads) + 1}"
+            data = await media.read()
+            self.uploads[media_id] = (type, media.filename or "", data, media.content_type or "")
+            self.files[media_id] = (data, media.content_type or "", media.filename or "")
+            return JSONResponse({"errcode": 0, "errmsg": "", "type": type, "media_id": media_id,
+                                 "created_at": "1380000000"})  # fmt: skip

@@ -22,12 +22,13 @@ from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.core.jobs import JobScheduler, ScheduledJob
 from hotline.notify.models import ChatFile, ConversationMessage, WeComCursor
+from hotline.notify.outbox import Sender
 from hotline.notify.tencent_media import disposition_name, error_of
 from hotline.notify.wechat import ApiError, signature
 from tests.conftest import Users, audit_files, make_settings
 from tests.notify.conftest import WECHAT_APP_ID, FakeWeChat
 from tests.notify.test_filetypes import image, pdf
-from tests.notify.wecom_fake import AES_KEY, CORP_ID, TOKEN, FakeWeCom
+from tests.notify.wecom_fake import AES_KEY, CORP_ID, KF, TOKEN, FakeWeCom
 
 OPENID = "oZhangWei_0123456789abcdefgh"
 WECHAT_TOKEN = "hotelToken2026"
@@ -286,3 +287,68 @@ def test_any_media_answer_is_a_file_or_an_error_never_raises(body: bytes) -> Non
     assert isinstance(error_of(b'{"errcode":40007,"errmsg":"invalid media_id"}'), ApiError)
     assert error_of(b'{"video_url":"http://x"}') is not None
     assert error_of(image("PNG")) is None
+
+
+async def test_agents_answer_wechat_and_wecom_customers_with_a_picture_through_the_outbox(
+    seeded: Context, users: Users, client: Any, app: Any, wechat: tuple[FakeWeChat, str],
+    wecom: tuple[FakeWeCom, str],
+) -> None:  # fmt: skip
+    (fake, wechat_base), (kf_fake, wecom_base) = wechat, wecom
+    admin, agent = await users("admin"), await users("agent1")
+    for channel, config, secret in (
+        ("wechat", {"app_id": WECHAT_APP_ID, "token": WECHAT_TOKEN, "api_base": wechat_base}, fake.secret),
+        ("wecom", {"corp_id": CORP_ID, "token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": wecom_base},
+         kf_fake.secret),
+    ):  # fmt: skip
+        put = await admin.put(f"/api/notify/gateways/{channel}",
+                              json={"kind": channel, "config": config, "secret": secret})  # fmt: skip
+        assert put.status_code == 200, put.text
+    query, body = picture("25000000000000001", "MEDIA_ASKS")
+    assert (await client.post("/api/notify/wechat", params=query, content=body)).text == "success"
+    fake.last_seen[OPENID] = time.time()
+    kf_fake.says(CUSTOMER, text="能发一下房间照片吗？")
+    assert (
+        await client.post("/api/notify/wecom", params=(c := kf_fake.callback())[0], content=c[1])
+    ).status_code == 200
+    await app.state.hotline.wecom.idle()
+    worker = Sender(seeded, node_id="test")
+    photo = image("PNG", (120, 90))
+
+    # on WeChat: kept and shown in the thread, queued, then uploaded as temporary media and sent
+    thread = await thread_of(agent, "wechat")
+    files = f"/api/notify/conversations/{thread['conversation']['id']}/files"
+    sent = await agent.post(files, files={"file": ("客房.png", photo, "image/png")})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["status"] == "queued" and sent.json()["file"]["kind"] == "image"
+    await worker.run_once()
+    [(media_id, uploaded)] = fake.media.uploads.items()
+    assert uploaded == ("image", "客房.png", photo, "image/png")
+    assert fake.sent[-1] == {"touser": OPENID, "msgtype": "image", "image": {"media_id": media_id}}
+    last = (await thread_of(agent, "wechat"))["messages"][-1]
+    assert (last["direction"], last["status"], last["body"]) == ("out", "sent", "[图片] 客房.png")
+
+    # what WeChat cannot take as a picture is refused at the file, nothing queued
+    for data, name, where in ((pdf(), "报价.pdf", "PDF"), (image("WEBP"), "x.webp", "WebP")):
+        refused = await agent.post(files, files={"file": (name, data, "application/octet-stream")})
+        problem = refused.json()
+        assert refused.status_code == 415 and problem["errors"][0]["field"] == "body.file", where
+        assert problem["errors"][0]["message"] == "微信和企业微信会话只能发送 JPEG、PNG、GIF 图片"
+    await worker.run_once()
+    assert len(fake.sent) == 1
+
+    # on WeCom: from the 客服账号 the customer wrote to; a GIF, which WeCom does not take, refused
+    thread = await thread_of(agent, "wecom")
+    files = f"/api/notify/conversations/{thread['conversation']['id']}/files"
+    sent = await agent.post(files, files={"file": ("房间.jpg", image("JPEG", (64, 48)), "image/jpeg")})
+    assert sent.status_code == 201, sent.text
+    await worker.run_once()
+    [(media_id, uploaded)] = kf_fake.media.uploads.items()
+    assert uploaded[0] == "image" and uploaded[1] == "房间.jpg"
+    assert kf_fake.sent[-1] == {"touser": CUSTOMER, "open_kfid": KF, "msgtype": "image",
+                                "image": {"media_id": media_id}}  # fmt: skip
+    gif = await agent.post(files, files={"file": ("动图.gif", image("GIF"), "image/gif")})
+    assert gif.status_code == 415
+    assert gif.json()["errors"][0]["message"] == "微信和企业微信会话只能发送 JPEG、PNG 图片"
+    await worker.run_once()
+    assert len(kf_fake.sent) == 1
+    await worker.stop()

@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from hotline.notify.wechat import ApiError, TokenClient, WeChatError
+from hotline.notify.wechat import ApiError, TokenClient, WeChatError, _checked
 
 PATH = "/cgi-bin/media/get"
 GONE = frozenset({40007})
@@ -103,3 +103,34 @@ async def _get(client: TokenClient, token: str, media_id: str, most: int) -> Med
     if error is not None:
         raise error
     return Media(bytes(body), name)
+
+
+UPLOAD_PATH = "/cgi-bin/media/upload"
+
+
+async def upload(client: TokenClient, kind: str, name: str, data: bytes, media_type: str) -> str:
+    """A file put on Tencent's side as temporary media (`POST /cgi-bin/media/upload?type=…`,
+    multipart field `media`), for a message that sends it; its `media_id` (valid 3 days)."""
+    token = await client.token()
+    try:
+        return await _upload(client, token, kind, name, data, media_type)
+    except ApiError as exc:
+        if exc.errcode not in client.expired_codes:
+            raise
+    return await _upload(client, await client.token(stale=token), kind, name, data, media_type)
+
+
+async def _upload(client: TokenClient, token: str, kind: str, name: str, data: bytes, media_type: str) -> str:
+    try:
+        response = await client.http.post(
+            UPLOAD_PATH,
+            params={"access_token": token, "type": kind},
+            files={"media": (name, data, media_type)},
+        )
+    except httpx.HTTPError as exc:
+        raise WeChatError(f"{client.name}'s media API did not answer: {exc!r}") from exc
+    answer = _checked(response, client.name)
+    media_id = answer.get("media_id")
+    if not isinstance(media_id, str) or not media_id:
+        raise WeChatError(f"{client.name}'s media API gave no media_id")
+    return media_id

@@ -152,3 +152,16 @@ class WeComClient(TokenClient):
             {"touser": external_userid, "open_kfid": open_kfid, "msgtype": "text", "text": {"content": text}},
         )
         return str(answer.get("msgid", ""))
+
+    async def send_image(self, open_kfid: str, external_userid: str, media_id: str) -> str:
+        """A picture to the customer (uploaded first as temporary media); WeCom's msgid for it."""
+        answer = await self.call(
+            "/cgi-bin/kf/send_msg",
+            {
+                "touser": external_userid,
+                "open_kfid": open_kfid,
+                "msgtype": "image",
+                "image": {"media_id": media_id},
+            },
+        )
+        return str(answer.get("msgid", ""))
