@@ -3,7 +3,9 @@ once and stores the message with its placeholder; the job runner then reads the 
 local fakes of Tencent's temporary-media API, once however often the message is delivered, and
 the agent's thread shows the picture or the PDF as a web chat's. An HTML page passed off as a
 picture, a file too large, a media Tencent no longer has are noted on the placeholder, a busy
-API is tried again and noted after the last try; nothing is lost, nothing answers 500."""
+API is tried again and noted after the last try; nothing is lost, nothing answers 500. Agents
+answer with a picture: uploaded to the fakes as temporary media and sent as an image message,
+what each API does not take refused at the file."""
 
 from __future__ import annotations
 
