@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import unquote
 
 import httpx
@@ -30,6 +32,7 @@ GONE = frozenset({40007})
 """errcodes that asking again cannot change: no such media (or past its 3 days)."""
 _JSON_MOST = 64 * 1024
 """An answer starting with `{` and no longer than this is read as Tencent's JSON, not a file."""
+T = TypeVar("T")
 _FILENAME = re.compile(r"""filename(\*?)\s*=\s*(?:UTF-8'[^']*')?"?([^";]*)"?""", re.IGNORECASE)
 
 
@@ -73,13 +76,18 @@ def error_of(body: bytes, name: str = "WeChat") -> ApiError | WeChatError | None
 async def fetch(client: TokenClient, media_id: str, most: int) -> Media:
     """The media's bytes (at most `most`) and name; ApiError with Tencent's errcode, MediaTooLarge
     when it is larger, WeChatError when the API cannot be reached or answers otherwise."""
+    return await _with_token(client, lambda token: _get(client, token, media_id, most))
+
+
+async def _with_token(client: TokenClient, attempt: Callable[[str], Awaitable[T]]) -> T:
+    """`attempt` with the access token, and once more with a new one when Tencent says it expired."""
     token = await client.token()
     try:
-        return await _get(client, token, media_id, most)
+        return await attempt(token)
     except ApiError as exc:
         if exc.errcode not in client.expired_codes:
             raise
-    return await _get(client, await client.token(stale=token), media_id, most)
+    return await attempt(await client.token(stale=token))
 
 
 async def _get(client: TokenClient, token: str, media_id: str, most: int) -> Media:
@@ -111,13 +119,7 @@ UPLOAD_PATH = "/cgi-bin/media/upload"
 async def upload(client: TokenClient, kind: str, name: str, data: bytes, media_type: str) -> str:
     """A file put on Tencent's side as temporary media (`POST /cgi-bin/media/upload?type=…`,
     multipart field `media`), for a message that sends it; its `media_id` (valid 3 days)."""
-    token = await client.token()
-    try:
-        return await _upload(client, token, kind, name, data, media_type)
-    except ApiError as exc:
-        if exc.errcode not in client.expired_codes:
-            raise
-    return await _upload(client, await client.token(stale=token), kind, name, data, media_type)
+    return await _with_token(client, lambda token: _upload(client, token, kind, name, data, media_type))
 
 
 async def _upload(client: TokenClient, token: str, kind: str, name: str, data: bytes, media_type: str) -> str:
