@@ -1,8 +1,10 @@
 """Conversations in a browser (issue 24): agent1 opens 客户会话, finds 张伟's SMS thread — with a
 reply that tries to inject markup, shown as text — answers him, and sees the answer in the thread;
-then links the demo's WeChat follower to 张伟's file and answers on WeChat; answers 张伟's SMS with a
+then sees the photo the demo's WeChat follower sent, links him to 张伟's file and answers on WeChat
+with a text and a picture; answers 张伟's SMS with a
 常用语 and a knowledge-base article, one click each, and starts a ticket from the chat, pre-filled;
-an administrator connects WeCom's 微信客服 in 消息网关, and agent1 finds the demo's WeCom chat."""
+an administrator connects WeCom's 微信客服 in 消息网关, and agent1 finds the demo's WeCom chat with
+the group's list as a PDF."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from hotline.notify.demo import demo_png
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +79,10 @@ def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: 
     head = page.get_by_test_id("conversation-thread")
     expect(head).to_contain_text("未关联客户的微信用户")
     expect(page.get_by_test_id("conversation-channel")).to_have_text("微信")
+    # the photo he sent through WeChat shows as a web chat's does (read from WeChat's media API)
+    photo = page.get_by_test_id("conversation-messages").get_by_test_id("chat-file-image")
+    expect(photo.locator("img")).to_be_visible()
+    expect(photo.locator("img")).to_have_js_property("naturalWidth", 200)
 
     page.get_by_test_id("conversation-link").click()
     page.get_by_test_id("conversation-link-customer").locator("input").fill("张伟")
@@ -90,6 +97,13 @@ def test_an_agent_links_the_demo_wechat_follower_to_zhang_and_answers_him(page: 
     last = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
     expect(last).to_contain_text("您好，周六上海店大床房有房，14:00 后可入住。")
     expect(last).not_to_contain_text("【英冠酒店】")  # a WeChat answer has no SMS signature
+    # and a picture, with the paperclip: shown in the thread, sent as a WeChat image message
+    page.get_by_test_id("chat-attach-input").set_input_files(
+        {"name": "大床房.png", "mimeType": "image/png", "buffer": demo_png(160, 120)}
+    )
+    sent = page.get_by_test_id("conversation-messages").get_by_test_id("bubble-out").last
+    expect(sent.get_by_test_id("chat-file-image").locator("img")).to_have_js_property("naturalWidth", 160)
+    expect(sent).to_contain_text("大床房.png")
 
 
 def test_an_agent_answers_with_a_canned_phrase_and_an_article_then_starts_a_ticket(
@@ -177,3 +191,10 @@ def test_an_admin_connects_wecom_and_agent1_finds_its_demo_conversation(page: Pa
     expect(row).to_contain_text("企业微信")
     row.click()
     expect(page.get_by_test_id("conversation-thread")).to_contain_text("未关联客户的企业微信客服访客")
+    # the group's list as a PDF that downloads, the Word file noted as not shown
+    messages = page.get_by_test_id("conversation-messages")
+    expect(messages.get_by_test_id("chat-file-pdf")).to_contain_text("杭州会议参会名单.pdf")
+    expect(messages).to_contain_text("[文件] 文件无法显示：不是 JPEG、PNG、GIF、WebP 图片或 PDF 文件")
+    with page.expect_download() as download:
+        messages.get_by_test_id("chat-file-pdf").click()
+    assert download.value.suggested_filename == "杭州会议参会名单.pdf"

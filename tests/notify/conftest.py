@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
 
 from tests.conftest import free_port
+from tests.notify.media_fake import FakeMedia
 from tests.notify.wecom_fake import FakeWeCom
 
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
@@ -329,7 +330,7 @@ WECHAT_APP_ID = "wx5823bf96d3bd56c7"
 
 @dataclass
 class FakeWeChat:
-    """WeChat's token and customer-service endpoints as the spec describes them."""
+    """WeChat's token, customer-service and temporary-media endpoints as the spec describes them."""
 
     app_id: str = WECHAT_APP_ID
     secret: str = "the-app-secret"
@@ -338,9 +339,18 @@ class FakeWeChat:
     revoked: set[str] = field(default_factory=set)
     sent: list[dict[str, Any]] = field(default_factory=list)
     last_seen: dict[str, float] = field(default_factory=dict)
+    media: FakeMedia = field(default_factory=FakeMedia)
+
+    def refused(self, access_token: str) -> dict[str, Any] | None:
+        if access_token not in self.issued:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+        if access_token in self.revoked:
+            return {"errcode": 42001, "errmsg": "access_token expired"}
+        return None
 
     def app(self) -> FastAPI:
         api = FastAPI()
+        self.media.route(api, self.refused)
 
         @api.get("/cgi-bin/token")
         async def token(grant_type: str, appid: str, secret: str) -> dict[str, Any]:
@@ -355,10 +365,8 @@ class FakeWeChat:
 
         @api.post("/cgi-bin/message/custom/send")
         async def send(access_token: str, request: Request) -> dict[str, Any]:
-            if access_token not in self.issued:
-                return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
-            if access_token in self.revoked:
-                return {"errcode": 42001, "errmsg": "access_token expired"}
+            if (error := self.refused(access_token)) is not None:
+                return error
             payload = await request.json()
             if time.time() - self.last_seen.get(payload.get("touser", ""), 0) > 48 * 3600:
                 return {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}

@@ -213,23 +213,25 @@ async def test_a_file_is_kept_once_and_a_chat_holds_at_most_twenty(
     )  # type: ignore[index]
 
 
-async def test_files_go_only_in_web_chats_and_open_ones(
+async def test_files_go_in_no_sms_conversation_and_only_in_open_ones(
     seeded: Context, users: Users, client: httpx.AsyncClient
 ) -> None:
     agent = await users("agent1")
     async with seeded.read() as session:
         sms = await session.scalar(select(Conversation.id).where(Conversation.channel == "sms").limit(1))
-        wechat = await session.scalar(
-            select(Conversation.id).where(Conversation.channel == "wechat").limit(1)
+        closed_wechat = await session.scalar(
+            select(Conversation.id)
+            .where(Conversation.channel == "wechat", Conversation.status == "closed")
+            .limit(1)
         )
-    for conversation in (sms, wechat):
-        answer = await agent.post(
-            f"/api/notify/conversations/{conversation}/files", files=_file("a.png", image("PNG"))
-        )
-        assert (
-            "短信和微信不能"
-            in assert_problem(answer, 422, "invalid-input", "body.file")["errors"][0]["message"]
-        )  # type: ignore[index]
+    answer = await agent.post(f"/api/notify/conversations/{sms}/files", files=_file("a.png", image("PNG")))
+    refused = assert_problem(answer, 422, "invalid-input", "body.file")
+    assert refused["errors"][0]["message"] == "短信会话不能发送图片和文件"  # type: ignore[index]
+    # a WeChat conversation takes pictures (test_chat_media.py), an open one only
+    answer = await agent.post(
+        f"/api/notify/conversations/{closed_wechat}/files", files=_file("a.png", image("PNG"))
+    )
+    assert_problem(answer, 409, "invalid-transition")
     visitor = await _start(client, name="郑先生")
     chat = await _web_chat(agent, "郑先生")
     assert (await client.post("/api/chat/end", headers=visitor, json={"rating": 5})).status_code == 200

@@ -1,6 +1,7 @@
 """A fake of WeCom's 微信客服 HTTP API as its published spec describes it: `gettoken`, `kf/sync_msg`
 with cursors, `has_more` and the callback's token, `kf/send_msg` with the 48-hour window and the
-session's state; tokens WeCom expires early; and the encrypted callbacks WeCom posts."""
+session's state; `media/get` (media_fake.py); tokens WeCom expires early; and the encrypted
+callbacks WeCom posts."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from hotline.notify.wechat import WeChatCrypto, signature
+from tests.notify.media_fake import FakeMedia
 
 CORP_ID = "ww5823bf96d3bd56c7"
 TOKEN = "kfCallbackToken9"
@@ -35,6 +37,7 @@ class FakeWeCom:
     sent: list[dict[str, Any]] = field(default_factory=list)
     served_by_person: set[str] = field(default_factory=set)
     """Customers whose session a servicer took in WeCom's client (state 3): no API answers."""
+    media: FakeMedia = field(default_factory=FakeMedia)
 
     def says(self, user: str, kind: str = "text", text: str = "", *, origin: int = 3, kf: str = KF) -> str:
         msgid = f"msg{len(self.messages) + 1:04d}"
@@ -87,6 +90,8 @@ class FakeWeCom:
             if access_token in self.revoked:
                 return {"errcode": 42001, "errmsg": "access_token expired"}
             return None
+
+        self.media.route(api, refused)
 
         @api.get("/cgi-bin/gettoken")
         async def gettoken(corpid: str, corpsecret: str) -> dict[str, Any]:

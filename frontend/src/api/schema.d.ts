@@ -2895,7 +2895,8 @@ export interface paths {
         put?: never;
         /**
          * Agent Sends
-         * @description An agent answers a web chat with an image or a PDF (422 `chat-files-web-only` elsewhere).
+         * @description An agent answers a web chat with an image or a PDF, a WeChat or WeCom customer with a picture
+         *     (415 `chat-files-images-only` for another type; 422 `chat-files-web-only` in an SMS one).
          */
         post: operations["agent_sends_api_notify_conversations__conversation_id__files_post"];
         delete?: never;

@@ -2307,6 +2307,8 @@ const en: typeof zh = {
       notify_opted_out_by_reply: 'Opted out by SMS reply',
       notify_chat_file_sent: 'A visitor sent an image or a file',
       notify_chat_file_read: 'Viewed a web chat image or file',
+      notify_chat_media_stored: 'An image or a file read from WeChat or WeCom',
+      notify_chat_media_refused: 'An image or a file from WeChat or WeCom cannot be shown',
       notify_conversation_replied: 'Replied to a customer SMS',
       recording_listened: 'Listened to a recording',
       recording_transcript_read: 'Read a call transcript',

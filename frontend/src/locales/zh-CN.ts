@@ -2244,6 +2244,8 @@ export default {
       notify_opted_out_by_reply: '短信回复退订',
       notify_chat_file_sent: '访客发送图片或文件',
       notify_chat_file_read: '查看在线客服图片或文件',
+      notify_chat_media_stored: '收到微信或企业微信的图片或文件',
+      notify_chat_media_refused: '微信或企业微信的图片或文件无法显示',
       notify_conversation_replied: '回复客户短信',
       recording_listened: '收听录音',
       recording_transcript_read: '查看通话转写',

@@ -38,7 +38,7 @@ from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.core.ratelimit import RouteKind, create_limiter
 from hotline.exports.runner import ExportRunner
-from hotline.notify import chat_files
+from hotline.notify import chat_files, chat_media
 from hotline.notify.chat_files_api import UPLOAD_PATHS as CHAT_UPLOAD_PATHS
 from hotline.notify.events import ChatWindowMoved, ConversationChanged
 from hotline.notify.outbox import Sender
@@ -252,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.exports.stop()
             await state.wecom.stop()
+            await chat_media.close_clients()
             await state.wallboard.stop()
             if state.sender is not None:
                 await state.sender.stop()

@@ -15,6 +15,7 @@ import urllib.parse
 
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.notify import chat_media
 from hotline.notify.conversations import MAX_TEXT, Incoming, Received, receive
 from hotline.notify.models import GatewaySetting
 from hotline.notify.wechat import BadSignature, WeChatCrypto, WeChatError, open_callback
@@ -68,7 +69,8 @@ async def receive_kannel(ctx: Context, incoming: Incoming, token: str) -> Receiv
 
 WECHAT_KINDS = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "shortvideo": "[小视频]",
                 "location": "[位置]", "link": "[链接]", "file": "[文件]"}  # fmt: skip
-"""What the thread shows for a WeChat message that is not text (the media stays on WeChat's side)."""
+"""What the thread shows for a WeChat message that is not text; a picture's is replaced by the
+picture once read from WeChat's media API (chat_media.py), or kept with a note why not."""
 
 
 async def _wechat_crypto(ctx: Context) -> tuple[WeChatCrypto, bool]:
@@ -127,4 +129,5 @@ async def receive_wechat(ctx: Context, query: dict[str, str], body: bytes) -> Re
             params={"most": MAX_TEXT},
         )  # fmt: skip
     gateway_id = f"wechat:{inbound.message_id or f'{inbound.openid}:{inbound.at}'}"[:64]
-    return await receive(ctx, Incoming(inbound.openid, text, gateway_id, channel="wechat"))
+    media = chat_media.ref_of("wechat", inbound.kind, inbound.media_id)
+    return await receive(ctx, Incoming(inbound.openid, text, gateway_id, channel="wechat", media=media))

@@ -1,6 +1,7 @@
 """Images and PDFs in the web chat (issue 24, item 1): a visitor sends one from their window, an
-agent answers with one from the thread. Web chats only: an SMS or a WeChat conversation cannot
-carry a file (422 `chat-files-web-only`).
+agent answers with one from the thread. An agent may also answer a WeChat or WeCom customer with a
+picture (sent through the outbox); an SMS conversation cannot carry a file (422
+`chat-files-web-only`). Customers' pictures from WeChat and WeCom come in through chat_media.py.
 
 What a file is comes from its bytes (notify/filetypes.py), never from its name or the declared
 Content-Type: JPEG, PNG, GIF and WebP images up to `chat_image_max_bytes` and
@@ -33,7 +34,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
 from hotline.core.permissions import Permission
 from hotline.crm import timeline
-from hotline.notify import filetypes, webchat
+from hotline.notify import filetypes, replies, webchat
 from hotline.notify.events import ConversationChanged
 from hotline.notify.models import ChatFile, Conversation, ConversationFile, ConversationMessage
 from hotline.notify.schemas import ChatFileOut, ChatStateOut, ConversationMessageOut
@@ -41,6 +42,13 @@ from hotline.notify.schemas import ChatFileOut, ChatStateOut, ConversationMessag
 FIELD = "body.file"
 LABELS = {"image": "图片", "pdf": "文件"}
 """How a file's message reads where only text goes: the list, the transcript, the timeline."""
+SENDERS = {"web": "在线客服", "wechat": "微信", "wecom": "企业微信"}
+"""The conversations an agent may send a file in, and how the timeline names them."""
+TENCENT_IMAGES = {
+    "wechat": ({"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF"}, 10 * 1024 * 1024),
+    "wecom": ({"image/jpeg": "JPEG", "image/png": "PNG"}, 2 * 1024 * 1024),
+}
+"""What WeChat's and WeCom's temporary-media upload takes as an `image`, and its largest size."""
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -150,7 +158,8 @@ async def visitor_sends(ctx: Context, token: str, upload: Upload) -> ChatStateOu
 
 
 async def agent_sends(ctx: Context, conversation_id: int, upload: Upload) -> ConversationMessageOut:
-    """An agent answers a web chat with an image or a PDF."""
+    """An agent answers a web chat with an image or a PDF, a WeChat or WeCom customer with a
+    picture of the types and size their API takes (`TENCENT_IMAGES`): sent through the outbox."""
     ctx.require(Permission.MESSAGES_SEND)
     checked = await inspected(ctx, upload)
     found = checked.found
@@ -161,10 +170,11 @@ async def agent_sends(ctx: Context, conversation_id: int, upload: Upload) -> Con
                 f"No conversation {conversation_id}", field="conversation_id", reason="no-conversation",
                 params={"conversation_id": conversation_id},
             )  # fmt: skip
-        if conversation.channel != "web":
+        if conversation.channel not in SENDERS:
             raise InvalidInput(
-                "Files can be sent in web chats only", field=FIELD, reason="chat-files-web-only"
+                "Files cannot be sent in SMS conversations", field=FIELD, reason="chat-files-web-only"
             )
+        _tencent_takes(conversation.channel, found, len(upload.data))
         if conversation.status != "open":
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
@@ -172,22 +182,45 @@ async def agent_sends(ctx: Context, conversation_id: int, upload: Upload) -> Con
         message = await _attach(
             tx.session, ctx.settings, conversation, "out", upload, checked, ctx.actor.user_id
         )
-        await webchat.agent_answered(tx.session, conversation.id)
-        sent = {"message": message.id, "type": found.media_type, "size": len(upload.data)}
+        queued = None
+        if conversation.channel == "web":
+            await webchat.agent_answered(tx.session, conversation.id)
+        else:  # the outbox hands the picture to WeChat's or WeCom's API (gateways.py)
+            queued = await replies.queue_answer(tx.session, conversation, message.body, ctx)
+            message.message_id = queued.id
+        sent = {"message": message.id, "type": found.media_type, "size": len(upload.data),
+                "outbox": queued.id if queued else None}  # fmt: skip
         tx.audit("notify.conversation_replied", "conversation", conversation.id, after=sent)
-        tx.publish(ConversationChanged(conversation_id=conversation.id, channel="web", action="replied"))
+        tx.publish(ConversationChanged(conversation_id=conversation.id, channel=conversation.channel,
+                                       action="replied"))  # fmt: skip
+        channel = conversation.channel
         customer_id = conversation.customer_id
         file = (await files_of(tx.session, [message.id]))[message.id]
     if customer_id is not None:
         await timeline.add(
             ctx.as_actor(Actor.system("notify")), customer_id, "message",
-            f"在线客服：发送{LABELS[found.kind]}",
-            ref=f"chat-out:{message.id}", detail=message.body[:200], by=ctx.actor.user_id,
+            f"{SENDERS[channel]}：发送{LABELS[found.kind]}",
+            ref=f"message:{queued.id}" if queued else f"chat-out:{message.id}", detail=message.body[:200],
+            by=ctx.actor.user_id,
         )  # fmt: skip
     return ConversationMessageOut(
         id=message.id, direction="out", body=message.body, at=message.at, author_id=message.author_id,
-        author_name=ctx.actor.display_name, message_id=None, status="sent", file=file,
+        author_name=ctx.actor.display_name, message_id=queued.id if queued else None,
+        status=queued.status if queued else "sent", file=file,
     )  # fmt: skip
+
+
+def _tencent_takes(channel: str, found: filetypes.Sniffed, size: int) -> None:
+    """The fault when WeChat's or WeCom's API would not take the file as a picture."""
+    if channel not in TENCENT_IMAGES:
+        return
+    types, most = TENCENT_IMAGES[channel]
+    if found.media_type not in types:
+        raise UnsupportedMedia(
+            f"Only {', '.join(types.values())} pictures can be sent on {channel}", field=FIELD,
+            reason="chat-files-images-only", params={"types": "、".join(types.values())},
+        )  # fmt: skip
+    _within(size, most)
 
 
 async def visitor_reads(ctx: Context, token: str, message_id: int, *, download: bool) -> Served:
@@ -256,38 +289,58 @@ async def _attach(
     session: AsyncSession, settings: Settings, conversation: Conversation, direction: str,
     upload: Upload, checked: Inspected, author_id: int | None,
 ) -> ConversationMessage:  # fmt: skip
-    found = checked.found
+    await _room(session, settings, conversation.id, len(upload.data))
+    now = utcnow()
+    message = ConversationMessage(conversation_id=conversation.id, direction=direction, body="",
+                                  author_id=author_id, at=now)  # fmt: skip
+    session.add(message)
+    conversation.last_message_at = now
+    await session.flush()
+    await _carry(session, message, upload, checked)
+    return message
+
+
+async def attach_received(
+    session: AsyncSession, settings: Settings, message: ConversationMessage, upload: Upload,
+    checked: Inspected,
+) -> None:  # fmt: skip
+    """A file that came after its message (a WeChat or WeCom picture read from Tencent's media
+    API: notify/chat_media.py) now carried by it, within the conversation's limits (the fault
+    at `body.file` otherwise, nothing changed)."""
+    await _room(session, settings, message.conversation_id, len(upload.data))
+    await _carry(session, message, upload, checked)
+
+
+async def _room(session: AsyncSession, settings: Settings, conversation_id: int, size: int) -> None:
+    """The fault when the conversation has no room for one more file of `size` bytes."""
     count, total = (await session.execute(
         select(func.count(ConversationFile.message_id), func.coalesce(func.sum(ChatFile.size), 0))
         .join(ChatFile, ChatFile.id == ConversationFile.file_id)
-        .where(ConversationFile.conversation_id == conversation.id)
+        .where(ConversationFile.conversation_id == conversation_id)
     )).one()  # fmt: skip
     if count >= settings.chat_files_per_conversation:
         raise InvalidInput(
             "The conversation holds as many files as it may", field=FIELD,
             reason="chat-files-too-many", params={"most": settings.chat_files_per_conversation},
         )  # fmt: skip
-    if total + len(upload.data) > settings.chat_files_bytes_per_conversation:
+    if total + size > settings.chat_files_bytes_per_conversation:
         raise TooLarge(
             "The conversation's files would be too large together", field=FIELD,
             reason="chat-files-too-large-together",
             params={"most_mb": _mb(settings.chat_files_bytes_per_conversation)},
         )  # fmt: skip
+
+
+async def _carry(
+    session: AsyncSession, message: ConversationMessage, upload: Upload, checked: Inspected
+) -> None:
+    """The file kept (once by hash) and named by the message, which reads `[图片] name`."""
     stored = await _stored(session, upload.data, checked)
-    name = clean_name(upload.name, found)
-    now = utcnow()
-    message = ConversationMessage(
-        conversation_id=conversation.id, direction=direction, body=f"[{LABELS[found.kind]}] {name}",
-        author_id=author_id, at=now,
-    )  # fmt: skip
-    session.add(message)
-    conversation.last_message_at = now
+    name = clean_name(upload.name, checked.found)
+    message.body = f"[{LABELS[checked.found.kind]}] {name}"
+    session.add(ConversationFile(message_id=message.id, conversation_id=message.conversation_id,
+                                 file_id=stored, name=name))  # fmt: skip
     await session.flush()
-    session.add(
-        ConversationFile(message_id=message.id, conversation_id=conversation.id, file_id=stored, name=name)
-    )
-    await session.flush()
-    return message
 
 
 async def _stored(session: AsyncSession, data: bytes, checked: Inspected) -> int:

@@ -78,7 +78,8 @@ async def visitor_reads(file_id: FileId, token: TOKEN, ctx: VISITOR, download: D
 
 @staff_router.post("/conversations/{conversation_id}/files", status_code=201, responses=REFUSED)
 async def agent_sends(conversation_id: IdPath, file: UploadFile, ctx: SEND) -> ConversationMessageOut:
-    """An agent answers a web chat with an image or a PDF (422 `chat-files-web-only` elsewhere)."""
+    """An agent answers a web chat with an image or a PDF, a WeChat or WeCom customer with a picture
+    (415 `chat-files-images-only` for another type; 422 `chat-files-web-only` in an SMS one)."""
     return await chat_files.agent_sends(ctx, conversation_id, await _upload(ctx, file))
 
 

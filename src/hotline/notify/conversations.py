@@ -33,15 +33,15 @@ from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import chat_files, defaults, webchat
+from hotline.notify import chat_files, chat_media, defaults, webchat
 from hotline.notify import conversation_views as views
 from hotline.notify.events import ConversationChanged, ConversationNotice
-from hotline.notify.models import Conversation, ConversationMessage, Message, WeComContact
-from hotline.notify.outbox import OPENID, enqueue, new_key, sms_address
+from hotline.notify.models import Conversation, ConversationMessage
+from hotline.notify.outbox import OPENID, enqueue, sms_address
+from hotline.notify.replies import queue_answer
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut
 from hotline.notify.service import opt_out
 
-REPLY_TEMPLATES = {"sms": "notify.reply.sms", "wechat": "notify.reply.wechat", "wecom": "notify.reply.wecom"}
 CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "在线客服", "wecom": "企业微信"}
 OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
 MAX_TEXT = 1600
@@ -78,6 +78,8 @@ class Incoming:
     gateway_id: str
     """The gateway's own id for it, unique: `kannel:<%I>`, `wechat:<MsgId>`, `wecom:<msgid>`"""
     channel: str = "sms"
+    media: chat_media.MediaRef | None = None
+    """A picture or file still on Tencent's side, read after the message is stored (chat_media.py)"""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ async def _store(ctx: Context, incoming: Incoming, address: str) -> tuple[Receiv
                                       gateway_id=gateway_id, at=now)  # fmt: skip
         tx.session.add(message)
         await tx.session.flush()
+        if incoming.media is not None:
+            await chat_media.schedule(tx.session, message.id, incoming.media)
         tx.audit(f"notify.{channel}_received", "conversation", conversation.id, after={"message": message.id})
         tx.publish(ConversationChanged(conversation_id=conversation.id, channel=channel, action="received"))
         opted = (
@@ -232,7 +236,9 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
             raise InvalidTransition(
                 "The conversation is closed", field="conversation_id", reason="conversation-closed"
             )
-        sent = None if conversation.channel == "web" else await _send(tx.session, conversation, body, ctx)
+        sent = (
+            None if conversation.channel == "web" else await queue_answer(tx.session, conversation, body, ctx)
+        )
         message = ConversationMessage(
             conversation_id=conversation.id, direction="out", body=sent.body if sent else body.strip(),
             message_id=sent.id if sent else None, author_id=ctx.actor.user_id,
@@ -261,34 +267,6 @@ async def reply(ctx: Context, conversation_id: int, body: str) -> ConversationMe
             detail=out.body[:200], by=ctx.actor.user_id,
         )  # fmt: skip
     return out
-
-
-async def _send(session: AsyncSession, conversation: Conversation, body: str, ctx: Context) -> Message:
-    """The answer through the outbox, with the channel's reply template."""
-    code = REPLY_TEMPLATES[conversation.channel]
-    template = await defaults.installed(session, code)
-    if template is None:
-        raise InvalidInput(
-            f"No live template {code}", field="body.body", reason="no-live-template",
-            params={"template_code": code},
-        )  # fmt: skip
-    card = await customers.card(session, conversation.customer_id)
-    values = ConversationNotice(
-        occasion="reply", ref=f"conversation:{conversation.id}", customer_id=conversation.customer_id,
-        phone=conversation.address, customer_name=card.name if card else "", text=body.strip(),
-    ).model_dump()  # fmt: skip
-    recipient = conversation.address
-    if conversation.channel == "wecom":  # sent from the 客服账号 the customer last wrote to
-        contact = await session.get(WeComContact, conversation.address)
-        recipient = f"{contact.open_kfid if contact else ''}:{conversation.address}"
-    sent = await enqueue(
-        session, key=new_key(f"reply:{conversation.id}"), template=template, values=values,
-        recipient=recipient, customer_id=conversation.customer_id, ref=values["ref"],
-        created_by=ctx.actor.user_id,
-    )  # fmt: skip
-    if sent is None:  # a fresh random key is never seen before
-        raise InvalidTransition("The message was queued already", reason="message-was-queued-already")
-    return sent
 
 
 async def link_customer(ctx: Context, conversation_id: int, customer_id: int | None) -> ConversationOut:

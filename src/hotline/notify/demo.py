@@ -1,11 +1,12 @@
 """Demo conversations (ARCHITECTURE.md demo conventions): 张伟 answered his booking
 confirmation by SMS and agent1 replied; another number replied TD and is opted out; a WeChat
-follower of the hotel's official account, not yet linked to a customer, asks about a room and
-waits for an answer; a company's travel manager asks the hotels' 微信客服 (WeCom) about a group
-rate; a visitor of the hotels' site asks in the web chat about a family room and sends a photo of
-the room she saw (chat_files.py) — that site accepts member tokens signed with
-`WEB_MEMBER_SECRET`; the canned responses (常用语) agents answer chats with; three weeks of
-closed conversations with their wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
+follower of the hotel's official account, not yet linked to a customer, sends a photo of a room,
+asks about it and waits for an answer; a company's travel manager asks the hotels' 微信客服
+(WeCom) about a group rate after sending the group's list (chat_media_demo.py); a visitor of the
+hotels' site asks in the web chat about a family room and sends a photo of the room she saw
+(chat_files.py) — that site accepts member tokens signed with `WEB_MEMBER_SECRET`; the canned
+responses (常用语) agents answer chats with; three weeks of closed conversations with their
+wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from sqlalchemy import select
 from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Actor, Context
-from hotline.notify import chat_demo, chat_files, chat_identity, conversations, webchat, wecom_channel
+from hotline.notify import (
+    chat_demo,
+    chat_files,
+    chat_identity,
+    chat_media_demo,
+    conversations,
+    webchat,
+    wecom_channel,
+)
 from hotline.notify.chat_identity_schemas import ChatSiteIn
 from hotline.notify.models import CannedPhrase, ConversationMessage
 from hotline.notify.schemas import ChatStartIn
@@ -103,6 +112,8 @@ async def load(ctx: Context) -> None:
             ctx.as_actor(auth.actor_of(agent, "cli")), asked.conversation_id, AGENT_ANSWERS
         )
     await conversations.receive(ctx, conversations.Incoming(OPTED_OUT, "TD", "demo:2"))
+    # the WeChat follower's photo and the WeCom manager's files come first, their questions last
+    await chat_media_demo.load(ctx, WECHAT_FOLLOWER, demo_png(200, 150), WECOM_CUSTOMER, WECOM_KF)
     await conversations.receive(
         ctx, conversations.Incoming(WECHAT_FOLLOWER, WECHAT_ASKS, "demo:3", channel="wechat")
     )

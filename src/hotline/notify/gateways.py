@@ -1,7 +1,8 @@
 """The ways a message leaves Hotline (N4): `log` (kept and shown in the UI; `make run`), SMTP for
 e-mail (STARTTLS or TLS, with auth), Kannel's HTTP `sendsms` for SMS with delivery reports
 posted back to `dlr-url`, a WeChat official account's customer-service API for the answers
-in a WeChat conversation, and WeCom's 微信客服 API for those in a WeCom one.
+in a WeChat conversation, and WeCom's 微信客服 API for those in a WeCom one (a text, or an agent's
+picture uploaded as temporary media first).
 
 A gateway either accepts a message (its reference is kept), refuses it for good (`Refused`: a
 number the SMSC rejects — the message fails), or cannot be reached (`Unavailable`: the message
@@ -22,7 +23,8 @@ import aiosmtplib
 import httpx
 import structlog
 
-from hotline.notify.wechat import ApiError, WeChatClient, WeChatError
+from hotline.notify import tencent_media
+from hotline.notify.wechat import ApiError, TokenClient, WeChatClient, WeChatError
 from hotline.notify.wecom import API_BASE, WeComClient
 
 log = structlog.get_logger(__name__)
@@ -205,7 +207,11 @@ class WeChatGateway:
 
     async def send(self, message: Outgoing) -> str:
         try:
-            await self.client.send_text(message.recipient, message.body)
+            if message.attachments:  # an agent's picture (chat_files.agent_sends)
+                media_id = await _uploaded(self.client, message.attachments[0])
+                await self.client.send_image(message.recipient, media_id)
+            else:
+                await self.client.send_text(message.recipient, message.body)
         except ApiError as e:
             if e.errcode in WECHAT_REFUSALS:
                 raise Refused(f"WeChat {e.errcode}: {e.errmsg}"[:300]) from e
@@ -241,7 +247,11 @@ class WeComGateway:
     async def send(self, message: Outgoing) -> str:
         open_kfid, _, external_userid = message.recipient.partition(":")
         try:
-            msgid = await self.client.send_text(open_kfid, external_userid, message.body)
+            if message.attachments:
+                media_id = await _uploaded(self.client, message.attachments[0])
+                msgid = await self.client.send_image(open_kfid, external_userid, media_id)
+            else:
+                msgid = await self.client.send_text(open_kfid, external_userid, message.body)
         except ApiError as e:
             if e.errcode in WECOM_REFUSALS:
                 raise Refused(f"WeCom {e.errcode}: {e.errmsg}"[:300]) from e
@@ -252,6 +262,11 @@ class WeComGateway:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+async def _uploaded(client: TokenClient, picture: Attachment) -> str:
+    """The picture put on Tencent's side as temporary media (valid 3 days): its media_id."""
+    return await tencent_media.upload(client, "image", picture.filename, picture.content, picture.mime)
 
 
 def build(kind: str, config: dict[str, Any], secret: str, dlr_secret: str) -> Gateway:

@@ -1,4 +1,6 @@
-"""Scheduled notification work: rules on dates (every 5 minutes; each occasion once)."""
+"""Scheduled notification work: rules on dates (every 5 minutes; each occasion once); the
+pictures and files of WeChat and WeCom messages are read by their own one-off jobs
+(chat_media.py, `notify.chat_media`)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from hotline.core import durable
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.jobs import job_handler
-from hotline.notify import rules
+from hotline.notify import chat_media, rules
 
 log = structlog.get_logger(__name__)
+__all__ = ["chat_media", "purge_events", "schedules"]
 
 
 @job_handler("notify.schedules")

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -32,7 +33,15 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.crm import identity
 from hotline.notify import gateways
-from hotline.notify.models import GatewaySetting, Message, OptOut, Template
+from hotline.notify.models import (
+    ChatFile,
+    ConversationFile,
+    ConversationMessage,
+    GatewaySetting,
+    Message,
+    OptOut,
+    Template,
+)
 from hotline.notify.templates import render
 
 log = structlog.get_logger(__name__)
@@ -240,12 +249,30 @@ class Sender:
             if not claimed:
                 break
             ways = {channel: await self._gateway(channel) for channel in {row[2] for row in claimed}}
+            pictures = await self._pictures([row[0] for row in claimed if row[2] in ("wechat", "wecom")])
+            outgoing = [gateways.Outgoing(*row[:7]) for row in claimed]
+            outgoing = [replace(out, attachments=pictures.get(out.id, ())) for out in outgoing]
             outcomes = await asyncio.gather(
-                *(self._send(ways[row[2]], gateways.Outgoing(*row[:7]), row[7]) for row in claimed)
+                *(self._send(ways[o.channel], o, row[7]) for o, row in zip(outgoing, claimed, strict=True))
             )
             await self._record(list(outcomes))
             sent += len(claimed)
         return sent
+
+    async def _pictures(self, ids: list[int]) -> dict[int, tuple[gateways.Attachment, ...]]:
+        """The pictures agents answer WeChat and WeCom customers with (chat_files.agent_sends), by
+        the outbox message that sends each."""
+        if not ids:
+            return {}
+        async with self.ctx.read() as session:
+            rows = (await session.execute(
+                select(ConversationMessage.message_id, ConversationFile.name, ChatFile.media_type,
+                       ChatFile.data)
+                .join(ConversationFile, ConversationFile.message_id == ConversationMessage.id)
+                .join(ChatFile, ChatFile.id == ConversationFile.file_id)
+                .where(ConversationMessage.message_id.in_(ids))
+            )).all()  # fmt: skip
+        return {row[0] or 0: (gateways.Attachment(row[1], row[3], row[2]),) for row in rows}
 
     async def _claim(self, now: datetime, count: int) -> list[Any]:
         async with self.ctx.write() as tx:

@@ -268,6 +268,13 @@ class WeChatClient(TokenClient):
             {"touser": openid, "msgtype": "text", "text": {"content": text}},
         )
 
+    async def send_image(self, openid: str, media_id: str) -> None:
+        """A customer-service picture (uploaded first as temporary media: tencent_media.upload)."""
+        await self.call(
+            "/cgi-bin/message/custom/send",
+            {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}},
+        )
+
 
 def _checked(response: httpx.Response, name: str) -> dict[str, Any]:
     if response.status_code != 200:

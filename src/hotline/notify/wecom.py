@@ -60,6 +60,8 @@ class KfMessage:
     origin: int
     kind: str
     text: str = ""
+    media_id: str = ""
+    """A picture's or file's (`image.media_id`, `file.media_id`…): read with the media API"""
 
 
 def _checked(crypto: WeChatCrypto, query: dict[str, str], encrypted: str, now: float | None) -> str:
@@ -99,9 +101,12 @@ def read_message(item: Any) -> KfMessage | None:
     body = item.get("text")
     text = body.get("content", "") if kind == "text" and isinstance(body, dict) else ""
     at = item.get("send_time")
+    content = item.get(str(kind))
+    media = content.get("media_id", "") if isinstance(content, dict) else ""
     return KfMessage(
         str(msgid), str(item.get("open_kfid", "")), str(user), at if isinstance(at, int) else 0,
         FROM_CUSTOMER, str(kind), text if isinstance(text, str) else "",
+        media if isinstance(media, str) else "",
     )  # fmt: skip
 
 
@@ -145,5 +150,18 @@ class WeComClient(TokenClient):
         answer = await self.call(
             "/cgi-bin/kf/send_msg",
             {"touser": external_userid, "open_kfid": open_kfid, "msgtype": "text", "text": {"content": text}},
+        )
+        return str(answer.get("msgid", ""))
+
+    async def send_image(self, open_kfid: str, external_userid: str, media_id: str) -> str:
+        """A picture to the customer (uploaded first as temporary media); WeCom's msgid for it."""
+        answer = await self.call(
+            "/cgi-bin/kf/send_msg",
+            {
+                "touser": external_userid,
+                "open_kfid": open_kfid,
+                "msgtype": "image",
+                "image": {"media_id": media_id},
+            },
         )
         return str(answer.get("msgid", ""))

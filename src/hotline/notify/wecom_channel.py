@@ -8,7 +8,8 @@ within 5 s — and its 客服账号's messages are read in the background by the
 `sync_msg` from the cursor kept in `wecom_cursors` (a restart or another node reads nothing twice),
 with the event's token, page after page while `has_more`. Each customer message is `receive`d
 under `wecom:<msgid>` (the unique gateway id: a repeated callback or a re-read stores nothing
-twice); what is not text shows as [图片], [语音]…; events and servicers' messages are skipped. The
+twice); what is not text shows as [图片], [语音]…, a picture or a file then read from WeCom's
+media API and shown in the thread (chat_media.py); events and servicers' messages are skipped. The
 cursor moves only once a page's messages are stored, so a pull that dies is read again.
 """
 
@@ -23,6 +24,7 @@ import structlog
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.notify import chat_media
 from hotline.notify.channels import WECHAT_KINDS
 from hotline.notify.conversations import MAX_TEXT, Incoming, Received, receive
 from hotline.notify.models import GatewaySetting, WeComContact, WeComCursor
@@ -40,7 +42,7 @@ from hotline.notify.wecom import (
 log = structlog.get_logger(__name__)
 WECOM_KINDS = {**WECHAT_KINDS, "business_card": "[名片]", "miniprogram": "[小程序]", "msgmenu": "[菜单]",
                "channels_shop_product": "[商品]", "channels_shop_order": "[订单]"}  # fmt: skip
-"""What the thread shows for a message that is not text (its media stays on WeCom's side)."""
+"""What the thread shows for a message that is not text (pictures and PDFs: until read, chat_media.py)."""
 MAX_PAGES = 50
 """Pages one pull reads at most (50,000 messages); the next callback goes on from the cursor."""
 
@@ -93,9 +95,10 @@ def shown_text(message: KfMessage) -> str:
 async def store(ctx: Context, message: KfMessage) -> Received:
     """One customer message into their `wecom` conversation (once per msgid), remembering the
     客服账号 they wrote to: the one the answer goes from."""
-    received = await receive(
-        ctx, Incoming(message.external_userid, shown_text(message), f"wecom:{message.msgid}"[:80], "wecom")
-    )
+    media = chat_media.ref_of("wecom", message.kind, message.media_id)
+    received = await receive(ctx, Incoming(
+        message.external_userid, shown_text(message), f"wecom:{message.msgid}"[:80], "wecom", media
+    ))  # fmt: skip
     if not received.duplicate and message.open_kfid:
         async with ctx.write() as tx:
             contact = await tx.session.get(WeComContact, message.external_userid, with_for_update=True)
