@@ -5,12 +5,17 @@ same month, scored, weighted and ranked; a component without data is "—" and r
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from hotline.admin.models import User
 from hotline.core.context import Context
+from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
 from tests.conftest import Users, assert_problem
 from tests.contact.stats.test_reports_api import _log
 from tests.exports.test_exports import finished
@@ -133,8 +138,9 @@ async def test_given_the_sheet_when_exported_then_the_workbook_has_its_rows_in_r
     assert rows[0][:4] == ("排名", "坐席", "班组", "处理量")
     sheet = (await http.get("/api/reports/assessment", params={"month": MONTH})).json()
     mine = next(r for r in sheet["rows"] if r["agent_id"] == agent)
-    line = next(r for r in rows[1:] if r[1] == mine["name"])
-    assert line[0] == mine["rank"] and line[3] == 2 and line[13] == mine["total"]
+    line = dict(zip(rows[0], next(r for r in rows[1:] if r[1] == mine["name"]), strict=True))
+    assert (line["排名"], line["处理量"], line["总分"]) == (mine["rank"], 2, mine["total"])
+    assert (line["通话数"], line["会话数"], line["会话满意度"]) == (2, 0, None)
     bad = await http.post("/api/exports", json={"subject": "assessment", "filters": {"month": "2026-3"}})
     assert bad.status_code == 422, bad.text
 
@@ -169,3 +175,92 @@ async def test_a_teams_own_scheme_can_be_dropped_and_the_team_goes_back_to_the_s
     assert any(item["action"].endswith("delete") or "delete" in item["action"] for item in audit["items"]), (
         audit
     )
+
+
+def _march(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+@pytest.fixture
+async def chats(seeded: Context) -> dict[str, int]:
+    """agent2 took no call in March 2026 but five conversations: (1) a web chat they answered and
+    closed, rated 5; (2) one they answered that the visitor ended, rated 4; (3) one the visitor left
+    before agent2 wrote (abandoned: not handled); (4) an SMS answered and still open (not handled);
+    (5) a WeChat thread answered and closed. agent1 (the calls of `agent`) had a web chat rated 2;
+    and one conversation on 1 April belongs to the next month."""
+    async with seeded.read() as session:
+        ids = {str(u): int(i) for u, i in await session.execute(select(User.username, User.id))}
+    a1, a2 = ids["agent1"], ids["agent2"]
+    async with seeded.write() as tx:
+        s = tx.session
+        plan = [
+            (a2, "web", _march(3, 10), True, a2, True, 5),
+            (a2, "web", _march(3, 11), True, None, True, 4),
+            (a2, "web", _march(4, 9), True, None, False, None),
+            (a2, "sms", _march(5, 9), False, None, True, None),
+            (a2, "wechat", _march(31, 15), True, a2, True, None),
+            (a1, "web", _march(6, 14), True, a1, True, 2),
+            (a2, "web", _march(31, 16) + timedelta(days=1), True, a2, True, 1),  # 1 April
+        ]
+        for n, (agent, channel, came, closed, closed_by, answered, rating) in enumerate(plan):
+            c = Conversation(
+                channel=channel, address=f"assess-{n}", status="closed" if closed else "open", queue="hotel",
+                created_at=came, last_message_at=came, queued_at=came, assigned_to=agent,
+                assigned_at=came + timedelta(seconds=5), first_assigned_at=came + timedelta(seconds=5),
+                closed_at=came + timedelta(minutes=5) if closed else None, closed_by=closed_by,
+            )  # fmt: skip
+            s.add(c)
+            await s.flush()
+            s.add(ConversationMessage(conversation_id=c.id, direction="in", body="…", at=came))
+            if answered:
+                s.add(ConversationMessage(conversation_id=c.id, direction="out", body="…",
+                                          at=came + timedelta(seconds=30), author_id=agent))  # fmt: skip
+            if channel == "web":
+                s.add(ChatVisitor(conversation_id=c.id, token_hash=f"a{c.id:063d}", name="访客",
+                                  rating=rating, created_at=came))  # fmt: skip
+    return ids
+
+
+async def test_given_an_agent_with_only_chats_then_the_sheet_counts_them_as_the_chat_report_does(
+    users: Users, agent: int, chats: dict[str, int]
+) -> None:
+    http = await users("supervisor")
+    assert (await http.put("/api/reports/assessment/scheme", json=SCHEME)).status_code == 200
+    sheet = (await http.get("/api/reports/assessment", params={"month": MONTH})).json()
+    assert (
+        sheet["scheme"]["targets"]["conversation_weight"] == "1.00"
+    )  # not sent: one conversation = one call
+    rows = {r["agent_id"]: r for r in sheet["rows"]}
+    only_chats = rows[chats["agent2"]]
+    assert (only_chats["calls"], only_chats["conversations"]) == (
+        0,
+        3,
+    )  # not the abandoned, the open, April's
+    assert only_chats["volume"] == {"raw": 3.0, "score": 75.0}  # 3 of the 4 the month asks
+    assert (only_chats["chat_rating"], only_chats["chat_ratings"]) == (4.5, 2)
+    assert only_chats["satisfaction"] == {"raw": 4.5, "score": 100.0}  # no survey: the chats' ratings alone
+    assert only_chats["handle_time"]["raw"] is None  # AHT stays the calls'
+
+    report = await http.get("/api/reports/chats", params={"start": "2026-03-01", "end": "2026-03-31"})
+    by_agent = {r["key"]: r for r in report.json()["rows"] if r["dimension"] == "agent"}
+    for who in ("agent1", "agent2"):
+        shown, row = by_agent[str(chats[who])], rows[chats[who]]
+        assert row["conversations"] == shown["closed"] - shown["abandoned"]
+        assert (row["chat_rating"], row["chat_ratings"]) == (shown["rating_avg"], shown["rated"])
+    calls_too = rows[agent]
+    assert (calls_too["calls"], calls_too["conversations"]) == (2, 1)
+    assert calls_too["volume"]["raw"] == 3.0 and calls_too["satisfaction"]["raw"] == 2.0
+
+    # a conversation weighs half a call: agent2's 3 count 1.5
+    half = {**SCHEME, "targets": {**SCHEME["targets"], "conversation_weight": "0.5"}}
+    assert (await http.put("/api/reports/assessment/scheme", json=half)).status_code == 200
+    sheet = (await http.get("/api/reports/assessment", params={"month": MONTH})).json()
+    row = next(r for r in sheet["rows"] if r["agent_id"] == chats["agent2"])
+    assert row["volume"] == {"raw": 1.5, "score": 37.5} and row["conversations"] == 3
+    assert_problem(
+        await http.put(
+            "/api/reports/assessment/scheme",
+            json={**SCHEME, "targets": {**SCHEME["targets"], "conversation_weight": "-1"}},
+        ),
+        422, "validation-failed", "body.targets.conversation_weight",
+    )  # fmt: skip

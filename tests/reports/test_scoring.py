@@ -9,7 +9,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotline.reports.scoring import COMPONENTS, Raw, Targets, ranks, rescaled, scores, total
+from hotline.reports.scoring import COMPONENTS, Raw, Targets, blended, ranks, rescaled, scores, total, volume
 
 TARGETS = Targets(calls=800, aht_seconds=300, quality=90.0, satisfaction=4.5, hours_per_workday=7.5)
 
@@ -97,3 +97,27 @@ def test_given_the_targets_met_when_scored_then_every_component_scores_100() -> 
 
 def test_ties_share_a_rank_and_no_total_has_none() -> None:
     assert ranks([80.0, 95.5, 80.0, None, 60.0]) == [2, 1, 2, None, 4]
+
+
+averages = st.one_of(st.tuples(st.none(), st.just(0)), st.tuples(st.floats(1, 5), st.integers(1, 10_000)))
+
+
+@given(averages, averages)
+def test_the_satisfaction_weighs_surveys_and_chat_ratings_by_their_count(
+    survey: tuple[float | None, int], chat: tuple[float | None, int]
+) -> None:
+    found = blended(survey[0], survey[1], chat[0], chat[1])
+    given_ = [avg for avg, n in (survey, chat) if avg is not None]
+    assert (found is None) == (not given_)
+    if found is not None:
+        assert min(given_) - 0.005 <= found <= max(given_) + 0.005
+    if survey[0] is not None and chat[0] is None:
+        assert found == round(survey[0], 2)  # no chat rating: the surveys' average as before
+    assert blended(4.0, 3, 5.0, 1) == 4.25  # three surveys of 4, one rating of 5
+
+
+@given(st.integers(0, 5000), st.integers(0, 5000), st.sampled_from([0, 0.25, 0.5, 1, 2]))
+def test_a_conversation_counts_as_the_schemes_weight_of_a_call(calls: int, chats: int, weight: float) -> None:
+    assert volume(calls, chats, weight) == calls + chats * weight
+    assert volume(calls, chats + 1, weight) >= volume(calls, chats, weight)
+    assert volume(calls, chats, 0) == calls

@@ -6807,6 +6807,26 @@ export interface components {
              */
             surveys: number;
             /**
+             * Calls
+             * @description Calls handled (answered in, connected out)
+             */
+            calls: number;
+            /**
+             * Conversations
+             * @description Conversations handled (会话数): closed, less those left before an agent wrote
+             */
+            conversations: number;
+            /**
+             * Chat Rating
+             * @description The web chat's average end rating (1–5, 会话满意度); null: none
+             */
+            chat_rating: number | null;
+            /**
+             * Chat Ratings
+             * @description Web chat ratings given in the month
+             */
+            chat_ratings: number;
+            /**
              * Total
              * @description Weighted total (0–100)
              */
@@ -6871,6 +6891,12 @@ export interface components {
              * @description Signed-in hours expected per working day
              */
             hours_per_workday: number | string;
+            /**
+             * Conversation Weight
+             * @description What one conversation handled (web chat, SMS, WeChat) counts for in the volume, in calls: 1, one conversation = one call; 0, conversations do not count
+             * @default 1
+             */
+            conversation_weight: number | string;
         };
         /**
          * AssessmentTargets
@@ -6902,6 +6928,12 @@ export interface components {
              * @description Signed-in hours expected per working day
              */
             hours_per_workday: string;
+            /**
+             * Conversation Weight
+             * @description What one conversation handled (web chat, SMS, WeChat) counts for in the volume, in calls: 1, one conversation = one call; 0, conversations do not count
+             * @default 1
+             */
+            conversation_weight: string;
         };
         /**
          * AssessmentWeights
@@ -6910,7 +6942,7 @@ export interface components {
         AssessmentWeights: {
             /**
              * Volume
-             * @description Calls handled
+             * @description Calls and conversations handled
              */
             volume: number;
             /**
@@ -6925,7 +6957,7 @@ export interface components {
             quality: number;
             /**
              * Satisfaction
-             * @description Average post-call survey score
+             * @description Average post-call survey score and chat rating
              */
             satisfaction: number;
             /**

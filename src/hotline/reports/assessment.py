@@ -1,16 +1,18 @@
-"""The monthly assessment sheet (月度考核): per agent, the month's calls handled, AHT, QA score,
-survey score and signed-in hours, each scored against the scheme's target, weighted into a total
-and ranked (docs/reports.md, "Monthly assessment").
+"""The monthly assessment sheet (月度考核): per agent, the month's calls and conversations handled,
+AHT, QA score, survey score and chat rating, and signed-in hours, each scored against the scheme's
+target, weighted into a total and ranked (docs/reports.md, "Monthly assessment").
 
 Every figure is asked of the domain that owns it — the agent report of the call statistics
-(contact/stats: calls, AHT, surveys, signed-in time) and the QA averages (quality/reviews/figures.py)
-— so the sheet shows what those reports show for the same month. The arithmetic is
-`reports/scoring.py` (pure); the schemes are stored per site and optionally per team.
+(contact/stats: calls, AHT, surveys, signed-in time), the chat report's figures per agent
+(notify/chat_figures.py: conversations handled, ratings) and the QA averages
+(quality/reviews/figures.py) — so the sheet shows what those reports show for the same month. The
+arithmetic is `reports/scoring.py` (pure); the schemes are stored per site and optionally per team.
 """
 
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,8 +25,9 @@ from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.core.errors import InvalidInput
 from hotline.core.jobs import is_china_workday
-from hotline.core.periods import period_of
+from hotline.core.periods import Period, period_of
 from hotline.core.permissions import Permission
+from hotline.notify.chat_figures import chat_figures
 from hotline.quality.reviews.figures import average_scores
 from hotline.reports import scoring
 from hotline.reports.models import AssessmentScheme
@@ -73,6 +76,7 @@ def _out(row: AssessmentScheme | None, team_id: int | None = None) -> Assessment
             quality=row.target_quality,
             satisfaction=row.target_satisfaction,
             hours_per_workday=row.target_hours_per_workday,
+            conversation_weight=row.conversation_weight,
         ),
         updated_at=row.updated_at,
     )
@@ -126,6 +130,7 @@ async def set_scheme(ctx: Context, data: AssessmentSchemeIn) -> AssessmentScheme
         row.weight_satisfaction, row.weight_attendance = w.satisfaction, w.attendance
         row.target_calls, row.target_aht_seconds, row.target_quality = t.calls, t.aht_seconds, t.quality
         row.target_satisfaction, row.target_hours_per_workday = t.satisfaction, t.hours_per_workday
+        row.conversation_weight = t.conversation_weight
         row.updated_at = utcnow()
         await tx.session.flush()
         return _out(row)
@@ -180,6 +185,28 @@ def _hours(seconds: float) -> float:
     return round(seconds / 3600, 2)
 
 
+@dataclass(frozen=True)
+class ChatWork:
+    """An agent's conversations in the month, as the chat report (会话报表) counts them."""
+
+    handled: int
+    """Closed, less those the customer left before any agent wrote (`closed` − `abandoned`)"""
+    rating: float | None
+    """The web chat's average end rating (1–5), `rating_avg`"""
+    rated: int
+
+
+async def chat_work(ctx: Context, period: Period, members: set[int] | None) -> dict[int, ChatWork]:
+    """Per agent, the chat report's 按坐席 rows for the period (notify/chat_figures.py): the same
+    figures, not counted a second way."""
+    figures = await chat_figures(ctx, period, agent_ids=members)
+    return {
+        int(r["key"]): ChatWork(r["closed"] - r["abandoned"], r["rating_avg"], r["rated"])
+        for r in figures.rows
+        if r["dimension"] == "agent"
+    }
+
+
 async def sheet(ctx: Context, month: str, team_id: int | None) -> AssessmentOut:
     ctx.require(P.REPORTS_READ)
     ctx.require(P.AGENTS_READ)
@@ -188,12 +215,14 @@ async def sheet(ctx: Context, month: str, team_id: int | None) -> AssessmentOut:
     zone = ZoneInfo(ctx.settings.default_timezone)
     team, members = await teams.scope(ctx, team_id, field="team_id")
     scheme = await scheme_for(ctx, None if team is None else team.id)
-    report = await stats.agent_report(ctx, period_of(first, last, "month", zone), agent_ids=members)
+    period = period_of(first, last, "month", zone)
+    report = await stats.agent_report(ctx, period, agent_ids=members)
+    chats = await chat_work(ctx, period, members)
     since = datetime.combine(first, time(0), tzinfo=zone)
     until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
     qa = await average_scores(ctx, since, until, members)
     by_agent = {int(r["key"]): r for r in report.rows}
-    agents = sorted(set(by_agent) | set(qa) | (members or set()))
+    agents = sorted(set(by_agent) | set(chats) | set(qa) | (members or set()))
     people = await directory.staff(ctx, agents)
     team_names = {a: t.name for a, t in (await teams.teams_of(ctx, agents)).items()}
     total_days, passed = workdays(first, last, utcnow().astimezone(zone).date())
@@ -202,27 +231,28 @@ async def sheet(ctx: Context, month: str, team_id: int | None) -> AssessmentOut:
     targets = scoring.Targets(
         t.calls, t.aht_seconds, float(t.quality), float(t.satisfaction), float(t.hours_per_workday)
     )
-    lines: list[tuple[int, scoring.Raw, dict[str, float | None], float | None, int, int]] = []
+    per_chat = float(t.conversation_weight)
+    nothing = ChatWork(0, None, 0)
+    lines: list[tuple[int, scoring.Raw, dict[str, float | None], float | None, int, int, int, ChatWork]] = []
     for agent in agents:
         row = by_agent.get(agent)
         evaluated = qa.get(agent)
+        chat = chats.get(agent, nothing)
+        calls = 0 if row is None else row["calls_in"] + row["connected_out"]
+        surveys = 0 if row is None else row["surveys"]
         raw = scoring.Raw(
-            calls=0 if row is None else row["calls_in"] + row["connected_out"],
+            calls=scoring.volume(calls, chat.handled, per_chat),
             aht=None if row is None else row["aht"],
             quality=None if evaluated is None else float(evaluated[1]),
-            satisfaction=None if row is None else row["survey_score"],
+            satisfaction=scoring.blended(
+                None if row is None else row["survey_score"], surveys, chat.rating, chat.rated
+            ),
             hours=0.0 if row is None else _hours(row["signed_in"]),
         )
         component = scoring.scores(raw, targets, workdays=total_days, passed=passed)
+        evaluations = 0 if evaluated is None else evaluated[0]
         lines.append(
-            (
-                agent,
-                raw,
-                component,
-                scoring.total(component, weights),
-                0 if evaluated is None else evaluated[0],
-                0 if row is None else row["surveys"],
-            )
+            (agent, raw, component, scoring.total(component, weights), evaluations, surveys, calls, chat)
         )
     places = scoring.ranks([line[3] for line in lines])
     rows = [
@@ -237,11 +267,17 @@ async def sheet(ctx: Context, month: str, team_id: int | None) -> AssessmentOut:
             attendance=AssessmentComponentOut(raw=raw.hours, score=component["attendance"]),
             evaluations=evaluations,
             surveys=surveys,
+            calls=calls,
+            conversations=chat.handled,
+            chat_rating=chat.rating,
+            chat_ratings=chat.rated,
             total=total,
             rank=place,
             rescaled=scoring.rescaled(component, weights),
         )
-        for (agent, raw, component, total, evaluations, surveys), place in zip(lines, places, strict=True)
+        for (agent, raw, component, total, evaluations, surveys, calls, chat), place in zip(
+            lines, places, strict=True
+        )
     ]
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name))
     return AssessmentOut(

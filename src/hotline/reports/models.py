@@ -30,4 +30,8 @@ class AssessmentScheme(Audited, Base):
     target_quality: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     target_satisfaction: Mapped[Decimal] = mapped_column(Numeric(3, 2))
     target_hours_per_workday: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    conversation_weight: Mapped[Decimal] = mapped_column(
+        Numeric(4, 2), default=Decimal(1), server_default="1"
+    )
+    """What one conversation handled (web chat, SMS, WeChat) counts for in the volume, in calls"""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

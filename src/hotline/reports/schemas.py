@@ -70,10 +70,10 @@ class ChatsQuery(QueuesQuery):
 class AssessmentWeights(Input):
     """Each component's weight in percent; the five sum to 100."""
 
-    volume: int = Field(ge=0, le=100, description="Calls handled")
+    volume: int = Field(ge=0, le=100, description="Calls and conversations handled")
     handle_time: int = Field(ge=0, le=100, description="Average handle time against its target")
     quality: int = Field(ge=0, le=100, description="Average QA score")
-    satisfaction: int = Field(ge=0, le=100, description="Average post-call survey score")
+    satisfaction: int = Field(ge=0, le=100, description="Average post-call survey score and chat rating")
     attendance: int = Field(ge=0, le=100, description="Signed-in hours against the hours expected")
 
 
@@ -87,6 +87,11 @@ class AssessmentTargets(Input):
     hours_per_workday: Decimal = Field(
         ge=1, le=24, decimal_places=2, description="Signed-in hours expected per working day"
     )
+    conversation_weight: Decimal = Field(
+        default=Decimal(1), ge=0, le=10, decimal_places=2,
+        description="What one conversation handled (web chat, SMS, WeChat) counts for in the volume, in "
+        "calls: 1, one conversation = one call; 0, conversations do not count",
+    )  # fmt: skip
 
 
 class AssessmentSchemeIn(Input):
@@ -118,6 +123,14 @@ class AssessmentRowOut(Output):
     attendance: AssessmentComponentOut
     evaluations: int = Field(description="QA evaluations scored in the month")
     surveys: int = Field(description="Post-call surveys answered in the month")
+    calls: int = Field(description="Calls handled (answered in, connected out)")
+    conversations: int = Field(
+        description="Conversations handled (会话数): closed, less those left before an agent wrote"
+    )
+    chat_rating: float | None = Field(
+        description="The web chat's average end rating (1–5, 会话满意度); null: none"
+    )
+    chat_ratings: int = Field(description="Web chat ratings given in the month")
     total: float | None = Field(description="Weighted total (0–100)")
     rank: int | None
     rescaled: bool = Field(description="A weighted component had no data: the others' weights were rescaled")

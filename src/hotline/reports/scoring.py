@@ -34,11 +34,26 @@ class Targets:
 class Raw:
     """An agent's figures for the month, as the domains count them."""
 
-    calls: int
+    calls: float
+    """Calls handled, plus conversations handled at the scheme's weight (`volume`)"""
     aht: float | None
     quality: float | None
     satisfaction: float | None
     hours: float
+
+
+def volume(calls: int, conversations: int, per_conversation: float) -> float:
+    """What the volume counts: calls handled, and each conversation handled as `per_conversation`
+    calls (the scheme's `conversation_weight`; 1 by default)."""
+    return round(calls + conversations * per_conversation, 2)
+
+
+def blended(survey: float | None, surveys: int, rating: float | None, ratings: int) -> float | None:
+    """The satisfaction figure: the post-call surveys' average and the chat ratings' average (both
+    of 5), each weighted by how many there were; None when there are neither."""
+    parts = [(avg, n) for avg, n in ((survey, surveys), (rating, ratings)) if avg is not None and n > 0]
+    count = sum(n for _, n in parts)
+    return round(sum(avg * n for avg, n in parts) / count, 2) if count else None
 
 
 def _capped(value: float) -> float:
