@@ -1445,6 +1445,7 @@ const en: typeof zh = {
       no_show: 'Late guest',
       paper_conflict: 'Paper booking conflict',
       agent_callback: 'Agent call-back',
+      chat_callback: 'Chat call-back',
       aftercare: 'Emergency after-care',
       return_visit: 'Tour return visit',
       tell_result: 'Tell the complaint result',

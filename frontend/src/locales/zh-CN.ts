@@ -1408,6 +1408,7 @@ export default {
       no_show: '未到店回访',
       paper_conflict: '纸质预订冲突',
       agent_callback: '坐席约回电',
+      chat_callback: '会话约回电',
       aftercare: '紧急救援善后回访',
       return_visit: '旅游回访',
       tell_result: '告知投诉处理结果',

@@ -3,12 +3,15 @@ thread says what it was with the codes calls use (calls/wrapup.py `DISPOSITIONS`
 parallel one) and an optional note. Where the conversation's queue requires a wrap-up of its calls
 (`QueueDef.wrap_required`), closing without a code is refused (422 on `body.disposition`). Notify
 keeps it on the conversation, audits it and puts it on the customer's timeline
-(`conversations.close`). A conversation that never entered a queue requires none."""
+(`conversations.close`). A conversation that never entered a queue requires none. Closed with
+`callback` (需回电), it opens a call task to ring the customer back (chat_callbacks.py), or is
+refused when there is no number to ring."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from hotline.contact import chat_callbacks
 from hotline.contact.calls.wrapup import DISPOSITIONS
 from hotline.contact.chat_schemas import ConversationCloseIn
 from hotline.contact.models import QueueDef
@@ -39,6 +42,9 @@ async def close(ctx: Context, conversation_id: int, data: ConversationCloseIn | 
             "This conversation's queue requires a wrap-up code", field="body.disposition",
             reason="wrap-up-code-required", params={"queue": task.queue or ""},
         )  # fmt: skip
+    number = await chat_callbacks.number_for(ctx, task) if data.disposition == "callback" else None
+    if number is not None:  # before the close: a close that fails leaves the task, and a retry opens none
+        await chat_callbacks.ring_back(ctx, task, number)
     wrap = None
     if data.disposition is not None:
         wrap = conversations.WrapUp(data.disposition, DISPOSITIONS[data.disposition], data.note)

@@ -19,6 +19,7 @@ CONVERSATIONS_ZH: dict[str, str] = {
     "no-conversation": "没有会话 {conversation_id}",
     "conversation-closed": "会话已关闭",
     "wrap-up-code-required": "该队列要求填写会话小结：请选择处理结果",
+    "no-callback-number": "没有可回电的号码：请先关联客户",
     "sms-reply-token-refused": "令牌与短信网关设置中的不符",
     "sms-sender-not-number": "发送方不是电话号码",
     "sms-charset-unknown": "未知的字符集 {charset}",

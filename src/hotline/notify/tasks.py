@@ -137,3 +137,24 @@ async def hand_over(
         )  # fmt: skip
         tx.publish(ConversationChanged(conversation_id=row.id, channel=row.channel, action="transferred"))
         return True
+
+
+async def number_to_ring(ctx: Context, conversation_id: int) -> str | None:
+    """The number the conversation itself gives to ring its customer back on (需回电): an SMS
+    thread's own (its address), else the phone a web chat visitor proved (an SMS code, a member
+    token's); None for WeChat and WeCom (an OpenID is no number) and for a visitor who proved none
+    (the pre-chat form's phone proves nothing)."""
+    async with ctx.read() as session:
+        found = (
+            await session.execute(
+                select(Conversation.channel, Conversation.address, ChatVisitor.verified_phone)
+                .outerjoin(ChatVisitor, ChatVisitor.conversation_id == Conversation.id)
+                .where(Conversation.id == conversation_id)
+            )
+        ).first()
+    if found is None:
+        return None
+    channel, address, verified = found
+    if channel == "sms" and address:
+        return str(address)
+    return str(verified) if verified else None
