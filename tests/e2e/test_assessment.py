@@ -4,11 +4,12 @@ dialog, and the sheet ranked by whatever the weights now say."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import field
+from tests.e2e.conftest import ROOT, field
 
 pytestmark = pytest.mark.e2e
 PARTS = ("volume", "handle_time", "quality", "satisfaction", "attendance")
@@ -73,3 +74,25 @@ def test_a_supervisor_sets_the_weights_and_the_sheet_ranks_by_them(session: Call
     expect(dialog).to_be_hidden()
     expect(page.get_by_text("已恢复默认方案")).to_be_visible()
     expect(scheme).to_contain_text("量 30% · 时长 15% · 质量 25% · 满意度 20% · 出勤 10%")
+
+
+def test_the_chats_show_in_their_own_columns_for_the_demo_month(session: Callable[[str], Page]) -> None:
+    page = session("supervisor")
+    with page.expect_response(lambda r: "/api/reports/assessment?" in r.url) as answered:
+        page.goto("/reports/assessment")
+    rows = answered.value.json()["rows"]  # this month's sheet, as the page asked for it
+    table = page.get_by_test_id("assessment-table")
+    expect(table.get_by_test_id("assessment-total").first).to_be_visible()
+    expect(table.locator("th").filter(has_text="会话数")).to_be_visible()
+    expect(table.locator("th").filter(has_text="会话满意度")).to_be_visible()
+    expect(page.get_by_test_id("assessment-scheme")).to_contain_text("一个会话折合 1 通通话")
+    # the demo's three weeks of conversations: each agent's figures as the server counts them
+    chatting = [r for r in rows if r["conversations"] > 0]
+    assert chatting, rows
+    for row in chatting:
+        line = table.locator("tbody tr").filter(has_text=row["name"])
+        expect(line.get_by_test_id("cell-conversations")).to_have_text(str(row["conversations"]))
+        shown = "—" if row["chat_rating"] is None else f"{row['chat_rating']:g} / 5"  # as JS prints 4.0
+        expect(line.get_by_test_id("cell-chat-rating")).to_contain_text(shown)
+    assert any(r["chat_rating"] is not None for r in chatting), chatting
+    page.screenshot(path=str(Path(ROOT, "test-results/assessment-chats.png")), full_page=True)
