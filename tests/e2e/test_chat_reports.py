@@ -68,3 +68,41 @@ def test_the_supervisor_sees_the_days_chat_figures(server: str, session: Callabl
         re.compile(r"^\d+\.\d%$")
     )
     assert not re.search(r"\b(web|wechat|sms|offered|csat)\b", rows.inner_text())  # words, not codes
+
+
+def test_a_chat_closed_with_callback_puts_the_customer_on_the_callback_list(
+    server: str, session: Callable[[str], Page]
+) -> None:
+    form = {"name": "孙女士", "topic": "hotel", "text": "房型的事请回个电话给我", "site": "yingguan-hotels"}
+    assert httpx.post(f"{server}/api/chat/start", json=form).status_code == 201
+
+    page = session("agent1")
+    page.get_by_test_id("nav-conversations").click()
+    page.get_by_test_id("conversations-table").locator("tr", has_text="孙女士").click()
+    expect(page.get_by_test_id("conversation-messages")).to_contain_text("房型的事请回个电话给我")
+    # an unidentified visitor gives no number to ring: refused on the code, the chat stays open
+    page.get_by_test_id("conversation-close").click()
+    dialog = page.get_by_test_id("conversation-close-dialog")
+    dialog.locator(".el-radio-button", has_text="需回电").click()
+    page.get_by_test_id("conversation-close-save").click()
+    expect(dialog).to_contain_text("没有可回电的号码：请先关联客户")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("conversation-close")).to_be_visible()
+
+    # linked to 张伟's file, the same close opens a call-back task on his preferred number
+    page.get_by_test_id("conversation-link").click()
+    page.get_by_test_id("conversation-link-customer").locator("input").fill("张伟")
+    page.locator(".el-select-dropdown__item", has_text="张伟").first.click()
+    page.get_by_test_id("conversation-link-save").click()
+    expect(page.get_by_test_id("conversation-thread").get_by_role("link", name="张伟")).to_be_visible()
+    page.get_by_test_id("conversation-close").click()
+    dialog.locator(".el-radio-button", has_text="需回电").click()
+    page.get_by_test_id("conversation-close-save").click()
+    expect(page.get_by_test_id("conversation-wrap-up")).to_contain_text("会话小结：需回电")
+
+    page.goto("/calls")
+    page.locator(".el-tabs__item", has_text="待回电").click()
+    task = page.get_by_test_id("callbacks-table").locator("tr", has_text="会话约回电")
+    expect(task).to_contain_text("138****8000")
+    expect(task).to_contain_text("酒店预订")
