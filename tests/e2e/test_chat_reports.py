@@ -17,14 +17,19 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.e2e
 
 
-def test_agent1_closes_a_web_chat_with_a_wrap_up_code(server: str, session: Callable[[str], Page]) -> None:
-    form = {"name": "钱先生", "topic": "hotel", "text": "请问机场接送怎么预约？", "site": "yingguan-hotels"}
+def _chat_opened_by_agent1(server: str, session: Callable[[str], Page], name: str, text: str) -> Page:
+    """A visitor named `name` starts a hotel web chat saying `text`; agent1 opens it."""
+    form = {"name": name, "topic": "hotel", "text": text, "site": "yingguan-hotels"}
     assert httpx.post(f"{server}/api/chat/start", json=form).status_code == 201
-
     page = session("agent1")
     page.get_by_test_id("nav-conversations").click()
-    page.get_by_test_id("conversations-table").locator("tr", has_text="钱先生").click()
-    expect(page.get_by_test_id("conversation-messages")).to_contain_text("请问机场接送怎么预约？")
+    page.get_by_test_id("conversations-table").locator("tr", has_text=name).click()
+    expect(page.get_by_test_id("conversation-messages")).to_contain_text(text)
+    return page
+
+
+def test_agent1_closes_a_web_chat_with_a_wrap_up_code(server: str, session: Callable[[str], Page]) -> None:
+    page = _chat_opened_by_agent1(server, session, "钱先生", "请问机场接送怎么预约？")
     page.get_by_test_id("conversation-close").click()
     dialog = page.get_by_test_id("conversation-close-dialog")
     expect(dialog).to_contain_text("会话小结")
@@ -73,13 +78,7 @@ def test_the_supervisor_sees_the_days_chat_figures(server: str, session: Callabl
 def test_a_chat_closed_with_callback_puts_the_customer_on_the_callback_list(
     server: str, session: Callable[[str], Page]
 ) -> None:
-    form = {"name": "孙女士", "topic": "hotel", "text": "房型的事请回个电话给我", "site": "yingguan-hotels"}
-    assert httpx.post(f"{server}/api/chat/start", json=form).status_code == 201
-
-    page = session("agent1")
-    page.get_by_test_id("nav-conversations").click()
-    page.get_by_test_id("conversations-table").locator("tr", has_text="孙女士").click()
-    expect(page.get_by_test_id("conversation-messages")).to_contain_text("房型的事请回个电话给我")
+    page = _chat_opened_by_agent1(server, session, "孙女士", "房型的事请回个电话给我")
     # an unidentified visitor gives no number to ring: refused on the code, the chat stays open
     page.get_by_test_id("conversation-close").click()
     dialog = page.get_by_test_id("conversation-close-dialog")
