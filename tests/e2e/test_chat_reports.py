@@ -105,3 +105,6 @@ def test_a_chat_closed_with_callback_puts_the_customer_on_the_callback_list(
     task = page.get_by_test_id("callbacks-table").locator("tr", has_text="会话约回电")
     expect(task).to_contain_text("138****8000")
     expect(task).to_contain_text("酒店预订")
+    task.get_by_test_id("callback-conversation").click()  # back to what the customer asked
+    expect(page.get_by_test_id("conversation-messages")).to_contain_text("房型的事请回个电话给我")
+    expect(page.get_by_test_id("conversation-wrap-up")).to_contain_text("会话小结：需回电")

@@ -1375,6 +1375,7 @@ const en: typeof zh = {
     story: 'Call {id}',
     storyTitle: 'The call, step by step',
     storyOf: 'Call of {at}',
+    conversationOf: 'Conversation of {at}',
     agentState: 'Agent {n}',
     talk: 'Talk',
     recorded: 'Recorded',

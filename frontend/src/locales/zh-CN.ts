@@ -1338,6 +1338,7 @@ export default {
     story: '通话 {id} 的经过',
     storyTitle: '通话经过',
     storyOf: '{at} 的来电',
+    conversationOf: '{at} 的会话',
     agentState: '坐席 {n}',
     talk: '通话',
     recorded: '已录音',
