@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -18,15 +18,17 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.core.audit import AuditEntry
-from hotline.core.clock import utcnow
+from hotline.core.clock import as_utc, utcnow
 from hotline.core.context import Context
+from hotline.crm.models import TimelineEntry
 from hotline.notify import chat_identity
 from hotline.notify.demo import WEB_MEMBER_SECRET, WEB_SITE
 from hotline.notify.member_token import sign
-from hotline.notify.models import ChatCode, Conversation, Message
+from hotline.notify.models import ChatCode, Conversation, ConversationMessage, Message
 from hotline.notify.outbox import Sender
 from tests.conftest import Users, assert_problem
 from tests.notify.conftest import Kannel
+from tests.notify.test_filetypes import image
 
 ZHANG = "13800138000"
 FORM = {"name": "张先生", "phone": ZHANG, "topic": "hotel", "text": "我想改一下预订的日期", "site": WEB_SITE}
@@ -273,6 +275,57 @@ async def test_a_signed_member_token_identifies_the_visitor_and_links_zhangs_fil
     assert ZHANG not in str(thread)
 
 
+async def _chat_on_timeline(ctx: Context, chat: int) -> list[tuple[str, str, str, datetime]]:
+    """The timeline entries of this chat's visitor lines (ref, kind, title, at), oldest first."""
+    async with ctx.read() as session:
+        ids = select(ConversationMessage.id).where(ConversationMessage.conversation_id == chat)
+        rows = await session.execute(
+            select(TimelineEntry.ref, TimelineEntry.kind, TimelineEntry.title, TimelineEntry.at)
+            .where(TimelineEntry.ref.in_([f"web-in:{i}" for i in await session.scalars(ids)]))
+            .order_by(TimelineEntry.at, TimelineEntry.id)
+        )  # fmt: skip
+        return [(r.ref, r.kind, r.title, as_utc(r.at)) for r in rows]
+
+
+async def test_what_the_visitor_wrote_before_proving_who_they_are_reaches_zhangs_timeline_once(
+    seeded: Context, users: Users, visitor_client: Any
+) -> None:
+    client, agent = visitor_client, await users("agent1")
+    visitor, chat, _ = await start(client, phone="")
+    assert (
+        await client.post("/api/chat/messages", json={"text": "订单号是 H2026"}, headers=visitor)
+    ).status_code == 201
+    picture = await client.post(
+        "/api/chat/files", headers=visitor, files={"file": ("房间.png", image("PNG"), "image/png")}
+    )
+    assert picture.status_code == 201, picture.text
+    lines = (await client.get("/api/chat/state", headers=visitor)).json()["lines"]
+    assert len(lines) == 3 and await _chat_on_timeline(seeded, chat) == []  # nobody's file yet
+
+    token = sign(member(), WEB_MEMBER_SECRET)
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200
+    after = await client.post("/api/chat/messages", json={"text": "谢谢"}, headers=visitor)
+    entries = await _chat_on_timeline(seeded, chat)
+    written = [*lines, after.json()["lines"][-1]]
+    assert [ref for ref, *_ in entries] == [f"web-in:{line['id']}" for line in written]
+    assert [(kind, title) for _, kind, title, _ in entries] == [
+        ("chat", "在线客服消息"), ("chat", "在线客服消息"), ("chat", "在线客服图片"), ("chat", "在线客服消息")
+    ]  # fmt: skip
+    assert [at for *_, at in entries[:3]] == [datetime.fromisoformat(line["at"]) for line in lines]
+    zhang = (await agent.get(f"/api/notify/conversations/{chat}")).json()["conversation"]["customer_id"]
+    shown = (await agent.get(f"/api/customers/{zhang}/timeline", params={"group": "conversations"})).json()
+    assert {"我想改一下预订的日期", "订单号是 H2026", "谢谢"} <= {e["detail"] for e in shown["items"]}
+
+    # proven again, or linked again by hand: nothing is there twice
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200
+    relinked = await agent.put(f"/api/notify/conversations/{chat}/customer", json={"customer_id": zhang})
+    assert relinked.status_code == 200 and await _chat_on_timeline(seeded, chat) == entries
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [
@@ -329,6 +382,8 @@ async def test_an_unverified_phone_links_nothing_and_the_agent_links_by_hand(
     assert (await agent.get(f"/api/notify/conversations/{chat}")).json()["conversation"][
         "customer_name"
     ] == "张伟"
+    # what the visitor wrote before the agent linked the chat is on 张伟's timeline now
+    assert [title for _, _, title, _ in await _chat_on_timeline(visitor_client.ctx, chat)] == ["在线客服消息"]
 
 
 async def test_an_administrator_sets_a_sites_secret_which_is_never_shown_back(users: Users) -> None:
