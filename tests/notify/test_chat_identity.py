@@ -403,3 +403,56 @@ async def test_an_administrator_sets_a_sites_secret_which_is_never_shown_back(us
     short = await admin.put("/api/notify/chat-sites/partner-travel", json={"member_secret": "short"})
     assert short.status_code == 422 and "body.member_secret" in short.text
     assert (await agent.get("/api/notify/chat-sites")).status_code == 403
+
+
+async def test_an_administrator_removes_a_sites_secret_and_its_member_tokens_are_refused_from_then_on(
+    seeded: Context, users: Users, visitor_client: Any
+) -> None:
+    client, admin, agent = visitor_client, await users("admin"), await users("agent1")
+    token = sign(member(), WEB_MEMBER_SECRET)
+    before, _, _ = await start(client, phone="")
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=before)
+    ).status_code == 200
+    url = f"/api/notify/chat-sites/{WEB_SITE}/member-secret"
+    assert (await agent.delete(url)).status_code == 403  # only who sets up the gateways
+
+    removed = await admin.delete(url)
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {"site": WEB_SITE, "name": "英冠酒店官网", "has_member_secret": False}
+    assert {"site": WEB_SITE, "name": "英冠酒店官网", "has_member_secret": False} in (
+        await admin.get("/api/notify/chat-sites")
+    ).json()
+
+    # the same token, still fresh and rightly signed, now proves nothing: refused like a wrong one
+    visitor, chat, _ = await start(client, phone="")
+    refused = await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    wrong = sign(member(), "another-secret-of-32-characters-at-least")
+    as_wrong = await client.post("/api/chat/identify", json={"member_token": wrong}, headers=visitor)
+    assert_problem(refused, 403, "permission-denied", "body.member_token")
+    assert_problem(as_wrong, 403, "permission-denied", "body.member_token")
+    assert refused.json()["errors"][0]["message"] == "此网站未启用会员身份令牌"
+    thread = (await agent.get(f"/api/notify/conversations/{chat}")).json()
+    assert thread["conversation"]["customer_id"] is None and thread["visitor"]["verified_by"] == ""
+    assert (
+        await client.post("/api/chat/messages", json={"text": "还在吗"}, headers=visitor)
+    ).status_code == 201
+
+    # removing it again changes nothing; an unknown site is named
+    assert (await admin.delete(url)).json()["has_member_secret"] is False
+    assert_problem(
+        await admin.delete("/api/notify/chat-sites/nobody-here/member-secret"), 404, "not-found", "site"
+    )
+    async with seeded.read() as session:
+        removals = await session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "notify.member_secret_removed", AuditEntry.entity_id == WEB_SITE
+            )
+        )
+    assert removals == 1
+    # set again, the site takes its members' tokens again
+    again = {"name": "英冠酒店官网", "member_secret": WEB_MEMBER_SECRET}
+    assert (await admin.put(f"/api/notify/chat-sites/{WEB_SITE}", json=again)).status_code == 200
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200

@@ -979,6 +979,10 @@ const en: typeof zh = {
     secretHint: '32 to 200 letters, digits or symbols',
     secretSet: 'Set',
     secretNotSet: 'Not set',
+    removeSecret: 'Remove secret',
+    removeConfirm:
+      'Remove the member-token secret of "{site}"? The site\'s member tokens will all be refused from then on; visitors can still verify with an SMS code.',
+    secretRemoved: 'Secret removed: the site takes no member tokens any more',
   },
   chatFiles: {
     kinds: { image: 'Image', pdf: 'PDF file' },

@@ -960,6 +960,9 @@ export default {
     secretHint: '32 至 200 位字母、数字或符号',
     secretSet: '已设置',
     secretNotSet: '未设置',
+    removeSecret: '删除密钥',
+    removeConfirm: '删除「{site}」的会员令牌密钥？删除后此网站签发的会员身份令牌将一律被拒绝，访客仍可通过短信验证码验证身份。',
+    secretRemoved: '密钥已删除，此网站不再接受会员身份令牌',
   },
   chatFiles: {
     kinds: { image: '图片', pdf: 'PDF 文件' },
