@@ -71,6 +71,7 @@ const PATTERN_NAMES: Record<string, string> = {
   '^[a-z][a-z0-9_-]{0,63}$': 'code',
   '^[a-z][a-z0-9_.-]{1,39}$': 'code',
   '^[a-z][a-z0-9_\\-]{1,31}$': 'code',
+  '^([a-z][a-z0-9_\\-]{1,31})?$': 'code',
   '^[a-z][a-z0-9_]{0,31}$': 'code',
   '^[a-z_]{1,40}$': 'code',
   '^[a-z_]{1,12}$': 'code',

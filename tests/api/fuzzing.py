@@ -68,7 +68,7 @@ ID_SOURCES: dict[str, str | tuple[str, ...]] = {
     "block_id": "group_blocks.id",
     "type_id": "ticket_types.id",
     "unit_id": "ticket_units.id",
-    "canned_id": "ticket_canned_responses.id",
+    "canned_id": "canned_responses.id",
     "view_id": "ticket_saved_views.id",
     "ticket_id": "tickets.id",
     "route_id": "travel_routes.id",

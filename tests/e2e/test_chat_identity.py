@@ -185,8 +185,8 @@ def test_the_widget_on_the_members_page_passes_the_sites_token_to_the_chat(
     context.close()
 
 
-def test_an_administrator_sets_a_sites_member_token_secret_which_is_never_shown_again(
-    session: Callable[[str], Page],
+def test_an_administrator_sets_a_sites_member_token_secret_which_is_never_shown_again_then_removes_it(
+    session: Callable[[str], Page], server: str
 ) -> None:
     admin = session("admin")
     admin.goto("/messages")
@@ -203,3 +203,33 @@ def test_an_administrator_sets_a_sites_member_token_secret_which_is_never_shown_
     expect(card.locator("tr", has_text="partner-travel")).to_contain_text("已设置")
     expect(field(card, "chat-site-secret")).to_have_value("")
     assert secret not in admin.content()
+
+    # the partner's members are identified by its tokens until the secret is removed
+    now = int(time.time())
+    claims = {"sub": "PT-1", "phone": ZHANG, "aud": "partner-travel", "iat": now, "exp": now + 600}
+    token = sign(claims, secret)
+    row = card.locator("tr", has_text="partner-travel")
+    row.get_by_role("button", name="删除密钥").click()
+    dialog = admin.get_by_role("dialog")
+    expect(dialog).to_contain_text("删除后此网站签发的会员身份令牌将一律被拒绝")
+    dialog.get_by_role("button", name="取消").click()  # thought better of it: still set
+    expect(row).to_contain_text("已设置")
+    assert _identify(server, token).status_code == 200
+    row.get_by_role("button", name="删除密钥").click()
+    admin.get_by_role("dialog").get_by_role("button", name="删除密钥").click()
+    expect(admin.get_by_text("密钥已删除，此网站不再接受会员身份令牌")).to_be_visible()
+    expect(row).to_contain_text("未设置")
+    expect(row.get_by_role("button", name="删除密钥")).to_have_count(0)
+    expect(card.locator("tr", has_text=WEB_SITE)).to_contain_text("已设置")  # the other sites keep theirs
+    refused = _identify(server, token)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "body.member_token"
+
+
+def _identify(server: str, token: str) -> httpx.Response:
+    """A visitor of the partner's site starts a chat and brings the member token."""
+    with httpx.Client(base_url=server) as visitor:
+        form = {"name": "合作社会员", "text": "你好", "site": "partner-travel", "topic": "travel"}
+        started = visitor.post("/api/chat/start", json=form)
+        assert started.status_code == 201, started.text
+        headers = {"X-Chat-Token": started.json()["token"]}
+        return visitor.post("/api/chat/identify", json={"member_token": token}, headers=headers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -18,15 +18,17 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.core.audit import AuditEntry
-from hotline.core.clock import utcnow
+from hotline.core.clock import as_utc, utcnow
 from hotline.core.context import Context
+from hotline.crm.models import TimelineEntry
 from hotline.notify import chat_identity
 from hotline.notify.demo import WEB_MEMBER_SECRET, WEB_SITE
 from hotline.notify.member_token import sign
-from hotline.notify.models import ChatCode, Conversation, Message
+from hotline.notify.models import ChatCode, Conversation, ConversationMessage, Message
 from hotline.notify.outbox import Sender
 from tests.conftest import Users, assert_problem
 from tests.notify.conftest import Kannel
+from tests.notify.test_filetypes import image
 
 ZHANG = "13800138000"
 FORM = {"name": "张先生", "phone": ZHANG, "topic": "hotel", "text": "我想改一下预订的日期", "site": WEB_SITE}
@@ -273,6 +275,57 @@ async def test_a_signed_member_token_identifies_the_visitor_and_links_zhangs_fil
     assert ZHANG not in str(thread)
 
 
+async def _chat_on_timeline(ctx: Context, chat: int) -> list[tuple[str, str, str, datetime]]:
+    """The timeline entries of this chat's visitor lines (ref, kind, title, at), oldest first."""
+    async with ctx.read() as session:
+        ids = select(ConversationMessage.id).where(ConversationMessage.conversation_id == chat)
+        rows = await session.execute(
+            select(TimelineEntry.ref, TimelineEntry.kind, TimelineEntry.title, TimelineEntry.at)
+            .where(TimelineEntry.ref.in_([f"web-in:{i}" for i in await session.scalars(ids)]))
+            .order_by(TimelineEntry.at, TimelineEntry.id)
+        )  # fmt: skip
+        return [(r.ref, r.kind, r.title, as_utc(r.at)) for r in rows]
+
+
+async def test_what_the_visitor_wrote_before_proving_who_they_are_reaches_zhangs_timeline_once(
+    seeded: Context, users: Users, visitor_client: Any
+) -> None:
+    client, agent = visitor_client, await users("agent1")
+    visitor, chat, _ = await start(client, phone="")
+    assert (
+        await client.post("/api/chat/messages", json={"text": "订单号是 H2026"}, headers=visitor)
+    ).status_code == 201
+    picture = await client.post(
+        "/api/chat/files", headers=visitor, files={"file": ("房间.png", image("PNG"), "image/png")}
+    )
+    assert picture.status_code == 201, picture.text
+    lines = (await client.get("/api/chat/state", headers=visitor)).json()["lines"]
+    assert len(lines) == 3 and await _chat_on_timeline(seeded, chat) == []  # nobody's file yet
+
+    token = sign(member(), WEB_MEMBER_SECRET)
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200
+    after = await client.post("/api/chat/messages", json={"text": "谢谢"}, headers=visitor)
+    entries = await _chat_on_timeline(seeded, chat)
+    written = [*lines, after.json()["lines"][-1]]
+    assert [ref for ref, *_ in entries] == [f"web-in:{line['id']}" for line in written]
+    assert [(kind, title) for _, kind, title, _ in entries] == [
+        ("chat", "在线客服消息"), ("chat", "在线客服消息"), ("chat", "在线客服图片"), ("chat", "在线客服消息")
+    ]  # fmt: skip
+    assert [at for *_, at in entries[:3]] == [datetime.fromisoformat(line["at"]) for line in lines]
+    zhang = (await agent.get(f"/api/notify/conversations/{chat}")).json()["conversation"]["customer_id"]
+    shown = (await agent.get(f"/api/customers/{zhang}/timeline", params={"group": "conversations"})).json()
+    assert {"我想改一下预订的日期", "订单号是 H2026", "谢谢"} <= {e["detail"] for e in shown["items"]}
+
+    # proven again, or linked again by hand: nothing is there twice
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200
+    relinked = await agent.put(f"/api/notify/conversations/{chat}/customer", json={"customer_id": zhang})
+    assert relinked.status_code == 200 and await _chat_on_timeline(seeded, chat) == entries
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [
@@ -329,6 +382,8 @@ async def test_an_unverified_phone_links_nothing_and_the_agent_links_by_hand(
     assert (await agent.get(f"/api/notify/conversations/{chat}")).json()["conversation"][
         "customer_name"
     ] == "张伟"
+    # what the visitor wrote before the agent linked the chat is on 张伟's timeline now
+    assert [title for _, _, title, _ in await _chat_on_timeline(visitor_client.ctx, chat)] == ["在线客服消息"]
 
 
 async def test_an_administrator_sets_a_sites_secret_which_is_never_shown_back(users: Users) -> None:
@@ -348,3 +403,56 @@ async def test_an_administrator_sets_a_sites_secret_which_is_never_shown_back(us
     short = await admin.put("/api/notify/chat-sites/partner-travel", json={"member_secret": "short"})
     assert short.status_code == 422 and "body.member_secret" in short.text
     assert (await agent.get("/api/notify/chat-sites")).status_code == 403
+
+
+async def test_an_administrator_removes_a_sites_secret_and_its_member_tokens_are_refused_from_then_on(
+    seeded: Context, users: Users, visitor_client: Any
+) -> None:
+    client, admin, agent = visitor_client, await users("admin"), await users("agent1")
+    token = sign(member(), WEB_MEMBER_SECRET)
+    before, _, _ = await start(client, phone="")
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=before)
+    ).status_code == 200
+    url = f"/api/notify/chat-sites/{WEB_SITE}/member-secret"
+    assert (await agent.delete(url)).status_code == 403  # only who sets up the gateways
+
+    removed = await admin.delete(url)
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {"site": WEB_SITE, "name": "英冠酒店官网", "has_member_secret": False}
+    assert {"site": WEB_SITE, "name": "英冠酒店官网", "has_member_secret": False} in (
+        await admin.get("/api/notify/chat-sites")
+    ).json()
+
+    # the same token, still fresh and rightly signed, now proves nothing: refused like a wrong one
+    visitor, chat, _ = await start(client, phone="")
+    refused = await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    wrong = sign(member(), "another-secret-of-32-characters-at-least")
+    as_wrong = await client.post("/api/chat/identify", json={"member_token": wrong}, headers=visitor)
+    assert_problem(refused, 403, "permission-denied", "body.member_token")
+    assert_problem(as_wrong, 403, "permission-denied", "body.member_token")
+    assert refused.json()["errors"][0]["message"] == "此网站未启用会员身份令牌"
+    thread = (await agent.get(f"/api/notify/conversations/{chat}")).json()
+    assert thread["conversation"]["customer_id"] is None and thread["visitor"]["verified_by"] == ""
+    assert (
+        await client.post("/api/chat/messages", json={"text": "还在吗"}, headers=visitor)
+    ).status_code == 201
+
+    # removing it again changes nothing; an unknown site is named
+    assert (await admin.delete(url)).json()["has_member_secret"] is False
+    assert_problem(
+        await admin.delete("/api/notify/chat-sites/nobody-here/member-secret"), 404, "not-found", "site"
+    )
+    async with seeded.read() as session:
+        removals = await session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "notify.member_secret_removed", AuditEntry.entity_id == WEB_SITE
+            )
+        )
+    assert removals == 1
+    # set again, the site takes its members' tokens again
+    again = {"name": "英冠酒店官网", "member_secret": WEB_MEMBER_SECRET}
+    assert (await admin.put(f"/api/notify/chat-sites/{WEB_SITE}", json=again)).status_code == 200
+    assert (
+        await client.post("/api/chat/identify", json={"member_token": token}, headers=visitor)
+    ).status_code == 200

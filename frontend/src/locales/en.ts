@@ -985,6 +985,10 @@ const en: typeof zh = {
     secretHint: '32 to 200 letters, digits or symbols',
     secretSet: 'Set',
     secretNotSet: 'Not set',
+    removeSecret: 'Remove secret',
+    removeConfirm:
+      'Remove the member-token secret of "{site}"? The site\'s member tokens will all be refused from then on; visitors can still verify with an SMS code.',
+    secretRemoved: 'Secret removed: the site takes no member tokens any more',
   },
   chatFiles: {
     kinds: { image: 'Image', pdf: 'PDF file' },
@@ -1050,7 +1054,7 @@ const en: typeof zh = {
   },
   canned: {
     title: 'Canned responses',
-    hint: "Phrases agents insert with one click beside a conversation’s reply box, by category and order; inactive ones are no longer offered. {'{'}客户称呼{'}'} becomes the customer’s or visitor’s name.",
+    hint: "Phrases inserted with one click beside a conversation’s reply box and on a ticket, by category and order; each is for conversation replies, tickets or both, and inactive ones are no longer offered. {'{'}客户称呼{'}'} becomes the customer’s or visitor’s name, {'{'}number{'}'} the ticket’s number.",
     new: 'New phrase',
     category: 'Category',
     categories: { greeting: 'Greeting', booking: 'Booking', travel: 'Travel', complaint: 'Complaint', closing: 'Closing', other: 'Other' },
@@ -1063,6 +1067,13 @@ const en: typeof zh = {
     filter: 'Type to filter',
     none: 'No phrase matches',
     deleteConfirm: 'Delete the phrase “{title}”?',
+    usedIn: 'Used in',
+    uses: { conversations: 'Conversation replies', tickets: 'Tickets', both: 'Conversations and tickets' },
+    show: { all: 'All', conversations: 'Conversation replies', tickets: 'Tickets' },
+    ticketType: 'Ticket type',
+    anyType: 'All types',
+    onTickets: 'Tickets: {type}',
+    ticketHint: "Picked on a ticket to tell a result or turn it back; {'{'}number{'}'} becomes the ticket's number",
   },
   messages: {
     htmlHint: 'Optional: the e-mail as HTML (variables work here too)',
@@ -1938,14 +1949,6 @@ const en: typeof zh = {
     makeWorkday: 'Make workday',
     makeHoliday: 'Make holiday',
     undoDay: 'Remove',
-    cannedHint: 'Agents pick these on the ticket page to fill in a result or a rejection note; retired ones are no longer offered',
-    newCanned: 'New canned response',
-    cannedTitle: 'Title',
-    cannedBody: 'Text',
-    forType: 'For type',
-    anyType: 'All types',
-    retire: 'Retire',
-    retireConfirm: 'Retire "{title}"? Agents will no longer see it.',
   },
   travel: {
     board: 'Order board',

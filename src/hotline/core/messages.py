@@ -227,7 +227,6 @@ REASONS_ZH: dict[str, str] = (
         "no-article": "没有文章 {article_id}",
         "no-audit-signing-key-run": "没有审计签名密钥：请运行 `hotline audit keygen --out {audit_key_file}` 或设置 HOTLINE_AUDIT_KEY_FILE",
         "no-call-log": "通话记录中没有通话 {call_id}",
-        "no-canned-response": "没有快捷回复 {canned_id}",
         "no-consultation-call": "该通话没有正在进行的咨询",
         "no-customer": "没有客户 {customer_id}",
         "no-customer-member-number": "没有会员号为 {member_number} 的客户",

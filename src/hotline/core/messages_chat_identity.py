@@ -11,6 +11,7 @@ CHAT_IDENTITY_ZH: dict[str, str] = {
     "chat-code-expired": "验证码已过期，请重新获取",
     "chat-code-tries-used": "验证码错误已达 {most} 次，请重新获取",
     "chat-code-wrong": "验证码错误，还可再试 {left} 次",
+    "no-chat-site": "没有网站 {site}",
     "member-token-not-enabled": "此网站未启用会员身份令牌",
     "member-token-malformed": "会员身份令牌格式不正确",
     "member-token-algorithm": "会员身份令牌须以 HS256 签名",

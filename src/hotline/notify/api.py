@@ -1,4 +1,4 @@
-"""Routes for notifications: templates and their approval, canned responses (常用语), rules, the
+"""Routes for notifications: templates and their approval, rules, the
 outbox, sending by hand, opt-outs, gateway settings, Kannel's delivery reports, customers' SMS
 replies, messages to the WeChat official account and to WeCom's 微信客服, and the conversations
 they thread into."""
@@ -15,7 +15,6 @@ from hotline.core.permissions import Permission
 from hotline.core.topics import SOURCES
 from hotline.core.web import IdPath, public, requires, signed_in
 from hotline.notify import (
-    canned,
     channels,
     conversation_views,
     conversations,
@@ -26,6 +25,7 @@ from hotline.notify import (
     webchat,
     wecom_channel,
 )
+from hotline.notify.canned_api import router as canned_router
 from hotline.notify.chat_api import router as chat_router
 from hotline.notify.chat_files_api import staff_router as chat_files_router
 from hotline.notify.chat_files_api import visitor_router as chat_files_visitor_router
@@ -34,8 +34,6 @@ from hotline.notify.chat_identity_api import visitors as chat_identity_router
 from hotline.notify.schemas import (
     BulkIn,
     BulkOut,
-    CannedPhraseIn,
-    CannedPhraseOut,
     ConversationCustomerIn,
     ConversationMessageOut,
     ConversationOut,
@@ -68,6 +66,7 @@ routers = [
     chat_sites_router,
     chat_files_visitor_router,
     chat_files_router,
+    canned_router,
 ]
 SEND = Annotated[Context, Depends(requires(Permission.MESSAGES_SEND))]
 EDIT = Annotated[Context, Depends(requires(Permission.TEMPLATES_WRITE))]
@@ -112,28 +111,6 @@ async def decide(template_id: IdPath, body: DecisionIn, ctx: APPROVE) -> Templat
     """Approve (it goes live, the live version retires) or reject a pending version; not by its
     author."""
     return await templates.decide(ctx, template_id, body.approve, body.note)
-
-
-@router.get("/canned")
-async def list_canned(ctx: SEND) -> list[CannedPhraseOut]:
-    """常用语: the phrases agents insert into chat replies, by category and order; those who may
-    edit them (templates.write) also get the inactive ones."""
-    return await canned.listing(ctx)
-
-
-@router.post("/canned", status_code=201)
-async def create_canned(body: CannedPhraseIn, ctx: EDIT) -> CannedPhraseOut:
-    return await canned.create(ctx, body)
-
-
-@router.put("/canned/{canned_id}")
-async def update_canned(canned_id: IdPath, body: CannedPhraseIn, ctx: EDIT) -> CannedPhraseOut:
-    return await canned.update(ctx, canned_id, body)
-
-
-@router.delete("/canned/{canned_id}", status_code=204)
-async def delete_canned(canned_id: IdPath, ctx: EDIT) -> None:
-    await canned.delete(ctx, canned_id)
 
 
 @router.get("/rules")

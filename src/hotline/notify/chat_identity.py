@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select
 
 from hotline.core.clock import as_utc, utcnow
 from hotline.core.context import Context, Tx
-from hotline.core.errors import HotlineError, InvalidInput, PermissionDenied
+from hotline.core.errors import HotlineError, InvalidInput, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.core.ratelimit import RateLimited
 from hotline.crm import directory as customers
@@ -203,6 +203,21 @@ async def set_site(ctx: Context, site: str, data: ChatSiteIn) -> ChatSiteOut:
         if data.member_secret is not None:
             row.member_secret = data.member_secret
         await tx.session.flush()
+        return _site_out(row)
+
+
+async def remove_member_secret(ctx: Context, site: str) -> ChatSiteOut:
+    """The site takes no member tokens from now on (one sent is refused at `body.member_token`, as
+    a wrongly signed one is); its chats are still taken. Audited when there was a secret."""
+    ctx.require(Permission.GATEWAYS_WRITE)
+    async with ctx.write() as tx:
+        row = await tx.session.get(ChatSite, site, with_for_update=True)
+        if row is None:
+            raise NotFound(f"No chat site {site}", field="site", reason="no-chat-site", params={"site": site})
+        if row.member_secret:
+            row.member_secret = ""
+            await tx.session.flush()
+            tx.audit("notify.member_secret_removed", "chat_sites", site)
         return _site_out(row)
 
 

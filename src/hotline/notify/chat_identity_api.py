@@ -55,3 +55,9 @@ async def get_sites(ctx: SITES) -> list[ChatSiteOut]:
 @admins.put("/chat-sites/{site}")
 async def put_site(site: Annotated[SiteKey, Path(min_length=1)], body: ChatSiteIn, ctx: SITES) -> ChatSiteOut:
     return await chat_identity.set_site(ctx, site, body)
+
+
+@admins.delete("/chat-sites/{site}/member-secret")
+async def remove_member_secret(site: Annotated[SiteKey, Path(min_length=1)], ctx: SITES) -> ChatSiteOut:
+    """The site takes no member tokens any more (one sent is refused like a wrongly signed one)."""
+    return await chat_identity.remove_member_secret(ctx, site)

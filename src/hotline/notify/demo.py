@@ -5,8 +5,8 @@ asks about it and waits for an answer; a company's travel manager asks the hotel
 (WeCom) about a group rate after sending the group's list (chat_media_demo.py); a visitor of the
 hotels' site asks in the web chat about a family room and sends a photo of the room she saw
 (chat_files.py) — that site accepts member tokens signed with `WEB_MEMBER_SECRET`; the canned
-responses (常用语) agents answer chats with; three weeks of closed conversations with their
-wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
+phrases (常用语) agents answer chats with (two offered on tickets too); three weeks of closed
+conversations with their wrap-ups and ratings for the chat report (notify/chat_demo.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from hotline.admin import auth
 from hotline.admin.models import User
 from hotline.core.context import Actor, Context
 from hotline.notify import (
+    canned,
     chat_demo,
     chat_files,
     chat_identity,
@@ -28,7 +29,7 @@ from hotline.notify import (
     wecom_channel,
 )
 from hotline.notify.chat_identity_schemas import ChatSiteIn
-from hotline.notify.models import CannedPhrase, ConversationMessage
+from hotline.notify.models import ConversationMessage
 from hotline.notify.schemas import ChatStartIn
 from hotline.notify.wecom import FROM_CUSTOMER, KfMessage
 
@@ -87,6 +88,8 @@ CANNED = [
     ("closing", "结束语", "感谢您的咨询，祝您生活愉快！如有其他问题，欢迎随时联系我们。"),
 ]
 """(category, title, text): the demo's 常用语, in each category's order"""
+FOR_BOTH = {"处理进度", "结束语"}
+"""Phrases offered on tickets too (the ticket's result told to the customer)."""
 
 
 async def load(ctx: Context) -> None:
@@ -152,8 +155,7 @@ def demo_png(width: int = 240, height: int = 160) -> bytes:
 
 async def _canned(ctx: Context) -> None:
     """The phrases, once: none is added again by a later load (an editor's changes stay)."""
+    phrases = [canned.Starting(category, title, text, "both" if title in FOR_BOTH else "conversations")
+               for category, title, text in CANNED]  # fmt: skip
     async with ctx.write() as tx:
-        if await tx.session.scalar(select(CannedPhrase.id).limit(1)) is not None:
-            return
-        for order, (category, title, text) in enumerate(CANNED):
-            tx.session.add(CannedPhrase(category=category, title=title, text=text, sort_order=order * 10))
+        await canned.add_defaults(tx.session, "conversations", phrases)

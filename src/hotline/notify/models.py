@@ -335,16 +335,21 @@ class ConversationFile(Base):
 
 
 class CannedPhrase(Audited, Base):
-    """常用语: a phrase an agent inserts into a chat reply with one click. Site-wide, kept by
-    whoever edits the message templates; `{客户称呼}` becomes the customer's or visitor's name."""
+    """常用语 / 快捷回复: a phrase inserted with one click into a conversation's reply or a ticket's
+    result or note (`used_in`), the one store of them (notify/canned.py). `{客户称呼}` becomes the
+    customer's or visitor's name, `{number}` the ticket's number."""
 
     __tablename__ = "canned_responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(60))
     text: Mapped[str] = mapped_column(String(1000))
     category: Mapped[str] = mapped_column(String(12), index=True)
     """greeting | booking | travel | complaint | closing | other"""
+    used_in: Mapped[str] = mapped_column(String(13), default="conversations")
+    """conversations | tickets | both"""
+    ticket_type: Mapped[str] = mapped_column(String(32), default="")
+    """Offered on tickets of this type only (its code; empty: on all)."""
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

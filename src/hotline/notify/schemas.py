@@ -406,32 +406,3 @@ class ChatAvailabilityOut(Output):
     available: bool = Field(
         description="An agent would answer a chat started now; else the visitor leaves a message"
     )
-
-
-CannedCategory = Literal["greeting", "booking", "travel", "complaint", "closing", "other"]
-
-
-class CannedPhraseIn(Input):
-    """A canned response (常用语) as its editor writes it."""
-
-    title: Annotated[
-        str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
-    ]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK)] = Field(
-        description="The phrase; {客户称呼} becomes the customer's or visitor's name in the reply box"
-    )
-    category: CannedCategory = Field(
-        description="问候 greeting, 预订 booking, 旅游 travel, 投诉 complaint, 结束语 closing"
-    )
-    sort_order: Annotated[int, Field(ge=0, le=9999)] = 0
-    active: bool = True
-
-
-class CannedPhraseOut(Output):
-    id: int
-    title: str
-    text: str
-    category: CannedCategory
-    sort_order: int
-    active: bool
-    updated_at: datetime

@@ -1,5 +1,6 @@
 """Configuring tickets without code: types and their fields, departments and work areas with their
-staff, SLA policies, the business calendar, canned responses; and each user's saved views."""
+staff, SLA policies, the business calendar; and each user's saved views. (Canned responses are
+notify's canned phrases, offered on tickets: notify/canned.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from hotline.tickets import fields as custom_fields
 from hotline.tickets import state
 from hotline.tickets.models import (
     CalendarDay,
-    CannedResponse,
     SavedView,
     SlaPolicy,
     Ticket,
@@ -26,8 +26,6 @@ from hotline.tickets.models import (
 from hotline.tickets.schemas import (
     CalendarDayIn,
     CalendarDayOut,
-    CannedIn,
-    CannedOut,
     MemberOut,
     PolicyIn,
     PolicyOut,
@@ -245,37 +243,7 @@ async def save_calendar_day(ctx: Context, data: CalendarDayIn) -> CalendarDayOut
         return CalendarDayOut.model_validate(row)
 
 
-# ---------------------------------------------------------------- canned responses and views
-
-
-async def canned(ctx: Context, type_code: str | None = None) -> list[CannedOut]:
-    ctx.require(Permission.TICKETS_READ)
-    async with ctx.read() as session:
-        query = select(CannedResponse).where(CannedResponse.active.is_(True)).order_by(CannedResponse.id)
-        if type_code:
-            query = query.where(CannedResponse.type_code.in_(["", type_code]))
-        return [CannedOut.model_validate(c) for c in (await session.scalars(query)).all()]
-
-
-async def save_canned(ctx: Context, data: CannedIn, canned_id: int | None = None) -> CannedOut:
-    ctx.require(Permission.TICKETS_DISPATCH)
-    async with ctx.write() as tx:
-        if canned_id is None:
-            row = CannedResponse(title=data.title, body=data.body)
-            tx.session.add(row)
-        else:
-            found = await tx.session.get(CannedResponse, canned_id)
-            if found is None:
-                raise NotFound(
-                    f"No canned response {canned_id}",
-                    field="canned_id",
-                    reason="no-canned-response",
-                    params={"canned_id": canned_id},
-                )
-            row = found
-        row.title, row.body, row.type_code, row.active = data.title, data.body, data.type_code, data.active
-        await tx.session.flush()
-        return CannedOut.model_validate(row)
+# ---------------------------------------------------------------- saved views
 
 
 async def views(ctx: Context) -> list[ViewOut]:

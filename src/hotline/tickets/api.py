@@ -16,8 +16,6 @@ from hotline.tickets.schemas import (
     BoardColumn,
     CalendarDayIn,
     CalendarDayOut,
-    CannedIn,
-    CannedOut,
     ComplaintIn,
     Counts,
     EscalateIn,
@@ -165,21 +163,6 @@ async def save_calendar_day(body: CalendarDayIn, ctx: CONFIGURE) -> CalendarDayO
 @router.get("/sla/report")
 async def sla_report(ctx: READ, days: Annotated[int, Query(ge=1, le=366)] = 30) -> SlaReport:
     return SlaReport.model_validate(await reports.sla_report(ctx, days=days))
-
-
-@router.get("/canned")
-async def canned(ctx: READ, type_code: Text = None) -> list[CannedOut]:
-    return await admin.canned(ctx, type_code)
-
-
-@router.post("/canned", status_code=201)
-async def create_canned(body: CannedIn, ctx: DISPATCH) -> CannedOut:
-    return await admin.save_canned(ctx, body)
-
-
-@router.put("/canned/{canned_id}")
-async def update_canned(canned_id: IdPath, body: CannedIn, ctx: DISPATCH) -> CannedOut:
-    return await admin.save_canned(ctx, body, canned_id)
 
 
 @router.get("/views")

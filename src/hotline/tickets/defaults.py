@@ -1,5 +1,6 @@
 """What the tickets domain ships with: the ticket types of S1 with their forms, SLA policies, China's
-2026 calendar (holidays and make-up workdays) and canned responses. (The Chinese SMS templates and
+2026 calendar (holidays and make-up workdays) and the canned responses told to customers (kept
+with the conversations' phrases in notify/canned.py, offered on tickets). (The Chinese SMS templates and
 rules for a result told and a ticket closed ship with the other templates in notify/defaults.py.)
 Loaded once, edited from then on like any other data."""
 
@@ -11,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline.core.context import Context
+from hotline.notify import canned
 from hotline.tickets import sla
-from hotline.tickets.models import CalendarDay, CannedResponse, SlaPolicy, TicketType
+from hotline.tickets.models import CalendarDay, SlaPolicy, TicketType
 
 
 def _f(key: str, label: str, kind: str, **more: Any) -> dict[str, Any]:
@@ -75,7 +77,7 @@ POLICIES: tuple[tuple[str | None, str, int, int, bool], ...] = (
     ("complaint", "critical", 15, 240, True),
     ("emergency", "critical", 5, 120, False),
 )
-CANNED = (
+CANNED = (  # title, text, the ticket type it is offered on ("": every type)
     ("已受理", "您好，您的问题我们已受理，工单号{number}，相关部门会尽快处理并联系您。", ""),
     ("转相关部门", "您反映的问题已转交相关部门处理，处理结果将在两个工作日内通过电话或短信告知您。", ""),
     (
@@ -113,8 +115,9 @@ async def load(ctx: Context) -> int:
             if date.fromisoformat(day) not in days:
                 tx.session.add(CalendarDay(day=date.fromisoformat(day), kind=kind, name=name))
                 added += 1
-        if not (await tx.session.scalars(select(CannedResponse.id).limit(1))).first():
-            for title, body, type_code in CANNED:
-                tx.session.add(CannedResponse(title=title, body=body, type_code=type_code))
-                added += 1
+        phrases = [
+            canned.Starting("complaint" if code == "complaint" else "other", title, text, "tickets", code)
+            for title, text, code in CANNED
+        ]
+        added += await canned.add_defaults(tx.session, "tickets", phrases)
     return added

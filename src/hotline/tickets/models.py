@@ -1,6 +1,6 @@
 """Tickets as stored: types with their admin-defined fields, the departments and work areas
-tickets are dispatched to (queues), tickets with every step they went through, links, canned
-responses, saved views, SLA policies and the business calendar (holidays and make-up workdays)."""
+tickets are dispatched to (queues), tickets with every step they went through, links, saved
+views, SLA policies and the business calendar (holidays and make-up workdays)."""
 
 from __future__ import annotations
 
@@ -166,17 +166,6 @@ class TicketLink(Base):
     """related | duplicate"""
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-
-class CannedResponse(Audited, Base):
-    __tablename__ = "ticket_canned_responses"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(60))
-    body: Mapped[str] = mapped_column(String(1000))
-    type_code: Mapped[str] = mapped_column(String(32), default="")
-    """Offered on tickets of this type only (empty: on all)."""
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class SavedView(Base):

@@ -299,21 +299,6 @@ class StatusQuery(Output):
     steps: list[StepOut]
 
 
-class CannedIn(Input):
-    title: Name
-    body: Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NON_BLANK)]
-    type_code: Annotated[str, StringConstraints(max_length=32)] = ""
-    active: bool = True
-
-
-class CannedOut(Output):
-    id: int
-    title: str
-    body: str
-    type_code: str
-    active: bool
-
-
 class ViewIn(Input):
     name: Annotated[
         str, StringConstraints(min_length=1, max_length=40, pattern=NON_BLANK, strip_whitespace=True)
