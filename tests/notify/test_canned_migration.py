@@ -17,7 +17,7 @@ from hotline.core import migrate
 from hotline.core.db import Database, UTCDateTime
 from tests.conftest import PG_URL
 
-BEFORE = "0441chatwrapup"
+BEFORE = "0442assesschats"
 TICKETS = [
     ("已受理", "您好，您的问题我们已受理，工单号{number}。", "", True),
     ("投诉致歉", "非常抱歉给您带来不便。", "complaint", True),
