@@ -23,7 +23,7 @@ def _chat_opened_by_agent1(server: str, session: Callable[[str], Page], name: st
     assert httpx.post(f"{server}/api/chat/start", json=form).status_code == 201
     page = session("agent1")
     page.get_by_test_id("nav-conversations").click()
-    page.get_by_test_id("conversations-table").locator("tr", has_text=name).click()
+    page.get_by_test_id("conversations-table").locator("tr", has_text=name).filter(has_text=text).click()
     expect(page.get_by_test_id("conversation-messages")).to_contain_text(text)
     return page
 
