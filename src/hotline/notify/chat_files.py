@@ -34,13 +34,13 @@ from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidInput, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
 from hotline.core.permissions import Permission
 from hotline.crm import timeline
-from hotline.notify import filetypes, replies, webchat
+from hotline.notify import filetypes, replies, timeline_titles, webchat
 from hotline.notify.events import ConversationChanged
 from hotline.notify.models import ChatFile, Conversation, ConversationFile, ConversationMessage
 from hotline.notify.schemas import ChatFileOut, ChatStateOut, ConversationMessageOut
 
 FIELD = "body.file"
-LABELS = {"image": "图片", "pdf": "文件"}
+LABELS = timeline_titles.FILE_LABELS
 """How a file's message reads where only text goes: the list, the transcript, the timeline."""
 SENDERS = {"web": "在线客服", "wechat": "微信", "wecom": "企业微信"}
 """The conversations an agent may send a file in, and how the timeline names them."""
@@ -150,9 +150,10 @@ async def visitor_sends(ctx: Context, token: str, upload: Upload) -> ChatStateOu
         customer_id = conversation.customer_id
         shown = await webchat.lines_state(tx.session, conversation, visitor, message.id - 1)
     if customer_id is not None:
+        kind, title = timeline_titles.incoming("web", found.kind)
         await timeline.add(
-            ctx.as_actor(Actor.system("notify:web")), customer_id, "chat", f"在线客服{LABELS[found.kind]}",
-            ref=f"web-in:{message.id}", detail=message.body[:200],
+            ctx.as_actor(Actor.system("notify:web")), customer_id, kind, title, ref=f"web-in:{message.id}",
+            detail=message.body[:200],
         )  # fmt: skip
     return shown
 

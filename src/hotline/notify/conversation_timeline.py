@@ -14,21 +14,11 @@ from sqlalchemy import select
 
 from hotline.core.context import Actor, Context
 from hotline.crm import timeline
-from hotline.notify import chat_files
-from hotline.notify.conversations import CHANNEL_NAMES
+from hotline.notify import chat_files, timeline_titles
 from hotline.notify.models import Conversation, ConversationMessage
 
 MOST = 500
 """The newest incoming messages caught up (a conversation longer than this is not a chat)."""
-
-
-def entry_of(channel: str, file_kind: str | None) -> tuple[str, str]:
-    """The timeline's kind and title of a customer's message, as its arrival writes them."""
-    if channel == "web":
-        return "chat", f"在线客服{chat_files.LABELS[file_kind] if file_kind else '消息'}"
-    if channel == "sms":
-        return "sms", "短信回复"
-    return channel, f"{CHANNEL_NAMES.get(channel, channel)}消息"
 
 
 async def catch_up(ctx: Context, conversation_id: int) -> int:
@@ -53,7 +43,7 @@ async def catch_up(ctx: Context, conversation_id: int) -> int:
     system, added = ctx.as_actor(Actor.system(f"notify:{channel}")), 0
     for message in reversed(rows):
         found = files.get(message.id)
-        kind, title = entry_of(channel, found.kind if found else None)
+        kind, title = timeline_titles.incoming(channel, found.kind if found else None)
         added += await timeline.add(
             system, customer_id, kind, title, ref=f"{channel}-in:{message.id}", detail=message.body[:200],
             at=message.at,

@@ -33,7 +33,7 @@ from hotline.core.permissions import Permission
 from hotline.core.privacy import mask_phone
 from hotline.crm import directory as customers
 from hotline.crm import timeline
-from hotline.notify import chat_files, chat_media, defaults, webchat
+from hotline.notify import chat_files, chat_media, defaults, timeline_titles, webchat
 from hotline.notify import conversation_views as views
 from hotline.notify.events import ConversationChanged, ConversationNotice
 from hotline.notify.models import Conversation, ConversationMessage
@@ -41,8 +41,8 @@ from hotline.notify.outbox import OPENID, enqueue, sms_address
 from hotline.notify.replies import queue_answer
 from hotline.notify.schemas import ConversationMessageOut, ConversationOut
 from hotline.notify.service import opt_out
+from hotline.notify.timeline_titles import CHANNEL_NAMES
 
-CHANNEL_NAMES = {"sms": "短信", "wechat": "微信", "web": "在线客服", "wecom": "企业微信"}
 OPT_OUT_TEMPLATE = "notify.opt_out_confirmed.sms"
 MAX_TEXT = 1600
 """The longest incoming text kept: ten parts of a concatenated SMS, with room to spare."""
@@ -118,11 +118,12 @@ async def receive(ctx: Context, incoming: Incoming) -> Received:
         received, card_id = await _store(ctx, incoming, address)
     if card_id is not None and not received.duplicate:
         system = ctx.as_actor(Actor.system(f"notify:{incoming.channel}"))
+        kind, title = timeline_titles.incoming(incoming.channel)
         await timeline.add(
             system,
             card_id,
-            incoming.channel,
-            "短信回复" if incoming.channel == "sms" else f"{CHANNEL_NAMES[incoming.channel]}消息",
+            kind,
+            title,
             ref=f"{incoming.channel}-in:{received.message_id}",
             detail=incoming.text[:200],
         )

@@ -33,7 +33,7 @@ from hotline.core.context import Actor, Context
 from hotline.core.errors import InvalidTransition, NotFound, PermissionDenied
 from hotline.core.permissions import Permission
 from hotline.crm import timeline
-from hotline.notify import chat_files, defaults
+from hotline.notify import chat_files, defaults, timeline_titles
 from hotline.notify.chat_waits import ChatWaits, hold_for
 from hotline.notify.events import ChatWindowMoved, ConversationChanged, ConversationNotice
 from hotline.notify.models import ChatVisitor, Conversation, ConversationMessage
@@ -377,9 +377,10 @@ async def _mail_transcript(
 
 
 async def _on_timeline(ctx: Context, customer_id: int, message_id: int, text: str) -> None:
+    kind, title = timeline_titles.incoming("web")
     await timeline.add(
-        ctx.as_actor(Actor.system("notify:web")), customer_id, "chat", "在线客服消息",
-        ref=f"web-in:{message_id}", detail=text[:200],
+        ctx.as_actor(Actor.system("notify:web")), customer_id, kind, title, ref=f"web-in:{message_id}",
+        detail=text[:200],
     )  # fmt: skip
 
 
