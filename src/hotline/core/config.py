@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'hotline.db'}"
     redis_url: str | None = None
     """When set, domain events travel over Redis pub/sub to every node."""
+    cluster: bool = False
+    """Voice nodes of a cluster (needs `redis_url`): each serves its calls to the site's one
+    router over Redis, and the node holding the router's lease runs the contact layer for all
+    (docs/deployment.md)."""
+    internal_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+$")
+    """How the cluster's other nodes reach this node's API (`http://10.0.0.5:8000`): the node
+    holding the router's lease takes, from the others, the requests only it can carry out.
+    Default: http://host:port."""
+    cluster_name: str = Field(default="site", pattern=r"^[a-z0-9-]{1,40}$")
+    """The cluster's name, the same on all its nodes: keeps two clusters on one Redis apart."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -240,6 +250,12 @@ class Settings(BaseSettings):
     def _turn_needs_its_secret(self) -> Settings:
         if self.phone_turn_urls and self.phone_turn_secret is None:
             raise ValueError("phone_turn_urls needs phone_turn_secret (coturn's static-auth-secret)")
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_needs_redis(self) -> Settings:
+        if self.cluster and not self.redis_url:
+            raise ValueError("cluster needs redis_url: the voice nodes and the router talk over Redis")
         return self
 
     @field_validator("database_url")

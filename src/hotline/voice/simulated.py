@@ -251,6 +251,7 @@ class SimulatedVoice(CallControl):
         ring_for: float = 30.0,
         auto_answer: bool = False,
         phone: PhoneKind | None = None,
+        near: Leg | None = None,
     ) -> Leg:
         handset = self.phones.get(target)  # one simulated phone per extension: `phone` has no choice to make
         if handset is None or not handset.registered:
