@@ -160,24 +160,31 @@ async def test_a_router_on_another_node_runs_the_call_and_a_survivor_takes_over(
                     for kind in ("arrived", "queued", "offered", "answered", "ended"):
                         assert kind in kinds, kinds
 
-                # A dies without a word (no release, no bye): B takes over once the lease lapses
+                # a second caller waits in the queue (001 is in wrap-up) when A dies without a word
+                # (no release, no bye): B takes over once the lease lapses, and the waiting caller
+                # is offered to B's router again instead of being lost (the flow starts again)
+                caller2 = await phone_on(b, "13922223333")
+                opened.append(caller2)
+                assert (await caller2.dial("4008001000")).status == 200
+                await asyncio.sleep(0.5)
+                await caller2.send_keys("2")
+                await until(lambda: any(w for w in state(a).router.runner._waits), 10)
                 await _die(a)
                 took = await until(lambda: state(b).router is not None, 5)
                 assert took < 3.0, f"takeover took {took:.2f} s"
+                remote_b = state(b).router.voice
+                await until(lambda: any(leg.caller == "13922223333" for leg in remote_b.legs.values()), 10)
+                await asyncio.sleep(0.5)
+                await caller2.send_keys("2")
 
-                # B's own contact layer answers B's next call and reaches the agent
-                caller2 = await phone_on(b, "13922223333")
-                opened.append(caller2)
+                # 001 was in wrap-up on A's router: B's restored it from the log; 001 says ready to
+                # B, and B's own contact layer gives them the waiting caller
                 agent.answered.clear()
-                await until(lambda: state(b).router.voice.reachable("1001"), 3)
-                # 001 was in wrap-up on A's router: B's restored it from the log; 001 says ready to B
+                await until(lambda: remote_b.reachable("1001"), 3)
                 assert _state_of(state(b).router, "1001") == "wrap_up"
                 async with signed_in(b, "agent1") as agent1:
                     ready = await agent1.put("/api/routing/me/state", json={"state": "ready"})
                     assert ready.status_code == 200, ready.text
-                assert (await caller2.dial("4008001000")).status == 200
-                await asyncio.sleep(0.5)
-                await caller2.send_keys("2")
                 await until(lambda: agent.answered.is_set(), 20)
                 caller2.send(caller2.in_dialog("BYE", cseq=2))
     finally:

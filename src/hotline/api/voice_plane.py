@@ -201,8 +201,7 @@ async def _elected(state: AppState, epoch: int) -> None:
     assert cluster is not None  # noqa: S101 - only a cluster node stands for the lease
     async with cluster.handover:
         voice = RemoteVoiceNode(cluster.redis, epoch, site=state.settings.cluster_name)
-        await voice.start()
-        await voice.settled()  # the nodes' first heartbeats: who is there, what each reaches
+        await voice.start()  # the nodes' phones are learnt from their heartbeats as the layer starts
         cluster.voice = voice
         await _start_contact(state, voice)
         await state.router_link.announce(epoch)  # the other nodes' live-call requests come here
@@ -213,6 +212,8 @@ async def _deposed(state: AppState) -> None:
     cluster = state.cluster
     assert cluster is not None  # noqa: S101
     async with cluster.handover:
+        if cluster.voice is not None:
+            cluster.voice.silence()  # the calls are the next router's: wind down without a word
         await _stop_contact(state)
         if cluster.voice is not None:
             await cluster.voice.stop()

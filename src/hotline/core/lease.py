@@ -62,7 +62,7 @@ class Leadership:
         deposed: Callable[[], Awaitable[None]],
         ttl: float = 2.0,
         renew: float = 0.5,
-        retry: float = 0.25,
+        retry: float = 0.1,
     ) -> None:
         if not 0 < renew < ttl / 2:
             raise ValueError("renew must be under half the lease")

@@ -81,7 +81,7 @@ class RemoteVoiceNode:
         self._listener: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
-        self._learnt = asyncio.Event()
+        self._silent = False
 
     async def start(self) -> None:
         self._publisher.start()
@@ -92,19 +92,13 @@ class RemoteVoiceNode:
         await asyncio.wait_for(self._subscribed.wait(), 10)
         self._watchdog = asyncio.create_task(self._watch(), name="voice-router-watchdog")
 
-    async def settled(self, seconds: float = 2.0) -> None:
-        """Until every voice node has said it is there and what it can reach (a new router does
-        not ring agents it cannot yet see), or `seconds` passed."""
-        await asyncio.sleep(wire.HEARTBEAT_SECONDS * 1.5)
-        deadline = self.clock() + seconds
-        while any(n.known_version < n.version for n in self.nodes.values()):
-            self._learnt.clear()
-            try:
-                await asyncio.wait_for(self._learnt.wait(), max(0.0, deadline - self.clock()))
-            except TimeoutError:
-                return
+    def silence(self) -> None:
+        """Send nothing more: a router that lost its lease must not touch the calls it drove (the
+        next router takes them over), whatever its contact layer does while it winds down."""
+        self._silent = True
 
     async def stop(self) -> None:
+        self.silence()
         for task in (self._listener, self._watchdog, *self._tasks):
             if task is not None:
                 task.cancel()
@@ -176,6 +170,8 @@ class RemoteVoiceNode:
 
     def tell(self, node: str, message: wire.Message) -> None:
         """A command whose outcome nobody waits for (its failure is logged by the node)."""
+        if self._silent:
+            return
         self._publisher.send(wire.node_channel(self.site, node), message | {"epoch": self.epoch})
 
     def ask(self, node: str, message: wire.Message) -> asyncio.Future[Any]:
@@ -186,6 +182,9 @@ class RemoteVoiceNode:
     ) -> tuple[str, asyncio.Future[Any]]:
         req = f"{self._prefix}-{next(self._requests)}"
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._silent:
+            future.set_exception(RemoteFailed("this router stepped down"))
+            return req, future
         if node not in self.nodes:
             gone = (
                 OriginateFailed(EndReason.NODE_LOST, node) if make else LegEnded(f"voice node {node} is gone")
@@ -256,13 +255,13 @@ class RemoteVoiceNode:
             finally:
                 state.asking = False
             state.known_version = int(status["version"])
+            newly = set(status["registered"]) - state.registered
             state.registered = set(status["registered"])
             state.extensions = set(status["extensions"])
             state.outbound = bool(status["outbound"])
-            self._learnt.set()
-            if extension:
+            for phone in sorted(newly | ({extension} if extension else set())):
                 for listener in list(self._phone_listeners):
-                    listener(extension)
+                    listener(phone)  # a ready agent whose phone the router had not seen gets calls
             if state.known_version < state.version:
                 self._learn(state, state.version)
 

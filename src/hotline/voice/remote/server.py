@@ -25,6 +25,7 @@ from hotline.voice.control import (
     Application,
     Bridge,
     Conference,
+    Direction,
     EndReason,
     EventSink,
     Leg,
@@ -46,6 +47,8 @@ AUDIO_CACHED = 256
 """Prompts kept in memory (the rest are fetched from Redis again when played)."""
 UNCLAIMED_SECONDS = 5.0
 """An inbound call no router took within this long is refused (503: the edge tries another node)."""
+RESUMED_SECONDS = 10.0
+"""A caller offered again after a takeover waits this long for the new router before being let go."""
 
 
 class LocalVoice(Protocol):
@@ -102,7 +105,7 @@ class VoiceNodeServer:
         self._bridges: dict[str, Bridge] = {}
         self._conferences: dict[str, Conference] = {}
         self._recordings: dict[str, LegRecording] = {}
-        self._plays: dict[str, asyncio.Event] = {}
+        self._plays: dict[str, tuple[str, asyncio.Event]] = {}
         self._listens: dict[str, Callable[[], None]] = {}
         self._originating: dict[str, asyncio.Task[Any]] = {}
         self._audio: OrderedDict[str, bytes] = OrderedDict()
@@ -139,6 +142,13 @@ class VoiceNodeServer:
         self._send({"t": "bye"})  # the router need not wait for the heartbeats to stop
         await self._publisher.stop()
 
+    def _epoch_seen(self, epoch: int) -> None:
+        if epoch > self.epoch:
+            first = self.epoch == 0
+            self.epoch = epoch
+            if not first:
+                self._router_changed()
+
     def reconfigured(self) -> None:
         """The extensions or trunks changed: the router asks for the new reachability."""
         self._version += 1
@@ -153,7 +163,7 @@ class VoiceNodeServer:
                 self._send({"t": "beat", "calls": self.voice.calls(), "version": self._version})
             if self.epoch_key:
                 with contextlib.suppress(RedisError, OSError, ValueError, TypeError):
-                    self.epoch = max(self.epoch, int(await self.redis.get(self.epoch_key) or 0))
+                    self._epoch_seen(int(await self.redis.get(self.epoch_key) or 0))
             await asyncio.sleep(wire.HEARTBEAT_SECONDS)
 
     # ------------------------------------------------------------------ what the node reports
@@ -162,19 +172,45 @@ class VoiceNodeServer:
         """The node's application for every inbound call: announce it until a router takes it,
         then keep it until it ends (the router hangs it up through a command)."""
         self.legs[leg.id] = leg
+        if await self._announce(leg, UNCLAIMED_SECONDS):
+            await leg.ended.wait()
+
+    async def _announce(self, leg: Leg, seconds: float, *, resumed: bool = False) -> bool:
+        """Offer `leg` to the router each second until one takes it; False (and the leg hung up
+        when it was offered again) if none did within `seconds`."""
         claimed = self._claimed[leg.id] = asyncio.Event()
         try:
-            deadline = time.monotonic() + UNCLAIMED_SECONDS
+            deadline = time.monotonic() + seconds
             while not claimed.is_set():
-                if time.monotonic() > deadline:
-                    log.warning("no router took the call: refused", leg=leg.id)
-                    return  # run_application hangs up: 503 while offered
-                self._send({"t": "offered", "leg": leg_info(leg)})
+                if time.monotonic() > deadline or leg.state is LegState.ENDED:
+                    log.warning("no router took the call", leg=leg.id, resumed=resumed)
+                    if resumed:
+                        await leg.hang_up()
+                    return False  # a new call: run_application hangs up, 503 while offered
+                self._send({"t": "offered", "leg": leg_info(leg), "resumed": resumed})
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(claimed.wait(), 1.0)
-            await leg.ended.wait()
+            return True
         finally:
             self._claimed.pop(leg.id, None)
+
+    def _router_changed(self) -> None:
+        """A new router took over, knowing nothing of the calls here. A caller who is not talking
+        to anyone (in the IVR, waiting in a queue) is offered to it again, so no caller is lost at
+        a takeover (the flow starts again for them); a conversation goes on where it is; a phone
+        rung for the old router's purposes, not yet talking, is hung up."""
+        talking = {leg.id for bridge in self._bridges.values() for leg in (bridge.a, bridge.b)}
+        talking |= {leg.id for conference in self._conferences.values() for leg in conference.hears}
+        for leg_id, stop in list(self._plays.values()):
+            if leg_id not in talking:
+                stop.set()  # the old router's music and prompts stop
+        for leg in list(self.legs.values()):
+            if leg.id in talking or leg.id in self._claimed or leg.state is LegState.ENDED:
+                continue
+            if leg.direction is Direction.INBOUND:
+                self._spawn(self._announce(leg, RESUMED_SECONDS, resumed=True))
+            else:
+                self._spawn(leg.hang_up())
 
     def _leg_event(self, event: LegEvent) -> None:
         leg = self.legs.get(event.leg_id)
@@ -198,7 +234,7 @@ class VoiceNodeServer:
             if "req" in message:
                 self._reply(message, error="stale-router")
             return
-        self.epoch = epoch
+        self._epoch_seen(epoch)
         handler = _HANDLERS.get(message["t"])
         if handler is None:
             self._reply(message, error="unknown-command")
@@ -239,7 +275,7 @@ class VoiceNodeServer:
         if "req" in message:
             self._send({"t": "reply", "req": message["req"], **outcome})
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -265,15 +301,16 @@ class VoiceNodeServer:
     async def _play(self, message: wire.Message) -> bool:
         leg = self._leg(message)
         audio = await self._audio_of(message["audio"])
-        stop = self._plays[message["play"]] = asyncio.Event()
+        stop = asyncio.Event()
+        self._plays[message["play"]] = (leg.id, stop)
         try:
             return await leg.play(audio, loop=bool(message.get("loop")), interrupt=stop)
         finally:
             self._plays.pop(message["play"], None)
 
     def _stop_play(self, message: wire.Message) -> None:
-        if (stop := self._plays.get(message["play"])) is not None:
-            stop.set()
+        if (play := self._plays.get(message["play"])) is not None:
+            play[1].set()
 
     async def _audio_of(self, name: str) -> bytes:
         audio = self._audio.get(name)
