@@ -31,6 +31,7 @@ from hotline.telephony import service as telephony
 from hotline.telephony.events import TelephonyChanged
 from hotline.voice.media.tts import PromptCache
 from hotline.voice.node import SipVoiceNode
+from hotline.voice.remote import wire
 from hotline.voice.remote.client import RemoteVoiceNode
 from hotline.voice.remote.server import VoiceNodeServer
 from hotline.voice.sip.digest import Algorithm
@@ -142,13 +143,13 @@ async def _start_sip(state: AppState, ctx: Context) -> SipServer:
     return sip
 
 
-async def _start_contact(state: AppState, voice: VoiceNode) -> None:
+async def _start_contact(state: AppState, voice: VoiceNode, *, handover_seconds: float = 0.0) -> None:
     """The contact layer on `voice`, with what runs beside it once per site: the recordings'
     indexer, the call figures' rollup and the campaigns' dialer."""
     settings = state.settings
     ctx = system_context(state, "system:voice")
     router = CallRouter(ctx, PromptCache(settings.prompt_cache), record_to=settings.recordings_dir)
-    await router.start(voice)
+    await router.start(voice, handover_seconds=handover_seconds)
     state.router = router
     state.recordings = RecordingsWatcher(system_context(state, "system:recordings"), state.bus)
     state.recordings.start()  # a recording is searchable a second after it is logged
@@ -203,7 +204,7 @@ async def _elected(state: AppState, epoch: int) -> None:
         voice = RemoteVoiceNode(cluster.redis, epoch, site=state.settings.cluster_name)
         await voice.start()  # the nodes' phones are learnt from their heartbeats as the layer starts
         cluster.voice = voice
-        await _start_contact(state, voice)
+        await _start_contact(state, voice, handover_seconds=wire.HANDOVER_SECONDS)
         await state.router_link.announce(epoch)  # the other nodes' live-call requests come here
         log.info("router started", node=state.settings.node_id, epoch=epoch)
 

@@ -31,6 +31,11 @@ class VoiceNode(Protocol):
         phone was unreachable can take calls again)."""
         ...
 
+    def adopt(self, adopter: Callable[[Leg, Leg, Bridge], None]) -> None:
+        """Call `adopter(caller, agent, bridge)` for each conversation a previous router left going
+        (a cluster's new router; a single engine never does)."""
+        ...
+
     def reachable(self, target: str) -> bool:
         """Whether `target` can be rung now: a registered extension, or a number a trunk calls."""
         ...

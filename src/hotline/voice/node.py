@@ -26,6 +26,9 @@ class SipVoiceNode:
     def watch_phones(self, listener: Callable[[str], None]) -> None:
         self.sip.registrar.listeners.append(listener)
 
+    def adopt(self, adopter: Callable[[Leg, Leg, Bridge], None]) -> None:
+        """One node: no router before this one left calls behind."""
+
     def reachable(self, target: str) -> bool:
         return self.sip.engine.reachable(target)
 

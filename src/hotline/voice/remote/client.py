@@ -72,6 +72,7 @@ class RemoteVoiceNode:
         self.sinks: dict[str, Callable[[bytes], None]] = {}
         self._application: Application | None = None
         self._phone_listeners: list[Callable[[str], None]] = []
+        self._adopters: list[Callable[[Leg, Leg, Bridge], None]] = []
         self._pending: dict[str, _Pending] = {}
         self._requests = itertools.count(1)
         self._prefix = secrets.token_hex(4)
@@ -117,6 +118,9 @@ class RemoteVoiceNode:
 
     def watch_phones(self, listener: Callable[[str], None]) -> None:
         self._phone_listeners.append(listener)
+
+    def adopt(self, adopter: Callable[[Leg, Leg, Bridge], None]) -> None:
+        self._adopters.append(adopter)
 
     def reachable(self, target: str) -> bool:
         return self._reaching(target) is not None
@@ -233,6 +237,8 @@ class RemoteVoiceNode:
             self._learn(state, int(message.get("version", 0)), str(message.get("extension", "")))
         elif kind == "offered":
             self._offered(node, message["leg"])
+        elif kind == "talking":
+            self._talking(node, message)
         elif kind == "event":
             self._event(message)
         elif kind == "reply":
@@ -275,6 +281,19 @@ class RemoteVoiceNode:
             return
         leg = self._adopt(node, info)
         self._spawn(run_application(self._application, leg))
+
+    def _talking(self, node: str, message: wire.Message) -> None:
+        """A conversation the previous router left going on a node: its legs and bridge become
+        this router's, and the contact layer sees it to its end."""
+        if not self._adopters:
+            return  # not serving yet: the node tells again
+        self.tell(node, {"t": "claim", "bridge": message["bridge"]})
+        if message["a"]["id"] in self.legs or message["b"]["id"] in self.legs:
+            return
+        a, b = self._adopt(node, message["a"]), self._adopt(node, message["b"])
+        bridge = RemoteBridge(self, a, b, None, name=message["bridge"])
+        for adopter in self._adopters:
+            adopter(a, b, bridge)
 
     def _adopt(self, node: str, info: dict[str, Any]) -> RemoteLeg:
         leg = RemoteLeg(self, node, info)

@@ -130,11 +130,16 @@ class _RemoteRecording(LegRecording):
 
 
 class RemoteBridge(Bridge):
-    def __init__(self, owner: Commands, a: RemoteLeg, b: RemoteLeg, record_to: Path | None) -> None:
+    def __init__(
+        self, owner: Commands, a: RemoteLeg, b: RemoteLeg, record_to: Path | None, *, name: str = ""
+    ) -> None:
+        """A new bridge on the legs' node; with `name`, the node's bridge of that name (taken over
+        from a previous router)."""
         super().__init__(a, b)
-        self.owner, self.node, self.name = owner, a.node, secrets.token_hex(6)
-        message = {"t": "bridge", "bridge": self.name, "a": a.id, "b": b.id}
-        self.owner.tell(self.node, message | ({"record_to": str(record_to)} if record_to else {}))
+        self.owner, self.node, self.name = owner, a.node, name or secrets.token_hex(6)
+        if not name:
+            message = {"t": "bridge", "bridge": self.name, "a": a.id, "b": b.id}
+            self.owner.tell(self.node, message | ({"record_to": str(record_to)} if record_to else {}))
 
     def pause(self, paused: bool) -> None:
         self.owner.tell(self.node, {"t": "bridge_pause", "bridge": self.name, "paused": paused})

@@ -47,8 +47,6 @@ AUDIO_CACHED = 256
 """Prompts kept in memory (the rest are fetched from Redis again when played)."""
 UNCLAIMED_SECONDS = 5.0
 """An inbound call no router took within this long is refused (503: the edge tries another node)."""
-RESUMED_SECONDS = 10.0
-"""A caller offered again after a takeover waits this long for the new router before being let go."""
 
 
 class LocalVoice(Protocol):
@@ -102,6 +100,7 @@ class VoiceNodeServer:
         """The newest router heard from; commands from older ones are refused."""
         self.legs: dict[str, Leg] = {}
         self._claimed: dict[str, asyncio.Event] = {}
+        """Inbound legs and bridges offered to the router and not taken yet, by their name."""
         self._bridges: dict[str, Bridge] = {}
         self._conferences: dict[str, Conference] = {}
         self._recordings: dict[str, LegRecording] = {}
@@ -197,20 +196,37 @@ class VoiceNodeServer:
     def _router_changed(self) -> None:
         """A new router took over, knowing nothing of the calls here. A caller who is not talking
         to anyone (in the IVR, waiting in a queue) is offered to it again, so no caller is lost at
-        a takeover (the flow starts again for them); a conversation goes on where it is; a phone
-        rung for the old router's purposes, not yet talking, is hung up."""
+        a takeover (the flow starts again for them); a conversation goes on where it is and is
+        handed to the new router to see to its end; a phone rung for the old router's purposes,
+        not yet talking, is hung up."""
         talking = {leg.id for bridge in self._bridges.values() for leg in (bridge.a, bridge.b)}
         talking |= {leg.id for conference in self._conferences.values() for leg in conference.hears}
         for leg_id, stop in list(self._plays.values()):
             if leg_id not in talking:
                 stop.set()  # the old router's music and prompts stop
+        for name, bridge in list(self._bridges.items()):
+            if name not in self._claimed:
+                self._spawn(self._hand_over(name, bridge))
         for leg in list(self.legs.values()):
             if leg.id in talking or leg.id in self._claimed or leg.state is LegState.ENDED:
                 continue
             if leg.direction is Direction.INBOUND:
-                self._spawn(self._announce(leg, RESUMED_SECONDS, resumed=True))
+                self._spawn(self._announce(leg, wire.HANDOVER_SECONDS, resumed=True))
             else:
                 self._spawn(leg.hang_up())
+
+    async def _hand_over(self, name: str, bridge: Bridge) -> None:
+        """Tell the new router of a conversation going on here until it takes it."""
+        claimed = self._claimed[name] = asyncio.Event()
+        try:
+            deadline = time.monotonic() + wire.HANDOVER_SECONDS
+            while not claimed.is_set() and time.monotonic() < deadline and name in self._bridges:
+                message = {"t": "talking", "bridge": name, "a": leg_info(bridge.a), "b": leg_info(bridge.b)}
+                self._send(message)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(claimed.wait(), 1.0)
+        finally:
+            self._claimed.pop(name, None)
 
     def _leg_event(self, event: LegEvent) -> None:
         leg = self.legs.get(event.leg_id)
@@ -239,9 +255,9 @@ class VoiceNodeServer:
         if handler is None:
             self._reply(message, error="unknown-command")
             return
-        leg_id = message.get("leg")
-        if isinstance(leg_id, str) and leg_id in self._claimed:
-            self._claimed[leg_id].set()
+        for key in ("leg", "bridge"):  # a router's command about a leg or bridge: it has it
+            if isinstance(name := message.get(key), str) and name in self._claimed:
+                self._claimed[name].set()
         try:
             outcome = handler(self, message)
         except LegEnded:

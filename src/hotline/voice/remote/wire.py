@@ -30,6 +30,9 @@ HEARTBEAT_SECONDS = 0.5
 """How often a voice node says it is alive (and how busy it is)."""
 NODE_LOST_SECONDS = 3.0
 """A node not heard from for this long is gone: its calls end with the reason `node-lost`."""
+HANDOVER_SECONDS = 10.0
+"""After a takeover, how long voice nodes offer the new router the calls the old one drove (then
+a caller is let go), and how long the new router leaves agents on calls it has not heard of yet."""
 REPLY_SECONDS = 10.0
 """How long the router waits for a node's reply to a quick command (answer, hang up, stop)."""
 AUDIO_KEEP_SECONDS = 24 * 3600
