@@ -109,16 +109,20 @@ async def call_events(http: httpx.AsyncClient, call_id: str) -> list[str]:
     return [event["kind"] for event in response.json()]
 
 
-@asynccontextmanager
-async def site_of_two(database_url: str) -> AsyncIterator[tuple[FastAPI, FastAPI, list[Softphone]]]:
-    """Node A holding the router's lease, node B a voice node A's router has heard; the phones
-    opened meanwhile are closed at the end."""
-    site = f"test-{secrets.token_hex(4)}"
+Site = tuple[FastAPI, FastAPI, list[Softphone]]
+
+
+@pytest.fixture
+async def site(seeded: Context, settings: Settings) -> AsyncIterator[Site]:
+    """Node A holding the router's lease, node B a voice node A's router has heard (started in
+    set-up: a node's start may hold the loop, the test's calls may not); the phones opened
+    meanwhile are closed at the end."""
+    name = f"test-{secrets.token_hex(4)}"
     opened: list[Softphone] = []
     try:
-        async with voice_node(database_url, site, "node-a") as a:
+        async with voice_node(settings.database_url, name, "node-a") as a:
             await until(lambda: state(a).router is not None, 5)
-            async with voice_node(database_url, site, "node-b") as b:
+            async with voice_node(settings.database_url, name, "node-b") as b:
                 await until(lambda: "node-b" in state(a).router.voice.nodes, 3)
                 yield a, b, opened
     finally:
@@ -142,94 +146,90 @@ async def agent_takes_a_call(a: FastAPI, b: FastAPI, opened: list[Softphone]) ->
     return agent, caller
 
 
-async def test_a_router_on_another_node_runs_the_call_and_a_survivor_takes_over(
-    seeded: Context, settings: Settings
-) -> None:
-    async with site_of_two(settings.database_url) as (a, b, opened):
-        assert state(b).router is None  # one router for the site
-        agent, caller = await agent_takes_a_call(a, b, opened)
-        await asyncio.sleep(0.3)
+async def test_a_router_on_another_node_runs_the_call_and_a_survivor_takes_over(site: Site) -> None:
+    a, b, opened = site
+    assert state(b).router is None  # one router for the site
+    agent, caller = await agent_takes_a_call(a, b, opened)
+    await asyncio.sleep(0.3)
 
-        # the media is B's: both hear each other through B's relay
-        mark_agent, mark_caller = len(agent.rtp.packets), len(caller.rtp.packets)
-        await asyncio.gather(caller.send_tone(CALLER, 600), agent.send_tone(AGENT, 600))
-        await asyncio.sleep(0.3)
-        assert tone_share(heard(agent, mark_agent), CALLER) > 0.5
-        assert tone_share(heard(caller, mark_caller), AGENT) > 0.5
+    # the media is B's: both hear each other through B's relay
+    mark_agent, mark_caller = len(agent.rtp.packets), len(caller.rtp.packets)
+    await asyncio.gather(caller.send_tone(CALLER, 600), agent.send_tone(AGENT, 600))
+    await asyncio.sleep(0.3)
+    assert tone_share(heard(agent, mark_agent), CALLER) > 0.5
+    assert tone_share(heard(caller, mark_caller), AGENT) > 0.5
 
-        # the agent's desktop talks to B, which has no router: B has A do it (no 503)
-        async with signed_in(b, "agent1") as agent1:
-            call = (await agent1.get("/api/routing/me/call")).json()
-            assert call is not None
-            assert (call["queue"], call["caller"]) == ("hotel", "139****2222")
-            held = await agent1.post("/api/routing/me/call/hold", json={"held": True})
-            assert held.status_code == 200 and held.json()["mode"] == "held", held.text
-            mark_caller = len(caller.rtp.packets)
-            await agent.send_tone(AGENT, 400)
-            assert tone_share(heard(caller, mark_caller), AGENT) < 0.1  # on hold: music only
-            resumed = await agent1.post("/api/routing/me/call/hold", json={"held": False})
-            assert resumed.status_code == 200 and resumed.json()["mode"] == "talking", resumed.text
-        call_id = call["call_id"]
+    # the agent's desktop talks to B, which has no router: B has A do it (no 503)
+    async with signed_in(b, "agent1") as agent1:
+        call = (await agent1.get("/api/routing/me/call")).json()
+        assert call is not None
+        assert (call["queue"], call["caller"]) == ("hotel", "139****2222")
+        held = await agent1.post("/api/routing/me/call/hold", json={"held": True})
+        assert held.status_code == 200 and held.json()["mode"] == "held", held.text
+        mark_caller = len(caller.rtp.packets)
+        await agent.send_tone(AGENT, 400)
+        assert tone_share(heard(caller, mark_caller), AGENT) < 0.1  # on hold: music only
+        resumed = await agent1.post("/api/routing/me/call/hold", json={"held": False})
+        assert resumed.status_code == 200 and resumed.json()["mode"] == "talking", resumed.text
+    call_id = call["call_id"]
 
-        # a second caller waits in the queue (001 is talking) when A dies without a word
-        # (no release, no bye): B takes over once the lease lapses
-        caller2 = await phone_on(b, "13922223333")
-        opened.append(caller2)
-        assert (await caller2.dial("4008001000")).status == 200
-        await asyncio.sleep(0.5)
-        await caller2.send_keys("2")
-        await until(lambda: any(w for w in state(a).router.runner._waits), 10)
-        await _die(a)
-        took = await until(lambda: state(b).router is not None, 5)
-        assert took < 3.0, f"takeover took {took:.2f} s"
-        router_b, remote_b = state(b).router, state(b).router.voice
+    # a second caller waits in the queue (001 is talking) when A dies without a word
+    # (no release, no bye): B takes over once the lease lapses
+    caller2 = await phone_on(b, "13922223333")
+    opened.append(caller2)
+    assert (await caller2.dial("4008001000")).status == 200
+    await asyncio.sleep(0.5)
+    await caller2.send_keys("2")
+    await until(lambda: any(w for w in state(a).router.runner._waits), 10)
+    await _die(a)
+    took = await until(lambda: state(b).router is not None, 5)
+    assert took < 3.0, f"takeover took {took:.2f} s"
+    router_b, remote_b = state(b).router, state(b).router.voice
 
-        # the conversation goes on, now B's to see to its end: 001 stays on the call
-        await until(lambda: call_id in router_b.runner.active, 10)
-        assert _state_of(router_b, "1001") == "on_call"
-        mark_agent = len(agent.rtp.packets)
-        await caller.send_tone(CALLER, 400)
-        assert tone_share(heard(agent, mark_agent), CALLER) > 0.5
-        # the waiting caller is offered to B's router instead of being lost (the flow
-        # starts again for them)
-        await until(lambda: any(leg.caller == "13922223333" for leg in remote_b.legs.values()), 10)
-        await asyncio.sleep(0.5)
-        await caller2.send_keys("2")
+    # the conversation goes on, now B's to see to its end: 001 stays on the call
+    await until(lambda: call_id in router_b.runner.active, 10)
+    assert _state_of(router_b, "1001") == "on_call"
+    mark_agent = len(agent.rtp.packets)
+    await caller.send_tone(CALLER, 400)
+    assert tone_share(heard(agent, mark_agent), CALLER) > 0.5
+    # the waiting caller is offered to B's router instead of being lost (the flow
+    # starts again for them)
+    await until(lambda: any(leg.caller == "13922223333" for leg in remote_b.legs.values()), 10)
+    await asyncio.sleep(0.5)
+    await caller2.send_keys("2")
 
-        # the first caller hangs up: B hangs up 001's phone, logs the end, 001 wraps up
-        agent.answered.clear()
-        caller.send(caller.in_dialog("BYE", cseq=2))
-        await until(lambda: agent.hung_up.is_set(), 10)
-        await until(lambda: _state_of(router_b, "1001") == "wrap_up", 5)
-        await router_b.flush()
-        async with signed_in(b, "agent1") as agent1:
-            kinds = await call_events(agent1, call_id)
-            for kind in ("arrived", "queued", "offered", "answered", "ended", "finished"):
-                assert kind in kinds, kinds
-            # 001 says ready to B: B's contact layer gives them the waiting caller
-            ready = await agent1.put("/api/routing/me/state", json={"state": "ready"})
-            assert ready.status_code == 200, ready.text
-        await until(lambda: agent.answered.is_set(), 20)
-        caller2.send(caller2.in_dialog("BYE", cseq=2))
+    # the first caller hangs up: B hangs up 001's phone, logs the end, 001 wraps up
+    agent.answered.clear()
+    caller.send(caller.in_dialog("BYE", cseq=2))
+    await until(lambda: agent.hung_up.is_set(), 10)
+    await until(lambda: _state_of(router_b, "1001") == "wrap_up", 5)
+    await router_b.flush()
+    async with signed_in(b, "agent1") as agent1:
+        kinds = await call_events(agent1, call_id)
+        for kind in ("arrived", "queued", "offered", "answered", "ended", "finished"):
+            assert kind in kinds, kinds
+        # 001 says ready to B: B's contact layer gives them the waiting caller
+        ready = await agent1.put("/api/routing/me/state", json={"state": "ready"})
+        assert ready.status_code == 200, ready.text
+    await until(lambda: agent.answered.is_set(), 20)
+    caller2.send(caller2.in_dialog("BYE", cseq=2))
 
 
-async def test_a_voice_node_that_falls_silent_has_its_calls_ended_and_its_agent_freed(
-    seeded: Context, settings: Settings
-) -> None:
-    async with site_of_two(settings.database_url) as (a, b, opened):
-        router = state(a).router
-        await agent_takes_a_call(a, b, opened)
-        (call_id,) = [cid for cid, call in router.live.items() if call.bridge is not None]
+async def test_a_voice_node_that_falls_silent_has_its_calls_ended_and_its_agent_freed(site: Site) -> None:
+    a, b, opened = site
+    router = state(a).router
+    await agent_takes_a_call(a, b, opened)
+    (call_id,) = [cid for cid, call in router.live.items() if call.bridge is not None]
 
-        await _silence(b)  # B's process hangs: no heartbeat, no reply
-        lost = await until(lambda: "node-b" not in router.voice.nodes, 5)
-        assert lost < NODE_LOST_SECONDS + 1.0
-        await until(lambda: call_id not in router.live, 5)
-        await until(lambda: _state_of(router, "1001") != "on_call", 5)
-        await router.flush()
-        async with signed_in(a, "supervisor") as supervisor:
-            kinds = await call_events(supervisor, call_id)
-        assert "ended" in kinds and "finished" in kinds, kinds
+    await _silence(b)  # B's process hangs: no heartbeat, no reply
+    lost = await until(lambda: "node-b" not in router.voice.nodes, 5)
+    assert lost < NODE_LOST_SECONDS + 1.0
+    await until(lambda: call_id not in router.live, 5)
+    await until(lambda: _state_of(router, "1001") != "on_call", 5)
+    await router.flush()
+    async with signed_in(a, "supervisor") as supervisor:
+        kinds = await call_events(supervisor, call_id)
+    assert "ended" in kinds and "finished" in kinds, kinds
 
 
 def _state_of(router: Any, extension: str) -> str:
