@@ -48,7 +48,7 @@ def rtpengine(tmp_path: Path) -> Iterator[Rtpengine]:
          "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{daemon.ng[1]}",
          f"--port-min={low}", f"--port-max={low + PORTS - 1}", "--delete-delay=0",
          f"--recording-dir={daemon.recordings}", "--recording-method=pcap", "--log-level=5"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "rtpengine.log").open("wb"),
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "rtpengine.log").open("wb"), cwd=tmp_path,
     )  # fmt: skip
     try:
         yield daemon
@@ -255,3 +255,17 @@ async def test_given_no_rtpengine_then_the_request_times_out_with_a_clear_error(
     async with NgClient(("127.0.0.1", free_port()), interval=0.05, attempts=3) as client:
         with pytest.raises(NgTimeout, match=r"no answer from 127\.0\.0\.1:\d+ after 3 sends"):
             await client.ping()
+
+
+async def test_given_hundreds_of_commands_at_once_then_every_one_is_answered(
+    rtpengine: Rtpengine, parties: tuple[Party, Party]
+) -> None:
+    """A node asks about all its calls together (400 at once overflowed rtpengine's control socket
+    before the client kept at most 32 in flight; the lost ones timed out after their re-sends)."""
+    async with NgClient(rtpengine.ng, interval=0.2, attempts=25) as starting:
+        await starting.ping()
+    caller, callee = parties
+    async with NgClient(rtpengine.ng, interval=0.5, attempts=2) as ng:
+        await anchor(ng, "many-1", caller, callee)
+        answers = await asyncio.gather(*(ng.query("many-1") for _ in range(400)))
+    assert len(answers) == 400 and all(sorted(answer["tags"]) == ["callee", "caller"] for answer in answers)
