@@ -51,9 +51,12 @@ class Proxy:
         self.callers: dict[bytes, tuple[str, int]] = {}
         self.transport: asyncio.DatagramTransport | None = None
         self.errors = 0
+        self.tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak references)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        asyncio.get_running_loop().create_task(self.forward(data, addr))
+        task = asyncio.get_running_loop().create_task(self.forward(data, addr))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def forward(self, data: bytes, addr: tuple[str, int]) -> None:
         assert self.transport is not None
