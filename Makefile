@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
 APT_RUN_PACKAGES := espeak-ng sox fonts-wqy-microhei
-APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn rtpengine-daemon
 export UV_LINK_MODE := copy
 
 .PHONY: help walk run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
