@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import redis.asyncio as redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -59,6 +60,13 @@ class Node:
         self.process = subprocess.Popen(
             ["hotline", "serve", "--no-migrate"], env=self.env, cwd=ROOT, stdout=log, stderr=log
         )
+
+    async def ready(self) -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=1) as http:
+                return (await http.get(f"http://127.0.0.1:{self.http}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         assert self.process is not None
@@ -122,7 +130,8 @@ async def run(args: argparse.Namespace) -> None:
     env.pop("HOTLINE_TEST_DATABASE_URL", None)
     engine = create_async_engine(args.database)
     async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
     await asyncio.to_thread(prepare, env)
     client = redis.from_url(args.redis)
     takeovers, losses = [], []
@@ -145,7 +154,8 @@ async def run(args: argparse.Namespace) -> None:
             takeovers.append(took)
 
             leader.start()  # back, as a voice node under the new router
-            await asyncio.sleep(3)
+            await until(leader.ready, 120, every=0.2)
+            await asyncio.sleep(1.5)  # its heartbeats reach the router
             phone = await answered(leader, "13922223333")  # in the IVR, on the node to die
             since = time.time()
             await asyncio.sleep(0.5)
