@@ -28,6 +28,7 @@ from hotline.core.context import Context
 from hotline.voice.media.g711 import ulaw_decode
 from hotline.voice.remote.wire import NODE_LOST_SECONDS
 from tests.conftest import DEMO_PASSWORD, REDIS_URL, free_port, make_settings
+from tests.redis_server import PrivateRedis
 from tests.voice.audio import tone_share
 from tests.voice.softphone import Softphone
 
@@ -39,7 +40,9 @@ CALLER, AGENT = 1000, 600  # the tone each phone sends, in Hz
 
 
 @asynccontextmanager
-async def voice_node(database_url: str, site: str, name: str) -> AsyncIterator[FastAPI]:
+async def voice_node(
+    database_url: str, site: str, name: str, redis_url: str | None = REDIS_URL
+) -> AsyncIterator[FastAPI]:
     """A voice node of the cluster `site`, its API served on a real port (other nodes forward to
     it what only the router does)."""
     port = free_port()
@@ -48,7 +51,7 @@ async def voice_node(database_url: str, site: str, name: str) -> AsyncIterator[F
         roles=["api", "voice"],
         sip_port=free_port(),
         cluster=True,
-        redis_url=REDIS_URL,
+        redis_url=redis_url,
         cluster_name=site,
         node_id=name,
         internal_url=f"http://127.0.0.1:{port}",
@@ -103,26 +106,33 @@ async def phone_on(app: FastAPI, extension: str, password: str = "") -> Softphon
     return handset
 
 
-async def call_events(http: httpx.AsyncClient, call_id: str) -> list[str]:
+async def call_lines(http: httpx.AsyncClient, call_id: str) -> list[dict[str, Any]]:
     response = await http.get(f"/api/routing/calls/{call_id}/events")
     assert response.status_code == 200, response.text
-    return [event["kind"] for event in response.json()]
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def call_events(http: httpx.AsyncClient, call_id: str) -> list[str]:
+    return [event["kind"] for event in await call_lines(http, call_id)]
 
 
 Site = tuple[FastAPI, FastAPI, list[Softphone]]
 
 
 @pytest.fixture
-async def site(seeded: Context, settings: Settings) -> AsyncIterator[Site]:
+async def site(seeded: Context, settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Site]:
     """Node A holding the router's lease, node B a voice node A's router has heard (started in
     set-up: a node's start may hold the loop, the test's calls may not); the phones opened
-    meanwhile are closed at the end."""
+    meanwhile are closed at the end. A test that asks for `private_redis` gets its nodes on it."""
     name = f"test-{secrets.token_hex(4)}"
+    url = (
+        request.getfixturevalue("private_redis").url if "private_redis" in request.fixturenames else REDIS_URL
+    )
     opened: list[Softphone] = []
     try:
-        async with voice_node(settings.database_url, name, "node-a") as a:
+        async with voice_node(settings.database_url, name, "node-a", url) as a:
             await until(lambda: state(a).router is not None, 5)
-            async with voice_node(settings.database_url, name, "node-b") as b:
+            async with voice_node(settings.database_url, name, "node-b", url) as b:
                 await until(lambda: "node-b" in state(a).router.voice.nodes, 3)
                 yield a, b, opened
     finally:
@@ -230,6 +240,36 @@ async def test_a_voice_node_that_falls_silent_has_its_calls_ended_and_its_agent_
     async with signed_in(a, "supervisor") as supervisor:
         kinds = await call_events(supervisor, call_id)
     assert "ended" in kinds and "finished" in kinds, kinds
+
+
+async def test_after_redis_restarts_empty_a_router_takes_the_conversation_to_its_end(
+    private_redis: PrivateRedis, site: Site
+) -> None:
+    a, b, opened = site
+    agent, caller = await agent_takes_a_call(a, b, opened)
+    call_id = next(cid for cid, call in state(a).router.live.items() if call.bridge is not None)
+
+    private_redis.crash()  # gone, and back empty: no lease, no epoch
+    await until(lambda: state(a).router is None, 3)  # A could not renew: it stepped down
+    private_redis.start()
+    await until(lambda: state(a).router is not None or state(b).router is not None, 15)
+    router = state(a).router or state(b).router
+
+    # the voice nodes found Redis again and handed the conversation to the router: it goes on
+    await until(lambda: call_id in router.runner.active, 15)
+    mark = len(agent.rtp.packets)
+    await caller.send_tone(CALLER, 400)
+    assert tone_share(heard(agent, mark), CALLER) > 0.5
+    caller.send(caller.in_dialog("BYE", cseq=2))
+    await until(lambda: agent.hung_up.is_set(), 10)
+    await until(lambda: _state_of(router, "1001") != "on_call", 5)  # wrap-up, then ready
+    await router.flush()
+    async with signed_in(a, "supervisor") as supervisor:
+        lines = await call_lines(supervisor, call_id)
+    kinds = [line["kind"] for line in lines]
+    assert kinds.count("finished") == 1 and "ended" in kinds, kinds
+    ended = next(line for line in reversed(lines) if line["kind"] == "ended")
+    assert ended["queue"] == "hotel", ended  # the queue it was answered from, as before
 
 
 def _state_of(router: Any, extension: str) -> str:

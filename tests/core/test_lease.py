@@ -5,19 +5,17 @@ could take over; epochs only grow, even across a Redis restarted empty."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import secrets
-import shutil
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
 
 from hotline.core.lease import Leadership
-from tests.conftest import REDIS_URL, free_port
+from tests.conftest import REDIS_URL
+from tests.redis_server import PrivateRedis
 
 pytestmark = [
     pytest.mark.redis,
@@ -109,55 +107,24 @@ async def test_one_holder_a_successor_when_it_dies_and_at_once_when_it_stops(con
         assert ended <= began, terms  # never two holders at once
 
 
-@pytest.fixture
-def private_redis() -> Iterator[tuple[str, int]]:
-    """A Redis of this test's own, to stop and restart (the suite's is shared)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    yield binary, port
-    process.kill()
-    process.wait()
-
-
 async def test_a_holder_cut_off_from_redis_steps_down_and_epochs_grow_across_a_restart(
-    private_redis: tuple[str, int],
+    private_redis: PrivateRedis,
 ) -> None:
-    binary, port = private_redis
-    client = redis.from_url(f"redis://127.0.0.1:{port}")
-    await until_pinged(client)
+    await private_redis.ping()
+    client = redis.from_url(private_redis.url)
     a = Contender(client, "a", "router")
     a.leadership.start()
     await until(lambda: a.leading, 2)
     first = a.epochs[0]
 
-    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+    private_redis.crash()
     stepped = await until(lambda: not a.leading, 3)
     assert stepped <= 1.0  # before the lease could have lapsed for anyone else
 
-    restarted = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
+    private_redis.start()
     try:
         await until(lambda: a.leading, 10)  # Redis is back, empty: the lease is taken again
         assert a.epochs[-1] > first  # and its epoch did not start again from 1
     finally:
         await a.leadership.stop()
         await client.aclose()
-        restarted.kill()
-        restarted.wait()
-
-
-async def until_pinged(client: redis.Redis) -> None:
-    for _ in range(100):
-        with contextlib.suppress(Exception):
-            if await client.ping():
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("redis did not start")

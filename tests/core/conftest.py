@@ -1,0 +1,1 @@
+from tests.redis_server import private_redis  # noqa: F401 - a fixture
