@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from hotline.api.app import create_app
 from hotline.api.voice_plane import _deposed
+from hotline.core import tasks
 from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.voice.media.g711 import ulaw_decode
@@ -280,9 +281,7 @@ def _state_of(router: Any, extension: str) -> str:
 async def _die(app: FastAPI) -> None:
     """What a killed process leaves: the lease unrenewed, the node silent, its router gone."""
     cluster = state(app).cluster
-    task = cluster.leadership._task
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await tasks.stop(cluster.leadership._task)
     cluster.leadership._task = None
     cluster.leadership.epoch = None  # stop() must not release the lease either
     await _deposed(state(app))  # its contact layer is gone with it
@@ -291,6 +290,4 @@ async def _die(app: FastAPI) -> None:
 
 async def _silence(app: FastAPI) -> None:
     server = state(app).cluster.server
-    for task in (server._heartbeat, server._listener):
-        task.cancel()
-    await asyncio.gather(server._heartbeat, server._listener, return_exceptions=True)
+    await tasks.stop(server._heartbeat, server._listener)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.core import tasks
 from hotline.core.clock import utcnow
 
 log = structlog.get_logger(__name__)
@@ -158,8 +159,7 @@ class RedisBus(LocalDispatcher):
 
     async def stop(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+            await tasks.stop(self._listener)
             self._listener = None
         await self.drain()
         await self._redis.aclose()

@@ -20,6 +20,8 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
+from hotline.core import tasks
+
 log = structlog.get_logger(__name__)
 
 _TAKE = """
@@ -80,11 +82,8 @@ class Leadership:
         self._task = asyncio.create_task(self._run(), name=f"lease-{self.key}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop(self._task)
+        self._task = None
         if self.epoch is not None:
             await self._step_down()
             with contextlib.suppress(RedisError, OSError):
@@ -129,8 +128,7 @@ class Leadership:
     async def _step_down(self) -> None:
         self.epoch = None
         if self._taking_over is not None:
-            self._taking_over.cancel()
-            await asyncio.gather(self._taking_over, return_exceptions=True)
+            await tasks.stop(self._taking_over)
             self._taking_over = None
         try:
             await self._deposed()

@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from hotline.core import tasks
 from hotline.voice.control import (
     Application,
     Bridge,
@@ -100,12 +101,7 @@ class RemoteVoiceNode:
 
     async def stop(self) -> None:
         self.silence()
-        for task in (self._listener, self._watchdog, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._listener, self._watchdog, *self._tasks) if t), return_exceptions=True
-        )
+        await tasks.stop(self._listener, self._watchdog, *self._tasks)
         for pending in self._pending.values():
             if not pending.future.done():
                 pending.future.set_exception(RemoteFailed("the router stopped"))

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import structlog
 from redis.exceptions import RedisError
 
+from hotline.core import tasks
 from hotline.voice.control import (
     Application,
     Bridge,
@@ -132,12 +133,7 @@ class VoiceNodeServer:
         self._heartbeat = asyncio.create_task(self._beat(), name="voice-node-heartbeat")
 
     async def stop(self) -> None:
-        for task in (self._heartbeat, self._listener, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._heartbeat, self._listener, *self._tasks) if t), return_exceptions=True
-        )
+        await tasks.stop(self._heartbeat, self._listener, *self._tasks)
         self._send({"t": "bye"})  # the router need not wait for the heartbeats to stop
         await self._publisher.stop()
 

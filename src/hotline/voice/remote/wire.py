@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
+from hotline.core import tasks
 from hotline.core.events import subscribe_forever
 
 log = structlog.get_logger(__name__)
@@ -109,9 +110,7 @@ class Publisher:
             # what was sent before stopping still goes out (a node's last words)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), 1.0)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await tasks.stop(self._task)
             self._task = None
 
 
