@@ -1,0 +1,116 @@
+"""The cluster's SIP edge on loopback: Kamailio (deploy/kamailio/kamailio.cfg) in front of two
+voice nodes, SIPp calling the demo trunk's number through it, a phone registered through it.
+
+What a site notices: calls reach both nodes and are answered; a phone registered on one node is
+rung by the other; a node killed mid-load gets no new call within 3 seconds while every call
+still succeeds on the other, and gets calls again once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REDIS_URL
+from tests.interop.cluster import KAMAILIO, Cluster, InviteTrap
+from tests.voice.softphone import Softphone
+
+pytestmark = [
+    pytest.mark.skipif(KAMAILIO is None, reason="needs Kamailio (make cluster-deps installs it)"),
+    pytest.mark.skipif(shutil.which("sipp") is None, reason="needs sipp (make test installs sip-tester)"),
+    pytest.mark.skipif(
+        REDIS_URL is None, reason="needs Redis: HOTLINE_TEST_REDIS_URL (make test starts one)"
+    ),
+]
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    import redis.asyncio as redis
+
+    assert REDIS_URL is not None
+    client = redis.from_url(REDIS_URL)
+    for key in await client.keys("hotline:sip:*"):
+        await client.delete(key)
+    await client.aclose()
+    site = Cluster(tmp_path, REDIS_URL)
+    try:
+        await site.start()
+        yield site
+    finally:
+        await site.stop()
+
+
+async def test_calls_through_the_edge_reach_both_nodes_and_are_answered(cluster: Cluster) -> None:
+    code, succeeded, failed = await (await cluster.sipp(calls=20, rate=20)).done()
+    assert (code, succeeded, failed) == (0, 20, 0)
+    answered = [node.answered for node in cluster.members]
+    assert sum(answered) == 20 and min(answered) >= 3, answered
+
+
+async def test_a_phone_registered_through_the_edge_on_one_node_is_rung_by_the_other(cluster: Cluster) -> None:
+    import redis.asyncio as redis
+
+    phone = await Softphone.open("1001", "sip1001", cluster.edge_port)
+    try:
+        assert await phone.register() == 200
+        client = redis.from_url(cluster.redis_url)
+        stored = {
+            k.decode(): json.loads(v) for k, v in (await client.hgetall("hotline:sip:bindings:1001")).items()
+        }
+        await client.aclose()
+        [(contact, binding)] = stored.items()
+        assert contact == f"sip:1001@127.0.0.1:{phone.port}"
+        assert binding["path"] == [
+            f"<sip:127.0.0.1:{cluster.edge_port};lr;received=sip:127.0.0.1:{phone.port}>"
+        ]
+        registered_on = next(n for n in cluster.members if binding["node"] == f"node-{n.port}")
+        other = next(n for n in cluster.members if n is not registered_on)
+
+        assert await other.ring("1001") == "answered"
+        assert phone.answered.is_set()
+        await asyncio.wait_for(phone.hung_up.wait(), 5)  # the node's BYE came back through the edge
+        phone.hung_up.clear()
+        assert await registered_on.ring("1001") == "answered"
+        await asyncio.wait_for(phone.hung_up.wait(), 5)
+        assert [r.method for r in phone.requests] == ["INVITE", "ACK", "BYE"] * 2
+        assert all(r.vias[0].port == cluster.edge_port for r in phone.requests)  # all through the edge
+
+        phone.answered.clear()
+        assert await phone.register(expires=0) == 200  # gone from every node at once
+        await asyncio.sleep(0.3)
+        assert await other.ring("1001") == "unreachable"
+        assert not phone.answered.is_set()
+    finally:
+        phone.close()
+
+
+async def test_a_killed_node_gets_no_new_call_within_3_seconds_and_calls_go_on(cluster: Cluster) -> None:
+    victim, _ = cluster.members
+    calls = await cluster.sipp(calls=320, rate=20)
+    await asyncio.sleep(3)
+    cluster.kill(victim)
+    killed = time.monotonic()
+    trap = await InviteTrap.on(victim.port)  # a hung node: takes packets, answers nothing
+    await asyncio.sleep(5)
+    lost = victim.answered - victim.ended  # its calls in progress died with it (all it had said is read)
+    last = max(trap.invites.values(), default=killed)
+    out_after = last - killed
+    assert out_after < 3.0, f"new calls reached the dead node for {out_after:.2f} s"
+    assert time.monotonic() - last > 1.5  # and none since
+
+    trap.close()
+    victim.took_a_call.clear()
+    await cluster.start_node(victim)
+    back = time.monotonic()
+    await asyncio.wait_for(victim.took_a_call.wait(), 5)  # the node back gets calls again
+    back_in = time.monotonic() - back
+    code, succeeded, failed = await calls.done()
+    assert succeeded + failed == 320 and failed <= lost, (code, succeeded, failed, lost)
+    print(f"\nnode out after {out_after:.2f} s, back in {back_in:.2f} s after its restart; {lost} calls lost")
