@@ -190,6 +190,37 @@ class Sipp:
         return code, int(last[header.index("SuccessfulCall(C)")]), int(last[header.index("FailedCall(C)")])
 
 
+@dataclass
+class Failover:
+    out_after: float
+    """Seconds from the kill to the last new call that still reached the dead node."""
+    lost: int
+    """Calls in progress on it when it died (they die with it)."""
+    back_in: float
+    """Seconds from its restart to the first call it answered again."""
+
+
+async def fail_over(cluster: Cluster, victim: Node, *, watch: float = 5.0) -> Failover:
+    """Kill `victim` (SIGKILL) while calls come in, watch its port for new calls, restart it and
+    wait for it to take one again."""
+    cluster.kill(victim)
+    killed = time.monotonic()
+    trap = await InviteTrap.on(victim.port)  # a hung node: takes packets, answers nothing
+    await asyncio.sleep(watch)
+    lost = victim.answered - victim.ended  # all it said before dying has been read by now
+    last = max(trap.invites.values(), default=killed)
+    if time.monotonic() - last < 1.5:
+        raise AssertionError(
+            f"calls still reach the dead node {time.monotonic() - killed:.1f} s after the kill"
+        )
+    trap.close()
+    victim.took_a_call.clear()
+    await cluster.start_node(victim)
+    back = time.monotonic()
+    await asyncio.wait_for(victim.took_a_call.wait(), 5)
+    return Failover(last - killed, lost, time.monotonic() - back)
+
+
 class InviteTrap(asyncio.DatagramProtocol):
     """Sits on a dead node's port and notes when INVITEs still arrive (and answers nothing)."""
 

@@ -67,4 +67,6 @@ async def main(port: int, edge: str, redis_url: str, node_id: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]))
+    import uvloop  # as `hotline serve` runs
+
+    uvloop.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]))
