@@ -1,7 +1,7 @@
 """Two voice nodes behind Kamailio: calls per second through the SIP edge, and a node's failover.
 
     uv run python benchmarks/cluster_cps.py [--rate 200] [--seconds 60] [--hold-ms 1000] [--runs 3]
-                                            [--failovers 5]
+                                            [--failovers 5] [--site bare|full]
 
 Needs kamailio, sipp and a Redis (HOTLINE_TEST_REDIS_URL, or `scripts/services.sh start`). The
 site is tests/interop/cluster.py's: Kamailio with deploy/kamailio/kamailio.cfg (4 workers) in
@@ -10,8 +10,12 @@ front of two voice-node processes (tests/interop/cluster_node.py: the SIP server
 without an IVR or database), and SIPp on the same machine calling the demo number: INVITE,
 answer, `--hold-ms` of line (silence), BYE.
 
+`--site full` runs the site `make cluster` starts instead (scripts/cluster.sh, on other ports):
+`hotline serve --roles voice` nodes running the demo's IVR (greeting prompt) and writing call
+records to PostgreSQL, an API-and-jobs node, PostgreSQL and Redis, Kamailio.
+
 Load: SIPp at `--rate` calls a second for `--seconds`; reported per run: calls placed, succeeded,
-failed, SIPp's own retransmissions, response time, and the CPU of each process (user+system
+failed, SIPp's own retransmissions, and the CPU of each process (user+system
 seconds over the run ÷ its length: 1.0 = a whole core); medians over `--runs`.
 
 Failover: SIPp at 20 calls a second; one voice node is killed (SIGKILL) and a socket on its port
@@ -27,6 +31,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.interop.cluster import Cluster, fail_over  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+from tests.interop.cluster import Cluster, fail_over, start_sipp  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -54,17 +60,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def load_run(site: Cluster, rate: float, seconds: float, hold_ms: int) -> dict[str, object]:
-    processes: dict[str, int] = {"kamailio": site.kamailio.pid if site.kamailio else 0}
-    for i, node in enumerate(site.members, 1):
-        assert node.process is not None
-        processes[f"voice node {i}"] = node.process.pid
+async def load_run(
+    folder: Path, edge: str, processes: dict[str, int], rate: float, seconds: float, hold_ms: int
+) -> dict[str, object]:
+    """SIPp through `edge` for `seconds`; its outcome and the CPU of each of `processes`."""
     calls = int(rate * seconds)
     before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     started = time.monotonic()
-    sipp = await site.sipp(calls=calls, rate=rate, hold_ms=hold_ms, extra=("-l", str(int(rate * 4))))
-    processes["sipp"] = sipp.process.pid
-    before["sipp"] = 0.0
+    sipp = await start_sipp(
+        folder, edge, calls=calls, rate=rate, hold_ms=hold_ms, extra=("-l", str(int(rate * 4)))
+    )
     sipp_cpu = 0.0
     while sipp.process.returncode is None:  # SIPp's own CPU, read while it still runs
         sipp_cpu = cpu_seconds(sipp.process.pid) or sipp_cpu
@@ -72,18 +77,58 @@ async def load_run(site: Cluster, rate: float, seconds: float, hold_ms: int) -> 
             await asyncio.wait_for(sipp.process.wait(), 0.5)
     code, succeeded, failed = await sipp.done()
     elapsed = time.monotonic() - started
-    cpu = {
-        name: (cpu_seconds(pid) - before[name]) / elapsed for name, pid in processes.items() if name != "sipp"
-    }
+    cpu = {name: (cpu_seconds(pid) - before[name]) / elapsed for name, pid in processes.items()}
     cpu["sipp"] = sipp_cpu / elapsed
     stats = sipp_stats(sipp.folder)
     return {
         "calls": calls, "succeeded": succeeded, "failed": failed, "sipp exit": code,
         "seconds": round(elapsed, 1), "retransmissions": stats.get("Retransmissions(C)"),
-        "response time (mean)": stats.get("ResponseTime1(C)"),
-        "answered per node": [n.answered for n in site.members],
+        "unexpected messages": stats.get("FailedUnexpectedMessage(C)"),
+        "timeouts": stats.get("FailedMaxUDPRetrans(C)"),
         "cpu (cores)": {name: round(value, 3) for name, value in cpu.items()},
     }  # fmt: skip
+
+
+async def bare_run(redis_url: str, rate: float, seconds: float, hold_ms: int) -> dict[str, object]:
+    """Two bare voice-node processes (cluster_node.py) behind the edge."""
+    with tempfile.TemporaryDirectory() as folder:
+        site = Cluster(Path(folder), redis_url)
+        await site.start()
+        try:
+            await asyncio.sleep(2)
+            processes = {"kamailio": site.kamailio.pid if site.kamailio else 0}
+            for i, node in enumerate(site.members, 1):
+                assert node.process is not None
+                processes[f"voice node {i}"] = node.process.pid
+            result = await load_run(Path(folder), site.edge, processes, rate, seconds, hold_ms)
+            result["answered per node"] = [n.answered for n in site.members]
+            return result
+        finally:
+            await site.stop()
+
+
+async def full_run(rate: float, seconds: float, hold_ms: int) -> dict[str, object]:
+    """The site `make cluster` starts (scripts/cluster.sh): `hotline serve` voice nodes with the
+    demo's IVR and call records in PostgreSQL, an API-and-jobs node, Kamailio; other ports."""
+    with tempfile.TemporaryDirectory() as folder:
+        edge_port = free_port()
+        env = {
+            **os.environ, "CLUSTER_DIR": folder, "EDGE_PORT": str(edge_port),
+            "EDGE_TLS_PORT": str(free_port()), "HTTP_PORT": "8300", "SIP_BASE": "5380",
+            "CLUSTER_PG_PORT": "55492", "CLUSTER_REDIS_PORT": "56392",
+        }  # fmt: skip
+        script = str(ROOT / "scripts" / "cluster.sh")
+        await asyncio.to_thread(subprocess.run, [script, "start"], env=env, check=True, capture_output=True)
+        try:
+            await asyncio.sleep(3)
+            processes = {
+                name: int((Path(folder) / f"{pid}.pid").read_text())
+                for name, pid in (("kamailio", "kamailio"), ("voice node 1", "voice-1"),
+                                  ("voice node 2", "voice-2"), ("api+jobs node", "api"))
+            }  # fmt: skip
+            return await load_run(Path(folder), f"127.0.0.1:{edge_port}", processes, rate, seconds, hold_ms)
+        finally:
+            await asyncio.to_thread(subprocess.run, [script, "stop"], env=env, capture_output=True)
 
 
 def sipp_stats(folder: Path) -> dict[str, str]:
@@ -98,27 +143,28 @@ async def main() -> None:
     parser.add_argument("--hold-ms", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--failovers", type=int, default=5)
+    parser.add_argument("--site", choices=["bare", "full"], default="bare")
     args = parser.parse_args()
     redis_url = os.environ.get("HOTLINE_TEST_REDIS_URL")
     if not redis_url:
         raise SystemExit('set HOTLINE_TEST_REDIS_URL (eval "$(scripts/services.sh start)")')
-    results: dict[str, object] = {"cpus": os.cpu_count(), "rate": args.rate, "seconds": args.seconds}
+    results: dict[str, object] = {"cpus": os.cpu_count(), "site": args.site, "rate": args.rate,
+                                  "seconds": args.seconds}  # fmt: skip
     runs = []
     for run in range(args.runs):
-        with tempfile.TemporaryDirectory() as folder:
-            site = Cluster(Path(folder), redis_url)
-            await site.start()
-            try:
-                await asyncio.sleep(2)
-                runs.append(await load_run(site, args.rate, args.seconds, args.hold_ms))
-                print(f"run {run + 1}: {json.dumps(runs[-1], ensure_ascii=False)}", flush=True)
-            finally:
-                await site.stop()
+        if args.site == "bare":
+            runs.append(await bare_run(redis_url, args.rate, args.seconds, args.hold_ms))
+        else:
+            runs.append(await full_run(args.rate, args.seconds, args.hold_ms))
+        print(f"run {run + 1}: {json.dumps(runs[-1], ensure_ascii=False)}", flush=True)
     results["load runs"] = runs
     if runs:
         results["median failed"] = statistics.median(int(str(r["failed"])) for r in runs)
     failovers = []
     with tempfile.TemporaryDirectory() as folder:
+        if not args.failovers:
+            print(json.dumps(results, ensure_ascii=False, indent=1))
+            return
         site = Cluster(Path(folder), redis_url)
         await site.start()
         try:

@@ -165,16 +165,23 @@ class Cluster:
 
     async def sipp(self, *, calls: int, rate: float, hold_ms: int = 200, extra: tuple[str, ...] = ()) -> Sipp:
         """SIPp calling the demo number through the edge; `await result.done()` for its outcome."""
-        stats = self.folder / f"sipp-{time.time_ns()}"
-        stats.mkdir()
-        process = await asyncio.create_subprocess_exec(
-            "sipp", self.edge, "-sf", str(SCENARIOS / "call_edge.xml"), "-s", "4008001000",
-            "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(free_port()),
-            "-mp", str(free_port()), "-nostdin", "-timeout", "120s", "-timeout_error",
-            "-recv_timeout", "15000", "-trace_stat", "-fd", "1", "-trace_err", *extra,
-            cwd=stats, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        return Sipp(process, stats)
+        return await start_sipp(self.folder, self.edge, calls=calls, rate=rate, hold_ms=hold_ms, extra=extra)
+
+
+async def start_sipp(
+    folder: Path, edge: str, *, calls: int, rate: float, hold_ms: int = 200, extra: tuple[str, ...] = ()
+) -> Sipp:
+    """SIPp calling the demo number (4008001000) at `edge`: answered, `hold_ms` of line, BYE."""
+    stats = folder / f"sipp-{time.time_ns()}"
+    stats.mkdir()
+    process = await asyncio.create_subprocess_exec(
+        "sipp", edge, "-sf", str(SCENARIOS / "call_edge.xml"), "-s", "4008001000",
+        "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(free_port()),
+        "-mp", str(free_port()), "-nostdin", "-timeout", "120s", "-timeout_error",
+        "-recv_timeout", "15000", "-trace_stat", "-fd", "1", "-trace_err", *extra,
+        cwd=stats, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return Sipp(process, stats)
 
 
 @dataclass
