@@ -12,7 +12,8 @@ answer, `--hold-ms` of line (silence), BYE.
 
 `--site full` runs the site `make cluster` starts instead (scripts/cluster.sh, on other ports):
 `hotline serve --roles voice` nodes running the demo's IVR (greeting prompt) and writing call
-records to PostgreSQL, an API-and-jobs node, PostgreSQL and Redis, Kamailio.
+records to PostgreSQL, an API-and-jobs node, PostgreSQL and Redis, Kamailio; 40 calls at 5 a
+second warm it up first (the greeting's prompt is synthesised on the first call).
 
 Load: SIPp at `--rate` calls a second for `--seconds`; reported per run: calls placed, succeeded,
 failed, SIPp's own retransmissions, and the CPU of each process (user+system
@@ -55,8 +56,10 @@ def cpu_seconds(pid: int) -> float:
         total += sum(int(f) for f in fields[11:15]) / TICKS  # utime stime cutime cstime
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
-    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        total += cpu_seconds(int(child))
+    for task in Path(f"/proc/{pid}/task").iterdir():  # children of any thread (uv spawns from one)
+        with contextlib.suppress(FileNotFoundError):
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
     return total
 
 
@@ -111,6 +114,7 @@ async def full_run(rate: float, seconds: float, hold_ms: int) -> dict[str, objec
     """The site `make cluster` starts (scripts/cluster.sh): `hotline serve` voice nodes with the
     demo's IVR and call records in PostgreSQL, an API-and-jobs node, Kamailio; other ports."""
     with tempfile.TemporaryDirectory() as folder:
+        await asyncio.to_thread(Path(folder).chmod, 0o755)  # PostgreSQL runs as its own user in it
         edge_port = free_port()
         env = {
             **os.environ, "CLUSTER_DIR": folder, "EDGE_PORT": str(edge_port),
@@ -121,6 +125,8 @@ async def full_run(rate: float, seconds: float, hold_ms: int) -> dict[str, objec
         await asyncio.to_thread(subprocess.run, [script, "start"], env=env, check=True, capture_output=True)
         try:
             await asyncio.sleep(3)
+            warm_up = await start_sipp(Path(folder), f"127.0.0.1:{edge_port}", calls=40, rate=5, hold_ms=1000)
+            await warm_up.done()  # the greeting's prompt synthesised once, as on a site running for a while
             processes = {
                 name: int((Path(folder) / f"{pid}.pid").read_text())
                 for name, pid in (("kamailio", "kamailio"), ("voice node 1", "voice-1"),
