@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from hotline.core.config import Settings
 from hotline.voice.control import Leg
 from hotline.voice.sip.digest import hashed
-from hotline.voice.sip.edge import parse_edge, parse_source, path_peer
+from hotline.voice.sip.edge import Edges, parse_edge, parse_source, path_peer
 from hotline.voice.sip.server import SipServer
 from hotline.voice.sip.transport import Peer
 from hotline.voice.sip.trunk import Trunk
@@ -176,3 +178,14 @@ async def test_a_phone_registered_through_the_edge_keeps_its_path(server: SipSer
         other.transport.close()
     direct = [b for b in server.registrar.contacts("1001") if b.peer.port != edge.port]
     assert [b.path for b in direct] == [()]
+
+
+@pytest.mark.parametrize("edge", ["kamailio.internal:5060", "10.0.0.10", "10.0.0.10:0", "10.0.0.10:70000"])
+def test_an_edge_that_is_not_ip_and_port_is_refused_at_start(edge: str) -> None:
+    with pytest.raises(ValidationError, match="sip_edge_proxies"):
+        Settings(sip_edge_proxies=[edge])  # type: ignore[call-arg]
+
+
+def test_edges_as_the_operator_lists_them() -> None:
+    settings = Settings(sip_edge_proxies=["10.0.0.10:5060", "[2001:db8::10]:5060"])  # type: ignore[call-arg]
+    assert Edges.of(settings.sip_edge_proxies).addresses == {("10.0.0.10", 5060), ("2001:db8::10", 5060)}
