@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
 APT_RUN_PACKAGES := espeak-ng sox fonts-wqy-microhei
-APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn kamailio kamailio-tls-modules
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn rtpengine-daemon kamailio kamailio-tls-modules
 APT_CLUSTER_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server kamailio kamailio-tls-modules kamailio-extra-modules rtpengine-daemon openssl curl
 export UV_LINK_MODE := copy
 

@@ -153,6 +153,37 @@ def sipp(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
+def hold_scenario(work: Path) -> None:
+    """`uac_hold.xml` in `work`, streaming a 1 kHz μ-law tone in a loop."""
+    from hotline.voice.media.g711 import tone, ulaw_encode
+
+    stream = work / "tone.ulaw"
+    stream.write_bytes(ulaw_encode(tone(1000, 2000)))
+    hold = (SCENARIOS / "uac_hold.xml").read_text().replace("@STREAM@", f"{stream},-1,0")
+    (work / "uac_hold.xml").write_text(hold)
+
+
+def hold_load(
+    work: Path,
+    port: int,
+    far_port: int | None,
+    calls: int,
+    seconds: int,
+    helpers: list[subprocess.Popen[bytes]],
+) -> int:
+    """SIPp callers holding `calls` calls to `port` (ramped over ~10 s) with a tone each way, and,
+    given `far_port`, the far SIPp that answers and echoes RTP; returns the calls per second."""
+    if far_port is not None:
+        far = ("-sf", str(SCENARIOS / "uas_answer.xml"), "-p", str(far_port), "-mp", str(free_port()))
+        helpers.append(sipp(*far, "-rtp_echo", "-l", "100000", cwd=work))
+    ramp = max(1, calls // 10)
+    hold_ms = int((calls / ramp + seconds + 15) * 1000)
+    helpers.append(sipp(f"127.0.0.1:{port}", "-sf", str(work / "uac_hold.xml"), "-s", "5000", "-r", str(ramp),
+                        "-m", str(calls), "-l", str(calls), "-d", str(hold_ms),
+                        "-p", str(free_port()), "-mp", str(free_port()), cwd=work))  # fmt: skip
+    return ramp
+
+
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"hotline-bench-{kind}-"))
     port, far_port = free_port(), free_port()
@@ -170,24 +201,13 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     helpers: list[subprocess.Popen[bytes]] = []
     try:
         time.sleep(1.5)
-        stream = work / "tone.ulaw"
-        from hotline.voice.media.g711 import tone, ulaw_encode
-
-        stream.write_bytes(ulaw_encode(tone(1000, 2000)))
-        hold = (SCENARIOS / "uac_hold.xml").read_text().replace("@STREAM@", f"{stream},-1,0")
-        (work / "uac_hold.xml").write_text(hold)
+        hold_scenario(work)
         target = f"127.0.0.1:{port}"
         result: dict[str, Any] = {"kind": kind, "uvloop": args.uvloop, "recorded": not args.no_record}
         if kind in ("bridge", "ivr"):
-            if kind == "bridge":
-                far = ("-sf", str(SCENARIOS / "uas_answer.xml"), "-p", str(far_port), "-mp", str(free_port()))
-                helpers.append(sipp(*far, "-rtp_echo", "-l", "100000", cwd=work))
-            ramp = max(1, args.calls // 10)
-            hold_ms = int((args.calls / ramp + args.seconds + 15) * 1000)
-            caller = sipp(target, "-sf", str(work / "uac_hold.xml"), "-s", "5000", "-r", str(ramp),
-                          "-m", str(args.calls), "-l", str(args.calls), "-d", str(hold_ms),
-                          "-p", str(free_port()), "-mp", str(free_port()), cwd=work)  # fmt: skip
-            helpers.append(caller)
+            ramp = hold_load(
+                work, port, far_port if kind == "bridge" else None, args.calls, args.seconds, helpers
+            )
             time.sleep(args.calls / ramp + 5)  # all calls up, media flowing
             before, times0, t0 = read_stats(stats_path), cpu_times(engine.pid), time.monotonic()
             pacer_pid = before.get("pacer_pid")

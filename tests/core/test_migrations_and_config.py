@@ -72,3 +72,20 @@ def test_the_browser_phones_stun_and_turn_settings_are_checked_when_read(
     monkeypatch.setenv("HOTLINE_PHONE_TURN_URLS", '["https://turn.hotel.example"]')
     with pytest.raises(ValidationError, match="phone_turn_urls"):
         Settings()
+
+
+def test_rtpengine_as_the_media_relay_needs_its_ng_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in relay is the default; rtpengine without where to reach it stops the start with
+    the setting named (docs/voice.md, "rtpengine")."""
+    assert Settings().media_relay == "builtin"
+    monkeypatch.setenv("HOTLINE_MEDIA_RELAY", "rtpengine")
+    with pytest.raises(ValidationError, match="rtpengine_ng"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_RTPENGINE_NG", "127.0.0.1 2223")
+    with pytest.raises(ValidationError, match="rtpengine_ng"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_RTPENGINE_NG", "media-1.hotel.lan:2223")
+    assert Settings().rtpengine_ng == "media-1.hotel.lan:2223"
+    monkeypatch.setenv("HOTLINE_MEDIA_RELAY", "kernel")
+    with pytest.raises(ValidationError, match="media_relay"):
+        Settings()

@@ -51,6 +51,7 @@ class Softphone(asyncio.DatagramProtocol):
         self.cancelled = asyncio.Event()
         self.hung_up = asyncio.Event()
         self.ack_count = 0
+        self.keys_pressed = 0
 
     @classmethod
     async def open(cls, extension: str, password: str, server_port: int, **kwargs: str) -> Softphone:
@@ -181,10 +182,11 @@ class Softphone(asyncio.DatagramProtocol):
         ssrc = secrets.randbits(32)
         for n, key in enumerate(keys):
             event = "0123456789*#".index(key)
+            self.keys_pressed += 1  # each press its own timestamp, across calls of this method
             for step in range(1, 8):
                 end = step >= 5
                 body = bytes(TelephoneEvent(event, end, 10, min(step, 5) * 160))
-                packet = RtpPacket(101, n * 10 + step, 8000 * (n + 1), ssrc, body, step == 1)
+                packet = RtpPacket(101, n * 10 + step, 8000 * self.keys_pressed, ssrc, body, step == 1)
                 self.rtp.transport.sendto(bytes(packet), self.remote_media)
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.1)

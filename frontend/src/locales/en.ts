@@ -2274,6 +2274,7 @@ const en: typeof zh = {
       'media-failed': 'browser audio could not be set up',
       transferred: 'transferred',
       shutdown: 'shut down',
+      'node-lost': 'voice node lost',
     },
     topics: {
       notify_conversation: 'Conversation',

@@ -2210,6 +2210,7 @@ export default {
       'media-failed': '浏览器音频未能建立',
       transferred: '已转接',
       shutdown: '系统停机',
+      'node-lost': '语音节点故障',
     },
     topics: {
       notify_conversation: '客户会话',

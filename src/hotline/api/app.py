@@ -26,14 +26,13 @@ from hotline.admin.events import SessionRevoked, UserChanged
 from hotline.api import live, phone, problems
 from hotline.api.deps import AppState, public_as
 from hotline.api.middleware import RequestContextMiddleware
-from hotline.contact.events import DeskClosed, DeskOpened, FlowPublished, PhoneChosen, QueuesChanged
-from hotline.contact.node import CallRouter
-from hotline.contact.stats.rollup import Roller as StatsRoller
+from hotline.api.router_link import RouterForward, RouterLink
+from hotline.api.voice_plane import start_voice, stop_voice, system_context
 from hotline.core.compute import ComputePool
 from hotline.core.config import Settings, get_settings
-from hotline.core.context import Actor, Context
+from hotline.core.context import Context
 from hotline.core.db import Database
-from hotline.core.events import Event, create_bus
+from hotline.core.events import create_bus
 from hotline.core.jobs import JobScheduler, schedule_cron
 from hotline.core.logging import configure_logging
 from hotline.core.ratelimit import RouteKind, create_limiter
@@ -43,15 +42,6 @@ from hotline.notify.chat_files_api import UPLOAD_PATHS as CHAT_UPLOAD_PATHS
 from hotline.notify.events import ChatWindowMoved, ConversationChanged
 from hotline.notify.outbox import Sender
 from hotline.notify.rules import handlers as notify_handlers
-from hotline.outbound.dialer import Dialer
-from hotline.quality.recordings.indexer import Watcher as RecordingsWatcher
-from hotline.telephony import service as telephony
-from hotline.telephony.events import TelephonyChanged
-from hotline.voice.media.tts import PromptCache
-from hotline.voice.node import SipVoiceNode
-from hotline.voice.sip.digest import Algorithm
-from hotline.voice.sip.limits import SourceLimits
-from hotline.voice.sip.server import SipServer
 
 OPEN = public_as(RouteKind.OPEN)
 """The web UI's files and the API's documents: public and not rate-limited."""
@@ -59,67 +49,6 @@ OPEN = public_as(RouteKind.OPEN)
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Hotline</title>
 <p>The web UI has not been built. Run <code>make run</code> (or <code>npm run build</code> in
 <code>frontend/</code>). The API is at <a href="/docs">/docs</a>.</p>"""
-
-
-def system_context(state: AppState, name: str = "system") -> Context:
-    return Context(state.settings, state.db, state.bus, Actor.system(name), pool=state.compute)
-
-
-async def start_voice(state: AppState) -> None:
-    """The SIP/RTP engine, configured from the telephony tables and reloaded whenever they change,
-    and the contact layer on it (the router gets the node as a `contact.ports.VoiceNode`)."""
-    settings = state.settings
-    ctx = system_context(state, "system:voice")
-    config = await telephony.load_config(ctx)
-    router = CallRouter(ctx, PromptCache(settings.prompt_cache), record_to=settings.recordings_dir)
-    sip = SipServer(
-        settings.sip_host,
-        settings.sip_port,
-        settings.sip_realm,
-        config.extensions,
-        trunks=config.trunks,
-        max_calls=settings.sip_max_calls,
-        rtp_ports=settings.rtp_ports,
-        algorithms=tuple(Algorithm(name) for name in settings.sip_digest_algorithms),
-        limits=SourceLimits(rate=settings.sip_source_rate, burst=settings.sip_source_burst),
-        receive_buffer=settings.sip_udp_receive_buffer,
-        phone_key=config.phone_key,
-        media_address=settings.media_address,
-        edge_proxies=tuple(settings.sip_edge_proxies),
-        site_redis=settings.redis_url,
-        node_id=settings.node_id,
-    )
-    try:
-        await sip.start()
-    except OSError as exc:
-        where = f"{settings.sip_host}:{settings.sip_port}"
-        raise SystemExit(f"error: cannot listen for SIP on {where} ({exc})") from exc
-    await router.start(SipVoiceNode(sip))  # the contact layer drives this node through its port
-    state.sip, state.router = sip, router
-    state.recordings = RecordingsWatcher(system_context(state, "system:recordings"), state.bus)
-    state.recordings.start()  # a recording is searchable a second after it is logged
-    state.stats = StatsRoller(system_context(state, "system:stats"))
-    state.stats.start()  # a call's figures are in the reports seconds after it ends
-    state.dialer = Dialer(system_context(state, "system:dialer"), router)
-    state.dialer.start()  # progressive and predictive campaigns' calls
-
-    one_at_a_time = asyncio.Lock()
-
-    async def reload(event: Event) -> None:
-        # One reload at a time, each reading afresh: two overlapping ones could otherwise finish
-        # in the wrong order and leave the older configuration in place.
-        async with one_at_a_time:
-            changed = await telephony.load_config(ctx)
-            await sip.reconfigure(changed.extensions, changed.trunks)
-            await router.reload()
-
-    state.bus.subscribe(TelephonyChanged, reload)
-    state.bus.subscribe(FlowPublished, reload)
-    state.bus.subscribe(QueuesChanged, reload)
-    state.bus.subscribe(DeskClosed, router.desk_closed)  # type: ignore[arg-type]
-    state.bus.subscribe(DeskOpened, router.desk_opened)  # type: ignore[arg-type]
-    state.bus.subscribe(PhoneChosen, router.phone_chosen)  # type: ignore[arg-type]
-    state.bus.subscribe(ConversationChanged, router.conversation_changed)  # type: ignore[arg-type]
 
 
 async def ensure_builtin_jobs(ctx: Context) -> None:
@@ -262,16 +191,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if state.scheduler is not None:
                 await state.scheduler.stop()
             await state.auth.close()
-            if state.dialer is not None:
-                await state.dialer.stop()
-            if state.sip is not None:
-                await state.sip.stop()
-            if state.router is not None:
-                await state.router.stop()
-            if state.recordings is not None:
-                await state.recordings.stop()
-            if state.stats is not None:
-                await state.stats.stop()
+            await stop_voice(state)
+            if state.router_link is not None:
+                await state.router_link.close()
             if "jobs" in settings.roles:
                 # Last, once nothing else writes: what the node wrote is vouched for, and the quiet
                 # time until the next start-up is not a gap.
@@ -299,6 +221,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(phone.router)
     _serve_api_docs(app)
+    if settings.cluster:
+        # Inside the body limits: what only the router can do goes to the router's node.
+        state.router_link = RouterLink(settings)
+        app.add_middleware(RouterForward, link=state.router_link)
     uploads = chat_files.upload_limit(settings) + 64 * 1024  # room for the multipart around the file
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,

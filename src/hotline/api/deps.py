@@ -81,6 +81,11 @@ class AppState:
     """The call figures' rollup loop (contact.stats.rollup.Roller) on voice nodes."""
     sip: SipServer | None = None
     router: CallRouter | None = None
+    """The contact layer, on a voice node (in a cluster: on the node holding the router's lease)."""
+    cluster: Any = None
+    router_link: Any = None
+    """On cluster nodes: the way to the router's node (api/router_link.py)."""
+    """This voice node's part in a cluster (api/voice_plane.py `Cluster`), when it is in one."""
     exports: ExportRunner = field(default_factory=ExportRunner)
     """The exports this node writes (exports/runner.py)."""
 

@@ -183,18 +183,33 @@ class WallboardFeed:
         self._wake.set()
 
     async def _run(self) -> None:
+        link = self.state.router_link
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.every)
             self._wake.clear()
+            watched = bool(self.state.hub.listeners("wallboard"))
+            if link is not None and self.state.router is None:
+                # a cluster node without the router shows the board the router's node computed
+                data = await link.wallboard() if watched else None
+                if data is not None:
+                    self.state.hub.push(
+                        "wallboard", {"name": "routing.wallboard", "data": data, "at": time.time()}
+                    )
+                continue
             if self.history.due(time.time()):
                 self.history.record(time.time(), wallboard.waiting_now(self.state.router))
-            if not self.state.hub.listeners("wallboard"):
+            if not watched and link is None:
                 continue
             try:
                 board = await wallboard.wallboard(self.ctx, self.state.router)
             except Exception as exc:  # the next second tries again
                 log.warning("wallboard failed", error=repr(exc))
                 continue
-            update = {"name": "routing.wallboard", "data": board.model_dump(mode="json"), "at": time.time()}
-            self.state.hub.push("wallboard", update)
+            data = board.model_dump(mode="json")
+            if link is not None:
+                await link.share_wallboard(data)  # for the other nodes' screens
+            if watched:
+                self.state.hub.push(
+                    "wallboard", {"name": "routing.wallboard", "data": data, "at": time.time()}
+                )

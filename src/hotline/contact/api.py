@@ -17,6 +17,7 @@ from hotline.contact.calls import controls, desk, filing, records, wrapup
 from hotline.contact.calls.desk_schemas import CallerIn, DeskCallOut, DeskOut, StageIn
 from hotline.contact.chat_api import router as chat_router
 from hotline.contact.chat_schemas import ConversationTransferIn
+from hotline.contact.errors import VoiceNodeUnavailable
 from hotline.contact.ivr import versions
 from hotline.contact.node import CallRouter
 from hotline.contact.queues import settings, thresholds
@@ -57,6 +58,7 @@ from hotline.contact.schemas import (
     WrapUpIn,
     WrapUpOut,
 )
+from hotline.core.config import Settings
 from hotline.core.context import Context
 from hotline.core.permissions import Permission
 from hotline.core.web import COMPUTED, IdPath, requires
@@ -67,11 +69,16 @@ router = APIRouter(prefix="/api/routing", tags=["routing"])
 
 class _NodeState(Protocol):
     router: CallRouter
+    settings: Settings
 
 
 def node_router(request: Request) -> CallRouter:
-    """The node's call router, which the app puts on its state (core.web reads the rest of it)."""
+    """The node's call router, which the app puts on its state (core.web reads the rest of it).
+    A cluster node without the site's router answers 503, which api/router_link.py turns into the
+    router's node's answer: live state is read and changed in one place."""
     state: _NodeState = request.app.state.hotline
+    if state.router is None and state.settings.cluster:
+        raise VoiceNodeUnavailable()
     return state.router
 
 

@@ -26,6 +26,7 @@ import structlog
 
 from hotline.contact import callbacks, caller
 from hotline.contact.agents.service import restore_presence
+from hotline.contact.calls.adopted import see_through
 from hotline.contact.calls.campaign_call import CampaignCall, CampaignCallEvents, Dial
 from hotline.contact.calls.direct import Agent, RingGroups
 from hotline.contact.calls.live import LiveCall
@@ -79,19 +80,25 @@ class CallRouter:
         """The latest calls' paths and variables on this node."""
         self._fallback = prompt_and_collect(prompts)
         self._upkeep: asyncio.Task[None] | None = None
+        self._reconcile_from = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, voice: VoiceNode, *, upkeep_seconds: float = 5.0) -> None:
+    async def start(
+        self, voice: VoiceNode, *, upkeep_seconds: float = 5.0, handover_seconds: float = 0.0
+    ) -> None:
         """Drive this voice node: take its inbound calls, load queues and agents, and restore the
-        agents' states from the log."""
+        agents' states from the log. `handover_seconds`: a cluster's new router leaves agents on
+        their calls that long, while the voice nodes hand over the conversations still going."""
         self.voice = voice
         self.journal.start()
         self.runner = QueueRunner(voice, {}, sink=self._record, keep_log=False)
         self.chats = ChatDesk(self.ctx, self.runner)
         await self.reload()
-        await restore_presence(self.ctx, self.runner)
+        await restore_presence(self.ctx, self.runner, clear_calls=not handover_seconds)
+        self._reconcile_from = time.monotonic() + handover_seconds
         await self.chats.start()
         voice.watch_phones(self.phone_registered)
+        voice.adopt(lambda caller, agent, bridge: self.spawn(see_through(self, caller, agent, bridge)))
         voice.serve(self)
         self._upkeep = asyncio.create_task(self._keep_up(upkeep_seconds), name="routing-upkeep")
 
@@ -111,7 +118,8 @@ class CallRouter:
             if self.runner is not None:
                 try:
                     self.runner.tick()
-                    self.runner.reconcile()
+                    if time.monotonic() >= self._reconcile_from:
+                        self.runner.reconcile()
                     if self.chats is not None:
                         await self.chats.reconcile()
                 except Exception as exc:  # never let upkeep die

@@ -8,7 +8,8 @@ up). Implementations:
 - the built-in SIP/RTP engine, through `voice.node.SipVoiceNode`;
 - the simulated driver on virtual time (`voice.simulated.SimulatedVoice`), for tests, `hotline ivr
   dry-run` and the staffing simulator;
-- later, a remote voice node driven by commands over Redis, so one contact layer can steer several.
+- every voice node of a cluster, driven over Redis from the router's node
+  (`voice.remote.client.RemoteVoiceNode`), so one contact layer steers the whole site.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class VoiceNode(Protocol):
         phone was unreachable can take calls again)."""
         ...
 
+    def adopt(self, adopter: Callable[[Leg, Leg, Bridge], None]) -> None:
+        """Call `adopter(caller, agent, bridge)` for each conversation a previous router left going
+        (a cluster's new router; a single engine never does)."""
+        ...
+
     def reachable(self, target: str) -> bool:
         """Whether `target` can be rung now: a registered extension, or a number a trunk calls."""
         ...
@@ -42,11 +48,14 @@ class VoiceNode(Protocol):
         ring_for: float = 30.0,
         auto_answer: bool = False,
         phone: PhoneKind | None = None,
+        near: Leg | None = None,
     ) -> Leg:
         """Ring `target` and return the answered leg; raises `voice.control.OriginateFailed` with
         the reason. Cancelling the awaiting task stops the ringing. `auto_answer` asks the phone to
         answer by itself (an agent's headset when a predictive dialer connects a call). `phone`: ring
-        only the agent's chosen kind of phone (desk or browser) when both are registered."""
+        only the agent's chosen kind of phone (desk or browser) when both are registered. `near`: the leg
+        this one will be bridged with; with several voice nodes it is rung from that leg's node, so
+        their media stays on one machine."""
         ...
 
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'hotline.db'}"
     redis_url: str | None = None
     """When set, domain events travel over Redis pub/sub to every node."""
+    cluster: bool = False
+    """Voice nodes of a cluster (needs `redis_url`): each serves its calls to the site's one
+    router over Redis, and the node holding the router's lease runs the contact layer for all
+    (docs/deployment.md)."""
+    internal_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+$")
+    """How the cluster's other nodes reach this node's API (`http://10.0.0.5:8000`): the node
+    holding the router's lease takes, from the others, the requests only it can carry out.
+    Default: http://host:port."""
+    cluster_name: str = Field(default="site", pattern=r"^[a-z0-9-]{1,40}$")
+    """The cluster's name, the same on all its nodes: keeps two clusters on one Redis apart."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -94,6 +104,11 @@ class Settings(BaseSettings):
     media_address: str | None = Field(default=None, min_length=1, max_length=255)
     """The address browsers reach the engine's media at when it is not `sip_host` (a public or NAT
     address in front of it): offered to them as a second ICE candidate."""
+    media_relay: Literal["builtin", "rtpengine"] = "builtin"
+    """What relays a bridged call's RTP: the engine itself (`builtin`, a single node's default) or
+    rtpengine, controlled over its ng protocol at `rtpengine_ng` (docs/voice.md, "rtpengine")."""
+    rtpengine_ng: str | None = Field(default=None, pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+    """rtpengine's ng control address, `host:port` (its `listen-ng`), e.g. `127.0.0.1:2223`."""
     recordings_default_days: int = Field(default=180, ge=1, le=36_500)
     """How long the recordings of a queue without a retention rule are kept (never below 30)."""
     speech_engine: str = "none"
@@ -258,6 +273,14 @@ class Settings(BaseSettings):
     def _turn_needs_its_secret(self) -> Settings:
         if self.phone_turn_urls and self.phone_turn_secret is None:
             raise ValueError("phone_turn_urls needs phone_turn_secret (coturn's static-auth-secret)")
+        if self.media_relay == "rtpengine" and self.rtpengine_ng is None:
+            raise ValueError("media_relay rtpengine needs rtpengine_ng (its listen-ng host:port)")
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_needs_redis(self) -> Settings:
+        if self.cluster and not self.redis_url:
+            raise ValueError("cluster needs redis_url: the voice nodes and the router talk over Redis")
         return self
 
     @field_validator("database_url")

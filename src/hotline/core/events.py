@@ -10,6 +10,7 @@ happen exactly once goes through jobs or an outbox, not through a subscriber.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -135,25 +136,25 @@ class RedisBus(LocalDispatcher):
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def _listen(self) -> None:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._channel)
-        self._ready.set()
+        await subscribe_forever(self._redis, self._channel, self._received, self._ready.set)
+
+    def _received(self, data: bytes | str) -> None:
         try:
-            while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is None:
-                    continue
-                try:
-                    event = Event.from_json(message["data"])
-                except (ValueError, KeyError, TypeError):
-                    log.warning("dropped undecodable event", raw=message.get("data"))
-                    continue
-                self.dispatch(event)
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            event = Event.from_json(data)
+        except (ValueError, KeyError, TypeError):
+            log.warning("dropped undecodable event", raw=data)
+            return
+        self.dispatch(event)
 
     async def publish(self, event: Event) -> None:
-        await self._redis.publish(self._channel, event.to_json())
+        from redis.exceptions import RedisError
+
+        try:
+            await self._redis.publish(self._channel, event.to_json())
+        except (RedisError, OSError) as exc:
+            # Fan-out only (see above): while Redis restarts, views miss this event and rebuild
+            # from the database when they reconnect; what must happen goes through jobs or outboxes.
+            log.warning("event not published: Redis unreachable", event=event.name, error=repr(exc))
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -162,6 +163,31 @@ class RedisBus(LocalDispatcher):
             self._listener = None
         await self.drain()
         await self._redis.aclose()
+
+
+async def subscribe_forever(
+    redis: Any, channel: str, handle: Callable[[bytes | str], None], ready: Callable[[], None]
+) -> None:
+    """Hand each message on a Redis pub/sub `channel` to `handle` until cancelled. When Redis goes
+    away (a restart), subscribe again once it is back; `ready` is called at each subscription, so
+    a listener can catch up on what it may have missed meanwhile."""
+    from redis.exceptions import RedisError
+
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            ready()
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    handle(message["data"])
+        except (RedisError, OSError) as exc:
+            log.warning("Redis subscription lost, subscribing again", channel=channel, error=repr(exc))
+            await asyncio.sleep(0.5)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
 
 
 def create_bus(redis_url: str | None) -> EventBus:

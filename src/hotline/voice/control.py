@@ -56,6 +56,7 @@ class EndReason(StrEnum):
     MEDIA_FAILED = "media-failed"  # a browser leg's ICE or DTLS never completed, or its certificate was wrong
     TRANSFERRED = "transferred"
     SHUTDOWN = "shutdown"
+    NODE_LOST = "node-lost"  # the voice node that had the leg stopped answering (a cluster)
 
 
 class OriginateFailed(Exception):
@@ -381,12 +382,14 @@ class CallControl(ABC):
         ring_for: float = 30.0,
         auto_answer: bool = False,
         phone: PhoneKind | None = None,
+        near: Leg | None = None,
     ) -> Leg:
         """Ring `target` (an extension, or a number through the trunk) and return the answered leg;
         raises OriginateFailed. Cancelling the awaiting task cancels the ringing (CANCEL).
         `auto_answer`: ask the phone to answer by itself (RFC 5373). `phone`: of an extension
         registered both from a desk phone and from a browser, ring only that kind (the agent's
-        choice of where they answer); with none of that kind registered, every contact rings."""
+        choice of where they answer); with none of that kind registered, every contact rings. `near`:
+        the leg this one will be bridged with (one engine: every leg is near every other)."""
 
     @abstractmethod
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:

@@ -104,6 +104,7 @@ class Dialing:
         ring_for: float = 30.0,
         auto_answer: bool = False,
         phone: PhoneKind | None = None,
+        near: Leg | None = None,
     ) -> Leg:
         destinations = self._destinations(target, phone)
         if not destinations:

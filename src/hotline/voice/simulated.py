@@ -175,6 +175,9 @@ class SimulatedVoice(CallControl):
     def watch_phones(self, listener: Callable[[str], None]) -> None:
         self._phone_listeners.append(listener)
 
+    def adopt(self, adopter: Callable[[Leg, Leg, Bridge], None]) -> None:
+        """No previous router in a simulation."""
+
     def register(self, extension: str) -> None:
         """The phone of `extension` registers (again): it can be rung, and watchers are told."""
         self.phones.setdefault(extension, SimPhone()).registered = True
@@ -251,6 +254,7 @@ class SimulatedVoice(CallControl):
         ring_for: float = 30.0,
         auto_answer: bool = False,
         phone: PhoneKind | None = None,
+        near: Leg | None = None,
     ) -> Leg:
         handset = self.phones.get(target)  # one simulated phone per extension: `phone` has no choice to make
         if handset is None or not handset.registered:

@@ -91,8 +91,10 @@ async def logged_out(session: AsyncSession, user_ids: Iterable[int]) -> frozense
     return frozenset(a for a in away.all() if a is not None)
 
 
-async def restore_presence(ctx: Context, runner: QueueRunner) -> None:
-    """Each agent's last state from the event log; then clear calls that did not survive."""
+async def restore_presence(ctx: Context, runner: QueueRunner, *, clear_calls: bool = True) -> None:
+    """Each agent's last state from the event log; then clear calls that did not survive
+    (`clear_calls=False`: a cluster's new router, whose voice nodes hand over the calls that did —
+    the reconciler clears the rest once they had the time to)."""
     async with ctx.read() as session:
         rows = (await session.scalars(select(ContactEvent).where(ContactEvent.id.in_(_last_states())))).all()
     now = asyncio.get_running_loop().time()
@@ -113,7 +115,8 @@ async def restore_presence(ctx: Context, runner: QueueRunner) -> None:
     runner.wrap_pending.update(
         await desk.wrap_ups_owed(ctx, wrapping)
     )  # a required wrap-up outlives a restart
-    runner.reconcile(live_calls=set())
+    if clear_calls:
+        runner.reconcile(live_calls=set())
 
 
 async def list_agents(ctx: Context, node: LocalNode | None) -> list[AgentOut]:

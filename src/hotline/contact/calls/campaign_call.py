@@ -106,7 +106,7 @@ class CampaignCall:
                 "path": [],
                 "variables": {"customer_id": dial.customer_id} if dial.customer_id else {},
             }
-            connected = await self._agent(dial, events, answered_at)
+            connected = await self._agent(dial, events, answered_at, customer)
             if connected is None:
                 outcome = "abandoned"
                 events.abandoned(dial, time.monotonic() - answered_at)
@@ -161,7 +161,7 @@ class CampaignCall:
             await leg.play(await audio)
 
     async def _agent(
-        self, dial: Dial, events: CampaignCallEvents, answered_at: float
+        self, dial: Dial, events: CampaignCallEvents, answered_at: float, customer: Leg
     ) -> tuple[Seat, Leg] | None:
         """A free agent of the campaign on the line before the grace time is out: each is offered
         the call (the desktop pops the file) and their phone asked to answer by itself."""
@@ -179,7 +179,12 @@ class CampaignCall:
                 continue
             try:
                 leg = await voice.originate(
-                    seat.extension, caller=dial.number, ring_for=left, auto_answer=True, phone=seat.phone
+                    seat.extension,
+                    caller=dial.number,
+                    ring_for=left,
+                    auto_answer=True,
+                    phone=seat.phone,
+                    near=customer,
                 )
             except OriginateFailed as exc:
                 runner.not_answered(dial.call_id, seat, "", exc.reason.value)

@@ -149,6 +149,7 @@ class Consulting(CallBase):
                 caller=self.caller.caller,
                 ring_for=RING_SECONDS,
                 phone=seat.phone if seat else None,
+                near=self.caller,
             )
         except (OriginateFailed, asyncio.CancelledError) as exc:
             if seat is not None:

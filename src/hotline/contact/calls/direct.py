@@ -61,7 +61,9 @@ class RingGroups:
             if agent.extension == leg.caller or not self.voice.reachable(agent.extension):
                 continue  # never ring the caller's own phone
             try:
-                far = await self.voice.originate(agent.extension, caller=leg.caller, ring_for=self.ring_for)
+                far = await self.voice.originate(
+                    agent.extension, caller=leg.caller, ring_for=self.ring_for, near=leg
+                )
             except OriginateFailed:
                 continue
             variables["agent"] = {

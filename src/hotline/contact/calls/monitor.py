@@ -67,7 +67,9 @@ class Monitoring(CallBase):
         assert control is not None  # noqa: S101
         try:
             shown = self.seat.extension if self.seat else ""
-            leg = await control.originate(supervisor.extension, caller=shown, ring_for=RING_SECONDS)
+            leg = await control.originate(
+                supervisor.extension, caller=shown, ring_for=RING_SECONDS, near=self.caller
+            )
         except OriginateFailed:
             async with self.lock:
                 if self.monitor is monitor:

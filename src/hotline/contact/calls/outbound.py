@@ -56,7 +56,7 @@ class CallOut:
             stop = asyncio.Event()
             ringback = asyncio.ensure_future(agent_leg.play(RINGBACK, loop=True, interrupt=stop))
             dialling = asyncio.ensure_future(
-                control.originate(number, caller=caller_id or seat.extension, ring_for=45.0)
+                control.originate(number, caller=caller_id or seat.extension, ring_for=45.0, near=agent_leg)
             )
             gave_up = asyncio.ensure_future(agent_leg.ended.wait())
             try:

@@ -32,7 +32,7 @@ from hotline.contact.ports import VoiceNode
 from hotline.contact.queues.acd import Decision, Entry, FreeAgent, QueueConfig, Router, Strategy
 from hotline.contact.queues.floor import DESK_CLOSED, Floor, QueueRules, Seat, Sink
 from hotline.contact.queues.reasons import RoutingReason
-from hotline.voice.control import EndReason, Leg, OriginateFailed
+from hotline.voice.control import EndReason, Leg, LegState, OriginateFailed
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +68,8 @@ class _Wait:
     entry: Entry
     future: asyncio.Future[Decision]
     caller: str
+    leg: Leg | None = None
+    """The caller's leg: agents are rung from its voice node (None in the simulator's batch)."""
     callback: bool = False
     overflows: int = 0
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
@@ -222,7 +224,7 @@ class QueueRunner(Floor):
             )
             raise NoAgent("empty")
         entry = Entry(caller.id, queue, now, priority, customer, last_agent)
-        wait = _Wait(entry, asyncio.get_running_loop().create_future(), caller.caller)
+        wait = _Wait(entry, asyncio.get_running_loop().create_future(), caller.caller, caller)
         self._waits[caller.id] = wait
         self._call(caller.id, "queued", queue, detail=f"priority {priority}" if priority else "")
         self._enter(wait)
@@ -290,9 +292,12 @@ class QueueRunner(Floor):
     ) -> tuple[Leg, Seat] | None:
         """Ring the agents' phones at once; the first to answer takes the call, the others stop
         ringing (their offer withdrawn). Each that could not be reached missed its offer."""
+        near = wait.leg if wait.leg is not None and wait.leg.state is not LegState.ENDED else None
         calls = {
             asyncio.ensure_future(
-                self.voice.originate(seat.extension, caller=caller, ring_for=ring_for, phone=seat.phone)
+                self.voice.originate(
+                    seat.extension, caller=caller, ring_for=ring_for, phone=seat.phone, near=near
+                )
             ): seat
             for seat in seats
         }
@@ -396,7 +401,7 @@ class QueueRunner(Floor):
                 answered = await self._until_answered(wait, wait.caller)
                 self.active[call_id] = answered.seat.agent_id
                 try:
-                    customer = await self.voice.originate(wait.caller, ring_for=30.0)
+                    customer = await self.voice.originate(wait.caller, ring_for=30.0, near=answered.agent_leg)
                 except OriginateFailed as exc:
                     self._call(
                         call_id,
