@@ -37,6 +37,7 @@ node() {  # name, roles, http port, sip port, rtp first, rtp last
   local name=$1 roles=$2 http=$3 sip=$4
   alive "$name" && { echo "  $name already runs"; return; }
   env HOTLINE_DATABASE_URL="$DATABASE_URL" HOTLINE_REDIS_URL="$REDIS_URL" HOTLINE_NODE_ID="$name" \
+      HOTLINE_CLUSTER=true HOTLINE_CLUSTER_NAME=cluster \
       HOTLINE_SIP_PORT="$sip" HOTLINE_SIP_EDGE_PROXIES="[\"127.0.0.1:$EDGE_PORT\"]" \
       HOTLINE_RTP_PORTS="[$5,$6]" HOTLINE_PROMPT_CACHE="$DIR/prompts" \
       nohup "$UV" run --frozen --project "$ROOT" hotline serve --no-migrate --roles "$roles" --port "$http" \
