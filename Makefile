@@ -7,11 +7,13 @@ MAKEFLAGS += --no-print-directory
 UV := $(shell command -v uv 2>/dev/null || echo uv)
 STAMP := .make
 APT_RUN_PACKAGES := espeak-ng sox fonts-wqy-microhei
-APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn rtpengine-daemon
+APT_TEST_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server chromium sip-tester baresip-core kannel kannel-extras coturn rtpengine-daemon kamailio kamailio-tls-modules
+APT_CLUSTER_PACKAGES := $(APT_RUN_PACKAGES) postgresql redis-server kamailio kamailio-tls-modules kamailio-extra-modules rtpengine-daemon openssl curl
 export UV_LINK_MODE := copy
 
 .PHONY: help walk run serve install python-deps frontend-deps frontend test lint typecheck test-sqlite system-run-deps \
         test-postgres test-frontend test-e2e check-api-client api-client bench bench-voice system-test-deps clean \
+        cluster-deps cluster cluster-stop cluster-status bench-cluster \
         fuzz
 
 help: ## Show this help
@@ -71,6 +73,18 @@ run: install ## Install, migrate, load demo data and start Hotline on http://127
 	@echo "  SIP: 127.0.0.1:5060 UDP/TCP, extensions 1001-1010 (password sip<ext>); call 4008001000 or 4008002000"
 	@echo ""
 	@uv run --frozen hotline serve --no-migrate
+
+cluster-deps: ## Debian packages `make cluster` uses: the above, PostgreSQL, Redis, Kamailio (with TLS), rtpengine
+	$(call apt_install,$(APT_CLUSTER_PACKAGES))
+
+cluster: python-deps frontend cluster-deps ## A whole site on loopback: PostgreSQL, Redis, Kamailio on :5060, two voice nodes, an API+jobs node on :8000 (docs/deployment.md)
+	@scripts/cluster.sh start
+
+cluster-stop: ## Stop everything `make cluster` started
+	@scripts/cluster.sh stop
+
+cluster-status: ## What `make cluster` runs, and where
+	@scripts/cluster.sh status
 
 # ------------------------------------------------------------------ test
 

@@ -151,6 +151,8 @@ class Softphone(asyncio.DatagramProtocol):
         offer = SessionDescription.parse(invite.body)
         self.remote_media = (offer.audio.address or offer.address, offer.audio.port)
         ok = response_to(invite, 200, "OK", to_tag="phone")
+        for route in invite.headers.get_all("Record-Route"):  # a proxy in between stays in the dialog
+            ok.headers.add("Record-Route", route)
         ok.headers.add("Contact", f"<sip:{self.extension}@127.0.0.1:{self.port}>")
         ok.headers.add("Content-Type", "application/sdp")
         ok.body = SDP.format(port=self.rtp_port, codec=self.codec).encode()

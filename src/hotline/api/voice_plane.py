@@ -134,6 +134,9 @@ async def _start_sip(state: AppState, ctx: Context) -> SipServer:
         receive_buffer=settings.sip_udp_receive_buffer,
         phone_key=config.phone_key,
         media_address=settings.media_address,
+        edge_proxies=tuple(settings.sip_edge_proxies),
+        site_redis=settings.redis_url,
+        node_id=settings.node_id,
     )
     try:
         await sip.start()

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     with Retry-After; 0 turns the limit off. Requests inside a call in progress never count."""
     sip_source_burst: int = Field(default=1000, ge=1, le=1_000_000)
     """SIP requests one source may send at once after a quiet spell."""
+    sip_edge_proxies: list[str] = Field(default=[], max_length=16)
+    """The SIP edges (Kamailio, deploy/kamailio) in front of this voice node, as IP:port of their
+    UDP socket (`["127.0.0.1:5060"]`): only requests from them may name their real sender in
+    X-Hotline-Source, and only their Path is kept for a registration (docs/deployment.md)."""
     rtp_ports: tuple[int, int] = (20000, 30000)
     desk_grace_seconds: float = Field(default=8.0, ge=0, le=300)
     """How long an agent's last desktop tab may be gone (a reload, a network blip) before they
@@ -233,6 +237,20 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{proxy!r} is not an IP address, a network (10.0.0.0/8) or *") from None
         return proxies
+
+    @field_validator("sip_edge_proxies")
+    @classmethod
+    def _edges(cls, edges: list[str]) -> list[str]:
+        for edge in edges:
+            host, _, port = edge.rpartition(":")
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+                ok = port.isascii() and port.isdigit() and 0 < int(port) < 65536
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"{edge!r} is not an edge address: IP:port, such as 127.0.0.1:5060")
+        return edges
 
     @field_validator("cors_origins")
     @classmethod

@@ -37,6 +37,8 @@ class Destination:
     to: str
     credentials: tuple[str, str] | None  # for a trunk's 401/407
     caller_id: str = ""
+    route: tuple[str, ...] = ()
+    """The Path a phone registered with through the edge: the INVITE's Route (RFC 3327)."""
 
 
 class Dialing:
@@ -82,7 +84,7 @@ class Dialing:
         number."""
         if self.is_extension(target) or self.locate(target):
             contacts = [
-                Destination(b.contact, b.peer, f"<sip:{target}@{self.host}>", None)
+                Destination(b.contact, b.peer, f"<sip:{target}@{self.host}>", None, route=b.path)
                 for b in self.locate(target)
             ]
             chosen = [d for d in contacts if (d.peer.transport in ("WS", "WSS")) == (phone == "browser")]
@@ -214,6 +216,8 @@ class Dialing:
             "Via", f"SIP/2.0/{where.peer.transport} {self.via_host};rport;branch={new_branch()}"
         )
         invite.headers.add("Max-Forwards", "70")
+        for route in where.route:
+            invite.headers.add("Route", route)
         invite.headers.add("From", f"{display}<sip:{shown}@{self.host}>;tag={secrets.token_hex(6)}")
         invite.headers.add("To", where.to)
         invite.headers.add("Call-ID", call_id)
@@ -321,6 +325,8 @@ class Dialing:
         ack = SipRequest(method="ACK", uri=invite.uri)
         ack.headers.add("Via", invite.headers.get("Via") or "")
         ack.headers.add("Max-Forwards", "70")
+        for route in invite.headers.get_all("Route"):  # as the INVITE's (§17.1.1.3)
+            ack.headers.add("Route", route)
         ack.headers.add("From", invite.headers.get("From") or "")
         ack.headers.add("To", final.headers.get("To") or "")
         ack.headers.add("Call-ID", invite.call_id)
@@ -342,6 +348,8 @@ class Dialing:
             cancel = SipRequest(method="CANCEL", uri=invite.uri)
             cancel.headers.add("Via", invite.headers.get("Via") or "")
             cancel.headers.add("Max-Forwards", "70")
+            for route in invite.headers.get_all("Route"):  # as the INVITE's (§9.1)
+                cancel.headers.add("Route", route)
             for name in ("From", "To", "Call-ID"):
                 cancel.headers.add(name, invite.headers.get(name) or "")
             cancel.headers.add("CSeq", f"{invite.cseq[0]} CANCEL")

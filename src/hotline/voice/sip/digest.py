@@ -112,6 +112,11 @@ class DigestAuthority:
         self._secret = secret or secrets.token_bytes(32)
         self.nonce_ttl = nonce_ttl
 
+    def rekey(self, secret: bytes) -> None:
+        """Sign nonces with the site's key from now on, so every voice node checks every node's
+        nonces (site.py); nonces signed before read as stale and phones simply retry."""
+        self._secret = secret
+
     def nonce(self, now: float | None = None) -> str:
         stamp = f"{int(now if now is not None else time.time()):x}"
         mac = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]

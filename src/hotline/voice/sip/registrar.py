@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hotline.voice.sip.credentials import PhoneCredential
@@ -34,6 +34,14 @@ class Binding:
     expires_at: float
     peer: Peer
     call_id: str
+    path: tuple[str, ...] = ()
+    """The Path it registered with (RFC 3327): the edge to reach it through, first."""
+
+    @property
+    def local(self) -> bool:
+        """Only this node can reach it: a connection that ends here (a browser's WebSocket, a
+        phone's own TCP), not an edge's Path nor a UDP address any node can send to."""
+        return not self.path and self.peer.transport != "UDP"
 
 
 @dataclass
@@ -101,6 +109,9 @@ class Registrar:
         self.listeners: list[Callable[[str], None]] = []
         """Told the extension after each successful registration, and when a WebSocket's binding
         goes with its connection (routing offers its agent calls, or stops)."""
+        self.shared: Callable[[str, Sequence[Binding], Sequence[str], bool], None] | None = None
+        """Told each registration's changes (the extension, bindings made or renewed, contacts
+        removed, whether all were): the site's store keeps them for every node (site.py)."""
 
     def contacts(self, extension: str) -> list[Binding]:
         now = self.clock()
@@ -108,8 +119,12 @@ class Registrar:
         self._bindings[extension] = live
         return list(live.values())
 
-    def authenticate(self, request: SipRequest, peer: Peer) -> SipResponse | str:
-        """The extension that signed the request, or the 401/403 to send back."""
+    def authenticate(
+        self, request: SipRequest, peer: Peer, *, origin: Peer | None = None
+    ) -> SipResponse | str:
+        """The extension that signed the request, or the 401/403 to send back; failures count
+        against `origin`, its real sender behind an edge."""
+        source = (origin or peer).source
         header = request.headers.get("Authorization")
         if not header:
             return self._challenge(request)
@@ -122,14 +137,14 @@ class Registrar:
                     # the browser fetches a new one from its session; not a scanner's guess
                     return self._challenge(request)
                 if self.websocket_extension(peer) != credential.extension:
-                    self.guard.failed(peer.source)
+                    self.guard.failed(source)
                     return response_to(request, 403, "Forbidden")
                 username = credential.extension
-            self.guard.succeeded(peer.source)
+            self.guard.succeeded(source)
             return username
         if verdict.stale:
             return self._challenge(request, stale=True)
-        self.guard.failed(peer.source)
+        self.guard.failed(source)
         return self._challenge(request)
 
     @staticmethod
@@ -160,13 +175,17 @@ class Registrar:
             response.headers.add("WWW-Authenticate", value)
         return response
 
-    def register(self, request: SipRequest, peer: Peer) -> SipResponse:
-        signed = self.authenticate(request, peer)
+    def register(
+        self, request: SipRequest, peer: Peer, *, origin: Peer | None = None, path: Sequence[str] = ()
+    ) -> SipResponse:
+        """Authenticate and bind; `path` is the Path of a REGISTER an edge relayed (its phone is
+        reached through it), `origin` the phone's own address behind that edge."""
+        signed = self.authenticate(request, peer, origin=origin)
         if isinstance(signed, SipResponse):
             return signed
         extension = extension_of(request.headers.get("To") or "")
         if extension != signed:
-            self.guard.failed(peer.source)
+            self.guard.failed((origin or peer).source)
             return response_to(request, 403, "Forbidden")
         expires_header = (request.headers.get("Expires") or "").strip()
         default = _seconds(expires_header, self.max_expires)
@@ -175,9 +194,13 @@ class Registrar:
             if default != 0:
                 return response_to(request, 400, "Bad Request")
             self._bindings.pop(extension, None)
+            if self.shared is not None:
+                self.shared(extension, [], [], True)
             return response_to(request, 200, "OK")
         now = self.clock()
         current = self._bindings.setdefault(extension, {})
+        made: list[Binding] = []
+        removed: list[str] = []
         for value in contacts:
             match = _URI_IN_BRACKETS.search(value)
             uri = match.group(1) if match else value.split(";")[0].strip()
@@ -185,19 +208,39 @@ class Registrar:
             expires = min(_seconds(param.group(1), default) if param else default, self.max_expires)
             if expires == 0:
                 current.pop(uri, None)
+                removed.append(uri)
                 continue
             if expires < self.min_expires:
                 response = response_to(request, 423, "Interval Too Brief")
                 response.headers.add("Min-Expires", str(self.min_expires))
                 return response
-            current[uri] = Binding(uri, now + expires, peer, request.call_id)
+            current[uri] = Binding(uri, now + expires, peer, request.call_id, tuple(path))
+            made.append(current[uri])
+        if self.shared is not None:
+            self.shared(extension, [b for b in made if not b.local], removed, False)
         response = response_to(request, 200, "OK")
+        for value in path:  # RFC 3327 §5.3
+            response.headers.add("Path", value)
         for binding in self.contacts(extension):
             left = max(0, round(binding.expires_at - now))
             response.headers.add("Contact", f"<{binding.contact}>;expires={left}")
         for listener in self.listeners:
             listener(extension)
         return response
+
+    def replace(self, extension: str, bindings: Sequence[Binding]) -> None:
+        """Another node changed `extension`'s registrations: take the site's set, keeping the
+        bindings only this node can reach (never shared), and tell the listeners."""
+        mine = {c: b for c, b in self._bindings.get(extension, {}).items() if b.local}
+        before = self._bindings.get(extension, {})
+        after = {b.contact: b for b in bindings} | mine
+        self._bindings[extension] = after
+        if before.keys() != after.keys():
+            for listener in self.listeners:
+                listener(extension)
+
+    def extensions_bound(self) -> list[str]:
+        return list(self._bindings)
 
     def connection_closed(self, peer: Peer) -> None:
         """A WebSocket went away: its bindings go with it, and listeners hear of each extension."""

@@ -27,10 +27,12 @@ from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Application, EndReason, LegState
 from hotline.voice.engine import Engine
 from hotline.voice.sip.digest import Algorithm, DigestAuthority, DigestSecret
+from hotline.voice.sip.edge import Edges
 from hotline.voice.sip.limits import SourceLimits
 from hotline.voice.sip.message import SipRequest, SipResponse, extension_of, response_to
 from hotline.voice.sip.metrics import REFUSED
 from hotline.voice.sip.registrar import FailureGuard, Registrar
+from hotline.voice.sip.site import SiteBindings
 from hotline.voice.sip.transport import Peer, SipTransports
 from hotline.voice.sip.trunk import Trunk, TrunkRegistration
 
@@ -85,8 +87,14 @@ class SipServer:
     """The key browsers' phone credentials are signed with (voice/sip/credentials.py)."""
     media_address: str | None = None
     """Where browsers reach our media when `host` is not that address (NAT): a second candidate."""
+    edge_proxies: tuple[str, ...] = ()
+    """The SIP edges in front of this node (IP:port): they name a request's real sender (edge.py)."""
+    site_redis: str | None = None
+    """Redis of the site: registrations are shared there with every voice node (site.py)."""
+    node_id: str = ""
 
     def __post_init__(self) -> None:
+        self.edges = Edges.of(self.edge_proxies)
         self.transports = SipTransports(
             self.host, self.port, self.on_message, receive_buffer=self.receive_buffer
         )
@@ -97,6 +105,9 @@ class SipServer:
             clock=self.clock,
             phone_key=self.phone_key,
             websocket_extension=self.transports.websocket_extension,
+        )
+        self.site = (
+            None if self.site_redis is None else SiteBindings(self.site_redis, self.registrar, self.node_id)
         )
         self.transports.websocket_closed.append(self.registrar.connection_closed)
         self.transports.websocket_closed.append(self._browser_dropped)
@@ -144,6 +155,8 @@ class SipServer:
         await self.transports.start()
         self.port = self.transports.port
         log.info("SIP listening", host=self.host, port=self.port)
+        if self.site is not None:
+            await self.site.start()
         for registration in self.registrations:
             registration.start()
 
@@ -152,13 +165,16 @@ class SipServer:
             await registration.stop()
         await self.engine.stop()
         await self.transports.stop()
+        if self.site is not None:
+            await self.site.stop()
 
     def on_message(self, message: SipRequest | SipResponse, peer: Peer) -> None:
         if isinstance(message, SipResponse):
             self.engine.response(message)
             return
         in_call = message.call_id in self.engine.legs
-        if self.guard.blocked(peer.source) and not in_call and not self._trunk_call(message, peer):
+        origin = self.edges.origin(message, peer)  # who sent it, behind an edge
+        if self.guard.blocked(origin.source) and not in_call and not self._trunk_call(message, origin):
             self.stats.dropped_blocked += 1
             REFUSED.labels("blocked").inc()
             return  # silence costs a scanner more than an answer
@@ -169,7 +185,7 @@ class SipServer:
             if in_call:
                 self.engine.in_dialog(message, peer)
             return
-        if not in_call and (wait := self.limits.take((peer.source, peer.port))):
+        if not in_call and (wait := self.limits.take((origin.source, origin.port))):
             self.stats.rate_limited += 1
             REFUSED.labels("rate-limited").inc()
             busy = response_to(message, 503, "Service Unavailable", to_tag=self._stateless_tag(message))
@@ -187,7 +203,7 @@ class SipServer:
             self.stats.retransmissions += 1
             self.transports.send(self._transactions[key][1], peer)
             return
-        response = self.handle(message, peer)
+        response = self.handle(message, peer, origin)
         if response is None:
             return
         wire = bytes(response)
@@ -269,24 +285,27 @@ class SipServer:
         method = "INVITE" if request.method == "ACK" else request.method
         return (via.branch or f"{request.call_id}/{request.cseq[0]}", sent_by, method)
 
-    def handle(self, request: SipRequest, peer: Peer) -> SipResponse | None:
+    def handle(self, request: SipRequest, peer: Peer, origin: Peer | None = None) -> SipResponse | None:
+        """Answer `request` from `peer`; `origin` is its real sender when an edge relayed it."""
+        origin = origin or peer
         in_dialog = ";tag=" in (request.headers.get("To") or "")
         if (in_dialog and request.method != "INVITE") or request.method in ("ACK", "CANCEL"):
             return self.engine.in_dialog(request, peer)
         if request.method == "REGISTER":
-            return self.registrar.register(request, peer)
+            path = request.headers.get_all("Path") if self.edges.is_edge(peer) else []
+            return self.registrar.register(request, peer, origin=origin, path=path)
         if request.method == "OPTIONS":
             return self.options(request)
         if request.method == "INVITE":
             if in_dialog:
                 return self.engine.invite(request, peer, caller="")
             number = extension_of(request.uri) or ""
-            if self.engine.trunk_for(peer, number) is not None:
+            if self.engine.trunk_for(origin, number) is not None:
                 caller = extension_of(request.headers.get("From") or "") or "anonymous"
                 return self.engine.invite(request, peer, caller, entry=self.entry_for(number))
             if self.engine.is_retransmission(request):
                 return self.engine.invite(request, peer, caller="")
-            signed = self.registrar.authenticate(request, peer)
+            signed = self.registrar.authenticate(request, peer, origin=origin)
             if isinstance(signed, SipResponse):
                 return signed
             return self.engine.invite(request, peer, signed, entry=self.entry_for(number))
