@@ -10,6 +10,7 @@ ended (`node-lost`): the caller's call is finished in the log and the agent is f
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -36,6 +37,8 @@ from tests.voice.softphone import Softphone
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.skipif(not REDIS_URL, reason="needs HOTLINE_TEST_REDIS_URL (make test starts redis-server)"),
+    # a cluster's nodes share PostgreSQL (an SQLite file is one machine's): the PostgreSQL run only
+    pytest.mark.skipif("HOTLINE_TEST_DATABASE_URL" not in os.environ, reason="runs in the PostgreSQL run"),
 ]
 CALLER, AGENT = 1000, 600  # the tone each phone sends, in Hz
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import ssl
 from collections.abc import AsyncIterator
@@ -25,6 +26,8 @@ from tests.interop.cluster import KAMAILIO, Cluster, fail_over
 from tests.voice.softphone import SDP, Softphone
 
 pytestmark = [
+    # the edge's nodes use no database: run once, in the SQLite run of the suite
+    pytest.mark.skipif("HOTLINE_TEST_DATABASE_URL" in os.environ, reason="runs in the SQLite run"),
     pytest.mark.skipif(KAMAILIO is None, reason="needs Kamailio (make cluster-deps installs it)"),
     pytest.mark.skipif(shutil.which("sipp") is None, reason="needs sipp (make test installs sip-tester)"),
     pytest.mark.skipif(

@@ -4,6 +4,9 @@ same database, work the same outbox at once; every confirmation SMS reaches the 
 from __future__ import annotations
 
 import asyncio
+import os
+
+import pytest
 
 from hotline.core.context import Context
 from hotline.core.db import Database
@@ -13,6 +16,11 @@ from tests.conftest import Users
 from tests.hotels.test_reservations import ids, stay
 from tests.notify.conftest import Kannel
 from tests.notify.test_delivery import sms_about
+
+# nodes share PostgreSQL (an SQLite file is one machine's): the PostgreSQL run only
+pytestmark = pytest.mark.skipif(
+    "HOTLINE_TEST_DATABASE_URL" not in os.environ, reason="runs in the PostgreSQL run"
+)
 
 
 async def test_two_nodes_senders_at_once_send_each_message_once(
