@@ -11,6 +11,7 @@ docs/deployment.md tells how to run it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,26 +178,17 @@ async def _stop_contact(state: AppState) -> None:
 def _follow_router(state: AppState) -> None:
     """Desks, phone choices and conversations reach the contact layer wherever it runs now."""
 
-    async def desk_closed(event: Event) -> None:
-        if state.router is not None:
-            await state.router.desk_closed(event)  # type: ignore[arg-type]
+    def following(method: str) -> Callable[[Event], Awaitable[None]]:
+        async def handle(event: Event) -> None:
+            if state.router is not None:
+                await getattr(state.router, method)(event)
 
-    async def desk_opened(event: Event) -> None:
-        if state.router is not None:
-            await state.router.desk_opened(event)  # type: ignore[arg-type]
+        return handle
 
-    async def phone_chosen(event: Event) -> None:
-        if state.router is not None:
-            await state.router.phone_chosen(event)  # type: ignore[arg-type]
-
-    async def conversation_changed(event: Event) -> None:
-        if state.router is not None:
-            await state.router.conversation_changed(event)  # type: ignore[arg-type]
-
-    state.bus.subscribe(DeskClosed, desk_closed)
-    state.bus.subscribe(DeskOpened, desk_opened)
-    state.bus.subscribe(PhoneChosen, phone_chosen)
-    state.bus.subscribe(ConversationChanged, conversation_changed)
+    state.bus.subscribe(DeskClosed, following("desk_closed"))
+    state.bus.subscribe(DeskOpened, following("desk_opened"))
+    state.bus.subscribe(PhoneChosen, following("phone_chosen"))
+    state.bus.subscribe(ConversationChanged, following("conversation_changed"))
 
 
 async def _elected(state: AppState, epoch: int) -> None:

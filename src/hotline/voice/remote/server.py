@@ -294,9 +294,13 @@ class VoiceNodeServer:
         return task
 
     def _leg(self, message: wire.Message, key: str = "leg") -> Leg:
-        leg = self.legs.get(message[key])
+        return self._named(message[key])
+
+    def _named(self, name: str) -> Leg:
+        """The live leg of that id (LegEnded: gone, the router hears "ended")."""
+        leg = self.legs.get(name)
         if leg is None:
-            raise LegEnded(message[key])
+            raise LegEnded(name)
         return leg
 
     # each handler: a value (replied at once) or a coroutine (replied when it finishes)
@@ -414,9 +418,8 @@ class VoiceNodeServer:
         }
 
     def _hearing(self, message: wire.Message) -> dict[Leg, set[Leg]]:
-        legs = {name: self._leg({"leg": name}) for name in message["hears"]}
         return {
-            legs[name]: {self._leg({"leg": other}) for other in heard}
+            self._named(name): {self._named(other) for other in heard}
             for name, heard in message["hears"].items()
         }
 
