@@ -89,3 +89,23 @@ def test_rtpengine_as_the_media_relay_needs_its_ng_address(monkeypatch: pytest.M
     monkeypatch.setenv("HOTLINE_MEDIA_RELAY", "kernel")
     with pytest.raises(ValidationError, match="media_relay"):
         Settings()
+
+
+def test_a_cluster_node_needs_redis_and_a_clean_name_and_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster's nodes talk over Redis: without it the start stops with the setting named; the
+    cluster's name and the node's internal address are checked as they are read."""
+    assert Settings().cluster is False
+    monkeypatch.setenv("HOTLINE_CLUSTER", "true")
+    with pytest.raises(ValidationError, match="redis_url"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert Settings().cluster_name == "site"
+    monkeypatch.setenv("HOTLINE_CLUSTER_NAME", "Hotel Site!")
+    with pytest.raises(ValidationError, match="cluster_name"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_CLUSTER_NAME", "shanghai-1")
+    monkeypatch.setenv("HOTLINE_INTERNAL_URL", "http://10.0.0.5:8000/api")
+    with pytest.raises(ValidationError, match="internal_url"):
+        Settings()
+    monkeypatch.setenv("HOTLINE_INTERNAL_URL", "http://10.0.0.5:8000")
+    assert (Settings().cluster_name, Settings().internal_url) == ("shanghai-1", "http://10.0.0.5:8000")
