@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hotline.contact import wallboard
 from hotline.contact.models import ContactEvent
+from hotline.contact.stats.rollup import roll
 from hotline.core.audit import AuditEntry
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
@@ -26,6 +27,7 @@ async def _calls_today(ctx: Context, waits: list[float]) -> None:
             tx.session.add(ContactEvent(at=start, kind="queued", call_id=call, queue="hotel"))
             tx.session.add(ContactEvent(at=start + timedelta(seconds=wait), kind="answered", call_id=call,
                                         queue="hotel", agent_id=None))  # fmt: skip
+    await roll(ctx)  # the tiles' figures are the rollup's, which the router runs every 2 s
 
 
 def _tile(board: dict[str, object], queue: str) -> dict[str, object]:

@@ -101,6 +101,18 @@ async def call_rows(
     return [(row[0], row[1], dict(zip(names, row[2:], strict=True))) for row in rows]
 
 
+async def today_by_queue(ctx: Context, today: date) -> dict[str, Sums]:
+    """Today's call figures per queue (the queue a call first entered) as rolled up — a few rows,
+    seconds behind the log: what the wallboard shows every second without reading the day's log."""
+    names = (*MEASURES, "wait_max_ms")
+    query = select(CallDay.key, *(getattr(CallDay, name) for name in names)).where(
+        CallDay.dimension == "queue", CallDay.day == today
+    )
+    async with ctx.read() as session:
+        rows = (await session.execute(query)).all()
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
 def add(into: Sums, sums: Mapping[str, int]) -> Sums:
     for name in MEASURES:
         into[name] = into.get(name, 0) + sums.get(name, 0)

@@ -40,6 +40,8 @@ from hotline.voice.remote.legs import RemoteBridge, RemoteConference, RemoteFail
 
 log = structlog.get_logger(__name__)
 
+DIGESTS_KEPT = 256
+
 
 @dataclass
 class NodeState:
@@ -78,6 +80,7 @@ class RemoteVoiceNode:
         self._requests = itertools.count(1)
         self._prefix = secrets.token_hex(4)
         self._stored: set[str] = set()
+        self._digests: dict[int, tuple[bytes, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._publisher = wire.Publisher(redis)
         self._listener: asyncio.Task[None] | None = None
@@ -204,8 +207,16 @@ class RemoteVoiceNode:
             raise RemoteFailed(f"voice node {node} did not answer {message['t']}") from None
 
     async def store_audio(self, audio: bytes) -> str:
-        """Prompts travel once: stored in Redis by their digest, named in commands."""
-        name = wire.digest(audio)
+        """Prompts travel once: stored in Redis by their digest, named in commands. The digest of
+        the same prompt (the same bytes, from the prompt cache) is taken once."""
+        known = self._digests.get(id(audio))
+        if known is not None and known[0] is audio:
+            name = known[1]
+        else:
+            name = wire.digest(audio)
+            if len(self._digests) >= DIGESTS_KEPT:
+                self._digests.clear()
+            self._digests[id(audio)] = (audio, name)  # the bytes kept: their id is not reused
         if name not in self._stored:
             await self.redis.set(wire.audio_key(self.site, name), audio, ex=wire.AUDIO_KEEP_SECONDS)
             self._stored.add(name)

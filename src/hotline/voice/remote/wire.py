@@ -3,7 +3,9 @@
 Each voice node listens on its own channel (`node_channel`) for commands; the router listens on
 `router_channel` for the nodes' heartbeats, new calls, leg events and replies. One publisher per process
 keeps its messages in order, so a leg's events and the replies about it arrive as they happened.
-Prompts travel once by content (`audio_key`): a command names the audio by its digest.
+Prompts travel once by content (`audio_key`): a command names the audio by its digest. What
+waits to be published goes out together: one publish of a JSON array per channel (a busy node's
+hundreds of messages a second cost Redis and the listener one message each otherwise).
 
 Every command carries the router's epoch (the lease's fencing token, `core.lease`): a node
 refuses commands from an older router than the newest it has heard from, so a router that lost
@@ -37,6 +39,8 @@ a caller is let go), and how long the new router leaves agents on calls it has n
 REPLY_SECONDS = 10.0
 """How long the router waits for a node's reply to a quick command (answer, hang up, stop)."""
 AUDIO_KEEP_SECONDS = 24 * 3600
+BATCH = 256
+"""At most this many messages in one publish."""
 
 Message = dict[str, Any]
 
@@ -63,12 +67,17 @@ def encode(message: Message) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
-def decode(raw: bytes | str) -> Message | None:
-    """A message, or None for anything that is not a JSON object with a type (`t`)."""
+def decode(raw: bytes | str) -> list[Message | None]:
+    """The messages of one publish (an object, or an array of them): each a JSON object with a
+    type (`t`), or None for anything else."""
     try:
-        message = json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return None
+        return [None]
+    return [_checked(m) for m in data] if isinstance(data, list) else [_checked(data)]
+
+
+def _checked(message: Any) -> Message | None:
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):
         return None
     return message
@@ -95,15 +104,26 @@ class Publisher:
 
     async def _run(self) -> None:
         while True:
-            channel, data = await self._queue.get()
-            while True:
-                try:
-                    await self._redis.publish(channel, data)
-                    self._queue.task_done()
-                    break
-                except (RedisError, OSError) as exc:  # Redis restarting: the message waits
-                    log.warning("voice wire: publish failed, retrying", error=repr(exc))
-                    await asyncio.sleep(0.2)
+            waiting = [await self._queue.get()]
+            await asyncio.sleep(0)  # what the rest of this turn of the loop sends goes with it
+            while len(waiting) < BATCH and not self._queue.empty():
+                waiting.append(self._queue.get_nowait())
+            by_channel: dict[str, list[str]] = {}  # in order within each channel
+            for channel, data in waiting:
+                by_channel.setdefault(channel, []).append(data)
+            for channel, items in by_channel.items():
+                await self._publish(channel, items[0] if len(items) == 1 else f"[{','.join(items)}]")
+            for _ in waiting:
+                self._queue.task_done()
+
+    async def _publish(self, channel: str, data: str) -> None:
+        while True:
+            try:
+                await self._redis.publish(channel, data)
+                return
+            except (RedisError, OSError) as exc:  # Redis restarting: the messages wait
+                log.warning("voice wire: publish failed, retrying", error=repr(exc))
+                await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -120,10 +140,13 @@ async def listen(
     """Deliver each message on `channel` to `handle` until cancelled, across Redis restarts."""
 
     def decoded(data: bytes | str) -> None:
-        message = decode(data)
-        if message is None:
-            log.warning("voice wire: dropped an undecodable message", channel=channel)
-            return
-        handle(message)
+        for message in decode(data):
+            if message is None:
+                log.warning("voice wire: dropped an undecodable message", channel=channel)
+                continue
+            try:
+                handle(message)
+            except Exception as exc:  # one bad message must not cost the others of its publish
+                log.error("voice wire: a message could not be handled", kind=message["t"], error=repr(exc))
 
     await subscribe_forever(redis, channel, decoded, ready)

@@ -95,7 +95,7 @@ class WebRtcSession(RtpSession):
             rtp.close()
             raise
         self._socket = rtp  # handed to the media pacer (`raw_socket`) only once the keys exist
-        self._reporter = asyncio.ensure_future(self._report())
+        self._report_later()
 
     def close(self) -> None:
         super().close()
