@@ -165,6 +165,7 @@ class SipServer:
             self.engine.rtpengine = Rtpengine(ng, self.rtpengine_recordings)
             try:
                 await ng.ping()
+                log.info("rtpengine relays bridged calls", ng=self.rtpengine_ng)
             except NgError as error:  # bridges fall back to the built-in relay until it answers
                 log.warning("rtpengine.unreachable", ng=self.rtpengine_ng, error=str(error))
         await self.transports.start()
