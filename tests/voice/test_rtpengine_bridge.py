@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.voice.control import Bridge, Leg, LegState
+from hotline.voice.control import Bridge, Leg, LegState, MonitorMode, monitor_hearing
 from hotline.voice.media.g711 import tone, ulaw_decode, ulaw_encode
 from hotline.voice.rtp.packet import RtpPacket
 from hotline.voice.rtpengine.bridge import RtpengineBridge
@@ -251,3 +251,63 @@ async def test_given_a_phone_refuses_the_move_with_488_then_the_call_stays_on_th
     assert {source for source, _ in to_agent} == {("127.0.0.1", agent_leg.rtp.port)}  # relayed by Hotline
     assert share(to_agent, 1000) > 0.9 and share(to_caller, 600) > 0.9
     assert caller_leg.state is LegState.ANSWERED and agent_leg.state is LegState.ANSWERED
+
+
+async def test_given_a_muted_agent_then_rtpengine_stops_passing_their_voice_until_unmuted(
+    harness: Harness, daemon: Rtpengine
+) -> None:
+    site = Site(harness, daemon, None)
+    agent = await harness.phone("1001")
+    caller = await site.call(agent)
+    await site.settled()
+    _, agent_leg = site.legs
+
+    agent_leg.mute(True)
+    await asyncio.sleep(0.2)  # (block media is one ng round trip)
+    at_caller, at_agent = await talk(caller, agent, 400)
+    assert share(heard(caller, at_caller), 600) < 0.1  # the caller does not hear the agent
+    assert share(heard(agent, at_agent), 1000) > 0.9  # the agent still hears the caller
+    agent_leg.mute(False)
+    await asyncio.sleep(0.2)
+    at_caller, _ = await talk(caller, agent, 400)
+    assert share(heard(caller, at_caller), 600) > 0.9 and site.bridge.anchored is not None
+
+
+async def test_given_a_supervisor_listens_then_the_call_is_mixed_on_the_node_and_goes_back_to_rtpengine_after(
+    harness: Harness, daemon: Rtpengine, ng: NgClient
+) -> None:
+    """Listen, whisper and barge are the conference mixer's: the media comes back to the node
+    (the bridge paused) while a supervisor is on, and moves to rtpengine again after."""
+    site = Site(harness, daemon, None)
+    agent = await harness.phone("1001")
+    supervisor = await harness.phone("1002")
+    caller = await site.call(agent)
+    await site.settled()
+    first = site.bridge.anchored
+    caller_leg, agent_leg = site.legs
+    engine = harness.sip.engine
+    supervisor_leg = await engine.originate("1002", ring_for=5)
+
+    site.bridge.pause(True)
+    conference = engine.conference(monitor_hearing(caller_leg, agent_leg, supervisor_leg, MonitorMode.LISTEN))
+    await site.settled()
+    assert site.bridge.anchored is None
+    assert caller.remote_media == ("127.0.0.1", caller_leg.rtp.port)
+    assert agent.remote_media == ("127.0.0.1", agent_leg.rtp.port)
+    with pytest.raises(NgError, match="Unknown call-id"):
+        await ng.query(str(first))
+    mark = len(supervisor.rtp.packets)
+    at_caller, at_agent = await talk(caller, agent)
+    listened = heard(supervisor, mark)
+    assert share(listened, 1000) > 0.2 and share(listened, 600) > 0.2  # both, mixed
+    assert share(heard(agent, at_agent), 1000) > 0.8 and share(heard(caller, at_caller), 600) > 0.8
+
+    await conference.stop()
+    site.bridge.pause(False)
+    await site.settled()
+    assert site.bridge.anchored not in (None, first)  # a new call in rtpengine
+    assert site.at_rtpengine(caller.remote_media) and site.at_rtpengine(agent.remote_media)
+    at_caller, at_agent = await talk(caller, agent, 400)
+    assert all(site.at_rtpengine(source) for source, _ in heard(agent, at_agent))
+    assert share(heard(agent, at_agent), 1000) > 0.9 and share(heard(caller, at_caller), 600) > 0.9
+    await supervisor_leg.hang_up()
