@@ -241,13 +241,22 @@ class Softphone(asyncio.DatagramProtocol):
             answer = SessionDescription.parse(reply.body)
             self.remote_media = (answer.audio.address or answer.address, answer.audio.port)
             self.dialog_to = reply.headers.get("To") or ""
+            routes = reply.headers.get_all("Record-Route")
+            if routes:  # through a proxy (the cluster's edge): in-dialog requests follow its route
+                self.route_set = list(reversed(routes))
+                contact = reply.headers.get("Contact") or ""
+                self.remote_target = (
+                    contact[contact.find("<") + 1 : contact.find(">")] if "<" in contact else ""
+                )
             self.send(self.in_dialog("ACK", cseq=1))
         return reply
 
     def in_dialog(self, method: str, *, cseq: int) -> SipRequest:
         assert self.invite is not None
-        request = SipRequest(method=method, uri="sip:hotline@127.0.0.1")
+        request = SipRequest(method=method, uri=getattr(self, "remote_target", "") or "sip:hotline@127.0.0.1")
         request.headers.add("Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)}")
+        for route in getattr(self, "route_set", []):
+            request.headers.add("Route", route)
         request.headers.add("From", self.invite.headers.get("From") or "")
         request.headers.add("To", getattr(self, "dialog_to", "") or self.invite.headers.get("To") or "")
         request.headers.add("Call-ID", self.invite.call_id)
