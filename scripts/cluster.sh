@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A whole Hotline site on one machine, for trying the cluster (docs/deployment.md):
 # PostgreSQL and Redis (scripts/services.sh), Kamailio in front (deploy/kamailio/kamailio.cfg),
-# two voice nodes and one API-and-jobs node, all on loopback.
+# rtpengine relaying the bridged calls' media (deploy/rtpengine/rtpengine.conf, userspace), two
+# voice nodes and one API-and-jobs node, all on loopback.
 #   scripts/cluster.sh start | stop | status
 # Settings (environment): CLUSTER_DIR (var/cluster), EDGE_PORT (5060), EDGE_TLS_PORT (5061),
 # CLUSTER_PG_PORT (55433), CLUSTER_REDIS_PORT (56380), VOICE_NODES (2), HTTP_PORT (8000),
-# SIP_BASE (5080).
+# SIP_BASE (5080), MEDIA_RELAY (rtpengine; builtin: the voice nodes relay media themselves),
+# RTPENGINE_NG_PORT (2223), RTPENGINE_PORTS (40000-40999).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +20,11 @@ VOICE_NODES="${VOICE_NODES:-2}"
 HTTP_PORT="${HTTP_PORT:-8000}"  # the API node; voice node i serves http on HTTP_PORT + i
 SIP_BASE="${SIP_BASE:-5080}"    # voice node i listens for SIP on SIP_BASE + i
 KAMAILIO="$(command -v kamailio || echo /usr/sbin/kamailio)"
+RTPENGINE="${RTPENGINE:-$(command -v rtpengine || echo /usr/bin/rtpengine)}"
+MEDIA_RELAY="${MEDIA_RELAY:-rtpengine}"
+RTPENGINE_NG_PORT="${RTPENGINE_NG_PORT:-2223}"
+RTPENGINE_PORTS="${RTPENGINE_PORTS:-40000-40999}"
+MEDIA=()  # the voice nodes' media relay settings (set by start_rtpengine)
 UV="$(command -v uv || echo uv)"
 
 services() {
@@ -39,10 +46,35 @@ node() {  # name, roles, http port, sip port, rtp first, rtp last
   env HOTLINE_DATABASE_URL="$DATABASE_URL" HOTLINE_REDIS_URL="$REDIS_URL" HOTLINE_NODE_ID="$name" \
       HOTLINE_CLUSTER=true HOTLINE_CLUSTER_NAME=cluster \
       HOTLINE_SIP_PORT="$sip" HOTLINE_SIP_EDGE_PROXIES="[\"127.0.0.1:$EDGE_PORT\"]" \
-      HOTLINE_RTP_PORTS="[$5,$6]" HOTLINE_PROMPT_CACHE="$DIR/prompts" \
+      HOTLINE_RTP_PORTS="[$5,$6]" HOTLINE_PROMPT_CACHE="$DIR/prompts" "${MEDIA[@]}" \
       nohup "$UV" run --frozen --project "$ROOT" hotline serve --no-migrate --roles "$roles" --port "$http" \
       >"$DIR/$name.log" 2>&1 &
   echo $! >"$DIR/$name.pid"
+}
+
+start_rtpengine() {  # rtpengine in the foreground under its pid file; ng on loopback
+  if [ "$MEDIA_RELAY" != rtpengine ]; then
+    echo "  MEDIA_RELAY=$MEDIA_RELAY: the voice nodes relay media themselves"
+    return
+  fi
+  if [ ! -x "$RTPENGINE" ]; then
+    echo "  rtpengine is not installed (Debian: rtpengine-daemon, 'make cluster-deps'): the voice" \
+      "nodes relay media themselves" >&2
+    return
+  fi
+  mkdir -p "$DIR/rtpengine"
+  MEDIA=(HOTLINE_MEDIA_RELAY=rtpengine HOTLINE_RTPENGINE_NG="127.0.0.1:$RTPENGINE_NG_PORT"
+    HOTLINE_RTPENGINE_RECORDINGS="$DIR/rtpengine")
+  alive rtpengine && return
+  (cd "$DIR" || exit 1  # (rtpengine writes a core file there if it crashes; $! is rtpengine itself)
+    nohup "$RTPENGINE" --config-file="$ROOT/deploy/rtpengine/rtpengine.conf" \
+    --config-section=rtpengine-loopback --listen-ng="127.0.0.1:$RTPENGINE_NG_PORT" \
+    --port-min="${RTPENGINE_PORTS%-*}" --port-max="${RTPENGINE_PORTS#*-}" \
+    --recording-dir="$DIR/rtpengine" >"$DIR/rtpengine.log" 2>&1 &
+    echo $! >"$DIR/rtpengine.pid")
+  wait_for "alive rtpengine && ss -Huln 'sport = :$RTPENGINE_NG_PORT' | grep -q ." 100 \
+    || { echo "  rtpengine did not start: see $DIR/rtpengine.log; the voice nodes relay media themselves" >&2
+         MEDIA=(); }
 }
 
 start() {
@@ -65,6 +97,7 @@ start() {
       -subj "/CN=hotline-edge" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
   fi
 
+  start_rtpengine
   for i in $(seq "$VOICE_NODES"); do
     node "voice-$i" voice $((HTTP_PORT + i)) $((SIP_BASE + i)) $((20000 + (i - 1) * 5000)) $((24999 + (i - 1) * 5000))
   done
@@ -89,10 +122,11 @@ start() {
 status() {
   echo "Hotline cluster ($DIR):"
   printf "  %-10s %-8s %s\n" what state where
-  for name in kamailio api $(for i in $(seq "$VOICE_NODES"); do echo "voice-$i"; done); do
+  for name in kamailio rtpengine api $(for i in $(seq "$VOICE_NODES"); do echo "voice-$i"; done); do
     state=stopped; alive "$name" && state=running
     case $name in
       kamailio) where="SIP udp+tcp 127.0.0.1:$EDGE_PORT, tls 127.0.0.1:$EDGE_TLS_PORT (log $DIR/kamailio.log)";;
+      rtpengine) where="ng 127.0.0.1:$RTPENGINE_NG_PORT, media $RTPENGINE_PORTS, recordings $DIR/rtpengine (log $DIR/rtpengine.log)";;
       api) where="http://127.0.0.1:$HTTP_PORT (API, web UI, jobs)";;
       voice-*) i=${name#voice-}; where="SIP 127.0.0.1:$((SIP_BASE + i)), http 127.0.0.1:$((HTTP_PORT + i)) (behind the edge)";;
     esac
@@ -108,8 +142,8 @@ status() {
   echo "  (password sip<ext>) at 127.0.0.1:$EDGE_PORT; logins as in 'make run'."
 }
 
-stop() {
-  for name in kamailio api $(for i in $(seq "$VOICE_NODES"); do echo "voice-$i"; done); do
+stop() {  # rtpengine last: the voice nodes delete their calls there first (docs/voice.md)
+  for name in kamailio api $(for i in $(seq "$VOICE_NODES"); do echo "voice-$i"; done) rtpengine; do
     if alive "$name"; then
       pid=$(cat "$DIR/$name.pid")
       kill -TERM -- "$pid" 2>/dev/null || true

@@ -86,6 +86,9 @@ def test_rtpengine_as_the_media_relay_needs_its_ng_address(monkeypatch: pytest.M
         Settings()
     monkeypatch.setenv("HOTLINE_RTPENGINE_NG", "media-1.hotel.lan:2223")
     assert Settings().rtpengine_ng == "media-1.hotel.lan:2223"
+    assert Settings().rtpengine_recordings is None  # recorded calls stay on the built-in relay
+    monkeypatch.setenv("HOTLINE_RTPENGINE_RECORDINGS", "/mnt/rtpengine")
+    assert Settings().rtpengine_recordings == Path("/mnt/rtpengine")
     monkeypatch.setenv("HOTLINE_MEDIA_RELAY", "kernel")
     with pytest.raises(ValidationError, match="media_relay"):
         Settings()

@@ -27,12 +27,14 @@ class _Rtp(asyncio.DatagramProtocol):
         self.packets: list[tuple[float, RtpPacket]] = []
         self.transport: asyncio.DatagramTransport | None = None
         self.source: tuple[str, int] | None = None
+        self.sources: list[tuple[str, int]] = []  # where each packet came from
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.source = (str(addr[0]), int(addr[1]))
+        self.sources.append(self.source)
         self.packets.append((time.monotonic(), RtpPacket.parse(data)))
 
 
@@ -52,6 +54,10 @@ class Softphone(asyncio.DatagramProtocol):
         self.hung_up = asyncio.Event()
         self.ack_count = 0
         self.keys_pressed = 0
+        self.reinvite_answers: list[int] = []
+        """Statuses for the next re-INVITEs (then 200 with our SDP): 491, 488…"""
+        self.reinvites: list[tuple[SipRequest, int]] = []  # each re-INVITE and the status it got
+        self._reinvite_reply: SipResponse | None = None
 
     @classmethod
     async def open(cls, extension: str, password: str, server_port: int, **kwargs: str) -> Softphone:
@@ -123,7 +129,8 @@ class Softphone(asyncio.DatagramProtocol):
         self.requests.append(message)
         method = message.method
         if method == "INVITE" and self.invite is not None and message.call_id == self.invite.call_id:
-            return  # a retransmission
+            self._reinvite(message)  # or a retransmission of the first INVITE: ignored
+            return
         if method == "INVITE":
             self.invite = message
             self.send(response_to(message, 100, "Trying"))
@@ -144,6 +151,28 @@ class Softphone(asyncio.DatagramProtocol):
             self.hung_up.set()
         else:
             self.send(response_to(message, 200, "OK"))
+
+    def _reinvite(self, invite: SipRequest) -> None:
+        """Hotline moves our media (to rtpengine and back): answer with our SDP, or as told."""
+        from hotline.voice.sdp import SessionDescription
+
+        if ";tag=" not in (invite.headers.get("To") or ""):
+            return  # the first INVITE again
+        if self.reinvites and self.reinvites[-1][0].cseq == invite.cseq:
+            if self._reinvite_reply is not None:  # a retransmission: the same answer again
+                self.send(self._reinvite_reply)
+            return
+        status = self.reinvite_answers.pop(0) if self.reinvite_answers else 200
+        self.reinvites.append((invite, status))
+        reply = response_to(invite, status, "OK" if status == 200 else "Refused")
+        if status == 200:
+            offer = SessionDescription.parse(invite.body)
+            self.remote_media = (offer.audio.address or offer.address, offer.audio.port)
+            reply.headers.add("Contact", f"<sip:{self.extension}@127.0.0.1:{self.port}>")
+            reply.headers.add("Content-Type", "application/sdp")
+            reply.body = SDP.format(port=self.rtp_port, codec=self.codec).encode()
+        self._reinvite_reply = reply
+        self.send(reply)
 
     def _answer(self, invite: SipRequest) -> None:
         from hotline.voice.sdp import SessionDescription
@@ -212,13 +241,22 @@ class Softphone(asyncio.DatagramProtocol):
             answer = SessionDescription.parse(reply.body)
             self.remote_media = (answer.audio.address or answer.address, answer.audio.port)
             self.dialog_to = reply.headers.get("To") or ""
+            routes = reply.headers.get_all("Record-Route")
+            if routes:  # through a proxy (the cluster's edge): in-dialog requests follow its route
+                self.route_set = list(reversed(routes))
+                contact = reply.headers.get("Contact") or ""
+                self.remote_target = (
+                    contact[contact.find("<") + 1 : contact.find(">")] if "<" in contact else ""
+                )
             self.send(self.in_dialog("ACK", cseq=1))
         return reply
 
     def in_dialog(self, method: str, *, cseq: int) -> SipRequest:
         assert self.invite is not None
-        request = SipRequest(method=method, uri="sip:hotline@127.0.0.1")
+        request = SipRequest(method=method, uri=getattr(self, "remote_target", "") or "sip:hotline@127.0.0.1")
         request.headers.add("Via", f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)}")
+        for route in getattr(self, "route_set", []):
+            request.headers.add("Route", route)
         request.headers.add("From", self.invite.headers.get("From") or "")
         request.headers.add("To", getattr(self, "dialog_to", "") or self.invite.headers.get("To") or "")
         request.headers.add("Call-ID", self.invite.call_id)

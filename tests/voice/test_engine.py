@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,13 +32,13 @@ PASSWORDS = {"1001": "sip1001", "1002": "sip1002"}
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
         self.events: list[LegEvent] = []
         self.application: Callable[[Leg], Awaitable[None]] = self._idle
         self.phones: list[Softphone] = []
         self.sip = SipServer(
             "127.0.0.1", 0, "hotline", hashed(PASSWORDS), trunks=[TEST_TRUNK],
-            application=lambda leg: self.application(leg),
+            application=lambda leg: self.application(leg), **options,
         )  # fmt: skip
         self.sip.engine.listeners.append(self.events.append)
 

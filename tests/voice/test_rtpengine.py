@@ -7,57 +7,25 @@ import asyncio
 import io
 import random
 import re
-import shutil
 import socket
 import struct
-import subprocess
 import wave
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from hotline.voice.rtpengine.client import NgClient, NgError, NgTimeout
+from tests.voice.rtpengine_daemon import Rtpengine, free_port, running_rtpengine
 
 PORTS = 200
 
 
-@dataclass
-class Rtpengine:
-    ng: tuple[str, int]
-    ports: tuple[int, int]
-    recordings: Path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def rtpengine(tmp_path: Path) -> Iterator[Rtpengine]:
-    if shutil.which("rtpengine") is None:
-        pytest.fail("rtpengine is not installed: run `make test` (it installs rtpengine-daemon)")
     low = random.randrange(41000, 59000, PORTS)  # the SQLite and PostgreSQL runs share the machine
-    daemon = Rtpengine(("127.0.0.1", free_port()), (low, low + PORTS - 1), tmp_path / "recordings")
-    daemon.recordings.mkdir()
-    process = subprocess.Popen(
-        ["rtpengine", "--config-file=none", "--foreground", "--log-stderr", "--table=-1",
-         "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{daemon.ng[1]}",
-         f"--port-min={low}", f"--port-max={low + PORTS - 1}", "--delete-delay=0",
-         f"--recording-dir={daemon.recordings}", "--recording-method=pcap", "--log-level=5"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "rtpengine.log").open("wb"), cwd=tmp_path,
-    )  # fmt: skip
-    try:
+    with running_rtpengine(tmp_path, (low, low + PORTS - 1)) as daemon:
         yield daemon
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture

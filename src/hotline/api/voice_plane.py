@@ -138,6 +138,8 @@ async def _start_sip(state: AppState, ctx: Context) -> SipServer:
         edge_proxies=tuple(settings.sip_edge_proxies),
         site_redis=settings.redis_url,
         node_id=settings.node_id,
+        rtpengine_ng=settings.rtpengine_ng if settings.media_relay == "rtpengine" else None,
+        rtpengine_recordings=settings.rtpengine_recordings,
     )
     try:
         await sip.start()

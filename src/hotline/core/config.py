@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     rtpengine, controlled over its ng protocol at `rtpengine_ng` (docs/voice.md, "rtpengine")."""
     rtpengine_ng: str | None = Field(default=None, pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
     """rtpengine's ng control address, `host:port` (its `listen-ng`), e.g. `127.0.0.1:2223`."""
+    rtpengine_recordings: Path | None = None
+    """rtpengine's `--recording-dir` as this node reads it (the same machine or a shared mount): its
+    captures become the call's recording files. Unset, recorded calls stay on the built-in relay."""
     recordings_default_days: int = Field(default=180, ge=1, le=36_500)
     """How long the recordings of a queue without a retention rule are kept (never below 30)."""
     speech_engine: str = "none"

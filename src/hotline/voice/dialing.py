@@ -19,7 +19,7 @@ from hotline.voice.control import Direction, EndReason, Leg, LegEvent, Originate
 from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.rtp.webrtc import WebRtcSession
 from hotline.voice.sdp import SdpError, SessionDescription, offer
-from hotline.voice.sip.dialog import T1, ClientTransactions, Dialog, new_branch, uri_of
+from hotline.voice.sip.dialog import T1, ClientTransactions, Dialog, ack_failure, new_branch, uri_of
 from hotline.voice.sip.digest import answer_challenges
 from hotline.voice.sip.message import SipRequest, SipResponse
 from hotline.voice.sip.registrar import Binding
@@ -256,13 +256,13 @@ class Dialing:
                 self.finish(leg, EndReason.UNREACHABLE, keep_media=True)
                 raise OriginateFailed(EndReason.UNREACHABLE, f"no response from {where.uri}")
             if final.status in (401, 407) and where.credentials is not None and not challenged:
-                self.send(bytes(self._ack_failure(invite, final)), where.peer)
+                self.send(bytes(ack_failure(invite, final)), where.peer)
                 invite = self._authorized(invite, final, *where.credentials)
                 challenged = True
                 continue
             break
         if not 200 <= final.status < 300:
-            self.send(bytes(self._ack_failure(invite, final)), where.peer)
+            self.send(bytes(ack_failure(invite, final)), where.peer)
             reason = _FAILURES.get(final.status, EndReason.REJECTED)
             self.finish(leg, reason, keep_media=True)
             raise OriginateFailed(reason, f"{final.status} {final.reason}")
@@ -279,6 +279,7 @@ class Dialing:
             self._confirm(leg, invite, final)
             self.bye(leg, EndReason.REJECTED)
             raise OriginateFailed(EndReason.REJECTED, f"unusable SDP answer: {exc}") from exc
+        leg.own_sdp, leg.remote_sdp = sdp, final.body
         self._confirm(leg, invite, final)
         rtp.arm()
         leg.mark_answered()
@@ -319,20 +320,6 @@ class Dialing:
             again.headers.add("Proxy-Authorization" if proxy else "Authorization", value)
         return again
 
-    @staticmethod
-    def _ack_failure(invite: SipRequest, final: SipResponse) -> SipRequest:
-        """The ACK of a non-2xx final response: part of the INVITE transaction (§17.1.1.3)."""
-        ack = SipRequest(method="ACK", uri=invite.uri)
-        ack.headers.add("Via", invite.headers.get("Via") or "")
-        ack.headers.add("Max-Forwards", "70")
-        for route in invite.headers.get_all("Route"):  # as the INVITE's (§17.1.1.3)
-            ack.headers.add("Route", route)
-        ack.headers.add("From", invite.headers.get("From") or "")
-        ack.headers.add("To", final.headers.get("To") or "")
-        ack.headers.add("Call-ID", invite.call_id)
-        ack.headers.add("CSeq", f"{invite.cseq[0]} ACK")
-        return ack
-
     async def _cancel(
         self,
         leg: SipLeg,
@@ -365,4 +352,4 @@ class Dialing:
             if leg.dialog is not None:
                 await self.transactions.request(leg.dialog.request("BYE"), leg.peer)
         else:
-            self.send(bytes(self._ack_failure(invite, final)), leg.peer)
+            self.send(bytes(ack_failure(invite, final)), leg.peer)

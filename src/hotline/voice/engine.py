@@ -37,6 +37,7 @@ from hotline.voice.dialing import Dialing
 from hotline.voice.mixing import SipBridge, SipConference
 from hotline.voice.rtp.session import NoFreePort, RtpSession
 from hotline.voice.rtp.webrtc import WebRtcSession
+from hotline.voice.rtpengine.bridge import Rtpengine, RtpengineBridge
 from hotline.voice.sdp import Direction as SdpDirection
 from hotline.voice.sdp import SdpError, SessionDescription, answer
 from hotline.voice.sip.dialog import ClientTransactions, Dialog, tag_of, uri_of
@@ -79,6 +80,8 @@ class Engine(Dialing, CallControl):
         self.transactions.stray = self._stray
         self._tasks: set[asyncio.Task[object]] = set()
         self.refused = 0
+        self.rtpengine: Rtpengine | None = None
+        """Set when the node's media relay is rtpengine: bridges of two SIP phones go through it."""
 
     @property
     def via_host(self) -> str:
@@ -160,6 +163,7 @@ class Engine(Dialing, CallControl):
             call_id=request.call_id,
         )  # fmt: skip
         leg.invite, leg.local_sdp, leg.entry = request, our_answer, entry
+        leg.own_sdp, leg.remote_sdp = our_answer, request.body
         contact = request.headers.get_all("Contact")
         local_tag = secrets.token_hex(6)
         leg.dialog = Dialog(
@@ -189,8 +193,11 @@ class Engine(Dialing, CallControl):
         return response
 
     def _reinvite(self, leg: SipLeg, request: SipRequest) -> SipResponse:
-        """Hold and resume (RFC 3264 §8.4): answer with the mirrored direction, same port."""
+        """Hold and resume (RFC 3264 §8.4): answer with the mirrored direction, same port (while
+        rtpengine relays the call, its address and port: the media stays there)."""
         local_tag = tag_of(leg.dialog.local) if leg.dialog else None
+        if leg.reinviting:  # ours and theirs crossed (RFC 3261 §14.2)
+            return response_to(request, 491, "Request Pending", to_tag=local_tag)
         try:
             their_offer = SessionDescription.parse(request.body)
             reply = answer(their_offer, address=self.host, port=leg.rtp.port, session_id=1)
@@ -198,8 +205,13 @@ class Engine(Dialing, CallControl):
                 raise SdpError("a call's media cannot change between WebRTC and plain RTP")
             leg.rtp.negotiate(their_offer.audio)  # (a browser's ICE restart: new credentials)
             leg.rtp.describe(reply.media[0])
+            if leg.relayed_by is not None:
+                relay = SessionDescription.parse(leg.relayed_by)
+                reply.address, reply.media[0].port = relay.address, relay.audio.port
+                reply.media[0].address = relay.audio.address
         except (SdpError, UnicodeDecodeError, RuntimeError):
             return response_to(request, 488, "Not Acceptable Here", to_tag=local_tag)
+        leg.remote_sdp = request.body
         direction = their_offer.audio.direction
         leg.mark_held(direction in (SdpDirection.SENDONLY, SdpDirection.INACTIVE))
         return self.ok(leg, request, reply)
@@ -285,6 +297,14 @@ class Engine(Dialing, CallControl):
     def bridge(self, a: Leg, b: Leg, *, record_to: Path | None = None) -> Bridge:
         if not isinstance(a, SipLeg) or not isinstance(b, SipLeg):
             raise TypeError("the built-in engine bridges its own legs")
+        relay = self.rtpengine
+        if (
+            relay is not None
+            and _relayable(a)
+            and _relayable(b)
+            and (record_to is None or relay.recordings is not None)
+        ):
+            return RtpengineBridge(a, b, record_to, relay, self.spawn)
         return SipBridge(a, b, record_to)
 
     def conference(self, hears: dict[Leg, set[Leg]]) -> Conference:
@@ -299,3 +319,8 @@ class Engine(Dialing, CallControl):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _relayable(leg: SipLeg) -> bool:
+    """A leg rtpengine can relay: a SIP phone on plain RTP (a browser's WebRTC stays with Hotline)."""
+    return not isinstance(leg.rtp, WebRtcSession) and not leg.peer.websocket and bool(leg.remote_sdp)

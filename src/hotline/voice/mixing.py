@@ -35,6 +35,9 @@ class SipBridge(Bridge):
         elif LegState.ENDED not in (a.state, b.state):
             a.rtp.relay_to, b.rtp.relay_to = b.rtp, a.rtp
 
+    async def merge(self, recorder: CallRecorder) -> None:
+        """Add what another relay recorded of this call (rtpengine's bridge does)."""
+
     async def stop(self) -> Recording | None:
         a, b = self.legs
         if a.rtp.relay_to is b.rtp:
@@ -46,6 +49,7 @@ class SipBridge(Bridge):
                 a.rtp.taps.remove(self.recorder.a.packet)
             with contextlib.suppress(ValueError):
                 b.rtp.taps.remove(self.recorder.b.packet)
+            await self.merge(self.recorder)
             leg_a, leg_b, mix, seconds = await self.recorder.finish()
             self.recording = Recording(leg_a, leg_b, mix, seconds)
             self.recorder = None

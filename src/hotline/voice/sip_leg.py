@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import secrets
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,11 +17,24 @@ from hotline.voice.control import Direction, EndReason, Leg, LegEnded, LegEvent,
 from hotline.voice.media.recorder import MessageRecorder
 from hotline.voice.rtp.session import RtpSession
 from hotline.voice.sdp import Media, SdpError, SessionDescription
-from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, tag_of
+from hotline.voice.sip.dialog import T1, T2, ClientTransactions, Dialog, ack_failure, tag_of, uri_of
 from hotline.voice.sip.message import SipRequest, SipResponse, response_to
 from hotline.voice.sip.transport import Peer
 
 TIMER_H = 64 * T1
+REINVITE_ATTEMPTS = 3
+"""A re-INVITE answered 491 (the phone sent one of its own meanwhile) is tried this many times."""
+_ORIGIN = re.compile(r"^o=[^\r\n]*", re.M)
+
+
+class ReinviteFailed(Exception):
+    """The phone refused a re-INVITE (or did not answer it): the call stays on its old media."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"re-INVITE refused: {status} {reason}")
+        self.status, self.reason = status, reason
+
+
 _INFO_SIGNAL = re.compile(r"^Signal\s*=\s*([0-9*#A-Da-d])\s*$", re.M)
 
 
@@ -88,6 +102,13 @@ class SipLeg(Leg):
         self.ack_wire: bytes | None = None  # outbound: our ACK, re-sent when the 200 is
         self.acked = asyncio.Event()
         self.transfer_target: str | None = None
+        self.remote_sdp = b""  # the phone's SDP: its offer (inbound) or its answer (outbound)
+        self.own_sdp: SessionDescription | None = None  # Hotline's, pointing at self.rtp
+        self.relayed_by: str | None = None
+        """The SDP the phone was last sent when its media goes elsewhere (rtpengine), else None."""
+        self.reinviting = False
+        self.on_mute: Callable[[bool], None] | None = None  # the media relay's part of mute()
+        self._sdp_version = 0
 
     # ------------------------------------------------------------------ operations
 
@@ -157,7 +178,56 @@ class SipLeg(Leg):
 
     def mute(self, muted: bool) -> None:
         self.rtp.muted = muted
+        if self.on_mute is not None:
+            self.on_mute(muted)
         super().mute(muted)
+
+    # ------------------------------------------------------------------ re-INVITE (RFC 3261 §14)
+
+    def offer_sdp(self, sdp: str | None = None) -> bytes:
+        """`sdp` (another's, e.g. rtpengine's), or Hotline's own media of this leg, as the next
+        offer in this dialog: Hotline's o= line with its version one higher (RFC 3264 §8)."""
+        own = self.own_sdp
+        if own is None:
+            raise RuntimeError(f"{self.id} has no media of its own")
+        user, session, version, *rest = own.origin.split()
+        self._sdp_version = max(self._sdp_version, int(version) if version.isdigit() else 0) + 1
+        origin = " ".join([user, session, str(self._sdp_version), *rest])
+        if sdp is None:
+            self.rtp.describe(own.media[0])
+            sdp = str(own)
+        return _ORIGIN.sub(f"o={origin}", sdp, count=1).encode()
+
+    async def reinvite(self, sdp: bytes) -> str:
+        """Offers `sdp` inside the dialog (next CSeq, its route set), waits for the 2xx and ACKs it;
+        returns the phone's answer. A 491 (the phone's own re-INVITE crossed ours) is tried again
+        after 2.1–4 s (§14.1); any other failure raises `ReinviteFailed` and the call stays on
+        its old media."""
+        for attempt in range(1, REINVITE_ATTEMPTS + 1):
+            if self.dialog is None or self.state not in (LegState.ANSWERED, LegState.HELD):
+                raise ReinviteFailed(481, "the call is not up")
+            invite = self.dialog.request("INVITE")
+            invite.headers.add("Content-Type", "application/sdp")
+            invite.body = sdp
+            self.reinviting = True
+            try:
+                final = await self.engine.transactions.request(invite, self.peer)
+            finally:
+                self.reinviting = False
+            if final is None:
+                raise ReinviteFailed(408, "Request Timeout")
+            if 200 <= final.status < 300:
+                contact = final.headers.get_all("Contact")
+                if contact:  # a target refresh (§12.2.1.2)
+                    self.dialog.remote_target = uri_of(contact[0])
+                self.ack_wire = bytes(self.dialog.request("ACK", cseq=invite.cseq[0]))
+                self.engine.send(self.ack_wire, self.peer)
+                return final.body.decode("utf-8", "replace")
+            self.engine.send(bytes(ack_failure(invite, final)), self.peer)
+            if final.status != 491 or attempt == REINVITE_ATTEMPTS:
+                raise ReinviteFailed(final.status, final.reason)
+            await asyncio.sleep(2.1 + secrets.randbelow(1901) / 1000)
+        raise ReinviteFailed(491, "Request Pending")  # not reached: the loop returns or raises
 
     def record(self, path: Path) -> LegRecording:
         return SipLegRecording(self, path)

@@ -31,10 +31,11 @@ class LegRecorder:
         self._source: int | None = None
         self._base = 0  # RTP timestamp that corresponds to sample 0 of the buffer
 
-    def packet(self, timestamp: int, ssrc: int, payload: bytes) -> None:
+    def packet(self, timestamp: int, ssrc: int, payload: bytes, at: float | None = None) -> None:
+        """A frame heard now, or at `at` (monotonic clock: a frame from rtpengine's capture)."""
         if ssrc != self._source:  # a new source: place it by its arrival time
             self._source = ssrc
-            arrived = int((time.monotonic() - self.started) * RATE)
+            arrived = int(((time.monotonic() if at is None else at) - self.started) * RATE)
             self._base = (timestamp - max(0, arrived)) & 0xFFFFFFFF
         offset = (timestamp - self._base) & 0xFFFFFFFF
         if offset >= MAX_SECONDS * RATE:

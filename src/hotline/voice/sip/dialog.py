@@ -70,6 +70,20 @@ class Dialog:
         return request
 
 
+def ack_failure(invite: SipRequest, final: SipResponse) -> SipRequest:
+    """The ACK of a non-2xx final response: part of the INVITE transaction (§17.1.1.3)."""
+    ack = SipRequest(method="ACK", uri=invite.uri)
+    ack.headers.add("Via", invite.headers.get("Via") or "")
+    ack.headers.add("Max-Forwards", "70")
+    for route in invite.headers.get_all("Route"):  # as the INVITE's (§17.1.1.3)
+        ack.headers.add("Route", route)
+    ack.headers.add("From", invite.headers.get("From") or "")
+    ack.headers.add("To", final.headers.get("To") or "")
+    ack.headers.add("Call-ID", invite.call_id)
+    ack.headers.add("CSeq", f"{invite.cseq[0]} ACK")
+    return ack
+
+
 @dataclass
 class _Pending:
     final: asyncio.Future[SipResponse]

@@ -20,12 +20,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 
 from hotline.voice.apps import prompt_and_collect
 from hotline.voice.control import Application, EndReason, LegState
 from hotline.voice.engine import Engine
+from hotline.voice.rtpengine.bridge import Rtpengine
+from hotline.voice.rtpengine.client import NgClient, NgError, parse_address
 from hotline.voice.sip.digest import Algorithm, DigestAuthority, DigestSecret
 from hotline.voice.sip.edge import Edges
 from hotline.voice.sip.limits import SourceLimits
@@ -92,6 +95,10 @@ class SipServer:
     site_redis: str | None = None
     """Redis of the site: registrations are shared there with every voice node (site.py)."""
     node_id: str = ""
+    rtpengine_ng: str | None = None
+    """rtpengine's ng listener (host:port): bridges of two SIP phones are relayed there."""
+    rtpengine_recordings: Path | None = None
+    """rtpengine's --recording-dir as this node reads it (None: recorded bridges stay here)."""
 
     def __post_init__(self) -> None:
         self.edges = Edges.of(self.edge_proxies)
@@ -152,6 +159,15 @@ class SipServer:
         return next((t.dids[number] for t in self.trunks if number in t.dids), "")
 
     async def start(self) -> None:
+        if self.rtpengine_ng is not None:
+            ng = NgClient(parse_address(self.rtpengine_ng))
+            await ng.start()
+            self.engine.rtpengine = Rtpengine(ng, self.rtpengine_recordings)
+            try:
+                await ng.ping()
+                log.info("rtpengine relays bridged calls", ng=self.rtpengine_ng)
+            except NgError as error:  # bridges fall back to the built-in relay until it answers
+                log.warning("rtpengine.unreachable", ng=self.rtpengine_ng, error=str(error))
         await self.transports.start()
         self.port = self.transports.port
         log.info("SIP listening", host=self.host, port=self.port)
@@ -164,6 +180,8 @@ class SipServer:
         for registration in self.registrations:
             await registration.stop()
         await self.engine.stop()
+        if self.engine.rtpengine is not None:
+            await self.engine.rtpengine.ng.stop()
         await self.transports.stop()
         if self.site is not None:
             await self.site.stop()
