@@ -120,6 +120,7 @@ async def full_run(rate: float, seconds: float, hold_ms: int) -> dict[str, objec
             **os.environ, "CLUSTER_DIR": folder, "EDGE_PORT": str(edge_port),
             "EDGE_TLS_PORT": str(free_port()), "HTTP_PORT": "8300", "SIP_BASE": "5380",
             "CLUSTER_PG_PORT": "55492", "CLUSTER_REDIS_PORT": "56392",
+            "RTPENGINE_NG_PORT": str(free_port()), "RTPENGINE_PORTS": "41000-41999",
         }  # fmt: skip
         script = str(ROOT / "scripts" / "cluster.sh")
         await asyncio.to_thread(subprocess.run, [script, "start"], env=env, check=True, capture_output=True)

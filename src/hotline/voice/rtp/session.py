@@ -72,6 +72,14 @@ async def media_clock(interval: float = FRAME_MS / 1000) -> AsyncGenerator[int, 
         frame += 1
 
 
+def _no_digit(digit: str) -> None:
+    pass
+
+
+def _no_failure(reason: str) -> None:
+    pass
+
+
 @dataclass
 class DtmfDetector:
     """Turns RFC 4733 packets into digits: one per event, however often its end is repeated."""
@@ -198,6 +206,15 @@ class RtpSession(asyncio.DatagramProtocol):
         if self._reporter is not None:
             self._reporter.cancel()
             self._reporter = None
+        # The leg's callbacks, the digit detector's and the relay hold this session (and through it
+        # the leg) in reference cycles: let go of them, so an ended call is freed at once rather than
+        # by the collector's full pass (at 200 calls a second thousands of ended calls waited for
+        # it, and it then paused the loop 0.6 s to free them).
+        self.on_digit = _no_digit
+        self.on_failure = _no_failure
+        self.dtmf.on_digit = _no_digit
+        self.relay_to = None
+        self.taps = []
         for transport in (self._transport, self._rtcp):
             if transport is not None:
                 transport.close()
