@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shutil
 import socket
 import tempfile
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +92,32 @@ asyncio.set_event_loop_policy(_WatchedLoops())  # asyncio.run in synchronous tes
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
     return {"watched": _watched_loop}  # pytest-asyncio's loops
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the suite on SQLite and on PostgreSQL side by side (scripts/test-pair.sh
+    sets HOTLINE_TEST_SPLIT to the run's name). A test that uses no database (no `database_url`
+    among its fixtures, and its module never reads HOTLINE_TEST_DATABASE_URL: SIP parsers, the RTP
+    engine, the media pacer…) would do the same thing twice: it runs in one of the two, chosen by
+    a stable hash of its name, so each run has about half of them."""
+    split = os.environ.get("HOTLINE_TEST_SPLIT")
+    if split not in ("sqlite", "postgres"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        once = "database_url" not in getattr(item, "fixturenames", ()) and not _reads_database_env(module)
+        mine = zlib.crc32(item.nodeid.encode()) % 2 == (0 if split == "sqlite" else 1)
+        (dropped if once and not mine else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@functools.cache
+def _reads_database_env(module: str) -> bool:
+    path = Path(__file__).parent.parent / module
+    return path.is_file() and "HOTLINE_TEST_DATABASE_URL" in path.read_text(encoding="utf-8")
 
 
 @pytest.hookimpl(wrapper=True)
