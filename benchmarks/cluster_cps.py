@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -133,9 +134,20 @@ async def full_run(rate: float, seconds: float, hold_ms: int) -> dict[str, objec
                 for name, pid in (("kamailio", "kamailio"), ("voice node 1", "voice-1"),
                                   ("voice node 2", "voice-2"), ("api+jobs node", "api"))
             }  # fmt: skip
-            return await load_run(Path(folder), f"127.0.0.1:{edge_port}", processes, rate, seconds, hold_ms)
+            result = await load_run(Path(folder), f"127.0.0.1:{edge_port}", processes, rate, seconds, hold_ms)
+            if result["failed"]:  # the nodes' and the edge's logs, and SIPp's errors, for a look later
+                result["logs kept in"] = await asyncio.to_thread(keep_logs, Path(folder))
+            return result
         finally:
             await asyncio.to_thread(subprocess.run, [script, "stop"], env=env, capture_output=True)
+
+
+def keep_logs(folder: Path) -> str:
+    kept = ROOT / "var" / "bench" / f"cluster_cps-{time.strftime('%Y%m%d-%H%M%S')}"
+    kept.mkdir(parents=True, exist_ok=True)
+    for log in [*folder.glob("*.log"), *folder.glob("sipp-*/*errors.log")]:
+        shutil.copy(log, kept / log.name)
+    return str(kept)
 
 
 def sipp_stats(folder: Path) -> dict[str, str]:
