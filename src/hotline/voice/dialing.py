@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,9 @@ class Dialing:
     host: str
     trunks: Sequence[Trunk]
     locate: Callable[[str], Sequence[Binding]]
+    look_further: Callable[[str], Awaitable[None]] | None = None
+    """Where an extension `locate` does not know is looked for before a call to it is given up
+    (the site's registrar: sip/site.py)."""
     is_extension: Callable[[str], bool]
     max_calls: int
     rtp_ports: tuple[int, int]
@@ -107,6 +110,9 @@ class Dialing:
         near: Leg | None = None,
     ) -> Leg:
         destinations = self._destinations(target, phone)
+        if not destinations and self.look_further is not None and self.is_extension(target):
+            await self.look_further(target)  # registered on another node a moment ago?
+            destinations = self._destinations(target, phone)
         if not destinations:
             raise OriginateFailed(EndReason.UNREACHABLE, f"{target} is not registered and no trunk calls out")
         if len(self.legs) >= self.max_calls:

@@ -124,6 +124,8 @@ class SipServer:
             is_extension=lambda target: target in self.extensions,
             rtp_ports=self.rtp_ports, media_address=self.media_address,
         )  # fmt: skip
+        if self.site is not None:
+            self.engine.look_further = self.site.lookup
         self._transactions: dict[tuple[str, str, str], tuple[float, bytes]] = {}
         """Answers by transaction key, oldest first: every entry lingers as long, so the dict's
         order is also the order in which they expire."""
