@@ -38,9 +38,9 @@ has ended) and the machine's idle share of its cores (/proc/stat); event-loop st
 nodes' logs; recordings written (mix.wav files).
 
 Ports (this machine's share for the benchmark): HTTP 8090 (cluster: voice nodes 8091, 8092), SIP
-5090 (cluster: the edge, voice nodes 5092, 5093), the phones' SIPp 5096 (registering
-from it first), callers 5098, RTP 48000–49999 for the nodes, PostgreSQL 55482, Redis 56382 (override with
---pg-port, --redis-port).
+5090 (cluster: the edge, voice nodes 5092, 5093), the phones' SIPp 5096 (registering from it
+first), callers 5098, RTP 48000–49999 for the node (cluster: rtpengine 48000–48999, its ng port
+2293, voice nodes 49000–49999), PostgreSQL 55482, Redis 56382 (--pg-port, --redis-port).
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class Site:
             **self.env, "CLUSTER_DIR": str(folder / "cluster"), "EDGE_PORT": str(SIP_PORT),
             "EDGE_TLS_PORT": "5099", "SIP_BASE": str(SIP_PORT + 1), "HTTP_PORT": str(HTTP_PORT),
             "CLUSTER_PG_PORT": str(pg_port), "CLUSTER_REDIS_PORT": str(redis_port),
-            "RTP_BASE": str(RTP_FIRST), "RTP_SPAN": str((RTP_LAST - RTP_FIRST + 1) // 2),
+            "RTP_BASE": str(RTP_FIRST + 1000), "RTP_SPAN": "500", "RTPENGINE_NG_PORT": "2293",
+            "RTPENGINE_PORTS": f"{RTP_FIRST}-{RTP_FIRST + 999}",
         }  # fmt: skip
 
     def start(self) -> None:
