@@ -15,9 +15,10 @@ site on PostgreSQL + Redis (its own folder, ports below), then:
   skill at level 5 and `--wrap` seconds of wrap-up. The demo's own logins are left as they are.
 - Their phones: one SIPp (benchmarks/scenarios/site_agent.xml) answers every call offered to any
   of them at once, streams a μ-law tone while talking for a handle time drawn evenly within ±50 % of
-  `--handle` seconds, and hangs up. Before it starts, a SIPp on the same port registers the
-  extensions with their passwords (site_register.xml, an injection file): the site reaches a
-  phone at the address its REGISTER came from.
+  `--handle` seconds, and hangs up (behind the cluster's edge it first answers the re-INVITE that
+  moves the call's media to rtpengine; callers answer theirs too). Before it starts, a SIPp on
+  the same port registers the extensions with their passwords (site_register.xml, an injection
+  file): the site reaches a phone at the address its REGISTER came from.
 - Their desktops: another process signs each agent in, opens their live socket (`/api/live`, as
   the agent desktop does), sets them ready, and sets ready again any agent a missed offer left
   not ready; the supervisor's wallboard is subscribed to on one more socket, as the page does.
@@ -146,7 +147,7 @@ class Site:
     def processes(self) -> dict[str, int]:
         pids: dict[str, int] = {}
         if self.layout == "cluster":
-            for name in ("kamailio", "voice-1", "voice-2", "api"):
+            for name in ("kamailio", "rtpengine", "voice-1", "voice-2", "api"):
                 with contextlib.suppress(FileNotFoundError, ValueError):
                     pids[name] = int((self.folder / "cluster" / f"{name}.pid").read_text())
         elif self.server is not None:
@@ -370,7 +371,8 @@ async def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
         stream.write_bytes(ulaw_encode(tone(440, 2000, amplitude=4000)))
         # handle times uniform within ±50 % of the mean: bounded, so the run's last calls end soon
         handle = f'distribution="uniform" min="{int(args.handle * 500)}" max="{int(args.handle * 1500)}"'
-        phones = scenario(folder, "site_agent.xml", STREAM=f"{stream},-1,0", HANDLE=handle)
+        reinvite = "20000" if args.layout == "cluster" else "1"  # rtpengine taking the bridge over
+        phones = scenario(folder, "site_agent.xml", STREAM=f"{stream},-1,0", HANDLE=handle, REINVITE=reinvite)
         (folder / "extensions.csv").write_text("SEQUENTIAL\n" + "".join(
             f"{2000 + n};[authentication username={2000 + n} password=sip{2000 + n}]\n"
             for n in range(1, args.agents + 1)))  # fmt: skip
