@@ -7,7 +7,8 @@
 # Settings (environment): CLUSTER_DIR (var/cluster), EDGE_PORT (5060), EDGE_TLS_PORT (5061),
 # CLUSTER_PG_PORT (55433), CLUSTER_REDIS_PORT (56380), VOICE_NODES (2), HTTP_PORT (8000),
 # SIP_BASE (5080), MEDIA_RELAY (rtpengine; builtin: the voice nodes relay media themselves),
-# RTPENGINE_NG_PORT (2223), RTPENGINE_PORTS (40000-40999).
+# RTPENGINE_NG_PORT (2223), RTPENGINE_PORTS (40000-40999), RTP_BASE (20000), RTP_SPAN (5000: the RTP
+# ports of each voice node).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +20,8 @@ REDIS_PORT="${CLUSTER_REDIS_PORT:-56380}"
 VOICE_NODES="${VOICE_NODES:-2}"
 HTTP_PORT="${HTTP_PORT:-8000}"  # the API node; voice node i serves http on HTTP_PORT + i
 SIP_BASE="${SIP_BASE:-5080}"    # voice node i listens for SIP on SIP_BASE + i
+RTP_BASE="${RTP_BASE:-20000}"   # voice node i relays media on RTP_SPAN ports from RTP_BASE + (i - 1) * RTP_SPAN
+RTP_SPAN="${RTP_SPAN:-5000}"
 KAMAILIO="$(command -v kamailio || echo /usr/sbin/kamailio)"
 RTPENGINE="${RTPENGINE:-$(command -v rtpengine || echo /usr/bin/rtpengine)}"
 MEDIA_RELAY="${MEDIA_RELAY:-rtpengine}"
@@ -99,9 +102,11 @@ start() {
 
   start_rtpengine
   for i in $(seq "$VOICE_NODES"); do
-    node "voice-$i" voice $((HTTP_PORT + i)) $((SIP_BASE + i)) $((20000 + (i - 1) * 5000)) $((24999 + (i - 1) * 5000))
+    node "voice-$i" voice $((HTTP_PORT + i)) $((SIP_BASE + i)) $((RTP_BASE + (i - 1) * RTP_SPAN)) \
+      $((RTP_BASE + i * RTP_SPAN - 1))
   done
-  node api api,jobs "$HTTP_PORT" "$SIP_BASE" 30000 30999  # (its SIP port is unused: no voice role)
+  rtp_api=$((RTP_BASE + VOICE_NODES * RTP_SPAN))  # (its SIP and RTP ports are unused: no voice role)
+  node api api,jobs "$HTTP_PORT" "$SIP_BASE" "$rtp_api" $((rtp_api + 999))
 
   if ! alive kamailio; then
     nohup "$KAMAILIO" -DD -E -f "$ROOT/deploy/kamailio/kamailio.cfg" -m 128 -M 16 \

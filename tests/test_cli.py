@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from hotline.core.context import Context
 
 
@@ -151,6 +153,28 @@ def test_serve_refuses_to_start_when_the_sip_port_is_taken(tmp_path: object) -> 
         )  # fmt: skip
     assert result.returncode == 1
     assert f"cannot listen for SIP on 127.0.0.1:{port}" in result.stderr
+
+
+def test_serve_on_another_port_tells_the_cluster_that_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hotline serve --port 8091` (scripts/cluster.sh's nodes): the address the node gives the
+    cluster's other nodes (where the router's node is asked to act) is that port, not 8000."""
+    import uvicorn
+
+    from hotline.api.router_link import own_address
+    from hotline.cli import serve
+    from hotline.core.config import get_settings
+
+    for name, value in (("HOTLINE_PORT", "8000"), ("HOTLINE_HOST", "127.0.0.1"), ("HOTLINE_ROLES", "[]")):
+        monkeypatch.setenv(name, value)  # put back after the test, whatever serve sets
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", "sqlite+aiosqlite:///:memory:")
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.update(kwargs))
+    try:
+        serve(host=None, port=8091, roles="api", migrate=False)
+        assert started["port"] == 8091 and started["host"] == "127.0.0.1"
+        assert own_address(get_settings()) == "http://127.0.0.1:8091"
+    finally:
+        get_settings.cache_clear()
 
 
 async def test_ivr_dry_run_walks_the_hotel_flow_and_check_points_at_bad_nodes(

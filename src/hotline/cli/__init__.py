@@ -37,7 +37,13 @@ def serve(
         if bad or not wanted:
             fail(f"unknown role(s): {', '.join(bad) or '(none)'}; use api, voice, jobs")
         os.environ["HOTLINE_ROLES"] = json.dumps(wanted)
-        get_settings.cache_clear()
+    # the settings say where this node listens: the cluster's other nodes are told its address
+    # from them (HOTLINE_INTERNAL_URL's default), so --host/--port must not stay out of them
+    if host:
+        os.environ["HOTLINE_HOST"] = host
+    if port:
+        os.environ["HOTLINE_PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
     if "voice" in settings.roles:
         _check_sip_port(settings.sip_host, settings.sip_port)
@@ -46,8 +52,8 @@ def serve(
     uvicorn.run(
         "hotline.api.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         loop="uvloop",
         http="httptools",
         proxy_headers=False,  # the app believes X-Forwarded-* from HOTLINE_TRUSTED_PROXIES only
