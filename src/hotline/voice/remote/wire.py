@@ -3,9 +3,9 @@
 Each voice node listens on its own channel (`node_channel`) for commands; the router listens on
 `router_channel` for the nodes' heartbeats, new calls, leg events and replies. One publisher per process
 keeps its messages in order, so a leg's events and the replies about it arrive as they happened.
-Prompts travel once by content (`audio_key`): a command names the audio by its digest. What
-waits to be published goes out together: one publish of a JSON array per channel (a busy node's
-hundreds of messages a second cost Redis and the listener one message each otherwise).
+Prompts travel once by content (`audio_key`): a command names the audio by its digest. A publish
+carries one message; a listener also takes a JSON array of them (publishing what waits together is
+not done yet: measured, it saved little next to the cuts of benchmarks/README.md, "Cluster").
 
 Every command carries the router's epoch (the lease's fencing token, `core.lease`): a node
 refuses commands from an older router than the newest it has heard from, so a router that lost
@@ -39,8 +39,6 @@ a caller is let go), and how long the new router leaves agents on calls it has n
 REPLY_SECONDS = 10.0
 """How long the router waits for a node's reply to a quick command (answer, hang up, stop)."""
 AUDIO_KEEP_SECONDS = 24 * 3600
-BATCH = 256
-"""At most this many messages in one publish."""
 
 Message = dict[str, Any]
 
@@ -104,17 +102,9 @@ class Publisher:
 
     async def _run(self) -> None:
         while True:
-            waiting = [await self._queue.get()]
-            await asyncio.sleep(0)  # what the rest of this turn of the loop sends goes with it
-            while len(waiting) < BATCH and not self._queue.empty():
-                waiting.append(self._queue.get_nowait())
-            by_channel: dict[str, list[str]] = {}  # in order within each channel
-            for channel, data in waiting:
-                by_channel.setdefault(channel, []).append(data)
-            for channel, items in by_channel.items():
-                await self._publish(channel, items[0] if len(items) == 1 else f"[{','.join(items)}]")
-            for _ in waiting:
-                self._queue.task_done()
+            channel, data = await self._queue.get()
+            await self._publish(channel, data)
+            self._queue.task_done()
 
     async def _publish(self, channel: str, data: str) -> None:
         while True:
