@@ -63,7 +63,9 @@ def test_time_in_the_garbage_collector_is_told_apart() -> None:
     assert stall.collecting >= 0.1 and stall.collecting >= 0.6 * stall.ran
 
 
-def test_the_suite_fails_a_test_whose_own_run_held_the_loop(pytester: pytest.Pytester) -> None:
+def test_the_suite_fails_a_test_whose_own_run_held_the_loop(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The guard in tests/conftest.py on sample tests: one holds its loop in its body (fails), one
     only in an async fixture's set-up (allowed: set-up may block, e.g. loading demo data)."""
     pytester.makeconftest(Path(conftest.__file__).read_text(encoding="utf-8"))
@@ -92,6 +94,7 @@ def test_the_suite_fails_a_test_whose_own_run_held_the_loop(pytester: pytest.Pyt
             await asyncio.sleep(0.1)
         """
     )
+    monkeypatch.delenv("HOTLINE_TEST_SPLIT", raising=False)  # the inner run keeps all its tests
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_busy*", "*event loop late by*", "*in crunch*"])

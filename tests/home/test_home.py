@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hotline import demo
+from hotline.contact.stats.rollup import roll
 from hotline.core.clock import utcnow
 from hotline.core.context import Context
 from hotline.quality.reviews.models import Evaluation
@@ -67,8 +68,9 @@ async def test_a_finished_callback_leaves_the_list_and_counts_in_the_agents_figu
 
 
 async def test_the_supervisor_sees_the_floor_and_its_alerts_with_numbers_masked_as_for_agents(
-    users: Users,
+    users: Users, seeded: Context
 ) -> None:
+    await roll(seeded)  # today's figures are the rollup's, which the router's node runs every 2 s
     home = await home_of(users, "supervisor")
     assert home["landing"] == {"agent": True, "page": "home"}  # a desk phone (1009), but a floor to watch
     assert home["desk"] is None  # their own calls wait on their desktop; the home page is the floor's
