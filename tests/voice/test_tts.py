@@ -66,3 +66,26 @@ async def test_a_render_given_up_leaves_no_renderer_behind(tmp_path: Path) -> No
     with pytest.raises(asyncio.CancelledError):
         await render
     assert _renderers(marker) == []
+
+
+async def test_callers_asking_for_the_same_new_prompt_at_once_start_one_renderer(tmp_path: Path) -> None:
+    """A burst of callers at a node whose cache is cold: one espeak-ng, every caller gets the
+    prompt; one of them hanging up meanwhile does not stop it for the others."""
+    import asyncio
+
+    cache = PromptCache(tmp_path)
+    if not cache.available():
+        pytest.skip("espeak-ng and sox are not installed")
+    marker = f"第{tmp_path.name[-6:]}位"
+    text = marker + "您前面还有五位客人。"
+    callers = [asyncio.ensure_future(cache.mulaw(text)) for _ in range(20)]
+    renderers: set[int] = set()
+    while not all(c.done() for c in callers[1:]):
+        renderers |= set(_renderers(marker))
+        if not callers[0].done():
+            callers[0].cancel()  # the first caller hangs up while it renders
+        await asyncio.sleep(0.002)
+    heard = [await c for c in callers[1:]]
+    assert len(renderers) <= 2  # espeak-ng, and at most its sox seen with the text (it is not)
+    assert len({bytes(h) for h in heard}) == 1 and len(heard[0]) > 8000
+    assert [p.name for p in tmp_path.iterdir()] == [cache.path_for(text).name]

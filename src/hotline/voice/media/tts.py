@@ -57,10 +57,19 @@ async def _finish(process: asyncio.subprocess.Process, data: bytes | None = None
         raise
 
 
+def _stored(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 class PromptCache:
     def __init__(self, directory: Path, *, voice: str = "cmn", speed: int = 150) -> None:
         self.directory, self.voice, self.speed = directory, voice, speed
         self._loaded: dict[Path, bytes] = {}  # prompts are small (8 KB a second) and reused all day
+        self._rendering: dict[Path, asyncio.Task[bytes]] = {}
+        self._waiting: dict[Path, int] = {}
 
     def path_for(self, text: str) -> Path:
         key = hashlib.sha256(f"{self.voice}:{self.speed}:{text}".encode()).hexdigest()[:24]
@@ -71,13 +80,37 @@ class PromptCache:
         return shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
 
     async def mulaw(self, text: str) -> bytes:
-        """The prompt as 8 kHz μ-law, rendered on first use."""
+        """The prompt as 8 kHz μ-law, rendered on first use — once, however many calls ask for it
+        at the same moment (a burst of callers at a cold node would each start espeak-ng)."""
         path = self.path_for(text)
         if path in self._loaded:
             return self._loaded[path]
-        if path.is_file():
-            self._loaded[path] = path.read_bytes()
-            return self._loaded[path]
+        rendering = self._rendering.get(path)
+        if rendering is None:
+            rendering = self._rendering[path] = asyncio.ensure_future(self._render(path, text))
+            rendering.add_done_callback(lambda done: self._done(path, done))
+        self._waiting[path] = self._waiting.get(path, 0) + 1
+        try:
+            return await asyncio.shield(rendering)  # one caller hanging up leaves it to the others
+        except asyncio.CancelledError:
+            if self._waiting[path] == 1:
+                rendering.cancel()  # the last one: espeak-ng is stopped, not left on its pipe
+                await asyncio.wait([rendering])
+            raise
+        finally:
+            self._waiting[path] -= 1
+            if not self._waiting[path]:
+                del self._waiting[path]
+
+    def _done(self, path: Path, task: asyncio.Task[bytes]) -> None:
+        self._rendering.pop(path, None)
+        if not task.cancelled():
+            task.exception()  # retrieved: the callers waiting for it have theirs
+
+    async def _render(self, path: Path, text: str) -> bytes:
+        if (stored := _stored(path)) is not None:  # a few KB from the page cache: on the loop, as before
+            self._loaded[path] = stored
+            return stored
         if not self.available():
             raise TtsUnavailable("espeak-ng and sox are needed for spoken prompts")
         self.directory.mkdir(parents=True, exist_ok=True)
